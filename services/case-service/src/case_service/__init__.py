@@ -1,0 +1,1 @@
+"""case_service."""

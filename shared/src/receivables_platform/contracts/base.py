@@ -1,0 +1,97 @@
+"""Versioned pydantic event contracts and the upcaster chain.
+
+A contract is identified by (`type`, `version`). Old versions stay registered
+so their stored schemas can be checked; reading an old payload upcasts it step
+by step to the newest version before validation, so handlers only ever see the
+current shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+Payload = dict[str, Any]
+Upcaster = Callable[[Payload], Payload]
+
+
+class UnknownEventType(LookupError):
+    """No contract (or no upcaster path) for a type/version: a permanent failure."""
+
+
+class EventContract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: ClassVar[str]
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str]
+
+    def payload(self) -> Payload:
+        return self.model_dump(mode="json")
+
+
+@dataclass
+class Registry:
+    contracts: dict[tuple[str, int], type[EventContract]] = field(default_factory=dict)
+    upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
+
+    def latest_version(self, event_type: str) -> int:
+        versions = [v for (t, v) in self.contracts if t == event_type]
+        if not versions:
+            raise UnknownEventType(f"no contract for event type {event_type!r}")
+        return max(versions)
+
+    def latest(self, event_type: str) -> type[EventContract]:
+        return self.contracts[(event_type, self.latest_version(event_type))]
+
+
+REGISTRY = Registry()
+C = TypeVar("C", bound=type[EventContract])
+
+
+def contract_for(event_type: str, version: int = 1, *, aggregate: str) -> Callable[[C], C]:
+    """Class decorator: register a contract under its type and version."""
+
+    def register(cls: C) -> C:
+        key = (event_type, version)
+        if key in REGISTRY.contracts and REGISTRY.contracts[key] is not cls:
+            raise ValueError(f"contract {event_type} v{version} registered twice")
+        cls.event_type = event_type
+        cls.version = version
+        cls.aggregate = aggregate
+        REGISTRY.contracts[key] = cls
+        return cls
+
+    return register
+
+
+def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    """Register the step that turns a `from_version` payload into `from_version + 1`."""
+
+    def register(fn: Upcaster) -> Upcaster:
+        REGISTRY.upcasters[(event_type, from_version)] = fn
+        return fn
+
+    return register
+
+
+def upcast(event_type: str, version: int, payload: Payload) -> tuple[int, Payload]:
+    target = REGISTRY.latest_version(event_type)
+    if version > target:
+        raise UnknownEventType(f"{event_type} v{version} is newer than this service knows (v{target})")
+    while version < target:
+        step = REGISTRY.upcasters.get((event_type, version))
+        if step is None:
+            raise UnknownEventType(f"no upcaster for {event_type} v{version} -> v{version + 1}")
+        payload = step(payload)
+        version += 1
+    return version, payload
+
+
+def decode(event_type: str, version: int, payload: Payload) -> EventContract:
+    """Upcast then validate; pydantic's ValidationError means the payload is invalid."""
+    version, payload = upcast(event_type, version, payload)
+    return REGISTRY.contracts[(event_type, version)].model_validate(payload)

@@ -1,0 +1,1 @@
+"""Database access shared by every service: pools, migrations, the platform tables."""

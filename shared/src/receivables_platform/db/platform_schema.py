@@ -1,0 +1,100 @@
+"""The tables every service's database has: event store, outbox, consumer state, idempotency.
+
+Each service's first migration calls `create_platform_tables`; a later change
+to these tables is a new function here plus one migration per service that
+calls it, so every service database stays on the same platform schema.
+"""
+
+PLATFORM_TABLES_V1 = """
+CREATE TABLE events (
+    position        bigserial PRIMARY KEY,
+    event_id        uuid        NOT NULL UNIQUE,
+    stream_id       text        NOT NULL,
+    stream_type     text        NOT NULL,
+    version         integer     NOT NULL CHECK (version > 0),
+    type            text        NOT NULL,
+    schema_version  integer     NOT NULL,
+    source          text        NOT NULL,
+    subject         text        NOT NULL,
+    partition_key   text        NOT NULL,
+    data            jsonb       NOT NULL,
+    correlation_id  text,
+    causation_id    text,
+    traceparent     text,
+    recorded_at     timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT events_stream_version_unique UNIQUE (stream_id, version)
+);
+CREATE INDEX events_subject_idx ON events (subject, position);
+
+-- One row per event to publish. txid orders rows by writing transaction, and
+-- the relay reads only below pg_snapshot_xmin so a transaction that commits
+-- late is never overtaken by a later one on the same key.
+CREATE TABLE outbox (
+    id               bigserial PRIMARY KEY,
+    txid             xid8        NOT NULL DEFAULT pg_current_xact_id(),
+    event_position   bigint      NOT NULL REFERENCES events (position),
+    topic            text        NOT NULL,
+    message_key      text        NOT NULL,
+    published_at     timestamptz,
+    kafka_partition  integer,
+    kafka_offset     bigint
+);
+CREATE INDEX outbox_unpublished_idx ON outbox (txid, id) WHERE published_at IS NULL;
+CREATE INDEX outbox_partition_idx ON outbox (topic, kafka_partition);
+
+-- Highest offset the broker acknowledged per partition: an ack or end offset
+-- below it means the broker lost data, and the relay re-publishes.
+CREATE TABLE relay_partitions (
+    topic         text    NOT NULL,
+    partition     integer NOT NULL,
+    acked_offset  bigint  NOT NULL,
+    PRIMARY KEY (topic, partition)
+);
+
+-- Consumer positions, written in the same transaction as the read-model change.
+CREATE TABLE consumer_offsets (
+    consumer_group  text        NOT NULL,
+    topic           text        NOT NULL,
+    partition       integer     NOT NULL,
+    next_offset     bigint      NOT NULL,
+    last_event_id   text,
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer_group, topic, partition)
+);
+
+-- A relay re-send arrives at a new offset: (source, id) is what makes it a duplicate.
+CREATE TABLE processed_events (
+    consumer_group  text        NOT NULL,
+    source          text        NOT NULL,
+    event_id        text        NOT NULL,
+    processed_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer_group, source, event_id)
+);
+
+CREATE TABLE idempotency_keys (
+    principal       text        NOT NULL,
+    key             text        NOT NULL,
+    method          text        NOT NULL,
+    path            text        NOT NULL,
+    request_hash    text        NOT NULL,
+    status_code     integer,
+    response_body   bytea,
+    response_headers jsonb,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (principal, key)
+);
+"""
+
+
+def create_platform_tables() -> None:
+    """Run inside an alembic migration of the calling service."""
+    execute_script(PLATFORM_TABLES_V1)
+
+
+def execute_script(sql: str) -> None:
+    """asyncpg prepares each statement, so a script goes in one statement at a time."""
+    from alembic import op
+
+    for statement in sql.split(";\n"):
+        if statement.strip():
+            op.execute(statement)

@@ -1,0 +1,83 @@
+"""CloudEvents 1.0 envelope and its Kafka binding in binary mode.
+
+Binary mode puts every attribute in a `ce_*` header and the event data alone in
+the value, so any CloudEvents-aware tool reads our topics and the payload stays
+plain JSON. The Kafka key is the `partitionkey` extension (the account id).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from receivables_platform.ids import new_id
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+_EXTENSIONS = ("schemaversion", "correlationid", "causationid", "sequence", "partitionkey",
+               "traceparent")
+
+
+class InvalidEnvelope(ValueError):
+    """A Kafka record that is not a CloudEvent we can read: a permanent failure."""
+
+
+class CloudEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(default_factory=lambda: str(new_id()))
+    source: str
+    type: str
+    specversion: str = SPEC_VERSION
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    subject: str
+    datacontenttype: str = CONTENT_TYPE
+    dataschema: str | None = None
+    schemaversion: int = 1
+    correlationid: str | None = None
+    causationid: str | None = None
+    sequence: int | None = None
+    partitionkey: str
+    traceparent: str | None = None
+    data: dict[str, Any]
+
+
+def to_kafka(event: CloudEvent) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """(key, value, headers) for a binary-mode Kafka record."""
+    headers: list[tuple[str, bytes]] = [("content-type", event.datacontenttype.encode())]
+    attrs = event.model_dump(exclude={"data", "datacontenttype"}, exclude_none=True)
+    for name, value in attrs.items():
+        if isinstance(value, datetime):
+            text = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        else:
+            text = str(value)
+        headers.append((f"ce_{name}", text.encode()))
+    value = json.dumps(event.data, separators=(",", ":"), default=str).encode()
+    return event.partitionkey.encode(), value, headers
+
+
+def from_kafka(value: bytes | None, headers: list[tuple[str, bytes]] | tuple[Any, ...]) -> CloudEvent:
+    attrs: dict[str, Any] = {}
+    content_type = CONTENT_TYPE
+    for name, raw in headers:
+        if name == "content-type":
+            content_type = raw.decode()
+        elif name.startswith("ce_"):
+            attrs[name[3:]] = raw.decode()
+    if attrs.get("specversion") != SPEC_VERSION:
+        raise InvalidEnvelope(f"not a CloudEvents {SPEC_VERSION} record: specversion={attrs.get('specversion')!r}")
+    if not content_type.startswith(CONTENT_TYPE):
+        raise InvalidEnvelope(f"unsupported content-type {content_type!r}")
+    try:
+        data = json.loads(value or b"null")
+    except ValueError as exc:
+        raise InvalidEnvelope(f"payload is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidEnvelope("payload is not a JSON object")
+    try:
+        return CloudEvent(datacontenttype=content_type, data=data, **attrs)
+    except ValueError as exc:
+        raise InvalidEnvelope(f"invalid CloudEvents attributes: {exc}") from exc

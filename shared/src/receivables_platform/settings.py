@@ -1,0 +1,45 @@
+"""Settings every service reads from its environment (DESIGN.md section 8)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+    bootstrap_servers: str | None = None
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    topic_partitions: int = 3
+    replication_factor: int = 1
+
+    def client_options(self) -> dict[str, object]:
+        """Connection options shared by producers, consumers and admin clients."""
+        opts: dict[str, object] = {"bootstrap_servers": self.bootstrap_servers,
+                                   "security_protocol": self.security_protocol}
+        if self.sasl_mechanism:
+            opts.update(sasl_mechanism=self.sasl_mechanism,
+                        sasl_plain_username=self.sasl_username,
+                        sasl_plain_password=self.sasl_password)
+        return opts
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = "receivables"
+    database_url: str | None = None
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    jwt_secret: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_audience: str = "receivables"
+    jwt_issuer: str | None = None
+    log_level: str = "INFO"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    run_relay: bool = True
+    run_consumers: bool = True

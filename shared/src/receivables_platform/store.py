@@ -1,0 +1,177 @@
+"""The append-only event store of one service, on PostgreSQL.
+
+`UNIQUE(stream_id, version)` is the optimistic concurrency check: two writers
+that read the same version race for the same row and exactly one wins; the
+other gets `ConcurrencyError` and the API answers 409/412. Events and their
+outbox rows go in in one transaction, so nothing is stored unpublished or
+published unstored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from receivables_platform.contracts.base import EventContract, decode
+from receivables_platform.envelope import CloudEvent
+from receivables_platform.ids import new_id
+from receivables_platform.tracing import current_traceparent, tracer
+
+OUTBOX_CHANNEL = "outbox"
+
+
+class ConcurrencyError(Exception):
+    """The stream moved on since the caller read it."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int | None = None) -> None:
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+        super().__init__(f"stream {stream_id} is not at version {expected}"
+                         + (f" (it is at {actual})" if actual is not None else ""))
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    position: int
+    event_id: UUID
+    stream_id: str
+    stream_type: str
+    version: int
+    type: str
+    schema_version: int
+    source: str
+    subject: str
+    partition_key: str
+    data: dict[str, Any]
+    correlation_id: str | None
+    causation_id: str | None
+    traceparent: str | None
+    recorded_at: datetime
+
+    def contract(self) -> EventContract:
+        return decode(self.type, self.schema_version, self.data)
+
+    def cloud_event(self) -> CloudEvent:
+        return CloudEvent(
+            id=str(self.event_id), source=self.source, type=self.type, time=self.recorded_at,
+            subject=self.subject, schemaversion=self.schema_version,
+            dataschema=f"urn:receivables:schema:{self.type}:v{self.schema_version}",
+            correlationid=self.correlation_id, causationid=self.causation_id,
+            sequence=self.version, partitionkey=self.partition_key,
+            traceparent=self.traceparent, data=self.data,
+        )
+
+
+_COLUMNS = ("position, event_id, stream_id, stream_type, version, type, schema_version, source, "
+            "subject, partition_key, data, correlation_id, causation_id, traceparent, recorded_at")
+
+_INSERT = f"""
+INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, source,
+                    subject, partition_key, data, correlation_id, causation_id, traceparent)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
+                     $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::text[],
+                     $13::text[])
+RETURNING {_COLUMNS}
+"""
+
+_OUTBOX = """
+INSERT INTO outbox (event_position, topic, message_key)
+SELECT unnest($1::bigint[]), $2, unnest($3::text[])
+"""
+
+
+def _record(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(**dict(row))
+
+
+@dataclass(frozen=True)
+class PendingStream:
+    """Events one command decided for one stream, waiting to be appended."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[EventContract]
+    subject: str
+    partition_key: str | None = None
+
+
+class EventStore:
+    def __init__(self, source: str, topic: str) -> None:
+        self.source = source
+        self.topic = topic
+
+    async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
+        version = await conn.fetchval(
+            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id)
+        return int(version)
+
+    async def load(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version", stream_id)
+        return [_record(r) for r in rows]
+
+    async def append(self, conn: asyncpg.Connection, streams: Sequence[PendingStream], *,
+                     correlation_id: str | None = None, causation_id: str | None = None,
+                     ) -> list[RecordedEvent]:
+        """Append to one or more streams atomically, with their outbox rows.
+
+        Runs in the caller's transaction when there is one (so a handler can
+        write its own rows alongside), else in its own.
+        """
+        if conn.is_in_transaction():
+            return await self._append(conn, streams, correlation_id, causation_id)
+        async with conn.transaction():
+            return await self._append(conn, streams, correlation_id, causation_id)
+
+    async def _append(self, conn: asyncpg.Connection, streams: Sequence[PendingStream],
+                      correlation_id: str | None, causation_id: str | None,
+                      ) -> list[RecordedEvent]:
+        with tracer.start_as_current_span("event_store.append") as span:
+            span.set_attribute("event_store.streams", len(streams))
+            traceparent = current_traceparent()
+            cols: list[list[Any]] = [[] for _ in range(13)]
+            for pending in streams:
+                await self._check_version(conn, pending)
+                key = pending.partition_key or pending.subject
+                for offset, event in enumerate(pending.events, start=1):
+                    for col, value in zip(cols, (
+                        new_id(), pending.stream_id, event.aggregate,
+                        pending.expected_version + offset, event.event_type, event.version,
+                        self.source, pending.subject, key, event.payload(),
+                        correlation_id, causation_id, traceparent,
+                    ), strict=True):
+                        col.append(value)
+            if not cols[0]:
+                return []
+            try:
+                rows = await conn.fetch(_INSERT, *cols)
+            except asyncpg.UniqueViolationError as exc:
+                pending = streams[0] if len(streams) == 1 else None
+                raise ConcurrencyError(pending.stream_id if pending else "(batch)",
+                                       pending.expected_version if pending else -1) from exc
+            recorded = [_record(r) for r in rows]
+            await conn.execute(_OUTBOX, [r.position for r in recorded], self.topic,
+                               [r.partition_key for r in recorded])
+            await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+            return recorded
+
+    async def append_one(self, pool: asyncpg.Pool, stream_id: str, expected_version: int,
+                         event: EventContract, *, subject: str | None = None,
+                         correlation_id: str | None = None) -> list[RecordedEvent]:
+        """One event on one stream, in its own transaction: the common command shape."""
+        async with pool.acquire() as conn:
+            return await self.append(
+                conn, [PendingStream(stream_id, expected_version, [event], subject or stream_id)],
+                correlation_id=correlation_id)
+
+    async def _check_version(self, conn: asyncpg.Connection, pending: PendingStream) -> None:
+        """Catches a caller that is ahead of the stream; the unique index catches one behind."""
+        if pending.expected_version == 0:
+            return
+        actual = await self.stream_version(conn, pending.stream_id)
+        if actual != pending.expected_version:
+            raise ConcurrencyError(pending.stream_id, pending.expected_version, actual)

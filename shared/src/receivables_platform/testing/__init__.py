@@ -1,0 +1,1 @@
+"""Test support shared by every service: real PostgreSQL and a real Kafka-protocol broker."""

@@ -1,0 +1,99 @@
+"""pytest fixtures for real infrastructure, registered for every package via `pytest11`.
+
+Resolution, per DESIGN.md section 3: `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS`
+if set; else testcontainers when a Docker engine answers; else the embedded
+servers from the PyPI wheels. Each test gets its own database; Kafka topics
+are shared, so tests use their own topic names or their own account ids.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from receivables_platform.ids import new_id
+from receivables_platform.infra.docker import docker_engine_available
+from receivables_platform.infra.embedded_kafka import EmbeddedKafka
+from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, database_url
+
+FreshDatabase = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server URL whose role may create databases."""
+    if url := os.environ.get("DATABASE_URL"):
+        yield url
+    elif docker_engine_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:17-alpine", driver=None) as pg:
+            yield pg.get_connection_url()
+    else:
+        with tempfile.TemporaryDirectory(prefix="rx-pg-") as tmp:
+            server = EmbeddedPostgres(Path(tmp) / "pgdata").start()
+            try:
+                yield server.url
+            finally:
+                server.stop("immediate")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield servers
+    elif docker_engine_available():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer() as kafka:
+            yield kafka.get_bootstrap_server()
+    else:
+        broker = EmbeddedKafka().start()
+        try:
+            yield broker.bootstrap_servers
+        finally:
+            broker.stop()
+
+
+@pytest.fixture
+def own_broker() -> Iterator[EmbeddedKafka]:
+    """A broker this test may freeze, restart or kill without touching the others."""
+    broker = EmbeddedKafka().start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+async def fresh_database(postgres_server_url: str) -> AsyncIterator[FreshDatabase]:
+    """Factory: a new empty database (migrated when given a versions folder), dropped afterwards."""
+    created: list[str] = []
+
+    async def make(versions_dir: Path | None = None) -> str:
+        from receivables_platform.db.migrate import upgrade_async
+
+        name = f"t_{new_id().hex[:16]}"
+        conn = await asyncpg.connect(postgres_server_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        created.append(name)
+        url = database_url(postgres_server_url, name)
+        if versions_dir is not None:
+            await upgrade_async(url, versions_dir)
+        return url
+
+    yield make
+    conn = await asyncpg.connect(postgres_server_url)
+    try:
+        for name in created:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

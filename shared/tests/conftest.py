@@ -1,0 +1,23 @@
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from receivables_platform.db.pool import create_pool
+from receivables_platform.testing.plugin import FreshDatabase
+
+PLATFORM_VERSIONS = Path(__file__).parent / "migrations" / "versions"
+
+
+@pytest.fixture
+async def platform_db(fresh_database: FreshDatabase) -> str:
+    """A database with only the platform tables."""
+    return await fresh_database(PLATFORM_VERSIONS)
+
+
+@pytest.fixture
+async def pool(platform_db: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(platform_db, max_size=8)
+    yield pool
+    await pool.close()
