@@ -40,6 +40,6 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str | None = None
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
-    http_port: int = 8000
+    http_port: int | None = None
     run_relay: bool = True
     run_consumers: bool = True

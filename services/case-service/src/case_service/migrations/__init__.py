@@ -1,0 +1,1 @@
+"""Schema history of this service's database (alembic; the environment is shared)."""

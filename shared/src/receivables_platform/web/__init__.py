@@ -1,0 +1,1 @@
+"""HTTP conventions every service follows (DESIGN.md section 5)."""

@@ -1,0 +1,82 @@
+"""FastAPI app factory: one lifespan that owns the pool and the background workers.
+
+A service hands in its routers and the workers it runs beside the API (outbox
+relay, consumers); the lifespan starts them after the pool is up and cancels
+them on shutdown, so one process is one whole service in dev and a platform
+team can still split roles with settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from receivables_platform.db.pool import create_pool
+from receivables_platform.settings import ServiceSettings
+
+Worker = Callable[["ServiceState"], Awaitable[None]]
+
+
+@dataclass
+class ServiceState:
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRouter] = (),
+               workers: Sequence[Worker] = (),
+               readiness: Sequence[Callable[[ServiceState], Awaitable[None]]] = ()) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        assert settings.database_url, "DATABASE_URL must be resolved before the app starts"
+        pool = await create_pool(settings.database_url, max_size=20)
+        state = ServiceState(settings=settings, pool=pool)
+        app.state.service = state
+        for worker in workers:
+            state.tasks.append(asyncio.create_task(worker(state), name=worker.__name__))
+        try:
+            yield
+        finally:
+            for task in state.tasks:
+                task.cancel()
+            await asyncio.gather(*state.tasks, return_exceptions=True)
+            await pool.close()
+
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """Live: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready: the database and the broker answer."""
+        state: ServiceState = request.app.state.service
+        checks: dict[str, str] = {}
+        try:
+            async with state.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        for check in readiness:
+            try:
+                await asyncio.wait_for(check(state), 5)
+                checks[check.__name__] = "ok"
+            except Exception as exc:  # noqa: BLE001
+                checks[check.__name__] = f"unavailable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    for router in routers:
+        app.include_router(router)
+    return app
