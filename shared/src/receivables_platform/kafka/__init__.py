@@ -1,0 +1,1 @@
+"""Kafka clients configured the one way every service uses them."""

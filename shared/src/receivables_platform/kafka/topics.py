@@ -1,0 +1,39 @@
+"""Topics: one per bounded context, keyed by account id, retention unlimited, plus `<topic>.dlq`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from receivables_platform.settings import KafkaSettings
+
+DLQ_SUFFIX = ".dlq"
+UNLIMITED_RETENTION = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
+def dead_letter_topic(topic: str) -> str:
+    return topic + DLQ_SUFFIX
+
+
+async def ensure_topics(kafka: KafkaSettings, topics: Iterable[str], *,
+                        with_dead_letters: bool = True) -> None:
+    """Create missing topics; existing ones are left as the platform team configured them."""
+    wanted = set(topics)
+    if with_dead_letters:
+        wanted |= {dead_letter_topic(t) for t in wanted if not t.endswith(DLQ_SUFFIX)}
+    admin = AIOKafkaAdminClient(**kafka.client_options())  # type: ignore[arg-type]
+    await admin.start()
+    try:
+        missing = wanted - set(await admin.list_topics())
+        if not missing:
+            return
+        new = [NewTopic(name, kafka.topic_partitions, kafka.replication_factor,
+                        topic_configs=dict(UNLIMITED_RETENTION)) for name in sorted(missing)]
+        try:
+            await admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            pass  # another service created it between our list and create
+    finally:
+        await admin.close()
