@@ -1,0 +1,1 @@
+"""Billing domain: pure aggregates, no IO."""

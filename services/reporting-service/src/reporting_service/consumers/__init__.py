@@ -1,0 +1,1 @@
+"""Kafka handlers that keep the read models."""

@@ -1,0 +1,1 @@
+"""Reporting domain: metric definitions (DESIGN.md section 6), pure."""
