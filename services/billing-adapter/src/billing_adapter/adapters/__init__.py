@@ -1,0 +1,1 @@
+"""Store, repositories and lookups of the billing adapter."""

@@ -1,0 +1,1 @@
+"""Use cases: one function per command, IO at the edges."""
