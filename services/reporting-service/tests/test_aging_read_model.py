@@ -1,0 +1,59 @@
+"""The AR read model over real PostgreSQL: projection of billing events and aging for any date."""
+
+from datetime import date
+from uuid import uuid4
+
+import pytest
+
+from receivables_platform.contracts.billing import InvoiceIssued
+from receivables_platform.db.pool import connect
+from receivables_platform.envelope import CloudEvent
+from reporting_service.adapters.aging_query import AgingFilter, GroupBy, aging
+from reporting_service.consumers.billing_projection import project_billing_event
+from reporting_service.domain.aging import buckets
+from reporting_service.spec import SPEC
+
+
+@pytest.fixture
+async def reporting_conn(fresh_database):
+    conn = await connect(await fresh_database(SPEC.versions_dir))
+    yield conn
+    await conn.close()
+
+
+def issued_event(account, total, issue, due, currency="EUR") -> CloudEvent:
+    contract = InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id=f"X-{uuid4()}",
+                             currency=currency, total_minor=total, issue_date=issue, due_date=due)
+    return CloudEvent(source="urn:test", type=contract.event_type, subject=str(account),
+                      partitionkey=str(account), data=contract.payload())
+
+
+async def test_invoices_land_in_the_bucket_of_their_age_as_of_the_date(reporting_conn):
+    account = uuid4()
+    for total, due in [(100, date(2026, 11, 30)), (200, date(2026, 11, 1)),
+                       (400, date(2026, 9, 15)), (800, date(2026, 6, 1))]:
+        await project_billing_event(reporting_conn, issued_event(account, total, date(2026, 5, 1), due))
+    [row] = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20), account_id=account),
+                        GroupBy.account, buckets())
+    assert row["buckets"] == {"current": 100, "1-30": 200, "31-60": 0, "61-90": 400,
+                              "91-120": 0, "120+": 800}
+    assert row["total_minor"] == 1500 and row["invoices"] == 4
+
+
+async def test_an_invoice_issued_after_the_as_of_date_is_not_aged(reporting_conn):
+    account = uuid4()
+    await project_billing_event(reporting_conn, issued_event(account, 100, date(2026, 11, 10),
+                                                             date(2026, 12, 10)))
+    assert await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 9), account_id=account),
+                       GroupBy.account, buckets()) == []
+
+
+async def test_currencies_are_never_summed_together(reporting_conn):
+    account = uuid4()
+    await project_billing_event(reporting_conn, issued_event(account, 100, date(2026, 1, 1),
+                                                             date(2026, 1, 31), "EUR"))
+    await project_billing_event(reporting_conn, issued_event(account, 300, date(2026, 1, 1),
+                                                             date(2026, 1, 31), "USD"))
+    rows = await aging(reporting_conn, AgingFilter(as_of=date(2026, 2, 1), account_id=account),
+                       GroupBy.currency, buckets())
+    assert {(r["currency"], r["total_minor"]) for r in rows} == {("EUR", 100), ("USD", 300)}
