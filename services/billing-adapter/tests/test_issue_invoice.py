@@ -45,9 +45,9 @@ async def test_the_same_external_id_twice_returns_the_first_invoice(billing_db: 
     conn = await connect(billing_db)
     try:
         first = await issue_invoice(conn, command())
-        again = command()
-        replay = await issue_invoice(conn, IssueInvoice(**{**again.__dict__,
-                                                          "account_id": first.invoice.state.account_id}))
+        again = IssueInvoice(**{**command().__dict__,
+                                "account_id": first.invoice.state.account_id})
+        replay = await issue_invoice(conn, again)
         assert not replay.created
         assert replay.invoice.state.invoice_id == first.invoice.state.invoice_id
         assert await counts(conn) == (1, 1)

@@ -31,7 +31,8 @@ async def test_invoices_land_in_the_bucket_of_their_age_as_of_the_date(reporting
     account = uuid4()
     for total, due in [(100, date(2026, 11, 30)), (200, date(2026, 11, 1)),
                        (400, date(2026, 9, 15)), (800, date(2026, 6, 1))]:
-        await project_billing_event(reporting_conn, issued_event(account, total, date(2026, 5, 1), due))
+        event = issued_event(account, total, date(2026, 5, 1), due)
+        await project_billing_event(reporting_conn, event)
     [row] = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20), account_id=account),
                         GroupBy.account, buckets())
     assert row["buckets"] == {"current": 100, "1-30": 200, "31-60": 0, "61-90": 400,
