@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import signal
 import time
+import warnings
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -39,6 +40,10 @@ from receivables_platform.devstack.services import (
     wait_until_ready,
 )
 from receivables_platform.devstack.tokens import DEV_SUBJECT, DEV_TTL_SECONDS, ROLES, mint_token
+
+# The embedded servers' wheels ask platformdirs for a runtime folder they never use;
+# its warning on machines without XDG_RUNTIME_DIR is noise in the stack's output.
+warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
 
 app = typer.Typer(help="The receivables platform on one machine, no Docker.",
                   no_args_is_help=True, add_completion=False)

@@ -79,8 +79,10 @@ def jwt_secret(data_dir: Path) -> str:
     return secret
 
 
-def _port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Bindable the way servers bind (SO_REUSEADDR), so a just-closed port still counts."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -107,7 +109,7 @@ def stable_postgres_port(data_dir: Path) -> int:
         port = int(stored.read_text().strip())
         # A server left behind by a killed stack still holds the port; start() replaces it.
         leftover = EmbeddedPostgres(data_dir / "postgres", port).pid
-        if _port_is_free(port) or _pid_alive(leftover):
+        if port_is_free(port) or _pid_alive(leftover):
             return port
     port = free_port()
     stored.write_text(f"{port}\n")

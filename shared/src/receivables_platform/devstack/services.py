@@ -21,7 +21,7 @@ from typing import IO
 
 import httpx
 
-from receivables_platform.devstack.infra import StackError
+from receivables_platform.devstack.infra import StackError, port_is_free
 
 PACKAGES = ("billing_adapter", "collections_service", "case_service", "reporting_service")
 HOST = "127.0.0.1"
@@ -129,15 +129,10 @@ class ServiceProcess:
 
 def ensure_ports_free(entries: Sequence[ServiceEntry]) -> None:
     """Fail before starting anything, naming the variable that moves the service elsewhere."""
-    import socket
-
     for entry in entries:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((HOST, entry.port))
-            except OSError:
-                raise StackError(f"port {entry.port} for {entry.name} is in use; "
-                                 f"stop whatever holds it or set {entry.port_env}") from None
+        if not port_is_free(entry.port, HOST):
+            raise StackError(f"port {entry.port} for {entry.name} is in use; "
+                             f"stop whatever holds it or set {entry.port_env}")
 
 
 def wait_until_ready(processes: Sequence[ServiceProcess], timeout: float,
@@ -160,7 +155,7 @@ def wait_until_ready(processes: Sequence[ServiceProcess], timeout: float,
         if time.monotonic() > deadline:
             proc = pending[0]
             raise StackError(f"{proc.entry.name} did not answer 200 on {proc.entry.url}/readyz "
-                             f"within {timeout:.0f}s; last lines of {proc.log_path}:\n"
+                             f"within {timeout:g}s; last lines of {proc.log_path}:\n"
                              f"{proc.log_tail()}")
         time.sleep(0.2)
 
