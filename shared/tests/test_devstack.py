@@ -14,7 +14,6 @@ from pathlib import Path
 
 import jwt
 import pytest
-
 from receivables_platform.infra.ports import free_port
 
 SERVICES = ("billing-adapter", "collections-service", "case-service", "reporting-service")

@@ -1,0 +1,64 @@
+# The two commands: `make run` (the whole platform, no Docker) and `make test`.
+# Every target bootstraps its own tools, so a fresh clone needs only python3 and make.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+PYTHON_VERSION ?= 3.11
+UV := .tools/bin/uv
+UV_RUN := $(UV) run --frozen --no-sync
+
+# Extra arguments, e.g. `make test PYTEST_ARGS="services/billing-adapter -x"`
+# or `make run RUN_ARGS=--until-ready`.
+PYTEST_ARGS ?=
+RUN_ARGS ?=
+
+.PHONY: help sync run test lint bench clean-data
+
+help:
+	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
+	@echo "make test        run every test (PYTEST_ARGS=... to narrow)"
+	@echo "make lint        ruff check and mypy"
+	@echo "make bench       run the benchmarks in bench/"
+	@echo "make clean-data  delete the dev stack's data (.data/)"
+
+# uv itself, pinned, in a private venv: nothing installed globally.
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The workspace venv (.venv) exactly as uv.lock says, every member and the dev tools.
+sync: $(UV)
+	$(UV) sync --all-packages --frozen --python $(PYTHON_VERSION)
+
+run: sync
+	$(UV_RUN) receivables-stack run $(RUN_ARGS)
+
+# pytest exits 5 when it collected nothing (e.g. a narrowed run over an empty folder):
+# that is not a failure of the code under test.
+test: sync
+	@rc=0; $(UV_RUN) pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
+	exit $$rc
+
+lint: sync
+	$(UV_RUN) ruff check .
+	$(UV_RUN) mypy shared/src services/*/src
+
+bench: sync
+	@found=0; for script in bench/bench_*.py; do \
+		[ -e "$$script" ] || continue; found=1; \
+		echo "== $$script"; $(UV_RUN) python "$$script"; \
+	done; \
+	if [ $$found -eq 0 ]; then echo "no benchmarks (bench/bench_*.py) yet"; fi
+
+# Refuses while a stack holds the data folder, whose PostgreSQL would lose files under it.
+clean-data:
+	@python3 -c 'import fcntl, pathlib, sys; p = pathlib.Path(".data/stack.lock"); \
+	f = p.open("a") if p.parent.exists() else None; \
+	f and fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)' 2>/dev/null \
+		|| { echo "a receivables-stack is running on .data; stop it first" >&2; exit 1; }
+	rm -rf .data
+	@echo "removed .data"
