@@ -61,12 +61,21 @@ class _Shutdown(Exception):
         self.signum = signum
 
 
+_first_signal_at: float | None = None
+
+
 def _raise_shutdown(signum: int, frame: FrameType | None) -> None:
+    global _first_signal_at
+    _first_signal_at = time.monotonic()
     raise _Shutdown(signum)
 
 
 def _already_stopping(signum: int, frame: FrameType | None) -> None:
-    typer.echo("already stopping; waiting for the services to exit", err=True)
+    """Stopping is never cut short. `uv run` forwards the terminal's Ctrl-C a second
+    time, so only a later press (a developer getting impatient) is answered."""
+    if _first_signal_at is None or time.monotonic() - _first_signal_at > 1.0:
+        typer.echo("already stopping; services get 20s to drain before they are killed",
+                   err=True)
 
 
 def _install(handler: signal._HANDLER) -> None:
