@@ -71,18 +71,22 @@ CREATE TABLE processed_events (
     PRIMARY KEY (consumer_group, source, event_id)
 );
 
+-- A row is a finished response, written in the route's own transaction; a
+-- request in flight holds an advisory lock instead (web/idempotency.py), so a
+-- crash leaves no half-claimed key behind.
 CREATE TABLE idempotency_keys (
     principal       text        NOT NULL,
     key             text        NOT NULL,
     method          text        NOT NULL,
     path            text        NOT NULL,
     request_hash    text        NOT NULL,
-    status_code     integer,
-    response_body   bytea,
-    response_headers jsonb,
+    status_code     integer     NOT NULL,
+    response_body   bytea       NOT NULL,
+    response_headers jsonb      NOT NULL,
     created_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (principal, key)
 );
+CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at);
 """
 
 

@@ -4,14 +4,20 @@ A service hands in its routers and the workers it runs beside the API (outbox
 relay, consumers); the lifespan starts them after the pool is up and cancels
 them on shutdown, so one process is one whole service in dev and a platform
 team can still split roles with settings.
+
+Every app also gets the HTTP conventions of DESIGN.md section 5, so no service
+can forget one: problem+json errors, the token verifier behind
+`require_roles`, Idempotency-Key replays (and the purge of old keys), request
+logging with correlation ids, and `/metrics` beside the open probes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
@@ -19,8 +25,13 @@ from fastapi.responses import JSONResponse
 
 from receivables_platform.db.pool import create_pool
 from receivables_platform.settings import ServiceSettings
+from receivables_platform.web.auth import TokenVerifier
+from receivables_platform.web.idempotency import install_idempotency, purge_forever
+from receivables_platform.web.metrics import install_metrics
+from receivables_platform.web.problems import install_problem_handlers
+from receivables_platform.web.request_log import RequestLogMiddleware
 
-Worker = Callable[["ServiceState"], Awaitable[None]]
+Worker = Callable[["ServiceState"], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -39,7 +50,7 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
         pool = await create_pool(settings.database_url, max_size=20)
         state = ServiceState(settings=settings, pool=pool)
         app.state.service = state
-        for worker in workers:
+        for worker in [*workers, purge_idempotency_keys]:
             state.tasks.append(asyncio.create_task(worker(state), name=worker.__name__))
         try:
             yield
@@ -50,6 +61,7 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
             await pool.close()
 
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    install_conventions(app, settings)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -65,13 +77,13 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
             async with state.pool.acquire(timeout=2) as conn:
                 await conn.fetchval("SELECT 1")
             checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        except Exception as exc:  # any failure means not ready
             checks["database"] = f"unavailable: {type(exc).__name__}"
         for check in readiness:
             try:
                 await asyncio.wait_for(check(state), 5)
                 checks[check.__name__] = "ok"
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 checks[check.__name__] = f"unavailable: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
@@ -80,3 +92,15 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
     for router in routers:
         app.include_router(router)
     return app
+
+
+def install_conventions(app: FastAPI, settings: ServiceSettings) -> None:
+    app.state.token_verifier = TokenVerifier.from_settings(settings)
+    install_problem_handlers(app)
+    install_idempotency(app)
+    install_metrics(app)
+    app.add_middleware(RequestLogMiddleware)
+
+
+async def purge_idempotency_keys(state: ServiceState) -> None:
+    await purge_forever(state.pool)

@@ -1,0 +1,185 @@
+"""Bearer JWT authentication with roles (DESIGN.md sections 5 and 8).
+
+Tokens come from the team's identity provider (RS256/ES256, keys from
+`JWT_JWKS_URL`) or, in dev and tests, from `issue_token` with the shared
+`JWT_SECRET` (HS256). When both are configured both are accepted; the token's
+`alg` header picks the key, and each key only verifies its own algorithms, so
+an RSA public key can never be used as an HMAC secret.
+
+Routes declare who may call them with `require_roles(...)`; the principal is
+resolved once per request (FastAPI caches `authenticate`), so idempotency and
+logging see the same caller the role check saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from receivables_platform.settings import ServiceSettings
+from receivables_platform.web.problems import Problem, problem_type
+
+ROLES = frozenset({"collector", "case_agent", "supervisor", "integration", "admin"})
+HMAC_ALGORITHMS = ("HS256",)
+JWKS_ALGORITHMS = ("RS256", "ES256")
+REALM = "receivables"
+
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearerAuth", bearerFormat="JWT",
+                           description="JWT with `sub` and `roles` (collector, case_agent, "
+                                       "supervisor, integration, admin)")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user or an integration, with the roles the token grants."""
+
+    sub: str
+    roles: frozenset[str]
+
+    def has_any(self, roles: Iterable[str]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+def unauthorized(detail: str, *, invalid_token: bool = True) -> Problem:
+    """401 with the RFC 6750 challenge, so clients know to fetch a (new) token."""
+    challenge = f'Bearer realm="{REALM}"'
+    if invalid_token:
+        description = "".join(c for c in detail if " " <= c <= "~" and c not in '"\\')
+        challenge += f', error="invalid_token", error_description="{description}"'
+    return Problem(401, "Unauthorized", detail, type=problem_type("unauthenticated"),
+                   headers={"WWW-Authenticate": challenge})
+
+
+class TokenVerifier:
+    def __init__(self, *, secret: str | None = None, jwks_url: str | None = None,
+                 audience: str = "receivables", issuer: str | None = None,
+                 leeway: timedelta = timedelta(seconds=30)) -> None:
+        self.secret = secret or None
+        self.jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
+        self.audience, self.issuer, self.leeway = audience, issuer, leeway
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> TokenVerifier:
+        return cls(secret=settings.jwt_secret, jwks_url=settings.jwt_jwks_url,
+                   audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+
+    @property
+    def configured(self) -> bool:
+        return self.secret is not None or self.jwks is not None
+
+    async def verify(self, token: str) -> Principal:
+        """The caller, or a 401 problem saying why the token is refused."""
+        if not self.configured:
+            raise unauthorized("this service has neither JWT_SECRET nor JWT_JWKS_URL set")
+        try:
+            alg = jwt.get_unverified_header(token).get("alg")
+        except jwt.PyJWTError:
+            raise unauthorized("the bearer token is not a JWT") from None
+        key = await self._key_for(str(alg), token)
+        claims = self._decode(token, key, str(alg))
+        return _principal(claims)
+
+    async def _key_for(self, alg: str, token: str) -> Any:
+        if alg in HMAC_ALGORITHMS and self.secret is not None:
+            return self.secret
+        if alg in JWKS_ALGORITHMS and self.jwks is not None:
+            return await self._jwks_key(self.jwks, token)
+        raise unauthorized(f"tokens signed with {alg} are not accepted here")
+
+    async def _jwks_key(self, jwks: jwt.PyJWKClient, token: str) -> Any:
+        """PyJWKClient fetches with blocking urllib: keep it off the event loop."""
+        try:
+            signing_key = await asyncio.to_thread(jwks.get_signing_key_from_jwt, token)
+        except jwt.PyJWKClientConnectionError:
+            raise Problem(503, "Service Unavailable",
+                          "the identity provider's signing keys cannot be fetched") from None
+        except jwt.PyJWTError:
+            raise unauthorized("the token's signing key is unknown") from None
+        return signing_key.key
+
+    def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
+        required = ["exp", "sub", "aud"] + (["iss"] if self.issuer else [])
+        try:
+            return jwt.decode(token, key, algorithms=[alg], audience=self.audience,
+                              issuer=self.issuer, leeway=self.leeway,
+                              options={"require": required})
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("the token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise unauthorized(f"the token is not for audience {self.audience!r}") from None
+        except jwt.InvalidIssuerError:
+            raise unauthorized("the token is from another issuer") from None
+        except jwt.InvalidSignatureError:
+            raise unauthorized("the token's signature does not verify") from None
+        except jwt.PyJWTError as exc:
+            raise unauthorized(f"the token is invalid: {exc}") from None
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    """Unknown role names are dropped, so a new IdP role never grants anything here."""
+    sub, roles = claims.get("sub"), claims.get("roles", [])
+    if not isinstance(sub, str) or not sub:
+        raise unauthorized("the token has no subject")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise unauthorized("the token's roles claim is not a list of names")
+    return Principal(sub=sub, roles=frozenset(roles) & ROLES)
+
+
+def token_verifier(request: Request) -> TokenVerifier:
+    verifier = getattr(request.app.state, "token_verifier", None)
+    if verifier is None:
+        raise RuntimeError("no token verifier on the app: build it with create_app")
+    assert isinstance(verifier, TokenVerifier)
+    return verifier
+
+
+async def authenticate(request: Request,
+                       credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
+                       ) -> Principal:
+    """Any valid token: the base of `require_roles` and of per-caller idempotency keys."""
+    if credentials is None:
+        raise unauthorized("a bearer token is required", invalid_token=False)
+    principal = await token_verifier(request).verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    """Dependency: the caller, who must hold at least one of `roles`, else 403."""
+    unknown = set(roles) - ROLES
+    if unknown or not roles:
+        raise ValueError(f"require_roles needs roles from {sorted(ROLES)}, got {sorted(roles)}")
+    wanted = frozenset(roles)
+
+    async def has_role(principal: Principal = Depends(authenticate)) -> Principal:
+        if not principal.has_any(wanted):
+            raise Problem(403, "Forbidden",
+                          f"this needs one of the roles {', '.join(sorted(wanted))}; "
+                          f"the token has {', '.join(sorted(principal.roles)) or 'none'}",
+                          type=problem_type("forbidden"),
+                          headers={"WWW-Authenticate":
+                                   f'Bearer realm="{REALM}", error="insufficient_scope"'})
+        return principal
+
+    has_role.__name__ = f"require_{'_or_'.join(sorted(wanted))}"
+    return has_role
+
+
+def issue_token(secret: str, sub: str, roles: Iterable[str], ttl: timedelta | int = 3600, *,
+                audience: str = "receivables", issuer: str | None = None,
+                now: datetime | None = None) -> str:
+    """An HS256 token the services accept with the same JWT_SECRET: dev stack and tests."""
+    issued = now or datetime.now(UTC)
+    lifetime = ttl if isinstance(ttl, timedelta) else timedelta(seconds=ttl)
+    claims: dict[str, Any] = {"sub": sub, "roles": list(roles), "aud": audience,
+                              "iat": issued, "exp": issued + lifetime}
+    if issuer:
+        claims["iss"] = issuer
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,206 @@
+"""`Idempotency-Key` for POSTs that create: a retried request never runs twice.
+
+How it works. The dependency opens a transaction on a pooled connection and
+takes a transaction-scoped advisory lock on (principal, key):
+
+* lock not granted -> another request with this key is running: 409, nothing runs;
+* a stored response for the key, same request fingerprint -> replayed byte for
+  byte with `Idempotent-Replayed: true`; different fingerprint -> 422;
+* otherwise the route runs, and `await idem.respond(...)` writes the response
+  into `idempotency_keys` in that same transaction, which commits after the
+  route returns and before the response is sent.
+
+Because the claim is a lock and not a row, a crash or an exception leaves
+nothing behind: the transaction rolls back, the lock goes with it, and a retry
+runs afresh. Only successful responses given to `respond()` are stored; an
+error answer (a domain refusal, a 409) changed nothing, so a retry re-runs.
+
+Two ways to use it, one mechanism:
+
+* **Transactional (preferred)**: do the writes on `idem.conn`, e.g.
+  `repo.save(idem.conn, ...)`. The events, their outbox rows and the stored
+  response commit together: exactly once, even across crashes.
+* **Wrapper**: the route writes through its own connection (or calls another
+  system) and only calls `idem.respond(...)` at the end. Concurrent and
+  sequential retries are still deduplicated; a crash between the route's own
+  commit and this one would let a later retry run again, so such routes also
+  need a natural idempotency (e.g. an external id).
+
+The fingerprint is the method, the path with query, and the body (as
+canonical JSON when it parses), so `{"a":1,"b":2}` and `{"b": 2, "a": 1}`
+count as the same request. Keys are kept for `KEY_RETENTION`, then purged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any, cast
+
+import asyncpg
+import structlog
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.encoders import jsonable_encoder
+from starlette.responses import Response
+
+from receivables_platform.web.auth import Principal, authenticate
+from receivables_platform.web.etag import etag
+from receivables_platform.web.problems import Problem, problem_type
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+FIELD = f"header.{HEADER}"
+KEY_RETENTION = timedelta(hours=24)
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+log = structlog.get_logger("receivables_platform.web.idempotency")
+
+
+class IdempotentReplay(Exception):
+    """Raised by the dependency to answer with the stored response instead of running the route."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("replaying a stored response")
+        self.response = response
+
+
+@dataclass
+class Idempotency:
+    """What an idempotent route works with: the connection in the key's transaction."""
+
+    conn: asyncpg.Connection
+    principal: Principal
+    key: str
+    method: str
+    path: str
+    fingerprint: str
+    responded: bool = False
+
+    async def respond(self, content: Any, *, status_code: int = 201,
+                      headers: Mapping[str, str] | None = None,
+                      version: int | None = None) -> Response:
+        """The route's answer, stored for replay in the route's transaction; return it."""
+        body = b"" if content is None else json.dumps(
+            jsonable_encoder(content), separators=(",", ":")).encode()
+        stored = {**(headers or {})}
+        if version is not None:
+            stored["ETag"] = etag(version)
+        if content is not None:
+            stored["Content-Type"] = "application/json"
+        await self.conn.execute(
+            "INSERT INTO idempotency_keys (principal, key, method, path, request_hash, "
+            "status_code, response_body, response_headers) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+            self.principal.sub, self.key, self.method, self.path, self.fingerprint,
+            status_code, body, stored)
+        self.responded = True
+        return Response(body, status_code=status_code, headers=stored)
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    digest = hashlib.sha256(f"{method}\n{path}\n".encode())
+    digest.update(canonical)
+    return digest.hexdigest()
+
+
+def lock_key(principal: str, key: str) -> int:
+    """64 bits of the key's hash: the advisory lock that marks the request in flight."""
+    digest = hashlib.sha256(f"idempotency\0{principal}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _checked_key(value: str | None) -> str:
+    if value is None:
+        raise Problem(400, "Idempotency-Key required",
+                      f"this POST creates something: send an {HEADER} header (e.g. a UUID) "
+                      "so a retry cannot create it twice",
+                      type=problem_type("idempotency-key-missing"), field=FIELD)
+    if not _KEY.fullmatch(value):
+        raise Problem(400, "Malformed Idempotency-Key",
+                      f"{HEADER} must be 1 to 255 visible ASCII characters",
+                      type=problem_type("idempotency-key-malformed"), field=FIELD)
+    return value
+
+
+async def _claim(conn: asyncpg.Connection, principal: str, key: str) -> None:
+    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", lock_key(principal, key)):
+        raise Problem(409, "Request in progress",
+                      f"a request with this {HEADER} is still running; retry when it is done",
+                      type=problem_type("idempotency-key-in-use"), field=FIELD,
+                      headers={"Retry-After": "1"})
+
+
+async def _replay_if_stored(conn: asyncpg.Connection, principal: str, key: str,
+                            fingerprint: str) -> None:
+    row = await conn.fetchrow(
+        "SELECT request_hash, status_code, response_body, response_headers "
+        "FROM idempotency_keys WHERE principal = $1 AND key = $2", principal, key)
+    if row is None:
+        return
+    if row["request_hash"] != fingerprint:
+        raise Problem(422, "Idempotency-Key reused",
+                      f"this {HEADER} was used for a different request; use a new key",
+                      type=problem_type("idempotency-key-reused"), field=FIELD)
+    headers = {**row["response_headers"], REPLAYED_HEADER: "true"}
+    raise IdempotentReplay(Response(bytes(row["response_body"]), status_code=row["status_code"],
+                                    headers=headers))
+
+
+async def idempotency(
+    request: Request,
+    principal: Principal = Depends(authenticate),
+    idempotency_key: str | None = Header(
+        None, alias=HEADER,
+        description="Required. A unique key per intended create (a UUID); a retry with the "
+                    "same key and body replays the first answer instead of creating again"),
+) -> AsyncIterator[Idempotency]:
+    """Dependency (use `IdempotentRequest`): claim the key, replay, or let the route run."""
+    key = _checked_key(idempotency_key)
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    request_hash = fingerprint(request.method, path, await request.body())
+    pool: asyncpg.Pool = request.app.state.service.pool
+    async with pool.acquire() as proxy, proxy.transaction():
+        conn = cast(asyncpg.Connection, proxy)  # the pool's proxy forwards every method
+        await _claim(conn, principal.sub, key)
+        await _replay_if_stored(conn, principal.sub, key, request_hash)
+        scope = Idempotency(conn, principal, key, request.method, path, request_hash)
+        yield scope
+        if not scope.responded:
+            raise RuntimeError("an idempotent route must return `await idem.respond(...)`")
+
+
+IdempotentRequest = Annotated[Idempotency, Depends(idempotency, scope="function")]
+
+
+async def _on_replay(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, IdempotentReplay)
+    return exc.response
+
+
+def install_idempotency(app: FastAPI) -> None:
+    app.add_exception_handler(IdempotentReplay, _on_replay)
+
+
+async def purge_expired_keys(pool: asyncpg.Pool, retention: timedelta = KEY_RETENTION) -> int:
+    result = await pool.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - $1::interval", retention)
+    return int(result.split()[-1])
+
+
+async def purge_forever(pool: asyncpg.Pool, every: timedelta = timedelta(hours=1)) -> None:
+    """Background worker: old keys go, so the table stays the size of one retention window."""
+    while True:
+        try:
+            if purged := await purge_expired_keys(pool):
+                log.info("idempotency.purged", keys=purged)
+        except Exception as exc:  # a missed purge must not end the loop; the next one catches up
+            log.warning("idempotency.purge_failed", error=repr(exc))
+        await asyncio.sleep(every.total_seconds())

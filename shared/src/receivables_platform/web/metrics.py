@@ -1,0 +1,30 @@
+"""`/metrics` for Prometheus, and the HTTP request metric every service has.
+
+The endpoint exposes prometheus_client's default registry, so metrics the
+relay, consumers or a service define anywhere in the process show up without
+wiring. It stays open like the probes: scrapers carry no tokens, and it
+reveals counts, not data.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest
+from starlette.responses import Response
+
+HTTP_REQUEST_DURATION = Histogram(
+    "http_server_request_duration_seconds",
+    "Time from request start to the end of the response, by route template",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    HTTP_REQUEST_DURATION.labels(method=method, route=route, status=str(status)).observe(seconds)
+
+
+def install_metrics(app: FastAPI) -> None:
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
