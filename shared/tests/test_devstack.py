@@ -8,6 +8,7 @@ developer has running on the documented ports.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,16 @@ def _stack_env(data_dir: Path) -> dict[str, str]:
 @pytest.mark.timeout(180)
 def test_stack_starts_every_service_and_stops_cleanly(tmp_path: Path) -> None:
     env = _stack_env(tmp_path / "data")
-    result = subprocess.run([str(STACK), "run", "--until-ready", "--ready-timeout", "90"],
-                            env=env, capture_output=True, text=True, timeout=120)
+    stack = subprocess.Popen([str(STACK), "run", "--until-ready", "--ready-timeout", "90"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = stack.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        # Ctrl-C, so the stack still stops the servers it started in tmp_path.
+        stack.send_signal(signal.SIGINT)
+        stdout, stderr = stack.communicate(timeout=60)
+        pytest.fail(f"the stack was not ready within 120s:\n{stdout}{stderr}")
+    result = subprocess.CompletedProcess(stack.args, stack.returncode, stdout, stderr)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     for name in SERVICES:
