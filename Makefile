@@ -43,9 +43,12 @@ test: sync
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
+# Both checks run even when the first fails, so one pass shows everything to fix.
 lint: sync
-	$(UV_RUN) ruff check .
-	$(UV_RUN) mypy shared/src services/*/src
+	@rc=0; \
+	echo "ruff check ."; $(UV_RUN) ruff check . || rc=1; \
+	echo "mypy shared/src services/*/src"; $(UV_RUN) mypy shared/src services/*/src || rc=1; \
+	exit $$rc
 
 bench: sync
 	@found=0; for script in bench/bench_*.py; do \
