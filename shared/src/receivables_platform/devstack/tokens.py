@@ -1,31 +1,24 @@
 """Dev tokens for calling the services by hand.
 
-Kept to one function so it can delegate to the web layer's own token helper
-once that exists, without the CLI noticing.
+Minted by the web layer's own helper, so the dev stack's tokens carry exactly the
+claims the services verify; only the environment lookups live here.
 """
 
 from __future__ import annotations
 
 import os
-import time
 
-import jwt
+from receivables_platform.web.auth import ROLES as KNOWN_ROLES
+from receivables_platform.web.auth import issue_token
 
-ROLES = ("admin", "collector", "case_agent", "supervisor", "integration")
+# Admin first: the order the dev token lists them in.
+ROLES = ("admin", *sorted(KNOWN_ROLES - {"admin"}))
 DEV_SUBJECT = "dev"
 DEV_TTL_SECONDS = 30 * 24 * 3600
 
 
 def mint_token(secret: str, sub: str, roles: list[str], ttl: int) -> str:
-    """An HS256 token the services accept: the audience is the one they check."""
-    now = int(time.time())
-    claims: dict[str, object] = {
-        "sub": sub,
-        "roles": list(roles),
-        "aud": os.environ.get("JWT_AUDIENCE", "receivables"),
-        "iat": now,
-        "exp": now + ttl,
-    }
-    if issuer := os.environ.get("JWT_ISSUER"):
-        claims["iss"] = issuer
-    return jwt.encode(claims, secret, algorithm="HS256")
+    """Audience and issuer from the same variables the services read, so they accept it."""
+    return issue_token(secret, sub, roles, ttl,
+                       audience=os.environ.get("JWT_AUDIENCE", "receivables"),
+                       issuer=os.environ.get("JWT_ISSUER") or None)
