@@ -59,7 +59,8 @@ def to_kafka(event: CloudEvent) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     return event.partitionkey.encode(), value, headers
 
 
-def from_kafka(value: bytes | None, headers: list[tuple[str, bytes]] | tuple[Any, ...]) -> CloudEvent:
+def from_kafka(value: bytes | None,
+               headers: list[tuple[str, bytes]] | tuple[Any, ...]) -> CloudEvent:
     attrs: dict[str, Any] = {}
     content_type = CONTENT_TYPE
     for name, raw in headers:
@@ -68,7 +69,8 @@ def from_kafka(value: bytes | None, headers: list[tuple[str, bytes]] | tuple[Any
         elif name.startswith("ce_"):
             attrs[name[3:]] = raw.decode()
     if attrs.get("specversion") != SPEC_VERSION:
-        raise InvalidEnvelope(f"not a CloudEvents {SPEC_VERSION} record: specversion={attrs.get('specversion')!r}")
+        raise InvalidEnvelope(f"not a CloudEvents {SPEC_VERSION} record: "
+                              f"specversion={attrs.get('specversion')!r}")
     if not content_type.startswith(CONTENT_TYPE):
         raise InvalidEnvelope(f"unsupported content-type {content_type!r}")
     try:

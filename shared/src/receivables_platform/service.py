@@ -43,7 +43,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None,
                       workers=[*spec.workers, *extra_workers])
 
 
-def serve(spec: ServiceSpec, app_factory: Callable[[ServiceSettings], FastAPI] | None = None) -> None:
+def serve(spec: ServiceSpec,
+          app_factory: Callable[[ServiceSettings], FastAPI] | None = None) -> None:
     import uvicorn
 
     from receivables_platform.db.migrate import upgrade
@@ -53,5 +54,6 @@ def serve(spec: ServiceSpec, app_factory: Callable[[ServiceSettings], FastAPI] |
         raise SystemExit(f"{spec.name}: DATABASE_URL is not set (make run sets it for you)")
     upgrade(settings.database_url, spec.versions_dir)
     app = app_factory(settings) if app_factory else build_app(spec, settings)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port or spec.default_port,
+                log_config=None,
                 access_log=False)

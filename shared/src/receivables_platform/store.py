@@ -76,7 +76,7 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], 
                      $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::text[],
                      $13::text[])
 RETURNING {_COLUMNS}
-"""
+"""  # noqa: S608 - a constant column list
 
 _OUTBOX = """
 INSERT INTO outbox (event_position, topic, message_key)
@@ -111,7 +111,8 @@ class EventStore:
 
     async def load(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
         rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version", stream_id)
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version",  # noqa: S608
+            stream_id)
         return [_record(r) for r in rows]
 
     async def append(self, conn: asyncpg.Connection, streams: Sequence[PendingStream], *,
@@ -150,9 +151,9 @@ class EventStore:
             try:
                 rows = await conn.fetch(_INSERT, *cols)
             except asyncpg.UniqueViolationError as exc:
-                pending = streams[0] if len(streams) == 1 else None
-                raise ConcurrencyError(pending.stream_id if pending else "(batch)",
-                                       pending.expected_version if pending else -1) from exc
+                first = streams[0]
+                stream = first.stream_id if len(streams) == 1 else "(one of several streams)"
+                raise ConcurrencyError(stream, first.expected_version) from exc
             recorded = [_record(r) for r in rows]
             await conn.execute(_OUTBOX, [r.position for r in recorded], self.topic,
                                [r.partition_key for r in recorded])

@@ -81,7 +81,8 @@ def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaste
 def upcast(event_type: str, version: int, payload: Payload) -> tuple[int, Payload]:
     target = REGISTRY.latest_version(event_type)
     if version > target:
-        raise UnknownEventType(f"{event_type} v{version} is newer than this service knows (v{target})")
+        raise UnknownEventType(
+            f"{event_type} v{version} is newer than this service knows (v{target})")
     while version < target:
         step = REGISTRY.upcasters.get((event_type, version))
         if step is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -23,7 +24,7 @@ async def ensure_topics(kafka: KafkaSettings, topics: Iterable[str], *,
     wanted = set(topics)
     if with_dead_letters:
         wanted |= {dead_letter_topic(t) for t in wanted if not t.endswith(DLQ_SUFFIX)}
-    admin = AIOKafkaAdminClient(**kafka.client_options())  # type: ignore[arg-type]
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         missing = wanted - set(await admin.list_topics())
@@ -31,9 +32,8 @@ async def ensure_topics(kafka: KafkaSettings, topics: Iterable[str], *,
             return
         new = [NewTopic(name, kafka.topic_partitions, kafka.replication_factor,
                         topic_configs=dict(UNLIMITED_RETENTION)) for name in sorted(missing)]
-        try:
+        # another service may create one between our list and create
+        with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(new)
-        except TopicAlreadyExistsError:
-            pass  # another service created it between our list and create
     finally:
         await admin.close()
