@@ -4,6 +4,7 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
+
 from billing_adapter.domain.invoice import Invoice, IssueInvoice, decide, evolve
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.domain import Refused, fold

@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
+
 from billing_adapter.domain.invoice import IssueInvoice
 from billing_adapter.service_layer.invoices import issue_invoice
 from billing_adapter.spec import SPEC

@@ -1,6 +1,7 @@
 """Aging buckets: DESIGN.md section 6 (<=0 current, then 1-30 ... 120+)."""
 
 import pytest
+
 from reporting_service.domain.aging import InvalidBuckets, bucket_for, buckets, parse_bounds
 
 

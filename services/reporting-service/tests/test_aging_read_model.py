@@ -4,6 +4,7 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
+
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.db.pool import connect
 from receivables_platform.envelope import CloudEvent

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from billing_adapter.api.invoices import router as invoices
+from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.service import ServiceSpec
 
 SPEC = ServiceSpec(
@@ -10,4 +12,6 @@ SPEC = ServiceSpec(
     default_port=8101,
     database="billing",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
+    publishes=TOPIC,
+    routers=[invoices],
 )

@@ -1,8 +1,7 @@
 """`python -m case_service`: migrate and serve."""
 
-from receivables_platform.service import serve
-
 from case_service.spec import SPEC
+from receivables_platform.service import serve
 
 if __name__ == "__main__":
     serve(SPEC)

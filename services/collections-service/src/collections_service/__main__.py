@@ -1,8 +1,7 @@
 """`python -m collections_service`: migrate and serve."""
 
-from receivables_platform.service import serve
-
 from collections_service.spec import SPEC
+from receivables_platform.service import serve
 
 if __name__ == "__main__":
     serve(SPEC)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from receivables_platform.service import ServiceSpec
+from reporting_service.api.aging import router as aging
 
 SPEC = ServiceSpec(
     name="reporting-service",
@@ -10,4 +11,5 @@ SPEC = ServiceSpec(
     default_port=8104,
     database="reporting",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
+    routers=[aging],
 )

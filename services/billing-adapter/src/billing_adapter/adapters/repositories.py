@@ -1,10 +1,9 @@
 """Where billing aggregates live: streams in the service's event store."""
 
+from billing_adapter.domain.invoice import Invoice, evolve
 from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.repository import AggregateRepository
 from receivables_platform.store import EventStore
-
-from billing_adapter.domain.invoice import Invoice, evolve
 
 SOURCE = "urn:receivables:billing-adapter"
 store = EventStore(source=SOURCE, topic=TOPIC)

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
-from receivables_platform.domain import NotFound, Refused
-from receivables_platform.repository import Loaded
 
 from billing_adapter.adapters import external_ids
 from billing_adapter.adapters.repositories import invoices
 from billing_adapter.domain.invoice import Invoice, IssueInvoice, decide
+from receivables_platform.domain import NotFound, Refused
+from receivables_platform.repository import Loaded
 
 INVOICE = "invoice"
 

@@ -8,6 +8,7 @@ streams, so every write is an upsert that fills what it knows.
 from __future__ import annotations
 
 import asyncpg
+
 from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.envelope import CloudEvent

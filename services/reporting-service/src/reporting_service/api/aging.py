@@ -1,0 +1,65 @@
+"""AR aging over HTTP: any as-of date, grouped by invoice, account or currency."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from receivables_platform.money import CurrencyCode
+from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.problems import Problem
+from reporting_service.adapters.aging_query import AgingFilter, GroupBy, aging
+from reporting_service.domain.aging import (
+    DEFAULT_UPPER_BOUNDS,
+    InvalidBuckets,
+    buckets,
+    parse_bounds,
+)
+
+router = APIRouter(prefix="/v1/aging", tags=["aging"])
+READERS = require_roles("collector", "case_agent", "supervisor", "integration", "admin")
+
+
+class AgingRow(BaseModel):
+    currency: str
+    total_minor: int
+    invoices: int
+    buckets: dict[str, int]
+    invoice_id: UUID | None = None
+    account_id: UUID | None = None
+    external_id: str | None = None
+    due_date: date | None = None
+
+
+class AgingReport(BaseModel):
+    as_of: date
+    group_by: GroupBy
+    buckets: list[str]
+    rows: list[AgingRow]
+
+
+@router.get("", response_model=AgingReport, response_model_exclude_none=True)
+async def aging_report(
+    request: Request,
+    as_of: Annotated[date | None, Query(description="Business date; default today (UTC)")] = None,
+    group_by: GroupBy = GroupBy.account,
+    account_id: UUID | None = None,
+    currency: Annotated[CurrencyCode | None, Query()] = None,
+    bucket_bounds: Annotated[str | None, Query(
+        alias="buckets", description="Upper bounds in days past due, e.g. 0,30,60,90,120")] = None,
+    _: Principal = Depends(READERS),
+) -> AgingReport:
+    try:
+        bounds = parse_bounds(bucket_bounds) if bucket_bounds else DEFAULT_UPPER_BOUNDS
+    except InvalidBuckets as exc:
+        raise Problem(400, "Invalid buckets", str(exc), field="query.buckets") from exc
+    all_buckets = buckets(bounds)
+    flt = AgingFilter(as_of=as_of or date.today(), account_id=account_id, currency=currency)
+    async with request.app.state.service.pool.acquire() as conn:
+        rows = await aging(conn, flt, group_by, all_buckets)
+    return AgingReport(as_of=flt.as_of, group_by=group_by, buckets=[b.key for b in all_buckets],
+                       rows=[AgingRow(**row) for row in rows])
