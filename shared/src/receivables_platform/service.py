@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.app import Worker, create_app
+from receivables_platform.web.refusals import install_refusal_handler
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,10 @@ class ServiceSpec:
 def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None,
               extra_workers: Sequence[Worker] = ()) -> FastAPI:
     settings = settings or spec.settings()
-    return create_app(settings, title=spec.title, routers=spec.routers,
-                      workers=[*spec.workers, *extra_workers])
+    app = create_app(settings, title=spec.title, routers=spec.routers,
+                     workers=[*spec.workers, *extra_workers])
+    install_refusal_handler(app)
+    return app
 
 
 def serve(spec: ServiceSpec,

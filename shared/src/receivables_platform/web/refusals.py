@@ -1,0 +1,31 @@
+"""Domain refusals as problem+json: the domain names the field, the web layer answers.
+
+Aggregates raise `receivables_platform.domain.Refused` without knowing HTTP;
+this turns it into the same problem shape as every other error, with the
+field placed under the request body (`body.<field>`) where it came from.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from receivables_platform.domain import Refused
+from receivables_platform.web.problems import Problem, problem_type
+
+
+def as_problem(refusal: Refused) -> Problem:
+    slug = refusal.title.lower().replace(" ", "-")
+    field = refusal.field if refusal.field is None or "." in refusal.field \
+        else f"body.{refusal.field}"
+    return Problem(refusal.status, refusal.title, refusal.detail, type=problem_type(slug),
+                   field=field)
+
+
+async def _on_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    return as_problem(exc).response(request)
+
+
+def install_refusal_handler(app: FastAPI) -> None:
+    app.add_exception_handler(Refused, _on_refused)
