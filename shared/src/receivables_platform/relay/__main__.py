@@ -1,0 +1,76 @@
+"""`python -m receivables_platform.relay`: one service's relay as its own process.
+
+A platform team can run the relay apart from the API (and fault tests kill it
+with SIGKILL); SIGTERM stops it cleanly, releasing the leader lock at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from functools import partial
+
+import asyncpg
+import structlog
+import typer
+
+from receivables_platform.db.pool import create_pool
+from receivables_platform.relay.relay import OutboxRelay
+from receivables_platform.settings import KafkaSettings
+
+app = typer.Typer(add_completion=False, help=__doc__)
+
+
+@app.command()
+def main(
+    database_url: str = typer.Option(..., envvar="DATABASE_URL", help="The service's database"),
+    bootstrap_servers: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS"),
+    service: str = typer.Option(..., help="Service name: one active relay per name"),
+    topic: list[str] = typer.Option([], help="Topics to create at start (repeatable)"),
+    batch_size: int = typer.Option(500, min=1),
+    poll_interval: float = typer.Option(1.0, min=0.01, help="Seconds between polls"),
+    request_timeout: float = typer.Option(30.0, min=0.1, help="Seconds per broker request"),
+    loss_check_interval: float = typer.Option(5.0, min=0.1,
+                                              help="Seconds between broker data-loss checks"),
+    log_level: str = typer.Option("INFO", envvar="LOG_LEVEL"),
+) -> None:
+    configure_logging(log_level)
+    relay = partial(OutboxRelay, kafka=KafkaSettings(bootstrap_servers=bootstrap_servers),
+                    service_name=service, batch_size=batch_size, topics=topic,
+                    poll_interval=poll_interval, request_timeout=request_timeout,
+                    loss_check_interval=loss_check_interval)
+    asyncio.run(_serve(database_url, relay))
+
+
+async def _serve(database_url: str, make_relay: Callable[[asyncpg.Pool], OutboxRelay]) -> None:
+    pool = await create_pool(database_url, min_size=1, max_size=4)
+    try:
+        relay = make_relay(pool)
+        task = asyncio.create_task(relay.run(), name="outbox-relay")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            structlog.get_logger("receivables_platform.relay").info("relay.stopped")
+    finally:
+        await pool.close()
+
+
+def configure_logging(level: str) -> None:
+    """JSON lines on stderr, the shape every service's logs have."""
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True),
+                    structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,100 @@
+"""The relay's producer, thrown away when it fails rather than trusted to recover.
+
+A producer whose broker froze or vanished may hold stale connections and
+batches; rather than trust it to recover, the relay discards it and starts a
+fresh one on the next pass. Every broker call has a deadline, because a
+stopped broker accepts TCP connections and then answers nothing.
+
+Only standard Kafka APIs are used (no idempotent producer, no transactions),
+so the same code runs on Apache Kafka and on the embedded broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from receivables_platform.envelope import to_kafka
+from receivables_platform.relay.outbox import OutboxRow
+from receivables_platform.relay.settlement import SendResult
+from receivables_platform.settings import KafkaSettings
+
+log = structlog.get_logger("receivables_platform.relay")
+
+BROKER_ERRORS: tuple[type[BaseException], ...] = (KafkaError, TimeoutError, OSError)
+
+
+class NotSent(Exception):
+    """The record never got an answer from the broker before the deadline."""
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Read a late failure so asyncio does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
+
+
+class Publisher:
+    def __init__(self, kafka: KafkaSettings, request_timeout: float) -> None:
+        self._kafka = kafka
+        self._timeout = request_timeout
+        self._producer: AIOKafkaProducer | None = None
+
+    async def send(self, rows: Sequence[OutboxRow]) -> list[SendResult]:
+        """One result per row, in order: its broker ack, or why it has none."""
+        producer = await self._started()
+        futures: list[asyncio.Future[Any]] = []
+        error: BaseException = NotSent("no broker answer before the deadline")
+        try:
+            async with asyncio.timeout(self._timeout * 1.5):
+                for row in rows:
+                    key, value, headers = to_kafka(row.event.cloud_event())
+                    future = await producer.send(row.topic, value=value, key=key, headers=headers)
+                    future.add_done_callback(_retrieve)
+                    futures.append(future)
+                if futures:
+                    await asyncio.wait(futures)
+        except BROKER_ERRORS as exc:
+            error = exc
+        return [_result(futures[i], error) if i < len(futures) else error
+                for i in range(len(rows))]
+
+    async def discard(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await stop_within(producer.stop(), self._timeout)
+
+    async def _started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                **self._kafka.client_options(),
+                acks="all", enable_idempotence=False,
+                request_timeout_ms=int(self._timeout * 1000), retry_backoff_ms=200)
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await producer.start()
+            except BaseException:
+                await stop_within(producer.stop(), self._timeout)
+                raise
+            self._producer = producer
+        return self._producer
+
+
+def _result(future: asyncio.Future[Any], error: BaseException) -> SendResult:
+    if not future.done() or future.cancelled():
+        return error
+    exc = future.exception()
+    return exc if exc is not None else future.result()
+
+
+async def stop_within(stopping: Any, seconds: float) -> None:
+    """Stopping flushes; on a frozen broker that never ends, so it gets a deadline."""
+    with suppress(*BROKER_ERRORS):
+        async with asyncio.timeout(seconds):
+            await stopping

@@ -1,0 +1,286 @@
+"""The outbox relay: moves committed outbox rows to Kafka, in order, at least once.
+
+Publish, then mark: a row is marked sent only after the broker acked it, so a
+relay killed anywhere re-sends at worst (consumers dedupe by event id) and
+never loses a row. One relay per service leads (leadership.py); the others
+wait for its lock. A NOTIFY from the event store wakes the leader at once;
+polling covers a missed notification and transactions that do not notify.
+
+The broker is allowed to forget: when an ack or a partition's end offset is
+at or below what the broker acked before, the partition's rows go back to the
+queue and are published again in their original order (DESIGN.md section 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Iterable
+from contextlib import suppress
+from dataclasses import dataclass
+from types import TracebackType
+
+import asyncpg
+import structlog
+
+from receivables_platform.kafka.topics import ensure_topics
+from receivables_platform.relay import outbox
+from receivables_platform.relay.broker import BROKER_ERRORS, Publisher
+from receivables_platform.relay.leadership import LeadershipLost, check_alive, leadership
+from receivables_platform.relay.metrics import (
+    OUTBOX_BACKLOG,
+    OUTBOX_PUBLISH_DELAY,
+    OUTBOX_PUBLISHED,
+    OUTBOX_REPUBLISHED,
+    OUTBOX_SEND_FAILURES,
+    RELAY_LEADER,
+)
+from receivables_platform.relay.outbox import OutboxRow, TopicPartition
+from receivables_platform.relay.probe import BrokerProbe
+from receivables_platform.relay.settlement import Settlement, settle
+from receivables_platform.settings import KafkaSettings
+from receivables_platform.store import OUTBOX_CHANNEL
+from receivables_platform.tracing import tracer
+
+log = structlog.get_logger("receivables_platform.relay")
+
+
+@dataclass(frozen=True)
+class PassResult:
+    published: int
+    failed: int
+    lost_partitions: int
+    # Rows wait behind a transaction that is still open; worth a quick second look.
+    blocked: bool
+    # The batch was full, so more rows are probably ready right now.
+    full: bool
+
+
+class Backoff:
+    """Exponential with jitter, so relays of many services do not retry in step."""
+
+    def __init__(self, first: float, cap: float) -> None:
+        self.first, self.cap, self._attempt = first, cap, 0
+
+    def next(self) -> float:
+        delay = min(self.cap, self.first * 2 ** self._attempt)
+        self._attempt += 1
+        return delay * random.uniform(0.5, 1.0)
+
+    def reset(self) -> None:
+        self._attempt = 0
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, kafka: KafkaSettings, *, service_name: str,
+                 batch_size: int = 500, poll_interval: float = 1.0, topics: Iterable[str] = (),
+                 request_timeout: float = 30.0, loss_check_interval: float = 5.0,
+                 lock_retry_interval: float | None = None) -> None:
+        self.service_name = service_name
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.topics = frozenset(topics)
+        self.request_timeout = request_timeout
+        self.loss_check_interval = loss_check_interval
+        self.lock_retry_interval = lock_retry_interval or poll_interval
+        self.published_rows = 0
+        self._pool = pool
+        self._kafka = kafka
+        self._publisher = Publisher(kafka, request_timeout)
+        self._probe = BrokerProbe(kafka, request_timeout)
+        self._acked: dict[TopicPartition, int] | None = None
+        self._ensured: set[str] = set()
+        self._leader = False
+        self._log = log.bind(service=service_name)
+
+    @property
+    def is_leader(self) -> bool:
+        return self._leader
+
+    async def __aenter__(self) -> OutboxRelay:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._publisher.discard()
+        await self._probe.close()
+
+    async def run(self) -> None:
+        """Lead when this relay gets the lock, stand by when another has it; until cancelled."""
+        backoff = Backoff(first=0.2, cap=10.0)
+        try:
+            while True:
+                try:
+                    async with leadership(self._pool, self.service_name,
+                                          self.lock_retry_interval) as conn:
+                        backoff.reset()
+                        await self._lead(conn)
+                except LeadershipLost as exc:
+                    self._log.warning("relay.leadership_lost", error=str(exc))
+                except Exception:
+                    self._log.exception("relay.failed")
+                await asyncio.sleep(backoff.next())
+        finally:
+            await self.close()
+
+    async def publish_once(self) -> PassResult:
+        """One batch: read ready rows, send, mark what the broker acked.
+
+        Takes no lock: `run` calls it as the leader; a test or benchmark that
+        calls it directly must be the only relay on the database.
+        """
+        acked = await self._acked_offsets()
+        async with self._pool.acquire() as conn:
+            batch = await outbox.fetch_ready(conn, self.batch_size)
+        if not batch.rows:
+            return PassResult(0, 0, 0, blocked=batch.blocked, full=False)
+        await self._ensure_topics({row.topic for row in batch.rows})
+        with tracer.start_as_current_span("outbox_relay.publish") as span:
+            span.set_attribute("messaging.batch.message_count", len(batch.rows))
+            results = await self._publisher.send(batch.rows)
+        outcome = settle(batch.rows, results, acked)
+        await self._record(outcome)
+        self._observe(batch.rows, outcome)
+        return PassResult(len(outcome.acks), len(outcome.failed), len(outcome.lost),
+                          blocked=batch.blocked, full=len(batch.rows) == self.batch_size)
+
+    async def heal_lost_partitions(self) -> set[TopicPartition]:
+        """Re-queue every partition the broker no longer holds the acked records of."""
+        acked = await self._acked_offsets()
+        lost = await self._probe.lost_partitions(acked)
+        if lost:
+            await self._requeue(lost)
+            await self._ensure_topics({topic for topic, _ in lost})
+        return lost
+
+    async def backlog(self) -> int:
+        async with self._pool.acquire() as conn:
+            return await outbox.backlog(conn)
+
+    async def _lead(self, conn: asyncpg.Connection) -> None:
+        wake = asyncio.Event()
+
+        def notified(*_: object) -> None:
+            wake.set()
+
+        self._set_leader(True)
+        try:
+            await conn.add_listener(OUTBOX_CHANNEL, notified)
+            self._acked = None
+            await self._ensure_topics_quietly(self.topics)
+            await self._publish_loop(conn, wake)
+        finally:
+            self._set_leader(False)
+            if not conn.is_closed():
+                with suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    await conn.remove_listener(OUTBOX_CHANNEL, notified)
+            await self.close()
+
+    async def _publish_loop(self, conn: asyncpg.Connection, wake: asyncio.Event) -> None:
+        broker_backoff = Backoff(first=0.2, cap=5.0)
+        blocked_backoff = Backoff(first=0.005, cap=self.poll_interval)
+        next_check = 0.0
+        while True:
+            if time.monotonic() >= next_check:
+                await self._housekeeping(conn)
+                next_check = time.monotonic() + self.loss_check_interval
+            wake.clear()
+            try:
+                result = await self.publish_once()
+            except BROKER_ERRORS as exc:
+                result = None
+                self._log.warning("relay.broker_unavailable", error=repr(exc))
+            if result is None or result.failed:
+                await self._publisher.discard()
+                next_check = 0.0  # look for lost data before sending again
+                await asyncio.sleep(broker_backoff.next())
+                continue
+            broker_backoff.reset()
+            if result.lost_partitions:
+                next_check = 0.0  # the other partitions may have lost data too
+            if result.full:
+                continue
+            if not result.blocked:
+                blocked_backoff.reset()
+            delay = blocked_backoff.next() if result.blocked else self.poll_interval
+            await _wait(wake, min(delay, max(0.0, next_check - time.monotonic())))
+
+    async def _housekeeping(self, conn: asyncpg.Connection) -> None:
+        await check_alive(conn, self.request_timeout)
+        OUTBOX_BACKLOG.labels(self.service_name).set(await self.backlog())
+        try:
+            await self.heal_lost_partitions()
+        except BROKER_ERRORS as exc:
+            self._log.warning("relay.broker_probe_failed", error=repr(exc))
+
+    async def _record(self, outcome: Settlement) -> None:
+        acked = await self._acked_offsets()
+        async with self._pool.acquire() as conn, conn.transaction():
+            await outbox.record_acks(conn, outcome.acks, outcome.high_water)
+            if outcome.lost:
+                await self._requeue_in(conn, outcome.lost)
+        for tp, offset in outcome.high_water.items():
+            acked[tp] = max(offset, acked.get(tp, -1))
+
+    async def _requeue(self, lost: set[TopicPartition]) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._requeue_in(conn, lost)
+
+    async def _requeue_in(self, conn: asyncpg.Connection, lost: set[TopicPartition]) -> None:
+        count = await outbox.reset_partitions(conn, lost)
+        acked = await self._acked_offsets()
+        for topic, partition in lost:
+            acked.pop((topic, partition), None)
+            self._ensured.discard(topic)
+        OUTBOX_REPUBLISHED.labels(self.service_name).inc(count)
+        self._log.warning("relay.broker_lost_data", partitions=sorted(lost), requeued_rows=count)
+
+    async def _acked_offsets(self) -> dict[TopicPartition, int]:
+        if self._acked is None:
+            async with self._pool.acquire() as conn:
+                self._acked = await outbox.load_acked_offsets(conn)
+        return self._acked
+
+    async def _ensure_topics(self, topics: set[str]) -> None:
+        missing = topics - self._ensured
+        if missing:
+            async with asyncio.timeout(self.request_timeout * 2):
+                await ensure_topics(self._kafka, missing)
+            self._ensured |= missing
+
+    async def _ensure_topics_quietly(self, topics: Iterable[str]) -> None:
+        """At start a broker that is down is not fatal: the first publish ensures them again."""
+        try:
+            await self._ensure_topics(set(topics))
+        except BROKER_ERRORS as exc:
+            self._log.warning("relay.ensure_topics_failed", error=repr(exc))
+
+    def _observe(self, rows: list[OutboxRow], outcome: Settlement) -> None:
+        self.published_rows += len(outcome.acks)
+        by_id = {row.id: row for row in rows}
+        now = time.time()
+        delay = OUTBOX_PUBLISH_DELAY.labels(self.service_name)
+        for ack in outcome.acks:
+            delay.observe(max(0.0, now - by_id[ack.outbox_id].event.recorded_at.timestamp()))
+        for topic, count in Counter(ack.topic for ack in outcome.acks).items():
+            OUTBOX_PUBLISHED.labels(self.service_name, topic).inc(count)
+        if outcome.failed:
+            OUTBOX_SEND_FAILURES.labels(self.service_name).inc(len(outcome.failed))
+            self._log.warning("relay.send_failed", rows=len(outcome.failed),
+                              error=repr(outcome.failed[0]))
+
+    def _set_leader(self, leader: bool) -> None:
+        self._leader = leader
+        RELAY_LEADER.labels(self.service_name).set(1 if leader else 0)
+        self._log.info("relay.leading" if leader else "relay.standing_by")
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    with suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()

@@ -1,0 +1,60 @@
+"""What a batch's broker answers mean for the outbox: which rows count as sent.
+
+A row counts as sent only when the broker acked it. Once a key has a failed
+send in a batch, its later rows are not marked either even if acked, so the
+retry re-sends them after the failed one and the newest copy of each key's
+events is in order. An ack at or below the offset the broker acked before on
+that partition means the broker lost data: nothing on that partition is
+marked, and the partition is handed back for re-publishing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from aiokafka.structs import RecordMetadata
+
+from receivables_platform.relay.outbox import Ack, OutboxRow, TopicPartition
+
+SendResult: TypeAlias = RecordMetadata | BaseException
+
+
+@dataclass
+class Settlement:
+    acks: list[Ack] = field(default_factory=list)
+    high_water: dict[TopicPartition, int] = field(default_factory=dict)
+    lost: set[TopicPartition] = field(default_factory=set)
+    failed: list[BaseException] = field(default_factory=list)
+
+
+def settle(rows: Sequence[OutboxRow], results: Sequence[SendResult],
+           acked: Mapping[TopicPartition, int]) -> Settlement:
+    outcome = Settlement(lost=_lost_partitions(rows, results, acked))
+    held_keys: set[tuple[str, str]] = set()
+    for row, result in zip(rows, results, strict=True):
+        key = (row.topic, row.key)
+        if isinstance(result, BaseException):
+            outcome.failed.append(result)
+            held_keys.add(key)
+            continue
+        tp = (row.topic, result.partition)
+        if key in held_keys or tp in outcome.lost:
+            held_keys.add(key)
+            continue
+        outcome.acks.append(Ack(row.id, row.topic, result.partition, result.offset))
+        outcome.high_water[tp] = max(result.offset, outcome.high_water.get(tp, -1))
+    return outcome
+
+
+def _lost_partitions(rows: Sequence[OutboxRow], results: Sequence[SendResult],
+                     acked: Mapping[TopicPartition, int]) -> set[TopicPartition]:
+    lost: set[TopicPartition] = set()
+    for row, result in zip(rows, results, strict=True):
+        if isinstance(result, BaseException):
+            continue
+        tp = (row.topic, result.partition)
+        if tp in acked and result.offset <= acked[tp]:
+            lost.add(tp)
+    return lost

@@ -1,0 +1,341 @@
+"""The outbox relay over real PostgreSQL and a real Kafka-protocol broker.
+
+Each test uses its own topic on the shared broker, or a broker of its own
+when it freezes or restarts it. The fault tests check outcomes a consumer
+would see: every appended event id is on the topic (duplicates are allowed,
+the relay is at-least-once), and one key's events are in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import RecordMetadata
+
+from receivables_platform.contracts.billing import InvoiceIssued
+from receivables_platform.envelope import from_kafka
+from receivables_platform.infra.embedded_kafka import EmbeddedKafka
+from receivables_platform.relay import OutboxRelay
+from receivables_platform.relay.outbox import OutboxRow
+from receivables_platform.relay.settlement import settle
+from receivables_platform.settings import KafkaSettings
+from receivables_platform.store import EventStore, PendingStream, RecordedEvent
+
+pytestmark = pytest.mark.timeout(90)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def new_store() -> EventStore:
+    return EventStore(source="relay-test", topic=f"t{uuid4().hex[:12]}.events.v1")
+
+
+def issued(account: str) -> InvoiceIssued:
+    return InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id="INV-1",
+                         currency="EUR", total_minor=1000, issue_date=date(2026, 1, 1),
+                         due_date=date(2026, 1, 31))
+
+
+def invoice_stream(account: str) -> PendingStream:
+    """A new invoice for the account: a new stream, keyed (and ordered) by the account."""
+    return PendingStream(f"invoice-{uuid4()}", 0, [issued(account)], subject=account)
+
+
+async def append(pool: asyncpg.Pool, store: EventStore, accounts: list[str],
+                 per_transaction: int = 1, transactions: int = 1) -> list[RecordedEvent]:
+    recorded: list[RecordedEvent] = []
+    for t in range(transactions):
+        streams = [invoice_stream(accounts[(t * per_transaction + i) % len(accounts)])
+                   for i in range(per_transaction)]
+        async with pool.acquire() as conn:
+            recorded += await store.append(conn, streams)
+    return recorded
+
+
+def accounts(n: int) -> list[str]:
+    return [str(uuid4()) for _ in range(n)]
+
+
+@dataclass(frozen=True)
+class Seen:
+    event_id: str
+    key: str
+    partition: int
+    offset: int
+
+
+async def read_topic(bootstrap: str, topic: str, want: set[str],
+                     timeout: float = 20.0) -> list[Seen]:
+    """Everything on the topic, from the start, until every wanted id was seen or time is up."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    seen: list[Seen] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while not want <= {s.event_id for s in seen} and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                seen += [Seen(from_kafka(r.value, r.headers).id, r.key.decode(), r.partition,
+                              r.offset) for r in records]
+    finally:
+        await consumer.stop()
+    return seen
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def running(relay: OutboxRelay) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(relay.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def drained(relay: OutboxRelay) -> bool:
+    return await relay.backlog() == 0
+
+
+def ids(events: list[RecordedEvent]) -> set[str]:
+    return {str(e.event_id) for e in events}
+
+
+def relay_for(pool: asyncpg.Pool, bootstrap: str, service_name: str | None = None, *,
+              request_timeout: float = 5.0, loss_check_interval: float = 1.0) -> OutboxRelay:
+    return OutboxRelay(pool, KafkaSettings(bootstrap_servers=bootstrap),
+                       service_name=service_name or f"relay-test-{uuid4().hex[:8]}",
+                       batch_size=100, poll_interval=0.05, lock_retry_interval=0.1,
+                       request_timeout=request_timeout, loss_check_interval=loss_check_interval)
+
+
+# ------------------------------------------------------------ ordering
+
+
+async def test_a_late_commit_is_neither_skipped_nor_overtaken(pool: asyncpg.Pool,
+                                                              kafka_bootstrap: str) -> None:
+    store, account = new_store(), str(uuid4())
+    async with relay_for(pool, kafka_bootstrap) as relay:
+        async with pool.acquire() as conn_a:
+            late = conn_a.transaction()
+            await late.start()
+            [a] = await store.append(conn_a, [invoice_stream(account)])
+            [b] = await append(pool, store, [account])
+
+            held = await relay.publish_once()
+            assert (held.published, held.blocked) == (0, True), "B went out while A was open"
+
+            await late.commit()
+        for _ in range(5):
+            if not (await relay.publish_once()).published:
+                break
+        assert await relay.backlog() == 0
+
+    seen = await read_topic(kafka_bootstrap, store.topic, {str(a.event_id), str(b.event_id)})
+    assert [s.event_id for s in seen] == [str(a.event_id), str(b.event_id)]
+    assert {s.key for s in seen} == {account}
+
+
+async def test_two_relays_for_one_service_publish_one_at_a_time(pool: asyncpg.Pool,
+                                                                kafka_bootstrap: str) -> None:
+    store = new_store()
+    first = relay_for(pool, kafka_bootstrap)
+    second = relay_for(pool, kafka_bootstrap, first.service_name)
+    tasks = {relay: asyncio.create_task(relay.run()) for relay in (first, second)}
+
+    async def one_leader_drained() -> bool:
+        leaders = [relay for relay in tasks if relay.is_leader]
+        assert len(leaders) <= 1, "both relays lead at once"
+        return len(leaders) == 1 and await drained(first)
+
+    try:
+        events = await append(pool, store, accounts(4), per_transaction=3, transactions=10)
+        await wait_until(one_leader_drained, 20, "one leader to drain the outbox")
+        leader, standby = (first, second) if first.is_leader else (second, first)
+        assert (leader.published_rows, standby.published_rows) == (30, 0)
+
+        tasks[leader].cancel()
+        await asyncio.gather(tasks[leader], return_exceptions=True)
+        events += await append(pool, store, accounts(2), transactions=5)
+        await wait_until(one_leader_drained, 20, "the standby to take over and drain")
+        assert (standby.is_leader, standby.published_rows) == (True, 5)
+    finally:
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+    seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
+    assert ids(events) <= {s.event_id for s in seen}
+
+
+# ------------------------------------------------------------- faults
+
+
+class RelayProcess:
+    """The relay as its own process, the way a fault can really take it down."""
+
+    def __init__(self, database_url: str, bootstrap: str, log: Path) -> None:
+        self.args = [sys.executable, "-m", "receivables_platform.relay",
+                     "--database-url", database_url, "--bootstrap-servers", bootstrap,
+                     "--service", "relay-killed", "--batch-size", "50", "--poll-interval", "0.05"]
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.proc = None
+
+
+async def published_count(pool: asyncpg.Pool) -> int:
+    async with pool.acquire() as conn:
+        return int(await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL"))
+
+
+async def test_a_relay_killed_mid_batch_and_restarted_delivers_every_event(
+        platform_db: str, pool: asyncpg.Pool, kafka_bootstrap: str, tmp_path: Path) -> None:
+    store = new_store()
+    events = await append(pool, store, accounts(20), per_transaction=100, transactions=30)
+    relay = RelayProcess(platform_db, kafka_bootstrap, tmp_path / "relay.log")
+    kills = []
+    try:
+        for threshold in (300, 1200, 2100):
+            relay.start()
+            await wait_until(_at_least(pool, threshold), 30,
+                             f"the relay to publish {threshold} rows")
+            relay.kill()
+            kills.append(await published_count(pool))
+        assert all(k < len(events) for k in kills), f"killed too late to matter: {kills}"
+        relay.start()
+        await wait_until(_at_least(pool, len(events)), 30, "the restarted relay")
+    finally:
+        relay.stop()
+    seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
+    assert ids(events) - {s.event_id for s in seen} == set()
+
+
+def _at_least(pool: asyncpg.Pool, count: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await published_count(pool) >= count
+    return check
+
+
+async def test_a_frozen_broker_holds_the_outbox_until_it_thaws(
+        pool: asyncpg.Pool, own_broker: EmbeddedKafka) -> None:
+    store, keys = new_store(), accounts(5)
+    relay = relay_for(pool, own_broker.bootstrap_servers, request_timeout=1.5)
+    async with running(relay):
+        events = await append(pool, store, keys, transactions=10)
+        await wait_until(lambda: drained(relay), 20, "the first events to go out")
+        own_broker.freeze()
+        try:
+            started = time.monotonic()
+            frozen = await append(pool, store, keys, transactions=20)
+            assert time.monotonic() - started < 5, "appends waited on the broker"
+            await asyncio.sleep(4)  # past every client timeout
+            assert await relay.backlog() == len(frozen), "rows marked sent without an ack"
+        finally:
+            own_broker.thaw()
+        await wait_until(lambda: drained(relay), 40, "the backlog to drain after the thaw")
+    events += frozen
+    seen = await read_topic(own_broker.bootstrap_servers, store.topic, ids(events))
+    assert ids(events) - {s.event_id for s in seen} == set()
+
+
+async def test_a_broker_that_lost_all_data_gets_every_event_again(
+        pool: asyncpg.Pool, own_broker: EmbeddedKafka) -> None:
+    store = new_store()
+    relay = relay_for(pool, own_broker.bootstrap_servers, request_timeout=2.0,
+                      loss_check_interval=0.5)
+    async with running(relay):
+        events = await append(pool, store, accounts(6), per_transaction=5, transactions=6)
+        await wait_until(lambda: drained(relay), 20, "the events to go out")
+        before = await read_topic(own_broker.bootstrap_servers, store.topic, ids(events))
+        assert ids(events) <= {s.event_id for s in before}
+
+        own_broker.restart()
+
+        async def republished() -> bool:
+            return relay.published_rows >= 2 * len(events) and await drained(relay)
+
+        await wait_until(republished, 40, "the relay to publish everything again")
+    after = await read_topic(own_broker.bootstrap_servers, store.topic, ids(events))
+    assert ids(events) - {s.event_id for s in after} == set()
+    assert_in_order_per_key(after, events)
+
+
+def assert_in_order_per_key(seen: list[Seen], events: list[RecordedEvent]) -> None:
+    """On each key, the first copy of each event appears in append order."""
+    appended = {str(e.event_id): e.position for e in events}
+    by_key: dict[str, list[int]] = {}
+    for s in sorted(seen, key=lambda s: (s.partition, s.offset)):
+        positions = by_key.setdefault(s.key, [])
+        if appended[s.event_id] not in positions:
+            positions.append(appended[s.event_id])
+    for key, positions in by_key.items():
+        assert positions == sorted(positions), f"key {key} out of order"
+
+
+# ------------------------------------------------------------- settling
+
+
+def _row(row_id: int, key: str) -> OutboxRow:
+    event = RecordedEvent(row_id, UUID(int=row_id), "s", "invoice", 1, "t", 1, "src", key, key,
+                          {}, None, None, None, None)  # type: ignore[arg-type]
+    return OutboxRow(row_id, "topic", key, event)
+
+
+def _ack(partition: int, offset: int) -> RecordMetadata:
+    return RecordMetadata(topic="topic", partition=partition, topic_partition=None,
+                          offset=offset, timestamp=0, timestamp_type=0, log_start_offset=0)
+
+
+def test_a_failed_send_holds_back_the_rest_of_its_key() -> None:
+    rows = [_row(1, "a"), _row(2, "a"), _row(3, "b")]
+    outcome = settle(rows, [TimeoutError(), _ack(0, 7), _ack(1, 3)], acked={})
+    assert [a.outbox_id for a in outcome.acks] == [3]
+    assert outcome.high_water == {("topic", 1): 3}
+
+
+def test_an_ack_below_the_acked_offset_means_the_broker_lost_the_partition() -> None:
+    rows = [_row(1, "a"), _row(2, "b")]
+    outcome = settle(rows, [_ack(0, 0), _ack(1, 11)], acked={("topic", 0): 9, ("topic", 1): 10})
+    assert outcome.lost == {("topic", 0)}
+    assert [a.outbox_id for a in outcome.acks] == [2]
