@@ -1,0 +1,119 @@
+"""Detecting that the broker lost or rewrote a partition's log behind the consumer's back.
+
+An embedded broker restart (memory storage) or an unclean leader election on
+Apache Kafka leaves a partition whose offsets no longer mean what the stored
+position assumed. Two signs, both plain Kafka protocol:
+
+- the partition ends before the stored offset: records were lost;
+- the record just before the stored offset is not the one the consumer last
+  processed: the log was rewritten. The relay re-publishes everything after a
+  broker loss, possibly faster than anyone looks, so the end offset alone can
+  be back above the stored offset with different records underneath it.
+
+Either way the partition is read again from the beginning; the processed-events
+table turns everything already applied into a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import OffsetOutOfRangeError
+
+from receivables_platform.consumer.offsets import Position
+from receivables_platform.consumer.records import record_identity
+from receivables_platform.settings import KafkaSettings
+
+log = structlog.get_logger("receivables_platform.consumer")
+
+
+class LossDetector:
+    """Looks with its own group-less consumer, so the group's fetch positions stay put."""
+
+    def __init__(self, kafka: KafkaSettings, *, timeout: float = 10.0) -> None:
+        self.timeout = timeout
+        self._probe = AIOKafkaConsumer(
+            **kafka.client_options(),
+            group_id=None, enable_auto_commit=False, auto_offset_reset="none",
+            request_timeout_ms=int(timeout * 1000), max_partition_fetch_bytes=64 * 1024)
+
+    async def start(self) -> None:
+        await self._probe.start()
+
+    async def stop(self) -> None:
+        await self._probe.stop()
+
+    async def beginning_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        wanted = list(tps)
+        if not wanted:
+            return {}
+        async with asyncio.timeout(self.timeout):
+            offsets: dict[TopicPartition, int] = await self._probe.beginning_offsets(wanted)
+        return offsets
+
+    async def lost(self, positions: Mapping[TopicPartition, Position]) -> dict[TopicPartition, str]:
+        """Partitions whose stored position the broker no longer backs, with the reason.
+
+        Raises (KafkaError, TimeoutError) when the broker cannot be asked: that
+        is no verdict, and the caller asks again later.
+        """
+        stored = {tp: p for tp, p in positions.items() if p.next_offset > 0}
+        if not stored:
+            return {}
+        async with asyncio.timeout(self.timeout):
+            ends = await self._probe.end_offsets(list(stored))
+            begins = await self._probe.beginning_offsets(list(stored))
+        reasons: dict[TopicPartition, str] = {}
+        to_look_at: dict[TopicPartition, int] = {}
+        for tp, pos in stored.items():
+            if ends[tp] < pos.next_offset:
+                reasons[tp] = (f"partition ends at {ends[tp]}, "
+                               f"below the stored offset {pos.next_offset}")
+            elif pos.last_event_id is not None and begins[tp] < pos.next_offset:
+                to_look_at[tp] = pos.next_offset - 1
+        found = await self._identities_at(to_look_at)
+        for tp, offset in to_look_at.items():
+            expected = stored[tp].last_event_id
+            if tp not in found:
+                log.warning("consumer.loss_check_inconclusive", topic=tp.topic,
+                            partition=tp.partition, offset=offset)
+            elif found[tp] != expected:
+                reasons[tp] = f"record at offset {offset} is {found[tp]}, not {expected}"
+        return reasons
+
+    async def _identities_at(self, targets: Mapping[TopicPartition, int]
+                             ) -> dict[TopicPartition, str]:
+        if not targets:
+            return {}
+        self._probe.assign(list(targets))
+        for tp, offset in targets.items():
+            self._probe.seek(tp, offset)
+        found: dict[TopicPartition, str] = {}
+        try:
+            async with asyncio.timeout(self.timeout):
+                while len(found) < len(targets):
+                    await self._fetch_into(found, targets)
+        except TimeoutError:
+            pass
+        finally:
+            self._probe.pause(*targets)
+        return found
+
+    async def _fetch_into(self, found: dict[TopicPartition, str],
+                          targets: Mapping[TopicPartition, int]) -> None:
+        pending = [tp for tp in targets if tp not in found]
+        try:
+            batch = await self._probe.getmany(*pending, timeout_ms=500)
+        except OffsetOutOfRangeError as exc:
+            for tp in exc.args[0]:
+                found[tp] = "(out of range)"
+            return
+        for tp, records in batch.items():
+            if tp in found or not records:
+                continue
+            first = records[0]
+            found[tp] = (record_identity(first) if first.offset == targets[tp]
+                         else f"(no record; the next one is at offset {first.offset})")

@@ -1,0 +1,48 @@
+"""Consumer metrics on prometheus_client's default registry, which `/metrics` already exposes."""
+
+from __future__ import annotations
+
+import contextlib
+
+from prometheus_client import Counter, Gauge
+
+CONSUMER_LAG = Gauge(
+    "consumer_lag_records",
+    "Records on the partition the group has not processed yet (end offset minus position)",
+    ["group", "topic", "partition"],
+)
+EVENTS_PROCESSED = Counter(
+    "consumer_events_processed",
+    "Events a handler applied (redeliveries skipped by event id are not counted)",
+    ["group", "topic"],
+)
+EVENTS_DEAD_LETTERED = Counter(
+    "consumer_events_dead_lettered",
+    "Records sent to the dead-letter topic because they can never be applied",
+    ["group", "topic", "error_class"],
+)
+DUPLICATES_SKIPPED = Counter(
+    "consumer_duplicates_skipped",
+    "Records skipped because their CloudEvent (source, id) was already processed",
+    ["group", "topic"],
+)
+RETRIES = Counter(
+    "consumer_retries",
+    "Batches retried after a transient or unexpected error",
+    ["group", "error_class"],
+)
+PARTITION_RESTARTS = Counter(
+    "consumer_partition_restarts",
+    "Partitions read again from the beginning because the broker lost or rewrote their log",
+    ["group", "topic"],
+)
+
+
+def set_lag(group: str, topic: str, partition: int, lag: int) -> None:
+    CONSUMER_LAG.labels(group=group, topic=topic, partition=str(partition)).set(max(lag, 0))
+
+
+def drop_lag(group: str, topic: str, partition: int) -> None:
+    """A partition that moved to another member is that member's to report."""
+    with contextlib.suppress(KeyError):
+        CONSUMER_LAG.remove(group, topic, str(partition))

@@ -1,0 +1,417 @@
+"""The consumer runner: Kafka records in, read-model changes out, exactly once in effect.
+
+Kafka delivers at least once and the relay may publish an event twice at two
+offsets, so "exactly once" is built here, in the service database:
+
+- each batch is one transaction holding the handler's writes, the
+  `processed_events` rows that make a redelivered CloudEvent a no-op, and the
+  partition positions;
+- on assignment the runner seeks to the positions in the database, never to
+  the offsets committed in Kafka (those are committed afterwards, for lag
+  tooling only);
+- permanent failures go to `<topic>.dlq` before the position moves past them;
+  everything else is retried with backoff, because dropping an event would
+  leave the read model wrong without anyone noticing;
+- on assignment and every few seconds the runner checks that the broker still
+  holds the log its positions point into, and reads a partition again from the
+  beginning when it does not (see `healing`).
+
+Everything that touches the partition positions (processing a batch, seeking
+after assignment, restarting a partition) runs under one lock, and partitions
+are paused from assignment until the runner has positioned them, so a batch
+fetched before a seek is never applied after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError, NoOffsetForPartitionError
+from aiokafka.errors import OffsetOutOfRangeError as FetchOutOfRange
+from aiokafka.structs import OffsetAndMetadata
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_never,
+    wait_exponential_jitter,
+)
+
+from receivables_platform.consumer import metrics
+from receivables_platform.consumer.dead_letter import DeadLetters
+from receivables_platform.consumer.errors import PERMANENT, describe, is_transient
+from receivables_platform.consumer.faults import CrashAfterDbCommit
+from receivables_platform.consumer.healing import LossDetector
+from receivables_platform.consumer.offsets import (
+    Position,
+    claim_events,
+    forget_positions,
+    load_positions,
+    save_positions,
+)
+from receivables_platform.consumer.records import Decoded, decode_record, record_identity
+from receivables_platform.envelope import CloudEvent
+from receivables_platform.kafka.topics import ensure_topics
+from receivables_platform.settings import KafkaSettings
+from receivables_platform.tracing import continued_from
+
+Handler = Callable[[asyncpg.Connection, CloudEvent], Awaitable[None]]
+"""Applies one event to the read model, inside the runner's transaction."""
+
+T = TypeVar("T")
+log = structlog.get_logger("receivables_platform.consumer")
+
+
+class _Rejected(Exception):
+    """A handler refused one record for good: the batch is redone without it."""
+
+    def __init__(self, decoded: Decoded, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.decoded, self.error = decoded, error
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, Exception) and not isinstance(exc, (_Rejected, *PERMANENT))
+
+
+def _ref(record: Any) -> tuple[str, int, int]:
+    return record.topic, record.partition, record.offset
+
+
+@dataclass
+class _Applied:
+    positions: dict[TopicPartition, Position]
+    handled: Counter[str] = field(default_factory=Counter)
+    duplicates: Counter[str] = field(default_factory=Counter)
+
+
+class ConsumerRunner:
+    def __init__(self, pool: asyncpg.Pool, kafka: KafkaSettings, *, group_id: str,
+                 topics: Sequence[str], handler: Handler, validate_contracts: bool = True,
+                 max_batch: int = 500, poll_interval: float = 0.2,
+                 loss_check_interval: float = 5.0, max_retry_wait: float = 30.0,
+                 session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 3_000,
+                 consumer_options: Mapping[str, Any] | None = None) -> None:
+        self.pool = pool
+        self.kafka = kafka
+        self.group_id = group_id
+        self.topics = list(topics)
+        self.handler = handler
+        self.validate_contracts = validate_contracts
+        self.max_batch = max_batch
+        self.poll_interval = poll_interval
+        self.loss_check_interval = loss_check_interval
+        self.max_retry_wait = max_retry_wait
+        self._consumer_options: dict[str, Any] = {
+            "session_timeout_ms": session_timeout_ms,
+            "heartbeat_interval_ms": heartbeat_interval_ms,
+            **(consumer_options or {}),
+        }
+        self._lock = asyncio.Lock()
+        self._positions: dict[TopicPartition, Position] = {}
+        self._unpositioned: set[TopicPartition] = set()
+        self._faults = CrashAfterDbCommit()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dead_letters: DeadLetters | None = None
+        self._detector: LossDetector | None = None
+
+    async def run(self) -> None:
+        """Consume until cancelled; a session that fails (broker away at start-up) starts over."""
+        backoff = 1.0
+        while True:
+            try:
+                await self._session()
+            except Exception:
+                log.exception("consumer.session_failed", group=self.group_id, retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_retry_wait)
+
+    # -- session ----------------------------------------------------------------------------
+
+    async def _session(self) -> None:
+        await ensure_topics(self.kafka, self.topics)
+        async with AsyncExitStack() as stack:
+            self._positions.clear()
+            self._unpositioned.clear()
+            self._dead_letters = DeadLetters(self.kafka, self.group_id)
+            self._detector = LossDetector(self.kafka)
+            self._consumer = self._new_consumer()
+            for client in (self._dead_letters, self._detector, self._consumer):
+                await client.start()
+                stack.push_async_callback(client.stop)
+            self._consumer.subscribe(self.topics, listener=_Rebalance(self))
+            log.info("consumer.started", group=self.group_id, topics=self.topics)
+            await self._loop()
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            **self.kafka.client_options(),
+            group_id=self.group_id, enable_auto_commit=False,
+            auto_offset_reset="none",  # positions come from the database, never from a guess
+            **self._consumer_options)
+
+    async def _loop(self) -> None:
+        next_check = time.monotonic() + self.loss_check_interval
+        while True:
+            if self._unpositioned:
+                await self._position_assigned()
+            if time.monotonic() >= next_check:
+                await self._check_for_loss()
+                next_check = time.monotonic() + self.loss_check_interval
+            await self._poll()
+
+    async def _poll(self) -> None:
+        consumer = self._require(self._consumer)
+        try:
+            batch = await consumer.getmany(timeout_ms=int(self.poll_interval * 1000),
+                                           max_records=self.max_batch)
+        except FetchOutOfRange as exc:
+            reasons = {tp: f"fetch offset {offset} is beyond the end of the partition"
+                       for tp, offset in exc.args[0].items()}
+            async with self._lock:
+                await self._restart(reasons)
+            return
+        except NoOffsetForPartitionError:
+            return  # assigned a moment ago; positioned from the database before the next poll
+        if not batch:
+            return
+        async with self._lock:
+            committed = await self._process(batch)
+        if committed:
+            await self._commit_to_kafka(committed)
+
+    # -- one batch ---------------------------------------------------------------------------
+
+    async def _process(self, batch: Mapping[TopicPartition, list[Any]]
+                       ) -> dict[TopicPartition, Position]:
+        records = [r for tp, rs in batch.items() if tp in self._positions for r in rs]
+        if not records:
+            return {}
+        decoded = [decode_record(r, validate_contracts=self.validate_contracts) for r in records]
+        for item in decoded:
+            if item.error is not None:
+                await self._dead_letter(item.record, item.error)
+        rejected: set[tuple[str, int, int]] = set()
+        while True:
+            try:
+                applied = await self._with_retries(self._apply, decoded, rejected)
+                break
+            except _Rejected as refusal:
+                await self._dead_letter(refusal.decoded.record, refusal.error)
+                rejected.add(_ref(refusal.decoded.record))
+        self._faults.db_committed()
+        self._after_commit(applied)
+        return applied.positions
+
+    async def _apply(self, decoded: list[Decoded], rejected: set[tuple[str, int, int]]
+                     ) -> _Applied:
+        live = [d for d in decoded if d.event is not None and _ref(d.record) not in rejected]
+        keys = list(dict.fromkeys(d.key for d in live if d.key is not None))
+        applied = _Applied(positions=_positions_after(decoded))
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await claim_events(conn, self.group_id, keys)
+            for item in live:
+                if item.key in fresh:
+                    fresh.discard(item.key)
+                    await self._handle(conn, item)
+                    applied.handled[item.record.topic] += 1
+                else:
+                    applied.duplicates[item.record.topic] += 1
+            await save_positions(conn, self.group_id, applied.positions)
+        return applied
+
+    async def _handle(self, conn: asyncpg.Connection, item: Decoded) -> None:
+        event, record = item.event, item.record
+        assert event is not None
+        with continued_from(event.traceparent, f"{record.topic} process",
+                            **{"messaging.system": "kafka",
+                               "messaging.destination.name": record.topic,
+                               "messaging.consumer.group.name": self.group_id,
+                               "messaging.message.id": event.id}), \
+                structlog.contextvars.bound_contextvars(
+                    event_id=event.id, event_type=event.type,
+                    correlation_id=event.correlationid):
+            try:
+                await self.handler(conn, event)
+            except PERMANENT as exc:
+                raise _Rejected(item, exc) from exc
+
+    def _after_commit(self, applied: _Applied) -> None:
+        consumer = self._require(self._consumer)
+        for tp, position in applied.positions.items():
+            if tp in self._positions:
+                self._positions[tp] = position
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                metrics.set_lag(self.group_id, tp.topic, tp.partition,
+                                highwater - position.next_offset)
+        for topic, n in applied.handled.items():
+            metrics.EVENTS_PROCESSED.labels(group=self.group_id, topic=topic).inc(n)
+        for topic, n in applied.duplicates.items():
+            metrics.DUPLICATES_SKIPPED.labels(group=self.group_id, topic=topic).inc(n)
+            log.info("consumer.duplicates_skipped", group=self.group_id, topic=topic, count=n)
+
+    async def _dead_letter(self, record: Any, error: BaseException) -> None:
+        await self._with_retries(self._require(self._dead_letters).send, record, error)
+        metrics.EVENTS_DEAD_LETTERED.labels(group=self.group_id, topic=record.topic,
+                                            error_class=type(error).__name__).inc()
+
+    async def _commit_to_kafka(self, positions: Mapping[TopicPartition, Position]) -> None:
+        """Advisory: lag tooling reads these; the runner itself only trusts the database."""
+        consumer = self._require(self._consumer)
+        assigned = consumer.assignment()
+        offsets = {tp: OffsetAndMetadata(p.next_offset, "") for tp, p in positions.items()
+                   if tp in assigned}
+        if not offsets:
+            return
+        try:
+            async with asyncio.timeout(5):
+                await consumer.commit(offsets)
+        except (KafkaError, TimeoutError) as exc:
+            log.info("consumer.kafka_commit_skipped", group=self.group_id, error=repr(exc))
+
+    # -- positions ---------------------------------------------------------------------------
+
+    async def _assigned(self, tps: set[TopicPartition]) -> None:
+        """Park new partitions until `_position_assigned` has sought them to the stored offsets."""
+        consumer = self._require(self._consumer)
+        async with self._lock:
+            for tp in tps:
+                consumer.seek(tp, 0)  # a placeholder, so Kafka's committed offset is never used
+            consumer.pause(*tps)
+            self._unpositioned |= tps
+            log.info("consumer.partitions_assigned", group=self.group_id,
+                     partitions=_names(tps))
+
+    async def _revoked(self, tps: set[TopicPartition]) -> None:
+        """Waits for the batch in flight, so the next owner reads positions that include it."""
+        async with self._lock:
+            for tp in tps:
+                self._positions.pop(tp, None)
+                self._unpositioned.discard(tp)
+                metrics.drop_lag(self.group_id, tp.topic, tp.partition)
+            if tps:
+                log.info("consumer.partitions_revoked", group=self.group_id,
+                         partitions=_names(tps))
+
+    async def _position_assigned(self) -> None:
+        async with self._lock:
+            await self._with_retries(self._seek_to_stored)
+
+    async def _seek_to_stored(self) -> None:
+        consumer = self._require(self._consumer)
+        tps = set(self._unpositioned) & consumer.assignment()
+        async with self.pool.acquire() as conn:
+            stored = await load_positions(conn, self.group_id, tps)
+        lost = await self._lost_or_none(stored)
+        if lost:
+            await self._forget(lost)
+        fresh = [tp for tp in tps if tp not in stored or tp in lost]
+        starts = await self._require(self._detector).beginning_offsets(fresh)
+        chosen = {tp: Position(starts[tp]) if tp in starts else stored[tp] for tp in tps}
+        for tp, position in chosen.items():
+            consumer.seek(tp, position.next_offset)
+            self._positions[tp] = position
+        consumer.resume(*tps)
+        self._unpositioned.clear()
+        log.info("consumer.partitions_positioned", group=self.group_id,
+                 offsets={_name(tp): p.next_offset for tp, p in chosen.items()})
+
+    async def _check_for_loss(self) -> None:
+        async with self._lock:
+            lost = await self._lost_or_none(dict(self._positions))
+            if lost:
+                await self._restart(lost)
+
+    async def _lost_or_none(self, positions: Mapping[TopicPartition, Position]
+                            ) -> dict[TopicPartition, str]:
+        """No verdict (the broker did not answer) counts as no loss; the next check asks again."""
+        try:
+            return await self._require(self._detector).lost(positions)
+        except (KafkaError, TimeoutError, OSError) as exc:
+            log.warning("consumer.loss_check_failed", group=self.group_id, error=repr(exc))
+            return {}
+
+    async def _restart(self, reasons: Mapping[TopicPartition, str]) -> None:
+        """Read partitions again from the beginning; processed_events makes the replay a no-op."""
+        consumer = self._require(self._consumer)
+        tps = [tp for tp in reasons if tp in self._positions]
+        if not tps:
+            return
+        await self._with_retries(self._forget, {tp: reasons[tp] for tp in tps})
+        starts = await self._with_retries(self._require(self._detector).beginning_offsets, tps)
+        for tp in tps:
+            consumer.seek(tp, starts[tp])
+            self._positions[tp] = Position(starts[tp])
+
+    async def _forget(self, reasons: Mapping[TopicPartition, str]) -> None:
+        async with self.pool.acquire() as conn:
+            await forget_positions(conn, self.group_id, reasons)
+        for tp, reason in reasons.items():
+            metrics.PARTITION_RESTARTS.labels(group=self.group_id, topic=tp.topic).inc()
+            log.warning("consumer.partition_restarted", group=self.group_id, topic=tp.topic,
+                        partition=tp.partition, reason=reason)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _with_retries(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_retryable), stop=stop_never, reraise=True,
+            wait=wait_exponential_jitter(multiplier=0.05, max=self.max_retry_wait),
+            before_sleep=self._log_retry)
+        return await retrying(fn, *args)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if exc is None:
+            return
+        metrics.RETRIES.labels(group=self.group_id, error_class=type(exc).__name__).inc()
+        wait = round(state.next_action.sleep, 3) if state.next_action else None
+        if is_transient(exc):
+            log.warning("consumer.retrying", group=self.group_id, attempt=state.attempt_number,
+                        error_class=describe(exc), error=str(exc), retry_in=wait)
+        else:
+            log.error("consumer.retrying_unexpected_error", group=self.group_id,
+                      attempt=state.attempt_number, retry_in=wait, exc_info=exc)
+
+    @staticmethod
+    def _require(client: T | None) -> T:
+        if client is None:
+            raise RuntimeError("the consumer session is not running")
+        return client
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        await self._runner._revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        await self._runner._assigned(set(assigned))
+
+
+def _positions_after(decoded: Sequence[Decoded]) -> dict[TopicPartition, Position]:
+    """Each partition's next offset and last record, whatever became of the records."""
+    last: dict[TopicPartition, Any] = {}
+    for item in decoded:
+        last[TopicPartition(item.record.topic, item.record.partition)] = item.record
+    return {tp: Position(r.offset + 1, record_identity(r)) for tp, r in last.items()}
+
+
+def _name(tp: TopicPartition) -> str:
+    return f"{tp.topic}[{tp.partition}]"
+
+
+def _names(tps: Iterable[TopicPartition]) -> list[str]:
+    return sorted(_name(tp) for tp in tps)

@@ -1,0 +1,49 @@
+"""A real read model for consumer tests: money and event counts per account.
+
+Its handler is what the consumer tests run, in-process and as
+`--handler receivables_platform.testing.totals:add_to_totals`; sums are exact
+integers, so one event applied twice or missed shows as a wrong total.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from receivables_platform.consumer.errors import PermanentError
+from receivables_platform.envelope import CloudEvent
+
+TABLE = "test_account_totals"
+
+_CREATE = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    account      text   PRIMARY KEY,
+    total_minor  bigint NOT NULL,
+    events       integer NOT NULL
+)
+"""
+
+
+async def create_table(conn: asyncpg.Connection) -> None:
+    await conn.execute(_CREATE)
+
+
+async def add_to_totals(conn: asyncpg.Connection, event: CloudEvent) -> None:
+    amount = event.data.get("total_minor")
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise PermanentError(f"event {event.id} has no integer total_minor")
+    await create_table(conn)
+    await conn.execute(
+        f"""
+        INSERT INTO {TABLE} (account, total_minor, events) VALUES ($1, $2, 1)
+        ON CONFLICT (account) DO UPDATE
+        SET total_minor = {TABLE}.total_minor + EXCLUDED.total_minor,
+            events = {TABLE}.events + 1
+        """,  # noqa: S608 - the table name is a constant
+        event.subject, amount)
+
+
+async def read_totals(conn: asyncpg.Connection) -> dict[str, tuple[int, int]]:
+    """account -> (total_minor, events); empty before the first event."""
+    await create_table(conn)
+    rows = await conn.fetch(f"SELECT account, total_minor, events FROM {TABLE}")  # noqa: S608
+    return {r["account"]: (r["total_minor"], r["events"]) for r in rows}

@@ -1,0 +1,396 @@
+"""The consumer runner over real PostgreSQL and a real broker.
+
+Each test feeds CloudEvents straight into Kafka (the relay is not involved)
+and checks the `test_account_totals` read model, whose exact sums show any
+event applied twice or missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from prometheus_client import REGISTRY
+
+from receivables_platform.consumer import ConsumerRunner, Handler, PermanentError
+from receivables_platform.consumer import dead_letter as dlq
+from receivables_platform.consumer.faults import EXIT_AFTER_DB_COMMIT, FAULT_EXIT_CODE
+from receivables_platform.envelope import CloudEvent, to_kafka
+from receivables_platform.infra.embedded_kafka import EmbeddedKafka
+from receivables_platform.kafka.topics import dead_letter_topic, ensure_topics
+from receivables_platform.settings import KafkaSettings
+from receivables_platform.testing.totals import add_to_totals, read_totals
+
+SOURCE = "urn:receivables:test-billing"
+FAST_GROUP = {"session_timeout_ms": 3000, "heartbeat_interval_ms": 300}
+Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]
+
+
+def invoice(account: str, total_minor: int, **data: Any) -> CloudEvent:
+    payload = {"invoice_id": str(uuid4()), "account_id": account,
+               "external_id": f"INV-{uuid4().hex[:8]}", "currency": "EUR",
+               "total_minor": total_minor, "issue_date": "2026-01-01",
+               "due_date": "2026-01-31", **data}
+    return CloudEvent(source=SOURCE, type="billing.invoice.issued", subject=account,
+                      partitionkey=account, data=payload)
+
+
+def expected(events: Iterable[CloudEvent]) -> dict[str, tuple[int, int]]:
+    totals: dict[str, tuple[int, int]] = {}
+    for e in events:
+        total, count = totals.get(e.subject, (0, 0))
+        totals[e.subject] = (total + e.data["total_minor"], count + 1)
+    return totals
+
+
+def accounts(n: int) -> list[str]:
+    return [str(uuid4()) for _ in range(n)]
+
+
+async def produce(bootstrap: str, topic: str, items: Iterable[CloudEvent | Record]
+                  ) -> list[tuple[int, int]]:
+    """Send in order and wait for each ack; returns (partition, offset) per item."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        placed = []
+        for item in items:
+            key, value, headers = to_kafka(item) if isinstance(item, CloudEvent) else item
+            meta = await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+            placed.append((meta.partition, meta.offset))
+        return placed
+    finally:
+        await producer.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0,
+                     what: str = "condition") -> None:
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.1)
+
+
+async def totals_of(pool: asyncpg.Pool) -> dict[str, tuple[int, int]]:
+    async with pool.acquire() as conn:
+        return await read_totals(conn)
+
+
+async def wait_for_totals(pool: asyncpg.Pool, want: dict[str, tuple[int, int]],
+                          timeout: float = 30.0) -> None:
+    """Until the read model has every wanted account's event count, then compare exactly."""
+    async def counted() -> bool:
+        have = await totals_of(pool)
+        return all(have.get(a, (0, 0))[1] >= n for a, (_, n) in want.items())
+
+    with contextlib.suppress(TimeoutError):
+        await eventually(counted, timeout)
+    assert await totals_of(pool) == want
+
+
+@contextlib.asynccontextmanager
+async def running(runner: ConsumerRunner) -> AsyncIterator[ConsumerRunner]:
+    task = asyncio.create_task(runner.run())
+    try:
+        yield runner
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def runner_for(pool: asyncpg.Pool, bootstrap: str, topic: str, group: str,
+               handler: Handler = add_to_totals, **options: Any) -> ConsumerRunner:
+    return ConsumerRunner(pool, KafkaSettings(bootstrap_servers=bootstrap), group_id=group,
+                          topics=[topic], handler=handler, loss_check_interval=1.0,
+                          max_retry_wait=0.5, **FAST_GROUP, **options)
+
+
+@pytest.fixture
+def topic() -> str:
+    return f"test.consumer.{uuid4().hex[:12]}.v1"
+
+
+@pytest.fixture
+def group() -> str:
+    return f"test-consumer-{uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def topics_ready(kafka_bootstrap: str, topic: str) -> str:
+    await ensure_topics(KafkaSettings(bootstrap_servers=kafka_bootstrap), [topic])
+    return topic
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+# -- 1. killed between the database commit and the Kafka commit --------------------------------
+
+
+async def consumer_process(database_url: str, bootstrap: str, topic: str, group: str,
+                           log: Path, **env: str) -> asyncio.subprocess.Process:
+    args = [sys.executable, "-m", "receivables_platform.consumer",
+            "--database-url", database_url, "--bootstrap-servers", bootstrap,
+            "--group", group, "--topic", topic,
+            "--handler", "receivables_platform.testing.totals:add_to_totals",
+            "--max-batch", "3", "--loss-check-interval", "1",
+            "--session-timeout-ms", "3000", "--heartbeat-interval-ms", "300"]
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(*args, stdout=out, stderr=out,
+                                                    env={**os.environ, **env})
+
+
+def log_events(log: Path) -> list[str]:
+    events = []
+    for line in log.read_text().splitlines():
+        with contextlib.suppress(ValueError):
+            events.append(json.loads(line)["event"])
+    return events
+
+
+async def kafka_committed(bootstrap: str, topic: str, group: str) -> int:
+    """What the group committed to Kafka, asked without joining the group."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        committed = [await consumer.committed(TopicPartition(topic, p)) for p in partitions]
+        return sum(offset or 0 for offset in committed)
+    finally:
+        await consumer.stop()
+
+
+async def db_committed(pool: asyncpg.Pool, group: str) -> int:
+    async with pool.acquire() as conn:
+        return int(await conn.fetchval(
+            "SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE consumer_group = $1",
+            group))
+
+
+async def test_a_consumer_killed_between_db_and_kafka_commit_applies_nothing_twice(
+        pool: asyncpg.Pool, platform_db: str, kafka_bootstrap: str, topics_ready: str,
+        group: str, tmp_path: Path):
+    topic = topics_ready
+    events = [invoice(a, 100 + i) for i, a in enumerate(accounts(3) * 4)]
+    await produce(kafka_bootstrap, topic, events)
+
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    crashing = await consumer_process(platform_db, kafka_bootstrap, topic, group, first_log,
+                                      **{EXIT_AFTER_DB_COMMIT: "2"})
+    async with asyncio.timeout(45):
+        assert await crashing.wait() == FAULT_EXIT_CODE, first_log.read_text()
+    applied = sum(n for _, n in (await totals_of(pool)).values())
+    assert 0 < applied < len(events)
+    # the crash window was hit: the database is ahead of what Kafka was told
+    told_kafka = await kafka_committed(kafka_bootstrap, topic, group)
+    assert 0 < told_kafka < await db_committed(pool, group)
+
+    restarted = await consumer_process(platform_db, kafka_bootstrap, topic, group, second_log)
+    try:
+        await wait_for_totals(pool, expected(events), timeout=45)
+    finally:
+        restarted.terminate()
+        async with asyncio.timeout(15):
+            await restarted.wait()
+    resumed = log_events(second_log)
+    assert "consumer.partitions_positioned" in resumed
+    # resumed from the database's offsets, not re-read from Kafka's and deduplicated
+    assert "consumer.duplicates_skipped" not in resumed
+
+
+# -- 2. duplicate delivery ------------------------------------------------------------------------
+
+
+async def test_the_same_cloudevent_delivered_twice_changes_the_read_model_once(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str):
+    topic = topics_ready
+    a, b = accounts(2)
+    first, second = invoice(a, 1_000), invoice(b, 2_000)
+    async with running(runner_for(pool, kafka_bootstrap, topic, group)):
+        # a relay re-send right behind the original: both in one batch
+        await produce(kafka_bootstrap, topic, [first, first, second])
+        await wait_for_totals(pool, expected([first, second]))
+        # and one much later, at a new offset, after the original was committed
+        later = invoice(a, 5)
+        await produce(kafka_bootstrap, topic, [second, first, later])
+        await wait_for_totals(pool, expected([first, second, later]))
+    assert metric("consumer_duplicates_skipped_total", group=group, topic=topic) == 3
+
+
+# -- 3. poison messages -----------------------------------------------------------------------------
+
+
+async def read_dead_letters(bootstrap: str, topic: str, n: int, timeout: float = 20.0
+                            ) -> list[Any]:
+    consumer = AIOKafkaConsumer(dead_letter_topic(topic), bootstrap_servers=bootstrap,
+                                group_id=None, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(found) < n:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(records)
+    except TimeoutError:
+        pass
+    finally:
+        await consumer.stop()
+    return sorted(found, key=lambda r: int(dict(r.headers)[dlq.ORIGINAL_OFFSET]))
+
+
+def refusing(account: str) -> Handler:
+    async def handler(conn: asyncpg.Connection, event: CloudEvent) -> None:
+        await add_to_totals(conn, event)  # partial work that must not survive the refusal
+        if event.subject == account:
+            raise PermanentError("this account is closed")
+    return handler
+
+
+async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str):
+    topic = topics_ready
+    good, closed = accounts(2)
+    key, good_value, headers = to_kafka(invoice(good, 1))
+    before, after = invoice(good, 10), invoice(good, 20)
+    unknown = CloudEvent(source=SOURCE, type="billing.invoice.teleported", subject=good,
+                         partitionkey=good, data={"where": "mars"})
+    poison: list[CloudEvent | Record] = [
+        before,
+        (key, b"{not json", headers),                                 # not JSON
+        (key, b'{"total_minor": 5}', [("content-type", b"application/json")]),  # no CloudEvent
+        unknown,                                                      # unknown type
+        invoice(good, -5),                                            # invalid payload
+        CloudEvent(**{**invoice(good, 7).model_dump(), "subject": closed}),  # handler refuses
+        after,
+    ]
+    placed = await produce(kafka_bootstrap, topic, poison)
+    assert len({p for p, _ in placed}) == 1  # one key, one partition: "after" comes last
+
+    async with running(runner_for(pool, kafka_bootstrap, topic, group, refusing(closed))):
+        await wait_for_totals(pool, expected([before, after]))
+        letters = await read_dead_letters(kafka_bootstrap, topic, 5)
+
+    assert [int(dict(r.headers)[dlq.ORIGINAL_OFFSET]) for r in letters] == [
+        offset for _, offset in placed[1:6]]
+    classes = [dict(r.headers)[dlq.ERROR_CLASS].decode() for r in letters]
+    assert classes == ["receivables_platform.envelope.InvalidEnvelope",
+                       "receivables_platform.envelope.InvalidEnvelope",
+                       "receivables_platform.contracts.base.UnknownEventType",
+                       "pydantic_core._pydantic_core.ValidationError",
+                       "receivables_platform.consumer.errors.PermanentError"]
+    for letter, (partition, offset) in zip(letters, placed[1:6], strict=True):
+        h = dict(letter.headers)
+        assert h[dlq.ORIGINAL_TOPIC].decode() == topic
+        assert int(h[dlq.ORIGINAL_PARTITION]) == partition
+        assert h[dlq.CONSUMER_GROUP].decode() == group
+        assert h[dlq.ERROR_MESSAGE]
+    original = poison[1]
+    assert isinstance(original, tuple)
+    assert (letters[0].key, letters[0].value) == (original[0], original[1])
+    assert all(h in letters[0].headers for h in original[2])
+    assert b"not JSON" in dict(letters[0].headers)[dlq.ERROR_MESSAGE]
+    assert b"closed" in dict(letters[4].headers)[dlq.ERROR_MESSAGE]
+
+
+# -- 4. transient failures --------------------------------------------------------------------------
+
+
+def flaky(failures: int, sqlstate: str) -> tuple[Handler, list[int]]:
+    """Writes, then has PostgreSQL raise `sqlstate`, the first `failures` times."""
+    left = [failures]
+
+    async def handler(conn: asyncpg.Connection, event: CloudEvent) -> None:
+        await add_to_totals(conn, event)
+        if left[0] > 0:
+            left[0] -= 1
+            await conn.execute(f"DO $$ BEGIN RAISE EXCEPTION 'simulated' "
+                               f"USING ERRCODE = '{sqlstate}'; END $$")
+    return handler, left
+
+
+@pytest.mark.parametrize("sqlstate", ["40001", "40P01"])  # serialization failure, deadlock
+async def test_a_transient_failure_is_retried_and_applied_exactly_once(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str, sqlstate: str):
+    topic = topics_ready
+    handler, left = flaky(3, sqlstate)
+    events = [invoice(a, 250) for a in accounts(2)]
+    await produce(kafka_bootstrap, topic, events)
+    async with running(runner_for(pool, kafka_bootstrap, topic, group, handler)):
+        await wait_for_totals(pool, expected(events))
+    assert left == [0]
+    assert metric("consumer_retries_total", group=group,
+                  error_class="SerializationError" if sqlstate == "40001"
+                  else "DeadlockDetectedError") == 3
+    assert metric("consumer_events_processed_total", group=group, topic=topic) == 2
+
+
+# -- 5. broker restarted with all its data gone -------------------------------------------------
+
+
+async def test_a_broker_that_lost_its_data_is_read_again_and_the_read_model_stays_exact(
+        pool: asyncpg.Pool, own_broker: EmbeddedKafka, topic: str, group: str):
+    bootstrap = own_broker.bootstrap_servers
+    kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_partitions=1)
+    await ensure_topics(kafka, [topic])
+    account = accounts(1)[0]
+    old = [invoice(account, 10 * (i + 1)) for i in range(6)]
+    # the old log has a relay re-send in it: the re-published log is one record shorter
+    await produce(bootstrap, topic, [*old[:3], old[2], *old[3:]])
+    async with running(runner_for(pool, bootstrap, topic, group)):
+        await wait_for_totals(pool, expected(old))
+
+    # stopped consumer: the broker loses everything, the relay re-publishes, plus a new event
+    own_broker.restart()
+    await ensure_topics(kafka, [topic])
+    new = [invoice(account, 1_000), invoice(account, 2_000)]
+    await produce(bootstrap, topic, [*old, *new])  # new[0] lands at the old stored offset - 1
+    async with running(runner_for(pool, bootstrap, topic, group)):
+        await wait_for_totals(pool, expected([*old, *new]))
+
+        # running consumer: the same again, re-published as fast as it can be
+        newer = [invoice(account, 30_000), invoice(account, 40_000)]
+        own_broker.restart()
+        await ensure_topics(kafka, [topic])
+        await produce(bootstrap, topic, [*old, *new, *newer])
+        await wait_for_totals(pool, expected([*old, *new, *newer]), timeout=45)
+    assert metric("consumer_partition_restarts_total", group=group, topic=topic) >= 1
+
+
+# -- 6. stored offsets win over the group's state in Kafka ----------------------------------------
+
+
+async def test_a_consumer_starts_from_the_offsets_stored_in_the_database(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str):
+    topic = topics_ready
+    account = accounts(1)[0]
+    events = [invoice(account, 1 + i) for i in range(6)]
+    placed = await produce(kafka_bootstrap, topic, events)
+    partition, third = placed[3]
+    # the database says the first three were applied; Kafka has never heard of this group
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset,"
+            " last_event_id) VALUES ($1, $2, $3, $4, $5)",
+            group, topic, partition, third, events[2].id)
+    sentinel = invoice(account, 1_000_000)
+    async with running(runner_for(pool, kafka_bootstrap, topic, group)):
+        await produce(kafka_bootstrap, topic, [sentinel])
+        await wait_for_totals(pool, expected([*events[3:], sentinel]))
+    async with pool.acquire() as conn:
+        stored = await conn.fetchrow(
+            "SELECT next_offset, last_event_id FROM consumer_offsets"
+            " WHERE consumer_group = $1 AND topic = $2 AND partition = $3",
+            group, topic, partition)
+    assert (stored["next_offset"], stored["last_event_id"]) == (placed[-1][1] + 2, sentinel.id)
