@@ -1,20 +1,35 @@
 """What makes a package a receivables service: its spec, and how it is served.
 
-`serve(spec)` is each service's `__main__`: read settings, migrate the
-service's database, build the app with its relay and consumers, run uvicorn.
+A spec names the service's database, the topic it publishes (its relay) and
+the topics it consumes (its read models). `build_app` turns it into one
+process running the API, the relay and the consumers; settings can switch the
+relay or consumers off so a platform team can run them as separate
+deployments. `serve(spec)` is each service's `__main__`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
+from receivables_platform.consumer import ConsumerRunner, Handler
+from receivables_platform.kafka.health import BrokerHealth
+from receivables_platform.relay import OutboxRelay
 from receivables_platform.settings import ServiceSettings
-from receivables_platform.web.app import Worker, create_app
+from receivables_platform.web.app import ServiceState, Worker, create_app
 from receivables_platform.web.refusals import install_refusal_handler
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A read model fed from topics: the handler runs in the offset's transaction."""
+
+    name: str
+    topics: Sequence[str]
+    handler: Handler
 
 
 @dataclass(frozen=True)
@@ -25,9 +40,8 @@ class ServiceSpec:
     database: str
     versions_dir: Path
     publishes: str | None = None
+    subscriptions: Sequence[Subscription] = ()
     routers: Sequence[APIRouter] = ()
-    workers: Sequence[Worker] = ()
-    extra: dict[str, object] = field(default_factory=dict)
 
     def settings(self, **overrides: object) -> ServiceSettings:
         """Environment first; the service's documented port when HTTP_PORT is unset."""
@@ -37,17 +51,53 @@ class ServiceSpec:
         return base.model_copy(update=values)
 
 
-def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None,
-              extra_workers: Sequence[Worker] = ()) -> FastAPI:
+def relay_worker(spec: ServiceSpec) -> Worker:
+    async def outbox_relay(state: ServiceState) -> None:
+        assert spec.publishes
+        await OutboxRelay(state.pool, state.settings.kafka, service_name=spec.name,
+                          topics=[spec.publishes]).run()
+
+    return outbox_relay
+
+
+def consumer_worker(spec: ServiceSpec, subscription: Subscription) -> Worker:
+    async def consumer(state: ServiceState) -> None:
+        group = spec.name if subscription.name == "default" else f"{spec.name}.{subscription.name}"
+        await ConsumerRunner(state.pool, state.settings.kafka, group_id=group,
+                             topics=subscription.topics, handler=subscription.handler).run()
+
+    consumer.__name__ = f"consumer_{subscription.name}"
+    return consumer
+
+
+def workers_for(spec: ServiceSpec, settings: ServiceSettings) -> list[Worker]:
+    if not settings.kafka.bootstrap_servers:
+        return []
+    workers: list[Worker] = []
+    if spec.publishes and settings.run_relay:
+        workers.append(relay_worker(spec))
+    if settings.run_consumers:
+        workers.extend(consumer_worker(spec, s) for s in spec.subscriptions)
+    return workers
+
+
+def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or spec.settings()
+    readiness = []
+    if settings.kafka.bootstrap_servers:
+        health = BrokerHealth(settings.kafka)
+
+        async def broker(state: ServiceState) -> None:
+            await health.check()
+
+        readiness.append(broker)
     app = create_app(settings, title=spec.title, routers=spec.routers,
-                     workers=[*spec.workers, *extra_workers])
+                     workers=workers_for(spec, settings), readiness=readiness)
     install_refusal_handler(app)
     return app
 
 
-def serve(spec: ServiceSpec,
-          app_factory: Callable[[ServiceSettings], FastAPI] | None = None) -> None:
+def serve(spec: ServiceSpec) -> None:
     import uvicorn
 
     from receivables_platform.db.migrate import upgrade
@@ -56,7 +106,6 @@ def serve(spec: ServiceSpec,
     if not settings.database_url:
         raise SystemExit(f"{spec.name}: DATABASE_URL is not set (make run sets it for you)")
     upgrade(settings.database_url, spec.versions_dir)
-    app = app_factory(settings) if app_factory else build_app(spec, settings)
+    app = build_app(spec, settings)
     uvicorn.run(app, host=settings.http_host, port=settings.http_port or spec.default_port,
-                log_config=None,
-                access_log=False)
+                log_config=None, access_log=False)

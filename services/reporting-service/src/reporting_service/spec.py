@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
-from receivables_platform.service import ServiceSpec
+from receivables_platform.contracts.billing import TOPIC as BILLING
+from receivables_platform.service import ServiceSpec, Subscription
 from reporting_service.api.aging import router as aging
+from reporting_service.consumers.billing_projection import project_billing_event
 
 SPEC = ServiceSpec(
     name="reporting-service",
@@ -12,4 +14,5 @@ SPEC = ServiceSpec(
     database="reporting",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     routers=[aging],
+    subscriptions=[Subscription("default", [BILLING], project_billing_event)],
 )
