@@ -19,6 +19,9 @@ SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 _EXTENSIONS = ("schemaversion", "correlationid", "causationid", "sequence", "partitionkey",
                "traceparent")
+# The model mints these when an event is created; a record read without them must not get
+# fresh ones, or a redelivered copy would look like a new event to (source, id) deduplication.
+_MINTED_ON_CREATE = ("id", "time")
 
 
 class InvalidEnvelope(ValueError):
@@ -71,6 +74,9 @@ def from_kafka(value: bytes | None,
     if attrs.get("specversion") != SPEC_VERSION:
         raise InvalidEnvelope(f"not a CloudEvents {SPEC_VERSION} record: "
                               f"specversion={attrs.get('specversion')!r}")
+    missing = [f"ce_{name}" for name in _MINTED_ON_CREATE if name not in attrs]
+    if missing:
+        raise InvalidEnvelope(f"invalid CloudEvents attributes: missing {', '.join(missing)}")
     if not content_type.startswith(CONTENT_TYPE):
         raise InvalidEnvelope(f"unsupported content-type {content_type!r}")
     try:
