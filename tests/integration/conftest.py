@@ -1,0 +1,19 @@
+from collections.abc import AsyncIterator
+
+import pytest
+
+from receivables_platform.testing.system import RunningSystem
+
+
+@pytest.fixture(scope="module")
+async def system(postgres_server_url: str, kafka_bootstrap: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningSystem]:
+    """The four services as processes, fresh databases, the shared broker."""
+    running = RunningSystem(postgres_server_url, kafka_bootstrap,
+                            tmp_path_factory.mktemp("service-logs"))
+    try:
+        await running.start()
+        yield running
+    finally:
+        problems = await running.stop()
+    assert not problems, problems

@@ -1,0 +1,92 @@
+"""The first slice through the whole system, over HTTP only.
+
+An invoice posted to billing-adapter becomes a CloudEvent on
+`billing.events.v1` (binary mode, keyed by account), reporting-service
+projects it, and its aging answer puts the invoice in the right bucket.
+"""
+
+import asyncio
+import json
+from datetime import date, timedelta
+from uuid import UUID, uuid4
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from receivables_platform.testing.system import RunningSystem
+
+TOPIC = "billing.events.v1"
+
+
+async def wait_for(predicate, timeout: float = 30.0, every: float = 0.2):
+    async with asyncio.timeout(timeout):
+        while not (result := await predicate()):
+            await asyncio.sleep(every)
+        return result
+
+
+async def records_for(bootstrap: str, account_id: str, timeout: float = 30.0) -> list:
+    """Read the whole topic without a group (no commits) and keep this account's records."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = await wait_for(
+            lambda: asyncio.sleep(0, consumer.partitions_for_topic(TOPIC)), timeout)
+        tps = [TopicPartition(TOPIC, p) for p in partitions]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        found: list = []
+
+        async def poll() -> bool:
+            batch = await consumer.getmany(timeout_ms=500)
+            found.extend(r for rs in batch.values() for r in rs if r.key == account_id.encode())
+            return bool(found)
+
+        await wait_for(poll, timeout, every=0)
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def test_invoice_to_aging_through_kafka(system: RunningSystem):
+    today = date.today()
+    account_id = str(uuid4())
+    invoice = {"external_id": f"INV-{uuid4().hex[:10]}", "account_id": account_id,
+               "currency": "EUR", "total_minor": 48_250,
+               "issue_date": (today - timedelta(days=75)).isoformat(),
+               "due_date": (today - timedelta(days=45)).isoformat()}
+    async with httpx.AsyncClient(timeout=10) as http:
+        for name in system.processes:
+            assert (await http.get(f"{system.url(name)}/readyz")).status_code == 200, name
+
+        created = await http.post(
+            f"{system.url('billing-adapter')}/v1/invoices", json=invoice,
+            headers={**system.auth("integration"), "Idempotency-Key": str(uuid4()),
+                     "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+        assert created.status_code == 201, created.text
+        invoice_id = created.json()["invoice_id"]
+
+        [record] = await records_for(system.kafka_bootstrap, account_id)
+        headers = {k: v.decode() for k, v in record.headers}
+        assert headers["ce_specversion"] == "1.0"
+        assert headers["ce_type"] == "billing.invoice.issued"
+        assert headers["ce_subject"] == account_id
+        assert headers["ce_partitionkey"] == account_id
+        assert headers["ce_sequence"] == "1"
+        assert headers["content-type"] == "application/json"
+        UUID(headers["ce_id"])
+        assert json.loads(record.value)["invoice_id"] == invoice_id
+
+        async def aged_row():
+            response = await http.get(
+                f"{system.url('reporting-service')}/v1/aging", headers=system.auth("collector"),
+                params={"account_id": account_id, "group_by": "invoice",
+                        "as_of": today.isoformat()})
+            assert response.status_code == 200, response.text
+            return response.json()["rows"]
+
+        [row] = await wait_for(aged_row)
+        assert row["invoice_id"] == invoice_id
+        assert row["buckets"]["31-60"] == 48_250
+        assert row["total_minor"] == 48_250
+        assert sum(row["buckets"].values()) == 48_250
