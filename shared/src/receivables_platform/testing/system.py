@@ -46,13 +46,14 @@ class RunningSystem:
     def auth(self, *roles: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(*roles)}"}
 
-    async def start(self, services: Sequence[str] | None = None, timeout: float = 90) -> None:
+    async def start(self, services: Sequence[str] | None = None,
+                    ready_within: float = 90) -> None:
         entries = [e for e in load_services() if services is None or e.name in services]
         for entry in entries:
             self.processes[entry.name] = await self._process(entry)
         for proc in self.processes.values():
             proc.start()
-        await asyncio.to_thread(wait_until_ready, list(self.processes.values()), timeout,
+        await asyncio.to_thread(wait_until_ready, list(self.processes.values()), ready_within,
                                 lambda proc, seconds: None)
 
     async def _process(self, entry: ServiceEntry) -> ServiceProcess:
