@@ -1,0 +1,200 @@
+"""Pipeline benchmark: append -> event store -> outbox relay -> broker -> consumer -> read model.
+
+Single-event commands are appended by concurrent writers in this process; the
+relay and the consumer run as their own processes, exactly as deployed. Two
+runs: at saturation (events/s end to end), and at a fixed rate (append-to-
+visible latency p50/p99, from the event's recorded_at to the read-model commit,
+both in the database clock).
+
+    make bench            # or: .venv/bin/python bench/bench_pipeline.py --help
+Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+
+from receivables_platform.contracts.billing import InvoiceIssued
+from receivables_platform.db.migrate import upgrade_async
+from receivables_platform.db.pool import create_pool
+from receivables_platform.ids import new_id
+from receivables_platform.infra.embedded_kafka import EmbeddedKafka
+from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, database_url
+from receivables_platform.store import EventStore
+
+HERE = Path(__file__).parent
+VERSIONS = HERE.parent / "shared" / "tests" / "migrations" / "versions"
+
+
+@contextmanager
+def infrastructure() -> Iterator[tuple[str, str]]:
+    with tempfile.TemporaryDirectory(prefix="rx-bench-") as tmp:
+        pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(Path(tmp) / "pg").start()
+        kafka = None if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else EmbeddedKafka().start()
+        try:
+            yield (os.environ.get("DATABASE_URL") or pg.url,  # type: ignore[union-attr]
+                   os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.bootstrap_servers)  # type: ignore[union-attr]
+        finally:
+            if kafka:
+                kafka.stop()
+            if pg:
+                pg.stop("immediate")
+
+
+async def fresh_database(server_url: str) -> str:
+    name = f"bench_{new_id().hex[:12]}"
+    conn = await asyncpg.connect(server_url)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = database_url(server_url, name)
+    await upgrade_async(url, VERSIONS)
+    conn = await asyncpg.connect(url)
+    from pipeline_handlers import CREATE
+
+    await conn.execute(CREATE)
+    await conn.close()
+    return url
+
+
+def start_workers(db: str, bootstrap: str, topic: str) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "PYTHONPATH": str(HERE), "LOG_LEVEL": "WARNING"}
+    python = sys.executable
+    relay = subprocess.Popen(
+        [python, "-m", "receivables_platform.relay", "--database-url", db,
+         "--bootstrap-servers", bootstrap, "--service", "bench", "--topic", topic,
+         "--poll-interval", "0.5"], env=env)
+    consumer = subprocess.Popen(
+        [python, "-m", "receivables_platform.consumer", "--database-url", db,
+         "--bootstrap-servers", bootstrap, "--group", f"bench-{topic}", "--topic", topic,
+         "--handler", "pipeline_handlers:record_visibility", "--session-timeout-ms", "6000",
+         "--heartbeat-interval-ms", "1000"], env=env)
+    return [relay, consumer]
+
+
+def invoice() -> InvoiceIssued:
+    account = uuid4()
+    return InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id="B-1",
+                         currency="USD", total_minor=1000, issue_date=date(2026, 1, 1),
+                         due_date=date(2026, 1, 31))
+
+
+async def append_one(pool: asyncpg.Pool, store: EventStore) -> None:
+    event = invoice()
+    await store.append_one(pool, f"invoice-{event.invoice_id}", 0, event,
+                           subject=str(event.account_id))
+
+
+async def saturate(pool: asyncpg.Pool, store: EventStore, count: int, writers: int) -> float:
+    remaining = count
+
+    async def writer() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await append_one(pool, store)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer() for _ in range(writers)))
+    return time.perf_counter() - started
+
+
+async def at_rate(pool: asyncpg.Pool, store: EventStore, rate: float, seconds: float) -> int:
+    """Open loop: commands start on schedule whether or not earlier ones finished."""
+    total = int(rate * seconds)
+    started = time.perf_counter()
+    tasks = []
+    for i in range(total):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(append_one(pool, store)))
+    await asyncio.gather(*tasks)
+    return total
+
+
+async def wait_visible(pool: asyncpg.Pool, expected: int, timeout: float = 300) -> float:
+    started = time.perf_counter()
+    while await pool.fetchval("SELECT count(*) FROM bench_visibility") < expected:
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError(f"fewer than {expected} events visible after {timeout}s")
+        await asyncio.sleep(0.05)
+    return time.perf_counter()
+
+
+async def latencies(pool: asyncpg.Pool) -> list[float]:
+    rows = await pool.fetch(
+        "SELECT extract(epoch FROM visible_at - recorded_at) * 1000 AS ms FROM bench_visibility")
+    return sorted(float(r["ms"]) for r in rows)
+
+
+def percentile(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+async def run_case(server: str, bootstrap: str, name: str, load) -> None:  # type: ignore[no-untyped-def]
+    topic = f"bench.{name}.{new_id().hex[:6]}"
+    db = await fresh_database(server)
+    store = EventStore(source="urn:bench", topic=topic)
+    workers = start_workers(db, bootstrap, topic)
+    pool = await create_pool(db, min_size=4, max_size=40)
+    try:
+        await append_one(pool, store)  # warm-up: topic created, consumer assigned
+        await wait_visible(pool, 1, timeout=60)
+        await pool.execute("TRUNCATE bench_visibility")
+        started = time.perf_counter()
+        count, append_seconds = await load(pool, store)
+        finished = await wait_visible(pool, count)
+        ms = await latencies(pool)
+        total = finished - started
+        print(f"{name}: {count} single-event commands; appended in {append_seconds:.2f}s "
+              f"({count / append_seconds:,.0f}/s); all visible after {total:.2f}s "
+              f"(end to end {count / total:,.0f} events/s); append-to-visible latency "
+              f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
+              f"max {ms[-1]:.1f} ms", flush=True)
+    finally:
+        await pool.close()
+        for proc in workers:
+            proc.terminate()
+        for proc in workers:
+            proc.wait(30)
+
+
+async def main(args: argparse.Namespace) -> None:
+    with infrastructure() as (server, bootstrap):
+        print(f"pipeline benchmark on {os.cpu_count()} cores; postgres {server.split('@')[-1]}, "
+              f"broker {bootstrap}", flush=True)
+
+        async def saturation(pool: asyncpg.Pool, store: EventStore) -> tuple[int, float]:
+            return args.events, await saturate(pool, store, args.events, args.writers)
+
+        async def fixed_rate(pool: asyncpg.Pool, store: EventStore) -> tuple[int, float]:
+            started = time.perf_counter()
+            count = await at_rate(pool, store, args.rate, args.seconds)
+            return count, time.perf_counter() - started
+
+        await run_case(server, bootstrap, "saturation", saturation)
+        await run_case(server, bootstrap, f"fixed-rate-{args.rate:g}", fixed_rate)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20_000, help="saturation run size")
+    parser.add_argument("--writers", type=int, default=32, help="concurrent appenders")
+    parser.add_argument("--rate", type=float, default=500.0, help="fixed-rate events/s")
+    parser.add_argument("--seconds", type=float, default=20.0, help="fixed-rate duration")
+    asyncio.run(main(parser.parse_args()))
