@@ -37,6 +37,8 @@ from receivables_platform.store import EventStore, PendingStream, RecordedEvent
 
 pytestmark = pytest.mark.timeout(90)
 
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
 
 # ---------------------------------------------------------------- helpers
 
@@ -77,6 +79,7 @@ class Seen:
     key: str
     partition: int
     offset: int
+    traceparent: str | None
 
 
 async def read_topic(bootstrap: str, topic: str, want: set[str],
@@ -91,8 +94,10 @@ async def read_topic(bootstrap: str, topic: str, want: set[str],
         while not want <= {s.event_id for s in seen} and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=500)
             for records in batches.values():
-                seen += [Seen(from_kafka(r.value, r.headers).id, r.key.decode(), r.partition,
-                              r.offset) for r in records]
+                for r in records:
+                    event = from_kafka(r.value, r.headers)
+                    seen.append(Seen(event.id, r.key.decode(), r.partition, r.offset,
+                                     event.traceparent))
     finally:
         await consumer.stop()
     return seen
@@ -149,6 +154,8 @@ async def test_a_late_commit_is_neither_skipped_nor_overtaken(pool: asyncpg.Pool
             assert (held.published, held.blocked) == (0, True), "B went out while A was open"
 
             await late.commit()
+        async with pool.acquire() as conn:
+            await conn.execute("UPDATE events SET traceparent = $1", TRACEPARENT)
         for _ in range(5):
             if not (await relay.publish_once()).published:
                 break
@@ -157,6 +164,7 @@ async def test_a_late_commit_is_neither_skipped_nor_overtaken(pool: asyncpg.Pool
     seen = await read_topic(kafka_bootstrap, store.topic, {str(a.event_id), str(b.event_id)})
     assert [s.event_id for s in seen] == [str(a.event_id), str(b.event_id)]
     assert {s.key for s in seen} == {account}
+    assert {s.traceparent for s in seen} == {TRACEPARENT}
 
 
 async def test_two_relays_for_one_service_publish_one_at_a_time(pool: asyncpg.Pool,
@@ -238,9 +246,7 @@ async def test_a_relay_killed_mid_batch_and_restarted_delivers_every_event(
     try:
         for threshold in (300, 1200, 2100):
             relay.start()
-            await wait_until(_at_least(pool, threshold), 30,
-                             f"the relay to publish {threshold} rows")
-            relay.kill()
+            await kill_right_after_a_mark(relay, pool, threshold)
             kills.append(await published_count(pool))
         assert all(k < len(events) for k in kills), f"killed too late to matter: {kills}"
         relay.start()
@@ -249,6 +255,16 @@ async def test_a_relay_killed_mid_batch_and_restarted_delivers_every_event(
         relay.stop()
     seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
     assert ids(events) - {s.event_id for s in seen} == set()
+
+
+async def kill_right_after_a_mark(relay: RelayProcess, pool: asyncpg.Pool,
+                                  threshold: int) -> None:
+    """Polls tightly so the kill lands while the next batch is on its way to the broker."""
+    deadline = time.monotonic() + 30
+    while await published_count(pool) < threshold:
+        assert time.monotonic() < deadline, f"the relay never published {threshold} rows"
+        await asyncio.sleep(0.001)
+    relay.kill()
 
 
 def _at_least(pool: asyncpg.Pool, count: int) -> Callable[[], Awaitable[bool]]:
@@ -299,6 +315,25 @@ async def test_a_broker_that_lost_all_data_gets_every_event_again(
     after = await read_topic(own_broker.bootstrap_servers, store.topic, ids(events))
     assert ids(events) - {s.event_id for s in after} == set()
     assert_in_order_per_key(after, events)
+
+
+async def test_an_ack_below_the_acked_offset_sets_off_healing_at_once(
+        pool: asyncpg.Pool, own_broker: EmbeddedKafka) -> None:
+    store, keys = new_store(), accounts(6)
+    relay = relay_for(pool, own_broker.bootstrap_servers, request_timeout=2.0,
+                      loss_check_interval=120)
+    async with running(relay):
+        events = await append(pool, store, keys, per_transaction=5, transactions=6)
+        await wait_until(lambda: drained(relay), 20, "the events to go out")
+        own_broker.restart()
+        events += await append(pool, store, keys[:1])
+
+        async def republished() -> bool:
+            return relay.published_rows >= 2 * len(events) - 1 and await drained(relay)
+
+        await wait_until(republished, 20, "the relay to publish everything again")
+    after = await read_topic(own_broker.bootstrap_servers, store.topic, ids(events))
+    assert ids(events) - {s.event_id for s in after} == set()
 
 
 def assert_in_order_per_key(seen: list[Seen], events: list[RecordedEvent]) -> None:
