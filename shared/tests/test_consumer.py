@@ -20,6 +20,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import REGISTRY
 
 from receivables_platform.consumer import ConsumerRunner, Handler, PermanentError
@@ -110,9 +111,9 @@ async def running(runner: ConsumerRunner) -> AsyncIterator[ConsumerRunner]:
 
 def runner_for(pool: asyncpg.Pool, bootstrap: str, topic: str, group: str,
                handler: Handler = add_to_totals, **options: Any) -> ConsumerRunner:
+    options = {"loss_check_interval": 1.0, "max_retry_wait": 0.5, **FAST_GROUP, **options}
     return ConsumerRunner(pool, KafkaSettings(bootstrap_servers=bootstrap), group_id=group,
-                          topics=[topic], handler=handler, loss_check_interval=1.0,
-                          max_retry_wait=0.5, **FAST_GROUP, **options)
+                          topics=[topic], handler=handler, **options)
 
 
 @pytest.fixture
@@ -181,7 +182,7 @@ async def db_committed(pool: asyncpg.Pool, group: str) -> int:
 
 async def test_a_consumer_killed_between_db_and_kafka_commit_applies_nothing_twice(
         pool: asyncpg.Pool, platform_db: str, kafka_bootstrap: str, topics_ready: str,
-        group: str, tmp_path: Path):
+        group: str, tmp_path: Path) -> None:
     topic = topics_ready
     events = [invoice(a, 100 + i) for i, a in enumerate(accounts(3) * 4)]
     await produce(kafka_bootstrap, topic, events)
@@ -214,7 +215,7 @@ async def test_a_consumer_killed_between_db_and_kafka_commit_applies_nothing_twi
 
 
 async def test_the_same_cloudevent_delivered_twice_changes_the_read_model_once(
-        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str):
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
     topic = topics_ready
     a, b = accounts(2)
     first, second = invoice(a, 1_000), invoice(b, 2_000)
@@ -229,7 +230,7 @@ async def test_the_same_cloudevent_delivered_twice_changes_the_read_model_once(
     assert metric("consumer_duplicates_skipped_total", group=group, topic=topic) == 3
 
 
-# -- 3. poison messages -----------------------------------------------------------------------------
+# -- 3. poison messages ---------------------------------------------------------------------------
 
 
 async def read_dead_letters(bootstrap: str, topic: str, n: int, timeout: float = 20.0
@@ -259,10 +260,10 @@ def refusing(account: str) -> Handler:
 
 
 async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on(
-        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str):
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
     topic = topics_ready
     good, closed = accounts(2)
-    key, good_value, headers = to_kafka(invoice(good, 1))
+    key, _, headers = to_kafka(invoice(good, 1))
     before, after = invoice(good, 10), invoice(good, 20)
     unknown = CloudEvent(source=SOURCE, type="billing.invoice.teleported", subject=good,
                          partitionkey=good, data={"where": "mars"})
@@ -293,7 +294,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
     for letter, (partition, offset) in zip(letters, placed[1:6], strict=True):
         h = dict(letter.headers)
         assert h[dlq.ORIGINAL_TOPIC].decode() == topic
-        assert int(h[dlq.ORIGINAL_PARTITION]) == partition
+        assert (int(h[dlq.ORIGINAL_PARTITION]), int(h[dlq.ORIGINAL_OFFSET])) == (partition, offset)
         assert h[dlq.CONSUMER_GROUP].decode() == group
         assert h[dlq.ERROR_MESSAGE]
     original = poison[1]
@@ -304,7 +305,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
     assert b"closed" in dict(letters[4].headers)[dlq.ERROR_MESSAGE]
 
 
-# -- 4. transient failures --------------------------------------------------------------------------
+# -- 4. transient failures ------------------------------------------------------------------------
 
 
 def flaky(failures: int, sqlstate: str) -> tuple[Handler, list[int]]:
@@ -322,7 +323,8 @@ def flaky(failures: int, sqlstate: str) -> tuple[Handler, list[int]]:
 
 @pytest.mark.parametrize("sqlstate", ["40001", "40P01"])  # serialization failure, deadlock
 async def test_a_transient_failure_is_retried_and_applied_exactly_once(
-        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str, sqlstate: str):
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str,
+        sqlstate: str) -> None:
     topic = topics_ready
     handler, left = flaky(3, sqlstate)
     events = [invoice(a, 250) for a in accounts(2)]
@@ -340,7 +342,7 @@ async def test_a_transient_failure_is_retried_and_applied_exactly_once(
 
 
 async def test_a_broker_that_lost_its_data_is_read_again_and_the_read_model_stays_exact(
-        pool: asyncpg.Pool, own_broker: EmbeddedKafka, topic: str, group: str):
+        pool: asyncpg.Pool, own_broker: EmbeddedKafka, topic: str, group: str) -> None:
     bootstrap = own_broker.bootstrap_servers
     kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_partitions=1)
     await ensure_topics(kafka, [topic])
@@ -368,11 +370,52 @@ async def test_a_broker_that_lost_its_data_is_read_again_and_the_read_model_stay
     assert metric("consumer_partition_restarts_total", group=group, topic=topic) >= 1
 
 
+async def recreate_topic(kafka: KafkaSettings, topic: str) -> None:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
+    await admin.start()
+    try:
+        await admin.delete_topics([topic])
+    finally:
+        await admin.close()
+    await ensure_topics(kafka, [topic], with_dead_letters=False)
+
+
+async def test_records_fetched_after_a_quiet_spell_are_checked_before_they_are_applied(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topic: str, group: str) -> None:
+    """The relay re-published before anyone looked: no timer, no rebalance, no fetch error."""
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_partitions=1)
+    await ensure_topics(kafka, [topic])
+    account = accounts(1)[0]
+    old = [invoice(account, 10 * (i + 1)) for i in range(5)]
+    await produce(kafka_bootstrap, topic, [*old[:3], old[2], *old[3:]])  # one relay re-send
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def held_at_old_3(conn: asyncpg.Connection, event: CloudEvent) -> None:
+        if event.id == old[3].id and not release.is_set():
+            entered.set()
+            await release.wait()
+        await add_to_totals(conn, event)
+
+    runner = runner_for(pool, kafka_bootstrap, topic, group, held_at_old_3, max_batch=1,
+                        loss_check_interval=600)
+    async with running(runner):
+        async with asyncio.timeout(30):
+            await entered.wait()
+        # old[4] was fetched with old[3] and waits in the consumer while the log is rewritten
+        await recreate_topic(kafka, topic)
+        new = [invoice(account, 1_000), invoice(account, 2_000)]
+        await produce(kafka_bootstrap, topic, [*old, *new])  # new[0] now sits where old[4] was
+        await asyncio.sleep(runner.verify_after_quiet * 2)
+        release.set()
+        await wait_for_totals(pool, expected([*old, *new]))
+    assert metric("consumer_partition_restarts_total", group=group, topic=topic) == 1
+
+
 # -- 6. stored offsets win over the group's state in Kafka ----------------------------------------
 
 
 async def test_a_consumer_starts_from_the_offsets_stored_in_the_database(
-        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str):
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
     topic = topics_ready
     account = accounts(1)[0]
     events = [invoice(account, 1 + i) for i in range(6)]

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import OffsetOutOfRangeError
+from aiokafka.errors import KafkaError, OffsetOutOfRangeError
 
 from receivables_platform.consumer.offsets import Position
 from receivables_platform.consumer.records import record_identity
@@ -29,11 +30,21 @@ from receivables_platform.settings import KafkaSettings
 
 log = structlog.get_logger("receivables_platform.consumer")
 
+OUT_OF_RANGE = "(offset out of range)"
+
+
+@dataclass
+class Verdict:
+    lost: dict[TopicPartition, str] = field(default_factory=dict)
+    """Partitions to read again from the beginning, with the reason."""
+    unverified: set[TopicPartition] = field(default_factory=set)
+    """Partitions the broker gave no answer for: no verdict yet, ask again."""
+
 
 class LossDetector:
     """Looks with its own group-less consumer, so the group's fetch positions stay put."""
 
-    def __init__(self, kafka: KafkaSettings, *, timeout: float = 10.0) -> None:
+    def __init__(self, kafka: KafkaSettings, *, timeout: float = 5.0) -> None:
         self.timeout = timeout
         self._probe = AIOKafkaConsumer(
             **kafka.client_options(),
@@ -54,35 +65,40 @@ class LossDetector:
             offsets: dict[TopicPartition, int] = await self._probe.beginning_offsets(wanted)
         return offsets
 
-    async def lost(self, positions: Mapping[TopicPartition, Position]) -> dict[TopicPartition, str]:
-        """Partitions whose stored position the broker no longer backs, with the reason.
-
-        Raises (KafkaError, TimeoutError) when the broker cannot be asked: that
-        is no verdict, and the caller asks again later.
-        """
+    async def examine(self, positions: Mapping[TopicPartition, Position]) -> Verdict:
+        """Which stored positions the broker no longer backs, and which it would not tell."""
         stored = {tp: p for tp, p in positions.items() if p.next_offset > 0}
+        anchors = {tp: p.next_offset - 1 for tp, p in stored.items() if p.last_event_id}
+        found = await self._identities_at(anchors)
+        verdict = Verdict()
+        for tp, offset in anchors.items():
+            expected = stored[tp].last_event_id
+            if found.get(tp, OUT_OF_RANGE) not in (OUT_OF_RANGE, expected):
+                verdict.lost[tp] = f"record at offset {offset} is {found[tp]}, not {expected}"
+        unsure = [tp for tp in stored if tp not in anchors or found.get(tp) == OUT_OF_RANGE]
+        await self._check_bounds({tp: stored[tp] for tp in unsure}, verdict)
+        verdict.unverified |= {tp for tp in anchors if tp not in found}
+        return verdict
+
+    async def _check_bounds(self, stored: Mapping[TopicPartition, Position],
+                            verdict: Verdict) -> None:
+        """The anchor record is not there: lost, or removed by retention (not a loss)."""
         if not stored:
-            return {}
-        async with asyncio.timeout(self.timeout):
-            ends = await self._probe.end_offsets(list(stored))
-            begins = await self._probe.beginning_offsets(list(stored))
-        reasons: dict[TopicPartition, str] = {}
-        to_look_at: dict[TopicPartition, int] = {}
+            return
+        try:
+            async with asyncio.timeout(self.timeout):
+                ends = await self._probe.end_offsets(list(stored))
+                begins = await self._probe.beginning_offsets(list(stored))
+        except (KafkaError, TimeoutError, OSError) as exc:
+            log.warning("consumer.loss_check_failed", error=repr(exc))
+            verdict.unverified |= set(stored)
+            return
         for tp, pos in stored.items():
             if ends[tp] < pos.next_offset:
-                reasons[tp] = (f"partition ends at {ends[tp]}, "
-                               f"below the stored offset {pos.next_offset}")
-            elif pos.last_event_id is not None and begins[tp] < pos.next_offset:
-                to_look_at[tp] = pos.next_offset - 1
-        found = await self._identities_at(to_look_at)
-        for tp, offset in to_look_at.items():
-            expected = stored[tp].last_event_id
-            if tp not in found:
-                log.warning("consumer.loss_check_inconclusive", topic=tp.topic,
-                            partition=tp.partition, offset=offset)
-            elif found[tp] != expected:
-                reasons[tp] = f"record at offset {offset} is {found[tp]}, not {expected}"
-        return reasons
+                verdict.lost[tp] = (f"partition ends at {ends[tp]}, "
+                                    f"below the stored offset {pos.next_offset}")
+            elif pos.last_event_id and begins[tp] < pos.next_offset:
+                verdict.unverified.add(tp)  # it was out of range a moment ago: ask again later
 
     async def _identities_at(self, targets: Mapping[TopicPartition, int]
                              ) -> dict[TopicPartition, str]:
@@ -109,7 +125,11 @@ class LossDetector:
             batch = await self._probe.getmany(*pending, timeout_ms=500)
         except OffsetOutOfRangeError as exc:
             for tp in exc.args[0]:
-                found[tp] = "(out of range)"
+                found[tp] = OUT_OF_RANGE
+            return
+        except (KafkaError, OSError) as exc:
+            log.debug("consumer.loss_check_fetch_failed", error=repr(exc))
+            await asyncio.sleep(0.1)
             return
         for tp, records in batch.items():
             if tp in found or not records:

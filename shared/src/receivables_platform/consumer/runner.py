@@ -12,9 +12,16 @@ offsets, so "exactly once" is built here, in the service database:
 - permanent failures go to `<topic>.dlq` before the position moves past them;
   everything else is retried with backoff, because dropping an event would
   leave the read model wrong without anyone noticing;
-- on assignment and every few seconds the runner checks that the broker still
-  holds the log its positions point into, and reads a partition again from the
-  beginning when it does not (see `healing`).
+- the runner checks that the broker still holds the log its positions point
+  into, and reads a partition again from the beginning when it does not (see
+  `healing`): on assignment, every few seconds, and before applying records
+  that the broker returned after a quiet spell on their partition. A broker
+  restart always leaves such a spell between two fetch responses, and the
+  relay may re-publish a rewritten log faster than any timer fires; checking
+  before applying keeps a rewritten log's records from being applied at
+  offsets that no longer mean what the stored position says. The spell is
+  measured between fetch responses, not between batches, because records
+  fetched before an outage may still be being applied when it ends.
 
 Everything that touches the partition positions (processing a batch, seeking
 after assignment, restarting a partition) runs under one lock, and partitions
@@ -50,7 +57,7 @@ from receivables_platform.consumer import metrics
 from receivables_platform.consumer.dead_letter import DeadLetters
 from receivables_platform.consumer.errors import PERMANENT, describe, is_transient
 from receivables_platform.consumer.faults import CrashAfterDbCommit
-from receivables_platform.consumer.healing import LossDetector
+from receivables_platform.consumer.healing import LossDetector, Verdict
 from receivables_platform.consumer.offsets import (
     Position,
     claim_events,
@@ -98,7 +105,8 @@ class ConsumerRunner:
     def __init__(self, pool: asyncpg.Pool, kafka: KafkaSettings, *, group_id: str,
                  topics: Sequence[str], handler: Handler, validate_contracts: bool = True,
                  max_batch: int = 500, poll_interval: float = 0.2,
-                 loss_check_interval: float = 5.0, max_retry_wait: float = 30.0,
+                 loss_check_interval: float = 5.0, verify_after_quiet: float = 0.25,
+                 max_retry_wait: float = 30.0,
                  session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 3_000,
                  consumer_options: Mapping[str, Any] | None = None) -> None:
         self.pool = pool
@@ -110,6 +118,7 @@ class ConsumerRunner:
         self.max_batch = max_batch
         self.poll_interval = poll_interval
         self.loss_check_interval = loss_check_interval
+        self.verify_after_quiet = verify_after_quiet
         self.max_retry_wait = max_retry_wait
         self._consumer_options: dict[str, Any] = {
             "session_timeout_ms": session_timeout_ms,
@@ -119,6 +128,9 @@ class ConsumerRunner:
         self._lock = asyncio.Lock()
         self._positions: dict[TopicPartition, Position] = {}
         self._unpositioned: set[TopicPartition] = set()
+        self._suspect: set[TopicPartition] = set()  # next batch is verified before it is applied
+        self._vouched: dict[TopicPartition, float] = {}  # ms: last fetch known to be from our log
+        self._next_check = 0.0
         self._faults = CrashAfterDbCommit()
         self._consumer: AIOKafkaConsumer | None = None
         self._dead_letters: DeadLetters | None = None
@@ -140,8 +152,8 @@ class ConsumerRunner:
     async def _session(self) -> None:
         await ensure_topics(self.kafka, self.topics)
         async with AsyncExitStack() as stack:
-            self._positions.clear()
-            self._unpositioned.clear()
+            for state in (self._positions, self._unpositioned, self._suspect, self._vouched):
+                state.clear()
             self._dead_letters = DeadLetters(self.kafka, self.group_id)
             self._detector = LossDetector(self.kafka)
             self._consumer = self._new_consumer()
@@ -160,14 +172,13 @@ class ConsumerRunner:
             **self._consumer_options)
 
     async def _loop(self) -> None:
-        next_check = time.monotonic() + self.loss_check_interval
+        self._next_check = time.monotonic() + self.loss_check_interval
         while True:
             if self._unpositioned:
                 await self._position_assigned()
-            if time.monotonic() >= next_check:
-                await self._check_for_loss()
-                next_check = time.monotonic() + self.loss_check_interval
             await self._poll()
+            if time.monotonic() >= self._next_check:
+                await self._check_for_loss()
 
     async def _poll(self) -> None:
         consumer = self._require(self._consumer)
@@ -184,7 +195,9 @@ class ConsumerRunner:
             return  # assigned a moment ago; positioned from the database before the next poll
         if not batch:
             return
+        fetched_at = {tp: consumer.last_poll_timestamp(tp) or 0.0 for tp in batch}
         async with self._lock:
+            batch = await self._verified(batch, fetched_at)
             committed = await self._process(batch)
         if committed:
             await self._commit_to_kafka(committed)
@@ -297,7 +310,9 @@ class ConsumerRunner:
         async with self._lock:
             for tp in tps:
                 self._positions.pop(tp, None)
+                self._vouched.pop(tp, None)
                 self._unpositioned.discard(tp)
+                self._suspect.discard(tp)
                 metrics.drop_lag(self.group_id, tp.topic, tp.partition)
             if tps:
                 log.info("consumer.partitions_revoked", group=self.group_id,
@@ -312,7 +327,8 @@ class ConsumerRunner:
         tps = set(self._unpositioned) & consumer.assignment()
         async with self.pool.acquire() as conn:
             stored = await load_positions(conn, self.group_id, tps)
-        lost = await self._lost_or_none(stored)
+        verdict = await self._require(self._detector).examine(stored)
+        lost = verdict.lost
         if lost:
             await self._forget(lost)
         fresh = [tp for tp in tps if tp not in stored or tp in lost]
@@ -321,25 +337,50 @@ class ConsumerRunner:
         for tp, position in chosen.items():
             consumer.seek(tp, position.next_offset)
             self._positions[tp] = position
+            self._vouched[tp] = time.time() * 1000  # the broker's answer just now
+        self._suspect |= verdict.unverified
         consumer.resume(*tps)
         self._unpositioned.clear()
         log.info("consumer.partitions_positioned", group=self.group_id,
                  offsets={_name(tp): p.next_offset for tp, p in chosen.items()})
 
-    async def _check_for_loss(self) -> None:
-        async with self._lock:
-            lost = await self._lost_or_none(dict(self._positions))
-            if lost:
-                await self._restart(lost)
+    async def _verified(self, batch: Mapping[TopicPartition, list[Any]],
+                        fetched_at: Mapping[TopicPartition, float]
+                        ) -> dict[TopicPartition, list[Any]]:
+        """The batch minus partitions whose log is not the one their position was taken from."""
+        now = time.monotonic()
+        due = now >= self._next_check
+        quiet_ms = self.verify_after_quiet * 1000
+        check = {tp for tp in batch if tp in self._positions and (
+            due or tp in self._suspect
+            or fetched_at[tp] - self._vouched.get(tp, 0.0) >= quiet_ms)}
+        if due:
+            self._next_check = now + self.loss_check_interval
+        failed = await self._act_on(await self._examine(check)) if check else set()
+        kept = {tp: records for tp, records in batch.items() if tp not in failed}
+        self._vouched.update({tp: fetched_at[tp] for tp in kept})
+        return kept
 
-    async def _lost_or_none(self, positions: Mapping[TopicPartition, Position]
-                            ) -> dict[TopicPartition, str]:
-        """No verdict (the broker did not answer) counts as no loss; the next check asks again."""
-        try:
-            return await self._require(self._detector).lost(positions)
-        except (KafkaError, TimeoutError, OSError) as exc:
-            log.warning("consumer.loss_check_failed", group=self.group_id, error=repr(exc))
-            return {}
+    async def _check_for_loss(self) -> None:
+        """For partitions without traffic: a loss is logged and healed before the next event."""
+        async with self._lock:
+            self._next_check = time.monotonic() + self.loss_check_interval
+            await self._act_on(await self._examine(set(self._positions)))
+
+    async def _examine(self, tps: set[TopicPartition]) -> Verdict:
+        return await self._require(self._detector).examine(
+            {tp: self._positions[tp] for tp in tps})
+
+    async def _act_on(self, verdict: Verdict) -> set[TopicPartition]:
+        """Restart lost partitions, re-read unverified ones after another look; returns both."""
+        consumer = self._require(self._consumer)
+        if verdict.lost:
+            await self._restart(verdict.lost)
+        for tp in verdict.unverified:
+            consumer.seek(tp, self._positions[tp].next_offset)
+        self._suspect -= set(verdict.lost)
+        self._suspect |= verdict.unverified
+        return set(verdict.lost) | verdict.unverified
 
     async def _restart(self, reasons: Mapping[TopicPartition, str]) -> None:
         """Read partitions again from the beginning; processed_events makes the replay a no-op."""
