@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
-import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
@@ -25,9 +24,11 @@ from receivables_platform.relay.outbox import OutboxRow
 from receivables_platform.relay.settlement import SendResult
 from receivables_platform.settings import KafkaSettings
 
-log = structlog.get_logger("receivables_platform.relay")
-
 BROKER_ERRORS: tuple[type[BaseException], ...] = (KafkaError, TimeoutError, OSError)
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not answer in time; the relay backs off and retries with fresh clients."""
 
 
 class NotSent(Exception):
@@ -79,9 +80,9 @@ class Publisher:
             try:
                 async with asyncio.timeout(self._timeout):
                     await producer.start()
-            except BaseException:
+            except BROKER_ERRORS as exc:
                 await stop_within(producer.stop(), self._timeout)
-                raise
+                raise BrokerUnavailable(f"producer did not start: {exc!r}") from exc
             self._producer = producer
         return self._producer
 

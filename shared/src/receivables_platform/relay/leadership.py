@@ -14,6 +14,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 import asyncpg
+import structlog
+
+log = structlog.get_logger("receivables_platform.relay")
 
 _NAMESPACE = "receivables_platform.relay:"
 
@@ -33,7 +36,7 @@ async def leadership(pool: asyncpg.Pool, service_name: str,
                      retry_interval: float) -> AsyncIterator[asyncpg.Connection]:
     """Wait until this relay holds the service's lock; yield the connection that holds it."""
     key = lock_key(service_name)
-    conn = await _acquire_lock(pool, key, retry_interval)
+    conn = await _acquire_lock(pool, service_name, retry_interval)
     try:
         yield conn
     finally:
@@ -43,7 +46,9 @@ async def leadership(pool: asyncpg.Pool, service_name: str,
         await pool.release(conn)
 
 
-async def _acquire_lock(pool: asyncpg.Pool, key: int, retry_interval: float) -> asyncpg.Connection:
+async def _acquire_lock(pool: asyncpg.Pool, service_name: str,
+                        retry_interval: float) -> asyncpg.Connection:
+    key, waiting = lock_key(service_name), False
     while True:
         conn = await pool.acquire()
         try:
@@ -53,6 +58,9 @@ async def _acquire_lock(pool: asyncpg.Pool, key: int, retry_interval: float) -> 
             await pool.release(conn)
             raise
         await pool.release(conn)
+        if not waiting:
+            log.info("relay.standing_by", service=service_name)
+            waiting = True
         await asyncio.sleep(retry_interval)
 
 

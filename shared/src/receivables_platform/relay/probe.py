@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import OffsetOutOfRangeError
 
-from receivables_platform.relay.broker import stop_within
+from receivables_platform.relay.broker import BROKER_ERRORS, BrokerUnavailable, stop_within
 from receivables_platform.relay.outbox import TopicPartition as TP
 from receivables_platform.settings import KafkaSettings
 
@@ -35,15 +35,15 @@ class BrokerProbe:
     async def lost_partitions(self, acked: Mapping[TP, int]) -> set[TP]:
         if not acked:
             return set()
-        admin, consumer = await self._started()
         try:
+            admin, consumer = await self._started()
             async with asyncio.timeout(self._timeout * 2):
                 ends = await self._end_offsets(admin, consumer, set(acked))
                 suspects = {tp: acked[tp] for tp, end in ends.items() if end <= acked[tp]}
                 return suspects.keys() - await self._still_held(consumer, suspects)
-        except BaseException:
+        except BROKER_ERRORS as exc:
             await self.close()
-            raise
+            raise BrokerUnavailable(f"could not read partition ends: {exc!r}") from exc
 
     async def close(self) -> None:
         clients, self._clients = self._clients, None

@@ -27,7 +27,7 @@ import structlog
 
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.relay import outbox
-from receivables_platform.relay.broker import BROKER_ERRORS, Publisher
+from receivables_platform.relay.broker import BROKER_ERRORS, BrokerUnavailable, Publisher
 from receivables_platform.relay.leadership import LeadershipLost, check_alive, leadership
 from receivables_platform.relay.metrics import (
     OUTBOX_BACKLOG,
@@ -192,7 +192,7 @@ class OutboxRelay:
             wake.clear()
             try:
                 result = await self.publish_once()
-            except BROKER_ERRORS as exc:
+            except BrokerUnavailable as exc:
                 result = None
                 self._log.warning("relay.broker_unavailable", error=repr(exc))
             if result is None or result.failed:
@@ -215,7 +215,7 @@ class OutboxRelay:
         OUTBOX_BACKLOG.labels(self.service_name).set(await self.backlog())
         try:
             await self.heal_lost_partitions()
-        except BROKER_ERRORS as exc:
+        except BrokerUnavailable as exc:
             self._log.warning("relay.broker_probe_failed", error=repr(exc))
 
     async def _record(self, outcome: Settlement) -> None:
@@ -248,16 +248,20 @@ class OutboxRelay:
 
     async def _ensure_topics(self, topics: set[str]) -> None:
         missing = topics - self._ensured
-        if missing:
+        if not missing:
+            return
+        try:
             async with asyncio.timeout(self.request_timeout * 2):
                 await ensure_topics(self._kafka, missing)
-            self._ensured |= missing
+        except BROKER_ERRORS as exc:
+            raise BrokerUnavailable(f"could not ensure topics {sorted(missing)}: {exc!r}") from exc
+        self._ensured |= missing
 
     async def _ensure_topics_quietly(self, topics: Iterable[str]) -> None:
         """At start a broker that is down is not fatal: the first publish ensures them again."""
         try:
             await self._ensure_topics(set(topics))
-        except BROKER_ERRORS as exc:
+        except BrokerUnavailable as exc:
             self._log.warning("relay.ensure_topics_failed", error=repr(exc))
 
     def _observe(self, rows: list[OutboxRow], outcome: Settlement) -> None:
@@ -277,7 +281,7 @@ class OutboxRelay:
     def _set_leader(self, leader: bool) -> None:
         self._leader = leader
         RELAY_LEADER.labels(self.service_name).set(1 if leader else 0)
-        self._log.info("relay.leading" if leader else "relay.standing_by")
+        self._log.info("relay.leading" if leader else "relay.stopped_leading")
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:
