@@ -219,26 +219,29 @@ class OutboxRelay:
             self._log.warning("relay.broker_probe_failed", error=repr(exc))
 
     async def _record(self, outcome: Settlement) -> None:
-        acked = await self._acked_offsets()
         async with self._pool.acquire() as conn, conn.transaction():
             await outbox.record_acks(conn, outcome.acks, outcome.high_water)
-            if outcome.lost:
-                await self._requeue_in(conn, outcome.lost)
+            requeued = await outbox.reset_partitions(conn, outcome.lost)
+        acked = await self._acked_offsets()
         for tp, offset in outcome.high_water.items():
             acked[tp] = max(offset, acked.get(tp, -1))
+        self._forget(outcome.lost, requeued)
 
     async def _requeue(self, lost: set[TopicPartition]) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            await self._requeue_in(conn, lost)
+            requeued = await outbox.reset_partitions(conn, lost)
+        self._forget(lost, requeued)
 
-    async def _requeue_in(self, conn: asyncpg.Connection, lost: set[TopicPartition]) -> None:
-        count = await outbox.reset_partitions(conn, lost)
-        acked = await self._acked_offsets()
+    def _forget(self, lost: set[TopicPartition], requeued: int) -> None:
+        """After a loss a partition starts over: no acked offset, its topic ensured anew."""
+        if not lost:
+            return
         for topic, partition in lost:
-            acked.pop((topic, partition), None)
+            if self._acked is not None:
+                self._acked.pop((topic, partition), None)
             self._ensured.discard(topic)
-        OUTBOX_REPUBLISHED.labels(self.service_name).inc(count)
-        self._log.warning("relay.broker_lost_data", partitions=sorted(lost), requeued_rows=count)
+        OUTBOX_REPUBLISHED.labels(self.service_name).inc(requeued)
+        self._log.warning("relay.broker_lost_data", partitions=sorted(lost), requeued_rows=requeued)
 
     async def _acked_offsets(self) -> dict[TopicPartition, int]:
         if self._acked is None:
