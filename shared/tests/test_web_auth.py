@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import APIRouter, Depends
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.app import create_app
 from receivables_platform.web.auth import Principal, issue_token, require_roles

@@ -9,6 +9,7 @@ import pytest
 import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
+
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.store import EventStore

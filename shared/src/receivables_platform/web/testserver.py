@@ -5,7 +5,9 @@ lifespan as uvicorn drives it, middleware ordering around the server's own
 error handling. A real server on a loopback socket keeps tests honest and
 still lets a test share asyncio objects (events, barriers) with its routes.
 The socket is bound before the server starts, so no other process can take
-the port in between.
+the port in between. The server leaves signals alone (Ctrl-C and the test
+runner's timeouts must still stop the run) and gives hung requests a few
+seconds at shutdown, so a failing test cannot hang the suite.
 """
 
 from __future__ import annotations
@@ -13,10 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 from fastapi import FastAPI
+
+
+class _InProcessServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 @contextlib.asynccontextmanager
@@ -27,8 +35,8 @@ async def running_server(app: FastAPI, host: str = "127.0.0.1") -> AsyncIterator
     sock.bind((host, 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                            lifespan="on")
-    server = uvicorn.Server(config)
+                            lifespan="on", timeout_graceful_shutdown=5)
+    server = _InProcessServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn:{port}")
     try:
         await _started(server, task)
