@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+
 from receivables_platform.infra.ports import free_port
 
 SERVICES = ("billing-adapter", "collections-service", "case-service", "reporting-service")

@@ -82,7 +82,7 @@ class ServiceProcess:
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - the child writes to it until stopped
         # Own session: a terminal Ctrl-C reaches the stack only, which then stops the
         # services first and the infrastructure after them.
-        self.proc = subprocess.Popen(  # noqa: S603 - our interpreter, a fixed module
+        self.proc = subprocess.Popen(
             [sys.executable, "-m", self.entry.package],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             env=self.env, start_new_session=True, preexec_fn=_die_with_parent,
