@@ -74,6 +74,8 @@ async def test_invoice_to_aging_through_kafka(system: RunningSystem):
         assert headers["ce_partitionkey"] == account_id
         assert headers["ce_sequence"] == "1"
         assert headers["content-type"] == "application/json"
+        # the request's trace continues through the event store into the Kafka headers
+        assert headers["ce_traceparent"].split("-")[1] == "4bf92f3577b34da6a3ce929d0e0e4736"
         UUID(headers["ce_id"])
         assert json.loads(record.value)["invoice_id"] == invoice_id
 

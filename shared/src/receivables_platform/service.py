@@ -101,8 +101,12 @@ def serve(spec: ServiceSpec) -> None:
     import uvicorn
 
     from receivables_platform.db.migrate import upgrade
+    from receivables_platform.observability.logging import configure_logging
+    from receivables_platform.observability.tracing import configure_tracing
 
     settings = spec.settings()
+    configure_logging(spec.name, settings.log_level)
+    configure_tracing(spec.name)
     if not settings.database_url:
         raise SystemExit(f"{spec.name}: DATABASE_URL is not set (make run sets it for you)")
     upgrade(settings.database_url, spec.versions_dir)

@@ -7,9 +7,7 @@ with SIGKILL); SIGTERM stops it cleanly, releasing the leader lock at once.
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
-import sys
 from collections.abc import Callable
 from functools import partial
 
@@ -18,6 +16,8 @@ import structlog
 import typer
 
 from receivables_platform.db.pool import create_pool
+from receivables_platform.observability.logging import configure_logging
+from receivables_platform.observability.tracing import configure_tracing
 from receivables_platform.relay.relay import OutboxRelay
 from receivables_platform.settings import KafkaSettings
 
@@ -37,7 +37,8 @@ def main(
                                               help="Seconds between broker data-loss checks"),
     log_level: str = typer.Option("INFO", envvar="LOG_LEVEL"),
 ) -> None:
-    configure_logging(log_level)
+    configure_logging(f"{service}-relay", log_level)
+    configure_tracing(f"{service}-relay")
     relay = partial(OutboxRelay, kafka=KafkaSettings(bootstrap_servers=bootstrap_servers),
                     service_name=service, batch_size=batch_size, topics=topic,
                     poll_interval=poll_interval, request_timeout=request_timeout,
@@ -59,17 +60,6 @@ async def _serve(database_url: str, make_relay: Callable[[asyncpg.Pool], OutboxR
             structlog.get_logger("receivables_platform.relay").info("relay.stopped")
     finally:
         await pool.close()
-
-
-def configure_logging(level: str) -> None:
-    """JSON lines on stderr, the shape every service's logs have."""
-    structlog.configure(
-        processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
-                    structlog.processors.TimeStamper(fmt="iso", utc=True),
-                    structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )
 
 
 if __name__ == "__main__":

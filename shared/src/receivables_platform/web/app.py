@@ -24,6 +24,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from receivables_platform.db.pool import create_pool
+from receivables_platform.observability.http import telemetry_config
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.auth import TokenVerifier
 from receivables_platform.web.idempotency import install_idempotency, purge_forever
@@ -60,7 +61,7 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
             await asyncio.gather(*state.tasks, return_exceptions=True)
             await pool.close()
 
-    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry_config())
     install_conventions(app, settings)
 
     @app.get("/healthz", tags=["health"])
