@@ -18,6 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from receivables_platform.contracts.base import EventContract, decode
+from receivables_platform.contracts.schemas import schema_id
 from receivables_platform.envelope import CloudEvent
 from receivables_platform.ids import new_id
 from receivables_platform.tracing import current_traceparent, tracer
@@ -59,7 +60,7 @@ class RecordedEvent:
         return CloudEvent(
             id=str(self.event_id), source=self.source, type=self.type, time=self.recorded_at,
             subject=self.subject, schemaversion=self.schema_version,
-            dataschema=f"urn:receivables:schema:{self.type}:v{self.schema_version}",
+            dataschema=schema_id(self.type, self.schema_version),
             correlationid=self.correlation_id, causationid=self.causation_id,
             sequence=self.version, partitionkey=self.partition_key,
             traceparent=self.traceparent, data=self.data,

@@ -8,9 +8,10 @@ from uuid import UUID
 from pydantic import Field
 
 from receivables_platform.contracts.base import EventContract, contract_for
+from receivables_platform.contracts.topics import context_of
 from receivables_platform.money import CurrencyCode
 
-TOPIC = "billing.events.v1"
+TOPIC = context_of("billing.").topic
 
 
 @contract_for("billing.invoice.issued", 1, aggregate="invoice")
