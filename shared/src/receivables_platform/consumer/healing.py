@@ -66,39 +66,56 @@ class LossDetector:
         return offsets
 
     async def examine(self, positions: Mapping[TopicPartition, Position]) -> Verdict:
-        """Which stored positions the broker no longer backs, and which it would not tell."""
+        """Which stored positions the broker no longer backs, and which it would not tell.
+
+        End offsets come first: not every broker answers a fetch beyond the end
+        with OFFSET_OUT_OF_RANGE (the embedded one just waits), so a look for
+        the anchor record is only made where the partition reaches it.
+        """
         stored = {tp: p for tp, p in positions.items() if p.next_offset > 0}
-        anchors = {tp: p.next_offset - 1 for tp, p in stored.items() if p.last_event_id}
-        found = await self._identities_at(anchors)
         verdict = Verdict()
+        ends = await self._offsets("end", stored, verdict)
+        anchors: dict[TopicPartition, int] = {}
+        for tp, end in ends.items():
+            if end < stored[tp].next_offset:
+                verdict.lost[tp] = (f"partition ends at {end}, "
+                                    f"below the stored offset {stored[tp].next_offset}")
+            elif stored[tp].last_event_id is not None:
+                anchors[tp] = stored[tp].next_offset - 1
+        found = await self._identities_at(anchors)
         for tp, offset in anchors.items():
             expected = stored[tp].last_event_id
-            if found.get(tp, OUT_OF_RANGE) not in (OUT_OF_RANGE, expected):
+            if tp not in found:
+                verdict.unverified.add(tp)
+            elif found[tp] not in (OUT_OF_RANGE, expected):
                 verdict.lost[tp] = f"record at offset {offset} is {found[tp]}, not {expected}"
-        unsure = [tp for tp in stored if tp not in anchors or found.get(tp) == OUT_OF_RANGE]
-        await self._check_bounds({tp: stored[tp] for tp in unsure}, verdict)
-        verdict.unverified |= {tp for tp in anchors if tp not in found}
+        await self._explain_missing_anchors(
+            {tp: anchors[tp] for tp in anchors if found.get(tp) == OUT_OF_RANGE}, verdict)
         return verdict
 
-    async def _check_bounds(self, stored: Mapping[TopicPartition, Position],
-                            verdict: Verdict) -> None:
-        """The anchor record is not there: lost, or removed by retention (not a loss)."""
-        if not stored:
-            return
+    async def _offsets(self, which: str, tps: Iterable[TopicPartition], verdict: Verdict
+                       ) -> dict[TopicPartition, int]:
+        """End or beginning offsets; partitions the broker does not answer for stay unverified."""
+        wanted = list(tps)
+        if not wanted:
+            return {}
+        ask = self._probe.end_offsets if which == "end" else self._probe.beginning_offsets
         try:
             async with asyncio.timeout(self.timeout):
-                ends = await self._probe.end_offsets(list(stored))
-                begins = await self._probe.beginning_offsets(list(stored))
+                offsets: dict[TopicPartition, int] = await ask(wanted)
         except (KafkaError, TimeoutError, OSError) as exc:
             log.warning("consumer.loss_check_failed", error=repr(exc))
-            verdict.unverified |= set(stored)
-            return
-        for tp, pos in stored.items():
-            if ends[tp] < pos.next_offset:
-                verdict.lost[tp] = (f"partition ends at {ends[tp]}, "
-                                    f"below the stored offset {pos.next_offset}")
-            elif pos.last_event_id and begins[tp] < pos.next_offset:
-                verdict.unverified.add(tp)  # it was out of range a moment ago: ask again later
+            verdict.unverified |= set(wanted)
+            return {}
+        return offsets
+
+    async def _explain_missing_anchors(self, anchors: Mapping[TopicPartition, int],
+                                       verdict: Verdict) -> None:
+        """Below the log start, retention removed it (no loss); otherwise ask again later."""
+        begins = await self._offsets("beginning", anchors, verdict)
+        for tp, begin in begins.items():
+            if begin <= anchors[tp]:
+                verdict.unverified.add(tp)
 
     async def _identities_at(self, targets: Mapping[TopicPartition, int]
                              ) -> dict[TopicPartition, str]:

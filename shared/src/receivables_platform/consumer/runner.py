@@ -140,9 +140,12 @@ class ConsumerRunner:
         """Consume until cancelled; a session that fails (broker away at start-up) starts over."""
         backoff = 1.0
         while True:
+            started = time.monotonic()
             try:
                 await self._session()
             except Exception:
+                if time.monotonic() - started > 10 * self.max_retry_wait:
+                    backoff = 1.0  # it had been healthy: this is a new incident
                 log.exception("consumer.session_failed", group=self.group_id, retry_in=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_retry_wait)
@@ -186,7 +189,7 @@ class ConsumerRunner:
             batch = await consumer.getmany(timeout_ms=int(self.poll_interval * 1000),
                                            max_records=self.max_batch)
         except FetchOutOfRange as exc:
-            reasons = {tp: f"fetch offset {offset} is beyond the end of the partition"
+            reasons = {tp: f"fetch offset {offset} is out of the partition's range"
                        for tp, offset in exc.args[0].items()}
             async with self._lock:
                 await self._restart(reasons)

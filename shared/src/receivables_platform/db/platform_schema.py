@@ -52,6 +52,9 @@ CREATE TABLE relay_partitions (
 );
 
 -- Consumer positions, written in the same transaction as the read-model change.
+-- last_event_id is the CloudEvents id of the record at next_offset - 1 (a digest
+-- of key and value for a record without one): when that record is no longer
+-- there, the broker lost or rewrote the partition and the consumer reads it again.
 CREATE TABLE consumer_offsets (
     consumer_group  text        NOT NULL,
     topic           text        NOT NULL,
