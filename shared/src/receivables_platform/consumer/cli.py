@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import logging
 import signal
-import sys
 from typing import Annotated, cast
 
 import structlog
@@ -19,6 +17,8 @@ import typer
 
 from receivables_platform.consumer.runner import ConsumerRunner, Handler
 from receivables_platform.db.pool import create_pool
+from receivables_platform.observability.logging import configure_logging
+from receivables_platform.observability.tracing import configure_tracing
 from receivables_platform.settings import KafkaSettings
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -36,20 +36,6 @@ def load_handler(spec: str) -> Handler:
     return cast(Handler, handler)
 
 
-def configure_logging(level: str) -> None:
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.dict_tracebacks,
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
-    )
-
-
 @app.command()
 def main(
     database_url: Annotated[str, typer.Option(envvar="DATABASE_URL")],
@@ -62,9 +48,16 @@ def main(
     session_timeout_ms: int = 10_000,
     heartbeat_interval_ms: int = 3_000,
     metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics on this port")] = None,
-    log_level: str = "INFO",
+    service_name: Annotated[str, typer.Option(envvar="SERVICE_NAME")] = "receivables-consumer",
+    log_level: Annotated[str, typer.Option(envvar="LOG_LEVEL")] = "INFO",
 ) -> None:
-    configure_logging(log_level)
+    """Feed one read model from Kafka until SIGTERM; positions live in the read model's database.
+
+    Fault tests only: RX_FAULT_EXIT_AFTER_DB_COMMIT=N exits right after the
+    N-th database commit, before Kafka hears of it.
+    """
+    configure_logging(service_name, log_level)
+    configure_tracing(service_name)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
