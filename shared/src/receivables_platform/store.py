@@ -70,19 +70,25 @@ class RecordedEvent:
 _COLUMNS = ("position, event_id, stream_id, stream_type, version, type, schema_version, source, "
             "subject, partition_key, data, correlation_id, causation_id, traceparent, recorded_at")
 
-_INSERT = f"""
-INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, source,
-                    subject, partition_key, data, correlation_id, causation_id, traceparent)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
-                     $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::text[],
-                     $13::text[])
-RETURNING {_COLUMNS}
+# Events, their outbox rows and the relay's wake-up in one statement: atomic without
+# an explicit transaction, one round trip. Outbox ids follow event positions, so
+# one transaction's events go out in the order they were appended.
+_APPEND = f"""
+WITH inserted AS (
+    INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, source,
+                        subject, partition_key, data, correlation_id, causation_id, traceparent)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
+                         $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[],
+                         $12::text[], $13::text[])
+    RETURNING {_COLUMNS}
+), queued AS (
+    INSERT INTO outbox (event_position, topic, message_key)
+    SELECT position, $14, partition_key FROM inserted ORDER BY position
+), wake AS (
+    SELECT pg_notify($15, '')
+)
+SELECT inserted.* FROM inserted, wake ORDER BY position
 """  # noqa: S608 - a constant column list
-
-_OUTBOX = """
-INSERT INTO outbox (event_position, topic, message_key)
-SELECT unnest($1::bigint[]), $2, unnest($3::text[])
-"""
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
@@ -122,16 +128,10 @@ class EventStore:
         """Append to one or more streams atomically, with their outbox rows.
 
         Runs in the caller's transaction when there is one (so a handler can
-        write its own rows alongside), else in its own.
+        write its own rows alongside); otherwise the single insert statement is
+        its own transaction. The version check before it only fails early: the
+        unique index is what refuses a stale or racing writer.
         """
-        if conn.is_in_transaction():
-            return await self._append(conn, streams, correlation_id, causation_id)
-        async with conn.transaction():
-            return await self._append(conn, streams, correlation_id, causation_id)
-
-    async def _append(self, conn: asyncpg.Connection, streams: Sequence[PendingStream],
-                      correlation_id: str | None, causation_id: str | None,
-                      ) -> list[RecordedEvent]:
         with tracer.start_as_current_span("event_store.append") as span:
             span.set_attribute("event_store.streams", len(streams))
             traceparent = current_traceparent()
@@ -150,16 +150,12 @@ class EventStore:
             if not cols[0]:
                 return []
             try:
-                rows = await conn.fetch(_INSERT, *cols)
+                rows = await conn.fetch(_APPEND, *cols, self.topic, OUTBOX_CHANNEL)
             except asyncpg.UniqueViolationError as exc:
                 first = streams[0]
                 stream = first.stream_id if len(streams) == 1 else "(one of several streams)"
                 raise ConcurrencyError(stream, first.expected_version) from exc
-            recorded = [_record(r) for r in rows]
-            await conn.execute(_OUTBOX, [r.position for r in recorded], self.topic,
-                               [r.partition_key for r in recorded])
-            await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
-            return recorded
+            return [_record(r) for r in rows]
 
     async def append_one(self, pool: asyncpg.Pool, stream_id: str, expected_version: int,
                          event: EventContract, *, subject: str | None = None,
