@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from receivables_platform.envelope import CloudEvent, to_kafka
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.kafka.topics import dead_letter_topic, ensure_topics
 from receivables_platform.settings import KafkaSettings
+from receivables_platform.testing.processes import consumer_process
 from receivables_platform.testing.totals import add_to_totals, read_totals
 
 SOURCE = "urn:receivables:test-billing"
@@ -139,17 +138,7 @@ def metric(name: str, **labels: str) -> float:
 # -- 1. killed between the database commit and the Kafka commit --------------------------------
 
 
-async def consumer_process(database_url: str, bootstrap: str, topic: str, group: str,
-                           log: Path, **env: str) -> asyncio.subprocess.Process:
-    args = [sys.executable, "-m", "receivables_platform.consumer",
-            "--database-url", database_url, "--bootstrap-servers", bootstrap,
-            "--group", group, "--topic", topic,
-            "--handler", "receivables_platform.testing.totals:add_to_totals",
-            "--max-batch", "3", "--loss-check-interval", "1",
-            "--session-timeout-ms", "3000", "--heartbeat-interval-ms", "300"]
-    with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(*args, stdout=out, stderr=out,
-                                                    env={**os.environ, **env})
+FAST = ("--max-batch", "3", "--loss-check-interval", "1")
 
 
 def log_events(log: Path) -> list[str]:
@@ -188,23 +177,21 @@ async def test_a_consumer_killed_between_db_and_kafka_commit_applies_nothing_twi
     await produce(kafka_bootstrap, topic, events)
 
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-    crashing = await consumer_process(platform_db, kafka_bootstrap, topic, group, first_log,
-                                      **{EXIT_AFTER_DB_COMMIT: "2"})
-    async with asyncio.timeout(45):
-        assert await crashing.wait() == FAULT_EXIT_CODE, first_log.read_text()
+    crashing = consumer_process(platform_db, kafka_bootstrap, group, topic, first_log,
+                                *FAST, env={EXIT_AFTER_DB_COMMIT: "2"}).start()
+    assert await asyncio.to_thread(crashing.wait, 45) == FAULT_EXIT_CODE, first_log.read_text()
     applied = sum(n for _, n in (await totals_of(pool)).values())
     assert 0 < applied < len(events)
     # the crash window was hit: the database is ahead of what Kafka was told
     told_kafka = await kafka_committed(kafka_bootstrap, topic, group)
     assert 0 < told_kafka < await db_committed(pool, group)
 
-    restarted = await consumer_process(platform_db, kafka_bootstrap, topic, group, second_log)
+    restarted = consumer_process(platform_db, kafka_bootstrap, group, topic, second_log,
+                                 *FAST).start()
     try:
         await wait_for_totals(pool, expected(events), timeout=45)
     finally:
-        restarted.terminate()
-        async with asyncio.timeout(15):
-            await restarted.wait()
+        await asyncio.to_thread(restarted.stop)
     resumed = log_events(second_log)
     assert "consumer.partitions_positioned" in resumed
     # resumed from the database's offsets, not re-read from Kafka's and deduplicated

@@ -9,10 +9,6 @@ the relay is at-least-once), and one key's events are in order.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -34,6 +30,7 @@ from receivables_platform.relay.outbox import OutboxRow
 from receivables_platform.relay.settlement import settle
 from receivables_platform.settings import KafkaSettings
 from receivables_platform.store import EventStore, PendingStream, RecordedEvent
+from receivables_platform.testing.processes import PlatformProcess, relay_process
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -201,36 +198,6 @@ async def test_two_relays_for_one_service_publish_one_at_a_time(pool: asyncpg.Po
 # ------------------------------------------------------------- faults
 
 
-class RelayProcess:
-    """The relay as its own process, the way a fault can really take it down."""
-
-    def __init__(self, database_url: str, bootstrap: str, log: Path) -> None:
-        self.args = [sys.executable, "-m", "receivables_platform.relay",
-                     "--database-url", database_url, "--bootstrap-servers", bootstrap,
-                     "--service", "relay-killed", "--batch-size", "50", "--poll-interval", "0.05"]
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-            self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-            self.proc = None
-
-
 async def published_count(pool: asyncpg.Pool) -> int:
     async with pool.acquire() as conn:
         return int(await conn.fetchval(
@@ -241,7 +208,8 @@ async def test_a_relay_killed_mid_batch_and_restarted_delivers_every_event(
         platform_db: str, pool: asyncpg.Pool, kafka_bootstrap: str, tmp_path: Path) -> None:
     store = new_store()
     events = await append(pool, store, accounts(20), per_transaction=100, transactions=30)
-    relay = RelayProcess(platform_db, kafka_bootstrap, tmp_path / "relay.log")
+    relay = relay_process(platform_db, kafka_bootstrap, "relay-killed", tmp_path / "relay.log",
+                          "--batch-size", "50", "--poll-interval", "0.05")
     kills = []
     try:
         for threshold in (300, 1200, 2100):
@@ -257,7 +225,7 @@ async def test_a_relay_killed_mid_batch_and_restarted_delivers_every_event(
     assert ids(events) - {s.event_id for s in seen} == set()
 
 
-async def kill_right_after_a_mark(relay: RelayProcess, pool: asyncpg.Pool,
+async def kill_right_after_a_mark(relay: PlatformProcess, pool: asyncpg.Pool,
                                   threshold: int) -> None:
     """Polls tightly so the kill lands while the next batch is on its way to the broker."""
     deadline = time.monotonic() + 30

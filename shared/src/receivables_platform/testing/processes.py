@@ -32,6 +32,13 @@ class PlatformProcess:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def wait(self, timeout: float) -> int:
+        """The exit code of a process expected to end by itself."""
+        assert self.proc is not None
+        code = self.proc.wait(timeout)
+        self.proc = None
+        return code
+
     def kill(self) -> None:
         """SIGKILL: no cleanup, no goodbye, the way a node dies."""
         if self.proc is not None:
