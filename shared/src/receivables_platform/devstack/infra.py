@@ -20,7 +20,9 @@ from typing import IO
 from urllib.parse import urlsplit
 
 import asyncpg
+from aiokafka.errors import KafkaError
 
+from receivables_platform.contracts.topics import CONTEXTS
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import (
     EmbeddedPostgres,
@@ -28,6 +30,8 @@ from receivables_platform.infra.embedded_postgres import (
     ensure_database,
 )
 from receivables_platform.infra.ports import free_port
+from receivables_platform.kafka.topics import ensure_topics
+from receivables_platform.settings import KafkaSettings
 
 DATA_DIR_ENV = "RX_DATA_DIR"
 
@@ -192,3 +196,16 @@ def start_infrastructure(data_dir: Path, databases: list[str], infra: Infrastruc
             raise StackError(f"embedded broker did not start: {exc}; "
                              f"see {infra.kafka.log_file}") from exc
         infra.kafka_bootstrap = infra.kafka.bootstrap_servers
+    try:
+        asyncio.run(_ensure_event_topics(infra.kafka_bootstrap))
+    except KafkaError as exc:
+        raise StackError(f"cannot create the event topics on {infra.kafka_bootstrap}: "
+                         f"{exc!r}") from exc
+
+
+async def _ensure_event_topics(bootstrap: str) -> None:
+    """Create every context's topic before any client can: a broker that auto-creates
+    topics on first mention would otherwise pick its own partition count, and keys
+    would land on other partitions than the services' settings say."""
+    await ensure_topics(KafkaSettings(bootstrap_servers=bootstrap),
+                        [context.topic for context in CONTEXTS])
