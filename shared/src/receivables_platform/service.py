@@ -16,6 +16,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from receivables_platform.consumer import ConsumerRunner, Handler
+from receivables_platform.consumer.status import status_router
 from receivables_platform.kafka.health import BrokerHealth
 from receivables_platform.relay import OutboxRelay
 from receivables_platform.settings import ServiceSettings
@@ -43,6 +44,12 @@ class ServiceSpec:
     subscriptions: Sequence[Subscription] = ()
     routers: Sequence[APIRouter] = ()
 
+    def group_id(self, subscription: Subscription) -> str:
+        """The service name (DESIGN.md section 8); a second read model gets a suffix."""
+        if subscription.name == "default":
+            return self.name
+        return f"{self.name}.{subscription.name}"
+
     def settings(self, **overrides: object) -> ServiceSettings:
         """Environment first; the service's documented port when HTTP_PORT is unset."""
         base = ServiceSettings(service_name=self.name)
@@ -62,8 +69,7 @@ def relay_worker(spec: ServiceSpec) -> Worker:
 
 def consumer_worker(spec: ServiceSpec, subscription: Subscription) -> Worker:
     async def consumer(state: ServiceState) -> None:
-        group = spec.name if subscription.name == "default" else f"{spec.name}.{subscription.name}"
-        await ConsumerRunner(state.pool, state.settings.kafka, group_id=group,
+        await ConsumerRunner(state.pool, state.settings.kafka, group_id=spec.group_id(subscription),
                              topics=subscription.topics, handler=subscription.handler).run()
 
     consumer.__name__ = f"consumer_{subscription.name}"
@@ -91,7 +97,10 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
             await health.check()
 
         readiness.append(broker)
-    app = create_app(settings, title=spec.title, routers=spec.routers,
+    routers = list(spec.routers)
+    if spec.subscriptions:
+        routers.append(status_router([(spec.group_id(s), s.topics) for s in spec.subscriptions]))
+    app = create_app(settings, title=spec.title, routers=routers,
                      workers=workers_for(spec, settings), readiness=readiness)
     install_refusal_handler(app)
     return app
