@@ -14,6 +14,11 @@ class KafkaSettings(BaseSettings):
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
     sasl_password: str | None = None
+    # TLS (security_protocol SSL or SASL_SSL): the system's CAs unless a CA file is given;
+    # a client certificate and key for brokers that want mutual TLS.
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
     topic_partitions: int = 3
     replication_factor: int = 1
 
@@ -21,6 +26,12 @@ class KafkaSettings(BaseSettings):
         """Connection options shared by producers, consumers and admin clients."""
         opts: dict[str, object] = {"bootstrap_servers": self.bootstrap_servers,
                                    "security_protocol": self.security_protocol}
+        if self.security_protocol.upper() in ("SSL", "SASL_SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            opts["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile,
+                                                     certfile=self.ssl_certfile,
+                                                     keyfile=self.ssl_keyfile)
         if self.sasl_mechanism:
             opts.update(sasl_mechanism=self.sasl_mechanism,
                         sasl_plain_username=self.sasl_username,
