@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+from billing_adapter.api.accounts import router as accounts
 from billing_adapter.api.invoices import router as invoices
+from billing_adapter.api.payments import router as payments
 from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.service import ServiceSpec
 
@@ -13,5 +15,5 @@ SPEC = ServiceSpec(
     database="billing",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=TOPIC,
-    routers=[invoices],
+    routers=[accounts, invoices, payments],
 )

@@ -1,21 +1,110 @@
-"""Events billing-adapter publishes on `billing.events.v1`."""
+"""Events billing-adapter publishes on `billing.events.v1`, keyed (and subjected) by account id.
+
+Every event names its `account_id`, so a consumer can route it without the
+envelope. Money is integer minor units with the currency beside it; business
+dates are dates. Amounts that the type name already signs (a credit memo, a
+write-off, a reversal) are positive; the `kind` says the direction.
+
+`billing.invoice.issued` v1 carried only a total; v2 adds the lines, tax and
+instalments. v1 payloads are upcast to one line and one instalment of the
+total, so stored first-slice events read as v2 (field names unchanged).
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from receivables_platform.contracts.base import EventContract, contract_for
+from receivables_platform.contracts.base import EventContract, contract_for, upcaster
 from receivables_platform.contracts.topics import context_of
 from receivables_platform.money import CurrencyCode
 
 TOPIC = context_of("billing.").topic
 
+ExternalId = Annotated[str, Field(min_length=1, max_length=200)]
+PositiveMinor = Annotated[int, Field(gt=0)]
+NonNegativeMinor = Annotated[int, Field(ge=0)]
+ReasonCode = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Part(BaseModel):
+    """A value inside an event payload: frozen and strict like the contracts themselves."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# -- accounts -------------------------------------------------------------------------------------
+
+class Contact(Part):
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+@contract_for("billing.account.registered", 1, aggregate="account")
+class AccountRegistered(EventContract):
+    account_id: UUID
+    external_id: ExternalId
+    name: str = Field(min_length=1, max_length=200)
+    contacts: list[Contact]
+    payment_terms_days: int = Field(ge=0, le=365)
+    segment: str | None = Field(default=None, max_length=64)
+    currency: CurrencyCode
+
+
+@contract_for("billing.account.updated", 1, aggregate="account")
+class AccountUpdated(EventContract):
+    """Only the fields that changed are present; an absent field kept its value."""
+
+    account_id: UUID
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    contacts: list[Contact] | None = None
+    payment_terms_days: int | None = Field(default=None, ge=0, le=365)
+    segment: str | None = Field(default=None, max_length=64)
+    segment_cleared: bool = False
+
+
+@contract_for("billing.autopay.enrolled", 1, aggregate="autopay")
+class AutoPayEnrolled(EventContract):
+    """The payment method is a reference into the billing system (a token), never the number."""
+
+    account_id: UUID
+    payment_method_reference: str = Field(min_length=1, max_length=200)
+    payment_method_type: str = Field(min_length=1, max_length=32)
+    enrolled_on: date
+
+
+@contract_for("billing.autopay.cancelled", 1, aggregate="autopay")
+class AutoPayCancelled(EventContract):
+    account_id: UUID
+    reason: str | None = Field(default=None, max_length=200)
+    cancelled_on: date
+
+
+# -- invoices -------------------------------------------------------------------------------------
+
+class InvoiceLine(Part):
+    description: str = Field(min_length=1, max_length=500)
+    quantity: PositiveMinor
+    unit_price_minor: NonNegativeMinor
+    amount_minor: NonNegativeMinor
+
+
+class Instalment(Part):
+    due_date: date
+    amount_minor: PositiveMinor
+
 
 @contract_for("billing.invoice.issued", 1, aggregate="invoice")
-class InvoiceIssued(EventContract):
+class InvoiceIssuedV1(EventContract):
+    # The first slice's invoice, a total only; read as v2 through the upcaster below. No
+    # docstring: it would become the schema's description and change the published v1.
+    model_config = ConfigDict(title="InvoiceIssued")
+
     invoice_id: UUID
     account_id: UUID
     external_id: str = Field(min_length=1, max_length=200)
@@ -23,3 +112,157 @@ class InvoiceIssued(EventContract):
     total_minor: int = Field(gt=0)
     issue_date: date
     due_date: date
+
+
+@contract_for("billing.invoice.issued", 2, aggregate="invoice")
+class InvoiceIssued(EventContract):
+    """total = subtotal (the lines) + tax = the instalments; due_date is the last instalment's."""
+
+    invoice_id: UUID
+    account_id: UUID
+    external_id: ExternalId
+    currency: CurrencyCode
+    total_minor: PositiveMinor
+    issue_date: date
+    due_date: date
+    lines: list[InvoiceLine] = Field(min_length=1)
+    subtotal_minor: NonNegativeMinor
+    tax_minor: NonNegativeMinor
+    instalments: list[Instalment] = Field(min_length=1)
+
+
+@upcaster("billing.invoice.issued", 1)
+def _invoice_issued_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """A v1 invoice was one undivided amount: one line, no tax, one instalment on its due date."""
+    total = payload["total_minor"]
+    return {**payload,
+            "lines": [{"description": "Invoice total", "quantity": 1,
+                       "unit_price_minor": total, "amount_minor": total}],
+            "subtotal_minor": total, "tax_minor": 0,
+            "instalments": [{"due_date": payload["due_date"], "amount_minor": total}]}
+
+
+class AdjustmentKind(StrEnum):
+    CREDIT = "credit"
+    DEBIT = "debit"
+
+
+@contract_for("billing.invoice.adjusted", 1, aggregate="invoice")
+class InvoiceAdjusted(EventContract):
+    """A credit memo lowers the open balance, a debit raises it; `case_id` when a case asked."""
+
+    invoice_id: UUID
+    account_id: UUID
+    adjustment_id: UUID
+    kind: AdjustmentKind
+    amount_minor: PositiveMinor
+    currency: CurrencyCode
+    reason_code: ReasonCode
+    case_id: str | None = Field(default=None, max_length=64)
+    memo: str | None = Field(default=None, max_length=1000)
+    effective_date: date
+
+
+@contract_for("billing.invoice.voided", 1, aggregate="invoice")
+class InvoiceVoided(EventContract):
+    """The invoice never should have been: its whole balance goes, which needs no money applied."""
+
+    invoice_id: UUID
+    account_id: UUID
+    voided_amount_minor: NonNegativeMinor
+    currency: CurrencyCode
+    reason: str | None = Field(default=None, max_length=200)
+    voided_on: date
+
+
+@contract_for("billing.invoice.written_off", 1, aggregate="invoice")
+class InvoiceWrittenOff(EventContract):
+    """The remaining open balance is given up as uncollectible."""
+
+    invoice_id: UUID
+    account_id: UUID
+    amount_minor: PositiveMinor
+    currency: CurrencyCode
+    reason_code: ReasonCode
+    written_off_on: date
+
+
+# -- payments -------------------------------------------------------------------------------------
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    ACH = "ach"
+    WIRE = "wire"
+    CHECK = "check"
+    CASH = "cash"
+    DIRECT_DEBIT = "direct_debit"
+    OTHER = "other"
+
+
+class ReversalReason(StrEnum):
+    RETURNED = "returned"
+    CHARGEBACK = "chargeback"
+
+
+@contract_for("billing.payment.received", 1, aggregate="payment")
+class PaymentReceived(EventContract):
+    """Money in; until applied it is the account's credit."""
+
+    payment_id: UUID
+    account_id: UUID
+    external_id: ExternalId
+    amount_minor: PositiveMinor
+    currency: CurrencyCode
+    method: PaymentMethod
+    reference: str | None = Field(default=None, max_length=200)
+    received_on: date
+
+
+@contract_for("billing.payment.applied", 1, aggregate="payment")
+class PaymentApplied(EventContract):
+    """One payment applied to one invoice; `remaining_minor` is what the invoice still owes."""
+
+    payment_id: UUID
+    account_id: UUID
+    invoice_id: UUID
+    amount_minor: PositiveMinor
+    currency: CurrencyCode
+    remaining_minor: NonNegativeMinor
+    applied_on: date
+
+
+class Reopened(Part):
+    invoice_id: UUID
+    amount_minor: PositiveMinor
+
+
+@contract_for("billing.payment.reversed", 1, aggregate="payment")
+class PaymentReversed(EventContract):
+    """The money came back out (returned, charged back): what it paid is owed again.
+
+    `reopened` lists the invoices whose balances rise by what this payment had
+    paid on them; `unapplied_minor` is the account credit that disappears.
+    """
+
+    payment_id: UUID
+    account_id: UUID
+    amount_minor: PositiveMinor
+    currency: CurrencyCode
+    reason: ReversalReason
+    reopened: list[Reopened]
+    unapplied_minor: NonNegativeMinor
+    reversed_on: date
+
+
+# -- corrections requested by cases ---------------------------------------------------------------
+
+@contract_for("billing.correction.rejected", 1, aggregate="correction")
+class CorrectionRejected(EventContract):
+    """A case's correction request that billing did not apply, and why (caused by the request)."""
+
+    account_id: UUID
+    case_id: str = Field(min_length=1, max_length=64)
+    correction_id: str = Field(min_length=1, max_length=200)
+    invoice_id: UUID | None = None
+    reason_code: ReasonCode
+    detail: str = Field(min_length=1, max_length=1000)

@@ -1,28 +1,70 @@
-"""Invoice routes for billing-system integrations."""
+"""Invoice routes: issue, adjust, void, write off; read one with its audit trail."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 from fastapi import APIRouter, Depends, Request, Response
 
-from billing_adapter.api.invoice_models import (
+from billing_adapter.api.common import READERS, WRITERS, connection, invoice_precondition, trace
+from billing_adapter.api.models import (
+    AdjustInvoiceRequest,
     HistoryEntry,
     InvoiceHistory,
     InvoiceResponse,
     IssueInvoiceRequest,
+    VoidInvoiceRequest,
+    WriteOffRequest,
 )
-from billing_adapter.domain.invoice import IssueInvoice
-from billing_adapter.service_layer.invoices import get_invoice, issue_invoice
+from billing_adapter.domain.commands import (
+    AdjustInvoice,
+    Command,
+    DueAmount,
+    IssueInvoice,
+    Line,
+    VoidInvoice,
+    WriteOffInvoice,
+)
+from billing_adapter.domain.state import Account
+from billing_adapter.service_layer.accounts import (
+    account_of,
+    execute,
+    get_invoice,
+    issue_invoice,
+)
 from receivables_platform.ids import new_id
-from receivables_platform.web.auth import Principal, require_roles
-from receivables_platform.web.etag import set_etag
+from receivables_platform.repository import Loaded
+from receivables_platform.store import RecordedEvent
+from receivables_platform.web.etag import (
+    Precondition,
+    optional_if_match,
+    require_if_match,
+    set_etag,
+)
 from receivables_platform.web.idempotency import IdempotentRequest
-from receivables_platform.web.request_log import correlation_id
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
-WRITERS = require_roles("integration", "admin")
-READERS = require_roles("integration", "admin", "supervisor", "collector", "case_agent")
+Conn = Annotated[asyncpg.Connection, Depends(connection)]
+IfMatch = Annotated[Precondition, Depends(require_if_match)]
+MaybeIfMatch = Annotated[Precondition | None, Depends(optional_if_match)]
+
+
+def _representation(loaded: Loaded[Account], invoice_id: UUID) -> InvoiceResponse:
+    assert loaded.state.account_id is not None
+    return InvoiceResponse.of(loaded.state.account_id, loaded.state.invoices[invoice_id])
+
+
+def _issue_command(body: IssueInvoiceRequest) -> IssueInvoice:
+    return IssueInvoice(
+        invoice_id=new_id(), account_id=body.account_id, external_id=body.external_id,
+        total_minor=body.total_minor, issue_date=body.issue_date, currency=body.currency,
+        due_date=body.due_date, tax_minor=body.tax_minor,
+        lines=None if body.lines is None else tuple(
+            Line(x.description, x.quantity, x.unit_price_minor) for x in body.lines),
+        instalments=None if body.instalments is None else tuple(
+            DueAmount(x.due_date, x.amount_minor) for x in body.instalments))
 
 
 @router.post("", status_code=201, response_model=InvoiceResponse,
@@ -30,33 +72,78 @@ READERS = require_roles("integration", "admin", "supervisor", "collector", "case
                               "description": "Already issued under this external id"}},
              dependencies=[Depends(WRITERS)])
 async def issue(body: IssueInvoiceRequest, request: Request, idem: IdempotentRequest) -> Response:
-    """Issue an invoice; the same external id again returns the invoice it made (200)."""
-    command = IssueInvoice(invoice_id=new_id(), **body.model_dump())
-    issued = await issue_invoice(idem.conn, command, correlation_id=correlation_id(request))
-    representation = InvoiceResponse.of(issued.invoice)
+    """Issue an invoice on a registered account; the same external id again returns it (200)."""
+    made = await issue_invoice(idem.conn, _issue_command(body), correlation_id=trace(request))
+    representation = _representation(made.account, made.entity_id)
     return await idem.respond(
-        representation, status_code=201 if issued.created else 200,
-        headers={"Location": f"/v1/invoices/{representation.invoice_id}"},
-        version=issued.invoice.version)
+        representation, status_code=201 if made.created else 200,
+        headers={"Location": f"/v1/invoices/{made.entity_id}"}, version=representation.version)
 
 
-@router.get("/{invoice_id}", response_model=InvoiceResponse)
-async def read(invoice_id: UUID, request: Request, response: Response,
-               _: Principal = Depends(READERS)) -> InvoiceResponse:
-    async with request.app.state.service.pool.acquire() as conn:
-        loaded = await get_invoice(conn, invoice_id)
-    set_etag(response, loaded.version)
-    return InvoiceResponse.of(loaded)
+@router.get("/{invoice_id}", response_model=InvoiceResponse, dependencies=[Depends(READERS)])
+async def read(invoice_id: UUID, response: Response, conn: Conn) -> InvoiceResponse:
+    representation = _representation(await get_invoice(conn, invoice_id), invoice_id)
+    set_etag(response, representation.version)
+    return representation
 
 
-@router.get("/{invoice_id}/history", response_model=InvoiceHistory)
-async def history(invoice_id: UUID, request: Request,
-                  _: Principal = Depends(READERS)) -> InvoiceHistory:
-    """The audit trail: every event of the invoice, as stored."""
-    async with request.app.state.service.pool.acquire() as conn:
-        loaded = await get_invoice(conn, invoice_id)
+def _concerns(event: RecordedEvent, invoice_id: UUID) -> bool:
+    data, wanted = event.data, str(invoice_id)
+    return data.get("invoice_id") == wanted or any(
+        r.get("invoice_id") == wanted for r in data.get("reopened", []))
+
+
+@router.get("/{invoice_id}/history", response_model=InvoiceHistory,
+            dependencies=[Depends(READERS)])
+async def history(invoice_id: UUID, conn: Conn) -> InvoiceHistory:
+    """The audit trail: every stored event about this invoice, payments on it included."""
+    loaded = await get_invoice(conn, invoice_id)
     return InvoiceHistory(invoice_id=invoice_id, events=[
         HistoryEntry(event_id=e.event_id, type=e.type, version=e.version,
                      recorded_at=e.recorded_at, correlation_id=e.correlation_id,
                      causation_id=e.causation_id, data=e.data)
-        for e in loaded.history])
+        for e in loaded.history if _concerns(e, invoice_id)])
+
+
+async def _change(conn: asyncpg.Connection, request: Request, invoice_id: UUID,
+                  command: Command, if_match: Precondition | None) -> InvoiceResponse:
+    loaded = await execute(conn, command, check=invoice_precondition(if_match, invoice_id),
+                           correlation_id=trace(request))
+    return _representation(loaded, invoice_id)
+
+
+@router.post("/{invoice_id}/adjustments", status_code=201, response_model=InvoiceResponse,
+             dependencies=[Depends(WRITERS)])
+async def adjust(invoice_id: UUID, body: AdjustInvoiceRequest, request: Request,
+                 idem: IdempotentRequest, if_match: MaybeIfMatch) -> Response:
+    """A credit or debit memo; the reply is the invoice after it. Idempotency-Key required."""
+    account_id = await account_of(idem.conn, "invoice", invoice_id)
+    command = AdjustInvoice(account_id=account_id, invoice_id=invoice_id,
+                            adjustment_id=new_id(), **body.model_dump())
+    representation = await _change(idem.conn, request, invoice_id, command, if_match)
+    return await idem.respond(representation, status_code=201,
+                              version=representation.version)
+
+
+@router.post("/{invoice_id}/void", response_model=InvoiceResponse,
+             dependencies=[Depends(WRITERS)])
+async def void(invoice_id: UUID, body: VoidInvoiceRequest, request: Request, response: Response,
+               conn: Conn, if_match: IfMatch) -> InvoiceResponse:
+    """Void an invoice nothing has been paid on. Needs If-Match with the invoice's ETag."""
+    command = VoidInvoice(account_id=await account_of(conn, "invoice", invoice_id),
+                          invoice_id=invoice_id, **body.model_dump())
+    representation = await _change(conn, request, invoice_id, command, if_match)
+    set_etag(response, representation.version)
+    return representation
+
+
+@router.post("/{invoice_id}/write-off", response_model=InvoiceResponse,
+             dependencies=[Depends(WRITERS)])
+async def write_off(invoice_id: UUID, body: WriteOffRequest, request: Request,
+                    response: Response, conn: Conn, if_match: IfMatch) -> InvoiceResponse:
+    """Write off the remaining open balance. Needs If-Match with the invoice's ETag."""
+    command = WriteOffInvoice(account_id=await account_of(conn, "invoice", invoice_id),
+                              invoice_id=invoice_id, **body.model_dump())
+    representation = await _change(conn, request, invoice_id, command, if_match)
+    set_etag(response, representation.version)
+    return representation

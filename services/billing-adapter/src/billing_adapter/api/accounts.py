@@ -1,0 +1,139 @@
+"""Account routes: register, update, auto-pay, and reads with balances and invoices."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from billing_adapter.api.common import READERS, WRITERS, account_precondition, connection, trace
+from billing_adapter.api.models import (
+    AccountResponse,
+    CancelAutoPayRequest,
+    EnrolAutoPayRequest,
+    InvoicePage,
+    InvoiceResponse,
+    RegisterAccountRequest,
+    UpdateAccountRequest,
+)
+from billing_adapter.domain.commands import (
+    CancelAutoPay,
+    Command,
+    EnrolAutoPay,
+    RegisterAccount,
+    UpdateAccount,
+)
+from billing_adapter.domain.state import InvoiceBalance
+from billing_adapter.service_layer.accounts import execute, get_account, register_account
+from receivables_platform.ids import new_id
+from receivables_platform.web.etag import Precondition, require_if_match, set_etag
+from receivables_platform.web.idempotency import IdempotentRequest
+from receivables_platform.web.problems import Problem, problem_type
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+Conn = Annotated[asyncpg.Connection, Depends(connection)]
+IfMatch = Annotated[Precondition, Depends(require_if_match)]
+
+
+@router.post("", status_code=201, response_model=AccountResponse,
+             responses={200: {"model": AccountResponse,
+                              "description": "Already registered under this external id"}},
+             dependencies=[Depends(WRITERS)])
+async def register(body: RegisterAccountRequest, request: Request,
+                   idem: IdempotentRequest) -> Response:
+    """Register a customer account; the same external id again returns it (200)."""
+    command = RegisterAccount(
+        account_id=new_id(), external_id=body.external_id, name=body.name,
+        currency=body.currency, payment_terms_days=body.payment_terms_days,
+        contacts=tuple(c.contract() for c in body.contacts), segment=body.segment)
+    made = await register_account(idem.conn, command, correlation_id=trace(request))
+    representation = AccountResponse.of(made.account.state, made.account.version)
+    return await idem.respond(
+        representation, status_code=201 if made.created else 200,
+        headers={"Location": f"/v1/accounts/{made.entity_id}"}, version=made.account.version)
+
+
+@router.get("/{account_id}", response_model=AccountResponse, dependencies=[Depends(READERS)])
+async def read(account_id: UUID, response: Response, conn: Conn) -> AccountResponse:
+    """The account with its open balance and unapplied credit, per currency."""
+    loaded = await get_account(conn, account_id)
+    set_etag(response, loaded.version)
+    return AccountResponse.of(loaded.state, loaded.version)
+
+
+async def _write(conn: asyncpg.Connection, request: Request, response: Response,
+                 command: Command, if_match: Precondition) -> AccountResponse:
+    loaded = await execute(conn, command, check=account_precondition(if_match),
+                           correlation_id=trace(request))
+    set_etag(response, loaded.version)
+    return AccountResponse.of(loaded.state, loaded.version)
+
+
+@router.patch("/{account_id}", response_model=AccountResponse, dependencies=[Depends(WRITERS)])
+async def update(account_id: UUID, body: UpdateAccountRequest, request: Request,
+                 response: Response, conn: Conn, if_match: IfMatch) -> AccountResponse:
+    """Change what is sent; `segment: null` removes the segment. Needs If-Match."""
+    sent = body.model_fields_set
+    command = UpdateAccount(
+        account_id=account_id, name=body.name, payment_terms_days=body.payment_terms_days,
+        contacts=None if body.contacts is None else tuple(c.contract() for c in body.contacts),
+        segment=body.segment, clear_segment="segment" in sent and body.segment is None)
+    return await _write(conn, request, response, command, if_match)
+
+
+@router.put("/{account_id}/autopay", response_model=AccountResponse,
+            dependencies=[Depends(WRITERS)])
+async def enrol_autopay(account_id: UUID, body: EnrolAutoPayRequest, request: Request,
+                        response: Response, conn: Conn, if_match: IfMatch) -> AccountResponse:
+    """Enrol (or change the method of) auto-pay with a payment-method reference."""
+    command = EnrolAutoPay(account_id=account_id, **body.model_dump())
+    return await _write(conn, request, response, command, if_match)
+
+
+@router.post("/{account_id}/autopay/cancel", response_model=AccountResponse,
+             dependencies=[Depends(WRITERS)])
+async def cancel_autopay(account_id: UUID, body: CancelAutoPayRequest, request: Request,
+                         response: Response, conn: Conn, if_match: IfMatch) -> AccountResponse:
+    command = CancelAutoPay(account_id=account_id, **body.model_dump())
+    return await _write(conn, request, response, command, if_match)
+
+
+def _cursor_key(invoice: InvoiceBalance) -> tuple[str, str]:
+    return invoice.due_date.isoformat(), str(invoice.invoice_id)
+
+
+def _encode(key: tuple[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[str, str]:
+    try:
+        due, invoice_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        date.fromisoformat(due)
+        return str(due), str(UUID(invoice_id))
+    except (ValueError, TypeError) as exc:
+        raise Problem(400, "Malformed cursor", "pass back a next_cursor this API returned",
+                      type=problem_type("malformed-cursor"), field="query.cursor") from exc
+
+
+@router.get("/{account_id}/invoices", response_model=InvoicePage,
+            dependencies=[Depends(READERS)])
+async def invoices(account_id: UUID, conn: Conn,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                   cursor: Annotated[str | None, Query()] = None,
+                   open_only: Annotated[bool, Query(alias="open")] = False) -> InvoicePage:
+    """The account's invoices with their balances, by due date; `open=true` for unpaid only."""
+    loaded = await get_account(conn, account_id)
+    after = _decode(cursor) if cursor else None
+    ordered = sorted((i for i in loaded.state.invoices.values()
+                      if not open_only or i.open_minor > 0), key=_cursor_key)
+    remaining = [i for i in ordered if after is None or _cursor_key(i) > after]
+    page = remaining[:limit]
+    more = len(remaining) > limit
+    return InvoicePage(items=[InvoiceResponse.of(account_id, i) for i in page],
+                       next_cursor=_encode(_cursor_key(page[-1])) if more else None)

@@ -1,0 +1,83 @@
+"""What billing routes share: roles, a pooled connection, If-Match on the right version."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from uuid import UUID
+
+import asyncpg
+from fastapi import Request
+
+from billing_adapter.domain.state import Account
+from billing_adapter.service_layer.accounts import Check
+from receivables_platform.domain import NotFound, Refused
+from receivables_platform.web.auth import require_roles
+from receivables_platform.web.etag import Precondition
+from receivables_platform.web.request_log import correlation_id
+
+WRITERS = require_roles("integration", "admin")
+READERS = require_roles("integration", "admin", "supervisor", "collector", "case_agent")
+
+
+async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    async with request.app.state.service.pool.acquire() as conn:
+        yield conn
+
+
+def trace(request: Request) -> str | None:
+    return correlation_id(request)
+
+
+def account_precondition(if_match: Precondition | None) -> Check | None:
+    """If-Match on an account write is checked against the account's version."""
+    if if_match is None:
+        return None
+
+    def check(state: Account, version: int) -> None:
+        if_match.check(version)
+
+    return check
+
+
+def invoice_precondition(if_match: Precondition | None, invoice_id: UUID) -> Check | None:
+    """An invoice's ETag is the account version it last changed at, not the account's."""
+    if if_match is None:
+        return None
+
+    def check(state: Account, version: int) -> None:
+        invoice = state.invoices.get(invoice_id)
+        if invoice is None:
+            raise NotFound(f"no invoice {invoice_id}", field="invoice_id")
+        if_match.check(invoice.version)
+
+    return check
+
+
+def payment_precondition(if_match: Precondition | None, payment_id: UUID) -> Check | None:
+    if if_match is None:
+        return None
+
+    def check(state: Account, version: int) -> None:
+        payment = state.payments.get(payment_id)
+        if payment is None:
+            raise NotFound(f"no payment {payment_id}", field="payment_id")
+        if_match.check(payment.version)
+
+    return check
+
+
+@contextmanager
+def fields_in_body() -> Iterator[None]:
+    """Domain fields with a path (`allocations.0.amount_minor`) are in the body too.
+
+    The shared refusal handler prefixes `body.` only to plain names, so a
+    nested field would otherwise reach the client without saying where it is.
+    """
+    try:
+        yield
+    except Refused as refusal:
+        if refusal.field and "." in refusal.field and not refusal.field.startswith(
+                ("body.", "path.", "query.", "header.")):
+            refusal.field = f"body.{refusal.field}"
+        raise

@@ -1,0 +1,285 @@
+"""Request and response bodies of the billing adapter's routes.
+
+Requests forbid unknown fields and validate types, signs and currencies, so
+malformed input is a 422 naming the field before any use case runs; the
+domain then refuses what only the account's state can judge.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from billing_adapter.domain.state import Account, InvoiceBalance, PaymentBalance
+from receivables_platform.contracts.billing import (
+    AdjustmentKind,
+    Contact,
+    PaymentMethod,
+    ReversalReason,
+)
+from receivables_platform.money import CurrencyCode
+
+Positive = Annotated[int, Field(strict=True, gt=0)]
+NonNegative = Annotated[int, Field(strict=True, ge=0)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=200,
+                                  description="The billing system's id; creates are idempotent "
+                                              "on it")]
+Email = Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Phone = Annotated[str, StringConstraints(max_length=40, pattern=r"^\+?[0-9][0-9 ()\-.]{5,38}$")]
+ReasonCode = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContactIn(Request):
+    name: str | None = Field(default=None, max_length=200)
+    email: Email | None = None
+    phone: Phone | None = None
+
+    def contract(self) -> Contact:
+        return Contact(name=self.name, email=self.email, phone=self.phone)
+
+
+class RegisterAccountRequest(Request):
+    external_id: ExternalId
+    name: str = Field(min_length=1, max_length=200)
+    currency: CurrencyCode
+    payment_terms_days: int = Field(strict=True, ge=0, le=365,
+                                    description="Net terms in days (Net 30 is 30)")
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=20)
+    segment: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class UpdateAccountRequest(Request):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    payment_terms_days: int | None = Field(default=None, strict=True, ge=0, le=365)
+    contacts: list[ContactIn] | None = Field(default=None, max_length=20)
+    segment: str | None = Field(default=None, min_length=1, max_length=64,
+                                description="null removes the segment")
+
+
+class EnrolAutoPayRequest(Request):
+    payment_method_reference: str = Field(
+        min_length=1, max_length=200,
+        description="The billing system's payment-method token; never a card or account number")
+    payment_method_type: str = Field(min_length=1, max_length=32, examples=["card", "ach"])
+    enrolled_on: date
+
+
+class CancelAutoPayRequest(Request):
+    cancelled_on: date
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class LineIn(Request):
+    description: str = Field(min_length=1, max_length=500)
+    quantity: Positive
+    unit_price_minor: NonNegative
+
+
+class InstalmentIn(Request):
+    due_date: date
+    amount_minor: Positive
+
+
+class IssueInvoiceRequest(Request):
+    external_id: ExternalId
+    account_id: UUID
+    currency: CurrencyCode | None = Field(default=None, description="Default: the account's")
+    total_minor: Positive
+    issue_date: date
+    due_date: date | None = Field(default=None,
+                                  description="Default: issue date plus the account's terms")
+    lines: list[LineIn] | None = Field(default=None, min_length=1, max_length=1000)
+    tax_minor: NonNegative = 0
+    instalments: list[InstalmentIn] | None = Field(default=None, min_length=1, max_length=120)
+
+
+class AdjustInvoiceRequest(Request):
+    kind: AdjustmentKind
+    amount_minor: Positive
+    reason_code: ReasonCode
+    effective_date: date
+    currency: CurrencyCode | None = None
+    case_id: str | None = Field(default=None, min_length=1, max_length=64)
+    memo: str | None = Field(default=None, max_length=1000)
+
+
+class VoidInvoiceRequest(Request):
+    voided_on: date
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class WriteOffRequest(Request):
+    reason_code: ReasonCode
+    written_off_on: date
+
+
+class RecordPaymentRequest(Request):
+    external_id: ExternalId
+    account_id: UUID
+    amount_minor: Positive
+    currency: CurrencyCode
+    method: PaymentMethod
+    reference: str | None = Field(default=None, max_length=200)
+    received_on: date
+
+
+class AllocationIn(Request):
+    invoice_id: UUID
+    amount_minor: Positive
+
+
+class ApplyPaymentRequest(Request):
+    applied_on: date
+    allocations: list[AllocationIn] | None = Field(
+        default=None, min_length=1, max_length=500,
+        description="Absent: the unapplied cash pays open invoices oldest due date first")
+
+
+class ReversePaymentRequest(Request):
+    reason: ReversalReason
+    reversed_on: date
+
+
+# -- responses ----------------------------------------------------------------------------------
+
+class Amount(BaseModel):
+    currency: str
+    amount_minor: int
+
+
+def amounts(per_currency: dict[str, int]) -> list[Amount]:
+    return [Amount(currency=c, amount_minor=a) for c, a in sorted(per_currency.items())]
+
+
+class AutoPayOut(BaseModel):
+    enrolled: bool
+    payment_method_reference: str | None = None
+    payment_method_type: str | None = None
+    enrolled_on: date | None = None
+
+
+class AccountResponse(BaseModel):
+    account_id: UUID
+    external_id: str
+    name: str
+    currency: str
+    payment_terms_days: int
+    segment: str | None
+    contacts: list[Contact]
+    autopay: AutoPayOut
+    open_balance: list[Amount] = Field(description="Open balance per currency")
+    credit: list[Amount] = Field(description="Unapplied cash per currency")
+    version: int
+
+    @classmethod
+    def of(cls, state: Account, version: int) -> AccountResponse:
+        assert state.account_id is not None
+        auto = state.autopay
+        return cls(
+            account_id=state.account_id, external_id=state.external_id, name=state.name,
+            currency=state.currency, payment_terms_days=state.payment_terms_days,
+            segment=state.segment, contacts=list(state.contacts),
+            autopay=AutoPayOut(enrolled=False) if auto is None else AutoPayOut(
+                enrolled=True, payment_method_reference=auto.payment_method_reference,
+                payment_method_type=auto.payment_method_type, enrolled_on=auto.enrolled_on),
+            open_balance=amounts(state.open_balances()), credit=amounts(state.credits()),
+            version=version)
+
+
+class LineOut(BaseModel):
+    description: str
+    quantity: int
+    unit_price_minor: int
+    amount_minor: int
+
+
+class InstalmentOut(BaseModel):
+    due_date: date
+    amount_minor: int
+
+
+class InvoiceResponse(BaseModel):
+    invoice_id: UUID
+    account_id: UUID
+    external_id: str
+    currency: str
+    total_minor: int
+    subtotal_minor: int
+    tax_minor: int
+    issue_date: date
+    due_date: date
+    lines: list[LineOut]
+    instalments: list[InstalmentOut]
+    status: str
+    open_minor: int
+    applied_minor: int
+    version: int = Field(description="The invoice's ETag: the account version it last changed at")
+
+    @classmethod
+    def of(cls, account_id: UUID, i: InvoiceBalance) -> InvoiceResponse:
+        return cls(
+            invoice_id=i.invoice_id, account_id=account_id, external_id=i.external_id,
+            currency=i.currency, total_minor=i.total_minor, subtotal_minor=i.subtotal_minor,
+            tax_minor=i.tax_minor, issue_date=i.issue_date, due_date=i.due_date,
+            lines=[LineOut(**line.model_dump()) for line in i.lines],
+            instalments=[InstalmentOut(**x.model_dump()) for x in i.instalments],
+            status=i.status.value, open_minor=i.open_minor,
+            applied_minor=i.applied_minor - i.reopened_minor, version=i.version)
+
+
+class InvoicePage(BaseModel):
+    items: list[InvoiceResponse]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at "
+                                                "the end")
+
+
+class ApplicationOut(BaseModel):
+    invoice_id: UUID
+    amount_minor: int
+
+
+class PaymentResponse(BaseModel):
+    payment_id: UUID
+    account_id: UUID
+    external_id: str
+    amount_minor: int
+    currency: str
+    method: str
+    reference: str | None
+    received_on: date
+    applications: list[ApplicationOut]
+    unapplied_minor: int
+    reversed: bool
+    version: int
+
+    @classmethod
+    def of(cls, account_id: UUID, p: PaymentBalance) -> PaymentResponse:
+        return cls(
+            payment_id=p.payment_id, account_id=account_id, external_id=p.external_id,
+            amount_minor=p.amount_minor, currency=p.currency, method=p.method,
+            reference=p.reference, received_on=p.received_on,
+            applications=[ApplicationOut(invoice_id=a.invoice_id, amount_minor=a.amount_minor)
+                          for a in p.applications],
+            unapplied_minor=p.unapplied_minor, reversed=p.reversed, version=p.version)
+
+
+class HistoryEntry(BaseModel):
+    event_id: UUID
+    type: str
+    version: int
+    recorded_at: datetime
+    correlation_id: str | None
+    causation_id: str | None
+    data: dict[str, Any]
+
+
+class InvoiceHistory(BaseModel):
+    invoice_id: UUID
+    events: list[HistoryEntry]

@@ -1,0 +1,147 @@
+"""Decisions about invoices: issue, adjust, void, write off.
+
+The open balance may never go below zero: a credit memo larger than what is
+owed is refused (the surplus would be a refund, which is the billing system's
+business, not an adjustment), and a void is refused once money is applied,
+because voiding would then leave paid cash with nothing to pay.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+from billing_adapter.domain.commands import (
+    AdjustInvoice,
+    DueAmount,
+    IssueInvoice,
+    Line,
+    VoidInvoice,
+    WriteOffInvoice,
+)
+from billing_adapter.domain.state import Account, InvoiceBalance
+from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.billing import (
+    AdjustmentKind,
+    Instalment,
+    InvoiceAdjusted,
+    InvoiceIssued,
+    InvoiceLine,
+    InvoiceVoided,
+    InvoiceWrittenOff,
+)
+from receivables_platform.domain import NotFound, Refused
+
+
+def issue(command: IssueInvoice, state: Account) -> list[EventContract]:
+    if command.invoice_id in state.invoices:
+        raise Refused(f"invoice {command.invoice_id} is already issued", field="invoice_id",
+                      title="Invoice already issued", status=409)
+    if command.total_minor <= 0:
+        raise Refused("an invoice total must be positive", field="total_minor")
+    lines = _lines(command)
+    subtotal = sum(line.amount_minor for line in lines)
+    if subtotal + command.tax_minor != command.total_minor:
+        raise Refused(f"the lines ({subtotal}) plus tax ({command.tax_minor}) make "
+                      f"{subtotal + command.tax_minor}, not the total {command.total_minor}",
+                      field="total_minor", title="Total does not match the lines")
+    instalments = _instalments(command, state)
+    return [InvoiceIssued(
+        invoice_id=command.invoice_id, account_id=command.account_id,
+        external_id=command.external_id, currency=command.currency or state.currency,
+        total_minor=command.total_minor, issue_date=command.issue_date,
+        due_date=instalments[-1].due_date, subtotal_minor=subtotal, tax_minor=command.tax_minor,
+        lines=[InvoiceLine(description=line.description, quantity=line.quantity,
+                           unit_price_minor=line.unit_price_minor, amount_minor=line.amount_minor)
+               for line in lines],
+        instalments=[Instalment(due_date=i.due_date, amount_minor=i.amount_minor)
+                     for i in instalments])]
+
+
+def _lines(command: IssueInvoice) -> tuple[Line, ...]:
+    if not 0 <= command.tax_minor <= command.total_minor:
+        raise Refused("tax must be between zero and the total", field="tax_minor")
+    if command.lines is None:
+        return (Line("Invoice total", 1, command.total_minor - command.tax_minor),)
+    if not command.lines:
+        raise Refused("an invoice needs at least one line", field="lines")
+    return command.lines
+
+
+def _instalments(command: IssueInvoice, state: Account) -> tuple[DueAmount, ...]:
+    """Sorted by due date; the invoice is due when its last instalment is."""
+    due = command.due_date
+    if command.instalments is None:
+        due = due or command.issue_date + timedelta(days=state.payment_terms_days)
+        schedule: tuple[DueAmount, ...] = (DueAmount(due, command.total_minor),)
+    else:
+        schedule = tuple(sorted(command.instalments, key=lambda i: i.due_date))
+    if not schedule:
+        raise Refused("give at least one instalment or none at all", field="instalments")
+    if any(i.amount_minor <= 0 for i in schedule):
+        raise Refused("every instalment must be a positive amount", field="instalments")
+    if sum(i.amount_minor for i in schedule) != command.total_minor:
+        raise Refused("the instalments do not add up to the total", field="instalments")
+    if due is not None and due != schedule[-1].due_date:
+        raise Refused("the due date must be the last instalment's", field="due_date")
+    if schedule[0].due_date < command.issue_date:
+        raise Refused("the due date is before the issue date",
+                      field="due_date" if command.instalments is None else "instalments")
+    return schedule
+
+
+def invoice_of(state: Account, invoice_id: UUID) -> InvoiceBalance:
+    invoice = state.invoices.get(invoice_id)
+    if invoice is None:
+        raise NotFound(f"account {state.account_id} has no invoice {invoice_id}",
+                       field="invoice_id")
+    return invoice
+
+
+def _still_open(invoice: InvoiceBalance) -> None:
+    if invoice.voided:
+        raise Refused(f"invoice {invoice.invoice_id} is voided", field="invoice_id",
+                      title="Invoice voided", status=409)
+
+
+def adjust(command: AdjustInvoice, state: Account) -> list[EventContract]:
+    invoice = invoice_of(state, command.invoice_id)
+    _still_open(invoice)
+    if command.amount_minor <= 0:
+        raise Refused("an adjustment amount must be positive; the kind gives the direction",
+                      field="amount_minor")
+    if command.currency is not None and command.currency != invoice.currency:
+        raise Refused(f"the invoice is in {invoice.currency}, not {command.currency}",
+                      field="currency", title="Currency mismatch")
+    if command.kind is AdjustmentKind.CREDIT and command.amount_minor > invoice.open_minor:
+        raise Refused(f"a credit of {command.amount_minor} is more than the open balance "
+                      f"{invoice.open_minor}", field="amount_minor",
+                      title="Credit exceeds open balance")
+    return [InvoiceAdjusted(
+        invoice_id=invoice.invoice_id, account_id=command.account_id,
+        adjustment_id=command.adjustment_id, kind=command.kind, amount_minor=command.amount_minor,
+        currency=invoice.currency, reason_code=command.reason_code, case_id=command.case_id,
+        memo=command.memo, effective_date=command.effective_date)]
+
+
+def void(command: VoidInvoice, state: Account) -> list[EventContract]:
+    invoice = invoice_of(state, command.invoice_id)
+    _still_open(invoice)
+    if invoice.applied_minor > invoice.reopened_minor:
+        raise Refused("money is applied to this invoice; reverse or credit it instead",
+                      field="invoice_id", title="Invoice has payments", status=409)
+    return [InvoiceVoided(invoice_id=invoice.invoice_id, account_id=command.account_id,
+                          voided_amount_minor=invoice.open_minor, currency=invoice.currency,
+                          reason=command.reason, voided_on=command.voided_on)]
+
+
+def write_off(command: WriteOffInvoice, state: Account) -> list[EventContract]:
+    invoice = invoice_of(state, command.invoice_id)
+    _still_open(invoice)
+    if invoice.open_minor == 0:
+        raise Refused("nothing is owed on this invoice", field="invoice_id",
+                      title="Nothing to write off", status=409)
+    return [InvoiceWrittenOff(invoice_id=invoice.invoice_id, account_id=command.account_id,
+                              amount_minor=invoice.open_minor, currency=invoice.currency,
+                              reason_code=command.reason_code,
+                              written_off_on=command.written_off_on)]

@@ -1,0 +1,145 @@
+"""What an account knows: profile, auto-pay, and the balances of its invoices and payments.
+
+Plain frozen values; only `account.evolve` builds them, one event at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+from receivables_platform.contracts.billing import Contact, Instalment, InvoiceLine
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    VOIDED = "voided"
+    WRITTEN_OFF = "written_off"
+
+
+@dataclass(frozen=True)
+class AutoPay:
+    payment_method_reference: str
+    payment_method_type: str
+    enrolled_on: date
+
+
+@dataclass(frozen=True)
+class InvoiceBalance:
+    """One invoice and the money that moved against it.
+
+    `version` is the account version of the last event that touched this
+    invoice: the invoice's ETag, so a change elsewhere in the account does not
+    make a client's copy of this invoice stale.
+    """
+
+    invoice_id: UUID
+    external_id: str
+    currency: str
+    total_minor: int
+    subtotal_minor: int
+    tax_minor: int
+    issue_date: date
+    due_date: date
+    lines: tuple[InvoiceLine, ...]
+    instalments: tuple[Instalment, ...]
+    version: int
+    credits_minor: int = 0
+    debits_minor: int = 0
+    applied_minor: int = 0
+    reopened_minor: int = 0
+    written_off_minor: int = 0
+    voided: bool = False
+
+    @property
+    def open_minor(self) -> int:
+        """total + adjustments - applications + reversals; nothing is owed on a voided invoice."""
+        if self.voided:
+            return 0
+        return (self.total_minor + self.debits_minor - self.credits_minor - self.written_off_minor
+                - self.applied_minor + self.reopened_minor)
+
+    @property
+    def money_applied(self) -> bool:
+        return self.applied_minor > 0
+
+    @property
+    def status(self) -> InvoiceStatus:
+        if self.voided:
+            return InvoiceStatus.VOIDED
+        if self.open_minor == 0:
+            return InvoiceStatus.WRITTEN_OFF if self.written_off_minor else InvoiceStatus.PAID
+        return InvoiceStatus.OPEN
+
+
+@dataclass(frozen=True)
+class Application:
+    invoice_id: UUID
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class PaymentBalance:
+    """A payment and where its money went; what is not applied is the account's credit."""
+
+    payment_id: UUID
+    external_id: str
+    amount_minor: int
+    currency: str
+    method: str
+    reference: str | None
+    received_on: date
+    version: int
+    applications: tuple[Application, ...] = ()
+    reversed: bool = False
+
+    @property
+    def applied_minor(self) -> int:
+        return sum(a.amount_minor for a in self.applications)
+
+    @property
+    def unapplied_minor(self) -> int:
+        return 0 if self.reversed else self.amount_minor - self.applied_minor
+
+
+@dataclass(frozen=True)
+class Account:
+    version: int = 0
+    account_id: UUID | None = None
+    external_id: str = ""
+    name: str = ""
+    contacts: tuple[Contact, ...] = ()
+    payment_terms_days: int = 0
+    segment: str | None = None
+    currency: str = ""
+    autopay: AutoPay | None = None
+    invoices: Mapping[UUID, InvoiceBalance] = field(default_factory=dict)
+    payments: Mapping[UUID, PaymentBalance] = field(default_factory=dict)
+
+    @property
+    def registered(self) -> bool:
+        return self.account_id is not None
+
+    def open_balances(self) -> dict[str, int]:
+        """Open balance per currency: one currency is never netted against another."""
+        totals: dict[str, int] = {}
+        for invoice in self.invoices.values():
+            totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.open_minor
+        return totals
+
+    def credits(self) -> dict[str, int]:
+        """Unapplied cash per currency."""
+        totals: dict[str, int] = {}
+        for payment in self.payments.values():
+            totals[payment.currency] = totals.get(payment.currency, 0) + payment.unapplied_minor
+        return totals
+
+    def open_invoices_oldest_first(self, currency: str) -> list[InvoiceBalance]:
+        """The order unspecified cash pays invoices in: earliest due date, then earliest issued."""
+        candidates = [i for i in self.invoices.values()
+                      if i.currency == currency and i.open_minor > 0]
+        return sorted(candidates, key=lambda i: (i.due_date, i.issue_date, str(i.invoice_id)))

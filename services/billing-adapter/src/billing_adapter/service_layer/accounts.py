@@ -1,0 +1,172 @@
+"""Use cases over the account aggregate: load, decide, append, in the caller's transaction.
+
+Every entry point takes an asyncpg connection and runs in the transaction the
+caller has open (the API's `Idempotency-Key` transaction, a webhook's, an
+import batch's, a consumer's), so whatever else the caller writes commits with
+the events or not at all. Writers to one account take a transaction-scoped
+advisory lock first: they queue instead of failing each other's version
+check, while the event store's unique index stays the guarantee.
+
+Creates are idempotent on the billing system's external id: the same id again
+returns what it made (`created=False`); the same id for something different
+is refused. Connectors (Stripe, bulk import, case corrections) call these same
+functions, passing `causation_id` when an incoming event caused the command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from billing_adapter.adapters import account_entities, external_ids
+from billing_adapter.adapters.repositories import accounts
+from billing_adapter.domain.account import decide, evolve
+from billing_adapter.domain.commands import Command, IssueInvoice, RecordPayment, RegisterAccount
+from billing_adapter.domain.state import Account
+from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.billing import InvoiceIssued, PaymentReceived
+from receivables_platform.domain import NotFound, Refused, fold
+from receivables_platform.repository import Loaded
+
+ACCOUNT, INVOICE, PAYMENT = "account", "invoice", "payment"
+Check = Callable[[Account, int], None]
+
+
+@dataclass(frozen=True)
+class Created:
+    """The account after a create; the id created, or found under the same external id."""
+
+    account: Loaded[Account]
+    entity_id: UUID
+    created: bool
+
+
+async def _lock(conn: asyncpg.Connection, account_id: UUID) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('billing.account'), hashtext($1))",
+                       str(account_id))
+
+
+async def execute(conn: asyncpg.Connection, command: Command, *, check: Check | None = None,
+                  correlation_id: str | None = None, causation_id: str | None = None,
+                  ) -> Loaded[Account]:
+    """Decide `command` on the account's current state and append what it decided.
+
+    `check(state, version)` runs before deciding: the API passes its If-Match
+    precondition there, so a stale client is refused before anything is decided.
+    """
+    async with conn.transaction():
+        await _lock(conn, command.account_id)
+        loaded = await accounts.load(conn, command.account_id)
+        if check is not None:
+            check(loaded.state, loaded.version)
+        events = decide(command, loaded.state)
+        if not events:
+            return loaded
+        recorded = await accounts.save(
+            conn, command.account_id, loaded.version, events, subject=str(command.account_id),
+            correlation_id=correlation_id, causation_id=causation_id)
+        await _index(conn, command.account_id, events)
+        return Loaded(fold(evolve, loaded.state, events), recorded[-1].version,
+                      [*loaded.history, *recorded])
+
+
+async def _index(conn: asyncpg.Connection, account_id: UUID,
+                 events: Sequence[EventContract]) -> None:
+    for event in events:
+        if isinstance(event, InvoiceIssued):
+            await account_entities.add(conn, INVOICE, event.invoice_id, account_id)
+        elif isinstance(event, PaymentReceived):
+            await account_entities.add(conn, PAYMENT, event.payment_id, account_id)
+
+
+async def _create(conn: asyncpg.Connection, kind: str, external_id: str, entity_id: UUID,
+                  command: Command, existing: Callable[[UUID], Awaitable[Created]],
+                  correlation_id: str | None, causation_id: str | None) -> Created:
+    async with conn.transaction():
+        if not await external_ids.claim(conn, kind, external_id, entity_id):
+            taken = await external_ids.find(conn, kind, external_id)
+            assert taken is not None, "a claimed external id is never released"
+            return await existing(taken)
+        loaded = await execute(conn, command, correlation_id=correlation_id,
+                               causation_id=causation_id)
+        return Created(loaded, entity_id, created=True)
+
+
+def _in_use(kind: str, external_id: str) -> Refused:
+    return Refused(f"external id {external_id!r} already names another {kind}",
+                   field="external_id", title="External id in use", status=409)
+
+
+async def register_account(conn: asyncpg.Connection, command: RegisterAccount, *,
+                           correlation_id: str | None = None,
+                           causation_id: str | None = None) -> Created:
+    async def existing(account_id: UUID) -> Created:
+        loaded = await get_account(conn, account_id)
+        if loaded.state.currency != command.currency:
+            raise _in_use(ACCOUNT, command.external_id)
+        return Created(loaded, account_id, created=False)
+
+    return await _create(conn, ACCOUNT, command.external_id, command.account_id, command,
+                         existing, correlation_id, causation_id)
+
+
+async def issue_invoice(conn: asyncpg.Connection, command: IssueInvoice, *,
+                        correlation_id: str | None = None,
+                        causation_id: str | None = None) -> Created:
+    async def existing(invoice_id: UUID) -> Created:
+        loaded = await get_invoice(conn, invoice_id)
+        found = loaded.state
+        invoice = found.invoices[invoice_id]
+        same = (found.account_id, invoice.total_minor, invoice.issue_date) == (
+            command.account_id, command.total_minor, command.issue_date) \
+            and command.currency in (None, invoice.currency) \
+            and command.due_date in (None, invoice.due_date)
+        if not same:
+            raise _in_use(INVOICE, command.external_id)
+        return Created(loaded, invoice_id, created=False)
+
+    return await _create(conn, INVOICE, command.external_id, command.invoice_id, command,
+                         existing, correlation_id, causation_id)
+
+
+async def record_payment(conn: asyncpg.Connection, command: RecordPayment, *,
+                         correlation_id: str | None = None,
+                         causation_id: str | None = None) -> Created:
+    async def existing(payment_id: UUID) -> Created:
+        loaded = await get_payment(conn, payment_id)
+        found = loaded.state
+        paid = found.payments[payment_id]
+        if (found.account_id, paid.amount_minor, paid.currency, paid.received_on) != (
+                command.account_id, command.amount_minor, command.currency, command.received_on):
+            raise _in_use(PAYMENT, command.external_id)
+        return Created(loaded, payment_id, created=False)
+
+    return await _create(conn, PAYMENT, command.external_id, command.payment_id, command,
+                         existing, correlation_id, causation_id)
+
+
+async def get_account(conn: asyncpg.Connection, account_id: UUID) -> Loaded[Account]:
+    loaded = await accounts.load(conn, account_id)
+    if not loaded.state.registered:
+        raise NotFound(f"no account {account_id}", field="account_id")
+    return loaded
+
+
+async def account_of(conn: asyncpg.Connection, kind: str, entity_id: UUID) -> UUID:
+    account_id = await account_entities.owner(conn, kind, entity_id)
+    if account_id is None:
+        raise NotFound(f"no {kind} {entity_id}", field=f"{kind}_id")
+    return account_id
+
+
+async def get_invoice(conn: asyncpg.Connection, invoice_id: UUID) -> Loaded[Account]:
+    """The account that holds the invoice (its `invoices[invoice_id]`)."""
+    return await get_account(conn, await account_of(conn, INVOICE, invoice_id))
+
+
+async def get_payment(conn: asyncpg.Connection, payment_id: UUID) -> Loaded[Account]:
+    """The account that holds the payment (its `payments[payment_id]`)."""
+    return await get_account(conn, await account_of(conn, PAYMENT, payment_id))
