@@ -1,0 +1,173 @@
+{{/* Names, labels and the pieces every workload shares. */}}
+
+{{- define "receivables.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "receivables.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* <fullname>-<service>; 40 + 1 + 19 characters leaves room for "-worker" under 63. */}}
+{{- define "receivables.serviceName" -}}
+{{- printf "%s-%s" (include "receivables.fullname" .root) .name | trunc 56 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "receivables.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "receivables.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "receivables.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "receivables.labels" -}}
+helm.sh/chart: {{ include "receivables.chart" . }}
+{{ include "receivables.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: receivables
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector of one service's pods of one component: dict root name component */}}
+{{- define "receivables.componentSelector" -}}
+{{ include "receivables.selectorLabels" .root }}
+receivables/service: {{ .name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "receivables.componentLabels" -}}
+{{ include "receivables.labels" .root }}
+receivables/service: {{ .name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "receivables.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "receivables.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The image of one service: dict root name */}}
+{{- define "receivables.image" -}}
+{{- $img := .root.Values.image -}}
+{{- $repo := printf "%s/%s" $img.repositoryPrefix .name -}}
+{{- if $img.registry -}}
+{{- $repo = printf "%s/%s" $img.registry $repo -}}
+{{- end -}}
+{{- printf "%s:%s" $repo (default .root.Chart.AppVersion $img.tag) -}}
+{{- end -}}
+
+{{/* The non-secret environment of one service (its ConfigMap): dict root name svc */}}
+{{- define "receivables.configData" -}}
+{{- $v := .root.Values -}}
+HTTP_HOST: "0.0.0.0"
+HTTP_PORT: {{ .svc.port | quote }}
+LOG_LEVEL: {{ $v.logLevel | quote }}
+KAFKA_BOOTSTRAP_SERVERS: {{ $v.kafka.bootstrapServers | quote }}
+KAFKA_SECURITY_PROTOCOL: {{ $v.kafka.securityProtocol | quote }}
+KAFKA_TOPIC_PARTITIONS: {{ $v.topics.partitions | quote }}
+KAFKA_REPLICATION_FACTOR: {{ $v.topics.replicationFactor | quote }}
+{{- if $v.kafka.sasl.mechanism }}
+KAFKA_SASL_MECHANISM: {{ $v.kafka.sasl.mechanism | quote }}
+{{- end }}
+{{- if $v.kafka.tls.caSecret }}
+KAFKA_SSL_CAFILE: /etc/receivables/kafka-ca/{{ $v.kafka.tls.caKey }}
+{{- end }}
+{{- if $v.kafka.tls.clientCertSecret }}
+KAFKA_SSL_CERTFILE: /etc/receivables/kafka-client/tls.crt
+KAFKA_SSL_KEYFILE: /etc/receivables/kafka-client/tls.key
+{{- end }}
+JWT_AUDIENCE: {{ $v.jwt.audience | quote }}
+{{- if $v.jwt.issuer }}
+JWT_ISSUER: {{ $v.jwt.issuer | quote }}
+{{- end }}
+{{- if $v.jwt.jwksUrl }}
+JWT_JWKS_URL: {{ $v.jwt.jwksUrl | quote }}
+{{- end }}
+{{- if $v.otel.endpoint }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ $v.otel.endpoint | quote }}
+{{- end }}
+{{- if $v.otel.resourceAttributes }}
+OTEL_RESOURCE_ATTRIBUTES: {{ $v.otel.resourceAttributes | quote }}
+{{- end }}
+{{- range $key, $value := .svc.env }}
+{{ $key }}: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Environment from Secrets: the database URL, the JWT key, Kafka SASL credentials. */}}
+{{- define "receivables.secretEnv" -}}
+{{- $v := .root.Values -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .svc.database.existingSecret }}
+      key: {{ .svc.database.key }}
+{{- if $v.jwt.existingSecret }}
+- name: JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.jwt.existingSecret }}
+      key: {{ $v.jwt.secretKey }}
+{{- end }}
+{{- if $v.kafka.sasl.existingSecret }}
+- name: KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.kafka.sasl.existingSecret }}
+      key: {{ $v.kafka.sasl.usernameKey }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.kafka.sasl.existingSecret }}
+      key: {{ $v.kafka.sasl.passwordKey }}
+{{- end }}
+{{- end -}}
+
+{{/* Volumes for /tmp and the Kafka certificates, and where they are mounted. */}}
+{{- define "receivables.volumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- if .Values.kafka.tls.caSecret }}
+- name: kafka-ca
+  secret:
+    secretName: {{ .Values.kafka.tls.caSecret }}
+{{- end }}
+{{- if .Values.kafka.tls.clientCertSecret }}
+- name: kafka-client
+  secret:
+    secretName: {{ .Values.kafka.tls.clientCertSecret }}
+{{- end }}
+{{- end -}}
+
+{{- define "receivables.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .Values.kafka.tls.caSecret }}
+- name: kafka-ca
+  mountPath: /etc/receivables/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if .Values.kafka.tls.clientCertSecret }}
+- name: kafka-client
+  mountPath: /etc/receivables/kafka-client
+  readOnly: true
+{{- end }}
+{{- end -}}
