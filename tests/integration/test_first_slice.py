@@ -1,6 +1,6 @@
 """The first slice through the whole system, over HTTP only.
 
-An invoice posted to billing-adapter becomes a CloudEvent on
+An account and its invoice posted to billing-adapter become CloudEvents on
 `billing.events.v1` (binary mode, keyed by account), reporting-service
 projects it, and its aging answer puts the invoice in the right bucket.
 """
@@ -25,7 +25,8 @@ async def wait_for(predicate, timeout: float = 30.0, every: float = 0.2):
         return result
 
 
-async def records_for(bootstrap: str, account_id: str, timeout: float = 30.0) -> list:
+async def records_for(bootstrap: str, account_id: str, count: int,
+                      timeout: float = 30.0) -> list:
     """Read the whole topic without a group (no commits) and keep this account's records."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
@@ -40,7 +41,7 @@ async def records_for(bootstrap: str, account_id: str, timeout: float = 30.0) ->
         async def poll() -> bool:
             batch = await consumer.getmany(timeout_ms=500)
             found.extend(r for rs in batch.values() for r in rs if r.key == account_id.encode())
-            return bool(found)
+            return len(found) >= count
 
         await wait_for(poll, timeout, every=0)
         return found
@@ -50,15 +51,21 @@ async def records_for(bootstrap: str, account_id: str, timeout: float = 30.0) ->
 
 async def test_invoice_to_aging_through_kafka(system: RunningSystem):
     today = date.today()
-    account_id = str(uuid4())
-    invoice = {"external_id": f"INV-{uuid4().hex[:10]}", "account_id": account_id,
-               "currency": "EUR", "total_minor": 48_250,
-               "issue_date": (today - timedelta(days=75)).isoformat(),
-               "due_date": (today - timedelta(days=45)).isoformat()}
+    account = {"external_id": f"CUS-{uuid4().hex[:10]}", "name": "Slice Ltd", "currency": "EUR",
+               "payment_terms_days": 30}
     async with httpx.AsyncClient(timeout=10) as http:
         for name in system.processes:
             assert (await http.get(f"{system.url(name)}/readyz")).status_code == 200, name
 
+        registered = await http.post(
+            f"{system.url('billing-adapter')}/v1/accounts", json=account,
+            headers={**system.auth("integration"), "Idempotency-Key": str(uuid4())})
+        assert registered.status_code == 201, registered.text
+        account_id = registered.json()["account_id"]
+        invoice = {"external_id": f"INV-{uuid4().hex[:10]}", "account_id": account_id,
+                   "currency": "EUR", "total_minor": 48_250,
+                   "issue_date": (today - timedelta(days=75)).isoformat(),
+                   "due_date": (today - timedelta(days=45)).isoformat()}
         created = await http.post(
             f"{system.url('billing-adapter')}/v1/invoices", json=invoice,
             headers={**system.auth("integration"), "Idempotency-Key": str(uuid4()),
@@ -66,13 +73,14 @@ async def test_invoice_to_aging_through_kafka(system: RunningSystem):
         assert created.status_code == 201, created.text
         invoice_id = created.json()["invoice_id"]
 
-        [record] = await records_for(system.kafka_bootstrap, account_id)
+        # one stream per account: its registration is sequence 1, the invoice sequence 2
+        _, record = await records_for(system.kafka_bootstrap, account_id, count=2)
         headers = {k: v.decode() for k, v in record.headers}
         assert headers["ce_specversion"] == "1.0"
         assert headers["ce_type"] == "billing.invoice.issued"
         assert headers["ce_subject"] == account_id
         assert headers["ce_partitionkey"] == account_id
-        assert headers["ce_sequence"] == "1"
+        assert headers["ce_sequence"] == "2"
         assert headers["content-type"] == "application/json"
         # the request's trace continues through the event store into the Kafka headers
         assert headers["ce_traceparent"].split("-")[1] == "4bf92f3577b34da6a3ce929d0e0e4736"

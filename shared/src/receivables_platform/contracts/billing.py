@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from receivables_platform.contracts.base import EventContract, contract_for, upcaster
 from receivables_platform.contracts.topics import context_of
@@ -129,6 +129,14 @@ class InvoiceIssued(EventContract):
     subtotal_minor: NonNegativeMinor
     tax_minor: NonNegativeMinor
     instalments: list[Instalment] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_total_only_is_one_line(cls, data: Any) -> Any:
+        """Built from a total alone (as v1 code does): one line, one instalment."""
+        if isinstance(data, dict) and "lines" not in data and "total_minor" in data:
+            return _invoice_issued_v1_to_v2(data)
+        return data
 
 
 @upcaster("billing.invoice.issued", 1)
