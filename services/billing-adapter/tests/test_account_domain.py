@@ -244,3 +244,20 @@ def test_a_reversed_payment_leaves_the_invoice_voidable():
                   ReversePayment(ACCOUNT, paid.payment_id, ReversalReason.RETURNED, DAY))
     [event] = when(after, VoidInvoice(ACCOUNT, issued.invoice_id, DAY))
     assert isinstance(event, InvoiceVoided)
+
+
+def test_a_stored_v1_invoice_reads_as_one_line_and_one_instalment():
+    from receivables_platform.contracts.base import decode
+
+    issued = decode("billing.invoice.issued", 1, {
+        "invoice_id": str(uuid4()), "account_id": str(ACCOUNT), "external_id": "OLD-1",
+        "currency": "EUR", "total_minor": 48_250, "issue_date": "2026-08-01",
+        "due_date": "2026-08-31"})
+    assert isinstance(issued, InvoiceIssued)
+    assert [(line.quantity, line.amount_minor) for line in issued.lines] == [(1, 48_250)]
+    assert [(i.due_date, i.amount_minor) for i in issued.instalments] == [
+        (date(2026, 8, 31), 48_250)]
+    state = given(register())
+    from billing_adapter.domain.account import evolve
+    from receivables_platform.domain import fold
+    assert fold(evolve, state, [issued]).open_balances() == {"EUR": 48_250}
