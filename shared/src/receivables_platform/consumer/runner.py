@@ -126,6 +126,9 @@ class ConsumerRunner:
             # A broker that does not end a long poll when records arrive (the embedded
             # one) would otherwise add up to 500 ms to every event's way to the read model.
             "fetch_max_wait_ms": 100,
+            # Partitions added to a topic (or a topic re-created with another count after
+            # broker data loss) join the assignment within seconds, not aiokafka's 5 minutes.
+            "metadata_max_age_ms": 10_000,
             **(consumer_options or {}),
         }
         self._lock = asyncio.Lock()

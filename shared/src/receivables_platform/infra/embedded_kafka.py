@@ -16,6 +16,13 @@ from receivables_platform.infra.ports import free_port, wait_for_port
 
 
 class EmbeddedKafka:
+    AUTO_CREATED_PARTITIONS = 4
+    """What a topic gets when the broker creates it on first mention. After a restart
+    every client's next metadata request re-creates the topics it knew, before the
+    relay can create them with the configured count; a test that restarts the broker
+    configures this count so keys stay on their partitions across the loss. (Apache
+    Kafka keeps its topics across restarts; production should disable auto-creation.)"""
+
     def __init__(self, port: int | None = None, log_file: Path | None = None) -> None:
         self.host = "127.0.0.1"
         self.port = port or free_port()

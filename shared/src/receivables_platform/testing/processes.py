@@ -58,10 +58,10 @@ class PlatformProcess:
 
 
 def relay_process(database_url: str, bootstrap: str, service: str, log: Path,
-                  *extra: str) -> PlatformProcess:
+                  *extra: str, env: dict[str, str] | None = None) -> PlatformProcess:
     return PlatformProcess(
         [sys.executable, "-m", "receivables_platform.relay", "--database-url", database_url,
-         "--bootstrap-servers", bootstrap, "--service", service, *extra], log)
+         "--bootstrap-servers", bootstrap, "--service", service, *extra], log, env)
 
 
 def consumer_process(database_url: str, bootstrap: str, group: str, topic: str, log: Path,
