@@ -4,7 +4,7 @@ Importing this package registers all of them, so decoding and schema export
 see the whole catalogue.
 """
 
-from receivables_platform.contracts import billing, cases  # noqa: F401
+from receivables_platform.contracts import billing, cases, collections  # noqa: F401
 from receivables_platform.contracts.base import (
     REGISTRY,
     EventContract,

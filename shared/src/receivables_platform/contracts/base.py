@@ -41,6 +41,12 @@ class EventContract(BaseModel):
         return self.model_dump(mode="json")
 
 
+class Part(BaseModel):
+    """A value inside an event payload: frozen and strict like the contracts themselves."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 C = TypeVar("C", bound=type[EventContract])
 
 

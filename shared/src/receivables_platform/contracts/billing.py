@@ -17,9 +17,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from receivables_platform.contracts.base import EventContract, contract_for, upcaster
+from receivables_platform.contracts.base import EventContract, Part, contract_for, upcaster
 from receivables_platform.contracts.topics import context_of
 from receivables_platform.money import CurrencyCode
 
@@ -29,12 +29,6 @@ ExternalId = Annotated[str, Field(min_length=1, max_length=200)]
 PositiveMinor = Annotated[int, Field(gt=0)]
 NonNegativeMinor = Annotated[int, Field(ge=0)]
 ReasonCode = Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class Part(BaseModel):
-    """A value inside an event payload: frozen and strict like the contracts themselves."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # -- accounts -------------------------------------------------------------------------------------
