@@ -169,6 +169,7 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     has_role.__name__ = f"require_{'_or_'.join(sorted(wanted))}"
+    has_role.roles = wanted  # type: ignore[attr-defined]  # read by web.access
     return has_role
 
 
