@@ -29,7 +29,7 @@ def route_access(app: FastAPI) -> dict[str, list[str] | str]:
         # a caller must pass every role check on the way, so the allowed roles intersect
         marks = list(_marked_roles(route.dependant))
         allowed: list[str] | str = sorted(frozenset.intersection(*marks)) if marks else OPEN
-        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
             access[f"{method} {route.path}"] = allowed
     return dict(sorted(access.items()))
 
