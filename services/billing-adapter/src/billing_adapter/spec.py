@@ -5,6 +5,7 @@ from pathlib import Path
 from billing_adapter.api.accounts import router as accounts
 from billing_adapter.api.invoices import router as invoices
 from billing_adapter.api.payments import router as payments
+from billing_adapter.api.stripe_webhook import router as stripe_webhook
 from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.service import ServiceSpec
 
@@ -15,5 +16,5 @@ SPEC = ServiceSpec(
     database="billing",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=TOPIC,
-    routers=[accounts, invoices, payments],
+    routers=[accounts, invoices, payments, stripe_webhook],
 )

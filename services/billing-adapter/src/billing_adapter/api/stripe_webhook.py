@@ -1,0 +1,123 @@
+"""`POST /v1/webhooks/stripe`: Stripe's signed events in; `GET .../events`: what came of them.
+
+The webhook authenticates by its signature, not by a bearer token: Stripe
+cannot send one. Nothing is read or stored before the signature and its
+timestamp check out; a bad, missing or stale one is a 400 problem. A signed
+body that is not a Stripe event is a 400 too. Every accepted event gets a 200
+(applied, ignored, parked, rejected or a redelivery), which is what stops
+Stripe retrying; the body says which (see `service_layer/stripe_connector.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from billing_adapter.adapters import stripe_events
+from billing_adapter.adapters.stripe_events import ReceivedRow
+from billing_adapter.adapters.stripe_objects import MalformedEvent, StripeEvent, parse_event
+from billing_adapter.adapters.stripe_signature import SignatureError, verify
+from billing_adapter.api.common import trace
+from billing_adapter.service_layer.stripe_connector import Mapping, receive, replay_parked
+from receivables_platform.web.auth import require_roles
+from receivables_platform.web.problems import Problem, problem_type
+
+router = APIRouter(prefix="/v1/webhooks/stripe", tags=["webhooks"])
+OPERATORS = require_roles("integration", "admin")
+
+
+class StripeSettings(BaseSettings):
+    """`STRIPE_WEBHOOK_SECRET`: the endpoint's signing secret(s), comma-separated while rolling."""
+
+    model_config = SettingsConfigDict(env_prefix="STRIPE_", extra="ignore")
+
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    default_currency: str = "USD"
+    payment_terms_days: int = Field(default=30, ge=0, le=365)
+
+    @property
+    def secrets(self) -> list[str]:
+        return [s.strip() for s in self.webhook_secret.get_secret_value().split(",") if s.strip()]
+
+    @property
+    def mapping(self) -> Mapping:
+        return Mapping(default_currency=self.default_currency.upper(),
+                       payment_terms_days=self.payment_terms_days)
+
+
+def stripe_settings(request: Request) -> StripeSettings:
+    """Read from the environment once per app; a test sets `app.state.stripe` instead."""
+    settings = getattr(request.app.state, "stripe", None)
+    if settings is None:
+        settings = request.app.state.stripe = StripeSettings()
+    assert isinstance(settings, StripeSettings)
+    return settings
+
+
+Settings = Annotated[StripeSettings, Depends(stripe_settings)]
+
+
+class Receipt(BaseModel):
+    event_id: str
+    type: str
+    outcome: Literal["applied", "ignored", "parked", "rejected", "duplicate"]
+    detail: str | None = None
+
+
+def _signed_event(payload: bytes, signature: str | None, settings: StripeSettings) -> StripeEvent:
+    if not settings.secrets:
+        raise Problem(503, "Stripe webhook not configured",
+                      "STRIPE_WEBHOOK_SECRET is not set; Stripe will retry the delivery",
+                      type=problem_type("webhook-not-configured"))
+    try:
+        verify(payload, signature, settings.secrets, now=time.time(),
+               tolerance=settings.webhook_tolerance_seconds)
+    except SignatureError as bad:
+        raise Problem(400, "Invalid signature", str(bad), type=problem_type("invalid-signature"),
+                      field="header.Stripe-Signature") from None
+    try:
+        return parse_event(json.loads(payload))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise Problem(400, "Malformed JSON", "the body is not JSON",
+                      type=problem_type("malformed-json"), field="body") from None
+    except MalformedEvent as bad:
+        raise Problem(400, "Not a Stripe event", bad.detail,
+                      type=problem_type("not-a-stripe-event"), field=bad.field) from None
+
+
+@router.post("", response_model=Receipt,
+             responses={400: {"description": "Bad, missing or stale signature, or not an event"},
+                        503: {"description": "No signing secret configured"}})
+async def stripe_webhook(request: Request, settings: Settings,
+                         stripe_signature: Annotated[str | None, Header()] = None) -> Receipt:
+    """Verify, apply once, then replay parked events that this one unblocked."""
+    event = _signed_event(await request.body(), stripe_signature, settings)
+    async with request.app.state.service.pool.acquire() as conn:
+        settled = await receive(conn, event, settings.mapping, trace(request))
+        if settled is not None and settled.outcome == "applied":
+            await replay_parked(conn, settings.mapping, trace(request))
+    if settled is None:
+        return Receipt(event_id=event.id, type=event.type, outcome="duplicate",
+                       detail="already received")
+    return Receipt(event_id=event.id, type=event.type, outcome=settled.outcome,
+                   detail=settled.detail)
+
+
+@router.get("/events", response_model=list[ReceivedRow], dependencies=[Depends(OPERATORS)])
+async def received_events(
+        request: Request,
+        outcome: Annotated[Literal["applied", "ignored", "parked", "rejected"] | None,
+                           Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ReceivedRow]:
+    """Stripe events received, newest first; `outcome=parked` or `rejected` need an eye.
+
+    A parked event's `waiting_for` is `kind:external id` (e.g. `account:cus_...`).
+    """
+    async with request.app.state.service.pool.acquire() as conn:
+        return await stripe_events.listing(conn, outcome, limit)

@@ -1,0 +1,469 @@
+"""The Stripe webhook through a real HTTP server over real PostgreSQL, with real HMAC signatures.
+
+Payloads are Stripe's published objects (`stripe_payloads.py`); what the
+connector did is read back through the billing adapter's own read APIs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from billing_adapter.api.stripe_webhook import StripeSettings
+from billing_adapter.spec import SPEC
+from billing_adapter.stripe_samples import (
+    NOW,
+    charge,
+    credit_note,
+    customer,
+    dispute,
+    encode,
+    event,
+    invoice,
+    sign,
+    stripe_id,
+    subscription,
+)
+from receivables_platform.service import build_app
+from receivables_platform.web.auth import issue_token
+from receivables_platform.web.testserver import running_server
+
+SECRET = "whsec_current_4eC39HqLyjWDarjtT1zdp7dc"
+OLD_SECRET = "whsec_previous_9aF27QpLmnWDarjtT1zdp7dc"
+JWT_SECRET = "test-secret-for-stripe-webhook-0123456789"
+TOTAL = 11_000  # a sample invoice: four seats for 10,000 plus 1,000 tax
+READ = {"Authorization": f"Bearer {issue_token(JWT_SECRET, 'ops', ['integration'])}"}
+
+
+@pytest.fixture
+async def database(fresh_database) -> str:
+    return await fresh_database(SPEC.versions_dir)
+
+
+@asynccontextmanager
+async def serving(url: str, secrets: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=JWT_SECRET))
+    app.state.stripe = StripeSettings(webhook_secret=secrets)
+    async with running_server(app) as base, \
+            httpx.AsyncClient(base_url=base, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def stripe(database: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(database, SECRET) as client:
+        yield client
+
+
+async def deliver(client: httpx.AsyncClient, body: dict[str, Any], *secrets: str,
+                  timestamp: int | None = None, header: str | None = None) -> httpx.Response:
+    payload = encode(body)
+    signature = header if header is not None else sign(payload, *(secrets or (SECRET,)),
+                                                       timestamp=timestamp)
+    return await client.post("/v1/webhooks/stripe", content=payload,
+                             headers={"Stripe-Signature": signature,
+                                      "Content-Type": "application/json"})
+
+
+async def accepted(client: httpx.AsyncClient, body: dict[str, Any], outcome: str = "applied",
+                   ) -> dict[str, Any]:
+    response = await deliver(client, body)
+    assert response.status_code == 200, response.text
+    receipt = response.json()
+    assert (receipt["event_id"], receipt["outcome"]) == (body["id"], outcome), receipt
+    return dict(receipt)
+
+
+async def internal_id(url: str, kind: str, external_id: str) -> str | None:
+    conn = await asyncpg.connect(url)
+    try:
+        value = await conn.fetchval(
+            "SELECT internal_id FROM external_ids WHERE kind = $1 AND external_id = $2",
+            kind, external_id)
+        return None if value is None else str(value)
+    finally:
+        await conn.close()
+
+
+async def stored(url: str) -> tuple[int, int]:
+    conn = await asyncpg.connect(url)
+    try:
+        return (await conn.fetchval("SELECT count(*) FROM events"),
+                await conn.fetchval("SELECT count(*) FROM stripe_events"))
+    finally:
+        await conn.close()
+
+
+async def read(client: httpx.AsyncClient, url: str, kind: str, external_id: str,
+               ) -> dict[str, Any]:
+    found = await internal_id(url, kind, external_id)
+    assert found is not None, f"no {kind} {external_id}"
+    response = await client.get(f"/v1/{kind}s/{found}", headers=READ)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def history(client: httpx.AsyncClient, invoice_id: str) -> list[dict[str, Any]]:
+    response = await client.get(f"/v1/invoices/{invoice_id}/history", headers=READ)
+    assert response.status_code == 200, response.text
+    return list(response.json()["events"])
+
+
+async def a_customer(client: httpx.AsyncClient, **fields: Any) -> str:
+    customer_id = stripe_id("cus")
+    await accepted(client, event("customer.created", customer(customer_id, **fields)))
+    return customer_id
+
+
+async def received(client: httpx.AsyncClient, outcome: str) -> list[dict[str, Any]]:
+    response = await client.get("/v1/webhooks/stripe/events", params={"outcome": outcome},
+                                headers=READ)
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+# -- the happy path -------------------------------------------------------------------------------
+
+async def test_customer_invoice_and_payment_become_the_same_events_as_the_api(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id = await a_customer(stripe, metadata={"segment": "enterprise"})
+    account = await read(stripe, database, "account", customer_id)
+    assert (account["name"], account["currency"], account["segment"]) == (
+        "Acme Corp", "USD", "enterprise")
+    assert account["contacts"] == [{"name": "Acme Corp", "email": "billing@acme.test",
+                                    "phone": "+1 555 0100"}]
+
+    invoice_id, charge_id = stripe_id("in"), stripe_id("ch")
+    finalized_at = NOW - 2 * 86400
+    finalized = event("invoice.finalized", invoice(
+        invoice_id, customer_id, lines=[("Seats", 4, 10_000), ("Support", 1, 2_500)],
+        tax=1_250, finalized_at=finalized_at, due_date=finalized_at + 14 * 86400))
+    await accepted(stripe, finalized)
+    issued = await read(stripe, database, "invoice", invoice_id)
+    assert (issued["total_minor"], issued["tax_minor"], issued["open_minor"]) == (
+        13_750, 1_250, 13_750)
+    assert [(x["description"], x["quantity"], x["unit_price_minor"]) for x in issued["lines"]] \
+        == [("Seats", 4, 2_500), ("Support", 1, 2_500)]
+    assert (issued["issue_date"], issued["due_date"]) == (
+        time.strftime("%Y-%m-%d", time.gmtime(finalized_at)),
+        time.strftime("%Y-%m-%d", time.gmtime(finalized_at + 14 * 86400)))
+
+    paid = event("invoice.paid", invoice(
+        invoice_id, customer_id, lines=[("Seats", 4, 10_000), ("Support", 1, 2_500)],
+        tax=1_250, status="paid", finalized_at=finalized_at,
+        due_date=finalized_at + 14 * 86400, charge=charge_id, payment_intent=stripe_id("pi")))
+    await accepted(stripe, paid)
+    assert (await read(stripe, database, "invoice", invoice_id))["status"] == "paid"
+    payment = await read(stripe, database, "payment", charge_id)
+    assert (payment["amount_minor"], payment["currency"], payment["reference"],
+            payment["unapplied_minor"]) == (13_750, "USD", charge_id, 0)
+
+    trail = await history(stripe, issued["invoice_id"])
+    assert [(e["type"], e["causation_id"]) for e in trail] == [
+        ("billing.invoice.issued", finalized["id"]), ("billing.payment.applied", paid["id"])]
+
+
+async def test_a_charge_automatically_invoice_is_due_when_issued(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id, invoice_id = await a_customer(stripe), stripe_id("in")
+    await accepted(stripe, event("invoice.finalized", invoice(
+        invoice_id, customer_id, collection_method="charge_automatically", discount=2_000)))
+    issued = await read(stripe, database, "invoice", invoice_id)
+    assert issued["due_date"] == issued["issue_date"]
+    # A discount makes Stripe's lines not add up to the total: the total wins, as one line.
+    assert (issued["total_minor"], issued["tax_minor"], len(issued["lines"])) == (
+        9_000, 1_000, 1)
+
+
+# -- signatures -----------------------------------------------------------------------------------
+
+def forged(body: dict[str, Any]) -> dict[str, str | None]:
+    payload = encode(body)
+    tampered = encode({**body, "type": "invoice.voided"})
+    return {
+        "wrong secret": sign(payload, "whsec_someone_else"),
+        "signed other bytes": sign(tampered, SECRET),
+        "no v1": f"t={int(time.time())},v0=abc",
+        "garbage": "not a signature",
+        "timestamp not a number": "t=soon,v1=00",
+        "missing": None,
+    }
+
+
+async def test_bad_signatures_are_400_and_store_nothing(stripe: httpx.AsyncClient,
+                                                        database: str):
+    body = event("customer.created", customer(stripe_id("cus")))
+    for name, header in forged(body).items():
+        headers = {"Content-Type": "application/json"}
+        if header is not None:
+            headers["Stripe-Signature"] = header
+        response = await stripe.post("/v1/webhooks/stripe", content=encode(body), headers=headers)
+        assert response.status_code == 400, name
+        assert response.headers["content-type"] == "application/problem+json", name
+        problem = response.json()
+        assert problem["type"] == "urn:receivables:problem:invalid-signature", name
+        assert problem["errors"][0]["field"] == "header.Stripe-Signature", name
+    assert await stored(database) == (0, 0)
+
+
+async def test_stale_or_future_timestamps_are_refused(stripe: httpx.AsyncClient, database: str):
+    body = event("customer.created", customer(stripe_id("cus")))
+    for offset in (-301, -3600, 301):
+        response = await deliver(stripe, body, timestamp=int(time.time()) + offset)
+        assert response.status_code == 400, offset
+        assert "from now" in response.json()["detail"]
+    assert await stored(database) == (0, 0)
+    await accepted(stripe, body)  # the same event, freshly signed, is fine
+
+
+async def test_rotated_secrets(database: str):
+    """While a secret rolls Stripe signs with both and either passes; afterwards only the new."""
+    async with serving(database, f"{SECRET}, {OLD_SECRET}") as rolling:
+        for secrets in ((OLD_SECRET,), (SECRET,), ("whsec_wrong", SECRET), (OLD_SECRET, SECRET)):
+            body = event("customer.created", customer(stripe_id("cus")))
+            response = await deliver(rolling, body, *secrets)
+            assert (response.status_code, response.json()["outcome"]) == (200, "applied")
+    async with serving(database, SECRET) as rolled:
+        body = event("customer.created", customer(stripe_id("cus")))
+        assert (await deliver(rolled, body, OLD_SECRET)).status_code == 400
+        assert (await deliver(rolled, body, OLD_SECRET, SECRET)).status_code == 200
+
+
+async def test_without_a_secret_nothing_is_accepted(database: str):
+    async with serving(database, "") as unconfigured:
+        response = await deliver(unconfigured, event("customer.created",
+                                                     customer(stripe_id("cus"))))
+        assert response.status_code == 503
+        assert response.json()["type"] == "urn:receivables:problem:webhook-not-configured"
+    assert await stored(database) == (0, 0)
+
+
+async def test_signed_bodies_that_are_not_events_are_400(stripe: httpx.AsyncClient,
+                                                         database: str):
+    cases = {b"{not json": "body", encode({"object": "customer", "id": "cus_1"}): "body",
+             encode({**event("customer.created", {}), "data": {}}): "body.data.object",
+             encode({**event("customer.created", {}), "id": ""}): "body.id"}
+    for payload, field in cases.items():
+        response = await stripe.post("/v1/webhooks/stripe", content=payload,
+                                     headers={"Stripe-Signature": sign(payload, SECRET)})
+        assert response.status_code == 400, payload
+        assert response.json()["errors"][0]["field"] == field
+    assert await stored(database) == (0, 0)
+
+
+async def test_the_webhook_needs_no_token_but_the_listing_does(stripe: httpx.AsyncClient):
+    await accepted(stripe, event("customer.created", customer(stripe_id("cus"))))
+    assert (await stripe.get("/v1/webhooks/stripe/events")).status_code == 401
+
+
+# -- redelivery and order -------------------------------------------------------------------------
+
+async def test_a_redelivered_event_changes_nothing(stripe: httpx.AsyncClient, database: str):
+    customer_id = await a_customer(stripe)
+    body = event("invoice.finalized", invoice(stripe_id("in"), customer_id))
+    await accepted(stripe, body)
+    before = await stored(database)
+    for _ in range(2):
+        assert (await accepted(stripe, body, "duplicate"))["detail"] == "already received"
+    assert await stored(database) == before
+
+
+async def test_concurrent_deliveries_of_one_event_apply_once(stripe: httpx.AsyncClient,
+                                                             database: str):
+    customer_id = await a_customer(stripe)
+    body = event("invoice.finalized", invoice(stripe_id("in"), customer_id))
+    responses = await asyncio.gather(*(deliver(stripe, body) for _ in range(5)))
+    assert sorted(r.json()["outcome"] for r in responses) == ["applied"] + ["duplicate"] * 4
+    assert await stored(database) == (2, 2)
+
+
+async def test_paid_before_finalized_issues_and_pays_once(stripe: httpx.AsyncClient,
+                                                          database: str):
+    customer_id, invoice_id, charge_id = await a_customer(stripe), stripe_id("in"), stripe_id("ch")
+    await accepted(stripe, event("invoice.paid", invoice(
+        invoice_id, customer_id, status="paid", charge=charge_id), created=NOW))
+    await accepted(stripe, event("invoice.finalized", invoice(invoice_id, customer_id),
+                                 created=NOW - 60))
+    found = await read(stripe, database, "invoice", invoice_id)
+    assert (found["status"], found["open_minor"]) == ("paid", 0)
+    assert [e["type"] for e in await history(stripe, found["invoice_id"])] == [
+        "billing.invoice.issued", "billing.payment.applied"]
+
+
+async def test_an_older_customer_snapshot_does_not_undo_a_newer_one(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id = stripe_id("cus")
+    await accepted(stripe, event("customer.updated", customer(customer_id, name="Acme Renamed"),
+                                 created=NOW, previous_attributes={"name": "Acme Corp"}))
+    receipt = await accepted(stripe, event("customer.created", customer(customer_id),
+                                           created=NOW - 30), "ignored")
+    assert "newer event" in receipt["detail"]
+    assert (await read(stripe, database, "account", customer_id))["name"] == "Acme Renamed"
+
+
+async def test_events_for_unknown_customers_park_and_replay_in_order(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id, invoice_id = stripe_id("cus"), stripe_id("in")
+    finalized = event("invoice.finalized", invoice(invoice_id, customer_id), created=NOW - 20)
+    note = event("credit_note.created", credit_note(invoice_id, customer_id, amount=2_000),
+                 created=NOW - 10)
+    assert "customer" in (await accepted(stripe, finalized, "parked"))["detail"]
+    await accepted(stripe, note, "parked")
+    parked = await received(stripe, "parked")
+    assert {(p["event_id"], p["waiting_for"]) for p in parked} == {
+        (finalized["id"], f"account:{customer_id}"), (note["id"], f"invoice:{invoice_id}")}
+    assert await internal_id(database, "invoice", invoice_id) is None
+
+    await accepted(stripe, event("customer.created", customer(customer_id)))
+    found = await read(stripe, database, "invoice", invoice_id)
+    assert (found["total_minor"], found["open_minor"]) == (TOTAL, TOTAL - 2_000)
+    assert await received(stripe, "parked") == []
+    applied = {e["event_id"] for e in await received(stripe, "applied")}
+    assert {finalized["id"], note["id"]} <= applied
+    # A redelivery of a replayed event is still a duplicate.
+    await accepted(stripe, finalized, "duplicate")
+
+
+# -- the other mappings ---------------------------------------------------------------------------
+
+async def test_void_write_off_and_failed_payment(stripe: httpx.AsyncClient, database: str):
+    customer_id = await a_customer(stripe)
+    voided_id, lost_id, failing_id = stripe_id("in"), stripe_id("in"), stripe_id("in")
+    await accepted(stripe, event("invoice.finalized", invoice(voided_id, customer_id)))
+    await accepted(stripe, event("invoice.voided", invoice(
+        voided_id, customer_id, status="void", voided_at=NOW)))
+    await accepted(stripe, event("invoice.marked_uncollectible", invoice(
+        lost_id, customer_id, status="uncollectible", marked_uncollectible_at=NOW)))
+    await accepted(stripe, event("invoice.payment_failed", invoice(
+        failing_id, customer_id, collection_method="charge_automatically", attempt_count=1)))
+    voided = await read(stripe, database, "invoice", voided_id)
+    lost = await read(stripe, database, "invoice", lost_id)
+    failing = await read(stripe, database, "invoice", failing_id)
+    assert [(i["status"], i["open_minor"]) for i in (voided, lost, failing)] == [
+        ("voided", 0), ("written_off", 0), ("open", TOTAL)]
+    assert [e["type"] for e in await history(stripe, lost["invoice_id"])] == [
+        "billing.invoice.issued", "billing.invoice.written_off"]
+    # Voided twice (a second event about the same void) records nothing more.
+    await accepted(stripe, event("invoice.voided", invoice(
+        voided_id, customer_id, status="void", voided_at=NOW)))
+    assert len(await history(stripe, voided["invoice_id"])) == 2
+
+
+async def test_a_refused_change_is_kept_as_rejected_and_changes_nothing(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id, invoice_id = await a_customer(stripe), stripe_id("in")
+    await accepted(stripe, event("invoice.paid", invoice(
+        invoice_id, customer_id, status="paid", charge=stripe_id("ch"))))
+    before = await stored(database)
+    voided = event("invoice.voided", invoice(invoice_id, customer_id, status="void"))
+    receipt = await accepted(stripe, voided, "rejected")
+    assert "money is applied" in receipt["detail"]
+    assert (await stored(database))[0] == before[0]
+    assert [e["event_id"] for e in await received(stripe, "rejected")] == [voided["id"]]
+
+
+async def test_credit_notes_before_payment_credit_the_invoice(stripe: httpx.AsyncClient,
+                                                              database: str):
+    customer_id, invoice_id = await a_customer(stripe), stripe_id("in")
+    await accepted(stripe, event("invoice.finalized", invoice(invoice_id, customer_id)))
+    await accepted(stripe, event("credit_note.created", credit_note(
+        invoice_id, customer_id, amount=5_000)))
+    receipt = await accepted(stripe, event("credit_note.created", credit_note(
+        invoice_id, customer_id, amount=1_000, type_="post_payment")), "ignored")
+    assert "after payment" in receipt["detail"]
+    found = await read(stripe, database, "invoice", invoice_id)
+    assert found["open_minor"] == TOTAL - 5_000
+    adjusted = (await history(stripe, found["invoice_id"]))[-1]
+    assert (adjusted["type"], adjusted["data"]["kind"], adjusted["data"]["reason_code"]) == (
+        "billing.invoice.adjusted", "credit", "product_unsatisfactory")
+
+
+async def test_a_full_refund_returns_the_payment_and_a_dispute_charges_back(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id = await a_customer(stripe)
+    refunded_invoice, refunded_charge = stripe_id("in"), stripe_id("ch")
+    disputed_invoice, disputed_charge = stripe_id("in"), stripe_id("ch")
+    for invoice_id, charge_id in ((refunded_invoice, refunded_charge),
+                                  (disputed_invoice, disputed_charge)):
+        await accepted(stripe, event("invoice.paid", invoice(
+            invoice_id, customer_id, status="paid", charge=charge_id)))
+
+    partial = await accepted(stripe, event("charge.refunded", charge(
+        refunded_charge, customer_id, amount=TOTAL, invoice_id=refunded_invoice,
+        amount_refunded=1_000)), "ignored")
+    assert "partial refund" in partial["detail"]
+    await accepted(stripe, event("charge.refunded", charge(
+        refunded_charge, customer_id, amount=TOTAL, invoice_id=refunded_invoice,
+        amount_refunded=TOTAL)))
+    await accepted(stripe, event("charge.dispute.created", dispute(
+        disputed_charge, amount=TOTAL)))
+
+    for invoice_id, charge_id, reason in ((refunded_invoice, refunded_charge, "returned"),
+                                          (disputed_invoice, disputed_charge, "chargeback")):
+        found = await read(stripe, database, "invoice", invoice_id)
+        assert (found["status"], found["open_minor"]) == ("open", TOTAL)
+        reversal = (await history(stripe, found["invoice_id"]))[-1]
+        assert (reversal["type"], reversal["data"]["reason"]) == (
+            "billing.payment.reversed", reason)
+        assert (await read(stripe, database, "payment", charge_id))["reversed"] is True
+
+
+async def test_a_dispute_on_an_unknown_charge_waits_for_its_payment(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id, invoice_id, charge_id = await a_customer(stripe), stripe_id("in"), stripe_id("ch")
+    disputed = event("charge.dispute.created", dispute(charge_id, amount=TOTAL))
+    await accepted(stripe, disputed, "parked")
+    await accepted(stripe, event("invoice.paid", invoice(
+        invoice_id, customer_id, status="paid", charge=charge_id)))
+    assert (await read(stripe, database, "payment", charge_id))["reversed"] is True
+    assert (await read(stripe, database, "invoice", invoice_id))["open_minor"] == TOTAL
+    # A charge that pays no invoice is none of ours.
+    await accepted(stripe, event("charge.refunded", charge(
+        stripe_id("ch"), customer_id, amount=500, invoice_id=None, amount_refunded=500)),
+        "ignored")
+
+
+async def test_autopay_follows_the_default_payment_method_and_collection_method(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id = await a_customer(stripe)
+    assert (await read(stripe, database, "account", customer_id))["autopay"]["enrolled"] is False
+
+    await accepted(stripe, event("customer.updated", customer(
+        customer_id, default_payment_method="pm_1PgKq2LkdIwHu7ixQf8bHn3R"), created=NOW + 1,
+        previous_attributes={"invoice_settings": {"default_payment_method": None}}))
+    autopay = (await read(stripe, database, "account", customer_id))["autopay"]
+    assert (autopay["enrolled"], autopay["payment_method_reference"],
+            autopay["payment_method_type"]) == (True, "pm_1PgKq2LkdIwHu7ixQf8bHn3R",
+                                                "payment_method")
+
+    await accepted(stripe, event("customer.subscription.updated", subscription(
+        customer_id, collection_method="send_invoice"), created=NOW + 2))
+    assert (await read(stripe, database, "account", customer_id))["autopay"]["enrolled"] is False
+
+    await accepted(stripe, event("customer.subscription.created", subscription(
+        customer_id, collection_method="charge_automatically",
+        default_payment_method="pm_1PgKz9LkdIwHu7ixSepaDebit"), created=NOW + 3))
+    assert (await read(stripe, database, "account", customer_id))["autopay"][
+        "payment_method_reference"] == "pm_1PgKz9LkdIwHu7ixSepaDebit"
+
+    await accepted(stripe, event("customer.updated", customer(customer_id), created=NOW + 4,
+                                 previous_attributes={"invoice_settings": {
+                                     "default_payment_method": "pm_1PgKz9LkdIwHu7ixSepaDebit"}}))
+    account = await read(stripe, database, "account", customer_id)
+    assert account["autopay"]["enrolled"] is False
+    assert "4242" not in str(account)
+
+
+async def test_unknown_event_types_are_answered_and_ignored(stripe: httpx.AsyncClient,
+                                                            database: str):
+    body = event("payment_intent.created", {"id": stripe_id("pi"), "object": "payment_intent"})
+    receipt = await accepted(stripe, body, "ignored")
+    assert "not an event this connector maps" in receipt["detail"]
+    assert await stored(database) == (0, 1)
