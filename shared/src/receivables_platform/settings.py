@@ -50,6 +50,7 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "receivables"
     jwt_issuer: str | None = None
     log_level: str = "INFO"
+    smtp_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int | None = None
     run_relay: bool = True

@@ -2,7 +2,14 @@
 
 from pathlib import Path
 
-from receivables_platform.service import ServiceSpec
+from case_service.api.admin import router as admin
+from case_service.api.cases import router as cases
+from case_service.api.search import router as search
+from case_service.api.updates import router as updates
+from case_service.service_layer.billing_events import handle_billing_event
+from receivables_platform.contracts import billing
+from receivables_platform.contracts.cases import TOPIC
+from receivables_platform.service import ServiceSpec, Subscription
 
 SPEC = ServiceSpec(
     name="case-service",
@@ -10,4 +17,7 @@ SPEC = ServiceSpec(
     default_port=8103,
     database="cases",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
+    publishes=TOPIC,
+    subscriptions=[Subscription("default", [billing.TOPIC], handle_billing_event)],
+    routers=[search, cases, updates, admin],
 )

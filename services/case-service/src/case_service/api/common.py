@@ -1,0 +1,53 @@
+"""What case routes share: roles, a pooled connection, the caller, If-Match on the case."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+
+from case_service.domain.state import Case
+from case_service.service_layer.cases import Check
+from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.etag import Precondition, optional_if_match, require_if_match
+from receivables_platform.web.request_log import correlation_id
+
+AGENTS = require_roles("case_agent", "supervisor", "admin")
+OPENERS = require_roles("case_agent", "supervisor", "admin", "collector", "integration")
+READERS = require_roles("case_agent", "supervisor", "admin", "collector", "integration")
+ADMINS = require_roles("admin")
+
+Agent = Annotated[Principal, Depends(AGENTS)]
+Opener = Annotated[Principal, Depends(OPENERS)]
+IfMatch = Annotated[Precondition, Depends(require_if_match)]
+MaybeIfMatch = Annotated[Precondition | None, Depends(optional_if_match)]
+
+
+async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    async with request.app.state.service.pool.acquire() as conn:
+        yield conn
+
+
+Conn = Annotated[asyncpg.Connection, Depends(connection)]
+
+
+def trace(request: Request) -> str | None:
+    return correlation_id(request)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def precondition(if_match: Precondition | None) -> Check | None:
+    """If-Match on a case write is checked against the case's stream version, under its lock."""
+    if if_match is None:
+        return None
+
+    def check(state: Case, version: int) -> None:
+        if_match.check(version)
+
+    return check

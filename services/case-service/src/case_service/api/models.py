@@ -1,0 +1,263 @@
+"""Request and response bodies of the case API (pydantic: FastAPI validates and documents them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from case_service.domain.checklist import completeness
+from case_service.domain.state import Case, CorrectionOutcome
+from receivables_platform.contracts.cases import (
+    CaseOrigin,
+    CasePriority,
+    CaseStatus,
+    CaseType,
+    Completeness,
+    CorrectionDirection,
+    CustomerChannel,
+    EscalationTeam,
+    NoteSource,
+    RootCause,
+)
+from receivables_platform.money import CurrencyCode
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Summary = Annotated[str, Field(min_length=1, max_length=2000)]
+UserId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenCaseRequest(Body):
+    account_id: UUID | None = None
+    type: CaseType
+    origin: CaseOrigin
+    priority: CasePriority = CasePriority.NORMAL
+    subject: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1, max_length=10_000)
+    invoice_ids: list[UUID] = Field(default_factory=list, max_length=100)
+    owner_id: UserId | None = None
+
+
+class AssignRequest(Body):
+    owner_id: UserId
+
+
+class NoteRequest(Body):
+    body: Text
+
+
+class StatusRequest(Body):
+    status: CaseStatus
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class RootCauseRequest(Body):
+    category_id: UUID
+    detail: str | None = Field(default=None, max_length=10_000)
+
+
+class CorrectionRequest(Body):
+    invoice_id: UUID
+    amount_minor: int = Field(gt=0, le=10**13)
+    direction: CorrectionDirection
+    currency: CurrencyCode | None = None
+    reason: Text
+    reason_code: str = Field(min_length=1, max_length=64)
+
+
+class EscalationRequest(Body):
+    team: EscalationTeam
+    question: Text
+    due_date: date
+
+
+class AnswerRequest(Body):
+    answer: Text
+
+
+class CustomerUpdateRequest(Body):
+    channel: CustomerChannel
+    summary: Summary
+    recipient: str | None = Field(default=None, max_length=320,
+                                  description="Email address; required when channel is email")
+    message: str | None = Field(default=None, max_length=100_000,
+                                description="The email's body; the summary when absent")
+
+
+class ConfirmationRequest(Body):
+    confirmed_by_name: str = Field(min_length=1, max_length=200)
+    channel: CustomerChannel
+    confirmed_at: datetime
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ResolveRequest(Body):
+    resolution_summary: Summary
+
+
+class ReopenRequest(Body):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AgentRequest(Body):
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    active: bool = True
+
+
+# -- responses ------------------------------------------------------------------------------------
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class NoteOut(Out):
+    note_id: UUID
+    body: str
+    source: NoteSource
+    author: str
+    added_at: datetime
+    email_message_id: str | None
+
+
+class CorrectionOut(Out):
+    correction_id: UUID
+    invoice_id: UUID
+    amount_minor: int
+    direction: CorrectionDirection
+    currency: str
+    reason: str
+    reason_code: str
+    requested_by: str
+    requested_at: datetime
+    outcome: CorrectionOutcome
+    adjustment_id: UUID | None
+    rejection_code: str | None
+    rejection_detail: str | None
+    decided_at: datetime | None
+
+
+class EscalationOut(Out):
+    escalation_id: UUID
+    team: EscalationTeam
+    question: str
+    due_date: date
+    escalated_by: str
+    escalated_at: datetime
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+
+
+class CustomerUpdateOut(Out):
+    update_id: UUID
+    channel: CustomerChannel
+    summary: str
+    sent_by: str
+    sent_at: datetime
+    recipient: str | None
+
+
+class ConfirmationOut(Out):
+    confirmed_by_name: str
+    channel: CustomerChannel
+    confirmed_at: datetime
+    recorded_by: str
+    note: str | None
+
+
+class SlaOut(BaseModel):
+    target_days: int
+    due_at: datetime
+    paused: bool
+    breached: bool
+
+
+class CaseResponse(BaseModel):
+    case_id: UUID
+    case_number: str
+    account_id: UUID | None
+    type: CaseType
+    origin: CaseOrigin
+    priority: CasePriority
+    subject: str
+    description: str
+    invoice_ids: list[UUID]
+    owner_id: str | None
+    status: CaseStatus
+    opened_by: str
+    opened_at: datetime
+    notes: list[NoteOut]
+    root_cause: RootCause | None
+    corrections: list[CorrectionOut]
+    escalations: list[EscalationOut]
+    customer_updates: list[CustomerUpdateOut]
+    confirmation: ConfirmationOut | None
+    resolution_summary: str | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    sla: SlaOut
+    completeness: Completeness
+    version: int
+
+    @classmethod
+    def of(cls, case: Case, version: int) -> CaseResponse:
+        assert case.case_id and case.status and case.opened_at and case.sla
+        return cls(
+            case_id=case.case_id, case_number=case.case_number, account_id=case.account_id,
+            type=case.type, origin=case.origin, priority=case.priority, subject=case.subject,
+            description=case.description, invoice_ids=list(case.invoice_ids),
+            owner_id=case.owner_id, status=case.status, opened_by=case.opened_by,
+            opened_at=case.opened_at,
+            notes=[NoteOut.model_validate(n) for n in case.notes],
+            root_cause=case.root_cause,
+            corrections=[CorrectionOut.model_validate(x) for x in case.corrections.values()],
+            escalations=[EscalationOut.model_validate(x) for x in case.escalations.values()],
+            customer_updates=[CustomerUpdateOut.model_validate(x) for x in case.updates],
+            confirmation=None if case.confirmation is None
+            else ConfirmationOut.model_validate(case.confirmation),
+            resolution_summary=case.resolution_summary, resolved_at=case.resolved_at,
+            closed_at=case.closed_at,
+            sla=SlaOut(target_days=case.sla.target_days, due_at=case.sla.due_at,
+                       paused=case.sla.paused_since is not None, breached=case.sla.breached),
+            completeness=completeness(case), version=version)
+
+
+class CaseSummary(BaseModel):
+    case_id: UUID
+    case_number: str
+    account_id: UUID | None
+    type: CaseType
+    priority: CasePriority
+    status: CaseStatus
+    owner_id: str | None
+    subject: str
+    root_cause_code: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+    sla_due_at: datetime
+    sla_state: str
+    complete: bool
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None
+
+
+class OverdueEscalation(BaseModel):
+    escalation_id: UUID
+    case_id: UUID
+    case_number: str
+    team: EscalationTeam
+    question: str
+    due_date: date
+    escalated_by: str
+    escalated_at: datetime
+    days_overdue: int

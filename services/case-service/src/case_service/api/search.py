@@ -1,0 +1,43 @@
+"""Case lists: search with filters and cursor pagination, and overdue escalations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+
+from case_service.adapters import search
+from case_service.api.common import READERS, Conn, now
+from case_service.api.models import CasePage, CaseSummary, OverdueEscalation
+from receivables_platform.contracts.cases import CaseStatus, CaseType
+
+router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(READERS)])
+
+
+@router.get("/cases", response_model=CasePage)
+async def list_cases(
+        conn: Conn,
+        status: Annotated[list[CaseStatus] | None, Query()] = None,
+        open: bool | None = None,
+        owner_id: str | None = None,
+        account_id: UUID | None = None,
+        type: CaseType | None = None,
+        root_cause: Annotated[str | None, Query(description="Root-cause category code")] = None,
+        older_than_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
+        sla_state: Literal["on_track", "paused", "breached", "met"] | None = None,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50) -> CasePage:
+    """Newest first. Open longer than two weeks: `open=true&older_than_days=14`."""
+    f = search.CaseFilter(tuple(status or ()), open, owner_id, account_id, type, root_cause,
+                          older_than_days, sla_state)
+    rows, next_cursor = await search.search(conn, f, now(), limit, cursor)
+    return CasePage(items=[CaseSummary(**{k: r[k] for k in CaseSummary.model_fields})
+                           for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/escalations/overdue", response_model=list[OverdueEscalation])
+async def overdue_escalations(conn: Conn) -> list[OverdueEscalation]:
+    """Unanswered escalations past their due date, most overdue first."""
+    rows = await search.overdue_escalations(conn, now().date())
+    return [OverdueEscalation(**{k: r[k] for k in OverdueEscalation.model_fields}) for r in rows]

@@ -1,0 +1,131 @@
+"""Use cases over the case aggregate: load, decide, append, in the caller's transaction.
+
+Every entry point takes an asyncpg connection and runs in the transaction the
+caller has open (the API's `Idempotency-Key` transaction, the consumer's), so
+the events, their outbox rows and the case's search row commit together.
+Writers to one case take a transaction-scoped advisory lock first: two agents
+queue instead of failing each other's version check, and If-Match (checked
+after the lock) tells the second one its copy is stale.
+
+What the aggregate cannot know (whether an account, an invoice or an agent
+exists) is checked here against case-service's own tables before deciding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from functools import cache
+from uuid import UUID
+
+import asyncpg
+
+from case_service.adapters import billing_view, case_rows, directory
+from case_service.adapters.repositories import cases
+from case_service.domain import commands as c
+from case_service.domain.case import decide, evolve
+from case_service.domain.policy import CasePolicy
+from case_service.domain.state import Case
+from receivables_platform.domain import NotFound, Refused, fold
+from receivables_platform.repository import Loaded
+
+Check = Callable[[Case, int], None]
+
+
+@cache
+def policy() -> CasePolicy:
+    """SLA targets and the reopen window, read from the environment once per process."""
+    return CasePolicy.from_environment()
+
+
+async def lock(conn: asyncpg.Connection, case_id: UUID) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('cases.case'), hashtext($1))",
+                       str(case_id))
+
+
+async def execute(conn: asyncpg.Connection, command: c.Command, *, check: Check | None = None,
+                  correlation_id: str | None = None, causation_id: str | None = None,
+                  ) -> Loaded[Case]:
+    """Decide `command` on the case's current state and append what it decided.
+
+    `check(state, version)` runs before deciding: the API passes its If-Match
+    precondition there, so a stale client is refused before anything is decided.
+    """
+    async with conn.transaction():
+        await lock(conn, command.case_id)
+        loaded = await cases.load(conn, command.case_id)
+        if check is not None:
+            check(loaded.state, loaded.version)
+        events = decide(command, loaded.state)
+        if not events:
+            return loaded
+        state = fold(evolve, loaded.state, events)
+        recorded = await cases.save(
+            conn, command.case_id, loaded.version, events,
+            subject=str(state.account_id or state.case_id),
+            correlation_id=correlation_id, causation_id=causation_id)
+        await case_rows.save(conn, state, command.at)
+        return Loaded(state, recorded[-1].version, [*loaded.history, *recorded])
+
+
+async def get_case(conn: asyncpg.Connection, case_id: UUID) -> Loaded[Case]:
+    loaded = await cases.load(conn, case_id)
+    if not loaded.state.opened:
+        raise NotFound(f"no case {case_id}", field="case_id")
+    return loaded
+
+
+async def _check_links(conn: asyncpg.Connection, account_id: UUID | None,
+                       invoice_ids: tuple[UUID, ...]) -> None:
+    if account_id is not None and not await billing_view.account_exists(conn, account_id):
+        raise Refused(f"no account {account_id} is known to billing", field="account_id",
+                      title="Unknown account")
+    if invoice_ids and account_id is None:
+        raise Refused("linked invoices need the case's account", field="account_id")
+    known = await billing_view.invoices(conn, invoice_ids)
+    for index, invoice_id in enumerate(invoice_ids):
+        invoice = known.get(invoice_id)
+        if invoice is None or invoice.account_id != account_id:
+            raise Refused(f"invoice {invoice_id} is not one of account {account_id}'s",
+                          field=f"body.invoice_ids.{index}", title="Unknown invoice")
+
+
+async def check_agent(conn: asyncpg.Connection, user_id: str, field: str) -> None:
+    if not await directory.is_active_agent(conn, user_id):
+        raise Refused(f"{user_id!r} is not an active case agent", field=field,
+                      title="Unknown agent")
+
+
+async def open_case(conn: asyncpg.Connection, command: c.OpenCase, *,
+                    correlation_id: str | None = None) -> Loaded[Case]:
+    """Number the case, set its SLA target from policy, and open it (links checked first)."""
+    await _check_links(conn, command.account_id, command.invoice_ids)
+    if command.owner_id is not None:
+        await check_agent(conn, command.owner_id, "owner_id")
+    async with conn.transaction():
+        command = replace(command, case_number=await case_rows.next_case_number(conn),
+                          sla_target_days=policy().sla.target_days(command.type,
+                                                                   command.priority))
+        return await execute(conn, command, correlation_id=correlation_id)
+
+
+async def assign(conn: asyncpg.Connection, command: c.AssignCase, *, check: Check | None,
+                 correlation_id: str | None = None) -> Loaded[Case]:
+    await check_agent(conn, command.owner_id, "owner_id")
+    return await execute(conn, command, check=check, correlation_id=correlation_id)
+
+
+async def request_correction(conn: asyncpg.Connection, command: c.RequestCorrection, *,
+                             check: Check | None, correlation_id: str | None = None,
+                             ) -> Loaded[Case]:
+    """The invoice must be the case account's; the amount is in its currency (stated or not)."""
+    loaded = await get_case(conn, command.case_id)
+    known = (await billing_view.invoices(conn, [command.invoice_id])).get(command.invoice_id)
+    if known is None or known.account_id != loaded.state.account_id:
+        raise Refused(f"invoice {command.invoice_id} is not one of this case's account's",
+                      field="invoice_id", title="Unknown invoice")
+    if command.currency and known.currency != command.currency:
+        raise Refused(f"invoice {command.invoice_id} is billed in {known.currency}",
+                      field="currency")
+    return await execute(conn, replace(command, currency=known.currency), check=check,
+                         correlation_id=correlation_id)

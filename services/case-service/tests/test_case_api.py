@@ -1,0 +1,164 @@
+"""The case API through a real HTTP server over real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import httpx
+
+from case_service.testing import (
+    AGENT,
+    OTHER_AGENT,
+    auth,
+    billing_account,
+    case_body,
+    count,
+    create,
+    if_match,
+)
+
+
+async def open_case(api: httpx.AsyncClient, url: str, **overrides) -> httpx.Response:
+    account_id, invoices = await billing_account(url)
+    opened = await api.post("/v1/cases", json=case_body(account_id, invoices, **overrides),
+                            headers=create())
+    assert opened.status_code == 201, opened.text
+    return opened
+
+
+async def test_a_case_opens_numbered_with_its_sla_and_replays_on_the_same_key(api, cases_url):
+    account_id, invoices = await billing_account(cases_url)
+    headers = create()
+    body = case_body(account_id, invoices)
+    first = await api.post("/v1/cases", json=body, headers=headers)
+    assert first.status_code == 201 and first.headers["ETag"] == '"1"'
+    case = first.json()
+    assert case["case_number"].startswith("CASE-") and case["status"] == "new"
+    assert case["sla"]["target_days"] == 14 and not case["completeness"]["complete"]
+    replay = await api.post("/v1/cases", json=body, headers=headers)
+    assert replay.content == first.content and replay.headers["Idempotent-Replayed"] == "true"
+    assert await count(cases_url, "SELECT count(*) FROM cases") == 1
+    got = await api.get(first.headers["Location"], headers=auth())
+    assert got.json() == case and got.headers["ETag"] == '"1"'
+
+
+async def test_unknown_account_or_invoice_is_refused_naming_the_field(api, cases_url):
+    account_id, _ = await billing_account(cases_url)
+    unknown = await api.post("/v1/cases", json=case_body(uuid4(), []), headers=create())
+    assert unknown.status_code == 422
+    assert unknown.headers["Content-Type"].startswith("application/problem+json")
+    assert unknown.json()["errors"][0]["field"] == "body.account_id"
+    other_invoice = (await billing_account(cases_url))[1][0]
+    foreign = await api.post("/v1/cases", json=case_body(account_id, [other_invoice]),
+                             headers=create())
+    assert foreign.status_code == 422
+    assert foreign.json()["errors"][0]["field"] == "body.invoice_ids.0"
+    bad_type = await api.post("/v1/cases", json=case_body(account_id, [], type="complaint"),
+                              headers=create())
+    assert bad_type.status_code == 422 and "body.type" in bad_type.text
+    assert await count(cases_url, "SELECT count(*) FROM events") == 0
+
+
+async def test_the_second_of_two_agents_editing_the_same_version_gets_412(api, cases_url):
+    opened = await open_case(api, cases_url)
+    url = opened.headers["Location"]
+    first = await api.post(f"{url}/assignment", json={"owner_id": AGENT},
+                           headers=if_match(opened))
+    assert first.status_code == 200 and first.headers["ETag"] == '"2"'
+    second = await api.post(f"{url}/assignment", json={"owner_id": OTHER_AGENT},
+                            headers=if_match(opened, OTHER_AGENT))
+    assert second.status_code == 412 and second.headers["ETag"] == '"2"'
+    assert (await api.get(url, headers=auth())).json()["owner_id"] == AGENT
+    blind = await api.post(f"{url}/status", json={"status": "investigating"}, headers=auth())
+    assert blind.status_code == 428
+
+
+async def test_assigning_to_an_unknown_user_is_refused(api, cases_url):
+    opened = await open_case(api, cases_url)
+    refused = await api.post(f"{opened.headers['Location']}/assignment",
+                             json={"owner_id": "nobody"}, headers=if_match(opened))
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == \
+        "body.owner_id"
+
+
+async def test_invalid_transitions_are_409_problems_and_change_nothing(api, cases_url):
+    opened = await open_case(api, cases_url)
+    url = opened.headers["Location"]
+    close = await api.post(f"{url}/close", headers=if_match(opened))
+    assert close.status_code == 409
+    assert close.json()["errors"][0]["field"] == "body.status"
+    assert close.headers["Content-Type"].startswith("application/problem+json")
+    assert (await api.get(url, headers=auth())).headers["ETag"] == '"1"'
+
+
+async def test_a_billing_case_from_first_contact_to_close_and_reopen(api, cases_url):
+    opened = await open_case(api, cases_url)
+    url = opened.headers["Location"]
+    step = await api.post(f"{url}/status", json={"status": "investigating"},
+                          headers=if_match(opened))
+    step = await api.post(f"{url}/notes", json={"body": "Billing run posted twice"},
+                          headers=auth())
+    assert step.status_code == 200
+    category = await api.post("/v1/root-causes", json={"code": "DUP_RUN", "name": "Duplicate run"},
+                              headers=create("root", "admin"))
+    assert category.status_code == 201, category.text
+    step = await api.post(f"{url}/root-cause", json={
+        "category_id": category.json()["category_id"], "detail": "Job retried"},
+        headers=if_match(step))
+    assert step.json()["root_cause"]["category_code"] == "DUP_RUN"
+    step = await api.post(f"{url}/customer-updates", json={
+        "channel": "phone", "summary": "Told the customer a credit is coming"}, headers=auth())
+    step = await api.post(f"{url}/resolve", json={"resolution_summary": "Duplicate credited"},
+                          headers=if_match(step))
+    refused = await api.post(f"{url}/close", headers=if_match(step))
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["field"] == "body.confirmation"
+    confirmed_at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    step = await api.post(f"{url}/confirmation", json={
+        "confirmed_by_name": "Pat", "channel": "phone", "confirmed_at": confirmed_at},
+        headers=auth())
+    closed = await api.post(f"{url}/close", headers=if_match(step))
+    assert closed.status_code == 200, closed.text
+    body = closed.json()
+    assert body["status"] == "closed" and body["completeness"]["complete"]
+    types = await count(cases_url, "SELECT count(*) FROM events WHERE type = 'cases.case.closed'")
+    assert types == 1
+    reopened = await api.post(f"{url}/reopen", json={"reason": "Charged again"},
+                              headers=if_match(closed))
+    assert reopened.status_code == 200 and reopened.json()["status"] == "investigating"
+    retired = await api.post(f"/v1/root-causes/{category.json()['category_id']}/retire",
+                             headers=auth("root", "admin"))
+    assert retired.json()["retired_at"] is not None
+    kept = await api.get(url, headers=auth())
+    assert kept.json()["root_cause"]["category_code"] == "DUP_RUN", "history kept"
+    again = await api.post(f"{url}/root-cause", json={
+        "category_id": category.json()["category_id"]}, headers=if_match(kept))
+    assert again.status_code == 422 and again.json()["title"] == "Retired category"
+
+
+async def test_search_filters_and_pages_with_a_cursor(api, cases_url):
+    for _ in range(5):
+        await open_case(api, cases_url)
+    disputes = await open_case(api, cases_url, type="billing_inquiry", owner_id=OTHER_AGENT)
+    seen, cursor = [], None
+    while True:
+        page = await api.get("/v1/cases", params={"limit": 2, "open": "true",
+                                                  **({"cursor": cursor} if cursor else {})},
+                             headers=auth())
+        assert page.status_code == 200, page.text
+        seen += [x["case_id"] for x in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 6
+    owned = await api.get("/v1/cases", params={"owner_id": OTHER_AGENT}, headers=auth())
+    assert [x["case_id"] for x in owned.json()["items"]] == [disputes.json()["case_id"]]
+    old = await api.get("/v1/cases", params={"open": "true", "older_than_days": 14},
+                        headers=auth())
+    assert old.json()["items"] == []
+    on_track = await api.get("/v1/cases", params={"sla_state": "on_track", "type": "dispute"},
+                             headers=auth())
+    assert len(on_track.json()["items"]) == 5
+    bad = await api.get("/v1/cases", params={"cursor": "not-a-cursor"}, headers=auth())
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "query.cursor"
