@@ -34,8 +34,8 @@ from uuid import UUID
 
 from pydantic import Field
 
-from receivables_platform.contracts.base import EventContract, contract_for
-from receivables_platform.contracts.billing import Part, PositiveMinor, ReasonCode
+from receivables_platform.contracts.base import EventContract, Part, contract_for
+from receivables_platform.contracts.billing import PositiveMinor, ReasonCode
 from receivables_platform.contracts.topics import context_of
 from receivables_platform.money import CurrencyCode
 

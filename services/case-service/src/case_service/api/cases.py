@@ -17,8 +17,10 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from case_service.api.common import (
     AGENTS,
+    OPENERS,
     READERS,
     Agent,
+    Answerer,
     Conn,
     IfMatch,
     MaybeIfMatch,
@@ -64,7 +66,7 @@ async def _run(conn: asyncpg.Connection, request: Request, command: c.Command,
                              correlation_id=trace(request))
 
 
-@router.post("", status_code=201, response_model=CaseResponse)
+@router.post("", status_code=201, response_model=CaseResponse, dependencies=[Depends(OPENERS)])
 async def open_case(body: OpenCaseRequest, request: Request, idem: IdempotentRequest,
                     principal: Opener) -> Response:
     """Open a case on a known account (or none, for an unknown sender). Idempotency-Key required."""
@@ -120,7 +122,8 @@ async def identify_root_cause(case_id: UUID, body: RootCauseRequest, request: Re
     return _answer(response, await _run(conn, request, command, if_match))
 
 
-@router.post("/{case_id}/corrections", status_code=201, response_model=CaseResponse)
+@router.post("/{case_id}/corrections", status_code=201, response_model=CaseResponse,
+             dependencies=[Depends(AGENTS)])
 async def request_correction(case_id: UUID, body: CorrectionRequest, request: Request,
                              idem: IdempotentRequest, principal: Agent,
                              if_match: MaybeIfMatch) -> Response:
@@ -135,7 +138,8 @@ async def request_correction(case_id: UUID, body: CorrectionRequest, request: Re
                               version=loaded.version)
 
 
-@router.post("/{case_id}/escalations", status_code=201, response_model=CaseResponse)
+@router.post("/{case_id}/escalations", status_code=201, response_model=CaseResponse,
+             dependencies=[Depends(AGENTS)])
 async def escalate(case_id: UUID, body: EscalationRequest, request: Request,
                    idem: IdempotentRequest, principal: Agent,
                    if_match: MaybeIfMatch) -> Response:
@@ -147,12 +151,12 @@ async def escalate(case_id: UUID, body: EscalationRequest, request: Request,
                               version=loaded.version)
 
 
-@router.post("/{case_id}/escalations/{escalation_id}/answer", response_model=CaseResponse,
-             dependencies=[Depends(AGENTS)])
+@router.post("/{case_id}/escalations/{escalation_id}/answer", response_model=CaseResponse)
 async def answer_escalation(case_id: UUID, escalation_id: UUID, body: AnswerRequest,
                             request: Request, response: Response, conn: Conn,
-                            principal: Agent, if_match: MaybeIfMatch) -> CaseResponse:
-    """Record the team's answer and who gave it."""
+                            principal: Answerer, if_match: MaybeIfMatch) -> CaseResponse:
+    """Record the team's answer and who gave it (an agent, or the team's own tool as
+    `integration`)."""
     command = c.AnswerEscalation(case_id, escalation_id, body.answer, principal.sub, now())
     return _answer(response, await _run(conn, request, command, if_match))
 

@@ -19,9 +19,11 @@ AGENTS = require_roles("case_agent", "supervisor", "admin")
 OPENERS = require_roles("case_agent", "supervisor", "admin", "collector", "integration")
 READERS = require_roles("case_agent", "supervisor", "admin", "collector", "integration")
 ADMINS = require_roles("admin")
+ANSWERERS = require_roles("case_agent", "supervisor", "admin", "integration")
 
 Agent = Annotated[Principal, Depends(AGENTS)]
 Opener = Annotated[Principal, Depends(OPENERS)]
+Answerer = Annotated[Principal, Depends(ANSWERERS)]
 IfMatch = Annotated[Precondition, Depends(require_if_match)]
 MaybeIfMatch = Annotated[Precondition | None, Depends(optional_if_match)]
 
