@@ -29,6 +29,7 @@ from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.auth import TokenVerifier
 from receivables_platform.web.idempotency import install_idempotency, purge_forever
 from receivables_platform.web.metrics import install_metrics
+from receivables_platform.web.openapi_problems import document_problems
 from receivables_platform.web.problems import install_problem_handlers
 from receivables_platform.web.request_log import RequestLogMiddleware
 
@@ -69,7 +70,8 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
         """Live: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get("/readyz", tags=["health"],
+             responses={503: {"description": "The database or the broker does not answer"}})
     async def readyz(request: Request) -> JSONResponse:
         """Ready: the database and the broker answer."""
         state: ServiceState = request.app.state.service
@@ -100,6 +102,7 @@ def install_conventions(app: FastAPI, settings: ServiceSettings) -> None:
     install_problem_handlers(app)
     install_idempotency(app)
     install_metrics(app)
+    document_problems(app)
     app.add_middleware(RequestLogMiddleware)
 
 

@@ -1,0 +1,56 @@
+"""The OpenAPI document lists the problem answers each kind of route can give."""
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from receivables_platform.settings import ServiceSettings
+from receivables_platform.web.app import create_app
+from receivables_platform.web.auth import require_roles
+from receivables_platform.web.etag import Precondition, require_if_match
+
+router = APIRouter()
+GUARD = Depends(require_roles("admin"))
+
+
+@router.get("/v1/open")
+async def open_read() -> dict[str, str]:
+    return {}
+
+
+@router.get("/v1/things/{thing_id}", dependencies=[GUARD])
+async def read_thing(thing_id: str) -> dict[str, str]:
+    return {}
+
+
+@router.post("/v1/things/{thing_id}/close", dependencies=[GUARD])
+async def close_thing(thing_id: str, _: Precondition = Depends(require_if_match)
+                      ) -> dict[str, str]:
+    return {}
+
+
+def documented(app: FastAPI, path: str, method: str) -> dict[str, dict]:
+    responses: dict[str, dict] = app.openapi()["paths"][path][method]["responses"]
+    return responses
+
+
+def app() -> FastAPI:
+    return create_app(ServiceSettings(service_name="t", jwt_secret="s" * 32), title="t",
+                      routers=[router])
+
+
+def test_each_route_documents_what_it_can_refuse():
+    built = app()
+    assert sorted(documented(built, "/v1/open", "get")) == ["200"]
+    assert sorted(documented(built, "/v1/things/{thing_id}", "get")) == \
+        ["200", "400", "401", "403", "404", "422"]
+    assert sorted(documented(built, "/v1/things/{thing_id}/close", "post")) == \
+        ["200", "400", "401", "403", "404", "409", "412", "422", "428"]
+
+
+def test_refusals_are_problem_json_with_the_problem_schema():
+    built = app()
+    answer = documented(built, "/v1/things/{thing_id}/close", "post")["422"]
+    assert answer["content"] == {"application/problem+json": {
+        "schema": {"$ref": "#/components/schemas/Problem"}}}
+    problem = built.openapi()["components"]["schemas"]["Problem"]
+    assert problem["required"] == ["type", "title", "status"]
+    assert "errors" in problem["properties"]
