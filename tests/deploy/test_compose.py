@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from deploy_support import DEPLOY, ROOT, SERVICES, spec_keywords
 
+from billing_adapter.settings import StripeSettings
 from receivables_platform.contracts.topics import CONTEXTS
 from receivables_platform.settings import KafkaSettings, ServiceSettings
 
@@ -125,6 +126,7 @@ def test_our_containers_are_locked_down(project: dict[str, Any]) -> None:
 def test_every_variable_set_is_one_the_services_read(project: dict[str, Any]) -> None:
     read = {f.upper() for f in ServiceSettings.model_fields if f != "kafka"}
     read |= {f"KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
+    read |= {f"STRIPE_{f.upper()}" for f in StripeSettings.model_fields}  # billing-adapter's
     for service in SERVICES:
         env = set(project["services"][service]["environment"])
         unknown = {v for v in env - read if not v.startswith("OTEL_")}

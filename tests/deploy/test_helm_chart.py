@@ -26,6 +26,7 @@ from deploy_support import (
     spec_keywords,
 )
 
+from billing_adapter.settings import StripeSettings
 from receivables_platform.contracts.topics import CONTEXTS
 from receivables_platform.settings import KafkaSettings, ServiceSettings
 
@@ -160,6 +161,9 @@ def test_secrets_are_only_referenced(production_render: Rendered) -> None:
                                                         "key": database["key"]}}
         assert env["KAFKA_SASL_PASSWORD"]["secretKeyRef"]["name"] == "receivables-kafka-sasl"
         assert "JWT_SECRET" not in env  # production verifies with the JWKS URL only
+        stripe = {"secretKeyRef": {"name": "receivables-stripe", "key": "webhook-secret"}}
+        assert env.get("STRIPE_WEBHOOK_SECRET") == (stripe if service == "billing-adapter"
+                                                   else None)
     for config in production_render.of_kind("ConfigMap"):
         assert not {k for k in config["data"] if re.search("PASSWORD|SECRET|DATABASE_URL", k)}
         assert config["data"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
@@ -171,6 +175,7 @@ def test_every_variable_set_is_one_the_services_read(default_render: Rendered,
                                                      production_render: Rendered) -> None:
     read = {f.upper() for f in ServiceSettings.model_fields if f != "kafka"}
     read |= {f"KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
+    read |= {f"STRIPE_{f.upper()}" for f in StripeSettings.model_fields}  # billing-adapter's
     for rendered in (default_render, production_render):
         set_by_chart = set()
         for config in rendered.of_kind("ConfigMap"):
@@ -268,6 +273,7 @@ def test_notes_name_the_services_and_the_secrets(production_render: Rendered) ->
     for service in SERVICES:
         assert full_name(service) in notes
     assert "receivables-kafka-sasl" in notes and "receivables-billing-db" in notes
+    assert "receivables-stripe (key webhook-secret): STRIPE_WEBHOOK_SECRET" in notes
 
 
 def test_every_value_is_documented() -> None:

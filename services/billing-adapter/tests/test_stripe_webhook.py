@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
-from billing_adapter.api.stripe_webhook import StripeSettings
+from billing_adapter.settings import StripeSettings
 from billing_adapter.spec import SPEC
 from billing_adapter.stripe_samples import (
     NOW,

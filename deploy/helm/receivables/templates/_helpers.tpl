@@ -111,7 +111,8 @@ OTEL_RESOURCE_ATTRIBUTES: {{ $v.otel.resourceAttributes | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* Environment from Secrets: the database URL, the JWT key, Kafka SASL credentials. */}}
+{{/* Environment from Secrets: the database URL, the JWT key, the billing adapter's Stripe
+    webhook secret, Kafka SASL credentials. */}}
 {{- define "receivables.secretEnv" -}}
 {{- $v := .root.Values -}}
 - name: DATABASE_URL
@@ -125,6 +126,13 @@ OTEL_RESOURCE_ATTRIBUTES: {{ $v.otel.resourceAttributes | quote }}
     secretKeyRef:
       name: {{ $v.jwt.existingSecret }}
       key: {{ $v.jwt.secretKey }}
+{{- end }}
+{{- if and (eq .name "billing-adapter") $v.stripe.existingSecret }}
+- name: STRIPE_WEBHOOK_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.stripe.existingSecret }}
+      key: {{ $v.stripe.secretKey }}
 {{- end }}
 {{- if $v.kafka.sasl.existingSecret }}
 - name: KAFKA_SASL_USERNAME

@@ -15,40 +15,20 @@ import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel
 
 from billing_adapter.adapters import stripe_events
 from billing_adapter.adapters.stripe_events import ReceivedRow
 from billing_adapter.adapters.stripe_objects import MalformedEvent, StripeEvent, parse_event
 from billing_adapter.adapters.stripe_signature import SignatureError, verify
 from billing_adapter.api.common import trace
-from billing_adapter.service_layer.stripe_connector import Mapping, receive, replay_parked
+from billing_adapter.service_layer.stripe_connector import receive, replay_parked
+from billing_adapter.settings import StripeSettings
 from receivables_platform.web.auth import require_roles
 from receivables_platform.web.problems import Problem, problem_type
 
 router = APIRouter(prefix="/v1/webhooks/stripe", tags=["webhooks"])
 OPERATORS = require_roles("integration", "admin")
-
-
-class StripeSettings(BaseSettings):
-    """`STRIPE_WEBHOOK_SECRET`: the endpoint's signing secret(s), comma-separated while rolling."""
-
-    model_config = SettingsConfigDict(env_prefix="STRIPE_", extra="ignore")
-
-    webhook_secret: SecretStr = SecretStr("")
-    webhook_tolerance_seconds: int = Field(default=300, ge=1)
-    default_currency: str = "USD"
-    payment_terms_days: int = Field(default=30, ge=0, le=365)
-
-    @property
-    def secrets(self) -> list[str]:
-        return [s.strip() for s in self.webhook_secret.get_secret_value().split(",") if s.strip()]
-
-    @property
-    def mapping(self) -> Mapping:
-        return Mapping(default_currency=self.default_currency.upper(),
-                       payment_terms_days=self.payment_terms_days)
 
 
 def stripe_settings(request: Request) -> StripeSettings:
