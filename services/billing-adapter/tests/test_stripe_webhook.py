@@ -240,8 +240,9 @@ async def test_without_a_secret_nothing_is_accepted(database: str):
     async with serving(database, "") as unconfigured:
         response = await deliver(unconfigured, event("customer.created",
                                                      customer(stripe_id("cus"))))
-        assert response.status_code == 503
-        assert response.json()["type"] == "urn:receivables:problem:webhook-not-configured"
+        assert response.status_code == 400
+        assert response.json()["type"] == "urn:receivables:problem:invalid-signature"
+        assert "STRIPE_WEBHOOK_SECRET" in response.json()["detail"]
     assert await stored(database) == (0, 0)
 
 

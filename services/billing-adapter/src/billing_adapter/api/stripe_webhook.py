@@ -2,7 +2,8 @@
 
 The webhook authenticates by its signature, not by a bearer token: Stripe
 cannot send one. Nothing is read or stored before the signature and its
-timestamp check out; a bad, missing or stale one is a 400 problem. A signed
+timestamp check out; a bad, missing or stale one is a 400 problem, and so is
+every delivery while no secret is configured (nothing could be verified). A signed
 body that is not a Stripe event is a 400 too. Every accepted event gets a 200
 (applied, ignored, parked, rejected or a redelivery), which is what stops
 Stripe retrying; the body says which (see `service_layer/stripe_connector.py`).
@@ -14,6 +15,7 @@ import json
 import time
 from typing import Annotated, Literal
 
+import structlog
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 
@@ -28,6 +30,7 @@ from receivables_platform.web.auth import require_roles
 from receivables_platform.web.problems import Problem, problem_type
 
 router = APIRouter(prefix="/v1/webhooks/stripe", tags=["webhooks"])
+log = structlog.get_logger("billing_adapter.stripe")
 OPERATORS = require_roles("integration", "admin")
 
 
@@ -51,11 +54,11 @@ class Receipt(BaseModel):
 
 
 def _signed_event(payload: bytes, signature: str | None, settings: StripeSettings) -> StripeEvent:
-    if not settings.secrets:
-        raise Problem(503, "Stripe webhook not configured",
-                      "STRIPE_WEBHOOK_SECRET is not set; Stripe will retry the delivery",
-                      type=problem_type("webhook-not-configured"))
     try:
+        if not settings.secrets:
+            log.warning("stripe webhook called but STRIPE_WEBHOOK_SECRET is not set")
+            raise SignatureError("no signing secret is configured (STRIPE_WEBHOOK_SECRET), so no "
+                                 "signature can be checked; Stripe will retry")
         verify(payload, signature, settings.secrets, now=time.time(),
                tolerance=settings.webhook_tolerance_seconds)
     except SignatureError as bad:
@@ -72,8 +75,8 @@ def _signed_event(payload: bytes, signature: str | None, settings: StripeSetting
 
 
 @router.post("", response_model=Receipt,
-             responses={400: {"description": "Bad, missing or stale signature, or not an event"},
-                        503: {"description": "No signing secret configured"}})
+             responses={400: {"description": "Bad, missing or stale signature (or no secret "
+                                             "configured to check it), or not a Stripe event"}})
 async def stripe_webhook(request: Request, settings: Settings,
                          stripe_signature: Annotated[str | None, Header()] = None) -> Receipt:
     """Verify, apply once, then replay parked events that this one unblocked."""
