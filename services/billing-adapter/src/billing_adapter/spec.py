@@ -6,8 +6,10 @@ from billing_adapter.api.accounts import router as accounts
 from billing_adapter.api.invoices import router as invoices
 from billing_adapter.api.payments import router as payments
 from billing_adapter.api.stripe_webhook import router as stripe_webhook
+from billing_adapter.service_layer.corrections import answer_case_event
 from receivables_platform.contracts.billing import TOPIC
-from receivables_platform.service import ServiceSpec
+from receivables_platform.contracts.cases import TOPIC as CASES
+from receivables_platform.service import ServiceSpec, Subscription
 
 SPEC = ServiceSpec(
     name="billing-adapter",
@@ -17,4 +19,6 @@ SPEC = ServiceSpec(
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=TOPIC,
     routers=[accounts, invoices, payments, stripe_webhook],
+    # cases ask billing for corrections; billing answers on its own topic
+    subscriptions=[Subscription("default", [CASES], answer_case_event)],
 )
