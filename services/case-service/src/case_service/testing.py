@@ -26,6 +26,7 @@ from receivables_platform.contracts.cases import (
     CaseType,
     CustomerChannel,
 )
+from receivables_platform.db.pool import connect
 from receivables_platform.domain import fold
 from receivables_platform.envelope import CloudEvent
 from receivables_platform.ids import new_id
@@ -109,8 +110,9 @@ async def register_agents(client: httpx.AsyncClient) -> None:
 
 
 async def feed(url: str, *contracts: EventContract) -> None:
-    """Apply billing events through the consumer's handler, in one transaction each."""
-    conn = await asyncpg.connect(url)
+    """Apply billing events through the consumer's handler, in one transaction each
+    (on a connection set up as the service's pool sets them up)."""
+    conn = await connect(url)
     try:
         for contract in contracts:
             event = CloudEvent(source="urn:receivables:billing-adapter",

@@ -59,9 +59,10 @@ async def handle_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> N
 
 async def _our_case(conn: asyncpg.Connection, case_id: str) -> Case | None:
     try:
-        loaded = await cases.load(conn, UUID(case_id))
+        stream = UUID(case_id)
     except ValueError:
         return None
+    loaded = await cases.load(conn, stream)
     return loaded.state if loaded.state.opened else None
 
 
