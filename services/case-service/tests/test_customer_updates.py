@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import socket
 from collections.abc import AsyncIterator, Iterator
-from email.message import Message
+from email.message import EmailMessage, Message
 
 import httpx
 import pytest
@@ -95,3 +95,24 @@ async def test_an_unreachable_smtp_server_is_502_and_records_nothing(cases_url, 
         assert failed.status_code == 502
         after = await client.get(opened.headers["Location"], headers=auth())
         assert after.json()["customer_updates"] == [] and after.headers["ETag"] == '"1"'
+
+
+async def test_the_customers_reply_to_an_emailed_update_threads_back_to_the_case(
+        mailing_api, cases_url, inbox):
+    handler, _ = inbox
+    account_id, invoices = await billing_account(cases_url)
+    opened = await mailing_api.post("/v1/cases", json=case_body(account_id, invoices),
+                                    headers=create())
+    await mailing_api.post(f"{opened.headers['Location']}/customer-updates", json={
+        "channel": "email", "summary": "Credit on its way", "recipient": "pat@customer.test"},
+        headers=auth())
+    [sent] = handler.messages
+    reply = EmailMessage()
+    reply["From"], reply["Subject"] = "pat@customer.test", "Re: your message"
+    reply["In-Reply-To"] = reply["References"] = sent["Message-ID"]
+    reply.set_content("Thanks, that is right.")
+    filed = await mailing_api.post("/v1/inbound-email", content=reply.as_bytes(), headers={
+        **auth("mail-gateway", "integration"), "Content-Type": "message/rfc822"})
+    assert filed.status_code == 200, filed.text
+    assert filed.json()["threaded_by"] == "reply"
+    assert filed.json()["case"]["case_id"] == opened.json()["case_id"]

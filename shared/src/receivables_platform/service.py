@@ -43,6 +43,8 @@ class ServiceSpec:
     publishes: str | None = None
     subscriptions: Sequence[Subscription] = ()
     routers: Sequence[APIRouter] = ()
+    background: Sequence[Worker] = ()
+    """The service's own periodic work (an SLA sweep, a daily worklist); runs with the consumers."""
 
     def group_id(self, subscription: Subscription) -> str:
         """The service name (DESIGN.md section 8); a second read model gets a suffix."""
@@ -77,9 +79,9 @@ def consumer_worker(spec: ServiceSpec, subscription: Subscription) -> Worker:
 
 
 def workers_for(spec: ServiceSpec, settings: ServiceSettings) -> list[Worker]:
+    workers: list[Worker] = list(spec.background) if settings.run_consumers else []
     if not settings.kafka.bootstrap_servers:
-        return []
-    workers: list[Worker] = []
+        return workers
     if spec.publishes and settings.run_relay:
         workers.append(relay_worker(spec))
     if settings.run_consumers:

@@ -7,14 +7,18 @@ so running the sweep twice, or in two processes, records each breach once.
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
+import structlog
 
 from case_service.adapters import case_rows
 from case_service.domain.commands import CheckSla
 from case_service.service_layer.cases import execute
+
+log = structlog.get_logger("case_service.sla")
 
 
 async def check_breaches(conn: asyncpg.Connection, at: datetime, *, limit: int = 500,
@@ -25,3 +29,24 @@ async def check_breaches(conn: asyncpg.Connection, at: datetime, *, limit: int =
         if loaded.state.sla is not None and loaded.state.sla.breached:
             breached.append(case_id)
     return breached
+
+
+async def sweep_forever(pool: asyncpg.Pool, every: timedelta = timedelta(minutes=1)) -> None:
+    """Background worker: check the clocks every minute, so a breach is recorded within one.
+
+    An advisory lock keeps one sweeper busy at a time across replicas; the
+    aggregate would refuse a second breach anyway, this only saves the work.
+    """
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('cases.sla_sweep'))"):
+                    try:
+                        if breached := await check_breaches(conn, datetime.now(UTC)):
+                            log.info("sla.breaches_recorded", cases=len(breached))
+                    finally:
+                        await conn.execute(
+                            "SELECT pg_advisory_unlock(hashtext('cases.sla_sweep'))")
+        except Exception as exc:  # a missed sweep must not end the loop; the next one catches up
+            log.warning("sla.sweep_failed", error=repr(exc))
+        await asyncio.sleep(every.total_seconds())

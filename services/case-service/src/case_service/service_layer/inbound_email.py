@@ -1,0 +1,107 @@
+"""An inbound email threads onto its case, or opens one.
+
+Threading, in order: the `[CASE-000123]` tag in the subject; a message it
+replies to (In-Reply-To, then References) that is already on a case; else a
+new case for the account whose contact has the sender's address (an
+unassigned case without account when none or several match). A closed case is
+not written to: the email opens a follow-up case on the same account. The same
+Message-ID again changes nothing and answers with the case it went to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+import asyncpg
+
+from case_service.adapters import billing_view, case_rows
+from case_service.adapters.inbound_mail import InboundMessage
+from case_service.domain import commands as c
+from case_service.domain.state import Case
+from case_service.service_layer.cases import execute, get_case, open_case
+from receivables_platform.contracts.cases import (
+    CaseOrigin,
+    CasePriority,
+    CaseStatus,
+    CaseType,
+    NoteSource,
+)
+from receivables_platform.ids import new_id
+from receivables_platform.repository import Loaded
+
+
+class ThreadedBy(StrEnum):
+    SUBJECT_TAG = "subject_tag"
+    REPLY = "reply"
+    ALREADY_RECEIVED = "already_received"
+    SENDER_CONTACT = "sender_contact"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Filed:
+    case: Loaded[Case]
+    threaded_by: ThreadedBy
+    created: bool
+
+
+async def _existing_case(conn: asyncpg.Connection,
+                         message: InboundMessage) -> tuple[UUID, ThreadedBy] | None:
+    if seen := await case_rows.case_by_message_ids(conn, [message.message_id]):
+        return seen, ThreadedBy.ALREADY_RECEIVED
+    if message.case_tag and (tagged := await case_rows.case_by_number(conn, message.case_tag)):
+        return tagged, ThreadedBy.SUBJECT_TAG
+    if message.answers and (
+            replied := await case_rows.case_by_message_ids(conn, list(message.answers))):
+        return replied, ThreadedBy.REPLY
+    return None
+
+
+def _note(case_id: UUID, message: InboundMessage, actor: str, at: datetime) -> c.AddNote:
+    return c.AddNote(case_id=case_id, note_id=new_id(), body=message.text[:100_000],
+                     actor=actor, at=at, source=NoteSource.INBOUND_EMAIL,
+                     email_message_id=message.message_id, email_from=message.sender,
+                     email_subject=message.subject[:1000], attachments=message.attachments)
+
+
+async def _open_from(conn: asyncpg.Connection, message: InboundMessage, actor: str,
+                     at: datetime, account_id: UUID | None, follows: str | None,
+                     correlation_id: str | None) -> Loaded[Case]:
+    lead = f"Follow-up to {follows}, which is closed.\n\n" if follows else ""
+    opened = await open_case(conn, c.OpenCase(
+        case_id=new_id(), case_number="", account_id=account_id,
+        type=CaseType.BILLING_INQUIRY, origin=CaseOrigin.INBOUND_EMAIL,
+        priority=CasePriority.NORMAL, subject=(message.subject or "(no subject)")[:300],
+        description=(lead + (message.text or "(no text)"))[:10_000], invoice_ids=(),
+        sla_target_days=1, actor=actor, at=at), correlation_id=correlation_id)
+    assert opened.state.case_id is not None
+    return await execute(conn, _note(opened.state.case_id, message, actor, at),
+                         correlation_id=correlation_id)
+
+
+async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor: str,
+                     at: datetime, correlation_id: str | None = None) -> Filed:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('cases.inbound'), "
+                           "hashtext($1))", message.message_id)
+        found = await _existing_case(conn, message)
+        if found is not None:
+            case_id, how = found
+            loaded = await get_case(conn, case_id)
+            if how is ThreadedBy.ALREADY_RECEIVED:
+                return Filed(loaded, how, created=False)
+            if loaded.state.status is not CaseStatus.CLOSED:
+                noted = await execute(conn, _note(case_id, message, actor, at),
+                                      correlation_id=correlation_id)
+                return Filed(noted, how, created=False)
+            opened = await _open_from(conn, message, actor, at, loaded.state.account_id,
+                                      loaded.state.case_number, correlation_id)
+            return Filed(opened, how, created=True)
+        accounts = await billing_view.accounts_of_email(conn, message.sender)
+        account_id = accounts[0] if len(accounts) == 1 else None
+        opened = await _open_from(conn, message, actor, at, account_id, None, correlation_id)
+        how = ThreadedBy.SENDER_CONTACT if account_id else ThreadedBy.NONE
+        return Filed(opened, how, created=True)

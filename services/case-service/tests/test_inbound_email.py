@@ -1,0 +1,117 @@
+"""Inbound email: real multipart messages built with Python's `email` package, over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import httpx
+
+from case_service.adapters.inbound_mail import parse
+from case_service.testing import auth, billing_account, count
+
+GATEWAY = {**auth("mail-gateway", "integration"), "Content-Type": "message/rfc822"}
+PDF = b"%PDF-1.4 statement " + bytes(range(256))
+
+
+def email_from(sender: str = "Pat Customer <pat@customer.test>", subject: str = "Wrong bill",
+               text: str = "My October invoice is twice what it should be.",
+               attach: bool = True, **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"] = sender, "billing@receivables.test"
+    message["Subject"], message["Message-ID"] = subject, make_msgid(domain="customer.test")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(text)
+    message.add_alternative(f"<p>{text}</p>", subtype="html")
+    if attach:
+        message.add_attachment(PDF, maintype="application", subtype="pdf",
+                               filename="Rechnung März.pdf")
+    return message
+
+
+async def post(api: httpx.AsyncClient, message: EmailMessage | bytes) -> httpx.Response:
+    raw = message if isinstance(message, bytes) else message.as_bytes()
+    return await api.post("/v1/inbound-email", content=raw, headers=GATEWAY)
+
+
+def test_the_parser_decodes_encoded_headers_and_attachment_names():
+    message = email_from(subject="=?utf-8?q?Rechnung_f=C3=BCr_Oktober?= [CASE-000042]")
+    parsed = parse(message.as_bytes())
+    assert parsed.subject == "Rechnung für Oktober [CASE-000042]"
+    assert parsed.case_tag == "CASE-000042" and parsed.sender == "pat@customer.test"
+    [attachment] = parsed.attachments
+    assert attachment.filename == "Rechnung März.pdf"
+    assert attachment.size_bytes == len(PDF)
+    assert attachment.sha256 == hashlib.sha256(PDF).hexdigest()
+
+
+async def test_an_email_from_a_known_contact_opens_a_case_on_its_account(api, cases_url):
+    account_id, _ = await billing_account(cases_url, email="pat@customer.test")
+    filed = await post(api, email_from())
+    assert filed.status_code == 201, filed.text
+    body = filed.json()
+    assert body["threaded_by"] == "sender_contact" and body["created"]
+    case = body["case"]
+    assert case["account_id"] == str(account_id) and case["origin"] == "inbound_email"
+    assert case["owner_id"] is None and case["subject"] == "Wrong bill"
+    [note] = case["notes"]
+    assert note["source"] == "inbound_email" and "twice" in note["body"]
+    assert await count(cases_url, "SELECT count(*) FROM events "
+                                  "WHERE data->'attachments'->0->>'filename' = "
+                                  "'Rechnung März.pdf'") == 1
+
+
+async def test_an_unknown_sender_opens_an_unassigned_case_without_account(api, cases_url):
+    filed = await post(api, email_from(sender="stranger@elsewhere.test", attach=False))
+    assert filed.status_code == 201 and filed.json()["threaded_by"] == "none"
+    assert filed.json()["case"]["account_id"] is None
+
+
+async def test_replies_thread_by_tag_or_in_reply_to_and_a_resend_changes_nothing(
+        api, cases_url):
+    await billing_account(cases_url, email="pat@customer.test")
+    first_message = email_from()
+    first = (await post(api, first_message)).json()["case"]
+    tagged = await post(api, email_from(subject=f"Re: [{first['case_number']}] Wrong bill",
+                                        sender="colleague@customer.test", attach=False))
+    assert tagged.status_code == 200 and tagged.json()["threaded_by"] == "subject_tag"
+    reply = email_from(subject="Re: Wrong bill", attach=False,
+                       In_Reply_To=first_message["Message-ID"],
+                       References=first_message["Message-ID"])
+    replied = await post(api, reply)
+    assert replied.json()["threaded_by"] == "reply"
+    assert replied.json()["case"]["case_id"] == first["case_id"]
+    assert len(replied.json()["case"]["notes"]) == 3
+    events = await count(cases_url, "SELECT count(*) FROM events")
+    again = await post(api, reply)
+    assert again.status_code == 200 and again.json()["threaded_by"] == "already_received"
+    assert await count(cases_url, "SELECT count(*) FROM events") == events
+
+
+async def test_malformed_messages_are_422_and_write_nothing(api, cases_url):
+    no_sender = email_from()
+    del no_sender["From"]
+    refused = await post(api, no_sender)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "header.From"
+    broken = (b"From: pat@customer.test\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+              b"Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n"
+              b"no boundary ever starts here\r\n")
+    malformed = await post(api, broken)
+    assert malformed.status_code == 422 and "malformed" in malformed.json()["detail"]
+    empty = await post(api, b"")
+    assert empty.status_code == 422
+    assert await count(cases_url, "SELECT count(*) FROM events") == 0
+
+
+async def test_an_oversized_message_is_413(api):
+    from case_service.api.inbound_email import MAX_BYTES
+    huge = await api.post("/v1/inbound-email", content=b"x" * (MAX_BYTES + 1), headers=GATEWAY)
+    assert huge.status_code == 413 and huge.json()["errors"][0]["field"] == "body"
+
+
+async def test_only_the_gateway_may_file_email(api):
+    denied = await api.post("/v1/inbound-email", content=email_from().as_bytes(),
+                            headers={**auth(), "Content-Type": "message/rfc822"})
+    assert denied.status_code == 403
