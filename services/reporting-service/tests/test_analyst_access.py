@@ -34,11 +34,28 @@ async def test_the_analyst_reads_the_views(analyst_conn):
         "SELECT open_minor, days_past_due FROM reporting.open_invoices")
     assert (row["open_minor"], row["days_past_due"]) == (500, 10)
     assert await analyst_conn.fetchval("SELECT count(*) FROM reporting.invoices") == 1
+    assert await analyst_conn.fetchval(
+        "SELECT sum(open_minor) FROM reporting.open_invoices_as_of(current_date - 20)") == 500
+    assert await analyst_conn.fetchval(
+        "SELECT count(*) FROM reporting.open_invoices_as_of(current_date - 41)") == 0
+
+
+async def test_the_analyst_reads_every_view(analyst_conn):
+    views = await analyst_conn.fetch(
+        "SELECT table_name FROM information_schema.views WHERE table_schema = 'reporting'")
+    assert len(views) >= 8
+    for view in views:
+        await analyst_conn.fetch(f'SELECT * FROM reporting."{view["table_name"]}" LIMIT 1')
 
 
 @pytest.mark.parametrize("statement", [
     "SELECT * FROM public.ar_invoices",
     "SELECT * FROM public.events",
+    "SELECT * FROM public.ar_payments",
+    "SELECT * FROM public.ar_accounts",
+    "SELECT * FROM public.ar_balance_changes",
+    "UPDATE reporting.accounts SET segment = 'x'",
+    "DELETE FROM reporting.payments",
     "DELETE FROM reporting.invoices",
     "INSERT INTO reporting.invoice_balance_changes "
     "VALUES ('e', gen_random_uuid(), 'x', 1, current_date)",

@@ -12,7 +12,15 @@ from pydantic import BaseModel
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.problems import Problem
-from reporting_service.adapters.aging_query import AgingFilter, GroupBy, aging
+from reporting_service.adapters.aging_query import (
+    AgingFilter,
+    GroupBy,
+    InvalidCursor,
+    Page,
+    aging,
+    encode_cursor,
+)
+from reporting_service.clock import today
 from reporting_service.domain.aging import (
     DEFAULT_UPPER_BOUNDS,
     InvalidBuckets,
@@ -29,10 +37,16 @@ class AgingRow(BaseModel):
     total_minor: int
     invoices: int
     buckets: dict[str, int]
+    on_hold_minor: int
+    in_dispute_minor: int
+    on_hold_invoices: int
+    in_dispute_invoices: int
     invoice_id: UUID | None = None
     account_id: UUID | None = None
     external_id: str | None = None
     due_date: date | None = None
+    collector_id: str | None = None
+    segment: str | None = None
 
 
 class AgingReport(BaseModel):
@@ -40,6 +54,7 @@ class AgingReport(BaseModel):
     group_by: GroupBy
     buckets: list[str]
     rows: list[AgingRow]
+    next_cursor: str | None = None
 
 
 @router.get("", response_model=AgingReport, response_model_exclude_none=True)
@@ -49,6 +64,11 @@ async def aging_report(
     group_by: GroupBy = GroupBy.account,
     account_id: UUID | None = None,
     currency: Annotated[CurrencyCode | None, Query()] = None,
+    collector_id: Annotated[str | None, Query(max_length=200)] = None,
+    segment: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000,
+                                       description="Page size (invoice and account)")] = None,
+    after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     bucket_bounds: Annotated[str | None, Query(
         alias="buckets", description="Upper bounds in days past due, e.g. 0,30,60,90,120")] = None,
     _: Principal = Depends(READERS),
@@ -58,8 +78,13 @@ async def aging_report(
     except InvalidBuckets as exc:
         raise Problem(400, "Invalid buckets", str(exc), field="query.buckets") from exc
     all_buckets = buckets(bounds)
-    flt = AgingFilter(as_of=as_of or date.today(), account_id=account_id, currency=currency)
-    async with request.app.state.service.pool.acquire() as conn:
-        rows = await aging(conn, flt, group_by, all_buckets)
+    flt = AgingFilter(as_of=as_of or today(request), account_id=account_id, currency=currency,
+                      collector_id=collector_id, segment=segment)
+    try:
+        async with request.app.state.service.pool.acquire() as conn:
+            rows = await aging(conn, flt, group_by, all_buckets, Page(limit, after))
+    except InvalidCursor as exc:
+        raise Problem(400, "Invalid cursor", str(exc), field="query.after") from exc
+    cursor = encode_cursor(group_by, rows[-1]) if rows and limit and len(rows) == limit else None
     return AgingReport(as_of=flt.as_of, group_by=group_by, buckets=[b.key for b in all_buckets],
-                       rows=[AgingRow(**row) for row in rows])
+                       rows=[AgingRow(**row) for row in rows], next_cursor=cursor)

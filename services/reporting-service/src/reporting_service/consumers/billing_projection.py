@@ -1,30 +1,64 @@
 """Projects `billing.events.v1` into the AR read model.
 
-Runs inside the consumer runner's transaction; redeliveries never reach it
-(the runner dedupes by CloudEvents id). Events may arrive out of order across
-streams, so every write is an upsert that fills what it knows.
+Runs inside the consumer runner's transaction. The runner dedupes by
+CloudEvents id, and every write here is keyed by what the event names as
+well, so replaying an event (a rebuild, a test) changes nothing. Events may
+arrive out of order across streams, so every write is an upsert that fills
+what it knows: a payment applied before its invoice is projected is a dated
+balance change waiting for the invoice row to join it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
 import asyncpg
 
 from receivables_platform.contracts.base import decode
-from receivables_platform.contracts.billing import InvoiceIssued
+from receivables_platform.contracts.billing import (
+    AccountRegistered,
+    AccountUpdated,
+    AdjustmentKind,
+    AutoPayCancelled,
+    AutoPayEnrolled,
+    InvoiceAdjusted,
+    InvoiceIssued,
+    InvoiceVoided,
+    InvoiceWrittenOff,
+    PaymentApplied,
+    PaymentReceived,
+    PaymentReversed,
+)
 from receivables_platform.envelope import CloudEvent
 
-HANDLED = {InvoiceIssued.event_type}
+Projector = Callable[[asyncpg.Connection, Any, CloudEvent], Awaitable[None]]
 
 
 async def project_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
-    if event.type not in HANDLED:
-        return
+    projector = _PROJECTORS.get(event.type)
+    if projector is None:
+        return  # a billing event the AR read model does not need (e.g. correction.rejected)
     contract = decode(event.type, event.schemaversion, event.data)
-    if isinstance(contract, InvoiceIssued):
-        await _invoice_issued(conn, contract)
+    await projector(conn, contract, event)
 
 
-async def _invoice_issued(conn: asyncpg.Connection, e: InvoiceIssued) -> None:
+async def _balance_change(conn: asyncpg.Connection, event: CloudEvent, *, invoice_id: UUID,
+                          account_id: UUID, kind: str, amount_minor: int, effective: date,
+                          reference_id: UUID | None = None, reason: str | None = None) -> None:
+    await conn.execute(
+        """
+        INSERT INTO ar_balance_changes (event_id, invoice_id, account_id, kind, amount_minor,
+                                        effective_date, reference_id, reason)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (event_id, invoice_id) DO NOTHING
+        """,
+        event.id, invoice_id, account_id, kind, amount_minor, effective, reference_id, reason)
+
+
+async def _invoice_issued(conn: asyncpg.Connection, e: InvoiceIssued, _: CloudEvent) -> None:
     await conn.execute(
         """
         INSERT INTO ar_invoices (invoice_id, account_id, external_id, currency, total_minor,
@@ -38,3 +72,152 @@ async def _invoice_issued(conn: asyncpg.Connection, e: InvoiceIssued) -> None:
         e.invoice_id, e.account_id, e.external_id, e.currency, e.total_minor, e.issue_date,
         e.due_date,
     )
+    await _account_seen(conn, e.account_id)
+
+
+async def _invoice_adjusted(conn: asyncpg.Connection, e: InvoiceAdjusted, ev: CloudEvent) -> None:
+    sign = -1 if e.kind is AdjustmentKind.CREDIT else 1
+    await _balance_change(conn, ev, invoice_id=e.invoice_id, account_id=e.account_id,
+                          kind=f"adjustment_{e.kind.value}", amount_minor=sign * e.amount_minor,
+                          effective=e.effective_date, reference_id=e.adjustment_id,
+                          reason=e.reason_code)
+
+
+async def _invoice_voided(conn: asyncpg.Connection, e: InvoiceVoided, ev: CloudEvent) -> None:
+    if e.voided_amount_minor:
+        await _balance_change(conn, ev, invoice_id=e.invoice_id, account_id=e.account_id,
+                              kind="void", amount_minor=-e.voided_amount_minor,
+                              effective=e.voided_on, reason=e.reason)
+    await _invoice_marked(conn, e.invoice_id, e.account_id, "voided_on", e.voided_on)
+
+
+async def _invoice_written_off(conn: asyncpg.Connection, e: InvoiceWrittenOff,
+                               ev: CloudEvent) -> None:
+    await _balance_change(conn, ev, invoice_id=e.invoice_id, account_id=e.account_id,
+                          kind="write_off", amount_minor=-e.amount_minor,
+                          effective=e.written_off_on, reason=e.reason_code)
+    await _invoice_marked(conn, e.invoice_id, e.account_id, "written_off_on", e.written_off_on)
+
+
+async def _invoice_marked(conn: asyncpg.Connection, invoice_id: UUID, account_id: UUID,
+                          column: str, day: date) -> None:
+    """The invoice row may not exist yet: create its key, the issue event fills the rest."""
+    assert column in ("voided_on", "written_off_on")
+    await conn.execute(
+        f"""
+        INSERT INTO ar_invoices (invoice_id, account_id, {column}) VALUES ($1, $2, $3)
+        ON CONFLICT (invoice_id) DO UPDATE SET {column} = EXCLUDED.{column}, updated_at = now()
+        """,  # noqa: S608 - the column is one of two literals
+        invoice_id, account_id, day)
+
+
+async def _payment_received(conn: asyncpg.Connection, e: PaymentReceived, _: CloudEvent) -> None:
+    await conn.execute(
+        """
+        INSERT INTO ar_payments (payment_id, account_id, external_id, amount_minor, currency,
+                                 method, received_on)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (payment_id) DO UPDATE SET
+            account_id = EXCLUDED.account_id, external_id = EXCLUDED.external_id,
+            amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
+            method = EXCLUDED.method, received_on = EXCLUDED.received_on, updated_at = now()
+        """,
+        e.payment_id, e.account_id, e.external_id, e.amount_minor, e.currency, e.method.value,
+        e.received_on)
+    await _account_seen(conn, e.account_id)
+
+
+async def _payment_applied(conn: asyncpg.Connection, e: PaymentApplied, ev: CloudEvent) -> None:
+    await _balance_change(conn, ev, invoice_id=e.invoice_id, account_id=e.account_id,
+                          kind="payment", amount_minor=-e.amount_minor, effective=e.applied_on,
+                          reference_id=e.payment_id)
+
+
+async def _payment_reversed(conn: asyncpg.Connection, e: PaymentReversed, ev: CloudEvent) -> None:
+    for reopened in e.reopened:
+        await _balance_change(conn, ev, invoice_id=reopened.invoice_id, account_id=e.account_id,
+                              kind="reversal", amount_minor=reopened.amount_minor,
+                              effective=e.reversed_on, reference_id=e.payment_id,
+                              reason=e.reason.value)
+    await conn.execute(
+        """
+        INSERT INTO ar_payments (payment_id, account_id, reversed_on, reversal_reason)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (payment_id) DO UPDATE SET reversed_on = EXCLUDED.reversed_on,
+            reversal_reason = EXCLUDED.reversal_reason, updated_at = now()
+        """,
+        e.payment_id, e.account_id, e.reversed_on, e.reason.value)
+
+
+async def _account_seen(conn: asyncpg.Connection, account_id: UUID) -> None:
+    await conn.execute("INSERT INTO ar_accounts (account_id) VALUES ($1) ON CONFLICT DO NOTHING",
+                       account_id)
+
+
+async def _account_registered(conn: asyncpg.Connection, e: AccountRegistered,
+                              ev: CloudEvent) -> None:
+    await conn.execute(
+        """
+        INSERT INTO ar_accounts (account_id, external_id, name, segment, currency,
+                                 payment_terms_days, registered_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (account_id) DO UPDATE SET
+            external_id = EXCLUDED.external_id, name = EXCLUDED.name,
+            segment = EXCLUDED.segment, currency = EXCLUDED.currency,
+            payment_terms_days = EXCLUDED.payment_terms_days,
+            registered_at = EXCLUDED.registered_at, updated_at = now()
+        """,
+        e.account_id, e.external_id, e.name, e.segment, e.currency, e.payment_terms_days,
+        ev.time)
+
+
+async def _account_updated(conn: asyncpg.Connection, e: AccountUpdated, _: CloudEvent) -> None:
+    await conn.execute(
+        """
+        INSERT INTO ar_accounts (account_id, name, segment, payment_terms_days)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (account_id) DO UPDATE SET
+            name = coalesce(EXCLUDED.name, ar_accounts.name),
+            segment = CASE WHEN $5 THEN NULL
+                           ELSE coalesce(EXCLUDED.segment, ar_accounts.segment) END,
+            payment_terms_days = coalesce(EXCLUDED.payment_terms_days,
+                                          ar_accounts.payment_terms_days),
+            updated_at = now()
+        """,
+        e.account_id, e.name, e.segment, e.payment_terms_days, e.segment_cleared)
+
+
+async def _autopay(conn: asyncpg.Connection, ev: CloudEvent, account_id: UUID, enrolled: bool,
+                   day: date, method_type: str | None, reason: str | None) -> None:
+    await conn.execute(
+        """
+        INSERT INTO ar_autopay_history (event_id, account_id, enrolled, effective_date,
+                                        method_type, reason)
+        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING
+        """,
+        ev.id, account_id, enrolled, day, method_type, reason)
+    await _account_seen(conn, account_id)
+
+
+async def _autopay_enrolled(conn: asyncpg.Connection, e: AutoPayEnrolled, ev: CloudEvent) -> None:
+    await _autopay(conn, ev, e.account_id, True, e.enrolled_on, e.payment_method_type, None)
+
+
+async def _autopay_cancelled(conn: asyncpg.Connection, e: AutoPayCancelled,
+                             ev: CloudEvent) -> None:
+    await _autopay(conn, ev, e.account_id, False, e.cancelled_on, None, e.reason)
+
+
+_PROJECTORS: dict[str, Projector] = {
+    InvoiceIssued.event_type: _invoice_issued,
+    InvoiceAdjusted.event_type: _invoice_adjusted,
+    InvoiceVoided.event_type: _invoice_voided,
+    InvoiceWrittenOff.event_type: _invoice_written_off,
+    PaymentReceived.event_type: _payment_received,
+    PaymentApplied.event_type: _payment_applied,
+    PaymentReversed.event_type: _payment_reversed,
+    AccountRegistered.event_type: _account_registered,
+    AccountUpdated.event_type: _account_updated,
+    AutoPayEnrolled.event_type: _autopay_enrolled,
+    AutoPayCancelled.event_type: _autopay_cancelled,
+}
