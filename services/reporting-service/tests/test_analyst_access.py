@@ -54,7 +54,7 @@ async def test_the_analyst_reads_every_view(analyst_conn):
     "SELECT * FROM public.ar_payments",
     "SELECT * FROM public.ar_accounts",
     "SELECT * FROM public.ar_balance_changes",
-    "UPDATE reporting.accounts SET segment = 'x'",
+    "UPDATE reporting.payments SET method = 'x'",
     "DELETE FROM reporting.payments",
     "DELETE FROM reporting.invoices",
     "INSERT INTO reporting.invoice_balance_changes "

@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-from receivables_platform.contracts.billing import TOPIC as BILLING
 from receivables_platform.service import ServiceSpec, Subscription
 from reporting_service.api.aging import router as aging
-from reporting_service.consumers.billing_projection import project_billing_event
+from reporting_service.consumers.projections import PROJECTIONS
 
 SPEC = ServiceSpec(
     name="reporting-service",
@@ -14,5 +13,6 @@ SPEC = ServiceSpec(
     database="reporting",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     routers=[aging],
-    subscriptions=[Subscription("default", [BILLING], project_billing_event)],
+    subscriptions=[Subscription(p.subscription, [p.topic], p.handler)
+                   for p in PROJECTIONS.values()],
 )

@@ -27,6 +27,7 @@ class GroupBy(StrEnum):
     invoice = "invoice"
     account = "account"
     collector = "collector"
+    team = "team"
     segment = "segment"
     currency = "currency"
 
@@ -38,6 +39,7 @@ class AgingFilter:
     currency: str | None = None
     collector_id: str | None = None
     segment: str | None = None
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ _GROUP_COLUMNS = {
     GroupBy.invoice: ["invoice_id", "account_id", "external_id", "due_date"],
     GroupBy.account: ["account_id"],
     GroupBy.collector: ["collector_id"],
+    GroupBy.team: ["team"],
     GroupBy.segment: ["segment"],
     GroupBy.currency: [],
 }
@@ -73,19 +76,22 @@ def _bucket_case(all_buckets: list[Bucket]) -> str:
 
 OPEN_INVOICES_SQL = """
     SELECT i.invoice_id, i.account_id, i.external_id, i.currency, i.due_date,
-           a.collector_id, a.segment,
+           ca.collector_id, ct.team, a.segment,
            i.total_minor + coalesce(sum(c.amount_minor), 0) AS open_minor,
            ($1::date - i.due_date) AS days_past_due
     FROM ar_invoices i
     LEFT JOIN ar_accounts a ON a.account_id = i.account_id
+    LEFT JOIN col_assignments ca ON ca.account_id = i.account_id
+    LEFT JOIN collector_teams ct ON ct.collector_id = ca.collector_id
     LEFT JOIN ar_balance_changes c
            ON c.invoice_id = i.invoice_id AND c.effective_date <= $1::date
     WHERE i.issue_date <= $1::date
       AND ($2::uuid IS NULL OR i.account_id = $2::uuid)
       AND ($3::text IS NULL OR i.currency = $3::text)
-      AND ($4::text IS NULL OR a.collector_id = $4::text)
+      AND ($4::text IS NULL OR ca.collector_id = $4::text)
       AND ($5::text IS NULL OR a.segment = $5::text)
-    GROUP BY i.invoice_id, a.account_id
+      AND ($6::text IS NULL OR ct.team = $6::text)
+    GROUP BY i.invoice_id, a.account_id, ca.account_id, ct.collector_id
 """
 
 _FLAGGED_SQL = """
@@ -110,7 +116,7 @@ def _sql(group_by: GroupBy, all_buckets: list[Bucket], page: Page) -> str:
     having = limit = ""
     if group_by in _KEY_COLUMN and page.after is not None:
         key, cast = _KEY_COLUMN[group_by]
-        having = f"HAVING ({key}, currency) > ($6::{cast}, $7::text)"
+        having = f"HAVING ({key}, currency) > ($7::{cast}, $8::text)"
     if page.limit is not None:
         limit = f"LIMIT {int(page.limit)}"
     # only column names and integer bounds are interpolated, never input text
@@ -150,7 +156,8 @@ def _decode_cursor(cursor: str) -> tuple[UUID, str]:
 async def aging(conn: asyncpg.Connection, flt: AgingFilter, group_by: GroupBy,
                 all_buckets: list[Bucket], page: Page | None = None) -> list[dict[str, Any]]:
     page = page or Page()
-    args: list[Any] = [flt.as_of, flt.account_id, flt.currency, flt.collector_id, flt.segment]
+    args: list[Any] = [flt.as_of, flt.account_id, flt.currency, flt.collector_id, flt.segment,
+                       flt.team]
     if group_by in _KEY_COLUMN and page.after is not None:
         args.extend(_decode_cursor(page.after))
     rows = await conn.fetch(_sql(group_by, all_buckets, page), *args)

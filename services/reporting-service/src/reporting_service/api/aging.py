@@ -46,6 +46,7 @@ class AgingRow(BaseModel):
     external_id: str | None = None
     due_date: date | None = None
     collector_id: str | None = None
+    team: str | None = None
     segment: str | None = None
 
 
@@ -66,6 +67,7 @@ async def aging_report(
     currency: Annotated[CurrencyCode | None, Query()] = None,
     collector_id: Annotated[str | None, Query(max_length=200)] = None,
     segment: Annotated[str | None, Query(max_length=64)] = None,
+    team: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int | None, Query(ge=1, le=1000,
                                        description="Page size (invoice and account)")] = None,
     after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -79,7 +81,7 @@ async def aging_report(
         raise Problem(400, "Invalid buckets", str(exc), field="query.buckets") from exc
     all_buckets = buckets(bounds)
     flt = AgingFilter(as_of=as_of or today(request), account_id=account_id, currency=currency,
-                      collector_id=collector_id, segment=segment)
+                      collector_id=collector_id, segment=segment, team=team)
     try:
         async with request.app.state.service.pool.acquire() as conn:
             rows = await aging(conn, flt, group_by, all_buckets, Page(limit, after))

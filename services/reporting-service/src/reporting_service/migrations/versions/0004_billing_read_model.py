@@ -35,12 +35,9 @@ CREATE TABLE ar_accounts (
     segment             text,
     currency            text,
     payment_terms_days  integer,
-    collector_id        text,
-    team                text,
     registered_at       timestamptz,
     updated_at          timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX ar_accounts_collector_idx ON ar_accounts (collector_id);
 CREATE INDEX ar_accounts_segment_idx ON ar_accounts (segment);
 
 CREATE TABLE ar_autopay_history (
