@@ -4,6 +4,7 @@ from pathlib import Path
 
 from receivables_platform.service import ServiceSpec, Subscription
 from reporting_service.api.aging import router as aging
+from reporting_service.api.kpis import router as kpis
 from reporting_service.consumers.projections import PROJECTIONS
 
 SPEC = ServiceSpec(
@@ -12,7 +13,7 @@ SPEC = ServiceSpec(
     default_port=8104,
     database="reporting",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    routers=[aging],
+    routers=[aging, kpis],
     subscriptions=[Subscription(p.subscription, [p.topic], p.handler)
                    for p in PROJECTIONS.values()],
 )

@@ -1,0 +1,251 @@
+"""The figures behind each KPI, gathered in SQL per collector, team or for everyone.
+
+Each function returns `{group key: figures}`; the formulas live in
+`domain.kpis`. A collector's AR is the AR of the accounts assigned to them
+now (the assignment is not dated back into the past); tasks, contacts and
+promises carry the collector they were credited to when they happened. Money
+figures are for one currency. Business dates of instants are UTC dates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+import asyncpg
+
+from reporting_service.domain.kpis import ArFigures, Period, PromiseFigures
+
+ALL = "all"
+
+
+class KpiGroup(StrEnum):
+    collector = "collector"
+    team = "team"
+    all = "all"
+
+
+def _key(group: KpiGroup, collector_column: str) -> str:
+    """SQL for the group key; `ct` is collector_teams joined on that collector column."""
+    return {KpiGroup.collector: f"coalesce({collector_column}, 'unassigned')",
+            KpiGroup.team: "coalesce(ct.team, 'no team')",
+            KpiGroup.all: f"'{ALL}'"}[group]
+
+
+async def ar_figures(conn: asyncpg.Connection, period: Period, currency: str,
+                     group: KpiGroup) -> dict[str, ArFigures]:
+    key = _key(group, "ca.collector_id")
+    rows = await conn.fetch(f"""
+        WITH balances AS (
+            SELECT i.invoice_id, i.account_id, i.issue_date, i.due_date, i.total_minor,
+                   i.total_minor + coalesce(sum(c.amount_minor)
+                       FILTER (WHERE c.effective_date <= $1::date - 1), 0) AS opening,
+                   i.total_minor + coalesce(sum(c.amount_minor)
+                       FILTER (WHERE c.effective_date <= $2::date), 0) AS closing
+            FROM ar_invoices i
+            LEFT JOIN ar_balance_changes c ON c.invoice_id = i.invoice_id
+            WHERE i.currency = $3 AND i.issue_date <= $2::date
+            GROUP BY i.invoice_id
+        )
+        SELECT {key} AS key,
+               coalesce(sum(opening) FILTER (WHERE issue_date < $1::date AND opening > 0), 0)
+                   AS opening_ar,
+               coalesce(sum(total_minor) FILTER (WHERE issue_date >= $1::date), 0)
+                   AS credit_sales,
+               coalesce(sum(closing) FILTER (WHERE closing > 0), 0) AS closing_ar,
+               coalesce(sum(closing) FILTER (WHERE closing > 0 AND due_date >= $2::date), 0)
+                   AS closing_current_ar
+        FROM balances b
+        LEFT JOIN col_assignments ca ON ca.account_id = b.account_id
+        LEFT JOIN collector_teams ct ON ct.collector_id = ca.collector_id
+        GROUP BY 1""", period.start, period.end, currency)  # noqa: S608 - key is a literal
+    return {r["key"]: ArFigures(int(r["opening_ar"]), int(r["credit_sales"]),
+                                int(r["closing_ar"]), int(r["closing_current_ar"]))
+            for r in rows}
+
+
+@dataclass(frozen=True)
+class Counted:
+    done: int
+    of: int
+
+
+async def cadence(conn: asyncpg.Connection, period: Period, group: KpiGroup
+                  ) -> dict[str, Counted]:
+    """Task-days due in the period (not cancelled by then) and those done by that day."""
+    rows = await conn.fetch(f"""
+        SELECT {_key(group, "t.collector_id")} AS key, count(*) AS due,
+               count(*) FILTER (WHERE t.completed_on <= d.due_date) AS completed
+        FROM col_task_due_days d JOIN col_tasks t ON t.task_id = d.task_id
+        LEFT JOIN collector_teams ct ON ct.collector_id = t.collector_id
+        WHERE d.due_date BETWEEN $1 AND $2
+          AND (t.cancelled_on IS NULL OR t.cancelled_on > d.due_date)
+        GROUP BY 1""", period.start, period.end)  # noqa: S608
+    return {r["key"]: Counted(r["completed"], r["due"]) for r in rows}
+
+
+async def promises(conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup
+                   ) -> dict[str, PromiseFigures]:
+    rows = await conn.fetch(f"""
+        SELECT {_key(group, "m.collector_id")} AS key,
+               count(*) FILTER (WHERE status = 'kept') AS kept,
+               count(*) FILTER (WHERE status = 'partially_kept') AS partially_kept,
+               count(*) FILTER (WHERE status = 'broken') AS broken,
+               coalesce(sum(amount_minor), 0) AS promised, coalesce(sum(paid_minor), 0) AS paid
+        FROM col_commitments m
+        LEFT JOIN collector_teams ct ON ct.collector_id = m.collector_id
+        WHERE m.judged_on BETWEEN $1 AND $2 AND m.currency = $3
+          AND m.status IN ('kept', 'partially_kept', 'broken')
+        GROUP BY 1""", period.start, period.end, currency)  # noqa: S608
+    return {r["key"]: PromiseFigures(r["kept"], r["partially_kept"], r["broken"],
+                                     int(r["promised"]), int(r["paid"])) for r in rows}
+
+
+@dataclass(frozen=True)
+class Secured:
+    payments: int
+    amount_minor: int
+
+
+async def collections_secured(conn: asyncpg.Connection, period: Period, currency: str,
+                              group: KpiGroup, window_days: int) -> dict[str, Secured]:
+    """Payments applied in the period to invoices already past due, within `window_days`
+    after a contact or a promise on the account; credited to the latest such touch's
+    collector. A payment reversed by the period's end secured nothing."""
+    rows = await conn.fetch(f"""
+        SELECT {_key(group, "touch.collector_id")} AS key,
+               count(DISTINCT c.reference_id) AS payments, sum(-c.amount_minor) AS amount
+        FROM ar_balance_changes c
+        JOIN ar_invoices i ON i.invoice_id = c.invoice_id
+        LEFT JOIN ar_payments p ON p.payment_id = c.reference_id
+        CROSS JOIN LATERAL (
+            SELECT collector_id FROM (
+                SELECT collector_id, business_date AS day FROM col_contacts
+                WHERE account_id = c.account_id
+                UNION ALL
+                SELECT collector_id, made_on FROM col_commitments
+                WHERE account_id = c.account_id AND made_on IS NOT NULL) touches
+            WHERE day BETWEEN c.effective_date - $4::int AND c.effective_date
+            ORDER BY day DESC, collector_id LIMIT 1) touch
+        LEFT JOIN collector_teams ct ON ct.collector_id = touch.collector_id
+        WHERE c.kind = 'payment' AND c.effective_date BETWEEN $1 AND $2
+          AND i.currency = $3 AND i.due_date < c.effective_date
+          AND (p.reversed_on IS NULL OR p.reversed_on > $2)
+        GROUP BY 1""", period.start, period.end, currency, window_days)  # noqa: S608
+    return {r["key"]: Secured(r["payments"], int(r["amount"])) for r in rows}
+
+
+@dataclass(frozen=True)
+class AutoPayFigures:
+    not_on_autopay_at_start: int
+    enrolled_in_period: int
+    on_autopay_at_end: int
+    accounts_at_end: int
+    offers_converted: int
+
+
+async def autopay(conn: asyncpg.Connection, period: Period, group: KpiGroup
+                  ) -> dict[str, AutoPayFigures]:
+    rows = await conn.fetch(f"""
+        WITH status AS (
+            SELECT a.account_id, {_key(group, "ca.collector_id")} AS key,
+                   coalesce((SELECT h.enrolled FROM ar_autopay_history h
+                             WHERE h.account_id = a.account_id
+                               AND h.effective_date < $1
+                             ORDER BY h.effective_date DESC, h.enrolled LIMIT 1), false)
+                       AS at_start,
+                   coalesce((SELECT h.enrolled FROM ar_autopay_history h
+                             WHERE h.account_id = a.account_id
+                               AND h.effective_date <= $2
+                             ORDER BY h.effective_date DESC, h.enrolled LIMIT 1), false)
+                       AS at_end,
+                   EXISTS (SELECT 1 FROM ar_autopay_history h
+                           WHERE h.account_id = a.account_id AND h.enrolled
+                             AND h.effective_date BETWEEN $1 AND $2) AS enrolled_in_period
+            FROM ar_accounts a
+            LEFT JOIN col_assignments ca ON ca.account_id = a.account_id
+            LEFT JOIN collector_teams ct ON ct.collector_id = ca.collector_id
+        )
+        SELECT key, count(*) FILTER (WHERE NOT at_start) AS base,
+               count(*) FILTER (WHERE NOT at_start AND enrolled_in_period) AS enrolled,
+               count(*) FILTER (WHERE at_end) AS on_end, count(*) AS accounts
+        FROM status GROUP BY key""", period.start, period.end)  # noqa: S608
+    converted = await conn.fetch(f"""
+        SELECT {_key(group, "o.collector_id")} AS key, count(*) AS n
+        FROM col_autopay_offers o LEFT JOIN collector_teams ct ON ct.collector_id = o.collector_id
+        WHERE o.enrolled_on BETWEEN $1 AND $2 GROUP BY 1""",  # noqa: S608
+                                 period.start, period.end)
+    offers = {r["key"]: r["n"] for r in converted}
+    return {r["key"]: AutoPayFigures(r["base"], r["enrolled"], r["on_end"], r["accounts"],
+                                     offers.get(r["key"], 0)) for r in rows}
+
+
+async def follow_up_timeliness(conn: asyncpg.Connection, period: Period, group: KpiGroup
+                               ) -> dict[str, dict[str, Counted]]:
+    """Tasks first due in the period done by that day; escalation answers due in the period
+    given by their due date."""
+    tasks = await conn.fetch(f"""
+        SELECT {_key(group, "t.collector_id")} AS key, count(*) AS due,
+               count(*) FILTER (WHERE t.completed_on <= t.business_date) AS on_time
+        FROM col_tasks t LEFT JOIN collector_teams ct ON ct.collector_id = t.collector_id
+        WHERE t.business_date BETWEEN $1 AND $2
+          AND (t.cancelled_on IS NULL OR t.cancelled_on > t.business_date)
+        GROUP BY 1""", period.start, period.end)  # noqa: S608
+    answers = await conn.fetch(f"""
+        SELECT {_key(group, "e.collector_id")} AS key, count(*) AS due,
+               count(*) FILTER (WHERE e.answered_on <= e.due_date) AS on_time
+        FROM escalations e LEFT JOIN collector_teams ct ON ct.collector_id = e.collector_id
+        WHERE e.due_date BETWEEN $1 AND $2
+        GROUP BY 1""", period.start, period.end)  # noqa: S608
+    result: dict[str, dict[str, Counted]] = defaultdict(dict)
+    for kind, rows in (("tasks", tasks), ("escalation_answers", answers)):
+        for r in rows:
+            result[r["key"]][kind] = Counted(r["on_time"], r["due"])
+    return dict(result)
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    opened: int
+    closed: int
+    investigations_completed: int
+    open_over_14_days: int
+    resolution_days: list[Fraction]
+    documentation_complete: int
+    documented_closed: int
+    escalations_by_cause: dict[str, int]
+
+
+async def case_figures(conn: asyncpg.Connection, period: Period) -> CaseFigures:
+    """Cases opened, closed, resolved (investigation completed) in the period; open more than
+    14 days at its end; time to resolution of those resolved in it, in days."""
+    utc = "AT TIME ZONE 'UTC'"
+    row = await conn.fetchrow(f"""
+        SELECT count(*) FILTER (WHERE (opened_at {utc})::date BETWEEN $1 AND $2) AS opened,
+               count(*) FILTER (WHERE (closed_at {utc})::date BETWEEN $1 AND $2) AS closed,
+               count(*) FILTER (WHERE (resolved_at {utc})::date BETWEEN $1 AND $2) AS resolved,
+               count(*) FILTER (WHERE (opened_at {utc})::date <= $2::date - 14
+                                  AND (closed_at IS NULL OR (closed_at {utc})::date > $2))
+                   AS open_over_14,
+               count(*) FILTER (WHERE (closed_at {utc})::date BETWEEN $1 AND $2
+                                  AND documentation_complete) AS complete,
+               count(*) FILTER (WHERE (closed_at {utc})::date BETWEEN $1 AND $2
+                                  AND documentation_complete IS NOT NULL) AS documented
+        FROM cases""", period.start, period.end)  # noqa: S608
+    assert row is not None
+    durations = await conn.fetch(f"""
+        SELECT extract(epoch FROM resolved_at - opened_at)::bigint AS seconds FROM cases
+        WHERE (resolved_at {utc})::date BETWEEN $1 AND $2 AND opened_at IS NOT NULL
+        ORDER BY 1""", period.start, period.end)  # noqa: S608
+    causes = await conn.fetch(
+        "SELECT origin || ':' || cause AS cause, count(*) AS n FROM escalations "
+        "WHERE escalated_on BETWEEN $1 AND $2 GROUP BY 1 ORDER BY 2 DESC, 1",
+        period.start, period.end)
+    return CaseFigures(
+        opened=row["opened"], closed=row["closed"], investigations_completed=row["resolved"],
+        open_over_14_days=row["open_over_14"],
+        resolution_days=[Fraction(int(r["seconds"]), 86_400) for r in durations],
+        documentation_complete=row["complete"], documented_closed=row["documented"],
+        escalations_by_cause={r["cause"]: r["n"] for r in causes})

@@ -1,0 +1,186 @@
+"""KPI formulas exactly as DESIGN.md section 6 defines them, pure and exact.
+
+Results are `Fraction`s so tests compare them to hand-computed values with no
+rounding; the API rounds for display. A ratio whose denominator is zero is
+None ("no data"), never 0 or infinity: a collector with no tasks due did not
+complete 0% of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+from statistics import median as _median
+
+
+class InvalidPeriod(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Period:
+    """Inclusive business-date range."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidPeriod("a period ends on or after the day it starts")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one (last week, last month's days)."""
+        return Period(self.start - timedelta(self.days), self.start - timedelta(1))
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def iso_week(text: str) -> Period:
+    """`2026-W47`: Monday to Sunday of that ISO week."""
+    match = _WEEK.match(text)
+    if not match:
+        raise InvalidPeriod("a week is written YYYY-Www, e.g. 2026-W47")
+    try:
+        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError as exc:
+        raise InvalidPeriod(f"{text} is not a week of that year") from exc
+    return Period(monday, monday + timedelta(6))
+
+
+def parse_period(text: str) -> Period:
+    """An ISO week (2026-W47), a month (2026-11) or a single day (2026-11-20)."""
+    if _WEEK.match(text):
+        return iso_week(text)
+    if match := _MONTH.match(text):
+        year, month = int(match[1]), int(match[2])
+        if not 1 <= month <= 12:
+            raise InvalidPeriod("a month is 01 to 12")
+        first = date(year, month, 1)
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return Period(first, following - timedelta(1))
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidPeriod("a period is YYYY-Www, YYYY-MM or YYYY-MM-DD") from exc
+    return Period(day, day)
+
+
+def ratio(numerator: int | Fraction, denominator: int | Fraction) -> Fraction | None:
+    return None if denominator == 0 else Fraction(numerator) / Fraction(denominator)
+
+
+def dso(ending_ar: int, credit_sales: int, days: int) -> Fraction | None:
+    """DSO = ending AR / credit sales in period x days in period."""
+    share = ratio(ending_ar, credit_sales)
+    return None if share is None else share * days
+
+
+def best_possible_dso(current_ar: int, credit_sales: int, days: int) -> Fraction | None:
+    """Best possible DSO = current AR / credit sales x days."""
+    share = ratio(current_ar, credit_sales)
+    return None if share is None else share * days
+
+
+def average_days_delinquent(dso_value: Fraction | None,
+                            best_value: Fraction | None) -> Fraction | None:
+    """ADD = DSO - best possible DSO."""
+    if dso_value is None or best_value is None:
+        return None
+    return dso_value - best_value
+
+
+def cei(opening_ar: int, credit_sales: int, closing_total_ar: int,
+        closing_current_ar: int) -> Fraction | None:
+    """CEI = (opening AR + credit sales - closing total AR)
+    / (opening AR + credit sales - closing current AR) x 100."""
+    share = ratio(opening_ar + credit_sales - closing_total_ar,
+                  opening_ar + credit_sales - closing_current_ar)
+    return None if share is None else share * 100
+
+
+@dataclass(frozen=True)
+class ArFigures:
+    """What the AR KPIs need for one currency and one group over one period."""
+
+    opening_ar: int
+    credit_sales: int
+    closing_ar: int
+    closing_current_ar: int
+
+
+@dataclass(frozen=True)
+class ArKpis:
+    dso: Fraction | None
+    best_possible_dso: Fraction | None
+    add: Fraction | None
+    cei: Fraction | None
+
+
+def ar_kpis(figures: ArFigures, days: int) -> ArKpis:
+    dso_value = dso(figures.closing_ar, figures.credit_sales, days)
+    best = best_possible_dso(figures.closing_current_ar, figures.credit_sales, days)
+    return ArKpis(dso=dso_value, best_possible_dso=best,
+                  add=average_days_delinquent(dso_value, best),
+                  cei=cei(figures.opening_ar, figures.credit_sales, figures.closing_ar,
+                          figures.closing_current_ar))
+
+
+@dataclass(frozen=True)
+class PromiseFigures:
+    """Promises judged in the period; a partly kept promise is not kept by count."""
+
+    kept: int
+    partially_kept: int
+    broken: int
+    promised_minor: int  # of every judged promise
+    paid_minor: int  # paid against them when judged
+
+
+def promise_kept_rate_by_count(f: PromiseFigures) -> Fraction | None:
+    """Promise-kept rate = kept / (kept + broken); partly kept counts with broken."""
+    return ratio(f.kept, f.kept + f.partially_kept + f.broken)
+
+
+def promise_kept_rate_by_amount(f: PromiseFigures) -> Fraction | None:
+    """By amount: what was paid of what was promised, over the same judged promises."""
+    return ratio(f.paid_minor, f.promised_minor)
+
+
+def cadence_completion(completed: int, due: int) -> Fraction | None:
+    """Tasks completed / tasks due (due that day or carried over to it)."""
+    return ratio(completed, due)
+
+
+def autopay_conversion(enrolled_in_period: int, not_on_autopay_at_start: int) -> Fraction | None:
+    """Accounts enrolled in the period / accounts not on auto-pay at its start."""
+    return ratio(enrolled_in_period, not_on_autopay_at_start)
+
+
+def autopay_penetration(on_autopay_at_end: int, accounts_at_end: int) -> Fraction | None:
+    """Share of all accounts on auto-pay at the end of the period."""
+    return ratio(on_autopay_at_end, accounts_at_end)
+
+
+def mean(values: list[Fraction]) -> Fraction | None:
+    return ratio(sum(values, Fraction(0)), len(values)) if values else None
+
+
+def median(values: list[Fraction]) -> Fraction | None:
+    return Fraction(_median(values)) if values else None
+
+
+def as_number(value: Fraction | None, places: int = 2) -> float | None:
+    """For display: rounded half-even to `places` decimals."""
+    return None if value is None else round(float(value), places)

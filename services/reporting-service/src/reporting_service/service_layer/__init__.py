@@ -1,0 +1,1 @@
+"""Use cases: reports assembled from read-model queries and the domain's formulas."""
