@@ -64,7 +64,7 @@ _GROUP_COLUMNS = {
 _KEY_COLUMN = {GroupBy.invoice: ("invoice_id", "uuid"), GroupBy.account: ("account_id", "uuid")}
 
 
-def _bucket_case(all_buckets: list[Bucket]) -> str:
+def bucket_case(all_buckets: list[Bucket]) -> str:
     arms = []
     for index, bucket in enumerate(all_buckets):
         if bucket.upper is None:
@@ -94,7 +94,7 @@ OPEN_INVOICES_SQL = """
     GROUP BY i.invoice_id, a.account_id, ca.account_id, ct.collector_id
 """
 
-_FLAGGED_SQL = """
+_FLAG_SQL = """
     SELECT o.*,
            EXISTS (SELECT 1 FROM ar_invoice_flags f
                    WHERE f.invoice_id = o.invoice_id AND f.flag = 'hold'
@@ -106,6 +106,11 @@ _FLAGGED_SQL = """
                      AND (f.until_date IS NULL OR f.until_date > $1::date)) AS in_dispute
     FROM open_invoices o WHERE o.open_minor > 0
 """
+
+
+def flagged_sql() -> str:
+    """Open invoices of the `open_invoices` CTE with their hold and dispute flags as of $1."""
+    return _FLAG_SQL
 
 
 def _sql(group_by: GroupBy, all_buckets: list[Bucket], page: Page) -> str:
@@ -122,8 +127,8 @@ def _sql(group_by: GroupBy, all_buckets: list[Bucket], page: Page) -> str:
     # only column names and integer bounds are interpolated, never input text
     return f"""
     WITH open_invoices AS ({OPEN_INVOICES_SQL}),
-    flagged AS ({_FLAGGED_SQL}),
-    bucketed AS (SELECT *, {_bucket_case(all_buckets)} AS bucket FROM flagged)
+    flagged AS ({flagged_sql()}),
+    bucketed AS (SELECT *, {bucket_case(all_buckets)} AS bucket FROM flagged)
     SELECT {select_cols}, sum(open_minor) AS total_minor, count(*) AS invoices, {sums},
            coalesce(sum(open_minor) FILTER (WHERE on_hold), 0) AS on_hold_minor,
            coalesce(sum(open_minor) FILTER (WHERE in_dispute), 0) AS in_dispute_minor,

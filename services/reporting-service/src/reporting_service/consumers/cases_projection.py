@@ -101,11 +101,12 @@ async def _closed(conn: asyncpg.Connection, e: CaseClosed, _: CloudEvent) -> Non
                "root_cause_code = coalesce($7, root_cause_code), "
                "root_cause_name = coalesce($8, root_cause_name), "
                "resolved_at = coalesce(resolved_at, $2), opened_at = coalesce(opened_at, $9), "
-               "case_number = coalesce(case_number, $10), type = coalesce(type, $11)",
+               "case_number = coalesce(case_number, $10), type = coalesce(type, $11), "
+               "invoice_ids = $12, account_id = coalesce(account_id, $13)",
                e.closed_at, e.sla_breached, e.completeness.complete,
                e.completeness.satisfied_count, e.completeness.required_count,
                cause.category_code if cause else None, cause.category_name if cause else None,
-               e.opened_at, e.case_number, e.type.value)
+               e.opened_at, e.case_number, e.type.value, e.invoice_ids, e.account_id)
     await conn.execute(
         "UPDATE ar_invoice_flags SET until_date = $2 "
         "WHERE flag = 'dispute' AND source = $1 AND until_date IS NULL",

@@ -1,0 +1,102 @@
+"""The weekly root-cause review over HTTP: JSON, CSV, an HTML page with charts, and PNGs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from receivables_platform.money import CurrencyCode
+from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.problems import Problem
+from reporting_service.adapters import charts
+from reporting_service.domain.kpis import InvalidPeriod
+from reporting_service.domain.review import DEFAULT_SOP_THRESHOLD
+from reporting_service.service_layer.kpis import DEFAULT_ATTRIBUTION_WINDOW_DAYS
+from reporting_service.service_layer.weekly_review import review_csv, review_html, weekly_review
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+READERS = require_roles("supervisor", "integration", "admin", "collector", "case_agent")
+
+
+class Format(StrEnum):
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+_MEDIA = {"text/csv": Format.csv, "text/html": Format.html, "application/json": Format.json}
+
+
+def _format(requested: Format | None, accept: str | None) -> Format:
+    """`format=` wins; otherwise the first Accept media type we can produce; JSON by default."""
+    if requested is not None:
+        return requested
+    for part in (accept or "").split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in _MEDIA:
+            return _MEDIA[media]
+    return Format.json
+
+
+async def _default_currency(conn: asyncpg.Connection) -> str:
+    """The currency most invoices are in: a review is for one currency at a time."""
+    currency = await conn.fetchval("SELECT currency FROM ar_invoices WHERE currency IS NOT NULL "
+                                   "GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1")
+    return str(currency or "USD")
+
+
+async def _review(request: Request, week: str, currency: str | None, sop_threshold: int,
+                  window: int) -> dict[str, Any]:
+    try:
+        async with request.app.state.service.pool.acquire() as conn:
+            chosen = currency or await _default_currency(conn)
+            return await weekly_review(conn, week, chosen, sop_threshold, window)
+    except InvalidPeriod as exc:
+        raise Problem(400, "Invalid week", str(exc), field="query.week") from exc
+
+
+Week = Annotated[str, Query(description="ISO week, e.g. 2026-W47")]
+Currency = Annotated[CurrencyCode | None, Query(
+    description="Default: the currency most invoices are in")]
+Threshold = Annotated[int, Query(ge=1, le=1000, description=(
+    "Closed cases of one root cause in the week that make it an SOP candidate"))]
+Window = Annotated[int, Query(ge=0, le=365)]
+
+
+@router.get("/weekly-review", responses={200: {"content": {
+    "application/json": {}, "text/csv": {}, "text/html": {}}}})
+async def weekly_review_report(
+    request: Request, week: Week, currency: Currency = None,
+    format: Annotated[Format | None, Query(description="json, csv or html; or use Accept")] = None,
+    sop_threshold: Threshold = DEFAULT_SOP_THRESHOLD,
+    attribution_window_days: Window = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+    _: Principal = Depends(READERS),
+) -> Response:
+    review = await _review(request, week, currency, sop_threshold, attribution_window_days)
+    chosen = _format(format, request.headers.get("accept"))
+    if chosen is Format.csv:
+        return Response(review_csv(review), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="weekly-review-{week}.csv"'})
+    if chosen is Format.html:
+        return HTMLResponse(review_html(review))
+    return JSONResponse(jsonable_encoder(review))
+
+
+@router.get("/weekly-review/charts/{chart}.png",
+            responses={200: {"content": {"image/png": {}}}}, response_class=Response)
+async def weekly_review_chart(
+    request: Request, chart: str, week: Week, currency: Currency = None,
+    sop_threshold: Threshold = DEFAULT_SOP_THRESHOLD,
+    attribution_window_days: Window = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+    _: Principal = Depends(READERS),
+) -> Response:
+    if chart not in charts.CHARTS:
+        raise Problem(404, "No such chart", f"charts are {', '.join(charts.CHARTS)}",
+                      field="path.chart")
+    review = await _review(request, week, currency, sop_threshold, attribution_window_days)
+    return Response(charts.render(chart, review), media_type="image/png")

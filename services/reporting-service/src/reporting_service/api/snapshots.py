@@ -1,0 +1,65 @@
+"""Aging snapshots and the aging trend over HTTP."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+
+from receivables_platform.money import CurrencyCode
+from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.problems import Problem
+from reporting_service.api.kpis import period_from
+from reporting_service.clock import today
+from reporting_service.service_layer.snapshots import DayNotOver, aging_trend, snapshot_day
+
+router = APIRouter(prefix="/v1/aging", tags=["aging"])
+READERS = require_roles("collector", "case_agent", "supervisor", "integration", "admin")
+OPERATORS = require_roles("supervisor", "integration", "admin")
+
+
+class SnapshotRequest(BaseModel):
+    date: date
+
+
+class SnapshotTaken(BaseModel):
+    date: date
+    created: bool
+    rows: int
+    totals_minor: dict[str, int]
+
+
+@router.post("/snapshots", response_model=SnapshotTaken, status_code=201,
+             responses={200: {"model": SnapshotTaken, "description": "Taken before; unchanged"}})
+async def take_snapshot(request: Request, response: Response, body: SnapshotRequest,
+                        _: Principal = Depends(OPERATORS)) -> SnapshotTaken:
+    """Take the end-of-day snapshot of a finished day; idempotent per date (200 when it
+    existed, nothing changed)."""
+    try:
+        async with request.app.state.service.pool.acquire() as conn:
+            run = await snapshot_day(conn, body.date, today(request))
+    except DayNotOver as exc:
+        raise Problem(409, "Day not over", str(exc), field="body.date") from exc
+    if not run.created:
+        response.status_code = 200
+    return SnapshotTaken(date=run.snapshot_date, created=run.created, rows=run.rows,
+                         totals_minor=run.totals_minor)
+
+
+@router.get("/trend")
+async def trend(
+    request: Request,
+    currency: CurrencyCode,
+    period: Annotated[str | None, Query(description="2026-W47, 2026-11 or 2026-11-20")] = None,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    collector_id: Annotated[str | None, Query(max_length=200)] = None,
+    segment: Annotated[str | None, Query(max_length=64)] = None,
+    _: Principal = Depends(READERS),
+) -> dict[str, Any]:
+    """Past-due and 61+ balances from the daily snapshots, this period against the last."""
+    async with request.app.state.service.pool.acquire() as conn:
+        return await aging_trend(conn, currency, period_from(period, start, end),
+                                 collector_id, segment)

@@ -1,0 +1,143 @@
+"""End-of-day aging snapshots (injected clock, once per date) and the aging trend, over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.billing import (
+    AdjustmentKind,
+    InvoiceAdjusted,
+    InvoiceIssued,
+    PaymentApplied,
+)
+from receivables_platform.db.pool import connect, create_pool
+from receivables_platform.service import build_app
+from receivables_platform.web.auth import issue_token
+from receivables_platform.web.testserver import running_server
+from reporting_service.consumers.billing_projection import project_billing_event
+from reporting_service.service_layer.snapshots import take_due_snapshot
+from reporting_service.spec import SPEC
+from reporting_service.testing import cloud
+
+SECRET = "test-secret-for-reporting-snapshots-0123"
+SUPERVISOR = {"Authorization": f"Bearer {issue_token(SECRET, 'sue', ['supervisor'])}"}
+COLLECTOR = {"Authorization": f"Bearer {issue_token(SECRET, 'cal', ['collector'])}"}
+ACCOUNT = uuid4()
+OLD, OLDER = uuid4(), uuid4()
+
+
+@dataclass
+class Reporting:
+    client: httpx.AsyncClient
+    url: str
+    now: list[datetime]  # the app's clock reads the last element
+
+    async def project(self, *contracts: EventContract) -> None:
+        conn = await connect(self.url)
+        try:
+            for contract in contracts:
+                await project_billing_event(conn, cloud(contract))
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def reporting(fresh_database) -> AsyncIterator[Reporting]:
+    url = await fresh_database(SPEC.versions_dir)
+    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=SECRET))
+    now = [datetime(2026, 11, 21, 0, 5, tzinfo=UTC)]
+    app.state.clock = lambda: now[-1]
+    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as c:
+        yield Reporting(c, url, now)
+
+
+def history() -> list[EventContract]:
+    return [
+        InvoiceIssued(invoice_id=OLD, account_id=ACCOUNT, external_id="I-1", currency="USD",
+                      total_minor=10_000, issue_date=date(2026, 10, 1),
+                      due_date=date(2026, 10, 15)),
+        InvoiceIssued(invoice_id=OLDER, account_id=ACCOUNT, external_id="I-2", currency="USD",
+                      total_minor=5_000, issue_date=date(2026, 8, 1),
+                      due_date=date(2026, 9, 1)),
+    ]
+
+
+async def test_a_day_is_snapshotted_once_it_is_over_and_only_once(reporting: Reporting):
+    await reporting.project(*history())
+    early = await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                        json={"date": "2026-11-21"})
+    assert early.status_code == 409
+    assert early.json()["errors"][0]["field"] == "body.date"
+
+    first = await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                        json={"date": "2026-11-20"})
+    assert first.status_code == 201, first.text
+    assert first.json()["created"] and first.json()["totals_minor"] == {"USD": 15_000}
+
+    # a credit memo booked later but effective on the 20th changes a recomputation of that
+    # day, not what the books said at its close
+    await reporting.project(InvoiceAdjusted(
+        invoice_id=OLD, account_id=ACCOUNT, adjustment_id=uuid4(), kind=AdjustmentKind.CREDIT,
+        amount_minor=1_000, currency="USD", reason_code="late", effective_date=date(2026, 11, 20)))
+    again = await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                        json={"date": "2026-11-20"})
+    assert again.status_code == 200
+    assert again.json() == {**first.json(), "created": False}
+    recomputed = await reporting.client.get("/v1/aging", headers=SUPERVISOR, params={
+        "as_of": "2026-11-20", "group_by": "currency"})
+    assert recomputed.json()["rows"][0]["total_minor"] == 14_000
+
+
+async def test_snapshots_need_an_operator_and_a_date(reporting: Reporting):
+    forbidden = await reporting.client.post("/v1/aging/snapshots", headers=COLLECTOR,
+                                            json={"date": "2026-11-20"})
+    assert forbidden.status_code == 403
+    missing = await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR, json={})
+    assert missing.status_code == 422
+    assert "body.date" in [e["field"] for e in missing.json()["errors"]]
+
+
+async def test_the_end_of_day_job_takes_yesterday_once(reporting: Reporting):
+    await reporting.project(*history())
+    pool = await create_pool(reporting.url, max_size=2)
+    try:
+        clock = lambda: datetime(2026, 11, 19, 0, 1, tzinfo=UTC)  # noqa: E731
+        run = await take_due_snapshot(pool, clock)
+        assert run is not None and run.snapshot_date == date(2026, 11, 18) and run.created
+        assert await take_due_snapshot(pool, clock) is None
+    finally:
+        await pool.close()
+
+
+async def test_aging_trend_this_week_against_last(reporting: Reporting):
+    await reporting.project(*history())
+    reporting.now.append(datetime(2026, 11, 30, tzinfo=UTC))
+    # close of W46 (Sunday 15 Nov): OLD 31 days past due, OLDER 75 days
+    assert (await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                        json={"date": "2026-11-15"})).status_code == 201
+    await reporting.project(
+        PaymentApplied(payment_id=uuid4(), account_id=ACCOUNT, invoice_id=OLD,
+                       amount_minor=4_000, currency="USD", remaining_minor=6_000,
+                       applied_on=date(2026, 11, 18)),
+        PaymentApplied(payment_id=uuid4(), account_id=ACCOUNT, invoice_id=OLDER,
+                       amount_minor=5_000, currency="USD", remaining_minor=0,
+                       applied_on=date(2026, 11, 20)))
+    # close of W47 (Sunday 22 Nov): OLD 6,000 at 38 days, OLDER paid
+    assert (await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                        json={"date": "2026-11-22"})).status_code == 201
+    response = await reporting.client.get("/v1/aging/trend", headers=COLLECTOR,
+                                          params={"currency": "USD", "period": "2026-W47"})
+    assert response.status_code == 200, response.text
+    trend = response.json()
+    assert [p["date"] for p in trend["points"]] == ["2026-11-15", "2026-11-22"]
+    assert trend["past_due"] == {"this_period_minor": 6_000, "last_period_minor": 15_000,
+                                 "change_minor": -9_000, "reduction_pct": 60.0}
+    assert trend["over_60"] == {"this_period_minor": 0, "last_period_minor": 5_000,
+                                "change_minor": -5_000, "reduction_pct": 100.0}
