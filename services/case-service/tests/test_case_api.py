@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -162,3 +163,33 @@ async def test_search_filters_and_pages_with_a_cursor(api, cases_url):
     assert len(on_track.json()["items"]) == 5
     bad = await api.get("/v1/cases", params={"cursor": "not-a-cursor"}, headers=auth())
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "query.cursor"
+
+
+async def test_two_agents_writing_at_once_on_the_same_version_one_wins_one_gets_412(
+        api, cases_url):
+    opened = await open_case(api, cases_url)
+    url = opened.headers["Location"]
+    first, second = await asyncio.gather(
+        api.post(f"{url}/status", json={"status": "investigating"}, headers=if_match(opened)),
+        api.post(f"{url}/status", json={"status": "waiting_on_internal"},
+                 headers=if_match(opened, OTHER_AGENT)))
+    assert sorted([first.status_code, second.status_code]) == [200, 412]
+    winner = first if first.status_code == 200 else second
+    now = await api.get(url, headers=auth())
+    assert now.json()["status"] == winner.json()["status"] and now.headers["ETag"] == '"2"'
+
+
+async def test_a_case_lists_the_sops_for_its_root_cause(api, cases_url):
+    admin = {**auth("root", "admin")}
+    category = (await api.post("/v1/root-causes", json={"code": "TAX", "name": "Tax rate"},
+                               headers={**admin, "Idempotency-Key": str(uuid4())})).json()
+    await api.post("/v1/sops", json={"title": "Check the tax table", "body": "1. Open...",
+                                     "category_ids": [category["category_id"]]},
+                   headers={**admin, "Idempotency-Key": str(uuid4())})
+    opened = await open_case(api, cases_url)
+    url = opened.headers["Location"]
+    assert (await api.get(f"{url}/sops", headers=auth())).json() == []
+    await api.post(f"{url}/root-cause", json={"category_id": category["category_id"]},
+                   headers=if_match(opened))
+    [sop] = (await api.get(f"{url}/sops", headers=auth())).json()
+    assert sop["title"] == "Check the tax table"

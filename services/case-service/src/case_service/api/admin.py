@@ -13,6 +13,7 @@ from case_service.adapters import directory
 from case_service.api.common import ADMINS, READERS, Conn
 from case_service.api.models import AgentRequest, Body
 from case_service.service_layer import taxonomy
+from case_service.service_layer.cases import get_case
 from receivables_platform.ids import new_id
 from receivables_platform.web.idempotency import IdempotentRequest
 
@@ -108,3 +109,14 @@ async def list_sops(conn: Conn, category_id: Annotated[UUID | None, Query()] = N
                     ) -> list[SopResponse]:
     """SOPs, or those linked to one root-cause category."""
     return [SopResponse(**x.__dict__) for x in await taxonomy.sops_for(conn, category_id)]
+
+
+@router.get("/cases/{case_id}/sops", response_model=list[SopResponse],
+            dependencies=[Depends(READERS)])
+async def sops_for_case(case_id: UUID, conn: Conn) -> list[SopResponse]:
+    """The SOPs linked to the case's root-cause category (none before a root cause is set)."""
+    case = (await get_case(conn, case_id)).state
+    if case.root_cause is None:
+        return []
+    return [SopResponse(**x.__dict__)
+            for x in await taxonomy.sops_for(conn, case.root_cause.category_id)]
