@@ -2,7 +2,13 @@
 
 from pathlib import Path
 
-from receivables_platform.service import ServiceSpec
+from collections_service.api.commitments import router as commitments
+from collections_service.api.policies import router as policies
+from collections_service.api.portfolios import router as portfolios
+from collections_service.api.worklist import router as worklist
+from collections_service.consumers import on_event
+from receivables_platform.contracts import billing, cases, collections
+from receivables_platform.service import ServiceSpec, Subscription
 
 SPEC = ServiceSpec(
     name="collections-service",
@@ -10,4 +16,7 @@ SPEC = ServiceSpec(
     default_port=8102,
     database="collections",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
+    publishes=collections.TOPIC,
+    subscriptions=[Subscription("default", [billing.TOPIC, cases.TOPIC], on_event)],
+    routers=[policies, portfolios, worklist, commitments],
 )

@@ -2,7 +2,8 @@
 
 Aggregates raise `receivables_platform.domain.Refused` without knowing HTTP;
 this turns it into the same problem shape as every other error, with the
-field placed under the request body (`body.<field>`) where it came from.
+field placed under the request body (`body.<field>`, nested paths too) unless
+the domain named another place (`path.`, `query.`, `header.`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from starlette.responses import Response
 from receivables_platform.domain import Refused
 from receivables_platform.web.problems import Problem, problem_type
 
+LOCATIONS = ("body.", "path.", "query.", "header.")
+"""Where a field can be; a domain field without one (`steps.2.offset_days`) is in the body."""
+
 
 def as_problem(refusal: Refused) -> Problem:
     slug = refusal.title.lower().replace(" ", "-")
-    field = refusal.field if refusal.field is None or "." in refusal.field \
-        else f"body.{refusal.field}"
+    field = refusal.field
+    if field is not None and field != "body" and not field.startswith(LOCATIONS):
+        field = f"body.{field}"
     return Problem(refusal.status, refusal.title, refusal.detail, type=problem_type(slug),
                    field=field)
 

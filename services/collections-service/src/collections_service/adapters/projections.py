@@ -1,0 +1,119 @@
+"""Tables kept beside the event streams, in the same transaction as the events they mirror.
+
+The worklist, the commitments list and the holds are queried far more than
+written, so each stream's events also land here; the stream stays the truth
+(and the ETag is its version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.collections import (
+    AccountAssigned,
+    AccountMarkedAtRisk,
+    AutoPayConverted,
+    AutoPayOfferAnswered,
+    AutoPayOffered,
+    CommitmentBroken,
+    CommitmentCancelled,
+    CommitmentKept,
+    CommitmentPartiallyKept,
+    HoldPlaced,
+    HoldReleased,
+    TaskCancelled,
+    TaskCompleted,
+    TaskMissed,
+    TaskScheduled,
+)
+from receivables_platform.store import RecordedEvent
+
+
+async def project(conn: asyncpg.Connection, recorded: Sequence[RecordedEvent]) -> None:
+    for item in recorded:
+        await _project(conn, item.contract(), item.version)
+
+
+async def _project(conn: asyncpg.Connection, event: EventContract, version: int) -> None:
+    match event:
+        case TaskScheduled():
+            await conn.execute(
+                "INSERT INTO tasks (task_id, account_id, collector_id, kind, business_date, "
+                "due_on, channel, template, escalates, steps, invoice_ids, amount_past_due_minor, "
+                "currency, days_past_due, priority_score, commitment_id, version) VALUES "
+                "($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                event.task_id, event.account_id, event.collector_id, event.kind.value,
+                event.business_date, event.channel.value, event.template, event.escalates,
+                [s.model_dump(mode="json") for s in event.steps],
+                event.invoice_ids, event.amount_past_due_minor, event.currency,
+                event.days_past_due, event.priority_score, event.commitment_id, version)
+        case TaskMissed():
+            await conn.execute("UPDATE tasks SET due_on = $2, times_missed = $3, version = $4 "
+                               "WHERE task_id = $1", event.task_id, event.carried_over_to,
+                               event.times_missed, version)
+        case TaskCompleted():
+            await conn.execute(
+                "UPDATE tasks SET status = 'completed', outcome = $2, closed_by = $3, "
+                "closed_on = $4, version = $5 WHERE task_id = $1", event.task_id,
+                event.outcome.value, event.collector_id, event.completed_on, version)
+        case TaskCancelled():
+            await conn.execute(
+                "UPDATE tasks SET status = 'cancelled', outcome = $2, closed_on = $3, "
+                "version = $4 WHERE task_id = $1", event.task_id, event.reason.value,
+                event.cancelled_on, version)
+        case CommitmentKept() | CommitmentPartiallyKept() | CommitmentBroken():
+            status = {CommitmentKept: "kept", CommitmentPartiallyKept: "partially_kept",
+                      CommitmentBroken: "broken"}[type(event)]
+            judged_on = (event.kept_on if isinstance(event, CommitmentKept) else
+                         event.evaluated_on if isinstance(event, CommitmentPartiallyKept)
+                         else event.broken_on)
+            await conn.execute(
+                "UPDATE commitments SET status = $2, paid_minor = $3, judged_on = $4, "
+                "version = $5 WHERE commitment_id = $1",
+                event.commitment_id, status, event.paid_minor, judged_on, version)
+        case CommitmentCancelled():
+            await conn.execute(
+                "UPDATE commitments SET status = 'cancelled', judged_on = $2, version = $3 "
+                "WHERE commitment_id = $1", event.commitment_id, event.cancelled_on, version)
+        case AccountAssigned():
+            await conn.execute(
+                "UPDATE accounts SET collector_id = $2, assigned_by_rule = $3, version = $4 "
+                "WHERE account_id = $1", event.account_id, event.collector_id, event.rule_id,
+                version)
+            await conn.execute("UPDATE tasks SET collector_id = $2 WHERE account_id = $1 "
+                               "AND status = 'open'", event.account_id, event.collector_id)
+        case AccountMarkedAtRisk():
+            await conn.execute("UPDATE accounts SET at_risk_since = coalesce(at_risk_since, $2), "
+                               "version = $3 WHERE account_id = $1", event.account_id,
+                               event.marked_on, version)
+        case HoldPlaced():
+            await conn.execute(
+                "INSERT INTO holds (hold_id, account_id, invoice_ids, source, case_id, reason, "
+                "placed_on, ends_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                event.hold_id, event.account_id, event.invoice_ids, event.source.value,
+                event.case_id, event.reason, event.placed_on, event.ends_on)
+            await conn.execute("UPDATE accounts SET version = $2 WHERE account_id = $1",
+                               event.account_id, version)
+        case HoldReleased():
+            await conn.execute("UPDATE holds SET released_on = $2, release = $3 "
+                               "WHERE hold_id = $1", event.hold_id, event.released_on,
+                               event.release.value)
+            await conn.execute("UPDATE accounts SET version = $2 WHERE account_id = $1",
+                               event.account_id, version)
+        case AutoPayOffered():
+            await conn.execute(
+                "INSERT INTO autopay_offers (offer_id, account_id, collector_id, channel, "
+                "offered_on, version) VALUES ($1, $2, $3, $4, $5, $6)", event.offer_id,
+                event.account_id, event.collector_id, event.channel.value, event.offered_on,
+                version)
+        case AutoPayOfferAnswered():
+            await conn.execute("UPDATE autopay_offers SET outcome = $2, version = $3 "
+                               "WHERE offer_id = $1", event.offer_id, event.outcome.value,
+                               version)
+        case AutoPayConverted():
+            await conn.execute("UPDATE autopay_offers SET converted_on = $2, version = $3 "
+                               "WHERE offer_id = $1", event.offer_id, event.enrolled_on,
+                               version)

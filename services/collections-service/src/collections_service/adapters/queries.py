@@ -1,0 +1,82 @@
+"""Reads the use cases decide on: an account's situation, its policy, what already fired."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from collections_service.domain.cadence import AccountSituation, OpenInvoice, Policy, Step
+from receivables_platform.contracts.collections import Channel
+from receivables_platform.domain import NotFound
+
+BROKEN_LOOKBACK = timedelta(days=180)
+
+_OPEN_INVOICES = """
+SELECT b.invoice_id, b.due_date, b.balance_minor, b.currency,
+       EXISTS (SELECT 1 FROM holds h WHERE h.account_id = b.account_id
+               AND h.released_on IS NULL AND b.invoice_id = ANY (h.invoice_ids)) AS held
+FROM invoice_balances b
+WHERE b.account_id = $1 AND b.balance_minor > 0 AND b.closed IS NULL
+ORDER BY b.due_date, b.invoice_id
+"""
+
+
+async def account_row(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record:
+    row = await conn.fetchrow("SELECT * FROM accounts WHERE account_id = $1", account_id)
+    if row is None:
+        raise NotFound(f"no account {account_id} (not yet seen from billing)", field="account_id")
+    return row
+
+
+async def open_invoices(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(_OPEN_INVOICES, account_id))
+
+
+async def situation(conn: asyncpg.Connection, account_id: UUID, today: date) -> AccountSituation:
+    account = await account_row(conn, account_id)
+    invoices = await open_invoices(conn, account_id)
+    paused_until = await conn.fetchval(
+        "SELECT max(deadline) FROM commitments WHERE account_id = $1 AND status = 'open'",
+        account_id)
+    broken = await conn.fetchval(
+        "SELECT count(*) FROM commitments WHERE account_id = $1 AND status = 'broken' "
+        "AND judged_on >= $2", account_id, today - BROKEN_LOOKBACK)
+    currency = account["currency"] or (invoices[0]["currency"] if invoices else "XXX")
+    return AccountSituation(
+        account_id=account_id, currency=currency, collector_id=account["collector_id"],
+        invoices=tuple(OpenInvoice(r["invoice_id"], r["due_date"], r["balance_minor"], r["held"])
+                       for r in invoices),
+        paused_until=paused_until, at_risk=account["at_risk_since"] is not None,
+        broken_commitments=int(broken))
+
+
+async def accounts_with_open_invoices(conn: asyncpg.Connection) -> list[UUID]:
+    rows = await conn.fetch("SELECT DISTINCT account_id FROM invoice_balances "
+                            "WHERE balance_minor > 0 AND closed IS NULL ORDER BY account_id")
+    return [r["account_id"] for r in rows]
+
+
+def policy_of(row: asyncpg.Record) -> Policy:
+    steps = row["steps"]
+    return Policy(row["policy_id"], row["version"], row["segment"], row["name"],
+                  tuple(Step(s["step_id"], s["offset_days"], Channel(s["channel"]),
+                             s["template"], s["escalates"]) for s in steps))
+
+
+async def policy_for_segment(conn: asyncpg.Connection, segment: str | None) -> Policy | None:
+    """The newest version of the segment's policy, else of the default (segment-less) one."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (policy_id) * FROM cadence_policies "
+        "WHERE segment IS NOT DISTINCT FROM $1 OR segment IS NULL "
+        "ORDER BY policy_id, version DESC", segment)
+    chosen = sorted(rows, key=lambda r: r["segment"] is None)
+    return policy_of(chosen[0]) if chosen else None
+
+
+async def fired_steps(conn: asyncpg.Connection, account_id: UUID,
+                      policy_id: UUID) -> set[tuple[UUID, str]]:
+    rows = await conn.fetch("SELECT invoice_id, step_id FROM cadence_fired "
+                            "WHERE account_id = $1 AND policy_id = $2", account_id, policy_id)
+    return {(r["invoice_id"], r["step_id"]) for r in rows}

@@ -1,0 +1,41 @@
+"""Where collections aggregates live: one stream per task, promise, contact, offer and account.
+
+Every stream's events are keyed by the customer account (the Kafka key and
+the CloudEvents subject), so one account's story stays in order on
+`collections.events.v1` whatever stream it was written to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+import asyncpg
+
+from collections_service.domain.tasks import Task, evolve
+from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.collections import TOPIC
+from receivables_platform.repository import AggregateRepository
+from receivables_platform.store import EventStore, PendingStream, RecordedEvent
+
+SOURCE = "urn:receivables:collections-service"
+store = EventStore(source=SOURCE, topic=TOPIC)
+tasks: AggregateRepository[Task] = AggregateRepository(store, prefix="task", initial=Task,
+                                                       evolve=evolve)
+
+
+async def append(conn: asyncpg.Connection, stream_id: str, account_id: UUID,
+                 events: Sequence[EventContract], *, expected_version: int | None = None,
+                 correlation_id: str | None = None, causation_id: str | None = None,
+                 ) -> list[RecordedEvent]:
+    """Append to a stream keyed by its account; `None` appends after whatever is there."""
+    if not events:
+        return []
+    version = (await store.stream_version(conn, stream_id) if expected_version is None
+               else expected_version)
+    return await store.append(conn, [PendingStream(stream_id, version, events, str(account_id))],
+                              correlation_id=correlation_id, causation_id=causation_id)
+
+
+def stream(kind: str, entity_id: object) -> str:
+    return f"{kind}-{entity_id}"

@@ -1,0 +1,323 @@
+"""Request and response bodies of the collections API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
+
+from collections_service.domain.cadence import Step
+from receivables_platform.contracts.collections import (
+    AutoPayOfferOutcome,
+    Channel,
+    ContactOutcome,
+    TaskOutcome,
+)
+from receivables_platform.money import CurrencyCode
+
+CollectorId = Annotated[str, Field(min_length=1, max_length=200)]
+Segment = Annotated[str, Field(min_length=1, max_length=64)]
+Template = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _row(row: asyncpg.Record) -> dict[str, Any]:
+    return dict(row)
+
+
+# -- policies -------------------------------------------------------------------------------------
+
+class StepBody(Body):
+    step_id: str | None = Field(default=None, min_length=1, max_length=64,
+                                pattern=r"^[A-Za-z0-9_\-]+$",
+                                description="Stable across versions; default d<offset>-<channel>")
+    offset_days: int = Field(ge=-365, le=3650,
+                             description="Days from the invoice's due date; negative: before")
+    channel: Channel
+    template: Template
+    escalates: bool = False
+
+    def step(self) -> Step:
+        sid = self.step_id or f"d{self.offset_days:+d}-{self.channel.value}"
+        return Step(sid, self.offset_days, self.channel, self.template, self.escalates)
+
+
+class PolicyRequest(Body):
+    segment: Segment | None = Field(default=None, description="None: the default policy")
+    name: str = Field(min_length=1, max_length=200)
+    steps: list[StepBody] = Field(min_length=1, max_length=30)
+
+
+class PolicyRevision(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    steps: list[StepBody] = Field(min_length=1, max_length=30)
+
+
+class PolicyResponse(BaseModel):
+    policy_id: UUID
+    version: int
+    segment: str | None
+    name: str
+    steps: list[dict[str, Any]]
+    created_by: str
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> PolicyResponse:
+        return cls(policy_id=row["policy_id"], version=row["version"], segment=row["segment"],
+                   name=row["name"], steps=row["steps"], created_by=row["created_by"])
+
+
+# -- portfolios -----------------------------------------------------------------------------------
+
+class RuleRequest(Body):
+    collector_id: CollectorId
+    rank: int = Field(ge=0, le=10_000, description="Lower ranks are tried first")
+    segment: Segment | None = None
+    min_balance_minor: int | None = Field(default=None, ge=0)
+    max_balance_minor: int | None = Field(default=None, ge=0)
+
+
+class RuleResponse(BaseModel):
+    rule_id: UUID
+    collector_id: str
+    rank: int
+    segment: str | None
+    min_balance_minor: int | None
+    max_balance_minor: int | None
+
+
+class ApplyRulesRequest(Body):
+    rebalance: bool = Field(default=False,
+                            description="Also move accounts a rule assigned before")
+
+
+class AssignRequest(Body):
+    collector_id: CollectorId
+
+
+# -- accounts -------------------------------------------------------------------------------------
+
+class InvoiceView(BaseModel):
+    invoice_id: UUID
+    external_id: str | None
+    due_date: date | None
+    balance_minor: int
+    currency: str | None
+    days_past_due: int
+    held: bool
+
+
+class AccountView(BaseModel):
+    account_id: UUID
+    name: str | None
+    segment: str | None
+    currency: str | None
+    collector_id: str | None
+    autopay: bool
+    at_risk_since: date | None
+    open_balance_minor: int
+    past_due_minor: int
+    days_past_due: int
+    invoices: list[InvoiceView]
+    version: int
+
+
+class AccountSummary(BaseModel):
+    account_id: UUID
+    name: str | None
+    segment: str | None
+    open_balance_minor: int
+    currency: str | None
+
+
+# -- cadence and tasks ----------------------------------------------------------------------------
+
+class RunRequest(Body):
+    business_date: date | None = Field(default=None, description="Default: today (the clock)")
+
+
+class RunResponse(BaseModel):
+    business_date: date
+    business_day: bool
+    holds_released: int
+    commitments_judged: int
+    accounts_assigned: int
+    tasks_missed: int
+    tasks_cancelled: int
+    tasks_scheduled: int
+
+
+class TaskView(BaseModel):
+    task_id: UUID
+    account_id: UUID
+    account_name: str | None = None
+    collector_id: str | None
+    kind: str
+    business_date: date
+    due_on: date
+    status: str
+    times_missed: int
+    channel: str
+    template: str | None
+    escalates: bool
+    invoice_ids: list[UUID]
+    amount_past_due_minor: int
+    currency: str
+    days_past_due: int
+    priority_score: int
+    commitment_id: UUID | None
+    outcome: str | None
+    version: int
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> TaskView:
+        return cls.model_validate({k: v for k, v in dict(row).items() if k in cls.model_fields})
+
+
+class Worklist(BaseModel):
+    collector_id: str
+    business_date: date
+    tasks: list[TaskView]
+
+
+class CompleteRequest(Body):
+    outcome: TaskOutcome
+    notes: str | None = Field(default=None, max_length=4000)
+    contact_id: UUID | None = None
+
+
+# -- commitments ----------------------------------------------------------------------------------
+
+class CommitmentRequest(Body):
+    account_id: UUID
+    amount_minor: int = Field(description="Minor units; above zero")
+    currency: CurrencyCode | None = None
+    promised_date: date
+    grace_days: int | None = Field(default=None, description="Business days; default from config")
+    invoice_ids: list[UUID] = Field(default_factory=list, max_length=500,
+                                    description="Empty: the whole account")
+    channel: Channel = Channel.CALL
+    contact_id: UUID | None = None
+
+
+class CommitmentView(BaseModel):
+    commitment_id: UUID
+    account_id: UUID
+    collector_id: str
+    amount_minor: int
+    currency: str
+    promised_date: date
+    grace_days: int
+    deadline: date
+    invoice_ids: list[UUID]
+    channel: str
+    made_on: date
+    status: str
+    paid_minor: int
+    judged_on: date | None
+    version: int
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> CommitmentView:
+        return cls.model_validate(_row(row))
+
+
+class CancelRequest(Body):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+# -- contacts, holds, auto-pay --------------------------------------------------------------------
+
+class CallRequest(Body):
+    account_id: UUID
+    outcome: ContactOutcome
+    notes: str | None = Field(default=None, max_length=4000)
+    task_id: UUID | None = None
+    invoice_ids: list[UUID] = Field(default_factory=list, max_length=500)
+
+
+class EmailRequest(Body):
+    account_id: UUID
+    template: Template = "overdue_statement"
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    task_id: UUID | None = None
+
+
+class ContactView(BaseModel):
+    contact_id: UUID
+    account_id: UUID
+    collector_id: str
+    channel: str
+    outcome: str
+    task_id: UUID | None
+    business_date: date
+    notes: str | None
+    email_to: str | None
+    email_message_id: str | None
+    email_error: str | None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> ContactView:
+        return cls.model_validate({k: v for k, v in dict(row).items() if k in cls.model_fields})
+
+
+class HoldRequest(Body):
+    account_id: UUID
+    invoice_ids: list[UUID] = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500)
+    ends_on: date | None = None
+
+
+class HoldView(BaseModel):
+    hold_id: UUID
+    account_id: UUID
+    invoice_ids: list[UUID]
+    source: str
+    case_id: str | None
+    reason: str
+    placed_on: date
+    ends_on: date | None
+    released_on: date | None
+    release: str | None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> HoldView:
+        return cls.model_validate(_row(row))
+
+
+class OfferRequest(Body):
+    account_id: UUID
+    channel: Channel = Channel.CALL
+    contact_id: UUID | None = None
+
+
+class AnswerRequest(Body):
+    outcome: AutoPayOfferOutcome
+
+
+class OfferView(BaseModel):
+    offer_id: UUID
+    account_id: UUID
+    collector_id: str
+    channel: str
+    offered_on: date
+    outcome: str | None
+    converted_on: date | None
+    version: int
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> OfferView:
+        return cls.model_validate(_row(row))
+
+
+class Candidate(BaseModel):
+    account_id: UUID
+    name: str | None
+    collector_id: str | None
+    late_payments: int

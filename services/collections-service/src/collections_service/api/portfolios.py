@@ -1,0 +1,103 @@
+"""Portfolios and accounts: rules, assignment, a collector's accounts, one account's view."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from collections_service.adapters import queries
+from collections_service.api.common import (
+    READERS,
+    Conn,
+    IfMatch,
+    Manager,
+    Rt,
+    Staff,
+    own_or_overseer,
+    trace,
+)
+from collections_service.api.models import (
+    AccountSummary,
+    AccountView,
+    ApplyRulesRequest,
+    AssignRequest,
+    InvoiceView,
+    RuleRequest,
+    RuleResponse,
+)
+from collections_service.service_layer import portfolios
+from receivables_platform.web.etag import set_etag
+from receivables_platform.web.idempotency import IdempotentRequest
+
+router = APIRouter(tags=["portfolios"])
+
+
+@router.post("/v1/portfolio-rules", status_code=201, response_model=RuleResponse)
+async def add_rule(body: RuleRequest, principal: Manager, idem: IdempotentRequest) -> Response:
+    """Accounts whose segment and open balance fit go to the collector (lowest rank first)."""
+    row = await portfolios.add_rule(idem.conn, portfolios.Rule(
+        body.collector_id, body.rank, body.segment, body.min_balance_minor,
+        body.max_balance_minor), by=principal.sub)
+    return await idem.respond(RuleResponse.model_validate(dict(row)), status_code=201,
+                              headers={"Location": f"/v1/portfolio-rules/{row['rule_id']}"})
+
+
+@router.get("/v1/portfolio-rules", response_model=list[RuleResponse],
+            dependencies=[Depends(READERS)])
+async def rules(conn: Conn) -> list[RuleResponse]:
+    rows = await conn.fetch("SELECT * FROM portfolio_rules ORDER BY rank, created_at")
+    return [RuleResponse.model_validate(dict(r)) for r in rows]
+
+
+@router.post("/v1/portfolio-rules/apply")
+async def apply_rules(body: ApplyRulesRequest, request: Request, conn: Conn, rt: Rt,
+                      principal: Manager) -> dict[str, int]:
+    """Assign every account nobody has by the rules (and rule-assigned ones on `rebalance`)."""
+    count = await portfolios.apply_rules(conn, by=principal.sub, today=rt.clock.today(),
+                                         rebalance=body.rebalance, correlation_id=trace(request))
+    return {"accounts_assigned": count}
+
+
+@router.put("/v1/accounts/{account_id}/collector", response_model=AccountView)
+async def assign(account_id: UUID, body: AssignRequest, request: Request, response: Response,
+                 conn: Conn, rt: Rt, principal: Manager, if_match: IfMatch) -> AccountView:
+    """Give the account to a collector by hand (If-Match the account); its open tasks follow."""
+    await portfolios.assign(conn, account_id, body.collector_id, by=principal.sub,
+                            today=rt.clock.today(), check=if_match.check,
+                            correlation_id=trace(request))
+    return await read_account(account_id, response, conn, rt)
+
+
+@router.get("/v1/collectors/{collector_id}/accounts", response_model=list[AccountSummary])
+async def collector_accounts(collector_id: str, conn: Conn, principal: Staff
+                             ) -> list[AccountSummary]:
+    own_or_overseer(principal, collector_id, "path.collector_id")
+    rows = await conn.fetch(
+        "SELECT a.account_id, a.name, a.segment, a.currency, coalesce((SELECT sum(balance_minor) "
+        "FROM invoice_balances b WHERE b.account_id = a.account_id AND b.closed IS NULL), 0) "
+        "AS open_balance_minor FROM accounts a WHERE a.collector_id = $1 ORDER BY a.name, "
+        "a.account_id", collector_id)
+    return [AccountSummary.model_validate(dict(r)) for r in rows]
+
+
+@router.get("/v1/accounts/{account_id}", response_model=AccountView,
+            dependencies=[Depends(READERS)])
+async def read_account(account_id: UUID, response: Response, conn: Conn, rt: Rt) -> AccountView:
+    """Balances as this service sees them, each open invoice's days past due and hold."""
+    account = await queries.account_row(conn, account_id)
+    today = rt.clock.today()
+    invoices = [InvoiceView(invoice_id=r["invoice_id"], external_id=None, due_date=r["due_date"],
+                            balance_minor=r["balance_minor"], currency=r["currency"],
+                            days_past_due=max((today - r["due_date"]).days, 0), held=r["held"])
+                for r in await queries.open_invoices(conn, account_id)]
+    past_due = [i for i in invoices if i.days_past_due > 0]
+    set_etag(response, account["version"])
+    return AccountView(
+        account_id=account_id, name=account["name"], segment=account["segment"],
+        currency=account["currency"], collector_id=account["collector_id"],
+        autopay=account["autopay"], at_risk_since=account["at_risk_since"],
+        open_balance_minor=sum(i.balance_minor for i in invoices),
+        past_due_minor=sum(i.balance_minor for i in past_due),
+        days_past_due=max((i.days_past_due for i in past_due), default=0),
+        invoices=invoices, version=account["version"])

@@ -1,0 +1,98 @@
+"""The daily run, the worklist and tasks.
+
+The worklist is a collector's open tasks due on a date (today by default),
+highest priority score first (see `domain/priority.py` for the formula), then
+the larger amount past due, then the account id: a stable order.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+
+from collections_service.api.common import (
+    Conn,
+    Manager,
+    MaybeIfMatch,
+    Rt,
+    Staff,
+    check_of,
+    oversees,
+    own_or_overseer,
+    trace,
+)
+from collections_service.api.models import (
+    CompleteRequest,
+    RunRequest,
+    RunResponse,
+    TaskView,
+    Worklist,
+)
+from collections_service.service_layer import cadence
+from collections_service.service_layer import tasks as task_cases
+from receivables_platform.domain import NotFound
+from receivables_platform.web.etag import set_etag
+
+router = APIRouter(tags=["worklist"])
+
+_WORKLIST = """
+SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id)
+WHERE t.collector_id IS NOT DISTINCT FROM $1 AND t.status = 'open' AND t.due_on <= $2
+ORDER BY t.priority_score DESC, t.amount_past_due_minor DESC, t.account_id, t.task_id
+"""
+
+
+@router.post("/v1/cadence/runs", response_model=RunResponse)
+async def run(body: RunRequest, request: Request, rt: Rt, principal: Manager) -> RunResponse:
+    """Run the day's cadence now (the scheduler does this every business morning).
+
+    Idempotent for a date: running it again schedules nothing twice. 409 while
+    another run is in progress.
+    """
+    today = body.business_date or rt.clock.today()
+    summary = await cadence.run_day(request.app.state.service.pool, today, rt,
+                                    correlation_id=trace(request))
+    return RunResponse.model_validate(summary, from_attributes=True)
+
+
+@router.get("/v1/worklist", response_model=Worklist)
+async def worklist(conn: Conn, rt: Rt, principal: Staff,
+                   collector_id: str | None = Query(default=None, min_length=1, max_length=200),
+                   on: date | None = Query(default=None, alias="date")) -> Worklist:
+    """A collector's tasks for a date by priority; collectors see only their own."""
+    who = collector_id or principal.sub
+    own_or_overseer(principal, who, "query.collector_id")
+    day = on or rt.clock.today()
+    rows = await conn.fetch(_WORKLIST, who, day)
+    return Worklist(collector_id=who, business_date=day, tasks=[TaskView.of(r) for r in rows])
+
+
+async def _task(conn: Conn, task_id: UUID) -> TaskView:
+    row = await conn.fetchrow("SELECT t.*, a.name AS account_name FROM tasks t "
+                              "JOIN accounts a USING (account_id) WHERE task_id = $1", task_id)
+    if row is None:
+        raise NotFound(f"no task {task_id}", field="path.task_id")
+    return TaskView.of(row)
+
+
+@router.get("/v1/tasks/{task_id}", response_model=TaskView)
+async def read_task(task_id: UUID, response: Response, conn: Conn, principal: Staff) -> TaskView:
+    task = await _task(conn, task_id)
+    if task.collector_id is not None:
+        own_or_overseer(principal, task.collector_id, "path.task_id")
+    set_etag(response, task.version)
+    return task
+
+
+@router.post("/v1/tasks/{task_id}/complete", response_model=TaskView)
+async def complete(task_id: UUID, body: CompleteRequest, request: Request, response: Response,
+                   conn: Conn, rt: Rt, principal: Staff, if_match: MaybeIfMatch) -> TaskView:
+    """Done, with its outcome; 403 on another collector's task, 409 when already closed."""
+    version = await task_cases.complete(conn, task_id, task_cases.Completion(
+        by=principal.sub, may_act_for_others=oversees(principal), outcome=body.outcome,
+        today=rt.clock.today(), now=rt.clock.now(), contact_id=body.contact_id,
+        notes=body.notes), check=check_of(if_match), correlation_id=trace(request))
+    set_etag(response, version)
+    return await _task(conn, task_id)

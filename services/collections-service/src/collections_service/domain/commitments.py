@@ -1,0 +1,98 @@
+"""Promises to pay, judged from the money that came in and the calendar.
+
+A promise is *kept* as soon as what was paid towards it since it was made
+reaches the amount, on or before its deadline (the promised date plus the
+grace period in business days). When the deadline has passed without that,
+it is *partially kept* if something was paid by then, else *broken*. Money
+that arrives after the deadline does not turn a judged promise around.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from collections_service.domain.calendar import BusinessCalendar
+from receivables_platform.domain import Refused
+
+MAX_GRACE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Promise:
+    commitment_id: UUID
+    amount_minor: int
+    promised_date: date
+    grace_days: int
+    made_on: date
+    invoice_ids: tuple[UUID, ...] = ()
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Money towards the promise on a day; a reversal is a negative amount."""
+
+    on: date
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class Open:
+    paid_minor: int
+
+
+@dataclass(frozen=True)
+class Kept:
+    paid_minor: int
+    kept_on: date
+
+
+@dataclass(frozen=True)
+class PartiallyKept:
+    paid_minor: int
+    shortfall_minor: int
+
+
+@dataclass(frozen=True)
+class Broken:
+    paid_minor: int
+
+
+Verdict = Open | Kept | PartiallyKept | Broken
+
+
+def deadline(promise: Promise, calendar: BusinessCalendar) -> date:
+    return calendar.add_business_days(promise.promised_date, promise.grace_days)
+
+
+def check_new(amount_minor: int, promised_date: date, grace_days: int, today: date) -> None:
+    """Refuse a promise that cannot be kept or judged: nothing to pay, a date gone by."""
+    if amount_minor <= 0:
+        raise Refused("a promise to pay needs an amount above zero", field="amount_minor")
+    if promised_date < today:
+        raise Refused(f"the promised date {promised_date} is in the past (today is {today})",
+                      field="promised_date")
+    if not 0 <= grace_days <= MAX_GRACE_DAYS:
+        raise Refused(f"the grace period is 0 to {MAX_GRACE_DAYS} business days",
+                      field="grace_days")
+
+
+def judge(promise: Promise, payments: Sequence[Payment], today: date,
+          calendar: BusinessCalendar) -> Verdict:
+    """The promise's standing at the end of `today`'s processing (pure; order-independent)."""
+    last_day = deadline(promise, calendar)
+    counted = sorted((p for p in payments if promise.made_on <= p.on <= last_day),
+                     key=lambda p: p.on)
+    running = 0
+    for day in sorted({p.on for p in counted}):
+        running += sum(p.amount_minor for p in counted if p.on == day)
+        if running >= promise.amount_minor:
+            return Kept(running, day)
+    paid = max(running, 0)
+    if today <= last_day:
+        return Open(paid)
+    if paid > 0:
+        return PartiallyKept(paid, promise.amount_minor - paid)
+    return Broken(0)

@@ -1,0 +1,66 @@
+"""What the service needs beyond the platform's settings: its clock, calendar and mail server.
+
+Read from the environment once per app; a test puts its own `Runtime` on
+`app.state.collections` (a fixed clock, a calendar, a loopback SMTP server)
+before the server starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+
+from fastapi import Request
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from collections_service.domain.calendar import BusinessCalendar
+from collections_service.domain.clock import Clock, SystemClock
+
+
+class CollectionsSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    smtp_url: str | None = Field(default=None, validation_alias="SMTP_URL")
+    mail_from: str = Field(default="collections@receivables.invalid",
+                           validation_alias="COLLECTIONS_MAIL_FROM")
+    calendar_country: str | None = Field(default="US",
+                                         validation_alias="COLLECTIONS_CALENDAR_COUNTRY")
+    calendar_subdivision: str | None = Field(
+        default=None, validation_alias="COLLECTIONS_CALENDAR_SUBDIVISION")
+    closed_days: list[date] = Field(default_factory=list,
+                                    validation_alias="COLLECTIONS_CLOSED_DAYS")
+    timezone: str = Field(default="UTC", validation_alias="COLLECTIONS_TIMEZONE")
+    daily_run_at: time | None = Field(default=time(6, 0),
+                                      validation_alias="COLLECTIONS_DAILY_RUN_AT")
+    grace_days: int = Field(default=2, ge=0, le=30, validation_alias="COLLECTIONS_GRACE_DAYS")
+
+
+@dataclass
+class Runtime:
+    clock: Clock
+    calendar: BusinessCalendar
+    settings: CollectionsSettings = field(default_factory=CollectionsSettings)
+
+    @classmethod
+    def from_environment(cls) -> Runtime:
+        settings = CollectionsSettings()
+        return cls(clock=SystemClock(settings.timezone),
+                   calendar=BusinessCalendar.of(settings.calendar_country,
+                                                subdivision=settings.calendar_subdivision,
+                                                closed=settings.closed_days),
+                   settings=settings)
+
+
+def runtime_of(state: object) -> Runtime:
+    found = getattr(state, "collections", None)
+    if found is None:
+        found = Runtime.from_environment()
+        setattr(state, "collections", found)  # noqa: B010 - starlette State has no typed slot
+    assert isinstance(found, Runtime)
+    return found
+
+
+def runtime(request: Request) -> Runtime:
+    """Dependency: the app's runtime (made from the environment on first use)."""
+    return runtime_of(request.app.state)

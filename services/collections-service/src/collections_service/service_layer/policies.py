@@ -1,0 +1,67 @@
+"""Cadence policies: versioned, one per segment (plus the default, with no segment).
+
+A revision is a new row with the next version; tasks keep the policy id and
+version that scheduled them, so editing a policy never rewrites what already
+happened. Step ids stay stable across versions, so a step that already fired
+for an invoice does not fire again under the new version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from uuid import UUID
+
+import asyncpg
+
+from collections_service.domain.cadence import Step, ordered_steps
+from receivables_platform.domain import NotFound, Refused
+from receivables_platform.ids import new_id
+from receivables_platform.store import ConcurrencyError
+
+
+def _steps_json(steps: Sequence[Step]) -> list[dict[str, object]]:
+    return [{**asdict(s), "channel": s.channel.value} for s in steps]
+
+
+async def create(conn: asyncpg.Connection, *, segment: str | None, name: str,
+                 steps: Sequence[Step], by: str) -> asyncpg.Record:
+    ordered = ordered_steps(steps)
+    try:
+        row = await conn.fetchrow(
+            "INSERT INTO cadence_policies (policy_id, version, segment, name, steps, created_by) "
+            "VALUES ($1, 1, $2, $3, $4, $5) RETURNING *",
+            new_id(), segment, name, _steps_json(ordered), by)
+    except asyncpg.UniqueViolationError:
+        which = f"segment {segment!r}" if segment else "the default (no segment)"
+        raise Refused(f"{which} already has a policy: revise it instead", field="segment",
+                      status=409, title="Policy exists") from None
+    assert row is not None
+    return row
+
+
+async def latest(conn: asyncpg.Connection, policy_id: UUID) -> asyncpg.Record:
+    row = await conn.fetchrow("SELECT * FROM cadence_policies WHERE policy_id = $1 "
+                              "ORDER BY version DESC LIMIT 1", policy_id)
+    if row is None:
+        raise NotFound(f"no policy {policy_id}", field="policy_id")
+    return row
+
+
+async def revise(conn: asyncpg.Connection, policy_id: UUID, *, name: str | None,
+                 steps: Sequence[Step], by: str,
+                 check: Callable[[int], object] | None = None) -> asyncpg.Record:
+    ordered = ordered_steps(steps)
+    current = await latest(conn, policy_id)
+    if check is not None:
+        check(current["version"])
+    try:
+        row = await conn.fetchrow(
+            "INSERT INTO cadence_policies (policy_id, version, segment, name, steps, created_by) "
+            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+            policy_id, current["version"] + 1, current["segment"], name or current["name"],
+            _steps_json(ordered), by)
+    except asyncpg.UniqueViolationError:
+        raise ConcurrencyError(f"policy-{policy_id}", current["version"]) from None
+    assert row is not None
+    return row

@@ -1,0 +1,184 @@
+"""Tasks: scheduling one from a plan or a broken promise, completing, carrying over, cancelling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+import asyncpg
+
+from collections_service.adapters import queries, streams
+from collections_service.adapters.projections import project
+from collections_service.domain import tasks as task_domain
+from collections_service.domain.cadence import AccountSituation, TaskPlan
+from collections_service.domain.priority import PriorityInputs, priority_score
+from collections_service.domain.tasks import Task, TaskStatus
+from collections_service.service_layer import lock_account
+from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.collections import (
+    AccountEscalated,
+    CadenceStepRef,
+    Channel,
+    TaskCancellation,
+    TaskKind,
+    TaskOutcome,
+    TaskScheduled,
+)
+from receivables_platform.domain import NotFound
+from receivables_platform.ids import new_id
+from receivables_platform.repository import Loaded
+
+
+async def _save(conn: asyncpg.Connection, task_id: UUID, account_id: UUID, version: int,
+                events: list[EventContract], correlation_id: str | None) -> int:
+    recorded = await streams.append(conn, streams.stream("task", task_id), account_id, events,
+                                    expected_version=version, correlation_id=correlation_id)
+    await project(conn, recorded)
+    return recorded[-1].version if recorded else version
+
+
+async def schedule_plan(conn: asyncpg.Connection, plan: TaskPlan, situation: AccountSituation,
+                        policy_id: UUID, policy_version: int, *,
+                        correlation_id: str | None = None) -> UUID:
+    """The plan becomes a task; its steps are marked fired; an escalating step escalates."""
+    task_id = new_id()
+    lead = plan.lead
+    event = TaskScheduled(
+        task_id=task_id, account_id=plan.account_id, collector_id=situation.collector_id,
+        kind=TaskKind.CADENCE, business_date=plan.business_date, channel=lead.channel,
+        template=lead.template, escalates=any(s.step.escalates for s in plan.steps),
+        steps=[CadenceStepRef(policy_id=policy_id, policy_version=policy_version,
+                              step_id=s.step.step_id, offset_days=s.step.offset_days,
+                              channel=s.step.channel, template=s.step.template,
+                              escalates=s.step.escalates, invoice_ids=list(s.invoice_ids))
+               for s in plan.steps],
+        invoice_ids=list(plan.invoice_ids), amount_past_due_minor=plan.amount_past_due_minor,
+        currency=situation.currency, days_past_due=plan.days_past_due,
+        priority_score=plan.priority_score)
+    await _save(conn, task_id, plan.account_id, 0, [event], correlation_id)
+    await conn.executemany(
+        "INSERT INTO cadence_fired (invoice_id, step_id, policy_id, account_id, task_id, "
+        "fired_on) VALUES ($1, $2, $3, $4, $5, $6)",
+        [(invoice_id, s.step.step_id, policy_id, plan.account_id, task_id, plan.business_date)
+         for s in plan.steps for invoice_id in s.invoice_ids])
+    if event.escalates:
+        await streams.append(conn, streams.stream("account", plan.account_id), plan.account_id,
+                             [AccountEscalated(account_id=plan.account_id,
+                                               collector_id=situation.collector_id,
+                                               task_id=task_id, template=lead.template,
+                                               reason=f"cadence step {lead.step_id} escalates",
+                                               escalated_on=plan.business_date)],
+                             correlation_id=correlation_id)
+    return task_id
+
+
+async def schedule_follow_up(conn: asyncpg.Connection, situation: AccountSituation,
+                             commitment_id: UUID, business_date: date, *,
+                             correlation_id: str | None = None) -> UUID:
+    """A call the next business day after a promise was broken or only partly kept."""
+    overdue = situation.overdue(business_date)
+    amount = sum(i.balance_minor for i in overdue)
+    days = max(((business_date - i.due_date).days for i in overdue), default=0)
+    task_id = new_id()
+    event = TaskScheduled(
+        task_id=task_id, account_id=situation.account_id, collector_id=situation.collector_id,
+        kind=TaskKind.COMMITMENT_FOLLOW_UP, business_date=business_date, channel=Channel.CALL,
+        template=None, escalates=False, steps=[],
+        invoice_ids=[i.invoice_id for i in situation.in_cadence()],
+        amount_past_due_minor=amount, currency=situation.currency, days_past_due=days,
+        priority_score=priority_score(PriorityInputs(
+            amount, days, situation.broken_commitments + 1, True)),
+        commitment_id=commitment_id)
+    await _save(conn, task_id, situation.account_id, 0, [event], correlation_id)
+    return task_id
+
+
+async def load(conn: asyncpg.Connection, task_id: UUID) -> Loaded[Task]:
+    loaded = await streams.tasks.load(conn, task_id)
+    if loaded.version == 0:
+        raise NotFound(f"no task {task_id}", field="task_id")
+    return loaded
+
+
+@dataclass(frozen=True)
+class Completion:
+    by: str
+    may_act_for_others: bool
+    outcome: TaskOutcome
+    today: date
+    now: datetime
+    contact_id: UUID | None = None
+    notes: str | None = None
+
+
+async def complete(conn: asyncpg.Connection, task_id: UUID, completion: Completion, *,
+                   check: Callable[[int], object] | None = None,
+                   correlation_id: str | None = None) -> int:
+    """Complete the task; `check(version)` is the caller's If-Match. Returns the new version."""
+    async with conn.transaction():
+        account_id = await conn.fetchval("SELECT account_id FROM tasks WHERE task_id = $1",
+                                         task_id)
+        if account_id is None:
+            raise NotFound(f"no task {task_id}", field="task_id")
+        await lock_account(conn, account_id)
+        loaded = await load(conn, task_id)
+        if check is not None:
+            check(loaded.version)
+        events = task_domain.complete(
+            loaded.state, by=completion.by, may_act_for_others=completion.may_act_for_others,
+            outcome=completion.outcome, today=completion.today, now=completion.now,
+            contact_id=completion.contact_id, notes=completion.notes)
+        return await _save(conn, task_id, account_id, loaded.version, events, correlation_id)
+
+
+async def carry_over(conn: asyncpg.Connection, task_id: UUID, today: date, *,
+                     correlation_id: str | None = None) -> str | None:
+    """An open task from an earlier day: missed and due today, or cancelled if moot."""
+    async with conn.transaction():
+        account_id = await conn.fetchval("SELECT account_id FROM tasks WHERE task_id = $1",
+                                         task_id)
+        await lock_account(conn, account_id)
+        loaded = await load(conn, task_id)
+        task = loaded.state
+        if task.status is not TaskStatus.OPEN or task.due_on is None or task.due_on >= today:
+            return None
+        situation = await queries.situation(conn, account_id, today)
+        covered = set(await conn.fetchval("SELECT invoice_ids FROM tasks WHERE task_id = $1",
+                                          task_id))
+        reason = moot(task, situation, covered, today)
+        events = (task_domain.cancel(task, reason=reason, today=today) if reason
+                  else task_domain.miss(task, carried_over_to=today))
+        await _save(conn, task_id, account_id, loaded.version, events, correlation_id)
+        return "cancelled" if reason else "missed"
+
+
+def moot(task: Task, situation: AccountSituation, covered: set[UUID],
+         today: date) -> TaskCancellation | None:
+    """Why an open task no longer needs doing, if it does not.
+
+    A cadence task is about the invoices it covered; a follow-up about the whole account.
+    """
+    owed = {i.invoice_id for i in situation.invoices if i.balance_minor > 0}
+    relevant = owed if task.kind is TaskKind.COMMITMENT_FOLLOW_UP else owed & covered
+    if not relevant:
+        return TaskCancellation.NOTHING_OVERDUE
+    if not relevant & {i.invoice_id for i in situation.in_cadence()}:
+        return TaskCancellation.ON_HOLD
+    paused = situation.paused_until is not None and today <= situation.paused_until
+    if task.kind is TaskKind.CADENCE and paused:
+        return TaskCancellation.COMMITMENT_OPEN
+    return None
+
+
+async def supersede(conn: asyncpg.Connection, account_id: UUID, today: date, *,
+                    correlation_id: str | None = None) -> int:
+    """Open cadence tasks of earlier days give way to today's consolidated one."""
+    rows = await conn.fetch("SELECT task_id FROM tasks WHERE account_id = $1 AND status = 'open' "
+                            "AND kind = 'cadence' AND business_date < $2", account_id, today)
+    for row in rows:
+        loaded = await load(conn, row["task_id"])
+        events = task_domain.cancel(loaded.state, reason=TaskCancellation.SUPERSEDED, today=today)
+        await _save(conn, row["task_id"], account_id, loaded.version, events, correlation_id)
+    return len(rows)

@@ -1,0 +1,397 @@
+"""The collections service through its HTTP API over real PostgreSQL, fed billing events."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from collections_service.domain.clock import FixedClock
+from collections_service.runtime import Runtime
+from collections_service.testing import (
+    KIM,
+    LEE,
+    MONDAY,
+    SUPERVISOR,
+    BillingFeed,
+    account,
+    applied,
+    at,
+    creating,
+    invoice,
+)
+from receivables_platform.contracts.billing import (
+    AdjustmentKind,
+    InvoiceAdjusted,
+    InvoiceVoided,
+)
+from receivables_platform.ids import new_id
+
+STEPS = [{"offset_days": -3, "channel": "email", "template": "reminder"},
+         {"offset_days": 1, "channel": "email", "template": "overdue_statement"},
+         {"offset_days": 10, "channel": "call", "template": "call_script"},
+         {"offset_days": 30, "channel": "letter", "template": "final_notice", "escalates": True}]
+
+
+async def policy(api: httpx.AsyncClient, segment: str | None = None, **extra: Any
+                 ) -> httpx.Response:
+    body = {"segment": segment, "name": "Standard", "steps": STEPS, **extra}
+    return await api.post("/v1/policies", json=body, headers=creating(SUPERVISOR))
+
+
+async def run(api: httpx.AsyncClient, day: date) -> dict[str, Any]:
+    ran = await api.post("/v1/cadence/runs", json={"business_date": day.isoformat()},
+                         headers=SUPERVISOR)
+    assert ran.status_code == 200, ran.text
+    return dict(ran.json())
+
+
+async def count(db: asyncpg.Connection, event_type: str) -> int:
+    return int(await db.fetchval("SELECT count(*) FROM events WHERE type = $1", event_type))
+
+
+def set_today(runtime: Runtime, day: date) -> None:
+    runtime.clock = FixedClock(at(day))
+
+
+async def overdue_account(billing: BillingFeed, api: httpx.AsyncClient, *totals: int,
+                          due: date = date(2026, 10, 30), collector: str = "kim"
+                          ) -> tuple[UUID, list[UUID]]:
+    registered = account()
+    invoices = [invoice(registered.account_id, due, total) for total in totals]
+    await billing.send(registered, *invoices)
+    read = await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)
+    assigned = await api.put(f"/v1/accounts/{registered.account_id}/collector",
+                             json={"collector_id": collector},
+                             headers={**SUPERVISOR, "If-Match": read.headers["ETag"]})
+    assert assigned.status_code == 200, assigned.text
+    return registered.account_id, [i.invoice_id for i in invoices]
+
+
+# -- 1. the service's own view of balances --------------------------------------------------------
+
+async def test_balances_add_up_whatever_the_order_and_however_often_events_come(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    registered = account()
+    first, second = (invoice(registered.account_id, date(2026, 10, 1), 10_000),
+                     invoice(registered.account_id, date(2026, 10, 15), 5_000))
+    paid = applied(first, 4_000, date(2026, 10, 20))
+    credit = InvoiceAdjusted(invoice_id=first.invoice_id, account_id=registered.account_id,
+                             adjustment_id=new_id(), kind=AdjustmentKind.CREDIT,
+                             amount_minor=1_000, currency="USD", reason_code="goodwill",
+                             effective_date=date(2026, 10, 21))
+    voided = InvoiceVoided(invoice_id=second.invoice_id, account_id=registered.account_id,
+                           voided_amount_minor=5_000, currency="USD", voided_on=date(2026, 10, 22))
+    await billing.send(paid, credit, voided, second, first, registered)  # payment before invoice
+    await billing.redeliver_all()                                        # and everything twice
+    view = (await api.get(f"/v1/accounts/{registered.account_id}", headers=KIM)).json()
+    assert view["open_balance_minor"] == 5_000
+    assert view["past_due_minor"] == 5_000
+    assert view["days_past_due"] == (MONDAY - date(2026, 10, 1)).days
+    assert [i["invoice_id"] for i in view["invoices"]] == [str(first.invoice_id)]
+    assert view["name"] == "Acme Corp" and view["segment"] == "smb"
+
+
+async def test_an_account_billing_never_mentioned_is_not_found(api: httpx.AsyncClient) -> None:
+    missing = await api.get(f"/v1/accounts/{new_id()}", headers=KIM)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+# -- 3. policies ----------------------------------------------------------------------------------
+
+async def test_policies_are_versioned_and_only_managers_write_them(
+        api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+    created = await policy(api, "smb")
+    assert created.status_code == 201, created.text
+    assert created.headers["ETag"] == '"1"'
+    pid = created.json()["policy_id"]
+    assert [s["step_id"] for s in created.json()["steps"]][:2] == ["d-3-email", "d+1-email"]
+    revised = await api.put(f"/v1/policies/{pid}", json={"steps": STEPS[1:]},
+                            headers={**SUPERVISOR, "If-Match": '"1"'})
+    assert revised.status_code == 200 and revised.json()["version"] == 2
+    stale = await api.put(f"/v1/policies/{pid}", json={"steps": STEPS},
+                          headers={**SUPERVISOR, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    blind = await api.put(f"/v1/policies/{pid}", json={"steps": STEPS}, headers=SUPERVISOR)
+    assert blind.status_code == 428
+    old = await api.get(f"/v1/policies/{pid}?version=1", headers=KIM)
+    assert len(old.json()["steps"]) == 4                    # what happened under v1 stays
+    assert (await api.get(f"/v1/policies/{pid}", headers=KIM)).json()["version"] == 2
+    by_collector = await api.post("/v1/policies", json={"name": "x", "steps": STEPS},
+                                  headers=creating(KIM))
+    assert by_collector.status_code == 403
+    twice = await policy(api, "smb")
+    assert twice.status_code == 409 and twice.json()["errors"][0]["field"] == "body.segment"
+    assert await db.fetchval("SELECT count(*) FROM cadence_policies") == 2
+
+
+async def test_overlapping_steps_are_refused_naming_the_step_and_nothing_is_written(
+        api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+    overlapping = [*STEPS, {"offset_days": 10, "channel": "email", "template": "again"}]
+    refused = await api.post("/v1/policies", json={"name": "x", "steps": overlapping},
+                             headers=creating(SUPERVISOR))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.steps.4.offset_days"
+    bad_channel = await api.post("/v1/policies", json={"name": "x", "steps": [
+        {"offset_days": 1, "channel": "fax", "template": "x"}]}, headers=creating(SUPERVISOR))
+    assert bad_channel.status_code == 422
+    assert "body.steps.0.channel" in [e["field"] for e in bad_channel.json()["errors"]]
+    assert await db.fetchval("SELECT count(*) FROM cadence_policies") == 0
+
+
+# -- 2. portfolios --------------------------------------------------------------------------------
+
+async def test_rules_assign_accounts_by_segment_and_balance_and_collectors_see_their_own(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    big, small, other = account(segment="smb"), account(segment="smb"), account(segment="ent")
+    await billing.send(big, small, other, invoice(big.account_id, MONDAY, 500_000),
+                       invoice(small.account_id, MONDAY, 1_000),
+                       invoice(other.account_id, MONDAY, 1_000))
+    for rule in ({"collector_id": "kim", "rank": 1, "segment": "smb",
+                  "min_balance_minor": 100_000},
+                 {"collector_id": "lee", "rank": 2, "segment": "smb"}):
+        made = await api.post("/v1/portfolio-rules", json=rule, headers=creating(SUPERVISOR))
+        assert made.status_code == 201, made.text
+    bad = await api.post("/v1/portfolio-rules", json={"collector_id": "x", "rank": 3,
+                                                      "min_balance_minor": 10,
+                                                      "max_balance_minor": 5},
+                         headers=creating(SUPERVISOR))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.max_balance_minor"
+    applied_rules = await api.post("/v1/portfolio-rules/apply", json={}, headers=SUPERVISOR)
+    assert applied_rules.json() == {"accounts_assigned": 2}
+    kims = await api.get("/v1/collectors/kim/accounts", headers=KIM)
+    assert [a["account_id"] for a in kims.json()] == [str(big.account_id)]
+    assert (await api.get("/v1/collectors/lee/accounts", headers=KIM)).status_code == 403
+    lees = await api.get("/v1/collectors/lee/accounts", headers=SUPERVISOR)
+    assert [a["account_id"] for a in lees.json()] == [str(small.account_id)]
+    assert await count(db, "collections.account.assigned") == 2
+    again = await api.post("/v1/portfolio-rules/apply", json={}, headers=SUPERVISOR)
+    assert again.json() == {"accounts_assigned": 0}
+
+
+async def test_reassigning_by_hand_needs_the_current_version(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue_account(billing, api, 1_000)
+    stale = await api.put(f"/v1/accounts/{account_id}/collector", json={"collector_id": "lee"},
+                          headers={**SUPERVISOR, "If-Match": '"0"'})
+    assert stale.status_code == 412
+    current = await api.get(f"/v1/accounts/{account_id}", headers=SUPERVISOR)
+    moved = await api.put(f"/v1/accounts/{account_id}/collector", json={"collector_id": "lee"},
+                          headers={**SUPERVISOR, "If-Match": current.headers["ETag"]})
+    assert moved.status_code == 200 and moved.json()["collector_id"] == "lee"
+    by_collector = await api.put(f"/v1/accounts/{account_id}/collector",
+                                 json={"collector_id": "kim"},
+                                 headers={**KIM, "If-Match": moved.headers["ETag"]})
+    assert by_collector.status_code == 403
+    assert await count(db, "collections.account.assigned") == 2
+
+
+# -- 4 and 5. the daily cadence and the worklist --------------------------------------------------
+
+async def test_the_day_brings_one_consolidated_task_per_account_and_a_rerun_adds_none(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    assert (await policy(api)).status_code == 201
+    account_id, invoice_ids = await overdue_account(billing, api, 3_000, 4_000)
+    summary = await run(api, MONDAY)
+    assert summary["tasks_scheduled"] == 1 and summary["business_day"]
+    assert (await run(api, MONDAY))["tasks_scheduled"] == 0
+    worklist = (await api.get("/v1/worklist", headers=KIM)).json()
+    [task] = worklist["tasks"]
+    assert task["account_id"] == str(account_id)
+    assert sorted(task["invoice_ids"]) == sorted(str(i) for i in invoice_ids)
+    assert task["amount_past_due_minor"] == 7_000 and task["channel"] == "email"
+    assert task["template"] == "overdue_statement"
+    assert await count(db, "collections.task.scheduled") == 1
+    assert await db.fetchval("SELECT count(*) FROM outbox") >= 2
+    partition_key = await db.fetchval(
+        "SELECT partition_key FROM events WHERE type = 'collections.task.scheduled'")
+    assert partition_key == str(account_id)
+
+
+async def test_no_run_on_weekends_and_holidays(api: httpx.AsyncClient, billing: BillingFeed,
+                                               db: asyncpg.Connection) -> None:
+    await policy(api)
+    await overdue_account(billing, api, 3_000)
+    for closed in (date(2026, 11, 1), date(2026, 11, 26)):   # a Sunday, Thanksgiving
+        summary = await run(api, closed)
+        assert not summary["business_day"] and summary["tasks_scheduled"] == 0
+    assert await count(db, "collections.task.scheduled") == 0
+
+
+async def test_the_worklist_is_ordered_by_priority_and_private_to_its_collector(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    await policy(api)
+    small, _ = await overdue_account(billing, api, 1_000)
+    large, _ = await overdue_account(billing, api, 900_000)
+    await run(api, MONDAY)
+    tasks = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    assert [t["account_id"] for t in tasks] == [str(large), str(small)]
+    assert tasks[0]["priority_score"] > tasks[1]["priority_score"]
+    assert (await api.get("/v1/worklist?collector_id=kim", headers=LEE)).status_code == 403
+    seen = await api.get("/v1/worklist?collector_id=kim", headers=SUPERVISOR)
+    assert len(seen.json()["tasks"]) == 2
+    assert (await api.get("/v1/worklist", headers=LEE)).json()["tasks"] == []
+
+
+async def test_completing_a_task_is_for_its_collector_once(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    await policy(api)
+    await overdue_account(billing, api, 5_000)
+    await run(api, MONDAY)
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    url = f"/v1/tasks/{task['task_id']}/complete"
+    not_yours = await api.post(url, json={"outcome": "no_answer"}, headers=LEE)
+    assert not_yours.status_code == 403
+    stale = await api.post(url, json={"outcome": "no_answer"},
+                           headers={**KIM, "If-Match": '"7"'})
+    assert stale.status_code == 412
+    bad = await api.post(url, json={"outcome": "gave_up"}, headers=KIM)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.outcome"
+    done = await api.post(url, json={"outcome": "voicemail", "notes": "left a message"},
+                          headers={**KIM, "If-Match": f'"{task["version"]}"'})
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "completed" and done.headers["ETag"] == '"2"'
+    again = await api.post(url, json={"outcome": "voicemail"}, headers=KIM)
+    assert again.status_code == 409
+    assert await count(db, "collections.task.completed") == 1
+    assert (await api.get("/v1/worklist", headers=KIM)).json()["tasks"] == []
+
+
+async def test_an_undone_task_is_missed_and_carried_over_to_the_next_business_day(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection,
+        runtime: Runtime) -> None:
+    await policy(api)
+    await overdue_account(billing, api, 5_000, due=date(2026, 11, 24))   # +1: Wed Nov 25
+    await run(api, date(2026, 11, 25))
+    summary = await run(api, date(2026, 11, 27))                         # Thanksgiving skipped
+    assert summary["tasks_missed"] == 1 and summary["tasks_scheduled"] == 0
+    set_today(runtime, date(2026, 11, 27))
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    assert task["due_on"] == "2026-11-27" and task["business_date"] == "2026-11-25"
+    assert task["times_missed"] == 1
+    assert (await run(api, date(2026, 11, 27)))["tasks_missed"] == 0
+    missed = await db.fetchval("SELECT data FROM events WHERE type = 'collections.task.missed'")
+    assert (missed["missed_on"], missed["carried_over_to"]) == ("2026-11-25", "2026-11-27")
+
+
+async def test_a_paid_account_s_open_task_is_cancelled_not_missed(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    await policy(api)
+    registered = account()
+    issued = invoice(registered.account_id, date(2026, 10, 30), 5_000)
+    await billing.send(registered, issued)
+    await run(api, MONDAY)
+    await billing.send(applied(issued, 5_000, MONDAY))
+    summary = await run(api, MONDAY + timedelta(days=1))
+    assert summary["tasks_cancelled"] == 1 and summary["tasks_missed"] == 0
+    assert await count(db, "collections.task.cancelled") == 1
+
+
+# -- 7. promises to pay ---------------------------------------------------------------------------
+
+async def test_bad_promises_are_refused_naming_the_field_and_nothing_is_written(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    good = {"account_id": str(account_id), "amount_minor": 5_000,
+            "promised_date": "2026-11-06"}
+    for change, field, status in (
+            ({"amount_minor": 0}, "body.amount_minor", 422),
+            ({"promised_date": "2026-10-30"}, "body.promised_date", 422),
+            ({"currency": "EUR"}, "body.currency", 422),
+            ({"invoice_ids": [str(new_id())]}, "body.invoice_ids.0", 422),
+            ({"account_id": str(new_id())}, "body.account_id", 404)):
+        refused = await api.post("/v1/commitments", json={**good, **change},
+                                 headers=creating(KIM))
+        assert refused.status_code == status, (change, refused.text)
+        assert refused.json()["errors"][0]["field"] == field
+    assert await db.fetchval("SELECT count(*) FROM commitments") == 0
+    assert await count(db, "collections.commitment.made") == 0
+
+
+async def test_a_promise_pauses_the_cadence_and_is_kept_when_the_money_is_applied(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection,
+        runtime: Runtime) -> None:
+    await policy(api)
+    registered = account()
+    issued = invoice(registered.account_id, date(2026, 10, 30), 5_000)
+    await billing.send(registered, issued)
+    key = creating(KIM)
+    body = {"account_id": str(registered.account_id), "amount_minor": 5_000,
+            "promised_date": "2026-11-06", "invoice_ids": [str(issued.invoice_id)]}
+    made = await api.post("/v1/commitments", json=body, headers=key)
+    assert made.status_code == 201, made.text
+    replay = await api.post("/v1/commitments", json=body, headers=key)
+    assert replay.json() == made.json() and replay.headers["Idempotent-Replayed"] == "true"
+    assert made.json()["deadline"] == "2026-11-10"             # + 2 business days
+    assert (await run(api, MONDAY))["tasks_scheduled"] == 0     # paused
+    await billing.send(applied(issued, 3_000, date(2026, 11, 4)))
+    url = f"/v1/commitments/{made.json()['commitment_id']}"
+    assert (await api.get(url, headers=KIM)).json()["status"] == "open"
+    await billing.send(applied(issued, 2_000, date(2026, 11, 9)))
+    kept = (await api.get(url, headers=KIM)).json()
+    assert (kept["status"], kept["paid_minor"], kept["judged_on"]) == ("kept", 5_000,
+                                                                        "2026-11-09")
+    assert await count(db, "collections.commitment.kept") == 1
+    await billing.redeliver_all()
+    assert await count(db, "collections.commitment.kept") == 1
+
+
+async def test_a_broken_promise_brings_a_follow_up_call_and_marks_the_account_at_risk(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection,
+        runtime: Runtime) -> None:
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    made = await api.post("/v1/commitments", json={
+        "account_id": str(account_id), "amount_minor": 5_000, "promised_date": "2026-11-04",
+        "grace_days": 1}, headers=creating(KIM))
+    assert made.status_code == 201
+    assert (await run(api, date(2026, 11, 5)))["commitments_judged"] == 0   # deadline day
+    summary = await run(api, date(2026, 11, 6))
+    assert summary["commitments_judged"] == 1
+    commitment = (await api.get(f"/v1/commitments/{made.json()['commitment_id']}",
+                                headers=KIM)).json()
+    assert commitment["status"] == "broken"
+    set_today(runtime, date(2026, 11, 6))
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    assert task["kind"] == "commitment_follow_up" and task["business_date"] == "2026-11-06"
+    assert task["commitment_id"] == made.json()["commitment_id"]
+    view = (await api.get(f"/v1/accounts/{account_id}", headers=KIM)).json()
+    assert view["at_risk_since"] == "2026-11-06"
+    assert await count(db, "collections.account.marked_at_risk") == 1
+    assert (await run(api, date(2026, 11, 6)))["commitments_judged"] == 0
+
+
+async def test_a_partly_paid_promise_is_partially_kept_with_the_shortfall(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    registered = account()
+    issued = invoice(registered.account_id, date(2026, 10, 30), 5_000)
+    await billing.send(registered, issued)
+    made = await api.post("/v1/commitments", json={
+        "account_id": str(registered.account_id), "amount_minor": 5_000,
+        "promised_date": "2026-11-04", "grace_days": 0}, headers=creating(KIM))
+    await billing.send(applied(issued, 2_000, date(2026, 11, 4)))
+    await run(api, date(2026, 11, 5))
+    judged = (await api.get(f"/v1/commitments/{made.json()['commitment_id']}",
+                            headers=KIM)).json()
+    assert (judged["status"], judged["paid_minor"]) == ("partially_kept", 2_000)
+    data = await db.fetchval(
+        "SELECT data FROM events WHERE type = 'collections.commitment.partially_kept'")
+    assert (data["paid_minor"], data["shortfall_minor"]) == (2_000, 3_000)
+
+
+async def test_a_cancelled_promise_needs_the_current_version_and_ends_the_pause(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    await policy(api)
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    made = await api.post("/v1/commitments", json={
+        "account_id": str(account_id), "amount_minor": 5_000,
+        "promised_date": "2026-11-20"}, headers=creating(KIM))
+    url = f"/v1/commitments/{made.json()['commitment_id']}/cancel"
+    assert (await api.post(url, json={"reason": "typo"}, headers=KIM)).status_code == 428
+    cancelled = await api.post(url, json={"reason": "taken in error"},
+                               headers={**KIM, "If-Match": made.headers["ETag"]})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert (await run(api, MONDAY))["tasks_scheduled"] == 1
