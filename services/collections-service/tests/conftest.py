@@ -9,10 +9,9 @@ import asyncpg
 import httpx
 import pytest
 
-from collections_service.consumers import use_runtime
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.clock import FixedClock
-from collections_service.runtime import CollectionsSettings, Runtime
+from collections_service.runtime import CollectionsSettings, Runtime, use_runtime
 from collections_service.spec import SPEC
 from collections_service.testing import MONDAY, SECRET, BillingFeed, at
 from receivables_platform.db.pool import connect
@@ -23,7 +22,7 @@ from receivables_platform.web.testserver import running_server
 @pytest.fixture
 def runtime() -> Iterator[Runtime]:
     rt = Runtime(FixedClock(at(MONDAY)), BusinessCalendar.of("US"),
-                 CollectionsSettings(smtp_url=None))
+                 CollectionsSettings(smtp_url=None, daily_run=False))
     use_runtime(rt)
     yield rt
     use_runtime(None)
@@ -41,7 +40,6 @@ async def api(database_url: str, runtime: Runtime) -> AsyncIterator[httpx.AsyncC
     settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(
         update={"bootstrap_servers": None})})
     app = build_app(SPEC, settings)
-    app.state.collections = runtime
     async with running_server(app) as base, \
             httpx.AsyncClient(base_url=base, timeout=30) as client:
         yield client

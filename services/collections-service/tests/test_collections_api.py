@@ -163,10 +163,10 @@ async def test_rules_assign_accounts_by_segment_and_balance_and_collectors_see_t
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.max_balance_minor"
     applied_rules = await api.post("/v1/portfolio-rules/apply", json={}, headers=SUPERVISOR)
     assert applied_rules.json() == {"accounts_assigned": 2}
-    kims = await api.get("/v1/collectors/kim/accounts", headers=KIM)
+    kims = await api.get("/v1/portfolio", headers=KIM)
     assert [a["account_id"] for a in kims.json()] == [str(big.account_id)]
-    assert (await api.get("/v1/collectors/lee/accounts", headers=KIM)).status_code == 403
-    lees = await api.get("/v1/collectors/lee/accounts", headers=SUPERVISOR)
+    assert (await api.get("/v1/portfolio?collector_id=lee", headers=KIM)).status_code == 403
+    lees = await api.get("/v1/portfolio?collector_id=lee", headers=SUPERVISOR)
     assert [a["account_id"] for a in lees.json()] == [str(small.account_id)]
     assert await count(db, "collections.account.assigned") == 2
     again = await api.post("/v1/portfolio-rules/apply", json={}, headers=SUPERVISOR)

@@ -1,8 +1,8 @@
 """What the service needs beyond the platform's settings: its clock, calendar and mail server.
 
-Read from the environment once per app; a test puts its own `Runtime` on
-`app.state.collections` (a fixed clock, a calendar, a loopback SMTP server)
-before the server starts.
+Read from the environment once per process; a test puts its own `Runtime`
+in place (a fixed clock, a calendar, a loopback SMTP server) with
+`use_runtime` before the server starts.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from fastapi import Request
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,7 +18,7 @@ from collections_service.domain.clock import Clock, SystemClock
 
 
 class CollectionsSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     smtp_url: str | None = Field(default=None, validation_alias="SMTP_URL")
     mail_from: str = Field(default="collections@receivables.invalid",
@@ -31,8 +30,8 @@ class CollectionsSettings(BaseSettings):
     closed_days: list[date] = Field(default_factory=list,
                                     validation_alias="COLLECTIONS_CLOSED_DAYS")
     timezone: str = Field(default="UTC", validation_alias="COLLECTIONS_TIMEZONE")
-    daily_run_at: time | None = Field(default=time(6, 0),
-                                      validation_alias="COLLECTIONS_DAILY_RUN_AT")
+    daily_run: bool = Field(default=True, validation_alias="COLLECTIONS_DAILY_RUN")
+    daily_run_at: time = Field(default=time(6, 0), validation_alias="COLLECTIONS_DAILY_RUN_AT")
     grace_days: int = Field(default=2, ge=0, le=30, validation_alias="COLLECTIONS_GRACE_DAYS")
 
 
@@ -52,15 +51,22 @@ class Runtime:
                    settings=settings)
 
 
-def runtime_of(state: object) -> Runtime:
-    found = getattr(state, "collections", None)
-    if found is None:
-        found = Runtime.from_environment()
-        setattr(state, "collections", found)  # noqa: B010 - starlette State has no typed slot
-    assert isinstance(found, Runtime)
-    return found
+class _Current:
+    runtime: Runtime | None = None
 
 
-def runtime(request: Request) -> Runtime:
-    """Dependency: the app's runtime (made from the environment on first use)."""
-    return runtime_of(request.app.state)
+def current_runtime() -> Runtime:
+    """The process's runtime: from the environment, unless a test put its own in place."""
+    if _Current.runtime is None:
+        _Current.runtime = Runtime.from_environment()
+    return _Current.runtime
+
+
+def use_runtime(value: Runtime | None) -> None:
+    """Put a runtime in place for the whole process (API, consumers, scheduler); None resets."""
+    _Current.runtime = value
+
+
+def runtime() -> Runtime:
+    """Dependency: the process's runtime."""
+    return current_runtime()

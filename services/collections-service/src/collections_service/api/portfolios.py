@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from collections_service.adapters import queries
 from collections_service.api.common import (
@@ -69,15 +69,18 @@ async def assign(account_id: UUID, body: AssignRequest, request: Request, respon
     return await read_account(account_id, response, conn, rt)
 
 
-@router.get("/v1/collectors/{collector_id}/accounts", response_model=list[AccountSummary])
-async def collector_accounts(collector_id: str, conn: Conn, principal: Staff
-                             ) -> list[AccountSummary]:
-    own_or_overseer(principal, collector_id, "path.collector_id")
+@router.get("/v1/portfolio", response_model=list[AccountSummary])
+async def portfolio(conn: Conn, principal: Staff,
+                    collector_id: str | None = Query(default=None, min_length=1, max_length=200)
+                    ) -> list[AccountSummary]:
+    """A collector's accounts (yours by default; supervisors and admins may name anyone)."""
+    who = collector_id or principal.sub
+    own_or_overseer(principal, who, "query.collector_id")
     rows = await conn.fetch(
-        "SELECT a.account_id, a.name, a.segment, a.currency, coalesce((SELECT sum(balance_minor) "
-        "FROM invoice_balances b WHERE b.account_id = a.account_id AND b.closed IS NULL), 0) "
-        "AS open_balance_minor FROM accounts a WHERE a.collector_id = $1 ORDER BY a.name, "
-        "a.account_id", collector_id)
+        "SELECT a.account_id, a.name, a.segment, a.currency, "
+        "coalesce(b.open_balance_minor, 0) AS open_balance_minor FROM accounts a "
+        "LEFT JOIN account_balances b USING (account_id) WHERE a.collector_id = $1 "
+        "ORDER BY a.name, a.account_id", who)
     return [AccountSummary.model_validate(dict(r)) for r in rows]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncpg
 
 from collections_service.adapters import billing_view
-from collections_service.runtime import Runtime
+from collections_service.runtime import current_runtime
 from collections_service.service_layer import autopay, commitments, holds, lock_account
 from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.billing import (
@@ -28,25 +28,10 @@ from receivables_platform.contracts.collections import HoldRelease, HoldSource
 from receivables_platform.envelope import CloudEvent
 
 
-class _Holder:
-    runtime: Runtime | None = None
-
-
-def runtime() -> Runtime:
-    """The consumers' clock and calendar, from the environment unless a test set one."""
-    if _Holder.runtime is None:
-        _Holder.runtime = Runtime.from_environment()
-    return _Holder.runtime
-
-
-def use_runtime(value: Runtime | None) -> None:
-    _Holder.runtime = value
-
-
 async def on_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
     contract = decode(event.type, event.schemaversion, event.data)
     await billing_view.apply(conn, contract, event.id)
-    rt = runtime()
+    rt = current_runtime()
     if isinstance(contract, PaymentApplied | PaymentReversed | InvoiceAdjusted):
         await lock_account(conn, contract.account_id)
         await commitments.evaluate(conn, contract.account_id, rt.clock.today(), rt.calendar,

@@ -79,9 +79,8 @@ async def assign(conn: asyncpg.Connection, account_id: UUID, collector_id: str, 
 
 _CANDIDATES = """
 SELECT a.account_id, a.segment, a.collector_id, a.assigned_by_rule,
-       coalesce((SELECT sum(balance_minor) FROM invoice_balances b
-                 WHERE b.account_id = a.account_id AND b.closed IS NULL), 0) AS balance_minor
-FROM accounts a
+       coalesce(b.open_balance_minor, 0) AS balance_minor
+FROM accounts a LEFT JOIN account_balances b USING (account_id)
 WHERE a.collector_id IS NULL OR ($1 AND a.assigned_by_rule IS NOT NULL)
 ORDER BY a.account_id
 """

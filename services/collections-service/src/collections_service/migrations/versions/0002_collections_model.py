@@ -68,10 +68,14 @@ CREATE VIEW invoice_balances AS
 SELECT i.invoice_id, i.account_id, i.external_id, i.currency, i.issue_date, i.due_date,
        i.total_minor, i.closed,
        CASE WHEN i.closed = 'voided' THEN 0
-            ELSE greatest(coalesce(sum(l.amount_minor), 0), 0) END AS balance_minor
+            ELSE greatest(coalesce(sum(l.amount_minor), 0), 0)::bigint END AS balance_minor
 FROM invoices i LEFT JOIN invoice_ledger l USING (invoice_id)
 WHERE i.issued
 GROUP BY i.invoice_id;
+
+CREATE VIEW account_balances AS
+SELECT account_id, sum(balance_minor)::bigint AS open_balance_minor
+FROM invoice_balances WHERE closed IS NULL GROUP BY account_id;
 
 
 CREATE TABLE portfolio_rules (

@@ -1,0 +1,62 @@
+"""Auto-pay conversion: candidates, offers and what the customer answered."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from collections_service.api.common import (
+    READERS,
+    Conn,
+    IfMatch,
+    Rt,
+    Staff,
+    oversees,
+    trace,
+)
+from collections_service.api.models import AnswerRequest, Candidate, OfferRequest, OfferView
+from collections_service.service_layer import autopay
+from receivables_platform.web.etag import set_etag
+from receivables_platform.web.idempotency import IdempotentRequest
+
+router = APIRouter(tags=["auto-pay conversion"])
+
+
+@router.get("/v1/autopay/candidates", response_model=list[Candidate])
+async def candidates(conn: Conn, rt: Rt, principal: Staff,
+                     collector_id: str | None = Query(default=None, min_length=1,
+                                                      max_length=200)) -> list[Candidate]:
+    """Not on auto-pay, paid late on 2+ invoices in 180 days; a collector sees their own."""
+    who = collector_id if oversees(principal) else principal.sub
+    rows = await autopay.candidates(conn, rt.clock.today(), who)
+    return [Candidate.model_validate(dict(r)) for r in rows]
+
+
+@router.post("/v1/autopay/offers", status_code=201, response_model=OfferView)
+async def offer(body: OfferRequest, request: Request, rt: Rt, principal: Staff,
+                idem: IdempotentRequest) -> Response:
+    offer_id = await autopay.offer(idem.conn, body.account_id, body.channel, by=principal.sub,
+                                   today=rt.clock.today(), contact_id=body.contact_id,
+                                   correlation_id=trace(request))
+    row = await autopay.get(idem.conn, offer_id)
+    return await idem.respond(OfferView.of(row), status_code=201, version=row["version"],
+                              headers={"Location": f"/v1/autopay/offers/{offer_id}"})
+
+
+@router.get("/v1/autopay/offers/{offer_id}", response_model=OfferView,
+            dependencies=[Depends(READERS)])
+async def read(offer_id: UUID, response: Response, conn: Conn) -> OfferView:
+    row = await autopay.get(conn, offer_id)
+    set_etag(response, row["version"])
+    return OfferView.of(row)
+
+
+@router.post("/v1/autopay/offers/{offer_id}/answer", response_model=OfferView)
+async def answer(offer_id: UUID, body: AnswerRequest, request: Request, response: Response,
+                 conn: Conn, rt: Rt, principal: Staff, if_match: IfMatch) -> OfferView:
+    """What the customer said; the conversion itself is seen in billing's enrolment."""
+    version = await autopay.answer(conn, offer_id, body.outcome, today=rt.clock.today(),
+                                   check=if_match.check, correlation_id=trace(request))
+    set_etag(response, version)
+    return OfferView.of(await autopay.get(conn, offer_id))

@@ -1,0 +1,175 @@
+"""Contacts: calls logged by collectors, emails sent through SMTP, both as contact attempts.
+
+An email is rendered and handed to the SMTP server first, outside any lock;
+then the attempt is recorded with what happened (sent, with the server's
+Message-ID, or failed, with its answer), in one transaction with completing
+the task it was for. A failed send is recorded, not hidden: it is a contact
+attempt that did not reach anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from collections_service.adapters import queries, streams
+from collections_service.adapters.mailer import Mailer, MailError, Rendered, render
+from collections_service.service_layer import lock_account
+from collections_service.service_layer import tasks as task_cases
+from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.collections import (
+    Channel,
+    ContactAttempted,
+    ContactOutcome,
+    EmailFailed,
+    EmailSent,
+    TaskOutcome,
+)
+from receivables_platform.domain import Refused
+from receivables_platform.ids import new_id
+
+
+@dataclass(frozen=True)
+class Who:
+    sub: str
+    may_act_for_others: bool
+    today: date
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The consolidated overdue statement: every overdue invoice not on hold."""
+
+    account_id: UUID
+    currency: str
+    invoice_ids: list[UUID]
+    total_minor: int
+    context: dict[str, Any]
+
+
+async def statement(conn: asyncpg.Connection, account_id: UUID, today: date,
+                    sender_name: str) -> tuple[Statement, str | None]:
+    account = await queries.account_row(conn, account_id)
+    rows = [r for r in await queries.open_invoices(conn, account_id) if not r["held"]]
+    overdue = [r for r in rows if r["due_date"] < today] or rows
+    external = {r["invoice_id"]: r["external_id"] for r in await conn.fetch(
+        "SELECT invoice_id, external_id FROM invoices WHERE account_id = $1", account_id)}
+    currency = account["currency"] or (rows[0]["currency"] if rows else "XXX")
+    invoices = [{"reference": external.get(r["invoice_id"]) or str(r["invoice_id"])[:8],
+                 "due_date": r["due_date"], "balance_minor": r["balance_minor"],
+                 "days_past_due": max((today - r["due_date"]).days, 0)} for r in overdue]
+    contacts = account["contacts"] or []
+    emailable = [c for c in contacts if c.get("email")]
+    to = emailable[0]["email"] if emailable else None
+    total = sum(r["balance_minor"] for r in overdue)
+    context = {"account": {"name": account["name"] or "Customer"}, "invoices": invoices,
+               "total": total, "currency": currency, "today": today,
+               "contact_name": emailable[0].get("name") if emailable else None,
+               "sender_name": sender_name}
+    return Statement(account_id, currency, [r["invoice_id"] for r in overdue], total,
+                     context), to
+
+
+async def _record(conn: asyncpg.Connection, account_id: UUID, contact_id: UUID,
+                  events: list[EventContract], row: dict[str, Any], task_id: UUID | None,
+                  outcome: TaskOutcome | None, who: Who, correlation_id: str | None) -> None:
+    """The attempt's events and row; the task it was for is completed with its outcome."""
+    await streams.append(conn, streams.stream("contact", contact_id), account_id, events,
+                         expected_version=0, correlation_id=correlation_id)
+    await conn.execute(
+        "INSERT INTO contacts (contact_id, account_id, collector_id, channel, outcome, task_id, "
+        "attempted_at, business_date, notes, email_to, email_message_id, email_error) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        contact_id, account_id, who.sub, row["channel"], row["outcome"], task_id, who.now,
+        who.today, row.get("notes"), row.get("email_to"), row.get("email_message_id"),
+        row.get("email_error"))
+    if task_id is not None and outcome is not None:
+        await task_cases.complete(conn, task_id, task_cases.Completion(
+            by=who.sub, may_act_for_others=who.may_act_for_others, outcome=outcome,
+            today=who.today, now=who.now, contact_id=contact_id, notes=row.get("notes")),
+            correlation_id=correlation_id)
+
+
+async def _task_of_account(conn: asyncpg.Connection, task_id: UUID | None,
+                           account_id: UUID) -> None:
+    if task_id is None:
+        return
+    owner = await conn.fetchval("SELECT account_id FROM tasks WHERE task_id = $1", task_id)
+    if owner != account_id:
+        raise Refused(f"task {task_id} is not a task of account {account_id}", field="task_id")
+
+
+async def log_call(conn: asyncpg.Connection, account_id: UUID, outcome: ContactOutcome, *,
+                   who: Who, notes: str | None, task_id: UUID | None,
+                   invoice_ids: list[UUID], correlation_id: str | None = None) -> UUID:
+    if outcome.value.startswith(("email_", "letter_")):
+        raise Refused(f"{outcome.value} is not the outcome of a call", field="outcome")
+    async with conn.transaction():
+        await lock_account(conn, account_id)
+        await _task_of_account(conn, task_id, account_id)
+        found, _ = await statement(conn, account_id, who.today, who.sub)
+        contact_id = new_id()
+        event = ContactAttempted(
+            contact_id=contact_id, account_id=account_id, collector_id=who.sub,
+            channel=Channel.CALL, outcome=outcome, task_id=task_id,
+            invoice_ids=invoice_ids or found.invoice_ids,
+            amount_past_due_minor=found.total_minor, currency=found.currency,
+            attempted_at=who.now, business_date=who.today, notes=notes)
+        await _record(conn, account_id, contact_id, [event],
+                      {"channel": "call", "outcome": outcome.value, "notes": notes},
+                      task_id, TaskOutcome(outcome.value), who, correlation_id)
+        return contact_id
+
+
+async def send_email(conn: asyncpg.Connection, mailer: Mailer | None, account_id: UUID,
+                     template: str, language: str | None, *, who: Who,
+                     task_id: UUID | None, correlation_id: str | None = None) -> UUID:
+    account = await queries.account_row(conn, account_id)
+    await _task_of_account(conn, task_id, account_id)
+    found, to = await statement(conn, account_id, who.today, mailer.sender if mailer else "")
+    rendered = render(template, language or account["language"] or "en", found.context)
+    if to is None:
+        raise Refused("the account has no contact with an email address", field="account_id")
+    contact_id = new_id()
+    events, row, outcome = await _deliver(mailer, to, rendered, template, contact_id, found,
+                                          who, task_id)
+    async with conn.transaction():
+        await lock_account(conn, account_id)
+        await _record(conn, account_id, contact_id, events, row, task_id, outcome, who,
+                      correlation_id)
+    return contact_id
+
+
+async def _deliver(mailer: Mailer | None, to: str, rendered: Rendered, template: str,
+                   contact_id: UUID, found: Statement, who: Who, task_id: UUID | None,
+                   ) -> tuple[list[EventContract], dict[str, Any], TaskOutcome]:
+    common = {"contact_id": contact_id, "account_id": found.account_id, "collector_id": who.sub,
+              "task_id": task_id, "template": template, "language": rendered.language}
+    try:
+        if mailer is None:
+            raise MailError("no SMTP server is configured (SMTP_URL)", permanent=True)
+        message_id = await mailer.send(mailer.message(to, rendered))
+    except MailError as failure:
+        outcome = ContactOutcome.EMAIL_FAILED
+        detail: EventContract = EmailFailed(**common, recipient=to, error=failure.detail[:1000],
+                                            permanent=failure.permanent, failed_at=who.now)
+        row = {"email_to": to, "email_error": failure.detail}
+    else:
+        outcome = ContactOutcome.EMAIL_SENT
+        detail = EmailSent(**common, recipient=to, message_id=message_id,
+                           invoice_ids=found.invoice_ids,
+                           amount_past_due_minor=found.total_minor, currency=found.currency,
+                           sent_at=who.now)
+        row = {"email_to": to, "email_message_id": message_id}
+    attempt = ContactAttempted(
+        contact_id=contact_id, account_id=found.account_id, collector_id=who.sub,
+        channel=Channel.EMAIL, outcome=outcome, task_id=task_id, invoice_ids=found.invoice_ids,
+        amount_past_due_minor=found.total_minor, currency=found.currency,
+        attempted_at=who.now, business_date=who.today)
+    return ([attempt, detail], {"channel": "email", "outcome": outcome.value, **row},
+            TaskOutcome(outcome.value))

@@ -1,0 +1,327 @@
+"""Calls and emails (through a real SMTP server on loopback), holds and auto-pay offers."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from collections_service.runtime import Runtime
+from collections_service.testing import (
+    KIM,
+    LEE,
+    MONDAY,
+    SUPERVISOR,
+    BillingFeed,
+    account,
+    applied,
+    creating,
+    invoice,
+)
+from receivables_platform.contracts.billing import AutoPayEnrolled
+from receivables_platform.contracts.cases import (
+    CaseClosed,
+    CaseOpened,
+    CaseOrigin,
+    CasePriority,
+    CaseType,
+)
+from receivables_platform.ids import new_id
+
+STEPS = [{"offset_days": 1, "channel": "email", "template": "overdue_statement"},
+         {"offset_days": 10, "channel": "call", "template": "call_script"}]
+
+
+class Inbox:
+    """An SMTP server's handler: keeps what it accepted, refuses one mailbox."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refused = "gone@acme.test"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        if address == self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def inbox(runtime: Runtime) -> Iterator[Inbox]:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    runtime.settings = runtime.settings.model_copy(
+        update={"smtp_url": f"smtp://127.0.0.1:{port}",
+                "mail_from": "collections@receivables.test"})
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+async def overdue(billing: BillingFeed, api: httpx.AsyncClient, *totals: int,
+                  email_address: str = "ann@acme.test", **extra: Any
+                  ) -> tuple[UUID, list[UUID]]:
+    from receivables_platform.contracts.billing import Contact
+    registered = account(contacts=[Contact(name="Ann Smith", email=email_address)], **extra)
+    invoices = [invoice(registered.account_id, date(2026, 10, 20), t,
+                        external_id=f"INV-{i + 1:04d}") for i, t in enumerate(totals)]
+    await billing.send(registered, *invoices)
+    read = await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)
+    await api.put(f"/v1/accounts/{registered.account_id}/collector",
+                  json={"collector_id": "kim"},
+                  headers={**SUPERVISOR, "If-Match": read.headers["ETag"]})
+    return registered.account_id, [i.invoice_id for i in invoices]
+
+
+async def events(db: asyncpg.Connection, event_type: str) -> list[dict[str, Any]]:
+    rows = await db.fetch("SELECT data FROM events WHERE type = $1 ORDER BY position", event_type)
+    return [r["data"] for r in rows]
+
+
+async def today_task(api: httpx.AsyncClient) -> dict[str, Any]:
+    await api.post("/v1/policies", json={"name": "Std", "steps": STEPS},
+                   headers=creating(SUPERVISOR))
+    ran = await api.post("/v1/cadence/runs", json={}, headers=SUPERVISOR)
+    assert ran.json()["tasks_scheduled"] == 1, ran.text
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    return dict(task)
+
+
+# -- 6. contacts ----------------------------------------------------------------------------------
+
+async def test_the_overdue_statement_reaches_a_real_smtp_server_and_completes_the_task(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection,
+        inbox: Inbox) -> None:
+    account_id, _ = await overdue(billing, api, 12_345, 100_000)
+    task = await today_task(api)
+    sent = await api.post("/v1/contacts/emails", json={
+        "account_id": str(account_id), "template": "overdue_statement",
+        "task_id": task["task_id"]}, headers=creating(KIM))
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["outcome"] == "email_sent"
+    [message] = inbox.messages
+    assert message["To"] == "ann@acme.test"
+    assert message["Subject"] == "Acme Corp: 2 overdue invoices, 1,123.45 USD"
+    body = message.get_content()
+    assert "Dear Ann Smith" in body and "INV-0001" in body and "INV-0002" in body
+    assert "123.45 USD" in body and "1,000.00 USD" in body and "13 days" in body
+    assert sent.json()["email_message_id"] == message["Message-ID"]
+    [attempt] = await events(db, "collections.contact.attempted")
+    assert (attempt["channel"], attempt["outcome"]) == ("email", "email_sent")
+    assert attempt["amount_past_due_minor"] == 112_345
+    [delivered] = await events(db, "collections.email.sent")
+    assert delivered["message_id"] == message["Message-ID"]
+    [done] = await events(db, "collections.task.completed")
+    assert (done["outcome"], done["contact_id"]) == ("email_sent", sent.json()["contact_id"])
+
+
+async def test_a_statement_in_the_account_s_language_and_english_when_there_is_none(
+        api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox) -> None:
+    account_id, _ = await overdue(billing, api, 5_000)
+    for language, expected in (("de", "überfällige Rechnung,"), ("fr", "overdue invoice,")):
+        sent = await api.post("/v1/contacts/emails", json={
+            "account_id": str(account_id), "language": language}, headers=creating(KIM))
+        assert sent.status_code == 201, sent.text
+        assert expected in str(inbox.messages[-1]["Subject"])
+
+
+async def test_a_refused_email_is_recorded_as_a_failed_attempt(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection,
+        inbox: Inbox) -> None:
+    account_id, _ = await overdue(billing, api, 5_000, email_address="gone@acme.test")
+    failed = await api.post("/v1/contacts/emails", json={"account_id": str(account_id)},
+                            headers=creating(KIM))
+    assert failed.status_code == 201
+    assert failed.json()["outcome"] == "email_failed"
+    assert failed.json()["email_error"].startswith("550")
+    assert inbox.messages == []
+    [failure] = await events(db, "collections.email.failed")
+    assert failure["permanent"] is True
+
+
+async def test_an_unreachable_smtp_server_is_a_temporary_failure(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection,
+        runtime: Runtime) -> None:
+    runtime.settings = runtime.settings.model_copy(
+        update={"smtp_url": f"smtp://127.0.0.1:{free_port()}"})
+    account_id, _ = await overdue(billing, api, 5_000)
+    failed = await api.post("/v1/contacts/emails", json={"account_id": str(account_id)},
+                            headers=creating(KIM))
+    assert failed.json()["outcome"] == "email_failed"
+    [failure] = await events(db, "collections.email.failed")
+    assert failure["permanent"] is False
+
+
+async def test_unknown_templates_and_accounts_are_refused_and_nothing_is_sent(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection,
+        inbox: Inbox) -> None:
+    account_id, _ = await overdue(billing, api, 5_000)
+    unknown = await api.post("/v1/contacts/emails", json={
+        "account_id": str(account_id), "template": "no_such_letter"}, headers=creating(KIM))
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "body.template"
+    nobody = await api.post("/v1/contacts/emails", json={"account_id": str(new_id())},
+                            headers=creating(KIM))
+    assert nobody.status_code == 404
+    assert inbox.messages == [] and await events(db, "collections.contact.attempted") == []
+
+
+async def test_a_call_is_logged_with_its_outcome_and_completes_the_task(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue(billing, api, 5_000)
+    task = await today_task(api)
+    body = {"account_id": str(account_id), "outcome": "reached_promised",
+            "notes": "will pay Friday", "task_id": task["task_id"]}
+    not_yours = await api.post("/v1/contacts/calls", json=body, headers=creating(LEE))
+    assert not_yours.status_code == 403
+    assert await events(db, "collections.contact.attempted") == []
+    logged = await api.post("/v1/contacts/calls", json=body, headers=creating(KIM))
+    assert logged.status_code == 201, logged.text
+    [attempt] = await events(db, "collections.contact.attempted")
+    assert (attempt["channel"], attempt["outcome"], attempt["notes"]) == (
+        "call", "reached_promised", "will pay Friday")
+    history = (await api.get(f"/v1/accounts/{account_id}/contacts", headers=KIM)).json()
+    assert [c["contact_id"] for c in history] == [logged.json()["contact_id"]]
+    assert (await api.get(f"/v1/tasks/{task['task_id']}", headers=KIM)).json()["status"] == \
+        "completed"
+    bad = await api.post("/v1/contacts/calls", json={**body, "outcome": "email_sent",
+                                                     "task_id": None}, headers=creating(KIM))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.outcome"
+
+
+# -- 8. holds -------------------------------------------------------------------------------------
+
+def dispute(account_id: UUID, invoice_ids: list[UUID], case_id: UUID) -> CaseOpened:
+    now = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    return CaseOpened(case_id=case_id, case_number="CASE-000123", account_id=account_id,
+                      type=CaseType.DISPUTE, origin=CaseOrigin.INBOUND_PHONE,
+                      priority=CasePriority.NORMAL, subject="Wrong quantity",
+                      description="", invoice_ids=invoice_ids, opened_by="agent",
+                      opened_at=now, sla_target_days=14, sla_due_at=now)
+
+
+async def test_a_dispute_case_holds_its_invoices_until_it_closes(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, (disputed, other) = await overdue(billing, api, 5_000, 7_000)
+    case_id = new_id()
+    opened = dispute(account_id, [disputed], case_id)
+    await billing.send(opened, source="case-service")
+    await billing.send(opened, source="case-service")           # seen twice: one hold
+    [hold] = (await api.get(f"/v1/accounts/{account_id}/holds", headers=KIM)).json()
+    assert hold["source"] == "case" and hold["invoice_ids"] == [str(disputed)]
+    task = await today_task(api)
+    assert task["invoice_ids"] == [str(other)] and task["amount_past_due_minor"] == 7_000
+    view = (await api.get(f"/v1/accounts/{account_id}", headers=KIM)).json()
+    assert view["open_balance_minor"] == 12_000                  # still in aging
+    closed = CaseClosed.model_validate({
+        "case_id": case_id, "case_number": "CASE-000123", "account_id": account_id,
+        "type": "dispute", "priority": opened.priority, "invoice_ids": [disputed],
+        "root_cause": None, "resolution_summary": "credited",
+        "completeness": {"entries": [], "complete": True, "satisfied_count": 0,
+                         "required_count": 0},
+        "opened_at": opened.opened_at, "closed_by": "agent",
+        "closed_at": datetime(2026, 11, 3, 9, tzinfo=UTC), "sla_breached": False})
+    await billing.send(closed, source="case-service")
+    [released] = (await api.get(f"/v1/accounts/{account_id}/holds", headers=KIM)).json()
+    assert (released["release"], released["released_on"]) == ("case_closed", "2026-11-03")
+    assert len(await events(db, "collections.account.hold_released")) == 1
+
+
+async def test_a_hold_by_hand_ends_itself_and_bad_holds_are_refused(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, (first, _) = await overdue(billing, api, 5_000, 7_000)
+    refused = await api.post("/v1/holds", json={
+        "account_id": str(account_id), "invoice_ids": [str(first), str(new_id())],
+        "reason": "PO number missing"}, headers=creating(KIM))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.invoice_ids.1"
+    past = await api.post("/v1/holds", json={
+        "account_id": str(account_id), "invoice_ids": [str(first)], "reason": "x",
+        "ends_on": "2026-11-01"}, headers=creating(KIM))
+    assert past.status_code == 422 and past.json()["errors"][0]["field"] == "body.ends_on"
+    placed = await api.post("/v1/holds", json={
+        "account_id": str(account_id), "invoice_ids": [str(first)],
+        "reason": "PO number missing", "ends_on": "2026-11-04"}, headers=creating(KIM))
+    assert placed.status_code == 201, placed.text
+    ran = await api.post("/v1/cadence/runs", json={"business_date": "2026-11-04"},
+                         headers=SUPERVISOR)
+    assert ran.json()["holds_released"] == 1
+    hold = (await api.get(f"/v1/holds/{placed.json()['hold_id']}", headers=KIM)).json()
+    assert (hold["release"], hold["released_on"]) == ("expired", "2026-11-04")
+    again = await api.post(f"/v1/holds/{placed.json()['hold_id']}/release", headers=KIM)
+    assert again.status_code == 409
+
+
+# -- 9. auto-pay conversion -----------------------------------------------------------------------
+
+async def test_late_payers_are_candidates_and_an_enrolment_within_30_days_converts_the_offer(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    registered = account()
+    late = [invoice(registered.account_id, date(2026, 9, d), 1_000) for d in (1, 15)]
+    on_time = invoice(registered.account_id, date(2026, 10, 1), 1_000)
+    await billing.send(registered, *late, on_time, applied(late[0], 1_000, date(2026, 9, 10)),
+                       applied(late[1], 1_000, date(2026, 9, 30)),
+                       applied(on_time, 1_000, date(2026, 9, 28)))
+    read = await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)
+    await api.put(f"/v1/accounts/{registered.account_id}/collector",
+                  json={"collector_id": "kim"},
+                  headers={**SUPERVISOR, "If-Match": read.headers["ETag"]})
+    [candidate] = (await api.get("/v1/autopay/candidates", headers=KIM)).json()
+    assert (candidate["account_id"], candidate["late_payments"]) == (
+        str(registered.account_id), 2)
+    assert (await api.get("/v1/autopay/candidates", headers=LEE)).json() == []
+    offered = await api.post("/v1/autopay/offers", json={"account_id": str(
+        registered.account_id)}, headers=creating(KIM))
+    assert offered.status_code == 201, offered.text
+    answered = await api.post(f"/v1/autopay/offers/{offered.json()['offer_id']}/answer",
+                              json={"outcome": "accepted"},
+                              headers={**KIM, "If-Match": offered.headers["ETag"]})
+    assert answered.status_code == 200 and answered.json()["outcome"] == "accepted"
+    await billing.send(AutoPayEnrolled(account_id=registered.account_id,
+                                       payment_method_reference="pm_123",
+                                       payment_method_type="card",
+                                       enrolled_on=date(2026, 11, 20)))
+    [converted] = await events(db, "collections.autopay.converted")
+    assert (converted["collector_id"], converted["days_after_offer"]) == ("kim", 18)
+    assert (await api.get("/v1/autopay/candidates", headers=KIM)).json() == []
+    on_autopay = await api.post("/v1/autopay/offers", json={"account_id": str(
+        registered.account_id)}, headers=creating(KIM))
+    assert on_autopay.status_code == 409
+
+
+async def test_an_enrolment_long_after_the_offer_is_no_conversion(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    registered = account()
+    await billing.send(registered)
+    offered = await api.post("/v1/autopay/offers", json={"account_id": str(
+        registered.account_id)}, headers=creating(KIM))
+    assert offered.status_code == 201
+    await billing.send(AutoPayEnrolled(account_id=registered.account_id,
+                                       payment_method_reference="pm_1",
+                                       payment_method_type="card",
+                                       enrolled_on=MONDAY.replace(month=12, day=15)))
+    assert await events(db, "collections.autopay.converted") == []
