@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from collections_service.api.common import (
     READERS,
+    CollectorQuery,
     Conn,
     IfMatch,
     Rt,
@@ -25,8 +26,7 @@ router = APIRouter(tags=["auto-pay conversion"])
 
 @router.get("/v1/autopay/candidates", response_model=list[Candidate])
 async def candidates(conn: Conn, rt: Rt, principal: Staff,
-                     collector_id: str | None = Query(default=None, min_length=1,
-                                                      max_length=200)) -> list[Candidate]:
+                     collector_id: CollectorQuery = None) -> list[Candidate]:
     """Not on auto-pay, paid late on 2+ invoices in 180 days; a collector sees their own."""
     who = collector_id if oversees(principal) else principal.sub
     rows = await autopay.candidates(conn, rt.clock.today(), who)

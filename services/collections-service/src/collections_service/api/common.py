@@ -6,13 +6,18 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from collections_service.runtime import Runtime, runtime
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.etag import Precondition, optional_if_match, require_if_match
 from receivables_platform.web.problems import Problem, problem_type
 from receivables_platform.web.request_log import correlation_id
+
+PLAIN = r"^[^\x00-\x1f]+$"
+"""A query value without control characters (PostgreSQL text cannot hold NUL)."""
+CollectorQuery = Annotated[str | None, Query(min_length=1, max_length=200, pattern=PLAIN,
+                                             description="Default: yourself")]
 
 MANAGERS = require_roles("supervisor", "admin")
 STAFF = require_roles("collector", "supervisor", "admin")

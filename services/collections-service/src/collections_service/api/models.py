@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from collections_service.domain.cadence import Step
 from receivables_platform.contracts.collections import (
@@ -23,8 +23,22 @@ Segment = Annotated[str, Field(min_length=1, max_length=64)]
 Template = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")]
 
 
+MAX_MINOR = 10**15
+"""Above any real balance and inside PostgreSQL's bigint: a larger amount is a typo."""
+Minor = Annotated[int, Field(ge=0, le=MAX_MINOR)]
+
+
 class Body(BaseModel):
+    """A request body: unknown fields and NUL characters (PostgreSQL text has none) refused."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text may not contain NUL characters")
+        return value
 
 
 def _row(row: asyncpg.Record) -> dict[str, Any]:
@@ -79,8 +93,8 @@ class RuleRequest(Body):
     collector_id: CollectorId
     rank: int = Field(ge=0, le=10_000, description="Lower ranks are tried first")
     segment: Segment | None = None
-    min_balance_minor: int | None = Field(default=None, ge=0)
-    max_balance_minor: int | None = Field(default=None, ge=0)
+    min_balance_minor: Minor | None = None
+    max_balance_minor: Minor | None = None
 
 
 class RuleResponse(BaseModel):
@@ -196,10 +210,11 @@ class CompleteRequest(Body):
 
 class CommitmentRequest(Body):
     account_id: UUID
-    amount_minor: int = Field(description="Minor units; above zero")
+    amount_minor: int = Field(le=MAX_MINOR, description="Minor units; above zero")
     currency: CurrencyCode | None = None
     promised_date: date
-    grace_days: int | None = Field(default=None, description="Business days; default from config")
+    grace_days: int | None = Field(default=None, ge=-1000, le=1000,
+                                   description="Business days (0-30); default from config")
     invoice_ids: list[UUID] = Field(default_factory=list, max_length=500,
                                     description="Empty: the whole account")
     channel: Channel = Channel.CALL

@@ -38,7 +38,7 @@ async def list_policies(conn: Conn) -> list[PolicyResponse]:
 
 @router.get("/{policy_id}", response_model=PolicyResponse, dependencies=[Depends(READERS)])
 async def read(policy_id: UUID, response: Response, conn: Conn,
-               version: int | None = Query(default=None, ge=1)) -> PolicyResponse:
+               version: int | None = Query(default=None, ge=1, le=1_000_000)) -> PolicyResponse:
     """The current version, or any earlier one with `?version=`."""
     if version is None:
         row = await policies.latest(conn, policy_id)

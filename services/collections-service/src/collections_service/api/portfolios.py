@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from collections_service.adapters import queries
 from collections_service.api.common import (
     READERS,
+    CollectorQuery,
     Conn,
     IfMatch,
     Manager,
@@ -71,7 +72,7 @@ async def assign(account_id: UUID, body: AssignRequest, request: Request, respon
 
 @router.get("/v1/portfolio", response_model=list[AccountSummary])
 async def portfolio(conn: Conn, principal: Staff,
-                    collector_id: str | None = Query(default=None, min_length=1, max_length=200)
+                    collector_id: CollectorQuery = None
                     ) -> list[AccountSummary]:
     """A collector's accounts (yours by default; supervisors and admins may name anyone)."""
     who = collector_id or principal.sub

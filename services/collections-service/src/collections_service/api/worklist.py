@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from collections_service.api.common import (
+    CollectorQuery,
     Conn,
     Manager,
     MaybeIfMatch,
@@ -34,8 +35,10 @@ from collections_service.service_layer import cadence
 from collections_service.service_layer import tasks as task_cases
 from receivables_platform.domain import NotFound
 from receivables_platform.web.etag import set_etag
+from receivables_platform.web.problems import Problem, problem_type
 
 router = APIRouter(tags=["worklist"])
+RUN_WINDOW_DAYS = 366
 
 _WORKLIST = """
 SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id)
@@ -52,6 +55,10 @@ async def run(body: RunRequest, request: Request, rt: Rt, principal: Manager) ->
     another run is in progress.
     """
     today = body.business_date or rt.clock.today()
+    if abs((today - rt.clock.today()).days) > RUN_WINDOW_DAYS:
+        raise Problem(422, "Date out of range", f"a run is for a business date within "
+                      f"{RUN_WINDOW_DAYS} days of today ({rt.clock.today()})",
+                      type=problem_type("out-of-range"), field="body.business_date")
     summary = await cadence.run_day(request.app.state.service.pool, today, rt,
                                     correlation_id=trace(request))
     return RunResponse.model_validate(summary, from_attributes=True)
@@ -59,7 +66,7 @@ async def run(body: RunRequest, request: Request, rt: Rt, principal: Manager) ->
 
 @router.get("/v1/worklist", response_model=Worklist)
 async def worklist(conn: Conn, rt: Rt, principal: Staff,
-                   collector_id: str | None = Query(default=None, min_length=1, max_length=200),
+                   collector_id: CollectorQuery = None,
                    on: date | None = Query(default=None, alias="date")) -> Worklist:
     """A collector's tasks for a date by priority; collectors see only their own."""
     who = collector_id or principal.sub

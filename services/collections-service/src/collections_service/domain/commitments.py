@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
 from collections_service.domain.calendar import BusinessCalendar
 from receivables_platform.domain import Refused
 
 MAX_GRACE_DAYS = 30
+MAX_HORIZON = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ def check_new(amount_minor: int, promised_date: date, grace_days: int, today: da
     if promised_date < today:
         raise Refused(f"the promised date {promised_date} is in the past (today is {today})",
                       field="promised_date")
+    if promised_date > today + MAX_HORIZON:
+        raise Refused(f"a promise more than {MAX_HORIZON.days} days ahead is a plan, not a "
+                      "promise: agree on a nearer date", field="promised_date")
     if not 0 <= grace_days <= MAX_GRACE_DAYS:
         raise Refused(f"the grace period is 0 to {MAX_GRACE_DAYS} business days",
                       field="grace_days")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -25,6 +25,8 @@ from receivables_platform.contracts.collections import (
 )
 from receivables_platform.domain import NotFound, Refused
 from receivables_platform.ids import new_id
+
+MAX_HOLD = timedelta(days=3 * 366)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ async def place(conn: asyncpg.Connection, hold: NewHold, *, by: str | None, toda
     if hold.ends_on is not None and hold.ends_on <= today:
         raise Refused(f"the hold would end before it starts (today is {today})",
                       field="ends_on")
+    if hold.ends_on is not None and hold.ends_on > today + MAX_HOLD:
+        raise Refused(f"a hold by hand ends within {MAX_HOLD.days} days; leave the end out for "
+                      "an open-ended one", field="ends_on")
     async with conn.transaction():
         await lock_account(conn, hold.account_id)
         await queries.account_row(conn, hold.account_id)
