@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from receivables_platform.service import ServiceSpec, Subscription
+from reporting_service.api.accounts import router as accounts
 from reporting_service.api.aging import router as aging
 from reporting_service.api.kpis import router as kpis
 from reporting_service.api.reports import router as reports
@@ -16,7 +17,7 @@ SPEC = ServiceSpec(
     default_port=8104,
     database="reporting",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    routers=[aging, snapshots, kpis, reports],
+    routers=[aging, snapshots, kpis, reports, accounts],
     background=[snapshot_worker()],
     subscriptions=[Subscription(p.subscription, [p.topic], p.handler)
                    for p in PROJECTIONS.values()],
