@@ -1,0 +1,144 @@
+"""Real CloudEvents through the real broker into the read model, and a rebuild from the topic.
+
+Events are produced with the platform's Kafka binding (binary mode), some of
+them twice and out of order across topics (an application before its
+invoice, a promise before the account is known to billing); the service runs
+its consumers and the aging API must show the result. Then the read model is
+damaged and rebuilt from the topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date
+from uuid import uuid4
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from receivables_platform.contracts.billing import InvoiceIssued, PaymentApplied
+from receivables_platform.contracts.collections import (
+    AccountAssigned,
+    AssignmentBasis,
+    Channel,
+    CommitmentMade,
+)
+from receivables_platform.db.pool import create_pool
+from receivables_platform.envelope import CloudEvent, to_kafka
+from receivables_platform.kafka.topics import ensure_topics
+from receivables_platform.service import build_app
+from receivables_platform.settings import KafkaSettings
+from receivables_platform.web.auth import issue_token
+from receivables_platform.web.testserver import running_server
+from reporting_service.consumers.projections import PROJECTIONS
+from reporting_service.service_layer.rebuild import Progress, rebuild
+from reporting_service.spec import SPEC
+from reporting_service.testing import cloud
+
+SECRET = "test-secret-for-reporting-broker-012345"
+AUTH = {"Authorization": f"Bearer {issue_token(SECRET, 'sue', ['supervisor'])}"}
+
+
+async def produce(bootstrap: str, records: list[tuple[str, CloudEvent]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for topic, event in records:
+            key, value, headers = to_kafka(event)
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "the read model did not catch up"
+        await asyncio.sleep(0.3)
+
+
+@pytest.mark.timeout(240)
+async def test_events_from_the_broker_reach_aging_and_a_rebuild_restores_them(
+        fresh_database, kafka_bootstrap: str):
+    url = await fresh_database(SPEC.versions_dir)
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
+    billing, collections = PROJECTIONS["billing"].topic, PROJECTIONS["collections"].topic
+    await ensure_topics(kafka, [billing, collections, PROJECTIONS["cases"].topic])
+    account, invoice = uuid4(), uuid4()
+    issued = cloud(InvoiceIssued(invoice_id=invoice, account_id=account, external_id="INV-B",
+                                 currency="EUR", total_minor=9_000, issue_date=date(2026, 9, 1),
+                                 due_date=date(2026, 10, 1)))
+    paid = cloud(PaymentApplied(payment_id=uuid4(), account_id=account, invoice_id=invoice,
+                                amount_minor=2_000, currency="EUR", remaining_minor=7_000,
+                                applied_on=date(2026, 10, 20)))
+    assigned = cloud(AccountAssigned(account_id=account, collector_id="bea",
+                                     basis=AssignmentBasis.RULE, assigned_by="rules",
+                                     effective_on=date(2026, 10, 2)), source="urn:collections")
+    promised = cloud(CommitmentMade(
+        commitment_id=uuid4(), account_id=account, collector_id="bea", amount_minor=7_000,
+        currency="EUR", promised_date=date(2026, 11, 30), grace_days=0, invoice_ids=[invoice],
+        channel=Channel.CALL, made_on=date(2026, 11, 2),
+        made_at=issued.time), source="urn:collections")
+    # collections first, the payment before its invoice, and two redeliveries
+    await produce(kafka_bootstrap, [(collections, assigned), (collections, promised),
+                                    (billing, paid), (billing, issued), (billing, paid),
+                                    (collections, assigned)])
+
+    settings = SPEC.settings(database_url=url, jwt_secret=SECRET, kafka=kafka)
+    params = {"as_of": "2026-11-20", "account_id": str(account), "group_by": "collector"}
+    async with running_server(build_app(SPEC, settings)) as base, \
+            httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async def projected() -> bool:
+            rows = (await client.get("/v1/aging", headers=AUTH, params=params)).json()["rows"]
+            return [(r["collector_id"], r["total_minor"]) for r in rows] == [("bea", 7_000)]
+
+        await eventually(projected)
+        status = (await client.get("/v1/status", headers=AUTH)).json()
+        groups = {p["consumer_group"] for p in status["partitions"]}
+        assert {"reporting-service", "reporting-service.collections",
+                "reporting-service.cases"} <= groups
+
+    pool = await create_pool(url, max_size=4)
+    try:
+        await pool.execute("DELETE FROM ar_balance_changes; UPDATE ar_invoices SET total_minor = 1")
+        seen: list[Progress] = []
+        done = await rebuild(pool, kafka, PROJECTIONS["billing"], "reporting-service",
+                             seen.append, interval=0.2, session_timeout_ms=3_000)
+        assert done.applied == done.total and seen[-1] == done
+        open_minor = await pool.fetchval(
+            "SELECT sum(open_minor) FROM reporting.open_invoices_as_of('2026-11-20') "
+            "WHERE account_id = $1", account)
+        assert open_minor == 7_000
+        assert await pool.fetchval("SELECT count(*) FROM ar_balance_changes "
+                                   "WHERE invoice_id = $1", invoice) == 1
+        # the other projections kept their rows and their positions
+        assert await pool.fetchval("SELECT collector_id FROM col_assignments "
+                                   "WHERE account_id = $1", account) == "bea"
+    finally:
+        await pool.close()
+
+
+async def test_resetting_a_projection_forgets_only_its_own_rows_and_positions(fresh_database):
+    url = await fresh_database(SPEC.versions_dir)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("""
+            INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
+            VALUES ('reporting-service', 'billing.events.v1', 0, 5),
+                   ('reporting-service.cases', 'cases.events.v1', 0, 7);
+            INSERT INTO ar_invoice_flags (flag_id, invoice_id, flag, source, since_date)
+            VALUES ('h', gen_random_uuid(), 'hold', 'x', current_date),
+                   ('d', gen_random_uuid(), 'dispute', 'y', current_date);
+            INSERT INTO col_assignments VALUES (gen_random_uuid(), 'ann', current_date)""")
+        from reporting_service.service_layer.rebuild import reset_projection
+
+        await reset_projection(conn, PROJECTIONS["cases"], "reporting-service.cases")
+        assert await conn.fetchval("SELECT array_agg(flag) FROM ar_invoice_flags") == ["hold"]
+        assert await conn.fetchval("SELECT array_agg(consumer_group) FROM consumer_offsets") == [
+            "reporting-service"]
+        assert await conn.fetchval("SELECT count(*) FROM col_assignments") == 1
+    finally:
+        await conn.close()
