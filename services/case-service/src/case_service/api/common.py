@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
@@ -13,6 +13,7 @@ from case_service.domain.state import Case
 from case_service.service_layer.cases import Check
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.etag import Precondition, optional_if_match, require_if_match
+from receivables_platform.web.problems import PROBLEM_JSON
 from receivables_platform.web.request_log import correlation_id
 
 AGENTS = require_roles("case_agent", "supervisor", "admin")
@@ -42,6 +43,12 @@ def trace(request: Request) -> str | None:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def problem_responses(**reasons: str) -> dict[int | str, dict[str, Any]]:
+    """Problem answers a route gives beyond those the platform documents for it (`_413=...`)."""
+    return {int(code.lstrip("_")): {"description": reason, "content": {PROBLEM_JSON: {
+        "schema": {"$ref": "#/components/schemas/Problem"}}}} for code, reason in reasons.items()}
 
 
 def precondition(if_match: Precondition | None) -> Check | None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from case_service.adapters.inbound_mail import MalformedMessage, parse
-from case_service.api.common import now, trace
+from case_service.api.common import now, problem_responses, trace
 from case_service.api.models import CaseResponse
 from case_service.service_layer.inbound_email import ThreadedBy, file_email
 from receivables_platform.web.auth import Principal, require_roles
@@ -46,9 +46,15 @@ def _too_large() -> Problem:
 
 
 @router.post("/inbound-email", response_model=FiledEmail, status_code=201,
-             responses={200: {"model": FiledEmail, "description": "Added to an existing case"}},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "message/rfc822": {"schema": {"type": "string", "format": "binary"}}}}})
+             responses={200: {"model": FiledEmail, "description": "Added to an existing case"},
+                        **problem_responses(
+                            _413="The message is larger than the service accepts.",
+                            _422="The message is malformed; `errors` names the header or body.")},
+             openapi_extra={"requestBody": {
+                 "required": True,
+                 "description": "The raw RFC 5322 message (also accepted as message/rfc822)",
+                 "content": {"application/octet-stream": {
+                     "schema": {"type": "string", "format": "binary"}}}}})
 async def inbound_email(request: Request,
                         principal: Principal = Depends(GATEWAY)) -> Response:
     """File a raw email (`Content-Type: message/rfc822`) on its case, or open one (201)."""

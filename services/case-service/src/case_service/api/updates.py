@@ -7,7 +7,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
-from case_service.api.common import Agent, Conn, MaybeIfMatch, now, precondition, trace
+from case_service.api.common import (
+    Agent,
+    Conn,
+    MaybeIfMatch,
+    now,
+    precondition,
+    problem_responses,
+    trace,
+)
 from case_service.api.models import CaseResponse, CustomerUpdateRequest
 from case_service.domain import commands as c
 from case_service.service_layer.customer_updates import record_update
@@ -25,7 +33,10 @@ def smtp_target(request: Request) -> mail.SmtpTarget | None:
     return mail.SmtpTarget.from_url(url) if url else None
 
 
-@router.post("/cases/{case_id}/customer-updates", response_model=CaseResponse)
+@router.post("/cases/{case_id}/customer-updates", response_model=CaseResponse,
+             responses=problem_responses(
+                 _502="The SMTP server refused or could not be reached; nothing was recorded.",
+                 _503="No SMTP server is configured, so an email update cannot be sent."))
 async def customer_update(case_id: UUID, body: CustomerUpdateRequest, request: Request,
                           response: Response, conn: Conn, principal: Agent,
                           if_match: MaybeIfMatch) -> CaseResponse:
