@@ -332,6 +332,39 @@ async def test_events_for_unknown_customers_park_and_replay_in_order(
     await accepted(stripe, finalized, "duplicate")
 
 
+async def test_parked_events_replay_on_demand_once_their_customer_exists(
+        stripe: httpx.AsyncClient, database: str):
+    """Customers backfilled through the REST API (or an import) under their Stripe ids."""
+    customer_id, invoice_id = stripe_id("cus"), stripe_id("in")
+    await accepted(stripe, event("invoice.finalized", invoice(invoice_id, customer_id)), "parked")
+    replay = await stripe.post("/v1/webhooks/stripe/events/replay", headers=READ)
+    assert replay.json() == {"replayed": 0}
+    created = await stripe.post("/v1/accounts", headers={**READ, "Idempotency-Key": "backfill-1"},
+                                json={"external_id": customer_id, "name": "Backfilled Ltd",
+                                      "currency": "USD", "payment_terms_days": 30})
+    assert created.status_code == 201, created.text
+    replay = await stripe.post("/v1/webhooks/stripe/events/replay", headers=READ)
+    assert replay.json() == {"replayed": 1}
+    found = await read(stripe, database, "invoice", invoice_id)
+    assert (found["account_id"], found["open_minor"]) == (created.json()["account_id"], TOTAL)
+    assert (await stripe.post("/v1/webhooks/stripe/events/replay")).status_code == 401
+
+
+async def test_concurrent_events_about_one_new_invoice_issue_it_once(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id, invoice_id = await a_customer(stripe), stripe_id("in")
+    bodies = [event("invoice.finalized", invoice(invoice_id, customer_id)),
+              event("invoice.payment_failed", invoice(invoice_id, customer_id, attempt_count=1)),
+              event("invoice.paid", invoice(invoice_id, customer_id, status="paid",
+                                            charge=stripe_id("ch")))]
+    responses = await asyncio.gather(*(deliver(stripe, body) for body in bodies))
+    assert [r.json()["outcome"] for r in responses] == ["applied"] * 3
+    found = await read(stripe, database, "invoice", invoice_id)
+    assert (found["status"], found["open_minor"]) == ("paid", 0)
+    assert [e["type"] for e in await history(stripe, found["invoice_id"])] == [
+        "billing.invoice.issued", "billing.payment.applied"]
+
+
 # -- the other mappings ---------------------------------------------------------------------------
 
 async def test_void_write_off_and_failed_payment(stripe: httpx.AsyncClient, database: str):

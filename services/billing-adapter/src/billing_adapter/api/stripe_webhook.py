@@ -104,3 +104,20 @@ async def received_events(
     """
     async with request.app.state.service.pool.acquire() as conn:
         return await stripe_events.listing(conn, outcome, limit)
+
+
+class Replayed(BaseModel):
+    replayed: int
+
+
+@router.post("/events/replay", response_model=Replayed, dependencies=[Depends(OPERATORS)])
+async def replay(request: Request, settings: Settings) -> Replayed:
+    """Replay parked events whose account, invoice or payment now exists.
+
+    Each applied webhook does this by itself; this is for when what they wait
+    for came another way, e.g. customers backfilled by bulk import or the REST
+    API under their `cus_...` ids.
+    """
+    async with request.app.state.service.pool.acquire() as conn:
+        return Replayed(replayed=await replay_parked(conn, settings.mapping, trace(request)))
+
