@@ -215,7 +215,7 @@ async def test_bad_signatures_are_400_and_store_nothing(stripe: httpx.AsyncClien
 
 async def test_stale_or_future_timestamps_are_refused(stripe: httpx.AsyncClient, database: str):
     body = event("customer.created", customer(stripe_id("cus")))
-    for offset in (-301, -3600, 301):
+    for offset in (-360, -3600, 360):  # well past the 300 s tolerance, whatever the load
         response = await deliver(stripe, body, timestamp=int(time.time()) + offset)
         assert response.status_code == 400, offset
         assert "from now" in response.json()["detail"]
