@@ -122,6 +122,17 @@ class EventStore:
             stream_id)
         return [_record(r) for r in rows]
 
+    async def load_many(self, conn: asyncpg.Connection,
+                        stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
+        """Several streams in one round trip (a bulk import's batch); absent ones are empty."""
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) "  # noqa: S608
+            "ORDER BY stream_id, version", list(stream_ids))
+        loaded: dict[str, list[RecordedEvent]] = {stream_id: [] for stream_id in stream_ids}
+        for row in rows:
+            loaded[row["stream_id"]].append(_record(row))
+        return loaded
+
     async def append(self, conn: asyncpg.Connection, streams: Sequence[PendingStream], *,
                      correlation_id: str | None = None, causation_id: str | None = None,
                      ) -> list[RecordedEvent]:
@@ -136,8 +147,8 @@ class EventStore:
             span.set_attribute("event_store.streams", len(streams))
             traceparent = current_traceparent()
             cols: list[list[Any]] = [[] for _ in range(13)]
+            await self._check_versions(conn, streams)
             for pending in streams:
-                await self._check_version(conn, pending)
                 key = pending.partition_key or pending.subject
                 for offset, event in enumerate(pending.events, start=1):
                     for col, value in zip(cols, (
@@ -166,10 +177,23 @@ class EventStore:
                 conn, [PendingStream(stream_id, expected_version, [event], subject or stream_id)],
                 correlation_id=correlation_id)
 
-    async def _check_version(self, conn: asyncpg.Connection, pending: PendingStream) -> None:
-        """Catches a caller that is ahead of the stream; the unique index catches one behind."""
-        if pending.expected_version == 0:
+    async def _check_versions(self, conn: asyncpg.Connection,
+                              streams: Sequence[PendingStream]) -> None:
+        """Catches a caller that is ahead of a stream; the unique index catches one behind.
+
+        One query for all streams, so a batch of thousands costs one round trip.
+        """
+        expected = {p.stream_id: p.expected_version for p in streams if p.expected_version}
+        if not expected:
             return
-        actual = await self.stream_version(conn, pending.stream_id)
-        if actual != pending.expected_version:
-            raise ConcurrencyError(pending.stream_id, pending.expected_version, actual)
+        if len(expected) == 1:
+            (stream_id, version), = expected.items()
+            actual = {stream_id: await self.stream_version(conn, stream_id)}
+        else:
+            rows = await conn.fetch(
+                "SELECT stream_id, max(version) AS version FROM events "
+                "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id", list(expected))
+            actual = {r["stream_id"]: r["version"] for r in rows}
+        for stream_id, version in expected.items():
+            if actual.get(stream_id, 0) != version:
+                raise ConcurrencyError(stream_id, version, actual.get(stream_id, 0))

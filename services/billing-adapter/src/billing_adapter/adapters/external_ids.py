@@ -6,6 +6,7 @@ two retries of the same webhook can never make two invoices.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from uuid import UUID
 
 import asyncpg
@@ -28,3 +29,20 @@ async def claim(conn: asyncpg.Connection, kind: str, external_id: str, internal_
     except asyncpg.UniqueViolationError:
         return False
     return True
+
+
+async def find_many(conn: asyncpg.Connection, kind: str,
+                    external_ids: Iterable[str]) -> dict[str, UUID]:
+    rows = await conn.fetch(
+        "SELECT external_id, internal_id FROM external_ids "
+        "WHERE kind = $1 AND external_id = ANY($2::text[])", kind, list(set(external_ids)))
+    return {r["external_id"]: r["internal_id"] for r in rows}
+
+
+async def claim_many(conn: asyncpg.Connection, kind: str,
+                     claims: Sequence[tuple[str, UUID]]) -> None:
+    """Take many new external ids at once; one already taken raises UniqueViolationError."""
+    await conn.execute(
+        "INSERT INTO external_ids (kind, external_id, internal_id) "
+        "SELECT $1, * FROM unnest($2::text[], $3::uuid[])",
+        kind, [c[0] for c in claims], [c[1] for c in claims])

@@ -40,6 +40,14 @@ Conn = Annotated[asyncpg.Connection, Depends(connection)]
 IfMatch = Annotated[Precondition, Depends(require_if_match)]
 
 
+def register_command(body: RegisterAccountRequest) -> RegisterAccount:
+    """Also how a bulk import row (the same model) becomes the command."""
+    return RegisterAccount(
+        account_id=new_id(), external_id=body.external_id, name=body.name,
+        currency=body.currency, payment_terms_days=body.payment_terms_days,
+        contacts=tuple(c.contract() for c in body.contacts), segment=body.segment)
+
+
 @router.post("", status_code=201, response_model=AccountResponse,
              responses={200: {"model": AccountResponse,
                               "description": "Already registered under this external id"}},
@@ -47,11 +55,8 @@ IfMatch = Annotated[Precondition, Depends(require_if_match)]
 async def register(body: RegisterAccountRequest, request: Request,
                    idem: IdempotentRequest) -> Response:
     """Register a customer account; the same external id again returns it (200)."""
-    command = RegisterAccount(
-        account_id=new_id(), external_id=body.external_id, name=body.name,
-        currency=body.currency, payment_terms_days=body.payment_terms_days,
-        contacts=tuple(c.contract() for c in body.contacts), segment=body.segment)
-    made = await register_account(idem.conn, command, correlation_id=trace(request))
+    made = await register_account(idem.conn, register_command(body),
+                                  correlation_id=trace(request))
     representation = AccountResponse.of(made.account.state, made.account.version)
     return await idem.respond(
         representation, status_code=201 if made.created else 200,

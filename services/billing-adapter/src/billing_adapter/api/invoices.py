@@ -56,7 +56,8 @@ def _representation(loaded: Loaded[Account], invoice_id: UUID) -> InvoiceRespons
     return InvoiceResponse.of(loaded.state.account_id, loaded.state.invoices[invoice_id])
 
 
-def _issue_command(body: IssueInvoiceRequest) -> IssueInvoice:
+def issue_command(body: IssueInvoiceRequest) -> IssueInvoice:
+    """Also how a bulk import row (the same model) becomes the command."""
     return IssueInvoice(
         invoice_id=new_id(), account_id=body.account_id, external_id=body.external_id,
         total_minor=body.total_minor, issue_date=body.issue_date, currency=body.currency,
@@ -73,7 +74,7 @@ def _issue_command(body: IssueInvoiceRequest) -> IssueInvoice:
              dependencies=[Depends(WRITERS)])
 async def issue(body: IssueInvoiceRequest, request: Request, idem: IdempotentRequest) -> Response:
     """Issue an invoice on a registered account; the same external id again returns it (200)."""
-    made = await issue_invoice(idem.conn, _issue_command(body), correlation_id=trace(request))
+    made = await issue_invoice(idem.conn, issue_command(body), correlation_id=trace(request))
     representation = _representation(made.account, made.entity_id)
     return await idem.respond(
         representation, status_code=201 if made.created else 200,

@@ -15,7 +15,7 @@ functions, passing `causation_id` when an incoming event caused the command.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -47,6 +47,14 @@ class Created:
 async def _lock(conn: asyncpg.Connection, account_id: UUID) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('billing.account'), hashtext($1))",
                        str(account_id))
+
+
+async def lock_accounts(conn: asyncpg.Connection, account_ids: Iterable[UUID]) -> None:
+    """The same locks for a batch of accounts, taken in one order so two batches cannot deadlock."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('billing.account'), hashtext(a)) "
+        "FROM (SELECT unnest($1::text[]) AS a ORDER BY 1) AS ordered",
+        sorted({str(a) for a in account_ids}))
 
 
 async def execute(conn: asyncpg.Connection, command: Command, *, check: Check | None = None,
@@ -95,7 +103,22 @@ async def _create(conn: asyncpg.Connection, kind: str, external_id: str, entity_
         return Created(loaded, entity_id, created=True)
 
 
-def _in_use(kind: str, external_id: str) -> Refused:
+def same_invoice(command: IssueInvoice, found: Account, invoice_id: UUID) -> bool:
+    """Whether a create under a taken external id repeats what it names (so is a no-op)."""
+    invoice = found.invoices[invoice_id]
+    return (found.account_id, invoice.total_minor, invoice.issue_date) == (
+        command.account_id, command.total_minor, command.issue_date) \
+        and command.currency in (None, invoice.currency) \
+        and command.due_date in (None, invoice.due_date)
+
+
+def same_payment(command: RecordPayment, found: Account, payment_id: UUID) -> bool:
+    paid = found.payments[payment_id]
+    return (found.account_id, paid.amount_minor, paid.currency, paid.received_on) == (
+        command.account_id, command.amount_minor, command.currency, command.received_on)
+
+
+def in_use(kind: str, external_id: str) -> Refused:
     return Refused(f"external id {external_id!r} already names another {kind}",
                    field="external_id", title="External id in use", status=409)
 
@@ -106,7 +129,7 @@ async def register_account(conn: asyncpg.Connection, command: RegisterAccount, *
     async def existing(account_id: UUID) -> Created:
         loaded = await get_account(conn, account_id)
         if loaded.state.currency != command.currency:
-            raise _in_use(ACCOUNT, command.external_id)
+            raise in_use(ACCOUNT, command.external_id)
         return Created(loaded, account_id, created=False)
 
     return await _create(conn, ACCOUNT, command.external_id, command.account_id, command,
@@ -118,14 +141,8 @@ async def issue_invoice(conn: asyncpg.Connection, command: IssueInvoice, *,
                         causation_id: str | None = None) -> Created:
     async def existing(invoice_id: UUID) -> Created:
         loaded = await get_invoice(conn, invoice_id)
-        found = loaded.state
-        invoice = found.invoices[invoice_id]
-        same = (found.account_id, invoice.total_minor, invoice.issue_date) == (
-            command.account_id, command.total_minor, command.issue_date) \
-            and command.currency in (None, invoice.currency) \
-            and command.due_date in (None, invoice.due_date)
-        if not same:
-            raise _in_use(INVOICE, command.external_id)
+        if not same_invoice(command, loaded.state, invoice_id):
+            raise in_use(INVOICE, command.external_id)
         return Created(loaded, invoice_id, created=False)
 
     return await _create(conn, INVOICE, command.external_id, command.invoice_id, command,
@@ -137,11 +154,8 @@ async def record_payment(conn: asyncpg.Connection, command: RecordPayment, *,
                          causation_id: str | None = None) -> Created:
     async def existing(payment_id: UUID) -> Created:
         loaded = await get_payment(conn, payment_id)
-        found = loaded.state
-        paid = found.payments[payment_id]
-        if (found.account_id, paid.amount_minor, paid.currency, paid.received_on) != (
-                command.account_id, command.amount_minor, command.currency, command.received_on):
-            raise _in_use(PAYMENT, command.external_id)
+        if not same_payment(command, loaded.state, payment_id):
+            raise in_use(PAYMENT, command.external_id)
         return Created(loaded, payment_id, created=False)
 
     return await _create(conn, PAYMENT, command.external_id, command.payment_id, command,

@@ -1,0 +1,222 @@
+"""Bulk import from files over real PostgreSQL: per-row errors, partial import, re-import."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from billing_adapter.adapters.import_files import FileRefused, Format, Kind, read_rows
+from billing_adapter.service_layer.accounts import get_account
+from billing_adapter.service_layer.bulk_import import BatchResult, Rejection, Tally
+from billing_adapter.service_layer.import_file import import_file
+from billing_adapter.spec import SPEC
+from receivables_platform.db.pool import create_pool
+
+ACCOUNTS_CSV = """external_id,name,currency,payment_terms_days,segment,contact_name,contact_email
+CUS-1,Acme Corp,USD,30,smb,Ann,ann@acme.test
+CUS-2,Globex,EUR,45,,,
+CUS-3,Initech,usd,30,,,
+CUS-4,Hooli,USD,thirty,,Bob,not-an-email
+"""
+
+INVOICES_CSV = """external_id,account_external_id,total_minor,tax_minor,issue_date,due_date
+INV-1,CUS-1,11000,1000,2026-10-01,
+INV-2,CUS-1,5000,,2026-10-05,2026-10-20
+INV-3,CUS-2,7000,,2026-10-01,2026-09-01
+INV-4,CUS-9,100,,2026-10-01,
+INV-5,CUS-2,-5,,2026-10-01,
+INV-6,CUS-2,500,600,2026-10-01,
+INV-7,CUS-2,900,,2026-10-01,
+INV-1,CUS-1,11000,1000,2026-10-01,
+INV-2,CUS-1,5001,,2026-10-05,2026-10-20
+"""
+
+
+@pytest.fixture
+async def billing_url(fresh_database: Any) -> str:
+    return await fresh_database(SPEC.versions_dir)
+
+
+@pytest.fixture
+async def pool(billing_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(billing_url, max_size=4)
+    yield pool
+    await pool.close()
+
+
+async def run(pool: asyncpg.Pool, kind: Kind, fmt: Format, path: Path,
+              batch_size: int = 3) -> tuple[Tally, list[Rejection]]:
+    rejections: list[Rejection] = []
+
+    async def collect(result: BatchResult) -> None:
+        rejections.extend(result.rejections)
+
+    with path.open(encoding="utf-8", newline="") as text:
+        tally = await import_file(pool, kind, read_rows(kind, fmt, text), on_batch=collect,
+                                  batch_size=batch_size)
+    return tally, rejections
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def where(rejections: list[Rejection]) -> set[tuple[int, str | None]]:
+    return {(r.row, r.field) for r in rejections}
+
+
+async def event_count(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM events"))
+
+
+async def account_id(pool: asyncpg.Pool, external_id: str) -> Any:
+    return await pool.fetchval(
+        "SELECT internal_id FROM external_ids WHERE kind = 'account' AND external_id = $1",
+        external_id)
+
+
+async def imported_accounts(pool: asyncpg.Pool, tmp_path: Path) -> None:
+    tally, rejections = await run(pool, Kind.ACCOUNTS, Format.CSV,
+                                  write(tmp_path, "accounts.csv", ACCOUNTS_CSV))
+    assert (tally.read, tally.imported, tally.rejected) == (4, 2, 2)
+    assert where(rejections) == {(3, "currency"), (4, "payment_terms_days"),
+                                 (4, "contact_email")}
+
+
+async def test_accounts_import_with_per_row_errors_and_one_contact(pool, tmp_path):
+    await imported_accounts(pool, tmp_path)
+    async with pool.acquire() as conn:
+        acme = (await get_account(conn, await account_id(pool, "CUS-1"))).state
+        globex = (await get_account(conn, await account_id(pool, "CUS-2"))).state
+    assert (acme.name, acme.currency, acme.payment_terms_days, acme.segment) == (
+        "Acme Corp", "USD", 30, "smb")
+    assert [(c.name, c.email) for c in acme.contacts] == [("Ann", "ann@acme.test")]
+    assert (globex.currency, globex.contacts, globex.segment) == ("EUR", (), None)
+    assert await account_id(pool, "CUS-3") is None and await account_id(pool, "CUS-4") is None
+
+
+async def test_invoices_good_rows_import_bad_rows_are_reported_by_row_and_field(pool, tmp_path):
+    await imported_accounts(pool, tmp_path)
+    before = await event_count(pool)
+    tally, rejections = await run(pool, Kind.INVOICES, Format.CSV,
+                                  write(tmp_path, "invoices.csv", INVOICES_CSV))
+    assert where(rejections) == {
+        (3, "due_date"),             # due before issue: the domain's rule
+        (4, "account_external_id"),  # no such customer
+        (5, "total_minor"),          # negative: the request model's rule
+        (6, "tax_minor"),            # tax above the total
+        (9, "external_id"),          # INV-2 again with another total: a conflict
+    }
+    reasons = {r.row: r.reason for r in rejections}
+    assert "CUS-9" in reasons[4] and "before the issue date" in reasons[3]
+    assert all(r.line == r.row + 1 for r in rejections)  # the header is line 1
+    assert (tally.read, tally.imported, tally.unchanged, tally.rejected) == (9, 3, 1, 5)
+    assert await event_count(pool) == before + 3
+    async with pool.acquire() as conn:
+        acme = (await get_account(conn, await account_id(pool, "CUS-1"))).state
+        globex = (await get_account(conn, await account_id(pool, "CUS-2"))).state
+    assert sorted((i.external_id, i.total_minor, i.tax_minor, str(i.due_date))
+                  for i in acme.invoices.values()) == [
+        ("INV-1", 11000, 1000, "2026-10-31"),  # due from Net 30
+        ("INV-2", 5000, 0, "2026-10-20")]
+    assert [(i.external_id, i.currency, str(i.due_date)) for i in globex.invoices.values()] \
+        == [("INV-7", "EUR", "2026-11-15")]  # Net 45, the account's currency
+    assert acme.open_balances() == {"USD": 16000}
+    entities = await pool.fetchval("SELECT count(*) FROM account_entities WHERE kind='invoice'")
+    assert entities == 3
+
+
+async def test_importing_the_same_file_again_changes_nothing(pool, tmp_path):
+    await imported_accounts(pool, tmp_path)
+    path = write(tmp_path, "invoices.csv", INVOICES_CSV)
+    first, first_rejections = await run(pool, Kind.INVOICES, Format.CSV, path)
+    events = await event_count(pool)
+    again, again_rejections = await run(pool, Kind.INVOICES, Format.CSV, path, batch_size=100)
+    assert await event_count(pool) == events
+    assert (again.read, again.imported, again.unchanged, again.rejected) == (9, 0, 4, 5)
+    assert where(again_rejections) == where(first_rejections)
+    accounts_again, _ = await run(pool, Kind.ACCOUNTS, Format.CSV, tmp_path / "accounts.csv")
+    assert (accounts_again.imported, accounts_again.updated, accounts_again.unchanged) == (0, 0, 2)
+    assert await event_count(pool) == events
+
+
+async def test_a_changed_account_row_updates_only_what_differs(pool, tmp_path):
+    await imported_accounts(pool, tmp_path)
+    changed = ACCOUNTS_CSV.replace("Acme Corp,USD,30", "Acme Inc,USD,30") \
+        .replace("Globex,EUR,45", "Globex,USD,45")
+    tally, rejections = await run(pool, Kind.ACCOUNTS, Format.CSV,
+                                  write(tmp_path, "changed.csv", changed))
+    assert (tally.updated, tally.unchanged) == (1, 0)
+    assert (2, "external_id") in where(rejections)  # the currency of an account never changes
+    async with pool.acquire() as conn:
+        acme = await get_account(conn, await account_id(pool, "CUS-1"))
+    assert (acme.state.name, acme.version, acme.history[-1].type) == (
+        "Acme Inc", 2, "billing.account.updated")
+
+
+async def test_json_lines_carry_lines_instalments_and_report_bad_json(pool, tmp_path):
+    await imported_accounts(pool, tmp_path)
+    good = {"external_id": "INV-J1", "account_external_id": "CUS-1", "total_minor": 11000,
+            "tax_minor": 1000, "issue_date": "2026-10-01",
+            "lines": [{"description": "Seats", "quantity": 4, "unit_price_minor": 2500}],
+            "instalments": [{"due_date": "2026-10-15", "amount_minor": 5500},
+                            {"due_date": "2026-11-15", "amount_minor": 5500}]}
+    rows = [good,
+            {**good, "external_id": "INV-J2", "total_minor": 12000},   # lines do not add up
+            {**good, "external_id": "INV-J3", "total_minor": "11000"},  # a string, not a number
+            {**good, "external_id": "INV-J4", "lines": [{"description": "x", "quantity": 0,
+                                                         "unit_price_minor": 1}]},
+            {**good, "external_id": "INV-J5", "colour": "red"}]
+    text = "\n".join(json.dumps(r) for r in rows[:2]) + "\n{not json\n\n" + \
+        "\n".join(json.dumps(r) for r in rows[2:]) + "\n"
+    tally, rejections = await run(pool, Kind.INVOICES, Format.JSONL,
+                                  write(tmp_path, "invoices.jsonl", text))
+    assert where(rejections) == {(2, "total_minor"), (3, None), (4, "total_minor"),
+                                 (5, "lines.0.quantity"), (6, "colour")}
+    assert [r.line for r in sorted(rejections, key=lambda r: r.row)] == [2, 3, 5, 6, 7]
+    assert (tally.read, tally.imported, tally.rejected) == (6, 1, 5)
+    async with pool.acquire() as conn:
+        acme = (await get_account(conn, await account_id(pool, "CUS-1"))).state
+    (invoice,) = acme.invoices.values()
+    assert [(i.due_date.isoformat(), i.amount_minor) for i in invoice.instalments] == [
+        ("2026-10-15", 5500), ("2026-11-15", 5500)]
+    assert invoice.lines[0].description == "Seats"
+
+
+async def test_payments_import_by_account_external_id_or_our_id(pool, tmp_path):
+    await imported_accounts(pool, tmp_path)
+    acme = await account_id(pool, "CUS-1")
+    text = ("external_id,account_external_id,account_id,amount_minor,currency,method,"
+            "reference,received_on\n"
+            "PAY-1,CUS-1,,15000,USD,ach,TRACE-1,2026-11-02\n"
+            f"PAY-2,,{acme},2500,USD,card,,2026-11-03\n"
+            "PAY-3,CUS-1,,2500,USD,barter,,2026-11-03\n"
+            f"PAY-4,CUS-1,{acme},2500,USD,card,,2026-11-03\n"
+            "PAY-1,CUS-1,,15000,USD,ach,TRACE-1,2026-11-02\n")
+    path = write(tmp_path, "payments.csv", text)
+    tally, rejections = await run(pool, Kind.PAYMENTS, Format.CSV, path)
+    assert where(rejections) == {(3, "method"), (4, None)}
+    assert "exactly one of account_id and account_external_id" in \
+        next(r.reason for r in rejections if r.row == 4)
+    assert (tally.imported, tally.unchanged, tally.rejected) == (2, 1, 2)
+    async with pool.acquire() as conn:
+        state = (await get_account(conn, acme)).state
+    assert state.credits() == {"USD": 17500}
+    again, _ = await run(pool, Kind.PAYMENTS, Format.CSV, path)
+    assert (again.imported, again.unchanged) == (0, 3)
+
+
+async def test_a_file_with_an_unknown_column_is_refused_before_any_row(pool, tmp_path):
+    path = write(tmp_path, "bad.csv", "external_id,name,currency,payment_terms_days,vat\n"
+                                      "CUS-1,Acme,USD,30,x\n")
+    with pytest.raises(FileRefused) as refused:
+        await run(pool, Kind.ACCOUNTS, Format.CSV, path)
+    assert refused.value.field == "vat"
+    assert await event_count(pool) == 0
