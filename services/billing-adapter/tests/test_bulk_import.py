@@ -136,7 +136,7 @@ async def test_invoices_good_rows_import_bad_rows_are_reported_by_row_and_field(
 async def test_importing_the_same_file_again_changes_nothing(pool, tmp_path):
     await imported_accounts(pool, tmp_path)
     path = write(tmp_path, "invoices.csv", INVOICES_CSV)
-    first, first_rejections = await run(pool, Kind.INVOICES, Format.CSV, path)
+    _, first_rejections = await run(pool, Kind.INVOICES, Format.CSV, path)
     events = await event_count(pool)
     again, again_rejections = await run(pool, Kind.INVOICES, Format.CSV, path, batch_size=100)
     assert await event_count(pool) == events

@@ -6,7 +6,7 @@ expected version live here once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -16,7 +16,6 @@ from receivables_platform.contracts.base import EventContract
 from receivables_platform.store import EventStore, PendingStream, RecordedEvent
 
 S = TypeVar("S")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,16 +34,7 @@ class AggregateRepository(Generic[S]):
         return f"{self.prefix}-{aggregate_id}"
 
     async def load(self, conn: asyncpg.Connection, aggregate_id: object) -> Loaded[S]:
-        return self._fold(await self.store.load(conn, self.stream_id(aggregate_id)))
-
-    async def load_many(self, conn: asyncpg.Connection,
-                        aggregate_ids: Iterable[T]) -> dict[T, Loaded[S]]:
-        """Several aggregates in one query; one never written is its initial state at version 0."""
-        streams = {self.stream_id(a): a for a in aggregate_ids}
-        histories = await self.store.load_many(conn, list(streams))
-        return {streams[s]: self._fold(history) for s, history in histories.items()}
-
-    def _fold(self, history: list[RecordedEvent]) -> Loaded[S]:
+        history = await self.store.load(conn, self.stream_id(aggregate_id))
         state = self.initial()
         for recorded in history:
             state = self.evolve(state, recorded.contract())

@@ -89,6 +89,9 @@ WITH inserted AS (
 )
 SELECT inserted.* FROM inserted, wake ORDER BY position
 """  # noqa: S608 - a constant column list
+# The same without reading the rows back: a bulk writer that does not need them.
+_APPEND_QUIETLY = _APPEND.replace("SELECT inserted.* FROM inserted, wake ORDER BY position",
+                                  "SELECT count(*) FROM inserted, wake")
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
@@ -122,21 +125,39 @@ class EventStore:
             stream_id)
         return [_record(r) for r in rows]
 
-    async def load_many(self, conn: asyncpg.Connection,
-                        stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
-        """Several streams in one round trip (a bulk import's batch); absent ones are empty."""
+    async def load_many(self, conn: asyncpg.Connection, stream_ids: Sequence[str], *,
+                        where: str = "TRUE", args: Sequence[Any] = (),
+                        ) -> dict[str, list[RecordedEvent]]:
+        """Several streams in one round trip (a bulk import's batch); absent ones are empty.
+
+        `where` narrows the events read: a constant SQL condition on the events'
+        columns whose parameters, `args`, start at $2. A caller that folds only
+        part of a stream takes its version from `stream_versions`.
+        """
         rows = await conn.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) "  # noqa: S608
-            "ORDER BY stream_id, version", list(stream_ids))
+            f"AND ({where}) ORDER BY stream_id, version", list(stream_ids), *args)
         loaded: dict[str, list[RecordedEvent]] = {stream_id: [] for stream_id in stream_ids}
         for row in rows:
             loaded[row["stream_id"]].append(_record(row))
         return loaded
 
+    async def stream_versions(self, conn: asyncpg.Connection,
+                              stream_ids: Sequence[str]) -> dict[str, int]:
+        """Each stream's version in one query; a stream never written is at 0."""
+        rows = await conn.fetch(
+            "SELECT stream_id, max(version) AS version FROM events "
+            "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id", list(stream_ids))
+        found = {r["stream_id"]: int(r["version"]) for r in rows}
+        return {stream_id: found.get(stream_id, 0) for stream_id in stream_ids}
+
     async def append(self, conn: asyncpg.Connection, streams: Sequence[PendingStream], *,
                      correlation_id: str | None = None, causation_id: str | None = None,
-                     ) -> list[RecordedEvent]:
+                     read_back: bool = True) -> list[RecordedEvent]:
         """Append to one or more streams atomically, with their outbox rows.
+
+        `read_back=False` returns nothing and saves decoding what was just
+        written (a bulk import appends thousands of events per statement).
 
         Runs in the caller's transaction when there is one (so a handler can
         write its own rows alongside); otherwise the single insert statement is
@@ -161,6 +182,9 @@ class EventStore:
             if not cols[0]:
                 return []
             try:
+                if not read_back:
+                    await conn.fetchval(_APPEND_QUIETLY, *cols, self.topic, OUTBOX_CHANNEL)
+                    return []
                 rows = await conn.fetch(_APPEND, *cols, self.topic, OUTBOX_CHANNEL)
             except asyncpg.UniqueViolationError as exc:
                 first = streams[0]
@@ -190,10 +214,7 @@ class EventStore:
             (stream_id, version), = expected.items()
             actual = {stream_id: await self.stream_version(conn, stream_id)}
         else:
-            rows = await conn.fetch(
-                "SELECT stream_id, max(version) AS version FROM events "
-                "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id", list(expected))
-            actual = {r["stream_id"]: r["version"] for r in rows}
+            actual = await self.stream_versions(conn, list(expected))
         for stream_id, version in expected.items():
             if actual.get(stream_id, 0) != version:
                 raise ConcurrencyError(stream_id, version, actual.get(stream_id, 0))

@@ -25,7 +25,7 @@ import asyncpg
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from billing_adapter.adapters import account_entities, external_ids
-from billing_adapter.adapters.repositories import accounts
+from billing_adapter.adapters.repositories import accounts, load_for_creates
 from billing_adapter.domain.account import decide, evolve
 from billing_adapter.domain.commands import (
     Command,
@@ -123,6 +123,7 @@ class _Batch:
     versions: dict[UUID, int] = field(default_factory=dict)
     pending: dict[UUID, list[EventContract]] = field(default_factory=dict)
     claims: list[tuple[str, UUID]] = field(default_factory=list)
+    created: dict[UUID, list[EventContract]] = field(default_factory=dict)
 
     async def prepare(self, conn: asyncpg.Connection, rows: Sequence[Incoming]) -> None:
         """What exists already, and every account the batch touches, locked and loaded."""
@@ -136,9 +137,9 @@ class _Batch:
         touched = set(self.holders.values()) | {
             a for a in (self._account_of(r) for r in rows) if a is not None}
         await lock_accounts(conn, touched)
-        loaded = await accounts.load_many(conn, touched)
-        self.states = {a: found.state for a, found in loaded.items()}
-        self.versions = {a: found.version for a, found in loaded.items()}
+        views = await load_for_creates(conn, touched, self.kind, self.holders.keys())
+        self.states = {a: view.state for a, view in views.items()}
+        self.versions = {a: view.version for a, view in views.items()}
 
     def _account_of(self, row: Incoming) -> UUID | None:
         if isinstance(row.account, str):
@@ -166,7 +167,12 @@ class _Batch:
         entity_id = new_id()
         owner = account_id or entity_id
         command = row.build(entity_id, owner)
-        self._apply(owner, decide(command, self.states.get(owner, Account())))
+        events = decide(command, self.states.get(owner, Account()))
+        if isinstance(command, RegisterAccount):
+            self._apply(owner, events)
+        else:
+            self._append(owner, events)
+            self.created[entity_id] = events
         self.known[row.external_id] = entity_id
         self.holders[entity_id] = owner
         self.claims.append((row.external_id, entity_id))
@@ -175,7 +181,7 @@ class _Batch:
     def _again(self, row: Incoming, entity_id: UUID, account_id: UUID | None) -> None:
         """A known external id: the same thing again is a no-op, something else a conflict."""
         holder = self.holders[entity_id]
-        state = self.states[holder]
+        state = fold(evolve, self.states[holder], self.created.get(entity_id, ()))
         command = row.build(entity_id, account_id or holder)
         if isinstance(command, RegisterAccount):
             if command.currency != state.currency:
@@ -190,18 +196,25 @@ class _Batch:
         self.result.tally.unchanged += 1
 
     def _apply(self, account_id: UUID, events: list[EventContract]) -> None:
-        if not events:
-            return
-        self.states[account_id] = fold(evolve, self.states.get(account_id, Account()), events)
-        self.versions.setdefault(account_id, 0)
-        self.pending.setdefault(account_id, []).extend(events)
+        """Events that change the profile, which later rows are decided on."""
+        if events:
+            self.states[account_id] = fold(evolve, self.states.get(account_id, Account()), events)
+        self._append(account_id, events)
+
+    def _append(self, account_id: UUID, events: list[EventContract]) -> None:
+        """Events that create an invoice or payment: later creates do not read them (see
+        `load_for_creates`), so they are folded only for a row that names them again."""
+        if events:
+            self.versions.setdefault(account_id, 0)
+            self.pending.setdefault(account_id, []).extend(events)
 
     async def save(self, conn: asyncpg.Connection, correlation_id: str | None) -> None:
         if not self.pending:
             return
         await accounts.store.append(conn, [
             PendingStream(accounts.stream_id(a), self.versions[a], events, subject=str(a))
-            for a, events in self.pending.items()], correlation_id=correlation_id)
+            for a, events in self.pending.items()], correlation_id=correlation_id,
+            read_back=False)
         if self.claims:
             await external_ids.claim_many(conn, self.kind, self.claims)
         if self.kind != ACCOUNT and self.claims:

@@ -1,13 +1,9 @@
-"""Bulk import jobs and their rejected rows, so a job's status outlives the process that ran it.
-
-The chain skips 0004 on purpose while the Stripe connector's migration lands;
-`down_revision` is re-pointed when it does.
-"""
+"""Bulk import jobs and their rejected rows, so a job's status outlives the process that ran it."""
 
 from receivables_platform.db.platform_schema import execute_script
 
 revision = "billing_adapter_0005"
-down_revision = "billing_adapter_0003"
+down_revision = "billing_adapter_0004"
 branch_labels = None
 depends_on = None
 
@@ -17,7 +13,8 @@ CREATE TABLE import_jobs (
     kind          text NOT NULL CHECK (kind IN ('accounts', 'invoices', 'payments')),
     format        text NOT NULL CHECK (format IN ('csv', 'jsonl')),
     state         text NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
-    submitted_by  text,
+    submitted_by  text NOT NULL,
+    idempotency_key text,
     rows_read     bigint NOT NULL DEFAULT 0,
     imported      bigint NOT NULL DEFAULT 0,
     updated       bigint NOT NULL DEFAULT 0,
@@ -27,7 +24,8 @@ CREATE TABLE import_jobs (
     created_at    timestamptz NOT NULL DEFAULT now(),
     started_at    timestamptz,
     finished_at   timestamptz,
-    heartbeat_at  timestamptz
+    heartbeat_at  timestamptz,
+    UNIQUE (submitted_by, idempotency_key)
 );
 
 CREATE TABLE import_errors (

@@ -1,0 +1,43 @@
+"""Run an uploaded file's import as a job whose progress lives in the database."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from billing_adapter.adapters import import_jobs
+from billing_adapter.adapters.import_files import FileRefused, Format, Kind, read_rows
+from billing_adapter.service_layer.bulk_import import BatchResult
+from billing_adapter.service_layer.import_file import import_file
+
+log = structlog.get_logger("billing_adapter.imports")
+
+
+async def run_job(pool: asyncpg.Pool, job_id: UUID, kind: Kind, fmt: Format, path: Path) -> None:
+    """Import `path` (deleted afterwards); a refused file or a crash ends the job as failed."""
+    async def recorded(result: BatchResult) -> None:
+        async with pool.acquire() as conn:
+            await import_jobs.record(conn, job_id, result.tally, result.rejections)
+
+    failure: str | None = None
+    try:
+        async with pool.acquire() as conn:
+            await import_jobs.start(conn, job_id)
+        with path.open(encoding="utf-8", newline="") as text:
+            await import_file(pool, kind, read_rows(kind, fmt, text), on_batch=recorded,
+                              correlation_id=f"import:{job_id}")
+    except FileRefused as refused:
+        failure = refused.reason if refused.field is None \
+            else f"{refused.field}: {refused.reason}"
+    except Exception as exc:
+        log.exception("import.failed", job_id=str(job_id))
+        failure = f"the import stopped: {type(exc).__name__}; importing the file again resumes it"
+    finally:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+    async with pool.acquire() as conn:
+        await import_jobs.finish(conn, job_id, failure)
+    log.info("import.finished", job_id=str(job_id), failure=failure)
