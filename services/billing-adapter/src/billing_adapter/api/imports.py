@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
@@ -28,7 +28,7 @@ from billing_adapter.service_layer.import_job import run_job
 from receivables_platform.ids import new_id
 from receivables_platform.web.app import ServiceState
 from receivables_platform.web.auth import Principal
-from receivables_platform.web.problems import Problem, problem_type
+from receivables_platform.web.problems import PROBLEM_JSON, Problem, problem_type
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 Conn = Annotated[asyncpg.Connection, Depends(connection)]
@@ -107,8 +107,22 @@ def _start(state: ServiceState, job_id: UUID, kind: Kind, fmt: Format, path: Pat
     task.add_done_callback(state.tasks.remove)
 
 
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": {
+        "$ref": "#/components/schemas/Problem"}}}}
+
+
+_UPLOAD = {"required": True, "content": {
+    media: {"schema": {"type": "string", "format": "binary"}} for media in _MEDIA}}
+
+
 @router.post("", status_code=202, response_model=ImportJob,
-             responses={202: {"headers": {"Location": {"description": "The job's status URL"}}}})
+             responses={202: {"headers": {"Location": {"description": "The job's status URL",
+                                                       "schema": {"type": "string"}}}},
+                        413: _problem("The file is larger than an import may be."),
+                        415: _problem("Neither the format parameter nor Content-Type says "
+                                      "CSV or JSON Lines.")},
+             openapi_extra={"requestBody": _UPLOAD})
 async def submit(request: Request, response: Response, principal: Integration,
                  kind: Annotated[Kind, Query(description="What the file holds")],
                  file_format: Annotated[Format | None, Query(
@@ -147,7 +161,7 @@ async def _accepted(state: ServiceState, response: Response, job_id: UUID) -> Im
 def _cursor(value: str | None) -> int:
     if value is None:
         return 0
-    if not value.isdigit():
+    if not (value.isdigit() and len(value) < 19):  # a bigint id
         raise Problem(400, "Malformed cursor", "pass back a next_errors_cursor this API returned",
                       type=problem_type("malformed-cursor"), field="query.errors_cursor")
     return int(value)
