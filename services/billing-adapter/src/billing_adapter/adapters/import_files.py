@@ -209,9 +209,9 @@ def incoming(source: SourceRow) -> Incoming:
                         lambda entity, _: replace(command, account_id=entity))
     account = row.account_id or row.account_external_id
     if isinstance(row, InvoiceRow):
-        issue = issue_command(row)
         return Incoming(source.number, source.line, row.external_id, account,
-                        lambda entity, owner: replace(issue, invoice_id=entity, account_id=owner))
+                        lambda entity, owner: issue_command(row, invoice_id=entity,
+                                                            account_id=owner))
     fields = row.model_dump(exclude={"account_id", "account_external_id"})
     return Incoming(source.number, source.line, row.external_id, account,
                     lambda entity, owner: RecordPayment(payment_id=entity, account_id=owner,

@@ -56,10 +56,12 @@ def _representation(loaded: Loaded[Account], invoice_id: UUID) -> InvoiceRespons
     return InvoiceResponse.of(loaded.state.account_id, loaded.state.invoices[invoice_id])
 
 
-def issue_command(body: IssueInvoiceRequest) -> IssueInvoice:
-    """Also how a bulk import row (the same model) becomes the command."""
+def issue_command(body: IssueInvoiceRequest, *, invoice_id: UUID | None = None,
+                  account_id: UUID | None = None) -> IssueInvoice:
+    """Also how a bulk import row (the same model) becomes the command, once it has its ids."""
     return IssueInvoice(
-        invoice_id=new_id(), account_id=body.account_id, external_id=body.external_id,
+        invoice_id=invoice_id or new_id(), account_id=account_id or body.account_id,
+        external_id=body.external_id,
         total_minor=body.total_minor, issue_date=body.issue_date, currency=body.currency,
         due_date=body.due_date, tax_minor=body.tax_minor,
         lines=None if body.lines is None else tuple(
