@@ -325,3 +325,33 @@ async def test_an_enrolment_long_after_the_offer_is_no_conversion(
                                        payment_method_type="card",
                                        enrolled_on=MONDAY.replace(month=12, day=15)))
     assert await events(db, "collections.autopay.converted") == []
+
+
+# -- 10. customer behaviour -----------------------------------------------------------------------
+
+async def test_collectors_keep_notes_and_a_profile_that_never_loses_an_edit(
+        api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox) -> None:
+    account_id, _ = await overdue(billing, api, 5_000)
+    url = f"/v1/accounts/{account_id}"
+    note = await api.post(f"{url}/notes", json={"body": "pays on day 45"}, headers=creating(KIM))
+    assert note.status_code == 201 and note.json()["author"] == "kim"
+    assert [n["body"] for n in (await api.get(f"{url}/notes", headers=LEE)).json()] == [
+        "pays on day 45"]
+    read = await api.get(f"{url}/profile", headers=KIM)
+    assert read.headers["ETag"] == '"0"' and read.json()["language"] == "en"
+    profile = {"tags": ["needs PO number"], "preferred_channel": "email",
+               "contact_hours": "Mon-Thu 09:00-12:00", "language": "de"}
+    saved = await api.put(f"{url}/profile", json=profile, headers={**KIM, "If-Match": '"0"'})
+    assert saved.status_code == 200 and saved.headers["ETag"] == '"1"'
+    lost = await api.put(f"{url}/profile", json={**profile, "tags": []},
+                         headers={**LEE, "If-Match": '"0"'})
+    assert lost.status_code == 412
+    assert (await api.get(f"{url}/profile", headers=KIM)).json()["tags"] == ["needs PO number"]
+    bad = await api.put(f"{url}/profile", json={**profile, "preferred_channel": "pigeon"},
+                        headers={**KIM, "If-Match": '"1"'})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == \
+        "body.preferred_channel"
+    sent = await api.post("/v1/contacts/emails", json={"account_id": str(account_id)},
+                          headers=creating(KIM))
+    assert sent.status_code == 201
+    assert "überfällige" in str(inbox.messages[-1]["Subject"])   # the account's language

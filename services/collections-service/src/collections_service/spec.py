@@ -8,6 +8,7 @@ from collections_service.api.contacts import router as contacts
 from collections_service.api.holds import router as holds
 from collections_service.api.policies import router as policies
 from collections_service.api.portfolios import router as portfolios
+from collections_service.api.profiles import router as profiles
 from collections_service.api.worklist import router as worklist
 from collections_service.consumers import on_event
 from collections_service.scheduler import daily_run
@@ -22,6 +23,7 @@ SPEC = ServiceSpec(
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=collections.TOPIC,
     subscriptions=[Subscription("default", [billing.TOPIC, cases.TOPIC], on_event)],
-    routers=[policies, portfolios, worklist, commitments, contacts, holds, autopay],
+    routers=[policies, portfolios, worklist, commitments, contacts, holds, autopay,
+             profiles],
     background=[daily_run],
 )

@@ -1,0 +1,90 @@
+"""Customer behaviour: notes ("pays on day 45", "needs a PO number"), tags, preferred channel,
+contact hours and the language statements go out in. Collectors keep them as they learn them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, Field
+
+from collections_service.adapters import queries
+from collections_service.api.common import READERS, Conn, IfMatch, Staff
+from collections_service.api.models import Body
+from receivables_platform.contracts.collections import Channel
+from receivables_platform.ids import new_id
+from receivables_platform.web.etag import set_etag
+from receivables_platform.web.idempotency import IdempotentRequest
+
+router = APIRouter(tags=["customer behaviour"])
+Tag = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 _\-]+$")]
+
+
+class Profile(Body):
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    preferred_channel: Channel | None = None
+    contact_hours: str | None = Field(default=None, max_length=200,
+                                      examples=["Mon-Thu 09:00-12:00 CET"])
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+
+
+class NoteRequest(Body):
+    body: str = Field(min_length=1, max_length=4000)
+
+
+class Note(BaseModel):
+    note_id: UUID
+    account_id: UUID
+    body: str
+    author: str
+    created_at: datetime
+
+
+@router.get("/v1/accounts/{account_id}/profile", response_model=Profile,
+            dependencies=[Depends(READERS)])
+async def read(account_id: UUID, response: Response, conn: Conn) -> Profile:
+    row = await queries.account_row(conn, account_id)
+    set_etag(response, row["profile_version"])
+    return Profile(tags=list(row["tags"]), preferred_channel=row["preferred_channel"],
+                   contact_hours=row["contact_hours"], language=row["language"])
+
+
+@router.put("/v1/accounts/{account_id}/profile", response_model=Profile)
+async def replace(account_id: UUID, body: Profile, response: Response, conn: Conn,
+                  principal: Staff, if_match: IfMatch) -> Profile:
+    """Replace the profile (If-Match the one you read: two editors never overwrite blindly)."""
+    async with conn.transaction():
+        row = await queries.account_row(conn, account_id)
+        version = if_match.check(row["profile_version"])
+        status = await conn.execute(
+            "UPDATE accounts SET tags = $2, preferred_channel = $3, contact_hours = $4, "
+            "language = $5, profile_version = $6 + 1 WHERE account_id = $1 "
+            "AND profile_version = $6", account_id, body.tags,
+            body.preferred_channel.value if body.preferred_channel else None,
+            body.contact_hours, body.language, version)
+        if status == "UPDATE 0":  # another editor got in between: answer as a stale If-Match
+            if_match.check(version + 1)
+    set_etag(response, version + 1)
+    return body
+
+
+@router.post("/v1/accounts/{account_id}/notes", status_code=201, response_model=Note)
+async def add_note(account_id: UUID, body: NoteRequest, principal: Staff,
+                   idem: IdempotentRequest) -> Response:
+    await queries.account_row(idem.conn, account_id)
+    row = await idem.conn.fetchrow(
+        "INSERT INTO account_notes (note_id, account_id, body, author) VALUES ($1, $2, $3, $4) "
+        "RETURNING *", new_id(), account_id, body.body, principal.sub)
+    assert row is not None
+    return await idem.respond(Note.model_validate(dict(row)), status_code=201)
+
+
+@router.get("/v1/accounts/{account_id}/notes", response_model=list[Note],
+            dependencies=[Depends(READERS)])
+async def notes(account_id: UUID, conn: Conn) -> list[Note]:
+    rows = await conn.fetch("SELECT * FROM account_notes WHERE account_id = $1 "
+                            "ORDER BY created_at DESC, note_id DESC", account_id)
+    return [Note.model_validate(dict(r)) for r in rows]
