@@ -10,14 +10,11 @@ balance change waiting for the invoice row to join it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.billing import (
     AccountRegistered,
     AccountUpdated,
@@ -33,16 +30,7 @@ from receivables_platform.contracts.billing import (
     PaymentReversed,
 )
 from receivables_platform.envelope import CloudEvent
-
-Projector = Callable[[asyncpg.Connection, Any, CloudEvent], Awaitable[None]]
-
-
-async def project_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
-    projector = _PROJECTORS.get(event.type)
-    if projector is None:
-        return  # a billing event the AR read model does not need (e.g. correction.rejected)
-    contract = decode(event.type, event.schemaversion, event.data)
-    await projector(conn, contract, event)
+from reporting_service.consumers.dispatch import Projector, dispatcher
 
 
 async def _balance_change(conn: asyncpg.Connection, event: CloudEvent, *, invoice_id: UUID,
@@ -221,3 +209,5 @@ _PROJECTORS: dict[str, Projector] = {
     AutoPayEnrolled.event_type: _autopay_enrolled,
     AutoPayCancelled.event_type: _autopay_cancelled,
 }
+
+project_billing_event = dispatcher(_PROJECTORS)

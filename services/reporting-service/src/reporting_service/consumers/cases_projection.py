@@ -8,14 +8,12 @@ it closed, which aging shows beside the bucket (flagged, never dropped).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.cases import (
     CaseAssigned,
     CaseClosed,
@@ -29,15 +27,7 @@ from receivables_platform.contracts.cases import (
     CaseStatusChanged,
 )
 from receivables_platform.envelope import CloudEvent
-
-Projector = Callable[[asyncpg.Connection, Any, CloudEvent], Awaitable[None]]
-
-
-async def project_cases_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
-    projector = _PROJECTORS.get(event.type)
-    if projector is None:
-        return  # notes, customer updates, corrections: kept by the case service itself
-    await projector(conn, decode(event.type, event.schemaversion, event.data), event)
+from reporting_service.consumers.dispatch import Projector, dispatcher
 
 
 async def _disputed(conn: asyncpg.Connection, ev: CloudEvent, case_id: UUID,
@@ -162,3 +152,5 @@ _PROJECTORS: dict[str, Projector] = {
     CaseEscalated.event_type: _escalated,
     CaseEscalationAnswered.event_type: _escalation_answered,
 }
+
+project_cases_event = dispatcher(_PROJECTORS)

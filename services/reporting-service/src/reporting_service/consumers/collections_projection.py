@@ -8,12 +8,10 @@ name invoices billing has not told us about yet.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 
-from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.collections import (
     AccountAssigned,
     AccountEscalated,
@@ -34,15 +32,7 @@ from receivables_platform.contracts.collections import (
     TaskScheduled,
 )
 from receivables_platform.envelope import CloudEvent
-
-Projector = Callable[[asyncpg.Connection, Any, CloudEvent], Awaitable[None]]
-
-
-async def project_collections_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
-    projector = _PROJECTORS.get(event.type)
-    if projector is None:
-        return  # e-mail delivery details, risk marks: not reported on
-    await projector(conn, decode(event.type, event.schemaversion, event.data), event)
+from reporting_service.consumers.dispatch import Projector, dispatcher
 
 
 async def _assigned(conn: asyncpg.Connection, e: AccountAssigned, _: CloudEvent) -> None:
@@ -252,3 +242,5 @@ _PROJECTORS: dict[str, Projector] = {
     HoldReleased.event_type: _hold_released,
     AccountEscalated.event_type: _escalated,
 }
+
+project_collections_event = dispatcher(_PROJECTORS)
