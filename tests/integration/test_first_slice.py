@@ -99,11 +99,58 @@ async def test_invoice_to_aging_through_kafka(system: RunningSystem):
         status = (await http.get(f"{system.url('reporting-service')}/v1/status",
                                  headers=system.auth("supervisor"))).json()
         assert status["broker"] == "ok" and status["last_event_applied_at"]
-        assert {p["topic"] for p in status["partitions"]} == {
-            TOPIC, "collections.events.v1", "cases.events.v1"}
-        assert all(p["consumer_group"].startswith("reporting-service")
-                   for p in status["partitions"])
+        # one consumer group per projection; billing keeps the service's own group name
+        groups = {p["topic"]: p["consumer_group"] for p in status["partitions"]}
+        assert groups == {TOPIC: "reporting-service",
+                          "collections.events.v1": "reporting-service.collections",
+                          "cases.events.v1": "reporting-service.cases"}
         assert row["invoice_id"] == invoice_id
         assert row["buckets"]["31-60"] == 48_250
         assert row["total_minor"] == 48_250
         assert sum(row["buckets"].values()) == 48_250
+
+
+async def test_a_payment_through_billing_shows_in_the_reporting_account_summary(
+        system: RunningSystem):
+    """Billing's event store and relay to the reporting projection: the payment applied on
+    the invoice lowers the balance the collector console reads."""
+    today = date.today()
+    billing = system.url("billing-adapter")
+    writer = {**system.auth("integration")}
+    async with httpx.AsyncClient(timeout=10) as http:
+        async def post(path: str, body: dict) -> dict:
+            response = await http.post(f"{billing}{path}", json=body,
+                                       headers={**writer, "Idempotency-Key": str(uuid4())})
+            assert response.status_code == 201, response.text
+            return response.json()
+
+        account_id = (await post("/v1/accounts", {
+            "external_id": f"CUS-{uuid4().hex[:10]}", "name": "Story Ltd", "currency": "USD",
+            "payment_terms_days": 30, "segment": "smb"}))["account_id"]
+        invoice_id = (await post("/v1/invoices", {
+            "external_id": f"INV-{uuid4().hex[:10]}", "account_id": account_id,
+            "currency": "USD", "total_minor": 30_000,
+            "issue_date": (today - timedelta(days=40)).isoformat(),
+            "due_date": (today - timedelta(days=10)).isoformat()}))["invoice_id"]
+        payment_id = (await post("/v1/payments", {
+            "external_id": f"PAY-{uuid4().hex[:10]}", "account_id": account_id,
+            "amount_minor": 12_000, "currency": "USD", "method": "ach",
+            "received_on": today.isoformat()}))["payment_id"]
+        await post(f"/v1/payments/{payment_id}/applications", {
+            "applied_on": today.isoformat(),
+            "allocations": [{"invoice_id": invoice_id, "amount_minor": 12_000}]})
+
+        async def summary():
+            response = await http.get(
+                f"{system.url('reporting-service')}/v1/accounts/{account_id}/summary",
+                headers=system.auth("collector"), params={"as_of": today.isoformat()})
+            if response.status_code == 404:
+                return None
+            balances = response.json()["balances"]
+            return response.json() if balances and balances[0]["total_minor"] == 18_000 \
+                else None
+
+        result = await wait_for(summary)
+        [usd] = result["balances"]
+        assert (result["segment"], usd["currency"], usd["buckets"]["1-30"]) == ("smb", "USD",
+                                                                              18_000)
