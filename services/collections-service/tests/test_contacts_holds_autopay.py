@@ -74,8 +74,7 @@ def inbox(runtime: Runtime) -> Iterator[Inbox]:
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     runtime.settings = runtime.settings.model_copy(
-        update={"smtp_url": f"smtp://127.0.0.1:{port}",
-                "mail_from": "collections@receivables.test"})
+        update={"smtp_url": f"smtp://127.0.0.1:{port}?from=collections@receivables.test"})
     try:
         yield handler
     finally:
@@ -174,6 +173,15 @@ async def test_an_unreachable_smtp_server_is_a_temporary_failure(
     assert failed.json()["outcome"] == "email_failed"
     [failure] = await events(db, "collections.email.failed")
     assert failure["permanent"] is False
+
+
+async def test_without_a_mail_server_nothing_is_sent_or_recorded(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue(billing, api, 5_000)
+    refused = await api.post("/v1/contacts/emails", json={"account_id": str(account_id)},
+                             headers=creating(KIM))
+    assert refused.status_code == 503
+    assert await events(db, "collections.contact.attempted") == []
 
 
 async def test_unknown_templates_and_accounts_are_refused_and_nothing_is_sent(

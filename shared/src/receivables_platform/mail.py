@@ -20,7 +20,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 
 class MailNotSent(Exception):
-    """The SMTP server could not be reached or refused the message."""
+    """The SMTP server could not be reached or refused the message.
+
+    `permanent` when the server refused with a 5xx (a bad mailbox: retrying will
+    not help); a connection failure or a 4xx may pass on a later try.
+    """
+
+    def __init__(self, detail: str, *, permanent: bool = False) -> None:
+        super().__init__(detail)
+        self.detail, self.permanent = detail, permanent
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,15 @@ def _send_now(target: SmtpTarget, message: EmailMessage) -> None:
             if target.username and target.password:
                 smtp.login(target.username, target.password)
             smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        refusals = "; ".join(f"{code} {reply.decode(errors='replace')} <{who}>"
+                             for who, (code, reply) in exc.recipients.items())
+        raise MailNotSent(refusals, permanent=all(c >= 500 for c in codes)) from exc
+    except smtplib.SMTPResponseException as exc:
+        reply = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
+            else str(exc.smtp_error)
+        raise MailNotSent(f"{exc.smtp_code} {reply}", permanent=exc.smtp_code >= 500) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise MailNotSent(f"{target.host}:{target.port}: {exc}") from exc
 

@@ -21,8 +21,6 @@ class CollectionsSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     smtp_url: str | None = Field(default=None, validation_alias="SMTP_URL")
-    mail_from: str = Field(default="collections@receivables.invalid",
-                           validation_alias="COLLECTIONS_MAIL_FROM")
     calendar_country: str | None = Field(default="US",
                                          validation_alias="COLLECTIONS_CALENDAR_COUNTRY")
     calendar_subdivision: str | None = Field(

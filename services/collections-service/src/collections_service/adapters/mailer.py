@@ -1,7 +1,7 @@
 """Email out through a real SMTP server (`SMTP_URL`), and the statements rendered for it.
 
-`SMTP_URL` is `smtp://[user:password@]host[:port]` (STARTTLS when the server
-offers it) or `smtps://...` (TLS from the start). Templates are Jinja2 files
+Sending is the platform's (`receivables_platform.mail`, configured by
+`SMTP_URL`); this module renders what is sent. Templates are Jinja2 files
 per language under `templates/<language>/<template>.subject.j2` and
 `.txt.j2`; a language without the template falls back to English.
 """
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 
+from receivables_platform import mail
 from receivables_platform.domain import Refused
+from receivables_platform.mail import SmtpTarget
 
 FALLBACK_LANGUAGE = "en"
 _ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "XOF", "XAF", "UGX", "PYG"})
@@ -56,46 +55,25 @@ def render(template: str, language: str, context: dict[str, Any]) -> Rendered:
     raise Refused(f"there is no email template {template!r}", field="template")
 
 
-class MailError(Exception):
-    def __init__(self, detail: str, *, permanent: bool) -> None:
-        super().__init__(detail)
-        self.detail, self.permanent = detail, permanent
-
-
 @dataclass(frozen=True)
 class Mailer:
-    url: str
-    sender: str
-    timeout: float = 30
+    """The platform's SMTP transport (`SMTP_URL`), with the statement's headers."""
+
+    target: SmtpTarget
+
+    @classmethod
+    def from_url(cls, url: str) -> Mailer:
+        return cls(SmtpTarget.from_url(url))
+
+    @property
+    def sender(self) -> str:
+        return self.target.sender
 
     def message(self, to: str, rendered: Rendered) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = to
-        message["Subject"] = rendered.subject
-        message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        message = mail.compose(self.target, to=to, subject=rendered.subject, body=rendered.body)
         message["Content-Language"] = rendered.language
-        message.set_content(rendered.body)
         return message
 
     async def send(self, message: EmailMessage) -> str:
-        """Hand the message to the server; its Message-ID, or MailError (permanent on 5xx)."""
-        parts = urlsplit(self.url)
-        secure = parts.scheme == "smtps"
-        try:
-            await aiosmtplib.send(
-                message, hostname=parts.hostname or "localhost",
-                port=parts.port or (465 if secure else 25),
-                username=unquote(parts.username) if parts.username else None,
-                password=unquote(parts.password) if parts.password else None,
-                use_tls=secure, start_tls=None if not secure else False,
-                timeout=self.timeout)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [r.code for r in exc.recipients]
-            detail = "; ".join(f"{r.code} {r.message} <{r.recipient}>" for r in exc.recipients)
-            raise MailError(detail, permanent=all(c >= 500 for c in codes)) from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            raise MailError(f"{exc.code} {exc.message}", permanent=exc.code >= 500) from exc
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            raise MailError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
-        return str(message["Message-ID"])
+        """Its Message-ID once the server took it; `MailNotSent` (permanent on 5xx) if not."""
+        return await mail.send(self.target, message)

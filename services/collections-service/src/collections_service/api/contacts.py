@@ -46,10 +46,11 @@ async def send_email(body: EmailRequest, request: Request, rt: Rt, principal: St
     """Email the account's overdue statement (template, in its language) through SMTP.
 
     201 either way: the answer's `outcome` says `email_sent` or `email_failed`
-    (with the server's reply in `email_error`), and both are recorded.
+    (with the server's reply in `email_error`), and both are recorded. 503 with
+    nothing recorded when no mail server is configured.
     """
     settings = rt.settings
-    mailer = Mailer(settings.smtp_url, settings.mail_from) if settings.smtp_url else None
+    mailer = Mailer.from_url(settings.smtp_url) if settings.smtp_url else None
     contact_id = await contacts.send_email(
         idem.conn, mailer, body.account_id, body.template, body.language,
         who=_who(principal, rt), task_id=body.task_id, correlation_id=trace(request))

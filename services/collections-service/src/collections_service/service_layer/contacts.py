@@ -17,7 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from collections_service.adapters import queries, streams
-from collections_service.adapters.mailer import Mailer, MailError, Rendered, render
+from collections_service.adapters.mailer import Mailer, Rendered, render
 from collections_service.service_layer import lock_account
 from collections_service.service_layer import tasks as task_cases
 from receivables_platform.contracts.base import EventContract
@@ -31,6 +31,7 @@ from receivables_platform.contracts.collections import (
 )
 from receivables_platform.domain import Refused
 from receivables_platform.ids import new_id
+from receivables_platform.mail import MailNotSent
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,9 @@ async def send_email(conn: asyncpg.Connection, mailer: Mailer | None, account_id
     rendered = render(template, language or account["language"] or "en", found.context)
     if to is None:
         raise Refused("the account has no contact with an email address", field="account_id")
+    if mailer is None:
+        raise Refused("no mail server is configured (SMTP_URL): nothing was sent or recorded",
+                      status=503, title="Mail not configured")
     contact_id = new_id()
     events, row, outcome = await _deliver(mailer, to, rendered, template, contact_id, found,
                                           who, task_id)
@@ -145,16 +149,14 @@ async def send_email(conn: asyncpg.Connection, mailer: Mailer | None, account_id
     return contact_id
 
 
-async def _deliver(mailer: Mailer | None, to: str, rendered: Rendered, template: str,
+async def _deliver(mailer: Mailer, to: str, rendered: Rendered, template: str,
                    contact_id: UUID, found: Statement, who: Who, task_id: UUID | None,
                    ) -> tuple[list[EventContract], dict[str, Any], TaskOutcome]:
     common = {"contact_id": contact_id, "account_id": found.account_id, "collector_id": who.sub,
               "task_id": task_id, "template": template, "language": rendered.language}
     try:
-        if mailer is None:
-            raise MailError("no SMTP server is configured (SMTP_URL)", permanent=True)
         message_id = await mailer.send(mailer.message(to, rendered))
-    except MailError as failure:
+    except MailNotSent as failure:
         outcome = ContactOutcome.EMAIL_FAILED
         detail: EventContract = EmailFailed(**common, recipient=to, error=failure.detail[:1000],
                                             permanent=failure.permanent, failed_at=who.now)
