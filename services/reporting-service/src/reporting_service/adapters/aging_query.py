@@ -128,7 +128,7 @@ def _sql(group_by: GroupBy, all_buckets: list[Bucket], page: Page) -> str:
     return f"""
     WITH open_invoices AS ({OPEN_INVOICES_SQL}),
     flagged AS ({flagged_sql()}),
-    bucketed AS (SELECT *, {bucket_case(all_buckets)} AS bucket FROM flagged)
+    bucketed AS MATERIALIZED (SELECT *, {bucket_case(all_buckets)} AS bucket FROM flagged)
     SELECT {select_cols}, sum(open_minor) AS total_minor, count(*) AS invoices, {sums},
            coalesce(sum(open_minor) FILTER (WHERE on_hold), 0) AS on_hold_minor,
            coalesce(sum(open_minor) FILTER (WHERE in_dispute), 0) AS in_dispute_minor,

@@ -36,7 +36,7 @@ def _insert_sql(all_buckets: list[Bucket]) -> str:
                                  in_dispute_minor)
     WITH open_invoices AS ({OPEN_INVOICES_SQL}),
     flagged AS ({flagged_sql()}),
-    bucketed AS (SELECT *, {bucket_case(all_buckets)} AS bucket FROM flagged)
+    bucketed AS MATERIALIZED (SELECT *, {bucket_case(all_buckets)} AS bucket FROM flagged)
     SELECT $1::date, currency, segment, collector_id, team,
            (ARRAY[{labels}])[bucket + 1], (ARRAY[{lowers}]::int[])[bucket + 1],
            sum(open_minor), count(*),

@@ -1,0 +1,151 @@
+"""Reporting aging benchmark: the read model's aging queries on a large book of invoices.
+
+Seeds `--invoices` invoices over `--accounts` accounts (due dates spread over
+the last 400 days, a third of them part-paid by a dated balance change) in the
+reporting read model, then times, as the API runs them:
+
+- current aging totals (per currency, standard buckets);
+- one 100-row page of aging by account (from the middle of the book);
+- aging totals as of a past date (90 days ago);
+- the same totals straight over a raw invoice table holding today's open
+  balance per invoice (what a naive system would keep), and the ratio.
+
+Prints median and p95 milliseconds over `--repeat` runs. Not a timed test.
+
+    make bench            # or: .venv/bin/python bench/bench_reporting_aging.py --help
+Uses DATABASE_URL when set, else embedded PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from receivables_platform.db.migrate import upgrade_async
+from receivables_platform.ids import new_id
+from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, database_url
+from reporting_service.adapters.aging_query import AgingFilter, GroupBy, Page, aging, encode_cursor
+from reporting_service.domain.aging import buckets
+from reporting_service.spec import SPEC
+
+SEED = """
+INSERT INTO ar_accounts (account_id, segment, currency)
+SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(a), 12, '0'))::uuid,
+       (ARRAY['smb', 'enterprise', 'public'])[1 + a % 3], 'USD'
+FROM generate_series(1, $2::int) a;
+INSERT INTO ar_invoices (invoice_id, account_id, external_id, currency, total_minor,
+                         issue_date, due_date)
+SELECT gen_random_uuid(),
+       ('00000000-0000-7000-8000-' || lpad(to_hex(1 + i % $2::int), 12, '0'))::uuid,
+       'INV-' || i, CASE WHEN i % 10 = 0 THEN 'EUR' ELSE 'USD' END,
+       1000 + (i * 7919) % 500000, current_date - 30 - (i % 400), current_date - (i % 400)
+FROM generate_series(1, $1::int) i;
+INSERT INTO ar_balance_changes (event_id, invoice_id, account_id, kind, amount_minor,
+                                effective_date)
+SELECT gen_random_uuid()::text, invoice_id, account_id, 'payment', -(total_minor / 2),
+       due_date + 5
+FROM ar_invoices WHERE (hashtext(invoice_id::text) % 3) = 0;
+CREATE TABLE raw_invoices AS
+SELECT i.invoice_id, i.account_id, i.currency, i.due_date,
+       i.total_minor + coalesce(sum(c.amount_minor), 0) AS open_minor
+FROM ar_invoices i LEFT JOIN ar_balance_changes c USING (invoice_id)
+GROUP BY i.invoice_id;
+ANALYZE
+"""
+
+RAW_TOTALS = """
+SELECT currency, sum(open_minor) AS total,
+       sum(open_minor) FILTER (WHERE current_date - due_date <= 0) AS current,
+       sum(open_minor) FILTER (WHERE current_date - due_date BETWEEN 1 AND 30) AS b30,
+       sum(open_minor) FILTER (WHERE current_date - due_date BETWEEN 31 AND 60) AS b60,
+       sum(open_minor) FILTER (WHERE current_date - due_date BETWEEN 61 AND 90) AS b90,
+       sum(open_minor) FILTER (WHERE current_date - due_date BETWEEN 91 AND 120) AS b120,
+       sum(open_minor) FILTER (WHERE current_date - due_date > 120) AS over
+FROM raw_invoices WHERE open_minor > 0 GROUP BY currency
+"""
+
+
+async def timed(label: str, repeat: int, run: Callable[[], Awaitable[Any]]) -> float:
+    await run()  # warm the cache, as a serving system is
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await run()
+        samples.append((time.perf_counter() - started) * 1000)
+    median = statistics.median(samples)
+    p95 = sorted(samples)[max(0, int(len(samples) * 0.95) - 1)]
+    print(f"{label:<48} median {median:9.1f} ms   p95 {p95:9.1f} ms", flush=True)
+    return median
+
+
+async def bench(server_url: str, invoices: int, accounts: int, repeat: int) -> None:
+    name = f"bench_aging_{new_id().hex[:12]}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = database_url(server_url, name)
+    try:
+        await upgrade_async(url, SPEC.versions_dir)
+        conn = await asyncpg.connect(url)
+        try:
+            started = time.perf_counter()
+            sized = SEED.replace("$1::int", str(int(invoices))).replace("$2::int",
+                                                                         str(int(accounts)))
+            for statement in sized.split(";\n"):
+                await conn.execute(statement)
+            print(f"seeded {invoices:,} invoices over {accounts:,} accounts in "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)
+            await measure(conn, repeat)
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def measure(conn: asyncpg.Connection, repeat: int) -> None:
+    today = date.today()
+    standard = buckets()
+    middle = await aging(conn, AgingFilter(as_of=today), GroupBy.account, standard,
+                         Page(limit=1, after=None))
+
+    cursor = encode_cursor(GroupBy.account, middle[0])
+    current = await timed("current aging totals (read model)", repeat, lambda: aging(
+        conn, AgingFilter(as_of=today), GroupBy.currency, standard))
+    await timed("100-row page by account (read model)", repeat, lambda: aging(
+        conn, AgingFilter(as_of=today), GroupBy.account, standard, Page(limit=100, after=cursor)))
+    await timed("aging totals as of 90 days ago (read model)", repeat, lambda: aging(
+        conn, AgingFilter(as_of=today - timedelta(90)), GroupBy.currency, standard))
+    raw = await timed("current aging totals (raw invoice table)", repeat,
+                      lambda: conn.fetch(RAW_TOTALS))
+    print(f"read model / raw table, current totals: {current / raw:.2f}x", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--accounts", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    if url := os.environ.get("DATABASE_URL"):
+        asyncio.run(bench(url, args.invoices, args.accounts, args.repeat))
+        return
+    with tempfile.TemporaryDirectory(prefix="rx-bench-aging-") as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "pg").start()
+        try:
+            asyncio.run(bench(server.url, args.invoices, args.accounts, args.repeat))
+        finally:
+            server.stop("immediate")
+
+
+if __name__ == "__main__":
+    main()
