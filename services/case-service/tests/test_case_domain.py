@@ -16,6 +16,7 @@ from case_service.domain.checklist import completeness
 from case_service.domain.policy import SlaPolicy
 from case_service.domain.state import Case, CorrectionOutcome
 from case_service.testing import (
+    ACCOUNT,
     AGENT,
     CASE,
     INVOICE,
@@ -225,3 +226,19 @@ def test_every_accepted_step_follows_the_flow_and_every_refused_one_changes_noth
         assert state.sla is not None
         paused = state.sla.paused_since is not None
         assert paused == (state.status in (S.WAITING_ON_CUSTOMER, S.RESOLVED, S.CLOSED))
+
+
+def test_linking_sets_a_missing_account_and_adds_invoices_once():
+    from case_service.domain.commands import LinkCase
+    from receivables_platform.contracts.cases import CaseLinked
+
+    orphan = given(open_case(account_id=None, invoice_ids=()))
+    other = uuid4()
+    [linked] = when(orphan, LinkCase(CASE, ACCOUNT, (INVOICE, INVOICE), AGENT, at(1)))
+    assert isinstance(linked, CaseLinked) and linked.added_invoice_ids == [INVOICE]
+    state = fold(evolve, orphan, [linked])
+    assert state.account_id == ACCOUNT and state.invoice_ids == (INVOICE,)
+    assert when(state, LinkCase(CASE, ACCOUNT, (INVOICE,), AGENT, at(2))) == []
+    with pytest.raises(Refused) as refused:
+        when(state, LinkCase(CASE, other, (), AGENT, at(2)))
+    assert refused.value.field == "account_id"

@@ -115,3 +115,23 @@ async def test_only_the_gateway_may_file_email(api):
     denied = await api.post("/v1/inbound-email", content=email_from().as_bytes(),
                             headers={**auth(), "Content-Type": "message/rfc822"})
     assert denied.status_code == 403
+
+
+async def test_a_case_from_an_unknown_sender_is_linked_to_its_account_later(api, cases_url):
+    filed = await post(api, email_from(sender="new-ap@customer.test", attach=False))
+    case = filed.json()["case"]
+    account_id, [invoice_id] = await billing_account(cases_url)
+    url = f"/v1/cases/{case['case_id']}"
+    headers = {**auth(), "If-Match": filed.headers["ETag"]}
+    foreign = (await billing_account(cases_url))[1][0]
+    refused = await api.post(f"{url}/links", json={
+        "account_id": str(account_id), "invoice_ids": [str(foreign)]}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.invoice_ids.0"
+    linked = await api.post(f"{url}/links", json={
+        "account_id": str(account_id), "invoice_ids": [str(invoice_id)]}, headers=headers)
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["account_id"] == str(account_id)
+    assert linked.json()["invoice_ids"] == [str(invoice_id)]
+    assert await count(cases_url, "SELECT count(*) FROM events WHERE type = 'cases.case.linked' "
+                                  f"AND partition_key = '{account_id}'") == 1

@@ -6,6 +6,10 @@ so a consumer routes it without the envelope; `account_id` is null only for a
 case opened from an email whose sender matched no account (such a case's
 events are keyed by the case id).
 
+Invoices (and the account, for a case opened without one) can be linked
+later with `case.linked`; a hold on disputed invoices follows `case.opened`,
+`case.linked` and `case.reopened`, and is lifted by `case.closed`.
+
 The status flow is new, investigating, waiting_on_customer,
 waiting_on_internal, resolved, closed. `case.status_changed` carries the moves
 between the working statuses; reaching `resolved`, `closed` and back to
@@ -191,6 +195,20 @@ class CaseAssigned(EventContract):
     previous_owner_id: UserId | None = None
     assigned_by: UserId
     assigned_at: datetime
+
+
+@contract_for("cases.case.linked", 1, aggregate="case")
+class CaseLinked(EventContract):
+    """The case's account was set (it had none: an email from an unknown sender) or invoices
+    were added; `invoice_ids` is the whole list now, `added_invoice_ids` what is new."""
+
+    case_id: UUID
+    account_id: UUID
+    type: CaseType
+    invoice_ids: list[UUID]
+    added_invoice_ids: list[UUID]
+    linked_by: UserId
+    linked_at: datetime
 
 
 @contract_for("cases.case.note_added", 1, aggregate="case")

@@ -36,6 +36,7 @@ from case_service.api.models import (
     ConfirmationRequest,
     CorrectionRequest,
     EscalationRequest,
+    LinkRequest,
     NoteRequest,
     OpenCaseRequest,
     ReopenRequest,
@@ -93,6 +94,16 @@ async def assign(case_id: UUID, body: AssignRequest, request: Request, response:
     loaded = await use.assign(conn, c.AssignCase(case_id, body.owner_id, principal.sub, now()),
                               check=precondition(if_match), correlation_id=trace(request))
     return _answer(response, loaded)
+
+
+@router.post("/{case_id}/links", response_model=CaseResponse)
+async def link(case_id: UUID, body: LinkRequest, request: Request, response: Response,
+               conn: Conn, principal: Agent, if_match: IfMatch) -> CaseResponse:
+    """Set the account of a case opened without one, or link more of its invoices. Needs
+    If-Match."""
+    command = c.LinkCase(case_id, body.account_id, tuple(body.invoice_ids), principal.sub, now())
+    return _answer(response, await use.link(conn, command, check=precondition(if_match),
+                                            correlation_id=trace(request)))
 
 
 @router.post("/{case_id}/notes", response_model=CaseResponse)

@@ -48,6 +48,11 @@ class AssignRequest(Body):
     owner_id: UserId
 
 
+class LinkRequest(Body):
+    account_id: UUID
+    invoice_ids: list[UUID] = Field(default_factory=list, max_length=100)
+
+
 class NoteRequest(Body):
     body: Text
 

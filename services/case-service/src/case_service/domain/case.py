@@ -51,6 +51,7 @@ from receivables_platform.contracts.cases import (
     CaseCustomerUpdated,
     CaseEscalated,
     CaseEscalationAnswered,
+    CaseLinked,
     CaseNoteAdded,
     CaseOpened,
     CaseReopened,
@@ -108,6 +109,20 @@ def _assign(cmd: c.AssignCase, state: Case) -> list[EventContract]:
     return [CaseAssigned(case_id=cmd.case_id, account_id=state.account_id, owner_id=cmd.owner_id,
                          previous_owner_id=state.owner_id, assigned_by=cmd.actor,
                          assigned_at=cmd.at)]
+
+
+def _link(cmd: c.LinkCase, state: Case) -> list[EventContract]:
+    _require_open(state)
+    if state.account_id not in (None, cmd.account_id):
+        raise Refused(f"case {state.case_number} is about account {state.account_id}; open a "
+                      "case for the other account", field="account_id", title="Other account",
+                      status=409)
+    added = [i for i in dict.fromkeys(cmd.invoice_ids) if i not in state.invoice_ids]
+    if state.account_id == cmd.account_id and not added:
+        return []
+    return [CaseLinked(case_id=cmd.case_id, account_id=cmd.account_id, type=state.type,
+                       invoice_ids=[*state.invoice_ids, *added], added_invoice_ids=added,
+                       linked_by=cmd.actor, linked_at=cmd.at)]
 
 
 def _note(cmd: c.AddNote, state: Case) -> list[EventContract]:
@@ -280,7 +295,7 @@ def _check_sla(cmd: c.CheckSla, state: Case) -> list[EventContract]:
 
 
 _DECISIONS: dict[type, Callable[[Any, Case], list[EventContract]]] = {
-    c.AssignCase: _assign, c.AddNote: _note, c.ChangeStatus: _change_status,
+    c.AssignCase: _assign, c.LinkCase: _link, c.AddNote: _note, c.ChangeStatus: _change_status,
     c.IdentifyRootCause: _root_cause, c.RequestCorrection: _request_correction,
     c.RecordCorrectionApplied: _correction_applied,
     c.RecordCorrectionRejected: _correction_rejected, c.Escalate: _escalate,
@@ -324,6 +339,10 @@ def _opened(state: Case, e: CaseOpened) -> Case:
 
 def _assigned(state: Case, e: CaseAssigned) -> Case:
     return replace(state, owner_id=e.owner_id)
+
+
+def _linked(state: Case, e: CaseLinked) -> Case:
+    return replace(state, account_id=e.account_id, invoice_ids=tuple(e.invoice_ids))
 
 
 def _noted(state: Case, e: CaseNoteAdded) -> Case:
@@ -402,7 +421,7 @@ def _breached(state: Case, e: CaseSlaBreached) -> Case:
 
 
 _EVOLUTIONS: dict[type, Callable[[Case, Any], Case]] = {
-    CaseOpened: _opened, CaseAssigned: _assigned, CaseNoteAdded: _noted,
+    CaseOpened: _opened, CaseAssigned: _assigned, CaseLinked: _linked, CaseNoteAdded: _noted,
     CaseStatusChanged: _status_changed, CaseRootCauseIdentified: _root_caused,
     CaseCorrectionRequested: _correction_requested, CaseCorrectionApplied: _correction_done,
     CaseCorrectionRejected: _correction_refused, CaseEscalated: _escalated,

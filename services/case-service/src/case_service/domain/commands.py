@@ -50,6 +50,17 @@ class AssignCase:
 
 
 @dataclass(frozen=True)
+class LinkCase:
+    """Set the account of a case that has none, and/or link more of the account's invoices."""
+
+    case_id: UUID
+    account_id: UUID
+    invoice_ids: tuple[UUID, ...]
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class AddNote:
     case_id: UUID
     note_id: UUID
@@ -190,7 +201,8 @@ class CheckSla:
     at: datetime
 
 
-Command = (OpenCase | AssignCase | AddNote | ChangeStatus | IdentifyRootCause | RequestCorrection
+Command = (OpenCase | AssignCase | LinkCase | AddNote | ChangeStatus | IdentifyRootCause
+           | RequestCorrection
            | RecordCorrectionApplied | RecordCorrectionRejected | Escalate | AnswerEscalation
            | RecordCustomerUpdate | RecordConfirmation | ResolveCase | CloseCase | ReopenCase
            | CheckSla)

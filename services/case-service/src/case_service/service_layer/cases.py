@@ -129,3 +129,10 @@ async def request_correction(conn: asyncpg.Connection, command: c.RequestCorrect
                       field="currency")
     return await execute(conn, replace(command, currency=known.currency), check=check,
                          correlation_id=correlation_id)
+
+
+async def link(conn: asyncpg.Connection, command: c.LinkCase, *, check: Check | None,
+               correlation_id: str | None = None) -> Loaded[Case]:
+    """The account must be known to billing and the invoices its own."""
+    await _check_links(conn, command.account_id, command.invoice_ids)
+    return await execute(conn, command, check=check, correlation_id=correlation_id)
