@@ -329,3 +329,29 @@ def test_a_missed_task_counts_each_day_it_is_carried_over() -> None:
     [cancelled] = tasks.cancel(tasks.evolve(task, second), reason=TaskCancellation.ON_HOLD,
                                today=date(2026, 11, 4))
     assert cancelled.business_date == date(2026, 11, 2)  # type: ignore[attr-defined]
+
+
+# -- the cadence over a season --------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.dates(date(2026, 1, 1), date(2026, 12, 31)),
+                          st.integers(1, 100_000)), min_size=1, max_size=5),
+       st.sampled_from(["US", "DE", "GB"]))
+def test_over_a_year_each_step_fires_once_per_invoice_on_business_days_only(
+        raw: list[tuple[date, int]], country: str) -> None:
+    calendar = BusinessCalendar.of(country)
+    invoices = tuple(invoice(due, amount) for due, amount in raw)
+    fired: set[tuple[UUID, str]] = set()
+    day, end = date(2025, 12, 1), date(2027, 3, 1)
+    while day <= end:
+        plan = plan_day(situation(*invoices), POLICY, fired, day, calendar)
+        if plan is not None:
+            assert calendar.is_business_day(day)
+            for due in plan.steps:
+                for invoice_id in due.invoice_ids:
+                    assert (invoice_id, due.step.step_id) not in fired
+                    inv = next(i for i in invoices if i.invoice_id == invoice_id)
+                    assert step_date(inv.due_date, due.step, calendar) == day
+                    fired.add((invoice_id, due.step.step_id))
+        day += timedelta(days=1)
+    assert fired == {(i.invoice_id, s.step_id) for i in invoices for s in POLICY.steps}

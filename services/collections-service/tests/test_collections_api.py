@@ -235,6 +235,18 @@ async def test_the_worklist_is_ordered_by_priority_and_private_to_its_collector(
     seen = await api.get("/v1/worklist?collector_id=kim", headers=SUPERVISOR)
     assert len(seen.json()["tasks"]) == 2
     assert (await api.get("/v1/worklist", headers=LEE)).json()["tasks"] == []
+    assert (await api.get("/v1/worklist?unassigned=true", headers=KIM)).status_code == 403
+
+
+async def test_supervisors_see_the_tasks_of_accounts_nobody_has(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    await policy(api)
+    registered = account()
+    await billing.send(registered, invoice(registered.account_id, date(2026, 10, 30)))
+    await run(api, MONDAY)
+    orphans = (await api.get("/v1/worklist?unassigned=true", headers=SUPERVISOR)).json()
+    assert [t["account_id"] for t in orphans["tasks"]] == [str(registered.account_id)]
+    assert orphans["collector_id"] is None
 
 
 async def test_completing_a_task_is_for_its_collector_once(

@@ -195,7 +195,7 @@ class TaskView(BaseModel):
 
 
 class Worklist(BaseModel):
-    collector_id: str
+    collector_id: str | None = Field(description="None: the unassigned accounts' tasks")
     business_date: date
     tasks: list[TaskView]
 

@@ -65,15 +65,21 @@ async def run(body: RunRequest, request: Request, rt: Rt, principal: Manager) ->
 
 
 @router.get("/v1/worklist", response_model=Worklist)
-async def worklist(conn: Conn, rt: Rt, principal: Staff,
-                   collector_id: CollectorQuery = None,
-                   on: date | None = Query(default=None, alias="date")) -> Worklist:
+async def worklist(conn: Conn, rt: Rt, principal: Staff, collector_id: CollectorQuery = None,
+                   on: date | None = Query(default=None, alias="date"),
+                   unassigned: bool = Query(default=False, description=(
+                       "Supervisors: the tasks of accounts nobody is assigned to"))
+                   ) -> Worklist:
     """A collector's tasks for a date by priority; collectors see only their own."""
     who = collector_id or principal.sub
+    if unassigned and not oversees(principal):
+        raise Problem(403, "Not your worklist", "only supervisors and admins see unassigned "
+                      "work", type=problem_type("forbidden"), field="query.unassigned")
     own_or_overseer(principal, who, "query.collector_id")
     day = on or rt.clock.today()
-    rows = await conn.fetch(_WORKLIST, who, day)
-    return Worklist(collector_id=who, business_date=day, tasks=[TaskView.of(r) for r in rows])
+    rows = await conn.fetch(_WORKLIST, None if unassigned else who, day)
+    return Worklist(collector_id=None if unassigned else who, business_date=day,
+                    tasks=[TaskView.of(r) for r in rows])
 
 
 async def _task(conn: Conn, task_id: UUID) -> TaskView:
