@@ -122,6 +122,14 @@ async def a_customer(client: httpx.AsyncClient, **fields: Any) -> str:
     return customer_id
 
 
+async def metric(client: httpx.AsyncClient, sample: str) -> float:
+    """A sample's value on /metrics (the counters are the process's, so they only grow)."""
+    for line in (await client.get("/metrics")).text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 async def received(client: httpx.AsyncClient, outcome: str) -> list[dict[str, Any]]:
     response = await client.get("/v1/webhooks/stripe/events", params={"outcome": outcome},
                                 headers=READ)
@@ -211,6 +219,7 @@ async def test_bad_signatures_are_400_and_store_nothing(stripe: httpx.AsyncClien
         assert problem["type"] == "urn:receivables:problem:invalid-signature", name
         assert problem["errors"][0]["field"] == "header.Stripe-Signature", name
     assert await stored(database) == (0, 0)
+    assert await metric(stripe, "stripe_webhook_refused_total") >= len(forged(body))
 
 
 async def test_stale_or_future_timestamps_are_refused(stripe: httpx.AsyncClient, database: str):
@@ -330,6 +339,8 @@ async def test_events_for_unknown_customers_park_and_replay_in_order(
     assert {finalized["id"], note["id"]} <= applied
     # A redelivery of a replayed event is still a duplicate.
     await accepted(stripe, finalized, "duplicate")
+    assert await metric(stripe, 'stripe_webhook_events_total{outcome="parked",'
+                                'type="credit_note.created"}') >= 1
 
 
 async def test_parked_events_replay_on_demand_once_their_customer_exists(

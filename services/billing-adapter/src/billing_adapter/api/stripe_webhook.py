@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, Header, Query, Request
+from prometheus_client import Counter
 from pydantic import BaseModel
 
 from billing_adapter.adapters import stripe_events
@@ -31,6 +32,9 @@ from receivables_platform.web.problems import Problem, problem_type
 
 router = APIRouter(prefix="/v1/webhooks/stripe", tags=["webhooks"])
 log = structlog.get_logger("billing_adapter.stripe")
+REFUSED = Counter("stripe_webhook_refused_total",
+                  "Deliveries refused before reading: bad, missing or stale signatures, or no "
+                  "secret configured")
 OPERATORS = require_roles("integration", "admin")
 
 
@@ -62,6 +66,7 @@ def _signed_event(payload: bytes, signature: str | None, settings: StripeSetting
         verify(payload, signature, settings.secrets, now=time.time(),
                tolerance=settings.webhook_tolerance_seconds)
     except SignatureError as bad:
+        REFUSED.inc()
         raise Problem(400, "Invalid signature", str(bad), type=problem_type("invalid-signature"),
                       field="header.Stripe-Signature") from None
     try:

@@ -35,6 +35,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
+from prometheus_client import Counter
 from pydantic import ValidationError
 
 from billing_adapter.adapters import external_ids, stripe_events
@@ -85,6 +86,11 @@ from receivables_platform.ids import new_id
 from receivables_platform.repository import Loaded
 
 log = structlog.get_logger("billing_adapter.stripe")
+STRIPE_EVENTS = Counter(
+    "stripe_webhook_events_total",
+    "Stripe events received, by type and outcome (applied, ignored, parked, rejected, "
+    "duplicate); parked and rejected ones want an alert",
+    ["type", "outcome"])
 
 CUSTOMER_EVENTS = ["customer.created", "customer.updated"]
 SUBSCRIPTION_EVENTS = ["customer.subscription.created", "customer.subscription.updated"]
@@ -139,6 +145,7 @@ async def receive(conn: asyncpg.Connection, event: StripeEvent, mapping: Mapping
         if not await stripe_events.claim(conn, event.id, event.type, event.object_id,
                                          event.created):
             log.info("stripe event redelivered", stripe_event=event.id, type=event.type)
+            STRIPE_EVENTS.labels(type=event.type, outcome="duplicate").inc()
             return None
         settled = await _apply(Context(conn, event, mapping, correlation_id))
         await stripe_events.settle(conn, event.id, settled, payload=event.body)
@@ -168,6 +175,7 @@ async def replay_parked(conn: asyncpg.Connection, mapping: Mapping,
 
 
 def _log(event: StripeEvent, settled: Settled, replayed: bool = False) -> None:
+    STRIPE_EVENTS.labels(type=event.type, outcome=settled.outcome).inc()
     level = log.warning if settled.outcome in ("parked", "rejected") else log.info
     level("stripe event", stripe_event=event.id, type=event.type, outcome=settled.outcome,
           detail=settled.detail, replayed=replayed)
