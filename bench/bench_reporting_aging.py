@@ -48,7 +48,7 @@ INSERT INTO ar_invoices (invoice_id, account_id, external_id, currency, total_mi
 SELECT gen_random_uuid(),
        ('00000000-0000-7000-8000-' || lpad(to_hex(1 + i % $2::int), 12, '0'))::uuid,
        'INV-' || i, CASE WHEN i % 10 = 0 THEN 'EUR' ELSE 'USD' END,
-       1000 + (i * 7919) % 500000, current_date - 30 - (i % 400), current_date - (i % 400)
+       1000 + (i::bigint * 7919) % 500000, current_date - 30 - (i % 400), current_date - (i % 400)
 FROM generate_series(1, $1::int) i;
 INSERT INTO ar_balance_changes (event_id, invoice_id, account_id, kind, amount_minor,
                                 effective_date)
