@@ -130,16 +130,19 @@ class Stories:
                       for d in offsets]}, roles=("supervisor",))
         return segment
 
-    async def collections_account(self, account_id: str, *, invoices: int) -> httpx.Response:
-        """Collections' view once it has read the account and that many open invoices."""
+    async def collections_account(self, account_id: str, *,
+                                  invoices: int | None) -> httpx.Response:
+        """Collections' view once it has read the account (and that many open invoices)."""
         async def known() -> httpx.Response | None:
             seen = await self.send("GET", "collections-service", f"/v1/accounts/{account_id}",
                                    roles=("supervisor",))
-            return seen if seen.status_code == 200 and \
-                len(seen.json()["invoices"]) == invoices else None
+            assert seen.status_code == 200, seen.text
+            assert invoices is None or len(seen.json()["invoices"]) == invoices, seen.text
+            return seen
         return await eventually(known, what=f"collections knows {account_id}")
 
-    async def assign(self, account_id: str, collector_id: str, *, invoices: int) -> None:
+    async def assign(self, account_id: str, collector_id: str, *,
+                     invoices: int | None = None) -> None:
         seen = await self.collections_account(account_id, invoices=invoices)
         await self.send("PUT", "collections-service", f"/v1/accounts/{account_id}/collector",
                         roles=("supervisor",), expect=200, json={"collector_id": collector_id},
