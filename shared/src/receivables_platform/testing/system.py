@@ -34,6 +34,8 @@ class RunningSystem:
     kafka_bootstrap: str
     log_dir: Path
     jwt_secret: str = field(default_factory=lambda: new_id().hex + new_id().hex)
+    env: dict[str, str] = field(default_factory=dict)
+    """More environment for every process (e.g. STRIPE_WEBHOOK_SECRET), over os.environ."""
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=dict)
 
@@ -65,7 +67,7 @@ class RunningSystem:
             await conn.close()
         self.databases[entry.name] = database_url(self.server_url, name)
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": self.databases[entry.name],
+        env = {**os.environ, **self.env, "DATABASE_URL": self.databases[entry.name],
                "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "HTTP_HOST": "127.0.0.1",
                "HTTP_PORT": str(port), "JWT_SECRET": self.jwt_secret, "LOG_LEVEL": "INFO"}
         placed = ServiceEntry(entry.package, entry.name, entry.database, port)
