@@ -13,7 +13,13 @@ from datetime import date, timedelta
 
 import httpx
 
-from receivables_platform.testing.stories import Stories, eventually, kpi_group, unique
+from receivables_platform.testing.stories import (
+    PAYMENT_METHOD,
+    Stories,
+    eventually,
+    kpi_group,
+    unique,
+)
 from receivables_platform.testing.system import RunningSystem
 
 OWED = 30_000
@@ -65,7 +71,7 @@ async def test_broken_promise_follow_up_at_risk_and_autopay_conversion(system: R
         enrolled = await s.send(
             "PUT", "billing-adapter", f"/v1/accounts/{account_id}/autopay", roles=("integration",),
             expect=200, headers={"If-Match": billed.headers["ETag"]}, json={
-                "payment_method_reference": unique("pm"), "payment_method_type": "card",
+                "payment_method_reference": PAYMENT_METHOD, "payment_method_type": "card",
                 "enrolled_on": today.isoformat()})
         assert enrolled.json()["autopay"]["enrolled"] is True
 

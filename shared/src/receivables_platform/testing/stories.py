@@ -20,6 +20,9 @@ import httpx
 from receivables_platform.testing.system import RunningSystem
 
 T = TypeVar("T")
+PAYMENT_METHOD = "pm_1Nv8Xy2eZvKYlo2C"
+"""A payment-method token as Stripe spells them. Not a random one: billing refuses any
+reference with eight digits in a row or the shape of an IBAN, which random hex often has."""
 
 
 class NotYet(AssertionError):
