@@ -15,11 +15,12 @@ UV_RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
 RUN_ARGS ?=
 
-.PHONY: help sync run test lint bench clean-data
+.PHONY: help sync run test test-faults lint bench clean-data
 
 help:
 	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
-	@echo "make test        run every test (PYTEST_ARGS=... to narrow)"
+	@echo "make test        run every test but the long fault runs (PYTEST_ARGS=... to narrow)"
+	@echo "make test-faults the long fault-under-load runs (tests marked slow)"
 	@echo "make lint        ruff check and mypy"
 	@echo "make bench       run the benchmarks in bench/"
 	@echo "make clean-data  delete the dev stack's data (.data/)"
@@ -39,9 +40,14 @@ run: sync
 # pytest exits 5 when it collected nothing (e.g. a narrowed run over an empty folder):
 # that is not a failure of the code under test.
 test: sync
-	@rc=0; $(UV_RUN) pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(UV_RUN) pytest -m "not slow" $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc
+
+# Minutes, not seconds: the whole system under load while processes, the broker and
+# PostgreSQL are killed, frozen and restarted. CI runs it after `make test`.
+test-faults: sync
+	$(UV_RUN) pytest -m slow -s $(PYTEST_ARGS) tests/integration
 
 # Both checks run even when the first fails, so one pass shows everything to fix.
 lint: sync

@@ -506,18 +506,6 @@ async def test_autopay_follows_the_default_payment_method_and_collection_method(
     assert "4242" not in str(account)
 
 
-async def test_a_refused_payment_method_leaves_the_account_without_autopay(
-        stripe: httpx.AsyncClient, database: str):
-    """A reference that looks like a card number is never stored; the customer still is."""
-    customer_id = stripe_id("cus")
-    receipt = await accepted(stripe, event("customer.created", customer(
-        customer_id, default_payment_method="4242424242424242")))
-    assert "auto-pay not enrolled" in receipt["detail"]
-    account = await read(stripe, database, "account", customer_id)
-    assert (account["name"], account["autopay"]["enrolled"]) == ("Acme Corp", False)
-    assert "42424242" not in str(account)
-
-
 async def test_unknown_event_types_are_answered_and_ignored(stripe: httpx.AsyncClient,
                                                             database: str):
     body = event("payment_intent.created", {"id": stripe_id("pi"), "object": "payment_intent"})

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,8 @@ class RunningSystem:
     """More environment for every process (e.g. STRIPE_WEBHOOK_SECRET), over os.environ."""
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=dict)
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Extra environment per service, e.g. RUN_RELAY=false to run its relay apart."""
 
     def url(self, service: str) -> str:
         return self.processes[service].entry.url
@@ -69,12 +73,32 @@ class RunningSystem:
         port = free_port()
         env = {**os.environ, **self.env, "DATABASE_URL": self.databases[entry.name],
                "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "HTTP_HOST": "127.0.0.1",
-               "HTTP_PORT": str(port), "JWT_SECRET": self.jwt_secret, "LOG_LEVEL": "INFO"}
+               "HTTP_PORT": str(port), "JWT_SECRET": self.jwt_secret, "LOG_LEVEL": "INFO",
+               **self.service_env.get(entry.name, {})}
         placed = ServiceEntry(entry.package, entry.name, entry.database, port)
         return ServiceProcess(placed, env, self.log_dir / f"{entry.name}.log")
 
-    async def stop(self) -> list[str]:
+    def kill(self, service: str) -> None:
+        """SIGKILL, the way a node dies: no drain, no lifespan shutdown, no goodbye."""
+        proc = self.processes[service]
+        if proc.proc is not None and proc.poll() is None:
+            proc.proc.send_signal(signal.SIGKILL)
+        proc.wait(time.monotonic() + 10)
+
+    async def restart(self, service: str, ready_within: float = 60) -> None:
+        """Start a stopped or killed service again on its port; its earlier log is kept."""
+        proc = self.processes[service]
+        if proc.log_path.exists():
+            runs = len(list(proc.log_path.parent.glob(f"{proc.log_path.stem}.run*.log")))
+            proc.log_path.rename(proc.log_path.with_suffix(f".run{runs + 1}.log"))
+        proc.start()
+        await asyncio.to_thread(wait_until_ready, [proc], ready_within, lambda p, s: None)
+
+    async def stop(self, drop_databases: bool = True) -> list[str]:
+        """Stop every service; drop their databases unless the server is thrown away anyway."""
         problems = await asyncio.to_thread(stop_all, list(self.processes.values()))
+        if not drop_databases:
+            return problems
         conn = await asyncpg.connect(self.server_url)
         try:
             for url in self.databases.values():

@@ -257,12 +257,7 @@ async def customer_changed(ctx: Context) -> str:
                                     contacts=profile.contacts, segment=profile.segment))
     method = customer_default_method(ctx.event.object)
     if method is not None:
-        try:
-            await _enrol(ctx, account_id, method)
-        except Refused as refused:  # the account stands; only auto-pay is left out
-            log.warning("stripe auto-pay not enrolled", account_id=str(account_id),
-                        detail=refused.detail)
-            return f"account {account_id}; auto-pay not enrolled: {refused.detail}"
+        await _enrol(ctx, account_id, method)
     else:
         removed = removed_default_method(ctx.event.previous)
         state = (await get_account(ctx.conn, account_id)).state

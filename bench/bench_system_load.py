@@ -1,0 +1,101 @@
+"""System load benchmark: a mixed workload of the four services' real APIs at a fixed rate.
+
+All four services run as separate processes (as `make run` starts them) over
+one PostgreSQL server and the Kafka-protocol broker. The client (this process)
+starts requests on a fixed schedule (open loop: latency counts from the
+scheduled start, so queueing shows) and prints throughput, p50/p95/p99 latency
+per route, errors, and append-to-visible lag: from an invoice's 201 at
+billing-adapter to that invoice appearing in reporting-service's aging, polled
+every 20 ms for one invoice every two seconds (the polls are not in the route
+figures). Routes a service does not offer yet are skipped and listed.
+
+    make bench                                  # every bench, this one at its defaults
+    .venv/bin/python bench/bench_system_load.py --duration 30 --rate 200
+Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import aiohttp
+
+from receivables_platform.infra.embedded_kafka import EmbeddedKafka
+from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
+from receivables_platform.testing.load import MixedWorkload, Recorder, report
+from receivables_platform.testing.system import RunningSystem
+
+
+@contextmanager
+def infrastructure(tmp: Path) -> Iterator[tuple[str, str]]:
+    pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(tmp / "pg").start()
+    kafka = None if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else EmbeddedKafka().start()
+    try:
+        yield (os.environ.get("DATABASE_URL") or pg.url,  # type: ignore[union-attr]
+               os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.bootstrap_servers)  # type: ignore[union-attr]
+    finally:
+        if kafka:
+            kafka.stop()
+        if pg:
+            pg.stop("immediate")
+
+
+async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> int:
+    system = RunningSystem(server, bootstrap, logs)
+    try:
+        await system.start()
+        # idle connections closed before uvicorn's 5 s keep-alive ends, so none is reused
+        # just as the server closes it
+        connector = aiohttp.TCPConnector(limit=1000, limit_per_host=0, keepalive_timeout=3)
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+            recorder = Recorder()
+            workload = MixedWorkload(
+                http, {name: system.url(name) for name in system.processes},
+                lambda role, sub: system.token(role, sub=sub), recorder, seed=args.seed)
+            await workload.discover()
+            await workload.warm_up()
+            print(f"{len(workload.operations)} operations in the mix; "
+                  f"{len(workload.skipped)} skipped; running {args.duration:g} s at "
+                  f"{args.rate:g} req/s", flush=True)
+            seconds = await workload.run(args.rate, args.duration)
+            print(report(recorder, seconds, args.rate, workload.skipped), flush=True)
+            return 1 if recorder.errors else 0
+    finally:
+        problems = await system.stop()
+        for problem in problems:
+            print(f"shutdown problem: {problem}", file=sys.stderr)
+        print(f"service logs: {logs}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=300.0, help="seconds of load")
+    parser.add_argument("--rate", type=float, default=500.0, help="requests started per second")
+    parser.add_argument("--seed", type=int, default=1, help="workload random seed")
+    args = parser.parse_args()
+    # SIGTERM (a timeout, CI cancelling) unwinds like Ctrl-C, so the servers are stopped
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with tempfile.TemporaryDirectory(prefix="rx-load-") as tmp:
+        started = time.perf_counter()
+        with infrastructure(Path(tmp)) as (server, bootstrap):
+            print(f"system load benchmark on {os.cpu_count()} cores; postgres "
+                  f"{server.split('@')[-1]}, broker {bootstrap}", flush=True)
+            logs = Path(tempfile.mkdtemp(prefix="rx-load-logs-"))
+            code = asyncio.run(measure(server, bootstrap, logs, args))
+        print(f"total wall time {time.perf_counter() - started:.0f} s")
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
