@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from billing_adapter.domain.state import Account, InvoiceBalance, PaymentBalance
 from receivables_platform.contracts.billing import (
@@ -21,6 +21,7 @@ from receivables_platform.contracts.billing import (
     ReversalReason,
 )
 from receivables_platform.money import CurrencyCode
+from receivables_platform.web.bodies import RequestBody
 
 Positive = Annotated[int, Field(strict=True, gt=0)]
 NonNegative = Annotated[int, Field(strict=True, ge=0)]
@@ -32,8 +33,8 @@ Phone = Annotated[str, StringConstraints(max_length=40, pattern=r"^\+?[0-9][0-9 
 ReasonCode = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Request(RequestBody):
+    """Unknown fields and NUL characters refused (the platform's request body)."""
 
 
 class ContactIn(Request):

@@ -23,14 +23,15 @@ from receivables_platform.contracts.cases import (
     RootCause,
 )
 from receivables_platform.money import CurrencyCode
+from receivables_platform.web.bodies import RequestBody
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Summary = Annotated[str, Field(min_length=1, max_length=2000)]
 UserId = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Body(RequestBody):
+    """Unknown fields and NUL characters refused (the platform's request body)."""
 
 
 class OpenCaseRequest(Body):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from collections_service.domain.cadence import Step
 from receivables_platform.contracts.collections import (
@@ -17,6 +17,7 @@ from receivables_platform.contracts.collections import (
     TaskOutcome,
 )
 from receivables_platform.money import CurrencyCode
+from receivables_platform.web.bodies import RequestBody
 
 CollectorId = Annotated[str, Field(min_length=1, max_length=200)]
 Segment = Annotated[str, Field(min_length=1, max_length=64)]
@@ -28,17 +29,8 @@ MAX_MINOR = 10**15
 Minor = Annotated[int, Field(ge=0, le=MAX_MINOR)]
 
 
-class Body(BaseModel):
+class Body(RequestBody):
     """A request body: unknown fields and NUL characters (PostgreSQL text has none) refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("text may not contain NUL characters")
-        return value
 
 
 def _row(row: asyncpg.Record) -> dict[str, Any]:
