@@ -31,8 +31,10 @@ import aiohttp
 
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
-from receivables_platform.testing.load import MixedWorkload, Recorder, report
+from receivables_platform.testing.load import MixedWorkload, Recorder, percentile, report
 from receivables_platform.testing.system import RunningSystem
+
+TARGET_P99_MS = 50.0
 
 
 @contextmanager
@@ -69,7 +71,12 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                   f"{args.rate:g} req/s", flush=True)
             seconds = await workload.run(args.rate, args.duration)
             print(report(recorder, seconds, args.rate, workload.skipped), flush=True)
-            return 1 if recorder.errors else 0
+            every = [ms for stats in recorder.routes.values() for ms in stats.latencies_ms]
+            met = (not recorder.errors and percentile(every, 99) < TARGET_P99_MS
+                   and recorder.requests / seconds >= 0.99 * args.rate)
+            print(f"target ({args.rate:g} req/s, p99 under {TARGET_P99_MS:g} ms, no errors): "
+                  f"{'met' if met else 'NOT met'}", flush=True)
+            return 0
     finally:
         problems = await system.stop()
         for problem in problems:

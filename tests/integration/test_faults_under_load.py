@@ -46,7 +46,7 @@ from receivables_platform.testing.processes import (
 )
 from receivables_platform.testing.system import RunningSystem
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # `make test-faults`
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # `make test-faults`
 
 BILLING_TOPIC = "billing.events.v1"
 BOUNDS = (0, 30, 60, 90, 120)
