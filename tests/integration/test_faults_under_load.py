@@ -163,10 +163,6 @@ class Harness:
     billing_consumer: str  # the consumer feeding the AR read model
 
 
-def _handler_name(handler: Callable[..., Any]) -> str:
-    return f"{handler.__module__}:{handler.__name__}"
-
-
 @pytest.fixture
 async def harness(tmp_path: Path, own_broker: EmbeddedKafka) -> AsyncIterator[Harness]:
     from reporting_service.spec import SPEC as REPORTING
@@ -193,7 +189,8 @@ async def harness(tmp_path: Path, own_broker: EmbeddedKafka) -> AsyncIterator[Ha
             consumers[group] = consumer_process(
                 system.databases["reporting-service"], bootstrap, group, sub.topics[0],
                 logs / f"{group}-consumer.log", "--loss-check-interval", "1",
-                handler=_handler_name(sub.handler))
+                handler=f"reporting_subscriptions:{group}",
+                env={"PYTHONPATH": str(Path(__file__).parent)})
             if BILLING_TOPIC in sub.topics:
                 billing_consumer = group
         await asyncio.gather(started(relay, "relay.leading"), *(
