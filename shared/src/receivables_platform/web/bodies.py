@@ -2,15 +2,15 @@
 
 PostgreSQL text and jsonb cannot hold U+0000, so a NUL that got past validation
 would surface as a 500 from the database; refusing it here names the field
-instead. The check walks nested lists and objects, so `lines[3].description`
-is covered as well as top-level fields.
+instead. Lists and mappings of text are walked; nested bodies (`lines[3].description`)
+check their own fields.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 def _has_nul(value: Any) -> bool:
@@ -26,11 +26,11 @@ def _has_nul(value: Any) -> bool:
 class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    @model_validator(mode="before")
+    # after parsing: a "before" validator would cost string-mode validation (CSV rows
+    # through model_validate_strings) its coercions; nested bodies check their own fields
+    @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name, value in data.items():
-                if _has_nul(value):
-                    raise ValueError(f"{name}: text may not contain NUL characters")
-        return data
+    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        if _has_nul(value):
+            raise ValueError(f"{info.field_name}: text may not contain NUL characters")
+        return value
