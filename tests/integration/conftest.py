@@ -1,21 +1,36 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Sink
 
 from receivables_platform.ids import new_id
+from receivables_platform.infra.ports import free_port
 from receivables_platform.testing.system import RunningSystem
 
 
 @pytest.fixture(scope="session")
-async def system(postgres_server_url: str, kafka_bootstrap: str,
+def smtp_url() -> Iterator[str]:
+    """A real SMTP server on loopback that accepts every message: email paths run for real."""
+    controller = Controller(Sink(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{controller.port}"
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+async def system(postgres_server_url: str, kafka_bootstrap: str, smtp_url: str,
                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningSystem]:
-    """The four services as processes, fresh databases, the shared broker.
+    """The four services as processes, fresh databases, the shared broker, an SMTP server.
 
     One system for the session: each test makes its own accounts, so they do not
     see each other, and the services start once."""
     running = RunningSystem(postgres_server_url, kafka_bootstrap,
                             tmp_path_factory.mktemp("service-logs"),
-                            env={"STRIPE_WEBHOOK_SECRET": f"whsec_{new_id().hex}"})
+                            env={"STRIPE_WEBHOOK_SECRET": f"whsec_{new_id().hex}",
+                                 "SMTP_URL": smtp_url})
     try:
         await running.start()
         yield running
