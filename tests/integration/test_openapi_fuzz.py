@@ -21,6 +21,7 @@ CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance
          "content_type_conformance"
 EXAMPLES_PER_OPERATION = 15
 SECONDS_PER_SERVICE = 45
+CPYTHON_AST_CRASH = "AST constructor recursion depth mismatch"
 SERVICES = ("billing-adapter", "collections-service", "case-service", "reporting-service")
 
 
@@ -46,4 +47,8 @@ async def fuzz(system: RunningSystem, service: str, reports: Path) -> tuple[int,
 async def test_generated_requests_get_documented_answers_and_no_5xx(
         system: RunningSystem, service: str, tmp_path: Path):
     code, output = await fuzz(system, service, tmp_path)
+    if code != 0 and CPYTHON_AST_CRASH in output and "Failures:" not in output:
+        # schemathesis itself crashed inside CPython 3.11.7's ast (no check failed): once more
+        (again := tmp_path / "again").mkdir()
+        code, output = await fuzz(system, service, again)
     assert code == 0, f"schemathesis found problems in {service}:\n{output[-12000:]}"

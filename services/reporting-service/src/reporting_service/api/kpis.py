@@ -22,12 +22,20 @@ router = APIRouter(prefix="/v1/kpis", tags=["kpis"])
 READERS = require_roles("collector", "case_agent", "supervisor", "integration", "admin")
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)
+
+
 def period_from(period: str | None, start: date | None, end: date | None) -> Period:
     """`period` (2026-W47, 2026-11, 2026-11-20) or `from` and `to`; a 400 names the input."""
     try:
         if period is not None:
             return parse_period(period)
         if start is not None and end is not None:
+            for name, day in (("from", start), ("to", end)):
+                # reports compare with the period before; keep both inside the calendar
+                if not EARLIEST <= day <= LATEST:
+                    raise Problem(400, "Invalid period", f"{name} must be between "
+                                  f"{EARLIEST} and {LATEST}", field=f"query.{name}")
             return Period(start, end)
     except InvalidPeriod as exc:
         raise Problem(400, "Invalid period", str(exc),
