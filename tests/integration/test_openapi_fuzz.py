@@ -31,9 +31,9 @@ async def fuzz(system: RunningSystem, service: str, reports: Path) -> tuple[int,
         str(schemathesis), "run", f"{system.url(service)}/openapi.json",
         "--checks", CHECKS, "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", "20261126",
         "--max-time", str(SECONDS_PER_SERVICE), "--no-shrink", "--workers", "2",
-        # stateful runs hit a CPython 3.11 "AST constructor recursion depth" crash inside
-        # schemathesis itself; the other phases generate every operation alone
-        "--phases", "examples,coverage,fuzzing",
+        # the stateful and coverage phases hit a CPython 3.11.7 "AST constructor recursion
+        # depth" crash inside schemathesis itself; fuzzing still generates every operation
+        "--phases", "examples,fuzzing",
         "--generation-database", "none", "--request-timeout", "20", "--warnings", "off",
         "--header", f"Authorization: Bearer {system.token()}",
         "--report", "junit", "--report-dir", str(reports / service),

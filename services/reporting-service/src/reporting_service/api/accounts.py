@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.bodies import RequestBody
 from receivables_platform.web.problems import Problem
 from reporting_service.adapters import account_query as q
 from reporting_service.adapters.aging_query import AgingFilter, GroupBy, aging
@@ -48,7 +49,7 @@ async def account_summary(
         }
 
 
-class TeamAssignment(BaseModel):
+class TeamAssignment(RequestBody):
     team: str = Field(min_length=1, max_length=200)
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.bodies import RequestBody
 from receivables_platform.web.problems import Problem
 from reporting_service.api.kpis import period_from
 from reporting_service.clock import today
@@ -20,7 +21,7 @@ READERS = require_roles("collector", "case_agent", "supervisor", "integration", 
 OPERATORS = require_roles("supervisor", "integration", "admin")
 
 
-class SnapshotRequest(BaseModel):
+class SnapshotRequest(RequestBody):
     date: date
 
 
