@@ -34,6 +34,15 @@ async def open_invoices(conn: asyncpg.Connection, account_id: UUID) -> list[asyn
     return list(await conn.fetch(_OPEN_INVOICES, account_id))
 
 
+NO_CURRENCY = "XXX"
+"""ISO 4217's code for "no currency": an account billing has not described, with no invoices."""
+
+
+def account_currency(account: asyncpg.Record, invoices: list[asyncpg.Record]) -> str:
+    """Billing's account currency, else its invoices' (events arrive in any order)."""
+    return account["currency"] or (invoices[0]["currency"] if invoices else NO_CURRENCY)
+
+
 async def situation(conn: asyncpg.Connection, account_id: UUID, today: date) -> AccountSituation:
     account = await account_row(conn, account_id)
     invoices = await open_invoices(conn, account_id)
@@ -43,9 +52,9 @@ async def situation(conn: asyncpg.Connection, account_id: UUID, today: date) -> 
     broken = await conn.fetchval(
         "SELECT count(*) FROM commitments WHERE account_id = $1 AND status = 'broken' "
         "AND judged_on >= $2", account_id, today - BROKEN_LOOKBACK)
-    currency = account["currency"] or (invoices[0]["currency"] if invoices else "XXX")
     return AccountSituation(
-        account_id=account_id, currency=currency, collector_id=account["collector_id"],
+        account_id=account_id, currency=account_currency(account, invoices),
+        collector_id=account["collector_id"],
         invoices=tuple(OpenInvoice(r["invoice_id"], r["due_date"], r["balance_minor"], r["held"])
                        for r in invoices),
         paused_until=paused_until, at_risk=account["at_risk_since"] is not None,

@@ -60,7 +60,7 @@ async def statement(conn: asyncpg.Connection, account_id: UUID, today: date,
     overdue = [r for r in rows if r["due_date"] < today] or rows
     external = {r["invoice_id"]: r["external_id"] for r in await conn.fetch(
         "SELECT invoice_id, external_id FROM invoices WHERE account_id = $1", account_id)}
-    currency = account["currency"] or (rows[0]["currency"] if rows else "XXX")
+    currency = queries.account_currency(account, rows)
     invoices = [{"reference": external.get(r["invoice_id"]) or str(r["invoice_id"])[:8],
                  "due_date": r["due_date"], "balance_minor": r["balance_minor"],
                  "days_past_due": max((today - r["due_date"]).days, 0)} for r in overdue]
