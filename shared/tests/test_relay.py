@@ -343,3 +343,16 @@ def test_an_ack_below_the_acked_offset_means_the_broker_lost_the_partition() -> 
     outcome = settle(rows, [_ack(0, 0), _ack(1, 11)], acked={("topic", 0): 9, ("topic", 1): 10})
     assert outcome.lost == {("topic", 0)}
     assert [a.outbox_id for a in outcome.acks] == [2]
+
+
+def test_an_ack_on_a_partition_the_topic_never_had_is_flagged_for_a_loss_check() -> None:
+    rows = [_row(1, "a"), _row(2, "b")]
+    outcome = settle(rows, [_ack(3, 0), _ack(1, 11)], acked={("topic", 0): 9, ("topic", 1): 10})
+    assert outcome.new_partitions == {("topic", 3)}
+    assert outcome.lost == set()
+    assert [a.outbox_id for a in outcome.acks] == [1, 2]
+
+
+def test_the_first_acks_of_a_new_topic_are_not_a_partition_change() -> None:
+    outcome = settle([_row(1, "a")], [_ack(2, 0)], acked={("other", 0): 4})
+    assert outcome.new_partitions == set()

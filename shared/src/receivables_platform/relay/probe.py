@@ -4,8 +4,12 @@ A partition's end offset at or below the offset the relay last saw acked
 means the acked record is gone (memory-only broker restarted, unclean leader
 election). Some brokers under-report the end offset (the embedded one answers
 with the start of the last record batch), so a low end offset is only a
-suspicion, confirmed by fetching the acked record itself: it is either there
-or lost.
+suspicion, confirmed by fetching from the reported end: a record at or past
+the acked offset comes back if it is still there. A broker that answers such
+a fetch with nothing, or with nothing before the deadline (some answer an
+offset past the end with an empty fetch rather than an error), holds nothing
+there. The deadline is the request timeout, not a guess of a busy broker's
+speed: a false loss re-publishes the whole partition.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from receivables_platform.relay.outbox import TopicPartition as TP
 from receivables_platform.settings import KafkaSettings
 
 _FETCH_WAIT_MS = 100
+_CONFIRM_DEADLINE = 10.0
 
 
 class BrokerProbe:
@@ -39,8 +44,10 @@ class BrokerProbe:
             admin, consumer = await self._started()
             async with asyncio.timeout(self._timeout * 2):
                 ends = await self._end_offsets(admin, consumer, set(acked))
-                suspects = {tp: acked[tp] for tp, end in ends.items() if end <= acked[tp]}
-                return suspects.keys() - await self._still_held(consumer, suspects)
+                absent = {tp for tp, end in ends.items() if end is None}
+                suspects = {tp: (end, acked[tp]) for tp, end in ends.items()
+                            if end is not None and end <= acked[tp]}
+                return absent | await self._gone(consumer, suspects)
         except BROKER_ERRORS as exc:
             await self.close()
             raise BrokerUnavailable(f"could not read partition ends: {exc!r}") from exc
@@ -53,36 +60,38 @@ class BrokerProbe:
             await stop_within(consumer.stop(), self._timeout)
 
     async def _end_offsets(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer,
-                           wanted: set[TP]) -> dict[TP, int]:
-        """A partition or topic the broker no longer has holds nothing: its end is 0."""
+                           wanted: set[TP]) -> dict[TP, int | None]:
+        """Each partition's end offset; None for a partition or topic the broker no longer has."""
         existing = _partitions_by_topic(await admin.describe_topics())
         present = [TopicPartition(t, p) for t, p in wanted if p in existing.get(t, ())]
         ends = await consumer.end_offsets(present) if present else {}
-        return {tp: ends.get(TopicPartition(*tp), 0) for tp in wanted}
+        return {tp: ends.get(TopicPartition(*tp)) for tp in wanted}
 
-    async def _still_held(self, consumer: AIOKafkaConsumer, suspects: Mapping[TP, int]) -> set[TP]:
-        """The suspects whose acked record a fetch still returns."""
-        offsets = {TopicPartition(*tp): offset for tp, offset in suspects.items()}
-        if not offsets:
+    async def _gone(self, consumer: AIOKafkaConsumer,
+                    suspects: Mapping[TP, tuple[int, int]]) -> set[TP]:
+        """The suspects (reported end, acked offset) with no record at or past the acked offset."""
+        acked = {TopicPartition(*tp): offsets[1] for tp, offsets in suspects.items()}
+        if not acked:
             return set()
-        consumer.assign(list(offsets))
-        for tp, offset in offsets.items():
-            consumer.seek(tp, offset)
-        held: set[TP] = set()
-        settled: set[TopicPartition] = set()
-        deadline = time.monotonic() + min(self._timeout, 2.0)
-        while settled != offsets.keys() and time.monotonic() < deadline:
+        consumer.assign(list(acked))
+        for tp, (end, _) in suspects.items():
+            consumer.seek(TopicPartition(*tp), end)
+        held: set[TopicPartition] = set()
+        answered: set[TopicPartition] = set()
+        deadline = time.monotonic() + min(self._timeout, _CONFIRM_DEADLINE)
+        while answered != acked.keys() and time.monotonic() < deadline:
             try:
                 batches = await consumer.getmany(timeout_ms=_FETCH_WAIT_MS * 2)
             except OffsetOutOfRangeError as exc:
-                batches = {tp: [] for tp in _out_of_range(exc, offsets)}
+                batches = {tp: [] for tp in _out_of_range(exc, acked)}
             for tp, records in batches.items():
-                if records and records[0].offset == offsets[tp]:
-                    held.add((tp.topic, tp.partition))
-                settled.add(tp)
-                consumer.pause(tp)
+                if records and records[-1].offset >= acked[tp]:
+                    held.add(tp)
+                if not records or tp in held:
+                    answered.add(tp)
+                    consumer.pause(tp)
         consumer.unsubscribe()
-        return held
+        return {(tp.topic, tp.partition) for tp in acked.keys() - held}
 
     async def _started(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._clients is None:

@@ -52,6 +52,8 @@ class PassResult:
     published: int
     failed: int
     lost_partitions: int
+    # A topic's partitions changed under the relay: the others may have lost data.
+    new_partitions: int
     # Rows wait behind a transaction that is still open; worth a quick second look.
     blocked: bool
     # The batch was full, so more rows are probably ready right now.
@@ -138,7 +140,7 @@ class OutboxRelay:
         async with self._pool.acquire() as conn:
             batch = await outbox.fetch_ready(conn, self.batch_size)
         if not batch.rows:
-            return PassResult(0, 0, 0, blocked=batch.blocked, full=False)
+            return PassResult(0, 0, 0, 0, blocked=batch.blocked, full=False)
         await self._ensure_topics({row.topic for row in batch.rows})
         with tracer.start_as_current_span("outbox_relay.publish") as span:
             span.set_attribute("messaging.batch.message_count", len(batch.rows))
@@ -147,7 +149,8 @@ class OutboxRelay:
         await self._record(outcome)
         self._observe(batch.rows, outcome)
         return PassResult(len(outcome.acks), len(outcome.failed), len(outcome.lost),
-                          blocked=batch.blocked, full=len(batch.rows) == self.batch_size)
+                          len(outcome.new_partitions), blocked=batch.blocked,
+                          full=len(batch.rows) == self.batch_size)
 
     async def heal_lost_partitions(self) -> set[TopicPartition]:
         """Re-queue every partition the broker no longer holds the acked records of."""
@@ -201,7 +204,7 @@ class OutboxRelay:
                 await asyncio.sleep(broker_backoff.next())
                 continue
             broker_backoff.reset()
-            if result.lost_partitions:
+            if result.lost_partitions or result.new_partitions:
                 next_check = 0.0  # the other partitions may have lost data too
             if result.full:
                 continue

@@ -5,7 +5,10 @@ send in a batch, its later rows are not marked either even if acked, so the
 retry re-sends them after the failed one and the newest copy of each key's
 events is in order. An ack at or below the offset the broker acked before on
 that partition means the broker lost data: nothing on that partition is
-marked, and the partition is handed back for re-publishing.
+marked, and the partition is handed back for re-publishing. An ack on a
+partition never acked before, of a topic acked before, is marked but flagged
+as new: a topic re-created with another partition count (or expanded) moves
+keys, and the relay then checks the topic's other partitions for loss at once.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ class Settlement:
     high_water: dict[TopicPartition, int] = field(default_factory=dict)
     lost: set[TopicPartition] = field(default_factory=set)
     failed: list[BaseException] = field(default_factory=list)
+    new_partitions: set[TopicPartition] = field(default_factory=set)
 
 
 def settle(rows: Sequence[OutboxRow], results: Sequence[SendResult],
            acked: Mapping[TopicPartition, int]) -> Settlement:
     outcome = Settlement(lost=_lost_partitions(rows, results, acked))
     held_keys: set[tuple[str, str]] = set()
+    known_topics = {topic for topic, _ in acked}
     for row, result in zip(rows, results, strict=True):
         key = (row.topic, row.key)
         if isinstance(result, BaseException):
@@ -44,6 +49,8 @@ def settle(rows: Sequence[OutboxRow], results: Sequence[SendResult],
             held_keys.add(key)
             continue
         outcome.acks.append(Ack(row.id, row.topic, result.partition, result.offset))
+        if tp not in acked and row.topic in known_topics:
+            outcome.new_partitions.add(tp)
         outcome.high_water[tp] = max(result.offset, outcome.high_water.get(tp, -1))
     return outcome
 
