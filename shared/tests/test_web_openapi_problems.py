@@ -39,11 +39,11 @@ def app() -> FastAPI:
 
 def test_each_route_documents_what_it_can_refuse():
     built = app()
-    assert sorted(documented(built, "/v1/open", "get")) == ["200"]
+    assert sorted(documented(built, "/v1/open", "get")) == ["200", "503"]
     assert sorted(documented(built, "/v1/things/{thing_id}", "get")) == \
-        ["200", "400", "401", "403", "404", "422"]
+        ["200", "400", "401", "403", "404", "422", "503"]
     assert sorted(documented(built, "/v1/things/{thing_id}/close", "post")) == \
-        ["200", "400", "401", "403", "404", "409", "412", "422", "428"]
+        ["200", "400", "401", "403", "404", "409", "412", "422", "428", "503"]
 
 
 def test_refusals_are_problem_json_with_the_problem_schema():

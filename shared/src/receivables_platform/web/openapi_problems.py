@@ -5,6 +5,7 @@ so the problem+json responses are documented per operation from what the
 route actually does: it has inputs (400, 422), a role check (401, 403), path
 parameters or writes (404), writes (409 for refusals and idempotency-key
 conflicts), and an `If-Match` precondition (412, and 428 when it is required).
+Every operation may answer 503 with Retry-After while the database restarts.
 The schemathesis suite holds the services to this document.
 """
 
@@ -29,6 +30,7 @@ REASONS = {
     412: "If-Match does not match the current version: reload and retry.",
     422: "An input is invalid; `errors` names each field.",
     428: "This write needs If-Match with the ETag of the version it was based on.",
+    503: "The database is not reachable right now: retry after the Retry-After delay.",
 }
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -81,7 +83,7 @@ def _operations(app: FastAPI) -> Iterator[tuple[str, str, list[int]]]:
         takes_input = bool(route.dependant.path_params or route.dependant.query_params
                            or route.dependant.header_params or route.body_field)
         for method in (route.methods or set()) - {"HEAD", "OPTIONS"}:
-            statuses = set()
+            statuses = {503}
             if takes_input or method in WRITES:
                 statuses |= {400, 422}
             if guarded:

@@ -158,11 +158,23 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def internal_error_body(path: str, correlation_id: str | None) -> dict[str, Any]:
     """What a client sees of a bug: nothing of the exception, only how to find it in the logs."""
-    body: dict[str, Any] = {
-        "type": "about:blank", "title": "Internal Server Error", "status": 500,
-        "detail": "the service failed to handle this request; it has been logged",
-        "instance": path,
-    }
+    return _bare_body(500, "Internal Server Error",
+                      "the service failed to handle this request; it has been logged",
+                      "about:blank", path, correlation_id)
+
+
+def unavailable_body(path: str, correlation_id: str | None) -> dict[str, Any]:
+    """The database did not answer: retrying the same request (same Idempotency-Key) is safe."""
+    return _bare_body(503, "Service Unavailable",
+                      "the database is not reachable right now; retry after the Retry-After "
+                      "delay, with the same Idempotency-Key for a create",
+                      problem_type("dependency-unavailable"), path, correlation_id)
+
+
+def _bare_body(status: int, title: str, detail: str, type: str, path: str,
+               correlation_id: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": type, "title": title, "status": status, "detail": detail,
+                            "instance": path}
     if correlation_id:
         body["correlation_id"] = correlation_id
     return body

@@ -1,4 +1,4 @@
-"""One log line and one metric sample per request, a correlation id, and the last-resort 500.
+"""One log line and one metric sample per request, a correlation id, and the last-resort 500/503.
 
 The correlation id comes from `X-Correlation-Id` when the caller sends a sane
 one (so a billing webhook's id follows its events), else a new UUIDv7; it is
@@ -10,7 +10,9 @@ belongs to `receivables_platform.observability`; this module only emits.
 It is a plain ASGI middleware, not BaseHTTPMiddleware, so route handlers run
 in the same task and see the bound context. It sits outside the exception
 handlers, so anything they did not turn into a problem reaches it: it is
-logged with its traceback and the client gets a bare 500 problem.
+logged with its traceback and the client gets a bare 500 problem, unless the
+database was unreachable (a restart, a failover), which is a 503 with
+Retry-After and a warning (`db/unavailable.py`).
 """
 
 from __future__ import annotations
@@ -24,9 +26,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from receivables_platform.db.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 from receivables_platform.ids import new_id
 from receivables_platform.web.metrics import observe_request
-from receivables_platform.web.problems import PROBLEM_JSON, internal_error_body
+from receivables_platform.web.problems import (
+    PROBLEM_JSON,
+    internal_error_body,
+    unavailable_body,
+)
 
 CORRELATION_HEADER = "X-Correlation-Id"
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -80,16 +87,28 @@ class RequestLogMiddleware:
         with structlog.contextvars.bound_contextvars(correlation_id=cid):
             try:
                 await self.app(scope, receive, send_with_id)
-            except Exception:
-                log.exception("http.unhandled_error", method=scope["method"], path=scope["path"])
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    log.exception("http.unhandled_error", method=scope["method"],
+                                  path=scope["path"])
+                    if started:
+                        raise
+                    await self._answer(internal_error_body(scope["path"], cid), 500,
+                                       scope, receive, send_with_id)
+                    return
+                log.warning("http.database_unavailable", method=scope["method"],
+                            path=scope["path"], error=repr(exc))
                 if started:
                     raise
-                await self._internal_error(scope, receive, send_with_id, cid)
+                await self._answer(unavailable_body(scope["path"], cid), 503,
+                                   scope, receive, send_with_id,
+                                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
             finally:
                 self._record(scope, status, time.perf_counter() - began)
 
-    async def _internal_error(self, scope: Scope, receive: Receive, send: Send, cid: str) -> None:
-        response = JSONResponse(internal_error_body(scope["path"], cid), status_code=500,
+    async def _answer(self, body: dict[str, object], status: int, scope: Scope,
+                      receive: Receive, send: Send, headers: dict[str, str] | None = None) -> None:
+        response = JSONResponse(body, status_code=status, headers=headers,
                                 media_type=PROBLEM_JSON)
         await response(scope, receive, send)
 

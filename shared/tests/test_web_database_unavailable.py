@@ -1,0 +1,69 @@
+"""A PostgreSQL restart is a 503 with Retry-After, not a 500, and the service recovers by itself.
+
+Over a real uvicorn and a PostgreSQL server of the test's own, stopped the way a
+crash or failover stops it (immediate shutdown, every connection cut).
+"""
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import APIRouter, Request
+
+from receivables_platform.db.migrate import upgrade_async
+from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
+from receivables_platform.settings import ServiceSettings
+from receivables_platform.web.app import ServiceState, create_app
+from receivables_platform.web.problems import PROBLEM_JSON, problem_type
+from receivables_platform.web.testserver import running_server
+
+pytestmark = pytest.mark.timeout(120)
+
+PLATFORM_VERSIONS = Path(__file__).parent / "migrations" / "versions"
+
+router = APIRouter()
+
+
+@router.get("/v1/open-invoices/count")
+async def count(request: Request) -> dict[str, int]:
+    state: ServiceState = request.app.state.service
+    return {"count": await state.pool.fetchval("SELECT count(*) FROM pg_class")}
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[EmbeddedPostgres]:
+    data = Path(tempfile.mkdtemp(prefix="rx-unavailable-pg-"))
+    pg = EmbeddedPostgres(data / "pg").start()
+    try:
+        yield pg
+    finally:
+        pg.destroy()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+async def test_a_database_restart_answers_503_with_retry_after_then_recovers(
+        server: EmbeddedPostgres) -> None:
+    url = await ensure_database(server.url, "unavailable_test")
+    await upgrade_async(url, PLATFORM_VERSIONS)
+    settings = ServiceSettings(service_name="unavailable-test", database_url=url,
+                               jwt_secret="unavailable-test-secret-0123456789abcdef",
+                               jwt_jwks_url=None)
+    app = create_app(settings, title="unavailable test", routers=[router])
+    async with running_server(app) as base, httpx.AsyncClient(base_url=base) as http:
+        assert (await http.get("/v1/open-invoices/count")).status_code == 200
+
+        await asyncio.to_thread(server.stop, "immediate")
+        for _ in range(2):  # a pooled connection cut under it, then no connection at all
+            down = await http.get("/v1/open-invoices/count")
+            assert down.status_code == 503, down.text
+            assert down.headers["content-type"] == PROBLEM_JSON
+            assert int(down.headers["retry-after"]) > 0
+            assert down.json()["type"] == problem_type("dependency-unavailable")
+
+        await asyncio.to_thread(server.start)
+        up = await http.get("/v1/open-invoices/count")
+        assert up.status_code == 200, up.text
