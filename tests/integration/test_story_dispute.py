@@ -1,17 +1,14 @@
 """Story: a customer disputes an invoice by email and the dispute runs its course.
 
 The customer's email (raw RFC 5322, from the contact's address) opens a case
-on their account. The invoice goes into a dispute case, which puts it on hold
-in collections: the day's cadence passes it by. The investigation finds an
+on their account. The agent links the invoice to that case and reclassifies it
+from a billing inquiry to a dispute, which puts the invoice on hold in
+collections: the day's cadence passes it by. The investigation finds an
 account-setup root cause, a credit is requested and billing applies it; the
 customer is told, answers by email (threaded by the case tag) and confirms;
 the case is resolved and closed, the hold lifts and the invoice, now smaller,
 rejoins the cadence; the weekly review counts the case under its root cause.
 
-Gap found on the way: a case opened by email is a billing inquiry with no
-invoices, and no route links invoices to a case or changes its type, so the
-email's own case can never hold the invoice; the agent opens the dispute case
-from it.
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -64,17 +61,21 @@ async def test_an_emailed_dispute_holds_the_invoice_until_credited_and_closed(
         assert email_case["origin"] == "inbound_email"
         assert email_case["notes"][0]["body"].startswith("Your invoice charges us for 3 seats")
 
-        async def opened() -> dict | None:  # once case-service has read the invoice too
-            answer = await s.send("POST", "case-service", "/v1/cases", json={
-                "account_id": account_id, "type": "dispute", "origin": "inbound_email",
-                "subject": "Billed for a seat never provisioned", "invoice_ids": [invoice_id],
-                "description": f"Customer disputes by email ({email_case['case_number']}): "
-                               "3 seats billed, contract says 2."},
-                headers={"Idempotency-Key": str(uuid4())}, **as_agent)
-            assert answer.status_code == 201, answer.text
+        case_url = f"/v1/cases/{email_case['case_id']}"
+
+        async def linked() -> dict | None:  # once case-service has read the invoice too
+            answer = await s.send(
+                "POST", "case-service", f"{case_url}/links",
+                json={"account_id": account_id, "invoice_ids": [invoice_id]},
+                headers={"If-Match": f'"{email_case["version"]}"'}, **as_agent)
+            assert answer.status_code == 200, answer.text
             return dict(answer.json())
-        dispute = await eventually(opened, what="dispute case opened")
-        case_url = f"/v1/cases/{dispute['case_id']}"
+        email_case = await eventually(linked, what="invoice linked to the emailed case")
+        dispute = (await s.send(
+            "POST", "case-service", f"{case_url}/type", expect=200,
+            json={"type": "dispute", "reason": "3 seats billed, the contract says 2"},
+            headers={"If-Match": f'"{email_case["version"]}"'}, **as_agent)).json()
+        assert dispute["type"] == "dispute" and dispute["invoice_ids"] == [invoice_id]
 
         async def held() -> dict | None:
             seen = (await s.collections_account(account_id, invoices=1)).json()

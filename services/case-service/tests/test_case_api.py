@@ -193,3 +193,31 @@ async def test_a_case_lists_the_sops_for_its_root_cause(api, cases_url):
                    headers=if_match(opened))
     [sop] = (await api.get(f"{url}/sops", headers=auth())).json()
     assert sop["title"] == "Check the tax table"
+
+
+async def test_a_question_found_to_be_a_dispute_is_reclassified_with_its_reason(api, cases_url):
+    opened = await open_case(api, cases_url, type="billing_inquiry")
+    url = opened.headers["Location"]
+    missing = await api.post(f"{url}/type", json={"type": "dispute"}, headers=if_match(opened))
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "body.reason"
+    unknown = await api.post(f"{url}/type", json={"type": "complaint", "reason": "x"},
+                             headers=if_match(opened))
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "body.type"
+    assert await count(cases_url, "SELECT count(*) FROM events") == 1
+
+    changed = await api.post(f"{url}/type", json={
+        "type": "dispute", "reason": "Customer refuses to pay the October invoice"},
+        headers=if_match(opened))
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["type"] == "dispute" and changed.headers["ETag"] == '"2"'
+    again = await api.post(f"{url}/type", json={"type": "dispute", "reason": "again"},
+                           headers=if_match(changed))
+    assert again.status_code == 200 and again.headers["ETag"] == '"2"'
+    stale = await api.post(f"{url}/type", json={"type": "other", "reason": "no"},
+                           headers=if_match(opened))
+    assert stale.status_code == 412
+
+    assert await count(cases_url, "SELECT count(*) FROM events "
+                                  "WHERE type = 'cases.case.reclassified'") == 1
+    found = await api.get("/v1/cases", params={"type": "dispute"}, headers=auth())
+    assert [x["case_id"] for x in found.json()["items"]] == [changed.json()["case_id"]]

@@ -31,9 +31,11 @@ from collections_service.testing import (
 from receivables_platform.contracts.billing import AutoPayEnrolled
 from receivables_platform.contracts.cases import (
     CaseClosed,
+    CaseLinked,
     CaseOpened,
     CaseOrigin,
     CasePriority,
+    CaseReclassified,
     CaseType,
 )
 from receivables_platform.ids import new_id
@@ -257,6 +259,48 @@ async def test_a_dispute_case_holds_its_invoices_until_it_closes(
     [released] = (await api.get(f"/v1/accounts/{account_id}/holds", headers=KIM)).json()
     assert (released["release"], released["released_on"]) == ("case_closed", "2026-11-03")
     assert len(await events(db, "collections.account.hold_released")) == 1
+
+
+async def test_a_question_that_becomes_a_dispute_holds_its_invoices_until_it_stops_being_one(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, (disputed, other) = await overdue(billing, api, 5_000, 7_000)
+    case_id, at = new_id(), datetime(2026, 11, 2, 9, tzinfo=UTC)
+    question = dispute(account_id, [], case_id).model_copy(
+        update={"type": CaseType.BILLING_INQUIRY, "origin": CaseOrigin.INBOUND_EMAIL})
+    await billing.send(question, source="case-service")
+    await billing.send(CaseLinked(case_id=case_id, account_id=account_id,
+                                  type=CaseType.BILLING_INQUIRY, invoice_ids=[disputed],
+                                  added_invoice_ids=[disputed], linked_by="agent",
+                                  linked_at=at), source="case-service")
+    assert (await api.get(f"/v1/accounts/{account_id}/holds", headers=KIM)).json() == []
+
+    await billing.send(CaseReclassified(
+        case_id=case_id, account_id=account_id, type=CaseType.DISPUTE,
+        previous_type=CaseType.BILLING_INQUIRY, invoice_ids=[disputed], reason="refuses to pay",
+        reclassified_by="agent", reclassified_at=at), source="case-service")
+    [hold] = (await api.get(f"/v1/accounts/{account_id}/holds", headers=KIM)).json()
+    assert hold["invoice_ids"] == [str(disputed)] and hold["case_id"] == str(case_id)
+    linked = CaseLinked(case_id=case_id, account_id=account_id, type=CaseType.DISPUTE,
+                        invoice_ids=[disputed, other], added_invoice_ids=[other],
+                        linked_by="agent", linked_at=at)
+    await billing.send(linked, source="case-service")
+    await billing.send(linked, source="case-service")           # seen twice: held once
+    holds = (await api.get(f"/v1/accounts/{account_id}/holds", headers=KIM)).json()
+    assert sorted(h["invoice_ids"][0] for h in holds) == sorted([str(disputed), str(other)])
+    view = (await api.get(f"/v1/accounts/{account_id}", headers=KIM)).json()
+    assert [i["held"] for i in view["invoices"]] == [True, True]
+
+    await billing.send(CaseReclassified(
+        case_id=case_id, account_id=account_id, type=CaseType.BILLING_INQUIRY,
+        previous_type=CaseType.DISPUTE, invoice_ids=[disputed, other], reason="only a question",
+        reclassified_by="agent", reclassified_at=datetime(2026, 11, 4, 9, tzinfo=UTC)),
+        source="case-service")
+    released = (await api.get(f"/v1/accounts/{account_id}/holds", headers=KIM)).json()
+    assert {(h["release"], h["released_on"]) for h in released} == {
+        ("case_reclassified", "2026-11-04")}
+    assert len(await events(db, "collections.account.hold_released")) == 2
+    task = await today_task(api)
+    assert (task["amount_past_due_minor"], len(task["invoice_ids"])) == (12_000, 2)
 
 
 async def test_a_hold_by_hand_ends_itself_and_bad_holds_are_refused(

@@ -211,6 +211,22 @@ class CaseLinked(EventContract):
     linked_at: datetime
 
 
+@contract_for("cases.case.reclassified", 1, aggregate="case")
+class CaseReclassified(EventContract):
+    """The case is of another type than it was opened as: an emailed question that turns out to
+    be a dispute, or a dispute that was only a question. `invoice_ids` is the case's list now,
+    so a consumer can hold (or release) them without having seen the earlier events."""
+
+    case_id: UUID
+    account_id: UUID | None
+    type: CaseType
+    previous_type: CaseType
+    invoice_ids: list[UUID]
+    reason: str = Field(min_length=1, max_length=2000)
+    reclassified_by: UserId
+    reclassified_at: datetime
+
+
 @contract_for("cases.case.note_added", 1, aggregate="case")
 class CaseNoteAdded(EventContract):
     """One entry of the investigation timeline; an inbound email arrives as one too."""

@@ -400,6 +400,7 @@ class HoldRelease(StrEnum):
     CASE_CLOSED = "case_closed"
     EXPIRED = "expired"
     MANUAL = "manual"
+    CASE_RECLASSIFIED = "case_reclassified"
 
 
 @contract_for("collections.account.hold_released", 1, aggregate="account")

@@ -27,7 +27,8 @@ async def save(conn: asyncpg.Connection, case: Case, at: datetime) -> None:
                owner_id, subject, root_cause_code, opened_at, updated_at, closed_at, sla_due_at,
                sla_paused, sla_breached, complete, version)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
-           ON CONFLICT (case_id) DO UPDATE SET account_id = $3, priority = $6, status = $7,
+           ON CONFLICT (case_id) DO UPDATE SET account_id = $3, type = $4, priority = $6,
+               status = $7,
                owner_id = $8, root_cause_code = $10, updated_at = $12, closed_at = $13,
                sla_due_at = $14, sla_paused = $15, sla_breached = $16, complete = $17,
                version = $18""",

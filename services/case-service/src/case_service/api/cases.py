@@ -39,6 +39,7 @@ from case_service.api.models import (
     LinkRequest,
     NoteRequest,
     OpenCaseRequest,
+    ReclassifyRequest,
     ReopenRequest,
     ResolveRequest,
     RootCauseRequest,
@@ -104,6 +105,17 @@ async def link(case_id: UUID, body: LinkRequest, request: Request, response: Res
     command = c.LinkCase(case_id, body.account_id, tuple(body.invoice_ids), principal.sub, now())
     return _answer(response, await use.link(conn, command, check=precondition(if_match),
                                             correlation_id=trace(request)))
+
+
+@router.post("/{case_id}/type", response_model=CaseResponse)
+async def reclassify(case_id: UUID, body: ReclassifyRequest, request: Request,
+                     response: Response, conn: Conn, principal: Agent,
+                     if_match: IfMatch) -> CaseResponse:
+    """Change the case's type, e.g. an emailed question found to be a dispute: a dispute's
+    invoices go on hold in collections, and come off it when the case stops being one. The SLA
+    clock keeps running from the opening. Needs If-Match."""
+    command = c.ReclassifyCase(case_id, body.type, body.reason, principal.sub, now())
+    return _answer(response, await _run(conn, request, command, if_match))
 
 
 @router.post("/{case_id}/notes", response_model=CaseResponse)

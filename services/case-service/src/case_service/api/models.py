@@ -54,6 +54,12 @@ class LinkRequest(Body):
     invoice_ids: list[UUID] = Field(default_factory=list, max_length=100)
 
 
+class ReclassifyRequest(Body):
+    type: CaseType
+    reason: str = Field(min_length=1, max_length=2000,
+                        description="Why the case is of another type, kept on its record")
+
+
 class NoteRequest(Body):
     body: Text
 

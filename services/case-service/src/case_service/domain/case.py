@@ -54,6 +54,7 @@ from receivables_platform.contracts.cases import (
     CaseLinked,
     CaseNoteAdded,
     CaseOpened,
+    CaseReclassified,
     CaseReopened,
     CaseResolved,
     CaseRootCauseIdentified,
@@ -123,6 +124,16 @@ def _link(cmd: c.LinkCase, state: Case) -> list[EventContract]:
     return [CaseLinked(case_id=cmd.case_id, account_id=cmd.account_id, type=state.type,
                        invoice_ids=[*state.invoice_ids, *added], added_invoice_ids=added,
                        linked_by=cmd.actor, linked_at=cmd.at)]
+
+
+def _reclassify(cmd: c.ReclassifyCase, state: Case) -> list[EventContract]:
+    _require_open(state)
+    if cmd.type is state.type:
+        return []
+    return [CaseReclassified(case_id=cmd.case_id, account_id=state.account_id, type=cmd.type,
+                             previous_type=state.type, invoice_ids=list(state.invoice_ids),
+                             reason=cmd.reason, reclassified_by=cmd.actor,
+                             reclassified_at=cmd.at)]
 
 
 def _note(cmd: c.AddNote, state: Case) -> list[EventContract]:
@@ -295,7 +306,8 @@ def _check_sla(cmd: c.CheckSla, state: Case) -> list[EventContract]:
 
 
 _DECISIONS: dict[type, Callable[[Any, Case], list[EventContract]]] = {
-    c.AssignCase: _assign, c.LinkCase: _link, c.AddNote: _note, c.ChangeStatus: _change_status,
+    c.AssignCase: _assign, c.LinkCase: _link, c.ReclassifyCase: _reclassify, c.AddNote: _note,
+    c.ChangeStatus: _change_status,
     c.IdentifyRootCause: _root_cause, c.RequestCorrection: _request_correction,
     c.RecordCorrectionApplied: _correction_applied,
     c.RecordCorrectionRejected: _correction_rejected, c.Escalate: _escalate,
@@ -343,6 +355,10 @@ def _assigned(state: Case, e: CaseAssigned) -> Case:
 
 def _linked(state: Case, e: CaseLinked) -> Case:
     return replace(state, account_id=e.account_id, invoice_ids=tuple(e.invoice_ids))
+
+
+def _reclassified(state: Case, e: CaseReclassified) -> Case:
+    return replace(state, type=e.type)
 
 
 def _noted(state: Case, e: CaseNoteAdded) -> Case:
@@ -421,7 +437,8 @@ def _breached(state: Case, e: CaseSlaBreached) -> Case:
 
 
 _EVOLUTIONS: dict[type, Callable[[Case, Any], Case]] = {
-    CaseOpened: _opened, CaseAssigned: _assigned, CaseLinked: _linked, CaseNoteAdded: _noted,
+    CaseOpened: _opened, CaseAssigned: _assigned, CaseLinked: _linked,
+    CaseReclassified: _reclassified, CaseNoteAdded: _noted,
     CaseStatusChanged: _status_changed, CaseRootCauseIdentified: _root_caused,
     CaseCorrectionRequested: _correction_requested, CaseCorrectionApplied: _correction_done,
     CaseCorrectionRejected: _correction_refused, CaseEscalated: _escalated,

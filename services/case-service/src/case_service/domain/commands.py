@@ -61,6 +61,17 @@ class LinkCase:
 
 
 @dataclass(frozen=True)
+class ReclassifyCase:
+    """Change the case's type, with why: the SLA clock it started with keeps running."""
+
+    case_id: UUID
+    type: CaseType
+    reason: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class AddNote:
     case_id: UUID
     note_id: UUID
@@ -201,8 +212,8 @@ class CheckSla:
     at: datetime
 
 
-Command = (OpenCase | AssignCase | LinkCase | AddNote | ChangeStatus | IdentifyRootCause
-           | RequestCorrection
+Command = (OpenCase | AssignCase | LinkCase | ReclassifyCase | AddNote | ChangeStatus
+           | IdentifyRootCause | RequestCorrection
            | RecordCorrectionApplied | RecordCorrectionRejected | Escalate | AnswerEscalation
            | RecordCustomerUpdate | RecordConfirmation | ResolveCase | CloseCase | ReopenCase
            | CheckSla)

@@ -5,6 +5,9 @@ and dead letters are the runner's), and each is safe to see an event twice or ou
 
 from __future__ import annotations
 
+from datetime import datetime
+from uuid import UUID
+
 import asyncpg
 
 from collections_service.adapters import billing_view
@@ -19,7 +22,9 @@ from receivables_platform.contracts.billing import (
 )
 from receivables_platform.contracts.cases import (
     CaseClosed,
+    CaseLinked,
     CaseOpened,
+    CaseReclassified,
     CaseReopened,
     CaseResolved,
     CaseType,
@@ -43,31 +48,63 @@ async def on_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
 
 
 async def on_case_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
+    """A dispute case holds its invoices while it is one and is open; a case's holds lift when it
+    is resolved, closed or stops being a dispute. Placing holds only what the case does not hold
+    yet, so a redelivered or late event holds nothing twice."""
     contract = decode(event.type, event.schemaversion, event.data)
     match contract:
-        case CaseOpened() | CaseReopened() if (contract.type is CaseType.DISPUTE
-                                               and contract.account_id is not None
-                                               and contract.invoice_ids):
-            if await holds.active_for_case(conn, str(contract.case_id)) is not None:
-                return
-            await billing_view.ensure_invoices(conn, contract.account_id, contract.invoice_ids)
-            at = contract.opened_at if isinstance(contract, CaseOpened) else contract.reopened_at
-            number = getattr(contract, "case_number", None) or str(contract.case_id)
-            await holds.place(conn, holds.NewHold(
-                account_id=contract.account_id, invoice_ids=holds.invoices_of(
-                    contract.invoice_ids), reason=f"dispute case {number} is open",
-                source=HoldSource.CASE, case_id=str(contract.case_id)),
-                by=None, today=at.date(), correlation_id=event.correlationid,
-                causation_id=event.id)
-        case CaseResolved() | CaseClosed():
-            hold_id = await holds.active_for_case(conn, str(contract.case_id))
-            if hold_id is None:
-                return
-            how, at = ((HoldRelease.CASE_RESOLVED, contract.resolved_at)
-                       if isinstance(contract, CaseResolved)
-                       else (HoldRelease.CASE_CLOSED, contract.closed_at))
-            await holds.release(conn, hold_id, how, by=None, today=at.date(),
-                                correlation_id=event.correlationid, causation_id=event.id)
+        case CaseOpened() | CaseReopened() | CaseLinked() | CaseReclassified() if (
+                contract.type is CaseType.DISPUTE):
+            await _hold_disputed(conn, contract, event)
+        case CaseReclassified() if contract.previous_type is CaseType.DISPUTE:
+            await _release_case(conn, contract.case_id, HoldRelease.CASE_RECLASSIFIED,
+                                contract.reclassified_at, event)
+        case CaseResolved():
+            await _release_case(conn, contract.case_id, HoldRelease.CASE_RESOLVED,
+                                contract.resolved_at, event)
+        case CaseClosed():
+            await _release_case(conn, contract.case_id, HoldRelease.CASE_CLOSED,
+                                contract.closed_at, event)
+
+
+DisputeEvent = CaseOpened | CaseReopened | CaseLinked | CaseReclassified
+
+
+async def _hold_disputed(conn: asyncpg.Connection, contract: DisputeEvent,
+                         event: CloudEvent) -> None:
+    if contract.account_id is None:
+        return
+    held = await holds.invoices_held_for_case(conn, str(contract.case_id))
+    invoice_ids = [i for i in holds.invoices_of(contract.invoice_ids) if i not in held]
+    if not invoice_ids:
+        return
+    await billing_view.ensure_invoices(conn, contract.account_id, invoice_ids)
+    number = getattr(contract, "case_number", None) or str(contract.case_id)
+    await holds.place(conn, holds.NewHold(
+        account_id=contract.account_id, invoice_ids=tuple(invoice_ids),
+        reason=f"dispute case {number} is open", source=HoldSource.CASE,
+        case_id=str(contract.case_id)),
+        by=None, today=_when(contract).date(), correlation_id=event.correlationid,
+        causation_id=event.id)
+
+
+def _when(contract: DisputeEvent) -> datetime:
+    match contract:
+        case CaseOpened():
+            return contract.opened_at
+        case CaseReopened():
+            return contract.reopened_at
+        case CaseLinked():
+            return contract.linked_at
+        case CaseReclassified():
+            return contract.reclassified_at
+
+
+async def _release_case(conn: asyncpg.Connection, case_id: UUID, how: HoldRelease,
+                        at: datetime, event: CloudEvent) -> None:
+    for hold_id in await holds.active_for_case(conn, str(case_id)):
+        await holds.release(conn, hold_id, how, by=None, today=at.date(),
+                            correlation_id=event.correlationid, causation_id=event.id)
 
 
 async def on_event(conn: asyncpg.Connection, event: CloudEvent) -> None:

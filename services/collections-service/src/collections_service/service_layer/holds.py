@@ -1,7 +1,8 @@
 """Holds: invoices out of the cadence (still in aging) while a dispute is open, or by hand.
 
-A dispute case on invoices holds them until the case is resolved or closed
-(and again if it is reopened); a hold set by hand carries a reason and may
+A dispute case on invoices holds them until the case is resolved, closed or
+reclassified as something else (and again if it is reopened or invoices are
+linked to it); a hold set by hand carries a reason and may
 end itself on its `ends_on` date, lifted by the daily run.
 """
 
@@ -90,10 +91,17 @@ async def release(conn: asyncpg.Connection, hold_id: UUID, how: HoldRelease, *,
         await project(conn, recorded)
 
 
-async def active_for_case(conn: asyncpg.Connection, case_id: str) -> UUID | None:
-    found = await conn.fetchval("SELECT hold_id FROM holds WHERE case_id = $1 "
-                                "AND released_on IS NULL", case_id)
-    return found if isinstance(found, UUID) else None
+async def active_for_case(conn: asyncpg.Connection, case_id: str) -> list[UUID]:
+    """A case's holds still in force: one from its opening, more as invoices were linked."""
+    rows = await conn.fetch("SELECT hold_id FROM holds WHERE case_id = $1 "
+                            "AND released_on IS NULL ORDER BY placed_on, hold_id", case_id)
+    return [row["hold_id"] for row in rows]
+
+
+async def invoices_held_for_case(conn: asyncpg.Connection, case_id: str) -> set[UUID]:
+    rows = await conn.fetch("SELECT DISTINCT unnest(invoice_ids) AS invoice_id FROM holds "
+                            "WHERE case_id = $1 AND released_on IS NULL", case_id)
+    return {row["invoice_id"] for row in rows}
 
 
 async def release_expired(conn: asyncpg.Connection, today: date, *,

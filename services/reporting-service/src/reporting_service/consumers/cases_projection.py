@@ -19,7 +19,9 @@ from receivables_platform.contracts.cases import (
     CaseClosed,
     CaseEscalated,
     CaseEscalationAnswered,
+    CaseLinked,
     CaseOpened,
+    CaseReclassified,
     CaseReopened,
     CaseResolved,
     CaseRootCauseIdentified,
@@ -68,6 +70,15 @@ async def _set(conn: asyncpg.Connection, case_id: UUID, assignments: str, *args:
 
 async def _assigned(conn: asyncpg.Connection, e: CaseAssigned, _: CloudEvent) -> None:
     await _set(conn, e.case_id, "owner_id = $2", e.owner_id)
+
+
+async def _linked(conn: asyncpg.Connection, e: CaseLinked, ev: CloudEvent) -> None:
+    await _set(conn, e.case_id, "account_id = $2, invoice_ids = $3", e.account_id, e.invoice_ids)
+    await _disputed(conn, ev, e.case_id, e.account_id, e.added_invoice_ids, e.linked_at.date())
+
+
+async def _reclassified(conn: asyncpg.Connection, e: CaseReclassified, _: CloudEvent) -> None:
+    await _set(conn, e.case_id, "type = $2", e.type.value)
 
 
 async def _status(conn: asyncpg.Connection, e: CaseStatusChanged, _: CloudEvent) -> None:
@@ -143,6 +154,8 @@ async def _escalation_answered(conn: asyncpg.Connection, e: CaseEscalationAnswer
 _PROJECTORS: dict[str, Projector] = {
     CaseOpened.event_type: _opened,
     CaseAssigned.event_type: _assigned,
+    CaseLinked.event_type: _linked,
+    CaseReclassified.event_type: _reclassified,
     CaseStatusChanged.event_type: _status,
     CaseRootCauseIdentified.event_type: _root_cause,
     CaseResolved.event_type: _resolved,
