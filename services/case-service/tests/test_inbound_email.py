@@ -135,3 +135,22 @@ async def test_a_case_from_an_unknown_sender_is_linked_to_its_account_later(api,
     assert linked.json()["invoice_ids"] == [str(invoice_id)]
     assert await count(cases_url, "SELECT count(*) FROM events WHERE type = 'cases.case.linked' "
                                   f"AND partition_key = '{account_id}'") == 1
+
+
+async def test_text_postgresql_cannot_hold_is_filed_as_replacement_characters(api, cases_url):
+    """The fuzz found 500s: NUL in a header or the text, raw 8-bit header bytes, an
+    attachment whose type has a NUL or is longer than the contract allows."""
+    raw = email_from(subject="Wrong bill", text="tw\x00ice").as_bytes()
+    raw = raw.replace(b"Subject: Wrong bill", b"Subject: Wrong \x00 f\xfcr bill")
+    raw = raw.replace(b"application/pdf", b"application/p\x00df", 1)
+    long_type = email_from(attach=True).as_bytes().replace(
+        b"application/pdf", b"application/" + b"x" * 300, 1)
+    filed = await post(api, raw)
+    assert filed.status_code == 201, filed.text
+    case = filed.json()["case"]
+    assert case["subject"] == "Wrong \ufffd f\ufffdr bill"
+    assert case["notes"][0]["body"].startswith("tw\ufffdice")
+    assert await count(cases_url, "SELECT count(*) FROM events "
+                                  "WHERE data->'attachments'->0->>'content_type' = "
+                                  "'application/p\ufffddf'") == 1
+    assert (await post(api, long_type)).status_code == 201

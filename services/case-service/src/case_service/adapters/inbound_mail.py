@@ -19,6 +19,8 @@ from email.utils import getaddresses
 
 from receivables_platform.contracts.cases import Attachment
 
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL and lone surrogates (undecodable header bytes): PostgreSQL text cannot hold them."""
 CASE_TAG = re.compile(r"\[(CASE-\d{6,})\]")
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 FATAL_DEFECTS = (errors.MissingHeaderBodySeparatorDefect, errors.StartBoundaryNotFoundDefect,
@@ -53,9 +55,15 @@ def _defects(message: EmailMessage) -> list[str]:
     return found
 
 
+def _storable(text: str) -> str:
+    """Mail as it arrives (raw 8-bit headers, stray NULs) kept readable, not refused: the
+    customer cannot resend it corrected, so what cannot be stored becomes U+FFFD."""
+    return UNSTORABLE.sub("\ufffd", text)
+
+
 def _header(message: EmailMessage, name: str) -> str:
     try:
-        return str(message.get(name, "") or "")
+        return _storable(str(message.get(name, "") or ""))
     except (errors.HeaderParseError, ValueError, IndexError) as exc:
         raise MalformedMessage(f"header {name} cannot be decoded: {exc}", f"header.{name}") \
             from None
@@ -71,7 +79,7 @@ def _text(message: EmailMessage) -> str:
         raise MalformedMessage(f"the message text cannot be decoded: {exc}") from None
     if part.get_content_subtype() == "html":
         content = re.sub(r"<[^>]+>", " ", content)
-    return str(content).strip()
+    return _storable(str(content)).strip()
 
 
 def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
@@ -80,8 +88,8 @@ def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
         found.append(Attachment(
-            filename=(part.get_filename() or f"attachment-{index + 1}")[:500],
-            content_type=part.get_content_type(), size_bytes=len(data),
+            filename=_storable(part.get_filename() or f"attachment-{index + 1}")[:500],
+            content_type=_storable(part.get_content_type())[:200], size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest()))
     return tuple(found)
 
