@@ -44,7 +44,7 @@ def project() -> dict[str, Any]:
 
 def test_compose_accepts_the_file(project: dict[str, Any]) -> None:
     names = set(project["services"])
-    assert names == {"postgres", "kafka", "kafka-topics", *SERVICES,
+    assert names == {"postgres", "kafka", "kafka-topics", "mailpit", *SERVICES,
                      *(f"{s}-migrate" for s in SERVICES)}, "otel-collector only with its profile"
     assert set(project["volumes"]) == {"postgres-data", "kafka-data"}
 
@@ -127,10 +127,20 @@ def test_every_variable_set_is_one_the_services_read(project: dict[str, Any]) ->
     read = {f.upper() for f in ServiceSettings.model_fields if f != "kafka"}
     read |= {f"KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
     read |= {f"STRIPE_{f.upper()}" for f in StripeSettings.model_fields}  # billing-adapter's
+    read.add("SMTP_URL")  # collections-service's and case-service's mail
     for service in SERVICES:
         env = set(project["services"][service]["environment"])
         unknown = {v for v in env - read if not v.startswith("OTEL_")}
         assert not unknown, f"{service}: {sorted(unknown)}"
+
+
+def test_the_services_that_email_send_to_the_mail_catcher(project: dict[str, Any]) -> None:
+    catcher = project["services"]["mailpit"]
+    assert catcher["image"].startswith("axllent/mailpit:")
+    for service in SERVICES:
+        env = project["services"][service]["environment"]
+        emails = service in ("collections-service", "case-service")
+        assert env.get("SMTP_URL", "").startswith("smtp://mailpit:1025") is emails, service
 
 
 def test_compose_refuses_a_broken_file(tmp_path: Path) -> None:

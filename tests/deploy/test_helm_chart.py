@@ -27,6 +27,9 @@ from deploy_support import (
 )
 
 from billing_adapter.settings import StripeSettings
+from case_service.domain.policy import CasePolicy
+from collections_service.runtime import CollectionsSettings
+from receivables_platform.contracts.cases import CasePriority, CaseType
 from receivables_platform.contracts.topics import CONTEXTS
 from receivables_platform.settings import KafkaSettings, ServiceSettings
 
@@ -164,6 +167,9 @@ def test_secrets_are_only_referenced(production_render: Rendered) -> None:
         stripe = {"secretKeyRef": {"name": "receivables-stripe", "key": "webhook-secret"}}
         assert env.get("STRIPE_WEBHOOK_SECRET") == (stripe if service == "billing-adapter"
                                                    else None)
+        smtp = {"secretKeyRef": {"name": "receivables-smtp", "key": "url"}}
+        assert env.get("SMTP_URL") == (smtp if service in ("collections-service", "case-service")
+                                       else None)
     for config in production_render.of_kind("ConfigMap"):
         assert not {k for k in config["data"] if re.search("PASSWORD|SECRET|DATABASE_URL", k)}
         assert config["data"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
@@ -176,6 +182,8 @@ def test_every_variable_set_is_one_the_services_read(default_render: Rendered,
     read = {f.upper() for f in ServiceSettings.model_fields if f != "kafka"}
     read |= {f"KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
     read |= {f"STRIPE_{f.upper()}" for f in StripeSettings.model_fields}  # billing-adapter's
+    read |= {str(f.validation_alias) for f in CollectionsSettings.model_fields.values()}
+    read |= set(CasePolicy.ENVIRONMENT)
     for rendered in (default_render, production_render):
         set_by_chart = set()
         for config in rendered.of_kind("ConfigMap"):
@@ -274,6 +282,23 @@ def test_notes_name_the_services_and_the_secrets(production_render: Rendered) ->
         assert full_name(service) in notes
     assert "receivables-kafka-sasl" in notes and "receivables-billing-db" in notes
     assert "receivables-stripe (key webhook-secret): STRIPE_WEBHOOK_SECRET" in notes
+    assert "receivables-smtp (key url): SMTP_URL of collections-service and case-service" in notes
+
+
+def test_collections_and_case_settings_reach_their_services(production_render: Rendered) -> None:
+    collections = production_render.named("ConfigMap", full_name("collections-service"))["data"]
+    assert (collections["COLLECTIONS_TIMEZONE"], collections["COLLECTIONS_DAILY_RUN_AT"],
+            collections["COLLECTIONS_GRACE_DAYS"]) == ("Europe/Berlin", "05:30", "3")
+    cases = production_render.named("ConfigMap", full_name("case-service"))["data"]
+    assert cases["CASE_SLA_TARGETS"] == "dispute:urgent=3,*:urgent=5,dispute:*=10"
+    with pytest.MonkeyPatch.context() as env:
+        for key in CasePolicy.ENVIRONMENT:
+            env.setenv(key, cases[key])
+        policy = CasePolicy.from_environment()
+    assert policy.sla.target_days(CaseType.DISPUTE, CasePriority.URGENT) == 3
+    for other in ("billing-adapter", "reporting-service"):
+        data = production_render.named("ConfigMap", full_name(other))["data"]
+        assert not {k for k in data if k.startswith(("CASE_", "COLLECTIONS_"))}
 
 
 def test_every_value_is_documented() -> None:
@@ -317,6 +342,9 @@ BAD_VALUES = {
     "root allowed": {"podSecurityContext": {"runAsNonRoot": False}},
     "zero partitions": {"topics": {"partitions": 0}},
     "unknown log level": {"logLevel": "verbose"},
+    "daily run at not a time of day": {"collections": {"dailyRunAt": "25:00"}},
+    "SLA target rule without days": {"cases": {"slaTargets": "dispute:urgent"}},
+    "promise grace over 30 days": {"collections": {"graceDays": 45}},
     "HPA above 100 percent": {"services": {"reporting-service": {"api": {"autoscaling": {
         "targetCPUUtilizationPercentage": 150}}}}},
 }

@@ -106,13 +106,24 @@ OTEL_EXPORTER_OTLP_ENDPOINT: {{ $v.otel.endpoint | quote }}
 {{- if $v.otel.resourceAttributes }}
 OTEL_RESOURCE_ATTRIBUTES: {{ $v.otel.resourceAttributes | quote }}
 {{- end }}
+{{- if eq .name "collections-service" }}
+COLLECTIONS_TIMEZONE: {{ $v.collections.timezone | quote }}
+COLLECTIONS_DAILY_RUN: {{ $v.collections.dailyRun | quote }}
+COLLECTIONS_DAILY_RUN_AT: {{ $v.collections.dailyRunAt | quote }}
+COLLECTIONS_GRACE_DAYS: {{ $v.collections.graceDays | quote }}
+{{- end }}
+{{- if eq .name "case-service" }}
+CASE_SLA_DEFAULT_DAYS: {{ $v.cases.slaDefaultDays | quote }}
+CASE_SLA_TARGETS: {{ $v.cases.slaTargets | quote }}
+CASE_REOPEN_WINDOW_DAYS: {{ $v.cases.reopenWindowDays | quote }}
+{{- end }}
 {{- range $key, $value := .svc.env }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
 {{- end -}}
 
 {{/* Environment from Secrets: the database URL, the JWT key, the billing adapter's Stripe
-    webhook secret, Kafka SASL credentials. */}}
+    webhook secret, the SMTP URL of the services that email, Kafka SASL credentials. */}}
 {{- define "receivables.secretEnv" -}}
 {{- $v := .root.Values -}}
 - name: DATABASE_URL
@@ -133,6 +144,13 @@ OTEL_RESOURCE_ATTRIBUTES: {{ $v.otel.resourceAttributes | quote }}
     secretKeyRef:
       name: {{ $v.stripe.existingSecret }}
       key: {{ $v.stripe.secretKey }}
+{{- end }}
+{{- if and (has .name (list "collections-service" "case-service")) $v.smtp.existingSecret }}
+- name: SMTP_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.smtp.existingSecret }}
+      key: {{ $v.smtp.secretKey }}
 {{- end }}
 {{- if $v.kafka.sasl.existingSecret }}
 - name: KAFKA_SASL_USERNAME

@@ -55,8 +55,12 @@ class CasePolicy:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     reopen_window_days: int = 30
 
+    ENVIRONMENT = ("CASE_SLA_DEFAULT_DAYS", "CASE_SLA_TARGETS", "CASE_REOPEN_WINDOW_DAYS")
+    """What `from_environment` reads; the Helm chart sets exactly these."""
+
     @classmethod
     def from_environment(cls) -> CasePolicy:
-        default = int(os.environ.get("CASE_SLA_DEFAULT_DAYS", "14"))
-        return cls(SlaPolicy.parse(os.environ.get("CASE_SLA_TARGETS", ""), default),
-                   int(os.environ.get("CASE_REOPEN_WINDOW_DAYS", "30")))
+        default_days, targets, reopen_window = cls.ENVIRONMENT
+        default = int(os.environ.get(default_days, "14"))
+        return cls(SlaPolicy.parse(os.environ.get(targets, ""), default),
+                   int(os.environ.get(reopen_window, "30")))
