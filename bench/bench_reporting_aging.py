@@ -8,9 +8,14 @@ reporting read model, then times, as the API runs them:
 - one 100-row page of aging by account (from the middle of the book);
 - aging totals as of a past date (90 days ago);
 - the same totals straight over a raw invoice table holding today's open
-  balance per invoice (what a naive system would keep), and the ratio.
+  balance per invoice (what a naive system would keep), and the ratio;
+- projection throughput: `--events` billing events (invoices issued, then
+  payments applied to them) through the billing projection, in transactions
+  of `--batch` events as the consumer runner applies a poll's records.
 
-Prints median and p95 milliseconds over `--repeat` runs. Not a timed test.
+The seed goes through the read model's own triggers (migration 0008), as the
+projection's writes do. Prints median and p95 milliseconds over `--repeat`
+runs, and events per second. Not a timed test.
 
     make bench            # or: .venv/bin/python bench/bench_reporting_aging.py --help
 Uses DATABASE_URL when set, else embedded PostgreSQL.
@@ -34,9 +39,13 @@ import asyncpg
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.ids import new_id
 from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, database_url
+from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.billing import InvoiceIssued, PaymentApplied
 from reporting_service.adapters.aging_query import AgingFilter, GroupBy, Page, aging, encode_cursor
+from reporting_service.consumers.billing_projection import project_billing_event
 from reporting_service.domain.aging import buckets
 from reporting_service.spec import SPEC
+from reporting_service.testing import cloud
 
 SEED = """
 INSERT INTO ar_accounts (account_id, segment, currency)
@@ -60,7 +69,7 @@ SELECT i.invoice_id, i.account_id, i.currency, i.due_date,
        i.total_minor + coalesce(sum(c.amount_minor), 0) AS open_minor
 FROM ar_invoices i LEFT JOIN ar_balance_changes c USING (invoice_id)
 GROUP BY i.invoice_id;
-ANALYZE
+VACUUM ANALYZE
 """
 
 RAW_TOTALS = """
@@ -88,7 +97,7 @@ async def timed(label: str, repeat: int, run: Callable[[], Awaitable[Any]]) -> f
     return median
 
 
-async def bench(server_url: str, invoices: int, accounts: int, repeat: int) -> None:
+async def bench(server_url: str, args: argparse.Namespace) -> None:
     name = f"bench_aging_{new_id().hex[:12]}"
     admin = await asyncpg.connect(server_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -98,13 +107,14 @@ async def bench(server_url: str, invoices: int, accounts: int, repeat: int) -> N
         conn = await asyncpg.connect(url)
         try:
             started = time.perf_counter()
-            sized = SEED.replace("$1::int", str(int(invoices))).replace("$2::int",
-                                                                         str(int(accounts)))
+            sized = SEED.replace("$1::int", str(int(args.invoices))).replace(
+                "$2::int", str(int(args.accounts)))
             for statement in sized.split(";\n"):
                 await conn.execute(statement)
-            print(f"seeded {invoices:,} invoices over {accounts:,} accounts in "
+            print(f"seeded {args.invoices:,} invoices over {args.accounts:,} accounts in "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
-            await measure(conn, repeat)
+            await measure(conn, args.repeat)
+            await throughput(conn, args.events, args.batch)
         finally:
             await conn.close()
     finally:
@@ -130,19 +140,47 @@ async def measure(conn: asyncpg.Connection, repeat: int) -> None:
     print(f"read model / raw table, current totals: {current / raw:.2f}x", flush=True)
 
 
+def billing_history(events: int) -> list[EventContract]:
+    """Invoices issued over 1,000 new accounts, then a part payment applied to each."""
+    today = date.today()
+    accounts = [new_id() for _ in range(1000)]
+    issued = [InvoiceIssued(invoice_id=new_id(), account_id=accounts[i % 1000],
+                            external_id=f"T-{i}", currency="USD", total_minor=10_000 + i,
+                            issue_date=today - timedelta(30 + i % 90),
+                            due_date=today - timedelta(i % 90)) for i in range(events // 2)]
+    paid = [PaymentApplied(payment_id=new_id(), account_id=e.account_id,
+                           invoice_id=e.invoice_id, amount_minor=5_000, currency="USD",
+                           remaining_minor=0, applied_on=e.due_date) for e in issued]
+    return [*issued, *paid]
+
+
+async def throughput(conn: asyncpg.Connection, events: int, batch: int) -> None:
+    envelopes = [cloud(e) for e in billing_history(events)]
+    started = time.perf_counter()
+    for first in range(0, len(envelopes), batch):
+        async with conn.transaction():
+            for envelope in envelopes[first:first + batch]:
+                await project_billing_event(conn, envelope)
+    seconds = time.perf_counter() - started
+    print(f"projection throughput: {len(envelopes):,} billing events in {seconds:.1f} s = "
+          f"{len(envelopes) / seconds:,.0f} events/s (batches of {batch})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--accounts", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
     if url := os.environ.get("DATABASE_URL"):
-        asyncio.run(bench(url, args.invoices, args.accounts, args.repeat))
+        asyncio.run(bench(url, args))
         return
     with tempfile.TemporaryDirectory(prefix="rx-bench-aging-") as tmp:
         server = EmbeddedPostgres(Path(tmp) / "pg").start()
         try:
-            asyncio.run(bench(server.url, args.invoices, args.accounts, args.repeat))
+            asyncio.run(bench(server.url, args))
         finally:
             server.stop("immediate")
 

@@ -7,7 +7,9 @@ an application may come before its invoice) with random duplicates, projects
 them into real PostgreSQL and checks, for several as-of dates:
 
 - every invoice's open balance and bucket against a recomputation in plain
-  Python from the contracts (DESIGN.md section 6), and
+  Python from the contracts (DESIGN.md section 6),
+- how the whole book's totals per currency and bucket (which the projection
+  keeps summed per due date) moved, against the same recomputation, and
 - that every aging row's buckets add up to its total, and the totals by
   account, collector, segment and currency all reconcile to the same open AR.
 """
@@ -150,9 +152,14 @@ async def check(url: str, account: UUID, events: list[EventContract], order: lis
     envelopes = [cloud(e) for e in events]
     conn = await asyncpg.connect(url)
     try:
+        before = {d: await _book_by_bucket(conn, d, all_buckets) for d in as_ofs}
         for index in order:
             await project_billing_event(conn, envelopes[index])
         for as_of in as_ofs:
+            # the whole book's totals (summed per due date) moved by exactly this history
+            after = await _book_by_bucket(conn, as_of, all_buckets)
+            moved = {k: v - before[as_of].get(k, 0) for k, v in after.items()}
+            assert {k: v for k, v in moved.items() if v} == _by_bucket(events, as_of, all_buckets)
             flt = AgingFilter(as_of=as_of, account_id=account)
             rows = await aging(conn, flt, GroupBy.invoice, all_buckets)
             projected = {r["invoice_id"]: (r["total_minor"],
@@ -170,6 +177,7 @@ async def check(url: str, account: UUID, events: list[EventContract], order: lis
                 grouped = await aging(conn, flt, group_by, all_buckets)
                 for row in grouped:
                     assert sum(row["buckets"].values()) == row["total_minor"]
+                    assert row["invoices"] > 0
                 totals: dict[str, int] = defaultdict(int)
                 for row in grouped:
                     totals[row["currency"]] += row["total_minor"]
@@ -193,6 +201,26 @@ def test_projected_aging_matches_a_recomputation_from_the_events(
     as_ofs = data.draw(st.lists(st.sampled_from(edges) | st.dates(START, START + timedelta(300)),
                                 min_size=1, max_size=4), label="as of")
     asyncio.run(check(database, account, events, [*order, *duplicates], as_ofs, bounds))
+
+
+async def _book_by_bucket(conn: asyncpg.Connection, as_of: date,
+                          all_buckets: list[Bucket]) -> dict[tuple[str, str], int]:
+    """(currency, bucket) -> amount, and (currency, "invoices") -> count, for every account."""
+    book: dict[tuple[str, str], int] = {}
+    for row in await aging(conn, AgingFilter(as_of=as_of), GroupBy.currency, all_buckets):
+        book |= {(row["currency"], k): v for k, v in row["buckets"].items()}
+        book[(row["currency"], "invoices")] = row["invoices"]
+    return book
+
+
+def _by_bucket(events: list[EventContract], as_of: date,
+               all_buckets: list[Bucket]) -> dict[tuple[str, str], int]:
+    currency_of = {e.invoice_id: e.currency for e in events if isinstance(e, InvoiceIssued)}
+    expected: dict[tuple[str, str], int] = defaultdict(int)
+    for invoice_id, (amount, bucket) in recompute(events, as_of, all_buckets).items():
+        expected[(currency_of[invoice_id], bucket)] += amount
+        expected[(currency_of[invoice_id], "invoices")] += 1
+    return dict(expected)
 
 
 def _dates(event: EventContract) -> list[date]:

@@ -2,6 +2,9 @@
 
 Open balance as of D = total + balance changes effective by D (DESIGN.md
 section 6); only invoices issued by D with a positive open balance count.
+The projection keeps that as dated steps (migration 0008), so aging as of D
+sums the steps dated by D: per due date for totals by currency, per invoice
+or account (with the account's attributes joined) for anything finer.
 Buckets come from the domain definition and are turned into a CASE here so
 PostgreSQL aggregates without shipping every invoice to Python. Rows are
 always per currency: amounts in two currencies are never summed. Invoices on
@@ -113,33 +116,78 @@ def flagged_sql() -> str:
     return _FLAG_SQL
 
 
-def _sql(group_by: GroupBy, all_buckets: list[Bucket], page: Page) -> str:
-    group_cols = _GROUP_COLUMNS[group_by]
-    select_cols = ", ".join([*group_cols, "currency"])
-    sums = ", ".join(
-        f"sum(open_minor) FILTER (WHERE bucket = {i}) AS b{i}" for i in range(len(all_buckets)))
-    having = limit = ""
+# where each group and filter comes from: the aging steps `s`, or the account's attributes
+_GROUP_EXPRESSIONS = {
+    GroupBy.invoice: {"invoice_id": "s.invoice_id", "account_id": "s.account_id",
+                      "due_date": "s.due_date"},
+    GroupBy.account: {"account_id": "s.account_id"},
+    GroupBy.collector: {"collector_id": "ca.collector_id"},
+    GroupBy.team: {"team": "ct.team"},
+    GroupBy.segment: {"segment": "a.segment"},
+    GroupBy.currency: {},
+}
+_FILTER_EXPRESSIONS = {"account_id": ("s.account_id", "uuid"), "currency": ("s.currency", "text"),
+                       "collector_id": ("ca.collector_id", "text"),
+                       "segment": ("a.segment", "text"), "team": ("ct.team", "text")}
+_ACCOUNT_ATTRIBUTES = """
+    LEFT JOIN ar_accounts a ON a.account_id = s.account_id
+    LEFT JOIN col_assignments ca ON ca.account_id = s.account_id
+    LEFT JOIN collector_teams ct ON ct.collector_id = ca.collector_id"""
+_MEASURES = ("open_minor", "invoices", "on_hold_minor", "on_hold_invoices", "in_dispute_minor",
+             "in_dispute_invoices")
+
+
+def _source(group_by: GroupBy, flt: AgingFilter) -> str:
+    """Per-currency totals need only the sums per due date; anything finer reads the steps."""
+    by_invoice_or_account = flt.account_id is not None or group_by is not GroupBy.currency
+    by_attribute = any(getattr(flt, f) is not None for f in ("collector_id", "segment", "team"))
+    if not by_invoice_or_account and not by_attribute:
+        return "ar_aging_by_due_date s"
+    if by_attribute or group_by in (GroupBy.collector, GroupBy.team, GroupBy.segment):
+        return "ar_aging_steps s" + _ACCOUNT_ATTRIBUTES
+    return "ar_aging_steps s"
+
+
+def _query(flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket],
+           page: Page) -> tuple[str, list[Any]]:
+    """Aging as of $1: the steps dated by then, summed per group and bucket of the due date."""
+    args: list[Any] = [flt.as_of]
+    conditions = ["s.effective_date <= $1::date"]
+    for field, (expression, cast) in _FILTER_EXPRESSIONS.items():
+        if (value := getattr(flt, field)) is not None:
+            args.append(value)
+            conditions.append(f"{expression} = ${len(args)}::{cast}")
+    groups = _GROUP_EXPRESSIONS[group_by]
     if group_by in _KEY_COLUMN and page.after is not None:
         key, cast = _KEY_COLUMN[group_by]
-        having = f"HAVING ({key}, currency) > ($7::{cast}, $8::text)"
-    if page.limit is not None:
-        limit = f"LIMIT {int(page.limit)}"
+        args.extend(_decode_cursor(page.after))
+        conditions.append(f"({groups[key]}, s.currency) > (${len(args) - 1}::{cast}, "
+                          f"${len(args)}::text)")
+    names = [*groups, "currency"]
+    picked = ", ".join([*(f"{e} AS {n}" for n, e in groups.items()), "s.currency",
+                        *(f"s.{m}" for m in _MEASURES)])
+    sums = ", ".join(
+        f"sum(open_minor) FILTER (WHERE bucket = {i}) AS b{i}" for i in range(len(all_buckets)))
+    limit = f"LIMIT {int(page.limit)}" if page.limit is not None else ""
     # only column names and integer bounds are interpolated, never input text
-    return f"""
-    WITH open_invoices AS ({OPEN_INVOICES_SQL}),
-    flagged AS ({flagged_sql()}),
-    bucketed AS MATERIALIZED (SELECT *, {bucket_case(all_buckets)} AS bucket FROM flagged)
-    SELECT {select_cols}, sum(open_minor) AS total_minor, count(*) AS invoices, {sums},
-           coalesce(sum(open_minor) FILTER (WHERE on_hold), 0) AS on_hold_minor,
-           coalesce(sum(open_minor) FILTER (WHERE in_dispute), 0) AS in_dispute_minor,
-           count(*) FILTER (WHERE on_hold) AS on_hold_invoices,
-           count(*) FILTER (WHERE in_dispute) AS in_dispute_invoices
-    FROM bucketed
-    GROUP BY {select_cols}
-    {having}
-    ORDER BY {select_cols}
+    sql = f"""
+    SELECT {", ".join(names)}, sum(open_minor) AS total_minor, sum(invoices) AS invoices, {sums},
+           sum(on_hold_minor) AS on_hold_minor, sum(in_dispute_minor) AS in_dispute_minor,
+           sum(on_hold_invoices) AS on_hold_invoices,
+           sum(in_dispute_invoices) AS in_dispute_invoices
+    FROM (SELECT *, {bucket_case(all_buckets)} AS bucket
+          FROM (SELECT {picked}, $1::date - s.due_date AS days_past_due
+                FROM {_source(group_by, flt)}
+                WHERE {" AND ".join(conditions)}) dated) bucketed
+    GROUP BY {", ".join(names)}
+    HAVING sum(invoices) > 0
+    ORDER BY {", ".join(names)}
     {limit}
     """  # noqa: S608
+    if group_by is GroupBy.invoice:  # the billing system's number, for the page's rows only
+        sql = f"""SELECT g.*, i.external_id FROM ({sql}) g JOIN ar_invoices i USING (invoice_id)
+                  ORDER BY g.invoice_id, g.currency"""  # noqa: S608
+    return sql, args
 
 
 def encode_cursor(group_by: GroupBy, row: dict[str, Any]) -> str | None:
@@ -160,12 +208,8 @@ def _decode_cursor(cursor: str) -> tuple[UUID, str]:
 
 async def aging(conn: asyncpg.Connection, flt: AgingFilter, group_by: GroupBy,
                 all_buckets: list[Bucket], page: Page | None = None) -> list[dict[str, Any]]:
-    page = page or Page()
-    args: list[Any] = [flt.as_of, flt.account_id, flt.currency, flt.collector_id, flt.segment,
-                       flt.team]
-    if group_by in _KEY_COLUMN and page.after is not None:
-        args.extend(_decode_cursor(page.after))
-    rows = await conn.fetch(_sql(group_by, all_buckets, page), *args)
+    sql, args = _query(flt, group_by, all_buckets, page or Page())
+    rows = await conn.fetch(sql, *args)
     result = []
     for row in rows:
         item: dict[str, Any] = {col: row[col] for col in _GROUP_COLUMNS[group_by]}

@@ -31,7 +31,7 @@ class Projection:
 PROJECTIONS = {p.name: p for p in [
     Projection("billing", "default", BILLING, project_billing_event, (
         "TRUNCATE ar_invoices, ar_balance_changes, ar_accounts, ar_autopay_history, "
-        "ar_payments",)),
+        "ar_payments, ar_aging_steps, ar_aging_by_due_date",)),
     Projection("collections", "collections", COLLECTIONS, project_collections_event, (
         "TRUNCATE col_assignments, col_tasks, col_task_due_days, col_contacts, "
         "col_commitments, col_autopay_offers",
