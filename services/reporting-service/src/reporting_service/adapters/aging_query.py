@@ -166,13 +166,15 @@ def _query(flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket],
     names = [*groups, "currency"]
     picked = ", ".join([*(f"{e} AS {n}" for n, e in groups.items()), "s.currency",
                         *(f"s.{m}" for m in _MEASURES)])
-    sums = ", ".join(
-        f"sum(open_minor) FILTER (WHERE bucket = {i}) AS b{i}" for i in range(len(all_buckets)))
+    sums = ", ".join(f"sum(open_minor) FILTER (WHERE bucket = {i})::bigint AS b{i}"
+                     for i in range(len(all_buckets)))
     limit = f"LIMIT {int(page.limit)}" if page.limit is not None else ""
     # only column names and integer bounds are interpolated, never input text
     sql = f"""
-    SELECT {", ".join(names)}, sum(open_minor) AS total_minor, sum(invoices) AS invoices, {sums},
-           sum(on_hold_minor) AS on_hold_minor, sum(in_dispute_minor) AS in_dispute_minor,
+    SELECT {", ".join(names)}, sum(open_minor)::bigint AS total_minor,
+           sum(invoices) AS invoices, {sums},
+           sum(on_hold_minor)::bigint AS on_hold_minor,
+           sum(in_dispute_minor)::bigint AS in_dispute_minor,
            sum(on_hold_invoices) AS on_hold_invoices,
            sum(in_dispute_invoices) AS in_dispute_invoices
     FROM (SELECT *, {bucket_case(all_buckets)} AS bucket

@@ -71,7 +71,7 @@ COMMENT ON COLUMN reporting.aging_movements.on_hold_minor IS 'Change in open AR 
 COMMENT ON COLUMN reporting.aging_movements.on_hold_invoices IS 'Change in open invoices on hold.';
 COMMENT ON COLUMN reporting.aging_movements.in_dispute_minor IS 'Change in open AR in dispute.';
 COMMENT ON COLUMN reporting.aging_movements.in_dispute_invoices IS 'Change in open invoices in dispute.'
-"""
+"""  # noqa: S608 - only the fixed column list is interpolated
 
 _COLUMNS = ("open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, "
             "in_dispute_invoices")
@@ -162,7 +162,7 @@ BEGIN
     ORDER BY currency, due_date, effective_date
     ON CONFLICT (currency, due_date, effective_date) DO UPDATE SET {_ADD};
 END $fn$
-"""
+"""  # noqa: S608 - only fixed column lists are interpolated
 
 FOLLOW = """
 CREATE FUNCTION ar_aging_follow() RETURNS trigger LANGUAGE plpgsql AS $fn$
