@@ -335,3 +335,19 @@ async def test_aging_flags_disputed_and_held_invoices_without_dropping_them(conn
     [after] = await aging(conn, AgingFilter(as_of=d(18), account_id=A), GroupBy.account,
                           buckets())
     assert after["in_dispute_minor"] == 0
+
+
+@pytest.mark.parametrize("day", [1, 17, 18, 22])
+async def test_book_totals_per_due_date_flag_as_the_invoices_do(conn, day: int):
+    """Totals per currency come from the sums per due date; they must match the invoices'."""
+    invoices = await aging(conn, AgingFilter(as_of=d(day)), GroupBy.invoice, buckets())
+    totals = await aging(conn, AgingFilter(as_of=d(day)), GroupBy.currency, buckets())
+    measures = ("total_minor", "invoices", "on_hold_minor", "on_hold_invoices",
+                "in_dispute_minor", "in_dispute_invoices")
+    expected: dict[str, dict[str, int]] = {}
+    for row in invoices:
+        into = expected.setdefault(row["currency"], dict.fromkeys(measures, 0))
+        for measure in measures:
+            into[measure] += row[measure]
+    assert {r["currency"]: {m: r[m] for m in measures} for r in totals} == expected
+    assert any(r["on_hold_minor"] or r["in_dispute_minor"] for r in totals) == (day != 18)
