@@ -72,14 +72,17 @@ _COLUMNS = ("position, event_id, stream_id, stream_type, version, type, schema_v
 
 # Events, their outbox rows and the relay's wake-up in one statement: atomic without
 # an explicit transaction, one round trip. Outbox ids follow event positions, so
-# one transaction's events go out in the order they were appended.
+# one transaction's events go out in the order they were appended. Payloads go in
+# as JSON text, serialised once by the contract rather than dumped to dicts and
+# encoded again by the driver (a bulk import appends thousands per statement).
 _APPEND = f"""
 WITH inserted AS (
     INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, source,
                         subject, partition_key, data, correlation_id, causation_id, traceparent)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
-                         $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[],
-                         $12::text[], $13::text[])
+    SELECT e, s, st, v, t, sv, so, su, pk, d::jsonb, c, ca, tp
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
+                $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                $12::text[], $13::text[]) AS u(e, s, st, v, t, sv, so, su, pk, d, c, ca, tp)
     RETURNING {_COLUMNS}
 ), queued AS (
     INSERT INTO outbox (event_position, topic, message_key)
@@ -167,20 +170,16 @@ class EventStore:
         with tracer.start_as_current_span("event_store.append") as span:
             span.set_attribute("event_store.streams", len(streams))
             traceparent = current_traceparent()
-            cols: list[list[Any]] = [[] for _ in range(13)]
             await self._check_versions(conn, streams)
-            for pending in streams:
-                key = pending.partition_key or pending.subject
-                for offset, event in enumerate(pending.events, start=1):
-                    for col, value in zip(cols, (
-                        new_id(), pending.stream_id, event.aggregate,
-                        pending.expected_version + offset, event.event_type, event.version,
-                        self.source, pending.subject, key, event.payload(),
-                        correlation_id, causation_id, traceparent,
-                    ), strict=True):
-                        col.append(value)
-            if not cols[0]:
+            values = [(new_id(), pending.stream_id, event.aggregate,
+                     pending.expected_version + offset, event.event_type, event.version,
+                     self.source, pending.subject, pending.partition_key or pending.subject,
+                     event.payload_json(), correlation_id, causation_id, traceparent)
+                    for pending in streams
+                    for offset, event in enumerate(pending.events, start=1)]
+            if not values:
                 return []
+            cols = list(zip(*values, strict=True))
             try:
                 if not read_back:
                     await conn.fetchval(_APPEND_QUIETLY, *cols, self.topic, OUTBOX_CHANNEL)

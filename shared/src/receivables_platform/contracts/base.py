@@ -40,6 +40,10 @@ class EventContract(BaseModel):
     def payload(self) -> Payload:
         return self.model_dump(mode="json")
 
+    def payload_json(self) -> str:
+        """The payload as JSON text in one pass of pydantic's serialiser (what the store writes)."""
+        return self.model_dump_json()
+
 
 class Part(BaseModel):
     """A value inside an event payload: frozen and strict like the contracts themselves."""
