@@ -32,6 +32,7 @@ from rich.progress import (
 from billing_adapter.adapters.import_files import FileRefused, Format, Kind, read_rows
 from billing_adapter.service_layer.bulk_import import BatchResult, Tally
 from billing_adapter.service_layer.import_file import BATCH_SIZE, import_file
+from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool
 from receivables_platform.ids import new_id
 
@@ -71,6 +72,7 @@ def import_command(
 ) -> None:
     """Import accounts, invoices or payments from CSV or JSON Lines."""
     fmt = format_of(file, file_format)
+    collect_for_bulk_work()
     try:
         tally = asyncio.run(_run(kind, fmt, file, database_url, batch_size, show, errors, quiet))
     except FileRefused as refused:

@@ -15,6 +15,7 @@ import asyncpg
 import structlog
 import typer
 
+from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.logging import configure_logging
 from receivables_platform.observability.tracing import configure_tracing
@@ -43,6 +44,7 @@ def main(
                     service_name=service, batch_size=batch_size, topics=topic,
                     poll_interval=poll_interval, request_timeout=request_timeout,
                     loss_check_interval=loss_check_interval)
+    collect_for_bulk_work()
     asyncio.run(_serve(database_url, relay))
 
 
