@@ -164,13 +164,37 @@ async def test_rules_assign_accounts_by_segment_and_balance_and_collectors_see_t
     applied_rules = await api.post("/v1/portfolio-rules/apply", json={}, headers=SUPERVISOR)
     assert applied_rules.json() == {"accounts_assigned": 2}
     kims = await api.get("/v1/portfolio", headers=KIM)
-    assert [a["account_id"] for a in kims.json()] == [str(big.account_id)]
+    assert [a["account_id"] for a in kims.json()["items"]] == [str(big.account_id)]
     assert (await api.get("/v1/portfolio?collector_id=lee", headers=KIM)).status_code == 403
     lees = await api.get("/v1/portfolio?collector_id=lee", headers=SUPERVISOR)
-    assert [a["account_id"] for a in lees.json()] == [str(small.account_id)]
+    assert [a["account_id"] for a in lees.json()["items"]] == [str(small.account_id)]
     assert await count(db, "collections.account.assigned") == 2
     again = await api.post("/v1/portfolio-rules/apply", json={}, headers=SUPERVISOR)
     assert again.json() == {"accounts_assigned": 0}
+
+
+async def test_a_large_portfolio_comes_a_page_at_a_time_by_name(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    names = ["Delta GmbH", "alpha Ltd", "Beta Inc", "Delta GmbH", "Gamma SA"]
+    accounts = [account(name=name, segment="smb") for name in names]
+    await billing.send(*accounts, *(invoice(a.account_id, MONDAY, 1_000) for a in accounts))
+    await api.post("/v1/portfolio-rules", json={"collector_id": "kim", "rank": 1,
+                                                "segment": "smb"}, headers=creating(SUPERVISOR))
+    await api.post("/v1/portfolio-rules/apply", json={}, headers=SUPERVISOR)
+    seen, cursor = [], None
+    while True:
+        page = await api.get("/v1/portfolio", params={"limit": 2, **(
+            {"cursor": cursor} if cursor else {})}, headers=KIM)
+        assert page.status_code == 200, page.text
+        assert len(page.json()["items"]) <= 2
+        seen += [(a["name"], a["account_id"]) for a in page.json()["items"]]
+        if (cursor := page.json()["next_cursor"]) is None:
+            break
+    whole = await api.get("/v1/portfolio", params={"limit": 500}, headers=KIM)
+    assert seen == [(a["name"], a["account_id"]) for a in whole.json()["items"]]
+    assert sorted(seen) == sorted((a.name, str(a.account_id)) for a in accounts)  # each once
+    bad = await api.get("/v1/portfolio", params={"cursor": "bm90IG91cnM="}, headers=KIM)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "query.cursor"
 
 
 async def test_reassigning_by_hand_needs_the_current_version(

@@ -342,10 +342,11 @@ async def test_late_payers_are_candidates_and_an_enrolment_within_30_days_conver
     await api.put(f"/v1/accounts/{registered.account_id}/collector",
                   json={"collector_id": "kim"},
                   headers={**SUPERVISOR, "If-Match": read.headers["ETag"]})
-    [candidate] = (await api.get("/v1/autopay/candidates", headers=KIM)).json()
+    [candidate] = (await api.get("/v1/autopay/candidates", headers=KIM)).json()["items"]
     assert (candidate["account_id"], candidate["late_payments"]) == (
         str(registered.account_id), 2)
-    assert (await api.get("/v1/autopay/candidates", headers=LEE)).json() == []
+    assert (await api.get("/v1/autopay/candidates", headers=LEE)).json() == {
+        "items": [], "next_cursor": None}
     offered = await api.post("/v1/autopay/offers", json={"account_id": str(
         registered.account_id)}, headers=creating(KIM))
     assert offered.status_code == 201, offered.text
@@ -359,7 +360,7 @@ async def test_late_payers_are_candidates_and_an_enrolment_within_30_days_conver
                                        enrolled_on=date(2026, 11, 20)))
     [converted] = await events(db, "collections.autopay.converted")
     assert (converted["collector_id"], converted["days_after_offer"]) == ("kim", 18)
-    assert (await api.get("/v1/autopay/candidates", headers=KIM)).json() == []
+    assert (await api.get("/v1/autopay/candidates", headers=KIM)).json()["items"] == []
     on_autopay = await api.post("/v1/autopay/offers", json={"account_id": str(
         registered.account_id)}, headers=creating(KIM))
     assert on_autopay.status_code == 409

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -33,7 +31,7 @@ from billing_adapter.service_layer.accounts import execute, get_account, registe
 from receivables_platform.ids import new_id
 from receivables_platform.web.etag import Precondition, require_if_match, set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
-from receivables_platform.web.problems import Problem, problem_type
+from receivables_platform.web.pages import CursorQuery, decode_cursor, page_of
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 Conn = Annotated[asyncpg.Connection, Depends(connection)]
@@ -108,37 +106,22 @@ async def cancel_autopay(account_id: UUID, body: CancelAutoPayRequest, request: 
     return await _write(conn, request, response, command, if_match)
 
 
-def _cursor_key(invoice: InvoiceBalance) -> tuple[str, str]:
-    return invoice.due_date.isoformat(), str(invoice.invoice_id)
-
-
-def _encode(key: tuple[str, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[str, str]:
-    try:
-        due, invoice_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        date.fromisoformat(due)
-        return str(due), str(UUID(invoice_id))
-    except (ValueError, TypeError) as exc:
-        raise Problem(400, "Malformed cursor", "pass back a next_cursor this API returned",
-                      type=problem_type("malformed-cursor"), field="query.cursor") from exc
+def _cursor_key(invoice: InvoiceBalance) -> tuple[date, UUID]:
+    return invoice.due_date, invoice.invoice_id
 
 
 @router.get("/{account_id}/invoices", response_model=InvoicePage,
             dependencies=[Depends(READERS)])
 async def invoices(account_id: UUID, conn: Conn,
                    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                   cursor: Annotated[str | None, Query()] = None,
+                   cursor: CursorQuery = None,
                    open_only: Annotated[bool, Query(alias="open")] = False) -> InvoicePage:
     """The account's invoices with their balances, by due date; `open=true` for unpaid only."""
     loaded = await get_account(conn, account_id)
-    after = _decode(cursor) if cursor else None
+    after = decode_cursor(cursor, date.fromisoformat, UUID) if cursor else None
     ordered = sorted((i for i in loaded.state.invoices.values()
                       if not open_only or i.open_minor > 0), key=_cursor_key)
     remaining = [i for i in ordered if after is None or _cursor_key(i) > after]
-    page = remaining[:limit]
-    more = len(remaining) > limit
+    page, next_cursor = page_of(remaining[:limit + 1], limit, _cursor_key)
     return InvoicePage(items=[InvoiceResponse.of(account_id, i) for i in page],
-                       next_cursor=_encode(_cursor_key(page[-1])) if more else None)
+                       next_cursor=next_cursor)

@@ -22,6 +22,7 @@ from receivables_platform.contracts.billing import (
 )
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.bodies import RequestBody
+from receivables_platform.web.pages import Page
 
 Positive = Annotated[int, Field(strict=True, gt=0)]
 NonNegative = Annotated[int, Field(strict=True, ge=0)]
@@ -235,10 +236,8 @@ class InvoiceResponse(BaseModel):
             applied_minor=i.applied_minor - i.reopened_minor, version=i.version)
 
 
-class InvoicePage(BaseModel):
-    items: list[InvoiceResponse]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at "
-                                                "the end")
+class InvoicePage(Page[InvoiceResponse]):
+    """One page of an account's invoices, by due date."""
 
 
 class ApplicationOut(BaseModel):

@@ -7,7 +7,6 @@ opaque to clients. "Open longer than two weeks" is `open=true` with
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from receivables_platform.domain import Refused
+from receivables_platform.web.pages import decode_cursor, page_of
 
 SLA_STATE = """CASE WHEN sla_breached OR (NOT sla_paused AND sla_due_at < $1) THEN 'breached'
                     WHEN status IN ('resolved', 'closed') THEN 'met'
@@ -33,19 +32,6 @@ class CaseFilter:
     root_cause: str | None = None
     older_than_days: int | None = None
     sla_state: str | None = None
-
-
-def encode_cursor(opened_at: datetime, case_id: UUID) -> str:
-    return base64.urlsafe_b64encode(f"{opened_at.isoformat()}|{case_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        opened_at, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(opened_at), UUID(case_id)
-    except (ValueError, UnicodeDecodeError):
-        raise Refused("cursor is not one this service gave out", field="query.cursor",
-                      title="Bad cursor", status=400) from None
 
 
 def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], list[Any]]:
@@ -71,7 +57,7 @@ def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], 
     if f.sla_state is not None:
         add(f"({SLA_STATE}) = ?", f.sla_state)
     if cursor is not None:
-        add("(opened_at, case_id) < (?, ?)", *decode_cursor(cursor))
+        add("(opened_at, case_id) < (?, ?)", *decode_cursor(cursor, datetime.fromisoformat, UUID))
     return clauses, params
 
 
@@ -83,9 +69,7 @@ async def search(conn: asyncpg.Connection, f: CaseFilter, at: datetime, limit: i
            f"WHERE {' AND '.join(clauses) or 'true'} "
            f"ORDER BY opened_at DESC, case_id DESC LIMIT ${len(params)}")
     rows = await conn.fetch(sql, *params)
-    page = rows[:limit]
-    more = len(rows) > limit
-    return page, encode_cursor(page[-1]["opened_at"], page[-1]["case_id"]) if more else None
+    return page_of(rows, limit, lambda row: (row["opened_at"].isoformat(), row["case_id"]))
 
 
 async def overdue_escalations(conn: asyncpg.Connection, today: Any) -> list[asyncpg.Record]:

@@ -24,6 +24,7 @@ from receivables_platform.contracts.cases import (
 )
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.bodies import RequestBody
+from receivables_platform.web.pages import Page
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Summary = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -258,9 +259,8 @@ class CaseSummary(BaseModel):
     complete: bool
 
 
-class CasePage(BaseModel):
-    items: list[CaseSummary]
-    next_cursor: str | None
+class CasePage(Page[CaseSummary]):
+    """One page of cases, newest first."""
 
 
 class OverdueEscalation(BaseModel):

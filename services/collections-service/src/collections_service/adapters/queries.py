@@ -89,3 +89,16 @@ async def fired_steps(conn: asyncpg.Connection, account_id: UUID,
     rows = await conn.fetch("SELECT invoice_id, step_id FROM cadence_fired "
                             "WHERE account_id = $1 AND policy_id = $2", account_id, policy_id)
     return {(r["invoice_id"], r["step_id"]) for r in rows}
+
+
+async def portfolio(conn: asyncpg.Connection, collector_id: str,
+                    after: tuple[str | None, UUID | None], limit: int) -> list[asyncpg.Record]:
+    """A collector's accounts by name (unnamed first), after the (name, id) key of a page."""
+    name, account_id = after
+    return list(await conn.fetch(
+        "SELECT a.account_id, a.name, a.segment, a.currency, "
+        "coalesce(b.open_balance_minor, 0) AS open_balance_minor FROM accounts a "
+        "LEFT JOIN account_balances b USING (account_id) WHERE a.collector_id = $1 "
+        "AND ($2::text IS NULL OR (coalesce(a.name, ''), a.account_id) > ($2, $3)) "
+        "ORDER BY coalesce(a.name, ''), a.account_id LIMIT $4",
+        collector_id, name, account_id, limit))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from collections_service.api.common import (
     READERS,
@@ -16,21 +17,33 @@ from collections_service.api.common import (
     oversees,
     trace,
 )
-from collections_service.api.models import AnswerRequest, Candidate, OfferRequest, OfferView
+from collections_service.api.models import (
+    AnswerRequest,
+    Candidate,
+    CandidatePage,
+    OfferRequest,
+    OfferView,
+)
 from collections_service.service_layer import autopay
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
+from receivables_platform.web.pages import CursorQuery, decode_cursor, page_of
 
 router = APIRouter(tags=["auto-pay conversion"])
 
 
-@router.get("/v1/autopay/candidates", response_model=list[Candidate])
-async def candidates(conn: Conn, rt: Rt, principal: Staff,
-                     collector_id: CollectorQuery = None) -> list[Candidate]:
-    """Not on auto-pay, paid late on 2+ invoices in 180 days; a collector sees their own."""
+@router.get("/v1/autopay/candidates", response_model=CandidatePage)
+async def candidates(conn: Conn, rt: Rt, principal: Staff, collector_id: CollectorQuery = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                     cursor: CursorQuery = None) -> CandidatePage:
+    """Not on auto-pay, paid late on 2+ invoices in 180 days, most late payments first; a
+    collector sees their own."""
     who = collector_id if oversees(principal) else principal.sub
-    rows = await autopay.candidates(conn, rt.clock.today(), who)
-    return [Candidate.model_validate(dict(r)) for r in rows]
+    after = decode_cursor(cursor, int, UUID) if cursor else None
+    rows = await autopay.candidates(conn, rt.clock.today(), who, after=after, limit=limit)
+    page, next_cursor = page_of(rows, limit, autopay.candidate_key)
+    return CandidatePage(items=[Candidate.model_validate(dict(r)) for r in page],
+                         next_cursor=next_cursor)
 
 
 @router.post("/v1/autopay/offers", status_code=201, response_model=OfferView)

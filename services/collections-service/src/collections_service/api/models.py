@@ -18,6 +18,7 @@ from receivables_platform.contracts.collections import (
 )
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.bodies import RequestBody
+from receivables_platform.web.pages import Page
 
 CollectorId = Annotated[str, Field(min_length=1, max_length=200)]
 Segment = Annotated[str, Field(min_length=1, max_length=64)]
@@ -140,6 +141,10 @@ class AccountSummary(BaseModel):
     segment: str | None
     open_balance_minor: int
     currency: str | None
+
+
+class PortfolioPage(Page[AccountSummary]):
+    """A page of a collector's accounts, by name."""
 
 
 # -- cadence and tasks ----------------------------------------------------------------------------
@@ -328,3 +333,7 @@ class Candidate(BaseModel):
     name: str | None
     collector_id: str | None
     late_payments: int
+
+
+class CandidatePage(Page[Candidate]):
+    """A page of auto-pay candidates, most late payments first."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from collections_service.adapters import queries
 from collections_service.api.common import (
@@ -24,12 +25,14 @@ from collections_service.api.models import (
     ApplyRulesRequest,
     AssignRequest,
     InvoiceView,
+    PortfolioPage,
     RuleRequest,
     RuleResponse,
 )
 from collections_service.service_layer import portfolios
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
+from receivables_platform.web.pages import CursorQuery, decode_cursor, page_of
 
 router = APIRouter(tags=["portfolios"])
 
@@ -70,19 +73,19 @@ async def assign(account_id: UUID, body: AssignRequest, request: Request, respon
     return await read_account(account_id, response, conn, rt)
 
 
-@router.get("/v1/portfolio", response_model=list[AccountSummary])
-async def portfolio(conn: Conn, principal: Staff,
-                    collector_id: CollectorQuery = None
-                    ) -> list[AccountSummary]:
-    """A collector's accounts (yours by default; supervisors and admins may name anyone)."""
+@router.get("/v1/portfolio", response_model=PortfolioPage)
+async def portfolio(conn: Conn, principal: Staff, collector_id: CollectorQuery = None,
+                    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                    cursor: CursorQuery = None) -> PortfolioPage:
+    """A collector's accounts by name (yours by default; supervisors and admins may name
+    anyone), a page at a time."""
     who = collector_id or principal.sub
     own_or_overseer(principal, who, "query.collector_id")
-    rows = await conn.fetch(
-        "SELECT a.account_id, a.name, a.segment, a.currency, "
-        "coalesce(b.open_balance_minor, 0) AS open_balance_minor FROM accounts a "
-        "LEFT JOIN account_balances b USING (account_id) WHERE a.collector_id = $1 "
-        "ORDER BY a.name, a.account_id", who)
-    return [AccountSummary.model_validate(dict(r)) for r in rows]
+    after = decode_cursor(cursor, str, UUID) if cursor else (None, None)
+    rows = await queries.portfolio(conn, who, after, limit + 1)
+    page, next_cursor = page_of(rows, limit, lambda r: (r["name"] or "", r["account_id"]))
+    return PortfolioPage(items=[AccountSummary.model_validate(dict(r)) for r in page],
+                         next_cursor=next_cursor)
 
 
 @router.get("/v1/accounts/{account_id}", response_model=AccountView,

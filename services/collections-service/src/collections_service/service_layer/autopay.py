@@ -39,14 +39,27 @@ JOIN invoices i ON i.invoice_id = l.invoice_id AND l.effective_on > i.due_date
 WHERE NOT a.autopay AND l.effective_on > $1 AND ($2::text IS NULL OR a.collector_id = $2)
 GROUP BY a.account_id
 HAVING count(DISTINCT l.invoice_id) >= $3
-ORDER BY late_payments DESC, a.account_id
 """
+_PAGE = f"""
+SELECT * FROM ({_CANDIDATES}) c
+WHERE $4::int IS NULL OR c.late_payments < $4 OR (c.late_payments = $4 AND c.account_id > $5)
+ORDER BY c.late_payments DESC, c.account_id
+LIMIT $6
+"""  # noqa: S608 - a constant query inside a constant query
 
 
-async def candidates(conn: asyncpg.Connection, today: date,
-                     collector_id: str | None = None) -> list[asyncpg.Record]:
-    return list(await conn.fetch(_CANDIDATES, today - LATE_LOOKBACK, collector_id,
-                                 MIN_LATE_PAYMENTS))
+def candidate_key(row: asyncpg.Record) -> tuple[int, UUID]:
+    """Most late payments first: the likeliest converts lead the list."""
+    return row["late_payments"], row["account_id"]
+
+
+async def candidates(conn: asyncpg.Connection, today: date, collector_id: str | None = None,
+                     *, after: tuple[int, UUID] | None = None, limit: int = 100,
+                     ) -> list[asyncpg.Record]:
+    """One more row than `limit`, so the caller knows whether another page follows."""
+    late, account_id = after or (None, None)
+    return list(await conn.fetch(_PAGE, today - LATE_LOOKBACK, collector_id,
+                                 MIN_LATE_PAYMENTS, late, account_id, limit + 1))
 
 
 async def offer(conn: asyncpg.Connection, account_id: UUID, channel: Channel, *, by: str,
