@@ -26,7 +26,7 @@ from receivables_platform.store import EventStore
 SOURCE = "urn:receivables:billing-adapter"
 store = EventStore(source=SOURCE, topic=TOPIC)
 accounts: AggregateRepository[Account] = AggregateRepository(
-    store, prefix="account", initial=Account, evolve=evolve)
+    store, prefix="account", initial=Account, evolve=evolve, lock_namespace="billing.account")
 
 PROFILE_EVENTS = [c.event_type for c in (AccountRegistered, AccountUpdated, AutoPayEnrolled,
                                          AutoPayCancelled)]

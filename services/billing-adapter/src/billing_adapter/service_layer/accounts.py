@@ -23,12 +23,12 @@ import asyncpg
 
 from billing_adapter.adapters import account_entities, external_ids
 from billing_adapter.adapters.repositories import accounts
-from billing_adapter.domain.account import decide, evolve
+from billing_adapter.domain.account import decide
 from billing_adapter.domain.commands import Command, IssueInvoice, RecordPayment, RegisterAccount
 from billing_adapter.domain.state import Account
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import InvoiceIssued, PaymentReceived
-from receivables_platform.domain import NotFound, Refused, fold
+from receivables_platform.domain import NotFound, Refused
 from receivables_platform.repository import Loaded
 
 ACCOUNT, INVOICE, PAYMENT = "account", "invoice", "payment"
@@ -44,17 +44,12 @@ class Created:
     created: bool
 
 
-async def _lock(conn: asyncpg.Connection, account_id: UUID) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('billing.account'), hashtext($1))",
-                       str(account_id))
-
-
 async def lock_accounts(conn: asyncpg.Connection, account_ids: Iterable[UUID]) -> None:
     """The same locks for a batch of accounts, taken in one order so two batches cannot deadlock."""
     await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtext('billing.account'), hashtext(a)) "
+        "SELECT pg_advisory_xact_lock(hashtext($2), hashtext(a)) "
         "FROM (SELECT unnest($1::text[]) AS a ORDER BY 1) AS ordered",
-        sorted({str(a) for a in account_ids}))
+        sorted({str(a) for a in account_ids}), accounts.lock_namespace)
 
 
 async def execute(conn: asyncpg.Connection, command: Command, *, check: Check | None = None,
@@ -65,20 +60,13 @@ async def execute(conn: asyncpg.Connection, command: Command, *, check: Check | 
     `check(state, version)` runs before deciding: the API passes its If-Match
     precondition there, so a stale client is refused before anything is decided.
     """
-    async with conn.transaction():
-        await _lock(conn, command.account_id)
-        loaded = await accounts.load(conn, command.account_id)
-        if check is not None:
-            check(loaded.state, loaded.version)
-        events = decide(command, loaded.state)
-        if not events:
-            return loaded
-        recorded = await accounts.save(
-            conn, command.account_id, loaded.version, events, subject=str(command.account_id),
-            correlation_id=correlation_id, causation_id=causation_id)
+    async def index(conn: asyncpg.Connection, _: Account, events: Sequence[EventContract]) -> None:
         await _index(conn, command.account_id, events)
-        return Loaded(fold(evolve, loaded.state, events), recorded[-1].version,
-                      [*loaded.history, *recorded])
+
+    return await accounts.execute(
+        conn, command.account_id, lambda state: decide(command, state),
+        subject=lambda _: str(command.account_id), check=check, after=index,
+        correlation_id=correlation_id, causation_id=causation_id)
 
 
 async def _index(conn: asyncpg.Connection, account_id: UUID,

@@ -9,4 +9,4 @@ from receivables_platform.store import EventStore
 SOURCE = "urn:receivables:case-service"
 store = EventStore(source=SOURCE, topic=TOPIC)
 cases: AggregateRepository[Case] = AggregateRepository(
-    store, prefix="case", initial=Case, evolve=evolve)
+    store, prefix="case", initial=Case, evolve=evolve, lock_namespace="cases.case")

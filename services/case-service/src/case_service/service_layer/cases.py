@@ -23,10 +23,10 @@ import asyncpg
 from case_service.adapters import billing_view, case_rows, directory
 from case_service.adapters.repositories import cases
 from case_service.domain import commands as c
-from case_service.domain.case import decide, evolve
+from case_service.domain.case import decide
 from case_service.domain.policy import CasePolicy
 from case_service.domain.state import Case
-from receivables_platform.domain import NotFound, Refused, fold
+from receivables_platform.domain import NotFound, Refused
 from receivables_platform.repository import Loaded
 
 Check = Callable[[Case, int], None]
@@ -38,11 +38,6 @@ def policy() -> CasePolicy:
     return CasePolicy.from_environment()
 
 
-async def lock(conn: asyncpg.Connection, case_id: UUID) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('cases.case'), hashtext($1))",
-                       str(case_id))
-
-
 async def execute(conn: asyncpg.Connection, command: c.Command, *, check: Check | None = None,
                   correlation_id: str | None = None, causation_id: str | None = None,
                   ) -> Loaded[Case]:
@@ -51,21 +46,13 @@ async def execute(conn: asyncpg.Connection, command: c.Command, *, check: Check 
     `check(state, version)` runs before deciding: the API passes its If-Match
     precondition there, so a stale client is refused before anything is decided.
     """
-    async with conn.transaction():
-        await lock(conn, command.case_id)
-        loaded = await cases.load(conn, command.case_id)
-        if check is not None:
-            check(loaded.state, loaded.version)
-        events = decide(command, loaded.state)
-        if not events:
-            return loaded
-        state = fold(evolve, loaded.state, events)
-        recorded = await cases.save(
-            conn, command.case_id, loaded.version, events,
-            subject=str(state.account_id or state.case_id),
-            correlation_id=correlation_id, causation_id=causation_id)
+    async def save_row(conn: asyncpg.Connection, state: Case, _: object) -> None:
         await case_rows.save(conn, state, command.at)
-        return Loaded(state, recorded[-1].version, [*loaded.history, *recorded])
+
+    return await cases.execute(
+        conn, command.case_id, lambda state: decide(command, state),
+        subject=lambda state: str(state.account_id or state.case_id), check=check,
+        after=save_row, correlation_id=correlation_id, causation_id=causation_id)
 
 
 async def get_case(conn: asyncpg.Connection, case_id: UUID) -> Loaded[Case]:

@@ -13,10 +13,11 @@ from dataclasses import replace
 
 import asyncpg
 
+from case_service.adapters.repositories import cases
 from case_service.domain import commands as c
 from case_service.domain.case import decide
 from case_service.domain.state import Case
-from case_service.service_layer.cases import Check, execute, get_case, lock
+from case_service.service_layer.cases import Check, execute, get_case
 from receivables_platform import mail
 from receivables_platform.contracts.cases import CustomerChannel
 from receivables_platform.domain import Refused
@@ -34,7 +35,7 @@ async def record_update(conn: asyncpg.Connection, command: c.RecordCustomerUpdat
         raise Refused("this service has no SMTP_URL: email updates cannot be sent",
                       field="channel", title="Email not configured", status=503)
     async with conn.transaction():
-        await lock(conn, command.case_id)
+        await cases.lock(conn, command.case_id)
         loaded = await get_case(conn, command.case_id)
         if check is not None:
             check(loaded.state, loaded.version)
