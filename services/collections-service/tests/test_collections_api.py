@@ -26,6 +26,7 @@ from collections_service.testing import (
 from receivables_platform.contracts.billing import (
     AdjustmentKind,
     InvoiceAdjusted,
+    InvoiceIssued,
     InvoiceVoided,
 )
 from receivables_platform.ids import new_id
@@ -398,6 +399,60 @@ async def test_a_broken_promise_brings_a_follow_up_call_and_marks_the_account_at
     assert view["at_risk_since"] == "2026-11-06"
     assert await count(db, "collections.account.marked_at_risk") == 1
     assert (await run(api, date(2026, 11, 6)))["commitments_judged"] == 0
+
+
+async def at_risk_account(api: httpx.AsyncClient, billing: BillingFeed,
+                          *totals: int) -> tuple[UUID, list[InvoiceIssued]]:
+    """An account of kim's whose promise broke on 5 November: at risk since then."""
+    registered = account()
+    issued = [invoice(registered.account_id, date(2026, 10, 30), total) for total in totals]
+    await billing.send(registered, *issued)
+    read = await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)
+    await api.put(f"/v1/accounts/{registered.account_id}/collector",
+                  json={"collector_id": "kim"},
+                  headers={**SUPERVISOR, "If-Match": read.headers["ETag"]})
+    await api.post("/v1/commitments", json={
+        "account_id": str(registered.account_id), "amount_minor": totals[0],
+        "promised_date": "2026-11-04", "grace_days": 0}, headers=creating(KIM))
+    await run(api, date(2026, 11, 5))
+    view = (await api.get(f"/v1/accounts/{registered.account_id}", headers=KIM)).json()
+    assert view["at_risk_since"] == "2026-11-05"
+    return registered.account_id, issued
+
+
+async def test_at_risk_clears_when_a_later_promise_is_kept_in_full(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection,
+        runtime: Runtime) -> None:
+    account_id, (first, _) = await at_risk_account(api, billing, 5_000, 3_000)
+    kept = await api.post("/v1/commitments", json={
+        "account_id": str(account_id), "amount_minor": 5_000, "promised_date": "2026-11-12",
+        "invoice_ids": [str(first.invoice_id)]}, headers=creating(KIM))
+    set_today(runtime, date(2026, 11, 10))
+    await billing.send(applied(first, 5_000, date(2026, 11, 10)))
+    view = (await api.get(f"/v1/accounts/{account_id}", headers=KIM)).json()
+    assert view["at_risk_since"] is None          # 3,000 is still past due: the promise did it
+    [cleared] = await db.fetch("SELECT data FROM events "
+                               "WHERE type = 'collections.account.risk_cleared'")
+    assert (cleared["data"]["reason"], cleared["data"]["commitment_id"],
+            cleared["data"]["at_risk_since"]) == (
+        "commitment_kept", kept.json()["commitment_id"], "2026-11-05")
+    await billing.redeliver_all()
+    assert await count(db, "collections.account.risk_cleared") == 1
+
+
+async def test_at_risk_clears_when_nothing_is_past_due_any_more(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection,
+        runtime: Runtime) -> None:
+    account_id, (first, second) = await at_risk_account(api, billing, 5_000, 3_000)
+    set_today(runtime, date(2026, 11, 10))
+    await billing.send(applied(first, 5_000, date(2026, 11, 10)))
+    assert (await api.get(f"/v1/accounts/{account_id}", headers=KIM)).json()[
+        "at_risk_since"] == "2026-11-05"          # 3,000 still past due
+    await billing.send(applied(second, 3_000, date(2026, 11, 10)))
+    assert (await api.get(f"/v1/accounts/{account_id}", headers=KIM)).json()[
+        "at_risk_since"] is None
+    assert await db.fetchval("SELECT data->>'reason' FROM events "
+                             "WHERE type = 'collections.account.risk_cleared'") == "paid_up"
 
 
 async def test_a_partly_paid_promise_is_partially_kept_with_the_shortfall(

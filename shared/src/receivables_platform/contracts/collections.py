@@ -429,6 +429,23 @@ class AccountMarkedAtRisk(EventContract):
     marked_on: date
 
 
+class RiskClearance(StrEnum):
+    COMMITMENT_KEPT = "commitment_kept"
+    PAID_UP = "paid_up"
+
+
+@contract_for("collections.account.risk_cleared", 1, aggregate="account")
+class AccountRiskCleared(EventContract):
+    """The account is no longer at risk: a promise was kept in full, or nothing is past due."""
+
+    account_id: UUID
+    collector_id: CollectorId | None
+    reason: RiskClearance
+    commitment_id: UUID | None = None
+    at_risk_since: date
+    cleared_on: date
+
+
 @contract_for("collections.account.escalated", 1, aggregate="account")
 class AccountEscalated(EventContract):
     """A cadence step that escalates fell due: the account goes to a supervisor's attention."""

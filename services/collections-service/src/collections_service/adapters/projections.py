@@ -15,6 +15,7 @@ from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
     AccountAssigned,
     AccountMarkedAtRisk,
+    AccountRiskCleared,
     AutoPayConverted,
     AutoPayOfferAnswered,
     AutoPayOffered,
@@ -89,6 +90,9 @@ async def _project(conn: asyncpg.Connection, event: EventContract, version: int)
             await conn.execute("UPDATE accounts SET at_risk_since = coalesce(at_risk_since, $2), "
                                "version = $3 WHERE account_id = $1", event.account_id,
                                event.marked_on, version)
+        case AccountRiskCleared():
+            await conn.execute("UPDATE accounts SET at_risk_since = NULL, version = $2 "
+                               "WHERE account_id = $1", event.account_id, version)
         case HoldPlaced():
             await conn.execute(
                 "INSERT INTO holds (hold_id, account_id, invoice_ids, source, case_id, reason, "

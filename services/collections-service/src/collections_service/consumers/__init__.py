@@ -12,7 +12,7 @@ import asyncpg
 
 from collections_service.adapters import billing_view
 from collections_service.runtime import current_runtime
-from collections_service.service_layer import autopay, commitments, holds, lock_account
+from collections_service.service_layer import autopay, commitments, holds, lock_account, risk
 from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.billing import (
     AutoPayEnrolled,
@@ -42,6 +42,8 @@ async def on_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
         await commitments.evaluate(conn, contract.account_id, rt.clock.today(), rt.calendar,
                                    final=False, correlation_id=event.correlationid,
                                    causation_id=event.id)
+        await risk.clear_if_paid_up(conn, contract.account_id, rt.clock.today(),
+                                    correlation_id=event.correlationid, causation_id=event.id)
     elif isinstance(contract, AutoPayEnrolled):
         await autopay.attribute_conversion(conn, contract.account_id, contract.enrolled_on,
                                            causation_id=event.id)

@@ -29,7 +29,7 @@ from collections_service.domain.commitments import (
     deadline,
     judge,
 )
-from collections_service.service_layer import lock_account
+from collections_service.service_layer import lock_account, risk
 from collections_service.service_layer.tasks import schedule_follow_up
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
@@ -40,6 +40,7 @@ from receivables_platform.contracts.collections import (
     CommitmentKept,
     CommitmentMade,
     CommitmentPartiallyKept,
+    RiskClearance,
     RiskReason,
 )
 from receivables_platform.domain import NotFound, Refused
@@ -163,14 +164,18 @@ async def evaluate(conn: asyncpg.Connection, account_id: UUID, today: date,
         if event is None:
             continue
         await _append(conn, row, [event], correlation_id, causation_id)
+        if isinstance(verdict, Kept):
+            await risk.clear(conn, account_id, RiskClearance.COMMITMENT_KEPT, today,
+                             commitment_id=row["commitment_id"], correlation_id=correlation_id,
+                             causation_id=causation_id)
         if follow_up is not None:
             reason = (RiskReason.COMMITMENT_BROKEN if isinstance(verdict, Broken)
                       else RiskReason.COMMITMENT_PARTIALLY_KEPT)
-            risk = AccountMarkedAtRisk(account_id=account_id, collector_id=row["collector_id"],
-                                       reason=reason, commitment_id=row["commitment_id"],
-                                       marked_on=today)
+            marked = AccountMarkedAtRisk(account_id=account_id,
+                                         collector_id=row["collector_id"], reason=reason,
+                                         commitment_id=row["commitment_id"], marked_on=today)
             recorded = await streams.append(conn, streams.stream("account", account_id),
-                                            account_id, [risk], correlation_id=correlation_id)
+                                            account_id, [marked], correlation_id=correlation_id)
             await project(conn, recorded)
         judged.append(event)
     return judged
