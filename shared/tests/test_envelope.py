@@ -155,3 +155,8 @@ def test_a_malformed_attribute_is_invalid() -> None:
     bad = [(n, b"third" if n == "ce_sequence" else v) for n, v in headers]
     with pytest.raises(InvalidEnvelope, match="invalid CloudEvents attributes"):
         from_kafka(value, bad)
+
+
+def test_data_the_fast_encoder_refuses_is_still_written() -> None:
+    _, value, _ = to_kafka(an_event(data={"total_minor": 10**30, "name": "Société"}))
+    assert json.loads(value) == {"total_minor": 10**30, "name": "Société"}

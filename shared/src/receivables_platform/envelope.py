@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from receivables_platform.ids import new_id
@@ -48,18 +49,35 @@ class CloudEvent(BaseModel):
     data: dict[str, Any]
 
 
+_HEADER_ATTRIBUTES = tuple(name for name in CloudEvent.model_fields
+                           if name not in ("data", "datacontenttype"))
+
+
 def to_kafka(event: CloudEvent) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    """(key, value, headers) for a binary-mode Kafka record."""
+    """(key, value, headers) for a binary-mode Kafka record.
+
+    The relay calls this for every record it publishes, so it reads the
+    attributes directly and serialises the data with orjson (compact, UTF-8)
+    rather than through a model dump and the standard library's encoder.
+    """
     headers: list[tuple[str, bytes]] = [("content-type", event.datacontenttype.encode())]
-    attrs = event.model_dump(exclude={"data", "datacontenttype"}, exclude_none=True)
-    for name, value in attrs.items():
+    for name in _HEADER_ATTRIBUTES:
+        value = getattr(event, name)
+        if value is None:
+            continue
         if isinstance(value, datetime):
             text = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
         else:
             text = str(value)
         headers.append((f"ce_{name}", text.encode()))
-    value = json.dumps(event.data, separators=(",", ":"), default=str).encode()
-    return event.partitionkey.encode(), value, headers
+    return event.partitionkey.encode(), _compact_json(event.data), headers
+
+
+def _compact_json(data: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(data, default=str)
+    except orjson.JSONEncodeError:  # an integer wider than 64 bits, which JSON itself allows
+        return json.dumps(data, separators=(",", ":"), default=str).encode()
 
 
 def from_kafka(value: bytes | None,

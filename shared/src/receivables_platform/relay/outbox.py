@@ -9,7 +9,7 @@ late, and publishing a later transaction first would break per-key order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import asyncpg
 
@@ -17,24 +17,22 @@ from receivables_platform.store import RecordedEvent
 
 TopicPartition = tuple[str, int]
 
-_EVENT_COLUMNS = ("position", "event_id", "stream_id", "stream_type", "version", "type",
-                  "schema_version", "source", "subject", "partition_key", "data",
-                  "correlation_id", "causation_id", "traceparent", "recorded_at")
+_EVENT_COLUMNS = tuple(f.name for f in fields(RecordedEvent))
 
 # The first rows in publishing order, then their events: joining first made
 # PostgreSQL read and sort every unpublished row on each pass (a bitmap scan of
 # the whole backlog), so a pass behind a million-row import cost seconds.
-_FETCH = """
+# The event's columns follow the outbox's four, in `RecordedEvent`'s order: a row
+# becomes an event positionally (the relay does it for every record it publishes).
+_FETCH = f"""
 SELECT o.id AS outbox_id, o.topic, o.message_key,
        o.txid < pg_snapshot_xmin(pg_current_snapshot()) AS ready,
-       e.position, e.event_id, e.stream_id, e.stream_type, e.version, e.type, e.schema_version,
-       e.source, e.subject, e.partition_key, e.data, e.correlation_id, e.causation_id,
-       e.traceparent, e.recorded_at
+       {", ".join(f"e.{column}" for column in _EVENT_COLUMNS)}
 FROM (SELECT id, txid, topic, message_key, event_position FROM outbox
       WHERE published_at IS NULL ORDER BY txid, id LIMIT $1) o
 JOIN events e ON e.position = o.event_position
 ORDER BY o.txid, o.id
-"""
+"""  # noqa: S608 - a constant column list
 
 _MARK = """
 UPDATE outbox o
@@ -89,8 +87,7 @@ class Ack:
 async def fetch_ready(conn: asyncpg.Connection, limit: int) -> Batch:
     records = await conn.fetch(_FETCH, limit)
     ready = [r for r in records if r["ready"]]
-    rows = [OutboxRow(r["outbox_id"], r["topic"], r["message_key"],
-                      RecordedEvent(**{c: r[c] for c in _EVENT_COLUMNS})) for r in ready]
+    rows = [OutboxRow(r[0], r[1], r[2], RecordedEvent(*tuple(r)[4:])) for r in ready]
     return Batch(rows, blocked=len(ready) < len(records))
 
 
