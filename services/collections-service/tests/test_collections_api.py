@@ -174,6 +174,40 @@ async def test_rules_assign_accounts_by_segment_and_balance_and_collectors_see_t
     assert again.json() == {"accounts_assigned": 0}
 
 
+async def test_a_rule_is_changed_or_retired_at_the_version_last_read(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    registered = account(segment="smb")
+    await billing.send(registered, invoice(registered.account_id, MONDAY, 1_000))
+    made = await api.post("/v1/portfolio-rules", json={"collector_id": "kim", "rank": 1,
+                                                       "segment": "smb"},
+                          headers=creating(SUPERVISOR))
+    url = made.headers["Location"]
+    read = await api.get(url, headers=KIM)
+    assert read.json() == made.json() and read.headers["ETag"] == made.headers["ETag"] == '"1"'
+    to_lee = {"collector_id": "lee", "rank": 1, "segment": "smb"}
+    assert (await api.put(url, json=to_lee, headers=KIM)).status_code == 403
+    assert (await api.put(url, json=to_lee, headers=SUPERVISOR)).status_code == 428
+    bad = await api.put(url, json={**to_lee, "min_balance_minor": 10, "max_balance_minor": 5},
+                        headers={**SUPERVISOR, "If-Match": '"1"'})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.max_balance_minor"
+    changed = await api.put(url, json=to_lee, headers={**SUPERVISOR, "If-Match": '"1"'})
+    assert changed.status_code == 200 and changed.headers["ETag"] == '"2"'
+    stale = await api.put(url, json={**to_lee, "rank": 9},
+                          headers={**SUPERVISOR, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    await api.post("/v1/portfolio-rules/apply", json={}, headers=SUPERVISOR)
+    lees = await api.get("/v1/portfolio?collector_id=lee", headers=SUPERVISOR)
+    assert [a["account_id"] for a in lees.json()["items"]] == [str(registered.account_id)]
+
+    assert (await api.delete(url, headers={**SUPERVISOR, "If-Match": '"1"'})).status_code == 412
+    gone = await api.delete(url, headers={**SUPERVISOR, "If-Match": '"2"'})
+    assert gone.status_code == 204
+    assert (await api.get(url, headers=KIM)).status_code == 404
+    assert (await api.get("/v1/portfolio-rules", headers=KIM)).json() == []
+    lees = await api.get("/v1/portfolio?collector_id=lee", headers=SUPERVISOR)
+    assert len(lees.json()["items"]) == 1                       # the account stays with lee
+
+
 async def test_a_large_portfolio_comes_a_page_at_a_time_by_name(
         api: httpx.AsyncClient, billing: BillingFeed) -> None:
     names = ["Delta GmbH", "alpha Ltd", "Beta Inc", "Delta GmbH", "Gamma SA"]

@@ -40,11 +40,39 @@ router = APIRouter(tags=["portfolios"])
 @router.post("/v1/portfolio-rules", status_code=201, response_model=RuleResponse)
 async def add_rule(body: RuleRequest, principal: Manager, idem: IdempotentRequest) -> Response:
     """Accounts whose segment and open balance fit go to the collector (lowest rank first)."""
-    row = await portfolios.add_rule(idem.conn, portfolios.Rule(
-        body.collector_id, body.rank, body.segment, body.min_balance_minor,
-        body.max_balance_minor), by=principal.sub)
+    row = await portfolios.add_rule(idem.conn, _rule(body), by=principal.sub)
     return await idem.respond(RuleResponse.model_validate(dict(row)), status_code=201,
+                              version=row["version"],
                               headers={"Location": f"/v1/portfolio-rules/{row['rule_id']}"})
+
+
+@router.get("/v1/portfolio-rules/{rule_id}", response_model=RuleResponse,
+            dependencies=[Depends(READERS)])
+async def read_rule(rule_id: UUID, response: Response, conn: Conn) -> RuleResponse:
+    row = await portfolios.get_rule(conn, rule_id)
+    set_etag(response, row["version"])
+    return RuleResponse.model_validate(dict(row))
+
+
+@router.put("/v1/portfolio-rules/{rule_id}", response_model=RuleResponse)
+async def replace_rule(rule_id: UUID, body: RuleRequest, response: Response, conn: Conn,
+                       _: Manager, if_match: IfMatch) -> RuleResponse:
+    """Change a rule (If-Match its ETag); accounts move on the next rules run, not now."""
+    row = await portfolios.replace_rule(conn, rule_id, _rule(body), if_match.check)
+    set_etag(response, row["version"])
+    return RuleResponse.model_validate(dict(row))
+
+
+@router.delete("/v1/portfolio-rules/{rule_id}", status_code=204)
+async def remove_rule(rule_id: UUID, conn: Conn, _: Manager, if_match: IfMatch) -> Response:
+    """Retire a rule (If-Match its ETag); the accounts it gave out keep their collector."""
+    await portfolios.remove_rule(conn, rule_id, if_match.check)
+    return Response(status_code=204)
+
+
+def _rule(body: RuleRequest) -> portfolios.Rule:
+    return portfolios.Rule(body.collector_id, body.rank, body.segment, body.min_balance_minor,
+                           body.max_balance_minor)
 
 
 @router.get("/v1/portfolio-rules", response_model=list[RuleResponse],

@@ -18,7 +18,7 @@ from collections_service.adapters import queries, streams
 from collections_service.adapters.projections import project
 from collections_service.service_layer import lock_account
 from receivables_platform.contracts.collections import AccountAssigned, AssignmentBasis
-from receivables_platform.domain import Refused
+from receivables_platform.domain import NotFound, Refused
 from receivables_platform.ids import new_id
 
 
@@ -51,6 +51,44 @@ async def add_rule(conn: asyncpg.Connection, rule: Rule, *, by: str) -> asyncpg.
         rule.max_balance_minor, rule.rank, by)
     assert row is not None
     return row
+
+
+async def get_rule(conn: asyncpg.Connection, rule_id: UUID) -> asyncpg.Record:
+    row = await conn.fetchrow("SELECT * FROM portfolio_rules WHERE rule_id = $1", rule_id)
+    if row is None:
+        raise NotFound(f"no portfolio rule {rule_id}", field="rule_id")
+    return row
+
+
+async def replace_rule(conn: asyncpg.Connection, rule_id: UUID, rule: Rule,
+                       check: Callable[[int], object]) -> asyncpg.Record:
+    """A changed rule moves no account by itself: the next rules run (or `rebalance`) does."""
+    rule.check()
+    async with conn.transaction():
+        current = await conn.fetchrow("SELECT version FROM portfolio_rules WHERE rule_id = $1 "
+                                      "FOR UPDATE", rule_id)
+        if current is None:
+            raise NotFound(f"no portfolio rule {rule_id}", field="rule_id")
+        check(current["version"])
+        row = await conn.fetchrow(
+            "UPDATE portfolio_rules SET collector_id = $2, segment = $3, min_balance_minor = $4, "
+            "max_balance_minor = $5, rank = $6, version = version + 1 WHERE rule_id = $1 "
+            "RETURNING *", rule_id, rule.collector_id, rule.segment, rule.min_balance_minor,
+            rule.max_balance_minor, rule.rank)
+        assert row is not None
+        return row
+
+
+async def remove_rule(conn: asyncpg.Connection, rule_id: UUID,
+                      check: Callable[[int], object]) -> None:
+    """Accounts the rule gave out keep their collector; their events still name the rule."""
+    async with conn.transaction():
+        current = await conn.fetchrow("SELECT version FROM portfolio_rules WHERE rule_id = $1 "
+                                      "FOR UPDATE", rule_id)
+        if current is None:
+            raise NotFound(f"no portfolio rule {rule_id}", field="rule_id")
+        check(current["version"])
+        await conn.execute("DELETE FROM portfolio_rules WHERE rule_id = $1", rule_id)
 
 
 async def assign(conn: asyncpg.Connection, account_id: UUID, collector_id: str, *, by: str,
