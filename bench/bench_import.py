@@ -31,6 +31,7 @@ from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.ids import new_id
 from receivables_platform.infra.embedded_postgres import database_url
+from receivables_platform.relay.relay import DEFAULT_BATCH_SIZE
 
 
 async def fresh_database(server_url: str) -> str:
@@ -146,6 +147,6 @@ if __name__ == "__main__":
     parser.add_argument("--per-account", type=int, default=20)
     parser.add_argument("--shuffle", action="store_true", help="invoices in random order")
     parser.add_argument("--batch-size", type=int, default=2000, help="import batch size")
-    parser.add_argument("--relay-batch", type=int, default=500,
-                        help="relay batch (the service's default is 500)")
+    parser.add_argument("--relay-batch", type=int, default=DEFAULT_BATCH_SIZE,
+                        help=f"relay batch (the service's default is {DEFAULT_BATCH_SIZE})")
     asyncio.run(main(parser.parse_args()))

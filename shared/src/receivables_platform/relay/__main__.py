@@ -19,7 +19,7 @@ from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.logging import configure_logging
 from receivables_platform.observability.tracing import configure_tracing
-from receivables_platform.relay.relay import OutboxRelay
+from receivables_platform.relay.relay import DEFAULT_BATCH_SIZE, OutboxRelay
 from receivables_platform.settings import KafkaSettings
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -31,7 +31,7 @@ def main(
     bootstrap_servers: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS"),
     service: str = typer.Option(..., help="Service name: one active relay per name"),
     topic: list[str] = typer.Option([], help="Topics to create at start (repeatable)"),
-    batch_size: int = typer.Option(500, min=1),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, min=1),
     poll_interval: float = typer.Option(1.0, min=0.01, help="Seconds between polls"),
     request_timeout: float = typer.Option(30.0, min=0.1, help="Seconds per broker request"),
     loss_check_interval: float = typer.Option(5.0, min=0.1,
