@@ -83,7 +83,8 @@ class Backoff:
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, kafka: KafkaSettings, *, service_name: str,
                  batch_size: int = DEFAULT_BATCH_SIZE, poll_interval: float = 1.0,
-                 topics: Iterable[str] = (), request_timeout: float = 30.0, loss_check_interval: float = 5.0,
+                 topics: Iterable[str] = (), request_timeout: float = 30.0,
+                 loss_check_interval: float = 5.0,
                  lock_retry_interval: float | None = None) -> None:
         self.service_name = service_name
         self.batch_size = batch_size
