@@ -4,7 +4,9 @@ Events are produced with the platform's Kafka binding (binary mode), some of
 them twice and out of order across topics (an application before its
 invoice, a promise before the account is known to billing); the service runs
 its consumers and the aging API must show the result. Then the read model is
-damaged and rebuilt from the topic.
+damaged and rebuilt from the topic into new tables while the service keeps
+serving the damaged ones and its consumers keep applying new events, and the
+new tables are swapped in.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -91,6 +93,10 @@ async def test_events_from_the_broker_reach_aging_and_a_rebuild_restores_them(
     params = {"as_of": "2026-11-20", "account_id": str(account), "group_by": "collector"}
     async with running_server(build_app(SPEC, settings)) as base, \
             httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async def aging_total() -> int | None:
+            rows = (await client.get("/v1/aging", headers=AUTH, params=params)).json()["rows"]
+            return sum(r["total_minor"] for r in rows) if rows else None
+
         async def projected() -> bool:
             rows = (await client.get("/v1/aging", headers=AUTH, params=params)).json()["rows"]
             return [(r["collector_id"], r["total_minor"]) for r in rows] == [("bea", 7_000)]
@@ -101,24 +107,73 @@ async def test_events_from_the_broker_reach_aging_and_a_rebuild_restores_them(
         assert {"reporting-service", "reporting-service.collections",
                 "reporting-service.cases"} <= groups
 
-    pool = await create_pool(url, max_size=4)
-    try:
-        await pool.execute("DELETE FROM ar_balance_changes; UPDATE ar_invoices SET total_minor = 1")
-        seen: list[Progress] = []
-        done = await rebuild(pool, kafka, PROJECTIONS["billing"], "reporting-service",
-                             seen.append, interval=0.2, session_timeout_ms=3_000)
-        assert done.applied == done.total and seen[-1] == done
-        open_minor = await pool.fetchval(
-            "SELECT sum(open_minor) FROM reporting.open_invoices_as_of('2026-11-20') "
-            "WHERE account_id = $1", account)
-        assert open_minor == 7_000
-        assert await pool.fetchval("SELECT count(*) FROM ar_balance_changes "
-                                   "WHERE invoice_id = $1", invoice) == 1
-        # the other projections kept their rows and their positions
-        assert await pool.fetchval("SELECT collector_id FROM col_assignments "
-                                   "WHERE account_id = $1", account) == "bea"
-    finally:
-        await pool.close()
+        pool = await create_pool(url, max_size=4)
+        try:
+            indexes = await index_names(pool)
+            await pool.execute("DELETE FROM ar_balance_changes; "
+                               "UPDATE ar_invoices SET total_minor = 1")
+            served_while_building: list[int | None] = []
+            later = issued_on(account, 4_000)
+
+            async def report(progress: Progress) -> None:
+                if not progress.swapped and not served_while_building:
+                    served_while_building.append(await aging_total())
+                    # an event the live consumer applies while the rebuild runs
+                    await produce(kafka_bootstrap, [(billing, later)])
+                    await eventually(lambda: live_has(pool, later))
+                seen.append(progress)
+
+            seen: list[Progress] = []
+            done = await rebuild(url, kafka, PROJECTIONS["billing"], "reporting-service",
+                                 report, interval=0.2, session_timeout_ms=3_000)
+            assert served_while_building == [1]  # the damaged live tables kept serving
+            assert done.swapped and done.applied == done.total and seen[-1] == done
+            assert await aging_total() == 7_000 + 4_000  # rebuilt, and the later invoice too
+            open_minor = await pool.fetchval(
+                "SELECT sum(open_minor) FROM reporting.open_invoices_as_of('2026-11-20') "
+                "WHERE account_id = $1", account)
+            assert open_minor == 11_000
+            assert await pool.fetchval("SELECT count(*) FROM reporting.invoices "
+                                       "WHERE account_id = $1", account) == 2
+            assert await pool.fetchval("SELECT count(*) FROM ar_balance_changes "
+                                       "WHERE invoice_id = $1", invoice) == 1
+            assert await index_names(pool) == indexes
+            assert await pool.fetchval(
+                "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rebuild%' "
+                "OR nspname LIKE 'retired%'") == 0
+            assert await pool.fetchval("SELECT count(*) FROM consumer_offsets "
+                                       "WHERE consumer_group LIKE '%.rebuild-%'") == 0
+            # the other projections kept their rows
+            assert await pool.fetchval("SELECT collector_id FROM col_assignments "
+                                       "WHERE account_id = $1", account) == "bea"
+            # the live consumer goes on, on the new tables
+            await produce(kafka_bootstrap, [(billing, issued_on(account, 500))])
+            await eventually(lambda: total_is(aging_total, 11_500))
+        finally:
+            await pool.close()
+
+
+def issued_on(account: UUID, total: int) -> CloudEvent:
+    return cloud(InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id="INV-L",
+                               currency="EUR", total_minor=total, issue_date=date(2026, 9, 1),
+                               due_date=date(2026, 10, 1)))
+
+
+async def live_has(pool: asyncpg.Pool, event: CloudEvent) -> bool:
+    invoice_id = UUID(str(event.data["invoice_id"]))
+    return bool(await pool.fetchval("SELECT count(*) FROM ar_invoices WHERE invoice_id = $1",
+                                    invoice_id))
+
+
+async def total_is(total: Callable[[], Awaitable[int | None]], expected: int) -> bool:
+    return await total() == expected
+
+
+async def index_names(pool: asyncpg.Pool) -> list[tuple[str, str]]:
+    rows = await pool.fetch("SELECT tablename, indexname FROM pg_indexes "
+                            "WHERE schemaname = 'public' AND tablename LIKE 'ar\\_%' "
+                            "ORDER BY 1, 2")
+    return [(r["tablename"], r["indexname"]) for r in rows]
 
 
 async def test_resetting_a_projection_forgets_only_its_own_rows_and_positions(fresh_database):

@@ -1,8 +1,9 @@
 """`python -m reporting_service` serves; `python -m reporting_service rebuild` rebuilds.
 
-`rebuild [--projection billing|collections|cases]` empties a projection's
-tables and replays its topic from the start, printing progress; without
-`--projection` it rebuilds every projection, one after the other.
+`rebuild [--projection billing|collections|cases]` builds a projection again
+from the start of its topic into new tables while the live ones keep serving,
+printing progress, then swaps them in; without `--projection` it rebuilds every
+projection, one after the other.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import asyncio
 import sys
 
 from receivables_platform.db.migrate import upgrade
-from receivables_platform.db.pool import create_pool
 from receivables_platform.service import serve
 from reporting_service.consumers.projections import PROJECTIONS
 from reporting_service.service_layer.rebuild import Progress, rebuild
@@ -21,7 +21,8 @@ from reporting_service.spec import SPEC
 
 def _print(progress: Progress) -> None:
     share = 100.0 * progress.applied / progress.total if progress.total else 100.0
-    print(f"{progress.projection}: {progress.applied}/{progress.total} records "
+    state = "swapped in" if progress.swapped else "building"
+    print(f"{progress.projection}: {state}, {progress.applied}/{progress.total} records "
           f"({share:.1f}%), {progress.per_second:,.0f}/s", flush=True)
 
 
@@ -30,17 +31,12 @@ async def _rebuild(names: list[str]) -> None:
     if not settings.database_url or not settings.kafka.bootstrap_servers:
         raise SystemExit("rebuild needs DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS")
     await asyncio.to_thread(upgrade, settings.database_url, SPEC.versions_dir)
-    pool = await create_pool(settings.database_url, max_size=4)
-    try:
-        for name in names:
-            projection = PROJECTIONS[name]
-            subscription = next(s for s in SPEC.subscriptions
-                                if s.name == projection.subscription)
-            done = await rebuild(pool, settings.kafka, projection, SPEC.group_id(subscription),
-                                 _print)
-            print(f"{name}: rebuilt, {done.applied} records in {done.seconds:.1f} s", flush=True)
-    finally:
-        await pool.close()
+    for name in names:
+        projection = PROJECTIONS[name]
+        subscription = next(s for s in SPEC.subscriptions if s.name == projection.subscription)
+        done = await rebuild(settings.database_url, settings.kafka, projection,
+                             SPEC.group_id(subscription), _print)
+        print(f"{name}: rebuilt, {done.applied} records in {done.seconds:.1f} s", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,8 +44,8 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="migrate and serve (the default)")
     rebuild_cmd = commands.add_parser(
-        "rebuild", help="empty a projection and replay its topic from the start "
-                        "(stop the service's consumers first)")
+        "rebuild", help="build a projection again from its topic into new tables, then swap "
+                        "them in (the service keeps serving meanwhile)")
     rebuild_cmd.add_argument("--projection", choices=sorted(PROJECTIONS),
                              help="one projection; default: all of them")
     args = parser.parse_args(argv)

@@ -18,6 +18,13 @@ from reporting_service.consumers.billing_projection import project_billing_event
 from reporting_service.consumers.cases_projection import project_cases_event
 from reporting_service.consumers.collections_projection import project_collections_event
 
+# Invoices whose aging steps depend on flags; flags are written by the collections and cases
+# projections, so after a swap the steps of every flagged invoice are derived again.
+RESTEP_FLAGGED = ("SELECT ar_aging_restep(ARRAY(SELECT DISTINCT invoice_id FROM ar_invoice_flags "
+                  "UNION SELECT invoice_id FROM {retired}.ar_invoice_flags))")
+RESTEP_FLAGGED_NOW = ("SELECT ar_aging_restep(ARRAY(SELECT DISTINCT invoice_id "
+                      "FROM ar_invoice_flags))")
+
 
 @dataclass(frozen=True)
 class Projection:
@@ -25,20 +32,33 @@ class Projection:
     subscription: str  # the ServiceSpec subscription name, which gives the consumer group
     topic: str
     handler: Handler
-    reset_sql: tuple[str, ...]  # empties exactly the rows this projection wrote
+    tables: tuple[str, ...]  # wholly this projection's, with what is derived from them
+    shared: tuple[tuple[str, str], ...] = ()  # (table, the predicate of this projection's rows)
+    # run once a rebuild's tables are in place, in the swap's transaction; `{retired}` names
+    # the schema the replaced tables are in until it commits
+    after_swap: tuple[str, ...] = ()
+
+    @property
+    def reset_sql(self) -> tuple[str, ...]:
+        """Empties exactly the rows this projection wrote."""
+        owned = (f"TRUNCATE {', '.join(self.tables)}",) if self.tables else ()
+        return owned + tuple(f"DELETE FROM {table} WHERE {mine}"  # noqa: S608 - constants
+                             for table, mine in self.shared)
 
 
 PROJECTIONS = {p.name: p for p in [
-    Projection("billing", "default", BILLING, project_billing_event, (
-        "TRUNCATE ar_invoices, ar_balance_changes, ar_accounts, ar_autopay_history, "
-        "ar_payments, ar_aging_steps, ar_aging_by_due_date",)),
-    Projection("collections", "collections", COLLECTIONS, project_collections_event, (
-        "TRUNCATE col_assignments, col_tasks, col_task_due_days, col_contacts, "
-        "col_commitments, col_autopay_offers",
-        "DELETE FROM escalations WHERE origin = 'collections'",
-        "DELETE FROM ar_invoice_flags WHERE flag = 'hold'")),
-    Projection("cases", "cases", CASES, project_cases_event, (
-        "TRUNCATE cases",
-        "DELETE FROM escalations WHERE origin = 'case'",
-        "DELETE FROM ar_invoice_flags WHERE flag = 'dispute'")),
+    Projection("billing", "default", BILLING, project_billing_event,
+               ("ar_invoices", "ar_balance_changes", "ar_accounts", "ar_autopay_history",
+                "ar_payments", "ar_aging_steps", "ar_aging_by_due_date"),
+               after_swap=(RESTEP_FLAGGED_NOW,)),
+    Projection("collections", "collections", COLLECTIONS, project_collections_event,
+               ("col_assignments", "col_tasks", "col_task_due_days", "col_contacts",
+                "col_commitments", "col_autopay_offers"),
+               shared=(("escalations", "origin = 'collections'"),
+                       ("ar_invoice_flags", "flag = 'hold'")),
+               after_swap=(RESTEP_FLAGGED,)),
+    Projection("cases", "cases", CASES, project_cases_event, ("cases",),
+               shared=(("escalations", "origin = 'case'"),
+                       ("ar_invoice_flags", "flag = 'dispute'")),
+               after_swap=(RESTEP_FLAGGED,)),
 ]}

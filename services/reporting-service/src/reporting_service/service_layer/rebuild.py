@@ -1,30 +1,47 @@
-"""Rebuilding a projection from its topic: forget, replay from the start, report progress.
+"""Rebuilding a projection from its topic into new tables while the live ones keep serving.
 
-The topics keep every event (unlimited retention), so a projection can
-always be thrown away and rebuilt: its tables are emptied, its consumer
-group's stored positions and processed-event ids are forgotten (all in one
-transaction), and a consumer runner reads the topic again from the earliest
-offset until it reaches the end offsets seen when the rebuild began. The
-service's own consumers for that projection must be stopped meanwhile
-(`RUN_CONSUMERS=false`, or the worker Deployment scaled to zero): two
-runners in one group would share the partitions between them.
+The topics keep every event (unlimited retention), so a projection can always
+be built again: into new tables beside the live ones (`shadow_tables`), by a
+consumer group of its own reading the topic from the earliest offset. The API
+and the projection's own consumers go on with the live tables meanwhile. Once
+the new tables hold everything the topic held when the rebuild began, and at
+least what the live consumers have applied since, one transaction swaps them
+in and hands the live consumer group the rebuild's positions and processed
+event ids: a live consumer still holding older positions reads those events
+again and skips them as duplicates. If the live consumers keep moving ahead,
+the rebuild catches up again and retries; a failed rebuild leaves the live
+tables as they were and removes what it made.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from uuid import uuid4
 
 import asyncpg
+import structlog
 from aiokafka import TopicPartition
 
 from receivables_platform.consumer import ConsumerRunner
+from receivables_platform.db.pool import create_pool
 from receivables_platform.kafka.end_offsets import EndOffsets
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
+from reporting_service.adapters import shadow_tables
 from reporting_service.consumers.projections import Projection
+
+log = structlog.get_logger("reporting_service.rebuild")
+
+Positions = dict[TopicPartition, int]
+Report = Callable[["Progress"], Awaitable[None] | None]
+
+
+class RebuildFailed(Exception):
+    """The new tables could not be swapped in; the live ones are as they were."""
 
 
 @dataclass(frozen=True)
@@ -33,58 +50,191 @@ class Progress:
     applied: int  # records read past, of
     total: int  # the records the topic held when the rebuild began
     seconds: float
+    swapped: bool = False
 
     @property
     def per_second(self) -> float:
         return self.applied / self.seconds if self.seconds > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class _Build:
+    projection: Projection
+    group: str  # the live consumer group
+    stamp: str
+
+    @property
+    def schema(self) -> str:
+        return f"rebuild_{self.projection.name}_{self.stamp}"
+
+    @property
+    def retired(self) -> str:
+        return f"retired_{self.projection.name}_{self.stamp}"
+
+    @property
+    def builder_group(self) -> str:
+        return f"{self.group}.rebuild-{self.stamp}"
+
+    @property
+    def tables(self) -> list[str]:
+        return [*self.projection.tables, *(table for table, _ in self.projection.shared)]
+
+
 async def reset_projection(conn: asyncpg.Connection, projection: Projection, group: str) -> None:
+    """Forget a projection in place: its rows, its group's positions and processed ids."""
     async with conn.transaction():
         for statement in projection.reset_sql:
             await conn.execute(statement)
-        await conn.execute("DELETE FROM consumer_offsets WHERE consumer_group = $1", group)
-        await conn.execute("DELETE FROM processed_events WHERE consumer_group = $1", group)
+        await _forget_group(conn, group)
 
 
-async def _positions(pool: asyncpg.Pool, group: str) -> dict[TopicPartition, int]:
-    rows = await pool.fetch("SELECT topic, partition, next_offset FROM consumer_offsets "
-                            "WHERE consumer_group = $1", group)
+async def rebuild(database_url: str, kafka: KafkaSettings, projection: Projection, group: str,
+                  report: Report, *, interval: float = 1.0,
+                  session_timeout_ms: int = 10_000, swap_attempts: int = 20) -> Progress:
+    build = _Build(projection, group, uuid4().hex[:10])
+    ends = await _ends(kafka, projection.topic)
+    admin = await create_pool(database_url, min_size=1, max_size=2)
+    swapped = False
+    try:
+        async with admin.acquire() as conn:
+            await shadow_tables.prepare(conn, build.schema, projection.tables,
+                                        [table for table, _ in projection.shared])
+        started = time.monotonic()
+        async with _building(database_url, kafka, build, session_timeout_ms) as runner:
+            progress = await _catch_up(admin, build, ends, runner, report, started, interval)
+        for _ in range(swap_attempts):
+            if await _swap(admin, build):
+                swapped = True
+                break
+            async with _building(database_url, kafka, build, session_timeout_ms) as runner:
+                await _overtake(admin, build, runner, interval)
+        if not swapped:
+            raise RebuildFailed(f"the live consumers of {projection.name} stayed ahead of the "
+                                f"rebuild for {swap_attempts} attempts")
+        done = Progress(projection.name, progress.applied, progress.total,
+                        time.monotonic() - started, swapped=True)
+        await _tell(report, done)
+        return done
+    finally:
+        if not swapped:
+            async with admin.acquire() as conn:
+                await shadow_tables.drop(conn, build.schema)
+                await _forget_group(conn, build.builder_group)
+        await admin.close()
+
+
+@asynccontextmanager
+async def _building(database_url: str, kafka: KafkaSettings, build: _Build,
+                    session_timeout_ms: int) -> AsyncIterator[asyncio.Task[None]]:
+    """The rebuild's consumer, writing the new tables: its sessions look there first."""
+    pool = await create_pool(database_url, max_size=4, server_settings={
+        "search_path": f'"{build.schema}", public'})
+    runner = ConsumerRunner(pool, kafka, group_id=build.builder_group,
+                            topics=[build.projection.topic], handler=build.projection.handler,
+                            session_timeout_ms=session_timeout_ms,
+                            heartbeat_interval_ms=max(session_timeout_ms // 3, 100))
+    task = asyncio.create_task(runner.run(), name=f"rebuild-{build.projection.name}")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await pool.close()
+
+
+async def _catch_up(admin: asyncpg.Pool, build: _Build, ends: Positions,
+                    runner: asyncio.Task[None], report: Report, started: float,
+                    interval: float) -> Progress:
+    total = sum(ends.values())
+    while True:
+        positions = await _positions(admin, build.builder_group)
+        applied = sum(min(positions.get(tp, 0), end) for tp, end in ends.items())
+        progress = Progress(build.projection.name, applied, total, time.monotonic() - started)
+        await _tell(report, progress)
+        if applied >= total:
+            return progress
+        _surface_failure(runner)
+        await asyncio.sleep(interval)
+
+
+async def _overtake(admin: asyncpg.Pool, build: _Build, runner: asyncio.Task[None],
+                    interval: float) -> None:
+    """Run the rebuild's consumer until it is at or past the live consumers everywhere."""
+    while not _at_or_past(await _positions(admin, build.builder_group),
+                          await _positions(admin, build.group)):
+        _surface_failure(runner)
+        await asyncio.sleep(interval)
+
+
+async def _swap(admin: asyncpg.Pool, build: _Build) -> bool:
+    """One try: lock the live tables and the live group's positions, swap if not behind."""
+    async with admin.acquire() as conn:
+        try:
+            async with conn.transaction():
+                await conn.execute("SET LOCAL lock_timeout = '10s'")
+                await conn.execute(f"LOCK TABLE {', '.join(f'public.{t}' for t in build.tables)} "
+                                   "IN ACCESS EXCLUSIVE MODE")
+                await conn.execute("SELECT 1 FROM consumer_offsets WHERE consumer_group = $1 "
+                                   "FOR UPDATE", build.group)
+                built = await _positions(conn, build.builder_group)
+                live = await _positions(conn, build.group)
+                if not _at_or_past(built, live):
+                    log.info("rebuild.behind_live", projection=build.projection.name)
+                    return False
+                await shadow_tables.swap(conn, build.schema, build.retired,
+                                         build.projection.tables, build.projection.shared)
+                for statement in build.projection.after_swap:
+                    await conn.execute(statement.format(retired=f'"{build.retired}"'))
+                await shadow_tables.drop(conn, build.retired, build.schema)
+                await _hand_over(conn, build.builder_group, build.group)
+        except asyncpg.LockNotAvailableError:
+            log.info("rebuild.swap_lock_busy", projection=build.projection.name)
+            return False
+    log.info("rebuild.swapped", projection=build.projection.name)
+    return True
+
+
+async def _hand_over(conn: asyncpg.Connection, builder: str, group: str) -> None:
+    """The live group takes the rebuild's positions and processed ids as its own."""
+    await _forget_group(conn, group)
+    await conn.execute("UPDATE consumer_offsets SET consumer_group = $1 "
+                       "WHERE consumer_group = $2", group, builder)
+    await conn.execute("UPDATE processed_events SET consumer_group = $1 "
+                       "WHERE consumer_group = $2", group, builder)
+
+
+async def _forget_group(conn: asyncpg.Connection, group: str) -> None:
+    await conn.execute("DELETE FROM consumer_offsets WHERE consumer_group = $1", group)
+    await conn.execute("DELETE FROM processed_events WHERE consumer_group = $1", group)
+
+
+async def _tell(report: Report, progress: Progress) -> None:
+    """`report` may be a plain function (the CLI prints) or a coroutine function."""
+    told = report(progress)
+    if told is not None:
+        await told
+
+
+def _at_or_past(built: Mapping[TopicPartition, int], live: Mapping[TopicPartition, int]) -> bool:
+    return all(built.get(tp, 0) >= offset for tp, offset in live.items())
+
+
+def _surface_failure(runner: asyncio.Task[None]) -> None:
+    if runner.done():
+        runner.result()  # the runner only ends by failing: surface why
+        raise RebuildFailed("the rebuild's consumer stopped")
+
+
+async def _positions(db: asyncpg.Pool | asyncpg.Connection, group: str) -> Positions:
+    rows = await db.fetch("SELECT topic, partition, next_offset FROM consumer_offsets "
+                          "WHERE consumer_group = $1", group)
     return {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
-async def _ends(kafka: KafkaSettings, topic: str) -> dict[TopicPartition, int]:
+async def _ends(kafka: KafkaSettings, topic: str) -> Positions:
     await ensure_topics(kafka, [topic])
     client = EndOffsets(kafka, timeout=10.0)
     try:
         return await client.ends(await client.partitions([topic]))
     finally:
         await client.close()
-
-
-async def rebuild(pool: asyncpg.Pool, kafka: KafkaSettings, projection: Projection, group: str,
-                  report: Callable[[Progress], None], *, interval: float = 1.0,
-                  session_timeout_ms: int = 10_000) -> Progress:
-    ends = await _ends(kafka, projection.topic)
-    total = sum(ends.values())
-    async with pool.acquire() as conn:
-        await reset_projection(conn, projection, group)
-    runner = ConsumerRunner(pool, kafka, group_id=group, topics=[projection.topic],
-                            handler=projection.handler, session_timeout_ms=session_timeout_ms,
-                            heartbeat_interval_ms=max(session_timeout_ms // 3, 100))
-    started = time.monotonic()
-    task = asyncio.create_task(runner.run(), name=f"rebuild-{projection.name}")
-    try:
-        while True:
-            positions = await _positions(pool, group)
-            applied = sum(min(positions.get(tp, 0), end) for tp, end in ends.items())
-            progress = Progress(projection.name, applied, total, time.monotonic() - started)
-            report(progress)
-            if applied >= total:
-                return progress
-            if task.done():
-                task.result()  # the runner only ends by failing: surface why
-            await asyncio.sleep(interval)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
