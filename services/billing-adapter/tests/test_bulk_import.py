@@ -10,11 +10,16 @@ from typing import Any
 import asyncpg
 import pytest
 
-from billing_adapter.adapters.import_files import FileRefused, Format, Kind, read_rows
+from billing_adapter.adapters.import_files import (
+    FileRefused,
+    Format,
+    Kind,
+    open_import,
+    read_rows,
+)
 from billing_adapter.service_layer.accounts import get_account
 from billing_adapter.service_layer.bulk_import import BatchResult, Rejection, Tally
 from billing_adapter.service_layer.import_file import import_file
-from billing_adapter.spec import SPEC
 from receivables_platform.db.pool import create_pool
 
 ACCOUNTS_CSV = """external_id,name,currency,payment_terms_days,segment,contact_name,contact_email
@@ -38,11 +43,6 @@ INV-2,CUS-1,5001,,2026-10-05,2026-10-20
 
 
 @pytest.fixture
-async def billing_url(fresh_database: Any) -> str:
-    return await fresh_database(SPEC.versions_dir)
-
-
-@pytest.fixture
 async def pool(billing_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(billing_url, max_size=4)
     yield pool
@@ -56,7 +56,7 @@ async def run(pool: asyncpg.Pool, kind: Kind, fmt: Format, path: Path,
     async def collect(result: BatchResult) -> None:
         rejections.extend(result.rejections)
 
-    with path.open(encoding="utf-8", newline="") as text:
+    with open_import(path) as text:
         tally = await import_file(pool, kind, read_rows(kind, fmt, text), on_batch=collect,
                                   batch_size=batch_size)
     return tally, rejections

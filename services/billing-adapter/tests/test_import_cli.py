@@ -9,19 +9,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
 
-from billing_adapter.spec import SPEC
-
 CLI = [sys.executable, "-m", "billing_adapter.cli", "import"]
-
-
-@pytest.fixture
-async def billing_url(fresh_database: Any) -> str:
-    return await fresh_database(SPEC.versions_dir)
 
 
 def cli(billing_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -78,12 +70,26 @@ async def test_the_cli_refuses_a_file_it_cannot_read(billing_url, tmp_path):
     unknown.write_text("x\n", encoding="utf-8")
     done = await asyncio.to_thread(cli, billing_url, "invoices", str(unknown))
     assert done.returncode == 2 and "--format" in done.stderr
-    latin = tmp_path / "accounts.csv"
-    latin.write_bytes("external_id,name,currency,payment_terms_days\n"
-                      "CUS-1,Soci\xe9t\xe9,EUR,30\n".encode("latin-1"))
-    done = await asyncio.to_thread(cli, billing_url, "accounts", str(latin))
-    assert done.returncode == 2 and "not UTF-8" in done.stderr
     assert await count(billing_url, "SELECT count(*) FROM events") == 0
+
+
+async def test_a_row_that_is_not_utf8_is_rejected_and_a_bom_is_no_column(billing_url, tmp_path):
+    """Found by the import fuzz: one Latin-1 byte refused the whole file, and a file saved
+    with a byte-order mark was refused for an unknown column '\\ufeffexternal_id'."""
+    mixed = tmp_path / "accounts.csv"
+    mixed.write_bytes(b"\xef\xbb\xbfexternal_id,name,currency,payment_terms_days\r\n"
+                      + "CUS-1,Soci\xe9t\xe9,EUR,30\r\n".encode("latin-1")
+                      + "CUS-2,Société,EUR,30\r\n".encode())
+    errors = tmp_path / "errors.csv"
+    done = await asyncio.to_thread(cli, billing_url, "accounts", str(mixed), "--quiet",
+                                   "--errors", str(errors))
+    assert done.returncode == 1, done.stderr
+    assert "read 2, imported 1, updated 0, unchanged 0, rejected 1" in done.stdout
+    with errors.open(encoding="utf-8") as sink:
+        [rejected] = list(csv.DictReader(sink))
+    assert (rejected["row"], rejected["field"]) == ("1", "name")
+    assert "not UTF-8" in rejected["reason"] and "e9" in rejected["reason"]
+    assert await count(billing_url, "SELECT count(*) FROM events") == 1
 
 
 # Runs the CLI and reports the process's peak resident memory in kB (Linux ru_maxrss).

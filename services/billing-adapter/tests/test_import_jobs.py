@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -24,11 +25,6 @@ SECRET = "test-secret-for-billing-imports-0123456789"
 
 def auth(*roles: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(SECRET, 'billing-system', roles)}"}
-
-
-@pytest.fixture
-async def billing_url(fresh_database: Any) -> str:
-    return await fresh_database(SPEC.versions_dir)
 
 
 def server(billing_url: str, kafka: str | None = None) -> Any:
@@ -190,3 +186,17 @@ async def test_a_refused_file_fails_its_job_and_jobs_outlive_the_server(billing_
     async with server(billing_url) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
         again = (await client.get(accepted.headers["Location"], headers=auth("admin"))).json()
     assert again == job
+
+
+async def test_text_postgresql_cannot_hold_still_ends_the_job(billing: httpx.AsyncClient):
+    """Found by the import fuzz: a NUL in a JSON key or a CSV header reached the job's
+    error rows and failure text, PostgreSQL refused them, and the job never finished."""
+    line = json.dumps({"external_id": "CUS-1", "name": "Acme", "currency": "USD",
+                       "payment_terms_days": 30, "a\x00b": 1})
+    keyed = await upload(billing, "accounts", line + "\n", media="application/x-ndjson")
+    job = await finished(billing, keyed.headers["Location"])
+    assert (job["state"], job["rejected"]) == ("succeeded", 1)
+    assert job["errors"][0]["field"] == "a\ufffdb"
+    headed = await upload(billing, "accounts", "external_id,na\x00me\n")
+    job = await finished(billing, headed.headers["Location"])
+    assert job["state"] == "failed" and job["failure"].startswith("na\ufffdme: unknown column")

@@ -23,6 +23,10 @@ def _check_currency(code: str) -> str:
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$"),
                          AfterValidator(_check_currency)]
 MinorUnits = Annotated[int, Field(strict=True)]
+MAX_MINOR = 10**15
+"""The largest amount an API accepts: ten trillion in a two-decimal currency. Read models
+keep amounts and their sums in PostgreSQL bigint (9.2e18), which a larger one would
+overflow in every service that consumes it."""
 
 
 class Money(BaseModel):

@@ -29,7 +29,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from billing_adapter.adapters.import_files import FileRefused, Format, Kind, read_rows
+from billing_adapter.adapters.import_files import (
+    DECODE_ERRORS,
+    ENCODING,
+    FileRefused,
+    Format,
+    Kind,
+    read_rows,
+)
 from billing_adapter.service_layer.bulk_import import BatchResult, Tally
 from billing_adapter.service_layer.import_file import BATCH_SIZE, import_file
 from receivables_platform.bulk_gc import collect_for_bulk_work
@@ -118,7 +125,8 @@ async def _run(kind: Kind, fmt: Format, file: Path, database_url: str, batch_siz
                         disable=quiet)
     sink = errors.open("w", encoding="utf-8", newline="") if errors else None
     try:
-        with progress, progress.open(file, "r", encoding="utf-8", newline="",
+        with progress, progress.open(file, "r", encoding=ENCODING, errors=DECODE_ERRORS,
+                                     newline="",
                                      description=f"importing {kind}") as text:
             task = progress.task_ids[0]
             report = _Report(show, sink, progress, task)

@@ -9,6 +9,10 @@ CSV is flat: an invoice is a total (and tax), which the domain makes one line;
 an account has at most one contact (`contact_name`, `contact_email`,
 `contact_phone`). Lines, instalments and several contacts need JSON Lines, whose
 rows are the REST bodies as they are. Empty CSV cells are absent values.
+
+A file is read as UTF-8 with or without a byte-order mark (`open_import`);
+bytes that are not UTF-8 refuse only the row they are in, naming its column
+in CSV, so one bad byte in a million-row export does not stop the import.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import IO, Self
 from uuid import UUID
 
@@ -33,6 +38,11 @@ from billing_adapter.api.models import (
 )
 from billing_adapter.domain.commands import RecordPayment
 from billing_adapter.service_layer.bulk_import import Incoming, Rejection
+from receivables_platform.text import storable, undecodable
+
+ENCODING, DECODE_ERRORS = "utf-8-sig", "surrogateescape"
+"""How an import file is read: a BOM is dropped, bytes that are not UTF-8 are kept for the
+row they are in to be refused (see `open_import`)."""
 
 
 class Kind(StrEnum):
@@ -96,8 +106,21 @@ class FileRefused(Exception):
         self.reason, self.field = reason, field
 
 
+def open_import(path: Path) -> IO[str]:
+    return path.open(encoding=ENCODING, errors=DECODE_ERRORS, newline="")
+
+
 def _field(loc: tuple[int | str, ...]) -> str | None:
-    return ".".join(str(part) for part in loc) or None
+    """The dotted field; an unknown key is the file's own text, so made storable."""
+    return storable(".".join(str(part) for part in loc)) or None
+
+
+def _not_utf8(number: int, line: int, field: str | None, text: str) -> SourceRow | None:
+    bad = undecodable(text)
+    if bad is None:
+        return None
+    return SourceRow(number, line, None, (Rejection(
+        number, line, field, f"not UTF-8: the byte {bad.hex()} is not valid here"),))
 
 
 def validation_errors(number: int, line: int, error: ValidationError,
@@ -114,7 +137,7 @@ def csv_columns(kind: Kind, header: list[str]) -> list[str]:
     allowed = set(MODELS[kind].model_fields) - _NESTED
     if kind is Kind.ACCOUNTS:
         allowed |= set(_CONTACT_COLUMNS)
-    columns = [c.strip() for c in header]
+    columns = [storable(c.strip()) for c in header]
     unknown = [c for c in columns if c not in allowed]
     if unknown:
         raise FileRefused(f"unknown column {unknown[0]!r}; {kind} take {sorted(allowed)} "
@@ -164,7 +187,9 @@ def read_csv(kind: Kind, text: IO[str]) -> Iterator[SourceRow]:
             yield SourceRow(number, line, None, (Rejection(
                 number, line, None, f"{len(cells)} cells where the header has {len(columns)}"),))
             continue
-        yield _csv_row(kind, number, line, dict(zip(columns, cells, strict=True)))
+        yield next((bad for column, cell in zip(columns, cells, strict=True)
+                    if (bad := _not_utf8(number, line, column, cell))), None) \
+            or _csv_row(kind, number, line, dict(zip(columns, cells, strict=True)))
 
 
 def read_jsonl(kind: Kind, text: Iterable[str]) -> Iterator[SourceRow]:
@@ -174,6 +199,9 @@ def read_jsonl(kind: Kind, text: Iterable[str]) -> Iterator[SourceRow]:
         if not raw.strip():
             continue
         number += 1
+        if bad := _not_utf8(number, line, None, raw):
+            yield bad
+            continue
         try:
             yield SourceRow(number, line, model.model_validate_json(raw))
         except ValidationError as error:
@@ -181,12 +209,10 @@ def read_jsonl(kind: Kind, text: Iterable[str]) -> Iterator[SourceRow]:
 
 
 def read_rows(kind: Kind, fmt: Format, text: IO[str]) -> Iterator[SourceRow]:
-    """Rows of `text` in file order. Decoding errors surface as `FileRefused`."""
+    """Rows of `text` (opened by `open_import`) in file order; CSV errors are `FileRefused`."""
     rows = read_csv(kind, text) if fmt is Format.CSV else read_jsonl(kind, text)
     try:
         yield from rows
-    except UnicodeDecodeError as exc:
-        raise FileRefused(f"the file is not UTF-8: {exc.reason} at byte {exc.start}") from exc
     except csv.Error as exc:
         raise FileRefused(f"malformed CSV: {exc}") from exc
 

@@ -20,12 +20,12 @@ from receivables_platform.contracts.billing import (
     PaymentMethod,
     ReversalReason,
 )
-from receivables_platform.money import CurrencyCode
+from receivables_platform.money import MAX_MINOR, CurrencyCode
 from receivables_platform.web.bodies import RequestBody
 from receivables_platform.web.pages import Page
 
-Positive = Annotated[int, Field(strict=True, gt=0)]
-NonNegative = Annotated[int, Field(strict=True, ge=0)]
+Positive = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR)]
+NonNegative = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=200,
                                   description="The billing system's id; creates are idempotent "
                                               "on it")]

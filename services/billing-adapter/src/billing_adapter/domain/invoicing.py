@@ -8,7 +8,7 @@ because voiding would then leave paid cash with nothing to pay.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 from billing_adapter.domain.commands import (
@@ -72,7 +72,7 @@ def _instalments(command: IssueInvoice, state: Account) -> tuple[DueAmount, ...]
     """Sorted by due date; the invoice is due when its last instalment is."""
     due = command.due_date
     if command.instalments is None:
-        due = due or command.issue_date + timedelta(days=state.payment_terms_days)
+        due = due or _after_terms(command.issue_date, state.payment_terms_days)
         schedule: tuple[DueAmount, ...] = (DueAmount(due, command.total_minor),)
     else:
         schedule = tuple(sorted(command.instalments, key=lambda i: i.due_date))
@@ -88,6 +88,15 @@ def _instalments(command: IssueInvoice, state: Account) -> tuple[DueAmount, ...]
         raise Refused("the due date is before the issue date",
                       field="due_date" if command.instalments is None else "instalments")
     return schedule
+
+
+def _after_terms(issued: date, days: int) -> date:
+    """The due date the terms give; an issue date near 9999-12-31 has none (a typo)."""
+    try:
+        return issued + timedelta(days=days)
+    except OverflowError:
+        raise Refused(f"{issued} plus the account's {days} days of terms is past the last "
+                      "date there is; give the due date", field="issue_date") from None
 
 
 def invoice_of(state: Account, invoice_id: UUID) -> InvoiceBalance:

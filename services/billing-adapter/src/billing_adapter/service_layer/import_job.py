@@ -10,7 +10,13 @@ import asyncpg
 import structlog
 
 from billing_adapter.adapters import import_jobs
-from billing_adapter.adapters.import_files import FileRefused, Format, Kind, read_rows
+from billing_adapter.adapters.import_files import (
+    FileRefused,
+    Format,
+    Kind,
+    open_import,
+    read_rows,
+)
 from billing_adapter.service_layer.bulk_import import BatchResult
 from billing_adapter.service_layer.import_file import import_file
 
@@ -27,7 +33,7 @@ async def run_job(pool: asyncpg.Pool, job_id: UUID, kind: Kind, fmt: Format, pat
     try:
         async with pool.acquire() as conn:
             await import_jobs.start(conn, job_id)
-        with path.open(encoding="utf-8", newline="") as text:
+        with open_import(path) as text:
             await import_file(pool, kind, read_rows(kind, fmt, text), on_batch=recorded,
                               correlation_id=f"import:{job_id}")
     except FileRefused as refused:

@@ -5,6 +5,8 @@ parameters decoded, multipart walked). The parser is lenient by design, so the
 defects it records decide what we refuse: a message without a sender, without
 the blank line between headers and body, or whose multipart structure is
 broken is answered 422 naming what is wrong, rather than filed half-read.
+What only the database cannot hold (raw 8-bit header bytes, stray NULs) is
+kept readable as U+FFFD, not refused: the customer cannot resend it corrected.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 from receivables_platform.contracts.cases import Attachment
+from receivables_platform.text import storable
 
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-"""NUL and lone surrogates (undecodable header bytes): PostgreSQL text cannot hold them."""
 CASE_TAG = re.compile(r"\[(CASE-\d{6,})\]")
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 FATAL_DEFECTS = (errors.MissingHeaderBodySeparatorDefect, errors.StartBoundaryNotFoundDefect,
@@ -55,15 +56,9 @@ def _defects(message: EmailMessage) -> list[str]:
     return found
 
 
-def _storable(text: str) -> str:
-    """Mail as it arrives (raw 8-bit headers, stray NULs) kept readable, not refused: the
-    customer cannot resend it corrected, so what cannot be stored becomes U+FFFD."""
-    return UNSTORABLE.sub("\ufffd", text)
-
-
 def _header(message: EmailMessage, name: str) -> str:
     try:
-        return _storable(str(message.get(name, "") or ""))
+        return storable(str(message.get(name, "") or ""))
     except (errors.HeaderParseError, ValueError, IndexError) as exc:
         raise MalformedMessage(f"header {name} cannot be decoded: {exc}", f"header.{name}") \
             from None
@@ -79,7 +74,7 @@ def _text(message: EmailMessage) -> str:
         raise MalformedMessage(f"the message text cannot be decoded: {exc}") from None
     if part.get_content_subtype() == "html":
         content = re.sub(r"<[^>]+>", " ", content)
-    return _storable(str(content)).strip()
+    return storable(str(content)).strip()
 
 
 def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
@@ -88,8 +83,8 @@ def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
         found.append(Attachment(
-            filename=_storable(part.get_filename() or f"attachment-{index + 1}")[:500],
-            content_type=_storable(part.get_content_type())[:200], size_bytes=len(data),
+            filename=storable(part.get_filename() or f"attachment-{index + 1}")[:500],
+            content_type=storable(part.get_content_type())[:200], size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest()))
     return tuple(found)
 

@@ -16,7 +16,7 @@ from receivables_platform.contracts.collections import (
     ContactOutcome,
     TaskOutcome,
 )
-from receivables_platform.money import CurrencyCode
+from receivables_platform.money import MAX_MINOR, CurrencyCode
 from receivables_platform.web.bodies import RequestBody
 from receivables_platform.web.pages import Page
 
@@ -25,8 +25,6 @@ Segment = Annotated[str, Field(min_length=1, max_length=64)]
 Template = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")]
 
 
-MAX_MINOR = 10**15
-"""Above any real balance and inside PostgreSQL's bigint: a larger amount is a typo."""
 Minor = Annotated[int, Field(ge=0, le=MAX_MINOR)]
 
 
