@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -290,6 +290,45 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
     assert all(h in letters[0].headers for h in original[2])
     assert b"not JSON" in dict(letters[0].headers)[dlq.ERROR_MESSAGE]
     assert b"closed" in dict(letters[4].headers)[dlq.ERROR_MESSAGE]
+
+
+class AtOnce:
+    """Applies a batch in one call; refuses the whole batch (after writing) if one is refused."""
+
+    def __init__(self, closed: str) -> None:
+        self.one = refusing(closed)
+        self.closed = closed
+        self.accepted: list[int] = []  # sizes of the batches applied at once
+        self.refused = 0
+
+    async def __call__(self, conn: asyncpg.Connection, event: CloudEvent) -> None:
+        await self.one(conn, event)
+
+    async def many(self, conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> None:
+        for event in events:
+            await add_to_totals(conn, event)
+        if any(e.subject == self.closed for e in events):
+            self.refused += 1
+            raise PermanentError("a closed account in the batch")
+        self.accepted.append(len(events))
+
+
+async def test_a_handler_that_applies_many_gets_the_batch_and_a_refused_one_goes_event_by_event(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+    topic = topics_ready
+    good, closed = accounts(2)
+    kept = [invoice(good, 1), invoice(good, 20), invoice(good, 300), invoice(good, 4_000)]
+    refused = invoice(closed, 7)
+    # one partition, all there before the runner starts: its first poll holds them all
+    await produce(kafka_bootstrap, topic, [kept[0], kept[0], kept[1], refused, *kept[2:]],
+                  partition=0)
+    handler = AtOnce(closed)
+    async with running(runner_for(pool, kafka_bootstrap, topic, group, handler)):
+        await wait_for_totals(pool, expected(kept))
+        [letter] = await read_dead_letters(kafka_bootstrap, topic, 1)
+    assert b"closed" in dict(letter.headers)[dlq.ERROR_MESSAGE]
+    assert max(handler.accepted) > 1
+    assert handler.refused >= 1  # the batch with the closed account was refused, none of it kept
 
 
 # -- 4. transient failures ------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Hypothesis builds random billing histories (issues, credit and debit
 adjustments, payments applied, reversals, voids, write-offs) in two
 currencies, delivers them in a random order (across invoices and payments:
 an application may come before its invoice) with random duplicates, projects
-them into real PostgreSQL and checks, for several as-of dates:
+them into real PostgreSQL (one by one, or several per transaction through the
+bulk path the consumer runner takes) and checks, for several as-of dates:
 
 - every invoice's open balance and bucket against a recomputation in plain
   Python from the contracts (DESIGN.md section 6),
@@ -147,14 +148,19 @@ def database(postgres_server_url: str) -> Iterator[str]:
 
 
 async def check(url: str, account: UUID, events: list[EventContract], order: list[int],
-                as_ofs: list[date], bounds: tuple[int, ...]) -> None:
+                as_ofs: list[date], bounds: tuple[int, ...], batch: int) -> None:
     all_buckets = buckets(bounds)
     envelopes = [cloud(e) for e in events]
     conn = await asyncpg.connect(url)
     try:
         before = {d: await _book_by_bucket(conn, d, all_buckets) for d in as_ofs}
-        for index in order:
-            await project_billing_event(conn, envelopes[index])
+        delivered = [envelopes[index] for index in order]
+        for first in range(0, len(delivered), batch):
+            if batch == 1:
+                await project_billing_event(conn, delivered[first])
+                continue
+            async with conn.transaction():  # as the consumer runner applies a poll's events
+                await project_billing_event.many(conn, delivered[first:first + batch])
         for as_of in as_ofs:
             # the whole book's totals (summed per due date) moved by exactly this history
             after = await _book_by_bucket(conn, as_of, all_buckets)
@@ -200,7 +206,8 @@ def test_projected_aging_matches_a_recomputation_from_the_events(
     edges = sorted({d + timedelta(shift) for e in events for d in _dates(e) for shift in (-1, 0)})
     as_ofs = data.draw(st.lists(st.sampled_from(edges) | st.dates(START, START + timedelta(300)),
                                 min_size=1, max_size=4), label="as of")
-    asyncio.run(check(database, account, events, [*order, *duplicates], as_ofs, bounds))
+    batch = data.draw(st.sampled_from([1, 3, 50]), label="events per transaction")
+    asyncio.run(check(database, account, events, [*order, *duplicates], as_ofs, bounds, batch))
 
 
 async def _book_by_bucket(conn: asyncpg.Connection, as_of: date,

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import asyncpg
 import structlog
@@ -73,6 +73,22 @@ from receivables_platform.tracing import continued_from
 
 Handler = Callable[[asyncpg.Connection, CloudEvent], Awaitable[None]]
 """Applies one event to the read model, inside the runner's transaction."""
+
+
+@runtime_checkable
+class AppliesMany(Protocol):
+    """A handler that can also apply a batch's new events at once, in delivery order.
+
+    A read model rebuilt from a topic's start is bound by statements per event;
+    a handler that writes many events in one statement is not. The runner hands
+    it a batch inside a savepoint and, when it refuses the batch for good, goes
+    event by event so only the event at fault is dead-lettered.
+    """
+
+    async def __call__(self, conn: asyncpg.Connection, event: CloudEvent) -> None: ...
+
+    async def many(self, conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> None: ...
+
 
 T = TypeVar("T")
 log = structlog.get_logger("receivables_platform.consumer")
@@ -241,15 +257,36 @@ class ConsumerRunner:
         applied = _Applied(positions=_positions_after(decoded))
         async with self.pool.acquire() as conn, conn.transaction():
             fresh = await claim_events(conn, self.group_id, keys)
+            new: list[Decoded] = []
             for item in live:
                 if item.key in fresh:
                     fresh.discard(item.key)
-                    await self._handle(conn, item)
+                    new.append(item)
                     applied.handled[item.record.topic] += 1
                 else:
                     applied.duplicates[item.record.topic] += 1
+            if not await self._handle_at_once(conn, new):
+                for item in new:
+                    await self._handle(conn, item)
             await save_positions(conn, self.group_id, applied.positions)
         return applied
+
+    async def _handle_at_once(self, conn: asyncpg.Connection, items: list[Decoded]) -> bool:
+        """True when the handler applied them all at once; False: apply them one by one."""
+        if not isinstance(self.handler, AppliesMany) or len(items) < 2:
+            return False
+        events = [item.event for item in items if item.event is not None]
+        try:
+            with continued_from(None, f"{self.group_id} process batch",
+                                **{"messaging.system": "kafka",
+                                   "messaging.consumer.group.name": self.group_id,
+                                   "messaging.batch.message_count": str(len(events))}):
+                async with conn.transaction():  # a savepoint: a refused batch leaves nothing
+                    await self.handler.many(conn, events)
+        except PERMANENT as exc:
+            log.info("consumer.batch_refused", group=self.group_id, error=describe(exc))
+            return False
+        return True
 
     async def _handle(self, conn: asyncpg.Connection, item: Decoded) -> None:
         event, record = item.event, item.record

@@ -11,6 +11,7 @@ balance change waiting for the invoice row to join it.
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -30,60 +31,79 @@ from receivables_platform.contracts.billing import (
     PaymentReversed,
 )
 from receivables_platform.envelope import CloudEvent
-from reporting_service.consumers.dispatch import Projector, dispatcher
+from reporting_service.consumers.dispatch import BulkDispatcher, BulkProjector, Projector
 
 
-async def _balance_change(conn: asyncpg.Connection, event: CloudEvent, *, invoice_id: UUID,
-                          account_id: UUID, kind: str, amount_minor: int, effective: date,
-                          reference_id: UUID | None = None, reason: str | None = None) -> None:
+class _Change(NamedTuple):
+    """One dated change to one invoice's open balance, keyed by (event, invoice)."""
+
+    event_id: str
+    invoice_id: UUID
+    account_id: UUID
+    kind: str
+    amount_minor: int
+    effective: date
+    reference_id: UUID | None = None
+    reason: str | None = None
+
+
+async def _balance_changes(conn: asyncpg.Connection, changes: list[_Change]) -> None:
     await conn.execute(
         """
         INSERT INTO ar_balance_changes (event_id, invoice_id, account_id, kind, amount_minor,
                                         effective_date, reference_id, reason)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[],
+                             $6::date[], $7::uuid[], $8::text[])
         ON CONFLICT (event_id, invoice_id) DO NOTHING
         """,
-        event.id, invoice_id, account_id, kind, amount_minor, effective, reference_id, reason)
+        *(list(column) for column in zip(*changes, strict=True)))
 
 
-async def _invoice_issued(conn: asyncpg.Connection, e: InvoiceIssued, _: CloudEvent) -> None:
+async def _invoices_issued(conn: asyncpg.Connection,
+                           items: list[tuple[InvoiceIssued, CloudEvent]]) -> None:
+    latest = {e.invoice_id: e for e, _ in items}  # one upsert may not touch a row twice
+    issued = sorted(latest.values(), key=lambda e: e.invoice_id)
     await conn.execute(
         """
         INSERT INTO ar_invoices (invoice_id, account_id, external_id, currency, total_minor,
                                  issue_date, due_date)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[],
+                             $6::date[], $7::date[])
         ON CONFLICT (invoice_id) DO UPDATE SET
             account_id = EXCLUDED.account_id, external_id = EXCLUDED.external_id,
             currency = EXCLUDED.currency, total_minor = EXCLUDED.total_minor,
             issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date, updated_at = now()
         """,
-        e.invoice_id, e.account_id, e.external_id, e.currency, e.total_minor, e.issue_date,
-        e.due_date,
+        [e.invoice_id for e in issued], [e.account_id for e in issued],
+        [e.external_id for e in issued], [e.currency for e in issued],
+        [e.total_minor for e in issued], [e.issue_date for e in issued],
+        [e.due_date for e in issued],
     )
-    await _account_seen(conn, e.account_id)
+    await _accounts_seen(conn, [e.account_id for e in issued])
 
 
-async def _invoice_adjusted(conn: asyncpg.Connection, e: InvoiceAdjusted, ev: CloudEvent) -> None:
-    sign = -1 if e.kind is AdjustmentKind.CREDIT else 1
-    await _balance_change(conn, ev, invoice_id=e.invoice_id, account_id=e.account_id,
-                          kind=f"adjustment_{e.kind.value}", amount_minor=sign * e.amount_minor,
-                          effective=e.effective_date, reference_id=e.adjustment_id,
-                          reason=e.reason_code)
+async def _invoices_adjusted(conn: asyncpg.Connection,
+                             items: list[tuple[InvoiceAdjusted, CloudEvent]]) -> None:
+    await _balance_changes(conn, [
+        _Change(ev.id, e.invoice_id, e.account_id, f"adjustment_{e.kind.value}",
+                (-1 if e.kind is AdjustmentKind.CREDIT else 1) * e.amount_minor,
+                e.effective_date, e.adjustment_id, e.reason_code)
+        for e, ev in items])
 
 
 async def _invoice_voided(conn: asyncpg.Connection, e: InvoiceVoided, ev: CloudEvent) -> None:
     if e.voided_amount_minor:
-        await _balance_change(conn, ev, invoice_id=e.invoice_id, account_id=e.account_id,
-                              kind="void", amount_minor=-e.voided_amount_minor,
-                              effective=e.voided_on, reason=e.reason)
+        await _balance_changes(conn, [_Change(ev.id, e.invoice_id, e.account_id, "void",
+                                              -e.voided_amount_minor, e.voided_on,
+                                              reason=e.reason)])
     await _invoice_marked(conn, e.invoice_id, e.account_id, "voided_on", e.voided_on)
 
 
 async def _invoice_written_off(conn: asyncpg.Connection, e: InvoiceWrittenOff,
                                ev: CloudEvent) -> None:
-    await _balance_change(conn, ev, invoice_id=e.invoice_id, account_id=e.account_id,
-                          kind="write_off", amount_minor=-e.amount_minor,
-                          effective=e.written_off_on, reason=e.reason_code)
+    await _balance_changes(conn, [_Change(ev.id, e.invoice_id, e.account_id, "write_off",
+                                          -e.amount_minor, e.written_off_on,
+                                          reason=e.reason_code)])
     await _invoice_marked(conn, e.invoice_id, e.account_id, "written_off_on", e.written_off_on)
 
 
@@ -115,18 +135,18 @@ async def _payment_received(conn: asyncpg.Connection, e: PaymentReceived, _: Clo
     await _account_seen(conn, e.account_id)
 
 
-async def _payment_applied(conn: asyncpg.Connection, e: PaymentApplied, ev: CloudEvent) -> None:
-    await _balance_change(conn, ev, invoice_id=e.invoice_id, account_id=e.account_id,
-                          kind="payment", amount_minor=-e.amount_minor, effective=e.applied_on,
-                          reference_id=e.payment_id)
+async def _payments_applied(conn: asyncpg.Connection,
+                            items: list[tuple[PaymentApplied, CloudEvent]]) -> None:
+    await _balance_changes(conn, [
+        _Change(ev.id, e.invoice_id, e.account_id, "payment", -e.amount_minor, e.applied_on,
+                e.payment_id) for e, ev in items])
 
 
 async def _payment_reversed(conn: asyncpg.Connection, e: PaymentReversed, ev: CloudEvent) -> None:
-    for reopened in e.reopened:
-        await _balance_change(conn, ev, invoice_id=reopened.invoice_id, account_id=e.account_id,
-                              kind="reversal", amount_minor=reopened.amount_minor,
-                              effective=e.reversed_on, reference_id=e.payment_id,
-                              reason=e.reason.value)
+    if e.reopened:
+        await _balance_changes(conn, [
+            _Change(ev.id, r.invoice_id, e.account_id, "reversal", r.amount_minor, e.reversed_on,
+                    e.payment_id, e.reason.value) for r in e.reopened])
     await conn.execute(
         """
         INSERT INTO ar_payments (payment_id, account_id, reversed_on, reversal_reason)
@@ -138,8 +158,12 @@ async def _payment_reversed(conn: asyncpg.Connection, e: PaymentReversed, ev: Cl
 
 
 async def _account_seen(conn: asyncpg.Connection, account_id: UUID) -> None:
-    await conn.execute("INSERT INTO ar_accounts (account_id) VALUES ($1) ON CONFLICT DO NOTHING",
-                       account_id)
+    await _accounts_seen(conn, [account_id])
+
+
+async def _accounts_seen(conn: asyncpg.Connection, account_ids: list[UUID]) -> None:
+    await conn.execute("INSERT INTO ar_accounts (account_id) SELECT a FROM unnest($1::uuid[]) a "
+                       "ORDER BY a ON CONFLICT DO NOTHING", account_ids)
 
 
 async def _account_registered(conn: asyncpg.Connection, e: AccountRegistered,
@@ -197,12 +221,9 @@ async def _autopay_cancelled(conn: asyncpg.Connection, e: AutoPayCancelled,
 
 
 _PROJECTORS: dict[str, Projector] = {
-    InvoiceIssued.event_type: _invoice_issued,
-    InvoiceAdjusted.event_type: _invoice_adjusted,
     InvoiceVoided.event_type: _invoice_voided,
     InvoiceWrittenOff.event_type: _invoice_written_off,
     PaymentReceived.event_type: _payment_received,
-    PaymentApplied.event_type: _payment_applied,
     PaymentReversed.event_type: _payment_reversed,
     AccountRegistered.event_type: _account_registered,
     AccountUpdated.event_type: _account_updated,
@@ -210,4 +231,11 @@ _PROJECTORS: dict[str, Projector] = {
     AutoPayCancelled.event_type: _autopay_cancelled,
 }
 
-project_billing_event = dispatcher(_PROJECTORS)
+# these only insert (ignoring a replay) or upsert columns no other event sets
+_BULK: dict[str, BulkProjector] = {
+    InvoiceIssued.event_type: _invoices_issued,
+    InvoiceAdjusted.event_type: _invoices_adjusted,
+    PaymentApplied.event_type: _payments_applied,
+}
+
+project_billing_event = BulkDispatcher(_PROJECTORS, _BULK)
