@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -22,11 +23,19 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from receivables_platform.contracts.billing import InvoiceIssued, PaymentApplied
+from receivables_platform.contracts.cases import (
+    CaseOpened,
+    CaseOrigin,
+    CasePriority,
+    CaseType,
+)
 from receivables_platform.contracts.collections import (
     AccountAssigned,
     AssignmentBasis,
     Channel,
     CommitmentMade,
+    HoldPlaced,
+    HoldSource,
 )
 from receivables_platform.db.pool import create_pool
 from receivables_platform.envelope import CloudEvent, to_kafka
@@ -195,5 +204,48 @@ async def test_resetting_a_projection_forgets_only_its_own_rows_and_positions(fr
         assert await conn.fetchval("SELECT array_agg(consumer_group) FROM consumer_offsets") == [
             "reporting-service"]
         assert await conn.fetchval("SELECT count(*) FROM col_assignments") == 1
+    finally:
+        await conn.close()
+
+
+@pytest.mark.timeout(240)
+async def test_rebuilding_the_cases_projection_keeps_the_rows_it_shares_with_collections(
+        fresh_database, kafka_bootstrap: str):
+    url = await fresh_database(SPEC.versions_dir)
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
+    cases_topic = f"t{uuid4().hex[:10]}.cases.v1"  # this test's own cases topic
+    cases = replace(PROJECTIONS["cases"], topic=cases_topic)
+    account, disputed, held = uuid4(), uuid4(), uuid4()
+    opened_at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    case = CaseOpened(case_id=uuid4(), case_number="CASE-000007", account_id=account,
+                      type=CaseType.DISPUTE, origin=CaseOrigin.INBOUND_PHONE,
+                      priority=CasePriority.NORMAL, subject="Wrong seats", description="d",
+                      invoice_ids=[disputed], opened_by="agent", opened_at=opened_at,
+                      sla_target_days=14, sla_due_at=opened_at)
+    hold = HoldPlaced(hold_id=uuid4(), account_id=account, invoice_ids=[held],
+                      source=HoldSource.MANUAL, reason="promised by phone", placed_by="kim",
+                      placed_on=date(2026, 11, 3))
+    issued = [cloud(InvoiceIssued(invoice_id=i, account_id=account, external_id=f"INV-{n}",
+                                  currency="EUR", total_minor=5_000, issue_date=date(2026, 9, 1),
+                                  due_date=date(2026, 10, 1)))
+              for n, i in enumerate((disputed, held))]
+    conn = await asyncpg.connect(url)
+    try:
+        for event in issued:
+            await PROJECTIONS["billing"].handler(conn, event)
+        await PROJECTIONS["collections"].handler(conn, cloud(hold, source="urn:collections"))
+        await produce(kafka_bootstrap, [(cases_topic, cloud(case, source="urn:cases"))])
+        await conn.execute("DELETE FROM cases")  # damaged: the case must come back
+        done = await rebuild(url, kafka, cases, "reporting-service.cases", lambda _: None,
+                             interval=0.2, session_timeout_ms=3_000)
+        assert done.swapped
+        assert await conn.fetchval("SELECT case_number FROM cases") == "CASE-000007"
+        flags = await conn.fetch("SELECT invoice_id, flag FROM ar_invoice_flags ORDER BY flag")
+        assert [(f["invoice_id"], f["flag"]) for f in flags] == [(disputed, "dispute"),
+                                                                 (held, "hold")]
+        steps = await conn.fetchrow(
+            "SELECT sum(in_dispute_minor) AS disputed, sum(on_hold_minor) AS held "
+            "FROM ar_aging_steps WHERE effective_date <= '2026-11-20'")
+        assert (steps["disputed"], steps["held"]) == (5_000, 5_000)
     finally:
         await conn.close()
