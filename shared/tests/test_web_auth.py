@@ -1,8 +1,10 @@
 """Bearer JWT with roles: the whole accept/refuse matrix, HS256 and JWKS, over a real server."""
 
+import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -15,7 +17,14 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.app import create_app
-from receivables_platform.web.auth import Principal, issue_token, require_roles
+from receivables_platform.web.auth import (
+    Principal,
+    TokenVerifier,
+    VerifiedTokens,
+    issue_token,
+    require_roles,
+)
+from receivables_platform.web.problems import Problem
 from receivables_platform.web.testserver import running_server
 
 SECRET = "auth-test-secret-0123456789abcdef0123"
@@ -187,3 +196,47 @@ async def test_jwks_tokens_are_verified_by_their_key_id(
         results = {name: (await http.get("/v1/reviews", headers=bearer(tok))).status_code
                    for name, (tok, _) in cases.items()}
     assert results == {name: status for name, (_, status) in cases.items()}
+
+
+# -- verified tokens are remembered until they expire ------------------------------------------
+
+
+async def test_a_token_verified_once_is_not_verified_again_until_it_expires(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    verifier = TokenVerifier(secret=SECRET, leeway=timedelta(0))
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    short = token(["collector"], ttl=2)
+    for _ in range(3):
+        assert (await verifier.verify(short)).roles == frozenset({"collector"})
+    assert decoded == [short]
+    await asyncio.sleep(2.2)
+    with pytest.raises(Problem) as expired:
+        await verifier.verify(short)
+    assert expired.value.status == 401 and "expired" in expired.value.detail
+
+
+async def test_a_forged_token_is_never_remembered_as_verified() -> None:
+    verifier = TokenVerifier(secret=SECRET)
+    header, payload, _ = token(["admin"]).split(".")
+    other = token(["admin"], secret="another-secret-0123456789abcdef-0").split(".")[2]
+    forged = f"{header}.{payload}.{other}"
+    for _ in range(2):
+        with pytest.raises(Problem) as refused:
+            await verifier.verify(forged)
+        assert refused.value.status == 401
+
+
+def test_remembered_callers_are_bounded_and_each_is_kept_at_most_a_minute() -> None:
+    verified = VerifiedTokens(size=2, at_most=60)
+    caller = Principal("u", frozenset({"collector"}))
+    for name in ("a", "b", "c"):
+        verified.put(name, caller, expires=10_000, now=0)
+    assert verified.get("a", now=1) is None and verified.get("c", now=1) == caller
+    assert verified.get("c", now=60) is None  # a day-long token is re-verified after a minute

@@ -9,11 +9,18 @@ an RSA public key can never be used as an HMAC secret.
 Routes declare who may call them with `require_roles(...)`; the principal is
 resolved once per request (FastAPI caches `authenticate`), so idempotency and
 logging see the same caller the role check saw.
+
+A client sends the same token on every request until it expires, and checking
+its signature is most of what authentication costs, so a verified token is
+remembered (`VerifiedTokens`): until it expires, and at most a minute, so a
+signing key withdrawn from the identity provider stops working within that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,6 +64,31 @@ def unauthorized(detail: str, *, invalid_token: bool = True) -> Problem:
                    headers={"WWW-Authenticate": challenge})
 
 
+class VerifiedTokens:
+    """The callers of recently verified tokens, each until its token expires (bounded LRU)."""
+
+    def __init__(self, size: int = 4096, at_most: float = 60.0) -> None:
+        self.size, self.at_most = size, at_most
+        self._callers: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    def get(self, token: str, now: float) -> Principal | None:
+        found = self._callers.get(token)
+        if found is None:
+            return None
+        principal, until = found
+        if now >= until:
+            del self._callers[token]
+            return None
+        self._callers.move_to_end(token)
+        return principal
+
+    def put(self, token: str, principal: Principal, expires: float, now: float) -> None:
+        self._callers[token] = (principal, min(expires, now + self.at_most))
+        self._callers.move_to_end(token)
+        while len(self._callers) > self.size:
+            self._callers.popitem(last=False)
+
+
 class TokenVerifier:
     def __init__(self, *, secret: str | None = None, jwks_url: str | None = None,
                  audience: str = "receivables", issuer: str | None = None,
@@ -64,6 +96,7 @@ class TokenVerifier:
         self.secret = secret or None
         self.jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         self.audience, self.issuer, self.leeway = audience, issuer, leeway
+        self.verified = VerifiedTokens()
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> TokenVerifier:
@@ -78,13 +111,20 @@ class TokenVerifier:
         """The caller, or a 401 problem saying why the token is refused."""
         if not self.configured:
             raise unauthorized("this service has neither JWT_SECRET nor JWT_JWKS_URL set")
+        now = time.time()
+        known = self.verified.get(token, now)
+        if known is not None:
+            return known
         try:
             alg = jwt.get_unverified_header(token).get("alg")
         except jwt.PyJWTError:
             raise unauthorized("the bearer token is not a JWT") from None
         key = await self._key_for(str(alg), token)
         claims = self._decode(token, key, str(alg))
-        return _principal(claims)
+        principal = _principal(claims)
+        self.verified.put(token, principal, float(claims["exp"]) + self.leeway.total_seconds(),
+                          now)
+        return principal
 
     async def _key_for(self, alg: str, token: str) -> Any:
         if alg in HMAC_ALGORITHMS and self.secret is not None:
