@@ -25,7 +25,7 @@ from aiokafka.structs import RecordMetadata
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.envelope import from_kafka
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
-from receivables_platform.relay import OutboxRelay
+from receivables_platform.relay import OutboxRelay, broker
 from receivables_platform.relay.outbox import OutboxRow
 from receivables_platform.relay.settlement import settle
 from receivables_platform.settings import KafkaSettings
@@ -193,6 +193,27 @@ async def test_two_relays_for_one_service_publish_one_at_a_time(pool: asyncpg.Po
         await asyncio.gather(*tasks.values(), return_exceptions=True)
     seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
     assert ids(events) <= {s.event_id for s in seen}
+
+
+async def test_each_row_is_marked_with_the_offset_its_record_has_on_the_broker(
+        pool: asyncpg.Pool, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records go out in batches per partition, several when one would be too large."""
+    monkeypatch.setattr(broker, "MAX_BATCH_BYTES", 4096)
+    store = new_store()
+    events = await append(pool, store, accounts(7), per_transaction=40, transactions=4)
+    async with relay_for(pool, kafka_bootstrap) as relay:
+        while (await relay.publish_once()).published:
+            pass
+    async with pool.acquire() as conn:
+        marked = {str(r["event_id"]): (r["kafka_partition"], r["kafka_offset"])
+                  for r in await conn.fetch(
+                      "SELECT e.event_id, o.kafka_partition, o.kafka_offset FROM outbox o "
+                      "JOIN events e ON e.position = o.event_position WHERE o.topic = $1",
+                      store.topic)}
+    seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
+    assert len(seen) == len(events) == 160
+    assert {s.event_id: (s.partition, s.offset) for s in seen} == marked
+    assert len({s.partition for s in seen}) > 1
 
 
 # ------------------------------------------------------------- faults

@@ -12,13 +12,14 @@ so the same code runs on Apache Kafka and on the embedded broker.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner, murmur2
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 from receivables_platform.envelope import to_kafka
 from receivables_platform.relay.outbox import OutboxRow
@@ -52,23 +53,34 @@ class Publisher:
         self._producer: AIOKafkaProducer | None = None
 
     async def send(self, rows: Sequence[OutboxRow]) -> list[SendResult]:
-        """One result per row, in order: its broker ack, or why it has none."""
+        """One result per row, in order: its broker ack, or why it has none.
+
+        The rows go out as one record batch per partition (more when one would
+        pass MAX_BATCH_BYTES), each in the rows' order, rather than as a send
+        and a future per record. A record's offset is its batch's base offset
+        plus its place in the batch, which is how the broker assigns them.
+        """
         producer = await self._started()
-        futures: list[asyncio.Future[Any]] = []
+        sent: list[tuple[asyncio.Future[Any], list[int]]] = []
         error: BaseException = NotSent("no broker answer before the deadline")
         try:
             async with asyncio.timeout(self._timeout * 1.5):
-                for row in rows:
-                    key, value, headers = to_kafka(row.event.cloud_event())
-                    future = await producer.send(row.topic, value=value, key=key, headers=headers)
-                    future.add_done_callback(_retrieve)
-                    futures.append(future)
-                if futures:
-                    await asyncio.wait(futures)
+                for (topic, partition), places in (await _by_partition(producer, rows)).items():
+                    for batch, batch_places in _batches(producer, rows, places):
+                        future = await producer.send_batch(batch, topic, partition=partition)
+                        future.add_done_callback(_retrieve)
+                        sent.append((future, batch_places))
+                if sent:
+                    await asyncio.wait([future for future, _ in sent])
         except BROKER_ERRORS as exc:
             error = exc
-        return [_result(futures[i], error) if i < len(futures) else error
-                for i in range(len(rows))]
+        results: list[SendResult] = [error] * len(rows)
+        for future, places in sent:
+            outcome = _result(future, error)
+            for relative, place in enumerate(places):
+                results[place] = (outcome if isinstance(outcome, BaseException)
+                                  else outcome._replace(offset=outcome.offset + relative))
+        return results
 
     async def discard(self) -> None:
         producer, self._producer = self._producer, None
@@ -106,6 +118,38 @@ def partition_for(key: bytes | None, all_partitions: list[int], available: list[
     if key is None:
         return int(DefaultPartitioner()(key, all_partitions, available))
     return all_partitions[_key_hash(key) % len(all_partitions)]
+
+
+async def _by_partition(producer: AIOKafkaProducer, rows: Sequence[OutboxRow],
+                        ) -> dict[tuple[str, int], list[int]]:
+    """Each row's place in `rows`, grouped by the partition its key goes to, in order."""
+    partitions: dict[str, tuple[list[int], list[int]]] = {}
+    groups: dict[tuple[str, int], list[int]] = {}
+    for place, row in enumerate(rows):
+        if row.topic not in partitions:
+            known = list(await producer.partitions_for(row.topic))
+            available = list(producer.client.cluster.available_partitions_for_topic(row.topic))
+            partitions[row.topic] = (known, available)
+        partition = partition_for(row.key.encode(), *partitions[row.topic])
+        groups.setdefault((row.topic, partition), []).append(place)
+    return groups
+
+
+def _batches(producer: AIOKafkaProducer, rows: Sequence[OutboxRow], places: list[int],
+             ) -> Iterator[tuple[BatchBuilder, list[int]]]:
+    """The rows at `places` as record batches of at most MAX_BATCH_BYTES, in order."""
+    batch, in_batch = producer.create_batch(), list[int]()
+    for place in places:
+        key, value, headers = to_kafka(rows[place].event.cloud_event())
+        while batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+            if not in_batch:
+                raise MessageSizeTooLargeError(f"outbox row {rows[place].id} does not fit "
+                                               f"a {MAX_BATCH_BYTES}-byte batch")
+            yield batch, in_batch
+            batch, in_batch = producer.create_batch(), []
+        in_batch.append(place)
+    if in_batch:
+        yield batch, in_batch
 
 
 def _result(future: asyncio.Future[Any], error: BaseException) -> SendResult:
