@@ -156,7 +156,7 @@ async def test_a_changed_account_row_updates_only_what_differs(pool, tmp_path):
     assert (tally.updated, tally.unchanged) == (1, 0)
     assert (2, "external_id") in where(rejections)  # the currency of an account never changes
     async with pool.acquire() as conn:
-        acme = await get_account(conn, await account_id(pool, "CUS-1"))
+        acme = await get_account(conn, await account_id(pool, "CUS-1"), history=True)
     assert (acme.state.name, acme.version, acme.history[-1].type) == (
         "Acme Inc", 2, "billing.account.updated")
 

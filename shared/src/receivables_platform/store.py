@@ -124,10 +124,12 @@ class EventStore:
             "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id)
         return int(version)
 
-    async def load(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
+    async def load(self, conn: asyncpg.Connection, stream_id: str, *,
+                   after_version: int = 0) -> list[RecordedEvent]:
+        """The stream's events in order, those after `after_version` only when it is given."""
         rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version",  # noqa: S608
-            stream_id)
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 "  # noqa: S608
+            "AND version > $2 ORDER BY version", stream_id, after_version)
         return [_record(r) for r in rows]
 
     async def load_many(self, conn: asyncpg.Connection, stream_ids: Sequence[str], *,

@@ -25,8 +25,10 @@ from receivables_platform.store import EventStore
 
 SOURCE = "urn:receivables:billing-adapter"
 store = EventStore(source=SOURCE, topic=TOPIC)
+# the busiest accounts' latest state is kept per process: a read folds only what is new
 accounts: AggregateRepository[Account] = AggregateRepository(
-    store, prefix="account", initial=Account, evolve=evolve, lock_namespace="billing.account")
+    store, prefix="account", initial=Account, evolve=evolve, lock_namespace="billing.account",
+    remember=5_000)
 
 PROFILE_EVENTS = [c.event_type for c in (AccountRegistered, AccountUpdated, AutoPayEnrolled,
                                          AutoPayCancelled)]

@@ -100,7 +100,7 @@ def _concerns(event: RecordedEvent, invoice_id: UUID) -> bool:
             dependencies=[Depends(READERS)])
 async def history(invoice_id: UUID, conn: Conn) -> InvoiceHistory:
     """The audit trail: every stored event about this invoice, payments on it included."""
-    loaded = await get_invoice(conn, invoice_id)
+    loaded = await get_invoice(conn, invoice_id, history=True)
     return InvoiceHistory(invoice_id=invoice_id, events=[
         HistoryEntry(event_id=e.event_id, type=e.type, version=e.version,
                      recorded_at=e.recorded_at, correlation_id=e.correlation_id,

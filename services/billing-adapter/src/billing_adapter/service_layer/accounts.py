@@ -150,8 +150,10 @@ async def record_payment(conn: asyncpg.Connection, command: RecordPayment, *,
                          existing, correlation_id, causation_id)
 
 
-async def get_account(conn: asyncpg.Connection, account_id: UUID) -> Loaded[Account]:
-    loaded = await accounts.load(conn, account_id)
+async def get_account(conn: asyncpg.Connection, account_id: UUID, *,
+                      history: bool = False) -> Loaded[Account]:
+    """The account's state; with `history`, its stream's events too (the audit trail)."""
+    loaded = await accounts.load(conn, account_id, history=history)
     if not loaded.state.registered:
         raise NotFound(f"no account {account_id}", field="account_id")
     return loaded
@@ -164,9 +166,10 @@ async def account_of(conn: asyncpg.Connection, kind: str, entity_id: UUID) -> UU
     return account_id
 
 
-async def get_invoice(conn: asyncpg.Connection, invoice_id: UUID) -> Loaded[Account]:
+async def get_invoice(conn: asyncpg.Connection, invoice_id: UUID, *,
+                      history: bool = False) -> Loaded[Account]:
     """The account that holds the invoice (its `invoices[invoice_id]`)."""
-    return await get_account(conn, await account_of(conn, INVOICE, invoice_id))
+    return await get_account(conn, await account_of(conn, INVOICE, invoice_id), history=history)
 
 
 async def get_payment(conn: asyncpg.Connection, payment_id: UUID) -> Loaded[Account]:

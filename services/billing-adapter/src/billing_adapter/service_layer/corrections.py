@@ -79,7 +79,7 @@ async def _already_answered(conn: asyncpg.Connection, request: CaseCorrectionReq
     if await store.load(conn, _rejection_stream(request.correction_id)):
         return True
     try:
-        loaded = await get_account(conn, request.account_id)
+        loaded = await get_account(conn, request.account_id, history=True)
     except NotFound:
         return False
     return any(isinstance(e := r.contract(), InvoiceAdjusted)

@@ -1,0 +1,96 @@
+"""The aggregate repository over real PostgreSQL: remembered states fold only what is new."""
+
+from dataclasses import dataclass, replace
+from datetime import date
+from uuid import uuid4
+
+import asyncpg
+
+from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.billing import InvoiceIssued
+from receivables_platform.repository import AggregateRepository
+from receivables_platform.store import EventStore
+
+
+@dataclass(frozen=True)
+class Book:
+    """A stand-in aggregate: how much was invoiced."""
+
+    total_minor: int = 0
+
+
+class Folds:
+    def __init__(self) -> None:
+        self.events = 0
+
+    def evolve(self, book: Book, event: EventContract) -> Book:
+        self.events += 1
+        assert isinstance(event, InvoiceIssued)
+        return replace(book, total_minor=book.total_minor + event.total_minor)
+
+
+def issued(account: str, total: int) -> InvoiceIssued:
+    return InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id="INV",
+                         currency="EUR", total_minor=total, issue_date=date(2026, 1, 1),
+                         due_date=date(2026, 1, 31))
+
+
+def repository(folds: Folds, remember: int) -> AggregateRepository[Book]:
+    store = EventStore(source="repository-test", topic="repository-test.events.v1")
+    return AggregateRepository(store, prefix="book", initial=Book, evolve=folds.evolve,
+                               remember=remember)
+
+
+async def add(pool: asyncpg.Pool, books: AggregateRepository[Book], account: str,
+              total: int) -> None:
+    async with pool.acquire() as conn:
+        await books.execute(conn, account, lambda _: [issued(account, total)],
+                            subject=lambda _: account)
+
+
+async def test_a_remembered_book_folds_only_the_events_since_it_was_read(
+        pool: asyncpg.Pool) -> None:
+    folds, account = Folds(), str(uuid4())
+    books = repository(folds, remember=10)
+    for total in (100, 200, 300):
+        await add(pool, books, account, total)
+    async with pool.acquire() as conn:
+        first = await books.load(conn, account, history=False)
+        folds.events = 0
+        await add(pool, books, account, 400)
+        folds.events = 0
+        again = await books.load(conn, account, history=False)
+        whole = await books.load(conn, account)
+    assert (first.state.total_minor, first.version) == (600, 3)
+    assert (again.state.total_minor, again.version) == (1_000, 4)
+    assert folds.events == 1 + 4  # the new event, then the full fold asked for with history
+    assert (whole.state, whole.version, len(whole.history)) == (again.state, 4, 4)
+
+
+async def test_a_state_read_inside_a_transaction_that_rolls_back_is_not_remembered(
+        pool: asyncpg.Pool) -> None:
+    folds, account = Folds(), str(uuid4())
+    books = repository(folds, remember=10)
+    await add(pool, books, account, 100)
+    async with pool.acquire() as conn:
+        assert (await books.load(conn, account, history=False)).version == 1  # remembered
+        tx = conn.transaction()
+        await tx.start()
+        await books.execute(conn, account, lambda _: [issued(account, 999)],
+                            subject=lambda _: account)
+        assert (await books.load(conn, account, history=False)).state.total_minor == 1_099
+        await tx.rollback()
+        after = await books.load(conn, account, history=False)
+    assert (after.state.total_minor, after.version) == (100, 1)
+
+
+async def test_without_remembering_every_load_folds_the_whole_stream(pool: asyncpg.Pool) -> None:
+    folds, account = Folds(), str(uuid4())
+    books = repository(folds, remember=0)
+    for total in (100, 200):
+        await add(pool, books, account, total)
+    async with pool.acquire() as conn:
+        folds.events = 0
+        await books.load(conn, account, history=False)
+        await books.load(conn, account, history=False)
+    assert folds.events == 4
