@@ -62,7 +62,7 @@ async def _our_case(conn: asyncpg.Connection, case_id: str) -> Case | None:
         stream = UUID(case_id)
     except ValueError:
         return None
-    loaded = await cases.load(conn, stream)
+    loaded = await cases.load(conn, stream, history=False)
     return loaded.state if loaded.state.opened else None
 
 

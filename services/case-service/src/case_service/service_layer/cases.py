@@ -56,7 +56,7 @@ async def execute(conn: asyncpg.Connection, command: c.Command, *, check: Check 
 
 
 async def get_case(conn: asyncpg.Connection, case_id: UUID) -> Loaded[Case]:
-    loaded = await cases.load(conn, case_id)
+    loaded = await cases.load(conn, case_id, history=False)
     if not loaded.state.opened:
         raise NotFound(f"no case {case_id}", field="case_id")
     return loaded
