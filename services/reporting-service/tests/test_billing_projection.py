@@ -163,3 +163,28 @@ async def test_account_updates_keep_what_they_do_not_name(conn):
     history = await conn.fetch(
         "SELECT enrolled, effective_date FROM ar_autopay_history ORDER BY effective_date")
     assert [tuple(r) for r in history] == [(True, date(2026, 11, 2)), (False, date(2026, 11, 9))]
+
+
+@pytest.mark.parametrize("reversal_first", [False, True])
+async def test_payments_received_at_once_keep_the_last_receipt_and_any_reversal(
+        conn, reversal_first):
+    account, payment, other = uuid4(), uuid4(), uuid4()
+
+    def received(payment_id, amount):
+        return PaymentReceived(payment_id=payment_id, account_id=account, external_id="P-1",
+                               amount_minor=amount, currency="USD", method=PaymentMethod.WIRE,
+                               received_on=date(2026, 11, 10))
+
+    reversed_ = PaymentReversed(payment_id=payment, account_id=account, amount_minor=4_000,
+                                currency="USD", reason=ReversalReason.CHARGEBACK, reopened=[],
+                                unapplied_minor=4_000, reversed_on=date(2026, 11, 20))
+    receipts = [received(payment, 3_000), received(other, 700), received(payment, 4_000)]
+    batch = [reversed_, *receipts] if reversal_first else [*receipts, reversed_]
+    async with conn.transaction():
+        await project_billing_event.many(conn, [cloud(c) for c in batch])
+    rows = await conn.fetch("SELECT payment_id, account_id, amount_minor, method, reversed_on "
+                            "FROM ar_payments ORDER BY amount_minor")
+    assert [tuple(r) for r in rows] == [(other, account, 700, "wire", None),
+                                        (payment, account, 4_000, "wire", date(2026, 11, 20))]
+    assert await conn.fetchval("SELECT count(*) FROM ar_accounts WHERE account_id = $1",
+                               account) == 1

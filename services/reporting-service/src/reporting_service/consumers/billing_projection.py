@@ -119,20 +119,26 @@ async def _invoice_marked(conn: asyncpg.Connection, invoice_id: UUID, account_id
         invoice_id, account_id, day)
 
 
-async def _payment_received(conn: asyncpg.Connection, e: PaymentReceived, _: CloudEvent) -> None:
+async def _payments_received(conn: asyncpg.Connection,
+                             items: list[tuple[PaymentReceived, CloudEvent]]) -> None:
+    latest = {e.payment_id: e for e, _ in items}  # one upsert may not touch a row twice
+    received = sorted(latest.values(), key=lambda e: e.payment_id)
     await conn.execute(
         """
         INSERT INTO ar_payments (payment_id, account_id, external_id, amount_minor, currency,
                                  method, received_on)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::text[],
+                             $6::text[], $7::date[])
         ON CONFLICT (payment_id) DO UPDATE SET
             account_id = EXCLUDED.account_id, external_id = EXCLUDED.external_id,
             amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
             method = EXCLUDED.method, received_on = EXCLUDED.received_on, updated_at = now()
         """,
-        e.payment_id, e.account_id, e.external_id, e.amount_minor, e.currency, e.method.value,
-        e.received_on)
-    await _account_seen(conn, e.account_id)
+        [e.payment_id for e in received], [e.account_id for e in received],
+        [e.external_id for e in received], [e.amount_minor for e in received],
+        [e.currency for e in received], [e.method.value for e in received],
+        [e.received_on for e in received])
+    await _accounts_seen(conn, [e.account_id for e in received])
 
 
 async def _payments_applied(conn: asyncpg.Connection,
@@ -223,7 +229,6 @@ async def _autopay_cancelled(conn: asyncpg.Connection, e: AutoPayCancelled,
 _PROJECTORS: dict[str, Projector] = {
     InvoiceVoided.event_type: _invoice_voided,
     InvoiceWrittenOff.event_type: _invoice_written_off,
-    PaymentReceived.event_type: _payment_received,
     PaymentReversed.event_type: _payment_reversed,
     AccountRegistered.event_type: _account_registered,
     AccountUpdated.event_type: _account_updated,
@@ -236,6 +241,7 @@ _BULK: dict[str, BulkProjector] = {
     InvoiceIssued.event_type: _invoices_issued,
     InvoiceAdjusted.event_type: _invoices_adjusted,
     PaymentApplied.event_type: _payments_applied,
+    PaymentReceived.event_type: _payments_received,
 }
 
 project_billing_event = BulkDispatcher(_PROJECTORS, _BULK)
