@@ -115,9 +115,12 @@ def test_registering_another_class_under_a_taken_version_is_refused() -> None:
 def global_registry() -> Iterator[Registry]:
     """The process-wide registry, restored to exactly what it held before the test."""
     contracts, upcasters = dict(base.REGISTRY.contracts), dict(base.REGISTRY.upcasters)
+    newest = dict(base.REGISTRY.newest)
     try:
         yield base.REGISTRY
     finally:
+        base.REGISTRY.newest.clear()
+        base.REGISTRY.newest.update(newest)
         base.REGISTRY.contracts.clear()
         base.REGISTRY.contracts.update(contracts)
         base.REGISTRY.upcasters.clear()

@@ -58,6 +58,8 @@ C = TypeVar("C", bound=type[EventContract])
 class Registry:
     contracts: dict[tuple[str, int], type[EventContract]] = field(default_factory=dict)
     upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
+    # every consumed event asks for its type's newest version: kept, not searched for
+    newest: dict[str, int] = field(default_factory=dict)
 
     def contract(self, event_type: str, version: int = 1, *,
                  aggregate: str) -> Callable[[C], C]:
@@ -71,6 +73,7 @@ class Registry:
             cls.version = version
             cls.aggregate = aggregate
             self.contracts[key] = cls
+            self.newest[event_type] = max(version, self.newest.get(event_type, version))
             return cls
 
         return register
@@ -88,10 +91,9 @@ class Registry:
         return sorted({t for (t, _) in self.contracts})
 
     def latest_version(self, event_type: str) -> int:
-        versions = [v for (t, v) in self.contracts if t == event_type]
-        if not versions:
+        if event_type not in self.newest:
             raise UnknownEventType(f"no contract for event type {event_type!r}")
-        return max(versions)
+        return self.newest[event_type]
 
     def latest(self, event_type: str) -> type[EventContract]:
         return self.contracts[(event_type, self.latest_version(event_type))]
