@@ -36,6 +36,11 @@ from reporting_service.consumers.projections import Projection
 
 log = structlog.get_logger("reporting_service.rebuild")
 
+# A rebuild reads a backlog, not a trickle: fewer, larger transactions (each set-based
+# statement of a bulk handler covers more events) and fetches that bring a batch's worth.
+REBUILD_BATCH = 5_000
+REBUILD_FETCH = {"max_partition_fetch_bytes": 8 * 1024 * 1024, "fetch_max_bytes": 64 * 1024 * 1024}
+
 Positions = dict[TopicPartition, int]
 Report = Callable[["Progress"], Awaitable[None] | None]
 
@@ -131,6 +136,7 @@ async def _building(database_url: str, kafka: KafkaSettings, build: _Build,
         "search_path": f'"{build.schema}", public'})
     runner = ConsumerRunner(pool, kafka, group_id=build.builder_group,
                             topics=[build.projection.topic], handler=build.projection.handler,
+                            max_batch=REBUILD_BATCH, consumer_options=REBUILD_FETCH,
                             session_timeout_ms=session_timeout_ms,
                             heartbeat_interval_ms=max(session_timeout_ms // 3, 100))
     task = asyncio.create_task(runner.run(), name=f"rebuild-{build.projection.name}")
