@@ -23,6 +23,7 @@ import dataclasses
 import os
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -111,14 +112,16 @@ def billing_events(count: int) -> Iterator[EventContract]:
             yield contract
 
 
-async def produce(bootstrap: str, topic: str, count: int) -> float:
+async def produce(bootstrap: str, topic: str, count: int) -> tuple[float, Counter[str]]:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
                                 max_batch_size=1_000_000, compression_type=None)
     await producer.start()
     started = time.perf_counter()
+    types: Counter[str] = Counter()
     try:
         pending = []
         for contract in billing_events(count):
+            types[contract.event_type] += 1
             key, value, headers = to_kafka(cloud(contract))
             pending.append(await producer.send(topic, value, key=key, headers=headers))
             if len(pending) >= 5_000:
@@ -127,7 +130,7 @@ async def produce(bootstrap: str, topic: str, count: int) -> float:
         await asyncio.gather(*pending)
     finally:
         await producer.stop()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, types
 
 
 async def fresh_database(server_url: str) -> str:
@@ -146,9 +149,9 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
     kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_partitions=args.partitions)
     topic = f"bench.rebuild.{new_id().hex[:12]}"
     await ensure_topics(kafka, [topic])
-    seconds = await produce(bootstrap, topic, args.events)
+    seconds, types = await produce(bootstrap, topic, args.events)
     print(f"produced {args.events:,} billing events to {topic} ({args.partitions} partitions) "
-          f"in {seconds:.1f} s", flush=True)
+          f"in {seconds:.1f} s: " + ", ".join(f"{n:,} {t}" for t, n in types.items()), flush=True)
     url = await fresh_database(server_url)
     billing = dataclasses.replace(PROJECTIONS["billing"], topic=topic)
     built: list[Progress] = []
@@ -159,7 +162,10 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
             print(f"  building: {progress.applied:,}/{progress.total:,} records, "
                   f"{progress.seconds:.1f} s", flush=True)
 
+    load = os.getloadavg()[0]
+    cpu = time.process_time()
     done = await rebuild(url, kafka, billing, f"bench-{topic}", report, interval=0.5)
+    cpu = time.process_time() - cpu
     caught_up = built[-1]
     conn = await asyncpg.connect(url)
     try:
@@ -167,7 +173,9 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
         changes = await conn.fetchval("SELECT count(*) FROM ar_balance_changes")
     finally:
         await conn.close()
-    print(f"rebuilt: {invoices:,} invoices, {changes:,} balance changes", flush=True)
+    issued = types[InvoiceIssued.event_type]
+    print(f"rebuilt: {invoices:,} invoices ({issued:,} issued), {changes:,} balance changes; "
+          f"the broker reported {caught_up.total:,} records at the start", flush=True)
     first = next(p for p in built if p.applied > 0)
     steady = (caught_up.applied - first.applied) / (caught_up.seconds - first.seconds)
     print(f"projection throughput while rebuilding: {steady:,.0f} events/s (target {TARGET:,}) "
@@ -177,6 +185,9 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
     print(f"  counting the consumer's start (joining its group): {caught_up.per_second:,.0f} "
           f"events/s; swap: {done.seconds - caught_up.seconds:.2f} s after catching up",
           flush=True)
+    print(f"  the rebuild used {cpu:.1f} s of this process's CPU ({cpu / args.events * 1e6:.0f} "
+          f"us an event) in {done.seconds:.1f} s; load average {load:.2f} on "
+          f"{os.cpu_count()} CPUs when it began", flush=True)
 
 
 def main() -> None:
