@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
 
 from reporting_service.domain.kpis import (
+    MAX_PERIOD_DAYS,
     ArFigures,
     InvalidPeriod,
+    Period,
     PromiseFigures,
     ar_kpis,
     as_number,
@@ -99,3 +101,10 @@ def test_the_previous_period_has_the_same_length_and_ends_the_day_before():
 def test_bad_periods_are_refused(text: str):
     with pytest.raises(InvalidPeriod):
         parse_period(text)
+
+
+def test_a_period_covers_at_most_ten_years_so_the_one_before_stays_on_the_calendar():
+    longest = Period(date(2000, 1, 1), date(2000, 1, 1) + timedelta(MAX_PERIOD_DAYS - 1))
+    assert longest.previous().days == MAX_PERIOD_DAYS
+    with pytest.raises(InvalidPeriod):
+        Period(date(2000, 1, 1), date(5873, 10, 15))

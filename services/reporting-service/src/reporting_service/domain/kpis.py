@@ -19,6 +19,10 @@ class InvalidPeriod(ValueError):
     pass
 
 
+MAX_PERIOD_DAYS = 3_660
+"""Ten years: every report also reads the period before, which must stay on the calendar."""
+
+
 @dataclass(frozen=True)
 class Period:
     """Inclusive business-date range."""
@@ -29,6 +33,8 @@ class Period:
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise InvalidPeriod("a period ends on or after the day it starts")
+        if self.days > MAX_PERIOD_DAYS:
+            raise InvalidPeriod(f"a period covers at most {MAX_PERIOD_DAYS} days (ten years)")
 
     @property
     def days(self) -> int:
