@@ -32,8 +32,8 @@ from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.db.pool import create_pool
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, database_url
+from receivables_platform.infra.embedded_postgres import database_url
+from receivables_platform.infra.servers import servers
 from receivables_platform.store import EventStore
 
 HERE = Path(__file__).parent
@@ -42,17 +42,9 @@ VERSIONS = HERE.parent / "shared" / "tests" / "migrations" / "versions"
 
 @contextmanager
 def infrastructure() -> Iterator[tuple[str, str]]:
-    with tempfile.TemporaryDirectory(prefix="rx-bench-") as tmp:
-        pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(Path(tmp) / "pg").start()
-        kafka = None if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else EmbeddedKafka().start()
-        try:
-            yield (os.environ.get("DATABASE_URL") or pg.url,  # type: ignore[union-attr]
-                   os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.bootstrap_servers)  # type: ignore[union-attr]
-        finally:
-            if kafka:
-                kafka.stop()
-            if pg:
-                pg.stop("immediate")
+    with tempfile.TemporaryDirectory(prefix="rx-bench-") as tmp, \
+            servers(Path(tmp)) as found:
+        yield found
 
 
 async def fresh_database(server_url: str) -> str:

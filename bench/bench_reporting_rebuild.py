@@ -46,8 +46,8 @@ from receivables_platform.contracts.billing import (
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.envelope import to_kafka
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, database_url
+from receivables_platform.infra.embedded_postgres import database_url
+from receivables_platform.infra.servers import servers
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
 from reporting_service.consumers.projections import PROJECTIONS
@@ -60,17 +60,9 @@ TARGET = 20_000  # events/s, issue 6 item 9
 
 @contextmanager
 def infrastructure() -> Iterator[tuple[str, str]]:
-    with tempfile.TemporaryDirectory(prefix="rx-bench-rebuild-") as tmp:
-        pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(Path(tmp) / "pg").start()
-        kafka = None if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else EmbeddedKafka().start()
-        try:
-            yield (os.environ.get("DATABASE_URL") or pg.url,  # type: ignore[union-attr]
-                   os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.bootstrap_servers)  # type: ignore[union-attr]
-        finally:
-            if kafka:
-                kafka.stop()
-            if pg:
-                pg.stop("immediate")
+    with tempfile.TemporaryDirectory(prefix="rx-bench-rebuild-") as tmp, \
+            servers(Path(tmp)) as found:
+        yield found
 
 
 def account_history(account: UUID, invoices: int, today: date) -> Iterator[EventContract]:

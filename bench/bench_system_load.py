@@ -23,32 +23,15 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
 
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
+from receivables_platform.infra.servers import servers
 from receivables_platform.testing.load import MixedWorkload, Recorder, percentile, report
 from receivables_platform.testing.system import RunningSystem
 
 TARGET_P99_MS = 50.0
-
-
-@contextmanager
-def infrastructure(tmp: Path) -> Iterator[tuple[str, str]]:
-    pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(tmp / "pg").start()
-    kafka = None if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else EmbeddedKafka().start()
-    try:
-        yield (os.environ.get("DATABASE_URL") or pg.url,  # type: ignore[union-attr]
-               os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.bootstrap_servers)  # type: ignore[union-attr]
-    finally:
-        if kafka:
-            kafka.stop()
-        if pg:
-            pg.stop("immediate")
 
 
 async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> int:
@@ -95,7 +78,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="rx-load-") as tmp:
         started = time.perf_counter()
-        with infrastructure(Path(tmp)) as (server, bootstrap):
+        with servers(Path(tmp)) as (server, bootstrap):
             print(f"system load benchmark on {os.cpu_count()} cores; postgres "
                   f"{server.split('@')[-1]}, broker {bootstrap}", flush=True)
             logs = Path(tempfile.mkdtemp(prefix="rx-load-logs-"))

@@ -65,11 +65,7 @@ async def replace_rule(conn: asyncpg.Connection, rule_id: UUID, rule: Rule,
     """A changed rule moves no account by itself: the next rules run (or `rebalance`) does."""
     rule.check()
     async with conn.transaction():
-        current = await conn.fetchrow("SELECT version FROM portfolio_rules WHERE rule_id = $1 "
-                                      "FOR UPDATE", rule_id)
-        if current is None:
-            raise NotFound(f"no portfolio rule {rule_id}", field="rule_id")
-        check(current["version"])
+        await _lock_rule(conn, rule_id, check)
         row = await conn.fetchrow(
             "UPDATE portfolio_rules SET collector_id = $2, segment = $3, min_balance_minor = $4, "
             "max_balance_minor = $5, rank = $6, version = version + 1 WHERE rule_id = $1 "
@@ -83,12 +79,18 @@ async def remove_rule(conn: asyncpg.Connection, rule_id: UUID,
                       check: Callable[[int], object]) -> None:
     """Accounts the rule gave out keep their collector; their events still name the rule."""
     async with conn.transaction():
-        current = await conn.fetchrow("SELECT version FROM portfolio_rules WHERE rule_id = $1 "
-                                      "FOR UPDATE", rule_id)
-        if current is None:
-            raise NotFound(f"no portfolio rule {rule_id}", field="rule_id")
-        check(current["version"])
+        await _lock_rule(conn, rule_id, check)
         await conn.execute("DELETE FROM portfolio_rules WHERE rule_id = $1", rule_id)
+
+
+async def _lock_rule(conn: asyncpg.Connection, rule_id: UUID,
+                     check: Callable[[int], object]) -> None:
+    """The rule, locked for this transaction, at the version the caller last read (else 412)."""
+    current = await conn.fetchval("SELECT version FROM portfolio_rules WHERE rule_id = $1 "
+                                  "FOR UPDATE", rule_id)
+    if current is None:
+        raise NotFound(f"no portfolio rule {rule_id}", field="rule_id")
+    check(current)
 
 
 async def assign(conn: asyncpg.Connection, account_id: UUID, collector_id: str, *, by: str,
