@@ -169,7 +169,10 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
     print(f"rebuilt: {invoices:,} invoices ({issued:,} issued), {changes:,} balance changes; "
           f"the broker reported {caught_up.total:,} records at the start", flush=True)
     first = next(p for p in built if p.applied > 0)
-    steady = (caught_up.applied - first.applied) / (caught_up.seconds - first.seconds)
+    if caught_up.seconds > first.seconds:
+        steady = (caught_up.applied - first.applied) / (caught_up.seconds - first.seconds)
+    else:  # the whole topic was applied before the first report: a run too small to tell
+        steady = caught_up.per_second
     print(f"projection throughput while rebuilding: {steady:,.0f} events/s (target {TARGET:,}) "
           f"from the first progress report with records applied ({first.applied:,} at "
           f"{first.seconds:.1f} s) to the one that saw the topic's end ({caught_up.applied:,} at "
