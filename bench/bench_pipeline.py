@@ -32,7 +32,7 @@ from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.db.pool import create_pool
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import database_url
+from receivables_platform.infra.embedded_postgres import ensure_database
 from receivables_platform.infra.servers import servers
 from receivables_platform.store import EventStore
 
@@ -48,11 +48,7 @@ def infrastructure() -> Iterator[tuple[str, str]]:
 
 
 async def fresh_database(server_url: str) -> str:
-    name = f"bench_{new_id().hex[:12]}"
-    conn = await asyncpg.connect(server_url)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    url = database_url(server_url, name)
+    url = await ensure_database(server_url, f"bench_{new_id().hex[:12]}")
     await upgrade_async(url, VERSIONS)
     conn = await asyncpg.connect(url)
     from pipeline_handlers import CREATE

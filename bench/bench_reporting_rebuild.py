@@ -46,7 +46,7 @@ from receivables_platform.contracts.billing import (
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.envelope import to_kafka
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import database_url
+from receivables_platform.infra.embedded_postgres import ensure_database
 from receivables_platform.infra.servers import servers
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
@@ -126,13 +126,7 @@ async def produce(bootstrap: str, topic: str, count: int) -> tuple[float, Counte
 
 
 async def fresh_database(server_url: str) -> str:
-    name = f"bench_rebuild_{new_id().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = database_url(server_url, name)
+    url = await ensure_database(server_url, f"bench_rebuild_{new_id().hex[:12]}")
     await upgrade_async(url, SPEC.versions_dir)
     return url
 

@@ -14,6 +14,17 @@ def is_currency(code: str) -> bool:
     return pycountry.currencies.get(alpha_3=code) is not None
 
 
+def _no_currency() -> str:
+    """ISO 4217's code for "no currency involved" (numeric 999), from the registry."""
+    found = pycountry.currencies.get(numeric="999")
+    assert found is not None, "pycountry has no ISO 4217 code 999"
+    return str(found.alpha_3)
+
+
+NO_CURRENCY = _no_currency()
+"""What an amount is in before anything says (an account billing has not described)."""
+
+
 def _check_currency(code: str) -> str:
     if not is_currency(code):
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")

@@ -19,7 +19,7 @@ import pytest
 from receivables_platform.ids import new_id
 from receivables_platform.infra.docker import docker_engine_available
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, database_url
+from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
 
 FreshDatabase = Callable[..., Awaitable[str]]
 
@@ -79,13 +79,8 @@ async def fresh_database(postgres_server_url: str) -> AsyncIterator[FreshDatabas
         from receivables_platform.db.migrate import upgrade_async
 
         name = f"t_{new_id().hex[:16]}"
-        conn = await asyncpg.connect(postgres_server_url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+        url = await ensure_database(postgres_server_url, name)
         created.append(name)
-        url = database_url(postgres_server_url, name)
         if versions_dir is not None:
             await upgrade_async(url, versions_dir)
         return url

@@ -10,6 +10,7 @@ import asyncpg
 from collections_service.domain.cadence import AccountSituation, OpenInvoice, Policy, Step
 from receivables_platform.contracts.collections import Channel
 from receivables_platform.domain import NotFound
+from receivables_platform.money import NO_CURRENCY
 
 BROKEN_LOOKBACK = timedelta(days=180)
 
@@ -34,12 +35,9 @@ async def open_invoices(conn: asyncpg.Connection, account_id: UUID) -> list[asyn
     return list(await conn.fetch(_OPEN_INVOICES, account_id))
 
 
-NO_CURRENCY = "XXX"
-"""ISO 4217's code for "no currency": an account billing has not described, with no invoices."""
-
-
 def account_currency(account: asyncpg.Record, invoices: list[asyncpg.Record]) -> str:
-    """Billing's account currency, else its invoices' (events arrive in any order)."""
+    """Billing's account currency, else its invoices' (events arrive in any order), else
+    ISO 4217's "no currency" for an account billing has not described, with no invoices."""
     return account["currency"] or (invoices[0]["currency"] if invoices else NO_CURRENCY)
 
 
