@@ -37,6 +37,7 @@ from receivables_platform.contracts.billing import (
     ReversalReason,
 )
 from receivables_platform.domain import Refused
+from receivables_platform.money import MAX_MINOR
 
 DAY = date(2026, 11, 2)
 
@@ -128,6 +129,7 @@ def test_instalments_are_separate_due_amounts_and_must_add_up():
     ({"total_minor": -5}, "total_minor"),
     ({"due_date": date(2026, 9, 30)}, "due_date"),
     ({"tax_minor": -1}, "tax_minor"),
+    ({"total_minor": MAX_MINOR + 1}, "total_minor"),
 ])
 def test_invalid_invoices_are_refused_naming_the_field(overrides, field):
     assert refused(given(register()), invoice(**overrides)).field == field
@@ -144,6 +146,17 @@ def test_a_credit_memo_lowers_the_balance_but_never_below_zero():
     too_much = AdjustInvoice(ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.CREDIT,
                              10_001, "PRICE", DAY)
     assert refused(state, too_much).field == "amount_minor"
+
+
+def test_amounts_past_what_read_models_can_sum_are_refused_whatever_the_door():
+    """Imports, webhooks and case corrections reach the domain without the HTTP caps."""
+    issued = invoice()
+    state = given(register(), issued)
+    assert when(given(register()), invoice(total_minor=MAX_MINOR, lines=None))
+    debit = AdjustInvoice(ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.DEBIT,
+                          MAX_MINOR + 1, "LATE_FEE", DAY)
+    assert refused(state, debit).field == "amount_minor"
+    assert refused(state, payment(amount_minor=MAX_MINOR + 1)).field == "amount_minor"
 
 
 def test_a_debit_memo_raises_the_balance():

@@ -31,6 +31,7 @@ from billing_adapter.stripe_samples import (
     stripe_id,
     subscription,
 )
+from receivables_platform.money import MAX_MINOR
 from receivables_platform.service import build_app
 from receivables_platform.web.auth import issue_token
 from receivables_platform.web.testserver import running_server
@@ -412,6 +413,18 @@ async def test_a_refused_change_is_kept_as_rejected_and_changes_nothing(
     assert "money is applied" in receipt["detail"]
     assert (await stored(database))[0] == before[0]
     assert [e["event_id"] for e in await received(stripe, "rejected")] == [voided["id"]]
+
+
+async def test_an_amount_no_read_model_could_sum_is_rejected_and_stores_nothing(
+        stripe: httpx.AsyncClient, database: str):
+    """Webhook amounts skip the HTTP models' caps; the domain holds the line for them."""
+    customer_id = await a_customer(stripe)
+    before = await stored(database)
+    huge = event("invoice.finalized", invoice(stripe_id("in"), customer_id,
+                                              lines=[("Seats", 1, MAX_MINOR)], tax=1))
+    receipt = await accepted(stripe, huge, "rejected")
+    assert f"largest accepted, {MAX_MINOR}" in receipt["detail"]
+    assert (await stored(database))[0] == before[0]
 
 
 async def test_credit_notes_before_payment_credit_the_invoice(stripe: httpx.AsyncClient,

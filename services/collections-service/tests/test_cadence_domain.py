@@ -40,6 +40,7 @@ from receivables_platform.contracts.collections import (
     TaskScheduled,
 )
 from receivables_platform.domain import Refused, fold
+from receivables_platform.money import MAX_MINOR
 
 US = BusinessCalendar.of("US")
 ACCOUNT = UUID("01900000-0000-7000-8000-0000000000a1")
@@ -276,6 +277,7 @@ def test_the_verdict_does_not_depend_on_the_order_payments_arrive(
 def test_a_promise_in_the_past_or_of_nothing_is_refused_naming_the_field() -> None:
     today = date(2026, 11, 16)
     for amount, promised, grace, field in ((0, today, 2, "amount_minor"),
+                                           (MAX_MINOR + 1, today, 2, "amount_minor"),
                                            (100, today - timedelta(days=1), 2, "promised_date"),
                                            (100, today, 31, "grace_days")):
         with pytest.raises(Refused) as refused:

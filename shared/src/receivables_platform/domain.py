@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from receivables_platform.contracts.base import EventContract
+from receivables_platform.money import MAX_MINOR
 
 S = TypeVar("S")
 
@@ -27,6 +28,20 @@ class Refused(Exception):
 class NotFound(Refused):
     def __init__(self, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail, field=field, title="Not found", status=404)
+
+
+def require_amount(amount_minor: int, *, field: str, what: str) -> None:
+    """Refuse an amount no receivable can hold, whichever door it came in by.
+
+    The HTTP models cap amounts too, but imports, Stripe webhooks and case
+    corrections reach the domain without them; an amount over `MAX_MINOR` would
+    overflow the bigint sums every read model keeps.
+    """
+    if amount_minor <= 0:
+        raise Refused(f"{what} must be above zero", field=field)
+    if amount_minor > MAX_MINOR:
+        raise Refused(f"{what} of {amount_minor} is more than the largest accepted, {MAX_MINOR}",
+                      field=field)
 
 
 def fold(evolve: Callable[[S, EventContract], S], initial: S, events: Iterable[EventContract]) -> S:

@@ -30,15 +30,14 @@ from receivables_platform.contracts.billing import (
     InvoiceVoided,
     InvoiceWrittenOff,
 )
-from receivables_platform.domain import NotFound, Refused
+from receivables_platform.domain import NotFound, Refused, require_amount
 
 
 def issue(command: IssueInvoice, state: Account) -> list[EventContract]:
     if command.invoice_id in state.invoices:
         raise Refused(f"invoice {command.invoice_id} is already issued", field="invoice_id",
                       title="Invoice already issued", status=409)
-    if command.total_minor <= 0:
-        raise Refused("an invoice total must be positive", field="total_minor")
+    require_amount(command.total_minor, field="total_minor", what="an invoice total")
     lines = _lines(command)
     subtotal = sum(line.amount_minor for line in lines)
     if subtotal + command.tax_minor != command.total_minor:
@@ -116,9 +115,8 @@ def _still_open(invoice: InvoiceBalance) -> None:
 def adjust(command: AdjustInvoice, state: Account) -> list[EventContract]:
     invoice = invoice_of(state, command.invoice_id)
     _still_open(invoice)
-    if command.amount_minor <= 0:
-        raise Refused("an adjustment amount must be positive; the kind gives the direction",
-                      field="amount_minor")
+    require_amount(command.amount_minor, field="amount_minor",
+                   what="an adjustment amount (the kind gives the direction)")
     if command.currency is not None and command.currency != invoice.currency:
         raise Refused(f"the invoice is in {invoice.currency}, not {command.currency}",
                       field="currency", title="Currency mismatch")

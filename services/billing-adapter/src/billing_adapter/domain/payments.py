@@ -26,15 +26,14 @@ from receivables_platform.contracts.billing import (
     PaymentReversed,
     Reopened,
 )
-from receivables_platform.domain import NotFound, Refused
+from receivables_platform.domain import NotFound, Refused, require_amount
 
 
 def record(command: RecordPayment, state: Account) -> list[EventContract]:
     if command.payment_id in state.payments:
         raise Refused(f"payment {command.payment_id} is already recorded", field="payment_id",
                       title="Payment already recorded", status=409)
-    if command.amount_minor <= 0:
-        raise Refused("a payment amount must be positive", field="amount_minor")
+    require_amount(command.amount_minor, field="amount_minor", what="a payment amount")
     return [PaymentReceived(
         payment_id=command.payment_id, account_id=command.account_id,
         external_id=command.external_id, amount_minor=command.amount_minor,

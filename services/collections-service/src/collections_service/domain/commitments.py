@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from collections_service.domain.calendar import BusinessCalendar
-from receivables_platform.domain import Refused
+from receivables_platform.domain import Refused, require_amount
 
 MAX_GRACE_DAYS = 30
 MAX_HORIZON = timedelta(days=366)
@@ -70,8 +70,7 @@ def deadline(promise: Promise, calendar: BusinessCalendar) -> date:
 
 def check_new(amount_minor: int, promised_date: date, grace_days: int, today: date) -> None:
     """Refuse a promise that cannot be kept or judged: nothing to pay, a date gone by."""
-    if amount_minor <= 0:
-        raise Refused("a promise to pay needs an amount above zero", field="amount_minor")
+    require_amount(amount_minor, field="amount_minor", what="a promise to pay's amount")
     if promised_date < today:
         raise Refused(f"the promised date {promised_date} is in the past (today is {today})",
                       field="promised_date")
