@@ -3,15 +3,18 @@
 `rebuild [--projection billing|collections|cases]` builds a projection again
 from the start of its topic into new tables while the live ones keep serving,
 printing progress, then swaps them in; without `--projection` it rebuilds every
-projection, one after the other.
+projection, one after the other. `--workers N` reads the topic in N processes
+(default: one per CPU, at most one per partition).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
+from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.migrate import upgrade
 from receivables_platform.service import serve
 from reporting_service.consumers.projections import PROJECTIONS
@@ -26,7 +29,7 @@ def _print(progress: Progress) -> None:
           f"({share:.1f}%), {progress.per_second:,.0f}/s", flush=True)
 
 
-async def _rebuild(names: list[str]) -> None:
+async def _rebuild(names: list[str], workers: int) -> None:
     settings = SPEC.settings()
     if not settings.database_url or not settings.kafka.bootstrap_servers:
         raise SystemExit("rebuild needs DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS")
@@ -35,7 +38,7 @@ async def _rebuild(names: list[str]) -> None:
         projection = PROJECTIONS[name]
         subscription = next(s for s in SPEC.subscriptions if s.name == projection.subscription)
         done = await rebuild(settings.database_url, settings.kafka, projection,
-                             SPEC.group_id(subscription), _print)
+                             SPEC.group_id(subscription), _print, workers=workers)
         print(f"{name}: rebuilt, {done.applied} records in {done.seconds:.1f} s", flush=True)
 
 
@@ -48,9 +51,13 @@ def main(argv: list[str] | None = None) -> None:
                         "them in (the service keeps serving meanwhile)")
     rebuild_cmd.add_argument("--projection", choices=sorted(PROJECTIONS),
                              help="one projection; default: all of them")
+    rebuild_cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                             help="processes reading the topic; default: one per CPU")
     args = parser.parse_args(argv)
     if args.command == "rebuild":
-        asyncio.run(_rebuild([args.projection] if args.projection else list(PROJECTIONS)))
+        collect_for_bulk_work()  # a one-off bulk process: see bulk_gc
+        asyncio.run(_rebuild([args.projection] if args.projection else list(PROJECTIONS),
+                             args.workers))
     else:
         serve(SPEC)
 

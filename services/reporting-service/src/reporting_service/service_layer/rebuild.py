@@ -11,28 +11,42 @@ event ids: a live consumer still holding older positions reads those events
 again and skips them as duplicates. If the live consumers keep moving ahead,
 the rebuild catches up again and retries; a failed rebuild leaves the live
 tables as they were and removes what it made.
+
+One process decodes and applies about ten thousand events a second; a
+rebuild with `workers` > 1 runs that many processes, each a member of the
+rebuild's consumer group, so the broker shares the topic's partitions among
+them (a worker per partition at most). They write the same new tables, each
+its own partitions' positions and processed ids, and the swap waits until all
+of them are done. Workers are dedicated processes, so they collect garbage
+the way bulk work should (`bulk_gc`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import multiprocessing.connection
+import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from multiprocessing.process import BaseProcess
+from typing import cast
 from uuid import uuid4
 
 import asyncpg
 import structlog
 from aiokafka import TopicPartition
 
+from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.consumer import ConsumerRunner
 from receivables_platform.db.pool import create_pool
 from receivables_platform.kafka.end_offsets import EndOffsets
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
 from reporting_service.adapters import shadow_tables
-from reporting_service.consumers.projections import Projection
+from reporting_service.consumers.projections import PROJECTIONS, Projection
 
 log = structlog.get_logger("reporting_service.rebuild")
 
@@ -40,6 +54,8 @@ log = structlog.get_logger("reporting_service.rebuild")
 # statement of a bulk handler covers more events) and fetches that bring a batch's worth.
 REBUILD_BATCH = 5_000
 REBUILD_FETCH = {"max_partition_fetch_bytes": 8 * 1024 * 1024, "fetch_max_bytes": 64 * 1024 * 1024}
+# a worker told to stop leaves its group cleanly within this; then it is killed
+WORKER_STOP_SECONDS = 10.0
 
 Positions = dict[TopicPartition, int]
 Report = Callable[["Progress"], Awaitable[None] | None]
@@ -94,10 +110,20 @@ async def reset_projection(conn: asyncpg.Connection, projection: Projection, gro
 
 
 async def rebuild(database_url: str, kafka: KafkaSettings, projection: Projection, group: str,
-                  report: Report, *, interval: float = 1.0,
+                  report: Report, *, interval: float = 1.0, workers: int = 1,
                   session_timeout_ms: int = 10_000, swap_attempts: int = 20) -> Progress:
+    """Build `projection` again and swap it in; `workers` > 1 reads in that many processes.
+
+    Worker processes find the projection's handler by name in PROJECTIONS
+    (a handler is not picklable), so only the service's own projections,
+    possibly on another topic, can be rebuilt by more than one worker.
+    """
     build = _Build(projection, group, uuid4().hex[:10])
     ends = await _ends(kafka, projection.topic)
+    workers = max(1, min(workers, len(ends)))
+    if workers > 1 and PROJECTIONS.get(projection.name, projection).handler \
+            is not projection.handler:
+        raise ValueError(f"{projection.name}: worker processes only run PROJECTIONS' handlers")
     admin = await create_pool(database_url, min_size=1, max_size=2)
     swapped = False
     try:
@@ -105,13 +131,15 @@ async def rebuild(database_url: str, kafka: KafkaSettings, projection: Projectio
             await shadow_tables.prepare(conn, build.schema, projection.tables,
                                         [table for table, _ in projection.shared])
         started = time.monotonic()
-        async with _building(database_url, kafka, build, session_timeout_ms) as runner:
+        async with _building(database_url, kafka, build, session_timeout_ms,
+                             workers) as runner:
             progress = await _catch_up(admin, build, ends, runner, report, started, interval)
         for _ in range(swap_attempts):
             if await _swap(admin, build):
                 swapped = True
                 break
-            async with _building(database_url, kafka, build, session_timeout_ms) as runner:
+            async with _building(database_url, kafka, build, session_timeout_ms,
+                                 workers) as runner:
                 await _overtake(admin, build, runner, interval)
         if not swapped:
             raise RebuildFailed(f"the live consumers of {projection.name} stayed ahead of the "
@@ -130,8 +158,32 @@ async def rebuild(database_url: str, kafka: KafkaSettings, projection: Projectio
 
 @asynccontextmanager
 async def _building(database_url: str, kafka: KafkaSettings, build: _Build,
-                    session_timeout_ms: int) -> AsyncIterator[asyncio.Task[None]]:
-    """The rebuild's consumer, writing the new tables: its sessions look there first."""
+                    session_timeout_ms: int, workers: int) -> AsyncIterator[asyncio.Task[None]]:
+    """The rebuild's consumers, here or in `workers` processes; the task ends if one fails."""
+    if workers == 1:
+        async with _consuming(database_url, kafka, build, session_timeout_ms) as task:
+            yield task
+        return
+    spawn = multiprocessing.get_context("spawn")  # no fork of a running event loop
+    processes = [spawn.Process(
+        target=_work, name=f"rebuild-{build.projection.name}-{n}", daemon=True,
+        args=(database_url, kafka, build.projection.name, build.projection.topic, build.group,
+              build.stamp, session_timeout_ms)) for n in range(workers)]
+    for process in processes:
+        process.start()
+    task = asyncio.create_task(_first_exit(processes), name=f"rebuild-{build.projection.name}")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.to_thread(_stop, processes)
+
+
+@asynccontextmanager
+async def _consuming(database_url: str, kafka: KafkaSettings, build: _Build,
+                     session_timeout_ms: int) -> AsyncIterator[asyncio.Task[None]]:
+    """A consumer of the rebuild's group, writing the new tables: its sessions look there first."""
     pool = await create_pool(database_url, max_size=4, server_settings={
         "search_path": f'"{build.schema}", public'})
     runner = ConsumerRunner(pool, kafka, group_id=build.builder_group,
@@ -146,6 +198,49 @@ async def _building(database_url: str, kafka: KafkaSettings, build: _Build,
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await pool.close()
+
+
+def _work(database_url: str, kafka: KafkaSettings, name: str, topic: str, group: str,
+          stamp: str, session_timeout_ms: int) -> None:
+    """A worker process: consumes for the rebuild until SIGTERM, then leaves the group."""
+    collect_for_bulk_work()
+    build = _Build(replace(PROJECTIONS[name], topic=topic), group, stamp)
+    asyncio.run(_work_until_stopped(database_url, kafka, build, session_timeout_ms))
+
+
+async def _work_until_stopped(database_url: str, kafka: KafkaSettings, build: _Build,
+                              session_timeout_ms: int) -> None:
+    stopped = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
+    async with _consuming(database_url, kafka, build, session_timeout_ms) as runner:
+        told = asyncio.create_task(stopped.wait())
+        await asyncio.wait([runner, told], return_when=asyncio.FIRST_COMPLETED)
+        told.cancel()
+        _surface_failure(runner)
+
+
+async def _first_exit(processes: Sequence[BaseProcess]) -> None:
+    """Ends (failing) when any worker process does: they only end when told to."""
+    sentinels = {process.sentinel: process for process in processes}
+    ended = await asyncio.to_thread(_wait_for_any, list(sentinels))
+    process = sentinels[ended]
+    process.join()
+    raise RebuildFailed(f"rebuild worker {process.name} exited with {process.exitcode}")
+
+
+def _wait_for_any(sentinels: list[int]) -> int:
+    return cast(int, multiprocessing.connection.wait(sentinels)[0])
+
+
+def _stop(processes: Sequence[BaseProcess]) -> None:
+    for process in processes:
+        if process.is_alive():
+            process.terminate()  # SIGTERM: the worker leaves its group cleanly
+    for process in processes:
+        process.join(WORKER_STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 async def _catch_up(admin: asyncpg.Pool, build: _Build, ends: Positions,
@@ -226,7 +321,7 @@ def _at_or_past(built: Mapping[TopicPartition, int], live: Mapping[TopicPartitio
 
 
 def _surface_failure(runner: asyncio.Task[None]) -> None:
-    if runner.done():
+    if runner.done() and not runner.cancelled():
         runner.result()  # the runner only ends by failing: surface why
         raise RebuildFailed("the rebuild's consumer stopped")
 
