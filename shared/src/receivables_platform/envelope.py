@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from receivables_platform.contracts.base import EventContract, decode
 from receivables_platform.ids import new_id
 
 SPEC_VERSION = "1.0"
@@ -47,6 +49,17 @@ class CloudEvent(BaseModel):
     partitionkey: str
     traceparent: str | None = None
     data: dict[str, Any]
+
+    @cached_property
+    def contract(self) -> EventContract:
+        """The data as its contract, upcast to the newest version; decoded once per event.
+
+        The consumer runner decodes every record before its transaction (what
+        cannot be read is dead-lettered), so a handler asking for the contract
+        again gets that one instead of validating the payload a second time.
+        Kept beside the fields, not in them: equality and dumps ignore it.
+        """
+        return decode(self.type, self.schemaversion, self.data)
 
 
 _HEADER_ATTRIBUTES = tuple(name for name in CloudEvent.model_fields

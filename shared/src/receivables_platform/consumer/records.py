@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from receivables_platform.contracts.base import decode
 from receivables_platform.envelope import CloudEvent, from_kafka
 
 EventKey = tuple[str, str]
@@ -24,22 +23,20 @@ class Decoded:
     record: Any  # aiokafka ConsumerRecord
     event: CloudEvent | None = None
     error: Exception | None = None
-
-    @property
-    def key(self) -> EventKey | None:
-        return (self.event.source, self.event.id) if self.event else None
+    key: EventKey | None = None  # the event's, when it has one
 
 
 def decode_record(record: Any, *, validate_contracts: bool) -> Decoded:
     try:
         event = from_kafka(record.value, record.headers)
         if validate_contracts:
-            contract = decode(event.type, event.schemaversion, event.data)
+            contract = event.contract
+            # the copy keeps the contract just decoded: the same one its new data decodes to
             event = event.model_copy(update={"data": contract.payload(),
                                              "schemaversion": contract.version})
     except Exception as exc:  # any failure to read it is the record's: the caller dead-letters it
         return Decoded(record, error=exc)
-    return Decoded(record, event=event)
+    return Decoded(record, event=event, key=(event.source, event.id))
 
 
 def record_identity(record: Any) -> str:

@@ -21,7 +21,6 @@ from case_service.adapters.repositories import cases
 from case_service.domain import commands as c
 from case_service.domain.state import Case, CorrectionOutcome
 from case_service.service_layer.cases import execute
-from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.billing import (
     AccountRegistered,
     AccountUpdated,
@@ -36,7 +35,7 @@ log = structlog.get_logger("case_service.billing_events")
 
 
 async def handle_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
-    contract = decode(event.type, event.schemaversion, event.data)
+    contract = event.contract
     if isinstance(contract, AccountRegistered):
         await billing_view.upsert_account(conn, contract.account_id, contract.name,
                                           contract.currency)

@@ -13,7 +13,6 @@ import asyncpg
 from collections_service.adapters import billing_view
 from collections_service.runtime import current_runtime
 from collections_service.service_layer import autopay, commitments, holds, lock_account, risk
-from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.billing import (
     AutoPayEnrolled,
     InvoiceAdjusted,
@@ -34,7 +33,7 @@ from receivables_platform.envelope import CloudEvent
 
 
 async def on_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
-    contract = decode(event.type, event.schemaversion, event.data)
+    contract = event.contract
     await billing_view.apply(conn, contract, event.id)
     rt = current_runtime()
     if isinstance(contract, PaymentApplied | PaymentReversed | InvoiceAdjusted):
@@ -53,7 +52,7 @@ async def on_case_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
     """A dispute case holds its invoices while it is one and is open; a case's holds lift when it
     is resolved, closed or stops being a dispute. Placing holds only what the case does not hold
     yet, so a redelivered or late event holds nothing twice."""
-    contract = decode(event.type, event.schemaversion, event.data)
+    contract = event.contract
     match contract:
         case CaseOpened() | CaseReopened() | CaseLinked() | CaseReclassified() if (
                 contract.type is CaseType.DISPUTE):

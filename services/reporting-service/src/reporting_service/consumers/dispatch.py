@@ -8,7 +8,6 @@ from typing import Any
 
 import asyncpg
 
-from receivables_platform.contracts.base import decode
 from receivables_platform.envelope import CloudEvent
 
 Projector = Callable[[asyncpg.Connection, Any, CloudEvent], Awaitable[None]]
@@ -59,7 +58,7 @@ class BulkDispatcher(Dispatcher):
 
 
 def _decoded(event: CloudEvent) -> Any:
-    return decode(event.type, event.schemaversion, event.data)
+    return event.contract  # decoded by the consumer runner already
 
 
 def _one_of(bulk: BulkProjector) -> Projector:
