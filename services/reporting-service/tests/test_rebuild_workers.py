@@ -117,3 +117,14 @@ async def test_two_workers_rebuild_the_tables_one_worker_builds(fresh_database,
             "OR nspname LIKE 'retired%'") == 0
     finally:
         await conn.close()
+
+
+async def test_worker_processes_only_run_the_handlers_of_the_services_projections(
+        fresh_database, kafka_bootstrap: str):
+    """A worker finds its handler by the projection's name, so another handler is refused."""
+    url = await fresh_database(SPEC.versions_dir)
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_partitions=3)
+    unknown = replace(PROJECTIONS["billing"], topic=f"t{uuid4().hex[:10]}.billing.v1",
+                      handler=PROJECTIONS["cases"].handler)
+    with pytest.raises(ValueError, match="PROJECTIONS"):
+        await rebuild(url, kafka, unknown, GROUP, lambda _: None, workers=2)

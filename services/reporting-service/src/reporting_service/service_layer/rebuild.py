@@ -17,22 +17,22 @@ rebuild with `workers` > 1 runs that many processes, each a member of the
 rebuild's consumer group, so the broker shares the topic's partitions among
 them (a worker per partition at most). They write the same new tables, each
 its own partitions' positions and processed ids, and the swap waits until all
-of them are done. Workers are dedicated processes, so they collect garbage
-the way bulk work should (`bulk_gc`).
+of them are done. A worker is a fresh interpreter running this module (it
+imports only what it needs, not its parent's main module), told what to do
+on its standard input, and collects garbage the way bulk work should
+(`bulk_gc`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import multiprocessing.connection
+import json
 import signal
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from multiprocessing.process import BaseProcess
-from typing import cast
+from dataclasses import asdict, dataclass, replace
 from uuid import uuid4
 
 import asyncpg
@@ -164,20 +164,21 @@ async def _building(database_url: str, kafka: KafkaSettings, build: _Build,
         async with _consuming(database_url, kafka, build, session_timeout_ms) as task:
             yield task
         return
-    spawn = multiprocessing.get_context("spawn")  # no fork of a running event loop
-    processes = [spawn.Process(
-        target=_work, name=f"rebuild-{build.projection.name}-{n}", daemon=True,
-        args=(database_url, kafka, build.projection.name, build.projection.topic, build.group,
-              build.stamp, session_timeout_ms)) for n in range(workers)]
-    for process in processes:
-        process.start()
-    task = asyncio.create_task(_first_exit(processes), name=f"rebuild-{build.projection.name}")
+    order = _WorkOrder(database_url, kafka.model_dump_json(), build.projection.name,
+                       build.projection.topic, build.group, build.stamp, session_timeout_ms)
+    processes: list[asyncio.subprocess.Process] = []
     try:
-        yield task
+        for _ in range(workers):
+            processes.append(await _start_worker(order))
+        task = asyncio.create_task(_first_exit(processes),
+                                   name=f"rebuild-{build.projection.name}")
+        try:
+            yield task
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await asyncio.to_thread(_stop, processes)
+        await asyncio.gather(*(_stop(process) for process in processes))
 
 
 @asynccontextmanager
@@ -186,8 +187,11 @@ async def _consuming(database_url: str, kafka: KafkaSettings, build: _Build,
     """A consumer of the rebuild's group, writing the new tables: its sessions look there first."""
     pool = await create_pool(database_url, max_size=4, server_settings={
         "search_path": f'"{build.schema}", public'})
+    # The projection's handler decodes (and upcasts) every event it projects, so the runner
+    # does not decode them beforehand only to copy each payload into its newest shape.
     runner = ConsumerRunner(pool, kafka, group_id=build.builder_group,
                             topics=[build.projection.topic], handler=build.projection.handler,
+                            validate_contracts=False,
                             max_batch=REBUILD_BATCH, consumer_options=REBUILD_FETCH,
                             session_timeout_ms=session_timeout_ms,
                             heartbeat_interval_ms=max(session_timeout_ms // 3, 100))
@@ -200,12 +204,61 @@ async def _consuming(database_url: str, kafka: KafkaSettings, build: _Build,
         await pool.close()
 
 
-def _work(database_url: str, kafka: KafkaSettings, name: str, topic: str, group: str,
-          stamp: str, session_timeout_ms: int) -> None:
+@dataclass(frozen=True)
+class _WorkOrder:
+    """What a worker process needs, sent on its standard input (the URL may hold a password)."""
+
+    database_url: str
+    kafka: str  # KafkaSettings as JSON
+    projection: str  # a name in PROJECTIONS: a handler cannot be sent
+    topic: str
+    group: str
+    stamp: str
+    session_timeout_ms: int
+
+
+async def _start_worker(order: _WorkOrder) -> asyncio.subprocess.Process:
+    """A fresh interpreter running this module: it imports only what a worker needs."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE)
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(asdict(order)).encode())
+    await process.stdin.drain()
+    process.stdin.close()
+    return process
+
+
+async def _first_exit(processes: Sequence[asyncio.subprocess.Process]) -> None:
+    """Ends (failing) when any worker process does: they only end when told to."""
+    waits = {asyncio.create_task(process.wait()): process for process in processes}
+    try:
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    ended = waits[done.pop()]
+    raise RebuildFailed(f"rebuild worker {ended.pid} exited with {ended.returncode}")
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()  # SIGTERM: the worker leaves its group cleanly
+    try:
+        async with asyncio.timeout(WORKER_STOP_SECONDS):
+            await process.wait()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+def _work() -> None:
     """A worker process: consumes for the rebuild until SIGTERM, then leaves the group."""
+    order = _WorkOrder(**json.load(sys.stdin))
     collect_for_bulk_work()
-    build = _Build(replace(PROJECTIONS[name], topic=topic), group, stamp)
-    asyncio.run(_work_until_stopped(database_url, kafka, build, session_timeout_ms))
+    build = _Build(replace(PROJECTIONS[order.projection], topic=order.topic), order.group,
+                   order.stamp)
+    kafka = KafkaSettings.model_validate_json(order.kafka)
+    asyncio.run(_work_until_stopped(order.database_url, kafka, build, order.session_timeout_ms))
 
 
 async def _work_until_stopped(database_url: str, kafka: KafkaSettings, build: _Build,
@@ -217,30 +270,6 @@ async def _work_until_stopped(database_url: str, kafka: KafkaSettings, build: _B
         await asyncio.wait([runner, told], return_when=asyncio.FIRST_COMPLETED)
         told.cancel()
         _surface_failure(runner)
-
-
-async def _first_exit(processes: Sequence[BaseProcess]) -> None:
-    """Ends (failing) when any worker process does: they only end when told to."""
-    sentinels = {process.sentinel: process for process in processes}
-    ended = await asyncio.to_thread(_wait_for_any, list(sentinels))
-    process = sentinels[ended]
-    process.join()
-    raise RebuildFailed(f"rebuild worker {process.name} exited with {process.exitcode}")
-
-
-def _wait_for_any(sentinels: list[int]) -> int:
-    return cast(int, multiprocessing.connection.wait(sentinels)[0])
-
-
-def _stop(processes: Sequence[BaseProcess]) -> None:
-    for process in processes:
-        if process.is_alive():
-            process.terminate()  # SIGTERM: the worker leaves its group cleanly
-    for process in processes:
-        process.join(WORKER_STOP_SECONDS)
-        if process.is_alive():
-            process.kill()
-            process.join()
 
 
 async def _catch_up(admin: asyncpg.Pool, build: _Build, ends: Positions,
@@ -339,3 +368,7 @@ async def _ends(kafka: KafkaSettings, topic: str) -> Positions:
         return await client.ends(await client.partitions([topic]))
     finally:
         await client.close()
+
+
+if __name__ == "__main__":
+    _work()
