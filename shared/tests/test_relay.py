@@ -12,10 +12,10 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import asyncpg
 import pytest
@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import RecordMetadata
 
 from receivables_platform.contracts.billing import InvoiceIssued
-from receivables_platform.envelope import from_kafka
+from receivables_platform.envelope import from_kafka, to_kafka
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.relay import OutboxRelay, broker
 from receivables_platform.relay.outbox import OutboxRow
@@ -216,6 +216,31 @@ async def test_each_row_is_marked_with_the_offset_its_record_has_on_the_broker(
     assert len({s.partition for s in seen}) > 1
 
 
+async def test_a_published_record_is_the_stored_events_envelope(
+        pool: asyncpg.Pool, kafka_bootstrap: str) -> None:
+    """The relay builds records from the store's columns, not through `cloud_event`: the two
+    must agree on every attribute and on the data, whose stored JSON text goes out as it is."""
+    store, account = new_store(), str(uuid4())
+    async with pool.acquire() as conn:
+        [event] = await store.append(conn, [invoice_stream(account)],
+                                     correlation_id="req-7", causation_id="cmd-3")
+        await conn.execute("UPDATE events SET traceparent = $1 WHERE event_id = $2",
+                           TRACEPARENT, event.event_id)
+    async with relay_for(pool, kafka_bootstrap) as relay:
+        assert (await relay.publish_once()).published == 1
+    consumer = AIOKafkaConsumer(store.topic, bootstrap_servers=kafka_bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        record = await asyncio.wait_for(consumer.getone(), 20)
+    finally:
+        await consumer.stop()
+    expected = replace(event, traceparent=TRACEPARENT).cloud_event()
+    assert from_kafka(record.value, record.headers).model_dump() == expected.model_dump()
+    assert record.key == account.encode()
+    assert [name for name, _ in record.headers] == [name for name, _ in to_kafka(expected)[2]]
+
+
 # ------------------------------------------------------------- faults
 
 
@@ -342,9 +367,7 @@ def assert_in_order_per_key(seen: list[Seen], events: list[RecordedEvent]) -> No
 
 
 def _row(row_id: int, key: str) -> OutboxRow:
-    event = RecordedEvent(row_id, UUID(int=row_id), "s", "invoice", 1, "t", 1, "src", key, key,
-                          {}, None, None, None, None)  # type: ignore[arg-type]
-    return OutboxRow(row_id, "topic", key, event)
+    return OutboxRow(row_id, "topic", key, b"{}", [], datetime.now(UTC))
 
 
 def _ack(partition: int, offset: int) -> RecordMetadata:

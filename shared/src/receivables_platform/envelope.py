@@ -8,6 +8,7 @@ plain JSON. The Kafka key is the `partitionkey` extension (the account id).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -62,28 +63,37 @@ class CloudEvent(BaseModel):
         return decode(self.type, self.schemaversion, self.data)
 
 
-_HEADER_ATTRIBUTES = tuple(name for name in CloudEvent.model_fields
-                           if name not in ("data", "datacontenttype"))
+HEADER_ATTRIBUTES = tuple(name for name in CloudEvent.model_fields
+                          if name not in ("data", "datacontenttype"))
+"""The attributes that travel as `ce_*` headers, in the order `kafka_headers` takes them."""
+_HEADER_NAMES = tuple(f"ce_{name}" for name in HEADER_ATTRIBUTES)
 
 
 def to_kafka(event: CloudEvent) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    """(key, value, headers) for a binary-mode Kafka record.
+    """(key, value, headers) for a binary-mode Kafka record, the data as compact JSON."""
+    headers = kafka_headers([getattr(event, name) for name in HEADER_ATTRIBUTES],
+                            event.datacontenttype)
+    return event.partitionkey.encode(), _compact_json(event.data), headers
 
-    The relay calls this for every record it publishes, so it reads the
-    attributes directly and serialises the data with orjson (compact, UTF-8)
-    rather than through a model dump and the standard library's encoder.
+
+def kafka_headers(attributes: Sequence[Any],
+                  content_type: str = CONTENT_TYPE) -> list[tuple[str, bytes]]:
+    """The headers of a binary-mode record: `attributes` are the values of
+    `HEADER_ATTRIBUTES` in that order, and an absent (None) one has no header.
+
+    The relay calls this for every record it publishes, with values read
+    straight from the event store's columns rather than through a model.
     """
-    headers: list[tuple[str, bytes]] = [("content-type", event.datacontenttype.encode())]
-    for name in _HEADER_ATTRIBUTES:
-        value = getattr(event, name)
+    headers: list[tuple[str, bytes]] = [("content-type", content_type.encode())]
+    for name, value in zip(_HEADER_NAMES, attributes, strict=True):
         if value is None:
             continue
         if isinstance(value, datetime):
             text = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
         else:
             text = str(value)
-        headers.append((f"ce_{name}", text.encode()))
-    return event.partitionkey.encode(), _compact_json(event.data), headers
+        headers.append((name, text.encode()))
+    return headers
 
 
 def _compact_json(data: dict[str, Any]) -> bytes:

@@ -21,7 +21,6 @@ from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
-from receivables_platform.envelope import to_kafka
 from receivables_platform.relay.outbox import OutboxRow
 from receivables_platform.relay.settlement import SendResult
 from receivables_platform.settings import KafkaSettings
@@ -140,8 +139,9 @@ def _batches(producer: AIOKafkaProducer, rows: Sequence[OutboxRow], places: list
     """The rows at `places` as record batches of at most MAX_BATCH_BYTES, in order."""
     batch, in_batch = producer.create_batch(), list[int]()
     for place in places:
-        key, value, headers = to_kafka(rows[place].event.cloud_event())
-        while batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+        row = rows[place]
+        while batch.append(key=row.key.encode(), value=row.value, timestamp=None,
+                           headers=row.headers) is None:
             if not in_batch:
                 raise MessageSizeTooLargeError(f"outbox row {rows[place].id} does not fit "
                                                f"a {MAX_BATCH_BYTES}-byte batch")

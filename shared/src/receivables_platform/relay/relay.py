@@ -282,7 +282,7 @@ class OutboxRelay:
         now = time.time()
         delay = OUTBOX_PUBLISH_DELAY.labels(self.service_name)
         for ack in outcome.acks:
-            delay.observe(max(0.0, now - by_id[ack.outbox_id].event.recorded_at.timestamp()))
+            delay.observe(max(0.0, now - by_id[ack.outbox_id].recorded_at.timestamp()))
         for topic, count in Counter(ack.topic for ack in outcome.acks).items():
             OUTBOX_PUBLISHED.labels(self.service_name, topic).inc(count)
         if outcome.failed:
