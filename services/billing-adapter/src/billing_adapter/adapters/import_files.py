@@ -187,9 +187,11 @@ def read_csv(kind: Kind, text: IO[str]) -> Iterator[SourceRow]:
             yield SourceRow(number, line, None, (Rejection(
                 number, line, None, f"{len(cells)} cells where the header has {len(columns)}"),))
             continue
-        yield next((bad for column, cell in zip(columns, cells, strict=True)
-                    if (bad := _not_utf8(number, line, column, cell))), None) \
-            or _csv_row(kind, number, line, dict(zip(columns, cells, strict=True)))
+        if undecodable("".join(cells)) is None:  # one look per row; the column only when bad
+            yield _csv_row(kind, number, line, dict(zip(columns, cells, strict=True)))
+        else:
+            yield next(bad for column, cell in zip(columns, cells, strict=True)
+                       if (bad := _not_utf8(number, line, column, cell)))
 
 
 def read_jsonl(kind: Kind, text: Iterable[str]) -> Iterator[SourceRow]:
