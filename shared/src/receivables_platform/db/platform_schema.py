@@ -93,9 +93,29 @@ CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at);
 """
 
 
+# Fewer writes per event appended (a bulk import appends a million): the outbox's
+# reference to its event was checked by a trigger that locked the event's row (a
+# WAL record per event) although the store writes both in one statement and never
+# deletes an event; nothing reads events by subject; and the index the relay's
+# re-queue of a lost partition uses holds only rows that were sent, so appending
+# an event does not write to it.
+PLATFORM_TABLES_V2 = """
+ALTER TABLE outbox DROP CONSTRAINT outbox_event_position_fkey;
+DROP INDEX events_subject_idx;
+DROP INDEX outbox_partition_idx;
+CREATE INDEX outbox_partition_idx ON outbox (topic, kafka_partition)
+    WHERE kafka_partition IS NOT NULL;
+"""
+
+
 def create_platform_tables() -> None:
     """Run inside an alembic migration of the calling service."""
     execute_script(PLATFORM_TABLES_V1)
+
+
+def lighten_platform_writes() -> None:
+    """Platform tables v2 (see PLATFORM_TABLES_V2), in a migration of every service."""
+    execute_script(PLATFORM_TABLES_V2)
 
 
 def execute_script(sql: str) -> None:

@@ -55,6 +55,7 @@ _RESET = """
 UPDATE outbox o SET published_at = NULL, kafka_partition = NULL, kafka_offset = NULL
 FROM unnest($1::text[], $2::int[]) AS lost(topic, partition)
 WHERE o.topic = lost.topic AND o.kafka_partition = lost.partition
+  AND o.kafka_partition IS NOT NULL  -- what lets it use the partial outbox_partition_idx
 """
 
 _FORGET_ACKED = """
