@@ -172,15 +172,18 @@ async def bench(server_url: str, bootstrap: str, tmp: Path, args: argparse.Names
     url = await fresh_database(server_url)
     billing = dataclasses.replace(PROJECTIONS["billing"], topic=topic)
     built: list[Progress] = []
+    pids = server_pids(tmp)
+    # CPU seconds (the rebuild's processes, the servers) when each progress report was made
+    spent: dict[int, tuple[float, float]] = {}
 
     def report(progress: Progress) -> None:
         if not progress.swapped:
             built.append(progress)
+            spent[id(progress)] = (_rebuild_cpu_seconds(pids), tree_cpu_seconds(pids))
             print(f"  building: {progress.applied:,}/{progress.total:,} records, "
                   f"{progress.seconds:.1f} s", flush=True)
 
     load = os.getloadavg()[0]
-    pids = server_pids(tmp)
     cpu, servers_cpu = _cpu_seconds(), tree_cpu_seconds(pids)
     done = await rebuild(url, kafka, billing, f"bench-{topic}", report, interval=0.5,
                          workers=args.workers)
@@ -204,6 +207,12 @@ async def bench(server_url: str, bootstrap: str, tmp: Path, args: argparse.Names
           f"from the first progress report with records applied ({first.applied:,} at "
           f"{first.seconds:.1f} s) to the one that saw the topic's end ({caught_up.applied:,} at "
           f"{caught_up.seconds:.1f} s)", flush=True)
+    if caught_up.applied > first.applied:
+        events = caught_up.applied - first.applied
+        (ours_0, servers_0), (ours_1, servers_1) = spent[id(first)], spent[id(caught_up)]
+        print(f"  CPU over the same stretch: {(ours_1 - ours_0) / events * 1e6:.0f} us an event in "
+              f"the rebuild's processes, {(servers_1 - servers_0) / events * 1e6:.0f} us in "
+              f"PostgreSQL and the broker", flush=True)
     print(f"  counting the consumer's start (joining its group): {caught_up.per_second:,.0f} "
           f"events/s; swap: {done.seconds - caught_up.seconds:.2f} s after catching up",
           flush=True)
@@ -214,6 +223,12 @@ async def bench(server_url: str, bootstrap: str, tmp: Path, args: argparse.Names
     if pids:
         print(f"  the embedded PostgreSQL and broker used {servers_cpu:.1f} s of CPU meanwhile "
               f"({servers_cpu / args.events * 1e6:.0f} us an event)", flush=True)
+
+
+def _rebuild_cpu_seconds(servers: list[int]) -> float:
+    """This process's CPU, its ended children's and that of its running workers so far."""
+    workers = [pid for pid in _children(os.getpid()) if pid not in servers]
+    return _cpu_seconds() + tree_cpu_seconds(workers)
 
 
 def _cpu_seconds() -> float:

@@ -26,9 +26,11 @@ on its standard input, and collects garbage the way bulk work should
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -218,13 +220,16 @@ class _WorkOrder:
 
 
 async def _start_worker(order: _WorkOrder) -> asyncio.subprocess.Process:
-    """A fresh interpreter running this module: it imports only what a worker needs."""
+    """A fresh interpreter running this module: it imports only what a worker needs.
+
+    Its standard input stays open after the order: a worker whose parent is
+    gone (killed before it could stop them) sees it end and stops too.
+    """
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE)
     assert process.stdin is not None
-    process.stdin.write(json.dumps(asdict(order)).encode())
+    process.stdin.write(json.dumps(asdict(order)).encode() + b"\n")
     await process.stdin.drain()
-    process.stdin.close()
     return process
 
 
@@ -241,6 +246,8 @@ async def _first_exit(processes: Sequence[asyncio.subprocess.Process]) -> None:
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.stdin is not None:
+        process.stdin.close()
     if process.returncode is None:
         process.terminate()  # SIGTERM: the worker leaves its group cleanly
     try:
@@ -253,7 +260,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 def _work() -> None:
     """A worker process: consumes for the rebuild until SIGTERM, then leaves the group."""
-    order = _WorkOrder(**json.load(sys.stdin))
+    order = _WorkOrder(**json.loads(sys.stdin.readline()))
     collect_for_bulk_work()
     build = _Build(replace(PROJECTIONS[order.projection], topic=order.topic), order.group,
                    order.stamp)
@@ -264,7 +271,9 @@ def _work() -> None:
 async def _work_until_stopped(database_url: str, kafka: KafkaSettings, build: _Build,
                               session_timeout_ms: int) -> None:
     stopped = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stopped.set)
+    threading.Thread(target=_wait_for_end_of_input, args=(loop, stopped), daemon=True).start()
     async with _consuming(database_url, kafka, build, session_timeout_ms) as runner:
         told = asyncio.create_task(stopped.wait())
         await asyncio.wait([runner, told], return_when=asyncio.FIRST_COMPLETED)
@@ -368,6 +377,13 @@ async def _ends(kafka: KafkaSettings, topic: str) -> Positions:
         return await client.ends(await client.partitions([topic]))
     finally:
         await client.close()
+
+
+def _wait_for_end_of_input(loop: asyncio.AbstractEventLoop, stopped: asyncio.Event) -> None:
+    """The parent closes a worker's input to stop it, and so does its end, however it ends."""
+    sys.stdin.read()
+    with contextlib.suppress(RuntimeError):  # the loop already ended: nothing left to stop
+        loop.call_soon_threadsafe(stopped.set)
 
 
 if __name__ == "__main__":
