@@ -88,4 +88,6 @@ async def claim_events(conn: asyncpg.Connection, group: str,
         RETURNING source, event_id
         """,
         group, [k[0] for k in keys], [k[1] for k in keys])
+    if len(rows) == len(keys):  # all new, the usual case: no need to read them back
+        return set(keys)
     return {(r["source"], r["event_id"]) for r in rows}

@@ -252,7 +252,8 @@ class ConsumerRunner:
 
     async def _apply(self, decoded: list[Decoded], rejected: set[tuple[str, int, int]]
                      ) -> _Applied:
-        live = [d for d in decoded if d.event is not None and _ref(d.record) not in rejected]
+        live = [d for d in decoded if d.event is not None
+                and not (rejected and _ref(d.record) in rejected)]
         keys = list(dict.fromkeys(d.key for d in live if d.key is not None))
         applied = _Applied(positions=_positions_after(decoded))
         async with self.pool.acquire() as conn, conn.transaction():
