@@ -9,6 +9,11 @@ billing-adapter to that invoice appearing in reporting-service's aging, polled
 every 20 ms for one invoice every two seconds (the polls are not in the route
 figures). Routes a service does not offer yet are skipped and listed.
 
+Wall-clock figures depend on whatever else the machine runs, so the CPU each
+process used during the run is printed too: per service (and per request it
+served, relay and consumers included), PostgreSQL's server processes, and this
+client, with the machine's load average.
+
     make bench                                  # every bench, this one at its defaults
     .venv/bin/python bench/bench_system_load.py --duration 30 --rate 200
 Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers.
@@ -26,12 +31,29 @@ import time
 from pathlib import Path
 
 import aiohttp
+from process_cpu import CpuMeter, postgres_processes, postmaster, the_process
 
 from receivables_platform.infra.servers import servers
 from receivables_platform.testing.load import MixedWorkload, Recorder, percentile, report
 from receivables_platform.testing.system import RunningSystem
 
 TARGET_P99_MS = 50.0
+ROUTE_PREFIX = {"billing-adapter": "billing ", "reporting-service": "reporting ",
+                "case-service": "cases ", "collections-service": "collections "}
+
+
+def cpu_report(used: dict[str, float], recorder: Recorder, seconds: float,
+               load: tuple[float, float]) -> str:
+    lines = [f"CPU used during the run ({seconds:.0f} s; load average {load[0]:.2f} at the "
+             f"start, {load[1]:.2f} at the end, on {os.cpu_count()} CPUs):"]
+    for name, cpu in used.items():
+        prefix = ROUTE_PREFIX.get(name)
+        served = sum(len(s.latencies_ms) + s.errors.total()
+                     for route, s in recorder.routes.items()
+                     if prefix and route.startswith(prefix))
+        per = f"; {cpu / served * 1000:.2f} ms per request served ({served})" if served else ""
+        lines.append(f"  {name:22} {cpu:7.1f} s = {cpu / seconds * 100:5.1f}% of a core{per}")
+    return "\n".join(lines)
 
 
 async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> int:
@@ -49,11 +71,21 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                 lambda role, sub: system.token(role, sub=sub), recorder, seed=args.seed)
             await workload.discover()
             await workload.warm_up()
+            meter = CpuMeter({
+                **{name: the_process(proc.proc.pid)
+                   for name, proc in system.processes.items() if proc.proc is not None},
+                "postgres": postgres_processes(await postmaster(server)),
+                "load client": the_process(os.getpid())})
             print(f"{len(workload.operations)} operations in the mix; "
                   f"{len(workload.skipped)} skipped; running {args.duration:g} s at "
                   f"{args.rate:g} req/s", flush=True)
+            load_before = os.getloadavg()[0]
+            meter.start()
             seconds = await workload.run(args.rate, args.duration)
+            used = meter.used()
             print(report(recorder, seconds, args.rate, workload.skipped), flush=True)
+            print(cpu_report(used, recorder, seconds, (load_before, os.getloadavg()[0])),
+                  flush=True)
             every = [ms for stats in recorder.routes.values() for ms in stats.latencies_ms]
             met = (not recorder.errors and percentile(every, 99) < TARGET_P99_MS
                    and recorder.requests / seconds >= 0.99 * args.rate)

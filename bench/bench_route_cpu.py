@@ -1,0 +1,129 @@
+"""CPU per request, route by route: what each operation of the load mix costs the system.
+
+The system load benchmark says whether the whole mix keeps up; this one says
+where the CPU goes. All four services run as `make run` starts them; after the
+load mix's warm-up, each of its operations runs `--count` times, `--clients`
+at a time, and then the system is given `--settle` seconds to finish what the
+requests set off (the relay publishing, other services' consumers projecting).
+For each operation it prints the CPU seconds (user + system) every process
+used per request: each service, PostgreSQL's server processes and this client,
+less what they use idle. CPU per request depends little on what else the
+machine runs, so figures from a shared machine compare across changes.
+
+    .venv/bin/python bench/bench_route_cpu.py --count 300
+Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from process_cpu import CpuMeter, postgres_processes, postmaster, the_process
+
+from receivables_platform.infra.servers import servers
+from receivables_platform.testing.load import MixedWorkload, Operation, Recorder
+from receivables_platform.testing.system import RunningSystem
+
+SHORT = {"billing-adapter": "billing", "reporting-service": "reporting",
+         "case-service": "cases", "collections-service": "collections",
+         "postgres": "postgres", "load client": "client"}
+
+
+async def idle_rates(meter: CpuMeter, seconds: float) -> dict[str, float]:
+    """CPU seconds per second each group uses with no requests (polls, timers)."""
+    meter.start()
+    await asyncio.sleep(seconds)
+    return {name: used / seconds for name, used in meter.used().items()}
+
+
+async def cost(op: Operation, workload: MixedWorkload, meter: CpuMeter, idle: dict[str, float],
+               args: argparse.Namespace) -> tuple[int, int, float, dict[str, float]]:
+    """(requests, errors, wall seconds, CPU ms per request by group) of `count` runs of `op`."""
+    recorder = Recorder()
+    workload.recorder = recorder
+    gate = asyncio.Semaphore(args.clients)
+
+    async def once() -> None:
+        async with gate:
+            try:
+                await op.run(time.perf_counter())
+            except Exception as exc:  # counted by the workload's client already, or here
+                if type(exc).__name__ != "Counted":
+                    recorder.failed(op.name, exc)
+
+    meter.start()
+    began = time.perf_counter()
+    await asyncio.gather(*(once() for _ in range(args.count)))
+    wall = time.perf_counter() - began
+    await asyncio.sleep(args.settle)
+    window = time.perf_counter() - began
+    used = meter.used()
+    requests = max(1, recorder.requests)
+    per_request = {name: max(0.0, cpu - idle[name] * window) / requests * 1000
+                   for name, cpu in used.items()}
+    return recorder.requests, recorder.errors, wall, per_request
+
+
+async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> None:
+    system = RunningSystem(server, bootstrap, logs)
+    try:
+        await system.start()
+        connector = aiohttp.TCPConnector(limit=100, keepalive_timeout=3)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            workload = MixedWorkload(
+                http, {name: system.url(name) for name in system.processes},
+                lambda role, sub: system.token(role, sub=sub), Recorder(), seed=args.seed)
+            await workload.discover()
+            await workload.warm_up()
+            await asyncio.sleep(workload.visible_after)  # every account known everywhere
+            meter = CpuMeter({
+                **{name: the_process(proc.proc.pid)
+                   for name, proc in system.processes.items() if proc.proc is not None},
+                "postgres": postgres_processes(await postmaster(server)),
+                "load client": the_process(os.getpid())})
+            idle = await idle_rates(meter, args.settle * 2)
+            names = list(idle)
+            print(f"{args.count} runs of each operation, {args.clients} at a time, "
+                  f"{args.settle:g} s to settle; CPU ms per request (idle use subtracted); "
+                  f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
+            print(f"{'operation':36} {'reqs':>5} {'err':>4} {'wall s':>6} "
+                  + " ".join(f"{SHORT.get(n, n)[:11]:>11}" for n in names)
+                  + f" {'all':>7}", flush=True)
+            for op in workload.operations:
+                requests, errors, wall, per = await cost(op, workload, meter, idle, args)
+                print(f"{op.name[:36]:36} {requests:>5} {errors:>4} {wall:>6.1f} "
+                      + " ".join(f"{per[n]:>11.2f}" for n in names)
+                      + f" {sum(per.values()):>7.2f}", flush=True)
+    finally:
+        for problem in await system.stop():
+            print(f"shutdown problem: {problem}", file=sys.stderr)
+        print(f"service logs: {logs}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=300, help="runs of each operation")
+    parser.add_argument("--clients", type=int, default=4, help="runs in flight at once")
+    parser.add_argument("--settle", type=float, default=1.5,
+                        help="seconds after each operation's runs for the work they set off")
+    parser.add_argument("--seed", type=int, default=1, help="workload random seed")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with (tempfile.TemporaryDirectory(prefix="rx-route-cpu-") as tmp,
+          servers(Path(tmp)) as (server, bootstrap)):
+        logs = Path(tempfile.mkdtemp(prefix="rx-route-cpu-logs-"))
+        asyncio.run(measure(server, bootstrap, logs, args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""CPU seconds used by the processes of a benchmark run: services, PostgreSQL, the client.
+
+Wall-clock figures on a shared machine say as much about the neighbours as about
+the code; the CPU a process used for a unit of work does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import asyncpg
+import psutil
+
+
+def postgres_processes(postmaster: psutil.Process | None,
+                       ) -> Callable[[], list[psutil.Process]]:
+    """The postmaster and every process under it (backends, walwriter, ...), listed afresh
+    each time: a pool opens backends during the run."""
+
+    def listed() -> list[psutil.Process]:
+        if postmaster is None:
+            return []
+        return [postmaster, *postmaster.children(recursive=True)]
+
+    return listed
+
+
+def the_process(pid: int) -> Callable[[], list[psutil.Process]]:
+    proc = psutil.Process(pid)
+    return lambda: [proc]
+
+
+async def postmaster(server: str) -> psutil.Process | None:
+    """The parent of a backend of ours, asked while that backend lives."""
+    conn = await asyncpg.connect(server)
+    try:
+        return psutil.Process(await conn.fetchval("SELECT pg_backend_pid()")).parent()
+    except psutil.Error:
+        return None  # a server on another host: its CPU is not ours to see
+    finally:
+        await conn.close()
+
+
+class CpuMeter:
+    """CPU seconds (user + system) each named group of processes used since `start`; a
+    process that appears later counts from its start, one that ended is lost."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[psutil.Process]]]) -> None:
+        self.groups = groups
+        self.began: dict[int, float] = {}
+
+    @staticmethod
+    def _seconds(proc: psutil.Process) -> float | None:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            return None
+        return times.user + times.system
+
+    def start(self) -> None:
+        self.began = {proc.pid: seconds for procs in self.groups.values() for proc in procs()
+                      if (seconds := self._seconds(proc)) is not None}
+
+    def used(self) -> dict[str, float]:
+        return {name: sum(seconds - self.began.get(proc.pid, 0.0) for proc in procs()
+                          if (seconds := self._seconds(proc)) is not None)
+                for name, procs in self.groups.items()}
