@@ -98,6 +98,8 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                   + " ".join(f"{SHORT.get(n, n)[:11]:>11}" for n in names)
                   + f" {'all':>7}", flush=True)
             for op in workload.operations:
+                if args.only and not any(part in op.name for part in args.only):
+                    continue
                 requests, errors, wall, per = await cost(op, workload, meter, idle, args)
                 print(f"{op.name[:36]:36} {requests:>5} {errors:>4} {wall:>6.1f} "
                       + " ".join(f"{per[n]:>11.2f}" for n in names)
@@ -116,6 +118,8 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=1.5,
                         help="seconds after each operation's runs for the work they set off")
     parser.add_argument("--seed", type=int, default=1, help="workload random seed")
+    parser.add_argument("--only", action="append", default=[],
+                        help="operations whose name contains this (repeatable), e.g. 'invoice'")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with (tempfile.TemporaryDirectory(prefix="rx-route-cpu-") as tmp,

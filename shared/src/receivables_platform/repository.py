@@ -27,6 +27,7 @@ from typing import Generic, TypeVar
 import asyncpg
 
 from receivables_platform.contracts.base import EventContract
+from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import fold
 from receivables_platform.store import EventStore, PendingStream, RecordedEvent
 
@@ -69,7 +70,7 @@ class AggregateRepository(Generic[S]):
         `after(conn, state, events)` writes what must change with the events (a search row,
         an index of the aggregate's entities); `subject` keys the events' partition.
         """
-        async with conn.transaction():
+        async with atomic(conn):
             await self.lock(conn, aggregate_id)
             loaded = await self.load(conn, aggregate_id, history=False)
             if check is not None:
@@ -80,7 +81,7 @@ class AggregateRepository(Generic[S]):
             state = fold(self.evolve, loaded.state, events)
             recorded = await self.save(conn, aggregate_id, loaded.version, events,
                                        subject=subject(state), correlation_id=correlation_id,
-                                       causation_id=causation_id)
+                                       causation_id=causation_id, versions_read=True)
             if after is not None:
                 await after(conn, state, events)
             return Loaded(state, recorded[-1].version, recorded)
@@ -108,7 +109,7 @@ class AggregateRepository(Generic[S]):
     async def save(self, conn: asyncpg.Connection, aggregate_id: object, expected_version: int,
                    events: Sequence[EventContract], *, subject: str,
                    correlation_id: str | None = None, causation_id: str | None = None,
-                   ) -> list[RecordedEvent]:
+                   versions_read: bool = False) -> list[RecordedEvent]:
         pending = PendingStream(self.stream_id(aggregate_id), expected_version, events, subject)
         return await self.store.append(conn, [pending], correlation_id=correlation_id,
-                                       causation_id=causation_id)
+                                       causation_id=causation_id, versions_read=versions_read)

@@ -160,11 +160,16 @@ class EventStore:
 
     async def append(self, conn: asyncpg.Connection, streams: Sequence[PendingStream], *,
                      correlation_id: str | None = None, causation_id: str | None = None,
-                     read_back: bool = True) -> list[RecordedEvent]:
+                     read_back: bool = True, versions_read: bool = False,
+                     ) -> list[RecordedEvent]:
         """Append to one or more streams atomically, with their outbox rows.
 
         `read_back=False` returns nothing and saves decoding what was just
         written (a bulk import appends thousands of events per statement).
+        `versions_read=True` says the caller read each stream to its end under
+        the stream's writers' lock in this transaction (a repository's
+        `execute` does), so the version check before the insert would only
+        repeat that read.
 
         Runs in the caller's transaction when there is one (so a handler can
         write its own rows alongside); otherwise the single insert statement is
@@ -174,7 +179,8 @@ class EventStore:
         with tracer.start_as_current_span("event_store.append") as span:
             span.set_attribute("event_store.streams", len(streams))
             traceparent = current_traceparent()
-            await self._check_versions(conn, streams)
+            if not versions_read:
+                await self._check_versions(conn, streams)
             values = [(new_id(), pending.stream_id, event.aggregate,
                      pending.expected_version + offset, event.event_type, event.version,
                      self.source, pending.subject, pending.partition_key or pending.subject,

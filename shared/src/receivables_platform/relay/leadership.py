@@ -16,6 +16,8 @@ from contextlib import asynccontextmanager, suppress
 import asyncpg
 import structlog
 
+from receivables_platform.db.pool import holds_session_state
+
 log = structlog.get_logger("receivables_platform.relay")
 
 _NAMESPACE = "receivables_platform.relay:"
@@ -51,6 +53,7 @@ async def _acquire_lock(pool: asyncpg.Pool, service_name: str,
     key, waiting = lock_key(service_name), False
     while True:
         conn = await pool.acquire()
+        holds_session_state(conn)  # the lock, and the relay's LISTEN on it
         try:
             if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
                 return conn

@@ -20,15 +20,14 @@ async def find(conn: asyncpg.Connection, kind: str, external_id: str) -> UUID | 
 
 
 async def claim(conn: asyncpg.Connection, kind: str, external_id: str, internal_id: UUID) -> bool:
-    """True when this transaction took the external id; False when it already belongs to one."""
-    try:
-        async with conn.transaction():
-            await conn.execute(
-                "INSERT INTO external_ids (kind, external_id, internal_id) VALUES ($1, $2, $3)",
-                kind, external_id, internal_id)
-    except asyncpg.UniqueViolationError:
-        return False
-    return True
+    """True when this transaction took the external id; False when it already belongs to one.
+
+    A concurrent claim of the same id waits for the other transaction: its
+    commit makes this one False, its rollback lets this one take the id.
+    """
+    return bool(await conn.fetchval(
+        "INSERT INTO external_ids (kind, external_id, internal_id) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING RETURNING true", kind, external_id, internal_id))
 
 
 async def find_many(conn: asyncpg.Connection, kind: str,

@@ -28,6 +28,7 @@ from billing_adapter.domain.commands import Command, IssueInvoice, RecordPayment
 from billing_adapter.domain.state import Account
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import InvoiceIssued, PaymentReceived
+from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, Refused
 from receivables_platform.repository import Loaded
 
@@ -81,7 +82,7 @@ async def _index(conn: asyncpg.Connection, account_id: UUID,
 async def _create(conn: asyncpg.Connection, kind: str, external_id: str, entity_id: UUID,
                   command: Command, existing: Callable[[UUID], Awaitable[Created]],
                   correlation_id: str | None, causation_id: str | None) -> Created:
-    async with conn.transaction():
+    async with atomic(conn):
         if not await external_ids.claim(conn, kind, external_id, entity_id):
             taken = await external_ids.find(conn, kind, external_id)
             assert taken is not None, "a claimed external id is never released"

@@ -17,6 +17,7 @@ import structlog
 from case_service.adapters import case_rows
 from case_service.domain.commands import CheckSla
 from case_service.service_layer.cases import execute
+from receivables_platform.db.pool import holds_session_state
 
 log = structlog.get_logger("case_service.sla")
 
@@ -40,6 +41,7 @@ async def sweep_forever(pool: asyncpg.Pool, every: timedelta = timedelta(minutes
     while True:
         try:
             async with pool.acquire() as conn:
+                holds_session_state(conn)
                 if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('cases.sla_sweep'))"):
                     try:
                         if breached := await check_breaches(conn, datetime.now(UTC)):

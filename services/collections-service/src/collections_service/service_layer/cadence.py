@@ -23,6 +23,7 @@ from collections_service.domain.cadence import plan_day
 from collections_service.runtime import Runtime
 from collections_service.service_layer import commitments, holds, lock_account, portfolios
 from collections_service.service_layer import tasks as task_cases
+from receivables_platform.db.pool import holds_session_state
 from receivables_platform.domain import Refused
 
 SYSTEM = "collections-service"
@@ -43,6 +44,7 @@ class RunSummary:
 async def run_day(pool: asyncpg.Pool, today: date, runtime: Runtime, *,
                   correlation_id: str | None = None) -> RunSummary:
     async with pool.acquire() as guard:
+        holds_session_state(guard)
         if not await guard.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext('collections.daily_run'))"):
             raise Refused("a daily run is already in progress; try again when it ends",
