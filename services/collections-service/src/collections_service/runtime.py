@@ -65,6 +65,6 @@ def use_runtime(value: Runtime | None) -> None:
     _Current.runtime = value
 
 
-def runtime() -> Runtime:
-    """Dependency: the process's runtime."""
+async def runtime() -> Runtime:
+    """Dependency: the process's runtime (`async`, so FastAPI does not run it in a thread)."""
     return current_runtime()

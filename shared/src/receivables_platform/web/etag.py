@@ -78,9 +78,13 @@ def parse_if_match(value: str) -> Precondition:
 _DESCRIPTION = 'The ETag (`"<version>"`) of the representation this write is based on'
 
 
-def require_if_match(if_match: str | None = Header(None, alias="If-Match",
-                                                   description=_DESCRIPTION)) -> Precondition:
-    """Dependency for writes that must not be blind: 428 when If-Match is missing."""
+async def require_if_match(if_match: str | None = Header(None, alias="If-Match",
+                                                         description=_DESCRIPTION),
+                           ) -> Precondition:
+    """Dependency for writes that must not be blind: 428 when If-Match is missing.
+
+    (`async` though it awaits nothing: FastAPI runs a plain `def` dependency in a
+    worker thread, a thread hop on every request for a header parse.)"""
     if if_match is None:
         raise Problem(428, "Precondition Required",
                       'this write needs If-Match with the ETag you read, e.g. "3"',
@@ -88,8 +92,8 @@ def require_if_match(if_match: str | None = Header(None, alias="If-Match",
     return parse_if_match(if_match)
 
 
-def optional_if_match(if_match: str | None = Header(None, alias="If-Match",
-                                                    description=_DESCRIPTION)
-                      ) -> Precondition | None:
+async def optional_if_match(if_match: str | None = Header(None, alias="If-Match",
+                                                          description=_DESCRIPTION),
+                            ) -> Precondition | None:
     """Dependency for writes where a blind update is acceptable but a stated version is checked."""
     return None if if_match is None else parse_if_match(if_match)

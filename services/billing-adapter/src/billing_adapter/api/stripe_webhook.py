@@ -38,8 +38,9 @@ REFUSED = Counter("stripe_webhook_refused_total",
 OPERATORS = require_roles("integration", "admin")
 
 
-def stripe_settings(request: Request) -> StripeSettings:
-    """Read from the environment once per app; a test sets `app.state.stripe` instead."""
+async def stripe_settings(request: Request) -> StripeSettings:
+    """Read from the environment once per app; a test sets `app.state.stripe` instead
+    (`async`, so FastAPI does not run it in a worker thread)."""
     settings = getattr(request.app.state, "stripe", None)
     if settings is None:
         settings = request.app.state.stripe = StripeSettings()

@@ -49,6 +49,8 @@ async def save(conn: asyncpg.Connection, case: Case, at: datetime) -> None:
 
 async def remember_message_ids(conn: asyncpg.Connection, case_id: UUID,
                                message_ids: tuple[str, ...]) -> None:
+    if not message_ids:
+        return  # a case no email touched: an empty batch would still be a round trip
     await conn.executemany(
         "INSERT INTO case_message_ids (message_id, case_id) VALUES ($1, $2) "
         "ON CONFLICT (message_id) DO NOTHING", [(m, case_id) for m in message_ids])

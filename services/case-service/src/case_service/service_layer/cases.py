@@ -26,6 +26,7 @@ from case_service.domain import commands as c
 from case_service.domain.case import decide
 from case_service.domain.policy import CasePolicy
 from case_service.domain.state import Case
+from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, Refused
 from receivables_platform.repository import Loaded
 
@@ -89,7 +90,7 @@ async def open_case(conn: asyncpg.Connection, command: c.OpenCase, *,
     await _check_links(conn, command.account_id, command.invoice_ids)
     if command.owner_id is not None:
         await check_agent(conn, command.owner_id, "owner_id")
-    async with conn.transaction():
+    async with atomic(conn):
         command = replace(command, case_number=await case_rows.next_case_number(conn),
                           sla_target_days=policy().sla.target_days(command.type,
                                                                    command.priority))

@@ -29,6 +29,7 @@ from receivables_platform.contracts.collections import (
     EmailSent,
     TaskOutcome,
 )
+from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import Refused
 from receivables_platform.ids import new_id
 from receivables_platform.mail import MailNotSent
@@ -53,27 +54,49 @@ class Statement:
     context: dict[str, Any]
 
 
-async def statement(conn: asyncpg.Connection, account_id: UUID, today: date,
-                    sender_name: str) -> tuple[Statement, str | None]:
+@dataclass(frozen=True)
+class Owed:
+    """What a statement is about: the account, its overdue invoices not on hold, the currency."""
+
+    account: Any
+    overdue: list[Any]
+    currency: str
+
+    @property
+    def invoice_ids(self) -> list[UUID]:
+        return [r["invoice_id"] for r in self.overdue]
+
+    @property
+    def total_minor(self) -> int:
+        return sum(r["balance_minor"] for r in self.overdue)
+
+
+async def owed(conn: asyncpg.Connection, account_id: UUID, today: date) -> Owed:
+    """The figures a call records; `statement` adds what an email shows."""
     account = await queries.account_row(conn, account_id)
     rows = [r for r in await queries.open_invoices(conn, account_id) if not r["held"]]
     overdue = [r for r in rows if r["due_date"] < today] or rows
+    return Owed(account, overdue, queries.account_currency(account, rows))
+
+
+async def statement(conn: asyncpg.Connection, account_id: UUID, today: date,
+                    sender_name: str) -> tuple[Statement, str | None]:
+    found = await owed(conn, account_id, today)
+    account, overdue, currency = found.account, found.overdue, found.currency
     external = {r["invoice_id"]: r["external_id"] for r in await conn.fetch(
         "SELECT invoice_id, external_id FROM invoices WHERE account_id = $1", account_id)}
-    currency = queries.account_currency(account, rows)
     invoices = [{"reference": external.get(r["invoice_id"]) or str(r["invoice_id"])[:8],
                  "due_date": r["due_date"], "balance_minor": r["balance_minor"],
                  "days_past_due": max((today - r["due_date"]).days, 0)} for r in overdue]
     contacts = account["contacts"] or []
     emailable = [c for c in contacts if c.get("email")]
     to = emailable[0]["email"] if emailable else None
-    total = sum(r["balance_minor"] for r in overdue)
+    total = found.total_minor
     context = {"account": {"name": account["name"] or "Customer"}, "invoices": invoices,
                "total": total, "currency": currency, "today": today,
                "contact_name": emailable[0].get("name") if emailable else None,
                "sender_name": sender_name}
-    return Statement(account_id, currency, [r["invoice_id"] for r in overdue], total,
-                     context), to
+    return Statement(account_id, currency, found.invoice_ids, total, context), to
 
 
 async def _record(conn: asyncpg.Connection, account_id: UUID, contact_id: UUID,
@@ -110,10 +133,10 @@ async def log_call(conn: asyncpg.Connection, account_id: UUID, outcome: ContactO
                    invoice_ids: list[UUID], correlation_id: str | None = None) -> UUID:
     if outcome.value.startswith(("email_", "letter_")):
         raise Refused(f"{outcome.value} is not the outcome of a call", field="outcome")
-    async with conn.transaction():
+    async with atomic(conn):
         await lock_account(conn, account_id)
         await _task_of_account(conn, task_id, account_id)
-        found, _ = await statement(conn, account_id, who.today, who.sub)
+        found = await owed(conn, account_id, who.today)
         contact_id = new_id()
         event = ContactAttempted(
             contact_id=contact_id, account_id=account_id, collector_id=who.sub,
