@@ -8,7 +8,8 @@ offsets, so "exactly once" is built here, in the service database:
   partition positions;
 - on assignment the runner seeks to the positions in the database, never to
   the offsets committed in Kafka (those are committed afterwards, for lag
-  tooling only);
+  tooling only, at most once per `kafka_commit_interval`: a broker round trip
+  per batch bought nothing but fresher lag figures);
 - permanent failures go to `<topic>.dlq` before the position moves past them;
   everything else is retried with backoff, because dropping an event would
   leave the read model wrong without anyone noticing;
@@ -122,7 +123,7 @@ class ConsumerRunner:
                  topics: Sequence[str], handler: Handler, validate_contracts: bool = True,
                  max_batch: int = 500, poll_interval: float = 0.2,
                  loss_check_interval: float = 5.0, verify_after_quiet: float = 0.25,
-                 max_retry_wait: float = 30.0,
+                 max_retry_wait: float = 30.0, kafka_commit_interval: float = 1.0,
                  session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 3_000,
                  consumer_options: Mapping[str, Any] | None = None) -> None:
         self.pool = pool
@@ -136,6 +137,7 @@ class ConsumerRunner:
         self.loss_check_interval = loss_check_interval
         self.verify_after_quiet = verify_after_quiet
         self.max_retry_wait = max_retry_wait
+        self.kafka_commit_interval = kafka_commit_interval
         self._consumer_options: dict[str, Any] = {
             "session_timeout_ms": session_timeout_ms,
             "heartbeat_interval_ms": heartbeat_interval_ms,
@@ -153,6 +155,8 @@ class ConsumerRunner:
         self._suspect: set[TopicPartition] = set()  # next batch is verified before it is applied
         self._vouched: dict[TopicPartition, float] = {}  # ms: last fetch known to be from our log
         self._next_check = 0.0
+        self._uncommitted: dict[TopicPartition, Position] = {}  # in the database, not in Kafka
+        self._next_kafka_commit = 0.0
         self._faults = CrashAfterDbCommit()
         self._consumer: AIOKafkaConsumer | None = None
         self._dead_letters: DeadLetters | None = None
@@ -177,7 +181,8 @@ class ConsumerRunner:
     async def _session(self) -> None:
         await ensure_topics(self.kafka, self.topics)
         async with AsyncExitStack() as stack:
-            for state in (self._positions, self._unpositioned, self._suspect, self._vouched):
+            for state in (self._positions, self._unpositioned, self._suspect, self._vouched,
+                          self._uncommitted):
                 state.clear()
             self._dead_letters = DeadLetters(self.kafka, self.group_id)
             self._detector = LossDetector(self.kafka)
@@ -202,6 +207,8 @@ class ConsumerRunner:
             if self._unpositioned:
                 await self._position_assigned()
             await self._poll()
+            if self._uncommitted and time.monotonic() >= self._next_kafka_commit:
+                await self._commit_to_kafka()
             if time.monotonic() >= self._next_check:
                 await self._check_for_loss()
 
@@ -223,9 +230,7 @@ class ConsumerRunner:
         fetched_at = {tp: consumer.last_poll_timestamp(tp) or 0.0 for tp in batch}
         async with self._lock:
             batch = await self._verified(batch, fetched_at)
-            committed = await self._process(batch)
-        if committed:
-            await self._commit_to_kafka(committed)
+            self._uncommitted.update(await self._process(batch))
 
     # -- one batch ---------------------------------------------------------------------------
 
@@ -325,12 +330,14 @@ class ConsumerRunner:
         metrics.EVENTS_DEAD_LETTERED.labels(group=self.group_id, topic=record.topic,
                                             error_class=type(error).__name__).inc()
 
-    async def _commit_to_kafka(self, positions: Mapping[TopicPartition, Position]) -> None:
+    async def _commit_to_kafka(self) -> None:
         """Advisory: lag tooling reads these; the runner itself only trusts the database."""
         consumer = self._require(self._consumer)
         assigned = consumer.assignment()
-        offsets = {tp: OffsetAndMetadata(p.next_offset, "") for tp, p in positions.items()
+        offsets = {tp: OffsetAndMetadata(p.next_offset, "") for tp, p in self._uncommitted.items()
                    if tp in assigned}
+        self._uncommitted.clear()
+        self._next_kafka_commit = time.monotonic() + self.kafka_commit_interval
         if not offsets:
             return
         try:
