@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import aiohttp
-from process_cpu import CpuMeter, postgres_processes, postmaster, the_process
+from process_cpu import CpuMeter, stop, system_meter
 
 from receivables_platform.infra.servers import servers
 from receivables_platform.testing.load import MixedWorkload, Operation, Recorder
@@ -84,11 +84,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
             await workload.discover()
             await workload.warm_up()
             await asyncio.sleep(workload.visible_after)  # every account known everywhere
-            meter = CpuMeter({
-                **{name: the_process(proc.proc.pid)
-                   for name, proc in system.processes.items() if proc.proc is not None},
-                "postgres": postgres_processes(await postmaster(server)),
-                "load client": the_process(os.getpid())})
+            meter = await system_meter(system, server)
             idle = await idle_rates(meter, args.settle * 2)
             names = list(idle)
             print(f"{args.count} runs of each operation, {args.clients} at a time, "
@@ -105,9 +101,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                       + " ".join(f"{per[n]:>11.2f}" for n in names)
                       + f" {sum(per.values()):>7.2f}", flush=True)
     finally:
-        for problem in await system.stop():
-            print(f"shutdown problem: {problem}", file=sys.stderr)
-        print(f"service logs: {logs}")
+        await stop(system, logs)
 
 
 def main() -> int:

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import aiohttp
-from process_cpu import CpuMeter, postgres_processes, postmaster, the_process
+from process_cpu import stop, system_meter
 
 from receivables_platform.infra.servers import servers
 from receivables_platform.testing.load import MixedWorkload, Recorder, percentile, report
@@ -71,11 +71,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                 lambda role, sub: system.token(role, sub=sub), recorder, seed=args.seed)
             await workload.discover()
             await workload.warm_up()
-            meter = CpuMeter({
-                **{name: the_process(proc.proc.pid)
-                   for name, proc in system.processes.items() if proc.proc is not None},
-                "postgres": postgres_processes(await postmaster(server)),
-                "load client": the_process(os.getpid())})
+            meter = await system_meter(system, server)
             print(f"{len(workload.operations)} operations in the mix; "
                   f"{len(workload.skipped)} skipped; running {args.duration:g} s at "
                   f"{args.rate:g} req/s", flush=True)
@@ -93,10 +89,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                   f"{'met' if met else 'NOT met'}", flush=True)
             return 0
     finally:
-        problems = await system.stop()
-        for problem in problems:
-            print(f"shutdown problem: {problem}", file=sys.stderr)
-        print(f"service logs: {logs}")
+        await stop(system, logs)
 
 
 def main() -> int:

@@ -6,10 +6,15 @@ the code; the CPU a process used for a unit of work does not.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import asyncpg
 import psutil
+
+from receivables_platform.testing.system import RunningSystem
 
 
 def postgres_processes(postmaster: psutil.Process | None,
@@ -65,3 +70,19 @@ class CpuMeter:
         return {name: sum(seconds - self.began.get(proc.pid, 0.0) for proc in procs()
                           if (seconds := self._seconds(proc)) is not None)
                 for name, procs in self.groups.items()}
+
+
+async def system_meter(system: RunningSystem, server: str) -> CpuMeter:
+    """A meter over each service of `system`, PostgreSQL's processes and this process."""
+    return CpuMeter({
+        **{name: the_process(proc.proc.pid)
+           for name, proc in system.processes.items() if proc.proc is not None},
+        "postgres": postgres_processes(await postmaster(server)),
+        "load client": the_process(os.getpid())})
+
+
+async def stop(system: RunningSystem, logs: Path) -> None:
+    """Stop the services, saying what went wrong on the way and where their logs are."""
+    for problem in await system.stop():
+        print(f"shutdown problem: {problem}", file=sys.stderr)
+    print(f"service logs: {logs}")
