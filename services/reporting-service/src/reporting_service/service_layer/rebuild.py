@@ -117,8 +117,8 @@ async def rebuild(database_url: str, kafka: KafkaSettings, projection: Projectio
     """Build `projection` again and swap it in; `workers` > 1 reads in that many processes.
 
     Worker processes find the projection's handler by name in PROJECTIONS
-    (a handler is not picklable), so only the service's own projections,
-    possibly on another topic, can be rebuilt by more than one worker.
+    (a handler cannot be sent to another process), so only the service's own
+    projections, possibly on another topic, can be rebuilt by more than one worker.
     """
     build = _Build(projection, group, uuid4().hex[:10])
     ends = await _ends(kafka, projection.topic)
@@ -259,7 +259,8 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 def _work() -> None:
-    """A worker process: consumes for the rebuild until SIGTERM, then leaves the group."""
+    """A worker process: consumes for the rebuild until SIGTERM or the end of its input,
+    then leaves the group."""
     order = _WorkOrder(**json.loads(sys.stdin.readline()))
     collect_for_bulk_work()
     build = _Build(replace(PROJECTIONS[order.projection], topic=order.topic), order.group,
