@@ -77,14 +77,15 @@ _COLUMNS = ("position, event_id, stream_id, stream_type, version, type, schema_v
 # one transaction's events go out in the order they were appended. Payloads go in
 # as JSON text, serialised once by the contract rather than dumped to dicts and
 # encoded again by the driver (a bulk import appends thousands per statement).
+# What every event of one append shares (source, correlation, causation, trace)
+# is one parameter, not an array of copies the driver encodes element by element.
 _APPEND = f"""
 WITH inserted AS (
     INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, source,
                         subject, partition_key, data, correlation_id, causation_id, traceparent)
-    SELECT e, s, st, v, t, sv, so, su, pk, d::jsonb, c, ca, tp
+    SELECT e, s, st, v, t, sv, $10, su, pk, d::jsonb, $11, $12, $13
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
-                $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-                $12::text[], $13::text[]) AS u(e, s, st, v, t, sv, so, su, pk, d, c, ca, tp)
+                $7::text[], $8::text[], $9::text[]) AS u(e, s, st, v, t, sv, su, pk, d)
     RETURNING {_COLUMNS}
 ), queued AS (
     INSERT INTO outbox (event_position, topic, message_key)
@@ -182,19 +183,20 @@ class EventStore:
             if not versions_read:
                 await self._check_versions(conn, streams)
             values = [(new_id(), pending.stream_id, event.aggregate,
-                     pending.expected_version + offset, event.event_type, event.version,
-                     self.source, pending.subject, pending.partition_key or pending.subject,
-                     event.payload_json(), correlation_id, causation_id, traceparent)
-                    for pending in streams
-                    for offset, event in enumerate(pending.events, start=1)]
+                       pending.expected_version + offset, event.event_type, event.version,
+                       pending.subject, pending.partition_key or pending.subject,
+                       event.payload_json())
+                      for pending in streams
+                      for offset, event in enumerate(pending.events, start=1)]
             if not values:
                 return []
-            cols = list(zip(*values, strict=True))
+            args = (*zip(*values, strict=True), self.source, correlation_id, causation_id,
+                    traceparent, self.topic, OUTBOX_CHANNEL)
             try:
                 if not read_back:
-                    await conn.fetchval(_APPEND_QUIETLY, *cols, self.topic, OUTBOX_CHANNEL)
+                    await conn.fetchval(_APPEND_QUIETLY, *args)
                     return []
-                rows = await conn.fetch(_APPEND, *cols, self.topic, OUTBOX_CHANNEL)
+                rows = await conn.fetch(_APPEND, *args)
             except asyncpg.UniqueViolationError as exc:
                 first = streams[0]
                 stream = first.stream_id if len(streams) == 1 else "(one of several streams)"

@@ -15,7 +15,7 @@ from datetime import datetime
 import asyncpg
 
 from receivables_platform.contracts.schemas import schema_id
-from receivables_platform.envelope import SPEC_VERSION, kafka_headers
+from receivables_platform.envelope import SPEC_VERSION, kafka_headers, time_text
 
 TopicPartition = tuple[str, int]
 
@@ -30,7 +30,8 @@ SELECT o.id, o.topic, o.message_key,
        o.txid < pg_snapshot_xmin(pg_current_snapshot()) AS ready,
        convert_to(e.data::text, 'UTF8') AS value,
        e.event_id::text, e.source, e.type, e.recorded_at, e.subject, e.schema_version,
-       e.correlation_id, e.causation_id, e.version, e.partition_key, e.traceparent
+       e.schema_version::text, e.correlation_id, e.causation_id, e.version::text,
+       e.partition_key, e.traceparent
 FROM (SELECT id, txid, topic, message_key, event_position FROM outbox
       WHERE published_at IS NULL ORDER BY txid, id LIMIT $1) o
 JOIN events e ON e.position = o.event_position
@@ -102,11 +103,12 @@ def _record(r: asyncpg.Record) -> OutboxRow:
     """The row's record, built from the columns as `RecordedEvent.cloud_event` and `to_kafka`
     would build it (`test_relay` checks they agree), without a model per row."""
     (outbox_id, topic, key, _, value, event_id, source, event_type, recorded_at, subject,
-     schema_version, correlation_id, causation_id, version, partition_key, traceparent) = r
+     schema_version, schema_version_text, correlation_id, causation_id, version_text,
+     partition_key, traceparent) = r
     headers = kafka_headers((
-        event_id, source, event_type, SPEC_VERSION, recorded_at, subject,
-        schema_id(event_type, schema_version), schema_version, correlation_id, causation_id,
-        version, partition_key, traceparent))
+        event_id, source, event_type, SPEC_VERSION, time_text(recorded_at), subject,
+        schema_id(event_type, schema_version), schema_version_text, correlation_id,
+        causation_id, version_text, partition_key, traceparent))
     return OutboxRow(outbox_id, topic, key, value, headers, recorded_at)
 
 
