@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Self
+from typing import IO, NamedTuple, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError, model_validator
@@ -88,9 +88,10 @@ _CONTACT_COLUMNS = {"contact_name": "name", "contact_email": "email", "contact_p
 _NESTED = {"contacts", "lines", "instalments"}
 
 
-@dataclass(frozen=True)
-class SourceRow:
-    """Row `number` (1 is the first record after any header) as read, or why it is unreadable."""
+class SourceRow(NamedTuple):
+    """Row `number` (1 is the first record after any header) as read, or why it is unreadable.
+
+    A named tuple, like `Incoming`: immutable and cheap to make once per row."""
 
     number: int
     line: int

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -52,13 +53,14 @@ RACES = (ConcurrencyError, asyncpg.UniqueViolationError, asyncpg.DeadlockDetecte
          asyncpg.SerializationError)
 
 
-@dataclass(frozen=True)
-class Incoming:
+class Incoming(NamedTuple):
     """One readable row: what it creates, named by the billing system's id.
 
     `account` is our account id or the billing system's id of the account
     (None for an account row, which is its own account); `build(entity_id,
-    account_id)` makes the create command once both are known.
+    account_id)` makes the create command once both are known. A named tuple,
+    not a frozen dataclass: as immutable, and made in a third of the time (a
+    bulk import makes one per row).
     """
 
     row: int
@@ -167,7 +169,7 @@ class _Batch:
         entity_id = new_id()
         owner = account_id or entity_id
         command = row.build(entity_id, owner)
-        events = decide(command, self.states.get(owner, Account()))
+        events = decide(command, self._state(owner))
         if isinstance(command, RegisterAccount):
             self._apply(owner, events)
         else:
@@ -198,8 +200,14 @@ class _Batch:
     def _apply(self, account_id: UUID, events: list[EventContract]) -> None:
         """Events that change the profile, which later rows are decided on."""
         if events:
-            self.states[account_id] = fold(evolve, self.states.get(account_id, Account()), events)
+            self.states[account_id] = fold(evolve, self._state(account_id), events)
         self._append(account_id, events)
+
+    def _state(self, account_id: UUID) -> Account:
+        """The account as the batch left it; a new one only when there is none (not made
+        and thrown away for every row, as a `get` default would be)."""
+        state = self.states.get(account_id)
+        return Account() if state is None else state
 
     def _append(self, account_id: UUID, events: list[EventContract]) -> None:
         """Events that create an invoice or payment: later creates do not read them (see
