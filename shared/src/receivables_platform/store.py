@@ -79,25 +79,28 @@ _COLUMNS = ("position, event_id, stream_id, stream_type, version, type, schema_v
 # encoded again by the driver (a bulk import appends thousands per statement).
 # What every event of one append shares (source, correlation, causation, trace)
 # is one parameter, not an array of copies the driver encodes element by element.
-_APPEND = f"""
+_APPEND_RETURNING = """
 WITH inserted AS (
     INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, source,
                         subject, partition_key, data, correlation_id, causation_id, traceparent)
     SELECT e, s, st, v, t, sv, $10, su, pk, d::jsonb, $11, $12, $13
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
                 $7::text[], $8::text[], $9::text[]) AS u(e, s, st, v, t, sv, su, pk, d)
-    RETURNING {_COLUMNS}
+    RETURNING {returning}
 ), queued AS (
     INSERT INTO outbox (event_position, topic, message_key)
     SELECT position, $14, partition_key FROM inserted ORDER BY position
 ), wake AS (
     SELECT pg_notify($15, '')
 )
-SELECT inserted.* FROM inserted, wake ORDER BY position
-"""  # noqa: S608 - a constant column list
-# The same without reading the rows back: a bulk writer that does not need them.
-_APPEND_QUIETLY = _APPEND.replace("SELECT inserted.* FROM inserted, wake ORDER BY position",
-                                  "SELECT count(*) FROM inserted, wake")
+{select}
+"""
+_APPEND = _APPEND_RETURNING.format(returning=_COLUMNS,
+                                   select="SELECT inserted.* FROM inserted, wake ORDER BY position")
+# The same without reading the rows back: a bulk writer that does not need them, and
+# PostgreSQL keeps only what the outbox needs of each row rather than the whole event.
+_APPEND_QUIETLY = _APPEND_RETURNING.format(returning="position, partition_key",
+                                           select="SELECT count(*) FROM inserted, wake")
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
