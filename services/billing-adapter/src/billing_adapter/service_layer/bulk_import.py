@@ -217,12 +217,14 @@ class _Batch:
             self.pending.setdefault(account_id, []).extend(events)
 
     async def save(self, conn: asyncpg.Connection, correlation_id: str | None) -> None:
+        """`prepare` read every touched account's version under its lock in this
+        transaction, so the store need not read them again."""
         if not self.pending:
             return
         await accounts.store.append(conn, [
             PendingStream(accounts.stream_id(a), self.versions[a], events, subject=str(a))
             for a, events in self.pending.items()], correlation_id=correlation_id,
-            read_back=False)
+            read_back=False, versions_read=True)
         if self.claims:
             await external_ids.claim_many(conn, self.kind, self.claims)
         if self.kind != ACCOUNT and self.claims:
