@@ -23,11 +23,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import asyncpg
-import psutil
 from bench_pipeline import infrastructure
+from process_cpu import CpuMeter, broker_processes, postgres_processes, postmaster, the_process
 
 from billing_adapter.spec import SPEC
 from receivables_platform.contracts.billing import TOPIC
@@ -65,26 +64,6 @@ def write_files(folder: Path, invoices: int, per_account: int, shuffle: bool) ->
             out.write(f"INV-{i:08d},CUS-{i * customers // invoices:07d},{1000 + i % 9000},"
                       f"{i % 100},2026-{1 + i % 12:02d}-{1 + i % 28:02d},\n")
     return accounts, path
-
-
-def listening(address: str) -> psutil.Process | None:
-    """The local process that listens on `address` (host:port or a URL), if there is one."""
-    port = urlsplit(address if "//" in address else f"//{address}").port
-    for conn in psutil.net_connections(kind="tcp"):
-        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
-            return psutil.Process(conn.pid)
-    return None
-
-
-def cpu_seconds(process: psutil.Process | None) -> float:
-    """CPU a process and every child it has (ended ones included: PostgreSQL's backends)."""
-    if process is None:
-        return 0.0
-    with open(f"/proc/{process.pid}/stat") as stat:  # utime stime cutime cstime (ticks)
-        ticks = sum(int(t) for t in stat.read().rsplit(")", 1)[1].split()[11:15])
-    own = ticks / os.sysconf("SC_CLK_TCK")
-    alive = sum(sum(c.cpu_times()[:2]) for c in process.children(recursive=True))
-    return own + alive
 
 
 def children_cpu() -> float:
@@ -153,9 +132,9 @@ async def main(args: argparse.Namespace) -> None:
             seconds = cli(db, "accounts", accounts, args.batch_size)
             await drained(db)
             print(f"accounts imported and published in {seconds:.1f}s (untimed)", flush=True)
-            processes = {"postgres": listening(server), "broker": listening(bootstrap),
-                         "relay": psutil.Process(worker.pid)}
-            before = {name: cpu_seconds(p) for name, p in processes.items()}
+            meter = CpuMeter({"postgres": postgres_processes(await postmaster(server)),
+                              "broker": broker_processes, "relay": the_process(worker.pid)})
+            meter.start()
             importer = children_cpu()
             started = time.perf_counter()
             seconds = cli(db, "invoices", invoices, args.batch_size)
@@ -168,8 +147,7 @@ async def main(args: argparse.Namespace) -> None:
                   f"import started ({args.invoices / on_kafka:,.0f} rows/s end to end); "
                   f"{stored:,} invoice.issued stored, {published:,} events published",
                   flush=True)
-            used = {"importer": importer, **{name: cpu_seconds(p) - before[name]
-                                             for name, p in processes.items()}}
+            used = {"importer": importer, **meter.used()}
             print("CPU per row: " + ", ".join(
                 f"{name} {seconds / args.invoices * 1e6:.0f} µs" for name, seconds in used.items())
                   + f"; total {sum(used.values()) / args.invoices * 1e6:.0f} µs "

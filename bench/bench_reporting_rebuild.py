@@ -37,7 +37,7 @@ from uuid import UUID
 import asyncpg
 import psutil
 from aiokafka import AIOKafkaProducer
-from process_cpu import CpuMeter, postgres_processes, postmaster
+from process_cpu import CpuMeter, broker_processes, postgres_processes, postmaster
 
 from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.contracts.base import EventContract
@@ -76,11 +76,6 @@ def rebuild_processes() -> list[psutil.Process]:
     """This process and its rebuild workers, listed afresh: workers start during the run."""
     me = psutil.Process()
     return [me, *(child for child in me.children() if "python" in child.name())]
-
-
-def broker_processes() -> list[psutil.Process]:
-    """The embedded broker, a child of this process (none when the environment names one)."""
-    return [child for child in psutil.Process().children() if child.name().startswith("tansu")]
 
 
 def account_history(account: UUID, invoices: int, today: date) -> Iterator[EventContract]:

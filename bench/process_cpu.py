@@ -46,9 +46,16 @@ async def postmaster(server: str) -> psutil.Process | None:
         await conn.close()
 
 
+def broker_processes() -> list[psutil.Process]:
+    """The embedded broker, a child of this process (none when the environment names one)."""
+    return [child for child in psutil.Process().children() if child.name().startswith("tansu")]
+
+
 class CpuMeter:
     """CPU seconds (user + system) each named group of processes used since `start`; a
-    process that appears later counts from its start, one that ended is lost."""
+    process that appears later counts from its start. One that ended counts when its
+    parent is in a group and reaped it (PostgreSQL's backends of a client that exited);
+    otherwise it is lost."""
 
     def __init__(self, groups: dict[str, Callable[[], list[psutil.Process]]]) -> None:
         self.groups = groups
@@ -60,7 +67,7 @@ class CpuMeter:
             times = proc.cpu_times()
         except psutil.Error:
             return None
-        return times.user + times.system
+        return times.user + times.system + times.children_user + times.children_system
 
     def start(self) -> None:
         self.began = {proc.pid: seconds for procs in self.groups.values() for proc in procs()
