@@ -39,7 +39,6 @@ import psutil
 from aiokafka import AIOKafkaProducer
 from process_cpu import CpuMeter, broker_processes, postgres_processes, postmaster
 
-from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
     AccountRegistered,
@@ -58,7 +57,7 @@ from receivables_platform.infra.servers import servers
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
 from reporting_service.consumers.projections import PROJECTIONS
-from reporting_service.service_layer.rebuild import Progress, rebuild
+from reporting_service.service_layer.rebuild import Progress, collect_for_rebuilding, rebuild
 from reporting_service.spec import SPEC
 from reporting_service.testing import cloud
 
@@ -222,7 +221,7 @@ def main() -> None:
                         help="rebuild worker processes (default: one per CPU, as the CLI)")
     args = parser.parse_args()
     print(f"rebuilding with {args.workers} worker(s)", flush=True)
-    collect_for_bulk_work()  # as `reporting-service rebuild` does for its one worker
+    collect_for_rebuilding()  # as `reporting-service rebuild` does for its one worker
     with infrastructure() as (server_url, bootstrap):
         asyncio.run(bench(server_url, bootstrap, args))
 

@@ -13,8 +13,13 @@ import gc
 YOUNG_COLLECTION_EVERY = 50_000  # allocations; memory stays bounded by the batch, not the file
 
 
-def collect_for_bulk_work() -> None:
-    """Call once after start-up: what exists by then is frozen out of every later collection."""
+def collect_for_bulk_work(young_every: int = YOUNG_COLLECTION_EVERY) -> None:
+    """Call once after start-up: what exists by then is frozen out of every later collection.
+
+    A process that keeps many objects alive per unit of work (a batch of
+    thousands of events until it commits) collects less often still: each
+    young collection walks every object allocated since the last one.
+    """
     gc.freeze()
     _, middle, old = gc.get_threshold()
-    gc.set_threshold(YOUNG_COLLECTION_EVERY, middle, old)
+    gc.set_threshold(young_every, middle, old)

@@ -14,11 +14,10 @@ import asyncio
 import os
 import sys
 
-from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.migrate import upgrade
 from receivables_platform.service import serve
 from reporting_service.consumers.projections import PROJECTIONS
-from reporting_service.service_layer.rebuild import Progress, rebuild
+from reporting_service.service_layer.rebuild import Progress, collect_for_rebuilding, rebuild
 from reporting_service.spec import SPEC
 
 
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
                              help="processes reading the topic; default: one per CPU")
     args = parser.parse_args(argv)
     if args.command == "rebuild":
-        collect_for_bulk_work()  # a one-off bulk process: see bulk_gc
+        collect_for_rebuilding()  # a one-off bulk process
         asyncio.run(_rebuild([args.projection] if args.projection else list(PROJECTIONS),
                              args.workers))
     else:

@@ -20,7 +20,7 @@ its own partitions' positions and processed ids, and the swap waits until all
 of them are done. A worker is a fresh interpreter running this module (it
 imports only what it needs, not its parent's main module), told what to do
 on its standard input, and collects garbage the way bulk work should
-(`bulk_gc`).
+(`collect_for_rebuilding`).
 """
 
 from __future__ import annotations
@@ -58,6 +58,14 @@ REBUILD_BATCH = 5_000
 REBUILD_FETCH = {"max_partition_fetch_bytes": 8 * 1024 * 1024, "fetch_max_bytes": 64 * 1024 * 1024}
 # a worker told to stop leaves its group cleanly within this; then it is killed
 WORKER_STOP_SECONDS = 10.0
+# A batch keeps a few hundred thousand objects alive until it commits; collecting every
+# 50,000 allocations (bulk_gc's default) walked them again and again: 43 -> 33 us an event.
+REBUILD_YOUNG_COLLECTION_EVERY = 500_000
+
+
+def collect_for_rebuilding() -> None:
+    """Garbage collection for a process that rebuilds: call once, after start-up."""
+    collect_for_bulk_work(young_every=REBUILD_YOUNG_COLLECTION_EVERY)
 
 Positions = dict[TopicPartition, int]
 Report = Callable[["Progress"], Awaitable[None] | None]
@@ -262,7 +270,7 @@ def _work() -> None:
     """A worker process: consumes for the rebuild until SIGTERM or the end of its input,
     then leaves the group."""
     order = _WorkOrder(**json.loads(sys.stdin.readline()))
-    collect_for_bulk_work()
+    collect_for_rebuilding()
     build = _Build(replace(PROJECTIONS[order.projection], topic=order.topic), order.group,
                    order.stamp)
     kafka = KafkaSettings.model_validate_json(order.kafka)
