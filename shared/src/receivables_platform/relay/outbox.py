@@ -24,17 +24,19 @@ TopicPartition = tuple[str, int]
 # the whole backlog), so a pass behind a million-row import cost seconds.
 # Each event comes back as its Kafka record's parts: the stored JSON text as the
 # value, passed through rather than decoded and encoded again, and the columns
-# the envelope's headers are made of (see `_record`).
+# the envelope's headers are made of (see `_record`). A row not ready yet (its
+# transaction is still open behind an older one) comes back without its event:
+# it only says the pass is blocked, and the relay reads it again next pass.
 _FETCH = """
-SELECT o.id, o.topic, o.message_key,
-       o.txid < pg_snapshot_xmin(pg_current_snapshot()) AS ready,
+SELECT o.id, o.topic, o.message_key, o.ready,
        convert_to(e.data::text, 'UTF8') AS value,
        e.event_id::text, e.source, e.type, e.recorded_at, e.subject, e.schema_version,
        e.schema_version::text, e.correlation_id, e.causation_id, e.version::text,
        e.partition_key, e.traceparent
-FROM (SELECT id, txid, topic, message_key, event_position FROM outbox
-      WHERE published_at IS NULL ORDER BY txid, id LIMIT $1) o
-JOIN events e ON e.position = o.event_position
+FROM (SELECT id, txid, topic, message_key, event_position,
+             txid < pg_snapshot_xmin(pg_current_snapshot()) AS ready
+      FROM outbox WHERE published_at IS NULL ORDER BY txid, id LIMIT $1) o
+LEFT JOIN events e ON o.ready AND e.position = o.event_position
 ORDER BY o.txid, o.id
 """
 
