@@ -109,6 +109,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
 
 
 def serve(spec: ServiceSpec) -> None:
+    import gc
+
     import uvicorn
 
     from receivables_platform.db.migrate import upgrade
@@ -122,5 +124,9 @@ def serve(spec: ServiceSpec) -> None:
         raise SystemExit(f"{spec.name}: DATABASE_URL is not set (make run sets it for you)")
     upgrade(settings.database_url, spec.versions_dir)
     app = build_app(spec, settings)
+    # Everything imported and built so far lives as long as the process: out of the
+    # collector's sight, a full collection no longer walks it (about 100,000 objects,
+    # some 50 ms, a pause every request in flight would wait out).
+    gc.freeze()
     uvicorn.run(app, host=settings.http_host, port=settings.http_port or spec.default_port,
                 log_config=None, access_log=False)
