@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -220,3 +222,56 @@ async def test_a_file_with_an_unknown_column_is_refused_before_any_row(pool, tmp
         await run(pool, Kind.ACCOUNTS, Format.CSV, path)
     assert refused.value.field == "vat"
     assert await event_count(pool) == 0
+
+
+def invoice_rows(count: int, bad: dict[int, str] | None = None) -> str:
+    """`count` good invoice rows of CUS-1 (row n is INV-n), with row n replaced by `bad[n]`."""
+    rows = [(bad or {}).get(n, f"INV-{n},CUS-1,{100 + n},,2026-10-01,")
+            for n in range(1, count + 1)]
+    return INVOICES_CSV.splitlines()[0] + "\n" + "\n".join(rows) + "\n"
+
+
+def readers_left() -> list[asyncio.Task[Any]]:
+    return [t for t in asyncio.all_tasks() if t.get_name() == "import-reader" and not t.done()]
+
+
+async def invoice_count(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval(
+        "SELECT count(*) FROM events WHERE type = 'billing.invoice.issued'"))
+
+
+async def test_rows_that_fail_late_are_reported_by_number_and_the_rest_import(pool, tmp_path):
+    """Rows are read batches ahead of the one being decided: a row refused while read and
+    one refused when decided, both near the end, still come back with their numbers."""
+    await imported_accounts(pool, tmp_path)
+    path = write(tmp_path, "invoices.csv", invoice_rows(
+        30, {26: "INV-26,CUS-1,-1,,2026-10-01,", 29: "INV-29,CUS-9,100,,2026-10-01,"}))
+    tally, rejections = await run(pool, Kind.INVOICES, Format.CSV, path)
+    assert where(rejections) == {(26, "total_minor"), (29, "account_external_id")}
+    assert (tally.read, tally.imported, tally.rejected) == (30, 28, 2)
+    assert await invoice_count(pool) == 28
+
+
+async def test_a_file_malformed_part_way_stops_after_the_batches_read_before_it(pool, tmp_path):
+    """The reader's error reaches the importer in file order: the whole batches before the
+    bad row are imported (importing the file again resumes), nothing after it, no task left."""
+    await imported_accounts(pool, tmp_path)
+    too_long = "x" * (csv.field_size_limit() + 1)
+    path = write(tmp_path, "invoices.csv", invoice_rows(30, {20: f"INV-20,{too_long},1,,,"}))
+    with pytest.raises(FileRefused, match="malformed CSV"):
+        await run(pool, Kind.INVOICES, Format.CSV, path)
+    assert await invoice_count(pool) == 18  # six batches of three
+    assert readers_left() == []
+
+
+async def test_a_database_error_part_way_stops_the_reader_too(pool, tmp_path):
+    await imported_accounts(pool, tmp_path)
+    await pool.execute("""
+        CREATE FUNCTION refuse_inv_10() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the disk is full'; END $$;
+        CREATE TRIGGER refuse_inv_10 BEFORE INSERT ON external_ids FOR EACH ROW
+        WHEN (NEW.external_id = 'INV-10') EXECUTE FUNCTION refuse_inv_10()""")
+    with pytest.raises(asyncpg.RaiseError, match="the disk is full"):
+        await run(pool, Kind.INVOICES, Format.CSV, write(tmp_path, "i.csv", invoice_rows(30)))
+    assert await invoice_count(pool) == 9  # the batch holding INV-10 rolled back
+    assert readers_left() == []

@@ -200,3 +200,20 @@ async def test_text_postgresql_cannot_hold_still_ends_the_job(billing: httpx.Asy
     headed = await upload(billing, "accounts", "external_id,na\x00me\n")
     job = await finished(billing, headed.headers["Location"])
     assert job["state"] == "failed" and job["failure"].startswith("na\ufffdme: unknown column")
+
+
+async def test_a_database_error_part_way_fails_the_job(billing: httpx.AsyncClient,
+                                                       billing_url: str):
+    conn = await asyncpg.connect(billing_url)
+    try:
+        await conn.execute("""
+            CREATE FUNCTION refuse_cus_2() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the disk is full'; END $$;
+            CREATE TRIGGER refuse_cus_2 BEFORE INSERT ON external_ids FOR EACH ROW
+            WHEN (NEW.external_id = 'CUS-2') EXECUTE FUNCTION refuse_cus_2()""")
+    finally:
+        await conn.close()
+    accepted = await upload(billing, "accounts", accounts_csv("CUS-1", "CUS-2", "CUS-3"))
+    job = await finished(billing, accepted.headers["Location"])
+    assert job["state"] == "failed" and job["failure"].startswith("the import stopped: RaiseError")
+    assert job["imported"] == 0
