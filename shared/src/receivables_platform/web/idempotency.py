@@ -130,20 +130,18 @@ def _checked_key(value: str | None) -> str:
     return value
 
 
-async def _claim(conn: asyncpg.Connection, principal: str, key: str) -> None:
-    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", lock_key(principal, key)):
+async def _claim_or_replay(conn: asyncpg.Connection, principal: str, key: str,
+                           fingerprint: str) -> None:
+    """Take the key's lock and read what is stored under it, in one round trip (the
+    platform schema's `idempotency_claim`, whose lookup runs after the lock is held)."""
+    row = await conn.fetchrow("SELECT * FROM idempotency_claim($1, $2, $3)",
+                              lock_key(principal, key), principal, key)
+    if not row["claimed"]:
         raise Problem(409, "Request in progress",
                       f"a request with this {HEADER} is still running; retry when it is done",
                       type=problem_type("idempotency-key-in-use"), field=FIELD,
                       headers={"Retry-After": "1"})
-
-
-async def _replay_if_stored(conn: asyncpg.Connection, principal: str, key: str,
-                            fingerprint: str) -> None:
-    row = await conn.fetchrow(
-        "SELECT request_hash, status_code, response_body, response_headers "
-        "FROM idempotency_keys WHERE principal = $1 AND key = $2", principal, key)
-    if row is None:
+    if row["request_hash"] is None:
         return
     if row["request_hash"] != fingerprint:
         raise Problem(422, "Idempotency-Key reused",
@@ -169,8 +167,7 @@ async def idempotency(
     pool: asyncpg.Pool = request.app.state.service.pool
     async with pool.acquire() as proxy, proxy.transaction():
         conn = cast(asyncpg.Connection, proxy)  # the pool's proxy forwards every method
-        await _claim(conn, principal.sub, key)
-        await _replay_if_stored(conn, principal.sub, key, request_hash)
+        await _claim_or_replay(conn, principal.sub, key, request_hash)
         scope = Idempotency(conn, principal, key, request.method, path, request_hash)
         yield scope
         if not scope.responded:
