@@ -116,3 +116,21 @@ async def test_the_customers_reply_to_an_emailed_update_threads_back_to_the_case
     assert filed.status_code == 200, filed.text
     assert filed.json()["threaded_by"] == "reply"
     assert filed.json()["case"]["case_id"] == opened.json()["case_id"]
+
+
+
+@pytest.mark.parametrize("recipient", ["]\r\u0001", "pat@customer.test\r\nBcc: all@x.test",
+                                       "pat customer.test", "<pat@customer.test>"])
+async def test_a_recipient_that_is_not_one_address_is_refused_and_sends_nothing(
+        mailing_api, cases_url, inbox, recipient):
+    """A line break in it would have ended the To header (a 500, or an injected header)."""
+    handler, _ = inbox
+    account_id, invoices = await billing_account(cases_url)
+    opened = await mailing_api.post("/v1/cases", json=case_body(account_id, invoices),
+                                    headers=create())
+    refused = await mailing_api.post(f"{opened.headers['Location']}/customer-updates", json={
+        "channel": "email", "summary": "Credit on its way", "recipient": recipient},
+        headers=auth())
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "body.recipient"
+    assert handler.messages == []

@@ -8,9 +8,9 @@ check their own fields.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 def _has_nul(value: Any) -> bool:
@@ -34,3 +34,11 @@ class RequestBody(BaseModel):
         if _has_nul(value):
             raise ValueError(f"{info.field_name}: text may not contain NUL characters")
         return value
+
+
+# one side of local@domain: no space, control character or address punctuation
+_MAILBOX_PART = r'[^@\s\x00-\x1f\x7f<>()\[\],;:"\\]+'
+EmailAddress = Annotated[str, Field(
+    max_length=320, pattern=f"^{_MAILBOX_PART}@{_MAILBOX_PART}$",
+    description="An email address (local@domain)", examples=["pat@customer.example"])]
+"""A mailbox we send to: a line break or control character in it would end the header."""

@@ -23,7 +23,7 @@ from receivables_platform.contracts.cases import (
     RootCause,
 )
 from receivables_platform.money import CurrencyCode
-from receivables_platform.web.bodies import RequestBody
+from receivables_platform.web.bodies import EmailAddress, RequestBody
 from receivables_platform.web.pages import Page
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
@@ -97,8 +97,8 @@ class AnswerRequest(Body):
 class CustomerUpdateRequest(Body):
     channel: CustomerChannel
     summary: Summary
-    recipient: str | None = Field(default=None, max_length=320,
-                                  description="Email address; required when channel is email")
+    recipient: EmailAddress | None = Field(
+        default=None, description="Email address; required when channel is email")
     message: str | None = Field(default=None, max_length=100_000,
                                 description="The email's body; the summary when absent")
 
