@@ -72,3 +72,17 @@ async def test_bad_queries_name_the_parameter(reporting, params: dict[str, str],
 async def test_aging_needs_a_token(reporting):
     client, _ = reporting
     assert (await client.get("/v1/aging")).status_code == 401
+
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"segment": "\u00ab\x00\u00f4\t"}, "query.segment"),
+    ({"group_by": "currency", "collector_id": "kim\x00"}, "query.collector_id"),
+])
+async def test_a_nul_in_query_text_is_refused_naming_the_parameter(reporting, params, field):
+    """PostgreSQL text cannot hold U+0000: it was a 500 (found by the OpenAPI fuzz)."""
+    client, _ = reporting
+    response = await client.get("/v1/aging", headers=AUTH, params=params)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in response.json()["errors"]] == [field]

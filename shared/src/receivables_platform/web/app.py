@@ -32,6 +32,7 @@ from receivables_platform.web.metrics import install_metrics
 from receivables_platform.web.openapi_problems import document_problems
 from receivables_platform.web.problems import install_problem_handlers
 from receivables_platform.web.request_log import RequestLogMiddleware
+from receivables_platform.web.request_text import NulTextMiddleware
 
 Worker = Callable[["ServiceState"], Coroutine[Any, Any, None]]
 
@@ -103,6 +104,7 @@ def install_conventions(app: FastAPI, settings: ServiceSettings) -> None:
     install_idempotency(app)
     install_metrics(app)
     document_problems(app)
+    app.add_middleware(NulTextMiddleware)
     app.add_middleware(RequestLogMiddleware)
 
 
