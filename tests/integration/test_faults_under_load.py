@@ -295,6 +295,37 @@ async def billing_events(system: RunningSystem) -> list[asyncpg.Record]:
         await conn.close()
 
 
+async def explain(system: RunningSystem, invoice_ids: list[str]) -> str:
+    """For invoices reporting disagrees on: billing's events of each with their outbox
+    state, and what reporting applied and claimed, so a failure says where one was lost."""
+    billing = await asyncpg.connect(system.databases["billing-adapter"])
+    reporting = await asyncpg.connect(system.databases["reporting-service"])
+    lines = []
+    try:
+        for invoice_id in invoice_ids:
+            events = await billing.fetch("""
+                SELECT e.event_id::text AS event_id, e.type, e.position, o.published_at,
+                       o.kafka_partition, o.kafka_offset
+                FROM events e LEFT JOIN outbox o ON o.event_position = e.position
+                WHERE strpos(e.data::text, $1) > 0 ORDER BY e.position""", invoice_id)
+            applied = await reporting.fetch(
+                "SELECT event_id, kind, amount_minor FROM ar_balance_changes "
+                "WHERE invoice_id = $1::uuid", invoice_id)
+            claimed = await reporting.fetch(
+                "SELECT consumer_group, event_id FROM processed_events "
+                "WHERE event_id = ANY($1::text[])", [e["event_id"] for e in events])
+            lines.append(f"invoice {invoice_id}:")
+            lines += [f"  billing {dict(e)}" for e in events]
+            lines += [f"  reporting applied {dict(a)}" for a in applied]
+            lines += [f"  reporting claimed {dict(c)}" for c in claimed]
+    except Exception as exc:  # the explanation must never hide the failure it explains
+        lines.append(f"(could not explain: {exc!r})")
+    finally:
+        await billing.close()
+        await reporting.close()
+    return "\n".join(lines)
+
+
 async def converge(http: aiohttp.ClientSession, system: RunningSystem, today: date,
                    timeout: float) -> dict[str, InvoiceFacts]:
     """Wait until reporting shows what billing stored (the caller's comparison then fails
@@ -333,7 +364,11 @@ async def test_reporting_equals_billing_events_after_faults_under_load(
         for as_of in (today, today - timedelta(days=45), today - timedelta(days=100),
                       today + timedelta(days=40)):
             expected = expected_aging(invoices, as_of)
-            assert await reported_aging(http, system, as_of) == expected, f"aging as of {as_of}"
+            shown = await reported_aging(http, system, as_of)
+            differing = sorted(k for k in shown.keys() | expected.keys()
+                               if shown.get(k) != expected.get(k))
+            assert shown == expected, \
+                f"aging as of {as_of}\n{await explain(system, differing[:5])}"
             checked.append(f"aging as of {as_of}: {len(expected)} open invoices, "
                            f"{sum(sum(b.values()) for b in expected.values())} cents, per bucket")
         checked.extend(await check_kpis(http, system, workload, invoices, today))
