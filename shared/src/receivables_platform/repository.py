@@ -19,7 +19,6 @@ restarted.)
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -29,6 +28,7 @@ import asyncpg
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import fold
+from receivables_platform.remembered import Remembered
 from receivables_platform.store import EventStore, PendingStream, RecordedEvent
 
 S = TypeVar("S")
@@ -48,7 +48,7 @@ class AggregateRepository(Generic[S]):
         self.store, self.prefix, self.initial, self.evolve = store, prefix, initial, evolve
         self.lock_namespace = lock_namespace or f"{store.source}.{prefix}"
         self.remember = remember
-        self._remembered: OrderedDict[str, tuple[int, S]] = OrderedDict()
+        self._remembered: Remembered[str, tuple[int, S]] = Remembered(remember)
 
     async def lock(self, conn: asyncpg.Connection, aggregate_id: object) -> None:
         """Until the caller's transaction ends, no other writer of this aggregate gets past here."""
@@ -100,10 +100,7 @@ class AggregateRepository(Generic[S]):
             state = self.evolve(state, recorded.contract())
         version = newer[-1].version if newer else version
         if self.remember and not conn.is_in_transaction():
-            self._remembered[stream] = (version, state)
-            self._remembered.move_to_end(stream)
-            while len(self._remembered) > self.remember:
-                self._remembered.popitem(last=False)
+            self._remembered.put(stream, (version, state))
         return Loaded(state, version, newer if history else [])
 
     async def save(self, conn: asyncpg.Connection, aggregate_id: object, expected_version: int,

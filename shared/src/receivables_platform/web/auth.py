@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from receivables_platform.remembered import Remembered
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.problems import Problem, problem_type
 
@@ -69,7 +69,7 @@ class VerifiedTokens:
 
     def __init__(self, size: int = 4096, at_most: float = 60.0) -> None:
         self.size, self.at_most = size, at_most
-        self._callers: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._callers: Remembered[str, tuple[Principal, float]] = Remembered(size)
 
     def get(self, token: str, now: float) -> Principal | None:
         found = self._callers.get(token)
@@ -77,16 +77,12 @@ class VerifiedTokens:
             return None
         principal, until = found
         if now >= until:
-            del self._callers[token]
+            self._callers.forget(token)
             return None
-        self._callers.move_to_end(token)
         return principal
 
     def put(self, token: str, principal: Principal, expires: float, now: float) -> None:
-        self._callers[token] = (principal, min(expires, now + self.at_most))
-        self._callers.move_to_end(token)
-        while len(self._callers) > self.size:
-            self._callers.popitem(last=False)
+        self._callers.put(token, (principal, min(expires, now + self.at_most)))
 
 
 class TokenVerifier:

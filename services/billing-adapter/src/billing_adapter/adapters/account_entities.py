@@ -9,14 +9,15 @@ earlier point needs the service restarted.)
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from uuid import UUID
 
 import asyncpg
 
+from receivables_platform.remembered import Remembered
+
 REMEMBERED = 50_000
-_owners: OrderedDict[tuple[str, UUID], UUID] = OrderedDict()
+_owners: Remembered[tuple[str, UUID], UUID] = Remembered(REMEMBERED)
 
 
 async def add(conn: asyncpg.Connection, kind: str, entity_id: UUID, account_id: UUID) -> None:
@@ -28,7 +29,6 @@ async def add(conn: asyncpg.Connection, kind: str, entity_id: UUID, account_id: 
 async def owner(conn: asyncpg.Connection, kind: str, entity_id: UUID) -> UUID | None:
     known = _owners.get((kind, entity_id))
     if known is not None:
-        _owners.move_to_end((kind, entity_id))
         return known
     value = await conn.fetchval(
         "SELECT account_id FROM account_entities WHERE entity_id = $1 AND kind = $2",
@@ -37,9 +37,7 @@ async def owner(conn: asyncpg.Connection, kind: str, entity_id: UUID) -> UUID | 
         return None
     account_id = UUID(str(value))
     if not conn.is_in_transaction():
-        _owners[(kind, entity_id)] = account_id
-        while len(_owners) > REMEMBERED:
-            _owners.popitem(last=False)
+        _owners.put((kind, entity_id), account_id)
     return account_id
 
 
