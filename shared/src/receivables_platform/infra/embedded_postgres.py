@@ -22,6 +22,13 @@ from receivables_platform.infra.ports import free_port, wait_for_port
 
 SYSTEM_USER = "embedded_postgres"
 
+# fsync and full-page writes off: a throwaway dev/test server need not survive the
+# machine crashing. synchronous_commit stays on: a commit must survive the server being
+# killed, because a consumer that saw its claim commit moves on past the event (the
+# fault test's immediate restart lost a projected event to a 200 ms WAL-writer delay).
+SERVER_SETTINGS = ("-c max_connections=300 -c fsync=off -c full_page_writes=off "
+                   "-c shared_buffers=256MB")
+
 
 def _bin(name: str) -> str:
     from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -95,9 +102,7 @@ class EmbeddedPostgres:
         log = self.data_dir / "server.log"
         subprocess.run(
             [_bin("pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60", "-l", str(log),
-             "-o", f"-h {self.host} -p {self.port} -k {self.data_dir} "
-                   "-c max_connections=300 -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c shared_buffers=256MB",
+             "-o", f"-h {self.host} -p {self.port} -k {self.data_dir} {SERVER_SETTINGS}",
              "start"],
             check=True, capture_output=True, user=self._user,
         )
