@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+from client_loop import run_client
 from process_cpu import CpuMeter, stop, system_meter
 
 from receivables_platform.infra.servers import servers
@@ -119,7 +120,7 @@ def main() -> int:
     with (tempfile.TemporaryDirectory(prefix="rx-route-cpu-") as tmp,
           servers(Path(tmp)) as (server, bootstrap)):
         logs = Path(tempfile.mkdtemp(prefix="rx-route-cpu-logs-"))
-        asyncio.run(measure(server, bootstrap, logs, args))
+        run_client(measure(server, bootstrap, logs, args))
     return 0
 
 

@@ -22,7 +22,6 @@ Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import sys
@@ -31,6 +30,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+from client_loop import run_client
 from process_cpu import stop, system_meter
 
 from receivables_platform.infra.servers import servers
@@ -107,7 +107,7 @@ def main() -> int:
             print(f"system load benchmark on {os.cpu_count()} cores; postgres "
                   f"{server.split('@')[-1]}, broker {bootstrap}", flush=True)
             logs = Path(tempfile.mkdtemp(prefix="rx-load-logs-"))
-            code = asyncio.run(measure(server, bootstrap, logs, args))
+            code = run_client(measure(server, bootstrap, logs, args))
         print(f"total wall time {time.perf_counter() - started:.0f} s")
         return code
 
