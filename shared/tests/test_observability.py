@@ -369,6 +369,20 @@ async def test_probes_are_not_traced(spans: InMemorySpanExporter) -> None:
     assert spans.get_finished_spans() == ()
 
 
+async def test_operation_spans_only_when_asked_for(
+        spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request is one server span by default; TRACE_OPERATIONS=true adds FastAPI's
+    dependency, endpoint and serialization spans inside it."""
+    await get("/v1/things/t-1")
+    assert not [s.name for s in spans.get_finished_spans() if s.name.startswith("fastapi.")]
+    spans.clear()
+    monkeypatch.setenv("TRACE_OPERATIONS", "true")
+    await get("/v1/things/t-1")
+    inner = [s for s in spans.get_finished_spans() if s.name.startswith("fastapi.")]
+    assert inner and all(s.context.trace_id == server_span(spans).context.trace_id
+                         for s in inner)
+
+
 def test_fastapi_does_not_export_on_its_own() -> None:
     """configure_tracing installs the exporters; FastAPI adding its own would send spans twice."""
     app = FastAPI()

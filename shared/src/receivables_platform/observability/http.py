@@ -12,10 +12,17 @@ What is left to decide is ours: probe and scrape paths get no spans (they
 would outnumber real requests and say nothing), and FastAPI must not set up
 exporters of its own from `OTEL_*` (FASTAPI_OTEL_AUTO_CONFIGURE) next to the
 ones `configure_tracing` installs, or every span would leave twice.
+
+FastAPI's OpenTelemetry request metrics and logs stay off: `/metrics` (Prometheus)
+and the JSON request log already say the same, and merely checking for their
+providers read the environment on every request. Spans for dependency
+resolution, the endpoint and serialization inside each request are a profiler's
+detail, about a tenth of a read's CPU: `TRACE_OPERATIONS=true` turns them on.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
@@ -32,16 +39,21 @@ def _excluding(paths: frozenset[str]) -> Callable[[MutableMapping[str, Any]], bo
     return exclude
 
 
+def operation_spans_wanted() -> bool:
+    return os.environ.get("TRACE_OPERATIONS", "").strip().lower() == "true"
+
+
 def telemetry_config(*, untraced_paths: Iterable[str] = UNTRACED_PATHS,
-                     operation_spans: bool = True) -> TelemetryConfig:
+                     operation_spans: bool | None = None) -> TelemetryConfig:
     """Settings for `FastAPI(telemetry=...)` when the app is built here."""
     return {"exclude": _excluding(frozenset(untraced_paths)),
-            "operation_spans": operation_spans,
-            "auto_configure": False}
+            "operation_spans": (operation_spans_wanted() if operation_spans is None
+                                else operation_spans),
+            "metrics": False, "logs": False, "auto_configure": False}
 
 
 def instrument_app(app: FastAPI, *, untraced_paths: Iterable[str] = UNTRACED_PATHS,
-                   operation_spans: bool = True) -> None:
+                   operation_spans: bool | None = None) -> None:
     """Apply `telemetry_config` to an app that was built without it.
 
     FastAPI takes telemetry settings only in its constructor and reads them on
