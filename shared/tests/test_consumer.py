@@ -479,3 +479,38 @@ async def test_a_consumer_starts_from_the_offsets_stored_in_the_database(
             " WHERE consumer_group = $1 AND topic = $2 AND partition = $3",
             group, topic, partition)
     assert (stored["next_offset"], stored["last_event_id"]) == (placed[-1][1] + 2, sentinel.id)
+
+
+# -- 9. a database that lost the consumer's latest commits ----------------------------------------
+
+
+async def forget_last_commits(pool: asyncpg.Pool, group: str, topic: str,
+                              lost: Sequence[CloudEvent], back_to: tuple[int, int]) -> None:
+    """What a failover to a replica that missed the last commits leaves: no claims, no
+    read-model changes and the stored position from before those events."""
+    partition, offset = back_to
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM processed_events WHERE consumer_group = $1 "
+                           "AND event_id = ANY($2::text[])", group, [e.id for e in lost])
+        for event in lost:
+            await conn.execute("UPDATE test_account_totals SET total_minor = total_minor - $2,"
+                               " events = events - 1 WHERE account = $1",
+                               event.subject, event.data["total_minor"])
+        await conn.execute("UPDATE consumer_offsets SET next_offset = $4, last_event_id = NULL "
+                           "WHERE consumer_group = $1 AND topic = $2 AND partition = $3",
+                           group, topic, partition, offset)
+
+
+async def test_events_a_database_lost_are_read_again_not_skipped(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+    topic = topics_ready
+    account = accounts(1)[0]
+    events = [invoice(account, 10 ** i) for i in range(4)]
+    moved_before = metric("consumer_positions_moved_total", group=group, topic=topic)
+    async with running(runner_for(pool, kafka_bootstrap, topic, group)):
+        placed = await produce(kafka_bootstrap, topic, events[:3])
+        await wait_for_totals(pool, expected(events[:3]))
+        await forget_last_commits(pool, group, topic, events[1:3], back_to=placed[1])
+        await produce(kafka_bootstrap, topic, events[3:])
+        await wait_for_totals(pool, expected(events))
+    assert metric("consumer_positions_moved_total", group=group, topic=topic) > moved_before

@@ -31,6 +31,12 @@ RETRIES = Counter(
     "Batches retried after a transient or unexpected error",
     ["group", "error_class"],
 )
+POSITIONS_MOVED = Counter(
+    "consumer_positions_moved",
+    "Batches rolled back because the stored position was not where the runner left it "
+    "(the database lost commits, or another member moved on); read again from it",
+    ["group", "topic"],
+)
 PARTITION_RESTARTS = Counter(
     "consumer_partition_restarts",
     "Partitions read again from the beginning because the broker lost or rewrote their log",

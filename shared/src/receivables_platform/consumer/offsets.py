@@ -40,19 +40,48 @@ async def load_positions(conn: asyncpg.Connection, group: str,
 
 
 async def save_positions(conn: asyncpg.Connection, group: str,
-                         positions: Mapping[TopicPartition, Position]) -> None:
-    """Overwrite, not max(): a partition restarted after broker data loss must move back."""
+                         positions: Mapping[TopicPartition, Position],
+                         expected: Mapping[TopicPartition, int | None]) -> set[TopicPartition]:
+    """Move each partition's stored position from where this runner left it; returns the
+    partitions whose stored position was elsewhere (none saved for those).
+
+    `expected` is the next offset the row holds as far as the runner knows, None for no
+    row. A row elsewhere means the database is not the one the runner last committed to:
+    a failover to a replica that missed the latest commits, or a server that lost them,
+    took the events' claims and read-model changes with them, and another group member
+    may have moved on meanwhile. Overwriting would skip those events for good; the
+    caller rolls back and reads from the stored position again instead. Overwrite, not
+    max(): a partition restarted after broker data loss must move back.
+    """
     tps = list(positions)
-    await conn.execute(
+    rows = await conn.fetch(
         """
-        INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset, last_event_id)
-        SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[])
-        ON CONFLICT (consumer_group, topic, partition) DO UPDATE
-        SET next_offset = EXCLUDED.next_offset, last_event_id = EXCLUDED.last_event_id,
-            updated_at = now()
+        WITH wanted AS (
+            SELECT * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::bigint[])
+                AS w(topic, partition, next_offset, last_event_id, expected)
+        ), moved AS (
+            UPDATE consumer_offsets o
+            SET next_offset = w.next_offset, last_event_id = w.last_event_id, updated_at = now()
+            FROM wanted w
+            WHERE o.consumer_group = $1 AND o.topic = w.topic AND o.partition = w.partition
+              AND o.next_offset = w.expected
+            RETURNING o.topic, o.partition
+        ), added AS (
+            INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset,
+                                          last_event_id)
+            SELECT $1, w.topic, w.partition, w.next_offset, w.last_event_id
+            FROM wanted w WHERE w.expected IS NULL
+            ON CONFLICT DO NOTHING
+            RETURNING topic, partition
+        )
+        SELECT topic, partition FROM moved UNION ALL SELECT topic, partition FROM added
         """,
         group, [tp.topic for tp in tps], [tp.partition for tp in tps],
-        [positions[tp].next_offset for tp in tps], [positions[tp].last_event_id for tp in tps])
+        [positions[tp].next_offset for tp in tps], [positions[tp].last_event_id for tp in tps],
+        [expected.get(tp) for tp in tps])
+    if len(rows) == len(tps):
+        return set()
+    return set(tps) - {TopicPartition(r["topic"], r["partition"]) for r in rows}
 
 
 async def forget_positions(conn: asyncpg.Connection, group: str,

@@ -6,6 +6,11 @@ offsets, so "exactly once" is built here, in the service database:
 - each batch is one transaction holding the handler's writes, the
   `processed_events` rows that make a redelivered CloudEvent a no-op, and the
   partition positions;
+- a batch moves a stored position only from where this runner left it: a
+  database that lost the runner's latest commits (a failover to a replica
+  that missed them, a server crash with asynchronous commit) lost those
+  events' claims and read-model changes too, so the batch is rolled back and
+  the partition read again from the position the database holds;
 - on assignment the runner seeks to the positions in the database, never to
   the offsets committed in Kafka (those are committed afterwards, for lag
   tooling only, at most once per `kafka_commit_interval`: a broker round trip
@@ -103,8 +108,17 @@ class _Rejected(Exception):
         self.decoded, self.error = decoded, error
 
 
+class _PositionsMoved(Exception):
+    """The stored positions of these partitions are not where this runner left them."""
+
+    def __init__(self, moved: set[TopicPartition]) -> None:
+        super().__init__(", ".join(_names(moved)))
+        self.moved = moved
+
+
 def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, Exception) and not isinstance(exc, (_Rejected, *PERMANENT))
+    return isinstance(exc, Exception) and not isinstance(
+        exc, (_Rejected, _PositionsMoved, *PERMANENT))
 
 
 def _ref(record: Any) -> tuple[str, int, int]:
@@ -151,6 +165,7 @@ class ConsumerRunner:
         }
         self._lock = asyncio.Lock()
         self._positions: dict[TopicPartition, Position] = {}
+        self._stored: dict[TopicPartition, int | None] = {}  # the row's next offset; None: none
         self._unpositioned: set[TopicPartition] = set()
         self._suspect: set[TopicPartition] = set()  # next batch is verified before it is applied
         self._vouched: dict[TopicPartition, float] = {}  # ms: last fetch known to be from our log
@@ -181,8 +196,8 @@ class ConsumerRunner:
     async def _session(self) -> None:
         await ensure_topics(self.kafka, self.topics)
         async with AsyncExitStack() as stack:
-            for state in (self._positions, self._unpositioned, self._suspect, self._vouched,
-                          self._uncommitted):
+            for state in (self._positions, self._stored, self._unpositioned, self._suspect,
+                          self._vouched, self._uncommitted):
                 state.clear()
             self._dead_letters = DeadLetters(self.kafka, self.group_id)
             self._detector = LossDetector(self.kafka)
@@ -251,6 +266,9 @@ class ConsumerRunner:
             except _Rejected as refusal:
                 await self._dead_letter(refusal.decoded.record, refusal.error)
                 rejected.add(_ref(refusal.decoded.record))
+            except _PositionsMoved as conflict:
+                self._read_again(set(batch) & set(self._positions), conflict.moved)
+                return {}
         self._faults.db_committed()
         self._after_commit(applied)
         return applied.positions
@@ -274,8 +292,24 @@ class ConsumerRunner:
             if not await self._handle_at_once(conn, new):
                 for item in new:
                     await self._handle(conn, item)
-            await save_positions(conn, self.group_id, applied.positions)
+            moved = await save_positions(conn, self.group_id, applied.positions,
+                                         {tp: self._stored.get(tp) for tp in applied.positions})
+            if moved:
+                raise _PositionsMoved(moved)  # rolls the whole batch back
         return applied
+
+    def _read_again(self, fetched: set[TopicPartition], moved: set[TopicPartition]) -> None:
+        """After a rolled-back batch: its partitions are read again, the moved ones from the
+        database's position (sought before the next poll), the others from their own."""
+        consumer = self._require(self._consumer)
+        for tp in fetched - moved:
+            consumer.seek(tp, self._positions[tp].next_offset)
+        consumer.pause(*moved)
+        self._unpositioned |= moved
+        for tp in moved:
+            metrics.POSITIONS_MOVED.labels(group=self.group_id, topic=tp.topic).inc()
+        log.warning("consumer.positions_moved", group=self.group_id, partitions=_names(moved),
+                    believed={_name(tp): self._stored.get(tp) for tp in moved})
 
     async def _handle_at_once(self, conn: asyncpg.Connection, items: list[Decoded]) -> bool:
         """True when the handler applied them all at once; False: apply them one by one."""
@@ -315,6 +349,7 @@ class ConsumerRunner:
         for tp, position in applied.positions.items():
             if tp in self._positions:
                 self._positions[tp] = position
+                self._stored[tp] = position.next_offset
             highwater = consumer.highwater(tp)
             if highwater is not None:
                 metrics.set_lag(self.group_id, tp.topic, tp.partition,
@@ -364,6 +399,7 @@ class ConsumerRunner:
         async with self._lock:
             for tp in tps:
                 self._positions.pop(tp, None)
+                self._stored.pop(tp, None)
                 self._vouched.pop(tp, None)
                 self._unpositioned.discard(tp)
                 self._suspect.discard(tp)
@@ -391,6 +427,7 @@ class ConsumerRunner:
         for tp, position in chosen.items():
             consumer.seek(tp, position.next_offset)
             self._positions[tp] = position
+            self._stored[tp] = None if tp in fresh else position.next_offset
             self._vouched[tp] = time.time() * 1000  # the broker's answer just now
         self._suspect |= verdict.unverified
         consumer.resume(*tps)
@@ -447,6 +484,7 @@ class ConsumerRunner:
         for tp in tps:
             consumer.seek(tp, starts[tp])
             self._positions[tp] = Position(starts[tp])
+            self._stored[tp] = None  # forgotten: the next batch inserts the row again
 
     async def _forget(self, reasons: Mapping[TopicPartition, str]) -> None:
         async with self.pool.acquire() as conn:
