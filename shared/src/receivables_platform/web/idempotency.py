@@ -49,6 +49,7 @@ from fastapi.encoders import jsonable_encoder
 from starlette.responses import Response
 
 from receivables_platform.web.auth import Principal, authenticate
+from receivables_platform.web.connection import pooled
 from receivables_platform.web.etag import etag
 from receivables_platform.web.problems import Problem, problem_type
 
@@ -164,8 +165,7 @@ async def idempotency(
     key = _checked_key(idempotency_key)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     request_hash = fingerprint(request.method, path, await request.body())
-    pool: asyncpg.Pool = request.app.state.service.pool
-    async with pool.acquire() as proxy, proxy.transaction():
+    async with pooled(request) as proxy, proxy.transaction():
         conn = cast(asyncpg.Connection, proxy)  # the pool's proxy forwards every method
         await _claim_or_replay(conn, principal.sub, key, request_hash)
         scope = Idempotency(conn, principal, key, request.method, path, request_hash)

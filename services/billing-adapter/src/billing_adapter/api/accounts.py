@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from billing_adapter.api.common import READERS, WRITERS, account_precondition, connection, trace
+from billing_adapter.api.common import READERS, WRITERS, Conn, account_precondition, trace
 from billing_adapter.api.models import (
     AccountResponse,
     CancelAutoPayRequest,
@@ -34,7 +34,6 @@ from receivables_platform.web.idempotency import IdempotentRequest
 from receivables_platform.web.pages import CursorQuery, decode_cursor, page_of
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
-Conn = Annotated[asyncpg.Connection, Depends(connection)]
 IfMatch = Annotated[Precondition, Depends(require_if_match)]
 
 

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from fastapi import Request
+from fastapi import Depends, Request
 
 from billing_adapter.domain.state import Account
 from billing_adapter.service_layer.accounts import Check
 from receivables_platform.domain import NotFound, Refused
 from receivables_platform.web.auth import require_roles
+from receivables_platform.web.connection import connection
 from receivables_platform.web.etag import Precondition
 from receivables_platform.web.request_log import correlation_id
 
 WRITERS = require_roles("integration", "admin")
 READERS = require_roles("integration", "admin", "supervisor", "collector", "case_agent")
-
-
-async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    async with request.app.state.service.pool.acquire() as conn:
-        yield conn
+Conn = Annotated[asyncpg.Connection, Depends(connection)]
 
 
 def trace(request: Request) -> str | None:

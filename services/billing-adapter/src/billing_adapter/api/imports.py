@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from billing_adapter.adapters import import_jobs
 from billing_adapter.adapters.import_files import Format, Kind
-from billing_adapter.api.common import WRITERS, connection
+from billing_adapter.api.common import WRITERS, Conn
 from billing_adapter.service_layer.import_job import run_job
 from receivables_platform.ids import new_id
 from receivables_platform.web.app import ServiceState
@@ -31,7 +31,6 @@ from receivables_platform.web.auth import Principal
 from receivables_platform.web.problems import PROBLEM_JSON, Problem, problem_type
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
-Conn = Annotated[asyncpg.Connection, Depends(connection)]
 Integration = Annotated[Principal, Depends(WRITERS)]
 MAX_UPLOAD_BYTES = 4 * 1024**3
 _MEDIA = {"text/csv": Format.CSV, "application/x-ndjson": Format.JSONL,

@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Depends, Request, Response
 
-from billing_adapter.api.common import READERS, WRITERS, connection, invoice_precondition, trace
+from billing_adapter.api.common import READERS, WRITERS, Conn, invoice_precondition, trace
 from billing_adapter.api.models import (
     AdjustInvoiceRequest,
     HistoryEntry,
@@ -46,7 +46,6 @@ from receivables_platform.web.etag import (
 from receivables_platform.web.idempotency import IdempotentRequest
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
-Conn = Annotated[asyncpg.Connection, Depends(connection)]
 IfMatch = Annotated[Precondition, Depends(require_if_match)]
 MaybeIfMatch = Annotated[Precondition | None, Depends(optional_if_match)]
 

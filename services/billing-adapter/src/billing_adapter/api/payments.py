@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Depends, Request, Response
 
 from billing_adapter.api.common import (
     READERS,
     WRITERS,
-    connection,
+    Conn,
     fields_in_body,
     payment_precondition,
     trace,
@@ -46,7 +45,6 @@ from receivables_platform.web.etag import (
 from receivables_platform.web.idempotency import IdempotentRequest
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
-Conn = Annotated[asyncpg.Connection, Depends(connection)]
 
 
 def _representation(loaded: Loaded[Account], payment_id: UUID) -> PaymentResponse:

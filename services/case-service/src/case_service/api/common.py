@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ from fastapi import Depends, Request
 from case_service.domain.state import Case
 from case_service.service_layer.cases import Check
 from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.connection import connection
 from receivables_platform.web.etag import Precondition, optional_if_match, require_if_match
 from receivables_platform.web.problems import PROBLEM_JSON
 from receivables_platform.web.request_log import correlation_id
@@ -27,11 +27,6 @@ Opener = Annotated[Principal, Depends(OPENERS)]
 Answerer = Annotated[Principal, Depends(ANSWERERS)]
 IfMatch = Annotated[Precondition, Depends(require_if_match)]
 MaybeIfMatch = Annotated[Precondition | None, Depends(optional_if_match)]
-
-
-async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    async with request.app.state.service.pool.acquire() as conn:
-        yield conn
 
 
 Conn = Annotated[asyncpg.Connection, Depends(connection)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Annotated
 
 import asyncpg
@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 
 from collections_service.runtime import Runtime, runtime
 from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.connection import connection
 from receivables_platform.web.etag import Precondition, optional_if_match, require_if_match
 from receivables_platform.web.problems import Problem, problem_type
 from receivables_platform.web.request_log import correlation_id
@@ -23,11 +24,6 @@ MANAGERS = require_roles("supervisor", "admin")
 STAFF = require_roles("collector", "supervisor", "admin")
 READERS = require_roles("collector", "supervisor", "admin", "integration", "case_agent")
 OVERSEERS = frozenset({"supervisor", "admin"})
-
-
-async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    async with request.app.state.service.pool.acquire() as conn:
-        yield conn
 
 
 Conn = Annotated[asyncpg.Connection, Depends(connection)]

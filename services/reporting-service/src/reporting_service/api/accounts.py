@@ -11,6 +11,7 @@ from pydantic import Field
 
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.bodies import RequestBody
+from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.adapters import account_query as q
 from reporting_service.adapters.aging_query import AgingFilter, GroupBy, aging
@@ -31,7 +32,7 @@ async def account_summary(
     """Balance and aging buckets per currency, last contact, open promises, open cases and
     the collector, in one call."""
     day = as_of or today(request)
-    async with request.app.state.service.pool.acquire() as conn:
+    async with pooled(request) as conn:
         profile = await q.account_profile(conn, account_id)
         if profile is None:
             raise Problem(404, "Account not found",
@@ -60,6 +61,6 @@ async def set_collector_team(
     _: Principal = Depends(SUPERVISORS),
 ) -> dict[str, str]:
     """Teams are not in any event: supervisors say who works in which team (KPIs by team)."""
-    async with request.app.state.service.pool.acquire() as conn:
+    async with pooled(request) as conn:
         await q.set_team(conn, collector_id, body.team)
     return {"collector_id": collector_id, "team": body.team}

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.adapters.aging_query import (
     AgingFilter,
@@ -83,7 +84,7 @@ async def aging_report(
     flt = AgingFilter(as_of=as_of or today(request), account_id=account_id, currency=currency,
                       collector_id=collector_id, segment=segment, team=team)
     try:
-        async with request.app.state.service.pool.acquire() as conn:
+        async with pooled(request) as conn:
             rows = await aging(conn, flt, group_by, all_buckets, Page(limit, after))
     except InvalidCursor as exc:
         raise Problem(400, "Invalid cursor", str(exc), field="query.after") from exc

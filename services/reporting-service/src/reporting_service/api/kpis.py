@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.adapters.kpi_query import KpiGroup
 from reporting_service.domain.kpis import InvalidPeriod, Period, parse_period
@@ -59,5 +60,5 @@ async def kpis(
 ) -> dict[str, Any]:
     query = KpiQuery(period_from(period, start, end), currency, group_by,
                      attribution_window_days)
-    async with request.app.state.service.pool.acquire() as conn:
+    async with pooled(request) as conn:
         return await kpi_report(conn, query)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.adapters import charts
 from reporting_service.domain.kpis import InvalidPeriod
@@ -53,7 +54,7 @@ async def _default_currency(conn: asyncpg.Connection) -> str:
 async def _review(request: Request, week: str, currency: str | None, sop_threshold: int,
                   window: int) -> dict[str, Any]:
     try:
-        async with request.app.state.service.pool.acquire() as conn:
+        async with pooled(request) as conn:
             chosen = currency or await _default_currency(conn)
             return await weekly_review(conn, week, chosen, sop_threshold, window)
     except InvalidPeriod as exc:

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.bodies import RequestBody
+from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.api.kpis import period_from
 from reporting_service.clock import today
@@ -39,7 +40,7 @@ async def take_snapshot(request: Request, response: Response, body: SnapshotRequ
     """Take the end-of-day snapshot of a finished day; idempotent per date (200 when it
     existed, nothing changed)."""
     try:
-        async with request.app.state.service.pool.acquire() as conn:
+        async with pooled(request) as conn:
             run = await snapshot_day(conn, body.date, today(request))
     except DayNotOver as exc:
         raise Problem(409, "Day not over", str(exc), field="body.date") from exc
@@ -61,6 +62,6 @@ async def trend(
     _: Principal = Depends(READERS),
 ) -> dict[str, Any]:
     """Past-due and 61+ balances from the daily snapshots, this period against the last."""
-    async with request.app.state.service.pool.acquire() as conn:
+    async with pooled(request) as conn:
         return await aging_trend(conn, currency, period_from(period, start, end),
                                  collector_id, segment)
