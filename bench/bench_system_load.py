@@ -53,6 +53,10 @@ def cpu_report(used: dict[str, float], recorder: Recorder, seconds: float,
                      if prefix and route.startswith(prefix))
         per = f"; {cpu / served * 1000:.2f} ms per request served ({served})" if served else ""
         lines.append(f"  {name:22} {cpu:7.1f} s = {cpu / seconds * 100:5.1f}% of a core{per}")
+    total, cores = sum(used.values()), os.cpu_count() or 1
+    lines.append(f"  {'all of the above':22} {total:7.1f} s = {total / seconds / cores * 100:5.1f}%"
+                 f" of the machine's {cores} cores; {total / max(1, recorder.requests) * 1000:.2f}"
+                 f" ms per request")
     return "\n".join(lines)
 
 

@@ -80,11 +80,13 @@ class CpuMeter:
 
 
 async def system_meter(system: RunningSystem, server: str) -> CpuMeter:
-    """A meter over each service of `system`, PostgreSQL's processes and this process."""
+    """A meter over each service of `system`, PostgreSQL's processes, the embedded broker
+    and this process."""
     return CpuMeter({
         **{name: the_process(proc.proc.pid)
            for name, proc in system.processes.items() if proc.proc is not None},
         "postgres": postgres_processes(await postmaster(server)),
+        "broker": broker_processes,
         "load client": the_process(os.getpid())})
 
 
