@@ -8,28 +8,20 @@ commits, it must come back with every one of them.
 """
 
 import asyncio
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
 
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
+from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, throwaway_server
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
 def server() -> Iterator[EmbeddedPostgres]:
-    data = Path(tempfile.mkdtemp(prefix="rx-durable-pg-"))
-    pg = EmbeddedPostgres(data / "pg").start()
-    try:
+    with throwaway_server("rx-durable-pg-") as pg:
         yield pg
-    finally:
-        pg.destroy()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 async def test_commits_acknowledged_just_before_an_immediate_stop_survive_it(

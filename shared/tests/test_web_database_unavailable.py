@@ -5,9 +5,7 @@ crash or failover stops it (immediate shutdown, every connection cut).
 """
 
 import asyncio
-import shutil
-import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,7 +13,11 @@ import pytest
 from fastapi import APIRouter, Request
 
 from receivables_platform.db.migrate import upgrade_async
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
+from receivables_platform.infra.embedded_postgres import (
+    EmbeddedPostgres,
+    ensure_database,
+    throwaway_server,
+)
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.app import ServiceState, create_app
 from receivables_platform.web.problems import PROBLEM_JSON, problem_type
@@ -35,14 +37,9 @@ async def count(request: Request) -> dict[str, int]:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[EmbeddedPostgres]:
-    data = Path(tempfile.mkdtemp(prefix="rx-unavailable-pg-"))
-    pg = EmbeddedPostgres(data / "pg").start()
-    try:
+def server() -> Iterator[EmbeddedPostgres]:
+    with throwaway_server("rx-unavailable-pg-") as pg:
         yield pg
-    finally:
-        pg.destroy()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 async def test_a_database_restart_answers_503_with_retry_after_then_recovers(
