@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,16 @@ import asyncpg
 import psutil
 
 from receivables_platform.testing.system import RunningSystem
+
+
+def machine_speed(iterations: int = 5_000_000) -> float:
+    """Seconds of CPU one core takes for a fixed pure-Python loop: the same code measures
+    very differently on a slower or busier machine, so each run says how fast its was."""
+    began = time.process_time()
+    total = 0
+    for i in range(iterations):
+        total += i
+    return time.process_time() - began
 
 
 def postgres_processes(postmaster: psutil.Process | None,
