@@ -11,15 +11,15 @@ The relay and the consumers share the pool but not this bound: they wait.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolAcquireContext
 from fastapi import Request
 
 REQUEST_WAIT_SECONDS = 5.0
 
 
-def pooled(request: Request) -> Any:
+def pooled(request: Request) -> PoolAcquireContext:
     """`async with pooled(request) as conn:` the service pool's connection for a request."""
     return request.app.state.service.pool.acquire(timeout=REQUEST_WAIT_SECONDS)
 

@@ -28,6 +28,7 @@ from billing_adapter.service_layer.import_job import run_job
 from receivables_platform.ids import new_id
 from receivables_platform.web.app import ServiceState
 from receivables_platform.web.auth import Principal
+from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import PROBLEM_JSON, Problem, problem_type
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
@@ -132,15 +133,15 @@ async def submit(request: Request, response: Response, principal: Integration,
     fmt = _format(file_format, request.headers.get("content-type"))
     state: ServiceState = request.app.state.service
     if idempotency_key is not None:
-        async with state.pool.acquire() as conn:
+        async with pooled(request) as conn:
             earlier = await conn.fetchval(
                 "SELECT job_id FROM import_jobs WHERE submitted_by = $1 AND idempotency_key = $2",
                 principal.sub, idempotency_key)
         if earlier is not None:
-            return await _accepted(state, response, earlier)
+            return await _accepted(request, response, earlier)
     path = await _spool(request.stream())
     job_id = new_id()
-    async with state.pool.acquire() as conn:
+    async with pooled(request) as conn:
         job = await import_jobs.create(conn, job_id, kind, fmt, principal.sub,
                                        idempotency_key)
     if job == job_id:
@@ -148,12 +149,12 @@ async def submit(request: Request, response: Response, principal: Integration,
     else:
         # a concurrent retry with the same key won
         await asyncio.to_thread(path.unlink, missing_ok=True)
-    return await _accepted(state, response, job)
+    return await _accepted(request, response, job)
 
 
-async def _accepted(state: ServiceState, response: Response, job_id: UUID) -> ImportJob:
+async def _accepted(request: Request, response: Response, job_id: UUID) -> ImportJob:
     response.headers["Location"] = f"/v1/imports/{job_id}"
-    async with state.pool.acquire() as conn:
+    async with pooled(request) as conn:
         return await _representation(conn, job_id, None, 100)
 
 

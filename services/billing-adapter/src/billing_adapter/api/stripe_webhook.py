@@ -28,6 +28,7 @@ from billing_adapter.api.common import trace
 from billing_adapter.service_layer.stripe_connector import receive, replay_parked
 from billing_adapter.settings import StripeSettings
 from receivables_platform.web.auth import require_roles
+from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem, problem_type
 
 router = APIRouter(prefix="/v1/webhooks/stripe", tags=["webhooks"])
@@ -87,7 +88,7 @@ async def stripe_webhook(request: Request, settings: Settings,
                          stripe_signature: Annotated[str | None, Header()] = None) -> Receipt:
     """Verify, apply once, then replay parked events that this one unblocked."""
     event = _signed_event(await request.body(), stripe_signature, settings)
-    async with request.app.state.service.pool.acquire() as conn:
+    async with pooled(request) as conn:
         settled = await receive(conn, event, settings.mapping, trace(request))
         if settled is not None and settled.outcome == "applied":
             await replay_parked(conn, settings.mapping, trace(request))
@@ -108,7 +109,7 @@ async def received_events(
 
     A parked event's `waiting_for` is `kind:external id` (e.g. `account:cus_...`).
     """
-    async with request.app.state.service.pool.acquire() as conn:
+    async with pooled(request) as conn:
         return await stripe_events.listing(conn, outcome, limit)
 
 
@@ -124,6 +125,6 @@ async def replay(request: Request, settings: Settings) -> Replayed:
     for came another way, e.g. customers backfilled by bulk import or the REST
     API under their `cus_...` ids.
     """
-    async with request.app.state.service.pool.acquire() as conn:
+    async with pooled(request) as conn:
         return Replayed(replayed=await replay_parked(conn, settings.mapping, trace(request)))
 

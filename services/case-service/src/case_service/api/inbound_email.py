@@ -12,6 +12,7 @@ from case_service.api.common import now, problem_responses, trace
 from case_service.api.models import CaseResponse
 from case_service.service_layer.inbound_email import ThreadedBy, file_email
 from receivables_platform.web.auth import Principal, require_roles
+from receivables_platform.web.connection import pooled
 from receivables_platform.web.etag import etag
 from receivables_platform.web.problems import Problem, problem_type
 
@@ -64,7 +65,7 @@ async def inbound_email(request: Request,
     except MalformedMessage as exc:
         raise Problem(422, "Malformed message", exc.detail,
                       type=problem_type("malformed-message"), field=exc.field) from None
-    async with request.app.state.service.pool.acquire() as conn:
+    async with pooled(request) as conn:
         filed = await file_email(conn, message, actor=principal.sub, at=now(),
                                  correlation_id=trace(request))
     body = FiledEmail(threaded_by=filed.threaded_by, created=filed.created,
