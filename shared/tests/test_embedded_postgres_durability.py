@@ -8,33 +8,26 @@ commits, it must come back with every one of them.
 """
 
 import asyncio
-from collections.abc import Iterator
 
 import asyncpg
 import pytest
 
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, throwaway_server
+from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
 
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-def server() -> Iterator[EmbeddedPostgres]:
-    with throwaway_server("rx-durable-pg-") as pg:
-        yield pg
-
-
 async def test_commits_acknowledged_just_before_an_immediate_stop_survive_it(
-        server: EmbeddedPostgres) -> None:
-    conn = await asyncpg.connect(server.url)
+        own_postgres: EmbeddedPostgres) -> None:
+    conn = await asyncpg.connect(own_postgres.url)
     await conn.execute("CREATE TABLE claims (event_id int PRIMARY KEY)")
     for event_id in range(50):  # each its own transaction, the last one just before the kill
         await conn.execute("INSERT INTO claims VALUES ($1)", event_id)
-    await asyncio.to_thread(server.stop, "immediate")
+    await asyncio.to_thread(own_postgres.stop, "immediate")
     conn.terminate()
 
-    await asyncio.to_thread(server.start)
-    conn = await asyncpg.connect(server.url)
+    await asyncio.to_thread(own_postgres.start)
+    conn = await asyncpg.connect(own_postgres.url)
     try:
         assert await conn.fetchval("SELECT count(*) FROM claims") == 50
     finally:

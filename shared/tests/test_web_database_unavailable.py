@@ -5,7 +5,6 @@ crash or failover stops it (immediate shutdown, every connection cut).
 """
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,11 +12,7 @@ import pytest
 from fastapi import APIRouter, Request
 
 from receivables_platform.db.migrate import upgrade_async
-from receivables_platform.infra.embedded_postgres import (
-    EmbeddedPostgres,
-    ensure_database,
-    throwaway_server,
-)
+from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.app import ServiceState, create_app
 from receivables_platform.web.problems import PROBLEM_JSON, problem_type
@@ -36,15 +31,9 @@ async def count(request: Request) -> dict[str, int]:
     return {"count": await state.pool.fetchval("SELECT count(*) FROM pg_class")}
 
 
-@pytest.fixture
-def server() -> Iterator[EmbeddedPostgres]:
-    with throwaway_server("rx-unavailable-pg-") as pg:
-        yield pg
-
-
 async def test_a_database_restart_answers_503_with_retry_after_then_recovers(
-        server: EmbeddedPostgres) -> None:
-    url = await ensure_database(server.url, "unavailable_test")
+        own_postgres: EmbeddedPostgres) -> None:
+    url = await ensure_database(own_postgres.url, "unavailable_test")
     await upgrade_async(url, PLATFORM_VERSIONS)
     settings = ServiceSettings(service_name="unavailable-test", database_url=url,
                                jwt_secret="unavailable-test-secret-0123456789abcdef",
@@ -53,7 +42,7 @@ async def test_a_database_restart_answers_503_with_retry_after_then_recovers(
     async with running_server(app) as base, httpx.AsyncClient(base_url=base) as http:
         assert (await http.get("/v1/open-invoices/count")).status_code == 200
 
-        await asyncio.to_thread(server.stop, "immediate")
+        await asyncio.to_thread(own_postgres.stop, "immediate")
         for _ in range(2):  # a pooled connection cut under it, then no connection at all
             down = await http.get("/v1/open-invoices/count")
             assert down.status_code == 503, down.text
@@ -61,6 +50,6 @@ async def test_a_database_restart_answers_503_with_retry_after_then_recovers(
             assert int(down.headers["retry-after"]) > 0
             assert down.json()["type"] == problem_type("dependency-unavailable")
 
-        await asyncio.to_thread(server.start)
+        await asyncio.to_thread(own_postgres.start)
         up = await http.get("/v1/open-invoices/count")
         assert up.status_code == 200, up.text

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -164,13 +162,11 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path, own_broker: EmbeddedKafka) -> AsyncIterator[Harness]:
+async def harness(tmp_path: Path, own_postgres: EmbeddedPostgres,
+                  own_broker: EmbeddedKafka) -> AsyncIterator[Harness]:
     from reporting_service.spec import SPEC as REPORTING
 
-    # not under tmp_path: other pytest sessions on the machine prune old basetemp folders
-    data = Path(tempfile.mkdtemp(prefix="rx-faults-pg-"))
-    pg = EmbeddedPostgres(data / "pg").start()
-    system = RunningSystem(pg.url, own_broker.bootstrap_servers, tmp_path / "logs",
+    system = RunningSystem(own_postgres.url, own_broker.bootstrap_servers, tmp_path / "logs",
                            service_env={"billing-adapter": {"RUN_RELAY": "false"},
                                         "reporting-service": {"RUN_CONSUMERS": "false"}})
     logs = tmp_path / "logs"
@@ -195,14 +191,12 @@ async def harness(tmp_path: Path, own_broker: EmbeddedKafka) -> AsyncIterator[Ha
                 billing_consumer = group
         await asyncio.gather(started(relay, "relay.leading"), *(
             started(c, "consumer.partitions_assigned") for c in consumers.values()))
-        yield Harness(system, pg, own_broker, relay, consumers, billing_consumer)
+        yield Harness(system, own_postgres, own_broker, relay, consumers, billing_consumer)
     finally:
         for proc in [relay, *consumers.values()]:
             if proc is not None:
                 proc.stop()
         problems = await system.stop(drop_databases=False)
-        pg.destroy()
-        shutil.rmtree(data, ignore_errors=True)
     assert not problems, problems
 
 

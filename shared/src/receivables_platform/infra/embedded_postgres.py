@@ -13,10 +13,7 @@ import platform
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -143,19 +140,6 @@ class EmbeddedPostgres:
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.data_dir, ignore_errors=True)
-
-
-@contextmanager
-def throwaway_server(prefix: str) -> Iterator[EmbeddedPostgres]:
-    """A server of the caller's own, for a test that stops, crashes or restarts it; gone
-    afterwards. Not under pytest's tmp_path: other sessions prune old basetemp folders."""
-    data = Path(tempfile.mkdtemp(prefix=prefix))
-    pg = EmbeddedPostgres(data / "pg").start()
-    try:
-        yield pg
-    finally:
-        pg.destroy()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 async def ensure_database(server_url: str, name: str) -> str:

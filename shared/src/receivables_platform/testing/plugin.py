@@ -9,6 +9,7 @@ are shared, so tests use their own topic names or their own account ids.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -68,6 +69,20 @@ def own_broker() -> Iterator[EmbeddedKafka]:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL server this test may stop, crash or restart without touching the
+    others; gone afterwards. Its data is not under tmp_path: other pytest sessions on the
+    machine prune old basetemp folders."""
+    data = Path(tempfile.mkdtemp(prefix="rx-own-pg-"))
+    server = EmbeddedPostgres(data / "pg").start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture
