@@ -26,7 +26,7 @@ from pathlib import Path
 
 import asyncpg
 from bench_pipeline import infrastructure
-from process_cpu import CpuMeter, broker_processes, postgres_processes, postmaster, the_process
+from process_cpu import CpuMeter, broker_processes, postmaster, process_tree, the_process
 
 from billing_adapter.spec import SPEC
 from receivables_platform.contracts.billing import TOPIC
@@ -132,7 +132,7 @@ async def main(args: argparse.Namespace) -> None:
             seconds = cli(db, "accounts", accounts, args.batch_size)
             await drained(db)
             print(f"accounts imported and published in {seconds:.1f}s (untimed)", flush=True)
-            meter = CpuMeter({"postgres": postgres_processes(await postmaster(server)),
+            meter = CpuMeter({"postgres": process_tree(await postmaster(server)),
                               "broker": broker_processes, "relay": the_process(worker.pid)})
             meter.start()
             importer = children_cpu()

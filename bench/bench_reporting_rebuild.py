@@ -37,7 +37,7 @@ from uuid import UUID
 import asyncpg
 import psutil
 from aiokafka import AIOKafkaProducer
-from process_cpu import CpuMeter, broker_processes, postgres_processes, postmaster
+from process_cpu import CpuMeter, broker_processes, postmaster, process_tree
 
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
@@ -154,7 +154,7 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
     billing = dataclasses.replace(PROJECTIONS["billing"], topic=topic)
     built: list[Progress] = []
     meter = CpuMeter({"rebuild": rebuild_processes, "broker": broker_processes,
-                      "postgres": postgres_processes(await postmaster(server_url))})
+                      "postgres": process_tree(await postmaster(server_url))})
     # CPU seconds each group had used when each progress report was made
     spent: dict[int, dict[str, float]] = {}
 

@@ -28,15 +28,18 @@ def machine_speed(iterations: int = 5_000_000) -> float:
     return time.process_time() - began
 
 
-def postgres_processes(postmaster: psutil.Process | None,
-                       ) -> Callable[[], list[psutil.Process]]:
-    """The postmaster and every process under it (backends, walwriter, ...), listed afresh
-    each time: a pool opens backends during the run."""
+def process_tree(root: psutil.Process | None) -> Callable[[], list[psutil.Process]]:
+    """A process and every process under it, listed afresh each time: PostgreSQL's
+    postmaster opens a backend per new connection, a service run with several API
+    processes (`WEB_CONCURRENCY`) restarts a worker that died."""
 
     def listed() -> list[psutil.Process]:
-        if postmaster is None:
+        if root is None:
             return []
-        return [postmaster, *postmaster.children(recursive=True)]
+        try:
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return [root]
 
     return listed
 
@@ -94,9 +97,9 @@ async def system_meter(system: RunningSystem, server: str) -> CpuMeter:
     """A meter over each service of `system`, PostgreSQL's processes, the embedded broker
     and this process."""
     return CpuMeter({
-        **{name: the_process(proc.proc.pid)
+        **{name: process_tree(psutil.Process(proc.proc.pid))
            for name, proc in system.processes.items() if proc.proc is not None},
-        "postgres": postgres_processes(await postmaster(server)),
+        "postgres": process_tree(await postmaster(server)),
         "broker": broker_processes,
         "load client": the_process(os.getpid())})
 

@@ -9,6 +9,7 @@ deployments. `serve(spec)` is each service's `__main__`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,12 @@ def serve(spec: ServiceSpec) -> None:
     from receivables_platform.db.migrate import upgrade
     from receivables_platform.observability.logging import configure_logging
     from receivables_platform.observability.tracing import configure_tracing
+    from receivables_platform.web_processes import (
+        SPEC_ENV,
+        WORKER_APP,
+        shared_metrics,
+        spec_import_path,
+    )
 
     settings = spec.settings()
     configure_logging(spec.name, settings.log_level)
@@ -123,10 +130,16 @@ def serve(spec: ServiceSpec) -> None:
     if not settings.database_url:
         raise SystemExit(f"{spec.name}: DATABASE_URL is not set (make run sets it for you)")
     upgrade(settings.database_url, spec.versions_dir)
+    host, port = settings.http_host, settings.http_port or spec.default_port
+    if settings.web_concurrency > 1:
+        os.environ[SPEC_ENV] = spec_import_path(spec)
+        with shared_metrics():
+            uvicorn.run(WORKER_APP, factory=True, workers=settings.web_concurrency,
+                        host=host, port=port, log_config=None, access_log=False)
+        return
     app = build_app(spec, settings)
     # Everything imported and built so far lives as long as the process: out of the
     # collector's sight, a full collection no longer walks it (about 100,000 objects,
     # some 50 ms, a pause every request in flight would wait out).
     gc.freeze()
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port or spec.default_port,
-                log_config=None, access_log=False)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

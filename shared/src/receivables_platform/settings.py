@@ -55,3 +55,6 @@ class ServiceSettings(BaseSettings):
     http_port: int | None = None
     run_relay: bool = True
     run_consumers: bool = True
+    web_concurrency: int = Field(1, ge=1, le=64)
+    """Processes serving the API on the one port (uvicorn's `WEB_CONCURRENCY`), each a whole
+    service process: see `web_processes`."""

@@ -7,7 +7,6 @@ only through its environment, so what works under `make run` works deployed.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import importlib
 import os
 import signal
@@ -22,6 +21,7 @@ from typing import IO
 import httpx
 
 from receivables_platform.devstack.infra import StackError, port_is_free
+from receivables_platform.web_processes import die_with_parent
 
 PACKAGES = ("billing_adapter", "collections_service", "case_service", "reporting_service")
 HOST = "127.0.0.1"
@@ -62,13 +62,6 @@ def load_services() -> list[ServiceEntry]:
     return entries
 
 
-def _die_with_parent() -> None:
-    """A stack killed with SIGKILL must not leave services holding the dev ports."""
-    if sys.platform == "linux":
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 class ServiceProcess:
     def __init__(self, entry: ServiceEntry, env: dict[str, str], log_path: Path) -> None:
         self.entry = entry
@@ -81,11 +74,12 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - the child writes to it until stopped
         # Own session: a terminal Ctrl-C reaches the stack only, which then stops the
-        # services first and the infrastructure after them.
+        # services first and the infrastructure after them. A stack killed with SIGKILL
+        # must not leave services holding the dev ports: they die with it.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", self.entry.package],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            env=self.env, start_new_session=True, preexec_fn=_die_with_parent,
+            env=self.env, start_new_session=True, preexec_fn=die_with_parent,
         )
 
     def poll(self) -> int | None:

@@ -8,8 +8,17 @@ reveals counts, not data.
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.responses import Response
 
 HTTP_REQUEST_DURATION = Histogram(
@@ -27,4 +36,14 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
 def install_metrics(app: FastAPI) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def _registry() -> CollectorRegistry:
+    """This process's metrics, or every worker's added up when the API runs as several
+    processes (`web_processes`): any one of them may be the one a scrape reaches."""
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry

@@ -1,0 +1,90 @@
+"""A service's API served by several processes on one port (`WEB_CONCURRENCY`).
+
+One event loop is one core at most, and on a busy host it gets one thread's
+share of the CPU however much of the work its service has: the load benchmark
+on two cores had billing-adapter, with over half the requests, queueing for
+seconds while the machine still had time to give. With `WEB_CONCURRENCY=N`
+uvicorn's supervisor binds the port and starts N worker processes, each a
+whole service process (API, relay candidate, consumer group member), as N
+replicas behind a load balancer would be; the kernel spreads connections
+between them.
+
+What changes with more than one process:
+
+* the supervisor runs the migrations once, before any worker starts;
+* a worker dies with its supervisor (SIGKILL), so a killed service never leaves
+  workers holding its port, the way a container's processes go with it;
+* `/metrics` adds up every worker's counters and histograms (prometheus_client's
+  multiprocess mode, in a directory that lives as long as the supervisor);
+  a gauge is reported per worker, with a `pid` label.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from receivables_platform.service import ServiceSpec
+
+SPEC_ENV = "RECEIVABLES_SERVICE_SPEC"
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+WORKER_APP = "receivables_platform.web_processes:worker_app"
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Ask the kernel to send `sig` to this process when its parent dies (Linux)."""
+    if sys.platform == "linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, sig)
+
+
+def spec_import_path(spec: ServiceSpec) -> str:
+    """`package.spec:SPEC` for the imported module that defines `spec`: what a worker imports."""
+    defining = [name for name, module in list(sys.modules.items())
+                if getattr(module, "SPEC", None) is spec and name != "__main__"]
+    for name in sorted(defining, key=lambda name: not name.endswith(".spec")):
+        return f"{name}:SPEC"
+    raise LookupError(f"no imported module defines the spec of {spec.name} as SPEC")
+
+
+@contextlib.contextmanager
+def shared_metrics() -> Iterator[str]:
+    """A fresh directory the workers write their metrics to, removed when serving ends."""
+    path = tempfile.mkdtemp(prefix="receivables-metrics-")
+    os.environ[METRICS_DIR_ENV] = path
+    try:
+        yield path
+    finally:
+        os.environ.pop(METRICS_DIR_ENV, None)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def worker_app() -> FastAPI:
+    """uvicorn's factory in each worker process: the service's app, built as `serve` builds it."""
+    die_with_parent(signal.SIGKILL)
+    if os.getppid() == 1:  # the supervisor died before the line above took effect
+        raise SystemExit("the supervisor is gone")
+    from uvicorn.importer import import_from_string
+
+    from receivables_platform.observability.logging import configure_logging
+    from receivables_platform.observability.tracing import configure_tracing
+    from receivables_platform.service import build_app
+
+    spec = import_from_string(os.environ[SPEC_ENV])
+    settings = spec.settings()
+    configure_logging(spec.name, settings.log_level)
+    configure_tracing(spec.name)
+    app = build_app(spec, settings)
+    gc.freeze()
+    return app
