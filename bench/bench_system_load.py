@@ -40,9 +40,8 @@ from receivables_platform.testing.system import RunningSystem
 TARGET_P99_MS = 50.0
 ROUTE_PREFIX = {"billing-adapter": "billing ", "reporting-service": "reporting ",
                 "case-service": "cases ", "collections-service": "collections "}
-# billing-adapter serves over half the mix: in one process it gets one thread's share of
-# a busy machine and its requests queue (p99 2.3 s against 0.37 s with two at 200/s)
-DEFAULT_PROCESSES = [("billing-adapter", 2)]
+# One API process per service, as `make run` starts them; `--processes` tries more
+DEFAULT_PROCESSES = [("billing-adapter", 1)]
 
 
 def service_processes(text: str) -> tuple[str, int]:
@@ -90,7 +89,8 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
             meter = await system_meter(system, server)
             print(f"{len(workload.operations)} operations in the mix; "
                   f"{len(workload.skipped)} skipped; running {args.duration:g} s at "
-                  f"{args.rate:g} req/s", flush=True)
+                  f"{args.rate:g} req/s; API processes: "
+                  + ", ".join(f"{name}={n}" for name, n in args.processes), flush=True)
             load_before = os.getloadavg()[0]
             meter.start()
             seconds = await workload.run(args.rate, args.duration)
