@@ -40,16 +40,17 @@ LEFT JOIN events e ON o.ready AND e.position = o.event_position
 ORDER BY o.txid, o.id
 """
 
-_MARK = """
-UPDATE outbox o
-SET published_at = now(), kafka_partition = a.partition, kafka_offset = a.kafka_offset
-FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS a(id, partition, kafka_offset)
-WHERE o.id = a.id
-"""
-
-_RAISE_ACKED = """
+# Rows marked sent and each partition's high-water mark raised in one statement: atomic
+# without a transaction of its own, one round trip a publish cycle instead of four.
+_RECORD_ACKS = """
+WITH marked AS (
+    UPDATE outbox o
+    SET published_at = now(), kafka_partition = a.partition, kafka_offset = a.kafka_offset
+    FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS a(id, partition, kafka_offset)
+    WHERE o.id = a.id
+)
 INSERT INTO relay_partitions (topic, partition, acked_offset)
-SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])
+SELECT * FROM unnest($4::text[], $5::int[], $6::bigint[])
 ON CONFLICT (topic, partition)
 DO UPDATE SET acked_offset = greatest(relay_partitions.acked_offset, excluded.acked_offset)
 """
@@ -116,14 +117,13 @@ def _record(r: asyncpg.Record) -> OutboxRow:
 
 async def record_acks(conn: asyncpg.Connection, acks: Sequence[Ack],
                       acked: Mapping[TopicPartition, int]) -> None:
-    """Mark rows sent and raise each partition's high-water mark, in the caller's transaction."""
-    if acks:
-        await conn.execute(_MARK, [a.outbox_id for a in acks], [a.partition for a in acks],
-                           [a.offset for a in acks])
-    if acked:
-        parts = list(acked)
-        await conn.execute(_RAISE_ACKED, [t for t, _ in parts], [p for _, p in parts],
-                           [acked[tp] for tp in parts])
+    """Mark rows sent and raise each partition's high-water mark, together or not at all."""
+    if not acks and not acked:
+        return
+    parts = list(acked)
+    await conn.execute(_RECORD_ACKS, [a.outbox_id for a in acks], [a.partition for a in acks],
+                       [a.offset for a in acks], [t for t, _ in parts], [p for _, p in parts],
+                       [acked[tp] for tp in parts])
 
 
 async def reset_partitions(conn: asyncpg.Connection, lost: Iterable[TopicPartition]) -> int:

@@ -228,9 +228,14 @@ class OutboxRelay:
             self._log.warning("relay.broker_probe_failed", error=repr(exc))
 
     async def _record(self, outcome: Settlement) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            await outbox.record_acks(conn, outcome.acks, outcome.high_water)
-            requeued = await outbox.reset_partitions(conn, outcome.lost)
+        async with self._pool.acquire() as conn:
+            if outcome.lost:
+                async with conn.transaction():
+                    await outbox.record_acks(conn, outcome.acks, outcome.high_water)
+                    requeued = await outbox.reset_partitions(conn, outcome.lost)
+            else:  # one statement: atomic on its own
+                await outbox.record_acks(conn, outcome.acks, outcome.high_water)
+                requeued = 0
         acked = await self._acked_offsets()
         for tp, offset in outcome.high_water.items():
             acked[tp] = max(offset, acked.get(tp, -1))
