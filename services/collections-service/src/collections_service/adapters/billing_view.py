@@ -36,41 +36,44 @@ async def _account(conn: asyncpg.Connection, account_id: UUID) -> None:
 # One statement each: an event is a round trip per row it touches no more. The account
 # and invoice rows an entry hangs on are made on the way (data-modifying WITH), so an
 # entry that arrives before its invoice or account still adds up.
-_ACCOUNT_ROW = ("account AS (INSERT INTO accounts (account_id) VALUES ($2) "
-                "ON CONFLICT DO NOTHING)")
-_INVOICE_ROW = ("invoice AS (INSERT INTO invoices (invoice_id, account_id) VALUES ($1, $2) "
-                "ON CONFLICT DO NOTHING)")
+_INVOICE_ROW = """
+WITH account AS (INSERT INTO accounts (account_id) VALUES ($2) ON CONFLICT DO NOTHING)
+INSERT INTO invoices (invoice_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
+"""
+_ENTRY = """
+WITH account AS (INSERT INTO accounts (account_id) VALUES ($2) ON CONFLICT DO NOTHING),
+     invoice AS (INSERT INTO invoices (invoice_id, account_id) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING)
+INSERT INTO invoice_ledger (invoice_id, account_id, entry_key, amount_minor, effective_on)
+VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+"""
+# The invoice's row, made or completed (a payment may have named it first), and its entry.
+_ISSUED = """
+WITH account AS (INSERT INTO accounts (account_id) VALUES ($2) ON CONFLICT DO NOTHING),
+     ledger AS (INSERT INTO invoice_ledger (invoice_id, account_id, entry_key, amount_minor,
+                                            effective_on)
+                VALUES ($1, $2, 'issued', $7, $5) ON CONFLICT DO NOTHING)
+INSERT INTO invoices (invoice_id, account_id, issued, external_id, currency, issue_date,
+                      due_date, total_minor)
+VALUES ($1, $2, true, $3, $4, $5, $6, $7)
+ON CONFLICT (invoice_id) DO UPDATE SET issued = true, external_id = excluded.external_id,
+    currency = excluded.currency, issue_date = excluded.issue_date,
+    due_date = excluded.due_date, total_minor = excluded.total_minor
+"""
 
 
 async def _invoice(conn: asyncpg.Connection, invoice_id: UUID, account_id: UUID) -> None:
-    await conn.execute(f"WITH {_ACCOUNT_ROW} INSERT INTO invoices (invoice_id, account_id) "
-                       "VALUES ($1, $2) ON CONFLICT DO NOTHING", invoice_id, account_id)
+    await conn.execute(_INVOICE_ROW, invoice_id, account_id)
 
 
 async def _entry(conn: asyncpg.Connection, invoice_id: UUID, account_id: UUID, key: str,
                  amount_minor: int, effective_on: object) -> None:
-    await conn.execute(
-        f"WITH {_ACCOUNT_ROW}, {_INVOICE_ROW} "
-        "INSERT INTO invoice_ledger (invoice_id, account_id, entry_key, amount_minor, "
-        "effective_on) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        invoice_id, account_id, key, amount_minor, effective_on)
+    await conn.execute(_ENTRY, invoice_id, account_id, key, amount_minor, effective_on)
 
 
 async def _issued(conn: asyncpg.Connection, event: InvoiceIssued) -> None:
-    """The invoice's row (made or completed: a payment may have named it first) and its
-    issued entry."""
-    await conn.execute(
-        f"WITH {_ACCOUNT_ROW}, "
-        "ledger AS (INSERT INTO invoice_ledger (invoice_id, account_id, entry_key, "
-        "amount_minor, effective_on) VALUES ($1, $2, 'issued', $7, $5) ON CONFLICT DO NOTHING) "
-        "INSERT INTO invoices (invoice_id, account_id, issued, external_id, currency, "
-        "issue_date, due_date, total_minor) VALUES ($1, $2, true, $3, $4, $5, $6, $7) "
-        "ON CONFLICT (invoice_id) DO UPDATE SET issued = true, "
-        "external_id = excluded.external_id, currency = excluded.currency, "
-        "issue_date = excluded.issue_date, due_date = excluded.due_date, "
-        "total_minor = excluded.total_minor",
-        event.invoice_id, event.account_id, event.external_id, event.currency,
-        event.issue_date, event.due_date, event.total_minor)
+    await conn.execute(_ISSUED, event.invoice_id, event.account_id, event.external_id,
+                       event.currency, event.issue_date, event.due_date, event.total_minor)
 
 
 def _contacts(event: AccountRegistered | AccountUpdated) -> list[dict[str, object]]:
