@@ -57,8 +57,7 @@ async def test_a_remembered_book_folds_only_the_events_since_it_was_read(
     async with pool.acquire() as conn:
         first = await books.load(conn, account, history=False)
         folds.events = 0
-        await add(pool, books, account, 400)
-        folds.events = 0
+        await add(pool, repository(Folds(), remember=0), account, 400)  # another process
         again = await books.load(conn, account, history=False)
         whole = await books.load(conn, account)
     assert (first.state.total_minor, first.version) == (600, 3)
@@ -67,7 +66,21 @@ async def test_a_remembered_book_folds_only_the_events_since_it_was_read(
     assert (whole.state, whole.version, len(whole.history)) == (again.state, 4, 4)
 
 
-async def test_a_state_read_inside_a_transaction_that_rolls_back_is_not_remembered(
+async def test_a_command_remembers_the_state_it_wrote_so_the_next_folds_nothing_old(
+        pool: asyncpg.Pool) -> None:
+    folds, account = Folds(), str(uuid4())
+    books = repository(folds, remember=10)
+    for total in (100, 200, 300):
+        await add(pool, books, account, total)
+    folds.events = 0
+    await add(pool, books, account, 400)
+    async with pool.acquire() as conn:
+        loaded = await books.load(conn, account, history=False)
+    assert (loaded.state.total_minor, loaded.version) == (1_000, 4)
+    assert folds.events == 1  # the new event when deciding on it; nothing was read again
+
+
+async def test_a_state_remembered_from_a_write_that_rolled_back_is_not_built_on(
         pool: asyncpg.Pool) -> None:
     folds, account = Folds(), str(uuid4())
     books = repository(folds, remember=10)
@@ -82,6 +95,25 @@ async def test_a_state_read_inside_a_transaction_that_rolls_back_is_not_remember
         await tx.rollback()
         after = await books.load(conn, account, history=False)
     assert (after.state.total_minor, after.version) == (100, 1)
+
+
+async def test_a_rolled_back_write_whose_version_another_writer_took_is_not_built_on(
+        pool: asyncpg.Pool) -> None:
+    """The remembered state's version exists again, but holds another event: fold afresh."""
+    folds, account = Folds(), str(uuid4())
+    books = repository(folds, remember=10)
+    others = repository(Folds(), remember=0)  # another process writing the same stream
+    await add(pool, books, account, 100)
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await books.execute(conn, account, lambda _: [issued(account, 999)],
+                            subject=lambda _: account)
+        await tx.rollback()
+    await add(pool, others, account, 5)  # version 2, as the rolled-back event was
+    async with pool.acquire() as conn:
+        after = await books.load(conn, account, history=False)
+    assert (after.state.total_minor, after.version) == (105, 2)
 
 
 async def test_without_remembering_every_load_folds_the_whole_stream(pool: asyncpg.Pool) -> None:

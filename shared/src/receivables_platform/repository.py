@@ -7,14 +7,16 @@ queue instead of failing each other's version check, an If-Match checked
 after the lock tells the second one its copy is stale, and the event store's
 unique index stays the guarantee.
 
-A repository may remember the latest committed state of its busiest aggregates
+A repository may remember the latest state of its busiest aggregates
 (`remember`): loading one then reads only the events appended since, instead
-of folding its whole stream on every request. Only a state read outside any
-transaction is remembered, so nothing that might still roll back is; events
-are immutable and versions dense, so the state at version v plus the events
-after v is exactly the state the full fold would give. (Per process, READ
-COMMITTED; a database restored to an earlier point needs the services
-restarted.)
+of folding its whole stream on every request. A state is remembered with the
+id of the event it was folded up to, and that event is read again with the
+newer ones: if it is not there (the write that made it rolled back, or the
+database was restored to an earlier point) or another event holds its version,
+the stream is folded afresh. So a command remembers the state it just wrote,
+before its transaction commits, and the next command on that aggregate folds
+nothing it has seen; events are immutable and versions dense, so the state at
+version v plus the events after v is exactly the state the full fold would give.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+from uuid import UUID
 
 import asyncpg
 
@@ -32,6 +35,15 @@ from receivables_platform.remembered import Remembered
 from receivables_platform.store import EventStore, PendingStream, RecordedEvent
 
 S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class _Folded(Generic[S]):
+    """A state as folded up to the event `event_id` at `version`."""
+
+    version: int
+    event_id: UUID
+    state: S
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,7 @@ class AggregateRepository(Generic[S]):
         self.store, self.prefix, self.initial, self.evolve = store, prefix, initial, evolve
         self.lock_namespace = lock_namespace or f"{store.source}.{prefix}"
         self.remember = remember
-        self._remembered: Remembered[str, tuple[int, S]] = Remembered(remember)
+        self._remembered: Remembered[str, _Folded[S]] = Remembered(remember)
 
     async def lock(self, conn: asyncpg.Connection, aggregate_id: object) -> None:
         """Until the caller's transaction ends, no other writer of this aggregate gets past here."""
@@ -84,6 +96,7 @@ class AggregateRepository(Generic[S]):
                                        causation_id=causation_id, versions_read=True)
             if after is not None:
                 await after(conn, state, events)
+            self._keep(self.stream_id(aggregate_id), recorded[-1], state)
             return Loaded(state, recorded[-1].version, recorded)
 
     def stream_id(self, aggregate_id: object) -> str:
@@ -94,14 +107,32 @@ class AggregateRepository(Generic[S]):
         """The aggregate's current state; with `history`, every event of its stream too."""
         stream = self.stream_id(aggregate_id)
         known = None if history else self._remembered.get(stream)
-        version, state = known or (0, self.initial())
-        newer = await self.store.load(conn, stream, after_version=version)
+        newer = await self._since(conn, stream, known)
+        version, state = (known.version, known.state) if known and newer is not None else (
+            0, self.initial())
+        if newer is None:
+            newer = await self.store.load(conn, stream)
         for recorded in newer:
             state = self.evolve(state, recorded.contract())
-        version = newer[-1].version if newer else version
-        if self.remember and not conn.is_in_transaction():
-            self._remembered.put(stream, (version, state))
+        if newer:
+            version = newer[-1].version
+            self._keep(stream, newer[-1], state)
         return Loaded(state, version, newer if history else [])
+
+    async def _since(self, conn: asyncpg.Connection, stream: str,
+                     known: _Folded[S] | None) -> list[RecordedEvent] | None:
+        """The events after a remembered state, or None when it cannot be built on."""
+        if known is None:
+            return None
+        rows = await self.store.load(conn, stream, after_version=known.version - 1)
+        if not rows or rows[0].version != known.version or rows[0].event_id != known.event_id:
+            self._remembered.forget(stream)
+            return None
+        return rows[1:]
+
+    def _keep(self, stream: str, last: RecordedEvent, state: S) -> None:
+        if self.remember:
+            self._remembered.put(stream, _Folded(last.version, last.event_id, state))
 
     async def save(self, conn: asyncpg.Connection, aggregate_id: object, expected_version: int,
                    events: Sequence[EventContract], *, subject: str,
