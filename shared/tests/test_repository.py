@@ -48,12 +48,19 @@ async def add(pool: asyncpg.Pool, books: AggregateRepository[Book], account: str
                             subject=lambda _: account)
 
 
-async def test_a_remembered_book_folds_only_the_events_since_it_was_read(
-        pool: asyncpg.Pool) -> None:
+async def a_book(pool: asyncpg.Pool, *totals: int,
+                 ) -> tuple[Folds, str, AggregateRepository[Book]]:
+    """A remembering repository and an account with an invoice of each total on its book."""
     folds, account = Folds(), str(uuid4())
     books = repository(folds, remember=10)
-    for total in (100, 200, 300):
+    for total in totals:
         await add(pool, books, account, total)
+    return folds, account, books
+
+
+async def test_a_remembered_book_folds_only_the_events_since_it_was_read(
+        pool: asyncpg.Pool) -> None:
+    folds, account, books = await a_book(pool, 100, 200, 300)
     async with pool.acquire() as conn:
         first = await books.load(conn, account, history=False)
         folds.events = 0
@@ -68,10 +75,7 @@ async def test_a_remembered_book_folds_only_the_events_since_it_was_read(
 
 async def test_a_command_remembers_the_state_it_wrote_so_the_next_folds_nothing_old(
         pool: asyncpg.Pool) -> None:
-    folds, account = Folds(), str(uuid4())
-    books = repository(folds, remember=10)
-    for total in (100, 200, 300):
-        await add(pool, books, account, total)
+    folds, account, books = await a_book(pool, 100, 200, 300)
     folds.events = 0
     await add(pool, books, account, 400)
     async with pool.acquire() as conn:
@@ -82,9 +86,7 @@ async def test_a_command_remembers_the_state_it_wrote_so_the_next_folds_nothing_
 
 async def test_a_state_remembered_from_a_write_that_rolled_back_is_not_built_on(
         pool: asyncpg.Pool) -> None:
-    folds, account = Folds(), str(uuid4())
-    books = repository(folds, remember=10)
-    await add(pool, books, account, 100)
+    _, account, books = await a_book(pool, 100)
     async with pool.acquire() as conn:
         assert (await books.load(conn, account, history=False)).version == 1  # remembered
         tx = conn.transaction()
@@ -100,10 +102,8 @@ async def test_a_state_remembered_from_a_write_that_rolled_back_is_not_built_on(
 async def test_a_rolled_back_write_whose_version_another_writer_took_is_not_built_on(
         pool: asyncpg.Pool) -> None:
     """The remembered state's version exists again, but holds another event: fold afresh."""
-    folds, account = Folds(), str(uuid4())
-    books = repository(folds, remember=10)
+    _, account, books = await a_book(pool, 100)
     others = repository(Folds(), remember=0)  # another process writing the same stream
-    await add(pool, books, account, 100)
     async with pool.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
