@@ -1,13 +1,10 @@
 """A service's API served by several processes on one port (`WEB_CONCURRENCY`).
 
-One event loop is one core at most, and on a busy host it gets one thread's
-share of the CPU however much of the work its service has: the load benchmark
-on two cores had billing-adapter, with over half the requests, queueing for
-seconds while the machine still had time to give. With `WEB_CONCURRENCY=N`
-uvicorn's supervisor binds the port and starts N worker processes, each a
-whole service process (API, relay candidate, consumer group member), as N
-replicas behind a load balancer would be; the kernel spreads connections
-between them.
+One event loop uses one core at most. On a host with more cores than that, run
+without Kubernetes replicas, `WEB_CONCURRENCY=N` has uvicorn's supervisor bind
+the port and start N worker processes, each a whole service process (API,
+relay candidate, consumer group member), as N replicas behind a load balancer
+would be; the kernel spreads connections between them.
 
 What changes with more than one process:
 
