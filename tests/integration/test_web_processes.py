@@ -3,8 +3,12 @@ it on a bigger host: every worker serves, `/metrics` counts all of them, and a s
 killed outright takes its workers with it, so it can start again on its port."""
 
 import asyncio
+import contextlib
 import re
+import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from uuid import uuid4
@@ -13,6 +17,7 @@ import httpx
 import psutil
 import pytest
 
+from receivables_platform.infra.ports import free_port
 from receivables_platform.testing.system import RunningSystem
 
 BILLING = "billing-adapter"
@@ -80,3 +85,29 @@ async def test_every_worker_serves_and_dies_with_its_service(
     await system.restart(BILLING)  # the same port: nothing of the old service holds it
     assert len(workers(psutil.Process(system.processes[BILLING].proc.pid))) == 2
     assert await read_on_new_connections(account, headers, 4) == [200] * 4
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare")
+async def test_the_workers_serve_when_the_service_is_pid_1_as_in_a_container(
+        billing_in_two_processes: RunningSystem) -> None:
+    """`exec python -m ...` makes the service pid 1 of its container: its workers' parent
+    is then pid 1 while it lives, which must not read as their supervisor having died."""
+    service = billing_in_two_processes.processes[BILLING]
+    url = f"http://127.0.0.1:{free_port()}"
+    env = {**service.env, "HTTP_PORT": url.rsplit(":", 1)[1]}
+    as_pid_1 = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--kill-child", sys.executable, "-m", "billing_adapter"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        ready = False
+        async with httpx.AsyncClient(timeout=2) as http:
+            while not ready and as_pid_1.poll() is None and time.monotonic() < deadline:
+                with contextlib.suppress(httpx.TransportError):
+                    ready = (await http.get(f"{url}/readyz")).status_code == 200
+                await asyncio.sleep(0.5)
+            assert ready, f"not ready (exit code {as_pid_1.poll()})"
+            assert await read_on_new_connections(f"{url}/healthz", {}, 8) == [200] * 8
+    finally:
+        as_pid_1.kill()  # --kill-child: the namespace's pid 1, and with it every worker
+        as_pid_1.wait(10)

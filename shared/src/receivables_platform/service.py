@@ -9,7 +9,6 @@ deployments. `serve(spec)` is each service's `__main__`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,12 +116,7 @@ def serve(spec: ServiceSpec) -> None:
     from receivables_platform.db.migrate import upgrade
     from receivables_platform.observability.logging import configure_logging
     from receivables_platform.observability.tracing import configure_tracing
-    from receivables_platform.web_processes import (
-        SPEC_ENV,
-        WORKER_APP,
-        shared_metrics,
-        spec_import_path,
-    )
+    from receivables_platform.web_processes import WORKER_APP, shared_metrics, supervise
 
     settings = spec.settings()
     configure_logging(spec.name, settings.log_level)
@@ -132,7 +126,7 @@ def serve(spec: ServiceSpec) -> None:
     upgrade(settings.database_url, spec.versions_dir)
     host, port = settings.http_host, settings.http_port or spec.default_port
     if settings.web_concurrency > 1:
-        os.environ[SPEC_ENV] = spec_import_path(spec)
+        supervise(spec)
         with shared_metrics():
             uvicorn.run(WORKER_APP, factory=True, workers=settings.web_concurrency,
                         host=host, port=port, log_config=None, access_log=False)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from receivables_platform.service import ServiceSpec
 
 SPEC_ENV = "RECEIVABLES_SERVICE_SPEC"
+SUPERVISOR_ENV = "RECEIVABLES_SUPERVISOR_PID"
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 WORKER_APP = "receivables_platform.web_processes:worker_app"
 
@@ -55,6 +56,12 @@ def spec_import_path(spec: ServiceSpec) -> str:
     raise LookupError(f"no imported module defines the spec of {spec.name} as SPEC")
 
 
+def supervise(spec: ServiceSpec) -> None:
+    """Tell the workers to come which service to build, and whose children they are."""
+    os.environ[SPEC_ENV] = spec_import_path(spec)
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())
+
+
 @contextlib.contextmanager
 def shared_metrics() -> Iterator[str]:
     """A fresh directory the workers write their metrics to, removed when serving ends."""
@@ -70,7 +77,9 @@ def shared_metrics() -> Iterator[str]:
 def worker_app() -> FastAPI:
     """uvicorn's factory in each worker process: the service's app, built as `serve` builds it."""
     die_with_parent(signal.SIGKILL)
-    if os.getppid() == 1:  # the supervisor died before the line above took effect
+    # the supervisor died before the line above took effect (compared with its pid, not
+    # with 1: in a container the supervisor is often pid 1 itself)
+    if str(os.getppid()) != os.environ.get(SUPERVISOR_ENV):
         raise SystemExit("the supervisor is gone")
     from uvicorn.importer import import_from_string
 
