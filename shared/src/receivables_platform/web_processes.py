@@ -57,7 +57,7 @@ def spec_import_path(spec: ServiceSpec) -> str:
 
 
 def supervise(spec: ServiceSpec) -> None:
-    """Tell the workers to come which service to build, and whose children they are."""
+    """Tell the workers which service to build, and whose children they are."""
     os.environ[SPEC_ENV] = spec_import_path(spec)
     os.environ[SUPERVISOR_ENV] = str(os.getpid())
 
