@@ -5,7 +5,6 @@ killed outright takes its workers with it, so it can start again on its port."""
 import asyncio
 import contextlib
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -87,7 +86,6 @@ async def test_every_worker_serves_and_dies_with_its_service(
     assert await read_on_new_connections(account, headers, 4) == [200] * 4
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare")
 async def test_the_workers_serve_when_the_service_is_pid_1_as_in_a_container(
         billing_in_two_processes: RunningSystem) -> None:
     """`exec python -m ...` makes the service pid 1 of its container: its workers' parent

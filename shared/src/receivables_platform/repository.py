@@ -108,10 +108,9 @@ class AggregateRepository(Generic[S]):
         stream = self.stream_id(aggregate_id)
         known = None if history else self._remembered.get(stream)
         newer = await self._since(conn, stream, known)
-        version, state = (known.version, known.state) if known and newer is not None else (
-            0, self.initial())
         if newer is None:
-            newer = await self.store.load(conn, stream)
+            known, newer = None, await self.store.load(conn, stream)
+        version, state = (known.version, known.state) if known else (0, self.initial())
         for recorded in newer:
             state = self.evolve(state, recorded.contract())
         if newer:

@@ -108,19 +108,35 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
     return app
 
 
-def serve(spec: ServiceSpec) -> None:
-    import gc
-
-    import uvicorn
-
-    from receivables_platform.db.migrate import upgrade
+def observed_settings(spec: ServiceSpec) -> ServiceSettings:
+    """The service's settings, with its logs and traces set up: a process's first step."""
     from receivables_platform.observability.logging import configure_logging
     from receivables_platform.observability.tracing import configure_tracing
-    from receivables_platform.web_processes import WORKER_APP, shared_metrics, supervise
 
     settings = spec.settings()
     configure_logging(spec.name, settings.log_level)
     configure_tracing(spec.name)
+    return settings
+
+
+def app_to_serve(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    """The app, with everything built so far frozen out of the garbage collector's sight:
+    it lives as long as the process, and a full collection no longer walks it (about
+    100,000 objects, some 50 ms, a pause every request in flight would wait out)."""
+    import gc
+
+    app = build_app(spec, settings)
+    gc.freeze()
+    return app
+
+
+def serve(spec: ServiceSpec) -> None:
+    import uvicorn
+
+    from receivables_platform.db.migrate import upgrade
+    from receivables_platform.web_processes import WORKER_APP, shared_metrics, supervise
+
+    settings = observed_settings(spec)
     if not settings.database_url:
         raise SystemExit(f"{spec.name}: DATABASE_URL is not set (make run sets it for you)")
     upgrade(settings.database_url, spec.versions_dir)
@@ -131,9 +147,5 @@ def serve(spec: ServiceSpec) -> None:
             uvicorn.run(WORKER_APP, factory=True, workers=settings.web_concurrency,
                         host=host, port=port, log_config=None, access_log=False)
         return
-    app = build_app(spec, settings)
-    # Everything imported and built so far lives as long as the process: out of the
-    # collector's sight, a full collection no longer walks it (about 100,000 objects,
-    # some 50 ms, a pause every request in flight would wait out).
-    gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(app_to_serve(spec, settings), host=host, port=port, log_config=None,
+                access_log=False)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import gc
 import os
 import shutil
 import signal
@@ -51,9 +50,9 @@ def spec_import_path(spec: ServiceSpec) -> str:
     """`package.spec:SPEC` for the imported module that defines `spec`: what a worker imports."""
     defining = [name for name, module in list(sys.modules.items())
                 if getattr(module, "SPEC", None) is spec and name != "__main__"]
-    for name in sorted(defining, key=lambda name: not name.endswith(".spec")):
-        return f"{name}:SPEC"
-    raise LookupError(f"no imported module defines the spec of {spec.name} as SPEC")
+    if not defining:
+        raise LookupError(f"no imported module defines the spec of {spec.name} as SPEC")
+    return f"{min(defining, key=lambda name: not name.endswith('.spec'))}:SPEC"
 
 
 def supervise(spec: ServiceSpec) -> None:
@@ -63,12 +62,12 @@ def supervise(spec: ServiceSpec) -> None:
 
 
 @contextlib.contextmanager
-def shared_metrics() -> Iterator[str]:
+def shared_metrics() -> Iterator[None]:
     """A fresh directory the workers write their metrics to, removed when serving ends."""
     path = tempfile.mkdtemp(prefix="receivables-metrics-")
     os.environ[METRICS_DIR_ENV] = path
     try:
-        yield path
+        yield
     finally:
         os.environ.pop(METRICS_DIR_ENV, None)
         shutil.rmtree(path, ignore_errors=True)
@@ -83,14 +82,7 @@ def worker_app() -> FastAPI:
         raise SystemExit("the supervisor is gone")
     from uvicorn.importer import import_from_string
 
-    from receivables_platform.observability.logging import configure_logging
-    from receivables_platform.observability.tracing import configure_tracing
-    from receivables_platform.service import build_app
+    from receivables_platform.service import app_to_serve, observed_settings
 
     spec = import_from_string(os.environ[SPEC_ENV])
-    settings = spec.settings()
-    configure_logging(spec.name, settings.log_level)
-    configure_tracing(spec.name)
-    app = build_app(spec, settings)
-    gc.freeze()
-    return app
+    return app_to_serve(spec, observed_settings(spec))

@@ -21,6 +21,8 @@ from prometheus_client import (
 )
 from starlette.responses import Response
 
+from receivables_platform.web_processes import METRICS_DIR_ENV
+
 HTTP_REQUEST_DURATION = Histogram(
     "http_server_request_duration_seconds",
     "Time from request start to the end of the response, by route template",
@@ -42,7 +44,7 @@ def install_metrics(app: FastAPI) -> None:
 def _registry() -> CollectorRegistry:
     """This process's metrics, or every worker's added up when the API runs as several
     processes (`web_processes`): any one of them may be the one a scrape reaches."""
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    if METRICS_DIR_ENV not in os.environ:
         return REGISTRY
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
