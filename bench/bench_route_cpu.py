@@ -10,6 +10,12 @@ used per request: each service, PostgreSQL's server processes and this client,
 less what they use idle. CPU per request depends little on what else the
 machine runs, so figures from a shared machine compare across changes.
 
+When every operation ran, it ends with what the load mix costs as a whole
+(each operation weighted as the system load benchmark draws it) and so how
+many requests a second the machine's cores could serve at best, busy to the
+last cycle, with no queueing: the ceiling no tuning of the wall-clock run gets
+past, and the cores `--rate` needs.
+
     .venv/bin/python bench/bench_route_cpu.py --count 300
 Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers.
 """
@@ -23,6 +29,7 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -73,6 +80,32 @@ async def cost(op: Operation, workload: MixedWorkload, meter: CpuMeter, idle: di
     return recorder.requests, recorder.errors, wall, per_request
 
 
+@dataclass
+class Measured:
+    op: Operation
+    requests: int  # in `count` runs
+    per_request: dict[str, float]  # CPU ms by process group
+
+
+def capacity(measured: list[Measured], idle: dict[str, float], rate: float) -> str:
+    """The mix's CPU per request and the request rate the machine's cores could carry."""
+    weight = sum(m.op.weight * m.requests for m in measured)
+    per_request = {name: sum(m.op.weight * m.requests * m.per_request[name] for m in measured)
+                   / weight for name in idle}
+    every = sum(per_request.values())
+    served = every - per_request.get("load client", 0.0)
+    cores, idle_cores = os.cpu_count() or 1, sum(idle.values())
+    ceiling = (cores - idle_cores) / every * 1000
+    elsewhere = (cores - idle_cores + idle.get("load client", 0.0)) / served * 1000
+    return (f"the load mix: {every:.2f} ms of CPU per request, {served:.2f} without this client "
+            f"(services {', '.join(f'{SHORT.get(n, n)} {per_request[n]:.2f}' for n in idle)}); "
+            f"idle use {idle_cores:.2f} of a core.\n"
+            f"ceiling on these {cores} cores, busy to the last cycle: {ceiling:.0f} req/s, "
+            f"{elsewhere:.0f} req/s with the client on another machine; "
+            f"{rate:g} req/s needs {idle_cores + rate * every / 1000:.1f} cores "
+            f"({idle_cores + rate * served / 1000:.1f} without the client)")
+
+
 async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> None:
     system = RunningSystem(server, bootstrap, logs)
     try:
@@ -86,7 +119,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
             await workload.warm_up()
             await asyncio.sleep(workload.visible_after)  # every account known everywhere
             meter = await system_meter(system, server)
-            idle = await idle_rates(meter, args.settle * 2)
+            idle = await idle_rates(meter, args.idle)
             names = list(idle)
             print(f"{args.count} runs of each operation, {args.clients} at a time, "
                   f"{args.settle:g} s to settle; CPU ms per request (idle use subtracted); "
@@ -94,13 +127,17 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
             print(f"{'operation':36} {'reqs':>5} {'err':>4} {'wall s':>6} "
                   + " ".join(f"{SHORT.get(n, n)[:11]:>11}" for n in names)
                   + f" {'all':>7}", flush=True)
+            measured: list[Measured] = []
             for op in workload.operations:
                 if args.only and not any(part in op.name for part in args.only):
                     continue
                 requests, errors, wall, per = await cost(op, workload, meter, idle, args)
+                measured.append(Measured(op, requests, per))
                 print(f"{op.name[:36]:36} {requests:>5} {errors:>4} {wall:>6.1f} "
                       + " ".join(f"{per[n]:>11.2f}" for n in names)
                       + f" {sum(per.values()):>7.2f}", flush=True)
+            if len(measured) == len(workload.operations):
+                print(capacity(measured, idle, args.rate), flush=True)
     finally:
         await stop(system, logs)
 
@@ -113,6 +150,10 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=1.5,
                         help="seconds after each operation's runs for the work they set off")
     parser.add_argument("--seed", type=int, default=1, help="workload random seed")
+    parser.add_argument("--idle", type=float, default=10.0,
+                        help="seconds of measuring what the system uses with no requests")
+    parser.add_argument("--rate", type=float, default=500.0,
+                        help="requests a second to size the cores for (the load target)")
     parser.add_argument("--only", action="append", default=[],
                         help="operations whose name contains this (repeatable), e.g. 'invoice'")
     args = parser.parse_args()
