@@ -10,11 +10,15 @@ used per request: each service, PostgreSQL's server processes and this client,
 less what they use idle. CPU per request depends little on what else the
 machine runs, so figures from a shared machine compare across changes.
 
-When every operation ran, it ends with what the load mix costs as a whole
-(each operation weighted as the system load benchmark draws it) and so how
-many requests a second the machine's cores could serve at best, busy to the
-last cycle, with no queueing: the ceiling no tuning of the wall-clock run gets
-past, and the cores `--rate` needs.
+When every operation ran, it ends with what the load mix costs as a whole:
+first from the operations one by one (each weighted as the system load
+benchmark draws it), then from the mix itself, its operations interleaved at
+random as that benchmark sends them, `--clients` and four times as many at a
+time, `4 x --count` runs each. Interleaved costs more than apart (caches,
+smaller batches); more at a time costs less (larger batches everywhere). Each
+says how many requests a second the machine's cores could serve at best, busy
+to the last cycle, with no queueing: a ceiling no tuning of the wall-clock run
+gets past; and the cores `--rate` needs.
 
     .venv/bin/python bench/bench_route_cpu.py --count 300
 Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers.
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import signal
 import sys
 import tempfile
@@ -53,11 +58,12 @@ async def idle_rates(meter: CpuMeter, seconds: float) -> dict[str, float]:
 
 
 async def cost(op: Operation, workload: MixedWorkload, meter: CpuMeter, idle: dict[str, float],
-               args: argparse.Namespace) -> tuple[int, int, float, dict[str, float]]:
-    """(requests, errors, wall seconds, CPU ms per request by group) of `count` runs of `op`."""
+               args: argparse.Namespace, runs: int, clients: int
+               ) -> tuple[int, int, float, dict[str, float]]:
+    """(requests, errors, wall seconds, CPU ms per request by group) of `runs` runs of `op`."""
     recorder = Recorder()
     workload.recorder = recorder
-    gate = asyncio.Semaphore(args.clients)
+    gate = asyncio.Semaphore(clients)
 
     async def once() -> None:
         async with gate:
@@ -69,7 +75,7 @@ async def cost(op: Operation, workload: MixedWorkload, meter: CpuMeter, idle: di
 
     meter.start()
     began = time.perf_counter()
-    await asyncio.gather(*(once() for _ in range(args.count)))
+    await asyncio.gather(*(once() for _ in range(runs)))
     wall = time.perf_counter() - began
     await asyncio.sleep(args.settle)
     window = time.perf_counter() - began
@@ -87,23 +93,42 @@ class Measured:
     per_request: dict[str, float]  # CPU ms by process group
 
 
-def capacity(measured: list[Measured], idle: dict[str, float], rate: float) -> str:
-    """The mix's CPU per request and the request rate the machine's cores could carry."""
+def weighted(measured: list[Measured]) -> dict[str, float]:
+    """CPU ms per request by group of the mix, from its operations measured one by one."""
     weight = sum(m.op.weight * m.requests for m in measured)
-    per_request = {name: sum(m.op.weight * m.requests * m.per_request[name] for m in measured)
-                   / weight for name in idle}
+    return {name: sum(m.op.weight * m.requests * m.per_request[name] for m in measured) / weight
+            for name in measured[0].per_request}
+
+
+def interleaved(workload: MixedWorkload, seed: int) -> Operation:
+    """The mix as the load benchmark draws it, one operation after another at random: what
+    each process does between two requests of a kind costs it caches and batching."""
+    draw, operations = random.Random(seed), list(workload.operations)
+    weights = [op.weight for op in operations]
+
+    async def run(scheduled: float) -> None:
+        await draw.choices(operations, weights)[0].run(scheduled)
+
+    return Operation("the load mix, interleaved", 1.0, (), run)
+
+
+def capacity(per_request: dict[str, float], idle: dict[str, float], rate: float) -> str:
+    """What the measured CPU per request leaves room for on this machine's cores."""
     every = sum(per_request.values())
     served = every - per_request.get("load client", 0.0)
     cores, idle_cores = os.cpu_count() or 1, sum(idle.values())
     ceiling = (cores - idle_cores) / every * 1000
     elsewhere = (cores - idle_cores + idle.get("load client", 0.0)) / served * 1000
-    return (f"the load mix: {every:.2f} ms of CPU per request, {served:.2f} without this client "
-            f"(services {', '.join(f'{SHORT.get(n, n)} {per_request[n]:.2f}' for n in idle)}); "
-            f"idle use {idle_cores:.2f} of a core.\n"
-            f"ceiling on these {cores} cores, busy to the last cycle: {ceiling:.0f} req/s, "
-            f"{elsewhere:.0f} req/s with the client on another machine; "
-            f"{rate:g} req/s needs {idle_cores + rate * every / 1000:.1f} cores "
+    return (f"  {every:.2f} ms of CPU a request ({served:.2f} without this client), idle use "
+            f"{idle_cores:.2f} of a core: at most {ceiling:.0f} req/s on these {cores} cores "
+            f"busy to the last cycle ({elsewhere:.0f} with the client elsewhere); {rate:g} req/s "
+            f"needs {idle_cores + rate * every / 1000:.1f} cores "
             f"({idle_cores + rate * served / 1000:.1f} without the client)")
+
+
+def row(name: str, requests: int, errors: int, wall: float, per: dict[str, float]) -> str:
+    return (f"{name[:36]:36} {requests:>5} {errors:>4} {wall:>6.1f} "
+            + " ".join(f"{cpu:>11.2f}" for cpu in per.values()) + f" {sum(per.values()):>7.2f}")
 
 
 async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> None:
@@ -131,13 +156,21 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
             for op in workload.operations:
                 if args.only and not any(part in op.name for part in args.only):
                     continue
-                requests, errors, wall, per = await cost(op, workload, meter, idle, args)
+                requests, errors, wall, per = await cost(op, workload, meter, idle, args,
+                                                         args.count, args.clients)
                 measured.append(Measured(op, requests, per))
-                print(f"{op.name[:36]:36} {requests:>5} {errors:>4} {wall:>6.1f} "
-                      + " ".join(f"{per[n]:>11.2f}" for n in names)
-                      + f" {sum(per.values()):>7.2f}", flush=True)
-            if len(measured) == len(workload.operations):
-                print(capacity(measured, idle, args.rate), flush=True)
+                print(row(op.name, requests, errors, wall, per), flush=True)
+            if len(measured) < len(workload.operations):
+                return
+            print("the load mix from its operations one by one, weighted as it draws them:")
+            print(capacity(weighted(measured), idle, args.rate), flush=True)
+            mix = interleaved(workload, args.seed)
+            for clients in (args.clients, 4 * args.clients):
+                requests, errors, wall, per = await cost(mix, workload, meter, idle, args,
+                                                         4 * args.count, clients)
+                print(row(f"the mix interleaved, {clients} at a time", requests, errors, wall,
+                          per))
+                print(capacity(per, idle, args.rate), flush=True)
     finally:
         await stop(system, logs)
 
