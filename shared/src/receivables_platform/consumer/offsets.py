@@ -39,11 +39,22 @@ async def load_positions(conn: asyncpg.Connection, group: str,
             Position(r["next_offset"], r["last_event_id"]) for r in rows}
 
 
-async def save_positions(conn: asyncpg.Connection, group: str,
-                         positions: Mapping[TopicPartition, Position],
-                         expected: Mapping[TopicPartition, int | None]) -> set[TopicPartition]:
-    """Move each partition's stored position from where this runner left it; returns the
-    partitions whose stored position was elsewhere (none saved for those).
+@dataclass(frozen=True)
+class Advance:
+    """What `advance` did: the partitions whose stored position was elsewhere (then no event
+    was claimed, and the caller rolls back the other partitions' moves with its
+    transaction), else the batch's events that were not processed before."""
+
+    moved: set[TopicPartition]
+    fresh: set[EventKey]
+
+
+async def advance(conn: asyncpg.Connection, group: str,
+                  positions: Mapping[TopicPartition, Position],
+                  expected: Mapping[TopicPartition, int | None],
+                  keys: Sequence[EventKey]) -> Advance:
+    """Move each partition's stored position from where this runner left it, then claim
+    the batch's events: one statement, first in the batch's transaction.
 
     `expected` is the next offset the row holds as far as the runner knows, None for no
     row. A row elsewhere means the database is not the one the runner last committed to:
@@ -52,6 +63,12 @@ async def save_positions(conn: asyncpg.Connection, group: str,
     may have moved on meanwhile. Overwriting would skip those events for good; the
     caller rolls back and reads from the stored position again instead. Overwrite, not
     max(): a partition restarted after broker data loss must move back.
+
+    Claiming records events as processed: ON CONFLICT DO NOTHING is the point here,
+    unlike in the event store, because a conflict is a redelivery and a redelivery must
+    change nothing. The claim waits for the positions (its condition reads them), so two
+    group members that briefly both hold a partition during a rebalance queue on the
+    partition's row, and the second finds it moved, in the same order every time.
     """
     tps = list(positions)
     rows = await conn.fetch(
@@ -73,15 +90,26 @@ async def save_positions(conn: asyncpg.Connection, group: str,
             FROM wanted w WHERE w.expected IS NULL
             ON CONFLICT DO NOTHING
             RETURNING topic, partition
+        ), saved AS (
+            SELECT topic, partition FROM moved UNION ALL SELECT topic, partition FROM added
+        ), claimed AS (
+            INSERT INTO processed_events (consumer_group, source, event_id)
+            SELECT $1, k.source, k.event_id FROM unnest($7::text[], $8::text[])
+                AS k(source, event_id)
+            WHERE (SELECT count(*) FROM saved) = cardinality($2::text[])
+            ON CONFLICT DO NOTHING
+            RETURNING source, event_id
         )
-        SELECT topic, partition FROM moved UNION ALL SELECT topic, partition FROM added
+        SELECT topic AS name, partition, NULL AS event_id FROM saved
+        UNION ALL
+        SELECT source, NULL, event_id FROM claimed
         """,
         group, [tp.topic for tp in tps], [tp.partition for tp in tps],
         [positions[tp].next_offset for tp in tps], [positions[tp].last_event_id for tp in tps],
-        [expected.get(tp) for tp in tps])
-    if len(rows) == len(tps):
-        return set()
-    return set(tps) - {TopicPartition(r["topic"], r["partition"]) for r in rows}
+        [expected.get(tp) for tp in tps], [k[0] for k in keys], [k[1] for k in keys])
+    saved = {TopicPartition(r["name"], r["partition"]) for r in rows if r["event_id"] is None}
+    return Advance(moved=set(tps) - saved,
+                   fresh={(r["name"], r["event_id"]) for r in rows if r["event_id"] is not None})
 
 
 async def forget_positions(conn: asyncpg.Connection, group: str,
@@ -95,28 +123,3 @@ async def forget_positions(conn: asyncpg.Connection, group: str,
         WHERE o.consumer_group = $1 AND o.topic = w.topic AND o.partition = w.partition
         """,
         group, [tp.topic for tp in wanted], [tp.partition for tp in wanted])
-
-
-async def claim_events(conn: asyncpg.Connection, group: str,
-                       keys: Sequence[EventKey]) -> set[EventKey]:
-    """Record events as processed; returns those that were not already.
-
-    ON CONFLICT DO NOTHING is the point here, unlike in the event store: a
-    conflict is a redelivery, and a redelivery must change nothing. Claiming
-    before the handler runs also serialises two group members that briefly
-    both hold a partition during a rebalance: the second one waits on the
-    first one's row and then sees it as processed.
-    """
-    if not keys:
-        return set()
-    rows = await conn.fetch(
-        """
-        INSERT INTO processed_events (consumer_group, source, event_id)
-        SELECT $1, * FROM unnest($2::text[], $3::text[])
-        ON CONFLICT DO NOTHING
-        RETURNING source, event_id
-        """,
-        group, [k[0] for k in keys], [k[1] for k in keys])
-    if len(rows) == len(keys):  # all new, the usual case: no need to read them back
-        return set(keys)
-    return {(r["source"], r["event_id"]) for r in rows}

@@ -66,10 +66,9 @@ from receivables_platform.consumer.faults import CrashAfterDbCommit
 from receivables_platform.consumer.healing import LossDetector, Verdict
 from receivables_platform.consumer.offsets import (
     Position,
-    claim_events,
+    advance,
     forget_positions,
     load_positions,
-    save_positions,
 )
 from receivables_platform.consumer.records import Decoded, decode_record, record_identity
 from receivables_platform.envelope import CloudEvent
@@ -280,7 +279,12 @@ class ConsumerRunner:
         keys = list(dict.fromkeys(d.key for d in live if d.key is not None))
         applied = _Applied(positions=_positions_after(decoded))
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await claim_events(conn, self.group_id, keys)
+            advanced = await advance(conn, self.group_id, applied.positions,
+                                     {tp: self._stored.get(tp) for tp in applied.positions},
+                                     keys)
+            if advanced.moved:
+                raise _PositionsMoved(advanced.moved)  # rolls the whole batch back
+            fresh = advanced.fresh
             new: list[Decoded] = []
             for item in live:
                 if item.key in fresh:
@@ -292,10 +296,6 @@ class ConsumerRunner:
             if not await self._handle_at_once(conn, new):
                 for item in new:
                     await self._handle(conn, item)
-            moved = await save_positions(conn, self.group_id, applied.positions,
-                                         {tp: self._stored.get(tp) for tp in applied.positions})
-            if moved:
-                raise _PositionsMoved(moved)  # rolls the whole batch back
         return applied
 
     def _read_again(self, fetched: set[TopicPartition], moved: set[TopicPartition]) -> None:
