@@ -12,6 +12,7 @@ from receivables_platform.consumer.offsets import Position, advance, load_positi
 GROUP = "reporting.billing"
 P0, P1 = TopicPartition("billing.events", 0), TopicPartition("billing.events", 1)
 KEYS = [("billing-adapter", "evt-1"), ("billing-adapter", "evt-2")]
+EXTRA = ("billing-adapter", "evt-3")
 
 
 async def claimed(conn: asyncpg.Connection) -> set[tuple[str, str]]:
@@ -77,12 +78,16 @@ async def test_two_members_holding_a_partition_at_once_queue_and_the_second_find
         await first_tx.start()
         await second_tx.start()
         done_first = await advance(first, GROUP, {P0: Position(9)}, {P0: 3}, KEYS)
-        racing = asyncio.create_task(advance(second, GROUP, {P0: Position(9)}, {P0: 3}, KEYS))
+        # one event only the second has: nothing but the moved position keeps it unclaimed
+        racing = asyncio.create_task(advance(second, GROUP, {P0: Position(9)}, {P0: 3},
+                                             [*KEYS, EXTRA]))
         await asyncio.sleep(0.3)
         assert not racing.done()  # queued on the first one's position row
         await first_tx.commit()
         done_second = await asyncio.wait_for(racing, 10)
+        claimed_by_second = await claimed(second)
         await second_tx.rollback()
     assert done_first.fresh == set(KEYS)
     assert done_second.moved == {P0}
     assert done_second.fresh == set()
+    assert EXTRA not in claimed_by_second

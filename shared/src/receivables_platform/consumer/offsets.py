@@ -68,7 +68,9 @@ async def advance(conn: asyncpg.Connection, group: str,
     unlike in the event store, because a conflict is a redelivery and a redelivery must
     change nothing. The claim waits for the positions (its condition reads them), so two
     group members that briefly both hold a partition during a rebalance queue on the
-    partition's row, and the second finds it moved, in the same order every time.
+    partition's row, and the second finds it moved and claims nothing. Anything else
+    that locks a group's positions and its read model (a rebuild's swap) takes the
+    positions first too.
     """
     tps = list(positions)
     rows = await conn.fetch(

@@ -315,15 +315,19 @@ async def _overtake(admin: asyncpg.Pool, build: _Build, runner: asyncio.Task[Non
 
 
 async def _swap(admin: asyncpg.Pool, build: _Build) -> bool:
-    """One try: lock the live tables and the live group's positions, swap if not behind."""
+    """One try: lock the live group's positions and the live tables, swap if not behind.
+
+    Positions first, as a live consumer's batch takes them (its first statement moves
+    them) before it writes the tables: the other order deadlocks with a batch caught
+    between the two. A deadlock or lock wait that still ends the try is only busy."""
     async with admin.acquire() as conn:
         try:
             async with conn.transaction():
                 await conn.execute("SET LOCAL lock_timeout = '10s'")
-                await conn.execute(f"LOCK TABLE {', '.join(f'public.{t}' for t in build.tables)} "
-                                   "IN ACCESS EXCLUSIVE MODE")
                 await conn.execute("SELECT 1 FROM consumer_offsets WHERE consumer_group = $1 "
                                    "FOR UPDATE", build.group)
+                await conn.execute(f"LOCK TABLE {', '.join(f'public.{t}' for t in build.tables)} "
+                                   "IN ACCESS EXCLUSIVE MODE")
                 built = await _positions(conn, build.builder_group)
                 live = await _positions(conn, build.group)
                 if not _at_or_past(built, live):
@@ -335,8 +339,9 @@ async def _swap(admin: asyncpg.Pool, build: _Build) -> bool:
                     await conn.execute(statement.format(retired=f'"{build.retired}"'))
                 await shadow_tables.drop(conn, build.retired, build.schema)
                 await _hand_over(conn, build.builder_group, build.group)
-        except asyncpg.LockNotAvailableError:
-            log.info("rebuild.swap_lock_busy", projection=build.projection.name)
+        except (asyncpg.LockNotAvailableError, asyncpg.TransactionRollbackError) as exc:
+            log.info("rebuild.swap_lock_busy", projection=build.projection.name,
+                     error=type(exc).__name__)
             return False
     log.info("rebuild.swapped", projection=build.projection.name)
     return True
