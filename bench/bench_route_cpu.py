@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import signal
 import sys
 import tempfile
@@ -89,7 +88,7 @@ async def cost(op: Operation, workload: MixedWorkload, meter: CpuMeter, idle: di
 @dataclass
 class Measured:
     op: Operation
-    requests: int  # in `count` runs
+    requests: int  # in `--count` runs
     per_request: dict[str, float]  # CPU ms by process group
 
 
@@ -100,14 +99,12 @@ def weighted(measured: list[Measured]) -> dict[str, float]:
             for name in measured[0].per_request}
 
 
-def interleaved(workload: MixedWorkload, seed: int) -> Operation:
+def interleaved(workload: MixedWorkload) -> Operation:
     """The mix as the load benchmark draws it, one operation after another at random: what
     each process does between two requests of a kind costs it caches and batching."""
-    draw, operations = random.Random(seed), list(workload.operations)
-    weights = [op.weight for op in operations]
 
     async def run(scheduled: float) -> None:
-        await draw.choices(operations, weights)[0].run(scheduled)
+        await workload.draw().run(scheduled)
 
     return Operation("the load mix, interleaved", 1.0, (), run)
 
@@ -164,7 +161,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                 return
             print("the load mix from its operations one by one, weighted as it draws them:")
             print(capacity(weighted(measured), idle, args.rate), flush=True)
-            mix = interleaved(workload, args.seed)
+            mix = interleaved(workload)
             for clients in (args.clients, 4 * args.clients):
                 requests, errors, wall, per = await cost(mix, workload, meter, idle, args,
                                                          4 * args.count, clients)

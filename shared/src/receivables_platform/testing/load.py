@@ -241,10 +241,13 @@ class MixedWorkload:
         """End a run early: nothing more is started, what is in flight finishes."""
         self.stopping = True
 
+    def draw(self) -> Operation:
+        """The next operation of the mix, at random by the operations' weights."""
+        return self.rng.choices(self.operations, [op.weight for op in self.operations])[0]
+
     async def run(self, rate: float, duration: float, max_in_flight: int = 5000) -> float:
         """Start `rate * duration` operations on schedule (fewer if stopped); return the
         seconds until all ended."""
-        weights = [op.weight for op in self.operations]
         total = int(rate * duration)
         in_flight: set[asyncio.Task[None]] = set()
         started = time.perf_counter()
@@ -258,8 +261,7 @@ class MixedWorkload:
             if len(in_flight) >= max_in_flight:
                 self.recorder.failed("client: shed (too many in flight)", RuntimeError("shed"))
                 continue
-            op = self.rng.choices(self.operations, weights)[0]
-            task = asyncio.create_task(self._guarded(op, scheduled))
+            task = asyncio.create_task(self._guarded(self.draw(), scheduled))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
         if in_flight:
