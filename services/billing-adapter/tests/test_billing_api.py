@@ -223,9 +223,10 @@ async def test_payments_apply_oldest_first_keep_credit_and_reverse(billing: http
     balance = (await billing.get(account_url, headers=auth("collector"))).json()
     assert balance["open_balance"] == [{"currency": "USD", "amount_minor": 0}]
     assert balance["credit"] == [{"currency": "USD", "amount_minor": 3_000}]
+    paid_invoice = await billing.get(f"/v1/invoices/{early['invoice_id']}",
+                                     headers=auth("integration"))
     void = await billing.post(f"/v1/invoices/{early['invoice_id']}/void",
-                              headers={**auth("integration"), "If-Match": "*"},
-                              json={"voided_on": "2026-11-03"})
+                              headers=if_match(paid_invoice), json={"voided_on": "2026-11-03"})
     assert void.status_code == 409
     payment_read = await billing.get(f"/v1/payments/{payment['payment_id']}",
                                      headers=auth("integration"))

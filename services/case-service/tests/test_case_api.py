@@ -75,6 +75,20 @@ async def test_the_second_of_two_agents_editing_the_same_version_gets_412(api, c
     assert blind.status_code == 428
 
 
+async def test_two_agents_sending_if_match_star_are_both_refused_with_428(api, cases_url):
+    opened = await open_case(api, cases_url)
+    url = opened.headers["Location"]
+    for agent, status in ((AGENT, "investigating"), (OTHER_AGENT, "waiting_on_internal")):
+        star = await api.post(f"{url}/status", json={"status": status},
+                              headers={**auth(agent), "If-Match": "*"})
+        assert star.status_code == 428, star.text
+        assert star.headers["Content-Type"].startswith("application/problem+json")
+        assert star.json()["errors"][0]["field"] == "header.If-Match"
+    now = await api.get(url, headers=auth())
+    assert now.json()["status"] == "new" and now.headers["ETag"] == '"1"'
+    assert await count(cases_url, "SELECT count(*) FROM events") == 1
+
+
 async def test_assigning_to_an_unknown_user_is_refused(api, cases_url):
     opened = await open_case(api, cases_url)
     refused = await api.post(f"{opened.headers['Location']}/assignment",

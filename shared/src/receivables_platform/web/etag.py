@@ -81,7 +81,12 @@ _DESCRIPTION = 'The ETag (`"<version>"`) of the representation this write is bas
 async def require_if_match(if_match: str | None = Header(None, alias="If-Match",
                                                          description=_DESCRIPTION),
                            ) -> Precondition:
-    """Dependency for writes that must not be blind: 428 when If-Match is missing.
+    """Dependency for writes that must not be blind: 428 when If-Match is missing or `*`.
+
+    `*` matches whatever version is current (RFC 9110 13.1.1), so two agents who
+    both send it would both pass and the second would overwrite the first unseen:
+    it is as blind as no If-Match at all. It gets 428, not 412: the condition it
+    states holds, what is missing is the version the client based its write on.
 
     (`async` though it awaits nothing: FastAPI runs a plain `def` dependency in a
     worker thread, a thread hop on every request for a header parse.)"""
@@ -89,7 +94,13 @@ async def require_if_match(if_match: str | None = Header(None, alias="If-Match",
         raise Problem(428, "Precondition Required",
                       'this write needs If-Match with the ETag you read, e.g. "3"',
                       type=problem_type("precondition-required"), field=FIELD)
-    return parse_if_match(if_match)
+    precondition = parse_if_match(if_match)
+    if precondition.versions is None:
+        raise Problem(428, "Precondition Required",
+                      'If-Match: * names no version; this write needs If-Match with the ETag '
+                      'you read, e.g. "3"',
+                      type=problem_type("precondition-required"), field=FIELD)
+    return precondition
 
 
 async def optional_if_match(if_match: str | None = Header(None, alias="If-Match",
