@@ -75,3 +75,18 @@ def test_token_command_uses_the_kept_secret(tmp_path: Path) -> None:
                          text=True, timeout=60)
     assert bad.returncode == 2
     assert "unknown role" in bad.stderr
+
+
+def test_tokens_live_as_long_as_the_services_accept_and_no_longer(tmp_path: Path) -> None:
+    env = {**_stack_env(tmp_path / "data"), "JWT_MAX_LIFETIME_SECONDS": "7200"}
+    result = subprocess.run([str(STACK), "token", "collector"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    secret = (tmp_path / "data" / "jwt-secret").read_text().strip()
+    claims = jwt.decode(result.stdout.strip(), secret, algorithms=["HS256"],
+                        audience="receivables")
+    assert claims["exp"] - claims["iat"] == 7200
+    too_long = subprocess.run([str(STACK), "token", "collector", "--ttl", "7201"], env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert too_long.returncode == 2
+    assert "JWT_MAX_LIFETIME_SECONDS" in too_long.stderr

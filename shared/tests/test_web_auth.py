@@ -3,6 +3,7 @@
 import asyncio
 import json
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,6 +71,14 @@ REFUSED: dict[str, Callable[[], dict[str, str]]] = {
                                            "exp": 4102444800}, "", algorithm="none")),
     "no expiry": lambda: bearer(jwt.encode({"sub": "u", "roles": ["admin"], "aud": "receivables"},
                                            SECRET, algorithm="HS256")),
+    "valid for longer than a day": lambda: bearer(token(["admin"], ttl=24 * 3600 + 60)),
+    "no iat, expiring in two days": lambda: bearer(jwt.encode(
+        {"sub": "u", "roles": ["admin"], "aud": "receivables", "exp": int(time.time()) + 172800},
+        SECRET, algorithm="HS256")),
+    "issued two days ago, expiring in an hour": lambda: bearer(jwt.encode(
+        {"sub": "u", "roles": ["admin"], "aud": "receivables",
+         "iat": int(time.time()) - 172800, "exp": int(time.time()) + 3600},
+        SECRET, algorithm="HS256")),
 }
 
 
@@ -91,6 +100,27 @@ async def test_the_401_says_why(client: httpx.AsyncClient) -> None:
     assert "audience" in audience.json()["detail"]
     missing = await client.get("/v1/reviews")
     assert "error=" not in missing.headers["www-authenticate"]
+
+
+async def test_a_token_valid_longer_than_the_limit_is_refused_saying_so(
+        client: httpx.AsyncClient) -> None:
+    too_long = await client.get("/v1/reviews",
+                                headers=bearer(token(["admin"], ttl=timedelta(days=30))))
+    assert too_long.status_code == 401
+    assert "JWT_MAX_LIFETIME_SECONDS" in too_long.json()["detail"]
+    assert 'error="invalid_token"' in too_long.headers["www-authenticate"]
+    a_day = await client.get("/v1/reviews", headers=bearer(token(["admin"], ttl=24 * 3600)))
+    assert a_day.status_code == 200, a_day.text
+
+
+async def test_the_longest_lifetime_is_configurable(platform_db: str) -> None:
+    app = create_app(settings(platform_db, jwt_secret=SECRET, jwt_max_lifetime_seconds=600),
+                     title="short tokens", routers=[router])
+    async with running_server(app) as url, httpx.AsyncClient(base_url=url) as http:
+        hour = await http.get("/v1/reviews", headers=bearer(token(["admin"], ttl=3600)))
+        minutes = await http.get("/v1/reviews", headers=bearer(token(["admin"], ttl=600)))
+    assert (hour.status_code, minutes.status_code) == (401, 200)
+    assert "600 s" in hour.json()["detail"]
 
 
 @pytest.mark.parametrize("roles", [["collector"], ["case_agent", "integration"], [], ["root"]])
@@ -148,8 +178,9 @@ class IdentityProvider:
                               {**rsa_jwk, "kid": "rsa-1", "use": "sig", "alg": "RS256"}]}
 
     def token(self, key: Any, alg: str, kid: str, **claims: Any) -> str:
+        now = int(time.time())
         base = {"sub": "erp-export", "roles": ["supervisor"], "aud": "receivables",
-                "iss": ISSUER, "exp": 4102444800}
+                "iss": ISSUER, "iat": now, "exp": now + 3600}
         return jwt.encode({**base, **claims}, key, algorithm=alg, headers={"kid": kid})
 
 

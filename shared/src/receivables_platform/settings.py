@@ -49,6 +49,8 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_audience: str = "receivables"
     jwt_issuer: str | None = None
+    jwt_max_lifetime_seconds: int = Field(24 * 3600, gt=0)
+    """Tokens valid for longer (from `iat`, or from now without it, to `exp`) are refused."""
     log_level: str = "INFO"
     smtp_url: str | None = None
     http_host: str = "127.0.0.1"

@@ -39,7 +39,12 @@ from receivables_platform.devstack.services import (
     stop_all,
     wait_until_ready,
 )
-from receivables_platform.devstack.tokens import DEV_SUBJECT, DEV_TTL_SECONDS, ROLES, mint_token
+from receivables_platform.devstack.tokens import (
+    DEV_SUBJECT,
+    ROLES,
+    max_token_lifetime,
+    mint_token,
+)
 
 # The embedded servers' wheels ask platformdirs for a runtime folder they never use;
 # its warning on machines without XDG_RUNTIME_DIR is noise in the stack's output.
@@ -103,8 +108,9 @@ def _print_summary(processes: list[ServiceProcess], infra: Infrastructure, secre
     _echo(f"  Logs        {data_dir / 'logs'}/<service>.log")
     _echo(f"  API docs    {', '.join(p.entry.url + '/docs' for p in processes)}")
 
-    token = mint_token(secret, DEV_SUBJECT, list(ROLES), DEV_TTL_SECONDS)
-    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=DEV_TTL_SECONDS)).date()
+    ttl = max_token_lifetime()
+    token = mint_token(secret, DEV_SUBJECT, list(ROLES), ttl)
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl)).isoformat(timespec="minutes")
     _echo(f"\nDev token (sub {DEV_SUBJECT}, roles {', '.join(ROLES)}; expires {expires}):")
     _echo(f"  export RX_TOKEN={token}")
     examples = (example_request(p.entry.url) for p in processes)
@@ -199,7 +205,9 @@ def token(
     roles: Annotated[list[str] | None, typer.Argument(
         help=f"Roles to grant, any of: {', '.join(ROLES)}. Default: all of them.")] = None,
     sub: Annotated[str, typer.Option(help="Subject: the user or integration id.")] = DEV_SUBJECT,
-    ttl: Annotated[int, typer.Option(help="Seconds until it expires.")] = DEV_TTL_SECONDS,
+    ttl: Annotated[int | None, typer.Option(
+        help="Seconds until it expires. Default and most: JWT_MAX_LIFETIME_SECONDS "
+             "(24 h), what the services accept.", show_default=False)] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Print a token the running stack accepts (same secret as `run`)."""
@@ -208,5 +216,10 @@ def token(
         typer.echo(f"unknown role(s): {', '.join(unknown)}; choose from {', '.join(ROLES)}",
                    err=True)
         raise typer.Exit(2)
+    longest = max_token_lifetime()
+    if ttl is not None and ttl > longest:
+        typer.echo(f"--ttl {ttl} is longer than the {longest} s the services accept "
+                   "(JWT_MAX_LIFETIME_SECONDS)", err=True)
+        raise typer.Exit(2)
     secret = jwt_secret((data_dir or default_data_dir()).absolute())
-    typer.echo(mint_token(secret, sub, list(roles or ROLES), ttl))
+    typer.echo(mint_token(secret, sub, list(roles or ROLES), longest if ttl is None else ttl))

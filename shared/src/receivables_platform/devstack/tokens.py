@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import os
 
+from receivables_platform.web.auth import MAX_TOKEN_LIFETIME, issue_token
 from receivables_platform.web.auth import ROLES as KNOWN_ROLES
-from receivables_platform.web.auth import issue_token
 
 # Admin first: the order the dev token lists them in.
 ROLES = ("admin", *sorted(KNOWN_ROLES - {"admin"}))
 DEV_SUBJECT = "dev"
-DEV_TTL_SECONDS = 30 * 24 * 3600
+
+
+def max_token_lifetime() -> int:
+    """Seconds the stack's services accept a token for: they read the same variable, so
+    the dev token lives as long as they allow and never longer (they would refuse it)."""
+    return int(os.environ.get("JWT_MAX_LIFETIME_SECONDS")
+               or MAX_TOKEN_LIFETIME.total_seconds())
 
 
 def mint_token(secret: str, sub: str, roles: list[str], ttl: int) -> str:

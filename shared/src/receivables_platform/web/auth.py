@@ -14,6 +14,11 @@ A client sends the same token on every request until it expires, and checking
 its signature is most of what authentication costs, so a verified token is
 remembered (`VerifiedTokens`): until it expires, and at most a minute, so a
 signing key withdrawn from the identity provider stops working within that.
+
+A token is a bearer credential nobody can take back before it expires, so a
+leaked one is only as harmless as its lifetime is short: tokens valid for longer
+than `JWT_MAX_LIFETIME_SECONDS` (24 h by default) are refused, however they were
+signed, and one without `exp` never verifies.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ ROLES = frozenset({"collector", "case_agent", "supervisor", "integration", "admi
 HMAC_ALGORITHMS = ("HS256",)
 JWKS_ALGORITHMS = ("RS256", "ES256")
 REALM = "receivables"
+MAX_TOKEN_LIFETIME = timedelta(hours=24)
 
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearerAuth", bearerFormat="JWT",
                            description="JWT with `sub` and `roles` (collector, case_agent, "
@@ -88,16 +94,19 @@ class VerifiedTokens:
 class TokenVerifier:
     def __init__(self, *, secret: str | None = None, jwks_url: str | None = None,
                  audience: str = "receivables", issuer: str | None = None,
-                 leeway: timedelta = timedelta(seconds=30)) -> None:
+                 leeway: timedelta = timedelta(seconds=30),
+                 max_lifetime: timedelta = MAX_TOKEN_LIFETIME) -> None:
         self.secret = secret or None
         self.jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         self.audience, self.issuer, self.leeway = audience, issuer, leeway
+        self.max_lifetime = max_lifetime
         self.verified = VerifiedTokens()
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> TokenVerifier:
         return cls(secret=settings.jwt_secret, jwks_url=settings.jwt_jwks_url,
-                   audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+                   audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+                   max_lifetime=timedelta(seconds=settings.jwt_max_lifetime_seconds))
 
     @property
     def configured(self) -> bool:
@@ -117,6 +126,7 @@ class TokenVerifier:
             raise unauthorized("the bearer token is not a JWT") from None
         key = await self._key_for(str(alg), token)
         claims = self._decode(token, key, str(alg))
+        self._check_lifetime(claims, now)
         principal = _principal(claims)
         self.verified.put(token, principal, float(claims["exp"]) + self.leeway.total_seconds(),
                           now)
@@ -156,6 +166,17 @@ class TokenVerifier:
             raise unauthorized("the token's signature does not verify") from None
         except jwt.PyJWTError as exc:
             raise unauthorized(f"the token is invalid: {exc}") from None
+
+
+    def _check_lifetime(self, claims: dict[str, Any], now: float) -> None:
+        """From `iat` to `exp`, or from now when the issuer left `iat` out (decoding has
+        already proved both are numbers and that `iat` is not in the future)."""
+        issued = int(claims["iat"]) if "iat" in claims else now
+        lifetime = int(claims["exp"]) - issued
+        limit = self.max_lifetime.total_seconds()
+        if lifetime > limit:
+            raise unauthorized(f"the token is valid for {lifetime:.0f} s, longer than the "
+                               f"{limit:.0f} s this service accepts (JWT_MAX_LIFETIME_SECONDS)")
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
