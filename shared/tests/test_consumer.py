@@ -217,6 +217,22 @@ async def test_the_same_cloudevent_delivered_twice_changes_the_read_model_once(
     assert metric("consumer_duplicates_skipped_total", group=group, topic=topic) == 3
 
 
+async def test_records_from_before_the_padded_sequence_are_read_and_deduplicated(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+    """Envelope 1.x wrote `ce_sequence` unpadded and those records stay on the topics: they
+    are applied like new ones, and the relay re-sending one in the padded form is the same
+    event to deduplication."""
+    topic = topics_ready
+    account = accounts(1)[0]
+    old, new = (invoice(account, 100).model_copy(update={"sequence": v}) for v in (9, 10))
+    key, value, headers = to_kafka(old)
+    unpadded = [(n, b"9" if n == "ce_sequence" else v) for n, v in headers]
+    async with running(runner_for(pool, kafka_bootstrap, topic, group)):
+        await produce(kafka_bootstrap, topic, [(key, value, unpadded), new, old])
+        await wait_for_totals(pool, expected([old, new]))
+    assert metric("consumer_duplicates_skipped_total", group=group, topic=topic) == 1
+
+
 # -- 3. poison messages ---------------------------------------------------------------------------
 
 

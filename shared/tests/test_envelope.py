@@ -58,7 +58,7 @@ def test_headers_are_ce_prefixed_attributes_and_content_type() -> None:
         "ce_schemaversion": b"1",
         "ce_correlationid": b"req-42",
         "ce_causationid": b"cmd-7",
-        "ce_sequence": b"3",
+        "ce_sequence": b"00000000000000000003",
         "ce_partitionkey": ACCOUNT.encode(),
         "ce_traceparent": TRACEPARENT.encode(),
     }
@@ -155,6 +155,30 @@ def test_a_malformed_attribute_is_invalid() -> None:
     bad = [(n, b"third" if n == "ce_sequence" else v) for n, v in headers]
     with pytest.raises(InvalidEnvelope, match="invalid CloudEvents attributes"):
         from_kafka(value, bad)
+
+
+def test_sequences_order_as_text_as_they_do_as_numbers() -> None:
+    """The CloudEvents sequence extension compares as text: unpadded, "10" sorted before "2"."""
+    versions = [1, 2, 9, 10, 11, 100, 2**63 - 1]
+    texts = [headers_of(an_event(sequence=v))["ce_sequence"] for v in versions]
+    assert sorted(texts) == texts and len(set(map(len, texts))) == 1
+
+
+@pytest.mark.parametrize("old", [b"3", b"0003", b"00000000000000000003"])
+def test_a_record_from_before_the_padding_reads_as_the_same_event(old: bytes) -> None:
+    """Envelope 1.x records stay on the topics forever: unpadded is upcast to the same number."""
+    event = an_event()
+    _, value, headers = to_kafka(event)
+    unpadded = [(n, old if n == "ce_sequence" else v) for n, v in headers]
+    assert from_kafka(value, unpadded) == event and from_kafka(value, unpadded).sequence == 3
+
+
+@pytest.mark.parametrize("bad", [b"0", b"00000000000000000000", b"-3", b"+3", b" 3", b"3_0",
+                                 b"\xd9\xa3", b"1" * 21, b""])
+def test_a_sequence_that_no_envelope_version_wrote_is_invalid(bad: bytes) -> None:
+    _, value, headers = to_kafka(an_event())
+    with pytest.raises(InvalidEnvelope, match="sequence"):
+        from_kafka(value, [(n, bad if n == "ce_sequence" else v) for n, v in headers])
 
 
 def test_data_the_fast_encoder_refuses_is_still_written() -> None:

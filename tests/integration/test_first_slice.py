@@ -80,7 +80,7 @@ async def test_invoice_to_aging_through_kafka(system: RunningSystem):
         assert headers["ce_type"] == "billing.invoice.issued"
         assert headers["ce_subject"] == account_id
         assert headers["ce_partitionkey"] == account_id
-        assert headers["ce_sequence"] == "2"
+        assert headers["ce_sequence"] == "00000000000000000002"
         assert headers["content-type"] == "application/json"
         # the request's trace continues through the event store into the Kafka headers
         assert headers["ce_traceparent"].split("-")[1] == "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -3,24 +3,37 @@
 Binary mode puts every attribute in a `ce_*` header and the event data alone in
 the value, so any CloudEvents-aware tool reads our topics and the payload stays
 plain JSON. The Kafka key is the `partitionkey` extension (the account id).
+
+`sequence` (the event's version in its stream) is written zero-padded to
+`SEQUENCE_DIGITS` digits. The CloudEvents sequence extension orders events by
+comparing the attribute as text, and unpadded "10" sorts before "2"; 20 digits
+hold every 64-bit version, so text order and number order agree. Records
+published before (envelope 1.x) carry it unpadded and stay on the topics
+forever: the reader takes both forms to the same number, which is how an old
+envelope is upcast, and code compares `CloudEvent.sequence` as an int.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from receivables_platform.contracts.base import EventContract, decode
 from receivables_platform.ids import new_id
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
+ENVELOPE_VERSION = "2.0.0"
+"""The version of our envelope (the AsyncAPI document's): 2.0.0 zero-pads `sequence`."""
+SEQUENCE_DIGITS = 20
+_SEQUENCE_TEXT = re.compile(f"[0-9]{{1,{SEQUENCE_DIGITS}}}", re.ASCII)
 _EXTENSIONS = ("schemaversion", "correlationid", "causationid", "sequence", "partitionkey",
                "traceparent")
 # The model mints these when an event is created; a record read without them must not get
@@ -51,6 +64,19 @@ class CloudEvent(BaseModel):
     traceparent: str | None = None
     data: dict[str, Any]
 
+    @field_validator("sequence", mode="before")
+    @classmethod
+    def _sequence_digits(cls, value: Any) -> Any:
+        """Header text must be plain digits, padded (envelope 2) or not (1.x): int() alone
+        would also take "+7", " 7" or "7_0", none of which any version ever wrote."""
+        if isinstance(value, str):
+            if not _SEQUENCE_TEXT.fullmatch(value):
+                raise ValueError(f"sequence must be 1 to {SEQUENCE_DIGITS} digits, got {value!r}")
+            value = int(value)
+        if isinstance(value, int) and not 1 <= value < 10**SEQUENCE_DIGITS:
+            raise ValueError(f"sequence must be a stream version from 1, got {value}")
+        return value
+
     @cached_property
     def contract(self) -> EventContract:
         """The data as its contract, upcast to the newest version; decoded once per event.
@@ -69,10 +95,16 @@ HEADER_ATTRIBUTES = tuple(name for name in CloudEvent.model_fields
 _HEADER_NAMES = tuple(f"ce_{name}" for name in HEADER_ATTRIBUTES)
 
 
+def sequence_text(version: int) -> str:
+    """`ce_sequence` for a stream version: zero-padded, so it orders as text."""
+    return f"{version:0{SEQUENCE_DIGITS}d}"
+
+
 def to_kafka(event: CloudEvent) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     """(key, value, headers) for a binary-mode Kafka record, the data as compact JSON."""
-    headers = kafka_headers([getattr(event, name) for name in HEADER_ATTRIBUTES],
-                            event.datacontenttype)
+    headers = kafka_headers([
+        sequence_text(event.sequence) if name == "sequence" and event.sequence is not None
+        else getattr(event, name) for name in HEADER_ATTRIBUTES], event.datacontenttype)
     return event.partitionkey.encode(), _compact_json(event.data), headers
 
 

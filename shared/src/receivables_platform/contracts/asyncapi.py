@@ -19,7 +19,13 @@ import yaml
 from receivables_platform.contracts.base import REGISTRY, EventContract, Registry
 from receivables_platform.contracts.schemas import SCHEMA_ROOT, SHARED_ROOT, schema_id, schema_path
 from receivables_platform.contracts.topics import CONTEXTS, BoundedContext, context_of
-from receivables_platform.envelope import CONTENT_TYPE, SPEC_VERSION, CloudEvent
+from receivables_platform.envelope import (
+    CONTENT_TYPE,
+    ENVELOPE_VERSION,
+    SEQUENCE_DIGITS,
+    SPEC_VERSION,
+    CloudEvent,
+)
 from receivables_platform.kafka.topics import UNLIMITED_RETENTION, dead_letter_topic
 
 ASYNCAPI_PATH = SHARED_ROOT / "asyncapi.yaml"
@@ -45,8 +51,11 @@ _ATTRIBUTES: dict[str, tuple[str, dict[str, Any]]] = {
                       {"pattern": "^[1-9][0-9]*$"}),
     "correlationid": ("Id of the request or conversation that led to the event.", {}),
     "causationid": ("Id of the command or event that caused this one.", {}),
-    "sequence": ("Version of the event in its stream, from 1; gapless per stream.",
-                 {"pattern": "^[1-9][0-9]*$"}),
+    "sequence": (f"Version of the event in its stream, from 1; gapless per stream. Zero-padded "
+                 f"to {SEQUENCE_DIGITS} digits so that it orders as text (envelope 2.0.0); "
+                 "records published before carry it unpadded: read both as the same "
+                 "number, or pad before comparing.",
+                 {"pattern": f"^(?:[0-9]{{{SEQUENCE_DIGITS}}}|[1-9][0-9]*)$"}),
     "partitionkey": ("Kafka key of the record: the customer account id, so one account's "
                      "events stay in order.", {}),
     "traceparent": ("W3C trace context of the request that recorded the event.",
@@ -210,7 +219,7 @@ def build_asyncapi(registry: Registry = REGISTRY, *, out: Path = ASYNCAPI_PATH,
         "asyncapi": "3.0.0",
         "info": {
             "title": "Receivables platform events",
-            "version": "1.0.0",
+            "version": ENVELOPE_VERSION,
             "description": "Topics of the receivables platform. Records follow the CloudEvents "
                            "1.0 Kafka protocol binding in binary content mode: attributes in "
                            "`ce_*` headers, the event data alone as a JSON object in the value, "

@@ -15,7 +15,7 @@ from datetime import datetime
 import asyncpg
 
 from receivables_platform.contracts.schemas import schema_id
-from receivables_platform.envelope import SPEC_VERSION, kafka_headers, time_text
+from receivables_platform.envelope import SEQUENCE_DIGITS, SPEC_VERSION, kafka_headers, time_text
 
 TopicPartition = tuple[str, int]
 
@@ -31,7 +31,8 @@ _FETCH = """
 SELECT o.id, o.topic, o.message_key, o.ready,
        convert_to(e.data::text, 'UTF8') AS value,
        e.event_id::text, e.source, e.type, e.recorded_at, e.subject, e.schema_version,
-       e.schema_version::text, e.correlation_id, e.causation_id, e.version::text,
+       e.schema_version::text, e.correlation_id, e.causation_id,
+       lpad(e.version::text, $2, '0'),  -- ce_sequence, zero-padded
        e.partition_key, e.traceparent
 FROM (SELECT id, txid, topic, message_key, event_position,
              txid < pg_snapshot_xmin(pg_current_snapshot()) AS ready
@@ -97,7 +98,7 @@ class Ack:
 
 
 async def fetch_ready(conn: asyncpg.Connection, limit: int) -> Batch:
-    records = await conn.fetch(_FETCH, limit)
+    records = await conn.fetch(_FETCH, limit, SEQUENCE_DIGITS)
     rows = [_record(r) for r in records if r[3]]
     return Batch(rows, blocked=len(rows) < len(records))
 
