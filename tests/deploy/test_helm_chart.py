@@ -229,6 +229,15 @@ def test_migrations_run_as_pre_install_and_pre_upgrade_hooks(default_render: Ren
             "hooks run before the chart's ServiceAccount exists")
 
 
+def test_a_migration_job_gets_its_services_extra_variables() -> None:
+    """Migrations read some (ANALYST_STATEMENT_TIMEOUT), and the hook Job runs first."""
+    rendered = render({"services": {"reporting-service": {
+        "env": {"ANALYST_STATEMENT_TIMEOUT": "5min"}}}})
+    job = rendered.named("Job", f"{full_name('reporting-service')}-migrate")
+    assert env_of(job["spec"]["template"]["spec"]["containers"][0])[
+        "ANALYST_STATEMENT_TIMEOUT"] == "5min"
+
+
 def test_topics_are_the_platform_topics_with_unlimited_retention(
         production_render: Rendered) -> None:
     values = yaml.safe_load((CHART / "values.yaml").read_text())["topics"]
