@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
+
 
 class KafkaSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
@@ -49,7 +51,7 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_audience: str = "receivables"
     jwt_issuer: str | None = None
-    jwt_max_lifetime_seconds: int = Field(24 * 3600, gt=0)
+    jwt_max_lifetime_seconds: int = Field(MAX_TOKEN_LIFETIME_SECONDS, gt=0)
     """Tokens valid for longer (from `iat`, or from now without it, to `exp`) are refused."""
     log_level: str = "INFO"
     smtp_url: str | None = None

@@ -35,14 +35,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from receivables_platform.remembered import Remembered
-from receivables_platform.settings import ServiceSettings
+from receivables_platform.settings import MAX_TOKEN_LIFETIME_SECONDS, ServiceSettings
 from receivables_platform.web.problems import Problem, problem_type
 
 ROLES = frozenset({"collector", "case_agent", "supervisor", "integration", "admin"})
 HMAC_ALGORITHMS = ("HS256",)
 JWKS_ALGORITHMS = ("RS256", "ES256")
 REALM = "receivables"
-MAX_TOKEN_LIFETIME = timedelta(hours=24)
+MAX_TOKEN_LIFETIME = timedelta(seconds=MAX_TOKEN_LIFETIME_SECONDS)
 
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearerAuth", bearerFormat="JWT",
                            description="JWT with `sub` and `roles` (collector, case_agent, "
@@ -166,7 +166,6 @@ class TokenVerifier:
             raise unauthorized("the token's signature does not verify") from None
         except jwt.PyJWTError as exc:
             raise unauthorized(f"the token is invalid: {exc}") from None
-
 
     def _check_lifetime(self, claims: dict[str, Any], now: float) -> None:
         """From `iat` to `exp`, or from now when the issuer left `iat` out (decoding has
