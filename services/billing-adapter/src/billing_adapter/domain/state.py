@@ -89,11 +89,14 @@ class InvoiceBalance:
     def lowest_open_from(self, day: date) -> tuple[int, Entry | None]:
         """The least owed on `day` or any later date, and the later entry that brings it there.
 
-        The balance only moves on an entry's date, so those are the only days to look
-        at. A backdated decrease may take no more than this, or some later date
-        would owe less than nothing. The entry is None when `day` itself is lowest.
+        The balance only moves on an entry's date or the void's, so those are the
+        only days to look at. A backdated decrease may take no more than this, or
+        some later date would owe less than nothing. The entry is None when `day`
+        itself or the void is where it is lowest.
         """
         lowest, by = self.open_on(day), None
+        if self.voided_on is not None and self.voided_on > day:
+            lowest = 0
         for entry in sorted(self.entries, key=lambda e: e.effective_date):
             if entry.effective_date > day and (owed := self.open_on(entry.effective_date)) < lowest:
                 lowest, by = owed, entry
