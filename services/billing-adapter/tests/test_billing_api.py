@@ -372,7 +372,8 @@ async def test_entries_dated_against_the_invoices_history_or_after_today_write_n
                                    json={"voided_on": "2026-10-10"})
     assert backdated.status_code == 409
     assert backdated.json()["errors"][0]["field"] == "body.voided_on"
-    assert "credit memo" in backdated.json()["detail"] and "2026-10-20" in backdated.json()["detail"]
+    detail = backdated.json()["detail"]
+    assert "credit memo" in detail and "2026-10-20" in detail
     tomorrow = business_dates().today() + timedelta(days=1)
     future = await billing.post(f"{url}/write-off", headers=if_match(read), json={
         "reason_code": "BAD_DEBT", "written_off_on": tomorrow.isoformat()})
