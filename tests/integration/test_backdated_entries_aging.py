@@ -48,10 +48,10 @@ from reporting_service.testing import cloud
 
 START = date(2026, 9, 1)
 TODAY = date(2026, 9, 30)
-AS_OF = [START + timedelta(n) for n in range(-2, (TODAY - START).days + 3)]
+AS_OF = [START + timedelta(n) for n in range(-2, (TODAY - START).days + 4)]
 amounts = st.integers(min_value=1, max_value=20_000)
-# a day or two either side of the month: before an issue date, and after today
-days = st.integers(min_value=-2, max_value=(TODAY - START).days + 1).map(
+# a few days either side of the month: before an issue date, and after today
+days = st.integers(min_value=-2, max_value=(TODAY - START).days + 3).map(
     lambda n: START + timedelta(n))
 
 
@@ -59,6 +59,12 @@ def dated(data: st.DataObject, since: date) -> date:
     """Mostly within days after the date the entry depends on, else anywhere in the month."""
     after = st.integers(0, 12).map(lambda n: min(since + timedelta(n), TODAY))
     return data.draw(st.one_of(after, after, days), label="dated")
+
+
+def owed_now(data: st.DataObject, state: Account, invoice_id: UUID) -> int:
+    """Often all that billing shows open today: the amount a backdated entry most likely takes."""
+    now = state.invoices[invoice_id].open_minor
+    return data.draw(st.one_of(amounts, st.just(max(now, 1))), label="amount")
 
 
 def next_command(data: st.DataObject, state: Account, account: UUID) -> Command:
@@ -86,15 +92,15 @@ def next_command(data: st.DataObject, state: Account, account: UUID) -> Command:
         if kind == "write_off":
             return WriteOffInvoice(account, invoice_id, "BAD_DEBT", on)
         return AdjustInvoice(account, invoice_id, uuid4(), AdjustmentKind(kind),
-                             data.draw(amounts), "PRICE", on)
+                             owed_now(data, state, invoice_id), "PRICE", on)
     payment_id = data.draw(st.sampled_from(unapplied if kind == "apply" else standing))
     on = dated(data, state.payments[payment_id].received_on)
     if kind == "reverse":
         return ReversePayment(account, payment_id, ReversalReason.RETURNED, on)
     if not invoices or data.draw(st.booleans(), label="oldest first"):
         return ApplyPayment(account, payment_id, on)
-    allocations = data.draw(st.lists(st.builds(Allocation, st.sampled_from(invoices), amounts),
-                                     min_size=1, max_size=2))
+    allocations = [Allocation(i, owed_now(data, state, i)) for i in data.draw(
+        st.lists(st.sampled_from(invoices), min_size=1, max_size=2), label="allocated")]
     return ApplyPayment(account, payment_id, on, tuple(allocations))
 
 

@@ -89,12 +89,32 @@ def test_a_write_off_on_the_day_of_the_last_entry_takes_what_is_left():
 
 # -- decreases are held to the balance on their date and every later one ----------------------
 
+def test_a_backdated_credit_is_held_to_what_was_owed_on_its_date():
+    state = issued(credit(5_000, sep(20), AdjustmentKind.DEBIT))  # 10 000, 15 000 from the 20th
+    refusal = refused(state, credit(12_000, sep(10)))
+    assert (refusal.status, refusal.field) == (422, "amount_minor")
+    assert "10000" in refusal.detail
+    assert when(state, credit(12_000, sep(20)), TODAY)
+
+
 def test_a_backdated_credit_may_not_take_a_later_date_below_zero():
     state = issued(apply(6_000, sep(20)))  # owed: 10 000 until the 20th, then 4 000
     refusal = refused(state, credit(5_000, sep(10)))
     assert (refusal.status, refusal.field) == (422, "amount_minor")
     assert f"payment {PAYMENT} applied" in refusal.detail and "2026-09-20" in refusal.detail
     assert when(state, credit(4_000, sep(10)), TODAY)
+
+
+def test_a_backdated_application_is_held_to_what_was_owed_on_its_date():
+    big = payment(payment_id=uuid4(), external_id="PAY-2", amount_minor=20_000, received_on=sep(5))
+    state = given(register(), invoice(invoice_id=INVOICE, issue_date=sep(1), due_date=sep(15)),
+                  credit(5_000, sep(20), AdjustmentKind.DEBIT), big,  # 15 000 from the 20th
+                  today=TODAY)
+    explicit = ApplyPayment(ACCOUNT, big.payment_id, sep(10), (Allocation(INVOICE, 12_000),))
+    refusal = refused(state, explicit)
+    assert (refusal.status, refusal.field) == (422, "allocations.0.amount_minor")
+    [event] = when(state, ApplyPayment(ACCOUNT, big.payment_id, sep(10)), TODAY)  # oldest-first
+    assert isinstance(event, PaymentApplied) and event.amount_minor == 10_000
 
 
 def test_a_backdated_application_may_not_take_a_later_date_below_zero():
