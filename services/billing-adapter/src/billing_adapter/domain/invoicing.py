@@ -128,7 +128,7 @@ def adjust(command: AdjustInvoice, state: Account) -> list[EventContract]:
         lowest, by = invoice.lowest_open_from(command.effective_date)
         if command.amount_minor > lowest:
             raise Refused(f"a credit of {command.amount_minor} on {command.effective_date} is "
-                          f"more than the open balance {lowest}{after(by)}",
+                          f"more than the open balance {lowest}{limited_by(by)}",
                           field="amount_minor", title="Credit exceeds open balance")
     return [InvoiceAdjusted(
         invoice_id=invoice.invoice_id, account_id=command.account_id,
@@ -137,7 +137,7 @@ def adjust(command: AdjustInvoice, state: Account) -> list[EventContract]:
         memo=command.memo, effective_date=command.effective_date)]
 
 
-def after(entry: Entry | None) -> str:
+def limited_by(entry: Entry | None) -> str:
     """Where a backdated decrease meets its limit: on its own date, or after a later entry."""
     return "" if entry is None else f" on {entry.effective_date}, after {entry.what}"
 

@@ -19,7 +19,7 @@ from billing_adapter.domain.commands import (
     ReversePayment,
 )
 from billing_adapter.domain.dating import not_before_issue
-from billing_adapter.domain.invoicing import after, invoice_of
+from billing_adapter.domain.invoicing import invoice_of, limited_by
 from billing_adapter.domain.state import Account, Entry, PaymentBalance
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
@@ -96,7 +96,7 @@ def _checked(state: Account, payment: PaymentBalance, allocations: tuple[Allocat
                 invoice.lowest_open_from(applied_on)
         if allocation.amount_minor > owed[invoice.invoice_id]:
             raise Refused(f"{allocation.amount_minor} is more than the open balance "
-                          f"{owed[invoice.invoice_id]}{after(limit[invoice.invoice_id])}",
+                          f"{owed[invoice.invoice_id]}{limited_by(limit[invoice.invoice_id])}",
                           field=f"{where}.amount_minor",
                           title="Application exceeds open balance")
         owed[invoice.invoice_id] -= allocation.amount_minor
