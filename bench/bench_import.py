@@ -60,9 +60,9 @@ def write_files(folder: Path, invoices: int, per_account: int, shuffle: bool) ->
     path = folder / "invoices.csv"
     with path.open("w", encoding="utf-8") as out:
         out.write("external_id,account_external_id,total_minor,tax_minor,issue_date,due_date\n")
-        for i in order:
+        for i in order:  # issued last year: billing refuses an issue date after today
             out.write(f"INV-{i:08d},CUS-{i * customers // invoices:07d},{1000 + i % 9000},"
-                      f"{i % 100},2026-{1 + i % 12:02d}-{1 + i % 28:02d},\n")
+                      f"{i % 100},2025-{1 + i % 12:02d}-{1 + i % 28:02d},\n")
     return accounts, path
 
 

@@ -28,7 +28,7 @@ from billing_adapter.domain.commands import (
     WriteOffInvoice,
 )
 from billing_adapter.domain.state import Account
-from billing_adapter.testing import ACCOUNT, invoice, payment, register
+from billing_adapter.testing import ACCOUNT, TODAY, invoice, payment, register
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
     AdjustmentKind,
@@ -119,11 +119,11 @@ def check(state: Account, ledger: Ledger) -> None:
 @given(st.data())
 def test_open_balances_add_up_and_never_go_negative(data: st.DataObject) -> None:
     ledger, state = Ledger(), Account()
-    state = fold(evolve, state, decide(register(), state))
+    state = fold(evolve, state, decide(register(), state, TODAY))
     for _ in range(data.draw(st.integers(1, 30))):
         command = next_command(data, state)
         try:
-            events = decide(command, state)
+            events = decide(command, state, TODAY)
         except Refused:
             continue
         for event in events:

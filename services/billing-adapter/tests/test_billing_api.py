@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from billing_adapter.spec import SPEC
+from receivables_platform.business_dates import business_dates
 from receivables_platform.service import build_app
 from receivables_platform.web.auth import issue_token
 from receivables_platform.web.testserver import running_server
@@ -182,7 +184,7 @@ async def test_void_and_write_off_need_the_invoice_etag(billing: httpx.AsyncClie
                                     headers=auth("integration"))
     written_off = await billing.post(
         f"/v1/invoices/{second['invoice_id']}/write-off", headers=if_match(second_read),
-        json={"reason_code": "BAD_DEBT", "written_off_on": "2027-03-01"})
+        json={"reason_code": "BAD_DEBT", "written_off_on": "2026-11-01"})
     assert written_off.json()["status"] == "written_off"
     assert written_off.json()["open_minor"] == 0
 
@@ -354,6 +356,37 @@ async def test_applications_over_the_balance_or_across_currencies_write_nothing(
                                     "reason_code": "PRICE", "effective_date": "2026-10-05"})
     assert credit.status_code == 422
     assert await counts(billing_url) == before
+
+
+async def test_entries_dated_against_the_invoices_history_or_after_today_write_nothing(
+        billing: httpx.AsyncClient, billing_url: str):
+    account = await new_account(billing)
+    invoice = await new_invoice(billing, account["account_id"])
+    url = f"/v1/invoices/{invoice['invoice_id']}"
+    credit = await billing.post(f"{url}/adjustments", headers=create_headers(), json={
+        "kind": "credit", "amount_minor": 1_000, "reason_code": "PRICE",
+        "effective_date": "2026-10-20"})
+    assert credit.status_code == 201
+    read = await billing.get(url, headers=auth("integration"))
+    before = await counts(billing_url)
+    backdated = await billing.post(f"{url}/void", headers=if_match(read),
+                                   json={"voided_on": "2026-10-10"})
+    assert backdated.status_code == 409
+    assert backdated.json()["errors"][0]["field"] == "body.voided_on"
+    detail = backdated.json()["detail"]
+    assert "credit memo" in detail and "2026-10-20" in detail
+    tomorrow = business_dates().today() + timedelta(days=1)
+    future = await billing.post(f"{url}/write-off", headers=if_match(read), json={
+        "reason_code": "BAD_DEBT", "written_off_on": tomorrow.isoformat()})
+    assert future.status_code == 422
+    assert future.json()["errors"][0]["field"] == "body.written_off_on"
+    payment = await new_payment(billing, account["account_id"])
+    early = await billing.post(
+        f"/v1/payments/{payment['payment_id']}/applications", headers=create_headers(),
+        json={"applied_on": "2026-10-31"})
+    assert early.status_code == 422
+    assert early.json()["errors"][0]["field"] == "body.applied_on"
+    assert await counts(billing_url) == tuple(n + 1 for n in before)  # only the payment
 
 
 async def test_roles(billing: httpx.AsyncClient):

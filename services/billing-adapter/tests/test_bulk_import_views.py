@@ -28,7 +28,7 @@ from billing_adapter.domain.commands import (
     VoidInvoice,
 )
 from billing_adapter.domain.state import Account
-from billing_adapter.testing import ACCOUNT, invoice, payment, register
+from billing_adapter.testing import ACCOUNT, TODAY, invoice, payment, register
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import AdjustmentKind
 from receivables_platform.domain import Refused, fold
@@ -38,7 +38,7 @@ def history(commands: list[Command]) -> list[EventContract]:
     state, events = Account(), []
     for command in commands:
         try:
-            decided = decide(command, state)
+            decided = decide(command, state, TODAY)
         except Refused:
             continue
         state = fold(evolve, state, decided)
@@ -48,7 +48,7 @@ def history(commands: list[Command]) -> list[EventContract]:
 
 def outcome(command: Command, state: Account) -> object:
     try:
-        return decide(command, state)
+        return decide(command, state, TODAY)
     except Refused as refusal:
         return (refusal.field, refusal.detail)
 

@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
 from billing_adapter.spec import SPEC
+from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.billing import PaymentMethod
 from receivables_platform.service import build_app
 from receivables_platform.web.auth import issue_token
@@ -71,7 +72,8 @@ class Row:
 
 TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from(',"\n\r;\\'),
                min_size=1, max_size=30).filter(str.strip)
-DAYS = st.dates(date(2000, 1, 1), date(2040, 12, 31))
+TODAY = business_dates().today()
+DAYS = st.dates(date(2000, 1, 1), TODAY)  # a later date is a fault: nothing is dated after today
 
 
 def good_values(kind: str, index: int) -> st.SearchStrategy[dict[str, Any]]:
@@ -112,6 +114,7 @@ def faults(kind: str) -> list[Callable[[dict[str, Any]], tuple[dict[str, Any], s
                 lambda v: ({k: x for k, x in v.items() if k != "name"}, "name")]
     dated = DATE[kind]
     specific = [_set(amount, 0), _set(dated, "2026-02-30"), _set(dated, "yesterday"),
+                _set(dated, (TODAY + timedelta(days=1)).isoformat()),
                 _set(dated, "2026-13-01"), _set("account_external_id", "CUS-NOBODY"),
                 _set("account_external_id", "\x00")]
     if kind == "invoices":

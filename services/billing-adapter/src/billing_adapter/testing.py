@@ -24,6 +24,8 @@ from receivables_platform.contracts.billing import PaymentMethod
 from receivables_platform.domain import fold
 
 ACCOUNT = UUID("01900000-0000-7000-8000-000000000001")
+TODAY = date(2026, 12, 31)
+"""The team's today in domain tests: after every default date, whatever the clock says."""
 
 
 def register(**overrides: Any) -> RegisterAccount:
@@ -43,13 +45,13 @@ def payment(**overrides: Any) -> RecordPayment:
                                  received_on=date(2026, 11, 1)), **overrides)
 
 
-def given(*commands: Command) -> Account:
+def given(*commands: Command, today: date = TODAY) -> Account:
     """The state after each command was decided and its events folded in."""
     state = Account()
     for command in commands:
-        state = fold(evolve, state, decide(command, state))
+        state = fold(evolve, state, decide(command, state, today))
     return state
 
 
-def when(state: Account, command: Command) -> list[EventContract]:
-    return decide(command, state)
+def when(state: Account, command: Command, today: date = TODAY) -> list[EventContract]:
+    return decide(command, state, today)

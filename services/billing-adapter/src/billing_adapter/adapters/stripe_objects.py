@@ -7,7 +7,9 @@ database: the connector (`service_layer/stripe_connector.py`) looks ids up
 and decides what to do.
 
 Stripe amounts are integers in the currency's smallest unit and currencies are
-lower case; timestamps are Unix seconds, read as UTC business dates.
+lower case; timestamps are Unix seconds, read as business dates in the team's
+time zone (a US team's evening payment is in UTC already tomorrow, a date
+billing refuses as in the future).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from billing_adapter.domain.commands import IssueInvoice, Line
+from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.billing import Contact
 
 Obj = Mapping[str, Any]
@@ -48,7 +51,7 @@ class StripeEvent:
 
     @property
     def day(self) -> date:
-        return self.created.date()
+        return business_dates().today(self.created)
 
 
 def parse_event(body: Any) -> StripeEvent:
@@ -75,7 +78,7 @@ def instant(seconds: int) -> datetime:
 
 
 def day(seconds: int | None, default: date) -> date:
-    return default if seconds is None else instant(seconds).date()
+    return default if seconds is None else business_dates().today(instant(seconds))
 
 
 def ref(value: Any) -> str | None:
@@ -162,7 +165,7 @@ def issue_date(invoice: Obj) -> date:
     """When it became an invoice: finalisation (what every later event of it repeats)."""
     transitions = invoice.get("status_transitions") or {}
     seconds = transitions.get("finalized_at") or invoice.get("effective_at") or invoice["created"]
-    return instant(int(seconds)).date()
+    return business_dates().today(instant(int(seconds)))
 
 
 def tax_of(invoice: Obj) -> int:

@@ -21,7 +21,7 @@ It also gives consumers what they need for free: the stream is the account,
 the Kafka key is the account, so `billing.events.v1` carries one account's
 history in exactly the order it was decided.
 
-`decide(command, state) -> events` refuses with `Refused` naming the field;
+`decide(command, state, today) -> events` refuses with `Refused` naming the field;
 `evolve(state, event) -> state` never refuses (events are facts).
 """
 
@@ -29,9 +29,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
-from billing_adapter.domain import invoicing, payments, profile
+from billing_adapter.domain import dating, invoicing, payments, profile
 from billing_adapter.domain.commands import (
     AdjustInvoice,
     ApplyPayment,
@@ -50,6 +51,7 @@ from billing_adapter.domain.state import (
     Account,
     Application,
     AutoPay,
+    Entry,
     InvoiceBalance,
     PaymentBalance,
 )
@@ -84,11 +86,13 @@ _DECISIONS: dict[type, Callable[[Any, Account], list[EventContract]]] = {
 }
 
 
-def decide(command: Command, state: Account) -> list[EventContract]:
+def decide(command: Command, state: Account, today: date) -> list[EventContract]:
+    """`today` is the team's date: no entry may be dated after it (see `dating`)."""
     if isinstance(command, RegisterAccount):
         return profile.register(command, state)
     if not state.registered:
         raise NotFound(f"no account {command.account_id}", field="account_id")
+    dating.not_after_today(command, today)
     return _DECISIONS[type(command)](command, state)
 
 
@@ -141,23 +145,31 @@ def _issued(state: Account, e: InvoiceIssued) -> Account:
         instalments=tuple(e.instalments), version=state.version))
 
 
+def _entered(invoice: InvoiceBalance, day: date, amount_minor: int, what: str
+             ) -> InvoiceBalance:
+    return replace(invoice, entries=(*invoice.entries, Entry(day, amount_minor, what)))
+
+
 def _adjusted(state: Account, e: InvoiceAdjusted) -> Account:
     invoice = state.invoices[e.invoice_id]
+    what = f"{e.kind.value} memo {e.adjustment_id}"
     if e.kind is AdjustmentKind.CREDIT:
-        return _with_invoice(state, replace(invoice,
-                                            credits_minor=invoice.credits_minor + e.amount_minor))
-    return _with_invoice(state, replace(invoice,
-                                        debits_minor=invoice.debits_minor + e.amount_minor))
+        invoice = replace(invoice, credits_minor=invoice.credits_minor + e.amount_minor)
+        return _with_invoice(state, _entered(invoice, e.effective_date, -e.amount_minor, what))
+    invoice = replace(invoice, debits_minor=invoice.debits_minor + e.amount_minor)
+    return _with_invoice(state, _entered(invoice, e.effective_date, e.amount_minor, what))
 
 
 def _voided(state: Account, e: InvoiceVoided) -> Account:
-    return _with_invoice(state, replace(state.invoices[e.invoice_id], voided=True))
+    return _with_invoice(state, replace(state.invoices[e.invoice_id], voided=True,
+                                        voided_on=e.voided_on))
 
 
 def _written_off(state: Account, e: InvoiceWrittenOff) -> Account:
     invoice = state.invoices[e.invoice_id]
-    return _with_invoice(state, replace(
-        invoice, written_off_minor=invoice.written_off_minor + e.amount_minor))
+    invoice = replace(invoice, written_off_minor=invoice.written_off_minor + e.amount_minor)
+    return _with_invoice(state, _entered(invoice, e.written_off_on, -e.amount_minor,
+                                         "write-off"))
 
 
 def _received(state: Account, e: PaymentReceived) -> Account:
@@ -170,18 +182,21 @@ def _received(state: Account, e: PaymentReceived) -> Account:
 def _applied(state: Account, e: PaymentApplied) -> Account:
     payment = state.payments[e.payment_id]
     invoice = state.invoices[e.invoice_id]
-    state = _with_payment(state, replace(
-        payment, applications=(*payment.applications, Application(e.invoice_id, e.amount_minor))))
-    return _with_invoice(state, replace(invoice,
-                                        applied_minor=invoice.applied_minor + e.amount_minor))
+    state = _with_payment(state, replace(payment, applications=(
+        *payment.applications, Application(e.invoice_id, e.amount_minor, e.applied_on))))
+    invoice = replace(invoice, applied_minor=invoice.applied_minor + e.amount_minor)
+    return _with_invoice(state, _entered(invoice, e.applied_on, -e.amount_minor,
+                                         f"payment {e.payment_id} applied"))
 
 
 def _reversed(state: Account, e: PaymentReversed) -> Account:
-    state = _with_payment(state, replace(state.payments[e.payment_id], reversed=True))
+    state = _with_payment(state, replace(state.payments[e.payment_id], reversed=True,
+                                         reversed_on=e.reversed_on))
     for reopened in e.reopened:
         invoice = state.invoices[reopened.invoice_id]
-        state = _with_invoice(state, replace(
-            invoice, reopened_minor=invoice.reopened_minor + reopened.amount_minor))
+        invoice = replace(invoice, reopened_minor=invoice.reopened_minor + reopened.amount_minor)
+        state = _with_invoice(state, _entered(invoice, e.reversed_on, reopened.amount_minor,
+                                              f"payment {e.payment_id} reversed"))
     return state
 
 

@@ -1,9 +1,11 @@
 """Decisions about invoices: issue, adjust, void, write off.
 
-The open balance may never go below zero: a credit memo larger than what is
-owed is refused (the surplus would be a refund, which is the billing system's
-business, not an adjustment), and a void is refused once money is applied,
-because voiding would then leave paid cash with nothing to pay.
+The open balance may never go below zero, on any date: a credit memo larger
+than what is owed on its date or any later one is refused (the surplus would
+be a refund, which is the billing system's business, not an adjustment), and
+a void is refused once money is applied, because voiding would then leave
+paid cash with nothing to pay. Backdated entries are decided as of their own
+date (see `dating`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from billing_adapter.domain.commands import (
     VoidInvoice,
     WriteOffInvoice,
 )
-from billing_adapter.domain.state import Account, InvoiceBalance
+from billing_adapter.domain.dating import not_before_issue, nothing_later
+from billing_adapter.domain.state import Account, Entry, InvoiceBalance
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
     AdjustmentKind,
@@ -120,10 +123,13 @@ def adjust(command: AdjustInvoice, state: Account) -> list[EventContract]:
     if command.currency is not None and command.currency != invoice.currency:
         raise Refused(f"the invoice is in {invoice.currency}, not {command.currency}",
                       field="currency", title="Currency mismatch")
-    if command.kind is AdjustmentKind.CREDIT and command.amount_minor > invoice.open_minor:
-        raise Refused(f"a credit of {command.amount_minor} is more than the open balance "
-                      f"{invoice.open_minor}", field="amount_minor",
-                      title="Credit exceeds open balance")
+    not_before_issue(invoice, command.effective_date, field="effective_date")
+    if command.kind is AdjustmentKind.CREDIT:
+        lowest, by = invoice.lowest_open_from(command.effective_date)
+        if command.amount_minor > lowest:
+            raise Refused(f"a credit of {command.amount_minor} on {command.effective_date} is "
+                          f"more than the open balance {lowest}{limited_by(by)}",
+                          field="amount_minor", title="Credit exceeds open balance")
     return [InvoiceAdjusted(
         invoice_id=invoice.invoice_id, account_id=command.account_id,
         adjustment_id=command.adjustment_id, kind=command.kind, amount_minor=command.amount_minor,
@@ -131,24 +137,37 @@ def adjust(command: AdjustInvoice, state: Account) -> list[EventContract]:
         memo=command.memo, effective_date=command.effective_date)]
 
 
+def limited_by(entry: Entry | None) -> str:
+    """Where a backdated decrease meets its limit: on its own date, or after a later entry."""
+    return "" if entry is None else f" on {entry.effective_date}, after {entry.what}"
+
+
 def void(command: VoidInvoice, state: Account) -> list[EventContract]:
+    """The voided amount is what is owed on the void's date, which zeroes it from then on."""
     invoice = invoice_of(state, command.invoice_id)
     _still_open(invoice)
+    not_before_issue(invoice, command.voided_on, field="voided_on")
+    nothing_later(invoice, command.voided_on, field="voided_on", what="void")
     if invoice.applied_minor > invoice.reopened_minor:
         raise Refused("money is applied to this invoice; reverse or credit it instead",
                       field="invoice_id", title="Invoice has payments", status=409)
     return [InvoiceVoided(invoice_id=invoice.invoice_id, account_id=command.account_id,
-                          voided_amount_minor=invoice.open_minor, currency=invoice.currency,
-                          reason=command.reason, voided_on=command.voided_on)]
+                          voided_amount_minor=invoice.open_on(command.voided_on),
+                          currency=invoice.currency, reason=command.reason,
+                          voided_on=command.voided_on)]
 
 
 def write_off(command: WriteOffInvoice, state: Account) -> list[EventContract]:
+    """Like a void, the amount is what is owed on its date, so nothing may be dated later."""
     invoice = invoice_of(state, command.invoice_id)
     _still_open(invoice)
-    if invoice.open_minor == 0:
+    not_before_issue(invoice, command.written_off_on, field="written_off_on")
+    nothing_later(invoice, command.written_off_on, field="written_off_on", what="write-off")
+    owed = invoice.open_on(command.written_off_on)
+    if owed == 0:
         raise Refused("nothing is owed on this invoice", field="invoice_id",
                       title="Nothing to write off", status=409)
     return [InvoiceWrittenOff(invoice_id=invoice.invoice_id, account_id=command.account_id,
-                              amount_minor=invoice.open_minor, currency=invoice.currency,
+                              amount_minor=owed, currency=invoice.currency,
                               reason_code=command.reason_code,
                               written_off_on=command.written_off_on)]

@@ -2,8 +2,9 @@
 
 A payment's unapplied remainder is the account's credit, so neither an
 invoice's open balance nor the credit can go below zero: an application may
-take no more than the payment has left and no more than the invoice owes, and
-only within one currency.
+take no more than the payment has left and no more than the invoice owes on
+its date and every later one, and only within one currency. Nothing is
+applied or reversed before the money arrived.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from billing_adapter.domain.commands import (
     RecordPayment,
     ReversePayment,
 )
-from billing_adapter.domain.invoicing import invoice_of
-from billing_adapter.domain.state import Account, PaymentBalance
+from billing_adapter.domain.dating import not_before_issue
+from billing_adapter.domain.invoicing import invoice_of, limited_by
+from billing_adapter.domain.state import Account, Entry, PaymentBalance
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
     PaymentApplied,
@@ -53,22 +55,29 @@ def payment_of(state: Account, command: ApplyPayment | ReversePayment) -> Paymen
 
 
 def apply(command: ApplyPayment, state: Account) -> list[EventContract]:
+    """Applied on a date, the money pays what the invoice owes then and on every later date."""
     payment = payment_of(state, command)
+    if command.applied_on < payment.received_on:
+        raise Refused(f"applied_on {command.applied_on} is before payment {payment.payment_id} "
+                      f"was received on {payment.received_on}", field="applied_on",
+                      title="Applied before received")
     if payment.unapplied_minor == 0:
         raise Refused("nothing of this payment is left to apply", field="payment_id",
                       title="Payment fully applied", status=409)
-    allocations = (_oldest_first(state, payment) if command.allocations is None
-                   else _checked(state, payment, command.allocations))
+    allocations = (_oldest_first(state, payment, command.applied_on)
+                   if command.allocations is None
+                   else _checked(state, payment, command.allocations, command.applied_on))
     return _applications(state, payment, allocations, command.applied_on)
 
 
-def _checked(state: Account, payment: PaymentBalance,
-             allocations: tuple[Allocation, ...]) -> list[Allocation]:
+def _checked(state: Account, payment: PaymentBalance, allocations: tuple[Allocation, ...],
+             applied_on: date) -> list[Allocation]:
     """Explicit allocations, each within what its invoice owes and together within the payment."""
     if not allocations:
         raise Refused("give at least one allocation, or none for oldest-first",
                       field="allocations")
     owed: dict[UUID, int] = {}
+    limit: dict[UUID, Entry | None] = {}
     for index, allocation in enumerate(allocations):
         where = f"allocations.{index}"
         try:
@@ -81,10 +90,14 @@ def _checked(state: Account, payment: PaymentBalance,
                           field=f"{where}.invoice_id", title="Currency mismatch")
         if allocation.amount_minor <= 0:
             raise Refused("an applied amount must be positive", field=f"{where}.amount_minor")
-        owed.setdefault(invoice.invoice_id, invoice.open_minor)
+        not_before_issue(invoice, applied_on, field=f"{where}.invoice_id")
+        if invoice.invoice_id not in owed:
+            owed[invoice.invoice_id], limit[invoice.invoice_id] = \
+                invoice.lowest_open_from(applied_on)
         if allocation.amount_minor > owed[invoice.invoice_id]:
             raise Refused(f"{allocation.amount_minor} is more than the open balance "
-                          f"{owed[invoice.invoice_id]}", field=f"{where}.amount_minor",
+                          f"{owed[invoice.invoice_id]}{limited_by(limit[invoice.invoice_id])}",
+                          field=f"{where}.amount_minor",
                           title="Application exceeds open balance")
         owed[invoice.invoice_id] -= allocation.amount_minor
     if sum(a.amount_minor for a in allocations) > payment.unapplied_minor:
@@ -93,15 +106,19 @@ def _checked(state: Account, payment: PaymentBalance,
     return list(allocations)
 
 
-def _oldest_first(state: Account, payment: PaymentBalance) -> list[Allocation]:
-    """What the customer most likely meant: the invoice due first is paid first."""
+def _oldest_first(state: Account, payment: PaymentBalance, applied_on: date
+                  ) -> list[Allocation]:
+    """What the customer most likely meant: the invoice due first (and issued by then) first."""
     left, allocations = payment.unapplied_minor, []
     for invoice in state.open_invoices_oldest_first(payment.currency):
         if left == 0:
             break
-        amount = min(left, invoice.open_minor)
-        allocations.append(Allocation(invoice.invoice_id, amount))
-        left -= amount
+        if invoice.issue_date > applied_on:
+            continue
+        amount = min(left, invoice.lowest_open_from(applied_on)[0])
+        if amount > 0:
+            allocations.append(Allocation(invoice.invoice_id, amount))
+            left -= amount
     if not allocations:
         raise Refused(f"the account has no open {payment.currency} invoice to apply to",
                       field="allocations", title="Nothing to apply to", status=409)
@@ -130,8 +147,22 @@ def payment_account(state: Account) -> UUID:
 
 
 def reverse(command: ReversePayment, state: Account) -> list[EventContract]:
-    """Every invoice the payment paid is owed again by what it paid; its credit disappears."""
+    """Every invoice the payment paid is owed again by what it paid; its credit disappears.
+
+    Dated before an application, the invoice would owe the paid amount twice
+    until the application's date, so the reversal must come on or after all of them.
+    """
     payment = payment_of(state, command)
+    if command.reversed_on < payment.received_on:
+        raise Refused(f"reversed_on {command.reversed_on} is before payment "
+                      f"{payment.payment_id} was received on {payment.received_on}",
+                      field="reversed_on", title="Reversed before received")
+    last = max(payment.applications, key=lambda a: a.applied_on, default=None)
+    if last is not None and last.applied_on > command.reversed_on:
+        raise Refused(f"reversed_on {command.reversed_on} is before payment "
+                      f"{payment.payment_id} was applied to invoice {last.invoice_id} on "
+                      f"{last.applied_on}; date it on or after {last.applied_on}",
+                      field="reversed_on", title="Reversed before applied", status=409)
     paid: dict[UUID, int] = {}
     for application in payment.applications:
         paid[application.invoice_id] = paid.get(application.invoice_id, 0) \

@@ -14,6 +14,20 @@ from uuid import UUID
 from receivables_platform.contracts.billing import Contact, Instalment, InvoiceLine
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One dated change to an invoice's open balance, and what made it.
+
+    Kept per invoice because a backdated command must be decided against the
+    balance on its own date and every later one, not today's; `what` names
+    the entry when it is the reason a command is refused.
+    """
+
+    effective_date: date
+    amount_minor: int  # what it adds to the open balance: credits, payments are negative
+    what: str
+
+
 class InvoiceStatus(StrEnum):
     OPEN = "open"
     PAID = "paid"
@@ -54,6 +68,8 @@ class InvoiceBalance:
     reopened_minor: int = 0
     written_off_minor: int = 0
     voided: bool = False
+    voided_on: date | None = None
+    entries: tuple[Entry, ...] = ()
 
     @property
     def open_minor(self) -> int:
@@ -62,6 +78,34 @@ class InvoiceBalance:
             return 0
         return (self.total_minor + self.debits_minor - self.credits_minor - self.written_off_minor
                 - self.applied_minor + self.reopened_minor)
+
+    def open_on(self, day: date) -> int:
+        """What is owed on `day`: nothing before the issue date or from the void's date on."""
+        if day < self.issue_date or (self.voided_on is not None and day >= self.voided_on):
+            return 0
+        return self.total_minor + sum(e.amount_minor for e in self.entries
+                                      if e.effective_date <= day)
+
+    def lowest_open_from(self, day: date) -> tuple[int, Entry | None]:
+        """The least owed on `day` or any later date, and the later entry that brings it there.
+
+        The balance only moves on an entry's date or the void's, so those are the
+        only days to look at. A backdated decrease may take no more than this, or
+        some later date would owe less than nothing. The entry is None when `day`
+        itself or the void is where it is lowest.
+        """
+        lowest, by = self.open_on(day), None
+        if self.voided_on is not None and self.voided_on > day:
+            lowest = 0
+        for entry in sorted(self.entries, key=lambda e: e.effective_date):
+            if entry.effective_date > day and (owed := self.open_on(entry.effective_date)) < lowest:
+                lowest, by = owed, entry
+        return lowest, by
+
+    def entries_after(self, day: date) -> list[Entry]:
+        """Entries dated after `day`, earliest first."""
+        return sorted((e for e in self.entries if e.effective_date > day),
+                      key=lambda e: e.effective_date)
 
     @property
     def money_applied(self) -> bool:
@@ -80,6 +124,7 @@ class InvoiceBalance:
 class Application:
     invoice_id: UUID
     amount_minor: int
+    applied_on: date
 
 
 @dataclass(frozen=True)
@@ -96,6 +141,7 @@ class PaymentBalance:
     version: int
     applications: tuple[Application, ...] = ()
     reversed: bool = False
+    reversed_on: date | None = None
 
     @property
     def applied_minor(self) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 import asyncpg
@@ -26,6 +27,7 @@ from billing_adapter.adapters.repositories import accounts
 from billing_adapter.domain.account import decide
 from billing_adapter.domain.commands import Command, IssueInvoice, RecordPayment, RegisterAccount
 from billing_adapter.domain.state import Account
+from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import InvoiceIssued, PaymentReceived
 from receivables_platform.db.transaction import atomic
@@ -53,19 +55,27 @@ async def lock_accounts(conn: asyncpg.Connection, account_ids: Iterable[UUID]) -
         sorted({str(a) for a in account_ids}), accounts.lock_namespace)
 
 
+def team_today() -> date:
+    """The team's date now: what the use cases decide with unless a caller says otherwise."""
+    return business_dates().today()
+
+
 async def execute(conn: asyncpg.Connection, command: Command, *, check: Check | None = None,
                   correlation_id: str | None = None, causation_id: str | None = None,
-                  ) -> Loaded[Account]:
+                  today: date | None = None) -> Loaded[Account]:
     """Decide `command` on the account's current state and append what it decided.
 
     `check(state, version)` runs before deciding: the API passes its If-Match
     precondition there, so a stale client is refused before anything is decided.
+    `today` (default: the team's date now) is the latest date an entry may have.
     """
+    on = today if today is not None else team_today()
+
     async def index(conn: asyncpg.Connection, _: Account, events: Sequence[EventContract]) -> None:
         await _index(conn, command.account_id, events)
 
     return await accounts.execute(
-        conn, command.account_id, lambda state: decide(command, state),
+        conn, command.account_id, lambda state: decide(command, state, on),
         subject=lambda _: str(command.account_id), check=check, after=index,
         correlation_id=correlation_id, causation_id=causation_id)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import NamedTuple
 from uuid import UUID
 
@@ -42,6 +43,7 @@ from billing_adapter.service_layer.accounts import (
     lock_accounts,
     same_invoice,
     same_payment,
+    team_today,
 )
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.domain import Refused, fold
@@ -98,14 +100,16 @@ class BatchResult:
 
 
 async def import_batch(conn: asyncpg.Connection, kind: str, rows: Sequence[Incoming], *,
-                       correlation_id: str | None = None, attempts: int = 5) -> BatchResult:
+                       correlation_id: str | None = None, attempts: int = 5,
+                       today: date | None = None) -> BatchResult:
     """Decide and append `rows` (all of one `kind`) in one transaction, retried on a lost race."""
+    on = today if today is not None else team_today()
     async for attempt in AsyncRetrying(retry=retry_if_exception_type(RACES),
                                        stop=stop_after_attempt(attempts),
                                        wait=wait_random(0.01, 0.2), reraise=True):
         with attempt:
             async with conn.transaction():
-                batch = _Batch(kind)
+                batch = _Batch(kind, on)
                 await batch.prepare(conn, rows)
                 for row in rows:
                     batch.decide(row)
@@ -117,6 +121,7 @@ async def import_batch(conn: asyncpg.Connection, kind: str, rows: Sequence[Incom
 @dataclass
 class _Batch:
     kind: str
+    today: date
     result: BatchResult = field(default_factory=BatchResult)
     known: dict[str, UUID] = field(default_factory=dict)
     account_refs: dict[str, UUID] = field(default_factory=dict)
@@ -169,7 +174,7 @@ class _Batch:
         entity_id = new_id()
         owner = account_id or entity_id
         command = row.build(entity_id, owner)
-        events = decide(command, self._state(owner))
+        events = decide(command, self._state(owner), self.today)
         if isinstance(command, RegisterAccount):
             self._apply(owner, events)
         else:
@@ -188,7 +193,7 @@ class _Batch:
         if isinstance(command, RegisterAccount):
             if command.currency != state.currency:
                 raise in_use(self.kind, row.external_id)
-            events = decide(_update_from(command), state)
+            events = decide(_update_from(command), state, self.today)
             self._apply(holder, events)
             if events:
                 self.result.tally.updated += 1

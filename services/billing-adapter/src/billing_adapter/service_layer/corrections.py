@@ -21,6 +21,7 @@ import structlog
 from billing_adapter.adapters.repositories import store
 from billing_adapter.domain.commands import AdjustInvoice
 from billing_adapter.service_layer.accounts import INVOICE, account_of, execute, get_account
+from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.billing import (
     AdjustmentKind,
@@ -63,7 +64,9 @@ def _adjustment(request: CaseCorrectionRequested) -> AdjustInvoice:
         account_id=request.account_id, invoice_id=request.invoice_id,
         adjustment_id=request.correction_id, kind=AdjustmentKind(request.direction.value),
         amount_minor=request.amount_minor, reason_code=request.reason_code,
-        effective_date=request.requested_at.date(), case_id=str(request.case_id),
+        # the team's date when the case asked: its UTC date is tomorrow for an evening in the US
+        effective_date=business_dates().today(request.requested_at),
+        case_id=str(request.case_id),
         memo=request.reason, currency=request.currency)
 
 
