@@ -7,7 +7,9 @@ database: the connector (`service_layer/stripe_connector.py`) looks ids up
 and decides what to do.
 
 Stripe amounts are integers in the currency's smallest unit and currencies are
-lower case; timestamps are Unix seconds, read as UTC business dates.
+lower case; timestamps are Unix seconds, read as UTC business dates. A timestamp
+whose day is outside the business dates (or on no calendar at all) is the object's
+fault: the event is refused naming the field, and nothing of it is booked.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from billing_adapter.domain.commands import IssueInvoice, Line
+from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.billing import Contact
 
 Obj = Mapping[str, Any]
@@ -48,7 +51,7 @@ class StripeEvent:
 
     @property
     def day(self) -> date:
-        return self.created.date()
+        return business_day(self.created, "body.created")
 
 
 def parse_event(body: Any) -> StripeEvent:
@@ -70,12 +73,26 @@ def parse_event(body: Any) -> StripeEvent:
                        else {}, body=body)
 
 
-def instant(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
+def instant(seconds: int, field: str = "body.created") -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedEvent(field, f"{field} ({seconds}) is not a time on the calendar") from None
 
 
-def day(seconds: int | None, default: date) -> date:
-    return default if seconds is None else instant(seconds).date()
+def business_day(moment: datetime, field: str) -> date:
+    """The UTC day of a Stripe timestamp, when it is one the platform books."""
+    settings = business_dates()
+    if not settings.contains(moment.date()):
+        raise MalformedEvent(field, f"{field} is on {moment.date()}, outside the business dates "
+                                    f"{settings.earliest} to {settings.latest}")
+    return moment.date()
+
+
+def day(seconds: int | None, default: date, field: str) -> date:
+    if seconds is None:
+        return default
+    return business_day(instant(int(seconds), field), field)
 
 
 def ref(value: Any) -> str | None:
@@ -161,8 +178,12 @@ def subscription_method(subscription: Obj) -> tuple[str, str] | None:
 def issue_date(invoice: Obj) -> date:
     """When it became an invoice: finalisation (what every later event of it repeats)."""
     transitions = invoice.get("status_transitions") or {}
-    seconds = transitions.get("finalized_at") or invoice.get("effective_at") or invoice["created"]
-    return instant(int(seconds)).date()
+    field, seconds = next(
+        ((name, seconds) for name, seconds in (
+            ("status_transitions.finalized_at", transitions.get("finalized_at")),
+            ("effective_at", invoice.get("effective_at"))) if seconds),
+        ("created", invoice["created"]))
+    return business_day(instant(int(seconds), f"data.object.{field}"), f"data.object.{field}")
 
 
 def tax_of(invoice: Obj) -> int:
@@ -208,7 +229,7 @@ def issue_command(invoice: Obj, account_id: UUID, invoice_id: UUID) -> IssueInvo
     A `charge_automatically` invoice has no due date: it is due when issued.
     """
     issued = issue_date(invoice)
-    due = day(invoice.get("due_date"), issued)
+    due = day(invoice.get("due_date"), issued, "data.object.due_date")
     tax = tax_of(invoice)
     return IssueInvoice(invoice_id=invoice_id, account_id=account_id,
                         external_id=str(invoice["id"]), total_minor=int(invoice["total"]),
