@@ -18,6 +18,9 @@ class Payment(RequestBody):
     applied_on: BusinessDate | None = None
 
 
+ARABIC_INDIC_DIGITS = "\u0662\u0660\u0662\u0666-\u0660\u0661-\u0660\u0661"  # 2026-01-01
+
+
 def _refusal(value: object) -> dict:
     with pytest.raises(ValidationError) as refused:
         Payment.model_validate({"received_on": value})
@@ -28,7 +31,8 @@ def _refusal(value: object) -> dict:
 
 @pytest.mark.parametrize("value", [0, "0", 1_700_000_000, "1700000000", 20260101, "20260101",
                                    1.5, True, "2026-01-01T00:00:00", "2026-W01-1", "2026-001",
-                                   " 2026-01-01", "2026-01-01\n", "\u0662\u0660\u0662\u0666-\u0660\u0661-\u0660\u0661", None, [], {}])
+                                   " 2026-01-01", "2026-01-01\n", ARABIC_INDIC_DIGITS, None,
+                                   [], {}])
 def test_only_iso_calendar_dates_are_dates(value):
     assert _refusal(value)["type"] == "date_format"
 
