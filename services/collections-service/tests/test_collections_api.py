@@ -383,6 +383,7 @@ async def test_bad_promises_are_refused_naming_the_field_and_nothing_is_written(
             ({"promised_date": "9999-12-31"}, "body.promised_date", 422),
             ({"promised_date": 0}, "body.promised_date", 422),
             ({"promised_date": "0"}, "body.promised_date", 422),
+            ({"promised_date": "2026-11-06T00:00:00"}, "body.promised_date", 422),
             ({"currency": "EUR"}, "body.currency", 422),
             ({"invoice_ids": [str(new_id())]}, "body.invoice_ids.0", 422),
             ({"account_id": str(new_id())}, "body.account_id", 404)):
