@@ -7,9 +7,10 @@ database: the connector (`service_layer/stripe_connector.py`) looks ids up
 and decides what to do.
 
 Stripe amounts are integers in the currency's smallest unit and currencies are
-lower case; timestamps are Unix seconds, read as UTC business dates. A timestamp
-whose day is outside the business dates (or on no calendar at all) is the object's
-fault: the event is refused naming the field, and nothing of it is booked.
+lower case; timestamps are Unix seconds, read as business dates in the team's time
+zone (`TEAM_TIMEZONE`). A timestamp whose day is outside the business dates (or on no
+calendar at all) is the object's fault: the event is refused naming the field, and
+nothing of it is booked.
 """
 
 from __future__ import annotations
@@ -81,12 +82,17 @@ def instant(seconds: int, field: str = "body.created") -> datetime:
 
 
 def business_day(moment: datetime, field: str) -> date:
-    """The UTC day of a Stripe timestamp, when it is one the platform books."""
+    """The team's day of a Stripe timestamp (`TEAM_TIMEZONE`), when it is one the platform
+    books."""
     settings = business_dates()
-    if not settings.contains(moment.date()):
-        raise MalformedEvent(field, f"{field} is on {moment.date()}, outside the business dates "
+    try:
+        day = settings.today(moment)
+    except OverflowError:  # a zone's offset past 9999-12-31 or before 0001-01-01
+        raise MalformedEvent(field, f"{field} is not a time on the calendar") from None
+    if not settings.contains(day):
+        raise MalformedEvent(field, f"{field} is on {day}, outside the business dates "
                                     f"{settings.earliest} to {settings.latest}")
-    return moment.date()
+    return day
 
 
 def day(seconds: int | None, default: date, field: str) -> date:
