@@ -308,6 +308,30 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
     assert b"closed" in dict(letters[4].headers)[dlq.ERROR_MESSAGE]
 
 
+async def test_an_event_dated_outside_the_business_dates_is_set_aside_and_the_partition_moves_on(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+    """Issue 16: stored before the edges refused it, such an event made every read of the
+    read model fail; it is recorded for an operator, counted, and the rest is applied."""
+    topic = topics_ready
+    good = accounts(1)[0]
+    before, after = invoice(good, 10), invoice(good, 20)
+    placeholder = invoice(good, 7, issue_date="0001-01-01", due_date="9999-12-31")
+    counted = metric("consumer_events_set_aside_total", group=group, topic=topic,
+                     type="billing.invoice.issued")
+    await produce(kafka_bootstrap, topic, [before, placeholder, placeholder, after], partition=0)
+    async with running(runner_for(pool, kafka_bootstrap, topic, group, AtOnce("nobody"))):
+        await wait_for_totals(pool, expected([before, after]))
+    [row] = await pool.fetch("SELECT * FROM set_aside_events")
+    assert (row["event_id"], row["source"], row["consumer_group"], row["topic"]) == (
+        placeholder.id, SOURCE, group, topic)
+    assert row["dates"] == {"issue_date": "0001-01-01", "due_date": "9999-12-31",
+                            "instalments.0.due_date": "9999-12-31"}
+    assert "outside the business dates 1990-01-01 to 2099-12-31" in row["reason"]
+    assert row["data"]["total_minor"] == 7 and row["kafka_offset"] == 1
+    assert metric("consumer_events_set_aside_total", group=group, topic=topic,
+                  type="billing.invoice.issued") == counted + 1  # the redelivery is a duplicate
+
+
 class AtOnce:
     """Applies a batch in one call; refuses the whole batch (after writing) if one is refused."""
 

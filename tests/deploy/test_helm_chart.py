@@ -29,6 +29,7 @@ from deploy_support import (
 from billing_adapter.settings import StripeSettings
 from case_service.domain.policy import CasePolicy
 from collections_service.runtime import CollectionsSettings
+from receivables_platform.business_dates import BusinessDateSettings
 from receivables_platform.contracts.cases import CasePriority, CaseType
 from receivables_platform.contracts.topics import CONTEXTS
 from receivables_platform.settings import KafkaSettings, ServiceSettings
@@ -184,6 +185,7 @@ def test_every_variable_set_is_one_the_services_read(default_render: Rendered,
     read |= {f"STRIPE_{f.upper()}" for f in StripeSettings.model_fields}  # billing-adapter's
     read |= {str(f.validation_alias) for f in CollectionsSettings.model_fields.values()}
     read |= set(CasePolicy.ENVIRONMENT)
+    read |= {str(f.validation_alias) for f in BusinessDateSettings.model_fields.values()}
     for rendered in (default_render, production_render):
         set_by_chart = set()
         for config in rendered.of_kind("ConfigMap"):
@@ -310,6 +312,13 @@ def test_collections_and_case_settings_reach_their_services(production_render: R
         assert not {k for k in data if k.startswith(("CASE_", "COLLECTIONS_"))}
 
 
+def test_every_service_gets_the_same_business_dates(production_render: Rendered) -> None:
+    for service in SERVICES:
+        data = production_render.named("ConfigMap", full_name(service))["data"]
+        assert (data["BUSINESS_DATE_MIN"], data["BUSINESS_DATE_MAX"]) == (
+            "1990-01-01", "2099-12-31"), service
+
+
 def test_every_value_is_documented() -> None:
     readme = (CHART / "README.md").read_text()
     values = yaml.safe_load((CHART / "values.yaml").read_text())
@@ -351,6 +360,8 @@ BAD_VALUES = {
     "root allowed": {"podSecurityContext": {"runAsNonRoot": False}},
     "zero partitions": {"topics": {"partitions": 0}},
     "unknown log level": {"logLevel": "verbose"},
+    "business date not YYYY-MM-DD": {"businessDates": {"earliest": "0",
+                                                       "latest": "2099-12-31"}},
     "daily run at not a time of day": {"collections": {"dailyRunAt": "25:00"}},
     "SLA target rule without days": {"cases": {"slaTargets": "dispute:urgent"}},
     "promise grace over 30 days": {"collections": {"graceDays": 45}},

@@ -279,6 +279,16 @@ BAD_INVOICES = [
     # found by the import fuzz: accepted (and overflowing every consumer's bigint), and a 500
     ({"total_minor": 10**30, "lines": None, "tax_minor": 0}, "body.total_minor"),
     ({"issue_date": "9999-12-31"}, "body.issue_date"),
+    # issue 16: placeholder dates became -infinity/infinity downstream; numbers were 1970
+    ({"issue_date": "0001-01-01"}, "body.issue_date"),
+    ({"issue_date": "2026-10-01", "due_date": "9999-12-31"}, "body.due_date"),
+    ({"issue_date": 0}, "body.issue_date"),
+    ({"issue_date": "0"}, "body.issue_date"),
+    ({"issue_date": "2026-10-01T00:00:00Z"}, "body.issue_date"),
+    ({"instalments": [{"due_date": "2100-01-01", "amount_minor": 11_000}]},
+     "body.instalments.0.due_date"),
+    # the terms' due date of a late issue date is past the last business date
+    ({"issue_date": "2099-12-20"}, "body.issue_date"),
 ]
 
 
@@ -318,6 +328,10 @@ async def test_unknown_accounts_and_malformed_json_write_nothing(
     ({"currency": "usd"}, "body.currency"),
     ({"method": "bitcoin"}, "body.method"),
     ({"received_on": "yesterday"}, "body.received_on"),
+    ({"received_on": "9999-12-31"}, "body.received_on"),
+    ({"received_on": "0001-01-01"}, "body.received_on"),
+    ({"received_on": 0}, "body.received_on"),
+    ({"received_on": "0"}, "body.received_on"),
 ])
 async def test_bad_payments_name_the_field_and_write_nothing(
         billing: httpx.AsyncClient, billing_url: str, body: dict[str, Any], field: str):
@@ -328,6 +342,36 @@ async def test_bad_payments_name_the_field_and_write_nothing(
                                   headers=create_headers())
     assert response.status_code == 422, response.text
     assert field in [e["field"] for e in response.json()["errors"]]
+    assert await counts(billing_url) == before
+
+
+async def test_every_dated_change_refuses_a_date_outside_the_business_dates(
+        billing: httpx.AsyncClient, billing_url: str):
+    account = await new_account(billing)
+    invoice = await new_invoice(billing, account["account_id"])
+    payment = await new_payment(billing, account["account_id"])
+    account_path = f"/v1/accounts/{account['account_id']}"
+    invoice_path = f"/v1/invoices/{invoice['invoice_id']}"
+    payment_path = f"/v1/payments/{payment['payment_id']}"
+    changes = [
+        ("PUT", f"{account_path}/autopay", "enrolled_on",
+         {"payment_method_reference": "pm_1", "payment_method_type": "card"}),
+        ("POST", f"{account_path}/autopay/cancel", "cancelled_on", {}),
+        ("POST", f"{invoice_path}/adjustments", "effective_date",
+         {"kind": "credit", "amount_minor": 100, "reason_code": "goodwill"}),
+        ("POST", f"{invoice_path}/void", "voided_on", {}),
+        ("POST", f"{invoice_path}/write-off", "written_off_on", {"reason_code": "bad_debt"}),
+        ("POST", f"{payment_path}/applications", "applied_on", {}),
+        ("POST", f"{payment_path}/reversal", "reversed_on", {"reason": "returned"}),
+    ]
+    before = await counts(billing_url)
+    for method, path, field, body in changes:
+        for far in ("0001-01-01", "9999-12-31", 0):
+            response = await billing.request(
+                method, path, json={**body, field: far},
+                headers={**create_headers(), "If-Match": '"1"'})
+            assert response.status_code == 422, (path, far, response.text)
+            assert f"body.{field}" in [e["field"] for e in response.json()["errors"]], path
     assert await counts(billing_url) == before
 
 

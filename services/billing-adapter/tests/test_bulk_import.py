@@ -215,6 +215,36 @@ async def test_payments_import_by_account_external_id_or_our_id(pool, tmp_path):
     assert (again.imported, again.unchanged) == (0, 3)
 
 
+async def test_rows_dated_outside_the_business_dates_are_refused_naming_the_column(
+        pool, tmp_path):
+    """An export's placeholder dates (.NET's 0001-01-01, 9999-12-31, a bare 0) refuse their
+    row only; in range, the same rows import."""
+    await imported_accounts(pool, tmp_path)
+    before = await event_count(pool)
+    csv_text = ("external_id,account_external_id,amount_minor,currency,method,reference,"
+                "received_on\n"
+                "PAY-D1,CUS-1,100,USD,ach,,0001-01-01\n"
+                "PAY-D2,CUS-1,100,USD,ach,,9999-12-31\n"
+                "PAY-D3,CUS-1,100,USD,ach,,0\n"
+                "PAY-D4,CUS-1,100,USD,ach,,2026-11-02\n")
+    tally, rejections = await run(pool, Kind.PAYMENTS, Format.CSV,
+                                  write(tmp_path, "dates.csv", csv_text))
+    assert where(rejections) == {(1, "received_on"), (2, "received_on"), (3, "received_on")}
+    assert "outside the business dates" in next(r.reason for r in rejections if r.row == 1)
+    assert (tally.imported, tally.rejected) == (1, 3)
+    good = {"external_id": "INV-D1", "account_external_id": "CUS-1", "total_minor": 100,
+            "issue_date": "2026-10-01"}
+    rows = [{**good, "issue_date": "0001-01-01"}, {**good, "due_date": "9999-12-31"},
+            {**good, "issue_date": 0}, {**good, "instalments": [
+                {"due_date": "2100-01-01", "amount_minor": 100}]}]
+    tally, rejections = await run(pool, Kind.INVOICES, Format.JSONL, write(
+        tmp_path, "dates.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n"))
+    assert where(rejections) == {(1, "issue_date"), (2, "due_date"), (3, "issue_date"),
+                                 (4, "instalments.0.due_date")}
+    assert tally.imported == 0
+    assert await event_count(pool) == before + 1
+
+
 async def test_a_file_with_an_unknown_column_is_refused_before_any_row(pool, tmp_path):
     path = write(tmp_path, "bad.csv", "external_id,name,currency,payment_terms_days,vat\n"
                                       "CUS-1,Acme,USD,30,x\n")

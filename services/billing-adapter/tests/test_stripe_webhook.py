@@ -427,6 +427,44 @@ async def test_an_amount_no_read_model_could_sum_is_rejected_and_stores_nothing(
     assert (await stored(database))[0] == before[0]
 
 
+YEAR_9999 = 253_402_214_400  # 9999-12-31T00:00:00Z
+YEAR_1 = -62_135_596_800  # 0001-01-01T00:00:00Z
+
+
+@pytest.mark.parametrize(("fields", "named"), [
+    ({"due_date": YEAR_9999}, "data.object.due_date"),
+    ({"finalized_at": YEAR_1}, "data.object.status_transitions.finalized_at"),
+    ({"finalized_at": 10**15}, "data.object.status_transitions.finalized_at"),
+    ({"due_date": -(10**15)}, "data.object.due_date"),
+    ({"status": "paid", "charge": "ch_far", "paid_at": YEAR_9999},
+     "data.object.status_transitions.paid_at"),
+])
+async def test_a_timestamp_outside_the_business_dates_is_rejected_and_books_nothing(
+        stripe: httpx.AsyncClient, database: str, fields: dict[str, Any], named: str):
+    """A Stripe date the platform could not book (or no calendar holds) is the object's fault:
+    kept as rejected with the field named, never a 500 and never an event."""
+    customer_id, invoice_id = await a_customer(stripe), stripe_id("in")
+    before = await stored(database)
+    kind = "invoice.paid" if fields.get("status") == "paid" else "invoice.finalized"
+    if kind == "invoice.paid":
+        await accepted(stripe, event("invoice.finalized", invoice(invoice_id, customer_id)))
+        before = await stored(database)
+    far = event(kind, invoice(invoice_id, customer_id, **fields))
+    receipt = await accepted(stripe, far, "rejected")
+    assert named in receipt["detail"]
+    assert (await stored(database))[0] == before[0]
+
+
+async def test_an_event_created_on_no_calendar_day_is_not_a_stripe_event(
+        stripe: httpx.AsyncClient, database: str):
+    payload = encode(event("customer.created", customer(stripe_id("cus")), created=10**15))
+    response = await stripe.post("/v1/webhooks/stripe", content=payload,
+                                 headers={"Stripe-Signature": sign(payload, SECRET)})
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["field"] == "body.created"
+    assert await stored(database) == (0, 0)
+
+
 async def test_credit_notes_before_payment_credit_the_invoice(stripe: httpx.AsyncClient,
                                                               database: str):
     customer_id, invoice_id = await a_customer(stripe), stripe_id("in")

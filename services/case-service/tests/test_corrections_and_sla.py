@@ -137,6 +137,11 @@ async def test_overdue_escalations_are_listed_until_answered(api, cases_url):
         "team": "service", "question": "x", "due_date": (today - timedelta(days=1)).isoformat()},
         headers=create())
     assert past.status_code == 422 and past.json()["errors"][0]["field"] == "body.due_date"
+    for far in ("9999-12-31", 0, "0"):  # issue 16: infinity in the escalations table
+        never = await api.post(f"{url}/escalations", json={
+            "team": "service", "question": "x", "due_date": far}, headers=create())
+        assert never.status_code == 422, never.text
+        assert never.json()["errors"][0]["field"] == "body.due_date"
 
 
 async def test_the_sla_sweep_records_each_breach_once_and_skips_paused_cases(api, cases_url):

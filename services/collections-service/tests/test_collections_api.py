@@ -294,6 +294,14 @@ async def test_the_worklist_is_ordered_by_priority_and_private_to_its_collector(
     seen = await api.get("/v1/worklist?collector_id=kim", headers=SUPERVISOR)
     assert len(seen.json()["tasks"]) == 2
     assert (await api.get("/v1/worklist", headers=LEE)).json()["tasks"] == []
+    for day in ("9999-12-31", "0001-01-01", "0", "2026-02-30"):
+        far = await api.get(f"/v1/worklist?date={day}", headers=KIM)
+        assert far.status_code == 422, far.text
+        assert far.json()["errors"][0]["field"] == "query.date"
+    for day in ("9999-12-31", 0):
+        far = await api.post("/v1/cadence/runs", json={"business_date": day}, headers=SUPERVISOR)
+        assert far.status_code == 422, far.text
+        assert far.json()["errors"][0]["field"] == "body.business_date"
     assert (await api.get("/v1/worklist?unassigned=true", headers=KIM)).status_code == 403
 
 
@@ -372,6 +380,10 @@ async def test_bad_promises_are_refused_naming_the_field_and_nothing_is_written(
     for change, field, status in (
             ({"amount_minor": 0}, "body.amount_minor", 422),
             ({"promised_date": "2026-10-30"}, "body.promised_date", 422),
+            ({"promised_date": "9999-12-31"}, "body.promised_date", 422),
+            ({"promised_date": 0}, "body.promised_date", 422),
+            ({"promised_date": "0"}, "body.promised_date", 422),
+            ({"promised_date": "2026-11-06T00:00:00"}, "body.promised_date", 422),
             ({"currency": "EUR"}, "body.currency", 422),
             ({"invoice_ids": [str(new_id())]}, "body.invoice_ids.0", 422),
             ({"account_id": str(new_id())}, "body.account_id", 404)):

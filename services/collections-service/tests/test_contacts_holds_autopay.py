@@ -315,6 +315,12 @@ async def test_a_hold_by_hand_ends_itself_and_bad_holds_are_refused(
         "account_id": str(account_id), "invoice_ids": [str(first)], "reason": "x",
         "ends_on": "2026-11-01"}, headers=creating(KIM))
     assert past.status_code == 422 and past.json()["errors"][0]["field"] == "body.ends_on"
+    for far in ("9999-12-31", 0, "2026-11-04T00:00:00"):
+        forever = await api.post("/v1/holds", json={
+            "account_id": str(account_id), "invoice_ids": [str(first)], "reason": "x",
+            "ends_on": far}, headers=creating(KIM))
+        assert forever.status_code == 422, forever.text
+        assert forever.json()["errors"][0]["field"] == "body.ends_on"
     placed = await api.post("/v1/holds", json={
         "account_id": str(account_id), "invoice_ids": [str(first)],
         "reason": "PO number missing", "ends_on": "2026-11-04"}, headers=creating(KIM))

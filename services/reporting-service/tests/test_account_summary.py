@@ -101,6 +101,14 @@ async def test_an_unknown_account_is_a_404_naming_it(client):
     assert response.json()["errors"][0]["field"] == "path.account_id"
 
 
+async def test_a_summary_as_of_a_day_outside_the_business_dates_is_a_422(client):
+    for as_of in ("9999-12-31", "0001-01-01", "0", "1700000000"):
+        response = await client.get(f"/v1/accounts/{ACCOUNT}/summary", headers=COLLECTOR,
+                                    params={"as_of": as_of})
+        assert response.status_code == 422, (as_of, response.text)
+        assert response.json()["errors"][0]["field"] == "query.as_of"
+
+
 async def test_supervisors_put_collectors_in_teams_and_aging_follows(client):
     assert (await client.put("/v1/collectors/ann/team", headers=COLLECTOR,
                              json={"team": "east"})).status_code == 403

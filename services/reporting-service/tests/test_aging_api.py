@@ -59,6 +59,11 @@ async def test_aging_by_invoice_with_custom_buckets(reporting):
 @pytest.mark.parametrize(("params", "field"), [
     ({"buckets": "30,60"}, "query.buckets"),
     ({"as_of": "yesterday"}, "query.as_of"),
+    ({"as_of": "9999-12-31"}, "query.as_of"),
+    ({"as_of": "0001-01-01"}, "query.as_of"),
+    ({"as_of": "0"}, "query.as_of"),
+    ({"as_of": "-1"}, "query.as_of"),
+    ({"as_of": "99999999999"}, "query.as_of"),
     ({"group_by": "planet"}, "query.group_by"),
     ({"currency": "usd"}, "query.currency"),
 ])

@@ -6,12 +6,15 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reporting_service.domain.kpis import (
     MAX_PERIOD_DAYS,
     ArFigures,
     InvalidPeriod,
     Period,
+    PeriodOutOfRange,
     PromiseFigures,
     ar_kpis,
     as_number,
@@ -25,6 +28,7 @@ from reporting_service.domain.kpis import (
     parse_period,
     promise_kept_rate_by_amount,
     promise_kept_rate_by_count,
+    within,
 )
 
 
@@ -97,10 +101,44 @@ def test_the_previous_period_has_the_same_length_and_ends_the_day_before():
     assert week.days == 7
 
 
-@pytest.mark.parametrize("text", ["2026-W54", "2026-13", "last week", "2026-11-31"])
+@pytest.mark.parametrize("text", [
+    "2026-W54", "2026-13", "last week", "2026-11-31",
+    # issue 16: these raised OverflowError or ValueError (a 500), or read a non-ISO shape
+    "9999-W52", "9999-12", "0000-01", "0000-W01", "2025-W53", "20261120", "2026-W47-1",
+    "2026-11\n", "\u0662\u0660\u0662\u0666-11", "-2026-11", "99999-01"])
 def test_bad_periods_are_refused(text: str):
     with pytest.raises(InvalidPeriod):
         parse_period(text)
+
+
+EDGE_YEARS = st.sampled_from([0, 1, 1989, 1990, 2025, 2026, 2099, 2100, 9998, 9999])
+PERIOD_TEXT = st.builds(
+    "{:04d}{}".format, EDGE_YEARS | st.integers(0, 9999),
+    st.sampled_from(["-W01", "-W52", "-W53", "-01", "-12", "-01-01", "-12-31", "-02-29"])
+) | st.from_regex(r"-?[0-9]{1,5}(-W?[0-9]{1,3}){0,2}", fullmatch=True) | st.text(max_size=12)
+
+
+@settings(max_examples=500)
+@given(PERIOD_TEXT)
+def test_any_period_text_is_a_period_or_refused_as_one(text: str):
+    try:
+        period = parse_period(text)
+    except InvalidPeriod:
+        return
+    assert period.start <= period.end and period.days <= 31
+
+
+@pytest.mark.parametrize(("text", "inside"), [
+    ("0001-W01", False), ("0001-01-01", False), ("1989-12", False), ("2100-01", False),
+    ("2099-W53", False),  # Monday 28 December 2099 to Sunday 3 January 2100
+    ("1990-01", True), ("2099-12", True), ("2099-12-31", True)])
+def test_a_period_within_the_business_dates(text: str, inside: bool):
+    earliest, latest = date(1990, 1, 1), date(2099, 12, 31)
+    if inside:
+        assert within(parse_period(text), earliest, latest) == parse_period(text)
+    else:
+        with pytest.raises(PeriodOutOfRange):
+            within(parse_period(text), earliest, latest)
 
 
 def test_a_period_covers_at_most_ten_years_so_the_one_before_stays_on_the_calendar():

@@ -162,6 +162,101 @@ async def test_events_from_the_broker_reach_aging_and_a_rebuild_restores_them(
             await pool.close()
 
 
+ANALYST_EXAMPLES = [  # from docs/analysts.md: each failed once one infinity was projected
+    "SELECT currency, sum(open_minor) FILTER (WHERE days_past_due > 120) AS over_120, "
+    "sum(open_minor) AS total FROM reporting.open_invoices GROUP BY currency",
+    "SELECT currency, sum(open_minor) FILTER (WHERE DATE '2026-11-20' - due_date <= 0), "
+    "sum(open_minor) FROM reporting.aging_movements WHERE effective_date <= DATE '2026-11-20' "
+    "GROUP BY currency",
+    "SELECT account_id, sum(open_minor) FROM reporting.open_invoices_as_of(DATE '2026-11-20') "
+    "GROUP BY account_id",
+]
+
+
+@pytest.mark.timeout(180)
+async def test_events_dated_outside_the_business_dates_are_set_aside_and_aging_keeps_answering(
+        fresh_database, kafka_bootstrap: str):
+    """Issue 16: an invoice issued 0001-01-01 and due 9999-12-31, and a payment applied on
+    9999-12-31, published as a deployment that stored them before the API refused such dates
+    would publish them. Aging, snapshots and the analyst views made 500s and errors of them;
+    now they are listed for an operator and everything else is reported."""
+    url = await fresh_database(SPEC.versions_dir)
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
+    billing = PROJECTIONS["billing"].topic
+    await ensure_topics(kafka, [billing, PROJECTIONS["collections"].topic,
+                                PROJECTIONS["cases"].topic])
+    sound, placeholder_account = uuid4(), uuid4()
+    owed = cloud(InvoiceIssued(invoice_id=uuid4(), account_id=sound, external_id="INV-OK",
+                               currency="USD", total_minor=9_000, issue_date=date(2026, 9, 1),
+                               due_date=date(2026, 10, 1)))
+    far_payment = cloud(PaymentApplied(
+        payment_id=uuid4(), account_id=sound, invoice_id=UUID(owed.data["invoice_id"]),
+        amount_minor=1_000, currency="USD", remaining_minor=8_000, applied_on=date.max))
+    placeholder = cloud(InvoiceIssued(
+        invoice_id=uuid4(), account_id=placeholder_account, external_id="INV-DOTNET",
+        currency="USD", total_minor=5_000, issue_date=date.min, due_date=date.max))
+    later = cloud(InvoiceIssued(invoice_id=uuid4(), account_id=placeholder_account,
+                                external_id="INV-LATER", currency="USD", total_minor=700,
+                                issue_date=date(2026, 11, 2), due_date=date(2026, 12, 2)))
+    await produce(kafka_bootstrap, [(billing, e) for e in (owed, placeholder, far_payment,
+                                                            later, placeholder)])
+
+    settings = SPEC.settings(database_url=url, jwt_secret=SECRET, kafka=kafka)
+    async with running_server(build_app(SPEC, settings)) as base, \
+            httpx.AsyncClient(base_url=base, timeout=30) as client:
+        pool = await create_pool(url, max_size=2)
+        try:
+            await eventually(lambda: live_has(pool, later))  # the last one published
+            for group_by in ("invoice", "account", "currency", "collector", "segment"):
+                for as_of in ("2026-11-20", "1990-01-01", "2099-12-31"):
+                    aging = await client.get("/v1/aging", headers=AUTH, params={
+                        "currency": "USD", "as_of": as_of, "group_by": group_by})
+                    assert aging.status_code == 200, (group_by, as_of, aging.text)
+            # the topic is the session's: other tests' accounts are on it too
+            by_account = (await client.get("/v1/aging", headers=AUTH, params={
+                "currency": "USD", "as_of": "2026-11-20", "group_by": "account"})).json()
+            assert {r["account_id"]: r["total_minor"] for r in by_account["rows"]
+                    if r["account_id"] in (str(sound), str(placeholder_account))} == {
+                str(sound): 9_000, str(placeholder_account): 700}
+            total = (await client.get("/v1/aging", headers=AUTH, params={
+                "currency": "USD", "as_of": "2026-11-20", "group_by": "currency"})).json()
+            snapshot = await client.post("/v1/aging/snapshots", headers=AUTH,
+                                         json={"date": "2026-11-20"})
+            assert snapshot.status_code == 201, snapshot.text
+            assert snapshot.json()["totals_minor"]["USD"] == total["rows"][0]["total_minor"]
+            for query in ANALYST_EXAMPLES:
+                await pool.fetch(query)
+            assert await pool.fetchval(
+                "SELECT count(*) FROM reporting.set_aside_events WHERE event_id = ANY($1)",
+                [placeholder.id, far_payment.id]) == 2
+        finally:
+            await pool.close()
+
+        mine = {placeholder.id, far_payment.id}
+        listed = (await client.get("/v1/admin/set-aside-events", headers=AUTH)).json()
+        assert [(i["event_id"], i["dates"]) for i in listed["items"] if i["event_id"] in mine] \
+            == [(placeholder.id, {"issue_date": "0001-01-01", "due_date": "9999-12-31",
+                                  "instalments.0.due_date": "9999-12-31"}),
+                (far_payment.id, {"applied_on": "9999-12-31"})]
+        first = next(i for i in listed["items"] if i["event_id"] == placeholder.id)
+        assert first["subject"] == str(placeholder_account)
+        assert "outside the business dates" in first["reason"]
+        paged: list[str] = []
+        cursor = None
+        while True:  # a page at a time, oldest first
+            page = (await client.get("/v1/admin/set-aside-events", headers=AUTH, params={
+                "limit": 1, **({"cursor": cursor} if cursor else {})})).json()
+            paged += [i["event_id"] for i in page["items"]]
+            if not (cursor := page["next_cursor"]):
+                break
+        assert [e for e in paged if e in mine] == [placeholder.id, far_payment.id]
+        collector = {"Authorization": f"Bearer {issue_token(SECRET, 'kim', ['collector'])}"}
+        assert (await client.get("/v1/admin/set-aside-events",
+                                 headers=collector)).status_code == 403
+        metrics = (await client.get("/metrics")).text
+        assert 'consumer_events_set_aside_total{group="reporting-service",' in metrics
+
+
 def issued_on(account: UUID, total: int) -> CloudEvent:
     return cloud(InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id="INV-L",
                                currency="EUR", total_minor=total, issue_date=date(2026, 9, 1),

@@ -147,6 +147,42 @@ async def test_a_period_too_long_to_compare_with_the_one_before_is_a_400(reporti
     # the fuzz found a 500: 3,873 years back from 2000 falls off the calendar
     for path in ("/v1/aging/trend", "/v1/kpis"):
         response = await reporting.client.get(path, headers=COLLECTOR, params={
-            "currency": "EUR", "from": "2000-01-01", "to": "5873-10-15"})
+            "currency": "EUR", "from": "2000-01-01", "to": "2099-10-15"})
         assert response.status_code == 400, (path, response.text)
         assert response.json()["errors"][0]["field"] == "query.to"
+
+
+@pytest.mark.parametrize(("params", "status", "field"), [
+    # issue 16: each of these was a 500, with or without data
+    ({"period": "9999-W52"}, 400, "query.period"),   # ends in year 10000
+    ({"period": "9999-12"}, 400, "query.period"),
+    ({"period": "0000-01"}, 400, "query.period"),
+    ({"period": "2025-W53"}, 400, "query.period"),   # 2025 has 52 weeks
+    ({"period": "0001-01-01"}, 422, "query.period"),  # its period before is before year 1
+    ({"period": "0001-W01"}, 422, "query.period"),
+    ({"period": "2100-01"}, 422, "query.period"),
+    ({"period": "\u0662\u0660\u0662\u0666-11"}, 400, "query.period"),
+    ({"period": "20261120"}, 400, "query.period"),
+    ({"from": "0001-01-01", "to": "0001-01-07"}, 422, "query.from"),
+    ({"from": "2026-01-01", "to": "9999-12-31"}, 422, "query.to"),
+    ({"from": "0", "to": "2026-01-01"}, 422, "query.from"),
+    ({"from": "-1", "to": "2026-01-01"}, 422, "query.from"),
+    ({"from": "10000-01-01", "to": "2026-01-01"}, 422, "query.from"),
+])
+async def test_periods_outside_the_business_dates_are_refused_naming_the_parameter(
+        reporting: Reporting, params: dict[str, str], status: int, field: str):
+    for path in ("/v1/aging/trend", "/v1/kpis"):
+        response = await reporting.client.get(path, headers=COLLECTOR,
+                                              params={"currency": "USD", **params})
+        assert response.status_code == status, (path, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert field in [e["field"] for e in response.json()["errors"]], response.text
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", 0, "0", "2026-02-30"])
+async def test_a_snapshot_of_a_day_outside_the_business_dates_is_refused(
+        reporting: Reporting, day: object):
+    response = await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                           json={"date": day})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "body.date"

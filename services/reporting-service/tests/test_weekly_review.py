@@ -149,6 +149,12 @@ async def test_weekly_review_as_html_with_charts_and_as_png(client: httpx.AsyncC
 
 @pytest.mark.parametrize(("path", "params", "status", "field"), [
     ("/v1/reports/weekly-review", {"week": "2026-W60"}, 400, "query.week"),
+    # issue 16: 500s with no data at all
+    ("/v1/reports/weekly-review", {"week": "9999-W52"}, 400, "query.week"),
+    ("/v1/reports/weekly-review", {"week": "0001-W01"}, 422, "query.week"),
+    ("/v1/reports/weekly-review", {"week": "2100-W01"}, 422, "query.week"),
+    ("/v1/reports/weekly-review/charts/pareto-count.png", {"week": "0001-W01"}, 422,
+     "query.week"),
     ("/v1/reports/weekly-review", {"week": "2026-W47", "format": "pdf"}, 422, "query.format"),
     ("/v1/reports/weekly-review/charts/pie.png", {"week": "2026-W47"}, 404, "path.chart"),
 ])

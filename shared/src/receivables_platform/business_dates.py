@@ -6,24 +6,58 @@ must be refused at the door, not stored: PostgreSQL drivers turn such dates into
 The range is one setting for every service so that what billing accepts, reporting can
 always read. "Today" is the date in the team's time zone (`TEAM_TIMEZONE`), so a US team's
 late-afternoon entry is not dated tomorrow.
+
+`BusinessDate` is the type of every business date a request, an import row or a
+webhook carries: an ISO 8601 calendar date (`YYYY-MM-DD`) inside the range. Pydantic's
+own `date` also reads numbers and numeric strings as Unix timestamps (`0` and `"0"` are
+1970-01-01), which turns a client's placeholder into a real day. Event contracts keep
+plain `date`: events stored before the range existed must still decode, and consumers
+set such events aside instead (`receivables_platform.consumer.set_aside`).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_CALENDAR_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_calendar_date(value: Any) -> date:
+    """`YYYY-MM-DD` text or a `date` (not a datetime): nothing a client could mean otherwise.
+
+    A number, a timestamp, a week date or a date with a time is refused rather than
+    guessed at; so is a day the calendar does not have (2026-02-30, year 0).
+    """
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _CALENDAR_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "date_not_on_calendar", "{value} is not a day of the calendar",
+                {"value": value}) from None
+    raise PydanticCustomError("date_format",
+                              "a date is an ISO 8601 calendar date written YYYY-MM-DD")
+
+
+CalendarDate = Annotated[date, BeforeValidator(parse_calendar_date)]
 
 
 class BusinessDateSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     team_timezone: str = Field(default="UTC", validation_alias="TEAM_TIMEZONE")
-    earliest: date = Field(default=date(1990, 1, 1), validation_alias="BUSINESS_DATE_MIN")
-    latest: date = Field(default=date(2099, 12, 31), validation_alias="BUSINESS_DATE_MAX")
+    earliest: CalendarDate = Field(default=date(1990, 1, 1), validation_alias="BUSINESS_DATE_MIN")
+    latest: CalendarDate = Field(default=date(2099, 12, 31), validation_alias="BUSINESS_DATE_MAX")
 
     @model_validator(mode="after")
     def _ordered(self) -> BusinessDateSettings:
@@ -45,3 +79,20 @@ class BusinessDateSettings(BaseSettings):
 def business_dates() -> BusinessDateSettings:
     """The process's settings, read from the environment once."""
     return BusinessDateSettings()
+
+
+def within_business_dates(day: date) -> date:
+    """The range check on its own, for dates that arrive as `date` (a Stripe timestamp's day)."""
+    settings = business_dates()
+    if not settings.contains(day):
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "{day} is outside the business dates {earliest} to {latest}",
+            {"day": day.isoformat(), "earliest": settings.earliest.isoformat(),
+             "latest": settings.latest.isoformat()})
+    return day
+
+
+BusinessDate = Annotated[date, BeforeValidator(parse_calendar_date),
+                         AfterValidator(within_business_dates)]
+"""A business date as the edges accept it: `YYYY-MM-DD`, between BUSINESS_DATE_MIN and MAX."""

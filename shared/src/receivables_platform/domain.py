@@ -8,8 +8,10 @@ knowing about HTTP.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import TypeVar
 
+from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.money import MAX_MINOR
 
@@ -42,6 +44,15 @@ def require_amount(amount_minor: int, *, field: str, what: str) -> None:
     if amount_minor > MAX_MINOR:
         raise Refused(f"{what} of {amount_minor} is more than the largest accepted, {MAX_MINOR}",
                       field=field)
+
+
+def require_business_date(day: date, *, field: str, what: str) -> None:
+    """Refuse a date the domain worked out (a due date from the terms) outside the business
+    dates: the edges check what they are given, not what an aggregate derives from it."""
+    settings = business_dates()
+    if not settings.contains(day):
+        raise Refused(f"{what} would be {day}, outside the business dates {settings.earliest} "
+                      f"to {settings.latest}", field=field)
 
 
 def fold(evolve: Callable[[S, EventContract], S], initial: S, events: Iterable[EventContract]) -> S:

@@ -16,6 +16,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from receivables_platform.consumer import ConsumerRunner, Handler
+from receivables_platform.consumer.set_aside import set_aside_router
 from receivables_platform.consumer.status import status_router
 from receivables_platform.kafka.health import BrokerHealth
 from receivables_platform.relay import OutboxRelay
@@ -102,6 +103,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
     routers = list(spec.routers)
     if spec.subscriptions:
         routers.append(status_router([(spec.group_id(s), s.topics) for s in spec.subscriptions]))
+        routers.append(set_aside_router())
     app = create_app(settings, title=spec.title, routers=routers,
                      workers=workers_for(spec, settings), readiness=readiness)
     install_refusal_handler(app)

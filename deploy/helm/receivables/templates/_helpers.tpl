@@ -79,6 +79,8 @@ app.kubernetes.io/component: {{ .component }}
 HTTP_HOST: "0.0.0.0"
 HTTP_PORT: {{ .svc.port | quote }}
 LOG_LEVEL: {{ $v.logLevel | quote }}
+BUSINESS_DATE_MIN: {{ $v.businessDates.earliest | quote }}
+BUSINESS_DATE_MAX: {{ $v.businessDates.latest | quote }}
 KAFKA_BOOTSTRAP_SERVERS: {{ $v.kafka.bootstrapServers | quote }}
 KAFKA_SECURITY_PROTOCOL: {{ $v.kafka.securityProtocol | quote }}
 KAFKA_TOPIC_PARTITIONS: {{ $v.topics.partitions | quote }}

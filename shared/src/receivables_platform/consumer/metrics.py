@@ -21,6 +21,12 @@ EVENTS_DEAD_LETTERED = Counter(
     "Records sent to the dead-letter topic because they can never be applied",
     ["group", "topic", "error_class"],
 )
+EVENTS_SET_ASIDE = Counter(
+    "consumer_events_set_aside",
+    "Events set aside instead of applied because a business date in them is outside the "
+    "range (listed at GET /v1/admin/set-aside-events and in set_aside_events)",
+    ["group", "topic", "type"],
+)
 DUPLICATES_SKIPPED = Counter(
     "consumer_duplicates_skipped",
     "Records skipped because their CloudEvent (source, id) was already processed",

@@ -16,6 +16,9 @@ offsets, so "exactly once" is built here, in the service database:
   tooling only, at most once per `kafka_commit_interval`: a broker round trip
   per batch bought nothing but fresher lag figures);
 - permanent failures go to `<topic>.dlq` before the position moves past them;
+- an event dated outside the business dates is set aside (recorded in the
+  batch's transaction, see `set_aside`) instead of reaching the handler, so
+  one bad date stored before the edges refused it cannot break a read model;
   everything else is retried with backoff, because dropping an event would
   leave the read model wrong without anyone noticing;
 - the runner checks that the broker still holds the log its positions point
@@ -59,7 +62,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from receivables_platform.consumer import metrics
+from receivables_platform.consumer import metrics, set_aside
 from receivables_platform.consumer.dead_letter import DeadLetters
 from receivables_platform.consumer.errors import PERMANENT, describe, is_transient
 from receivables_platform.consumer.faults import CrashAfterDbCommit
@@ -129,6 +132,7 @@ class _Applied:
     positions: dict[TopicPartition, Position]
     handled: Counter[str] = field(default_factory=Counter)
     duplicates: Counter[str] = field(default_factory=Counter)
+    set_aside: list[tuple[Decoded, dict[str, str]]] = field(default_factory=list)
 
 
 class ConsumerRunner:
@@ -287,12 +291,17 @@ class ConsumerRunner:
             fresh = advanced.fresh
             new: list[Decoded] = []
             for item in live:
-                if item.key in fresh:
-                    fresh.discard(item.key)
-                    new.append(item)
-                    applied.handled[item.record.topic] += 1
-                else:
+                if item.key not in fresh:
                     applied.duplicates[item.record.topic] += 1
+                    continue
+                fresh.discard(item.key)
+                assert item.event is not None
+                if dates := set_aside.dates_out_of_range(item.event):
+                    await set_aside.record(conn, self.group_id, item.event, item.record, dates)
+                    applied.set_aside.append((item, dates))
+                    continue
+                new.append(item)
+                applied.handled[item.record.topic] += 1
             if not await self._handle_at_once(conn, new):
                 for item in new:
                     await self._handle(conn, item)
@@ -356,6 +365,14 @@ class ConsumerRunner:
                                 highwater - position.next_offset)
         for topic, n in applied.handled.items():
             metrics.EVENTS_PROCESSED.labels(group=self.group_id, topic=topic).inc(n)
+        for item, dates in applied.set_aside:
+            event, record = item.event, item.record
+            assert event is not None
+            metrics.EVENTS_SET_ASIDE.labels(group=self.group_id, topic=record.topic,
+                                            type=event.type).inc()
+            log.warning("consumer.event_set_aside", group=self.group_id, topic=record.topic,
+                        partition=record.partition, offset=record.offset, event_id=event.id,
+                        event_type=event.type, subject=event.subject, dates=dates)
         for topic, n in applied.duplicates.items():
             metrics.DUPLICATES_SKIPPED.labels(group=self.group_id, topic=topic).inc(n)
             log.info("consumer.duplicates_skipped", group=self.group_id, topic=topic, count=n)

@@ -155,3 +155,30 @@ def claim_idempotency_in_one_round_trip() -> None:
     from alembic import op
 
     op.execute(IDEMPOTENCY_CLAIM)  # one statement: its body's semicolons stay in it
+
+
+# Events a consumer set aside instead of applying (`consumer/set_aside.py`): one row per
+# event and database, whichever of its consumer groups (or a rebuild's) met it first.
+SET_ASIDE_EVENTS = """
+CREATE TABLE set_aside_events (
+    position         bigserial   PRIMARY KEY,
+    source           text        NOT NULL,
+    event_id         text        NOT NULL,
+    type             text        NOT NULL,
+    subject          text        NOT NULL,
+    consumer_group   text        NOT NULL,
+    topic            text        NOT NULL,
+    kafka_partition  integer     NOT NULL,
+    kafka_offset     bigint      NOT NULL,
+    reason           text        NOT NULL,
+    dates            jsonb       NOT NULL,
+    data             jsonb       NOT NULL,
+    set_aside_at     timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT set_aside_events_event_unique UNIQUE (source, event_id)
+);
+"""
+
+
+def create_set_aside_events() -> None:
+    """Platform schema v4 (see SET_ASIDE_EVENTS), in a migration of every service."""
+    execute_script(SET_ASIDE_EVENTS)

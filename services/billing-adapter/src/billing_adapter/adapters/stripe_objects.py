@@ -7,9 +7,10 @@ database: the connector (`service_layer/stripe_connector.py`) looks ids up
 and decides what to do.
 
 Stripe amounts are integers in the currency's smallest unit and currencies are
-lower case; timestamps are Unix seconds, read as business dates in the team's
-time zone (a US team's evening payment is in UTC already tomorrow, a date
-billing refuses as in the future).
+lower case; timestamps are Unix seconds, read as business dates in the team's time
+zone (`TEAM_TIMEZONE`). A timestamp whose day is outside the business dates (or on no
+calendar at all) is the object's fault: the event is refused naming the field, and
+nothing of it is booked.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class StripeEvent:
 
     @property
     def day(self) -> date:
-        return business_dates().today(self.created)
+        return business_day(self.created, "body.created")
 
 
 def parse_event(body: Any) -> StripeEvent:
@@ -73,12 +74,31 @@ def parse_event(body: Any) -> StripeEvent:
                        else {}, body=body)
 
 
-def instant(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
+def instant(seconds: int, field: str = "body.created") -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedEvent(field, f"{field} ({seconds}) is not a time on the calendar") from None
 
 
-def day(seconds: int | None, default: date) -> date:
-    return default if seconds is None else business_dates().today(instant(seconds))
+def business_day(moment: datetime, field: str) -> date:
+    """The team's day of a Stripe timestamp (`TEAM_TIMEZONE`), when it is one the platform
+    books."""
+    settings = business_dates()
+    try:
+        day = settings.today(moment)
+    except OverflowError:  # a zone's offset past 9999-12-31 or before 0001-01-01
+        raise MalformedEvent(field, f"{field} is not a time on the calendar") from None
+    if not settings.contains(day):
+        raise MalformedEvent(field, f"{field} is on {day}, outside the business dates "
+                                    f"{settings.earliest} to {settings.latest}")
+    return day
+
+
+def day(seconds: int | None, default: date, field: str) -> date:
+    if seconds is None:
+        return default
+    return business_day(instant(int(seconds), field), field)
 
 
 def ref(value: Any) -> str | None:
@@ -164,8 +184,12 @@ def subscription_method(subscription: Obj) -> tuple[str, str] | None:
 def issue_date(invoice: Obj) -> date:
     """When it became an invoice: finalisation (what every later event of it repeats)."""
     transitions = invoice.get("status_transitions") or {}
-    seconds = transitions.get("finalized_at") or invoice.get("effective_at") or invoice["created"]
-    return business_dates().today(instant(int(seconds)))
+    field, seconds = next(
+        ((name, seconds) for name, seconds in (
+            ("status_transitions.finalized_at", transitions.get("finalized_at")),
+            ("effective_at", invoice.get("effective_at"))) if seconds),
+        ("created", invoice["created"]))
+    return business_day(instant(int(seconds), f"data.object.{field}"), f"data.object.{field}")
 
 
 def tax_of(invoice: Obj) -> int:
@@ -211,7 +235,7 @@ def issue_command(invoice: Obj, account_id: UUID, invoice_id: UUID) -> IssueInvo
     A `charge_automatically` invoice has no due date: it is due when issued.
     """
     issued = issue_date(invoice)
-    due = day(invoice.get("due_date"), issued)
+    due = day(invoice.get("due_date"), issued, "data.object.due_date")
     tax = tax_of(invoice)
     return IssueInvoice(invoice_id=invoice_id, account_id=account_id,
                         external_id=str(invoice["id"]), total_minor=int(invoice["total"]),

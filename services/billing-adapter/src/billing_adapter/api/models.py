@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from billing_adapter.domain.state import Account, InvoiceBalance, PaymentBalance
+from receivables_platform.business_dates import BusinessDate
 from receivables_platform.contracts.billing import (
     AdjustmentKind,
     Contact,
@@ -70,11 +71,11 @@ class EnrolAutoPayRequest(Request):
         min_length=1, max_length=200,
         description="The billing system's payment-method token; never a card or account number")
     payment_method_type: str = Field(min_length=1, max_length=32, examples=["card", "ach"])
-    enrolled_on: date
+    enrolled_on: BusinessDate
 
 
 class CancelAutoPayRequest(Request):
-    cancelled_on: date
+    cancelled_on: BusinessDate
     reason: str | None = Field(default=None, max_length=200)
 
 
@@ -85,7 +86,7 @@ class LineIn(Request):
 
 
 class InstalmentIn(Request):
-    due_date: date
+    due_date: BusinessDate
     amount_minor: Positive
 
 
@@ -94,8 +95,8 @@ class IssueInvoiceRequest(Request):
     account_id: UUID
     currency: CurrencyCode | None = Field(default=None, description="Default: the account's")
     total_minor: Positive
-    issue_date: date
-    due_date: date | None = Field(default=None,
+    issue_date: BusinessDate
+    due_date: BusinessDate | None = Field(default=None,
                                   description="Default: issue date plus the account's terms")
     lines: list[LineIn] | None = Field(default=None, min_length=1, max_length=1000)
     tax_minor: NonNegative = 0
@@ -106,20 +107,20 @@ class AdjustInvoiceRequest(Request):
     kind: AdjustmentKind
     amount_minor: Positive
     reason_code: ReasonCode
-    effective_date: date
+    effective_date: BusinessDate
     currency: CurrencyCode | None = None
     case_id: str | None = Field(default=None, min_length=1, max_length=64)
     memo: str | None = Field(default=None, max_length=1000)
 
 
 class VoidInvoiceRequest(Request):
-    voided_on: date
+    voided_on: BusinessDate
     reason: str | None = Field(default=None, max_length=200)
 
 
 class WriteOffRequest(Request):
     reason_code: ReasonCode
-    written_off_on: date
+    written_off_on: BusinessDate
 
 
 class RecordPaymentRequest(Request):
@@ -129,7 +130,7 @@ class RecordPaymentRequest(Request):
     currency: CurrencyCode
     method: PaymentMethod
     reference: str | None = Field(default=None, max_length=200)
-    received_on: date
+    received_on: BusinessDate
 
 
 class AllocationIn(Request):
@@ -138,7 +139,7 @@ class AllocationIn(Request):
 
 
 class ApplyPaymentRequest(Request):
-    applied_on: date
+    applied_on: BusinessDate
     allocations: list[AllocationIn] | None = Field(
         default=None, min_length=1, max_length=500,
         description="Absent: the unapplied cash pays open invoices oldest due date first")
@@ -146,7 +147,7 @@ class ApplyPaymentRequest(Request):
 
 class ReversePaymentRequest(Request):
     reason: ReversalReason
-    reversed_on: date
+    reversed_on: BusinessDate
 
 
 # -- responses ----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from receivables_platform.contracts.billing import (
     InvoiceVoided,
     InvoiceWrittenOff,
 )
-from receivables_platform.domain import NotFound, Refused, require_amount
+from receivables_platform.domain import NotFound, Refused, require_amount, require_business_date
 
 
 def issue(command: IssueInvoice, state: Account) -> list[EventContract]:
@@ -95,10 +95,13 @@ def _instalments(command: IssueInvoice, state: Account) -> tuple[DueAmount, ...]
 def _after_terms(issued: date, days: int) -> date:
     """The due date the terms give; an issue date near 9999-12-31 has none (a typo)."""
     try:
-        return issued + timedelta(days=days)
+        due = issued + timedelta(days=days)
     except OverflowError:
         raise Refused(f"{issued} plus the account's {days} days of terms is past the last "
                       "date there is; give the due date", field="issue_date") from None
+    require_business_date(due, field="issue_date",
+                          what=f"the due date ({issued} plus {days} days of terms)")
+    return due
 
 
 def invoice_of(state: Account, invoice_id: UUID) -> InvoiceBalance:

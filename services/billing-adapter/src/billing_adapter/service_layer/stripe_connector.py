@@ -312,7 +312,8 @@ async def invoice_paid(ctx: Context) -> str:
     if amount <= 0:
         return f"invoice {invoice_id}: paid from the customer's Stripe balance, no payment"
     reference = invoice_payment_reference(invoice)
-    paid_on = day((invoice.get("status_transitions") or {}).get("paid_at"), ctx.event.day)
+    paid_on = day((invoice.get("status_transitions") or {}).get("paid_at"), ctx.event.day,
+                  "data.object.status_transitions.paid_at")
     made = await record_payment(ctx.conn, RecordPayment(
         payment_id=new_id(), account_id=account_id,
         external_id=reference or f"{invoice['id']}/paid", amount_minor=amount,
@@ -337,7 +338,8 @@ async def invoice_voided(ctx: Context) -> str:
     if not state.invoices[invoice_id].voided:
         voided_at = (ctx.event.object.get("status_transitions") or {}).get("voided_at")
         await ctx.run(VoidInvoice(account_id=account_id, invoice_id=invoice_id,
-                                  voided_on=day(voided_at, ctx.event.day),
+                                  voided_on=day(voided_at, ctx.event.day,
+                                                "data.object.status_transitions.voided_at"),
                                   reason="voided in Stripe"))
     return f"invoice {invoice_id}"
 
@@ -350,7 +352,9 @@ async def invoice_uncollectible(ctx: Context) -> str:
     marked = (ctx.event.object.get("status_transitions") or {}).get("marked_uncollectible_at")
     await ctx.run(WriteOffInvoice(account_id=account_id, invoice_id=invoice_id,
                                   reason_code="uncollectible",
-                                  written_off_on=day(marked, ctx.event.day)))
+                                  written_off_on=day(
+                                      marked, ctx.event.day,
+                                      "data.object.status_transitions.marked_uncollectible_at")))
     return f"invoice {invoice_id}"
 
 
@@ -381,7 +385,8 @@ async def credit_note_created(ctx: Context) -> str:
         account_id=await account_of(ctx.conn, INVOICE, invoice_id), invoice_id=invoice_id,
         adjustment_id=new_id(), kind=AdjustmentKind.CREDIT, amount_minor=amount,
         reason_code=str(note.get("reason") or "credit_note")[:64],
-        effective_date=day(note.get("effective_at") or note.get("created"), ctx.event.day),
+        effective_date=day(note.get("effective_at") or note.get("created"), ctx.event.day,
+                           "data.object.effective_at"),
         memo=memo[:1000], currency=str(note["currency"]).upper()))
     return f"invoice {invoice_id}"
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from case_service.domain.checklist import completeness
 from case_service.domain.state import Case, CorrectionOutcome
+from receivables_platform.business_dates import BusinessDate
 from receivables_platform.contracts.cases import (
     CaseOrigin,
     CasePriority,
@@ -87,7 +88,7 @@ class CorrectionRequest(Body):
 class EscalationRequest(Body):
     team: EscalationTeam
     question: Text
-    due_date: date
+    due_date: BusinessDate
 
 
 class AnswerRequest(Body):

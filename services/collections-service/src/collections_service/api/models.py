@@ -10,6 +10,7 @@ import asyncpg
 from pydantic import BaseModel, Field
 
 from collections_service.domain.cadence import Step
+from receivables_platform.business_dates import BusinessDate
 from receivables_platform.contracts.collections import (
     AutoPayOfferOutcome,
     Channel,
@@ -148,7 +149,8 @@ class PortfolioPage(Page[AccountSummary]):
 # -- cadence and tasks ----------------------------------------------------------------------------
 
 class RunRequest(Body):
-    business_date: date | None = Field(default=None, description="Default: today (the clock)")
+    business_date: BusinessDate | None = Field(default=None,
+                                               description="Default: today (the clock)")
 
 
 class RunResponse(BaseModel):
@@ -207,7 +209,7 @@ class CommitmentRequest(Body):
     account_id: UUID
     amount_minor: int = Field(le=MAX_MINOR, description="Minor units; above zero")
     currency: CurrencyCode | None = None
-    promised_date: date
+    promised_date: BusinessDate
     grace_days: int | None = Field(default=None, ge=-1000, le=1000,
                                    description="Business days (0-30); default from config")
     invoice_ids: list[UUID] = Field(default_factory=list, max_length=500,
@@ -281,7 +283,7 @@ class HoldRequest(Body):
     account_id: UUID
     invoice_ids: list[UUID] = Field(min_length=1, max_length=500)
     reason: str = Field(min_length=1, max_length=500)
-    ends_on: date | None = None
+    ends_on: BusinessDate | None = None
 
 
 class HoldView(BaseModel):

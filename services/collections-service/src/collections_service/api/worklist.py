@@ -7,7 +7,6 @@ the larger amount past due, then the account id: a stable order.
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -33,6 +32,7 @@ from collections_service.api.models import (
 )
 from collections_service.service_layer import cadence
 from collections_service.service_layer import tasks as task_cases
+from receivables_platform.business_dates import BusinessDate
 from receivables_platform.domain import NotFound
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.problems import Problem, problem_type
@@ -66,7 +66,7 @@ async def run(body: RunRequest, request: Request, rt: Rt, principal: Manager) ->
 
 @router.get("/v1/worklist", response_model=Worklist)
 async def worklist(conn: Conn, rt: Rt, principal: Staff, collector_id: CollectorQuery = None,
-                   on: date | None = Query(default=None, alias="date"),
+                   on: BusinessDate | None = Query(default=None, alias="date"),
                    unassigned: bool = Query(default=False, description=(
                        "Supervisors: the tasks of accounts nobody is assigned to"))
                    ) -> Worklist:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
 
+from receivables_platform.business_dates import BusinessDate
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.bodies import RequestBody
 from receivables_platform.web.connection import pooled
@@ -26,7 +26,8 @@ SUPERVISORS = require_roles("supervisor", "admin")
 @router.get("/v1/accounts/{account_id}/summary")
 async def account_summary(
     request: Request, account_id: UUID,
-    as_of: Annotated[date | None, Query(description="Business date; default today (UTC)")] = None,
+    as_of: Annotated[BusinessDate | None,
+                     Query(description="Business date; default today (UTC)")] = None,
     _: Principal = Depends(READERS),
 ) -> dict[str, Any]:
     """Balance and aging buckets per currency, last contact, open promises, open cases and

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from receivables_platform.business_dates import BusinessDate
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import pooled
@@ -62,7 +63,8 @@ class AgingReport(BaseModel):
 @router.get("", response_model=AgingReport, response_model_exclude_none=True)
 async def aging_report(
     request: Request,
-    as_of: Annotated[date | None, Query(description="Business date; default today (UTC)")] = None,
+    as_of: Annotated[BusinessDate | None,
+                     Query(description="Business date; default today (UTC)")] = None,
     group_by: GroupBy = GroupBy.account,
     account_id: UUID | None = None,
     currency: Annotated[CurrencyCode | None, Query()] = None,

@@ -7,12 +7,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from receivables_platform.business_dates import BusinessDate, business_dates
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import pooled
-from receivables_platform.web.problems import Problem
+from receivables_platform.web.problems import Problem, problem_type
 from reporting_service.adapters.kpi_query import KpiGroup
-from reporting_service.domain.kpis import InvalidPeriod, Period, parse_period
+from reporting_service.domain.kpis import (
+    InvalidPeriod,
+    Period,
+    PeriodOutOfRange,
+    parse_period,
+    within,
+)
 from reporting_service.service_layer.kpis import (
     DEFAULT_ATTRIBUTION_WINDOW_DAYS,
     KpiQuery,
@@ -23,20 +30,26 @@ router = APIRouter(prefix="/v1/kpis", tags=["kpis"])
 READERS = require_roles("collector", "case_agent", "supervisor", "integration", "admin")
 
 
-EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)
+def business_period(period: Period, field: str) -> Period:
+    """The period when it lies within the business dates; else a 422 naming `field`."""
+    settings = business_dates()
+    try:
+        return within(period, settings.earliest, settings.latest)
+    except PeriodOutOfRange as exc:
+        raise Problem(422, "Period out of range", str(exc), type=problem_type("out-of-range"),
+                      field=field) from exc
 
 
 def period_from(period: str | None, start: date | None, end: date | None) -> Period:
-    """`period` (2026-W47, 2026-11, 2026-11-20) or `from` and `to`; a 400 names the input."""
+    """`period` (2026-W47, 2026-11, 2026-11-20) or `from` and `to`; a 400 names the input.
+
+    `from` and `to` are business dates already (a 422 when they are not); a `period`
+    that is a real week, month or day outside them is a 422 too.
+    """
     try:
         if period is not None:
-            return parse_period(period)
+            return business_period(parse_period(period), "query.period")
         if start is not None and end is not None:
-            for name, day in (("from", start), ("to", end)):
-                # reports compare with the period before; keep both inside the calendar
-                if not EARLIEST <= day <= LATEST:
-                    raise Problem(400, "Invalid period", f"{name} must be between "
-                                  f"{EARLIEST} and {LATEST}", field=f"query.{name}")
             return Period(start, end)
     except InvalidPeriod as exc:
         raise Problem(400, "Invalid period", str(exc),
@@ -50,8 +63,8 @@ async def kpis(
     request: Request,
     currency: Annotated[CurrencyCode, Query(description="KPIs are for one currency at a time")],
     period: Annotated[str | None, Query(description="2026-W47, 2026-11 or 2026-11-20")] = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[BusinessDate | None, Query(alias="from")] = None,
+    end: Annotated[BusinessDate | None, Query(alias="to")] = None,
     group_by: KpiGroup = KpiGroup.all,
     attribution_window_days: Annotated[int, Query(
         ge=0, le=365, description="Collections secured: days after a contact or promise")

@@ -15,7 +15,8 @@ from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.adapters import charts
-from reporting_service.domain.kpis import InvalidPeriod
+from reporting_service.api.kpis import business_period
+from reporting_service.domain.kpis import InvalidPeriod, iso_week
 from reporting_service.domain.review import DEFAULT_SOP_THRESHOLD
 from reporting_service.service_layer.kpis import DEFAULT_ATTRIBUTION_WINDOW_DAYS
 from reporting_service.service_layer.weekly_review import review_csv, review_html, weekly_review
@@ -54,11 +55,12 @@ async def _default_currency(conn: asyncpg.Connection) -> str:
 async def _review(request: Request, week: str, currency: str | None, sop_threshold: int,
                   window: int) -> dict[str, Any]:
     try:
-        async with pooled(request) as conn:
-            chosen = currency or await _default_currency(conn)
-            return await weekly_review(conn, week, chosen, sop_threshold, window)
+        business_period(iso_week(week), "query.week")
     except InvalidPeriod as exc:
         raise Problem(400, "Invalid week", str(exc), field="query.week") from exc
+    async with pooled(request) as conn:
+        chosen = currency or await _default_currency(conn)
+        return await weekly_review(conn, week, chosen, sop_threshold, window)
 
 
 Week = Annotated[str, Query(description="ISO week, e.g. 2026-W47")]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
+from receivables_platform.business_dates import BusinessDate
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.bodies import RequestBody
@@ -23,7 +24,7 @@ OPERATORS = require_roles("supervisor", "integration", "admin")
 
 
 class SnapshotRequest(RequestBody):
-    date: date
+    date: BusinessDate
 
 
 class SnapshotTaken(BaseModel):
@@ -55,8 +56,8 @@ async def trend(
     request: Request,
     currency: CurrencyCode,
     period: Annotated[str | None, Query(description="2026-W47, 2026-11 or 2026-11-20")] = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[BusinessDate | None, Query(alias="from")] = None,
+    end: Annotated[BusinessDate | None, Query(alias="to")] = None,
     collector_id: Annotated[str | None, Query(max_length=200)] = None,
     segment: Annotated[str | None, Query(max_length=64)] = None,
     _: Principal = Depends(READERS),

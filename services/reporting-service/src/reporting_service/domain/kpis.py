@@ -49,37 +49,60 @@ class Period:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits and nothing after them: `\d` takes any script's digits and `$` a newline
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class PeriodOutOfRange(InvalidPeriod):
+    """A real period, but one that reaches outside the dates the platform books."""
+
+
+def within(period: Period, earliest: date, latest: date) -> Period:
+    """The period, when it lies inside `earliest`..`latest` (the business dates).
+
+    Nothing can be booked outside them, so a report there could only be empty; and its
+    period before, or a day after its end, may not be a date at all (0001-W01, 9999-12).
+    """
+    if period.start < earliest or period.end > latest:
+        raise PeriodOutOfRange(f"{period.label} is outside the business dates {earliest} to "
+                               f"{latest}")
+    return period
 
 
 def iso_week(text: str) -> Period:
     """`2026-W47`: Monday to Sunday of that ISO week."""
-    match = _WEEK.match(text)
+    match = _WEEK.fullmatch(text)
     if not match:
         raise InvalidPeriod("a week is written YYYY-Www, e.g. 2026-W47")
     try:
         monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError as exc:
-        raise InvalidPeriod(f"{text} is not a week of that year") from exc
-    return Period(monday, monday + timedelta(6))
+        return Period(monday, monday + timedelta(6))
+    except (ValueError, OverflowError) as exc:  # 9999-W52 ends in a year there is no date of
+        raise InvalidPeriod(f"{text} is not a week of the calendar") from exc
 
 
 def parse_period(text: str) -> Period:
     """An ISO week (2026-W47), a month (2026-11) or a single day (2026-11-20)."""
-    if _WEEK.match(text):
+    if _WEEK.fullmatch(text):
         return iso_week(text)
-    if match := _MONTH.match(text):
+    if match := _MONTH.fullmatch(text):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
             raise InvalidPeriod("a month is 01 to 12")
-        first = date(year, month, 1)
-        following = date(year + month // 12, month % 12 + 1, 1)
+        try:
+            first = date(year, month, 1)
+            following = date(year + month // 12, month % 12 + 1, 1)
+        except ValueError as exc:  # year 0, or a month whose end is in year 10000
+            raise InvalidPeriod(f"{text} is not a month of the calendar") from exc
         return Period(first, following - timedelta(1))
+    if not _DAY.fullmatch(text):  # fromisoformat also reads 20261120 and 2026-W47-1
+        raise InvalidPeriod("a period is YYYY-Www, YYYY-MM or YYYY-MM-DD")
     try:
         day = date.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidPeriod("a period is YYYY-Www, YYYY-MM or YYYY-MM-DD") from exc
+        raise InvalidPeriod(f"{text} is not a day of the calendar") from exc
     return Period(day, day)
 
 

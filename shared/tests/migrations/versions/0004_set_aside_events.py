@@ -1,0 +1,13 @@
+"""Platform schema v4: events a consumer set aside for a date outside the business dates
+(see `SET_ASIDE_EVENTS`)."""
+
+from receivables_platform.db.platform_schema import create_set_aside_events
+
+revision = "0004_set_aside_events"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_set_aside_events()
