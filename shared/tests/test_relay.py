@@ -23,13 +23,14 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import RecordMetadata
 
 from receivables_platform.contracts.billing import InvoiceIssued
+from receivables_platform.contracts.cases import Attachment, CaseNoteAdded
 from receivables_platform.envelope import from_kafka, to_kafka
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.relay import OutboxRelay, broker
 from receivables_platform.relay.outbox import OutboxRow
 from receivables_platform.relay.settlement import settle
 from receivables_platform.settings import KafkaSettings
-from receivables_platform.store import EventStore, PendingStream, RecordedEvent
+from receivables_platform.store import EventStore, EventTooLarge, PendingStream, RecordedEvent
 from receivables_platform.testing.processes import PlatformProcess, relay_process
 
 pytestmark = pytest.mark.timeout(90)
@@ -240,6 +241,70 @@ async def test_a_published_record_is_the_stored_events_envelope(
     assert record.key == account.encode()
     # byte for byte, so the relay writes `ce_sequence` zero-padded as the envelope does
     assert list(record.headers) == to_kafka(expected)[2]
+
+
+def emailed_note(account: str, attachments: int) -> CaseNoteAdded:
+    """An inbound email's note: each attachment is a few hundred bytes of the event."""
+    return CaseNoteAdded(
+        case_id=uuid4(), account_id=account, note_id=uuid4(), body="see the attached",
+        author="mail-gateway", added_at=datetime(2026, 1, 5, tzinfo=UTC),
+        attachments=[Attachment(filename=f"scan-{n:05}.pdf", content_type="application/pdf",
+                                size_bytes=n, sha256="ab" * 32) for n in range(attachments)])
+
+
+async def test_an_event_over_the_limit_is_refused_and_nothing_of_the_append_is_stored(
+        pool: asyncpg.Pool) -> None:
+    small = EventStore(source="relay-test", topic="test.events.v1", max_event_bytes=20_000)
+    account = str(uuid4())
+    fits = PendingStream(f"case-{uuid4()}", 0, [emailed_note(account, 10)], account)
+    too_large = PendingStream(f"case-{uuid4()}", 0, [emailed_note(account, 200)], account)
+    async with pool.acquire() as conn:
+        with pytest.raises(EventTooLarge) as refused:
+            async with conn.transaction():
+                await small.append(conn, [fits])
+                await small.append(conn, [too_large])
+        assert refused.value.limit == 20_000 and refused.value.size > 20_000
+        assert refused.value.stream_id == too_large.stream_id
+        assert await conn.fetchval("SELECT count(*) FROM events") == 0
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
+        assert len(await small.append(conn, [fits])) == 1
+
+
+async def test_the_event_size_limit_counts_the_record_the_relay_sends(
+        pool: asyncpg.Pool, kafka_bootstrap: str) -> None:
+    """The largest note the store accepts under a limit becomes a record within it, and a
+    little more is refused: the store measures what the broker will be asked to take."""
+    limit, account = 30_000, str(uuid4())
+    store = EventStore(source="relay-test", topic=f"t{uuid4().hex[:12]}.events.v1",
+                       max_event_bytes=limit)
+    attachments = 0
+    async with pool.acquire() as conn:
+        while attachments < 300:  # well past the limit, should the store never refuse
+            note = emailed_note(account, attachments + 1)
+            try:
+                await store.append(conn, [PendingStream(f"case-{uuid4()}", 0, [note], account)])
+            except EventTooLarge:
+                break
+            attachments += 1
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == attachments
+    async with relay_for(pool, kafka_bootstrap) as relay:
+        while (await relay.publish_once()).published:
+            pass
+    consumer = AIOKafkaConsumer(store.topic, bootstrap_servers=kafka_bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    sizes: list[int] = []
+    try:
+        async with asyncio.timeout(20):
+            while len(sizes) < attachments:
+                async for record in consumer:
+                    sizes.append(len(record.key) + len(record.value) + sum(
+                        len(name) + len(value) for name, value in record.headers))
+                    break
+    finally:
+        await consumer.stop()
+    assert max(sizes) <= limit, "a record the store let through is over the limit"
+    assert max(sizes) > 0.9 * limit, "the limit is far stricter than the records it guards"
 
 
 # ------------------------------------------------------------- faults
