@@ -19,6 +19,7 @@ from receivables_platform.consumer import ConsumerRunner, Handler
 from receivables_platform.consumer.status import status_router
 from receivables_platform.kafka.health import BrokerHealth
 from receivables_platform.relay import OutboxRelay
+from receivables_platform.relay.admin import outbox_admin_router
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.app import ServiceState, Worker, create_app
 from receivables_platform.web.refusals import install_refusal_handler
@@ -100,6 +101,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
 
         readiness.append(broker)
     routers = list(spec.routers)
+    if spec.publishes:
+        routers.append(outbox_admin_router())
     if spec.subscriptions:
         routers.append(status_router([(spec.group_id(s), s.topics) for s in spec.subscriptions]))
     app = create_app(settings, title=spec.title, routers=routers,
