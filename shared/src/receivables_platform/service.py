@@ -137,6 +137,7 @@ def serve(spec: ServiceSpec) -> None:
     import uvicorn
 
     from receivables_platform.db.migrate import upgrade
+    from receivables_platform.web.header_limit import HeaderLimitedProtocol
     from receivables_platform.web_processes import WORKER_APP, shared_metrics, supervise
 
     settings = observed_settings(spec)
@@ -148,7 +149,8 @@ def serve(spec: ServiceSpec) -> None:
         supervise(spec)
         with shared_metrics():
             uvicorn.run(WORKER_APP, factory=True, workers=settings.web_concurrency,
-                        host=host, port=port, log_config=None, access_log=False)
+                        host=host, port=port, log_config=None, access_log=False,
+                        http=HeaderLimitedProtocol)
         return
     uvicorn.run(app_to_serve(spec, settings), host=host, port=port, log_config=None,
-                access_log=False)
+                access_log=False, http=HeaderLimitedProtocol)
