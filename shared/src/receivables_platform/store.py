@@ -260,6 +260,18 @@ class EventStore:
                 conn, [PendingStream(stream_id, expected_version, [event], subject or stream_id)],
                 correlation_id=correlation_id)
 
+    def check_sizes(self, streams: Sequence[PendingStream], *,
+                    correlation_id: str | None = None) -> None:
+        """Raise `EventTooLarge` for an event `append` would refuse, without writing: for a
+        writer that would rather refuse one input of many than fail them all."""
+        values = [(UUID(int=0), pending.stream_id, event.aggregate,
+                   pending.expected_version + offset, event.event_type, event.version,
+                   pending.subject, pending.partition_key or pending.subject,
+                   event.payload_json())
+                  for pending in streams
+                  for offset, event in enumerate(pending.events, start=1)]
+        self._check_sizes(values, correlation_id, None, current_traceparent())
+
     def _check_sizes(self, values: Sequence[tuple[Any, ...]], correlation_id: str | None,
                      causation_id: str | None, traceparent: str | None) -> None:
         """Refuse an event whose Kafka record would pass the limit, before anything is written.
