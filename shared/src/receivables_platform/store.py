@@ -9,7 +9,7 @@ published unstored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -145,6 +145,16 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(**dict(row))
 
 
+def _rows(streams: Sequence[PendingStream], event_id: Callable[[], UUID],
+          ) -> list[tuple[Any, ...]]:
+    """The events' columns as the append statement takes them, one tuple per event."""
+    return [(event_id(), pending.stream_id, event.aggregate, pending.expected_version + offset,
+             event.event_type, event.version, pending.subject,
+             pending.partition_key or pending.subject, event.payload_json())
+            for pending in streams
+            for offset, event in enumerate(pending.events, start=1)]
+
+
 @dataclass(frozen=True)
 class PendingStream:
     """Events one command decided for one stream, waiting to be appended."""
@@ -229,12 +239,7 @@ class EventStore:
             traceparent = current_traceparent()
             if not versions_read:
                 await self._check_versions(conn, streams)
-            values = [(new_id(), pending.stream_id, event.aggregate,
-                       pending.expected_version + offset, event.event_type, event.version,
-                       pending.subject, pending.partition_key or pending.subject,
-                       event.payload_json())
-                      for pending in streams
-                      for offset, event in enumerate(pending.events, start=1)]
+            values = _rows(streams, new_id)
             if not values:
                 return []
             self._check_sizes(values, correlation_id, causation_id, traceparent)
@@ -264,13 +269,8 @@ class EventStore:
                     correlation_id: str | None = None) -> None:
         """Raise `EventTooLarge` for an event `append` would refuse, without writing: for a
         writer that would rather refuse one input of many than fail them all."""
-        values = [(UUID(int=0), pending.stream_id, event.aggregate,
-                   pending.expected_version + offset, event.event_type, event.version,
-                   pending.subject, pending.partition_key or pending.subject,
-                   event.payload_json())
-                  for pending in streams
-                  for offset, event in enumerate(pending.events, start=1)]
-        self._check_sizes(values, correlation_id, None, current_traceparent())
+        self._check_sizes(_rows(streams, lambda: UUID(int=0)), correlation_id, None,
+                          current_traceparent())
 
     def _check_sizes(self, values: Sequence[tuple[Any, ...]], correlation_id: str | None,
                      causation_id: str | None, traceparent: str | None) -> None:
