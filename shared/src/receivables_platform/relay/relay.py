@@ -232,8 +232,7 @@ class OutboxRelay:
     async def _housekeeping(self, conn: asyncpg.Connection) -> None:
         await check_alive(conn, self.request_timeout)
         OUTBOX_BACKLOG.labels(self.service_name).set(await self.backlog())
-        async with self._pool.acquire() as pooled:
-            OUTBOX_BLOCKED_KEYS.labels(self.service_name).set(await outbox.blocked_count(pooled))
+        OUTBOX_BLOCKED_KEYS.labels(self.service_name).set(await outbox.blocked_count(conn))
         try:
             await self.heal_lost_partitions()
         except BrokerUnavailable as exc:
