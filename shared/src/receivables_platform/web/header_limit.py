@@ -28,7 +28,7 @@ from receivables_platform.web.problems import PROBLEM_JSON, Problem, problem_typ
 
 HEAD_END = b"\r\n\r\n"
 # How long a refused connection keeps reading (and dropping) before it closes, and how much.
-LINGER_SECONDS = 2.0
+LINGER_SECONDS = 5.0
 LINGER_BYTES = 64 * 1024 * 1024
 
 
