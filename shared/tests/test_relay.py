@@ -477,10 +477,8 @@ async def test_a_record_the_broker_refuses_blocks_its_key_until_an_operator_reso
     plan = [(blocked_a, "A1"), *[(o, "O1") for o in others], (blocked_a, REFUSED_ID),
             (blocked_c, REFUSED_ID), *[(o, "O2") for o in others], (blocked_a, "A3"),
             (blocked_c, "C2")]
-    events: list[RecordedEvent] = []
-    async with pool.acquire() as conn:
-        for account, external_id in plan:  # one transaction each, in this order
-            events += await store.append(conn, [invoice_stream(account, external_id)])
+    events = [await append_one(pool, store, account, external_id)  # in this order
+              for account, external_id in plan]
     by_plan = dict(zip([f"{a}:{x}" for a, x in plan], events, strict=True))
     relay = relay_for(pool, checking_broker.bootstrap_servers, request_timeout=2.0)
     waiting = [by_plan[f"{blocked_a}:{REFUSED_ID}"], by_plan[f"{blocked_a}:A3"],
@@ -541,6 +539,39 @@ async def test_a_record_the_broker_refuses_blocks_its_key_until_an_operator_reso
 
 async def drained_but(relay: OutboxRelay, rows: int) -> bool:
     return await relay.backlog() == rows
+
+
+async def test_a_blocked_keys_earlier_events_are_published_again_after_a_broker_loss(
+        pool: asyncpg.Pool, checking_broker: EmbeddedKafka, tmp_path: Path) -> None:
+    """A block starts at the refused row: what the key published before it is healed too."""
+    store = new_store()
+    (tmp_path / f"{store.topic}.json").write_text(external_id_check(40))
+    blocked, other = str(uuid4()), str(uuid4())
+    before, refused, after = [await append_one(pool, store, account, external_id)
+                              for account, external_id in ((blocked, "A1"), (blocked, REFUSED_ID),
+                                                           (other, "B1"))]
+    relay = relay_for(pool, checking_broker.bootstrap_servers, request_timeout=2.0,
+                      loss_check_interval=0.5)
+    async with running(relay):
+        await wait_until(lambda: drained_but(relay, 1), 30, "the key blocked, the rest sent")
+        sent = relay.published_rows
+        checking_broker.restart()
+
+        async def healed() -> bool:
+            return relay.published_rows >= sent + 2 and await drained_but(relay, 1)
+
+        await wait_until(healed, 45, "the relay to publish what the broker lost")
+    seen = await read_topic(checking_broker.bootstrap_servers, store.topic,
+                            {str(before.event_id), str(after.event_id)})
+    assert {str(before.event_id), str(after.event_id)} <= {s.event_id for s in seen}
+    assert str(refused.event_id) not in {s.event_id for s in seen}
+
+
+async def append_one(pool: asyncpg.Pool, store: EventStore, account: str,
+                     external_id: str) -> RecordedEvent:
+    async with pool.acquire() as conn:
+        [event] = await store.append(conn, [invoice_stream(account, external_id)])
+    return event
 
 
 # ------------------------------------------------------------- settling
