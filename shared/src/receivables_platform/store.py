@@ -22,7 +22,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from receivables_platform.contracts.base import EventContract, decode
 from receivables_platform.contracts.schemas import schema_id
-from receivables_platform.envelope import SPEC_VERSION, CloudEvent, kafka_headers, time_text
+from receivables_platform.envelope import (
+    SPEC_VERSION,
+    CloudEvent,
+    kafka_headers,
+    sequence_text,
+    time_text,
+)
 from receivables_platform.ids import new_id
 from receivables_platform.tracing import current_traceparent, tracer
 
@@ -292,7 +298,7 @@ class EventStore:
             headers = kafka_headers((
                 str(event_id), self.source, event_type, SPEC_VERSION, _SAMPLE_TIME, subject,
                 schema_id(event_type, schema_version), str(schema_version), correlation_id,
-                causation_id, str(version), key, traceparent))
+                causation_id, sequence_text(version), key, traceparent))
             # jsonb's text (what the relay sends) puts a space after every ',' and ':'
             value = len(payload.encode()) + payload.count(",") + payload.count(":")
             size = (value + len(key.encode()) + _RECORD_FRAMING

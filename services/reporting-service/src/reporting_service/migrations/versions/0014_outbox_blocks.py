@@ -3,8 +3,8 @@ publishing the others (see `OUTBOX_BLOCKS`)."""
 
 from receivables_platform.db.platform_schema import set_aside_refused_keys
 
-revision = "case_service_0005"
-down_revision = "case_service_0004"
+revision = "reporting_service_0014"
+down_revision = "reporting_service_0013_analyst"
 branch_labels = None
 depends_on = None
 

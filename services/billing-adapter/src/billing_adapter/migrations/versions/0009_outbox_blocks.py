@@ -3,8 +3,8 @@ publishing the others (see `OUTBOX_BLOCKS`)."""
 
 from receivables_platform.db.platform_schema import set_aside_refused_keys
 
-revision = "reporting_service_0013"
-down_revision = "reporting_service_0012"
+revision = "billing_adapter_0009"
+down_revision = "billing_adapter_0008"
 branch_labels = None
 depends_on = None
 

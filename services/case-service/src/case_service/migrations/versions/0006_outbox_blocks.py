@@ -3,8 +3,8 @@ publishing the others (see `OUTBOX_BLOCKS`)."""
 
 from receivables_platform.db.platform_schema import set_aside_refused_keys
 
-revision = "collections_service_0008"
-down_revision = "collections_service_0007"
+revision = "case_service_0006"
+down_revision = "case_service_0005"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@ publishing the others (see `OUTBOX_BLOCKS`)."""
 
 from receivables_platform.db.platform_schema import set_aside_refused_keys
 
-revision = "billing_adapter_0008"
-down_revision = "billing_adapter_0007"
+revision = "collections_service_0009"
+down_revision = "collections_service_0008"
 branch_labels = None
 depends_on = None
 
