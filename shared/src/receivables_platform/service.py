@@ -21,7 +21,9 @@ from receivables_platform.kafka.health import BrokerHealth
 from receivables_platform.relay import OutboxRelay
 from receivables_platform.relay.admin import outbox_admin_router
 from receivables_platform.settings import ServiceSettings
+from receivables_platform.store import event_limits
 from receivables_platform.web.app import ServiceState, Worker, create_app
+from receivables_platform.web.header_limit import header_limits
 from receivables_platform.web.refusals import install_refusal_handler
 
 
@@ -92,6 +94,9 @@ def workers_for(spec: ServiceSpec, settings: ServiceSettings) -> list[Worker]:
 
 def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or spec.settings()
+    # read now, so a bad EVENT_MAX_BYTES or HTTP_MAX_HEADER_BYTES stops the service at start
+    event_limits()
+    header_limits()
     readiness = []
     if settings.kafka.bootstrap_servers:
         health = BrokerHealth(settings.kafka)
