@@ -9,8 +9,9 @@ the relay is at-least-once), and one key's events are in order.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -18,19 +19,27 @@ from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.structs import RecordMetadata
+from prometheus_client import REGISTRY
 
 from receivables_platform.contracts.billing import InvoiceIssued
+from receivables_platform.contracts.cases import Attachment, CaseNoteAdded
 from receivables_platform.envelope import from_kafka, to_kafka
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.relay import OutboxRelay, broker
+from receivables_platform.relay.admin import outbox_admin_router
 from receivables_platform.relay.outbox import OutboxRow
-from receivables_platform.relay.settlement import settle
-from receivables_platform.settings import KafkaSettings
-from receivables_platform.store import EventStore, PendingStream, RecordedEvent
+from receivables_platform.relay.settlement import InvalidRecordError, settle
+from receivables_platform.settings import KafkaSettings, ServiceSettings
+from receivables_platform.store import EventStore, EventTooLarge, PendingStream, RecordedEvent
 from receivables_platform.testing.processes import PlatformProcess, relay_process
+from receivables_platform.web.app import create_app
+from receivables_platform.web.auth import issue_token
+from receivables_platform.web.testserver import running_server
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -50,9 +59,10 @@ def issued(account: str) -> InvoiceIssued:
                          due_date=date(2026, 1, 31))
 
 
-def invoice_stream(account: str) -> PendingStream:
+def invoice_stream(account: str, external_id: str = "INV-1") -> PendingStream:
     """A new invoice for the account: a new stream, keyed (and ordered) by the account."""
-    return PendingStream(f"invoice-{uuid4()}", 0, [issued(account)], subject=account)
+    event = issued(account).model_copy(update={"external_id": external_id})
+    return PendingStream(f"invoice-{uuid4()}", 0, [event], subject=account)
 
 
 async def append(pool: asyncpg.Pool, store: EventStore, accounts: list[str],
@@ -242,6 +252,70 @@ async def test_a_published_record_is_the_stored_events_envelope(
     assert list(record.headers) == to_kafka(expected)[2]
 
 
+def emailed_note(account: str, attachments: int) -> CaseNoteAdded:
+    """An inbound email's note: each attachment is a few hundred bytes of the event."""
+    return CaseNoteAdded(
+        case_id=uuid4(), account_id=account, note_id=uuid4(), body="see the attached",
+        author="mail-gateway", added_at=datetime(2026, 1, 5, tzinfo=UTC),
+        attachments=[Attachment(filename=f"scan-{n:05}.pdf", content_type="application/pdf",
+                                size_bytes=n, sha256="ab" * 32) for n in range(attachments)])
+
+
+async def test_an_event_over_the_limit_is_refused_and_nothing_of_the_append_is_stored(
+        pool: asyncpg.Pool) -> None:
+    small = EventStore(source="relay-test", topic="test.events.v1", max_event_bytes=20_000)
+    account = str(uuid4())
+    fits = PendingStream(f"case-{uuid4()}", 0, [emailed_note(account, 10)], account)
+    too_large = PendingStream(f"case-{uuid4()}", 0, [emailed_note(account, 200)], account)
+    async with pool.acquire() as conn:
+        with pytest.raises(EventTooLarge) as refused:
+            async with conn.transaction():
+                await small.append(conn, [fits])
+                await small.append(conn, [too_large])
+        assert refused.value.limit == 20_000 and refused.value.size > 20_000
+        assert refused.value.stream_id == too_large.stream_id
+        assert await conn.fetchval("SELECT count(*) FROM events") == 0
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
+        assert len(await small.append(conn, [fits])) == 1
+
+
+async def test_the_event_size_limit_counts_the_record_the_relay_sends(
+        pool: asyncpg.Pool, kafka_bootstrap: str) -> None:
+    """The largest note the store accepts under a limit becomes a record within it, and a
+    little more is refused: the store measures what the broker will be asked to take."""
+    limit, account = 30_000, str(uuid4())
+    store = EventStore(source="relay-test", topic=f"t{uuid4().hex[:12]}.events.v1",
+                       max_event_bytes=limit)
+    attachments = 0
+    async with pool.acquire() as conn:
+        while attachments < 300:  # well past the limit, should the store never refuse
+            note = emailed_note(account, attachments + 1)
+            try:
+                await store.append(conn, [PendingStream(f"case-{uuid4()}", 0, [note], account)])
+            except EventTooLarge:
+                break
+            attachments += 1
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == attachments
+    async with relay_for(pool, kafka_bootstrap) as relay:
+        while (await relay.publish_once()).published:
+            pass
+    consumer = AIOKafkaConsumer(store.topic, bootstrap_servers=kafka_bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    sizes: list[int] = []
+    try:
+        async with asyncio.timeout(20):
+            while len(sizes) < attachments:
+                async for record in consumer:
+                    sizes.append(len(record.key) + len(record.value) + sum(
+                        len(name) + len(value) for name, value in record.headers))
+                    break
+    finally:
+        await consumer.stop()
+    assert max(sizes) <= limit, "a record the store let through is over the limit"
+    assert max(sizes) > 0.9 * limit, "the limit is far stricter than the records it guards"
+
+
 # ------------------------------------------------------------- faults
 
 
@@ -364,6 +438,142 @@ def assert_in_order_per_key(seen: list[Seen], events: list[RecordedEvent]) -> No
         assert positions == sorted(positions), f"key {key} out of order"
 
 
+# ------------------------------------------------------ refused records
+
+SECRET = "relay-test-secret-0123456789abcdef"
+REFUSED_ID = "X" * 60  # over the broker's check below
+
+
+def external_id_check(max_length: int) -> str:
+    """The broker's own check of the topic's records (a JSON Schema): an invoice's external
+    id at most this long. It stands in for `max.message.bytes`, which this broker ignores;
+    either way the broker answers a record it will never take with a non-retriable error."""
+    return json.dumps({"type": "object", "properties": {"value": {
+        "type": "object", "properties": {"external_id": {"type": "string",
+                                                         "maxLength": max_length}}}}})
+
+
+@pytest.fixture
+def checking_broker(tmp_path: Path) -> Iterator[EmbeddedKafka]:
+    broker = EmbeddedKafka(schema_registry=tmp_path).start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+async def open_blocks(pool: asyncpg.Pool) -> dict[str, int]:
+    rows = await pool.fetch("SELECT message_key, id FROM outbox_blocks WHERE resolved_at IS NULL")
+    return {r["message_key"]: r["id"] for r in rows}
+
+
+async def test_a_record_the_broker_refuses_blocks_its_key_until_an_operator_resolves_it(
+        platform_db: str, pool: asyncpg.Pool, checking_broker: EmbeddedKafka,
+        tmp_path: Path) -> None:
+    store = new_store()
+    check = tmp_path / f"{store.topic}.json"
+    check.write_text(external_id_check(40))
+    blocked_a, blocked_c, others = str(uuid4()), str(uuid4()), accounts(6)
+    plan = [(blocked_a, "A1"), *[(o, "O1") for o in others], (blocked_a, REFUSED_ID),
+            (blocked_c, REFUSED_ID), *[(o, "O2") for o in others], (blocked_a, "A3"),
+            (blocked_c, "C2")]
+    events = [await append_one(pool, store, account, external_id)  # in this order
+              for account, external_id in plan]
+    by_plan = dict(zip([f"{a}:{x}" for a, x in plan], events, strict=True))
+    relay = relay_for(pool, checking_broker.bootstrap_servers, request_timeout=2.0)
+    waiting = [by_plan[f"{blocked_a}:{REFUSED_ID}"], by_plan[f"{blocked_a}:A3"],
+               by_plan[f"{blocked_c}:{REFUSED_ID}"], by_plan[f"{blocked_c}:C2"]]
+
+    async def set_aside() -> bool:
+        return (len(await open_blocks(pool)) == 2
+                and await relay.backlog() == len(waiting))
+
+    app = create_app(ServiceSettings(database_url=platform_db, jwt_secret=SECRET), title="t",
+                     routers=[outbox_admin_router()])
+    admin = {"Authorization": f"Bearer {issue_token(SECRET, 'ops', ['admin'])}"}
+    async with running(relay), running_server(app) as base, \
+            httpx.AsyncClient(base_url=base, headers=admin) as http:
+        await wait_until(set_aside, 30, "both keys blocked and every other row published")
+        later = await append(pool, store, others[:1])
+        await wait_until(lambda: drained_but(relay, len(waiting)), 20, "a later row of another key")
+        assert REGISTRY.get_sample_value("outbox_blocked_keys",
+                                         {"service": relay.service_name}) == 2
+
+        listed = (await http.get("/v1/outbox/blocked")).json()["blocked"]
+        assert [(b["key"], b["waiting_rows"], b["event_id"]) for b in listed] == [
+            (blocked_a, 2, str(waiting[0].event_id)), (blocked_c, 2, str(waiting[2].event_id))]
+        assert "InvalidRecordError" in listed[0]["error"]
+        block_a, block_c = listed[0]["block_id"], listed[1]["block_id"]
+
+        check.write_text(external_id_check(100))  # the platform team raised the limit
+        await asyncio.sleep(1.0)  # many passes: a blocked key waits for its operator
+        assert await relay.backlog() == len(waiting)
+        retried = await http.post(f"/v1/outbox/blocked/{block_a}/retry")
+        assert retried.status_code == 200, retried.text
+        blank = await http.post(f"/v1/outbox/blocked/{block_c}/skip", json={"reason": "  "})
+        assert blank.status_code == 422, blank.text
+        skipped = await http.post(f"/v1/outbox/blocked/{block_c}/skip",
+                                  json={"reason": "customer re-sent it; the invoice is in C2"})
+        assert skipped.status_code == 200, skipped.text
+        await wait_until(lambda: drained(relay), 20, "the resolved keys to flow again")
+        again = await http.post(f"/v1/outbox/blocked/{block_a}/skip", json={"reason": "late"})
+        assert (again.status_code, again.json()["errors"][0]["field"]) == (409, "path.block_id")
+        assert (await http.post("/v1/outbox/blocked/999999/retry")).status_code == 404
+        assert (await http.get("/v1/outbox/blocked")).json() == {"blocked": []}
+
+        async def gauge_cleared() -> bool:  # the relay counts blocks at its next housekeeping
+            return REGISTRY.get_sample_value("outbox_blocked_keys",
+                                             {"service": relay.service_name}) == 0
+
+        await wait_until(gauge_cleared, 5, "outbox_blocked_keys to drop to 0")
+
+    record = await pool.fetchrow("SELECT resolution, reason, resolved_by FROM outbox_blocks "
+                                 "WHERE id = $1", block_c)
+    assert tuple(record) == ("skip", "customer re-sent it; the invoice is in C2", "ops")
+    sent = set(ids(events + later)) - {str(waiting[2].event_id)}
+    seen = await read_topic(checking_broker.bootstrap_servers, store.topic, sent)
+    assert sent - {s.event_id for s in seen} == set()
+    assert str(waiting[2].event_id) not in {s.event_id for s in seen}, "a skipped event went out"
+    assert_in_order_per_key(seen, events + later)
+
+
+async def drained_but(relay: OutboxRelay, rows: int) -> bool:
+    return await relay.backlog() == rows
+
+
+async def test_a_blocked_keys_earlier_events_are_published_again_after_a_broker_loss(
+        pool: asyncpg.Pool, checking_broker: EmbeddedKafka, tmp_path: Path) -> None:
+    """A block starts at the refused row: what the key published before it is healed too."""
+    store = new_store()
+    (tmp_path / f"{store.topic}.json").write_text(external_id_check(40))
+    blocked, other = str(uuid4()), str(uuid4())
+    before, refused, after = [await append_one(pool, store, account, external_id)
+                              for account, external_id in ((blocked, "A1"), (blocked, REFUSED_ID),
+                                                           (other, "B1"))]
+    relay = relay_for(pool, checking_broker.bootstrap_servers, request_timeout=2.0,
+                      loss_check_interval=0.5)
+    async with running(relay):
+        await wait_until(lambda: drained_but(relay, 1), 30, "the key blocked, the rest sent")
+        sent = relay.published_rows
+        checking_broker.restart()
+
+        async def healed() -> bool:
+            return relay.published_rows >= sent + 2 and await drained_but(relay, 1)
+
+        await wait_until(healed, 45, "the relay to publish what the broker lost")
+    seen = await read_topic(checking_broker.bootstrap_servers, store.topic,
+                            {str(before.event_id), str(after.event_id)})
+    assert {str(before.event_id), str(after.event_id)} <= {s.event_id for s in seen}
+    assert str(refused.event_id) not in {s.event_id for s in seen}
+
+
+async def append_one(pool: asyncpg.Pool, store: EventStore, account: str,
+                     external_id: str) -> RecordedEvent:
+    async with pool.acquire() as conn:
+        [event] = await store.append(conn, [invoice_stream(account, external_id)])
+    return event
+
+
 # ------------------------------------------------------------- settling
 
 
@@ -401,3 +611,17 @@ def test_an_ack_on_a_partition_the_topic_never_had_is_flagged_for_a_loss_check()
 def test_the_first_acks_of_a_new_topic_are_not_a_partition_change() -> None:
     outcome = settle([_row(1, "a")], [_ack(2, 0)], acked={("other", 0): 4})
     assert outcome.new_partitions == set()
+
+
+def test_a_record_refused_for_good_blocks_its_key_from_that_row_on() -> None:
+    rows = [_row(1, "a"), _row(2, "a"), _row(3, "b"), _row(4, "a")]
+    outcome = settle(rows, [_ack(0, 1), InvalidRecordError(), _ack(1, 3), _ack(0, 2)], acked={})
+    assert [a.outbox_id for a in outcome.acks] == [1, 3]
+    assert [(r.outbox_id, r.key) for r in outcome.refused] == [(2, "a")]
+    assert outcome.failed == []
+
+
+def test_a_refusal_behind_a_failed_row_of_its_key_is_only_a_failure() -> None:
+    rows = [_row(1, "a"), _row(2, "a")]
+    outcome = settle(rows, [TimeoutError(), MessageSizeTooLargeError()], acked={})
+    assert outcome.refused == [] and len(outcome.failed) == 2

@@ -305,3 +305,31 @@ async def test_a_database_error_part_way_stops_the_reader_too(pool, tmp_path):
         await run(pool, Kind.INVOICES, Format.CSV, write(tmp_path, "i.csv", invoice_rows(30)))
     assert await invoice_count(pool) == 9  # the batch holding INV-10 rolled back
     assert readers_left() == []
+
+
+async def test_a_row_whose_event_the_broker_would_not_take_is_rejected_alone(
+        pool, tmp_path, monkeypatch):
+    """Its batch's other rows import; before, the whole batch failed with the append."""
+    from receivables_platform.store import event_limits
+
+    await imported_accounts(pool, tmp_path)
+    lines = [{"description": "Seat licence " + "x" * 480, "quantity": 1,
+              "unit_price_minor": 100} for _ in range(100)]
+    small = {"external_id": "INV-S1", "account_external_id": "CUS-1", "total_minor": 100,
+             "issue_date": "2026-10-01"}
+    rows = [small, {**small, "external_id": "INV-L1", "total_minor": 10000, "lines": lines},
+            {**small, "external_id": "INV-S2"}]
+    path = write(tmp_path, "invoices.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    monkeypatch.setenv("EVENT_MAX_BYTES", "20000")
+    event_limits.cache_clear()
+    try:
+        before = await event_count(pool)
+        tally, rejections = await run(pool, Kind.INVOICES, Format.JSONL, path)
+    finally:
+        monkeypatch.undo()
+        event_limits.cache_clear()
+    assert (tally.read, tally.imported, tally.rejected) == (3, 2, 1)
+    [rejected] = rejections
+    assert (rejected.row, rejected.field) == (2, "lines")
+    assert "20000-byte limit" in rejected.reason
+    assert await event_count(pool) == before + 2

@@ -154,3 +154,78 @@ async def test_text_postgresql_cannot_hold_is_filed_as_replacement_characters(ap
                                   "WHERE data->'attachments'->0->>'content_type' = "
                                   "'application/p\ufffddf'") == 1
     assert (await post(api, long_type)).status_code == 201
+
+
+def nested(depth: int) -> bytes:
+    """A message whose multipart parts sit `depth` levels inside each other."""
+    part = b"Content-Type: text/plain\r\n\r\nMy October invoice is wrong.\r\n"
+    for level in range(depth):
+        boundary = f"level{level}".encode()
+        part = (b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\n--'
+                + boundary + b"\r\n" + part + b"\r\n--" + boundary + b"--\r\n")
+    return (b"From: pat@customer.test\r\nSubject: nested\r\nMIME-Version: 1.0\r\n"
+            + part)
+
+
+async def test_a_message_nested_a_thousand_levels_deep_is_422_not_a_stack_overflow(
+        api, cases_url):
+    refused = await post(api, nested(1000))
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "nests parts more than" in refused.json()["detail"]
+    assert refused.json()["errors"][0]["field"] == "body"
+    assert (await post(api, nested(20))).status_code == 201  # forwards of forwards still file
+    assert await count(cases_url, "SELECT count(*) FROM events WHERE type = 'cases.case.opened'"
+                       ) == 1
+
+
+def with_attachments(count: int, size: int = 1) -> EmailMessage:
+    message = email_from(attach=False)
+    for n in range(count):
+        message.add_attachment(b"x" * size, maintype="application", subtype="octet-stream",
+                               filename=f"part-{n}.bin")
+    return message
+
+
+async def test_attachments_over_their_limits_are_refused_with_the_limit_and_store_nothing(
+        api, cases_url, monkeypatch):
+    from case_service.adapters.inbound_mail import inbound_email_limits
+
+    many = await post(api, with_attachments(101))
+    assert many.status_code == 422, many.text
+    assert many.json()["limit"] == 100 and many.json()["errors"][0]["field"] == "body"
+    assert (await post(api, with_attachments(100))).status_code == 201
+
+    monkeypatch.setenv("INBOUND_EMAIL_MAX_ATTACHMENT_BYTES", "1000")
+    monkeypatch.setenv("INBOUND_EMAIL_MAX_ATTACHMENTS_BYTES", "2500")
+    inbound_email_limits.cache_clear()
+    try:
+        large = await post(api, with_attachments(1, size=1001))
+        assert large.status_code == 413 and large.json()["limit"] == 1000, large.text
+        together = await post(api, with_attachments(3, size=1000))
+        assert together.status_code == 413 and together.json()["limit"] == 2500, together.text
+    finally:
+        monkeypatch.undo()
+        inbound_email_limits.cache_clear()
+    assert await count(cases_url, "SELECT count(*) FROM events WHERE type = 'cases.case.opened'"
+                       ) == 1
+
+
+async def test_an_email_whose_case_event_would_pass_the_event_limit_is_413(
+        api, cases_url, monkeypatch):
+    """Whatever the route checks itself, the event store refuses an event the broker would
+    not take, and the email's case is not opened half-way."""
+    from receivables_platform.store import event_limits
+
+    monkeypatch.setenv("EVENT_MAX_BYTES", "20000")
+    event_limits.cache_clear()
+    try:
+        refused = await post(api, email_from(text="twice the amount " * 2000))
+    finally:
+        monkeypatch.undo()
+        event_limits.cache_clear()
+    assert refused.status_code == 413, refused.text
+    problem = refused.json()
+    assert problem["limit_bytes"] == 20000 and problem["size_bytes"] > 20000
+    assert problem["type"].endswith("event-too-large")
+    assert await count(cases_url, "SELECT count(*) FROM events") == 0

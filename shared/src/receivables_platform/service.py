@@ -20,8 +20,11 @@ from receivables_platform.consumer.set_aside import set_aside_router
 from receivables_platform.consumer.status import status_router
 from receivables_platform.kafka.health import BrokerHealth
 from receivables_platform.relay import OutboxRelay
+from receivables_platform.relay.admin import outbox_admin_router
 from receivables_platform.settings import ServiceSettings
+from receivables_platform.store import event_limits
 from receivables_platform.web.app import ServiceState, Worker, create_app
+from receivables_platform.web.header_limit import header_limits
 from receivables_platform.web.refusals import install_refusal_handler
 
 
@@ -92,6 +95,9 @@ def workers_for(spec: ServiceSpec, settings: ServiceSettings) -> list[Worker]:
 
 def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or spec.settings()
+    # read now, so a bad EVENT_MAX_BYTES or HTTP_MAX_HEADER_BYTES stops the service at start
+    event_limits()
+    header_limits()
     readiness = []
     if settings.kafka.bootstrap_servers:
         health = BrokerHealth(settings.kafka)
@@ -101,6 +107,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
 
         readiness.append(broker)
     routers = list(spec.routers)
+    if spec.publishes:
+        routers.append(outbox_admin_router())
     if spec.subscriptions:
         routers.append(status_router([(spec.group_id(s), s.topics) for s in spec.subscriptions]))
         routers.append(set_aside_router())
@@ -136,6 +144,7 @@ def serve(spec: ServiceSpec) -> None:
     import uvicorn
 
     from receivables_platform.db.migrate import upgrade
+    from receivables_platform.web.header_limit import HeaderLimitedProtocol
     from receivables_platform.web_processes import WORKER_APP, shared_metrics, supervise
 
     settings = observed_settings(spec)
@@ -147,7 +156,8 @@ def serve(spec: ServiceSpec) -> None:
         supervise(spec)
         with shared_metrics():
             uvicorn.run(WORKER_APP, factory=True, workers=settings.web_concurrency,
-                        host=host, port=port, log_config=None, access_log=False)
+                        host=host, port=port, log_config=None, access_log=False,
+                        http=HeaderLimitedProtocol)
         return
     uvicorn.run(app_to_serve(spec, settings), host=host, port=port, log_config=None,
-                access_log=False)
+                access_log=False, http=HeaderLimitedProtocol)

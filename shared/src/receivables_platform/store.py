@@ -9,17 +9,26 @@ published unstored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from receivables_platform.contracts.base import EventContract, decode
 from receivables_platform.contracts.schemas import schema_id
-from receivables_platform.envelope import CloudEvent
+from receivables_platform.envelope import (
+    SPEC_VERSION,
+    CloudEvent,
+    kafka_headers,
+    sequence_text,
+    time_text,
+)
 from receivables_platform.ids import new_id
 from receivables_platform.tracing import current_traceparent, tracer
 
@@ -33,6 +42,41 @@ class ConcurrencyError(Exception):
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
         super().__init__(f"stream {stream_id} is not at version {expected}"
                          + (f" (it is at {actual})" if actual is not None else ""))
+
+
+class EventTooLarge(Exception):
+    """An event bigger than the broker takes: refused before anything is stored.
+
+    Stored, it would stay at the head of the outbox and stop the service's relay
+    from publishing anything behind it on its key; the caller sees the limit instead.
+    """
+
+    def __init__(self, stream_id: str, event_type: str, size: int, limit: int) -> None:
+        self.stream_id, self.event_type, self.size, self.limit = stream_id, event_type, size, limit
+        super().__init__(f"a {event_type} event of about {size} bytes is over the {limit}-byte "
+                         "limit on one event (EVENT_MAX_BYTES)")
+
+
+class EventLimits(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    max_bytes: int = Field(default=1_000_000, ge=4096, validation_alias="EVENT_MAX_BYTES")
+    """The largest Kafka record one event may become (key, value and headers). Keep it
+    below the topics' `max.message.bytes` (Kafka's default is 1 MiB plus 12 bytes)."""
+
+
+@lru_cache(maxsize=1)
+def event_limits() -> EventLimits:
+    """The process's limits, read from the environment once."""
+    return EventLimits()
+
+
+# A record batch's header (61 bytes) and the record's own varints, with room to spare.
+_RECORD_FRAMING = 128
+# Header names, the content type and the fixed-length values (id, time, spec and schema
+# versions, sequence), as an upper bound: what the quick check adds to the variable parts.
+_FIXED_HEADERS = 512
+_SAMPLE_TIME = time_text(datetime(2000, 1, 1, 0, 0, 0, 1, tzinfo=UTC))
 
 
 @dataclass(frozen=True)
@@ -107,6 +151,16 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(**dict(row))
 
 
+def _rows(streams: Sequence[PendingStream], event_id: Callable[[], UUID],
+          ) -> list[tuple[Any, ...]]:
+    """The events' columns as the append statement takes them, one tuple per event."""
+    return [(event_id(), pending.stream_id, event.aggregate, pending.expected_version + offset,
+             event.event_type, event.version, pending.subject,
+             pending.partition_key or pending.subject, event.payload_json())
+            for pending in streams
+            for offset, event in enumerate(pending.events, start=1)]
+
+
 @dataclass(frozen=True)
 class PendingStream:
     """Events one command decided for one stream, waiting to be appended."""
@@ -119,9 +173,15 @@ class PendingStream:
 
 
 class EventStore:
-    def __init__(self, source: str, topic: str) -> None:
+    def __init__(self, source: str, topic: str, *, max_event_bytes: int | None = None) -> None:
         self.source = source
         self.topic = topic
+        self._max_event_bytes = max_event_bytes
+
+    @property
+    def max_event_bytes(self) -> int:
+        """This store's limit, else `EVENT_MAX_BYTES`: read when first needed, not at import."""
+        return self._max_event_bytes or event_limits().max_bytes
 
     async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
         version = await conn.fetchval(
@@ -185,14 +245,10 @@ class EventStore:
             traceparent = current_traceparent()
             if not versions_read:
                 await self._check_versions(conn, streams)
-            values = [(new_id(), pending.stream_id, event.aggregate,
-                       pending.expected_version + offset, event.event_type, event.version,
-                       pending.subject, pending.partition_key or pending.subject,
-                       event.payload_json())
-                      for pending in streams
-                      for offset, event in enumerate(pending.events, start=1)]
+            values = _rows(streams, new_id)
             if not values:
                 return []
+            self._check_sizes(values, correlation_id, causation_id, traceparent)
             args = (*zip(*values, strict=True), self.source, correlation_id, causation_id,
                     traceparent, self.topic, OUTBOX_CHANNEL)
             try:
@@ -214,6 +270,41 @@ class EventStore:
             return await self.append(
                 conn, [PendingStream(stream_id, expected_version, [event], subject or stream_id)],
                 correlation_id=correlation_id)
+
+    def check_sizes(self, streams: Sequence[PendingStream], *,
+                    correlation_id: str | None = None) -> None:
+        """Raise `EventTooLarge` for an event `append` would refuse, without writing: for a
+        writer that would rather refuse one input of many than fail them all."""
+        self._check_sizes(_rows(streams, lambda: UUID(int=0)), correlation_id, None,
+                          current_traceparent())
+
+    def _check_sizes(self, values: Sequence[tuple[Any, ...]], correlation_id: str | None,
+                     causation_id: str | None, traceparent: str | None) -> None:
+        """Refuse an event whose Kafka record would pass the limit, before anything is written.
+
+        A bound from lengths alone (at most 4 bytes a character, and jsonb's text adding a
+        space after each separator) clears almost every event without encoding it, which
+        a bulk import appending a million events would feel; only an event the bound does
+        not clear is measured as the relay will send it.
+        """
+        limit = self.max_event_bytes
+        shared = sum(len(text) for text in (self.source, correlation_id, causation_id,
+                                            traceparent) if text)
+        for (event_id, stream_id, _, version, event_type, schema_version, subject, key,
+             payload) in values:
+            variable = shared + len(subject) + 2 * len(key) + 2 * len(event_type)
+            if 6 * len(payload) + 4 * variable + _FIXED_HEADERS + _RECORD_FRAMING <= limit:
+                continue
+            headers = kafka_headers((
+                str(event_id), self.source, event_type, SPEC_VERSION, _SAMPLE_TIME, subject,
+                schema_id(event_type, schema_version), str(schema_version), correlation_id,
+                causation_id, sequence_text(version), key, traceparent))
+            # jsonb's text (what the relay sends) puts a space after every ',' and ':'
+            value = len(payload.encode()) + payload.count(",") + payload.count(":")
+            size = (value + len(key.encode()) + _RECORD_FRAMING
+                    + sum(len(name) + len(header) for name, header in headers))
+            if size > limit:
+                raise EventTooLarge(stream_id, event_type, size, limit)
 
     async def _check_versions(self, conn: asyncpg.Connection,
                               streams: Sequence[PendingStream]) -> None:

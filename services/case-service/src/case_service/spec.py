@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from case_service.adapters.inbound_mail import inbound_email_limits
 from case_service.api.admin import router as admin
 from case_service.api.cases import router as cases
 from case_service.api.inbound_email import router as inbound_email
@@ -18,6 +19,8 @@ from receivables_platform.web.app import ServiceState
 async def sla_sweep(state: ServiceState) -> None:
     await sweep_forever(state.pool)
 
+
+inbound_email_limits()  # read at start: a bad INBOUND_EMAIL_* setting stops the service there
 
 SPEC = ServiceSpec(
     name="case-service",

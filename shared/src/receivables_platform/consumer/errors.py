@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from receivables_platform.contracts.base import UnknownEventType
 from receivables_platform.envelope import InvalidEnvelope
+from receivables_platform.store import EventTooLarge
 
 
 class PermanentError(Exception):
@@ -28,6 +29,7 @@ PERMANENT: tuple[type[BaseException], ...] = (
     InvalidEnvelope,
     UnknownEventType,
     ValidationError,
+    EventTooLarge,  # what the handler decided to record from this event never fits the broker
 )
 
 TRANSIENT: tuple[type[BaseException], ...] = (

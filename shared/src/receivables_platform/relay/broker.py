@@ -7,6 +7,13 @@ stopped broker accepts TCP connections and then answers nothing.
 
 Only standard Kafka APIs are used (no idempotent producer, no transactions),
 so the same code runs on Apache Kafka and on the embedded broker.
+
+A broker refuses a whole record batch for one record it will never take (too
+large for the topic's `max.message.bytes`, invalid for a broker-side check).
+Such a batch's records are failed as retriable and the next send goes one
+record per batch, so that only a record refused on its own counts as refused
+for good (the relay then blocks its key and publishes the others); a refusal
+for size also halves the batches this publisher builds from then on.
 """
 
 from __future__ import annotations
@@ -17,18 +24,26 @@ from functools import lru_cache
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from receivables_platform.relay.outbox import OutboxRow
-from receivables_platform.relay.settlement import SendResult
+from receivables_platform.relay.settlement import RECORD_REFUSALS, SIZE_REFUSALS, SendResult
 from receivables_platform.settings import KafkaSettings
 
 # A pass sends hundreds of records per partition: one produce request carries them all
 # (the 16 KiB default made dozens of requests per pass). Under max_request_size (1 MiB).
 MAX_BATCH_BYTES = 512 * 1024
+# The smallest batch a size refusal halves down to: below it, records go one per batch anyway.
+MIN_BATCH_BYTES = 16 * 1024
 BROKER_ERRORS: tuple[type[BaseException], ...] = (KafkaError, TimeoutError, OSError)
+
+
+class BatchRefused(KafkaError):
+    """The broker refused the batch this record was in: retried, one record per batch."""
+
+    retriable = True
 
 
 class BrokerUnavailable(Exception):
@@ -50,36 +65,72 @@ class Publisher:
         self._kafka = kafka
         self._timeout = request_timeout
         self._producer: AIOKafkaProducer | None = None
+        self._batch_bytes = MAX_BATCH_BYTES
+        self._one_per_batch = False
 
     async def send(self, rows: Sequence[OutboxRow]) -> list[SendResult]:
         """One result per row, in order: its broker ack, or why it has none.
 
         The rows go out as one record batch per partition (more when one would
-        pass MAX_BATCH_BYTES), each in the rows' order, rather than as a send
+        pass the batch size), each in the rows' order, rather than as a send
         and a future per record. A record's offset is its batch's base offset
         plus its place in the batch, which is how the broker assigns them.
         """
         producer = await self._started()
-        sent: list[tuple[asyncio.Future[Any], list[int]]] = []
+        one_per_batch, self._one_per_batch = self._one_per_batch, False
+        results: list[SendResult | None] = [None] * len(rows)
         error: BaseException = NotSent("no broker answer before the deadline")
         try:
             async with asyncio.timeout(self._timeout * 1.5):
-                for (topic, partition), places in (await _by_partition(producer, rows)).items():
-                    for batch, batch_places in _batches(producer, rows, places):
-                        future = await producer.send_batch(batch, topic, partition=partition)
-                        future.add_done_callback(_retrieve)
-                        sent.append((future, batch_places))
-                if sent:
-                    await asyncio.wait([future for future, _ in sent])
+                partitions = await _by_partition(producer, rows)
+                await asyncio.gather(*(
+                    self._send_in_order(producer, topic_partition, rows, places, results,
+                                        one_per_batch)
+                    for topic_partition, places in partitions.items()))
         except BROKER_ERRORS as exc:
             error = exc
-        results: list[SendResult] = [error] * len(rows)
-        for future, places in sent:
-            outcome = _result(future, error)
-            for relative, place in enumerate(places):
+        return [error if result is None else result for result in results]
+
+    async def _send_in_order(self, producer: AIOKafkaProducer, topic_partition: tuple[str, int],
+                             rows: Sequence[OutboxRow], places: list[int],
+                             results: list[SendResult | None], one_per_batch: bool) -> None:
+        """One partition's batches, each sent once the one before it was acked.
+
+        After a batch fails, the partition's later batches are not sent: a later row of
+        one of its keys must not reach the topic before the failed row (which the next
+        pass sends again, or a refusal blocks). The producer sends one request at a time
+        per broker anyway, so waiting for each batch costs no round trip.
+        """
+        topic, partition = topic_partition
+        batches = _batches(producer, rows, places, one_per_batch)
+        for batch, batch_places in batches:
+            outcome: SendResult
+            try:
+                future = await producer.send_batch(batch, topic, partition=partition)
+                future.add_done_callback(_retrieve)
+                await asyncio.wait([future])
+                outcome = _result(future, NotSent("the batch was dropped"))
+            except BROKER_ERRORS as exc:
+                outcome = exc
+            if isinstance(outcome, RECORD_REFUSALS) and len(batch_places) > 1:
+                outcome = self._refused_batch(outcome, batch_places)
+            for relative, place in enumerate(batch_places):
                 results[place] = (outcome if isinstance(outcome, BaseException)
                                   else outcome._replace(offset=outcome.offset + relative))
-        return results
+            if isinstance(outcome, BaseException):
+                held = NotSent(f"not sent: an earlier batch on {topic}[{partition}] failed")
+                for _, later in batches:
+                    for place in later:
+                        results[place] = held
+                return
+
+    def _refused_batch(self, refusal: BaseException, places: list[int]) -> BatchRefused:
+        """Which of the batch's records the broker will not take, only a batch each can tell."""
+        self._one_per_batch = True
+        if isinstance(refusal, SIZE_REFUSALS) and self._batch_bytes > MIN_BATCH_BYTES:
+            # the relay discards the producer after a failed pass: the next one builds these
+            self._batch_bytes = max(MIN_BATCH_BYTES, self._batch_bytes // 2)
+        return BatchRefused(f"the broker refused a batch of {len(places)} records: {refusal!r}")
 
     async def discard(self) -> None:
         producer, self._producer = self._producer, None
@@ -92,7 +143,7 @@ class Publisher:
                 **self._kafka.client_options(),
                 acks="all", enable_idempotence=False,
                 request_timeout_ms=int(self._timeout * 1000), retry_backoff_ms=200,
-                max_batch_size=MAX_BATCH_BYTES, partitioner=partition_for)
+                max_batch_size=self._batch_bytes, partitioner=partition_for)
             try:
                 async with asyncio.timeout(self._timeout):
                     await producer.start()
@@ -135,16 +186,19 @@ async def _by_partition(producer: AIOKafkaProducer, rows: Sequence[OutboxRow],
 
 
 def _batches(producer: AIOKafkaProducer, rows: Sequence[OutboxRow], places: list[int],
-             ) -> Iterator[tuple[BatchBuilder, list[int]]]:
-    """The rows at `places` as record batches of at most MAX_BATCH_BYTES, in order."""
+             one_per_batch: bool = False) -> Iterator[tuple[BatchBuilder, list[int]]]:
+    """The rows at `places` as record batches of at most the producer's batch size, in
+    order; a record larger than that goes in a batch of its own."""
     batch, in_batch = producer.create_batch(), list[int]()
     for place in places:
         row = rows[place]
+        if one_per_batch and in_batch:
+            yield batch, in_batch
+            batch, in_batch = producer.create_batch(), []
         while batch.append(key=row.key.encode(), value=row.value, timestamp=None,
                            headers=row.headers) is None:
-            if not in_batch:
-                raise MessageSizeTooLargeError(f"outbox row {rows[place].id} does not fit "
-                                               f"a {MAX_BATCH_BYTES}-byte batch")
+            if not in_batch:  # aiokafka takes any record into an empty batch: a broken client
+                raise KafkaError(f"outbox row {rows[place].id} does not fit an empty batch")
             yield batch, in_batch
             batch, in_batch = producer.create_batch(), []
         in_batch.append(place)

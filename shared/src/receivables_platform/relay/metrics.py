@@ -20,3 +20,9 @@ OUTBOX_PUBLISH_DELAY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0))
 RELAY_LEADER = Gauge(
     "outbox_relay_leader", "1 while this process is the service's active relay", ["service"])
+OUTBOX_REFUSED = Counter(
+    "outbox_refused", "Outbox rows the broker refused for good, which blocked their key",
+    ["service"])
+OUTBOX_BLOCKED_KEYS = Gauge(
+    "outbox_blocked_keys", "Keys set aside after a refusal, waiting for an operator "
+    "(GET /v1/outbox/blocked)", ["service"])

@@ -4,6 +4,10 @@ Rows are read in `(txid, id)` order and only once their writing transaction
 is older than every running one (`txid < pg_snapshot_xmin`): a bigserial
 cursor would skip a row whose transaction took its id early and committed
 late, and publishing a later transaction first would break per-key order.
+
+A key the broker refused a record of for good is blocked (`outbox_blocks`):
+from its refused row on, its rows are not read until an operator resolves
+the block, and every other key keeps flowing.
 """
 
 from __future__ import annotations
@@ -36,7 +40,12 @@ SELECT o.id, o.topic, o.message_key, o.ready,
        e.partition_key, e.traceparent
 FROM (SELECT id, txid, topic, message_key, event_position,
              txid < pg_snapshot_xmin(pg_current_snapshot()) AS ready
-      FROM outbox WHERE published_at IS NULL ORDER BY txid, id LIMIT $1) o
+      FROM outbox WHERE published_at IS NULL
+        AND NOT EXISTS (SELECT FROM outbox_blocks b
+                        WHERE b.resolved_at IS NULL AND b.topic = outbox.topic
+                          AND b.message_key = outbox.message_key
+                          AND (outbox.txid, outbox.id) >= (b.txid, b.outbox_id))
+      ORDER BY txid, id LIMIT $1) o
 LEFT JOIN events e ON o.ready AND e.position = o.event_position
 ORDER BY o.txid, o.id
 """
@@ -67,6 +76,45 @@ _FORGET_ACKED = """
 DELETE FROM relay_partitions r
 USING unnest($1::text[], $2::int[]) AS lost(topic, partition)
 WHERE r.topic = lost.topic AND r.partition = lost.partition
+"""
+
+
+# The first refusal of a key wins: a key is blocked once, at its earliest refused row.
+_BLOCK = """
+INSERT INTO outbox_blocks (topic, message_key, outbox_id, txid, error)
+SELECT o.topic, o.message_key, o.id, o.txid, r.error
+FROM unnest($1::bigint[], $2::text[]) AS r(outbox_id, error)
+JOIN outbox o ON o.id = r.outbox_id
+ON CONFLICT (topic, message_key) WHERE resolved_at IS NULL DO NOTHING
+"""
+
+_BLOCKED = """
+SELECT b.id, b.topic, b.message_key, b.outbox_id, e.event_id, e.type, e.stream_id, b.error,
+       b.blocked_at,
+       (SELECT count(*) FROM outbox w
+        WHERE w.published_at IS NULL AND w.topic = b.topic AND w.message_key = b.message_key
+          AND (w.txid, w.id) >= (b.txid, b.outbox_id)) AS waiting_rows
+FROM outbox_blocks b
+JOIN outbox o ON o.id = b.outbox_id
+LEFT JOIN events e ON e.position = o.event_position
+WHERE b.resolved_at IS NULL
+ORDER BY b.id
+"""
+
+# Resolving wakes the relay (the store's channel) so the key flows again at once.
+_RESOLVE = """
+WITH resolved AS (
+    UPDATE outbox_blocks SET resolution = $2, reason = $3, resolved_by = $4, resolved_at = now()
+    WHERE id = $1 AND resolved_at IS NULL
+    RETURNING outbox_id
+), skipped AS (
+    UPDATE outbox SET published_at = now()
+    WHERE id = (SELECT outbox_id FROM resolved) AND $2 = 'skip' AND published_at IS NULL
+), wake AS (
+    SELECT pg_notify($5, '')
+)
+SELECT EXISTS (SELECT FROM outbox_blocks WHERE id = $1), EXISTS (SELECT FROM resolved)
+FROM wake
 """
 
 
@@ -136,6 +184,58 @@ async def reset_partitions(conn: asyncpg.Connection, lost: Iterable[TopicPartiti
     status = await conn.execute(_RESET, topics, partitions)
     await conn.execute(_FORGET_ACKED, topics, partitions)
     return int(status.split()[-1])
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A row the broker refused for good, sent on its own: its key is blocked from it on."""
+
+    outbox_id: int
+    topic: str
+    key: str
+    error: str
+
+
+@dataclass(frozen=True)
+class BlockedKey:
+    id: int
+    topic: str
+    message_key: str
+    outbox_id: int
+    event_id: str | None
+    event_type: str | None
+    stream_id: str | None
+    error: str
+    blocked_at: datetime
+    waiting_rows: int
+
+
+async def block_keys(conn: asyncpg.Connection, refusals: Sequence[Refusal]) -> None:
+    if refusals:
+        await conn.execute(_BLOCK, [r.outbox_id for r in refusals], [r.error for r in refusals])
+
+
+async def blocked_keys(conn: asyncpg.Connection) -> list[BlockedKey]:
+    """The keys blocked now, oldest first, with how many rows wait behind each."""
+    return [BlockedKey(r["id"], r["topic"], r["message_key"], r["outbox_id"],
+                       None if r["event_id"] is None else str(r["event_id"]), r["type"],
+                       r["stream_id"], r["error"], r["blocked_at"], r["waiting_rows"])
+            for r in await conn.fetch(_BLOCKED)]
+
+
+async def blocked_count(conn: asyncpg.Connection) -> int:
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM outbox_blocks WHERE resolved_at IS NULL"))
+
+
+async def resolve_block(conn: asyncpg.Connection, block_id: int, *, skip: bool,
+                        reason: str | None, by: str, channel: str) -> tuple[bool, bool]:
+    """Retry the key, or skip its refused row (marked sent, never sent: the block keeps
+    why and who). Returns whether the block exists and whether this call resolved it
+    (not when it was resolved already, or by a concurrent call)."""
+    found, resolved = await conn.fetchrow(
+        _RESOLVE, block_id, "skip" if skip else "retry", reason, by, channel)
+    return bool(found), bool(resolved)
 
 
 async def load_acked_offsets(conn: asyncpg.Connection) -> dict[TopicPartition, int]:

@@ -9,6 +9,12 @@ polling covers a missed notification and transactions that do not notify.
 The broker is allowed to forget: when an ack or a partition's end offset is
 at or below what the broker acked before, the partition's rows go back to the
 queue and are published again in their original order (DESIGN.md section 3).
+
+A record the broker will never take must not stop the service's stream: its
+key is blocked from that row on (an error log, `outbox_blocked_keys`, the
+`/v1/outbox/blocked` admin route), the rows of every other key keep flowing,
+and the key's later rows wait behind the refused one until an operator
+retries it (after raising the broker's limit) or skips it with a reason.
 """
 
 from __future__ import annotations
@@ -31,8 +37,10 @@ from receivables_platform.relay.broker import BROKER_ERRORS, BrokerUnavailable, 
 from receivables_platform.relay.leadership import LeadershipLost, check_alive, leadership
 from receivables_platform.relay.metrics import (
     OUTBOX_BACKLOG,
+    OUTBOX_BLOCKED_KEYS,
     OUTBOX_PUBLISH_DELAY,
     OUTBOX_PUBLISHED,
+    OUTBOX_REFUSED,
     OUTBOX_REPUBLISHED,
     OUTBOX_SEND_FAILURES,
     RELAY_LEADER,
@@ -63,6 +71,8 @@ class PassResult:
     blocked: bool
     # The batch was full, so more rows are probably ready right now.
     full: bool
+    # Rows the broker refused for good: their keys are blocked now.
+    refused: int = 0
 
 
 class Backoff:
@@ -156,7 +166,7 @@ class OutboxRelay:
         self._observe(batch.rows, outcome)
         return PassResult(len(outcome.acks), len(outcome.failed), len(outcome.lost),
                           len(outcome.new_partitions), blocked=batch.blocked,
-                          full=len(batch.rows) == self.batch_size)
+                          full=len(batch.rows) == self.batch_size, refused=len(outcome.refused))
 
     async def heal_lost_partitions(self) -> set[TopicPartition]:
         """Re-queue every partition the broker no longer holds the acked records of."""
@@ -222,6 +232,7 @@ class OutboxRelay:
     async def _housekeeping(self, conn: asyncpg.Connection) -> None:
         await check_alive(conn, self.request_timeout)
         OUTBOX_BACKLOG.labels(self.service_name).set(await self.backlog())
+        OUTBOX_BLOCKED_KEYS.labels(self.service_name).set(await outbox.blocked_count(conn))
         try:
             await self.heal_lost_partitions()
         except BrokerUnavailable as exc:
@@ -229,10 +240,13 @@ class OutboxRelay:
 
     async def _record(self, outcome: Settlement) -> None:
         async with self._pool.acquire() as conn:
-            if outcome.lost:
+            if outcome.lost or outcome.refused:
                 async with conn.transaction():
                     await outbox.record_acks(conn, outcome.acks, outcome.high_water)
                     requeued = await outbox.reset_partitions(conn, outcome.lost)
+                    await outbox.block_keys(conn, outcome.refused)
+                    blocked = await outbox.blocked_count(conn)
+                self._blocked(outcome.refused, blocked)
             else:  # one statement: atomic on its own
                 await outbox.record_acks(conn, outcome.acks, outcome.high_water)
                 requeued = 0
@@ -245,6 +259,16 @@ class OutboxRelay:
         async with self._pool.acquire() as conn, conn.transaction():
             requeued = await outbox.reset_partitions(conn, lost)
         self._forget(lost, requeued)
+
+    def _blocked(self, refusals: list[outbox.Refusal], blocked: int) -> None:
+        OUTBOX_BLOCKED_KEYS.labels(self.service_name).set(blocked)
+        if not refusals:
+            return
+        OUTBOX_REFUSED.labels(self.service_name).inc(len(refusals))
+        for refusal in refusals:
+            self._log.error("relay.key_blocked", topic=refusal.topic, key=refusal.key,
+                            outbox_id=refusal.outbox_id, error=refusal.error,
+                            resolve="GET /v1/outbox/blocked, then retry or skip")
 
     def _forget(self, lost: set[TopicPartition], requeued: int) -> None:
         """After a loss a partition starts over: no acked offset, its topic ensured anew."""

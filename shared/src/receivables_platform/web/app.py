@@ -27,6 +27,7 @@ from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.http import telemetry_config
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.auth import TokenVerifier
+from receivables_platform.web.header_limit import HeaderLimitMiddleware
 from receivables_platform.web.idempotency import install_idempotency, purge_forever
 from receivables_platform.web.metrics import install_metrics
 from receivables_platform.web.openapi_problems import document_problems
@@ -105,6 +106,7 @@ def install_conventions(app: FastAPI, settings: ServiceSettings) -> None:
     install_metrics(app)
     document_problems(app)
     app.add_middleware(NulTextMiddleware)
+    app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestLogMiddleware)
 
 

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from receivables_platform.store import ConcurrencyError
+from receivables_platform.store import ConcurrencyError, EventTooLarge
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:receivables:problem:"
@@ -129,6 +129,14 @@ def _concurrency_problem(request: Request, exc: ConcurrencyError) -> Problem:
                    type=problem_type("concurrent-update"))
 
 
+def _event_too_large_problem(exc: EventTooLarge) -> Problem:
+    """What the request asked to record would not fit the broker: the same request never will."""
+    return Problem(413, "Event too large",
+                   f"{exc}; nothing was recorded. Send less (fewer or smaller attachments, "
+                   "a shorter text) or split it", type=problem_type("event-too-large"),
+                   field="body", limit_bytes=exc.limit, size_bytes=exc.size)
+
+
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
     return exc.response(request)
@@ -149,11 +157,17 @@ async def _on_concurrency(request: Request, exc: Exception) -> Response:
     return _concurrency_problem(request, exc).response(request)
 
 
+async def _on_event_too_large(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EventTooLarge)
+    return _event_too_large_problem(exc).response(request)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(ConcurrencyError, _on_concurrency)
+    app.add_exception_handler(EventTooLarge, _on_event_too_large)
 
 
 def internal_error_body(path: str, correlation_id: str | None) -> dict[str, Any]:

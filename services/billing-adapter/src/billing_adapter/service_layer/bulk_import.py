@@ -48,7 +48,7 @@ from billing_adapter.service_layer.accounts import (
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.domain import Refused, fold
 from receivables_platform.ids import new_id
-from receivables_platform.store import ConcurrencyError, PendingStream
+from receivables_platform.store import ConcurrencyError, EventTooLarge, PendingStream
 
 Build = Callable[[UUID, UUID], Command]
 RACES = (ConcurrencyError, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError,
@@ -102,14 +102,30 @@ class BatchResult:
 async def import_batch(conn: asyncpg.Connection, kind: str, rows: Sequence[Incoming], *,
                        correlation_id: str | None = None, attempts: int = 5,
                        today: date | None = None) -> BatchResult:
-    """Decide and append `rows` (all of one `kind`) in one transaction, retried on a lost race."""
+    """Decide and append `rows` (all of one `kind`) in one transaction, retried on a lost race.
+
+    A row whose event the broker would not take (`EventTooLarge`, an invoice of a thousand
+    long lines) fails the whole append; the batch then runs again measuring each row's
+    events, so that only that row is rejected. Only that rare batch pays for measuring.
+    """
     on = today if today is not None else team_today()
+    try:
+        return await _import_batch(conn, kind, rows, correlation_id, attempts, on,
+                                   measure=False)
+    except EventTooLarge:
+        return await _import_batch(conn, kind, rows, correlation_id, attempts, on,
+                                   measure=True)
+
+
+async def _import_batch(conn: asyncpg.Connection, kind: str, rows: Sequence[Incoming],
+                        correlation_id: str | None, attempts: int, on: date, *,
+                        measure: bool) -> BatchResult:
     async for attempt in AsyncRetrying(retry=retry_if_exception_type(RACES),
                                        stop=stop_after_attempt(attempts),
                                        wait=wait_random(0.01, 0.2), reraise=True):
         with attempt:
             async with conn.transaction():
-                batch = _Batch(kind, on)
+                batch = _Batch(kind, on, measure=measure)
                 await batch.prepare(conn, rows)
                 for row in rows:
                     batch.decide(row)
@@ -122,6 +138,7 @@ async def import_batch(conn: asyncpg.Connection, kind: str, rows: Sequence[Incom
 class _Batch:
     kind: str
     today: date
+    measure: bool = False
     result: BatchResult = field(default_factory=BatchResult)
     known: dict[str, UUID] = field(default_factory=dict)
     account_refs: dict[str, UUID] = field(default_factory=dict)
@@ -175,6 +192,9 @@ class _Batch:
         owner = account_id or entity_id
         command = row.build(entity_id, owner)
         events = decide(command, self._state(owner), self.today)
+        if self.measure:
+            self._refuse_too_large(owner, events,
+                                   "lines" if isinstance(command, IssueInvoice) else None)
         if isinstance(command, RegisterAccount):
             self._apply(owner, events)
         else:
@@ -184,6 +204,15 @@ class _Batch:
         self.holders[entity_id] = owner
         self.claims.append((row.external_id, entity_id))
         self.result.tally.imported += 1
+
+    def _refuse_too_large(self, account_id: UUID, events: list[EventContract],
+                          field: str | None) -> None:
+        try:
+            accounts.store.check_sizes(
+                [PendingStream(accounts.stream_id(account_id), 0, events, str(account_id))])
+        except EventTooLarge as exc:
+            raise Refused(f"{exc}: the row would make an event larger than the broker takes",
+                          field=field) from None
 
     def _again(self, row: Incoming, entity_id: UUID, account_id: UUID | None) -> None:
         """A known external id: the same thing again is a no-op, something else a conflict."""

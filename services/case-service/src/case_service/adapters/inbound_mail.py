@@ -7,17 +7,30 @@ the blank line between headers and body, or whose multipart structure is
 broken is answered 422 naming what is wrong, rather than filed half-read.
 What only the database cannot hold (raw 8-bit header bytes, stray NULs) is
 kept readable as U+FFFD, not refused: the customer cannot resend it corrected.
+
+What would make the case's event too big for the topic, or the parser's stack
+too deep, is refused up front with the limit it passed: more attachments than
+`INBOUND_EMAIL_MAX_ATTACHMENTS` (each one is a few hundred bytes of the event:
+6,500 tiny ones in a 1 MB email made an event Kafka would not take), larger
+ones than the byte limits, parts nested deeper than `MAX_NESTING` (the
+standard library's parser recurses per level and overflows the stack).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import errors, policy
+from email.feedparser import BytesFeedParser
 from email.message import EmailMessage
-from email.parser import BytesParser
 from email.utils import getaddresses
+from functools import lru_cache
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from receivables_platform.contracts.cases import Attachment
 from receivables_platform.text import storable
@@ -30,10 +43,65 @@ FATAL_DEFECTS = (errors.MissingHeaderBodySeparatorDefect, errors.StartBoundaryNo
                  errors.InvalidMultipartContentTransferEncodingDefect)
 
 
+MAX_NESTING = 32
+"""Multipart and message/rfc822 parts inside each other: real mail, forwards of forwards
+included, stays far below; a thousand levels overflowed the parser's stack."""
+
+
 class MalformedMessage(ValueError):
     def __init__(self, detail: str, field: str = "body") -> None:
         super().__init__(detail)
         self.detail, self.field = detail, field
+
+
+class OverLimit(ValueError):
+    """The message is well-formed but passes a limit: `status` 413 for bytes, 422 for a count."""
+
+    def __init__(self, detail: str, *, status: int, limit: int) -> None:
+        super().__init__(detail)
+        self.detail, self.status, self.limit = detail, status, limit
+
+
+class InboundEmailLimits(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    max_attachments: int = Field(default=100, ge=1, le=1000,
+                                 validation_alias="INBOUND_EMAIL_MAX_ATTACHMENTS")
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1,
+                                      validation_alias="INBOUND_EMAIL_MAX_ATTACHMENT_BYTES")
+    max_attachments_total_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, validation_alias="INBOUND_EMAIL_MAX_ATTACHMENTS_BYTES")
+
+
+@lru_cache(maxsize=1)
+def inbound_email_limits() -> InboundEmailLimits:
+    """The process's limits, read from the environment once."""
+    return InboundEmailLimits()
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _NestingLimitedParser(BytesFeedParser):
+    """The standard parser, stopped at MAX_NESTING levels instead of at the stack's end.
+
+    It parses each nested part with a generator inside its parent's (`_parsegen`), so
+    the depth is counted there.
+    """
+
+    def __init__(self) -> None:
+        self._depth = 0
+        super().__init__(policy=policy.default)
+
+    def _parsegen(self) -> Iterator[Any]:
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise _TooDeep
+            yield from super()._parsegen()  # type: ignore[misc]
+        finally:
+            self._depth -= 1
 
 
 @dataclass(frozen=True)
@@ -77,11 +145,24 @@ def _text(message: EmailMessage) -> str:
     return storable(str(content)).strip()
 
 
-def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
-    found = []
+def _attachments(message: EmailMessage, limits: InboundEmailLimits) -> tuple[Attachment, ...]:
+    found, total = [], 0
     for index, part in enumerate(message.iter_attachments()):
+        if index == limits.max_attachments:
+            raise OverLimit(f"the message has more than {limits.max_attachments} attachments, "
+                            "the most one email may bring", status=422,
+                            limit=limits.max_attachments)
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
+        total += len(data)
+        if len(data) > limits.max_attachment_bytes:
+            raise OverLimit(f"attachment {index + 1} is {len(data)} bytes, over the "
+                            f"{limits.max_attachment_bytes}-byte limit on one attachment",
+                            status=413, limit=limits.max_attachment_bytes)
+        if total > limits.max_attachments_total_bytes:
+            raise OverLimit(f"the attachments are over the {limits.max_attachments_total_bytes}"
+                            "-byte limit on all of one email's attachments together",
+                            status=413, limit=limits.max_attachments_total_bytes)
         found.append(Attachment(
             filename=storable(part.get_filename() or f"attachment-{index + 1}")[:500],
             content_type=storable(part.get_content_type())[:200], size_bytes=len(data),
@@ -89,11 +170,22 @@ def _attachments(message: EmailMessage) -> tuple[Attachment, ...]:
     return tuple(found)
 
 
-def parse(raw: bytes) -> InboundMessage:
+def _parsed(raw: bytes) -> EmailMessage:
+    parser = _NestingLimitedParser()
+    try:
+        parser.feed(raw)
+        message = parser.close()
+    except _TooDeep:
+        raise MalformedMessage(f"the message nests parts more than {MAX_NESTING} levels "
+                               "deep") from None
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def parse(raw: bytes, limits: InboundEmailLimits | None = None) -> InboundMessage:
     if not raw.strip():
         raise MalformedMessage("the request body is empty; send the raw RFC 5322 message")
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)
+    message = _parsed(raw)
     if defects := _defects(message):
         raise MalformedMessage(f"the message is malformed: {', '.join(sorted(set(defects)))}")
     addresses = [(name, addr) for name, addr in getaddresses([_header(message, "From")]) if addr]
@@ -111,4 +203,4 @@ def parse(raw: bytes) -> InboundMessage:
     return InboundMessage(message_id=message_id, sender=sender.lower(), sender_name=name or None,
                           subject=subject, text=_text(message),
                           case_tag=tag.group(1) if tag else None, answers=answers,
-                          attachments=_attachments(message))
+                          attachments=_attachments(message, limits or inbound_email_limits()))

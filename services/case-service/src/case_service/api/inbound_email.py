@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
-from case_service.adapters.inbound_mail import MalformedMessage, parse
+from case_service.adapters.inbound_mail import MalformedMessage, OverLimit, parse
 from case_service.api.common import now, problem_responses, trace
 from case_service.api.models import CaseResponse
 from case_service.service_layer.inbound_email import ThreadedBy, file_email
@@ -49,8 +49,11 @@ def _too_large() -> Problem:
 @router.post("/inbound-email", response_model=FiledEmail, status_code=201,
              responses={200: {"model": FiledEmail, "description": "Added to an existing case"},
                         **problem_responses(
-                            _413="The message is larger than the service accepts.",
-                            _422="The message is malformed; `errors` names the header or body.")},
+                            _413="The message, an attachment or all attachments together are "
+                                 "larger than the service accepts (`limit` says how large), "
+                                 "or the case event they make is (`limit_bytes`).",
+                            _422="The message is malformed (`errors` names the header or body) "
+                                 "or has more attachments than accepted (`limit`).")},
              openapi_extra={"requestBody": {
                  "required": True,
                  "description": "The raw RFC 5322 message (also accepted as message/rfc822)",
@@ -65,6 +68,10 @@ async def inbound_email(request: Request,
     except MalformedMessage as exc:
         raise Problem(422, "Malformed message", exc.detail,
                       type=problem_type("malformed-message"), field=exc.field) from None
+    except OverLimit as exc:
+        raise Problem(exc.status, "Attachments over the limit", exc.detail,
+                      type=problem_type("attachment-limit"), field="body",
+                      limit=exc.limit) from None
     async with pooled(request) as conn:
         filed = await file_email(conn, message, actor=principal.sub, at=now(),
                                  correlation_id=trace(request))

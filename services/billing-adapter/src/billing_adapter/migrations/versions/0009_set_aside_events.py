@@ -3,8 +3,8 @@
 
 from receivables_platform.db.platform_schema import create_set_aside_events
 
-revision = "billing_adapter_0008_aside"
-down_revision = "billing_adapter_0007"
+revision = "billing_adapter_0009"
+down_revision = "billing_adapter_0008"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 
 from receivables_platform.db.platform_schema import create_set_aside_events
 
-revision = "case_service_0005_aside"
-down_revision = "case_service_0004"
+revision = "case_service_0006"
+down_revision = "case_service_0005"
 branch_labels = None
 depends_on = None
 

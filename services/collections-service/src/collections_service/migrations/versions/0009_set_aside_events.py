@@ -3,8 +3,8 @@
 
 from receivables_platform.db.platform_schema import create_set_aside_events
 
-revision = "collections_service_0008_aside"
-down_revision = "collections_service_0007"
+revision = "collections_service_0009"
+down_revision = "collections_service_0008"
 branch_labels = None
 depends_on = None
 

@@ -7,8 +7,8 @@ was set aside, not lost, and is in no other view until billing corrects its date
 
 from receivables_platform.db.platform_schema import create_set_aside_events, execute_script
 
-revision = "reporting_service_0013_aside"
-down_revision = "reporting_service_0012"
+revision = "reporting_service_0014"
+down_revision = "reporting_service_0013_analyst"
 branch_labels = None
 depends_on = None
 
