@@ -463,13 +463,19 @@ async def test_a_full_refund_returns_the_payment_and_a_dispute_charges_back(
     await accepted(stripe, event("charge.dispute.created", dispute(
         disputed_charge, amount=TOTAL)))
 
-    for invoice_id, charge_id, reason in ((refunded_invoice, refunded_charge, "returned"),
-                                          (disputed_invoice, disputed_charge, "chargeback")):
-        found = await read(stripe, database, "invoice", invoice_id)
-        assert (found["status"], found["open_minor"]) == ("open", TOTAL)
-        reversal = (await history(stripe, found["invoice_id"]))[-1]
-        assert (reversal["type"], reversal["data"]["reason"]) == (
-            "billing.payment.reversed", reason)
+    disputed = await read(stripe, database, "invoice", disputed_invoice)
+    assert (disputed["status"], disputed["open_minor"]) == ("open", TOTAL)
+    reversal = (await history(stripe, disputed["invoice_id"]))[-1]
+    assert (reversal["type"], reversal["data"]["reason"]) == (
+        "billing.payment.reversed", "chargeback")
+    # A refund is the merchant's own doing: the money went back and nothing is chased.
+    refunded = await read(stripe, database, "invoice", refunded_invoice)
+    assert (refunded["status"], refunded["open_minor"]) == ("paid", 0)
+    trail = await history(stripe, refunded["invoice_id"])
+    assert [(e["type"], e["data"].get("reason"), e["data"].get("reason_code"))
+            for e in trail[-2:]] == [("billing.payment.reversed", "returned", None),
+                                     ("billing.invoice.adjusted", None, "refunded")]
+    for charge_id in (refunded_charge, disputed_charge):
         assert (await read(stripe, database, "payment", charge_id))["reversed"] is True
 
 

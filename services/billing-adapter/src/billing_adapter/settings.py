@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from billing_adapter.service_layer.stripe_connector import Mapping
+from billing_adapter.service_layer.stripe_context import Mapping
 from receivables_platform.money import is_currency
 
 
