@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -43,6 +44,7 @@ from billing_adapter.stripe_testing import (
 )
 from receivables_platform.money import MAX_MINOR
 
+REFUSED = 'stripe_webhook_refused_total{{reason="{}"}}'
 # -- the happy path -------------------------------------------------------------------------------
 
 async def test_customer_invoice_and_payment_become_the_same_events_as_the_api(
@@ -114,6 +116,7 @@ def forged(body: dict[str, Any]) -> dict[str, str | None]:
 async def test_bad_signatures_are_400_and_store_nothing(stripe: httpx.AsyncClient,
                                                         database: str):
     body = event("customer.created", customer(stripe_id("cus")))
+    before = await metric(stripe, REFUSED.format("signature"))
     for name, header in forged(body).items():
         headers = {"Content-Type": "application/json"}
         if header is not None:
@@ -125,7 +128,7 @@ async def test_bad_signatures_are_400_and_store_nothing(stripe: httpx.AsyncClien
         assert problem["type"] == "urn:receivables:problem:invalid-signature", name
         assert problem["errors"][0]["field"] == "header.Stripe-Signature", name
     assert await stored(database) == (0, 0)
-    assert await metric(stripe, "stripe_webhook_refused_total") >= len(forged(body))
+    assert await metric(stripe, REFUSED.format("signature")) - before == len(forged(body))
 
 
 async def test_stale_or_future_timestamps_are_refused(stripe: httpx.AsyncClient, database: str):
@@ -166,11 +169,44 @@ async def test_signed_bodies_that_are_not_events_are_400(stripe: httpx.AsyncClie
     cases = {b"{not json": "body", encode({"object": "customer", "id": "cus_1"}): "body",
              encode({**event("customer.created", {}), "data": {}}): "body.data.object",
              encode({**event("customer.created", {}), "id": ""}): "body.id"}
+    before = [await metric(stripe, REFUSED.format(r)) for r in ("malformed_json", "not_an_event")]
     for payload, field in cases.items():
         response = await stripe.post("/v1/webhooks/stripe", content=payload,
                                      headers={"Stripe-Signature": sign(payload, SECRET)})
         assert response.status_code == 400, payload
         assert response.json()["errors"][0]["field"] == field
+    assert await stored(database) == (0, 0)
+    after = [await metric(stripe, REFUSED.format(r)) for r in ("malformed_json", "not_an_event")]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 3]
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(stripe: httpx.AsyncClient,
+                                                              database: str):
+    """Unauthenticated, so a forged giant must cost nothing: 413 on its declared length alone."""
+    before = await metric(stripe, REFUSED.format("too_large"))
+    url = httpx.URL(str(stripe.base_url))
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    try:
+        writer.write(f"POST /v1/webhooks/stripe HTTP/1.1\r\nHost: {url.host}\r\n"
+                     f"Content-Type: application/json\r\nContent-Length: {150 * 2**20}\r\n"
+                     f"Stripe-Signature: t=1,v1=00\r\n\r\n{{".encode())
+        await writer.drain()  # one byte of the 150 MiB announced, and the answer comes
+        async with asyncio.timeout(5):
+            head = (await reader.readuntil(b"\r\n\r\n")).decode()
+    finally:
+        writer.close()
+    assert head.startswith("HTTP/1.1 413"), head
+    assert "application/problem+json" in head
+
+    async def streamed() -> AsyncIterator[bytes]:  # no length declared: counted as it comes
+        for _ in range(3 * 16):
+            yield b" " * 2**16
+    response = await stripe.post("/v1/webhooks/stripe", content=streamed(),
+                                 headers={"Stripe-Signature": "t=1,v1=00"})
+    assert response.status_code == 413, response.text
+    assert (response.json()["type"], response.json()["errors"][0]["field"]) == (
+        "urn:receivables:problem:payload-too-large", "body")
+    assert await metric(stripe, REFUSED.format("too_large")) - before == 2
     assert await stored(database) == (0, 0)
 
 

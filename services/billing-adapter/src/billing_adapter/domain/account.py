@@ -146,8 +146,9 @@ def _adjusted(state: Account, e: InvoiceAdjusted) -> Account:
     if e.kind is AdjustmentKind.CREDIT:
         return _with_invoice(state, replace(invoice,
                                             credits_minor=invoice.credits_minor + e.amount_minor))
-    return _with_invoice(state, replace(invoice,
-                                        debits_minor=invoice.debits_minor + e.amount_minor))
+    recovered = e.amount_minor if e.reason_code == invoicing.WRITE_OFF_RECOVERED else 0
+    return _with_invoice(state, replace(invoice, debits_minor=invoice.debits_minor + e.amount_minor,
+                                        recovered_minor=invoice.recovered_minor + recovered))
 
 
 def _voided(state: Account, e: InvoiceVoided) -> Account:

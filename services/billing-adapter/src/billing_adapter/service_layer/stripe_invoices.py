@@ -43,6 +43,7 @@ from billing_adapter.domain.commands import (
     VoidInvoice,
     WriteOffInvoice,
 )
+from billing_adapter.domain.invoicing import WRITE_OFF_RECOVERED
 from billing_adapter.domain.state import Account
 from billing_adapter.service_layer.accounts import (
     INVOICE,
@@ -154,11 +155,12 @@ async def _book(ctx: Context, account_id: UUID, invoice_id: UUID, references: li
 async def _pay(ctx: Context, account_id: UUID, invoice_id: UUID, payment_id: UUID,
                amount: int, paid_on: date) -> None:
     invoice = (await get_account(ctx.conn, account_id)).state.invoices[invoice_id]
-    if invoice.written_off_minor and not invoice.voided:
+    still_written_off = invoice.written_off_minor - invoice.recovered_minor
+    if still_written_off > 0 and not invoice.voided:
         await ctx.run(AdjustInvoice(
             account_id=account_id, invoice_id=invoice_id, adjustment_id=new_id(),
-            kind=AdjustmentKind.DEBIT, amount_minor=min(amount, invoice.written_off_minor),
-            reason_code="write_off_recovered", effective_date=paid_on,
+            kind=AdjustmentKind.DEBIT, amount_minor=min(amount, still_written_off),
+            reason_code=WRITE_OFF_RECOVERED, effective_date=paid_on,
             currency=invoice.currency, memo="paid in Stripe after it was marked uncollectible"))
         invoice = (await get_account(ctx.conn, account_id)).state.invoices[invoice_id]
     if invoice.open_minor > 0:
