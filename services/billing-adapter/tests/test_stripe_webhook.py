@@ -435,6 +435,22 @@ async def test_a_dispute_on_an_unknown_charge_waits_for_its_payment(
         "ignored")
 
 
+async def test_a_dispute_naming_a_payment_intent_waits_on_it_and_finds_the_charge(
+        stripe: httpx.AsyncClient, database: str):
+    """A payment answers to its charge and its PaymentIntent, whichever a later event names."""
+    customer_id, invoice_id = await a_customer(stripe), stripe_id("in")
+    charge_id, intent = stripe_id("ch"), stripe_id("pi")
+    disputed = event("charge.dispute.created", dispute(charge_id, amount=TOTAL,
+                                                       payment_intent=intent))
+    await accepted(stripe, disputed, "parked")
+    assert [p["waiting_for"] for p in await received(stripe, "parked")] == [f"payment:{intent}"]
+    await accepted(stripe, event("invoice.paid", invoice(
+        invoice_id, customer_id, status="paid", charge=charge_id, payment_intent=intent)))
+    assert await received(stripe, "parked") == []
+    assert (await read(stripe, database, "payment", intent))["reversed"] is True
+    assert (await read(stripe, database, "payment", charge_id))["reversed"] is True
+
+
 async def test_autopay_follows_the_default_payment_method_and_collection_method(
         stripe: httpx.AsyncClient, database: str):
     customer_id = await a_customer(stripe)
