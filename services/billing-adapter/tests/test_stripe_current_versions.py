@@ -9,6 +9,7 @@ connector did through the billing adapter's own read APIs.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -28,6 +29,7 @@ from billing_adapter.stripe_testing import (
     READ,
     a_customer,
     accepted,
+    deliver,
     history,
     metric,
     read,
@@ -191,3 +193,22 @@ async def test_an_invoice_paid_after_it_was_marked_uncollectible_is_paid(
     found = await read(stripe, database, "invoice", invoice_id)
     assert (found["status"], found["open_minor"]) == ("paid", 0)
     assert (await read(stripe, database, "payment", intent))["unapplied_minor"] == 0
+
+
+async def test_invoice_paid_and_its_invoice_payment_at_once_book_the_money_once(
+        stripe: httpx.AsyncClient, database: str):
+    """Stripe sends both within milliseconds; neither may book what the other is booking."""
+    customer_id = await a_customer(stripe)
+    for _ in range(3):
+        invoice_id, intent = stripe_id("in"), stripe_id("pi")
+        await accepted(stripe, basil_event("invoice.finalized", basil_invoice(invoice_id,
+                                                                              customer_id)))
+        both = [basil_event("invoice.paid", basil_invoice(invoice_id, customer_id,
+                                                          status="paid")),
+                basil_event("invoice_payment.paid", basil_invoice_payment(
+                    invoice_id, amount=AMOUNT, payment_intent=intent))]
+        responses = await asyncio.gather(*(deliver(stripe, body) for body in both))
+        assert [r.json()["outcome"] for r in responses] == ["applied", "applied"]
+        assert (await read(stripe, database, "payment", intent))["unapplied_minor"] == 0
+    account = await read(stripe, database, "account", customer_id)
+    assert sum(c["amount_minor"] for c in account["credit"]) == 0, account

@@ -17,7 +17,8 @@ neither; `invoice_payment.paid` links the invoice to the PaymentIntent (or
 charge) that paid it, and may arrive before or after `invoice.paid`. Whichever
 comes first books the money: `invoice.paid` as a payment under `<in_...>/paid`
 when it does not yet know who paid, which `invoice_payment.paid` then links to
-its PaymentIntent, so that a later refund or dispute finds it.
+its PaymentIntent, so that a later refund or dispute finds it. Both hold a
+lock on the Stripe invoice id, since Stripe sends them within milliseconds.
 """
 
 from __future__ import annotations
@@ -110,8 +111,9 @@ async def invoice_paid(ctx: Context) -> str:
     after all has the write-off taken back first: the money pays it rather
     than sitting on the account as credit.
     """
-    account_id, invoice_id, state = await ensure_invoice(ctx)
     invoice = ctx.event.object
+    await external_ids.lock(ctx.conn, INVOICE, str(invoice["id"]))
+    account_id, invoice_id, state = await ensure_invoice(ctx)
     amount = int(invoice.get("amount_paid") or 0)
     if amount <= 0:
         return f"invoice {invoice_id}: paid from the customer's Stripe balance, no payment"
@@ -185,6 +187,7 @@ async def invoice_payment_paid(ctx: Context) -> str:
     if stripe_invoice is None or not isinstance(amount, int) or amount <= 0:
         raise Ignored(f"invoice payment {paid.get('id')} names no invoice or no amount paid")
     references = associated_payment_references(paid) or [str(paid["id"])]
+    await external_ids.lock(ctx.conn, INVOICE, stripe_invoice)
     invoice_id = await external_ids.find(ctx.conn, INVOICE, stripe_invoice)
     if invoice_id is None:
         raise Parked(INVOICE, stripe_invoice, f"invoice {stripe_invoice} is not known yet")
