@@ -212,3 +212,20 @@ async def test_invoice_paid_and_its_invoice_payment_at_once_book_the_money_once(
         assert (await read(stripe, database, "payment", intent))["unapplied_minor"] == 0
     account = await read(stripe, database, "account", customer_id)
     assert sum(c["amount_minor"] for c in account["credit"]) == 0, account
+
+
+async def test_a_full_refund_after_a_post_payment_credit_note_reopens_nothing(
+        stripe: httpx.AsyncClient, database: str):
+    """3,000 credited and refunded after payment, then the rest: never owed more than net."""
+    customer_id = await a_customer(stripe)
+    invoice_id, charge_id, intent = await paid_invoice(stripe, customer_id)
+    note = basil_credit_note(invoice_id, customer_id, pre_payment=0, post_payment=3_000)
+    await accepted(stripe, basil_event("credit_note.created", note), "ignored")
+    await accepted(stripe, basil_event("charge.refunded", basil_charge(
+        charge_id, customer_id, amount=AMOUNT, payment_intent=intent, amount_refunded=3_000)),
+        "ignored")
+    await accepted(stripe, basil_event("charge.refunded", basil_charge(
+        charge_id, customer_id, amount=AMOUNT, payment_intent=intent, amount_refunded=AMOUNT)))
+    found = await read(stripe, database, "invoice", invoice_id)
+    assert found["open_minor"] <= AMOUNT - 3_000
+    assert (found["status"], found["open_minor"]) == ("paid", 0)
