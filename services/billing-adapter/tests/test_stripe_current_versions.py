@@ -51,17 +51,23 @@ async def paid_invoice(stripe: httpx.AsyncClient, customer_id: str, **fields: An
     return invoice_id, charge_id, intent
 
 
-async def test_a_refund_finds_the_payment_its_invoice_payment_linked(
-        stripe: httpx.AsyncClient, database: str):
-    customer_id = await a_customer(stripe)
-    invoice_id, charge_id, intent = await paid_invoice(stripe, customer_id)
+async def paid_once(stripe: httpx.AsyncClient, database: str, invoice_id: str,
+                    intent: str) -> None:
+    """The invoice paid by one payment, known by its PaymentIntent, with nothing left over."""
     found = await read(stripe, database, "invoice", invoice_id)
     assert (found["status"], found["open_minor"]) == ("paid", 0)
     payment = await read(stripe, database, "payment", intent)
     assert (payment["amount_minor"], payment["unapplied_minor"]) == (AMOUNT, 0)
-    # booked once: invoice.paid did not know who paid, invoice_payment.paid linked it
     assert [e["type"] for e in await history(stripe, found["invoice_id"])] == [
         "billing.invoice.issued", "billing.payment.applied"]
+
+
+async def test_a_refund_finds_the_payment_its_invoice_payment_linked(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id = await a_customer(stripe)
+    invoice_id, charge_id, intent = await paid_invoice(stripe, customer_id)
+    # invoice.paid did not know who paid, invoice_payment.paid linked it
+    await paid_once(stripe, database, invoice_id, intent)
 
     await accepted(stripe, basil_event("charge.refunded", basil_charge(
         charge_id, customer_id, amount=AMOUNT, payment_intent=intent, amount_refunded=AMOUNT)))
@@ -78,12 +84,7 @@ async def test_the_invoice_payment_first_then_the_invoice_books_the_money_once(
     assert "not known yet" in (await accepted(stripe, early, "parked"))["detail"]
     await accepted(stripe, basil_event("invoice.paid", basil_invoice(
         invoice_id, customer_id, status="paid")))
-    found = await read(stripe, database, "invoice", invoice_id)
-    assert (found["status"], found["open_minor"]) == ("paid", 0)
-    payment = await read(stripe, database, "payment", intent)
-    assert (payment["amount_minor"], payment["unapplied_minor"]) == (AMOUNT, 0)
-    assert [e["type"] for e in await history(stripe, found["invoice_id"])] == [
-        "billing.invoice.issued", "billing.payment.applied"]
+    await paid_once(stripe, database, invoice_id, intent)
 
 
 async def test_a_dispute_parked_on_its_payment_intent_applies_once_the_payment_is_linked(

@@ -76,14 +76,19 @@ class Context:
 Handler = Callable[[Context], Awaitable[str | None]]
 
 
-async def account(ctx: Context, customer: Any) -> UUID:
-    customer_id = ref(customer)
-    if customer_id is None:
-        raise Ignored("the object names no customer")
-    found = await external_ids.find(ctx.conn, ACCOUNT, customer_id)
+async def known(ctx: Context, kind: str, value: Any, what: str) -> UUID:
+    """Our id of the Stripe object `value` names (an id or the expanded object), or parked."""
+    external_id = ref(value)
+    if external_id is None:
+        raise Ignored(f"the {ctx.event.object.get('object') or 'object'} names no {what}")
+    found = await external_ids.find(ctx.conn, kind, external_id)
     if found is None:
-        raise Parked(ACCOUNT, customer_id, f"customer {customer_id} is not known yet")
+        raise Parked(kind, external_id, f"{what} {external_id} is not known yet")
     return found
+
+
+async def account(ctx: Context, customer: Any) -> UUID:
+    return await known(ctx, ACCOUNT, customer, "customer")
 
 
 async def known_payment(ctx: Context, references: list[str]) -> UUID | None:

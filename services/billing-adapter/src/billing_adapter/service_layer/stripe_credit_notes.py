@@ -11,22 +11,22 @@ from __future__ import annotations
 from uuid import UUID
 
 from billing_adapter.adapters import external_ids, stripe_events
-from billing_adapter.adapters.stripe_objects import credit_note_memo, day, pre_payment_amount, ref
+from billing_adapter.adapters.stripe_objects import credit_note_memo, day, pre_payment_amount
 from billing_adapter.domain.commands import AdjustInvoice
 from billing_adapter.service_layer.accounts import INVOICE, account_of
-from billing_adapter.service_layer.stripe_context import CREDIT_NOTE, Context, Ignored, Parked
+from billing_adapter.service_layer.stripe_context import (
+    CREDIT_NOTE,
+    Context,
+    Ignored,
+    Parked,
+    known,
+)
 from receivables_platform.contracts.billing import AdjustmentKind
 from receivables_platform.ids import new_id
 
 
 async def _invoice(ctx: Context) -> UUID:
-    stripe_invoice = ref(ctx.event.object.get("invoice"))
-    if stripe_invoice is None:
-        raise Ignored("the credit note names no invoice")
-    invoice_id = await external_ids.find(ctx.conn, INVOICE, stripe_invoice)
-    if invoice_id is None:
-        raise Parked(INVOICE, stripe_invoice, f"invoice {stripe_invoice} is not known yet")
-    return invoice_id
+    return await known(ctx, INVOICE, ctx.event.object.get("invoice"), "invoice")
 
 
 async def credit_note_created(ctx: Context) -> str:

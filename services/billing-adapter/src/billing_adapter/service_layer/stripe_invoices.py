@@ -58,9 +58,9 @@ from billing_adapter.service_layer.accounts import (
 from billing_adapter.service_layer.stripe_context import (
     Context,
     Ignored,
-    Parked,
     account,
     also_known_as,
+    known,
     known_payment,
 )
 from receivables_platform.contracts.billing import AdjustmentKind, PaymentMethod
@@ -119,10 +119,10 @@ async def invoice_paid(ctx: Context) -> str:
         return f"invoice {invoice_id}: paid from the customer's Stripe balance, no payment"
     references = invoice_payment_references(invoice)
     if references:
-        known = await known_payment(ctx, references)
-        if known is not None:
-            await also_known_as(ctx, known, references)
-            return f"invoice {invoice_id}, payment {known} (already booked)"
+        linked = await known_payment(ctx, references)
+        if linked is not None:
+            await also_known_as(ctx, linked, references)
+            return f"invoice {invoice_id}, payment {linked} (already linked)"
     booked = state.invoices[invoice_id]
     unexplained = amount - (booked.applied_minor - booked.reopened_minor)
     if not references and unexplained <= 0:
@@ -188,13 +188,11 @@ async def invoice_payment_paid(ctx: Context) -> str:
         raise Ignored(f"invoice payment {paid.get('id')} names no invoice or no amount paid")
     references = associated_payment_references(paid) or [str(paid["id"])]
     await external_ids.lock(ctx.conn, INVOICE, stripe_invoice)
-    invoice_id = await external_ids.find(ctx.conn, INVOICE, stripe_invoice)
-    if invoice_id is None:
-        raise Parked(INVOICE, stripe_invoice, f"invoice {stripe_invoice} is not known yet")
-    known = await known_payment(ctx, references)
-    if known is not None:
-        await also_known_as(ctx, known, references)
-        return f"payment {known} (already booked)"
+    invoice_id = await known(ctx, INVOICE, stripe_invoice, "invoice")
+    booked = await known_payment(ctx, references)
+    if booked is not None:
+        await also_known_as(ctx, booked, references)
+        return f"payment {booked} (already booked)"
     account_id = await account_of(ctx.conn, INVOICE, invoice_id)
     unlinked = await _unlinked_placeholder(ctx, stripe_invoice, amount)
     if unlinked is not None:
