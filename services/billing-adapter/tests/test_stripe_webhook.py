@@ -168,7 +168,9 @@ async def test_signed_bodies_that_are_not_events_are_400(stripe: httpx.AsyncClie
                                                          database: str):
     cases = {b"{not json": "body", encode({"object": "customer", "id": "cus_1"}): "body",
              encode({**event("customer.created", {}), "data": {}}): "body.data.object",
-             encode({**event("customer.created", {}), "id": ""}): "body.id"}
+             encode({**event("customer.created", {}), "id": ""}): "body.id",
+             encode({**event("customer.created", {}), "created": 10**20}): "body.created",
+             encode(event("customer.created", customer("cus_\x00"))): "body"}
     before = [await metric(stripe, REFUSED.format(r)) for r in ("malformed_json", "not_an_event")]
     for payload, field in cases.items():
         response = await stripe.post("/v1/webhooks/stripe", content=payload,
@@ -177,7 +179,7 @@ async def test_signed_bodies_that_are_not_events_are_400(stripe: httpx.AsyncClie
         assert response.json()["errors"][0]["field"] == field
     assert await stored(database) == (0, 0)
     after = [await metric(stripe, REFUSED.format(r)) for r in ("malformed_json", "not_an_event")]
-    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 3]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 5]
 
 
 async def test_an_oversized_body_is_refused_before_it_is_read(stripe: httpx.AsyncClient,

@@ -78,12 +78,16 @@ def parse_event(body: Any) -> StripeEvent:
     created = body.get("created")
     if not isinstance(created, int) or isinstance(created, bool):
         raise MalformedEvent("body.created", "created must be Unix seconds")
+    try:
+        when = instant(created)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedEvent("body.created", "created is not a time there can be") from None
     data = body.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise MalformedEvent("body.data.object", "data.object must be the Stripe object")
     previous = data.get("previous_attributes")
     version = body.get("api_version")
-    return StripeEvent(id=body["id"], type=body["type"], created=instant(created),
+    return StripeEvent(id=body["id"], type=body["type"], created=when,
                        object=data["object"], previous=previous if isinstance(previous, dict)
                        else {}, body=body, api_version=version if isinstance(version, str)
                        else None)

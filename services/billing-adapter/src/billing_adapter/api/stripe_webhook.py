@@ -109,6 +109,8 @@ def _signed_event(payload: bytes, signature: str | None, settings: StripeSetting
             400, "Invalid signature", str(bad), type=problem_type("invalid-signature"),
             field="header.Stripe-Signature")) from None
     try:
+        if b"\\u0000" in payload:  # PostgreSQL cannot store it, and Stripe never sends it
+            raise MalformedEvent("body", "the event contains a NUL character")
         return parse_event(json.loads(payload))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise _refused("malformed_json", Problem(

@@ -38,15 +38,17 @@ async def _reverse(ctx: Context, account_id: UUID, payment_id: UUID,
 async def charge_refunded(ctx: Context) -> str:
     """A full refund returns the payment, and what it had paid is not owed again.
 
-    The merchant gave the money back on purpose: Stripe keeps the invoice
-    `paid`, and nobody should chase it. So the reversal is followed by a
-    credit of what it reopened (never more than is open, so a credit note
-    that came first is not credited twice). A partial refund is left alone:
-    a payment reverses whole or not at all here, and Stripe issues the credit
-    note that changes what is owed.
+    Up to 2024-06-20 a charge names its invoice, so one that pays none is
+    ignored at once; later versions do not say, so the refund waits for its
+    payment like a dispute does. The merchant gave the money back on purpose:
+    Stripe keeps the invoice `paid`, and nobody should chase it. So the
+    reversal is followed by a credit of what it reopened (never more than is
+    open, so a credit note that came first is not credited twice). A partial
+    refund is left alone: a payment reverses whole or not at all here, and
+    Stripe issues the credit note that changes what is owed.
     """
     charge = ctx.event.object
-    if "invoice" in charge and charge["invoice"] is None:
+    if not ctx.event.invoice_payments_separate and charge.get("invoice") is None:
         raise Ignored(f"charge {charge['id']} pays no invoice")
     account_id, payment_id = await payment(ctx, charge_references(charge, "id"), "charge")
     if not charge.get("refunded"):
