@@ -230,3 +230,16 @@ async def test_a_full_refund_after_a_post_payment_credit_note_reopens_nothing(
     found = await read(stripe, database, "invoice", invoice_id)
     assert found["open_minor"] <= AMOUNT - 3_000
     assert (found["status"], found["open_minor"]) == ("paid", 0)
+
+
+async def test_a_dispute_after_a_partial_refund_reopens_only_what_was_disputed(
+        stripe: httpx.AsyncClient, database: str):
+    customer_id = await a_customer(stripe)
+    invoice_id, charge_id, intent = await paid_invoice(stripe, customer_id)
+    await accepted(stripe, basil_event("charge.refunded", basil_charge(
+        charge_id, customer_id, amount=AMOUNT, payment_intent=intent, amount_refunded=4_000)),
+        "ignored")
+    await accepted(stripe, basil_event("charge.dispute.created", basil_dispute(
+        charge_id, amount=AMOUNT - 4_000, payment_intent=intent)))
+    found = await read(stripe, database, "invoice", invoice_id)
+    assert (found["status"], found["open_minor"]) == ("open", AMOUNT - 4_000)
