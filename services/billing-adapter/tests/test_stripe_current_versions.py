@@ -10,11 +10,13 @@ connector did through the billing adapter's own read APIs.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 
+from billing_adapter.service_layer.stripe_connector import Mapping, sweep_parked_forever
 from billing_adapter.stripe_samples import (
     NOW,
     basil_charge,
@@ -243,3 +245,27 @@ async def test_a_dispute_after_a_partial_refund_reopens_only_what_was_disputed(
         charge_id, amount=AMOUNT - 4_000, payment_intent=intent)))
     found = await read(stripe, database, "invoice", invoice_id)
     assert (found["status"], found["open_minor"]) == ("open", AMOUNT - 4_000)
+
+
+async def test_the_background_sweep_gives_up_what_waited_too_long_without_a_delivery(
+        stripe: httpx.AsyncClient, database: str):
+    dispute = basil_event("charge.dispute.created", basil_dispute(
+        stripe_id("ch"), amount=500, payment_intent=stripe_id("pi")))
+    await accepted(stripe, dispute, "parked")
+    pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
+    try:
+        sweep = asyncio.create_task(sweep_parked_forever(
+            pool, Mapping(parked_ttl=timedelta(hours=1)), every=timedelta(seconds=0.2)))
+        try:
+            await asyncio.sleep(0.5)
+            assert [p["event_id"] for p in await received(stripe, "parked")] == [dispute["id"]]
+            await pool.execute("UPDATE stripe_events SET received_at = received_at - interval "
+                               "'2 hours' WHERE event_id = $1", dispute["id"])
+            async with asyncio.timeout(10):
+                while await received(stripe, "parked"):
+                    await asyncio.sleep(0.2)
+        finally:
+            sweep.cancel()
+    finally:
+        await pool.close()
+    assert dispute["id"] in {e["event_id"] for e in await received(stripe, "ignored")}

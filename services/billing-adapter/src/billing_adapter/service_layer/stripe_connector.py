@@ -27,6 +27,9 @@ types are stored as *ignored*.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import asyncpg
 import structlog
 from prometheus_client import Counter, Gauge
@@ -60,7 +63,7 @@ from billing_adapter.service_layer.stripe_invoices import (
 from billing_adapter.service_layer.stripe_reversals import charge_refunded, dispute_created
 from receivables_platform.domain import Refused
 
-__all__ = ["Mapping", "receive", "replay_parked"]
+__all__ = ["Mapping", "receive", "replay_parked", "sweep_parked_forever"]
 
 log = structlog.get_logger("billing_adapter.stripe")
 STRIPE_EVENTS = Counter(
@@ -124,6 +127,24 @@ async def replay_parked(conn: asyncpg.Connection, mapping: Mapping,
                     type=given_up.type, outcome="ignored", detail=given_up.detail)
     await count_parked(conn)
     return replayed
+
+
+async def sweep_parked_forever(pool: asyncpg.Pool, mapping: Mapping,
+                               every: timedelta = timedelta(minutes=5)) -> None:
+    """Background worker: replay, give up and count parked events without waiting for a delivery.
+
+    A quiet endpoint would otherwise keep an event past its time parked, and
+    this process's gauge unset or stale, until the next webhook arrived.
+    Replicas may all sweep: replay skips what another holds, and giving up
+    is one idempotent statement.
+    """
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                await replay_parked(conn, mapping)
+        except Exception as exc:  # a missed sweep must not end the loop; the next catches up
+            log.warning("stripe parked sweep failed", error=repr(exc))
+        await asyncio.sleep(every.total_seconds())
 
 
 async def count_parked(conn: asyncpg.Connection) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from billing_adapter.adapters.stripe_objects import charge_references
+from billing_adapter.adapters.stripe_objects import charge_references, ref
 from billing_adapter.domain.commands import AdjustInvoice, ReversePayment
 from billing_adapter.service_layer.accounts import get_account
 from billing_adapter.service_layer.stripe_context import Context, Ignored, payment
@@ -54,23 +54,44 @@ async def charge_refunded(ctx: Context) -> str:
     if not charge.get("refunded"):
         raise Ignored(f"partial refund ({charge.get('amount_refunded')} of "
                       f"{charge.get('amount')}): the payment stands")
-    reversal = await _reverse(ctx, account_id, payment_id, ReversalReason.RETURNED)
+    reopened = await _reverse(ctx, account_id, payment_id, ReversalReason.RETURNED)
+    await _refunded(ctx, account_id, reopened, sum(reopened.values()), str(charge["id"]))
+    return f"payment {payment_id}"
+
+
+async def _refunded(ctx: Context, account_id: UUID, reopened: dict[UUID, int], amount: int,
+                    charge_id: str) -> None:
+    """Credit up to `amount` of what a reversal reopened: money the merchant gave back.
+
+    Never more than an invoice has open, so a credit note that came first is
+    not credited twice.
+    """
     state = (await get_account(ctx.conn, account_id)).state
-    for invoice_id, reopened in reversal.items():
+    for invoice_id, paid in reopened.items():
         invoice = state.invoices[invoice_id]
-        credit = min(reopened, invoice.open_minor)
+        credit = min(paid, invoice.open_minor, amount)
         if credit > 0 and not invoice.voided:
             await ctx.run(AdjustInvoice(
                 account_id=account_id, invoice_id=invoice.invoice_id, adjustment_id=new_id(),
                 kind=AdjustmentKind.CREDIT, amount_minor=credit, reason_code="refunded",
                 effective_date=ctx.event.day, currency=invoice.currency,
-                memo=f"refunded in Stripe ({charge['id']})"))
-    return f"payment {payment_id}"
+                memo=f"refunded in Stripe ({charge_id})"))
+            amount -= credit
 
 
 async def dispute_created(ctx: Context) -> str:
-    """The bank took the money back: a chargeback reverses the payment, and it is owed again."""
-    account_id, payment_id = await payment(
-        ctx, charge_references(ctx.event.object, "charge"), "dispute")
-    await _reverse(ctx, account_id, payment_id, ReversalReason.CHARGEBACK)
+    """The bank took the money back: a chargeback reverses the payment, and that is owed again.
+
+    Only what the dispute took: a dispute covers what was not refunded
+    already, and a partial refund (which leaves the payment standing here)
+    was money the merchant gave back on purpose, so what the reversal reopens
+    beyond the disputed amount is credited as refunded.
+    """
+    dispute = ctx.event.object
+    account_id, payment_id = await payment(ctx, charge_references(dispute, "charge"), "dispute")
+    reopened = await _reverse(ctx, account_id, payment_id, ReversalReason.CHARGEBACK)
+    disputed = dispute.get("amount")
+    beyond = sum(reopened.values()) - (disputed if isinstance(disputed, int) else 0)
+    if isinstance(disputed, int) and beyond > 0:
+        await _refunded(ctx, account_id, reopened, beyond, ref(dispute.get("charge")) or "")
     return f"payment {payment_id}"
