@@ -269,3 +269,22 @@ async def test_the_background_sweep_gives_up_what_waited_too_long_without_a_deli
     finally:
         await pool.close()
     assert dispute["id"] in {e["event_id"] for e in await received(stripe, "ignored")}
+
+
+async def test_signed_objects_of_the_wrong_shape_are_rejected_not_failed(
+        stripe: httpx.AsyncClient, database: str):
+    """Signed, so stored with the reason; never a 500, which Stripe would retry for days."""
+    customer_id, invoice_id = await a_customer(stripe), stripe_id("in")
+    await accepted(stripe, basil_event("invoice.finalized", basil_invoice(invoice_id,
+                                                                          customer_id)))
+    odd = [basil_event("invoice_payment.paid", {**basil_invoice_payment(
+               invoice_id, amount=AMOUNT, payment_intent=stripe_id("pi")), "payment": "pi_1"}),
+           basil_event("invoice.paid", {**basil_invoice(stripe_id("in"), customer_id,
+                                                        status="paid"), "lines": ["il_1"]}),
+           basil_event("invoice.voided", {**basil_invoice(invoice_id, customer_id,
+                                                          status="void"),
+                                          "status_transitions": "voided"})]
+    for body in odd:
+        receipt = await accepted(stripe, body, "rejected")
+        assert "cannot be read" in receipt["detail"]
+    assert (await read(stripe, database, "invoice", invoice_id))["open_minor"] == AMOUNT

@@ -173,7 +173,8 @@ async def _apply(ctx: Context) -> Settled:
         return Settled("ignored", ignored.detail)
     except Refused as refused:
         return Settled("rejected", f"{refused.title}: {refused.detail}")
-    except (ValidationError, MalformedEvent, KeyError, TypeError, ValueError) as bad:
+    except (ValidationError, MalformedEvent, AttributeError, KeyError, TypeError,
+            ValueError) as bad:  # a field of another shape than Stripe's (a list for an object)
         return Settled("rejected", f"the {ctx.event.type} object cannot be read: {bad}")
 
 
