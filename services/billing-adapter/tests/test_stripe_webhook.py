@@ -212,6 +212,23 @@ async def test_an_oversized_body_is_refused_before_it_is_read(stripe: httpx.Asyn
     assert await stored(database) == (0, 0)
 
 
+async def test_a_delivery_cut_off_mid_body_is_counted_as_unreadable(stripe: httpx.AsyncClient,
+                                                                    database: str):
+    before = await metric(stripe, REFUSED.format("unreadable"))
+    url = httpx.URL(str(stripe.base_url))
+    _, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(f"POST /v1/webhooks/stripe HTTP/1.1\r\nHost: {url.host}\r\n"
+                 f"Content-Length: 1000\r\nStripe-Signature: t=1,v1=00\r\n\r\n"
+                 f'{{"id": "evt_'.encode())
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.close()  # the sender gives up after 12 of the 1,000 bytes it announced
+    async with asyncio.timeout(5):
+        while await metric(stripe, REFUSED.format("unreadable")) == before:
+            await asyncio.sleep(0.1)
+    assert await stored(database) == (0, 0)
+
+
 async def test_the_webhook_needs_no_token_but_the_listing_does(stripe: httpx.AsyncClient):
     await accepted(stripe, event("customer.created", customer(stripe_id("cus"))))
     assert (await stripe.get("/v1/webhooks/stripe/events")).status_code == 401
