@@ -28,7 +28,6 @@ from uuid import UUID
 
 from billing_adapter.adapters import external_ids
 from billing_adapter.adapters.stripe_objects import (
-    Obj,
     associated_payment_references,
     balance_carried,
     day,
@@ -130,24 +129,28 @@ async def invoice_paid(ctx: Context) -> str:
     if not references:
         amount = unexplained
     paid_on = day((invoice.get("status_transitions") or {}).get("paid_at"), ctx.event.day)
-    payment_id = await _book(ctx, account_id, invoice_id, references or [placeholder(invoice)],
-                             amount, str(invoice["currency"]), paid_on)
+    payment_id = await _book(ctx, account_id, invoice_id,
+                             references or [unattributed(str(invoice["id"]))], amount,
+                             str(invoice["currency"]), paid_on, attributed=bool(references))
     return f"invoice {invoice_id}, payment {payment_id}"
 
 
-def placeholder(invoice: Obj) -> str:
-    """The external id of money an invoice reports paid before it says who paid it."""
-    return f"{invoice['id']}/paid"
+def unattributed(stripe_invoice: str) -> str:
+    """The external id of money an invoice reports paid before anyone says who paid it."""
+    return f"{stripe_invoice}/paid"
 
 
 async def _book(ctx: Context, account_id: UUID, invoice_id: UUID, references: list[str],
-                amount: int, currency: str, paid_on: date) -> UUID:
-    """Record the payment under its first id, answer to the others, and pay the invoice."""
-    reference = references[0] if not references[0].endswith("/paid") else None
+                amount: int, currency: str, paid_on: date, *, attributed: bool = True) -> UUID:
+    """Record the payment under its first id, answer to the others, and pay the invoice.
+
+    `attributed`: the first id is Stripe's charge or PaymentIntent, which
+    becomes the payment's reference too (not so for `unattributed` money).
+    """
     made = await record_payment(ctx.conn, RecordPayment(
         payment_id=new_id(), account_id=account_id, external_id=references[0],
         amount_minor=amount, currency=currency.upper(), method=PaymentMethod.OTHER,
-        received_on=paid_on, reference=reference), **ctx.trace)
+        received_on=paid_on, reference=references[0] if attributed else None), **ctx.trace)
     await also_known_as(ctx, made.entity_id, references[1:])
     if made.created:
         await _pay(ctx, account_id, invoice_id, made.entity_id, amount, paid_on)
@@ -194,7 +197,7 @@ async def invoice_payment_paid(ctx: Context) -> str:
         await also_known_as(ctx, booked, references)
         return f"payment {booked} (already booked)"
     account_id = await account_of(ctx.conn, INVOICE, invoice_id)
-    unlinked = await _unlinked_placeholder(ctx, stripe_invoice, amount)
+    unlinked = await _unattributed_of_amount(ctx, stripe_invoice, amount)
     if unlinked is not None:
         await also_known_as(ctx, unlinked, references)
         return f"payment {unlinked} linked to {references[0]}"
@@ -204,20 +207,20 @@ async def invoice_payment_paid(ctx: Context) -> str:
     return f"invoice {invoice_id}, payment {payment_id}"
 
 
-async def _unlinked_placeholder(ctx: Context, stripe_invoice: str, amount: int) -> UUID | None:
+async def _unattributed_of_amount(ctx: Context, stripe_invoice: str, amount: int) -> UUID | None:
     """The payment `invoice.paid` booked for this amount before anyone said who paid it.
 
     Linked once: the first invoice payment of that amount claims the marker
     `<in_...>/paid linked`, so a second one of the same amount is booked as
     the separate payment it is.
     """
-    payment_id = await external_ids.find(ctx.conn, PAYMENT, f"{stripe_invoice}/paid")
+    payment_id = await external_ids.find(ctx.conn, PAYMENT, unattributed(stripe_invoice))
     if payment_id is None:
         return None
     account_id = await account_of(ctx.conn, PAYMENT, payment_id)
     booked = (await get_account(ctx.conn, account_id)).state.payments[payment_id]
     if booked.amount_minor != amount or not await external_ids.claim(
-            ctx.conn, PAYMENT, f"{stripe_invoice}/paid linked", payment_id):
+            ctx.conn, PAYMENT, f"{unattributed(stripe_invoice)} linked", payment_id):
         return None
     return payment_id
 
