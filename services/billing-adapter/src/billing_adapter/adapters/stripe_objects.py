@@ -97,8 +97,14 @@ def instant(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def day(seconds: int | None, default: date) -> date:
-    return default if seconds is None else instant(seconds).date()
+def day(seconds: int | None, default: date, field: str) -> date:
+    """The UTC day of a Stripe timestamp; one on no calendar is the object's fault, named."""
+    if seconds is None:
+        return default
+    try:
+        return instant(int(seconds)).date()
+    except (OverflowError, OSError, ValueError):
+        raise MalformedEvent(field, f"{field} ({seconds}) is not a time on the calendar") from None
 
 
 def ref(value: Any) -> str | None:
@@ -231,7 +237,7 @@ def issue_command(invoice: Obj, account_id: UUID, invoice_id: UUID) -> IssueInvo
     A `charge_automatically` invoice has no due date: it is due when issued.
     """
     issued = issue_date(invoice)
-    due = day(invoice.get("due_date"), issued)
+    due = day(invoice.get("due_date"), issued, "data.object.due_date")
     tax = tax_of(invoice)
     return IssueInvoice(invoice_id=invoice_id, account_id=account_id,
                         external_id=str(invoice["id"]), total_minor=int(invoice["total"]),

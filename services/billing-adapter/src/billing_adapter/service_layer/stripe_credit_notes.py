@@ -41,7 +41,8 @@ async def credit_note_created(ctx: Context) -> str:
         account_id=await account_of(ctx.conn, INVOICE, invoice_id), invoice_id=invoice_id,
         adjustment_id=adjustment_id, kind=AdjustmentKind.CREDIT, amount_minor=amount,
         reason_code=str(note.get("reason") or "credit_note")[:64],
-        effective_date=day(note.get("effective_at") or note.get("created"), ctx.event.day),
+        effective_date=day(note.get("effective_at") or note.get("created"), ctx.event.day,
+                           "data.object.effective_at"),
         memo=credit_note_memo(note), currency=str(note["currency"]).upper()))
     await external_ids.claim(ctx.conn, CREDIT_NOTE, str(note["id"]), adjustment_id)
     return f"invoice {invoice_id}"
@@ -65,6 +66,6 @@ async def credit_note_voided(ctx: Context) -> str:
         account_id=await account_of(ctx.conn, INVOICE, invoice_id), invoice_id=invoice_id,
         adjustment_id=new_id(), kind=AdjustmentKind.DEBIT, amount_minor=amount,
         reason_code="credit_note_voided",
-        effective_date=day(note.get("voided_at"), ctx.event.day),
+        effective_date=day(note.get("voided_at"), ctx.event.day, "data.object.voided_at"),
         memo=f"voided: {credit_note_memo(note)}"[:1000], currency=str(note["currency"]).upper()))
     return f"invoice {invoice_id}"

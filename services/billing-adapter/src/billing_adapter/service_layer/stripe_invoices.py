@@ -128,7 +128,8 @@ async def invoice_paid(ctx: Context) -> str:
         return f"invoice {invoice_id}: its invoice payments already paid it"
     if not references:
         amount = unexplained
-    paid_on = day((invoice.get("status_transitions") or {}).get("paid_at"), ctx.event.day)
+    paid_on = day((invoice.get("status_transitions") or {}).get("paid_at"), ctx.event.day,
+                  "data.object.status_transitions.paid_at")
     payment_id = await _book(ctx, account_id, invoice_id,
                              references or [unattributed(str(invoice["id"]))], amount,
                              str(invoice["currency"]), paid_on, attributed=bool(references))
@@ -201,7 +202,8 @@ async def invoice_payment_paid(ctx: Context) -> str:
     if unlinked is not None:
         await also_known_as(ctx, unlinked, references)
         return f"payment {unlinked} linked to {references[0]}"
-    paid_on = day((paid.get("status_transitions") or {}).get("paid_at"), ctx.event.day)
+    paid_on = day((paid.get("status_transitions") or {}).get("paid_at"), ctx.event.day,
+                  "data.object.status_transitions.paid_at")
     payment_id = await _book(ctx, account_id, invoice_id, references, amount,
                              str(paid["currency"]), paid_on)
     return f"invoice {invoice_id}, payment {payment_id}"
@@ -236,7 +238,8 @@ async def invoice_voided(ctx: Context) -> str:
     if not state.invoices[invoice_id].voided:
         voided_at = (ctx.event.object.get("status_transitions") or {}).get("voided_at")
         await ctx.run(VoidInvoice(account_id=account_id, invoice_id=invoice_id,
-                                  voided_on=day(voided_at, ctx.event.day),
+                                  voided_on=day(voided_at, ctx.event.day,
+                                                "data.object.status_transitions.voided_at"),
                                   reason="voided in Stripe"))
     return f"invoice {invoice_id}"
 
@@ -249,5 +252,7 @@ async def invoice_uncollectible(ctx: Context) -> str:
     marked = (ctx.event.object.get("status_transitions") or {}).get("marked_uncollectible_at")
     await ctx.run(WriteOffInvoice(account_id=account_id, invoice_id=invoice_id,
                                   reason_code="uncollectible",
-                                  written_off_on=day(marked, ctx.event.day)))
+                                  written_off_on=day(
+                                      marked, ctx.event.day,
+                                      "data.object.status_transitions.marked_uncollectible_at")))
     return f"invoice {invoice_id}"
