@@ -8,6 +8,12 @@ collector who works the segment is given the accounts. Reporting then
 answers the aging as of today and as of three weeks ago, the account
 summaries and the collector's AR and auto-pay KPIs for the month, each
 figure worked out by hand from the stream below.
+
+A second story does the same month for a customer whose Stripe account runs
+a current API version (2025-03-31.basil and later), with its payloads built
+from Stripe's published fixtures: an invoice partly paid from the
+customer's Stripe credit, one paid (told by `invoice_payment.paid`) and then
+refunded, and one whose credit note was voided.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,6 +22,11 @@ from typing import Any
 import httpx
 
 from billing_adapter.stripe_samples import (
+    basil_charge,
+    basil_credit_note,
+    basil_event,
+    basil_invoice,
+    basil_invoice_payment,
     credit_note,
     customer,
     encode,
@@ -72,9 +83,22 @@ def month_of_webhooks(today: date, segment: str) -> tuple[dict[str, str], list[d
     return who, stream
 
 
+async def delivered(system: RunningSystem, http: httpx.AsyncClient,
+                    delivery: dict[str, Any]) -> dict[str, Any]:
+    """The receipt of one signed delivery, which must have been applied."""
+    payload = encode(delivery)
+    receipt = await http.post(f"{system.url('billing-adapter')}/v1/webhooks/stripe",
+                              content=payload, headers={
+                                  "Stripe-Signature": sign(payload,
+                                                           system.env["STRIPE_WEBHOOK_SECRET"]),
+                                  "Content-Type": "application/json"})
+    assert receipt.status_code == 200, receipt.text
+    assert receipt.json()["outcome"] == "applied", receipt.text
+    return dict(receipt.json())
+
+
 async def test_a_month_of_stripe_webhooks_drives_aging_and_kpis(system: RunningSystem):
     today = date.today()
-    secret = system.env["STRIPE_WEBHOOK_SECRET"]
     collector = unique("collector")
     async with httpx.AsyncClient(timeout=15) as http:
         s = Stories(system, http)
@@ -82,16 +106,10 @@ async def test_a_month_of_stripe_webhooks_drives_aging_and_kpis(system: RunningS
         who, stream = month_of_webhooks(today, segment)
         accounts: dict[str, str] = {}
         for delivery in stream:
-            payload = encode(delivery)
-            receipt = await http.post(f"{system.url('billing-adapter')}/v1/webhooks/stripe",
-                                      content=payload, headers={
-                                          "Stripe-Signature": sign(payload, secret),
-                                          "Content-Type": "application/json"})
-            assert receipt.status_code == 200, receipt.text
-            assert receipt.json()["outcome"] == "applied", receipt.text
+            receipt = await delivered(system, http, delivery)
             if delivery["type"] == "customer.created":  # the receipt names the account
                 stripe_customer = delivery["data"]["object"]["id"]
-                accounts[stripe_customer] = receipt.json()["detail"].removeprefix("account ")
+                accounts[stripe_customer] = receipt["detail"].removeprefix("account ")
 
         # three weeks ago A, B and C each owed a whole invoice, none yet due
         month_ago = await s.reported(
@@ -143,3 +161,55 @@ async def test_a_month_of_stripe_webhooks_drives_aging_and_kpis(system: RunningS
         [balance] = summary["balances"]
         assert balance["total_minor"] == BILLED - CREDITED
 
+
+
+def basil_month(today: date, segment: str) -> list[dict[str, Any]]:
+    """One customer's month in the current API version, in the order Stripe sent it.
+
+    - e1, due ten days ago, 5 000 of it paid from the customer's Stripe credit: 6 000 owed;
+    - e2, paid twelve days ago and refunded in full three days ago: nothing owed;
+    - e3, due five days ago, credited 2 000 and the credit note voided: 11 000 owed.
+    """
+    def ago(days: int) -> int:
+        return at(today - timedelta(days=days))
+    who, e1, e2, e3 = stripe_id("cus"), stripe_id("in"), stripe_id("in"), stripe_id("in")
+    charge, intent = stripe_id("ch"), stripe_id("pi")
+    note = basil_credit_note(e3, who, pre_payment=2_000)
+    return [
+        basil_event("customer.created", {**customer(who, name="Basil E Ltd",
+                                                    email=f"e-{who}@stripe.test",
+                                                    metadata={"segment": segment}),
+                                         "balance": -5_000}, created=ago(45)),
+        basil_event("invoice.finalized", basil_invoice(
+            e1, who, finalized_at=ago(30), due_date=ago(10), starting_balance=-5_000),
+            created=ago(30)),
+        basil_event("invoice.finalized", basil_invoice(e3, who, finalized_at=ago(25),
+                                                       due_date=ago(5)), created=ago(25)),
+        basil_event("invoice.paid", basil_invoice(e2, who, status="paid", finalized_at=ago(14),
+                                                  paid_at=ago(12)), created=ago(12)),
+        basil_event("invoice_payment.paid", basil_invoice_payment(
+            e2, amount=BILLED, payment_intent=intent, paid_at=ago(12)), created=ago(12)),
+        basil_event("credit_note.created", note, created=ago(15)),
+        basil_event("credit_note.voided", {**note, "status": "void", "voided_at": ago(8)},
+                    created=ago(8)),
+        basil_event("charge.refunded", basil_charge(
+            charge, who, amount=BILLED, payment_intent=intent, amount_refunded=BILLED),
+            created=ago(3)),
+    ]
+
+
+async def test_a_month_of_current_version_stripe_webhooks_reaches_the_aging(
+        system: RunningSystem):
+    today = date.today()
+    segment = unique("basil")
+    async with httpx.AsyncClient(timeout=15) as http:
+        s = Stories(system, http)
+        for delivery in basil_month(today, segment):
+            await delivered(system, http, delivery)
+        owed = 6_000 + BILLED  # e1 after the customer's credit, and e3 with its credit voided
+        aging = await s.reported(
+            "/v1/aging", lambda a: len(a["rows"]) == 1 and a["rows"][0]["total_minor"] == owed,
+            what="e1 and e3 owed, e2 refunded and not", segment=segment,
+            as_of=today.isoformat())
+        [row] = aging["rows"]
+        assert row["buckets"]["1-30"] == owed

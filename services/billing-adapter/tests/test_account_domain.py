@@ -18,6 +18,7 @@ from billing_adapter.domain.commands import (
     VoidInvoice,
     WriteOffInvoice,
 )
+from billing_adapter.domain.invoicing import WRITE_OFF_RECOVERED
 from billing_adapter.domain.payment_method import looks_like_account_number
 from billing_adapter.domain.state import InvoiceStatus
 from billing_adapter.testing import ACCOUNT, given, invoice, payment, register, when
@@ -183,6 +184,25 @@ def test_a_write_off_takes_the_remaining_balance():
                   WriteOffInvoice(ACCOUNT, issued.invoice_id, "BAD_DEBT", DAY))
     assert after.invoices[issued.invoice_id].status is InvoiceStatus.WRITTEN_OFF
     assert refused(after, WriteOffInvoice(ACCOUNT, issued.invoice_id, "X", DAY)).status == 409
+
+
+def test_a_write_off_recovered_by_a_late_payment_reads_paid():
+    issued, late = invoice(), payment(amount_minor=10_000)
+    written_off = WriteOffInvoice(ACCOUNT, issued.invoice_id, "uncollectible", DAY)
+
+    def recover(amount: int) -> AdjustInvoice:
+        return AdjustInvoice(ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.DEBIT, amount,
+                             WRITE_OFF_RECOVERED, DAY)
+    assert refused(given(register(), issued, written_off), recover(10_001)).field \
+        == "amount_minor"
+    assert refused(given(register(), issued), recover(1)).title == "Nothing to recover"
+    state = given(register(), issued, written_off, recover(10_000), late,
+                  ApplyPayment(ACCOUNT, late.payment_id, DAY))
+    paid = state.invoices[issued.invoice_id]
+    assert (paid.status, paid.open_minor, state.credits()) == (
+        InvoiceStatus.PAID, 0, {"USD": 0})
+    partly = given(register(), issued, written_off, recover(4_000)).invoices[issued.invoice_id]
+    assert (partly.status, partly.open_minor) == (InvoiceStatus.OPEN, 4_000)
 
 
 # -- payments ---------------------------------------------------------------------------------

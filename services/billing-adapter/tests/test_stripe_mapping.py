@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from uuid import uuid4
 
 import pytest
 
 from billing_adapter.adapters.stripe_objects import (
     MalformedEvent,
+    associated_payment_references,
+    balance_carried,
+    charge_references,
     customer_default_method,
     customer_profile,
-    invoice_payment_reference,
+    invoice_payment_references,
     issue_command,
     parse_event,
     payment_method,
+    pre_payment_amount,
     removed_default_method,
 )
 from billing_adapter.adapters.stripe_signature import SignatureError, verify
-from billing_adapter.stripe_samples import NOW, customer, event, invoice, sign, stripe_id
+from billing_adapter.stripe_samples import (
+    NOW,
+    basil_charge,
+    basil_credit_note,
+    basil_event,
+    basil_invoice,
+    basil_invoice_payment,
+    credit_note,
+    customer,
+    event,
+    invoice,
+    published,
+    sign,
+    stripe_id,
+)
 
 PAYLOAD = json.dumps({"id": "evt_1", "object": "event"}).encode()
 
@@ -110,13 +127,45 @@ def test_lines_that_do_not_add_up_give_way_to_the_total():
     assert [(x.quantity, x.unit_price_minor) for x in uneven.lines] == [(1, 1_000)]
 
 
-def test_the_payment_of_an_invoice_is_its_charge_in_old_and_new_api_versions():
-    assert invoice_payment_reference(invoice("in_1", "cus_1", charge="ch_1",
-                                             payment_intent="pi_1")) == "ch_1"
-    newer = {k: v for k, v in invoice("in_1", "cus_1").items() if k not in ("charge",
-                                                                           "payment_intent")}
-    newer["payments"] = {"object": "list", "has_more": False, "data": [{
-        "id": "inpay_1", "object": "invoice_payment", "amount_paid": 11_000,
-        "payment": {"type": "payment_intent", "payment_intent": "pi_2"}, "status": "paid"}]}
-    assert invoice_payment_reference(newer) == "pi_2"
-    assert issue_command(newer, uuid4(), uuid4()).issue_date <= date.today()
+def test_the_payment_of_a_2024_invoice_is_its_charge_and_payment_intent():
+    assert invoice_payment_references(invoice("in_1", "cus_1", charge="ch_1",
+                                              payment_intent="pi_1")) == ["ch_1", "pi_1"]
+    assert invoice_payment_references(invoice("in_1", "cus_1")) == []
+
+
+@pytest.mark.parametrize(("version", "separate"), [
+    ("2024-06-20", False), (None, False), ("2025-02-24.acacia", False),
+    ("2025-03-31.basil", True), ("2025-09-30.clover", True), ("2026-11-17.dahlia", True)])
+def test_the_api_version_decides_how_invoice_payments_are_told(version, separate):
+    body = basil_event("invoice.paid", basil_invoice("in_1", "cus_1"), api_version=version)
+    assert parse_event(body).invoice_payments_separate is separate
+
+
+def test_stripes_published_current_objects_read():
+    """Stripe's own fixtures, as published: a basil invoice issues; its ids are read."""
+    issued = issue_command(published("invoice", status="open", ending_balance=0), uuid4(),
+                           uuid4())
+    assert (issued.total_minor, issued.currency, issued.tax_minor) == (1_000, "USD", 0)
+    assert associated_payment_references(basil_invoice_payment(
+        "in_1", amount=5, payment_intent="pi_1")) == ["pi_1"]
+    assert associated_payment_references(basil_invoice_payment(
+        "in_1", amount=5, charge="ch_1")) == ["ch_1"]
+    charge = basil_charge("ch_1", "cus_1", amount=100, payment_intent="pi_1",
+                          amount_refunded=100)
+    assert "invoice" not in charge  # basil: a charge no longer names its invoice
+    assert charge_references(charge, "id") == ["ch_1", "pi_1"]
+
+
+@pytest.mark.parametrize(("starting", "carried"), [
+    (0, 0), (-5_000, -5_000), (-20_000, -11_000), (3_000, 3_000)])
+def test_the_customer_balance_an_invoice_took(starting, carried):
+    assert balance_carried(basil_invoice("in_1", "cus_1", starting_balance=starting)) == carried
+    assert balance_carried({**basil_invoice("in_1", "cus_1"), "ending_balance": None}) == 0
+
+
+def test_what_a_credit_note_took_off_before_payment_in_either_version():
+    assert pre_payment_amount(credit_note("in_1", "cus_1", amount=700)) == 700
+    assert pre_payment_amount(credit_note("in_1", "cus_1", amount=700,
+                                          type_="post_payment")) == 0
+    assert pre_payment_amount(basil_credit_note("in_1", "cus_1", pre_payment=300,
+                                                post_payment=400)) == 300

@@ -1,6 +1,6 @@
 """The Stripe webhook through a real HTTP server over real PostgreSQL, with real HMAC signatures.
 
-Payloads are Stripe's published objects (`stripe_payloads.py`); what the
+Payloads are Stripe's objects in API version 2024-06-20 (`stripe_samples.py`); what the
 connector did is read back through the billing adapter's own read APIs.
 """
 
@@ -9,15 +9,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
-from billing_adapter.settings import StripeSettings
-from billing_adapter.spec import SPEC
 from billing_adapter.stripe_samples import (
     NOW,
     charge,
@@ -31,113 +27,25 @@ from billing_adapter.stripe_samples import (
     stripe_id,
     subscription,
 )
+from billing_adapter.stripe_testing import (
+    OLD_SECRET,
+    READ,
+    SECRET,
+    TOTAL,
+    a_customer,
+    accepted,
+    deliver,
+    history,
+    internal_id,
+    metric,
+    read,
+    received,
+    serving,
+    stored,
+)
 from receivables_platform.money import MAX_MINOR
-from receivables_platform.service import build_app
-from receivables_platform.web.auth import issue_token
-from receivables_platform.web.testserver import running_server
 
-SECRET = "whsec_current_4eC39HqLyjWDarjtT1zdp7dc"
-OLD_SECRET = "whsec_previous_9aF27QpLmnWDarjtT1zdp7dc"
-JWT_SECRET = "test-secret-for-stripe-webhook-0123456789"
-TOTAL = 11_000  # a sample invoice: four seats for 10,000 plus 1,000 tax
-READ = {"Authorization": f"Bearer {issue_token(JWT_SECRET, 'ops', ['integration'])}"}
-
-
-@pytest.fixture
-async def database(fresh_database) -> str:
-    return await fresh_database(SPEC.versions_dir)
-
-
-@asynccontextmanager
-async def serving(url: str, secrets: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=JWT_SECRET))
-    app.state.stripe = StripeSettings(webhook_secret=secrets)
-    async with running_server(app) as base, \
-            httpx.AsyncClient(base_url=base, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def stripe(database: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(database, SECRET) as client:
-        yield client
-
-
-async def deliver(client: httpx.AsyncClient, body: dict[str, Any], *secrets: str,
-                  timestamp: int | None = None, header: str | None = None) -> httpx.Response:
-    payload = encode(body)
-    signature = header if header is not None else sign(payload, *(secrets or (SECRET,)),
-                                                       timestamp=timestamp)
-    return await client.post("/v1/webhooks/stripe", content=payload,
-                             headers={"Stripe-Signature": signature,
-                                      "Content-Type": "application/json"})
-
-
-async def accepted(client: httpx.AsyncClient, body: dict[str, Any], outcome: str = "applied",
-                   ) -> dict[str, Any]:
-    response = await deliver(client, body)
-    assert response.status_code == 200, response.text
-    receipt = response.json()
-    assert (receipt["event_id"], receipt["outcome"]) == (body["id"], outcome), receipt
-    return dict(receipt)
-
-
-async def internal_id(url: str, kind: str, external_id: str) -> str | None:
-    conn = await asyncpg.connect(url)
-    try:
-        value = await conn.fetchval(
-            "SELECT internal_id FROM external_ids WHERE kind = $1 AND external_id = $2",
-            kind, external_id)
-        return None if value is None else str(value)
-    finally:
-        await conn.close()
-
-
-async def stored(url: str) -> tuple[int, int]:
-    conn = await asyncpg.connect(url)
-    try:
-        return (await conn.fetchval("SELECT count(*) FROM events"),
-                await conn.fetchval("SELECT count(*) FROM stripe_events"))
-    finally:
-        await conn.close()
-
-
-async def read(client: httpx.AsyncClient, url: str, kind: str, external_id: str,
-               ) -> dict[str, Any]:
-    found = await internal_id(url, kind, external_id)
-    assert found is not None, f"no {kind} {external_id}"
-    response = await client.get(f"/v1/{kind}s/{found}", headers=READ)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-async def history(client: httpx.AsyncClient, invoice_id: str) -> list[dict[str, Any]]:
-    response = await client.get(f"/v1/invoices/{invoice_id}/history", headers=READ)
-    assert response.status_code == 200, response.text
-    return list(response.json()["events"])
-
-
-async def a_customer(client: httpx.AsyncClient, **fields: Any) -> str:
-    customer_id = stripe_id("cus")
-    await accepted(client, event("customer.created", customer(customer_id, **fields)))
-    return customer_id
-
-
-async def metric(client: httpx.AsyncClient, sample: str) -> float:
-    """A sample's value on /metrics (the counters are the process's, so they only grow)."""
-    for line in (await client.get("/metrics")).text.splitlines():
-        if line.startswith(sample + " "):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
-async def received(client: httpx.AsyncClient, outcome: str) -> list[dict[str, Any]]:
-    response = await client.get("/v1/webhooks/stripe/events", params={"outcome": outcome},
-                                headers=READ)
-    assert response.status_code == 200, response.text
-    return list(response.json())
-
-
+REFUSED = 'stripe_webhook_refused_total{{reason="{}"}}'
 # -- the happy path -------------------------------------------------------------------------------
 
 async def test_customer_invoice_and_payment_become_the_same_events_as_the_api(
@@ -209,6 +117,7 @@ def forged(body: dict[str, Any]) -> dict[str, str | None]:
 async def test_bad_signatures_are_400_and_store_nothing(stripe: httpx.AsyncClient,
                                                         database: str):
     body = event("customer.created", customer(stripe_id("cus")))
+    before = await metric(stripe, REFUSED.format("signature"))
     for name, header in forged(body).items():
         headers = {"Content-Type": "application/json"}
         if header is not None:
@@ -220,7 +129,7 @@ async def test_bad_signatures_are_400_and_store_nothing(stripe: httpx.AsyncClien
         assert problem["type"] == "urn:receivables:problem:invalid-signature", name
         assert problem["errors"][0]["field"] == "header.Stripe-Signature", name
     assert await stored(database) == (0, 0)
-    assert await metric(stripe, "stripe_webhook_refused_total") >= len(forged(body))
+    assert await metric(stripe, REFUSED.format("signature")) - before == len(forged(body))
 
 
 async def test_stale_or_future_timestamps_are_refused(stripe: httpx.AsyncClient, database: str):
@@ -260,12 +169,64 @@ async def test_signed_bodies_that_are_not_events_are_400(stripe: httpx.AsyncClie
                                                          database: str):
     cases = {b"{not json": "body", encode({"object": "customer", "id": "cus_1"}): "body",
              encode({**event("customer.created", {}), "data": {}}): "body.data.object",
-             encode({**event("customer.created", {}), "id": ""}): "body.id"}
+             encode({**event("customer.created", {}), "id": ""}): "body.id",
+             encode({**event("customer.created", {}), "created": 10**20}): "body.created",
+             encode(event("customer.created", customer("cus_\x00"))): "body"}
+    before = [await metric(stripe, REFUSED.format(r)) for r in ("malformed_json", "not_an_event")]
     for payload, field in cases.items():
         response = await stripe.post("/v1/webhooks/stripe", content=payload,
                                      headers={"Stripe-Signature": sign(payload, SECRET)})
         assert response.status_code == 400, payload
         assert response.json()["errors"][0]["field"] == field
+    assert await stored(database) == (0, 0)
+    after = [await metric(stripe, REFUSED.format(r)) for r in ("malformed_json", "not_an_event")]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 5]
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(stripe: httpx.AsyncClient,
+                                                              database: str):
+    """Unauthenticated, so a forged giant must cost nothing: 413 on its declared length alone."""
+    before = await metric(stripe, REFUSED.format("too_large"))
+    url = httpx.URL(str(stripe.base_url))
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    try:
+        writer.write(f"POST /v1/webhooks/stripe HTTP/1.1\r\nHost: {url.host}\r\n"
+                     f"Content-Type: application/json\r\nContent-Length: {150 * 2**20}\r\n"
+                     f"Stripe-Signature: t=1,v1=00\r\n\r\n{{".encode())
+        await writer.drain()  # one byte of the 150 MiB announced, and the answer comes
+        async with asyncio.timeout(5):
+            head = (await reader.readuntil(b"\r\n\r\n")).decode()
+    finally:
+        writer.close()
+    assert head.startswith("HTTP/1.1 413"), head
+    assert "application/problem+json" in head
+
+    async def streamed() -> AsyncIterator[bytes]:  # no length declared: counted as it comes
+        for _ in range(3 * 16):
+            yield b" " * 2**16
+    response = await stripe.post("/v1/webhooks/stripe", content=streamed(),
+                                 headers={"Stripe-Signature": "t=1,v1=00"})
+    assert response.status_code == 413, response.text
+    assert (response.json()["type"], response.json()["errors"][0]["field"]) == (
+        "urn:receivables:problem:payload-too-large", "body")
+    assert await metric(stripe, REFUSED.format("too_large")) - before == 2
+    assert await stored(database) == (0, 0)
+
+
+async def test_a_delivery_cut_off_mid_body_is_counted_as_unreadable(stripe: httpx.AsyncClient,
+                                                                    database: str):
+    before = await metric(stripe, REFUSED.format("unreadable"))
+    url = httpx.URL(str(stripe.base_url))
+    _, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(f"POST /v1/webhooks/stripe HTTP/1.1\r\nHost: {url.host}\r\n"
+                 f"Content-Length: 1000\r\nStripe-Signature: t=1,v1=00\r\n\r\n"
+                 f'{{"id": "evt_'.encode())
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.close()  # the sender gives up after 12 of the 1,000 bytes it announced
+    async with asyncio.timeout(5):
+        while await metric(stripe, REFUSED.format("unreadable")) == before:
+            await asyncio.sleep(0.1)
     assert await stored(database) == (0, 0)
 
 
@@ -501,13 +462,19 @@ async def test_a_full_refund_returns_the_payment_and_a_dispute_charges_back(
     await accepted(stripe, event("charge.dispute.created", dispute(
         disputed_charge, amount=TOTAL)))
 
-    for invoice_id, charge_id, reason in ((refunded_invoice, refunded_charge, "returned"),
-                                          (disputed_invoice, disputed_charge, "chargeback")):
-        found = await read(stripe, database, "invoice", invoice_id)
-        assert (found["status"], found["open_minor"]) == ("open", TOTAL)
-        reversal = (await history(stripe, found["invoice_id"]))[-1]
-        assert (reversal["type"], reversal["data"]["reason"]) == (
-            "billing.payment.reversed", reason)
+    disputed = await read(stripe, database, "invoice", disputed_invoice)
+    assert (disputed["status"], disputed["open_minor"]) == ("open", TOTAL)
+    reversal = (await history(stripe, disputed["invoice_id"]))[-1]
+    assert (reversal["type"], reversal["data"]["reason"]) == (
+        "billing.payment.reversed", "chargeback")
+    # A refund is the merchant's own doing: the money went back and nothing is chased.
+    refunded = await read(stripe, database, "invoice", refunded_invoice)
+    assert (refunded["status"], refunded["open_minor"]) == ("paid", 0)
+    trail = await history(stripe, refunded["invoice_id"])
+    assert [(e["type"], e["data"].get("reason"), e["data"].get("reason_code"))
+            for e in trail[-2:]] == [("billing.payment.reversed", "returned", None),
+                                     ("billing.invoice.adjusted", None, "refunded")]
+    for charge_id in (refunded_charge, disputed_charge):
         assert (await read(stripe, database, "payment", charge_id))["reversed"] is True
 
 
@@ -524,6 +491,22 @@ async def test_a_dispute_on_an_unknown_charge_waits_for_its_payment(
     await accepted(stripe, event("charge.refunded", charge(
         stripe_id("ch"), customer_id, amount=500, invoice_id=None, amount_refunded=500)),
         "ignored")
+
+
+async def test_a_dispute_naming_a_payment_intent_waits_on_it_and_finds_the_charge(
+        stripe: httpx.AsyncClient, database: str):
+    """A payment answers to its charge and its PaymentIntent, whichever a later event names."""
+    customer_id, invoice_id = await a_customer(stripe), stripe_id("in")
+    charge_id, intent = stripe_id("ch"), stripe_id("pi")
+    disputed = event("charge.dispute.created", dispute(charge_id, amount=TOTAL,
+                                                       payment_intent=intent))
+    await accepted(stripe, disputed, "parked")
+    assert [p["waiting_for"] for p in await received(stripe, "parked")] == [f"payment:{intent}"]
+    await accepted(stripe, event("invoice.paid", invoice(
+        invoice_id, customer_id, status="paid", charge=charge_id, payment_intent=intent)))
+    assert await received(stripe, "parked") == []
+    assert (await read(stripe, database, "payment", intent))["reversed"] is True
+    assert (await read(stripe, database, "payment", charge_id))["reversed"] is True
 
 
 async def test_autopay_follows_the_default_payment_method_and_collection_method(

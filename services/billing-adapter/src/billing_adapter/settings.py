@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from billing_adapter.service_layer.stripe_connector import Mapping
+from billing_adapter.service_layer.stripe_context import Mapping
 from receivables_platform.money import is_currency
 
 
 class StripeSettings(BaseSettings):
-    """`STRIPE_WEBHOOK_SECRET`: the endpoint's signing secret(s), comma-separated while rolling."""
+    """`STRIPE_WEBHOOK_SECRET`: the endpoint's signing secret(s), comma-separated while rolling.
+
+    `STRIPE_WEBHOOK_MAX_BYTES` (default 1 MiB; Stripe's events are a few KiB,
+    an invoice with its first lines some tens) bounds what an unauthenticated
+    caller can make us read. `STRIPE_PARKED_TTL_HOURS` (default 72, Stripe's
+    own retry window) is how long an event waits for a payment or credit note
+    before it is given up.
+    """
 
     model_config = SettingsConfigDict(env_prefix="STRIPE_", extra="ignore")
 
     webhook_secret: SecretStr = SecretStr("")
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    webhook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    parked_ttl_hours: float = Field(default=72, gt=0)
     default_currency: str = "USD"
     payment_terms_days: int = Field(default=30, ge=0, le=365)
 
@@ -33,4 +44,5 @@ class StripeSettings(BaseSettings):
     @property
     def mapping(self) -> Mapping:
         return Mapping(default_currency=self.default_currency,
-                       payment_terms_days=self.payment_terms_days)
+                       payment_terms_days=self.payment_terms_days,
+                       parked_ttl=timedelta(hours=self.parked_ttl_hours))

@@ -8,9 +8,17 @@ from billing_adapter.api.invoices import router as invoices
 from billing_adapter.api.payments import router as payments
 from billing_adapter.api.stripe_webhook import router as stripe_webhook
 from billing_adapter.service_layer.corrections import answer_case_event
+from billing_adapter.service_layer.stripe_connector import sweep_parked_forever
+from billing_adapter.settings import StripeSettings
 from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.contracts.cases import TOPIC as CASES
 from receivables_platform.service import ServiceSpec, Subscription
+from receivables_platform.web.app import ServiceState
+
+
+async def stripe_parked_sweep(state: ServiceState) -> None:
+    await sweep_parked_forever(state.pool, StripeSettings().mapping)
+
 
 SPEC = ServiceSpec(
     name="billing-adapter",
@@ -22,4 +30,5 @@ SPEC = ServiceSpec(
     routers=[accounts, invoices, payments, stripe_webhook, imports],
     # cases ask billing for corrections; billing answers on its own topic
     subscriptions=[Subscription("default", [CASES], answer_case_event)],
+    background=[stripe_parked_sweep],
 )

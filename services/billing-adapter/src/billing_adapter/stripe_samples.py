@@ -1,4 +1,8 @@
-"""Stripe API objects and events as Stripe sends them (API version 2024-06-20), and signing.
+"""Stripe API objects and events as Stripe sends them, in both generations of shapes, and signing.
+
+API version 2024-06-20 is written out below. The current versions
+(2025-03-31.basil and later, `basil_*`) are built from Stripe's own published
+fixtures, a trimmed copy of which is kept under `tests/stripe_fixtures/`.
 
 Every field of the published object is present, with Stripe's types and
 nulls, so the connector is tested against what Stripe really sends rather
@@ -9,10 +13,13 @@ signed sample at `make run`, build the same payloads.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
 import time
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -290,3 +297,105 @@ def subscription(customer_id: str, *, collection_method: str,
         "trial_end": None, "trial_settings": {"end_behavior": {
             "missing_payment_method": "create_invoice"}}, "trial_start": None,
     }
+
+
+# -- current API versions (2025-03-31.basil and later), from Stripe's published fixtures ---------
+
+BASIL_API_VERSION = "2025-03-31.basil"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "stripe_fixtures" / "fixtures3.json"
+"""Trimmed from stripe/openapi's `openapi/fixtures3.json` (the commit is in its `_source`)."""
+
+
+@lru_cache(maxsize=1)
+def _published() -> dict[str, Any]:
+    return dict(json.loads(FIXTURES.read_text()))
+
+
+def published(name: str, **fields: Any) -> dict[str, Any]:
+    """A fresh copy of Stripe's published `name` object with `fields` replaced."""
+    obj = copy.deepcopy(_published()[name])
+    obj.update(fields)
+    return dict(obj)
+
+
+def basil_event(type_: str, obj: dict[str, Any], *, created: int | None = None,
+                api_version: str = BASIL_API_VERSION) -> dict[str, Any]:
+    return published("event", id=stripe_id("evt"), type=type_, api_version=api_version,
+                     created=NOW if created is None else created, data={"object": obj})
+
+
+def basil_invoice(invoice_id: str, customer_id: str, *, amount: int = 11_000,
+                  status: str = "open", finalized_at: int | None = None,
+                  due_date: int | None = None, starting_balance: int = 0,
+                  amount_paid: int | None = None, paid_at: int | None = None,
+                  marked_uncollectible_at: int | None = None) -> dict[str, Any]:
+    """One line of `amount`, no tax; the customer's balance applied as Stripe applies it.
+
+    `starting_balance` negative is credit the customer holds, positive a debit
+    they owe: `ending_balance` is what is left of it after this invoice.
+    """
+    finalized = NOW - 86400 if finalized_at is None else finalized_at
+    applied = max(starting_balance, -amount)          # credit used, or debit carried whole
+    due = amount + applied
+    paid = (due if status == "paid" else 0) if amount_paid is None else amount_paid
+    fixture = _published()["invoice"]
+    line = copy.deepcopy(fixture["lines"]["data"][0])
+    line.update(id=stripe_id("il"), invoice=invoice_id, amount=amount, subtotal=amount,
+                description="Seats", quantity=1)
+    return published(
+        "invoice", id=invoice_id, customer=customer_id, status=status, total=amount,
+        subtotal=amount, subtotal_excluding_tax=amount, total_excluding_tax=amount,
+        amount_due=due, amount_paid=paid, amount_remaining=due - paid, amount_overpaid=0,
+        starting_balance=starting_balance, ending_balance=starting_balance - applied,
+        collection_method="send_invoice", created=finalized - 600, effective_at=finalized,
+        due_date=finalized + 30 * 86400 if due_date is None else due_date,
+        number=f"BASIL-{invoice_id[-4:].upper()}", last_finalization_error=None,
+        from_invoice=None, parent=None, next_payment_attempt=None, shipping_cost=None,
+        lines={**fixture["lines"], "data": [line],
+               "url": f"/v1/invoices/{invoice_id}/lines"},
+        status_transitions={"finalized_at": finalized, "paid_at": paid_at or (
+            NOW if status == "paid" else None), "voided_at": None,
+            "marked_uncollectible_at": marked_uncollectible_at})
+
+
+def basil_invoice_payment(invoice_id: str, *, amount: int, payment_intent: str | None = None,
+                          charge: str | None = None, paid_at: int | None = None,
+                          ) -> dict[str, Any]:
+    payment = ({"type": "payment_intent", "payment_intent": payment_intent}
+               if payment_intent else {"type": "charge", "charge": charge})
+    return published("invoice_payment", id=stripe_id("inpay"), invoice=invoice_id,
+                     amount_paid=amount, amount_requested=amount, currency="usd",
+                     livemode=False, payment=payment, status="paid",
+                     status_transitions={"canceled_at": None, "paid_at": paid_at or NOW})
+
+
+def basil_charge(charge_id: str, customer_id: str, *, amount: int, payment_intent: str | None,
+                 amount_refunded: int = 0) -> dict[str, Any]:
+    """A charge as basil sends it: no `invoice` field at all."""
+    refunds = [published("refund", id=stripe_id("re"), amount=amount_refunded,
+                         charge=charge_id, payment_intent=payment_intent,
+                         reason="requested_by_customer")] if amount_refunded else []
+    fixture = _published()["charge"]
+    return published("charge", id=charge_id, customer=customer_id, amount=amount,
+                     amount_captured=amount, captured=True, amount_refunded=amount_refunded,
+                     refunded=amount_refunded == amount, payment_intent=payment_intent,
+                     refunds={**fixture["refunds"], "data": refunds, "total_count": len(refunds),
+                              "url": f"/v1/charges/{charge_id}/refunds"})
+
+
+def basil_dispute(charge_id: str, *, amount: int, payment_intent: str | None) -> dict[str, Any]:
+    return published("dispute", id=stripe_id("dp"), charge=charge_id, amount=amount,
+                     payment_intent=payment_intent, status="needs_response")
+
+
+def basil_credit_note(invoice_id: str, customer_id: str, *, pre_payment: int,
+                      post_payment: int = 0, voided_at: int | None = None) -> dict[str, Any]:
+    """Basil splits a note into the part before payment and the part after it."""
+    amount = pre_payment + post_payment
+    return published("credit_note", id=stripe_id("cn"), invoice=invoice_id,
+                     customer=customer_id, amount=amount, subtotal=amount, total=amount,
+                     subtotal_excluding_tax=amount, total_excluding_tax=amount,
+                     pre_payment_amount=pre_payment, post_payment_amount=post_payment,
+                     type="post_payment" if post_payment and not pre_payment else "pre_payment",
+                     status="void" if voided_at else "issued", voided_at=voided_at,
+                     refunds=[], shipping_cost=None, effective_at=NOW, created=NOW)

@@ -45,3 +45,14 @@ async def claim_many(conn: asyncpg.Connection, kind: str,
         "INSERT INTO external_ids (kind, external_id, internal_id) "
         "SELECT $1, * FROM unnest($2::text[], $3::uuid[])",
         kind, [c[0] for c in claims], [c[1] for c in claims])
+
+
+async def lock(conn: asyncpg.Connection, kind: str, external_id: str) -> None:
+    """Hold, until this transaction ends, every other writer about the same outside object.
+
+    For what two messages about one object could each do without seeing the
+    other's uncommitted rows (book one invoice's payment twice, say): the
+    second waits for the first to commit and then finds what it did.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))",
+                       f"external_ids.{kind}", external_id)

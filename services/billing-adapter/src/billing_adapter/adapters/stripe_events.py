@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import asyncpg
@@ -100,3 +100,44 @@ async def listing(conn: asyncpg.Connection, outcome: str | None, limit: int) -> 
         " WHERE $1::text IS NULL OR outcome = $1 ORDER BY received_at DESC, event_id LIMIT $2",
         outcome, limit)
     return [ReceivedRow(**dict(row)) for row in rows]
+
+
+async def outcome_of(conn: asyncpg.Connection, object_id: str, type_: str) -> str | None:
+    """What came of the event of `type_` about a Stripe object, if one was received."""
+    value = await conn.fetchval(
+        "SELECT outcome FROM stripe_events WHERE object_id = $1 AND type = $2"
+        " ORDER BY created_at DESC LIMIT 1", object_id, type_)
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class GivenUp:
+    event_id: str
+    type: str
+    detail: str
+
+
+async def give_up_parked(conn: asyncpg.Connection, kinds: list[str], waited: timedelta,
+                         ) -> list[GivenUp]:
+    """Settle as `ignored` what has waited longer than `waited` for one of `kinds`.
+
+    The reason says what it waited for and since when; the payload goes, as
+    for every event that is not parked.
+    """
+    rows = await conn.fetch(
+        "UPDATE stripe_events SET outcome = 'ignored', settled_at = now(), payload = NULL,"
+        " detail = 'gave up waiting: ' || detail || ' (' || waiting_kind || ' '"
+        " || waiting_external_id || ' never became known since '"
+        " || to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC)',"
+        " waiting_kind = NULL, waiting_external_id = NULL"
+        " WHERE outcome = 'parked' AND waiting_kind = ANY($1::text[])"
+        " AND received_at < now() - $2::interval"
+        " RETURNING event_id, type, detail", kinds, waited)
+    return [GivenUp(str(r["event_id"]), str(r["type"]), str(r["detail"])) for r in rows]
+
+
+async def parked_counts(conn: asyncpg.Connection) -> dict[str, int]:
+    """Parked events by what they wait for (account, invoice, payment, credit note)."""
+    rows = await conn.fetch("SELECT waiting_kind, count(*) AS n FROM stripe_events"
+                            " WHERE outcome = 'parked' GROUP BY waiting_kind")
+    return {str(r["waiting_kind"]): int(r["n"]) for r in rows}

@@ -1,10 +1,13 @@
 """Stripe's API objects read into our commands: the anti-corruption layer's dictionary.
 
 Pure functions over the JSON Stripe sends (event, customer, subscription,
-invoice, credit note, charge, dispute; shapes of API version 2024-06-20, with
-the fields later versions moved read where they went). Nothing here knows our
-database: the connector (`service_layer/stripe_connector.py`) looks ids up
-and decides what to do.
+invoice, invoice payment, credit note, charge, dispute). Two generations of
+shapes are read, chosen by the event's `api_version`: 2024-06-20 (an invoice
+names its `charge` and `payment_intent`) and 2025-03-31.basil and later (it
+names neither; `invoice_payment.paid` links an invoice to the PaymentIntent or
+charge that paid it, and charges no longer name their invoice). Nothing here
+knows our database: the connector (`service_layer/stripe_connector.py`) looks
+ids up and decides what to do.
 
 Stripe amounts are integers in the currency's smallest unit and currencies are
 lower case; timestamps are Unix seconds, read as business dates in the team's time
@@ -36,6 +39,10 @@ class MalformedEvent(Exception):
         self.field, self.detail = field, detail
 
 
+BASIL = "2025-03-31"
+"""The first API version whose invoices no longer say which charge paid them."""
+
+
 @dataclass(frozen=True)
 class StripeEvent:
     id: str
@@ -44,6 +51,16 @@ class StripeEvent:
     object: Obj
     previous: Obj
     body: dict[str, Any]
+    api_version: str | None = None
+
+    @property
+    def invoice_payments_separate(self) -> bool:
+        """Whether the payments of an invoice come as `invoice_payment` objects of their own.
+
+        Versions are dated (`2025-03-31.basil`), so they order as text; an event
+        with no version is read in the older shapes, which it was made with.
+        """
+        return self.api_version is not None and self.api_version[:10] >= BASIL
 
     @property
     def object_id(self) -> str | None:
@@ -65,13 +82,19 @@ def parse_event(body: Any) -> StripeEvent:
     created = body.get("created")
     if not isinstance(created, int) or isinstance(created, bool):
         raise MalformedEvent("body.created", "created must be Unix seconds")
+    try:
+        when = instant(created)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedEvent("body.created", "created is not a time there can be") from None
     data = body.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise MalformedEvent("body.data.object", "data.object must be the Stripe object")
     previous = data.get("previous_attributes")
-    return StripeEvent(id=body["id"], type=body["type"], created=instant(created),
+    version = body.get("api_version")
+    return StripeEvent(id=body["id"], type=body["type"], created=when,
                        object=data["object"], previous=previous if isinstance(previous, dict)
-                       else {}, body=body)
+                       else {}, body=body, api_version=version if isinstance(version, str)
+                       else None)
 
 
 def instant(seconds: int, field: str = "body.created") -> datetime:
@@ -244,22 +267,65 @@ def issue_command(invoice: Obj, account_id: UUID, invoice_id: UUID) -> IssueInvo
                         tax_minor=tax)
 
 
-def invoice_payment_reference(invoice: Obj) -> str | None:
-    """The charge that paid it (its payment's external id), or the PaymentIntent.
+def invoice_payment_references(invoice: Obj) -> list[str]:
+    """Ids the payment of a 2024-06-20 invoice is known by: its charge, then its PaymentIntent.
 
-    Before 2025 the invoice names `charge`; later versions list `payments`.
+    Later versions name neither (the `invoice_payment.paid` event does); an
+    expanded `payments` list, when an integration fetched one, is read too.
     """
-    charge = ref(invoice.get("charge"))
-    if charge:
-        return charge
+    found = [ref(invoice.get("charge")), ref(invoice.get("payment_intent"))]
     for entry in (invoice.get("payments") or {}).get("data") or []:
-        payment = entry.get("payment") or {}
-        found = ref(payment.get("charge")) or ref(payment.get("payment_intent"))
-        if found:
-            return found
-    return ref(invoice.get("payment_intent"))
+        found += associated_payment_references(entry)
+    return _distinct(found)
+
+
+def associated_payment_references(invoice_payment: Obj) -> list[str]:
+    """The charge and PaymentIntent an `invoice_payment` names (`payment.type` says which)."""
+    payment = invoice_payment.get("payment") or {}
+    return _distinct([ref(payment.get("charge")), ref(payment.get("payment_intent"))])
 
 
 def charge_references(obj: Obj, charge_field: str) -> list[str]:
     """Ids a payment may be known by: the charge first, then its PaymentIntent."""
-    return [r for r in (ref(obj.get(charge_field)), ref(obj.get("payment_intent"))) if r]
+    return _distinct([ref(obj.get(charge_field)), ref(obj.get("payment_intent"))])
+
+
+def _distinct(references: list[str | None]) -> list[str]:
+    return list(dict.fromkeys(r for r in references if r))
+
+
+def balance_carried(invoice: Obj) -> int:
+    """What the customer's Stripe balance moved into this invoice, in minor units.
+
+    Stripe applies the balance at finalisation: `starting_balance` is the
+    customer's balance before (negative: credit the customer holds; positive:
+    a debit they owe), `ending_balance` after. Their difference is what the
+    invoice took: negative when credit paid part or all of it, positive when
+    an earlier debt was added to what it asks for. Zero while a draft
+    (`ending_balance` is null until then).
+    """
+    start, end = invoice.get("starting_balance"), invoice.get("ending_balance")
+    if not isinstance(start, int) or not isinstance(end, int):
+        return 0
+    return start - end
+
+
+# -- credit notes ---------------------------------------------------------------------------------
+
+def pre_payment_amount(note: Obj) -> int:
+    """What a credit note takes off what is owed: the part credited before payment.
+
+    2024-06-20 types the whole note `pre_payment` or `post_payment`; later
+    versions split one note into `pre_payment_amount` and `post_payment_amount`.
+    Money credited after payment went back to the customer (a refund) or to
+    their Stripe balance, and is no receivable.
+    """
+    pre = note.get("pre_payment_amount")
+    if isinstance(pre, int):
+        return pre
+    return 0 if note.get("type") == "post_payment" else int(note["amount"])
+
+
+def credit_note_memo(note: Obj) -> str:
+    return " ".join(str(part) for part in (note.get("number") or note["id"], note.get("memo"))
+                    if part)[:1000]

@@ -1,10 +1,14 @@
 """`POST /v1/webhooks/stripe`: Stripe's signed events in; `GET .../events`: what came of them.
 
 The webhook authenticates by its signature, not by a bearer token: Stripe
-cannot send one. Nothing is read or stored before the signature and its
-timestamp check out; a bad, missing or stale one is a 400 problem, and so is
-every delivery while no secret is configured (nothing could be verified). A signed
-body that is not a Stripe event is a 400 too. Every accepted event gets a 200
+cannot send one. So anyone can send it anything: a body larger than
+`STRIPE_WEBHOOK_MAX_BYTES` is refused (413) from its `Content-Length` before a
+byte is read, or as soon as the bytes streamed in pass the limit, so a forged
+giant costs nothing. Nothing is stored before the signature and its timestamp
+check out; a bad, missing or stale one is a 400 problem, and so is every
+delivery while no secret is configured (nothing could be verified). A signed
+body that is not a Stripe event is a 400 too. Every refusal is logged and
+counted in `stripe_webhook_refused_total{reason}`. Every accepted event gets a 200
 (applied, ignored, parked, rejected or a redelivery), which is what stops
 Stripe retrying; the body says which (see `service_layer/stripe_connector.py`).
 """
@@ -19,6 +23,7 @@ import structlog
 from fastapi import APIRouter, Depends, Header, Query, Request
 from prometheus_client import Counter
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
 from billing_adapter.adapters import stripe_events
 from billing_adapter.adapters.stripe_events import ReceivedRow
@@ -34,8 +39,9 @@ from receivables_platform.web.problems import Problem, problem_type
 router = APIRouter(prefix="/v1/webhooks/stripe", tags=["webhooks"])
 log = structlog.get_logger("billing_adapter.stripe")
 REFUSED = Counter("stripe_webhook_refused_total",
-                  "Deliveries refused before reading: bad, missing or stale signatures, or no "
-                  "secret configured")
+                  "Deliveries refused, by reason: too_large, unreadable (the body did not "
+                  "arrive whole), no_secret, signature (bad, missing or stale), malformed_json "
+                  "and not_an_event (signed, but no Stripe event)", ["reason"])
 OPERATORS = require_roles("integration", "admin")
 
 
@@ -59,35 +65,72 @@ class Receipt(BaseModel):
     detail: str | None = None
 
 
+def _refused(reason: str, problem: Problem) -> Problem:
+    REFUSED.labels(reason=reason).inc()
+    log.warning("stripe webhook delivery refused", reason=reason, status=problem.status,
+                detail=problem.detail)
+    return problem
+
+
+def _too_large(limit: int) -> Problem:
+    return _refused("too_large", Problem(
+        413, "Payload too large", f"a Stripe event is at most {limit} bytes here",
+        type=problem_type("payload-too-large"), field="body"))
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The body, or a 413 as soon as it is known to pass `limit`: by its length, or while read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise _refused("unreadable", Problem(
+            400, "Body not received", "the connection closed before the body arrived whole",
+            type=problem_type("body-not-received"), field="body")) from None
+    return b"".join(chunks)
+
+
 def _signed_event(payload: bytes, signature: str | None, settings: StripeSettings) -> StripeEvent:
     try:
         if not settings.secrets:
-            log.warning("stripe webhook called but STRIPE_WEBHOOK_SECRET is not set")
             raise SignatureError("no signing secret is configured (STRIPE_WEBHOOK_SECRET), so no "
                                  "signature can be checked; Stripe will retry")
         verify(payload, signature, settings.secrets, now=time.time(),
                tolerance=settings.webhook_tolerance_seconds)
     except SignatureError as bad:
-        REFUSED.inc()
-        raise Problem(400, "Invalid signature", str(bad), type=problem_type("invalid-signature"),
-                      field="header.Stripe-Signature") from None
+        raise _refused("signature" if settings.secrets else "no_secret", Problem(
+            400, "Invalid signature", str(bad), type=problem_type("invalid-signature"),
+            field="header.Stripe-Signature")) from None
     try:
+        if b"\\u0000" in payload:  # PostgreSQL cannot store it, and Stripe never sends it
+            raise MalformedEvent("body", "the event contains a NUL character")
         return parse_event(json.loads(payload))
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Problem(400, "Malformed JSON", "the body is not JSON",
-                      type=problem_type("malformed-json"), field="body") from None
+        raise _refused("malformed_json", Problem(
+            400, "Malformed JSON", "the body is not JSON", type=problem_type("malformed-json"),
+            field="body")) from None
     except MalformedEvent as bad:
-        raise Problem(400, "Not a Stripe event", bad.detail,
-                      type=problem_type("not-a-stripe-event"), field=bad.field) from None
+        raise _refused("not_an_event", Problem(
+            400, "Not a Stripe event", bad.detail, type=problem_type("not-a-stripe-event"),
+            field=bad.field)) from None
 
 
 @router.post("", response_model=Receipt,
              responses={400: {"description": "Bad, missing or stale signature (or no secret "
-                                             "configured to check it), or not a Stripe event"}})
+                                             "configured to check it), or not a Stripe event"},
+                        413: {"description": "Larger than STRIPE_WEBHOOK_MAX_BYTES"}})
 async def stripe_webhook(request: Request, settings: Settings,
                          stripe_signature: Annotated[str | None, Header()] = None) -> Receipt:
     """Verify, apply once, then replay parked events that this one unblocked."""
-    event = _signed_event(await request.body(), stripe_signature, settings)
+    payload = await _bounded_body(request, settings.webhook_max_bytes)
+    event = _signed_event(payload, stripe_signature, settings)
     async with pooled(request) as conn:
         settled = await receive(conn, event, settings.mapping, trace(request))
         if settled is not None and settled.outcome == "applied":

@@ -156,7 +156,9 @@ def _adjusted(state: Account, e: InvoiceAdjusted) -> Account:
     if e.kind is AdjustmentKind.CREDIT:
         invoice = replace(invoice, credits_minor=invoice.credits_minor + e.amount_minor)
         return _with_invoice(state, _entered(invoice, e.effective_date, -e.amount_minor, what))
-    invoice = replace(invoice, debits_minor=invoice.debits_minor + e.amount_minor)
+    recovered = e.amount_minor if e.reason_code == invoicing.WRITE_OFF_RECOVERED else 0
+    invoice = replace(invoice, debits_minor=invoice.debits_minor + e.amount_minor,
+                      recovered_minor=invoice.recovered_minor + recovered)
     return _with_invoice(state, _entered(invoice, e.effective_date, e.amount_minor, what))
 
 

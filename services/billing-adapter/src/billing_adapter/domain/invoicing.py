@@ -118,9 +118,18 @@ def _still_open(invoice: InvoiceBalance) -> None:
                       title="Invoice voided", status=409)
 
 
+WRITE_OFF_RECOVERED = "write_off_recovered"
+"""The reason of a debit that takes back a write-off because the customer paid after all."""
+
+
 def adjust(command: AdjustInvoice, state: Account) -> list[EventContract]:
     invoice = invoice_of(state, command.invoice_id)
     _still_open(invoice)
+    written_off = invoice.written_off_minor - invoice.recovered_minor
+    if command.reason_code == WRITE_OFF_RECOVERED and (
+            command.kind is not AdjustmentKind.DEBIT or command.amount_minor > written_off):
+        raise Refused(f"only a debit of at most the {written_off} still written off can "
+                      "recover a write-off", field="amount_minor", title="Nothing to recover")
     require_amount(command.amount_minor, field="amount_minor",
                    what="an adjustment amount (the kind gives the direction)")
     if command.currency is not None and command.currency != invoice.currency:

@@ -46,6 +46,10 @@ class AutoPay:
 class InvoiceBalance:
     """One invoice and the money that moved against it.
 
+    `recovered_minor` is what was written off and then owed again because the
+    customer paid after all (a `write_off_recovered` debit): an invoice whose
+    write-off is wholly recovered is paid, not written off.
+
     `version` is the account version of the last event that touched this
     invoice: the invoice's ETag, so a change elsewhere in the account does not
     make a client's copy of this invoice stale.
@@ -67,6 +71,7 @@ class InvoiceBalance:
     applied_minor: int = 0
     reopened_minor: int = 0
     written_off_minor: int = 0
+    recovered_minor: int = 0
     voided: bool = False
     voided_on: date | None = None
     entries: tuple[Entry, ...] = ()
@@ -116,7 +121,8 @@ class InvoiceBalance:
         if self.voided:
             return InvoiceStatus.VOIDED
         if self.open_minor == 0:
-            return InvoiceStatus.WRITTEN_OFF if self.written_off_minor else InvoiceStatus.PAID
+            written_off = self.written_off_minor > self.recovered_minor
+            return InvoiceStatus.WRITTEN_OFF if written_off else InvoiceStatus.PAID
         return InvoiceStatus.OPEN
 
 
