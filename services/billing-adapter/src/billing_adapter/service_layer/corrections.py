@@ -54,8 +54,8 @@ async def answer_correction(conn: asyncpg.Connection, request: CaseCorrectionReq
         return
     try:
         await _check_invoice_belongs(conn, request)
-        await execute(conn, _adjustment(request, _effective_date(request)), causation_id=causation_id,
-                      correlation_id=correlation_id)
+        await execute(conn, _adjustment(request, _effective_date(request)),
+                      causation_id=causation_id, correlation_id=correlation_id)
     except Refused as refusal:  # NotFound included: an unknown account or invoice
         await _reject(conn, request, refusal, causation_id, correlation_id)
 
