@@ -29,7 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _CALENDAR_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
-                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
+                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})?")
 
 
 def parse_calendar_date(value: Any) -> date:
