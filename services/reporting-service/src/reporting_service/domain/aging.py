@@ -48,9 +48,9 @@ def bucket_for(days_past_due: int, all_buckets: list[Bucket]) -> Bucket:
 def parse_bounds(text: str) -> tuple[int, ...]:
     """`"0,30,60"` from a query string; errors name the problem for a 400.
 
-    ASCII digits only, at most five of them: Python's `int` also reads `０` or `٣٠`
-    and numbers of thousands of digits, which no invoice in the business dates
-    (at most 110 years apart) could ever be past due by.
+    ASCII digits only, at most five of them: Python's `int` also reads fullwidth or
+    Arabic-Indic digits, a sign, and numbers of thousands of digits, which no invoice
+    in the business dates (at most 110 years apart) could ever be past due by.
     """
     parts = [part.strip() for part in text.split(",") if part.strip()]
     if not all(_BOUND.fullmatch(part) for part in parts):
