@@ -85,14 +85,17 @@ def business_dates() -> BusinessDateSettings:
 
 def within_business_dates(day: date) -> date:
     """The range check on its own, for dates that arrive as `date` (a Stripe timestamp's day)."""
-    settings = business_dates()
-    if not settings.contains(day):
-        raise PydanticCustomError(
-            "date_out_of_range",
-            "{day} is outside the business dates {earliest} to {latest}",
-            {"day": day.isoformat(), "earliest": settings.earliest.isoformat(),
-             "latest": settings.latest.isoformat()})
+    if not business_dates().contains(day):
+        raise _outside_the_range("date_out_of_range", day.isoformat())
     return day
+
+
+def _outside_the_range(kind: str, value: str) -> PydanticCustomError:
+    settings = business_dates()
+    return PydanticCustomError(
+        kind, "{value} is outside the business dates {earliest} to {latest}",
+        {"value": value, "earliest": settings.earliest.isoformat(),
+         "latest": settings.latest.isoformat()})
 
 
 BusinessDate = Annotated[date, BeforeValidator(parse_calendar_date),
@@ -131,17 +134,12 @@ def within_business_instants(moment: datetime) -> datetime:
     Taken in UTC (not the team's zone) because that is how instants are stored; the
     range's edges are decades from any real moment, so the zone never decides a case.
     """
-    settings = business_dates()
     try:
         day = moment.astimezone(UTC).date()
     except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
         day = date.min
-    if not settings.contains(day):
-        raise PydanticCustomError(
-            "datetime_out_of_range",
-            "{moment} is outside the business dates {earliest} to {latest}",
-            {"moment": moment.isoformat(), "earliest": settings.earliest.isoformat(),
-             "latest": settings.latest.isoformat()})
+    if not business_dates().contains(day):
+        raise _outside_the_range("datetime_out_of_range", moment.isoformat())
     return moment
 
 
