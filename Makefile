@@ -21,7 +21,7 @@ help:
 	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
 	@echo "make test        run every test but the long fault runs (PYTEST_ARGS=... to narrow)"
 	@echo "make test-faults the long fault-under-load runs (tests marked slow)"
-	@echo "make lint        ruff check and mypy"
+	@echo "make lint        ruff check, mypy and the import contracts (.importlinter)"
 	@echo "make bench       run the benchmarks in bench/"
 	@echo "make clean-data  delete the dev stack's data (.data/)"
 
@@ -49,11 +49,12 @@ test: sync
 test-faults: sync
 	$(UV_RUN) pytest -m slow -s $(PYTEST_ARGS) tests/integration
 
-# Both checks run even when the first fails, so one pass shows everything to fix.
+# Every check runs even when an earlier one fails, so one pass shows everything to fix.
 lint: sync
 	@rc=0; \
 	echo "ruff check ."; $(UV_RUN) ruff check . || rc=1; \
 	echo "mypy shared/src services/*/src"; $(UV_RUN) mypy shared/src services/*/src || rc=1; \
+	echo "lint-imports (.importlinter)"; $(UV_RUN) lint-imports --no-cache || rc=1; \
 	exit $$rc
 
 bench: sync

@@ -18,8 +18,9 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from receivables_platform.devstack.access_matrix import services_access
 from receivables_platform.testing.system import RunningSystem
-from receivables_platform.web.access import OPEN, render_toml, services_access
+from receivables_platform.web.access import OPEN, render_toml
 from receivables_platform.web.auth import ROLES, issue_token
 
 MATRIX_FILE = Path(__file__).with_name("access_matrix.toml")

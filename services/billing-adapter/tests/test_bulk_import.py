@@ -12,15 +12,15 @@ from typing import Any
 import asyncpg
 import pytest
 
-from billing_adapter.adapters.import_files import (
-    FileRefused,
-    Format,
-    Kind,
-    open_import,
-    read_rows,
-)
+from billing_adapter.api.import_files import Format, open_import, read_rows
 from billing_adapter.service_layer.accounts import get_account
-from billing_adapter.service_layer.bulk_import import BatchResult, Rejection, Tally
+from billing_adapter.service_layer.bulk_import import (
+    BatchResult,
+    FileRefused,
+    Kind,
+    Rejection,
+    Tally,
+)
 from billing_adapter.service_layer.import_file import import_file
 from receivables_platform.db.pool import create_pool
 

@@ -28,15 +28,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from billing_adapter.adapters.import_files import (
-    DECODE_ERRORS,
-    ENCODING,
-    FileRefused,
-    Format,
-    Kind,
-    read_rows,
-)
-from billing_adapter.service_layer.bulk_import import BatchResult, Tally
+from billing_adapter.api.import_files import DECODE_ERRORS, ENCODING, Format, read_rows
+from billing_adapter.service_layer.bulk_import import BatchResult, FileRefused, Kind, Tally
 from billing_adapter.service_layer.import_file import BATCH_SIZE, import_file
 from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool

@@ -2,8 +2,10 @@
 
 `require_roles` marks the dependency it returns with its roles; this walks each
 route's dependency tree for those marks. The access-matrix test compares the
-result with the reviewed matrix in `tests/integration/access_matrix.toml` and
-then checks, over HTTP, that the running services enforce exactly that.
+result for every service (`devstack.access_matrix`, which knows the services;
+this module knows only FastAPI) with the reviewed matrix in
+`tests/integration/access_matrix.toml` and then checks, over HTTP, that the
+running services enforce exactly that.
 A route with no mark is open: probes, metrics, the OpenAPI document, and
 webhooks that carry their own signatures.
 """
@@ -42,22 +44,8 @@ def _marked_roles(dependant: Dependant) -> Iterator[frozenset[str]]:
         yield from _marked_roles(sub)
 
 
-def services_access() -> dict[str, dict[str, list[str] | str]]:
-    """Every service's routes as the access matrix file lays them out."""
-    from importlib import import_module
-
-    from receivables_platform.devstack.services import PACKAGES
-    from receivables_platform.service import build_app
-
-    matrix = {}
-    for package in PACKAGES:
-        spec = import_module(f"{package}.spec").SPEC
-        matrix[spec.name] = route_access(build_app(spec, spec.settings(database_url=None)))
-    return matrix
-
-
 def render_toml(matrix: dict[str, dict[str, list[str] | str]]) -> str:
-    """The matrix file's text: what `python -m receivables_platform.web.access` prints."""
+    """The matrix file's text (`python -m receivables_platform.devstack.access_matrix`)."""
     lines = []
     for service, routes in matrix.items():
         lines.append(f"[{service}]")
@@ -68,6 +56,3 @@ def render_toml(matrix: dict[str, dict[str, list[str] | str]]) -> str:
         lines.append("")
     return "\n".join(lines)
 
-
-if __name__ == "__main__":
-    print(render_toml(services_access()), end="")

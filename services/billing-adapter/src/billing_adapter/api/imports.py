@@ -22,8 +22,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from billing_adapter.adapters import import_jobs
-from billing_adapter.adapters.import_files import Format, Kind
 from billing_adapter.api.common import WRITERS, Conn
+from billing_adapter.api.import_files import Format, read_file
+from billing_adapter.service_layer.bulk_import import Kind
 from billing_adapter.service_layer.import_job import run_job
 from receivables_platform.ids import new_id
 from receivables_platform.web.app import ServiceState
@@ -101,7 +102,7 @@ async def _spool(chunks: AsyncIterator[bytes]) -> Path:
 
 def _start(state: ServiceState, job_id: UUID, kind: Kind, fmt: Format, path: Path) -> None:
     """In the service's task list, so shutdown cancels it (the job then reads interrupted)."""
-    task = asyncio.create_task(run_job(state.pool, job_id, kind, fmt, path),
+    task = asyncio.create_task(run_job(state.pool, job_id, kind, read_file(kind, fmt, path), path),
                                name=f"import-{job_id}")
     state.tasks.append(task)
     task.add_done_callback(state.tasks.remove)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import NamedTuple
 from uuid import UUID
 
@@ -55,6 +56,30 @@ RACES = (ConcurrencyError, asyncpg.UniqueViolationError, asyncpg.DeadlockDetecte
          asyncpg.SerializationError)
 
 
+class Kind(StrEnum):
+    """What an import file holds."""
+
+    ACCOUNTS = "accounts"
+    INVOICES = "invoices"
+    PAYMENTS = "payments"
+
+
+_ENTITY = {Kind.ACCOUNTS: "account", Kind.INVOICES: "invoice", Kind.PAYMENTS: "payment"}
+
+
+def entity_kind(kind: Kind) -> str:
+    """The external-id kind of what a file of `kind` creates."""
+    return _ENTITY[kind]
+
+
+class FileRefused(Exception):
+    """The file as a whole cannot be imported (its header, its encoding); no row is read."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.field = reason, field
+
+
 class Incoming(NamedTuple):
     """One readable row: what it creates, named by the billing system's id.
 
@@ -78,6 +103,19 @@ class Rejection:
     line: int | None
     field: str | None
     reason: str
+
+
+class SourceRow(NamedTuple):
+    """Row `number` (1 is the first record after any header) as read, or why it is unreadable.
+
+    Whoever reads the file (an upload, the command line) makes these; the use
+    case needs only the row's command, never the file format. A named tuple,
+    like `Incoming`: immutable and cheap to make once per row."""
+
+    number: int
+    line: int
+    value: Incoming | None
+    errors: tuple[Rejection, ...] = ()
 
 
 @dataclass

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from billing_adapter.adapters.import_files import Kind, SourceRow, entity_kind, incoming
 from billing_adapter.service_layer.bulk_import import (
     BatchResult,
     Incoming,
+    Kind,
     Rejection,
+    SourceRow,
     Tally,
+    entity_kind,
     import_batch,
 )
 
@@ -52,7 +54,7 @@ class _Pending:
         if source.value is None:
             self.unreadable.extend(source.errors)
         else:
-            self.rows.append(incoming(source))
+            self.rows.append(source.value)
 
 
 _Next = _Pending | Exception | None

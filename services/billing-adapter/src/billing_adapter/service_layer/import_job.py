@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Generator
 from pathlib import Path
 from uuid import UUID
 
@@ -10,21 +11,16 @@ import asyncpg
 import structlog
 
 from billing_adapter.adapters import import_jobs
-from billing_adapter.adapters.import_files import (
-    FileRefused,
-    Format,
-    Kind,
-    open_import,
-    read_rows,
-)
-from billing_adapter.service_layer.bulk_import import BatchResult
+from billing_adapter.service_layer.bulk_import import BatchResult, FileRefused, Kind, SourceRow
 from billing_adapter.service_layer.import_file import import_file
 
 log = structlog.get_logger("billing_adapter.imports")
 
 
-async def run_job(pool: asyncpg.Pool, job_id: UUID, kind: Kind, fmt: Format, path: Path) -> None:
-    """Import `path` (deleted afterwards); a refused file or a crash ends the job as failed."""
+async def run_job(pool: asyncpg.Pool, job_id: UUID, kind: Kind, rows: Generator[SourceRow],
+                  path: Path) -> None:
+    """Import `rows`, read from `path` (deleted afterwards); a refused file or a crash ends the
+    job as failed."""
     async def recorded(result: BatchResult) -> None:
         async with pool.acquire() as conn:
             await import_jobs.record(conn, job_id, result.tally, result.rejections)
@@ -33,9 +29,8 @@ async def run_job(pool: asyncpg.Pool, job_id: UUID, kind: Kind, fmt: Format, pat
     try:
         async with pool.acquire() as conn:
             await import_jobs.start(conn, job_id)
-        with open_import(path) as text:
-            await import_file(pool, kind, read_rows(kind, fmt, text), on_batch=recorded,
-                              correlation_id=f"import:{job_id}")
+        await import_file(pool, kind, rows, on_batch=recorded,
+                          correlation_id=f"import:{job_id}")
     except FileRefused as refused:
         failure = refused.reason if refused.field is None \
             else f"{refused.field}: {refused.reason}"
@@ -43,6 +38,7 @@ async def run_job(pool: asyncpg.Pool, job_id: UUID, kind: Kind, fmt: Format, pat
         log.exception("import.failed", job_id=str(job_id))
         failure = f"the import stopped: {type(exc).__name__}; importing the file again resumes it"
     finally:
+        rows.close()  # the file, read or not, is closed before it is deleted
         await asyncio.to_thread(path.unlink, missing_ok=True)
     async with pool.acquire() as conn:
         await import_jobs.finish(conn, job_id, failure)

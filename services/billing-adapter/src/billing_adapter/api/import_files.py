@@ -1,5 +1,9 @@
 """Reading a bulk import file one row at a time: CSV or JSON Lines, validated like the REST API.
 
+A file is another door into the same use cases, so it lives beside the HTTP
+routes: its rows are request bodies, and each leaves here as the service
+layer's `SourceRow`, the create command ready to build (`incoming`).
+
 Rows are validated by the very request models the REST API uses (plus an
 account reference by the billing system's id, since an export names customers
 that way), so a row is refused for exactly what a request would be. Nothing
@@ -18,11 +22,11 @@ in CSV, so one bad byte in a million-row export does not stop the import.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, NamedTuple, Self
+from typing import IO, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError, model_validator
@@ -37,18 +41,18 @@ from billing_adapter.api.models import (
     RegisterAccountRequest,
 )
 from billing_adapter.domain.commands import RecordPayment
-from billing_adapter.service_layer.bulk_import import Incoming, Rejection
+from billing_adapter.service_layer.bulk_import import (
+    FileRefused,
+    Incoming,
+    Kind,
+    Rejection,
+    SourceRow,
+)
 from receivables_platform.text import storable, undecodable
 
 ENCODING, DECODE_ERRORS = "utf-8-sig", "surrogateescape"
 """How an import file is read: a BOM is dropped, bytes that are not UTF-8 are kept for the
 row they are in to be refused (see `open_import`)."""
-
-
-class Kind(StrEnum):
-    ACCOUNTS = "accounts"
-    INVOICES = "invoices"
-    PAYMENTS = "payments"
 
 
 class Format(StrEnum):
@@ -88,27 +92,15 @@ _CONTACT_COLUMNS = {"contact_name": "name", "contact_email": "email", "contact_p
 _NESTED = {"contacts", "lines", "instalments"}
 
 
-class SourceRow(NamedTuple):
-    """Row `number` (1 is the first record after any header) as read, or why it is unreadable.
-
-    A named tuple, like `Incoming`: immutable and cheap to make once per row."""
-
-    number: int
-    line: int
-    value: Row | None
-    errors: tuple[Rejection, ...] = ()
-
-
-class FileRefused(Exception):
-    """The file as a whole cannot be imported (its header, its encoding); no row is read."""
-
-    def __init__(self, reason: str, field: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.field = reason, field
-
-
 def open_import(path: Path) -> IO[str]:
     return path.open(encoding=ENCODING, errors=DECODE_ERRORS, newline="")
+
+
+def read_file(kind: Kind, fmt: Format, path: Path) -> Generator[SourceRow]:
+    """The rows of the file at `path`, opened on the first row asked for and closed after the
+    last: an import job reads its upload only once the job runs."""
+    with open_import(path) as text:
+        yield from read_rows(kind, fmt, text)
 
 
 def _field(loc: tuple[int | str, ...]) -> str | None:
@@ -168,7 +160,7 @@ def _csv_row(kind: Kind, number: int, line: int, cells: dict[str, str]) -> Sourc
         return SourceRow(number, line, None, errors)
     if contact:
         row.contacts = contacts  # type: ignore[union-attr]
-    return SourceRow(number, line, row)
+    return SourceRow(number, line, incoming(number, line, row))
 
 
 def read_csv(kind: Kind, text: IO[str]) -> Iterator[SourceRow]:
@@ -206,9 +198,11 @@ def read_jsonl(kind: Kind, text: Iterable[str]) -> Iterator[SourceRow]:
             yield bad
             continue
         try:
-            yield SourceRow(number, line, model.model_validate_json(raw))
+            row = model.model_validate_json(raw)
         except ValidationError as error:
             yield SourceRow(number, line, None, validation_errors(number, line, error))
+        else:
+            yield SourceRow(number, line, incoming(number, line, row))
 
 
 def read_rows(kind: Kind, fmt: Format, text: IO[str]) -> Iterator[SourceRow]:
@@ -220,28 +214,18 @@ def read_rows(kind: Kind, fmt: Format, text: IO[str]) -> Iterator[SourceRow]:
         raise FileRefused(f"malformed CSV: {exc}") from exc
 
 
-_ENTITY = {Kind.ACCOUNTS: "account", Kind.INVOICES: "invoice", Kind.PAYMENTS: "payment"}
-
-
-def entity_kind(kind: Kind) -> str:
-    """The external-id kind of what a file of `kind` creates."""
-    return _ENTITY[kind]
-
-
-def incoming(source: SourceRow) -> Incoming:
+def incoming(number: int, line: int, row: Row) -> Incoming:
     """A valid row as the use case takes it: ids are given once the batch knows them."""
-    row = source.value
-    assert row is not None
     if isinstance(row, AccountRow):
         command = register_command(row)
-        return Incoming(source.number, source.line, row.external_id, None,
+        return Incoming(number, line, row.external_id, None,
                         lambda entity, _: replace(command, account_id=entity))
     account = row.account_id or row.account_external_id
     if isinstance(row, InvoiceRow):
-        return Incoming(source.number, source.line, row.external_id, account,
+        return Incoming(number, line, row.external_id, account,
                         lambda entity, owner: issue_command(row, invoice_id=entity,
                                                             account_id=owner))
     fields = row.model_dump(exclude={"account_id", "account_external_id"})
-    return Incoming(source.number, source.line, row.external_id, account,
+    return Incoming(number, line, row.external_id, account,
                     lambda entity, owner: RecordPayment(payment_id=entity, account_id=owner,
                                                         **fields))
