@@ -1,14 +1,20 @@
 """What every aggregate shares: `decide(command, state) -> events`, `evolve(state, event) -> state`.
 
-Aggregates are pure; a refusal is an exception carrying the field it is about,
-so the HTTP layer can answer problem+json naming that field without the domain
-knowing about HTTP.
+Aggregates are pure; a refusal is an exception carrying the field it is about
+and its kind (`RefusalKind`): why the domain says no, in the domain's words.
+`receivables_platform.web.refusals` is the one place a kind becomes an HTTP
+status, so a status code is never chosen inside a decision and every door
+(HTTP, a file import, a webhook) reads the same kind. docs/adr/0006 says why.
+
+A service adopts it by raising `Refused(detail, field=..., title=...,
+kind=RefusalKind.CONFLICT)`; `NotFound` is the not-found kind by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from enum import StrEnum
 from typing import TypeVar
 
 from receivables_platform.business_dates import business_dates
@@ -18,18 +24,41 @@ from receivables_platform.money import MAX_MINOR
 S = TypeVar("S")
 
 
+class RefusalKind(StrEnum):
+    """Why a command is refused; each door decides what that means to its caller."""
+
+    INVALID = "invalid"
+    """The command breaks a rule whatever the aggregate's state (a negative amount)."""
+    CONFLICT = "conflict"
+    """The aggregate's current state forbids it (already issued, closed, reversed)."""
+    NOT_FOUND = "not_found"
+    """What the command is about does not exist."""
+    UNAVAILABLE = "unavailable"
+    """Something the use case needs is not configured here (no mail server)."""
+    UPSTREAM_FAILED = "upstream_failed"
+    """Something the use case needs failed while doing it (the mail server refused)."""
+
+
+_KIND_OF_STATUS = {409: RefusalKind.CONFLICT, 404: RefusalKind.NOT_FOUND,
+                   422: RefusalKind.INVALID, 503: RefusalKind.UNAVAILABLE,
+                   502: RefusalKind.UPSTREAM_FAILED}
+
+
 class Refused(Exception):
     """The command is well-formed but the aggregate will not accept it."""
 
     def __init__(self, detail: str, *, field: str | None = None, title: str = "Command refused",
-                 status: int = 422) -> None:
+                 kind: RefusalKind = RefusalKind.INVALID, status: int | None = None) -> None:
+        # `status` is how collections-service still names its refusals; it becomes a kind
+        # here until that service raises kinds too, then the parameter goes
         super().__init__(detail)
-        self.detail, self.field, self.title, self.status = detail, field, title, status
+        self.detail, self.field, self.title = detail, field, title
+        self.kind = kind if status is None else _KIND_OF_STATUS[status]
 
 
 class NotFound(Refused):
     def __init__(self, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail, field=field, title="Not found", status=404)
+        super().__init__(detail, field=field, title="Not found", kind=RefusalKind.NOT_FOUND)
 
 
 def require_amount(amount_minor: int, *, field: str, what: str) -> None:

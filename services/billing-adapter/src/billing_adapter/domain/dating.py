@@ -29,7 +29,7 @@ from billing_adapter.domain.commands import (
     WriteOffInvoice,
 )
 from billing_adapter.domain.state import InvoiceBalance
-from receivables_platform.domain import Refused
+from receivables_platform.domain import RefusalKind, Refused
 
 EFFECTIVE_DATE: dict[type, str] = {
     IssueInvoice: "issue_date",
@@ -74,4 +74,4 @@ def nothing_later(invoice: InvoiceBalance, day: date, *, field: str, what: str) 
                       f"{'y' if len(later) == 1 else 'ies'} on invoice {invoice.invoice_id}, "
                       f"the last {last.what} on {last.effective_date}; date it on or after "
                       f"{last.effective_date}", field=field, title="Later entries on the invoice",
-                      status=409)
+                      kind=RefusalKind.CONFLICT)

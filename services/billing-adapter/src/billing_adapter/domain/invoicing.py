@@ -33,13 +33,19 @@ from receivables_platform.contracts.billing import (
     InvoiceVoided,
     InvoiceWrittenOff,
 )
-from receivables_platform.domain import NotFound, Refused, require_amount, require_business_date
+from receivables_platform.domain import (
+    NotFound,
+    RefusalKind,
+    Refused,
+    require_amount,
+    require_business_date,
+)
 
 
 def issue(command: IssueInvoice, state: Account) -> list[EventContract]:
     if command.invoice_id in state.invoices:
         raise Refused(f"invoice {command.invoice_id} is already issued", field="invoice_id",
-                      title="Invoice already issued", status=409)
+                      title="Invoice already issued", kind=RefusalKind.CONFLICT)
     require_amount(command.total_minor, field="total_minor", what="an invoice total")
     lines = _lines(command)
     subtotal = sum(line.amount_minor for line in lines)
@@ -115,7 +121,7 @@ def invoice_of(state: Account, invoice_id: UUID) -> InvoiceBalance:
 def _still_open(invoice: InvoiceBalance) -> None:
     if invoice.voided:
         raise Refused(f"invoice {invoice.invoice_id} is voided", field="invoice_id",
-                      title="Invoice voided", status=409)
+                      title="Invoice voided", kind=RefusalKind.CONFLICT)
 
 
 WRITE_OFF_RECOVERED = "write_off_recovered"
@@ -162,7 +168,7 @@ def void(command: VoidInvoice, state: Account) -> list[EventContract]:
     nothing_later(invoice, command.voided_on, field="voided_on", what="void")
     if invoice.applied_minor > invoice.reopened_minor:
         raise Refused("money is applied to this invoice; reverse or credit it instead",
-                      field="invoice_id", title="Invoice has payments", status=409)
+                      field="invoice_id", title="Invoice has payments", kind=RefusalKind.CONFLICT)
     return [InvoiceVoided(invoice_id=invoice.invoice_id, account_id=command.account_id,
                           voided_amount_minor=invoice.open_on(command.voided_on),
                           currency=invoice.currency, reason=command.reason,
@@ -178,7 +184,7 @@ def write_off(command: WriteOffInvoice, state: Account) -> list[EventContract]:
     owed = invoice.open_on(command.written_off_on)
     if owed == 0:
         raise Refused("nothing is owed on this invoice", field="invoice_id",
-                      title="Nothing to write off", status=409)
+                      title="Nothing to write off", kind=RefusalKind.CONFLICT)
     return [InvoiceWrittenOff(invoice_id=invoice.invoice_id, account_id=command.account_id,
                               amount_minor=owed, currency=invoice.currency,
                               reason_code=command.reason_code,

@@ -28,13 +28,13 @@ from receivables_platform.contracts.billing import (
     PaymentReversed,
     Reopened,
 )
-from receivables_platform.domain import NotFound, Refused, require_amount
+from receivables_platform.domain import NotFound, RefusalKind, Refused, require_amount
 
 
 def record(command: RecordPayment, state: Account) -> list[EventContract]:
     if command.payment_id in state.payments:
         raise Refused(f"payment {command.payment_id} is already recorded", field="payment_id",
-                      title="Payment already recorded", status=409)
+                      title="Payment already recorded", kind=RefusalKind.CONFLICT)
     require_amount(command.amount_minor, field="amount_minor", what="a payment amount")
     return [PaymentReceived(
         payment_id=command.payment_id, account_id=command.account_id,
@@ -50,7 +50,7 @@ def payment_of(state: Account, command: ApplyPayment | ReversePayment) -> Paymen
                        field="payment_id")
     if payment.reversed:
         raise Refused(f"payment {payment.payment_id} was reversed", field="payment_id",
-                      title="Payment reversed", status=409)
+                      title="Payment reversed", kind=RefusalKind.CONFLICT)
     return payment
 
 
@@ -63,7 +63,7 @@ def apply(command: ApplyPayment, state: Account) -> list[EventContract]:
                       title="Applied before received")
     if payment.unapplied_minor == 0:
         raise Refused("nothing of this payment is left to apply", field="payment_id",
-                      title="Payment fully applied", status=409)
+                      title="Payment fully applied", kind=RefusalKind.CONFLICT)
     allocations = (_oldest_first(state, payment, command.applied_on)
                    if command.allocations is None
                    else _checked(state, payment, command.allocations, command.applied_on))
@@ -121,7 +121,7 @@ def _oldest_first(state: Account, payment: PaymentBalance, applied_on: date
             left -= amount
     if not allocations:
         raise Refused(f"the account has no open {payment.currency} invoice to apply to",
-                      field="allocations", title="Nothing to apply to", status=409)
+                      field="allocations", title="Nothing to apply to", kind=RefusalKind.CONFLICT)
     return allocations
 
 
@@ -162,7 +162,8 @@ def reverse(command: ReversePayment, state: Account) -> list[EventContract]:
         raise Refused(f"reversed_on {command.reversed_on} is before payment "
                       f"{payment.payment_id} was applied to invoice {last.invoice_id} on "
                       f"{last.applied_on}; date it on or after {last.applied_on}",
-                      field="reversed_on", title="Reversed before applied", status=409)
+                      field="reversed_on", title="Reversed before applied",
+                      kind=RefusalKind.CONFLICT)
     paid: dict[UUID, int] = {}
     for application in payment.applications:
         paid[application.invoice_id] = paid.get(application.invoice_id, 0) \

@@ -17,13 +17,13 @@ from receivables_platform.contracts.billing import (
     AutoPayCancelled,
     AutoPayEnrolled,
 )
-from receivables_platform.domain import Refused
+from receivables_platform.domain import RefusalKind, Refused
 
 
 def register(command: RegisterAccount, state: Account) -> list[EventContract]:
     if state.registered:
         raise Refused(f"account {state.account_id} is already registered", field="account_id",
-                      title="Account already registered", status=409)
+                      title="Account already registered", kind=RefusalKind.CONFLICT)
     return [AccountRegistered(
         account_id=command.account_id, external_id=command.external_id, name=command.name,
         contacts=list(command.contacts), payment_terms_days=command.payment_terms_days,
@@ -66,6 +66,6 @@ def enrol_autopay(command: EnrolAutoPay, state: Account) -> list[EventContract]:
 def cancel_autopay(command: CancelAutoPay, state: Account) -> list[EventContract]:
     if state.autopay is None:
         raise Refused("the account is not enrolled in auto-pay", field="account_id",
-                      title="Not enrolled", status=409)
+                      title="Not enrolled", kind=RefusalKind.CONFLICT)
     return [AutoPayCancelled(account_id=command.account_id, reason=command.reason,
                              cancelled_on=command.cancelled_on)]

@@ -31,7 +31,7 @@ from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import InvoiceIssued, PaymentReceived
 from receivables_platform.db.transaction import atomic
-from receivables_platform.domain import NotFound, Refused
+from receivables_platform.domain import NotFound, RefusalKind, Refused
 from receivables_platform.repository import Loaded
 
 ACCOUNT, INVOICE, PAYMENT = "account", "invoice", "payment"
@@ -119,7 +119,7 @@ def same_payment(command: RecordPayment, found: Account, payment_id: UUID) -> bo
 
 def in_use(kind: str, external_id: str) -> Refused:
     return Refused(f"external id {external_id!r} already names another {kind}",
-                   field="external_id", title="External id in use", status=409)
+                   field="external_id", title="External id in use", kind=RefusalKind.CONFLICT)
 
 
 async def register_account(conn: asyncpg.Connection, command: RegisterAccount, *,

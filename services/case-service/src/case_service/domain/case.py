@@ -62,7 +62,7 @@ from receivables_platform.contracts.cases import (
     CaseStatus,
     CaseStatusChanged,
 )
-from receivables_platform.domain import NotFound, Refused
+from receivables_platform.domain import NotFound, RefusalKind, Refused
 
 S = CaseStatus
 WORKING = frozenset({S.NEW, S.INVESTIGATING, S.WAITING_ON_CUSTOMER, S.WAITING_ON_INTERNAL})
@@ -80,20 +80,20 @@ RESOLVABLE = frozenset({S.INVESTIGATING, S.WAITING_ON_CUSTOMER, S.WAITING_ON_INT
 
 def invalid_transition(state: Case, target: str) -> Refused:
     return Refused(f"case {state.case_number} is {state.status}: it cannot go to {target}",
-                   field="status", title="Invalid transition", status=409)
+                   field="status", title="Invalid transition", kind=RefusalKind.CONFLICT)
 
 
 def _require_open(state: Case) -> None:
     """Anything but a reopen is refused on a closed case: its record is final."""
     if state.status is S.CLOSED:
         raise Refused(f"case {state.case_number} is closed; reopen it first", field="status",
-                      title="Case closed", status=409)
+                      title="Case closed", kind=RefusalKind.CONFLICT)
 
 
 def _open(cmd: c.OpenCase, state: Case) -> list[EventContract]:
     if state.opened:
         raise Refused(f"case {cmd.case_id} exists", field="case_id", title="Case exists",
-                      status=409)
+                      kind=RefusalKind.CONFLICT)
     return [CaseOpened(
         case_id=cmd.case_id, case_number=cmd.case_number, account_id=cmd.account_id,
         type=cmd.type, origin=cmd.origin, priority=cmd.priority, subject=cmd.subject,
@@ -117,7 +117,7 @@ def _link(cmd: c.LinkCase, state: Case) -> list[EventContract]:
     if state.account_id not in (None, cmd.account_id):
         raise Refused(f"case {state.case_number} is about account {state.account_id}; open a "
                       "case for the other account", field="account_id", title="Other account",
-                      status=409)
+                      kind=RefusalKind.CONFLICT)
     added = [i for i in dict.fromkeys(cmd.invoice_ids) if i not in state.invoice_ids]
     if state.account_id == cmd.account_id and not added:
         return []
@@ -169,7 +169,7 @@ def _request_correction(cmd: c.RequestCorrection, state: Case) -> list[EventCont
     _require_open(state)
     if state.account_id is None:
         raise Refused("a correction needs the case to be linked to an account",
-                      field="account_id", title="No account", status=409)
+                      field="account_id", title="No account", kind=RefusalKind.CONFLICT)
     return [CaseCorrectionRequested(
         case_id=cmd.case_id, case_number=state.case_number, account_id=state.account_id,
         correction_id=cmd.correction_id, invoice_id=cmd.invoice_id,
@@ -226,7 +226,7 @@ def _answer(cmd: c.AnswerEscalation, state: Case) -> list[EventContract]:
                        field="escalation_id")
     if escalation.answer is not None:
         raise Refused(f"escalation {cmd.escalation_id} was answered by {escalation.answered_by}",
-                      field="escalation_id", title="Already answered", status=409)
+                      field="escalation_id", title="Already answered", kind=RefusalKind.CONFLICT)
     return [CaseEscalationAnswered(
         case_id=cmd.case_id, account_id=state.account_id, escalation_id=cmd.escalation_id,
         team=escalation.team, answer=cmd.answer, answered_by=cmd.actor, answered_at=cmd.at,
@@ -267,12 +267,12 @@ def _close(cmd: c.CloseCase, state: Case) -> list[EventContract]:
     if state.type in BILLING_CASE_TYPES and state.confirmation is None:
         raise Refused(f"a {state.type} case closes only after the customer's confirmation is "
                       "recorded", field="confirmation", title="Confirmation missing",
-                      status=409)
+                      kind=RefusalKind.CONFLICT)
     waiting = [str(x.correction_id) for x in state.corrections.values()
                if x.outcome is CorrectionOutcome.REQUESTED]
     if waiting:
         raise Refused(f"corrections still wait for billing's answer: {', '.join(waiting)}",
-                      field="corrections", title="Correction pending", status=409)
+                      field="corrections", title="Correction pending", kind=RefusalKind.CONFLICT)
     assert state.resolution_summary and state.opened_at and state.sla
     return [CaseClosed(
         case_id=cmd.case_id, case_number=state.case_number, account_id=state.account_id,
@@ -289,7 +289,7 @@ def _reopen(cmd: c.ReopenCase, state: Case) -> list[EventContract]:
     if cmd.at - state.closed_at > timedelta(days=cmd.reopen_window_days):
         raise Refused(f"case {state.case_number} closed more than {cmd.reopen_window_days} days "
                       "ago; open a new case", field="status", title="Reopen window passed",
-                      status=409)
+                      kind=RefusalKind.CONFLICT)
     return [CaseReopened(case_id=cmd.case_id, account_id=state.account_id, type=state.type,
                          invoice_ids=list(state.invoice_ids), reason=cmd.reason,
                          reopened_by=cmd.actor, reopened_at=cmd.at)]

@@ -20,7 +20,7 @@ from case_service.domain.state import Case
 from case_service.service_layer.cases import Check, execute, get_case
 from receivables_platform import mail
 from receivables_platform.contracts.cases import CustomerChannel
-from receivables_platform.domain import Refused
+from receivables_platform.domain import RefusalKind, Refused
 from receivables_platform.repository import Loaded
 
 
@@ -33,7 +33,7 @@ async def record_update(conn: asyncpg.Connection, command: c.RecordCustomerUpdat
         raise Refused("an email update needs the recipient's address", field="recipient")
     if smtp is None:
         raise Refused("this service has no SMTP_URL: email updates cannot be sent",
-                      field="channel", title="Email not configured", status=503)
+                      field="channel", title="Email not configured", kind=RefusalKind.UNAVAILABLE)
     async with conn.transaction():
         await cases.lock(conn, command.case_id)
         loaded = await get_case(conn, command.case_id)
@@ -48,6 +48,6 @@ async def record_update(conn: asyncpg.Connection, command: c.RecordCustomerUpdat
             message_id = await mail.send(smtp, email)
         except mail.MailNotSent as exc:
             raise Refused(f"the email was not sent: {exc}", field="recipient",
-                          title="Email not sent", status=502) from exc
+                          title="Email not sent", kind=RefusalKind.UPSTREAM_FAILED) from exc
         return await execute(conn, replace(command, email_message_id=message_id),
                              correlation_id=correlation_id)

@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from receivables_platform.contracts.cases import RootCause
-from receivables_platform.domain import NotFound, Refused
+from receivables_platform.domain import NotFound, RefusalKind, Refused
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ async def add_category(conn: asyncpg.Connection, category_id: UUID, code: str, n
                 "VALUES ($1, $2, $3, $4) RETURNING *", category_id, code, name, description)
     except asyncpg.UniqueViolationError:
         raise Refused(f"a category with code {code!r} exists (retired ones keep their code)",
-                      field="code", title="Code in use", status=409) from None
+                      field="code", title="Code in use", kind=RefusalKind.CONFLICT) from None
     return _category(row)
 
 
