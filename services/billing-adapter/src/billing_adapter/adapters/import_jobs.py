@@ -56,9 +56,18 @@ async def create(conn: asyncpg.Connection, job_id: UUID, kind: str, fmt: str,
         job_id, kind, fmt, submitted_by, idempotency_key)
     if created is not None:
         return UUID(str(created))
-    return UUID(str(await conn.fetchval(
+    earlier = await submitted_with(conn, submitted_by, idempotency_key)
+    assert earlier is not None  # the conflict that stopped the insert is this row
+    return earlier
+
+
+async def submitted_with(conn: asyncpg.Connection, submitted_by: str,
+                         idempotency_key: str | None) -> UUID | None:
+    """The job this principal submitted with this Idempotency-Key, if any."""
+    job_id = await conn.fetchval(
         "SELECT job_id FROM import_jobs WHERE submitted_by = $1 AND idempotency_key = $2",
-        submitted_by, idempotency_key)))
+        submitted_by, idempotency_key)
+    return None if job_id is None else UUID(str(job_id))
 
 
 async def find(conn: asyncpg.Connection, job_id: UUID) -> Job | None:

@@ -135,9 +135,7 @@ async def submit(request: Request, response: Response, principal: Integration,
     state: ServiceState = request.app.state.service
     if idempotency_key is not None:
         async with pooled(request) as conn:
-            earlier = await conn.fetchval(
-                "SELECT job_id FROM import_jobs WHERE submitted_by = $1 AND idempotency_key = $2",
-                principal.sub, idempotency_key)
+            earlier = await import_jobs.submitted_with(conn, principal.sub, idempotency_key)
         if earlier is not None:
             return await _accepted(request, response, earlier)
     path = await _spool(request.stream())

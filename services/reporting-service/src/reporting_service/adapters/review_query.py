@@ -9,6 +9,13 @@ import asyncpg
 from reporting_service.domain.kpis import Period
 
 
+async def most_invoiced_currency(conn: asyncpg.Connection) -> str | None:
+    """The currency most invoices are in (the first by code on a tie), None with no invoice."""
+    currency = await conn.fetchval("SELECT currency FROM ar_invoices WHERE currency IS NOT NULL "
+                                   "GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1")
+    return None if currency is None else str(currency)
+
+
 async def root_causes(conn: asyncpg.Connection, period: Period, currency: str
                       ) -> list[dict[str, Any]]:
     """Cases closed in the period per root-cause category; the amount is the total of the

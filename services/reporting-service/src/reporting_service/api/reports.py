@@ -5,7 +5,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -19,7 +18,12 @@ from reporting_service.api.kpis import business_period
 from reporting_service.domain.kpis import InvalidPeriod, iso_week
 from reporting_service.domain.review import DEFAULT_SOP_THRESHOLD
 from reporting_service.service_layer.kpis import DEFAULT_ATTRIBUTION_WINDOW_DAYS
-from reporting_service.service_layer.weekly_review import review_csv, review_html, weekly_review
+from reporting_service.service_layer.weekly_review import (
+    default_currency,
+    review_csv,
+    review_html,
+    weekly_review,
+)
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 READERS = require_roles("supervisor", "integration", "admin", "collector", "case_agent")
@@ -45,13 +49,6 @@ def _format(requested: Format | None, accept: str | None) -> Format:
     return Format.json
 
 
-async def _default_currency(conn: asyncpg.Connection) -> str:
-    """The currency most invoices are in: a review is for one currency at a time."""
-    currency = await conn.fetchval("SELECT currency FROM ar_invoices WHERE currency IS NOT NULL "
-                                   "GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1")
-    return str(currency or "USD")
-
-
 async def _review(request: Request, week: str, currency: str | None, sop_threshold: int,
                   window: int) -> dict[str, Any]:
     try:
@@ -59,7 +56,7 @@ async def _review(request: Request, week: str, currency: str | None, sop_thresho
     except InvalidPeriod as exc:
         raise Problem(400, "Invalid week", str(exc), field="query.week") from exc
     async with pooled(request) as conn:
-        chosen = currency or await _default_currency(conn)
+        chosen = currency or await default_currency(conn)
         return await weekly_review(conn, week, chosen, sop_threshold, window)
 
 

@@ -16,7 +16,7 @@ import asyncpg
 from receivables_platform.spreadsheet import FormulaSafeWriter
 from reporting_service.adapters import charts
 from reporting_service.adapters.kpi_query import KpiGroup
-from reporting_service.adapters.review_query import root_causes
+from reporting_service.adapters.review_query import most_invoiced_currency, root_causes
 from reporting_service.domain.kpis import iso_week
 from reporting_service.domain.review import pareto, sop_candidates, week_over_week
 from reporting_service.service_layer.kpis import KpiQuery, case_kpis, group_kpis
@@ -56,6 +56,11 @@ def _pick(source: dict[str, Any], path: tuple[str, ...]) -> Any:
 async def _kpis(conn: asyncpg.Connection, query: KpiQuery) -> dict[str, Any]:
     groups = await group_kpis(conn, query)
     return {"group": groups[0] if groups else {}, "cases": await case_kpis(conn, query.period)}
+
+
+async def default_currency(conn: asyncpg.Connection) -> str:
+    """The currency most invoices are in: a review is for one currency at a time."""
+    return await most_invoiced_currency(conn) or "USD"
 
 
 async def weekly_review(conn: asyncpg.Connection, week: str, currency: str,
