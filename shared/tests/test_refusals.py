@@ -17,6 +17,7 @@ ADOPTED = ("billing-adapter", "case-service")
 
 @pytest.mark.parametrize(("kind", "status"), [
     (RefusalKind.INVALID, 422), (RefusalKind.CONFLICT, 409), (RefusalKind.NOT_FOUND, 404),
+    (RefusalKind.NOT_PERMITTED, 403),
     (RefusalKind.UNAVAILABLE, 503), (RefusalKind.UPSTREAM_FAILED, 502)])
 def test_each_kind_answers_its_status_naming_the_field(kind: RefusalKind, status: int) -> None:
     problem = as_problem(Refused("invoice INV-1 is voided", field="invoice_id",

@@ -29,7 +29,7 @@ from receivables_platform.contracts.billing import (
     PaymentApplied,
     ReversalReason,
 )
-from receivables_platform.domain import Refused
+from receivables_platform.domain import RefusalKind, Refused
 
 TODAY = date(2026, 9, 30)
 INVOICE, PAYMENT = uuid4(), uuid4()
@@ -67,7 +67,7 @@ def refused(state: Account, command: Command) -> Refused:
 def test_a_void_or_write_off_before_a_later_entry_is_refused_naming_it(command: Command):
     adjustment = credit(1_000, sep(20))
     refusal = refused(issued(adjustment), command)
-    assert refusal.status == 409
+    assert refusal.kind is RefusalKind.CONFLICT
     assert refusal.field == ("voided_on" if isinstance(command, VoidInvoice)
                              else "written_off_on")
     assert f"credit memo {adjustment.adjustment_id}" in refusal.detail

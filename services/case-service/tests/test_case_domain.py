@@ -43,7 +43,7 @@ from receivables_platform.contracts.cases import (
     EscalationTeam,
     RootCause,
 )
-from receivables_platform.domain import NotFound, Refused, fold
+from receivables_platform.domain import NotFound, RefusalKind, Refused, fold
 
 S = CaseStatus
 CAUSE = RootCause(category_id=uuid4(), category_code="RATE", category_name="Wrong rate",
@@ -59,7 +59,7 @@ def test_a_case_opens_new_with_its_sla_due_in_the_target_days():
 def test_a_case_opens_once():
     with pytest.raises(Refused) as refused:
         when(given(open_case()), open_case())
-    assert refused.value.status == 409
+    assert refused.value.kind is RefusalKind.CONFLICT
 
 
 def test_commands_on_an_unknown_case_are_not_found():

@@ -33,6 +33,8 @@ class RefusalKind(StrEnum):
     """The aggregate's current state forbids it (already issued, closed, reversed)."""
     NOT_FOUND = "not_found"
     """What the command is about does not exist."""
+    NOT_PERMITTED = "not_permitted"
+    """The rules let someone do this, but not whoever asked (another collector's task)."""
     UNAVAILABLE = "unavailable"
     """Something the use case needs is not configured here (no mail server)."""
     UPSTREAM_FAILED = "upstream_failed"
@@ -40,8 +42,8 @@ class RefusalKind(StrEnum):
 
 
 _KIND_OF_STATUS = {409: RefusalKind.CONFLICT, 404: RefusalKind.NOT_FOUND,
-                   422: RefusalKind.INVALID, 503: RefusalKind.UNAVAILABLE,
-                   502: RefusalKind.UPSTREAM_FAILED}
+                   403: RefusalKind.NOT_PERMITTED, 422: RefusalKind.INVALID,
+                   503: RefusalKind.UNAVAILABLE, 502: RefusalKind.UPSTREAM_FAILED}
 
 
 class Refused(Exception):
@@ -49,10 +51,10 @@ class Refused(Exception):
 
     def __init__(self, detail: str, *, field: str | None = None, title: str = "Command refused",
                  kind: RefusalKind = RefusalKind.INVALID, status: int | None = None) -> None:
-        # `status` is how collections-service still names its refusals; it becomes a kind
-        # here until that service raises kinds too, then the parameter goes
+        # `status` is how collections-service still names its refusals (and its tests read
+        # it back); it becomes a kind here until that service raises kinds, then it goes
         super().__init__(detail)
-        self.detail, self.field, self.title = detail, field, title
+        self.detail, self.field, self.title, self.status = detail, field, title, status
         self.kind = kind if status is None else _KIND_OF_STATUS[status]
 
 

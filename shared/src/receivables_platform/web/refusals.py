@@ -23,6 +23,7 @@ HTTP_STATUS: dict[RefusalKind, int] = {
     RefusalKind.INVALID: 422,
     RefusalKind.CONFLICT: 409,
     RefusalKind.NOT_FOUND: 404,
+    RefusalKind.NOT_PERMITTED: 403,
     RefusalKind.UNAVAILABLE: 503,
     RefusalKind.UPSTREAM_FAILED: 502,
 }
