@@ -79,7 +79,8 @@ def d(text: str) -> date:
 
 
 def recompute(rows: list[asyncpg.Record]) -> dict[str, InvoiceFacts]:
-    """Every invoice's dated balance changes, from billing's stored events (DESIGN.md 6)."""
+    """Every invoice's dated balance changes, from billing's stored events
+    (docs/architecture.md#metrics)."""
     invoices: dict[str, InvoiceFacts] = {}
     changes: list[tuple[str, date, int]] = []
     for row in rows:
@@ -121,7 +122,7 @@ def expected_aging(invoices: dict[str, InvoiceFacts], as_of: date) -> dict[str, 
 
 
 def expected_ar(invoices: dict[str, InvoiceFacts], start: date, end: date) -> dict[str, int]:
-    """The AR figures behind DSO and CEI for a period, as DESIGN.md section 6 defines them."""
+    """The AR figures behind DSO and CEI for a period (docs/architecture.md#metrics)."""
     opening = closing = current = sales = 0
     for facts in invoices.values():
         if facts.issue_date > end:

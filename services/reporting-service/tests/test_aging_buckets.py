@@ -1,4 +1,4 @@
-"""Aging buckets: DESIGN.md section 6 (<=0 current, then 1-30 ... 120+)."""
+"""Aging buckets: docs/architecture.md#metrics (<=0 current, then 1-30 ... 120+)."""
 
 import pytest
 

@@ -8,7 +8,7 @@ them into real PostgreSQL (one by one, or several per transaction through the
 bulk path the consumer runner takes) and checks, for several as-of dates:
 
 - every invoice's open balance and bucket against a recomputation in plain
-  Python from the contracts (DESIGN.md section 6),
+  Python from the contracts (docs/architecture.md#metrics),
 - how the whole book's totals per currency and bucket (which the projection
   keeps summed per due date) moved, against the same recomputation, and
 - that every aging row's buckets add up to its total, and the totals by

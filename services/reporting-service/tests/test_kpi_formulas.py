@@ -1,4 +1,4 @@
-"""KPI formulas against values computed by hand from DESIGN.md section 6."""
+"""KPI formulas against values computed by hand from docs/architecture.md#metrics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every KPI over the real read model, for a small week computed by hand (DESIGN.md section 6).
+"""Every KPI over the real read model, for a small week computed by hand
+(docs/architecture.md#metrics).
 
 The week is 2026-W47 (Mon 16 to Sun 22 November 2026), 7 days, in USD. Two
 accounts: A (collector ann) and B (collector bob), both in team east.

@@ -51,7 +51,7 @@ class ServiceSpec:
     """The service's own periodic work (an SLA sweep, a daily worklist); runs with the consumers."""
 
     def group_id(self, subscription: Subscription) -> str:
-        """The service name (DESIGN.md section 8); a second read model gets a suffix."""
+        """The service name (docs/architecture.md#names); a second read model gets a suffix."""
         if subscription.name == "default":
             return self.name
         return f"{self.name}.{subscription.name}"

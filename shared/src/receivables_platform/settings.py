@@ -1,4 +1,4 @@
-"""Settings every service reads from its environment (DESIGN.md section 8)."""
+"""Settings every service reads from its environment (docs/architecture.md#names)."""
 
 from __future__ import annotations
 

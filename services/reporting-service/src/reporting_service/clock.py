@@ -24,5 +24,5 @@ def clock_of(request: Request) -> Clock:
 
 
 def today(request: Request) -> date:
-    """Business dates are UTC dates (DESIGN.md section 3)."""
+    """Business dates are UTC dates (docs/architecture.md#dates)."""
     return clock_of(request)().astimezone(UTC).date()

@@ -13,7 +13,8 @@ other event, of that account too, is applied as usual. An operator lists them wi
 `GET /v1/admin/set-aside-events` (or in SQL) and corrects them at their source: a
 void and a reissue with real dates, which the range lets through.
 
-Only business dates (`date` fields, DESIGN.md section 3) are judged; instants are not.
+Only business dates (`date` fields, docs/architecture.md#dates) are judged; instants
+are not.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ that person's token; absent only while an account has nobody assigned).
 Money is integer minor units in the account's currency; business dates are
 dates, instants are UTC datetimes.
 
-What the reporting projections read from them (DESIGN.md section 6):
+What the reporting projections read from them (docs/architecture.md#metrics):
 
 - cadence completion per collector per day: a task is *due* on the
   `business_date` of `task.scheduled` and on every `carried_over_to` of its

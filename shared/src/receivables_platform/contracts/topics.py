@@ -1,7 +1,7 @@
 """Which topic carries an event type, and which service publishes it.
 
 Event types are named `<context>.<aggregate>.<past tense verb>` and each
-bounded context publishes on its own topic (DESIGN.md section 8), so the first
+bounded context publishes on its own topic (docs/architecture.md#names), so the first
 segment of a type is enough to route it; keeping that rule in one place lets
 the AsyncAPI document and any producer agree without a second list.
 """

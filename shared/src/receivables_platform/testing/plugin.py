@@ -1,6 +1,6 @@
 """pytest fixtures for real infrastructure, registered for every package via `pytest11`.
 
-Resolution, per DESIGN.md section 3: `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS`
+Resolution, per docs/architecture.md#events: `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS`
 if set; else testcontainers when a Docker engine answers; else the embedded
 servers from the PyPI wheels. Each test gets its own database; Kafka topics
 are shared, so tests use their own topic names or their own account ids.

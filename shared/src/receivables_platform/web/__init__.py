@@ -1,1 +1,1 @@
-"""HTTP conventions every service follows (DESIGN.md section 5)."""
+"""HTTP conventions every service follows (docs/architecture.md#http)."""

@@ -5,7 +5,7 @@ relay, consumers); the lifespan starts them after the pool is up and cancels
 them on shutdown, so one process is one whole service in dev and a platform
 team can still split roles with settings.
 
-Every app also gets the HTTP conventions of DESIGN.md section 5, so no service
+Every app also gets the HTTP conventions of docs/architecture.md#http, so no service
 can forget one: problem+json errors, the token verifier behind
 `require_roles`, Idempotency-Key replays (and the purge of old keys), request
 logging with correlation ids, and `/metrics` beside the open probes.

@@ -1,4 +1,4 @@
-"""Bearer JWT authentication with roles (DESIGN.md sections 5 and 8).
+"""Bearer JWT authentication with roles (docs/architecture.md#http and #names).
 
 Tokens come from the team's identity provider (RS256/ES256, keys from
 `JWT_JWKS_URL`) or, in dev and tests, from `issue_token` with the shared

@@ -2,7 +2,7 @@
 
 Billing systems post late: a credit memo dated last week, a chargeback dated
 the day the bank returned the money. Reporting ages an invoice as of any day
-D from the entries dated by D (DESIGN.md section 6), so an entry is only
+D from the entries dated by D (docs/architecture.md#metrics), so an entry is only
 right if it is right on its own date and on every later one, whatever was
 entered before it. Today's balance is the wrong question for a backdated
 command, and a date after today is a promise, not a fact: aging would show

@@ -1,7 +1,7 @@
 """AR aging as of any date, computed in SQL from the read model.
 
-Open balance as of D = total + balance changes effective by D (DESIGN.md
-section 6); only invoices issued by D with a positive open balance count.
+Open balance as of D = total + balance changes effective by D (docs/architecture.md
+#metrics); only invoices issued by D with a positive open balance count.
 The projection keeps that as dated steps (migration 0008), so aging as of D
 sums the steps dated by D: per due date for totals by currency, per invoice
 or account (with the account's attributes joined) for anything finer.

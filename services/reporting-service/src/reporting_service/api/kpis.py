@@ -1,4 +1,5 @@
-"""KPIs over HTTP: every DESIGN.md section 6 KPI for a period, per collector, team or all."""
+"""KPIs over HTTP: every KPI of docs/architecture.md#metrics for a period, per collector,
+team or all."""
 
 from __future__ import annotations
 

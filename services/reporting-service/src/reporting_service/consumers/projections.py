@@ -3,7 +3,7 @@
 One group per projection means one can be rebuilt (positions forgotten,
 tables emptied, topic read again from the start) while the others keep their
 place. The billing projection keeps the group named after the service
-(DESIGN.md section 8) so positions stored before the split stay valid.
+(docs/architecture.md#names) so positions stored before the split stay valid.
 """
 
 from __future__ import annotations

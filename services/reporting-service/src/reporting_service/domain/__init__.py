@@ -1,1 +1,1 @@
-"""Reporting domain: metric definitions (DESIGN.md section 6), pure."""
+"""Reporting domain: metric definitions (docs/architecture.md#metrics), pure."""

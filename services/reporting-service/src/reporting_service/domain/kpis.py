@@ -1,4 +1,4 @@
-"""KPI formulas exactly as DESIGN.md section 6 defines them, pure and exact.
+"""KPI formulas exactly as docs/architecture.md#metrics defines them, pure and exact.
 
 Results are `Fraction`s so tests compare them to hand-computed values with no
 rounding; the API rounds for display. A ratio whose denominator is zero is

@@ -1,4 +1,5 @@
-"""The KPI report: every DESIGN.md section 6 KPI for one period, one currency, per group.
+"""The KPI report: every KPI of docs/architecture.md#metrics for one period and currency,
+per group.
 
 Collections KPIs are per collector or team (group `all` for the whole
 department); case KPIs are for the department, since cases belong to case

@@ -1,7 +1,7 @@
 """Aging kept as dated movements, so aging for any date sums a few rows instead of every invoice.
 
 An invoice adds to aging as of D its open balance when that is positive and
-it was issued by D (DESIGN.md section 6), flagged on hold or in dispute when a
+it was issued by D (docs/architecture.md#metrics), flagged on hold or in dispute when a
 flag covers D. That contribution is a step function of D: it can only change
 on the issue date, on a balance change's effective date, or where a flag
 starts or ends. `ar_aging_steps` keeps, per invoice, how much each of those
