@@ -27,7 +27,8 @@ from deploy_support import (
 )
 
 from billing_adapter.settings import StripeSettings
-from case_service.domain.policy import CasePolicy
+from case_service.settings import ENVIRONMENT as CASE_ENVIRONMENT
+from case_service.settings import case_policy
 from collections_service.runtime import CollectionsSettings
 from receivables_platform.business_dates import BusinessDateSettings
 from receivables_platform.contracts.cases import CasePriority, CaseType
@@ -184,7 +185,7 @@ def test_every_variable_set_is_one_the_services_read(default_render: Rendered,
     read |= {f"KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
     read |= {f"STRIPE_{f.upper()}" for f in StripeSettings.model_fields}  # billing-adapter's
     read |= {str(f.validation_alias) for f in CollectionsSettings.model_fields.values()}
-    read |= set(CasePolicy.ENVIRONMENT)
+    read |= set(CASE_ENVIRONMENT)
     read |= {str(f.validation_alias) for f in BusinessDateSettings.model_fields.values()}
     for rendered in (default_render, production_render):
         set_by_chart = set()
@@ -303,9 +304,9 @@ def test_collections_and_case_settings_reach_their_services(production_render: R
     cases = production_render.named("ConfigMap", full_name("case-service"))["data"]
     assert cases["CASE_SLA_TARGETS"] == "dispute:urgent=3,*:urgent=5,dispute:*=10"
     with pytest.MonkeyPatch.context() as env:
-        for key in CasePolicy.ENVIRONMENT:
+        for key in CASE_ENVIRONMENT:
             env.setenv(key, cases[key])
-        policy = CasePolicy.from_environment()
+        policy = case_policy()
     assert policy.sla.target_days(CaseType.DISPUTE, CasePriority.URGENT) == 3
     for other in ("billing-adapter", "reporting-service"):
         data = production_render.named("ConfigMap", full_name(other))["data"]

@@ -9,6 +9,7 @@ from case_service.api.inbound_email import router as inbound_email
 from case_service.api.search import router as search
 from case_service.api.updates import router as updates
 from case_service.service_layer.billing_events import handle_billing_event
+from case_service.service_layer.cases import policy
 from case_service.service_layer.sla import sweep_forever
 from receivables_platform.contracts import billing
 from receivables_platform.contracts.cases import TOPIC
@@ -21,6 +22,7 @@ async def sla_sweep(state: ServiceState) -> None:
 
 
 inbound_email_limits()  # read at start: a bad INBOUND_EMAIL_* setting stops the service there
+policy()  # and a bad CASE_SLA_TARGETS rule likewise
 
 SPEC = ServiceSpec(
     name="case-service",

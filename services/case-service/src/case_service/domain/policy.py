@@ -1,16 +1,12 @@
 """Case-service policy: SLA targets per type and priority, and the reopen window.
 
-Configured from the environment so a platform team sets them per deployment:
-`CASE_SLA_TARGETS` is a comma-separated list of `type:priority=days` rules
-where either side may be `*` (`dispute:urgent=3,*:urgent=5,dispute:*=10`);
-the most specific rule wins (type and priority, then type, then priority),
-else `CASE_SLA_DEFAULT_DAYS` (14). `CASE_REOPEN_WINDOW_DAYS` (30) is how long
-after closing a case may be reopened.
+A platform team sets them per deployment; `case_service.settings` reads them
+from the environment, so this module stays pure. The most specific SLA rule
+wins (type and priority, then type, then priority), else the default days.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from receivables_platform.contracts.cases import CasePriority, CaseType
@@ -54,13 +50,3 @@ class SlaPolicy:
 class CasePolicy:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     reopen_window_days: int = 30
-
-    ENVIRONMENT = ("CASE_SLA_DEFAULT_DAYS", "CASE_SLA_TARGETS", "CASE_REOPEN_WINDOW_DAYS")
-    """What `from_environment` reads; the Helm chart sets exactly these."""
-
-    @classmethod
-    def from_environment(cls) -> CasePolicy:
-        default_days, targets, reopen_window = cls.ENVIRONMENT
-        default = int(os.environ.get(default_days, "14"))
-        return cls(SlaPolicy.parse(os.environ.get(targets, ""), default),
-                   int(os.environ.get(reopen_window, "30")))

@@ -26,6 +26,7 @@ from case_service.domain import commands as c
 from case_service.domain.case import decide
 from case_service.domain.policy import CasePolicy
 from case_service.domain.state import Case
+from case_service.settings import case_policy
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, Refused
 from receivables_platform.repository import Loaded
@@ -36,7 +37,7 @@ Check = Callable[[Case, int], None]
 @cache
 def policy() -> CasePolicy:
     """SLA targets and the reopen window, read from the environment once per process."""
-    return CasePolicy.from_environment()
+    return case_policy()
 
 
 async def execute(conn: asyncpg.Connection, command: c.Command, *, check: Check | None = None,
