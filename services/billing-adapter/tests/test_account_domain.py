@@ -66,7 +66,7 @@ def test_an_update_records_only_what_changed():
 
 def test_commands_for_an_unknown_account_are_refused_naming_it():
     refusal = refused(given(), invoice())
-    assert (refusal.status, refusal.field) == (404, "account_id")
+    assert (refusal.kind, refusal.field) == (RefusalKind.NOT_FOUND, "account_id")
 
 
 def test_autopay_enrols_a_reference_and_cancels():

@@ -92,7 +92,7 @@ def test_a_write_off_on_the_day_of_the_last_entry_takes_what_is_left():
 def test_a_backdated_credit_is_held_to_what_was_owed_on_its_date():
     state = issued(credit(5_000, sep(20), AdjustmentKind.DEBIT))  # 10 000, 15 000 from the 20th
     refusal = refused(state, credit(12_000, sep(10)))
-    assert (refusal.status, refusal.field) == (422, "amount_minor")
+    assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "amount_minor")
     assert "10000" in refusal.detail
     assert when(state, credit(12_000, sep(20)), TODAY)
 
@@ -100,7 +100,7 @@ def test_a_backdated_credit_is_held_to_what_was_owed_on_its_date():
 def test_a_backdated_credit_may_not_take_a_later_date_below_zero():
     state = issued(apply(6_000, sep(20)))  # owed: 10 000 until the 20th, then 4 000
     refusal = refused(state, credit(5_000, sep(10)))
-    assert (refusal.status, refusal.field) == (422, "amount_minor")
+    assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "amount_minor")
     assert f"payment {PAYMENT} applied" in refusal.detail and "2026-09-20" in refusal.detail
     assert when(state, credit(4_000, sep(10)), TODAY)
 
@@ -112,7 +112,7 @@ def test_a_backdated_application_is_held_to_what_was_owed_on_its_date():
                   today=TODAY)
     explicit = ApplyPayment(ACCOUNT, big.payment_id, sep(10), (Allocation(INVOICE, 12_000),))
     refusal = refused(state, explicit)
-    assert (refusal.status, refusal.field) == (422, "allocations.0.amount_minor")
+    assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "allocations.0.amount_minor")
     [event] = when(state, ApplyPayment(ACCOUNT, big.payment_id, sep(10)), TODAY)  # oldest-first
     assert isinstance(event, PaymentApplied) and event.amount_minor == 10_000
 
@@ -120,7 +120,7 @@ def test_a_backdated_application_is_held_to_what_was_owed_on_its_date():
 def test_a_backdated_application_may_not_take_a_later_date_below_zero():
     state = issued(credit(7_000, sep(20)))  # owed: 10 000 until the 20th, then 3 000
     refusal = refused(state, apply(5_000, sep(10)))
-    assert (refusal.status, refusal.field) == (422, "allocations.0.amount_minor")
+    assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "allocations.0.amount_minor")
     assert "2026-09-20" in refusal.detail
     [event] = when(state, ApplyPayment(ACCOUNT, PAYMENT, sep(10)), TODAY)  # oldest-first
     assert isinstance(event, PaymentApplied) and event.amount_minor == 3_000
@@ -129,7 +129,7 @@ def test_a_backdated_application_may_not_take_a_later_date_below_zero():
 def test_an_application_dated_before_a_void_pays_nothing_on_the_voided_invoice():
     state = issued(VoidInvoice(ACCOUNT, INVOICE, sep(20)))  # owed 10 000 until the 20th
     refusal = refused(state, apply(1_000, sep(10)))
-    assert (refusal.status, refusal.field) == (422, "allocations.0.amount_minor")
+    assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "allocations.0.amount_minor")
     assert refused(state, ApplyPayment(ACCOUNT, PAYMENT, sep(10))).title == "Nothing to apply to"
 
 
@@ -141,7 +141,7 @@ def test_a_debit_may_be_backdated_freely_after_the_issue():
 
 def test_an_application_before_the_payment_was_received_is_refused():
     refusal = refused(issued(), apply(1_000, sep(4)))
-    assert (refusal.status, refusal.field) == (422, "applied_on")
+    assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "applied_on")
     assert "2026-09-05" in refusal.detail
 
 
@@ -150,7 +150,7 @@ def test_an_application_before_the_invoice_was_issued_is_refused():
     state = issued(invoice(invoice_id=later, external_id="INV-2", issue_date=sep(12),
                            due_date=sep(12)))
     refusal = refused(state, ApplyPayment(ACCOUNT, PAYMENT, sep(10), (Allocation(later, 1),)))
-    assert (refusal.status, refusal.field) == (422, "allocations.0.invoice_id")
+    assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "allocations.0.invoice_id")
     # oldest-first pays only what was issued by the application's date
     events = when(state, ApplyPayment(ACCOUNT, PAYMENT, sep(10)), TODAY)
     assert [e.invoice_id for e in events if isinstance(e, PaymentApplied)] == [INVOICE]
@@ -158,13 +158,13 @@ def test_an_application_before_the_invoice_was_issued_is_refused():
 
 def test_a_reversal_before_the_payment_was_received_is_refused():
     refusal = refused(issued(), ReversePayment(ACCOUNT, PAYMENT, ReversalReason.RETURNED, sep(4)))
-    assert (refusal.status, refusal.field) == (422, "reversed_on")
+    assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "reversed_on")
 
 
 def test_a_reversal_before_an_application_of_the_payment_is_refused_naming_it():
     state = issued(apply(2_000, sep(8)), apply(1_000, sep(15)))
     refusal = refused(state, ReversePayment(ACCOUNT, PAYMENT, ReversalReason.RETURNED, sep(12)))
-    assert (refusal.status, refusal.field) == (409, "reversed_on")
+    assert (refusal.kind, refusal.field) == (RefusalKind.CONFLICT, "reversed_on")
     assert str(INVOICE) in refusal.detail and "2026-09-15" in refusal.detail
     assert when(state, ReversePayment(ACCOUNT, PAYMENT, ReversalReason.RETURNED, sep(15)), TODAY)
 
@@ -176,7 +176,7 @@ def test_a_reversal_before_an_application_of_the_payment_is_refused_naming_it():
 ])
 def test_nothing_is_dated_before_the_invoice_was_issued(command: Command, field: str):
     refusal = refused(issued(), command)
-    assert (refusal.status, refusal.field) == (422, field)
+    assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, field)
 
 
 # -- nothing is dated after today in the team's time zone -------------------------------------
@@ -197,7 +197,8 @@ TOMORROW = date(2026, 10, 1)
 ])
 def test_a_date_after_today_is_refused_naming_the_field(command: Command, field: str):
     refusal = refused(issued(), command)
-    assert (refusal.status, refusal.field, refusal.title) == (422, field, "Date in the future")
+    assert (refusal.kind, refusal.field, refusal.title) == (RefusalKind.INVALID, field,
+                                                            "Date in the future")
     try:  # the same command entered a day later may meet other rules, not this one
         when(issued(), command, TOMORROW)
     except Refused as later:
