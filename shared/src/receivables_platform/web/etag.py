@@ -11,11 +11,15 @@ when another writer slips in between, from the event store's unique index
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from fastapi import Header, Response
 
 from receivables_platform.web.problems import Problem, problem_type
+
+State = TypeVar("State")
 
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*(?:,|$)')
 FIELD = "header.If-Match"
@@ -54,6 +58,24 @@ class Precondition:
         if self.versions is None:
             return current_version > 0
         return current_version in self.versions
+
+
+def version_check(if_match: Precondition | None,
+                  version_of: Callable[[State], int] | None = None,
+                  ) -> Callable[[State, int], None] | None:
+    """If-Match as the check a use case runs on the state it loaded, under the stream's lock.
+
+    Checked there, not in the route, so no write slips in between the check and
+    the append. The ETag is the stream's version unless `version_of` says what it
+    is instead (an invoice's is the account version it last changed at)."""
+    if if_match is None:
+        return None
+    precondition = if_match
+
+    def check(state: State, version: int) -> None:
+        precondition.check(version if version_of is None else version_of(state))
+
+    return check
 
 
 def parse_if_match(value: str) -> Precondition:

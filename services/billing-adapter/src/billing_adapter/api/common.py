@@ -15,7 +15,7 @@ from billing_adapter.service_layer.accounts import Check
 from receivables_platform.domain import NotFound, Refused
 from receivables_platform.web.auth import require_roles
 from receivables_platform.web.connection import connection
-from receivables_platform.web.etag import Precondition
+from receivables_platform.web.etag import Precondition, version_check
 from receivables_platform.web.request_log import correlation_id
 
 WRITERS = require_roles("integration", "admin")
@@ -29,40 +29,28 @@ def trace(request: Request) -> str | None:
 
 def account_precondition(if_match: Precondition | None) -> Check | None:
     """If-Match on an account write is checked against the account's version."""
-    if if_match is None:
-        return None
-
-    def check(state: Account, version: int) -> None:
-        if_match.check(version)
-
-    return check
+    return version_check(if_match)
 
 
 def invoice_precondition(if_match: Precondition | None, invoice_id: UUID) -> Check | None:
     """An invoice's ETag is the account version it last changed at, not the account's."""
-    if if_match is None:
-        return None
-
-    def check(state: Account, version: int) -> None:
+    def invoice_version(state: Account) -> int:
         invoice = state.invoices.get(invoice_id)
         if invoice is None:
             raise NotFound(f"no invoice {invoice_id}", field="invoice_id")
-        if_match.check(invoice.version)
+        return invoice.version
 
-    return check
+    return version_check(if_match, invoice_version)
 
 
 def payment_precondition(if_match: Precondition | None, payment_id: UUID) -> Check | None:
-    if if_match is None:
-        return None
-
-    def check(state: Account, version: int) -> None:
+    def payment_version(state: Account) -> int:
         payment = state.payments.get(payment_id)
         if payment is None:
             raise NotFound(f"no payment {payment_id}", field="payment_id")
-        if_match.check(payment.version)
+        return payment.version
 
-    return check
+    return version_check(if_match, payment_version)
 
 
 @contextmanager

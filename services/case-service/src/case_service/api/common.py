@@ -8,11 +8,15 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Request
 
-from case_service.domain.state import Case
 from case_service.service_layer.cases import Check
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import connection
-from receivables_platform.web.etag import Precondition, optional_if_match, require_if_match
+from receivables_platform.web.etag import (
+    Precondition,
+    optional_if_match,
+    require_if_match,
+    version_check,
+)
 from receivables_platform.web.problems import PROBLEM_JSON
 from receivables_platform.web.request_log import correlation_id
 
@@ -48,10 +52,4 @@ def problem_responses(**reasons: str) -> dict[int | str, dict[str, Any]]:
 
 def precondition(if_match: Precondition | None) -> Check | None:
     """If-Match on a case write is checked against the case's stream version, under its lock."""
-    if if_match is None:
-        return None
-
-    def check(state: Case, version: int) -> None:
-        if_match.check(version)
-
-    return check
+    return version_check(if_match)
