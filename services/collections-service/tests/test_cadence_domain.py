@@ -32,6 +32,7 @@ from collections_service.domain.commitments import (
     judge,
 )
 from collections_service.domain.priority import PriorityInputs, priority_score
+from collections_service.domain.refusals import Refusal, RefusalKind
 from receivables_platform.contracts.collections import (
     Channel,
     TaskCancellation,
@@ -305,17 +306,17 @@ def test_a_collector_completes_their_own_task_once() -> None:
     [done] = tasks.complete(task, by="kim", may_act_for_others=False,
                             outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
     closed = tasks.evolve(task, done)
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(Refusal) as refused:
         tasks.complete(closed, by="kim", may_act_for_others=False,
                        outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
-    assert refused.value.status == 409
+    assert refused.value.kind is RefusalKind.CONFLICT
 
 
 def test_another_collectors_task_needs_a_supervisor() -> None:
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(Refusal) as refused:
         tasks.complete(scheduled(), by="lee", may_act_for_others=False,
                        outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
-    assert refused.value.status == 403
+    assert refused.value.kind is RefusalKind.FORBIDDEN
     [done] = tasks.complete(scheduled(), by="sue", may_act_for_others=True,
                             outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
     assert done.collector_id == "sue" and done.assigned_collector_id == "kim"  # type: ignore[attr-defined]

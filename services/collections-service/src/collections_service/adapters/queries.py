@@ -7,9 +7,9 @@ from uuid import UUID
 
 import asyncpg
 
+from collections_service.adapters.reads import one
 from collections_service.domain.cadence import AccountSituation, OpenInvoice, Policy, Step
 from receivables_platform.contracts.collections import Channel
-from receivables_platform.domain import NotFound
 from receivables_platform.money import NO_CURRENCY
 
 BROKEN_LOOKBACK = timedelta(days=180)
@@ -25,10 +25,8 @@ ORDER BY b.due_date, b.invoice_id
 
 
 async def account_row(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM accounts WHERE account_id = $1", account_id)
-    if row is None:
-        raise NotFound(f"no account {account_id} (not yet seen from billing)", field="account_id")
-    return row
+    return await one(conn, "SELECT * FROM accounts WHERE account_id = $1", account_id,
+                     what=f"account {account_id} (not yet seen from billing)", field="account_id")
 
 
 async def open_invoices(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:

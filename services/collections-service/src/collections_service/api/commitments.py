@@ -6,13 +6,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from collections_service.adapters import reads
 from collections_service.api.common import READERS, Conn, IfMatch, Rt, Staff, trace
 from collections_service.api.models import CancelRequest, CommitmentRequest, CommitmentView
+from collections_service.api.refusals import RefusalRoute
 from collections_service.service_layer import commitments
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
 
-router = APIRouter(tags=["commitments"])
+router = APIRouter(tags=["commitments"], route_class=RefusalRoute)
 
 
 @router.post("/v1/commitments", status_code=201, response_model=CommitmentView)
@@ -46,8 +48,7 @@ async def read(commitment_id: UUID, response: Response, conn: Conn) -> Commitmen
 @router.get("/v1/accounts/{account_id}/commitments", response_model=list[CommitmentView],
             dependencies=[Depends(READERS)])
 async def of_account(account_id: UUID, conn: Conn) -> list[CommitmentView]:
-    rows = await conn.fetch("SELECT * FROM commitments WHERE account_id = $1 "
-                            "ORDER BY made_on DESC, commitment_id DESC", account_id)
+    rows = await reads.commitments_of(conn, account_id)
     return [CommitmentView.of(r) for r in rows]
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from collections_service.adapters import queries
+from collections_service.adapters import queries, reads
 from collections_service.api.common import (
     READERS,
     CollectorQuery,
@@ -29,12 +29,13 @@ from collections_service.api.models import (
     RuleRequest,
     RuleResponse,
 )
+from collections_service.api.refusals import RefusalRoute
 from collections_service.service_layer import portfolios
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
 from receivables_platform.web.pages import CursorQuery, decode_cursor, page_of
 
-router = APIRouter(tags=["portfolios"])
+router = APIRouter(tags=["portfolios"], route_class=RefusalRoute)
 
 
 @router.post("/v1/portfolio-rules", status_code=201, response_model=RuleResponse)
@@ -78,7 +79,7 @@ def _rule(body: RuleRequest) -> portfolios.Rule:
 @router.get("/v1/portfolio-rules", response_model=list[RuleResponse],
             dependencies=[Depends(READERS)])
 async def rules(conn: Conn) -> list[RuleResponse]:
-    rows = await conn.fetch("SELECT * FROM portfolio_rules ORDER BY rank, created_at")
+    rows = await reads.portfolio_rules(conn)
     return [RuleResponse.model_validate(dict(r)) for r in rows]
 
 

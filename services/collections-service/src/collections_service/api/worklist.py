@@ -11,6 +11,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from collections_service.adapters import reads
 from collections_service.api.common import (
     CollectorQuery,
     Conn,
@@ -30,21 +31,16 @@ from collections_service.api.models import (
     TaskView,
     Worklist,
 )
+from collections_service.api.refusals import RefusalRoute
 from collections_service.service_layer import cadence
 from collections_service.service_layer import tasks as task_cases
 from receivables_platform.business_dates import BusinessDate
-from receivables_platform.domain import NotFound
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.problems import Problem, problem_type
 
-router = APIRouter(tags=["worklist"])
+router = APIRouter(tags=["worklist"], route_class=RefusalRoute)
 RUN_WINDOW_DAYS = 366
 
-_WORKLIST = """
-SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id)
-WHERE t.collector_id IS NOT DISTINCT FROM $1 AND t.status = 'open' AND t.due_on <= $2
-ORDER BY t.priority_score DESC, t.amount_past_due_minor DESC, t.account_id, t.task_id
-"""
 
 
 @router.post("/v1/cadence/runs", response_model=RunResponse)
@@ -77,17 +73,13 @@ async def worklist(conn: Conn, rt: Rt, principal: Staff, collector_id: Collector
                       "work", type=problem_type("forbidden"), field="query.unassigned")
     own_or_overseer(principal, who, "query.collector_id")
     day = on or rt.clock.today()
-    rows = await conn.fetch(_WORKLIST, None if unassigned else who, day)
+    rows = await reads.worklist(conn, None if unassigned else who, day)
     return Worklist(collector_id=None if unassigned else who, business_date=day,
                     tasks=[TaskView.of(r) for r in rows])
 
 
 async def _task(conn: Conn, task_id: UUID) -> TaskView:
-    row = await conn.fetchrow("SELECT t.*, a.name AS account_name FROM tasks t "
-                              "JOIN accounts a USING (account_id) WHERE task_id = $1", task_id)
-    if row is None:
-        raise NotFound(f"no task {task_id}", field="path.task_id")
-    return TaskView.of(row)
+    return TaskView.of(await reads.task(conn, task_id))
 
 
 @router.get("/v1/tasks/{task_id}", response_model=TaskView)

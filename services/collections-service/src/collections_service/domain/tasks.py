@@ -9,6 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
+from collections_service.domain.refusals import conflict, forbidden, not_found
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
     TaskCancellation,
@@ -19,7 +20,6 @@ from receivables_platform.contracts.collections import (
     TaskOutcome,
     TaskScheduled,
 )
-from receivables_platform.domain import Refused
 
 
 class TaskStatus(StrEnum):
@@ -56,10 +56,10 @@ def evolve(task: Task, event: EventContract) -> Task:
 
 def _open(task: Task) -> tuple[UUID, UUID, date]:
     if task.task_id is None or task.account_id is None or task.business_date is None:
-        raise Refused("no such task", field="task_id", status=404, title="Not found")
+        raise not_found("no such task", field="task_id")
     if task.status is not TaskStatus.OPEN:
-        raise Refused(f"the task is already {task.status.value}", field="task_id", status=409,
-                      title="Task closed")
+        raise conflict(f"the task is already {task.status.value}", field="task_id",
+                       title="Task closed")
     return task.task_id, task.account_id, task.business_date
 
 
@@ -68,8 +68,8 @@ def complete(task: Task, *, by: str, may_act_for_others: bool, outcome: TaskOutc
              notes: str | None = None) -> list[EventContract]:
     task_id, account_id, business_date = _open(task)
     if task.collector_id not in (None, by) and not may_act_for_others:
-        raise Refused(f"the task is {task.collector_id}'s; only they or a supervisor complete it",
-                      field="task_id", status=403, title="Not your task")
+        raise forbidden(f"the task is {task.collector_id}'s; only they or a supervisor complete "
+                        "it", field="task_id", title="Not your task")
     return [TaskCompleted(task_id=task_id, account_id=account_id, collector_id=by,
                           assigned_collector_id=task.collector_id, kind=task.kind,
                           business_date=business_date, completed_on=today, completed_at=now,

@@ -20,11 +20,11 @@ import asyncpg
 
 from collections_service.adapters import queries
 from collections_service.domain.cadence import plan_day
+from collections_service.domain.refusals import conflict
 from collections_service.runtime import Runtime
 from collections_service.service_layer import commitments, holds, lock_account, portfolios
 from collections_service.service_layer import tasks as task_cases
 from receivables_platform.db.pool import holds_session_state
-from receivables_platform.domain import Refused
 
 SYSTEM = "collections-service"
 
@@ -47,8 +47,8 @@ async def run_day(pool: asyncpg.Pool, today: date, runtime: Runtime, *,
         holds_session_state(guard)
         if not await guard.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext('collections.daily_run'))"):
-            raise Refused("a daily run is already in progress; try again when it ends",
-                          status=409, title="Run in progress")
+            raise conflict("a daily run is already in progress; try again when it ends",
+                           field=None, title="Run in progress")
         try:
             async with pool.acquire() as conn:
                 return await _run(conn, today, runtime, correlation_id)

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
-from collections_service.adapters import queries, streams
+from collections_service.adapters import queries, reads, streams
 from collections_service.adapters.projections import project
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.commitments import (
@@ -29,6 +29,7 @@ from collections_service.domain.commitments import (
     deadline,
     judge,
 )
+from collections_service.domain.refusals import conflict
 from collections_service.service_layer import lock_account, risk
 from collections_service.service_layer.tasks import schedule_follow_up
 from receivables_platform.contracts.base import EventContract
@@ -43,7 +44,7 @@ from receivables_platform.contracts.collections import (
     RiskClearance,
     RiskReason,
 )
-from receivables_platform.domain import NotFound, Refused
+from receivables_platform.domain import Refused
 from receivables_platform.ids import new_id
 
 _PAYMENTS = """
@@ -191,11 +192,7 @@ async def _append(conn: asyncpg.Connection, row: asyncpg.Record, events: list[Ev
 
 
 async def get(conn: asyncpg.Connection, commitment_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM commitments WHERE commitment_id = $1",
-                              commitment_id)
-    if row is None:
-        raise NotFound(f"no commitment {commitment_id}", field="commitment_id")
-    return row
+    return await reads.commitment(conn, commitment_id)
 
 
 async def cancel(conn: asyncpg.Connection, commitment_id: UUID, *, by: str, reason: str,
@@ -208,8 +205,8 @@ async def cancel(conn: asyncpg.Connection, commitment_id: UUID, *, by: str, reas
         if check is not None:
             check(row["version"])
         if row["status"] != "open":
-            raise Refused(f"the commitment is already {row['status']}", field="commitment_id",
-                          status=409, title="Commitment closed")
+            raise conflict(f"the commitment is already {row['status']}", field="commitment_id",
+                           title="Commitment closed")
         event = CommitmentCancelled(commitment_id=commitment_id, account_id=row["account_id"],
                                     collector_id=row["collector_id"], cancelled_by=by,
                                     reason=reason, cancelled_on=today)

@@ -14,6 +14,7 @@ from collections_service.adapters.projections import project
 from collections_service.domain import tasks as task_domain
 from collections_service.domain.cadence import AccountSituation, TaskPlan
 from collections_service.domain.priority import PriorityInputs, priority_score
+from collections_service.domain.refusals import not_found
 from collections_service.domain.tasks import Task, TaskStatus
 from collections_service.service_layer import lock_account
 from receivables_platform.contracts.base import EventContract
@@ -26,7 +27,6 @@ from receivables_platform.contracts.collections import (
     TaskOutcome,
     TaskScheduled,
 )
-from receivables_platform.domain import NotFound
 from receivables_platform.ids import new_id
 from receivables_platform.repository import Loaded
 
@@ -98,7 +98,7 @@ async def schedule_follow_up(conn: asyncpg.Connection, situation: AccountSituati
 async def load(conn: asyncpg.Connection, task_id: UUID) -> Loaded[Task]:
     loaded = await streams.tasks.load(conn, task_id)
     if loaded.version == 0:
-        raise NotFound(f"no task {task_id}", field="task_id")
+        raise not_found(f"no task {task_id}", field="task_id")
     return loaded
 
 
@@ -121,7 +121,7 @@ async def complete(conn: asyncpg.Connection, task_id: UUID, completion: Completi
         account_id = await conn.fetchval("SELECT account_id FROM tasks WHERE task_id = $1",
                                          task_id)
         if account_id is None:
-            raise NotFound(f"no task {task_id}", field="task_id")
+            raise not_found(f"no task {task_id}", field="task_id")
         await lock_account(conn, account_id)
         loaded = await load(conn, task_id)
         if check is not None:

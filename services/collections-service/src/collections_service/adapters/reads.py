@@ -1,0 +1,97 @@
+"""The rows the API answers with: every read the routes make, and the one get-by-id-or-404.
+
+Routes never hold SQL; what they show is read here, so a change of table is
+one module's change.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from collections_service.domain.refusals import not_found
+
+
+async def one(conn: asyncpg.Connection, sql: str, *args: Any, what: str,
+              field: str | None) -> asyncpg.Record:
+    """The one row `sql` finds, or a not-found refusal naming `what` and the `field` at fault."""
+    row = await conn.fetchrow(sql, *args)
+    if row is None:
+        raise not_found(f"no {what}", field=field)
+    return row
+
+
+_TASK = ("SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id) "
+         "WHERE task_id = $1")
+
+_WORKLIST = """
+SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id)
+WHERE t.collector_id IS NOT DISTINCT FROM $1 AND t.status = 'open' AND t.due_on <= $2
+ORDER BY t.priority_score DESC, t.amount_past_due_minor DESC, t.account_id, t.task_id
+"""
+
+
+async def task(conn: asyncpg.Connection, task_id: UUID, *,
+               field: str | None = "path.task_id") -> asyncpg.Record:
+    return await one(conn, _TASK, task_id, what=f"task {task_id}", field=field)
+
+
+async def worklist(conn: asyncpg.Connection, collector_id: str | None,
+                   day: date) -> list[asyncpg.Record]:
+    return list(await conn.fetch(_WORKLIST, collector_id, day))
+
+
+async def hold(conn: asyncpg.Connection, hold_id: UUID, *,
+               field: str | None = "path.hold_id") -> asyncpg.Record:
+    return await one(conn, "SELECT * FROM holds WHERE hold_id = $1", hold_id,
+                     what=f"hold {hold_id}", field=field)
+
+
+async def holds_of(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT * FROM holds WHERE account_id = $1 "
+                                 "ORDER BY placed_on DESC, hold_id DESC", account_id))
+
+
+async def contact(conn: asyncpg.Connection, contact_id: UUID) -> asyncpg.Record:
+    return await one(conn, "SELECT * FROM contacts WHERE contact_id = $1", contact_id,
+                     what=f"contact {contact_id}", field="path.contact_id")
+
+
+async def contacts_of(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT * FROM contacts WHERE account_id = $1 "
+                                 "ORDER BY attempted_at DESC, contact_id DESC", account_id))
+
+
+async def commitment(conn: asyncpg.Connection, commitment_id: UUID, *,
+                     field: str | None = "commitment_id") -> asyncpg.Record:
+    return await one(conn, "SELECT * FROM commitments WHERE commitment_id = $1", commitment_id,
+                     what=f"commitment {commitment_id}", field=field)
+
+
+async def commitments_of(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT * FROM commitments WHERE account_id = $1 "
+                                 "ORDER BY made_on DESC, commitment_id DESC", account_id))
+
+
+async def current_policies(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT DISTINCT ON (policy_id) * FROM cadence_policies "
+                                 "ORDER BY policy_id, version DESC"))
+
+
+async def policy_version(conn: asyncpg.Connection, policy_id: UUID,
+                         version: int) -> asyncpg.Record:
+    return await one(conn, "SELECT * FROM cadence_policies WHERE policy_id = $1 "
+                     "AND version = $2", policy_id, version,
+                     what=f"version {version} of policy {policy_id}", field="query.version")
+
+
+async def portfolio_rules(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT * FROM portfolio_rules ORDER BY rank, created_at"))
+
+
+async def notes_of(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT * FROM account_notes WHERE account_id = $1 "
+                                 "ORDER BY created_at DESC, note_id DESC", account_id))
