@@ -532,3 +532,112 @@ async def test_a_cancelled_promise_needs_the_current_version_and_ends_the_pause(
                                headers={**KIM, "If-Match": made.headers["ETag"]})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert (await run(api, MONDAY))["tasks_scheduled"] == 1
+
+
+# -- follow-ups set by hand and escalations --------------------------------------------------------
+
+THURSDAY = date(2026, 11, 5)
+
+
+async def test_a_follow_up_is_set_rescheduled_handed_over_and_completed(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue_account(billing, api, 12_000)
+    made = await api.post("/v1/tasks", json={
+        "account_id": str(account_id), "kind": "call", "due_on": "2026-11-04",
+        "due_time": "10:00", "note": "call back about the October invoice"},
+        headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    task = made.json()
+    assert task["kind"] == "follow_up" and task["channel"] == "call"
+    assert task["collector_id"] == "kim" and task["created_by"] == "kim"
+    assert task["due_on"] == "2026-11-04" and task["due_at"].startswith("2026-11-04T10:00")
+    assert task["amount_past_due_minor"] == 12_000
+    url = f"/v1/tasks/{task['task_id']}"
+    assert made.headers["Location"] == url and made.headers["ETag"] == '"1"'
+
+    not_yours = await api.patch(url, json={"due_on": "2026-11-05"},
+                                headers={**LEE, "If-Match": '"1"'})
+    assert not_yours.status_code == 403
+    stale = await api.patch(url, json={"due_on": "2026-11-05"},
+                            headers={**KIM, "If-Match": '"7"'})
+    assert stale.status_code == 412
+    moved = await api.patch(url, json={"due_on": THURSDAY.isoformat(), "due_time": "10:00"},
+                            headers={**KIM, "If-Match": '"1"'})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["due_on"] == "2026-11-05" and moved.headers["ETag"] == '"2"'
+    snoozed = await api.patch(url, json={"snooze_days": 1}, headers={**KIM, "If-Match": '"2"'})
+    assert snoozed.json()["due_on"] == "2026-11-06" and snoozed.json()["due_at"] is None
+    handed = await api.patch(url, json={"assignee": "lee"}, headers={**KIM, "If-Match": '"3"'})
+    assert handed.status_code == 200 and handed.json()["collector_id"] == "lee"
+    assert await count(db, "collections.task.rescheduled") == 2
+    assert await count(db, "collections.task.handed_over") == 1
+
+    on_friday = (await api.get("/v1/worklist?date=2026-11-06", headers=LEE)).json()["tasks"]
+    assert [t["task_id"] for t in on_friday] == [task["task_id"]]
+    done = await api.post(f"{url}/complete", json={"outcome": "reached_promised"},
+                          headers=LEE)
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+
+
+async def test_bad_follow_ups_are_refused_naming_the_field_and_nothing_is_written(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue_account(billing, api, 12_000)
+    good = {"account_id": str(account_id), "due_on": "2026-11-04"}
+    for change, field in [({"due_on": "2026-10-30"}, "body.due_on"),
+                          ({"due_on": "2026-11-07"}, "body.due_on"),
+                          ({"due_time": "25:00"}, "body.due_time"),
+                          ({"kind": "fax"}, "body.kind"),
+                          ({"assignee": "bad\u0001id"}, "body.assignee"),
+                          ({"account_id": "not-a-uuid"}, "body.account_id")]:
+        refused = await api.post("/v1/tasks", json={**good, **change}, headers=creating(KIM))
+        assert refused.status_code == 422, (change, refused.text)
+        problem = refused.json()
+        fields = [problem.get("field")] + [e["field"] for e in problem.get("errors", [])]
+        assert field in fields, (change, problem)
+    made = await api.post("/v1/tasks", json=good, headers=creating(KIM))
+    url = f"/v1/tasks/{made.json()['task_id']}"
+    for patch, field in [({}, "body"), ({"due_on": "2026-11-05", "snooze_days": 1},
+                                        "body.snooze_days"),
+                         ({"due_time": "10:00"}, "body.due_time"),
+                         ({"snooze_days": 0}, "body.snooze_days"),
+                         ({"due_on": "2026-10-01"}, "body.due_on")]:
+        refused = await api.patch(url, json=patch, headers={**KIM, "If-Match": '"1"'})
+        assert refused.status_code == 422, (patch, refused.text)
+        problem = refused.json()
+        fields = [problem.get("field")] + [e["field"] for e in problem.get("errors", [])]
+        assert field in fields, (patch, problem)
+    assert await count(db, "collections.task.scheduled") == 1
+    assert await count(db, "collections.task.rescheduled") == 0
+
+
+async def test_a_hand_escalation_lands_on_the_supervisor_s_worklist_once(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue_account(billing, api, 12_000)
+    url = f"/v1/accounts/{account_id}/escalations"
+    made = await api.post(url, json={"reason": "promised three times", "supervisor_id": "sue"},
+                          headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    assert made.json()["kind"] == "escalation" and made.json()["collector_id"] == "sue"
+    again = await api.post(url, json={"reason": "again"}, headers=creating(KIM))
+    assert again.status_code == 409
+    sue = (await api.get("/v1/worklist", headers=SUPERVISOR)).json()["tasks"]
+    assert [t["task_id"] for t in sue] == [made.json()["task_id"]]
+    assert (await api.get("/v1/worklist", headers=KIM)).json()["tasks"] == []
+    by = await db.fetchval("SELECT data->>'escalated_by' FROM events WHERE type = "
+                           "'collections.account.escalated'")
+    assert by == "kim"
+
+
+async def test_an_escalating_step_puts_a_task_on_the_supervisor_s_worklist(
+        api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"escalation_supervisor": "sue"})
+    await policy(api)
+    await overdue_account(billing, api, 9_000, due=date(2026, 9, 1))
+    set_today(runtime, MONDAY)
+    await run(api, MONDAY)
+    [kims] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    assert kims["kind"] == "cadence" and kims["escalates"]
+    [sues] = (await api.get("/v1/worklist", headers=SUPERVISOR)).json()["tasks"]
+    assert sues["kind"] == "escalation" and sues["collector_id"] == "sue"
+    await run(api, MONDAY)
+    assert len((await api.get("/v1/worklist", headers=SUPERVISOR)).json()["tasks"]) == 1

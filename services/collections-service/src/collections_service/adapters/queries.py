@@ -98,3 +98,17 @@ async def portfolio(conn: asyncpg.Connection, collector_id: str,
         "AND ($2::text IS NULL OR (coalesce(a.name, ''), a.account_id) > ($2, $3)) "
         "ORDER BY coalesce(a.name, ''), a.account_id LIMIT $4",
         collector_id, name, account_id, limit))
+
+
+async def task_account(conn: asyncpg.Connection, task_id: UUID) -> UUID | None:
+    """The account a task is about, to lock before loading the task."""
+    account_id: UUID | None = await conn.fetchval(
+        "SELECT account_id FROM tasks WHERE task_id = $1", task_id)
+    return account_id
+
+
+async def open_escalation(conn: asyncpg.Connection, account_id: UUID) -> UUID | None:
+    task_id: UUID | None = await conn.fetchval(
+        "SELECT task_id FROM tasks WHERE account_id = $1 AND kind = 'escalation' "
+        "AND status = 'open'", account_id)
+    return task_id

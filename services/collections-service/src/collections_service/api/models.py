@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -184,6 +184,11 @@ class TaskView(BaseModel):
     priority_score: int
     commitment_id: UUID | None
     outcome: str | None
+    due_at: datetime | None = Field(default=None, description="The agreed moment, in the "
+                                    "team's time zone (TEAM_TIMEZONE)")
+    note: str | None = None
+    created_by: str | None = Field(default=None, description="Who set it by hand; None: the "
+                                   "cadence")
     version: int
 
     @classmethod
@@ -195,6 +200,43 @@ class Worklist(BaseModel):
     collector_id: str | None = Field(description="None: the unassigned accounts' tasks")
     business_date: date
     tasks: list[TaskView]
+
+
+Assignee = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$",
+                                description="A collector's id (their token's `sub`)")]
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                                 description="HH:MM in the team's time zone (TEAM_TIMEZONE)",
+                                 examples=["10:00"])]
+
+
+class TaskRequest(Body):
+    """A follow-up a collector sets: "call back Thursday 10:00"."""
+
+    account_id: UUID
+    kind: Channel = Field(default=Channel.CALL, description="call, email, letter or other")
+    due_on: BusinessDate = Field(description="A business day, today or later")
+    due_time: ClockTime | None = None
+    note: str | None = Field(default=None, max_length=4000)
+    assignee: Assignee | None = Field(default=None, description="Default: yourself")
+
+
+class TaskPatch(Body):
+    """Reschedule (`due_on`, `due_time`), snooze (`snooze_days`) or hand over (`assignee`)."""
+
+    due_on: BusinessDate | None = None
+    due_time: ClockTime | None = Field(default=None, description="With due_on or snooze_days")
+    snooze_days: int | None = Field(default=None, ge=1, le=30,
+                                    description="Business days after today or the due date, "
+                                    "whichever is later")
+    assignee: Assignee | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class EscalationRequest(Body):
+    reason: str = Field(min_length=1, max_length=500)
+    supervisor_id: Assignee | None = Field(
+        default=None, description="Default: COLLECTIONS_ESCALATION_SUPERVISOR, else the "
+        "unassigned worklist every supervisor sees")
 
 
 class CompleteRequest(Body):

@@ -22,11 +22,15 @@ from collections_service.adapters import queries
 from collections_service.domain.cadence import plan_day
 from collections_service.domain.refusals import conflict
 from collections_service.runtime import Runtime
-from collections_service.service_layer import commitments, holds, lock_account, portfolios
+from collections_service.service_layer import (
+    SYSTEM,
+    commitments,
+    holds,
+    lock_account,
+    portfolios,
+)
 from collections_service.service_layer import tasks as task_cases
 from receivables_platform.db.pool import holds_session_state
-
-SYSTEM = "collections-service"
 
 
 @dataclass
@@ -105,5 +109,7 @@ async def _schedule(conn: asyncpg.Connection, account_id: UUID, today: date,
         await task_cases.supersede(conn, account_id, today,
                                    correlation_id=correlation_id)
         await task_cases.schedule_plan(conn, plan, situation, policy.policy_id, policy.version,
+                                       runtime.calendar,
+                                       supervisor_id=runtime.settings.escalation_supervisor,
                                        correlation_id=correlation_id)
         return 1
