@@ -641,3 +641,54 @@ async def test_an_escalating_step_puts_a_task_on_the_supervisor_s_worklist(
     assert sues["kind"] == "escalation" and sues["collector_id"] == "sue"
     await run(api, MONDAY)
     assert len((await api.get("/v1/worklist", headers=SUPERVISOR)).json()["tasks"]) == 1
+
+
+# -- promises pause only the invoices they name -------------------------------------------------
+
+async def test_a_promise_on_one_invoice_leaves_the_other_in_the_cadence(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    await policy(api)
+    account_id, [promised, other] = await overdue_account(billing, api, 5_000, 7_000)
+    made = await api.post("/v1/commitments", json={
+        "account_id": str(account_id), "amount_minor": 5_000, "promised_date": "2026-11-06",
+        "invoice_ids": [str(promised)]}, headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    assert (await run(api, MONDAY))["tasks_scheduled"] == 1
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    assert task["invoice_ids"] == [str(other)] and task["amount_past_due_minor"] == 7_000
+    view = (await api.get(f"/v1/accounts/{account_id}", headers=KIM)).json()
+    paused = {i["invoice_id"]: i["paused_until"] for i in view["invoices"]}
+    assert paused == {str(promised): "2026-11-10", str(other): None}
+    assert view["paused_until"] is None
+    assert all(i["external_id"] and i["external_id"].startswith("INV-")
+               for i in view["invoices"])
+
+
+async def test_a_collector_lists_their_open_promises_a_page_at_a_time(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    ids = []
+    for day in ("2026-11-10", "2026-11-04", "2026-11-06"):
+        account_id, _ = await overdue_account(billing, api, 5_000)
+        made = await api.post("/v1/commitments", json={
+            "account_id": str(account_id), "amount_minor": 1_000, "promised_date": day},
+            headers=creating(KIM))
+        ids.append((day, made.json()["commitment_id"]))
+    first = await api.get("/v1/commitments?due_before=2026-11-09&limit=1", headers=KIM)
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert [c["promised_date"] for c in page["items"]] == ["2026-11-04"]
+    rest = (await api.get(f"/v1/commitments?due_before=2026-11-09&limit=1&cursor="
+                          f"{page['next_cursor']}", headers=KIM)).json()
+    assert [c["promised_date"] for c in rest["items"]] == ["2026-11-06"]
+    assert rest["next_cursor"] is None
+    assert (await api.get("/v1/commitments", headers=LEE)).json()["items"] == []
+    assert (await api.get("/v1/commitments?collector_id=kim", headers=LEE)).status_code == 403
+    everything = (await api.get("/v1/commitments?collector_id=kim", headers=SUPERVISOR)).json()
+    assert len(everything["items"]) == 3
+    for query, field in [("due_before=tomorrow", "query.due_before"),
+                         ("limit=0", "query.limit"), ("cursor=garbage", "query.cursor")]:
+        bad = await api.get(f"/v1/commitments?{query}", headers=KIM)
+        assert bad.status_code in (400, 422), (query, bad.text)
+        problem = bad.json()
+        fields = [problem.get("field")] + [e["field"] for e in problem.get("errors", [])]
+        assert field in fields, (query, problem)

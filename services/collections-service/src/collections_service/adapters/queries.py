@@ -15,9 +15,11 @@ from receivables_platform.money import NO_CURRENCY
 BROKEN_LOOKBACK = timedelta(days=180)
 
 _OPEN_INVOICES = """
-SELECT b.invoice_id, b.due_date, b.balance_minor, b.currency,
+SELECT b.invoice_id, b.external_id, b.due_date, b.balance_minor, b.currency,
        EXISTS (SELECT 1 FROM holds h WHERE h.account_id = b.account_id
-               AND h.released_on IS NULL AND b.invoice_id = ANY (h.invoice_ids)) AS held
+               AND h.released_on IS NULL AND b.invoice_id = ANY (h.invoice_ids)) AS held,
+       (SELECT max(c.deadline) FROM commitments c WHERE c.account_id = b.account_id
+        AND c.status = 'open' AND b.invoice_id = ANY (c.invoice_ids)) AS paused_until
 FROM invoice_balances b
 WHERE b.account_id = $1 AND b.balance_minor > 0 AND b.closed IS NULL
 ORDER BY b.due_date, b.invoice_id
@@ -43,16 +45,16 @@ async def situation(conn: asyncpg.Connection, account_id: UUID, today: date) -> 
     account = await account_row(conn, account_id)
     invoices = await open_invoices(conn, account_id)
     paused_until = await conn.fetchval(
-        "SELECT max(deadline) FROM commitments WHERE account_id = $1 AND status = 'open'",
-        account_id)
+        "SELECT max(deadline) FROM commitments WHERE account_id = $1 AND status = 'open' "
+        "AND cardinality(invoice_ids) = 0", account_id)
     broken = await conn.fetchval(
         "SELECT count(*) FROM commitments WHERE account_id = $1 AND status = 'broken' "
         "AND judged_on >= $2", account_id, today - BROKEN_LOOKBACK)
     return AccountSituation(
         account_id=account_id, currency=account_currency(account, invoices),
         collector_id=account["collector_id"],
-        invoices=tuple(OpenInvoice(r["invoice_id"], r["due_date"], r["balance_minor"], r["held"])
-                       for r in invoices),
+        invoices=tuple(OpenInvoice(r["invoice_id"], r["due_date"], r["balance_minor"], r["held"],
+                                   r["paused_until"]) for r in invoices),
         paused_until=paused_until, at_risk=account["at_risk_since"] is not None,
         broken_commitments=int(broken))
 

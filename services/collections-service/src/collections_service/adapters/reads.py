@@ -95,3 +95,16 @@ async def portfolio_rules(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 async def notes_of(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
     return list(await conn.fetch("SELECT * FROM account_notes WHERE account_id = $1 "
                                  "ORDER BY created_at DESC, note_id DESC", account_id))
+
+
+async def open_commitments(conn: asyncpg.Connection, collector_id: str, due_before: date | None,
+                           after: tuple[date | None, UUID | None],
+                           limit: int) -> list[asyncpg.Record]:
+    """A collector's open promises by promised date, after the (date, id) key of a page."""
+    day, commitment_id = after
+    return list(await conn.fetch(
+        "SELECT * FROM commitments WHERE collector_id = $1 AND status = 'open' "
+        "AND ($2::date IS NULL OR promised_date < $2) "
+        "AND ($3::date IS NULL OR (promised_date, commitment_id) > ($3, $4)) "
+        "ORDER BY promised_date, commitment_id LIMIT $5",
+        collector_id, due_before, day, commitment_id, limit))

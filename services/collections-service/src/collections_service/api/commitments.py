@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from collections_service.adapters import reads
-from collections_service.api.common import READERS, Conn, IfMatch, Rt, Staff, trace
-from collections_service.api.models import CancelRequest, CommitmentRequest, CommitmentView
+from collections_service.api.common import (
+    READERS,
+    CollectorQuery,
+    Conn,
+    IfMatch,
+    Rt,
+    Staff,
+    own_or_overseer,
+    trace,
+)
+from collections_service.api.models import (
+    CancelRequest,
+    CommitmentPage,
+    CommitmentRequest,
+    CommitmentView,
+)
 from collections_service.api.refusals import RefusalRoute
 from collections_service.service_layer import commitments
+from receivables_platform.business_dates import BusinessDate
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
+from receivables_platform.web.pages import CursorQuery, decode_cursor, page_of
 
 router = APIRouter(tags=["commitments"], route_class=RefusalRoute)
 
@@ -35,6 +53,21 @@ async def make(body: CommitmentRequest, request: Request, rt: Rt, principal: Sta
     row = await commitments.get(idem.conn, commitment_id)
     return await idem.respond(CommitmentView.of(row), status_code=201, version=row["version"],
                               headers={"Location": f"/v1/commitments/{commitment_id}"})
+
+
+@router.get("/v1/commitments", response_model=CommitmentPage)
+async def open_of_collector(conn: Conn, principal: Staff, collector_id: CollectorQuery = None,
+                            due_before: BusinessDate | None = None,
+                            limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                            cursor: CursorQuery = None) -> CommitmentPage:
+    """A collector's open promises (yours by default), promised before `due_before` if given,
+    soonest first, a page at a time."""
+    who = collector_id or principal.sub
+    own_or_overseer(principal, who, "query.collector_id")
+    after = decode_cursor(cursor, date.fromisoformat, UUID) if cursor else (None, None)
+    rows = await reads.open_commitments(conn, who, due_before, after, limit + 1)
+    page, next_cursor = page_of(rows, limit, lambda r: (r["promised_date"], r["commitment_id"]))
+    return CommitmentPage(items=[CommitmentView.of(r) for r in page], next_cursor=next_cursor)
 
 
 @router.get("/v1/commitments/{commitment_id}", response_model=CommitmentView,

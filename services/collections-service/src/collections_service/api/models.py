@@ -117,6 +117,8 @@ class InvoiceView(BaseModel):
     currency: str | None
     days_past_due: int
     held: bool
+    paused_until: date | None = Field(default=None, description=(
+        "An open promise covers it: out of the cadence until this day (its deadline)"))
 
 
 class AccountView(BaseModel):
@@ -130,6 +132,8 @@ class AccountView(BaseModel):
     open_balance_minor: int
     past_due_minor: int
     days_past_due: int
+    paused_until: date | None = Field(default=None, description=(
+        "An open promise naming no invoice pauses the whole account until this day"))
     invoices: list[InvoiceView]
     version: int
 
@@ -280,6 +284,10 @@ class CommitmentView(BaseModel):
     @classmethod
     def of(cls, row: asyncpg.Record) -> CommitmentView:
         return cls.model_validate(_row(row))
+
+
+class CommitmentPage(Page[CommitmentView]):
+    """A page of a collector's open promises, soonest promised date first."""
 
 
 class CancelRequest(Body):

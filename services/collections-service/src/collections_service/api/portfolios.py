@@ -123,10 +123,14 @@ async def read_account(account_id: UUID, response: Response, conn: Conn, rt: Rt)
     """Balances as this service sees them, each open invoice's days past due and hold."""
     account = await queries.account_row(conn, account_id)
     today = rt.clock.today()
-    invoices = [InvoiceView(invoice_id=r["invoice_id"], external_id=None, due_date=r["due_date"],
-                            balance_minor=r["balance_minor"], currency=r["currency"],
-                            days_past_due=max((today - r["due_date"]).days, 0), held=r["held"])
+    invoices = [InvoiceView(invoice_id=r["invoice_id"], external_id=r["external_id"],
+                            due_date=r["due_date"], balance_minor=r["balance_minor"],
+                            currency=r["currency"],
+                            days_past_due=max((today - r["due_date"]).days, 0), held=r["held"],
+                            paused_until=r["paused_until"] if r["paused_until"] is not None
+                            and r["paused_until"] >= today else None)
                 for r in await queries.open_invoices(conn, account_id)]
+    situation = await queries.situation(conn, account_id, today)
     past_due = [i for i in invoices if i.days_past_due > 0]
     set_etag(response, account["version"])
     return AccountView(
@@ -136,4 +140,4 @@ async def read_account(account_id: UUID, response: Response, conn: Conn, rt: Rt)
         open_balance_minor=sum(i.balance_minor for i in invoices),
         past_due_minor=sum(i.balance_minor for i in past_due),
         days_past_due=max((i.days_past_due for i in past_due), default=0),
-        invoices=invoices, version=account["version"])
+        paused_until=situation.paused_until, invoices=invoices, version=account["version"])

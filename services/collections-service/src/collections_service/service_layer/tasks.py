@@ -180,7 +180,8 @@ def moot(task: Task, situation: AccountSituation, covered: set[UUID],
     if not relevant & {i.invoice_id for i in situation.in_cadence()}:
         return TaskCancellation.ON_HOLD
     paused = situation.paused_until is not None and today <= situation.paused_until
-    if task.kind is TaskKind.CADENCE and paused:
+    unpaused = {i.invoice_id for i in situation.unpaused(today)}
+    if task.kind is TaskKind.CADENCE and (paused or not relevant & unpaused):
         return TaskCancellation.COMMITMENT_OPEN
     return None
 
