@@ -692,3 +692,34 @@ async def test_a_collector_lists_their_open_promises_a_page_at_a_time(
         problem = bad.json()
         fields = [problem.get("field")] + [e["field"] for e in problem.get("errors", [])]
         assert field in fields, (query, problem)
+
+
+# -- the worklist says who to call ----------------------------------------------------------------
+
+async def test_each_worklist_task_carries_a_call_sheet(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    await policy(api)
+    account_id, [first, second] = await overdue_account(billing, api, 5_000, 7_000)
+    profile = await api.get(f"/v1/accounts/{account_id}/profile", headers=KIM)
+    await api.put(f"/v1/accounts/{account_id}/profile", json={
+        "tags": ["vip"], "preferred_channel": "call", "contact_hours": "Mon-Thu 09:00-12:00",
+        "language": "es"}, headers={**KIM, "If-Match": profile.headers["ETag"]})
+    called = await api.post("/v1/contacts/calls", json={
+        "account_id": str(account_id), "outcome": "no_answer"}, headers=creating(KIM))
+    assert called.status_code == 201, called.text
+    promised = await api.post("/v1/commitments", json={
+        "account_id": str(account_id), "amount_minor": 5_000, "promised_date": "2026-11-06",
+        "invoice_ids": [str(first)]}, headers=creating(KIM))
+    assert promised.status_code == 201, promised.text
+    await run(api, MONDAY)
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    sheet = task["call_sheet"]
+    assert sheet["contact"] == {"name": "Ann", "email": "ann@acme.test", "phone": "+1 555 0100"}
+    assert (sheet["preferred_channel"], sheet["contact_hours"], sheet["language"],
+            sheet["tags"]) == ("call", "Mon-Thu 09:00-12:00", "es", ["vip"])
+    assert sheet["last_contact"]["outcome"] == "no_answer"
+    assert [p["commitment_id"] for p in sheet["open_promises"]] == [
+        promised.json()["commitment_id"]]
+    [owed] = sheet["invoices"]
+    assert owed["invoice_id"] == str(second) and owed["external_id"].startswith("INV-")
+    assert (owed["balance_minor"], owed["days_past_due"]) == (7_000, 3)

@@ -108,3 +108,30 @@ async def open_commitments(conn: asyncpg.Connection, collector_id: str, due_befo
         "AND ($3::date IS NULL OR (promised_date, commitment_id) > ($3, $4)) "
         "ORDER BY promised_date, commitment_id LIMIT $5",
         collector_id, due_before, day, commitment_id, limit))
+
+
+_BRIEFS = """
+SELECT a.account_id, a.contacts, a.preferred_channel, a.contact_hours, a.language, a.tags,
+  (SELECT to_jsonb(c) FROM (SELECT channel, outcome, attempted_at, business_date, notes
+                            FROM contacts WHERE account_id = a.account_id
+                            ORDER BY attempted_at DESC, contact_id DESC LIMIT 1) c
+  ) AS last_contact,
+  (SELECT coalesce(jsonb_agg(p ORDER BY p.promised_date, p.commitment_id), '[]')
+   FROM (SELECT commitment_id, amount_minor, currency, promised_date, deadline, invoice_ids
+         FROM commitments WHERE account_id = a.account_id AND status = 'open') p
+  ) AS open_promises,
+  (SELECT coalesce(jsonb_agg(i ORDER BY i.due_date, i.invoice_id), '[]')
+   FROM (SELECT invoice_id, external_id, due_date, balance_minor, currency
+         FROM invoice_balances WHERE account_id = a.account_id AND balance_minor > 0
+           AND closed IS NULL) i
+  ) AS invoices
+FROM accounts a WHERE a.account_id = ANY ($1::uuid[])
+"""
+
+
+async def account_briefs(conn: asyncpg.Connection,
+                         account_ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+    """What a collector needs before calling, per account: who to ask for and how, the last
+    contact, open promises and the open invoices (one query for a whole worklist)."""
+    rows = await conn.fetch(_BRIEFS, list(set(account_ids)))
+    return {r["account_id"]: r for r in rows}

@@ -193,11 +193,72 @@ class TaskView(BaseModel):
     note: str | None = None
     created_by: str | None = Field(default=None, description="Who set it by hand; None: the "
                                    "cadence")
+    call_sheet: CallSheet | None = Field(default=None, description="On the worklist: who to "
+                                         "call and what about")
     version: int
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> TaskView:
         return cls.model_validate({k: v for k, v in dict(row).items() if k in cls.model_fields})
+
+
+class ContactCard(BaseModel):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class LastContact(BaseModel):
+    channel: str
+    outcome: str
+    attempted_at: datetime
+    business_date: date
+    notes: str | None = None
+
+
+class OpenPromise(BaseModel):
+    commitment_id: UUID
+    amount_minor: int
+    currency: str
+    promised_date: date
+    deadline: date
+    invoice_ids: list[UUID]
+
+
+class TaskInvoice(BaseModel):
+    invoice_id: UUID
+    external_id: str | None
+    due_date: date | None
+    balance_minor: int
+    currency: str | None
+    days_past_due: int
+
+
+class CallSheet(BaseModel):
+    """Who to call and what about, as of the worklist's day."""
+
+    contact: ContactCard | None
+    preferred_channel: str | None
+    contact_hours: str | None
+    language: str
+    tags: list[str]
+    last_contact: LastContact | None
+    open_promises: list[OpenPromise]
+    invoices: list[TaskInvoice] = Field(description="The task's invoices still owed")
+
+    @classmethod
+    def of(cls, row: asyncpg.Record, invoice_ids: list[UUID], day: date) -> CallSheet:
+        contacts = row["contacts"] or []
+        covered = {str(i) for i in invoice_ids}
+        invoices = [TaskInvoice(**i, days_past_due=max(
+                        (day - date.fromisoformat(i["due_date"])).days, 0) if i["due_date"]
+                        else 0)
+                    for i in row["invoices"] if not covered or i["invoice_id"] in covered]
+        return cls(contact=ContactCard(**contacts[0]) if contacts else None,
+                   preferred_channel=row["preferred_channel"],
+                   contact_hours=row["contact_hours"], language=row["language"],
+                   tags=list(row["tags"]), last_contact=row["last_contact"],
+                   open_promises=row["open_promises"], invoices=invoices)
 
 
 class Worklist(BaseModel):

@@ -27,6 +27,7 @@ from collections_service.api.common import (
     trace,
 )
 from collections_service.api.models import (
+    CallSheet,
     CompleteRequest,
     EscalationRequest,
     RunRequest,
@@ -85,8 +86,10 @@ async def worklist(conn: Conn, rt: Rt, principal: Staff, collector_id: Collector
     own_or_overseer(principal, who, "query.collector_id")
     day = on or rt.clock.today()
     rows = await reads.worklist(conn, None if unassigned else who, day)
-    return Worklist(collector_id=None if unassigned else who, business_date=day,
-                    tasks=[TaskView.of(r) for r in rows])
+    briefs = await reads.account_briefs(conn, [r["account_id"] for r in rows])
+    tasks = [TaskView.of(r).model_copy(update={"call_sheet": CallSheet.of(
+        briefs[r["account_id"]], list(r["invoice_ids"]), day)}) for r in rows]
+    return Worklist(collector_id=None if unassigned else who, business_date=day, tasks=tasks)
 
 
 async def _task(conn: Conn, task_id: UUID) -> TaskView:
