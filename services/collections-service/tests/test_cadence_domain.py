@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -36,8 +37,10 @@ from collections_service.domain.refusals import Refusal, RefusalKind
 from receivables_platform.contracts.collections import (
     Channel,
     TaskCancellation,
+    TaskHandedOver,
     TaskKind,
     TaskOutcome,
+    TaskRescheduled,
     TaskScheduled,
 )
 from receivables_platform.domain import Refused, fold
@@ -358,3 +361,55 @@ def test_over_a_year_each_step_fires_once_per_invoice_on_business_days_only(
                     fired.add((invoice_id, due.step.step_id))
         day += timedelta(days=1)
     assert fired == {(i.invoice_id, s.step_id) for i in invoices for s in POLICY.steps}
+
+
+# -- follow-ups: rescheduled, snoozed, handed over, priced like the cadence ------------------------
+
+
+def test_a_task_is_rescheduled_to_a_business_day_from_today_on() -> None:
+    task = scheduled()
+    [moved] = tasks.reschedule(task, due_on=date(2026, 11, 5), due_at=None, snoozed=False,
+                               by="kim", may_act_for_others=False, today=date(2026, 11, 2),
+                               calendar=US)
+    assert isinstance(moved, TaskRescheduled)
+    assert (moved.previous_due_on, moved.due_on) == (date(2026, 11, 2), date(2026, 11, 5))
+    assert tasks.evolve(task, moved).due_on == date(2026, 11, 5)
+    for day in (date(2026, 11, 1), date(2026, 11, 7), date(2026, 11, 26)):  # past, Sat, Thanks.
+        with pytest.raises(Refused) as refused:
+            tasks.reschedule(task, due_on=day, due_at=None, snoozed=False, by="kim",
+                             may_act_for_others=False, today=date(2026, 11, 2),
+                             calendar=US)
+        assert refused.value.field == "due_on"
+    assert tasks.reschedule(task, due_on=date(2026, 11, 2), due_at=None, snoozed=False,
+                            by="kim", may_act_for_others=False, today=date(2026, 11, 2),
+                            calendar=US) == []
+
+
+def test_only_its_collector_or_a_supervisor_moves_or_hands_over_a_task() -> None:
+    task = scheduled()
+    with pytest.raises(Refusal) as refused:
+        tasks.hand_over(task, to="lee", by="lee", may_act_for_others=False,
+                        today=date(2026, 11, 2))
+    assert refused.value.kind is RefusalKind.FORBIDDEN
+    [handed] = tasks.hand_over(task, to="lee", by="sue", may_act_for_others=True,
+                               today=date(2026, 11, 2))
+    assert isinstance(handed, TaskHandedOver) and handed.previous_collector_id == "kim"
+    assert tasks.evolve(task, handed).collector_id == "lee"
+    assert tasks.hand_over(task, to="kim", by="kim", may_act_for_others=False,
+                           today=date(2026, 11, 2)) == []
+
+
+def test_a_hand_set_follow_up_is_priced_on_its_day_and_never_a_cadence_task() -> None:
+    situation = AccountSituation(ACCOUNT, "USD", "kim", (
+        OpenInvoice(uuid4(), date(2026, 10, 30), 5_000),))
+    new = tasks.HandSet(task_id=uuid4(), kind=TaskKind.FOLLOW_UP, channel=Channel.CALL,
+                        due_on=date(2026, 11, 5), assignee="kim", by="kim",
+                        due_at=tasks.due_moment(date(2026, 11, 5), time(10), "America/New_York"))
+    [event] = tasks.set_by_hand(new, situation, today=date(2026, 11, 2), calendar=US)
+    assert isinstance(event, TaskScheduled)
+    assert (event.days_past_due, event.amount_past_due_minor) == (6, 5_000)
+    assert event.due_at == datetime(2026, 11, 5, 15, tzinfo=UTC)
+    with pytest.raises(Refused) as refused:
+        tasks.set_by_hand(replace(new, kind=TaskKind.CADENCE), situation,
+                          today=date(2026, 11, 2), calendar=US)
+    assert refused.value.field == "kind"
