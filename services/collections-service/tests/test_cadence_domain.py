@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collections_service.domain import tasks
+from collections_service.domain import commitments, tasks
 from collections_service.domain.cadence import (
     AccountSituation,
     OpenInvoice,
@@ -36,6 +36,7 @@ from collections_service.domain.priority import PriorityInputs, priority_score
 from collections_service.domain.refusals import Refusal, RefusalKind
 from receivables_platform.contracts.collections import (
     Channel,
+    CommitmentMade,
     TaskCancellation,
     TaskHandedOver,
     TaskKind,
@@ -413,3 +414,19 @@ def test_a_hand_set_follow_up_is_priced_on_its_day_and_never_a_cadence_task() ->
         tasks.set_by_hand(replace(new, kind=TaskKind.CADENCE), situation,
                           today=date(2026, 11, 2), calendar=US)
     assert refused.value.field == "kind"
+
+
+def test_a_commitment_is_cancelled_once_and_only_while_open() -> None:
+    made = CommitmentMade(commitment_id=uuid4(), account_id=ACCOUNT, collector_id="kim",
+                          amount_minor=5_000, currency="USD", promised_date=date(2026, 11, 6),
+                          grace_days=2, invoice_ids=[], channel=Channel.CALL,
+                          made_on=date(2026, 11, 2), made_at=NOW)
+    promise = fold(commitments.evolve, commitments.Commitment(), [made])
+    [cancelled] = commitments.cancel(promise, by="sue", reason="taken in error",
+                                     today=date(2026, 11, 3))
+    assert cancelled.cancelled_by == "sue" and cancelled.collector_id == "kim"
+    for history, kind in (([], RefusalKind.NOT_FOUND), ([made, cancelled], RefusalKind.CONFLICT)):
+        with pytest.raises(Refusal) as refused:
+            commitments.cancel(fold(commitments.evolve, commitments.Commitment(), history),
+                               by="sue", reason="again", today=date(2026, 11, 3))
+        assert refused.value.kind is kind

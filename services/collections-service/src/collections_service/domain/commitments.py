@@ -10,11 +10,20 @@ that arrives after the deadline does not turn a judged promise around.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from uuid import UUID
 
 from collections_service.domain.calendar import BusinessCalendar
+from collections_service.domain.refusals import conflict, not_found
+from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.collections import (
+    CommitmentBroken,
+    CommitmentCancelled,
+    CommitmentKept,
+    CommitmentMade,
+    CommitmentPartiallyKept,
+)
 from receivables_platform.domain import Refused, require_amount
 
 MAX_GRACE_DAYS = 30
@@ -99,3 +108,40 @@ def judge(promise: Promise, payments: Sequence[Payment], today: date,
     if paid > 0:
         return PartiallyKept(paid, promise.amount_minor - paid)
     return Broken(0)
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A promise as its stream tells it: who made it, for which account, and where it stands."""
+
+    commitment_id: UUID | None = None
+    account_id: UUID | None = None
+    collector_id: str | None = None
+    status: str = "open"
+
+
+def evolve(state: Commitment, event: EventContract) -> Commitment:
+    match event:
+        case CommitmentMade():
+            return Commitment(event.commitment_id, event.account_id, event.collector_id)
+        case CommitmentKept():
+            return replace(state, status="kept")
+        case CommitmentPartiallyKept():
+            return replace(state, status="partially_kept")
+        case CommitmentBroken():
+            return replace(state, status="broken")
+        case CommitmentCancelled():
+            return replace(state, status="cancelled")
+    return state
+
+
+def cancel(state: Commitment, *, by: str, reason: str, today: date) -> list[EventContract]:
+    """Withdraw an open promise taken in error: it counts neither kept nor broken."""
+    if state.commitment_id is None or state.account_id is None or state.collector_id is None:
+        raise not_found("no such commitment", field="commitment_id")
+    if state.status != "open":
+        raise conflict(f"the commitment is already {state.status}", field="commitment_id",
+                       title="Commitment closed")
+    return [CommitmentCancelled(commitment_id=state.commitment_id, account_id=state.account_id,
+                                collector_id=state.collector_id, cancelled_by=by,
+                                reason=reason, cancelled_on=today)]

@@ -17,6 +17,7 @@ import asyncpg
 
 from collections_service.adapters import queries, reads, streams
 from collections_service.adapters.projections import project
+from collections_service.domain import commitments as commitment_rules
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.commitments import (
     Broken,
@@ -29,7 +30,6 @@ from collections_service.domain.commitments import (
     deadline,
     judge,
 )
-from collections_service.domain.refusals import conflict
 from collections_service.service_layer import lock_account, risk
 from collections_service.service_layer.tasks import schedule_follow_up
 from receivables_platform.contracts.base import EventContract
@@ -37,7 +37,6 @@ from receivables_platform.contracts.collections import (
     AccountMarkedAtRisk,
     Channel,
     CommitmentBroken,
-    CommitmentCancelled,
     CommitmentKept,
     CommitmentMade,
     CommitmentPartiallyKept,
@@ -201,13 +200,13 @@ async def cancel(conn: asyncpg.Connection, commitment_id: UUID, *, by: str, reas
     async with conn.transaction():
         row = await get(conn, commitment_id)
         await lock_account(conn, row["account_id"])
-        row = await get(conn, commitment_id)
+        loaded = await streams.commitments.load(conn, commitment_id)
         if check is not None:
-            check(row["version"])
-        if row["status"] != "open":
-            raise conflict(f"the commitment is already {row['status']}", field="commitment_id",
-                           title="Commitment closed")
-        event = CommitmentCancelled(commitment_id=commitment_id, account_id=row["account_id"],
-                                    collector_id=row["collector_id"], cancelled_by=by,
-                                    reason=reason, cancelled_on=today)
-        return await _append(conn, row, [event], correlation_id, None)
+            check(loaded.version)
+        events = commitment_rules.cancel(loaded.state, by=by, reason=reason, today=today)
+        recorded = await streams.append(conn, streams.stream("commitment", commitment_id),
+                                        row["account_id"], events,
+                                        expected_version=loaded.version,
+                                        correlation_id=correlation_id)
+        await project(conn, recorded)
+        return recorded[-1].version
