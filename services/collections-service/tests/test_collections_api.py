@@ -723,3 +723,74 @@ async def test_each_worklist_task_carries_a_call_sheet(
     [owed] = sheet["invoices"]
     assert owed["invoice_id"] == str(second) and owed["external_id"].startswith("INV-")
     assert (owed["balance_minor"], owed["days_past_due"]) == (7_000, 3)
+
+
+# -- promises as plans of instalments -------------------------------------------------------------
+
+async def test_a_plan_s_instalments_are_each_kept_or_broken(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    registered = account()
+    issued = invoice(registered.account_id, date(2026, 10, 30), 5_000)
+    await billing.send(registered, issued)
+    plan = {"account_id": str(registered.account_id), "amount_minor": 5_000,
+            "promised_date": "2026-11-06", "grace_days": 0,
+            "instalments": [{"due_date": "2026-11-04", "amount_minor": 2_000},
+                            {"due_date": "2026-11-06", "amount_minor": 3_000}]}
+    made = await api.post("/v1/commitments", json=plan, headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    assert [i["amount_minor"] for i in made.json()["instalments"]] == [2_000, 3_000]
+    url = f"/v1/commitments/{made.json()['commitment_id']}"
+    await billing.send(applied(issued, 2_000, date(2026, 11, 4)))
+    seen = (await api.get(url, headers=KIM)).json()
+    assert (seen["status"], seen["instalments_judged"]) == ("open", 1)
+    await run(api, date(2026, 11, 9))
+    seen = (await api.get(url, headers=KIM)).json()
+    assert (seen["status"], seen["paid_minor"], seen["instalments_judged"]) == (
+        "partially_kept", 2_000, 2)
+    judged = await db.fetch("SELECT data FROM events WHERE type = "
+                            "'collections.commitment.instalment_judged' ORDER BY position")
+    assert [(e["data"]["number"], e["data"]["kept"]) for e in judged] == [(1, True), (2, False)]
+
+
+async def test_a_broken_first_instalment_breaks_the_plan_before_its_last_date(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    made = await api.post("/v1/commitments", json={
+        "account_id": str(account_id), "amount_minor": 5_000, "promised_date": "2026-11-20",
+        "grace_days": 0, "instalments": [{"due_date": "2026-11-04", "amount_minor": 1_000},
+                                         {"due_date": "2026-11-20", "amount_minor": 4_000}]},
+        headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    await run(api, date(2026, 11, 5))
+    seen = (await api.get(f"/v1/commitments/{made.json()['commitment_id']}",
+                          headers=KIM)).json()
+    assert (seen["status"], seen["instalments_judged"]) == ("broken", 1)
+
+
+async def test_a_plan_that_does_not_add_up_is_refused_naming_the_instalment(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    base = {"account_id": str(account_id), "amount_minor": 5_000,
+            "promised_date": "2026-11-06"}
+    for instalments, field in [
+            ([{"due_date": "2026-11-04", "amount_minor": 1_000},
+              {"due_date": "2026-11-06", "amount_minor": 1_000}], "body.instalments"),
+            ([{"due_date": "2026-11-04", "amount_minor": 2_000},
+              {"due_date": "2026-11-05", "amount_minor": 3_000}],
+             "body.instalments.1.due_date"),
+            ([{"due_date": "2026-11-06", "amount_minor": 2_000},
+              {"due_date": "2026-11-06", "amount_minor": 3_000}],
+             "body.instalments.1.due_date"),
+            ([{"due_date": "2026-10-01", "amount_minor": 2_000},
+              {"due_date": "2026-11-06", "amount_minor": 3_000}],
+             "body.instalments.0.due_date"),
+            ([{"due_date": "2026-11-04", "amount_minor": 0},
+              {"due_date": "2026-11-06", "amount_minor": 5_000}],
+             "body.instalments.0.amount_minor")]:
+        refused = await api.post("/v1/commitments", json={**base, "instalments": instalments},
+                                 headers=creating(KIM))
+        assert refused.status_code == 422, (instalments, refused.text)
+        problem = refused.json()
+        fields = [problem.get("field")] + [e["field"] for e in problem.get("errors", [])]
+        assert field in fields, (instalments, problem)
+    assert await count(db, "collections.commitment.made") == 0

@@ -280,6 +280,11 @@ class EmailFailed(EventContract):
 
 # -- commitments (promises to pay) ----------------------------------------------------------------
 
+class Instalment(Part):
+    due_date: date
+    amount_minor: PositiveMinor
+
+
 @contract_for("collections.commitment.made", 1, aggregate="commitment")
 class CommitmentMade(EventContract):
     """A promise to pay `amount_minor` by `promised_date`; no `invoice_ids` means the account.
@@ -299,6 +304,9 @@ class CommitmentMade(EventContract):
     made_on: date
     made_at: Instant
     contact_id: UUID | None = None
+    instalments: list[Instalment] = Field(default_factory=list, max_length=36)
+    """A plan: dated amounts adding up to `amount_minor`, the last on `promised_date`; each
+    is judged on its own date plus `grace_days` business days. Empty: one payment."""
 
 
 @contract_for("collections.commitment.kept", 1, aggregate="commitment")
@@ -344,6 +352,24 @@ class CommitmentBroken(EventContract):
     promised_date: date
     broken_on: date
     follow_up_task_id: UUID | None = None
+
+
+@contract_for("collections.commitment.instalment_judged", 1, aggregate="commitment")
+class CommitmentInstalmentJudged(EventContract):
+    """Instalment `number` (from 1) of a plan kept (what was paid towards the plan reached
+    the instalments due so far, by its deadline) or broken. A broken instalment breaks the
+    plan: `commitment.broken` or `partially_kept` follows."""
+
+    commitment_id: UUID
+    account_id: UUID
+    collector_id: CollectorId
+    number: int = Field(ge=1, le=36)
+    due_date: date
+    amount_minor: PositiveMinor
+    kept: bool
+    paid_minor: NonNegativeMinor
+    """Paid towards the plan by then, all instalments together."""
+    judged_on: date
 
 
 @contract_for("collections.commitment.cancelled", 1, aggregate="commitment")
@@ -520,6 +546,7 @@ __all__ = [
     "Channel",
     "CommitmentBroken",
     "CommitmentCancelled",
+    "CommitmentInstalmentJudged",
     "CommitmentKept",
     "CommitmentMade",
     "CommitmentPartiallyKept",
@@ -531,6 +558,7 @@ __all__ = [
     "HoldRelease",
     "HoldReleased",
     "HoldSource",
+    "Instalment",
     "RiskReason",
     "TaskCancellation",
     "TaskCancelled",

@@ -21,6 +21,7 @@ from receivables_platform.contracts.collections import (
     AutoPayOffered,
     CommitmentBroken,
     CommitmentCancelled,
+    CommitmentInstalmentJudged,
     CommitmentKept,
     CommitmentPartiallyKept,
     HoldPlaced,
@@ -86,6 +87,11 @@ async def _project(conn: asyncpg.Connection, event: EventContract, version: int)
                 "UPDATE commitments SET status = $2, paid_minor = $3, judged_on = $4, "
                 "version = $5 WHERE commitment_id = $1",
                 event.commitment_id, status, event.paid_minor, judged_on, version)
+        case CommitmentInstalmentJudged():
+            await conn.execute(
+                "UPDATE commitments SET instalments_judged = greatest(instalments_judged, $2), "
+                "paid_minor = $3, version = $4 WHERE commitment_id = $1",
+                event.commitment_id, event.number, event.paid_minor, version)
         case CommitmentCancelled():
             await conn.execute(
                 "UPDATE commitments SET status = 'cancelled', judged_on = $2, version = $3 "

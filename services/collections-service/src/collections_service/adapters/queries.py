@@ -114,3 +114,11 @@ async def open_escalation(conn: asyncpg.Connection, account_id: UUID) -> UUID | 
         "SELECT task_id FROM tasks WHERE account_id = $1 AND kind = 'escalation' "
         "AND status = 'open'", account_id)
     return task_id
+
+
+async def accounts_with_promises_to_judge(conn: asyncpg.Connection, today: date) -> list[UUID]:
+    """Accounts with an open promise past its deadline, or a plan (an instalment may be)."""
+    rows = await conn.fetch("SELECT DISTINCT account_id FROM commitments WHERE status = 'open' "
+                            "AND (deadline < $1 OR instalments <> '[]') ORDER BY account_id",
+                            today)
+    return [r["account_id"] for r in rows]

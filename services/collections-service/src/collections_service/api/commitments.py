@@ -47,7 +47,8 @@ async def make(body: CommitmentRequest, request: Request, rt: Rt, principal: Sta
             account_id=body.account_id, amount_minor=body.amount_minor,
             promised_date=body.promised_date, channel=body.channel,
             invoice_ids=tuple(body.invoice_ids), grace_days=body.grace_days,
-            currency=body.currency, contact_id=body.contact_id),
+            currency=body.currency, contact_id=body.contact_id,
+            instalments=tuple((i.due_date, i.amount_minor) for i in body.instalments)),
         rt.calendar, by=principal.sub, today=rt.clock.today(), now=rt.clock.now(),
         default_grace=rt.settings.grace_days, correlation_id=trace(request))
     row = await commitments.get(idem.conn, commitment_id)

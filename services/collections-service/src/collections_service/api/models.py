@@ -312,6 +312,11 @@ class CompleteRequest(Body):
 
 # -- commitments ----------------------------------------------------------------------------------
 
+class InstalmentBody(Body):
+    due_date: BusinessDate
+    amount_minor: int = Field(le=MAX_MINOR, description="Minor units; above zero")
+
+
 class CommitmentRequest(Body):
     account_id: UUID
     amount_minor: int = Field(le=MAX_MINOR, description="Minor units; above zero")
@@ -323,6 +328,10 @@ class CommitmentRequest(Body):
                                     description="Empty: the whole account")
     channel: Channel = Channel.CALL
     contact_id: UUID | None = None
+    instalments: list[InstalmentBody] = Field(
+        default_factory=list, max_length=36,
+        description="A plan: dated amounts adding up to amount_minor, the last on "
+        "promised_date; empty: one payment")
 
 
 class CommitmentView(BaseModel):
@@ -340,6 +349,9 @@ class CommitmentView(BaseModel):
     status: str
     paid_minor: int
     judged_on: date | None
+    instalments: list[dict[str, Any]] = Field(default_factory=list)
+    instalments_judged: int = Field(default=0, description="Instalments judged so far (all "
+                                    "kept but a broken last one)")
     version: int
 
     @classmethod

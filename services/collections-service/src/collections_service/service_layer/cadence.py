@@ -68,11 +68,10 @@ async def _run(conn: asyncpg.Connection, today: date, runtime: Runtime,
                                                          correlation_id=correlation_id)
     if not summary.business_day:
         return summary
-    for row in await conn.fetch("SELECT DISTINCT account_id FROM commitments "
-                                "WHERE status = 'open' AND deadline < $1", today):
+    for account_id in await queries.accounts_with_promises_to_judge(conn, today):
         async with conn.transaction():
-            await lock_account(conn, row["account_id"])
-            judged = await commitments.evaluate(conn, row["account_id"], today, calendar,
+            await lock_account(conn, account_id)
+            judged = await commitments.evaluate(conn, account_id, today, calendar,
                                                 final=True, correlation_id=correlation_id)
             summary.commitments_judged += len(judged)
     summary.accounts_assigned = await portfolios.apply_rules(

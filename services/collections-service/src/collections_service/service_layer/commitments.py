@@ -21,14 +21,17 @@ from collections_service.domain import commitments as commitment_rules
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.commitments import (
     Broken,
+    InstalmentVerdict,
     Kept,
     PartiallyKept,
     Payment,
     Promise,
     Verdict,
     check_new,
+    check_plan,
     deadline,
     judge,
+    judge_plan,
 )
 from collections_service.service_layer import lock_account, risk
 from collections_service.service_layer.tasks import schedule_follow_up
@@ -37,9 +40,11 @@ from receivables_platform.contracts.collections import (
     AccountMarkedAtRisk,
     Channel,
     CommitmentBroken,
+    CommitmentInstalmentJudged,
     CommitmentKept,
     CommitmentMade,
     CommitmentPartiallyKept,
+    Instalment,
     RiskClearance,
     RiskReason,
 )
@@ -63,6 +68,7 @@ class NewCommitment:
     grace_days: int | None = None
     currency: str | None = None
     contact_id: UUID | None = None
+    instalments: tuple[tuple[date, int], ...] = ()
 
 
 async def _check_invoices(conn: asyncpg.Connection, account_id: UUID,
@@ -79,6 +85,7 @@ async def make(conn: asyncpg.Connection, new: NewCommitment, calendar: BusinessC
                correlation_id: str | None = None) -> UUID:
     grace = default_grace if new.grace_days is None else new.grace_days
     check_new(new.amount_minor, new.promised_date, grace, today)
+    check_plan(new.instalments, new.amount_minor, new.promised_date, today)
     async with conn.transaction():
         await lock_account(conn, new.account_id)
         account = await queries.account_row(conn, new.account_id)
@@ -94,7 +101,8 @@ async def make(conn: asyncpg.Connection, new: NewCommitment, calendar: BusinessC
             commitment_id=commitment_id, account_id=new.account_id, collector_id=by,
             amount_minor=new.amount_minor, currency=currency, promised_date=new.promised_date,
             grace_days=grace, invoice_ids=list(new.invoice_ids), channel=new.channel,
-            made_on=today, made_at=now, contact_id=new.contact_id)
+            made_on=today, made_at=now, contact_id=new.contact_id,
+            instalments=[Instalment(due_date=d, amount_minor=a) for d, a in new.instalments])
         recorded = await streams.append(conn, streams.stream("commitment", commitment_id),
                                         new.account_id, [event], expected_version=0,
                                         correlation_id=correlation_id)
@@ -103,10 +111,11 @@ async def make(conn: asyncpg.Connection, new: NewCommitment, calendar: BusinessC
         await conn.execute(
             "INSERT INTO commitments (commitment_id, account_id, collector_id, amount_minor, "
             "currency, promised_date, grace_days, deadline, invoice_ids, channel, made_on, "
-            "version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "version, instalments) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+            "$13)",
             commitment_id, new.account_id, by, new.amount_minor, currency, new.promised_date,
             grace, deadline(promise, calendar), list(new.invoice_ids), new.channel.value, today,
-            recorded[-1].version)
+            recorded[-1].version, [i.model_dump(mode="json") for i in event.instalments])
         return commitment_id
 
 
@@ -151,8 +160,17 @@ async def evaluate(conn: asyncpg.Connection, account_id: UUID, today: date,
     rows = await conn.fetch("SELECT * FROM commitments WHERE account_id = $1 AND status = 'open' "
                             "ORDER BY made_on, commitment_id", account_id)
     for row in rows:
-        verdict = judge(_promise(row), await payments_towards(conn, row), today, calendar)
+        payments = await payments_towards(conn, row)
+        verdict = judge(_promise(row), payments, today, calendar)
+        steps = _instalments_judged(row, payments, today, calendar, final=final)
+        broken = next((v for v in steps if not v.kept), None)
+        if broken is not None:
+            verdict = (PartiallyKept(broken.paid_minor, row["amount_minor"] - broken.paid_minor)
+                       if broken.paid_minor > 0 else Broken(0))
         if not isinstance(verdict, Kept) and not final:
+            if steps:
+                await _append(conn, row, steps_events(row, steps), correlation_id,
+                              causation_id)
             continue
         follow_up = None
         if isinstance(verdict, PartiallyKept | Broken):
@@ -162,8 +180,12 @@ async def evaluate(conn: asyncpg.Connection, account_id: UUID, today: date,
                 correlation_id=correlation_id)
         event = _judged(row, verdict, today, follow_up)
         if event is None:
+            if steps:
+                await _append(conn, row, steps_events(row, steps), correlation_id,
+                              causation_id)
             continue
-        await _append(conn, row, [event], correlation_id, causation_id)
+        await _append(conn, row, [*steps_events(row, steps), event], correlation_id,
+                      causation_id)
         if isinstance(verdict, Kept):
             await risk.clear(conn, account_id, RiskClearance.COMMITMENT_KEPT, today,
                              commitment_id=row["commitment_id"], correlation_id=correlation_id,
@@ -179,6 +201,22 @@ async def evaluate(conn: asyncpg.Connection, account_id: UUID, today: date,
             await project(conn, recorded)
         judged.append(event)
     return judged
+
+
+def _instalments_judged(row: asyncpg.Record, payments: list[Payment], today: date,
+                        calendar: BusinessCalendar, *, final: bool) -> list[InstalmentVerdict]:
+    """A plan's instalments newly decided: kept as soon as paid, broken only by the daily run."""
+    plan = [(date.fromisoformat(i["due_date"]), i["amount_minor"]) for i in row["instalments"]]
+    decided = judge_plan(_promise(row), plan, payments, today, calendar)
+    return [v for v in decided[row["instalments_judged"]:] if v.kept or final]
+
+
+def steps_events(row: asyncpg.Record, steps: list[InstalmentVerdict]) -> list[EventContract]:
+    return [CommitmentInstalmentJudged(
+        commitment_id=row["commitment_id"], account_id=row["account_id"],
+        collector_id=row["collector_id"], number=v.number, due_date=v.due_date,
+        amount_minor=v.amount_minor, kept=v.kept, paid_minor=v.paid_minor,
+        judged_on=v.judged_on) for v in steps]
 
 
 async def _append(conn: asyncpg.Connection, row: asyncpg.Record, events: list[EventContract],
