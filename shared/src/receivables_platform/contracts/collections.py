@@ -366,6 +366,7 @@ class CommitmentInstalmentJudged(EventContract):
     number: int = Field(ge=1, le=36)
     due_date: date
     amount_minor: PositiveMinor
+    currency: CurrencyCode
     kept: bool
     paid_minor: NonNegativeMinor
     """Paid towards the plan by then, all instalments together."""

@@ -215,7 +215,7 @@ def steps_events(row: asyncpg.Record, steps: list[InstalmentVerdict]) -> list[Ev
     return [CommitmentInstalmentJudged(
         commitment_id=row["commitment_id"], account_id=row["account_id"],
         collector_id=row["collector_id"], number=v.number, due_date=v.due_date,
-        amount_minor=v.amount_minor, kept=v.kept, paid_minor=v.paid_minor,
+        amount_minor=v.amount_minor, currency=row["currency"], kept=v.kept, paid_minor=v.paid_minor,
         judged_on=v.judged_on) for v in steps]
 
 
