@@ -620,6 +620,10 @@ async def test_a_hand_escalation_lands_on_the_supervisor_s_worklist_once(
     assert made.json()["kind"] == "escalation" and made.json()["collector_id"] == "sue"
     again = await api.post(url, json={"reason": "again"}, headers=creating(KIM))
     assert again.status_code == 409
+    unknown = await api.post(f"/v1/accounts/{new_id()}/escalations", json={"reason": "x"},
+                             headers=creating(KIM))
+    assert unknown.status_code == 404
+    assert unknown.json()["errors"][0]["field"] == "path.account_id"
     sue = (await api.get("/v1/worklist", headers=SUPERVISOR)).json()["tasks"]
     assert [t["task_id"] for t in sue] == [made.json()["task_id"]]
     assert (await api.get("/v1/worklist", headers=KIM)).json()["tasks"] == []

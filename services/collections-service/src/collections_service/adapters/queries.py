@@ -26,9 +26,10 @@ ORDER BY b.due_date, b.invoice_id
 """
 
 
-async def account_row(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record:
+async def account_row(conn: asyncpg.Connection, account_id: UUID, *,
+                      field: str = "account_id") -> asyncpg.Record:
     return await one(conn, "SELECT * FROM accounts WHERE account_id = $1", account_id,
-                     what=f"account {account_id} (not yet seen from billing)", field="account_id")
+                     what=f"account {account_id} (not yet seen from billing)", field=field)
 
 
 async def open_invoices(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:

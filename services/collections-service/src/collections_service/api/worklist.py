@@ -12,7 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from collections_service.adapters import reads
+from collections_service.adapters import queries, reads
 from collections_service.api.common import (
     CollectorQuery,
     Conn,
@@ -167,6 +167,7 @@ async def escalate(account_id: UUID, body: EscalationRequest, request: Request, 
 
     409 while an earlier escalation of the account is still open.
     """
+    await queries.account_row(idem.conn, account_id, field="path.account_id")
     task_id = await task_cases.escalate(idem.conn, task_cases.Escalation(
         account_id=account_id, by=principal.sub,
         supervisor_id=body.supervisor_id or rt.settings.escalation_supervisor,
