@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collections_service.domain import tasks
+from collections_service.domain import commitments, tasks
 from collections_service.domain.cadence import (
     AccountSituation,
     OpenInvoice,
@@ -32,11 +33,15 @@ from collections_service.domain.commitments import (
     judge,
 )
 from collections_service.domain.priority import PriorityInputs, priority_score
+from collections_service.domain.refusals import Refusal, RefusalKind
 from receivables_platform.contracts.collections import (
     Channel,
+    CommitmentMade,
     TaskCancellation,
+    TaskHandedOver,
     TaskKind,
     TaskOutcome,
+    TaskRescheduled,
     TaskScheduled,
 )
 from receivables_platform.domain import Refused, fold
@@ -305,17 +310,17 @@ def test_a_collector_completes_their_own_task_once() -> None:
     [done] = tasks.complete(task, by="kim", may_act_for_others=False,
                             outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
     closed = tasks.evolve(task, done)
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(Refusal) as refused:
         tasks.complete(closed, by="kim", may_act_for_others=False,
                        outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
-    assert refused.value.status == 409
+    assert refused.value.kind is RefusalKind.CONFLICT
 
 
 def test_another_collectors_task_needs_a_supervisor() -> None:
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(Refusal) as refused:
         tasks.complete(scheduled(), by="lee", may_act_for_others=False,
                        outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
-    assert refused.value.status == 403
+    assert refused.value.kind is RefusalKind.FORBIDDEN
     [done] = tasks.complete(scheduled(), by="sue", may_act_for_others=True,
                             outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
     assert done.collector_id == "sue" and done.assigned_collector_id == "kim"  # type: ignore[attr-defined]
@@ -357,3 +362,71 @@ def test_over_a_year_each_step_fires_once_per_invoice_on_business_days_only(
                     fired.add((invoice_id, due.step.step_id))
         day += timedelta(days=1)
     assert fired == {(i.invoice_id, s.step_id) for i in invoices for s in POLICY.steps}
+
+
+# -- follow-ups: rescheduled, snoozed, handed over, priced like the cadence ------------------------
+
+
+def test_a_task_is_rescheduled_to_a_business_day_from_today_on() -> None:
+    task = scheduled()
+    [moved] = tasks.reschedule(task, due_on=date(2026, 11, 5), due_at=None, snoozed=False,
+                               by="kim", may_act_for_others=False, today=date(2026, 11, 2),
+                               calendar=US)
+    assert isinstance(moved, TaskRescheduled)
+    assert (moved.previous_due_on, moved.due_on) == (date(2026, 11, 2), date(2026, 11, 5))
+    assert tasks.evolve(task, moved).due_on == date(2026, 11, 5)
+    for day in (date(2026, 11, 1), date(2026, 11, 7), date(2026, 11, 26)):  # past, Sat, Thanks.
+        with pytest.raises(Refused) as refused:
+            tasks.reschedule(task, due_on=day, due_at=None, snoozed=False, by="kim",
+                             may_act_for_others=False, today=date(2026, 11, 2),
+                             calendar=US)
+        assert refused.value.field == "due_on"
+    assert tasks.reschedule(task, due_on=date(2026, 11, 2), due_at=None, snoozed=False,
+                            by="kim", may_act_for_others=False, today=date(2026, 11, 2),
+                            calendar=US) == []
+
+
+def test_only_its_collector_or_a_supervisor_moves_or_hands_over_a_task() -> None:
+    task = scheduled()
+    with pytest.raises(Refusal) as refused:
+        tasks.hand_over(task, to="lee", by="lee", may_act_for_others=False,
+                        today=date(2026, 11, 2))
+    assert refused.value.kind is RefusalKind.FORBIDDEN
+    [handed] = tasks.hand_over(task, to="lee", by="sue", may_act_for_others=True,
+                               today=date(2026, 11, 2))
+    assert isinstance(handed, TaskHandedOver) and handed.previous_collector_id == "kim"
+    assert tasks.evolve(task, handed).collector_id == "lee"
+    assert tasks.hand_over(task, to="kim", by="kim", may_act_for_others=False,
+                           today=date(2026, 11, 2)) == []
+
+
+def test_a_hand_set_follow_up_is_priced_on_its_day_and_never_a_cadence_task() -> None:
+    situation = AccountSituation(ACCOUNT, "USD", "kim", (
+        OpenInvoice(uuid4(), date(2026, 10, 30), 5_000),))
+    new = tasks.HandSet(task_id=uuid4(), kind=TaskKind.FOLLOW_UP, channel=Channel.CALL,
+                        due_on=date(2026, 11, 5), assignee="kim", by="kim",
+                        due_at=tasks.due_moment(date(2026, 11, 5), time(10), "America/New_York"))
+    [event] = tasks.set_by_hand(new, situation, today=date(2026, 11, 2), calendar=US)
+    assert isinstance(event, TaskScheduled)
+    assert (event.days_past_due, event.amount_past_due_minor) == (6, 5_000)
+    assert event.due_at == datetime(2026, 11, 5, 15, tzinfo=UTC)
+    with pytest.raises(Refused) as refused:
+        tasks.set_by_hand(replace(new, kind=TaskKind.CADENCE), situation,
+                          today=date(2026, 11, 2), calendar=US)
+    assert refused.value.field == "kind"
+
+
+def test_a_commitment_is_cancelled_once_and_only_while_open() -> None:
+    made = CommitmentMade(commitment_id=uuid4(), account_id=ACCOUNT, collector_id="kim",
+                          amount_minor=5_000, currency="USD", promised_date=date(2026, 11, 6),
+                          grace_days=2, invoice_ids=[], channel=Channel.CALL,
+                          made_on=date(2026, 11, 2), made_at=NOW)
+    promise = fold(commitments.evolve, commitments.Commitment(), [made])
+    [cancelled] = commitments.cancel(promise, by="sue", reason="taken in error",
+                                     today=date(2026, 11, 3))
+    assert cancelled.cancelled_by == "sue" and cancelled.collector_id == "kim"
+    for history, kind in (([], RefusalKind.NOT_FOUND), ([made, cancelled], RefusalKind.CONFLICT)):
+        with pytest.raises(Refusal) as refused:
+            commitments.cancel(fold(commitments.evolve, commitments.Commitment(), history),
+                               by="sue", reason="again", today=date(2026, 11, 3))
+        assert refused.value.kind is kind

@@ -532,3 +532,269 @@ async def test_a_cancelled_promise_needs_the_current_version_and_ends_the_pause(
                                headers={**KIM, "If-Match": made.headers["ETag"]})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert (await run(api, MONDAY))["tasks_scheduled"] == 1
+
+
+# -- follow-ups set by hand and escalations --------------------------------------------------------
+
+THURSDAY = date(2026, 11, 5)
+
+
+async def test_a_follow_up_is_set_rescheduled_handed_over_and_completed(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue_account(billing, api, 12_000)
+    made = await api.post("/v1/tasks", json={
+        "account_id": str(account_id), "kind": "call", "due_on": "2026-11-04",
+        "due_time": "10:00", "note": "call back about the October invoice"},
+        headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    task = made.json()
+    assert task["kind"] == "follow_up" and task["channel"] == "call"
+    assert task["collector_id"] == "kim" and task["created_by"] == "kim"
+    assert task["due_on"] == "2026-11-04" and task["due_at"].startswith("2026-11-04T10:00")
+    assert task["amount_past_due_minor"] == 12_000
+    url = f"/v1/tasks/{task['task_id']}"
+    assert made.headers["Location"] == url and made.headers["ETag"] == '"1"'
+
+    not_yours = await api.patch(url, json={"due_on": "2026-11-05"},
+                                headers={**LEE, "If-Match": '"1"'})
+    assert not_yours.status_code == 403
+    stale = await api.patch(url, json={"due_on": "2026-11-05"},
+                            headers={**KIM, "If-Match": '"7"'})
+    assert stale.status_code == 412
+    moved = await api.patch(url, json={"due_on": THURSDAY.isoformat(), "due_time": "10:00"},
+                            headers={**KIM, "If-Match": '"1"'})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["due_on"] == "2026-11-05" and moved.headers["ETag"] == '"2"'
+    snoozed = await api.patch(url, json={"snooze_days": 1}, headers={**KIM, "If-Match": '"2"'})
+    assert snoozed.json()["due_on"] == "2026-11-06" and snoozed.json()["due_at"] is None
+    handed = await api.patch(url, json={"assignee": "lee"}, headers={**KIM, "If-Match": '"3"'})
+    assert handed.status_code == 200 and handed.json()["collector_id"] == "lee"
+    assert await count(db, "collections.task.rescheduled") == 2
+    assert await count(db, "collections.task.handed_over") == 1
+
+    on_friday = (await api.get("/v1/worklist?date=2026-11-06", headers=LEE)).json()["tasks"]
+    assert [t["task_id"] for t in on_friday] == [task["task_id"]]
+    done = await api.post(f"{url}/complete", json={"outcome": "reached_promised"},
+                          headers=LEE)
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+
+
+async def test_bad_follow_ups_are_refused_naming_the_field_and_nothing_is_written(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue_account(billing, api, 12_000)
+    good = {"account_id": str(account_id), "due_on": "2026-11-04"}
+    for change, field in [({"due_on": "2026-10-30"}, "body.due_on"),
+                          ({"due_on": "2026-11-07"}, "body.due_on"),
+                          ({"due_time": "25:00"}, "body.due_time"),
+                          ({"kind": "fax"}, "body.kind"),
+                          ({"assignee": "bad\u0001id"}, "body.assignee"),
+                          ({"account_id": "not-a-uuid"}, "body.account_id")]:
+        refused = await api.post("/v1/tasks", json={**good, **change}, headers=creating(KIM))
+        assert refused.status_code == 422, (change, refused.text)
+        problem = refused.json()
+        fields = [problem.get("field")] + [e["field"] for e in problem.get("errors", [])]
+        assert field in fields, (change, problem)
+    made = await api.post("/v1/tasks", json=good, headers=creating(KIM))
+    url = f"/v1/tasks/{made.json()['task_id']}"
+    for patch, field in [({}, "body"), ({"due_on": "2026-11-05", "snooze_days": 1},
+                                        "body.snooze_days"),
+                         ({"due_time": "10:00"}, "body.due_time"),
+                         ({"snooze_days": 0}, "body.snooze_days"),
+                         ({"due_on": "2026-10-01"}, "body.due_on")]:
+        refused = await api.patch(url, json=patch, headers={**KIM, "If-Match": '"1"'})
+        assert refused.status_code == 422, (patch, refused.text)
+        problem = refused.json()
+        fields = [problem.get("field")] + [e["field"] for e in problem.get("errors", [])]
+        assert field in fields, (patch, problem)
+    assert await count(db, "collections.task.scheduled") == 1
+    assert await count(db, "collections.task.rescheduled") == 0
+
+
+async def test_a_hand_escalation_lands_on_the_supervisor_s_worklist_once(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue_account(billing, api, 12_000)
+    url = f"/v1/accounts/{account_id}/escalations"
+    made = await api.post(url, json={"reason": "promised three times", "supervisor_id": "sue"},
+                          headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    assert made.json()["kind"] == "escalation" and made.json()["collector_id"] == "sue"
+    again = await api.post(url, json={"reason": "again"}, headers=creating(KIM))
+    assert again.status_code == 409
+    unknown = await api.post(f"/v1/accounts/{new_id()}/escalations", json={"reason": "x"},
+                             headers=creating(KIM))
+    assert unknown.status_code == 404
+    assert unknown.json()["errors"][0]["field"] == "path.account_id"
+    sue = (await api.get("/v1/worklist", headers=SUPERVISOR)).json()["tasks"]
+    assert [t["task_id"] for t in sue] == [made.json()["task_id"]]
+    assert (await api.get("/v1/worklist", headers=KIM)).json()["tasks"] == []
+    by = await db.fetchval("SELECT data->>'escalated_by' FROM events WHERE type = "
+                           "'collections.account.escalated'")
+    assert by == "kim"
+
+
+async def test_an_escalating_step_puts_a_task_on_the_supervisor_s_worklist(
+        api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"escalation_supervisor": "sue"})
+    await policy(api)
+    await overdue_account(billing, api, 9_000, due=date(2026, 9, 1))
+    set_today(runtime, MONDAY)
+    await run(api, MONDAY)
+    [kims] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    assert kims["kind"] == "cadence" and kims["escalates"]
+    [sues] = (await api.get("/v1/worklist", headers=SUPERVISOR)).json()["tasks"]
+    assert sues["kind"] == "escalation" and sues["collector_id"] == "sue"
+    await run(api, MONDAY)
+    assert len((await api.get("/v1/worklist", headers=SUPERVISOR)).json()["tasks"]) == 1
+
+
+# -- promises pause only the invoices they name -------------------------------------------------
+
+async def test_a_promise_on_one_invoice_leaves_the_other_in_the_cadence(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    await policy(api)
+    account_id, [promised, other] = await overdue_account(billing, api, 5_000, 7_000)
+    made = await api.post("/v1/commitments", json={
+        "account_id": str(account_id), "amount_minor": 5_000, "promised_date": "2026-11-06",
+        "invoice_ids": [str(promised)]}, headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    assert (await run(api, MONDAY))["tasks_scheduled"] == 1
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    assert task["invoice_ids"] == [str(other)] and task["amount_past_due_minor"] == 7_000
+    view = (await api.get(f"/v1/accounts/{account_id}", headers=KIM)).json()
+    paused = {i["invoice_id"]: i["paused_until"] for i in view["invoices"]}
+    assert paused == {str(promised): "2026-11-10", str(other): None}
+    assert view["paused_until"] is None
+    assert all(i["external_id"] and i["external_id"].startswith("INV-")
+               for i in view["invoices"])
+
+
+async def test_a_collector_lists_their_open_promises_a_page_at_a_time(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    ids = []
+    for day in ("2026-11-10", "2026-11-04", "2026-11-06"):
+        account_id, _ = await overdue_account(billing, api, 5_000)
+        made = await api.post("/v1/commitments", json={
+            "account_id": str(account_id), "amount_minor": 1_000, "promised_date": day},
+            headers=creating(KIM))
+        ids.append((day, made.json()["commitment_id"]))
+    first = await api.get("/v1/commitments?due_before=2026-11-09&limit=1", headers=KIM)
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert [c["promised_date"] for c in page["items"]] == ["2026-11-04"]
+    rest = (await api.get(f"/v1/commitments?due_before=2026-11-09&limit=1&cursor="
+                          f"{page['next_cursor']}", headers=KIM)).json()
+    assert [c["promised_date"] for c in rest["items"]] == ["2026-11-06"]
+    assert rest["next_cursor"] is None
+    assert (await api.get("/v1/commitments", headers=LEE)).json()["items"] == []
+    assert (await api.get("/v1/commitments?collector_id=kim", headers=LEE)).status_code == 403
+    everything = (await api.get("/v1/commitments?collector_id=kim", headers=SUPERVISOR)).json()
+    assert len(everything["items"]) == 3
+    for query, field in [("due_before=tomorrow", "query.due_before"),
+                         ("limit=0", "query.limit"), ("cursor=garbage", "query.cursor")]:
+        bad = await api.get(f"/v1/commitments?{query}", headers=KIM)
+        assert bad.status_code in (400, 422), (query, bad.text)
+        problem = bad.json()
+        fields = [problem.get("field")] + [e["field"] for e in problem.get("errors", [])]
+        assert field in fields, (query, problem)
+
+
+# -- the worklist says who to call ----------------------------------------------------------------
+
+async def test_each_worklist_task_carries_a_call_sheet(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    await policy(api)
+    account_id, [first, second] = await overdue_account(billing, api, 5_000, 7_000)
+    profile = await api.get(f"/v1/accounts/{account_id}/profile", headers=KIM)
+    await api.put(f"/v1/accounts/{account_id}/profile", json={
+        "tags": ["vip"], "preferred_channel": "call", "contact_hours": "Mon-Thu 09:00-12:00",
+        "language": "es"}, headers={**KIM, "If-Match": profile.headers["ETag"]})
+    called = await api.post("/v1/contacts/calls", json={
+        "account_id": str(account_id), "outcome": "no_answer"}, headers=creating(KIM))
+    assert called.status_code == 201, called.text
+    promised = await api.post("/v1/commitments", json={
+        "account_id": str(account_id), "amount_minor": 5_000, "promised_date": "2026-11-06",
+        "invoice_ids": [str(first)]}, headers=creating(KIM))
+    assert promised.status_code == 201, promised.text
+    await run(api, MONDAY)
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    sheet = task["call_sheet"]
+    assert sheet["contact"] == {"name": "Ann", "email": "ann@acme.test", "phone": "+1 555 0100"}
+    assert (sheet["preferred_channel"], sheet["contact_hours"], sheet["language"],
+            sheet["tags"]) == ("call", "Mon-Thu 09:00-12:00", "es", ["vip"])
+    assert sheet["last_contact"]["outcome"] == "no_answer"
+    assert [p["commitment_id"] for p in sheet["open_promises"]] == [
+        promised.json()["commitment_id"]]
+    [owed] = sheet["invoices"]
+    assert owed["invoice_id"] == str(second) and owed["external_id"].startswith("INV-")
+    assert (owed["balance_minor"], owed["days_past_due"]) == (7_000, 3)
+
+
+# -- promises as plans of instalments -------------------------------------------------------------
+
+async def test_a_plan_s_instalments_are_each_kept_or_broken(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    registered = account()
+    issued = invoice(registered.account_id, date(2026, 10, 30), 5_000)
+    await billing.send(registered, issued)
+    plan = {"account_id": str(registered.account_id), "amount_minor": 5_000,
+            "promised_date": "2026-11-06", "grace_days": 0,
+            "instalments": [{"due_date": "2026-11-04", "amount_minor": 2_000},
+                            {"due_date": "2026-11-06", "amount_minor": 3_000}]}
+    made = await api.post("/v1/commitments", json=plan, headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    assert [i["amount_minor"] for i in made.json()["instalments"]] == [2_000, 3_000]
+    url = f"/v1/commitments/{made.json()['commitment_id']}"
+    await billing.send(applied(issued, 2_000, date(2026, 11, 4)))
+    seen = (await api.get(url, headers=KIM)).json()
+    assert (seen["status"], seen["instalments_judged"]) == ("open", 1)
+    await run(api, date(2026, 11, 9))
+    seen = (await api.get(url, headers=KIM)).json()
+    assert (seen["status"], seen["paid_minor"], seen["instalments_judged"]) == (
+        "partially_kept", 2_000, 2)
+    judged = await db.fetch("SELECT data FROM events WHERE type = "
+                            "'collections.commitment.instalment_judged' ORDER BY position")
+    assert [(e["data"]["number"], e["data"]["kept"]) for e in judged] == [(1, True), (2, False)]
+
+
+async def test_a_broken_first_instalment_breaks_the_plan_before_its_last_date(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    made = await api.post("/v1/commitments", json={
+        "account_id": str(account_id), "amount_minor": 5_000, "promised_date": "2026-11-20",
+        "grace_days": 0, "instalments": [{"due_date": "2026-11-04", "amount_minor": 1_000},
+                                         {"due_date": "2026-11-20", "amount_minor": 4_000}]},
+        headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    await run(api, date(2026, 11, 5))
+    seen = (await api.get(f"/v1/commitments/{made.json()['commitment_id']}",
+                          headers=KIM)).json()
+    assert (seen["status"], seen["instalments_judged"]) == ("broken", 1)
+
+
+async def test_a_plan_that_does_not_add_up_is_refused_naming_the_instalment(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection) -> None:
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    base = {"account_id": str(account_id), "amount_minor": 5_000,
+            "promised_date": "2026-11-06"}
+    for instalments, field in [
+            ([{"due_date": "2026-11-04", "amount_minor": 1_000},
+              {"due_date": "2026-11-06", "amount_minor": 1_000}], "body.instalments"),
+            ([{"due_date": "2026-11-04", "amount_minor": 2_000},
+              {"due_date": "2026-11-05", "amount_minor": 3_000}],
+             "body.instalments.1.due_date"),
+            ([{"due_date": "2026-11-06", "amount_minor": 2_000},
+              {"due_date": "2026-11-06", "amount_minor": 3_000}],
+             "body.instalments.1.due_date"),
+            ([{"due_date": "2026-10-01", "amount_minor": 2_000},
+              {"due_date": "2026-11-06", "amount_minor": 3_000}],
+             "body.instalments.0.due_date"),
+            ([{"due_date": "2026-11-04", "amount_minor": 0},
+              {"due_date": "2026-11-06", "amount_minor": 5_000}],
+             "body.instalments.0.amount_minor")]:
+        refused = await api.post("/v1/commitments", json={**base, "instalments": instalments},
+                                 headers=creating(KIM))
+        assert refused.status_code == 422, (instalments, refused.text)
+        problem = refused.json()
+        fields = [problem.get("field")] + [e["field"] for e in problem.get("errors", [])]
+        assert field in fields, (instalments, problem)
+    assert await count(db, "collections.commitment.made") == 0

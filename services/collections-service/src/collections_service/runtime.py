@@ -31,6 +31,11 @@ class CollectionsSettings(BaseSettings):
     daily_run: bool = Field(default=True, validation_alias="COLLECTIONS_DAILY_RUN")
     daily_run_at: time = Field(default=time(6, 0), validation_alias="COLLECTIONS_DAILY_RUN_AT")
     grace_days: int = Field(default=2, ge=0, le=30, validation_alias="COLLECTIONS_GRACE_DAYS")
+    escalation_supervisor: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        validation_alias="COLLECTIONS_ESCALATION_SUPERVISOR")
+    """Whose worklist a cadence escalation lands on (a token's `sub`); unset: the unassigned
+    worklist, which every supervisor sees."""
 
 
 @dataclass

@@ -13,7 +13,8 @@ What the reporting projections read from them (docs/architecture.md#metrics):
   `task.missed`; it is done on the `completed_on` of `task.completed`;
   `task.cancelled` takes it out of what is due from `cancelled_on`;
 - follow-up timeliness: `task.completed.completed_on` against the task's
-  first `business_date` (`kind` tells follow-ups from cadence steps);
+  due date: its first `business_date`, or the `due_on` of its latest
+  `task.rescheduled` (`kind` tells follow-ups from cadence steps);
 - collections secured: `contact.attempted` and `commitment.made` start the
   attribution window on their account (`business_date` / `made_on`);
 - promise-kept rate by count and amount: `commitment.kept/partially_kept/
@@ -54,15 +55,19 @@ class Channel(StrEnum):
     EMAIL = "email"
     CALL = "call"
     LETTER = "letter"
+    OTHER = "other"
 
 
 # -- tasks ----------------------------------------------------------------------------------------
 
 class TaskKind(StrEnum):
-    """Why a task exists: a cadence step fell due, or a broken promise needs a follow-up."""
+    """Why a task exists: a cadence step fell due, a broken promise needs a follow-up, a
+    collector set themselves a follow-up, or an account was escalated to a supervisor."""
 
     CADENCE = "cadence"
     COMMITMENT_FOLLOW_UP = "commitment_follow_up"
+    FOLLOW_UP = "follow_up"
+    ESCALATION = "escalation"
 
 
 class CadenceStepRef(Part):
@@ -102,6 +107,11 @@ class TaskScheduled(EventContract):
     days_past_due: int = Field(ge=0)
     priority_score: int = Field(ge=0)
     commitment_id: UUID | None = None
+    due_at: Instant | None = None
+    """A follow-up's agreed moment ("call back Thursday 10:00"); its team date is the due date."""
+    note: Notes | None = None
+    created_by: CollectorId | None = None
+    """Who set a follow-up or escalation by hand; None for the cadence's own tasks."""
 
 
 class TaskOutcome(StrEnum):
@@ -166,6 +176,40 @@ class TaskCancelled(EventContract):
     business_date: date
     cancelled_on: date
     reason: TaskCancellation
+
+
+@contract_for("collections.task.rescheduled", 1, aggregate="task")
+class TaskRescheduled(EventContract):
+    """Due on `due_on` (at `due_at`) instead of `previous_due_on`; `snoozed` when put off
+    rather than agreed anew. Follow-up timeliness measures against the new due date."""
+
+    task_id: UUID
+    account_id: UUID
+    collector_id: CollectorId | None
+    kind: TaskKind
+    business_date: date
+    previous_due_on: date
+    due_on: date
+    due_at: Instant | None = None
+    snoozed: bool
+    rescheduled_by: CollectorId
+    rescheduled_on: date
+    note: Notes | None = None
+
+
+@contract_for("collections.task.handed_over", 1, aggregate="task")
+class TaskHandedOver(EventContract):
+    """The task is `collector_id`'s now, no longer `previous_collector_id`'s."""
+
+    task_id: UUID
+    account_id: UUID
+    collector_id: CollectorId
+    previous_collector_id: CollectorId | None
+    kind: TaskKind
+    business_date: date
+    due_on: date
+    handed_over_by: CollectorId
+    handed_over_on: date
 
 
 # -- contacts -------------------------------------------------------------------------------------
@@ -236,6 +280,11 @@ class EmailFailed(EventContract):
 
 # -- commitments (promises to pay) ----------------------------------------------------------------
 
+class Instalment(Part):
+    due_date: date
+    amount_minor: PositiveMinor
+
+
 @contract_for("collections.commitment.made", 1, aggregate="commitment")
 class CommitmentMade(EventContract):
     """A promise to pay `amount_minor` by `promised_date`; no `invoice_ids` means the account.
@@ -255,6 +304,9 @@ class CommitmentMade(EventContract):
     made_on: date
     made_at: Instant
     contact_id: UUID | None = None
+    instalments: list[Instalment] = Field(default_factory=list, max_length=36)
+    """A plan: dated amounts adding up to `amount_minor`, the last on `promised_date`; each
+    is judged on its own date plus `grace_days` business days. Empty: one payment."""
 
 
 @contract_for("collections.commitment.kept", 1, aggregate="commitment")
@@ -300,6 +352,25 @@ class CommitmentBroken(EventContract):
     promised_date: date
     broken_on: date
     follow_up_task_id: UUID | None = None
+
+
+@contract_for("collections.commitment.instalment_judged", 1, aggregate="commitment")
+class CommitmentInstalmentJudged(EventContract):
+    """Instalment `number` (from 1) of a plan kept (what was paid towards the plan reached
+    the instalments due so far, by its deadline) or broken. A broken instalment breaks the
+    plan: `commitment.broken` or `partially_kept` follows."""
+
+    commitment_id: UUID
+    account_id: UUID
+    collector_id: CollectorId
+    number: int = Field(ge=1, le=36)
+    due_date: date
+    amount_minor: PositiveMinor
+    currency: CurrencyCode
+    kept: bool
+    paid_minor: NonNegativeMinor
+    """Paid towards the plan by then, all instalments together."""
+    judged_on: date
 
 
 @contract_for("collections.commitment.cancelled", 1, aggregate="commitment")
@@ -456,14 +527,47 @@ class AccountEscalated(EventContract):
     template: TemplateName | None = None
     reason: Reason
     escalated_on: date
+    escalated_by: CollectorId | None = None
+    """Who escalated by hand; None when a cadence step escalated."""
+    supervisor_task_id: UUID | None = None
+    """The escalation task put on a supervisor's worklist."""
 
 
 __all__ = [
-    "TOPIC", "AccountAssigned", "AccountEscalated", "AccountMarkedAtRisk", "AssignmentBasis",
-    "AutoPayConverted", "AutoPayOfferAnswered", "AutoPayOfferOutcome", "AutoPayOffered",
-    "CadenceStepRef", "Channel", "CommitmentBroken", "CommitmentCancelled", "CommitmentKept",
-    "CommitmentMade", "CommitmentPartiallyKept", "ContactAttempted", "ContactOutcome",
-    "EmailFailed", "EmailSent", "HoldPlaced", "HoldRelease", "HoldReleased", "HoldSource",
-    "RiskReason", "TaskCancellation", "TaskCancelled", "TaskCompleted", "TaskKind", "TaskMissed",
-    "TaskOutcome", "TaskScheduled",
+    "TOPIC",
+    "AccountAssigned",
+    "AccountEscalated",
+    "AccountMarkedAtRisk",
+    "AssignmentBasis",
+    "AutoPayConverted",
+    "AutoPayOfferAnswered",
+    "AutoPayOfferOutcome",
+    "AutoPayOffered",
+    "CadenceStepRef",
+    "Channel",
+    "CommitmentBroken",
+    "CommitmentCancelled",
+    "CommitmentInstalmentJudged",
+    "CommitmentKept",
+    "CommitmentMade",
+    "CommitmentPartiallyKept",
+    "ContactAttempted",
+    "ContactOutcome",
+    "EmailFailed",
+    "EmailSent",
+    "HoldPlaced",
+    "HoldRelease",
+    "HoldReleased",
+    "HoldSource",
+    "Instalment",
+    "RiskReason",
+    "TaskCancellation",
+    "TaskCancelled",
+    "TaskCompleted",
+    "TaskHandedOver",
+    "TaskKind",
+    "TaskMissed",
+    "TaskOutcome",
+    "TaskRescheduled",
+    "TaskScheduled",
 ]

@@ -21,13 +21,16 @@ from receivables_platform.contracts.collections import (
     AutoPayOffered,
     CommitmentBroken,
     CommitmentCancelled,
+    CommitmentInstalmentJudged,
     CommitmentKept,
     CommitmentPartiallyKept,
     HoldPlaced,
     HoldReleased,
     TaskCancelled,
     TaskCompleted,
+    TaskHandedOver,
     TaskMissed,
+    TaskRescheduled,
     TaskScheduled,
 )
 from receivables_platform.store import RecordedEvent
@@ -44,17 +47,26 @@ async def _project(conn: asyncpg.Connection, event: EventContract, version: int)
             await conn.execute(
                 "INSERT INTO tasks (task_id, account_id, collector_id, kind, business_date, "
                 "due_on, channel, template, escalates, steps, invoice_ids, amount_past_due_minor, "
-                "currency, days_past_due, priority_score, commitment_id, version) VALUES "
-                "($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                "currency, days_past_due, priority_score, commitment_id, version, due_at, note, "
+                "created_by) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+                "$14, $15, $16, $17, $18, $19)",
                 event.task_id, event.account_id, event.collector_id, event.kind.value,
                 event.business_date, event.channel.value, event.template, event.escalates,
                 [s.model_dump(mode="json") for s in event.steps],
                 event.invoice_ids, event.amount_past_due_minor, event.currency,
-                event.days_past_due, event.priority_score, event.commitment_id, version)
+                event.days_past_due, event.priority_score, event.commitment_id, version,
+                event.due_at, event.note, event.created_by)
         case TaskMissed():
-            await conn.execute("UPDATE tasks SET due_on = $2, times_missed = $3, version = $4 "
-                               "WHERE task_id = $1", event.task_id, event.carried_over_to,
-                               event.times_missed, version)
+            await conn.execute("UPDATE tasks SET due_on = $2, times_missed = $3, version = $4, "
+                               "due_at = NULL WHERE task_id = $1", event.task_id,
+                               event.carried_over_to, event.times_missed, version)
+        case TaskRescheduled():
+            await conn.execute("UPDATE tasks SET due_on = $2, due_at = $3, version = $4 "
+                               "WHERE task_id = $1", event.task_id, event.due_on, event.due_at,
+                               version)
+        case TaskHandedOver():
+            await conn.execute("UPDATE tasks SET collector_id = $2, version = $3 "
+                               "WHERE task_id = $1", event.task_id, event.collector_id, version)
         case TaskCompleted():
             await conn.execute(
                 "UPDATE tasks SET status = 'completed', outcome = $2, closed_by = $3, "
@@ -75,6 +87,11 @@ async def _project(conn: asyncpg.Connection, event: EventContract, version: int)
                 "UPDATE commitments SET status = $2, paid_minor = $3, judged_on = $4, "
                 "version = $5 WHERE commitment_id = $1",
                 event.commitment_id, status, event.paid_minor, judged_on, version)
+        case CommitmentInstalmentJudged():
+            await conn.execute(
+                "UPDATE commitments SET instalments_judged = greatest(instalments_judged, $2), "
+                "paid_minor = $3, version = $4 WHERE commitment_id = $1",
+                event.commitment_id, event.number, event.paid_minor, version)
         case CommitmentCancelled():
             await conn.execute(
                 "UPDATE commitments SET status = 'cancelled', judged_on = $2, version = $3 "
@@ -85,7 +102,8 @@ async def _project(conn: asyncpg.Connection, event: EventContract, version: int)
                 "WHERE account_id = $1", event.account_id, event.collector_id, event.rule_id,
                 version)
             await conn.execute("UPDATE tasks SET collector_id = $2 WHERE account_id = $1 "
-                               "AND status = 'open'", event.account_id, event.collector_id)
+                               "AND status = 'open' AND kind <> 'escalation'", event.account_id,
+                               event.collector_id)
         case AccountMarkedAtRisk():
             await conn.execute("UPDATE accounts SET at_risk_since = coalesce(at_risk_since, $2), "
                                "version = $3 WHERE account_id = $1", event.account_id,

@@ -7,28 +7,29 @@ from uuid import UUID
 
 import asyncpg
 
+from collections_service.adapters.reads import one
 from collections_service.domain.cadence import AccountSituation, OpenInvoice, Policy, Step
 from receivables_platform.contracts.collections import Channel
-from receivables_platform.domain import NotFound
 from receivables_platform.money import NO_CURRENCY
 
 BROKEN_LOOKBACK = timedelta(days=180)
 
 _OPEN_INVOICES = """
-SELECT b.invoice_id, b.due_date, b.balance_minor, b.currency,
+SELECT b.invoice_id, b.external_id, b.due_date, b.balance_minor, b.currency,
        EXISTS (SELECT 1 FROM holds h WHERE h.account_id = b.account_id
-               AND h.released_on IS NULL AND b.invoice_id = ANY (h.invoice_ids)) AS held
+               AND h.released_on IS NULL AND b.invoice_id = ANY (h.invoice_ids)) AS held,
+       (SELECT max(c.deadline) FROM commitments c WHERE c.account_id = b.account_id
+        AND c.status = 'open' AND b.invoice_id = ANY (c.invoice_ids)) AS paused_until
 FROM invoice_balances b
 WHERE b.account_id = $1 AND b.balance_minor > 0 AND b.closed IS NULL
 ORDER BY b.due_date, b.invoice_id
 """
 
 
-async def account_row(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM accounts WHERE account_id = $1", account_id)
-    if row is None:
-        raise NotFound(f"no account {account_id} (not yet seen from billing)", field="account_id")
-    return row
+async def account_row(conn: asyncpg.Connection, account_id: UUID, *,
+                      field: str = "account_id") -> asyncpg.Record:
+    return await one(conn, "SELECT * FROM accounts WHERE account_id = $1", account_id,
+                     what=f"account {account_id} (not yet seen from billing)", field=field)
 
 
 async def open_invoices(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
@@ -45,16 +46,16 @@ async def situation(conn: asyncpg.Connection, account_id: UUID, today: date) -> 
     account = await account_row(conn, account_id)
     invoices = await open_invoices(conn, account_id)
     paused_until = await conn.fetchval(
-        "SELECT max(deadline) FROM commitments WHERE account_id = $1 AND status = 'open'",
-        account_id)
+        "SELECT max(deadline) FROM commitments WHERE account_id = $1 AND status = 'open' "
+        "AND cardinality(invoice_ids) = 0", account_id)
     broken = await conn.fetchval(
         "SELECT count(*) FROM commitments WHERE account_id = $1 AND status = 'broken' "
         "AND judged_on >= $2", account_id, today - BROKEN_LOOKBACK)
     return AccountSituation(
         account_id=account_id, currency=account_currency(account, invoices),
         collector_id=account["collector_id"],
-        invoices=tuple(OpenInvoice(r["invoice_id"], r["due_date"], r["balance_minor"], r["held"])
-                       for r in invoices),
+        invoices=tuple(OpenInvoice(r["invoice_id"], r["due_date"], r["balance_minor"], r["held"],
+                                   r["paused_until"]) for r in invoices),
         paused_until=paused_until, at_risk=account["at_risk_since"] is not None,
         broken_commitments=int(broken))
 
@@ -100,3 +101,25 @@ async def portfolio(conn: asyncpg.Connection, collector_id: str,
         "AND ($2::text IS NULL OR (coalesce(a.name, ''), a.account_id) > ($2, $3)) "
         "ORDER BY coalesce(a.name, ''), a.account_id LIMIT $4",
         collector_id, name, account_id, limit))
+
+
+async def task_account(conn: asyncpg.Connection, task_id: UUID) -> UUID | None:
+    """The account a task is about, to lock before loading the task."""
+    account_id: UUID | None = await conn.fetchval(
+        "SELECT account_id FROM tasks WHERE task_id = $1", task_id)
+    return account_id
+
+
+async def open_escalation(conn: asyncpg.Connection, account_id: UUID) -> UUID | None:
+    task_id: UUID | None = await conn.fetchval(
+        "SELECT task_id FROM tasks WHERE account_id = $1 AND kind = 'escalation' "
+        "AND status = 'open'", account_id)
+    return task_id
+
+
+async def accounts_with_promises_to_judge(conn: asyncpg.Connection, today: date) -> list[UUID]:
+    """Accounts with an open promise past its deadline, or a plan (an instalment may be)."""
+    rows = await conn.fetch("SELECT DISTINCT account_id FROM commitments WHERE status = 'open' "
+                            "AND (deadline < $1 OR instalments <> '[]') ORDER BY account_id",
+                            today)
+    return [r["account_id"] for r in rows]

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from collections_service.domain import commitments as commitment_domain
 from collections_service.domain.tasks import Task, evolve
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import TOPIC
@@ -22,6 +23,9 @@ SOURCE = "urn:receivables:collections-service"
 store = EventStore(source=SOURCE, topic=TOPIC)
 tasks: AggregateRepository[Task] = AggregateRepository(store, prefix="task", initial=Task,
                                                        evolve=evolve)
+commitments: AggregateRepository[commitment_domain.Commitment] = AggregateRepository(
+    store, prefix="commitment", initial=commitment_domain.Commitment,
+    evolve=commitment_domain.evolve)
 
 
 async def append(conn: asyncpg.Connection, stream_id: str, account_id: UUID,

@@ -24,12 +24,13 @@ from collections_service.api.models import (
     OfferRequest,
     OfferView,
 )
+from collections_service.api.refusals import RefusalRoute
 from collections_service.service_layer import autopay
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
 from receivables_platform.web.pages import CursorQuery, decode_cursor, page_of
 
-router = APIRouter(tags=["auto-pay conversion"])
+router = APIRouter(tags=["auto-pay conversion"], route_class=RefusalRoute)
 
 
 @router.get("/v1/autopay/candidates", response_model=CandidatePage)

@@ -6,16 +6,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from collections_service.adapters import reads
 from collections_service.adapters.mailer import Mailer
 from collections_service.api.common import READERS, Conn, Rt, Staff, oversees, trace
 from collections_service.api.models import CallRequest, ContactView, EmailRequest
+from collections_service.api.refusals import RefusalRoute
 from collections_service.runtime import Runtime
 from collections_service.service_layer import contacts
-from receivables_platform.domain import NotFound
 from receivables_platform.web.auth import Principal
 from receivables_platform.web.idempotency import IdempotentRequest
 
-router = APIRouter(tags=["contacts"])
+router = APIRouter(tags=["contacts"], route_class=RefusalRoute)
 
 
 def _who(principal: Principal, rt: Runtime) -> contacts.Who:
@@ -23,10 +24,7 @@ def _who(principal: Principal, rt: Runtime) -> contacts.Who:
 
 
 async def _view(conn: Conn, contact_id: UUID) -> ContactView:
-    row = await conn.fetchrow("SELECT * FROM contacts WHERE contact_id = $1", contact_id)
-    if row is None:
-        raise NotFound(f"no contact {contact_id}", field="path.contact_id")
-    return ContactView.of(row)
+    return ContactView.of(await reads.contact(conn, contact_id))
 
 
 @router.post("/v1/contacts/calls", status_code=201, response_model=ContactView)
@@ -67,6 +65,5 @@ async def read(contact_id: UUID, conn: Conn) -> ContactView:
 @router.get("/v1/accounts/{account_id}/contacts", response_model=list[ContactView],
             dependencies=[Depends(READERS)])
 async def of_account(account_id: UUID, conn: Conn) -> list[ContactView]:
-    rows = await conn.fetch("SELECT * FROM contacts WHERE account_id = $1 "
-                            "ORDER BY attempted_at DESC, contact_id DESC", account_id)
+    rows = await reads.contacts_of(conn, account_id)
     return [ContactView.of(r) for r in rows]

@@ -6,21 +6,19 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from collections_service.adapters import reads
 from collections_service.api.common import READERS, Conn, Rt, Staff, trace
 from collections_service.api.models import HoldRequest, HoldView
+from collections_service.api.refusals import RefusalRoute
 from collections_service.service_layer import holds
 from receivables_platform.contracts.collections import HoldRelease
-from receivables_platform.domain import NotFound
 from receivables_platform.web.idempotency import IdempotentRequest
 
-router = APIRouter(tags=["holds"])
+router = APIRouter(tags=["holds"], route_class=RefusalRoute)
 
 
 async def _view(conn: Conn, hold_id: UUID) -> HoldView:
-    row = await conn.fetchrow("SELECT * FROM holds WHERE hold_id = $1", hold_id)
-    if row is None:
-        raise NotFound(f"no hold {hold_id}", field="path.hold_id")
-    return HoldView.of(row)
+    return HoldView.of(await reads.hold(conn, hold_id))
 
 
 @router.post("/v1/holds", status_code=201, response_model=HoldView)
@@ -43,8 +41,7 @@ async def read(hold_id: UUID, conn: Conn) -> HoldView:
 @router.get("/v1/accounts/{account_id}/holds", response_model=list[HoldView],
             dependencies=[Depends(READERS)])
 async def of_account(account_id: UUID, conn: Conn) -> list[HoldView]:
-    rows = await conn.fetch("SELECT * FROM holds WHERE account_id = $1 "
-                            "ORDER BY placed_on DESC, hold_id DESC", account_id)
+    rows = await reads.holds_of(conn, account_id)
     return [HoldView.of(r) for r in rows]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -117,6 +117,8 @@ class InvoiceView(BaseModel):
     currency: str | None
     days_past_due: int
     held: bool
+    paused_until: date | None = Field(default=None, description=(
+        "An open promise covers it: out of the cadence until this day (its deadline)"))
 
 
 class AccountView(BaseModel):
@@ -130,6 +132,8 @@ class AccountView(BaseModel):
     open_balance_minor: int
     past_due_minor: int
     days_past_due: int
+    paused_until: date | None = Field(default=None, description=(
+        "An open promise naming no invoice pauses the whole account until this day"))
     invoices: list[InvoiceView]
     version: int
 
@@ -184,6 +188,13 @@ class TaskView(BaseModel):
     priority_score: int
     commitment_id: UUID | None
     outcome: str | None
+    due_at: datetime | None = Field(default=None, description="The agreed moment, in the "
+                                    "team's time zone (TEAM_TIMEZONE)")
+    note: str | None = None
+    created_by: str | None = Field(default=None, description="Who set it by hand; None: the "
+                                   "cadence")
+    call_sheet: CallSheet | None = Field(default=None, description="On the worklist: who to "
+                                         "call and what about")
     version: int
 
     @classmethod
@@ -191,10 +202,106 @@ class TaskView(BaseModel):
         return cls.model_validate({k: v for k, v in dict(row).items() if k in cls.model_fields})
 
 
+class ContactCard(BaseModel):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class LastContact(BaseModel):
+    channel: str
+    outcome: str
+    attempted_at: datetime
+    business_date: date
+    notes: str | None = None
+
+
+class OpenPromise(BaseModel):
+    commitment_id: UUID
+    amount_minor: int
+    currency: str
+    promised_date: date
+    deadline: date
+    invoice_ids: list[UUID]
+
+
+class TaskInvoice(BaseModel):
+    invoice_id: UUID
+    external_id: str | None
+    due_date: date | None
+    balance_minor: int
+    currency: str | None
+    days_past_due: int
+
+
+class CallSheet(BaseModel):
+    """Who to call and what about, as of the worklist's day."""
+
+    contact: ContactCard | None
+    preferred_channel: str | None
+    contact_hours: str | None
+    language: str
+    tags: list[str]
+    last_contact: LastContact | None
+    open_promises: list[OpenPromise]
+    invoices: list[TaskInvoice] = Field(description="The task's invoices still owed")
+
+    @classmethod
+    def of(cls, row: asyncpg.Record, invoice_ids: list[UUID], day: date) -> CallSheet:
+        contacts = row["contacts"] or []
+        covered = {str(i) for i in invoice_ids}
+        invoices = [TaskInvoice(**i, days_past_due=max(
+                        (day - date.fromisoformat(i["due_date"])).days, 0) if i["due_date"]
+                        else 0)
+                    for i in row["invoices"] if not covered or i["invoice_id"] in covered]
+        return cls(contact=ContactCard(**contacts[0]) if contacts else None,
+                   preferred_channel=row["preferred_channel"],
+                   contact_hours=row["contact_hours"], language=row["language"],
+                   tags=list(row["tags"]), last_contact=row["last_contact"],
+                   open_promises=row["open_promises"], invoices=invoices)
+
+
 class Worklist(BaseModel):
     collector_id: str | None = Field(description="None: the unassigned accounts' tasks")
     business_date: date
     tasks: list[TaskView]
+
+
+Assignee = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$",
+                                description="A collector's id (their token's `sub`)")]
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                                 description="HH:MM in the team's time zone (TEAM_TIMEZONE)",
+                                 examples=["10:00"])]
+
+
+class TaskRequest(Body):
+    """A follow-up a collector sets: "call back Thursday 10:00"."""
+
+    account_id: UUID
+    kind: Channel = Field(default=Channel.CALL, description="call, email, letter or other")
+    due_on: BusinessDate = Field(description="A business day, today or later")
+    due_time: ClockTime | None = None
+    note: str | None = Field(default=None, max_length=4000)
+    assignee: Assignee | None = Field(default=None, description="Default: yourself")
+
+
+class TaskPatch(Body):
+    """Reschedule (`due_on`, `due_time`), snooze (`snooze_days`) or hand over (`assignee`)."""
+
+    due_on: BusinessDate | None = None
+    due_time: ClockTime | None = Field(default=None, description="With due_on or snooze_days")
+    snooze_days: int | None = Field(default=None, ge=1, le=30,
+                                    description="Business days after today or the due date, "
+                                    "whichever is later")
+    assignee: Assignee | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class EscalationRequest(Body):
+    reason: str = Field(min_length=1, max_length=500)
+    supervisor_id: Assignee | None = Field(
+        default=None, description="Default: COLLECTIONS_ESCALATION_SUPERVISOR, else the "
+        "unassigned worklist every supervisor sees")
 
 
 class CompleteRequest(Body):
@@ -204,6 +311,11 @@ class CompleteRequest(Body):
 
 
 # -- commitments ----------------------------------------------------------------------------------
+
+class InstalmentBody(Body):
+    due_date: BusinessDate
+    amount_minor: int = Field(le=MAX_MINOR, description="Minor units; above zero")
+
 
 class CommitmentRequest(Body):
     account_id: UUID
@@ -216,6 +328,10 @@ class CommitmentRequest(Body):
                                     description="Empty: the whole account")
     channel: Channel = Channel.CALL
     contact_id: UUID | None = None
+    instalments: list[InstalmentBody] = Field(
+        default_factory=list, max_length=36,
+        description="A plan: dated amounts adding up to amount_minor, the last on "
+        "promised_date; empty: one payment")
 
 
 class CommitmentView(BaseModel):
@@ -233,11 +349,18 @@ class CommitmentView(BaseModel):
     status: str
     paid_minor: int
     judged_on: date | None
+    instalments: list[dict[str, Any]] = Field(default_factory=list)
+    instalments_judged: int = Field(default=0, description="Instalments judged so far (all "
+                                    "kept but a broken last one)")
     version: int
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> CommitmentView:
         return cls.model_validate(_row(row))
+
+
+class CommitmentPage(Page[CommitmentView]):
+    """A page of a collector's open promises, soonest promised date first."""
 
 
 class CancelRequest(Body):

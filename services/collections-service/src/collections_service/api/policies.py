@@ -6,14 +6,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from collections_service.adapters import reads
 from collections_service.api.common import READERS, Conn, IfMatch, Manager
 from collections_service.api.models import PolicyRequest, PolicyResponse, PolicyRevision
+from collections_service.api.refusals import RefusalRoute
 from collections_service.service_layer import policies
-from receivables_platform.domain import NotFound
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
 
-router = APIRouter(prefix="/v1/policies", tags=["cadence policies"])
+router = APIRouter(prefix="/v1/policies", tags=["cadence policies"],
+                   route_class=RefusalRoute)
 
 
 @router.post("", status_code=201, response_model=PolicyResponse)
@@ -31,8 +33,7 @@ async def create(body: PolicyRequest, principal: Manager, idem: IdempotentReques
 @router.get("", response_model=list[PolicyResponse], dependencies=[Depends(READERS)])
 async def list_policies(conn: Conn) -> list[PolicyResponse]:
     """The current version of every policy."""
-    rows = await conn.fetch("SELECT DISTINCT ON (policy_id) * FROM cadence_policies "
-                            "ORDER BY policy_id, version DESC")
+    rows = await reads.current_policies(conn)
     return [PolicyResponse.of(r) for r in rows]
 
 
@@ -43,10 +44,7 @@ async def read(policy_id: UUID, response: Response, conn: Conn,
     if version is None:
         row = await policies.latest(conn, policy_id)
     else:
-        row = await conn.fetchrow("SELECT * FROM cadence_policies WHERE policy_id = $1 "
-                                  "AND version = $2", policy_id, version)
-        if row is None:
-            raise NotFound(f"policy {policy_id} has no version {version}", field="query.version")
+        row = await reads.policy_version(conn, policy_id, version)
     set_etag(response, row["version"])
     return PolicyResponse.of(row)
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from collections_service.adapters import queries
+from collections_service.adapters import queries, reads
 from collections_service.api.common import (
     READERS,
     CollectorQuery,
@@ -29,12 +29,13 @@ from collections_service.api.models import (
     RuleRequest,
     RuleResponse,
 )
+from collections_service.api.refusals import RefusalRoute
 from collections_service.service_layer import portfolios
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
 from receivables_platform.web.pages import CursorQuery, decode_cursor, page_of
 
-router = APIRouter(tags=["portfolios"])
+router = APIRouter(tags=["portfolios"], route_class=RefusalRoute)
 
 
 @router.post("/v1/portfolio-rules", status_code=201, response_model=RuleResponse)
@@ -78,7 +79,7 @@ def _rule(body: RuleRequest) -> portfolios.Rule:
 @router.get("/v1/portfolio-rules", response_model=list[RuleResponse],
             dependencies=[Depends(READERS)])
 async def rules(conn: Conn) -> list[RuleResponse]:
-    rows = await conn.fetch("SELECT * FROM portfolio_rules ORDER BY rank, created_at")
+    rows = await reads.portfolio_rules(conn)
     return [RuleResponse.model_validate(dict(r)) for r in rows]
 
 
@@ -122,10 +123,14 @@ async def read_account(account_id: UUID, response: Response, conn: Conn, rt: Rt)
     """Balances as this service sees them, each open invoice's days past due and hold."""
     account = await queries.account_row(conn, account_id)
     today = rt.clock.today()
-    invoices = [InvoiceView(invoice_id=r["invoice_id"], external_id=None, due_date=r["due_date"],
-                            balance_minor=r["balance_minor"], currency=r["currency"],
-                            days_past_due=max((today - r["due_date"]).days, 0), held=r["held"])
+    invoices = [InvoiceView(invoice_id=r["invoice_id"], external_id=r["external_id"],
+                            due_date=r["due_date"], balance_minor=r["balance_minor"],
+                            currency=r["currency"],
+                            days_past_due=max((today - r["due_date"]).days, 0), held=r["held"],
+                            paused_until=r["paused_until"] if r["paused_until"] is not None
+                            and r["paused_until"] >= today else None)
                 for r in await queries.open_invoices(conn, account_id)]
+    situation = await queries.situation(conn, account_id, today)
     past_due = [i for i in invoices if i.days_past_due > 0]
     set_etag(response, account["version"])
     return AccountView(
@@ -135,4 +140,4 @@ async def read_account(account_id: UUID, response: Response, conn: Conn, rt: Rt)
         open_balance_minor=sum(i.balance_minor for i in invoices),
         past_due_minor=sum(i.balance_minor for i in past_due),
         days_past_due=max((i.days_past_due for i in past_due), default=0),
-        invoices=invoices, version=account["version"])
+        paused_until=situation.paused_until, invoices=invoices, version=account["version"])

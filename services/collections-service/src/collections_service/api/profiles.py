@@ -11,15 +11,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from collections_service.adapters import queries
+from collections_service.adapters import profiles, queries, reads
 from collections_service.api.common import READERS, Conn, IfMatch, Staff
 from collections_service.api.models import Body
+from collections_service.api.refusals import RefusalRoute
 from receivables_platform.contracts.collections import Channel
-from receivables_platform.ids import new_id
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
 
-router = APIRouter(tags=["customer behaviour"])
+router = APIRouter(tags=["customer behaviour"], route_class=RefusalRoute)
 Tag = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 _\-]+$")]
 
 
@@ -59,13 +59,11 @@ async def replace(account_id: UUID, body: Profile, response: Response, conn: Con
     async with conn.transaction():
         row = await queries.account_row(conn, account_id)
         version = if_match.check(row["profile_version"])
-        status = await conn.execute(
-            "UPDATE accounts SET tags = $2, preferred_channel = $3, contact_hours = $4, "
-            "language = $5, profile_version = $6 + 1 WHERE account_id = $1 "
-            "AND profile_version = $6", account_id, body.tags,
-            body.preferred_channel.value if body.preferred_channel else None,
-            body.contact_hours, body.language, version)
-        if status == "UPDATE 0":  # another editor got in between: answer as a stale If-Match
+        written = await profiles.replace_profile(
+            conn, account_id, tags=body.tags,
+            preferred_channel=body.preferred_channel.value if body.preferred_channel else None,
+            contact_hours=body.contact_hours, language=body.language, version=version)
+        if not written:  # another editor got in between: answer as a stale If-Match
             if_match.check(version + 1)
     set_etag(response, version + 1)
     return body
@@ -75,16 +73,12 @@ async def replace(account_id: UUID, body: Profile, response: Response, conn: Con
 async def add_note(account_id: UUID, body: NoteRequest, principal: Staff,
                    idem: IdempotentRequest) -> Response:
     await queries.account_row(idem.conn, account_id)
-    row = await idem.conn.fetchrow(
-        "INSERT INTO account_notes (note_id, account_id, body, author) VALUES ($1, $2, $3, $4) "
-        "RETURNING *", new_id(), account_id, body.body, principal.sub)
-    assert row is not None
+    row = await profiles.add_note(idem.conn, account_id, body.body, principal.sub)
     return await idem.respond(Note.model_validate(dict(row)), status_code=201)
 
 
 @router.get("/v1/accounts/{account_id}/notes", response_model=list[Note],
             dependencies=[Depends(READERS)])
 async def notes(account_id: UUID, conn: Conn) -> list[Note]:
-    rows = await conn.fetch("SELECT * FROM account_notes WHERE account_id = $1 "
-                            "ORDER BY created_at DESC, note_id DESC", account_id)
+    rows = await reads.notes_of(conn, account_id)
     return [Note.model_validate(dict(r)) for r in rows]

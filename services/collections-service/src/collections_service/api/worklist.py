@@ -7,13 +7,16 @@ the larger amount past due, then the account id: a stable order.
 
 from __future__ import annotations
 
+from datetime import time
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from collections_service.adapters import queries, reads
 from collections_service.api.common import (
     CollectorQuery,
     Conn,
+    IfMatch,
     Manager,
     MaybeIfMatch,
     Rt,
@@ -24,27 +27,32 @@ from collections_service.api.common import (
     trace,
 )
 from collections_service.api.models import (
+    CallSheet,
     CompleteRequest,
+    EscalationRequest,
     RunRequest,
     RunResponse,
+    TaskPatch,
+    TaskRequest,
     TaskView,
     Worklist,
 )
+from collections_service.api.refusals import RefusalRoute
+from collections_service.domain import tasks as task_domain
+from collections_service.domain.tasks import HandSet
 from collections_service.service_layer import cadence
 from collections_service.service_layer import tasks as task_cases
-from receivables_platform.business_dates import BusinessDate
-from receivables_platform.domain import NotFound
+from receivables_platform.business_dates import BusinessDate, business_dates
+from receivables_platform.contracts.collections import TaskKind
+from receivables_platform.domain import Refused
+from receivables_platform.ids import new_id
 from receivables_platform.web.etag import set_etag
+from receivables_platform.web.idempotency import IdempotentRequest
 from receivables_platform.web.problems import Problem, problem_type
 
-router = APIRouter(tags=["worklist"])
+router = APIRouter(tags=["worklist"], route_class=RefusalRoute)
 RUN_WINDOW_DAYS = 366
 
-_WORKLIST = """
-SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id)
-WHERE t.collector_id IS NOT DISTINCT FROM $1 AND t.status = 'open' AND t.due_on <= $2
-ORDER BY t.priority_score DESC, t.amount_past_due_minor DESC, t.account_id, t.task_id
-"""
 
 
 @router.post("/v1/cadence/runs", response_model=RunResponse)
@@ -77,17 +85,15 @@ async def worklist(conn: Conn, rt: Rt, principal: Staff, collector_id: Collector
                       "work", type=problem_type("forbidden"), field="query.unassigned")
     own_or_overseer(principal, who, "query.collector_id")
     day = on or rt.clock.today()
-    rows = await conn.fetch(_WORKLIST, None if unassigned else who, day)
-    return Worklist(collector_id=None if unassigned else who, business_date=day,
-                    tasks=[TaskView.of(r) for r in rows])
+    rows = await reads.worklist(conn, None if unassigned else who, day)
+    briefs = await reads.account_briefs(conn, [r["account_id"] for r in rows])
+    tasks = [TaskView.of(r).model_copy(update={"call_sheet": CallSheet.of(
+        briefs[r["account_id"]], list(r["invoice_ids"]), day)}) for r in rows]
+    return Worklist(collector_id=None if unassigned else who, business_date=day, tasks=tasks)
 
 
 async def _task(conn: Conn, task_id: UUID) -> TaskView:
-    row = await conn.fetchrow("SELECT t.*, a.name AS account_name FROM tasks t "
-                              "JOIN accounts a USING (account_id) WHERE task_id = $1", task_id)
-    if row is None:
-        raise NotFound(f"no task {task_id}", field="path.task_id")
-    return TaskView.of(row)
+    return TaskView.of(await reads.task(conn, task_id))
 
 
 @router.get("/v1/tasks/{task_id}", response_model=TaskView)
@@ -109,3 +115,63 @@ async def complete(task_id: UUID, body: CompleteRequest, request: Request, respo
         notes=body.notes), check=check_of(if_match), correlation_id=trace(request))
     set_etag(response, version)
     return await _task(conn, task_id)
+
+
+def _clock_time(value: str | None) -> time | None:
+    return None if value is None else time.fromisoformat(value)
+
+
+@router.post("/v1/tasks", status_code=201, response_model=TaskView)
+async def create_task(body: TaskRequest, request: Request, rt: Rt, principal: Staff,
+                      idem: IdempotentRequest) -> Response:
+    """A follow-up on an account, due on a business day (and time, in the team's zone).
+
+    Yours unless `assignee` names another collector. Follow-up timeliness counts it.
+    """
+    zone = business_dates().team_timezone
+    task_id = await task_cases.set_by_hand(idem.conn, body.account_id, HandSet(
+        task_id=new_id(), kind=TaskKind.FOLLOW_UP, channel=body.kind, due_on=body.due_on,
+        assignee=body.assignee or principal.sub, by=principal.sub,
+        due_at=task_domain.due_moment(body.due_on, _clock_time(body.due_time), zone),
+        note=body.note), today=rt.clock.today(), calendar=rt.calendar,
+        correlation_id=trace(request))
+    task = await _task(idem.conn, task_id)
+    return await idem.respond(task, status_code=201, version=task.version,
+                              headers={"Location": f"/v1/tasks/{task_id}"})
+
+
+@router.patch("/v1/tasks/{task_id}", response_model=TaskView)
+async def amend_task(task_id: UUID, body: TaskPatch, request: Request, response: Response,
+                     conn: Conn, rt: Rt, principal: Staff, if_match: IfMatch) -> TaskView:
+    """Reschedule, snooze or hand over an open task (If-Match its ETag)."""
+    if body.due_on is not None and body.snooze_days is not None:
+        raise Refused("give due_on or snooze_days, not both", field="snooze_days")
+    if body.due_time is not None and body.due_on is None and body.snooze_days is None:
+        raise Refused("a due time needs due_on or snooze_days", field="due_time")
+    if body.due_on is None and body.snooze_days is None and body.assignee is None:
+        raise Refused("nothing to change: give due_on, snooze_days or assignee", field="body")
+    version = await task_cases.amend(conn, task_id, task_cases.Amendment(
+        by=principal.sub, may_act_for_others=oversees(principal), today=rt.clock.today(),
+        zone=business_dates().team_timezone, due_on=body.due_on,
+        due_time=_clock_time(body.due_time), snooze_days=body.snooze_days,
+        assignee=body.assignee, note=body.note), rt.calendar, check=if_match.check,
+        correlation_id=trace(request))
+    set_etag(response, version)
+    return await _task(conn, task_id)
+
+
+@router.post("/v1/accounts/{account_id}/escalations", status_code=201, response_model=TaskView)
+async def escalate(account_id: UUID, body: EscalationRequest, request: Request, rt: Rt,
+                   principal: Staff, idem: IdempotentRequest) -> Response:
+    """Escalate the account to a supervisor by hand: an escalation task on their worklist.
+
+    409 while an earlier escalation of the account is still open.
+    """
+    await queries.account_row(idem.conn, account_id, field="path.account_id")
+    task_id = await task_cases.escalate(idem.conn, task_cases.Escalation(
+        account_id=account_id, by=principal.sub,
+        supervisor_id=body.supervisor_id or rt.settings.escalation_supervisor,
+        reason=body.reason, today=rt.clock.today()), rt.calendar, correlation_id=trace(request))
+    task = await _task(idem.conn, task_id)
+    return await idem.respond(task, status_code=201, version=task.version,
+                              headers={"Location": f"/v1/tasks/{task_id}"})

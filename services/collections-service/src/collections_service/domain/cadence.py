@@ -6,7 +6,8 @@ day on or after `due_date + offset_days` and fires once per invoice (the
 caller keeps what fired). All the steps due for an account on a day become
 one task: one consolidated statement of every overdue invoice, whose channel
 and template are those of the most advanced step. Held invoices take no part;
-an account with an open promise to pay is paused until the promise is judged.
+an open promise to pay pauses the invoices it names until it is judged (one
+naming no invoice pauses the whole account); the others keep their cadence.
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ class OpenInvoice:
     due_date: date
     balance_minor: int
     held: bool = False
+    paused_until: date | None = None
+    """The deadline of the latest open promise naming this invoice."""
+
+    def paused(self, today: date) -> bool:
+        return self.paused_until is not None and today <= self.paused_until
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,10 @@ class AccountSituation:
 
     def overdue(self, today: date) -> list[OpenInvoice]:
         return [i for i in self.in_cadence() if i.due_date < today]
+
+    def unpaused(self, today: date) -> list[OpenInvoice]:
+        """In the cadence today: not held, owed, and no open promise covering it."""
+        return [i for i in self.in_cadence() if not i.paused(today)]
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,7 @@ def steps_due(situation: AccountSituation, policy: Policy,
         return []
     due: list[StepDue] = []
     for step in policy.steps:
-        invoices = tuple(i.invoice_id for i in situation.in_cadence()
+        invoices = tuple(i.invoice_id for i in situation.unpaused(today)
                          if (i.invoice_id, step.step_id) not in fired
                          and step_date(i.due_date, step, calendar) <= today)
         if invoices:
@@ -146,10 +156,10 @@ def plan_day(situation: AccountSituation, policy: Policy,
     due = steps_due(situation, policy, fired, today, calendar)
     if not due:
         return None
-    overdue = situation.overdue(today)
+    unpaused = situation.unpaused(today)
+    overdue = [i for i in situation.overdue(today) if i in unpaused]
     stepped = {i for s in due for i in s.invoice_ids}
-    covered = tuple(i.invoice_id for i in situation.in_cadence()
-                    if i in overdue or i.invoice_id in stepped)
+    covered = tuple(i.invoice_id for i in unpaused if i in overdue or i.invoice_id in stepped)
     amount = sum(i.balance_minor for i in overdue)
     days = max(((today - i.due_date).days for i in overdue), default=0)
     escalates = any(s.step.escalates for s in due)

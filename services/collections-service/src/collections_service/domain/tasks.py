@@ -1,22 +1,31 @@
-"""A task's life: scheduled for a business day, then completed, missed (and carried over) or
-cancelled. Pure decide/evolve over the task's own stream.
+"""A task's life: scheduled for a business day (by the cadence, or by a collector as a
+follow-up), maybe rescheduled, snoozed or handed over, then completed, missed (and carried
+over) or cancelled. Pure decide/evolve over the task's own stream.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
+from collections_service.domain.cadence import AccountSituation
+from collections_service.domain.calendar import BusinessCalendar
+from collections_service.domain.priority import PriorityInputs, priority_score
+from collections_service.domain.refusals import conflict, forbidden, not_found
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
+    Channel,
     TaskCancellation,
     TaskCancelled,
     TaskCompleted,
+    TaskHandedOver,
     TaskKind,
     TaskMissed,
     TaskOutcome,
+    TaskRescheduled,
     TaskScheduled,
 )
 from receivables_platform.domain import Refused
@@ -38,15 +47,25 @@ class Task:
     due_on: date | None = None
     status: TaskStatus = TaskStatus.OPEN
     times_missed: int = 0
+    due_at: datetime | None = None
+
+
+MAX_AHEAD = timedelta(days=366)
+"""How far ahead a follow-up may be set or put off: further is a plan, not a call back."""
 
 
 def evolve(task: Task, event: EventContract) -> Task:
     match event:
         case TaskScheduled():
             return Task(event.task_id, event.account_id, event.collector_id, event.kind,
-                        event.business_date, event.business_date)
+                        event.business_date, event.business_date, due_at=event.due_at)
         case TaskMissed():
-            return replace(task, due_on=event.carried_over_to, times_missed=event.times_missed)
+            return replace(task, due_on=event.carried_over_to, times_missed=event.times_missed,
+                           due_at=None)
+        case TaskRescheduled():
+            return replace(task, due_on=event.due_on, due_at=event.due_at)
+        case TaskHandedOver():
+            return replace(task, collector_id=event.collector_id)
         case TaskCompleted():
             return replace(task, status=TaskStatus.COMPLETED)
         case TaskCancelled():
@@ -56,10 +75,10 @@ def evolve(task: Task, event: EventContract) -> Task:
 
 def _open(task: Task) -> tuple[UUID, UUID, date]:
     if task.task_id is None or task.account_id is None or task.business_date is None:
-        raise Refused("no such task", field="task_id", status=404, title="Not found")
+        raise not_found("no such task", field="task_id")
     if task.status is not TaskStatus.OPEN:
-        raise Refused(f"the task is already {task.status.value}", field="task_id", status=409,
-                      title="Task closed")
+        raise conflict(f"the task is already {task.status.value}", field="task_id",
+                       title="Task closed")
     return task.task_id, task.account_id, task.business_date
 
 
@@ -67,9 +86,7 @@ def complete(task: Task, *, by: str, may_act_for_others: bool, outcome: TaskOutc
              today: date, now: datetime, contact_id: UUID | None = None,
              notes: str | None = None) -> list[EventContract]:
     task_id, account_id, business_date = _open(task)
-    if task.collector_id not in (None, by) and not may_act_for_others:
-        raise Refused(f"the task is {task.collector_id}'s; only they or a supervisor complete it",
-                      field="task_id", status=403, title="Not your task")
+    _may_act(task, by, may_act_for_others, "complete")
     return [TaskCompleted(task_id=task_id, account_id=account_id, collector_id=by,
                           assigned_collector_id=task.collector_id, kind=task.kind,
                           business_date=business_date, completed_on=today, completed_at=now,
@@ -92,3 +109,92 @@ def cancel(task: Task, *, reason: TaskCancellation, today: date) -> list[EventCo
     return [TaskCancelled(task_id=task_id, account_id=account_id, collector_id=task.collector_id,
                           kind=task.kind, business_date=business_date, cancelled_on=today,
                           reason=reason)]
+
+
+def check_due(due_on: date, *, today: date, calendar: BusinessCalendar, field: str) -> None:
+    """A follow-up falls on a business day from today on: a weekend's task would only be
+    counted missed on the Monday."""
+    if due_on < today:
+        raise Refused(f"{due_on} is in the past (today is {today})", field=field)
+    if due_on > today + MAX_AHEAD:
+        raise Refused(f"{due_on} is more than {MAX_AHEAD.days} days ahead", field=field)
+    if not calendar.is_business_day(due_on):
+        raise Refused(f"{due_on} is not a business day; the next one is "
+                      f"{calendar.on_or_after(due_on)}", field=field)
+
+
+def _may_act(task: Task, by: str, may_act_for_others: bool, verb: str) -> None:
+    if task.collector_id not in (None, by) and not may_act_for_others:
+        raise forbidden(f"the task is {task.collector_id}'s; only they or a supervisor {verb} "
+                        "it", field="task_id", title="Not your task")
+
+
+def reschedule(task: Task, *, due_on: date, due_at: datetime | None, snoozed: bool, by: str,
+               may_act_for_others: bool, today: date, calendar: BusinessCalendar,
+               note: str | None = None, field: str = "due_on") -> list[EventContract]:
+    """Due another day (or time): agreed with the customer, or snoozed by the collector."""
+    task_id, account_id, business_date = _open(task)
+    _may_act(task, by, may_act_for_others, "reschedule")
+    check_due(due_on, today=today, calendar=calendar, field=field)
+    assert task.due_on is not None
+    if due_on == task.due_on and due_at == task.due_at:
+        return []
+    return [TaskRescheduled(task_id=task_id, account_id=account_id,
+                            collector_id=task.collector_id, kind=task.kind,
+                            business_date=business_date, previous_due_on=task.due_on,
+                            due_on=due_on, due_at=due_at, snoozed=snoozed, rescheduled_by=by,
+                            rescheduled_on=today, note=note)]
+
+
+def hand_over(task: Task, *, to: str, by: str, may_act_for_others: bool,
+              today: date) -> list[EventContract]:
+    """Another collector takes the task; its account stays whose it was."""
+    task_id, account_id, business_date = _open(task)
+    _may_act(task, by, may_act_for_others, "hand over")
+    assert task.due_on is not None
+    if to == task.collector_id:
+        return []
+    return [TaskHandedOver(task_id=task_id, account_id=account_id, collector_id=to,
+                           previous_collector_id=task.collector_id, kind=task.kind,
+                           business_date=business_date, due_on=task.due_on, handed_over_by=by,
+                           handed_over_on=today)]
+
+
+@dataclass(frozen=True)
+class HandSet:
+    """A task a person sets: a collector's follow-up, or an escalation to a supervisor."""
+
+    task_id: UUID
+    kind: TaskKind
+    channel: Channel
+    due_on: date
+    assignee: str | None
+    by: str
+    due_at: datetime | None = None
+    note: str | None = None
+
+
+def set_by_hand(new: HandSet, situation: AccountSituation, *, today: date,
+                calendar: BusinessCalendar) -> list[EventContract]:
+    """The task as the cadence would price it: the account's past-due statement on its day."""
+    if new.kind not in (TaskKind.FOLLOW_UP, TaskKind.ESCALATION):
+        raise Refused(f"a {new.kind.value} task is the cadence's to set", field="kind")
+    check_due(new.due_on, today=today, calendar=calendar, field="due_on")
+    overdue = situation.overdue(new.due_on)
+    amount = sum(i.balance_minor for i in overdue)
+    days = max(((new.due_on - i.due_date).days for i in overdue), default=0)
+    escalates = new.kind is TaskKind.ESCALATION
+    return [TaskScheduled(
+        task_id=new.task_id, account_id=situation.account_id, collector_id=new.assignee,
+        kind=new.kind, business_date=new.due_on, channel=new.channel, template=None,
+        escalates=escalates, steps=[],
+        invoice_ids=[i.invoice_id for i in situation.in_cadence()],
+        amount_past_due_minor=amount, currency=situation.currency, days_past_due=days,
+        priority_score=priority_score(PriorityInputs(
+            amount, days, situation.broken_commitments, situation.at_risk, escalates)),
+        due_at=new.due_at, note=new.note, created_by=new.by)]
+
+
+def due_moment(day: date, at: time | None, zone: str) -> datetime | None:
+    """The instant of a local "Thursday 10:00" in the team's zone (None without a time)."""
+    return None if at is None else datetime.combine(day, at, ZoneInfo(zone))

@@ -9,6 +9,9 @@ from uuid import UUID
 
 import asyncpg
 
+SYSTEM = "collections-service"
+"""Who the service's own decisions are credited to (rules applied, cadence escalations)."""
+
 
 async def lock_account(conn: asyncpg.Connection, account_id: UUID) -> None:
     await conn.execute(

@@ -14,8 +14,9 @@ from uuid import UUID
 
 import asyncpg
 
-from collections_service.adapters import queries, streams
+from collections_service.adapters import queries, reads, streams
 from collections_service.adapters.projections import project
+from collections_service.domain.refusals import conflict
 from collections_service.service_layer import lock_account
 from receivables_platform.contracts.collections import (
     AutoPayConverted,
@@ -24,7 +25,6 @@ from receivables_platform.contracts.collections import (
     AutoPayOfferOutcome,
     Channel,
 )
-from receivables_platform.domain import NotFound, Refused
 from receivables_platform.ids import new_id
 
 LATE_LOOKBACK = timedelta(days=180)
@@ -69,8 +69,8 @@ async def offer(conn: asyncpg.Connection, account_id: UUID, channel: Channel, *,
         await lock_account(conn, account_id)
         account = await queries.account_row(conn, account_id)
         if account["autopay"]:
-            raise Refused("the account is already on auto-pay", field="account_id",
-                          status=409, title="Already on auto-pay")
+            raise conflict("the account is already on auto-pay", field="account_id",
+                           title="Already on auto-pay")
         offer_id = new_id()
         event = AutoPayOffered(offer_id=offer_id, account_id=account_id, collector_id=by,
                                channel=channel, offered_on=today, contact_id=contact_id)
@@ -82,10 +82,8 @@ async def offer(conn: asyncpg.Connection, account_id: UUID, channel: Channel, *,
 
 
 async def get(conn: asyncpg.Connection, offer_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM autopay_offers WHERE offer_id = $1", offer_id)
-    if row is None:
-        raise NotFound(f"no auto-pay offer {offer_id}", field="offer_id")
-    return row
+    return await reads.one(conn, "SELECT * FROM autopay_offers WHERE offer_id = $1", offer_id,
+                           what=f"auto-pay offer {offer_id}", field="offer_id")
 
 
 async def answer(conn: asyncpg.Connection, offer_id: UUID, outcome: AutoPayOfferOutcome, *,
@@ -98,8 +96,8 @@ async def answer(conn: asyncpg.Connection, offer_id: UUID, outcome: AutoPayOffer
         if check is not None:
             check(row["version"])
         if row["outcome"] not in (None, AutoPayOfferOutcome.UNDECIDED.value):
-            raise Refused(f"the offer was already answered ({row['outcome']})",
-                          field="outcome", status=409, title="Offer answered")
+            raise conflict(f"the offer was already answered ({row['outcome']})",
+                           field="outcome", title="Offer answered")
         event = AutoPayOfferAnswered(offer_id=offer_id, account_id=row["account_id"],
                                      collector_id=row["collector_id"], outcome=outcome,
                                      answered_on=today)

@@ -20,13 +20,17 @@ import asyncpg
 
 from collections_service.adapters import queries
 from collections_service.domain.cadence import plan_day
+from collections_service.domain.refusals import conflict
 from collections_service.runtime import Runtime
-from collections_service.service_layer import commitments, holds, lock_account, portfolios
+from collections_service.service_layer import (
+    SYSTEM,
+    commitments,
+    holds,
+    lock_account,
+    portfolios,
+)
 from collections_service.service_layer import tasks as task_cases
 from receivables_platform.db.pool import holds_session_state
-from receivables_platform.domain import Refused
-
-SYSTEM = "collections-service"
 
 
 @dataclass
@@ -47,8 +51,8 @@ async def run_day(pool: asyncpg.Pool, today: date, runtime: Runtime, *,
         holds_session_state(guard)
         if not await guard.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext('collections.daily_run'))"):
-            raise Refused("a daily run is already in progress; try again when it ends",
-                          status=409, title="Run in progress")
+            raise conflict("a daily run is already in progress; try again when it ends",
+                           field=None, title="Run in progress")
         try:
             async with pool.acquire() as conn:
                 return await _run(conn, today, runtime, correlation_id)
@@ -64,11 +68,10 @@ async def _run(conn: asyncpg.Connection, today: date, runtime: Runtime,
                                                          correlation_id=correlation_id)
     if not summary.business_day:
         return summary
-    for row in await conn.fetch("SELECT DISTINCT account_id FROM commitments "
-                                "WHERE status = 'open' AND deadline < $1", today):
+    for account_id in await queries.accounts_with_promises_to_judge(conn, today):
         async with conn.transaction():
-            await lock_account(conn, row["account_id"])
-            judged = await commitments.evaluate(conn, row["account_id"], today, calendar,
+            await lock_account(conn, account_id)
+            judged = await commitments.evaluate(conn, account_id, today, calendar,
                                                 final=True, correlation_id=correlation_id)
             summary.commitments_judged += len(judged)
     summary.accounts_assigned = await portfolios.apply_rules(
@@ -105,5 +108,7 @@ async def _schedule(conn: asyncpg.Connection, account_id: UUID, today: date,
         await task_cases.supersede(conn, account_id, today,
                                    correlation_id=correlation_id)
         await task_cases.schedule_plan(conn, plan, situation, policy.policy_id, policy.version,
+                                       runtime.calendar,
+                                       supervisor_id=runtime.settings.escalation_supervisor,
                                        correlation_id=correlation_id)
         return 1

@@ -15,19 +15,23 @@ from uuid import UUID
 
 import asyncpg
 
-from collections_service.adapters import queries, streams
+from collections_service.adapters import queries, reads, streams
 from collections_service.adapters.projections import project
+from collections_service.domain import commitments as commitment_rules
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.commitments import (
     Broken,
+    InstalmentVerdict,
     Kept,
     PartiallyKept,
     Payment,
     Promise,
     Verdict,
     check_new,
+    check_plan,
     deadline,
     judge,
+    judge_plan,
 )
 from collections_service.service_layer import lock_account, risk
 from collections_service.service_layer.tasks import schedule_follow_up
@@ -36,14 +40,15 @@ from receivables_platform.contracts.collections import (
     AccountMarkedAtRisk,
     Channel,
     CommitmentBroken,
-    CommitmentCancelled,
+    CommitmentInstalmentJudged,
     CommitmentKept,
     CommitmentMade,
     CommitmentPartiallyKept,
+    Instalment,
     RiskClearance,
     RiskReason,
 )
-from receivables_platform.domain import NotFound, Refused
+from receivables_platform.domain import Refused
 from receivables_platform.ids import new_id
 
 _PAYMENTS = """
@@ -63,6 +68,7 @@ class NewCommitment:
     grace_days: int | None = None
     currency: str | None = None
     contact_id: UUID | None = None
+    instalments: tuple[tuple[date, int], ...] = ()
 
 
 async def _check_invoices(conn: asyncpg.Connection, account_id: UUID,
@@ -79,6 +85,7 @@ async def make(conn: asyncpg.Connection, new: NewCommitment, calendar: BusinessC
                correlation_id: str | None = None) -> UUID:
     grace = default_grace if new.grace_days is None else new.grace_days
     check_new(new.amount_minor, new.promised_date, grace, today)
+    check_plan(new.instalments, new.amount_minor, new.promised_date, today)
     async with conn.transaction():
         await lock_account(conn, new.account_id)
         account = await queries.account_row(conn, new.account_id)
@@ -94,7 +101,8 @@ async def make(conn: asyncpg.Connection, new: NewCommitment, calendar: BusinessC
             commitment_id=commitment_id, account_id=new.account_id, collector_id=by,
             amount_minor=new.amount_minor, currency=currency, promised_date=new.promised_date,
             grace_days=grace, invoice_ids=list(new.invoice_ids), channel=new.channel,
-            made_on=today, made_at=now, contact_id=new.contact_id)
+            made_on=today, made_at=now, contact_id=new.contact_id,
+            instalments=[Instalment(due_date=d, amount_minor=a) for d, a in new.instalments])
         recorded = await streams.append(conn, streams.stream("commitment", commitment_id),
                                         new.account_id, [event], expected_version=0,
                                         correlation_id=correlation_id)
@@ -103,10 +111,11 @@ async def make(conn: asyncpg.Connection, new: NewCommitment, calendar: BusinessC
         await conn.execute(
             "INSERT INTO commitments (commitment_id, account_id, collector_id, amount_minor, "
             "currency, promised_date, grace_days, deadline, invoice_ids, channel, made_on, "
-            "version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "version, instalments) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+            "$13)",
             commitment_id, new.account_id, by, new.amount_minor, currency, new.promised_date,
             grace, deadline(promise, calendar), list(new.invoice_ids), new.channel.value, today,
-            recorded[-1].version)
+            recorded[-1].version, [i.model_dump(mode="json") for i in event.instalments])
         return commitment_id
 
 
@@ -151,8 +160,17 @@ async def evaluate(conn: asyncpg.Connection, account_id: UUID, today: date,
     rows = await conn.fetch("SELECT * FROM commitments WHERE account_id = $1 AND status = 'open' "
                             "ORDER BY made_on, commitment_id", account_id)
     for row in rows:
-        verdict = judge(_promise(row), await payments_towards(conn, row), today, calendar)
+        payments = await payments_towards(conn, row)
+        verdict = judge(_promise(row), payments, today, calendar)
+        steps = _instalments_judged(row, payments, today, calendar, final=final)
+        broken = next((v for v in steps if not v.kept), None)
+        if broken is not None:
+            verdict = (PartiallyKept(broken.paid_minor, row["amount_minor"] - broken.paid_minor)
+                       if broken.paid_minor > 0 else Broken(0))
         if not isinstance(verdict, Kept) and not final:
+            if steps:
+                await _append(conn, row, steps_events(row, steps), correlation_id,
+                              causation_id)
             continue
         follow_up = None
         if isinstance(verdict, PartiallyKept | Broken):
@@ -162,8 +180,12 @@ async def evaluate(conn: asyncpg.Connection, account_id: UUID, today: date,
                 correlation_id=correlation_id)
         event = _judged(row, verdict, today, follow_up)
         if event is None:
+            if steps:
+                await _append(conn, row, steps_events(row, steps), correlation_id,
+                              causation_id)
             continue
-        await _append(conn, row, [event], correlation_id, causation_id)
+        await _append(conn, row, [*steps_events(row, steps), event], correlation_id,
+                      causation_id)
         if isinstance(verdict, Kept):
             await risk.clear(conn, account_id, RiskClearance.COMMITMENT_KEPT, today,
                              commitment_id=row["commitment_id"], correlation_id=correlation_id,
@@ -181,6 +203,22 @@ async def evaluate(conn: asyncpg.Connection, account_id: UUID, today: date,
     return judged
 
 
+def _instalments_judged(row: asyncpg.Record, payments: list[Payment], today: date,
+                        calendar: BusinessCalendar, *, final: bool) -> list[InstalmentVerdict]:
+    """A plan's instalments newly decided: kept as soon as paid, broken only by the daily run."""
+    plan = [(date.fromisoformat(i["due_date"]), i["amount_minor"]) for i in row["instalments"]]
+    decided = judge_plan(_promise(row), plan, payments, today, calendar)
+    return [v for v in decided[row["instalments_judged"]:] if v.kept or final]
+
+
+def steps_events(row: asyncpg.Record, steps: list[InstalmentVerdict]) -> list[EventContract]:
+    return [CommitmentInstalmentJudged(
+        commitment_id=row["commitment_id"], account_id=row["account_id"],
+        collector_id=row["collector_id"], number=v.number, due_date=v.due_date,
+        amount_minor=v.amount_minor, currency=row["currency"], kept=v.kept, paid_minor=v.paid_minor,
+        judged_on=v.judged_on) for v in steps]
+
+
 async def _append(conn: asyncpg.Connection, row: asyncpg.Record, events: list[EventContract],
                   correlation_id: str | None, causation_id: str | None) -> int:
     recorded = await streams.append(conn, streams.stream("commitment", row["commitment_id"]),
@@ -191,11 +229,7 @@ async def _append(conn: asyncpg.Connection, row: asyncpg.Record, events: list[Ev
 
 
 async def get(conn: asyncpg.Connection, commitment_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM commitments WHERE commitment_id = $1",
-                              commitment_id)
-    if row is None:
-        raise NotFound(f"no commitment {commitment_id}", field="commitment_id")
-    return row
+    return await reads.commitment(conn, commitment_id)
 
 
 async def cancel(conn: asyncpg.Connection, commitment_id: UUID, *, by: str, reason: str,
@@ -204,13 +238,13 @@ async def cancel(conn: asyncpg.Connection, commitment_id: UUID, *, by: str, reas
     async with conn.transaction():
         row = await get(conn, commitment_id)
         await lock_account(conn, row["account_id"])
-        row = await get(conn, commitment_id)
+        loaded = await streams.commitments.load(conn, commitment_id)
         if check is not None:
-            check(row["version"])
-        if row["status"] != "open":
-            raise Refused(f"the commitment is already {row['status']}", field="commitment_id",
-                          status=409, title="Commitment closed")
-        event = CommitmentCancelled(commitment_id=commitment_id, account_id=row["account_id"],
-                                    collector_id=row["collector_id"], cancelled_by=by,
-                                    reason=reason, cancelled_on=today)
-        return await _append(conn, row, [event], correlation_id, None)
+            check(loaded.version)
+        events = commitment_rules.cancel(loaded.state, by=by, reason=reason, today=today)
+        recorded = await streams.append(conn, streams.stream("commitment", commitment_id),
+                                        row["account_id"], events,
+                                        expected_version=loaded.version,
+                                        correlation_id=correlation_id)
+        await project(conn, recorded)
+        return recorded[-1].version

@@ -18,6 +18,7 @@ import asyncpg
 
 from collections_service.adapters import queries, streams
 from collections_service.adapters.mailer import Mailer, Rendered, render
+from collections_service.domain.refusals import Refusal, RefusalKind
 from collections_service.service_layer import lock_account
 from collections_service.service_layer import tasks as task_cases
 from receivables_platform.contracts.base import EventContract
@@ -160,8 +161,8 @@ async def send_email(conn: asyncpg.Connection, mailer: Mailer | None, account_id
     if to is None:
         raise Refused("the account has no contact with an email address", field="account_id")
     if mailer is None:
-        raise Refused("no mail server is configured (SMTP_URL): nothing was sent or recorded",
-                      status=503, title="Mail not configured")
+        raise Refusal(RefusalKind.UNAVAILABLE, "no mail server is configured (SMTP_URL): "
+                      "nothing was sent or recorded", title="Mail not configured")
     contact_id = new_id()
     events, row, outcome = await _deliver(mailer, to, rendered, template, contact_id, found,
                                           who, task_id)

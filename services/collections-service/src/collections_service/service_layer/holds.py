@@ -15,8 +15,9 @@ from uuid import UUID
 
 import asyncpg
 
-from collections_service.adapters import queries, streams
+from collections_service.adapters import queries, reads, streams
 from collections_service.adapters.projections import project
+from collections_service.domain.refusals import conflict
 from collections_service.service_layer import lock_account
 from receivables_platform.contracts.collections import (
     HoldPlaced,
@@ -24,7 +25,7 @@ from receivables_platform.contracts.collections import (
     HoldReleased,
     HoldSource,
 )
-from receivables_platform.domain import NotFound, Refused
+from receivables_platform.domain import Refused
 from receivables_platform.ids import new_id
 
 MAX_HOLD = timedelta(days=3 * 366)
@@ -75,13 +76,11 @@ async def release(conn: asyncpg.Connection, hold_id: UUID, how: HoldRelease, *,
                   by: str | None, today: date, correlation_id: str | None = None,
                   causation_id: str | None = None) -> None:
     async with conn.transaction():
-        row = await conn.fetchrow("SELECT * FROM holds WHERE hold_id = $1", hold_id)
-        if row is None:
-            raise NotFound(f"no hold {hold_id}", field="hold_id")
+        row = await reads.hold(conn, hold_id, field="hold_id")
         await lock_account(conn, row["account_id"])
         if row["released_on"] is not None:
-            raise Refused("the hold was already released", field="hold_id", status=409,
-                          title="Hold released")
+            raise conflict("the hold was already released", field="hold_id",
+                           title="Hold released")
         event = HoldReleased(hold_id=hold_id, account_id=row["account_id"],
                              invoice_ids=list(row["invoice_ids"]), release=how,
                              case_id=row["case_id"], released_by=by, released_on=today)

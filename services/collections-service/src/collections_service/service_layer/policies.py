@@ -14,8 +14,9 @@ from uuid import UUID
 
 import asyncpg
 
+from collections_service.adapters import reads
 from collections_service.domain.cadence import Step, ordered_steps
-from receivables_platform.domain import NotFound, Refused
+from collections_service.domain.refusals import conflict
 from receivables_platform.ids import new_id
 from receivables_platform.store import ConcurrencyError
 
@@ -34,18 +35,16 @@ async def create(conn: asyncpg.Connection, *, segment: str | None, name: str,
             new_id(), segment, name, _steps_json(ordered), by)
     except asyncpg.UniqueViolationError:
         which = f"segment {segment!r}" if segment else "the default (no segment)"
-        raise Refused(f"{which} already has a policy: revise it instead", field="segment",
-                      status=409, title="Policy exists") from None
+        raise conflict(f"{which} already has a policy: revise it instead", field="segment",
+                       title="Policy exists") from None
     assert row is not None
     return row
 
 
 async def latest(conn: asyncpg.Connection, policy_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM cadence_policies WHERE policy_id = $1 "
-                              "ORDER BY version DESC LIMIT 1", policy_id)
-    if row is None:
-        raise NotFound(f"no policy {policy_id}", field="policy_id")
-    return row
+    return await reads.one(conn, "SELECT * FROM cadence_policies WHERE policy_id = $1 "
+                           "ORDER BY version DESC LIMIT 1", policy_id,
+                           what=f"policy {policy_id}", field="policy_id")
 
 
 async def revise(conn: asyncpg.Connection, policy_id: UUID, *, name: str | None,

@@ -14,11 +14,12 @@ from uuid import UUID
 
 import asyncpg
 
-from collections_service.adapters import queries, streams
+from collections_service.adapters import queries, reads, streams
 from collections_service.adapters.projections import project
+from collections_service.domain.refusals import not_found
 from collections_service.service_layer import lock_account
 from receivables_platform.contracts.collections import AccountAssigned, AssignmentBasis
-from receivables_platform.domain import NotFound, Refused
+from receivables_platform.domain import Refused
 from receivables_platform.ids import new_id
 
 
@@ -54,10 +55,8 @@ async def add_rule(conn: asyncpg.Connection, rule: Rule, *, by: str) -> asyncpg.
 
 
 async def get_rule(conn: asyncpg.Connection, rule_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM portfolio_rules WHERE rule_id = $1", rule_id)
-    if row is None:
-        raise NotFound(f"no portfolio rule {rule_id}", field="rule_id")
-    return row
+    return await reads.one(conn, "SELECT * FROM portfolio_rules WHERE rule_id = $1", rule_id,
+                           what=f"portfolio rule {rule_id}", field="rule_id")
 
 
 async def replace_rule(conn: asyncpg.Connection, rule_id: UUID, rule: Rule,
@@ -89,7 +88,7 @@ async def _lock_rule(conn: asyncpg.Connection, rule_id: UUID,
     current = await conn.fetchval("SELECT version FROM portfolio_rules WHERE rule_id = $1 "
                                   "FOR UPDATE", rule_id)
     if current is None:
-        raise NotFound(f"no portfolio rule {rule_id}", field="rule_id")
+        raise not_found(f"no portfolio rule {rule_id}", field="rule_id")
     check(current)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from uuid import UUID
 
 import asyncpg
@@ -13,9 +13,11 @@ from collections_service.adapters import queries, streams
 from collections_service.adapters.projections import project
 from collections_service.domain import tasks as task_domain
 from collections_service.domain.cadence import AccountSituation, TaskPlan
+from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.priority import PriorityInputs, priority_score
-from collections_service.domain.tasks import Task, TaskStatus
-from collections_service.service_layer import lock_account
+from collections_service.domain.refusals import conflict, not_found
+from collections_service.domain.tasks import HandSet, Task, TaskStatus
+from collections_service.service_layer import SYSTEM, lock_account
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
     AccountEscalated,
@@ -26,7 +28,7 @@ from receivables_platform.contracts.collections import (
     TaskOutcome,
     TaskScheduled,
 )
-from receivables_platform.domain import NotFound
+from receivables_platform.domain import fold
 from receivables_platform.ids import new_id
 from receivables_platform.repository import Loaded
 
@@ -40,9 +42,11 @@ async def _save(conn: asyncpg.Connection, task_id: UUID, account_id: UUID, versi
 
 
 async def schedule_plan(conn: asyncpg.Connection, plan: TaskPlan, situation: AccountSituation,
-                        policy_id: UUID, policy_version: int, *,
+                        policy_id: UUID, policy_version: int, calendar: BusinessCalendar, *,
+                        supervisor_id: str | None = None,
                         correlation_id: str | None = None) -> UUID:
-    """The plan becomes a task; its steps are marked fired; an escalating step escalates."""
+    """The plan becomes a task; its steps are marked fired; an escalating step escalates the
+    account to `supervisor_id` (unless an escalation of it is still open)."""
     task_id = new_id()
     lead = plan.lead
     event = TaskScheduled(
@@ -63,14 +67,11 @@ async def schedule_plan(conn: asyncpg.Connection, plan: TaskPlan, situation: Acc
         "fired_on) VALUES ($1, $2, $3, $4, $5, $6)",
         [(invoice_id, s.step.step_id, policy_id, plan.account_id, task_id, plan.business_date)
          for s in plan.steps for invoice_id in s.invoice_ids])
-    if event.escalates:
-        await streams.append(conn, streams.stream("account", plan.account_id), plan.account_id,
-                             [AccountEscalated(account_id=plan.account_id,
-                                               collector_id=situation.collector_id,
-                                               task_id=task_id, template=lead.template,
-                                               reason=f"cadence step {lead.step_id} escalates",
-                                               escalated_on=plan.business_date)],
-                             correlation_id=correlation_id)
+    if event.escalates and await queries.open_escalation(conn, plan.account_id) is None:
+        await escalate(conn, Escalation(
+            account_id=plan.account_id, by=None, supervisor_id=supervisor_id,
+            reason=f"cadence step {lead.step_id} escalates", today=plan.business_date,
+            task_id=task_id, template=lead.template), calendar, correlation_id=correlation_id)
     return task_id
 
 
@@ -95,11 +96,27 @@ async def schedule_follow_up(conn: asyncpg.Connection, situation: AccountSituati
     return task_id
 
 
+HAND_SET = frozenset({TaskKind.FOLLOW_UP, TaskKind.ESCALATION})
+
+
 async def load(conn: asyncpg.Connection, task_id: UUID) -> Loaded[Task]:
     loaded = await streams.tasks.load(conn, task_id)
     if loaded.version == 0:
-        raise NotFound(f"no task {task_id}", field="task_id")
+        raise not_found(f"no task {task_id}", field="task_id")
     return loaded
+
+
+async def _locked(conn: asyncpg.Connection, task_id: UUID,
+                  check: Callable[[int], object] | None) -> tuple[UUID, Loaded[Task]]:
+    """The task under its account's lock, at the version the caller's If-Match names."""
+    account_id = await queries.task_account(conn, task_id)
+    if account_id is None:
+        raise not_found(f"no task {task_id}", field="task_id")
+    await lock_account(conn, account_id)
+    loaded = await load(conn, task_id)
+    if check is not None:
+        check(loaded.version)
+    return account_id, loaded
 
 
 @dataclass(frozen=True)
@@ -118,14 +135,7 @@ async def complete(conn: asyncpg.Connection, task_id: UUID, completion: Completi
                    correlation_id: str | None = None) -> int:
     """Complete the task; `check(version)` is the caller's If-Match. Returns the new version."""
     async with conn.transaction():
-        account_id = await conn.fetchval("SELECT account_id FROM tasks WHERE task_id = $1",
-                                         task_id)
-        if account_id is None:
-            raise NotFound(f"no task {task_id}", field="task_id")
-        await lock_account(conn, account_id)
-        loaded = await load(conn, task_id)
-        if check is not None:
-            check(loaded.version)
+        account_id, loaded = await _locked(conn, task_id, check)
         events = task_domain.complete(
             loaded.state, by=completion.by, may_act_for_others=completion.may_act_for_others,
             outcome=completion.outcome, today=completion.today, now=completion.now,
@@ -137,8 +147,8 @@ async def carry_over(conn: asyncpg.Connection, task_id: UUID, today: date, *,
                      correlation_id: str | None = None) -> str | None:
     """An open task from an earlier day: missed and due today, or cancelled if moot."""
     async with conn.transaction():
-        account_id = await conn.fetchval("SELECT account_id FROM tasks WHERE task_id = $1",
-                                         task_id)
+        account_id = await queries.task_account(conn, task_id)
+        assert account_id is not None
         await lock_account(conn, account_id)
         loaded = await load(conn, task_id)
         task = loaded.state
@@ -159,15 +169,19 @@ def moot(task: Task, situation: AccountSituation, covered: set[UUID],
     """Why an open task no longer needs doing, if it does not.
 
     A cadence task is about the invoices it covered; a follow-up about the whole account.
+    One a person set stays until done while anything is owed.
     """
     owed = {i.invoice_id for i in situation.invoices if i.balance_minor > 0}
+    if task.kind in HAND_SET:
+        return None if owed else TaskCancellation.NOTHING_OVERDUE
     relevant = owed if task.kind is TaskKind.COMMITMENT_FOLLOW_UP else owed & covered
     if not relevant:
         return TaskCancellation.NOTHING_OVERDUE
     if not relevant & {i.invoice_id for i in situation.in_cadence()}:
         return TaskCancellation.ON_HOLD
     paused = situation.paused_until is not None and today <= situation.paused_until
-    if task.kind is TaskKind.CADENCE and paused:
+    unpaused = {i.invoice_id for i in situation.unpaused(today)}
+    if task.kind is TaskKind.CADENCE and (paused or not relevant & unpaused):
         return TaskCancellation.COMMITMENT_OPEN
     return None
 
@@ -182,3 +196,104 @@ async def supersede(conn: asyncpg.Connection, account_id: UUID, today: date, *,
         events = task_domain.cancel(loaded.state, reason=TaskCancellation.SUPERSEDED, today=today)
         await _save(conn, row["task_id"], account_id, loaded.version, events, correlation_id)
     return len(rows)
+
+
+async def set_by_hand(conn: asyncpg.Connection, account_id: UUID, new: HandSet, *,
+                      today: date, calendar: BusinessCalendar,
+                      correlation_id: str | None = None) -> UUID:
+    """A follow-up a collector sets ("call back Thursday 10:00"), priced like the cadence's."""
+    async with conn.transaction():
+        await lock_account(conn, account_id)
+        situation = await queries.situation(conn, account_id, today)
+        events = task_domain.set_by_hand(new, situation, today=today, calendar=calendar)
+        await _save(conn, new.task_id, account_id, 0, events, correlation_id)
+        return new.task_id
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """What a PATCH asks of a task: another due date or time, a snooze, another collector."""
+
+    by: str
+    may_act_for_others: bool
+    today: date
+    zone: str
+    due_on: date | None = None
+    due_time: time | None = None
+    snooze_days: int | None = None
+    assignee: str | None = None
+    note: str | None = None
+
+
+async def amend(conn: asyncpg.Connection, task_id: UUID, amendment: Amendment,
+                calendar: BusinessCalendar, *, check: Callable[[int], object] | None = None,
+                correlation_id: str | None = None) -> int:
+    """Reschedule (or snooze) and hand over in one write; returns the task's new version."""
+    async with conn.transaction():
+        account_id, loaded = await _locked(conn, task_id, check)
+        task, events = loaded.state, []
+        due_on = amendment.due_on
+        if amendment.snooze_days is not None and task.due_on is not None:
+            due_on = calendar.add_business_days(max(amendment.today, task.due_on),
+                                                amendment.snooze_days)
+        if due_on is not None:
+            events += task_domain.reschedule(
+                task, due_on=due_on,
+                due_at=task_domain.due_moment(due_on, amendment.due_time, amendment.zone),
+                snoozed=amendment.snooze_days is not None, by=amendment.by,
+                may_act_for_others=amendment.may_act_for_others, today=amendment.today,
+                calendar=calendar, note=amendment.note)
+            task = fold(task_domain.evolve, task, events)
+        if amendment.assignee is not None:
+            events += task_domain.hand_over(task, to=amendment.assignee, by=amendment.by,
+                                            may_act_for_others=amendment.may_act_for_others,
+                                            today=amendment.today)
+        return await _save(conn, task_id, account_id, loaded.version, events, correlation_id)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    account_id: UUID
+    by: str | None
+    supervisor_id: str | None
+    reason: str
+    today: date
+    task_id: UUID | None = None
+    template: str | None = None
+
+
+async def escalate(conn: asyncpg.Connection, escalation: Escalation, calendar: BusinessCalendar,
+                   *, correlation_id: str | None = None) -> UUID:
+    """The account goes to a supervisor: an escalation task on their worklist (or the
+    unassigned one, when no supervisor is named) and `account.escalated`. One open
+    escalation per account: a second is refused while the first is open."""
+    async with conn.transaction():
+        await lock_account(conn, escalation.account_id)
+        return await _escalate(conn, escalation, calendar, correlation_id)
+
+
+async def _escalate(conn: asyncpg.Connection, escalation: Escalation, calendar: BusinessCalendar,
+                    correlation_id: str | None) -> UUID:
+    account_id = escalation.account_id
+    open_one = await queries.open_escalation(conn, account_id)
+    if open_one is not None:
+        raise conflict(f"the account is already escalated (task {open_one} is open)",
+                       field="account_id", title="Already escalated")
+    situation = await queries.situation(conn, account_id, escalation.today)
+    supervisor_task = new_id()
+    events = task_domain.set_by_hand(
+        HandSet(task_id=supervisor_task, kind=TaskKind.ESCALATION, channel=Channel.CALL,
+                due_on=calendar.on_or_after(escalation.today),
+                assignee=escalation.supervisor_id, by=escalation.by or SYSTEM,
+                note=escalation.reason),
+        situation, today=escalation.today, calendar=calendar)
+    await _save(conn, supervisor_task, account_id, 0, events, correlation_id)
+    recorded = await streams.append(
+        conn, streams.stream("account", account_id), account_id,
+        [AccountEscalated(account_id=account_id, collector_id=situation.collector_id,
+                          task_id=escalation.task_id, template=escalation.template,
+                          reason=escalation.reason, escalated_on=escalation.today,
+                          escalated_by=escalation.by, supervisor_task_id=supervisor_task)],
+        correlation_id=correlation_id)
+    await project(conn, recorded)
+    return supervisor_task

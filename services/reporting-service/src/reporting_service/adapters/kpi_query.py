@@ -184,14 +184,16 @@ async def autopay(conn: asyncpg.Connection, period: Period, group: KpiGroup
 
 async def follow_up_timeliness(conn: asyncpg.Connection, period: Period, group: KpiGroup
                                ) -> dict[str, dict[str, Counted]]:
-    """Tasks first due in the period done by that day; escalation answers due in the period
-    given by their due date."""
+    """Tasks due in the period (on their first date, or the date they were last rescheduled
+    to) done by that day; escalation answers due in the period given by their due date."""
     tasks = await conn.fetch(f"""
         SELECT {_key(group, "t.collector_id")} AS key, count(*) AS due,
-               count(*) FILTER (WHERE t.completed_on <= t.business_date) AS on_time
+               count(*) FILTER (WHERE t.completed_on <= coalesce(t.due_on, t.business_date))
+                   AS on_time
         FROM col_tasks t LEFT JOIN collector_teams ct ON ct.collector_id = t.collector_id
-        WHERE t.business_date BETWEEN $1 AND $2
-          AND (t.cancelled_on IS NULL OR t.cancelled_on > t.business_date)
+        WHERE coalesce(t.due_on, t.business_date) BETWEEN $1 AND $2
+          AND (t.cancelled_on IS NULL
+               OR t.cancelled_on > coalesce(t.due_on, t.business_date))
         GROUP BY 1""", period.start, period.end)  # noqa: S608
     answers = await conn.fetch(f"""
         SELECT {_key(group, "e.collector_id")} AS key, count(*) AS due,

@@ -28,7 +28,9 @@ from receivables_platform.contracts.collections import (
     HoldReleased,
     TaskCancelled,
     TaskCompleted,
+    TaskHandedOver,
     TaskMissed,
+    TaskRescheduled,
     TaskScheduled,
 )
 from receivables_platform.envelope import CloudEvent
@@ -93,6 +95,25 @@ async def _task_cancelled(conn: asyncpg.Connection, e: TaskCancelled, _: CloudEv
     await _task_row(conn, e.task_id, e.account_id, e.collector_id, e.kind.value, e.business_date)
     await conn.execute("UPDATE col_tasks SET cancelled_on = $2 WHERE task_id = $1",
                        e.task_id, e.cancelled_on)
+
+
+async def _task_rescheduled(conn: asyncpg.Connection, e: TaskRescheduled, _: CloudEvent
+                           ) -> None:
+    """Due on the new date instead: a due day that had not begun when it was moved is no
+    longer one the task counts as due on."""
+    await _task_row(conn, e.task_id, e.account_id, e.collector_id, e.kind.value, e.business_date)
+    await conn.execute("UPDATE col_tasks SET due_on = $2 WHERE task_id = $1", e.task_id, e.due_on)
+    if e.previous_due_on >= e.rescheduled_on:
+        await conn.execute("DELETE FROM col_task_due_days WHERE task_id = $1 AND due_date = $2",
+                           e.task_id, e.previous_due_on)
+    await _due(conn, e.task_id, e.due_on)
+
+
+async def _task_handed_over(conn: asyncpg.Connection, e: TaskHandedOver, _: CloudEvent
+                            ) -> None:
+    await _task_row(conn, e.task_id, e.account_id, e.collector_id, e.kind.value, e.business_date)
+    await conn.execute("UPDATE col_tasks SET collector_id = $2 WHERE task_id = $1",
+                       e.task_id, e.collector_id)
 
 
 async def _contact(conn: asyncpg.Connection, e: ContactAttempted, _: CloudEvent) -> None:
@@ -229,6 +250,8 @@ _PROJECTORS: dict[str, Projector] = {
     TaskCompleted.event_type: _task_completed,
     TaskMissed.event_type: _task_missed,
     TaskCancelled.event_type: _task_cancelled,
+    TaskRescheduled.event_type: _task_rescheduled,
+    TaskHandedOver.event_type: _task_handed_over,
     ContactAttempted.event_type: _contact,
     CommitmentMade.event_type: _commitment_made,
     CommitmentKept.event_type: _kept,
