@@ -26,10 +26,10 @@ SELECT 'account' AS kind, a.account_id::text AS id, a.account_id, a.name AS titl
        CASE WHEN lower(a.external_id) = $1 OR lower(a.name) = $1 THEN 1.0
             WHEN lower(a.external_id) COLLATE "C" LIKE $2
                  THEN 0.5 + 0.4 * length($1) / length(a.external_id)
-            ELSE 0.85 * greatest(word_similarity($1, a.name), similarity($1, a.name))
+            ELSE 0.85 * word_similarity($1, a.name)
        END::float8 AS score
 FROM ar_accounts a
-WHERE a.name IS NOT NULL AND ($1 <% a.name OR lower(a.external_id) COLLATE "C" LIKE $2)
+WHERE a.name IS NOT NULL AND ({fuzzy}lower(a.external_id) COLLATE "C" LIKE $2)
 ORDER BY score DESC, a.account_id LIMIT $3
 """
 
@@ -59,11 +59,14 @@ SELECT 'contact' AS kind, c.account_id::text || ':' || c.position AS id, c.accou
        END::float8 AS score
 FROM ar_account_contacts c
 LEFT JOIN ar_accounts a ON a.account_id = c.account_id
-WHERE lower(c.email) COLLATE "C" LIKE $2 OR $1 <% c.email OR $1 <% c.name
-      {phone}
+WHERE lower(c.email) COLLATE "C" LIKE $2 {fuzzy} {phone}
 ORDER BY score DESC, c.account_id, c.position LIMIT $3
 """
 _BY_PHONE = "OR c.phone_digits LIKE '%' || $4 || '%'"
+# a number or an email address looks like too many names and addresses to be worth
+# comparing by trigrams (they share "inv", "000", ".example"): only words are
+_NAME_LIKE = "$1 <% a.name OR "
+_CONTACT_LIKE = "OR $1 <% c.email OR $1 <% c.name"
 
 _CASES = """
 SELECT 'case' AS kind, c.case_id::text AS id, c.account_id, c.case_number AS title,
@@ -86,11 +89,13 @@ async def search(conn: asyncpg.Connection, query: SearchText, kinds: tuple[str, 
     async with conn.transaction(readonly=True):
         await conn.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY}")
         if "account" in kinds:
-            found += await conn.fetch(_ACCOUNTS, query.lowered, query.prefix, limit)
+            sql = _ACCOUNTS.replace("{fuzzy}", _NAME_LIKE if query.fuzzy else "")
+            found += await conn.fetch(sql, query.lowered, query.prefix, limit)
         if "invoice" in kinds:
             found += await conn.fetch(_INVOICES, query.lowered, query.prefix, limit)
         if "contact" in kinds:
-            sql = _CONTACTS.replace("{phone}", _BY_PHONE if query.phone_digits else "")
+            sql = (_CONTACTS.replace("{phone}", _BY_PHONE if query.phone_digits else "")
+                   .replace("{fuzzy}", _CONTACT_LIKE if query.fuzzy else ""))
             found += await conn.fetch(sql, query.lowered, query.prefix, limit,
                                       query.phone_digits or "")
         if "case" in kinds:

@@ -44,6 +44,7 @@ class SearchText:
     prefix: str  # a LIKE pattern: starts with the lowered text, wildcards escaped
     phone_digits: str | None  # only when the text reads as a phone number
     case_number: str | None  # CASE-000042 for "42", "case 42", "CASE-000042"
+    fuzzy: bool  # worth matching names by likeness: words, not a number or an email address
 
 
 def read_query(raw: str) -> SearchText:
@@ -59,7 +60,9 @@ def read_query(raw: str) -> SearchText:
     number = _CASE_NUMBER.fullmatch(text)
     return SearchText(text=text, lowered=lowered, prefix=escape_like(lowered) + "%",
                       phone_digits=phone,
-                      case_number=f"case-{number.group(1).zfill(6)}" if number else None)
+                      case_number=f"case-{number.group(1).zfill(6)}" if number else None,
+                      fuzzy=any(c.isalpha() for c in text) and "@" not in text
+                      and number is None)
 
 
 def escape_like(text: str) -> str:
