@@ -22,6 +22,7 @@ from receivables_platform.contracts.billing import (
     AdjustmentKind,
     AutoPayCancelled,
     AutoPayEnrolled,
+    Contact,
     InvoiceAdjusted,
     InvoiceIssued,
     InvoiceVoided,
@@ -32,6 +33,10 @@ from receivables_platform.contracts.billing import (
 )
 from receivables_platform.envelope import CloudEvent
 from reporting_service.consumers.dispatch import BulkDispatcher, BulkProjector, Projector
+from reporting_service.consumers.timeline import Entry, on_day, record
+from reporting_service.domain.search import phone_digits
+
+SOURCE = "billing"
 
 
 class _Change(NamedTuple):
@@ -80,6 +85,25 @@ async def _invoices_issued(conn: asyncpg.Connection,
         [e.due_date for e in issued],
     )
     await _accounts_seen(conn, [e.account_id for e in issued])
+    await record(conn, SOURCE, [
+        Entry(ev, e.account_id, on_day(e.issue_date, ev), "invoice",
+              f"Invoice {e.external_id} issued",
+              {"invoice_id": e.invoice_id, "external_id": e.external_id,
+               "total_minor": e.total_minor, "currency": e.currency,
+               "issue_date": e.issue_date, "due_date": e.due_date})
+        for e, ev in items])
+
+
+async def _invoice_numbers(conn: asyncpg.Connection, invoice_ids: list[UUID]) -> dict[UUID, str]:
+    """Titles name invoices as people know them; an invoice not projected yet has none."""
+    rows = await conn.fetch("SELECT invoice_id, external_id FROM ar_invoices "
+                            "WHERE invoice_id = ANY($1::uuid[]) AND external_id IS NOT NULL",
+                            invoice_ids)
+    return {r["invoice_id"]: r["external_id"] for r in rows}
+
+
+def _invoice(numbers: dict[UUID, str], invoice_id: UUID) -> str:
+    return f"invoice {numbers[invoice_id]}" if invoice_id in numbers else "an invoice"
 
 
 async def _invoices_adjusted(conn: asyncpg.Connection,
@@ -89,6 +113,16 @@ async def _invoices_adjusted(conn: asyncpg.Connection,
                 (-1 if e.kind is AdjustmentKind.CREDIT else 1) * e.amount_minor,
                 e.effective_date, e.adjustment_id, e.reason_code)
         for e, ev in items])
+    numbers = await _invoice_numbers(conn, [e.invoice_id for e, _ in items])
+    await record(conn, SOURCE, [
+        Entry(ev, e.account_id, on_day(e.effective_date, ev), "adjustment",
+              f"{e.kind.value.capitalize()} on {_invoice(numbers, e.invoice_id)} "
+              f"({e.reason_code})",
+              {"invoice_id": e.invoice_id, "adjustment_id": e.adjustment_id,
+               "kind": e.kind.value, "amount_minor": e.amount_minor, "currency": e.currency,
+               "reason_code": e.reason_code, "case_id": e.case_id, "memo": e.memo,
+               "effective_date": e.effective_date})
+        for e, ev in items])
 
 
 async def _invoice_voided(conn: asyncpg.Connection, e: InvoiceVoided, ev: CloudEvent) -> None:
@@ -97,6 +131,12 @@ async def _invoice_voided(conn: asyncpg.Connection, e: InvoiceVoided, ev: CloudE
                                               -e.voided_amount_minor, e.voided_on,
                                               reason=e.reason)])
     await _invoice_marked(conn, e.invoice_id, e.account_id, "voided_on", e.voided_on)
+    numbers = await _invoice_numbers(conn, [e.invoice_id])
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, on_day(e.voided_on, ev), "invoice",
+        f"{_invoice(numbers, e.invoice_id).capitalize()} voided",
+        {"invoice_id": e.invoice_id, "voided_amount_minor": e.voided_amount_minor,
+         "currency": e.currency, "reason": e.reason})])
 
 
 async def _invoice_written_off(conn: asyncpg.Connection, e: InvoiceWrittenOff,
@@ -105,6 +145,12 @@ async def _invoice_written_off(conn: asyncpg.Connection, e: InvoiceWrittenOff,
                                           -e.amount_minor, e.written_off_on,
                                           reason=e.reason_code)])
     await _invoice_marked(conn, e.invoice_id, e.account_id, "written_off_on", e.written_off_on)
+    numbers = await _invoice_numbers(conn, [e.invoice_id])
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, on_day(e.written_off_on, ev), "invoice",
+        f"{_invoice(numbers, e.invoice_id).capitalize()} written off ({e.reason_code})",
+        {"invoice_id": e.invoice_id, "amount_minor": e.amount_minor, "currency": e.currency,
+         "reason_code": e.reason_code})])
 
 
 async def _invoice_marked(conn: asyncpg.Connection, invoice_id: UUID, account_id: UUID,
@@ -139,6 +185,13 @@ async def _payments_received(conn: asyncpg.Connection,
         [e.currency for e in received], [e.method.value for e in received],
         [e.received_on for e in received])
     await _accounts_seen(conn, [e.account_id for e in received])
+    await record(conn, SOURCE, [
+        Entry(ev, e.account_id, on_day(e.received_on, ev), "payment",
+              f"Payment {e.external_id} received by {e.method.value.replace('_', ' ')}",
+              {"payment_id": e.payment_id, "external_id": e.external_id,
+               "amount_minor": e.amount_minor, "currency": e.currency,
+               "method": e.method.value, "reference": e.reference})
+        for e, ev in items])
 
 
 async def _payments_applied(conn: asyncpg.Connection,
@@ -146,6 +199,14 @@ async def _payments_applied(conn: asyncpg.Connection,
     await _balance_changes(conn, [
         _Change(ev.id, e.invoice_id, e.account_id, "payment", -e.amount_minor, e.applied_on,
                 e.payment_id) for e, ev in items])
+    numbers = await _invoice_numbers(conn, [e.invoice_id for e, _ in items])
+    await record(conn, SOURCE, [
+        Entry(ev, e.account_id, on_day(e.applied_on, ev), "payment",
+              f"Payment applied to {_invoice(numbers, e.invoice_id)}",
+              {"payment_id": e.payment_id, "invoice_id": e.invoice_id,
+               "amount_minor": e.amount_minor, "currency": e.currency,
+               "remaining_minor": e.remaining_minor})
+        for e, ev in items])
 
 
 async def _payment_reversed(conn: asyncpg.Connection, e: PaymentReversed, ev: CloudEvent) -> None:
@@ -161,6 +222,11 @@ async def _payment_reversed(conn: asyncpg.Connection, e: PaymentReversed, ev: Cl
             reversal_reason = EXCLUDED.reversal_reason, updated_at = now()
         """,
         e.payment_id, e.account_id, e.reversed_on, e.reason.value)
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, on_day(e.reversed_on, ev), "payment",
+        f"Payment reversed ({e.reason.value})",
+        {"payment_id": e.payment_id, "amount_minor": e.amount_minor, "currency": e.currency,
+         "reason": e.reason.value, "reopened": [r.model_dump() for r in e.reopened]})])
 
 
 async def _account_seen(conn: asyncpg.Connection, account_id: UUID) -> None:
@@ -187,6 +253,17 @@ async def _account_registered(conn: asyncpg.Connection, e: AccountRegistered,
         """,
         e.account_id, e.external_id, e.name, e.segment, e.currency, e.payment_terms_days,
         ev.time)
+    await _contacts(conn, e.account_id, e.contacts)
+
+
+async def _contacts(conn: asyncpg.Connection, account_id: UUID, contacts: list[Contact]) -> None:
+    """An account's contacts as its latest event lists them (searched by email and phone)."""
+    await conn.execute("DELETE FROM ar_account_contacts WHERE account_id = $1", account_id)
+    await conn.executemany(
+        "INSERT INTO ar_account_contacts (account_id, position, name, email, phone, "
+        "phone_digits) VALUES ($1, $2, $3, $4, $5, $6)",
+        [(account_id, position, c.name, c.email, c.phone, phone_digits(c.phone))
+         for position, c in enumerate(contacts)])
 
 
 async def _account_updated(conn: asyncpg.Connection, e: AccountUpdated, _: CloudEvent) -> None:
@@ -203,6 +280,8 @@ async def _account_updated(conn: asyncpg.Connection, e: AccountUpdated, _: Cloud
             updated_at = now()
         """,
         e.account_id, e.name, e.segment, e.payment_terms_days, e.segment_cleared)
+    if e.contacts is not None:
+        await _contacts(conn, e.account_id, e.contacts)
 
 
 async def _autopay(conn: asyncpg.Connection, ev: CloudEvent, account_id: UUID, enrolled: bool,
@@ -215,6 +294,10 @@ async def _autopay(conn: asyncpg.Connection, ev: CloudEvent, account_id: UUID, e
         """,
         ev.id, account_id, enrolled, day, method_type, reason)
     await _account_seen(conn, account_id)
+    await record(conn, SOURCE, [Entry(
+        ev, account_id, on_day(day, ev), "autopay",
+        f"Enrolled in auto-pay ({method_type})" if enrolled else "Auto-pay cancelled",
+        {"enrolled": enrolled, "payment_method_type": method_type, "reason": reason})])
 
 
 async def _autopay_enrolled(conn: asyncpg.Connection, e: AutoPayEnrolled, ev: CloudEvent) -> None:

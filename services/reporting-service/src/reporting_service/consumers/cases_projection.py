@@ -8,7 +8,7 @@ it closed, which aging shows beside the bucket (flagged, never dropped).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,9 +17,15 @@ import asyncpg
 from receivables_platform.contracts.cases import (
     CaseAssigned,
     CaseClosed,
+    CaseCorrectionApplied,
+    CaseCorrectionRejected,
+    CaseCorrectionRequested,
+    CaseCustomerConfirmed,
+    CaseCustomerUpdated,
     CaseEscalated,
     CaseEscalationAnswered,
     CaseLinked,
+    CaseNoteAdded,
     CaseOpened,
     CaseReclassified,
     CaseReopened,
@@ -27,9 +33,38 @@ from receivables_platform.contracts.cases import (
     CaseRootCauseIdentified,
     CaseSlaBreached,
     CaseStatusChanged,
+    CustomerChannel,
+    NoteSource,
 )
 from receivables_platform.envelope import CloudEvent
 from reporting_service.consumers.dispatch import Projector, dispatcher
+from reporting_service.consumers.timeline import Entry, record
+
+SOURCE = "cases"
+# what reached the customer, or came from them, is contact history: a case's emails and
+# calls show as emails and calls of the account (with the case named), the rest as the case
+_CHANNEL_KIND = {CustomerChannel.EMAIL: "email", CustomerChannel.PHONE: "call"}
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
+async def _step(conn: asyncpg.Connection, ev: CloudEvent, e: Any, at: datetime, title: str,
+                detail: dict[str, Any], kind: str = "case") -> None:
+    """One step of a case on its account's timeline, titled with the case's number.
+
+    The case row gives the number (only the opening and closing events carry it) and
+    the account when this event has none yet (the case was linked in the meantime).
+    """
+    row = await conn.fetchrow("SELECT case_number, account_id FROM cases WHERE case_id = $1",
+                              e.case_id)
+    number = row["case_number"] if row and row["case_number"] else "Case"
+    account_id = e.account_id or (row["account_id"] if row else None)
+    await record(conn, SOURCE, [Entry(
+        ev, account_id, at, kind, f"{number}: {title}",
+        {"case_id": e.case_id, "case_number": row["case_number"] if row else None, **detail},
+        case_id=e.case_id)])
 
 
 async def _disputed(conn: asyncpg.Connection, ev: CloudEvent, case_id: UUID,
@@ -59,6 +94,10 @@ async def _opened(conn: asyncpg.Connection, e: CaseOpened, ev: CloudEvent) -> No
         e.case_id, e.case_number, e.account_id, e.type.value, e.origin.value, e.priority.value,
         e.owner_id, e.invoice_ids, e.opened_at)
     await _disputed(conn, ev, e.case_id, e.account_id, e.invoice_ids, e.opened_at.date())
+    await _step(conn, ev, e, e.opened_at, f"opened ({_words(e.origin.value)}): {e.subject}",
+                {"type": e.type.value, "origin": e.origin.value, "priority": e.priority.value,
+                 "subject": e.subject, "owner_id": e.owner_id, "opened_by": e.opened_by,
+                 "invoice_ids": e.invoice_ids, "sla_due_at": e.sla_due_at})
 
 
 async def _set(conn: asyncpg.Connection, case_id: UUID, assignments: str, *args: Any) -> None:
@@ -68,33 +107,56 @@ async def _set(conn: asyncpg.Connection, case_id: UUID, assignments: str, *args:
                        case_id, *args)
 
 
-async def _assigned(conn: asyncpg.Connection, e: CaseAssigned, _: CloudEvent) -> None:
+async def _assigned(conn: asyncpg.Connection, e: CaseAssigned, ev: CloudEvent) -> None:
     await _set(conn, e.case_id, "owner_id = $2", e.owner_id)
+    await _step(conn, ev, e, e.assigned_at, f"assigned to {e.owner_id}",
+                {"owner_id": e.owner_id, "previous_owner_id": e.previous_owner_id,
+                 "assigned_by": e.assigned_by})
 
 
 async def _linked(conn: asyncpg.Connection, e: CaseLinked, ev: CloudEvent) -> None:
     await _set(conn, e.case_id, "account_id = $2, invoice_ids = $3", e.account_id, e.invoice_ids)
     await _disputed(conn, ev, e.case_id, e.account_id, e.added_invoice_ids, e.linked_at.date())
+    # what happened on the case before it had an account belongs to the account now
+    await conn.execute("UPDATE account_timeline SET account_id = $2 "
+                       "WHERE case_id = $1 AND account_id IS NULL", e.case_id, e.account_id)
+    await _step(conn, ev, e, e.linked_at, f"linked to {len(e.invoice_ids)} invoice(s)",
+                {"invoice_ids": e.invoice_ids, "added_invoice_ids": e.added_invoice_ids,
+                 "linked_by": e.linked_by})
 
 
-async def _reclassified(conn: asyncpg.Connection, e: CaseReclassified, _: CloudEvent) -> None:
+async def _reclassified(conn: asyncpg.Connection, e: CaseReclassified, ev: CloudEvent) -> None:
     await _set(conn, e.case_id, "type = $2", e.type.value)
+    await _step(conn, ev, e, e.reclassified_at,
+                f"reclassified {_words(e.previous_type.value)} to {_words(e.type.value)}",
+                {"type": e.type.value, "previous_type": e.previous_type.value,
+                 "reason": e.reason, "reclassified_by": e.reclassified_by})
 
 
-async def _status(conn: asyncpg.Connection, e: CaseStatusChanged, _: CloudEvent) -> None:
+async def _status(conn: asyncpg.Connection, e: CaseStatusChanged, ev: CloudEvent) -> None:
     await _set(conn, e.case_id, "status = $2", e.to_status.value)
+    await _step(conn, ev, e, e.changed_at,
+                f"{_words(e.from_status.value)} to {_words(e.to_status.value)}",
+                {"from_status": e.from_status.value, "to_status": e.to_status.value,
+                 "reason": e.reason, "changed_by": e.changed_by})
 
 
-async def _root_cause(conn: asyncpg.Connection, e: CaseRootCauseIdentified, _: CloudEvent) -> None:
+async def _root_cause(conn: asyncpg.Connection, e: CaseRootCauseIdentified,
+                      ev: CloudEvent) -> None:
     await _set(conn, e.case_id, "root_cause_code = $2, root_cause_name = $3",
                e.root_cause.category_code, e.root_cause.category_name)
+    await _step(conn, ev, e, e.identified_at,
+                f"root cause identified: {e.root_cause.category_name}",
+                {"root_cause": e.root_cause.model_dump(), "identified_by": e.identified_by})
 
 
-async def _resolved(conn: asyncpg.Connection, e: CaseResolved, _: CloudEvent) -> None:
+async def _resolved(conn: asyncpg.Connection, e: CaseResolved, ev: CloudEvent) -> None:
     await _set(conn, e.case_id, "status = 'resolved', resolved_at = $2", e.resolved_at)
+    await _step(conn, ev, e, e.resolved_at, "resolved",
+                {"resolution_summary": e.resolution_summary, "resolved_by": e.resolved_by})
 
 
-async def _closed(conn: asyncpg.Connection, e: CaseClosed, _: CloudEvent) -> None:
+async def _closed(conn: asyncpg.Connection, e: CaseClosed, ev: CloudEvent) -> None:
     cause = e.root_cause
     await _set(conn, e.case_id,
                "status = 'closed', closed_at = $2, sla_breached = sla_breached OR $3, "
@@ -112,19 +174,28 @@ async def _closed(conn: asyncpg.Connection, e: CaseClosed, _: CloudEvent) -> Non
         "UPDATE ar_invoice_flags SET until_date = $2 "
         "WHERE flag = 'dispute' AND source = $1 AND until_date IS NULL",
         str(e.case_id), e.closed_at.date())
+    await _step(conn, ev, e, e.closed_at, "closed",
+                {"resolution_summary": e.resolution_summary, "closed_by": e.closed_by,
+                 "sla_breached": e.sla_breached,
+                 "documentation_complete": e.completeness.complete,
+                 "root_cause": e.root_cause.model_dump() if e.root_cause else None})
 
 
 async def _reopened(conn: asyncpg.Connection, e: CaseReopened, ev: CloudEvent) -> None:
     await _set(conn, e.case_id, "status = 'investigating', closed_at = NULL, resolved_at = NULL, "
                "documentation_complete = NULL, reopened_count = reopened_count + 1")
     await _disputed(conn, ev, e.case_id, e.account_id, e.invoice_ids, e.reopened_at.date())
+    await _step(conn, ev, e, e.reopened_at, f"reopened: {e.reason}",
+                {"reason": e.reason, "reopened_by": e.reopened_by})
 
 
-async def _sla_breached(conn: asyncpg.Connection, e: CaseSlaBreached, _: CloudEvent) -> None:
+async def _sla_breached(conn: asyncpg.Connection, e: CaseSlaBreached, ev: CloudEvent) -> None:
     await _set(conn, e.case_id, "sla_breached = true")
+    await _step(conn, ev, e, e.breached_at, "SLA breached",
+                {"sla_due_at": e.sla_due_at, "sla_target_days": e.sla_target_days})
 
 
-async def _escalated(conn: asyncpg.Connection, e: CaseEscalated, _: CloudEvent) -> None:
+async def _escalated(conn: asyncpg.Connection, e: CaseEscalated, ev: CloudEvent) -> None:
     await conn.execute(
         """
         INSERT INTO escalations (escalation_id, origin, account_id, case_id, cause, escalated_on,
@@ -135,10 +206,14 @@ async def _escalated(conn: asyncpg.Connection, e: CaseEscalated, _: CloudEvent) 
         """,
         str(e.escalation_id), e.account_id, e.case_id, e.team.value, e.escalated_at.date(),
         e.due_date)
+    await _step(conn, ev, e, e.escalated_at, f"escalated to {_words(e.team.value)}",
+                {"escalation_id": e.escalation_id, "team": e.team.value,
+                 "question": e.question, "due_date": e.due_date,
+                 "escalated_by": e.escalated_by})
 
 
 async def _escalation_answered(conn: asyncpg.Connection, e: CaseEscalationAnswered,
-                               _: CloudEvent) -> None:
+                               ev: CloudEvent) -> None:
     await conn.execute(
         """
         INSERT INTO escalations (escalation_id, origin, account_id, case_id, cause, escalated_on,
@@ -149,6 +224,66 @@ async def _escalation_answered(conn: asyncpg.Connection, e: CaseEscalationAnswer
         """,
         str(e.escalation_id), e.account_id, e.case_id, e.team.value, e.answered_at.date(),
         e.overdue)
+    await _step(conn, ev, e, e.answered_at,
+                f"{_words(e.team.value)} answered" + (" (overdue)" if e.overdue else ""),
+                {"escalation_id": e.escalation_id, "team": e.team.value, "answer": e.answer,
+                 "answered_by": e.answered_by, "overdue": e.overdue})
+
+
+async def _note(conn: asyncpg.Connection, e: CaseNoteAdded, ev: CloudEvent) -> None:
+    attachments = [a.model_dump() for a in e.attachments]
+    if e.source is NoteSource.INBOUND_EMAIL:
+        await _step(conn, ev, e, e.added_at, f"email from {e.email_from or 'the customer'}"
+                    + (f": {e.email_subject}" if e.email_subject else ""),
+                    {"note_id": e.note_id, "direction": "inbound", "from": e.email_from,
+                     "subject": e.email_subject, "message_id": e.email_message_id,
+                     "body": e.body, "attachments": attachments}, kind="email")
+    else:
+        await _step(conn, ev, e, e.added_at, f"note by {e.author}",
+                    {"note_id": e.note_id, "author": e.author, "body": e.body,
+                     "attachments": attachments})
+
+
+async def _customer_updated(conn: asyncpg.Connection, e: CaseCustomerUpdated,
+                            ev: CloudEvent) -> None:
+    await _step(conn, ev, e, e.sent_at,
+                f"customer updated by {_words(e.channel.value)}: {e.summary}",
+                {"update_id": e.update_id, "direction": "outbound", "channel": e.channel.value,
+                 "summary": e.summary, "recipient": e.recipient,
+                 "message_id": e.email_message_id, "sent_by": e.sent_by},
+                kind=_CHANNEL_KIND.get(e.channel, "case"))
+
+
+async def _customer_confirmed(conn: asyncpg.Connection, e: CaseCustomerConfirmed,
+                              ev: CloudEvent) -> None:
+    await _step(conn, ev, e, e.confirmed_at,
+                f"confirmed by {e.confirmed_by_name} ({_words(e.channel.value)})",
+                {"confirmed_by_name": e.confirmed_by_name, "channel": e.channel.value,
+                 "note": e.note, "recorded_by": e.recorded_by})
+
+
+async def _correction_requested(conn: asyncpg.Connection, e: CaseCorrectionRequested,
+                                ev: CloudEvent) -> None:
+    await _step(conn, ev, e, e.requested_at, f"{e.direction.value} requested of billing",
+                {"correction_id": e.correction_id, "invoice_id": e.invoice_id,
+                 "amount_minor": e.amount_minor, "currency": e.currency,
+                 "direction": e.direction.value, "reason": e.reason,
+                 "reason_code": e.reason_code, "requested_by": e.requested_by})
+
+
+async def _correction_applied(conn: asyncpg.Connection, e: CaseCorrectionApplied,
+                              ev: CloudEvent) -> None:
+    await _step(conn, ev, e, e.recorded_at, f"{e.direction.value} applied by billing",
+                {"correction_id": e.correction_id, "invoice_id": e.invoice_id,
+                 "adjustment_id": e.adjustment_id, "amount_minor": e.amount_minor,
+                 "currency": e.currency, "direction": e.direction.value})
+
+
+async def _correction_rejected(conn: asyncpg.Connection, e: CaseCorrectionRejected,
+                               ev: CloudEvent) -> None:
+    await _step(conn, ev, e, e.recorded_at, f"correction rejected by billing: {e.detail}",
+                {"correction_id": e.correction_id, "invoice_id": e.invoice_id,
+                 "reason_code": e.reason_code, "detail": e.detail})
 
 
 _PROJECTORS: dict[str, Projector] = {
@@ -164,6 +299,12 @@ _PROJECTORS: dict[str, Projector] = {
     CaseSlaBreached.event_type: _sla_breached,
     CaseEscalated.event_type: _escalated,
     CaseEscalationAnswered.event_type: _escalation_answered,
+    CaseNoteAdded.event_type: _note,
+    CaseCustomerUpdated.event_type: _customer_updated,
+    CaseCustomerConfirmed.event_type: _customer_confirmed,
+    CaseCorrectionRequested.event_type: _correction_requested,
+    CaseCorrectionApplied.event_type: _correction_applied,
+    CaseCorrectionRejected.event_type: _correction_rejected,
 }
 
 project_cases_event = dispatcher(_PROJECTORS)

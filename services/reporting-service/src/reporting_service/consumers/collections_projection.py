@@ -24,6 +24,9 @@ from receivables_platform.contracts.collections import (
     CommitmentMade,
     CommitmentPartiallyKept,
     ContactAttempted,
+    ContactOutcome,
+    EmailFailed,
+    EmailSent,
     HoldPlaced,
     HoldReleased,
     TaskCancelled,
@@ -35,6 +38,18 @@ from receivables_platform.contracts.collections import (
 )
 from receivables_platform.envelope import CloudEvent
 from reporting_service.consumers.dispatch import Projector, dispatcher
+from reporting_service.consumers.timeline import Entry, on_day, record
+
+SOURCE = "collections"
+# a contact's channel is the timeline kind it shows as (the account's contact history)
+_CONTACT_KIND = {"call": "call", "email": "email", "letter": "letter"}
+# an email the service sent comes as the attempt and as `email.sent`/`email.failed`, which
+# says more (recipient, template, error): the timeline shows that one only
+_TOLD_BY_THE_MAILER = frozenset({ContactOutcome.EMAIL_SENT, ContactOutcome.EMAIL_FAILED})
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
 
 
 async def _assigned(conn: asyncpg.Connection, e: AccountAssigned, _: CloudEvent) -> None:
@@ -116,7 +131,7 @@ async def _task_handed_over(conn: asyncpg.Connection, e: TaskHandedOver, _: Clou
                        e.task_id, e.collector_id)
 
 
-async def _contact(conn: asyncpg.Connection, e: ContactAttempted, _: CloudEvent) -> None:
+async def _contact(conn: asyncpg.Connection, e: ContactAttempted, ev: CloudEvent) -> None:
     await conn.execute(
         """
         INSERT INTO col_contacts (contact_id, account_id, collector_id, channel, outcome,
@@ -125,9 +140,34 @@ async def _contact(conn: asyncpg.Connection, e: ContactAttempted, _: CloudEvent)
         """,
         e.contact_id, e.account_id, e.collector_id, e.channel.value, e.outcome.value,
         e.business_date, e.attempted_at)
+    if e.outcome in _TOLD_BY_THE_MAILER:
+        return
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, e.attempted_at, _CONTACT_KIND[e.channel.value],
+        f"{e.channel.value.capitalize()} by {e.collector_id}: {_words(e.outcome.value)}",
+        {"contact_id": e.contact_id, "collector_id": e.collector_id,
+         "channel": e.channel.value, "outcome": e.outcome.value, "notes": e.notes,
+         "task_id": e.task_id, "invoice_ids": e.invoice_ids,
+         "amount_past_due_minor": e.amount_past_due_minor, "currency": e.currency})])
 
 
-async def _commitment_made(conn: asyncpg.Connection, e: CommitmentMade, _: CloudEvent) -> None:
+async def _email_sent(conn: asyncpg.Connection, e: EmailSent, ev: CloudEvent) -> None:
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, e.sent_at, "email", f"Email {_words(e.template)} sent to {e.recipient}",
+        {"contact_id": e.contact_id, "collector_id": e.collector_id, "outcome": "sent",
+         "template": e.template, "recipient": e.recipient, "message_id": e.message_id,
+         "invoice_ids": e.invoice_ids})])
+
+
+async def _email_failed(conn: asyncpg.Connection, e: EmailFailed, ev: CloudEvent) -> None:
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, e.failed_at, "email", f"Email {_words(e.template)} failed: {e.error}",
+        {"contact_id": e.contact_id, "collector_id": e.collector_id, "outcome": "failed",
+         "template": e.template, "recipient": e.recipient, "error": e.error,
+         "permanent": e.permanent})])
+
+
+async def _commitment_made(conn: asyncpg.Connection, e: CommitmentMade, ev: CloudEvent) -> None:
     await conn.execute(
         """
         INSERT INTO col_commitments (commitment_id, account_id, collector_id, amount_minor,
@@ -140,9 +180,15 @@ async def _commitment_made(conn: asyncpg.Connection, e: CommitmentMade, _: Cloud
         """,
         e.commitment_id, e.account_id, e.collector_id, e.amount_minor, e.currency,
         e.promised_date, e.made_on)
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, e.made_at, "promise", f"Promise to pay by {e.promised_date}",
+        {"commitment_id": e.commitment_id, "collector_id": e.collector_id, "status": "open",
+         "amount_minor": e.amount_minor, "currency": e.currency,
+         "promised_date": e.promised_date, "invoice_ids": e.invoice_ids})])
 
 
-async def _judged(conn: asyncpg.Connection, e: Any, status: str, paid: int, on: Any) -> None:
+async def _judged(conn: asyncpg.Connection, e: Any, ev: CloudEvent, status: str, paid: int,
+                  on: Any) -> None:
     await conn.execute(
         """
         INSERT INTO col_commitments (commitment_id, account_id, collector_id, amount_minor,
@@ -153,22 +199,35 @@ async def _judged(conn: asyncpg.Connection, e: Any, status: str, paid: int, on: 
         """,
         e.commitment_id, e.account_id, e.collector_id, e.amount_minor, e.currency,
         e.promised_date, status, paid, on)
+    await _promise_fate(conn, e, ev, status, on, {"paid_minor": paid,
+                                                  "amount_minor": e.amount_minor,
+                                                  "currency": e.currency})
 
 
-async def _kept(conn: asyncpg.Connection, e: CommitmentKept, _: CloudEvent) -> None:
-    await _judged(conn, e, "kept", e.paid_minor, e.kept_on)
+async def _promise_fate(conn: asyncpg.Connection, e: Any, ev: CloudEvent, status: str, on: Any,
+                        detail: dict[str, Any]) -> None:
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, on_day(on, ev), "promise",
+        f"Promise to pay by {e.promised_date} {_words(status)}" if hasattr(e, "promised_date")
+        else f"Promise to pay {_words(status)}",
+        {"commitment_id": e.commitment_id, "collector_id": e.collector_id, "status": status,
+         **detail})])
+
+
+async def _kept(conn: asyncpg.Connection, e: CommitmentKept, ev: CloudEvent) -> None:
+    await _judged(conn, e, ev, "kept", e.paid_minor, e.kept_on)
 
 
 async def _partially_kept(conn: asyncpg.Connection, e: CommitmentPartiallyKept,
-                          _: CloudEvent) -> None:
-    await _judged(conn, e, "partially_kept", e.paid_minor, e.evaluated_on)
+                          ev: CloudEvent) -> None:
+    await _judged(conn, e, ev, "partially_kept", e.paid_minor, e.evaluated_on)
 
 
-async def _broken(conn: asyncpg.Connection, e: CommitmentBroken, _: CloudEvent) -> None:
-    await _judged(conn, e, "broken", e.paid_minor, e.broken_on)
+async def _broken(conn: asyncpg.Connection, e: CommitmentBroken, ev: CloudEvent) -> None:
+    await _judged(conn, e, ev, "broken", e.paid_minor, e.broken_on)
 
 
-async def _cancelled(conn: asyncpg.Connection, e: CommitmentCancelled, _: CloudEvent) -> None:
+async def _cancelled(conn: asyncpg.Connection, e: CommitmentCancelled, ev: CloudEvent) -> None:
     await conn.execute(
         """
         INSERT INTO col_commitments (commitment_id, account_id, collector_id, status, judged_on)
@@ -176,10 +235,12 @@ async def _cancelled(conn: asyncpg.Connection, e: CommitmentCancelled, _: CloudE
         ON CONFLICT (commitment_id) DO UPDATE SET status = 'cancelled', judged_on = $4
         """,
         e.commitment_id, e.account_id, e.collector_id, e.cancelled_on)
+    await _promise_fate(conn, e, ev, "cancelled", e.cancelled_on,
+                        {"cancelled_by": e.cancelled_by, "reason": e.reason})
 
 
-async def _offer(conn: asyncpg.Connection, offer_id: Any, account_id: Any, collector_id: str,
-                 column: str, value: Any, outcome: str | None = None) -> None:
+async def _offer(conn: asyncpg.Connection, ev: CloudEvent, offer_id: Any, account_id: Any,
+                 collector_id: str, column: str, value: Any, outcome: str | None = None) -> None:
     assert column in ("offered_on", "answered_on", "enrolled_on")
     await conn.execute(
         f"""
@@ -189,24 +250,37 @@ async def _offer(conn: asyncpg.Connection, offer_id: Any, account_id: Any, colle
             outcome = coalesce(EXCLUDED.outcome, col_autopay_offers.outcome)
         """,  # noqa: S608 - the column is one of three literals
         offer_id, account_id, collector_id, value, outcome)
+    title = {"offered_on": "Auto-pay offered",
+             "answered_on": f"Auto-pay offer answered: {_words(outcome or '')}",
+             "enrolled_on": "Auto-pay offer converted"}[column]
+    await record(conn, SOURCE, [Entry(
+        ev, account_id, on_day(value, ev), "autopay", f"{title} by {collector_id}",
+        {"offer_id": offer_id, "collector_id": collector_id, "outcome": outcome})])
 
 
-async def _offered(conn: asyncpg.Connection, e: AutoPayOffered, _: CloudEvent) -> None:
-    await _offer(conn, e.offer_id, e.account_id, e.collector_id, "offered_on", e.offered_on)
+async def _offered(conn: asyncpg.Connection, e: AutoPayOffered, ev: CloudEvent) -> None:
+    await _offer(conn, ev, e.offer_id, e.account_id, e.collector_id, "offered_on", e.offered_on)
 
 
-async def _answered(conn: asyncpg.Connection, e: AutoPayOfferAnswered, _: CloudEvent) -> None:
-    await _offer(conn, e.offer_id, e.account_id, e.collector_id, "answered_on", e.answered_on,
+async def _answered(conn: asyncpg.Connection, e: AutoPayOfferAnswered,
+                    ev: CloudEvent) -> None:
+    await _offer(conn, ev, e.offer_id, e.account_id, e.collector_id, "answered_on", e.answered_on,
                  e.outcome.value)
 
 
-async def _converted(conn: asyncpg.Connection, e: AutoPayConverted, _: CloudEvent) -> None:
-    await _offer(conn, e.offer_id, e.account_id, e.collector_id, "enrolled_on", e.enrolled_on)
+async def _converted(conn: asyncpg.Connection, e: AutoPayConverted, ev: CloudEvent) -> None:
+    await _offer(conn, ev, e.offer_id, e.account_id, e.collector_id, "enrolled_on", e.enrolled_on)
     await conn.execute("UPDATE col_autopay_offers SET offered_on = coalesce(offered_on, $2) "
                        "WHERE offer_id = $1", e.offer_id, e.offered_on)
 
 
-async def _hold_placed(conn: asyncpg.Connection, e: HoldPlaced, _: CloudEvent) -> None:
+async def _hold_placed(conn: asyncpg.Connection, e: HoldPlaced, ev: CloudEvent) -> None:
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, on_day(e.placed_on, ev), "hold",
+        f"Hold placed on {len(e.invoice_ids)} invoice(s): {e.reason}",
+        {"hold_id": e.hold_id, "invoice_ids": e.invoice_ids, "source": e.source.value,
+         "reason": e.reason, "case_id": e.case_id, "placed_by": e.placed_by,
+         "ends_on": e.ends_on})])
     for invoice_id in e.invoice_ids:
         await conn.execute(
             """
@@ -220,7 +294,12 @@ async def _hold_placed(conn: asyncpg.Connection, e: HoldPlaced, _: CloudEvent) -
             e.placed_on, e.ends_on)
 
 
-async def _hold_released(conn: asyncpg.Connection, e: HoldReleased, _: CloudEvent) -> None:
+async def _hold_released(conn: asyncpg.Connection, e: HoldReleased, ev: CloudEvent) -> None:
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, on_day(e.released_on, ev), "hold",
+        f"Hold released ({_words(e.release.value)})",
+        {"hold_id": e.hold_id, "invoice_ids": e.invoice_ids, "release": e.release.value,
+         "case_id": e.case_id, "released_by": e.released_by})])
     for invoice_id in e.invoice_ids:
         await conn.execute(
             """
@@ -253,6 +332,8 @@ _PROJECTORS: dict[str, Projector] = {
     TaskRescheduled.event_type: _task_rescheduled,
     TaskHandedOver.event_type: _task_handed_over,
     ContactAttempted.event_type: _contact,
+    EmailSent.event_type: _email_sent,
+    EmailFailed.event_type: _email_failed,
     CommitmentMade.event_type: _commitment_made,
     CommitmentKept.event_type: _kept,
     CommitmentPartiallyKept.event_type: _partially_kept,

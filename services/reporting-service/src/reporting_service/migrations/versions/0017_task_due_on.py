@@ -8,7 +8,7 @@ rescheduled, the first `business_date` stands).
 from receivables_platform.db.platform_schema import execute_script
 
 revision = "reporting_service_0017"
-down_revision = "reporting_service_0015"
+down_revision = "reporting_service_0016_search"
 branch_labels = None
 depends_on = None
 
