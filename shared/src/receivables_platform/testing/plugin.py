@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 
 from receivables_platform.ids import new_id
+from receivables_platform.infra.apache_kafka import broker_choice, configured_broker
 from receivables_platform.infra.docker import docker_engine_available
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
@@ -48,13 +49,13 @@ def postgres_server_url() -> Iterator[str]:
 def kafka_bootstrap() -> Iterator[str]:
     if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield servers
-    elif docker_engine_available():
+    elif docker_engine_available() and broker_choice() == "tansu":
         from testcontainers.kafka import KafkaContainer
 
         with KafkaContainer() as kafka:
             yield kafka.get_bootstrap_server()
     else:
-        broker = EmbeddedKafka().start()
+        broker = configured_broker().start()
         try:
             yield broker.bootstrap_servers
         finally:
@@ -63,8 +64,9 @@ def kafka_bootstrap() -> Iterator[str]:
 
 @pytest.fixture
 def own_broker() -> Iterator[EmbeddedKafka]:
-    """A broker this test may freeze, restart or kill without touching the others."""
-    broker = EmbeddedKafka().start()
+    """A broker this test may freeze, restart or kill without touching the others:
+    Tansu, or Apache Kafka under `BROKER=kafka`, where `restart()` loses its data for real."""
+    broker = configured_broker().start()
     try:
         yield broker
     finally:
