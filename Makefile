@@ -87,7 +87,7 @@ test-faults: sync
 # All of the named suites, slow ones included, each test on its own Apache Kafka where it
 # restarts or loses the broker and on one session broker otherwise.
 test-kafka: sync kafka
-	BROKER=kafka $(UV_RUN) pytest -s $(PYTEST_ARGS) $(KAFKA_SUITES)
+	BROKER=kafka $(UV_RUN) pytest $(PYTEST_ARGS) $(KAFKA_SUITES)
 
 # Both checks run even when the first fails, so one pass shows everything to fix.
 lint: sync
