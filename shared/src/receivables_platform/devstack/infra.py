@@ -23,7 +23,11 @@ import asyncpg
 from aiokafka.errors import KafkaError
 
 from receivables_platform.contracts.topics import CONTEXTS
-from receivables_platform.infra.apache_kafka import ApacheKafka, KafkaNotInstalled, configured_broker
+from receivables_platform.infra.apache_kafka import (
+    ApacheKafka,
+    KafkaNotInstalled,
+    configured_broker,
+)
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import (
     EmbeddedPostgres,

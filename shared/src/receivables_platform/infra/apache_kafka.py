@@ -101,6 +101,9 @@ class ApacheKafka(EmbeddedKafka):
             # the suites start groups by the dozen; waiting 3 s for more members each
             # time is what makes a real broker feel slow in tests
             "group.initial.rebalance.delay.ms=0",
+            # the fault tests' consumers give up a dead member after 3 s, below the
+            # broker's 6 s floor, which refuses their join (InvalidSessionTimeout)
+            "group.min.session.timeout.ms=1000",
             # as Tansu: a topic a client mentions first comes with this many partitions
             f"num.partitions={self.AUTO_CREATED_PARTITIONS}",
             "auto.create.topics.enable=true",

@@ -2,8 +2,8 @@
 
 Benchmarks and one-off tools need both servers the way `make run` does:
 `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS` when set (a real cluster), else the
-embedded PostgreSQL and the broker `BROKER` names (Tansu by default) on free loopback ports with their data under a
-folder the caller owns, stopped when the run ends.
+embedded PostgreSQL and the broker `BROKER` names (Tansu by default) on free loopback
+ports with their data under a folder the caller owns, stopped when the run ends.
 """
 
 from __future__ import annotations
