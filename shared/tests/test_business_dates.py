@@ -1,6 +1,6 @@
 """Business dates: strict ISO 8601 calendar dates, inside the one configurable range."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from receivables_platform.business_dates import (
     BusinessDate,
     BusinessDateSettings,
+    BusinessInstant,
     business_dates,
 )
 from receivables_platform.web.bodies import RequestBody
@@ -91,3 +92,39 @@ def test_a_bad_range_setting_stops_the_service_at_start(monkeypatch, earliest, l
         monkeypatch.setenv("BUSINESS_DATE_MAX", latest)
     with pytest.raises(ValidationError):
         BusinessDateSettings()
+
+
+class Confirmation(RequestBody):
+    confirmed_at: BusinessInstant
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("2026-01-05T09:30:00", "datetime_offset_missing"),
+    (datetime(2026, 1, 5, 9, 30), "datetime_offset_missing"),
+    (1_767_605_400, "datetime_format"), ("1767605400", "datetime_format"),
+    ("20260105T093000Z", "datetime_format"), ("2026-W02-1T09:30:00Z", "datetime_format"),
+    ("2026-01-05", "datetime_format"), ("\uff12026-01-05T09:30:00Z", "datetime_format"),
+    (None, "datetime_format"), (["2026-01-05T09:30:00Z"], "datetime_format"),
+    ("2026-02-30T09:30:00Z", "datetime_not_on_calendar"),
+    ("2026-01-05T24:00:00Z", "datetime_not_on_calendar"),
+    ("0001-01-01T00:00:00Z", "datetime_out_of_range"),
+    ("0001-01-01T00:00:00+01:00", "datetime_out_of_range"),   # year 0 in UTC
+    ("9999-12-31T23:59:59Z", "datetime_out_of_range"),
+    ("1990-01-01T00:30:00+01:00", "datetime_out_of_range"),   # 1989-12-31 in UTC
+])
+def test_a_request_instant_has_an_offset_and_a_date_in_the_range(value, kind):
+    with pytest.raises(ValidationError) as refused:
+        Confirmation.model_validate({"confirmed_at": value})
+    [error] = refused.value.errors()
+    assert (error["loc"], error["type"]) == (("confirmed_at",), kind)
+
+
+EASTERN = timezone(-timedelta(hours=5))
+
+
+@pytest.mark.parametrize("value", ["2026-01-05T09:30:00Z", "2026-01-05t09:30z",
+                                   "2026-01-05T04:30:00.123456-05:00",
+                                   datetime(2026, 1, 5, 4, 30, tzinfo=EASTERN)])
+def test_an_instant_with_its_offset_is_read_as_that_moment(value):
+    moment = Confirmation.model_validate({"confirmed_at": value}).confirmed_at
+    assert moment.astimezone(UTC).replace(microsecond=0) == datetime(2026, 1, 5, 9, 30, tzinfo=UTC)

@@ -21,6 +21,7 @@ from billing_adapter.domain.commands import IssueInvoice, RegisterAccount
 from billing_adapter.service_layer import accounts
 from billing_adapter.service_layer.corrections import answer_case_event
 from billing_adapter.spec import SPEC
+from receivables_platform.business_dates import business_dates
 from receivables_platform.consumer.runner import ConsumerRunner
 from receivables_platform.contracts.billing import CorrectionRejected, InvoiceAdjusted
 from receivables_platform.contracts.cases import TOPIC as CASES
@@ -55,13 +56,15 @@ async def open_invoice(pool: asyncpg.Pool, total: int = 10_000, currency: str = 
 
 def request_event(account_id: UUID, invoice_id: UUID, *, amount: int = 2_500,
                   direction: CorrectionDirection = CorrectionDirection.CREDIT,
-                  currency: str = "USD", correction_id: UUID | None = None) -> CloudEvent:
+                  currency: str = "USD", correction_id: UUID | None = None,
+                  requested_at: datetime = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+                  ) -> CloudEvent:
     request = CaseCorrectionRequested(
         case_id=uuid4(), case_number="CASE-000042", account_id=account_id,
         correction_id=correction_id or uuid4(), invoice_id=invoice_id, amount_minor=amount,
         direction=direction, currency=currency, reason="billed the wrong plan",
         reason_code="account_setup", requested_by="agent-7",
-        requested_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
+        requested_at=requested_at)
     return CloudEvent(source=CASE_SOURCE, type=request.event_type, subject=str(account_id),
                       partitionkey=str(account_id), correlationid=str(uuid4()),
                       data=request.model_dump(mode="json"))
@@ -131,6 +134,31 @@ async def test_an_invalid_request_is_rejected_with_the_reason_and_changes_nothin
     assert data.case_id == event.data["case_id"]
     assert data.detail
     assert rejected["causation_id"] == event.id
+
+
+@pytest.mark.parametrize("requested_at", [
+    datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+    datetime(1989, 12, 31, 12, tzinfo=UTC)])
+async def test_a_request_dated_outside_the_business_dates_is_rejected_not_left_waiting(
+        pool, requested_at, monkeypatch):
+    """A case stored before instants were range-checked still gets its answer: the
+    adjustment would be dated outside the range, so billing refuses it with the reason."""
+    monkeypatch.setenv("TEAM_TIMEZONE", "America/New_York")  # year 1 at midnight UTC is year 0
+    business_dates.cache_clear()
+    try:
+        account_id, invoice_id = await open_invoice(pool)
+        event = request_event(account_id, invoice_id, requested_at=requested_at)
+        await answer(pool, event)
+    finally:
+        business_dates.cache_clear()
+
+    assert await open_balance(pool, invoice_id) == 10_000
+    assert await billing_events(pool, InvoiceAdjusted.event_type) == []
+    [rejected] = await billing_events(pool, CorrectionRejected.event_type)
+    data = CorrectionRejected.model_validate(rejected["data"])
+    assert data.correction_id == event.data["correction_id"]
+    assert data.reason_code == "outside_the_business_dates", data.detail
+    assert "requested_at" in data.detail
 
 
 async def test_the_same_correction_sent_again_is_answered_once(pool):

@@ -33,6 +33,7 @@ from billing_adapter.stripe_testing import (
     accepted,
     deliver,
     history,
+    internal_id,
     metric,
     read,
     received,
@@ -288,3 +289,21 @@ async def test_signed_objects_of_the_wrong_shape_are_rejected_not_failed(
         receipt = await accepted(stripe, body, "rejected")
         assert "cannot be read" in receipt["detail"]
     assert (await read(stripe, database, "invoice", invoice_id))["open_minor"] == AMOUNT
+
+
+async def test_a_timestamp_that_is_not_unix_seconds_is_rejected_naming_its_field(
+        stripe: httpx.AsyncClient, database: str):
+    """Not read with int(): "x" was refused naming no field, true and 1.5 became 1970."""
+    customer_id = await a_customer(stripe)
+    for field, value in (("finalized_at", "x"), ("finalized_at", True), ("finalized_at", 1.5),
+                         ("finalized_at", "1764900000"), ("due_date", "x"), ("due_date", 1.5e9)):
+        invoice_id = stripe_id("in")
+        invoice = basil_invoice(invoice_id, customer_id)
+        if field == "due_date":
+            invoice["due_date"] = value
+        else:
+            invoice["status_transitions"]["finalized_at"] = value
+        receipt = await accepted(stripe, basil_event("invoice.finalized", invoice), "rejected")
+        assert f"data.object.{'status_transitions.' if field != 'due_date' else ''}{field} " \
+               "must be Unix seconds" in receipt["detail"], (value, receipt["detail"])
+        assert await internal_id(database, "invoice", invoice_id) is None

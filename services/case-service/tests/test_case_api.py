@@ -235,3 +235,42 @@ async def test_a_question_found_to_be_a_dispute_is_reclassified_with_its_reason(
                                   "WHERE type = 'cases.case.reclassified'") == 1
     found = await api.get("/v1/cases", params={"type": "dispute"}, headers=auth())
     assert [x["case_id"] for x in found.json()["items"]] == [changed.json()["case_id"]]
+
+
+async def test_a_confirmation_instant_outside_the_business_dates_or_zoneless_is_refused(
+        api, cases_url):
+    """Year 1 or 9999, a zoneless time or a number would be stored as a moment no read handles."""
+    opened = await open_case(api, cases_url)
+    url = opened.headers["Location"]
+    for hostile in ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59Z",
+                    "1989-12-31T23:59:59Z", "2026-01-05T00:00:00", "20260105T000000Z",
+                    "2026-W01-1T00:00:00Z", "2026-02-30T00:00:00Z", 1767571200, "1767571200",
+                    None, ["2026-01-05T00:00:00Z"]):
+        refused = await api.post(f"{url}/confirmation", json={
+            "confirmed_by_name": "Pat", "channel": "phone", "confirmed_at": hostile},
+            headers=auth())
+        assert refused.status_code == 422, (hostile, refused.text)
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+        assert refused.json()["errors"][0]["field"] == "body.confirmed_at", hostile
+    assert await count(cases_url, "SELECT count(*) FROM events") == 1
+    kept = await api.post(f"{url}/confirmation", json={
+        "confirmed_by_name": "Pat", "channel": "phone", "confirmed_at": "2026-01-05T09:30:00Z"},
+        headers=auth())
+    assert kept.status_code == 200, kept.text
+
+
+async def test_hostile_if_match_values_are_4xx_and_change_nothing(api, cases_url):
+    opened = await open_case(api, cases_url)
+    url = opened.headers["Location"]
+    for value, expected in (('W/"1"', 412), ('"0", W/"1"', 412), ('"1" , "1"', 200),
+                            ('"' + "9" * 5000 + '"', 412), ("1", 400), ('"1', 400),
+                            (",", 400), ('"1",,', 400), ("* , \"1\"", 400)):
+        sent = await api.post(f"{url}/status", json={"status": "investigating"},
+                              headers={**auth(), "If-Match": value})
+        assert sent.status_code == expected, (value[:20], sent.text[:300])
+        if expected != 200:
+            assert sent.json()["errors"][0]["field"] == "header.If-Match"
+            continue
+        back = await api.post(f"{url}/status", json={"status": "new"},
+                              headers={**auth(), "If-Match": sent.headers["ETag"]})
+        assert back.status_code in (200, 409), back.text

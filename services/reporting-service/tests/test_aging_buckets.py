@@ -18,7 +18,8 @@ def test_custom_bounds():
     assert [b.key for b in buckets(parse_bounds("0,15,45"))] == ["current", "1-15", "16-45", "45+"]
 
 
-@pytest.mark.parametrize("text", ["", "5,10", "0,30,30", "0,x"])
+@pytest.mark.parametrize("text", ["", "5,10", "0,30,30", "0,x", "\uff10,30", "0,\u0663\u0660",
+                                  "0,99999999999999999999", "0,1e3", "0,+30", "0,-1"])
 def test_bad_bounds_are_refused(text: str):
     with pytest.raises(InvalidBuckets):
         parse_bounds(text)

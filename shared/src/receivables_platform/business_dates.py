@@ -28,6 +28,8 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _CALENDAR_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})?")
 
 
 def parse_calendar_date(value: Any) -> date:
@@ -83,16 +85,64 @@ def business_dates() -> BusinessDateSettings:
 
 def within_business_dates(day: date) -> date:
     """The range check on its own, for dates that arrive as `date` (a Stripe timestamp's day)."""
-    settings = business_dates()
-    if not settings.contains(day):
-        raise PydanticCustomError(
-            "date_out_of_range",
-            "{day} is outside the business dates {earliest} to {latest}",
-            {"day": day.isoformat(), "earliest": settings.earliest.isoformat(),
-             "latest": settings.latest.isoformat()})
+    if not business_dates().contains(day):
+        raise _outside_the_range("date_out_of_range", day.isoformat())
     return day
+
+
+def _outside_the_range(kind: str, value: str) -> PydanticCustomError:
+    settings = business_dates()
+    return PydanticCustomError(
+        kind, "{value} is outside the business dates {earliest} to {latest}",
+        {"value": value, "earliest": settings.earliest.isoformat(),
+         "latest": settings.latest.isoformat()})
 
 
 BusinessDate = Annotated[date, BeforeValidator(parse_calendar_date),
                          AfterValidator(within_business_dates)]
 """A business date as the edges accept it: `YYYY-MM-DD`, between BUSINESS_DATE_MIN and MAX."""
+
+
+def parse_instant(value: Any) -> datetime:
+    """`YYYY-MM-DDTHH:MM[:SS[.ffffff]]` with `Z` or `+hh:mm` (RFC 3339), or an aware `datetime`.
+
+    A bare number would be read as Unix seconds and a time without an offset is a
+    different instant in every time zone; comparing it with the server's aware clock
+    fails, so it is refused here, at the edge, rather than guessed at.
+    """
+    if isinstance(value, str) and _INSTANT.fullmatch(value):
+        try:
+            value = datetime.fromisoformat(value.upper())
+        except ValueError:
+            raise PydanticCustomError(
+                "datetime_not_on_calendar", "{value} is not a moment of the calendar",
+                {"value": value}) from None
+    if not isinstance(value, datetime):
+        raise PydanticCustomError(
+            "datetime_format",
+            "an instant is an ISO 8601 date-time with an offset, e.g. 2026-01-05T09:30:00Z")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError(
+            "datetime_offset_missing",
+            "an instant needs its UTC offset (Z or +hh:mm): without one it names no moment")
+    return value
+
+
+def within_business_instants(moment: datetime) -> datetime:
+    """An instant's UTC date in the business range, so no year-1 or 9999 moment is stored.
+
+    Taken in UTC (not the team's zone) because that is how instants are stored; the
+    range's edges are decades from any real moment, so the zone never decides a case.
+    """
+    try:
+        day = moment.astimezone(UTC).date()
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        day = date.min
+    if not business_dates().contains(day):
+        raise _outside_the_range("datetime_out_of_range", moment.isoformat())
+    return moment
+
+
+BusinessInstant = Annotated[datetime, BeforeValidator(parse_instant),
+                            AfterValidator(within_business_instants)]
+"""A request's instant: ISO 8601 with an offset, its UTC date between BUSINESS_DATE_MIN and MAX."""

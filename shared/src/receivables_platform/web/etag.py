@@ -19,6 +19,9 @@ from receivables_platform.web.problems import Problem, problem_type
 
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*(?:,|$)')
 FIELD = "header.If-Match"
+_VERSION_DIGITS = 18
+"""A stream version is a PostgreSQL bigint: a longer tag names none (and Python refuses to
+read an integer of over 4,300 digits, which a hostile header would otherwise turn into a 500)."""
 
 
 def etag(version: int) -> str:
@@ -66,7 +69,7 @@ def parse_if_match(value: str) -> Precondition:
                           f'If-Match must be "*" or quoted entity tags like "3", got {value!r}',
                           type=problem_type("malformed-precondition"), field=FIELD)
         weak, tag = found.group(1), found.group(2)
-        if not weak and tag.isdigit():
+        if not weak and tag.isdigit() and len(tag) <= _VERSION_DIGITS:
             versions.add(int(tag))
         pos = found.end()
     if pos == 0:

@@ -118,10 +118,18 @@ def business_day(moment: datetime, field: str) -> date:
     return day
 
 
-def day(seconds: int | None, default: date, field: str) -> date:
+def day(seconds: Any, default: date, field: str) -> date:
     if seconds is None:
         return default
-    return business_day(instant(int(seconds), field), field)
+    return business_day(instant(unix_seconds(seconds, field), field), field)
+
+
+def unix_seconds(value: Any, field: str) -> int:
+    """Stripe's timestamps are whole Unix seconds; `int()` would also read "x" (a refusal
+    naming no field), a numeric string, `true` as 1970, or cut a float down to a day."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedEvent(field, f"{field} must be Unix seconds, a whole number")
+    return value
 
 
 def ref(value: Any) -> str | None:
@@ -212,7 +220,8 @@ def issue_date(invoice: Obj) -> date:
             ("status_transitions.finalized_at", transitions.get("finalized_at")),
             ("effective_at", invoice.get("effective_at"))) if seconds),
         ("created", invoice["created"]))
-    return business_day(instant(int(seconds), f"data.object.{field}"), f"data.object.{field}")
+    named = f"data.object.{field}"
+    return business_day(instant(unix_seconds(seconds, named), named), named)
 
 
 def tax_of(invoice: Obj) -> int:

@@ -13,6 +13,7 @@ correlation, which is how the case finds its outcome.
 from __future__ import annotations
 
 import re
+from datetime import date
 from uuid import UUID
 
 import asyncpg
@@ -53,19 +54,38 @@ async def answer_correction(conn: asyncpg.Connection, request: CaseCorrectionReq
         return
     try:
         await _check_invoice_belongs(conn, request)
-        await execute(conn, _adjustment(request), causation_id=causation_id,
-                      correlation_id=correlation_id)
+        await execute(conn, _adjustment(request, _effective_date(request)),
+                      causation_id=causation_id, correlation_id=correlation_id)
     except Refused as refusal:  # NotFound included: an unknown account or invoice
         await _reject(conn, request, refusal, causation_id, correlation_id)
 
 
-def _adjustment(request: CaseCorrectionRequested) -> AdjustInvoice:
+def _effective_date(request: CaseCorrectionRequested) -> date:
+    """The team's date when the case asked: its UTC date is tomorrow for an evening in the US.
+
+    A request stored before request instants were range-checked may be dated year 1
+    (which is year 0, no date at all, west of UTC) or 9999: it is refused with its
+    reason, so the case hears `correction.rejected` instead of waiting on a handler
+    that fails every time it is redelivered.
+    """
+    settings = business_dates()
+    try:
+        day: date | None = settings.today(request.requested_at)
+    except OverflowError:
+        day = None
+    if day is None or not settings.contains(day):
+        raise Refused(f"requested_at {request.requested_at.isoformat()} is outside the business "
+                      f"dates {settings.earliest} to {settings.latest}", field="requested_at",
+                      title="Outside the business dates")
+    return day
+
+
+def _adjustment(request: CaseCorrectionRequested, effective_date: date) -> AdjustInvoice:
     return AdjustInvoice(
         account_id=request.account_id, invoice_id=request.invoice_id,
         adjustment_id=request.correction_id, kind=AdjustmentKind(request.direction.value),
         amount_minor=request.amount_minor, reason_code=request.reason_code,
-        # the team's date when the case asked: its UTC date is tomorrow for an evening in the US
-        effective_date=business_dates().today(request.requested_at),
+        effective_date=effective_date,
         case_id=str(request.case_id),
         memo=request.reason, currency=request.currency)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from case_service.domain.checklist import completeness
 from case_service.domain.state import Case, CorrectionOutcome
-from receivables_platform.business_dates import BusinessDate
+from receivables_platform.business_dates import BusinessDate, BusinessInstant
 from receivables_platform.contracts.cases import (
     CaseOrigin,
     CasePriority,
@@ -107,7 +107,7 @@ class CustomerUpdateRequest(Body):
 class ConfirmationRequest(Body):
     confirmed_by_name: str = Field(min_length=1, max_length=200)
     channel: CustomerChannel
-    confirmed_at: datetime
+    confirmed_at: BusinessInstant
     note: str | None = Field(default=None, max_length=2000)
 
 

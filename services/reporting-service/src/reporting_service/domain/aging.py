@@ -7,10 +7,12 @@ bucket is open-ended ("120+" by default).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import pairwise
 
 DEFAULT_UPPER_BOUNDS: tuple[int, ...] = (0, 30, 60, 90, 120)
+_BOUND = re.compile(r"[0-9]{1,5}")
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,16 @@ def bucket_for(days_past_due: int, all_buckets: list[Bucket]) -> Bucket:
 
 
 def parse_bounds(text: str) -> tuple[int, ...]:
-    """`"0,30,60"` from a query string; errors name the problem for a 400."""
-    try:
-        bounds = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError as exc:
-        raise InvalidBuckets("bucket bounds are whole numbers of days, comma separated") from exc
+    """`"0,30,60"` from a query string; errors name the problem for a 400.
+
+    ASCII digits only, at most five of them: Python's `int` also reads fullwidth or
+    Arabic-Indic digits, a sign, and numbers of thousands of digits, which no invoice
+    in the business dates (at most 110 years apart) could ever be past due by.
+    """
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not all(_BOUND.fullmatch(part) for part in parts):
+        raise InvalidBuckets("bucket bounds are whole numbers of days (at most 99999), "
+                             "comma separated")
+    bounds = tuple(int(part) for part in parts)
     buckets(bounds)
     return bounds
