@@ -37,14 +37,6 @@ KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.p
 	tests/integration/test_story_broken_promise_autopay.py \
 	tests/integration/test_story_stripe_month.py tests/integration/test_case_corrections.py \
 	tests/integration/test_faults_under_load.py
-# Failing on Apache Kafka, not yet understood (issue 21, left open):
-# - the consumer crashed right after its database commit had told Kafka nothing yet
-#   (`assert 0 < told_kafka`: 0): Tansu had the earlier offset commit, Kafka not;
-# - /v1/status lists no partition 1 for the group (KeyError: 1 in the lag test).
-KAFKA_KNOWN_FAILURES := \
-	--deselect shared/tests/test_consumer.py::test_a_consumer_killed_between_db_and_kafka_commit_applies_nothing_twice \
-	--deselect shared/tests/test_consumer_status.py::test_lag_per_partition_and_last_applied
-
 .PHONY: help sync kafka run test test-faults test-kafka lint bench clean-data
 
 help:
@@ -94,7 +86,7 @@ test-faults: sync
 # All of the named suites, slow ones included, each test on its own Apache Kafka where it
 # restarts or loses the broker and on one session broker otherwise.
 test-kafka: sync kafka
-	BROKER=kafka $(UV_RUN) pytest $(KAFKA_KNOWN_FAILURES) $(PYTEST_ARGS) $(KAFKA_SUITES)
+	BROKER=kafka $(UV_RUN) pytest $(PYTEST_ARGS) $(KAFKA_SUITES)
 
 # Both checks run even when the first fails, so one pass shows everything to fix.
 lint: sync
