@@ -32,6 +32,7 @@ export KAFKA_HOME
 KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.py \
 	shared/tests/test_consumer.py shared/tests/test_consumer_offsets.py \
 	shared/tests/test_consumer_status.py shared/tests/test_pipeline_faults.py \
+	shared/tests/test_kafka_healing.py \
 	tests/integration/test_first_slice.py tests/integration/test_collections_story.py \
 	tests/integration/test_story_dispute.py tests/integration/test_story_promise_to_pay.py \
 	tests/integration/test_story_broken_promise_autopay.py \
@@ -74,17 +75,18 @@ run: sync $(if $(filter kafka,$(BROKER)),kafka)
 # pytest exits 5 when it collected nothing (e.g. a narrowed run over an empty folder):
 # that is not a failure of the code under test.
 test: sync $(if $(filter kafka,$(BROKER)),kafka)
-	@rc=0; $(UV_RUN) pytest -m "not slow" $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(UV_RUN) pytest -m "not slow and not apache_kafka" $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
 # Minutes, not seconds: the whole system under load while processes, the broker and
 # PostgreSQL are killed, frozen and restarted. CI runs it after `make test`.
 test-faults: sync
-	$(UV_RUN) pytest -m slow -s $(PYTEST_ARGS) tests/integration
+	$(UV_RUN) pytest -m "slow and not apache_kafka" -s $(PYTEST_ARGS) tests/integration
 
 # All of the named suites, slow ones included, each test on its own Apache Kafka where it
-# restarts or loses the broker and on one session broker otherwise.
+# restarts or loses the broker and on one session broker otherwise; the tests marked
+# apache_kafka (retention, leader changes, the three-node cluster faults) only here.
 test-kafka: sync kafka
 	BROKER=kafka $(UV_RUN) pytest $(PYTEST_ARGS) $(KAFKA_SUITES)
 

@@ -120,6 +120,9 @@ class ApacheKafka(EmbeddedKafka):
             # as Tansu: a topic a client mentions first comes with this many partitions
             f"num.partitions={self.AUTO_CREATED_PARTITIONS}",
             "auto.create.topics.enable=true",
+            # retention is checked every 5 minutes by default; the healing tests need a topic
+            # whose old segments go within seconds (the platform's own topics keep forever)
+            "log.retention.check.interval.ms=500",
             "",
         ]))
 
@@ -152,6 +155,10 @@ class ApacheKafka(EmbeddedKafka):
         super().stop()
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def stop_keeping_log(self) -> None:
+        """A clean shutdown (SIGTERM: leadership handed over, log flushed); `start()` rejoins."""
+        EmbeddedKafka.stop(self)
 
     def kill(self) -> None:
         """SIGKILL; the log stays, so `start()` brings the same topics back."""

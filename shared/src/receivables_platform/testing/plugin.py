@@ -18,7 +18,12 @@ import asyncpg
 import pytest
 
 from receivables_platform.ids import new_id
-from receivables_platform.infra.apache_kafka import broker_choice, configured_broker
+from receivables_platform.infra.apache_kafka import (
+    ApacheKafka,
+    KafkaCluster,
+    broker_choice,
+    configured_broker,
+)
 from receivables_platform.infra.docker import docker_engine_available
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
@@ -71,6 +76,27 @@ def own_broker() -> Iterator[EmbeddedKafka]:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def apache_kafka(tmp_path: Path) -> Iterator[ApacheKafka]:
+    """One Apache Kafka node whatever `BROKER` says, for what only the real broker does
+    (retention, leader epochs). Tests using it are marked `apache_kafka` (`make test-kafka`)."""
+    broker = ApacheKafka(log_file=tmp_path / "kafka.log").start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def kafka_cluster(tmp_path: Path) -> Iterator[KafkaCluster]:
+    """Three KRaft nodes on loopback, which a test may kill, stop and freeze one at a time."""
+    cluster = KafkaCluster(log_dir=tmp_path).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture
