@@ -32,7 +32,7 @@ export KAFKA_HOME
 KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.py \
 	shared/tests/test_consumer.py shared/tests/test_consumer_offsets.py \
 	shared/tests/test_consumer_status.py shared/tests/test_pipeline_faults.py \
-	shared/tests/test_kafka_healing.py \
+	shared/tests/test_kafka_healing.py shared/tests/test_kafka_topic_settings.py \
 	tests/integration/test_first_slice.py tests/integration/test_collections_story.py \
 	tests/integration/test_story_dispute.py tests/integration/test_story_promise_to_pay.py \
 	tests/integration/test_story_broken_promise_autopay.py \
