@@ -15,12 +15,37 @@ UV_RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
 RUN_ARGS ?=
 
-.PHONY: help sync run test test-faults lint bench clean-data
+# The broker `make run` and `make test` start: tansu (embedded, default) or kafka
+# (Apache Kafka from .tools/kafka, fetched by `make kafka`). The fixtures and the dev
+# stack read it from the environment.
+BROKER ?= tansu
+export BROKER
+
+# Apache Kafka, pinned in deploy/kafka/pom.xml, copied with its runtime dependencies
+# out of Maven Central (which checks their checksums) once; the stamp says which pom.
+KAFKA_HOME := $(CURDIR)/.tools/kafka
+KAFKA_STAMP := $(KAFKA_HOME)/.stamp
+export KAFKA_HOME
+
+# The platform's relay, consumer, healing and DLQ suites and the whole-system stories
+# and faults-under-load, on Apache Kafka (`make test-kafka`; CI runs it).
+KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.py \
+	shared/tests/test_consumer.py shared/tests/test_consumer_offsets.py \
+	shared/tests/test_consumer_status.py shared/tests/test_pipeline_faults.py \
+	shared/tests/test_kafka_healing.py shared/tests/test_kafka_topic_settings.py \
+	tests/integration/test_first_slice.py tests/integration/test_collections_story.py \
+	tests/integration/test_story_dispute.py tests/integration/test_story_promise_to_pay.py \
+	tests/integration/test_story_broken_promise_autopay.py \
+	tests/integration/test_story_stripe_month.py tests/integration/test_case_corrections.py \
+	tests/integration/test_faults_under_load.py
+.PHONY: help sync kafka run test test-faults test-kafka lint bench clean-data
 
 help:
 	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
 	@echo "make test        run every test but the long fault runs (PYTEST_ARGS=... to narrow)"
 	@echo "make test-faults the long fault-under-load runs (tests marked slow)"
+	@echo "make test-kafka  the broker-facing suites on Apache Kafka (fetched by make kafka)"
+	@echo "                 make run BROKER=kafka runs the stack on Apache Kafka"
 	@echo "make lint        ruff check, mypy and the import contracts (.importlinter)"
 	@echo "make bench       run the benchmarks in bench/"
 	@echo "make clean-data  delete the dev stack's data (.data/)"
@@ -34,20 +59,36 @@ $(UV):
 sync: $(UV)
 	$(UV) sync --all-packages --frozen --python $(PYTHON_VERSION)
 
-run: sync
+kafka: $(KAFKA_STAMP)
+
+$(KAFKA_STAMP): deploy/kafka/pom.xml
+	@command -v java >/dev/null || { echo "Apache Kafka needs Java 17 (java not on PATH)" >&2; exit 1; }
+	@command -v mvn >/dev/null || { echo "fetching Apache Kafka needs Maven (mvn not on PATH)" >&2; exit 1; }
+	rm -rf $(KAFKA_HOME)/libs
+	mvn --batch-mode --quiet --strict-checksums -f deploy/kafka/pom.xml \
+		dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(KAFKA_HOME)/libs
+	cp deploy/kafka/pom.xml $@
+
+run: sync $(if $(filter kafka,$(BROKER)),kafka)
 	$(UV_RUN) receivables-stack run $(RUN_ARGS)
 
 # pytest exits 5 when it collected nothing (e.g. a narrowed run over an empty folder):
 # that is not a failure of the code under test.
-test: sync
-	@rc=0; $(UV_RUN) pytest -m "not slow" $(PYTEST_ARGS) || rc=$$?; \
+test: sync $(if $(filter kafka,$(BROKER)),kafka)
+	@rc=0; $(UV_RUN) pytest -m "not slow and not apache_kafka" $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
 # Minutes, not seconds: the whole system under load while processes, the broker and
 # PostgreSQL are killed, frozen and restarted. CI runs it after `make test`.
 test-faults: sync
-	$(UV_RUN) pytest -m slow -s $(PYTEST_ARGS) tests/integration
+	$(UV_RUN) pytest -m "slow and not apache_kafka" -s $(PYTEST_ARGS) tests/integration
+
+# All of the named suites, slow ones included, each test on its own Apache Kafka where it
+# restarts or loses the broker and on one session broker otherwise; the tests marked
+# apache_kafka (retention, leader changes, the three-node cluster faults) only here.
+test-kafka: sync kafka
+	BROKER=kafka $(UV_RUN) pytest $(PYTEST_ARGS) $(KAFKA_SUITES)
 
 # Every check runs even when an earlier one fails, so one pass shows everything to fix.
 lint: sync

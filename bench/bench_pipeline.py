@@ -7,7 +7,10 @@ visible latency p50/p99, from the event's recorded_at to the read-model commit,
 both in the database clock).
 
     make bench            # or: .venv/bin/python bench/bench_pipeline.py --help
-Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers.
+Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers. Both
+brokers in one run by default (`--brokers tansu,kafka`: Tansu and Apache Kafka
+from `make kafka`), one after the other on the same machine, then side by side:
+figures from two separate runs on a shared machine would not compare.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ VERSIONS = HERE.parent / "shared" / "tests" / "migrations" / "versions"
 
 
 @contextmanager
-def infrastructure() -> Iterator[tuple[str, str]]:
+def infrastructure(broker: str) -> Iterator[tuple[str, str]]:
+    os.environ["BROKER"] = broker  # what `servers()` starts when no bootstrap is given
     with tempfile.TemporaryDirectory(prefix="rx-bench-") as tmp, \
             servers(Path(tmp)) as found:
         yield found
@@ -133,7 +137,7 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
-async def run_case(server: str, bootstrap: str, name: str, load) -> None:  # type: ignore[no-untyped-def]
+async def run_case(server: str, bootstrap: str, name: str, load) -> str:  # type: ignore[no-untyped-def]
     topic = f"bench.{name}.{new_id().hex[:6]}"
     db = await fresh_database(server)
     store = EventStore(source="urn:bench", topic=topic)
@@ -153,6 +157,8 @@ async def run_case(server: str, bootstrap: str, name: str, load) -> None:  # typ
               f"(end to end {count / total:,.0f} events/s); append-to-visible latency "
               f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
               f"max {ms[-1]:.1f} ms", flush=True)
+        return (f"{count / total:>9,.0f}/s  p50 {percentile(ms, 50):7.1f} ms  "
+                f"p99 {percentile(ms, 99):7.1f} ms")
     finally:
         await pool.close()
         for proc in workers:
@@ -162,20 +168,26 @@ async def run_case(server: str, bootstrap: str, name: str, load) -> None:  # typ
 
 
 async def main(args: argparse.Namespace) -> None:
-    with infrastructure() as (server, bootstrap):
-        print(f"pipeline benchmark on {os.cpu_count()} cores; postgres {server.split('@')[-1]}, "
-              f"broker {bootstrap}", flush=True)
+    summary: list[str] = []
+    for broker in args.brokers.split(","):
+        with infrastructure(broker) as (server, bootstrap):
+            print(f"== {broker}: pipeline benchmark on {os.cpu_count()} cores; postgres "
+                  f"{server.split('@')[-1]}, broker {bootstrap}", flush=True)
 
-        async def saturation(pool: asyncpg.Pool, store: EventStore) -> tuple[int, float]:
-            return args.events, await saturate(pool, store, args.events, args.writers)
+            async def saturation(pool: asyncpg.Pool, store: EventStore) -> tuple[int, float]:
+                return args.events, await saturate(pool, store, args.events, args.writers)
 
-        async def fixed_rate(pool: asyncpg.Pool, store: EventStore) -> tuple[int, float]:
-            started = time.perf_counter()
-            count = await at_rate(pool, store, args.rate, args.seconds)
-            return count, time.perf_counter() - started
+            async def fixed_rate(pool: asyncpg.Pool, store: EventStore) -> tuple[int, float]:
+                started = time.perf_counter()
+                count = await at_rate(pool, store, args.rate, args.seconds)
+                return count, time.perf_counter() - started
 
-        await run_case(server, bootstrap, "saturation", saturation)
-        await run_case(server, bootstrap, f"fixed-rate-{args.rate:g}", fixed_rate)
+            for case, load in (("saturation", saturation),
+                               (f"fixed-rate-{args.rate:g}", fixed_rate)):
+                figures = await run_case(server, bootstrap, case, load)
+                summary.append(f"{broker:<6} {case:<16} {figures}")
+    print("== side by side (end to end events/s, append-to-visible latency)\n"
+          + "\n".join(summary), flush=True)
 
 
 if __name__ == "__main__":
@@ -185,4 +197,6 @@ if __name__ == "__main__":
     parser.add_argument("--writers", type=int, default=32, help="concurrent appenders")
     parser.add_argument("--rate", type=float, default=500.0, help="fixed-rate events/s")
     parser.add_argument("--seconds", type=float, default=20.0, help="fixed-rate duration")
+    parser.add_argument("--brokers", default="tansu,kafka",
+                        help="comma-separated, run in this order: tansu, kafka")
     asyncio.run(main(parser.parse_args()))

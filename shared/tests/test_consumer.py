@@ -26,6 +26,7 @@ from receivables_platform.consumer import dead_letter as dlq
 from receivables_platform.consumer.faults import EXIT_AFTER_DB_COMMIT, FAULT_EXIT_CODE
 from receivables_platform.envelope import CloudEvent, to_kafka
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
+from receivables_platform.kafka.end_offsets import partitions_of
 from receivables_platform.kafka.topics import dead_letter_topic, ensure_topics
 from receivables_platform.settings import KafkaSettings
 from receivables_platform.testing.processes import consumer_process
@@ -155,7 +156,7 @@ async def kafka_committed(bootstrap: str, topic: str, group: str) -> int:
                                 enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
+        partitions = (await partitions_of(consumer, [topic]))[topic]
         committed = [await consumer.committed(TopicPartition(topic, p)) for p in partitions]
         return sum(offset or 0 for offset in committed)
     finally:

@@ -29,6 +29,7 @@ from prometheus_client import REGISTRY
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.contracts.cases import Attachment, CaseNoteAdded
 from receivables_platform.envelope import from_kafka, to_kafka
+from receivables_platform.infra.apache_kafka import broker_choice
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.relay import OutboxRelay, broker
 from receivables_platform.relay.admin import outbox_admin_router
@@ -625,3 +626,23 @@ def test_a_refusal_behind_a_failed_row_of_its_key_is_only_a_failure() -> None:
     rows = [_row(1, "a"), _row(2, "a")]
     outcome = settle(rows, [TimeoutError(), MessageSizeTooLargeError()], acked={})
     assert outcome.refused == [] and len(outcome.failed) == 2
+
+
+# ------------------------------------------------------------ what the broker offers
+
+
+async def test_the_producer_is_idempotent_exactly_where_the_broker_takes_it(
+        pool: asyncpg.Pool, kafka_bootstrap: str) -> None:
+    """Detected by trying: Tansu lists InitProducerId in ApiVersions and then fails it, so the
+    relay falls back to a plain acks=all producer there and still publishes everything."""
+    store, service = new_store(), f"relay-test-{uuid4().hex[:8]}"
+    events = await append(pool, store, accounts(3), per_transaction=6)
+    async with relay_for(pool, kafka_bootstrap, service) as relay:
+        while (await relay.publish_once()).published:
+            pass
+    takes_it = broker_choice() == "kafka"
+    assert relay.idempotent_producer is takes_it
+    assert REGISTRY.get_sample_value("outbox_idempotent_producer",
+                                     {"service": service}) == float(takes_it)
+    seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
+    assert sorted(s.event_id for s in seen) == sorted(ids(events))

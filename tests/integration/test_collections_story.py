@@ -20,6 +20,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from collections_service.domain.calendar import BusinessCalendar
+from receivables_platform.kafka.end_offsets import partitions_of
 from receivables_platform.testing.system import RunningSystem
 
 TOPIC = "collections.events.v1"
@@ -40,7 +41,7 @@ async def collections_records(bootstrap: str, account_id: str, wanted: str) -> l
     found: list[Any] = []
     try:
         async def partitions() -> set[int] | None:
-            return consumer.partitions_for_topic(TOPIC) or None
+            return (await partitions_of(consumer, [TOPIC]))[TOPIC] or None
 
         tps = [TopicPartition(TOPIC, p) for p in await eventually(partitions, 30)]
         consumer.assign(tps)

@@ -23,6 +23,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
@@ -33,7 +34,9 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
+from receivables_platform.infra.apache_kafka import ApacheKafka, KafkaCluster
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
 from receivables_platform.testing.load import MixedWorkload, Recorder, report
@@ -160,22 +163,21 @@ class Harness:
     relay: PlatformProcess
     consumers: dict[str, PlatformProcess]
     billing_consumer: str  # the consumer feeding the AR read model
+    cluster: KafkaCluster | None = None
 
 
-@pytest.fixture
-async def harness(tmp_path: Path, own_postgres: EmbeddedPostgres,
-                  own_broker: EmbeddedKafka) -> AsyncIterator[Harness]:
+@asynccontextmanager
+async def running_harness(logs: Path, pg: EmbeddedPostgres, broker: EmbeddedKafka,
+                          bootstrap: str) -> AsyncIterator[Harness]:
     from reporting_service.spec import SPEC as REPORTING
 
-    system = RunningSystem(own_postgres.url, own_broker.bootstrap_servers, tmp_path / "logs",
+    system = RunningSystem(pg.url, bootstrap, logs,
                            service_env={"billing-adapter": {"RUN_RELAY": "false"},
                                         "reporting-service": {"RUN_CONSUMERS": "false"}})
-    logs = tmp_path / "logs"
     consumers: dict[str, PlatformProcess] = {}
     relay: PlatformProcess | None = None
     try:
         await system.start(ready_within=240)  # generous: CI machines are shared
-        bootstrap = own_broker.bootstrap_servers
         relay = relay_process(system.databases["billing-adapter"], bootstrap, "billing-adapter",
                               logs / "billing-relay.log", "--topic", BILLING_TOPIC,
                               "--poll-interval", "0.2", "--request-timeout", "5",
@@ -183,22 +185,35 @@ async def harness(tmp_path: Path, own_postgres: EmbeddedPostgres,
         billing_consumer = ""
         for sub in REPORTING.subscriptions:
             group = REPORTING.group_id(sub)
-            consumers[group] = consumer_process(
-                system.databases["reporting-service"], bootstrap, group, sub.topics[0],
-                logs / f"{group}-consumer.log", "--loss-check-interval", "1",
-                handler=f"reporting_subscriptions:{group}",
-                env={"PYTHONPATH": str(Path(__file__).parent)})
+            consumers[group] = reporting_consumer(system, bootstrap, group, sub.topics[0],
+                                                  logs / f"{group}-consumer.log")
             if BILLING_TOPIC in sub.topics:
                 billing_consumer = group
         await asyncio.gather(started(relay, "relay.leading"), *(
             started(c, "consumer.partitions_assigned") for c in consumers.values()))
-        yield Harness(system, own_postgres, own_broker, relay, consumers, billing_consumer)
+        yield Harness(system, pg, broker, relay, consumers, billing_consumer)
     finally:
         for proc in [relay, *consumers.values()]:
             if proc is not None:
                 proc.stop()
         problems = await system.stop(drop_databases=False)
     assert not problems, problems
+
+
+def reporting_consumer(system: RunningSystem, bootstrap: str, group: str, topic: str,
+                       log: Path) -> PlatformProcess:
+    return consumer_process(
+        system.databases["reporting-service"], bootstrap, group, topic, log,
+        "--loss-check-interval", "1", handler=f"reporting_subscriptions:{group}",
+        env={"PYTHONPATH": str(Path(__file__).parent)})
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, own_postgres: EmbeddedPostgres,
+                  own_broker: EmbeddedKafka) -> AsyncIterator[Harness]:
+    async with running_harness(tmp_path / "logs", own_postgres, own_broker,
+                               own_broker.bootstrap_servers) as harness:
+        yield harness
 
 
 async def started(proc: PlatformProcess, up_when: str, timeout: float = 180) -> None:
@@ -337,6 +352,14 @@ async def converge(http: aiohttp.ClientSession, system: RunningSystem, today: da
 
 async def test_reporting_equals_billing_events_after_faults_under_load(
         harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
+    faults = await under_load(harness, drive_faults, capsys)
+    assert len(faults.log) == 7
+
+
+async def under_load(harness: Harness, drive: Callable[[Harness, Faults], Awaitable[None]],
+                     capsys: pytest.CaptureFixture[str]) -> Faults:
+    """The mixed workload while `drive` injects its faults; then reporting must equal the
+    recomputation from billing's event store, to the cent."""
     system, today = harness.system, date.today()
     recorder, faults = Recorder(), Faults()
     timeout = aiohttp.ClientTimeout(total=10)
@@ -348,7 +371,7 @@ async def test_reporting_equals_billing_events_after_faults_under_load(
         await workload.discover()
         await workload.warm_up(accounts=30)
         load = asyncio.create_task(workload.run(RATE, MAX_SECONDS, max_in_flight=150))
-        await drive_faults(harness, faults)
+        await drive(harness, faults)
         await asyncio.sleep(5)  # some load on the recovered system too
         workload.stop()
         seconds = await load
@@ -374,8 +397,8 @@ async def test_reporting_equals_billing_events_after_faults_under_load(
         print(f"== injected ({len(faults.log)})\n" + "\n".join(faults.log))
         print(f"== checked against billing's event store ({len(invoices)} invoices, {paid} with "
               f"payments or adjustments)\n" + "\n".join(checked))
-    assert len(faults.log) == 7
     assert paid > 0 and len(invoices) > 100, "the workload must have paid and adjusted invoices"
+    return faults
 
 
 async def check_kpis(http: aiohttp.ClientSession, system: RunningSystem, workload: MixedWorkload,
@@ -403,3 +426,82 @@ async def check_kpis(http: aiohttp.ClientSession, system: RunningSystem, workloa
         checked.append(f"KPI AR figures {start}..{end}: {expected}; DSO {group['dso']}, "
                        f"CEI {group['cei']}")
     return checked
+
+
+# -- the same on a three-node Apache Kafka cluster (`make test-kafka`) -----------------------
+
+
+@pytest.fixture
+async def cluster_harness(tmp_path: Path, own_postgres: EmbeddedPostgres,
+                          kafka_cluster: KafkaCluster, monkeypatch: pytest.MonkeyPatch,
+                          ) -> AsyncIterator[Harness]:
+    # every topic the services create: one node may go without losing an acked write
+    monkeypatch.setenv("KAFKA_REPLICATION_FACTOR", "3")
+    monkeypatch.setenv("KAFKA_MIN_INSYNC_REPLICAS", "2")
+    async with running_harness(tmp_path / "logs", own_postgres, kafka_cluster.nodes[0],
+                               kafka_cluster.bootstrap_servers) as harness:
+        harness.cluster = kafka_cluster
+        yield harness
+
+
+async def billing_leader(bootstrap: str, partition: int = 0) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        await admin.start()
+        [described] = await admin.describe_topics([BILLING_TOPIC])
+    finally:
+        await admin.close()
+    return int(next(p["leader"] for p in described["partitions"] if p["partition"] == partition))
+
+
+async def drive_cluster_faults(h: Harness, faults: Faults) -> None:
+    cluster = h.cluster
+    assert cluster is not None
+    logs = h.relay.log.parent
+    # a second member of reporting's billing group, so killing one hands its partitions over
+    partner = reporting_consumer(h.system, cluster.bootstrap_servers, h.billing_consumer,
+                                 BILLING_TOPIC, logs / "billing-consumer-partner.log")
+    await started(partner, "consumer.partitions_assigned")
+
+    async def kill_leader() -> None:
+        node = cluster.node(await billing_leader(cluster.bootstrap_servers))
+        await asyncio.to_thread(node.kill)
+        await asyncio.sleep(6)
+        await asyncio.to_thread(node.start)
+
+    async def stop_broker(node: ApacheKafka) -> None:
+        await asyncio.to_thread(node.stop_keeping_log)
+        await asyncio.sleep(5)
+        await asyncio.to_thread(node.start)
+
+    async def freeze(node: ApacheKafka) -> None:
+        node.freeze()
+        await asyncio.sleep(8)
+        node.thaw()
+
+    async def kill_member() -> None:
+        h.consumers[h.billing_consumer].kill()
+        await asyncio.sleep(4)
+        await started(h.consumers[h.billing_consumer], "consumer.partitions_assigned")
+
+    try:
+        await asyncio.sleep(8)
+        await faults.inject("SIGKILL the leader of billing.events.v1[0], restart after 6 s",
+                            kill_leader)
+        await asyncio.sleep(6)
+        await faults.inject("stop broker 2 (SIGTERM, log kept) for 5 s, start",
+                            lambda: stop_broker(cluster.node(2)))
+        await asyncio.sleep(6)
+        await faults.inject("SIGSTOP broker 3 for 8 s, SIGCONT", lambda: freeze(cluster.node(3)))
+        await asyncio.sleep(6)
+        await faults.inject("SIGKILL a member of reporting's billing group mid-batch, restart",
+                            kill_member)
+    finally:
+        partner.stop()
+
+
+@pytest.mark.apache_kafka
+async def test_reporting_equals_billing_events_after_cluster_faults_under_load(
+        cluster_harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
+    faults = await under_load(cluster_harness, drive_cluster_faults, capsys)
+    assert len(faults.log) == 4

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from receivables_platform.kafka.end_offsets import partitions_of
 from receivables_platform.testing.system import RunningSystem
 
 TOPIC = "billing.events.v1"
@@ -31,8 +32,10 @@ async def records_for(bootstrap: str, account_id: str, count: int,
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = await wait_for(
-            lambda: asyncio.sleep(0, consumer.partitions_for_topic(TOPIC)), timeout)
+        async def known() -> set[int]:
+            return (await partitions_of(consumer, [TOPIC]))[TOPIC]
+
+        partitions = await wait_for(known, timeout)
         tps = [TopicPartition(TOPIC, p) for p in partitions]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)

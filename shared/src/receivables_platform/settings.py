@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
@@ -21,8 +21,22 @@ class KafkaSettings(BaseSettings):
     ssl_cafile: str | None = None
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
-    topic_partitions: int = 3
-    replication_factor: int = 1
+    # Topics the platform creates (existing ones are left as configured): 1 replica suits the
+    # one-node dev brokers; a production cluster wants 3 and min.insync.replicas 2, so that
+    # an acks=all write survives losing one broker and is refused rather than kept on one.
+    topic_partitions: int = Field(3, gt=0)
+    replication_factor: int = Field(1, gt=0)
+    min_insync_replicas: int | None = Field(None, gt=0)
+    """Unset: the broker's default (1)."""
+
+    @model_validator(mode="after")
+    def _insync_within_replicas(self) -> KafkaSettings:
+        if self.min_insync_replicas is not None \
+                and self.min_insync_replicas > self.replication_factor:
+            raise ValueError(f"KAFKA_MIN_INSYNC_REPLICAS={self.min_insync_replicas} is above "
+                             f"KAFKA_REPLICATION_FACTOR={self.replication_factor}: every "
+                             "acks=all write would be refused")
+        return self
 
     def client_options(self) -> dict[str, object]:
         """Connection options shared by producers, consumers and admin clients."""

@@ -23,6 +23,11 @@ import asyncpg
 from aiokafka.errors import KafkaError
 
 from receivables_platform.contracts.topics import CONTEXTS
+from receivables_platform.infra.apache_kafka import (
+    ApacheKafka,
+    KafkaNotInstalled,
+    configured_broker,
+)
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import (
     EmbeddedPostgres,
@@ -147,6 +152,9 @@ class Infrastructure:
     def describe_kafka(self) -> str:
         if self.kafka is None:
             return f"{self.kafka_bootstrap} (from KAFKA_BOOTSTRAP_SERVERS)"
+        if isinstance(self.kafka, ApacheKafka):
+            return (f"{self.kafka_bootstrap} (Apache Kafka, KRaft, data in "
+                    f"{self.kafka.data_dir}; log {self.kafka.log_file})")
         return (f"{self.kafka_bootstrap} (embedded Tansu, memory only: a restart empties it "
                 f"and the services republish from their event stores; log {self.kafka.log_file})")
 
@@ -189,9 +197,12 @@ def start_infrastructure(data_dir: Path, databases: list[str], infra: Infrastruc
     if env_kafka := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         infra.kafka_bootstrap = env_kafka
     else:
-        infra.kafka = EmbeddedKafka(log_file=data_dir / "kafka.log")
+        infra.kafka = configured_broker(log_file=data_dir / "kafka.log",
+                                        data_dir=data_dir / "kafka")
         try:
             infra.kafka.start()
+        except (KafkaNotInstalled, subprocess.CalledProcessError) as exc:
+            raise StackError(f"Apache Kafka did not start: {exc}") from exc
         except TimeoutError as exc:
             raise StackError(f"embedded broker did not start: {exc}; "
                              f"see {infra.kafka.log_file}") from exc

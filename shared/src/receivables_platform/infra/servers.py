@@ -2,8 +2,8 @@
 
 Benchmarks and one-off tools need both servers the way `make run` does:
 `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS` when set (a real cluster), else the
-embedded PostgreSQL and Tansu on free loopback ports with their data under a
-folder the caller owns, stopped when the run ends.
+embedded PostgreSQL and the broker `BROKER` names (Tansu by default) on free loopback
+ports with their data under a folder the caller owns, stopped when the run ends.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
+from receivables_platform.infra.apache_kafka import configured_broker
 from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
 
 T = TypeVar("T")
@@ -25,7 +25,7 @@ def servers(data: Path) -> Iterator[tuple[str, str]]:
     """(PostgreSQL server URL, Kafka bootstrap servers) until the block ends."""
     database, bootstrap = os.environ.get("DATABASE_URL"), os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     pg = None if database else EmbeddedPostgres(data / "pg").start()
-    kafka = None if bootstrap else EmbeddedKafka().start()
+    kafka = None if bootstrap else configured_broker().start()
     try:
         yield (database or _started(pg).url, bootstrap or _started(kafka).bootstrap_servers)
     finally:

@@ -18,6 +18,14 @@ def dead_letter_topic(topic: str) -> str:
     return topic + DLQ_SUFFIX
 
 
+def topic_configs(kafka: KafkaSettings) -> dict[str, str]:
+    """Kept forever (the topics are the platform's history), replicated as configured."""
+    configs = dict(UNLIMITED_RETENTION)
+    if kafka.min_insync_replicas is not None:
+        configs["min.insync.replicas"] = str(kafka.min_insync_replicas)
+    return configs
+
+
 async def ensure_topics(kafka: KafkaSettings, topics: Iterable[str], *,
                         with_dead_letters: bool = True) -> None:
     """Create missing topics; existing ones are left as the platform team configured them."""
@@ -31,7 +39,7 @@ async def ensure_topics(kafka: KafkaSettings, topics: Iterable[str], *,
         if not missing:
             return
         new = [NewTopic(name, kafka.topic_partitions, kafka.replication_factor,
-                        topic_configs=dict(UNLIMITED_RETENTION)) for name in sorted(missing)]
+                        topic_configs=topic_configs(kafka)) for name in sorted(missing)]
         # another service may create one between our list and create
         with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(new)

@@ -5,8 +5,15 @@ batches; rather than trust it to recover, the relay discards it and starts a
 fresh one on the next pass. Every broker call has a deadline, because a
 stopped broker accepts TCP connections and then answers nothing.
 
-Only standard Kafka APIs are used (no idempotent producer, no transactions),
-so the same code runs on Apache Kafka and on the embedded broker.
+The producer is idempotent (acks=all, a producer id and per-partition
+sequence numbers, so a batch the broker wrote but whose ack was lost is not
+written twice on retry) where the broker really has it. The answer to
+ApiVersions cannot tell: Tansu lists InitProducerId and then fails it. So the
+first producer tries it; a broker that refuses gets plain producers from then
+on, which the log (`relay.producer_started`) and the `outbox_idempotent_producer`
+gauge say. Per-key order holds either way: aiokafka has at most one produce
+request in flight per broker, and each partition's next batch waits for the
+ack of the one before it. No transactions: the outbox makes them unnecessary.
 
 A broker refuses a whole record batch for one record it will never take (too
 large for the topic's `max.message.bytes`, invalid for a broker-side check).
@@ -23,11 +30,13 @@ from collections.abc import Awaitable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
+from receivables_platform.relay.metrics import IDEMPOTENT_PRODUCER
 from receivables_platform.relay.outbox import OutboxRow
 from receivables_platform.relay.settlement import RECORD_REFUSALS, SIZE_REFUSALS, SendResult
 from receivables_platform.settings import KafkaSettings
@@ -37,6 +46,7 @@ from receivables_platform.settings import KafkaSettings
 MAX_BATCH_BYTES = 512 * 1024
 # The smallest batch a size refusal halves down to: below it, records go one per batch anyway.
 MIN_BATCH_BYTES = 16 * 1024
+log = structlog.get_logger("receivables_platform.relay")
 BROKER_ERRORS: tuple[type[BaseException], ...] = (KafkaError, TimeoutError, OSError)
 
 
@@ -61,10 +71,14 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 
 class Publisher:
-    def __init__(self, kafka: KafkaSettings, request_timeout: float) -> None:
+    def __init__(self, kafka: KafkaSettings, request_timeout: float,
+                 service_name: str = "relay") -> None:
         self._kafka = kafka
         self._timeout = request_timeout
+        self._service = service_name
         self._producer: AIOKafkaProducer | None = None
+        self.idempotent: bool | None = None
+        """None until a producer started: whether the broker took InitProducerId."""
         self._batch_bytes = MAX_BATCH_BYTES
         self._one_per_batch = False
 
@@ -139,19 +153,41 @@ class Publisher:
 
     async def _started(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = AIOKafkaProducer(
-                **self._kafka.client_options(),
-                acks="all", enable_idempotence=False,
-                request_timeout_ms=int(self._timeout * 1000), retry_backoff_ms=200,
-                max_batch_size=self._batch_bytes, partitioner=partition_for)
-            try:
-                async with asyncio.timeout(self._timeout):
-                    await producer.start()
-            except BROKER_ERRORS as exc:
-                await stop_within(producer.stop(), self._timeout)
-                raise BrokerUnavailable(f"producer did not start: {exc!r}") from exc
+            producer: AIOKafkaProducer | None = None
+            if self.idempotent is not False:
+                producer = await self._start(idempotent=True)
+            if producer is None:
+                producer = await self._start(idempotent=False)
+                assert producer is not None
             self._producer = producer
         return self._producer
+
+    async def _start(self, *, idempotent: bool) -> AIOKafkaProducer | None:
+        """A started producer; None when the broker refused an idempotent one, which it will
+        go on refusing (an answer, unlike a broker that does not answer at all)."""
+        producer = AIOKafkaProducer(
+            **self._kafka.client_options(),
+            acks="all", enable_idempotence=idempotent,
+            request_timeout_ms=int(self._timeout * 1000), retry_backoff_ms=200,
+            max_batch_size=self._batch_bytes, partitioner=partition_for)
+        try:
+            async with asyncio.timeout(self._timeout):
+                await producer.start()
+        except BROKER_ERRORS as exc:
+            await stop_within(producer.stop(), self._timeout)
+            if idempotent and isinstance(exc, KafkaError) \
+                    and not isinstance(exc, KafkaConnectionError):
+                self._detected(False, refusal=repr(exc))
+                return None
+            raise BrokerUnavailable(f"producer did not start: {exc!r}") from exc
+        if self.idempotent is None:
+            self._detected(idempotent)
+        return producer
+
+    def _detected(self, idempotent: bool, **why: str) -> None:
+        self.idempotent = idempotent
+        IDEMPOTENT_PRODUCER.labels(self._service).set(1 if idempotent else 0)
+        log.info("relay.producer_started", service=self._service, idempotent=idempotent, **why)
 
 
 @lru_cache(maxsize=65_536)

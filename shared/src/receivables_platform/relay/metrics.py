@@ -26,3 +26,7 @@ OUTBOX_REFUSED = Counter(
 OUTBOX_BLOCKED_KEYS = Gauge(
     "outbox_blocked_keys", "Keys set aside after a refusal, waiting for an operator "
     "(GET /v1/outbox/blocked)", ["service"])
+IDEMPOTENT_PRODUCER = Gauge(
+    "outbox_idempotent_producer", "1 when the broker took the relay's idempotent producer "
+    "(Apache Kafka), 0 when it refused one and gets plain acks=all producers (Tansu)",
+    ["service"])

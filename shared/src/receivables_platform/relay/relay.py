@@ -106,7 +106,7 @@ class OutboxRelay:
         self.published_rows = 0
         self._pool = pool
         self._kafka = kafka
-        self._publisher = Publisher(kafka, request_timeout)
+        self._publisher = Publisher(kafka, request_timeout, service_name)
         self._probe = BrokerProbe(kafka, request_timeout)
         self._acked: dict[TopicPartition, int] | None = None
         self._ensured: set[str] = set()
@@ -116,6 +116,11 @@ class OutboxRelay:
     @property
     def is_leader(self) -> bool:
         return self._leader
+
+    @property
+    def idempotent_producer(self) -> bool | None:
+        """Whether the broker took an idempotent producer; None before the first send."""
+        return self._publisher.idempotent
 
     async def __aenter__(self) -> OutboxRelay:
         return self

@@ -18,6 +18,12 @@ import asyncpg
 import pytest
 
 from receivables_platform.ids import new_id
+from receivables_platform.infra.apache_kafka import (
+    ApacheKafka,
+    KafkaCluster,
+    broker_choice,
+    configured_broker,
+)
 from receivables_platform.infra.docker import docker_engine_available
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
@@ -48,13 +54,13 @@ def postgres_server_url() -> Iterator[str]:
 def kafka_bootstrap() -> Iterator[str]:
     if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield servers
-    elif docker_engine_available():
+    elif docker_engine_available() and broker_choice() == "tansu":
         from testcontainers.kafka import KafkaContainer
 
         with KafkaContainer() as kafka:
             yield kafka.get_bootstrap_server()
     else:
-        broker = EmbeddedKafka().start()
+        broker = configured_broker().start()
         try:
             yield broker.bootstrap_servers
         finally:
@@ -63,12 +69,34 @@ def kafka_bootstrap() -> Iterator[str]:
 
 @pytest.fixture
 def own_broker() -> Iterator[EmbeddedKafka]:
-    """A broker this test may freeze, restart or kill without touching the others."""
-    broker = EmbeddedKafka().start()
+    """A broker this test may freeze, restart or kill without touching the others:
+    Tansu, or Apache Kafka under `BROKER=kafka`, where `restart()` loses its data for real."""
+    broker = configured_broker().start()
     try:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def apache_kafka(tmp_path: Path) -> Iterator[ApacheKafka]:
+    """One Apache Kafka node whatever `BROKER` says, for what only the real broker does
+    (retention, leader epochs). Tests using it are marked `apache_kafka` (`make test-kafka`)."""
+    broker = ApacheKafka(log_file=tmp_path / "kafka.log").start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def kafka_cluster(tmp_path: Path) -> Iterator[KafkaCluster]:
+    """Three KRaft nodes on loopback, which a test may kill, stop and freeze one at a time."""
+    cluster = KafkaCluster(log_dir=tmp_path).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture
