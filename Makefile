@@ -15,7 +15,8 @@ UV_RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
 RUN_ARGS ?=
 
-.PHONY: help sync run test test-faults lint bench clean-data
+.PHONY: help sync run test test-faults test-browser lint bench clean-data console-messages \
+	console-assets
 
 help:
 	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
@@ -40,7 +41,7 @@ run: sync
 # pytest exits 5 when it collected nothing (e.g. a narrowed run over an empty folder):
 # that is not a failure of the code under test.
 test: sync
-	@rc=0; $(UV_RUN) pytest -m "not slow" $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(UV_RUN) pytest -m "not slow and not browser" $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
@@ -48,6 +49,28 @@ test: sync
 # PostgreSQL are killed, frozen and restarted. CI runs it after `make test`.
 test-faults: sync
 	$(UV_RUN) pytest -m slow -s $(PYTEST_ARGS) tests/integration
+
+# The console driven by Debian's chromium through Playwright (its own browser download is
+# not used); screenshots of failing pages land in .artifacts/console/.
+test-browser: sync
+	@test -x /usr/bin/chromium || { echo "needs /usr/bin/chromium (apt-get install -y chromium)" >&2; exit 1; }
+	$(UV_RUN) pytest -m browser $(PYTEST_ARGS) tests/integration
+
+# The console's messages: extract from code and templates, merge into each language's
+# catalog, compile the .mo files the console loads (commit all three).
+CONSOLE := services/console
+console-messages: sync
+	$(UV_RUN) pybabel extract -F $(CONSOLE)/babel.cfg -k N_ -k _ --no-location --sort-output \
+		-o $(CONSOLE)/messages.pot $(CONSOLE)
+	$(UV_RUN) pybabel update -i $(CONSOLE)/messages.pot -d $(CONSOLE)/src/console_service/locale \
+		-D messages --no-location --ignore-obsolete
+	$(UV_RUN) pybabel compile -d $(CONSOLE)/src/console_service/locale -D messages --statistics
+
+# htmx and axe-core from their npm packages: `console-assets` checks the committed files
+# against a fresh `npm pack` (integrity and SRI); VENDOR_ARGS= rewrites them after a bump.
+VENDOR_ARGS ?= --check
+console-assets: sync
+	$(UV_RUN) python $(CONSOLE)/scripts/vendor_assets.py $(VENDOR_ARGS)
 
 # Both checks run even when the first fails, so one pass shows everything to fix.
 lint: sync

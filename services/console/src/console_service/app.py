@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from console_service.adapters.platform_api import PlatformApi, Unreachable
 from console_service.api import accounts, auth, cases, my_day, search, supervisor
 from console_service.auth_oidc import register_oidc
+from console_service.i18n import N_
 from console_service.settings import ConsoleSettings
 from console_service.web import CsrfRefused, Pages, SignInRequired, sign_in_url
 
@@ -117,24 +118,24 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
-        return _page(request, 403, "Form expired",
-                     "This form did not come from your current session. Reload the page "
-                     "and send it again.")
+        return _page(request, 403, N_("Form expired"),
+                     N_("This form did not come from your current session. Reload the "
+                        "page and send it again."))
 
     @app.exception_handler(Unreachable)
     async def unreachable(request: Request, exc: Unreachable) -> Response:
-        return _page(request, 503, "Service unavailable",
-                     f"{exc.service} is not answering right now. Try again in a moment.")
+        return _page(request, 503, N_("Service unavailable"),
+                     N_("A service is not answering right now. Try again in a moment."))
 
     @app.exception_handler(RequestValidationError)
     async def bad_address(request: Request, exc: RequestValidationError) -> Response:
         names = ", ".join(str(e["loc"][-1]) for e in exc.errors())
-        return _page(request, 422, "Not a valid address", f"Check {names}.")
+        return _page(request, 422, N_("Not a valid address"), names)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return _page(request, 404, "Not found", "There is nothing at this address.")
-        return _page(request, exc.status_code, "Request refused", str(exc.detail))
+            return _page(request, 404, N_("Not found"), N_("There is nothing at this address."))
+        return _page(request, exc.status_code, N_("Request refused"), str(exc.detail))
 
 

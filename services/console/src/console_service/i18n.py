@@ -77,3 +77,8 @@ class Localizer:
         if isinstance(value, datetime):
             return format_datetime(value, format="medium", locale=self.locale)
         return format_date(value, format="medium", locale=self.locale)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog; the template translates it when it renders."""
+    return message

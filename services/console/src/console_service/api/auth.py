@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from console_service.i18n import LANGUAGES
+from console_service.i18n import LANGUAGES, N_
 from console_service.web import Render, check_csrf, sign_in
 from receivables_platform.devstack.tokens import ROLES
 from receivables_platform.web.auth import issue_token
@@ -49,14 +49,14 @@ async def dev_sign_in(request: Request, pages: Render,
                       next: Annotated[str, Form()] = "/") -> Response:
     settings = request.app.state.settings
     if not settings.dev_sign_in:
-        return pages.render(request, "error.html", status_code=404, title="Not found",
-                            detail="Dev sign-in is off here.")
+        return pages.render(request, "error.html", status_code=404, title=N_("Not found"),
+                            detail=N_("Dev sign-in is off here."))
     errors = {}
     if not SUBJECT.fullmatch(sub.strip()):
-        errors["sub"] = "Letters, digits and . _ @ - only, at most 100."
+        errors["sub"] = N_("Letters, digits and . _ @ - only, at most 100.")
     unknown = sorted(set(roles or ()) - set(ROLES))
     if not roles or unknown:
-        errors["roles"] = "Pick at least one of the roles listed."
+        errors["roles"] = N_("Pick at least one of the roles listed.")
     if errors:
         return pages.render(request, "sign_in.html", status_code=422, errors=errors,
                             next=_local(next), roles=ROLES, dev=True,
@@ -91,7 +91,7 @@ async def oidc_callback(request: Request, pages: Render) -> Response:
     try:
         token = await client.authorize_access_token(request)
     except OAuthError as exc:
-        return pages.render(request, "error.html", status_code=400, title="Sign-in failed",
+        return pages.render(request, "error.html", status_code=400, title=N_("Sign-in failed"),
                             detail=exc.description or exc.error)
     claims = token.get("userinfo") or {}
     roles = [r for r in claims.get("roles", []) if isinstance(r, str)]

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from console_service.adapters.platform_api import Refused
+from console_service.i18n import N_
 from console_service.web import Api, Render, SignedIn, check_csrf
 
 router = APIRouter()
@@ -60,4 +61,4 @@ async def add_note(request: Request, case_id: UUID, person: SignedIn, api: Api, 
         return await _case_page(request, pages, api, person.token, case_id,
                                 status_code=409 if refused.stale else 422,
                                 refused=refused, note=body)
-    return await _case_page(request, pages, api, person.token, case_id, notice="Note added")
+    return await _case_page(request, pages, api, person.token, case_id, notice=N_("Note added"))

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console_service.adapters.platform_api import Refused
+from console_service.i18n import N_
 from console_service.web import Api, Render, SignedIn, check_csrf
 from receivables_platform.contracts.collections import ContactOutcome, TaskOutcome
 from receivables_platform.ids import new_id
@@ -63,7 +64,7 @@ async def log_call(request: Request, task_id: UUID, person: SignedIn, api: Api,
         return await _row(request, pages, api, person.token, task_id, status_code=422,
                           refused=refused, form="call")
     return await _row(request, pages, api, person.token, task_id,
-                      notice="Call logged")
+                      notice=N_("Call logged"))
 
 
 @router.post("/tasks/{task_id}/complete", dependencies=[Depends(check_csrf)])
@@ -79,7 +80,7 @@ async def complete(request: Request, task_id: UUID, person: SignedIn, api: Api,
         return await _row(request, pages, api, person.token, task_id,
                           status_code=409 if refused.stale else 422,
                           refused=refused, form="complete", tried_outcome=outcome)
-    return await _row(request, pages, api, person.token, task_id, notice="Task completed")
+    return await _row(request, pages, api, person.token, task_id, notice=N_("Task completed"))
 
 
 @router.post("/accounts/{account_id}/promises", dependencies=[Depends(check_csrf)])
@@ -92,8 +93,8 @@ async def take_promise(request: Request, account_id: UUID, person: SignedIn, api
     """The amount is typed in major units as people say it; the API takes minor units."""
     minor = to_minor(amount)
     if minor is None:
-        refused = Refused(422, "Invalid amount", "", {"amount_minor": "Enter an amount like "
-                                                                        "1250.00"})
+        refused = Refused(422, N_("Invalid amount"), "",
+                          {"amount_minor": N_("Enter an amount like 1250.00")})
     else:
         try:
             await api.call("POST", COLLECTIONS, "/v1/commitments", person.token,
@@ -106,7 +107,7 @@ async def take_promise(request: Request, account_id: UUID, person: SignedIn, api
         else:
             return pages.render(request, "_promise_form.html", account_id=account_id,
                                 currency=currency, task_id=task_id,
-                                new_key=lambda: str(new_id()), notice="Promise recorded")
+                                new_key=lambda: str(new_id()), notice=N_("Promise recorded"))
     return pages.render(request, "_promise_form.html", status_code=422, account_id=account_id,
                         currency=currency, task_id=task_id, refused=refused,
                         values={"amount": amount, "promised_date": promised_date},
