@@ -63,7 +63,7 @@ console-messages: sync
 	$(UV_RUN) pybabel extract -F $(CONSOLE)/babel.cfg -k N_ -k _ --no-location --sort-output \
 		-o $(CONSOLE)/messages.pot $(CONSOLE)
 	$(UV_RUN) pybabel update -i $(CONSOLE)/messages.pot -d $(CONSOLE)/src/console_service/locale \
-		-D messages --no-location --ignore-obsolete
+		-D messages --ignore-obsolete --no-fuzzy-matching
 	$(UV_RUN) pybabel compile -d $(CONSOLE)/src/console_service/locale -D messages --statistics
 
 # htmx and axe-core from their npm packages: `console-assets` checks the committed files

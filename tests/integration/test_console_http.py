@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from receivables_platform.testing.console import ConsoleUser, csrf_of
+from receivables_platform.testing.console import ConsoleUser, account_on_worklist, csrf_of
 from receivables_platform.testing.stories import Stories, unique
 from receivables_platform.testing.system import RunningSystem
 
@@ -80,17 +80,10 @@ async def test_dev_sign_in_names_the_field_it_refuses(user: ConsoleUser):
 
 async def test_a_collectors_day_over_http(system: RunningSystem, user: ConsoleUser):
     today = date.today()
-    collector = unique("collector")
+    collector, name = unique("collector"), unique("Console Ltd")
     async with httpx.AsyncClient(timeout=15) as http:
-        s = Stories(system, http)
-        segment = await s.segment_with_calls(1, 15)
-        name = unique("Console Ltd")
-        account_id = await s.account(name, "USD", segment=segment)
-        await s.invoice(account_id, OWED, issued=today - timedelta(days=50),
-                        due=today - timedelta(days=20))
-        await s.assign(account_id, collector, invoices=1)
-        await s.business_day_on_or_before(today)
-        [task] = await s.tasks_for(account_id, collector)
+        account_id, task = await account_on_worklist(Stories(system, http), collector, name,
+                                                     OWED)
 
     await user.sign_in(collector, "collector", language="es")
     my_day = await user.page("/my-day")

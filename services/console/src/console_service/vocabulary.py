@@ -10,7 +10,7 @@ WORDS = (
     N_("reached_promised"), N_("reached_refused"), N_("reached_disputed"), N_("voicemail"),
     N_("no_answer"), N_("wrong_number"), N_("email_sent"), N_("email_failed"),
     N_("letter_sent"), N_("no_action_needed"),
-    N_("open"), N_("done"), N_("missed"), N_("cancelled"), N_("kept"), N_("broken"),
+    N_("open"), N_("completed"), N_("missed"), N_("cancelled"), N_("kept"), N_("broken"),
     N_("partially_kept"), N_("issued"), N_("paid"), N_("partially_paid"), N_("void"),
     N_("written_off"),
     N_("new"), N_("investigating"), N_("waiting_on_customer"), N_("waiting_on_internal"),

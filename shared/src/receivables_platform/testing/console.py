@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
 import httpx
+
+from receivables_platform.testing.stories import Stories
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -45,3 +49,17 @@ class ConsoleUser:
         if expect is not None:
             assert response.status_code == expect, (path, response.status_code, response.text)
         return response
+
+
+async def account_on_worklist(stories: Stories, collector: str, name: str,
+                              owed_minor: int) -> tuple[str, dict[str, Any]]:
+    """An account 20 days past due, given to the collector, with today's task for it."""
+    today = date.today()
+    segment = await stories.segment_with_calls(1, 15)
+    account_id = await stories.account(name, "USD", segment=segment)
+    await stories.invoice(account_id, owed_minor, issued=today - timedelta(days=50),
+                          due=today - timedelta(days=20))
+    await stories.assign(account_id, collector, invoices=1)
+    await stories.business_day_on_or_before(today)
+    [task] = await stories.tasks_for(account_id, collector)
+    return account_id, task
