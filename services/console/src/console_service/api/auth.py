@@ -29,7 +29,9 @@ def _local(next_url: str | None) -> str:
     if not next_url:
         return "/"
     parts = urlsplit(next_url)
-    if parts.scheme or parts.netloc or not next_url.startswith("/") or next_url.startswith("//"):
+    # Browsers read a slash then a backslash as `//`: any backslash is refused too.
+    if parts.scheme or parts.netloc or not next_url.startswith("/") or next_url.startswith(
+            "//") or "\\" in next_url:
         return "/"
     return next_url
 

@@ -9,6 +9,7 @@ the person do it again from there.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -115,14 +116,15 @@ async def take_promise(request: Request, account_id: UUID, person: SignedIn, api
 
 
 def to_minor(amount: str, digits: int = 2) -> int | None:
-    """`1,250.50` or `1250,50` -> 125050; anything else is not an amount."""
+    """`1,250.50` or `1250,50` -> 125050; anything else (other scripts' digits, signs,
+    exponents, more decimals than the currency has) is not an amount."""
     text = amount.strip().replace(" ", "")
     if "," in text and "." not in text:
         text = text.replace(",", ".")
-    text = text.replace(",", "")
-    whole, _, fraction = text.partition(".")
-    if not whole.isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > digits:
+    text = text.replace(",", "") if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})*(\.[0-9]*)?", text) \
+        else text
+    found = re.fullmatch(r"([0-9]{1,13})(?:\.([0-9]{0,%s}))?".replace("%s", str(digits)), text)
+    if found is None:
         return None
-    if len(whole) > 13:
-        return None
-    return int(whole) * 10**digits + int(fraction.ljust(digits, "0") or 0)
+    whole, fraction = found.group(1), found.group(2) or ""
+    return int(whole) * 10**digits + int(fraction.ljust(digits, "0"))
