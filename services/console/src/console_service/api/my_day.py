@@ -123,7 +123,7 @@ def to_minor(amount: str, digits: int = 2) -> int | None:
         text = text.replace(",", ".")
     text = text.replace(",", "") if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})*(\.[0-9]*)?", text) \
         else text
-    found = re.fullmatch(r"([0-9]{1,13})(?:\.([0-9]{0,%s}))?".replace("%s", str(digits)), text)
+    found = re.fullmatch(rf"([0-9]{{1,13}})(?:\.([0-9]{{0,{digits}}}))?", text)
     if found is None:
         return None
     whole, fraction = found.group(1), found.group(2) or ""
