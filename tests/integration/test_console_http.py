@@ -46,6 +46,8 @@ async def test_session_cookie_is_signed_http_only_and_same_site(user: ConsoleUse
     assert "samesite=lax" in header.lower()
     # Plain-http loopback dev is the one place `Secure` is relaxed (see the unit tests).
     assert "secure" not in attributes
+    # No script but the console's own files: a CDN or an injected inline script never runs.
+    assert "script-src 'self';" in signed_in.headers["content-security-policy"]
     [cookie] = [c for c in user.http.cookies.jar if c.name == "rx_console"]
     forged = cookie.value[:-4] + ("AAAA" if not cookie.value.endswith("AAAA") else "BBBB")
     user.http.cookies.clear()
