@@ -128,3 +128,28 @@ async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page
     except BaseException:
         await screenshot_on_failure(page, f"collectors-day-{language}")
         raise
+
+
+async def test_my_day_and_the_account_fit_a_phone(system: RunningSystem, browser: Browser,
+                                                  console: str):
+    """At 390 px nothing but a wide table scrolls sideways: the page itself does not."""
+    collector = unique("collector")
+    async with httpx.AsyncClient(timeout=15) as http:
+        account_id, _ = await account_on_worklist(Stories(system, http), collector,
+                                                  unique("Phone Co"), 75_000)
+    context = await browser.new_context(base_url=console, viewport={"width": 390,
+                                                                    "height": 844})
+    page = await context.new_page()
+    try:
+        await page.goto("/sign-in")
+        await page.fill("#sub", collector)
+        await page.get_by_role("button", name="Sign in", exact=True).click()
+        for path in ("/my-day", f"/accounts/{account_id}"):
+            await page.goto(path)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} is {width} px wide at a 390 px viewport"
+    except BaseException:
+        await screenshot_on_failure(page, "phone-width")
+        raise
+    finally:
+        await context.close()

@@ -142,3 +142,14 @@ async def test_a_stale_write_shows_what_changed_and_can_be_redone(system: Runnin
     redone = await user.post(f"/cases/{case['case_id']}/notes",
                              {"body": "my note", "version": fresh}, expect=200)
     assert "Note added" in redone.text and "<li>my note</li>" in redone.text
+
+
+async def test_hostile_addresses_get_a_page_never_a_500(user: ConsoleUser):
+    await user.sign_in(unique("collector"), "collector")
+    for path, status in (("/accounts/not-a-uuid", 422), ("/search?q=" + "x" * 300, 422),
+                         ("/cases?queue=everyone", 422), ("/supervisor?currency=usd", 422),
+                         ("/no-such-page", 404),
+                         ("/accounts/0190a0b0-0000-7000-8000-000000000000", 404)):
+        answer = await user.http.get(path)
+        assert answer.status_code == status, (path, answer.status_code, answer.text[:500])
+        assert answer.headers["content-type"].startswith("text/html"), path
