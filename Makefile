@@ -38,7 +38,8 @@ KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.p
 	tests/integration/test_story_broken_promise_autopay.py \
 	tests/integration/test_story_stripe_month.py tests/integration/test_case_corrections.py \
 	tests/integration/test_faults_under_load.py
-.PHONY: help sync kafka run test test-faults test-kafka lint bench clean-data
+.PHONY: help sync kafka run test test-faults test-kafka test-browser lint bench clean-data \
+	console-messages console-assets
 
 help:
 	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
@@ -75,7 +76,7 @@ run: sync $(if $(filter kafka,$(BROKER)),kafka)
 # pytest exits 5 when it collected nothing (e.g. a narrowed run over an empty folder):
 # that is not a failure of the code under test.
 test: sync $(if $(filter kafka,$(BROKER)),kafka)
-	@rc=0; $(UV_RUN) pytest -m "not slow and not apache_kafka" $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(UV_RUN) pytest -m "not slow and not apache_kafka and not browser" $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
@@ -89,6 +90,28 @@ test-faults: sync
 # apache_kafka (retention, leader changes, the three-node cluster faults) only here.
 test-kafka: sync kafka
 	BROKER=kafka $(UV_RUN) pytest $(PYTEST_ARGS) $(KAFKA_SUITES)
+
+# The console driven by Debian's chromium through Playwright (its own browser download is
+# not used); screenshots of failing pages land in .artifacts/console/.
+test-browser: sync
+	@test -x /usr/bin/chromium || { echo "needs /usr/bin/chromium (apt-get install -y chromium)" >&2; exit 1; }
+	$(UV_RUN) pytest -m browser $(PYTEST_ARGS) tests/integration
+
+# The console's messages: extract from code and templates, merge into each language's
+# catalog, compile the .mo files the console loads (commit all three).
+CONSOLE := services/console
+console-messages: sync
+	$(UV_RUN) pybabel extract -F $(CONSOLE)/babel.cfg -k N_ -k _ --no-location --sort-output \
+		-o $(CONSOLE)/messages.pot $(CONSOLE)
+	$(UV_RUN) pybabel update -i $(CONSOLE)/messages.pot -d $(CONSOLE)/src/console_service/locale \
+		-D messages --ignore-obsolete --no-fuzzy-matching
+	$(UV_RUN) pybabel compile -d $(CONSOLE)/src/console_service/locale -D messages --statistics
+
+# htmx and axe-core from their npm packages: `console-assets` checks the committed files
+# against a fresh `npm pack` (integrity and SRI); VENDOR_ARGS= rewrites them after a bump.
+VENDOR_ARGS ?= --check
+console-assets: sync
+	$(UV_RUN) python $(CONSOLE)/scripts/vendor_assets.py $(VENDOR_ARGS)
 
 # Every check runs even when an earlier one fails, so one pass shows everything to fix.
 lint: sync

@@ -26,7 +26,7 @@ def _stack_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "JWT_SECRET"}}
     env["RX_DATA_DIR"] = str(data_dir)
-    for name in SERVICES:
+    for name in (*SERVICES, "console"):
         env[name.upper().replace("-", "_") + "_PORT"] = str(free_port())
     return env
 
@@ -49,6 +49,9 @@ def test_stack_starts_every_service_and_stops_cleanly(tmp_path: Path) -> None:
     for name in SERVICES:
         port = env[name.upper().replace("-", "_") + "_PORT"]
         assert f"{name} ready on http://127.0.0.1:{port}" in result.stdout, output
+    console = f"http://127.0.0.1:{env['CONSOLE_PORT']}"
+    assert f"console ready on {console}" in result.stdout, output
+    assert f"Console     {console}/" in result.stdout, output
     assert "Stopped." in result.stdout, output
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
 

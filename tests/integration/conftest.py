@@ -37,3 +37,9 @@ async def system(postgres_server_url: str, kafka_bootstrap: str, smtp_url: str,
     finally:
         problems = await running.stop()
     assert not problems, problems
+
+
+@pytest.fixture(scope="session")
+async def console(system: RunningSystem) -> str:
+    """The console over the session's services, started as `make run` starts it; its URL."""
+    return await system.start_console()

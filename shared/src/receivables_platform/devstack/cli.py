@@ -33,6 +33,8 @@ from receivables_platform.devstack.infra import (
 from receivables_platform.devstack.services import (
     HOST,
     ServiceProcess,
+    console_entry,
+    console_env,
     ensure_ports_free,
     example_request,
     load_services,
@@ -98,7 +100,7 @@ def _print_summary(processes: list[ServiceProcess], infra: Infrastructure, secre
     _echo(f"\nReceivables stack is up after {elapsed:.1f}s; {what_next}.\n")
     rows = [("SERVICE", "LISTENS ON", "DATABASE")]
     rows += [(p.entry.name, p.entry.url, redact(infra.databases[p.entry.database]))
-             for p in processes]
+             for p in processes if p.entry.database]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     for name, url, db in rows:
         _echo(f"  {name:<{widths[0]}}  {url:<{widths[1]}}  {db}")
@@ -106,15 +108,19 @@ def _print_summary(processes: list[ServiceProcess], infra: Infrastructure, secre
     _echo(f"  PostgreSQL  {infra.describe_postgres()}")
     _echo(f"  Kafka       {infra.describe_kafka()}")
     _echo(f"  Logs        {data_dir / 'logs'}/<service>.log")
-    _echo(f"  API docs    {', '.join(p.entry.url + '/docs' for p in processes)}")
+    apis = [p for p in processes if p.entry.database]
+    _echo(f"  API docs    {', '.join(p.entry.url + '/docs' for p in apis)}")
+    for p in processes:
+        if not p.entry.database:
+            _echo(f"\n  Console     {p.entry.url}/  (dev sign-in: pick a person and roles)")
 
     ttl = max_token_lifetime()
     token = mint_token(secret, DEV_SUBJECT, list(ROLES), ttl)
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl)).isoformat(timespec="minutes")
     _echo(f"\nDev token (sub {DEV_SUBJECT}, roles {', '.join(ROLES)}; expires {expires}):")
     _echo(f"  export RX_TOKEN={token}")
-    examples = (example_request(p.entry.url) for p in processes)
-    target = next((url for url in examples if url), f"{processes[0].entry.url}/readyz")
+    examples = (example_request(p.entry.url) for p in apis)
+    target = next((url for url in examples if url), f"{apis[0].entry.url}/readyz")
     _echo(f'  curl -H "Authorization: Bearer $RX_TOKEN" {target}')
     _echo("  (more tokens: receivables-stack token ROLE...)\n")
 
@@ -162,7 +168,8 @@ def run(
     try:
         lock = lock_data_dir(folder)
         entries = load_services()
-        ensure_ports_free(entries)
+        console = console_entry()
+        ensure_ports_free([*entries, console])
         secret = jwt_secret(folder)
         _echo(f"Starting infrastructure (data in {folder})")
         start_infrastructure(folder, [e.database for e in entries], infra)
@@ -176,6 +183,13 @@ def run(
             processes.append(proc)
         wait_until_ready(processes, ready_timeout, lambda p, t: _echo(
             f"  {p.entry.name} ready on {p.entry.url} ({t:.1f}s)"))
+        proc = ServiceProcess(console, {**os.environ, "LOG_LEVEL": os.environ.get(
+            "LOG_LEVEL", "INFO"), **console_env(entries, console.port, secret)},
+                              folder / "logs" / "console.log")
+        proc.start()
+        processes.append(proc)
+        wait_until_ready([proc], ready_timeout, lambda p, t: _echo(
+            f"  console ready on {p.entry.url} ({t:.1f}s)"))
         _print_summary(processes, infra, secret, folder, time.monotonic() - started, until_ready)
         if not until_ready:
             _watch(processes)

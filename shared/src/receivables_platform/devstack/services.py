@@ -7,6 +7,8 @@ only through its environment, so what works under `make run` works deployed.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import importlib
 import os
 import signal
@@ -25,6 +27,8 @@ from receivables_platform.web_processes import die_with_parent
 
 PACKAGES = ("billing_adapter", "collections_service", "case_service", "reporting_service")
 HOST = "127.0.0.1"
+CONSOLE = ("console_service", "console", 8100)
+"""The console's package, name and dev port: it has no spec (no database, no events)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,27 @@ def load_services() -> list[ServiceEntry]:
             raise StackError(f"{port_env_name(spec.name)}={override!r} is not a port") from None
         entries.append(ServiceEntry(package, spec.name, spec.database, port))
     return entries
+
+
+def console_entry(port: int | None = None) -> ServiceEntry:
+    """The console on CONSOLE_PORT (default 8100), started after the services it calls."""
+    package, name, default_port = CONSOLE
+    override = os.environ.get(port_env_name(name))
+    try:
+        chosen = port or (int(override) if override else default_port)
+    except ValueError:
+        raise StackError(f"{port_env_name(name)}={override!r} is not a port") from None
+    return ServiceEntry(package, name, "", chosen)
+
+
+def console_env(services: Sequence[ServiceEntry], port: int, jwt_secret: str) -> dict[str, str]:
+    """Where the four APIs are, and the dev sign-in: it mints tokens with the services'
+    secret. The session key is derived from that secret, so a restart keeps people
+    signed in, and it is never the secret itself."""
+    env = {f"{entry.name.upper().replace('-', '_')}_URL": entry.url for entry in services}
+    session_key = hmac.new(jwt_secret.encode(), b"console-session", hashlib.sha256).hexdigest()
+    return {**env, "CONSOLE_PORT": str(port), "HTTP_HOST": HOST, "JWT_SECRET": jwt_secret,
+            "CONSOLE_DEV_SIGN_IN": "true", "CONSOLE_SESSION_SECRET": session_key}
 
 
 class ServiceProcess:

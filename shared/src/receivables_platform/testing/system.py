@@ -20,6 +20,8 @@ import asyncpg
 from receivables_platform.devstack.services import (
     ServiceEntry,
     ServiceProcess,
+    console_entry,
+    console_env,
     load_services,
     stop_all,
     wait_until_ready,
@@ -77,6 +79,18 @@ class RunningSystem:
                **self.service_env.get(entry.name, {})}
         placed = ServiceEntry(entry.package, entry.name, entry.database, port)
         return ServiceProcess(placed, env, self.log_dir / f"{entry.name}.log")
+
+    async def start_console(self, ready_within: float = 60) -> str:
+        """The console over the running services, started as `make run` starts it; its URL."""
+        entry = console_entry(free_port())
+        services = [proc.entry for name, proc in self.processes.items() if name != "console"]
+        env = {**os.environ, **self.env, "LOG_LEVEL": "INFO",
+               **console_env(services, entry.port, self.jwt_secret)}
+        proc = self.processes["console"] = ServiceProcess(entry, env,
+                                                          self.log_dir / "console.log")
+        proc.start()
+        await asyncio.to_thread(wait_until_ready, [proc], ready_within, lambda p, s: None)
+        return entry.url
 
     def kill(self, service: str) -> None:
         """SIGKILL, the way a node dies: no drain, no lifespan shutdown, no goodbye."""

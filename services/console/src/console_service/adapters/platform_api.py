@@ -1,0 +1,98 @@
+"""The four APIs, called with the signed-in person's token.
+
+The console decides nothing: each service checks the token's roles and the
+request, and its problem+json answer is what the person sees. So a refusal is
+not an error here but a `Refused` carrying the fields it names, and only a
+service that cannot answer at all is `Unreachable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class Refused(Exception):
+    """A 4xx from a service: its problem+json, keyed by the fields it names."""
+
+    status: int
+    title: str
+    detail: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stale(self) -> bool:
+        """Someone else changed the thing since the person loaded it (If-Match lost)."""
+        return self.status == 412
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> Refused:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        fields: dict[str, str] = {}
+        for error in body.get("errors") or []:
+            if isinstance(error, dict) and isinstance(error.get("field"), str):
+                fields.setdefault(form_field(error["field"]), str(error.get("message", "")))
+        return cls(response.status_code, str(body.get("title") or response.reason_phrase),
+                   str(body.get("detail") or ""), fields)
+
+
+@dataclass
+class Unreachable(Exception):
+    """The service did not answer, or answered 5xx: the screen shows it as unavailable."""
+
+    service: str
+    reason: str
+
+
+def form_field(location: str) -> str:
+    """`body.amount_minor` -> `amount_minor`: the name the console's form gives the input."""
+    for prefix in ("body.", "query.", "path."):
+        if location.startswith(prefix):
+            return location[len(prefix):]
+    return location
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: Any
+    version: str | None
+    """The ETag to send back as If-Match when changing what was read."""
+
+
+class PlatformApi:
+    def __init__(self, client: httpx.AsyncClient, urls: dict[str, str]) -> None:
+        self.client = client
+        self.urls = urls
+
+    async def call(self, method: str, service: str, path: str, token: str, *,
+                   params: dict[str, Any] | None = None, json: Any = None,
+                   if_match: str | None = None, idempotency_key: str | None = None) -> Answer:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if if_match:
+            headers["If-Match"] = if_match
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            response = await self.client.request(
+                method, self.urls[service] + path, headers=headers,
+                params={k: v for k, v in (params or {}).items() if v not in (None, "")},
+                json=json)
+        except httpx.HTTPError as exc:
+            raise Unreachable(service, type(exc).__name__) from exc
+        if response.status_code >= 500:
+            raise Unreachable(service, f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise Refused.of(response)
+        body = response.json() if response.content else None
+        return Answer(body, response.headers.get("ETag"))
+
+    async def get(self, service: str, path: str, token: str, **params: Any) -> Any:
+        return (await self.call("GET", service, path, token, params=params)).body

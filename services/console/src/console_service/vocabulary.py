@@ -1,0 +1,23 @@
+"""The platform's own words the console shows (outcomes, statuses, roles, channels).
+
+They arrive from the APIs as codes; listing them here puts them in the catalog
+so a Spanish-speaking collector reads "promesa de pago", not `reached_promised`.
+"""
+
+from console_service.i18n import N_
+
+WORDS = (
+    N_("reached_promised"), N_("reached_refused"), N_("reached_disputed"), N_("voicemail"),
+    N_("no_answer"), N_("wrong_number"), N_("email_sent"), N_("email_failed"),
+    N_("letter_sent"), N_("no_action_needed"),
+    N_("open"), N_("completed"), N_("missed"), N_("cancelled"), N_("kept"), N_("broken"),
+    N_("partially_kept"), N_("issued"), N_("paid"), N_("partially_paid"), N_("void"),
+    N_("written_off"),
+    N_("new"), N_("investigating"), N_("waiting_on_customer"), N_("waiting_on_internal"),
+    N_("resolved"), N_("closed"),
+    N_("collector"), N_("case_agent"), N_("supervisor"), N_("integration"), N_("admin"),
+    N_("call"), N_("email"), N_("letter"),
+    N_("account"), N_("invoice"), N_("case"), N_("contact"),
+    N_("billing_inquiry"), N_("dispute"), N_("account_setup"), N_("payment_misapplied"),
+    N_("refund_request"), N_("other"),
+)

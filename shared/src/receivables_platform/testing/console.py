@@ -1,0 +1,65 @@
+"""A person using the console over plain HTTP, as a browser without JavaScript would."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from receivables_platform.testing.stories import Stories
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, html[:2000]
+    return found.group(1)
+
+
+@dataclass
+class ConsoleUser:
+    http: httpx.AsyncClient
+    csrf: str = ""
+
+    async def page(self, path: str, expect: int = 200) -> str:
+        response = await self.http.get(path)
+        assert response.status_code == expect, (path, response.status_code, response.text)
+        if 'name="csrf_token"' in response.text:
+            self.csrf = csrf_of(response.text)
+        return response.text
+
+    async def sign_in(self, sub: str, *roles: str,
+                      language: str | None = None) -> httpx.Response:
+        await self.page("/sign-in")
+        if language:
+            await self.post("/language", {"lang": language, "next": "/sign-in"}, expect=303)
+        answer = await self.post("/sign-in/dev", {"sub": sub, "roles": list(roles),
+                                                  "next": "/my-day"}, expect=303)
+        assert answer.headers["location"] == "/my-day"
+        return answer
+
+    async def post(self, path: str, data: dict[str, object], expect: int | None = None,
+                   **headers: str) -> httpx.Response:
+        response = await self.http.post(path, data={"csrf_token": self.csrf, **data},
+                                        headers=headers)
+        if expect is not None:
+            assert response.status_code == expect, (path, response.status_code, response.text)
+        return response
+
+
+async def account_on_worklist(stories: Stories, collector: str, name: str,
+                              owed_minor: int) -> tuple[str, dict[str, Any]]:
+    """An account 20 days past due, given to the collector, with today's task for it."""
+    today = date.today()
+    segment = await stories.segment_with_calls(1, 15)
+    account_id = await stories.account(name, "USD", segment=segment)
+    await stories.invoice(account_id, owed_minor, issued=today - timedelta(days=50),
+                          due=today - timedelta(days=20))
+    await stories.assign(account_id, collector, invoices=1)
+    await stories.business_day_on_or_before(today)
+    [task] = await stories.tasks_for(account_id, collector)
+    return account_id, task
