@@ -14,13 +14,20 @@ UV_RUN := $(UV) run --frozen --no-sync
 # or `make run RUN_ARGS=--until-ready`.
 PYTEST_ARGS ?=
 RUN_ARGS ?=
+# Tests mostly wait (on servers, timeouts, the broker): user CPU is a quarter of wall
+# time, so more workers than cores pays. Each worker starts its own PostgreSQL and
+# broker; the tests needing the four services share one worker (`xdist_group`).
+PYTEST_WORKERS ?= 4
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: help sync run test test-faults lint bench clean-data
+.PHONY: help sync run test test-unit test-fuzz test-faults lint bench clean-data
 
 help:
 	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
-	@echo "make test        run every test but the long fault runs (PYTEST_ARGS=... to narrow)"
-	@echo "make test-faults the long fault-under-load runs (tests marked slow)"
+	@echo "make test        every test but the fuzz suites and the fault runs (PYTEST_ARGS=...)"
+	@echo "make test-unit   the tests that need no server: domain, contracts, pure logic"
+	@echo "make test-fuzz   the generated-input suites over real servers"
+	@echo "make test-faults the long fault-under-load runs (tests marked faults)"
 	@echo "make lint        ruff check and mypy"
 	@echo "make bench       run the benchmarks in bench/"
 	@echo "make clean-data  delete the dev stack's data (.data/)"
@@ -39,15 +46,26 @@ run: sync
 
 # pytest exits 5 when it collected nothing (e.g. a narrowed run over an empty folder):
 # that is not a failure of the code under test.
+# The markers come from each test's fixtures (conftest.py at the root).
 test: sync
-	@rc=0; $(UV_RUN) pytest -m "not slow" $(PYTEST_ARGS) || rc=$$?; \
+	@$(MAKE) --no-print-directory _pytest MARKS="not faults and not fuzz" OPTS="$(XDIST)"
+
+test-unit: sync
+	@$(MAKE) --no-print-directory _pytest MARKS="unit and not fuzz" OPTS=""
+
+# Minutes: schemathesis and hypothesis against the running services. CI runs it.
+test-fuzz: sync
+	@$(MAKE) --no-print-directory _pytest MARKS="fuzz and not faults" OPTS="$(XDIST)"
+
+_pytest:
+	@rc=0; $(UV_RUN) pytest -m "$(MARKS)" $(OPTS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
 # Minutes, not seconds: the whole system under load while processes, the broker and
 # PostgreSQL are killed, frozen and restarted. CI runs it after `make test`.
 test-faults: sync
-	$(UV_RUN) pytest -m slow -s $(PYTEST_ARGS) tests/integration
+	$(UV_RUN) pytest -m faults -s $(PYTEST_ARGS) tests/integration
 
 # Both checks run even when the first fails, so one pass shows everything to fix.
 lint: sync
