@@ -14,6 +14,11 @@ UV_RUN := $(UV) run --frozen --no-sync
 # or `make run RUN_ARGS=--until-ready`.
 PYTEST_ARGS ?=
 RUN_ARGS ?=
+# Tests mostly wait (on servers, timeouts, the broker): user CPU is a quarter of wall
+# time, so more workers than cores pays. Each worker starts its own PostgreSQL and
+# broker; the tests needing the four services share one worker (`xdist_group`).
+PYTEST_WORKERS ?= 4
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 
 # The broker `make run` and `make test` start: tansu (embedded, default) or kafka
 # (Apache Kafka from .tools/kafka, fetched by `make kafka`). The fixtures and the dev
@@ -38,13 +43,15 @@ KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.p
 	tests/integration/test_story_broken_promise_autopay.py \
 	tests/integration/test_story_stripe_month.py tests/integration/test_case_corrections.py \
 	tests/integration/test_faults_under_load.py
-.PHONY: help sync kafka run test test-faults test-kafka test-browser lint bench clean-data \
-	console-messages console-assets
+.PHONY: help sync kafka run test test-unit test-fuzz test-faults test-kafka test-browser lint \
+	bench clean-data console-messages console-assets
 
 help:
 	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
-	@echo "make test        run every test but the long fault runs (PYTEST_ARGS=... to narrow)"
-	@echo "make test-faults the long fault-under-load runs (tests marked slow)"
+	@echo "make test        every test but the fuzz suites and the fault runs (PYTEST_ARGS=...)"
+	@echo "make test-unit   the tests that need no server: domain, contracts, pure logic"
+	@echo "make test-fuzz   the generated-input suites over real servers"
+	@echo "make test-faults the long fault-under-load runs (tests marked faults)"
 	@echo "make test-kafka  the broker-facing suites on Apache Kafka (fetched by make kafka)"
 	@echo "                 make run BROKER=kafka runs the stack on Apache Kafka"
 	@echo "make lint        ruff check, mypy and the import contracts (.importlinter)"
@@ -75,15 +82,26 @@ run: sync $(if $(filter kafka,$(BROKER)),kafka)
 
 # pytest exits 5 when it collected nothing (e.g. a narrowed run over an empty folder):
 # that is not a failure of the code under test.
+# The markers come from each test's fixtures (conftest.py at the root).
 test: sync $(if $(filter kafka,$(BROKER)),kafka)
-	@rc=0; $(UV_RUN) pytest -m "not slow and not apache_kafka and not browser" $(PYTEST_ARGS) || rc=$$?; \
+	@$(MAKE) --no-print-directory _pytest MARKS="not faults and not fuzz and not apache_kafka and not browser" OPTS="$(XDIST)"
+
+test-unit: sync
+	@$(MAKE) --no-print-directory _pytest MARKS="unit and not fuzz and not apache_kafka and not browser" OPTS=""
+
+# Minutes: schemathesis and hypothesis against the running services. CI runs it.
+test-fuzz: sync
+	@$(MAKE) --no-print-directory _pytest MARKS="fuzz and not faults and not apache_kafka and not browser" OPTS="$(XDIST)"
+
+_pytest:
+	@rc=0; $(UV_RUN) pytest -m "$(MARKS)" $(OPTS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; \
 	exit $$rc
 
 # Minutes, not seconds: the whole system under load while processes, the broker and
 # PostgreSQL are killed, frozen and restarted. CI runs it after `make test`.
 test-faults: sync
-	$(UV_RUN) pytest -m "slow and not apache_kafka" -s $(PYTEST_ARGS) tests/integration
+	$(UV_RUN) pytest -m "faults and not apache_kafka" -s $(PYTEST_ARGS) tests/integration
 
 # All of the named suites, slow ones included, each test on its own Apache Kafka where it
 # restarts or loses the broker and on one session broker otherwise; the tests marked

@@ -27,6 +27,7 @@ from receivables_platform.infra.apache_kafka import (
 from receivables_platform.infra.docker import docker_engine_available
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
+from receivables_platform.testing.templates import MigratedTemplates
 
 FreshDatabase = Callable[..., Awaitable[str]]
 
@@ -113,20 +114,26 @@ def own_postgres() -> Iterator[EmbeddedPostgres]:
         shutil.rmtree(data, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+async def migrated_templates() -> AsyncIterator[MigratedTemplates]:
+    """The session's migrated template databases, which `fresh_database` copies."""
+    templates = MigratedTemplates()
+    yield templates
+    await templates.drop_all()
+
+
 @pytest.fixture
-async def fresh_database(postgres_server_url: str) -> AsyncIterator[FreshDatabase]:
+async def fresh_database(postgres_server_url: str,
+                         migrated_templates: MigratedTemplates) -> AsyncIterator[FreshDatabase]:
     """Factory: a new empty database (migrated when given a versions folder), dropped afterwards."""
     created: list[str] = []
 
     async def make(versions_dir: Path | None = None) -> str:
-        from receivables_platform.db.migrate import upgrade_async
-
         name = f"t_{new_id().hex[:16]}"
-        url = await ensure_database(postgres_server_url, name)
         created.append(name)
-        if versions_dir is not None:
-            await upgrade_async(url, versions_dir)
-        return url
+        if versions_dir is None:
+            return await ensure_database(postgres_server_url, name)
+        return await migrated_templates.copy(postgres_server_url, versions_dir, name)
 
     yield make
     conn = await asyncpg.connect(postgres_server_url)
