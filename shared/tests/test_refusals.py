@@ -11,8 +11,8 @@ from receivables_platform.domain import NotFound, RefusalKind, Refused
 from receivables_platform.web.refusals import HTTP_STATUS, as_problem
 
 ROOT = Path(__file__).resolve().parents[2]
-ADOPTED = ("billing-adapter", "case-service")
-"""Services whose refusals name kinds; collections-service joins once it moves off `status`."""
+ADOPTED = ("billing-adapter", "case-service", "collections-service")
+"""Services whose refusals name kinds, never HTTP statuses."""
 
 
 @pytest.mark.parametrize(("kind", "status"), [

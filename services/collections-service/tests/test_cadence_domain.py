@@ -320,7 +320,7 @@ def test_another_collectors_task_needs_a_supervisor() -> None:
     with pytest.raises(Refusal) as refused:
         tasks.complete(scheduled(), by="lee", may_act_for_others=False,
                        outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
-    assert refused.value.kind is RefusalKind.FORBIDDEN
+    assert refused.value.kind is RefusalKind.NOT_PERMITTED
     [done] = tasks.complete(scheduled(), by="sue", may_act_for_others=True,
                             outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
     assert done.collector_id == "sue" and done.assigned_collector_id == "kim"  # type: ignore[attr-defined]
@@ -391,7 +391,7 @@ def test_only_its_collector_or_a_supervisor_moves_or_hands_over_a_task() -> None
     with pytest.raises(Refusal) as refused:
         tasks.hand_over(task, to="lee", by="lee", may_act_for_others=False,
                         today=date(2026, 11, 2))
-    assert refused.value.kind is RefusalKind.FORBIDDEN
+    assert refused.value.kind is RefusalKind.NOT_PERMITTED
     [handed] = tasks.hand_over(task, to="lee", by="sue", may_act_for_others=True,
                                today=date(2026, 11, 2))
     assert isinstance(handed, TaskHandedOver) and handed.previous_collector_id == "kim"

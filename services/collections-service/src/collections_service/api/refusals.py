@@ -14,15 +14,11 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from collections_service.domain.refusals import Refusal, RefusalKind
+from collections_service.domain.refusals import Refusal
+from receivables_platform.web.refusals import HTTP_STATUS
 
-STATUS: dict[RefusalKind, int] = {
-    RefusalKind.INVALID: 422,
-    RefusalKind.NOT_FOUND: 404,
-    RefusalKind.CONFLICT: 409,
-    RefusalKind.FORBIDDEN: 403,
-    RefusalKind.UNAVAILABLE: 503,
-}
+STATUS = HTTP_STATUS
+"""The platform's one mapping of refusal kinds to statuses."""
 
 
 def with_status(refusal: Refusal) -> Refusal:

@@ -2,27 +2,15 @@
 
 The domain says *what kind* of refusal it is (no such thing, already closed,
 someone else's, not possible right now); the API maps each kind to a status in
-one place (`api/refusals.py`). A refusal without a kind is invalid input.
+one place (`receivables_platform.web.refusals.HTTP_STATUS`). The kinds are the
+platform's; a refusal without a kind is invalid input.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from receivables_platform.domain import RefusalKind, Refused
 
-from receivables_platform.domain import Refused
-
-
-class RefusalKind(StrEnum):
-    INVALID = "invalid"
-    """The command names something it may not: a date gone by, a foreign invoice."""
-    NOT_FOUND = "not_found"
-    """The task, promise, hold or account it is about does not exist (here)."""
-    CONFLICT = "conflict"
-    """The thing exists but its state forbids the command: already closed, already running."""
-    FORBIDDEN = "forbidden"
-    """It belongs to another collector."""
-    UNAVAILABLE = "unavailable"
-    """A dependency the command needs is not configured (no mail server)."""
+__all__ = ["Refusal", "RefusalKind", "conflict", "forbidden", "not_found"]
 
 
 class Refusal(Refused):
@@ -30,8 +18,7 @@ class Refusal(Refused):
 
     def __init__(self, kind: RefusalKind, detail: str, *, field: str | None = None,
                  title: str = "Command refused") -> None:
-        super().__init__(detail, field=field, title=title)
-        self.kind = kind
+        super().__init__(detail, field=field, title=title, kind=kind)
 
 
 def not_found(what: str, *, field: str | None) -> Refusal:
@@ -43,4 +30,4 @@ def conflict(detail: str, *, field: str | None, title: str) -> Refusal:
 
 
 def forbidden(detail: str, *, field: str | None, title: str) -> Refusal:
-    return Refusal(RefusalKind.FORBIDDEN, detail, field=field, title=title)
+    return Refusal(RefusalKind.NOT_PERMITTED, detail, field=field, title=title)
