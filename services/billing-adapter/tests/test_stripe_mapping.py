@@ -57,7 +57,8 @@ def test_a_signature_from_any_configured_secret_over_the_exact_bytes_passes():
     (f"v1={'0' * 64}", ["whsec_a"], NOW, "no timestamp"),
     (f"t={NOW}", ["whsec_a"], NOW, "no v1"),
     (f"t=x,v1={'0' * 64}", ["whsec_a"], NOW, "not a number"),
-])
+], ids=["other-secret", "altered-body", "too-new", "too-old", "missing", "no-timestamp",
+        "no-v1", "timestamp-not-a-number"])  # fixed ids: every xdist worker collects alike
 def test_forged_stale_or_broken_signatures_are_refused(header, secrets, now, why):
     with pytest.raises(SignatureError, match=why):
         verify(PAYLOAD, header, secrets, now=now)
