@@ -42,7 +42,7 @@ async def client(fresh_database) -> AsyncIterator[httpx.AsyncClient]:
         InvoiceIssued(invoice_id=INVOICE, account_id=ACME, external_id="INV-0012345",
                       currency="USD", total_minor=12_000, issue_date=date(2026, 9, 1),
                       due_date=date(2026, 10, 1)),
-        *(InvoiceIssued(invoice_id=uuid4(), account_id=GLOBEX, external_id=f"INV-00123{n:02}",
+        *(InvoiceIssued(invoice_id=uuid4(), account_id=GLOBEX, external_id=f"INV-001236{n:02}",
                         currency="USD", total_minor=100, issue_date=date(2026, 9, 1),
                         due_date=date(2026, 10, 1)) for n in range(60))]
     cases = [CaseOpened(case_id=CASE, case_number="CASE-000042", account_id=ACME,
