@@ -27,23 +27,20 @@ Uses DATABASE_URL when set, else embedded PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
+from own_postgres import run_on_postgres
 
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import InvoiceIssued, PaymentApplied
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, database_url
+from receivables_platform.infra.embedded_postgres import database_url
 from reporting_service.adapters.aging_query import AgingFilter, GroupBy, Page, aging, encode_cursor
 from reporting_service.consumers.billing_projection import project_billing_event
 from reporting_service.domain.aging import buckets
@@ -182,15 +179,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
-    if url := os.environ.get("DATABASE_URL"):
-        asyncio.run(bench(url, args))
-        return
-    with tempfile.TemporaryDirectory(prefix="rx-bench-aging-") as tmp:
-        server = EmbeddedPostgres(Path(tmp) / "pg").start()
-        try:
-            asyncio.run(bench(server.url, args))
-        finally:
-            server.stop("immediate")
+    run_on_postgres(lambda url: bench(url, args), prefix="rx-bench-aging-")
 
 
 if __name__ == "__main__":

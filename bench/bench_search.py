@@ -21,20 +21,17 @@ Uses DATABASE_URL when set, else embedded PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import asyncpg
+from own_postgres import run_on_postgres
 
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, database_url
+from receivables_platform.infra.embedded_postgres import database_url
 from reporting_service.domain.search import read_query
 from reporting_service.service_layer.search import search
 from reporting_service.spec import SPEC
@@ -163,15 +160,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
-    if url := os.environ.get("DATABASE_URL"):
-        asyncio.run(bench(url, args))
-        return
-    with tempfile.TemporaryDirectory(prefix="rx-bench-search-") as tmp:
-        server = EmbeddedPostgres(Path(tmp) / "pg").start()
-        try:
-            asyncio.run(bench(server.url, args))
-        finally:
-            server.stop("immediate")
+    run_on_postgres(lambda url: bench(url, args), prefix="rx-bench-search-")
 
 
 if __name__ == "__main__":
