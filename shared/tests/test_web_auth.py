@@ -140,6 +140,21 @@ async def test_a_valid_token_with_a_role_gets_in(client: httpx.AsyncClient,
     assert response.json() == {"sub": "user-7", "roles": sorted(roles)}
 
 
+@router.get("/v1/worklist")
+async def worklist(principal: Principal = Depends(require_roles("collector"))
+                   ) -> dict[str, Any]:
+    return {"roles": sorted(principal.roles)}
+
+
+async def test_a_representative_is_a_collector_and_a_case_agent_in_one_login(
+        client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/worklist", headers=bearer(token(["receivables_rep"])))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"roles": ["case_agent", "collector", "receivables_rep"]}
+    refused = await client.get("/v1/reviews", headers=bearer(token(["receivables_rep"])))
+    assert refused.status_code == 403, "a representative is not a supervisor"
+
+
 async def test_probes_and_metrics_stay_open(client: httpx.AsyncClient) -> None:
     for path in ("/healthz", "/readyz", "/metrics"):
         assert (await client.get(path)).status_code == 200, path

@@ -38,7 +38,14 @@ from receivables_platform.remembered import Remembered
 from receivables_platform.settings import MAX_TOKEN_LIFETIME_SECONDS, ServiceSettings
 from receivables_platform.web.problems import Problem, problem_type
 
-ROLES = frozenset({"collector", "case_agent", "supervisor", "integration", "admin"})
+ROLES = frozenset({"collector", "case_agent", "supervisor", "integration", "admin",
+                   "receivables_rep"})
+ROLE_INCLUDES: dict[str, frozenset[str]] = {
+    "receivables_rep": frozenset({"collector", "case_agent"}),
+}
+"""One person, one login: a representative works the past-due accounts and the billing cases
+they lead to, so the role carries both. Expanded where the token is read, so every route and
+every ownership rule sees the roles it already knows."""
 HMAC_ALGORITHMS = ("HS256",)
 JWKS_ALGORITHMS = ("RS256", "ES256")
 REALM = "receivables"
@@ -185,7 +192,8 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise unauthorized("the token has no subject")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise unauthorized("the token's roles claim is not a list of names")
-    return Principal(sub=sub, roles=frozenset(roles) & ROLES)
+    held = frozenset(roles) & ROLES
+    return Principal(sub=sub, roles=held.union(*(ROLE_INCLUDES.get(r, ()) for r in held)))
 
 
 def token_verifier(request: Request) -> TokenVerifier:
