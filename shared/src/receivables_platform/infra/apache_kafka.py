@@ -56,7 +56,12 @@ def configured_broker(log_file: Path | None = None,
 
 
 def new_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random id as Kafka's own `Uuid.randomUuid` makes it: never starting with `-`, which
+    the storage tool would read as an option (one id in 64 did, and the broker never started)."""
+    cid = "-"
+    while cid.startswith("-"):
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    return cid
 
 
 class ApacheKafka(EmbeddedKafka):
