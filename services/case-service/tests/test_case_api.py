@@ -274,3 +274,31 @@ async def test_hostile_if_match_values_are_4xx_and_change_nothing(api, cases_url
         back = await api.post(f"{url}/status", json={"status": "new"},
                               headers={**auth(), "If-Match": sent.headers["ETag"]})
         assert back.status_code in (200, 409), back.text
+
+
+async def test_an_agent_taking_a_case_is_registered_on_first_use(api, cases_url):
+    opened = await open_case(api, cases_url)
+    url = opened.headers["Location"]
+    newcomer = "agent-new"
+    taken = await api.post(f"{url}/assignment", json={"owner_id": newcomer},
+                           headers={**auth(newcomer), "If-Match": opened.headers["ETag"]})
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["owner_id"] == newcomer
+    assert await count(cases_url, "SELECT count(*) FROM case_agents "
+                                  "WHERE user_id = 'agent-new' AND active") == 1
+    # naming someone else is still only for agents an admin (or they themselves) registered
+    refused = await api.post(f"{url}/assignment", json={"owner_id": "agent-unseen"},
+                             headers={**auth(newcomer), "If-Match": taken.headers["ETag"]})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == \
+        "body.owner_id"
+
+
+async def test_a_deactivated_agent_cannot_take_a_case_back_by_themselves(api, cases_url):
+    put = await api.put("/v1/agents/agent-gone", json={"name": "Gone", "active": False},
+                        headers=auth("admin-1", "admin"))
+    assert put.status_code == 200, put.text
+    opened = await open_case(api, cases_url)
+    refused = await api.post(f"{opened.headers['Location']}/assignment",
+                             json={"owner_id": "agent-gone"},
+                             headers={**auth("agent-gone"), "If-Match": opened.headers["ETag"]})
+    assert refused.status_code == 422, refused.text

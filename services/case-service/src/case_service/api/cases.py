@@ -51,6 +51,7 @@ from case_service.service_layer import cases as use
 from case_service.service_layer.taxonomy import root_cause_of
 from receivables_platform.ids import new_id
 from receivables_platform.repository import Loaded
+from receivables_platform.web.auth import Principal
 from receivables_platform.web.etag import Precondition, set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
 
@@ -68,6 +69,11 @@ async def _run(conn: asyncpg.Connection, request: Request, command: c.Command,
                              correlation_id=trace(request))
 
 
+def takes_it_themselves(principal: Principal, owner_id: str | None) -> bool:
+    """A case agent (or representative) naming themselves owner is registered on first use."""
+    return owner_id == principal.sub and "case_agent" in principal.roles
+
+
 @router.post("", status_code=201, response_model=CaseResponse, dependencies=[Depends(OPENERS)])
 async def open_case(body: OpenCaseRequest, request: Request, idem: IdempotentRequest,
                     principal: Opener) -> Response:
@@ -77,7 +83,8 @@ async def open_case(body: OpenCaseRequest, request: Request, idem: IdempotentReq
         origin=body.origin, priority=body.priority, subject=body.subject,
         description=body.description, invoice_ids=tuple(body.invoice_ids), sla_target_days=1,
         actor=principal.sub, at=now(), owner_id=body.owner_id)
-    loaded = await use.open_case(idem.conn, command, correlation_id=trace(request))
+    loaded = await use.open_case(idem.conn, command, correlation_id=trace(request),
+                                 owner_registers=takes_it_themselves(principal, body.owner_id))
     representation = CaseResponse.of(loaded.state, loaded.version)
     return await idem.respond(representation, status_code=201, version=loaded.version,
                               headers={"Location": f"/v1/cases/{command.case_id}"})
@@ -91,9 +98,10 @@ async def read(case_id: UUID, response: Response, conn: Conn) -> CaseResponse:
 @router.post("/{case_id}/assignment", response_model=CaseResponse)
 async def assign(case_id: UUID, body: AssignRequest, request: Request, response: Response,
                  conn: Conn, principal: Agent, if_match: IfMatch) -> CaseResponse:
-    """Assign or reassign to an active case agent. Needs If-Match."""
+    """Assign or reassign to an active case agent, or take it yourself. Needs If-Match."""
     loaded = await use.assign(conn, c.AssignCase(case_id, body.owner_id, principal.sub, now()),
-                              check=precondition(if_match), correlation_id=trace(request))
+                              check=precondition(if_match), correlation_id=trace(request),
+                              owner_registers=takes_it_themselves(principal, body.owner_id))
     return _answer(response, loaded)
 
 

@@ -79,18 +79,23 @@ async def _check_links(conn: asyncpg.Connection, account_id: UUID | None,
                           field=f"body.invoice_ids.{index}", title="Unknown invoice")
 
 
-async def check_agent(conn: asyncpg.Connection, user_id: str, field: str) -> None:
+async def check_agent(conn: asyncpg.Connection, user_id: str, field: str, *,
+                      registers_self: bool = False) -> None:
+    """`registers_self`: the caller, an agent by role, takes the case; no admin step first."""
+    if registers_self:
+        await directory.register_on_first_use(conn, user_id)
     if not await directory.is_active_agent(conn, user_id):
         raise Refused(f"{user_id!r} is not an active case agent", field=field,
                       title="Unknown agent")
 
 
 async def open_case(conn: asyncpg.Connection, command: c.OpenCase, *,
-                    correlation_id: str | None = None) -> Loaded[Case]:
+                    correlation_id: str | None = None, owner_registers: bool = False
+                    ) -> Loaded[Case]:
     """Number the case, set its SLA target from policy, and open it (links checked first)."""
     await _check_links(conn, command.account_id, command.invoice_ids)
     if command.owner_id is not None:
-        await check_agent(conn, command.owner_id, "owner_id")
+        await check_agent(conn, command.owner_id, "owner_id", registers_self=owner_registers)
     async with atomic(conn):
         command = replace(command, case_number=await case_rows.next_case_number(conn),
                           sla_target_days=policy().sla.target_days(command.type,
@@ -99,8 +104,9 @@ async def open_case(conn: asyncpg.Connection, command: c.OpenCase, *,
 
 
 async def assign(conn: asyncpg.Connection, command: c.AssignCase, *, check: Check | None,
-                 correlation_id: str | None = None) -> Loaded[Case]:
-    await check_agent(conn, command.owner_id, "owner_id")
+                 correlation_id: str | None = None, owner_registers: bool = False
+                 ) -> Loaded[Case]:
+    await check_agent(conn, command.owner_id, "owner_id", registers_self=owner_registers)
     return await execute(conn, command, check=check, correlation_id=correlation_id)
 
 
