@@ -34,6 +34,10 @@ async def fuzz(system: RunningSystem, service: str, reports: Path) -> tuple[int,
         # the stateful and coverage phases hit a CPython 3.11.7 "AST constructor recursion
         # depth" crash inside schemathesis itself; fuzzing still generates every operation
         "--phases", "examples,fuzzing",
+        # the health checks judge the generator, not the server (POST /v1/imports, whose body
+        # is any bytes under four media types, tripped filter_too_much on a slower machine);
+        # every check in CHECKS still runs on every request that was generated
+        "--suppress-health-check", "all",
         "--generation-database", "none", "--request-timeout", "20", "--warnings", "off",
         "--header", f"Authorization: Bearer {system.token()}",
         "--report", "junit", "--report-dir", str(reports / service),
