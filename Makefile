@@ -44,7 +44,7 @@ KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.p
 	tests/integration/test_story_stripe_month.py tests/integration/test_case_corrections.py \
 	tests/integration/test_faults_under_load.py
 .PHONY: help sync kafka run test test-unit test-fuzz test-faults test-kafka test-browser lint \
-	bench clean-data console-messages console-assets
+	bench clean-data console-messages console-assets hooks
 
 help:
 	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
@@ -57,6 +57,7 @@ help:
 	@echo "make lint        ruff check, mypy and the import contracts (.importlinter)"
 	@echo "make bench       run the benchmarks in bench/"
 	@echo "make clean-data  delete the dev stack's data (.data/)"
+	@echo "make hooks       install the pre-commit and commit-msg hooks (.pre-commit-config.yaml)"
 
 # uv itself, pinned, in a private venv: nothing installed globally.
 $(UV):
@@ -66,6 +67,10 @@ $(UV):
 # The workspace venv (.venv) exactly as uv.lock says, every member and the dev tools.
 sync: $(UV)
 	$(UV) sync --all-packages --frozen --python $(PYTHON_VERSION)
+
+# The same checks as make lint before each commit, and the commit-message rule.
+hooks: sync
+	$(UV_RUN) pre-commit install
 
 kafka: $(KAFKA_STAMP)
 

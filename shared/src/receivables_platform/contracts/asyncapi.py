@@ -247,6 +247,6 @@ def build_asyncapi(registry: Registry = REGISTRY, *, out: Path = ASYNCAPI_PATH,
 
 
 def render_asyncapi(document: dict[str, Any]) -> str:
-    body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False,
+    body: str = yaml.safe_dump(document, sort_keys=False, default_flow_style=False,
                           allow_unicode=True, width=100)
     return _HEADER_NOTE + body

@@ -22,4 +22,5 @@ def atomic(conn: asyncpg.Connection) -> AbstractAsyncContextManager[Any]:
     """What the block writes commits together: in the caller's transaction or a new one."""
     if conn.is_in_transaction():
         return nullcontext()
-    return conn.transaction()
+    transaction: AbstractAsyncContextManager[Any] = conn.transaction()
+    return transaction

@@ -82,7 +82,7 @@ class Backoff:
         self.first, self.cap, self._attempt = first, cap, 0
 
     def next(self) -> float:
-        delay = min(self.cap, self.first * 2 ** self._attempt)
+        delay = min(self.cap, self.first * 2.0 ** self._attempt)
         self._attempt += 1
         return delay * random.uniform(0.5, 1.0)
 

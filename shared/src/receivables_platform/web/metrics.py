@@ -47,5 +47,5 @@ def _registry() -> CollectorRegistry:
     if METRICS_DIR_ENV not in os.environ:
         return REGISTRY
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry

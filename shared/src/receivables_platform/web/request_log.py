@@ -50,7 +50,7 @@ def correlation_id(request: Request) -> str | None:
 def _incoming_correlation_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-correlation-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if _SANE_ID.fullmatch(candidate):
                 return candidate
     return str(new_id())

@@ -73,8 +73,9 @@ async def search(conn: asyncpg.Connection, f: CaseFilter, at: datetime, limit: i
 
 
 async def overdue_escalations(conn: asyncpg.Connection, today: Any) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    escalations: list[asyncpg.Record] = await conn.fetch(
         "SELECT e.*, c.case_number, ($1::date - e.due_date) AS days_overdue "
         "FROM case_escalations e JOIN cases c USING (case_id) "
         "WHERE e.answered_at IS NULL AND e.due_date < $1 ORDER BY e.due_date, e.escalated_at",
         today)
+    return escalations

@@ -127,4 +127,5 @@ def to_minor(amount: str, digits: int = 2) -> int | None:
     if found is None:
         return None
     whole, fraction = found.group(1), found.group(2) or ""
-    return int(whole) * 10**digits + int(fraction.ljust(digits, "0"))
+    scale: int = 10**digits
+    return int(whole) * scale + int(fraction.ljust(digits, "0"))
