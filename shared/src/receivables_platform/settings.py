@@ -73,6 +73,14 @@ class ServiceSettings(BaseSettings):
     http_port: int | None = None
     run_relay: bool = True
     run_consumers: bool = True
+    database_pool_size: int = Field(20, ge=1, le=500)
+    """Connections each API process may hold (DATABASE_POOL_SIZE). Every replica and every
+    `WEB_CONCURRENCY` process has its own pool, so the database sees replicas x processes x
+    this, plus a few for the relay and consumers: keep it under the server's max_connections
+    (or put PgBouncer in session mode in front, see docs/operations/connections.md)."""
+    http_root_path: str = Field("", pattern=r"^(/[A-Za-z0-9._~-]+)*$")
+    """The path prefix a shared ingress serves this API under (HTTP_ROOT_PATH, e.g.
+    `/billing`): requests arrive with or without it, and the OpenAPI names it as the server."""
     web_concurrency: int = Field(1, ge=1, le=64)
     """Processes serving the API on the one port (uvicorn's `WEB_CONCURRENCY`), each a whole
     service process: see `web_processes`."""

@@ -31,6 +31,7 @@ from receivables_platform.web.header_limit import HeaderLimitMiddleware
 from receivables_platform.web.idempotency import install_idempotency, purge_forever
 from receivables_platform.web.metrics import install_metrics
 from receivables_platform.web.openapi_problems import document_problems
+from receivables_platform.web.path_prefix import ServedUnderPrefix
 from receivables_platform.web.problems import install_problem_handlers
 from receivables_platform.web.request_log import RequestLogMiddleware
 from receivables_platform.web.request_text import NulTextMiddleware
@@ -51,7 +52,7 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         assert settings.database_url, "DATABASE_URL must be resolved before the app starts"
-        pool = await create_pool(settings.database_url, max_size=20)
+        pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
         state = ServiceState(settings=settings, pool=pool)
         app.state.service = state
         for worker in [*workers, purge_idempotency_keys]:
@@ -108,6 +109,8 @@ def install_conventions(app: FastAPI, settings: ServiceSettings) -> None:
     app.add_middleware(NulTextMiddleware)
     app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    if settings.http_root_path:
+        app.add_middleware(ServedUnderPrefix, prefix=settings.http_root_path)
 
 
 async def purge_idempotency_keys(state: ServiceState) -> None:
