@@ -30,6 +30,7 @@ from billing_adapter.settings import StripeSettings
 from case_service.settings import ENVIRONMENT as CASE_ENVIRONMENT
 from case_service.settings import case_policy
 from collections_service.runtime import CollectionsSettings
+from console_service.settings import ConsoleSettings
 from receivables_platform.business_dates import BusinessDateSettings
 from receivables_platform.contracts.cases import CasePriority, CaseType
 from receivables_platform.contracts.topics import CONTEXTS
@@ -37,7 +38,7 @@ from receivables_platform.settings import KafkaSettings, ServiceSettings
 
 KUBERNETES_VALIDATE = Path(sys.executable).parent / "kubernetes-validate"
 # Custom resources kubernetes-validate has no schema for; checked below on their own.
-CUSTOM_KINDS = {"ServiceMonitor"}
+CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "HTTPRoute"}
 
 
 def lint(values: dict[str, Any] | None = None, chart: Path = CHART) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def test_production_renders_everything_optional(production_render: Rendered) -> 
     kinds = {m["kind"] for m in production_render.manifests}
     assert kinds == {"ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Job",
                      "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount",
-                     "ServiceMonitor"}
+                     "ServiceMonitor", "Ingress", "PrometheusRule", "Pod"}
     assert any(m["metadata"]["name"] == "rx-receivables-topics"
                for m in production_render.of_kind("Job"))
 
@@ -172,7 +173,7 @@ def test_secrets_are_only_referenced(production_render: Rendered) -> None:
         smtp = {"secretKeyRef": {"name": "receivables-smtp", "key": "url"}}
         assert env.get("SMTP_URL") == (smtp if service in ("collections-service", "case-service")
                                        else None)
-    for config in production_render.of_kind("ConfigMap"):
+    for config in (production_render.named("ConfigMap", full_name(s)) for s in SERVICES):
         assert not {k for k in config["data"] if re.search("PASSWORD|SECRET|DATABASE_URL", k)}
         assert config["data"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
         assert config["data"]["KAFKA_SSL_CAFILE"] == "/etc/receivables/kafka-ca/ca.crt"
@@ -187,9 +188,11 @@ def test_every_variable_set_is_one_the_services_read(default_render: Rendered,
     read |= {str(f.validation_alias) for f in CollectionsSettings.model_fields.values()}
     read |= set(CASE_ENVIRONMENT)
     read |= {str(f.validation_alias) for f in BusinessDateSettings.model_fields.values()}
+    read |= {str(f.validation_alias or name).upper()
+             for name, f in ConsoleSettings.model_fields.items()}
     for rendered in (default_render, production_render):
         set_by_chart = set()
-        for config in rendered.of_kind("ConfigMap"):
+        for config in (rendered.named("ConfigMap", full_name(s)) for s in SERVICES):
             set_by_chart |= set(config["data"])
         for deployment in rendered.of_kind("Deployment"):
             set_by_chart |= set(env_of(deployment["spec"]["template"]["spec"]["containers"][0]))
@@ -278,14 +281,21 @@ def test_service_monitor_scrapes_every_metrics_service(production_render: Render
     assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
 
 
+def egress_ports(rendered: Rendered, name: str) -> set[int]:
+    policy = rendered.named("NetworkPolicy", name)
+    return {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
+
+
 def test_network_policies_open_only_the_http_port(production_render: Rendered) -> None:
     for service in SERVICES:
         policy = production_render.named("NetworkPolicy", full_name(service))
         assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
         for rule in policy["spec"]["ingress"]:
             assert rule["ports"] == [{"protocol": "TCP", "port": "http"}]
-        egress_ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
-        assert egress_ports == {53, 5432, 9096, 443, 4318}
+        # DNS, PostgreSQL, Kafka, the JWKS (https), OTLP (:4318), and SMTP where they email
+        emailing = service in ("collections-service", "case-service")
+        assert egress_ports(production_render, full_name(service)) == (
+            {53, 5432, 9096, 443, 4318} | ({587} if emailing else set())), service
 
 
 def test_notes_name_the_services_and_the_secrets(production_render: Rendered) -> None:
@@ -384,7 +394,7 @@ def test_good_overrides_pass_the_schema() -> None:
                        "jwt": {"jwksUrl": "https://idp.example/jwks"},
                        "services": {"case-service": {"enabled": False},
                                     "reporting-service": {"split": True, "env": {"X": 1}}}})
-    assert len(rendered.of_kind("Deployment")) == 4  # three services, one of them split
+    assert len(rendered.of_kind("Deployment")) == 5  # three services (one split), the console
     assert rendered.named("ConfigMap", full_name("reporting-service"))["data"]["X"] == "1"
 
 

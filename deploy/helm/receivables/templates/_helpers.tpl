@@ -70,7 +70,66 @@ app.kubernetes.io/component: {{ .component }}
 {{- if $img.registry -}}
 {{- $repo = printf "%s/%s" $img.registry $repo -}}
 {{- end -}}
+{{- with (get ($img.digests | default dict) .name) -}}
+{{- printf "%s@%s" $repo . -}}
+{{- else -}}
 {{- printf "%s:%s" $repo (default .root.Chart.AppVersion $img.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The TCP port of a URL: its explicit port, else 443 for https and 80 for http. */}}
+{{- define "receivables.urlPort" -}}
+{{- $url := urlParse . -}}
+{{- $host := $url.host -}}
+{{- if regexMatch ":[0-9]+$" $host -}}
+{{- regexFind "[0-9]+$" $host -}}
+{{- else if eq $url.scheme "https" -}}
+443
+{{- else -}}
+80
+{{- end -}}
+{{- end -}}
+
+{{/* TCP ports a pod must reach beyond DNS, PostgreSQL and Kafka, from the values naming
+    endpoints (identity provider, OTLP collector, object storage, SMTP): dict root name */}}
+{{- define "receivables.endpointPorts" -}}
+{{- $v := .root.Values -}}
+{{- $ports := list -}}
+{{- range (list $v.jwt.jwksUrl $v.otel.endpoint $v.objectStorage.endpoint) -}}
+{{- if . -}}{{- $ports = append $ports (include "receivables.urlPort" . | int) -}}{{- end -}}
+{{- end -}}
+{{- if and $v.smtp.existingSecret (has .name (list "collections-service" "case-service")) -}}
+{{- $ports = append $ports ($v.smtp.port | int) -}}
+{{- end -}}
+{{- if and (eq .name "console") $v.console.oidc.issuer -}}
+{{- $ports = append $ports (include "receivables.urlPort" $v.console.oidc.issuer | int) -}}
+{{- end -}}
+{{- range $v.networkPolicy.egress.extraPorts -}}
+{{- $ports = append $ports (. | int) -}}
+{{- end -}}
+{{- toJson ($ports | uniq | sortAlpha) -}}
+{{- end -}}
+
+{{/* The pod pieces every workload may add: extra Secrets as env, envFrom, volumes,
+    sidecars. Environment lines: dict extra */}}
+{{- define "receivables.extraSecretEnv" -}}
+{{- range $envName, $ref := .extra.secretEnv }}
+- name: {{ $envName }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $ref.secretName }}
+      key: {{ $ref.key }}
+{{- end }}
+{{- end -}}
+
+{{/* preStop: keep serving while endpoints and load balancers drop the pod. */}}
+{{- define "receivables.lifecycle" -}}
+{{- with .Values.lifecycle.preStopSleepSeconds }}
+lifecycle:
+  preStop:
+    exec:
+      command: ["sleep", "{{ . }}"]
+{{- end }}
 {{- end -}}
 
 {{/* The non-secret environment of one service (its ConfigMap): dict root name svc */}}
@@ -78,6 +137,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- $v := .root.Values -}}
 HTTP_HOST: "0.0.0.0"
 HTTP_PORT: {{ .svc.port | quote }}
+HTTP_ROOT_PATH: {{ .svc.pathPrefix | quote }}
+DATABASE_POOL_SIZE: {{ $v.database.poolSize | quote }}
 LOG_LEVEL: {{ $v.logLevel | quote }}
 BUSINESS_DATE_MIN: {{ $v.businessDates.earliest | quote }}
 BUSINESS_DATE_MAX: {{ $v.businessDates.latest | quote }}
@@ -154,6 +215,7 @@ CASE_REOPEN_WINDOW_DAYS: {{ $v.cases.reopenWindowDays | quote }}
       name: {{ $v.smtp.existingSecret }}
       key: {{ $v.smtp.secretKey }}
 {{- end }}
+{{- include "receivables.extraSecretEnv" (dict "extra" .svc) }}
 {{- if $v.kafka.sasl.existingSecret }}
 - name: KAFKA_SASL_USERNAME
   valueFrom:
