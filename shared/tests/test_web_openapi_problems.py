@@ -6,6 +6,7 @@ from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.app import create_app
 from receivables_platform.web.auth import require_roles
 from receivables_platform.web.etag import Precondition, require_if_match
+from receivables_platform.web.idempotency import IdempotentRequest
 
 router = APIRouter()
 GUARD = Depends(require_roles("admin"))
@@ -54,3 +55,35 @@ def test_refusals_are_problem_json_with_the_problem_schema():
     problem = built.openapi()["components"]["schemas"]["Problem"]
     assert problem["required"] == ["type", "title", "status"]
     assert "errors" in problem["properties"]
+
+
+@router.post("/v1/things", status_code=201, dependencies=[GUARD])
+async def create_thing(idem: IdempotentRequest) -> dict[str, str]:
+    return {}
+
+
+def parameter(app: FastAPI, path: str, method: str, name: str) -> dict:
+    found = [p for p in app.openapi()["paths"][path][method]["parameters"] if p["name"] == name]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_headers_the_server_enforces_are_declared_required():
+    built = app()
+    assert parameter(built, "/v1/things", "post", "Idempotency-Key")["required"] is True
+    assert parameter(built, "/v1/things/{thing_id}/close", "post", "If-Match")["required"] is True
+
+
+def test_headers_the_server_answers_are_declared_per_status():
+    built = app()
+    create = documented(built, "/v1/things", "post")
+    assert set(create["201"]["headers"]) == {"ETag", "Location", "Idempotent-Replayed"}
+    assert set(create["409"]["headers"]) == {"Retry-After"}  # the same key still in flight
+    assert "Idempotency-Key was used before" in create["422"]["description"]
+    assert set(documented(built, "/v1/things/{thing_id}", "get")["200"]["headers"]) == {"ETag"}
+    close = documented(built, "/v1/things/{thing_id}/close", "post")
+    assert set(close["200"]["headers"]) == {"ETag"}
+    assert set(close["412"]["headers"]) == {"ETag"}
+    assert "headers" not in close["409"]  # no idempotency key on this route
+    assert set(documented(built, "/v1/open", "get")["503"]["headers"]) == {"Retry-After"}
+    assert "headers" not in documented(built, "/v1/open", "get")["200"]

@@ -1,4 +1,6 @@
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -7,6 +9,10 @@ from aiosmtpd.handlers import Sink
 from receivables_platform.ids import new_id
 from receivables_platform.infra.ports import free_port
 from receivables_platform.testing.system import RunningSystem
+
+# --import-mode=importlib puts no test folder on sys.path: the helper modules beside this
+# file (schemathesis_run, reporting_subscriptions) are imported by name
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ route actually does: it has inputs (400, 422), a role check (401, 403), path
 parameters or writes (404), writes (409 for refusals and idempotency-key
 conflicts), and an `If-Match` precondition (412, and 428 when it is required).
 Every operation may answer 503 with Retry-After while the database restarts.
+The headers each operation needs and answers are declared by `openapi_headers`.
 The schemathesis suite holds the services to this document.
 """
 
@@ -18,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from receivables_platform.web import openapi_headers
 from receivables_platform.web.problems import PROBLEM_JSON
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -26,9 +28,11 @@ REASONS = {
     401: "No valid bearer token (missing, expired, wrong signature or audience).",
     403: "The token's roles do not allow this operation.",
     404: "What the path or the body refers to does not exist.",
-    409: "Refused by the business rules, or the Idempotency-Key was used for another request.",
+    409: "Refused by the business rules, or a request with the same Idempotency-Key is "
+         "still running (retry after Retry-After).",
     412: "If-Match does not match the current version: reload and retry.",
-    422: "An input is invalid; `errors` names each field.",
+    422: "An input is invalid (`errors` names each field), or the Idempotency-Key was "
+         "used before for a different request.",
     428: "This write needs If-Match with the ETag of the version it was based on.",
     503: "The database is not reachable right now: retry after the Retry-After delay.",
 }
@@ -60,20 +64,24 @@ def document_problems(app: FastAPI) -> None:
             schema = generate()
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = \
                 PROBLEM_SCHEMA
-            for path, method, statuses in _operations(app):
-                responses = schema["paths"][path][method.lower()].setdefault("responses", {})
+            for path, method, statuses, route in _operations(app):
+                operation = schema["paths"][path][method.lower()]
+                responses = operation.setdefault("responses", {})
                 for status in statuses:
                     responses[str(status)] = {
                         "description": REASONS[status],
                         "content": {PROBLEM_JSON: {"schema": {
                             "$ref": "#/components/schemas/Problem"}}}}
+                openapi_headers.declare(operation, method,
+                                        openapi_headers.dependency_names(route.dependant),
+                                        bool(route.dependant.path_params))
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _operations(app: FastAPI) -> Iterator[tuple[str, str, list[int]]]:
+def _operations(app: FastAPI) -> Iterator[tuple[str, str, list[int], Any]]:
     for route in iter_route_contexts(app.routes):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema \
                 or route.path is None:
@@ -97,7 +105,7 @@ def _operations(app: FastAPI) -> Iterator[tuple[str, str, list[int]]]:
                 statuses |= {412, 428}
             elif "optional_if_match" in names:
                 statuses.add(412)
-            yield route.path, method, sorted(statuses)
+            yield route.path, method, sorted(statuses), route
 
 
 def _calls(dependant: Dependant) -> Iterator[object]:
