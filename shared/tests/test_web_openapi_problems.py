@@ -87,3 +87,8 @@ def test_headers_the_server_answers_are_declared_per_status():
     assert "headers" not in close["409"]  # no idempotency key on this route
     assert set(documented(built, "/v1/open", "get")["503"]["headers"]) == {"Retry-After"}
     assert "headers" not in documented(built, "/v1/open", "get")["200"]
+
+
+def test_a_required_header_is_a_string_not_string_or_null():
+    schema = parameter(app(), "/v1/things", "post", "Idempotency-Key")["schema"]
+    assert schema["type"] == "string" and "anyOf" not in schema

@@ -14,6 +14,7 @@ logging with correlation ids, and `/metrics` beside the open probes.
 from __future__ import annotations
 
 import asyncio
+import re
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
 
 from receivables_platform.db.pool import create_pool
@@ -65,7 +67,8 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
             await asyncio.gather(*state.tasks, return_exceptions=True)
             await pool.close()
 
-    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry_config())
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry_config(),
+                  generate_unique_id_function=operation_id)
     install_conventions(app, settings)
 
     @app.get("/healthz", tags=["health"])
@@ -111,6 +114,14 @@ def install_conventions(app: FastAPI, settings: ServiceSettings) -> None:
     app.add_middleware(RequestLogMiddleware)
     if settings.http_root_path:
         app.add_middleware(ServedUnderPrefix, prefix=settings.http_root_path)
+
+
+def operation_id(route: APIRoute) -> str:
+    """`invoices_read`: the router's tag and the route's function, a name a generated client
+    can use as its method (FastAPI's default, `read_v1_invoices__invoice_id__get`, repeats
+    the path and changes whenever it does)."""
+    tag = re.sub(r"[^a-z0-9]+", "_", str(route.tags[0]).lower()).strip("_") if route.tags else ""
+    return f"{tag}_{route.name}" if tag and not route.name.startswith(tag) else route.name
 
 
 async def purge_idempotency_keys(state: ServiceState) -> None:

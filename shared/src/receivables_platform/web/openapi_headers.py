@@ -46,11 +46,20 @@ def declare(operation: dict[str, Any], method: str, dependency_names: set[str],
         if (parameter["name"] == IDEMPOTENCY_KEY and idempotent) or \
                 (parameter["name"] == IF_MATCH and if_match_required):
             parameter["required"] = True
+            parameter["schema"] = _not_null(parameter.get("schema", {}))
     for status, response in operation.get("responses", {}).items():
         names = _response_headers(int(status), method, idempotent, if_match, has_path_params)
         if names:
             response.setdefault("headers", {}).update(
                 {name: RESPONSE_HEADERS[name] for name in sorted(names)})
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`str | None = Header(None)` reads as "string or null"; a required header is a string."""
+    alternatives = [a for a in schema.get("anyOf", []) if a.get("type") != "null"]
+    if len(alternatives) != 1:
+        return schema
+    return {**{k: v for k, v in schema.items() if k != "anyOf"}, **alternatives[0]}
 
 
 def _response_headers(status: int, method: str, idempotent: bool, if_match: bool,
