@@ -14,16 +14,16 @@ logging with correlation ids, and `/metrics` beside the open probes.
 from __future__ import annotations
 
 import asyncio
-import re
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.http import telemetry_config
