@@ -44,7 +44,7 @@ KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.p
 	tests/integration/test_story_stripe_month.py tests/integration/test_case_corrections.py \
 	tests/integration/test_faults_under_load.py
 .PHONY: help sync kafka run test test-unit test-fuzz test-faults test-kafka test-browser lint \
-	bench clean-data console-messages console-assets hooks
+	bench clean-data console-messages console-assets hooks docs
 
 help:
 	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
@@ -58,6 +58,7 @@ help:
 	@echo "make bench       run the benchmarks in bench/"
 	@echo "make clean-data  delete the dev stack's data (.data/)"
 	@echo "make hooks       install the pre-commit and commit-msg hooks (.pre-commit-config.yaml)"
+	@echo "make docs        regenerate docs/operations/configuration.md from the settings classes"
 
 # uv itself, pinned, in a private venv: nothing installed globally.
 $(UV):
@@ -67,6 +68,10 @@ $(UV):
 # The workspace venv (.venv) exactly as uv.lock says, every member and the dev tools.
 sync: $(UV)
 	$(UV) sync --all-packages --frozen --python $(PYTHON_VERSION)
+
+# The configuration reference, generated from the settings classes (a test checks it).
+docs: sync
+	$(UV_RUN) python tools/config_reference.py
 
 # The same checks as make lint before each commit, and the commit-message rule.
 hooks: sync
