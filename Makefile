@@ -58,7 +58,7 @@ help:
 	@echo "make bench       run the benchmarks in bench/"
 	@echo "make clean-data  delete the dev stack's data (.data/)"
 	@echo "make hooks       install the pre-commit and commit-msg hooks (.pre-commit-config.yaml)"
-	@echo "make docs        regenerate docs/operations/configuration.md from the settings classes"
+	@echo "make docs        regenerate the configuration and enum references from the code"
 
 # uv itself, pinned, in a private venv: nothing installed globally.
 $(UV):
@@ -72,6 +72,7 @@ sync: $(UV)
 # The configuration reference, generated from the settings classes (a test checks it).
 docs: sync
 	$(UV_RUN) python tools/config_reference.py
+	$(UV_RUN) python tools/enum_reference.py
 
 # The same checks as make lint before each commit, and the commit-message rule.
 hooks: sync
