@@ -6,6 +6,7 @@ from case_service.adapters.inbound_mail import inbound_email_limits
 from case_service.api.admin import router as admin
 from case_service.api.cases import router as cases
 from case_service.api.inbound_email import router as inbound_email
+from case_service.api.inbox import router as inbox
 from case_service.api.search import router as search
 from case_service.api.updates import router as updates
 from case_service.service_layer.billing_events import handle_billing_event
@@ -32,6 +33,6 @@ SPEC = ServiceSpec(
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=TOPIC,
     subscriptions=[Subscription("default", [billing.TOPIC], handle_billing_event)],
-    routers=[search, cases, updates, admin, inbound_email],
+    routers=[search, cases, updates, admin, inbound_email, inbox],
     background=[sla_sweep],
 )
