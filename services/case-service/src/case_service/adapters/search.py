@@ -32,6 +32,8 @@ class CaseFilter:
     root_cause: str | None = None
     older_than_days: int | None = None
     sla_state: str | None = None
+    unassigned: bool | None = None
+    origin: str | None = None
 
 
 def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], list[Any]]:
@@ -48,8 +50,11 @@ def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], 
         add("status = ANY(?::text[])", list(f.statuses))
     if f.open is not None:
         clauses.append("status <> 'closed'" if f.open else "status = 'closed'")
+    if f.unassigned is not None:
+        clauses.append("owner_id IS NULL" if f.unassigned else "owner_id IS NOT NULL")
     for column, value in (("owner_id", f.owner_id), ("account_id", f.account_id),
-                          ("type", f.type), ("root_cause_code", f.root_cause)):
+                          ("type", f.type), ("root_cause_code", f.root_cause),
+                          ("origin", f.origin)):
         if value is not None:
             add(f"{column} = ?", value)
     if f.older_than_days is not None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from case_service.adapters import search
 from case_service.api.common import READERS, Conn, now
 from case_service.api.models import CasePage, CaseSummary, OverdueEscalation
-from receivables_platform.contracts.cases import CaseStatus, CaseType
+from receivables_platform.contracts.cases import CaseOrigin, CaseStatus, CaseType
 
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(READERS)])
 
@@ -26,11 +26,15 @@ async def list_cases(
         root_cause: Annotated[str | None, Query(description="Root-cause category code")] = None,
         older_than_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
         sla_state: Literal["on_track", "paused", "breached", "met"] | None = None,
+        unassigned: Annotated[bool | None, Query(
+            description="true: the queue of cases nobody owns yet")] = None,
+        origin: CaseOrigin | None = None,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50) -> CasePage:
-    """Newest first. Open longer than two weeks: `open=true&older_than_days=14`."""
+    """Newest first. Open longer than two weeks: `open=true&older_than_days=14`; the inbound
+    email queue: `unassigned=true&origin=inbound_email&open=true`."""
     f = search.CaseFilter(tuple(status or ()), open, owner_id, account_id, type, root_cause,
-                          older_than_days, sla_state)
+                          older_than_days, sla_state, unassigned, origin)
     rows, next_cursor = await search.search(conn, f, now(), limit, cursor)
     return CasePage(items=[CaseSummary(**{k: r[k] for k in CaseSummary.model_fields})
                            for r in rows], next_cursor=next_cursor)
