@@ -31,7 +31,7 @@ from case_service.testing import (
 from receivables_platform.contracts.collections import CommitmentBroken
 from receivables_platform.ids import new_id
 
-SECRET = "hook-secret-0123456789"  # noqa: S105 (tests only)
+SECRET = "hook-secret-0123456789"
 ANN, BOB = "svc-ann", "svc-bob"
 
 

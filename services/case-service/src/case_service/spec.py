@@ -11,8 +11,8 @@ from case_service.api.notifications import router as notifications
 from case_service.api.search import router as search
 from case_service.api.updates import router as updates
 from case_service.service_layer.billing_events import handle_billing_event
-from case_service.service_layer.collections_events import handle_collections_event
 from case_service.service_layer.cases import policy
+from case_service.service_layer.collections_events import handle_collections_event
 from case_service.service_layer.notifications import notify_forever
 from case_service.service_layer.sla import sweep_forever
 from case_service.settings import notification_settings

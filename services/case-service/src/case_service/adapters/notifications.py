@@ -53,13 +53,13 @@ async def recipients(conn: asyncpg.Connection, *, user: str | None = None,
         rows = await conn.fetch(
             f"""{_RECIPIENT} FROM (SELECT $1::text AS user_id) u
                 LEFT JOIN notification_recipients r USING (user_id)
-                LEFT JOIN case_agents a USING (user_id)""", user)  # noqa: S608
+                LEFT JOIN case_agents a USING (user_id)""", user)
     else:
         column, value = ("teams", team) if team is not None else ("roles", role)
         rows = await conn.fetch(
             f"""{_RECIPIENT} FROM notification_recipients r
                 LEFT JOIN case_agents a USING (user_id)
-                WHERE $1 = ANY(r.{column}) ORDER BY user_id""", value)  # noqa: S608
+                WHERE $1 = ANY(r.{column}) ORDER BY user_id""", value)
     return [_recipient(r) for r in rows]
 
 
