@@ -274,3 +274,26 @@ async def test_a_webhook_refused_for_good_is_marked_failed_and_not_retried(
     assert len(webhook_receiver.received) == 1
     [mine] = (await api.get("/v1/notifications/me", headers=auth(BOB, "team:service"))).json()
     assert mine["status"] == "failed" and "410" in mine["last_error"]
+
+
+async def test_an_address_no_message_can_carry_fails_its_row_and_the_rest_still_go(
+        api, cases_url, inbox):
+    put = await api.put(f"/v1/agents/{AGENT}", headers=auth("root", "admin"),
+                        json={"name": "Ann", "email": "ann@cases.test\r\nBcc: eve@evil.test"})
+    assert put.status_code == 200
+    await prefer(api, ANN, "team:service", email="ann@service.test")
+    opened = await open_case(api, cases_url, owner_id=AGENT)
+    reply = EmailMessage()
+    reply["From"], reply["To"] = "pat@customer.test", "billing@receivables.test"
+    reply["Subject"] = f"Re: [{opened.json()['case_number']}] Charged twice"
+    reply["Message-ID"] = make_msgid(domain="customer.test")
+    reply.set_content("Any news?")
+    filed = await api.post("/v1/inbound-email", content=reply.as_bytes(), headers={
+        **auth("mail-gateway", "integration"), "Content-Type": "message/rfc822"})
+    assert filed.status_code in (200, 201), filed.text
+    await escalate(api, opened.headers["Location"], date.today() + timedelta(days=5))
+    await eventually(lambda: mails_to(inbox, "ann@service.test"))
+    handler, _ = inbox
+    assert not any("eve@evil.test" in str(m) for m in handler.messages)
+    [failed] = (await api.get("/v1/notifications/me", headers=auth())).json()
+    assert failed["kind"] == "customer_reply" and failed["status"] == "failed"

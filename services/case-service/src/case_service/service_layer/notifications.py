@@ -139,6 +139,11 @@ async def dispatch(pool: asyncpg.Pool, worker: str, smtp: mail.SmtpTarget | None
                 await rows.not_sent(conn, key, worker, exc.detail,
                                     None if final else _retry_at(at, row["attempts"]))
             continue
+        except Exception as exc:  # an address no message can carry: fail the row, not the loop
+            log.warning("notification.unsendable", key=key, error=repr(exc))
+            async with pool.acquire() as conn:
+                await rows.not_sent(conn, key, worker, repr(exc), None)
+            continue
         async with pool.acquire() as conn:
             await rows.sent(conn, key, worker, datetime.now(UTC))
         done += 1
