@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+import asyncpg
 import httpx
 import pytest
 
@@ -176,7 +177,8 @@ async def test_a_kind_turned_off_is_not_sent_and_a_digest_waits_for_its_hour(
     assert mails_to(inbox, "bob@service.test") == []
 
 
-async def test_preferences_that_cannot_be_delivered_are_422_and_change_nothing(api, cases_url):
+async def test_preferences_that_cannot_be_delivered_are_422_and_change_nothing(
+        api, cases_url, monkeypatch):
     headers = auth(ANN, "team:service")
     no_mail = await api.put("/v1/notification-preferences/me", headers=headers,
                             json={"channels": {"sla_at_risk": "email"}})
@@ -188,8 +190,20 @@ async def test_preferences_that_cannot_be_delivered_are_422_and_change_nothing(a
                             json={"webhook_url": "file:///etc/passwd"})
     assert bad_url.status_code == 422 and "webhook_url" in bad_url.text
     assert await count(cases_url, "SELECT count(*) FROM notification_recipients") == 0
-    mine = await api.get("/v1/notification-preferences/me", headers=headers)
-    assert mine.json()["teams"] == ["service"] and mine.json()["updated_at"] is None
+    monkeypatch.setenv("NOTIFICATION_WEBHOOK_HOSTS", "hooks.chat.test")
+    internal = await api.put("/v1/notification-preferences/me", headers=headers,
+                             json={"webhook_url": "http://127.0.0.1:5432/"})
+    assert internal.status_code == 422 and "hooks.chat.test" in internal.text
+    assert internal.json()["errors"][0]["field"] == "body.webhook_url"
+    allowed = await api.put("/v1/notification-preferences/me", headers=headers,
+                            json={"webhook_url": "https://hooks.chat.test/T1/B2"})
+    assert allowed.status_code == 200
+    monkeypatch.delenv("NOTIFICATION_WEBHOOK_SECRET")
+    no_secret = await api.put("/v1/notification-preferences/me", headers=headers,
+                              json={"webhook_url": "https://hooks.chat.test/T1/B2"})
+    assert no_secret.status_code == 503
+    mine = await api.get("/v1/notification-preferences/me", headers=auth("new", "case_agent"))
+    assert mine.json()["roles"] == ["case_agent"] and mine.json()["updated_at"] is None
     integration = await api.get("/v1/notification-preferences/me",
                                 headers=auth("bot", "integration"))
     assert integration.status_code == 403
@@ -297,3 +311,27 @@ async def test_an_address_no_message_can_carry_fails_its_row_and_the_rest_still_
     assert not any("eve@evil.test" in str(m) for m in handler.messages)
     [failed] = (await api.get("/v1/notifications/me", headers=auth())).json()
     assert failed["kind"] == "customer_reply" and failed["status"] == "failed"
+
+
+async def test_an_overdue_answer_is_chased_with_whoever_claimed_it(api, cases_url, inbox):
+    await prefer(api, ANN, "team:service", email="ann@service.test")
+    await prefer(api, BOB, "team:service", email="bob@service.test")
+    opened = await open_case(api, cases_url)
+    escalation_id = (await escalate(api, opened.headers["Location"],
+                                    date.today() + timedelta(days=5))).json()[
+        "escalations"][0]["escalation_id"]
+    read = await api.get(f"/v1/escalations/{escalation_id}", headers=auth(BOB, "team:service"))
+    claimed = await api.post(f"/v1/escalations/{escalation_id}/claim", headers={
+        **auth(BOB, "team:service"), "If-Match": read.headers["ETag"]})
+    assert claimed.status_code == 200
+    conn = await asyncpg.connect(cases_url)
+    try:  # time passes: the answer was due yesterday
+        await conn.execute("UPDATE case_escalations SET due_date = $1 WHERE escalation_id = $2",
+                           date.today() - timedelta(days=1), escalation_id)
+    finally:
+        await conn.close()
+    await eventually(lambda: any("was due" in m["Subject"]
+                                 for m in mails_to(inbox, "bob@service.test")))
+    await asyncio.sleep(0.4)
+    assert [m for m in mails_to(inbox, "ann@service.test") if "was due" in m["Subject"]] == []
+    assert sum("was due" in m["Subject"] for m in mails_to(inbox, "bob@service.test")) == 1

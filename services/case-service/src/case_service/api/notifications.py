@@ -95,11 +95,16 @@ def _channels(value: Any) -> dict[NotificationKind, Channel]:
 async def save_preferences(body: Preferences, conn: Conn,
                            principal: Person) -> PreferencesResponse:
     """Save your addresses and channels; your token's teams and roles are recorded with them."""
-    wants_webhook = body.webhook_url is not None
-    if wants_webhook and notification_settings().webhook_secret is None:
-        raise Refused("outgoing webhooks are not configured here (NOTIFICATION_WEBHOOK_SECRET)",
-                      field="webhook_url", title="Webhooks unavailable",
-                      kind=RefusalKind.UNAVAILABLE)
+    if body.webhook_url is not None:
+        settings = notification_settings()
+        if settings.webhook_secret is None:
+            raise Refused("outgoing webhooks are not configured here "
+                          "(NOTIFICATION_WEBHOOK_SECRET)", field="webhook_url",
+                          title="Webhooks unavailable", kind=RefusalKind.UNAVAILABLE)
+        if not settings.webhook_allowed(body.webhook_url):
+            raise Refused("webhooks may go only to "
+                          f"{', '.join(sorted(settings.webhook_hosts))}",
+                          field="webhook_url", title="Webhook host not allowed")
     at = now()
     channels = {k.value: v.value for k, v in body.channels.items()}
     await rows.save_preferences(conn, principal.sub, body.email, body.webhook_url, channels,

@@ -108,6 +108,9 @@ async def _send(row: asyncpg.Record, smtp: mail.SmtpTarget | None,
     if row["channel"] == n.Channel.WEBHOOK:
         if settings.webhook_secret is None:
             raise webhooks.WebhookNotSent("NOTIFICATION_WEBHOOK_SECRET is not set")
+        if not settings.webhook_allowed(row["address"]):
+            raise webhooks.WebhookNotSent(f"{row['address']} is not an allowed webhook host",
+                                          permanent=True)
         body = json.dumps({"id": key, "kind": row["kind"], "subject": row["subject"],
                            "text": f"{row['subject']}\n\n{row['body']}",
                            "case_id": str(row["case_id"]) if row["case_id"] else None,
