@@ -21,12 +21,11 @@ import pytest
 from case_service.testing import (
     AGENT,
     auth,
-    billing_account,
-    case_body,
     count,
     create,
     feed_collections,
     if_match,
+    opened_case,
     register_agents,
 )
 from receivables_platform.contracts.collections import CommitmentBroken
@@ -89,12 +88,16 @@ async def prefer(api: httpx.AsyncClient, sub: str, *roles: str, **body) -> httpx
     return saved
 
 
-async def open_case(api: httpx.AsyncClient, url: str, **overrides) -> httpx.Response:
-    account_id, invoices = await billing_account(url)
-    opened = await api.post("/v1/cases", json=case_body(account_id, invoices, **overrides),
-                            headers=create())
-    assert opened.status_code == 201, opened.text
-    return opened
+async def customer_replies(api: httpx.AsyncClient, opened: httpx.Response, text: str) -> None:
+    """The customer answers by email, the case's tag in the subject."""
+    reply = EmailMessage()
+    reply["From"], reply["To"] = "pat@customer.test", "billing@receivables.test"
+    reply["Subject"] = f"Re: [{opened.json()['case_number']}] Charged twice"
+    reply["Message-ID"] = make_msgid(domain="customer.test")
+    reply.set_content(text)
+    filed = await api.post("/v1/inbound-email", content=reply.as_bytes(), headers={
+        **auth("mail-gateway", "integration"), "Content-Type": "message/rfc822"})
+    assert filed.status_code == 200, filed.text
 
 
 async def escalate(api: httpx.AsyncClient, case_url: str, due: date,
@@ -111,7 +114,7 @@ async def test_an_escalation_reaches_its_team_by_email_and_by_signed_webhook(
     await prefer(api, BOB, "team:service", webhook_url=webhook_receiver.url,
                  channels={"escalation_assigned": "webhook"})
     await prefer(api, "ida", "team:installation", email="ida@install.test")
-    opened = await open_case(api, cases_url)
+    opened = await opened_case(api, cases_url)
     await escalate(api, opened.headers["Location"], date.today() + timedelta(days=5))
     await eventually(lambda: mails_to(inbox, "ann@service.test")
                      and webhook_receiver.received)
@@ -139,7 +142,7 @@ async def test_two_dispatchers_and_a_restart_send_each_notification_once(
         notifying, cases_url, inbox):
     async with notifying() as first, notifying() as second:
         await prefer(first, ANN, "team:service", email="ann@service.test")
-        cases = [await open_case(first, cases_url) for _ in range(8)]
+        cases = [await opened_case(first, cases_url) for _ in range(8)]
         await asyncio.gather(*(
             escalate(first if i % 2 else second, c.headers["Location"],
                      date.today() + timedelta(days=5)) for i, c in enumerate(cases)))
@@ -165,7 +168,7 @@ async def test_a_kind_turned_off_is_not_sent_and_a_digest_waits_for_its_hour(
         await prefer(api, BOB, "team:service", email="bob@service.test",
                      channels={"escalation_assigned": "off"})
         for _ in range(2):
-            opened = await open_case(api, cases_url)
+            opened = await opened_case(api, cases_url)
             await escalate(api, opened.headers["Location"], date.today() + timedelta(days=5))
         await asyncio.sleep(0.5)
         assert mails_to(inbox, "ann@service.test") == []
@@ -215,7 +218,7 @@ async def test_answers_due_tomorrow_or_overdue_sla_at_risk_and_next_action_remin
     async with notifying() as api:
         await prefer(api, ANN, "team:service", email="ann@service.test")
         await prefer(api, AGENT, "case_agent", email="owner@cases.test")
-        opened = await open_case(api, cases_url, owner_id=AGENT)
+        opened = await opened_case(api, cases_url, owner_id=AGENT)
         case_url = opened.headers["Location"]
         await escalate(api, case_url, date.today() + timedelta(days=1))
         await eventually(lambda: any("is due" in m["Subject"]
@@ -254,15 +257,8 @@ async def test_a_customer_reply_goes_to_the_owner_and_a_broken_promise_to_its_co
         api, cases_url, inbox):
     await prefer(api, AGENT, "case_agent", email="owner@cases.test")
     await prefer(api, "col-cy", "collector", email="cy@collect.test")
-    opened = await open_case(api, cases_url, owner_id=AGENT)
-    reply = EmailMessage()
-    reply["From"], reply["To"] = "pat@customer.test", "billing@receivables.test"
-    reply["Subject"] = f"Re: [{opened.json()['case_number']}] Charged twice"
-    reply["Message-ID"] = make_msgid(domain="customer.test")
-    reply.set_content("Any news on my credit?")
-    filed = await api.post("/v1/inbound-email", content=reply.as_bytes(), headers={
-        **auth("mail-gateway", "integration"), "Content-Type": "message/rfc822"})
-    assert filed.status_code in (200, 201), filed.text
+    opened = await opened_case(api, cases_url, owner_id=AGENT)
+    await customer_replies(api, opened, "Any news on my credit?")
     await eventually(lambda: mails_to(inbox, "owner@cases.test"))
     [told] = mails_to(inbox, "owner@cases.test")
     assert "customer wrote" in told["Subject"] and "Any news" in told.get_payload()
@@ -281,7 +277,7 @@ async def test_a_webhook_refused_for_good_is_marked_failed_and_not_retried(
         api, cases_url, webhook_receiver):
     webhook_receiver.status = 410
     await prefer(api, BOB, "team:service", webhook_url=webhook_receiver.url)
-    opened = await open_case(api, cases_url)
+    opened = await opened_case(api, cases_url)
     await escalate(api, opened.headers["Location"], date.today() + timedelta(days=5))
     await eventually(lambda: webhook_receiver.received)
     await asyncio.sleep(0.5)
@@ -296,15 +292,8 @@ async def test_an_address_no_message_can_carry_fails_its_row_and_the_rest_still_
                         json={"name": "Ann", "email": "ann@cases.test\r\nBcc: eve@evil.test"})
     assert put.status_code == 200
     await prefer(api, ANN, "team:service", email="ann@service.test")
-    opened = await open_case(api, cases_url, owner_id=AGENT)
-    reply = EmailMessage()
-    reply["From"], reply["To"] = "pat@customer.test", "billing@receivables.test"
-    reply["Subject"] = f"Re: [{opened.json()['case_number']}] Charged twice"
-    reply["Message-ID"] = make_msgid(domain="customer.test")
-    reply.set_content("Any news?")
-    filed = await api.post("/v1/inbound-email", content=reply.as_bytes(), headers={
-        **auth("mail-gateway", "integration"), "Content-Type": "message/rfc822"})
-    assert filed.status_code in (200, 201), filed.text
+    opened = await opened_case(api, cases_url, owner_id=AGENT)
+    await customer_replies(api, opened, "Any news?")
     await escalate(api, opened.headers["Location"], date.today() + timedelta(days=5))
     await eventually(lambda: mails_to(inbox, "ann@service.test"))
     handler, _ = inbox
@@ -316,7 +305,7 @@ async def test_an_address_no_message_can_carry_fails_its_row_and_the_rest_still_
 async def test_an_overdue_answer_is_chased_with_whoever_claimed_it(api, cases_url, inbox):
     await prefer(api, ANN, "team:service", email="ann@service.test")
     await prefer(api, BOB, "team:service", email="bob@service.test")
-    opened = await open_case(api, cases_url)
+    opened = await opened_case(api, cases_url)
     escalation_id = (await escalate(api, opened.headers["Location"],
                                     date.today() + timedelta(days=5))).json()[
         "escalations"][0]["escalation_id"]

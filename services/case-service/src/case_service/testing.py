@@ -150,6 +150,15 @@ def case_body(account_id: UUID | None, invoice_ids: list[UUID],
             "invoice_ids": [str(i) for i in invoice_ids], **overrides}
 
 
+async def opened_case(api: httpx.AsyncClient, url: str, **overrides: Any) -> httpx.Response:
+    """A case opened over the API on a new billing account with one invoice."""
+    account_id, invoices = await billing_account(url)
+    opened = await api.post("/v1/cases", json=case_body(account_id, invoices, **overrides),
+                            headers=create())
+    assert opened.status_code == 201, opened.text
+    return opened
+
+
 async def count(url: str, sql: str) -> int:
     conn = await asyncpg.connect(url)
     try:

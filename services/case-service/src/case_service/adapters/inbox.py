@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from case_service.adapters.search import Where
 from receivables_platform.web.pages import decode_cursor, page_of
 
 STATE = """CASE WHEN e.answered_at IS NOT NULL THEN 'answered'
@@ -36,15 +36,9 @@ class InboxFilter:
 
 async def escalations(conn: asyncpg.Connection, f: InboxFilter, today: date, limit: int,
                       cursor: str | None) -> tuple[list[asyncpg.Record], str | None]:
-    params: list[Any] = [today, list(f.teams)]
-    clauses = ["e.team = ANY($2::text[])"]
-
-    def add(sql: str, *values: Any) -> None:
-        for value in values:
-            params.append(value)
-            sql = sql.replace("?", f"${len(params)}", 1)
-        clauses.append(sql)
-
+    where = Where(today)
+    add, clauses, params = where.add, where.clauses, where.params
+    add("e.team = ANY(?::text[])", list(f.teams))
     if f.states:
         add(f"({STATE}) = ANY(?::text[])", list(f.states))
     if f.overdue is not None:

@@ -36,15 +36,23 @@ class CaseFilter:
     origin: str | None = None
 
 
-def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = [at]
+class Where:
+    """A WHERE clause built from optional filters: each `?` becomes the next `$n`."""
 
-    def add(sql: str, *values: Any) -> None:
+    def __init__(self, *params: Any) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = list(params)
+
+    def add(self, sql: str, *values: Any) -> None:
         for value in values:
-            params.append(value)
-            sql = sql.replace("?", f"${len(params)}", 1)
-        clauses.append(sql)
+            self.params.append(value)
+            sql = sql.replace("?", f"${len(self.params)}", 1)
+        self.clauses.append(sql)
+
+
+def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], list[Any]]:
+    where = Where(at)
+    clauses, add = where.clauses, where.add
 
     if f.statuses:
         add("status = ANY(?::text[])", list(f.statuses))
@@ -63,7 +71,7 @@ def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], 
         add(f"({SLA_STATE}) = ?", f.sla_state)
     if cursor is not None:
         add("(opened_at, case_id) < (?, ?)", *decode_cursor(cursor, datetime.fromisoformat, UUID))
-    return clauses, params
+    return clauses, where.params
 
 
 async def search(conn: asyncpg.Connection, f: CaseFilter, at: datetime, limit: int,
