@@ -78,3 +78,17 @@ async def test_with_no_active_agent_the_case_waits_in_the_unassigned_queue(api):
     assert [c["case_id"] for c in queue.json()["items"]] == [case["case_id"]]
     assigned = await api.get("/v1/cases", params={"unassigned": "false"}, headers=auth())
     assert assigned.json()["items"] == []
+    for user in (AGENT, OTHER_AGENT):
+        back = await api.put(f"/v1/agents/{user}", json={"name": user},
+                             headers=auth("root", "admin"))
+        assert back.status_code == 200
+    agent_tries = await api.post("/v1/inbound-queue/assign", headers=auth())
+    assert agent_tries.status_code == 403
+    drained = await api.post("/v1/inbound-queue/assign", headers=auth("lead", "supervisor"))
+    assert drained.status_code == 200, drained.text
+    assert drained.json() == [{"case_id": case["case_id"], "case_number": case["case_number"],
+                               "owner_id": AGENT}]
+    assert (await api.get(f"/v1/cases/{case['case_id']}", headers=auth())).json()[
+        "owner_id"] == AGENT
+    again = await api.post("/v1/inbound-queue/assign", headers=auth("lead", "supervisor"))
+    assert again.json() == []

@@ -76,3 +76,11 @@ async def running_sla_due(conn: asyncpg.Connection, at: datetime, limit: int) ->
         "SELECT case_id FROM cases WHERE NOT sla_paused AND NOT sla_breached "
         "AND sla_due_at < $1 ORDER BY sla_due_at LIMIT $2", at, limit)
     return [UUID(str(r["case_id"])) for r in rows]
+
+
+async def waiting_inbound(conn: asyncpg.Connection, limit: int) -> list[UUID]:
+    """Open inbound-email cases nobody owns, the longest waiting first."""
+    rows = await conn.fetch(
+        "SELECT case_id FROM cases WHERE owner_id IS NULL AND origin = 'inbound_email' "
+        "AND status <> 'closed' ORDER BY opened_at, case_id LIMIT $1", limit)
+    return [UUID(str(r["case_id"])) for r in rows]

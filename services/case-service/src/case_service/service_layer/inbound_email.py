@@ -124,3 +124,34 @@ async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor
         opened = await _open_from(conn, message, actor, at, account_id, None, correlation_id)
         how = ThreadedBy.SENDER_CONTACT if account_id else ThreadedBy.NONE
         return Filed(opened, how, created=True)
+
+
+async def assign_waiting(conn: asyncpg.Connection, *, actor: str, at: datetime,
+                         limit: int = 200) -> list[Loaded[Case]]:
+    """Give the queue's waiting cases owners by the same rule, the longest waiting first (after
+    agents were away or inactive when the emails came); stops when no agent is active.
+
+    Each case in its own transaction; one somebody took meanwhile is left as it is.
+    """
+    assigned = []
+    for case_id in await case_rows.waiting_inbound(conn, limit):
+        try:
+            async with conn.transaction():
+                loaded = await get_case(conn, case_id)
+                owner = await _owner_for(conn, loaded.state.account_id)
+                if owner is None:
+                    break
+                assigned.append(await execute(conn, c.AssignCase(case_id, owner, actor, at),
+                                              check=_still_waiting))
+        except _TakenMeanwhile:
+            continue  # rolled back, the turn with it
+    return assigned
+
+
+class _TakenMeanwhile(Exception):
+    """Someone took the case (or it closed) between the queue's read and its lock."""
+
+
+def _still_waiting(state: Case, _: int) -> None:
+    if state.owner_id is not None or state.status is CaseStatus.CLOSED:
+        raise _TakenMeanwhile
