@@ -17,6 +17,13 @@ the claim, and only then sends by SMTP or signed webhook, so two dispatchers
 (replicas) or a restarted one never send a row twice. A send that fails for a
 while is retried with backoff; one refused for good is marked failed.
 Digest rows wait for the day's digest, one email per person per day.
+
+Notifications are rows, not events on the cases topic: they are messages to
+staff about a case, not part of the account's story, and the unique key gives
+the exactly-once decision an event would. A crash between a send and its
+`sent` mark leaves the row claimed; after `NOTIFICATION_LEASE_SECONDS` another
+dispatcher sends it again with the same Message-ID / notification id, so a
+receiver can tell the copy.
 """
 
 from __future__ import annotations
