@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import email
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import Message
 from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI, Request, Response
 
 from case_service.spec import SPEC
 from case_service.testing import SECRET, register_agents
+from receivables_platform.infra.ports import free_port
 from receivables_platform.service import build_app
 from receivables_platform.web.testserver import running_server
 
@@ -38,3 +44,49 @@ async def api(cases_url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+
+
+class Inbox:
+    """What a real SMTP server on loopback (aiosmtpd) received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler, port = Inbox(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Hooks:
+    """A real HTTP receiver on loopback: every POST, with its headers and raw body."""
+
+    url: str
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    status: int = 200
+
+
+@pytest.fixture
+async def webhook_receiver() -> AsyncIterator[Hooks]:
+    app = FastAPI()
+    hooks = Hooks(url="")
+
+    @app.post("/hook")
+    async def hook(request: Request) -> Response:
+        hooks.received.append((dict(request.headers), await request.body()))
+        return Response(status_code=hooks.status)
+
+    async with running_server(app) as base:
+        hooks.url = f"{base}/hook"
+        yield hooks

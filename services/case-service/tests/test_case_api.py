@@ -6,8 +6,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-import httpx
-
 from case_service.testing import (
     AGENT,
     OTHER_AGENT,
@@ -17,15 +15,10 @@ from case_service.testing import (
     count,
     create,
     if_match,
+    opened_case,
 )
 
-
-async def open_case(api: httpx.AsyncClient, url: str, **overrides) -> httpx.Response:
-    account_id, invoices = await billing_account(url)
-    opened = await api.post("/v1/cases", json=case_body(account_id, invoices, **overrides),
-                            headers=create())
-    assert opened.status_code == 201, opened.text
-    return opened
+open_case = opened_case
 
 
 async def test_a_case_opens_numbered_with_its_sla_and_replays_on_the_same_key(api, cases_url):

@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-import email
-import socket
-from collections.abc import AsyncIterator, Iterator
-from email.message import EmailMessage, Message
+from collections.abc import AsyncIterator
+from email.message import EmailMessage
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from case_service.testing import auth, billing_account, case_body, create, register_agents
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler, port = Inbox(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+from receivables_platform.infra.ports import free_port
 
 
 @pytest.fixture

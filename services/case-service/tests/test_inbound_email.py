@@ -9,7 +9,7 @@ from email.utils import make_msgid
 import httpx
 
 from case_service.adapters.inbound_mail import parse
-from case_service.testing import auth, billing_account, count
+from case_service.testing import AGENT, auth, billing_account, count
 
 GATEWAY = {**auth("mail-gateway", "integration"), "Content-Type": "message/rfc822"}
 PDF = b"%PDF-1.4 statement " + bytes(range(256))
@@ -55,7 +55,7 @@ async def test_an_email_from_a_known_contact_opens_a_case_on_its_account(api, ca
     assert body["threaded_by"] == "sender_contact" and body["created"]
     case = body["case"]
     assert case["account_id"] == str(account_id) and case["origin"] == "inbound_email"
-    assert case["owner_id"] is None and case["subject"] == "Wrong bill"
+    assert case["owner_id"] == AGENT and case["subject"] == "Wrong bill"  # first in turn
     [note] = case["notes"]
     assert note["source"] == "inbound_email" and "twice" in note["body"]
     assert await count(cases_url, "SELECT count(*) FROM events "

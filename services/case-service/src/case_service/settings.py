@@ -11,6 +11,9 @@ and priority, then type, then priority), else `CASE_SLA_DEFAULT_DAYS` (14).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import time, timedelta
+from urllib.parse import urlsplit
 
 from case_service.domain.policy import CasePolicy, SlaPolicy
 
@@ -24,3 +27,47 @@ def case_policy() -> CasePolicy:
     default = int(os.environ.get(default_days, "14"))
     return CasePolicy(SlaPolicy.parse(os.environ.get(targets, ""), default),
                       int(os.environ.get(reopen_window, "30")))
+
+
+NOTIFICATION_ENVIRONMENT = ("NOTIFICATION_WEBHOOK_SECRET", "NOTIFICATION_SLA_WARNING_HOURS",
+                            "NOTIFICATION_DIGEST_AT", "NOTIFICATION_POLL_SECONDS",
+                            "NOTIFICATION_LEASE_SECONDS", "NOTIFICATION_WEBHOOK_HOSTS")
+"""What `notification_settings` reads: the outgoing webhooks' signing secret, how long before
+an SLA runs out its owner is warned (24 h), when the daily digest goes (`07:00`, team time),
+how often the dispatcher looks (30 s), how long a claimed send may take before another
+dispatcher retries it (900 s), and the hosts a webhook may point at (comma-separated, e.g.
+`hooks.slack.com,chat.example.com`; empty: any). A person enters their webhook URL
+themselves, so without the list the service would post wherever they say, internal
+addresses included."""
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    webhook_secret: str | None
+    sla_warning: timedelta
+    digest_at: time
+    poll_seconds: float
+    lease: timedelta
+    webhook_hosts: frozenset[str] = frozenset()
+
+    def webhook_allowed(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return bool(host) and (not self.webhook_hosts or host in self.webhook_hosts)
+
+
+def notification_settings() -> NotificationSettings:
+    """Read at the dispatcher's start; a bad value raises ValueError naming the variable."""
+    secret, warning, digest, poll, lease, hosts = NOTIFICATION_ENVIRONMENT
+    try:
+        hours = float(os.environ.get(warning, "24"))
+        seconds = float(os.environ.get(poll, "30"))
+        lease_seconds = float(os.environ.get(lease, "900"))
+        digest_at = time.fromisoformat(os.environ.get(digest, "07:00"))
+    except ValueError as exc:
+        raise ValueError(f"a NOTIFICATION_* setting is malformed: {exc}") from None
+    if hours < 0 or seconds <= 0 or lease_seconds <= 0:
+        raise ValueError(f"{warning} must be >= 0, {poll} and {lease} > 0")
+    return NotificationSettings(os.environ.get(secret) or None, timedelta(hours=hours),
+                                digest_at, seconds, timedelta(seconds=lease_seconds),
+                                frozenset(h.strip().lower() for h in
+                                          os.environ.get(hosts, "").split(",") if h.strip()))

@@ -6,12 +6,17 @@ from case_service.adapters.inbound_mail import inbound_email_limits
 from case_service.api.admin import router as admin
 from case_service.api.cases import router as cases
 from case_service.api.inbound_email import router as inbound_email
+from case_service.api.inbox import router as inbox
+from case_service.api.notifications import router as notifications
 from case_service.api.search import router as search
 from case_service.api.updates import router as updates
 from case_service.service_layer.billing_events import handle_billing_event
 from case_service.service_layer.cases import policy
+from case_service.service_layer.collections_events import handle_collections_event
+from case_service.service_layer.notifications import notify_forever
 from case_service.service_layer.sla import sweep_forever
-from receivables_platform.contracts import billing
+from case_service.settings import notification_settings
+from receivables_platform.contracts import billing, collections
 from receivables_platform.contracts.cases import TOPIC
 from receivables_platform.service import ServiceSpec, Subscription
 from receivables_platform.web.app import ServiceState
@@ -21,8 +26,13 @@ async def sla_sweep(state: ServiceState) -> None:
     await sweep_forever(state.pool)
 
 
+async def notify(state: ServiceState) -> None:
+    await notify_forever(state.pool, state.settings.smtp_url)
+
+
 inbound_email_limits()  # read at start: a bad INBOUND_EMAIL_* setting stops the service there
 policy()  # and a bad CASE_SLA_TARGETS rule likewise
+notification_settings()  # and a bad NOTIFICATION_* setting
 
 SPEC = ServiceSpec(
     name="case-service",
@@ -31,7 +41,8 @@ SPEC = ServiceSpec(
     database="cases",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=TOPIC,
-    subscriptions=[Subscription("default", [billing.TOPIC], handle_billing_event)],
-    routers=[search, cases, updates, admin, inbound_email],
-    background=[sla_sweep],
+    subscriptions=[Subscription("default", [billing.TOPIC], handle_billing_event),
+                   Subscription("collections", [collections.TOPIC], handle_collections_event)],
+    routers=[search, cases, updates, admin, inbound_email, inbox, notifications],
+    background=[sla_sweep, notify],
 )

@@ -6,6 +6,7 @@ tests can state cases the same way.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -109,17 +110,20 @@ async def register_agents(client: httpx.AsyncClient) -> None:
         assert put.status_code == 200, put.text
 
 
-async def feed(url: str, *contracts: EventContract) -> None:
-    """Apply billing events through the consumer's handler, in one transaction each
-    (on a connection set up as the service's pool sets them up)."""
+async def feed(url: str, *contracts: EventContract,
+               handler: Callable[[asyncpg.Connection, CloudEvent], Awaitable[None]]
+               = handle_billing_event, source: str = "urn:receivables:billing-adapter") -> None:
+    """Apply billing events (or, with `handler`, another topic's) through the consumer's
+    handler, in one transaction each (on a connection set up as the service's pool sets them
+    up)."""
     conn = await connect(url)
     try:
         for contract in contracts:
-            event = CloudEvent(source="urn:receivables:billing-adapter",
+            event = CloudEvent(source=source,
                                type=contract.event_type, subject="x", partitionkey="x",
                                schemaversion=contract.version, data=contract.payload())
             async with conn.transaction():
-                await handle_billing_event(conn, event)
+                await handler(conn, event)
     finally:
         await conn.close()
 
@@ -146,6 +150,15 @@ def case_body(account_id: UUID | None, invoice_ids: list[UUID],
             "invoice_ids": [str(i) for i in invoice_ids], **overrides}
 
 
+async def opened_case(api: httpx.AsyncClient, url: str, **overrides: Any) -> httpx.Response:
+    """A case opened over the API on a new billing account with one invoice."""
+    account_id, invoices = await billing_account(url)
+    opened = await api.post("/v1/cases", json=case_body(account_id, invoices, **overrides),
+                            headers=create())
+    assert opened.status_code == 201, opened.text
+    return opened
+
+
 async def count(url: str, sql: str) -> int:
     conn = await asyncpg.connect(url)
     try:
@@ -153,3 +166,11 @@ async def count(url: str, sql: str) -> int:
     finally:
         await conn.close()
 
+
+
+async def feed_collections(url: str, *contracts: EventContract) -> None:
+    """Apply collections events through case-service's collections consumer."""
+    from case_service.service_layer.collections_events import handle_collections_event
+
+    await feed(url, *contracts, handler=handle_collections_event,
+               source="urn:receivables:collections-service")

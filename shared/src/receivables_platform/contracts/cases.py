@@ -341,6 +341,32 @@ class CaseEscalationAnswered(EventContract):
     overdue: bool
 
 
+@contract_for("cases.case.escalation_claimed", 1, aggregate="case")
+class CaseEscalationClaimed(EventContract):
+    """A member of the escalation's team took it from the team's inbox: the others see it is
+    being worked, and only the claimer answers it from then on."""
+
+    case_id: UUID
+    account_id: UUID | None
+    escalation_id: UUID
+    team: EscalationTeam
+    claimed_by: UserId
+    claimed_at: datetime
+
+
+@contract_for("cases.case.next_action_set", 1, aggregate="case")
+class CaseNextActionSet(EventContract):
+    """The owner's next step on the case and the business day it is due (None: cleared); a
+    reminder goes to the owner when the day comes."""
+
+    case_id: UUID
+    account_id: UUID | None
+    next_action_on: date | None
+    next_action: str | None = Field(default=None, max_length=500)
+    set_by: UserId
+    set_at: datetime
+
+
 @contract_for("cases.case.customer_updated", 1, aggregate="case")
 class CaseCustomerUpdated(EventContract):
     """What the customer was told, and how; `email_message_id` when sent by email."""

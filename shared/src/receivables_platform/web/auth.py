@@ -38,8 +38,14 @@ from receivables_platform.remembered import Remembered
 from receivables_platform.settings import MAX_TOKEN_LIFETIME_SECONDS, ServiceSettings
 from receivables_platform.web.problems import Problem, problem_type
 
+TEAM_ROLE_PREFIX = "team:"
+TEAMS = ("service", "installation", "operations", "billing_operations")
+TEAM_ROLES = frozenset(f"{TEAM_ROLE_PREFIX}{team}" for team in TEAMS)
+"""A member of an internal team (the escalation teams of a case) holds `team:<team>` in the
+token's `roles`: the identity provider's group for that team maps to the role. It opens the
+team's escalation inbox and nothing else; a person in two teams holds both."""
 ROLES = frozenset({"collector", "case_agent", "supervisor", "integration", "admin",
-                   "receivables_rep"})
+                   "receivables_rep"}) | TEAM_ROLES
 ROLE_INCLUDES: dict[str, frozenset[str]] = {
     "receivables_rep": frozenset({"collector", "case_agent"}),
 }
@@ -65,6 +71,11 @@ class Principal:
 
     def has_any(self, roles: Iterable[str]) -> bool:
         return not self.roles.isdisjoint(roles)
+
+    @property
+    def teams(self) -> frozenset[str]:
+        """The internal teams whose inbox this caller works (from their `team:*` roles)."""
+        return frozenset(r.removeprefix(TEAM_ROLE_PREFIX) for r in self.roles & TEAM_ROLES)
 
 
 def unauthorized(detail: str, *, invalid_token: bool = True) -> Problem:

@@ -25,25 +25,27 @@ async def save(conn: asyncpg.Connection, case: Case, at: datetime) -> None:
     await conn.execute(
         """INSERT INTO cases (case_id, case_number, account_id, type, origin, priority, status,
                owner_id, subject, root_cause_code, opened_at, updated_at, closed_at, sla_due_at,
-               sla_paused, sla_breached, complete, version)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
+               sla_paused, sla_breached, complete, version, next_action_on, next_action)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)
            ON CONFLICT (case_id) DO UPDATE SET account_id = $3, type = $4, priority = $6,
                status = $7,
                owner_id = $8, root_cause_code = $10, updated_at = $12, closed_at = $13,
                sla_due_at = $14, sla_paused = $15, sla_breached = $16, complete = $17,
-               version = $18""",
+               version = $18, next_action_on = $19, next_action = $20""",
         case.case_id, case.case_number, case.account_id, case.type, case.origin, case.priority,
         case.status, case.owner_id, case.subject,
         case.root_cause.category_code if case.root_cause else None, case.opened_at, at,
         case.closed_at, case.sla.due_at, case.sla.paused_since is not None, case.sla.breached,
-        completeness(case).complete, case.version)
+        completeness(case).complete, case.version, case.next_action_on, case.next_action)
     for e in case.escalations.values():
         await conn.execute(
             """INSERT INTO case_escalations (escalation_id, case_id, team, question, due_date,
-                   escalated_by, escalated_at, answered_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
-               ON CONFLICT (escalation_id) DO UPDATE SET answered_at = $8""",
+                   escalated_by, escalated_at, answered_at, answered_by, claimed_by, claimed_at)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
+               ON CONFLICT (escalation_id) DO UPDATE SET answered_at = $8, answered_by = $9,
+                   claimed_by = $10, claimed_at = $11""",
             e.escalation_id, case.case_id, e.team, e.question, e.due_date, e.escalated_by,
-            e.escalated_at, e.answered_at)
+            e.escalated_at, e.answered_at, e.answered_by, e.claimed_by, e.claimed_at)
     await remember_message_ids(conn, case.case_id, case.message_ids)
 
 
@@ -73,4 +75,12 @@ async def running_sla_due(conn: asyncpg.Connection, at: datetime, limit: int) ->
     rows = await conn.fetch(
         "SELECT case_id FROM cases WHERE NOT sla_paused AND NOT sla_breached "
         "AND sla_due_at < $1 ORDER BY sla_due_at LIMIT $2", at, limit)
+    return [UUID(str(r["case_id"])) for r in rows]
+
+
+async def waiting_inbound(conn: asyncpg.Connection, limit: int) -> list[UUID]:
+    """Open inbound-email cases nobody owns, the longest waiting first."""
+    rows = await conn.fetch(
+        "SELECT case_id FROM cases WHERE owner_id IS NULL AND origin = 'inbound_email' "
+        "AND status <> 'closed' ORDER BY opened_at, case_id LIMIT $1", limit)
     return [UUID(str(r["case_id"])) for r in rows]

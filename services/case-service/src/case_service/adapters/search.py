@@ -32,24 +32,37 @@ class CaseFilter:
     root_cause: str | None = None
     older_than_days: int | None = None
     sla_state: str | None = None
+    unassigned: bool | None = None
+    origin: str | None = None
+
+
+class Where:
+    """A WHERE clause built from optional filters: each `?` becomes the next `$n`."""
+
+    def __init__(self, *params: Any) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = list(params)
+
+    def add(self, sql: str, *values: Any) -> None:
+        for value in values:
+            self.params.append(value)
+            sql = sql.replace("?", f"${len(self.params)}", 1)
+        self.clauses.append(sql)
 
 
 def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = [at]
-
-    def add(sql: str, *values: Any) -> None:
-        for value in values:
-            params.append(value)
-            sql = sql.replace("?", f"${len(params)}", 1)
-        clauses.append(sql)
+    where = Where(at)
+    clauses, add = where.clauses, where.add
 
     if f.statuses:
         add("status = ANY(?::text[])", list(f.statuses))
     if f.open is not None:
         clauses.append("status <> 'closed'" if f.open else "status = 'closed'")
+    if f.unassigned is not None:
+        clauses.append("owner_id IS NULL" if f.unassigned else "owner_id IS NOT NULL")
     for column, value in (("owner_id", f.owner_id), ("account_id", f.account_id),
-                          ("type", f.type), ("root_cause_code", f.root_cause)):
+                          ("type", f.type), ("root_cause_code", f.root_cause),
+                          ("origin", f.origin)):
         if value is not None:
             add(f"{column} = ?", value)
     if f.older_than_days is not None:
@@ -58,7 +71,7 @@ def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], 
         add(f"({SLA_STATE}) = ?", f.sla_state)
     if cursor is not None:
         add("(opened_at, case_id) < (?, ?)", *decode_cursor(cursor, datetime.fromisoformat, UUID))
-    return clauses, params
+    return clauses, where.params
 
 
 async def search(conn: asyncpg.Connection, f: CaseFilter, at: datetime, limit: int,

@@ -37,6 +37,7 @@ from case_service.api.models import (
     CorrectionRequest,
     EscalationRequest,
     LinkRequest,
+    NextActionRequest,
     NoteRequest,
     OpenCaseRequest,
     ReclassifyRequest,
@@ -49,6 +50,7 @@ from case_service.domain import commands as c
 from case_service.domain.state import Case
 from case_service.service_layer import cases as use
 from case_service.service_layer.taxonomy import root_cause_of
+from receivables_platform.business_dates import business_dates
 from receivables_platform.ids import new_id
 from receivables_platform.repository import Loaded
 from receivables_platform.web.auth import Principal
@@ -224,4 +226,16 @@ async def reopen(case_id: UUID, body: ReopenRequest, request: Request, response:
     """Reopen a closed case within the reopen window. Needs If-Match."""
     command = c.ReopenCase(case_id, body.reason, use.policy().reopen_window_days,
                            principal.sub, now())
+    return _answer(response, await _run(conn, request, command, if_match))
+
+
+@router.post("/{case_id}/next-action", response_model=CaseResponse)
+async def set_next_action(case_id: UUID, body: NextActionRequest, request: Request,
+                          response: Response, conn: Conn, principal: Agent,
+                          if_match: IfMatch) -> CaseResponse:
+    """The owner's next step and the business day it is due; the owner is reminded on that
+    day (a `next_action_due` notification). Only the owner sets it. Needs If-Match."""
+    at = now()
+    command = c.SetNextAction(case_id, body.next_action_on, body.next_action,
+                              business_dates().today(at), principal.sub, at)
     return _answer(response, await _run(conn, request, command, if_match))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -119,6 +119,12 @@ class ReopenRequest(Body):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class NextActionRequest(Body):
+    next_action_on: BusinessDate | None = Field(
+        description="The business day the owner is reminded on; null clears the next action")
+    next_action: str | None = Field(default=None, min_length=1, max_length=500)
+
+
 class AgentRequest(Body):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320)
@@ -167,6 +173,8 @@ class EscalationOut(Out):
     answer: str | None
     answered_by: str | None
     answered_at: datetime | None
+    claimed_by: str | None
+    claimed_at: datetime | None
 
 
 class CustomerUpdateOut(Out):
@@ -218,6 +226,8 @@ class CaseResponse(BaseModel):
     closed_at: datetime | None
     sla: SlaOut
     completeness: Completeness
+    next_action_on: date | None
+    next_action: str | None
     version: int
 
     @classmethod
@@ -240,7 +250,8 @@ class CaseResponse(BaseModel):
             closed_at=case.closed_at,
             sla=SlaOut(target_days=case.sla.target_days, due_at=case.sla.due_at,
                        paused=case.sla.paused_since is not None, breached=case.sla.breached),
-            completeness=completeness(case), version=version)
+            completeness=completeness(case), next_action_on=case.next_action_on,
+            next_action=case.next_action, version=version)
 
 
 class CaseSummary(BaseModel):
@@ -258,6 +269,7 @@ class CaseSummary(BaseModel):
     sla_due_at: datetime
     sla_state: str
     complete: bool
+    next_action_on: date | None
 
 
 class CasePage(Page[CaseSummary]):
@@ -274,3 +286,28 @@ class OverdueEscalation(BaseModel):
     escalated_by: str
     escalated_at: datetime
     days_overdue: int
+
+
+class InboxEscalation(BaseModel):
+    """One escalation in a team's inbox; `case_version` is the ETag to send as If-Match."""
+
+    escalation_id: UUID
+    case_id: UUID
+    case_number: str
+    case_version: int
+    account_id: UUID | None
+    team: EscalationTeam
+    question: str
+    due_date: date
+    escalated_by: str
+    escalated_at: datetime
+    state: Literal["open", "claimed", "answered"]
+    claimed_by: str | None
+    claimed_at: datetime | None
+    answered_by: str | None
+    answered_at: datetime | None
+    overdue: bool
+
+
+class InboxPage(Page[InboxEscalation]):
+    """One page of a team inbox, the soonest due first."""

@@ -51,7 +51,9 @@ from receivables_platform.contracts.cases import (
     CaseCustomerUpdated,
     CaseEscalated,
     CaseEscalationAnswered,
+    CaseEscalationClaimed,
     CaseLinked,
+    CaseNextActionSet,
     CaseNoteAdded,
     CaseOpened,
     CaseReclassified,
@@ -219,14 +221,65 @@ def _escalate(cmd: c.Escalate, state: Case) -> list[EventContract]:
                           due_date=cmd.due_date, escalated_by=cmd.actor, escalated_at=cmd.at)]
 
 
-def _answer(cmd: c.AnswerEscalation, state: Case) -> list[EventContract]:
-    escalation = state.escalations.get(cmd.escalation_id)
+def _unanswered(state: Case, escalation_id: Any) -> Escalation:
+    escalation = state.escalations.get(escalation_id)
     if escalation is None:
-        raise NotFound(f"no escalation {cmd.escalation_id} on case {state.case_number}",
+        raise NotFound(f"no escalation {escalation_id} on case {state.case_number}",
                        field="escalation_id")
     if escalation.answer is not None:
-        raise Refused(f"escalation {cmd.escalation_id} was answered by {escalation.answered_by}",
+        raise Refused(f"escalation {escalation_id} was answered by {escalation.answered_by}",
                       field="escalation_id", title="Already answered", kind=RefusalKind.CONFLICT)
+    return escalation
+
+
+def _claimed_by_other(escalation: Escalation, actor: str) -> Refused | None:
+    if escalation.claimed_by is None or escalation.claimed_by == actor:
+        return None
+    return Refused(f"escalation {escalation.escalation_id} is claimed by "
+                   f"{escalation.claimed_by}", field="escalation_id", title="Claimed by another",
+                   kind=RefusalKind.CONFLICT)
+
+
+def _claim(cmd: c.ClaimEscalation, state: Case) -> list[EventContract]:
+    """Only a member of the escalation's team claims it; a claim is not taken over silently,
+    so two members never answer the same question twice."""
+    _require_open(state)
+    escalation = _unanswered(state, cmd.escalation_id)
+    if escalation.team.value not in cmd.teams:
+        raise Refused(f"escalation {cmd.escalation_id} is for the {escalation.team} team",
+                      field="escalation_id", title="Not your team",
+                      kind=RefusalKind.NOT_PERMITTED)
+    if (refused := _claimed_by_other(escalation, cmd.actor)) is not None:
+        raise refused
+    if escalation.claimed_by == cmd.actor:
+        return []
+    return [CaseEscalationClaimed(case_id=cmd.case_id, account_id=state.account_id,
+                                  escalation_id=cmd.escalation_id, team=escalation.team,
+                                  claimed_by=cmd.actor, claimed_at=cmd.at)]
+
+
+def _set_next_action(cmd: c.SetNextAction, state: Case) -> list[EventContract]:
+    """The next step is the owner's own plan; anyone else would set a reminder for somebody
+    who did not agree to it."""
+    _require_open(state)
+    if state.owner_id != cmd.actor:
+        raise Refused(f"only the case's owner ({state.owner_id or 'nobody yet'}) sets its next "
+                      "action", field="next_action_on", title="Not the owner",
+                      kind=RefusalKind.NOT_PERMITTED)
+    if cmd.next_action_on is not None and cmd.next_action_on < cmd.today:
+        raise Refused(f"next action date {cmd.next_action_on} is in the past",
+                      field="next_action_on")
+    if (cmd.next_action_on, cmd.next_action) == (state.next_action_on, state.next_action):
+        return []
+    return [CaseNextActionSet(case_id=cmd.case_id, account_id=state.account_id,
+                              next_action_on=cmd.next_action_on, next_action=cmd.next_action,
+                              set_by=cmd.actor, set_at=cmd.at)]
+
+
+def _answer(cmd: c.AnswerEscalation, state: Case) -> list[EventContract]:
+    escalation = _unanswered(state, cmd.escalation_id)
+    if (refused := _claimed_by_other(escalation, cmd.actor)) is not None:
+        raise refused
     return [CaseEscalationAnswered(
         case_id=cmd.case_id, account_id=state.account_id, escalation_id=cmd.escalation_id,
         team=escalation.team, answer=cmd.answer, answered_by=cmd.actor, answered_at=cmd.at,
@@ -311,7 +364,8 @@ _DECISIONS: dict[type, Callable[[Any, Case], list[EventContract]]] = {
     c.IdentifyRootCause: _root_cause, c.RequestCorrection: _request_correction,
     c.RecordCorrectionApplied: _correction_applied,
     c.RecordCorrectionRejected: _correction_rejected, c.Escalate: _escalate,
-    c.AnswerEscalation: _answer, c.RecordCustomerUpdate: _customer_update,
+    c.AnswerEscalation: _answer, c.ClaimEscalation: _claim, c.SetNextAction: _set_next_action,
+    c.RecordCustomerUpdate: _customer_update,
     c.RecordConfirmation: _confirm, c.ResolveCase: _resolve, c.CloseCase: _close,
     c.ReopenCase: _reopen, c.CheckSla: _check_sla,
 }
@@ -405,6 +459,16 @@ def _answered(state: Case, e: CaseEscalationAnswered) -> Case:
     return replace(state, escalations={**state.escalations, e.escalation_id: escalation})
 
 
+def _claimed(state: Case, e: CaseEscalationClaimed) -> Case:
+    escalation = replace(state.escalations[e.escalation_id], claimed_by=e.claimed_by,
+                         claimed_at=e.claimed_at)
+    return replace(state, escalations={**state.escalations, e.escalation_id: escalation})
+
+
+def _next_action_set(state: Case, e: CaseNextActionSet) -> Case:
+    return replace(state, next_action_on=e.next_action_on, next_action=e.next_action)
+
+
 def _updated(state: Case, e: CaseCustomerUpdated) -> Case:
     update = CustomerUpdate(e.update_id, e.channel, e.summary, e.sent_by, e.sent_at, e.recipient,
                             e.email_message_id)
@@ -442,7 +506,8 @@ _EVOLUTIONS: dict[type, Callable[[Case, Any], Case]] = {
     CaseStatusChanged: _status_changed, CaseRootCauseIdentified: _root_caused,
     CaseCorrectionRequested: _correction_requested, CaseCorrectionApplied: _correction_done,
     CaseCorrectionRejected: _correction_refused, CaseEscalated: _escalated,
-    CaseEscalationAnswered: _answered, CaseCustomerUpdated: _updated,
+    CaseEscalationAnswered: _answered, CaseEscalationClaimed: _claimed,
+    CaseNextActionSet: _next_action_set, CaseCustomerUpdated: _updated,
     CaseCustomerConfirmed: _confirmed, CaseResolved: _resolved, CaseClosed: _closed,
     CaseReopened: _reopened, CaseSlaBreached: _breached,
 }

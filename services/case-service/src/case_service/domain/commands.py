@@ -158,6 +158,29 @@ class AnswerEscalation:
 
 
 @dataclass(frozen=True)
+class ClaimEscalation:
+    """A member of the escalation's team takes it; `teams` are the actor's teams (token roles)."""
+
+    case_id: UUID
+    escalation_id: UUID
+    teams: frozenset[str]
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SetNextAction:
+    """The owner's next step and its day; `next_action_on` None clears it."""
+
+    case_id: UUID
+    next_action_on: date | None
+    next_action: str | None
+    today: date
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class RecordCustomerUpdate:
     case_id: UUID
     update_id: UUID
@@ -215,5 +238,6 @@ class CheckSla:
 Command = (OpenCase | AssignCase | LinkCase | ReclassifyCase | AddNote | ChangeStatus
            | IdentifyRootCause | RequestCorrection
            | RecordCorrectionApplied | RecordCorrectionRejected | Escalate | AnswerEscalation
+           | ClaimEscalation | SetNextAction
            | RecordCustomerUpdate | RecordConfirmation | ResolveCase | CloseCase | ReopenCase
            | CheckSla)

@@ -90,6 +90,8 @@ class Escalation:
     answer: str | None = None
     answered_by: str | None = None
     answered_at: datetime | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ class Case:
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     sla: SlaClock | None = None
+    next_action_on: date | None = None
+    next_action: str | None = None
     version: int = 0
 
     @property

@@ -13,7 +13,7 @@ exists) is checked here against case-service's own tables before deciding.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cache
 from uuid import UUID
@@ -26,7 +26,9 @@ from case_service.domain import commands as c
 from case_service.domain.case import decide
 from case_service.domain.policy import CasePolicy
 from case_service.domain.state import Case
+from case_service.service_layer import notifications
 from case_service.settings import case_policy
+from receivables_platform.contracts.base import EventContract
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, Refused
 from receivables_platform.repository import Loaded
@@ -48,8 +50,10 @@ async def execute(conn: asyncpg.Connection, command: c.Command, *, check: Check 
     `check(state, version)` runs before deciding: the API passes its If-Match
     precondition there, so a stale client is refused before anything is decided.
     """
-    async def save_row(conn: asyncpg.Connection, state: Case, _: object) -> None:
+    async def save_row(conn: asyncpg.Connection, state: Case,
+                       events: Sequence[EventContract]) -> None:
         await case_rows.save(conn, state, command.at)
+        await notifications.after_case_events(conn, state, events)
 
     return await cases.execute(
         conn, command.case_id, lambda state: decide(command, state),

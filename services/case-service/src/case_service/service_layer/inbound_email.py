@@ -6,6 +6,11 @@ new case for the account whose contact has the sender's address (an
 unassigned case without account when none or several match). A closed case is
 not written to: the email opens a follow-up case on the same account. The same
 Message-ID again changes nothing and answers with the case it went to.
+
+A case the email opens is assigned by `domain.assignment.choose_owner`: the
+account's collector when they are an active case agent, else the next active
+agent in turn; with no active agent it waits unassigned in the inbound queue
+(`GET /v1/cases?unassigned=true&origin=inbound_email`).
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from uuid import UUID
 
 import asyncpg
 
-from case_service.adapters import billing_view, case_rows
+from case_service.adapters import billing_view, case_rows, directory
 from case_service.adapters.inbound_mail import InboundMessage
 from case_service.domain import commands as c
+from case_service.domain.assignment import choose_owner
 from case_service.domain.state import Case
 from case_service.service_layer.cases import execute, get_case, open_case
 from receivables_platform.contracts.cases import (
@@ -67,16 +73,29 @@ def _note(case_id: UUID, message: InboundMessage, actor: str, at: datetime) -> c
                      email_subject=message.subject[:1000], attachments=message.attachments)
 
 
+async def _owner_for(conn: asyncpg.Connection, account_id: UUID | None) -> str | None:
+    """The rule's choice; the turn row is locked first, so concurrent emails take turns."""
+    last = await directory.last_in_turn(conn)
+    collector = None if account_id is None else await directory.account_collector(conn,
+                                                                                   account_id)
+    owner, took_turn = choose_owner(collector, await directory.active_agents(conn), last)
+    if took_turn and owner is not None:
+        await directory.took_turn(conn, owner)
+    return owner
+
+
 async def _open_from(conn: asyncpg.Connection, message: InboundMessage, actor: str,
                      at: datetime, account_id: UUID | None, follows: str | None,
                      correlation_id: str | None) -> Loaded[Case]:
     lead = f"Follow-up to {follows}, which is closed.\n\n" if follows else ""
+    owner_id = await _owner_for(conn, account_id)
     opened = await open_case(conn, c.OpenCase(
         case_id=new_id(), case_number="", account_id=account_id,
         type=CaseType.BILLING_INQUIRY, origin=CaseOrigin.INBOUND_EMAIL,
         priority=CasePriority.NORMAL, subject=(message.subject or "(no subject)")[:300],
         description=(lead + (message.text or "(no text)"))[:10_000], invoice_ids=(),
-        sla_target_days=1, actor=actor, at=at), correlation_id=correlation_id)
+        sla_target_days=1, actor=actor, at=at, owner_id=owner_id),
+        correlation_id=correlation_id)
     assert opened.state.case_id is not None
     return await execute(conn, _note(opened.state.case_id, message, actor, at),
                          correlation_id=correlation_id)
@@ -105,3 +124,34 @@ async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor
         opened = await _open_from(conn, message, actor, at, account_id, None, correlation_id)
         how = ThreadedBy.SENDER_CONTACT if account_id else ThreadedBy.NONE
         return Filed(opened, how, created=True)
+
+
+async def assign_waiting(conn: asyncpg.Connection, *, actor: str, at: datetime,
+                         limit: int = 200) -> list[Loaded[Case]]:
+    """Give the queue's waiting cases owners by the same rule, the longest waiting first (after
+    agents were away or inactive when the emails came); stops when no agent is active.
+
+    Each case in its own transaction; one somebody took meanwhile is left as it is.
+    """
+    assigned = []
+    for case_id in await case_rows.waiting_inbound(conn, limit):
+        try:
+            async with conn.transaction():
+                loaded = await get_case(conn, case_id)
+                owner = await _owner_for(conn, loaded.state.account_id)
+                if owner is None:
+                    break
+                assigned.append(await execute(conn, c.AssignCase(case_id, owner, actor, at),
+                                              check=_still_waiting))
+        except _TakenMeanwhile:
+            continue  # rolled back, the turn with it
+    return assigned
+
+
+class _TakenMeanwhile(Exception):
+    """Someone took the case (or it closed) between the queue's read and its lock."""
+
+
+def _still_waiting(state: Case, _: int) -> None:
+    if state.owner_id is not None or state.status is CaseStatus.CLOSED:
+        raise _TakenMeanwhile
