@@ -77,30 +77,30 @@ async def record(conn: asyncpg.Connection, notice: Notice, delivery: Delivery) -
 async def escalations_due(conn: asyncpg.Connection, tomorrow: Any, limit: int
                           ) -> list[asyncpg.Record]:
     """Unanswered escalations due tomorrow or before, on cases still open."""
-    return await conn.fetch(
+    return list(await conn.fetch(
         """SELECT e.escalation_id, e.case_id, e.team, e.question, e.due_date, e.claimed_by,
                   c.case_number
            FROM case_escalations e JOIN cases c USING (case_id)
            WHERE e.answered_at IS NULL AND e.due_date <= $1 AND c.status <> 'closed'
-           ORDER BY e.due_date LIMIT $2""", tomorrow, limit)
+           ORDER BY e.due_date LIMIT $2""", tomorrow, limit))
 
 
 async def sla_at_risk(conn: asyncpg.Connection, at: datetime, warning: timedelta,
                       limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    return list(await conn.fetch(
         """SELECT case_id, case_number, subject, owner_id, sla_due_at FROM cases
            WHERE NOT sla_paused AND NOT sla_breached AND owner_id IS NOT NULL
              AND sla_due_at > $1 AND sla_due_at <= $2
-           ORDER BY sla_due_at LIMIT $3""", at, at + warning, limit)
+           ORDER BY sla_due_at LIMIT $3""", at, at + warning, limit))
 
 
 async def next_actions_due(conn: asyncpg.Connection, today: Any, limit: int
                            ) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    return list(await conn.fetch(
         """SELECT case_id, case_number, subject, owner_id, next_action_on, next_action
            FROM cases WHERE next_action_on IS NOT NULL AND next_action_on <= $1
              AND status <> 'closed' AND owner_id IS NOT NULL
-           ORDER BY next_action_on LIMIT $2""", today, limit)
+           ORDER BY next_action_on LIMIT $2""", today, limit))
 
 
 async def digest_owed(conn: asyncpg.Connection, before: datetime) -> list[str]:
@@ -140,7 +140,7 @@ async def bundle_digest(conn: asyncpg.Connection, recipient: str, key: str, befo
 async def claim(conn: asyncpg.Connection, worker: str, at: datetime, lease: timedelta,
                 limit: int) -> list[asyncpg.Record]:
     """Take up to `limit` sendable rows for `worker`; committed before anything is sent."""
-    return await conn.fetch(
+    return list(await conn.fetch(
         """UPDATE notifications SET status = 'sending', claimed_by = $1, claimed_at = $2,
                attempts = attempts + 1
            WHERE notification_key IN (
@@ -148,7 +148,7 @@ async def claim(conn: asyncpg.Connection, worker: str, at: datetime, lease: time
                WHERE (status = 'pending' AND channel <> 'digest' AND not_before <= $2)
                   OR (status = 'sending' AND claimed_at < $2 - $3::interval)
                ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-           RETURNING *""", worker, at, lease, limit)
+           RETURNING *""", worker, at, lease, limit))
 
 
 async def sent(conn: asyncpg.Connection, key: str, worker: str, at: datetime) -> None:
@@ -169,8 +169,8 @@ async def not_sent(conn: asyncpg.Connection, key: str, worker: str, error: str,
 
 
 async def sent_to(conn: asyncpg.Connection, recipient: str, limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    return list(await conn.fetch(
         """SELECT notification_key, kind, channel, subject, status, created_at, sent_at,
                   attempts, last_error, case_id
            FROM notifications WHERE recipient = $1 ORDER BY created_at DESC,
-           notification_key LIMIT $2""", recipient, limit)
+           notification_key LIMIT $2""", recipient, limit))
