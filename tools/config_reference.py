@@ -24,6 +24,9 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
+sys.path.insert(0, str(Path(__file__).parent))
+from generated_doc import write_or_check
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "operations" / "configuration.md"
 SOURCES = {"every service": ROOT / "shared" / "src",
@@ -169,15 +172,7 @@ def render() -> str:
 
 
 def main() -> int:
-    text = render()
-    if "--check" in sys.argv[1:]:
-        if TARGET.read_text() != text:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET.relative_to(ROOT)}")
-    return 0
+    return write_or_check(TARGET, render, sys.argv[1:])
 
 
 if __name__ == "__main__":

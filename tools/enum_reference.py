@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).parent))
+from generated_doc import write_or_check
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "integrators" / "enums.md"
 SERVICES = ("billing_adapter", "collections_service", "case_service", "reporting_service")
@@ -61,15 +64,7 @@ def render() -> str:
 
 
 def main() -> int:
-    text = render()
-    if "--check" in sys.argv[1:]:
-        if TARGET.read_text() != text:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET.relative_to(ROOT)}")
-    return 0
+    return write_or_check(TARGET, render, sys.argv[1:])
 
 
 if __name__ == "__main__":
