@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi.dependencies.models import Dependant
-
 IDEMPOTENCY_KEY = "Idempotency-Key"
 IF_MATCH = "If-Match"
 RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
@@ -79,12 +77,4 @@ def _response_headers(status: int, method: str, idempotent: bool, if_match: bool
         names |= {"Idempotent-Replayed"}
         if status in (201, 202):
             names.add("Location")
-    return names
-
-
-def dependency_names(dependant: Dependant) -> set[str]:
-    names = set()
-    for sub in dependant.dependencies:
-        names.add(getattr(sub.call, "__name__", ""))
-        names |= dependency_names(sub)
     return names

@@ -72,8 +72,7 @@ def document_problems(app: FastAPI) -> None:
                         "description": REASONS[status],
                         "content": {PROBLEM_JSON: {"schema": {
                             "$ref": "#/components/schemas/Problem"}}}}
-                openapi_headers.declare(operation, method,
-                                        openapi_headers.dependency_names(route.dependant),
+                openapi_headers.declare(operation, method, _dependency_names(route),
                                         bool(route.dependant.path_params))
             app.openapi_schema = schema
         return app.openapi_schema
@@ -100,7 +99,7 @@ def _operations(app: FastAPI) -> Iterator[tuple[str, str, list[int], Any]]:
                 statuses.add(404)
             if method in WRITES:
                 statuses.add(409)
-            names = {getattr(c, "__name__", "") for c in calls}
+            names = _dependency_names(route)
             if "require_if_match" in names:
                 statuses |= {412, 428}
             elif "optional_if_match" in names:
@@ -112,3 +111,7 @@ def _calls(dependant: Dependant) -> Iterator[object]:
     for sub in dependant.dependencies:
         yield sub.call
         yield from _calls(sub)
+
+
+def _dependency_names(route: Any) -> set[str]:
+    return {getattr(call, "__name__", "") for call in _calls(route.dependant)}
