@@ -123,8 +123,10 @@ async def leader_of(bootstrap: str, topic: str, partition: int = 0) -> tuple[int
         return -1, []
     finally:
         await admin.close()
-    [found] = [p for p in described["partitions"] if p["partition"] == partition]
-    return found["leader"], sorted(found["isr"])
+    found = [p for p in described["partitions"] if p["partition"] == partition]
+    if not found:  # a topic just created may not be in every node's metadata yet
+        return -1, []
+    return found[0]["leader"], sorted(found[0]["isr"])
 
 
 async def test_a_leader_change_is_not_a_loss(kafka_cluster: KafkaCluster) -> None:
