@@ -62,6 +62,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from receivables_platform.backoff import Backoff
 from receivables_platform.consumer import metrics, set_aside
 from receivables_platform.consumer.dead_letter import DeadLetters
 from receivables_platform.consumer.errors import PERMANENT, describe, is_transient
@@ -182,17 +183,17 @@ class ConsumerRunner:
 
     async def run(self) -> None:
         """Consume until cancelled; a session that fails (broker away at start-up) starts over."""
-        backoff = 1.0
+        backoff = Backoff.doubling(first=1.0, cap=self.max_retry_wait)
         while True:
             started = time.monotonic()
             try:
                 await self._session()
             except Exception:
                 if time.monotonic() - started > 10 * self.max_retry_wait:
-                    backoff = 1.0  # it had been healthy: this is a new incident
-                log.exception("consumer.session_failed", group=self.group_id, retry_in=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.max_retry_wait)
+                    backoff.reset()  # it had been healthy: this is a new incident
+                wait = backoff.next()
+                log.exception("consumer.session_failed", group=self.group_id, retry_in=wait)
+                await asyncio.sleep(wait)
 
     # -- session ----------------------------------------------------------------------------
 
