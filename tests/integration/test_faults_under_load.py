@@ -36,6 +36,7 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from receivables_platform.consumer.faults import FAULT_EXIT_CODE
 from receivables_platform.infra.apache_kafka import ApacheKafka, KafkaCluster
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
@@ -201,11 +202,12 @@ async def running_harness(logs: Path, pg: EmbeddedPostgres, broker: EmbeddedKafk
 
 
 def reporting_consumer(system: RunningSystem, bootstrap: str, group: str, topic: str,
-                       log: Path) -> PlatformProcess:
+                       log: Path, *extra: str,
+                       module: str = "receivables_platform.consumer") -> PlatformProcess:
     return consumer_process(
         system.databases["reporting-service"], bootstrap, group, topic, log,
-        "--loss-check-interval", "1", handler=f"reporting_subscriptions:{group}",
-        env={"PYTHONPATH": str(Path(__file__).parent)})
+        "--loss-check-interval", "1", *extra, handler=f"reporting_subscriptions:{group}",
+        env={"PYTHONPATH": str(Path(__file__).parent)}, module=module)
 
 
 @pytest.fixture
@@ -357,7 +359,8 @@ async def test_reporting_equals_billing_events_after_faults_under_load(
 
 
 async def under_load(harness: Harness, drive: Callable[[Harness, Faults], Awaitable[None]],
-                     capsys: pytest.CaptureFixture[str]) -> Faults:
+                     capsys: pytest.CaptureFixture[str], *, converge_within: float = 180,
+                     min_invoices: int = 100) -> Faults:
     """The mixed workload while `drive` injects its faults; then reporting must equal the
     recomputation from billing's event store, to the cent."""
     system, today = harness.system, date.today()
@@ -377,7 +380,7 @@ async def under_load(harness: Harness, drive: Callable[[Harness, Faults], Awaita
         seconds = await load
         assert recorder.requests > RATE * seconds * 0.5, "the load did not run"
 
-        invoices = await converge(http, system, today, timeout=180)
+        invoices = await converge(http, system, today, timeout=converge_within)
         checked = []
         for as_of in (today, today - timedelta(days=45), today - timedelta(days=100),
                       today + timedelta(days=40)):
@@ -397,7 +400,8 @@ async def under_load(harness: Harness, drive: Callable[[Harness, Faults], Awaita
         print(f"== injected ({len(faults.log)})\n" + "\n".join(faults.log))
         print(f"== checked against billing's event store ({len(invoices)} invoices, {paid} with "
               f"payments or adjustments)\n" + "\n".join(checked))
-    assert paid > 0 and len(invoices) > 100, "the workload must have paid and adjusted invoices"
+    assert paid > 0 and len(invoices) > min_invoices, \
+        "the workload must have paid and adjusted invoices"
     return faults
 
 
@@ -505,3 +509,74 @@ async def test_reporting_equals_billing_events_after_cluster_faults_under_load(
         cluster_harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
     faults = await under_load(cluster_harness, drive_cluster_faults, capsys)
     assert len(faults.log) == 4
+
+
+# -- the check above catches a consumer without its one-transaction batches ------------------
+
+
+async def replace_billing_member_by_one_crashing_mid_batch(
+        h: Harness, faults: Faults, *, positions_first: bool) -> None:
+    """Reporting's billing consumer swapped for one that exits once just before applying an
+    invoice issue (`crash_mid_batch`), then restarted: the "member killed mid-batch" fault,
+    landing where it matters every time rather than wherever a SIGKILL falls."""
+    logs = h.relay.log.parent
+    bootstrap = h.cluster.bootstrap_servers if h.cluster else h.broker.bootstrap_servers
+    crashing = reporting_consumer(
+        h.system, bootstrap, h.billing_consumer, BILLING_TOPIC, logs / "crash-mid-batch.log",
+        "--crash-marker", str(logs / "crashed-mid-batch"),
+        *(["--positions-first"] if positions_first else []), module="crash_mid_batch")
+
+    async def crash_and_restart() -> None:
+        h.consumers[h.billing_consumer].stop()
+        h.consumers[h.billing_consumer] = crashing  # the harness stops it at the end
+        await started(crashing, "consumer.partitions_assigned")
+        deadline = time.monotonic() + 60
+        while crashing.running:
+            assert time.monotonic() < deadline, "no invoice was issued to crash before"
+            await asyncio.sleep(0.2)
+        assert crashing.wait(5) == FAULT_EXIT_CODE
+        await started(crashing, "consumer.partitions_assigned")
+
+    await asyncio.sleep(4)
+    await faults.inject("reporting's billing consumer exits mid-batch, restart",
+                        crash_and_restart)
+
+
+@pytest.mark.apache_kafka
+@pytest.mark.parametrize("positions_first", [False, True],
+                         ids=["one-transaction-batches", "positions-committed-first"])
+async def test_the_cluster_check_fails_when_positions_are_committed_before_the_batch(
+        cluster_harness: Harness, capsys: pytest.CaptureFixture[str],
+        positions_first: bool) -> None:
+    """The proof that the cluster fault test can fail: with each batch in one transaction
+    a crash mid-batch changes nothing; with the positions committed before the events
+    are applied, the same crash loses an invoice and the recomputation says which."""
+
+    async def drive(h: Harness, faults: Faults) -> None:
+        await replace_billing_member_by_one_crashing_mid_batch(
+            h, faults, positions_first=positions_first)
+
+    if not positions_first:
+        faults = await under_load(cluster_harness, drive, capsys, min_invoices=10)
+        assert len(faults.log) == 1
+        return
+    with pytest.raises(AssertionError, match=r"(aging as of|KPI AR figures) ") as caught:
+        await under_load(cluster_harness, drive, capsys, converge_within=15, min_invoices=10)
+    system = cluster_harness.system
+    crashed_before = (cluster_harness.relay.log.parent / "crashed-mid-batch").read_text()
+    billing = await asyncpg.connect(system.databases["billing-adapter"])
+    reporting = await asyncpg.connect(system.databases["reporting-service"])
+    try:
+        invoice_id = await billing.fetchval(
+            "SELECT (data->>'invoice_id')::uuid FROM events WHERE event_id = $1::uuid",
+            crashed_before)
+        # claimed as processed, yet never applied: the loss the check caught
+        assert await reporting.fetchval(
+            "SELECT count(*) FROM processed_events WHERE event_id = $1", crashed_before) == 1
+        assert await reporting.fetchval(
+            "SELECT count(*) FROM ar_invoices WHERE invoice_id = $1", invoice_id) == 0
+    finally:
+        await billing.close()
+        await reporting.close()
+    with capsys.disabled():
+        print(f"\n== caught: the issue of invoice {invoice_id} was lost\n{caught.value}")

@@ -29,6 +29,7 @@ from uuid import UUID
 import asyncpg
 
 from receivables_platform.contracts.base import EventContract
+from receivables_platform.db.locks import hold_until_commit
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import fold
 from receivables_platform.remembered import Remembered
@@ -64,8 +65,7 @@ class AggregateRepository(Generic[S]):
 
     async def lock(self, conn: asyncpg.Connection, aggregate_id: object) -> None:
         """Until the caller's transaction ends, no other writer of this aggregate gets past here."""
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))",
-                           self.lock_namespace, str(aggregate_id))
+        await hold_until_commit(conn, self.lock_namespace, str(aggregate_id))
 
     async def execute(self, conn: asyncpg.Connection, aggregate_id: object,
                       decide: Callable[[S], Sequence[EventContract]], *,

@@ -62,6 +62,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from receivables_platform.backoff import Backoff
 from receivables_platform.consumer import metrics, set_aside
 from receivables_platform.consumer.dead_letter import DeadLetters
 from receivables_platform.consumer.errors import PERMANENT, describe, is_transient
@@ -128,6 +129,24 @@ def _ref(record: Any) -> tuple[str, int, int]:
 
 
 @dataclass
+class _Partition:
+    """What the runner knows of one assigned partition; dropped when it is revoked."""
+
+    position: Position | None = None
+    """Where the next batch starts; None until sought to the database's position."""
+    stored: int | None = None
+    """The next offset the database row holds as far as this runner knows; None: no row."""
+    unpositioned: bool = True
+    """Paused until sought to the database's position (assigned, or a batch rolled back)."""
+    suspect: bool = False
+    """The next batch from it is verified against the broker before it is applied."""
+    vouched: float = 0.0
+    """ms: the last fetch known to come from the log the position was taken in."""
+    uncommitted: Position | None = None
+    """In the database, not yet in Kafka's committed offsets (those are for lag tooling)."""
+
+
+@dataclass
 class _Applied:
     positions: dict[TopicPartition, Position]
     handled: Counter[str] = field(default_factory=Counter)
@@ -167,13 +186,8 @@ class ConsumerRunner:
             **(consumer_options or {}),
         }
         self._lock = asyncio.Lock()
-        self._positions: dict[TopicPartition, Position] = {}
-        self._stored: dict[TopicPartition, int | None] = {}  # the row's next offset; None: none
-        self._unpositioned: set[TopicPartition] = set()
-        self._suspect: set[TopicPartition] = set()  # next batch is verified before it is applied
-        self._vouched: dict[TopicPartition, float] = {}  # ms: last fetch known to be from our log
+        self._partitions: dict[TopicPartition, _Partition] = {}
         self._next_check = 0.0
-        self._uncommitted: dict[TopicPartition, Position] = {}  # in the database, not in Kafka
         self._next_kafka_commit = 0.0
         self._faults = CrashAfterDbCommit()
         self._consumer: AIOKafkaConsumer | None = None
@@ -182,26 +196,24 @@ class ConsumerRunner:
 
     async def run(self) -> None:
         """Consume until cancelled; a session that fails (broker away at start-up) starts over."""
-        backoff = 1.0
+        backoff = Backoff.doubling(first=1.0, cap=self.max_retry_wait)
         while True:
             started = time.monotonic()
             try:
                 await self._session()
             except Exception:
                 if time.monotonic() - started > 10 * self.max_retry_wait:
-                    backoff = 1.0  # it had been healthy: this is a new incident
-                log.exception("consumer.session_failed", group=self.group_id, retry_in=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.max_retry_wait)
+                    backoff.reset()  # it had been healthy: this is a new incident
+                wait = backoff.next()
+                log.exception("consumer.session_failed", group=self.group_id, retry_in=wait)
+                await asyncio.sleep(wait)
 
     # -- session ----------------------------------------------------------------------------
 
     async def _session(self) -> None:
         await ensure_topics(self.kafka, self.topics)
         async with AsyncExitStack() as stack:
-            for state in (self._positions, self._stored, self._unpositioned, self._suspect,
-                          self._vouched, self._uncommitted):
-                state.clear()
+            self._partitions.clear()
             self._dead_letters = DeadLetters(self.kafka, self.group_id)
             self._detector = LossDetector(self.kafka)
             self._consumer = self._new_consumer()
@@ -222,10 +234,11 @@ class ConsumerRunner:
     async def _loop(self) -> None:
         self._next_check = time.monotonic() + self.loss_check_interval
         while True:
-            if self._unpositioned:
+            if any(p.unpositioned for p in self._partitions.values()):
                 await self._position_assigned()
             await self._poll()
-            if self._uncommitted and time.monotonic() >= self._next_kafka_commit:
+            if (any(p.uncommitted for p in self._partitions.values())
+                    and time.monotonic() >= self._next_kafka_commit):
                 await self._commit_to_kafka()
             if time.monotonic() >= self._next_check:
                 await self._check_for_loss()
@@ -248,13 +261,16 @@ class ConsumerRunner:
         fetched_at = {tp: consumer.last_poll_timestamp(tp) or 0.0 for tp in batch}
         async with self._lock:
             batch = await self._verified(batch, fetched_at)
-            self._uncommitted.update(await self._process(batch))
+            for tp, position in (await self._process(batch)).items():
+                if tp in self._partitions:
+                    self._partitions[tp].uncommitted = position
 
     # -- one batch ---------------------------------------------------------------------------
 
     async def _process(self, batch: Mapping[TopicPartition, list[Any]]
                        ) -> dict[TopicPartition, Position]:
-        records = [r for tp, rs in batch.items() if tp in self._positions for r in rs]
+        positioned = self._positioned()
+        records = [r for tp, rs in batch.items() if tp in positioned for r in rs]
         if not records:
             return {}
         decoded = [decode_record(r, validate_contracts=self.validate_contracts) for r in records]
@@ -270,7 +286,7 @@ class ConsumerRunner:
                 await self._dead_letter(refusal.decoded.record, refusal.error)
                 rejected.add(_ref(refusal.decoded.record))
             except _PositionsMoved as conflict:
-                self._read_again(set(batch) & set(self._positions), conflict.moved)
+                self._read_again(set(batch) & set(positioned), conflict.moved)
                 return {}
         self._faults.db_committed()
         self._after_commit(applied)
@@ -284,7 +300,7 @@ class ConsumerRunner:
         applied = _Applied(positions=_positions_after(decoded))
         async with self.pool.acquire() as conn, conn.transaction():
             advanced = await advance(conn, self.group_id, applied.positions,
-                                     {tp: self._stored.get(tp) for tp in applied.positions},
+                                     {tp: self._stored(tp) for tp in applied.positions},
                                      keys)
             if advanced.moved:
                 raise _PositionsMoved(advanced.moved)  # rolls the whole batch back
@@ -312,13 +328,13 @@ class ConsumerRunner:
         database's position (sought before the next poll), the others from their own."""
         consumer = self._require(self._consumer)
         for tp in fetched - moved:
-            consumer.seek(tp, self._positions[tp].next_offset)
+            consumer.seek(tp, self._position(tp).next_offset)
         consumer.pause(*moved)
-        self._unpositioned |= moved
         for tp in moved:
+            self._partitions.setdefault(tp, _Partition()).unpositioned = True
             metrics.POSITIONS_MOVED.labels(group=self.group_id, topic=tp.topic).inc()
         log.warning("consumer.positions_moved", group=self.group_id, partitions=_names(moved),
-                    believed={_name(tp): self._stored.get(tp) for tp in moved})
+                    believed={_name(tp): self._stored(tp) for tp in moved})
 
     async def _handle_at_once(self, conn: asyncpg.Connection, items: list[Decoded]) -> bool:
         """True when the handler applied them all at once; False: apply them one by one."""
@@ -356,9 +372,9 @@ class ConsumerRunner:
     def _after_commit(self, applied: _Applied) -> None:
         consumer = self._require(self._consumer)
         for tp, position in applied.positions.items():
-            if tp in self._positions:
-                self._positions[tp] = position
-                self._stored[tp] = position.next_offset
+            part = self._partitions.get(tp)
+            if part is not None and part.position is not None:
+                part.position, part.stored = position, position.next_offset
             highwater = consumer.highwater(tp)
             if highwater is not None:
                 metrics.set_lag(self.group_id, tp.topic, tp.partition,
@@ -386,9 +402,10 @@ class ConsumerRunner:
         """Advisory: lag tooling reads these; the runner itself only trusts the database."""
         consumer = self._require(self._consumer)
         assigned = consumer.assignment()
-        offsets = {tp: OffsetAndMetadata(p.next_offset, "") for tp, p in self._uncommitted.items()
-                   if tp in assigned}
-        self._uncommitted.clear()
+        offsets = {tp: OffsetAndMetadata(p.uncommitted.next_offset, "")
+                   for tp, p in self._partitions.items() if p.uncommitted and tp in assigned}
+        for part in self._partitions.values():
+            part.uncommitted = None
         self._next_kafka_commit = time.monotonic() + self.kafka_commit_interval
         if not offsets:
             return
@@ -407,7 +424,8 @@ class ConsumerRunner:
             for tp in tps:
                 consumer.seek(tp, 0)  # a placeholder, so Kafka's committed offset is never used
             consumer.pause(*tps)
-            self._unpositioned |= tps
+            for tp in tps:
+                self._partitions.setdefault(tp, _Partition()).unpositioned = True
             log.info("consumer.partitions_assigned", group=self.group_id,
                      partitions=_names(tps))
 
@@ -415,11 +433,7 @@ class ConsumerRunner:
         """Waits for the batch in flight, so the next owner reads positions that include it."""
         async with self._lock:
             for tp in tps:
-                self._positions.pop(tp, None)
-                self._stored.pop(tp, None)
-                self._vouched.pop(tp, None)
-                self._unpositioned.discard(tp)
-                self._suspect.discard(tp)
+                self._partitions.pop(tp, None)
                 metrics.drop_lag(self.group_id, tp.topic, tp.partition)
             if tps:
                 log.info("consumer.partitions_revoked", group=self.group_id,
@@ -431,7 +445,7 @@ class ConsumerRunner:
 
     async def _seek_to_stored(self) -> None:
         consumer = self._require(self._consumer)
-        tps = set(self._unpositioned) & consumer.assignment()
+        tps = {tp for tp, p in self._partitions.items() if p.unpositioned} & consumer.assignment()
         async with self.pool.acquire() as conn:
             stored = await load_positions(conn, self.group_id, tps)
         verdict = await self._require(self._detector).examine(stored)
@@ -443,12 +457,14 @@ class ConsumerRunner:
         chosen = {tp: Position(starts[tp]) if tp in starts else stored[tp] for tp in tps}
         for tp, position in chosen.items():
             consumer.seek(tp, position.next_offset)
-            self._positions[tp] = position
-            self._stored[tp] = None if tp in fresh else position.next_offset
-            self._vouched[tp] = time.time() * 1000  # the broker's answer just now
-        self._suspect |= verdict.unverified
+            part = self._partitions[tp]
+            part.position = position
+            part.stored = None if tp in fresh else position.next_offset
+            part.vouched = time.time() * 1000  # the broker's answer just now
+            part.suspect = part.suspect or tp in verdict.unverified
         consumer.resume(*tps)
-        self._unpositioned.clear()
+        for part in self._partitions.values():
+            part.unpositioned = False
         log.info("consumer.partitions_positioned", group=self.group_id,
                  offsets={_name(tp): p.next_offset for tp, p in chosen.items()})
 
@@ -459,25 +475,28 @@ class ConsumerRunner:
         now = time.monotonic()
         due = now >= self._next_check
         quiet_ms = self.verify_after_quiet * 1000
-        check = {tp for tp in batch if tp in self._positions and (
-            due or tp in self._suspect
-            or fetched_at[tp] - self._vouched.get(tp, 0.0) >= quiet_ms)}
+        positioned = self._positioned()
+        check = {tp for tp in batch if tp in positioned and (
+            due or self._partitions[tp].suspect
+            or fetched_at[tp] - self._partitions[tp].vouched >= quiet_ms)}
         if due:
             self._next_check = now + self.loss_check_interval
         failed = await self._act_on(await self._examine(check)) if check else set()
         kept = {tp: records for tp, records in batch.items() if tp not in failed}
-        self._vouched.update({tp: fetched_at[tp] for tp in kept})
+        for tp in kept:
+            if tp in self._partitions:
+                self._partitions[tp].vouched = fetched_at[tp]
         return kept
 
     async def _check_for_loss(self) -> None:
         """For partitions without traffic: a loss is logged and healed before the next event."""
         async with self._lock:
             self._next_check = time.monotonic() + self.loss_check_interval
-            await self._act_on(await self._examine(set(self._positions)))
+            await self._act_on(await self._examine(set(self._positioned())))
 
     async def _examine(self, tps: set[TopicPartition]) -> Verdict:
         return await self._require(self._detector).examine(
-            {tp: self._positions[tp] for tp in tps})
+            {tp: self._position(tp) for tp in tps})
 
     async def _act_on(self, verdict: Verdict) -> set[TopicPartition]:
         """Restart lost partitions, re-read unverified ones after another look; returns both."""
@@ -485,23 +504,26 @@ class ConsumerRunner:
         if verdict.lost:
             await self._restart(verdict.lost)
         for tp in verdict.unverified:
-            consumer.seek(tp, self._positions[tp].next_offset)
-        self._suspect -= set(verdict.lost)
-        self._suspect |= verdict.unverified
+            consumer.seek(tp, self._position(tp).next_offset)
+        for tp in verdict.lost.keys() | verdict.unverified:
+            if tp in self._partitions:
+                self._partitions[tp].suspect = tp in verdict.unverified
         return set(verdict.lost) | verdict.unverified
 
     async def _restart(self, reasons: Mapping[TopicPartition, str]) -> None:
         """Read partitions again from the beginning; processed_events makes the replay a no-op."""
         consumer = self._require(self._consumer)
-        tps = [tp for tp in reasons if tp in self._positions]
+        positioned = self._positioned()
+        tps = [tp for tp in reasons if tp in positioned]
         if not tps:
             return
         await self._with_retries(self._forget, {tp: reasons[tp] for tp in tps})
         starts = await self._with_retries(self._require(self._detector).beginning_offsets, tps)
         for tp in tps:
             consumer.seek(tp, starts[tp])
-            self._positions[tp] = Position(starts[tp])
-            self._stored[tp] = None  # forgotten: the next batch inserts the row again
+            part = self._partitions[tp]
+            part.position = Position(starts[tp])
+            part.stored = None  # forgotten: the next batch inserts the row again
 
     async def _forget(self, reasons: Mapping[TopicPartition, str]) -> None:
         async with self.pool.acquire() as conn:
@@ -512,6 +534,19 @@ class ConsumerRunner:
                         partition=tp.partition, reason=reason)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _positioned(self) -> dict[TopicPartition, Position]:
+        """The partitions the runner has sought to a position, and those positions."""
+        return {tp: p.position for tp, p in self._partitions.items() if p.position is not None}
+
+    def _position(self, tp: TopicPartition) -> Position:
+        position = self._partitions[tp].position
+        assert position is not None, f"{_name(tp)} is not positioned"
+        return position
+
+    def _stored(self, tp: TopicPartition) -> int | None:
+        part = self._partitions.get(tp)
+        return part.stored if part else None
 
     async def _with_retries(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         retrying = AsyncRetrying(

@@ -128,6 +128,10 @@ class ApacheKafka(EmbeddedKafka):
             # retention is checked every 5 minutes by default; the healing tests need a topic
             # whose old segments go within seconds (the platform's own topics keep forever)
             "log.retention.check.interval.ms=500",
+            # a leaderless partition of a topic that allows unclean elections gets one
+            # within a second, not 5 minutes (the healing tests force one; no platform
+            # topic allows them)
+            "unclean.leader.election.interval.ms=1000",
             "",
         ]))
 

@@ -20,7 +20,6 @@ retries it (after raising the broker's limit) or skips it with a reason.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -31,6 +30,7 @@ from types import TracebackType
 import asyncpg
 import structlog
 
+from receivables_platform.backoff import Backoff
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.relay import outbox
 from receivables_platform.relay.broker import BROKER_ERRORS, BrokerUnavailable, Publisher
@@ -73,21 +73,6 @@ class PassResult:
     full: bool
     # Rows the broker refused for good: their keys are blocked now.
     refused: int = 0
-
-
-class Backoff:
-    """Exponential with jitter, so relays of many services do not retry in step."""
-
-    def __init__(self, first: float, cap: float) -> None:
-        self.first, self.cap, self._attempt = first, cap, 0
-
-    def next(self) -> float:
-        delay = min(self.cap, self.first * 2.0 ** self._attempt)
-        self._attempt += 1
-        return delay * random.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self._attempt = 0
 
 
 class OutboxRelay:
@@ -135,7 +120,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Lead when this relay gets the lock, stand by when another has it; until cancelled."""
-        backoff = Backoff(first=0.2, cap=10.0)
+        backoff = Backoff.jittered(first=0.2, cap=10.0)
         try:
             while True:
                 try:
@@ -206,8 +191,8 @@ class OutboxRelay:
             await self.close()
 
     async def _publish_loop(self, conn: asyncpg.Connection, wake: asyncio.Event) -> None:
-        broker_backoff = Backoff(first=0.2, cap=5.0)
-        blocked_backoff = Backoff(first=0.005, cap=self.poll_interval)
+        broker_backoff = Backoff.jittered(first=0.2, cap=5.0)
+        blocked_backoff = Backoff.jittered(first=0.005, cap=self.poll_interval)
         next_check = 0.0
         while True:
             if time.monotonic() >= next_check:

@@ -66,9 +66,11 @@ def relay_process(database_url: str, bootstrap: str, service: str, log: Path,
 
 def consumer_process(database_url: str, bootstrap: str, group: str, topic: str, log: Path,
                      *extra: str, handler: str = TOTALS_HANDLER,
-                     env: dict[str, str] | None = None) -> PlatformProcess:
+                     env: dict[str, str] | None = None,
+                     module: str = "receivables_platform.consumer") -> PlatformProcess:
+    """`module`: the consumer CLI, or a test's wrapper of it that takes the same options."""
     return PlatformProcess(
-        [sys.executable, "-m", "receivables_platform.consumer", "--database-url", database_url,
+        [sys.executable, "-m", module, "--database-url", database_url,
          "--bootstrap-servers", bootstrap, "--group", group, "--topic", topic,
          "--handler", handler, "--session-timeout-ms", "3000", "--heartbeat-interval-ms", "300",
          *extra], log, env)

@@ -11,6 +11,8 @@ from uuid import UUID
 
 import asyncpg
 
+from receivables_platform.db.locks import hold_until_commit
+
 
 async def find(conn: asyncpg.Connection, kind: str, external_id: str) -> UUID | None:
     value = await conn.fetchval(
@@ -54,5 +56,4 @@ async def lock(conn: asyncpg.Connection, kind: str, external_id: str) -> None:
     other's uncommitted rows (book one invoice's payment twice, say): the
     second waits for the first to commit and then finds what it did.
     """
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))",
-                       f"external_ids.{kind}", external_id)
+    await hold_until_commit(conn, f"external_ids.{kind}", external_id)

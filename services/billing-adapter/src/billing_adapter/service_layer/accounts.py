@@ -30,6 +30,7 @@ from billing_adapter.domain.state import Account
 from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import InvoiceIssued, PaymentReceived
+from receivables_platform.db.locks import hold_until_commit
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, RefusalKind, Refused
 from receivables_platform.repository import Loaded
@@ -49,10 +50,7 @@ class Created:
 
 async def lock_accounts(conn: asyncpg.Connection, account_ids: Iterable[UUID]) -> None:
     """The same locks for a batch of accounts, taken in one order so two batches cannot deadlock."""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtext($2), hashtext(a)) "
-        "FROM (SELECT unnest($1::text[]) AS a ORDER BY 1) AS ordered",
-        sorted({str(a) for a in account_ids}), accounts.lock_namespace)
+    await hold_until_commit(conn, accounts.lock_namespace, *(str(a) for a in account_ids))
 
 
 def team_today() -> date:

@@ -35,6 +35,7 @@ from receivables_platform.contracts.cases import (
     CaseType,
     NoteSource,
 )
+from receivables_platform.db.locks import hold_until_commit
 from receivables_platform.ids import new_id
 from receivables_platform.repository import Loaded
 
@@ -104,8 +105,7 @@ async def _open_from(conn: asyncpg.Connection, message: InboundMessage, actor: s
 async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor: str,
                      at: datetime, correlation_id: str | None = None) -> Filed:
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('cases.inbound'), "
-                           "hashtext($1))", message.message_id)
+        await hold_until_commit(conn, "cases.inbound", message.message_id)
         found = await _existing_case(conn, message)
         if found is not None:
             case_id, how = found

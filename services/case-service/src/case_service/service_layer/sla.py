@@ -17,7 +17,7 @@ import structlog
 from case_service.adapters import case_rows
 from case_service.domain.commands import CheckSla
 from case_service.service_layer.cases import execute
-from receivables_platform.db.pool import holds_session_state
+from receivables_platform.db.locks import one_holder_at_a_time
 
 log = structlog.get_logger("case_service.sla")
 
@@ -40,15 +40,10 @@ async def sweep_forever(pool: asyncpg.Pool, every: timedelta = timedelta(minutes
     """
     while True:
         try:
-            async with pool.acquire() as conn:
-                holds_session_state(conn)
-                if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('cases.sla_sweep'))"):
-                    try:
-                        if breached := await check_breaches(conn, datetime.now(UTC)):
-                            log.info("sla.breaches_recorded", cases=len(breached))
-                    finally:
-                        await conn.execute(
-                            "SELECT pg_advisory_unlock(hashtext('cases.sla_sweep'))")
+            async with pool.acquire() as conn, \
+                    one_holder_at_a_time(conn, "cases.sla_sweep") as ours:
+                if ours and (breached := await check_breaches(conn, datetime.now(UTC))):
+                    log.info("sla.breaches_recorded", cases=len(breached))
         except Exception as exc:  # a missed sweep must not end the loop; the next one catches up
             log.warning("sla.sweep_failed", error=repr(exc))
         await asyncio.sleep(every.total_seconds())

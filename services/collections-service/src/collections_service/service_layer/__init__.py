@@ -9,11 +9,11 @@ from uuid import UUID
 
 import asyncpg
 
+from receivables_platform.db.locks import hold_until_commit
+
 SYSTEM = "collections-service"
 """Who the service's own decisions are credited to (rules applied, cadence escalations)."""
 
 
 async def lock_account(conn: asyncpg.Connection, account_id: UUID) -> None:
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtext('collections.account'), hashtext($1))",
-        str(account_id))
+    await hold_until_commit(conn, "collections.account", str(account_id))

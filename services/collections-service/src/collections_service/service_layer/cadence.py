@@ -30,7 +30,7 @@ from collections_service.service_layer import (
     portfolios,
 )
 from collections_service.service_layer import tasks as task_cases
-from receivables_platform.db.pool import holds_session_state
+from receivables_platform.db.locks import one_holder_at_a_time
 
 
 @dataclass
@@ -47,17 +47,13 @@ class RunSummary:
 
 async def run_day(pool: asyncpg.Pool, today: date, runtime: Runtime, *,
                   correlation_id: str | None = None) -> RunSummary:
-    async with pool.acquire() as guard:
-        holds_session_state(guard)
-        if not await guard.fetchval(
-                "SELECT pg_try_advisory_lock(hashtext('collections.daily_run'))"):
+    async with pool.acquire() as guard, \
+            one_holder_at_a_time(guard, "collections.daily_run") as ours:
+        if not ours:
             raise conflict("a daily run is already in progress; try again when it ends",
                            field=None, title="Run in progress")
-        try:
-            async with pool.acquire() as conn:
-                return await _run(conn, today, runtime, correlation_id)
-        finally:
-            await guard.execute("SELECT pg_advisory_unlock(hashtext('collections.daily_run'))")
+        async with pool.acquire() as conn:
+            return await _run(conn, today, runtime, correlation_id)
 
 
 async def _run(conn: asyncpg.Connection, today: date, runtime: Runtime,
