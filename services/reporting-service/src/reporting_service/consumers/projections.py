@@ -59,7 +59,7 @@ PROJECTIONS = {p.name: p for p in [
                        ("ar_invoice_flags", "flag = 'hold'"),
                        ("account_timeline", "source = 'collections'")),
                after_swap=(RESTEP_FLAGGED,)),
-    Projection("cases", "cases", CASES, project_cases_event, ("cases",),
+    Projection("cases", "cases", CASES, project_cases_event, ("cases", "case_corrections"),
                shared=(("escalations", "origin = 'case'"),
                        ("ar_invoice_flags", "flag = 'dispute'"),
                        ("account_timeline", "source = 'cases'")),

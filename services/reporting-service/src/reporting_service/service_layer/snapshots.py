@@ -1,20 +1,21 @@
 """End-of-day aging snapshots and the aging trend built from them.
 
-A day can be snapshotted once it is over (by the injected clock, UTC): a
-snapshot of today would freeze a day that still has payments to come. The
-job runs in the service process and takes yesterday's snapshot soon after
+A day can be snapshotted once it is over (by the injected clock, in the team's
+time zone): a snapshot of today would freeze a day that still has payments to
+come. The job runs in the service process and takes yesterday's snapshot soon after
 midnight; the endpoint lets an operator take a missed day by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 import structlog
 
+from receivables_platform.business_dates import business_dates
 from receivables_platform.web.app import ServiceState, Worker
 from reporting_service.adapters import snapshots as store
 from reporting_service.clock import Clock, system_clock
@@ -37,7 +38,7 @@ async def snapshot_day(conn: asyncpg.Connection, day: date, today: date) -> stor
 
 async def take_due_snapshot(pool: asyncpg.Pool, clock: Clock) -> store.SnapshotRun | None:
     """Yesterday's snapshot, unless it was taken already (then nothing happens)."""
-    today = clock().astimezone(UTC).date()
+    today = business_dates().today(clock())
     yesterday = today - timedelta(1)
     async with pool.acquire() as conn:
         if await store.snapshot_taken(conn, yesterday):

@@ -113,8 +113,9 @@ def review_csv(review: dict[str, Any]) -> str:
         change = review["aging_trend"][key]
         writer.writerow([f"aging_{key}_minor", review["currency"],
                          change["this_period_minor"], change["last_period_minor"], ""])
-    for cause, count in review["escalations_by_cause"].items():
-        writer.writerow(["escalations", cause, count, "", ""])
+    for cause, counts in review["escalations_by_cause"].items():
+        writer.writerow(["escalations", cause, counts["this_period"], counts["previous_period"],
+                         ""])
     return out.getvalue()
 
 
