@@ -29,11 +29,34 @@ class DayNotOver(ValueError):
     pass
 
 
+class InvalidRange(ValueError):
+    pass
+
+
 async def snapshot_day(conn: asyncpg.Connection, day: date, today: date) -> store.SnapshotRun:
     if day >= today:
         raise DayNotOver(f"{day} is not over yet (today is {today}); snapshots are end of day")
     return await store.take_snapshot(conn, day, buckets(DEFAULT_UPPER_BOUNDS),
                                      DEFAULT_UPPER_BOUNDS)
+
+
+MAX_BACKFILL_DAYS = 400
+"""A year and a month: enough for a year's trend against the month before, in one request."""
+
+
+async def backfill(conn: asyncpg.Connection, start: date, end: date, today: date
+                   ) -> list[store.SnapshotRun]:
+    """Every finished day from `start` to `end` snapshotted from the read model, which holds
+    each invoice's dated history: the trend is not empty for the days before go-live.
+    Days taken already keep their snapshot (an empty one is taken again)."""
+    if end < start:
+        raise InvalidRange("the range ends on or after the day it starts")
+    if (end - start).days + 1 > MAX_BACKFILL_DAYS:
+        raise InvalidRange(f"at most {MAX_BACKFILL_DAYS} days at a time")
+    if end >= today:
+        raise DayNotOver(f"{end} is not over yet (today is {today}); snapshots are end of day")
+    return [await snapshot_day(conn, start + timedelta(offset), today)
+            for offset in range((end - start).days + 1)]
 
 
 async def take_due_snapshot(pool: asyncpg.Pool, clock: Clock) -> store.SnapshotRun | None:
