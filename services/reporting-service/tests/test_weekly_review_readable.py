@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Any
 from uuid import uuid4
 
@@ -129,7 +130,7 @@ async def test_category_labels_are_whole_inside_the_image(client: httpx.AsyncCli
             assert (box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1
                     and box.y0 >= frame.y0 - 1), (chart, label.get_text())
         if chart != "aging-trend":  # categories side by side, none written over the next
-            for left, right in zip(boxes, boxes[1:], strict=False):
+            for left, right in pairwise(boxes):
                 assert left.x1 <= right.x0, chart
     finally:
         plt.close(figure)

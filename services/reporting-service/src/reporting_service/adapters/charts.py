@@ -24,6 +24,11 @@ from matplotlib.figure import Figure
 
 from reporting_service.domain.money import major_units
 
+
+def _major(amount_minor: int, currency: str) -> float:
+    """A chart's axis is a float: exact Decimal amounts are for the tables."""
+    return float(major_units(amount_minor, currency))
+
 CHARTS = ("aging-trend", "pareto-count", "pareto-amount", "week-over-week")
 
 
@@ -69,9 +74,9 @@ def aging_trend(points: list[dict[str, Any]], currency: str) -> Figure:
     if not points:
         _nothing(ax, "No snapshots in these weeks")
         return _fitted(figure)
-    ax.plot(dates, [major_units(p["past_due_minor"], currency) for p in points], marker="o",
+    ax.plot(dates, [_major(p["past_due_minor"], currency) for p in points], marker="o",
             label="Past due")
-    ax.plot(dates, [major_units(p["over_60_minor"], currency) for p in points], marker="o",
+    ax.plot(dates, [_major(p["over_60_minor"], currency) for p in points], marker="o",
             label="61+ days")
     ax.set_ylabel(currency)
     ax.tick_params(axis="x", labelrotation=45)
@@ -88,7 +93,7 @@ def pareto(rows: list[dict[str, Any]], title: str, currency: str | None = None) 
         _nothing(ax, "No cases closed this week")
         return _fitted(figure)
     positions = list(range(len(rows)))
-    ax.bar(positions, [r["value"] if currency is None else major_units(r["value"], currency)
+    ax.bar(positions, [r["value"] if currency is None else _major(r["value"], currency)
                        for r in rows], color="#4a7ab0")
     if currency is not None:
         ax.set_ylabel(currency)
