@@ -137,11 +137,18 @@ _MEASURES = ("open_minor", "invoices", "on_hold_minor", "on_hold_invoices", "in_
              "in_dispute_invoices")
 
 
+_BY_SEGMENT = "ar_aging_by_segment s"
+
+
 def _source(group_by: GroupBy, flt: AgingFilter) -> str:
-    """Per-currency totals need only the sums per due date; anything finer reads the steps."""
-    by_invoice_or_account = flt.account_id is not None or group_by is not GroupBy.currency
-    by_attribute = any(getattr(flt, f) is not None for f in ("collector_id", "segment", "team"))
+    """Per-currency totals need only the sums per due date, per-segment ones the sums per
+    segment and due date; anything finer reads the steps."""
+    by_invoice_or_account = flt.account_id is not None or group_by not in (
+        GroupBy.currency, GroupBy.segment)
+    by_attribute = any(getattr(flt, f) is not None for f in ("collector_id", "team"))
     if not by_invoice_or_account and not by_attribute:
+        if group_by is GroupBy.segment or flt.segment is not None:
+            return _BY_SEGMENT
         return "ar_aging_by_due_date s"
     if by_attribute or group_by in (GroupBy.collector, GroupBy.team, GroupBy.segment):
         return "ar_aging_steps s" + _ACCOUNT_ATTRIBUTES
@@ -153,11 +160,15 @@ def _query(flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket],
     """Aging as of $1: the steps dated by then, summed per group and bucket of the due date."""
     args: list[Any] = [flt.as_of]
     conditions = ["s.effective_date <= $1::date"]
+    source = _source(group_by, flt)
+    # the sums per segment carry the segment themselves: no account to join
+    own = {"segment": "s.segment"} if source == _BY_SEGMENT else {}
     for field, (expression, cast) in _FILTER_EXPRESSIONS.items():
         if (value := getattr(flt, field)) is not None:
             args.append(value)
-            conditions.append(f"{expression} = ${len(args)}::{cast}")
-    groups = _GROUP_EXPRESSIONS[group_by]
+            conditions.append(f"{own.get(field, expression)} = ${len(args)}::{cast}")
+    groups = {name: own.get(name, expression)
+              for name, expression in _GROUP_EXPRESSIONS[group_by].items()}
     if group_by in _KEY_COLUMN and page.after is not None:
         key, cast = _KEY_COLUMN[group_by]
         args.extend(_decode_cursor(page.after))
@@ -179,7 +190,7 @@ def _query(flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket],
            sum(in_dispute_invoices) AS in_dispute_invoices
     FROM (SELECT *, {bucket_case(all_buckets)} AS bucket
           FROM (SELECT {picked}, $1::date - s.due_date AS days_past_due
-                FROM {_source(group_by, flt)}
+                FROM {source}
                 WHERE {" AND ".join(conditions)}) dated) bucketed
     GROUP BY {", ".join(names)}
     HAVING sum(invoices) > 0
