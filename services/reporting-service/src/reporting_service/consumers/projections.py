@@ -50,7 +50,7 @@ PROJECTIONS = {p.name: p for p in [
     Projection("billing", "default", BILLING, project_billing_event,
                ("ar_invoices", "ar_balance_changes", "ar_accounts", "ar_autopay_history",
                 "ar_payments", "ar_aging_steps", "ar_aging_by_due_date", "ar_aging_by_segment",
-                "ar_account_contacts"),
+                "ar_account_contacts", "search_name_words", "search_words"),
                shared=(("account_timeline", "source = 'billing'"),),
                after_swap=(RESTEP_FLAGGED_NOW,)),
     Projection("collections", "collections", COLLECTIONS, project_collections_event,

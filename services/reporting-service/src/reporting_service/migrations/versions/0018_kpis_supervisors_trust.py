@@ -14,6 +14,12 @@ due date, as `ar_aging_by_due_date` does per currency, so aging by segment as of
 any day reads a few thousand rows. Each step records the segment it was summed
 under; when an account changes segment its invoices are re-derived at commit
 (the 0009 path), which moves their steps from the old segment to the new.
+
+Search for a misspelt name compared the query with every name sharing a trigram
+(117-256 ms p95 at 50,000 accounts). Names are made of a few hundred distinct
+words: `search_words` holds each once, with a trigram index, and
+`search_name_words` which account or contact name uses it, so a query finds the
+words like its own first and then the names made of them.
 """
 
 from alembic import op
@@ -135,8 +141,86 @@ CREATE TRIGGER ar_accounts_aging_update AFTER UPDATE ON ar_accounts
 """
 
 
+WORDS = r"""
+CREATE TABLE search_words (word text PRIMARY KEY);
+CREATE INDEX search_words_trgm_idx ON search_words USING gist (word gist_trgm_ops);
+CREATE TABLE search_name_words (
+    word        text    NOT NULL,
+    kind        text    NOT NULL CHECK (kind IN ('account', 'contact')),
+    account_id  uuid    NOT NULL,
+    position    integer NOT NULL,  -- the contact's; -1 for the account's own name
+    PRIMARY KEY (word, kind, account_id, position)
+);
+CREATE INDEX search_name_words_owner_idx ON search_name_words (account_id, kind, position);
+"""
+
+# the words a name is searched by: lower-cased runs of letters and digits with a letter in
+# them (a bare number is matched exactly, by its own index, never by likeness)
+WORDS_OF = r"""
+CREATE FUNCTION search_words_of(name text) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    SELECT DISTINCT w FROM regexp_split_to_table(lower(coalesce(name, '')), '[^[:alnum:]]+') w
+    WHERE length(w) >= 2 AND w ~ '[[:alpha:]]'
+$fn$
+"""
+
+
+def _index_names(function: str, kind: str, position: str) -> str:
+    """A row trigger keeping the words of one table's names: `position` of a row (`{row}`)."""
+    old, new = position.format(row="OLD"), position.format(row="NEW")
+    return f"""
+CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM search_name_words n WHERE n.account_id = OLD.account_id
+          AND n.kind = '{kind}' AND n.position = {old};
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO search_words SELECT w FROM search_words_of(NEW.name) w
+        ORDER BY w ON CONFLICT DO NOTHING;
+        INSERT INTO search_name_words SELECT w, '{kind}', NEW.account_id, {new}
+        FROM search_words_of(NEW.name) w ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $fn$
+"""  # noqa: S608 - only the fixed kinds and column names are interpolated
+
+
+INDEX_ACCOUNT_NAMES = _index_names("search_index_account_names", "account", "-1")
+INDEX_CONTACT_NAMES = _index_names("search_index_contact_names", "contact", "{row}.position")
+
+INDEX_TRIGGERS = """
+CREATE TRIGGER ar_accounts_search_words AFTER INSERT OR DELETE OR UPDATE OF name
+    ON ar_accounts FOR EACH ROW EXECUTE FUNCTION search_index_account_names();
+CREATE TRIGGER ar_account_contacts_search_words AFTER INSERT OR DELETE OR UPDATE OF name
+    ON ar_account_contacts FOR EACH ROW EXECUTE FUNCTION search_index_contact_names();
+"""
+
+INDEX_EXISTING = """
+SELECT search_index_all();
+"""
+
+INDEX_ALL = """
+CREATE FUNCTION search_index_all() RETURNS void LANGUAGE sql AS $fn$
+    INSERT INTO search_name_words
+    SELECT w, 'account', a.account_id, -1 FROM ar_accounts a, search_words_of(a.name) w
+    UNION ALL
+    SELECT w, 'contact', c.account_id, c.position
+    FROM ar_account_contacts c, search_words_of(c.name) w
+    ON CONFLICT DO NOTHING;
+    INSERT INTO search_words SELECT DISTINCT word FROM search_name_words ON CONFLICT DO NOTHING;
+$fn$
+"""
+
+
 def upgrade() -> None:
     execute_script(SCHEMA)
     op.execute(RESTEP)
     op.execute(FOLLOW_ACCOUNTS)
     execute_script(TRIGGERS)
+    execute_script(WORDS)
+    op.execute(WORDS_OF)
+    op.execute(INDEX_ACCOUNT_NAMES)
+    op.execute(INDEX_CONTACT_NAMES)
+    op.execute(INDEX_ALL)
+    execute_script(INDEX_TRIGGERS + INDEX_EXISTING)
