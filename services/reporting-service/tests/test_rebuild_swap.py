@@ -15,7 +15,7 @@ import asyncpg
 from receivables_platform.db.pool import create_pool
 from reporting_service.adapters import shadow_tables
 from reporting_service.consumers.projections import PROJECTIONS
-from reporting_service.service_layer.rebuild import _Build, _swap
+from reporting_service.service_layer.rebuild import Build, _swap
 from reporting_service.spec import SPEC
 
 LIVE = "reporting-service"
@@ -26,7 +26,7 @@ async def test_a_swap_waits_for_the_batch_holding_the_positions_and_neither_dead
         fresh_database) -> None:
     url = await fresh_database(SPEC.versions_dir)
     billing = PROJECTIONS["billing"]
-    build = _Build(billing, LIVE, "swaptest01")
+    build = Build(billing, LIVE, "swaptest01")
     admin = await create_pool(url, min_size=1, max_size=2)
     batch = await asyncpg.connect(url)
     try:
