@@ -117,3 +117,44 @@ async def test_aging_by_segment_follows_accounts_that_change_or_arrive_late(repo
 async def project_one(conn, event: CloudEvent) -> None:
     async with conn.transaction():
         await project_billing_event(conn, event)
+
+
+async def test_aging_by_collector_and_team_follows_reassignments(reporting_conn):
+    """Aging by collector (and team) reads sums kept per collector; an account's invoices move
+    when it is assigned after them or reassigned, and match the invoices' own rows."""
+    from receivables_platform.contracts.collections import AccountAssigned, AssignmentBasis
+    from reporting_service.consumers.collections_projection import project_collections_event
+    from reporting_service.testing import cloud
+
+    first, second = uuid4(), uuid4()
+
+    async def assign(account, collector, on: date) -> None:
+        async with reporting_conn.transaction():
+            await project_collections_event(reporting_conn, cloud(AccountAssigned(
+                account_id=account, collector_id=collector, basis=AssignmentBasis.EXPLICIT,
+                assigned_by="sup", effective_on=on)))
+
+    async def grouped(group_by: GroupBy, **filters) -> dict:
+        rows = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20), **filters),
+                           group_by, buckets())
+        key = "collector_id" if group_by is GroupBy.collector else "team"
+        return {row[key]: (row["total_minor"], row["invoices"]) for row in rows}
+
+    for account, total in ((first, 700), (second, 300), (second, 50)):
+        await project_one(reporting_conn, issued_event(account, total, date(2026, 9, 1),
+                                                       date(2026, 10, 1)))
+    assert await grouped(GroupBy.collector) == {None: (1_050, 3)}
+    await assign(first, "ann", date(2026, 11, 1))
+    await assign(second, "bob", date(2026, 11, 1))
+    await reporting_conn.execute("INSERT INTO collector_teams (collector_id, team) "
+                                 "VALUES ('ann', 'east'), ('bob', 'west')")
+    assert await grouped(GroupBy.collector) == {"ann": (700, 1), "bob": (350, 2)}
+    await assign(second, "ann", date(2026, 11, 5))
+    await assign(second, "bob", date(2026, 11, 2))  # an older assignment arriving late
+    assert await grouped(GroupBy.collector) == {"ann": (1_050, 3)}
+    assert await grouped(GroupBy.team) == {"east": (1_050, 3)}
+    assert await grouped(GroupBy.collector, team="west") == {}
+    invoices = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20),
+                                                       collector_id="ann"),
+                           GroupBy.invoice, buckets())
+    assert sum(row["total_minor"] for row in invoices) == 1_050

@@ -138,18 +138,29 @@ _MEASURES = ("open_minor", "invoices", "on_hold_minor", "on_hold_invoices", "in_
 
 
 _BY_SEGMENT = "ar_aging_by_segment s"
+_BY_COLLECTOR = ("ar_aging_by_collector s "
+                 "LEFT JOIN collector_teams ct ON ct.collector_id = s.collector_id")
+# what the sums per segment or collector carry themselves: no account to join
+_OWN = {_BY_SEGMENT: {"segment": "s.segment"},
+        _BY_COLLECTOR: {"collector_id": "s.collector_id", "team": "ct.team"}}
 
 
 def _source(group_by: GroupBy, flt: AgingFilter) -> str:
-    """Per-currency totals need only the sums per due date, per-segment ones the sums per
-    segment and due date; anything finer reads the steps."""
-    by_invoice_or_account = flt.account_id is not None or group_by not in (
-        GroupBy.currency, GroupBy.segment)
-    by_attribute = any(getattr(flt, f) is not None for f in ("collector_id", "team"))
-    if not by_invoice_or_account and not by_attribute:
-        if group_by is GroupBy.segment or flt.segment is not None:
+    """Per-currency totals need only the sums per due date; per segment, collector or team
+    (or filtered by one of them) the sums per segment or collector and due date; anything
+    finer, or a mix of segment and collector, reads the steps."""
+    if flt.account_id is None and group_by not in (GroupBy.invoice, GroupBy.account):
+        by_segment = group_by is GroupBy.segment or flt.segment is not None
+        by_collector = (group_by in (GroupBy.collector, GroupBy.team)
+                        or flt.collector_id is not None or flt.team is not None)
+        if by_segment and not by_collector:
             return _BY_SEGMENT
-        return "ar_aging_by_due_date s"
+        if by_collector and not by_segment:
+            return _BY_COLLECTOR
+        if not by_segment and not by_collector:
+            return "ar_aging_by_due_date s"
+        return "ar_aging_steps s" + _ACCOUNT_ATTRIBUTES
+    by_attribute = any(getattr(flt, f) is not None for f in ("collector_id", "segment", "team"))
     if by_attribute or group_by in (GroupBy.collector, GroupBy.team, GroupBy.segment):
         return "ar_aging_steps s" + _ACCOUNT_ATTRIBUTES
     return "ar_aging_steps s"
@@ -161,8 +172,7 @@ def _query(flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket],
     args: list[Any] = [flt.as_of]
     conditions = ["s.effective_date <= $1::date"]
     source = _source(group_by, flt)
-    # the sums per segment carry the segment themselves: no account to join
-    own = {"segment": "s.segment"} if source == _BY_SEGMENT else {}
+    own = _OWN.get(source, {})
     for field, (expression, cast) in _FILTER_EXPRESSIONS.items():
         if (value := getattr(flt, field)) is not None:
             args.append(value)

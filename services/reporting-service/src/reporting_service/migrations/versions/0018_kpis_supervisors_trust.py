@@ -14,6 +14,10 @@ due date, as `ar_aging_by_due_date` does per currency, so aging by segment as of
 any day reads a few thousand rows. Each step records the segment it was summed
 under; when an account changes segment its invoices are re-derived at commit
 (the 0009 path), which moves their steps from the old segment to the new.
+`ar_aging_by_collector` does the same per collector (teams join it, a few
+hundred rows): an assignment that changes re-derives the account's invoices. A
+rebuild's new assignment table does not (its triggers see their own schema);
+after its swap every step still summed under another collector is re-derived.
 
 Search for a misspelt name compared the query with every name sharing a trigram
 (117-256 ms p95 at 50,000 accounts). Names are made of a few hundred distinct
@@ -69,7 +73,29 @@ INSERT INTO ar_aging_by_segment
 SELECT segment, currency, due_date, effective_date, sum(open_minor), sum(invoices),
        sum(on_hold_minor), sum(on_hold_invoices), sum(in_dispute_minor),
        sum(in_dispute_invoices)
-FROM ar_aging_steps GROUP BY segment, currency, due_date, effective_date
+FROM ar_aging_steps GROUP BY segment, currency, due_date, effective_date;
+
+ALTER TABLE ar_aging_steps ADD COLUMN collector_id text;
+UPDATE ar_aging_steps s SET collector_id = ca.collector_id FROM col_assignments ca
+WHERE ca.account_id = s.account_id;
+CREATE TABLE ar_aging_by_collector (
+    collector_id        text,
+    currency            text    NOT NULL,
+    due_date            date    NOT NULL,
+    effective_date      date    NOT NULL,
+    open_minor          bigint  NOT NULL,
+    invoices            integer NOT NULL,
+    on_hold_minor       bigint  NOT NULL,
+    on_hold_invoices    integer NOT NULL,
+    in_dispute_minor    bigint  NOT NULL,
+    in_dispute_invoices integer NOT NULL,
+    UNIQUE NULLS NOT DISTINCT (collector_id, currency, due_date, effective_date)
+);
+INSERT INTO ar_aging_by_collector
+SELECT collector_id, currency, due_date, effective_date, sum(open_minor), sum(invoices),
+       sum(on_hold_minor), sum(on_hold_invoices), sum(in_dispute_minor),
+       sum(in_dispute_invoices)
+FROM ar_aging_steps GROUP BY collector_id, currency, due_date, effective_date
 """
 
 MEASURES = ("open_minor", "invoices", "on_hold_minor", "on_hold_invoices", "in_dispute_minor",
@@ -89,6 +115,7 @@ def _summed(table: str, keys: str, source: str, sign: str) -> str:
 
 _DUE = ("ar_aging_by_due_date", "currency, due_date, effective_date")
 _SEGMENT = ("ar_aging_by_segment", "segment, currency, due_date, effective_date")
+_COLLECTOR = ("ar_aging_by_collector", "collector_id, currency, due_date, effective_date")
 
 RESTEP = f"""
 CREATE OR REPLACE FUNCTION ar_aging_restep(ids uuid[]) RETURNS void LANGUAGE plpgsql AS $fn$
@@ -96,16 +123,19 @@ BEGIN
     IF cardinality(ids) = 0 THEN RETURN; END IF;
     PERFORM pg_advisory_xact_lock(6161676967);
     WITH old AS (DELETE FROM ar_aging_steps WHERE invoice_id = ANY (ids) RETURNING *),
-    by_segment AS ({_summed(*_SEGMENT, "old", "-")} RETURNING 1)
+    by_segment AS ({_summed(*_SEGMENT, "old", "-")} RETURNING 1),
+    by_collector AS ({_summed(*_COLLECTOR, "old", "-")} RETURNING 1)
     {_summed(*_DUE, "old", "-")};
     WITH fresh AS (
         INSERT INTO ar_aging_steps (invoice_id, effective_date, account_id, currency, due_date,
-                                    {COLUMNS}, segment)
-        SELECT st.*, a.segment FROM ar_aging_steps_of(ids) st
+                                    {COLUMNS}, segment, collector_id)
+        SELECT st.*, a.segment, ca.collector_id FROM ar_aging_steps_of(ids) st
         LEFT JOIN ar_accounts a ON a.account_id = st.account_id
+        LEFT JOIN col_assignments ca ON ca.account_id = st.account_id
         RETURNING *
     ),
-    by_segment AS ({_summed(*_SEGMENT, "fresh", "")} RETURNING 1)
+    by_segment AS ({_summed(*_SEGMENT, "fresh", "")} RETURNING 1),
+    by_collector AS ({_summed(*_COLLECTOR, "fresh", "")} RETURNING 1)
     {_summed(*_DUE, "fresh", "")};
 END $fn$
 """  # noqa: S608 - only fixed column lists are interpolated
@@ -131,13 +161,34 @@ BEGIN
 END $fn$
 """
 
+FOLLOW_ASSIGNMENTS = """
+CREATE FUNCTION ar_aging_follow_assignments() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    -- a rebuild's new tables (their own schema) are regrouped once, after the swap
+    IF TG_TABLE_SCHEMA <> 'public' THEN RETURN NULL; END IF;
+    IF TG_OP = 'UPDATE' AND OLD.collector_id IS NOT DISTINCT FROM NEW.collector_id
+       AND OLD.account_id = NEW.account_id THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO ar_aging_pending SELECT i.invoice_id FROM ar_invoices i
+    WHERE i.account_id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.account_id END,
+                           CASE WHEN TG_OP <> 'DELETE' THEN NEW.account_id END);
+    IF FOUND THEN
+        INSERT INTO ar_aging_commits VALUES (txid_current()) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $fn$
+"""
+
 TRIGGERS = """
 CREATE TRIGGER ar_accounts_aging_insert AFTER INSERT ON ar_accounts
     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
     EXECUTE FUNCTION ar_aging_follow_accounts();
 CREATE TRIGGER ar_accounts_aging_update AFTER UPDATE ON ar_accounts
     REFERENCING OLD TABLE AS before NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION ar_aging_follow_accounts()
+    EXECUTE FUNCTION ar_aging_follow_accounts();
+CREATE TRIGGER col_assignments_aging AFTER INSERT OR UPDATE OR DELETE ON col_assignments
+    FOR EACH ROW EXECUTE FUNCTION ar_aging_follow_assignments()
 """
 
 
@@ -217,6 +268,7 @@ def upgrade() -> None:
     execute_script(SCHEMA)
     op.execute(RESTEP)
     op.execute(FOLLOW_ACCOUNTS)
+    op.execute(FOLLOW_ASSIGNMENTS)
     execute_script(TRIGGERS)
     execute_script(WORDS)
     op.execute(WORDS_OF)
