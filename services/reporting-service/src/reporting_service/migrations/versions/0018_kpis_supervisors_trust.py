@@ -14,8 +14,11 @@ due date, as `ar_aging_by_due_date` does per currency, so aging by segment as of
 any day reads a few thousand rows. Each step records the segment it was summed
 under; when an account changes segment its invoices are re-derived at commit
 (the 0009 path), which moves their steps from the old segment to the new.
-`ar_aging_by_collector` does the same per collector (teams join it, a few
-hundred rows): an assignment that changes re-derives the account's invoices. A
+`ar_aging_by_collector` does the same per collector (teams join it): an
+assignment that changes re-derives the account's invoices. With forty
+collectors those sums are tens of thousands of rows, so their totals over every
+day are kept too (`ar_aging_by_collector_total`): aging as of D is the totals
+less the few sums dated after D. A
 rebuild's new assignment table does not (its triggers see their own schema);
 after its swap every step still summed under another collector is re-derived.
 
@@ -95,7 +98,24 @@ INSERT INTO ar_aging_by_collector
 SELECT collector_id, currency, due_date, effective_date, sum(open_minor), sum(invoices),
        sum(on_hold_minor), sum(on_hold_invoices), sum(in_dispute_minor),
        sum(in_dispute_invoices)
-FROM ar_aging_steps GROUP BY collector_id, currency, due_date, effective_date
+FROM ar_aging_steps GROUP BY collector_id, currency, due_date, effective_date;
+CREATE INDEX ar_aging_by_collector_date_idx ON ar_aging_by_collector (effective_date);
+CREATE TABLE ar_aging_by_collector_total (
+    collector_id        text,
+    currency            text    NOT NULL,
+    due_date            date    NOT NULL,
+    open_minor          bigint  NOT NULL,
+    invoices            integer NOT NULL,
+    on_hold_minor       bigint  NOT NULL,
+    on_hold_invoices    integer NOT NULL,
+    in_dispute_minor    bigint  NOT NULL,
+    in_dispute_invoices integer NOT NULL,
+    UNIQUE NULLS NOT DISTINCT (collector_id, currency, due_date)
+);
+INSERT INTO ar_aging_by_collector_total
+SELECT collector_id, currency, due_date, sum(open_minor), sum(invoices), sum(on_hold_minor),
+       sum(on_hold_invoices), sum(in_dispute_minor), sum(in_dispute_invoices)
+FROM ar_aging_steps GROUP BY collector_id, currency, due_date
 """
 
 MEASURES = ("open_minor", "invoices", "on_hold_minor", "on_hold_invoices", "in_dispute_minor",
@@ -116,6 +136,7 @@ def _summed(table: str, keys: str, source: str, sign: str) -> str:
 _DUE = ("ar_aging_by_due_date", "currency, due_date, effective_date")
 _SEGMENT = ("ar_aging_by_segment", "segment, currency, due_date, effective_date")
 _COLLECTOR = ("ar_aging_by_collector", "collector_id, currency, due_date, effective_date")
+_COLLECTOR_TOTAL = ("ar_aging_by_collector_total", "collector_id, currency, due_date")
 
 RESTEP = f"""
 CREATE OR REPLACE FUNCTION ar_aging_restep(ids uuid[]) RETURNS void LANGUAGE plpgsql AS $fn$
@@ -124,7 +145,8 @@ BEGIN
     PERFORM pg_advisory_xact_lock(6161676967);
     WITH old AS (DELETE FROM ar_aging_steps WHERE invoice_id = ANY (ids) RETURNING *),
     by_segment AS ({_summed(*_SEGMENT, "old", "-")} RETURNING 1),
-    by_collector AS ({_summed(*_COLLECTOR, "old", "-")} RETURNING 1)
+    by_collector AS ({_summed(*_COLLECTOR, "old", "-")} RETURNING 1),
+    by_collector_total AS ({_summed(*_COLLECTOR_TOTAL, "old", "-")} RETURNING 1)
     {_summed(*_DUE, "old", "-")};
     WITH fresh AS (
         INSERT INTO ar_aging_steps (invoice_id, effective_date, account_id, currency, due_date,
@@ -135,7 +157,8 @@ BEGIN
         RETURNING *
     ),
     by_segment AS ({_summed(*_SEGMENT, "fresh", "")} RETURNING 1),
-    by_collector AS ({_summed(*_COLLECTOR, "fresh", "")} RETURNING 1)
+    by_collector AS ({_summed(*_COLLECTOR, "fresh", "")} RETURNING 1),
+    by_collector_total AS ({_summed(*_COLLECTOR_TOTAL, "fresh", "")} RETURNING 1)
     {_summed(*_DUE, "fresh", "")};
 END $fn$
 """  # noqa: S608 - only fixed column lists are interpolated
