@@ -38,7 +38,7 @@ down_revision = "reporting_service_0017"
 branch_labels = None
 depends_on = None
 
-SCHEMA = """
+_SCHEMA = """
 ALTER TABLE escalations ADD COLUMN team text, ADD COLUMN answered_by text,
     ADD COLUMN reason text CHECK (reason IN ('delay', 'documentation_gap', 'other'));
 UPDATE escalations SET team = cause WHERE origin = 'case';
@@ -59,68 +59,45 @@ CREATE INDEX case_corrections_date_idx ON case_corrections (effective_date);
 ALTER TABLE ar_aging_steps ADD COLUMN segment text;
 UPDATE ar_aging_steps s SET segment = a.segment FROM ar_accounts a
 WHERE a.account_id = s.account_id AND a.segment IS NOT NULL;
-CREATE TABLE ar_aging_by_segment (
-    segment             text,
-    currency            text    NOT NULL,
-    due_date            date    NOT NULL,
-    effective_date      date    NOT NULL,
-    open_minor          bigint  NOT NULL,
-    invoices            integer NOT NULL,
-    on_hold_minor       bigint  NOT NULL,
-    on_hold_invoices    integer NOT NULL,
-    in_dispute_minor    bigint  NOT NULL,
-    in_dispute_invoices integer NOT NULL,
-    UNIQUE NULLS NOT DISTINCT (segment, currency, due_date, effective_date)
-);
-INSERT INTO ar_aging_by_segment
-SELECT segment, currency, due_date, effective_date, sum(open_minor), sum(invoices),
-       sum(on_hold_minor), sum(on_hold_invoices), sum(in_dispute_minor),
-       sum(in_dispute_invoices)
-FROM ar_aging_steps GROUP BY segment, currency, due_date, effective_date;
+{SEGMENT_SUMS};
 
 ALTER TABLE ar_aging_steps ADD COLUMN collector_id text;
 UPDATE ar_aging_steps s SET collector_id = ca.collector_id FROM col_assignments ca
 WHERE ca.account_id = s.account_id;
-CREATE TABLE ar_aging_by_collector (
-    collector_id        text,
-    currency            text    NOT NULL,
-    due_date            date    NOT NULL,
-    effective_date      date    NOT NULL,
-    open_minor          bigint  NOT NULL,
-    invoices            integer NOT NULL,
-    on_hold_minor       bigint  NOT NULL,
-    on_hold_invoices    integer NOT NULL,
-    in_dispute_minor    bigint  NOT NULL,
-    in_dispute_invoices integer NOT NULL,
-    UNIQUE NULLS NOT DISTINCT (collector_id, currency, due_date, effective_date)
-);
-INSERT INTO ar_aging_by_collector
-SELECT collector_id, currency, due_date, effective_date, sum(open_minor), sum(invoices),
-       sum(on_hold_minor), sum(on_hold_invoices), sum(in_dispute_minor),
-       sum(in_dispute_invoices)
-FROM ar_aging_steps GROUP BY collector_id, currency, due_date, effective_date;
+{COLLECTOR_SUMS};
 CREATE INDEX ar_aging_by_collector_date_idx ON ar_aging_by_collector (effective_date);
-CREATE TABLE ar_aging_by_collector_total (
-    collector_id        text,
-    currency            text    NOT NULL,
-    due_date            date    NOT NULL,
-    open_minor          bigint  NOT NULL,
-    invoices            integer NOT NULL,
-    on_hold_minor       bigint  NOT NULL,
-    on_hold_invoices    integer NOT NULL,
-    in_dispute_minor    bigint  NOT NULL,
-    in_dispute_invoices integer NOT NULL,
-    UNIQUE NULLS NOT DISTINCT (collector_id, currency, due_date)
-);
-INSERT INTO ar_aging_by_collector_total
-SELECT collector_id, currency, due_date, sum(open_minor), sum(invoices), sum(on_hold_minor),
-       sum(on_hold_invoices), sum(in_dispute_minor), sum(in_dispute_invoices)
-FROM ar_aging_steps GROUP BY collector_id, currency, due_date
+{COLLECTOR_TOTALS}
 """
 
 MEASURES = ("open_minor", "invoices", "on_hold_minor", "on_hold_invoices", "in_dispute_minor",
             "in_dispute_invoices")
 COLUMNS = ", ".join(MEASURES)
+
+
+def _sums_table(table: str, keys: tuple[str, ...]) -> str:
+    """A table of the steps' measures summed per `keys` (the first may be NULL: none),
+    filled from the steps there are."""
+    first, *rest = keys
+    columns = ",\n    ".join([f"{first} text", *(f"{k} {'text' if k == 'currency' else 'date'} "
+                                                   "NOT NULL" for k in rest),
+                               *(f"{m} {'integer' if 'invoices' in m else 'bigint'} NOT NULL"
+                                 for m in MEASURES)])
+    listed = ", ".join(keys)
+    sums = ", ".join(f"sum({m})" for m in MEASURES)
+    return f"""CREATE TABLE {table} (
+    {columns},
+    UNIQUE NULLS NOT DISTINCT ({listed})
+);
+INSERT INTO {table} SELECT {listed}, {sums} FROM ar_aging_steps GROUP BY {listed}"""  # noqa: S608
+
+
+SCHEMA = _SCHEMA.format(
+    SEGMENT_SUMS=_sums_table("ar_aging_by_segment",
+                             ("segment", "currency", "due_date", "effective_date")),
+    COLLECTOR_SUMS=_sums_table("ar_aging_by_collector",
+                               ("collector_id", "currency", "due_date", "effective_date")),
+    COLLECTOR_TOTALS=_sums_table("ar_aging_by_collector_total",
+                                 ("collector_id", "currency", "due_date")))
 
 
 def _summed(table: str, keys: str, source: str, sign: str) -> str:
