@@ -18,15 +18,17 @@ under; when an account changes segment its invoices are re-derived at commit
 assignment that changes re-derives the account's invoices. With forty
 collectors those sums are tens of thousands of rows, so their totals over every
 day are kept too (`ar_aging_by_collector_total`): aging as of D is the totals
-less the few sums dated after D. A
-rebuild's new assignment table does not (its triggers see their own schema);
-after its swap every step still summed under another collector is re-derived.
+less the few sums dated after D. A rebuild's new assignment table re-derives
+nothing (its triggers see their own schema); after its swap every step still
+summed under another collector is re-derived.
 
 Search for a misspelt name compared the query with every name sharing a trigram
 (117-256 ms p95 at 50,000 accounts). Names are made of a few hundred distinct
 words: `search_words` holds each once, with a trigram index, and
-`search_name_words` which account or contact name uses it, so a query finds the
-words like its own first and then the names made of them.
+`search_name_words` which account name uses it, so a query finds the words
+like its own first and then the names made of them. (Contacts' names are few
+per query and fast on their own trigram index; `kind` and `position` leave room
+for them.)
 """
 
 from alembic import op
@@ -238,13 +240,10 @@ END $fn$
 
 
 INDEX_ACCOUNT_NAMES = _index_names("search_index_account_names", "account", "-1")
-INDEX_CONTACT_NAMES = _index_names("search_index_contact_names", "contact", "{row}.position")
 
 INDEX_TRIGGERS = """
 CREATE TRIGGER ar_accounts_search_words AFTER INSERT OR DELETE OR UPDATE OF name
     ON ar_accounts FOR EACH ROW EXECUTE FUNCTION search_index_account_names();
-CREATE TRIGGER ar_account_contacts_search_words AFTER INSERT OR DELETE OR UPDATE OF name
-    ON ar_account_contacts FOR EACH ROW EXECUTE FUNCTION search_index_contact_names();
 """
 
 INDEX_EXISTING = """
@@ -255,9 +254,6 @@ INDEX_ALL = """
 CREATE FUNCTION search_index_all() RETURNS void LANGUAGE sql AS $fn$
     INSERT INTO search_name_words
     SELECT w, 'account', a.account_id, -1 FROM ar_accounts a, search_words_of(a.name) w
-    UNION ALL
-    SELECT w, 'contact', c.account_id, c.position
-    FROM ar_account_contacts c, search_words_of(c.name) w
     ON CONFLICT DO NOTHING;
     INSERT INTO search_words SELECT DISTINCT word FROM search_name_words ON CONFLICT DO NOTHING;
 $fn$
@@ -273,6 +269,5 @@ def upgrade() -> None:
     execute_script(WORDS)
     op.execute(WORDS_OF)
     op.execute(INDEX_ACCOUNT_NAMES)
-    op.execute(INDEX_CONTACT_NAMES)
     op.execute(INDEX_ALL)
     execute_script(INDEX_TRIGGERS + INDEX_EXISTING)
