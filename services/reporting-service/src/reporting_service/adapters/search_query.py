@@ -19,6 +19,8 @@ from reporting_service.domain.search import SearchText
 # how alike a word of the name must be to the query (pg_trgm's default 0.6 drops
 # "acne" for "acme": one wrong letter in a short word costs too many trigrams)
 WORD_SIMILARITY = 0.4
+# how alike a word of a name must be to a word of the query to make that name a candidate
+WORD_ALIKE = 0.3
 
 # names made of words like the query's: the distinct words (a few hundred) are compared by
 # trigrams, then the names using the best of them are read by word; only those few are
@@ -28,7 +30,8 @@ WORD_SIMILARITY = 0.4
 _NAMED = """
 SELECT n.account_id, n.position
 FROM (SELECT s.word, word_similarity(q.w, s.word) AS likeness
-      FROM search_words_of($1) q (w) JOIN search_words s ON q.w <% s.word) m
+      FROM search_words_of($1) q (w)
+      JOIN search_words s ON q.w <% s.word OR q.w % s.word) m
 CROSS JOIN LATERAL (SELECT account_id, position FROM search_name_words
                     WHERE word = m.word AND kind = '{kind}' OFFSET 0) n
 GROUP BY n.account_id, n.position
@@ -111,6 +114,8 @@ async def search(conn: asyncpg.Connection, query: SearchText, kinds: tuple[str, 
     found: list[dict[str, Any]] = []
     async with conn.transaction(readonly=True):
         await conn.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY}")
+        # a misspelt word as a whole (swapped letters), beside a word's misspelt beginning
+        await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {WORD_ALIKE}")
         if "account" in kinds:
             sql = (_ACCOUNTS.replace("{fuzzy}", _NAME_LIKE if query.fuzzy else "")
                    .replace("{likeness}", str(WORD_SIMILARITY)))
