@@ -8,7 +8,8 @@ reporting read model, then times, as the API runs them:
 - one 100-row page of aging by account (from the middle of the book), today
   and as of 90 days ago;
 - aging totals as of a past date (90 days ago);
-- aging by segment (accounts' attributes joined to every invoice's steps);
+- aging by segment, by collector and by team (from the sums kept per segment
+  and per collector and due date; 40 collectors in 5 teams);
 - the same totals straight over a raw invoice table holding today's open
   balance per invoice (what a naive system would keep), and the ratio;
 - projection throughput: `--events` billing events (invoices issued, then
@@ -51,6 +52,12 @@ SEED = """
 INSERT INTO ar_accounts (account_id, segment, currency)
 SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(a), 12, '0'))::uuid,
        (ARRAY['smb', 'enterprise', 'public'])[1 + a % 3], 'USD'
+FROM generate_series(1, $2::int) a;
+INSERT INTO collector_teams (collector_id, team)
+SELECT 'collector-' || c, 'team-' || (c % 5) FROM generate_series(1, 40) c;
+INSERT INTO col_assignments (account_id, collector_id, effective_on)
+SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(a), 12, '0'))::uuid,
+       'collector-' || (1 + abs(hashtext(a::text)) % 40), current_date - 500
 FROM generate_series(1, $2::int) a;
 INSERT INTO ar_invoices (invoice_id, account_id, external_id, currency, total_minor,
                          issue_date, due_date)
@@ -138,8 +145,14 @@ async def measure(conn: asyncpg.Connection, repeat: int) -> None:
     await timed("100-row page by account as of 90 days ago", repeat, lambda: aging(
         conn, AgingFilter(as_of=today - timedelta(90)), GroupBy.account, standard,
         Page(limit=100, after=cursor)))
-    await timed("aging by segment (read model, not a target)", repeat, lambda: aging(
+    await timed("aging by segment (read model, target 10 ms)", repeat, lambda: aging(
         conn, AgingFilter(as_of=today), GroupBy.segment, standard))
+    await timed("aging by collector (read model, target 10 ms)", repeat, lambda: aging(
+        conn, AgingFilter(as_of=today), GroupBy.collector, standard))
+    await timed("aging by team (read model)", repeat, lambda: aging(
+        conn, AgingFilter(as_of=today), GroupBy.team, standard))
+    await timed("aging by collector as of 90 days ago", repeat, lambda: aging(
+        conn, AgingFilter(as_of=today - timedelta(90)), GroupBy.collector, standard))
     raw = await timed("current aging totals (raw invoice table)", repeat,
                       lambda: conn.fetch(RAW_TOTALS))
     print(f"read model / raw table, current totals: {current / raw:.5f} "

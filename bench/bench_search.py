@@ -77,6 +77,7 @@ SELECT gen_random_uuid(), 'CASE-' || lpad(c::text, 6, '0'),
        'dispute', 'investigating', now() - make_interval(days => c % 300)
 FROM generate_series(1, $5::int) c;
 SET session_replication_role = DEFAULT;
+SELECT search_index_all();
 VACUUM ANALYZE
 """
 

@@ -295,3 +295,42 @@ async def test_a_deactivated_agent_cannot_take_a_case_back_by_themselves(api, ca
                              json={"owner_id": "agent-gone"},
                              headers={**auth("agent-gone"), "If-Match": opened.headers["ETag"]})
     assert refused.status_code == 422, refused.text
+
+
+async def test_an_escalation_carries_its_cause_and_a_confirmation_the_satisfaction(
+        api, cases_url):
+    """The cause feeds escalations-by-cause and the satisfaction the confirmation KPI; both
+    are optional, so clients that send neither keep working, and bad values change nothing."""
+    opened = await open_case(api, cases_url)
+    url = opened.headers["Location"]
+    due = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    for cause in ("late", "", 3, ["delay"]):
+        refused = await api.post(f"{url}/escalations", json={
+            "team": "service", "question": "When was it installed?", "due_date": due,
+            "cause": cause}, headers=create())
+        assert refused.status_code == 422, (cause, refused.text)
+        assert refused.json()["errors"][0]["field"] == "body.cause"
+    escalated = await api.post(f"{url}/escalations", json={
+        "team": "service", "question": "When was it installed?", "due_date": due,
+        "cause": "documentation_gap"}, headers=create())
+    assert escalated.status_code == 201, escalated.text
+    assert [e["cause"] for e in escalated.json()["escalations"]] == ["documentation_gap"]
+    confirmed_at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    for satisfaction in (0, 6, "five", 4.5):
+        refused = await api.post(f"{url}/confirmation", json={
+            "confirmed_by_name": "Pat", "channel": "phone", "confirmed_at": confirmed_at,
+            "satisfaction": satisfaction}, headers=auth())
+        assert refused.status_code == 422, (satisfaction, refused.text)
+        assert refused.json()["errors"][0]["field"] == "body.satisfaction"
+    assert await count(cases_url, "SELECT count(*) FROM events WHERE type = "
+                       "'cases.case.customer_confirmed'") == 0
+    confirmed = await api.post(f"{url}/confirmation", json={
+        "confirmed_by_name": "Pat", "channel": "phone", "confirmed_at": confirmed_at,
+        "satisfaction": 4, "satisfaction_comment": "Quick, but the first letter confused me"},
+        headers=auth())
+    assert confirmed.status_code == 200, confirmed.text
+    confirmation = confirmed.json()["confirmation"]
+    assert (confirmation["satisfaction"], confirmation["satisfaction_comment"]) == (
+        4, "Quick, but the first letter confused me")
+    assert await count(cases_url, "SELECT count(*) FROM events WHERE type = "
+                       "'cases.case.customer_confirmed' AND data->>'satisfaction' = '4'") == 1

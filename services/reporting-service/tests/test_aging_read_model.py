@@ -58,3 +58,103 @@ async def test_currencies_are_never_summed_together(reporting_conn):
     rows = await aging(reporting_conn, AgingFilter(as_of=date(2026, 2, 1), account_id=account),
                        GroupBy.currency, buckets())
     assert {(r["currency"], r["total_minor"]) for r in rows} == {("EUR", 100), ("USD", 300)}
+
+
+async def test_aging_by_segment_follows_accounts_that_change_or_arrive_late(reporting_conn):
+    """Aging by segment reads sums kept per segment; an account's invoices move with it when
+    it is re-segmented, described after its invoices, or has its segment cleared."""
+    from receivables_platform.contracts.billing import AccountRegistered, AccountUpdated
+    from reporting_service.testing import cloud
+
+    early, late = uuid4(), uuid4()
+
+    async def project(*contracts) -> None:
+        for contract in contracts:
+            async with reporting_conn.transaction():
+                await project_billing_event(reporting_conn, cloud(contract))
+
+    def registered(account, segment):
+        return AccountRegistered(account_id=account, external_id=str(account), name="N",
+                                 contacts=[], payment_terms_days=30, segment=segment,
+                                 currency="EUR")
+
+    async def by_segment(day=date(2026, 11, 20)) -> dict:
+        rows = await aging(reporting_conn, AgingFilter(as_of=day), GroupBy.segment, buckets())
+        return {(r["segment"], r["currency"]): (r["total_minor"], r["invoices"]) for r in rows}
+
+    async def recomputed(day=date(2026, 11, 20)) -> dict:
+        """The same figures from the invoices' own rows and their accounts' segment now."""
+        rows = await aging(reporting_conn, AgingFilter(as_of=day), GroupBy.invoice, buckets())
+        segments = dict(await reporting_conn.fetch(
+            "SELECT account_id, segment FROM ar_accounts"))
+        expected: dict = {}
+        for row in rows:
+            key = (segments.get(row["account_id"]), row["currency"])
+            total, count = expected.get(key, (0, 0))
+            expected[key] = (total + row["total_minor"], count + 1)
+        return expected
+
+    await project(registered(early, "smb"))
+    for account, total in ((early, 700), (late, 300), (late, 50)):
+        await project_one(reporting_conn, issued_event(account, total, date(2026, 9, 1),
+                                                       date(2026, 10, 1)))
+    assert await by_segment() == {("smb", "EUR"): (700, 1), (None, "EUR"): (350, 2)}
+    await project(registered(late, "enterprise"))  # described after its invoices
+    assert await by_segment() == {("smb", "EUR"): (700, 1), ("enterprise", "EUR"): (350, 2)}
+    await project(AccountUpdated(account_id=early, segment="enterprise"))
+    assert await by_segment() == {("enterprise", "EUR"): (1_050, 3)}
+    await project(AccountUpdated(account_id=late, segment_cleared=True))
+    assert await by_segment() == {("enterprise", "EUR"): (700, 1), (None, "EUR"): (350, 2)}
+    assert await by_segment() == await recomputed()
+    # as of a day before the invoices were issued, no segment has any
+    assert await by_segment(date(2026, 8, 1)) == {}
+    filtered = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20),
+                                                       segment="enterprise"),
+                           GroupBy.currency, buckets())
+    assert [(r["currency"], r["total_minor"]) for r in filtered] == [("EUR", 700)]
+
+
+async def project_one(conn, event: CloudEvent) -> None:
+    async with conn.transaction():
+        await project_billing_event(conn, event)
+
+
+async def test_aging_by_collector_and_team_follows_reassignments(reporting_conn):
+    """Aging by collector (and team) reads sums kept per collector; an account's invoices move
+    when it is assigned after them or reassigned, and match the invoices' own rows."""
+    from receivables_platform.contracts.collections import AccountAssigned, AssignmentBasis
+    from reporting_service.consumers.collections_projection import project_collections_event
+    from reporting_service.testing import cloud
+
+    first, second = uuid4(), uuid4()
+
+    async def assign(account, collector, on: date) -> None:
+        async with reporting_conn.transaction():
+            await project_collections_event(reporting_conn, cloud(AccountAssigned(
+                account_id=account, collector_id=collector, basis=AssignmentBasis.EXPLICIT,
+                assigned_by="sup", effective_on=on)))
+
+    async def grouped(group_by: GroupBy, **filters) -> dict:
+        rows = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20), **filters),
+                           group_by, buckets())
+        key = "collector_id" if group_by is GroupBy.collector else "team"
+        return {row[key]: (row["total_minor"], row["invoices"]) for row in rows}
+
+    for account, total in ((first, 700), (second, 300), (second, 50)):
+        await project_one(reporting_conn, issued_event(account, total, date(2026, 9, 1),
+                                                       date(2026, 10, 1)))
+    assert await grouped(GroupBy.collector) == {None: (1_050, 3)}
+    await assign(first, "ann", date(2026, 11, 1))
+    await assign(second, "bob", date(2026, 11, 1))
+    await reporting_conn.execute("INSERT INTO collector_teams (collector_id, team) "
+                                 "VALUES ('ann', 'east'), ('bob', 'west')")
+    assert await grouped(GroupBy.collector) == {"ann": (700, 1), "bob": (350, 2)}
+    await assign(second, "ann", date(2026, 11, 5))
+    await assign(second, "bob", date(2026, 11, 2))  # an older assignment arriving late
+    assert await grouped(GroupBy.collector) == {"ann": (1_050, 3)}
+    assert await grouped(GroupBy.team) == {"east": (1_050, 3)}
+    assert await grouped(GroupBy.collector, team="west") == {}
+    invoices = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20),
+                                                       collector_id="ann"),
+                           GroupBy.invoice, buckets())
+    assert sum(row["total_minor"] for row in invoices) == 1_050

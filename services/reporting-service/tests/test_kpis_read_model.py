@@ -321,8 +321,10 @@ async def test_case_kpis(conn):
     assert cases_kpis["mean_days_to_resolution"] == 9.25
     assert cases_kpis["median_days_to_resolution"] == 9.25
     assert cases_kpis["documentation_completeness_pct"] == 50.0
-    assert cases_kpis["escalations_by_cause"] == {"case:service": 1,
-                                                  "collections:final notice": 1}
+    assert cases_kpis["escalations_by_origin"] == {"case:service": 1,
+                                                   "collections:final notice": 1}
+    # the service escalation gave no cause (an event from before causes): other
+    assert cases_kpis["escalations_by_cause"]["other"]["this_period"] == 1
 
 
 async def test_aging_flags_disputed_and_held_invoices_without_dropping_them(conn):

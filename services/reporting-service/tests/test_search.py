@@ -9,7 +9,12 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from receivables_platform.contracts.billing import AccountRegistered, Contact, InvoiceIssued
+from receivables_platform.contracts.billing import (
+    AccountRegistered,
+    AccountUpdated,
+    Contact,
+    InvoiceIssued,
+)
 from receivables_platform.contracts.cases import CaseOpened, CaseOrigin, CasePriority, CaseType
 from receivables_platform.db.pool import connect
 from receivables_platform.service import build_app
@@ -145,3 +150,27 @@ async def test_wildcards_and_quotes_are_searched_for_literally(client):
 
 async def test_search_needs_a_token(client):
     assert (await client.get("/v1/search", params={"q": "acme"})).status_code == 401
+
+
+async def test_a_renamed_account_is_found_by_its_new_name_misspelt_not_its_old(
+        fresh_database):
+    """Misspelt names are matched word by word against the words names are made of; those
+    follow a rename, so the new name is found and the old one no longer is."""
+    url = await fresh_database(SPEC.versions_dir)
+    conn = await connect(url)
+    try:
+        for contract in (account(ACME, "CUS-1001", "Acme Industrial Supply", []),
+                         account(GLOBEX, "CUS-2002", "Globex Corporation", []),
+                         AccountUpdated(account_id=ACME, name="Vandelay Latex Imports")):
+            await PROJECTIONS["billing"].handler(conn, cloud(contract))
+    finally:
+        await conn.close()
+    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=SECRET))
+    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as c:
+        for q in ("vandelya", "latx imprts", "VANDELAY"):
+            [best, *_] = await found(c, q)
+            assert (best["kind"], best["id"], best["title"]) == (
+                "account", str(ACME), "Vandelay Latex Imports"), q
+        assert [r for r in await found(c, "acmee industrail") if r["kind"] == "account"] == []
+        [globex, *_] = await found(c, "globx")
+        assert globex["id"] == str(GLOBEX)

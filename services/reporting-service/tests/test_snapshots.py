@@ -186,3 +186,79 @@ async def test_a_snapshot_of_a_day_outside_the_business_dates_is_refused(
                                            json={"date": day})
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "body.date"
+
+
+async def test_a_snapshot_taken_on_an_empty_day_is_taken_again_once_history_is_in(
+        reporting: Reporting):
+    """Go-live: the end-of-day job ran before the topics were replayed into the read model."""
+    empty = await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                        json={"date": "2026-11-20"})
+    assert empty.status_code == 201 and empty.json()["rows"] == 0
+    await reporting.project(*history())
+    retaken = await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                          json={"date": "2026-11-20"})
+    assert retaken.status_code == 201, retaken.text
+    assert retaken.json()["created"] and retaken.json()["totals_minor"] == {"USD": 15_000}
+    kept = await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                       json={"date": "2026-11-20"})
+    assert kept.status_code == 200 and kept.json() == {**retaken.json(), "created": False}
+
+
+async def test_past_days_are_backfilled_from_the_history_for_the_trend(reporting: Reporting):
+    await reporting.project(*history())
+    await reporting.project(PaymentApplied(
+        payment_id=uuid4(), account_id=ACCOUNT, invoice_id=OLDER, amount_minor=5_000,
+        currency="USD", remaining_minor=0, applied_on=date(2026, 11, 18)))
+    taken = await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                        json={"date": "2026-11-15"})
+    assert taken.status_code == 201
+    filled = await reporting.client.post("/v1/aging/snapshots/backfill", headers=SUPERVISOR,
+                                         json={"from": "2026-11-09", "to": "2026-11-20"})
+    assert filled.status_code == 200, filled.text
+    assert filled.json()["kept"] == ["2026-11-15"]
+    by_day = {t["date"]: t["totals_minor"] for t in filled.json()["taken"]}
+    assert len(by_day) == 11
+    # OLDER was paid on the 18th: the 17th's close still had it, the 18th's did not
+    assert (by_day["2026-11-17"], by_day["2026-11-18"]) == ({"USD": 15_000}, {"USD": 10_000})
+    trend = await reporting.client.get("/v1/aging/trend", headers=COLLECTOR,
+                                       params={"currency": "USD", "from": "2026-11-16",
+                                               "to": "2026-11-20"})
+    assert len(trend.json()["points"]) == 10  # the five days and the five before
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"from": "2026-11-20", "to": "2026-11-21"}, 409, "body.to"),  # the 21st is today
+    ({"from": "2026-11-10", "to": "2026-11-09"}, 422, "body.to"),
+    ({"from": "2024-01-01", "to": "2026-11-01"}, 422, "body.to"),
+    ({"from": "0001-01-01", "to": "2026-11-01"}, 422, "body.from"),
+    ({"from": "2026-11-01"}, 422, "body.to"),
+    ({"from": "2026-11-01", "to": "2026-11-02", "days": 2}, 422, "body.days"),
+])
+async def test_a_backfill_outside_the_finished_days_is_refused_and_takes_nothing(
+        reporting: Reporting, body: dict[str, object], status: int, field: str):
+    conn = await connect(reporting.url)
+    try:
+        # the end-of-day job takes yesterday's on its own: compare, do not count from zero
+        await take_due_snapshot_now(reporting)
+        before = await conn.fetch("SELECT * FROM aging_snapshot_runs ORDER BY 1")
+        refused = await reporting.client.post("/v1/aging/snapshots/backfill",
+                                              headers=SUPERVISOR, json=body)
+        assert refused.status_code == status, refused.text
+        assert field in [e["field"] for e in refused.json()["errors"]], refused.text
+        assert await conn.fetch("SELECT * FROM aging_snapshot_runs ORDER BY 1") == before
+    finally:
+        await conn.close()
+
+
+async def take_due_snapshot_now(reporting: Reporting) -> None:
+    pool = await create_pool(reporting.url, max_size=1)
+    try:
+        await take_due_snapshot(pool, lambda: reporting.now[-1])
+    finally:
+        await pool.close()
+
+
+async def test_a_backfill_needs_an_operator(reporting: Reporting):
+    forbidden = await reporting.client.post("/v1/aging/snapshots/backfill", headers=COLLECTOR,
+                                            json={"from": "2026-11-01", "to": "2026-11-02"})
+    assert forbidden.status_code == 403

@@ -1,7 +1,8 @@
 """The reporting service's notion of now, injectable so end of day and "today" are testable.
 
-Production reads the system clock in UTC. A test (or a replay of a past day)
-sets `app.state.clock` to any callable returning an aware datetime.
+Production reads the system clock. A test (or a replay of a past day) sets
+`app.state.clock` to any callable returning an aware datetime. "Today" is the
+team's date (TEAM_TIMEZONE), as in every service.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from fastapi import Request
+
+from receivables_platform.business_dates import business_dates
 
 Clock = Callable[[], datetime]
 
@@ -24,5 +27,5 @@ def clock_of(request: Request) -> Clock:
 
 
 def today(request: Request) -> date:
-    """Business dates are UTC dates (docs/architecture.md#dates)."""
-    return clock_of(request)().astimezone(UTC).date()
+    """The team's date now: a US team's late afternoon is still today, not tomorrow."""
+    return business_dates().today(clock_of(request)())

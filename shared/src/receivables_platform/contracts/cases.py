@@ -97,6 +97,18 @@ class EscalationTeam(StrEnum):
     BILLING_OPERATIONS = "billing_operations"
 
 
+class EscalationCause(StrEnum):
+    """Why a case needed an internal team: the causes the team works to reduce."""
+
+    DELAY = "delay"
+    DOCUMENTATION_GAP = "documentation_gap"
+    OTHER = "other"
+
+
+Satisfaction = Annotated[int, Field(ge=1, le=5)]
+"""The customer's satisfaction with the outcome, 1 (very unhappy) to 5 (very happy)."""
+
+
 class CustomerChannel(StrEnum):
     EMAIL = "email"
     PHONE = "phone"
@@ -327,6 +339,7 @@ class CaseEscalated(EventContract):
     due_date: date
     escalated_by: UserId
     escalated_at: datetime
+    cause: EscalationCause | None = None  # events before causes were asked for have none
 
 
 @contract_for("cases.case.escalation_answered", 1, aggregate="case")
@@ -394,6 +407,9 @@ class CaseCustomerConfirmed(EventContract):
     note: str | None = Field(default=None, max_length=2000)
     recorded_by: UserId
     recorded_at: datetime
+    # asked when confirming since satisfaction became a KPI; earlier events have none
+    satisfaction: Satisfaction | None = None
+    satisfaction_comment: str | None = Field(default=None, max_length=2000)
 
 
 @contract_for("cases.case.resolved", 1, aggregate="case")

@@ -178,7 +178,7 @@ async def escalate(case_id: UUID, body: EscalationRequest, request: Request,
                    if_match: MaybeIfMatch) -> Response:
     """Ask an internal team, with a due date. Idempotency-Key required."""
     command = c.Escalate(case_id, new_id(), body.team, body.question, body.due_date,
-                         principal.sub, now())
+                         principal.sub, now(), body.cause)
     loaded = await _run(idem.conn, request, command, if_match)
     return await idem.respond(CaseResponse.of(loaded.state, loaded.version), status_code=201,
                               version=loaded.version)
@@ -198,9 +198,11 @@ async def answer_escalation(case_id: UUID, escalation_id: UUID, body: AnswerRequ
 async def confirm(case_id: UUID, body: ConfirmationRequest, request: Request,
                   response: Response, conn: Conn, principal: Agent,
                   if_match: MaybeIfMatch) -> CaseResponse:
-    """Record the customer's confirmation of the outcome: who, how, when."""
+    """Record the customer's confirmation of the outcome: who, how, when, and how satisfied
+    (the job confirms understanding and satisfaction before closing)."""
     command = c.RecordConfirmation(case_id, body.confirmed_by_name, body.channel,
-                                   body.confirmed_at, principal.sub, now(), body.note)
+                                   body.confirmed_at, principal.sub, now(), body.note,
+                                   body.satisfaction, body.satisfaction_comment)
     return _answer(response, await _run(conn, request, command, if_match))
 
 

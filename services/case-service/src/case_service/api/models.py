@@ -19,9 +19,11 @@ from receivables_platform.contracts.cases import (
     Completeness,
     CorrectionDirection,
     CustomerChannel,
+    EscalationCause,
     EscalationTeam,
     NoteSource,
     RootCause,
+    Satisfaction,
 )
 from receivables_platform.money import CurrencyCode
 from receivables_platform.web.bodies import EmailAddress, RequestBody
@@ -89,6 +91,9 @@ class EscalationRequest(Body):
     team: EscalationTeam
     question: Text
     due_date: BusinessDate
+    cause: EscalationCause | None = Field(
+        default=None, description="Why the case needs the team: delay, documentation_gap or "
+        "other; what the escalations-by-cause KPI counts")
 
 
 class AnswerRequest(Body):
@@ -109,6 +114,9 @@ class ConfirmationRequest(Body):
     channel: CustomerChannel
     confirmed_at: BusinessInstant
     note: str | None = Field(default=None, max_length=2000)
+    satisfaction: Satisfaction | None = Field(
+        default=None, description="The customer's satisfaction with the outcome, 1 to 5")
+    satisfaction_comment: str | None = Field(default=None, max_length=2000)
 
 
 class ResolveRequest(Body):
@@ -170,6 +178,7 @@ class EscalationOut(Out):
     due_date: date
     escalated_by: str
     escalated_at: datetime
+    cause: EscalationCause | None
     answer: str | None
     answered_by: str | None
     answered_at: datetime | None
@@ -192,6 +201,8 @@ class ConfirmationOut(Out):
     confirmed_at: datetime
     recorded_by: str
     note: str | None
+    satisfaction: int | None
+    satisfaction_comment: str | None
 
 
 class SlaOut(BaseModel):

@@ -218,7 +218,8 @@ def _escalate(cmd: c.Escalate, state: Case) -> list[EventContract]:
         raise Refused(f"due date {cmd.due_date} is in the past", field="due_date")
     return [CaseEscalated(case_id=cmd.case_id, account_id=state.account_id,
                           escalation_id=cmd.escalation_id, team=cmd.team, question=cmd.question,
-                          due_date=cmd.due_date, escalated_by=cmd.actor, escalated_at=cmd.at)]
+                          due_date=cmd.due_date, escalated_by=cmd.actor, escalated_at=cmd.at,
+                          cause=cmd.cause)]
 
 
 def _unanswered(state: Case, escalation_id: Any) -> Escalation:
@@ -302,7 +303,8 @@ def _confirm(cmd: c.RecordConfirmation, state: Case) -> list[EventContract]:
         case_id=cmd.case_id, account_id=state.account_id,
         confirmed_by_name=cmd.confirmed_by_name, channel=cmd.channel,
         confirmed_at=cmd.confirmed_at, note=cmd.note, recorded_by=cmd.actor,
-        recorded_at=cmd.at)]
+        recorded_at=cmd.at, satisfaction=cmd.satisfaction,
+        satisfaction_comment=cmd.satisfaction_comment)]
 
 
 def _resolve(cmd: c.ResolveCase, state: Case) -> list[EventContract]:
@@ -449,7 +451,7 @@ def _correction_refused(state: Case, e: CaseCorrectionRejected) -> Case:
 
 def _escalated(state: Case, e: CaseEscalated) -> Case:
     escalation = Escalation(e.escalation_id, e.team, e.question, e.due_date, e.escalated_by,
-                            e.escalated_at)
+                            e.escalated_at, cause=e.cause)
     return replace(state, escalations={**state.escalations, e.escalation_id: escalation})
 
 
@@ -476,8 +478,9 @@ def _updated(state: Case, e: CaseCustomerUpdated) -> Case:
 
 
 def _confirmed(state: Case, e: CaseCustomerConfirmed) -> Case:
-    return replace(state, confirmation=Confirmation(e.confirmed_by_name, e.channel,
-                                                    e.confirmed_at, e.recorded_by, e.note))
+    return replace(state, confirmation=Confirmation(
+        e.confirmed_by_name, e.channel, e.confirmed_at, e.recorded_by, e.note,
+        e.satisfaction, e.satisfaction_comment))
 
 
 def _resolved(state: Case, e: CaseResolved) -> Case:

@@ -18,6 +18,7 @@ from receivables_platform.contracts.cases import (
     CaseType,
     CorrectionDirection,
     CustomerChannel,
+    EscalationCause,
     EscalationTeam,
     NoteSource,
     RootCause,
@@ -146,6 +147,7 @@ class Escalate:
     due_date: date
     actor: str
     at: datetime
+    cause: EscalationCause | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,8 @@ class RecordConfirmation:
     actor: str
     at: datetime
     note: str | None = None
+    satisfaction: int | None = None
+    satisfaction_comment: str | None = None
 
 
 @dataclass(frozen=True)

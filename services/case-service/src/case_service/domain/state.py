@@ -14,6 +14,7 @@ from receivables_platform.contracts.cases import (
     CaseType,
     CorrectionDirection,
     CustomerChannel,
+    EscalationCause,
     EscalationTeam,
     NoteSource,
     RootCause,
@@ -88,6 +89,7 @@ class Escalation:
     escalated_by: str
     escalated_at: datetime
     answer: str | None = None
+    cause: EscalationCause | None = None
     answered_by: str | None = None
     answered_at: datetime | None = None
     claimed_by: str | None = None
@@ -112,6 +114,8 @@ class Confirmation:
     confirmed_at: datetime
     recorded_by: str
     note: str | None = None
+    satisfaction: int | None = None
+    satisfaction_comment: str | None = None
 
 
 @dataclass(frozen=True)

@@ -137,12 +137,38 @@ _MEASURES = ("open_minor", "invoices", "on_hold_minor", "on_hold_invoices", "in_
              "in_dispute_invoices")
 
 
+_BY_SEGMENT = "ar_aging_by_segment s"
+# per collector as of $1: the totals over every day, less the sums dated after $1 (for a
+# recent day, a handful): half the rows of summing every day's up to $1
+_BY_COLLECTOR = """(SELECT collector_id, currency, due_date, open_minor, invoices, on_hold_minor,
+            on_hold_invoices, in_dispute_minor, in_dispute_invoices, NULL::date AS effective_date
+     FROM ar_aging_by_collector_total
+     UNION ALL
+     SELECT collector_id, currency, due_date, -open_minor, -invoices, -on_hold_minor,
+            -on_hold_invoices, -in_dispute_minor, -in_dispute_invoices, NULL::date
+     FROM ar_aging_by_collector WHERE effective_date > $1::date) s
+    LEFT JOIN collector_teams ct ON ct.collector_id = s.collector_id"""
+# what the sums per segment or collector carry themselves: no account to join
+_OWN = {_BY_SEGMENT: {"segment": "s.segment"},
+        _BY_COLLECTOR: {"collector_id": "s.collector_id", "team": "ct.team"}}
+
+
 def _source(group_by: GroupBy, flt: AgingFilter) -> str:
-    """Per-currency totals need only the sums per due date; anything finer reads the steps."""
-    by_invoice_or_account = flt.account_id is not None or group_by is not GroupBy.currency
+    """Per-currency totals need only the sums per due date; per segment, collector or team
+    (or filtered by one of them) the sums per segment or collector and due date; anything
+    finer, or a mix of segment and collector, reads the steps."""
+    if flt.account_id is None and group_by not in (GroupBy.invoice, GroupBy.account):
+        by_segment = group_by is GroupBy.segment or flt.segment is not None
+        by_collector = (group_by in (GroupBy.collector, GroupBy.team)
+                        or flt.collector_id is not None or flt.team is not None)
+        if by_segment and not by_collector:
+            return _BY_SEGMENT
+        if by_collector and not by_segment:
+            return _BY_COLLECTOR
+        if not by_segment and not by_collector:
+            return "ar_aging_by_due_date s"
+        return "ar_aging_steps s" + _ACCOUNT_ATTRIBUTES
     by_attribute = any(getattr(flt, f) is not None for f in ("collector_id", "segment", "team"))
-    if not by_invoice_or_account and not by_attribute:
-        return "ar_aging_by_due_date s"
     if by_attribute or group_by in (GroupBy.collector, GroupBy.team, GroupBy.segment):
         return "ar_aging_steps s" + _ACCOUNT_ATTRIBUTES
     return "ar_aging_steps s"
@@ -152,20 +178,30 @@ def _query(flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket],
            page: Page) -> tuple[str, list[Any]]:
     """Aging as of $1: the steps dated by then, summed per group and bucket of the due date."""
     args: list[Any] = [flt.as_of]
-    conditions = ["s.effective_date <= $1::date"]
+    source = _source(group_by, flt)
+    # the per-collector source is already as of $1
+    conditions = ["true" if source == _BY_COLLECTOR else "s.effective_date <= $1::date"]
+    own = _OWN.get(source, {})
     for field, (expression, cast) in _FILTER_EXPRESSIONS.items():
         if (value := getattr(flt, field)) is not None:
             args.append(value)
-            conditions.append(f"{expression} = ${len(args)}::{cast}")
-    groups = _GROUP_EXPRESSIONS[group_by]
+            conditions.append(f"{own.get(field, expression)} = ${len(args)}::{cast}")
+    groups = {name: own.get(name, expression)
+              for name, expression in _GROUP_EXPRESSIONS[group_by].items()}
     if group_by in _KEY_COLUMN and page.after is not None:
         key, cast = _KEY_COLUMN[group_by]
         args.extend(_decode_cursor(page.after))
         conditions.append(f"({groups[key]}, s.currency) > (${len(args) - 1}::{cast}, "
                           f"${len(args)}::text)")
     names = [*groups, "currency"]
-    picked = ", ".join([*(f"{e} AS {n}" for n, e in groups.items()), "s.currency",
-                        *(f"s.{m}" for m in _MEASURES)])
+    keys = [*(f"{e} AS {n}" for n, e in groups.items()), "s.currency"]
+    if source.startswith("ar_aging_steps") or (
+            source == _BY_COLLECTOR and group_by is GroupBy.collector):  # one row a due date
+        picked = ", ".join([*keys, *(f"s.{m}" for m in _MEASURES)])
+        per_due_date = ""
+    else:  # already summed: sum again per due date first, so each is bucketed once
+        picked = ", ".join([*keys, *(f"sum(s.{m}) AS {m}" for m in _MEASURES)])
+        per_due_date = "GROUP BY " + ", ".join([*groups.values(), "s.currency", "s.due_date"])
     sums = ", ".join(f"sum(open_minor) FILTER (WHERE bucket = {i})::bigint AS b{i}"
                      for i in range(len(all_buckets)))
     limit = f"LIMIT {int(page.limit)}" if page.limit is not None else ""
@@ -179,8 +215,8 @@ def _query(flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket],
            sum(in_dispute_invoices) AS in_dispute_invoices
     FROM (SELECT *, {bucket_case(all_buckets)} AS bucket
           FROM (SELECT {picked}, $1::date - s.due_date AS days_past_due
-                FROM {_source(group_by, flt)}
-                WHERE {" AND ".join(conditions)}) dated) bucketed
+                FROM {source}
+                WHERE {" AND ".join(conditions)} {per_due_date}) dated) bucketed
     GROUP BY {", ".join(names)}
     HAVING sum(invoices) > 0
     ORDER BY {", ".join(names)}

@@ -4,7 +4,7 @@ Each function returns `{group key: figures}`; the formulas live in
 `domain.kpis`. A collector's AR is the AR of the accounts assigned to them
 now (the assignment is not dated back into the past); tasks, contacts and
 promises carry the collector they were credited to when they happened. Money
-figures are for one currency. Business dates of instants are UTC dates.
+figures are for one currency. Instants are dated in the team's time zone (TEAM_TIMEZONE).
 """
 
 from __future__ import annotations
@@ -182,6 +182,13 @@ async def autopay(conn: asyncpg.Connection, period: Period, group: KpiGroup
                                      offers.get(r["key"], 0)) for r in rows}
 
 
+# a case's question is the internal team's to answer: the answer counts for that team (service,
+# installation, ...) and the person who gave it, not for the collector of no one
+_ANSWER_KEY = {KpiGroup.collector: "coalesce(e.collector_id, e.answered_by, 'unanswered')",
+               KpiGroup.team: "coalesce(e.team, ct.team, 'no team')",
+               KpiGroup.all: f"'{ALL}'"}
+
+
 async def follow_up_timeliness(conn: asyncpg.Connection, period: Period, group: KpiGroup
                                ) -> dict[str, dict[str, Counted]]:
     """Tasks due in the period (on their first date, or the date they were last rescheduled
@@ -196,7 +203,7 @@ async def follow_up_timeliness(conn: asyncpg.Connection, period: Period, group: 
                OR t.cancelled_on > coalesce(t.due_on, t.business_date))
         GROUP BY 1""", period.start, period.end)  # noqa: S608
     answers = await conn.fetch(f"""
-        SELECT {_key(group, "e.collector_id")} AS key, count(*) AS due,
+        SELECT {_ANSWER_KEY[group]} AS key, count(*) AS due,
                count(*) FILTER (WHERE e.answered_on <= e.due_date) AS on_time
         FROM escalations e LEFT JOIN collector_teams ct ON ct.collector_id = e.collector_id
         WHERE e.due_date BETWEEN $1 AND $2
@@ -217,37 +224,135 @@ class CaseFigures:
     resolution_days: list[Fraction]
     documentation_complete: int
     documented_closed: int
-    escalations_by_cause: dict[str, int]
+    satisfaction: list[int]  # scores given with the confirmations recorded in the period
 
 
-async def case_figures(conn: asyncpg.Connection, period: Period) -> CaseFigures:
+EMPTY_CASES = CaseFigures(0, 0, 0, 0, [], 0, 0, [])
+
+
+def _case_key(group: KpiGroup) -> str:
+    """A case counts for its owner (the case agent) and the owner's team; `k` is the case."""
+    return {KpiGroup.collector: "coalesce(k.owner_id, 'unassigned')",
+            KpiGroup.team: "coalesce(ct.team, 'no team')",
+            KpiGroup.all: f"'{ALL}'"}[group]
+
+
+async def case_figures(conn: asyncpg.Connection, period: Period, group: KpiGroup,
+                       zone: str) -> dict[str, CaseFigures]:
     """Cases opened, closed, resolved (investigation completed) in the period; open more than
-    14 days at its end; time to resolution of those resolved in it, in days."""
-    utc = "AT TIME ZONE 'UTC'"
-    row = await conn.fetchrow(f"""
-        SELECT count(*) FILTER (WHERE (opened_at {utc})::date BETWEEN $1 AND $2) AS opened,
-               count(*) FILTER (WHERE (closed_at {utc})::date BETWEEN $1 AND $2) AS closed,
-               count(*) FILTER (WHERE (resolved_at {utc})::date BETWEEN $1 AND $2) AS resolved,
-               count(*) FILTER (WHERE (opened_at {utc})::date <= $2::date - 14
-                                  AND (closed_at IS NULL OR (closed_at {utc})::date > $2))
+    14 days at its end; time to resolution of those resolved in it, in days. Instants are
+    dated in the team's time zone `zone`."""
+    day = "AT TIME ZONE $3)::date"
+    key = _case_key(group)
+    rows = await conn.fetch(f"""
+        SELECT {key} AS key,
+               count(*) FILTER (WHERE (k.opened_at {day} BETWEEN $1 AND $2) AS opened,
+               count(*) FILTER (WHERE (k.closed_at {day} BETWEEN $1 AND $2) AS closed,
+               count(*) FILTER (WHERE (k.resolved_at {day} BETWEEN $1 AND $2) AS resolved,
+               count(*) FILTER (WHERE (k.opened_at {day} <= $2::date - 14
+                                  AND (k.closed_at IS NULL OR (k.closed_at {day} > $2))
                    AS open_over_14,
-               count(*) FILTER (WHERE (closed_at {utc})::date BETWEEN $1 AND $2
-                                  AND documentation_complete) AS complete,
-               count(*) FILTER (WHERE (closed_at {utc})::date BETWEEN $1 AND $2
-                                  AND documentation_complete IS NOT NULL) AS documented
-        FROM cases""", period.start, period.end)  # noqa: S608
-    assert row is not None
-    durations = await conn.fetch(f"""
-        SELECT extract(epoch FROM resolved_at - opened_at)::bigint AS seconds FROM cases
-        WHERE (resolved_at {utc})::date BETWEEN $1 AND $2 AND opened_at IS NOT NULL
-        ORDER BY 1""", period.start, period.end)  # noqa: S608
-    causes = await conn.fetch(
+               count(*) FILTER (WHERE (k.closed_at {day} BETWEEN $1 AND $2
+                                  AND k.documentation_complete) AS complete,
+               count(*) FILTER (WHERE (k.closed_at {day} BETWEEN $1 AND $2
+                                  AND k.documentation_complete IS NOT NULL) AS documented,
+               array_agg(extract(epoch FROM k.resolved_at - k.opened_at)::bigint
+                         ORDER BY k.resolved_at - k.opened_at)
+                   FILTER (WHERE (k.resolved_at {day} BETWEEN $1 AND $2
+                             AND k.opened_at IS NOT NULL) AS seconds,
+               array_agg(k.satisfaction ORDER BY k.confirmed_at)
+                   FILTER (WHERE (k.confirmed_at {day} BETWEEN $1 AND $2
+                             AND k.satisfaction IS NOT NULL) AS satisfaction
+        FROM cases k LEFT JOIN collector_teams ct ON ct.collector_id = k.owner_id
+        GROUP BY 1""", period.start, period.end, zone)  # noqa: S608 - key is a literal
+    return {r["key"]: CaseFigures(
+        opened=r["opened"], closed=r["closed"], investigations_completed=r["resolved"],
+        open_over_14_days=r["open_over_14"],
+        resolution_days=[Fraction(int(x), 86_400) for x in r["seconds"] or []],
+        documentation_complete=r["complete"], documented_closed=r["documented"],
+        satisfaction=list(r["satisfaction"] or [])) for r in rows}
+
+
+async def satisfaction_comments(conn: asyncpg.Connection, period: Period, zone: str,
+                                limit: int = 20) -> list[dict[str, object]]:
+    """The customers' own words, lowest scores first: what a supervisor reads to act on."""
+    rows = await conn.fetch("""
+        SELECT case_id, case_number, owner_id, satisfaction, satisfaction_comment, confirmed_at
+        FROM cases
+        WHERE (confirmed_at AT TIME ZONE $3)::date BETWEEN $1 AND $2
+          AND satisfaction_comment IS NOT NULL
+        ORDER BY satisfaction NULLS LAST, confirmed_at DESC LIMIT $4""",
+                            period.start, period.end, zone, limit)
+    return [{"case_id": r["case_id"], "case_number": r["case_number"],
+             "owner_id": r["owner_id"], "satisfaction": r["satisfaction"],
+             "comment": r["satisfaction_comment"], "confirmed_at": r["confirmed_at"]}
+            for r in rows]
+
+
+@dataclass(frozen=True)
+class CauseCounts:
+    this_period: int
+    previous_period: int
+
+
+async def escalations_by_cause(conn: asyncpg.Connection, period: Period, group: KpiGroup
+                               ) -> dict[str, dict[str, CauseCounts]]:
+    """Case escalations by cause (delay, documentation gap, other) in the period and in the
+    period of the same length before it, per owner or team of the case."""
+    previous = period.previous()
+    rows = await conn.fetch(f"""
+        SELECT {_case_key(group)} AS key, coalesce(e.reason, 'other') AS cause,
+               count(*) FILTER (WHERE e.escalated_on >= $1) AS now,
+               count(*) FILTER (WHERE e.escalated_on < $1) AS before
+        FROM escalations e
+        LEFT JOIN cases k ON k.case_id = e.case_id
+        LEFT JOIN collector_teams ct ON ct.collector_id = k.owner_id
+        WHERE e.origin = 'case' AND e.escalated_on BETWEEN $3 AND $2
+        GROUP BY 1, 2""", period.start, period.end, previous.start)  # noqa: S608
+    result: dict[str, dict[str, CauseCounts]] = defaultdict(dict)
+    for r in rows:
+        result[r["key"]][r["cause"]] = CauseCounts(r["now"], r["before"])
+    return dict(result)
+
+
+async def escalations_by_origin(conn: asyncpg.Connection, period: Period) -> dict[str, int]:
+    """Every escalation of the period by where it came from and what it named: the team a
+    case asked (`case:service`) or a collector's reason (`collections:final notice`)."""
+    rows = await conn.fetch(
         "SELECT origin || ':' || cause AS cause, count(*) AS n FROM escalations "
         "WHERE escalated_on BETWEEN $1 AND $2 GROUP BY 1 ORDER BY 2 DESC, 1",
         period.start, period.end)
-    return CaseFigures(
-        opened=row["opened"], closed=row["closed"], investigations_completed=row["resolved"],
-        open_over_14_days=row["open_over_14"],
-        resolution_days=[Fraction(int(r["seconds"]), 86_400) for r in durations],
-        documentation_complete=row["complete"], documented_closed=row["documented"],
-        escalations_by_cause={r["cause"]: r["n"] for r in causes})
+    return {r["cause"]: r["n"] for r in rows}
+
+
+@dataclass(frozen=True)
+class CorrectedInvoices:
+    code: str
+    name: str
+    invoices: int
+    amount_minor: int
+
+
+async def billing_accuracy(conn: asyncpg.Connection, period: Period, currency: str
+                           ) -> tuple[int, int, list[CorrectedInvoices]]:
+    """Invoices issued in the period; those of them corrected or credited by a case
+    (through billing) by the period's end, in total and by the case's root cause."""
+    issued = await conn.fetchval(
+        "SELECT count(*) FROM ar_invoices WHERE currency = $1 AND issue_date BETWEEN $2 AND $3",
+        currency, period.start, period.end)
+    rows = await conn.fetch("""
+        SELECT coalesce(k.root_cause_code, 'unidentified') AS code,
+               coalesce(max(k.root_cause_name), 'No root cause identified') AS name,
+               count(DISTINCT c.invoice_id) AS invoices, sum(c.amount_minor) AS amount
+        FROM case_corrections c
+        JOIN ar_invoices i ON i.invoice_id = c.invoice_id
+        LEFT JOIN cases k ON k.case_id = c.case_id
+        WHERE i.currency = $1 AND i.issue_date BETWEEN $2 AND $3 AND c.effective_date <= $3
+        GROUP BY 1 ORDER BY 3 DESC, 1""", currency, period.start, period.end)
+    corrected = await conn.fetchval("""
+        SELECT count(DISTINCT c.invoice_id) FROM case_corrections c
+        JOIN ar_invoices i ON i.invoice_id = c.invoice_id
+        WHERE i.currency = $1 AND i.issue_date BETWEEN $2 AND $3 AND c.effective_date <= $3""",
+                                    currency, period.start, period.end)
+    return issued, corrected, [CorrectedInvoices(r["code"], r["name"], r["invoices"],
+                                                 int(r["amount"])) for r in rows]

@@ -19,8 +19,31 @@ from reporting_service.domain.search import SearchText
 # how alike a word of the name must be to the query (pg_trgm's default 0.6 drops
 # "acne" for "acme": one wrong letter in a short word costs too many trigrams)
 WORD_SIMILARITY = 0.4
+# how alike a word of a name must be to a word of the query to make that name a candidate
+WORD_ALIKE = 0.3
+
+# names made of words like the query's: the distinct words (a few hundred) are compared by
+# trigrams, then the names using the best of them are read by word; only those few are
+# compared with the whole query
+# (OFFSET 0 keeps each step apart: the planner would otherwise hash every name's words, or
+# compare every account's name with the query, before narrowing to the few words matched)
+_NAMED = """
+SELECT n.account_id, n.position
+FROM (SELECT s.word, word_similarity(q.w, s.word) AS likeness
+      FROM search_words_of($1) q (w)
+      JOIN search_words s ON q.w <% s.word OR q.w % s.word) m
+CROSS JOIN LATERAL (SELECT account_id, position FROM search_name_words
+                    WHERE word = m.word AND kind = '{kind}' OFFSET 0) n
+GROUP BY n.account_id, n.position
+ORDER BY sum(m.likeness) DESC, n.account_id, n.position LIMIT {candidates}
+"""
+CANDIDATES = 2_000
 
 _ACCOUNTS = """
+WITH found AS (
+    SELECT account_id FROM ar_accounts WHERE lower(external_id) COLLATE "C" LIKE $2
+    {fuzzy}
+)
 SELECT 'account' AS kind, a.account_id::text AS id, a.account_id, a.name AS title,
        a.external_id AS subtitle,
        CASE WHEN lower(a.external_id) = $1 OR lower(a.name) = $1 THEN 1.0
@@ -28,8 +51,10 @@ SELECT 'account' AS kind, a.account_id::text AS id, a.account_id, a.name AS titl
                  THEN 0.5 + 0.4 * length($1) / length(a.external_id)
             ELSE 0.85 * word_similarity($1, a.name)
        END::float8 AS score
-FROM ar_accounts a
-WHERE a.name IS NOT NULL AND ({fuzzy}lower(a.external_id) COLLATE "C" LIKE $2)
+FROM (SELECT a.* FROM found JOIN ar_accounts a ON a.account_id = found.account_id
+      OFFSET 0) a
+WHERE a.name IS NOT NULL AND (lower(a.external_id) COLLATE "C" LIKE $2
+                              OR word_similarity($1, a.name) >= {likeness})
 ORDER BY score DESC, a.account_id LIMIT $3
 """
 
@@ -65,7 +90,8 @@ ORDER BY score DESC, c.account_id, c.position LIMIT $3
 _BY_PHONE = "OR c.phone_digits LIKE '%' || $4 || '%'"
 # a number or an email address looks like too many names and addresses to be worth
 # comparing by trigrams (they share "inv", "000", ".example"): only words are
-_NAME_LIKE = "$1 <% a.name OR "
+_NAME_LIKE = "UNION SELECT account_id FROM (" + _NAMED.format(  # noqa: S608 - constants
+    kind="account", candidates=CANDIDATES) + ") named"
 _CONTACT_LIKE = "OR $1 <% c.email OR $1 <% c.name"
 
 _CASES = """
@@ -88,8 +114,11 @@ async def search(conn: asyncpg.Connection, query: SearchText, kinds: tuple[str, 
     found: list[dict[str, Any]] = []
     async with conn.transaction(readonly=True):
         await conn.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY}")
+        # a misspelt word as a whole (swapped letters), beside a word's misspelt beginning
+        await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {WORD_ALIKE}")
         if "account" in kinds:
-            sql = _ACCOUNTS.replace("{fuzzy}", _NAME_LIKE if query.fuzzy else "")
+            sql = (_ACCOUNTS.replace("{fuzzy}", _NAME_LIKE if query.fuzzy else "")
+                   .replace("{likeness}", str(WORD_SIMILARITY)))
             found += await conn.fetch(sql, query.lowered, query.prefix, limit)
         if "invoice" in kinds:
             found += await conn.fetch(_INVOICES, query.lowered, query.prefix, limit)

@@ -3,7 +3,9 @@
 The snapshot is aging as of the date (the same SQL as `GET /v1/aging`),
 grouped by currency, segment, collector and team, stored with the run row in
 one transaction. The run row's primary key makes a second request for the
-same date a no-op that returns the stored snapshot, whoever races for it.
+same date a no-op that returns the stored snapshot, whoever races for it;
+except when the stored snapshot is empty (taken before the history was
+projected, as on go-live): that day is taken again from the read model.
 """
 
 from __future__ import annotations
@@ -53,6 +55,17 @@ async def take_snapshot(conn: asyncpg.Connection, day: date,
         inserted = await conn.fetchval(
             "INSERT INTO aging_snapshot_runs (snapshot_date, bucket_bounds) VALUES ($1, $2) "
             "ON CONFLICT (snapshot_date) DO NOTHING RETURNING snapshot_date", day, list(bounds))
+        if inserted is None:
+            # the run row's lock orders racers; each statement after it sees what the
+            # winner committed, so an empty day is retaken once
+            await conn.execute("SELECT 1 FROM aging_snapshot_runs WHERE snapshot_date = $1 "
+                               "FOR UPDATE", day)
+            if not await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM aging_snapshots WHERE snapshot_date = $1)",
+                    day):
+                inserted = await conn.fetchval(
+                    "UPDATE aging_snapshot_runs SET taken_at = now(), bucket_bounds = $2 "
+                    "WHERE snapshot_date = $1 RETURNING snapshot_date", day, list(bounds))
         if inserted is not None:
             await conn.execute(_insert_sql(all_buckets), day, None, None, None, None, None)
     totals = await conn.fetch(

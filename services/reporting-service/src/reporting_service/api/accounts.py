@@ -27,7 +27,7 @@ SUPERVISORS = require_roles("supervisor", "admin")
 async def account_summary(
     request: Request, account_id: UUID,
     as_of: Annotated[BusinessDate | None,
-                     Query(description="Business date; default today (UTC)")] = None,
+                     Query(description="Business date; default today (TEAM_TIMEZONE)")] = None,
     _: Principal = Depends(READERS),
 ) -> dict[str, Any]:
     """Balance and aging buckets per currency, last contact, open promises, open cases and

@@ -64,7 +64,7 @@ class AgingReport(BaseModel):
 async def aging_report(
     request: Request,
     as_of: Annotated[BusinessDate | None,
-                     Query(description="Business date; default today (UTC)")] = None,
+                     Query(description="Business date; default today (TEAM_TIMEZONE)")] = None,
     group_by: GroupBy = GroupBy.account,
     account_id: UUID | None = None,
     currency: Annotated[CurrencyCode | None, Query()] = None,

@@ -14,9 +14,11 @@ from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem, problem_type
 from reporting_service.adapters.kpi_query import KpiGroup
+from reporting_service.clock import today
 from reporting_service.domain.kpis import (
     InvalidPeriod,
     Period,
+    PeriodNotStarted,
     PeriodOutOfRange,
     parse_period,
     within,
@@ -72,7 +74,14 @@ async def kpis(
     ] = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
     _: Principal = Depends(READERS),
 ) -> dict[str, Any]:
-    query = KpiQuery(period_from(period, start, end), currency, group_by,
-                     attribution_window_days)
+    """Each KPI per group (collections and cases: a case counts for its owner and the
+    owner's team), the department's case KPIs and billing accuracy. A period that runs
+    past today is reported up to today; `requested_period` then says what was asked."""
+    try:
+        query = KpiQuery.up_to_today(period_from(period, start, end), today(request), currency,
+                                     group_by, attribution_window_days)
+    except PeriodNotStarted as exc:
+        raise Problem(422, "Period not started", str(exc), type=problem_type("out-of-range"),
+                      field="query.period" if period is not None else "query.from") from exc
     async with pooled(request) as conn:
         return await kpi_report(conn, query)

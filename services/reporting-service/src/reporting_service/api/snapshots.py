@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from receivables_platform.business_dates import BusinessDate
 from receivables_platform.money import CurrencyCode
@@ -16,7 +16,13 @@ from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.api.kpis import period_from
 from reporting_service.clock import today
-from reporting_service.service_layer.snapshots import DayNotOver, aging_trend, snapshot_day
+from reporting_service.service_layer.snapshots import (
+    DayNotOver,
+    InvalidRange,
+    aging_trend,
+    backfill,
+    snapshot_day,
+)
 
 router = APIRouter(prefix="/v1/aging", tags=["aging"])
 READERS = require_roles("collector", "case_agent", "supervisor", "integration", "admin")
@@ -49,6 +55,34 @@ async def take_snapshot(request: Request, response: Response, body: SnapshotRequ
         response.status_code = 200
     return SnapshotTaken(date=run.snapshot_date, created=run.created, rows=run.rows,
                          totals_minor=run.totals_minor)
+
+
+class BackfillRequest(RequestBody):
+    start: BusinessDate = Field(alias="from")
+    end: BusinessDate = Field(alias="to")
+
+
+class BackfillTaken(BaseModel):
+    taken: list[SnapshotTaken] = Field(description="Days snapshotted (or retaken) now")
+    kept: list[date] = Field(description="Days that had a snapshot already, left as they were")
+
+
+@router.post("/snapshots/backfill", response_model=BackfillTaken)
+async def backfill_snapshots(request: Request, body: BackfillRequest,
+                             _: Principal = Depends(OPERATORS)) -> BackfillTaken:
+    """Snapshot every finished day of a range from the dated history in the read model
+    (after go-live, or after a replay); idempotent: days already taken are kept."""
+    try:
+        async with pooled(request) as conn:
+            runs = await backfill(conn, body.start, body.end, today(request))
+    except DayNotOver as exc:
+        raise Problem(409, "Day not over", str(exc), field="body.to") from exc
+    except InvalidRange as exc:
+        raise Problem(422, "Invalid range", str(exc), field="body.to") from exc
+    return BackfillTaken(
+        taken=[SnapshotTaken(date=r.snapshot_date, created=r.created, rows=r.rows,
+                             totals_minor=r.totals_minor) for r in runs if r.created],
+        kept=[r.snapshot_date for r in runs if not r.created])
 
 
 @router.get("/trend")

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
+from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.cases import (
     CaseAssigned,
     CaseClosed,
@@ -34,6 +35,7 @@ from receivables_platform.contracts.cases import (
     CaseSlaBreached,
     CaseStatusChanged,
     CustomerChannel,
+    EscalationCause,
     NoteSource,
 )
 from receivables_platform.envelope import CloudEvent
@@ -44,6 +46,11 @@ SOURCE = "cases"
 # what reached the customer, or came from them, is contact history: a case's emails and
 # calls show as emails and calls of the account (with the case named), the rest as the case
 _CHANNEL_KIND = {CustomerChannel.EMAIL: "email", CustomerChannel.PHONE: "call"}
+
+
+def _day(instant: datetime) -> date:
+    """The team's day of an instant (TEAM_TIMEZONE): a US team's afternoon is not tomorrow."""
+    return business_dates().today(instant)
 
 
 def _words(value: str) -> str:
@@ -93,7 +100,7 @@ async def _opened(conn: asyncpg.Connection, e: CaseOpened, ev: CloudEvent) -> No
         """,
         e.case_id, e.case_number, e.account_id, e.type.value, e.origin.value, e.priority.value,
         e.owner_id, e.invoice_ids, e.opened_at)
-    await _disputed(conn, ev, e.case_id, e.account_id, e.invoice_ids, e.opened_at.date())
+    await _disputed(conn, ev, e.case_id, e.account_id, e.invoice_ids, _day(e.opened_at))
     await _step(conn, ev, e, e.opened_at, f"opened ({_words(e.origin.value)}): {e.subject}",
                 {"type": e.type.value, "origin": e.origin.value, "priority": e.priority.value,
                  "subject": e.subject, "owner_id": e.owner_id, "opened_by": e.opened_by,
@@ -116,7 +123,7 @@ async def _assigned(conn: asyncpg.Connection, e: CaseAssigned, ev: CloudEvent) -
 
 async def _linked(conn: asyncpg.Connection, e: CaseLinked, ev: CloudEvent) -> None:
     await _set(conn, e.case_id, "account_id = $2, invoice_ids = $3", e.account_id, e.invoice_ids)
-    await _disputed(conn, ev, e.case_id, e.account_id, e.added_invoice_ids, e.linked_at.date())
+    await _disputed(conn, ev, e.case_id, e.account_id, e.added_invoice_ids, _day(e.linked_at))
     # what happened on the case before it had an account belongs to the account now
     await conn.execute("UPDATE account_timeline SET account_id = $2 "
                        "WHERE case_id = $1 AND account_id IS NULL", e.case_id, e.account_id)
@@ -173,7 +180,7 @@ async def _closed(conn: asyncpg.Connection, e: CaseClosed, ev: CloudEvent) -> No
     await conn.execute(
         "UPDATE ar_invoice_flags SET until_date = $2 "
         "WHERE flag = 'dispute' AND source = $1 AND until_date IS NULL",
-        str(e.case_id), e.closed_at.date())
+        str(e.case_id), _day(e.closed_at))
     await _step(conn, ev, e, e.closed_at, "closed",
                 {"resolution_summary": e.resolution_summary, "closed_by": e.closed_by,
                  "sla_breached": e.sla_breached,
@@ -184,7 +191,7 @@ async def _closed(conn: asyncpg.Connection, e: CaseClosed, ev: CloudEvent) -> No
 async def _reopened(conn: asyncpg.Connection, e: CaseReopened, ev: CloudEvent) -> None:
     await _set(conn, e.case_id, "status = 'investigating', closed_at = NULL, resolved_at = NULL, "
                "documentation_complete = NULL, reopened_count = reopened_count + 1")
-    await _disputed(conn, ev, e.case_id, e.account_id, e.invoice_ids, e.reopened_at.date())
+    await _disputed(conn, ev, e.case_id, e.account_id, e.invoice_ids, _day(e.reopened_at))
     await _step(conn, ev, e, e.reopened_at, f"reopened: {e.reason}",
                 {"reason": e.reason, "reopened_by": e.reopened_by})
 
@@ -198,32 +205,34 @@ async def _sla_breached(conn: asyncpg.Connection, e: CaseSlaBreached, ev: CloudE
 async def _escalated(conn: asyncpg.Connection, e: CaseEscalated, ev: CloudEvent) -> None:
     await conn.execute(
         """
-        INSERT INTO escalations (escalation_id, origin, account_id, case_id, cause, escalated_on,
-                                 due_date)
-        VALUES ($1, 'case', $2, $3, $4, $5, $6)
-        ON CONFLICT (escalation_id) DO UPDATE SET cause = EXCLUDED.cause,
-            escalated_on = EXCLUDED.escalated_on, due_date = EXCLUDED.due_date
+        INSERT INTO escalations (escalation_id, origin, account_id, case_id, cause, team,
+                                 reason, escalated_on, due_date)
+        VALUES ($1, 'case', $2, $3, $4, $4, $5, $6, $7)
+        ON CONFLICT (escalation_id) DO UPDATE SET cause = EXCLUDED.cause, team = EXCLUDED.team,
+            reason = EXCLUDED.reason, escalated_on = EXCLUDED.escalated_on,
+            due_date = EXCLUDED.due_date
         """,
-        str(e.escalation_id), e.account_id, e.case_id, e.team.value, e.escalated_at.date(),
-        e.due_date)
+        str(e.escalation_id), e.account_id, e.case_id, e.team.value,
+        (e.cause or EscalationCause.OTHER).value, _day(e.escalated_at), e.due_date)
     await _step(conn, ev, e, e.escalated_at, f"escalated to {_words(e.team.value)}",
                 {"escalation_id": e.escalation_id, "team": e.team.value,
                  "question": e.question, "due_date": e.due_date,
-                 "escalated_by": e.escalated_by})
+                 "escalated_by": e.escalated_by,
+                 "cause": e.cause.value if e.cause else None})
 
 
 async def _escalation_answered(conn: asyncpg.Connection, e: CaseEscalationAnswered,
                                ev: CloudEvent) -> None:
     await conn.execute(
         """
-        INSERT INTO escalations (escalation_id, origin, account_id, case_id, cause, escalated_on,
-                                 answered_on, overdue)
-        VALUES ($1, 'case', $2, $3, $4, $5, $5, $6)
+        INSERT INTO escalations (escalation_id, origin, account_id, case_id, cause, team,
+                                 escalated_on, answered_on, answered_by, overdue)
+        VALUES ($1, 'case', $2, $3, $4, $4, $5, $5, $6, $7)
         ON CONFLICT (escalation_id) DO UPDATE SET answered_on = EXCLUDED.answered_on,
-            overdue = EXCLUDED.overdue
+            answered_by = EXCLUDED.answered_by, overdue = EXCLUDED.overdue
         """,
-        str(e.escalation_id), e.account_id, e.case_id, e.team.value, e.answered_at.date(),
-        e.overdue)
+        str(e.escalation_id), e.account_id, e.case_id, e.team.value, _day(e.answered_at),
+        e.answered_by, e.overdue)
     await _step(conn, ev, e, e.answered_at,
                 f"{_words(e.team.value)} answered" + (" (overdue)" if e.overdue else ""),
                 {"escalation_id": e.escalation_id, "team": e.team.value, "answer": e.answer,
@@ -256,10 +265,14 @@ async def _customer_updated(conn: asyncpg.Connection, e: CaseCustomerUpdated,
 
 async def _customer_confirmed(conn: asyncpg.Connection, e: CaseCustomerConfirmed,
                               ev: CloudEvent) -> None:
+    await _set(conn, e.case_id, "confirmed_at = $2, satisfaction = $3, satisfaction_comment = $4",
+               e.confirmed_at, e.satisfaction, e.satisfaction_comment)
     await _step(conn, ev, e, e.confirmed_at,
                 f"confirmed by {e.confirmed_by_name} ({_words(e.channel.value)})",
                 {"confirmed_by_name": e.confirmed_by_name, "channel": e.channel.value,
-                 "note": e.note, "recorded_by": e.recorded_by})
+                 "note": e.note, "recorded_by": e.recorded_by,
+                 "satisfaction": e.satisfaction,
+                 "satisfaction_comment": e.satisfaction_comment})
 
 
 async def _correction_requested(conn: asyncpg.Connection, e: CaseCorrectionRequested,
@@ -273,6 +286,14 @@ async def _correction_requested(conn: asyncpg.Connection, e: CaseCorrectionReque
 
 async def _correction_applied(conn: asyncpg.Connection, e: CaseCorrectionApplied,
                               ev: CloudEvent) -> None:
+    await conn.execute(
+        """
+        INSERT INTO case_corrections (correction_id, case_id, invoice_id, currency, direction,
+                                      amount_minor, effective_date)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (correction_id) DO NOTHING
+        """,
+        e.correction_id, e.case_id, e.invoice_id, e.currency, e.direction.value,
+        e.amount_minor, e.effective_date)
     await _step(conn, ev, e, e.recorded_at, f"{e.direction.value} applied by billing",
                 {"correction_id": e.correction_id, "invoice_id": e.invoice_id,
                  "adjustment_id": e.adjustment_id, "amount_minor": e.amount_minor,

@@ -22,6 +22,13 @@ from reporting_service.consumers.collections_projection import project_collectio
 # projections, so after a swap the steps of every flagged invoice are derived again.
 RESTEP_FLAGGED = ("SELECT ar_aging_restep(ARRAY(SELECT DISTINCT invoice_id FROM ar_invoice_flags "
                   "UNION SELECT invoice_id FROM {retired}.ar_invoice_flags))")
+# Steps summed under the collector an account had (ar_aging_by_collector): a rebuild's new
+# assignments do not re-derive them as they are written, so after the swap every step whose
+# collector is no longer the account's is
+REGROUP_COLLECTORS = ("SELECT ar_aging_restep(ARRAY(SELECT DISTINCT s.invoice_id "
+                      "FROM ar_aging_steps s LEFT JOIN col_assignments ca "
+                      "ON ca.account_id = s.account_id "
+                      "WHERE s.collector_id IS DISTINCT FROM ca.collector_id))")
 RESTEP_FLAGGED_NOW = ("SELECT ar_aging_restep(ARRAY(SELECT DISTINCT invoice_id "
                       "FROM ar_invoice_flags))")
 
@@ -49,7 +56,9 @@ class Projection:
 PROJECTIONS = {p.name: p for p in [
     Projection("billing", "default", BILLING, project_billing_event,
                ("ar_invoices", "ar_balance_changes", "ar_accounts", "ar_autopay_history",
-                "ar_payments", "ar_aging_steps", "ar_aging_by_due_date", "ar_account_contacts"),
+                "ar_payments", "ar_aging_steps", "ar_aging_by_due_date", "ar_aging_by_segment",
+                "ar_aging_by_collector", "ar_aging_by_collector_total", "ar_account_contacts",
+                "search_name_words", "search_words"),
                shared=(("account_timeline", "source = 'billing'"),),
                after_swap=(RESTEP_FLAGGED_NOW,)),
     Projection("collections", "collections", COLLECTIONS, project_collections_event,
@@ -58,8 +67,8 @@ PROJECTIONS = {p.name: p for p in [
                shared=(("escalations", "origin = 'collections'"),
                        ("ar_invoice_flags", "flag = 'hold'"),
                        ("account_timeline", "source = 'collections'")),
-               after_swap=(RESTEP_FLAGGED,)),
-    Projection("cases", "cases", CASES, project_cases_event, ("cases",),
+               after_swap=(RESTEP_FLAGGED, REGROUP_COLLECTORS)),
+    Projection("cases", "cases", CASES, project_cases_event, ("cases", "case_corrections"),
                shared=(("escalations", "origin = 'case'"),
                        ("ar_invoice_flags", "flag = 'dispute'"),
                        ("account_timeline", "source = 'cases'")),

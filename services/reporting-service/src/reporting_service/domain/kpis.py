@@ -48,11 +48,26 @@ class Period:
     def label(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
+    def up_to(self, today: date) -> Period:
+        """The days of this period that have happened by `today`.
+
+        A month still running has no AR at its end yet and no case is open two weeks
+        by a date that has not come: its figures are as of today, over the days so far.
+        """
+        if self.start > today:
+            raise PeriodNotStarted(f"{self.label} starts after today ({today}): nothing has "
+                                   "happened in it yet")
+        return self if self.end <= today else Period(self.start, today)
+
 
 # ASCII digits and nothing after them: `\d` takes any script's digits and `$` a newline
 _WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class PeriodNotStarted(InvalidPeriod):
+    """A period whose first day is still to come."""
 
 
 class PeriodOutOfRange(InvalidPeriod):
@@ -155,15 +170,39 @@ class ArKpis:
     best_possible_dso: Fraction | None
     add: Fraction | None
     cei: Fraction | None
+    dso_withheld: str | None = None  # why DSO (and best possible DSO, ADD) is None
+
+
+MEANINGFUL_DSO_DAYS = 365
+"""Above a year of sales outstanding, DSO says the period sold too little to divide by.
+
+A month with one small invoice against a large book gives tens of thousands of days:
+a number no one can act on, which would also drown every average it enters."""
+
+NO_CREDIT_SALES = "no_credit_sales"
+CREDIT_SALES_TOO_SMALL = "credit_sales_too_small"
+
+
+def dso_withheld(figures: ArFigures, days: int) -> str | None:
+    """Why the period's credit sales cannot carry a DSO, or None when they can."""
+    if figures.credit_sales <= 0:
+        return NO_CREDIT_SALES
+    if figures.closing_ar * days > MEANINGFUL_DSO_DAYS * figures.credit_sales:
+        return CREDIT_SALES_TOO_SMALL
+    return None
 
 
 def ar_kpis(figures: ArFigures, days: int) -> ArKpis:
+    figures_cei = cei(figures.opening_ar, figures.credit_sales, figures.closing_ar,
+                      figures.closing_current_ar)
+    withheld = dso_withheld(figures, days)
+    if withheld is not None:
+        return ArKpis(dso=None, best_possible_dso=None, add=None, cei=figures_cei,
+                      dso_withheld=withheld)
     dso_value = dso(figures.closing_ar, figures.credit_sales, days)
     best = best_possible_dso(figures.closing_current_ar, figures.credit_sales, days)
     return ArKpis(dso=dso_value, best_possible_dso=best,
-                  add=average_days_delinquent(dso_value, best),
-                  cei=cei(figures.opening_ar, figures.credit_sales, figures.closing_ar,
-                          figures.closing_current_ar))
+                  add=average_days_delinquent(dso_value, best), cei=figures_cei)
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,21 @@
 """End-of-day aging snapshots and the aging trend built from them.
 
-A day can be snapshotted once it is over (by the injected clock, UTC): a
-snapshot of today would freeze a day that still has payments to come. The
-job runs in the service process and takes yesterday's snapshot soon after
+A day can be snapshotted once it is over (by the injected clock, in the team's
+time zone): a snapshot of today would freeze a day that still has payments to
+come. The job runs in the service process and takes yesterday's snapshot soon after
 midnight; the endpoint lets an operator take a missed day by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 import structlog
 
+from receivables_platform.business_dates import business_dates
 from receivables_platform.web.app import ServiceState, Worker
 from reporting_service.adapters import snapshots as store
 from reporting_service.clock import Clock, system_clock
@@ -28,6 +29,10 @@ class DayNotOver(ValueError):
     pass
 
 
+class InvalidRange(ValueError):
+    pass
+
+
 async def snapshot_day(conn: asyncpg.Connection, day: date, today: date) -> store.SnapshotRun:
     if day >= today:
         raise DayNotOver(f"{day} is not over yet (today is {today}); snapshots are end of day")
@@ -35,9 +40,28 @@ async def snapshot_day(conn: asyncpg.Connection, day: date, today: date) -> stor
                                      DEFAULT_UPPER_BOUNDS)
 
 
+MAX_BACKFILL_DAYS = 400
+"""A year and a month: enough for a year's trend against the month before, in one request."""
+
+
+async def backfill(conn: asyncpg.Connection, start: date, end: date, today: date
+                   ) -> list[store.SnapshotRun]:
+    """Every finished day from `start` to `end` snapshotted from the read model, which holds
+    each invoice's dated history: the trend is not empty for the days before go-live.
+    Days taken already keep their snapshot (an empty one is taken again)."""
+    if end < start:
+        raise InvalidRange("the range ends on or after the day it starts")
+    if (end - start).days + 1 > MAX_BACKFILL_DAYS:
+        raise InvalidRange(f"at most {MAX_BACKFILL_DAYS} days at a time")
+    if end >= today:
+        raise DayNotOver(f"{end} is not over yet (today is {today}); snapshots are end of day")
+    return [await snapshot_day(conn, start + timedelta(offset), today)
+            for offset in range((end - start).days + 1)]
+
+
 async def take_due_snapshot(pool: asyncpg.Pool, clock: Clock) -> store.SnapshotRun | None:
     """Yesterday's snapshot, unless it was taken already (then nothing happens)."""
-    today = clock().astimezone(UTC).date()
+    today = business_dates().today(clock())
     yesterday = today - timedelta(1)
     async with pool.acquire() as conn:
         if await store.snapshot_taken(conn, yesterday):

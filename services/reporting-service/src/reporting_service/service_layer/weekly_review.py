@@ -18,6 +18,7 @@ from reporting_service.adapters import charts
 from reporting_service.adapters.kpi_query import KpiGroup
 from reporting_service.adapters.review_query import most_invoiced_currency, root_causes
 from reporting_service.domain.kpis import iso_week
+from reporting_service.domain.money import format_money
 from reporting_service.domain.review import pareto, sop_candidates, week_over_week
 from reporting_service.service_layer.kpis import KpiQuery, case_kpis, group_kpis
 from reporting_service.service_layer.snapshots import aging_trend
@@ -43,7 +44,14 @@ KPI_TABLE: list[tuple[str, tuple[str, ...]]] = [
     ("Mean days to resolution", ("cases", "mean_days_to_resolution")),
     ("Median days to resolution", ("cases", "median_days_to_resolution")),
     ("Documentation completeness (%)", ("cases", "documentation_completeness_pct")),
+    ("Customer satisfaction (mean of 1-5)", ("cases", "satisfaction", "mean")),
 ]
+MONEY_KPIS = frozenset({"Collections secured (minor units)"})
+"""KPI rows in minor units: the page shows them as money, under a label without the unit."""
+
+ESCALATION_CAUSES = {"delay": "Delay", "documentation_gap": "Documentation gap",
+                     "other": "Other"}
+AGING_CHANGES = {"past_due": "Past due", "over_60": "61+ days past due", "total": "Total"}
 
 
 def _pick(source: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -113,8 +121,9 @@ def review_csv(review: dict[str, Any]) -> str:
         change = review["aging_trend"][key]
         writer.writerow([f"aging_{key}_minor", review["currency"],
                          change["this_period_minor"], change["last_period_minor"], ""])
-    for cause, count in review["escalations_by_cause"].items():
-        writer.writerow(["escalations", cause, count, "", ""])
+    for cause, counts in review["escalations_by_cause"].items():
+        writer.writerow(["escalations", cause, counts["this_period"], counts["previous_period"],
+                         ""])
     return out.getvalue()
 
 
@@ -129,24 +138,62 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _kpi_rows(review: dict[str, Any]) -> list[list[Any]]:
+    currency = review["currency"]
+    rows = []
+    for k in review["kpis"]:
+        if k["kpi"] in MONEY_KPIS:
+            rows.append([k["kpi"].replace(" (minor units)", ""),
+                         format_money(k["this_week"], currency),
+                         format_money(k["last_week"], currency)])
+        else:
+            rows.append([k["kpi"], k["this_week"], k["last_week"]])
+    return rows
+
+
+def _escalation_rows(review: dict[str, Any]) -> list[list[Any]]:
+    return [[ESCALATION_CAUSES.get(cause, cause), c["this_period"], c["previous_period"],
+             f"{c['change']:+d}", "" if c["change_pct"] is None else f"{c['change_pct']:+.2f}%"]
+            for cause, c in review["escalations_by_cause"].items()]
+
+
+def _aging_rows(review: dict[str, Any]) -> list[list[Any]]:
+    currency, trend = review["currency"], review["aging_trend"]
+    rows = []
+    for key, label in AGING_CHANGES.items():
+        c = trend[key]
+        reduction = c["reduction_pct"]
+        rows.append([label, format_money(c["this_period_minor"], currency),
+                     format_money(c["last_period_minor"], currency),
+                     format_money(c["change_minor"], currency),
+                     "" if reduction is None else f"{reduction:.2f}%"])
+    return rows
+
+
 def review_html(review: dict[str, Any]) -> str:
-    """A self-contained page: the charts are inline PNGs, so it can be mailed or archived."""
+    """A self-contained page: the charts are inline PNGs, so it can be mailed or archived.
+    Amounts are shown as money in the review's currency, never as minor units."""
     images = "".join(
         f'<figure><img alt="{name}" src="data:image/png;base64,'
         f'{base64.b64encode(charts.render(name, review)).decode()}"></figure>'
         for name in charts.CHARTS)
     causes = review["root_causes"]
-    cause_rows = [[c["code"], c["name"], c["cases"], c["amount_minor"],
+    currency = review["currency"]
+    cause_rows = [[c["code"], c["name"], c["cases"], format_money(c["amount_minor"], currency),
                    "SOP candidate" if c["sop_candidate"] else ""] for c in causes["this_week"]]
-    kpi_rows = [[k["kpi"], k["this_week"], k["last_week"]] for k in review["kpis"]]
-    title = html.escape(f"Weekly review {review['week']} ({review['currency']})")
+    title = html.escape(f"Weekly review {review['week']} ({currency})")
+    aging = _table(["Balance", "This week", "Last week", "Change", "Reduction"],
+                   _aging_rows(review))
+    escalations = _table(["Cause", "This week", "Last week", "Change", "Change %"],
+                         _escalation_rows(review))
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{title}</title><style>body{{font-family:sans-serif;margin:2em}}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}"
-        "</style></head><body>"
+        "img{max-width:100%}</style></head><body>"
         f"<h1>{title}</h1><p>{review['period']['start']} to {review['period']['end']}</p>"
-        f"<h2>KPIs</h2>{_table(['KPI', 'This week', 'Last week'], kpi_rows)}"
+        f"<h2>KPIs</h2>{_table(['KPI', 'This week', 'Last week'], _kpi_rows(review))}"
+        f"<h2>Aging change</h2>{aging}<h2>Escalations by cause</h2>{escalations}"
         f"<h2>Root causes (SOP threshold {causes['sop_threshold']})</h2>"
-        f"{_table(['Code', 'Category', 'Cases', 'Amount (minor)', 'Flag'], cause_rows)}"
+        f"{_table(['Code', 'Category', 'Cases', 'Amount', 'Flag'], cause_rows)}"
         f"<h2>Charts</h2>{images}</body></html>")
