@@ -1,9 +1,12 @@
 """How the platform runs case service: name, port, database, routers and workers."""
 
+import os
 from pathlib import Path
 
+from case_service.adapters.file_store import ObjectStoreLocation
 from case_service.adapters.inbound_mail import inbound_email_limits
 from case_service.api.admin import router as admin
+from case_service.api.attachments import router as attachments
 from case_service.api.cases import router as cases
 from case_service.api.inbound_email import router as inbound_email
 from case_service.api.search import router as search
@@ -11,6 +14,7 @@ from case_service.api.updates import router as updates
 from case_service.service_layer.billing_events import handle_billing_event
 from case_service.service_layer.cases import policy
 from case_service.service_layer.sla import sweep_forever
+from case_service.settings import attachment_limits
 from receivables_platform.contracts import billing
 from receivables_platform.contracts.cases import TOPIC
 from receivables_platform.service import ServiceSpec, Subscription
@@ -23,6 +27,9 @@ async def sla_sweep(state: ServiceState) -> None:
 
 inbound_email_limits()  # read at start: a bad INBOUND_EMAIL_* setting stops the service there
 policy()  # and a bad CASE_SLA_TARGETS rule likewise
+attachment_limits()  # and a bad ATTACHMENT_* setting
+if object_store := os.environ.get("OBJECT_STORE_URL"):
+    ObjectStoreLocation.parse(object_store)  # and an OBJECT_STORE_URL that names no bucket
 
 SPEC = ServiceSpec(
     name="case-service",
@@ -32,6 +39,6 @@ SPEC = ServiceSpec(
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=TOPIC,
     subscriptions=[Subscription("default", [billing.TOPIC], handle_billing_event)],
-    routers=[search, cases, updates, admin, inbound_email],
+    routers=[search, cases, attachments, updates, admin, inbound_email],
     background=[sla_sweep],
 )

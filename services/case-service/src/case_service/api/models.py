@@ -12,6 +12,7 @@ from case_service.domain.checklist import completeness
 from case_service.domain.state import Case, CorrectionOutcome
 from receivables_platform.business_dates import BusinessDate, BusinessInstant
 from receivables_platform.contracts.cases import (
+    Attachment,
     CaseOrigin,
     CasePriority,
     CaseStatus,
@@ -138,6 +139,7 @@ class NoteOut(Out):
     author: str
     added_at: datetime
     email_message_id: str | None
+    attachments: list[Attachment]
 
 
 class CorrectionOut(Out):
@@ -274,3 +276,13 @@ class OverdueEscalation(BaseModel):
     escalated_by: str
     escalated_at: datetime
     days_overdue: int
+
+
+class AttachmentOut(Attachment):
+    """A file on the case, with the note that brought it and where to download it."""
+
+    note_id: UUID
+    source: NoteSource
+    added_by: str
+    added_at: datetime
+    download: str
