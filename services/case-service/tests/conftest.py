@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import email
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
+from uuid import uuid4
 
+import boto3
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request, Response
 
+from case_service.adapters.file_store import ObjectStoreLocation
 from case_service.spec import SPEC
 from case_service.testing import SECRET, register_agents
-from receivables_platform.infra.ports import free_port
+from receivables_platform.infra.ports import free_port, wait_for_port
 from receivables_platform.service import build_app
+from receivables_platform.testing.processes import PlatformProcess
 from receivables_platform.web.testserver import running_server
 
 
@@ -90,3 +95,27 @@ async def webhook_receiver() -> AsyncIterator[Hooks]:
     async with running_server(app) as base:
         hooks.url = f"{base}/hook"
         yield hooks
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3-protocol server (moto's, over HTTP in its own process) on a free port."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("s3") / "s3.log"
+    server = PlatformProcess([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                              "-p", str(port)], log).start()
+    try:
+        wait_for_port("127.0.0.1", port, timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def object_store_url(s3_endpoint: str) -> str:
+    """A new bucket per test, with the credentials in the URL as a local server takes them."""
+    bucket = f"attachments-{uuid4().hex[:12]}"
+    url = f"s3://test:secret@{bucket}/case-files?endpoint={s3_endpoint}&region=us-east-1"
+    location = ObjectStoreLocation.parse(url)
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="secret")
+    s3.create_bucket(Bucket=location.bucket)
+    return url

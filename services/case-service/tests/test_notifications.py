@@ -23,11 +23,13 @@ from case_service.testing import (
     auth,
     count,
     create,
+    feed,
     feed_collections,
     if_match,
     opened_case,
     register_agents,
 )
+from receivables_platform.contracts.billing import ApprovalAction, ApprovalRequested
 from receivables_platform.contracts.collections import CommitmentBroken
 from receivables_platform.ids import new_id
 
@@ -324,3 +326,21 @@ async def test_an_overdue_answer_is_chased_with_whoever_claimed_it(api, cases_ur
     await asyncio.sleep(0.4)
     assert [m for m in mails_to(inbox, "ann@service.test") if "was due" in m["Subject"]] == []
     assert sum("was due" in m["Subject"] for m in mails_to(inbox, "bob@service.test")) == 1
+
+
+async def test_a_credit_the_case_asked_for_waiting_for_approval_is_mailed_to_supervisors(
+        api, cases_url, inbox):
+    await prefer(api, "sup-sue", "supervisor", email="sue@cases.test")
+    opened = await opened_case(api, cases_url)
+    asked = ApprovalRequested(
+        approval_id=new_id(), account_id=new_id(), invoice_id=new_id(),
+        action=ApprovalAction.CREDIT, amount_minor=750_000, currency="USD",
+        threshold_minor=500_000, reason_code="billing_error", effective_date=date.today(),
+        case_id=opened.json()["case_id"], requested_by=AGENT, requested_at=datetime.now(UTC))
+    elsewhere = asked.model_copy(update={"approval_id": new_id(), "case_id": None})
+    await feed(cases_url, asked, asked, elsewhere)  # a redelivery changes nothing
+    await eventually(lambda: mails_to(inbox, "sue@cases.test"))
+    await asyncio.sleep(0.4)
+    [told] = mails_to(inbox, "sue@cases.test")
+    assert "waits for your approval" in told["Subject"]
+    assert "750000 USD" in told.get_payload()

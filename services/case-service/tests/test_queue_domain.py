@@ -13,10 +13,12 @@ from case_service.domain.notifications import (
     Channel,
     NotificationKind,
     Recipient,
+    credit_approval,
     from_case_events,
     route,
 )
 from case_service.testing import AGENT, CASE, at, given, open_case, when
+from receivables_platform.contracts.billing import ApprovalAction, ApprovalRequested
 from receivables_platform.contracts.cases import (
     CaseEscalationClaimed,
     CaseNextActionSet,
@@ -69,21 +71,17 @@ def test_only_the_owner_sets_a_next_action_and_not_in_the_past():
     assert past.value.field == "next_action_on"
 
 
-class CreditApprovalRequested:
-    """Stands in for the approvals event another part adds; read by name and fields only."""
-
-    event_type = "cases.case.credit_approval_requested"
-
-    def payload(self) -> dict[str, object]:
-        return {"approval_id": "ap-1", "case_id": str(CASE), "amount_minor": 90_000,
-                "currency": "USD", "requested_by": AGENT}
-
-
 def test_a_credit_awaiting_approval_is_for_the_supervisors():
-    [notice] = from_case_events(given(open_case()), [CreditApprovalRequested()])  # type: ignore[list-item]
+    approval = uuid4()
+    asked = ApprovalRequested(
+        approval_id=approval, account_id=uuid4(), invoice_id=uuid4(),
+        action=ApprovalAction.CREDIT, amount_minor=90_000, currency="USD",
+        threshold_minor=50_000, reason_code="billing_error", effective_date=date(2026, 3, 2),
+        case_id=str(CASE), requested_by=AGENT, requested_at=at(0))
+    notice = credit_approval(given(open_case()), asked)
     assert notice.kind is NotificationKind.CREDIT_APPROVAL
     assert notice.audience == Audience(role="supervisor") and "90000 USD" in notice.text
-    assert notice.key("sue") == "credit_approval:ap-1:sue"
+    assert notice.key("sue") == f"credit_approval:{approval}:sue"
 
 
 def test_a_person_gets_the_channel_they_chose_and_nothing_without_its_address():

@@ -69,6 +69,9 @@ class ServiceSettings(BaseSettings):
     """Tokens valid for longer (from `iat`, or from now without it, to `exp`) are refused."""
     log_level: str = "INFO"
     smtp_url: str | None = None
+    object_store_url: str | None = None
+    """Files (attachments) in S3-compatible storage, `s3://bucket?endpoint=...`; unset, in the
+    service's PostgreSQL database."""
     http_host: str = "127.0.0.1"
     http_port: int | None = None
     run_relay: bool = True

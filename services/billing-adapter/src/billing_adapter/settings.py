@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from functools import lru_cache
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from billing_adapter.domain.approval import ApprovalThresholds
 from billing_adapter.service_layer.stripe_context import Mapping
 from receivables_platform.money import is_currency
 
@@ -46,3 +49,13 @@ class StripeSettings(BaseSettings):
         return Mapping(default_currency=self.default_currency,
                        payment_terms_days=self.payment_terms_days,
                        parked_ttl=timedelta(hours=self.parked_ttl_hours))
+
+
+APPROVAL_THRESHOLDS = "*=500000"
+"""5,000.00 in a currency of two decimals (500,000 yen): over it, a second person approves."""
+
+
+@lru_cache(maxsize=1)
+def approval_thresholds() -> ApprovalThresholds:
+    """`APPROVAL_THRESHOLDS` (see `domain/approval.py`), read once; a bad rule raises there."""
+    return ApprovalThresholds.parse(os.environ.get("APPROVAL_THRESHOLDS", APPROVAL_THRESHOLDS))

@@ -3,13 +3,14 @@
 from pathlib import Path
 
 from billing_adapter.api.accounts import router as accounts
+from billing_adapter.api.approvals import router as approvals
 from billing_adapter.api.imports import router as imports
 from billing_adapter.api.invoices import router as invoices
 from billing_adapter.api.payments import router as payments
 from billing_adapter.api.stripe_webhook import router as stripe_webhook
 from billing_adapter.service_layer.corrections import answer_case_event
 from billing_adapter.service_layer.stripe_connector import sweep_parked_forever
-from billing_adapter.settings import StripeSettings
+from billing_adapter.settings import StripeSettings, approval_thresholds
 from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.contracts.cases import TOPIC as CASES
 from receivables_platform.service import ServiceSpec, Subscription
@@ -20,6 +21,8 @@ async def stripe_parked_sweep(state: ServiceState) -> None:
     await sweep_parked_forever(state.pool, StripeSettings().mapping)
 
 
+approval_thresholds()  # read at start: a bad APPROVAL_THRESHOLDS rule stops the service there
+
 SPEC = ServiceSpec(
     name="billing-adapter",
     title="Billing adapter",
@@ -27,7 +30,7 @@ SPEC = ServiceSpec(
     database="billing",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=TOPIC,
-    routers=[accounts, invoices, payments, stripe_webhook, imports],
+    routers=[accounts, invoices, approvals, payments, stripe_webhook, imports],
     # cases ask billing for corrections; billing answers on its own topic
     subscriptions=[Subscription("default", [CASES], answer_case_event)],
     background=[stripe_parked_sweep],

@@ -1,9 +1,12 @@
 """How the platform runs case service: name, port, database, routers and workers."""
 
+import os
 from pathlib import Path
 
+from case_service.adapters.file_store import ObjectStoreLocation
 from case_service.adapters.inbound_mail import inbound_email_limits
 from case_service.api.admin import router as admin
+from case_service.api.attachments import router as attachments
 from case_service.api.cases import router as cases
 from case_service.api.inbound_email import router as inbound_email
 from case_service.api.inbox import router as inbox
@@ -15,7 +18,7 @@ from case_service.service_layer.cases import policy
 from case_service.service_layer.collections_events import handle_collections_event
 from case_service.service_layer.notifications import notify_forever
 from case_service.service_layer.sla import sweep_forever
-from case_service.settings import notification_settings
+from case_service.settings import attachment_limits, notification_settings
 from receivables_platform.contracts import billing, collections
 from receivables_platform.contracts.cases import TOPIC
 from receivables_platform.service import ServiceSpec, Subscription
@@ -33,6 +36,9 @@ async def notify(state: ServiceState) -> None:
 inbound_email_limits()  # read at start: a bad INBOUND_EMAIL_* setting stops the service there
 policy()  # and a bad CASE_SLA_TARGETS rule likewise
 notification_settings()  # and a bad NOTIFICATION_* setting
+attachment_limits()  # and a bad ATTACHMENT_* setting
+if object_store := os.environ.get("OBJECT_STORE_URL"):
+    ObjectStoreLocation.parse(object_store)  # and an OBJECT_STORE_URL that names no bucket
 
 SPEC = ServiceSpec(
     name="case-service",
@@ -43,6 +49,6 @@ SPEC = ServiceSpec(
     publishes=TOPIC,
     subscriptions=[Subscription("default", [billing.TOPIC], handle_billing_event),
                    Subscription("collections", [collections.TOPIC], handle_collections_event)],
-    routers=[search, cases, updates, admin, inbound_email, inbox, notifications],
+    routers=[search, cases, attachments, updates, admin, inbound_email, inbox, notifications],
     background=[sla_sweep, notify],
 )

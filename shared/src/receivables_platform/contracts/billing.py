@@ -12,7 +12,7 @@ total, so stored first-slice events read as v2 (field names unchanged).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
@@ -29,6 +29,7 @@ ExternalId = Annotated[str, Field(min_length=1, max_length=200)]
 PositiveMinor = Annotated[int, Field(gt=0)]
 NonNegativeMinor = Annotated[int, Field(ge=0)]
 ReasonCode = Annotated[str, Field(min_length=1, max_length=64)]
+Actor = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
 
 
 # -- accounts -------------------------------------------------------------------------------------
@@ -163,6 +164,11 @@ class InvoiceAdjusted(EventContract):
     case_id: str | None = Field(default=None, max_length=64)
     memo: str | None = Field(default=None, max_length=1000)
     effective_date: date
+    actor: Actor = None
+    """Who did it: the token's subject (a user or an integration), `stripe` for its webhooks;
+    None on events recorded before billing kept it."""
+    approved_by: Actor = None
+    """The supervisor who approved it when it was over the approval threshold."""
 
 
 @contract_for("billing.invoice.voided", 1, aggregate="invoice")
@@ -175,6 +181,9 @@ class InvoiceVoided(EventContract):
     currency: CurrencyCode
     reason: str | None = Field(default=None, max_length=200)
     voided_on: date
+    actor: Actor = None
+    """Who did it: the token's subject (a user or an integration), `stripe` for its webhooks;
+    None on events recorded before billing kept it."""
 
 
 @contract_for("billing.invoice.written_off", 1, aggregate="invoice")
@@ -187,6 +196,11 @@ class InvoiceWrittenOff(EventContract):
     currency: CurrencyCode
     reason_code: ReasonCode
     written_off_on: date
+    actor: Actor = None
+    """Who did it: the token's subject (a user or an integration), `stripe` for its webhooks;
+    None on events recorded before billing kept it."""
+    approved_by: Actor = None
+    """The supervisor who approved it when it was over the approval threshold."""
 
 
 # -- payments -------------------------------------------------------------------------------------
@@ -268,3 +282,60 @@ class CorrectionRejected(EventContract):
     invoice_id: UUID | None = None
     reason_code: ReasonCode
     detail: str = Field(min_length=1, max_length=1000)
+
+
+# -- approvals (four eyes over large credits and write-offs) ---------------------------------------
+
+class ApprovalAction(StrEnum):
+    CREDIT = "credit"
+    WRITE_OFF = "write_off"
+
+
+@contract_for("billing.approval.requested", 1, aggregate="approval")
+class ApprovalRequested(EventContract):
+    """A credit or write-off over the currency's threshold waits for a supervisor.
+
+    Carries everything needed to apply it once approved, so the decision is made on
+    exactly what was asked; notifications for "a credit awaiting approval" key on it.
+    """
+
+    approval_id: UUID
+    account_id: UUID
+    invoice_id: UUID
+    action: ApprovalAction
+    amount_minor: PositiveMinor
+    currency: CurrencyCode
+    threshold_minor: NonNegativeMinor
+    reason_code: ReasonCode
+    effective_date: date
+    memo: str | None = Field(default=None, max_length=1000)
+    case_id: str | None = Field(default=None, max_length=64)
+    correction_id: UUID | None = None
+    """Set when a case's correction request asked for the credit (then also its id)."""
+    requested_by: str = Field(min_length=1, max_length=200)
+    requested_at: datetime
+
+
+@contract_for("billing.approval.granted", 1, aggregate="approval")
+class ApprovalGranted(EventContract):
+    """A second person approved; the credit or write-off is applied in the same transaction."""
+
+    approval_id: UUID
+    account_id: UUID
+    invoice_id: UUID
+    action: ApprovalAction
+    approved_by: str = Field(min_length=1, max_length=200)
+    approved_at: datetime
+
+
+@contract_for("billing.approval.rejected", 1, aggregate="approval")
+class ApprovalRejected(EventContract):
+    """A supervisor turned it down; nothing is applied (a case's request hears why)."""
+
+    approval_id: UUID
+    account_id: UUID
+    invoice_id: UUID
+    action: ApprovalAction
+    rejected_by: str = Field(min_length=1, max_length=200)
+    rejected_at: datetime
+    reason: str = Field(min_length=1, max_length=1000)

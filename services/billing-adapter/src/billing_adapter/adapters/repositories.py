@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from billing_adapter.domain import approval
 from billing_adapter.domain.account import evolve
 from billing_adapter.domain.state import Account
 from receivables_platform.contracts.billing import (
@@ -29,6 +30,9 @@ store = EventStore(source=SOURCE, topic=TOPIC)
 accounts: AggregateRepository[Account] = AggregateRepository(
     store, prefix="account", initial=Account, evolve=evolve, lock_namespace="billing.account",
     remember=5_000)
+approvals: AggregateRepository[approval.Approval] = AggregateRepository(
+    store, prefix="approval", initial=approval.Approval, evolve=approval.evolve,
+    lock_namespace="billing.approval")
 
 PROFILE_EVENTS = [c.event_type for c in (AccountRegistered, AccountUpdated, AutoPayEnrolled,
                                          AutoPayCancelled)]

@@ -1,8 +1,14 @@
-"""Invoice routes: issue, adjust, void, write off; read one with its audit trail."""
+"""Invoice routes: issue, adjust, void, write off; read one with its audit trail.
+
+A credit or write-off over its currency's approval threshold is answered 202 with
+the approval it waits for (`Location: /v1/approvals/{id}`), not applied: see
+`service_layer/approvals.py`. Every change records the caller as its `actor`.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
@@ -11,6 +17,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from billing_adapter.api.common import READERS, WRITERS, Conn, invoice_precondition, trace
 from billing_adapter.api.models import (
     AdjustInvoiceRequest,
+    ApprovalResponse,
     HistoryEntry,
     InvoiceHistory,
     InvoiceResponse,
@@ -34,11 +41,14 @@ from billing_adapter.service_layer.accounts import (
     get_invoice,
     issue_invoice,
 )
+from billing_adapter.service_layer.approvals import Outcome, credit_or_write_off
 from receivables_platform.ids import new_id
 from receivables_platform.repository import Loaded
 from receivables_platform.store import RecordedEvent
+from receivables_platform.web.auth import Principal
 from receivables_platform.web.etag import (
     Precondition,
+    etag,
     optional_if_match,
     require_if_match,
     set_etag,
@@ -48,6 +58,10 @@ from receivables_platform.web.idempotency import IdempotentRequest
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
 IfMatch = Annotated[Precondition, Depends(require_if_match)]
 MaybeIfMatch = Annotated[Precondition | None, Depends(optional_if_match)]
+Writer = Annotated[Principal, Depends(WRITERS)]
+WAITS: dict[int | str, dict[str, Any]] = {202: {"model": ApprovalResponse,
+               "description": "Over the approval threshold: waits for a supervisor "
+                              "(`Location` is the approval); nothing is applied yet"}}
 
 
 def _representation(loaded: Loaded[Account], invoice_id: UUID) -> InvoiceResponse:
@@ -114,38 +128,66 @@ async def _change(conn: asyncpg.Connection, request: Request, invoice_id: UUID,
     return _representation(loaded, invoice_id)
 
 
+async def _credit_or_write_off(conn: asyncpg.Connection, request: Request, invoice_id: UUID,
+                               command: AdjustInvoice | WriteOffInvoice, principal: Principal,
+                               if_match: Precondition | None) -> Outcome:
+    return await credit_or_write_off(
+        conn, command, requested_by=principal.sub, at=datetime.now(UTC),
+        check=invoice_precondition(if_match, invoice_id), correlation_id=trace(request))
+
+
+def _waiting(outcome: Outcome) -> ApprovalResponse:
+    assert outcome.waiting is not None
+    return ApprovalResponse.of(outcome.waiting.state, outcome.waiting.version)
+
+
 @router.post("/{invoice_id}/adjustments", status_code=201, response_model=InvoiceResponse,
-             dependencies=[Depends(WRITERS)])
+             responses=WAITS)
 async def adjust(invoice_id: UUID, body: AdjustInvoiceRequest, request: Request,
-                 idem: IdempotentRequest, if_match: MaybeIfMatch) -> Response:
-    """A credit or debit memo; the reply is the invoice after it. Idempotency-Key required."""
+                 principal: Writer, idem: IdempotentRequest, if_match: MaybeIfMatch) -> Response:
+    """A credit or debit memo; the reply is the invoice after it (201), or the approval a
+    large credit waits for (202). Idempotency-Key required."""
     account_id = await account_of(idem.conn, "invoice", invoice_id)
     command = AdjustInvoice(account_id=account_id, invoice_id=invoice_id,
-                            adjustment_id=new_id(), **body.model_dump())
-    representation = await _change(idem.conn, request, invoice_id, command, if_match)
+                            adjustment_id=new_id(), actor=principal.sub, **body.model_dump())
+    outcome = await _credit_or_write_off(idem.conn, request, invoice_id, command, principal,
+                                         if_match)
+    if outcome.applied is None:
+        waiting = _waiting(outcome)
+        return await idem.respond(waiting, status_code=202, version=waiting.version,
+                                  headers={"Location": f"/v1/approvals/{waiting.approval_id}"})
+    representation = _representation(outcome.applied, invoice_id)
     return await idem.respond(representation, status_code=201,
                               version=representation.version)
 
 
-@router.post("/{invoice_id}/void", response_model=InvoiceResponse,
-             dependencies=[Depends(WRITERS)])
+@router.post("/{invoice_id}/void", response_model=InvoiceResponse)
 async def void(invoice_id: UUID, body: VoidInvoiceRequest, request: Request, response: Response,
-               conn: Conn, if_match: IfMatch) -> InvoiceResponse:
+               conn: Conn, principal: Writer, if_match: IfMatch) -> InvoiceResponse:
     """Void an invoice nothing has been paid on. Needs If-Match with the invoice's ETag."""
     command = VoidInvoice(account_id=await account_of(conn, "invoice", invoice_id),
-                          invoice_id=invoice_id, **body.model_dump())
+                          invoice_id=invoice_id, actor=principal.sub, **body.model_dump())
     representation = await _change(conn, request, invoice_id, command, if_match)
     set_etag(response, representation.version)
     return representation
 
 
-@router.post("/{invoice_id}/write-off", response_model=InvoiceResponse,
-             dependencies=[Depends(WRITERS)])
+@router.post("/{invoice_id}/write-off", response_model=InvoiceResponse, responses=WAITS)
 async def write_off(invoice_id: UUID, body: WriteOffRequest, request: Request,
-                    response: Response, conn: Conn, if_match: IfMatch) -> InvoiceResponse:
-    """Write off the remaining open balance. Needs If-Match with the invoice's ETag."""
+                    response: Response, conn: Conn, principal: Writer,
+                    if_match: IfMatch) -> Response:
+    """Write off the remaining open balance (200), or wait for approval over the threshold
+    (202, the approval). Needs If-Match with the invoice's ETag."""
     command = WriteOffInvoice(account_id=await account_of(conn, "invoice", invoice_id),
-                              invoice_id=invoice_id, **body.model_dump())
-    representation = await _change(conn, request, invoice_id, command, if_match)
-    set_etag(response, representation.version)
-    return representation
+                              invoice_id=invoice_id, actor=principal.sub, **body.model_dump())
+    outcome = await _credit_or_write_off(conn, request, invoice_id, command, principal,
+                                         if_match)
+    if outcome.applied is None:
+        waiting = _waiting(outcome)
+        return Response(waiting.model_dump_json(), status_code=202,
+                        media_type="application/json",
+                        headers={"ETag": etag(waiting.version),
+                                 "Location": f"/v1/approvals/{waiting.approval_id}"})
+    representation = _representation(outcome.applied, invoice_id)
+    return Response(representation.model_dump_json(), media_type="application/json",
+                    headers={"ETag": etag(representation.version)})

@@ -13,10 +13,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from billing_adapter.domain.approval import Approval, ApprovalStatus
 from billing_adapter.domain.state import Account, InvoiceBalance, PaymentBalance
 from receivables_platform.business_dates import BusinessDate
 from receivables_platform.contracts.billing import (
     AdjustmentKind,
+    ApprovalAction,
     Contact,
     PaymentMethod,
     ReversalReason,
@@ -284,3 +286,46 @@ class HistoryEntry(BaseModel):
 class InvoiceHistory(BaseModel):
     invoice_id: UUID
     events: list[HistoryEntry]
+
+
+class ApprovalResponse(BaseModel):
+    """A credit or write-off over its threshold, and where it stands; ETag is `version`."""
+
+    approval_id: UUID
+    status: ApprovalStatus
+    action: ApprovalAction
+    account_id: UUID
+    invoice_id: UUID
+    amount_minor: int
+    currency: str
+    threshold_minor: int
+    reason_code: str
+    effective_date: date
+    memo: str | None
+    case_id: str | None
+    correction_id: UUID | None
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+    version: int
+
+    @classmethod
+    def of(cls, approval: Approval, version: int) -> ApprovalResponse:
+        request = approval.request
+        assert request is not None and approval.status is not None
+        return cls(**request.model_dump(include={
+            "approval_id", "action", "account_id", "invoice_id", "amount_minor", "currency",
+            "threshold_minor", "reason_code", "effective_date", "memo", "case_id",
+            "correction_id", "requested_by", "requested_at"}),
+            status=approval.status, decided_by=approval.decided_by,
+            decided_at=approval.decided_at, reason=approval.reason, version=version)
+
+
+class ApprovalPage(Page[ApprovalResponse]):
+    """Approvals in one status, the longest waiting first."""
+
+
+class RejectApprovalRequest(Request):
+    reason: str = Field(min_length=1, max_length=1000)

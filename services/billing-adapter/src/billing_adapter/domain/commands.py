@@ -105,6 +105,8 @@ class AdjustInvoice:
     case_id: str | None = None
     memo: str | None = None
     currency: str | None = None
+    actor: str | None = None
+    approved_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class VoidInvoice:
     invoice_id: UUID
     voided_on: date
     reason: str | None = None
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ class WriteOffInvoice:
     invoice_id: UUID
     reason_code: str
     written_off_on: date
+    actor: str | None = None
+    approved_by: str | None = None
 
 
 @dataclass(frozen=True)

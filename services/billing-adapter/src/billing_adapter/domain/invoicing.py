@@ -152,7 +152,8 @@ def adjust(command: AdjustInvoice, state: Account) -> list[EventContract]:
         invoice_id=invoice.invoice_id, account_id=command.account_id,
         adjustment_id=command.adjustment_id, kind=command.kind, amount_minor=command.amount_minor,
         currency=invoice.currency, reason_code=command.reason_code, case_id=command.case_id,
-        memo=command.memo, effective_date=command.effective_date)]
+        memo=command.memo, effective_date=command.effective_date, actor=command.actor,
+        approved_by=command.approved_by)]
 
 
 def limited_by(entry: Entry | None) -> str:
@@ -172,7 +173,7 @@ def void(command: VoidInvoice, state: Account) -> list[EventContract]:
     return [InvoiceVoided(invoice_id=invoice.invoice_id, account_id=command.account_id,
                           voided_amount_minor=invoice.open_on(command.voided_on),
                           currency=invoice.currency, reason=command.reason,
-                          voided_on=command.voided_on)]
+                          voided_on=command.voided_on, actor=command.actor)]
 
 
 def write_off(command: WriteOffInvoice, state: Account) -> list[EventContract]:
@@ -188,4 +189,5 @@ def write_off(command: WriteOffInvoice, state: Account) -> list[EventContract]:
     return [InvoiceWrittenOff(invoice_id=invoice.invoice_id, account_id=command.account_id,
                               amount_minor=owed, currency=invoice.currency,
                               reason_code=command.reason_code,
-                              written_off_on=command.written_off_on)]
+                              written_off_on=command.written_off_on, actor=command.actor,
+                              approved_by=command.approved_by)]

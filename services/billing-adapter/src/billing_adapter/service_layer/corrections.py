@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from uuid import UUID
 
 import asyncpg
 import structlog
 
 from billing_adapter.adapters.repositories import store
 from billing_adapter.domain.commands import AdjustInvoice
-from billing_adapter.service_layer.accounts import INVOICE, account_of, execute, get_account
+from billing_adapter.service_layer.accounts import INVOICE, account_of, get_account
+from billing_adapter.service_layer.approvals import (
+    credit_or_write_off,
+    record_rejection,
+    rejection_stream,
+)
 from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.billing import (
@@ -32,7 +36,6 @@ from receivables_platform.contracts.billing import (
 from receivables_platform.contracts.cases import CaseCorrectionRequested
 from receivables_platform.domain import NotFound, Refused
 from receivables_platform.envelope import CloudEvent
-from receivables_platform.store import PendingStream
 
 log = structlog.get_logger(__name__)
 
@@ -54,8 +57,11 @@ async def answer_correction(conn: asyncpg.Connection, request: CaseCorrectionReq
         return
     try:
         await _check_invoice_belongs(conn, request)
-        await execute(conn, _adjustment(request, _effective_date(request)),
-                      causation_id=causation_id, correlation_id=correlation_id)
+        await credit_or_write_off(
+            conn, _adjustment(request, _effective_date(request)),
+            requested_by=request.requested_by, at=request.requested_at,
+            correction_id=request.correction_id, causation_id=causation_id,
+            correlation_id=correlation_id)
     except Refused as refusal:  # NotFound included: an unknown account or invoice
         await _reject(conn, request, refusal, causation_id, correlation_id)
 
@@ -87,7 +93,7 @@ def _adjustment(request: CaseCorrectionRequested, effective_date: date) -> Adjus
         amount_minor=request.amount_minor, reason_code=request.reason_code,
         effective_date=effective_date,
         case_id=str(request.case_id),
-        memo=request.reason, currency=request.currency)
+        memo=request.reason, currency=request.currency, actor=request.requested_by)
 
 
 async def _check_invoice_belongs(conn: asyncpg.Connection, request: CaseCorrectionRequested
@@ -99,7 +105,7 @@ async def _check_invoice_belongs(conn: asyncpg.Connection, request: CaseCorrecti
 
 
 async def _already_answered(conn: asyncpg.Connection, request: CaseCorrectionRequested) -> bool:
-    if await store.load(conn, _rejection_stream(request.correction_id)):
+    if await store.load(conn, rejection_stream(request.correction_id)):
         return True
     try:
         loaded = await get_account(conn, request.account_id, history=True)
@@ -115,9 +121,8 @@ async def _reject(conn: asyncpg.Connection, request: CaseCorrectionRequested,
         account_id=request.account_id, case_id=str(request.case_id),
         correction_id=str(request.correction_id), invoice_id=request.invoice_id,
         reason_code=_reason_code(refusal), detail=str(refusal))
-    stream = PendingStream(_rejection_stream(request.correction_id), 0, [rejected],
-                           subject=str(request.account_id), partition_key=str(request.account_id))
-    await store.append(conn, [stream], correlation_id=correlation_id, causation_id=causation_id)
+    await record_rejection(conn, rejected, correlation_id=correlation_id,
+                           causation_id=causation_id)
     log.info("billing.correction_rejected", correction_id=str(request.correction_id),
              reason_code=rejected.reason_code)
 
@@ -125,7 +130,3 @@ async def _reject(conn: asyncpg.Connection, request: CaseCorrectionRequested,
 def _reason_code(refusal: Refused) -> str:
     """A code a case screen can branch on: `credit_exceeds_open_balance`, `not_found`."""
     return re.sub(r"[^a-z0-9]+", "_", refusal.title.lower()).strip("_")[:64] or "refused"
-
-
-def _rejection_stream(correction_id: UUID) -> str:
-    return f"correction-{correction_id}"

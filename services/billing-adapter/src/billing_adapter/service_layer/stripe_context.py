@@ -9,7 +9,7 @@ invoice, payment or credit note Stripe has not told us about yet) or
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -18,11 +18,13 @@ import asyncpg
 
 from billing_adapter.adapters import external_ids
 from billing_adapter.adapters.stripe_objects import StripeEvent, ref
-from billing_adapter.domain.commands import Command
+from billing_adapter.domain.commands import AdjustInvoice, Command, VoidInvoice, WriteOffInvoice
 from billing_adapter.domain.state import Account
 from billing_adapter.service_layer.accounts import ACCOUNT, PAYMENT, account_of, execute
 from receivables_platform.repository import Loaded
 
+STRIPE_ACTOR = "stripe"
+"""The `actor` of what a Stripe webhook changes."""
 CREDIT_NOTE = "credit_note"
 """External ids of credit notes we booked (`cn_...` to the adjustment they made)."""
 
@@ -65,6 +67,9 @@ class Context:
     correlation_id: str | None
 
     async def run(self, command: Command) -> Loaded[Account]:
+        """Recorded as Stripe's doing: the billing system decided it, nobody here did."""
+        if isinstance(command, AdjustInvoice | VoidInvoice | WriteOffInvoice):
+            command = replace(command, actor=STRIPE_ACTOR)
         return await execute(self.conn, command, correlation_id=self.correlation_id,
                              causation_id=self.event.id)
 

@@ -13,15 +13,16 @@ too deep, is refused up front with the limit it passed: more attachments than
 `INBOUND_EMAIL_MAX_ATTACHMENTS` (each one is a few hundred bytes of the event:
 6,500 tiny ones in a 1 MB email made an event Kafka would not take), larger
 ones than the byte limits, parts nested deeper than `MAX_NESTING` (the
-standard library's parser recurses per level and overflows the stack).
+standard library's parser recurses per level and overflows the stack). An
+attachment of a type not accepted is filed by name and hash, without its bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from email import errors, policy
 from email.feedparser import BytesFeedParser
 from email.message import EmailMessage
@@ -32,6 +33,7 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from case_service.settings import AttachmentLimits, attachment_limits, media_type
 from receivables_platform.contracts.cases import Attachment
 from receivables_platform.text import storable
 
@@ -115,6 +117,10 @@ class InboundMessage:
     answers: tuple[str, ...]
     """In-Reply-To then References: the messages this one replies to, nearest first."""
     attachments: tuple[Attachment, ...]
+    contents: Mapping[str, bytes] = field(default_factory=dict)
+    """The bytes to keep, by SHA-256: those of the types `ATTACHMENT_CONTENT_TYPES` accepts.
+    The others (an .exe, an HTML page) are recorded by name and hash but never kept, so
+    never served from our origin; the email itself is filed, the customer cannot resend it."""
 
 
 def _defects(message: EmailMessage) -> list[str]:
@@ -145,8 +151,9 @@ def _text(message: EmailMessage) -> str:
     return storable(str(content)).strip()
 
 
-def _attachments(message: EmailMessage, limits: InboundEmailLimits) -> tuple[Attachment, ...]:
-    found, total = [], 0
+def _attachments(message: EmailMessage, limits: InboundEmailLimits,
+                 types: AttachmentLimits) -> tuple[tuple[Attachment, ...], dict[str, bytes]]:
+    found, contents, total = [], {}, 0
     for index, part in enumerate(message.iter_attachments()):
         if index == limits.max_attachments:
             raise OverLimit(f"the message has more than {limits.max_attachments} attachments, "
@@ -163,11 +170,14 @@ def _attachments(message: EmailMessage, limits: InboundEmailLimits) -> tuple[Att
             raise OverLimit(f"the attachments are over the {limits.max_attachments_total_bytes}"
                             "-byte limit on all of one email's attachments together",
                             status=413, limit=limits.max_attachments_total_bytes)
+        content_type = media_type(storable(part.get_content_type()))[:200]
+        digest = hashlib.sha256(data).hexdigest()
+        if types.allows(content_type):
+            contents[digest] = data
         found.append(Attachment(
             filename=storable(part.get_filename() or f"attachment-{index + 1}")[:500],
-            content_type=storable(part.get_content_type())[:200], size_bytes=len(data),
-            sha256=hashlib.sha256(data).hexdigest()))
-    return tuple(found)
+            content_type=content_type, size_bytes=len(data), sha256=digest))
+    return tuple(found), contents
 
 
 def _parsed(raw: bytes) -> EmailMessage:
@@ -182,7 +192,8 @@ def _parsed(raw: bytes) -> EmailMessage:
     return message
 
 
-def parse(raw: bytes, limits: InboundEmailLimits | None = None) -> InboundMessage:
+def parse(raw: bytes, limits: InboundEmailLimits | None = None,
+          types: AttachmentLimits | None = None) -> InboundMessage:
     if not raw.strip():
         raise MalformedMessage("the request body is empty; send the raw RFC 5322 message")
     message = _parsed(raw)
@@ -200,7 +211,9 @@ def parse(raw: bytes, limits: InboundEmailLimits | None = None) -> InboundMessag
     tag = CASE_TAG.search(subject)
     answers = tuple(dict.fromkeys(MESSAGE_ID.findall(_header(message, "In-Reply-To"))
                                   + MESSAGE_ID.findall(_header(message, "References"))[::-1]))
+    attachments, contents = _attachments(message, limits or inbound_email_limits(),
+                                         types or attachment_limits())
     return InboundMessage(message_id=message_id, sender=sender.lower(), sender_name=name or None,
                           subject=subject, text=_text(message),
                           case_tag=tag.group(1) if tag else None, answers=answers,
-                          attachments=_attachments(message, limits or inbound_email_limits()))
+                          attachments=attachments, contents=contents)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Request
 
+from case_service.adapters.file_store import FileStore, file_store
 from case_service.service_layer.cases import Check
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import connection
@@ -38,6 +39,11 @@ Conn = Annotated[asyncpg.Connection, Depends(connection)]
 
 def trace(request: Request) -> str | None:
     return correlation_id(request)
+
+
+def files(request: Request, conn: asyncpg.Connection) -> FileStore:
+    """The file store the service is configured with; `conn` when that is PostgreSQL."""
+    return file_store(conn, request.app.state.service.settings.object_store_url)
 
 
 def now() -> datetime:

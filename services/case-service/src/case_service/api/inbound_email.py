@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from case_service.adapters.inbound_mail import MalformedMessage, OverLimit, parse
-from case_service.api.common import now, problem_responses, trace
+from case_service.api.common import files, now, problem_responses, trace
 from case_service.api.models import CaseResponse
 from case_service.service_layer.inbound_email import ThreadedBy, file_email
 from receivables_platform.web.auth import Principal, require_roles
@@ -74,7 +74,7 @@ async def inbound_email(request: Request,
                       limit=exc.limit) from None
     async with pooled(request) as conn:
         filed = await file_email(conn, message, actor=principal.sub, at=now(),
-                                 correlation_id=trace(request))
+                                 store=files(request, conn), correlation_id=trace(request))
     body = FiledEmail(threaded_by=filed.threaded_by, created=filed.created,
                       case=CaseResponse.of(filed.case.state, filed.case.version))
     return Response(body.model_dump_json(), status_code=201 if filed.created else 200,

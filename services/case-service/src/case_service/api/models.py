@@ -12,6 +12,7 @@ from case_service.domain.checklist import completeness
 from case_service.domain.state import Case, CorrectionOutcome
 from receivables_platform.business_dates import BusinessDate, BusinessInstant
 from receivables_platform.contracts.cases import (
+    Attachment,
     CaseOrigin,
     CasePriority,
     CaseStatus,
@@ -152,6 +153,7 @@ class NoteOut(Out):
     author: str
     added_at: datetime
     email_message_id: str | None
+    attachments: list[Attachment]
 
 
 class CorrectionOut(Out):
@@ -322,3 +324,11 @@ class InboxEscalation(BaseModel):
 
 class InboxPage(Page[InboxEscalation]):
     """One page of a team inbox, the soonest due first."""
+class AttachmentOut(Attachment):
+    """A file on the case, with the note that brought it and where to download it."""
+
+    note_id: UUID
+    source: NoteSource
+    added_by: str
+    added_at: datetime
+    download: str

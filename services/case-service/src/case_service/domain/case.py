@@ -418,7 +418,8 @@ def _reclassified(state: Case, e: CaseReclassified) -> Case:
 
 
 def _noted(state: Case, e: CaseNoteAdded) -> Case:
-    note = Note(e.note_id, e.body, e.source, e.author, e.added_at, e.email_message_id)
+    note = Note(e.note_id, e.body, e.source, e.author, e.added_at, e.email_message_id,
+                tuple(e.attachments))
     return replace(state, notes=(*state.notes, note))
 
 

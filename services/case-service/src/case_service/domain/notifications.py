@@ -17,12 +17,8 @@ from uuid import UUID
 
 from case_service.domain.state import Case
 from receivables_platform.contracts.base import EventContract
+from receivables_platform.contracts.billing import ApprovalAction, ApprovalRequested
 from receivables_platform.contracts.cases import CaseEscalated, CaseNoteAdded, NoteSource
-
-CREDIT_APPROVAL_REQUESTED = "cases.case.credit_approval_requested"
-"""The event another part of the product records when a credit waits for a supervisor's
-approval (four eyes); read by name and by its `approval_id`, `case_id`, `amount_minor`,
-`currency` and `requested_by` fields, so this module needs no import of it."""
 
 
 class NotificationKind(StrEnum):
@@ -126,18 +122,18 @@ def from_case_events(case: Case, events: Sequence[EventContract]) -> list[Notice
                 f"{_label(case)}: the customer wrote",
                 f"From {event.email_from or 'the customer'}: {event.email_subject or ''}\n\n"
                 f"{event.body[:2000]}", case.case_id))
-        elif event.event_type == CREDIT_APPROVAL_REQUESTED:
-            notices.append(credit_approval(case, event.payload()))
     return notices
 
 
-def credit_approval(case: Case, data: Mapping[str, Any]) -> Notice:
-    occasion = str(data.get("approval_id") or data.get("correction_id") or case.version)
-    amount = f"{data.get('amount_minor', '?')} {data.get('currency', '')} (minor units)"
-    return Notice(NotificationKind.CREDIT_APPROVAL, occasion, Audience(role="supervisor"),
-                  f"{_label(case)}: a credit waits for your approval",
-                  f"{data.get('requested_by', 'An agent')} asks to credit {amount}.",
-                  case.case_id)
+def credit_approval(case: Case, asked: ApprovalRequested) -> Notice:
+    """billing-adapter holds a credit or write-off the case asked for until a second person
+    approves it: every supervisor hears of it, once per approval."""
+    what = "write off" if asked.action is ApprovalAction.WRITE_OFF else "credit"
+    return Notice(NotificationKind.CREDIT_APPROVAL, str(asked.approval_id),
+                  Audience(role="supervisor"),
+                  f"{_label(case)}: a {what.replace(' ', '-')} waits for your approval",
+                  f"{asked.requested_by} asks to {what} {asked.amount_minor} {asked.currency} "
+                  f"(minor units), reason {asked.reason_code}.", case.case_id)
 
 
 def escalation_due(row: Mapping[str, Any], today: date) -> Notice:

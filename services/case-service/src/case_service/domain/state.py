@@ -8,6 +8,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from receivables_platform.contracts.cases import (
+    Attachment,
     CaseOrigin,
     CasePriority,
     CaseStatus,
@@ -54,6 +55,7 @@ class Note:
     author: str
     added_at: datetime
     email_message_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 class CorrectionOutcome(StrEnum):
@@ -156,3 +158,11 @@ class Case:
         """Every email on the case, in and out: what a reply's In-Reply-To can name."""
         return tuple(m for m in (*(n.email_message_id for n in self.notes),
                                  *(u.email_message_id for u in self.updates)) if m)
+
+    def attachment(self, sha256: str) -> tuple[Note, Attachment] | None:
+        """The first note that brought a file with this hash: the case's right to hand it out."""
+        for note in self.notes:
+            for attached in note.attachments:
+                if attached.sha256 == sha256:
+                    return note, attached
+        return None

@@ -2,7 +2,8 @@
 
 Runs inside the consumer's transaction (offsets and processed event ids commit
 with it). A billing answer to a correction becomes an event on the case, so
-the case shows the outcome: `invoice.adjusted` whose `case_id` names one of our
+the case shows the outcome (and a credit it asked for that now waits for approval
+notifies the supervisors): `invoice.adjusted` whose `case_id` names one of our
 cases is matched to the pending correction by `adjustment_id == correction_id`
 (how billing-adapter answers a request), else by invoice, amount and
 direction; `correction.rejected` carries the `correction_id`.
@@ -19,11 +20,14 @@ import structlog
 from case_service.adapters import billing_view
 from case_service.adapters.repositories import cases
 from case_service.domain import commands as c
+from case_service.domain.notifications import credit_approval
 from case_service.domain.state import Case, CorrectionOutcome
 from case_service.service_layer.cases import execute
+from case_service.service_layer.notifications import decide
 from receivables_platform.contracts.billing import (
     AccountRegistered,
     AccountUpdated,
+    ApprovalRequested,
     CorrectionRejected,
     InvoiceAdjusted,
     InvoiceIssued,
@@ -54,6 +58,9 @@ async def handle_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> N
         await _adjusted(conn, contract, event.id, event.time)
     elif isinstance(contract, CorrectionRejected):
         await _rejected(conn, contract, event.id, event.time)
+    elif (isinstance(contract, ApprovalRequested) and contract.case_id
+          and (case := await _our_case(conn, contract.case_id)) is not None):
+        await decide(conn, [credit_approval(case, contract)])
 
 
 async def _our_case(conn: asyncpg.Connection, case_id: str) -> Case | None:

@@ -23,10 +23,12 @@ from uuid import UUID
 import asyncpg
 
 from case_service.adapters import billing_view, case_rows, directory
+from case_service.adapters.file_store import FileStore
 from case_service.adapters.inbound_mail import InboundMessage
 from case_service.domain import commands as c
 from case_service.domain.assignment import choose_owner
 from case_service.domain.state import Case
+from case_service.service_layer.attachments import keep
 from case_service.service_layer.cases import execute, get_case, open_case
 from receivables_platform.contracts.cases import (
     CaseOrigin,
@@ -103,7 +105,9 @@ async def _open_from(conn: asyncpg.Connection, message: InboundMessage, actor: s
 
 
 async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor: str,
-                     at: datetime, correlation_id: str | None = None) -> Filed:
+                     at: datetime, store: FileStore, correlation_id: str | None = None
+                     ) -> Filed:
+    """The attachments' bytes go to `store` unless the message was filed before."""
     async with conn.transaction():
         await hold_until_commit(conn, "cases.inbound", message.message_id)
         found = await _existing_case(conn, message)
@@ -112,6 +116,7 @@ async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor
             loaded = await get_case(conn, case_id)
             if how is ThreadedBy.ALREADY_RECEIVED:
                 return Filed(loaded, how, created=False)
+            await keep(store, message.contents)
             if loaded.state.status is not CaseStatus.CLOSED:
                 noted = await execute(conn, _note(case_id, message, actor, at),
                                       correlation_id=correlation_id)
@@ -119,6 +124,7 @@ async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor
             opened = await _open_from(conn, message, actor, at, loaded.state.account_id,
                                       loaded.state.case_number, correlation_id)
             return Filed(opened, how, created=True)
+        await keep(store, message.contents)
         accounts = await billing_view.accounts_of_email(conn, message.sender)
         account_id = accounts[0] if len(accounts) == 1 else None
         opened = await _open_from(conn, message, actor, at, account_id, None, correlation_id)
