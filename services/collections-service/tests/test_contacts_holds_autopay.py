@@ -126,10 +126,10 @@ async def test_the_overdue_statement_reaches_a_real_smtp_server_and_completes_th
     assert sent.json()["outcome"] == "email_sent"
     [message] = inbox.messages
     assert message["To"] == "ann@acme.test"
-    assert message["Subject"] == "Acme Corp: 2 overdue invoices, 1,123.45 USD"
+    assert message["Subject"] == "Acme Corp: 2 overdue invoices, $1,123.45"
     body = message.get_content()
     assert "Dear Ann Smith" in body and "INV-0001" in body and "INV-0002" in body
-    assert "123.45 USD" in body and "1,000.00 USD" in body and "13 days" in body
+    assert "$123.45" in body and "$1,000.00" in body and "13 days" in body
     assert sent.json()["email_message_id"] == message["Message-ID"]
     [attempt] = await events(db, "collections.contact.attempted")
     assert (attempt["channel"], attempt["outcome"]) == ("email", "email_sent")
