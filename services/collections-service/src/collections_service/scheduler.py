@@ -32,14 +32,13 @@ def next_run(now: datetime, at: datetime) -> datetime:
 async def dunning_sender(state: ServiceState) -> None:
     """Email steps out on their day: a pass every DUNNING_POLL_SECONDS (claims make extra
     replicas harmless; outside the send window a pass sends nothing)."""
-    runtime = current_runtime()
-    if not runtime.settings.dunning:
-        return
     while True:
+        runtime = current_runtime()  # read each pass: COLLECTIONS_DUNNING may be switched
         try:
-            summary = await send_due(state.pool, runtime)
-            if summary.sent or summary.failed or summary.withheld:
-                log.info("dunning.pass", **vars(summary))
+            if runtime.settings.dunning:
+                summary = await send_due(state.pool, runtime)
+                if summary.sent or summary.failed or summary.withheld:
+                    log.info("dunning.pass", **vars(summary))
         except Exception as exc:  # one failed pass must not stop the next: log, go on
             log.exception("dunning.pass_failed", error=type(exc).__name__)
         await asyncio.sleep(runtime.settings.dunning_poll_seconds)

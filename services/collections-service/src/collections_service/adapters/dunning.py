@@ -45,9 +45,9 @@ async def claim(conn: asyncpg.Connection, *, account_id: UUID, step_id: str, day
     UniqueViolationError, which is the other sender's claim."""
     await conn.execute(
         "INSERT INTO dunning_sends (account_id, step_id, business_date, task_id, status, "
-        "claimed_at, error, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-        "CASE WHEN $5 = 'claimed' THEN NULL ELSE $6 END)",
-        account_id, step_id, day, task_id, status, now, error)
+        "claimed_at, error, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        account_id, step_id, day, task_id, status, now, error,
+        None if status == "claimed" else now)
 
 
 async def finish(conn: asyncpg.Connection, *, account_id: UUID, step_id: str, day: date,

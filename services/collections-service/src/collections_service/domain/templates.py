@@ -151,19 +151,20 @@ def checked(template: EmailTemplate) -> EmailTemplate:
     if unknown := set(template.requires) - PLACEHOLDERS:
         raise Refused(f"unknown required placeholder(s) {sorted(unknown)}; known: "
                       f"{sorted(PLACEHOLDERS)}", field="requires")
-    for field in ("subject", "body"):
-        text = getattr(template, field)
+    for part in ("subject", "body"):
+        text = getattr(template, part)
+        field = f"body.{part}"  # spelled out: a bare "body" would name the whole request
         if len(text) > MAX_TEMPLATE_CHARS:
-            raise Refused(f"the {field} is longer than {MAX_TEMPLATE_CHARS} characters",
+            raise Refused(f"the {part} is longer than {MAX_TEMPLATE_CHARS} characters",
                           field=field)
         try:
             parsed = ENVIRONMENT.parse(text)
             used = meta.find_undeclared_variables(parsed)
             ENVIRONMENT.from_string(text).render(sample_context(template.language))
         except TemplateError as error:  # SecurityError and UndefinedError are TemplateErrors
-            raise Refused(f"the {field} does not render with sample data: {error}",
+            raise Refused(f"the {part} does not render with sample data: {error}",
                           field=field) from None
-        if field == "body" and (missing := [p for p in template.requires if p not in used]):
+        if part == "body" and (missing := [p for p in template.requires if p not in used]):
             raise Refused(f"the body must carry the placeholder(s) "
-                          f"{', '.join('{{ ' + p + ' }}' for p in missing)}", field="body")
+                          f"{', '.join('{{ ' + p + ' }}' for p in missing)}", field=field)
     return template
