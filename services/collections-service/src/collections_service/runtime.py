@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Protocol
+from typing import Annotated, Protocol
 from uuid import UUID
 
 from pydantic import Field
@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.clock import Clock, SystemClock
+
+Weekday = Annotated[int, Field(ge=0, le=6)]
 
 
 class CollectionsSettings(BaseSettings):
@@ -29,6 +31,10 @@ class CollectionsSettings(BaseSettings):
         default=None, validation_alias="COLLECTIONS_CALENDAR_SUBDIVISION")
     closed_days: list[date] = Field(default_factory=list,
                                     validation_alias="COLLECTIONS_CLOSED_DAYS")
+    weekend: list[Weekday] = Field(default_factory=lambda: [5, 6], max_length=7,
+                                   validation_alias="COLLECTIONS_WEEKEND")
+    """Weekdays the team does not work (0 Monday .. 6 Sunday); `[]` for a team that works
+    every day."""
     timezone: str = Field(default="UTC", validation_alias="COLLECTIONS_TIMEZONE")
     daily_run: bool = Field(default=True, validation_alias="COLLECTIONS_DAILY_RUN")
     daily_run_at: time = Field(default=time(6, 0), validation_alias="COLLECTIONS_DAILY_RUN_AT")
@@ -91,9 +97,10 @@ class Runtime:
     def from_environment(cls) -> Runtime:
         settings = CollectionsSettings()
         return cls(clock=SystemClock(settings.timezone),
-                   calendar=BusinessCalendar.of(settings.calendar_country,
+                   calendar=BusinessCalendar.of(settings.calendar_country or None,
                                                 subdivision=settings.calendar_subdivision,
-                                                closed=settings.closed_days),
+                                                closed=settings.closed_days,
+                                                weekend=settings.weekend),
                    settings=settings)
 
 
