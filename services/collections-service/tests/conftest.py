@@ -8,12 +8,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.clock import FixedClock
 from collections_service.runtime import CollectionsSettings, Runtime, use_runtime
 from collections_service.spec import SPEC
-from collections_service.testing import MONDAY, SECRET, BillingFeed, at
+from collections_service.testing import MONDAY, SECRET, BillingFeed, Inbox, at, free_port
 from receivables_platform.db.pool import connect
 from receivables_platform.service import build_app
 from receivables_platform.web.testserver import running_server
@@ -22,7 +23,8 @@ from receivables_platform.web.testserver import running_server
 @pytest.fixture
 def runtime() -> Iterator[Runtime]:
     rt = Runtime(FixedClock(at(MONDAY)), BusinessCalendar.of("US"),
-                 CollectionsSettings(smtp_url=None, daily_run=False))
+                 CollectionsSettings(smtp_url=None, daily_run=False, dunning=False,
+                                     dunning_poll_seconds=0.2))
     use_runtime(rt)
     yield rt
     use_runtime(None)
@@ -55,3 +57,17 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await connect(database_url)
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+def inbox(runtime: Runtime) -> Iterator[Inbox]:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    runtime.settings = runtime.settings.model_copy(
+        update={"smtp_url": f"smtp://127.0.0.1:{port}?from=collections@receivables.test"})
+    try:
+        yield handler
+    finally:
+        controller.stop()

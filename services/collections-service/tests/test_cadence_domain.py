@@ -32,6 +32,7 @@ from collections_service.domain.commitments import (
     deadline,
     judge,
 )
+from collections_service.domain.dunning import CatchUp
 from collections_service.domain.priority import PriorityInputs, priority_score
 from collections_service.domain.refusals import Refusal, RefusalKind
 from receivables_platform.contracts.collections import (
@@ -54,6 +55,7 @@ FIRST = Step("first", 1, Channel.EMAIL, "overdue_statement")
 CALL = Step("call", 10, Channel.CALL, "call_script")
 FINAL = Step("final", 30, Channel.LETTER, "final_notice", escalates=True)
 POLICY = Policy(uuid4(), 1, None, "Standard", (REMIND, FIRST, CALL, FINAL))
+LATEST = replace(POLICY, catch_up=CatchUp.LATEST)
 
 
 def situation(*invoices: OpenInvoice, **overrides: object) -> AccountSituation:
@@ -149,13 +151,36 @@ def test_one_consolidated_task_covers_every_overdue_invoice() -> None:
     old, new, future = (invoice(date(2026, 10, 9), 5_000), invoice(date(2026, 10, 30), 7_000),
                         invoice(date(2026, 12, 31), 9_000))
     fired = {(old.invoice_id, s) for s in ("remind", "first", "call")}
-    plan = plan_day(situation(old, new, future), POLICY, fired, date(2026, 11, 2), US)
+    plan = plan_day(situation(old, new, future), LATEST, fired, date(2026, 11, 2), US)
     assert plan is not None
     assert set(plan.invoice_ids) == {old.invoice_id, new.invoice_id}
     assert plan.amount_past_due_minor == 12_000
     assert plan.days_past_due == 24
     assert {s.step.step_id for s in plan.steps} == {"remind", "first"}
     assert plan.lead == FIRST
+
+
+def test_catch_up_starts_with_the_first_step_not_done_and_goes_on_a_step_a_day() -> None:
+    # go-live: an invoice 40 days late that never had a step; every step's day has passed
+    inv = invoice(date(2026, 9, 23))
+    fired: set[tuple[UUID, str]] = set()
+    leads = []
+    day = date(2026, 11, 2)
+    for _ in range(4):
+        plan = plan_day(situation(inv), POLICY, fired, day, US)
+        assert plan is not None
+        leads.append(plan.lead.step_id)
+        fired |= {(inv.invoice_id, s.step.step_id) for s in plan.steps}
+        day = US.next_business_day(day)
+    assert leads == ["remind", "first", "call", "final"]
+    assert plan_day(situation(inv), POLICY, fired, day, US) is None
+
+
+def test_catch_up_latest_sends_only_the_most_advanced_step_and_counts_the_rest_done() -> None:
+    inv = invoice(date(2026, 9, 23))
+    plan = plan_day(situation(inv), LATEST, set(), date(2026, 11, 2), US)
+    assert plan is not None and plan.lead == FINAL
+    assert {s.step.step_id for s in plan.steps} == {"remind", "first", "call", "final"}
 
 
 def test_a_reminder_before_the_due_date_covers_the_invoice_that_is_not_yet_overdue() -> None:
@@ -183,8 +208,10 @@ def test_an_open_promise_pauses_the_account_until_its_deadline_then_it_resumes()
     inv = invoice(date(2026, 10, 1))
     paused = situation(inv, paused_until=date(2026, 10, 20))
     assert plan_day(paused, POLICY, set(), date(2026, 10, 20), US) is None
-    plan = plan_day(paused, POLICY, set(), date(2026, 10, 21), US)
+    plan = plan_day(paused, LATEST, set(), date(2026, 10, 21), US)
     assert plan is not None and plan.lead == CALL        # the steps missed while paused catch up
+    plan = plan_day(paused, POLICY, set(), date(2026, 10, 21), US)
+    assert plan is not None and plan.lead == REMIND      # ... or resume at the first not done
 
 
 def test_an_escalating_step_makes_the_task_escalate() -> None:
@@ -343,23 +370,29 @@ def test_a_missed_task_counts_each_day_it_is_carried_over() -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.dates(date(2026, 1, 1), date(2026, 12, 31)),
                           st.integers(1, 100_000)), min_size=1, max_size=5),
-       st.sampled_from(["US", "DE", "GB"]))
+       st.sampled_from(["US", "DE", "GB"]), st.sampled_from([POLICY, LATEST]))
 def test_over_a_year_each_step_fires_once_per_invoice_on_business_days_only(
-        raw: list[tuple[date, int]], country: str) -> None:
+        raw: list[tuple[date, int]], country: str, policy: Policy) -> None:
+    """Under `latest` a step fires on its own day; one step at a time (first_not_done), two
+    steps that fall on one business day fire on consecutive ones, in order."""
     calendar = BusinessCalendar.of(country)
     invoices = tuple(invoice(due, amount) for due, amount in raw)
     fired: set[tuple[UUID, str]] = set()
     day, end = date(2025, 12, 1), date(2027, 3, 1)
     while day <= end:
-        plan = plan_day(situation(*invoices), POLICY, fired, day, calendar)
+        plan = plan_day(situation(*invoices), policy, fired, day, calendar)
         if plan is not None:
             assert calendar.is_business_day(day)
+            today: list[UUID] = []
             for due in plan.steps:
                 for invoice_id in due.invoice_ids:
                     assert (invoice_id, due.step.step_id) not in fired
                     inv = next(i for i in invoices if i.invoice_id == invoice_id)
-                    assert step_date(inv.due_date, due.step, calendar) == day
+                    when = step_date(inv.due_date, due.step, calendar)
+                    assert when == day if policy is LATEST else when <= day
                     fired.add((invoice_id, due.step.step_id))
+                    today.append(invoice_id)
+            assert policy is LATEST or len(today) == len(set(today))
         day += timedelta(days=1)
     assert fired == {(i.invoice_id, s.step_id) for i in invoices for s in POLICY.steps}
 

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import email
-import socket
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
-from email.policy import default
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import httpx
-import pytest
-from aiosmtpd.controller import Controller
 
 from collections_service.runtime import Runtime
 from collections_service.testing import (
@@ -23,9 +16,11 @@ from collections_service.testing import (
     MONDAY,
     SUPERVISOR,
     BillingFeed,
+    Inbox,
     account,
     applied,
     creating,
+    free_port,
     invoice,
 )
 from receivables_platform.contracts.billing import AutoPayEnrolled
@@ -42,45 +37,6 @@ from receivables_platform.ids import new_id
 
 STEPS = [{"offset_days": 1, "channel": "email", "template": "overdue_statement"},
          {"offset_days": 10, "channel": "call", "template": "call_script"}]
-
-
-class Inbox:
-    """An SMTP server's handler: keeps what it accepted, refuses one mailbox."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.refused = "gone@acme.test"
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
-        if address == self.refused:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def inbox(runtime: Runtime) -> Iterator[Inbox]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    runtime.settings = runtime.settings.model_copy(
-        update={"smtp_url": f"smtp://127.0.0.1:{port}?from=collections@receivables.test"})
-    try:
-        yield handler
-    finally:
-        controller.stop()
 
 
 async def overdue(billing: BillingFeed, api: httpx.AsyncClient, *totals: int,
@@ -126,10 +82,10 @@ async def test_the_overdue_statement_reaches_a_real_smtp_server_and_completes_th
     assert sent.json()["outcome"] == "email_sent"
     [message] = inbox.messages
     assert message["To"] == "ann@acme.test"
-    assert message["Subject"] == "Acme Corp: 2 overdue invoices, 1,123.45 USD"
+    assert message["Subject"] == "Acme Corp: 2 overdue invoices, $1,123.45"
     body = message.get_content()
     assert "Dear Ann Smith" in body and "INV-0001" in body and "INV-0002" in body
-    assert "123.45 USD" in body and "1,000.00 USD" in body and "13 days" in body
+    assert "$123.45" in body and "$1,000.00" in body and "13 days" in body
     assert sent.json()["email_message_id"] == message["Message-ID"]
     [attempt] = await events(db, "collections.contact.attempted")
     assert (attempt["channel"], attempt["outcome"]) == ("email", "email_sent")

@@ -50,11 +50,13 @@ class ServiceSpec:
     background: Sequence[Worker] = ()
     """The service's own periodic work (an SLA sweep, a daily worklist); runs with the consumers."""
 
-    def group_id(self, subscription: Subscription) -> str:
-        """The service name (docs/architecture.md#names); a second read model gets a suffix."""
+    def group_id(self, subscription: Subscription, base: str | None = None) -> str:
+        """The service name (docs/architecture.md#names), or `base` (CONSUMER_GROUP) for a
+        deployment of its own; a second read model gets a suffix."""
+        name = base or self.name
         if subscription.name == "default":
-            return self.name
-        return f"{self.name}.{subscription.name}"
+            return name
+        return f"{name}.{subscription.name}"
 
     def settings(self, **overrides: object) -> ServiceSettings:
         """Environment first; the service's documented port when HTTP_PORT is unset."""
@@ -75,7 +77,8 @@ def relay_worker(spec: ServiceSpec) -> Worker:
 
 def consumer_worker(spec: ServiceSpec, subscription: Subscription) -> Worker:
     async def consumer(state: ServiceState) -> None:
-        await ConsumerRunner(state.pool, state.settings.kafka, group_id=spec.group_id(subscription),
+        await ConsumerRunner(state.pool, state.settings.kafka,
+                             group_id=spec.group_id(subscription, state.settings.consumer_group),
                              topics=subscription.topics, handler=subscription.handler).run()
 
     consumer.__name__ = f"consumer_{subscription.name}"
@@ -110,7 +113,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
     if spec.publishes:
         routers.append(outbox_admin_router())
     if spec.subscriptions:
-        routers.append(status_router([(spec.group_id(s), s.topics) for s in spec.subscriptions]))
+        routers.append(status_router([(spec.group_id(s, settings.consumer_group), s.topics)
+                                      for s in spec.subscriptions]))
         routers.append(set_aside_router())
     app = create_app(settings, title=spec.title, routers=routers,
                      workers=workers_for(spec, settings), readiness=readiness)

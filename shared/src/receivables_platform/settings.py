@@ -84,6 +84,10 @@ class ServiceSettings(BaseSettings):
     http_root_path: str = Field("", pattern=r"^(/[A-Za-z0-9._~-]+)*$")
     """The path prefix a shared ingress serves this API under (HTTP_ROOT_PATH, e.g.
     `/billing`): requests arrive with or without it, and the OpenAPI names it as the server."""
+    consumer_group: str | None = Field(default=None, min_length=1, max_length=200)
+    """The consumer group's base name (default: the service name). A second deployment that
+    reads the same topics into a database of its own (a staging copy, a whole-system test)
+    needs its own group, or it takes partitions from the first."""
     web_concurrency: int = Field(1, ge=1, le=64)
     """Processes serving the API on the one port (uvicorn's `WEB_CONCURRENCY`), each a whole
     service process: see `web_processes`."""

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import Annotated, Protocol
+from uuid import UUID
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.clock import Clock, SystemClock
+
+Weekday = Annotated[int, Field(ge=0, le=6)]
 
 
 class CollectionsSettings(BaseSettings):
@@ -27,6 +31,10 @@ class CollectionsSettings(BaseSettings):
         default=None, validation_alias="COLLECTIONS_CALENDAR_SUBDIVISION")
     closed_days: list[date] = Field(default_factory=list,
                                     validation_alias="COLLECTIONS_CLOSED_DAYS")
+    weekend: list[Weekday] = Field(default_factory=lambda: [5, 6], max_length=7,
+                                   validation_alias="COLLECTIONS_WEEKEND")
+    """Weekdays the team does not work (0 Monday .. 6 Sunday); `[]` for a team that works
+    every day."""
     timezone: str = Field(default="UTC", validation_alias="COLLECTIONS_TIMEZONE")
     daily_run: bool = Field(default=True, validation_alias="COLLECTIONS_DAILY_RUN")
     daily_run_at: time = Field(default=time(6, 0), validation_alias="COLLECTIONS_DAILY_RUN_AT")
@@ -36,6 +44,43 @@ class CollectionsSettings(BaseSettings):
         validation_alias="COLLECTIONS_ESCALATION_SUPERVISOR")
     """Whose worklist a cadence escalation lands on (a token's `sub`); unset: the unassigned
     worklist, which every supervisor sees."""
+    dunning: bool = Field(default=True, validation_alias="COLLECTIONS_DUNNING")
+    """Send email cadence steps automatically; false leaves them on the worklist for people."""
+    dunning_window_start: time = Field(default=time(8, 0), validation_alias="DUNNING_WINDOW_START")
+    dunning_window_end: time = Field(default=time(17, 0), validation_alias="DUNNING_WINDOW_END")
+    """Emails go out between these wall times in the team's time zone (TEAM_TIMEZONE)."""
+    dunning_per_minute: int = Field(default=60, ge=1, le=10_000,
+                                    validation_alias="DUNNING_SENDS_PER_MINUTE")
+    """At most this many dunning emails in any minute, across every replica."""
+    dunning_poll_seconds: float = Field(default=60.0, gt=0, le=3600,
+                                        validation_alias="DUNNING_POLL_SECONDS")
+    dunning_to_roles: list[str] = Field(default_factory=lambda: ["billing"],
+                                        validation_alias="DUNNING_TO_ROLES")
+    dunning_cc_roles: list[str] = Field(default_factory=lambda: ["billing_cc"],
+                                        validation_alias="DUNNING_CC_ROLES")
+    pay_link_url_template: str | None = Field(default=None,
+                                              validation_alias="PAY_LINK_URL_TEMPLATE")
+    """A pay link for providers without an API, e.g. https://pay.example/a/{account_id}."""
+    remittance: str | None = Field(default=None, max_length=2000,
+                                   validation_alias="REMITTANCE_INSTRUCTIONS")
+    """How to pay by transfer, for the `remittance` placeholder of templates."""
+
+
+class PayLinks(Protocol):
+    """Where a statement's `pay_link` comes from: a URL template by default; billing's
+    payment provider (Stripe) when one is wired in."""
+
+    async def for_account(self, account_id: UUID) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class UrlTemplatePayLinks:
+    """`PAY_LINK_URL_TEMPLATE` with `{account_id}` filled in; no template, no link."""
+
+    template: str | None
+
+    async def for_account(self, account_id: UUID) -> str | None:
+        return self.template.format(account_id=account_id) if self.template else None
 
 
 @dataclass
@@ -43,14 +88,19 @@ class Runtime:
     clock: Clock
     calendar: BusinessCalendar
     settings: CollectionsSettings = field(default_factory=CollectionsSettings)
+    pay_links: PayLinks | None = None
+
+    def pay_link_source(self) -> PayLinks:
+        return self.pay_links or UrlTemplatePayLinks(self.settings.pay_link_url_template)
 
     @classmethod
     def from_environment(cls) -> Runtime:
         settings = CollectionsSettings()
         return cls(clock=SystemClock(settings.timezone),
-                   calendar=BusinessCalendar.of(settings.calendar_country,
+                   calendar=BusinessCalendar.of(settings.calendar_country or None,
                                                 subdivision=settings.calendar_subdivision,
-                                                closed=settings.closed_days),
+                                                closed=settings.closed_days,
+                                                weekend=settings.weekend),
                    settings=settings)
 
 

@@ -17,6 +17,7 @@ import structlog
 
 from collections_service.runtime import current_runtime
 from collections_service.service_layer.cadence import run_day
+from collections_service.service_layer.dunning import send_due
 from receivables_platform.web.app import ServiceState
 
 log = structlog.get_logger("collections_service.scheduler")
@@ -26,6 +27,21 @@ RETRY_AFTER = timedelta(minutes=5)
 def next_run(now: datetime, at: datetime) -> datetime:
     """`at` today if it has not passed, else tomorrow's (both in the team's time zone)."""
     return at if at > now else at + timedelta(days=1)
+
+
+async def dunning_sender(state: ServiceState) -> None:
+    """Email steps out on their day: a pass every DUNNING_POLL_SECONDS (claims make extra
+    replicas harmless; outside the send window a pass sends nothing)."""
+    while True:
+        runtime = current_runtime()  # read each pass: COLLECTIONS_DUNNING may be switched
+        try:
+            if runtime.settings.dunning:
+                summary = await send_due(state.pool, runtime)
+                if summary.sent or summary.failed or summary.withheld:
+                    log.info("dunning.pass", **vars(summary))
+        except Exception as exc:  # one failed pass must not stop the next: log, go on
+            log.exception("dunning.pass_failed", error=type(exc).__name__)
+        await asyncio.sleep(runtime.settings.dunning_poll_seconds)
 
 
 async def daily_run(state: ServiceState) -> None:

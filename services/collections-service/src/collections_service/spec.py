@@ -5,13 +5,14 @@ from pathlib import Path
 from collections_service.api.autopay import router as autopay
 from collections_service.api.commitments import router as commitments
 from collections_service.api.contacts import router as contacts
+from collections_service.api.dunning import router as dunning
 from collections_service.api.holds import router as holds
 from collections_service.api.policies import router as policies
 from collections_service.api.portfolios import router as portfolios
 from collections_service.api.profiles import router as profiles
 from collections_service.api.worklist import router as worklist
 from collections_service.consumers import on_event
-from collections_service.scheduler import daily_run
+from collections_service.scheduler import daily_run, dunning_sender
 from receivables_platform.contracts import billing, cases, collections
 from receivables_platform.service import ServiceSpec, Subscription
 
@@ -24,6 +25,6 @@ SPEC = ServiceSpec(
     publishes=collections.TOPIC,
     subscriptions=[Subscription("default", [billing.TOPIC, cases.TOPIC], on_event)],
     routers=[policies, portfolios, worklist, commitments, contacts, holds, autopay,
-             profiles],
-    background=[daily_run],
+             profiles, dunning],
+    background=[daily_run, dunning_sender],
 )

@@ -7,8 +7,12 @@ handler.
 
 from __future__ import annotations
 
+import email
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from email.message import EmailMessage
+from email.policy import default
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -106,3 +110,30 @@ LEE = as_("lee", "collector")
 
 def creating(headers: dict[str, str], key: str | None = None) -> dict[str, str]:
     return {**headers, "Idempotency-Key": key or str(uuid4())}
+
+
+class Inbox:
+    """An SMTP server's handler: keeps what it accepted, refuses one mailbox."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[list[str]] = []
+        self.refused = "gone@acme.test"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        if address == self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(list(envelope.rcpt_tos))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

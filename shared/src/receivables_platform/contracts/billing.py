@@ -38,6 +38,9 @@ class Contact(Part):
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
+    role: str | None = Field(default=None, max_length=40, description=(
+        "What the contact is to the customer's billing, e.g. billing or billing_cc: dunning "
+        "emails go to and copy contacts by role"))
 
 
 @contract_for("billing.account.registered", 1, aggregate="account")

@@ -260,6 +260,11 @@ class EmailSent(EventContract):
     amount_past_due_minor: NonNegativeMinor
     currency: CurrencyCode
     sent_at: Instant
+    cc: list[str] = Field(default_factory=list, max_length=50)
+    language_requested: str | None = Field(default=None, min_length=2, max_length=16)
+    """The account's language when no template was written in it (`language` fell back)."""
+    automatic: bool = False
+    """Sent by the cadence on its business day, not by a person."""
 
 
 @contract_for("collections.email.failed", 1, aggregate="contact")
@@ -276,6 +281,23 @@ class EmailFailed(EventContract):
     error: str = Field(min_length=1, max_length=1000)
     permanent: bool
     failed_at: Instant
+    language_requested: str | None = Field(default=None, min_length=2, max_length=16)
+    automatic: bool = False
+
+
+@contract_for("collections.email.bounced", 1, aggregate="contact")
+class EmailBounced(EventContract):
+    """A delivery status notification came back for a sent email: it reached nobody."""
+
+    contact_id: UUID
+    account_id: UUID
+    collector_id: CollectorId
+    message_id: str = Field(min_length=1, max_length=500)
+    recipient: str | None = Field(default=None, max_length=320)
+    status: str = Field(min_length=1, max_length=32, description="RFC 3464 Status, e.g. 5.1.1")
+    diagnostic: str | None = Field(default=None, max_length=1000)
+    permanent: bool
+    bounced_at: Instant
 
 
 # -- commitments (promises to pay) ----------------------------------------------------------------
@@ -553,6 +575,7 @@ __all__ = [
     "CommitmentPartiallyKept",
     "ContactAttempted",
     "ContactOutcome",
+    "EmailBounced",
     "EmailFailed",
     "EmailSent",
     "HoldPlaced",

@@ -45,9 +45,12 @@ class ContactIn(Request):
     name: str | None = Field(default=None, max_length=200)
     email: Email | None = None
     phone: Phone | None = None
+    role: str | None = Field(default=None, min_length=1, max_length=40,
+                             pattern=r"^[a-z][a-z0-9_]*$", examples=["billing", "billing_cc"],
+                             description="Dunning emails go to and copy contacts by role")
 
     def contract(self) -> Contact:
-        return Contact(name=self.name, email=self.email, phone=self.phone)
+        return Contact(name=self.name, email=self.email, phone=self.phone, role=self.role)
 
 
 class RegisterAccountRequest(Request):

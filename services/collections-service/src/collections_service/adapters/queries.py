@@ -9,6 +9,7 @@ import asyncpg
 
 from collections_service.adapters.reads import one
 from collections_service.domain.cadence import AccountSituation, OpenInvoice, Policy, Step
+from collections_service.domain.dunning import CatchUp
 from receivables_platform.contracts.collections import Channel
 from receivables_platform.money import NO_CURRENCY
 
@@ -70,7 +71,8 @@ def policy_of(row: asyncpg.Record) -> Policy:
     steps = row["steps"]
     return Policy(row["policy_id"], row["version"], row["segment"], row["name"],
                   tuple(Step(s["step_id"], s["offset_days"], Channel(s["channel"]),
-                             s["template"], s["escalates"]) for s in steps))
+                             s["template"], s["escalates"]) for s in steps),
+                  CatchUp(row["catch_up"]))
 
 
 async def policy_for_segment(conn: asyncpg.Connection, segment: str | None) -> Policy | None:

@@ -12,7 +12,7 @@ from collections_service.api.common import READERS, Conn, Rt, Staff, oversees, t
 from collections_service.api.models import CallRequest, ContactView, EmailRequest
 from collections_service.api.refusals import RefusalRoute
 from collections_service.runtime import Runtime
-from collections_service.service_layer import contacts
+from collections_service.service_layer import contacts, dunning
 from receivables_platform.web.auth import Principal
 from receivables_platform.web.idempotency import IdempotentRequest
 
@@ -49,9 +49,11 @@ async def send_email(body: EmailRequest, request: Request, rt: Rt, principal: St
     """
     settings = rt.settings
     mailer = Mailer.from_url(settings.smtp_url) if settings.smtp_url else None
+    head = await dunning.letterhead(idem.conn, rt, body.account_id, principal.sub)
     contact_id = await contacts.send_email(
         idem.conn, mailer, body.account_id, body.template, body.language,
-        who=_who(principal, rt), task_id=body.task_id, correlation_id=trace(request))
+        who=_who(principal, rt), letterhead=head, task_id=body.task_id,
+        correlation_id=trace(request))
     return await idem.respond(await _view(idem.conn, contact_id), status_code=201,
                               headers={"Location": f"/v1/contacts/{contact_id}"})
 

@@ -10,6 +10,7 @@ import asyncpg
 from pydantic import BaseModel, Field
 
 from collections_service.domain.cadence import Step
+from collections_service.domain.dunning import CatchUp
 from receivables_platform.business_dates import BusinessDate
 from receivables_platform.contracts.collections import (
     AutoPayOfferOutcome,
@@ -54,15 +55,22 @@ class StepBody(Body):
         return Step(sid, self.offset_days, self.channel, self.template, self.escalates)
 
 
+CATCH_UP = Field(default=CatchUp.FIRST_NOT_DONE, description=(
+    "An account behind its cadence (go-live): first_not_done sends the earliest step not yet "
+    "done, one a business day; latest sends only the most advanced step"))
+
+
 class PolicyRequest(Body):
     segment: Segment | None = Field(default=None, description="None: the default policy")
     name: str = Field(min_length=1, max_length=200)
     steps: list[StepBody] = Field(min_length=1, max_length=30)
+    catch_up: CatchUp = CATCH_UP
 
 
 class PolicyRevision(Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     steps: list[StepBody] = Field(min_length=1, max_length=30)
+    catch_up: CatchUp = CATCH_UP
 
 
 class PolicyResponse(BaseModel):
@@ -71,12 +79,14 @@ class PolicyResponse(BaseModel):
     segment: str | None
     name: str
     steps: list[dict[str, Any]]
+    catch_up: CatchUp
     created_by: str
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> PolicyResponse:
         return cls(policy_id=row["policy_id"], version=row["version"], segment=row["segment"],
-                   name=row["name"], steps=row["steps"], created_by=row["created_by"])
+                   name=row["name"], steps=row["steps"], catch_up=row["catch_up"],
+                   created_by=row["created_by"])
 
 
 # -- portfolios -----------------------------------------------------------------------------------
@@ -396,6 +406,13 @@ class ContactView(BaseModel):
     email_to: str | None
     email_message_id: str | None
     email_error: str | None
+    email_cc: list[str] = Field(default_factory=list)
+    language: str | None = Field(default=None, description="The language the email went out in")
+    language_requested: str | None = Field(default=None, description=(
+        "The account's language; differs from `language` when no template was written in "
+        "it and English was sent instead"))
+    bounced_at: datetime | None = Field(default=None, description="When a delivery status "
+                                        "notification said it reached nobody")
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> ContactView:

@@ -25,7 +25,8 @@ async def create(body: PolicyRequest, principal: Manager, idem: IdempotentReques
     Steps on the same offset overlap and are refused, naming the step.
     """
     row = await policies.create(idem.conn, segment=body.segment, name=body.name,
-                                steps=[s.step() for s in body.steps], by=principal.sub)
+                                steps=[s.step() for s in body.steps], by=principal.sub,
+                                catch_up=body.catch_up)
     return await idem.respond(PolicyResponse.of(row), status_code=201, version=row["version"],
                               headers={"Location": f"/v1/policies/{row['policy_id']}"})
 
@@ -55,6 +56,6 @@ async def revise(policy_id: UUID, body: PolicyRevision, response: Response, conn
     """A new version (If-Match the one you read); tasks already scheduled keep theirs."""
     row = await policies.revise(conn, policy_id, name=body.name,
                                 steps=[s.step() for s in body.steps], by=principal.sub,
-                                check=if_match.check)
+                                check=if_match.check, catch_up=body.catch_up)
     set_etag(response, row["version"])
     return PolicyResponse.of(row)

@@ -29,6 +29,9 @@ class Profile(Body):
     contact_hours: str | None = Field(default=None, max_length=200,
                                       examples=["Mon-Thu 09:00-12:00 CET"])
     language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    do_not_contact: bool = Field(default=False, description="No automatic email, ever")
+    email_opt_out: bool = Field(default=False, description="The customer asked for no "
+                                "dunning emails; collectors still call")
 
 
 class NoteRequest(Body):
@@ -49,7 +52,8 @@ async def read(account_id: UUID, response: Response, conn: Conn) -> Profile:
     row = await queries.account_row(conn, account_id)
     set_etag(response, row["profile_version"])
     return Profile(tags=list(row["tags"]), preferred_channel=row["preferred_channel"],
-                   contact_hours=row["contact_hours"], language=row["language"])
+                   contact_hours=row["contact_hours"], language=row["language"],
+                   do_not_contact=row["do_not_contact"], email_opt_out=row["email_opt_out"])
 
 
 @router.put("/v1/accounts/{account_id}/profile", response_model=Profile)
@@ -62,7 +66,9 @@ async def replace(account_id: UUID, body: Profile, response: Response, conn: Con
         written = await profiles.replace_profile(
             conn, account_id, tags=body.tags,
             preferred_channel=body.preferred_channel.value if body.preferred_channel else None,
-            contact_hours=body.contact_hours, language=body.language, version=version)
+            contact_hours=body.contact_hours, language=body.language,
+            do_not_contact=body.do_not_contact, email_opt_out=body.email_opt_out,
+            version=version)
         if not written:  # another editor got in between: answer as a stale If-Match
             if_match.check(version + 1)
     set_etag(response, version + 1)

@@ -18,6 +18,7 @@ from datetime import date
 from uuid import UUID
 
 from collections_service.domain.calendar import BusinessCalendar
+from collections_service.domain.dunning import CatchUp
 from collections_service.domain.priority import PriorityInputs, priority_score
 from receivables_platform.contracts.collections import Channel
 from receivables_platform.domain import Refused
@@ -41,6 +42,7 @@ class Policy:
     segment: str | None
     name: str
     steps: tuple[Step, ...]
+    catch_up: CatchUp = CatchUp.FIRST_NOT_DONE
 
 
 def ordered_steps(steps: Sequence[Step]) -> tuple[Step, ...]:
@@ -134,14 +136,24 @@ def is_paused(situation: AccountSituation, today: date) -> bool:
 def steps_due(situation: AccountSituation, policy: Policy,
               fired: Collection[tuple[UUID, str]], today: date,
               calendar: BusinessCalendar) -> list[StepDue]:
-    """Steps whose day has come (today, or earlier while paused or held) and that never fired."""
+    """Steps whose day has come (today, or earlier while paused or held) and that never fired.
+
+    Under `CatchUp.FIRST_NOT_DONE` an invoice behind its cadence (a go-live, a long hold)
+    takes only its earliest such step today and the next one on a later run, so the
+    customer is reminded before the final notice; under `LATEST` every step whose day
+    has come fires at once, and the most advanced leads.
+    """
     if is_paused(situation, today):
         return []
     due: list[StepDue] = []
+    stepped: set[UUID] = set()
+    one_at_a_time = policy.catch_up is CatchUp.FIRST_NOT_DONE
     for step in policy.steps:
         invoices = tuple(i.invoice_id for i in situation.unpaused(today)
                          if (i.invoice_id, step.step_id) not in fired
-                         and step_date(i.due_date, step, calendar) <= today)
+                         and step_date(i.due_date, step, calendar) <= today
+                         and not (one_at_a_time and i.invoice_id in stepped))
+        stepped.update(invoices)
         if invoices:
             due.append(StepDue(step, invoices))
     return due

@@ -26,8 +26,10 @@ class BusinessCalendar:
 
     @classmethod
     def of(cls, country: str | None = "US", *, subdivision: str | None = None,
-           closed: Iterable[date] = ()) -> BusinessCalendar:
-        return cls(country=country, subdivision=subdivision, extra_closed=frozenset(closed))
+           closed: Iterable[date] = (), weekend: Iterable[int] = (SATURDAY, SUNDAY),
+           ) -> BusinessCalendar:
+        return cls(country=country, subdivision=subdivision, weekend=frozenset(weekend),
+                   extra_closed=frozenset(closed))
 
     def _holidays(self, year: int) -> Collection[date]:
         if self.country is None:

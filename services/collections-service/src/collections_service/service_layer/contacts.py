@@ -17,9 +17,11 @@ from uuid import UUID
 import asyncpg
 
 from collections_service.adapters import queries, streams
-from collections_service.adapters.mailer import Mailer, Rendered, render
+from collections_service.adapters.mailer import Mailer
+from collections_service.domain.dunning import Recipients, recipients
 from collections_service.domain.refusals import Refusal, RefusalKind
-from collections_service.service_layer import lock_account
+from collections_service.domain.templates import Rendered
+from collections_service.service_layer import lock_account, templates
 from collections_service.service_layer import tasks as task_cases
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
@@ -80,8 +82,19 @@ async def owed(conn: asyncpg.Connection, account_id: UUID, today: date) -> Owed:
     return Owed(account, overdue, queries.account_currency(account, rows))
 
 
+@dataclass(frozen=True)
+class Letterhead:
+    """What a statement says beyond the figures: who signs it, how to pay, who receives it."""
+
+    sender_name: str
+    to_roles: tuple[str, ...] = ("billing",)
+    cc_roles: tuple[str, ...] = ("billing_cc",)
+    pay_link: str | None = None
+    remittance: str | None = None
+
+
 async def statement(conn: asyncpg.Connection, account_id: UUID, today: date,
-                    sender_name: str) -> tuple[Statement, str | None]:
+                    letterhead: Letterhead) -> tuple[Statement, Recipients]:
     found = await owed(conn, account_id, today)
     account, overdue, currency = found.account, found.overdue, found.currency
     external = {r["invoice_id"]: r["external_id"] for r in await conn.fetch(
@@ -89,18 +102,16 @@ async def statement(conn: asyncpg.Connection, account_id: UUID, today: date,
     invoices = [{"reference": external.get(r["invoice_id"]) or str(r["invoice_id"])[:8],
                  "due_date": r["due_date"], "balance_minor": r["balance_minor"],
                  "days_past_due": max((today - r["due_date"]).days, 0)} for r in overdue]
-    contacts = account["contacts"] or []
-    emailable = [c for c in contacts if c.get("email")]
-    to = emailable[0]["email"] if emailable else None
+    to = recipients(account["contacts"] or [], letterhead.to_roles, letterhead.cc_roles)
     total = found.total_minor
     context = {"account": {"name": account["name"] or "Customer"}, "invoices": invoices,
                "total": total, "currency": currency, "today": today,
-               "contact_name": emailable[0].get("name") if emailable else None,
-               "sender_name": sender_name}
+               "contact_name": to.addressee, "sender_name": letterhead.sender_name,
+               "pay_link": letterhead.pay_link or "", "remittance": letterhead.remittance or ""}
     return Statement(account_id, currency, found.invoice_ids, total, context), to
 
 
-async def _record(conn: asyncpg.Connection, account_id: UUID, contact_id: UUID,
+async def record(conn: asyncpg.Connection, account_id: UUID, contact_id: UUID,
                   events: list[EventContract], row: dict[str, Any], task_id: UUID | None,
                   outcome: TaskOutcome | None, who: Who, correlation_id: str | None) -> None:
     """The attempt's events and row; the task it was for is completed with its outcome."""
@@ -108,11 +119,13 @@ async def _record(conn: asyncpg.Connection, account_id: UUID, contact_id: UUID,
                          expected_version=0, correlation_id=correlation_id)
     await conn.execute(
         "INSERT INTO contacts (contact_id, account_id, collector_id, channel, outcome, task_id, "
-        "attempted_at, business_date, notes, email_to, email_message_id, email_error) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "attempted_at, business_date, notes, email_to, email_message_id, email_error, "
+        "email_cc, language, language_requested) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         contact_id, account_id, who.sub, row["channel"], row["outcome"], task_id, who.now,
         who.today, row.get("notes"), row.get("email_to"), row.get("email_message_id"),
-        row.get("email_error"))
+        row.get("email_error"), list(row.get("email_cc", ())), row.get("language"),
+        row.get("language_requested"))
     if task_id is not None and outcome is not None:
         await task_cases.complete(conn, task_id, task_cases.Completion(
             by=who.sub, may_act_for_others=who.may_act_for_others, outcome=outcome,
@@ -145,57 +158,66 @@ async def log_call(conn: asyncpg.Connection, account_id: UUID, outcome: ContactO
             invoice_ids=invoice_ids or found.invoice_ids,
             amount_past_due_minor=found.total_minor, currency=found.currency,
             attempted_at=who.now, business_date=who.today, notes=notes)
-        await _record(conn, account_id, contact_id, [event],
+        await record(conn, account_id, contact_id, [event],
                       {"channel": "call", "outcome": outcome.value, "notes": notes},
                       task_id, TaskOutcome(outcome.value), who, correlation_id)
         return contact_id
 
 
 async def send_email(conn: asyncpg.Connection, mailer: Mailer | None, account_id: UUID,
-                     template: str, language: str | None, *, who: Who,
+                     template: str, language: str | None, *, who: Who, letterhead: Letterhead,
                      task_id: UUID | None, correlation_id: str | None = None) -> UUID:
     account = await queries.account_row(conn, account_id)
     await _task_of_account(conn, task_id, account_id)
-    found, to = await statement(conn, account_id, who.today, mailer.sender if mailer else "")
-    rendered = render(template, language or account["language"] or "en", found.context)
-    if to is None:
+    found, to = await statement(conn, account_id, who.today, letterhead)
+    rendered = await templates.render(conn, template, language or account["language"],
+                                      found.context)
+    if not to.to:
         raise Refused("the account has no contact with an email address", field="account_id")
     if mailer is None:
         raise Refusal(RefusalKind.UNAVAILABLE, "no mail server is configured (SMTP_URL): "
                       "nothing was sent or recorded", title="Mail not configured")
     contact_id = new_id()
-    events, row, outcome = await _deliver(mailer, to, rendered, template, contact_id, found,
-                                          who, task_id)
+    events, row, outcome = await deliver(mailer, to, rendered, template, contact_id, found,
+                                         who, task_id)
     async with conn.transaction():
         await lock_account(conn, account_id)
-        await _record(conn, account_id, contact_id, events, row, task_id, outcome, who,
-                      correlation_id)
+        await record(conn, account_id, contact_id, events, row, task_id, outcome, who,
+                     correlation_id)
     return contact_id
 
 
-async def _deliver(mailer: Mailer, to: str, rendered: Rendered, template: str,
-                   contact_id: UUID, found: Statement, who: Who, task_id: UUID | None,
-                   ) -> tuple[list[EventContract], dict[str, Any], TaskOutcome]:
+async def deliver(mailer: Mailer, to: Recipients, rendered: Rendered, template: str,
+                  contact_id: UUID, found: Statement, who: Who, task_id: UUID | None, *,
+                  automatic: bool = False,
+                  ) -> tuple[list[EventContract], dict[str, Any], TaskOutcome]:
+    """One SMTP conversation, and the events and row that record what the server answered."""
     common = {"contact_id": contact_id, "account_id": found.account_id, "collector_id": who.sub,
-              "task_id": task_id, "template": template, "language": rendered.language}
+              "task_id": task_id, "template": template, "language": rendered.language,
+              "language_requested": rendered.requested if rendered.fell_back else None,
+              "automatic": automatic}
+    recipient = to.to[0]
     try:
-        message_id = await mailer.send(mailer.message(to, rendered))
+        message_id = await mailer.send(mailer.message(", ".join(to.to), rendered, to.cc))
     except MailNotSent as failure:
         outcome = ContactOutcome.EMAIL_FAILED
-        detail: EventContract = EmailFailed(**common, recipient=to, error=failure.detail[:1000],
+        detail: EventContract = EmailFailed(**common, recipient=recipient,
+                                            error=failure.detail[:1000],
                                             permanent=failure.permanent, failed_at=who.now)
-        row = {"email_to": to, "email_error": failure.detail}
+        row: dict[str, Any] = {"email_to": recipient, "email_error": failure.detail}
     else:
         outcome = ContactOutcome.EMAIL_SENT
-        detail = EmailSent(**common, recipient=to, message_id=message_id,
+        detail = EmailSent(**common, recipient=recipient, cc=list(to.cc), message_id=message_id,
                            invoice_ids=found.invoice_ids,
                            amount_past_due_minor=found.total_minor, currency=found.currency,
                            sent_at=who.now)
-        row = {"email_to": to, "email_message_id": message_id}
+        row = {"email_to": recipient, "email_message_id": message_id}
     attempt = ContactAttempted(
         contact_id=contact_id, account_id=found.account_id, collector_id=who.sub,
         channel=Channel.EMAIL, outcome=outcome, task_id=task_id, invoice_ids=found.invoice_ids,
         amount_past_due_minor=found.total_minor, currency=found.currency,
         attempted_at=who.now, business_date=who.today)
-    return ([attempt, detail], {"channel": "email", "outcome": outcome.value, **row},
+    return ([attempt, detail], {"channel": "email", "outcome": outcome.value, **row,
+                                "email_cc": to.cc, "language": rendered.language,
+                                "language_requested": rendered.requested},
             TaskOutcome(outcome.value))
