@@ -24,7 +24,7 @@ from receivables_platform.web.testserver import running_server
 # test-only signing keys, never a deployment's
 SECRET = "whsec_current_4eC39HqLyjWDarjtT1zdp7dc"  # noqa: S105
 OLD_SECRET = "whsec_previous_9aF27QpLmnWDarjtT1zdp7dc"  # noqa: S105
-API_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"  # noqa: S105  (Stripe's documented test key)
+API_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"  # Stripe's documented test key
 JWT_SECRET = "test-secret-for-stripe-webhook-0123456789"  # noqa: S105
 TOTAL = 11_000  # a sample invoice: four seats for 10,000 plus 1,000 tax
 READ = {"Authorization": f"Bearer {issue_token(JWT_SECRET, 'ops', ['integration'])}"}
