@@ -43,12 +43,18 @@ KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.p
 	tests/integration/test_story_broken_promise_autopay.py \
 	tests/integration/test_story_stripe_month.py tests/integration/test_case_corrections.py \
 	tests/integration/test_faults_under_load.py
-.PHONY: help sync kafka run test test-unit test-fuzz test-faults test-kafka test-browser lint \
-	bench clean-data console-messages console-assets hooks docs
+.PHONY: help sync kafka stripe-mock run test test-unit test-fuzz test-faults test-kafka \
+	test-browser lint bench clean-data console-messages console-assets hooks docs
+# stripe-mock (Stripe's mock API server) for the pay link tests, built once from its Go
+# module into a folder named by its version; the fixtures find it through STRIPE_MOCK.
+STRIPE_MOCK_VERSION := v0.203.0
+STRIPE_MOCK := $(CURDIR)/.tools/stripe-mock-$(STRIPE_MOCK_VERSION)/stripe-mock
+export STRIPE_MOCK
 
 help:
 	@echo "make run         start PostgreSQL, the broker and all four services (Ctrl-C stops)"
 	@echo "make test        every test but the fuzz suites and the fault runs (PYTEST_ARGS=...)"
+	@echo "make stripe-mock build Stripe's mock API server for the tests (needs Go; once)"
 	@echo "make test-unit   the tests that need no server: domain, contracts, pure logic"
 	@echo "make test-fuzz   the generated-input suites over real servers"
 	@echo "make test-faults the long fault-under-load runs (tests marked faults)"
@@ -88,20 +94,26 @@ $(KAFKA_STAMP): deploy/kafka/pom.xml
 		dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(KAFKA_HOME)/libs
 	cp deploy/kafka/pom.xml $@
 
+stripe-mock: $(STRIPE_MOCK)
+
+$(STRIPE_MOCK):
+	@command -v go >/dev/null || { echo "stripe-mock is built with Go (go not on PATH)" >&2; exit 1; }
+	GOBIN=$(dir $@) go install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
+
 run: sync $(if $(filter kafka,$(BROKER)),kafka)
 	$(UV_RUN) receivables-stack run $(RUN_ARGS)
 
 # pytest exits 5 when it collected nothing (e.g. a narrowed run over an empty folder):
 # that is not a failure of the code under test.
 # The markers come from each test's fixtures (conftest.py at the root).
-test: sync $(if $(filter kafka,$(BROKER)),kafka)
+test: sync stripe-mock $(if $(filter kafka,$(BROKER)),kafka)
 	@$(MAKE) --no-print-directory _pytest MARKS="not faults and not fuzz and not apache_kafka and not browser" OPTS="$(XDIST)"
 
 test-unit: sync
 	@$(MAKE) --no-print-directory _pytest MARKS="unit and not fuzz and not apache_kafka and not browser" OPTS=""
 
 # Minutes: schemathesis and hypothesis against the running services. CI runs it.
-test-fuzz: sync
+test-fuzz: sync stripe-mock
 	@$(MAKE) --no-print-directory _pytest MARKS="fuzz and not faults and not apache_kafka and not browser" OPTS="$(XDIST)"
 
 _pytest:
@@ -111,18 +123,18 @@ _pytest:
 
 # Minutes, not seconds: the whole system under load while processes, the broker and
 # PostgreSQL are killed, frozen and restarted. CI runs it after `make test`.
-test-faults: sync
+test-faults: sync stripe-mock
 	$(UV_RUN) pytest -m "faults and not apache_kafka" -s $(PYTEST_ARGS) tests/integration
 
 # All of the named suites, slow ones included, each test on its own Apache Kafka where it
 # restarts or loses the broker and on one session broker otherwise; the tests marked
 # apache_kafka (retention, leader changes, the three-node cluster faults) only here.
-test-kafka: sync kafka
+test-kafka: sync stripe-mock kafka
 	BROKER=kafka $(UV_RUN) pytest $(PYTEST_ARGS) $(KAFKA_SUITES)
 
 # The console driven by Debian's chromium through Playwright (its own browser download is
 # not used); screenshots of failing pages land in .artifacts/console/.
-test-browser: sync
+test-browser: sync stripe-mock
 	@test -x /usr/bin/chromium || { echo "needs /usr/bin/chromium (apt-get install -y chromium)" >&2; exit 1; }
 	$(UV_RUN) pytest -m browser $(PYTEST_ARGS) tests/integration
 

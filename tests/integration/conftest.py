@@ -6,6 +6,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 
+from billing_adapter.stripe_testing import API_KEY
 from receivables_platform.ids import new_id
 from receivables_platform.infra.ports import free_port
 from receivables_platform.testing.system import RunningSystem
@@ -28,15 +29,19 @@ def smtp_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def system(postgres_server_url: str, kafka_bootstrap: str, smtp_url: str,
-                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningSystem]:
-    """The four services as processes, fresh databases, the shared broker, an SMTP server.
+                 stripe_mock: str, tmp_path_factory: pytest.TempPathFactory,
+                 ) -> AsyncIterator[RunningSystem]:
+    """The four services as processes, fresh databases, the shared broker, an SMTP server,
+    and stripe-mock as the Stripe API that billing makes pay links at.
 
     One system for the session: each test makes its own accounts, so they do not
     see each other, and the services start once."""
     running = RunningSystem(postgres_server_url, kafka_bootstrap,
                             tmp_path_factory.mktemp("service-logs"),
                             env={"STRIPE_WEBHOOK_SECRET": f"whsec_{new_id().hex}",
-                                 "SMTP_URL": smtp_url})
+                                 "SMTP_URL": smtp_url, "STRIPE_API_BASE": stripe_mock,
+                                 "STRIPE_API_KEY": API_KEY,
+                                 "PAY_LINK_SUCCESS_URL": "https://pay.example.test/done"})
     try:
         await running.start()
         yield running

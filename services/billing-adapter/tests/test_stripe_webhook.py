@@ -55,7 +55,7 @@ async def test_customer_invoice_and_payment_become_the_same_events_as_the_api(
     assert (account["name"], account["currency"], account["segment"]) == (
         "Acme Corp", "USD", "enterprise")
     assert account["contacts"] == [{"name": "Acme Corp", "email": "billing@acme.test",
-                                    "phone": "+1 555 0100"}]
+                                    "phone": "+1 555 0100", "role": None}]
 
     invoice_id, charge_id = stripe_id("in"), stripe_id("ch")
     finalized_at = NOW - 2 * 86400

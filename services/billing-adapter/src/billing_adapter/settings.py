@@ -5,10 +5,17 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from billing_adapter.adapters.pay_link_providers import (
+    TEMPLATE_FIELDS,
+    PayLinkProvider,
+    StripeCheckout,
+    UrlTemplate,
+)
 from billing_adapter.domain.approval import ApprovalThresholds
 from billing_adapter.service_layer.stripe_context import Mapping
 from receivables_platform.money import is_currency
@@ -21,12 +28,16 @@ class StripeSettings(BaseSettings):
     an invoice with its first lines some tens) bounds what an unauthenticated
     caller can make us read. `STRIPE_PARKED_TTL_HOURS` (default 72, Stripe's
     own retry window) is how long an event waits for a payment or credit note
-    before it is given up.
+    before it is given up. `STRIPE_API_KEY` (a restricted key that may write
+    Checkout Sessions is enough) makes pay links at Stripe; `STRIPE_API_BASE`
+    points elsewhere than Stripe (stripe-mock in tests).
     """
 
     model_config = SettingsConfigDict(env_prefix="STRIPE_", extra="ignore")
 
     webhook_secret: SecretStr = SecretStr("")
+    api_key: SecretStr = SecretStr("")
+    api_base: str = "https://api.stripe.com"
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     webhook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     parked_ttl_hours: float = Field(default=72, gt=0)
@@ -59,3 +70,49 @@ APPROVAL_THRESHOLDS = "*=500000"
 def approval_thresholds() -> ApprovalThresholds:
     """`APPROVAL_THRESHOLDS` (see `domain/approval.py`), read once; a bad rule raises there."""
     return ApprovalThresholds.parse(os.environ.get("APPROVAL_THRESHOLDS", APPROVAL_THRESHOLDS))
+class PayLinkSettings(BaseSettings):
+    """Where pay links are made: `PAY_LINK_PROVIDER` `stripe` (Checkout Sessions, needs
+    `STRIPE_API_KEY`), `template` (`PAY_LINK_URL_TEMPLATE`, any other provider's pay page),
+    or unset: Stripe when a Stripe API key is set, else the template when one is.
+
+    `PAY_LINK_TTL_HOURS` (default 24, Stripe's own limit; at least half an hour, which
+    is Stripe's floor) is how long a link can be paid. `PAY_LINK_SUCCESS_URL` and
+    `PAY_LINK_CANCEL_URL` are where Stripe's checkout sends the customer afterwards.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PAY_LINK_", extra="ignore")
+
+    provider: Literal["stripe", "template", ""] = ""
+    url_template: str = ""
+    ttl_hours: float = Field(default=24, ge=0.5, le=24)
+    success_url: str = ""
+    cancel_url: str = ""
+
+    @field_validator("url_template")
+    @classmethod
+    def _known_fields(cls, template: str) -> str:
+        if not template:
+            return template
+        if not template.startswith(("https://", "http://")):
+            raise ValueError("PAY_LINK_URL_TEMPLATE must be an http(s) URL")
+        try:
+            template.format(**dict.fromkeys(TEMPLATE_FIELDS, "x"))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"PAY_LINK_URL_TEMPLATE may name only {sorted(TEMPLATE_FIELDS)} "
+                             f"in braces: {exc!r}") from None
+        return template
+
+    @property
+    def ttl(self) -> timedelta:
+        return timedelta(hours=self.ttl_hours)
+
+    def make_provider(self, stripe: StripeSettings) -> PayLinkProvider | None:
+        """The configured provider; None when none is (pay links are then refused, 503)."""
+        key = stripe.api_key.get_secret_value()
+        choice = self.provider or ("stripe" if key else "template" if self.url_template else "")
+        if choice == "stripe" and key:
+            return StripeCheckout(api_key=key, api_base=stripe.api_base.rstrip("/"),
+                                  success_url=self.success_url, cancel_url=self.cancel_url)
+        if choice == "template" and self.url_template:
+            return UrlTemplate(self.url_template)
+        return None

@@ -6,6 +6,7 @@ from billing_adapter.api.accounts import router as accounts
 from billing_adapter.api.approvals import router as approvals
 from billing_adapter.api.imports import router as imports
 from billing_adapter.api.invoices import router as invoices
+from billing_adapter.api.pay_links import router as pay_links
 from billing_adapter.api.payments import router as payments
 from billing_adapter.api.stripe_webhook import router as stripe_webhook
 from billing_adapter.service_layer.corrections import answer_case_event
@@ -30,7 +31,7 @@ SPEC = ServiceSpec(
     database="billing",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=TOPIC,
-    routers=[accounts, invoices, approvals, payments, stripe_webhook, imports],
+    routers=[accounts, invoices, approvals, payments, pay_links, stripe_webhook, imports],
     # cases ask billing for corrections; billing answers on its own topic
     subscriptions=[Subscription("default", [CASES], answer_case_event)],
     background=[stripe_parked_sweep],

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from billing_adapter.settings import StripeSettings
+from billing_adapter.settings import PayLinkSettings, StripeSettings
 from billing_adapter.spec import SPEC
 from billing_adapter.stripe_samples import customer, encode, event, sign, stripe_id
 from receivables_platform.service import build_app
@@ -24,15 +24,22 @@ from receivables_platform.web.testserver import running_server
 # test-only signing keys, never a deployment's
 SECRET = "whsec_current_4eC39HqLyjWDarjtT1zdp7dc"  # noqa: S105
 OLD_SECRET = "whsec_previous_9aF27QpLmnWDarjtT1zdp7dc"  # noqa: S105
+API_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"  # Stripe's documented test key
 JWT_SECRET = "test-secret-for-stripe-webhook-0123456789"  # noqa: S105
 TOTAL = 11_000  # a sample invoice: four seats for 10,000 plus 1,000 tax
 READ = {"Authorization": f"Bearer {issue_token(JWT_SECRET, 'ops', ['integration'])}"}
 
 
 @asynccontextmanager
-async def serving(url: str, secrets: str) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(url: str, secrets: str, *, stripe_api: str | None = None,
+                  pay_links: PayLinkSettings | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """`stripe_api`: a Stripe API base (stripe-mock) pay links are made at, with a test key."""
     app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=JWT_SECRET))
-    app.state.stripe = StripeSettings(webhook_secret=secrets)
+    app.state.stripe = StripeSettings(webhook_secret=secrets,
+                                      api_key=API_KEY if stripe_api else "",
+                                      api_base=stripe_api or "http://127.0.0.1:9")
+    app.state.pay_links = pay_links or PayLinkSettings(
+        provider="stripe" if stripe_api else "", success_url="https://pay.example.test/done")
     async with running_server(app) as base, \
             httpx.AsyncClient(base_url=base, timeout=10) as client:
         yield client

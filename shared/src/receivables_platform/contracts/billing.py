@@ -83,6 +83,34 @@ class AutoPayCancelled(EventContract):
     cancelled_on: date
 
 
+class PayLinkPurpose(StrEnum):
+    PAYMENT = "payment"
+    """Pays the invoices it names, at the amount they were open for when it was made."""
+    AUTOPAY = "autopay"
+    """Enrols the account in auto-pay: the customer saves a payment method, pays nothing."""
+
+
+@contract_for("billing.paylink.created", 1, aggregate="paylink")
+class PayLinkCreated(EventContract):
+    """A link the customer can pay (or enrol in auto-pay) through, made at the payment provider.
+
+    `provider_reference` is the provider's id of it (a Stripe Checkout Session's
+    `cs_...`); a payment made through it comes back by that id. An auto-pay
+    link names no invoices and no amount.
+    """
+
+    account_id: UUID
+    pay_link_id: UUID
+    purpose: PayLinkPurpose
+    provider: str = Field(min_length=1, max_length=32)
+    provider_reference: ExternalId
+    url: str = Field(min_length=1, max_length=2000)
+    expires_at: datetime
+    invoice_ids: list[UUID]
+    amount_minor: NonNegativeMinor
+    currency: CurrencyCode
+
+
 # -- invoices -------------------------------------------------------------------------------------
 
 class InvoiceLine(Part):

@@ -27,6 +27,7 @@ from receivables_platform.infra.apache_kafka import (
 from receivables_platform.infra.docker import docker_engine_available
 from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
+from receivables_platform.testing.stripe_mock import running_stripe_mock
 from receivables_platform.testing.templates import MigratedTemplates
 
 FreshDatabase = Callable[..., Awaitable[str]]
@@ -66,6 +67,13 @@ def kafka_bootstrap() -> Iterator[str]:
             yield broker.bootstrap_servers
         finally:
             broker.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_mock() -> Iterator[str]:
+    """stripe-mock's base URL (`STRIPE_API_BASE`): Stripe's API without Stripe."""
+    with running_stripe_mock() as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,12 +14,13 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from billing_adapter.domain.approval import Approval, ApprovalStatus
-from billing_adapter.domain.state import Account, InvoiceBalance, PaymentBalance
+from billing_adapter.domain.state import Account, InvoiceBalance, PayLink, PaymentBalance
 from receivables_platform.business_dates import BusinessDate
 from receivables_platform.contracts.billing import (
     AdjustmentKind,
     ApprovalAction,
     Contact,
+    PayLinkPurpose,
     PaymentMethod,
     ReversalReason,
 )
@@ -332,3 +333,32 @@ class ApprovalPage(Page[ApprovalResponse]):
 
 class RejectApprovalRequest(Request):
     reason: str = Field(min_length=1, max_length=1000)
+class PayLinkRequest(Request):
+    purpose: PayLinkPurpose = Field(
+        default=PayLinkPurpose.PAYMENT,
+        description="`payment` pays open invoices; `autopay` enrols the account in auto-pay")
+    invoice_ids: list[UUID] | None = Field(
+        default=None, min_length=1, max_length=100,
+        description="The invoices to pay (one currency); absent: every open invoice. "
+                    "Not for `autopay`")
+
+
+class PayLinkResponse(BaseModel):
+    pay_link_id: UUID
+    account_id: UUID
+    purpose: PayLinkPurpose
+    provider: str
+    provider_reference: str
+    url: str = Field(description="Where the customer pays (or saves a payment method)")
+    expires_at: datetime
+    invoice_ids: list[UUID] = Field(description="Paid by the link, oldest first")
+    amount_minor: int = Field(description="What the invoices were open for when it was made; "
+                                          "0 for auto-pay")
+    currency: str
+
+    @classmethod
+    def of(cls, account_id: UUID, link: PayLink) -> PayLinkResponse:
+        return cls(pay_link_id=link.pay_link_id, account_id=account_id, purpose=link.purpose,
+                   provider=link.provider, provider_reference=link.provider_reference,
+                   url=link.url, expires_at=link.expires_at, invoice_ids=list(link.invoice_ids),
+                   amount_minor=link.amount_minor, currency=link.currency)

@@ -32,7 +32,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from billing_adapter.domain import dating, invoicing, payments, profile
+from billing_adapter.domain import dating, invoicing, pay_links, payments, profile
 from billing_adapter.domain.commands import (
     AdjustInvoice,
     ApplyPayment,
@@ -40,6 +40,7 @@ from billing_adapter.domain.commands import (
     Command,
     EnrolAutoPay,
     IssueInvoice,
+    RecordPayLink,
     RecordPayment,
     RegisterAccount,
     ReversePayment,
@@ -53,6 +54,7 @@ from billing_adapter.domain.state import (
     AutoPay,
     Entry,
     InvoiceBalance,
+    PayLink,
     PaymentBalance,
 )
 from receivables_platform.contracts.base import EventContract
@@ -66,6 +68,7 @@ from receivables_platform.contracts.billing import (
     InvoiceIssued,
     InvoiceVoided,
     InvoiceWrittenOff,
+    PayLinkCreated,
     PaymentApplied,
     PaymentReceived,
     PaymentReversed,
@@ -83,6 +86,7 @@ _DECISIONS: dict[type, Callable[[Any, Account], list[EventContract]]] = {
     RecordPayment: payments.record,
     ApplyPayment: payments.apply,
     ReversePayment: payments.reverse,
+    RecordPayLink: pay_links.record,
 }
 
 
@@ -202,6 +206,14 @@ def _reversed(state: Account, e: PaymentReversed) -> Account:
     return state
 
 
+def _pay_link_created(state: Account, e: PayLinkCreated) -> Account:
+    link = PayLink(pay_link_id=e.pay_link_id, purpose=e.purpose, provider=e.provider,
+                   provider_reference=e.provider_reference, url=e.url, expires_at=e.expires_at,
+                   invoice_ids=tuple(e.invoice_ids), amount_minor=e.amount_minor,
+                   currency=e.currency)
+    return replace(state, pay_links={**state.pay_links, e.pay_link_id: link})
+
+
 _EVOLUTIONS: dict[type, Callable[[Account, Any], Account]] = {
     AccountRegistered: _registered,
     AccountUpdated: _updated,
@@ -214,4 +226,5 @@ _EVOLUTIONS: dict[type, Callable[[Account, Any], Account]] = {
     PaymentReceived: _received,
     PaymentApplied: _applied,
     PaymentReversed: _reversed,
+    PayLinkCreated: _pay_link_created,
 }

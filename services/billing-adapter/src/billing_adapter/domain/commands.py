@@ -7,12 +7,13 @@ Every command names the account it is for: the account is the aggregate
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from receivables_platform.contracts.billing import (
     AdjustmentKind,
     Contact,
+    PayLinkPurpose,
     PaymentMethod,
     ReversalReason,
 )
@@ -164,6 +165,34 @@ class ReversePayment:
     reversed_on: date
 
 
+@dataclass(frozen=True)
+class PayLinkTerms:
+    """What a link asks: the invoices and the amount they are open for (none for auto-pay)."""
+
+    purpose: PayLinkPurpose
+    invoice_ids: tuple[UUID, ...]
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class RecordPayLink:
+    """A link the provider made for `terms`: recorded only if they still hold.
+
+    The provider is asked first (its answer is the url and reference), so the
+    account may have moved in between: a payment applied meanwhile makes the
+    link ask for money no longer owed, and it is refused rather than recorded.
+    """
+
+    account_id: UUID
+    pay_link_id: UUID
+    terms: PayLinkTerms
+    provider: str
+    provider_reference: str
+    url: str
+    expires_at: datetime
+
+
 Command = (RegisterAccount | UpdateAccount | EnrolAutoPay | CancelAutoPay | IssueInvoice
            | AdjustInvoice | VoidInvoice | WriteOffInvoice | RecordPayment | ApplyPayment
-           | ReversePayment)
+           | ReversePayment | RecordPayLink)

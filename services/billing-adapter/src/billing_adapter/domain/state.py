@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from receivables_platform.contracts.billing import Contact, Instalment, InvoiceLine
+from receivables_platform.contracts.billing import (
+    Contact,
+    Instalment,
+    InvoiceLine,
+    PayLinkPurpose,
+)
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,21 @@ class PaymentBalance:
 
 
 @dataclass(frozen=True)
+class PayLink:
+    """A link made at the payment provider; kept so a payment through it pays what it named."""
+
+    pay_link_id: UUID
+    purpose: PayLinkPurpose
+    provider: str
+    provider_reference: str
+    url: str
+    expires_at: datetime
+    invoice_ids: tuple[UUID, ...]
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
 class Account:
     version: int = 0
     account_id: UUID | None = None
@@ -171,6 +191,7 @@ class Account:
     autopay: AutoPay | None = None
     invoices: Mapping[UUID, InvoiceBalance] = field(default_factory=dict)
     payments: Mapping[UUID, PaymentBalance] = field(default_factory=dict)
+    pay_links: Mapping[UUID, PayLink] = field(default_factory=dict)
 
     @property
     def registered(self) -> bool:

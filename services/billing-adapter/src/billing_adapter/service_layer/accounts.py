@@ -29,13 +29,13 @@ from billing_adapter.domain.commands import Command, IssueInvoice, RecordPayment
 from billing_adapter.domain.state import Account
 from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.base import EventContract
-from receivables_platform.contracts.billing import InvoiceIssued, PaymentReceived
+from receivables_platform.contracts.billing import InvoiceIssued, PayLinkCreated, PaymentReceived
 from receivables_platform.db.locks import hold_until_commit
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, RefusalKind, Refused
 from receivables_platform.repository import Loaded
 
-ACCOUNT, INVOICE, PAYMENT = "account", "invoice", "payment"
+ACCOUNT, INVOICE, PAYMENT, PAY_LINK = "account", "invoice", "payment", "pay_link"
 Check = Callable[[Account, int], None]
 
 
@@ -85,6 +85,8 @@ async def _index(conn: asyncpg.Connection, account_id: UUID,
             await account_entities.add(conn, INVOICE, event.invoice_id, account_id)
         elif isinstance(event, PaymentReceived):
             await account_entities.add(conn, PAYMENT, event.payment_id, account_id)
+        elif isinstance(event, PayLinkCreated):
+            await account_entities.add(conn, PAY_LINK, event.pay_link_id, account_id)
 
 
 async def _create(conn: asyncpg.Connection, kind: str, external_id: str, entity_id: UUID,

@@ -6,7 +6,8 @@ did not see a 2xx for, and sometimes delivers twice anyway) changes nothing.
 
 Stripe does not deliver in order, so every mapping is written to reach the
 right state from any order (the handlers, by what they map: `stripe_customers`,
-`stripe_invoices`, `stripe_credit_notes`, `stripe_reversals`). An event that
+`stripe_invoices`, `stripe_credit_notes`, `stripe_reversals`, and `stripe_checkout`
+for the pay links this adapter made). An event that
 needs something Stripe has not told us about yet (an invoice of a customer we
 do not know, a credit note on an unknown invoice, a refund of an unknown
 charge) is *parked*: stored with its payload and what it waits for, answered
@@ -39,6 +40,7 @@ from billing_adapter.adapters import stripe_events
 from billing_adapter.adapters.stripe_events import Settled
 from billing_adapter.adapters.stripe_objects import MalformedEvent, StripeEvent, parse_event
 from billing_adapter.service_layer.accounts import ACCOUNT, INVOICE, PAYMENT
+from billing_adapter.service_layer.stripe_checkout import checkout_session_paid
 from billing_adapter.service_layer.stripe_context import (
     CREDIT_NOTE,
     Context,
@@ -193,4 +195,6 @@ HANDLERS: dict[str, Handler] = {
     "credit_note.voided": credit_note_voided,
     "charge.refunded": charge_refunded,
     "charge.dispute.created": dispute_created,
+    "checkout.session.completed": checkout_session_paid,
+    "checkout.session.async_payment_succeeded": checkout_session_paid,
 }
