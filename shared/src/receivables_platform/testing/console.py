@@ -52,11 +52,12 @@ class ConsoleUser:
 
 
 async def account_on_worklist(stories: Stories, collector: str, name: str,
-                              owed_minor: int) -> tuple[str, dict[str, Any]]:
-    """An account 20 days past due, given to the collector, with today's task for it."""
+                              owed_minor: int, **account: Any) -> tuple[str, dict[str, Any]]:
+    """An account 20 days past due, given to the collector, with today's task for it;
+    `account` goes to billing as is (contacts, language)."""
     today = date.today()
     segment = await stories.segment_with_calls(1, 15)
-    account_id = await stories.account(name, "USD", segment=segment)
+    account_id = await stories.account(name, "USD", segment=segment, **account)
     await stories.invoice(account_id, owed_minor, issued=today - timedelta(days=50),
                           due=today - timedelta(days=20))
     await stories.assign(account_id, collector, invoices=1)
