@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -64,3 +65,10 @@ async def account_on_worklist(stories: Stories, collector: str, name: str,
     await stories.business_day_on_or_before(today)
     [task] = await stories.tasks_for(account_id, collector)
     return account_id, task
+
+
+def field_value(page: str, name: str) -> str:
+    """The first form field `name`'s value on the page (a case's version, a task's)."""
+    found = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', page)
+    assert found, (name, page[:2000])
+    return html.unescape(found.group(1))
