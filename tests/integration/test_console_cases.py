@@ -146,6 +146,19 @@ async def test_an_emailed_dispute_worked_to_closed_on_the_case_desk(system: Runn
         [hold] = await eventually(lifted, what="hold lifted")
     assert hold["case_id"] == case_id
 
+    # The supervisor's weekly review counts the closed case under its root cause.
+    async with httpx.AsyncClient(base_url=agent.http.base_url, timeout=20) as http:
+        boss = ConsoleUser(http)
+        await boss.sign_in(unique("boss"), "supervisor", language="es")
+        year, week, _ = today.isocalendar()
+
+        async def counted() -> str | None:
+            review = await boss.page(f"/supervisor/weekly-review?week={year}-W{week:02d}")
+            pareto = review.split('class="pareto"', 1)[1].split("</table>", 1)[0]
+            return pareto if "Seats keyed wrongly" in pareto else None
+        pareto = await eventually(counted, what="the root cause in the weekly review")
+    assert "<td>1</td>" in pareto.split("Seats keyed wrongly", 1)[1].split("</tr>", 1)[0]
+
 
 async def test_case_desk_queues_and_steps_refuse_what_is_not_theirs(agent: ConsoleUser):
     await agent.sign_in(unique("agent"), "case_agent")
