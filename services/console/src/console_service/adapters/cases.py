@@ -8,6 +8,7 @@ Idempotency-Key, so a double-clicked button opens one case, not two.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from console_service.adapters.platform_api import Answer, PlatformApi
@@ -43,8 +44,11 @@ async def act(api: PlatformApi, token: str, case_id: UUID, step: str, body: dict
                           if_match=version or None, idempotency_key=idempotency_key)
 
 
-async def root_causes(api: PlatformApi, token: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = await api.get(SERVICE, "/v1/root-causes", token)
+async def root_causes(api: PlatformApi, token: str, *,
+                      include_retired: bool = False) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/v1/root-causes", token,
+                                                include_retired="true" if include_retired
+                                                else None)
     return found
 
 
@@ -57,3 +61,30 @@ async def overdue_escalations(api: PlatformApi, token: str) -> list[dict[str, An
     found: list[dict[str, Any]] = await api.get(SERVICE, "/v1/escalations/overdue",
                                                 token)
     return found
+
+
+async def put_agent(api: PlatformApi, token: str, user_id: str, *, name: str,
+                    email: str | None, active: bool) -> Answer:
+    return await api.call("PUT", SERVICE, f"/v1/agents/{quote(user_id, safe='')}", token,
+                          json={"name": name, "email": email, "active": active})
+
+
+async def add_root_cause(api: PlatformApi, token: str, body: dict[str, Any], *,
+                         idempotency_key: str) -> Answer:
+    return await api.call("POST", SERVICE, "/v1/root-causes", token, json=body,
+                          idempotency_key=idempotency_key)
+
+
+async def retire_root_cause(api: PlatformApi, token: str, category_id: UUID) -> Answer:
+    return await api.call("POST", SERVICE, f"/v1/root-causes/{category_id}/retire", token)
+
+
+async def sops(api: PlatformApi, token: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/v1/sops", token)
+    return found
+
+
+async def add_sop(api: PlatformApi, token: str, body: dict[str, Any], *,
+                  idempotency_key: str) -> Answer:
+    return await api.call("POST", SERVICE, "/v1/sops", token, json=body,
+                          idempotency_key=idempotency_key)

@@ -71,3 +71,32 @@ async def send_statement(api: PlatformApi, token: str, account_id: str, *,
                           json={"account_id": account_id, "template": "overdue_statement",
                                 "task_id": str(task_id) if task_id else None},
                           idempotency_key=idempotency_key)
+
+
+async def policies(api: PlatformApi, token: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/v1/policies", token)
+    return found
+
+
+async def revise_policy(api: PlatformApi, token: str, policy_id: UUID, *, name: str | None,
+                        steps: list[dict[str, Any]], version: str | None) -> Answer:
+    return await api.call("PUT", SERVICE, f"/v1/policies/{policy_id}", token,
+                          json={"name": name, "steps": steps}, if_match=version)
+
+
+async def portfolio_rules(api: PlatformApi, token: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/v1/portfolio-rules", token)
+    return found
+
+
+async def add_portfolio_rule(api: PlatformApi, token: str, rule: dict[str, Any], *,
+                             idempotency_key: str) -> Answer:
+    return await api.call("POST", SERVICE, "/v1/portfolio-rules", token, json=rule,
+                          idempotency_key=idempotency_key)
+
+
+async def remove_portfolio_rule(api: PlatformApi, token: str, rule_id: UUID) -> None:
+    """The rule as it is now is the one removed: its list carries no version to match."""
+    current = await api.call("GET", SERVICE, f"/v1/portfolio-rules/{rule_id}", token)
+    await api.call("DELETE", SERVICE, f"/v1/portfolio-rules/{rule_id}", token,
+                   if_match=current.version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from console_service.adapters.platform_api import PlatformApi
 
@@ -32,3 +33,8 @@ async def weekly_review(api: PlatformApi, token: str, *, week: str, currency: st
 
 async def search(api: PlatformApi, token: str, q: str) -> Any:
     return await api.get(SERVICE, "/v1/search", token, q=q, limit=25)
+
+
+async def set_team(api: PlatformApi, token: str, collector_id: str, team: str) -> None:
+    await api.call("PUT", SERVICE, f"/v1/collectors/{quote(collector_id, safe='')}/team", token,
+                   json={"team": team})
