@@ -30,12 +30,17 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
 WORDS = {
     "en": {"sign_in": "Sign in", "log_call": "Log call", "take_promise": "Take promise",
            "promise_recorded": "Promise recorded", "complete": "Complete task",
-           "search": "Search", "done": "completed", "money": "$1,200.00"},
+           "search": "Search", "done": "completed", "money": "$1,200.00",
+           "set_follow_up": "Set follow-up", "follow_up_set": "Follow-up set",
+           "email": "Email overdue statement", "emailed": "Statement emailed"},
     "es": {"sign_in": "Iniciar sesión", "log_call": "Registrar llamada",
            "take_promise": "Registrar promesa", "promise_recorded": "Promesa registrada",
            "complete": "Completar tarea", "search": "Buscar", "done": "completada",
-           "money": "1.200,00\xa0US$"},
+           "money": "1.200,00\xa0US$", "set_follow_up": "Programar seguimiento",
+           "follow_up_set": "Seguimiento programado",
+           "email": "Enviar estado de cuenta vencido", "emailed": "Estado de cuenta enviado"},
 }
+ALL_WORDS = {"change": {"en": "Change", "es": "Cambiar"}}
 
 
 @pytest.fixture(scope="module")
@@ -76,25 +81,44 @@ async def screenshot_on_failure(page: Page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+async def sign_in(page: Page, sub: str, language: str, *roles: str) -> None:
+    """The dev sign-in in the chosen language, as the person with these roles."""
+    await page.goto("/sign-in")
+    await page.select_option("#lang", language)
+    await page.get_by_role("button", name=ALL_WORDS["change"][
+        await page.locator("html").get_attribute("lang") or "en"]).click()
+    await expect(page.locator("html")).to_have_attribute("lang", language)
+    await page.fill("#sub", sub)
+    for box in await page.locator("input[name=roles]").all():
+        if await box.get_attribute("value") in roles:
+            await box.check()
+        else:
+            await box.uncheck()
+    await page.get_by_role("button", name=WORDS[language]["sign_in"], exact=True).click()
+    await expect(page).to_have_url("/my-day")
+
+
 @pytest.mark.parametrize("language", ["en", "es"])
 async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page,
                                                language: str):
+    """Call, promise, follow-up set from the keyboard, statement emailed: never leaving
+    the list."""
     words = WORDS[language]
     collector = unique("collector")
-    promised, completed = unique("Promise Co"), unique("Paid Co")
+    promised, emailed = unique("Promise Co"), unique("Mail Co")
+    callback = date.today() + timedelta(days=7)
+    while callback.weekday() >= 5:
+        callback += timedelta(days=1)
     async with httpx.AsyncClient(timeout=15) as http:
         s = Stories(system, http)
         account_id, task = await account_on_worklist(s, collector, promised, 120_000)
-        _, other = await account_on_worklist(s, collector, completed, 50_000)
+        _, other = await account_on_worklist(
+            s, collector, emailed, 50_000,
+            contacts=[{"name": "Pat", "email": "ap@mail.test", "phone": "+15550100"}])
     try:
         await page.goto("/my-day")
         await expect(page).to_have_url("/sign-in?next=%2Fmy-day")
-        await page.select_option("#lang", language)
-        await page.get_by_role("button", name="Change").click()  # the browser's English
-        await expect(page.locator("html")).to_have_attribute("lang", language)
-        await page.fill("#sub", collector)
-        await page.get_by_role("button", name=words["sign_in"], exact=True).click()
-        await expect(page).to_have_url("/my-day")
+        await sign_in(page, collector, language, "collector")
         await no_serious_violations(page)
 
         row = page.locator(f"#task-{task['task_id']}")
@@ -105,16 +129,31 @@ async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page
             (date.today() + timedelta(days=3)).isoformat())
         await row.get_by_role("button", name=words["take_promise"]).click()
         await expect(row).to_contain_text(words["promise_recorded"])
-        await row.locator("select[name=outcome].call-outcome").select_option(
-            "reached_promised")
+
+        # The keyboard: focus the task, `f` opens the follow-up with its date focused.
+        await row.focus()
+        await page.keyboard.press("f")
+        follow_date = row.locator(f"#follow-{task['task_id']}")
+        await expect(follow_date).to_be_focused()
+        await follow_date.fill(callback.isoformat())
+        await row.locator(f"#follow-time-{task['task_id']}").fill("10:30")
+        await row.get_by_role("button", name=words["set_follow_up"]).click()
+        await expect(row.locator(".notice")).to_have_text(words["follow_up_set"])
+        await no_serious_violations(page)
+
+        await row.focus()
+        await page.keyboard.press("c")
+        await expect(row.locator("select.call-outcome")).to_be_focused()
+        await row.locator("select.call-outcome").select_option("reached_promised")
         await row.locator("input[name=notes]").fill("pays on Friday")
         await row.get_by_role("button", name=words["log_call"]).click()
         await expect(row.locator(".status")).to_have_text(words["done"])
         assert page.url.endswith("/my-day"), "the list was not left"
 
         other_row = page.locator(f"#task-{other['task_id']}")
-        await other_row.locator(f"#done-{other['task_id']}").select_option("voicemail")
-        await other_row.get_by_role("button", name=words["complete"]).click()
+        await expect(other_row.locator('a[href="tel:+15550100"]')).to_be_visible()
+        await other_row.get_by_role("button", name=words["email"]).click()
+        await expect(other_row.locator(".notice")).to_have_text(words["emailed"])
         await expect(other_row.locator(".status")).to_have_text(words["done"])
 
         await page.fill("#q", promised)

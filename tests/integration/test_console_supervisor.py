@@ -41,7 +41,7 @@ async def test_aging_drills_from_bucket_to_account_to_invoice(system: RunningSys
         aging = page.split('class="aging"', 1)[-1]
         return page if collector in aging else None
     page = await eventually(listed, what="the collector's row in aging")
-    assert "KPIs por cobrador" in page 
+    assert "KPIs por cobrador" in page
     drill = page.split('class="aging"', 1)[1].split(f"{collector}</th>", 1)[1].split("</tr>", 1)[0]
     assert "987,65\xa0US$" in drill, drill  # the 1-30 bucket, in Spanish money
     link = drill.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
