@@ -19,7 +19,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from receivables_platform.testing.console import account_on_worklist
-from receivables_platform.testing.stories import Stories, unique
+from receivables_platform.testing.stories import Stories, eventually, raw_email, unique
 from receivables_platform.testing.system import RunningSystem
 
 pytestmark = pytest.mark.browser
@@ -167,6 +167,154 @@ async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page
     except BaseException:
         await screenshot_on_failure(page, f"collectors-day-{language}")
         raise
+
+
+CASE_WORDS = {
+    "en": {"take": "Take this case", "link": "Link an invoice", "link_button": "Link invoice",
+           "type": "Change type", "status": "Change status", "cause": "Root cause",
+           "record_cause": "Record root cause", "add_note": "Add note",
+           "correction": "Request a correction", "request": "Request correction",
+           "update": "Update the customer", "record_update": "Record update",
+           "confirmation": "Customer confirmation", "confirm": "Record confirmation",
+           "resolve": "Resolve", "resolve_button": "Resolve case", "close": "Close case",
+           "closed": "closed", "applied": "applied", "review": "Weekly review",
+           "unassigned": "Unassigned"},
+    "es": {"take": "Tomar este caso", "link": "Vincular una factura",
+           "link_button": "Vincular factura", "type": "Cambiar tipo",
+           "status": "Cambiar estado", "cause": "Causa raíz",
+           "record_cause": "Registrar causa raíz", "add_note": "Añadir nota",
+           "correction": "Solicitar una corrección", "request": "Solicitar corrección",
+           "update": "Informar al cliente", "record_update": "Registrar aviso",
+           "confirmation": "Confirmación del cliente", "confirm": "Registrar confirmación",
+           "resolve": "Resolver", "resolve_button": "Resolver caso", "close": "Cerrar caso",
+           "closed": "cerrado", "applied": "aplicada", "review": "Revisión semanal",
+           "unassigned": "Sin asignar"},
+}
+
+
+async def send_step(page: Page, fold: str | None, fields: dict[str, str], button: str) -> None:
+    """One step of the case page: open its fold, fill its fields, send it."""
+    if fold:
+        await page.locator("summary", has_text=fold).first.click()
+    for selector, value in fields.items():
+        field = page.locator(selector)
+        if await field.evaluate("e => e.tagName") == "SELECT":
+            await field.select_option(value)
+        else:
+            await field.fill(value)
+    await page.get_by_role("button", name=button, exact=True).click()
+    await expect(page.locator(".notice")).to_be_visible()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_an_emailed_dispute_to_closed_case_and_the_weekly_review(
+        system: RunningSystem, browser: Browser, console: str, language: str):
+    """The customer's email opens a case; an agent works it to closed in the browser and
+    the invoice's hold lifts; the supervisor then finds its root cause in the week's
+    review. Every screen passes axe-core."""
+    words, today = CASE_WORDS[language], date.today()
+    sender, agent = f"{unique('ap')}@customer.test", unique("agent")
+    cause_name = f"Seats keyed wrongly {unique('c')}"
+    async with httpx.AsyncClient(timeout=15) as http:
+        s = Stories(system, http)
+        account_id = await s.account("Browser GmbH", "USD", contacts=[{"email": sender}])
+        invoice_id = await s.invoice(account_id, 50_000, issued=today - timedelta(days=40),
+                                     due=today - timedelta(days=10))
+        category = await s.create("case-service", "/v1/root-causes", {
+            "code": unique("SEATS").upper().replace("-", "_"), "name": cause_name},
+            roles=("admin",))
+
+        async def filed() -> dict | None:
+            answer = await s.send(
+                "POST", "case-service", "/v1/inbound-email", roles=("integration",),
+                headers={"Content-Type": "message/rfc822"}, expect=201,
+                content=raw_email(sender, "Billed for a seat", "3 seats, not 2"))
+            return answer.json()["case"] if answer.json()["threaded_by"] == \
+                "sender_contact" else None
+        emailed = await eventually(filed, what="email filed on the account")
+
+    context = await browser.new_context(base_url=console, viewport={"width": 1280,
+                                                                    "height": 900})
+    page = await context.new_page()
+    try:
+        await sign_in(page, agent, language, "case_agent")
+        await page.goto("/cases?queue=unassigned")
+        await no_serious_violations(page)
+        await page.get_by_role("link", name=emailed["case_number"]).click()
+        await page.get_by_role("button", name=words["take"]).click()
+        await no_serious_violations(page)
+
+        async def offered() -> bool:
+            await page.reload()
+            return await page.locator(f"#links-invoice_id option[value='{invoice_id}']"
+                                      ).count() == 1
+        await eventually(offered, what="the invoice offered for linking")
+        await send_step(page, words["link"], {"#links-invoice_id": invoice_id},
+                        words["link_button"])
+        await send_step(page, words["type"], {"#type-type": "dispute",
+                                              "#type-reason": "3 seats billed, 2 contracted"},
+                        words["type"])
+        await send_step(page, words["status"], {"#status-status": "investigating"},
+                        words["status"])
+        await send_step(page, words["cause"], {"#root-cause-category_id":
+                                               category["category_id"],
+                                               "#root-cause-detail": "keyed at setup"},
+                        words["record_cause"])
+        await send_step(page, None, {"#note": "Provisioning shows 2 seats"}, words["add_note"])
+        await send_step(page, words["correction"], {
+            "#corrections-invoice_id": invoice_id, "#corrections-amount":
+                "150.00" if language == "en" else "150,00",
+            "#corrections-direction": "credit", "#corrections-reason_code": "SEAT",
+            "#corrections-reason": "one seat never provisioned"}, words["request"])
+
+        async def applied() -> bool:
+            await page.reload()
+            return words["applied"] in await page.locator(".corrections").inner_text()
+        await eventually(applied, what="billing's answer on the case")
+        await send_step(page, words["update"], {"#customer-updates-channel": "phone",
+                                                "#customer-updates-summary": "Credited"},
+                        words["record_update"])
+        await send_step(page, words["confirmation"], {
+            "#confirmation-confirmed_by_name": "AP", "#confirmation-channel": "phone",
+            "#confirmation-confirmed_at": f"{today.isoformat()}T00:01"}, words["confirm"])
+        await send_step(page, words["resolve"], {"#resolve-resolution_summary": "Credited"},
+                        words["resolve_button"])
+        await no_serious_violations(page)
+        await page.get_by_role("button", name=words["close"]).click()
+        await expect(page.locator(".case-status")).to_have_text(words["closed"])
+        await expect(page.locator(".checklist .todo")).to_have_count(0)
+        await no_serious_violations(page)
+
+        async with httpx.AsyncClient(timeout=15) as http:
+            s = Stories(system, http)
+
+            async def lifted() -> list | None:
+                holds = await s.get("collections-service",
+                                    f"/v1/accounts/{account_id}/holds")
+                return holds if holds and holds[0]["released_on"] else None
+            [hold] = await eventually(lifted, what="hold lifted")
+        assert hold["case_id"] == emailed["case_id"]
+
+        await context.clear_cookies()
+        await sign_in(page, unique("boss"), language, "supervisor")
+        await page.goto("/supervisor")
+        await no_serious_violations(page)
+        await page.get_by_role("link", name=words["review"]).click()
+
+        async def counted() -> bool:
+            await page.reload()
+            return cause_name in await page.locator("table.pareto").inner_text()
+        await eventually(counted, what="the root cause in the weekly review")
+        await no_serious_violations(page)
+        await page.goto("/supervisor/aging?currency=USD&bucket=1-30")
+        await expect(page.locator(f'table.aging-drill a[href="/accounts/{account_id}"]')
+                     ).to_be_visible()
+        await no_serious_violations(page)
+    except BaseException:
+        await screenshot_on_failure(page, f"dispute-{language}")
+        raise
+    finally:
+        await context.close()
 
 
 async def test_my_day_and_the_account_fit_a_phone(system: RunningSystem, browser: Browser,
