@@ -40,3 +40,17 @@
     }
   });
 })();
+
+// A table wider than a phone scrolls sideways inside itself; keyboard users must be able to
+// reach it to scroll it (WCAG 2.1.1), so a table that overflows is made focusable.
+(function () {
+  function reachable() {
+    document.querySelectorAll("main table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth) table.setAttribute("tabindex", "0");
+      else table.removeAttribute("tabindex");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", reachable);
+  window.addEventListener("resize", reachable);
+  document.addEventListener("htmx:afterSwap", reachable);
+})();
