@@ -29,6 +29,7 @@ from deploy_support import (
 from billing_adapter.settings import StripeSettings
 from case_service.settings import ENVIRONMENT as CASE_ENVIRONMENT
 from case_service.settings import case_policy
+from console_service.settings import ConsoleSettings
 from collections_service.runtime import CollectionsSettings
 from receivables_platform.business_dates import BusinessDateSettings
 from receivables_platform.contracts.cases import CasePriority, CaseType
@@ -187,6 +188,8 @@ def test_every_variable_set_is_one_the_services_read(default_render: Rendered,
     read |= {str(f.validation_alias) for f in CollectionsSettings.model_fields.values()}
     read |= set(CASE_ENVIRONMENT)
     read |= {str(f.validation_alias) for f in BusinessDateSettings.model_fields.values()}
+    read |= {str(f.validation_alias) if f.validation_alias else name.upper()  # the console's
+             for name, f in ConsoleSettings.model_fields.items()}
     for rendered in (default_render, production_render):
         set_by_chart = set()
         for config in rendered.of_kind("ConfigMap"):
@@ -409,3 +412,29 @@ def test_a_template_emitting_a_wrong_field_fails_validation(chart_copy: Path,
     template.write_text(template.read_text().replace("targetPort: http", "targetPrt: http"))
     done = validate_strict(render(chart=chart_copy).manifests, tmp_path)
     assert done.returncode != 0 and "targetPrt" in done.stdout
+
+
+def test_the_console_runs_when_enabled_and_calls_the_apis_in_the_cluster(
+        default_render: Rendered, production_render: Rendered) -> None:
+    """Off by default (it needs an identity provider and a session key); enabled, it is a
+    Deployment and a Service whose settings the console accepts, its secrets referenced."""
+    name = full_name("console")
+    assert not [m for m in default_render.manifests if m["metadata"]["name"] == name]
+    service = production_render.named("Service", name)
+    assert service["spec"]["ports"][0]["port"] == 8100
+    container = production_render.named("Deployment", name)["spec"]["template"]["spec"][
+        "containers"][0]
+    env = env_of(container)
+    for api in SERVICES:
+        port = spec_keywords(api)["default_port"]
+        assert env[f"{api.upper().replace('-', '_')}_URL"] == f"http://{full_name(api)}:{port}"
+    values = production_values()["console"]
+    assert env["CONSOLE_SESSION_SECRET"]["secretKeyRef"]["name"] == (
+        values["session"]["existingSecret"])
+    assert env["OIDC_CLIENT_SECRET"]["secretKeyRef"]["name"] == values["oidc"]["existingSecret"]
+    plain = {k: v for k, v in env.items() if isinstance(v, str)}
+    settings = ConsoleSettings.model_validate({**plain, "CONSOLE_SESSION_SECRET": "k" * 32})
+    assert settings.oidc_issuer == values["oidc"]["issuer"] and not settings.dev_sign_in
+    assert settings.secure_cookies
+    with pytest.raises(Exception, match="console.session.existingSecret is required"):
+        render({"console": {**values, "session": {"existingSecret": ""}}})
