@@ -29,8 +29,8 @@ from deploy_support import (
 from billing_adapter.settings import StripeSettings
 from case_service.settings import ENVIRONMENT as CASE_ENVIRONMENT
 from case_service.settings import case_policy
-from console_service.settings import ConsoleSettings
 from collections_service.runtime import CollectionsSettings
+from console_service.settings import ConsoleSettings
 from receivables_platform.business_dates import BusinessDateSettings
 from receivables_platform.contracts.cases import CasePriority, CaseType
 from receivables_platform.contracts.topics import CONTEXTS
@@ -436,5 +436,5 @@ def test_the_console_runs_when_enabled_and_calls_the_apis_in_the_cluster(
     settings = ConsoleSettings.model_validate({**plain, "CONSOLE_SESSION_SECRET": "k" * 32})
     assert settings.oidc_issuer == values["oidc"]["issuer"] and not settings.dev_sign_in
     assert settings.secure_cookies
-    with pytest.raises(Exception, match="console.session.existingSecret is required"):
+    with pytest.raises(Exception, match=r"console\.session\.existingSecret is required"):
         render({"console": {**values, "session": {"existingSecret": ""}}})
