@@ -116,6 +116,18 @@ async def test_a_collectors_day_over_http(system: RunningSystem, user: ConsoleUs
     assert "will pay Friday" in account
     assert "1.200,00\xa0US$" in account
 
+    async with httpx.AsyncClient(timeout=15) as http:
+        _, voicemail = await account_on_worklist(Stories(system, http), collector,
+                                                 unique("Voicemail Ltd"), 50_000)
+    my_day = await user.page("/my-day")
+    version = my_day.split(f'id="moves-{voicemail["task_id"]}"', 1)[1].split(
+        'name="version" value="', 1)[1].split('"', 1)[0]
+    done = await user.post(f"/tasks/{voicemail['task_id']}/complete",
+                           {"outcome": "voicemail", "version": version}, expect=200,
+                           **{"HX-Request": "true"})
+    assert "Tarea completada" in done.text
+    assert '<span class="status">completada</span>' in done.text
+
 
 async def test_a_stale_write_shows_what_changed_and_can_be_redone(system: RunningSystem,
                                                                   user: ConsoleUser):
