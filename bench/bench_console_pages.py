@@ -27,7 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -35,8 +35,9 @@ from client_loop import run_client
 from process_cpu import stop
 
 from receivables_platform.infra.servers import servers
+from receivables_platform.testing.console import book_on_worklist
 from receivables_platform.testing.load import percentile
-from receivables_platform.testing.stories import Stories, unique
+from receivables_platform.testing.stories import Stories
 from receivables_platform.testing.system import RunningSystem
 
 TARGET_P95_MS = 150.0
@@ -44,37 +45,13 @@ PERSON = "bench-rep"
 
 
 async def load_book(s: Stories, accounts: int, invoices: int) -> tuple[str, str]:
-    """`accounts` accounts of one collector, each with `invoices` invoices 5-95 days past
-    due, the day's cadence run, and a case on every tenth account; one account and one case
+    """The collector's book, and a case on every tenth account; one account and one case
     to open."""
-    today = date.today()
-    segment = await s.segment_with_calls(1, 15, 30, 45, 60, 90)
-    made: list[str] = []
-    cases: list[str] = []
-    gate = asyncio.Semaphore(8)
-
-    async def one(n: int) -> None:
-        async with gate:
-            account_id = await s.account(f"Bench {n:05d} {unique('co')}", "USD",
-                                         segment=segment,
-                                         contacts=[{"name": f"AP {n}",
-                                                    "email": f"ap{n}@bench.test",
-                                                    "phone": f"+1555{n:07d}"}])
-            for i in range(invoices):
-                late = 5 + (n * 7 + i * 30) % 90
-                await s.invoice(account_id, 10_000 + n * 13 + i, issued=today - timedelta(
-                    days=late + 30), due=today - timedelta(days=late))
-            await s.assign(account_id, PERSON, invoices=invoices)
-            made.append(account_id)
-            if n % 10 == 0:
-                case = await s.create("case-service", "/v1/cases", {
-                    "type": "billing_inquiry", "origin": "inbound_phone",
-                    "account_id": account_id, "subject": f"Question {n}",
-                    "description": "Why this amount?"}, roles=("case_agent",))
-                cases.append(case["case_id"])
-
-    await asyncio.gather(*(one(n) for n in range(accounts)))
-    await s.business_day_on_or_before(today)
+    made = await book_on_worklist(s, PERSON, accounts, invoices=invoices)
+    cases = [(await s.create("case-service", "/v1/cases", {
+        "type": "billing_inquiry", "origin": "inbound_phone", "account_id": account_id,
+        "subject": f"Question {n}", "description": "Why this amount?"},
+        roles=("case_agent",)))["case_id"] for n, account_id in enumerate(made) if n % 10 == 0]
     return made[0], cases[0]
 
 

@@ -3,6 +3,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
+from playwright.async_api import Browser, async_playwright
 
 from receivables_platform.ids import new_id
 from receivables_platform.infra.ports import free_port
@@ -43,3 +44,19 @@ async def system(postgres_server_url: str, kafka_bootstrap: str, smtp_url: str,
 async def console(system: RunningSystem) -> str:
     """The console over the session's services, started as `make run` starts it; its URL."""
     return await system.start_console()
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                                    args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from receivables_platform.testing.console import account_on_worklist
 from receivables_platform.testing.stories import Stories, eventually, raw_email, unique
@@ -24,9 +24,6 @@ from receivables_platform.testing.system import RunningSystem
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts" / "console"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 WORDS = {
     "en": {"sign_in": "Sign in", "log_call": "Log call", "take_promise": "Take promise",
            "promise_recorded": "Promise recorded", "complete": "Complete task",
@@ -41,17 +38,6 @@ WORDS = {
            "email": "Enviar estado de cuenta vencido", "emailed": "Estado de cuenta enviado"},
 }
 ALL_WORDS = {"change": {"en": "Change", "es": "Cambiar"}}
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                    args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest.fixture

@@ -14,7 +14,12 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from receivables_platform.testing.console import ConsoleUser, account_on_worklist, csrf_of
+from receivables_platform.testing.console import (
+    ConsoleUser,
+    account_on_worklist,
+    book_on_worklist,
+    csrf_of,
+)
 from receivables_platform.testing.stories import Stories, unique
 from receivables_platform.testing.system import RunningSystem
 
@@ -249,3 +254,19 @@ async def test_every_move_of_my_day_stays_on_the_list(system: RunningSystem, use
                               {"account_id": "../../v1/admin", "type": "dispute",
                                "subject": "x", "description": "y"}, expect=422, **hx)
     assert "Not an account" in hostile.text
+
+
+async def test_my_day_shows_the_worklist_a_page_at_a_time(system: RunningSystem,
+                                                          user: ConsoleUser):
+    """Highest priority first, 25 to a page: a long worklist is not one slow page."""
+    collector = unique("collector")
+    async with httpx.AsyncClient(timeout=30) as http:
+        await book_on_worklist(Stories(system, http), collector, 27)
+    await user.sign_in(collector, "collector")
+    first = await user.page("/my-day")
+    assert first.count('class="task"') == 25 and "Tasks 1-25 of 27" in first
+    assert 'href="/my-day?page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = await user.page("/my-day?page=2")
+    assert second.count('class="task"') == 2 and "Tasks 26-27 of 27" in second
+    assert 'href="/my-day?page=1" rel="prev"' in second and 'rel="next"' not in second
+    assert (await user.http.get("/my-day?page=0")).status_code == 422

@@ -7,13 +7,12 @@ Not a check (it asserts only that each page rendered); it runs the whole stack a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from receivables_platform.testing.console import account_on_worklist
 from receivables_platform.testing.stories import Stories, unique
@@ -21,19 +20,6 @@ from receivables_platform.testing.system import RunningSystem
 
 pytestmark = [pytest.mark.browser, pytest.mark.screenshots]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "console"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update"]
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                    args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_screenshots_of_every_screen(system: RunningSystem, browser: Browser,

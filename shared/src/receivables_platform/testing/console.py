@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from dataclasses import dataclass
@@ -72,3 +73,32 @@ def field_value(page: str, name: str) -> str:
     found = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', page)
     assert found, (name, page[:2000])
     return html.unescape(found.group(1))
+
+
+async def book_on_worklist(stories: Stories, collector: str, accounts: int, *,
+                           invoices: int = 1, parallel: int = 8) -> list[str]:
+    """`accounts` accounts given to the collector, each with `invoices` invoices 5-95 days
+    past due and a contact, loaded a few at a time, then the day's cadence: a worklist of
+    that many tasks. Their ids, in the order made."""
+    today = date.today()
+    segment = await stories.segment_with_calls(1, 15, 30, 45, 60, 90)
+    made: dict[int, str] = {}
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(n: int) -> None:
+        async with gate:
+            account_id = await stories.account(
+                f"Book {n:05d} {collector}", "USD", segment=segment,
+                contacts=[{"name": f"AP {n}", "email": f"ap{n}@book.test",
+                           "phone": f"+1555{n:07d}"}])
+            for i in range(invoices):
+                late = 5 + (n * 7 + i * 30) % 90
+                await stories.invoice(account_id, 10_000 + n * 13 + i,
+                                      issued=today - timedelta(days=late + 30),
+                                      due=today - timedelta(days=late))
+            await stories.assign(account_id, collector, invoices=invoices)
+            made[n] = account_id
+
+    await asyncio.gather(*(one(n) for n in range(accounts)))
+    await stories.business_day_on_or_before(today)
+    return [made[n] for n in range(accounts)]

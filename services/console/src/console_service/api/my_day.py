@@ -15,7 +15,7 @@ import re
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console_service.adapters import cases, collections
@@ -30,6 +30,7 @@ router = APIRouter()
 CALL_OUTCOMES = [o.value for o in ContactOutcome if not o.value.startswith(("email", "letter"))]
 TASK_OUTCOMES = [o.value for o in TaskOutcome]
 CASE_TYPES = [t.value for t in CaseType]
+PAGE_SIZE = 25
 CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
@@ -44,9 +45,17 @@ async def home() -> Response:
 
 
 @router.get("/my-day")
-async def my_day(request: Request, person: SignedIn, api: Api, pages: Render) -> Response:
+async def my_day(request: Request, person: SignedIn, api: Api, pages: Render,
+                 page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    """The day's tasks a page at a time, highest priority first: a collector works from
+    the top, and a thousand rows of forms would take seconds to send and draw."""
     worklist = await collections.worklist(api, person.token)
-    return pages.render(request, "my_day.html", worklist=worklist, **_row_context())
+    tasks = worklist["tasks"]
+    first = (page - 1) * PAGE_SIZE
+    return pages.render(request, "my_day.html", worklist=worklist,
+                        tasks=tasks[first:first + PAGE_SIZE], page=page, first=first,
+                        total=len(tasks), last_page=max(1, -(-len(tasks) // PAGE_SIZE)),
+                        **_row_context())
 
 
 async def _moves(request: Request, pages: Render, api: Api, token: str, task_id: UUID,
