@@ -44,7 +44,7 @@ KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.p
 	tests/integration/test_story_stripe_month.py tests/integration/test_case_corrections.py \
 	tests/integration/test_faults_under_load.py
 .PHONY: help sync kafka stripe-mock run test test-unit test-fuzz test-faults test-kafka \
-	test-browser lint bench clean-data console-messages console-assets hooks docs
+	test-browser screenshots lint bench clean-data console-messages console-assets hooks docs
 # stripe-mock (Stripe's mock API server) for the pay link tests, built once from its Go
 # module into a folder named by its version; the fixtures find it through STRIPE_MOCK.
 STRIPE_MOCK_VERSION := v0.203.0
@@ -136,7 +136,13 @@ test-kafka: sync stripe-mock kafka
 # not used); screenshots of failing pages land in .artifacts/console/.
 test-browser: sync stripe-mock
 	@test -x /usr/bin/chromium || { echo "needs /usr/bin/chromium (apt-get install -y chromium)" >&2; exit 1; }
-	$(UV_RUN) pytest -m browser $(PYTEST_ARGS) tests/integration
+	$(UV_RUN) pytest -m "browser and not screenshots" $(PYTEST_ARGS) tests/integration
+
+# Every console screen in both languages, from a real run of the stack, into
+# docs/console/<screen>-<lang>.png (commit them: the docs show the console without a run).
+screenshots: sync
+	@test -x /usr/bin/chromium || { echo "needs /usr/bin/chromium (apt-get install -y chromium)" >&2; exit 1; }
+	$(UV_RUN) pytest -m screenshots -q -n 0 tests/integration/test_console_screenshots.py
 
 # The console's messages: extract from code and templates, merge into each language's
 # catalog, compile the .mo files the console loads (commit all three).

@@ -15,6 +15,7 @@ import pytest
 from deploy_support import DEPLOY, ROOT, SERVICES, spec_keywords
 
 from billing_adapter.settings import StripeSettings
+from console_service.settings import ConsoleSettings
 from receivables_platform.contracts.topics import CONTEXTS
 from receivables_platform.settings import KafkaSettings, ServiceSettings
 
@@ -44,7 +45,7 @@ def project() -> dict[str, Any]:
 
 def test_compose_accepts_the_file(project: dict[str, Any]) -> None:
     names = set(project["services"])
-    assert names == {"postgres", "kafka", "kafka-topics", "mailpit", *SERVICES,
+    assert names == {"postgres", "kafka", "kafka-topics", "mailpit", "console", *SERVICES,
                      *(f"{s}-migrate" for s in SERVICES)}, "otel-collector only with its profile"
     assert set(project["volumes"]) == {"postgres-data", "kafka-data"}
 
@@ -115,7 +116,7 @@ def test_every_database_the_services_use_is_created(project: dict[str, Any]) -> 
 
 
 def test_our_containers_are_locked_down(project: dict[str, Any]) -> None:
-    for name in [*SERVICES, *(f"{s}-migrate" for s in SERVICES)]:
+    for name in [*SERVICES, *(f"{s}-migrate" for s in SERVICES), "console"]:
         container = project["services"][name]
         assert container["read_only"] is True, name
         assert container["cap_drop"] == ["ALL"], name
@@ -150,3 +151,27 @@ def test_compose_refuses_a_broken_file(tmp_path: Path) -> None:
     broken.write_text(text)
     done = compose_config(file=broken)
     assert done.returncode != 0 and "depends_on.billing-adapter-migrate.condition" in done.stderr
+
+
+def test_the_console_calls_the_four_apis_by_their_compose_names(project: dict[str, Any]) -> None:
+    """The console is one more container of the same image recipe, on 127.0.0.1:8100; it
+    reaches each API at its service name and its spec's port, and every variable it is given
+    is one ConsoleSettings reads."""
+    console = project["services"]["console"]
+    assert console["build"]["args"]["SERVICE"] == "console"
+    env = console["environment"]
+    for service in SERVICES:
+        url = env[f"{service.upper().replace('-', '_')}_URL"]
+        assert url == f"http://{service}:{spec_keywords(service)['default_port']}", url
+        assert console["depends_on"][service]["condition"] == "service_started"
+    assert env["CONSOLE_PORT"] == env["HTTP_PORT"] == "8100"
+    assert [(p["host_ip"], p["published"], p["target"]) for p in console["ports"]] == [
+        ("127.0.0.1", "8100", 8100)]
+    assert console["healthcheck"]["test"][1:] == ["python", "/opt/receivables/healthcheck.py",
+                                                  "/readyz"]
+    settings = ConsoleSettings.model_validate(env)
+    assert not settings.dev_sign_in and settings.secure_cookies
+    assert settings.service_urls()["case-service"] == "http://case-service:8103"
+    read = {(f.validation_alias or name).upper() if isinstance(f.validation_alias, str)
+            else name.upper() for name, f in ConsoleSettings.model_fields.items()}
+    assert set(env) - read == {"HTTP_PORT"}, sorted(set(env) - read)

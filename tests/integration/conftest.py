@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
+from playwright.async_api import Browser, async_playwright
 
 from billing_adapter.stripe_testing import API_KEY
 from receivables_platform.ids import new_id
@@ -54,3 +55,19 @@ async def system(postgres_server_url: str, kafka_bootstrap: str, smtp_url: str,
 async def console(system: RunningSystem) -> str:
     """The console over the session's services, started as `make run` starts it; its URL."""
     return await system.start_console()
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                                    args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()

@@ -14,7 +14,12 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from receivables_platform.testing.console import ConsoleUser, account_on_worklist, csrf_of
+from receivables_platform.testing.console import (
+    ConsoleUser,
+    account_on_worklist,
+    book_on_worklist,
+    csrf_of,
+)
 from receivables_platform.testing.stories import Stories, unique
 from receivables_platform.testing.system import RunningSystem
 
@@ -105,7 +110,7 @@ async def test_a_collectors_day_over_http(system: RunningSystem, user: ConsoleUs
     called = await user.post(f"/tasks/{task['task_id']}/call",
                              {"account_id": account_id, "outcome": "reached_promised",
                               "notes": "will pay Friday"}, expect=200, **{"HX-Request": "true"})
-    assert f'id="task-{task["task_id"]}"' in called.text and "Log call" not in called.text
+    assert f'id="moves-{task["task_id"]}"' in called.text and "Log call" not in called.text
     taken = await user.post(f"/accounts/{account_id}/promises",
                             {"amount": "1200.00", "currency": "USD",
                              "promised_date": (today + timedelta(days=3)).isoformat()},
@@ -115,6 +120,18 @@ async def test_a_collectors_day_over_http(system: RunningSystem, user: ConsoleUs
     account = await user.page(f"/accounts/{account_id}")
     assert "will pay Friday" in account
     assert "1.200,00\xa0US$" in account
+
+    async with httpx.AsyncClient(timeout=15) as http:
+        _, voicemail = await account_on_worklist(Stories(system, http), collector,
+                                                 unique("Voicemail Ltd"), 50_000)
+    my_day = await user.page("/my-day")
+    version = my_day.split(f'id="moves-{voicemail["task_id"]}"', 1)[1].split(
+        'name="version" value="', 1)[1].split('"', 1)[0]
+    done = await user.post(f"/tasks/{voicemail['task_id']}/complete",
+                           {"outcome": "voicemail", "version": version}, expect=200,
+                           **{"HX-Request": "true"})
+    assert "Tarea completada" in done.text
+    assert '<span class="status">completada</span>' in done.text
 
 
 async def test_a_stale_write_shows_what_changed_and_can_be_redone(system: RunningSystem,
@@ -153,3 +170,103 @@ async def test_hostile_addresses_get_a_page_never_a_500(user: ConsoleUser):
         answer = await user.http.get(path)
         assert answer.status_code == status, (path, answer.status_code, answer.text[:500])
         assert answer.headers["content-type"].startswith("text/html"), path
+
+
+async def test_every_move_of_my_day_stays_on_the_list(system: RunningSystem, user: ConsoleUser):
+    """Follow-up, reschedule, email and a case opened, each answered with the task's part of
+    the row (htmx swaps it in place); refusals name their field; a stale reschedule says
+    someone changed the task."""
+    today = date.today()
+    collector, name = unique("collector"), unique("Moves Ltd")
+    async with httpx.AsyncClient(timeout=15) as http:
+        s = Stories(system, http)
+        account_id, task = await account_on_worklist(
+            s, collector, name, OWED,
+            contacts=[{"name": "Pat Doe", "email": "ap@moves.test", "phone": "+15550100"}])
+    task_id = task["task_id"]
+    await user.sign_in(collector, "collector")
+    my_day = await user.page("/my-day")
+    # Everything needed to call is on the row: who, their number, what is owed.
+    assert f'id="moves-{task_id}"' in my_day and 'href="tel:+15550100"' in my_day
+    assert "Pat Doe" in my_day
+    version = html.unescape(my_day.split('name="version" value="', 1)[1].split('"', 1)[0])
+    hx = {"HX-Request": "true"}
+
+    no_date = await user.post(f"/tasks/{task_id}/follow-up",
+                              {"account_id": account_id, "due_on": "", "due_time": "25:00"},
+                              expect=422, **hx)
+    assert f'id="follow-time-{task_id}-error"' in no_date.text
+    past = await user.post(f"/tasks/{task_id}/follow-up",
+                           {"account_id": account_id,
+                            "due_on": (today - timedelta(days=7)).isoformat()},
+                           expect=422, **hx)
+    assert f'id="follow-{task_id}-error"' in past.text, past.text
+    callback_day = today + timedelta(days=7)
+    while callback_day.weekday() >= 5:  # a business day: the API refuses weekends
+        callback_day += timedelta(days=1)
+    callback = callback_day.isoformat()
+    set_up = await user.post(f"/tasks/{task_id}/follow-up",
+                             {"account_id": account_id, "due_on": callback,
+                              "due_time": "10:00", "note": "call back about the cheque"},
+                             expect=200, **hx)
+    assert "Follow-up set" in set_up.text and set_up.text.lstrip().startswith(
+        f'<div class="task-moves" id="moves-{task_id}"')
+    async with httpx.AsyncClient(timeout=15) as http:
+        follow_ups = [t for t in await Stories(system, http).tasks_for(account_id, collector,
+                                                                        callback_day)
+                      if t["task_id"] != task_id]
+    assert [(t["due_on"], t["note"]) for t in follow_ups] == [
+        (callback, "call back about the cheque")], follow_ups
+
+    # Someone else moved the task meanwhile: the version the list was loaded with is stale.
+    async with httpx.AsyncClient(timeout=15) as http:
+        await Stories(system, http).send(
+            "PATCH", "collections-service", f"/v1/tasks/{task_id}", roles=("collector",),
+            sub=collector, expect=200, json={"snooze_days": 1},
+            headers={"If-Match": f'"{version}"'})
+    stale = await user.post(f"/tasks/{task_id}/reschedule",
+                            {"due_on": callback, "version": version}, expect=409, **hx)
+    assert "Someone changed this" in stale.text
+    fresh = html.unescape(stale.text.split('name="version" value="', 1)[1].split('"', 1)[0])
+    assert fresh != version
+    moved = await user.post(f"/tasks/{task_id}/reschedule",
+                            {"due_on": callback, "version": fresh}, expect=200, **hx)
+    assert "Task rescheduled" in moved.text
+
+    sent = await user.post(f"/tasks/{task_id}/email", {"account_id": account_id},
+                           expect=200, **hx)
+    assert "Statement emailed" in sent.text
+    assert '<span class="status">completed</span>' in sent.text, "the email was the task's move"
+
+    empty = await user.post(f"/tasks/{task_id}/case",
+                            {"account_id": account_id, "type": "dispute", "subject": "",
+                             "description": "says invoice was never delivered"},
+                            expect=422, **hx)
+    assert f'id="case-subject-{task_id}-error"' in empty.text
+    assert "says invoice was never delivered</textarea>" in empty.text
+    opened = await user.post(f"/tasks/{task_id}/case",
+                             {"account_id": account_id, "type": "dispute",
+                              "subject": "Never delivered",
+                              "description": "says invoice was never delivered"},
+                             expect=200, **hx)
+    assert "Case opened" in opened.text and 'href="/cases/' in opened.text
+    hostile = await user.post(f"/tasks/{task_id}/case",
+                              {"account_id": "../../v1/admin", "type": "dispute",
+                               "subject": "x", "description": "y"}, expect=422, **hx)
+    assert "Not an account" in hostile.text
+
+
+async def test_my_day_shows_the_worklist_a_page_at_a_time(system: RunningSystem,
+                                                          user: ConsoleUser):
+    """Highest priority first, 25 to a page: a long worklist is not one slow page."""
+    collector = unique("collector")
+    async with httpx.AsyncClient(timeout=30) as http:
+        await book_on_worklist(Stories(system, http), collector, 27)
+    await user.sign_in(collector, "collector")
+    first = await user.page("/my-day")
+    assert first.count('class="task"') == 25 and "Tasks 1-25 of 27" in first
+    assert 'href="/my-day?page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = await user.page("/my-day?page=2")
+    assert second.count('class="task"') == 2 and "Tasks 26-27 of 27" in second
+    assert 'href="/my-day?page=1" rel="prev"' in second and 'rel="next"' not in second
+    assert (await user.http.get("/my-day?page=0")).status_code == 422

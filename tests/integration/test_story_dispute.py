@@ -12,23 +12,14 @@ rejoins the cadence; the weekly review counts the case under its root cause.
 """
 
 from datetime import UTC, date, datetime, timedelta
-from uuid import uuid4
 
 import httpx
 
-from receivables_platform.testing.stories import Stories, eventually, unique
+from receivables_platform.testing.stories import Stories, eventually, raw_email, unique
 from receivables_platform.testing.system import RunningSystem
 
 BILLED = 50_000
 CREDIT = 15_000
-
-
-def email(sender: str, subject: str, text: str) -> bytes:
-    return (f"From: Accounts Payable <{sender}>\r\nTo: ar@receivables.test\r\n"
-            f"Subject: {subject}\r\nMessage-ID: <{uuid4().hex}@customer.test>\r\n"
-            f"Date: {datetime.now(UTC).strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n"
-            f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
-            ).encode()
 
 
 async def test_an_emailed_dispute_holds_the_invoice_until_credited_and_closed(
@@ -50,7 +41,7 @@ async def test_an_emailed_dispute_holds_the_invoice_until_credited_and_closed(
         async def filed() -> dict | None:
             answer = await s.send(
                 "POST", "case-service", "/v1/inbound-email", roles=("integration",),
-                headers={"Content-Type": "message/rfc822"}, content=email(
+                headers={"Content-Type": "message/rfc822"}, content=raw_email(
                     sender, "We were billed for a seat we never had",
                     "Your invoice charges us for 3 seats; our contract has 2."))
             assert answer.status_code == 201, answer.text
@@ -114,7 +105,7 @@ async def test_an_emailed_dispute_holds_the_invoice_until_credited_and_closed(
             "channel": "phone", "summary": "Credited one seat; invoice now 350.00"}, **as_agent)
         reply = await s.send(
             "POST", "case-service", "/v1/inbound-email", roles=("integration",),
-            headers={"Content-Type": "message/rfc822"}, expect=200, content=email(
+            headers={"Content-Type": "message/rfc822"}, expect=200, content=raw_email(
                 sender, f"Re: [{dispute['case_number']}] Billed for a seat",
                 "Thanks, the corrected invoice is right."))
         assert reply.json()["threaded_by"] == "subject_tag"

@@ -24,7 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console_service.adapters.platform_api import PlatformApi, Unreachable
-from console_service.api import accounts, auth, cases, my_day, search, supervisor
+from console_service.api import accounts, admin, auth, cases, my_day, search, supervisor
 from console_service.auth_oidc import register_oidc
 from console_service.i18n import N_
 from console_service.settings import ConsoleSettings
@@ -86,7 +86,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                        same_site="lax", https_only=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, my_day, accounts, search, cases, supervisor):
+    for module in (auth, my_day, accounts, search, cases, supervisor, admin):
         app.include_router(module.router)
     _install_error_pages(app)
 

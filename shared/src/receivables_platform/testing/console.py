@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import html
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -52,14 +54,51 @@ class ConsoleUser:
 
 
 async def account_on_worklist(stories: Stories, collector: str, name: str,
-                              owed_minor: int) -> tuple[str, dict[str, Any]]:
-    """An account 20 days past due, given to the collector, with today's task for it."""
+                              owed_minor: int, **account: Any) -> tuple[str, dict[str, Any]]:
+    """An account 20 days past due, given to the collector, with today's task for it;
+    `account` goes to billing as is (contacts, language)."""
     today = date.today()
     segment = await stories.segment_with_calls(1, 15)
-    account_id = await stories.account(name, "USD", segment=segment)
+    account_id = await stories.account(name, "USD", segment=segment, **account)
     await stories.invoice(account_id, owed_minor, issued=today - timedelta(days=50),
                           due=today - timedelta(days=20))
     await stories.assign(account_id, collector, invoices=1)
     await stories.business_day_on_or_before(today)
     [task] = await stories.tasks_for(account_id, collector)
     return account_id, task
+
+
+def field_value(page: str, name: str) -> str:
+    """The first form field `name`'s value on the page (a case's version, a task's)."""
+    found = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', page)
+    assert found, (name, page[:2000])
+    return html.unescape(found.group(1))
+
+
+async def book_on_worklist(stories: Stories, collector: str, accounts: int, *,
+                           invoices: int = 1, parallel: int = 8) -> list[str]:
+    """`accounts` accounts given to the collector, each with `invoices` invoices 5-95 days
+    past due and a contact, loaded a few at a time, then the day's cadence: a worklist of
+    that many tasks. Their ids, in the order made."""
+    today = date.today()
+    segment = await stories.segment_with_calls(1, 15, 30, 45, 60, 90)
+    made: dict[int, str] = {}
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(n: int) -> None:
+        async with gate:
+            account_id = await stories.account(
+                f"Book {n:05d} {collector}", "USD", segment=segment,
+                contacts=[{"name": f"AP {n}", "email": f"ap{n}@book.test",
+                           "phone": f"+1555{n:07d}"}])
+            for i in range(invoices):
+                late = 5 + (n * 7 + i * 30) % 90
+                await stories.invoice(account_id, 10_000 + n * 13 + i,
+                                      issued=today - timedelta(days=late + 30),
+                                      due=today - timedelta(days=late))
+            await stories.assign(account_id, collector, invoices=invoices)
+            made[n] = account_id
+
+    await asyncio.gather(*(one(n) for n in range(accounts)))
+    await stories.business_day_on_or_before(today)
+    return [made[n] for n in range(accounts)]

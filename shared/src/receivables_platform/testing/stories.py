@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -47,6 +47,15 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float
         if asyncio.get_running_loop().time() > deadline:
             raise NotYet(f"{what} not reached within {timeout}s; last seen: {last or result!r}")
         await asyncio.sleep(every)
+
+
+def raw_email(sender: str, subject: str, text: str) -> bytes:
+    """A plain-text RFC 5322 message as the mail gateway hands it to case-service."""
+    return (f"From: Accounts Payable <{sender}>\r\nTo: ar@receivables.test\r\n"
+            f"Subject: {subject}\r\nMessage-ID: <{uuid4().hex}@customer.test>\r\n"
+            f"Date: {datetime.now(UTC).strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n"
+            f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+            ).encode()
 
 
 def unique(prefix: str) -> str:

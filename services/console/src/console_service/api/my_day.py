@@ -1,10 +1,12 @@
 """My day: the worklist by priority, and the moves a collector makes without leaving it.
 
-Each move posts to the console, which calls collections with the person's token
-and answers with the task's row again (htmx swaps it in place): done, or the
-form back with the service's refusal next to the field it names. A task changed
-by someone else since the list was loaded (412) shows what it is now and lets
-the person do it again from there.
+Each move posts to the console, which calls collections (or case-service, to
+open a case) with the person's token and answers with the task's part of the
+row again (htmx swaps it in place): done, or the form back with the service's
+refusal next to the field it names. The call sheet above it (contact, hours,
+invoices, promises) stays as loaded. A task changed by someone else since the
+list was loaded (412) shows what it is now and lets the person do it again
+from there.
 """
 
 from __future__ import annotations
@@ -13,19 +15,28 @@ import re
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from console_service.adapters import cases, collections
 from console_service.adapters.platform_api import Refused
 from console_service.i18n import N_
 from console_service.web import Api, Render, SignedIn, check_csrf
+from receivables_platform.contracts.cases import CaseType
 from receivables_platform.contracts.collections import ContactOutcome, TaskOutcome
 from receivables_platform.ids import new_id
 
 router = APIRouter()
-COLLECTIONS = "collections-service"
 CALL_OUTCOMES = [o.value for o in ContactOutcome if not o.value.startswith(("email", "letter"))]
 TASK_OUTCOMES = [o.value for o in TaskOutcome]
+CASE_TYPES = [t.value for t in CaseType]
+PAGE_SIZE = 25
+CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def _row_context() -> dict[str, Any]:
+    return {"call_outcomes": CALL_OUTCOMES, "task_outcomes": TASK_OUTCOMES,
+            "case_types": CASE_TYPES, "new_key": lambda: str(new_id())}
 
 
 @router.get("/")
@@ -34,19 +45,28 @@ async def home() -> Response:
 
 
 @router.get("/my-day")
-async def my_day(request: Request, person: SignedIn, api: Api, pages: Render) -> Response:
-    worklist = await api.get(COLLECTIONS, "/v1/worklist", person.token)
+async def my_day(request: Request, person: SignedIn, api: Api, pages: Render,
+                 page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    """The day's tasks a page at a time, highest priority first: a collector works from
+    the top, and a thousand rows of forms would take seconds to send and draw."""
+    worklist = await collections.worklist(api, person.token)
+    tasks = worklist["tasks"]
+    first = (page - 1) * PAGE_SIZE
     return pages.render(request, "my_day.html", worklist=worklist,
-                        call_outcomes=CALL_OUTCOMES, task_outcomes=TASK_OUTCOMES,
-                        new_key=lambda: str(new_id()))
+                        tasks=tasks[first:first + PAGE_SIZE], page=page, first=first,
+                        total=len(tasks), last_page=max(1, -(-len(tasks) // PAGE_SIZE)),
+                        **_row_context())
 
 
-async def _row(request: Request, pages: Render, api: Api, token: str, task_id: UUID,
-               status_code: int = 200, **context: Any) -> Response:
-    task = await api.call("GET", COLLECTIONS, f"/v1/tasks/{task_id}", token)
-    return pages.render(request, "_task_row.html", status_code=status_code, task=task.body,
-                        call_outcomes=CALL_OUTCOMES, task_outcomes=TASK_OUTCOMES,
-                        new_key=lambda: str(new_id()), **context)
+async def _moves(request: Request, pages: Render, api: Api, token: str, task_id: UUID,
+                 status_code: int = 200, **context: Any) -> Response:
+    task = await collections.task(api, token, task_id)
+    return pages.render(request, "_task_moves.html", status_code=status_code, task=task.body,
+                        **{**_row_context(), **context})
+
+
+def _refused_status(refused: Refused) -> int:
+    return 409 if refused.stale else 422
 
 
 @router.post("/tasks/{task_id}/call", dependencies=[Depends(check_csrf)])
@@ -57,15 +77,13 @@ async def log_call(request: Request, task_id: UUID, person: SignedIn, api: Api,
                    idempotency_key: Annotated[str, Form()] = "") -> Response:
     """The call's outcome closes the task with it (collections links the two)."""
     try:
-        await api.call("POST", COLLECTIONS, "/v1/contacts/calls", person.token,
-                       json={"account_id": account_id, "outcome": outcome,
-                             "notes": notes or None, "task_id": str(task_id)},
-                       idempotency_key=idempotency_key or str(new_id()))
+        await collections.log_call(api, person.token, account_id=account_id, outcome=outcome,
+                                   notes=notes or None, task_id=task_id,
+                                   idempotency_key=idempotency_key or str(new_id()))
     except Refused as refused:
-        return await _row(request, pages, api, person.token, task_id, status_code=422,
-                          refused=refused, form="call")
-    return await _row(request, pages, api, person.token, task_id,
-                      notice=N_("Call logged"))
+        return await _moves(request, pages, api, person.token, task_id, status_code=422,
+                            refused=refused, form="call")
+    return await _moves(request, pages, api, person.token, task_id, notice=N_("Call logged"))
 
 
 @router.post("/tasks/{task_id}/complete", dependencies=[Depends(check_csrf)])
@@ -74,14 +92,105 @@ async def complete(request: Request, task_id: UUID, person: SignedIn, api: Api,
                    version: Annotated[str, Form()] = "",
                    notes: Annotated[str, Form()] = "") -> Response:
     try:
-        await api.call("POST", COLLECTIONS, f"/v1/tasks/{task_id}/complete", person.token,
-                       json={"outcome": outcome, "notes": notes or None},
-                       if_match=f'"{version}"' if version else None)
+        await collections.complete_task(api, person.token, task_id, outcome=outcome,
+                                        notes=notes or None, version=_etag(version))
     except Refused as refused:
-        return await _row(request, pages, api, person.token, task_id,
-                          status_code=409 if refused.stale else 422,
-                          refused=refused, form="complete", tried_outcome=outcome)
-    return await _row(request, pages, api, person.token, task_id, notice=N_("Task completed"))
+        return await _moves(request, pages, api, person.token, task_id,
+                            status_code=_refused_status(refused), refused=refused,
+                            form="complete", tried_outcome=outcome)
+    return await _moves(request, pages, api, person.token, task_id,
+                        notice=N_("Task completed"))
+
+
+@router.post("/tasks/{task_id}/follow-up", dependencies=[Depends(check_csrf)])
+async def follow_up(request: Request, task_id: UUID, person: SignedIn, api: Api,
+                    pages: Render, account_id: Annotated[str, Form()] = "",
+                    due_on: Annotated[str, Form()] = "",
+                    due_time: Annotated[str, Form()] = "",
+                    note: Annotated[str, Form()] = "",
+                    idempotency_key: Annotated[str, Form()] = "") -> Response:
+    """A call-back set from the row: a new task on the collector's own list, the current
+    one left as it is (its outcome is the call's)."""
+    values = {"due_on": due_on, "due_time": due_time, "note": note}
+    refused = _account_refusal(account_id) or _clock_refusal(due_time)
+    if refused is None:
+        try:
+            await collections.set_follow_up(
+                api, person.token, UUID(account_id), due_on=due_on, due_time=due_time or None,
+                note=note or None, idempotency_key=idempotency_key or str(new_id()))
+        except Refused as exc:
+            refused = exc
+        else:
+            return await _moves(request, pages, api, person.token, task_id,
+                                notice=N_("Follow-up set"))
+    return await _moves(request, pages, api, person.token, task_id,
+                        status_code=_refused_status(refused), refused=refused,
+                        form="follow_up", values=values)
+
+
+@router.post("/tasks/{task_id}/reschedule", dependencies=[Depends(check_csrf)])
+async def reschedule(request: Request, task_id: UUID, person: SignedIn, api: Api,
+                     pages: Render, due_on: Annotated[str, Form()] = "",
+                     version: Annotated[str, Form()] = "") -> Response:
+    """Move this task to another business day (If-Match: a colleague's change wins and is
+    shown)."""
+    try:
+        await collections.reschedule(api, person.token, task_id, due_on=due_on or None,
+                                     snooze_days=None if due_on else 1,
+                                     version=_etag(version))
+    except Refused as refused:
+        return await _moves(request, pages, api, person.token, task_id,
+                            status_code=_refused_status(refused), refused=refused,
+                            form="reschedule", values={"reschedule_on": due_on})
+    return await _moves(request, pages, api, person.token, task_id,
+                        notice=N_("Task rescheduled"))
+
+
+@router.post("/tasks/{task_id}/email", dependencies=[Depends(check_csrf)])
+async def send_email(request: Request, task_id: UUID, person: SignedIn, api: Api,
+                     pages: Render, account_id: Annotated[str, Form()] = "",
+                     idempotency_key: Annotated[str, Form()] = "") -> Response:
+    """Sends the overdue statement; a mail server that refuses it is recorded by
+    collections as `email_failed` and shown as such, not as an error page."""
+    try:
+        sent = await collections.send_statement(
+            api, person.token, account_id, task_id=task_id,
+            idempotency_key=idempotency_key or str(new_id()))
+    except Refused as refused:
+        return await _moves(request, pages, api, person.token, task_id,
+                            status_code=_refused_status(refused), refused=refused,
+                            form="email")
+    failed = sent.body.get("outcome") != "email_sent"
+    return await _moves(request, pages, api, person.token, task_id,
+                        notice=N_("Email not sent: the mail server refused it") if failed
+                        else N_("Statement emailed"))
+
+
+@router.post("/tasks/{task_id}/case", dependencies=[Depends(check_csrf)])
+async def open_case(request: Request, task_id: UUID, person: SignedIn, api: Api,
+                    pages: Render, account_id: Annotated[str, Form()] = "",
+                    type: Annotated[str, Form()] = "",
+                    subject: Annotated[str, Form()] = "",
+                    description: Annotated[str, Form()] = "",
+                    idempotency_key: Annotated[str, Form()] = "") -> Response:
+    """A case opened from a call (a dispute, a billing question): the collector stays on
+    the list and gets the case's number and a link to it."""
+    values = {"type": type, "subject": subject, "description": description}
+    refused = _account_refusal(account_id)
+    if refused is None:
+        try:
+            opened = await cases.open_case(
+                api, person.token, account_id=UUID(account_id), type=type,
+                origin="collections", subject=subject, description=description,
+                idempotency_key=idempotency_key or str(new_id()))
+        except Refused as exc:
+            refused = exc
+        else:
+            return await _moves(request, pages, api, person.token, task_id,
+                                notice=N_("Case opened"), opened_case=opened.body)
+    return await _moves(request, pages, api, person.token, task_id,
+                        status_code=_refused_status(refused), refused=refused,
+                        form="case", values=values)
 
 
 @router.post("/accounts/{account_id}/promises", dependencies=[Depends(check_csrf)])
@@ -98,11 +207,10 @@ async def take_promise(request: Request, account_id: UUID, person: SignedIn, api
                           {"amount_minor": N_("Enter an amount like 1250.00")})
     else:
         try:
-            await api.call("POST", COLLECTIONS, "/v1/commitments", person.token,
-                           json={"account_id": str(account_id), "amount_minor": minor,
-                                 "currency": currency or None,
-                                 "promised_date": promised_date},
-                           idempotency_key=idempotency_key or str(new_id()))
+            await collections.take_promise(api, person.token, account_id, amount_minor=minor,
+                                           currency=currency or None,
+                                           promised_date=promised_date,
+                                           idempotency_key=idempotency_key or str(new_id()))
         except Refused as exc:
             refused = exc
         else:
@@ -113,6 +221,26 @@ async def take_promise(request: Request, account_id: UUID, person: SignedIn, api
                         currency=currency, task_id=task_id, refused=refused,
                         values={"amount": amount, "promised_date": promised_date},
                         new_key=lambda: str(new_id()))
+
+
+def _etag(version: str) -> str | None:
+    return f'"{version}"' if version else None
+
+
+def _account_refusal(account_id: str) -> Refused | None:
+    """The row's hidden account id, checked before it is put in a path or a body."""
+    try:
+        UUID(account_id)
+    except ValueError:
+        return Refused(422, N_("Invalid request"), N_("Not an account"),
+                       {"account_id": N_("Not an account")})
+    return None
+
+
+def _clock_refusal(due_time: str) -> Refused | None:
+    if due_time and not CLOCK.fullmatch(due_time):
+        return Refused(422, N_("Invalid time"), "", {"due_time": N_("Enter a time like 10:00")})
+    return None
 
 
 def to_minor(amount: str, digits: int = 2) -> int | None:

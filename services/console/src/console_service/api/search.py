@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from console_service.adapters import reporting
 from console_service.adapters.platform_api import Refused
 from console_service.web import Api, Render, SignedIn
 
@@ -17,8 +18,7 @@ async def search(request: Request, person: SignedIn, api: Api, pages: Render,
     results, available, refused = None, True, None
     if q.strip():
         try:
-            results = await api.get("reporting-service", "/v1/search", person.token,
-                                    q=q.strip(), limit=25)
+            results = await reporting.search(api, person.token, q.strip())
         except Refused as exc:
             available = exc.status != 404
             refused = None if exc.status == 404 else exc

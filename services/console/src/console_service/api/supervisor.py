@@ -1,27 +1,99 @@
-"""The supervisor's view: aging by bucket and the week's KPIs, as reporting computes them."""
+"""The supervisor's view: the team's KPIs and aging, the trend, overdue escalations, and
+the weekly review, as reporting and case-service compute them.
+
+The console computes nothing itself: each figure is the service's, so the
+screen and the reports a supervisor exports never disagree. Aging drills from
+a bucket to the accounts with money in it, and from an account to its invoices.
+"""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from console_service.adapters.platform_api import Refused
+from console_service.adapters import cases, reporting
+from console_service.adapters.platform_api import PlatformApi, Refused, Unreachable
 from console_service.web import Api, Render, SignedIn
 
 router = APIRouter()
-REPORTING = "reporting-service"
+Currency = Annotated[str, Query(pattern=r"^[A-Z]{3}$")]
+Week = Annotated[str | None, Query(pattern=r"^[0-9]{4}-W[0-9]{2}$")]
+Bucket = Annotated[str | None, Query(pattern=r"^(current|[0-9]{1,4}-[0-9]{1,4}|[0-9]{1,4}\+)$")]
+
+
+def this_week() -> str:
+    year, week, _ = date.today().isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def _part(call: Any) -> tuple[Any, Refused | None]:
+    """One part of a page: its answer, or the service's refusal shown in its place."""
+    try:
+        return await call, None
+    except Refused as refused:
+        return None, refused
+    except Unreachable:
+        return None, Refused(503, "Service unavailable", "")
 
 
 @router.get("/supervisor")
 async def supervisor(request: Request, person: SignedIn, api: Api, pages: Render,
-                     currency: str = Query(default="USD", pattern=r"^[A-Z]{3}$")) -> Response:
-    refused = None
-    aging = kpis = None
-    try:
-        aging = await api.get(REPORTING, "/v1/aging", person.token, currency=currency,
-                              group_by="collector")
-        kpis = await api.get(REPORTING, "/v1/kpis", person.token, currency=currency)
-    except Refused as exc:
-        refused = exc
-    return pages.render(request, "supervisor.html", currency=currency, aging=aging, kpis=kpis,
+                     currency: Currency = "USD", week: Week = None) -> Response:
+    week = week or this_week()
+    token = person.token
+    aging, aging_refused = await _part(reporting.aging(api, token, currency=currency,
+                                                       group_by="collector"))
+    collectors, kpi_refused = await _part(reporting.kpis(api, token, currency=currency,
+                                                         period=week, group_by="collector"))
+    teams, _ = await _part(reporting.kpis(api, token, currency=currency, period=week,
+                                          group_by="team"))
+    trend, trend_refused = await _part(reporting.trend(api, token, currency=currency,
+                                                       period=week))
+    overdue, _ = await _part(cases.overdue_escalations(api, token))
+    unassigned, _ = await _part(_unassigned(api, token))
+    return pages.render(request, "supervisor.html", currency=currency, week=week,
+                        aging=aging, collectors=collectors, teams=teams, trend=trend,
+                        overdue=overdue or [], unassigned=unassigned,
+                        refused=aging_refused or kpi_refused or trend_refused)
+
+
+async def _unassigned(api: PlatformApi, token: str) -> int:
+    found = await cases.find(api, token, open="true", limit=200)
+    return sum(1 for c in found if not c.get("owner_id"))
+
+
+@router.get("/supervisor/aging")
+async def aging_drill(request: Request, person: SignedIn, api: Api, pages: Render,
+                      currency: Currency = "USD", bucket: Bucket = None,
+                      collector_id: Annotated[str | None, Query(max_length=200)] = None,
+                      account_id: UUID | None = None) -> Response:
+    """A bucket's accounts (largest first), or one account's invoices."""
+    group_by = "invoice" if account_id else "account"
+    report, refused = await _part(reporting.aging(
+        api, person.token, currency=currency, group_by=group_by, collector_id=collector_id,
+        account_id=account_id, limit=1000))
+    rows = (report or {}).get("rows", [])
+    if bucket and report and bucket not in report["buckets"]:
+        refused = Refused(422, "Invalid bucket", "", {"bucket": "Not a bucket of this report"})
+        rows = []
+    elif bucket:
+        rows = sorted((r for r in rows if r["buckets"].get(bucket)),
+                      key=lambda r: -r["buckets"][bucket])
+    return pages.render(request, "aging.html", status_code=refused.status if refused else 200,
+                        currency=currency, bucket=bucket, collector_id=collector_id,
+                        account_id=account_id, report=report, rows=rows[:200],
                         refused=refused)
+
+
+@router.get("/supervisor/weekly-review")
+async def weekly_review(request: Request, person: SignedIn, api: Api, pages: Render,
+                        currency: Currency = "USD", week: Week = None) -> Response:
+    week = week or this_week()
+    review, refused = await _part(reporting.weekly_review(api, person.token, week=week,
+                                                          currency=currency))
+    return pages.render(request, "weekly_review.html", currency=currency, week=week,
+                        review=review, refused=refused)

@@ -1,0 +1,22 @@
+"""Every call the console makes to billing-adapter, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from console_service.adapters.platform_api import PlatformApi
+
+SERVICE = "billing-adapter"
+
+
+async def account(api: PlatformApi, token: str, account_id: UUID) -> Any:
+    return await api.get(SERVICE, f"/v1/accounts/{account_id}", token)
+
+
+async def invoices_of(api: PlatformApi, token: str, account_id: UUID, *,
+                      open_only: bool = False) -> list[dict[str, Any]]:
+    page = await api.get(SERVICE, f"/v1/accounts/{account_id}/invoices", token,
+                         open="true" if open_only else None, limit=500)
+    items: list[dict[str, Any]] = page["items"]
+    return items

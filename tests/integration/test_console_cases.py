@@ -1,0 +1,174 @@
+"""The case desk over plain HTTP against the real services: a dispute from email to closed.
+
+A customer's email opens a case on their account; an agent finds it in the
+unassigned queue, takes it, links the invoice and makes it a dispute (the
+invoice goes on hold in collections), escalates and records the answer, finds
+the root cause from the taxonomy, has a credit applied, tells the customer,
+records their confirmation, resolves and closes it, and the hold lifts. Every
+step is a form on the case page, sent with the version the agent saw.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from receivables_platform.testing.console import ConsoleUser, field_value
+from receivables_platform.testing.stories import Stories, eventually, raw_email, unique
+from receivables_platform.testing.system import RunningSystem
+
+BILLED, CREDIT = 50_000, 15_000
+
+
+@pytest.fixture
+async def agent(console: str):
+    async with httpx.AsyncClient(base_url=console, timeout=20) as http:
+        yield ConsoleUser(http)
+
+
+async def step(user: ConsoleUser, case_id: str, page: str, name: str,
+               data: dict[str, object], expect: int = 200) -> str:
+    """One form of the case page, sent with the version that page showed; the page after."""
+    answer = await user.post(f"/cases/{case_id}/{name}",
+                             {"version": field_value(page, "version"), **data}, expect=expect)
+    user.csrf = field_value(answer.text, "csrf_token")
+    return answer.text
+
+
+async def test_an_emailed_dispute_worked_to_closed_on_the_case_desk(system: RunningSystem,
+                                                                    agent: ConsoleUser):
+    today = date.today()
+    sender, agent_id = f"{unique('ap')}@customer.test", unique("agent")
+    cause = unique("SEATS").upper().replace("-", "_")
+    async with httpx.AsyncClient(timeout=15) as http:
+        s = Stories(system, http)
+        account_id = await s.account("Desk GmbH", "USD", contacts=[{"email": sender}])
+        invoice_id = await s.invoice(account_id, BILLED, issued=today - timedelta(days=40),
+                                     due=today - timedelta(days=10))
+        category = await s.create("case-service", "/v1/root-causes", {
+            "code": cause, "name": "Seats keyed wrongly"}, roles=("admin",))
+
+        async def filed() -> dict | None:
+            answer = await s.send(
+                "POST", "case-service", "/v1/inbound-email", roles=("integration",),
+                headers={"Content-Type": "message/rfc822"}, expect=201,
+                content=raw_email(sender, "Billed for a seat we never had", "3 seats, not 2"))
+            body = answer.json()
+            return body["case"] if body["threaded_by"] == "sender_contact" else None
+        emailed = await eventually(filed, what="email filed on the account")
+    case_id = emailed["case_id"]
+
+    await agent.sign_in(agent_id, "case_agent")
+    unassigned = await agent.page("/cases?queue=unassigned")
+    assert emailed["case_number"] in unassigned
+    page = await agent.page(f"/cases/{case_id}")
+    page = await step(agent, case_id, page, "assignment", {})
+    assert "The case is yours" in page
+    assert emailed["case_number"] in await agent.page("/cases?queue=mine")
+
+    async def linked() -> str | None:  # once case-service has read the invoice from billing
+        here = await agent.page(f"/cases/{case_id}")
+        if f'value="{invoice_id}"' not in here:
+            return None
+        return await step(agent, case_id, here, "links", {"account_id": account_id,
+                                                          "invoice_id": invoice_id})
+    page = await eventually(linked, what="the invoice offered and linked")
+    assert "Invoice linked" in page
+    page = await step(agent, case_id, page, "type", {"type": "dispute", "reason": ""},
+                      expect=422)
+    assert 'id="type-reason-error"' in page, "the refusal names the reason field"
+    page = await step(agent, case_id, page, "type", {"type": "dispute",
+                                                     "reason": "3 seats billed, 2 contracted"})
+    async with httpx.AsyncClient(timeout=15) as http:
+        s = Stories(system, http)
+
+        async def held() -> list | None:
+            holds = await s.get("collections-service", f"/v1/accounts/{account_id}/holds")
+            return holds if holds and not holds[0]["released_on"] else None
+        await eventually(held, what="invoice on hold in collections")
+
+    page = await step(agent, case_id, page, "status", {"status": "waiting_on_internal",
+                                                       "reason": "asked provisioning"})
+    assert emailed["case_number"] in await agent.page("/cases?queue=waiting_on_internal")
+    page = await step(agent, case_id, page, "escalations", {
+        "team": "operations", "question": "How many seats were provisioned?",
+        "due_date": "not a date"}, expect=422)
+    assert 'id="escalations-due_date-error"' in page
+    page = await step(agent, case_id, page, "escalations", {
+        "team": "operations", "question": "How many seats were provisioned?",
+        "due_date": (today + timedelta(days=14)).isoformat()})
+    escalation_id = field_value(page, "escalation_id")
+    page = await step(agent, case_id, page, "answer", {"escalation_id": escalation_id,
+                                                       "answer": "Two since onboarding"})
+    assert "<strong>Two since onboarding</strong>" in page
+    page = await step(agent, case_id, page, "status", {"status": "investigating"})
+    page = await step(agent, case_id, page, "root-cause", {
+        "category_id": category["category_id"], "detail": "keyed at setup"})
+    assert "Seats keyed wrongly" in page
+    page = await step(agent, case_id, page, "notes", {"body": "Provisioning shows 2 seats"})
+    page = await step(agent, case_id, page, "corrections", {
+        "invoice_id": invoice_id, "amount": "1.50.0", "direction": "credit",
+        "reason_code": "SEAT", "reason": "one seat never provisioned"}, expect=422)
+    assert 'id="corrections-amount-error"' in page
+    page = await step(agent, case_id, page, "corrections", {
+        "invoice_id": invoice_id, "amount": "150.00", "direction": "credit",
+        "reason_code": "SEAT", "reason": "one seat never provisioned"})
+
+    async def applied() -> str | None:
+        here = await agent.page(f"/cases/{case_id}")
+        return here if "applied" in here.split('class="corrections"', 1)[1] else None
+    page = await eventually(applied, what="billing's answer on the case")
+    page = await step(agent, case_id, page, "customer-updates", {
+        "channel": "phone", "summary": "Credited one seat", "recipient": "", "message": ""})
+    page = await step(agent, case_id, page, "confirmation", {
+        "confirmed_by_name": "AP", "channel": "phone", "confirmed_at": "2026-13-01T10:00",
+        "note": ""}, expect=422)
+    assert 'id="confirmation-confirmed_at-error"' in page
+    page = await step(agent, case_id, page, "confirmation", {
+        "confirmed_by_name": "AP", "channel": "phone",
+        "confirmed_at": f"{today.isoformat()}T00:01", "note": "satisfied"})
+    page = await step(agent, case_id, page, "resolve", {
+        "resolution_summary": "Seat count fixed; one seat credited"})
+    page = await step(agent, case_id, page, "close", {})
+    assert "Case closed" in page and '<span class="case-status">closed</span>' in page
+    checklist = page.split('class="checklist"', 1)[1].split("</ul>")[0]
+    assert 'class="done"' in checklist and 'class="todo"' not in checklist, checklist
+    assert "Customer confirmed" in page and "Escalation answered" in page  # the timeline
+
+    async with httpx.AsyncClient(timeout=15) as http:
+        s = Stories(system, http)
+
+        async def lifted() -> list | None:
+            holds = await s.get("collections-service", f"/v1/accounts/{account_id}/holds")
+            return holds if holds and holds[0]["released_on"] else None
+        [hold] = await eventually(lifted, what="hold lifted")
+    assert hold["case_id"] == case_id
+
+    # The supervisor's weekly review counts the closed case under its root cause.
+    async with httpx.AsyncClient(base_url=agent.http.base_url, timeout=20) as http:
+        boss = ConsoleUser(http)
+        await boss.sign_in(unique("boss"), "supervisor", language="es")
+        year, week, _ = today.isocalendar()
+
+        async def counted() -> str | None:
+            review = await boss.page(f"/supervisor/weekly-review?week={year}-W{week:02d}")
+            pareto = review.split('class="pareto"', 1)[1].split("</table>", 1)[0]
+            return pareto if "Seats keyed wrongly" in pareto else None
+        pareto = await eventually(counted, what="the root cause in the weekly review")
+    assert "<td>1</td>" in pareto.split("Seats keyed wrongly", 1)[1].split("</tr>", 1)[0]
+
+
+async def test_case_desk_queues_and_steps_refuse_what_is_not_theirs(agent: ConsoleUser):
+    await agent.sign_in(unique("agent"), "case_agent")
+    for queue in ("waiting_on_customer", "sla_at_risk"):
+        assert "<table" in await agent.page(f"/cases?queue={queue}")
+    case = "/cases/0190a0b0-0000-7000-8000-000000000000"
+    for path in (f"{case}/delete", f"{case}/..%2F..%2Fv1%2Froot-causes"):
+        answer = await agent.http.post(path, data={"csrf_token": agent.csrf})
+        assert answer.status_code in (404, 422), (path, answer.status_code)
+        assert answer.headers["content-type"].startswith("text/html")
+    missing = await agent.http.post(f"{case}/notes", data={"csrf_token": agent.csrf,
+                                                            "body": "x"})
+    assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
