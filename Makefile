@@ -135,7 +135,7 @@ console-assets: sync
 lint: sync
 	@rc=0; \
 	echo "ruff check ."; $(UV_RUN) ruff check . || rc=1; \
-	echo "mypy shared/src services/*/src"; $(UV_RUN) mypy shared/src services/*/src || rc=1; \
+	echo "mypy shared/src devkit/src services/*/src"; $(UV_RUN) mypy shared/src devkit/src services/*/src || rc=1; \
 	echo "lint-imports (.importlinter)"; $(UV_RUN) lint-imports --no-cache || rc=1; \
 	exit $$rc
 

@@ -4,9 +4,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 
+from receivables_devkit.infra.ports import free_port
+from receivables_devkit.testing.system import RunningSystem
 from receivables_platform.ids import new_id
-from receivables_platform.infra.ports import free_port
-from receivables_platform.testing.system import RunningSystem
 
 
 @pytest.fixture(scope="session")

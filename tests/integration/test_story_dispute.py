@@ -16,8 +16,8 @@ from uuid import uuid4
 
 import httpx
 
-from receivables_platform.testing.stories import Stories, eventually, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.stories import Stories, eventually, unique
+from receivables_devkit.testing.system import RunningSystem
 
 BILLED = 50_000
 CREDIT = 15_000

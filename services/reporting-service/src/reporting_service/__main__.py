@@ -15,7 +15,7 @@ import os
 import sys
 
 from receivables_platform.db.migrate import upgrade
-from receivables_platform.service import serve
+from receivables_platform.serving import serve
 from reporting_service.consumers.projections import PROJECTIONS
 from reporting_service.service_layer.rebuild import Progress, collect_for_rebuilding, rebuild
 from reporting_service.spec import SPEC

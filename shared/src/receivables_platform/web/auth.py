@@ -40,6 +40,8 @@ from receivables_platform.web.problems import Problem, problem_type
 
 ROLES = frozenset({"collector", "case_agent", "supervisor", "integration", "admin",
                    "receivables_rep"})
+# Admin first, the rest sorted: the order a sign-in form or a dev token lists them in.
+ROLES_ADMIN_FIRST = ("admin", *sorted(ROLES - {"admin"}))
 ROLE_INCLUDES: dict[str, frozenset[str]] = {
     "receivables_rep": frozenset({"collector", "case_agent"}),
 }
