@@ -31,7 +31,8 @@ SELECTING = {"--frozen": 0, "--locked": 0, "--no-dev": 0, "--dev": 0, "--all-gro
              "--no-default-groups": 0, "--all-extras": 0, "--package": 1, "--group": 1,
              "--only-group": 1, "--extra": 1, "--no-group": 1}
 # flags that change how the chosen packages are installed, not which
-INSTALLING = {"--no-editable", "--no-install-workspace", "--no-install-project", "--compile-bytecode"}
+INSTALLING = {"--no-editable", "--no-install-workspace", "--no-install-project",
+              "--compile-bytecode"}
 REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==")
 
 

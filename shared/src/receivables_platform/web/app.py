@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.http import telemetry_config
 from receivables_platform.settings import ServiceSettings
+from receivables_platform.web.api_docs import install_api_docs
 from receivables_platform.web.auth import TokenVerifier
 from receivables_platform.web.header_limit import HeaderLimitMiddleware
 from receivables_platform.web.idempotency import install_idempotency, purge_forever
@@ -64,7 +65,9 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
             await asyncio.gather(*state.tasks, return_exceptions=True)
             await pool.close()
 
-    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry_config())
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry_config(),
+                  docs_url=None, redoc_url=None)
+    install_api_docs(app)
     install_conventions(app, settings)
 
     @app.get("/healthz", tags=["health"])
