@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from case_service.settings import CaseDependencies
 from case_service.spec import SPEC
 from case_service.testing import SECRET, register_agents
 from receivables_platform.service import build_app
@@ -19,14 +20,15 @@ async def cases_url(fresh_database) -> str:
     return await fresh_database(SPEC.versions_dir)
 
 
-def start(url: str, **settings: Any) -> Any:
+def start(url: str, dependencies: CaseDependencies | None = None, **settings: Any) -> Any:
     return running_server(build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=SECRET,
-                                                        **settings)))
+                                                        **settings), dependencies=dependencies))
 
 
 @pytest.fixture
 def case_server() -> Callable[..., Any]:
-    """`async with case_server(url, smtp_url=...) as base_url`: a server with other settings."""
+    """`async with case_server(url, smtp_url=...) as base_url`: a server with other settings
+    (`dependencies=CaseDependencies(...)`: another policy or other limits)."""
     return start
 
 

@@ -4,20 +4,29 @@ A spec names the service's database, the topic it publishes (its relay) and
 the topics it consumes (its read models). `build_app` turns it into one
 process running the API, the relay and the consumers; settings can switch the
 relay or consumers off so a platform team can run them as separate
-deployments. `serve(spec)` is each service's `__main__`.
+deployments. `serving.serve(spec)` is each service's `__main__`.
+
+The spec is a service's composition root: its `dependencies` factory is the one place
+that reads the service's own settings and builds its collaborators (a clock, a
+calendar, a policy), once, when the app is built. Routes, consumers and background
+work are handed that object; nothing below reads the environment or keeps a
+process-wide copy, so a test composes its own and passes it to `build_app`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, FastAPI
 
 from receivables_platform.consumer import ConsumerRunner, Handler
 from receivables_platform.consumer.set_aside import set_aside_router
 from receivables_platform.consumer.status import status_router
+from receivables_platform.envelope import CloudEvent
 from receivables_platform.kafka.health import BrokerHealth
 from receivables_platform.relay import OutboxRelay
 from receivables_platform.relay.admin import outbox_admin_router
@@ -29,12 +38,32 @@ from receivables_platform.web.refusals import install_refusal_handler
 
 
 @dataclass(frozen=True)
+class WithDependencies:
+    """A consumer handler that is also handed the service's dependencies (its third
+    argument), bound when the consumer starts."""
+
+    handler: Callable[[asyncpg.Connection, CloudEvent, Any], Awaitable[None]]
+
+    def bind(self, dependencies: object) -> Handler:
+        async def bound(conn: asyncpg.Connection, event: CloudEvent) -> None:
+            await self.handler(conn, event, dependencies)
+
+        bound.__name__ = getattr(self.handler, "__name__", "handler")
+        return bound
+
+
+@dataclass(frozen=True)
 class Subscription:
     """A read model fed from topics: the handler runs in the offset's transaction."""
 
     name: str
     topics: Sequence[str]
-    handler: Handler
+    handler: Handler | WithDependencies
+
+    def handler_for(self, dependencies: object) -> Handler:
+        if isinstance(self.handler, WithDependencies):
+            return self.handler.bind(dependencies)
+        return self.handler
 
 
 @dataclass(frozen=True)
@@ -49,6 +78,11 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     background: Sequence[Worker] = ()
     """The service's own periodic work (an SLA sweep, a daily worklist); runs with the consumers."""
+    dependencies: Callable[[], object] | None = None
+    """The composition root of the service's own settings and collaborators: called once by
+    `build_app`, so a bad setting stops the service at start; the result reaches routes as
+    `app.state.dependencies`, workers as `state.dependencies`, `WithDependencies` handlers
+    as their third argument."""
 
     def group_id(self, subscription: Subscription) -> str:
         """The service name (docs/architecture.md#names); a second read model gets a suffix."""
@@ -76,7 +110,8 @@ def relay_worker(spec: ServiceSpec) -> Worker:
 def consumer_worker(spec: ServiceSpec, subscription: Subscription) -> Worker:
     async def consumer(state: ServiceState) -> None:
         await ConsumerRunner(state.pool, state.settings.kafka, group_id=spec.group_id(subscription),
-                             topics=subscription.topics, handler=subscription.handler).run()
+                             topics=subscription.topics,
+                             handler=subscription.handler_for(state.dependencies)).run()
 
     consumer.__name__ = f"consumer_{subscription.name}"
     return consumer
@@ -93,8 +128,13 @@ def workers_for(spec: ServiceSpec, settings: ServiceSettings) -> list[Worker]:
     return workers
 
 
-def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
+def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None, *,
+              dependencies: object = None) -> FastAPI:
+    """The service's app; `dependencies` replaces what the spec would compose (a test's
+    fixed clock, its own limits)."""
     settings = settings or spec.settings()
+    if dependencies is None and spec.dependencies is not None:
+        dependencies = spec.dependencies()
     # read now, so a bad EVENT_MAX_BYTES or HTTP_MAX_HEADER_BYTES stops the service at start
     event_limits()
     header_limits()
@@ -113,6 +153,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
         routers.append(status_router([(spec.group_id(s), s.topics) for s in spec.subscriptions]))
         routers.append(set_aside_router())
     app = create_app(settings, title=spec.title, routers=routers,
-                     workers=workers_for(spec, settings), readiness=readiness)
+                     workers=workers_for(spec, settings), readiness=readiness,
+                     dependencies=dependencies)
     install_refusal_handler(app)
     return app

@@ -1,4 +1,5 @@
-"""Case-service settings read from the environment: the SLA targets and the reopen window.
+"""Case-service settings read from the environment: the SLA targets, the reopen window and
+the limits on inbound email; `CaseDependencies` is what the spec composes from them.
 
 The domain's `CasePolicy` says what the rules are; this says where a deployment
 sets them, so the domain reads no environment. `CASE_SLA_TARGETS` is a
@@ -11,7 +12,9 @@ and priority, then type, then priority), else `CASE_SLA_DEFAULT_DAYS` (14).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
+from case_service.adapters.inbound_mail import InboundEmailLimits
 from case_service.domain.policy import CasePolicy, SlaPolicy
 
 ENVIRONMENT = ("CASE_SLA_DEFAULT_DAYS", "CASE_SLA_TARGETS", "CASE_REOPEN_WINDOW_DAYS")
@@ -24,3 +27,17 @@ def case_policy() -> CasePolicy:
     default = int(os.environ.get(default_days, "14"))
     return CasePolicy(SlaPolicy.parse(os.environ.get(targets, ""), default),
                       int(os.environ.get(reopen_window, "30")))
+
+
+@dataclass(frozen=True)
+class CaseDependencies:
+    """What routes and use cases are handed: built once at start by the spec (the
+    composition root), never read from the environment below it."""
+
+    policy: CasePolicy
+    inbound_email: InboundEmailLimits
+
+    @classmethod
+    def from_environment(cls) -> CaseDependencies:
+        """A bad CASE_SLA_TARGETS rule or INBOUND_EMAIL_* limit stops the service at start."""
+        return cls(case_policy(), InboundEmailLimits())

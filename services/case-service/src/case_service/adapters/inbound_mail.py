@@ -26,7 +26,6 @@ from email import errors, policy
 from email.feedparser import BytesFeedParser
 from email.message import EmailMessage
 from email.utils import getaddresses
-from functools import lru_cache
 from typing import Any
 
 from pydantic import Field
@@ -71,12 +70,6 @@ class InboundEmailLimits(BaseSettings):
                                       validation_alias="INBOUND_EMAIL_MAX_ATTACHMENT_BYTES")
     max_attachments_total_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1, validation_alias="INBOUND_EMAIL_MAX_ATTACHMENTS_BYTES")
-
-
-@lru_cache(maxsize=1)
-def inbound_email_limits() -> InboundEmailLimits:
-    """The process's limits, read from the environment once."""
-    return InboundEmailLimits()
 
 
 class _TooDeep(Exception):
@@ -182,7 +175,7 @@ def _parsed(raw: bytes) -> EmailMessage:
     return message
 
 
-def parse(raw: bytes, limits: InboundEmailLimits | None = None) -> InboundMessage:
+def parse(raw: bytes, limits: InboundEmailLimits) -> InboundMessage:
     if not raw.strip():
         raise MalformedMessage("the request body is empty; send the raw RFC 5322 message")
     message = _parsed(raw)
@@ -203,4 +196,4 @@ def parse(raw: bytes, limits: InboundEmailLimits | None = None) -> InboundMessag
     return InboundMessage(message_id=message_id, sender=sender.lower(), sender_name=name or None,
                           subject=subject, text=_text(message),
                           case_tag=tag.group(1) if tag else None, answers=answers,
-                          attachments=_attachments(message, limits or inbound_email_limits()))
+                          attachments=_attachments(message, limits))

@@ -9,6 +9,8 @@ import asyncpg
 from fastapi import Depends, Request
 
 from case_service.service_layer.cases import Check
+from case_service.settings import CaseDependencies
+from receivables_platform.web.app import composed
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import connection
 from receivables_platform.web.etag import (
@@ -34,6 +36,14 @@ MaybeIfMatch = Annotated[Precondition | None, Depends(optional_if_match)]
 
 
 Conn = Annotated[asyncpg.Connection, Depends(connection)]
+
+
+async def dependencies(request: Request) -> CaseDependencies:
+    """The policy and limits the spec composed (`async`: no worker thread for this)."""
+    return composed(request, CaseDependencies)
+
+
+Deps = Annotated[CaseDependencies, Depends(dependencies)]
 
 
 def trace(request: Request) -> str | None:

@@ -20,6 +20,7 @@ import asyncpg
 from case_service.adapters import billing_view, case_rows
 from case_service.adapters.inbound_mail import InboundMessage
 from case_service.domain import commands as c
+from case_service.domain.policy import CasePolicy
 from case_service.domain.state import Case
 from case_service.service_layer.cases import execute, get_case, open_case
 from receivables_platform.contracts.cases import (
@@ -67,8 +68,8 @@ def _note(case_id: UUID, message: InboundMessage, actor: str, at: datetime) -> c
                      email_subject=message.subject[:1000], attachments=message.attachments)
 
 
-async def _open_from(conn: asyncpg.Connection, message: InboundMessage, actor: str,
-                     at: datetime, account_id: UUID | None, follows: str | None,
+async def _open_from(conn: asyncpg.Connection, message: InboundMessage, policy: CasePolicy,
+                     actor: str, at: datetime, account_id: UUID | None, follows: str | None,
                      correlation_id: str | None) -> Loaded[Case]:
     lead = f"Follow-up to {follows}, which is closed.\n\n" if follows else ""
     opened = await open_case(conn, c.OpenCase(
@@ -76,14 +77,15 @@ async def _open_from(conn: asyncpg.Connection, message: InboundMessage, actor: s
         type=CaseType.BILLING_INQUIRY, origin=CaseOrigin.INBOUND_EMAIL,
         priority=CasePriority.NORMAL, subject=(message.subject or "(no subject)")[:300],
         description=(lead + (message.text or "(no text)"))[:10_000], invoice_ids=(),
-        sla_target_days=1, actor=actor, at=at), correlation_id=correlation_id)
+        sla_target_days=policy.sla.target_days(CaseType.BILLING_INQUIRY, CasePriority.NORMAL),
+        actor=actor, at=at), correlation_id=correlation_id)
     assert opened.state.case_id is not None
     return await execute(conn, _note(opened.state.case_id, message, actor, at),
                          correlation_id=correlation_id)
 
 
-async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor: str,
-                     at: datetime, correlation_id: str | None = None) -> Filed:
+async def file_email(conn: asyncpg.Connection, message: InboundMessage, policy: CasePolicy, *,
+                     actor: str, at: datetime, correlation_id: str | None = None) -> Filed:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('cases.inbound'), "
                            "hashtext($1))", message.message_id)
@@ -97,11 +99,12 @@ async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor
                 noted = await execute(conn, _note(case_id, message, actor, at),
                                       correlation_id=correlation_id)
                 return Filed(noted, how, created=False)
-            opened = await _open_from(conn, message, actor, at, loaded.state.account_id,
+            opened = await _open_from(conn, message, policy, actor, at, loaded.state.account_id,
                                       loaded.state.case_number, correlation_id)
             return Filed(opened, how, created=True)
         accounts = await billing_view.accounts_of_email(conn, message.sender)
         account_id = accounts[0] if len(accounts) == 1 else None
-        opened = await _open_from(conn, message, actor, at, account_id, None, correlation_id)
+        opened = await _open_from(conn, message, policy, actor, at, account_id, None,
+                                  correlation_id)
         how = ThreadedBy.SENDER_CONTACT if account_id else ThreadedBy.NONE
         return Filed(opened, how, created=True)
