@@ -13,11 +13,11 @@ from billing_adapter.settings import StripeSettings
 from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.contracts.cases import TOPIC as CASES
 from receivables_platform.service import ServiceSpec, Subscription
-from receivables_platform.web.app import ServiceState
+from receivables_platform.web.app import ServiceState, composed
 
 
 async def stripe_parked_sweep(state: ServiceState) -> None:
-    await sweep_parked_forever(state.pool, StripeSettings().mapping)
+    await sweep_parked_forever(state.pool, composed(state, StripeSettings).mapping)
 
 
 SPEC = ServiceSpec(
@@ -31,4 +31,6 @@ SPEC = ServiceSpec(
     # cases ask billing for corrections; billing answers on its own topic
     subscriptions=[Subscription("default", [CASES], answer_case_event)],
     background=[stripe_parked_sweep],
+    # the composition root: STRIPE_* read once, at start
+    dependencies=StripeSettings,
 )

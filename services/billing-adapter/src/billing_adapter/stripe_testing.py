@@ -31,8 +31,8 @@ READ = {"Authorization": f"Bearer {issue_token(JWT_SECRET, 'ops', ['integration'
 
 @asynccontextmanager
 async def serving(url: str, secrets: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=JWT_SECRET))
-    app.state.stripe = StripeSettings(webhook_secret=secrets)
+    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=JWT_SECRET),
+                    dependencies=StripeSettings(webhook_secret=secrets))
     async with running_server(app) as base, \
             httpx.AsyncClient(base_url=base, timeout=10) as client:
         yield client

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from collections_service.runtime import current_runtime
+from collections_service.runtime import Runtime
 from collections_service.service_layer.cadence import run_day
-from receivables_platform.web.app import ServiceState
+from receivables_platform.web.app import ServiceState, composed
 
 log = structlog.get_logger("collections_service.scheduler")
 RETRY_AFTER = timedelta(minutes=5)
@@ -29,7 +29,7 @@ def next_run(now: datetime, at: datetime) -> datetime:
 
 
 async def daily_run(state: ServiceState) -> None:
-    runtime = current_runtime()
+    runtime = composed(state, Runtime)
     settings = runtime.settings
     if not settings.daily_run:
         return

@@ -32,6 +32,7 @@ from billing_adapter.adapters.stripe_signature import SignatureError, verify
 from billing_adapter.api.common import trace
 from billing_adapter.service_layer.stripe_connector import receive, replay_parked
 from billing_adapter.settings import StripeSettings
+from receivables_platform.web.app import composed
 from receivables_platform.web.auth import require_roles
 from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem, problem_type
@@ -46,13 +47,8 @@ OPERATORS = require_roles("integration", "admin")
 
 
 async def stripe_settings(request: Request) -> StripeSettings:
-    """Read from the environment once per app; a test sets `app.state.stripe` instead
-    (`async`, so FastAPI does not run it in a worker thread)."""
-    settings = getattr(request.app.state, "stripe", None)
-    if settings is None:
-        settings = request.app.state.stripe = StripeSettings()
-    assert isinstance(settings, StripeSettings)
-    return settings
+    """What the spec composed at start (`async`, so FastAPI does not run it in a thread)."""
+    return composed(request, StripeSettings)
 
 
 Settings = Annotated[StripeSettings, Depends(stripe_settings)]
