@@ -1,9 +1,10 @@
 """What each service image installs holds the runtime only, and its SBOM says so.
 
 No Docker engine here: deploy/image_contents.py reads the selection of the Dockerfile's
-`uv sync` and exports it from uv.lock, which is what the build installs. A service image
-(console included) must carry neither the dev kit (test fixtures, dev stack, embedded
-PostgreSQL and broker) nor any dev tool, and the SBOM CI keeps must list what it carries.
+`uv sync` and exports it from uv.lock, which is what the build installs. What it installs
+for any service (the console's runtime set too, whatever image it ships in) must carry
+neither the dev kit (test fixtures, dev stack, embedded PostgreSQL and broker) nor any dev
+tool, and the SBOM CI keeps must list what it carries.
 """
 
 from __future__ import annotations
