@@ -24,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
-# every folder under services/ builds an image (`--build-arg SERVICE=<folder>`)
+# every folder under services/: the four the Dockerfile builds (`--build-arg SERVICE=...`)
+# and the console, whose runtime set is held to the same rule
 SERVICES = tuple(sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml")))
 # flags of `uv sync` that choose packages, and how many values each takes
 SELECTING = {"--frozen": 0, "--locked": 0, "--no-dev": 0, "--dev": 0, "--all-groups": 0,
