@@ -3,6 +3,12 @@ what the routes use: two apps in one process, each with its own policy, never sh
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+
+import asyncpg
 import httpx
 import pytest
 
@@ -42,3 +48,20 @@ def test_the_spec_reads_the_environment_at_start_and_refuses_a_bad_rule(monkeypa
     monkeypatch.setenv("CASE_SLA_TARGETS", "dispute:urgent=soon")
     with pytest.raises(ValueError, match="dispute:urgent=soon"):
         SPEC.dependencies()
+
+
+async def test_a_bad_setting_stops_the_process_before_it_migrates(fresh_database):
+    url = await fresh_database()  # empty: the service would migrate it first thing
+    env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": "k" * 40, "HTTP_PORT": "0",
+           "KAFKA_BOOTSTRAP_SERVERS": "", "CASE_SLA_TARGETS": "dispute:urgent=soon"}
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "case_service"], env=env, capture_output=True,
+        text=True, timeout=120)
+    assert done.returncode != 0
+    assert "dispute:urgent=soon" in done.stderr
+    conn = await asyncpg.connect(url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                                   ) == 0
+    finally:
+        await conn.close()

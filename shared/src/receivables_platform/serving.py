@@ -37,13 +37,14 @@ def observed_settings(spec: ServiceSpec) -> ServiceSettings:
     return settings
 
 
-def app_to_serve(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+def app_to_serve(spec: ServiceSpec, settings: ServiceSettings,
+                 dependencies: object = None) -> FastAPI:
     """The app, with everything built so far frozen out of the garbage collector's sight:
     it lives as long as the process, and a full collection no longer walks it (about
     100,000 objects, some 50 ms, a pause every request in flight would wait out)."""
     import gc
 
-    app = build_app(spec, settings)
+    app = build_app(spec, settings, dependencies=dependencies)
     gc.freeze()
     return app
 
@@ -57,6 +58,9 @@ def serve(spec: ServiceSpec) -> None:
     settings = observed_settings(spec)
     if not settings.database_url:
         raise SystemExit(f"{spec.name}: DATABASE_URL is not set (make run sets it for you)")
+    # composed before migrating, so a bad service setting stops the process before it
+    # touches the database (each worker process composes its own)
+    dependencies = spec.dependencies() if spec.dependencies else None
     upgrade(settings.database_url, spec.versions_dir)
     host, port = settings.http_host, settings.http_port or spec.default_port
     if settings.web_concurrency > 1:
@@ -66,7 +70,7 @@ def serve(spec: ServiceSpec) -> None:
                         host=host, port=port, log_config=None, access_log=False,
                         http=HeaderLimitedProtocol)
         return
-    uvicorn.run(app_to_serve(spec, settings), host=host, port=port, log_config=None,
+    uvicorn.run(app_to_serve(spec, settings, dependencies), host=host, port=port, log_config=None,
                 access_log=False, http=HeaderLimitedProtocol)
 
 
