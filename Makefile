@@ -44,7 +44,8 @@ KAFKA_SUITES := shared/tests/test_relay.py shared/tests/test_relay_partitioner.p
 	tests/integration/test_story_stripe_month.py tests/integration/test_case_corrections.py \
 	tests/integration/test_faults_under_load.py
 .PHONY: help sync kafka stripe-mock run test test-unit test-fuzz test-faults test-kafka \
-	test-browser screenshots lint bench clean-data console-messages console-assets hooks docs
+	test-browser screenshots lint bench clean-data console-messages console-assets hooks docs \
+	sbom image-size
 # stripe-mock (Stripe's mock API server) for the pay link tests, built once from its Go
 # module into a folder named by its version; the fixtures find it through STRIPE_MOCK.
 STRIPE_MOCK_VERSION := v0.203.0
@@ -62,6 +63,8 @@ help:
 	@echo "                 make run BROKER=kafka runs the stack on Apache Kafka"
 	@echo "make lint        ruff check, mypy and the import contracts (.importlinter)"
 	@echo "make bench       run the benchmarks in bench/"
+	@echo "make sbom        a CycloneDX SBOM per service image in build/sbom/ (CI keeps them)"
+	@echo "make image-size  installed size of each image's runtime dependencies"
 	@echo "make clean-data  delete the dev stack's data (.data/)"
 	@echo "make hooks       install the pre-commit and commit-msg hooks (.pre-commit-config.yaml)"
 	@echo "make docs        regenerate the configuration and enum references from the code"
@@ -164,9 +167,18 @@ console-assets: sync
 lint: sync
 	@rc=0; \
 	echo "ruff check ."; $(UV_RUN) ruff check . || rc=1; \
-	echo "mypy shared/src services/*/src"; $(UV_RUN) mypy shared/src services/*/src || rc=1; \
+	echo "mypy shared/src devkit/src services/*/src"; $(UV_RUN) mypy shared/src devkit/src services/*/src || rc=1; \
 	echo "lint-imports (.importlinter)"; $(UV_RUN) lint-imports --no-cache || rc=1; \
 	exit $$rc
+
+# What each service image installs (deploy/Dockerfile's `uv sync`, exported from uv.lock):
+# a CycloneDX SBOM per image, and the size those packages take installed.
+SBOM_DIR ?= build/sbom
+sbom: sync
+	$(UV_RUN) python deploy/image_contents.py sbom $(SBOM_DIR)
+
+image-size: sync
+	$(UV_RUN) python deploy/image_contents.py size
 
 bench: sync
 	@found=0; for script in bench/bench_*.py; do \

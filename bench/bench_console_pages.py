@@ -34,11 +34,11 @@ import httpx
 from client_loop import run_client
 from process_cpu import stop
 
-from receivables_platform.infra.servers import servers
-from receivables_platform.testing.console import book_on_worklist
-from receivables_platform.testing.load import percentile
-from receivables_platform.testing.stories import Stories
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.infra.servers import servers
+from receivables_devkit.testing.console import book_on_worklist
+from receivables_devkit.testing.load import percentile
+from receivables_devkit.testing.stories import Stories
+from receivables_devkit.testing.system import RunningSystem
 
 TARGET_P95_MS = 150.0
 PERSON = "bench-rep"

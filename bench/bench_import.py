@@ -29,10 +29,10 @@ from bench_pipeline import infrastructure
 from process_cpu import CpuMeter, broker_processes, postmaster, process_tree, the_process
 
 from billing_adapter.spec import SPEC
+from receivables_devkit.infra.embedded_postgres import database_url
 from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import database_url
 from receivables_platform.relay.relay import DEFAULT_BATCH_SIZE
 
 

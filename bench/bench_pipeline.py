@@ -31,12 +31,12 @@ from uuid import uuid4
 
 import asyncpg
 
+from receivables_devkit.infra.embedded_postgres import ensure_database
+from receivables_devkit.infra.servers import servers
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.db.pool import create_pool
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import ensure_database
-from receivables_platform.infra.servers import servers
 from receivables_platform.store import EventStore
 
 HERE = Path(__file__).parent

@@ -37,11 +37,11 @@ from typing import Any
 import asyncpg
 from own_postgres import run_on_postgres
 
+from receivables_devkit.infra.embedded_postgres import database_url
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import InvoiceIssued, PaymentApplied
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import database_url
 from reporting_service.adapters.aging_query import AgingFilter, GroupBy, Page, aging, encode_cursor
 from reporting_service.consumers.billing_projection import project_billing_event
 from reporting_service.domain.aging import buckets

@@ -39,6 +39,8 @@ import psutil
 from aiokafka import AIOKafkaProducer
 from process_cpu import CpuMeter, broker_processes, postmaster, process_tree
 
+from receivables_devkit.infra.embedded_postgres import ensure_database
+from receivables_devkit.infra.servers import servers
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
     AccountRegistered,
@@ -52,8 +54,6 @@ from receivables_platform.contracts.billing import (
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.envelope import to_kafka
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import ensure_database
-from receivables_platform.infra.servers import servers
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
 from reporting_service.consumers.projections import PROJECTIONS

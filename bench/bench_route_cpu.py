@@ -40,9 +40,9 @@ import aiohttp
 from client_loop import run_client
 from process_cpu import CpuMeter, stop, system_meter
 
-from receivables_platform.infra.servers import servers
-from receivables_platform.testing.load import MixedWorkload, Operation, Recorder
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.infra.servers import servers
+from receivables_devkit.testing.load import MixedWorkload, Operation, Recorder
+from receivables_devkit.testing.system import RunningSystem
 
 SHORT = {"billing-adapter": "billing", "reporting-service": "reporting",
          "case-service": "cases", "collections-service": "collections",

@@ -29,9 +29,9 @@ from collections.abc import Callable
 import asyncpg
 from own_postgres import run_on_postgres
 
+from receivables_devkit.infra.embedded_postgres import database_url
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import database_url
 from reporting_service.domain.search import read_query
 from reporting_service.service_layer.search import search
 from reporting_service.spec import SPEC

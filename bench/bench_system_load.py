@@ -33,9 +33,9 @@ import aiohttp
 from client_loop import run_client
 from process_cpu import machine_speed, stop, system_meter
 
-from receivables_platform.infra.servers import servers
-from receivables_platform.testing.load import MixedWorkload, Recorder, percentile, report
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.infra.servers import servers
+from receivables_devkit.testing.load import MixedWorkload, Recorder, percentile, report
+from receivables_devkit.testing.system import RunningSystem
 
 TARGET_P99_MS = 50.0
 ROUTE_PREFIX = {"billing-adapter": "billing ", "reporting-service": "reporting ",

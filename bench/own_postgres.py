@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
+from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres
 
 
 def run_on_postgres(bench: Callable[[str], Coroutine[Any, Any, None]], *, prefix: str) -> None:

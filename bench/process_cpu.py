@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import psutil
 
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.system import RunningSystem
 
 
 def machine_speed(iterations: int = 5_000_000) -> float:

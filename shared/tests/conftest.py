@@ -4,8 +4,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from receivables_devkit.testing.plugin import FreshDatabase
 from receivables_platform.db.pool import create_pool
-from receivables_platform.testing.plugin import FreshDatabase
 
 PLATFORM_VERSIONS = Path(__file__).parent / "migrations" / "versions"
 

@@ -1,6 +1,6 @@
 """The cluster id handed to Kafka's storage tool on its command line."""
 
-from receivables_platform.infra.apache_kafka import new_cluster_id
+from receivables_devkit.infra.apache_kafka import new_cluster_id
 
 
 def test_a_cluster_id_is_never_read_as_an_option() -> None:

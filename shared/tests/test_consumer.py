@@ -21,16 +21,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import REGISTRY
 
+from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
+from receivables_devkit.testing.processes import consumer_process
+from receivables_devkit.testing.totals import add_to_totals, read_totals
 from receivables_platform.consumer import ConsumerRunner, Handler, PermanentError
 from receivables_platform.consumer import dead_letter as dlq
 from receivables_platform.consumer.faults import EXIT_AFTER_DB_COMMIT, FAULT_EXIT_CODE
 from receivables_platform.envelope import CloudEvent, to_kafka
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.kafka.end_offsets import partitions_of
 from receivables_platform.kafka.topics import dead_letter_topic, ensure_topics
 from receivables_platform.settings import KafkaSettings
-from receivables_platform.testing.processes import consumer_process
-from receivables_platform.testing.totals import add_to_totals, read_totals
 
 SOURCE = "urn:receivables:test-billing"
 FAST_GROUP = {"session_timeout_ms": 3000, "heartbeat_interval_ms": 300}

@@ -16,7 +16,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from receivables_platform.infra.ports import free_port
+from receivables_devkit.infra.ports import free_port
 
 SERVICES = ("billing-adapter", "collections-service", "case-service", "reporting-service")
 STACK = Path(sys.executable).parent / "receivables-stack"

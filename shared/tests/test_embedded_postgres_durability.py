@@ -12,7 +12,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
+from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres
 
 pytestmark = pytest.mark.timeout(120)
 

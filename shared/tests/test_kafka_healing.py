@@ -24,9 +24,9 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
+from receivables_devkit.infra.apache_kafka import ApacheKafka, KafkaCluster
 from receivables_platform.consumer.healing import LossDetector, Verdict
 from receivables_platform.consumer.offsets import Position
-from receivables_platform.infra.apache_kafka import ApacheKafka, KafkaCluster
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
 

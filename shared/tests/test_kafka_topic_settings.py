@@ -7,7 +7,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from pydantic import ValidationError
 
-from receivables_platform.infra.apache_kafka import ApacheKafka
+from receivables_devkit.infra.apache_kafka import ApacheKafka
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
 

@@ -7,8 +7,8 @@ import sys
 import asyncpg
 from typer.testing import CliRunner
 
+from receivables_devkit.testing.plugin import FreshDatabase
 from receivables_platform.db.migrate_service import app
-from receivables_platform.testing.plugin import FreshDatabase
 
 
 async def test_migrates_a_service_database_and_exits(fresh_database: FreshDatabase) -> None:

@@ -17,11 +17,11 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
+from receivables_devkit.testing.processes import consumer_process, relay_process
+from receivables_devkit.testing.totals import read_totals
 from receivables_platform.contracts.billing import InvoiceIssued
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.store import EventStore, PendingStream
-from receivables_platform.testing.processes import consumer_process, relay_process
-from receivables_platform.testing.totals import read_totals
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -26,18 +26,18 @@ from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.structs import RecordMetadata
 from prometheus_client import REGISTRY
 
+from receivables_devkit.infra.apache_kafka import broker_choice
+from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
+from receivables_devkit.testing.processes import PlatformProcess, relay_process
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.contracts.cases import Attachment, CaseNoteAdded
 from receivables_platform.envelope import from_kafka, to_kafka
-from receivables_platform.infra.apache_kafka import broker_choice
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
 from receivables_platform.relay import OutboxRelay, broker
 from receivables_platform.relay.admin import outbox_admin_router
 from receivables_platform.relay.outbox import OutboxRow
 from receivables_platform.relay.settlement import InvalidRecordError, settle
 from receivables_platform.settings import KafkaSettings, ServiceSettings
 from receivables_platform.store import EventStore, EventTooLarge, PendingStream, RecordedEvent
-from receivables_platform.testing.processes import PlatformProcess, relay_process
 from receivables_platform.web.app import create_app
 from receivables_platform.web.auth import issue_token
 from receivables_platform.web.testserver import running_server

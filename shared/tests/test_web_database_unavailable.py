@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import APIRouter, Request
 
+from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres, ensure_database
 from receivables_platform.db.migrate import upgrade_async
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.app import ServiceState, create_app
 from receivables_platform.web.problems import PROBLEM_JSON, problem_type

@@ -107,6 +107,23 @@ def test_each_service_migrates_then_starts_healthy(project: dict[str, Any]) -> N
             ("127.0.0.1", str(port), port)]
 
 
+IMAGE_VARIABLES = {"billing-adapter": "BILLING_IMAGE", "collections-service": "COLLECTIONS_IMAGE",
+                   "case-service": "CASES_IMAGE", "reporting-service": "REPORTING_IMAGE"}
+
+
+def test_images_are_built_by_default_and_named_by_variables(project: dict[str, Any]) -> None:
+    assert set(IMAGE_VARIABLES) == set(SERVICES)
+    for service in SERVICES:
+        assert project["services"][service]["image"] == f"receivables/{service}:dev"
+    pulled = {var: f"registry.example/receivables/{service}:1.4.0@sha256:{'ab' * 32}"
+              for service, var in IMAGE_VARIABLES.items()}
+    services = model(env=pulled)["services"]
+    for service, var in IMAGE_VARIABLES.items():
+        # the service and its migration step run the one image named
+        assert services[service]["image"] == pulled[var]
+        assert services[f"{service}-migrate"]["image"] == pulled[var]
+
+
 def test_every_database_the_services_use_is_created(project: dict[str, Any]) -> None:
     init = (DEPLOY / "compose" / "postgres-init.sql").read_text()
     created = set(re.findall(r"CREATE DATABASE (\w+);", init))

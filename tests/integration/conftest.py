@@ -8,9 +8,9 @@ from aiosmtpd.handlers import Sink
 from playwright.async_api import Browser, async_playwright
 
 from billing_adapter.stripe_testing import API_KEY
+from receivables_devkit.infra.ports import free_port
+from receivables_devkit.testing.system import RunningSystem
 from receivables_platform.ids import new_id
-from receivables_platform.infra.ports import free_port
-from receivables_platform.testing.system import RunningSystem
 
 # --import-mode=importlib puts no test folder on sys.path: the helper modules beside this
 # file (schemathesis_run, reporting_subscriptions) are imported by name

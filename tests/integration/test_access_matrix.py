@@ -18,8 +18,8 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from receivables_platform.devstack.access_matrix import services_access
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.devstack.access_matrix import services_access
+from receivables_devkit.testing.system import RunningSystem
 from receivables_platform.web.access import OPEN, render_toml
 from receivables_platform.web.auth import ROLE_INCLUDES, ROLES, issue_token
 

@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import httpx
 
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.system import RunningSystem
 
 
 async def eventually(probe, timeout: float = 60.0, every: float = 0.3):

@@ -20,8 +20,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from collections_service.domain.calendar import BusinessCalendar
+from receivables_devkit.testing.system import RunningSystem
 from receivables_platform.kafka.end_offsets import partitions_of
-from receivables_platform.testing.system import RunningSystem
 
 TOPIC = "collections.events.v1"
 T = TypeVar("T")

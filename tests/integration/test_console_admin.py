@@ -13,9 +13,9 @@ import html
 import httpx
 import pytest
 
-from receivables_platform.testing.console import ConsoleUser, csrf_of
-from receivables_platform.testing.stories import Stories, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.console import ConsoleUser, csrf_of
+from receivables_devkit.testing.stories import Stories, unique
+from receivables_devkit.testing.system import RunningSystem
 
 
 @pytest.fixture

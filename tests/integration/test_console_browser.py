@@ -18,9 +18,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from receivables_platform.testing.console import account_on_worklist
-from receivables_platform.testing.stories import Stories, eventually, raw_email, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.console import account_on_worklist
+from receivables_devkit.testing.stories import Stories, eventually, raw_email, unique
+from receivables_devkit.testing.system import RunningSystem
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts" / "console"

@@ -15,9 +15,9 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from receivables_platform.testing.console import ConsoleUser, field_value
-from receivables_platform.testing.stories import Stories, eventually, raw_email, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.console import ConsoleUser, field_value
+from receivables_devkit.testing.stories import Stories, eventually, raw_email, unique
+from receivables_devkit.testing.system import RunningSystem
 
 BILLED, CREDIT = 50_000, 15_000
 

@@ -14,14 +14,14 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from receivables_platform.testing.console import (
+from receivables_devkit.testing.console import (
     ConsoleUser,
     account_on_worklist,
     book_on_worklist,
     csrf_of,
 )
-from receivables_platform.testing.stories import Stories, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.stories import Stories, unique
+from receivables_devkit.testing.system import RunningSystem
 
 OWED = 120_000
 

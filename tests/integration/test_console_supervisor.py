@@ -14,9 +14,9 @@ from datetime import date
 import httpx
 import pytest
 
-from receivables_platform.testing.console import ConsoleUser, account_on_worklist
-from receivables_platform.testing.stories import Stories, eventually, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.console import ConsoleUser, account_on_worklist
+from receivables_devkit.testing.stories import Stories, eventually, unique
+from receivables_devkit.testing.system import RunningSystem
 
 
 @pytest.fixture

@@ -36,17 +36,17 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from receivables_platform.consumer.faults import FAULT_EXIT_CODE
-from receivables_platform.infra.apache_kafka import ApacheKafka, KafkaCluster
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
-from receivables_platform.testing.load import MixedWorkload, Recorder, report
-from receivables_platform.testing.processes import (
+from receivables_devkit.infra.apache_kafka import ApacheKafka, KafkaCluster
+from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
+from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres
+from receivables_devkit.testing.load import MixedWorkload, Recorder, report
+from receivables_devkit.testing.processes import (
     PlatformProcess,
     consumer_process,
     relay_process,
 )
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.system import RunningSystem
+from receivables_platform.consumer.faults import FAULT_EXIT_CODE
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # `make test-faults`
 

@@ -13,8 +13,8 @@ from uuid import UUID, uuid4
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from receivables_devkit.testing.system import RunningSystem
 from receivables_platform.kafka.end_offsets import partitions_of
-from receivables_platform.testing.system import RunningSystem
 
 TOPIC = "billing.events.v1"
 

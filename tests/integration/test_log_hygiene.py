@@ -12,7 +12,7 @@ from uuid import uuid4
 
 import httpx
 
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.system import RunningSystem
 from receivables_platform.web.auth import issue_token
 
 

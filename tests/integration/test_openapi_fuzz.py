@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from schemathesis_run import run_schemathesis
 
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.system import RunningSystem
 
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance," \
          "content_type_conformance,response_headers_conformance,declared_headers_only"

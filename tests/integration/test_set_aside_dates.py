@@ -14,10 +14,10 @@ import asyncpg
 import httpx
 
 from billing_adapter.adapters.repositories import accounts, store
+from receivables_devkit.testing.stories import Stories, eventually, unique
+from receivables_devkit.testing.system import RunningSystem
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.store import PendingStream
-from receivables_platform.testing.stories import Stories, eventually, unique
-from receivables_platform.testing.system import RunningSystem
 
 CONSUMERS = ("reporting-service", "collections-service", "case-service")
 

@@ -13,14 +13,14 @@ from datetime import date, timedelta
 
 import httpx
 
-from receivables_platform.testing.stories import (
+from receivables_devkit.testing.stories import (
     PAYMENT_METHOD,
     Stories,
     eventually,
     kpi_group,
     unique,
 )
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.system import RunningSystem
 
 OWED = 30_000
 

@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
-from receivables_platform.testing.stories import Stories, eventually, raw_email, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.stories import Stories, eventually, raw_email, unique
+from receivables_devkit.testing.system import RunningSystem
 
 BILLED = 50_000
 CREDIT = 15_000

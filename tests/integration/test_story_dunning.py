@@ -26,8 +26,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from collections_service.testing import Inbox, free_port
-from receivables_platform.testing.stories import Stories, eventually, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.stories import Stories, eventually, unique
+from receivables_devkit.testing.system import RunningSystem
 
 
 @pytest.fixture

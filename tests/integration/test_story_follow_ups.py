@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 import httpx
 
-from receivables_platform.testing.stories import Stories, eventually, kpi_group, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.stories import Stories, eventually, kpi_group, unique
+from receivables_devkit.testing.system import RunningSystem
 
 
 async def test_a_follow_up_created_rescheduled_and_completed_on_time(system: RunningSystem):

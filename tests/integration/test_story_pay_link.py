@@ -16,8 +16,8 @@ import httpx
 
 from billing_adapter.stripe_samples import checkout_session_completed, encode, sign
 from billing_adapter.stripe_testing import API_KEY
-from receivables_platform.testing.stories import Stories, eventually, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.stories import Stories, eventually, unique
+from receivables_devkit.testing.system import RunningSystem
 
 OWED = 84_000
 

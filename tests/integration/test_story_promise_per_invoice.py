@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import httpx
 
-from receivables_platform.testing.stories import Stories, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.stories import Stories, unique
+from receivables_devkit.testing.system import RunningSystem
 
 
 async def test_a_promise_on_one_invoice_leaves_the_other_in_the_cadence(system: RunningSystem):

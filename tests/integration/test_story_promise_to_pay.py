@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import httpx
 
-from receivables_platform.testing.stories import Stories, eventually, kpi_group, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.stories import Stories, eventually, kpi_group, unique
+from receivables_devkit.testing.system import RunningSystem
 
 OWED = 120_000
 

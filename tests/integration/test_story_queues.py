@@ -13,8 +13,8 @@ from email.utils import make_msgid
 
 import httpx
 
-from receivables_platform.testing.stories import Stories, eventually, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.stories import Stories, eventually, unique
+from receivables_devkit.testing.system import RunningSystem
 
 OWED = 12_000
 

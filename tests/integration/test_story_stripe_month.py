@@ -35,8 +35,8 @@ from billing_adapter.stripe_samples import (
     sign,
     stripe_id,
 )
-from receivables_platform.testing.stories import PAYMENT_METHOD, Stories, kpi_group, unique
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.stories import PAYMENT_METHOD, Stories, kpi_group, unique
+from receivables_devkit.testing.system import RunningSystem
 
 BILLED = 11_000  # every invoice: 4 seats for 10 000 plus 1 000 tax
 CREDITED = 5_000

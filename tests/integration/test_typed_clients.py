@@ -21,7 +21,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.system import RunningSystem
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPESCRIPT = ROOT / "clients" / "typescript"

@@ -16,8 +16,8 @@ import httpx
 import psutil
 import pytest
 
-from receivables_platform.infra.ports import free_port
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.infra.ports import free_port
+from receivables_devkit.testing.system import RunningSystem
 
 BILLING = "billing-adapter"
 READS = 30

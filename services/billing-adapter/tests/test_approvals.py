@@ -12,7 +12,7 @@ import pytest
 
 from billing_adapter.domain.approval import ApprovalThresholds, DecideApproval
 from billing_adapter.service_layer.approvals import decide_approval
-from billing_adapter.settings import approval_thresholds
+from billing_adapter.settings import BillingDependencies
 from receivables_platform.contracts.billing import ApprovalRequested, CorrectionRejected
 from receivables_platform.web.auth import issue_token
 
@@ -210,11 +210,7 @@ def test_thresholds_are_minor_units_per_currency_with_a_default(monkeypatch):
         with pytest.raises(ValueError, match="APPROVAL_THRESHOLDS"):
             ApprovalThresholds.parse(bad)
     monkeypatch.setenv("APPROVAL_THRESHOLDS", "EUR=7")
-    approval_thresholds.cache_clear()
-    try:
-        assert approval_thresholds().needs_approval("EUR", 8)
-    finally:
-        approval_thresholds.cache_clear()
+    assert BillingDependencies.from_environment().approvals.needs_approval("EUR", 8)
 
 
 async def test_the_approval_routes_are_in_the_openapi(billing):

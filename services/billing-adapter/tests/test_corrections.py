@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 from billing_adapter.domain.commands import IssueInvoice, RegisterAccount
 from billing_adapter.service_layer import accounts
 from billing_adapter.service_layer.corrections import answer_case_event
+from billing_adapter.settings import BillingDependencies, StripeSettings
 from billing_adapter.spec import SPEC
 from receivables_platform.business_dates import business_dates
 from receivables_platform.consumer.runner import ConsumerRunner
@@ -29,7 +30,10 @@ from receivables_platform.contracts.cases import CaseCorrectionRequested, Correc
 from receivables_platform.db.pool import create_pool
 from receivables_platform.envelope import CloudEvent, to_kafka
 from receivables_platform.kafka.topics import ensure_topics
+from receivables_platform.service import WithDependencies
 from receivables_platform.settings import KafkaSettings
+
+DEPENDENCIES = BillingDependencies(StripeSettings())
 
 CASE_SOURCE = "urn:receivables:case-service"
 
@@ -72,7 +76,7 @@ def request_event(account_id: UUID, invoice_id: UUID, *, amount: int = 2_500,
 
 async def answer(pool: asyncpg.Pool, event: CloudEvent) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await answer_case_event(conn, event)
+        await answer_case_event(conn, event, DEPENDENCIES)
 
 
 async def billing_events(pool: asyncpg.Pool, *types: str) -> list[asyncpg.Record]:
@@ -202,7 +206,8 @@ async def test_a_request_on_the_cases_topic_is_applied_once_even_when_delivered_
         await producer.stop()
 
     runner = ConsumerRunner(pool, kafka, group_id=f"billing-corrections-{uuid4().hex[:8]}",
-                            topics=[CASES], handler=answer_case_event, loss_check_interval=1.0,
+                            topics=[CASES], loss_check_interval=1.0,
+                            handler=WithDependencies(answer_case_event).bind(DEPENDENCIES),
                             session_timeout_ms=3000, heartbeat_interval_ms=300)
     task = asyncio.create_task(runner.run())
     try:

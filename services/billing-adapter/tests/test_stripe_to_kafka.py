@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from billing_adapter.settings import StripeSettings
+from billing_adapter.settings import BillingDependencies, StripeSettings
 from billing_adapter.spec import SPEC
 from billing_adapter.stripe_samples import customer, encode, event, invoice, sign, stripe_id
 from receivables_platform.contracts.billing import TOPIC
@@ -45,8 +45,8 @@ async def test_a_paid_stripe_invoice_reaches_the_topic_keyed_by_account(
         fresh_database, kafka_bootstrap: str):
     url = await fresh_database(SPEC.versions_dir)
     app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret="k" * 40,
-                                        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap)))
-    app.state.stripe = StripeSettings(webhook_secret=SECRET)
+                                        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap)),
+                    dependencies=BillingDependencies(StripeSettings(webhook_secret=SECRET)))
     customer_id, invoice_id, charge_id = stripe_id("cus"), stripe_id("in"), stripe_id("ch")
     deliveries = [event("customer.created", customer(customer_id)),
                   event("invoice.paid", invoice(invoice_id, customer_id, status="paid",

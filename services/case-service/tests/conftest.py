@@ -17,11 +17,12 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request, Response
 
 from case_service.adapters.file_store import ObjectStoreLocation
+from case_service.settings import CaseDependencies
 from case_service.spec import SPEC
 from case_service.testing import SECRET, register_agents
-from receivables_platform.infra.ports import free_port, wait_for_port
+from receivables_devkit.infra.ports import free_port, wait_for_port
+from receivables_devkit.testing.processes import PlatformProcess
 from receivables_platform.service import build_app
-from receivables_platform.testing.processes import PlatformProcess
 from receivables_platform.web.testserver import running_server
 
 
@@ -30,14 +31,15 @@ async def cases_url(fresh_database) -> str:
     return await fresh_database(SPEC.versions_dir)
 
 
-def start(url: str, **settings: Any) -> Any:
+def start(url: str, dependencies: CaseDependencies | None = None, **settings: Any) -> Any:
     return running_server(build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=SECRET,
-                                                        **settings)))
+                                                        **settings), dependencies=dependencies))
 
 
 @pytest.fixture
 def case_server() -> Callable[..., Any]:
-    """`async with case_server(url, smtp_url=...) as base_url`: a server with other settings."""
+    """`async with case_server(url, smtp_url=...) as base_url`: a server with other settings
+    (`dependencies=CaseDependencies(...)`: another policy or other limits)."""
     return start
 
 

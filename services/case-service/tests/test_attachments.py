@@ -21,7 +21,6 @@ from case_service.adapters.file_store import (
     PostgresFileStore,
     S3FileStore,
 )
-from case_service.settings import attachment_limits
 from case_service.testing import auth, billing_account, case_body, count, create
 
 from .test_inbound_email import GATEWAY, PDF, email_from
@@ -184,10 +183,8 @@ async def test_only_those_who_may_read_the_case_download_and_only_through_it(
 
 @pytest.fixture
 def small_limits(monkeypatch):
+    """Set before `files_api` is built: the spec reads ATTACHMENT_* when it composes."""
     monkeypatch.setenv("ATTACHMENT_MAX_BYTES", "1000")
-    attachment_limits.cache_clear()
-    yield
-    attachment_limits.cache_clear()
 
 
 @pytest.mark.parametrize("object_store", [None], indirect=False)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from case_service.testing import auth, billing_account, case_body, create, register_agents
-from receivables_platform.infra.ports import free_port
+from receivables_devkit.infra.ports import free_port
 
 
 @pytest.fixture

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 import httpx
 
-from case_service.adapters.inbound_mail import parse
+from case_service.adapters.attachment_limits import AttachmentLimits
+from case_service.adapters.inbound_mail import InboundEmailLimits, parse
+from case_service.settings import CaseDependencies
 from case_service.testing import AGENT, auth, billing_account, count
 
 GATEWAY = {**auth("mail-gateway", "integration"), "Content-Type": "message/rfc822"}
@@ -38,7 +41,7 @@ async def post(api: httpx.AsyncClient, message: EmailMessage | bytes) -> httpx.R
 
 def test_the_parser_decodes_encoded_headers_and_attachment_names():
     message = email_from(subject="=?utf-8?q?Rechnung_f=C3=BCr_Oktober?= [CASE-000042]")
-    parsed = parse(message.as_bytes())
+    parsed = parse(message.as_bytes(), InboundEmailLimits(), AttachmentLimits())
     assert parsed.subject == "Rechnung für Oktober [CASE-000042]"
     assert parsed.case_tag == "CASE-000042" and parsed.sender == "pat@customer.test"
     [attachment] = parsed.attachments
@@ -188,25 +191,20 @@ def with_attachments(count: int, size: int = 1) -> EmailMessage:
 
 
 async def test_attachments_over_their_limits_are_refused_with_the_limit_and_store_nothing(
-        api, cases_url, monkeypatch):
-    from case_service.adapters.inbound_mail import inbound_email_limits
-
+        api, cases_url, case_server):
     many = await post(api, with_attachments(101))
     assert many.status_code == 422, many.text
     assert many.json()["limit"] == 100 and many.json()["errors"][0]["field"] == "body"
     assert (await post(api, with_attachments(100))).status_code == 201
 
-    monkeypatch.setenv("INBOUND_EMAIL_MAX_ATTACHMENT_BYTES", "1000")
-    monkeypatch.setenv("INBOUND_EMAIL_MAX_ATTACHMENTS_BYTES", "2500")
-    inbound_email_limits.cache_clear()
-    try:
-        large = await post(api, with_attachments(1, size=1001))
+    limits = InboundEmailLimits(max_attachment_bytes=1000, max_attachments_total_bytes=2500)
+    tight_limits = replace(CaseDependencies.from_environment(), inbound_email=limits)
+    async with case_server(cases_url, tight_limits) as base, \
+            httpx.AsyncClient(base_url=base, timeout=10) as tight:
+        large = await post(tight, with_attachments(1, size=1001))
         assert large.status_code == 413 and large.json()["limit"] == 1000, large.text
-        together = await post(api, with_attachments(3, size=1000))
+        together = await post(tight, with_attachments(3, size=1000))
         assert together.status_code == 413 and together.json()["limit"] == 2500, together.text
-    finally:
-        monkeypatch.undo()
-        inbound_email_limits.cache_clear()
     assert await count(cases_url, "SELECT count(*) FROM events WHERE type = 'cases.case.opened'"
                        ) == 1
 

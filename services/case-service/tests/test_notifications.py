@@ -9,7 +9,8 @@ import hmac
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -18,6 +19,7 @@ import asyncpg
 import httpx
 import pytest
 
+from case_service.settings import CaseDependencies
 from case_service.testing import (
     AGENT,
     auth,
@@ -68,6 +70,15 @@ def notifying(cases_url, inbox, case_server) -> Callable[[], AsyncExitStack]:
 @pytest.fixture
 async def api(notifying) -> AsyncIterator[httpx.AsyncClient]:
     async with notifying() as client:
+        yield client
+
+
+@asynccontextmanager
+async def serving(case_server, url: str,
+                  dependencies: CaseDependencies) -> AsyncIterator[httpx.AsyncClient]:
+    """Another case-service on the same database, composed with `dependencies`."""
+    async with case_server(url, dependencies=dependencies) as base, \
+            httpx.AsyncClient(base_url=base, timeout=10) as client:
         yield client
 
 
@@ -183,7 +194,7 @@ async def test_a_kind_turned_off_is_not_sent_and_a_digest_waits_for_its_hour(
 
 
 async def test_preferences_that_cannot_be_delivered_are_422_and_change_nothing(
-        api, cases_url, monkeypatch):
+        api, cases_url, case_server):
     headers = auth(ANN, "team:service")
     no_mail = await api.put("/v1/notification-preferences/me", headers=headers,
                             json={"channels": {"sla_at_risk": "email"}})
@@ -195,18 +206,22 @@ async def test_preferences_that_cannot_be_delivered_are_422_and_change_nothing(
                             json={"webhook_url": "file:///etc/passwd"})
     assert bad_url.status_code == 422 and "webhook_url" in bad_url.text
     assert await count(cases_url, "SELECT count(*) FROM notification_recipients") == 0
-    monkeypatch.setenv("NOTIFICATION_WEBHOOK_HOSTS", "hooks.chat.test")
-    internal = await api.put("/v1/notification-preferences/me", headers=headers,
-                             json={"webhook_url": "http://127.0.0.1:5432/"})
-    assert internal.status_code == 422 and "hooks.chat.test" in internal.text
-    assert internal.json()["errors"][0]["field"] == "body.webhook_url"
-    allowed = await api.put("/v1/notification-preferences/me", headers=headers,
-                            json={"webhook_url": "https://hooks.chat.test/T1/B2"})
-    assert allowed.status_code == 200
-    monkeypatch.delenv("NOTIFICATION_WEBHOOK_SECRET")
-    no_secret = await api.put("/v1/notification-preferences/me", headers=headers,
-                              json={"webhook_url": "https://hooks.chat.test/T1/B2"})
-    assert no_secret.status_code == 503
+    composed = CaseDependencies.from_environment()
+    hosts = frozenset({"hooks.chat.test"})
+    async with serving(case_server, cases_url, replace(composed, notifications=replace(
+            composed.notifications, webhook_hosts=hosts))) as listed:
+        internal = await listed.put("/v1/notification-preferences/me", headers=headers,
+                                    json={"webhook_url": "http://127.0.0.1:5432/"})
+        assert internal.status_code == 422 and "hooks.chat.test" in internal.text
+        assert internal.json()["errors"][0]["field"] == "body.webhook_url"
+        allowed = await listed.put("/v1/notification-preferences/me", headers=headers,
+                                   json={"webhook_url": "https://hooks.chat.test/T1/B2"})
+        assert allowed.status_code == 200
+    async with serving(case_server, cases_url, replace(composed, notifications=replace(
+            composed.notifications, webhook_secret=None))) as unsigned:
+        no_secret = await unsigned.put("/v1/notification-preferences/me", headers=headers,
+                                       json={"webhook_url": "https://hooks.chat.test/T1/B2"})
+        assert no_secret.status_code == 503
     mine = await api.get("/v1/notification-preferences/me", headers=auth("new", "case_agent"))
     assert mine.json()["roles"] == ["case_agent"] and mine.json()["updated_at"] is None
     integration = await api.get("/v1/notification-preferences/me",

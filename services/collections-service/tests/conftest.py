@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.clock import FixedClock
-from collections_service.runtime import CollectionsSettings, Runtime, use_runtime
+from collections_service.runtime import CollectionsSettings, Runtime
 from collections_service.spec import SPEC
 from collections_service.testing import MONDAY, SECRET, BillingFeed, Inbox, at, free_port
 from receivables_platform.db.pool import connect
@@ -21,13 +21,11 @@ from receivables_platform.web.testserver import running_server
 
 
 @pytest.fixture
-def runtime() -> Iterator[Runtime]:
-    rt = Runtime(FixedClock(at(MONDAY)), BusinessCalendar.of("US"),
-                 CollectionsSettings(smtp_url=None, daily_run=False, dunning=False,
-                                     dunning_poll_seconds=0.2))
-    use_runtime(rt)
-    yield rt
-    use_runtime(None)
+def runtime() -> Runtime:
+    """What the tests compose instead of the environment: handed to the app and the feed."""
+    return Runtime(FixedClock(at(MONDAY)), BusinessCalendar.of("US"),
+                   CollectionsSettings(smtp_url=None, daily_run=False, dunning=False,
+                                       dunning_poll_seconds=0.2))
 
 
 @pytest.fixture
@@ -41,15 +39,15 @@ async def api(database_url: str, runtime: Runtime) -> AsyncIterator[httpx.AsyncC
     settings = SPEC.settings(database_url=database_url, jwt_secret=SECRET)
     settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(
         update={"bootstrap_servers": None})})
-    app = build_app(SPEC, settings)
+    app = build_app(SPEC, settings, dependencies=runtime)
     async with running_server(app) as base, \
             httpx.AsyncClient(base_url=base, timeout=30) as client:
         yield client
 
 
 @pytest.fixture
-def billing(database_url: str) -> BillingFeed:
-    return BillingFeed(database_url)
+def billing(database_url: str, runtime: Runtime) -> BillingFeed:
+    return BillingFeed(database_url, runtime)
 
 
 @pytest.fixture

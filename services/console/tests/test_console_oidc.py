@@ -32,7 +32,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from console_service.app import create_app
 from console_service.settings import ConsoleSettings
-from receivables_platform.infra.ports import free_port
+from receivables_devkit.infra.ports import free_port
 
 CLIENT_ID, CLIENT_SECRET = "console", "console-secret"
 PERSON = {"sub": "ana.ruiz", "name": "Ana Ruiz", "roles": ["case_agent", "supervisor"]}

@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from receivables_devkit.infra.embedded_postgres import database_url
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
     AccountRegistered,
@@ -42,7 +43,6 @@ from receivables_platform.contracts.billing import (
     ReversalReason,
 )
 from receivables_platform.db.migrate import upgrade
-from receivables_platform.infra.embedded_postgres import database_url
 from reporting_service.adapters.aging_query import AgingFilter, GroupBy, aging
 from reporting_service.consumers.billing_projection import project_billing_event
 from reporting_service.domain.aging import Bucket, bucket_for, buckets

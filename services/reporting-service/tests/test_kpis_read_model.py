@@ -220,8 +220,8 @@ async def fresh_database_module(postgres_server_url):
     """Module-scoped: the week's events are projected once for every assertion below."""
     import asyncpg
 
+    from receivables_devkit.infra.embedded_postgres import database_url
     from receivables_platform.db.migrate import upgrade_async
-    from receivables_platform.infra.embedded_postgres import database_url
 
     name = f"t_kpi_{uuid4().hex[:12]}"
     admin = await asyncpg.connect(postgres_server_url)

@@ -4,20 +4,29 @@ A spec names the service's database, the topic it publishes (its relay) and
 the topics it consumes (its read models). `build_app` turns it into one
 process running the API, the relay and the consumers; settings can switch the
 relay or consumers off so a platform team can run them as separate
-deployments. `serve(spec)` is each service's `__main__`.
+deployments. `serving.serve(spec)` is each service's `__main__`.
+
+The spec is a service's composition root: its `dependencies` factory is the one place
+that reads the service's own settings and builds its collaborators (a clock, a
+calendar, a policy), once, when the app is built. Routes, consumers and background
+work are handed that object; nothing below reads the environment or keeps a
+process-wide copy, so a test composes its own and passes it to `build_app`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, FastAPI
 
 from receivables_platform.consumer import ConsumerRunner, Handler
 from receivables_platform.consumer.set_aside import set_aside_router
 from receivables_platform.consumer.status import status_router
+from receivables_platform.envelope import CloudEvent
 from receivables_platform.kafka.health import BrokerHealth
 from receivables_platform.relay import OutboxRelay
 from receivables_platform.relay.admin import outbox_admin_router
@@ -29,12 +38,32 @@ from receivables_platform.web.refusals import install_refusal_handler
 
 
 @dataclass(frozen=True)
+class WithDependencies:
+    """A consumer handler that is also handed the service's dependencies (its third
+    argument), bound when the consumer starts."""
+
+    handler: Callable[[asyncpg.Connection, CloudEvent, Any], Awaitable[None]]
+
+    def bind(self, dependencies: object) -> Handler:
+        async def bound(conn: asyncpg.Connection, event: CloudEvent) -> None:
+            await self.handler(conn, event, dependencies)
+
+        bound.__name__ = getattr(self.handler, "__name__", "handler")
+        return bound
+
+
+@dataclass(frozen=True)
 class Subscription:
     """A read model fed from topics: the handler runs in the offset's transaction."""
 
     name: str
     topics: Sequence[str]
-    handler: Handler
+    handler: Handler | WithDependencies
+
+    def handler_for(self, dependencies: object) -> Handler:
+        if isinstance(self.handler, WithDependencies):
+            return self.handler.bind(dependencies)
+        return self.handler
 
 
 @dataclass(frozen=True)
@@ -49,6 +78,11 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     background: Sequence[Worker] = ()
     """The service's own periodic work (an SLA sweep, a daily worklist); runs with the consumers."""
+    dependencies: Callable[[], object] | None = None
+    """The composition root of the service's own settings and collaborators: called once by
+    `build_app`, so a bad setting stops the service at start; the result reaches routes as
+    `app.state.dependencies`, workers as `state.dependencies`, `WithDependencies` handlers
+    as their third argument."""
 
     def group_id(self, subscription: Subscription, base: str | None = None) -> str:
         """The service name (docs/architecture.md#names), or `base` (CONSUMER_GROUP) for a
@@ -79,7 +113,8 @@ def consumer_worker(spec: ServiceSpec, subscription: Subscription) -> Worker:
     async def consumer(state: ServiceState) -> None:
         await ConsumerRunner(state.pool, state.settings.kafka,
                              group_id=spec.group_id(subscription, state.settings.consumer_group),
-                             topics=subscription.topics, handler=subscription.handler).run()
+                             topics=subscription.topics,
+                             handler=subscription.handler_for(state.dependencies)).run()
 
     consumer.__name__ = f"consumer_{subscription.name}"
     return consumer
@@ -96,8 +131,13 @@ def workers_for(spec: ServiceSpec, settings: ServiceSettings) -> list[Worker]:
     return workers
 
 
-def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
+def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None, *,
+              dependencies: object = None) -> FastAPI:
+    """The service's app; `dependencies` replaces what the spec would compose (a test's
+    fixed clock, its own limits)."""
     settings = settings or spec.settings()
+    if dependencies is None and spec.dependencies is not None:
+        dependencies = spec.dependencies()
     # read now, so a bad EVENT_MAX_BYTES or HTTP_MAX_HEADER_BYTES stops the service at start
     event_limits()
     header_limits()
@@ -117,51 +157,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
                                       for s in spec.subscriptions]))
         routers.append(set_aside_router())
     app = create_app(settings, title=spec.title, routers=routers,
-                     workers=workers_for(spec, settings), readiness=readiness)
+                     workers=workers_for(spec, settings), readiness=readiness,
+                     dependencies=dependencies)
     install_refusal_handler(app)
     return app
-
-
-def observed_settings(spec: ServiceSpec) -> ServiceSettings:
-    """The service's settings, with its logs and traces set up: a process's first step."""
-    from receivables_platform.observability.logging import configure_logging
-    from receivables_platform.observability.tracing import configure_tracing
-
-    settings = spec.settings()
-    configure_logging(spec.name, settings.log_level)
-    configure_tracing(spec.name)
-    return settings
-
-
-def app_to_serve(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
-    """The app, with everything built so far frozen out of the garbage collector's sight:
-    it lives as long as the process, and a full collection no longer walks it (about
-    100,000 objects, some 50 ms, a pause every request in flight would wait out)."""
-    import gc
-
-    app = build_app(spec, settings)
-    gc.freeze()
-    return app
-
-
-def serve(spec: ServiceSpec) -> None:
-    import uvicorn
-
-    from receivables_platform.db.migrate import upgrade
-    from receivables_platform.web.header_limit import HeaderLimitedProtocol
-    from receivables_platform.web_processes import WORKER_APP, shared_metrics, supervise
-
-    settings = observed_settings(spec)
-    if not settings.database_url:
-        raise SystemExit(f"{spec.name}: DATABASE_URL is not set (make run sets it for you)")
-    upgrade(settings.database_url, spec.versions_dir)
-    host, port = settings.http_host, settings.http_port or spec.default_port
-    if settings.web_concurrency > 1:
-        supervise(spec)
-        with shared_metrics():
-            uvicorn.run(WORKER_APP, factory=True, workers=settings.web_concurrency,
-                        host=host, port=port, log_config=None, access_log=False,
-                        http=HeaderLimitedProtocol)
-        return
-    uvicorn.run(app_to_serve(spec, settings), host=host, port=port, log_config=None,
-                access_log=False, http=HeaderLimitedProtocol)

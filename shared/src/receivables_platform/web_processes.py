@@ -28,15 +28,13 @@ import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from fastapi import FastAPI
+from receivables_platform.web.metrics import METRICS_DIR_ENV
 
+if TYPE_CHECKING:
     from receivables_platform.service import ServiceSpec
 
 SPEC_ENV = "RECEIVABLES_SERVICE_SPEC"
 SUPERVISOR_ENV = "RECEIVABLES_SUPERVISOR_PID"
-METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
-WORKER_APP = "receivables_platform.web_processes:worker_app"
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:
@@ -71,18 +69,3 @@ def shared_metrics() -> Iterator[None]:
     finally:
         os.environ.pop(METRICS_DIR_ENV, None)
         shutil.rmtree(path, ignore_errors=True)
-
-
-def worker_app() -> FastAPI:
-    """uvicorn's factory in each worker process: the service's app, built as `serve` builds it."""
-    die_with_parent(signal.SIGKILL)
-    # the supervisor died before the line above took effect (compared with its pid, not
-    # with 1: in a container the supervisor is often pid 1 itself)
-    if str(os.getppid()) != os.environ.get(SUPERVISOR_ENV):
-        raise SystemExit("the supervisor is gone")
-    from uvicorn.importer import import_from_string
-
-    from receivables_platform.service import app_to_serve, observed_settings
-
-    spec = import_from_string(os.environ[SPEC_ENV])
-    return app_to_serve(spec, observed_settings(spec))

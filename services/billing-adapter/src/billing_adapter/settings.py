@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -66,9 +66,8 @@ APPROVAL_THRESHOLDS = "*=500000"
 """5,000.00 in a currency of two decimals (500,000 yen): over it, a second person approves."""
 
 
-@lru_cache(maxsize=1)
 def approval_thresholds() -> ApprovalThresholds:
-    """`APPROVAL_THRESHOLDS` (see `domain/approval.py`), read once; a bad rule raises there."""
+    """`APPROVAL_THRESHOLDS` (see `domain/approval.py`); a bad rule raises there."""
     return ApprovalThresholds.parse(os.environ.get("APPROVAL_THRESHOLDS", APPROVAL_THRESHOLDS))
 class PayLinkSettings(BaseSettings):
     """Where pay links are made: `PAY_LINK_PROVIDER` `stripe` (Checkout Sessions, needs
@@ -116,3 +115,20 @@ class PayLinkSettings(BaseSettings):
         if choice == "template" and self.url_template:
             return UrlTemplate(self.url_template)
         return None
+
+
+@dataclass(frozen=True)
+class BillingDependencies:
+    """What routes, use cases and workers are handed: composed once at start by the spec
+    (the composition root), never read from the environment below it. A test builds its
+    own: `BillingDependencies(StripeSettings(webhook_secret=...))`."""
+
+    stripe: StripeSettings
+    pay_links: PayLinkSettings = field(default_factory=PayLinkSettings)
+    approvals: ApprovalThresholds = field(
+        default_factory=lambda: ApprovalThresholds.parse(APPROVAL_THRESHOLDS))
+
+    @classmethod
+    def from_environment(cls) -> BillingDependencies:
+        """A bad STRIPE_*, PAY_LINK_* or APPROVAL_THRESHOLDS value stops the service at start."""
+        return cls(StripeSettings(), PayLinkSettings(), approval_thresholds())

@@ -11,18 +11,16 @@ from billing_adapter.api.payments import router as payments
 from billing_adapter.api.stripe_webhook import router as stripe_webhook
 from billing_adapter.service_layer.corrections import answer_case_event
 from billing_adapter.service_layer.stripe_connector import sweep_parked_forever
-from billing_adapter.settings import StripeSettings, approval_thresholds
+from billing_adapter.settings import BillingDependencies
 from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.contracts.cases import TOPIC as CASES
-from receivables_platform.service import ServiceSpec, Subscription
-from receivables_platform.web.app import ServiceState
+from receivables_platform.service import ServiceSpec, Subscription, WithDependencies
+from receivables_platform.web.app import ServiceState, composed
 
 
 async def stripe_parked_sweep(state: ServiceState) -> None:
-    await sweep_parked_forever(state.pool, StripeSettings().mapping)
+    await sweep_parked_forever(state.pool, composed(state, BillingDependencies).stripe.mapping)
 
-
-approval_thresholds()  # read at start: a bad APPROVAL_THRESHOLDS rule stops the service there
 
 SPEC = ServiceSpec(
     name="billing-adapter",
@@ -33,6 +31,8 @@ SPEC = ServiceSpec(
     publishes=TOPIC,
     routers=[accounts, invoices, approvals, payments, pay_links, stripe_webhook, imports],
     # cases ask billing for corrections; billing answers on its own topic
-    subscriptions=[Subscription("default", [CASES], answer_case_event)],
+    subscriptions=[Subscription("default", [CASES], WithDependencies(answer_case_event))],
     background=[stripe_parked_sweep],
+    # the composition root: STRIPE_*, PAY_LINK_* and APPROVAL_THRESHOLDS read once, at start
+    dependencies=BillingDependencies.from_environment,
 )

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from billing_adapter.settings import PayLinkSettings, StripeSettings
+from billing_adapter.settings import BillingDependencies, PayLinkSettings, StripeSettings
 from billing_adapter.spec import SPEC
 from billing_adapter.stripe_samples import customer, encode, event, sign, stripe_id
 from receivables_platform.service import build_app
@@ -34,12 +34,12 @@ READ = {"Authorization": f"Bearer {issue_token(JWT_SECRET, 'ops', ['integration'
 async def serving(url: str, secrets: str, *, stripe_api: str | None = None,
                   pay_links: PayLinkSettings | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """`stripe_api`: a Stripe API base (stripe-mock) pay links are made at, with a test key."""
-    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=JWT_SECRET))
-    app.state.stripe = StripeSettings(webhook_secret=secrets,
-                                      api_key=API_KEY if stripe_api else "",
-                                      api_base=stripe_api or "http://127.0.0.1:9")
-    app.state.pay_links = pay_links or PayLinkSettings(
-        provider="stripe" if stripe_api else "", success_url="https://pay.example.test/done")
+    stripe = StripeSettings(webhook_secret=secrets, api_key=API_KEY if stripe_api else "",
+                            api_base=stripe_api or "http://127.0.0.1:9")
+    links = pay_links or PayLinkSettings(provider="stripe" if stripe_api else "",
+                                         success_url="https://pay.example.test/done")
+    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=JWT_SECRET),
+                    dependencies=BillingDependencies(stripe, links))
     async with running_server(app) as base, \
             httpx.AsyncClient(base_url=base, timeout=10) as client:
         yield client

@@ -1,4 +1,5 @@
-"""Case-service settings read from the environment: the SLA targets and the reopen window.
+"""Case-service settings read from the environment: the SLA targets, the reopen window and
+the limits on inbound email; `CaseDependencies` is what the spec composes from them.
 
 The domain's `CasePolicy` says what the rules are; this says where a deployment
 sets them, so the domain reads no environment. `CASE_SLA_TARGETS` is a
@@ -13,12 +14,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import time, timedelta
-from functools import lru_cache
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from case_service.adapters.attachment_limits import AttachmentLimits
+from case_service.adapters.file_store import ObjectStoreLocation
+from case_service.adapters.inbound_mail import InboundEmailLimits
 from case_service.domain.policy import CasePolicy, SlaPolicy
 
 ENVIRONMENT = ("CASE_SLA_DEFAULT_DAYS", "CASE_SLA_TARGETS", "CASE_REOPEN_WINDOW_DAYS")
@@ -75,49 +75,22 @@ def notification_settings() -> NotificationSettings:
                                 digest_at, seconds, timedelta(seconds=lease_seconds),
                                 frozenset(h.strip().lower() for h in
                                           os.environ.get(hosts, "").split(",") if h.strip()))
-DEFAULT_ATTACHMENT_TYPES = (
-    "application/pdf,image/png,image/jpeg,image/gif,image/tiff,image/heic,text/plain,text/csv,"
-    "message/rfc822,application/msword,application/vnd.ms-excel,"
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
-    "application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet")
-"""What a billing dispute is documented with: statements, scans, photos, spreadsheets, mail.
-Executables, archives and HTML (which a browser would run from our origin) are not on it."""
 
+@dataclass(frozen=True)
+class CaseDependencies:
+    """What routes, use cases and workers are handed: built once at start by the spec (the
+    composition root), never read from the environment below it."""
 
-def media_type(content_type: str) -> str:
-    """`Application/PDF; name=x` -> `application/pdf`: the part a type limit compares."""
-    return content_type.split(";", 1)[0].strip().lower()
+    policy: CasePolicy
+    inbound_email: InboundEmailLimits
+    notifications: NotificationSettings
+    attachments: AttachmentLimits
 
-
-class AttachmentLimits(BaseSettings):
-    """`ATTACHMENT_MAX_BYTES` for one agent upload, `ATTACHMENT_CONTENT_TYPES` (comma-separated
-    media types) for uploads and inbound-email attachments alike; inbound mail keeps its own
-    byte limits (`INBOUND_EMAIL_MAX_ATTACHMENT_BYTES`), since a whole email is bounded too."""
-
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
-
-    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024,
-                           validation_alias="ATTACHMENT_MAX_BYTES")
-    content_types: str = Field(default=DEFAULT_ATTACHMENT_TYPES,
-                               validation_alias="ATTACHMENT_CONTENT_TYPES")
-
-    @field_validator("content_types")
     @classmethod
-    def _media_types(cls, value: str) -> str:
-        if not [t for t in value.split(",") if t.strip()]:
-            raise ValueError("ATTACHMENT_CONTENT_TYPES names no media type")
-        return value
-
-    @property
-    def allowed(self) -> frozenset[str]:
-        return frozenset(media_type(t) for t in self.content_types.split(",") if t.strip())
-
-    def allows(self, content_type: str) -> bool:
-        return media_type(content_type) in self.allowed
-
-
-@lru_cache(maxsize=1)
-def attachment_limits() -> AttachmentLimits:
-    """The process's limits, read from the environment once."""
-    return AttachmentLimits()
+    def from_environment(cls) -> CaseDependencies:
+        """A bad CASE_SLA_TARGETS rule, INBOUND_EMAIL_*, NOTIFICATION_* or ATTACHMENT_* value,
+        or an OBJECT_STORE_URL that names no bucket, stops the service at start."""
+        if object_store := os.environ.get("OBJECT_STORE_URL"):
+            ObjectStoreLocation.parse(object_store)
+        return cls(case_policy(), InboundEmailLimits(), notification_settings(),
+                   AttachmentLimits())

@@ -1,10 +1,7 @@
 """How the platform runs case service: name, port, database, routers and workers."""
 
-import os
 from pathlib import Path
 
-from case_service.adapters.file_store import ObjectStoreLocation
-from case_service.adapters.inbound_mail import inbound_email_limits
 from case_service.api.admin import router as admin
 from case_service.api.attachments import router as attachments
 from case_service.api.cases import router as cases
@@ -14,15 +11,14 @@ from case_service.api.notifications import router as notifications
 from case_service.api.search import router as search
 from case_service.api.updates import router as updates
 from case_service.service_layer.billing_events import handle_billing_event
-from case_service.service_layer.cases import policy
 from case_service.service_layer.collections_events import handle_collections_event
 from case_service.service_layer.notifications import notify_forever
 from case_service.service_layer.sla import sweep_forever
-from case_service.settings import attachment_limits, notification_settings
+from case_service.settings import CaseDependencies
 from receivables_platform.contracts import billing, collections
 from receivables_platform.contracts.cases import TOPIC
 from receivables_platform.service import ServiceSpec, Subscription
-from receivables_platform.web.app import ServiceState
+from receivables_platform.web.app import ServiceState, composed
 
 
 async def sla_sweep(state: ServiceState) -> None:
@@ -30,15 +26,9 @@ async def sla_sweep(state: ServiceState) -> None:
 
 
 async def notify(state: ServiceState) -> None:
-    await notify_forever(state.pool, state.settings.smtp_url)
+    await notify_forever(state.pool, state.settings.smtp_url,
+                         composed(state, CaseDependencies).notifications)
 
-
-inbound_email_limits()  # read at start: a bad INBOUND_EMAIL_* setting stops the service there
-policy()  # and a bad CASE_SLA_TARGETS rule likewise
-notification_settings()  # and a bad NOTIFICATION_* setting
-attachment_limits()  # and a bad ATTACHMENT_* setting
-if object_store := os.environ.get("OBJECT_STORE_URL"):
-    ObjectStoreLocation.parse(object_store)  # and an OBJECT_STORE_URL that names no bucket
 
 SPEC = ServiceSpec(
     name="case-service",
@@ -51,4 +41,5 @@ SPEC = ServiceSpec(
                    Subscription("collections", [collections.TOPIC], handle_collections_event)],
     routers=[search, cases, attachments, updates, admin, inbound_email, inbox, notifications],
     background=[sla_sweep, notify],
+    dependencies=CaseDependencies.from_environment,
 )

@@ -1,8 +1,9 @@
 """What the service needs beyond the platform's settings: its clock, calendar and mail server.
 
-Read from the environment once per process; a test puts its own `Runtime`
-in place (a fixed clock, a calendar, a loopback SMTP server) with
-`use_runtime` before the server starts.
+The spec composes it from the environment once, when the app is built
+(`Runtime.from_environment`, the composition root); routes, the consumer and the
+daily run are handed that one object. A test builds its own `Runtime` (a fixed
+clock, a calendar, a loopback SMTP server) and passes it to `build_app`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from datetime import date, time
 from typing import Annotated, Protocol
 from uuid import UUID
 
+from fastapi import Request
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.clock import Clock, SystemClock
+from receivables_platform.web.app import composed
 
 Weekday = Annotated[int, Field(ge=0, le=6)]
 
@@ -104,22 +107,6 @@ class Runtime:
                    settings=settings)
 
 
-class _Current:
-    runtime: Runtime | None = None
-
-
-def current_runtime() -> Runtime:
-    """The process's runtime: from the environment, unless a test put its own in place."""
-    if _Current.runtime is None:
-        _Current.runtime = Runtime.from_environment()
-    return _Current.runtime
-
-
-def use_runtime(value: Runtime | None) -> None:
-    """Put a runtime in place for the whole process (API, consumers, scheduler); None resets."""
-    _Current.runtime = value
-
-
-async def runtime() -> Runtime:
-    """Dependency: the process's runtime (`async`, so FastAPI does not run it in a thread)."""
-    return current_runtime()
+async def runtime(request: Request) -> Runtime:
+    """Dependency: the runtime the app was built with (`async`: no worker thread for this)."""
+    return composed(request, Runtime)

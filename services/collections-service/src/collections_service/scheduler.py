@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from collections_service.runtime import current_runtime
+from collections_service.runtime import Runtime
 from collections_service.service_layer.cadence import run_day
 from collections_service.service_layer.dunning import send_due
-from receivables_platform.web.app import ServiceState
+from receivables_platform.web.app import ServiceState, composed
 
 log = structlog.get_logger("collections_service.scheduler")
 RETRY_AFTER = timedelta(minutes=5)
@@ -32,8 +32,8 @@ def next_run(now: datetime, at: datetime) -> datetime:
 async def dunning_sender(state: ServiceState) -> None:
     """Email steps out on their day: a pass every DUNNING_POLL_SECONDS (claims make extra
     replicas harmless; outside the send window a pass sends nothing)."""
+    runtime = composed(state, Runtime)
     while True:
-        runtime = current_runtime()  # read each pass: COLLECTIONS_DUNNING may be switched
         try:
             if runtime.settings.dunning:
                 summary = await send_due(state.pool, runtime)
@@ -45,7 +45,7 @@ async def dunning_sender(state: ServiceState) -> None:
 
 
 async def daily_run(state: ServiceState) -> None:
-    runtime = current_runtime()
+    runtime = composed(state, Runtime)
     settings = runtime.settings
     if not settings.daily_run:
         return

@@ -12,9 +12,10 @@ from collections_service.api.portfolios import router as portfolios
 from collections_service.api.profiles import router as profiles
 from collections_service.api.worklist import router as worklist
 from collections_service.consumers import on_event
+from collections_service.runtime import Runtime
 from collections_service.scheduler import daily_run, dunning_sender
 from receivables_platform.contracts import billing, cases, collections
-from receivables_platform.service import ServiceSpec, Subscription
+from receivables_platform.service import ServiceSpec, Subscription, WithDependencies
 
 SPEC = ServiceSpec(
     name="collections-service",
@@ -23,8 +24,11 @@ SPEC = ServiceSpec(
     database="collections",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=collections.TOPIC,
-    subscriptions=[Subscription("default", [billing.TOPIC, cases.TOPIC], on_event)],
+    subscriptions=[Subscription("default", [billing.TOPIC, cases.TOPIC],
+                                WithDependencies(on_event))],
     routers=[policies, portfolios, worklist, commitments, contacts, holds, autopay,
              profiles, dunning],
     background=[daily_run, dunning_sender],
+    # the composition root: clock, calendar and COLLECTIONS_* settings, read once at start
+    dependencies=Runtime.from_environment,
 )

@@ -19,6 +19,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from collections_service.consumers import on_event
+from collections_service.runtime import Runtime
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
     AccountRegistered,
@@ -50,6 +51,7 @@ class BillingFeed:
     """Sends billing (and case) events into a collections database through its handler."""
 
     database_url: str
+    runtime: Runtime
     sent: list[CloudEvent] = field(default_factory=list)
 
     async def send(self, *contracts: EventContract, source: str = "billing-adapter") -> None:
@@ -64,7 +66,7 @@ class BillingFeed:
 
     async def deliver(self, conn: asyncpg.Connection, event: CloudEvent) -> None:
         async with conn.transaction():
-            await on_event(conn, event)
+            await on_event(conn, event, self.runtime)
         self.sent.append(event)
 
     async def redeliver_all(self) -> None:
@@ -72,7 +74,7 @@ class BillingFeed:
         try:
             for event in list(self.sent):
                 async with conn.transaction():
-                    await on_event(conn, event)
+                    await on_event(conn, event, self.runtime)
         finally:
             await conn.close()
 

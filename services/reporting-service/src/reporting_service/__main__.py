@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from receivables_platform.db.migrate import upgrade
-from receivables_platform.service import serve
+from receivables_platform.serving import serve
 from receivables_platform.settings import ServiceSettings
 from reporting_service.consumers.projections import PROJECTIONS
 from reporting_service.service_layer.rebuild import Progress, collect_for_rebuilding, rebuild

@@ -45,7 +45,7 @@ def _marked_roles(dependant: Dependant) -> Iterator[frozenset[str]]:
 
 
 def render_toml(matrix: dict[str, dict[str, list[str] | str]]) -> str:
-    """The matrix file's text (`python -m receivables_platform.devstack.access_matrix`)."""
+    """The matrix file's text (`python -m receivables_devkit.devstack.access_matrix`)."""
     lines = []
     for service, routes in matrix.items():
         lines.append(f"[{service}]")

@@ -18,7 +18,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
@@ -28,6 +28,7 @@ from fastapi.routing import APIRoute
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.http import telemetry_config
 from receivables_platform.settings import ServiceSettings
+from receivables_platform.web.api_docs import install_api_docs
 from receivables_platform.web.auth import TokenVerifier
 from receivables_platform.web.header_limit import HeaderLimitMiddleware
 from receivables_platform.web.idempotency import install_idempotency, purge_forever
@@ -39,6 +40,7 @@ from receivables_platform.web.request_log import RequestLogMiddleware
 from receivables_platform.web.request_text import NulTextMiddleware
 
 Worker = Callable[["ServiceState"], Coroutine[Any, Any, None]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,16 +48,30 @@ class ServiceState:
     settings: ServiceSettings
     pool: asyncpg.Pool
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    dependencies: Any = None
+    """The service's own settings and collaborators, as its spec composed them
+    (`ServiceSpec.dependencies`); routes find the same object at `app.state.dependencies`."""
+
+
+def composed(holder: Request | ServiceState, kind: type[T]) -> T:
+    """The service's dependencies as its spec composed them (`ServiceSpec.dependencies`),
+    from a request or a worker's state; a service built without them fails loudly here."""
+    found = holder.app.state.dependencies if isinstance(holder, Request) else holder.dependencies
+    if not isinstance(found, kind):
+        raise TypeError(f"the app was built with {type(found).__name__} as its dependencies, "
+                        f"not {kind.__name__}")
+    return found
 
 
 def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRouter] = (),
                workers: Sequence[Worker] = (),
-               readiness: Sequence[Callable[[ServiceState], Awaitable[None]]] = ()) -> FastAPI:
+               readiness: Sequence[Callable[[ServiceState], Awaitable[None]]] = (),
+               dependencies: Any = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         assert settings.database_url, "DATABASE_URL must be resolved before the app starts"
         pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
-        state = ServiceState(settings=settings, pool=pool)
+        state = ServiceState(settings=settings, pool=pool, dependencies=dependencies)
         app.state.service = state
         for worker in [*workers, purge_idempotency_keys]:
             state.tasks.append(asyncio.create_task(worker(state), name=worker.__name__))
@@ -68,7 +84,9 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
             await pool.close()
 
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry_config(),
-                  generate_unique_id_function=operation_id)
+                  generate_unique_id_function=operation_id, docs_url=None, redoc_url=None)
+    app.state.dependencies = dependencies
+    install_api_docs(app)
     install_conventions(app, settings)
 
     @app.get("/healthz", tags=["health"])

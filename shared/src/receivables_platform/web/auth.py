@@ -46,6 +46,8 @@ token's `roles`: the identity provider's group for that team maps to the role. I
 team's escalation inbox and nothing else; a person in two teams holds both."""
 ROLES = frozenset({"collector", "case_agent", "supervisor", "integration", "admin",
                    "receivables_rep"}) | TEAM_ROLES
+# Admin first, the rest sorted: the order a sign-in form or a dev token lists them in.
+ROLES_ADMIN_FIRST = ("admin", *sorted(ROLES - {"admin"}))
 ROLE_INCLUDES: dict[str, frozenset[str]] = {
     "receivables_rep": frozenset({"collector", "case_agent"}),
 }

@@ -21,7 +21,9 @@ from prometheus_client import (
 )
 from starlette.responses import Response
 
-from receivables_platform.web_processes import METRICS_DIR_ENV
+# prometheus_client's multiprocess directory, set while several processes serve one port
+# (`web_processes`): its presence is what tells `/metrics` to add their counters up
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 HTTP_REQUEST_DURATION = Histogram(
     "http_server_request_duration_seconds",

@@ -42,9 +42,11 @@ from billing_adapter.service_layer.accounts import (
     issue_invoice,
 )
 from billing_adapter.service_layer.approvals import Outcome, credit_or_write_off
+from billing_adapter.settings import BillingDependencies
 from receivables_platform.ids import new_id
 from receivables_platform.repository import Loaded
 from receivables_platform.store import RecordedEvent
+from receivables_platform.web.app import composed
 from receivables_platform.web.auth import Principal
 from receivables_platform.web.etag import (
     Precondition,
@@ -131,8 +133,9 @@ async def _change(conn: asyncpg.Connection, request: Request, invoice_id: UUID,
 async def _credit_or_write_off(conn: asyncpg.Connection, request: Request, invoice_id: UUID,
                                command: AdjustInvoice | WriteOffInvoice, principal: Principal,
                                if_match: Precondition | None) -> Outcome:
+    thresholds = composed(request, BillingDependencies).approvals
     return await credit_or_write_off(
-        conn, command, requested_by=principal.sub, at=datetime.now(UTC),
+        conn, command, thresholds, requested_by=principal.sub, at=datetime.now(UTC),
         check=invoice_precondition(if_match, invoice_id), correlation_id=trace(request))
 
 

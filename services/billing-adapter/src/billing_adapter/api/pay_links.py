@@ -15,10 +15,9 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from billing_adapter.api.common import READERS, Conn, fields_in_body, trace
 from billing_adapter.api.models import PayLinkRequest, PayLinkResponse
-from billing_adapter.api.stripe_webhook import Settings
+from billing_adapter.api.stripe_webhook import Deps
 from billing_adapter.service_layer.accounts import get_account
 from billing_adapter.service_layer.pay_links import create_pay_link
-from billing_adapter.settings import PayLinkSettings
 from receivables_platform.domain import NotFound
 from receivables_platform.web.auth import require_roles
 from receivables_platform.web.idempotency import IdempotentRequest
@@ -27,26 +26,17 @@ router = APIRouter(prefix="/v1/accounts", tags=["pay links"])
 LINK_MAKERS = require_roles("integration", "admin", "supervisor", "collector")
 
 
-async def pay_link_settings(request: Request) -> PayLinkSettings:
-    """Read from the environment once per app; a test sets `app.state.pay_links` instead."""
-    settings = getattr(request.app.state, "pay_links", None)
-    if settings is None:
-        settings = request.app.state.pay_links = PayLinkSettings()
-    assert isinstance(settings, PayLinkSettings)
-    return settings
-
-
 @router.post("/{account_id}/pay-links", status_code=201, response_model=PayLinkResponse,
              dependencies=[Depends(LINK_MAKERS)],
              responses={502: {"description": "The payment provider did not make the link"},
                         503: {"description": "No pay link provider is configured"}})
 async def make_pay_link(account_id: UUID, body: PayLinkRequest, request: Request,
-                        idem: IdempotentRequest, stripe: Settings,
-                        links: PayLinkSettings = Depends(pay_link_settings)) -> Response:
+                        idem: IdempotentRequest, deps: Deps) -> Response:
     """A link for the open invoices (or those named), or an auto-pay enrolment link."""
+    links = deps.pay_links
     with fields_in_body():
         made = await create_pay_link(
-            idem.conn, links.make_provider(stripe), account_id, body.purpose, body.invoice_ids,
+            idem.conn, links.make_provider(deps.stripe), account_id, body.purpose, body.invoice_ids,
             now=datetime.now(UTC), ttl=links.ttl, correlation_id=trace(request))
     return await idem.respond(
         PayLinkResponse.of(account_id, made.link), status_code=201, version=made.version,

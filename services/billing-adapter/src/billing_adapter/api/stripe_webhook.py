@@ -31,7 +31,8 @@ from billing_adapter.adapters.stripe_objects import MalformedEvent, StripeEvent,
 from billing_adapter.adapters.stripe_signature import SignatureError, verify
 from billing_adapter.api.common import trace
 from billing_adapter.service_layer.stripe_connector import receive, replay_parked
-from billing_adapter.settings import StripeSettings
+from billing_adapter.settings import BillingDependencies, StripeSettings
+from receivables_platform.web.app import composed
 from receivables_platform.web.auth import require_roles
 from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem, problem_type
@@ -45,16 +46,16 @@ REFUSED = Counter("stripe_webhook_refused_total",
 OPERATORS = require_roles("integration", "admin")
 
 
+async def dependencies(request: Request) -> BillingDependencies:
+    """What the spec composed at start (`async`, so FastAPI does not run it in a thread)."""
+    return composed(request, BillingDependencies)
+
+
 async def stripe_settings(request: Request) -> StripeSettings:
-    """Read from the environment once per app; a test sets `app.state.stripe` instead
-    (`async`, so FastAPI does not run it in a worker thread)."""
-    settings = getattr(request.app.state, "stripe", None)
-    if settings is None:
-        settings = request.app.state.stripe = StripeSettings()
-    assert isinstance(settings, StripeSettings)
-    return settings
+    return composed(request, BillingDependencies).stripe
 
 
+Deps = Annotated[BillingDependencies, Depends(dependencies)]
 Settings = Annotated[StripeSettings, Depends(stripe_settings)]
 
 

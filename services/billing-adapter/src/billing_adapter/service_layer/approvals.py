@@ -21,10 +21,10 @@ from billing_adapter.adapters import approval_rows
 from billing_adapter.adapters.repositories import approvals, store
 from billing_adapter.domain import approval as a
 from billing_adapter.domain.account import decide
+from billing_adapter.domain.approval import ApprovalThresholds
 from billing_adapter.domain.commands import AdjustInvoice, WriteOffInvoice
 from billing_adapter.domain.state import Account
 from billing_adapter.service_layer.accounts import Check, execute, get_account, team_today
-from billing_adapter.settings import approval_thresholds
 from receivables_platform.contracts.billing import (
     AdjustmentKind,
     ApprovalAction,
@@ -58,7 +58,8 @@ def _subject(state: a.Approval) -> str:
 
 
 async def credit_or_write_off(conn: asyncpg.Connection, command: AdjustInvoice | WriteOffInvoice,
-                              *, requested_by: str, at: datetime, check: Check | None = None,
+                              thresholds: ApprovalThresholds, *, requested_by: str,
+                              at: datetime, check: Check | None = None,
                               correction_id: UUID | None = None,
                               correlation_id: str | None = None,
                               causation_id: str | None = None) -> Outcome:
@@ -67,7 +68,8 @@ async def credit_or_write_off(conn: asyncpg.Connection, command: AdjustInvoice |
         if check is not None:
             check(loaded.state, loaded.version)
         [decided] = decide(command, loaded.state, team_today())
-        request = _approval_request(command, decided, requested_by, at, correction_id)
+        request = _approval_request(command, decided, thresholds, requested_by, at,
+                                    correction_id)
         if request is None:
             return Outcome(applied=await execute(conn, command, check=check,
                                                  correlation_id=correlation_id,
@@ -80,6 +82,7 @@ async def credit_or_write_off(conn: asyncpg.Connection, command: AdjustInvoice |
 
 
 def _approval_request(command: AdjustInvoice | WriteOffInvoice, decided: object,
+                      thresholds: ApprovalThresholds,
                       requested_by: str, at: datetime,
                       correction_id: UUID | None) -> a.RequestApproval | None:
     if isinstance(decided, InvoiceAdjusted) and isinstance(command, AdjustInvoice):
@@ -92,7 +95,6 @@ def _approval_request(command: AdjustInvoice | WriteOffInvoice, decided: object,
                                        None, None)
     else:
         return None
-    thresholds = approval_thresholds()
     if not thresholds.needs_approval(decided.currency, decided.amount_minor):
         return None
     threshold = thresholds.threshold(decided.currency)

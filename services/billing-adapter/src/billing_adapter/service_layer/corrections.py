@@ -19,6 +19,7 @@ import asyncpg
 import structlog
 
 from billing_adapter.adapters.repositories import store
+from billing_adapter.domain.approval import ApprovalThresholds
 from billing_adapter.domain.commands import AdjustInvoice
 from billing_adapter.service_layer.accounts import INVOICE, account_of, get_account
 from billing_adapter.service_layer.approvals import (
@@ -26,6 +27,7 @@ from billing_adapter.service_layer.approvals import (
     record_rejection,
     rejection_stream,
 )
+from billing_adapter.settings import BillingDependencies
 from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.billing import (
@@ -40,25 +42,27 @@ from receivables_platform.envelope import CloudEvent
 log = structlog.get_logger(__name__)
 
 
-async def answer_case_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
+async def answer_case_event(conn: asyncpg.Connection, event: CloudEvent,
+                            deps: BillingDependencies) -> None:
     """The cases topic carries much more; billing acts on correction requests only."""
     if event.type != CaseCorrectionRequested.event_type:
         return
     request = decode(event.type, event.schemaversion, event.data)
     assert isinstance(request, CaseCorrectionRequested)
-    await answer_correction(conn, request, causation_id=event.id,
+    await answer_correction(conn, request, deps.approvals, causation_id=event.id,
                             correlation_id=event.correlationid or event.id)
 
 
-async def answer_correction(conn: asyncpg.Connection, request: CaseCorrectionRequested, *,
-                            causation_id: str, correlation_id: str) -> None:
+async def answer_correction(conn: asyncpg.Connection, request: CaseCorrectionRequested,
+                            thresholds: ApprovalThresholds, *, causation_id: str,
+                            correlation_id: str) -> None:
     if await _already_answered(conn, request):
         log.info("billing.correction_already_answered", correction_id=str(request.correction_id))
         return
     try:
         await _check_invoice_belongs(conn, request)
         await credit_or_write_off(
-            conn, _adjustment(request, _effective_date(request)),
+            conn, _adjustment(request, _effective_date(request)), thresholds,
             requested_by=request.requested_by, at=request.requested_at,
             correction_id=request.correction_id, causation_id=causation_id,
             correlation_id=correlation_id)

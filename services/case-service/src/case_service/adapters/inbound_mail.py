@@ -27,13 +27,12 @@ from email import errors, policy
 from email.feedparser import BytesFeedParser
 from email.message import EmailMessage
 from email.utils import getaddresses
-from functools import lru_cache
 from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from case_service.settings import AttachmentLimits, attachment_limits, media_type
+from case_service.adapters.attachment_limits import AttachmentLimits, media_type
 from receivables_platform.contracts.cases import Attachment
 from receivables_platform.text import storable
 
@@ -73,12 +72,6 @@ class InboundEmailLimits(BaseSettings):
                                       validation_alias="INBOUND_EMAIL_MAX_ATTACHMENT_BYTES")
     max_attachments_total_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1, validation_alias="INBOUND_EMAIL_MAX_ATTACHMENTS_BYTES")
-
-
-@lru_cache(maxsize=1)
-def inbound_email_limits() -> InboundEmailLimits:
-    """The process's limits, read from the environment once."""
-    return InboundEmailLimits()
 
 
 class _TooDeep(Exception):
@@ -192,8 +185,7 @@ def _parsed(raw: bytes) -> EmailMessage:
     return message
 
 
-def parse(raw: bytes, limits: InboundEmailLimits | None = None,
-          types: AttachmentLimits | None = None) -> InboundMessage:
+def parse(raw: bytes, limits: InboundEmailLimits, types: AttachmentLimits) -> InboundMessage:
     if not raw.strip():
         raise MalformedMessage("the request body is empty; send the raw RFC 5322 message")
     message = _parsed(raw)
@@ -211,8 +203,7 @@ def parse(raw: bytes, limits: InboundEmailLimits | None = None,
     tag = CASE_TAG.search(subject)
     answers = tuple(dict.fromkeys(MESSAGE_ID.findall(_header(message, "In-Reply-To"))
                                   + MESSAGE_ID.findall(_header(message, "References"))[::-1]))
-    attachments, contents = _attachments(message, limits or inbound_email_limits(),
-                                         types or attachment_limits())
+    attachments, contents = _attachments(message, limits, types)
     return InboundMessage(message_id=message_id, sender=sender.lower(), sender_name=name or None,
                           subject=subject, text=_text(message),
                           case_tag=tag.group(1) if tag else None, answers=answers,

@@ -15,10 +15,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from case_service.adapters.attachment_limits import media_type
 from case_service.api.common import (
     READERS,
     Agent,
     Conn,
+    Deps,
     MaybeIfMatch,
     files,
     now,
@@ -29,7 +31,6 @@ from case_service.api.common import (
 from case_service.api.models import AttachmentOut, CaseResponse
 from case_service.service_layer import attachments as use
 from case_service.service_layer.cases import get_case
-from case_service.settings import attachment_limits, media_type
 from receivables_platform.text import storable
 from receivables_platform.web.idempotency import IdempotentRequest
 from receivables_platform.web.problems import Problem, problem_type
@@ -44,13 +45,14 @@ def _too_large(limit: int) -> Problem:
                    type=problem_type("attachment-too-large"), field="body", limit=limit)
 
 
-async def upload_body(request: Request) -> bytes:
+async def upload_body(request: Request, deps: Deps) -> bytes:
     """Dependency: the body, refused past the limit (by Content-Length, else while streaming).
 
     It runs before the Idempotency-Key dependency and leaves the body where Starlette
     caches it, so the key's fingerprint reads the same bytes without a second read.
     """
-    limit = attachment_limits().max_bytes
+    limits = deps.attachments
+    limit = limits.max_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -66,8 +68,8 @@ async def upload_body(request: Request) -> bytes:
         raise Problem(422, "Empty attachment", "the request body is the file; it is empty",
                       type=problem_type("attachment-empty"), field="body")
     content_type = media_type(request.headers.get("content-type", ""))
-    if not attachment_limits().allows(content_type):
-        accepted = sorted(attachment_limits().allowed)
+    if not limits.allows(content_type):
+        accepted = sorted(limits.allowed)
         raise Problem(415, "Attachment type not accepted",
                       f"{content_type or 'no Content-Type'} is not an accepted attachment type "
                       f"(ATTACHMENT_CONTENT_TYPES: {', '.join(accepted)})",

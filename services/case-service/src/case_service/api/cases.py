@@ -22,6 +22,7 @@ from case_service.api.common import (
     Agent,
     Answerer,
     Conn,
+    Deps,
     IfMatch,
     MaybeIfMatch,
     Opener,
@@ -78,12 +79,13 @@ def takes_it_themselves(principal: Principal, owner_id: str | None) -> bool:
 
 @router.post("", status_code=201, response_model=CaseResponse, dependencies=[Depends(OPENERS)])
 async def open_case(body: OpenCaseRequest, request: Request, idem: IdempotentRequest,
-                    principal: Opener) -> Response:
+                    principal: Opener, deps: Deps) -> Response:
     """Open a case on a known account (or none, for an unknown sender). Idempotency-Key required."""
     command = c.OpenCase(
         case_id=new_id(), case_number="", account_id=body.account_id, type=body.type,
         origin=body.origin, priority=body.priority, subject=body.subject,
-        description=body.description, invoice_ids=tuple(body.invoice_ids), sla_target_days=1,
+        description=body.description, invoice_ids=tuple(body.invoice_ids),
+        sla_target_days=deps.policy.sla.target_days(body.type, body.priority),
         actor=principal.sub, at=now(), owner_id=body.owner_id)
     loaded = await use.open_case(idem.conn, command, correlation_id=trace(request),
                                  owner_registers=takes_it_themselves(principal, body.owner_id))
@@ -224,9 +226,9 @@ async def close(case_id: UUID, request: Request, response: Response, conn: Conn,
 
 @router.post("/{case_id}/reopen", response_model=CaseResponse)
 async def reopen(case_id: UUID, body: ReopenRequest, request: Request, response: Response,
-                 conn: Conn, principal: Agent, if_match: IfMatch) -> CaseResponse:
+                 conn: Conn, principal: Agent, if_match: IfMatch, deps: Deps) -> CaseResponse:
     """Reopen a closed case within the reopen window. Needs If-Match."""
-    command = c.ReopenCase(case_id, body.reason, use.policy().reopen_window_days,
+    command = c.ReopenCase(case_id, body.reason, deps.policy.reopen_window_days,
                            principal.sub, now())
     return _answer(response, await _run(conn, request, command, if_match))
 

@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 
 from case_service.adapters.file_store import FileStore, file_store
 from case_service.service_layer.cases import Check
+from case_service.settings import CaseDependencies
+from receivables_platform.web.app import composed
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import connection
 from receivables_platform.web.etag import (
@@ -35,6 +37,14 @@ MaybeIfMatch = Annotated[Precondition | None, Depends(optional_if_match)]
 
 
 Conn = Annotated[asyncpg.Connection, Depends(connection)]
+
+
+async def dependencies(request: Request) -> CaseDependencies:
+    """The policy and limits the spec composed (`async`: no worker thread for this)."""
+    return composed(request, CaseDependencies)
+
+
+Deps = Annotated[CaseDependencies, Depends(dependencies)]
 
 
 def trace(request: Request) -> str | None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from case_service.adapters.inbound_mail import MalformedMessage, OverLimit, parse
-from case_service.api.common import files, now, problem_responses, trace
+from case_service.api.common import Deps, files, now, problem_responses, trace
 from case_service.api.models import CaseResponse
 from case_service.service_layer.inbound_email import ThreadedBy, file_email
 from receivables_platform.web.auth import Principal, require_roles
@@ -59,12 +59,12 @@ def _too_large() -> Problem:
                  "description": "The raw RFC 5322 message (also accepted as message/rfc822)",
                  "content": {"application/octet-stream": {
                      "schema": {"type": "string", "format": "binary"}}}}})
-async def inbound_email(request: Request,
+async def inbound_email(request: Request, deps: Deps,
                         principal: Principal = Depends(GATEWAY)) -> Response:
     """File a raw email (`Content-Type: message/rfc822`) on its case, or open one (201)."""
     raw = await _raw(request)
     try:
-        message = parse(raw)
+        message = parse(raw, deps.inbound_email, deps.attachments)
     except MalformedMessage as exc:
         raise Problem(422, "Malformed message", exc.detail,
                       type=problem_type("malformed-message"), field=exc.field) from None
@@ -73,7 +73,7 @@ async def inbound_email(request: Request,
                       type=problem_type("attachment-limit"), field="body",
                       limit=exc.limit) from None
     async with pooled(request) as conn:
-        filed = await file_email(conn, message, actor=principal.sub, at=now(),
+        filed = await file_email(conn, message, deps.policy, actor=principal.sub, at=now(),
                                  store=files(request, conn), correlation_id=trace(request))
     body = FiledEmail(threaded_by=filed.threaded_by, created=filed.created,
                       case=CaseResponse.of(filed.case.state, filed.case.version))

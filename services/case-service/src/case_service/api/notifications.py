@@ -20,10 +20,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, model_validator
 
 from case_service.adapters import notifications as rows
-from case_service.api.common import Conn, now
+from case_service.api.common import Conn, Deps, now
 from case_service.api.models import Body
 from case_service.domain.notifications import Channel, NotificationKind
-from case_service.settings import notification_settings
 from receivables_platform.domain import RefusalKind, Refused
 from receivables_platform.web.auth import TEAM_ROLES, Principal, require_roles
 from receivables_platform.web.bodies import EmailAddress
@@ -92,11 +91,11 @@ def _channels(value: Any) -> dict[NotificationKind, Channel]:
 
 
 @router.put("/notification-preferences/me", response_model=PreferencesResponse)
-async def save_preferences(body: Preferences, conn: Conn,
-                           principal: Person) -> PreferencesResponse:
+async def save_preferences(body: Preferences, conn: Conn, principal: Person,
+                           deps: Deps) -> PreferencesResponse:
     """Save your addresses and channels; your token's teams and roles are recorded with them."""
     if body.webhook_url is not None:
-        settings = notification_settings()
+        settings = deps.notifications
         if settings.webhook_secret is None:
             raise Refused("outgoing webhooks are not configured here "
                           "(NOTIFICATION_WEBHOOK_SECRET)", field="webhook_url",

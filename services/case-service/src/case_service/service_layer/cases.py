@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import cache
 from uuid import UUID
 
 import asyncpg
@@ -24,22 +23,14 @@ from case_service.adapters import billing_view, case_rows, directory
 from case_service.adapters.repositories import cases
 from case_service.domain import commands as c
 from case_service.domain.case import decide
-from case_service.domain.policy import CasePolicy
 from case_service.domain.state import Case
 from case_service.service_layer import notifications
-from case_service.settings import case_policy
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, Refused
 from receivables_platform.repository import Loaded
 
 Check = Callable[[Case, int], None]
-
-
-@cache
-def policy() -> CasePolicy:
-    """SLA targets and the reopen window, read from the environment once per process."""
-    return case_policy()
 
 
 async def execute(conn: asyncpg.Connection, command: c.Command, *, check: Check | None = None,
@@ -96,14 +87,12 @@ async def check_agent(conn: asyncpg.Connection, user_id: str, field: str, *,
 async def open_case(conn: asyncpg.Connection, command: c.OpenCase, *,
                     correlation_id: str | None = None, owner_registers: bool = False
                     ) -> Loaded[Case]:
-    """Number the case, set its SLA target from policy, and open it (links checked first)."""
+    """Number the case and open it (links checked first)."""
     await _check_links(conn, command.account_id, command.invoice_ids)
     if command.owner_id is not None:
         await check_agent(conn, command.owner_id, "owner_id", registers_self=owner_registers)
     async with atomic(conn):
-        command = replace(command, case_number=await case_rows.next_case_number(conn),
-                          sla_target_days=policy().sla.target_days(command.type,
-                                                                   command.priority))
+        command = replace(command, case_number=await case_rows.next_case_number(conn))
         return await execute(conn, command, correlation_id=correlation_id)
 
 

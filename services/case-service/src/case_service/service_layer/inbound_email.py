@@ -27,6 +27,7 @@ from case_service.adapters.file_store import FileStore
 from case_service.adapters.inbound_mail import InboundMessage
 from case_service.domain import commands as c
 from case_service.domain.assignment import choose_owner
+from case_service.domain.policy import CasePolicy
 from case_service.domain.state import Case
 from case_service.service_layer.attachments import keep
 from case_service.service_layer.cases import execute, get_case, open_case
@@ -87,8 +88,8 @@ async def _owner_for(conn: asyncpg.Connection, account_id: UUID | None) -> str |
     return owner
 
 
-async def _open_from(conn: asyncpg.Connection, message: InboundMessage, actor: str,
-                     at: datetime, account_id: UUID | None, follows: str | None,
+async def _open_from(conn: asyncpg.Connection, message: InboundMessage, policy: CasePolicy,
+                     actor: str, at: datetime, account_id: UUID | None, follows: str | None,
                      correlation_id: str | None) -> Loaded[Case]:
     lead = f"Follow-up to {follows}, which is closed.\n\n" if follows else ""
     owner_id = await _owner_for(conn, account_id)
@@ -97,16 +98,16 @@ async def _open_from(conn: asyncpg.Connection, message: InboundMessage, actor: s
         type=CaseType.BILLING_INQUIRY, origin=CaseOrigin.INBOUND_EMAIL,
         priority=CasePriority.NORMAL, subject=(message.subject or "(no subject)")[:300],
         description=(lead + (message.text or "(no text)"))[:10_000], invoice_ids=(),
-        sla_target_days=1, actor=actor, at=at, owner_id=owner_id),
-        correlation_id=correlation_id)
+        sla_target_days=policy.sla.target_days(CaseType.BILLING_INQUIRY, CasePriority.NORMAL),
+        actor=actor, at=at, owner_id=owner_id), correlation_id=correlation_id)
     assert opened.state.case_id is not None
     return await execute(conn, _note(opened.state.case_id, message, actor, at),
                          correlation_id=correlation_id)
 
 
-async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor: str,
-                     at: datetime, store: FileStore, correlation_id: str | None = None
-                     ) -> Filed:
+async def file_email(conn: asyncpg.Connection, message: InboundMessage, policy: CasePolicy, *,
+                     actor: str, at: datetime, store: FileStore,
+                     correlation_id: str | None = None) -> Filed:
     """The attachments' bytes go to `store` unless the message was filed before."""
     async with conn.transaction():
         await hold_until_commit(conn, "cases.inbound", message.message_id)
@@ -121,13 +122,14 @@ async def file_email(conn: asyncpg.Connection, message: InboundMessage, *, actor
                 noted = await execute(conn, _note(case_id, message, actor, at),
                                       correlation_id=correlation_id)
                 return Filed(noted, how, created=False)
-            opened = await _open_from(conn, message, actor, at, loaded.state.account_id,
+            opened = await _open_from(conn, message, policy, actor, at, loaded.state.account_id,
                                       loaded.state.case_number, correlation_id)
             return Filed(opened, how, created=True)
         await keep(store, message.contents)
         accounts = await billing_view.accounts_of_email(conn, message.sender)
         account_id = accounts[0] if len(accounts) == 1 else None
-        opened = await _open_from(conn, message, actor, at, account_id, None, correlation_id)
+        opened = await _open_from(conn, message, policy, actor, at, account_id, None,
+                                  correlation_id)
         how = ThreadedBy.SENDER_CONTACT if account_id else ThreadedBy.NONE
         return Filed(opened, how, created=True)
 

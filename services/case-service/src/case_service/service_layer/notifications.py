@@ -43,7 +43,7 @@ from case_service.adapters import notifications as rows
 from case_service.adapters import webhooks
 from case_service.domain import notifications as n
 from case_service.domain.state import Case
-from case_service.settings import NotificationSettings, notification_settings
+from case_service.settings import NotificationSettings
 from receivables_platform import mail
 from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.base import EventContract
@@ -160,13 +160,13 @@ async def dispatch(pool: asyncpg.Pool, worker: str, smtp: mail.SmtpTarget | None
     return done
 
 
-async def notify_forever(pool: asyncpg.Pool, smtp_url: str | None) -> None:
+async def notify_forever(pool: asyncpg.Pool, smtp_url: str | None,
+                         settings: NotificationSettings) -> None:
     """Background worker: sweep for the calendar's occasions, then send what is decided.
 
     Every replica runs it: the unique keys make the sweeps agree, the claims keep
     the sends apart.
     """
-    settings = notification_settings()
     smtp = mail.SmtpTarget.from_url(smtp_url) if smtp_url else None
     worker = f"{socket.gethostname()}:{os.getpid()}:{id(pool):x}"
     while True:

@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from collections_service.adapters import billing_view
-from collections_service.runtime import current_runtime
+from collections_service.runtime import Runtime
 from collections_service.service_layer import autopay, commitments, holds, lock_account, risk
 from receivables_platform.contracts.billing import (
     AutoPayEnrolled,
@@ -32,10 +32,9 @@ from receivables_platform.contracts.collections import HoldRelease, HoldSource
 from receivables_platform.envelope import CloudEvent
 
 
-async def on_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
+async def on_billing_event(conn: asyncpg.Connection, event: CloudEvent, rt: Runtime) -> None:
     contract = event.contract
     await billing_view.apply(conn, contract, event.id)
-    rt = current_runtime()
     if isinstance(contract, PaymentApplied | PaymentReversed | InvoiceAdjusted):
         await lock_account(conn, contract.account_id)
         await commitments.evaluate(conn, contract.account_id, rt.clock.today(), rt.calendar,
@@ -108,9 +107,10 @@ async def _release_case(conn: asyncpg.Connection, case_id: UUID, how: HoldReleas
                             correlation_id=event.correlationid, causation_id=event.id)
 
 
-async def on_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
-    """The one consumer group (named after the service) reads billing's and cases' topics."""
+async def on_event(conn: asyncpg.Connection, event: CloudEvent, runtime: Runtime) -> None:
+    """The one consumer group (named after the service) reads billing's and cases' topics;
+    judging promises on a payment needs the runtime's clock and calendar."""
     if event.type.startswith("cases."):
         await on_case_event(conn, event)
     else:
-        await on_billing_event(conn, event)
+        await on_billing_event(conn, event, runtime)

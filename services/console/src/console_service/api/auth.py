@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from console_service.i18n import LANGUAGES, N_
 from console_service.web import Render, check_csrf, sign_in
-from receivables_platform.devstack.tokens import ROLES
+from receivables_platform.web.auth import ROLES_ADMIN_FIRST as ROLES
 from receivables_platform.web.auth import issue_token
 
 router = APIRouter()

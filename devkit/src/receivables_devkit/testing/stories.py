@@ -17,7 +17,7 @@ from uuid import uuid4
 
 import httpx
 
-from receivables_platform.testing.system import RunningSystem
+from receivables_devkit.testing.system import RunningSystem
 
 T = TypeVar("T")
 PAYMENT_METHOD = "pm_1Nv8Xy2eZvKYlo2C"

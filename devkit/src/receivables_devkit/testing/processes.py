@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-TOTALS_HANDLER = "receivables_platform.testing.totals:add_to_totals"
+TOTALS_HANDLER = "receivables_devkit.testing.totals:add_to_totals"
 
 
 class PlatformProcess:

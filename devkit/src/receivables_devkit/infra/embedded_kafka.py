@@ -12,7 +12,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from receivables_platform.infra.ports import free_port, wait_for_port
+from receivables_devkit.infra.ports import free_port, wait_for_port
 
 
 class EmbeddedKafka:

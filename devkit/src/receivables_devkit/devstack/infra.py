@@ -22,19 +22,19 @@ from urllib.parse import urlsplit
 import asyncpg
 from aiokafka.errors import KafkaError
 
-from receivables_platform.contracts.topics import CONTEXTS
-from receivables_platform.infra.apache_kafka import (
+from receivables_devkit.infra.apache_kafka import (
     ApacheKafka,
     KafkaNotInstalled,
     configured_broker,
 )
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
-from receivables_platform.infra.embedded_postgres import (
+from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
+from receivables_devkit.infra.embedded_postgres import (
     EmbeddedPostgres,
     database_url,
     ensure_database,
 )
-from receivables_platform.infra.ports import free_port
+from receivables_devkit.infra.ports import free_port
+from receivables_platform.contracts.topics import CONTEXTS
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
 

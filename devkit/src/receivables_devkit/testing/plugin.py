@@ -17,18 +17,18 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from receivables_platform.ids import new_id
-from receivables_platform.infra.apache_kafka import (
+from receivables_devkit.infra.apache_kafka import (
     ApacheKafka,
     KafkaCluster,
     broker_choice,
     configured_broker,
 )
-from receivables_platform.infra.docker import docker_engine_available
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres, ensure_database
-from receivables_platform.testing.stripe_mock import running_stripe_mock
-from receivables_platform.testing.templates import MigratedTemplates
+from receivables_devkit.infra.docker import docker_engine_available
+from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
+from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres, ensure_database
+from receivables_devkit.testing.stripe_mock import running_stripe_mock
+from receivables_devkit.testing.templates import MigratedTemplates
+from receivables_platform.ids import new_id
 
 FreshDatabase = Callable[..., Awaitable[str]]
 

@@ -22,7 +22,7 @@ from typing import IO
 
 import httpx
 
-from receivables_platform.devstack.infra import StackError, port_is_free
+from receivables_devkit.devstack.infra import StackError, port_is_free
 from receivables_platform.web_processes import die_with_parent
 
 PACKAGES = ("billing_adapter", "collections_service", "case_service", "reporting_service")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import asyncpg
 
-from receivables_platform.infra.ports import free_port, wait_for_port
+from receivables_devkit.infra.ports import free_port, wait_for_port
 
 SYSTEM_USER = "embedded_postgres"
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import os
 
-from receivables_platform.web.auth import MAX_TOKEN_LIFETIME, issue_token
-from receivables_platform.web.auth import ROLES as KNOWN_ROLES
+from receivables_platform.web.auth import MAX_TOKEN_LIFETIME, ROLES_ADMIN_FIRST, issue_token
 
-# Admin first: the order the dev token lists them in.
-ROLES = ("admin", *sorted(KNOWN_ROLES - {"admin"}))
+ROLES = ROLES_ADMIN_FIRST
 DEV_SUBJECT = "dev"
 
 

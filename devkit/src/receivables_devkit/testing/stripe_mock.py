@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from receivables_platform.infra.ports import free_port, wait_for_port
-from receivables_platform.testing.processes import PlatformProcess
+from receivables_devkit.infra.ports import free_port, wait_for_port
+from receivables_devkit.testing.processes import PlatformProcess
 
 HOST = "127.0.0.1"
 

@@ -1,7 +1,7 @@
 """A real read model for consumer tests: money and event counts per account.
 
 Its handler is what the consumer tests and the pipeline benchmark run, in-process
-and as `--handler receivables_platform.testing.totals:add_to_totals`; sums are
+and as `--handler receivables_devkit.testing.totals:add_to_totals`; sums are
 exact integers, so one event applied twice or missed shows as a wrong total.
 
 The table is created on first use per server connection, not per event: an

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import asyncpg
 
-from receivables_platform.devstack.services import (
+from receivables_devkit.devstack.services import (
     ServiceEntry,
     ServiceProcess,
     console_entry,
@@ -26,9 +26,9 @@ from receivables_platform.devstack.services import (
     stop_all,
     wait_until_ready,
 )
+from receivables_devkit.infra.embedded_postgres import database_url
+from receivables_devkit.infra.ports import free_port
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import database_url
-from receivables_platform.infra.ports import free_port
 from receivables_platform.web.auth import ROLES, issue_token
 
 

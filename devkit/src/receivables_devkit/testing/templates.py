@@ -19,8 +19,8 @@ from pathlib import Path
 
 import asyncpg
 
+from receivables_devkit.infra.embedded_postgres import database_url, ensure_database
 from receivables_platform.ids import new_id
-from receivables_platform.infra.embedded_postgres import database_url, ensure_database
 
 # what pytest changes between tests and no migration reads
 _VOLATILE_ENVIRONMENT = frozenset({"PYTEST_CURRENT_TEST"})

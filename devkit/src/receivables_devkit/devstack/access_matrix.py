@@ -2,7 +2,7 @@
 
 Here rather than in `web.access` because it builds each service's app: the web
 toolkit sits below the service runner and knows no service, the dev stack sits
-above both. `python -m receivables_platform.devstack.access_matrix` prints the
+above both. `python -m receivables_devkit.devstack.access_matrix` prints the
 file's text for review after a route or its roles change.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from receivables_platform.devstack.services import PACKAGES
+from receivables_devkit.devstack.services import PACKAGES
 from receivables_platform.service import build_app
 from receivables_platform.web.access import render_toml, route_access
 

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from receivables_platform.infra.apache_kafka import configured_broker
-from receivables_platform.infra.embedded_postgres import EmbeddedPostgres
+from receivables_devkit.infra.apache_kafka import configured_broker
+from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres
 
 T = TypeVar("T")
 

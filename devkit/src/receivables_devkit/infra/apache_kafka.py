@@ -19,8 +19,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from receivables_platform.infra.embedded_kafka import EmbeddedKafka
-from receivables_platform.infra.ports import free_port, wait_for_port
+from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
+from receivables_devkit.infra.ports import free_port, wait_for_port
 
 KAFKA_HOME = Path(os.environ.get(
     "KAFKA_HOME", Path(__file__).resolve().parents[4] / ".tools" / "kafka"))

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from receivables_platform.testing.stories import Stories
+from receivables_devkit.testing.stories import Stories
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from receivables_platform.devstack.infra import (
+from receivables_devkit.devstack.infra import (
     DATA_DIR_ENV,
     Infrastructure,
     StackError,
@@ -30,7 +30,7 @@ from receivables_platform.devstack.infra import (
     redact,
     start_infrastructure,
 )
-from receivables_platform.devstack.services import (
+from receivables_devkit.devstack.services import (
     HOST,
     ServiceProcess,
     console_entry,
@@ -41,7 +41,7 @@ from receivables_platform.devstack.services import (
     stop_all,
     wait_until_ready,
 )
-from receivables_platform.devstack.tokens import (
+from receivables_devkit.devstack.tokens import (
     DEV_SUBJECT,
     ROLES,
     max_token_lifetime,
