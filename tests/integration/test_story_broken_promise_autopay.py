@@ -81,15 +81,17 @@ async def test_broken_promise_follow_up_at_risk_and_autopay_conversion(system: R
         assert (await eventually(converted, what="offer converted"))["converted_on"] == \
             today.isoformat()
 
+        # the promise is judged on the business day after its deadline, a day still to come;
+        # a KPI period reaching past today is computed up to today, so the conversion counts
+        # and the judgement (known to collections above) does not yet
         kpis = await s.reported(
-            "/v1/kpis", lambda k: kpi_group(k, collector)["autopay"]["offers_converted"] == 1
-            and kpi_group(k, collector)["promises"]["broken"] == 1,
-            what="broken promise and conversion in the KPIs", currency="USD",
+            "/v1/kpis", lambda k: kpi_group(k, collector)["autopay"]["offers_converted"] == 1,
+            what="the conversion in the KPIs", currency="USD",
             group_by="collector", **{"from": today.isoformat(), "to": next_day.isoformat()})
+        assert kpis["requested_period"]["end"] == next_day.isoformat()
+        assert kpis["period"]["end"] < next_day.isoformat()
         mine = kpi_group(kpis, collector)
-        assert mine["promises"] == {
-            "kept": 0, "partially_kept": 0, "broken": 1, "promised_minor": OWED,
-            "paid_minor": 0, "kept_rate_by_count_pct": 0, "kept_rate_by_amount_pct": 0}
+        assert mine["promises"]["broken"] == 0
         assert mine["autopay"] == {
             "not_on_autopay_at_start": 1, "enrolled_in_period": 1, "conversion_pct": 100,
             "on_autopay_at_end": 1, "accounts_at_end": 1, "penetration_pct": 100,

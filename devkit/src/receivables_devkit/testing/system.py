@@ -17,6 +17,7 @@ from pathlib import Path
 
 import asyncpg
 
+from receivables_devkit.devstack.infra import StackError
 from receivables_devkit.devstack.services import (
     ServiceEntry,
     ServiceProcess,
@@ -30,6 +31,8 @@ from receivables_devkit.infra.embedded_postgres import database_url
 from receivables_devkit.infra.ports import free_port
 from receivables_platform.ids import new_id
 from receivables_platform.web.auth import ROLES, issue_token
+
+PORT_ATTEMPTS = 3
 
 
 @dataclass
@@ -61,8 +64,24 @@ class RunningSystem:
             self.processes[entry.name] = await self._process(entry)
         for proc in self.processes.values():
             proc.start()
-        await asyncio.to_thread(wait_until_ready, list(self.processes.values()), ready_within,
-                                lambda proc, seconds: None)
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                await asyncio.to_thread(wait_until_ready, list(self.processes.values()),
+                                        ready_within, lambda proc, seconds: None)
+                return
+            except StackError:
+                lost = [entry for entry in entries if self._lost_its_port(entry.name)]
+                if not lost or attempt == PORT_ATTEMPTS - 1:
+                    raise
+                for entry in lost:  # another process took the free port first: a new one
+                    self.processes[entry.name] = proc = self._placed(entry)
+                    proc.start()
+
+    def _lost_its_port(self, service: str) -> bool:
+        """Between `free_port` and the bind, a parallel test may take the port."""
+        proc = self.processes[service]
+        return (proc.poll() is not None and proc.log_path.exists()
+                and "address already in use" in proc.log_path.read_text(errors="replace"))
 
     async def _process(self, entry: ServiceEntry) -> ServiceProcess:
         name = f"t_{entry.database}_{new_id().hex[:12]}"
@@ -72,6 +91,9 @@ class RunningSystem:
         finally:
             await conn.close()
         self.databases[entry.name] = database_url(self.server_url, name)
+        return self._placed(entry)
+
+    def _placed(self, entry: ServiceEntry) -> ServiceProcess:
         port = free_port()
         env = {**os.environ, **self.env, "DATABASE_URL": self.databases[entry.name],
                "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "HTTP_HOST": "127.0.0.1",
