@@ -74,6 +74,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
             "case": f"/cases/{case_id}", "supervisor": f"/supervisor?week={year}-W{week:02d}",
             "aging-drill": "/supervisor/aging?currency=USD&bucket=1-30",
             "weekly-review": f"/supervisor/weekly-review?week={year}-W{week:02d}",
+            "approvals": "/supervisor/approvals",
             "admin": "/admin"}
         async with httpx.AsyncClient(base_url=console, timeout=60) as http:
             page = (await http.get("/sign-in")).text

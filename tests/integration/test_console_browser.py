@@ -333,3 +333,45 @@ async def test_every_screen_at_desk_and_phone_width(system: RunningSystem, brows
         raise
     finally:
         await context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_a_supervisors_approval_in_the_browser(system: RunningSystem, browser: Browser,
+                                                     console: str, language: str):
+    """A clerk's large credit waits; a supervisor approves it from the approvals screen,
+    which axe-core passes at desk and phone width, and billing applies it."""
+    today = date.today()
+    async with httpx.AsyncClient(timeout=15) as http:
+        s = Stories(system, http)
+        account_id = await s.account(unique("Approval Co"), "USD")
+        invoice_id = await s.invoice(account_id, 2_000_000, issued=today, due=today)
+        asked = await s.send("POST", "billing-adapter", f"/v1/invoices/{invoice_id}/adjustments",
+                             roles=("integration",), sub=unique("clerk"), expect=202,
+                             headers={"Idempotency-Key": unique("key")},
+                             json={"kind": "credit", "amount_minor": 700_000,
+                                   "reason_code": "goodwill", "effective_date": today.isoformat()})
+        approval_id = asked.json()["approval_id"]
+        context = await browser.new_context(base_url=console, viewport={"width": 390,
+                                                                        "height": 844})
+        page = await context.new_page()
+        try:
+            await sign_in(page, unique("boss"), language, "supervisor")
+            await page.goto("/supervisor/approvals")
+            wide = await page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= 390, f"approvals is {wide} px wide at 390 px"
+            await no_serious_violations(page)
+            await page.set_viewport_size({"width": 1280, "height": 900})
+            row = page.locator(f"#approval-{approval_id}")
+            await row.get_by_role("button", name={"en": "Approve", "es": "Aprobar"}[language],
+                                  exact=True).click()
+            await expect(page.locator("p.notice")).to_have_text(
+                {"en": "Approved", "es": "Aprobada"}[language])
+            await expect(page.locator(f"#approval-{approval_id}")).to_have_count(0)
+            await no_serious_violations(page)
+        except BaseException:
+            await screenshot_on_failure(page, f"approval-{language}")
+            raise
+        finally:
+            await context.close()
+        decided = await s.get("billing-adapter", f"/v1/approvals/{approval_id}")
+        assert decided["status"] == "approved"

@@ -51,6 +51,12 @@ async def test_screenshots_of_every_screen(system: RunningSystem, browser: Brows
                      headers={"Idempotency-Key": unique("esc")},
                      json={"team": "operations", "question": "How many seats are live?",
                            "due_date": (date.today() + timedelta(days=7)).isoformat()})
+        large = await s.invoice(account_id, 1_250_000, issued=date.today(), due=date.today())
+        await s.send("POST", "billing-adapter", f"/v1/invoices/{large}/adjustments",
+                     roles=("integration",), sub="sam.clerk", expect=202,
+                     headers={"Idempotency-Key": unique("credit")},
+                     json={"kind": "credit", "amount_minor": 750_000, "reason_code": "goodwill",
+                           "effective_date": date.today().isoformat()})
     year, week, _ = date.today().isocalendar()
     screens = {
         "sign-in": "/sign-in", "my-day": "/my-day", "account": f"/accounts/{account_id}",
@@ -58,7 +64,7 @@ async def test_screenshots_of_every_screen(system: RunningSystem, browser: Brows
         "case": f"/cases/{case['case_id']}", "supervisor": f"/supervisor?week={year}-W{week:02d}",
         "aging": "/supervisor/aging?currency=USD&bucket=1-30",
         "weekly-review": f"/supervisor/weekly-review?week={year}-W{week:02d}",
-        "admin": "/admin",
+        "approvals": "/supervisor/approvals", "admin": "/admin",
     }
     DOCS.mkdir(parents=True, exist_ok=True)
     for language in ("en", "es"):

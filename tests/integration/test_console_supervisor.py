@@ -14,7 +14,7 @@ from datetime import date
 import httpx
 import pytest
 
-from receivables_devkit.testing.console import ConsoleUser, account_on_worklist
+from receivables_devkit.testing.console import ConsoleUser, account_on_worklist, field_value
 from receivables_devkit.testing.stories import Stories, eventually, unique
 from receivables_devkit.testing.system import RunningSystem
 
@@ -70,3 +70,50 @@ async def test_the_supervisor_page_holds_kpis_trend_and_escalations(supervisor: 
         assert part in page, part
     review = await supervisor.page(f"/supervisor/weekly-review?week={year}-W{week:02d}")
     assert "Pareto" in review and "Week over week" in review
+
+
+async def test_an_approval_needs_a_second_supervisor_and_says_so_to_the_first(
+        system: RunningSystem, console: str):
+    today = date.today()
+    boss, second = unique("boss"), unique("second")
+    async with httpx.AsyncClient(timeout=15) as http:
+        s = Stories(system, http)
+        account_id = await s.account(unique("Credit Co"), "USD")
+        invoice_id = await s.invoice(account_id, 2_000_000, issued=today, due=today)
+        asked = await s.send("POST", "billing-adapter", f"/v1/invoices/{invoice_id}/adjustments",
+                             roles=("integration", "supervisor"), sub=boss, expect=202,
+                             headers={"Idempotency-Key": unique("key")},
+                             json={"kind": "credit", "amount_minor": 600_000,
+                                   "reason_code": "goodwill",
+                                   "effective_date": today.isoformat()})
+        approval_id = asked.json()["approval_id"]
+
+        async with httpx.AsyncClient(base_url=console, timeout=20) as own:
+            first = ConsoleUser(own)
+            await first.sign_in(boss, "supervisor")
+            page = await first.page("/supervisor/approvals")
+            assert f'id="approval-{approval_id}"' in page and "6,000.00" in page
+            version = field_value(page.split(f'id="approval-{approval_id}"', 1)[1], "version")
+            mine = await first.post(f"/supervisor/approvals/{approval_id}/approve",
+                                    {"version": version}, expect=403)
+            assert "another supervisor must decide it" in mine.text
+            empty = await first.post(f"/supervisor/approvals/{approval_id}/reject",
+                                     {"version": version, "reason": " "}, expect=422)
+            assert "Say why the approval is rejected" in empty.text
+            for hostile in (f"/supervisor/approvals/{approval_id}/delete",
+                            "/supervisor/approvals/..x/approve"):
+                answer = await first.http.post(hostile, data={"csrf_token": first.csrf})
+                assert answer.status_code in (404, 422), (hostile, answer.status_code)
+        state = await s.get("billing-adapter", f"/v1/approvals/{approval_id}")
+        assert state["status"] == "pending"
+
+        async with httpx.AsyncClient(base_url=console, timeout=20) as other:
+            supervisor = ConsoleUser(other)
+            await supervisor.sign_in(second, "supervisor", language="es")
+            seen = await supervisor.page("/supervisor/approvals")
+            assert "Aprobar" in seen
+            done = await supervisor.post(f"/supervisor/approvals/{approval_id}/approve",
+                                         {"version": version}, expect=200)
+            assert "Aprobada" in done.text and f'id="approval-{approval_id}"' not in done.text
+        state = await s.get("billing-adapter", f"/v1/approvals/{approval_id}")
+        assert state["status"] == "approved" and state["decided_by"] == second

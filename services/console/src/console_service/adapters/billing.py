@@ -20,3 +20,19 @@ async def invoices_of(api: PlatformApi, token: str, account_id: UUID, *,
                          open="true" if open_only else None, limit=500)
     items: list[dict[str, Any]] = page["items"]
     return items
+
+
+async def pending_approvals(api: PlatformApi, token: str) -> list[dict[str, Any]]:
+    page = await api.get(SERVICE, "/v1/approvals", token, status="pending", limit=200)
+    items: list[dict[str, Any]] = page["items"]
+    return items
+
+
+async def decide_approval(api: PlatformApi, token: str, approval_id: UUID, *, approve: bool,
+                          reason: str | None, version: str) -> Any:
+    """Approve or reject with the version the supervisor saw, so a decision on an
+    approval that changed since (another supervisor decided it) comes back stale."""
+    verb = "approve" if approve else "reject"
+    return await api.call("POST", SERVICE, f"/v1/approvals/{approval_id}/{verb}", token,
+                          json=None if approve else {"reason": reason or ""},
+                          if_match=version)

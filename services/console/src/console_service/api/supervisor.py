@@ -9,15 +9,17 @@ a bucket to the accounts with money in it, and from an account to its invoices.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from console_service.adapters import cases, reporting
+from console_service.adapters import billing, cases, reporting
 from console_service.adapters.platform_api import PlatformApi, Refused, Unreachable
-from console_service.web import Api, Render, SignedIn
+from console_service.i18n import N_
+from console_service.web import Api, Render, SignedIn, check_csrf
+from receivables_platform.web.etag import etag
 
 router = APIRouter()
 Currency = Annotated[str, Query(pattern=r"^[A-Z]{3}$")]
@@ -97,3 +99,41 @@ async def weekly_review(request: Request, person: SignedIn, api: Api, pages: Ren
                                                           currency=currency))
     return pages.render(request, "weekly_review.html", currency=currency, week=week,
                         review=review, refused=refused)
+
+
+async def _approvals_page(request: Request, api: PlatformApi, pages: Render, token: str,
+                          status_code: int = 200, **context: Any) -> Response:
+    pending, refused = await _part(billing.pending_approvals(api, token))
+    return pages.render(request, "approvals.html", status_code=status_code,
+                        approvals=pending or [], etag=etag,
+                        **({"refused": refused} | context))
+
+
+@router.get("/supervisor/approvals")
+async def approvals(request: Request, person: SignedIn, api: Api, pages: Render) -> Response:
+    """Credits and write-offs over their threshold, the longest waiting first."""
+    return await _approvals_page(request, api, pages, person.token)
+
+
+@router.post("/supervisor/approvals/{approval_id}/{decision}",
+             dependencies=[Depends(check_csrf)])
+async def decide(request: Request, approval_id: UUID,
+                 decision: Annotated[Literal["approve", "reject"], Path()],
+                 person: SignedIn, api: Api, pages: Render) -> Response:
+    """Billing keeps four eyes: a supervisor deciding their own request gets its 403,
+    shown on the page beside that approval rather than as an error page."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    reason = form.get("reason", "").strip()
+    try:
+        if decision == "reject" and not reason:
+            raise Refused(422, N_("Invalid request"), "",
+                          {"reason": N_("Say why the approval is rejected")})
+        await billing.decide_approval(api, person.token, approval_id,
+                                      approve=decision == "approve", reason=reason,
+                                      version=form.get("version", ""))
+    except Refused as refused:
+        status = 409 if refused.stale else 403 if refused.status == 403 else 422
+        return await _approvals_page(request, api, pages, person.token, status_code=status,
+                                     refused=refused, failed=str(approval_id), values=form)
+    done = N_("Approved") if decision == "approve" else N_("Rejected")
+    return await _approvals_page(request, api, pages, person.token, notice=done)
