@@ -20,6 +20,12 @@ says how many requests a second the machine's cores could serve at best, busy
 to the last cycle, with no queueing: a ceiling no tuning of the wall-clock run
 gets past; and the cores `--rate` needs.
 
+Beside the services runs the floor (`floor_app.py`): a bare FastAPI + asyncpg
+route doing one INSERT in a transaction, served with the services' uvicorn
+settings. It is measured first, the same way (its process, PostgreSQL, this
+client), and every row then says its CPU without the client as a multiple of
+the floor's (`x floor`): a write at ten times a plain insert is where to look.
+
     .venv/bin/python bench/bench_route_cpu.py --count 300
 Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers.
 """
@@ -30,6 +36,7 @@ import argparse
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,9 +44,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 from client_loop import run_client
-from process_cpu import CpuMeter, stop, system_meter
+from floor_app import FLOOR_PATH
+from process_cpu import CpuMeter, postmaster, process_tree, stop, system_meter, the_process
 
+from receivables_devkit.infra.embedded_postgres import database_url
+from receivables_devkit.infra.ports import free_port
 from receivables_devkit.infra.servers import servers
 from receivables_devkit.testing.load import MixedWorkload, Operation, Recorder
 from receivables_devkit.testing.system import RunningSystem
@@ -85,6 +96,73 @@ async def cost(op: Operation, workload: MixedWorkload, meter: CpuMeter, idle: di
     return recorder.requests, recorder.errors, wall, per_request
 
 
+CLIENT = "load client"
+
+
+def spawn_floor(env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
+    with (logs / "floor.log").open("wb") as log:
+        return subprocess.Popen([sys.executable, str(Path(__file__).with_name("floor_app.py"))],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def start_floor(server: str, logs: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The floor app in its own process and database, ready; and its URL."""
+    name = f"t_floor_{os.getpid()}_{int(time.time())}"
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(server, name), "HTTP_PORT": str(port)}
+    proc = spawn_floor(env, logs)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession() as http:
+        while True:
+            try:
+                async with http.get(f"{url}/health") as response:
+                    if response.status == 204:
+                        return proc, url
+            except aiohttp.ClientError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the floor app did not start; see {logs / 'floor.log'}")
+            await asyncio.sleep(0.1)
+
+
+async def floor_cost(http: aiohttp.ClientSession, url: str, meter: CpuMeter,
+                     idle: dict[str, float], args: argparse.Namespace
+                     ) -> tuple[int, int, float, dict[str, float]]:
+    """(requests, errors, wall seconds, CPU ms per request by group) of `5 x --count`
+    inserts: a tenth of a millisecond each is near the clock tick the kernel counts CPU
+    time in, so the floor takes more runs than a route for the same precision."""
+    runs = 5 * args.count
+    gate = asyncio.Semaphore(args.clients)
+    errors = 0
+
+    async def once() -> None:
+        nonlocal errors
+        async with gate, http.post(f"{url}{FLOOR_PATH}") as response:
+            await response.read()
+            errors += response.status != 201
+
+    meter.start()
+    began = time.perf_counter()
+    await asyncio.gather(*(once() for _ in range(runs)))
+    wall = time.perf_counter() - began
+    await asyncio.sleep(args.settle)
+    window = time.perf_counter() - began
+    per_request = {name: max(0.0, cpu - idle[name] * window) / runs * 1000
+                   for name, cpu in meter.used().items()}
+    return runs, errors, wall, per_request
+
+
+def served(per_request: dict[str, float]) -> float:
+    """CPU ms per request of the system, without the load client's share."""
+    return sum(per_request.values()) - per_request.get(CLIENT, 0.0)
+
+
 @dataclass
 class Measured:
     op: Operation
@@ -112,7 +190,7 @@ def interleaved(workload: MixedWorkload) -> Operation:
 def capacity(per_request: dict[str, float], idle: dict[str, float], rate: float) -> str:
     """What the measured CPU per request leaves room for on this machine's cores."""
     every = sum(per_request.values())
-    served = every - per_request.get("load client", 0.0)
+    served = every - per_request.get(CLIENT, 0.0)
     cores, idle_cores = os.cpu_count() or 1, sum(idle.values())
     ceiling = (cores - idle_cores) / every * 1000
     elsewhere = (cores - idle_cores + idle.get("load client", 0.0)) / served * 1000
@@ -123,15 +201,20 @@ def capacity(per_request: dict[str, float], idle: dict[str, float], rate: float)
             f"({idle_cores + rate * served / 1000:.1f} without the client)")
 
 
-def row(name: str, requests: int, errors: int, wall: float, per: dict[str, float]) -> str:
+def row(name: str, requests: int, errors: int, wall: float, per: dict[str, float],
+        floor: float) -> str:
+    """One operation's figures; `floor` is the floor's CPU ms per request without the client."""
     return (f"{name[:36]:36} {requests:>5} {errors:>4} {wall:>6.1f} "
-            + " ".join(f"{cpu:>11.2f}" for cpu in per.values()) + f" {sum(per.values()):>7.2f}")
+            + " ".join(f"{cpu:>11.2f}" for cpu in per.values()) + f" {sum(per.values()):>7.2f}"
+            + f" {served(per) / floor if floor > 0 else float('nan'):>7.1f}")
 
 
 async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> None:
     system = RunningSystem(server, bootstrap, logs)
+    floor_proc: subprocess.Popen[bytes] | None = None
     try:
         await system.start()
+        floor_proc, floor_url = await start_floor(server, logs)
         connector = aiohttp.TCPConnector(limit=100, keepalive_timeout=3)
         async with aiohttp.ClientSession(connector=connector) as http:
             workload = MixedWorkload(
@@ -141,14 +224,24 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
             await workload.warm_up()
             await asyncio.sleep(workload.visible_after)  # every account known everywhere
             meter = await system_meter(system, server)
-            idle = await idle_rates(meter, args.idle)
+            floor_meter = CpuMeter({"floor": the_process(floor_proc.pid),
+                                    "postgres": process_tree(await postmaster(server)),
+                                    CLIENT: the_process(os.getpid())})
+            idle, floor_idle = await asyncio.gather(idle_rates(meter, args.idle),
+                                                    idle_rates(floor_meter, args.idle))
             names = list(idle)
             print(f"{args.count} runs of each operation, {args.clients} at a time, "
                   f"{args.settle:g} s to settle; CPU ms per request (idle use subtracted); "
                   f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
             print(f"{'operation':36} {'reqs':>5} {'err':>4} {'wall s':>6} "
                   + " ".join(f"{SHORT.get(n, n)[:11]:>11}" for n in names)
-                  + f" {'all':>7}", flush=True)
+                  + f" {'all':>7} {'x floor':>7}", flush=True)
+            requests, errors, wall, per = await floor_cost(http, floor_url, floor_meter,
+                                                           floor_idle, args)
+            floor = served(per)
+            print(f"{'the floor: one INSERT, bare FastAPI':36} {requests:>5} {errors:>4} "
+                  f"{wall:>6.1f}   floor {per['floor']:.2f}, postgres {per['postgres']:.2f}, "
+                  f"client {per[CLIENT]:.2f}: {floor:.2f} ms without the client", flush=True)
             measured: list[Measured] = []
             for op in workload.operations:
                 if args.only and not any(part in op.name for part in args.only):
@@ -156,19 +249,25 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                 requests, errors, wall, per = await cost(op, workload, meter, idle, args,
                                                          args.count, args.clients)
                 measured.append(Measured(op, requests, per))
-                print(row(op.name, requests, errors, wall, per), flush=True)
+                print(row(op.name, requests, errors, wall, per, floor), flush=True)
             if len(measured) < len(workload.operations):
                 return
             print("the load mix from its operations one by one, weighted as it draws them:")
-            print(capacity(weighted(measured), idle, args.rate), flush=True)
+            mix_weighted = weighted(measured)
+            print(capacity(mix_weighted, idle, args.rate), flush=True)
+            print(f"  {served(mix_weighted) / floor:.1f} x the floor", flush=True)
             mix = interleaved(workload)
             for clients in (args.clients, 4 * args.clients):
                 requests, errors, wall, per = await cost(mix, workload, meter, idle, args,
                                                          4 * args.count, clients)
                 print(row(f"the mix interleaved, {clients} at a time", requests, errors, wall,
-                          per))
+                          per, floor))
                 print(capacity(per, idle, args.rate), flush=True)
+                print(f"  {served(per) / floor:.1f} x the floor", flush=True)
     finally:
+        if floor_proc is not None:
+            floor_proc.terminate()
+            floor_proc.wait(10)
         await stop(system, logs)
 
 

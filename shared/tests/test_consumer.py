@@ -309,6 +309,30 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
     assert b"closed" in dict(letters[4].headers)[dlq.ERROR_MESSAGE]
 
 
+async def test_a_group_passes_over_types_it_does_not_handle_without_decoding_them(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+    topic = topics_ready
+    account = accounts(1)[0]
+    key, _, headers = to_kafka(invoice(account, 1))
+    other = [(n, v) for n, v in headers if n != "ce_type"] + [
+        ("ce_type", b"billing.payment.received")]
+    before, after = invoice(account, 10), invoice(account, 20)
+    placed = await produce(kafka_bootstrap, topic, [
+        before,
+        (key, b"{not json", other),     # not this group's type: never parsed, so no dead letter
+        (key, b"{not json", headers),   # this group's type: parsed, dead-lettered
+        after,
+    ], partition=0)
+
+    async with running(runner_for(pool, kafka_bootstrap, topic, group,
+                                  event_types={"billing.invoice.issued"})):
+        await wait_for_totals(pool, expected([before, after]))
+        letters = await read_dead_letters(kafka_bootstrap, topic, 1)
+        await eventually(lambda: stored_offset_is(pool, group, topic, placed[-1][1] + 1))
+
+    assert [int(dict(r.headers)[dlq.ORIGINAL_OFFSET]) for r in letters] == [placed[2][1]]
+
+
 async def test_an_event_dated_outside_the_business_dates_is_set_aside_and_the_partition_moves_on(
         pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
     """Issue 16: stored before the edges refused it, such an event made every read of the

@@ -43,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -161,8 +161,13 @@ class ConsumerRunner:
                  loss_check_interval: float = 5.0, verify_after_quiet: float = 0.25,
                  max_retry_wait: float = 30.0, kafka_commit_interval: float = 1.0,
                  session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 3_000,
-                 consumer_options: Mapping[str, Any] | None = None) -> None:
+                 consumer_options: Mapping[str, Any] | None = None,
+                 event_types: Collection[str] | None = None) -> None:
         self.pool = pool
+        # a group that projects some types of a topic need not pay to decode the others:
+        # the `ce_type` header says what a record is before its body is parsed
+        self.event_types = (frozenset(t.encode() for t in event_types)
+                            if event_types is not None else None)
         self.kafka = kafka
         self.group_id = group_id
         self.topics = list(topics)
@@ -273,7 +278,7 @@ class ConsumerRunner:
         records = [r for tp, rs in batch.items() if tp in positioned for r in rs]
         if not records:
             return {}
-        decoded = [decode_record(r, validate_contracts=self.validate_contracts) for r in records]
+        decoded = [self._decoded(r) for r in records]
         for item in decoded:
             if item.error is not None:
                 await self._dead_letter(item.record, item.error)
@@ -291,6 +296,17 @@ class ConsumerRunner:
         self._faults.db_committed()
         self._after_commit(applied)
         return applied.positions
+
+    def _decoded(self, record: Any) -> Decoded:
+        """The record decoded, or passed over undecoded (neither event nor error, so only its
+        position counts) when its `ce_type` is one this group does not handle. A record
+        without the header is decoded, and dead-lettered when it is no CloudEvent."""
+        if self.event_types is not None:
+            kind = next((bytes(value) for name, value in record.headers or ()
+                         if name == "ce_type"), None)
+            if kind is not None and kind not in self.event_types:
+                return Decoded(record)
+        return decode_record(record, validate_contracts=self.validate_contracts)
 
     async def _apply(self, decoded: list[Decoded], rejected: set[tuple[str, int, int]]
                      ) -> _Applied:
