@@ -61,8 +61,8 @@ async def test_an_emailed_dispute_worked_to_closed_on_the_case_desk(system: Runn
     case_id = emailed["case_id"]
 
     await agent.sign_in(agent_id, "case_agent")
-    unassigned = await agent.page("/cases?queue=unassigned")
-    assert emailed["case_number"] in unassigned
+    if emailed["owner_id"] is None:  # no active agent to assign it to: it waits in the queue
+        assert emailed["case_number"] in await agent.page("/cases?queue=unassigned")
     page = await agent.page(f"/cases/{case_id}")
     page = await step(agent, case_id, page, "assignment", {})
     assert "The case is yours" in page

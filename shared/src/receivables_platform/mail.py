@@ -60,6 +60,8 @@ class SmtpTarget:
 def compose(target: SmtpTarget, *, to: str, subject: str, body: str,
             in_reply_to: str | None = None) -> EmailMessage:
     message = EmailMessage()
+    # a header is one line: a subject typed over several (or a pasted one) is joined
+    subject = " ".join(subject.split())
     message["From"], message["To"], message["Subject"] = target.sender, to, subject
     message["Message-ID"] = make_msgid(domain=target.sender.rpartition("@")[2] or None)
     if in_reply_to:

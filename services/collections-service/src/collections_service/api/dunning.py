@@ -209,8 +209,9 @@ async def sends_of(account_id: UUID, conn: Conn) -> list[SendView]:
 
 @router.post("/v1/mail/bounces", response_model=ContactView, dependencies=[Depends(GATEWAYS)],
              openapi_extra={"requestBody": {"required": True, "content": {
-                 "multipart/report": {"schema": {"type": "string", "format": "binary"}}},
-                 "description": "The delivery status notification (RFC 3464) as received"}})
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                 "description": "The delivery status notification (RFC 3464) as received "
+                                "(also accepted as multipart/report)"}})
 async def bounce(request: Request, conn: Conn, rt: Rt) -> ContactView:
     """A mail gateway forwards a DSN: the email it reports on is recorded as bounced (once;
     the same DSN again changes nothing)."""
