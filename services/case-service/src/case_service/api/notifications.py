@@ -23,7 +23,7 @@ from case_service.adapters import notifications as rows
 from case_service.api.common import Conn, Deps, now
 from case_service.api.models import Body
 from case_service.domain.notifications import Channel, NotificationKind
-from receivables_platform.domain import RefusalKind, Refused
+from receivables_platform.domain import Refused
 from receivables_platform.web.auth import TEAM_ROLES, Principal, require_roles
 from receivables_platform.web.bodies import EmailAddress
 
@@ -97,9 +97,10 @@ async def save_preferences(body: Preferences, conn: Conn, principal: Person,
     if body.webhook_url is not None:
         settings = deps.notifications
         if settings.webhook_secret is None:
+            # the person can choose email instead: a refusal of this body, not an outage
             raise Refused("outgoing webhooks are not configured here "
-                          "(NOTIFICATION_WEBHOOK_SECRET)", field="webhook_url",
-                          title="Webhooks unavailable", kind=RefusalKind.UNAVAILABLE)
+                          "(NOTIFICATION_WEBHOOK_SECRET): choose email or the digest",
+                          field="webhook_url", title="Webhooks unavailable")
         if not settings.webhook_allowed(body.webhook_url):
             raise Refused("webhooks may go only to "
                           f"{', '.join(sorted(settings.webhook_hosts))}",
