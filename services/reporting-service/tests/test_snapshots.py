@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
@@ -22,7 +22,7 @@ from receivables_platform.service import build_app
 from receivables_platform.web.auth import issue_token
 from receivables_platform.web.testserver import running_server
 from reporting_service.consumers.billing_projection import project_billing_event
-from reporting_service.service_layer.snapshots import take_due_snapshot
+from reporting_service.service_layer.snapshots import snapshot_worker, take_due_snapshot
 from reporting_service.spec import SPEC
 from reporting_service.testing import cloud
 
@@ -51,8 +51,11 @@ class Reporting:
 @pytest.fixture
 async def reporting(fresh_database) -> AsyncIterator[Reporting]:
     url = await fresh_database(SPEC.versions_dir)
-    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=SECRET))
     now = [datetime(2026, 11, 21, 0, 5, tzinfo=UTC)]
+    # the end-of-day job reads the test's clock too: on the wall clock, a run just after
+    # midnight would take yesterday's snapshot in the middle of a test
+    spec = replace(SPEC, background=[snapshot_worker(lambda: now[-1])])
+    app = build_app(spec, SPEC.settings(database_url=url, jwt_secret=SECRET))
     app.state.clock = lambda: now[-1]
     async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as c:
         yield Reporting(c, url, now)
