@@ -635,6 +635,21 @@ async def test_a_hand_escalation_lands_on_the_supervisor_s_worklist_once(
     assert by == "kim"
 
 
+async def test_an_escalated_account_can_still_be_given_to_another_collector(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    """The escalation is on the account's stream: its ETag must move with it, or every later
+    write to the account would meet a version it was never shown."""
+    account_id, _ = await overdue_account(billing, api, 12_000)
+    made = await api.post(f"/v1/accounts/{account_id}/escalations", json={"reason": "stalling"},
+                          headers=creating(KIM))
+    assert made.status_code == 201, made.text
+    read = await api.get(f"/v1/accounts/{account_id}", headers=SUPERVISOR)
+    moved = await api.put(f"/v1/accounts/{account_id}/collector", json={"collector_id": "lee"},
+                          headers={**SUPERVISOR, "If-Match": read.headers["ETag"]})
+    assert moved.status_code == 200, moved.text
+    assert moved.headers["ETag"] != read.headers["ETag"]
+
+
 async def test_an_escalating_step_puts_a_task_on_the_supervisor_s_worklist(
         api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime) -> None:
     runtime.settings = runtime.settings.model_copy(update={"escalation_supervisor": "sue"})

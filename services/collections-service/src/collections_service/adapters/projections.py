@@ -14,6 +14,7 @@ import asyncpg
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
     AccountAssigned,
+    AccountEscalated,
     AccountMarkedAtRisk,
     AccountRiskCleared,
     AutoPayConverted,
@@ -108,6 +109,9 @@ async def _project(conn: asyncpg.Connection, event: EventContract, version: int)
             await conn.execute("UPDATE accounts SET at_risk_since = coalesce(at_risk_since, $2), "
                                "version = $3 WHERE account_id = $1", event.account_id,
                                event.marked_on, version)
+        case AccountEscalated():
+            await conn.execute("UPDATE accounts SET version = $2 WHERE account_id = $1",
+                               event.account_id, version)
         case AccountRiskCleared():
             await conn.execute("UPDATE accounts SET at_risk_since = NULL, version = $2 "
                                "WHERE account_id = $1", event.account_id, version)

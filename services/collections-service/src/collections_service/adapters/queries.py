@@ -125,3 +125,38 @@ async def accounts_with_promises_to_judge(conn: asyncpg.Connection, today: date)
                             "AND (deadline < $1 OR instalments <> '[]') ORDER BY account_id",
                             today)
     return [r["account_id"] for r in rows]
+
+
+async def invoices_of_account(conn: asyncpg.Connection, account_id: UUID) -> set[UUID]:
+    """Every invoice the account has, open or not: what a hold may name."""
+    rows = await conn.fetch("SELECT invoice_id FROM invoices WHERE account_id = $1", account_id)
+    return {row["invoice_id"] for row in rows}
+
+
+async def hold_account(conn: asyncpg.Connection, hold_id: UUID, *,
+                       field: str | None = "hold_id") -> UUID:
+    """Whose hold it is: the stream a release is decided on."""
+    row = await one(conn, "SELECT account_id FROM holds WHERE hold_id = $1", hold_id,
+                    what=f"hold {hold_id}", field=field)
+    account_id: UUID = row["account_id"]
+    return account_id
+
+
+async def accounts_held_for_case(conn: asyncpg.Connection, case_id: str) -> list[UUID]:
+    rows = await conn.fetch("SELECT DISTINCT account_id FROM holds WHERE case_id = $1 "
+                            "AND released_on IS NULL ORDER BY account_id", case_id)
+    return [row["account_id"] for row in rows]
+
+
+async def expired_holds(conn: asyncpg.Connection, today: date) -> list[UUID]:
+    rows = await conn.fetch("SELECT hold_id FROM holds WHERE released_on IS NULL "
+                            "AND ends_on IS NOT NULL AND ends_on <= $1", today)
+    return [row["hold_id"] for row in rows]
+
+
+async def past_due_minor(conn: asyncpg.Connection, account_id: UUID, today: date) -> int:
+    """What the account owes from before today, by billing's view."""
+    total = await conn.fetchval(
+        "SELECT coalesce(sum(balance_minor), 0) FROM invoice_balances WHERE account_id = $1 "
+        "AND closed IS NULL AND due_date < $2", account_id, today)
+    return int(total)

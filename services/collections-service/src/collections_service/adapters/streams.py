@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from collections_service.domain import account as account_domain
 from collections_service.domain import commitments as commitment_domain
 from collections_service.domain.tasks import Task, evolve
 from receivables_platform.contracts.base import EventContract
@@ -26,6 +27,12 @@ tasks: AggregateRepository[Task] = AggregateRepository(store, prefix="task", ini
 commitments: AggregateRepository[commitment_domain.Commitment] = AggregateRepository(
     store, prefix="commitment", initial=commitment_domain.Commitment,
     evolve=commitment_domain.evolve)
+
+accounts: AggregateRepository[account_domain.CollectionAccount] = AggregateRepository(
+    store, prefix="account", initial=account_domain.CollectionAccount,
+    evolve=account_domain.evolve, lock_namespace="collections.account")
+"""Its lock is the account lock every collections writer takes (`lock_account`), so a use case
+that already holds it takes it again for free and none can deadlock against another."""
 
 
 async def append(conn: asyncpg.Connection, stream_id: str, account_id: UUID,

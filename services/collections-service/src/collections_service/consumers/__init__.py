@@ -74,18 +74,12 @@ async def _hold_disputed(conn: asyncpg.Connection, contract: DisputeEvent,
                          event: CloudEvent) -> None:
     if contract.account_id is None:
         return
-    held = await holds.invoices_held_for_case(conn, str(contract.case_id))
-    invoice_ids = [i for i in holds.invoices_of(contract.invoice_ids) if i not in held]
-    if not invoice_ids:
-        return
-    await billing_view.ensure_invoices(conn, contract.account_id, invoice_ids)
     number = getattr(contract, "case_number", None) or str(contract.case_id)
-    await holds.place(conn, holds.NewHold(
-        account_id=contract.account_id, invoice_ids=tuple(invoice_ids),
+    await holds.hold_for_case(conn, holds.NewHold(
+        account_id=contract.account_id, invoice_ids=holds.invoices_of(contract.invoice_ids),
         reason=f"dispute case {number} is open", source=HoldSource.CASE,
         case_id=str(contract.case_id)),
-        by=None, today=_when(contract).date(), correlation_id=event.correlationid,
-        causation_id=event.id)
+        today=_when(contract).date(), correlation_id=event.correlationid, causation_id=event.id)
 
 
 def _when(contract: DisputeEvent) -> datetime:
@@ -102,9 +96,8 @@ def _when(contract: DisputeEvent) -> datetime:
 
 async def _release_case(conn: asyncpg.Connection, case_id: UUID, how: HoldRelease,
                         at: datetime, event: CloudEvent) -> None:
-    for hold_id in await holds.active_for_case(conn, str(case_id)):
-        await holds.release(conn, hold_id, how, by=None, today=at.date(),
-                            correlation_id=event.correlationid, causation_id=event.id)
+    await holds.release_case(conn, str(case_id), how, today=at.date(),
+                             correlation_id=event.correlationid, causation_id=event.id)
 
 
 async def on_event(conn: asyncpg.Connection, event: CloudEvent, runtime: Runtime) -> None:

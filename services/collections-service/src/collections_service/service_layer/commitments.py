@@ -37,7 +37,6 @@ from collections_service.service_layer import lock_account, risk
 from collections_service.service_layer.tasks import schedule_follow_up
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
-    AccountMarkedAtRisk,
     Channel,
     CommitmentBroken,
     CommitmentInstalmentJudged,
@@ -193,12 +192,8 @@ async def evaluate(conn: asyncpg.Connection, account_id: UUID, today: date,
         if follow_up is not None:
             reason = (RiskReason.COMMITMENT_BROKEN if isinstance(verdict, Broken)
                       else RiskReason.COMMITMENT_PARTIALLY_KEPT)
-            marked = AccountMarkedAtRisk(account_id=account_id,
-                                         collector_id=row["collector_id"], reason=reason,
-                                         commitment_id=row["commitment_id"], marked_on=today)
-            recorded = await streams.append(conn, streams.stream("account", account_id),
-                                            account_id, [marked], correlation_id=correlation_id)
-            await project(conn, recorded)
+            await risk.mark(conn, account_id, reason, today, collector_id=row["collector_id"],
+                            commitment_id=row["commitment_id"], correlation_id=correlation_id)
         judged.append(event)
     return judged
 

@@ -3,32 +3,25 @@
 A dispute case on invoices holds them until the case is resolved, closed or
 reclassified as something else (and again if it is reopened or invoices are
 linked to it); a hold set by hand carries a reason and may
-end itself on its `ends_on` date, lifted by the daily run.
+end itself on its `ends_on` date, lifted by the daily run. Holds are decisions on the
+account's stream (`domain.account`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from uuid import UUID
 
 import asyncpg
 
-from collections_service.adapters import queries, reads, streams
-from collections_service.adapters.projections import project
-from collections_service.domain.refusals import conflict
-from collections_service.service_layer import lock_account
-from receivables_platform.contracts.collections import (
-    HoldPlaced,
-    HoldRelease,
-    HoldReleased,
-    HoldSource,
-)
-from receivables_platform.domain import Refused
+from collections_service.adapters import billing_view, queries, streams
+from collections_service.domain import account as account_domain
+from collections_service.domain.account import PlaceHold
+from collections_service.service_layer import accounts, lock_account
+from receivables_platform.contracts.collections import HoldRelease, HoldSource
 from receivables_platform.ids import new_id
-
-MAX_HOLD = timedelta(days=3 * 366)
 
 
 @dataclass(frozen=True)
@@ -41,76 +34,83 @@ class NewHold:
     ends_on: date | None = None
 
 
+def _command(hold: NewHold, hold_id: UUID, by: str | None, today: date) -> PlaceHold:
+    return PlaceHold(hold_id=hold_id, account_id=hold.account_id, invoice_ids=hold.invoice_ids,
+                     reason=hold.reason, today=today, by=by, source=hold.source,
+                     case_id=hold.case_id, ends_on=hold.ends_on)
+
+
 async def place(conn: asyncpg.Connection, hold: NewHold, *, by: str | None, today: date,
                 correlation_id: str | None = None, causation_id: str | None = None) -> UUID:
-    if not hold.invoice_ids:
-        raise Refused("a hold needs at least one invoice", field="invoice_ids")
-    if hold.ends_on is not None and hold.ends_on <= today:
-        raise Refused(f"the hold would end before it starts (today is {today})",
-                      field="ends_on")
-    if hold.ends_on is not None and hold.ends_on > today + MAX_HOLD:
-        raise Refused(f"a hold by hand ends within {MAX_HOLD.days} days; leave the end out for "
-                      "an open-ended one", field="ends_on")
+    command = _command(hold, new_id(), by, today)
+    account_domain.check_hold(command)
     async with conn.transaction():
         await lock_account(conn, hold.account_id)
         await queries.account_row(conn, hold.account_id)
-        known = {r["invoice_id"] for r in await conn.fetch(
-            "SELECT invoice_id FROM invoices WHERE account_id = $1", hold.account_id)}
-        for index, invoice_id in enumerate(hold.invoice_ids):
-            if invoice_id not in known:
-                raise Refused(f"invoice {invoice_id} is not this account's",
-                              field=f"invoice_ids.{index}")
-        hold_id = new_id()
-        event = HoldPlaced(hold_id=hold_id, account_id=hold.account_id,
-                           invoice_ids=list(hold.invoice_ids), source=hold.source,
-                           reason=hold.reason, case_id=hold.case_id, placed_by=by,
-                           placed_on=today, ends_on=hold.ends_on)
-        recorded = await streams.append(conn, streams.stream("account", hold.account_id),
-                                        hold.account_id, [event], correlation_id=correlation_id,
-                                        causation_id=causation_id)
-        await project(conn, recorded)
-        return hold_id
+        known = await queries.invoices_of_account(conn, hold.account_id)
+        await accounts.decide(
+            conn, hold.account_id,
+            lambda account: account_domain.place_hold(command, account,
+                                                      invoices_of_account=known),
+            correlation_id=correlation_id, causation_id=causation_id)
+        return command.hold_id
+
+
+async def hold_for_case(conn: asyncpg.Connection, hold: NewHold, *, today: date,
+                        correlation_id: str | None = None,
+                        causation_id: str | None = None) -> UUID | None:
+    """Hold what the case does not hold yet, so a redelivered or late case event holds
+    nothing twice; None when it holds everything named already."""
+    assert hold.case_id is not None
+    async with conn.transaction():
+        await lock_account(conn, hold.account_id)
+        current = await streams.accounts.load(conn, hold.account_id, history=False)
+        held = current.state.held_for_case(hold.case_id)
+        invoice_ids = tuple(i for i in hold.invoice_ids if i not in held)
+        if not invoice_ids:
+            return None
+        await billing_view.ensure_invoices(conn, hold.account_id, list(invoice_ids))
+        return await place(conn, NewHold(hold.account_id, invoice_ids, hold.reason,
+                                         hold.source, hold.case_id, hold.ends_on),
+                           by=None, today=today, correlation_id=correlation_id,
+                           causation_id=causation_id)
 
 
 async def release(conn: asyncpg.Connection, hold_id: UUID, how: HoldRelease, *,
                   by: str | None, today: date, correlation_id: str | None = None,
                   causation_id: str | None = None) -> None:
     async with conn.transaction():
-        row = await reads.hold(conn, hold_id, field="hold_id")
-        await lock_account(conn, row["account_id"])
-        if row["released_on"] is not None:
-            raise conflict("the hold was already released", field="hold_id",
-                           title="Hold released")
-        event = HoldReleased(hold_id=hold_id, account_id=row["account_id"],
-                             invoice_ids=list(row["invoice_ids"]), release=how,
-                             case_id=row["case_id"], released_by=by, released_on=today)
-        recorded = await streams.append(conn, streams.stream("account", row["account_id"]),
-                                        row["account_id"], [event],
-                                        correlation_id=correlation_id, causation_id=causation_id)
-        await project(conn, recorded)
+        account_id = await queries.hold_account(conn, hold_id)
+        await accounts.decide(
+            conn, account_id,
+            lambda account: account_domain.release_hold(account, hold_id, how, by=by,
+                                                        today=today),
+            correlation_id=correlation_id, causation_id=causation_id)
 
 
-async def active_for_case(conn: asyncpg.Connection, case_id: str) -> list[UUID]:
-    """A case's holds still in force: one from its opening, more as invoices were linked."""
-    rows = await conn.fetch("SELECT hold_id FROM holds WHERE case_id = $1 "
-                            "AND released_on IS NULL ORDER BY placed_on, hold_id", case_id)
-    return [row["hold_id"] for row in rows]
-
-
-async def invoices_held_for_case(conn: asyncpg.Connection, case_id: str) -> set[UUID]:
-    rows = await conn.fetch("SELECT DISTINCT unnest(invoice_ids) AS invoice_id FROM holds "
-                            "WHERE case_id = $1 AND released_on IS NULL", case_id)
-    return {row["invoice_id"] for row in rows}
+async def release_case(conn: asyncpg.Connection, case_id: str, how: HoldRelease, *,
+                       today: date, correlation_id: str | None = None,
+                       causation_id: str | None = None) -> int:
+    """Lift every hold the case still has in force; returns how many."""
+    released = 0
+    for account_id in await queries.accounts_held_for_case(conn, case_id):
+        loaded = await accounts.decide(
+            conn, account_id,
+            lambda account: [event for hold_id in account.holds_of_case(case_id)
+                             for event in account_domain.release_hold(
+                                 account, hold_id, how, by=None, today=today)],
+            correlation_id=correlation_id, causation_id=causation_id)
+        released += len(loaded.history)
+    return released
 
 
 async def release_expired(conn: asyncpg.Connection, today: date, *,
                           correlation_id: str | None = None) -> int:
-    rows = await conn.fetch("SELECT hold_id FROM holds WHERE released_on IS NULL "
-                            "AND ends_on IS NOT NULL AND ends_on <= $1", today)
-    for row in rows:
-        await release(conn, row["hold_id"], HoldRelease.EXPIRED, by=None, today=today,
+    hold_ids = await queries.expired_holds(conn, today)
+    for hold_id in hold_ids:
+        await release(conn, hold_id, HoldRelease.EXPIRED, by=None, today=today,
                       correlation_id=correlation_id)
-    return len(rows)
+    return len(hold_ids)
 
 
 def invoices_of(ids: Sequence[UUID]) -> tuple[UUID, ...]:

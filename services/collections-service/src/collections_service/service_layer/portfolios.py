@@ -14,11 +14,10 @@ from uuid import UUID
 
 import asyncpg
 
-from collections_service.adapters import queries, reads, streams
-from collections_service.adapters.projections import project
+from collections_service.adapters import queries, reads
+from collections_service.domain import account as account_domain
 from collections_service.domain.refusals import not_found
-from collections_service.service_layer import lock_account
-from receivables_platform.contracts.collections import AccountAssigned, AssignmentBasis
+from collections_service.service_layer import accounts, lock_account
 from receivables_platform.domain import Refused
 from receivables_platform.ids import new_id
 
@@ -99,21 +98,13 @@ async def assign(conn: asyncpg.Connection, account_id: UUID, collector_id: str, 
     """Give the account to `collector_id`; its open tasks follow. Returns the account version."""
     async with conn.transaction():
         await lock_account(conn, account_id)
-        account = await queries.account_row(conn, account_id)
-        if check is not None:
-            check(account["version"])
-        if account["collector_id"] == collector_id:
-            return int(account["version"])
-        event = AccountAssigned(
-            account_id=account_id, collector_id=collector_id,
-            previous_collector_id=account["collector_id"],
-            basis=AssignmentBasis.RULE if rule_id else AssignmentBasis.EXPLICIT,
-            rule_id=rule_id, assigned_by=by, effective_on=today)
-        recorded = await streams.append(conn, streams.stream("account", account_id), account_id,
-                                        [event], expected_version=account["version"],
-                                        correlation_id=correlation_id)
-        await project(conn, recorded)
-        return recorded[-1].version
+        await queries.account_row(conn, account_id)
+        loaded = await accounts.decide(
+            conn, account_id,
+            lambda account: account_domain.assign(account, account_id, collector_id, by=by,
+                                                  today=today, rule_id=rule_id),
+            check=check, correlation_id=correlation_id)
+        return loaded.version
 
 
 _CANDIDATES = """

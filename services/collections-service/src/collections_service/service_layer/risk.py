@@ -13,36 +13,40 @@ from uuid import UUID
 
 import asyncpg
 
-from collections_service.adapters import streams
-from collections_service.adapters.projections import project
-from receivables_platform.contracts.collections import AccountRiskCleared, RiskClearance
+from collections_service.adapters import queries
+from collections_service.domain import account as account_domain
+from collections_service.service_layer import accounts
+from receivables_platform.contracts.collections import RiskClearance, RiskReason
+
+
+async def mark(conn: asyncpg.Connection, account_id: UUID, reason: RiskReason, today: date, *,
+               collector_id: str | None, commitment_id: UUID | None = None,
+               correlation_id: str | None = None) -> None:
+    """Mark the account at risk; runs in the caller's transaction, account locked."""
+    await accounts.decide(
+        conn, account_id,
+        lambda _: account_domain.mark_at_risk(account_id, collector_id=collector_id,
+                                              reason=reason, commitment_id=commitment_id,
+                                              today=today),
+        correlation_id=correlation_id)
 
 
 async def clear(conn: asyncpg.Connection, account_id: UUID, reason: RiskClearance, today: date,
                 *, commitment_id: UUID | None = None, correlation_id: str | None = None,
                 causation_id: str | None = None) -> bool:
     """Clear the flag if it is set; runs in the caller's transaction, account locked."""
-    account = await conn.fetchrow("SELECT collector_id, at_risk_since FROM accounts "
-                                  "WHERE account_id = $1", account_id)
-    if account is None or account["at_risk_since"] is None:  # unknown yet, or not at risk
-        return False
-    event = AccountRiskCleared(account_id=account_id, collector_id=account["collector_id"],
-                               reason=reason, commitment_id=commitment_id,
-                               at_risk_since=account["at_risk_since"], cleared_on=today)
-    recorded = await streams.append(conn, streams.stream("account", account_id), account_id,
-                                    [event], correlation_id=correlation_id,
-                                    causation_id=causation_id)
-    await project(conn, recorded)
-    return True
+    loaded = await accounts.decide(
+        conn, account_id,
+        lambda account: account_domain.clear_risk(account, reason, today=today,
+                                                  commitment_id=commitment_id),
+        correlation_id=correlation_id, causation_id=causation_id)
+    return bool(loaded.history)
 
 
 async def clear_if_paid_up(conn: asyncpg.Connection, account_id: UUID, today: date, *,
                            correlation_id: str | None = None,
                            causation_id: str | None = None) -> bool:
-    past_due = await conn.fetchval(
-        "SELECT coalesce(sum(balance_minor), 0) FROM invoice_balances WHERE account_id = $1 "
-        "AND closed IS NULL AND due_date < $2", account_id, today)
-    if past_due > 0:
+    if await queries.past_due_minor(conn, account_id, today) > 0:
         return False
     return await clear(conn, account_id, RiskClearance.PAID_UP, today,
                        correlation_id=correlation_id, causation_id=causation_id)

@@ -5,22 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import partial
 from uuid import UUID
 
 import asyncpg
 
 from collections_service.adapters import queries, streams
 from collections_service.adapters.projections import project
+from collections_service.domain import account as account_domain
 from collections_service.domain import tasks as task_domain
+from collections_service.domain.account import Escalate
 from collections_service.domain.cadence import AccountSituation, TaskPlan
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.priority import PriorityInputs, priority_score
 from collections_service.domain.refusals import conflict, not_found
 from collections_service.domain.tasks import HandSet, Task, TaskStatus
-from collections_service.service_layer import SYSTEM, lock_account
+from collections_service.service_layer import SYSTEM, accounts, lock_account
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
-    AccountEscalated,
     CadenceStepRef,
     Channel,
     TaskCancellation,
@@ -288,12 +290,8 @@ async def _escalate(conn: asyncpg.Connection, escalation: Escalation, calendar: 
                 note=escalation.reason),
         situation, today=escalation.today, calendar=calendar)
     await _save(conn, supervisor_task, account_id, 0, events, correlation_id)
-    recorded = await streams.append(
-        conn, streams.stream("account", account_id), account_id,
-        [AccountEscalated(account_id=account_id, collector_id=situation.collector_id,
-                          task_id=escalation.task_id, template=escalation.template,
-                          reason=escalation.reason, escalated_on=escalation.today,
-                          escalated_by=escalation.by, supervisor_task_id=supervisor_task)],
-        correlation_id=correlation_id)
-    await project(conn, recorded)
+    await accounts.decide(conn, account_id, partial(account_domain.escalate, Escalate(
+        account_id=account_id, reason=escalation.reason, today=escalation.today,
+        supervisor_task_id=supervisor_task, by=escalation.by, task_id=escalation.task_id,
+        template=escalation.template)), correlation_id=correlation_id)
     return supervisor_task
