@@ -160,3 +160,10 @@ async def past_due_minor(conn: asyncpg.Connection, account_id: UUID, today: date
         "SELECT coalesce(sum(balance_minor), 0) FROM invoice_balances WHERE account_id = $1 "
         "AND closed IS NULL AND due_date < $2", account_id, today)
     return int(total)
+
+
+async def unconverted_offers(conn: asyncpg.Connection, account_id: UUID) -> list[UUID]:
+    """The account's auto-pay offers an enrolment could still be credited to."""
+    rows = await conn.fetch("SELECT offer_id FROM autopay_offers WHERE account_id = $1 "
+                            "AND converted_on IS NULL ORDER BY offered_on, offer_id", account_id)
+    return [row["offer_id"] for row in rows]

@@ -135,3 +135,30 @@ async def account_briefs(conn: asyncpg.Connection,
     contact, open promises and the open invoices (one query for a whole worklist)."""
     rows = await conn.fetch(_BRIEFS, list(set(account_ids)))
     return {r["account_id"]: r for r in rows}
+
+
+_AUTOPAY_CANDIDATES = """
+SELECT a.account_id, a.name, a.collector_id, count(DISTINCT l.invoice_id) AS late_payments
+FROM accounts a
+JOIN invoice_ledger l ON l.account_id = a.account_id AND l.entry_key LIKE 'applied:%'
+JOIN invoices i ON i.invoice_id = l.invoice_id AND l.effective_on > i.due_date
+WHERE NOT a.autopay AND l.effective_on > $1 AND ($2::text IS NULL OR a.collector_id = $2)
+GROUP BY a.account_id
+HAVING count(DISTINCT l.invoice_id) >= $3
+"""
+_AUTOPAY_PAGE = f"""
+SELECT * FROM ({_AUTOPAY_CANDIDATES}) c
+WHERE $4::int IS NULL OR c.late_payments < $4 OR (c.late_payments = $4 AND c.account_id > $5)
+ORDER BY c.late_payments DESC, c.account_id
+LIMIT $6
+"""  # noqa: S608 - a constant query inside a constant query
+
+
+async def autopay_candidates(conn: asyncpg.Connection, *, since: date, min_late_payments: int,
+                             collector_id: str | None, after: tuple[int, UUID] | None,
+                             limit: int) -> list[asyncpg.Record]:
+    """Accounts not on auto-pay that paid `min_late_payments` invoices late after `since`,
+    most late payments first, after the cursor `after`."""
+    late, account_id = after or (None, None)
+    return list(await conn.fetch(_AUTOPAY_PAGE, since, collector_id, min_late_payments, late,
+                                 account_id, limit))

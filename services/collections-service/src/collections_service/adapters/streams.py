@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from collections_service.domain import account as account_domain
+from collections_service.domain import autopay as autopay_domain
 from collections_service.domain import commitments as commitment_domain
 from collections_service.domain.tasks import Task, evolve
 from receivables_platform.contracts.base import EventContract
@@ -27,7 +28,8 @@ tasks: AggregateRepository[Task] = AggregateRepository(store, prefix="task", ini
 commitments: AggregateRepository[commitment_domain.Commitment] = AggregateRepository(
     store, prefix="commitment", initial=commitment_domain.Commitment,
     evolve=commitment_domain.evolve)
-
+offers: AggregateRepository[autopay_domain.Offer] = AggregateRepository(
+    store, prefix="autopay_offer", initial=autopay_domain.Offer, evolve=autopay_domain.evolve)
 accounts: AggregateRepository[account_domain.CollectionAccount] = AggregateRepository(
     store, prefix="account", initial=account_domain.CollectionAccount,
     evolve=account_domain.evolve, lock_namespace="collections.account")
