@@ -8,6 +8,7 @@ written, so each stream's events also land here; the stream stays the truth
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import asyncpg
 
@@ -24,6 +25,7 @@ from receivables_platform.contracts.collections import (
     CommitmentCancelled,
     CommitmentInstalmentJudged,
     CommitmentKept,
+    CommitmentMade,
     CommitmentPartiallyKept,
     HoldPlaced,
     HoldReleased,
@@ -143,3 +145,21 @@ async def _project(conn: asyncpg.Connection, event: EventContract, version: int)
             await conn.execute("UPDATE autopay_offers SET converted_on = $2, version = $3 "
                                "WHERE offer_id = $1", event.offer_id, event.enrolled_on,
                                version)
+
+
+async def project_commitment_made(conn: asyncpg.Connection, recorded: Sequence[RecordedEvent],
+                                  deadline: date) -> None:
+    """The promise's row; its deadline (promised date plus grace in business days) is the
+    calendar's, which the projection does not have, so the use case hands it over."""
+    for item in recorded:
+        event = item.contract()
+        if isinstance(event, CommitmentMade):
+            await conn.execute(
+                "INSERT INTO commitments (commitment_id, account_id, collector_id, "
+                "amount_minor, currency, promised_date, grace_days, deadline, invoice_ids, "
+                "channel, made_on, version, instalments) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                "$8, $9, $10, $11, $12, $13)",
+                event.commitment_id, event.account_id, event.collector_id, event.amount_minor,
+                event.currency, event.promised_date, event.grace_days, deadline,
+                event.invoice_ids, event.channel.value, event.made_on, item.version,
+                [i.model_dump(mode="json") for i in event.instalments])

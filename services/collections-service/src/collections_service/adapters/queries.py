@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -9,6 +10,7 @@ import asyncpg
 
 from collections_service.adapters.reads import one
 from collections_service.domain.cadence import AccountSituation, OpenInvoice, Policy, Step
+from collections_service.domain.commitments import Payment
 from collections_service.domain.dunning import CatchUp
 from receivables_platform.contracts.collections import Channel
 from receivables_platform.money import NO_CURRENCY
@@ -167,3 +169,25 @@ async def unconverted_offers(conn: asyncpg.Connection, account_id: UUID) -> list
     rows = await conn.fetch("SELECT offer_id FROM autopay_offers WHERE account_id = $1 "
                             "AND converted_on IS NULL ORDER BY offered_on, offer_id", account_id)
     return [row["offer_id"] for row in rows]
+
+
+_PAYMENTS_TOWARDS = """
+SELECT effective_on, -amount_minor AS paid FROM invoice_ledger
+WHERE account_id = $1 AND (entry_key LIKE 'applied:%' OR entry_key LIKE 'reversed:%')
+  AND effective_on >= $2 AND (cardinality($3::uuid[]) = 0 OR invoice_id = ANY ($3::uuid[]))
+"""
+
+
+async def payments_towards(conn: asyncpg.Connection, account_id: UUID, made_on: date,
+                           invoice_ids: Sequence[UUID]) -> list[Payment]:
+    """Money applied (or reversed) since a promise was made, on the invoices it names (none
+    named: the account's)."""
+    rows = await conn.fetch(_PAYMENTS_TOWARDS, account_id, made_on, list(invoice_ids))
+    return [Payment(r["effective_on"], r["paid"]) for r in rows]
+
+
+async def open_commitments(conn: asyncpg.Connection, account_id: UUID) -> list[UUID]:
+    """The account's promises not judged yet, oldest first (the order they are judged in)."""
+    rows = await conn.fetch("SELECT commitment_id FROM commitments WHERE account_id = $1 "
+                            "AND status = 'open' ORDER BY made_on, commitment_id", account_id)
+    return [row["commitment_id"] for row in rows]

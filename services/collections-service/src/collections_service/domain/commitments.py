@@ -9,20 +9,24 @@ that arrives after the deadline does not turn a judged promise around.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.refusals import conflict, not_found
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
+    Channel,
     CommitmentBroken,
     CommitmentCancelled,
+    CommitmentInstalmentJudged,
     CommitmentKept,
     CommitmentMade,
     CommitmentPartiallyKept,
+    Instalment,
+    RiskReason,
 )
 from receivables_platform.domain import Refused, require_amount
 
@@ -169,18 +173,39 @@ def judge(promise: Promise, payments: Sequence[Payment], today: date,
 
 @dataclass(frozen=True)
 class Commitment:
-    """A promise as its stream tells it: who made it, for which account, and where it stands."""
+    """A promise as its stream tells it: who made it, for which account, what was promised by
+    when, how much of a plan was judged, and where it stands."""
 
     commitment_id: UUID | None = None
     account_id: UUID | None = None
     collector_id: str | None = None
     status: str = "open"
+    amount_minor: int = 0
+    currency: str = ""
+    promised_date: date = date.min
+    grace_days: int = 0
+    made_on: date = date.min
+    invoice_ids: tuple[UUID, ...] = ()
+    instalments: tuple[tuple[date, int], ...] = ()
+    instalments_judged: int = 0
+
+    def promise(self) -> Promise:
+        assert self.commitment_id is not None
+        return Promise(self.commitment_id, self.amount_minor, self.promised_date,
+                       self.grace_days, self.made_on, self.invoice_ids)
 
 
 def evolve(state: Commitment, event: EventContract) -> Commitment:
     match event:
         case CommitmentMade():
-            return Commitment(event.commitment_id, event.account_id, event.collector_id)
+            return Commitment(
+                event.commitment_id, event.account_id, event.collector_id,
+                amount_minor=event.amount_minor, currency=event.currency,
+                promised_date=event.promised_date, grace_days=event.grace_days,
+                made_on=event.made_on, invoice_ids=tuple(event.invoice_ids),
+                instalments=tuple((i.due_date, i.amount_minor) for i in event.instalments))
+        case CommitmentInstalmentJudged():
+            return replace(state, instalments_judged=max(state.instalments_judged, event.number))
         case CommitmentKept():
             return replace(state, status="kept")
         case CommitmentPartiallyKept():
@@ -190,6 +215,122 @@ def evolve(state: Commitment, event: EventContract) -> Commitment:
         case CommitmentCancelled():
             return replace(state, status="cancelled")
     return state
+
+
+@dataclass(frozen=True)
+class MakeCommitment:
+    commitment_id: UUID
+    account_id: UUID
+    by: str
+    amount_minor: int
+    promised_date: date
+    grace_days: int
+    channel: Channel
+    today: date
+    now: datetime
+    invoice_ids: tuple[UUID, ...] = ()
+    currency: str | None = None
+    contact_id: UUID | None = None
+    instalments: tuple[tuple[date, int], ...] = ()
+
+
+def check_make(command: MakeCommitment) -> None:
+    """What the promise itself must say, before the account is looked at."""
+    check_new(command.amount_minor, command.promised_date, command.grace_days, command.today)
+    check_plan(command.instalments, command.amount_minor, command.promised_date, command.today)
+
+
+def make(command: MakeCommitment, *, account_currency: str | None,
+         open_invoices: Collection[UUID]) -> list[EventContract]:
+    """A promise in the account's currency, on invoices the account still owes."""
+    check_make(command)
+    if (command.currency is not None and account_currency is not None
+            and command.currency != account_currency):
+        raise Refused(f"the account is billed in {account_currency}", field="currency")
+    for index, invoice_id in enumerate(command.invoice_ids):
+        if invoice_id not in open_invoices:
+            raise Refused(f"invoice {invoice_id} is not an open invoice of this account",
+                          field=f"invoice_ids.{index}")
+    currency = account_currency or command.currency
+    if currency is None:
+        raise Refused("the account's currency is not known yet; send it", field="currency")
+    return [CommitmentMade(
+        commitment_id=command.commitment_id, account_id=command.account_id,
+        collector_id=command.by, amount_minor=command.amount_minor, currency=currency,
+        promised_date=command.promised_date, grace_days=command.grace_days,
+        invoice_ids=list(command.invoice_ids), channel=command.channel, made_on=command.today,
+        made_at=command.now, contact_id=command.contact_id,
+        instalments=[Instalment(due_date=d, amount_minor=a) for d, a in command.instalments])]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What judging a promise decided: its events, and what they mean for the account."""
+
+    events: list[EventContract]
+    kept: bool = False
+    failed: RiskReason | None = None
+    """Broken or partly kept: the account is at risk and the follow-up call is due."""
+
+
+def judge_commitment(state: Commitment, payments: Sequence[Payment], today: date,
+                     calendar: BusinessCalendar, *, final: bool,
+                     follow_up_task_id: UUID) -> Judgement:
+    """Judge an open promise on the money paid towards it. Kept is decided the moment it is
+    paid; only the daily run (`final`) may call a promise or an instalment broken, naming the
+    follow-up task `follow_up_task_id` it brings."""
+    if state.commitment_id is None or state.status != "open":
+        return Judgement([])
+    promise = state.promise()
+    verdict = judge(promise, payments, today, calendar)
+    decided = judge_plan(promise, state.instalments, payments, today, calendar)
+    steps = [v for v in decided[state.instalments_judged:] if v.kept or final]
+    broken = next((v for v in steps if not v.kept), None)
+    if broken is not None:
+        verdict = (PartiallyKept(broken.paid_minor, state.amount_minor - broken.paid_minor)
+                   if broken.paid_minor > 0 else Broken(0))
+    judged = _instalments(state, steps)
+    if not isinstance(verdict, Kept) and not final:
+        return Judgement(judged)
+    failed = isinstance(verdict, PartiallyKept | Broken)
+    closing = _closing(state, verdict, today, follow_up_task_id if failed else None)
+    if closing is None:
+        return Judgement(judged)
+    return Judgement([*judged, closing], kept=isinstance(verdict, Kept),
+                     failed=(RiskReason.COMMITMENT_BROKEN if isinstance(verdict, Broken)
+                             else RiskReason.COMMITMENT_PARTIALLY_KEPT) if failed else None)
+
+
+def _instalments(state: Commitment,
+                 steps: Sequence[InstalmentVerdict]) -> list[EventContract]:
+    assert state.commitment_id is not None and state.account_id is not None
+    assert state.collector_id is not None
+    return [CommitmentInstalmentJudged(
+        commitment_id=state.commitment_id, account_id=state.account_id,
+        collector_id=state.collector_id, number=v.number, due_date=v.due_date,
+        amount_minor=v.amount_minor, currency=state.currency, kept=v.kept,
+        paid_minor=v.paid_minor, judged_on=v.judged_on) for v in steps]
+
+
+def _closing(state: Commitment, verdict: Verdict, today: date,
+             follow_up: UUID | None) -> EventContract | None:
+    assert state.commitment_id is not None and state.account_id is not None
+    assert state.collector_id is not None
+    common = {"commitment_id": state.commitment_id, "account_id": state.account_id,
+              "collector_id": state.collector_id, "amount_minor": state.amount_minor,
+              "currency": state.currency, "promised_date": state.promised_date}
+    match verdict:
+        case Kept():
+            return CommitmentKept(**common, paid_minor=verdict.paid_minor,
+                                  kept_on=verdict.kept_on)
+        case PartiallyKept():
+            return CommitmentPartiallyKept(**common, paid_minor=verdict.paid_minor,
+                                           shortfall_minor=verdict.shortfall_minor,
+                                           evaluated_on=today, follow_up_task_id=follow_up)
+        case Broken():
+            return CommitmentBroken(**common, paid_minor=verdict.paid_minor, broken_on=today,
+                                    follow_up_task_id=follow_up)
+    return None
 
 
 def cancel(state: Commitment, *, by: str, reason: str, today: date) -> list[EventContract]:

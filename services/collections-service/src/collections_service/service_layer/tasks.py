@@ -79,12 +79,14 @@ async def schedule_plan(conn: asyncpg.Connection, plan: TaskPlan, situation: Acc
 
 async def schedule_follow_up(conn: asyncpg.Connection, situation: AccountSituation,
                              commitment_id: UUID, business_date: date, *,
+                             task_id: UUID | None = None,
                              correlation_id: str | None = None) -> UUID:
-    """A call the next business day after a promise was broken or only partly kept."""
+    """A call the next business day after a promise was broken or only partly kept; the
+    promise's verdict names `task_id`."""
     overdue = situation.overdue(business_date)
     amount = sum(i.balance_minor for i in overdue)
     days = max(((business_date - i.due_date).days for i in overdue), default=0)
-    task_id = new_id()
+    task_id = task_id or new_id()
     event = TaskScheduled(
         task_id=task_id, account_id=situation.account_id, collector_id=situation.collector_id,
         kind=TaskKind.COMMITMENT_FOLLOW_UP, business_date=business_date, channel=Channel.CALL,
