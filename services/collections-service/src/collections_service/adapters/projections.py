@@ -7,8 +7,10 @@ written, so each stream's events also land here; the stream stays the truth
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -163,3 +165,19 @@ async def project_commitment_made(conn: asyncpg.Connection, recorded: Sequence[R
                 event.currency, event.promised_date, event.grace_days, deadline,
                 event.invoice_ids, event.channel.value, event.made_on, item.version,
                 [i.model_dump(mode="json") for i in event.instalments])
+
+
+async def record_contact(conn: asyncpg.Connection, contact_id: UUID, account_id: UUID,
+                         row: Mapping[str, Any], *, task_id: UUID | None, by: str,
+                         at: datetime, today: date) -> None:
+    """The attempt's row: what the contact's events say, plus what they keep short or leave
+    out (the server's whole answer, the language asked for even when it was written in it)."""
+    await conn.execute(
+        "INSERT INTO contacts (contact_id, account_id, collector_id, channel, outcome, task_id, "
+        "attempted_at, business_date, notes, email_to, email_message_id, email_error, "
+        "email_cc, language, language_requested) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        contact_id, account_id, by, row["channel"], row["outcome"], task_id, at, today,
+        row.get("notes"), row.get("email_to"), row.get("email_message_id"),
+        row.get("email_error"), list(row.get("email_cc", ())), row.get("language"),
+        row.get("language_requested"))

@@ -191,3 +191,10 @@ async def open_commitments(conn: asyncpg.Connection, account_id: UUID) -> list[U
     rows = await conn.fetch("SELECT commitment_id FROM commitments WHERE account_id = $1 "
                             "AND status = 'open' ORDER BY made_on, commitment_id", account_id)
     return [row["commitment_id"] for row in rows]
+
+
+async def external_ids(conn: asyncpg.Connection, account_id: UUID) -> dict[UUID, str | None]:
+    """Billing's numbers for the account's invoices: what a statement calls them."""
+    rows = await conn.fetch("SELECT invoice_id, external_id FROM invoices WHERE account_id = $1",
+                            account_id)
+    return {r["invoice_id"]: r["external_id"] for r in rows}

@@ -15,6 +15,7 @@ import asyncpg
 from collections_service.domain import account as account_domain
 from collections_service.domain import autopay as autopay_domain
 from collections_service.domain import commitments as commitment_domain
+from collections_service.domain import contacts as contact_domain
 from collections_service.domain.tasks import Task, evolve
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import TOPIC
@@ -28,6 +29,8 @@ tasks: AggregateRepository[Task] = AggregateRepository(store, prefix="task", ini
 commitments: AggregateRepository[commitment_domain.Commitment] = AggregateRepository(
     store, prefix="commitment", initial=commitment_domain.Commitment,
     evolve=commitment_domain.evolve)
+contacts: AggregateRepository[contact_domain.Contact] = AggregateRepository(
+    store, prefix="contact", initial=contact_domain.Contact, evolve=contact_domain.evolve)
 offers: AggregateRepository[autopay_domain.Offer] = AggregateRepository(
     store, prefix="autopay_offer", initial=autopay_domain.Offer, evolve=autopay_domain.evolve)
 accounts: AggregateRepository[account_domain.CollectionAccount] = AggregateRepository(

@@ -9,6 +9,7 @@ attempt that did not reach anyone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,20 +19,15 @@ import asyncpg
 
 from collections_service.adapters import queries, streams
 from collections_service.adapters.mailer import Mailer
+from collections_service.adapters.projections import record_contact
+from collections_service.domain import contacts as contact_rules
 from collections_service.domain.dunning import Recipients, recipients
 from collections_service.domain.refusals import Refusal, RefusalKind
 from collections_service.domain.templates import Rendered
 from collections_service.service_layer import lock_account, templates
 from collections_service.service_layer import tasks as task_cases
 from receivables_platform.contracts.base import EventContract
-from receivables_platform.contracts.collections import (
-    Channel,
-    ContactAttempted,
-    ContactOutcome,
-    EmailFailed,
-    EmailSent,
-    TaskOutcome,
-)
+from receivables_platform.contracts.collections import ContactOutcome, TaskOutcome
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import Refused
 from receivables_platform.ids import new_id
@@ -97,8 +93,7 @@ async def statement(conn: asyncpg.Connection, account_id: UUID, today: date,
                     letterhead: Letterhead) -> tuple[Statement, Recipients]:
     found = await owed(conn, account_id, today)
     account, overdue, currency = found.account, found.overdue, found.currency
-    external = {r["invoice_id"]: r["external_id"] for r in await conn.fetch(
-        "SELECT invoice_id, external_id FROM invoices WHERE account_id = $1", account_id)}
+    external = await queries.external_ids(conn, account_id)
     invoices = [{"reference": external.get(r["invoice_id"]) or str(r["invoice_id"])[:8],
                  "due_date": r["due_date"], "balance_minor": r["balance_minor"],
                  "days_past_due": max((today - r["due_date"]).days, 0)} for r in overdue]
@@ -115,17 +110,10 @@ async def record(conn: asyncpg.Connection, account_id: UUID, contact_id: UUID,
                   events: list[EventContract], row: dict[str, Any], task_id: UUID | None,
                   outcome: TaskOutcome | None, who: Who, correlation_id: str | None) -> None:
     """The attempt's events and row; the task it was for is completed with its outcome."""
-    await streams.append(conn, streams.stream("contact", contact_id), account_id, events,
-                         expected_version=0, correlation_id=correlation_id)
-    await conn.execute(
-        "INSERT INTO contacts (contact_id, account_id, collector_id, channel, outcome, task_id, "
-        "attempted_at, business_date, notes, email_to, email_message_id, email_error, "
-        "email_cc, language, language_requested) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        contact_id, account_id, who.sub, row["channel"], row["outcome"], task_id, who.now,
-        who.today, row.get("notes"), row.get("email_to"), row.get("email_message_id"),
-        row.get("email_error"), list(row.get("email_cc", ())), row.get("language"),
-        row.get("language_requested"))
+    await streams.contacts.save(conn, contact_id, 0, events, subject=str(account_id),
+                                correlation_id=correlation_id)
+    await record_contact(conn, contact_id, account_id, row, task_id=task_id, by=who.sub,
+                         at=who.now, today=who.today)
     if task_id is not None and outcome is not None:
         await task_cases.complete(conn, task_id, task_cases.Completion(
             by=who.sub, may_act_for_others=who.may_act_for_others, outcome=outcome,
@@ -137,30 +125,34 @@ async def _task_of_account(conn: asyncpg.Connection, task_id: UUID | None,
                            account_id: UUID) -> None:
     if task_id is None:
         return
-    owner = await conn.fetchval("SELECT account_id FROM tasks WHERE task_id = $1", task_id)
-    if owner != account_id:
+    if await queries.task_account(conn, task_id) != account_id:
         raise Refused(f"task {task_id} is not a task of account {account_id}", field="task_id")
+
+
+def _attempt(contact_id: UUID, found: Statement | Owed, account_id: UUID, who: Who,
+             task_id: UUID | None, invoice_ids: Sequence[UUID] = ()) -> contact_rules.Attempt:
+    return contact_rules.Attempt(
+        contact_id=contact_id, account_id=account_id, by=who.sub, task_id=task_id,
+        invoice_ids=invoice_ids or found.invoice_ids,
+        amount_past_due_minor=found.total_minor, currency=found.currency, at=who.now,
+        today=who.today)
 
 
 async def log_call(conn: asyncpg.Connection, account_id: UUID, outcome: ContactOutcome, *,
                    who: Who, notes: str | None, task_id: UUID | None,
                    invoice_ids: list[UUID], correlation_id: str | None = None) -> UUID:
-    if outcome.value.startswith(("email_", "letter_")):
-        raise Refused(f"{outcome.value} is not the outcome of a call", field="outcome")
+    contact_rules.check_call(outcome)
     async with atomic(conn):
         await lock_account(conn, account_id)
         await _task_of_account(conn, task_id, account_id)
         found = await owed(conn, account_id, who.today)
         contact_id = new_id()
-        event = ContactAttempted(
-            contact_id=contact_id, account_id=account_id, collector_id=who.sub,
-            channel=Channel.CALL, outcome=outcome, task_id=task_id,
-            invoice_ids=invoice_ids or found.invoice_ids,
-            amount_past_due_minor=found.total_minor, currency=found.currency,
-            attempted_at=who.now, business_date=who.today, notes=notes)
-        await record(conn, account_id, contact_id, [event],
-                      {"channel": "call", "outcome": outcome.value, "notes": notes},
-                      task_id, TaskOutcome(outcome.value), who, correlation_id)
+        events = contact_rules.log_call(
+            _attempt(contact_id, found, account_id, who, task_id, invoice_ids), outcome,
+            notes=notes)
+        await record(conn, account_id, contact_id, events,
+                     {"channel": "call", "outcome": outcome.value, "notes": notes},
+                     task_id, TaskOutcome(outcome.value), who, correlation_id)
         return contact_id
 
 
@@ -192,32 +184,21 @@ async def deliver(mailer: Mailer, to: Recipients, rendered: Rendered, template: 
                   automatic: bool = False,
                   ) -> tuple[list[EventContract], dict[str, Any], TaskOutcome]:
     """One SMTP conversation, and the events and row that record what the server answered."""
-    common = {"contact_id": contact_id, "account_id": found.account_id, "collector_id": who.sub,
-              "task_id": task_id, "template": template, "language": rendered.language,
-              "language_requested": rendered.requested if rendered.fell_back else None,
-              "automatic": automatic}
-    recipient = to.to[0]
+    attempt = _attempt(contact_id, found, found.account_id, who, task_id)
+    email = contact_rules.Email(template=template, language=rendered.language,
+                                language_requested=rendered.requested, recipient=to.to[0],
+                                cc=to.cc, automatic=automatic)
     try:
         message_id = await mailer.send(mailer.message(", ".join(to.to), rendered, to.cc))
     except MailNotSent as failure:
         outcome = ContactOutcome.EMAIL_FAILED
-        detail: EventContract = EmailFailed(**common, recipient=recipient,
-                                            error=failure.detail[:1000],
-                                            permanent=failure.permanent, failed_at=who.now)
-        row: dict[str, Any] = {"email_to": recipient, "email_error": failure.detail}
+        events = contact_rules.email_failed(attempt, email, failure.detail, failure.permanent)
+        row: dict[str, Any] = {"email_to": email.recipient, "email_error": failure.detail}
     else:
         outcome = ContactOutcome.EMAIL_SENT
-        detail = EmailSent(**common, recipient=recipient, cc=list(to.cc), message_id=message_id,
-                           invoice_ids=found.invoice_ids,
-                           amount_past_due_minor=found.total_minor, currency=found.currency,
-                           sent_at=who.now)
-        row = {"email_to": recipient, "email_message_id": message_id}
-    attempt = ContactAttempted(
-        contact_id=contact_id, account_id=found.account_id, collector_id=who.sub,
-        channel=Channel.EMAIL, outcome=outcome, task_id=task_id, invoice_ids=found.invoice_ids,
-        amount_past_due_minor=found.total_minor, currency=found.currency,
-        attempted_at=who.now, business_date=who.today)
-    return ([attempt, detail], {"channel": "email", "outcome": outcome.value, **row,
-                                "email_cc": to.cc, "language": rendered.language,
-                                "language_requested": rendered.requested},
+        events = contact_rules.email_sent(attempt, email, message_id)
+        row = {"email_to": email.recipient, "email_message_id": message_id}
+    return (events, {"channel": "email", "outcome": outcome.value, **row,
+                     "email_cc": to.cc, "language": rendered.language,
+                     "language_requested": rendered.requested},
             TaskOutcome(outcome.value))

@@ -26,6 +26,7 @@ import structlog
 from collections_service.adapters import dunning as store
 from collections_service.adapters import queries, streams
 from collections_service.adapters.mailer import Mailer
+from collections_service.domain import contacts as contact_rules
 from collections_service.domain.cadence import plan_day
 from collections_service.domain.dunning import (
     Bounce,
@@ -37,7 +38,7 @@ from collections_service.domain.refusals import not_found
 from collections_service.runtime import Runtime
 from collections_service.service_layer import SYSTEM, contacts, lock_account, templates
 from receivables_platform.business_dates import business_dates
-from receivables_platform.contracts.collections import Channel, EmailBounced
+from receivables_platform.contracts.collections import Channel
 from receivables_platform.domain import Refused
 from receivables_platform.ids import new_id
 
@@ -172,18 +173,14 @@ async def record_bounce(conn: asyncpg.Connection, bounce: Bounce, now: datetime,
         await lock_account(conn, found["account_id"])
         again = await store.contact_by_message(conn, bounce.message_id)
         assert again is not None
-        if again["bounced_at"] is not None:
+        contact = await streams.contacts.load(conn, again["contact_id"], history=False)
+        events = contact_rules.bounce(contact.state, bounce, now=now)
+        if not events:
             return again
-        event = EmailBounced(contact_id=found["contact_id"], account_id=found["account_id"],
-                             collector_id=found["collector_id"], message_id=bounce.message_id,
-                             recipient=bounce.recipient, status=bounce.status,
-                             diagnostic=(bounce.diagnostic or "")[:1000] or None,
-                             permanent=bounce.permanent, bounced_at=now)
-        await streams.append(conn, streams.stream("contact",
-                                                                   found["contact_id"]),
-                                      found["account_id"], [event],
-                                      correlation_id=correlation_id)
-        await store.mark_bounced(conn, found["contact_id"], bounce.message_id, now,
+        await streams.contacts.save(conn, again["contact_id"], contact.version, events,
+                                    subject=str(again["account_id"]),
+                                    correlation_id=correlation_id)
+        await store.mark_bounced(conn, again["contact_id"], bounce.message_id, now,
                                  f"bounced {bounce.status}: {bounce.diagnostic or ''}".strip())
     row = await store.contact_by_message(conn, bounce.message_id)
     assert row is not None
