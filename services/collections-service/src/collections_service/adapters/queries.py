@@ -9,7 +9,13 @@ from uuid import UUID
 import asyncpg
 
 from collections_service.adapters.reads import one
-from collections_service.domain.cadence import AccountSituation, OpenInvoice, Policy, Step
+from collections_service.domain.cadence import (
+    AccountSituation,
+    OpenInvoice,
+    Policy,
+    Step,
+    TaskPlan,
+)
 from collections_service.domain.commitments import Payment
 from collections_service.domain.dunning import CatchUp
 from receivables_platform.contracts.collections import Channel
@@ -198,3 +204,20 @@ async def external_ids(conn: asyncpg.Connection, account_id: UUID) -> dict[UUID,
     rows = await conn.fetch("SELECT invoice_id, external_id FROM invoices WHERE account_id = $1",
                             account_id)
     return {r["invoice_id"]: r["external_id"] for r in rows}
+
+
+async def mark_fired(conn: asyncpg.Connection, plan: TaskPlan, *, policy_id: UUID,
+                     task_id: UUID) -> None:
+    """Each step of the plan fired for each invoice it was due on: it never fires again."""
+    await conn.executemany(
+        "INSERT INTO cadence_fired (invoice_id, step_id, policy_id, account_id, task_id, "
+        "fired_on) VALUES ($1, $2, $3, $4, $5, $6)",
+        [(invoice_id, s.step.step_id, policy_id, plan.account_id, task_id, plan.business_date)
+         for s in plan.steps for invoice_id in s.invoice_ids])
+
+
+async def open_cadence_tasks_before(conn: asyncpg.Connection, account_id: UUID,
+                                    day: date) -> list[UUID]:
+    rows = await conn.fetch("SELECT task_id FROM tasks WHERE account_id = $1 AND status = 'open' "
+                            "AND kind = 'cadence' AND business_date < $2", account_id, day)
+    return [row["task_id"] for row in rows]

@@ -11,12 +11,13 @@ from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from collections_service.domain.cadence import AccountSituation
+from collections_service.domain.cadence import AccountSituation, TaskPlan
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.priority import PriorityInputs, priority_score
 from collections_service.domain.refusals import conflict, forbidden, not_found
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
+    CadenceStepRef,
     Channel,
     TaskCancellation,
     TaskCancelled,
@@ -48,6 +49,8 @@ class Task:
     status: TaskStatus = TaskStatus.OPEN
     times_missed: int = 0
     due_at: datetime | None = None
+    invoice_ids: frozenset[UUID] = frozenset()
+    """The invoices the task was scheduled about: a cadence task is moot once none is owed."""
 
 
 MAX_AHEAD = timedelta(days=366)
@@ -58,7 +61,8 @@ def evolve(task: Task, event: EventContract) -> Task:
     match event:
         case TaskScheduled():
             return Task(event.task_id, event.account_id, event.collector_id, event.kind,
-                        event.business_date, event.business_date, due_at=event.due_at)
+                        event.business_date, event.business_date, due_at=event.due_at,
+                        invoice_ids=frozenset(event.invoice_ids))
         case TaskMissed():
             return replace(task, due_on=event.carried_over_to, times_missed=event.times_missed,
                            due_at=None)
@@ -198,3 +202,74 @@ def set_by_hand(new: HandSet, situation: AccountSituation, *, today: date,
 def due_moment(day: date, at: time | None, zone: str) -> datetime | None:
     """The instant of a local "Thursday 10:00" in the team's zone (None without a time)."""
     return None if at is None else datetime.combine(day, at, ZoneInfo(zone))
+
+
+HAND_SET = frozenset({TaskKind.FOLLOW_UP, TaskKind.ESCALATION})
+"""Tasks a person set: they stay until done while anything is owed."""
+
+
+def schedule_plan(task_id: UUID, plan: TaskPlan, situation: AccountSituation, *,
+                  policy_id: UUID, policy_version: int) -> list[EventContract]:
+    """The day's plan for the account becomes its one cadence task, naming every step it
+    covers (with the policy version that chose them) and the most advanced as its lead."""
+    lead = plan.lead
+    return [TaskScheduled(
+        task_id=task_id, account_id=plan.account_id, collector_id=situation.collector_id,
+        kind=TaskKind.CADENCE, business_date=plan.business_date, channel=lead.channel,
+        template=lead.template, escalates=any(s.step.escalates for s in plan.steps),
+        steps=[CadenceStepRef(policy_id=policy_id, policy_version=policy_version,
+                              step_id=s.step.step_id, offset_days=s.step.offset_days,
+                              channel=s.step.channel, template=s.step.template,
+                              escalates=s.step.escalates, invoice_ids=list(s.invoice_ids))
+               for s in plan.steps],
+        invoice_ids=list(plan.invoice_ids), amount_past_due_minor=plan.amount_past_due_minor,
+        currency=situation.currency, days_past_due=plan.days_past_due,
+        priority_score=plan.priority_score)]
+
+
+def follow_up(task_id: UUID, situation: AccountSituation, commitment_id: UUID,
+              business_date: date) -> list[EventContract]:
+    """A call on `business_date` about a promise broken or only partly kept, priced as if
+    the account already counted it broken (the verdict lands with it)."""
+    overdue = situation.overdue(business_date)
+    amount = sum(i.balance_minor for i in overdue)
+    days = max(((business_date - i.due_date).days for i in overdue), default=0)
+    return [TaskScheduled(
+        task_id=task_id, account_id=situation.account_id, collector_id=situation.collector_id,
+        kind=TaskKind.COMMITMENT_FOLLOW_UP, business_date=business_date, channel=Channel.CALL,
+        template=None, escalates=False, steps=[],
+        invoice_ids=[i.invoice_id for i in situation.in_cadence()],
+        amount_past_due_minor=amount, currency=situation.currency, days_past_due=days,
+        priority_score=priority_score(PriorityInputs(
+            amount, days, situation.broken_commitments + 1, True)),
+        commitment_id=commitment_id)]
+
+
+def moot(task: Task, situation: AccountSituation, today: date) -> TaskCancellation | None:
+    """Why an open task no longer needs doing, if it does not.
+
+    A cadence task is about the invoices it covered; a follow-up about the whole account.
+    One a person set stays until done while anything is owed.
+    """
+    owed = {i.invoice_id for i in situation.invoices if i.balance_minor > 0}
+    if task.kind in HAND_SET:
+        return None if owed else TaskCancellation.NOTHING_OVERDUE
+    relevant = owed if task.kind is TaskKind.COMMITMENT_FOLLOW_UP else owed & task.invoice_ids
+    if not relevant:
+        return TaskCancellation.NOTHING_OVERDUE
+    if not relevant & {i.invoice_id for i in situation.in_cadence()}:
+        return TaskCancellation.ON_HOLD
+    paused = situation.paused_until is not None and today <= situation.paused_until
+    unpaused = {i.invoice_id for i in situation.unpaused(today)}
+    if task.kind is TaskKind.CADENCE and (paused or not relevant & unpaused):
+        return TaskCancellation.COMMITMENT_OPEN
+    return None
+
+
+def carry_over(task: Task, situation: AccountSituation, today: date) -> list[EventContract]:
+    """An open task from an earlier day: missed and due today, or cancelled if moot."""
+    if task.status is not TaskStatus.OPEN or task.due_on is None or task.due_on >= today:
+        return []
+    reason = moot(task, situation, today)
+    return (cancel(task, reason=reason, today=today) if reason
+            else miss(task, carried_over_to=today))

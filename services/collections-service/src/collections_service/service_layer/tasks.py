@@ -17,18 +17,16 @@ from collections_service.domain import tasks as task_domain
 from collections_service.domain.account import Escalate
 from collections_service.domain.cadence import AccountSituation, TaskPlan
 from collections_service.domain.calendar import BusinessCalendar
-from collections_service.domain.priority import PriorityInputs, priority_score
 from collections_service.domain.refusals import conflict, not_found
 from collections_service.domain.tasks import HandSet, Task, TaskStatus
 from collections_service.service_layer import SYSTEM, accounts, lock_account
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.collections import (
-    CadenceStepRef,
     Channel,
     TaskCancellation,
+    TaskCancelled,
     TaskKind,
     TaskOutcome,
-    TaskScheduled,
 )
 from receivables_platform.domain import fold
 from receivables_platform.ids import new_id
@@ -50,26 +48,13 @@ async def schedule_plan(conn: asyncpg.Connection, plan: TaskPlan, situation: Acc
     """The plan becomes a task; its steps are marked fired; an escalating step escalates the
     account to `supervisor_id` (unless an escalation of it is still open)."""
     task_id = new_id()
+    events = task_domain.schedule_plan(task_id, plan, situation, policy_id=policy_id,
+                                       policy_version=policy_version)
+    await _save(conn, task_id, plan.account_id, 0, events, correlation_id)
+    await queries.mark_fired(conn, plan, policy_id=policy_id, task_id=task_id)
     lead = plan.lead
-    event = TaskScheduled(
-        task_id=task_id, account_id=plan.account_id, collector_id=situation.collector_id,
-        kind=TaskKind.CADENCE, business_date=plan.business_date, channel=lead.channel,
-        template=lead.template, escalates=any(s.step.escalates for s in plan.steps),
-        steps=[CadenceStepRef(policy_id=policy_id, policy_version=policy_version,
-                              step_id=s.step.step_id, offset_days=s.step.offset_days,
-                              channel=s.step.channel, template=s.step.template,
-                              escalates=s.step.escalates, invoice_ids=list(s.invoice_ids))
-               for s in plan.steps],
-        invoice_ids=list(plan.invoice_ids), amount_past_due_minor=plan.amount_past_due_minor,
-        currency=situation.currency, days_past_due=plan.days_past_due,
-        priority_score=plan.priority_score)
-    await _save(conn, task_id, plan.account_id, 0, [event], correlation_id)
-    await conn.executemany(
-        "INSERT INTO cadence_fired (invoice_id, step_id, policy_id, account_id, task_id, "
-        "fired_on) VALUES ($1, $2, $3, $4, $5, $6)",
-        [(invoice_id, s.step.step_id, policy_id, plan.account_id, task_id, plan.business_date)
-         for s in plan.steps for invoice_id in s.invoice_ids])
-    if event.escalates and await queries.open_escalation(conn, plan.account_id) is None:
+    if (any(s.step.escalates for s in plan.steps)
+            and await queries.open_escalation(conn, plan.account_id) is None):
         await escalate(conn, Escalation(
             account_id=plan.account_id, by=None, supervisor_id=supervisor_id,
             reason=f"cadence step {lead.step_id} escalates", today=plan.business_date,
@@ -83,24 +68,10 @@ async def schedule_follow_up(conn: asyncpg.Connection, situation: AccountSituati
                              correlation_id: str | None = None) -> UUID:
     """A call the next business day after a promise was broken or only partly kept; the
     promise's verdict names `task_id`."""
-    overdue = situation.overdue(business_date)
-    amount = sum(i.balance_minor for i in overdue)
-    days = max(((business_date - i.due_date).days for i in overdue), default=0)
     task_id = task_id or new_id()
-    event = TaskScheduled(
-        task_id=task_id, account_id=situation.account_id, collector_id=situation.collector_id,
-        kind=TaskKind.COMMITMENT_FOLLOW_UP, business_date=business_date, channel=Channel.CALL,
-        template=None, escalates=False, steps=[],
-        invoice_ids=[i.invoice_id for i in situation.in_cadence()],
-        amount_past_due_minor=amount, currency=situation.currency, days_past_due=days,
-        priority_score=priority_score(PriorityInputs(
-            amount, days, situation.broken_commitments + 1, True)),
-        commitment_id=commitment_id)
-    await _save(conn, task_id, situation.account_id, 0, [event], correlation_id)
+    events = task_domain.follow_up(task_id, situation, commitment_id, business_date)
+    await _save(conn, task_id, situation.account_id, 0, events, correlation_id)
     return task_id
-
-
-HAND_SET = frozenset({TaskKind.FOLLOW_UP, TaskKind.ESCALATION})
 
 
 async def load(conn: asyncpg.Connection, task_id: UUID) -> Loaded[Task]:
@@ -159,47 +130,20 @@ async def carry_over(conn: asyncpg.Connection, task_id: UUID, today: date, *,
         if task.status is not TaskStatus.OPEN or task.due_on is None or task.due_on >= today:
             return None
         situation = await queries.situation(conn, account_id, today)
-        covered = set(await conn.fetchval("SELECT invoice_ids FROM tasks WHERE task_id = $1",
-                                          task_id))
-        reason = moot(task, situation, covered, today)
-        events = (task_domain.cancel(task, reason=reason, today=today) if reason
-                  else task_domain.miss(task, carried_over_to=today))
+        events = task_domain.carry_over(task, situation, today)
         await _save(conn, task_id, account_id, loaded.version, events, correlation_id)
-        return "cancelled" if reason else "missed"
-
-
-def moot(task: Task, situation: AccountSituation, covered: set[UUID],
-         today: date) -> TaskCancellation | None:
-    """Why an open task no longer needs doing, if it does not.
-
-    A cadence task is about the invoices it covered; a follow-up about the whole account.
-    One a person set stays until done while anything is owed.
-    """
-    owed = {i.invoice_id for i in situation.invoices if i.balance_minor > 0}
-    if task.kind in HAND_SET:
-        return None if owed else TaskCancellation.NOTHING_OVERDUE
-    relevant = owed if task.kind is TaskKind.COMMITMENT_FOLLOW_UP else owed & covered
-    if not relevant:
-        return TaskCancellation.NOTHING_OVERDUE
-    if not relevant & {i.invoice_id for i in situation.in_cadence()}:
-        return TaskCancellation.ON_HOLD
-    paused = situation.paused_until is not None and today <= situation.paused_until
-    unpaused = {i.invoice_id for i in situation.unpaused(today)}
-    if task.kind is TaskKind.CADENCE and (paused or not relevant & unpaused):
-        return TaskCancellation.COMMITMENT_OPEN
-    return None
+        return "cancelled" if any(isinstance(e, TaskCancelled) for e in events) else "missed"
 
 
 async def supersede(conn: asyncpg.Connection, account_id: UUID, today: date, *,
                     correlation_id: str | None = None) -> int:
     """Open cadence tasks of earlier days give way to today's consolidated one."""
-    rows = await conn.fetch("SELECT task_id FROM tasks WHERE account_id = $1 AND status = 'open' "
-                            "AND kind = 'cadence' AND business_date < $2", account_id, today)
-    for row in rows:
-        loaded = await load(conn, row["task_id"])
+    task_ids = await queries.open_cadence_tasks_before(conn, account_id, today)
+    for task_id in task_ids:
+        loaded = await load(conn, task_id)
         events = task_domain.cancel(loaded.state, reason=TaskCancellation.SUPERSEDED, today=today)
-        await _save(conn, row["task_id"], account_id, loaded.version, events, correlation_id)
-    return len(rows)
+        await _save(conn, task_id, account_id, loaded.version, events, correlation_id)
+    return len(task_ids)
 
 
 async def set_by_hand(conn: asyncpg.Connection, account_id: UUID, new: HandSet, *,
