@@ -30,6 +30,7 @@ from collections_service.api.models import (
     RuleResponse,
 )
 from collections_service.api.refusals import RefusalRoute
+from collections_service.domain.portfolios import Rule
 from collections_service.service_layer import portfolios
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
@@ -71,9 +72,9 @@ async def remove_rule(rule_id: UUID, conn: Conn, _: Manager, if_match: IfMatch) 
     return Response(status_code=204)
 
 
-def _rule(body: RuleRequest) -> portfolios.Rule:
-    return portfolios.Rule(body.collector_id, body.rank, body.segment, body.min_balance_minor,
-                           body.max_balance_minor)
+def _rule(body: RuleRequest) -> Rule:
+    return Rule(body.collector_id, body.rank, body.segment, body.min_balance_minor,
+                body.max_balance_minor)
 
 
 @router.get("/v1/portfolio-rules", response_model=list[RuleResponse],

@@ -8,49 +8,23 @@ given by hand, unless asked to rebalance rule-assigned ones too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
 import asyncpg
 
+from collections_service.adapters import portfolio_rules as rule_store
 from collections_service.adapters import queries, reads
 from collections_service.domain import account as account_domain
+from collections_service.domain.portfolios import Rule, rule_for
 from collections_service.domain.refusals import not_found
 from collections_service.service_layer import accounts, lock_account
-from receivables_platform.domain import Refused
 from receivables_platform.ids import new_id
-
-
-@dataclass(frozen=True)
-class Rule:
-    collector_id: str
-    rank: int
-    segment: str | None = None
-    min_balance_minor: int | None = None
-    max_balance_minor: int | None = None
-
-    def check(self) -> None:
-        low, high = self.min_balance_minor, self.max_balance_minor
-        if low is not None and high is not None and high < low:
-            raise Refused("the balance range ends below where it starts",
-                          field="max_balance_minor")
-
-    def fits(self, segment: str | None, balance_minor: int) -> bool:
-        return ((self.segment is None or self.segment == segment)
-                and (self.min_balance_minor is None or balance_minor >= self.min_balance_minor)
-                and (self.max_balance_minor is None or balance_minor <= self.max_balance_minor))
 
 
 async def add_rule(conn: asyncpg.Connection, rule: Rule, *, by: str) -> asyncpg.Record:
     rule.check()
-    row = await conn.fetchrow(
-        "INSERT INTO portfolio_rules (rule_id, collector_id, segment, min_balance_minor, "
-        "max_balance_minor, rank, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
-        new_id(), rule.collector_id, rule.segment, rule.min_balance_minor,
-        rule.max_balance_minor, rule.rank, by)
-    assert row is not None
-    return row
+    return await rule_store.add(conn, new_id(), rule, by=by)
 
 
 async def get_rule(conn: asyncpg.Connection, rule_id: UUID) -> asyncpg.Record:
@@ -64,13 +38,7 @@ async def replace_rule(conn: asyncpg.Connection, rule_id: UUID, rule: Rule,
     rule.check()
     async with conn.transaction():
         await _lock_rule(conn, rule_id, check)
-        row = await conn.fetchrow(
-            "UPDATE portfolio_rules SET collector_id = $2, segment = $3, min_balance_minor = $4, "
-            "max_balance_minor = $5, rank = $6, version = version + 1 WHERE rule_id = $1 "
-            "RETURNING *", rule_id, rule.collector_id, rule.segment, rule.min_balance_minor,
-            rule.max_balance_minor, rule.rank)
-        assert row is not None
-        return row
+        return await rule_store.replace(conn, rule_id, rule)
 
 
 async def remove_rule(conn: asyncpg.Connection, rule_id: UUID,
@@ -78,14 +46,13 @@ async def remove_rule(conn: asyncpg.Connection, rule_id: UUID,
     """Accounts the rule gave out keep their collector; their events still name the rule."""
     async with conn.transaction():
         await _lock_rule(conn, rule_id, check)
-        await conn.execute("DELETE FROM portfolio_rules WHERE rule_id = $1", rule_id)
+        await rule_store.remove(conn, rule_id)
 
 
 async def _lock_rule(conn: asyncpg.Connection, rule_id: UUID,
                      check: Callable[[int], object]) -> None:
     """The rule, locked for this transaction, at the version the caller last read (else 412)."""
-    current = await conn.fetchval("SELECT version FROM portfolio_rules WHERE rule_id = $1 "
-                                  "FOR UPDATE", rule_id)
+    current = await rule_store.lock(conn, rule_id)
     if current is None:
         raise not_found(f"no portfolio rule {rule_id}", field="rule_id")
     check(current)
@@ -107,30 +74,16 @@ async def assign(conn: asyncpg.Connection, account_id: UUID, collector_id: str, 
         return loaded.version
 
 
-_CANDIDATES = """
-SELECT a.account_id, a.segment, a.collector_id, a.assigned_by_rule,
-       coalesce(b.open_balance_minor, 0) AS balance_minor
-FROM accounts a LEFT JOIN account_balances b USING (account_id)
-WHERE a.collector_id IS NULL OR ($1 AND a.assigned_by_rule IS NOT NULL)
-ORDER BY a.account_id
-"""
-
-
 async def apply_rules(conn: asyncpg.Connection, *, by: str, today: date,
                       rebalance: bool = False, correlation_id: str | None = None) -> int:
-    rules = await conn.fetch("SELECT * FROM portfolio_rules ORDER BY rank, created_at")
+    rules = await rule_store.ranked(conn)
     if not rules:
         return 0
     assigned = 0
-    for account in await conn.fetch(_CANDIDATES, rebalance):
-        for row in rules:
-            rule = Rule(row["collector_id"], row["rank"], row["segment"],
-                        row["min_balance_minor"], row["max_balance_minor"])
-            if rule.fits(account["segment"], int(account["balance_minor"])):
-                if account["collector_id"] != rule.collector_id:
-                    await assign(conn, account["account_id"], rule.collector_id, by=by,
-                                 today=today, rule_id=row["rule_id"],
-                                 correlation_id=correlation_id)
-                    assigned += 1
-                break
+    for account in await rule_store.unassigned_accounts(conn, rebalance=rebalance):
+        rule = rule_for(rules, account["segment"], int(account["balance_minor"]))
+        if rule is not None and account["collector_id"] != rule.collector_id:
+            await assign(conn, account["account_id"], rule.collector_id, by=by, today=today,
+                         rule_id=rule.rule_id, correlation_id=correlation_id)
+            assigned += 1
     return assigned
