@@ -6,21 +6,19 @@ this module loads, decides, appends and projects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from uuid import UUID
 
 import asyncpg
 
 from collections_service.adapters import queries, reads, streams
-from collections_service.adapters.projections import project
 from collections_service.domain import autopay as autopay_domain
 from collections_service.domain.autopay import LATE_LOOKBACK, MIN_LATE_PAYMENTS, Offer
 from collections_service.service_layer import lock_account
-from receivables_platform.contracts.base import EventContract
+from collections_service.service_layer.aggregates import Aggregates, InPostgres
 from receivables_platform.contracts.collections import AutoPayOfferOutcome, Channel
 from receivables_platform.ids import new_id
-from receivables_platform.repository import Loaded
 
 
 def candidate_key(row: asyncpg.Record) -> tuple[int, UUID]:
@@ -45,9 +43,10 @@ async def offer(conn: asyncpg.Connection, account_id: UUID, channel: Channel, *,
     async with conn.transaction():
         await lock_account(conn, account_id)
         account = await queries.account_row(conn, account_id)
-        await _decide(conn, command.offer_id, account_id,
-                      lambda _: autopay_domain.make(command, on_autopay=account["autopay"]),
-                      correlation_id=correlation_id)
+        await InPostgres(conn, streams.offers).decide(
+            command.offer_id, account_id,
+            lambda _: autopay_domain.make(command, on_autopay=account["autopay"]),
+            correlation_id=correlation_id)
         return command.offer_id
 
 
@@ -62,11 +61,11 @@ async def answer(conn: asyncpg.Connection, offer_id: UUID, outcome: AutoPayOffer
     async with conn.transaction():
         row = await get(conn, offer_id)
         await lock_account(conn, row["account_id"])
-        loaded = await _decide(
-            conn, offer_id, row["account_id"],
+        decided = await InPostgres(conn, streams.offers).decide(
+            offer_id, row["account_id"],
             lambda offer: autopay_domain.answer(offer, outcome, today=today),
             check=check, correlation_id=correlation_id)
-        return loaded.version
+        return decided.version
 
 
 async def attribute_conversion(conn: asyncpg.Connection, account_id: UUID, enrolled_on: date,
@@ -74,28 +73,20 @@ async def attribute_conversion(conn: asyncpg.Connection, account_id: UUID, enrol
     """Credit billing's enrolment to the offer that earned it; runs in the consumer's
     transaction, so a redelivered enrolment finds that offer converted and credits none."""
     await lock_account(conn, account_id)
-    offers = [(await streams.offers.load(conn, offer_id, history=False)).state
-              for offer_id in await queries.unconverted_offers(conn, account_id)]
-    credited = autopay_domain.credited(offers, enrolled_on)
+    return await credit_enrolment(InPostgres(conn, streams.offers),
+                                  await queries.unconverted_offers(conn, account_id),
+                                  account_id, enrolled_on, causation_id=causation_id)
+
+
+async def credit_enrolment(offers: Aggregates[Offer], unconverted: list[UUID],
+                           account_id: UUID, enrolled_on: date, *,
+                           causation_id: str | None = None) -> UUID | None:
+    """The offer (among the account's `unconverted`) the enrolment converts, converted."""
+    credited = autopay_domain.credited([await offers.load(i) for i in unconverted],
+                                       enrolled_on)
     if credited is None or credited.offer_id is None:
         return None
-    await _decide(conn, credited.offer_id, account_id,
-                  lambda offer: autopay_domain.convert(offer, enrolled_on),
-                  causation_id=causation_id)
+    await offers.decide(credited.offer_id, account_id,
+                        lambda offer: autopay_domain.convert(offer, enrolled_on),
+                        causation_id=causation_id)
     return credited.offer_id
-
-
-async def _decide(conn: asyncpg.Connection, offer_id: UUID, account_id: UUID,
-                  decision: Callable[[Offer], Sequence[EventContract]], *,
-                  check: Callable[[int], object] | None = None,
-                  correlation_id: str | None = None,
-                  causation_id: str | None = None) -> Loaded[Offer]:
-    def precondition(_: Offer, version: int) -> None:
-        if check is not None:
-            check(version)
-
-    loaded = await streams.offers.execute(
-        conn, offer_id, decision, subject=lambda _: str(account_id), check=precondition,
-        correlation_id=correlation_id, causation_id=causation_id)
-    await project(conn, loaded.history)
-    return loaded

@@ -18,8 +18,9 @@ import asyncpg
 
 from collections_service.adapters import billing_view, queries, streams
 from collections_service.domain import account as account_domain
-from collections_service.domain.account import PlaceHold
+from collections_service.domain.account import CollectionAccount, PlaceHold
 from collections_service.service_layer import accounts, lock_account
+from collections_service.service_layer.aggregates import Aggregates, InPostgres
 from receivables_platform.contracts.collections import HoldRelease, HoldSource
 from receivables_platform.ids import new_id
 
@@ -92,15 +93,26 @@ async def release_case(conn: asyncpg.Connection, case_id: str, how: HoldRelease,
                        today: date, correlation_id: str | None = None,
                        causation_id: str | None = None) -> int:
     """Lift every hold the case still has in force; returns how many."""
+    return await release_case_holds(
+        InPostgres(conn, streams.accounts), await queries.accounts_held_for_case(conn, case_id),
+        case_id, how, today=today, correlation_id=correlation_id, causation_id=causation_id)
+
+
+async def release_case_holds(accounts: Aggregates[CollectionAccount], account_ids: list[UUID],
+                             case_id: str, how: HoldRelease, *, today: date,
+                             correlation_id: str | None = None,
+                             causation_id: str | None = None) -> int:
+    """The case's holds on each account it held invoices of, released in one write per
+    account; a hold already released (a redelivered case event) is left alone."""
     released = 0
-    for account_id in await queries.accounts_held_for_case(conn, case_id):
-        loaded = await accounts.decide(
-            conn, account_id,
+    for account_id in account_ids:
+        decided = await accounts.decide(
+            account_id, account_id,
             lambda account: [event for hold_id in account.holds_of_case(case_id)
                              for event in account_domain.release_hold(
                                  account, hold_id, how, by=None, today=today)],
             correlation_id=correlation_id, causation_id=causation_id)
-        released += len(loaded.history)
+        released += len(decided.events)
     return released
 
 

@@ -35,12 +35,12 @@ async def clear(conn: asyncpg.Connection, account_id: UUID, reason: RiskClearanc
                 *, commitment_id: UUID | None = None, correlation_id: str | None = None,
                 causation_id: str | None = None) -> bool:
     """Clear the flag if it is set; runs in the caller's transaction, account locked."""
-    loaded = await accounts.decide(
+    decided = await accounts.decide(
         conn, account_id,
         lambda account: account_domain.clear_risk(account, reason, today=today,
                                                   commitment_id=commitment_id),
         correlation_id=correlation_id, causation_id=causation_id)
-    return bool(loaded.history)
+    return bool(decided.events)
 
 
 async def clear_if_paid_up(conn: asyncpg.Connection, account_id: UUID, today: date, *,
