@@ -150,3 +150,10 @@ def test_an_escalation_names_the_account_s_collector_and_the_supervisor_s_task()
     assert isinstance(escalated, AccountEscalated)
     assert escalated.collector_id == "lee" and escalated.supervisor_task_id == task
     assert escalated.escalated_by == "kim"
+
+
+def test_a_second_escalation_is_refused_while_the_first_one_s_task_is_open() -> None:
+    account.check_escalation(None)
+    with pytest.raises(Refusal) as refused:
+        account.check_escalation(uuid4())
+    assert refused.value.kind is RefusalKind.CONFLICT and refused.value.field == "account_id"

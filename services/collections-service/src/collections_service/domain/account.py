@@ -178,9 +178,16 @@ class Escalate:
     template: str | None = None
 
 
+def check_escalation(open_escalation_task: UUID | None) -> None:
+    """One open escalation per account: a second is refused while the first one's task is
+    open (the task's stream, not the account's, says when it closes)."""
+    if open_escalation_task is not None:
+        raise conflict(f"the account is already escalated (task {open_escalation_task} is "
+                       "open)", field="account_id", title="Already escalated")
+
+
 def escalate(command: Escalate, account: CollectionAccount) -> list[EventContract]:
-    """The account goes to a supervisor; whether one is already open is the worklist's to say
-    (its escalation task), so the use case refuses a second before this is asked."""
+    """The account goes to a supervisor, after `check_escalation` let it."""
     return [AccountEscalated(account_id=command.account_id, collector_id=account.collector_id,
                              task_id=command.task_id, template=command.template,
                              reason=command.reason, escalated_on=command.today,

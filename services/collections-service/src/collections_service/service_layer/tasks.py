@@ -17,7 +17,7 @@ from collections_service.domain import tasks as task_domain
 from collections_service.domain.account import Escalate
 from collections_service.domain.cadence import AccountSituation, TaskPlan
 from collections_service.domain.calendar import BusinessCalendar
-from collections_service.domain.refusals import conflict, not_found
+from collections_service.domain.refusals import not_found
 from collections_service.domain.tasks import HandSet, Task, TaskStatus
 from collections_service.service_layer import SYSTEM, accounts, lock_account
 from receivables_platform.contracts.base import EventContract
@@ -223,10 +223,7 @@ async def escalate(conn: asyncpg.Connection, escalation: Escalation, calendar: B
 async def _escalate(conn: asyncpg.Connection, escalation: Escalation, calendar: BusinessCalendar,
                     correlation_id: str | None) -> UUID:
     account_id = escalation.account_id
-    open_one = await queries.open_escalation(conn, account_id)
-    if open_one is not None:
-        raise conflict(f"the account is already escalated (task {open_one} is open)",
-                       field="account_id", title="Already escalated")
+    account_domain.check_escalation(await queries.open_escalation(conn, account_id))
     situation = await queries.situation(conn, account_id, escalation.today)
     supervisor_task = new_id()
     events = task_domain.set_by_hand(
