@@ -22,7 +22,7 @@ from receivables_platform.service import build_app
 from receivables_platform.web.auth import issue_token
 from receivables_platform.web.testserver import running_server
 from reporting_service.consumers.billing_projection import project_billing_event
-from reporting_service.service_layer.snapshots import snapshot_worker, take_due_snapshot
+from reporting_service.service_layer.snapshots import take_due_snapshot
 from reporting_service.spec import SPEC
 from reporting_service.testing import cloud
 
@@ -52,9 +52,9 @@ class Reporting:
 async def reporting(fresh_database) -> AsyncIterator[Reporting]:
     url = await fresh_database(SPEC.versions_dir)
     now = [datetime(2026, 11, 21, 0, 5, tzinfo=UTC)]
-    # the end-of-day job reads the test's clock too: on the wall clock, a run just after
-    # midnight would take yesterday's snapshot in the middle of a test
-    spec = replace(SPEC, background=[snapshot_worker(lambda: now[-1])])
+    # no end-of-day job in the app: it would take yesterday's snapshot (by the wall clock
+    # or the test's) in the middle of a test; the tests of that job call it themselves
+    spec = replace(SPEC, background=[])
     app = build_app(spec, SPEC.settings(database_url=url, jwt_secret=SECRET))
     app.state.clock = lambda: now[-1]
     async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as c:
