@@ -50,6 +50,7 @@ async def add_rule(body: RuleRequest, principal: Manager, idem: IdempotentReques
 @router.get("/v1/portfolio-rules/{rule_id}", response_model=RuleResponse,
             dependencies=[Depends(READERS)])
 async def read_rule(rule_id: UUID, response: Response, conn: Conn) -> RuleResponse:
+    """One portfolio rule; the ETag is its version for the next change."""
     row = await portfolios.get_rule(conn, rule_id)
     set_etag(response, row["version"])
     return RuleResponse.model_validate(dict(row))
@@ -79,6 +80,7 @@ def _rule(body: RuleRequest) -> portfolios.Rule:
 @router.get("/v1/portfolio-rules", response_model=list[RuleResponse],
             dependencies=[Depends(READERS)])
 async def rules(conn: Conn) -> list[RuleResponse]:
+    """Every portfolio rule, in the order they assign unassigned accounts to collectors."""
     rows = await reads.portfolio_rules(conn)
     return [RuleResponse.model_validate(dict(r)) for r in rows]
 

@@ -77,6 +77,9 @@ async def weekly_review_report(
     attribution_window_days: Window = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
     _: Principal = Depends(READERS),
 ) -> Response:
+    """The weekly root-cause review of an ISO week against the week before: aging trend, root-
+    cause Pareto by count and amount, SOP candidates, KPI table and escalations; JSON, CSV
+    or an HTML page with charts (`format`, or Accept)."""
     review = await _review(request, week, currency, sop_threshold, attribution_window_days)
     chosen = _format(format, request.headers.get("accept"))
     if chosen is Format.csv:
@@ -95,6 +98,8 @@ async def weekly_review_chart(
     attribution_window_days: Window = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
     _: Principal = Depends(READERS),
 ) -> Response:
+    """One chart of the weekly review as a PNG: the HTML page's images, for a slide or an
+    email."""
     if chart not in charts.CHARTS:
         raise Problem(404, "No such chart", f"charts are {', '.join(charts.CHARTS)}",
                       field="path.chart")
