@@ -183,6 +183,21 @@ VOCABULARY: dict[str, Any] = {
     "case_version": 4,
     "status_code": 422,
     "score": 0.92,
+    "days": 31,
+    "dso": 41.3,
+    "best_possible_dso": 28.6,
+    "add": 12.7,
+    "cei": 82.4,
+    "mean": 4.3,
+    "partition": 0,
+    "position": 1842,
+    "offset": 1842,
+    "end_offset": 1845,
+    "lag": 3,
+    "total_lag": 3,
+    "block_id": 7,
+    "outbox_id": 10521,
+    "waiting_rows": 4,
     "share_pct": 42.5,
     "cumulative_pct": 75.0,
     "reduction_pct": 12.5,
@@ -228,6 +243,12 @@ FOR_MODEL: dict[str, Any] = {
     "TaskView.status": "open",
     "OpenCase.status": "investigating",
     "SentNotification.status": "sent",
+    "BlockedKey.key": ACCOUNT_ID,
+    "BlockedKey.error": "MessageSizeTooLargeError: the broker refused the record",
+    "SetAsideEvent.source": "billing-adapter",
+    "SetAsideEvent.type": "billing.invoice.issued",
+    "SetAsideEvent.subject": ACCOUNT_ID,
+    "SetAsideEvent.reason": "no upcaster for billing.invoice.issued version 9",
     **dict.fromkeys(("IssueInvoiceRequest.external_id", "InvoiceResponse.external_id",
                      "InvoiceView.external_id", "TaskInvoice.external_id"),
                     "in_1OoKpQ2eZvKYlo2C"),
@@ -419,7 +440,7 @@ class Composer:
         if kind == "integer":
             return self._number(schema, 125000 if name.endswith("_minor") else 3)
         if kind == "number":
-            return self._number(schema, 12.5)
+            return self._number(schema, 87.5 if name.endswith("_pct") else 12.5)
         if kind == "boolean":
             return False
         if kind == "null":
