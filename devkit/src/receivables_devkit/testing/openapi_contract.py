@@ -14,7 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 from receivables_platform.service import ServiceSpec, build_app
-from receivables_platform.web.openapi_examples import missing_examples
+from receivables_platform.web.openapi_examples import is_json, missing_examples
 
 REF = "#/components/schemas/"
 
@@ -55,7 +55,7 @@ def contract_gaps(document: dict[str, Any]) -> list[str]:
             for status, answer in operation.get("responses", {}).items():
                 for media, content in answer.get("content", {}).items():
                     schema = content.get("schema")
-                    if status.startswith("2") and "json" in media and schema is not None \
+                    if status.startswith("2") and is_json(media) and schema is not None \
                             and _untyped(schema):
                         gaps.append(f"{where} {status}: answers an untyped object")
                     if "example" in content and schema is not None:

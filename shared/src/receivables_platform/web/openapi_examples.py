@@ -83,7 +83,7 @@ VOCABULARY: dict[str, Any] = {
     "reason_code": "customer_disputes_charge",
     "rejection_code": "invoice_voided",
     "rejection_detail": "the invoice was voided before the correction arrived",
-    "template": "first_reminder",
+    "template": "reminder",
     "step_id": "day_7_call",
     "tags": ["vip"],
     "object_id": "in_1OoKpQ2eZvKYlo2C",
@@ -165,6 +165,7 @@ VOCABULARY: dict[str, Any] = {
     # amounts and figures whose name says more than their type
     "amount_minor": 125000,
     "quantity": 2,
+    "accounts_assigned": 12,
     "size_bytes": 48213,
     "unit_price_minor": 50000,
     "tax_minor": 25000,
@@ -226,7 +227,7 @@ VOCABULARY: dict[str, Any] = {
 """One value per field name, from the same story, so examples read as one account."""
 
 FOR_MODEL: dict[str, Any] = {
-    "TemplateRequest.name": "first_reminder",
+    "TemplateRequest.name": "reminder",
     "CollectorName.name": "Ana Lopez",
     "Problem.status": 422,
     "Problem.title": "Invalid input",
@@ -244,6 +245,10 @@ FOR_MODEL: dict[str, Any] = {
     "OpenCase.status": "investigating",
     "SentNotification.status": "sent",
     "BlockedKey.key": ACCOUNT_ID,
+    "CommitmentView.instalments": [{"due_date": "2026-03-28", "amount_minor": 62500},
+                                   {"due_date": "2026-04-28", "amount_minor": 62500}],
+    "PolicyResponse.steps": [{"step_id": "d+7-call", "offset_days": 7, "channel": "call",
+                              "template": "reminder", "escalates": False}],
     "BlockedKey.error": "MessageSizeTooLargeError: the broker refused the record",
     "SetAsideEvent.source": "billing-adapter",
     "SetAsideEvent.type": "billing.invoice.issued",
@@ -261,7 +266,7 @@ FOR_MODEL: dict[str, Any] = {
     **dict.fromkeys(("CollectorView.name",), "Ana Lopez"),
     **dict.fromkeys(("PolicyRequest.name", "PolicyResponse.name", "PolicyRevision.name"),
                     "SMB standard cadence"),
-    "TemplateView.name": "first_reminder",
+    "TemplateView.name": "reminder",
     **dict.fromkeys(("CategoryRequest.name", "CategoryResponse.name", "CorrectedByRootCause.name",
                      "ParetoEntry.name", "RootCause.name", "RootCauseThisWeek.name",
                      "WeekOverWeek.name"), "Wrong rate billed"),
@@ -271,6 +276,9 @@ FOR_MODEL: dict[str, Any] = {
                     "Renewal on 1 February not loaded into billing"),
 }
 """Where one model's field means something else than the name usually does."""
+
+MAP_KEYS = {"escalations_by_cause": "delay", "checks": "database"}
+"""The key a map of this name is keyed by (a map of amounts is keyed by currency)."""
 
 
 MEANINGS: dict[str, str] = {
@@ -428,6 +436,9 @@ class Composer:
         kind = schema.get("type")
         name = field or ""
         if kind == "object" or "properties" in schema:
+            if not schema.get("properties") and not isinstance(
+                    schema.get("additionalProperties"), dict):
+                raise NoExample(path)  # "any object": only the vocabulary knows its keys
             return {key: self.value(sub, key, f"{path}.{key}")
                     for key, sub in schema.get("properties", {}).items()} \
                 | self._additional(schema, name, path)
@@ -451,8 +462,10 @@ class Composer:
         extra = schema.get("additionalProperties")
         if schema.get("properties") or not isinstance(extra, dict) or not extra:
             return {}
-        return {"EUR" if name.endswith("_minor") else "key":
-                self.value(extra, None, f"{path}{{}}")}
+        key = MAP_KEYS.get(name, "EUR" if name.endswith("_minor") else None)
+        if key is None:
+            raise NoExample(f"{path}{{}}")
+        return {key: self.value(extra, None, f"{path}{{}}")}
 
     def _string(self, schema: dict[str, Any], name: str, path: str) -> str:
         form = schema.get("format")
@@ -485,6 +498,11 @@ class Composer:
 _MISSING = object()
 
 
+def is_json(media: str) -> bool:
+    """One JSON document: not JSON Lines (`application/jsonl`, `x-ndjson`), a file of many."""
+    return media == "application/json" or media.endswith("+json")
+
+
 def add_examples(document: dict[str, Any]) -> dict[str, str]:
     """Give every component without one an example, and every inline JSON body or answer,
     and the fields whose names need it a description; returns the models left without an
@@ -505,7 +523,7 @@ def add_examples(document: dict[str, Any]) -> dict[str, str]:
             for body in bodies:
                 for media, content in body.get("content", {}).items():
                     schema = content.get("schema")
-                    if "json" not in media or not schema or "$ref" in schema \
+                    if not is_json(media) or not schema or "$ref" in schema \
                             or "example" in content or "examples" in content:
                         continue
                     try:
@@ -527,7 +545,7 @@ def missing_examples(document: dict[str, Any]) -> list[str]:
             for status, body in bodies.items():
                 for media, content in body.get("content", {}).items():
                     schema = content.get("schema")
-                    if "json" in media and schema and "$ref" not in schema \
+                    if is_json(media) and schema and "$ref" not in schema \
                             and "example" not in content and "examples" not in content:
                         missing.append(f"{method.upper()} {path} {status} {media}")
     return missing

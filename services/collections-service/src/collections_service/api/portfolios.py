@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from collections_service.adapters import queries, reads
 from collections_service.api.common import (
@@ -85,13 +86,17 @@ async def rules(conn: Conn) -> list[RuleResponse]:
     return [RuleResponse.model_validate(dict(r)) for r in rows]
 
 
+class RulesApplied(BaseModel):
+    accounts_assigned: int = Field(description="Accounts the rules gave a collector now")
+
+
 @router.post("/v1/portfolio-rules/apply")
 async def apply_rules(body: ApplyRulesRequest, request: Request, conn: Conn, rt: Rt,
-                      principal: Manager) -> dict[str, int]:
+                      principal: Manager) -> RulesApplied:
     """Assign every account nobody has by the rules (and rule-assigned ones on `rebalance`)."""
     count = await portfolios.apply_rules(conn, by=principal.sub, today=rt.clock.today(),
                                          rebalance=body.rebalance, correlation_id=trace(request))
-    return {"accounts_assigned": count}
+    return RulesApplied(accounts_assigned=count)
 
 
 @router.put("/v1/accounts/{account_id}/collector", response_model=AccountView)
