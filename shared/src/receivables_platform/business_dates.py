@@ -58,8 +58,13 @@ class BusinessDateSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     team_timezone: str = Field(default="UTC", validation_alias="TEAM_TIMEZONE")
+    """The team's IANA time zone (`Europe/Berlin`): what today, a business day, a send window
+    and a reporting day mean, in every service."""
     earliest: CalendarDate = Field(default=date(1990, 1, 1), validation_alias="BUSINESS_DATE_MIN")
+    """The earliest business date (issue, due, payment) an input may carry; older is refused
+    as a typo."""
     latest: CalendarDate = Field(default=date(2099, 12, 31), validation_alias="BUSINESS_DATE_MAX")
+    """The latest business date an input may carry; later is refused as a typo."""
 
     @model_validator(mode="after")
     def _ordered(self) -> BusinessDateSettings:

@@ -12,20 +12,32 @@ class KafkaSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
 
     bootstrap_servers: str | None = None
+    """Comma-separated `host:port` of the Kafka brokers; unset under `make run`, where the
+    embedded broker is started instead."""
     security_protocol: str = "PLAINTEXT"
+    """`PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`: how clients reach the brokers."""
     sasl_mechanism: str | None = None
+    """`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512` when the brokers authenticate clients."""
     sasl_username: str | None = None
+    """The SASL user the services connect as."""
     sasl_password: str | None = None
+    """The SASL user's password (put it in a secret)."""
     # TLS (security_protocol SSL or SASL_SSL): the system's CAs unless a CA file is given;
     # a client certificate and key for brokers that want mutual TLS.
     ssl_cafile: str | None = None
+    """PEM file of the CA that signed the brokers' certificates; unset: the system's CAs."""
     ssl_certfile: str | None = None
+    """PEM client certificate, for brokers that require mutual TLS."""
     ssl_keyfile: str | None = None
+    """PEM private key of the client certificate."""
     # Topics the platform creates (existing ones are left as configured): 1 replica suits the
     # one-node dev brokers; a production cluster wants 3 and min.insync.replicas 2, so that
     # an acks=all write survives losing one broker and is refused rather than kept on one.
     topic_partitions: int = Field(3, gt=0)
+    """Partitions of each topic the platform creates; one account's events stay in one."""
     replication_factor: int = Field(1, gt=0)
+    """Replicas of each topic the platform creates: 1 for a one-node dev broker, 3 in
+    production."""
     min_insync_replicas: int | None = Field(None, gt=0)
     """Unset: the broker's default (1)."""
 
@@ -59,23 +71,39 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     service_name: str = "receivables"
+    """The service's name in logs, traces and as the consumer group; each service sets its own."""
     database_url: str | None = None
+    """`postgresql://user:password@host:5432/db` of the service's own database; unset under
+    `make run`, where the embedded PostgreSQL is started instead."""
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     jwt_secret: str | None = None
+    """HS256 key that verifies bearer tokens (development and tests); use JWT_JWKS_URL in
+    deployments."""
     jwt_jwks_url: str | None = None
+    """The identity provider's JWKS URL: bearer tokens are verified against its public keys."""
     jwt_audience: str = "receivables"
+    """The `aud` a bearer token must carry."""
     jwt_issuer: str | None = None
+    """The `iss` a bearer token must carry; unset: any issuer the keys verify."""
     jwt_max_lifetime_seconds: int = Field(MAX_TOKEN_LIFETIME_SECONDS, gt=0)
     """Tokens valid for longer (from `iat`, or from now without it, to `exp`) are refused."""
     log_level: str = "INFO"
+    """`DEBUG`, `INFO`, `WARNING` or `ERROR`: the least severe JSON log line written."""
     smtp_url: str | None = None
+    """Outgoing email: `smtp://user:password@host:587?from=ar@example.com&starttls=true`, or
+    `smtps://` for implicit TLS on 465; unset: nothing is emailed."""
     object_store_url: str | None = None
     """Files (attachments) in S3-compatible storage, `s3://bucket?endpoint=...`; unset, in the
     service's PostgreSQL database."""
     http_host: str = "127.0.0.1"
+    """The address the API listens on: `0.0.0.0` in a container."""
     http_port: int | None = None
+    """The API's port; unset: the service's documented dev port (8101 to 8104)."""
     run_relay: bool = True
+    """Run the outbox relay in this process; false when it runs as a deployment of its own."""
     run_consumers: bool = True
+    """Run the topic consumers and background work in this process; false for an API-only
+    deployment."""
     database_pool_size: int = Field(20, ge=1, le=500)
     """Connections each API process may hold (DATABASE_POOL_SIZE). Every replica and every
     `WEB_CONCURRENCY` process has its own pool, so the database sees replicas x processes x

@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 
 SPEC_ENV = "RECEIVABLES_SERVICE_SPEC"
 SUPERVISOR_ENV = "RECEIVABLES_SUPERVISOR_PID"
+SUPERVISOR_ENVIRONMENT = {
+    SPEC_ENV: "Set by the supervisor for its API processes (WEB_CONCURRENCY above 1): the "
+              "service each one builds; do not set it.",
+    SUPERVISOR_ENV: "Set by the supervisor for its API processes: its pid, so an orphaned "
+                    "process exits; do not set it.",
+}
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:

@@ -36,13 +36,24 @@ class StripeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STRIPE_", extra="ignore")
 
     webhook_secret: SecretStr = SecretStr("")
+    """The Stripe endpoint's signing secret(s), comma-separated while rolling; unset: the
+    Stripe webhook refuses every event."""
     api_key: SecretStr = SecretStr("")
+    """A Stripe API key (a restricted key that may write Checkout Sessions is enough): pay
+    links are made at Stripe."""
     api_base: str = "https://api.stripe.com"
+    """Where Stripe's API is called: another URL only for stripe-mock in tests."""
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    """How far a webhook's signed timestamp may be from now before it is refused as a replay."""
     webhook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """The largest webhook body read from an unauthenticated caller (413 above it)."""
     parked_ttl_hours: float = Field(default=72, gt=0)
+    """How long a Stripe event waits for the payment or credit note it refers to before it is
+    given up (Stripe's own retry window)."""
     default_currency: str = "USD"
+    """The ISO 4217 currency of a Stripe object that names none."""
     payment_terms_days: int = Field(default=30, ge=0, le=365)
+    """Days from issue to due date for a Stripe invoice that carries no due date."""
 
     @field_validator("default_currency")
     @classmethod
@@ -65,6 +76,12 @@ class StripeSettings(BaseSettings):
 APPROVAL_THRESHOLDS = "*=500000"
 """5,000.00 in a currency of two decimals (500,000 yen): over it, a second person approves."""
 
+APPROVAL_ENVIRONMENT = {
+    "APPROVAL_THRESHOLDS": "Comma-separated `currency=minor units` (`USD=500000,*=100000`; "
+                           "`*` for any currency not named): a credit or write-off above it "
+                           "waits for a supervisor's approval (default `*=500000`).",
+}
+
 
 def approval_thresholds() -> ApprovalThresholds:
     """`APPROVAL_THRESHOLDS` (see `domain/approval.py`); a bad rule raises there."""
@@ -82,10 +99,18 @@ class PayLinkSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PAY_LINK_", extra="ignore")
 
     provider: Literal["stripe", "template", ""] = ""
+    """`stripe` or `template`; unset: Stripe when STRIPE_API_KEY is set, else the template
+    when one is, else pay links are refused (503)."""
     url_template: str = ""
+    """Another provider's pay page, with `{pay_link_id}`, `{account_id}`,
+    `{account_external_id}`, `{purpose}`, `{amount_minor}`, `{currency}` or `{expires_at}`
+    filled in: `https://pay.example/{account_external_id}?amount={amount_minor}`."""
     ttl_hours: float = Field(default=24, ge=0.5, le=24)
+    """How long a pay link can be paid (0.5 to 24 hours, Stripe's limits)."""
     success_url: str = ""
+    """Where Stripe's checkout sends the customer after paying."""
     cancel_url: str = ""
+    """Where Stripe's checkout sends the customer who leaves without paying."""
 
     @field_validator("url_template")
     @classmethod

@@ -21,8 +21,15 @@ from case_service.adapters.file_store import ObjectStoreLocation
 from case_service.adapters.inbound_mail import InboundEmailLimits
 from case_service.domain.policy import CasePolicy, SlaPolicy
 
-ENVIRONMENT = ("CASE_SLA_DEFAULT_DAYS", "CASE_SLA_TARGETS", "CASE_REOPEN_WINDOW_DAYS")
-"""What `case_policy` reads; the Helm chart sets exactly these."""
+ENVIRONMENT = {
+    "CASE_SLA_DEFAULT_DAYS": "Days a case may stay open before its SLA is breached, where no "
+                             "CASE_SLA_TARGETS rule matches it.",
+    "CASE_SLA_TARGETS": "Comma-separated `type:priority=days` SLA rules, either side may be `*` "
+                        "(`dispute:urgent=3,*:urgent=5,dispute:*=10`); the most specific wins.",
+    "CASE_REOPEN_WINDOW_DAYS": "Days after closing during which a case may be reopened; later, "
+                               "a new case is opened.",
+}
+"""What `case_policy` reads, with its meaning; the Helm chart sets exactly these."""
 
 
 def case_policy() -> CasePolicy:
@@ -33,16 +40,21 @@ def case_policy() -> CasePolicy:
                       int(os.environ.get(reopen_window, "30")))
 
 
-NOTIFICATION_ENVIRONMENT = ("NOTIFICATION_WEBHOOK_SECRET", "NOTIFICATION_SLA_WARNING_HOURS",
-                            "NOTIFICATION_DIGEST_AT", "NOTIFICATION_POLL_SECONDS",
-                            "NOTIFICATION_LEASE_SECONDS", "NOTIFICATION_WEBHOOK_HOSTS")
-"""What `notification_settings` reads: the outgoing webhooks' signing secret, how long before
-an SLA runs out its owner is warned (24 h), when the daily digest goes (`07:00`, team time),
-how often the dispatcher looks (30 s), how long a claimed send may take before another
-dispatcher retries it (900 s), and the hosts a webhook may point at (comma-separated, e.g.
-`hooks.slack.com,chat.example.com`; empty: any). A person enters their webhook URL
-themselves, so without the list the service would post wherever they say, internal
-addresses included."""
+NOTIFICATION_ENVIRONMENT = {
+    "NOTIFICATION_WEBHOOK_SECRET": "Signs outgoing notification webhooks (HMAC); unset: a person's "
+                                   "webhook URL is refused, email and the digest remain.",
+    "NOTIFICATION_SLA_WARNING_HOURS": "How long before a case's SLA runs out its owner is warned.",
+    "NOTIFICATION_DIGEST_AT": "When the daily digest goes out (`HH:MM`, team time zone).",
+    "NOTIFICATION_POLL_SECONDS": "How often the notification dispatcher looks for sends due.",
+    "NOTIFICATION_LEASE_SECONDS": "How long a claimed send may take before another dispatcher "
+                                  "retries it.",
+    "NOTIFICATION_WEBHOOK_HOSTS": "Comma-separated hosts a person's webhook may point at "
+                                  "(`hooks.slack.com,chat.example.com`); empty: any. Without "
+                                  "the list the service posts wherever a person says, internal "
+                                  "addresses included.",
+}
+"""What `notification_settings` reads, with its meaning (defaults: 24 h warning, `07:00`
+digest, 30 s poll, 900 s lease)."""
 
 
 @dataclass(frozen=True)

@@ -29,29 +29,46 @@ class ConsoleSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     http_host: str = "127.0.0.1"
+    """The address the console listens on; beyond loopback it needs CONSOLE_SESSION_SECRET."""
     port: int = Field(DEFAULT_PORT, validation_alias="CONSOLE_PORT", gt=0, lt=65536)
+    """The console's port (8100 in dev)."""
     billing_adapter_url: str = "http://127.0.0.1:8101"
+    """Base URL the console calls billing-adapter's API at."""
     collections_service_url: str = "http://127.0.0.1:8102"
+    """Base URL the console calls collections-service's API at."""
     case_service_url: str = "http://127.0.0.1:8103"
+    """Base URL the console calls case-service's API at."""
     reporting_service_url: str = "http://127.0.0.1:8104"
+    """Base URL the console calls reporting-service's API at."""
     session_secret: SecretStr | None = Field(None, validation_alias="CONSOLE_SESSION_SECRET")
     """Signs the session cookie. Unset on loopback: a random one, so sessions end on restart."""
     session_max_age_seconds: int = Field(8 * 3600, validation_alias="CONSOLE_SESSION_MAX_AGE",
                                          gt=0)
+    """Seconds a session lasts after sign-in before the person signs in again."""
     dev_sign_in: bool = Field(False, validation_alias="CONSOLE_DEV_SIGN_IN")
     """The dev stack's sign-in: pick a person and roles, get a token signed with JWT_SECRET."""
     jwt_secret: SecretStr | None = None
+    """The services' HS256 key, with which the dev sign-in mints tokens (never in production)."""
     jwt_audience: str = "receivables"
+    """The `aud` of the tokens the dev sign-in mints (the services' JWT_AUDIENCE)."""
     jwt_issuer: str | None = None
+    """The `iss` of the tokens the dev sign-in mints, when the services check one."""
     jwt_max_lifetime_seconds: int = Field(24 * 3600, gt=0)
+    """A dev sign-in token lives at most this long (and never beyond the session)."""
     oidc_issuer: str | None = None
+    """The identity provider's issuer URL (its discovery document is read from it)."""
     oidc_client_id: str | None = None
+    """The console's client id at the identity provider."""
     oidc_client_secret: SecretStr | None = None
+    """The console's client secret, for a confidential client; unset: a public client (PKCE)."""
     oidc_scope: str = "openid profile email"
+    """The scopes the console asks the identity provider for."""
     public_url: str | None = Field(None, validation_alias="CONSOLE_PUBLIC_URL")
     """Where people reach the console (the OIDC redirect URI is built from it)."""
     api_timeout_seconds: float = Field(10.0, validation_alias="CONSOLE_API_TIMEOUT", gt=0)
+    """Seconds the console waits for a service's answer before it shows an error."""
     log_level: str = "INFO"
+    """`DEBUG`, `INFO`, `WARNING` or `ERROR`: the least severe log line written."""
 
     @model_validator(mode="after")
     def _sign_in_is_possible(self) -> ConsoleSettings:

@@ -55,6 +55,8 @@ def status_router(subscriptions: Sequence[tuple[str, Sequence[str]]]) -> APIRout
 
     @router.get("/v1/status", response_model=ConsumerStatus)
     async def status(request: Request, _: Principal = Depends(readers)) -> ConsumerStatus:
+        """How far each consumer group has read: per partition the stored position, the
+        broker's end offset and the lag, and when it last applied an event."""
         state = request.app.state.service
         async with state.pool.acquire() as conn:
             stored = await _positions(conn, [group for group, _ in subscriptions])

@@ -40,6 +40,12 @@ def _excluding(paths: frozenset[str]) -> Callable[[MutableMapping[str, Any]], bo
     return exclude
 
 
+SPANS_ENVIRONMENT = {
+    "TRACE_OPERATIONS": "`true`: a span for each dependency and body step inside a request "
+                        "too, not only the request's own (costly; for a diagnosis).",
+}
+
+
 def operation_spans_wanted() -> bool:
     return os.environ.get("TRACE_OPERATIONS", "").strip().lower() == "true"
 

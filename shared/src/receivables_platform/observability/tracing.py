@@ -53,6 +53,20 @@ def continued_from(traceparent: str | None, span_name: str,
         otel_context.detach(token)
 
 
+TRACING_ENVIRONMENT = {
+    "OTEL_SDK_DISABLED": "`true`: no traces at all (OpenTelemetry's own switch).",
+    "OTEL_TRACES_EXPORTER": "`otlp`, `console` or `none` (comma-separated for several); unset: "
+                            "OTLP when an endpoint is set, else none.",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "The OTLP/HTTP collector (`http://otel-collector:4318`) traces "
+                                   "go to; the exporter reads the other OTEL_EXPORTER_OTLP_* "
+                                   "options itself.",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "The OTLP/HTTP traces endpoint, when it differs from "
+                                          "OTEL_EXPORTER_OTLP_ENDPOINT.",
+    "OTEL_SERVICE_NAME": "The service name traces carry; unset: the service's own name.",
+}
+"""The OpenTelemetry variables read here (the SDK reads its other OTEL_* ones itself)."""
+
+
 def _env_true(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() == "true"
 

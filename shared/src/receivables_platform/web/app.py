@@ -18,12 +18,13 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
 
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.http import telemetry_config
@@ -33,6 +34,7 @@ from receivables_platform.web.auth import TokenVerifier
 from receivables_platform.web.header_limit import HeaderLimitMiddleware
 from receivables_platform.web.idempotency import install_idempotency, purge_forever
 from receivables_platform.web.metrics import install_metrics
+from receivables_platform.web.openapi_examples import document_examples
 from receivables_platform.web.openapi_problems import document_problems
 from receivables_platform.web.path_prefix import ServedUnderPrefix
 from receivables_platform.web.problems import install_problem_handlers
@@ -41,6 +43,21 @@ from receivables_platform.web.request_text import NulTextMiddleware
 
 Worker = Callable[["ServiceState"], Coroutine[Any, Any, None]]
 T = TypeVar("T")
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}]})
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str] = Field(description="Each dependency checked: `ok`, or "
+                                               "`unavailable: <error>`")
 
 
 @dataclass
@@ -90,11 +107,11 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
     install_conventions(app, settings)
 
     @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
+    async def healthz() -> Health:
         """Live: the process answers."""
-        return {"status": "ok"}
+        return Health(status="ok")
 
-    @app.get("/readyz", tags=["health"],
+    @app.get("/readyz", tags=["health"], response_model=Readiness,
              responses={503: {"description": "The database or the broker does not answer"}})
     async def readyz(request: Request) -> JSONResponse:
         """Ready: the database and the broker answer."""
@@ -127,6 +144,7 @@ def install_conventions(app: FastAPI, settings: ServiceSettings) -> None:
     install_idempotency(app)
     install_metrics(app)
     document_problems(app)
+    document_examples(app)  # after the problems: their schema gets its example too
     app.add_middleware(NulTextMiddleware)
     app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestLogMiddleware)

@@ -24,6 +24,10 @@ from starlette.responses import Response
 # prometheus_client's multiprocess directory, set while several processes serve one port
 # (`web_processes`): its presence is what tells `/metrics` to add their counters up
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+METRICS_ENVIRONMENT = {
+    METRICS_DIR_ENV: "Set by the platform for its own API processes when WEB_CONCURRENCY is "
+                     "above 1 (prometheus_client's shared directory); do not set it.",
+}
 
 HTTP_REQUEST_DURATION = Histogram(
     "http_server_request_duration_seconds",

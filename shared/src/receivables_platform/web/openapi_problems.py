@@ -20,7 +20,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from receivables_platform.web import openapi_headers
-from receivables_platform.web.problems import PROBLEM_JSON
+from receivables_platform.web.problems import PROBLEM_JSON, problem_type
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REASONS = {
@@ -52,6 +52,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
     },
     "additionalProperties": True,
+    "examples": [{
+        "type": problem_type("validation-error"), "title": "Invalid request",
+        "status": 422, "detail": "invalid input in: body.amount_minor",
+        "instance": "/v1/invoices", "correlation_id": "0193a5b6-4035-7e9f-b174-8d2c6f5e0a05",
+        "errors": [{"field": "body.amount_minor", "message": "Input should be greater than 0"}]}],
 }
 
 

@@ -101,6 +101,8 @@ async def enrol_autopay(account_id: UUID, body: EnrolAutoPayRequest, request: Re
              dependencies=[Depends(WRITERS)])
 async def cancel_autopay(account_id: UUID, body: CancelAutoPayRequest, request: Request,
                          response: Response, conn: Conn, if_match: IfMatch) -> AccountResponse:
+    """End the account's auto-pay enrolment (billing.autopay.cancelled); If-Match with the
+    account's ETag, so a cancel never crosses a change it did not see."""
     command = CancelAutoPay(account_id=account_id, **body.model_dump())
     return await _write(conn, request, response, command, if_match)
 

@@ -48,6 +48,8 @@ async def list_approvals(conn: Conn, status: ApprovalStatus = ApprovalStatus.PEN
 
 @router.get("/{approval_id}", response_model=ApprovalResponse, dependencies=[Depends(LISTERS)])
 async def read(approval_id: UUID, response: Response, conn: Conn) -> ApprovalResponse:
+    """One four-eyes approval of a large credit or write-off: what was asked, by whom, and its
+    decision."""
     return _answer(response, await use.get_approval(conn, approval_id))
 
 

@@ -100,6 +100,8 @@ async def issue(body: IssueInvoiceRequest, request: Request, idem: IdempotentReq
 
 @router.get("/{invoice_id}", response_model=InvoiceResponse, dependencies=[Depends(READERS)])
 async def read(invoice_id: UUID, response: Response, conn: Conn) -> InvoiceResponse:
+    """One invoice as billing holds it: lines, instalments, what is applied and open; the ETag
+    is its version for the next adjustment or void."""
     representation = _representation(await get_invoice(conn, invoice_id), invoice_id)
     set_etag(response, representation.version)
     return representation

@@ -46,6 +46,7 @@ async def make_pay_link(account_id: UUID, body: PayLinkRequest, request: Request
 @router.get("/{account_id}/pay-links/{pay_link_id}", response_model=PayLinkResponse,
             dependencies=[Depends(READERS)])
 async def read_pay_link(account_id: UUID, pay_link_id: UUID, conn: Conn) -> PayLinkResponse:
+    """One pay link of the account: its URL, amount, expiry and whether it was paid."""
     link = (await get_account(conn, account_id)).state.pay_links.get(pay_link_id)
     if link is None:
         raise NotFound(f"account {account_id} has no pay link {pay_link_id}",

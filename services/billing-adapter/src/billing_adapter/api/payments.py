@@ -69,6 +69,8 @@ async def record(body: RecordPaymentRequest, request: Request, idem: IdempotentR
 
 @router.get("/{payment_id}", response_model=PaymentResponse, dependencies=[Depends(READERS)])
 async def read(payment_id: UUID, response: Response, conn: Conn) -> PaymentResponse:
+    """One payment: its amount, method and how it was applied to invoices; the ETag is its
+    version for a reversal."""
     representation = _representation(await get_payment(conn, payment_id), payment_id)
     set_etag(response, representation.version)
     return representation

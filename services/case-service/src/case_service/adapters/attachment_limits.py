@@ -30,8 +30,11 @@ class AttachmentLimits(BaseSettings):
 
     max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024,
                            validation_alias="ATTACHMENT_MAX_BYTES")
+    """The largest file an agent may attach to a case, in bytes (413 above it)."""
     content_types: str = Field(default=DEFAULT_ATTACHMENT_TYPES,
                                validation_alias="ATTACHMENT_CONTENT_TYPES")
+    """Comma-separated media types an agent may attach (`application/pdf,image/png`); others
+    are refused (415)."""
 
     @field_validator("content_types")
     @classmethod

@@ -68,10 +68,13 @@ class InboundEmailLimits(BaseSettings):
 
     max_attachments: int = Field(default=100, ge=1, le=1000,
                                  validation_alias="INBOUND_EMAIL_MAX_ATTACHMENTS")
+    """Attachments one inbound email may carry; more is refused (422) and opens no case."""
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1,
                                       validation_alias="INBOUND_EMAIL_MAX_ATTACHMENT_BYTES")
+    """The largest single attachment of an inbound email, in bytes (413 above it)."""
     max_attachments_total_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1, validation_alias="INBOUND_EMAIL_MAX_ATTACHMENTS_BYTES")
+    """All attachments of one inbound email together, in bytes (413 above it)."""
 
 
 class _TooDeep(Exception):

@@ -84,6 +84,8 @@ async def add_category(body: CategoryRequest, idem: IdempotentRequest) -> Respon
 @router.get("/root-causes", response_model=list[CategoryResponse],
             dependencies=[Depends(READERS)])
 async def list_categories(conn: Conn, include_retired: bool = False) -> list[CategoryResponse]:
+    """The root-cause taxonomy cases are classified by; retired categories only with
+    `include_retired`."""
     return [CategoryResponse(**x.__dict__)
             for x in await taxonomy.list_categories(conn, include_retired)]
 

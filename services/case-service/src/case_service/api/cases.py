@@ -96,6 +96,8 @@ async def open_case(body: OpenCaseRequest, request: Request, idem: IdempotentReq
 
 @router.get("/{case_id}", response_model=CaseResponse, dependencies=[Depends(READERS)])
 async def read(case_id: UUID, response: Response, conn: Conn) -> CaseResponse:
+    """One case with its notes, root cause, corrections, escalations, customer updates,
+    confirmation, SLA and documentation checklist; the ETag is its version."""
     return _answer(response, await use.get_case(conn, case_id))
 
 

@@ -50,6 +50,8 @@ async def candidates(conn: Conn, rt: Rt, principal: Staff, collector_id: Collect
 @router.post("/v1/autopay/offers", status_code=201, response_model=OfferView)
 async def offer(body: OfferRequest, request: Request, rt: Rt, principal: Staff,
                 idem: IdempotentRequest) -> Response:
+    """Record that the account was offered auto-pay (collections.autopay.offered): its
+    conversion is then counted when the account enrols."""
     offer_id = await autopay.offer(idem.conn, body.account_id, body.channel, by=principal.sub,
                                    today=rt.clock.today(), contact_id=body.contact_id,
                                    correlation_id=trace(request))
@@ -61,6 +63,7 @@ async def offer(body: OfferRequest, request: Request, rt: Rt, principal: Staff,
 @router.get("/v1/autopay/offers/{offer_id}", response_model=OfferView,
             dependencies=[Depends(READERS)])
 async def read(offer_id: UUID, response: Response, conn: Conn) -> OfferView:
+    """One auto-pay offer and its answer; the ETag is its version for recording the answer."""
     row = await autopay.get(conn, offer_id)
     set_etag(response, row["version"])
     return OfferView.of(row)

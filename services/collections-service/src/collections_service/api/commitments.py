@@ -74,6 +74,8 @@ async def open_of_collector(conn: Conn, principal: Staff, collector_id: Collecto
 @router.get("/v1/commitments/{commitment_id}", response_model=CommitmentView,
             dependencies=[Depends(READERS)])
 async def read(commitment_id: UUID, response: Response, conn: Conn) -> CommitmentView:
+    """One promise to pay: amount, date, invoices and whether it was kept, partly kept or
+    broken."""
     row = await commitments.get(conn, commitment_id)
     set_etag(response, row["version"])
     return CommitmentView.of(row)
@@ -82,6 +84,7 @@ async def read(commitment_id: UUID, response: Response, conn: Conn) -> Commitmen
 @router.get("/v1/accounts/{account_id}/commitments", response_model=list[CommitmentView],
             dependencies=[Depends(READERS)])
 async def of_account(account_id: UUID, conn: Conn) -> list[CommitmentView]:
+    """Every promise to pay the account made, newest first."""
     rows = await reads.commitments_of(conn, account_id)
     return [CommitmentView.of(r) for r in rows]
 

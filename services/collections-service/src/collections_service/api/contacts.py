@@ -61,11 +61,13 @@ async def send_email(body: EmailRequest, request: Request, rt: Rt, principal: St
 @router.get("/v1/contacts/{contact_id}", response_model=ContactView,
             dependencies=[Depends(READERS)])
 async def read(contact_id: UUID, conn: Conn) -> ContactView:
+    """One contact attempt: channel, outcome and who made it."""
     return await _view(conn, contact_id)
 
 
 @router.get("/v1/accounts/{account_id}/contacts", response_model=list[ContactView],
             dependencies=[Depends(READERS)])
 async def of_account(account_id: UUID, conn: Conn) -> list[ContactView]:
+    """Every contact attempt with the account, newest first."""
     rows = await reads.contacts_of(conn, account_id)
     return [ContactView.of(r) for r in rows]

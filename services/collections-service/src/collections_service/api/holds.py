@@ -35,12 +35,15 @@ async def place(body: HoldRequest, request: Request, rt: Rt, principal: Staff,
 
 @router.get("/v1/holds/{hold_id}", response_model=HoldView, dependencies=[Depends(READERS)])
 async def read(hold_id: UUID, conn: Conn) -> HoldView:
+    """One collections hold: why the account's cadence paused (a dispute case) and when it was
+    released."""
     return await _view(conn, hold_id)
 
 
 @router.get("/v1/accounts/{account_id}/holds", response_model=list[HoldView],
             dependencies=[Depends(READERS)])
 async def of_account(account_id: UUID, conn: Conn) -> list[HoldView]:
+    """Every hold placed on the account, placed and released."""
     rows = await reads.holds_of(conn, account_id)
     return [HoldView.of(r) for r in rows]
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from collections_service.adapters import queries, reads
 from collections_service.api.common import (
@@ -51,6 +52,7 @@ async def add_rule(body: RuleRequest, principal: Manager, idem: IdempotentReques
 @router.get("/v1/portfolio-rules/{rule_id}", response_model=RuleResponse,
             dependencies=[Depends(READERS)])
 async def read_rule(rule_id: UUID, response: Response, conn: Conn) -> RuleResponse:
+    """One portfolio rule; the ETag is its version for the next change."""
     row = await portfolios.get_rule(conn, rule_id)
     set_etag(response, row["version"])
     return RuleResponse.model_validate(dict(row))
@@ -80,17 +82,22 @@ def _rule(body: RuleRequest) -> Rule:
 @router.get("/v1/portfolio-rules", response_model=list[RuleResponse],
             dependencies=[Depends(READERS)])
 async def rules(conn: Conn) -> list[RuleResponse]:
+    """Every portfolio rule, in the order they assign unassigned accounts to collectors."""
     rows = await reads.portfolio_rules(conn)
     return [RuleResponse.model_validate(dict(r)) for r in rows]
 
 
+class RulesApplied(BaseModel):
+    accounts_assigned: int = Field(description="Accounts the rules gave a collector now")
+
+
 @router.post("/v1/portfolio-rules/apply")
 async def apply_rules(body: ApplyRulesRequest, request: Request, conn: Conn, rt: Rt,
-                      principal: Manager) -> dict[str, int]:
+                      principal: Manager) -> RulesApplied:
     """Assign every account nobody has by the rules (and rule-assigned ones on `rebalance`)."""
     count = await portfolios.apply_rules(conn, by=principal.sub, today=rt.clock.today(),
                                          rebalance=body.rebalance, correlation_id=trace(request))
-    return {"accounts_assigned": count}
+    return RulesApplied(accounts_assigned=count)
 
 
 @router.put("/v1/accounts/{account_id}/collector", response_model=AccountView)

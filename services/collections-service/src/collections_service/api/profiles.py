@@ -49,6 +49,8 @@ class Note(BaseModel):
 @router.get("/v1/accounts/{account_id}/profile", response_model=Profile,
             dependencies=[Depends(READERS)])
 async def read(account_id: UUID, response: Response, conn: Conn) -> Profile:
+    """How the customer likes to be reached: tags, channel, hours, language and opt-outs; the
+    ETag is the profile's version for the next replace."""
     row = await queries.account_row(conn, account_id)
     set_etag(response, row["profile_version"])
     return Profile(tags=list(row["tags"]), preferred_channel=row["preferred_channel"],
@@ -78,6 +80,7 @@ async def replace(account_id: UUID, body: Profile, response: Response, conn: Con
 @router.post("/v1/accounts/{account_id}/notes", status_code=201, response_model=Note)
 async def add_note(account_id: UUID, body: NoteRequest, principal: Staff,
                    idem: IdempotentRequest) -> Response:
+    """Add a customer behaviour note (how they pay, whom to call) that every collector sees."""
     await queries.account_row(idem.conn, account_id)
     row = await profiles.add_note(idem.conn, account_id, body.body, principal.sub)
     return await idem.respond(Note.model_validate(dict(row)), status_code=201)
@@ -86,5 +89,6 @@ async def add_note(account_id: UUID, body: NoteRequest, principal: Staff,
 @router.get("/v1/accounts/{account_id}/notes", response_model=list[Note],
             dependencies=[Depends(READERS)])
 async def notes(account_id: UUID, conn: Conn) -> list[Note]:
+    """The account's customer behaviour notes, newest first."""
     rows = await reads.notes_of(conn, account_id)
     return [Note.model_validate(dict(r)) for r in rows]

@@ -98,6 +98,8 @@ async def _task(conn: Conn, task_id: UUID) -> TaskView:
 
 @router.get("/v1/tasks/{task_id}", response_model=TaskView)
 async def read_task(task_id: UUID, response: Response, conn: Conn, principal: Staff) -> TaskView:
+    """One worklist task: account, invoices, due date, assignee and outcome; the ETag is its
+    version."""
     task = await _task(conn, task_id)
     if task.collector_id is not None:
         own_or_overseer(principal, task.collector_id, "path.task_id")

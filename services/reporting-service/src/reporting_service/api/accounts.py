@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -15,6 +15,7 @@ from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.adapters import account_query as q
 from reporting_service.adapters.aging_query import AgingFilter, GroupBy, aging
+from reporting_service.api.responses import AccountSummary, CollectorTeam
 from reporting_service.clock import today
 from reporting_service.domain.aging import buckets
 
@@ -29,7 +30,7 @@ async def account_summary(
     as_of: Annotated[BusinessDate | None,
                      Query(description="Business date; default today (TEAM_TIMEZONE)")] = None,
     _: Principal = Depends(READERS),
-) -> dict[str, Any]:
+) -> AccountSummary:
     """Balance and aging buckets per currency, last contact, open promises, open cases and
     the collector, in one call."""
     day = as_of or today(request)
@@ -41,14 +42,14 @@ async def account_summary(
                           field="path.account_id")
         balances = await aging(conn, AgingFilter(as_of=day, account_id=account_id),
                                GroupBy.account, buckets())
-        return {
+        return AccountSummary.model_validate({
             **profile, "as_of": day,
             "balances": [{k: v for k, v in row.items() if k != "account_id"}
                          for row in balances],
             "last_contact": await q.last_contact(conn, account_id),
             "open_promises": await q.open_promises(conn, account_id),
             "open_cases": await q.open_cases(conn, account_id),
-        }
+        })
 
 
 class TeamAssignment(RequestBody):
@@ -60,8 +61,8 @@ async def set_collector_team(
     request: Request, body: TeamAssignment,
     collector_id: Annotated[str, Path(min_length=1, max_length=200)],
     _: Principal = Depends(SUPERVISORS),
-) -> dict[str, str]:
+) -> CollectorTeam:
     """Teams are not in any event: supervisors say who works in which team (KPIs by team)."""
     async with pooled(request) as conn:
         await q.set_team(conn, collector_id, body.team)
-    return {"collector_id": collector_id, "team": body.team}
+    return CollectorTeam(collector_id=collector_id, team=body.team)

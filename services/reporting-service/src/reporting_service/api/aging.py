@@ -78,6 +78,8 @@ async def aging_report(
         alias="buckets", description="Upper bounds in days past due, e.g. 0,30,60,90,120")] = None,
     _: Principal = Depends(READERS),
 ) -> AgingReport:
+    """AR aging as of any business date, per invoice, account, collector, team, segment or
+    currency, in configurable buckets of days past due; invoice and account pages by cursor."""
     try:
         bounds = parse_bounds(bucket_bounds) if bucket_bounds else DEFAULT_UPPER_BOUNDS
     except InvalidBuckets as exc:

@@ -4,7 +4,7 @@ team or all."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -14,6 +14,7 @@ from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem, problem_type
 from reporting_service.adapters.kpi_query import KpiGroup
+from reporting_service.api.responses import KpiReport
 from reporting_service.clock import today
 from reporting_service.domain.kpis import (
     InvalidPeriod,
@@ -73,7 +74,7 @@ async def kpis(
         ge=0, le=365, description="Collections secured: days after a contact or promise")
     ] = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
     _: Principal = Depends(READERS),
-) -> dict[str, Any]:
+) -> KpiReport:
     """Each KPI per group (collections and cases: a case counts for its owner and the
     owner's team), the department's case KPIs and billing accuracy. A period that runs
     past today is reported up to today; `requested_period` then says what was asked."""
@@ -84,4 +85,4 @@ async def kpis(
         raise Problem(422, "Period not started", str(exc), type=problem_type("out-of-range"),
                       field="query.period" if period is not None else "query.from") from exc
     async with pooled(request) as conn:
-        return await kpi_report(conn, query)
+        return KpiReport.model_validate(await kpi_report(conn, query))

@@ -6,7 +6,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from receivables_platform.money import CurrencyCode
@@ -15,6 +14,7 @@ from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.adapters import charts
 from reporting_service.api.kpis import business_period
+from reporting_service.api.responses import WeeklyReview
 from reporting_service.domain.kpis import InvalidPeriod, iso_week
 from reporting_service.domain.review import DEFAULT_SOP_THRESHOLD
 from reporting_service.service_layer.kpis import DEFAULT_ATTRIBUTION_WINDOW_DAYS
@@ -68,8 +68,8 @@ Threshold = Annotated[int, Query(ge=1, le=1000, description=(
 Window = Annotated[int, Query(ge=0, le=365)]
 
 
-@router.get("/weekly-review", responses={200: {"content": {
-    "application/json": {}, "text/csv": {}, "text/html": {}}}})
+@router.get("/weekly-review", response_model=WeeklyReview, responses={200: {"content": {
+    "text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}}})
 async def weekly_review_report(
     request: Request, week: Week, currency: Currency = None,
     format: Annotated[Format | None, Query(description="json, csv or html; or use Accept")] = None,
@@ -77,6 +77,9 @@ async def weekly_review_report(
     attribution_window_days: Window = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
     _: Principal = Depends(READERS),
 ) -> Response:
+    """The weekly root-cause review of an ISO week against the week before: aging trend, root-
+    cause Pareto by count and amount, SOP candidates, KPI table and escalations; JSON, CSV
+    or an HTML page with charts (`format`, or Accept)."""
     review = await _review(request, week, currency, sop_threshold, attribution_window_days)
     chosen = _format(format, request.headers.get("accept"))
     if chosen is Format.csv:
@@ -84,7 +87,7 @@ async def weekly_review_report(
             "Content-Disposition": f'attachment; filename="weekly-review-{week}.csv"'})
     if chosen is Format.html:
         return HTMLResponse(review_html(review))
-    return JSONResponse(jsonable_encoder(review))
+    return JSONResponse(WeeklyReview.model_validate(review).model_dump(mode="json"))
 
 
 @router.get("/weekly-review/charts/{chart}.png",
@@ -95,6 +98,8 @@ async def weekly_review_chart(
     attribution_window_days: Window = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
     _: Principal = Depends(READERS),
 ) -> Response:
+    """One chart of the weekly review as a PNG: the HTML page's images, for a slide or an
+    email."""
     if chart not in charts.CHARTS:
         raise Problem(404, "No such chart", f"charts are {', '.join(charts.CHARTS)}",
                       field="path.chart")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
+from reporting_service.api.responses import SearchResults
 from reporting_service.domain.search import MAX_LENGTH, InvalidQuery, read_query
 from reporting_service.service_layer.search import search as run_search
 
@@ -25,7 +26,7 @@ async def search(
                                         "or a phone number")],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     principal: Principal = Depends(READERS),
-) -> dict[str, Any]:
+) -> SearchResults:
     """Accounts, invoices, cases and contacts, best match first; contacts (personal data)
     only for people, not for integrations."""
     try:
@@ -34,7 +35,7 @@ async def search(
         raise Problem(422, "Invalid search", str(exc), field="query.q") from exc
     async with pooled(request) as conn:
         results = await run_search(conn, query, principal.roles, limit)
-    return {"query": query.text,
+    return SearchResults.model_validate({"query": query.text,
             "results": [{key: row[key] for key in ("kind", "id", "account_id", "title",
                                                    "subtitle", "score")}
-                        for row in results]}
+                        for row in results]})

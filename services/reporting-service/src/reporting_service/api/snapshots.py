@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -15,6 +15,7 @@ from receivables_platform.web.bodies import RequestBody
 from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.api.kpis import period_from
+from reporting_service.api.responses import AgingTrend
 from reporting_service.clock import today
 from reporting_service.service_layer.snapshots import (
     DayNotOver,
@@ -95,8 +96,8 @@ async def trend(
     collector_id: Annotated[str | None, Query(max_length=200)] = None,
     segment: Annotated[str | None, Query(max_length=64)] = None,
     _: Principal = Depends(READERS),
-) -> dict[str, Any]:
+) -> AgingTrend:
     """Past-due and 61+ balances from the daily snapshots, this period against the last."""
     async with pooled(request) as conn:
-        return await aging_trend(conn, currency, period_from(period, start, end),
-                                 collector_id, segment)
+        return AgingTrend.model_validate(await aging_trend(
+            conn, currency, period_from(period, start, end), collector_id, segment))

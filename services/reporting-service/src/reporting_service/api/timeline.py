@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +13,7 @@ from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import pooled
 from receivables_platform.web.problems import Problem
 from reporting_service.adapters.timeline_query import account_known, timeline
+from reporting_service.api.responses import AccountTimeline
 from reporting_service.domain.timeline import (
     KINDS,
     After,
@@ -34,7 +35,7 @@ async def account_timeline(
     cursor: Annotated[str | None, Query(max_length=1000,
                                         description="next_cursor of the page before")] = None,
     _: Principal = Depends(READERS),
-) -> dict[str, Any]:
+) -> AccountTimeline:
     """Invoices, payments, adjustments, calls, emails and letters with their outcomes,
     promises and their fate, holds, auto-pay and every step of the account's cases."""
     unknown = sorted(set(kind or ()) - set(KINDS))
@@ -53,11 +54,11 @@ async def account_timeline(
         rows = await timeline(conn, account_id, sorted(set(kind)) if kind else None, after,
                               limit + 1)
     page, more = rows[:limit], len(rows) > limit
-    return {
+    return AccountTimeline.model_validate({
         "account_id": str(account_id),
         "entries": [{"at": time_text(r["at"]), "kind": r["kind"], "title": r["title"],
                      "detail": json.loads(r["detail"]), "event_id": r["event_id"]}
                     for r in page],
         "next_cursor": encode_cursor(After(page[-1]["at"], page[-1]["entry_id"]))
         if more else None,
-    }
+    })

@@ -28,6 +28,11 @@ branch_labels = None
 depends_on = None
 
 ANALYST_STATEMENT_TIMEOUT = "2min"
+ANALYST_ENVIRONMENT = {
+    "ANALYST_STATEMENT_TIMEOUT": "How long one query of the `analyst` role (and any other role "
+                                 "but the service's) may run, a PostgreSQL interval such as "
+                                 "`2min` (the default); set when the migration runs.",
+}
 
 
 def upgrade() -> None:
