@@ -1,13 +1,15 @@
-"""Platform schema v4: events a consumer set aside for a date outside the business dates
-(see `SET_ASIDE_EVENTS`)."""
+"""Events a consumer set aside instead of applying: `platform_0004` of the shared platform branch
+(`receivables_platform/db/platform_versions/0004_set_aside_events.py`).
 
-from receivables_platform.db.platform_schema import create_set_aside_events
+The platform branch makes the tables; this revision orders them before the
+service's next migration and keeps the history of databases stamped here.
+"""
 
 revision = "collections_service_0009"
 down_revision = "collections_service_0008"
 branch_labels = None
-depends_on = None
+depends_on = "platform_0004"
 
 
 def upgrade() -> None:
-    create_set_aside_events()
+    """Nothing of its own: `platform_0004` does the work."""

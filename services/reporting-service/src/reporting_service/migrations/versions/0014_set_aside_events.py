@@ -1,18 +1,15 @@
-"""Platform schema v4: events a consumer set aside for a date outside the business dates
-(see `SET_ASIDE_EVENTS`), which analysts read in the view `reporting.set_aside_events`
-(`reporting_service/sql/views/set_aside_events.sql`).
+"""Events a consumer set aside instead of applying: `platform_0004` of the shared platform branch
+(`receivables_platform/db/platform_versions/0004_set_aside_events.py`).
 
-An analyst whose totals miss an invoice the billing system shows finds it here: it
-was set aside, not lost, and is in no other view until billing corrects its dates.
+The platform branch makes the tables; this revision orders them before the
+service's next migration and keeps the history of databases stamped here.
 """
-
-from receivables_platform.db.platform_schema import create_set_aside_events
 
 revision = "reporting_service_0014"
 down_revision = "reporting_service_0013_analyst"
 branch_labels = None
-depends_on = None
+depends_on = "platform_0004"
 
 
 def upgrade() -> None:
-    create_set_aside_events()
+    """Nothing of its own: `platform_0004` does the work."""
