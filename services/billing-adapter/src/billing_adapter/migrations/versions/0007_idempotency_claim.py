@@ -1,8 +1,8 @@
-"""An Idempotency-Key claimed and looked up in one round trip: `platform_0003` of the shared platform branch
-(`receivables_platform/db/platform_versions/0003_idempotency_claim.py`).
+"""Idempotency-Key claims in one round trip: `platform_0003` of the platform branch.
 
-The platform branch makes the tables; this revision orders them before the
-service's next migration and keeps the history of databases stamped here.
+Made by `receivables_platform/db/platform_versions/0003_idempotency_claim.py`; this revision
+orders it before the service's next migration and keeps the history of the
+databases stamped here.
 """
 
 revision = "billing_adapter_0007"

@@ -1,8 +1,8 @@
-"""Platform tables v2: fewer writes per appended event: `platform_0002` of the shared platform branch
-(`receivables_platform/db/platform_versions/0002_lighter_writes.py`).
+"""Platform tables v2, fewer writes per event: `platform_0002` of the platform branch.
 
-The platform branch makes the tables; this revision orders them before the
-service's next migration and keeps the history of databases stamped here.
+Made by `receivables_platform/db/platform_versions/0002_lighter_writes.py`; this revision
+orders it before the service's next migration and keeps the history of the
+databases stamped here.
 """
 
 revision = "case_service_0003"

@@ -1,8 +1,8 @@
-"""Events a consumer set aside instead of applying: `platform_0004` of the shared platform branch
-(`receivables_platform/db/platform_versions/0004_set_aside_events.py`).
+"""Events a consumer set aside: `platform_0004` of the platform branch.
 
-The platform branch makes the tables; this revision orders them before the
-service's next migration and keeps the history of databases stamped here.
+Made by `receivables_platform/db/platform_versions/0004_set_aside_events.py`; this revision
+orders it before the service's next migration and keeps the history of the
+databases stamped here.
 """
 
 revision = "collections_service_0009"

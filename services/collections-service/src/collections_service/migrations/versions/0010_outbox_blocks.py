@@ -1,8 +1,8 @@
-"""Keys the broker refused a record of, set aside: `platform_0005` of the shared platform branch
-(`receivables_platform/db/platform_versions/0005_outbox_blocks.py`).
+"""Keys the broker refused a record of, set aside: `platform_0005` of the platform branch.
 
-The platform branch makes the tables; this revision orders them before the
-service's next migration and keeps the history of databases stamped here.
+Made by `receivables_platform/db/platform_versions/0005_outbox_blocks.py`; this revision
+orders it before the service's next migration and keeps the history of the
+databases stamped here.
 """
 
 revision = "collections_service_0010"

@@ -1,8 +1,8 @@
-"""The platform tables (event store, outbox, consumer state, idempotency): `platform_0001` of the shared platform branch
-(`receivables_platform/db/platform_versions/0001_tables.py`).
+"""The platform tables: `platform_0001` of the platform branch.
 
-The platform branch makes the tables; this revision orders them before the
-service's next migration and keeps the history of databases stamped here.
+Made by `receivables_platform/db/platform_versions/0001_tables.py`; this revision
+orders it before the service's next migration and keeps the history of the
+databases stamped here.
 """
 
 revision = "reporting_service_0001"
