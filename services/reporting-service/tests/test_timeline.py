@@ -11,6 +11,7 @@ import pytest
 
 from receivables_platform.contracts.billing import (
     AccountRegistered,
+    AccountUpdated,
     InvoiceIssued,
     PaymentApplied,
 )
@@ -29,6 +30,8 @@ from receivables_platform.contracts.cases import (
     NoteSource,
 )
 from receivables_platform.contracts.collections import (
+    AccountNoteAdded,
+    AccountProfileChanged,
     Channel,
     CommitmentBroken,
     CommitmentMade,
@@ -36,6 +39,7 @@ from receivables_platform.contracts.collections import (
     ContactOutcome,
     HoldPlaced,
     HoldSource,
+    ProfileFieldChange,
 )
 from receivables_platform.db.pool import connect
 from receivables_platform.envelope import CloudEvent
@@ -199,6 +203,30 @@ async def test_pages_follow_the_cursor_without_repeats_while_entries_arrive(clie
 async def test_a_kind_filter_keeps_only_those_kinds(client):
     promises = (await timeline(client, kind="promise"))["entries"]
     assert [e["detail"]["status"] for e in promises] == ["broken", "open"]
+
+
+async def test_profile_edits_and_notes_show_who_changed_what(client, database):
+    await project(database, published({
+        "billing": [AccountUpdated(account_id=ACCOUNT, payment_terms_days=45,
+                                   segment_cleared=True, actor="ops-olga")],
+        "collections": [
+            AccountProfileChanged(account_id=ACCOUNT, changed_by="ann", profile_version=2,
+                                  changes=[ProfileFieldChange(field="preferred_channel",
+                                                              before="email", after="call")]),
+            AccountNoteAdded(account_id=ACCOUNT, note_id=uuid4(), body="pays on day 45",
+                             author="ann")]}))
+    profile = (await timeline(client, kind="profile"))["entries"]
+    assert sorted(e["title"] for e in profile) == [
+        "Billing profile changed: payment terms days, segment (by ops-olga)",
+        "Customer profile changed: preferred channel (by ann)"]
+    billing = next(e for e in profile if e["title"].startswith("Billing"))
+    assert billing["detail"] == {"changed": {"payment_terms_days": 45, "segment": None},
+                                 "actor": "ops-olga"}
+    collections = next(e for e in profile if e["title"].startswith("Customer"))
+    assert collections["detail"]["changes"] == [
+        {"field": "preferred_channel", "before": "email", "after": "call"}]
+    [note] = (await timeline(client, kind="note"))["entries"]
+    assert (note["title"], note["detail"]["body"]) == ("Note by ann", "pays on day 45")
 
 
 async def test_a_rebuild_reproduces_the_timeline(client, database, history):

@@ -11,7 +11,7 @@ balance change waiting for the invoice row to join it.
 from __future__ import annotations
 
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -266,7 +266,7 @@ async def _contacts(conn: asyncpg.Connection, account_id: UUID, contacts: list[C
          for position, c in enumerate(contacts)])
 
 
-async def _account_updated(conn: asyncpg.Connection, e: AccountUpdated, _: CloudEvent) -> None:
+async def _account_updated(conn: asyncpg.Connection, e: AccountUpdated, ev: CloudEvent) -> None:
     await conn.execute(
         """
         INSERT INTO ar_accounts (account_id, name, segment, payment_terms_days)
@@ -282,6 +282,17 @@ async def _account_updated(conn: asyncpg.Connection, e: AccountUpdated, _: Cloud
         e.account_id, e.name, e.segment, e.payment_terms_days, e.segment_cleared)
     if e.contacts is not None:
         await _contacts(conn, e.account_id, e.contacts)
+    changed: dict[str, Any] = {name: value for name, value in (
+        ("name", e.name), ("payment_terms_days", e.payment_terms_days), ("segment", e.segment),
+        ("contacts", None if e.contacts is None else [c.model_dump() for c in e.contacts]))
+        if value is not None}
+    if e.segment_cleared:
+        changed["segment"] = None
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, ev.time, "profile",
+        f"Billing profile changed: {', '.join(n.replace('_', ' ') for n in changed)}"
+        + (f" (by {e.actor})" if e.actor else ""),
+        {"changed": changed, "actor": e.actor})])
 
 
 async def _autopay(conn: asyncpg.Connection, ev: CloudEvent, account_id: UUID, enrolled: bool,
