@@ -12,13 +12,17 @@ import pytest
 from receivables_platform.contracts.billing import (
     AccountRegistered,
     AccountUpdated,
+    ApprovalAction,
+    ApprovalGranted,
+    ApprovalRequested,
     InvoiceIssued,
     PaymentApplied,
 )
 from receivables_platform.contracts.cases import (
-    CaseCustomerConfirmed,
+    Attachment,    CaseCustomerConfirmed,
     CaseCustomerUpdated,
     CaseEscalated,
+    CaseEscalationAnswered,
     CaseLinked,
     CaseNoteAdded,
     CaseOpened,
@@ -227,6 +231,41 @@ async def test_profile_edits_and_notes_show_who_changed_what(client, database):
         {"field": "preferred_channel", "before": "email", "after": "call"}]
     [note] = (await timeline(client, kind="note"))["entries"]
     assert (note["title"], note["detail"]["body"]) == ("Note by ann", "pays on day 45")
+
+
+async def test_attachments_approvals_and_escalation_answers_are_on_the_timeline(client, database):
+    approval = uuid4()
+    await project(database, published({
+        "billing": [
+            ApprovalRequested(approval_id=approval, account_id=ACCOUNT, invoice_id=INVOICE,
+                              action=ApprovalAction.CREDIT, amount_minor=900_000,
+                              currency="USD", threshold_minor=500_000, reason_code="goodwill",
+                              effective_date=date(2026, 11, 16), case_id=str(CASE),
+                              requested_by="cal", requested_at=at(16)),
+            ApprovalGranted(approval_id=approval, account_id=ACCOUNT, invoice_id=INVOICE,
+                            action=ApprovalAction.CREDIT, approved_by="sue",
+                            approved_at=at(16, 11))],
+        "cases": [
+            CaseNoteAdded(case_id=CASE, account_id=ACCOUNT, note_id=uuid4(), body="Contract",
+                          author="cal", added_at=at(16, 10), attachments=[Attachment(
+                              filename="contract.pdf", content_type="application/pdf",
+                              size_bytes=1234, sha256="ab" * 32)]),
+            CaseEscalationAnswered(case_id=CASE, account_id=ACCOUNT, escalation_id=uuid4(),
+                                   team=EscalationTeam.BILLING_OPERATIONS,
+                                   answer="The contract rate applies", answered_by="olga",
+                                   answered_at=at(16, 12), overdue=True)]}))
+    newest = (await timeline(client, limit=4))["entries"]
+    assert [(e["kind"], e["title"]) for e in newest] == [
+        ("case", "CASE-000042: billing operations answered (overdue)"),
+        ("approval", "Credit on invoice INV-7 approved by sue"),
+        ("case", "CASE-000042: note by cal [attached: contract.pdf]"),
+        ("approval", "Credit on invoice INV-7 awaits approval (requested by cal)")]
+    assert newest[0]["detail"]["answer"] == "The contract rate applies"
+    assert newest[2]["detail"]["attachments"][0]["sha256"] == "ab" * 32
+    assert (newest[3]["detail"]["amount_minor"], newest[3]["detail"]["currency"]) == (
+        900_000, "USD")
+    only = (await timeline(client, kind="approval"))["entries"]
+    assert [e["detail"]["approval_id"] for e in only] == [str(approval)] * 2
 
 
 async def test_a_rebuild_reproduces_the_timeline(client, database, history):

@@ -20,6 +20,9 @@ from receivables_platform.contracts.billing import (
     AccountRegistered,
     AccountUpdated,
     AdjustmentKind,
+    ApprovalGranted,
+    ApprovalRejected,
+    ApprovalRequested,
     AutoPayCancelled,
     AutoPayEnrolled,
     Contact,
@@ -320,7 +323,49 @@ async def _autopay_cancelled(conn: asyncpg.Connection, e: AutoPayCancelled,
     await _autopay(conn, ev, e.account_id, False, e.cancelled_on, None, e.reason)
 
 
+def _action(e: ApprovalRequested | ApprovalGranted | ApprovalRejected) -> str:
+    return "credit" if e.action.value == "credit" else "write-off"
+
+
+async def _approval_requested(conn: asyncpg.Connection, e: ApprovalRequested,
+                              ev: CloudEvent) -> None:
+    """Four eyes: a large credit or write-off shows while it waits, not only once applied."""
+    numbers = await _invoice_numbers(conn, [e.invoice_id])
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, e.requested_at, "approval",
+        f"{_action(e).capitalize()} on {_invoice(numbers, e.invoice_id)} awaits approval "
+        f"(requested by {e.requested_by})",
+        {"approval_id": e.approval_id, "invoice_id": e.invoice_id, "action": e.action.value,
+         "amount_minor": e.amount_minor, "currency": e.currency, "reason_code": e.reason_code,
+         "case_id": e.case_id, "requested_by": e.requested_by, "memo": e.memo})])
+
+
+async def _approval_granted(conn: asyncpg.Connection, e: ApprovalGranted,
+                            ev: CloudEvent) -> None:
+    numbers = await _invoice_numbers(conn, [e.invoice_id])
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, e.approved_at, "approval",
+        f"{_action(e).capitalize()} on {_invoice(numbers, e.invoice_id)} approved by "
+        f"{e.approved_by}",
+        {"approval_id": e.approval_id, "invoice_id": e.invoice_id, "action": e.action.value,
+         "approved_by": e.approved_by})])
+
+
+async def _approval_rejected(conn: asyncpg.Connection, e: ApprovalRejected,
+                             ev: CloudEvent) -> None:
+    numbers = await _invoice_numbers(conn, [e.invoice_id])
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, e.rejected_at, "approval",
+        f"{_action(e).capitalize()} on {_invoice(numbers, e.invoice_id)} rejected by "
+        f"{e.rejected_by}",
+        {"approval_id": e.approval_id, "invoice_id": e.invoice_id, "action": e.action.value,
+         "rejected_by": e.rejected_by, "reason": e.reason})])
+
+
 _PROJECTORS: dict[str, Projector] = {
+    ApprovalRequested.event_type: _approval_requested,
+    ApprovalGranted.event_type: _approval_granted,
+    ApprovalRejected.event_type: _approval_rejected,
     InvoiceVoided.event_type: _invoice_voided,
     InvoiceWrittenOff.event_type: _invoice_written_off,
     PaymentReversed.event_type: _payment_reversed,
