@@ -8,7 +8,7 @@ from uuid import uuid4
 import asyncpg
 import httpx
 
-from billing_adapter.stripe_samples import event, invoice, stripe_id
+from billing_adapter.stripe_samples import customer, event, invoice, stripe_id
 from billing_adapter.stripe_testing import a_customer, accepted
 from receivables_platform.web.auth import issue_token
 
@@ -114,8 +114,10 @@ async def test_profile_edits_are_the_accounts_history_with_who_when_and_what(
 async def test_what_a_stripe_webhook_books_is_recorded_as_stripes_doing(
         stripe: httpx.AsyncClient, database: str):
     customer_id = await a_customer(stripe)
+    await accepted(stripe, event("customer.updated", customer(customer_id, name="Acme Inc")))
     invoice_id = stripe_id("in")
     await accepted(stripe, event("invoice.finalized", invoice(invoice_id, customer_id)))
     booked = await actors(database)
-    assert [t for t, _ in booked] == ["billing.account.registered", "billing.invoice.issued"]
+    assert [t for t, _ in booked] == ["billing.account.registered", "billing.account.updated",
+                                      "billing.invoice.issued"]
     assert {a for _, a in booked} == {"stripe"}
