@@ -19,7 +19,8 @@ from receivables_platform.contracts.billing import (
     PaymentApplied,
 )
 from receivables_platform.contracts.cases import (
-    Attachment,    CaseCustomerConfirmed,
+    Attachment,
+    CaseCustomerConfirmed,
     CaseCustomerUpdated,
     CaseEscalated,
     CaseEscalationAnswered,
