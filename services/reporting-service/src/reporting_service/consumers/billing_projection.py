@@ -10,7 +10,7 @@ balance change waiting for the invoice row to join it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -323,43 +323,39 @@ async def _autopay_cancelled(conn: asyncpg.Connection, e: AutoPayCancelled,
     await _autopay(conn, ev, e.account_id, False, e.cancelled_on, None, e.reason)
 
 
-def _action(e: ApprovalRequested | ApprovalGranted | ApprovalRejected) -> str:
-    return "credit" if e.action.value == "credit" else "write-off"
+async def _approval_step(conn: asyncpg.Connection, ev: CloudEvent,
+                         e: ApprovalRequested | ApprovalGranted | ApprovalRejected,
+                         at: datetime, what: str, detail: dict[str, Any]) -> None:
+    """Four eyes on the timeline: a large credit or write-off shows while it waits for a
+    supervisor and when they decide, not only once applied."""
+    numbers = await _invoice_numbers(conn, [e.invoice_id])
+    action = "credit" if e.action.value == "credit" else "write-off"
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, at, "approval",
+        f"{action.capitalize()} on {_invoice(numbers, e.invoice_id)} {what}",
+        {"approval_id": e.approval_id, "invoice_id": e.invoice_id, "action": e.action.value,
+         **detail})])
 
 
 async def _approval_requested(conn: asyncpg.Connection, e: ApprovalRequested,
                               ev: CloudEvent) -> None:
-    """Four eyes: a large credit or write-off shows while it waits, not only once applied."""
-    numbers = await _invoice_numbers(conn, [e.invoice_id])
-    await record(conn, SOURCE, [Entry(
-        ev, e.account_id, e.requested_at, "approval",
-        f"{_action(e).capitalize()} on {_invoice(numbers, e.invoice_id)} awaits approval "
-        f"(requested by {e.requested_by})",
-        {"approval_id": e.approval_id, "invoice_id": e.invoice_id, "action": e.action.value,
-         "amount_minor": e.amount_minor, "currency": e.currency, "reason_code": e.reason_code,
-         "case_id": e.case_id, "requested_by": e.requested_by, "memo": e.memo})])
+    await _approval_step(conn, ev, e, e.requested_at,
+                         f"awaits approval (requested by {e.requested_by})",
+                         {"amount_minor": e.amount_minor, "currency": e.currency,
+                          "reason_code": e.reason_code, "case_id": e.case_id,
+                          "requested_by": e.requested_by, "memo": e.memo})
 
 
 async def _approval_granted(conn: asyncpg.Connection, e: ApprovalGranted,
                             ev: CloudEvent) -> None:
-    numbers = await _invoice_numbers(conn, [e.invoice_id])
-    await record(conn, SOURCE, [Entry(
-        ev, e.account_id, e.approved_at, "approval",
-        f"{_action(e).capitalize()} on {_invoice(numbers, e.invoice_id)} approved by "
-        f"{e.approved_by}",
-        {"approval_id": e.approval_id, "invoice_id": e.invoice_id, "action": e.action.value,
-         "approved_by": e.approved_by})])
+    await _approval_step(conn, ev, e, e.approved_at, f"approved by {e.approved_by}",
+                         {"approved_by": e.approved_by})
 
 
 async def _approval_rejected(conn: asyncpg.Connection, e: ApprovalRejected,
                              ev: CloudEvent) -> None:
-    numbers = await _invoice_numbers(conn, [e.invoice_id])
-    await record(conn, SOURCE, [Entry(
-        ev, e.account_id, e.rejected_at, "approval",
-        f"{_action(e).capitalize()} on {_invoice(numbers, e.invoice_id)} rejected by "
-        f"{e.rejected_by}",
-        {"approval_id": e.approval_id, "invoice_id": e.invoice_id, "action": e.action.value,
-         "rejected_by": e.rejected_by, "reason": e.reason})])
+    await _approval_step(conn, ev, e, e.rejected_at, f"rejected by {e.rejected_by}",
+                         {"rejected_by": e.rejected_by, "reason": e.reason})
 
 
 _PROJECTORS: dict[str, Projector] = {
