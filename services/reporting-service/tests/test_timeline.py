@@ -12,9 +12,11 @@ import pytest
 from receivables_platform.contracts.billing import (
     AccountRegistered,
     AccountUpdated,
+    AdjustmentKind,
     ApprovalAction,
     ApprovalGranted,
     ApprovalRequested,
+    InvoiceAdjusted,
     InvoiceIssued,
     PaymentApplied,
 )
@@ -213,7 +215,12 @@ async def test_a_kind_filter_keeps_only_those_kinds(client):
 async def test_profile_edits_and_notes_show_who_changed_what(client, database):
     await project(database, published({
         "billing": [AccountUpdated(account_id=ACCOUNT, payment_terms_days=45,
-                                   segment_cleared=True, actor="ops-olga")],
+                                   segment_cleared=True, actor="ops-olga"),
+                    InvoiceAdjusted(invoice_id=INVOICE, account_id=ACCOUNT,
+                                    adjustment_id=uuid4(), kind=AdjustmentKind.CREDIT,
+                                    amount_minor=700_000, currency="USD",
+                                    reason_code="goodwill", effective_date=date(2026, 11, 17),
+                                    actor="cal", approved_by="sue")],
         "collections": [
             AccountProfileChanged(account_id=ACCOUNT, changed_by="ann", profile_version=2,
                                   changes=[ProfileFieldChange(field="preferred_channel",
@@ -230,6 +237,8 @@ async def test_profile_edits_and_notes_show_who_changed_what(client, database):
     collections = next(e for e in profile if e["title"].startswith("Customer"))
     assert collections["detail"]["changes"] == [
         {"field": "preferred_channel", "before": "email", "after": "call"}]
+    [credit] = (await timeline(client, kind="adjustment"))["entries"]
+    assert (credit["detail"]["actor"], credit["detail"]["approved_by"]) == ("cal", "sue")
     [note] = (await timeline(client, kind="note"))["entries"]
     assert (note["title"], note["detail"]["body"]) == ("Note by ann", "pays on day 45")
 
