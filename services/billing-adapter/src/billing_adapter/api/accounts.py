@@ -15,6 +15,7 @@ from billing_adapter.api.models import (
     AccountResponse,
     CancelAutoPayRequest,
     EnrolAutoPayRequest,
+    FieldChange,
     HistoryEntry,
     InvoicePage,
     InvoiceResponse,
@@ -29,7 +30,12 @@ from billing_adapter.domain.commands import (
     UpdateAccount,
 )
 from billing_adapter.domain.state import InvoiceBalance
-from billing_adapter.service_layer.accounts import execute, get_account, register_account
+from billing_adapter.service_layer.accounts import (
+    execute,
+    get_account,
+    profile_history,
+    register_account,
+)
 from receivables_platform.ids import new_id
 from receivables_platform.web.etag import Precondition, require_if_match, set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
@@ -70,18 +76,15 @@ async def read(account_id: UUID, response: Response, conn: Conn) -> AccountRespo
     return AccountResponse.of(loaded.state, loaded.version)
 
 
-PROFILE_EVENTS = ("billing.account.", "billing.autopay.")
-"""What the account's own history holds; an invoice's events are in the invoice's history."""
-
-
 @router.get("/{account_id}/history", response_model=AccountHistory,
             dependencies=[Depends(READERS)])
 async def history(account_id: UUID, conn: Conn) -> AccountHistory:
     """The profile's audit trail, oldest first: registration, every edit (only the fields it
     changed) and auto-pay changes, each with who made it and when."""
-    loaded = await get_account(conn, account_id, history=True)
     return AccountHistory(account_id=account_id, events=[
-        HistoryEntry.of(e) for e in loaded.history if e.type.startswith(PROFILE_EVENTS)])
+        HistoryEntry.of(step.event, changes=None if step.changes is None else [
+            FieldChange.of(*change) for change in step.changes])
+        for step in await profile_history(conn, account_id)])
 
 
 async def _write(conn: asyncpg.Connection, request: Request, response: Response,

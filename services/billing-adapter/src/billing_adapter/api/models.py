@@ -278,6 +278,25 @@ class PaymentResponse(BaseModel):
             unapplied_minor=p.unapplied_minor, reversed=p.reversed, version=p.version)
 
 
+class FieldChange(BaseModel):
+    """One field of the account's profile as it was and as it became."""
+
+    field: str = Field(examples=["payment_terms_days"])
+    before: Any = None
+    after: Any = None
+
+    @classmethod
+    def of(cls, name: str, before: Any, after: Any) -> FieldChange:
+        return cls(field=name, before=_plain(before), after=_plain(after))
+
+
+def _plain(value: Any) -> Any:
+    """Contacts as JSON objects; every other profile field is JSON already."""
+    if isinstance(value, tuple):
+        return [c.model_dump(mode="json") if isinstance(c, BaseModel) else c for c in value]
+    return value
+
+
 class HistoryEntry(BaseModel):
     """One stored event: what changed (`data`, an update names only the fields it changed),
     when (`recorded_at`) and who (`actor`)."""
@@ -292,13 +311,17 @@ class HistoryEntry(BaseModel):
     correlation_id: str | None
     causation_id: str | None
     data: dict[str, Any]
+    changes: list[FieldChange] | None = Field(default=None, description=(
+        "An account update's fields from what to what, in the account's history; null "
+        "elsewhere"))
 
     @classmethod
-    def of(cls, event: RecordedEvent) -> HistoryEntry:
+    def of(cls, event: RecordedEvent, *, changes: list[FieldChange] | None = None
+           ) -> HistoryEntry:
         return cls(event_id=event.event_id, type=event.type, version=event.version,
                    recorded_at=event.recorded_at, actor=event.data.get("actor"),
                    correlation_id=event.correlation_id, causation_id=event.causation_id,
-                   data=event.data)
+                   data=event.data, changes=changes)
 
 
 class InvoiceHistory(BaseModel):
@@ -320,7 +343,8 @@ class AccountHistory(BaseModel):
             "correlation_id": None, "causation_id": None,
             "data": {"account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
                      "payment_terms_days": 45, "segment_cleared": False,
-                     "actor": "ops-olga"}}]}]})
+                     "actor": "ops-olga"},
+            "changes": [{"field": "payment_terms_days", "before": 30, "after": 45}]}]}]})
 
 
 class ApprovalResponse(BaseModel):
