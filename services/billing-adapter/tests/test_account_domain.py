@@ -1,5 +1,6 @@
 """Given events, when a command, then events: the account aggregate without IO."""
 
+from dataclasses import replace
 from datetime import date
 from uuid import uuid4
 
@@ -20,7 +21,8 @@ from billing_adapter.domain.commands import (
 )
 from billing_adapter.domain.invoicing import WRITE_OFF_RECOVERED
 from billing_adapter.domain.payment_method import looks_like_account_number
-from billing_adapter.domain.state import InvoiceStatus
+from billing_adapter.domain.profile import profile_changes
+from billing_adapter.domain.state import Account, InvoiceStatus
 from billing_adapter.testing import ACCOUNT, given, invoice, payment, register, when
 from receivables_platform.contracts.billing import (
     AccountRegistered,
@@ -295,3 +297,11 @@ def test_a_stored_v1_invoice_reads_as_one_line_and_one_instalment():
     from billing_adapter.domain.account import evolve
     from receivables_platform.domain import fold
     assert fold(evolve, state, [issued]).open_balances() == {"EUR": 48_250}
+
+
+def test_an_updates_changes_are_each_field_as_it_was_and_as_it_became():
+    before = Account(name="Acme", payment_terms_days=30, segment="smb")
+    after = replace(before, payment_terms_days=45, segment=None)
+    assert profile_changes(before, after) == [("payment_terms_days", 30, 45),
+                                              ("segment", "smb", None)]
+    assert profile_changes(after, after) == []

@@ -181,6 +181,7 @@ async def test_a_cases_large_credit_waits_and_its_rejection_answers_the_case(poo
     [rejected] = await billing_events(pool, CorrectionRejected.event_type)
     assert rejected["data"]["reason_code"] == "approval_rejected"
     assert rejected["data"]["correction_id"] == str(correction_id)
+    assert rejected["data"]["actor"] == "sup-sue"  # who turned it down
     await answer(pool, event)  # a late redelivery is answered already
     assert await open_balance(pool, invoice_id) == LARGE
 

@@ -103,6 +103,7 @@ async def test_a_credit_is_applied_as_an_adjustment_caused_by_the_request(pool):
     assert data.adjustment_id == UUID(event.data["correction_id"])
     assert data.case_id == event.data["case_id"]
     assert (data.kind, data.amount_minor, data.reason_code) == ("credit", 2_500, "account_setup")
+    assert data.actor == "agent-7"
     assert adjusted["causation_id"] == event.id
     assert adjusted["correlation_id"] == event.correlationid
 
@@ -137,6 +138,7 @@ async def test_an_invalid_request_is_rejected_with_the_reason_and_changes_nothin
     assert data.correction_id == event.data["correction_id"]
     assert data.case_id == event.data["case_id"]
     assert data.detail
+    assert data.actor == "agent-7"  # the case's requester, as on an applied correction
     assert rejected["causation_id"] == event.id
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import getpass
 import json
 import os
 import subprocess
@@ -59,6 +60,9 @@ async def test_the_cli_imports_reports_rejected_rows_and_is_idempotent(billing_u
     events = await count(billing_url, "SELECT count(*) FROM events")
     outbox = await count(billing_url, "SELECT count(*) FROM outbox")
     assert events == outbox == 4  # through the event store, so the relay publishes them
+    by_user = f"cli:{getpass.getuser()}".replace("'", "''")
+    assert await count(billing_url, "SELECT count(*) FROM events "
+                                    f"WHERE data->>'actor' = '{by_user}'") == events
 
     again = await asyncio.to_thread(cli, billing_url, "invoices", str(invoices), "--quiet")
     assert "read 3, imported 0, updated 0, unchanged 2, rejected 1" in again.stdout

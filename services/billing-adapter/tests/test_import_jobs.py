@@ -118,6 +118,7 @@ async def test_an_upload_runs_as_a_job_and_its_events_reach_the_broker(
     records = await keyed_records(kafka_bootstrap, await account_keys(billing_url, customers), 9)
     types = sorted(dict(r.headers)["ce_type"].decode() for r in records)
     assert types == ["billing.account.registered"] * 3 + ["billing.invoice.issued"] * 6
+    assert {json.loads(r.value)["actor"] for r in records} == {"billing-system"}  # the uploader
 
 
 async def account_keys(billing_url: str, customers: list[str]) -> set[str]:

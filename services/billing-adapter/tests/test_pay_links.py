@@ -66,6 +66,15 @@ async def stored_links(url: str) -> int:
         await conn.close()
 
 
+async def link_makers(url: str) -> list[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [r["actor"] for r in await conn.fetch(
+            "SELECT data->>'actor' AS actor FROM events WHERE type = 'billing.paylink.created'")]
+    finally:
+        await conn.close()
+
+
 async def session_at(stripe_mock: str, session_id: str) -> dict[str, Any]:
     """The Checkout Session as Stripe's API shows it (what a webhook's object is built from)."""
     async with httpx.AsyncClient(base_url=stripe_mock, auth=("sk_test_x", "")) as api:
@@ -91,6 +100,7 @@ async def test_a_link_pays_the_open_invoices_oldest_first_through_the_webhook(
 
     assert await a_link(billing, account_id, key="link-1") == link  # replayed, not made again
     assert await stored_links(database) == 1
+    assert await link_makers(database) == ["ops"]  # who asked for it
     read = await billing.get(f"{LINKS.format(account_id)}/{link['pay_link_id']}", headers=READ)
     assert read.status_code == 200 and read.json() == link
 

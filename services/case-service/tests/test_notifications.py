@@ -31,7 +31,12 @@ from case_service.testing import (
     opened_case,
     register_agents,
 )
-from receivables_platform.contracts.billing import ApprovalAction, ApprovalRequested
+from receivables_platform.contracts.billing import (
+    AccountRegistered,
+    ApprovalAction,
+    ApprovalRequested,
+    InvoiceIssued,
+)
 from receivables_platform.contracts.collections import CommitmentBroken
 from receivables_platform.ids import new_id
 
@@ -344,7 +349,7 @@ async def test_an_overdue_answer_is_chased_with_whoever_claimed_it(api, cases_ur
     assert sum("was due" in m["Subject"] for m in mails_to(inbox, "bob@service.test")) == 1
 
 
-async def test_a_credit_the_case_asked_for_waiting_for_approval_is_mailed_to_supervisors(
+async def test_a_credit_waiting_for_approval_is_mailed_to_supervisors_case_or_not(
         api, cases_url, inbox):
     await prefer(api, "sup-sue", "supervisor", email="sue@cases.test")
     opened = await opened_case(api, cases_url)
@@ -353,10 +358,22 @@ async def test_a_credit_the_case_asked_for_waiting_for_approval_is_mailed_to_sup
         action=ApprovalAction.CREDIT, amount_minor=750_000, currency="USD",
         threshold_minor=500_000, reason_code="billing_error", effective_date=date.today(),
         case_id=opened.json()["case_id"], requested_by=AGENT, requested_at=datetime.now(UTC))
-    elsewhere = asked.model_copy(update={"approval_id": new_id(), "case_id": None})
-    await feed(cases_url, asked, asked, elsewhere)  # a redelivery changes nothing
-    await eventually(lambda: mails_to(inbox, "sue@cases.test"))
+    account, invoice = new_id(), new_id()
+    # a collector's write-off asked of billing directly, on an invoice case-service has seen
+    direct = asked.model_copy(update={
+        "approval_id": new_id(), "case_id": None, "account_id": account, "invoice_id": invoice,
+        "action": ApprovalAction.WRITE_OFF, "amount_minor": 900_000, "requested_by": "col-7"})
+    await feed(cases_url, AccountRegistered(
+        account_id=account, external_id="CUS-77", name="Globex", contacts=[],
+        payment_terms_days=30, currency="USD"), InvoiceIssued(
+        invoice_id=invoice, account_id=account, external_id="INV-77", currency="USD",
+        total_minor=900_000, issue_date=date.today(), due_date=date.today()))
+    await feed(cases_url, asked, asked, direct, direct)  # a redelivery changes nothing
+    await eventually(lambda: len(mails_to(inbox, "sue@cases.test")) >= 2)
     await asyncio.sleep(0.4)
-    [told] = mails_to(inbox, "sue@cases.test")
-    assert "waits for your approval" in told["Subject"]
-    assert "750000 USD" in told.get_payload()
+    told = sorted(mails_to(inbox, "sue@cases.test"), key=lambda m: m["Subject"])
+    assert len(told) == 2
+    assert all("waits for your approval" in m["Subject"] for m in told)
+    assert told[0]["Subject"] == "Invoice INV-77 (Globex): a write-off waits for your approval"
+    assert "col-7 asks to write off 900000 USD" in told[0].get_payload()
+    assert "750000 USD" in told[1].get_payload()

@@ -78,7 +78,7 @@ def test_a_credit_awaiting_approval_is_for_the_supervisors():
         action=ApprovalAction.CREDIT, amount_minor=90_000, currency="USD",
         threshold_minor=50_000, reason_code="billing_error", effective_date=date(2026, 3, 2),
         case_id=str(CASE), requested_by=AGENT, requested_at=at(0))
-    notice = credit_approval(given(open_case()), asked)
+    notice = credit_approval(asked, case=given(open_case()))
     assert notice.kind is NotificationKind.CREDIT_APPROVAL
     assert notice.audience == Audience(role="supervisor") and "90000 USD" in notice.text
     assert notice.key("sue") == f"credit_approval:{approval}:sue"

@@ -11,13 +11,21 @@ import pytest
 
 from receivables_platform.contracts.billing import (
     AccountRegistered,
+    AccountUpdated,
+    AdjustmentKind,
+    ApprovalAction,
+    ApprovalGranted,
+    ApprovalRequested,
+    InvoiceAdjusted,
     InvoiceIssued,
     PaymentApplied,
 )
 from receivables_platform.contracts.cases import (
+    Attachment,
     CaseCustomerConfirmed,
     CaseCustomerUpdated,
     CaseEscalated,
+    CaseEscalationAnswered,
     CaseLinked,
     CaseNoteAdded,
     CaseOpened,
@@ -29,6 +37,8 @@ from receivables_platform.contracts.cases import (
     NoteSource,
 )
 from receivables_platform.contracts.collections import (
+    AccountNoteAdded,
+    AccountProfileChanged,
     Channel,
     CommitmentBroken,
     CommitmentMade,
@@ -36,6 +46,7 @@ from receivables_platform.contracts.collections import (
     ContactOutcome,
     HoldPlaced,
     HoldSource,
+    ProfileFieldChange,
 )
 from receivables_platform.db.pool import connect
 from receivables_platform.envelope import CloudEvent
@@ -199,6 +210,72 @@ async def test_pages_follow_the_cursor_without_repeats_while_entries_arrive(clie
 async def test_a_kind_filter_keeps_only_those_kinds(client):
     promises = (await timeline(client, kind="promise"))["entries"]
     assert [e["detail"]["status"] for e in promises] == ["broken", "open"]
+
+
+async def test_profile_edits_and_notes_show_who_changed_what(client, database):
+    await project(database, published({
+        "billing": [AccountUpdated(account_id=ACCOUNT, payment_terms_days=45,
+                                   segment_cleared=True, actor="ops-olga"),
+                    InvoiceAdjusted(invoice_id=INVOICE, account_id=ACCOUNT,
+                                    adjustment_id=uuid4(), kind=AdjustmentKind.CREDIT,
+                                    amount_minor=700_000, currency="USD",
+                                    reason_code="goodwill", effective_date=date(2026, 11, 17),
+                                    actor="cal", approved_by="sue")],
+        "collections": [
+            AccountProfileChanged(account_id=ACCOUNT, changed_by="ann", profile_version=2,
+                                  changes=[ProfileFieldChange(field="preferred_channel",
+                                                              before="email", after="call")]),
+            AccountNoteAdded(account_id=ACCOUNT, note_id=uuid4(), body="pays on day 45",
+                             author="ann")]}))
+    profile = (await timeline(client, kind="profile"))["entries"]
+    assert sorted(e["title"] for e in profile) == [
+        "Billing profile changed: payment terms days, segment (by ops-olga)",
+        "Customer profile changed: preferred channel (by ann)"]
+    billing = next(e for e in profile if e["title"].startswith("Billing"))
+    assert billing["detail"] == {"changed": {"payment_terms_days": 45, "segment": None},
+                                 "actor": "ops-olga"}
+    collections = next(e for e in profile if e["title"].startswith("Customer"))
+    assert collections["detail"]["changes"] == [
+        {"field": "preferred_channel", "before": "email", "after": "call"}]
+    [credit] = (await timeline(client, kind="adjustment"))["entries"]
+    assert (credit["detail"]["actor"], credit["detail"]["approved_by"]) == ("cal", "sue")
+    [note] = (await timeline(client, kind="note"))["entries"]
+    assert (note["title"], note["detail"]["body"]) == ("Note by ann", "pays on day 45")
+
+
+async def test_attachments_approvals_and_escalation_answers_are_on_the_timeline(client, database):
+    approval = uuid4()
+    await project(database, published({
+        "billing": [
+            ApprovalRequested(approval_id=approval, account_id=ACCOUNT, invoice_id=INVOICE,
+                              action=ApprovalAction.CREDIT, amount_minor=900_000,
+                              currency="USD", threshold_minor=500_000, reason_code="goodwill",
+                              effective_date=date(2026, 11, 16), case_id=str(CASE),
+                              requested_by="cal", requested_at=at(16)),
+            ApprovalGranted(approval_id=approval, account_id=ACCOUNT, invoice_id=INVOICE,
+                            action=ApprovalAction.CREDIT, approved_by="sue",
+                            approved_at=at(16, 11))],
+        "cases": [
+            CaseNoteAdded(case_id=CASE, account_id=ACCOUNT, note_id=uuid4(), body="Contract",
+                          author="cal", added_at=at(16, 10), attachments=[Attachment(
+                              filename="contract.pdf", content_type="application/pdf",
+                              size_bytes=1234, sha256="ab" * 32)]),
+            CaseEscalationAnswered(case_id=CASE, account_id=ACCOUNT, escalation_id=uuid4(),
+                                   team=EscalationTeam.BILLING_OPERATIONS,
+                                   answer="The contract rate applies", answered_by="olga",
+                                   answered_at=at(16, 12), overdue=True)]}))
+    newest = (await timeline(client, limit=4))["entries"]
+    assert [(e["kind"], e["title"]) for e in newest] == [
+        ("case", "CASE-000042: billing operations answered (overdue)"),
+        ("approval", "Credit on invoice INV-7 approved by sue"),
+        ("case", "CASE-000042: note by cal [attached: contract.pdf]"),
+        ("approval", "Credit on invoice INV-7 awaits approval (requested by cal)")]
+    assert newest[0]["detail"]["answer"] == "The contract rate applies"
+    assert newest[2]["detail"]["attachments"][0]["sha256"] == "ab" * 32
+    assert (newest[3]["detail"]["amount_minor"], newest[3]["detail"]["currency"]) == (
+        900_000, "USD")
+    only = (await timeline(client, kind="approval"))["entries"]
+    assert [e["detail"]["approval_id"] for e in only] == [str(approval)] * 2
 
 
 async def test_a_rebuild_reproduces_the_timeline(client, database, history):

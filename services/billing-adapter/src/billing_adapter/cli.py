@@ -12,6 +12,7 @@ rows were rejected (the others are imported), 2 when the file was refused.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from pathlib import Path
 from typing import IO
@@ -125,7 +126,8 @@ async def _run(kind: Kind, fmt: Format, file: Path, database_url: str, batch_siz
             report = _Report(show, sink, progress, task)
             await import_file(pool, kind, read_rows(kind, fmt, text), on_batch=report,
                               batch_size=batch_size,
-                              correlation_id=f"import:{file.name}:{new_id()}")
+                              correlation_id=f"import:{file.name}:{new_id()}",
+                              actor=f"cli:{getpass.getuser()}")
             return report.tally
     finally:
         if sink:

@@ -52,6 +52,8 @@ class AccountRegistered(EventContract):
     payment_terms_days: int = Field(ge=0, le=365)
     segment: str | None = Field(default=None, max_length=64)
     currency: CurrencyCode
+    actor: Actor = None
+    """Who did it (see `InvoiceAdjusted.actor`); None on events recorded before billing kept it."""
 
 
 @contract_for("billing.account.updated", 1, aggregate="account")
@@ -64,6 +66,8 @@ class AccountUpdated(EventContract):
     payment_terms_days: int | None = Field(default=None, ge=0, le=365)
     segment: str | None = Field(default=None, max_length=64)
     segment_cleared: bool = False
+    actor: Actor = None
+    """Who did it (see `InvoiceAdjusted.actor`); None on events recorded before billing kept it."""
 
 
 @contract_for("billing.autopay.enrolled", 1, aggregate="autopay")
@@ -74,6 +78,8 @@ class AutoPayEnrolled(EventContract):
     payment_method_reference: str = Field(min_length=1, max_length=200)
     payment_method_type: str = Field(min_length=1, max_length=32)
     enrolled_on: date
+    actor: Actor = None
+    """Who did it (see `InvoiceAdjusted.actor`); None on events recorded before billing kept it."""
 
 
 @contract_for("billing.autopay.cancelled", 1, aggregate="autopay")
@@ -81,6 +87,8 @@ class AutoPayCancelled(EventContract):
     account_id: UUID
     reason: str | None = Field(default=None, max_length=200)
     cancelled_on: date
+    actor: Actor = None
+    """Who did it (see `InvoiceAdjusted.actor`); None on events recorded before billing kept it."""
 
 
 class PayLinkPurpose(StrEnum):
@@ -109,6 +117,8 @@ class PayLinkCreated(EventContract):
     invoice_ids: list[UUID]
     amount_minor: NonNegativeMinor
     currency: CurrencyCode
+    actor: Actor = None
+    """Who did it (see `InvoiceAdjusted.actor`); None on events recorded before billing kept it."""
 
 
 # -- invoices -------------------------------------------------------------------------------------
@@ -155,6 +165,8 @@ class InvoiceIssued(EventContract):
     subtotal_minor: NonNegativeMinor
     tax_minor: NonNegativeMinor
     instalments: list[Instalment] = Field(min_length=1)
+    actor: Actor = None
+    """Who did it (see `InvoiceAdjusted.actor`); None on events recorded before billing kept it."""
 
     @model_validator(mode="before")
     @classmethod
@@ -263,6 +275,8 @@ class PaymentReceived(EventContract):
     method: PaymentMethod
     reference: str | None = Field(default=None, max_length=200)
     received_on: date
+    actor: Actor = None
+    """Who did it (see `InvoiceAdjusted.actor`); None on events recorded before billing kept it."""
 
 
 @contract_for("billing.payment.applied", 1, aggregate="payment")
@@ -276,6 +290,8 @@ class PaymentApplied(EventContract):
     currency: CurrencyCode
     remaining_minor: NonNegativeMinor
     applied_on: date
+    actor: Actor = None
+    """Who did it (see `InvoiceAdjusted.actor`); None on events recorded before billing kept it."""
 
 
 class Reopened(Part):
@@ -299,6 +315,8 @@ class PaymentReversed(EventContract):
     reopened: list[Reopened]
     unapplied_minor: NonNegativeMinor
     reversed_on: date
+    actor: Actor = None
+    """Who did it (see `InvoiceAdjusted.actor`); None on events recorded before billing kept it."""
 
 
 # -- corrections requested by cases ---------------------------------------------------------------
@@ -313,6 +331,8 @@ class CorrectionRejected(EventContract):
     invoice_id: UUID | None = None
     reason_code: ReasonCode
     detail: str = Field(min_length=1, max_length=1000)
+    actor: Actor = None
+    """Who did it (see `InvoiceAdjusted.actor`); None on events recorded before billing kept it."""
 
 
 # -- approvals (four eyes over large credits and write-offs) ---------------------------------------

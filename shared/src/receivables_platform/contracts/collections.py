@@ -555,11 +555,52 @@ class AccountEscalated(EventContract):
     """The escalation task put on a supervisor's worklist."""
 
 
+# -- what collectors learn about a customer ---------------------------------------------------
+
+ProfileValue = str | bool | list[str] | None
+
+
+class ProfileFieldChange(Part):
+    """One field of the customer-behaviour profile, as it was and as it became."""
+
+    field: str = Field(min_length=1, max_length=64, examples=["preferred_channel"])
+    before: ProfileValue = None
+    after: ProfileValue = None
+
+
+@contract_for("collections.account.profile_changed", 1, aggregate="account")
+class AccountProfileChanged(EventContract):
+    """A collector edited the customer-behaviour profile (tags, channel, contact hours,
+    language, do-not-contact, email opt-out): who, and only the fields that changed.
+
+    The profile decides who may be emailed and when to call, so an edit is kept as
+    the audit trail of that decision, not only as the profile's current value.
+    """
+
+    account_id: UUID
+    changes: list[ProfileFieldChange] = Field(min_length=1)
+    changed_by: CollectorId
+    profile_version: int = Field(ge=1)
+    """The profile's version after the edit (its ETag)."""
+
+
+@contract_for("collections.account.note_added", 1, aggregate="account")
+class AccountNoteAdded(EventContract):
+    """A collector's note on the customer ("pays on day 45"); notes are never edited."""
+
+    account_id: UUID
+    note_id: UUID
+    body: str = Field(min_length=1, max_length=4000)
+    author: CollectorId
+
+
 __all__ = [
     "TOPIC",
     "AccountAssigned",
     "AccountEscalated",
     "AccountMarkedAtRisk",
+    "AccountNoteAdded",
+    "AccountProfileChanged",
     "AssignmentBasis",
     "AutoPayConverted",
     "AutoPayOfferAnswered",
@@ -583,6 +624,7 @@ __all__ = [
     "HoldReleased",
     "HoldSource",
     "Instalment",
+    "ProfileFieldChange",
     "RiskReason",
     "TaskCancellation",
     "TaskCancelled",

@@ -9,11 +9,14 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from billing_adapter.api.common import READERS, WRITERS, Conn, account_precondition, trace
+from billing_adapter.api.common import READERS, Conn, Writer, account_precondition, trace
 from billing_adapter.api.models import (
+    AccountHistory,
     AccountResponse,
     CancelAutoPayRequest,
     EnrolAutoPayRequest,
+    FieldChange,
+    HistoryEntry,
     InvoicePage,
     InvoiceResponse,
     RegisterAccountRequest,
@@ -27,7 +30,12 @@ from billing_adapter.domain.commands import (
     UpdateAccount,
 )
 from billing_adapter.domain.state import InvoiceBalance
-from billing_adapter.service_layer.accounts import execute, get_account, register_account
+from billing_adapter.service_layer.accounts import (
+    execute,
+    get_account,
+    profile_history,
+    register_account,
+)
 from receivables_platform.ids import new_id
 from receivables_platform.web.etag import Precondition, require_if_match, set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
@@ -37,22 +45,22 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 IfMatch = Annotated[Precondition, Depends(require_if_match)]
 
 
-def register_command(body: RegisterAccountRequest) -> RegisterAccount:
+def register_command(body: RegisterAccountRequest, actor: str | None = None) -> RegisterAccount:
     """Also how a bulk import row (the same model) becomes the command."""
     return RegisterAccount(
         account_id=new_id(), external_id=body.external_id, name=body.name,
         currency=body.currency, payment_terms_days=body.payment_terms_days,
-        contacts=tuple(c.contract() for c in body.contacts), segment=body.segment)
+        contacts=tuple(c.contract() for c in body.contacts), segment=body.segment, actor=actor)
 
 
 @router.post("", status_code=201, response_model=AccountResponse,
              responses={200: {"model": AccountResponse,
                               "description": "Already registered under this external id"}},
-             dependencies=[Depends(WRITERS)])
-async def register(body: RegisterAccountRequest, request: Request,
+             )
+async def register(body: RegisterAccountRequest, request: Request, principal: Writer,
                    idem: IdempotentRequest) -> Response:
     """Register a customer account; the same external id again returns it (200)."""
-    made = await register_account(idem.conn, register_command(body),
+    made = await register_account(idem.conn, register_command(body, principal.sub),
                                   correlation_id=trace(request))
     representation = AccountResponse.of(made.account.state, made.account.version)
     return await idem.respond(
@@ -68,6 +76,17 @@ async def read(account_id: UUID, response: Response, conn: Conn) -> AccountRespo
     return AccountResponse.of(loaded.state, loaded.version)
 
 
+@router.get("/{account_id}/history", response_model=AccountHistory,
+            dependencies=[Depends(READERS)])
+async def history(account_id: UUID, conn: Conn) -> AccountHistory:
+    """The profile's audit trail, oldest first: registration, every edit (only the fields it
+    changed) and auto-pay changes, each with who made it and when."""
+    return AccountHistory(account_id=account_id, events=[
+        HistoryEntry.of(step.event, changes=None if step.changes is None else [
+            FieldChange.of(*change) for change in step.changes])
+        for step in await profile_history(conn, account_id)])
+
+
 async def _write(conn: asyncpg.Connection, request: Request, response: Response,
                  command: Command, if_match: Precondition) -> AccountResponse:
     loaded = await execute(conn, command, check=account_precondition(if_match),
@@ -76,34 +95,36 @@ async def _write(conn: asyncpg.Connection, request: Request, response: Response,
     return AccountResponse.of(loaded.state, loaded.version)
 
 
-@router.patch("/{account_id}", response_model=AccountResponse, dependencies=[Depends(WRITERS)])
+@router.patch("/{account_id}", response_model=AccountResponse)
 async def update(account_id: UUID, body: UpdateAccountRequest, request: Request,
-                 response: Response, conn: Conn, if_match: IfMatch) -> AccountResponse:
+                 response: Response, conn: Conn, principal: Writer,
+                 if_match: IfMatch) -> AccountResponse:
     """Change what is sent; `segment: null` removes the segment. Needs If-Match."""
     sent = body.model_fields_set
     command = UpdateAccount(
         account_id=account_id, name=body.name, payment_terms_days=body.payment_terms_days,
         contacts=None if body.contacts is None else tuple(c.contract() for c in body.contacts),
-        segment=body.segment, clear_segment="segment" in sent and body.segment is None)
+        segment=body.segment, clear_segment="segment" in sent and body.segment is None,
+        actor=principal.sub)
     return await _write(conn, request, response, command, if_match)
 
 
-@router.put("/{account_id}/autopay", response_model=AccountResponse,
-            dependencies=[Depends(WRITERS)])
+@router.put("/{account_id}/autopay", response_model=AccountResponse)
 async def enrol_autopay(account_id: UUID, body: EnrolAutoPayRequest, request: Request,
-                        response: Response, conn: Conn, if_match: IfMatch) -> AccountResponse:
+                        response: Response, conn: Conn, principal: Writer,
+                        if_match: IfMatch) -> AccountResponse:
     """Enrol (or change the method of) auto-pay with a payment-method reference."""
-    command = EnrolAutoPay(account_id=account_id, **body.model_dump())
+    command = EnrolAutoPay(account_id=account_id, actor=principal.sub, **body.model_dump())
     return await _write(conn, request, response, command, if_match)
 
 
-@router.post("/{account_id}/autopay/cancel", response_model=AccountResponse,
-             dependencies=[Depends(WRITERS)])
+@router.post("/{account_id}/autopay/cancel", response_model=AccountResponse)
 async def cancel_autopay(account_id: UUID, body: CancelAutoPayRequest, request: Request,
-                         response: Response, conn: Conn, if_match: IfMatch) -> AccountResponse:
+                         response: Response, conn: Conn, principal: Writer,
+                         if_match: IfMatch) -> AccountResponse:
     """End the account's auto-pay enrolment (billing.autopay.cancelled); If-Match with the
     account's ETag, so a cancel never crosses a change it did not see."""
-    command = CancelAutoPay(account_id=account_id, **body.model_dump())
+    command = CancelAutoPay(account_id=account_id, actor=principal.sub, **body.model_dump())
     return await _write(conn, request, response, command, if_match)
 
 

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from billing_adapter.domain.state import Account
 from billing_adapter.service_layer.accounts import Check
 from receivables_platform.domain import NotFound, Refused
-from receivables_platform.web.auth import require_roles
+from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.connection import connection
 from receivables_platform.web.etag import Precondition, version_check
 from receivables_platform.web.request_log import correlation_id
@@ -21,6 +21,8 @@ from receivables_platform.web.request_log import correlation_id
 WRITERS = require_roles("integration", "admin")
 READERS = require_roles("integration", "admin", "supervisor", "collector", "case_agent")
 Conn = Annotated[asyncpg.Connection, Depends(connection)]
+Writer = Annotated[Principal, Depends(WRITERS)]
+"""A writer whose `sub` every billing event it causes records as its `actor`."""
 
 
 def trace(request: Request) -> str | None:

@@ -100,9 +100,11 @@ async def _spool(chunks: AsyncIterator[bytes]) -> Path:
     return path
 
 
-def _start(state: ServiceState, job_id: UUID, kind: Kind, fmt: Format, path: Path) -> None:
+def _start(state: ServiceState, job_id: UUID, kind: Kind, fmt: Format, path: Path,
+           submitted_by: str) -> None:
     """In the service's task list, so shutdown cancels it (the job then reads interrupted)."""
-    task = asyncio.create_task(run_job(state.pool, job_id, kind, read_file(kind, fmt, path), path),
+    task = asyncio.create_task(run_job(state.pool, job_id, kind, read_file(kind, fmt, path), path,
+                                       submitted_by=submitted_by),
                                name=f"import-{job_id}")
     state.tasks.append(task)
     task.add_done_callback(state.tasks.remove)
@@ -144,7 +146,7 @@ async def submit(request: Request, response: Response, principal: Integration,
         job = await import_jobs.create(conn, job_id, kind, fmt, principal.sub,
                                        idempotency_key)
     if job == job_id:
-        _start(state, job_id, kind, fmt, path)
+        _start(state, job_id, kind, fmt, path, principal.sub)
     else:
         # a concurrent retry with the same key won
         await asyncio.to_thread(path.unlink, missing_ok=True)

@@ -14,7 +14,13 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Depends, Request, Response
 
-from billing_adapter.api.common import READERS, WRITERS, Conn, invoice_precondition, trace
+from billing_adapter.api.common import (
+    READERS,
+    Conn,
+    Writer,
+    invoice_precondition,
+    trace,
+)
 from billing_adapter.api.models import (
     AdjustInvoiceRequest,
     ApprovalResponse,
@@ -60,7 +66,6 @@ from receivables_platform.web.idempotency import IdempotentRequest
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
 IfMatch = Annotated[Precondition, Depends(require_if_match)]
 MaybeIfMatch = Annotated[Precondition | None, Depends(optional_if_match)]
-Writer = Annotated[Principal, Depends(WRITERS)]
 WAITS: dict[int | str, dict[str, Any]] = {202: {"model": ApprovalResponse,
                "description": "Over the approval threshold: waits for a supervisor "
                               "(`Location` is the approval); nothing is applied yet"}}
@@ -72,7 +77,7 @@ def _representation(loaded: Loaded[Account], invoice_id: UUID) -> InvoiceRespons
 
 
 def issue_command(body: IssueInvoiceRequest, *, invoice_id: UUID | None = None,
-                  account_id: UUID | None = None) -> IssueInvoice:
+                  account_id: UUID | None = None, actor: str | None = None) -> IssueInvoice:
     """Also how a bulk import row (the same model) becomes the command, once it has its ids."""
     return IssueInvoice(
         invoice_id=invoice_id or new_id(), account_id=account_id or body.account_id,
@@ -82,16 +87,18 @@ def issue_command(body: IssueInvoiceRequest, *, invoice_id: UUID | None = None,
         lines=None if body.lines is None else tuple(
             Line(x.description, x.quantity, x.unit_price_minor) for x in body.lines),
         instalments=None if body.instalments is None else tuple(
-            DueAmount(x.due_date, x.amount_minor) for x in body.instalments))
+            DueAmount(x.due_date, x.amount_minor) for x in body.instalments), actor=actor)
 
 
 @router.post("", status_code=201, response_model=InvoiceResponse,
              responses={200: {"model": InvoiceResponse,
                               "description": "Already issued under this external id"}},
-             dependencies=[Depends(WRITERS)])
-async def issue(body: IssueInvoiceRequest, request: Request, idem: IdempotentRequest) -> Response:
+             )
+async def issue(body: IssueInvoiceRequest, request: Request, principal: Writer,
+                idem: IdempotentRequest) -> Response:
     """Issue an invoice on a registered account; the same external id again returns it (200)."""
-    made = await issue_invoice(idem.conn, issue_command(body), correlation_id=trace(request))
+    made = await issue_invoice(idem.conn, issue_command(body, actor=principal.sub),
+                              correlation_id=trace(request))
     representation = _representation(made.account, made.entity_id)
     return await idem.respond(
         representation, status_code=201 if made.created else 200,
@@ -119,10 +126,7 @@ async def history(invoice_id: UUID, conn: Conn) -> InvoiceHistory:
     """The audit trail: every stored event about this invoice, payments on it included."""
     loaded = await get_invoice(conn, invoice_id, history=True)
     return InvoiceHistory(invoice_id=invoice_id, events=[
-        HistoryEntry(event_id=e.event_id, type=e.type, version=e.version,
-                     recorded_at=e.recorded_at, correlation_id=e.correlation_id,
-                     causation_id=e.causation_id, data=e.data)
-        for e in loaded.history if _concerns(e, invoice_id)])
+        HistoryEntry.of(e) for e in loaded.history if _concerns(e, invoice_id)])
 
 
 async def _change(conn: asyncpg.Connection, request: Request, invoice_id: UUID,

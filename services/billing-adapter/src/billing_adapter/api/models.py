@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from billing_adapter.domain.approval import Approval, ApprovalStatus
 from billing_adapter.domain.state import Account, InvoiceBalance, PayLink, PaymentBalance
@@ -25,6 +25,7 @@ from receivables_platform.contracts.billing import (
     ReversalReason,
 )
 from receivables_platform.money import MAX_MINOR, CurrencyCode
+from receivables_platform.store import RecordedEvent
 from receivables_platform.web.bodies import RequestBody
 from receivables_platform.web.pages import Page
 
@@ -277,19 +278,73 @@ class PaymentResponse(BaseModel):
             unapplied_minor=p.unapplied_minor, reversed=p.reversed, version=p.version)
 
 
+class FieldChange(BaseModel):
+    """One field of the account's profile as it was and as it became."""
+
+    field: str = Field(examples=["payment_terms_days"])
+    before: Any = None
+    after: Any = None
+
+    @classmethod
+    def of(cls, name: str, before: Any, after: Any) -> FieldChange:
+        return cls(field=name, before=_plain(before), after=_plain(after))
+
+
+def _plain(value: Any) -> Any:
+    """Contacts as JSON objects; every other profile field is JSON already."""
+    if isinstance(value, tuple):
+        return [c.model_dump(mode="json") if isinstance(c, BaseModel) else c for c in value]
+    return value
+
+
 class HistoryEntry(BaseModel):
+    """One stored event: what changed (`data`, an update names only the fields it changed),
+    when (`recorded_at`) and who (`actor`)."""
+
     event_id: UUID
     type: str
     version: int
     recorded_at: datetime
+    actor: str | None = Field(description=(
+        "Who made the change: the token's subject, `stripe` for its webhooks, `cli:<user>` "
+        "for a command-line import; null on events recorded before billing kept it"))
     correlation_id: str | None
     causation_id: str | None
     data: dict[str, Any]
+    changes: list[FieldChange] | None = Field(default=None, description=(
+        "An account update's fields from what to what, in the account's history; null "
+        "elsewhere"))
+
+    @classmethod
+    def of(cls, event: RecordedEvent, *, changes: list[FieldChange] | None = None
+           ) -> HistoryEntry:
+        return cls(event_id=event.event_id, type=event.type, version=event.version,
+                   recorded_at=event.recorded_at, actor=event.data.get("actor"),
+                   correlation_id=event.correlation_id, causation_id=event.causation_id,
+                   data=event.data, changes=changes)
 
 
 class InvoiceHistory(BaseModel):
     invoice_id: UUID
     events: list[HistoryEntry]
+
+
+class AccountHistory(BaseModel):
+    """The account's own audit trail: registration, every profile edit, auto-pay changes."""
+
+    account_id: UUID
+    events: list[HistoryEntry]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
+        "events": [{
+            "event_id": "01934fa0-1b2c-7d3e-8f40-5a6b7c8d9e0f", "type": "billing.account.updated",
+            "version": 4, "recorded_at": "2026-11-02T15:04:05Z", "actor": "ops-olga",
+            "correlation_id": None, "causation_id": None,
+            "data": {"account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
+                     "payment_terms_days": 45, "segment_cleared": False,
+                     "actor": "ops-olga"},
+            "changes": [{"field": "payment_terms_days", "before": 30, "after": 45}]}]}]})
 
 
 class ApprovalResponse(BaseModel):

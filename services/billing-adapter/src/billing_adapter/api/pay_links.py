@@ -9,6 +9,7 @@ without asking the provider twice.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -19,7 +20,7 @@ from billing_adapter.api.stripe_webhook import Deps
 from billing_adapter.service_layer.accounts import get_account
 from billing_adapter.service_layer.pay_links import create_pay_link
 from receivables_platform.domain import NotFound
-from receivables_platform.web.auth import require_roles
+from receivables_platform.web.auth import Principal, require_roles
 from receivables_platform.web.idempotency import IdempotentRequest
 
 router = APIRouter(prefix="/v1/accounts", tags=["pay links"])
@@ -27,17 +28,18 @@ LINK_MAKERS = require_roles("integration", "admin", "supervisor", "collector")
 
 
 @router.post("/{account_id}/pay-links", status_code=201, response_model=PayLinkResponse,
-             dependencies=[Depends(LINK_MAKERS)],
              responses={502: {"description": "The payment provider did not make the link"},
                         503: {"description": "No pay link provider is configured"}})
 async def make_pay_link(account_id: UUID, body: PayLinkRequest, request: Request,
+                        principal: Annotated[Principal, Depends(LINK_MAKERS)],
                         idem: IdempotentRequest, deps: Deps) -> Response:
     """A link for the open invoices (or those named), or an auto-pay enrolment link."""
     links = deps.pay_links
     with fields_in_body():
         made = await create_pay_link(
             idem.conn, links.make_provider(deps.stripe), account_id, body.purpose, body.invoice_ids,
-            now=datetime.now(UTC), ttl=links.ttl, correlation_id=trace(request))
+            now=datetime.now(UTC), ttl=links.ttl, correlation_id=trace(request),
+            actor=principal.sub)
     return await idem.respond(
         PayLinkResponse.of(account_id, made.link), status_code=201, version=made.version,
         headers={"Location": f"/v1/accounts/{account_id}/pay-links/{made.link.pay_link_id}"})

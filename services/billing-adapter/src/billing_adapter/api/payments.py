@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from billing_adapter.api.common import (
     READERS,
-    WRITERS,
     Conn,
+    Writer,
     fields_in_body,
     payment_precondition,
     trace,
@@ -55,11 +55,11 @@ def _representation(loaded: Loaded[Account], payment_id: UUID) -> PaymentRespons
 @router.post("", status_code=201, response_model=PaymentResponse,
              responses={200: {"model": PaymentResponse,
                               "description": "Already recorded under this external id"}},
-             dependencies=[Depends(WRITERS)])
-async def record(body: RecordPaymentRequest, request: Request, idem: IdempotentRequest,
-                 ) -> Response:
+             )
+async def record(body: RecordPaymentRequest, request: Request, principal: Writer,
+                 idem: IdempotentRequest) -> Response:
     """Record money received; it is account credit until applied."""
-    command = RecordPayment(payment_id=new_id(), **body.model_dump())
+    command = RecordPayment(payment_id=new_id(), actor=principal.sub, **body.model_dump())
     made = await record_payment(idem.conn, command, correlation_id=trace(request))
     representation = _representation(made.account, made.entity_id)
     return await idem.respond(
@@ -77,9 +77,9 @@ async def read(payment_id: UUID, response: Response, conn: Conn) -> PaymentRespo
 
 
 @router.post("/{payment_id}/applications", status_code=201, response_model=PaymentResponse,
-             dependencies=[Depends(WRITERS)])
+             )
 async def apply(payment_id: UUID, body: ApplyPaymentRequest, request: Request,
-                idem: IdempotentRequest,
+                principal: Writer, idem: IdempotentRequest,
                 if_match: Annotated[Precondition | None, Depends(optional_if_match)],
                 ) -> Response:
     """Apply unapplied cash: to the invoices given, or oldest due date first when none are."""
@@ -87,7 +87,8 @@ async def apply(payment_id: UUID, body: ApplyPaymentRequest, request: Request,
         account_id=await account_of(idem.conn, "payment", payment_id), payment_id=payment_id,
         applied_on=body.applied_on,
         allocations=None if body.allocations is None else tuple(
-            Allocation(a.invoice_id, a.amount_minor) for a in body.allocations))
+            Allocation(a.invoice_id, a.amount_minor) for a in body.allocations),
+        actor=principal.sub)
     with fields_in_body():
         loaded = await execute(idem.conn, command,
                                check=payment_precondition(if_match, payment_id),
@@ -97,14 +98,14 @@ async def apply(payment_id: UUID, body: ApplyPaymentRequest, request: Request,
 
 
 @router.post("/{payment_id}/reversal", response_model=PaymentResponse,
-             dependencies=[Depends(WRITERS)])
+             )
 async def reverse(payment_id: UUID, body: ReversePaymentRequest, request: Request,
-                  response: Response, conn: Conn,
+                  response: Response, conn: Conn, principal: Writer,
                   if_match: Annotated[Precondition, Depends(require_if_match)],
                   ) -> PaymentResponse:
     """A returned payment or chargeback: what it paid is owed again. Needs If-Match."""
     command = ReversePayment(account_id=await account_of(conn, "payment", payment_id),
-                             payment_id=payment_id, **body.model_dump())
+                             payment_id=payment_id, actor=principal.sub, **body.model_dump())
     loaded = await execute(conn, command, check=payment_precondition(if_match, payment_id),
                            correlation_id=trace(request))
     representation = _representation(loaded, payment_id)

@@ -91,13 +91,25 @@ _DECISIONS: dict[type, Callable[[Any, Account], list[EventContract]]] = {
 
 
 def decide(command: Command, state: Account, today: date) -> list[EventContract]:
-    """`today` is the team's date: no entry may be dated after it (see `dating`)."""
+    """`today` is the team's date: no entry may be dated after it (see `dating`).
+
+    Every event decided records the command's actor, so no decision needs to
+    remember to: a billing event without one is one recorded before it was kept.
+    """
     if isinstance(command, RegisterAccount):
-        return profile.register(command, state)
+        return _acted(profile.register(command, state), command.actor)
     if not state.registered:
         raise NotFound(f"no account {command.account_id}", field="account_id")
     dating.not_after_today(command, today)
-    return _DECISIONS[type(command)](command, state)
+    return _acted(_DECISIONS[type(command)](command, state), command.actor)
+
+
+def _acted(events: list[EventContract], actor: str | None) -> list[EventContract]:
+    if actor is None:
+        return events
+    return [e.model_copy(update={"actor": actor})
+            if "actor" in type(e).model_fields and getattr(e, "actor", None) is None else e
+            for e in events]
 
 
 def evolve(state: Account, event: EventContract) -> Account:

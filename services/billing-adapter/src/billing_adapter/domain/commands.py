@@ -1,7 +1,9 @@
 """What integrations ask of an account; pure data, validated by the aggregate's `decide`.
 
 Every command names the account it is for: the account is the aggregate
-(see `account.py`), so that is where each one is decided.
+(see `account.py`), so that is where each one is decided. Every command also
+carries its `actor` (the token's subject, `stripe` for its webhooks), which every
+event it decides records: the audit trail says who, not only what.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class RegisterAccount:
     payment_terms_days: int
     contacts: tuple[Contact, ...] = ()
     segment: str | None = None
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class UpdateAccount:
     payment_terms_days: int | None = None
     segment: str | None = None
     clear_segment: bool = False
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class EnrolAutoPay:
     payment_method_reference: str
     payment_method_type: str
     enrolled_on: date
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class CancelAutoPay:
     account_id: UUID
     cancelled_on: date
     reason: str | None = None
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ class IssueInvoice:
     lines: tuple[Line, ...] | None = None
     tax_minor: int = 0
     instalments: tuple[DueAmount, ...] | None = None
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,7 @@ class RecordPayment:
     method: PaymentMethod
     received_on: date
     reference: str | None = None
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,7 @@ class ApplyPayment:
     payment_id: UUID
     applied_on: date
     allocations: tuple[Allocation, ...] | None = None
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,7 @@ class ReversePayment:
     payment_id: UUID
     reason: ReversalReason
     reversed_on: date
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +201,7 @@ class RecordPayLink:
     provider_reference: str
     url: str
     expires_at: datetime
+    actor: str | None = None
 
 
 Command = (RegisterAccount | UpdateAccount | EnrolAutoPay | CancelAutoPay | IssueInvoice

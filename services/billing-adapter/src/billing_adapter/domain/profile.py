@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from billing_adapter.domain.commands import (
     CancelAutoPay,
     EnrolAutoPay,
@@ -18,6 +20,16 @@ from receivables_platform.contracts.billing import (
     AutoPayEnrolled,
 )
 from receivables_platform.domain import RefusalKind, Refused
+
+PROFILE_FIELDS = ("name", "contacts", "payment_terms_days", "segment")
+"""What an account update may change, in the order its history lists the changes."""
+
+
+def profile_changes(before: Account, after: Account) -> list[tuple[str, Any, Any]]:
+    """Each profile field an update changed, as it was and as it became: the update event
+    names only the new values, the account's history shows both."""
+    return [(name, getattr(before, name), getattr(after, name)) for name in PROFILE_FIELDS
+            if getattr(before, name) != getattr(after, name)]
 
 
 def register(command: RegisterAccount, state: Account) -> list[EventContract]:

@@ -26,16 +26,23 @@ import asyncpg
 
 from billing_adapter.adapters import account_entities, external_ids
 from billing_adapter.adapters.repositories import accounts
-from billing_adapter.domain.account import decide
+from billing_adapter.domain.account import decide, evolve
 from billing_adapter.domain.commands import Command, IssueInvoice, RecordPayment, RegisterAccount
+from billing_adapter.domain.profile import profile_changes
 from billing_adapter.domain.state import Account
 from receivables_platform.business_dates import business_dates
 from receivables_platform.contracts.base import EventContract
-from receivables_platform.contracts.billing import InvoiceIssued, PayLinkCreated, PaymentReceived
+from receivables_platform.contracts.billing import (
+    AccountUpdated,
+    InvoiceIssued,
+    PayLinkCreated,
+    PaymentReceived,
+)
 from receivables_platform.db.locks import hold_until_commit
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, RefusalKind, Refused
 from receivables_platform.repository import Loaded, Repository
+from receivables_platform.store import RecordedEvent
 
 ACCOUNT, INVOICE, PAYMENT, PAY_LINK = "account", "invoice", "payment", "pay_link"
 Check = Callable[[Account, int], None]
@@ -213,6 +220,35 @@ async def get_account(conn: asyncpg.Connection, account_id: UUID, *,
     if not loaded.state.registered:
         raise NotFound(f"no account {account_id}", field="account_id")
     return loaded
+
+
+PROFILE_EVENTS = ("billing.account.", "billing.autopay.")
+"""What the account's own history holds; an invoice's events are in the invoice's history."""
+
+
+@dataclass(frozen=True)
+class ProfileStep:
+    """One entry of the account's own history; `changes` (field, before, after) for an
+    update, None for the other events."""
+
+    event: RecordedEvent
+    changes: list[tuple[str, Any, Any]] | None
+
+
+async def profile_history(conn: asyncpg.Connection, account_id: UUID) -> list[ProfileStep]:
+    """Registration, every profile edit with what it changed from what, and auto-pay changes,
+    oldest first."""
+    loaded = await get_account(conn, account_id, history=True)
+    state, steps = Account(), []
+    for event in loaded.history:
+        if not event.type.startswith(PROFILE_EVENTS):
+            continue
+        contract = event.contract()
+        after = evolve(state, contract)
+        steps.append(ProfileStep(event, profile_changes(state, after)
+                                 if isinstance(contract, AccountUpdated) else None))
+        state = after
+    return steps
 
 
 async def account_of(conn: asyncpg.Connection, kind: str, entity_id: UUID, *,

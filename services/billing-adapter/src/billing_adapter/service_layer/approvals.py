@@ -155,7 +155,8 @@ async def decide_approval(conn: asyncpg.Connection, command: a.DecideApproval, *
                 account_id=request.account_id, case_id=request.case_id,
                 correction_id=str(request.correction_id), invoice_id=request.invoice_id,
                 reason_code="approval_rejected",
-                detail=f"rejected by {command.decided_by}: {command.reason}"[:1000]),
+                detail=f"rejected by {command.decided_by}: {command.reason}"[:1000],
+                actor=command.decided_by),
                 correlation_id=correlation_id)
         return decided
 

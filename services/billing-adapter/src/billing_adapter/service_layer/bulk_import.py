@@ -18,7 +18,7 @@ transaction fails as a whole and is decided again from the new state.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import NamedTuple
@@ -139,31 +139,32 @@ class BatchResult:
 
 async def import_batch(conn: asyncpg.Connection, kind: str, rows: Sequence[Incoming], *,
                        correlation_id: str | None = None, attempts: int = 5,
-                       today: date | None = None) -> BatchResult:
+                       today: date | None = None, actor: str | None = None) -> BatchResult:
     """Decide and append `rows` (all of one `kind`) in one transaction, retried on a lost race.
 
     A row whose event the broker would not take (`EventTooLarge`, an invoice of a thousand
     long lines) fails the whole append; the batch then runs again measuring each row's
     events, so that only that row is rejected. Only that rare batch pays for measuring.
+    `actor` (who submitted the file) is recorded on every event the rows decide.
     """
     on = today if today is not None else team_today()
     try:
         return await _import_batch(conn, kind, rows, correlation_id, attempts, on,
-                                   measure=False)
+                                   measure=False, actor=actor)
     except EventTooLarge:
         return await _import_batch(conn, kind, rows, correlation_id, attempts, on,
-                                   measure=True)
+                                   measure=True, actor=actor)
 
 
 async def _import_batch(conn: asyncpg.Connection, kind: str, rows: Sequence[Incoming],
                         correlation_id: str | None, attempts: int, on: date, *,
-                        measure: bool) -> BatchResult:
+                        measure: bool, actor: str | None) -> BatchResult:
     async for attempt in AsyncRetrying(retry=retry_if_exception_type(RACES),
                                        stop=stop_after_attempt(attempts),
                                        wait=wait_random(0.01, 0.2), reraise=True):
         with attempt:
             async with conn.transaction():
-                batch = _Batch(kind, on, measure=measure)
+                batch = _Batch(kind, on, measure=measure, actor=actor)
                 await batch.prepare(conn, rows)
                 for row in rows:
                     batch.decide(row)
@@ -177,6 +178,7 @@ class _Batch:
     kind: str
     today: date
     measure: bool = False
+    actor: str | None = None
     result: BatchResult = field(default_factory=BatchResult)
     known: dict[str, UUID] = field(default_factory=dict)
     account_refs: dict[str, UUID] = field(default_factory=dict)
@@ -228,7 +230,7 @@ class _Batch:
             return
         entity_id = new_id()
         owner = account_id or entity_id
-        command = row.build(entity_id, owner)
+        command = replace(row.build(entity_id, owner), actor=self.actor)
         events = decide(command, self._state(owner), self.today)
         if self.measure:
             self._refuse_too_large(owner, events,
@@ -256,7 +258,7 @@ class _Batch:
         """A known external id: the same thing again is a no-op, something else a conflict."""
         holder = self.holders[entity_id]
         state = fold(evolve, self.states[holder], self.created.get(entity_id, ()))
-        command = row.build(entity_id, account_id or holder)
+        command = replace(row.build(entity_id, account_id or holder), actor=self.actor)
         if isinstance(command, RegisterAccount):
             if command.currency != state.currency:
                 raise in_use(self.kind, row.external_id)
@@ -316,4 +318,5 @@ def _update_from(command: RegisterAccount) -> UpdateAccount:
     """An account row for a known account: what it says now (an absent segment stays)."""
     return UpdateAccount(account_id=command.account_id, name=command.name,
                          contacts=command.contacts,
-                         payment_terms_days=command.payment_terms_days, segment=command.segment)
+                         payment_terms_days=command.payment_terms_days, segment=command.segment,
+                         actor=command.actor)

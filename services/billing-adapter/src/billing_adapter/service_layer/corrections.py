@@ -124,7 +124,8 @@ async def _reject(conn: asyncpg.Connection, request: CaseCorrectionRequested,
     rejected = CorrectionRejected(
         account_id=request.account_id, case_id=str(request.case_id),
         correction_id=str(request.correction_id), invoice_id=request.invoice_id,
-        reason_code=_reason_code(refusal), detail=str(refusal))
+        reason_code=_reason_code(refusal), detail=str(refusal),
+        actor=request.requested_by)
     await record_rejection(conn, rejected, correlation_id=correlation_id,
                            causation_id=causation_id)
     log.info("billing.correction_rejected", correction_id=str(request.correction_id),

@@ -63,7 +63,7 @@ _Next = _Pending | Exception | None
 
 async def import_file(pool: asyncpg.Pool, kind: Kind, rows: Iterable[SourceRow], *,
                       on_batch: OnBatch, batch_size: int = BATCH_SIZE,
-                      correlation_id: str | None = None) -> Tally:
+                      correlation_id: str | None = None, actor: str | None = None) -> Tally:
     """Import every row; returns the totals. `on_batch` sees each batch's counts and rejections."""
     total = Tally()
     batches: asyncio.Queue[_Next] = asyncio.Queue(maxsize=AHEAD)
@@ -72,7 +72,7 @@ async def import_file(pool: asyncpg.Pool, kind: Kind, rows: Iterable[SourceRow],
         while (batch := await batches.get()) is not None:
             if isinstance(batch, Exception):
                 raise batch
-            result = await _import(pool, kind, batch, correlation_id)
+            result = await _import(pool, kind, batch, correlation_id, actor)
             total.add(result.tally)
             await on_batch(result)
     finally:
@@ -101,12 +101,12 @@ async def _read(rows: Iterable[SourceRow], batch_size: int,
 
 
 async def _import(pool: asyncpg.Pool, kind: Kind, batch: _Pending,
-                  correlation_id: str | None) -> BatchResult:
+                  correlation_id: str | None, actor: str | None) -> BatchResult:
     """One batch decided and saved; the rows it could not read join its rejections in order."""
     if batch.rows:
         async with pool.acquire() as conn:
             result = await import_batch(conn, entity_kind(kind), batch.rows,
-                                        correlation_id=correlation_id)
+                                        correlation_id=correlation_id, actor=actor)
     else:
         result = BatchResult()
     result.tally.read = batch.read

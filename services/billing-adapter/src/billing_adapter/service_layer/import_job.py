@@ -18,7 +18,7 @@ log = structlog.get_logger("billing_adapter.imports")
 
 
 async def run_job(pool: asyncpg.Pool, job_id: UUID, kind: Kind, rows: Generator[SourceRow],
-                  path: Path) -> None:
+                  path: Path, *, submitted_by: str | None = None) -> None:
     """Import `rows`, read from `path` (deleted afterwards); a refused file or a crash ends the
     job as failed."""
     async def recorded(result: BatchResult) -> None:
@@ -30,7 +30,7 @@ async def run_job(pool: asyncpg.Pool, job_id: UUID, kind: Kind, rows: Generator[
         async with pool.acquire() as conn:
             await import_jobs.start(conn, job_id)
         await import_file(pool, kind, rows, on_batch=recorded,
-                          correlation_id=f"import:{job_id}")
+                          correlation_id=f"import:{job_id}", actor=submitted_by)
     except FileRefused as refused:
         failure = refused.reason if refused.field is None \
             else f"{refused.field}: {refused.reason}"

@@ -42,7 +42,8 @@ class MadePayLink:
 async def create_pay_link(conn: asyncpg.Connection, provider: PayLinkProvider | None,
                           account_id: UUID, purpose: PayLinkPurpose,
                           invoice_ids: Sequence[UUID] | None, *, now: datetime, ttl: timedelta,
-                          correlation_id: str | None = None) -> MadePayLink:
+                          correlation_id: str | None = None,
+                          actor: str | None = None) -> MadePayLink:
     state = (await get_account(conn, account_id)).state
     terms = pay_links.terms(state, purpose, invoice_ids)
     if provider is None:
@@ -64,6 +65,7 @@ async def create_pay_link(conn: asyncpg.Connection, provider: PayLinkProvider | 
                       kind=RefusalKind.UPSTREAM_FAILED)
     loaded = await execute(conn, RecordPayLink(
         account_id=account_id, pay_link_id=pay_link_id, terms=terms, provider=made.provider,
-        provider_reference=made.reference, url=made.url, expires_at=made.expires_at),
+        provider_reference=made.reference, url=made.url, expires_at=made.expires_at,
+        actor=actor),
         correlation_id=correlation_id)
     return MadePayLink(account_id, loaded.state.pay_links[pay_link_id], loaded.version)

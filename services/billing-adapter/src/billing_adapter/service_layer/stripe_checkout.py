@@ -26,7 +26,12 @@ from billing_adapter.service_layer.accounts import (
     get_account,
     record_payment,
 )
-from billing_adapter.service_layer.stripe_context import Context, Ignored, also_known_as
+from billing_adapter.service_layer.stripe_context import (
+    STRIPE_ACTOR,
+    Context,
+    Ignored,
+    also_known_as,
+)
 from receivables_platform.contracts.billing import PayLinkPurpose, PaymentMethod
 from receivables_platform.ids import new_id
 
@@ -47,7 +52,8 @@ async def checkout_session_paid(ctx: Context) -> str:
     made = await record_payment(ctx.conn, RecordPayment(
         payment_id=new_id(), account_id=account_id, external_id=references[0],
         amount_minor=amount, currency=currency.upper(), method=PaymentMethod.OTHER,
-        received_on=ctx.event.day, reference=references[0]), **ctx.trace)
+        received_on=ctx.event.day, reference=references[0], actor=STRIPE_ACTOR),
+        **ctx.trace)
     await also_known_as(ctx, made.entity_id, references[1:])
     if not made.created:
         return f"payment {made.entity_id} (already booked)"

@@ -18,7 +18,7 @@ import asyncpg
 
 from billing_adapter.adapters import external_ids
 from billing_adapter.adapters.stripe_objects import StripeEvent, ref
-from billing_adapter.domain.commands import AdjustInvoice, Command, VoidInvoice, WriteOffInvoice
+from billing_adapter.domain.commands import Command
 from billing_adapter.domain.state import Account
 from billing_adapter.service_layer.accounts import ACCOUNT, PAYMENT, account_of, execute
 from receivables_platform.repository import Loaded
@@ -68,10 +68,8 @@ class Context:
 
     async def run(self, command: Command) -> Loaded[Account]:
         """Recorded as Stripe's doing: the billing system decided it, nobody here did."""
-        if isinstance(command, AdjustInvoice | VoidInvoice | WriteOffInvoice):
-            command = replace(command, actor=STRIPE_ACTOR)
-        return await execute(self.conn, command, correlation_id=self.correlation_id,
-                             causation_id=self.event.id)
+        return await execute(self.conn, replace(command, actor=STRIPE_ACTOR),
+                             correlation_id=self.correlation_id, causation_id=self.event.id)
 
     @property
     def trace(self) -> dict[str, Any]:

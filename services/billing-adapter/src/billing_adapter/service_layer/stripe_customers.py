@@ -22,7 +22,7 @@ from billing_adapter.domain.commands import (
     UpdateAccount,
 )
 from billing_adapter.service_layer.accounts import ACCOUNT, get_account, register_account
-from billing_adapter.service_layer.stripe_context import Context, Ignored, account
+from billing_adapter.service_layer.stripe_context import STRIPE_ACTOR, Context, Ignored, account
 from receivables_platform.ids import new_id
 
 CUSTOMER_EVENTS = ["customer.created", "customer.updated"]
@@ -45,7 +45,8 @@ async def customer_changed(ctx: Context) -> str:
         made = await register_account(ctx.conn, RegisterAccount(
             account_id=new_id(), external_id=profile.external_id, name=profile.name,
             currency=profile.currency, payment_terms_days=ctx.mapping.payment_terms_days,
-            contacts=profile.contacts, segment=profile.segment), **ctx.trace)
+            contacts=profile.contacts, segment=profile.segment, actor=STRIPE_ACTOR),
+            **ctx.trace)
         account_id = made.entity_id
     else:
         await ctx.run(UpdateAccount(account_id=account_id, name=profile.name,

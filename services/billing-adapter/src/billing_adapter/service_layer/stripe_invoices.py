@@ -23,6 +23,7 @@ lock on the Stripe invoice id, since Stripe sends them within milliseconds.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from uuid import UUID
 
@@ -55,6 +56,7 @@ from billing_adapter.service_layer.accounts import (
     record_payment,
 )
 from billing_adapter.service_layer.stripe_context import (
+    STRIPE_ACTOR,
     Context,
     Ignored,
     account,
@@ -74,7 +76,8 @@ async def ensure_invoice(ctx: Context) -> tuple[UUID, UUID, Account]:
     if int(invoice["total"]) <= 0:
         raise Ignored(f"invoice {invoice['id']} totals {invoice['total']}: nothing is owed")
     account_id = await account(ctx, invoice.get("customer"))
-    made = await issue_invoice(ctx.conn, issue_command(invoice, account_id, new_id()),
+    made = await issue_invoice(ctx.conn, replace(issue_command(invoice, account_id, new_id()),
+                                               actor=STRIPE_ACTOR),
                                **ctx.trace)
     state = made.account.state
     if made.created:
@@ -151,7 +154,8 @@ async def _book(ctx: Context, account_id: UUID, invoice_id: UUID, references: li
     made = await record_payment(ctx.conn, RecordPayment(
         payment_id=new_id(), account_id=account_id, external_id=references[0],
         amount_minor=amount, currency=currency.upper(), method=PaymentMethod.OTHER,
-        received_on=paid_on, reference=references[0] if attributed else None), **ctx.trace)
+        received_on=paid_on, reference=references[0] if attributed else None,
+        actor=STRIPE_ACTOR), **ctx.trace)
     await also_known_as(ctx, made.entity_id, references[1:])
     if made.created:
         await _pay(ctx, account_id, invoice_id, made.entity_id, amount, paid_on)

@@ -69,6 +69,16 @@ async def invoices(conn: asyncpg.Connection,
             for r in rows}
 
 
+async def invoice_label(conn: asyncpg.Connection, invoice_id: UUID) -> str | None:
+    """How people name an invoice: its number and its account's name (None if not seen yet)."""
+    row = await conn.fetchrow(
+        "SELECT i.external_id, a.name FROM billing_invoices i LEFT JOIN billing_accounts a "
+        "USING (account_id) WHERE i.invoice_id = $1", invoice_id)
+    if row is None:
+        return None
+    return f"{row['external_id']} ({row['name']})" if row["name"] else str(row["external_id"])
+
+
 async def accounts_of_email(conn: asyncpg.Connection, email: str) -> list[UUID]:
     rows = await conn.fetch(
         "SELECT DISTINCT account_id FROM billing_contacts WHERE email = lower($1)", email)

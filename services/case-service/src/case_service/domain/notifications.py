@@ -125,15 +125,19 @@ def from_case_events(case: Case, events: Sequence[EventContract]) -> list[Notice
     return notices
 
 
-def credit_approval(case: Case, asked: ApprovalRequested) -> Notice:
-    """billing-adapter holds a credit or write-off the case asked for until a second person
-    approves it: every supervisor hears of it, once per approval."""
+def credit_approval(asked: ApprovalRequested, *, case: Case | None = None,
+                    invoice: str | None = None) -> Notice:
+    """billing-adapter holds a credit or write-off over its threshold until a second person
+    approves it: every supervisor hears of it, once per approval, whether a case asked for
+    it (named by the case) or someone asked billing directly (named by the invoice)."""
     what = "write off" if asked.action is ApprovalAction.WRITE_OFF else "credit"
+    label = _label(case) if case is not None else f"Invoice {invoice or asked.invoice_id}"
     return Notice(NotificationKind.CREDIT_APPROVAL, str(asked.approval_id),
                   Audience(role="supervisor"),
-                  f"{_label(case)}: a {what.replace(' ', '-')} waits for your approval",
+                  f"{label}: a {what.replace(' ', '-')} waits for your approval",
                   f"{asked.requested_by} asks to {what} {asked.amount_minor} {asked.currency} "
-                  f"(minor units), reason {asked.reason_code}.", case.case_id)
+                  f"(minor units), reason {asked.reason_code}.",
+                  case.case_id if case is not None else None)
 
 
 def escalation_due(row: Mapping[str, Any], today: date) -> Notice:

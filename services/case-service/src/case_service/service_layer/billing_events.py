@@ -2,8 +2,8 @@
 
 Runs inside the consumer's transaction (offsets and processed event ids commit
 with it). A billing answer to a correction becomes an event on the case, so
-the case shows the outcome (and a credit it asked for that now waits for approval
-notifies the supervisors): `invoice.adjusted` whose `case_id` names one of our
+the case shows the outcome; a credit or write-off waiting for approval, asked for by a
+case or not, notifies the supervisors: `invoice.adjusted` whose `case_id` names one of our
 cases is matched to the pending correction by `adjustment_id == correction_id`
 (how billing-adapter answers a request), else by invoice, amount and
 direction; `correction.rejected` carries the `correction_id`.
@@ -58,9 +58,11 @@ async def handle_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> N
         await _adjusted(conn, contract, event.id, event.time)
     elif isinstance(contract, CorrectionRejected):
         await _rejected(conn, contract, event.id, event.time)
-    elif (isinstance(contract, ApprovalRequested) and contract.case_id
-          and (case := await _our_case(conn, contract.case_id)) is not None):
-        await decide(conn, [credit_approval(case, contract)])
+    elif isinstance(contract, ApprovalRequested):
+        case = await _our_case(conn, contract.case_id) if contract.case_id else None
+        await decide(conn, [credit_approval(
+            contract, case=case, invoice=await billing_view.invoice_label(
+                conn, contract.invoice_id))])
 
 
 async def _our_case(conn: asyncpg.Connection, case_id: str) -> Case | None:

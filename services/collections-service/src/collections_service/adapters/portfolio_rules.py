@@ -28,11 +28,11 @@ async def add(conn: asyncpg.Connection, rule_id: UUID, rule: Rule, *,
     return row
 
 
-async def lock(conn: asyncpg.Connection, rule_id: UUID) -> int | None:
-    """The rule's version, locked until the transaction ends; None when there is no rule."""
-    version: int | None = await conn.fetchval(
-        "SELECT version FROM portfolio_rules WHERE rule_id = $1 FOR UPDATE", rule_id)
-    return version
+async def lock(conn: asyncpg.Connection, rule_id: UUID) -> asyncpg.Record | None:
+    """The rule as it is, locked until the transaction ends (its history keeps the before);
+    None when there is no rule."""
+    return await conn.fetchrow("SELECT * FROM portfolio_rules WHERE rule_id = $1 FOR UPDATE",
+                               rule_id)
 
 
 async def replace(conn: asyncpg.Connection, rule_id: UUID, rule: Rule) -> asyncpg.Record:

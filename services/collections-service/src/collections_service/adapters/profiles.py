@@ -1,6 +1,7 @@
 """What collectors note about an account: its profile (tags, channel, hours, language) and notes.
 
-Reference data beside the streams: no events, a version of its own for If-Match.
+Reference data beside the streams, with a version of its own for If-Match; each change is
+also an event (`service_layer/profiles.py`), which is its history.
 """
 
 from __future__ import annotations

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from collections_service.domain.cadence import Step
 from collections_service.domain.dunning import CatchUp
@@ -106,6 +106,45 @@ class RuleResponse(BaseModel):
     segment: str | None
     min_balance_minor: int | None
     max_balance_minor: int | None
+
+
+class RuleTerms(BaseModel):
+    """What a rule said at one point of its history."""
+
+    collector_id: str
+    rank: int
+    segment: str | None
+    min_balance_minor: int | None
+    max_balance_minor: int | None
+
+
+class RuleHistoryEntry(BaseModel):
+    version: int
+    change: Literal["recorded", "added", "changed", "retired"] = Field(description=(
+        "`recorded`: the rule as it stood when history began (earlier edits were not kept)"))
+    changed_by: str
+    changed_at: datetime
+    rule: RuleTerms = Field(description="The rule after the change (as retired, for `retired`)")
+    before: RuleTerms | None = Field(description="The rule before a `changed`, else null")
+
+
+class RuleHistory(BaseModel):
+    rule_id: UUID
+    entries: list[RuleHistoryEntry]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "rule_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
+        "entries": [
+            {"version": 1, "change": "added", "changed_by": "sup-sue",
+             "changed_at": "2026-11-02T09:00:00Z", "before": None,
+             "rule": {"collector_id": "kim", "rank": 1, "segment": "smb",
+                      "min_balance_minor": None, "max_balance_minor": 500000}},
+            {"version": 2, "change": "changed", "changed_by": "sup-tom",
+             "changed_at": "2026-11-09T09:00:00Z",
+             "before": {"collector_id": "kim", "rank": 1, "segment": "smb",
+                        "min_balance_minor": None, "max_balance_minor": 500000},
+             "rule": {"collector_id": "lee", "rank": 1, "segment": "smb",
+                      "min_balance_minor": None, "max_balance_minor": 500000}}]}]})
 
 
 class ApplyRulesRequest(Body):

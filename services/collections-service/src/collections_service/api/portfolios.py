@@ -27,6 +27,8 @@ from collections_service.api.models import (
     AssignRequest,
     InvoiceView,
     PortfolioPage,
+    RuleHistory,
+    RuleHistoryEntry,
     RuleRequest,
     RuleResponse,
 )
@@ -60,18 +62,30 @@ async def read_rule(rule_id: UUID, response: Response, conn: Conn) -> RuleRespon
 
 @router.put("/v1/portfolio-rules/{rule_id}", response_model=RuleResponse)
 async def replace_rule(rule_id: UUID, body: RuleRequest, response: Response, conn: Conn,
-                       _: Manager, if_match: IfMatch) -> RuleResponse:
+                       principal: Manager, if_match: IfMatch) -> RuleResponse:
     """Change a rule (If-Match its ETag); accounts move on the next rules run, not now."""
-    row = await portfolios.replace_rule(conn, rule_id, _rule(body), if_match.check)
+    row = await portfolios.replace_rule(conn, rule_id, _rule(body), if_match.check,
+                                        by=principal.sub)
     set_etag(response, row["version"])
     return RuleResponse.model_validate(dict(row))
 
 
 @router.delete("/v1/portfolio-rules/{rule_id}", status_code=204)
-async def remove_rule(rule_id: UUID, conn: Conn, _: Manager, if_match: IfMatch) -> Response:
+async def remove_rule(rule_id: UUID, conn: Conn, principal: Manager,
+                      if_match: IfMatch) -> Response:
     """Retire a rule (If-Match its ETag); the accounts it gave out keep their collector."""
-    await portfolios.remove_rule(conn, rule_id, if_match.check)
+    await portfolios.remove_rule(conn, rule_id, if_match.check, by=principal.sub)
     return Response(status_code=204)
+
+
+@router.get("/v1/portfolio-rules/{rule_id}/history", response_model=RuleHistory,
+            dependencies=[Depends(READERS)])
+async def rule_history(rule_id: UUID, conn: Conn) -> RuleHistory:
+    """Who added, changed or retired the rule and what it said each time, oldest first; kept
+    after the rule is retired, so "why did this account move" can still be answered."""
+    rows = await portfolios.rule_changes(conn, rule_id)
+    return RuleHistory(rule_id=rule_id, entries=[RuleHistoryEntry.model_validate(dict(r))
+                                                 for r in rows])
 
 
 def _rule(body: RuleRequest) -> Rule:

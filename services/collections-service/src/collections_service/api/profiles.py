@@ -1,5 +1,6 @@
 """Customer behaviour: notes ("pays on day 45", "needs a PO number"), tags, preferred channel,
-contact hours and the language statements go out in. Collectors keep them as they learn them.
+contact hours and the language statements go out in. Collectors keep them as they learn them;
+every edit and note is kept with who made it and when (`.../profile/history`, the timeline).
 """
 
 from __future__ import annotations
@@ -8,14 +9,20 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from collections_service.adapters import profiles, queries, reads
-from collections_service.api.common import READERS, Conn, IfMatch, Staff
+from collections_service.adapters import queries, reads
+from collections_service.api.common import READERS, Conn, IfMatch, Staff, trace
 from collections_service.api.models import Body
 from collections_service.api.refusals import RefusalRoute
-from receivables_platform.contracts.collections import Channel
+from collections_service.domain.profile import CustomerProfile
+from collections_service.service_layer import profiles
+from receivables_platform.contracts.collections import (
+    AccountProfileChanged,
+    Channel,
+    ProfileFieldChange,
+)
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
 
@@ -46,6 +53,29 @@ class Note(BaseModel):
     created_at: datetime
 
 
+class ProfileEdit(BaseModel):
+    """One saved edit of the profile: who, when, and each field from what to what."""
+
+    changed_by: str
+    changed_at: datetime
+    profile_version: int = Field(description="The profile's version (its ETag) after the edit")
+    changes: list[ProfileFieldChange]
+
+
+class ProfileHistory(BaseModel):
+    account_id: UUID
+    edits: list[ProfileEdit] = Field(description="Oldest first; a save that changed nothing "
+                                                 "is not an edit")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
+        "edits": [{"changed_by": "kim", "changed_at": "2026-11-02T15:04:05Z",
+                   "profile_version": 2,
+                   "changes": [{"field": "preferred_channel", "before": "email",
+                                "after": "call"},
+                               {"field": "tags", "before": [], "after": ["needs-po"]}]}]}]})
+
+
 @router.get("/v1/accounts/{account_id}/profile", response_model=Profile,
             dependencies=[Depends(READERS)])
 async def read(account_id: UUID, response: Response, conn: Conn) -> Profile:
@@ -59,30 +89,42 @@ async def read(account_id: UUID, response: Response, conn: Conn) -> Profile:
 
 
 @router.put("/v1/accounts/{account_id}/profile", response_model=Profile)
-async def replace(account_id: UUID, body: Profile, response: Response, conn: Conn,
-                  principal: Staff, if_match: IfMatch) -> Profile:
-    """Replace the profile (If-Match the one you read: two editors never overwrite blindly)."""
-    async with conn.transaction():
-        row = await queries.account_row(conn, account_id)
-        version = if_match.check(row["profile_version"])
-        written = await profiles.replace_profile(
-            conn, account_id, tags=body.tags,
+async def replace(account_id: UUID, body: Profile, request: Request, response: Response,
+                  conn: Conn, principal: Staff, if_match: IfMatch) -> Profile:
+    """Replace the profile (If-Match the one you read: two editors never overwrite blindly).
+    What changed is recorded with who changed it (`GET .../profile/history`)."""
+    version = await profiles.replace_profile(
+        conn, account_id, CustomerProfile(
+            tags=tuple(body.tags),
             preferred_channel=body.preferred_channel.value if body.preferred_channel else None,
             contact_hours=body.contact_hours, language=body.language,
-            do_not_contact=body.do_not_contact, email_opt_out=body.email_opt_out,
-            version=version)
-        if not written:  # another editor got in between: answer as a stale If-Match
-            if_match.check(version + 1)
-    set_etag(response, version + 1)
+            do_not_contact=body.do_not_contact, email_opt_out=body.email_opt_out),
+        by=principal.sub, check=if_match.check, correlation_id=trace(request))
+    set_etag(response, version)
     return body
 
 
+@router.get("/v1/accounts/{account_id}/profile/history", response_model=ProfileHistory,
+            dependencies=[Depends(READERS)])
+async def profile_history(account_id: UUID, conn: Conn) -> ProfileHistory:
+    """Every edit of the profile, oldest first: who, when, and each field from what to what."""
+    recorded = await profiles.profile_history(conn, account_id)
+    edits = []
+    for item in recorded:
+        edit = item.contract()
+        assert isinstance(edit, AccountProfileChanged)
+        edits.append(ProfileEdit(changed_by=edit.changed_by, changed_at=item.recorded_at,
+                                 profile_version=edit.profile_version, changes=edit.changes))
+    return ProfileHistory(account_id=account_id, edits=edits)
+
+
 @router.post("/v1/accounts/{account_id}/notes", status_code=201, response_model=Note)
-async def add_note(account_id: UUID, body: NoteRequest, principal: Staff,
+async def add_note(account_id: UUID, body: NoteRequest, request: Request, principal: Staff,
                    idem: IdempotentRequest) -> Response:
-    """Add a customer behaviour note (how they pay, whom to call) that every collector sees."""
-    await queries.account_row(idem.conn, account_id)
-    row = await profiles.add_note(idem.conn, account_id, body.body, principal.sub)
+    """Add a customer behaviour note (how they pay, whom to call) that every collector sees.
+    Notes are kept as written, never edited: each is its author's, at its time."""
+    row = await profiles.add_note(idem.conn, account_id, body.body, author=principal.sub,
+                                  correlation_id=trace(request))
     return await idem.respond(Note.model_validate(dict(row)), status_code=201)
 
 

@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from collections_service.adapters import portfolio_rules as rule_store
-from collections_service.adapters import queries, reads
+from collections_service.adapters import queries, reads, rule_history
 from collections_service.domain import account as account_domain
 from collections_service.domain.portfolios import Rule, rule_for
 from collections_service.domain.refusals import not_found
@@ -24,7 +24,9 @@ from receivables_platform.ids import new_id
 
 async def add_rule(conn: asyncpg.Connection, rule: Rule, *, by: str) -> asyncpg.Record:
     rule.check()
-    return await rule_store.add(conn, new_id(), rule, by=by)
+    row = await rule_store.add(conn, new_id(), rule, by=by)
+    await rule_history.record(conn, row, "added", by)
+    return row
 
 
 async def get_rule(conn: asyncpg.Connection, rule_id: UUID) -> asyncpg.Record:
@@ -33,29 +35,43 @@ async def get_rule(conn: asyncpg.Connection, rule_id: UUID) -> asyncpg.Record:
 
 
 async def replace_rule(conn: asyncpg.Connection, rule_id: UUID, rule: Rule,
-                       check: Callable[[int], object]) -> asyncpg.Record:
-    """A changed rule moves no account by itself: the next rules run (or `rebalance`) does."""
+                       check: Callable[[int], object], *, by: str) -> asyncpg.Record:
+    """A changed rule moves no account by itself: the next rules run (or `rebalance`) does.
+    The change is kept in the rule's history with who made it and what the rule was."""
     rule.check()
     async with conn.transaction():
-        await _lock_rule(conn, rule_id, check)
-        return await rule_store.replace(conn, rule_id, rule)
+        before = await _lock_rule(conn, rule_id, check)
+        row = await rule_store.replace(conn, rule_id, rule)
+        await rule_history.record(conn, row, "changed", by, before=before)
+        return row
 
 
 async def remove_rule(conn: asyncpg.Connection, rule_id: UUID,
-                      check: Callable[[int], object]) -> None:
-    """Accounts the rule gave out keep their collector; their events still name the rule."""
+                      check: Callable[[int], object], *, by: str) -> None:
+    """Accounts the rule gave out keep their collector; their events still name the rule, and
+    its history (kept after the rule is gone) says what it was and who retired it."""
     async with conn.transaction():
-        await _lock_rule(conn, rule_id, check)
+        before = await _lock_rule(conn, rule_id, check)
         await rule_store.remove(conn, rule_id)
+        await rule_history.record(conn, before, "retired", by)
+
+
+async def rule_changes(conn: asyncpg.Connection, rule_id: UUID) -> list[asyncpg.Record]:
+    """The rule's history, oldest first; also for a retired rule (404 if there never was one)."""
+    rows = await rule_history.of_rule(conn, rule_id)
+    if not rows:
+        raise not_found(f"no portfolio rule {rule_id}", field="rule_id")
+    return rows
 
 
 async def _lock_rule(conn: asyncpg.Connection, rule_id: UUID,
-                     check: Callable[[int], object]) -> None:
+                     check: Callable[[int], object]) -> asyncpg.Record:
     """The rule, locked for this transaction, at the version the caller last read (else 412)."""
     current = await rule_store.lock(conn, rule_id)
     if current is None:
         raise not_found(f"no portfolio rule {rule_id}", field="rule_id")
-    check(current)
+    check(current["version"])
+    return current
 
 
 async def assign(conn: asyncpg.Connection, account_id: UUID, collector_id: str, *, by: str,

@@ -10,8 +10,8 @@ balance change waiting for the invoice row to join it.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import NamedTuple
+from datetime import date, datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -20,6 +20,9 @@ from receivables_platform.contracts.billing import (
     AccountRegistered,
     AccountUpdated,
     AdjustmentKind,
+    ApprovalGranted,
+    ApprovalRejected,
+    ApprovalRequested,
     AutoPayCancelled,
     AutoPayEnrolled,
     Contact,
@@ -90,7 +93,7 @@ async def _invoices_issued(conn: asyncpg.Connection,
               f"Invoice {e.external_id} issued",
               {"invoice_id": e.invoice_id, "external_id": e.external_id,
                "total_minor": e.total_minor, "currency": e.currency,
-               "issue_date": e.issue_date, "due_date": e.due_date})
+               "issue_date": e.issue_date, "due_date": e.due_date, "actor": e.actor})
         for e, ev in items])
 
 
@@ -121,7 +124,8 @@ async def _invoices_adjusted(conn: asyncpg.Connection,
               {"invoice_id": e.invoice_id, "adjustment_id": e.adjustment_id,
                "kind": e.kind.value, "amount_minor": e.amount_minor, "currency": e.currency,
                "reason_code": e.reason_code, "case_id": e.case_id, "memo": e.memo,
-               "effective_date": e.effective_date})
+               "effective_date": e.effective_date, "actor": e.actor,
+               "approved_by": e.approved_by})
         for e, ev in items])
 
 
@@ -136,7 +140,7 @@ async def _invoice_voided(conn: asyncpg.Connection, e: InvoiceVoided, ev: CloudE
         ev, e.account_id, on_day(e.voided_on, ev), "invoice",
         f"{_invoice(numbers, e.invoice_id).capitalize()} voided",
         {"invoice_id": e.invoice_id, "voided_amount_minor": e.voided_amount_minor,
-         "currency": e.currency, "reason": e.reason})])
+         "currency": e.currency, "reason": e.reason, "actor": e.actor})])
 
 
 async def _invoice_written_off(conn: asyncpg.Connection, e: InvoiceWrittenOff,
@@ -150,7 +154,7 @@ async def _invoice_written_off(conn: asyncpg.Connection, e: InvoiceWrittenOff,
         ev, e.account_id, on_day(e.written_off_on, ev), "invoice",
         f"{_invoice(numbers, e.invoice_id).capitalize()} written off ({e.reason_code})",
         {"invoice_id": e.invoice_id, "amount_minor": e.amount_minor, "currency": e.currency,
-         "reason_code": e.reason_code})])
+         "reason_code": e.reason_code, "actor": e.actor, "approved_by": e.approved_by})])
 
 
 async def _invoice_marked(conn: asyncpg.Connection, invoice_id: UUID, account_id: UUID,
@@ -190,7 +194,7 @@ async def _payments_received(conn: asyncpg.Connection,
               f"Payment {e.external_id} received by {e.method.value.replace('_', ' ')}",
               {"payment_id": e.payment_id, "external_id": e.external_id,
                "amount_minor": e.amount_minor, "currency": e.currency,
-               "method": e.method.value, "reference": e.reference})
+               "method": e.method.value, "reference": e.reference, "actor": e.actor})
         for e, ev in items])
 
 
@@ -205,7 +209,7 @@ async def _payments_applied(conn: asyncpg.Connection,
               f"Payment applied to {_invoice(numbers, e.invoice_id)}",
               {"payment_id": e.payment_id, "invoice_id": e.invoice_id,
                "amount_minor": e.amount_minor, "currency": e.currency,
-               "remaining_minor": e.remaining_minor})
+               "remaining_minor": e.remaining_minor, "actor": e.actor})
         for e, ev in items])
 
 
@@ -226,7 +230,8 @@ async def _payment_reversed(conn: asyncpg.Connection, e: PaymentReversed, ev: Cl
         ev, e.account_id, on_day(e.reversed_on, ev), "payment",
         f"Payment reversed ({e.reason.value})",
         {"payment_id": e.payment_id, "amount_minor": e.amount_minor, "currency": e.currency,
-         "reason": e.reason.value, "reopened": [r.model_dump() for r in e.reopened]})])
+         "reason": e.reason.value, "reopened": [r.model_dump() for r in e.reopened],
+         "actor": e.actor})])
 
 
 async def _account_seen(conn: asyncpg.Connection, account_id: UUID) -> None:
@@ -266,7 +271,7 @@ async def _contacts(conn: asyncpg.Connection, account_id: UUID, contacts: list[C
          for position, c in enumerate(contacts)])
 
 
-async def _account_updated(conn: asyncpg.Connection, e: AccountUpdated, _: CloudEvent) -> None:
+async def _account_updated(conn: asyncpg.Connection, e: AccountUpdated, ev: CloudEvent) -> None:
     await conn.execute(
         """
         INSERT INTO ar_accounts (account_id, name, segment, payment_terms_days)
@@ -282,10 +287,22 @@ async def _account_updated(conn: asyncpg.Connection, e: AccountUpdated, _: Cloud
         e.account_id, e.name, e.segment, e.payment_terms_days, e.segment_cleared)
     if e.contacts is not None:
         await _contacts(conn, e.account_id, e.contacts)
+    changed: dict[str, Any] = {name: value for name, value in (
+        ("name", e.name), ("payment_terms_days", e.payment_terms_days), ("segment", e.segment),
+        ("contacts", None if e.contacts is None else [c.model_dump() for c in e.contacts]))
+        if value is not None}
+    if e.segment_cleared:
+        changed["segment"] = None
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, ev.time, "profile",
+        f"Billing profile changed: {', '.join(n.replace('_', ' ') for n in changed)}"
+        + (f" (by {e.actor})" if e.actor else ""),
+        {"changed": changed, "actor": e.actor})])
 
 
 async def _autopay(conn: asyncpg.Connection, ev: CloudEvent, account_id: UUID, enrolled: bool,
-                   day: date, method_type: str | None, reason: str | None) -> None:
+                   day: date, method_type: str | None, reason: str | None,
+                   actor: str | None) -> None:
     await conn.execute(
         """
         INSERT INTO ar_autopay_history (event_id, account_id, enrolled, effective_date,
@@ -297,19 +314,59 @@ async def _autopay(conn: asyncpg.Connection, ev: CloudEvent, account_id: UUID, e
     await record(conn, SOURCE, [Entry(
         ev, account_id, on_day(day, ev), "autopay",
         f"Enrolled in auto-pay ({method_type})" if enrolled else "Auto-pay cancelled",
-        {"enrolled": enrolled, "payment_method_type": method_type, "reason": reason})])
+        {"enrolled": enrolled, "payment_method_type": method_type, "reason": reason,
+         "actor": actor})])
 
 
 async def _autopay_enrolled(conn: asyncpg.Connection, e: AutoPayEnrolled, ev: CloudEvent) -> None:
-    await _autopay(conn, ev, e.account_id, True, e.enrolled_on, e.payment_method_type, None)
+    await _autopay(conn, ev, e.account_id, True, e.enrolled_on, e.payment_method_type, None,
+                   e.actor)
 
 
 async def _autopay_cancelled(conn: asyncpg.Connection, e: AutoPayCancelled,
                              ev: CloudEvent) -> None:
-    await _autopay(conn, ev, e.account_id, False, e.cancelled_on, None, e.reason)
+    await _autopay(conn, ev, e.account_id, False, e.cancelled_on, None, e.reason, e.actor)
+
+
+async def _approval_step(conn: asyncpg.Connection, ev: CloudEvent,
+                         e: ApprovalRequested | ApprovalGranted | ApprovalRejected,
+                         at: datetime, what: str, detail: dict[str, Any]) -> None:
+    """Four eyes on the timeline: a large credit or write-off shows while it waits for a
+    supervisor and when they decide, not only once applied."""
+    numbers = await _invoice_numbers(conn, [e.invoice_id])
+    action = "credit" if e.action.value == "credit" else "write-off"
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, at, "approval",
+        f"{action.capitalize()} on {_invoice(numbers, e.invoice_id)} {what}",
+        {"approval_id": e.approval_id, "invoice_id": e.invoice_id, "action": e.action.value,
+         **detail})])
+
+
+async def _approval_requested(conn: asyncpg.Connection, e: ApprovalRequested,
+                              ev: CloudEvent) -> None:
+    await _approval_step(conn, ev, e, e.requested_at,
+                         f"awaits approval (requested by {e.requested_by})",
+                         {"amount_minor": e.amount_minor, "currency": e.currency,
+                          "reason_code": e.reason_code, "case_id": e.case_id,
+                          "requested_by": e.requested_by, "memo": e.memo})
+
+
+async def _approval_granted(conn: asyncpg.Connection, e: ApprovalGranted,
+                            ev: CloudEvent) -> None:
+    await _approval_step(conn, ev, e, e.approved_at, f"approved by {e.approved_by}",
+                         {"approved_by": e.approved_by})
+
+
+async def _approval_rejected(conn: asyncpg.Connection, e: ApprovalRejected,
+                             ev: CloudEvent) -> None:
+    await _approval_step(conn, ev, e, e.rejected_at, f"rejected by {e.rejected_by}",
+                         {"rejected_by": e.rejected_by, "reason": e.reason})
 
 
 _PROJECTORS: dict[str, Projector] = {
+    ApprovalRequested.event_type: _approval_requested,
+    ApprovalGranted.event_type: _approval_granted,
+    ApprovalRejected.event_type: _approval_rejected,
     InvoiceVoided.event_type: _invoice_voided,
     InvoiceWrittenOff.event_type: _invoice_written_off,
     PaymentReversed.event_type: _payment_reversed,

@@ -239,16 +239,23 @@ async def _escalation_answered(conn: asyncpg.Connection, e: CaseEscalationAnswer
                  "answered_by": e.answered_by, "overdue": e.overdue})
 
 
+def _attached(e: CaseNoteAdded) -> str:
+    """What a note brought, named in its title: a file is what the reader looks for."""
+    if not e.attachments:
+        return ""
+    return f" [attached: {', '.join(a.filename for a in e.attachments)}]"
+
+
 async def _note(conn: asyncpg.Connection, e: CaseNoteAdded, ev: CloudEvent) -> None:
     attachments = [a.model_dump() for a in e.attachments]
     if e.source is NoteSource.INBOUND_EMAIL:
         await _step(conn, ev, e, e.added_at, f"email from {e.email_from or 'the customer'}"
-                    + (f": {e.email_subject}" if e.email_subject else ""),
+                    + (f": {e.email_subject}" if e.email_subject else "") + _attached(e),
                     {"note_id": e.note_id, "direction": "inbound", "from": e.email_from,
                      "subject": e.email_subject, "message_id": e.email_message_id,
                      "body": e.body, "attachments": attachments}, kind="email")
     else:
-        await _step(conn, ev, e, e.added_at, f"note by {e.author}",
+        await _step(conn, ev, e, e.added_at, f"note by {e.author}" + _attached(e),
                     {"note_id": e.note_id, "author": e.author, "body": e.body,
                      "attachments": attachments})
 

@@ -15,6 +15,8 @@ import asyncpg
 from receivables_platform.contracts.collections import (
     AccountAssigned,
     AccountEscalated,
+    AccountNoteAdded,
+    AccountProfileChanged,
     AutoPayConverted,
     AutoPayOfferAnswered,
     AutoPayOffered,
@@ -312,6 +314,22 @@ async def _hold_released(conn: asyncpg.Connection, e: HoldReleased, ev: CloudEve
             e.released_on)
 
 
+async def _profile_changed(conn: asyncpg.Connection, e: AccountProfileChanged,
+                           ev: CloudEvent) -> None:
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, ev.time, "profile",
+        f"Customer profile changed: {', '.join(_words(c.field) for c in e.changes)} "
+        f"(by {e.changed_by})",
+        {"changes": [c.model_dump() for c in e.changes], "changed_by": e.changed_by,
+         "profile_version": e.profile_version})])
+
+
+async def _note_added(conn: asyncpg.Connection, e: AccountNoteAdded, ev: CloudEvent) -> None:
+    await record(conn, SOURCE, [Entry(
+        ev, e.account_id, ev.time, "note", f"Note by {e.author}",
+        {"note_id": e.note_id, "body": e.body, "author": e.author})])
+
+
 async def _escalated(conn: asyncpg.Connection, e: AccountEscalated, ev: CloudEvent) -> None:
     await conn.execute(
         """
@@ -345,6 +363,8 @@ _PROJECTORS: dict[str, Projector] = {
     HoldPlaced.event_type: _hold_placed,
     HoldReleased.event_type: _hold_released,
     AccountEscalated.event_type: _escalated,
+    AccountProfileChanged.event_type: _profile_changed,
+    AccountNoteAdded.event_type: _note_added,
 }
 
 project_collections_event = dispatcher(_PROJECTORS)

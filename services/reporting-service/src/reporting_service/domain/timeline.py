@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 KINDS = ("invoice", "payment", "adjustment", "call", "email", "letter", "promise", "hold",
-         "autopay", "case")
+         "autopay", "case", "profile", "note", "approval")
 
 
 class InvalidCursor(ValueError):
