@@ -285,6 +285,9 @@ class FieldChange(BaseModel):
     before: Any = None
     after: Any = None
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"field": "payment_terms_days", "before": 30, "after": 45}]})
+
     @classmethod
     def of(cls, name: str, before: Any, after: Any) -> FieldChange:
         return cls(field=name, before=_plain(before), after=_plain(after))
@@ -297,9 +300,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_ACCOUNT_UPDATE_EXAMPLE: dict[str, Any] = {
+    "event_id": "01934fa0-1b2c-7d3e-8f40-5a6b7c8d9e0f", "type": "billing.account.updated",
+    "version": 4, "recorded_at": "2026-11-02T15:04:05Z", "actor": "ops-olga",
+    "correlation_id": "c0ffee00-0000-4000-8000-000000000001", "causation_id": None,
+    "data": {"account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10", "payment_terms_days": 45,
+             "segment_cleared": False, "actor": "ops-olga"},
+    "changes": [{"field": "payment_terms_days", "before": 30, "after": 45}]}
+
+
 class HistoryEntry(BaseModel):
     """One stored event: what changed (`data`, an update names only the fields it changed),
     when (`recorded_at`) and who (`actor`)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_ACCOUNT_UPDATE_EXAMPLE]})
 
     event_id: UUID
     type: str
@@ -308,8 +322,9 @@ class HistoryEntry(BaseModel):
     actor: str | None = Field(description=(
         "Who made the change: the token's subject, `stripe` for its webhooks, `cli:<user>` "
         "for a command-line import; null on events recorded before billing kept it"))
-    correlation_id: str | None
-    causation_id: str | None
+    # null ones are left out of the document's examples (FastAPI drops nulls), so not required
+    correlation_id: str | None = None
+    causation_id: str | None = None
     data: dict[str, Any]
     changes: list[FieldChange] | None = Field(default=None, description=(
         "An account update's fields from what to what, in the account's history; null "
@@ -325,8 +340,20 @@ class HistoryEntry(BaseModel):
 
 
 class InvoiceHistory(BaseModel):
+    """Every event of the invoice's stream, oldest first, with who made each."""
+
     invoice_id: UUID
     events: list[HistoryEntry]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "invoice_id": "0193a5b3-1d02-7b6c-8e41-5a9f3c2b7d02",
+        "events": [{
+            "event_id": "01934fa0-1b2c-7d3e-8f40-5a6b7c8d9e10", "type": "billing.invoice.issued",
+            "version": 1, "recorded_at": "2026-10-01T08:00:00Z", "actor": "erp-connector",
+            "correlation_id": None, "causation_id": None,
+            "data": {"invoice_number": "INV-2026-0042", "amount_minor": 125000,
+                     "currency": "EUR", "due_date": "2026-10-31"},
+            "changes": None}]}]})
 
 
 class AccountHistory(BaseModel):
@@ -337,14 +364,7 @@ class AccountHistory(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
-        "events": [{
-            "event_id": "01934fa0-1b2c-7d3e-8f40-5a6b7c8d9e0f", "type": "billing.account.updated",
-            "version": 4, "recorded_at": "2026-11-02T15:04:05Z", "actor": "ops-olga",
-            "correlation_id": None, "causation_id": None,
-            "data": {"account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
-                     "payment_terms_days": 45, "segment_cleared": False,
-                     "actor": "ops-olga"},
-            "changes": [{"field": "payment_terms_days", "before": 30, "after": 45}]}]}]})
+        "events": [_ACCOUNT_UPDATE_EXAMPLE]}]})
 
 
 class ApprovalResponse(BaseModel):

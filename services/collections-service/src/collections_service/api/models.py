@@ -113,9 +113,9 @@ class RuleTerms(BaseModel):
 
     collector_id: str
     rank: int
-    segment: str | None
-    min_balance_minor: int | None
-    max_balance_minor: int | None
+    segment: str | None = Field(default=None, description="Any segment when null")
+    min_balance_minor: int | None = Field(default=None, description="No lower bound when null")
+    max_balance_minor: int | None = Field(default=None, description="No upper bound when null")
 
 
 class RuleHistoryEntry(BaseModel):
@@ -125,7 +125,14 @@ class RuleHistoryEntry(BaseModel):
     changed_by: str
     changed_at: datetime
     rule: RuleTerms = Field(description="The rule after the change (as retired, for `retired`)")
-    before: RuleTerms | None = Field(description="The rule before a `changed`, else null")
+    before: RuleTerms | None = Field(default=None,
+                                     description="The rule before a `changed`, else null")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"version": 1, "change": "added", "changed_by": "sup-sue",
+         "changed_at": "2026-11-02T09:00:00Z", "before": None,
+         "rule": {"collector_id": "kim", "rank": 1, "segment": "smb",
+                  "min_balance_minor": None, "max_balance_minor": 500000}}]})
 
 
 class RuleHistory(BaseModel):

@@ -61,6 +61,10 @@ class ProfileEdit(BaseModel):
     profile_version: int = Field(description="The profile's version (its ETag) after the edit")
     changes: list[ProfileFieldChange]
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"changed_by": "kim", "changed_at": "2026-11-02T15:04:05Z", "profile_version": 2,
+         "changes": [{"field": "preferred_channel", "before": "email", "after": "call"}]}]})
+
 
 class ProfileHistory(BaseModel):
     account_id: UUID
