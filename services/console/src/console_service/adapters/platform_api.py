@@ -74,8 +74,13 @@ class PlatformApi:
 
     async def call(self, method: str, service: str, path: str, token: str, *,
                    params: dict[str, Any] | None = None, json: Any = None,
-                   if_match: str | None = None, idempotency_key: str | None = None) -> Answer:
+                   if_match: str | None = None, idempotency_key: str | None = None,
+                   content: Any = None, content_type: str | None = None) -> Answer:
+        """`content` (bytes or an async iterator of them) with its `content_type` is for
+        the routes that take a file as the request body, not JSON."""
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
         if if_match:
             headers["If-Match"] = if_match
         if idempotency_key:
@@ -84,7 +89,7 @@ class PlatformApi:
             response = await self.client.request(
                 method, self.urls[service] + path, headers=headers,
                 params={k: v for k, v in (params or {}).items() if v not in (None, "")},
-                json=json)
+                json=json, content=content)
         except httpx.HTTPError as exc:
             raise Unreachable(service, type(exc).__name__) from exc
         if response.status_code >= 500:
@@ -93,6 +98,19 @@ class PlatformApi:
             raise Refused.of(response)
         body = response.json() if response.content else None
         return Answer(body, response.headers.get("ETag"))
+
+    async def file(self, service: str, path: str, token: str) -> httpx.Response:
+        """A file's bytes and the service's headers (name, type), passed on as they are."""
+        try:
+            response = await self.client.get(self.urls[service] + path,
+                                             headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            raise Unreachable(service, type(exc).__name__) from exc
+        if response.status_code >= 500:
+            raise Unreachable(service, f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise Refused.of(response)
+        return response
 
     async def get(self, service: str, path: str, token: str, **params: Any) -> Any:
         return (await self.call("GET", service, path, token, params=params)).body
