@@ -10,6 +10,7 @@ a screenshot of the page in `.artifacts/console/`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,13 +30,16 @@ WORDS = {
            "promise_recorded": "Promise recorded", "complete": "Complete task",
            "search": "Search", "done": "completed", "money": "$1,200.00",
            "set_follow_up": "Set follow-up", "follow_up_set": "Follow-up set",
-           "email": "Email overdue statement", "emailed": "Statement emailed"},
+           "preview": "Preview", "send_email": "Send email", "emailed": "Email sent",
+           "pay_link": "Make a pay link", "pay_link_made": "Pay link made"},
     "es": {"sign_in": "Iniciar sesión", "log_call": "Registrar llamada",
            "take_promise": "Registrar promesa", "promise_recorded": "Promesa registrada",
            "complete": "Completar tarea", "search": "Buscar", "done": "completada",
            "money": "1.200,00\xa0US$", "set_follow_up": "Programar seguimiento",
            "follow_up_set": "Seguimiento programado",
-           "email": "Enviar estado de cuenta vencido", "emailed": "Estado de cuenta enviado"},
+           "preview": "Vista previa", "send_email": "Enviar correo",
+           "emailed": "Correo enviado", "pay_link": "Crear enlace de pago",
+           "pay_link_made": "Enlace de pago creado"},
 }
 ALL_WORDS = {"change": {"en": "Change", "es": "Cambiar"}}
 
@@ -87,8 +91,8 @@ async def sign_in(page: Page, sub: str, language: str, *roles: str) -> None:
 @pytest.mark.parametrize("language", ["en", "es"])
 async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page,
                                                language: str):
-    """Call, promise, follow-up set from the keyboard, statement emailed: never leaving
-    the list."""
+    """Call, promise, follow-up set from the keyboard, a pay link, a template previewed in
+    the account's language and emailed: never leaving the list."""
     words = WORDS[language]
     collector = unique("collector")
     promised, emailed = unique("Promise Co"), unique("Mail Co")
@@ -138,7 +142,19 @@ async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page
 
         other_row = page.locator(f"#task-{other['task_id']}")
         await expect(other_row.locator('a[href="tel:+15550100"]')).to_be_visible()
-        await other_row.get_by_role("button", name=words["email"]).click()
+        await other_row.get_by_role("button", name=words["pay_link"]).click()
+        await expect(other_row.locator(".notice")).to_have_text(words["pay_link_made"])
+        await expect(other_row.locator(".pay-link input")).to_have_value(
+            re.compile(r"^https?://"))
+        await other_row.focus()
+        await page.keyboard.press("e")
+        template = other_row.locator("select[name=template]")
+        await expect(template).to_be_focused()
+        await template.select_option("reminder")
+        await other_row.get_by_role("button", name=words["preview"]).click()
+        await expect(other_row.locator(".preview-subject")).not_to_be_empty()
+        await no_serious_violations(page)
+        await other_row.get_by_role("button", name=words["send_email"]).click()
         await expect(other_row.locator(".notice")).to_have_text(words["emailed"])
         await expect(other_row.locator(".status")).to_have_text(words["done"])
 
