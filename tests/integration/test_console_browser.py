@@ -114,6 +114,12 @@ async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page
         row = page.locator(f"#task-{task['task_id']}")
         await expect(row).to_contain_text(promised)
         await expect(row).to_contain_text(words["money"])
+        # A refusal comes back in place, next to the field it names (htmx swaps a 422).
+        await row.locator("input[name=amount]").fill("12,34,5")
+        await row.get_by_role("button", name=words["take_promise"]).click()
+        await expect(row.locator(f"#amount-{account_id}-error")).to_be_visible()
+        await expect(row.locator(f"#amount-{account_id}")).to_have_attribute(
+            "aria-invalid", "true")
         await row.locator("input[name=amount]").fill("1200" if language == "en" else "1200,00")
         await row.locator("input[name=promised_date]").fill(
             (date.today() + timedelta(days=3)).isoformat())
