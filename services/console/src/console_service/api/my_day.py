@@ -64,7 +64,11 @@ async def home() -> Response:
 async def my_day(request: Request, person: SignedIn, api: Api, pages: Render,
                  page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     """The day's tasks a page at a time, highest priority first: a collector works from
-    the top, and a thousand rows of forms would take seconds to send and draw."""
+    the top, and a thousand rows of forms would take seconds to send and draw. A member of
+    an internal team only has a worklist of escalations: theirs is the team inbox."""
+    if person.teams and not person.can("collector", "receivables_rep", "supervisor", "admin",
+                                       "case_agent"):
+        return RedirectResponse("/inbox", status_code=303)
     worklist = await collections.worklist(api, person.token)
     tasks = worklist["tasks"]
     first = (page - 1) * PAGE_SIZE
