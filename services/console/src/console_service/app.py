@@ -29,8 +29,10 @@ from console_service.api import (
     admin,
     auth,
     cases,
+    dunning_templates,
     inbox,
     my_day,
+    preferences,
     search,
     supervisor,
 )
@@ -95,7 +97,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                        same_site="lax", https_only=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, my_day, accounts, search, cases, inbox, supervisor, admin):
+    for module in (auth, my_day, accounts, search, cases, inbox, supervisor, admin,
+                   dunning_templates, preferences):
         app.include_router(module.router)
     _install_error_pages(app)
 
