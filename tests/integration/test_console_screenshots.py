@@ -64,7 +64,9 @@ async def test_screenshots_of_every_screen(system: RunningSystem, browser: Brows
         "case": f"/cases/{case['case_id']}", "supervisor": f"/supervisor?week={year}-W{week:02d}",
         "aging": "/supervisor/aging?currency=USD&bucket=1-30",
         "weekly-review": f"/supervisor/weekly-review?week={year}-W{week:02d}",
-        "approvals": "/supervisor/approvals", "admin": "/admin",
+        "approvals": "/supervisor/approvals", "admin": "/admin", "inbox": "/inbox",
+        "templates": "/admin/templates", "template": "/admin/templates/reminder/en",
+        "preferences": "/preferences",
     }
     DOCS.mkdir(parents=True, exist_ok=True)
     for language in ("en", "es"):
