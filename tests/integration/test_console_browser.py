@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from receivables_devkit.testing.console import account_on_worklist
+from receivables_devkit.testing.console import account_on_worklist, escalated
 from receivables_devkit.testing.stories import Stories, eventually, raw_email, unique
 from receivables_devkit.testing.system import RunningSystem
 
@@ -423,15 +423,7 @@ async def test_a_team_member_answers_from_the_inbox_in_the_browser(
     escalation a case asked of them and answers it; the answer is on the case."""
     question = unique("How many seats are live?")
     async with httpx.AsyncClient(timeout=15) as http:
-        s = Stories(system, http)
-        case = await s.create("case-service", "/v1/cases", {
-            "type": "dispute", "origin": "inbound_phone", "subject": "Seats",
-            "description": "3 billed, 2 used"}, roles=("case_agent",))
-        due = await s.business_day_after(date.today())
-        escalated = await s.create("case-service", f"/v1/cases/{case['case_id']}/escalations",
-                                   {"team": "operations", "question": question,
-                                    "due_date": due.isoformat()}, roles=("case_agent",))
-    [escalation] = escalated["escalations"]
+        case_id, escalation = await escalated(Stories(system, http), "operations", question)
     words = {"en": ("Claim", "Claimed", "Send answer", "Answered"),
              "es": ("Reclamar", "Reclamada", "Enviar respuesta", "Respondida")}[language]
     context = await browser.new_context(base_url=console, viewport={"width": 390,
@@ -457,5 +449,5 @@ async def test_a_team_member_answers_from_the_inbox_in_the_browser(
         await context.close()
     async with httpx.AsyncClient(timeout=15) as http:
         answered = await Stories(system, http).get("case-service",
-                                                   f"/v1/cases/{case['case_id']}")
+                                                   f"/v1/cases/{case_id}")
     assert answered["escalations"][0]["answer"] == "Two since onboarding"

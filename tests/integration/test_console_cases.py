@@ -37,6 +37,20 @@ async def step(user: ConsoleUser, case_id: str, page: str, name: str,
     return answer.text
 
 
+async def link_when_known(agent: ConsoleUser, case_id: str, account_id: str,
+                          invoice_id: str) -> str:
+    """Links the invoice from the case page once case-service has read it from billing
+    (the form offers it then); the page after."""
+    async def linked() -> str | None:
+        here = await agent.page(f"/cases/{case_id}")
+        if f'value="{invoice_id}"' not in here:
+            return None
+        return await step(agent, case_id, here, "links", {"account_id": account_id,
+                                                          "invoice_id": invoice_id})
+    found: str = await eventually(linked, what="the invoice offered and linked")
+    return found
+
+
 async def test_an_emailed_dispute_worked_to_closed_on_the_case_desk(system: RunningSystem,
                                                                     agent: ConsoleUser):
     today = date.today()
@@ -68,13 +82,7 @@ async def test_an_emailed_dispute_worked_to_closed_on_the_case_desk(system: Runn
     assert "The case is yours" in page
     assert emailed["case_number"] in await agent.page("/cases?queue=mine")
 
-    async def linked() -> str | None:  # once case-service has read the invoice from billing
-        here = await agent.page(f"/cases/{case_id}")
-        if f'value="{invoice_id}"' not in here:
-            return None
-        return await step(agent, case_id, here, "links", {"account_id": account_id,
-                                                          "invoice_id": invoice_id})
-    page = await eventually(linked, what="the invoice offered and linked")
+    page = await link_when_known(agent, case_id, account_id, invoice_id)
     assert "Invoice linked" in page
     page = await step(agent, case_id, page, "type", {"type": "dispute", "reason": ""},
                       expect=422)
@@ -242,13 +250,7 @@ async def test_a_case_page_keeps_files_next_action_satisfaction_and_credits_wait
     assert got.headers["x-content-type-options"] == "nosniff"
     assert (await agent.http.get(f"/cases/{case_id}/attachments/{'0' * 64}")).status_code == 404
 
-    async def linkable() -> str | None:
-        here = await agent.page(f"/cases/{case_id}")
-        if f'value="{invoice_id}"' not in here:
-            return None
-        return await step(agent, case_id, here, "links", {"account_id": account_id,
-                                                          "invoice_id": invoice_id})
-    page = await eventually(linkable, what="the invoice offered and linked")
+    page = await link_when_known(agent, case_id, account_id, invoice_id)
     page = await step(agent, case_id, page, "corrections", {
         "invoice_id": invoice_id, "amount": "6000.00", "direction": "credit",
         "reason_code": "GOODWILL", "reason": "long-standing customer"})
@@ -272,6 +274,12 @@ async def test_a_case_page_keeps_files_next_action_satisfaction_and_credits_wait
         "confirmed_at": f"{today.isoformat()}T00:01", "satisfaction": "7",
         "satisfaction_comment": "", "note": ""}, expect=422)
     assert 'id="confirmation-satisfaction-error"' in page
+    for hostile in ("²", "٣", "4.5"):  # never a 500, never read as another number
+        page = await step(agent, case_id, page, "confirmation", {
+            "confirmed_by_name": "AP", "channel": "phone",
+            "confirmed_at": f"{today.isoformat()}T00:01", "satisfaction": hostile},
+            expect=422)
+        assert 'id="confirmation-satisfaction-error"' in page, hostile
     page = await step(agent, case_id, page, "confirmation", {
         "confirmed_by_name": "AP", "channel": "phone",
         "confirmed_at": f"{today.isoformat()}T00:01", "satisfaction": "4",

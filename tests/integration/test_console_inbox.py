@@ -8,12 +8,10 @@ answers it; the answer is on the case.
 
 from __future__ import annotations
 
-from datetime import date
-
 import httpx
 import pytest
 
-from receivables_devkit.testing.console import ConsoleUser, field_value
+from receivables_devkit.testing.console import ConsoleUser, escalated, field_value
 from receivables_devkit.testing.stories import Stories, unique
 from receivables_devkit.testing.system import RunningSystem
 
@@ -32,15 +30,7 @@ async def test_a_team_member_claims_and_answers_from_the_inbox(system: RunningSy
                                                                member: ConsoleUser):
     question = unique("How many seats were provisioned?")
     async with httpx.AsyncClient(timeout=15) as http:
-        s = Stories(system, http)
-        case = await s.create("case-service", "/v1/cases", {
-            "type": "dispute", "origin": "inbound_phone", "subject": "Seats",
-            "description": "3 billed, 2 used"}, roles=("case_agent",))
-        due = await s.business_day_after(date.today())
-        escalated = await s.create("case-service", f"/v1/cases/{case['case_id']}/escalations",
-                                   {"team": "operations", "question": question,
-                                    "due_date": due.isoformat()}, roles=("case_agent",))
-    [escalation] = escalated["escalations"]
+        case_id, escalation = await escalated(Stories(system, http), "operations", question)
     escalation_id = escalation["escalation_id"]
 
     await member.sign_in(unique("ops"), "team:operations", language="es")
@@ -48,7 +38,7 @@ async def test_a_team_member_claims_and_answers_from_the_inbox(system: RunningSy
     assert landed.status_code == 303 and landed.headers["location"] == "/inbox"
     page = await member.page("/inbox?state=open")
     assert "Bandeja del equipo" in page and question in item(page, escalation_id)
-    assert f'href="/cases/{case["case_id"]}"' not in page, "a team member cannot open cases"
+    assert f'href="/cases/{case_id}"' not in page, "a team member cannot open cases"
     other = await member.http.get("/inbox", params={"team": "service"})
     assert other.status_code == 403 and "text/html" in other.headers["content-type"]
     desk = await member.http.get("/cases")  # case-service's 403, said on a page: never a 500
@@ -59,7 +49,7 @@ async def test_a_team_member_claims_and_answers_from_the_inbox(system: RunningSy
     seen = field_value(item(page, escalation_id), "version")
     async with httpx.AsyncClient(timeout=15) as http:  # the agent adds a note meanwhile
         await Stories(system, http).send(
-            "POST", "case-service", f"/v1/cases/{case['case_id']}/notes",
+            "POST", "case-service", f"/v1/cases/{case_id}/notes",
             roles=("case_agent",), expect=200, json={"body": "customer called again"})
     stale = await member.post(f"/inbox/{escalation_id}/claim",
                               {"version": seen, "state": "open"}, expect=409)
@@ -80,7 +70,7 @@ async def test_a_team_member_claims_and_answers_from_the_inbox(system: RunningSy
     assert 'class="state">Respondida<' in item(answered.text, escalation_id)
 
     async with httpx.AsyncClient(timeout=15) as http:
-        now = await Stories(system, http).get("case-service", f"/v1/cases/{case['case_id']}")
+        now = await Stories(system, http).get("case-service", f"/v1/cases/{case_id}")
     [done] = now["escalations"]
     assert done["answer"] == "Two since onboarding" and done["answered_by"].startswith("ops")
 

@@ -9,6 +9,7 @@ kept in the form to send again. A refusal is shown next to the field it names.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -220,7 +221,12 @@ def _confirmation(form: dict[str, str], person: Person) -> dict[str, Any]:
     rating = form.get("satisfaction", "").strip()
     return {**_text(form, "confirmed_by_name", "channel", "note", "satisfaction_comment"),
             "confirmed_at": local.isoformat(),
-            "satisfaction": int(rating) if rating.isdigit() else rating or None}
+            "satisfaction": int(rating) if RATING.fullmatch(rating) else rating or None}
+
+
+RATING = re.compile(r"[0-9]{1,2}")
+"""ASCII digits only: `int` would also read "٣" as 3 and fail on "²"; anything else goes
+to case-service as typed, to be refused by name."""
 
 
 BODIES: dict[str, Callable[[dict[str, str], Person], dict[str, Any]]] = {
