@@ -97,3 +97,73 @@ async def test_an_admin_keeps_taxonomy_sops_policies_rules_and_people(system: Ru
                                                       "team": "North"})
     missing = await send(admin, "agent", {"user_id": agent, "name": ""}, expect=422)
     assert 'id="agent-name-error"' in missing
+
+
+async def test_a_template_is_previewed_as_a_draft_then_saved_as_its_next_version(
+        system: RunningSystem, admin: ConsoleUser):
+    """A supervisor edits a dunning template: the draft's preview stores nothing, a broken
+    draft is refused next to its field, and a save over a colleague's is "someone changed
+    this" with the text kept."""
+    name = unique("console").replace("-", "_")
+    async with httpx.AsyncClient(timeout=15) as http:
+        s = Stories(system, http)
+        await s.create("collections-service", "/v1/templates", {
+            "name": name, "language": "en", "subject": "Hello {{ contact_name }}",
+            "body": "Please pay {{ total | money(currency) }}."}, roles=("supervisor",))
+    await admin.sign_in(unique("boss"), "supervisor")
+    listed = await admin.page("/admin/templates")
+    assert f'href="/admin/templates/{name}/en"' in listed
+    page = await admin.page(f"/admin/templates/{name}/en")
+    assert "Hello Ana García" in html.unescape(page), "the saved version, on the sample"
+    version = page.split('name="version" value="', 1)[1].split('"', 1)[0]
+
+    draft = {"version": html.unescape(version), "subject": "Hello {{ contact_name }}",
+             "body": "Pay here: {{ pay_link }}", "requires": "pay_link"}
+    shown = await send(admin, f"templates/{name}/en/preview", draft)
+    assert "Pay here: https://pay.example/acct/123" in shown and "Preview of your draft" in shown
+    broken = await send(admin, f"templates/{name}/en/preview",
+                        {**draft, "body": "Pay {{ unclosed"}, expect=422)
+    assert 'id="template-body-error"' in broken and "Pay {{ unclosed</textarea>" in broken
+    lacking = await send(admin, f"templates/{name}/en/save",
+                         {**draft, "body": "No link here"}, expect=422)
+    assert 'id="template-body-error"' in lacking and "pay_link" in lacking
+    async with httpx.AsyncClient(timeout=15) as http:
+        still = await Stories(system, http).get("collections-service",
+                                                f"/v1/templates/{name}/en")
+    assert still["version"] == 1, "a preview or a refused save stores nothing"
+
+    saved = await send(admin, f"templates/{name}/en/save", draft)
+    assert "New template version saved" in saved and "version 2" in saved
+    stale = await send(admin, f"templates/{name}/en/save",
+                       {**draft, "body": "Mine: {{ pay_link }}"}, expect=409)
+    assert "Someone changed this" in stale and "Mine: {{ pay_link }}</textarea>" in stale
+
+    for hostile, status in ((f"/admin/templates/{name}/fr", 422),
+                            ("/admin/templates/..%2F..%2Fv1/en", 422)):
+        answer = await admin.http.get(hostile)
+        assert answer.status_code in (status, 404), (hostile, answer.status_code)
+        assert answer.headers["content-type"].startswith("text/html")
+
+
+async def test_a_person_keeps_their_own_notification_preferences(admin: ConsoleUser):
+    await admin.sign_in(unique("agent"), "case_agent", language="es")
+    page = html.unescape(await admin.page("/preferences"))
+    assert "Mis notificaciones" in page and 'id="channel-sla_at_risk"' in page
+    refused = await admin.post("/preferences", {"email": "not an address"}, expect=422)
+    assert 'id="pref-email-error"' in refused.text
+    admin.csrf = csrf_of(refused.text)
+    no_address = await admin.post("/preferences", {"email": "",
+                                                   "channel:sla_at_risk": "digest"}, expect=422)
+    assert 'class="refusal"' in no_address.text
+    admin.csrf = csrf_of(no_address.text)
+    webhook = await admin.post("/preferences", {"webhook_url": "https://chat.test/hook"},
+                               expect=422)
+    assert 'id="pref-webhook_url-error"' in webhook.text
+    admin.csrf = csrf_of(webhook.text)
+    saved = await admin.post("/preferences", {"email": "me@desk.test",
+                                              "channel:sla_at_risk": "digest",
+                                              "channel:customer_reply": "off"}, expect=200)
+    assert "Preferencias guardadas" in saved.text
+    again = await admin.page("/preferences")
+    chosen = again.split('id="channel-sla_at_risk"', 1)[1].split("</select>", 1)[0]
+    assert 'value="digest" selected' in chosen and 'value="me@desk.test"' in again

@@ -10,6 +10,7 @@ a screenshot of the page in `.artifacts/console/`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from receivables_devkit.testing.console import account_on_worklist
+from receivables_devkit.testing.console import account_on_worklist, escalated
 from receivables_devkit.testing.stories import Stories, eventually, raw_email, unique
 from receivables_devkit.testing.system import RunningSystem
 
@@ -29,13 +30,16 @@ WORDS = {
            "promise_recorded": "Promise recorded", "complete": "Complete task",
            "search": "Search", "done": "completed", "money": "$1,200.00",
            "set_follow_up": "Set follow-up", "follow_up_set": "Follow-up set",
-           "email": "Email overdue statement", "emailed": "Statement emailed"},
+           "preview": "Preview", "send_email": "Send email", "emailed": "Email sent",
+           "pay_link": "Make a pay link", "pay_link_made": "Pay link made"},
     "es": {"sign_in": "Iniciar sesión", "log_call": "Registrar llamada",
            "take_promise": "Registrar promesa", "promise_recorded": "Promesa registrada",
            "complete": "Completar tarea", "search": "Buscar", "done": "completada",
            "money": "1.200,00\xa0US$", "set_follow_up": "Programar seguimiento",
            "follow_up_set": "Seguimiento programado",
-           "email": "Enviar estado de cuenta vencido", "emailed": "Estado de cuenta enviado"},
+           "preview": "Vista previa", "send_email": "Enviar correo",
+           "emailed": "Correo enviado", "pay_link": "Crear enlace de pago",
+           "pay_link_made": "Enlace de pago creado"},
 }
 ALL_WORDS = {"change": {"en": "Change", "es": "Cambiar"}}
 
@@ -67,7 +71,8 @@ async def screenshot_on_failure(page: Page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-async def sign_in(page: Page, sub: str, language: str, *roles: str) -> None:
+async def sign_in(page: Page, sub: str, language: str, *roles: str,
+                  landing: str = "/my-day") -> None:
     """The dev sign-in in the chosen language, as the person with these roles."""
     await page.goto("/sign-in")
     await page.select_option("#lang", language)
@@ -81,14 +86,14 @@ async def sign_in(page: Page, sub: str, language: str, *roles: str) -> None:
         else:
             await box.uncheck()
     await page.get_by_role("button", name=WORDS[language]["sign_in"], exact=True).click()
-    await expect(page).to_have_url("/my-day")
+    await expect(page).to_have_url(landing)
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
 async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page,
                                                language: str):
-    """Call, promise, follow-up set from the keyboard, statement emailed: never leaving
-    the list."""
+    """Call, promise, follow-up set from the keyboard, a pay link, a template previewed in
+    the account's language and emailed: never leaving the list."""
     words = WORDS[language]
     collector = unique("collector")
     promised, emailed = unique("Promise Co"), unique("Mail Co")
@@ -110,6 +115,12 @@ async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page
         row = page.locator(f"#task-{task['task_id']}")
         await expect(row).to_contain_text(promised)
         await expect(row).to_contain_text(words["money"])
+        # A refusal comes back in place, next to the field it names (htmx swaps a 422).
+        await row.locator("input[name=amount]").fill("12,34,5")
+        await row.get_by_role("button", name=words["take_promise"]).click()
+        await expect(row.locator(f"#amount-{account_id}-error")).to_be_visible()
+        await expect(row.locator(f"#amount-{account_id}")).to_have_attribute(
+            "aria-invalid", "true")
         await row.locator("input[name=amount]").fill("1200" if language == "en" else "1200,00")
         await row.locator("input[name=promised_date]").fill(
             (date.today() + timedelta(days=3)).isoformat())
@@ -138,7 +149,19 @@ async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page
 
         other_row = page.locator(f"#task-{other['task_id']}")
         await expect(other_row.locator('a[href="tel:+15550100"]')).to_be_visible()
-        await other_row.get_by_role("button", name=words["email"]).click()
+        await other_row.get_by_role("button", name=words["pay_link"]).click()
+        await expect(other_row.locator(".notice")).to_have_text(words["pay_link_made"])
+        await expect(other_row.locator(".pay-link input")).to_have_value(
+            re.compile(r"^https?://"))
+        await other_row.focus()
+        await page.keyboard.press("e")
+        template = other_row.locator("select[name=template]")
+        await expect(template).to_be_focused()
+        await template.select_option("reminder")
+        await other_row.get_by_role("button", name=words["preview"]).click()
+        await expect(other_row.locator(".preview-subject")).not_to_be_empty()
+        await no_serious_violations(page)
+        await other_row.get_by_role("button", name=words["send_email"]).click()
         await expect(other_row.locator(".notice")).to_have_text(words["emailed"])
         await expect(other_row.locator(".status")).to_have_text(words["done"])
 
@@ -164,7 +187,8 @@ CASE_WORDS = {
            "confirmation": "Customer confirmation", "confirm": "Record confirmation",
            "resolve": "Resolve", "resolve_button": "Resolve case", "close": "Close case",
            "closed": "closed", "applied": "applied", "review": "Weekly review",
-           "unassigned": "Unassigned"},
+           "unassigned": "Unassigned", "attach": "Attach a file", "attach_button": "Attach",
+           "satisfaction": "Satisfaction 5 of 5"},
     "es": {"take": "Tomar este caso", "link": "Vincular una factura",
            "link_button": "Vincular factura", "type": "Cambiar tipo",
            "status": "Cambiar estado", "cause": "Causa raíz",
@@ -174,7 +198,8 @@ CASE_WORDS = {
            "confirmation": "Confirmación del cliente", "confirm": "Registrar confirmación",
            "resolve": "Resolver", "resolve_button": "Resolver caso", "close": "Cerrar caso",
            "closed": "cerrado", "applied": "aplicada", "review": "Revisión semanal",
-           "unassigned": "Sin asignar"},
+           "unassigned": "Sin asignar", "attach": "Adjuntar un archivo",
+           "attach_button": "Adjuntar", "satisfaction": "Satisfacción 5 de 5"},
 }
 
 
@@ -231,6 +256,7 @@ async def test_an_emailed_dispute_to_closed_case_and_the_weekly_review(
         else:  # the assignment rule gave it to another agent: this one takes it over
             await page.goto(f"/cases/{emailed['case_id']}")
         await page.get_by_role("button", name=words["take"]).click()
+        await expect(page.locator(".notice")).to_be_visible()  # the case page is back
         await no_serious_violations(page)
 
         async def offered() -> bool:
@@ -250,6 +276,13 @@ async def test_an_emailed_dispute_to_closed_case_and_the_weekly_review(
                                                "#root-cause-detail": "keyed at setup"},
                         words["record_cause"])
         await send_step(page, None, {"#note": "Provisioning shows 2 seats"}, words["add_note"])
+        await page.locator("summary", has_text=words["attach"]).click()
+        await page.set_input_files("#attachments-file", files=[{
+            "name": "provisioning.pdf", "mimeType": "application/pdf",
+            "buffer": b"%PDF-1.4\n2 seats since onboarding\n"}])
+        await page.fill("#attachments-note", "Provisioning export")
+        await page.get_by_role("button", name=words["attach_button"], exact=True).click()
+        await expect(page.locator(".files a", has_text="provisioning.pdf")).to_be_visible()
         await send_step(page, words["correction"], {
             "#corrections-invoice_id": invoice_id, "#corrections-amount":
                 "150.00" if language == "en" else "150,00",
@@ -265,7 +298,9 @@ async def test_an_emailed_dispute_to_closed_case_and_the_weekly_review(
                         words["record_update"])
         await send_step(page, words["confirmation"], {
             "#confirmation-confirmed_by_name": "AP", "#confirmation-channel": "phone",
-            "#confirmation-confirmed_at": f"{today.isoformat()}T00:01"}, words["confirm"])
+            "#confirmation-confirmed_at": f"{today.isoformat()}T00:01",
+            "#confirmation-satisfaction": "5"}, words["confirm"])
+        await expect(page.locator(".confirmation")).to_contain_text(words["satisfaction"])
         await send_step(page, words["resolve"], {"#resolve-resolution_summary": "Credited"},
                         words["resolve_button"])
         await no_serious_violations(page)
@@ -326,7 +361,8 @@ async def test_every_screen_at_desk_and_phone_width(system: RunningSystem, brows
         for path in ("/my-day", f"/accounts/{account_id}", "/cases?queue=unassigned",
                      f"/cases/{case['case_id']}", "/supervisor", "/supervisor/weekly-review",
                      "/supervisor/aging?currency=USD&bucket=1-30", "/admin",
-                     "/search?q=Phone"):
+                     "/search?q=Phone", "/inbox", "/admin/templates",
+                     "/admin/templates/overdue_statement/en", "/preferences"):
             await page.goto(path)
             wide = await page.evaluate("document.documentElement.scrollWidth")
             assert wide <= width, f"{path} is {wide} px wide at a {width} px viewport"
@@ -378,3 +414,40 @@ async def test_a_supervisors_approval_in_the_browser(system: RunningSystem, brow
             await context.close()
         decided = await s.get("billing-adapter", f"/v1/approvals/{approval_id}")
         assert decided["status"] == "approved"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_a_team_member_answers_from_the_inbox_in_the_browser(
+        system: RunningSystem, browser: Browser, console: str, language: str):
+    """An operations member signs in to their team's inbox (at phone width), claims the
+    escalation a case asked of them and answers it; the answer is on the case."""
+    question = unique("How many seats are live?")
+    async with httpx.AsyncClient(timeout=15) as http:
+        case_id, escalation = await escalated(Stories(system, http), "operations", question)
+    words = {"en": ("Claim", "Claimed", "Send answer", "Answered"),
+             "es": ("Reclamar", "Reclamada", "Enviar respuesta", "Respondida")}[language]
+    context = await browser.new_context(base_url=console, viewport={"width": 390,
+                                                                    "height": 844})
+    page = await context.new_page()
+    try:
+        await sign_in(page, unique("ops"), language, "team:operations", landing="/inbox")
+        item = page.locator(f"#escalation-{escalation['escalation_id']}")
+        await expect(item.locator(".question")).to_have_text(question)
+        wide = await page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, f"the inbox is {wide} px wide at 390 px"
+        await no_serious_violations(page)
+        await item.get_by_role("button", name=words[0], exact=True).click()
+        await expect(item.locator(".state")).to_have_text(words[1])
+        await item.locator("textarea[name=answer]").fill("Two since onboarding")
+        await item.get_by_role("button", name=words[2], exact=True).click()
+        await expect(item.locator(".state")).to_have_text(words[3])
+        await no_serious_violations(page)
+    except BaseException:
+        await screenshot_on_failure(page, f"inbox-{language}")
+        raise
+    finally:
+        await context.close()
+    async with httpx.AsyncClient(timeout=15) as http:
+        answered = await Stories(system, http).get("case-service",
+                                                   f"/v1/cases/{case_id}")
+    assert answered["escalations"][0]["answer"] == "Two since onboarding"

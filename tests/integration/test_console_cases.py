@@ -37,6 +37,20 @@ async def step(user: ConsoleUser, case_id: str, page: str, name: str,
     return answer.text
 
 
+async def link_when_known(agent: ConsoleUser, case_id: str, account_id: str,
+                          invoice_id: str) -> str:
+    """Links the invoice from the case page once case-service has read it from billing
+    (the form offers it then); the page after."""
+    async def linked() -> str | None:
+        here = await agent.page(f"/cases/{case_id}")
+        if f'value="{invoice_id}"' not in here:
+            return None
+        return await step(agent, case_id, here, "links", {"account_id": account_id,
+                                                          "invoice_id": invoice_id})
+    found: str = await eventually(linked, what="the invoice offered and linked")
+    return found
+
+
 async def test_an_emailed_dispute_worked_to_closed_on_the_case_desk(system: RunningSystem,
                                                                     agent: ConsoleUser):
     today = date.today()
@@ -68,13 +82,7 @@ async def test_an_emailed_dispute_worked_to_closed_on_the_case_desk(system: Runn
     assert "The case is yours" in page
     assert emailed["case_number"] in await agent.page("/cases?queue=mine")
 
-    async def linked() -> str | None:  # once case-service has read the invoice from billing
-        here = await agent.page(f"/cases/{case_id}")
-        if f'value="{invoice_id}"' not in here:
-            return None
-        return await step(agent, case_id, here, "links", {"account_id": account_id,
-                                                          "invoice_id": invoice_id})
-    page = await eventually(linked, what="the invoice offered and linked")
+    page = await link_when_known(agent, case_id, account_id, invoice_id)
     assert "Invoice linked" in page
     page = await step(agent, case_id, page, "type", {"type": "dispute", "reason": ""},
                       expect=422)
@@ -172,3 +180,109 @@ async def test_case_desk_queues_and_steps_refuse_what_is_not_theirs(agent: Conso
     missing = await agent.http.post(f"{case}/notes", data={"csrf_token": agent.csrf,
                                                             "body": "x"})
     assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+
+
+async def test_a_case_page_keeps_files_next_action_satisfaction_and_credits_waiting(
+        system: RunningSystem, agent: ConsoleUser):
+    """What case-service records beyond the dispute story, worked from the case page: a
+    file uploaded and downloaded as the same bytes, the owner's next action, the customer's
+    satisfaction, and a credit over billing's threshold shown as waiting for approval."""
+    today = date.today()
+    agent_id = unique("agent")
+    async with httpx.AsyncClient(timeout=15) as http:
+        s = Stories(system, http)
+        account_id = await s.account(unique("Files Ltd"), "USD")
+        invoice_id = await s.invoice(account_id, 2_000_000, issued=today - timedelta(days=40),
+                                     due=today - timedelta(days=10))
+
+        async def known() -> dict | None:  # once case-service has read the account
+            answer = await s.send("POST", "case-service", "/v1/cases", roles=("case_agent",),
+                                  sub=agent_id, headers={"Idempotency-Key": unique("open")},
+                                  json={"account_id": account_id, "type": "billing_inquiry",
+                                        "origin": "inbound_phone", "owner_id": agent_id,
+                                        "subject": "Statement does not match",
+                                        "description": "Asked for a credit"})
+            return answer.json() if answer.status_code == 201 else None
+        opened = await eventually(known, what="a case opened on the account")
+        next_day = await s.business_day_after(today)
+    case_id = opened["case_id"]
+    await agent.sign_in(agent_id, "case_agent")
+    page = await agent.page(f"/cases/{case_id}")
+
+    page = await step(agent, case_id, page, "next-action", {
+        "next_action_on": (today - timedelta(days=30)).isoformat(), "next_action": "call"},
+        expect=422)
+    assert 'id="next-action-next_action_on-error"' in page
+    page = await step(agent, case_id, page, "next-action", {
+        "next_action_on": next_day.isoformat(), "next_action": "Call AP about the credit"})
+    assert "Next action set" in page
+    assert "Call AP about the credit" in page.split('class="next-action"', 1)[1]
+
+    statement = b"%PDF-1.4\n" + bytes(range(256)) * 40
+    version = field_value(page, "version")
+    bad = await agent.http.post(
+        f"/cases/{case_id}/attachments",
+        data={"csrf_token": agent.csrf, "version": version, "note": "x"},
+        files={"file": ("page.html", b"<script>alert(1)</script>", "text/html")})
+    assert bad.status_code == 422 and 'id="attachments-file-error"' in bad.text, bad.text
+    assert "not an accepted attachment type" in bad.text
+    no_file = await agent.http.post(f"/cases/{case_id}/attachments",
+                                    data={"csrf_token": agent.csrf, "version": version},
+                                    files={"file": ("", b"", "application/octet-stream")})
+    assert no_file.status_code == 422 and 'id="attachments-file-error"' in no_file.text
+    forged = await agent.http.post(f"/cases/{case_id}/attachments",
+                                   data={"csrf_token": "forged", "version": version},
+                                   files={"file": ("s.pdf", statement, "application/pdf")})
+    assert forged.status_code == 403
+    sent = await agent.http.post(
+        f"/cases/{case_id}/attachments",
+        data={"csrf_token": agent.csrf, "version": version, "note": "March statement",
+              "idempotency_key": unique("upload")},
+        files={"file": ("März statement.pdf", statement, "application/pdf")})
+    assert sent.status_code == 200 and "File attached" in sent.text, sent.text
+    page = sent.text
+    files = page.split('class="files"', 1)[1].split("</ul>", 1)[0]
+    link = files.split('href="', 1)[1].split('"', 1)[0]
+    assert "März statement.pdf" in files and link.startswith(f"/cases/{case_id}/attachments/")
+    got = await agent.http.get(link)
+    assert got.status_code == 200 and got.content == statement
+    assert got.headers["content-disposition"].startswith("attachment;")
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert (await agent.http.get(f"/cases/{case_id}/attachments/{'0' * 64}")).status_code == 404
+
+    page = await link_when_known(agent, case_id, account_id, invoice_id)
+    page = await step(agent, case_id, page, "corrections", {
+        "invoice_id": invoice_id, "amount": "6000.00", "direction": "credit",
+        "reason_code": "GOODWILL", "reason": "long-standing customer"})
+    corrections = page.split('class="corrections"', 1)[1].split("</ul>", 1)[0]
+    assert "correction-state requested" in corrections, corrections
+
+    async with httpx.AsyncClient(base_url=agent.http.base_url, timeout=20) as http:
+        boss = ConsoleUser(http)
+        await boss.sign_in(unique("boss"), "supervisor")
+
+        async def waiting() -> str | None:
+            here = await boss.page(f"/cases/{case_id}")
+            listed = here.split('class="corrections"', 1)[1].split("</ul>", 1)[0]
+            return listed if "awaiting-approval" in listed else None
+        listed = await eventually(waiting, what="the credit waiting for approval")
+        assert 'href="/supervisor/approvals"' in listed
+
+    page = await agent.page(f"/cases/{case_id}")
+    page = await step(agent, case_id, page, "confirmation", {
+        "confirmed_by_name": "AP", "channel": "phone",
+        "confirmed_at": f"{today.isoformat()}T00:01", "satisfaction": "7",
+        "satisfaction_comment": "", "note": ""}, expect=422)
+    assert 'id="confirmation-satisfaction-error"' in page
+    for hostile in ("²", "٣", "4.5"):  # never a 500, never read as another number
+        page = await step(agent, case_id, page, "confirmation", {
+            "confirmed_by_name": "AP", "channel": "phone",
+            "confirmed_at": f"{today.isoformat()}T00:01", "satisfaction": hostile},
+            expect=422)
+        assert 'id="confirmation-satisfaction-error"' in page, hostile
+    page = await step(agent, case_id, page, "confirmation", {
+        "confirmed_by_name": "AP", "channel": "phone",
+        "confirmed_at": f"{today.isoformat()}T00:01", "satisfaction": "4",
+        "satisfaction_comment": "Quick, but took two calls", "note": ""})
+    confirmation = page.split('class="confirmation"', 1)[1].split("</p>", 1)[0]
+    assert "Satisfaction 4 of 5" in confirmation and "took two calls" in confirmation

@@ -235,7 +235,7 @@ async def test_every_move_of_my_day_stays_on_the_list(system: RunningSystem, use
 
     sent = await user.post(f"/tasks/{task_id}/email", {"account_id": account_id},
                            expect=200, **hx)
-    assert "Statement emailed" in sent.text
+    assert "Email sent" in sent.text
     assert '<span class="status">completed</span>' in sent.text, "the email was the task's move"
 
     empty = await user.post(f"/tasks/{task_id}/case",
@@ -270,3 +270,55 @@ async def test_my_day_shows_the_worklist_a_page_at_a_time(system: RunningSystem,
     assert second.count('class="task"') == 2 and "Tasks 26-27 of 27" in second
     assert 'href="/my-day?page=1" rel="prev"' in second and 'rel="next"' not in second
     assert (await user.http.get("/my-day?page=0")).status_code == 422
+
+
+async def test_an_email_from_a_template_previewed_first_and_a_pay_link(system: RunningSystem,
+                                                                       user: ConsoleUser):
+    """The collector picks a dunning template, reads it in the account's language before
+    sending, sends it from the row, and makes a pay link billing gets from the provider."""
+    collector = unique("collector")
+    async with httpx.AsyncClient(timeout=15) as http:
+        account_id, task = await account_on_worklist(
+            Stories(system, http), collector, unique("Mailed SA"), OWED,
+            contacts=[{"name": "Ana", "email": "ana@mailed.test"}])
+    task_id = task["task_id"]
+    await user.sign_in(collector, "collector")
+    my_day = await user.page("/my-day")
+    row = my_day.split(f'id="moves-{task_id}"', 1)[1]
+    assert f'id="template-{task_id}"' in row and 'value="overdue_statement"' in row
+
+    shown = await user.http.get(f"/tasks/{task_id}/email-preview",
+                                params={"template": "overdue_statement", "language": "es"})
+    assert shown.status_code == 200 and 'class="preview-subject"' in shown.text, shown.text
+    assert 'lang="es"' in shown.text
+    for template in ("../../v1/policies", "no_such_template"):
+        refused = await user.http.get(f"/tasks/{task_id}/email-preview",
+                                      params={"template": template, "language": "en"})
+        assert refused.status_code == 422 and 'class="refusal"' in refused.text, template
+
+    hostile = await user.post(f"/tasks/{task_id}/email",
+                              {"account_id": account_id, "template": "../x"}, expect=422)
+    assert f'id="template-{task_id}-error"' in hostile.text
+    unknown = await user.post(f"/tasks/{task_id}/email",
+                              {"account_id": account_id, "template": "no_such_template"},
+                              expect=422)
+    assert 'class="refusal"' in unknown.text
+
+    key = unique("link")
+    made = await user.post(f"/tasks/{task_id}/pay-link",
+                           {"account_id": account_id, "idempotency_key": key}, expect=200)
+    assert "Pay link made" in made.text, made.text
+    url = html.unescape(made.text.split(f'id="pay-link-{task_id}" readonly value="', 1)[1]
+                        .split('"', 1)[0])
+    assert url.startswith("http"), url
+    again = await user.post(f"/tasks/{task_id}/pay-link",
+                            {"account_id": account_id, "idempotency_key": key}, expect=200)
+    assert html.escape(url) in again.text, "the same key makes one link, not two"
+    bad = await user.post(f"/tasks/{task_id}/pay-link", {"account_id": "not-an-account"},
+                          expect=422)
+    assert "Not an account" in bad.text
+
+    sent = await user.post(f"/tasks/{task_id}/email",
+                           {"account_id": account_id, "template": "overdue_statement"},
+                           expect=200, **{"HX-Request": "true"})
+    assert "Email sent" in sent.text and '<span class="status">completed</span>' in sent.text

@@ -40,12 +40,24 @@ async def test_screenshots_of_every_screen(system: RunningSystem, browser: Brows
             "category_ids": [category["category_id"]]}, roles=("admin",))
         case = await s.create("case-service", "/v1/cases", {
             "type": "dispute", "origin": "inbound_phone", "account_id": account_id,
-            "subject": "Billed for a seat we never had",
+            "subject": "Billed for a seat we never had", "owner_id": person,
             "description": "The March invoice charges 3 seats; the contract has 2."},
-            roles=("case_agent",))
+            roles=("case_agent",), sub=person)
         await s.send("POST", "case-service", f"/v1/cases/{case['case_id']}/notes",
                      roles=("case_agent",), expect=200,
                      json={"body": "Provisioning shows 2 seats since onboarding."})
+        attached = await s.send(
+            "POST", "case-service", f"/v1/cases/{case['case_id']}/attachments",
+            roles=("case_agent",), sub=person, expect=201,
+            params={"filename": "provisioning-export.pdf", "note": "Seats as provisioned"},
+            headers={"Idempotency-Key": unique("file"), "Content-Type": "application/pdf"},
+            content=b"%PDF-1.4\n" + b"2 seats since onboarding\n" * 200)
+        await s.send("POST", "case-service", f"/v1/cases/{case['case_id']}/next-action",
+                     roles=("case_agent",), sub=person, expect=200,
+                     headers={"If-Match": attached.headers["ETag"]},
+                     json={"next_action_on": (await s.business_day_after(date.today())
+                                              ).isoformat(),
+                           "next_action": "Call Ana once operations answers"})
         await s.send("POST", "case-service", f"/v1/cases/{case['case_id']}/escalations",
                      roles=("case_agent",), expect=201,
                      headers={"Idempotency-Key": unique("esc")},
@@ -60,11 +72,13 @@ async def test_screenshots_of_every_screen(system: RunningSystem, browser: Brows
     year, week, _ = date.today().isocalendar()
     screens = {
         "sign-in": "/sign-in", "my-day": "/my-day", "account": f"/accounts/{account_id}",
-        "search": "/search?q=Northwind", "case-desk": "/cases?queue=unassigned",
+        "search": "/search?q=Northwind", "case-desk": "/cases?queue=mine",
         "case": f"/cases/{case['case_id']}", "supervisor": f"/supervisor?week={year}-W{week:02d}",
         "aging": "/supervisor/aging?currency=USD&bucket=1-30",
         "weekly-review": f"/supervisor/weekly-review?week={year}-W{week:02d}",
-        "approvals": "/supervisor/approvals", "admin": "/admin",
+        "approvals": "/supervisor/approvals", "admin": "/admin", "inbox": "/inbox",
+        "templates": "/admin/templates", "template": "/admin/templates/reminder/en",
+        "preferences": "/preferences",
     }
     DOCS.mkdir(parents=True, exist_ok=True)
     for language in ("en", "es"):

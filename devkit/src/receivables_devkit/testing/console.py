@@ -102,3 +102,17 @@ async def book_on_worklist(stories: Stories, collector: str, accounts: int, *,
     await asyncio.gather(*(one(n) for n in range(accounts)))
     await stories.business_day_on_or_before(today)
     return [made[n] for n in range(accounts)]
+
+
+async def escalated(stories: Stories, team: str, question: str) -> tuple[str, dict[str, Any]]:
+    """A case (no account) a case agent escalated to `team`, due the next business day:
+    the case's id and the escalation as case-service answered it."""
+    case = await stories.create("case-service", "/v1/cases", {
+        "type": "dispute", "origin": "inbound_phone", "subject": "Seats",
+        "description": "3 billed, 2 used"}, roles=("case_agent",))
+    due = await stories.business_day_after(date.today())
+    answered = await stories.create("case-service", f"/v1/cases/{case['case_id']}/escalations",
+                                    {"team": team, "question": question,
+                                     "due_date": due.isoformat()}, roles=("case_agent",))
+    [escalation] = answered["escalations"]
+    return case["case_id"], escalation

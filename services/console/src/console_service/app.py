@@ -23,8 +23,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console_service.adapters.platform_api import PlatformApi, Unreachable
-from console_service.api import accounts, admin, auth, cases, my_day, search, supervisor
+from console_service.adapters.platform_api import PlatformApi, Refused, Unreachable
+from console_service.api import (
+    accounts,
+    admin,
+    auth,
+    cases,
+    dunning_templates,
+    inbox,
+    my_day,
+    preferences,
+    search,
+    supervisor,
+)
 from console_service.auth_oidc import register_oidc
 from console_service.i18n import N_
 from console_service.settings import ConsoleSettings
@@ -86,7 +97,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                        same_site="lax", https_only=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, my_day, accounts, search, cases, supervisor, admin):
+    for module in (auth, my_day, accounts, search, cases, inbox, supervisor, admin,
+                   dunning_templates, preferences):
         app.include_router(module.router)
     _install_error_pages(app)
 
@@ -126,6 +138,12 @@ def _install_error_pages(app: FastAPI) -> None:
     async def unreachable(request: Request, exc: Unreachable) -> Response:
         return _page(request, 503, N_("Service unavailable"),
                      N_("A service is not answering right now. Try again in a moment."))
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        """A service's refusal no screen caught (a role that may not see that screen's
+        data): its own words on a page, never a 500."""
+        return _page(request, exc.status, exc.title, exc.detail)
 
     @app.exception_handler(RequestValidationError)
     async def bad_address(request: Request, exc: RequestValidationError) -> Response:

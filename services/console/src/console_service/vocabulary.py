@@ -27,6 +27,8 @@ WORDS = (
     N_("problem_statement"), N_("investigation_note"), N_("root_cause"),
     N_("resolution_summary"), N_("customer_update"), N_("customer_confirmation"),
     N_("linked_invoice"),
+    # the dunning templates collections ships
+    N_("overdue_statement"), N_("reminder"), N_("final_notice"),
     # reporting's weekly-review KPI labels
     N_("DSO (days)"), N_("Best possible DSO (days)"), N_("ADD (days)"), N_("CEI (%)"),
     N_("Cadence completion (%)"), N_("Collections secured (payments)"),

@@ -42,6 +42,11 @@ class Person:
     def can(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)
 
+    @property
+    def teams(self) -> frozenset[str]:
+        """The internal teams (`team:<team>` roles) whose inbox the person works."""
+        return frozenset(r.removeprefix("team:") for r in self.roles if r.startswith("team:"))
+
 
 class SignInRequired(Exception):
     def __init__(self, next_url: str) -> None:

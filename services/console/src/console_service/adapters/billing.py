@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from console_service.adapters.platform_api import PlatformApi
+from console_service.adapters.platform_api import Answer, PlatformApi
 
 SERVICE = "billing-adapter"
 
@@ -36,3 +36,11 @@ async def decide_approval(api: PlatformApi, token: str, approval_id: UUID, *, ap
     return await api.call("POST", SERVICE, f"/v1/approvals/{approval_id}/{verb}", token,
                           json=None if approve else {"reason": reason or ""},
                           if_match=version)
+
+
+async def pay_link(api: PlatformApi, token: str, account_id: UUID, *,
+                   idempotency_key: str) -> Answer:
+    """A link that pays the account's open invoices, for the collector to give the customer;
+    the same key again answers with the same link (a double click makes one)."""
+    return await api.call("POST", SERVICE, f"/v1/accounts/{account_id}/pay-links", token,
+                          json={"purpose": "payment"}, idempotency_key=idempotency_key)

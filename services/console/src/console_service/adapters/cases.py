@@ -88,3 +88,49 @@ async def add_sop(api: PlatformApi, token: str, body: dict[str, Any], *,
                   idempotency_key: str) -> Answer:
     return await api.call("POST", SERVICE, "/v1/sops", token, json=body,
                           idempotency_key=idempotency_key)
+
+
+async def attach(api: PlatformApi, token: str, case_id: UUID, *, filename: str,
+                 content_type: str, content: Any, note: str | None,
+                 version: str | None, idempotency_key: str) -> Answer:
+    """The file goes as the request body (case-service counts its bytes as they arrive and
+    refuses past its limit), its name and the agent's note in the query."""
+    return await api.call("POST", SERVICE, f"/v1/cases/{case_id}/attachments", token,
+                          params={"filename": filename, "note": note}, content=content,
+                          content_type=content_type, if_match=version or None,
+                          idempotency_key=idempotency_key)
+
+
+async def attachment(api: PlatformApi, token: str, case_id: UUID, sha256: str) -> Any:
+    return await api.file(SERVICE, f"/v1/cases/{case_id}/attachments/{sha256}", token)
+
+
+async def inbox(api: PlatformApi, token: str, *, teams: list[str], states: list[str],
+                overdue: bool | None, cursor: str | None, limit: int) -> Any:
+    return await api.get(SERVICE, "/v1/escalations", token, team=teams or None,
+                         state=states or None,
+                         overdue=None if overdue is None else str(overdue).lower(),
+                         cursor=cursor, limit=limit)
+
+
+async def inbox_item(api: PlatformApi, token: str, escalation_id: UUID) -> Answer:
+    return await api.call("GET", SERVICE, f"/v1/escalations/{escalation_id}", token)
+
+
+async def claim(api: PlatformApi, token: str, escalation_id: UUID, *, version: str) -> Answer:
+    return await api.call("POST", SERVICE, f"/v1/escalations/{escalation_id}/claim", token,
+                          if_match=version)
+
+
+async def answer_escalation(api: PlatformApi, token: str, escalation_id: UUID, *, answer: str,
+                            version: str | None) -> Answer:
+    return await api.call("POST", SERVICE, f"/v1/escalations/{escalation_id}/answer", token,
+                          json={"answer": answer}, if_match=version or None)
+
+
+async def my_preferences(api: PlatformApi, token: str) -> Any:
+    return await api.get(SERVICE, "/v1/notification-preferences/me", token)
+
+
+async def save_preferences(api: PlatformApi, token: str, body: dict[str, Any]) -> Answer:
+    return await api.call("PUT", SERVICE, "/v1/notification-preferences/me", token, json=body)

@@ -8,6 +8,7 @@ screen that needs it calls the new function.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from console_service.adapters.platform_api import Answer, PlatformApi
@@ -63,14 +64,48 @@ async def reschedule(api: PlatformApi, token: str, task_id: UUID, *, due_on: str
                           if_match=version)
 
 
-async def send_statement(api: PlatformApi, token: str, account_id: str, *,
-                         task_id: UUID | None, idempotency_key: str) -> Answer:
-    """The overdue statement, the one template collections can send today (in the
-    account's language); collections records whether the mail server took it."""
+async def send_email(api: PlatformApi, token: str, account_id: str, *, template: str,
+                     task_id: UUID | None, idempotency_key: str) -> Answer:
+    """A dunning template sent to the account's contacts, in the account's language (English
+    when the template has none in it); collections records whether the mail server took it."""
     return await api.call("POST", SERVICE, "/v1/contacts/emails", token,
-                          json={"account_id": account_id, "template": "overdue_statement",
+                          json={"account_id": account_id, "template": template,
                                 "task_id": str(task_id) if task_id else None},
                           idempotency_key=idempotency_key)
+
+
+async def templates(api: PlatformApi, token: str) -> list[dict[str, Any]]:
+    """Every template name and language at its newest version."""
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/v1/templates", token)
+    return found
+
+
+async def template(api: PlatformApi, token: str, name: str, language: str) -> Answer:
+    return await api.call("GET", SERVICE, f"/v1/templates/{quote(name, safe='')}/"
+                          f"{quote(language, safe='')}", token)
+
+
+async def preview_template(api: PlatformApi, token: str, name: str, language: str) -> Any:
+    """The newest version rendered with collections' sample account."""
+    return await api.get(SERVICE, f"/v1/templates/{quote(name, safe='')}/"
+                         f"{quote(language, safe='')}/preview", token)
+
+
+async def preview_draft(api: PlatformApi, token: str, *, language: str, subject: str,
+                        body: str, requires: list[str]) -> Any:
+    """A draft rendered as saving it would check it; nothing is stored."""
+    return (await api.call("POST", SERVICE, "/v1/templates/preview", token,
+                           json={"language": language, "subject": subject, "body": body,
+                                 "requires": requires})).body
+
+
+async def revise_template(api: PlatformApi, token: str, name: str, language: str, *,
+                          subject: str, body: str, requires: list[str],
+                          version: str | None) -> Answer:
+    return await api.call("PUT", SERVICE, f"/v1/templates/{quote(name, safe='')}/"
+                          f"{quote(language, safe='')}", token,
+                          json={"subject": subject, "body": body, "requires": requires},
+                          if_match=version)
 
 
 async def policies(api: PlatformApi, token: str) -> list[dict[str, Any]]:

@@ -74,25 +74,42 @@ class PlatformApi:
 
     async def call(self, method: str, service: str, path: str, token: str, *,
                    params: dict[str, Any] | None = None, json: Any = None,
-                   if_match: str | None = None, idempotency_key: str | None = None) -> Answer:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+                   if_match: str | None = None, idempotency_key: str | None = None,
+                   content: Any = None, content_type: str | None = None) -> Answer:
+        """`content` (bytes or an async iterator of them) with its `content_type` is for
+        the routes that take a file as the request body, not JSON."""
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
         if if_match:
             headers["If-Match"] = if_match
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
+        response = await self._send(method, service, path, token, headers=headers,
+                                    params=params, json=json, content=content)
+        body = response.json() if response.content else None
+        return Answer(body, response.headers.get("ETag"))
+
+    async def file(self, service: str, path: str, token: str) -> httpx.Response:
+        """A file's bytes and the service's headers (name, type), passed on as they are."""
+        return await self._send("GET", service, path, token, headers={})
+
+    async def _send(self, method: str, service: str, path: str, token: str, *,
+                    headers: dict[str, str], params: dict[str, Any] | None = None,
+                    json: Any = None, content: Any = None) -> httpx.Response:
         try:
             response = await self.client.request(
-                method, self.urls[service] + path, headers=headers,
+                method, self.urls[service] + path,
+                headers={"Authorization": f"Bearer {token}", **headers},
                 params={k: v for k, v in (params or {}).items() if v not in (None, "")},
-                json=json)
+                json=json, content=content)
         except httpx.HTTPError as exc:
             raise Unreachable(service, type(exc).__name__) from exc
         if response.status_code >= 500:
             raise Unreachable(service, f"HTTP {response.status_code}")
         if response.status_code >= 400:
             raise Refused.of(response)
-        body = response.json() if response.content else None
-        return Answer(body, response.headers.get("ETag"))
+        return response
 
     async def get(self, service: str, path: str, token: str, **params: Any) -> Any:
         return (await self.call("GET", service, path, token, params=params)).body

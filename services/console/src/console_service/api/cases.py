@@ -9,7 +9,8 @@ kept in the form to send again. A refusal is shown next to the field it names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from console_service.adapters import billing
 from console_service.adapters import cases as case_api
@@ -69,8 +71,9 @@ async def queues(request: Request, person: SignedIn, api: Api, pages: Render,
                         cases=await _queue(api, person, queue))
 
 
-async def _case_page(request: Request, pages: Render, api: Api, token: str, case_id: UUID,
-                     status_code: int = 200, **context: Any) -> Response:
+async def _case_page(request: Request, pages: Render, api: Api, person: Person,
+                     case_id: UUID, status_code: int = 200, **context: Any) -> Response:
+    token = person.token
     try:
         answer = await case_api.case(api, token, case_id)
     except Refused as refused:
@@ -84,6 +87,9 @@ async def _case_page(request: Request, pages: Render, api: Api, token: str, case
     named = {i["invoice_id"]: i["external_id"] for i in invoices}
     return pages.render(request, "case.html", status_code=status_code, case=case,
                         version=answer.version, timeline=timeline_of(case),
+                        invoice_names=named, files=files_of(case),
+                        approvals=await _approvals_of(api, person, case),
+                        satisfaction_options=SATISFACTION,
                         sops=sops, status_options=_same(MOVABLE_STATUSES),
                         cause_options=[(c["category_id"], c["name"]) for c in causes
                                        if not c.get("retired_at")],
@@ -95,6 +101,33 @@ async def _case_page(request: Request, pages: Render, api: Api, token: str, case
                                       if i["invoice_id"] not in case["invoice_ids"]],
                         type_options=_same(t.value for t in CaseType),
                         new_key=lambda: str(new_id()), **context)
+
+
+SATISFACTION = [("", N_("Not asked")), ("5", N_("5 · very satisfied")),
+                ("4", N_("4 · satisfied")), ("3", N_("3 · neutral")),
+                ("2", N_("2 · dissatisfied")), ("1", N_("1 · very dissatisfied"))]
+
+
+async def _approvals_of(api: PlatformApi, person: Person,
+                        case: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A credit over billing's threshold waits for a supervisor: for those who may see
+    billing's approvals, the case's pending corrections are matched to theirs, so the
+    page says "waits for approval" instead of a bare "requested"."""
+    if not person.can("supervisor", "admin") or not any(
+            x["outcome"] == "requested" for x in case["corrections"]):
+        return {}
+    pending = await _or_empty(billing.pending_approvals(api, person.token))
+    return {str(a["correction_id"]): a for a in pending if a.get("correction_id")}
+
+
+def files_of(case: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every file on the case, once per content, with the note that brought it."""
+    seen: dict[str, dict[str, Any]] = {}
+    for note in case["notes"]:
+        for attached in note.get("attachments") or []:
+            seen.setdefault(attached["sha256"], {**attached, "added_by": note["author"],
+                                                 "added_at": note["added_at"]})
+    return list(seen.values())
 
 
 def _same(values: Iterable[str]) -> list[tuple[str, str]]:
@@ -135,8 +168,12 @@ def timeline_of(case: dict[str, Any]) -> list[dict[str, Any]]:
                 "text": u["summary"]} for u in case["customer_updates"]]
     if case.get("confirmation"):
         c = case["confirmation"]
+        said = [c["confirmed_by_name"]]
+        if c.get("satisfaction"):
+            said.append(f"{c['satisfaction']}/5")
+        said += [text for text in (c.get("satisfaction_comment"), c.get("note")) if text]
         events.append({"at": c["confirmed_at"], "what": N_("Customer confirmed"),
-                       "by": c["recorded_by"], "text": c["confirmed_by_name"]})
+                       "by": c["recorded_by"], "text": " · ".join(said)})
     if case.get("resolved_at"):
         events.append({"at": case["resolved_at"], "what": N_("Resolved"), "by": "",
                        "text": case.get("resolution_summary") or ""})
@@ -148,11 +185,12 @@ def timeline_of(case: dict[str, Any]) -> list[dict[str, Any]]:
 @router.get("/cases/{case_id}")
 async def case(request: Request, case_id: UUID, person: SignedIn, api: Api,
                pages: Render) -> Response:
-    return await _case_page(request, pages, api, person.token, case_id)
+    return await _case_page(request, pages, api, person, case_id)
 
 
 Step = Literal["notes", "assignment", "links", "type", "status", "root-cause", "escalations",
-               "answer", "corrections", "customer-updates", "confirmation", "resolve", "close"]
+               "answer", "corrections", "customer-updates", "confirmation", "resolve", "close",
+               "next-action"]
 CREATES = frozenset({"escalations", "corrections"})
 """Steps that make a new thing on the case: an Idempotency-Key makes a double submit one."""
 
@@ -180,8 +218,15 @@ def _confirmation(form: dict[str, str], person: Person) -> dict[str, Any]:
                       ) from None
     if local.tzinfo is None:
         local = local.replace(tzinfo=ZoneInfo(business_dates().team_timezone))
-    return {**_text(form, "confirmed_by_name", "channel", "note"),
-            "confirmed_at": local.isoformat()}
+    rating = form.get("satisfaction", "").strip()
+    return {**_text(form, "confirmed_by_name", "channel", "note", "satisfaction_comment"),
+            "confirmed_at": local.isoformat(),
+            "satisfaction": int(rating) if RATING.fullmatch(rating) else rating or None}
+
+
+RATING = re.compile(r"[0-9]{1,2}")
+"""ASCII digits only: `int` would also read "٣" as 3 and fail on "²"; anything else goes
+to case-service as typed, to be refused by name."""
 
 
 BODIES: dict[str, Callable[[dict[str, str], Person], dict[str, Any]]] = {
@@ -198,6 +243,7 @@ BODIES: dict[str, Callable[[dict[str, str], Person], dict[str, Any]]] = {
     "confirmation": _confirmation,
     "resolve": lambda f, p: _text(f, "resolution_summary"),
     "close": lambda f, p: {},
+    "next-action": lambda f, p: _text(f, "next_action_on", "next_action"),
 }
 DONE = {"notes": N_("Note added"), "assignment": N_("The case is yours"),
         "links": N_("Invoice linked"), "type": N_("Case type changed"),
@@ -205,7 +251,7 @@ DONE = {"notes": N_("Note added"), "assignment": N_("The case is yours"),
         "escalations": N_("Escalated"), "answer": N_("Answer recorded"),
         "corrections": N_("Correction requested"), "customer-updates": N_("Customer updated"),
         "confirmation": N_("Confirmation recorded"), "resolve": N_("Case resolved"),
-        "close": N_("Case closed")}
+        "close": N_("Case closed"), "next-action": N_("Next action set")}
 
 
 def _step_path(step: str, form: dict[str, str]) -> str:
@@ -216,6 +262,62 @@ def _step_path(step: str, form: dict[str, str]) -> str:
     except ValueError:
         raise Refused(422, N_("Invalid request"), N_("Not an escalation of this case"),
                       {"answer": N_("Not an escalation of this case")}) from None
+
+
+UPLOAD_FIELDS = {"body": "file", "header.Content-Type": "file", "filename": "file"}
+"""Where case-service's refusals of an upload point, as the console's form names them."""
+CHUNK = 64 * 1024
+
+
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    """The file as it was spooled, a piece at a time: a large upload is not held in memory,
+    and case-service stops reading it at its limit."""
+    while chunk := await upload.read(CHUNK):
+        yield chunk
+
+
+@router.post("/cases/{case_id}/attachments", dependencies=[Depends(check_csrf)])
+async def attach(request: Request, case_id: UUID, person: SignedIn, api: Api,
+                 pages: Render) -> Response:
+    """A statement or a scan attached to the case; case-service decides its size and type."""
+    form = await request.form()
+    upload = form.get("file")
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        refused = Refused(422, N_("No file chosen"), "", {"file": N_("Choose a file to attach")})
+    else:
+        try:
+            await case_api.attach(
+                api, person.token, case_id, filename=upload.filename,
+                content_type=upload.content_type or "application/octet-stream",
+                content=_chunks(upload), note=values.get("note", "").strip() or None,
+                version=values.get("version"),
+                idempotency_key=values.get("idempotency_key") or str(new_id()))
+        except Refused as exc:
+            refused = exc
+            refused.fields = {UPLOAD_FIELDS.get(k, k): v for k, v in exc.fields.items()}
+        else:
+            return await _case_page(request, pages, api, person, case_id,
+                                    notice=N_("File attached"))
+    return await _case_page(request, pages, api, person, case_id,
+                            status_code=409 if refused.stale else 422, refused=refused,
+                            step="attachments", values=values)
+
+
+@router.get("/cases/{case_id}/attachments/{sha256}")
+async def download(request: Request, case_id: UUID,
+                   sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], person: SignedIn,
+                   api: Api, pages: Render) -> Response:
+    """The file as case-service serves it: a download, never shown as one of our pages."""
+    try:
+        got = await case_api.attachment(api, person.token, case_id, sha256)
+    except Refused as refused:
+        return pages.render(request, "error.html", status_code=refused.status,
+                            title=refused.title, detail=refused.detail)
+    return Response(got.content, media_type=got.headers.get("content-type"), headers={
+        name: got.headers[name] for name in ("content-disposition", "etag", "cache-control",
+                                             "content-security-policy")
+        if name in got.headers})
 
 
 @router.post("/cases/{case_id}/{step}", dependencies=[Depends(check_csrf)])
@@ -229,7 +331,7 @@ async def take_step(request: Request, case_id: UUID, step: Annotated[Step, Path(
                            idempotency_key=(form.get("idempotency_key") or str(new_id()))
                            if step in CREATES else None)
     except Refused as refused:
-        return await _case_page(request, pages, api, person.token, case_id,
+        return await _case_page(request, pages, api, person, case_id,
                                 status_code=409 if refused.stale else 422, refused=refused,
                                 step=step, values=form, note=form.get("body"))
-    return await _case_page(request, pages, api, person.token, case_id, notice=DONE[step])
+    return await _case_page(request, pages, api, person, case_id, notice=DONE[step])

@@ -11,6 +11,7 @@ from there.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Annotated, Any
 from uuid import UUID
@@ -18,8 +19,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from console_service.adapters import cases, collections
-from console_service.adapters.platform_api import Refused
+from console_service.adapters import billing, cases, collections
+from console_service.adapters.platform_api import PlatformApi, Refused, Unreachable
 from console_service.i18n import N_
 from console_service.web import Api, Render, SignedIn, check_csrf
 from receivables_platform.contracts.cases import CaseType
@@ -32,11 +33,27 @@ TASK_OUTCOMES = [o.value for o in TaskOutcome]
 CASE_TYPES = [t.value for t in CaseType]
 PAGE_SIZE = 25
 CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+TEMPLATE_NAME = re.compile(r"^[a-z0-9_\-]{1,100}$")
+"""Collections' own rule for a template's name, checked before a name goes into a path."""
+DEFAULT_TEMPLATE = "overdue_statement"
+TEMPLATE_LANGUAGES = ("en", "es", "de")
+"""The languages collections writes templates in; an account in another gets English."""
 
 
-def _row_context() -> dict[str, Any]:
+async def _row_context(api: PlatformApi, token: str) -> dict[str, Any]:
     return {"call_outcomes": CALL_OUTCOMES, "task_outcomes": TASK_OUTCOMES,
-            "case_types": CASE_TYPES, "new_key": lambda: str(new_id())}
+            "case_types": CASE_TYPES, "new_key": lambda: str(new_id()),
+            "template_names": await template_names(api, token)}
+
+
+async def template_names(api: PlatformApi, token: str) -> list[str]:
+    """The dunning templates a collector can send, the overdue statement first; the
+    statement alone when collections cannot list them right now."""
+    try:
+        names = {t["name"] for t in await collections.templates(api, token)}
+    except (Refused, Unreachable):
+        names = set()
+    return [DEFAULT_TEMPLATE, *sorted(names - {DEFAULT_TEMPLATE})]
 
 
 @router.get("/")
@@ -48,21 +65,27 @@ async def home() -> Response:
 async def my_day(request: Request, person: SignedIn, api: Api, pages: Render,
                  page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     """The day's tasks a page at a time, highest priority first: a collector works from
-    the top, and a thousand rows of forms would take seconds to send and draw."""
-    worklist = await collections.worklist(api, person.token)
+    the top, and a thousand rows of forms would take seconds to send and draw. A member of
+    an internal team only has a worklist of escalations: theirs is the team inbox."""
+    if person.teams and not person.can("collector", "receivables_rep", "supervisor", "admin",
+                                       "case_agent"):
+        return RedirectResponse("/inbox", status_code=303)
+    # The templates are asked for while the worklist is: the page waits for one round trip.
+    worklist, rows = await asyncio.gather(collections.worklist(api, person.token),
+                                          _row_context(api, person.token))
     tasks = worklist["tasks"]
     first = (page - 1) * PAGE_SIZE
     return pages.render(request, "my_day.html", worklist=worklist,
                         tasks=tasks[first:first + PAGE_SIZE], page=page, first=first,
                         total=len(tasks), last_page=max(1, -(-len(tasks) // PAGE_SIZE)),
-                        **_row_context())
+                        **rows)
 
 
 async def _moves(request: Request, pages: Render, api: Api, token: str, task_id: UUID,
                  status_code: int = 200, **context: Any) -> Response:
     task = await collections.task(api, token, task_id)
     return pages.render(request, "_task_moves.html", status_code=status_code, task=task.body,
-                        **{**_row_context(), **context})
+                        **{**await _row_context(api, token), **context})
 
 
 def _refused_status(refused: Refused) -> int:
@@ -146,24 +169,86 @@ async def reschedule(request: Request, task_id: UUID, person: SignedIn, api: Api
                         notice=N_("Task rescheduled"))
 
 
+def _template_refusal(template: str, language: str = "en") -> Refused | None:
+    if not TEMPLATE_NAME.fullmatch(template):
+        return Refused(422, N_("Invalid template"), "",
+                       {"template": N_("Choose one of the templates listed")})
+    if language not in TEMPLATE_LANGUAGES:
+        return Refused(422, N_("Invalid language"), "",
+                       {"language": N_("Choose one of the languages listed")})
+    return None
+
+
+@router.get("/tasks/{task_id}/email-preview")
+async def email_preview(request: Request, task_id: UUID, person: SignedIn, api: Api,
+                        pages: Render, template: str = DEFAULT_TEMPLATE,
+                        language: str = "en") -> Response:
+    """What the chosen template says, in the account's language, rendered with collections'
+    sample account (the real figures go in when it is sent)."""
+    wanted = language if language in TEMPLATE_LANGUAGES else "en"
+    refused = _template_refusal(template, wanted)
+    if refused is None:
+        for tongue in dict.fromkeys((wanted, "en")):
+            try:
+                shown = await collections.preview_template(api, person.token, template, tongue)
+            except Refused as exc:
+                refused = exc
+                continue
+            return pages.render(request, "_email_preview.html", task_id=task_id,
+                                preview=shown, asked=wanted)
+    return pages.render(request, "_email_preview.html", status_code=422, task_id=task_id,
+                        refused=refused, preview=None, asked=wanted)
+
+
 @router.post("/tasks/{task_id}/email", dependencies=[Depends(check_csrf)])
 async def send_email(request: Request, task_id: UUID, person: SignedIn, api: Api,
                      pages: Render, account_id: Annotated[str, Form()] = "",
+                     template: Annotated[str, Form()] = DEFAULT_TEMPLATE,
+                     language: Annotated[str, Form()] = "en",
                      idempotency_key: Annotated[str, Form()] = "") -> Response:
-    """Sends the overdue statement; a mail server that refuses it is recorded by
+    """Sends the chosen dunning template; a mail server that refuses it is recorded by
     collections as `email_failed` and shown as such, not as an error page."""
-    try:
-        sent = await collections.send_statement(
-            api, person.token, account_id, task_id=task_id,
-            idempotency_key=idempotency_key or str(new_id()))
-    except Refused as refused:
-        return await _moves(request, pages, api, person.token, task_id,
-                            status_code=_refused_status(refused), refused=refused,
-                            form="email")
-    failed = sent.body.get("outcome") != "email_sent"
+    kept = {"template": template, "language": language}
+    refused = _template_refusal(template) or _account_refusal(account_id)
+    if refused is None:
+        try:
+            sent = await collections.send_email(
+                api, person.token, account_id, template=template, task_id=task_id,
+                idempotency_key=idempotency_key or str(new_id()))
+        except Refused as exc:
+            refused = exc
+        else:
+            failed = sent.body.get("outcome") != "email_sent"
+            return await _moves(request, pages, api, person.token, task_id,
+                                notice=N_("Email not sent: the mail server refused it")
+                                if failed else N_("Email sent"), values=kept)
     return await _moves(request, pages, api, person.token, task_id,
-                        notice=N_("Email not sent: the mail server refused it") if failed
-                        else N_("Statement emailed"))
+                        status_code=_refused_status(refused), refused=refused,
+                        form="email", values=kept)
+
+
+@router.post("/tasks/{task_id}/pay-link", dependencies=[Depends(check_csrf)])
+async def pay_link(request: Request, task_id: UUID, person: SignedIn, api: Api,
+                   pages: Render, account_id: Annotated[str, Form()] = "",
+                   idempotency_key: Annotated[str, Form()] = "") -> Response:
+    """A link that pays the account's open invoices, to read out or paste into a message;
+    billing makes it at the payment provider. A provider that is down or not set up is
+    said in the row, not as an error page: the collector carries on with the call."""
+    refused = _account_refusal(account_id)
+    if refused is None:
+        try:
+            made = await billing.pay_link(api, person.token, UUID(account_id),
+                                          idempotency_key=idempotency_key or str(new_id()))
+        except Refused as exc:
+            refused = exc
+        except Unreachable:
+            refused = Refused(503, N_("No pay link"),
+                              N_("The payment provider did not make a link; try again later."))
+        else:
+            return await _moves(request, pages, api, person.token, task_id,
+                                notice=N_("Pay link made"), pay_link=made.body)
+    return await _moves(request, pages, api, person.token, task_id, status_code=422,
+                        refused=refused, form="pay_link")
 
 
 @router.post("/tasks/{task_id}/case", dependencies=[Depends(check_csrf)])

@@ -7,7 +7,7 @@
     f: {fold: ".follow-up-move", field: "input[name=due_on]"},
     r: {fold: ".reschedule-move", field: "input[name=due_on]"},
     o: {fold: ".case-move", field: "input[name=subject]"},
-    e: {field: ".email-move"}
+    e: {fold: ".email-move", field: "select[name=template]"}
   };
   function tasks() { return Array.from(document.querySelectorAll(".task")); }
   function current() { return document.activeElement && document.activeElement.closest(".task"); }
