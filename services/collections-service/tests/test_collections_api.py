@@ -671,6 +671,37 @@ async def test_a_promise_on_one_invoice_leaves_the_other_in_the_cadence(
                for i in view["invoices"])
 
 
+def in_instalments(account_id: UUID, *plan: tuple[date, int]) -> InvoiceIssued:
+    """An invoice paid in instalments; its due date is the last one's, as billing sends it."""
+    total = sum(amount for _, amount in plan)
+    return invoice(account_id, plan[-1][0], total, lines=[{
+        "description": "Fit-out", "quantity": 1, "unit_price_minor": total,
+        "amount_minor": total}], subtotal_minor=total, tax_minor=0,
+        instalments=[{"due_date": d, "amount_minor": a} for d, a in plan])
+
+
+async def test_an_overdue_instalment_is_past_due_before_the_invoice_s_last_due_date(
+        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+    await policy(api)
+    registered = account()
+    issued = in_instalments(registered.account_id, (date(2026, 10, 30), 3_000),
+                            (date(2026, 11, 30), 3_000), (date(2026, 12, 30), 4_000))
+    await billing.send(registered, issued, applied(issued, 1_000, date(2026, 10, 29)))
+    assert (await run(api, MONDAY))["tasks_scheduled"] == 1
+    [task] = (await api.get("/v1/worklist?unassigned=true", headers=SUPERVISOR)).json()["tasks"]
+    assert task["invoice_ids"] == [str(issued.invoice_id)]
+    assert task["template"] == "overdue_statement"
+    assert (task["amount_past_due_minor"], task["days_past_due"]) == (2_000, 3)
+    view = (await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)).json()
+    [row] = view["invoices"]
+    assert (row["due_date"], row["days_past_due"], row["balance_minor"]) == (
+        "2026-10-30", 3, 9_000)
+    await billing.send(applied(issued, 2_000, MONDAY))
+    view = (await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)).json()
+    [row] = view["invoices"]
+    assert (row["due_date"], row["days_past_due"]) == ("2026-11-30", 0)
+
+
 async def test_a_collector_lists_their_open_promises_a_page_at_a_time(
         api: httpx.AsyncClient, billing: BillingFeed) -> None:
     ids = []

@@ -16,14 +16,15 @@ from receivables_platform.money import NO_CURRENCY
 BROKEN_LOOKBACK = timedelta(days=180)
 
 _OPEN_INVOICES = """
-SELECT b.invoice_id, b.external_id, b.due_date, b.balance_minor, b.currency,
+SELECT b.invoice_id, b.external_id, b.next_due_date AS due_date, b.balance_minor, b.currency,
+       b.open_instalments,
        EXISTS (SELECT 1 FROM holds h WHERE h.account_id = b.account_id
                AND h.released_on IS NULL AND b.invoice_id = ANY (h.invoice_ids)) AS held,
        (SELECT max(c.deadline) FROM commitments c WHERE c.account_id = b.account_id
         AND c.status = 'open' AND b.invoice_id = ANY (c.invoice_ids)) AS paused_until
 FROM invoice_balances b
 WHERE b.account_id = $1 AND b.balance_minor > 0 AND b.closed IS NULL
-ORDER BY b.due_date, b.invoice_id
+ORDER BY b.next_due_date, b.invoice_id
 """
 
 
@@ -56,9 +57,15 @@ async def situation(conn: asyncpg.Connection, account_id: UUID, today: date) -> 
         account_id=account_id, currency=account_currency(account, invoices),
         collector_id=account["collector_id"],
         invoices=tuple(OpenInvoice(r["invoice_id"], r["due_date"], r["balance_minor"], r["held"],
-                                   r["paused_until"]) for r in invoices),
+                                   r["paused_until"], _instalments(r["open_instalments"]))
+                       for r in invoices),
         paused_until=paused_until, at_risk=account["at_risk_since"] is not None,
         broken_commitments=int(broken))
+
+
+def _instalments(rows: list[dict[str, object]]) -> tuple[tuple[date, int], ...]:
+    return tuple((date.fromisoformat(str(i["due_date"])), int(str(i["open_minor"])))
+                 for i in rows)
 
 
 async def accounts_with_open_invoices(conn: asyncpg.Connection) -> list[UUID]:

@@ -181,7 +181,7 @@ def set_by_hand(new: HandSet, situation: AccountSituation, *, today: date,
         raise Refused(f"a {new.kind.value} task is the cadence's to set", field="kind")
     check_due(new.due_on, today=today, calendar=calendar, field="due_on")
     overdue = situation.overdue(new.due_on)
-    amount = sum(i.balance_minor for i in overdue)
+    amount = sum(i.past_due_minor(new.due_on) for i in overdue)
     days = max(((new.due_on - i.due_date).days for i in overdue), default=0)
     escalates = new.kind is TaskKind.ESCALATION
     return [TaskScheduled(

@@ -41,7 +41,7 @@ async def clear_if_paid_up(conn: asyncpg.Connection, account_id: UUID, today: da
                            causation_id: str | None = None) -> bool:
     past_due = await conn.fetchval(
         "SELECT coalesce(sum(balance_minor), 0) FROM invoice_balances WHERE account_id = $1 "
-        "AND closed IS NULL AND due_date < $2", account_id, today)
+        "AND closed IS NULL AND next_due_date < $2", account_id, today)
     if past_due > 0:
         return False
     return await clear(conn, account_id, RiskClearance.PAID_UP, today,

@@ -80,7 +80,7 @@ async def schedule_follow_up(conn: asyncpg.Connection, situation: AccountSituati
                              correlation_id: str | None = None) -> UUID:
     """A call the next business day after a promise was broken or only partly kept."""
     overdue = situation.overdue(business_date)
-    amount = sum(i.balance_minor for i in overdue)
+    amount = sum(i.past_due_minor(business_date) for i in overdue)
     days = max(((business_date - i.due_date).days for i in overdue), default=0)
     task_id = new_id()
     event = TaskScheduled(
