@@ -8,9 +8,12 @@ from uuid import UUID
 
 import asyncpg
 import httpx
+import pytest
+from pydantic import ValidationError
 
+from collections_service.adapters.pay_links import BillingPayLinks, UrlTemplatePayLinks
 from collections_service.domain.clock import FixedClock
-from collections_service.runtime import Runtime
+from collections_service.runtime import CollectionsSettings, Runtime, pay_links_of
 from collections_service.testing import (
     KIM,
     LEE,
@@ -700,6 +703,43 @@ async def test_an_overdue_instalment_is_past_due_before_the_invoice_s_last_due_d
     view = (await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)).json()
     [row] = view["invoices"]
     assert (row["due_date"], row["days_past_due"]) == ("2026-11-30", 0)
+
+
+async def test_a_task_s_pay_link_comes_from_the_configured_source_or_is_refused(
+        api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime) -> None:
+    await policy(api)
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    await run(api, MONDAY)
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    path = f"/v1/tasks/{task['task_id']}/pay-link"
+    unconfigured = await api.post(path, headers=KIM)
+    assert unconfigured.status_code == 503, unconfigured.text
+    assert "BILLING_ADAPTER_URL" in unconfigured.json()["detail"]
+    runtime.settings = runtime.settings.model_copy(
+        update={"pay_link_url_template": "https://pay.example/a/{account_id}"})
+    made = await api.post(path, headers=KIM)
+    assert made.status_code == 200, made.text
+    assert made.json() == {"account_id": str(account_id), "purpose": "payment",
+                           "url": f"https://pay.example/a/{account_id}", "expires_at": None,
+                           "provider": None, "pay_link_id": None}
+    assert (await api.post(path, headers=LEE)).status_code == 403
+    missing = await api.post(f"/v1/tasks/{new_id()}/pay-link", headers=KIM)
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["field"] == "path.task_id"
+    offer = await api.post("/v1/autopay/offers", json={
+        "account_id": str(account_id), "channel": "call"}, headers=creating(KIM))
+    assert offer.status_code == 201, offer.text
+    enrol = await api.post(f"/v1/autopay/offers/{offer.json()['offer_id']}/enrolment-link",
+                           headers=KIM)
+    assert enrol.status_code == 503 and "BILLING_ADAPTER_URL" in enrol.json()["detail"]
+
+
+def test_asking_billing_for_links_needs_credentials_for_it() -> None:
+    with pytest.raises(ValidationError, match="BILLING_ADAPTER_TOKEN"):
+        CollectionsSettings(billing_adapter_url="http://billing:8101")
+    minted = CollectionsSettings(billing_adapter_url="http://billing:8101", jwt_secret="s" * 32)
+    assert isinstance(pay_links_of(minted), BillingPayLinks)
+    assert isinstance(pay_links_of(CollectionsSettings()), UrlTemplatePayLinks)
 
 
 async def test_a_collector_lists_their_open_promises_a_page_at_a_time(
