@@ -178,3 +178,13 @@ def wait_until_ready(url: str, timeout: float = 30.0) -> None:
                 await asyncio.sleep(0.1)
 
     asyncio.run(probe())
+
+
+def schema_of(url: str) -> str:
+    """The database's schema as `pg_dump --schema-only` prints it: what two migration paths
+    must agree on, down to function bodies, comments and grants. The dump's per-run
+    `\\restrict` key is left out so two dumps of one schema compare equal."""
+    dump = subprocess.run([_bin("pg_dump"), "--schema-only", "--dbname", url],
+                          check=True, capture_output=True, text=True).stdout
+    return "\n".join(line for line in dump.splitlines()
+                     if not line.startswith(("\\restrict", "\\unrestrict")))

@@ -2,9 +2,9 @@
 
 Open balance as of D = total + balance changes effective by D (docs/architecture.md
 #metrics); only invoices issued by D with a positive open balance count.
-The projection keeps that as dated steps (migration 0008), so aging as of D
-sums the steps dated by D: per due date for totals by currency, per invoice
-or account (with the account's attributes joined) for anything finer.
+The projection keeps that as dated steps (`sql/functions/ar_aging_restep.sql`),
+so aging as of D sums the steps dated by D: per due date for totals by currency,
+per invoice or account (with the account's attributes joined) for anything finer.
 Buckets come from the domain definition and are turned into a CASE here so
 PostgreSQL aggregates without shipping every invoice to Python. Rows are
 always per currency: amounts in two currencies are never summed. Invoices on

@@ -12,8 +12,9 @@ Aging by segment read every invoice's steps joined to its account (708 ms at a
 million invoices). `ar_aging_by_segment` keeps the steps summed per segment and
 due date, as `ar_aging_by_due_date` does per currency, so aging by segment as of
 any day reads a few thousand rows. Each step records the segment it was summed
-under; when an account changes segment its invoices are re-derived at commit
-(the 0009 path), which moves their steps from the old segment to the new.
+under; when an account changes segment its invoices are re-derived at commit,
+which moves their steps from the old segment to the new (the triggers and
+functions doing so are in `reporting_service/sql/`).
 `ar_aging_by_collector` does the same per collector (teams join it): an
 assignment that changes re-derives the account's invoices. With forty
 collectors those sums are tens of thousands of rows, so their totals over every
@@ -102,98 +103,6 @@ SCHEMA = _SCHEMA.format(
                                  ("collector_id", "currency", "due_date")))
 
 
-def _summed(table: str, keys: str, source: str, sign: str) -> str:
-    """Adds (or takes away) steps to the sums of `table` per `keys`, in key order."""
-    sums = ", ".join(f"{sign}sum({m})" for m in MEASURES)
-    add = ", ".join(f"{m} = {table}.{m} + EXCLUDED.{m}" for m in MEASURES)
-    return f"""
-    INSERT INTO {table} ({keys}, {COLUMNS})
-    SELECT {keys}, {sums} FROM {source} GROUP BY {keys} ORDER BY {keys}
-    ON CONFLICT ({keys}) DO UPDATE SET {add}"""  # noqa: S608
-
-
-_DUE = ("ar_aging_by_due_date", "currency, due_date, effective_date")
-_SEGMENT = ("ar_aging_by_segment", "segment, currency, due_date, effective_date")
-_COLLECTOR = ("ar_aging_by_collector", "collector_id, currency, due_date, effective_date")
-_COLLECTOR_TOTAL = ("ar_aging_by_collector_total", "collector_id, currency, due_date")
-
-RESTEP = f"""
-CREATE OR REPLACE FUNCTION ar_aging_restep(ids uuid[]) RETURNS void LANGUAGE plpgsql AS $fn$
-BEGIN
-    IF cardinality(ids) = 0 THEN RETURN; END IF;
-    PERFORM pg_advisory_xact_lock(6161676967);
-    WITH old AS (DELETE FROM ar_aging_steps WHERE invoice_id = ANY (ids) RETURNING *),
-    by_segment AS ({_summed(*_SEGMENT, "old", "-")} RETURNING 1),
-    by_collector AS ({_summed(*_COLLECTOR, "old", "-")} RETURNING 1),
-    by_collector_total AS ({_summed(*_COLLECTOR_TOTAL, "old", "-")} RETURNING 1)
-    {_summed(*_DUE, "old", "-")};
-    WITH fresh AS (
-        INSERT INTO ar_aging_steps (invoice_id, effective_date, account_id, currency, due_date,
-                                    {COLUMNS}, segment, collector_id)
-        SELECT st.*, a.segment, ca.collector_id FROM ar_aging_steps_of(ids) st
-        LEFT JOIN ar_accounts a ON a.account_id = st.account_id
-        LEFT JOIN col_assignments ca ON ca.account_id = st.account_id
-        RETURNING *
-    ),
-    by_segment AS ({_summed(*_SEGMENT, "fresh", "")} RETURNING 1),
-    by_collector AS ({_summed(*_COLLECTOR, "fresh", "")} RETURNING 1),
-    by_collector_total AS ({_summed(*_COLLECTOR_TOTAL, "fresh", "")} RETURNING 1)
-    {_summed(*_DUE, "fresh", "")};
-END $fn$
-"""  # noqa: S608 - only fixed column lists are interpolated
-
-# an account that changes segment (or is described after its invoices) has its invoices
-# re-derived at commit, moving their steps to the segment's sums
-FOLLOW_ACCOUNTS = """
-CREATE FUNCTION ar_aging_follow_accounts() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO ar_aging_pending SELECT i.invoice_id FROM changed n
-        JOIN ar_invoices i ON i.account_id = n.account_id WHERE n.segment IS NOT NULL;
-    ELSE
-        INSERT INTO ar_aging_pending SELECT i.invoice_id FROM changed n
-        JOIN before o ON o.account_id = n.account_id
-        JOIN ar_invoices i ON i.account_id = n.account_id
-        WHERE n.segment IS DISTINCT FROM o.segment;
-    END IF;
-    IF FOUND THEN
-        INSERT INTO ar_aging_commits VALUES (txid_current()) ON CONFLICT DO NOTHING;
-    END IF;
-    RETURN NULL;
-END $fn$
-"""
-
-FOLLOW_ASSIGNMENTS = """
-CREATE FUNCTION ar_aging_follow_assignments() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-    -- a rebuild's new tables (their own schema) are regrouped once, after the swap
-    IF TG_TABLE_SCHEMA <> 'public' THEN RETURN NULL; END IF;
-    IF TG_OP = 'UPDATE' AND OLD.collector_id IS NOT DISTINCT FROM NEW.collector_id
-       AND OLD.account_id = NEW.account_id THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO ar_aging_pending SELECT i.invoice_id FROM ar_invoices i
-    WHERE i.account_id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.account_id END,
-                           CASE WHEN TG_OP <> 'DELETE' THEN NEW.account_id END);
-    IF FOUND THEN
-        INSERT INTO ar_aging_commits VALUES (txid_current()) ON CONFLICT DO NOTHING;
-    END IF;
-    RETURN NULL;
-END $fn$
-"""
-
-TRIGGERS = """
-CREATE TRIGGER ar_accounts_aging_insert AFTER INSERT ON ar_accounts
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION ar_aging_follow_accounts();
-CREATE TRIGGER ar_accounts_aging_update AFTER UPDATE ON ar_accounts
-    REFERENCING OLD TABLE AS before NEW TABLE AS changed FOR EACH STATEMENT
-    EXECUTE FUNCTION ar_aging_follow_accounts();
-CREATE TRIGGER col_assignments_aging AFTER INSERT OR UPDATE OR DELETE ON col_assignments
-    FOR EACH ROW EXECUTE FUNCTION ar_aging_follow_assignments()
-"""
-
-
 WORDS = r"""
 CREATE TABLE search_words (word text PRIMARY KEY);
 CREATE INDEX search_words_trgm_idx ON search_words USING gist (word gist_trgm_ops);
@@ -262,10 +171,6 @@ $fn$
 
 def upgrade() -> None:
     execute_script(SCHEMA)
-    op.execute(RESTEP)
-    op.execute(FOLLOW_ACCOUNTS)
-    op.execute(FOLLOW_ASSIGNMENTS)
-    execute_script(TRIGGERS)
     execute_script(WORDS)
     op.execute(WORDS_OF)
     op.execute(INDEX_ACCOUNT_NAMES)

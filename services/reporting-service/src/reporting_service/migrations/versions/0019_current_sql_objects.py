@@ -1,0 +1,28 @@
+"""Functions, triggers and analyst views as their files in `reporting_service/sql/` define them.
+
+Earlier migrations redefined the aging functions several times; they now create only
+tables, and this one applies the current definition of every object, over whatever an
+upgraded database had. Invoices written before aging was kept as steps (or while no
+trigger followed them) get their steps here; those that have steps keep them.
+"""
+
+from alembic import op
+
+from receivables_platform.db.sql_files import apply_sql_files
+from reporting_service.sql import CURRENT
+
+revision = "reporting_service_0019"
+down_revision = "reporting_service_0018"
+branch_labels = None
+depends_on = None
+
+STEP_THE_UNSTEPPED = """
+SELECT ar_aging_restep(ARRAY(SELECT i.invoice_id FROM ar_invoices i
+                             WHERE NOT EXISTS (SELECT FROM ar_aging_steps s
+                                               WHERE s.invoice_id = i.invoice_id)))
+"""
+
+
+def upgrade() -> None:
+    apply_sql_files(CURRENT)
+    op.execute(STEP_THE_UNSTEPPED)

@@ -1,0 +1,20 @@
+"""The reporting database's functions, triggers and analyst views: one file each, holding
+its current definition (`receivables_platform.db.sql_files`).
+
+A change to one of them edits its file and adds a migration that reapplies `CURRENT`;
+the migrations that created the tables never define these objects themselves, so no
+older definition is left to read. `CURRENT` is in dependency order: a trigger after its
+function, a view after the functions it calls.
+"""
+
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+FUNCTIONS = ("ar_aging_steps_of", "ar_aging_restep", "ar_aging_follow", "ar_aging_at_commit",
+             "ar_aging_follow_accounts", "ar_aging_follow_assignments")
+TRIGGERS = ("ar_invoices_aging", "ar_balance_changes_aging", "ar_invoice_flags_aging",
+            "ar_aging_commits_restep", "ar_accounts_aging", "col_assignments_aging")
+
+CURRENT = (*(HERE / "functions" / f"{name}.sql" for name in FUNCTIONS),
+           *(HERE / "triggers" / f"{name}.sql" for name in TRIGGERS))

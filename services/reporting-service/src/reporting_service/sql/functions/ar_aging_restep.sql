@@ -1,0 +1,138 @@
+-- Re-derives the aging steps of the invoices `ids` from their rows (ar_aging_steps_of)
+-- and moves only the difference into the sums that aging reads: per currency and due
+-- date (ar_aging_by_due_date, all that totals per currency need), per segment
+-- (ar_aging_by_segment) and per collector (ar_aging_by_collector, with its totals over
+-- every day in ar_aging_by_collector_total: aging as of D is the totals less the few sums
+-- dated after D). Each step records the segment and collector it was summed under, so
+-- taking it away takes it from the right sums. Re-deriving from rows is what makes
+-- replays and out-of-order events (an application before its invoice, a flag before
+-- either) leave the sums exact.
+--
+-- One transaction at a time re-derives (an advisory lock; 6161676967 is 'aging' in
+-- ASCII): two projections touching the same invoice at once would otherwise each miss
+-- the other's row. Sums are written in key order so two writers never deadlock.
+CREATE OR REPLACE FUNCTION ar_aging_restep(ids uuid[]) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF cardinality(ids) = 0 THEN RETURN; END IF;
+    PERFORM pg_advisory_xact_lock(6161676967);
+    WITH old AS (DELETE FROM ar_aging_steps WHERE invoice_id = ANY (ids) RETURNING *),
+    by_segment AS (
+    INSERT INTO ar_aging_by_segment (segment, currency, due_date, effective_date,
+        open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
+    SELECT segment, currency, due_date, effective_date,
+           -sum(open_minor), -sum(invoices), -sum(on_hold_minor),
+           -sum(on_hold_invoices), -sum(in_dispute_minor), -sum(in_dispute_invoices)
+    FROM old GROUP BY segment, currency, due_date, effective_date ORDER BY segment, currency, due_date, effective_date
+    ON CONFLICT (segment, currency, due_date, effective_date) DO UPDATE SET
+        open_minor = ar_aging_by_segment.open_minor + EXCLUDED.open_minor,
+        invoices = ar_aging_by_segment.invoices + EXCLUDED.invoices,
+        on_hold_minor = ar_aging_by_segment.on_hold_minor + EXCLUDED.on_hold_minor,
+        on_hold_invoices = ar_aging_by_segment.on_hold_invoices + EXCLUDED.on_hold_invoices,
+        in_dispute_minor = ar_aging_by_segment.in_dispute_minor + EXCLUDED.in_dispute_minor,
+        in_dispute_invoices = ar_aging_by_segment.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1),
+    by_collector AS (
+    INSERT INTO ar_aging_by_collector (collector_id, currency, due_date, effective_date,
+        open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
+    SELECT collector_id, currency, due_date, effective_date,
+           -sum(open_minor), -sum(invoices), -sum(on_hold_minor),
+           -sum(on_hold_invoices), -sum(in_dispute_minor), -sum(in_dispute_invoices)
+    FROM old GROUP BY collector_id, currency, due_date, effective_date ORDER BY collector_id, currency, due_date, effective_date
+    ON CONFLICT (collector_id, currency, due_date, effective_date) DO UPDATE SET
+        open_minor = ar_aging_by_collector.open_minor + EXCLUDED.open_minor,
+        invoices = ar_aging_by_collector.invoices + EXCLUDED.invoices,
+        on_hold_minor = ar_aging_by_collector.on_hold_minor + EXCLUDED.on_hold_minor,
+        on_hold_invoices = ar_aging_by_collector.on_hold_invoices + EXCLUDED.on_hold_invoices,
+        in_dispute_minor = ar_aging_by_collector.in_dispute_minor + EXCLUDED.in_dispute_minor,
+        in_dispute_invoices = ar_aging_by_collector.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1),
+    by_collector_total AS (
+    INSERT INTO ar_aging_by_collector_total (collector_id, currency, due_date,
+        open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
+    SELECT collector_id, currency, due_date,
+           -sum(open_minor), -sum(invoices), -sum(on_hold_minor),
+           -sum(on_hold_invoices), -sum(in_dispute_minor), -sum(in_dispute_invoices)
+    FROM old GROUP BY collector_id, currency, due_date ORDER BY collector_id, currency, due_date
+    ON CONFLICT (collector_id, currency, due_date) DO UPDATE SET
+        open_minor = ar_aging_by_collector_total.open_minor + EXCLUDED.open_minor,
+        invoices = ar_aging_by_collector_total.invoices + EXCLUDED.invoices,
+        on_hold_minor = ar_aging_by_collector_total.on_hold_minor + EXCLUDED.on_hold_minor,
+        on_hold_invoices = ar_aging_by_collector_total.on_hold_invoices + EXCLUDED.on_hold_invoices,
+        in_dispute_minor = ar_aging_by_collector_total.in_dispute_minor + EXCLUDED.in_dispute_minor,
+        in_dispute_invoices = ar_aging_by_collector_total.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1)
+    INSERT INTO ar_aging_by_due_date (currency, due_date, effective_date,
+        open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
+    SELECT currency, due_date, effective_date,
+           -sum(open_minor), -sum(invoices), -sum(on_hold_minor),
+           -sum(on_hold_invoices), -sum(in_dispute_minor), -sum(in_dispute_invoices)
+    FROM old GROUP BY currency, due_date, effective_date ORDER BY currency, due_date, effective_date
+    ON CONFLICT (currency, due_date, effective_date) DO UPDATE SET
+        open_minor = ar_aging_by_due_date.open_minor + EXCLUDED.open_minor,
+        invoices = ar_aging_by_due_date.invoices + EXCLUDED.invoices,
+        on_hold_minor = ar_aging_by_due_date.on_hold_minor + EXCLUDED.on_hold_minor,
+        on_hold_invoices = ar_aging_by_due_date.on_hold_invoices + EXCLUDED.on_hold_invoices,
+        in_dispute_minor = ar_aging_by_due_date.in_dispute_minor + EXCLUDED.in_dispute_minor,
+        in_dispute_invoices = ar_aging_by_due_date.in_dispute_invoices + EXCLUDED.in_dispute_invoices;
+    WITH fresh AS (
+        INSERT INTO ar_aging_steps (invoice_id, effective_date, account_id, currency, due_date,
+                                    open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices,
+                                    segment, collector_id)
+        SELECT st.*, a.segment, ca.collector_id FROM ar_aging_steps_of(ids) st
+        LEFT JOIN ar_accounts a ON a.account_id = st.account_id
+        LEFT JOIN col_assignments ca ON ca.account_id = st.account_id
+        RETURNING *
+    ),
+    by_segment AS (
+    INSERT INTO ar_aging_by_segment (segment, currency, due_date, effective_date,
+        open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
+    SELECT segment, currency, due_date, effective_date,
+           sum(open_minor), sum(invoices), sum(on_hold_minor),
+           sum(on_hold_invoices), sum(in_dispute_minor), sum(in_dispute_invoices)
+    FROM fresh GROUP BY segment, currency, due_date, effective_date ORDER BY segment, currency, due_date, effective_date
+    ON CONFLICT (segment, currency, due_date, effective_date) DO UPDATE SET
+        open_minor = ar_aging_by_segment.open_minor + EXCLUDED.open_minor,
+        invoices = ar_aging_by_segment.invoices + EXCLUDED.invoices,
+        on_hold_minor = ar_aging_by_segment.on_hold_minor + EXCLUDED.on_hold_minor,
+        on_hold_invoices = ar_aging_by_segment.on_hold_invoices + EXCLUDED.on_hold_invoices,
+        in_dispute_minor = ar_aging_by_segment.in_dispute_minor + EXCLUDED.in_dispute_minor,
+        in_dispute_invoices = ar_aging_by_segment.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1),
+    by_collector AS (
+    INSERT INTO ar_aging_by_collector (collector_id, currency, due_date, effective_date,
+        open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
+    SELECT collector_id, currency, due_date, effective_date,
+           sum(open_minor), sum(invoices), sum(on_hold_minor),
+           sum(on_hold_invoices), sum(in_dispute_minor), sum(in_dispute_invoices)
+    FROM fresh GROUP BY collector_id, currency, due_date, effective_date ORDER BY collector_id, currency, due_date, effective_date
+    ON CONFLICT (collector_id, currency, due_date, effective_date) DO UPDATE SET
+        open_minor = ar_aging_by_collector.open_minor + EXCLUDED.open_minor,
+        invoices = ar_aging_by_collector.invoices + EXCLUDED.invoices,
+        on_hold_minor = ar_aging_by_collector.on_hold_minor + EXCLUDED.on_hold_minor,
+        on_hold_invoices = ar_aging_by_collector.on_hold_invoices + EXCLUDED.on_hold_invoices,
+        in_dispute_minor = ar_aging_by_collector.in_dispute_minor + EXCLUDED.in_dispute_minor,
+        in_dispute_invoices = ar_aging_by_collector.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1),
+    by_collector_total AS (
+    INSERT INTO ar_aging_by_collector_total (collector_id, currency, due_date,
+        open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
+    SELECT collector_id, currency, due_date,
+           sum(open_minor), sum(invoices), sum(on_hold_minor),
+           sum(on_hold_invoices), sum(in_dispute_minor), sum(in_dispute_invoices)
+    FROM fresh GROUP BY collector_id, currency, due_date ORDER BY collector_id, currency, due_date
+    ON CONFLICT (collector_id, currency, due_date) DO UPDATE SET
+        open_minor = ar_aging_by_collector_total.open_minor + EXCLUDED.open_minor,
+        invoices = ar_aging_by_collector_total.invoices + EXCLUDED.invoices,
+        on_hold_minor = ar_aging_by_collector_total.on_hold_minor + EXCLUDED.on_hold_minor,
+        on_hold_invoices = ar_aging_by_collector_total.on_hold_invoices + EXCLUDED.on_hold_invoices,
+        in_dispute_minor = ar_aging_by_collector_total.in_dispute_minor + EXCLUDED.in_dispute_minor,
+        in_dispute_invoices = ar_aging_by_collector_total.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1)
+    INSERT INTO ar_aging_by_due_date (currency, due_date, effective_date,
+        open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
+    SELECT currency, due_date, effective_date,
+           sum(open_minor), sum(invoices), sum(on_hold_minor),
+           sum(on_hold_invoices), sum(in_dispute_minor), sum(in_dispute_invoices)
+    FROM fresh GROUP BY currency, due_date, effective_date ORDER BY currency, due_date, effective_date
+    ON CONFLICT (currency, due_date, effective_date) DO UPDATE SET
+        open_minor = ar_aging_by_due_date.open_minor + EXCLUDED.open_minor,
+        invoices = ar_aging_by_due_date.invoices + EXCLUDED.invoices,
+        on_hold_minor = ar_aging_by_due_date.on_hold_minor + EXCLUDED.on_hold_minor,
+        on_hold_invoices = ar_aging_by_due_date.on_hold_invoices + EXCLUDED.on_hold_invoices,
+        in_dispute_minor = ar_aging_by_due_date.in_dispute_minor + EXCLUDED.in_dispute_minor,
+        in_dispute_invoices = ar_aging_by_due_date.in_dispute_invoices + EXCLUDED.in_dispute_invoices;
+END $fn$;

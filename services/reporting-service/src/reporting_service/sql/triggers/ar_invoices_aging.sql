@@ -1,0 +1,9 @@
+-- Every write to ar_invoices notes the invoices it touched for re-derivation at commit
+-- (ar_aging_follow), whichever projection or script makes it, so the aging steps and
+-- sums cannot drift from the rows they summarise.
+CREATE OR REPLACE TRIGGER ar_invoices_aging_insert AFTER INSERT ON ar_invoices
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ar_aging_follow();
+CREATE OR REPLACE TRIGGER ar_invoices_aging_update AFTER UPDATE ON ar_invoices
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ar_aging_follow();
+CREATE OR REPLACE TRIGGER ar_invoices_aging_delete AFTER DELETE ON ar_invoices
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ar_aging_follow();
