@@ -684,7 +684,7 @@ def in_instalments(account_id: UUID, *plan: tuple[date, int]) -> InvoiceIssued:
 
 
 async def test_an_overdue_instalment_is_past_due_before_the_invoice_s_last_due_date(
-        api: httpx.AsyncClient, billing: BillingFeed) -> None:
+        api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime) -> None:
     await policy(api)
     registered = account()
     issued = in_instalments(registered.account_id, (date(2026, 10, 30), 3_000),
@@ -703,6 +703,15 @@ async def test_an_overdue_instalment_is_past_due_before_the_invoice_s_last_due_d
     view = (await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)).json()
     [row] = view["invoices"]
     assert (row["due_date"], row["days_past_due"]) == ("2026-11-30", 0)
+    # the second instalment falls overdue in its turn: its cadence starts from its due date
+    later = date(2026, 12, 2)
+    set_today(runtime, later)
+    assert (await run(api, later))["tasks_scheduled"] == 1
+    [task] = [t for t in (await api.get("/v1/worklist", params={
+        "unassigned": "true", "date": later.isoformat()}, headers=SUPERVISOR)).json()["tasks"]
+        if t["business_date"] == later.isoformat()]
+    assert task["template"] == "overdue_statement"
+    assert (task["amount_past_due_minor"], task["days_past_due"]) == (3_000, 2)
 
 
 async def test_a_task_s_pay_link_comes_from_the_configured_source_or_is_refused(

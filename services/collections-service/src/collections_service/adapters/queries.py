@@ -94,8 +94,12 @@ async def policy_for_segment(conn: asyncpg.Connection, segment: str | None) -> P
 
 async def fired_steps(conn: asyncpg.Connection, account_id: UUID,
                       policy_id: UUID) -> set[tuple[UUID, str]]:
-    rows = await conn.fetch("SELECT invoice_id, step_id FROM cadence_fired "
-                            "WHERE account_id = $1 AND policy_id = $2", account_id, policy_id)
+    """The steps that fired for each invoice's current due date (its oldest open
+    instalment's): once that is paid, the next instalment's cadence starts afresh."""
+    rows = await conn.fetch("SELECT f.invoice_id, f.step_id FROM cadence_fired f "
+                            "JOIN invoice_balances b USING (invoice_id) "
+                            "WHERE f.account_id = $1 AND f.policy_id = $2 "
+                            "AND f.due_date = b.next_due_date", account_id, policy_id)
     return {(r["invoice_id"], r["step_id"]) for r in rows}
 
 

@@ -62,11 +62,12 @@ async def schedule_plan(conn: asyncpg.Connection, plan: TaskPlan, situation: Acc
         currency=situation.currency, days_past_due=plan.days_past_due,
         priority_score=plan.priority_score)
     await _save(conn, task_id, plan.account_id, 0, [event], correlation_id)
+    due = {i.invoice_id: i.due_date for i in situation.invoices}
     await conn.executemany(
         "INSERT INTO cadence_fired (invoice_id, step_id, policy_id, account_id, task_id, "
-        "fired_on) VALUES ($1, $2, $3, $4, $5, $6)",
-        [(invoice_id, s.step.step_id, policy_id, plan.account_id, task_id, plan.business_date)
-         for s in plan.steps for invoice_id in s.invoice_ids])
+        "fired_on, due_date) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [(invoice_id, s.step.step_id, policy_id, plan.account_id, task_id, plan.business_date,
+          due[invoice_id]) for s in plan.steps for invoice_id in s.invoice_ids])
     if event.escalates and await queries.open_escalation(conn, plan.account_id) is None:
         await escalate(conn, Escalation(
             account_id=plan.account_id, by=None, supervisor_id=supervisor_id,
