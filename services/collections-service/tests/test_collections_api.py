@@ -24,6 +24,7 @@ from collections_service.testing import (
     applied,
     at,
     creating,
+    in_instalments,
     invoice,
 )
 from receivables_platform.contracts.billing import (
@@ -672,15 +673,6 @@ async def test_a_promise_on_one_invoice_leaves_the_other_in_the_cadence(
     assert view["paused_until"] is None
     assert all(i["external_id"] and i["external_id"].startswith("INV-")
                for i in view["invoices"])
-
-
-def in_instalments(account_id: UUID, *plan: tuple[date, int]) -> InvoiceIssued:
-    """An invoice paid in instalments; its due date is the last one's, as billing sends it."""
-    total = sum(amount for _, amount in plan)
-    return invoice(account_id, plan[-1][0], total, lines=[{
-        "description": "Fit-out", "quantity": 1, "unit_price_minor": total,
-        "amount_minor": total}], subtotal_minor=total, tax_minor=0,
-        instalments=[{"due_date": d, "amount_minor": a} for d, a in plan])
 
 
 async def test_an_overdue_instalment_is_past_due_before_the_invoice_s_last_due_date(

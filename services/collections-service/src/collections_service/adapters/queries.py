@@ -56,16 +56,17 @@ async def situation(conn: asyncpg.Connection, account_id: UUID, today: date) -> 
     return AccountSituation(
         account_id=account_id, currency=account_currency(account, invoices),
         collector_id=account["collector_id"],
-        invoices=tuple(OpenInvoice(r["invoice_id"], r["due_date"], r["balance_minor"], r["held"],
-                                   r["paused_until"], _instalments(r["open_instalments"]))
-                       for r in invoices),
+        invoices=tuple(open_invoice(r) for r in invoices),
         paused_until=paused_until, at_risk=account["at_risk_since"] is not None,
         broken_commitments=int(broken))
 
 
-def _instalments(rows: list[dict[str, object]]) -> tuple[tuple[date, int], ...]:
-    return tuple((date.fromisoformat(str(i["due_date"])), int(str(i["open_minor"])))
-                 for i in rows)
+def open_invoice(row: asyncpg.Record) -> OpenInvoice:
+    """A row of `open_invoices` as the domain reads it, with its open instalments."""
+    return OpenInvoice(row["invoice_id"], row["due_date"], row["balance_minor"], row["held"],
+                       row["paused_until"], tuple(
+                           (date.fromisoformat(str(i["due_date"])), int(str(i["open_minor"])))
+                           for i in row["open_instalments"]))
 
 
 async def accounts_with_open_invoices(conn: asyncpg.Connection) -> list[UUID]:
