@@ -20,10 +20,12 @@ from collections_service.testing import (
     MONDAY,
     SUPERVISOR,
     BillingFeed,
+    Inbox,
     account,
     applied,
     at,
     creating,
+    free_port,
     in_instalments,
     invoice,
 )
@@ -733,6 +735,24 @@ async def test_a_task_s_pay_link_comes_from_the_configured_source_or_is_refused(
     enrol = await api.post(f"/v1/autopay/offers/{offer.json()['offer_id']}/enrolment-link",
                            headers=KIM)
     assert enrol.status_code == 503 and "BILLING_ADAPTER_URL" in enrol.json()["detail"]
+
+
+async def test_billing_out_of_reach_is_a_502_naming_it_and_the_email_goes_without_a_link(
+        api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime, inbox: Inbox) -> None:
+    await policy(api)
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    await run(api, MONDAY)
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    runtime.pay_links = BillingPayLinks(f"http://127.0.0.1:{free_port()}", lambda: "token",
+                                        timeout_seconds=2)
+    failed = await api.post(f"/v1/tasks/{task['task_id']}/pay-link", headers=KIM)
+    assert failed.status_code == 502, failed.text
+    assert "billing-adapter did not answer" in failed.json()["detail"]
+    # the statement still goes, with its figures and without a link
+    sent = await api.post("/v1/contacts/emails", json={
+        "account_id": str(account_id), "template": "overdue_statement"}, headers=creating(KIM))
+    assert sent.status_code == 201 and sent.json()["outcome"] == "email_sent", sent.text
+    assert "$50.00" in inbox.messages[-1].get_content()
 
 
 def test_asking_billing_for_links_needs_credentials_for_it() -> None:
