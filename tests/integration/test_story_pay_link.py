@@ -30,19 +30,26 @@ async def stripe_session(system: RunningSystem, session_id: str) -> dict[str, An
     return dict(seen.json())
 
 
+async def past_due_task(s: Stories, name: str, collector: str
+                        ) -> tuple[str, str, dict[str, Any]]:
+    """An account owing OWED, 15 days late, and the task the day's cadence gave its collector."""
+    today = date.today()
+    segment = await s.segment_with_calls(1, 15)
+    account_id = await s.account(name, "USD", segment=segment)
+    invoice_id = await s.invoice(account_id, OWED, issued=today - timedelta(days=45),
+                                 due=today - timedelta(days=15))
+    await s.assign(account_id, collector, invoices=1)
+    [task] = await s.tasks_for(account_id, collector, await s.business_day_on_or_before(today))
+    return account_id, invoice_id, task
+
+
 async def test_a_pay_link_paid_through_stripe_pays_the_invoice_and_keeps_the_promise(
         system: RunningSystem):
     today = date.today()
     collector = unique("collector")
     async with httpx.AsyncClient(timeout=15) as http:
         s = Stories(system, http)
-        segment = await s.segment_with_calls(1, 15)
-        account_id = await s.account("Paylink Ltd", "USD", segment=segment)
-        invoice_id = await s.invoice(account_id, OWED, issued=today - timedelta(days=45),
-                                     due=today - timedelta(days=15))
-        await s.assign(account_id, collector, invoices=1)
-        day = await s.business_day_on_or_before(today)
-        [task] = await s.tasks_for(account_id, collector, day)
+        account_id, invoice_id, task = await past_due_task(s, "Paylink Ltd", collector)
         call = await s.create("collections-service", "/v1/contacts/calls", {
             "account_id": account_id, "outcome": "reached_promised", "task_id": task["task_id"],
             "invoice_ids": [invoice_id]}, roles=("collector",), sub=collector)
@@ -81,17 +88,10 @@ async def test_a_task_hands_out_billing_s_pay_link_and_an_offer_its_enrolment_li
         system: RunningSystem):
     """Collections asks billing over HTTP with its own credentials: the link is billing's
     (a Stripe session for the open invoices), the same on a second ask that day."""
-    today = date.today()
     collector = unique("collector")
     async with httpx.AsyncClient(timeout=15) as http:
         s = Stories(system, http)
-        segment = await s.segment_with_calls(1, 15)
-        account_id = await s.account("Linkable Ltd", "USD", segment=segment)
-        invoice_id = await s.invoice(account_id, OWED, issued=today - timedelta(days=45),
-                                     due=today - timedelta(days=15))
-        await s.assign(account_id, collector, invoices=1)
-        [task] = await s.tasks_for(account_id, collector,
-                                   await s.business_day_on_or_before(today))
+        account_id, invoice_id, task = await past_due_task(s, "Linkable Ltd", collector)
 
         asked = await s.send("POST", "collections-service",
                              f"/v1/tasks/{task['task_id']}/pay-link", roles=("collector",),
