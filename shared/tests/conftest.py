@@ -1,13 +1,11 @@
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
 import pytest
 
 from receivables_devkit.testing.plugin import FreshDatabase
+from receivables_platform.db.migrate import PLATFORM_VERSIONS
 from receivables_platform.db.pool import create_pool
-
-PLATFORM_VERSIONS = Path(__file__).parent / "migrations" / "versions"
 
 
 @pytest.fixture

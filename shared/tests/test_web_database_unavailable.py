@@ -5,14 +5,13 @@ crash or failover stops it (immediate shutdown, every connection cut).
 """
 
 import asyncio
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import APIRouter, Request
 
 from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres, ensure_database
-from receivables_platform.db.migrate import upgrade_async
+from receivables_platform.db.migrate import PLATFORM_VERSIONS, upgrade_async
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.app import ServiceState, create_app
 from receivables_platform.web.problems import PROBLEM_JSON, problem_type
@@ -20,7 +19,6 @@ from receivables_platform.web.testserver import running_server
 
 pytestmark = pytest.mark.timeout(120)
 
-PLATFORM_VERSIONS = Path(__file__).parent / "migrations" / "versions"
 
 router = APIRouter()
 

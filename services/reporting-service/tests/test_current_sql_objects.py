@@ -53,19 +53,26 @@ async def test_reapplying_the_files_over_a_migrated_database_changes_nothing(fre
     assert await _schema(url) == before
 
 
-async def test_every_aging_function_and_trigger_is_defined_by_its_file(fresh_database):
+async def test_every_aging_function_trigger_and_analyst_view_is_defined_by_its_file(
+        fresh_database):
     conn = await asyncpg.connect(await fresh_database(SPEC.versions_dir))
     try:
-        functions = {r["proname"] for r in await conn.fetch(
-            "SELECT proname FROM pg_proc WHERE proname LIKE 'ar_aging%'")}
+        functions = {r["name"] for r in await conn.fetch(
+            "SELECT p.oid::regprocedure::text AS name FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE p.proname LIKE 'ar_aging%' OR n.nspname = 'reporting'")}
         triggers = {r["tgname"] for r in await conn.fetch(
             "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE '%aging%'")}
+        views = {r["name"] for r in await conn.fetch(
+            "SELECT 'reporting.' || viewname AS name FROM pg_views "
+            "WHERE schemaname = 'reporting'")}
     finally:
         await conn.close()
     text = "\n".join(path.read_text(encoding="utf-8") for path in CURRENT)
-    assert functions and triggers
-    assert {f for f in functions if f"FUNCTION {f}(" not in text} == set()
+    assert len(functions) == 7 and len(triggers) == 13 and len(views) == 19
+    assert {f for f in functions if f"FUNCTION {f.split('(')[0]}(" not in text} == set()
     assert {t for t in triggers if f"TRIGGER {t} " not in text} == set()
+    assert {v for v in views if f"VIEW {v} AS" not in text} == set()
 
 
 async def test_invoices_written_before_aging_was_kept_as_steps_are_stepped_on_upgrade(

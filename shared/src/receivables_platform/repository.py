@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -36,6 +36,7 @@ from receivables_platform.remembered import Remembered
 from receivables_platform.store import EventStore, PendingStream, RecordedEvent
 
 S = TypeVar("S")
+After = Callable[[asyncpg.Connection, S, Sequence[EventContract]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,22 @@ class Loaded(Generic[S]):
     state: S
     version: int
     history: list[RecordedEvent]  # the whole stream when loaded with history, else the appended
+
+
+class Repository(Protocol[S]):
+    """What a use case needs of a repository: `AggregateRepository` over PostgreSQL, or
+    an in-memory one (`receivables_devkit.testing.fakes`) in the use-case tests."""
+
+    async def execute(self, conn: asyncpg.Connection, aggregate_id: object,
+                      decide: Callable[[S], Sequence[EventContract]], *,
+                      subject: Callable[[S], str],
+                      check: Callable[[S, int], None] | None = None,
+                      after: After[S] | None = None,
+                      correlation_id: str | None = None, causation_id: str | None = None,
+                      ) -> Loaded[S]: ...
+
+    async def load(self, conn: asyncpg.Connection, aggregate_id: object, *,
+                   history: bool = True) -> Loaded[S]: ...
 
 
 class AggregateRepository(Generic[S]):
@@ -71,8 +88,7 @@ class AggregateRepository(Generic[S]):
                       decide: Callable[[S], Sequence[EventContract]], *,
                       subject: Callable[[S], str],
                       check: Callable[[S, int], None] | None = None,
-                      after: Callable[[asyncpg.Connection, S, Sequence[EventContract]],
-                                      Awaitable[None]] | None = None,
+                      after: After[S] | None = None,
                       correlation_id: str | None = None, causation_id: str | None = None,
                       ) -> Loaded[S]:
         """Decide on the aggregate's current state and append what was decided, in the

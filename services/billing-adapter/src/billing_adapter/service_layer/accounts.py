@@ -16,8 +16,10 @@ functions, passing `causation_id` when an incoming event caused the command.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -33,10 +35,49 @@ from receivables_platform.contracts.billing import InvoiceIssued, PayLinkCreated
 from receivables_platform.db.locks import hold_until_commit
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, RefusalKind, Refused
-from receivables_platform.repository import Loaded
+from receivables_platform.repository import Loaded, Repository
 
 ACCOUNT, INVOICE, PAYMENT, PAY_LINK = "account", "invoice", "payment", "pay_link"
 Check = Callable[[Account, int], None]
+
+
+class ExternalIds(Protocol):
+    """The billing system's ids, each claimed once for the platform id it names."""
+
+    async def claim(self, conn: asyncpg.Connection, kind: str, external_id: str,
+                    internal_id: UUID, /) -> bool: ...
+
+    async def find(self, conn: asyncpg.Connection, kind: str, external_id: str, /
+                   ) -> UUID | None: ...
+
+
+class AccountEntities(Protocol):
+    """Which account holds an invoice, a payment or a pay link (their ids are global)."""
+
+    async def add(self, conn: asyncpg.Connection, kind: str, entity_id: UUID,
+                  account_id: UUID, /) -> None: ...
+
+    async def owner(self, conn: asyncpg.Connection, kind: str, entity_id: UUID, /
+                    ) -> UUID | None: ...
+
+
+@dataclass(frozen=True)
+class AccountStore:
+    """Where the use cases keep accounts: their streams, the external ids claimed and the
+    index of their entities, written in one transaction (`transaction(conn)`).
+
+    `POSTGRES` everywhere the service runs; the use-case tests pass one kept in memory
+    (`receivables_devkit.testing.fakes`) to check what the use cases decide without a
+    database.
+    """
+
+    repository: Repository[Account]
+    external_ids: ExternalIds
+    entities: AccountEntities
+    transaction: Callable[[asyncpg.Connection], AbstractAsyncContextManager[Any]]
+
+
+POSTGRES = AccountStore(accounts, external_ids, account_entities, atomic)
 
 
 @dataclass(frozen=True)
@@ -60,7 +101,7 @@ def team_today() -> date:
 
 async def execute(conn: asyncpg.Connection, command: Command, *, check: Check | None = None,
                   correlation_id: str | None = None, causation_id: str | None = None,
-                  today: date | None = None) -> Loaded[Account]:
+                  today: date | None = None, store: AccountStore = POSTGRES) -> Loaded[Account]:
     """Decide `command` on the account's current state and append what it decided.
 
     `check(state, version)` runs before deciding: the API passes its If-Match
@@ -70,35 +111,36 @@ async def execute(conn: asyncpg.Connection, command: Command, *, check: Check | 
     on = today if today is not None else team_today()
 
     async def index(conn: asyncpg.Connection, _: Account, events: Sequence[EventContract]) -> None:
-        await _index(conn, command.account_id, events)
+        await _index(conn, store.entities, command.account_id, events)
 
-    return await accounts.execute(
+    return await store.repository.execute(
         conn, command.account_id, lambda state: decide(command, state, on),
         subject=lambda _: str(command.account_id), check=check, after=index,
         correlation_id=correlation_id, causation_id=causation_id)
 
 
-async def _index(conn: asyncpg.Connection, account_id: UUID,
+async def _index(conn: asyncpg.Connection, entities: AccountEntities, account_id: UUID,
                  events: Sequence[EventContract]) -> None:
     for event in events:
         if isinstance(event, InvoiceIssued):
-            await account_entities.add(conn, INVOICE, event.invoice_id, account_id)
+            await entities.add(conn, INVOICE, event.invoice_id, account_id)
         elif isinstance(event, PaymentReceived):
-            await account_entities.add(conn, PAYMENT, event.payment_id, account_id)
+            await entities.add(conn, PAYMENT, event.payment_id, account_id)
         elif isinstance(event, PayLinkCreated):
-            await account_entities.add(conn, PAY_LINK, event.pay_link_id, account_id)
+            await entities.add(conn, PAY_LINK, event.pay_link_id, account_id)
 
 
 async def _create(conn: asyncpg.Connection, kind: str, external_id: str, entity_id: UUID,
                   command: Command, existing: Callable[[UUID], Awaitable[Created]],
-                  correlation_id: str | None, causation_id: str | None) -> Created:
-    async with atomic(conn):
-        if not await external_ids.claim(conn, kind, external_id, entity_id):
-            taken = await external_ids.find(conn, kind, external_id)
+                  correlation_id: str | None, causation_id: str | None,
+                  store: AccountStore) -> Created:
+    async with store.transaction(conn):
+        if not await store.external_ids.claim(conn, kind, external_id, entity_id):
+            taken = await store.external_ids.find(conn, kind, external_id)
             assert taken is not None, "a claimed external id is never released"
             return await existing(taken)
         loaded = await execute(conn, command, correlation_id=correlation_id,
-                               causation_id=causation_id)
+                               causation_id=causation_id, store=store)
         return Created(loaded, entity_id, created=True)
 
 
@@ -124,65 +166,72 @@ def in_use(kind: str, external_id: str) -> Refused:
 
 async def register_account(conn: asyncpg.Connection, command: RegisterAccount, *,
                            correlation_id: str | None = None,
-                           causation_id: str | None = None) -> Created:
+                           causation_id: str | None = None,
+                           store: AccountStore = POSTGRES) -> Created:
     async def existing(account_id: UUID) -> Created:
-        loaded = await get_account(conn, account_id)
+        loaded = await get_account(conn, account_id, store=store)
         if loaded.state.currency != command.currency:
             raise in_use(ACCOUNT, command.external_id)
         return Created(loaded, account_id, created=False)
 
     return await _create(conn, ACCOUNT, command.external_id, command.account_id, command,
-                         existing, correlation_id, causation_id)
+                         existing, correlation_id, causation_id, store)
 
 
 async def issue_invoice(conn: asyncpg.Connection, command: IssueInvoice, *,
                         correlation_id: str | None = None,
-                        causation_id: str | None = None) -> Created:
+                        causation_id: str | None = None,
+                        store: AccountStore = POSTGRES) -> Created:
     async def existing(invoice_id: UUID) -> Created:
-        loaded = await get_invoice(conn, invoice_id)
+        loaded = await get_invoice(conn, invoice_id, store=store)
         if not same_invoice(command, loaded.state, invoice_id):
             raise in_use(INVOICE, command.external_id)
         return Created(loaded, invoice_id, created=False)
 
     return await _create(conn, INVOICE, command.external_id, command.invoice_id, command,
-                         existing, correlation_id, causation_id)
+                         existing, correlation_id, causation_id, store)
 
 
 async def record_payment(conn: asyncpg.Connection, command: RecordPayment, *,
                          correlation_id: str | None = None,
-                         causation_id: str | None = None) -> Created:
+                         causation_id: str | None = None,
+                         store: AccountStore = POSTGRES) -> Created:
     async def existing(payment_id: UUID) -> Created:
-        loaded = await get_payment(conn, payment_id)
+        loaded = await get_payment(conn, payment_id, store=store)
         if not same_payment(command, loaded.state, payment_id):
             raise in_use(PAYMENT, command.external_id)
         return Created(loaded, payment_id, created=False)
 
     return await _create(conn, PAYMENT, command.external_id, command.payment_id, command,
-                         existing, correlation_id, causation_id)
+                         existing, correlation_id, causation_id, store)
 
 
 async def get_account(conn: asyncpg.Connection, account_id: UUID, *,
-                      history: bool = False) -> Loaded[Account]:
+                      history: bool = False, store: AccountStore = POSTGRES) -> Loaded[Account]:
     """The account's state; with `history`, its stream's events too (the audit trail)."""
-    loaded = await accounts.load(conn, account_id, history=history)
+    loaded = await store.repository.load(conn, account_id, history=history)
     if not loaded.state.registered:
         raise NotFound(f"no account {account_id}", field="account_id")
     return loaded
 
 
-async def account_of(conn: asyncpg.Connection, kind: str, entity_id: UUID) -> UUID:
-    account_id = await account_entities.owner(conn, kind, entity_id)
+async def account_of(conn: asyncpg.Connection, kind: str, entity_id: UUID, *,
+                     store: AccountStore = POSTGRES) -> UUID:
+    account_id = await store.entities.owner(conn, kind, entity_id)
     if account_id is None:
         raise NotFound(f"no {kind} {entity_id}", field=f"{kind}_id")
     return account_id
 
 
 async def get_invoice(conn: asyncpg.Connection, invoice_id: UUID, *,
-                      history: bool = False) -> Loaded[Account]:
+                      history: bool = False, store: AccountStore = POSTGRES) -> Loaded[Account]:
     """The account that holds the invoice (its `invoices[invoice_id]`)."""
-    return await get_account(conn, await account_of(conn, INVOICE, invoice_id), history=history)
+    account_id = await account_of(conn, INVOICE, invoice_id, store=store)
+    return await get_account(conn, account_id, history=history, store=store)
 
 
-async def get_payment(conn: asyncpg.Connection, payment_id: UUID) -> Loaded[Account]:
+async def get_payment(conn: asyncpg.Connection, payment_id: UUID, *,
+                      store: AccountStore = POSTGRES) -> Loaded[Account]:
     """The account that holds the payment (its `payments[payment_id]`)."""
-    return await get_account(conn, await account_of(conn, PAYMENT, payment_id))
+    account_id = await account_of(conn, PAYMENT, payment_id, store=store)
+    return await get_account(conn, account_id, store=store)

@@ -13,8 +13,9 @@ exists) is checked here against case-service's own tables before deciding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -28,32 +29,57 @@ from case_service.service_layer import notifications
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, Refused
-from receivables_platform.repository import Loaded
+from receivables_platform.repository import Loaded, Repository
 
 Check = Callable[[Case, int], None]
+WithEvents = Callable[[asyncpg.Connection, Case, Sequence[EventContract], datetime],
+                      Awaitable[None]]
+
+
+async def _row_and_notifications(conn: asyncpg.Connection, state: Case,
+                                 events: Sequence[EventContract], at: datetime) -> None:
+    await case_rows.save(conn, state, at)
+    await notifications.after_case_events(conn, state, events)
+
+
+@dataclass(frozen=True)
+class CaseStore:
+    """Where the use cases keep cases: their streams, and what must change with a case's
+    events in the same transaction (its row for lists and search, its notifications).
+
+    `POSTGRES` everywhere the service runs; the use-case tests pass one kept in memory
+    (`receivables_devkit.testing.fakes`) to check what the use cases decide without a
+    database.
+    """
+
+    repository: Repository[Case]
+    with_events: WithEvents
+
+
+POSTGRES = CaseStore(cases, _row_and_notifications)
 
 
 async def execute(conn: asyncpg.Connection, command: c.Command, *, check: Check | None = None,
                   correlation_id: str | None = None, causation_id: str | None = None,
-                  ) -> Loaded[Case]:
+                  store: CaseStore = POSTGRES) -> Loaded[Case]:
     """Decide `command` on the case's current state and append what it decided.
 
     `check(state, version)` runs before deciding: the API passes its If-Match
     precondition there, so a stale client is refused before anything is decided.
     """
-    async def save_row(conn: asyncpg.Connection, state: Case,
-                       events: Sequence[EventContract]) -> None:
-        await case_rows.save(conn, state, command.at)
-        await notifications.after_case_events(conn, state, events)
+    async def with_events(conn: asyncpg.Connection, state: Case,
+                          events: Sequence[EventContract]) -> None:
+        await store.with_events(conn, state, events, command.at)
 
-    return await cases.execute(
+    return await store.repository.execute(
         conn, command.case_id, lambda state: decide(command, state),
         subject=lambda state: str(state.account_id or state.case_id), check=check,
-        after=save_row, correlation_id=correlation_id, causation_id=causation_id)
+        after=with_events, correlation_id=correlation_id, causation_id=causation_id)
 
 
-async def get_case(conn: asyncpg.Connection, case_id: UUID) -> Loaded[Case]:
-    loaded = await cases.load(conn, case_id, history=False)
+async def get_case(conn: asyncpg.Connection, case_id: UUID, *,
+                   store: CaseStore = POSTGRES) -> Loaded[Case]:
+    loaded = await store.repository.load(conn, case_id, history=False)
     if not loaded.state.opened:
         raise NotFound(f"no case {case_id}", field="case_id")
     return loaded

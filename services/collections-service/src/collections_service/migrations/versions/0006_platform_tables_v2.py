@@ -1,12 +1,15 @@
-"""Platform tables v2: fewer writes per appended event (see `PLATFORM_TABLES_V2`)."""
+"""Platform tables v2, fewer writes per event: `platform_0002` of the platform branch.
 
-from receivables_platform.db.platform_schema import lighten_platform_writes
+Made by `receivables_platform/db/platform_versions/0002_lighter_writes.py`; this revision
+orders it before the service's next migration and keeps the history of the
+databases stamped here.
+"""
 
 revision = "collections_service_0006"
 down_revision = "collections_service_0005"
 branch_labels = None
-depends_on = None
+depends_on = "platform_0002"
 
 
 def upgrade() -> None:
-    lighten_platform_writes()
+    """Nothing of its own: `platform_0002` does the work."""

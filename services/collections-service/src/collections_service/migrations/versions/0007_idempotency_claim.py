@@ -1,13 +1,15 @@
-"""Platform schema v3: an Idempotency-Key claimed and looked up in one round trip
-(see `IDEMPOTENCY_CLAIM`)."""
+"""Idempotency-Key claims in one round trip: `platform_0003` of the platform branch.
 
-from receivables_platform.db.platform_schema import claim_idempotency_in_one_round_trip
+Made by `receivables_platform/db/platform_versions/0003_idempotency_claim.py`; this revision
+orders it before the service's next migration and keeps the history of the
+databases stamped here.
+"""
 
 revision = "collections_service_0007"
 down_revision = "collections_service_0006"
 branch_labels = None
-depends_on = None
+depends_on = "platform_0003"
 
 
 def upgrade() -> None:
-    claim_idempotency_in_one_round_trip()
+    """Nothing of its own: `platform_0003` does the work."""

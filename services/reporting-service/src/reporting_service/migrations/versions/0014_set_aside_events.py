@@ -1,33 +1,15 @@
-"""Platform schema v4: events a consumer set aside for a date outside the business dates
-(see `SET_ASIDE_EVENTS`), and the analysts' view of them.
+"""Events a consumer set aside: `platform_0004` of the platform branch.
 
-An analyst whose totals miss an invoice the billing system shows finds it here: it
-was set aside, not lost, and is in no other view until billing corrects its dates.
+Made by `receivables_platform/db/platform_versions/0004_set_aside_events.py`; this revision
+orders it before the service's next migration and keeps the history of the
+databases stamped here.
 """
-
-from receivables_platform.db.platform_schema import create_set_aside_events, execute_script
 
 revision = "reporting_service_0014"
 down_revision = "reporting_service_0013_analyst"
 branch_labels = None
-depends_on = None
-
-ANALYST_VIEW = """
-CREATE VIEW reporting.set_aside_events AS
-SELECT type, subject AS account_id, event_id, reason, dates, data, set_aside_at
-FROM public.set_aside_events;
-COMMENT ON VIEW reporting.set_aside_events IS
-    'Events left out of every other view: a business date in them is outside the range the platform books (BUSINESS_DATE_MIN..MAX). Corrected at their source, not here.';
-COMMENT ON COLUMN reporting.set_aside_events.type IS 'Event type, e.g. billing.invoice.issued.';
-COMMENT ON COLUMN reporting.set_aside_events.account_id IS 'Customer account the event is about (its CloudEvents subject).';
-COMMENT ON COLUMN reporting.set_aside_events.event_id IS 'CloudEvents id of the event.';
-COMMENT ON COLUMN reporting.set_aside_events.reason IS 'Why it was set aside, naming each date outside the range.';
-COMMENT ON COLUMN reporting.set_aside_events.dates IS 'The dates outside the range, by field (JSON: {"due_date": "9999-12-31"}).';
-COMMENT ON COLUMN reporting.set_aside_events.data IS 'The event''s data as it was published (JSON).';
-COMMENT ON COLUMN reporting.set_aside_events.set_aside_at IS 'When the reporting service set it aside.';
-"""
+depends_on = "platform_0004"
 
 
 def upgrade() -> None:
-    create_set_aside_events()
-    execute_script(ANALYST_VIEW)
+    """Nothing of its own: `platform_0004` does the work."""

@@ -1,9 +1,9 @@
 """Functions, triggers and analyst views as their files in `reporting_service/sql/` define them.
 
-Earlier migrations redefined the aging functions several times; they now create only
-tables, and this one applies the current definition of every object, over whatever an
-upgraded database had. Invoices written before aging was kept as steps (or while no
-trigger followed them) get their steps here; those that have steps keep them.
+Earlier migrations redefined the aging functions and the analyst views several times;
+they now create only tables, and this one applies the current definition of every
+object, over whatever an upgraded database had. Invoices written before aging was
+kept as steps get their steps here; those that have steps keep them.
 """
 
 from alembic import op
@@ -25,4 +25,6 @@ SELECT ar_aging_restep(ARRAY(SELECT i.invoice_id FROM ar_invoices i
 
 def upgrade() -> None:
     apply_sql_files(CURRENT)
+    # default privileges (0006) grant a new view; one made before them needs the grant
+    op.execute("GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO analyst")
     op.execute(STEP_THE_UNSTEPPED)
