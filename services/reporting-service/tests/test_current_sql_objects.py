@@ -14,7 +14,7 @@ import pytest
 from alembic import command
 
 from receivables_devkit.infra.embedded_postgres import schema_of
-from receivables_platform.db.migrate import alembic_config
+from receivables_platform.db.migrate import alembic_config, upgrade_async
 from receivables_platform.db.sql_files import statements
 from reporting_service.spec import SPEC
 from reporting_service.sql import CURRENT
@@ -35,7 +35,7 @@ async def test_an_upgrade_from_an_earlier_revision_ends_with_a_fresh_install_s_s
     fresh = await fresh_database(SPEC.versions_dir)
     upgraded = await fresh_database()
     await _migrate(upgraded, oldest)
-    await _migrate(upgraded, "head")
+    await upgrade_async(upgraded, SPEC.versions_dir)
     assert await _schema(upgraded) == await _schema(fresh)
 
 
@@ -89,7 +89,7 @@ async def test_invoices_written_before_aging_was_kept_as_steps_are_stepped_on_up
         await conn.execute(
             "INSERT INTO ar_balance_changes (event_id, invoice_id, kind, amount_minor,"
             " effective_date) VALUES ('e1', $1, 'payment', -400, $2)", invoice, date(2026, 4, 10))
-        await _migrate(url, "head")
+        await upgrade_async(url, SPEC.versions_dir)
         steps = await conn.fetch("SELECT effective_date, open_minor FROM ar_aging_steps "
                                  "WHERE invoice_id = $1 ORDER BY effective_date", invoice)
         by_due = await conn.fetchval("SELECT sum(open_minor) FROM ar_aging_by_due_date "
