@@ -50,6 +50,7 @@ async def test_an_overdue_instalment_gets_a_task_and_ages_past_due(system: Runni
                            roles=("collector",), sub=collector)
         [invoice] = view["invoices"]
         assert invoice["due_date"] == first_due.isoformat() and invoice["days_past_due"] > 0
+        assert invoice["past_due_minor"] == view["past_due_minor"] == FIRST
 
         aged = await s.reported(
             "/v1/aging", lambda a: bool(a["rows"]) and a["rows"][0]["total_minor"] == (

@@ -693,6 +693,7 @@ async def test_an_overdue_instalment_is_past_due_before_the_invoice_s_last_due_d
     [row] = view["invoices"]
     assert (row["due_date"], row["days_past_due"], row["balance_minor"]) == (
         "2026-10-30", 3, 9_000)
+    assert row["past_due_minor"] == view["past_due_minor"] == 2_000
     await billing.send(applied(issued, 2_000, MONDAY))
     view = (await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)).json()
     [row] = view["invoices"]

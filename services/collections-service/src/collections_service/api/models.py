@@ -124,8 +124,11 @@ class AssignRequest(Body):
 class InvoiceView(BaseModel):
     invoice_id: UUID
     external_id: str | None
-    due_date: date | None
+    due_date: date | None = Field(description="When its oldest open instalment fell (or falls) "
+                                  "due: the invoice's due date unless it is paid in instalments")
     balance_minor: int
+    past_due_minor: int = Field(default=0, description="What of the balance is past due: its "
+                                "open instalments due before today")
     currency: str | None
     days_past_due: int
     held: bool
