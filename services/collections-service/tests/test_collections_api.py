@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 import httpx
+import jwt
 import pytest
 from pydantic import ValidationError
 
@@ -759,8 +760,13 @@ async def test_billing_out_of_reach_is_a_502_naming_it_and_the_email_goes_withou
 def test_asking_billing_for_links_needs_credentials_for_it() -> None:
     with pytest.raises(ValidationError, match="BILLING_ADAPTER_TOKEN"):
         CollectionsSettings(billing_adapter_url="http://billing:8101")
-    minted = CollectionsSettings(billing_adapter_url="http://billing:8101", jwt_secret="s" * 32)
-    assert isinstance(pay_links_of(minted), BillingPayLinks)
+    minted = CollectionsSettings(billing_adapter_url="http://billing:8101", jwt_secret="s" * 32,
+                                 jwt_issuer="https://id.example")
+    links = pay_links_of(minted)
+    assert isinstance(links, BillingPayLinks)
+    claims = jwt.decode(links.token(), "s" * 32, algorithms=["HS256"], audience="receivables",
+                        issuer="https://id.example")
+    assert (claims["sub"], claims["roles"]) == ("collections-service", ["integration"])
     assert isinstance(pay_links_of(CollectionsSettings()), UrlTemplatePayLinks)
 
 

@@ -79,6 +79,8 @@ class CollectionsSettings(BaseSettings):
     service's token for billing-adapter when BILLING_ADAPTER_TOKEN is unset."""
     jwt_audience: str = Field(default="receivables", validation_alias="JWT_AUDIENCE")
     """The audience of that minted token: the one the services accept."""
+    jwt_issuer: str | None = Field(default=None, validation_alias="JWT_ISSUER")
+    """Its issuer, when the services require one."""
     remittance: str | None = Field(default=None, max_length=2000,
                                    validation_alias="REMITTANCE_INSTRUCTIONS")
     """How to pay by transfer, for the `remittance` placeholder of templates."""
@@ -113,8 +115,10 @@ def pay_links_of(settings: CollectionsSettings) -> PayLinks:
         return BillingPayLinks(settings.billing_adapter_url, lambda: fixed)
     assert settings.jwt_secret is not None  # the settings refuse a URL without either
     secret, audience = settings.jwt_secret.get_secret_value(), settings.jwt_audience
+    issuer = settings.jwt_issuer
     return BillingPayLinks(settings.billing_adapter_url, lambda: issue_token(
-        secret, SERVICE_SUBJECT, ("integration",), MINTED_TOKEN_SECONDS, audience=audience))
+        secret, SERVICE_SUBJECT, ("integration",), MINTED_TOKEN_SECONDS, audience=audience,
+        issuer=issuer))
 
 
 @dataclass
