@@ -17,7 +17,7 @@ reporting read model, then times, as the API runs them:
   per transaction and call, as the consumer runner applies a poll's records
   (decoding each event's contract; Kafka itself is not in the figure).
 
-The seed goes through the read model's own triggers (migration 0008), as the
+The seed goes through the read model's own triggers (reporting_service/sql/triggers), as the
 projection's writes do. Prints median and p95 milliseconds over `--repeat`
 runs, and events per second. Not a timed test.
 

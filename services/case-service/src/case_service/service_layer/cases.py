@@ -14,8 +14,10 @@ exists) is checked here against case-service's own tables before deciding.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -42,10 +44,30 @@ async def _row_and_notifications(conn: asyncpg.Connection, state: Case,
     await notifications.after_case_events(conn, state, events)
 
 
+class BillingView(Protocol):
+    """What case-service knows of billing's accounts and invoices (from billing's events)."""
+
+    async def account_exists(self, conn: asyncpg.Connection, account_id: UUID, /) -> bool: ...
+
+    async def invoices(self, conn: asyncpg.Connection, invoice_ids: Sequence[UUID], /
+                       ) -> dict[UUID, billing_view.KnownInvoice]: ...
+
+
+class Agents(Protocol):
+    """Who may own a case."""
+
+    async def register_on_first_use(self, conn: asyncpg.Connection, user_id: str, /
+                                    ) -> None: ...
+
+    async def is_active_agent(self, conn: asyncpg.Connection, user_id: str, /) -> bool: ...
+
+
 @dataclass(frozen=True)
 class CaseStore:
-    """Where the use cases keep cases: their streams, and what must change with a case's
-    events in the same transaction (its row for lists and search, its notifications).
+    """Where the use cases keep cases: their streams, what must change with a case's events
+    in the same transaction (its row for lists and search, its notifications), what they
+    check a command against (billing's accounts and invoices, the agents) and the case
+    numbers, all in one transaction (`transaction(conn)`).
 
     `POSTGRES` everywhere the service runs; the use-case tests pass one kept in memory
     (`receivables_devkit.testing.fakes`) to check what the use cases decide without a
@@ -54,9 +76,14 @@ class CaseStore:
 
     repository: Repository[Case]
     with_events: WithEvents
+    billing: BillingView
+    agents: Agents
+    next_case_number: Callable[[asyncpg.Connection], Awaitable[str]]
+    transaction: Callable[[asyncpg.Connection], AbstractAsyncContextManager[Any]]
 
 
-POSTGRES = CaseStore(cases, _row_and_notifications)
+POSTGRES = CaseStore(cases, _row_and_notifications, billing_view, directory,
+                     case_rows.next_case_number, atomic)
 
 
 async def execute(conn: asyncpg.Connection, command: c.Command, *, check: Check | None = None,
@@ -86,13 +113,13 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID, *,
 
 
 async def _check_links(conn: asyncpg.Connection, account_id: UUID | None,
-                       invoice_ids: tuple[UUID, ...]) -> None:
-    if account_id is not None and not await billing_view.account_exists(conn, account_id):
+                       invoice_ids: tuple[UUID, ...], store: CaseStore) -> None:
+    if account_id is not None and not await store.billing.account_exists(conn, account_id):
         raise Refused(f"no account {account_id} is known to billing", field="account_id",
                       title="Unknown account")
     if invoice_ids and account_id is None:
         raise Refused("linked invoices need the case's account", field="account_id")
-    known = await billing_view.invoices(conn, invoice_ids)
+    known = await store.billing.invoices(conn, invoice_ids)
     for index, invoice_id in enumerate(invoice_ids):
         invoice = known.get(invoice_id)
         if invoice is None or invoice.account_id != account_id:
@@ -101,40 +128,43 @@ async def _check_links(conn: asyncpg.Connection, account_id: UUID | None,
 
 
 async def check_agent(conn: asyncpg.Connection, user_id: str, field: str, *,
-                      registers_self: bool = False) -> None:
+                      registers_self: bool = False, store: CaseStore = POSTGRES) -> None:
     """`registers_self`: the caller, an agent by role, takes the case; no admin step first."""
     if registers_self:
-        await directory.register_on_first_use(conn, user_id)
-    if not await directory.is_active_agent(conn, user_id):
+        await store.agents.register_on_first_use(conn, user_id)
+    if not await store.agents.is_active_agent(conn, user_id):
         raise Refused(f"{user_id!r} is not an active case agent", field=field,
                       title="Unknown agent")
 
 
 async def open_case(conn: asyncpg.Connection, command: c.OpenCase, *,
-                    correlation_id: str | None = None, owner_registers: bool = False
-                    ) -> Loaded[Case]:
+                    correlation_id: str | None = None, owner_registers: bool = False,
+                    store: CaseStore = POSTGRES) -> Loaded[Case]:
     """Number the case and open it (links checked first)."""
-    await _check_links(conn, command.account_id, command.invoice_ids)
+    await _check_links(conn, command.account_id, command.invoice_ids, store)
     if command.owner_id is not None:
-        await check_agent(conn, command.owner_id, "owner_id", registers_self=owner_registers)
-    async with atomic(conn):
-        command = replace(command, case_number=await case_rows.next_case_number(conn))
-        return await execute(conn, command, correlation_id=correlation_id)
+        await check_agent(conn, command.owner_id, "owner_id", registers_self=owner_registers,
+                          store=store)
+    async with store.transaction(conn):
+        command = replace(command, case_number=await store.next_case_number(conn))
+        return await execute(conn, command, correlation_id=correlation_id, store=store)
 
 
 async def assign(conn: asyncpg.Connection, command: c.AssignCase, *, check: Check | None,
-                 correlation_id: str | None = None, owner_registers: bool = False
-                 ) -> Loaded[Case]:
-    await check_agent(conn, command.owner_id, "owner_id", registers_self=owner_registers)
-    return await execute(conn, command, check=check, correlation_id=correlation_id)
+                 correlation_id: str | None = None, owner_registers: bool = False,
+                 store: CaseStore = POSTGRES) -> Loaded[Case]:
+    await check_agent(conn, command.owner_id, "owner_id", registers_self=owner_registers,
+                      store=store)
+    return await execute(conn, command, check=check, correlation_id=correlation_id,
+                         store=store)
 
 
 async def request_correction(conn: asyncpg.Connection, command: c.RequestCorrection, *,
                              check: Check | None, correlation_id: str | None = None,
-                             ) -> Loaded[Case]:
+                             store: CaseStore = POSTGRES) -> Loaded[Case]:
     """The invoice must be the case account's; the amount is in its currency (stated or not)."""
-    loaded = await get_case(conn, command.case_id)
-    known = (await billing_view.invoices(conn, [command.invoice_id])).get(command.invoice_id)
+    loaded = await get_case(conn, command.case_id, store=store)
+    known = (await store.billing.invoices(conn, [command.invoice_id])).get(command.invoice_id)
     if known is None or known.account_id != loaded.state.account_id:
         raise Refused(f"invoice {command.invoice_id} is not one of this case's account's",
                       field="invoice_id", title="Unknown invoice")
@@ -142,11 +172,13 @@ async def request_correction(conn: asyncpg.Connection, command: c.RequestCorrect
         raise Refused(f"invoice {command.invoice_id} is billed in {known.currency}",
                       field="currency")
     return await execute(conn, replace(command, currency=known.currency), check=check,
-                         correlation_id=correlation_id)
+                         correlation_id=correlation_id, store=store)
 
 
 async def link(conn: asyncpg.Connection, command: c.LinkCase, *, check: Check | None,
-               correlation_id: str | None = None) -> Loaded[Case]:
+               correlation_id: str | None = None, store: CaseStore = POSTGRES
+               ) -> Loaded[Case]:
     """The account must be known to billing and the invoices its own."""
-    await _check_links(conn, command.account_id, command.invoice_ids)
-    return await execute(conn, command, check=check, correlation_id=correlation_id)
+    await _check_links(conn, command.account_id, command.invoice_ids, store)
+    return await execute(conn, command, check=check, correlation_id=correlation_id,
+                         store=store)
