@@ -15,6 +15,7 @@ import pytest
 from deploy_support import DEPLOY, ROOT, SERVICES, spec_keywords
 
 from billing_adapter.settings import StripeSettings
+from collections_service.runtime import CollectionsSettings
 from console_service.settings import ConsoleSettings
 from receivables_platform.contracts.topics import CONTEXTS
 from receivables_platform.settings import KafkaSettings, ServiceSettings
@@ -146,6 +147,8 @@ def test_every_variable_set_is_one_the_services_read(project: dict[str, Any]) ->
     read |= {f"KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
     read |= {f"STRIPE_{f.upper()}" for f in StripeSettings.model_fields}  # billing-adapter's
     read.add("SMTP_URL")  # collections-service's and case-service's mail
+    read |= {str(f.validation_alias) for f in CollectionsSettings.model_fields.values()
+             if f.validation_alias}  # collections-service's (BILLING_ADAPTER_URL...)
     for service in SERVICES:
         env = set(project["services"][service]["environment"])
         unknown = {v for v in env - read if not v.startswith("OTEL_")}

@@ -323,6 +323,21 @@ def test_collections_and_case_settings_reach_their_services(production_render: R
         assert not {k for k in data if k.startswith(("CASE_", "COLLECTIONS_"))}
 
 
+def test_collections_asks_billing_for_pay_links_when_it_can_mint_a_token() -> None:
+    def collections(values: dict[str, Any]) -> dict[str, str]:
+        data: dict[str, str] = render(values).named(
+            "ConfigMap", full_name("collections-service"))["data"]
+        return data
+    assert collections({})["BILLING_ADAPTER_URL"] == (
+        f"http://{full_name('billing-adapter')}:8101")
+    # keys only from the identity provider: no token to mint, the template links stay
+    assert "BILLING_ADAPTER_URL" not in collections(
+        {"jwt": {"existingSecret": "", "jwksUrl": "https://idp.example/keys"}})
+    own = collections({"services": {"collections-service": {
+        "env": {"BILLING_ADAPTER_URL": "http://billing.other:8101"}}}})
+    assert own["BILLING_ADAPTER_URL"] == "http://billing.other:8101"
+
+
 def test_every_service_gets_the_same_business_dates(production_render: Rendered) -> None:
     for service in SERVICES:
         data = production_render.named("ConfigMap", full_name(service))["data"]

@@ -72,7 +72,10 @@ def test_egress_opens_the_ports_of_the_endpoints_named_and_no_other() -> None:
     base = {53, 5432, 9092, 9093, 9094}
     for service in SERVICES:
         emailing = {2525} if service in ("collections-service", "case-service") else set()
-        assert egress_ports(rendered, full_name(service)) == base | {4318, 9000, 443} | emailing
+        # collections asks billing-adapter for pay links (the JWT secret mints its token)
+        billing = {8101} if service == "collections-service" else set()
+        assert egress_ports(rendered, full_name(service)) == (
+            base | {4318, 9000, 443} | emailing | billing)
     console_ports = egress_ports(rendered, "rx-receivables-console")
     assert {8101, 8102, 8103, 8104, 8443} <= console_ports and 2525 not in console_ports
     assert egress_ports(render(), full_name("case-service")) == base  # nothing named: nothing

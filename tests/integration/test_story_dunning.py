@@ -6,7 +6,9 @@ speaks Spanish, the policy (written on go-live, both email steps' days already
 passed) starts with the first step not done: the statement, sent by the
 service's own sender inside the send window, in Spanish with Spanish money and
 dates, to the billing contact with the other in copy, signed by the collector.
-The mail gateway then posts the DSN of a bounce, and it is recorded.
+The statement carries a pay link billing-adapter made at its payment provider
+(Stripe), asked for by collections over HTTP. The mail gateway then posts the
+DSN of a bounce, and it is recorded.
 
 The sender works on the team's business days only, so the story runs against a
 collections deployment of its own (its own database and consumer group, no
@@ -57,6 +59,7 @@ async def every_day_collections(system: RunningSystem, inbox: tuple[Inbox, str],
                                    "DUNNING_WINDOW_END": "23:59:59.999999",
                                    "DUNNING_POLL_SECONDS": "0.5",
                                    "PAY_LINK_URL_TEMPLATE": "https://pay.example/a/{account_id}",
+                                   "BILLING_ADAPTER_URL": system.url("billing-adapter"),
                                    "REMITTANCE_INSTRUCTIONS": "IBAN ES91 2100 0418 4502 0005 1332",
                                }})
     try:
@@ -138,12 +141,18 @@ async def test_a_spanish_statement_goes_out_by_itself_bounces_and_catches_up_in_
         assert message["Subject"] == "Muebles Sol SL: 1 factura vencida, 1.200,00 €"
         body = message.get_content()
         assert "Estimado/a Ana García" in body and "Total vencido: 1.200,00\xa0€" in body
-        assert f"https://pay.example/a/{account_id}" in body and "IBAN ES91" in body
+        # the pay link is billing's (a Stripe Checkout Session), asked for over HTTP, not
+        # the URL template this deployment also has
+        assert "https://checkout.stripe.com/" in body and "pay.example" not in body, body
+        assert "IBAN ES91" in body
         assert body.rstrip().endswith("Marta Ruiz")
 
-        sends = await http.get(f"{collections}/v1/accounts/{account_id}/dunning",
-                               headers=supervisor)
-        [sent] = sends.json()
+        async def recorded() -> list[dict[str, object]] | None:
+            # the server accepts the message a moment before the sender records it
+            sends = await http.get(f"{collections}/v1/accounts/{account_id}/dunning",
+                                   headers=supervisor)
+            return sends.json() if sends.json()[0]["status"] != "claimed" else None
+        [sent] = await eventually(recorded)
         assert (sent["step_id"], sent["status"], sent["language"]) == ("statement", "sent", "es")
         assert sent["message_id"] == message["Message-ID"]
 

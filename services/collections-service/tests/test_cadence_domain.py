@@ -160,6 +160,18 @@ def test_one_consolidated_task_covers_every_overdue_invoice() -> None:
     assert plan.lead == FIRST
 
 
+def test_an_invoice_in_instalments_counts_past_due_only_what_has_fallen_due() -> None:
+    # 3,000 of the first instalment still open (due 30 Oct), 6,000 to come in December
+    plan = replace(invoice(date(2026, 10, 30), 9_000), open_instalments=(
+        (date(2026, 10, 30), 3_000), (date(2026, 12, 1), 6_000)))
+    assert plan.past_due_minor(date(2026, 10, 30)) == 0
+    assert plan.past_due_minor(date(2026, 11, 2)) == 3_000
+    assert plan.past_due_minor(date(2026, 12, 2)) == 9_000
+    task = plan_day(situation(plan), LATEST, set(), date(2026, 11, 2), US)
+    assert task is not None and task.lead == FIRST
+    assert (task.amount_past_due_minor, task.days_past_due) == (3_000, 3)
+
+
 def test_catch_up_starts_with_the_first_step_not_done_and_goes_on_a_step_a_day() -> None:
     # go-live: an invoice 40 days late that never had a step; every step's day has passed
     inv = invoice(date(2026, 9, 23))

@@ -8,19 +8,26 @@ from uuid import UUID
 
 import asyncpg
 import httpx
+import jwt
+import pytest
+from pydantic import ValidationError
 
+from collections_service.adapters.pay_links import BillingPayLinks, UrlTemplatePayLinks
 from collections_service.domain.clock import FixedClock
-from collections_service.runtime import Runtime
+from collections_service.runtime import CollectionsSettings, Runtime, pay_links_of
 from collections_service.testing import (
     KIM,
     LEE,
     MONDAY,
     SUPERVISOR,
     BillingFeed,
+    Inbox,
     account,
     applied,
     at,
     creating,
+    free_port,
+    in_instalments,
     invoice,
 )
 from receivables_platform.contracts.billing import (
@@ -684,6 +691,98 @@ async def test_a_promise_on_one_invoice_leaves_the_other_in_the_cadence(
     assert view["paused_until"] is None
     assert all(i["external_id"] and i["external_id"].startswith("INV-")
                for i in view["invoices"])
+
+
+async def test_an_overdue_instalment_is_past_due_before_the_invoice_s_last_due_date(
+        api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime) -> None:
+    await policy(api)
+    registered = account()
+    issued = in_instalments(registered.account_id, (date(2026, 10, 30), 3_000),
+                            (date(2026, 11, 30), 3_000), (date(2026, 12, 30), 4_000))
+    await billing.send(registered, issued, applied(issued, 1_000, date(2026, 10, 29)))
+    assert (await run(api, MONDAY))["tasks_scheduled"] == 1
+    [task] = (await api.get("/v1/worklist?unassigned=true", headers=SUPERVISOR)).json()["tasks"]
+    assert task["invoice_ids"] == [str(issued.invoice_id)]
+    assert task["template"] == "overdue_statement"
+    assert (task["amount_past_due_minor"], task["days_past_due"]) == (2_000, 3)
+    view = (await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)).json()
+    [row] = view["invoices"]
+    assert (row["due_date"], row["days_past_due"], row["balance_minor"]) == (
+        "2026-10-30", 3, 9_000)
+    assert row["past_due_minor"] == view["past_due_minor"] == 2_000
+    await billing.send(applied(issued, 2_000, MONDAY))
+    view = (await api.get(f"/v1/accounts/{registered.account_id}", headers=SUPERVISOR)).json()
+    [row] = view["invoices"]
+    assert (row["due_date"], row["days_past_due"]) == ("2026-11-30", 0)
+    # the second instalment falls overdue in its turn: its cadence starts from its due date
+    later = date(2026, 12, 2)
+    set_today(runtime, later)
+    assert (await run(api, later))["tasks_scheduled"] == 1
+    [task] = [t for t in (await api.get("/v1/worklist", params={
+        "unassigned": "true", "date": later.isoformat()}, headers=SUPERVISOR)).json()["tasks"]
+        if t["business_date"] == later.isoformat()]
+    assert task["template"] == "overdue_statement"
+    assert (task["amount_past_due_minor"], task["days_past_due"]) == (3_000, 2)
+
+
+async def test_a_task_s_pay_link_comes_from_the_configured_source_or_is_refused(
+        api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime) -> None:
+    await policy(api)
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    await run(api, MONDAY)
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    path = f"/v1/tasks/{task['task_id']}/pay-link"
+    unconfigured = await api.post(path, headers=KIM)
+    assert unconfigured.status_code == 503, unconfigured.text
+    assert "BILLING_ADAPTER_URL" in unconfigured.json()["detail"]
+    runtime.settings = runtime.settings.model_copy(
+        update={"pay_link_url_template": "https://pay.example/a/{account_id}"})
+    made = await api.post(path, headers=KIM)
+    assert made.status_code == 200, made.text
+    assert made.json() == {"account_id": str(account_id), "purpose": "payment",
+                           "url": f"https://pay.example/a/{account_id}", "expires_at": None,
+                           "provider": None, "pay_link_id": None}
+    assert (await api.post(path, headers=LEE)).status_code == 403
+    missing = await api.post(f"/v1/tasks/{new_id()}/pay-link", headers=KIM)
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["field"] == "path.task_id"
+    offer = await api.post("/v1/autopay/offers", json={
+        "account_id": str(account_id), "channel": "call"}, headers=creating(KIM))
+    assert offer.status_code == 201, offer.text
+    enrol = await api.post(f"/v1/autopay/offers/{offer.json()['offer_id']}/enrolment-link",
+                           headers=KIM)
+    assert enrol.status_code == 503 and "BILLING_ADAPTER_URL" in enrol.json()["detail"]
+
+
+async def test_billing_out_of_reach_is_a_502_naming_it_and_the_email_goes_without_a_link(
+        api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime, inbox: Inbox) -> None:
+    await policy(api)
+    account_id, _ = await overdue_account(billing, api, 5_000)
+    await run(api, MONDAY)
+    [task] = (await api.get("/v1/worklist", headers=KIM)).json()["tasks"]
+    runtime.pay_links = BillingPayLinks(f"http://127.0.0.1:{free_port()}", lambda: "token",
+                                        timeout_seconds=2)
+    failed = await api.post(f"/v1/tasks/{task['task_id']}/pay-link", headers=KIM)
+    assert failed.status_code == 502, failed.text
+    assert "billing-adapter did not answer" in failed.json()["detail"]
+    # the statement still goes, with its figures and without a link
+    sent = await api.post("/v1/contacts/emails", json={
+        "account_id": str(account_id), "template": "overdue_statement"}, headers=creating(KIM))
+    assert sent.status_code == 201 and sent.json()["outcome"] == "email_sent", sent.text
+    assert "$50.00" in inbox.messages[-1].get_content()
+
+
+def test_asking_billing_for_links_needs_credentials_for_it() -> None:
+    with pytest.raises(ValidationError, match="BILLING_ADAPTER_TOKEN"):
+        CollectionsSettings(billing_adapter_url="http://billing:8101")
+    minted = CollectionsSettings(billing_adapter_url="http://billing:8101", jwt_secret="s" * 32,
+                                 jwt_issuer="https://id.example")
+    links = pay_links_of(minted)
+    assert isinstance(links, BillingPayLinks)
+    claims = jwt.decode(links.token(), "s" * 32, algorithms=["HS256"], audience="receivables",
+                        issuer="https://id.example")
+    assert (claims["sub"], claims["roles"]) == ("collections-service", ["integration"])
+    assert isinstance(pay_links_of(CollectionsSettings()), UrlTemplatePayLinks)
 
 
 async def test_a_collector_lists_their_open_promises_a_page_at_a_time(

@@ -21,9 +21,10 @@ from collections_service.testing import (
     applied,
     creating,
     free_port,
+    in_instalments,
     invoice,
 )
-from receivables_platform.contracts.billing import AutoPayEnrolled
+from receivables_platform.contracts.billing import AutoPayEnrolled, Contact
 from receivables_platform.contracts.cases import (
     CaseClosed,
     CaseLinked,
@@ -94,6 +95,25 @@ async def test_the_overdue_statement_reaches_a_real_smtp_server_and_completes_th
     assert delivered["message_id"] == message["Message-ID"]
     [done] = await events(db, "collections.task.completed")
     assert (done["outcome"], done["contact_id"]) == ("email_sent", sent.json()["contact_id"])
+
+
+async def test_a_statement_asks_for_the_instalments_past_due_not_the_ones_to_come(
+        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection,
+        inbox: Inbox) -> None:
+    registered = account(contacts=[Contact(name="Ann Smith", email="ann@acme.test")])
+    issued = in_instalments(registered.account_id, (date(2026, 10, 20), 40_000),
+                            (date(2026, 12, 20), 60_000), external_id="INV-0100")
+    await billing.send(registered, issued)
+    sent = await api.post("/v1/contacts/emails", json={
+        "account_id": str(registered.account_id), "template": "overdue_statement"},
+        headers=creating(KIM))
+    assert sent.status_code == 201, sent.text
+    [message] = inbox.messages
+    assert message["Subject"] == "Acme Corp: 1 overdue invoice, $400.00"
+    body = message.get_content()
+    assert "INV-0100" in body and "13 days" in body and "$600.00" not in body
+    [attempt] = await events(db, "collections.contact.attempted")
+    assert attempt["amount_past_due_minor"] == 40_000
 
 
 async def test_a_statement_in_the_account_s_language_and_english_when_there_is_none(

@@ -1,13 +1,14 @@
 """Property: projected aging equals an independent recomputation from the raw events, to the cent.
 
-Hypothesis builds random billing histories (issues, credit and debit
+Hypothesis builds random billing histories (issues, some in instalments, credit and debit
 adjustments, payments applied, reversals, voids, write-offs) in two
 currencies, delivers them in a random order (across invoices and payments:
 an application may come before its invoice) with random duplicates, projects
 them into real PostgreSQL (one by one, or several per transaction through the
 bulk path the consumer runner takes) and checks, for several as-of dates:
 
-- every invoice's open balance and bucket against a recomputation in plain
+- every invoice's open balance and its amount per bucket (each instalment by its own
+  due date) against a recomputation in plain
   Python from the contracts (docs/architecture.md#metrics),
 - how the whole book's totals per currency and bucket (which the projection
   keeps summed per due date) moved, against the same recomputation, and
@@ -64,10 +65,24 @@ def histories(draw: st.DrawFn) -> tuple[UUID, list[EventContract]]:
         segment=draw(st.sampled_from([None, "smb", "enterprise"])), currency="USD")]
     for _ in range(draw(st.integers(1, 5))):
         issue = START + timedelta(draw(days))
+        total = draw(amounts)
+        # some invoices are paid in instalments: each ages from its own due date
+        offsets = sorted(draw(st.lists(st.integers(0, 90), min_size=1, max_size=3)))
+        cuts = sorted(draw(st.lists(st.integers(1, max(total - 1, 1)),
+                                    min_size=len(offsets) - 1, max_size=len(offsets) - 1,
+                                    unique=True))) if total > len(offsets) else []
+        shares = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+        plan = ([{"due_date": issue + timedelta(o), "amount_minor": a}
+                 for o, a in zip(offsets, shares, strict=False)]
+                if len(shares) == len(offsets) else [])
         invoice = InvoiceIssued(
             invoice_id=uuid4(), account_id=account, external_id="I",
-            currency=draw(st.sampled_from(["USD", "EUR"])), total_minor=draw(amounts),
-            issue_date=issue, due_date=issue + timedelta(draw(st.integers(0, 60))))
+            currency=draw(st.sampled_from(["USD", "EUR"])), total_minor=total,
+            issue_date=issue, due_date=(plan[-1]["due_date"] if plan
+                                        else issue + timedelta(draw(st.integers(0, 60)))),
+            **({"lines": [{"description": "d", "quantity": 1, "unit_price_minor": total,
+                           "amount_minor": total}], "subtotal_minor": total, "tax_minor": 0,
+                "instalments": plan} if plan else {}))
         currency_of[invoice.invoice_id] = invoice.currency
         events.append(invoice)
     invoices = list(currency_of)
@@ -102,9 +117,24 @@ def histories(draw: st.DrawFn) -> tuple[UUID, list[EventContract]]:
     return account, events
 
 
+def spread(invoice: InvoiceIssued, balance: int) -> dict[date, int]:
+    """The open balance over the instalments' due dates: payments settle the earliest first,
+    so what is open is the latest instalments' (a balance above the plan: on the last)."""
+    planned: dict[date, int] = defaultdict(int)
+    for part in invoice.instalments:
+        planned[part.due_date] += part.amount_minor
+    left, open_by_date = balance, {}
+    last = max(planned)
+    for due in sorted(planned, reverse=True):
+        share = planned[due] + (max(balance - sum(planned.values()), 0) if due == last else 0)
+        open_by_date[due] = min(share, left)
+        left -= open_by_date[due]
+    return {d: a for d, a in open_by_date.items() if a > 0}
+
+
 def recompute(events: list[EventContract], as_of: date,
-              all_buckets: list[Bucket]) -> dict[UUID, tuple[int, str]]:
-    """Open balance and bucket per invoice, from the contracts alone."""
+              all_buckets: list[Bucket]) -> dict[UUID, tuple[int, dict[str, int]]]:
+    """Open balance and its amount per bucket per invoice, from the contracts alone."""
     balance: dict[UUID, int] = defaultdict(int)
     issued: dict[UUID, InvoiceIssued] = {}
     for e in events:
@@ -124,8 +154,14 @@ def recompute(events: list[EventContract], as_of: date,
                 balance[e.invoice_id] -= e.voided_amount_minor
             case InvoiceWrittenOff() if e.written_off_on <= as_of:
                 balance[e.invoice_id] -= e.amount_minor
-    return {i: (balance[i], bucket_for((as_of - inv.due_date).days, all_buckets).key)
-            for i, inv in issued.items() if balance[i] > 0}
+    aged: dict[UUID, tuple[int, dict[str, int]]] = {}
+    for i, inv in issued.items():
+        if balance[i] > 0:
+            by_bucket: dict[str, int] = defaultdict(int)
+            for due, amount in spread(inv, balance[i]).items():
+                by_bucket[bucket_for((as_of - due).days, all_buckets).key] += amount
+            aged[i] = (balance[i], dict(by_bucket))
+    return aged
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +205,7 @@ async def check(url: str, account: UUID, events: list[EventContract], order: lis
             flt = AgingFilter(as_of=as_of, account_id=account)
             rows = await aging(conn, flt, GroupBy.invoice, all_buckets)
             projected = {r["invoice_id"]: (r["total_minor"],
-                                           next(k for k, v in r["buckets"].items() if v))
+                                           {k: v for k, v in r["buckets"].items() if v})
                          for r in rows}
             expected = recompute(events, as_of, all_buckets)
             assert projected == expected, as_of
@@ -224,11 +260,14 @@ def _by_bucket(events: list[EventContract], as_of: date,
                all_buckets: list[Bucket]) -> dict[tuple[str, str], int]:
     currency_of = {e.invoice_id: e.currency for e in events if isinstance(e, InvoiceIssued)}
     expected: dict[tuple[str, str], int] = defaultdict(int)
-    for invoice_id, (amount, bucket) in recompute(events, as_of, all_buckets).items():
-        expected[(currency_of[invoice_id], bucket)] += amount
+    for invoice_id, (_, by_bucket) in recompute(events, as_of, all_buckets).items():
+        for bucket, amount in by_bucket.items():
+            expected[(currency_of[invoice_id], bucket)] += amount
         expected[(currency_of[invoice_id], "invoices")] += 1
     return dict(expected)
 
 
 def _dates(event: EventContract) -> list[date]:
-    return [v for v in event.__dict__.values() if isinstance(v, date)]
+    instalments = event.instalments if isinstance(event, InvoiceIssued) else []
+    return [*(v for v in event.__dict__.values() if isinstance(v, date)),
+            *(i.due_date for i in instalments)]

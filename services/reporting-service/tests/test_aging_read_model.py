@@ -5,13 +5,14 @@ from uuid import uuid4
 
 import pytest
 
-from receivables_platform.contracts.billing import InvoiceIssued
+from receivables_platform.contracts.billing import InvoiceIssued, PaymentApplied
 from receivables_platform.db.pool import connect
 from receivables_platform.envelope import CloudEvent
 from reporting_service.adapters.aging_query import AgingFilter, GroupBy, aging
 from reporting_service.consumers.billing_projection import project_billing_event
 from reporting_service.domain.aging import buckets
 from reporting_service.spec import SPEC
+from reporting_service.testing import cloud
 
 
 @pytest.fixture
@@ -39,6 +40,40 @@ async def test_invoices_land_in_the_bucket_of_their_age_as_of_the_date(reporting
     assert row["buckets"] == {"current": 100, "1-30": 200, "31-60": 0, "61-90": 400,
                               "91-120": 0, "120+": 800}
     assert row["total_minor"] == 1500 and row["invoices"] == 4
+
+
+async def test_each_instalment_ages_from_its_own_due_date(reporting_conn):
+    """Money settles the earliest instalments first: what is left of an overdue instalment
+    is past due while the later ones are current, and the invoice counts once."""
+    account = uuid4()
+    plan = [(date(2026, 10, 30), 3_000), (date(2026, 11, 30), 3_000), (date(2026, 12, 30), 3_000)]
+    contract = InvoiceIssued(
+        invoice_id=uuid4(), account_id=account, external_id=f"X-{uuid4()}", currency="EUR",
+        total_minor=9_000, issue_date=date(2026, 10, 1), due_date=date(2026, 12, 30),
+        lines=[{"description": "Fit-out", "quantity": 1, "unit_price_minor": 9_000,
+                "amount_minor": 9_000}], subtotal_minor=9_000, tax_minor=0,
+        instalments=[{"due_date": d, "amount_minor": a} for d, a in plan])
+    await project_billing_event(reporting_conn, cloud(contract))
+    await project_billing_event(reporting_conn, cloud(PaymentApplied(
+        payment_id=uuid4(), account_id=account, invoice_id=contract.invoice_id,
+        amount_minor=1_000, currency="EUR", remaining_minor=8_000,
+        applied_on=date(2026, 10, 29))))
+
+    async def aged(day: date, group_by: GroupBy, **flt: object) -> list[dict[str, object]]:
+        return await aging(reporting_conn, AgingFilter(as_of=day, **flt), group_by, buckets())
+
+    [by_account] = await aged(date(2026, 11, 20), GroupBy.account, account_id=account)
+    assert by_account["buckets"] == {"current": 6_000, "1-30": 2_000, "31-60": 0, "61-90": 0,
+                                     "91-120": 0, "120+": 0}
+    assert (by_account["total_minor"], by_account["invoices"]) == (8_000, 1)
+    [by_invoice] = await aged(date(2026, 12, 5), GroupBy.invoice, account_id=account)
+    assert by_invoice["buckets"] == {"current": 3_000, "1-30": 3_000, "31-60": 2_000,
+                                     "61-90": 0, "91-120": 0, "120+": 0}
+    assert (by_invoice["due_date"], by_invoice["invoices"]) == (date(2026, 12, 30), 1)
+    [by_currency] = await aged(date(2026, 12, 5), GroupBy.currency)
+    assert by_currency["buckets"] == by_invoice["buckets"] and by_currency["invoices"] == 1
+    [before] = await aged(date(2026, 10, 29), GroupBy.account, account_id=account)
+    assert before["buckets"]["current"] == 8_000 and before["total_minor"] == 8_000
 
 
 async def test_an_invoice_issued_after_the_as_of_date_is_not_aged(reporting_conn):

@@ -251,6 +251,29 @@ async def test_dso_best_possible_dso_add_cei_for_everyone(conn):
     assert everyone["cei"] == 50.0  # (15,000 + 9,000 - 15,000) / (15,000 + 9,000 - 6,000)
 
 
+async def test_current_ar_at_the_close_leaves_out_instalments_past_due(fresh_database):
+    """CEI's closing current AR is aging's current bucket: of an invoice in instalments,
+    only the instalments not yet due."""
+    conn = await connect(await fresh_database(SPEC.versions_dir))
+    account = uuid4()
+    await PROJECTIONS["billing"].handler(conn, cloud(InvoiceIssued(
+        invoice_id=uuid4(), account_id=account, external_id="INST-1", currency="CHF",
+        total_minor=9_000, issue_date=date(2026, 10, 1), due_date=date(2026, 12, 15),
+        lines=[{"description": "Fit-out", "quantity": 1, "unit_price_minor": 9_000,
+                "amount_minor": 9_000}], subtotal_minor=9_000, tax_minor=0,
+        instalments=[{"due_date": date(2026, 11, 1), "amount_minor": 4_000},
+                     {"due_date": date(2026, 12, 15), "amount_minor": 5_000}]),
+        source="urn:billing"))
+    result = await kpi_report(conn, KpiQuery(WEEK, "CHF", KpiGroup.all, 14))
+    [everyone] = result["groups"]
+    assert everyone["ar"]["closing_ar_minor"] == 9_000
+    assert everyone["ar"]["closing_current_ar_minor"] == 5_000
+    [aged] = await aging(conn, AgingFilter(as_of=date(2026, 11, 22), currency="CHF"),
+                         GroupBy.currency, buckets())
+    assert aged["buckets"]["current"] == 5_000
+    await conn.close()
+
+
 async def test_ar_kpis_per_collector_and_team(conn):
     rows, _ = await report(conn, KpiGroup.collector)
     # ann: 12,000 / 6,000 x 7 = 14; 6,000 / 6,000 x 7 = 7; (16,000 - 12,000) / (16,000 - 6,000)

@@ -265,3 +265,30 @@ async def test_a_backfill_needs_an_operator(reporting: Reporting):
     forbidden = await reporting.client.post("/v1/aging/snapshots/backfill", headers=COLLECTOR,
                                             json={"from": "2026-11-01", "to": "2026-11-02"})
     assert forbidden.status_code == 403
+
+
+async def test_a_snapshot_ages_each_instalment_from_its_own_due_date(reporting: Reporting):
+    """The snapshot is the day's aging: an invoice in instalments is split the same way.
+    (The 19th: the end-of-day job may take the 20th, yesterday, on its own meanwhile.)"""
+    plan = [(date(2026, 10, 1), 4_000), (date(2026, 12, 1), 6_000)]
+    await reporting.project(InvoiceIssued(
+        invoice_id=uuid4(), account_id=ACCOUNT, external_id="I-3", currency="USD",
+        total_minor=10_000, issue_date=date(2026, 9, 1), due_date=date(2026, 12, 1),
+        lines=[{"description": "Fit-out", "quantity": 1, "unit_price_minor": 10_000,
+                "amount_minor": 10_000}], subtotal_minor=10_000, tax_minor=0,
+        instalments=[{"due_date": d, "amount_minor": a} for d, a in plan]))
+    taken = await reporting.client.post("/v1/aging/snapshots", headers=SUPERVISOR,
+                                        json={"date": "2026-11-19"})
+    assert taken.status_code == 201, taken.text
+    conn = await connect(reporting.url)
+    try:
+        rows = await conn.fetch("SELECT bucket, amount_minor, invoices FROM aging_snapshots "
+                                "WHERE snapshot_date = '2026-11-19' ORDER BY bucket")
+    finally:
+        await conn.close()
+    assert {r["bucket"]: (r["amount_minor"], r["invoices"]) for r in rows} == {
+        "current": (6_000, 0), "31-60": (4_000, 1)}
+    live = await reporting.client.get("/v1/aging", headers=SUPERVISOR, params={
+        "as_of": "2026-11-19", "group_by": "currency"})
+    [row] = live.json()["rows"]
+    assert {k: v for k, v in row["buckets"].items() if v} == {"current": 6_000, "31-60": 4_000}

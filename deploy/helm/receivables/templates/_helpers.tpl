@@ -92,6 +92,13 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* TCP ports a pod must reach beyond DNS, PostgreSQL and Kafka, from the values naming
     endpoints (identity provider, OTLP collector, object storage, SMTP): dict root name */}}
+{{/* Collections asks billing-adapter for pay links (with a token minted from the JWT
+    secret) when both are there; "true" or "": dict root name */}}
+{{- define "receivables.asksBilling" -}}
+{{- $v := .root.Values -}}
+{{- if and (eq .name "collections-service") $v.jwt.existingSecret (index $v.services "billing-adapter").enabled -}}true{{- end -}}
+{{- end -}}
+
 {{- define "receivables.endpointPorts" -}}
 {{- $v := .root.Values -}}
 {{- $ports := list -}}
@@ -100,6 +107,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- if and $v.smtp.existingSecret (has .name (list "collections-service" "case-service")) -}}
 {{- $ports = append $ports ($v.smtp.port | int) -}}
+{{- end -}}
+{{- if include "receivables.asksBilling" . -}}
+{{- $ports = append $ports ((index $v.services "billing-adapter").port | int) -}}
 {{- end -}}
 {{- if and (eq .name "console") $v.console.oidc.issuer -}}
 {{- $ports = append $ports (include "receivables.urlPort" $v.console.oidc.issuer | int) -}}
@@ -174,6 +184,10 @@ COLLECTIONS_TIMEZONE: {{ $v.collections.timezone | quote }}
 COLLECTIONS_DAILY_RUN: {{ $v.collections.dailyRun | quote }}
 COLLECTIONS_DAILY_RUN_AT: {{ $v.collections.dailyRunAt | quote }}
 COLLECTIONS_GRACE_DAYS: {{ $v.collections.graceDays | quote }}
+{{- if and (include "receivables.asksBilling" .) (not (hasKey .svc.env "BILLING_ADAPTER_URL")) }}
+{{- $billing := index $v.services "billing-adapter" }}
+BILLING_ADAPTER_URL: {{ printf "http://%s:%v" (include "receivables.serviceName" (dict "root" .root "name" "billing-adapter")) $billing.port | quote }}
+{{- end }}
 {{- end }}
 {{- if eq .name "case-service" }}
 CASE_SLA_DEFAULT_DAYS: {{ $v.cases.slaDefaultDays | quote }}

@@ -38,6 +38,7 @@ from receivables_devkit.devstack.services import (
     ensure_ports_free,
     example_request,
     load_services,
+    peer_urls,
     stop_all,
     wait_until_ready,
 )
@@ -176,8 +177,8 @@ def run(
         _echo(f"  PostgreSQL  {redact(infra.postgres_url)}\n  Kafka       {infra.kafka_bootstrap}")
         _echo("Starting services")
         for entry in entries:
-            proc = ServiceProcess(entry, _child_env(infra.databases[entry.database], infra,
-                                                    entry.port, secret),
+            proc = ServiceProcess(entry, {**peer_urls(entries), **_child_env(
+                infra.databases[entry.database], infra, entry.port, secret)},
                                   folder / "logs" / f"{entry.name}.log")
             proc.start()
             processes.append(proc)

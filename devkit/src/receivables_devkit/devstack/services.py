@@ -77,11 +77,17 @@ def console_entry(port: int | None = None) -> ServiceEntry:
     return ServiceEntry(package, name, "", chosen)
 
 
+def peer_urls(services: Sequence[ServiceEntry]) -> dict[str, str]:
+    """Where each API is (BILLING_ADAPTER_URL...), for whoever calls another service:
+    the console, and collections asking billing for pay links."""
+    return {f"{entry.name.upper().replace('-', '_')}_URL": entry.url for entry in services}
+
+
 def console_env(services: Sequence[ServiceEntry], port: int, jwt_secret: str) -> dict[str, str]:
     """Where the four APIs are, and the dev sign-in: it mints tokens with the services'
     secret. The session key is derived from that secret, so a restart keeps people
     signed in, and it is never the secret itself."""
-    env = {f"{entry.name.upper().replace('-', '_')}_URL": entry.url for entry in services}
+    env = peer_urls(services)
     session_key = hmac.new(jwt_secret.encode(), b"console-session", hashlib.sha256).hexdigest()
     return {**env, "CONSOLE_PORT": str(port), "HTTP_HOST": HOST, "JWT_SECRET": jwt_secret,
             "CONSOLE_DEV_SIGN_IN": "true", "CONSOLE_SESSION_SECRET": session_key}

@@ -24,6 +24,7 @@ from receivables_devkit.devstack.services import (
     console_entry,
     console_env,
     load_services,
+    peer_urls,
     stop_all,
     wait_until_ready,
 )
@@ -62,7 +63,9 @@ class RunningSystem:
         entries = [e for e in load_services() if services is None or e.name in services]
         for entry in entries:
             self.processes[entry.name] = await self._process(entry)
+        peers = peer_urls([proc.entry for proc in self.processes.values()])
         for proc in self.processes.values():
+            proc.env = {**peers, **proc.env}
             proc.start()
         for attempt in range(PORT_ATTEMPTS):
             try:
@@ -75,6 +78,7 @@ class RunningSystem:
                     raise
                 for entry in lost:  # another process took the free port first: a new one
                     self.processes[entry.name] = proc = self._placed(entry)
+                    proc.env = {**peers, **proc.env}
                     proc.start()
 
     def _lost_its_port(self, service: str) -> bool:

@@ -14,12 +14,15 @@ from typing import Annotated, Protocol
 from uuid import UUID
 
 from fastapi import Request
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from collections_service.adapters.pay_links import BillingPayLinks, PayLink, UrlTemplatePayLinks
 from collections_service.domain.calendar import BusinessCalendar
 from collections_service.domain.clock import Clock, SystemClock
+from receivables_platform.contracts.billing import PayLinkPurpose
 from receivables_platform.web.app import composed
+from receivables_platform.web.auth import issue_token
 
 Weekday = Annotated[int, Field(ge=0, le=6)]
 
@@ -78,26 +81,58 @@ class CollectionsSettings(BaseSettings):
     pay_link_url_template: str | None = Field(default=None,
                                               validation_alias="PAY_LINK_URL_TEMPLATE")
     """A pay link for providers without an API, e.g. https://pay.example/a/{account_id}."""
+    billing_adapter_url: str | None = Field(default=None, validation_alias="BILLING_ADAPTER_URL")
+    """Where billing-adapter answers: pay links (and auto-pay enrolment links) are asked of
+    its payment provider there; unset: PAY_LINK_URL_TEMPLATE."""
+    billing_adapter_token: SecretStr | None = Field(default=None,
+                                                    validation_alias="BILLING_ADAPTER_TOKEN")
+    """This service's bearer token for billing-adapter (role integration); unset: one minted
+    with JWT_SECRET for each call."""
+    jwt_secret: SecretStr | None = Field(default=None, validation_alias="JWT_SECRET")
+    """The platform's token key (see the platform settings); here only to mint this
+    service's token for billing-adapter when BILLING_ADAPTER_TOKEN is unset."""
+    jwt_audience: str = Field(default="receivables", validation_alias="JWT_AUDIENCE")
+    """The audience of that minted token: the one the services accept."""
+    jwt_issuer: str | None = Field(default=None, validation_alias="JWT_ISSUER")
+    """Its issuer, when the services require one."""
     remittance: str | None = Field(default=None, max_length=2000,
                                    validation_alias="REMITTANCE_INSTRUCTIONS")
     """How to pay by transfer, for the `remittance` placeholder of templates."""
 
+    @model_validator(mode="after")
+    def _billing_needs_a_token(self) -> CollectionsSettings:
+        if self.billing_adapter_url and not (self.billing_adapter_token or self.jwt_secret):
+            raise ValueError("BILLING_ADAPTER_URL needs BILLING_ADAPTER_TOKEN (or JWT_SECRET to "
+                             "mint one) to ask billing-adapter for pay links")
+        return self
+
 
 class PayLinks(Protocol):
-    """Where a statement's `pay_link` comes from: a URL template by default; billing's
-    payment provider (Stripe) when one is wired in."""
+    """Where a statement's, a task's or an auto-pay offer's link comes from: billing's payment
+    provider when BILLING_ADAPTER_URL is set, else a URL template. `key` names what the link
+    is for, so asking again gets the same link; None (a preview) makes none."""
 
-    async def for_account(self, account_id: UUID) -> str | None: ...
+    async def for_account(self, account_id: UUID, *, key: str | None,
+                          purpose: PayLinkPurpose = PayLinkPurpose.PAYMENT) -> PayLink | None: ...
 
 
-@dataclass(frozen=True)
-class UrlTemplatePayLinks:
-    """`PAY_LINK_URL_TEMPLATE` with `{account_id}` filled in; no template, no link."""
+SERVICE_SUBJECT = "collections-service"
+MINTED_TOKEN_SECONDS = 300
 
-    template: str | None
 
-    async def for_account(self, account_id: UUID) -> str | None:
-        return self.template.format(account_id=account_id) if self.template else None
+def pay_links_of(settings: CollectionsSettings) -> PayLinks:
+    if not settings.billing_adapter_url:
+        return UrlTemplatePayLinks(settings.pay_link_url_template)
+    token = settings.billing_adapter_token
+    if token is not None:
+        fixed = token.get_secret_value()
+        return BillingPayLinks(settings.billing_adapter_url, lambda: fixed)
+    assert settings.jwt_secret is not None  # the settings refuse a URL without either
+    secret, audience = settings.jwt_secret.get_secret_value(), settings.jwt_audience
+    issuer = settings.jwt_issuer
+    return BillingPayLinks(settings.billing_adapter_url, lambda: issue_token(
+        secret, SERVICE_SUBJECT, ("integration",), MINTED_TOKEN_SECONDS, audience=audience,
+        issuer=issuer))
 
 
 @dataclass
@@ -108,7 +143,7 @@ class Runtime:
     pay_links: PayLinks | None = None
 
     def pay_link_source(self) -> PayLinks:
-        return self.pay_links or UrlTemplatePayLinks(self.settings.pay_link_url_template)
+        return self.pay_links or pay_links_of(self.settings)
 
     @classmethod
     def from_environment(cls) -> Runtime:
@@ -118,7 +153,7 @@ class Runtime:
                                                 subdivision=settings.calendar_subdivision,
                                                 closed=settings.closed_days,
                                                 weekend=settings.weekend),
-                   settings=settings)
+                   settings=settings, pay_links=pay_links_of(settings))
 
 
 async def runtime(request: Request) -> Runtime:

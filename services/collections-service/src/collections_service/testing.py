@@ -94,6 +94,16 @@ def invoice(account_id: UUID, due: date, total: int = 10_000, **overrides: Any) 
         "issue_date": date.fromordinal(due.toordinal() - 30), "due_date": due, **overrides})
 
 
+def in_instalments(account_id: UUID, *plan: tuple[date, int], **overrides: Any
+                   ) -> InvoiceIssued:
+    """An invoice paid in instalments; its due date is the last one's, as billing sends it."""
+    total = sum(amount for _, amount in plan)
+    return invoice(account_id, plan[-1][0], total, **{
+        "lines": [{"description": "Fit-out", "quantity": 1, "unit_price_minor": total,
+                   "amount_minor": total}], "subtotal_minor": total, "tax_minor": 0,
+        "instalments": [{"due_date": d, "amount_minor": a} for d, a in plan], **overrides})
+
+
 def applied(issued: InvoiceIssued, amount: int, on: date,
             payment_id: UUID | None = None) -> PaymentApplied:
     return PaymentApplied(payment_id=payment_id or new_id(), account_id=issued.account_id,

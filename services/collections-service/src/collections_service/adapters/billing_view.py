@@ -54,11 +54,12 @@ WITH account AS (INSERT INTO accounts (account_id) VALUES ($2) ON CONFLICT DO NO
                                             effective_on)
                 VALUES ($1, $2, 'issued', $7, $5) ON CONFLICT DO NOTHING)
 INSERT INTO invoices (invoice_id, account_id, issued, external_id, currency, issue_date,
-                      due_date, total_minor)
-VALUES ($1, $2, true, $3, $4, $5, $6, $7)
+                      due_date, total_minor, instalments)
+VALUES ($1, $2, true, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (invoice_id) DO UPDATE SET issued = true, external_id = excluded.external_id,
     currency = excluded.currency, issue_date = excluded.issue_date,
-    due_date = excluded.due_date, total_minor = excluded.total_minor
+    due_date = excluded.due_date, total_minor = excluded.total_minor,
+    instalments = excluded.instalments
 """
 
 
@@ -73,7 +74,8 @@ async def _entry(conn: asyncpg.Connection, invoice_id: UUID, account_id: UUID, k
 
 async def _issued(conn: asyncpg.Connection, event: InvoiceIssued) -> None:
     await conn.execute(_ISSUED, event.invoice_id, event.account_id, event.external_id,
-                       event.currency, event.issue_date, event.due_date, event.total_minor)
+                       event.currency, event.issue_date, event.due_date, event.total_minor,
+                       [i.model_dump(mode="json") for i in event.instalments])
 
 
 def _contacts(event: AccountRegistered | AccountUpdated) -> list[dict[str, object]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -24,14 +24,15 @@ from receivables_platform.money import NO_CURRENCY
 BROKEN_LOOKBACK = timedelta(days=180)
 
 _OPEN_INVOICES = """
-SELECT b.invoice_id, b.external_id, b.due_date, b.balance_minor, b.currency,
+SELECT b.invoice_id, b.external_id, b.next_due_date AS due_date, b.balance_minor, b.currency,
+       b.open_instalments,
        EXISTS (SELECT 1 FROM holds h WHERE h.account_id = b.account_id
                AND h.released_on IS NULL AND b.invoice_id = ANY (h.invoice_ids)) AS held,
        (SELECT max(c.deadline) FROM commitments c WHERE c.account_id = b.account_id
         AND c.status = 'open' AND b.invoice_id = ANY (c.invoice_ids)) AS paused_until
 FROM invoice_balances b
 WHERE b.account_id = $1 AND b.balance_minor > 0 AND b.closed IS NULL
-ORDER BY b.due_date, b.invoice_id
+ORDER BY b.next_due_date, b.invoice_id
 """
 
 
@@ -63,10 +64,17 @@ async def situation(conn: asyncpg.Connection, account_id: UUID, today: date) -> 
     return AccountSituation(
         account_id=account_id, currency=account_currency(account, invoices),
         collector_id=account["collector_id"],
-        invoices=tuple(OpenInvoice(r["invoice_id"], r["due_date"], r["balance_minor"], r["held"],
-                                   r["paused_until"]) for r in invoices),
+        invoices=tuple(open_invoice(r) for r in invoices),
         paused_until=paused_until, at_risk=account["at_risk_since"] is not None,
         broken_commitments=int(broken))
+
+
+def open_invoice(row: asyncpg.Record) -> OpenInvoice:
+    """A row of `open_invoices` as the domain reads it, with its open instalments."""
+    return OpenInvoice(row["invoice_id"], row["due_date"], row["balance_minor"], row["held"],
+                       row["paused_until"], tuple(
+                           (date.fromisoformat(str(i["due_date"])), int(str(i["open_minor"])))
+                           for i in row["open_instalments"]))
 
 
 async def accounts_with_open_invoices(conn: asyncpg.Connection) -> list[UUID]:
@@ -95,8 +103,12 @@ async def policy_for_segment(conn: asyncpg.Connection, segment: str | None) -> P
 
 async def fired_steps(conn: asyncpg.Connection, account_id: UUID,
                       policy_id: UUID) -> set[tuple[UUID, str]]:
-    rows = await conn.fetch("SELECT invoice_id, step_id FROM cadence_fired "
-                            "WHERE account_id = $1 AND policy_id = $2", account_id, policy_id)
+    """The steps that fired for each invoice's current due date (its oldest open
+    instalment's): once that is paid, the next instalment's cadence starts afresh."""
+    rows = await conn.fetch("SELECT f.invoice_id, f.step_id FROM cadence_fired f "
+                            "JOIN invoice_balances b USING (invoice_id) "
+                            "WHERE f.account_id = $1 AND f.policy_id = $2 "
+                            "AND f.due_date = b.next_due_date", account_id, policy_id)
     return {(r["invoice_id"], r["step_id"]) for r in rows}
 
 
@@ -166,7 +178,7 @@ async def past_due_minor(conn: asyncpg.Connection, account_id: UUID, today: date
     """What the account owes from before today, by billing's view."""
     total = await conn.fetchval(
         "SELECT coalesce(sum(balance_minor), 0) FROM invoice_balances WHERE account_id = $1 "
-        "AND closed IS NULL AND due_date < $2", account_id, today)
+        "AND closed IS NULL AND next_due_date < $2", account_id, today)
     return int(total)
 
 
@@ -207,13 +219,14 @@ async def external_ids(conn: asyncpg.Connection, account_id: UUID) -> dict[UUID,
 
 
 async def mark_fired(conn: asyncpg.Connection, plan: TaskPlan, *, policy_id: UUID,
-                     task_id: UUID) -> None:
-    """Each step of the plan fired for each invoice it was due on: it never fires again."""
+                     task_id: UUID, due_dates: Mapping[UUID, date]) -> None:
+    """Each step of the plan fired for each invoice on the due date it counted from: it never
+    fires again for that due date (the next instalment falling overdue starts it anew)."""
     await conn.executemany(
         "INSERT INTO cadence_fired (invoice_id, step_id, policy_id, account_id, task_id, "
-        "fired_on) VALUES ($1, $2, $3, $4, $5, $6)",
-        [(invoice_id, s.step.step_id, policy_id, plan.account_id, task_id, plan.business_date)
-         for s in plan.steps for invoice_id in s.invoice_ids])
+        "fired_on, due_date) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [(invoice_id, s.step.step_id, policy_id, plan.account_id, task_id, plan.business_date,
+          due_dates[invoice_id]) for s in plan.steps for invoice_id in s.invoice_ids])
 
 
 async def open_cadence_tasks_before(conn: asyncpg.Connection, account_id: UUID,

@@ -121,7 +121,7 @@ SELECT a.account_id, a.contacts, a.preferred_channel, a.contact_hours, a.languag
          FROM commitments WHERE account_id = a.account_id AND status = 'open') p
   ) AS open_promises,
   (SELECT coalesce(jsonb_agg(i ORDER BY i.due_date, i.invoice_id), '[]')
-   FROM (SELECT invoice_id, external_id, due_date, balance_minor, currency
+   FROM (SELECT invoice_id, external_id, next_due_date AS due_date, balance_minor, currency
          FROM invoice_balances WHERE account_id = a.account_id AND balance_minor > 0
            AND closed IS NULL) i
   ) AS invoices

@@ -23,9 +23,10 @@ from collections_service.api.models import (
     CandidatePage,
     OfferRequest,
     OfferView,
+    PayLinkView,
 )
 from collections_service.api.refusals import RefusalRoute
-from collections_service.service_layer import autopay
+from collections_service.service_layer import autopay, pay_links
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
 from receivables_platform.web.pages import CursorQuery, decode_cursor, page_of
@@ -67,6 +68,20 @@ async def read(offer_id: UUID, response: Response, conn: Conn) -> OfferView:
     row = await autopay.get(conn, offer_id)
     set_etag(response, row["version"])
     return OfferView.of(row)
+
+
+@router.post("/v1/autopay/offers/{offer_id}/enrolment-link", response_model=PayLinkView,
+             responses={404: {"description": "No such offer"},
+                        409: {"description": "The customer declined or already enrolled"},
+                        502: {"description": "Billing-adapter or its payment provider failed"},
+                        503: {"description": "No BILLING_ADAPTER_URL is configured"}})
+async def enrolment_link(offer_id: UUID, conn: Conn, rt: Rt, principal: Staff) -> PayLinkView:
+    """A link where the customer saves a payment method for auto-pay (billing's provider, in
+    setup mode), to send with the offer. Made once per offer: asking again answers the same
+    link. The enrolment comes back through billing's webhook as `autopay.enrolled`, which
+    converts the offer."""
+    made = await pay_links.for_offer(conn, rt, offer_id)
+    return PayLinkView.of(made.account_id, made.link)
 
 
 @router.post("/v1/autopay/offers/{offer_id}/answer", response_model=OfferView)

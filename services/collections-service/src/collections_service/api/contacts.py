@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from collections_service.adapters import reads
 from collections_service.adapters.mailer import Mailer
+from collections_service.adapters.pay_links import link_key
 from collections_service.api.common import READERS, Conn, Rt, Staff, oversees, trace
 from collections_service.api.models import CallRequest, ContactView, EmailRequest
 from collections_service.api.refusals import RefusalRoute
@@ -49,7 +50,8 @@ async def send_email(body: EmailRequest, request: Request, rt: Rt, principal: St
     """
     settings = rt.settings
     mailer = Mailer.from_url(settings.smtp_url) if settings.smtp_url else None
-    head = await dunning.letterhead(idem.conn, rt, body.account_id, principal.sub)
+    head = await dunning.letterhead(idem.conn, rt, body.account_id, principal.sub,
+                                    pay_link_key=link_key("email", principal.sub, idem.key))
     contact_id = await contacts.send_email(
         idem.conn, mailer, body.account_id, body.template, body.language,
         who=_who(principal, rt), letterhead=head, task_id=body.task_id,

@@ -9,9 +9,11 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
+from collections_service.adapters.pay_links import PayLink
 from collections_service.domain.cadence import Step
 from collections_service.domain.dunning import CatchUp
 from receivables_platform.business_dates import BusinessDate
+from receivables_platform.contracts.billing import PayLinkPurpose
 from receivables_platform.contracts.collections import (
     AutoPayOfferOutcome,
     Channel,
@@ -168,8 +170,11 @@ class AssignRequest(Body):
 class InvoiceView(BaseModel):
     invoice_id: UUID
     external_id: str | None
-    due_date: date | None
+    due_date: date | None = Field(description="When its oldest open instalment fell (or falls) "
+                                  "due: the invoice's due date unless it is paid in instalments")
     balance_minor: int
+    past_due_minor: int = Field(default=0, description="What of the balance is past due: its "
+                                "open instalments due before today")
     currency: str | None
     days_past_due: int
     held: bool
@@ -256,6 +261,33 @@ class TaskView(BaseModel):
     @classmethod
     def of(cls, row: asyncpg.Record) -> TaskView:
         return cls.model_validate({k: v for k, v in dict(row).items() if k in cls.model_fields})
+
+
+class PayLinkView(BaseModel):
+    """A link the customer pays the account's open invoices through (or enrols in auto-pay)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "account_id": "0192f0c4-8a7e-7c1d-9d0e-3b1f2a4c5d6e", "purpose": "payment",
+        "url": "https://checkout.stripe.com/c/pay/cs_test_a1b2c3",
+        "expires_at": "2026-11-03T14:00:00Z", "provider": "stripe",
+        "pay_link_id": "0192f0c4-9b1a-7e2f-8c3d-4e5f6a7b8c9d"}]})
+
+    account_id: UUID
+    purpose: PayLinkPurpose = Field(description="`payment` pays the open invoices; `autopay` "
+                                    "saves a payment method for auto-pay")
+    url: str = Field(description="Where the customer pays (or enrols)")
+    expires_at: datetime | None = Field(description="When the link stops working; None: a "
+                                        "template link, which does not expire")
+    provider: str | None = Field(description="Who made it (stripe); None: PAY_LINK_URL_TEMPLATE")
+    pay_link_id: UUID | None = Field(description="Billing-adapter's id of the link; None: a "
+                                     "template link")
+
+
+    @classmethod
+    def of(cls, account_id: UUID, link: PayLink) -> PayLinkView:
+        return cls(account_id=account_id, purpose=link.purpose, url=link.url,
+                   expires_at=link.expires_at, provider=link.provider,
+                   pay_link_id=link.pay_link_id)
 
 
 class ContactCard(BaseModel):

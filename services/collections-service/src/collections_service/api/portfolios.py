@@ -147,6 +147,7 @@ async def read_account(account_id: UUID, response: Response, conn: Conn, rt: Rt)
     today = rt.clock.today()
     invoices = [InvoiceView(invoice_id=r["invoice_id"], external_id=r["external_id"],
                             due_date=r["due_date"], balance_minor=r["balance_minor"],
+                            past_due_minor=queries.open_invoice(r).past_due_minor(today),
                             currency=r["currency"],
                             days_past_due=max((today - r["due_date"]).days, 0), held=r["held"],
                             paused_until=r["paused_until"] if r["paused_until"] is not None
@@ -160,6 +161,6 @@ async def read_account(account_id: UUID, response: Response, conn: Conn, rt: Rt)
         currency=account["currency"], collector_id=account["collector_id"],
         autopay=account["autopay"], at_risk_since=account["at_risk_since"],
         open_balance_minor=sum(i.balance_minor for i in invoices),
-        past_due_minor=sum(i.balance_minor for i in past_due),
+        past_due_minor=sum(i.past_due_minor for i in past_due),
         days_past_due=max((i.days_past_due for i in past_due), default=0),
         paused_until=situation.paused_until, invoices=invoices, version=account["version"])

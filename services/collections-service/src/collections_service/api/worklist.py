@@ -8,6 +8,7 @@ the larger amount past due, then the account id: a stable order.
 from __future__ import annotations
 
 from datetime import time
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -30,6 +31,7 @@ from collections_service.api.models import (
     CallSheet,
     CompleteRequest,
     EscalationRequest,
+    PayLinkView,
     RunRequest,
     RunResponse,
     TaskPatch,
@@ -40,7 +42,7 @@ from collections_service.api.models import (
 from collections_service.api.refusals import RefusalRoute
 from collections_service.domain import tasks as task_domain
 from collections_service.domain.tasks import HandSet
-from collections_service.service_layer import cadence
+from collections_service.service_layer import cadence, pay_links
 from collections_service.service_layer import tasks as task_cases
 from receivables_platform.business_dates import BusinessDate, business_dates
 from receivables_platform.contracts.collections import TaskKind
@@ -117,6 +119,31 @@ async def complete(task_id: UUID, body: CompleteRequest, request: Request, respo
         notes=body.notes), check=check_of(if_match), correlation_id=trace(request))
     set_etag(response, version)
     return await _task(conn, task_id)
+
+
+LINK_FAILURES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Another collector's task"},
+    404: {"description": "No such task"},
+    409: {"description": "Billing refused the link: the account owes nothing, or in more "
+                         "than one currency"},
+    502: {"description": "Billing-adapter or its payment provider failed"},
+    503: {"description": "No pay link provider is configured (BILLING_ADAPTER_URL or "
+                         "PAY_LINK_URL_TEMPLATE)"}}
+
+
+@router.post("/v1/tasks/{task_id}/pay-link", response_model=PayLinkView,
+             responses=LINK_FAILURES)
+async def task_pay_link(task_id: UUID, conn: Conn, rt: Rt, principal: Staff) -> PayLinkView:
+    """A link that pays the task's account's open invoices, to read out or send.
+
+    Made by billing-adapter's payment provider on the first ask of the day and the
+    same link on every ask that day (no Idempotency-Key needed: the task and the
+    day are the key); a new day makes a fresh one, as links expire.
+    """
+    made = await pay_links.for_task(conn, rt, task_id, by=principal.sub,
+                                    may_act_for_others=oversees(principal),
+                                    today=rt.clock.today())
+    return PayLinkView.of(made.account_id, made.link)
 
 
 def _clock_time(value: str | None) -> time | None:

@@ -70,13 +70,25 @@ def ordered_steps(steps: Sequence[Step]) -> tuple[Step, ...]:
 class OpenInvoice:
     invoice_id: UUID
     due_date: date
+    """The due date of its earliest instalment still open: the day its cadence counts from,
+    so an overdue first instalment makes it past due before the invoice's last due date."""
     balance_minor: int
     held: bool = False
     paused_until: date | None = None
     """The deadline of the latest open promise naming this invoice."""
+    open_instalments: tuple[tuple[date, int], ...] = ()
+    """(due date, amount still open) of each instalment not yet paid; none: one instalment
+    of the whole balance on `due_date`."""
 
     def paused(self, today: date) -> bool:
         return self.paused_until is not None and today <= self.paused_until
+
+    def past_due_minor(self, day: date) -> int:
+        """What of it is past due on `day`: the open instalments due before it, not the
+        instalments still to come."""
+        if not self.open_instalments:
+            return self.balance_minor if self.due_date < day else 0
+        return sum(amount for due, amount in self.open_instalments if due < day)
 
 
 @dataclass(frozen=True)
@@ -172,7 +184,7 @@ def plan_day(situation: AccountSituation, policy: Policy,
     overdue = [i for i in situation.overdue(today) if i in unpaused]
     stepped = {i for s in due for i in s.invoice_ids}
     covered = tuple(i.invoice_id for i in unpaused if i in overdue or i.invoice_id in stepped)
-    amount = sum(i.balance_minor for i in overdue)
+    amount = sum(i.past_due_minor(today) for i in overdue)
     days = max(((today - i.due_date).days for i in overdue), default=0)
     escalates = any(s.step.escalates for s in due)
     score = priority_score(PriorityInputs(amount, days, situation.broken_commitments,

@@ -185,7 +185,7 @@ def set_by_hand(new: HandSet, situation: AccountSituation, *, today: date,
         raise Refused(f"a {new.kind.value} task is the cadence's to set", field="kind")
     check_due(new.due_on, today=today, calendar=calendar, field="due_on")
     overdue = situation.overdue(new.due_on)
-    amount = sum(i.balance_minor for i in overdue)
+    amount = sum(i.past_due_minor(new.due_on) for i in overdue)
     days = max(((new.due_on - i.due_date).days for i in overdue), default=0)
     escalates = new.kind is TaskKind.ESCALATION
     return [TaskScheduled(
@@ -232,7 +232,7 @@ def follow_up(task_id: UUID, situation: AccountSituation, commitment_id: UUID,
     """A call on `business_date` about a promise broken or only partly kept, priced as if
     the account already counted it broken (the verdict lands with it)."""
     overdue = situation.overdue(business_date)
-    amount = sum(i.balance_minor for i in overdue)
+    amount = sum(i.past_due_minor(business_date) for i in overdue)
     days = max(((business_date - i.due_date).days for i in overdue), default=0)
     return [TaskScheduled(
         task_id=task_id, account_id=situation.account_id, collector_id=situation.collector_id,

@@ -55,11 +55,13 @@ class Statement:
 
 @dataclass(frozen=True)
 class Owed:
-    """What a statement is about: the account, its overdue invoices not on hold, the currency."""
+    """What a statement is about: the account, its overdue invoices not on hold, the currency,
+    and what of each is owed now (`amounts`)."""
 
     account: Any
     overdue: list[Any]
     currency: str
+    amounts: dict[UUID, int]
 
     @property
     def invoice_ids(self) -> list[UUID]:
@@ -67,15 +69,19 @@ class Owed:
 
     @property
     def total_minor(self) -> int:
-        return sum(r["balance_minor"] for r in self.overdue)
+        return sum(self.amounts.values())
 
 
 async def owed(conn: asyncpg.Connection, account_id: UUID, today: date) -> Owed:
-    """The figures a call records; `statement` adds what an email shows."""
+    """The figures a call records; `statement` adds what an email shows. Of an invoice in
+    instalments, what is owed now is its instalments past due, not the ones still to come;
+    with nothing overdue (a reminder before the due date), each open balance."""
     account = await queries.account_row(conn, account_id)
     rows = [r for r in await queries.open_invoices(conn, account_id) if not r["held"]]
-    overdue = [r for r in rows if r["due_date"] < today] or rows
-    return Owed(account, overdue, queries.account_currency(account, rows))
+    overdue = [r for r in rows if r["due_date"] < today]
+    amounts = ({r["invoice_id"]: queries.open_invoice(r).past_due_minor(today) for r in overdue}
+               if overdue else {r["invoice_id"]: r["balance_minor"] for r in rows})
+    return Owed(account, overdue or rows, queries.account_currency(account, rows), amounts)
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ async def statement(conn: asyncpg.Connection, account_id: UUID, today: date,
     account, overdue, currency = found.account, found.overdue, found.currency
     external = await queries.external_ids(conn, account_id)
     invoices = [{"reference": external.get(r["invoice_id"]) or str(r["invoice_id"])[:8],
-                 "due_date": r["due_date"], "balance_minor": r["balance_minor"],
+                 "due_date": r["due_date"], "balance_minor": found.amounts[r["invoice_id"]],
                  "days_past_due": max((today - r["due_date"]).days, 0)} for r in overdue]
     to = recipients(account["contacts"] or [], letterhead.to_roles, letterhead.cc_roles)
     total = found.total_minor

@@ -26,6 +26,7 @@ import structlog
 from collections_service.adapters import dunning as store
 from collections_service.adapters import queries, streams
 from collections_service.adapters.mailer import Mailer
+from collections_service.adapters.pay_links import link_key
 from collections_service.domain import contacts as contact_rules
 from collections_service.domain.cadence import plan_day
 from collections_service.domain.dunning import (
@@ -68,14 +69,23 @@ def lead_step(steps: list[dict[str, Any]]) -> str:
 
 
 async def letterhead(conn: asyncpg.Connection, runtime: Runtime, account_id: UUID,
-                     collector_id: str | None) -> contacts.Letterhead:
+                     collector_id: str | None, *, pay_link_key: str | None
+                     ) -> contacts.Letterhead:
+    """Who signs and how to pay. `pay_link_key` names the email the link is for (None: a
+    preview, which makes no link at the provider). A link billing cannot make now leaves
+    the email without one rather than unsent: the statement and remittance still stand."""
     settings = runtime.settings
     name = await store.collector_name(conn, collector_id)
+    try:
+        link = await runtime.pay_link_source().for_account(account_id, key=pay_link_key)
+    except Refused as refusal:
+        log.warning("dunning.pay_link_unavailable", account_id=str(account_id),
+                    reason=refusal.detail)
+        link = None
     return contacts.Letterhead(
         sender_name=name or collector_id or "Accounts receivable",
         to_roles=tuple(settings.dunning_to_roles), cc_roles=tuple(settings.dunning_cc_roles),
-        pay_link=await runtime.pay_link_source().for_account(account_id),
-        remittance=settings.remittance)
+        pay_link=link.url if link else None, remittance=settings.remittance)
 
 
 async def send_due(pool: asyncpg.Pool, runtime: Runtime) -> PassSummary:
@@ -133,8 +143,9 @@ async def _send(conn: asyncpg.Connection, mailer: Mailer, task: asyncpg.Record,
            "day": task["business_date"]}
     who = contacts.Who(collector_id or SYSTEM, True, today, now)
     account = await queries.account_row(conn, account_id)
-    found, to = await contacts.statement(
-        conn, account_id, today, await letterhead(conn, runtime, account_id, collector_id))
+    head = await letterhead(conn, runtime, account_id, collector_id,
+                            pay_link_key=link_key("dunning", account_id, *key.values()))
+    found, to = await contacts.statement(conn, account_id, today, head)
     try:
         rendered = await templates.render(conn, task["template"], account["language"],
                                           found.context)
@@ -215,7 +226,8 @@ async def preview(conn: asyncpg.Connection, runtime: Runtime, day: date) -> list
         plan = plan_day(situation, policy, fired, day, runtime.calendar)
         if plan is None or plan.lead.channel is not Channel.EMAIL:
             continue
-        head = await letterhead(conn, runtime, account_id, account["collector_id"])
+        head = await letterhead(conn, runtime, account_id, account["collector_id"],
+                                pay_link_key=None)
         found, to = await contacts.statement(conn, account_id, day, head)
         entry = Planned(account_id, account["name"], account["collector_id"], plan.lead.step_id,
                         plan.lead.template, None, account["language"], list(to.to),

@@ -51,7 +51,8 @@ async def schedule_plan(conn: asyncpg.Connection, plan: TaskPlan, situation: Acc
     events = task_domain.schedule_plan(task_id, plan, situation, policy_id=policy_id,
                                        policy_version=policy_version)
     await _save(conn, task_id, plan.account_id, 0, events, correlation_id)
-    await queries.mark_fired(conn, plan, policy_id=policy_id, task_id=task_id)
+    await queries.mark_fired(conn, plan, policy_id=policy_id, task_id=task_id,
+                             due_dates={i.invoice_id: i.due_date for i in situation.invoices})
     lead = plan.lead
     if (any(s.step.escalates for s in plan.steps)
             and await queries.open_escalation(conn, plan.account_id) is None):

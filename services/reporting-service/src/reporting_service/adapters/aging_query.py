@@ -79,9 +79,8 @@ def bucket_case(all_buckets: list[Bucket]) -> str:
 
 OPEN_INVOICES_SQL = """
     SELECT i.invoice_id, i.account_id, i.external_id, i.currency, i.due_date,
-           ca.collector_id, ct.team, a.segment,
-           i.total_minor + coalesce(sum(c.amount_minor), 0) AS open_minor,
-           ($1::date - i.due_date) AS days_past_due
+           ca.collector_id, ct.team, a.segment, i.instalments, i.total_minor,
+           i.total_minor + coalesce(sum(c.amount_minor), 0) AS open_minor
     FROM ar_invoices i
     LEFT JOIN ar_accounts a ON a.account_id = i.account_id
     LEFT JOIN col_assignments ca ON ca.account_id = i.account_id
@@ -97,8 +96,12 @@ OPEN_INVOICES_SQL = """
     GROUP BY i.invoice_id, a.account_id, ca.account_id, ct.collector_id
 """
 
+# one row per open instalment, aged from its own due date; the invoice counted once, under
+# its oldest open instalment (as the aging steps do)
 _FLAG_SQL = """
-    SELECT o.*,
+    SELECT o.invoice_id, o.account_id, o.external_id, o.currency, o.collector_id, o.team,
+           o.segment, p.open_minor, p.oldest::int AS invoices,
+           ($1::date - p.due_date) AS days_past_due,
            EXISTS (SELECT 1 FROM ar_invoice_flags f
                    WHERE f.invoice_id = o.invoice_id AND f.flag = 'hold'
                      AND f.since_date <= $1::date
@@ -107,19 +110,24 @@ _FLAG_SQL = """
                    WHERE f.invoice_id = o.invoice_id AND f.flag = 'dispute'
                      AND f.since_date <= $1::date
                      AND (f.until_date IS NULL OR f.until_date > $1::date)) AS in_dispute
-    FROM open_invoices o WHERE o.open_minor > 0
+    FROM open_invoices o
+    CROSS JOIN LATERAL ar_open_instalments(o.instalments, o.due_date, o.total_minor,
+                                           o.open_minor::bigint) p
+    WHERE o.open_minor > 0 AND p.open_minor > 0
 """
 
 
 def flagged_sql() -> str:
-    """Open invoices of the `open_invoices` CTE with their hold and dispute flags as of $1."""
+    """The open instalments of the `open_invoices` CTE's invoices, with their days past due
+    and the invoice's hold and dispute flags as of $1."""
     return _FLAG_SQL
 
 
 # where each group and filter comes from: the aging steps `s`, or the account's attributes
 _GROUP_EXPRESSIONS = {
-    GroupBy.invoice: {"invoice_id": "s.invoice_id", "account_id": "s.account_id",
-                      "due_date": "s.due_date"},
+    # an invoice in instalments has steps under each due date: one row, its money spread
+    # over the buckets, and the invoice's own (last) due date read with its number
+    GroupBy.invoice: {"invoice_id": "s.invoice_id", "account_id": "s.account_id"},
     GroupBy.account: {"account_id": "s.account_id"},
     GroupBy.collector: {"collector_id": "ca.collector_id"},
     GroupBy.team: {"team": "ct.team"},
@@ -223,7 +231,8 @@ def _query(flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket],
     {limit}
     """  # noqa: S608
     if group_by is GroupBy.invoice:  # the billing system's number, for the page's rows only
-        sql = f"""SELECT g.*, i.external_id FROM ({sql}) g JOIN ar_invoices i USING (invoice_id)
+        sql = f"""SELECT g.*, i.external_id, i.due_date
+                  FROM ({sql}) g JOIN ar_invoices i USING (invoice_id)
                   ORDER BY g.invoice_id, g.currency"""  # noqa: S608
     return sql, args
 

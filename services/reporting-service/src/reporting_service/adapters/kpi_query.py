@@ -40,6 +40,7 @@ async def ar_figures(conn: asyncpg.Connection, period: Period, currency: str,
     rows = await conn.fetch(f"""
         WITH balances AS (
             SELECT i.invoice_id, i.account_id, i.issue_date, i.due_date, i.total_minor,
+                   i.instalments,
                    i.total_minor + coalesce(sum(c.amount_minor)
                        FILTER (WHERE c.effective_date <= $1::date - 1), 0) AS opening,
                    i.total_minor + coalesce(sum(c.amount_minor)
@@ -48,6 +49,15 @@ async def ar_figures(conn: asyncpg.Connection, period: Period, currency: str,
             LEFT JOIN ar_balance_changes c ON c.invoice_id = i.invoice_id
             WHERE i.currency = $3 AND i.issue_date <= $2::date
             GROUP BY i.invoice_id
+        ), dated AS (
+            -- current AR at the close is what aging calls current: of an invoice in
+            -- instalments, the open instalments not yet due
+            SELECT b.*, CASE WHEN b.closing > 0 THEN (
+                       SELECT coalesce(sum(o.open_minor), 0)
+                       FROM ar_open_instalments(b.instalments, b.due_date, b.total_minor,
+                                                b.closing::bigint) o
+                       WHERE o.due_date >= $2::date) ELSE 0 END AS closing_current
+            FROM balances b
         )
         SELECT {key} AS key,
                coalesce(sum(opening) FILTER (WHERE issue_date < $1::date AND opening > 0), 0)
@@ -55,9 +65,8 @@ async def ar_figures(conn: asyncpg.Connection, period: Period, currency: str,
                coalesce(sum(total_minor) FILTER (WHERE issue_date >= $1::date), 0)
                    AS credit_sales,
                coalesce(sum(closing) FILTER (WHERE closing > 0), 0) AS closing_ar,
-               coalesce(sum(closing) FILTER (WHERE closing > 0 AND due_date >= $2::date), 0)
-                   AS closing_current_ar
-        FROM balances b
+               coalesce(sum(closing_current), 0) AS closing_current_ar
+        FROM dated b
         LEFT JOIN col_assignments ca ON ca.account_id = b.account_id
         LEFT JOIN collector_teams ct ON ct.collector_id = ca.collector_id
         GROUP BY 1""", period.start, period.end, currency)  # noqa: S608 - key is a literal

@@ -41,7 +41,7 @@ def _insert_sql(all_buckets: list[Bucket]) -> str:
     bucketed AS MATERIALIZED (SELECT *, {bucket_case(all_buckets)} AS bucket FROM flagged)
     SELECT $1::date, currency, segment, collector_id, team,
            (ARRAY[{labels}])[bucket + 1], (ARRAY[{lowers}]::int[])[bucket + 1],
-           sum(open_minor), count(*),
+           sum(open_minor), sum(invoices),
            coalesce(sum(open_minor) FILTER (WHERE on_hold), 0),
            coalesce(sum(open_minor) FILTER (WHERE in_dispute), 0)
     FROM bucketed

@@ -10,6 +10,7 @@ balance change waiting for the invoice row to join it.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -74,18 +75,23 @@ async def _invoices_issued(conn: asyncpg.Connection,
     await conn.execute(
         """
         INSERT INTO ar_invoices (invoice_id, account_id, external_id, currency, total_minor,
-                                 issue_date, due_date)
-        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[],
-                             $6::date[], $7::date[])
+                                 issue_date, due_date, instalments)
+        SELECT u.invoice_id, u.account_id, u.external_id, u.currency, u.total_minor,
+               u.issue_date, u.due_date, u.plan::jsonb
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[],
+                    $6::date[], $7::date[], $8::text[])
+             u (invoice_id, account_id, external_id, currency, total_minor, issue_date,
+                due_date, plan)
         ON CONFLICT (invoice_id) DO UPDATE SET
             account_id = EXCLUDED.account_id, external_id = EXCLUDED.external_id,
             currency = EXCLUDED.currency, total_minor = EXCLUDED.total_minor,
-            issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date, updated_at = now()
+            issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date,
+            instalments = EXCLUDED.instalments, updated_at = now()
         """,
         [e.invoice_id for e in issued], [e.account_id for e in issued],
         [e.external_id for e in issued], [e.currency for e in issued],
         [e.total_minor for e in issued], [e.issue_date for e in issued],
-        [e.due_date for e in issued],
+        [e.due_date for e in issued], [_plan(e) for e in issued],
     )
     await _accounts_seen(conn, [e.account_id for e in issued])
     await record(conn, SOURCE, [
@@ -95,6 +101,16 @@ async def _invoices_issued(conn: asyncpg.Connection,
                "total_minor": e.total_minor, "currency": e.currency,
                "issue_date": e.issue_date, "due_date": e.due_date, "actor": e.actor})
         for e, ev in items])
+
+
+def _plan(issued: InvoiceIssued) -> str | None:
+    """The instalments as aging reads them (ar_open_instalments); one instalment on the due
+    date, the common case, is kept as none: the same aging without a JSON value per row."""
+    plan = issued.instalments
+    if len(plan) == 1 and plan[0].due_date == issued.due_date:
+        return None
+    return json.dumps([{"due_date": i.due_date.isoformat(), "amount_minor": i.amount_minor}
+                       for i in plan])
 
 
 async def _invoice_numbers(conn: asyncpg.Connection, invoice_ids: list[UUID]) -> dict[UUID, str]:

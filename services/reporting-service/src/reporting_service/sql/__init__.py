@@ -11,8 +11,9 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 
-FUNCTIONS = ("ar_aging_steps_of", "ar_aging_restep", "ar_aging_follow", "ar_aging_at_commit",
-             "ar_aging_follow_accounts", "ar_aging_follow_assignments", "open_invoices_as_of")
+FUNCTIONS = ("ar_open_instalments", "ar_aging_steps_of", "ar_aging_restep", "ar_aging_follow",
+             "ar_aging_at_commit", "ar_aging_follow_accounts", "ar_aging_follow_assignments",
+             "open_invoices_as_of")
 TRIGGERS = ("ar_invoices_aging", "ar_balance_changes_aging", "ar_invoice_flags_aging",
             "ar_aging_commits_restep", "ar_accounts_aging", "col_assignments_aging")
 
