@@ -24,13 +24,21 @@ from prometheus_client import REGISTRY
 from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
 from receivables_devkit.testing.processes import consumer_process
 from receivables_devkit.testing.totals import add_to_totals, read_totals
-from receivables_platform.consumer import ConsumerRunner, Handler, PermanentError
+from receivables_platform.consumer import ConsumerRunner, Handler, PermanentError, handles
 from receivables_platform.consumer import dead_letter as dlq
 from receivables_platform.consumer.faults import EXIT_AFTER_DB_COMMIT, FAULT_EXIT_CODE
+from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.envelope import CloudEvent, to_kafka
 from receivables_platform.kafka.end_offsets import partitions_of
 from receivables_platform.kafka.topics import dead_letter_topic, ensure_topics
-from receivables_platform.settings import KafkaSettings
+from receivables_platform.service import (
+    ServiceSpec,
+    Subscription,
+    WithDependencies,
+    consumer_worker,
+)
+from receivables_platform.settings import KafkaSettings, ServiceSettings
+from receivables_platform.web.app import ServiceState
 
 SOURCE = "urn:receivables:test-billing"
 FAST_GROUP = {"session_timeout_ms": 3000, "heartbeat_interval_ms": 300}
@@ -330,6 +338,47 @@ async def test_a_group_passes_over_types_it_does_not_handle_without_decoding_the
         letters = await read_dead_letters(kafka_bootstrap, topic, 1)
         await eventually(lambda: stored_offset_is(pool, group, topic, placed[-1][1] + 1))
 
+    assert [int(dict(r.headers)[dlq.ORIGINAL_OFFSET]) for r in letters] == [placed[2][1]]
+
+
+@handles(InvoiceIssued)
+async def totals_of_invoices(conn: asyncpg.Connection, event: CloudEvent, deps: object) -> None:
+    await add_to_totals(conn, event)
+
+
+async def test_a_service_consumer_decodes_only_the_types_its_handler_declares(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+    """Issue 23: the types a subscription's handler declares reach its ConsumerRunner, so a
+    billing event the service does not read costs no parse; its offset is still stored."""
+    topic = topics_ready
+    account = accounts(1)[0]
+    key, _, headers = to_kafka(invoice(account, 1))
+    other = [(n, v) for n, v in headers if n != "ce_type"] + [
+        ("ce_type", b"billing.payment.received")]
+    before, after = invoice(account, 10), invoice(account, 20)
+    placed = await produce(kafka_bootstrap, topic, [
+        before,
+        (key, b"{not json", other),     # undeclared type: passed over, never parsed
+        (key, b"{not json", headers),   # the declared type: parsed, dead-lettered
+        after,
+    ], partition=0)
+    subscription = Subscription("default", [topic], WithDependencies(totals_of_invoices))
+    spec = ServiceSpec(name="test-service", title="test", default_port=0, database="test",
+                       versions_dir=Path("."), subscriptions=[subscription])
+    settings = ServiceSettings(service_name=spec.name, consumer_group=group,
+                               kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap))
+    worker = consumer_worker(spec, subscription)
+    task = asyncio.create_task(worker(ServiceState(settings, pool, dependencies=object())))
+    try:
+        await wait_for_totals(pool, expected([before, after]))
+        letters = await read_dead_letters(kafka_bootstrap, topic, 1)
+        await eventually(lambda: stored_offset_is(pool, group, topic, placed[-1][1] + 1))
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    assert subscription.event_types == {"billing.invoice.issued"}
     assert [int(dict(r.headers)[dlq.ORIGINAL_OFFSET]) for r in letters] == [placed[2][1]]
 
 

@@ -75,6 +75,7 @@ from receivables_platform.consumer.offsets import (
     load_positions,
 )
 from receivables_platform.consumer.records import Decoded, decode_record, record_identity
+from receivables_platform.contracts.base import EventContract
 from receivables_platform.envelope import CloudEvent
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
@@ -82,6 +83,27 @@ from receivables_platform.tracing import continued_from
 
 Handler = Callable[[asyncpg.Connection, CloudEvent], Awaitable[None]]
 """Applies one event to the read model, inside the runner's transaction."""
+
+H = TypeVar("H")
+
+
+def handles(*contracts: type[EventContract]) -> Callable[[H], H]:
+    """Declares the event types a handler acts on (its `event_types`), so its consumer passes
+    over the others on their `ce_type` header without parsing them. For a handler that tells
+    types apart by `isinstance`/`match`; one dispatching from a table has the table's keys."""
+    types = frozenset(c.event_type for c in contracts)
+
+    def declare(handler: H) -> H:
+        setattr(handler, "event_types", types)  # noqa: B010 - a function has no declared slot
+        return handler
+
+    return declare
+
+
+def handled_types(handler: object) -> frozenset[str] | None:
+    """The event types a handler declared, or None: it is handed every event of its topics."""
+    declared = getattr(handler, "event_types", None)
+    return frozenset(declared) if declared is not None else None
 
 
 @runtime_checkable
