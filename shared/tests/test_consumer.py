@@ -382,6 +382,65 @@ async def test_a_service_consumer_decodes_only_the_types_its_handler_declares(
     assert [int(dict(r.headers)[dlq.ORIGINAL_OFFSET]) for r in letters] == [placed[2][1]]
 
 
+def payment_received(account: str) -> Record:
+    """A record of a type the invoice-totalling groups below do not handle."""
+    key, value, headers = to_kafka(invoice(account, 1))
+    return key, value, [(n, v) for n, v in headers if n != "ce_type"] + [
+        ("ce_type", b"billing.payment.received")]
+
+
+async def passed_over_or_stored(pool: asyncpg.Pool, group: str, topic: str, n: int,
+                                offset: int) -> None:
+    """Until the runner counted `n` records passed over, or stored the offset past them."""
+    async def done() -> bool:
+        value = REGISTRY.get_sample_value("consumer_records_passed_over_total", {"group": group})
+        return (value or 0) >= n or await stored_offset_is(pool, group, topic, offset)
+
+    await eventually(done)
+
+
+async def test_records_only_passed_over_cost_no_transaction_of_their_own(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+    """Issue 23: a batch holding only types the group does not handle changes no read model,
+    so its position rides along with the next batch's transaction instead of opening one."""
+    topic = topics_ready
+    account = accounts(1)[0]
+    first, last = invoice(account, 10), invoice(account, 20)
+    async with running(runner_for(pool, kafka_bootstrap, topic, group,
+                                  event_types={"billing.invoice.issued"},
+                                  store_passed_over=3600)):
+        [(_, at)] = await produce(kafka_bootstrap, topic, [first], partition=0)
+        await eventually(lambda: stored_offset_is(pool, group, topic, at + 1))
+        placed = await produce(kafka_bootstrap, topic,
+                               [payment_received(account) for _ in range(3)], partition=0)
+        await passed_over_or_stored(pool, group, topic, 3, placed[-1][1] + 1)
+        assert await stored_offset_is(pool, group, topic, at + 1)
+        [(_, end)] = await produce(kafka_bootstrap, topic, [last], partition=0)
+        await wait_for_totals(pool, expected([first, last]))
+        await eventually(lambda: stored_offset_is(pool, group, topic, end + 1))
+
+
+async def test_positions_past_passed_over_records_are_stored_before_long(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+    """With no batch of the group's own types to carry it, the position is stored on its own
+    within `store_passed_over` seconds; a runner started afterwards begins there."""
+    topic = topics_ready
+    account = accounts(1)[0]
+    first, after = invoice(account, 10), invoice(account, 30)
+    async with running(runner_for(pool, kafka_bootstrap, topic, group,
+                                  event_types={"billing.invoice.issued"},
+                                  store_passed_over=0.2)):
+        await produce(kafka_bootstrap, topic, [first], partition=0)
+        await wait_for_totals(pool, expected([first]))
+        placed = await produce(kafka_bootstrap, topic,
+                               [payment_received(account) for _ in range(3)], partition=0)
+        await eventually(lambda: stored_offset_is(pool, group, topic, placed[-1][1] + 1))
+    async with running(runner_for(pool, kafka_bootstrap, topic, group,
+                                  event_types={"billing.invoice.issued"})):
+        await produce(kafka_bootstrap, topic, [after], partition=0)
+        await wait_for_totals(pool, expected([first, after]))
+
+
 async def test_an_event_dated_outside_the_business_dates_is_set_aside_and_the_partition_moves_on(
         pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
     """Issue 16: stored before the edges refused it, such an event made every read of the
