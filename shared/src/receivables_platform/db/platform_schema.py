@@ -212,3 +212,31 @@ CREATE UNIQUE INDEX outbox_blocks_open_idx ON outbox_blocks (topic, message_key)
 def set_aside_refused_keys() -> None:
     """Platform schema v5 (see OUTBOX_BLOCKS), in a migration of every service."""
     execute_script(OUTBOX_BLOCKS)
+
+
+# A writer of an aggregate takes the aggregate's lock and reads its stream in one round
+# trip (issue 23: one statement fewer on every write). As in `IDEMPOTENCY_CLAIM`, the read
+# is a statement of its own inside a VOLATILE PL/pgSQL function, so its snapshot is taken
+# after the lock is held and includes what the previous holder committed; one plain
+# statement would read with the snapshot taken before waiting for the lock. The keys are
+# `hashtext` of namespace and key, as `db.locks.hold_until_commit` takes them.
+LOCKED_STREAM_READ = """
+CREATE FUNCTION events_of_locked_stream(lock_namespace text, lock_key text, wanted text,
+                                        after_version integer)
+RETURNS SETOF events
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext(lock_namespace), hashtext(lock_key));
+    RETURN QUERY
+        SELECT * FROM events AS e
+        WHERE e.stream_id = wanted AND e.version > after_version ORDER BY e.version;
+END
+$$
+"""
+
+
+def lock_and_read_streams_in_one_round_trip() -> None:
+    """Platform schema v6 (see LOCKED_STREAM_READ), in a migration of every service."""
+    from alembic import op
+
+    op.execute(LOCKED_STREAM_READ)  # one statement: its body's semicolons stay in it
