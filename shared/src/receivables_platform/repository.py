@@ -5,7 +5,8 @@ expected version and the load-decide-append use case live here once.
 Writers to one aggregate take a transaction-scoped advisory lock first: they
 queue instead of failing each other's version check, an If-Match checked
 after the lock tells the second one its copy is stale, and the event store's
-unique index stays the guarantee.
+unique index stays the guarantee. A writer takes the lock and reads its stream in
+one round trip (`EventStore.load_locked`), with a snapshot taken after the lock.
 
 A repository may remember the latest state of its busiest aggregates
 (`remember`): loading one then reads only the events appended since, instead
