@@ -317,76 +317,71 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
     assert b"closed" in dict(letters[4].headers)[dlq.ERROR_MESSAGE]
 
 
-async def test_a_group_passes_over_types_it_does_not_handle_without_decoding_them(
-        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
-    topic = topics_ready
-    account = accounts(1)[0]
-    key, _, headers = to_kafka(invoice(account, 1))
-    other = [(n, v) for n, v in headers if n != "ce_type"] + [
-        ("ce_type", b"billing.payment.received")]
-    before, after = invoice(account, 10), invoice(account, 20)
-    placed = await produce(kafka_bootstrap, topic, [
-        before,
-        (key, b"{not json", other),     # not this group's type: never parsed, so no dead letter
-        (key, b"{not json", headers),   # this group's type: parsed, dead-lettered
-        after,
-    ], partition=0)
-
-    async with running(runner_for(pool, kafka_bootstrap, topic, group,
-                                  event_types={"billing.invoice.issued"})):
-        await wait_for_totals(pool, expected([before, after]))
-        letters = await read_dead_letters(kafka_bootstrap, topic, 1)
-        await eventually(lambda: stored_offset_is(pool, group, topic, placed[-1][1] + 1))
-
-    assert [int(dict(r.headers)[dlq.ORIGINAL_OFFSET]) for r in letters] == [placed[2][1]]
-
-
 @handles(InvoiceIssued)
 async def totals_of_invoices(conn: asyncpg.Connection, event: CloudEvent, deps: object) -> None:
     await add_to_totals(conn, event)
 
 
-async def test_a_service_consumer_decodes_only_the_types_its_handler_declares(
-        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
-    """Issue 23: the types a subscription's handler declares reach its ConsumerRunner, so a
-    billing event the service does not read costs no parse; its offset is still stored."""
-    topic = topics_ready
-    account = accounts(1)[0]
-    key, _, headers = to_kafka(invoice(account, 1))
-    other = [(n, v) for n, v in headers if n != "ce_type"] + [
-        ("ce_type", b"billing.payment.received")]
-    before, after = invoice(account, 10), invoice(account, 20)
-    placed = await produce(kafka_bootstrap, topic, [
-        before,
-        (key, b"{not json", other),     # undeclared type: passed over, never parsed
-        (key, b"{not json", headers),   # the declared type: parsed, dead-lettered
-        after,
-    ], partition=0)
+@contextlib.asynccontextmanager
+async def through_a_service_spec(pool: asyncpg.Pool, bootstrap: str, topic: str,
+                                 group: str) -> AsyncIterator[None]:
+    """The consumer a ServiceSpec runs for a subscription whose handler declares its types."""
     subscription = Subscription("default", [topic], WithDependencies(totals_of_invoices))
+    assert subscription.event_types == frozenset({"billing.invoice.issued"})
     spec = ServiceSpec(name="test-service", title="test", default_port=0, database="test",
                        versions_dir=Path("."), subscriptions=[subscription])
     settings = ServiceSettings(service_name=spec.name, consumer_group=group,
-                               kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap))
+                               kafka=KafkaSettings(bootstrap_servers=bootstrap))
     worker = consumer_worker(spec, subscription)
     task = asyncio.create_task(worker(ServiceState(settings, pool, dependencies=object())))
     try:
-        await wait_for_totals(pool, expected([before, after]))
-        letters = await read_dead_letters(kafka_bootstrap, topic, 1)
-        await eventually(lambda: stored_offset_is(pool, group, topic, placed[-1][1] + 1))
+        yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    assert subscription.event_types == {"billing.invoice.issued"}
+
+def given_the_types(pool: asyncpg.Pool, bootstrap: str, topic: str,
+                    group: str) -> contextlib.AbstractAsyncContextManager[Any]:
+    return running(runner_for(pool, bootstrap, topic, group,
+                              event_types={"billing.invoice.issued"}))
+
+
+PAYMENT = "billing.payment.received"  # a type the invoice-totalling groups here do not handle
+
+
+def retyped(account: str, event_type: str | None = None, value: bytes | None = None) -> Record:
+    """An invoice's record under another `ce_type` header, with another body when given."""
+    key, body, headers = to_kafka(invoice(account, 1))
+    if event_type is not None:
+        headers = [(n, v) for n, v in headers if n != "ce_type"] + [
+            ("ce_type", event_type.encode())]
+    return key, body if value is None else value, headers
+
+
+@pytest.mark.parametrize("consuming", [given_the_types, through_a_service_spec])
+async def test_a_group_passes_over_types_it_does_not_handle_without_decoding_them(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str,
+        consuming: Callable[..., contextlib.AbstractAsyncContextManager[Any]]) -> None:
+    """Issue 23: given to the runner, or declared by a subscription's handler (`handles`)."""
+    topic = topics_ready
+    account = accounts(1)[0]
+    before, after = invoice(account, 10), invoice(account, 20)
+    placed = await produce(kafka_bootstrap, topic, [
+        before,
+        # not this group's type: never parsed, so no dead letter
+        retyped(account, PAYMENT, b"{not json"),
+        retyped(account, value=b"{not json"),   # this group's type: parsed, dead-lettered
+        after,
+    ], partition=0)
+
+    async with consuming(pool, kafka_bootstrap, topic, group):
+        await wait_for_totals(pool, expected([before, after]))
+        letters = await read_dead_letters(kafka_bootstrap, topic, 1)
+        await eventually(lambda: stored_offset_is(pool, group, topic, placed[-1][1] + 1))
+
     assert [int(dict(r.headers)[dlq.ORIGINAL_OFFSET]) for r in letters] == [placed[2][1]]
-
-
-def payment_received(account: str) -> Record:
-    """A record of a type the invoice-totalling groups below do not handle."""
-    key, value, headers = to_kafka(invoice(account, 1))
-    return key, value, [(n, v) for n, v in headers if n != "ce_type"] + [
-        ("ce_type", b"billing.payment.received")]
 
 
 async def passed_over_or_stored(pool: asyncpg.Pool, group: str, topic: str, n: int,
@@ -412,7 +407,7 @@ async def test_records_only_passed_over_cost_no_transaction_of_their_own(
         [(_, at)] = await produce(kafka_bootstrap, topic, [first], partition=0)
         await eventually(lambda: stored_offset_is(pool, group, topic, at + 1))
         placed = await produce(kafka_bootstrap, topic,
-                               [payment_received(account) for _ in range(3)], partition=0)
+                               [retyped(account, PAYMENT) for _ in range(3)], partition=0)
         await passed_over_or_stored(pool, group, topic, 3, placed[-1][1] + 1)
         assert await stored_offset_is(pool, group, topic, at + 1)
         [(_, end)] = await produce(kafka_bootstrap, topic, [last], partition=0)
@@ -433,7 +428,7 @@ async def test_positions_past_passed_over_records_are_stored_before_long(
         await produce(kafka_bootstrap, topic, [first], partition=0)
         await wait_for_totals(pool, expected([first]))
         placed = await produce(kafka_bootstrap, topic,
-                               [payment_received(account) for _ in range(3)], partition=0)
+                               [retyped(account, PAYMENT) for _ in range(3)], partition=0)
         await eventually(lambda: stored_offset_is(pool, group, topic, placed[-1][1] + 1))
     async with running(runner_for(pool, kafka_bootstrap, topic, group,
                                   event_types={"billing.invoice.issued"})):
