@@ -24,13 +24,21 @@ from prometheus_client import REGISTRY
 from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
 from receivables_devkit.testing.processes import consumer_process
 from receivables_devkit.testing.totals import add_to_totals, read_totals
-from receivables_platform.consumer import ConsumerRunner, Handler, PermanentError
+from receivables_platform.consumer import ConsumerRunner, Handler, PermanentError, handles
 from receivables_platform.consumer import dead_letter as dlq
 from receivables_platform.consumer.faults import EXIT_AFTER_DB_COMMIT, FAULT_EXIT_CODE
+from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.envelope import CloudEvent, to_kafka
 from receivables_platform.kafka.end_offsets import partitions_of
 from receivables_platform.kafka.topics import dead_letter_topic, ensure_topics
-from receivables_platform.settings import KafkaSettings
+from receivables_platform.service import (
+    ServiceSpec,
+    Subscription,
+    WithDependencies,
+    consumer_worker,
+)
+from receivables_platform.settings import KafkaSettings, ServiceSettings
+from receivables_platform.web.app import ServiceState
 
 SOURCE = "urn:receivables:test-billing"
 FAST_GROUP = {"session_timeout_ms": 3000, "heartbeat_interval_ms": 300}
@@ -309,28 +317,123 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
     assert b"closed" in dict(letters[4].headers)[dlq.ERROR_MESSAGE]
 
 
+@handles(InvoiceIssued)
+async def totals_of_invoices(conn: asyncpg.Connection, event: CloudEvent, deps: object) -> None:
+    await add_to_totals(conn, event)
+
+
+@contextlib.asynccontextmanager
+async def through_a_service_spec(pool: asyncpg.Pool, bootstrap: str, topic: str,
+                                 group: str) -> AsyncIterator[None]:
+    """The consumer a ServiceSpec runs for a subscription whose handler declares its types."""
+    subscription = Subscription("default", [topic], WithDependencies(totals_of_invoices))
+    assert subscription.event_types == frozenset({"billing.invoice.issued"})
+    spec = ServiceSpec(name="test-service", title="test", default_port=0, database="test",
+                       versions_dir=Path("."), subscriptions=[subscription])
+    settings = ServiceSettings(service_name=spec.name, consumer_group=group,
+                               kafka=KafkaSettings(bootstrap_servers=bootstrap))
+    worker = consumer_worker(spec, subscription)
+    task = asyncio.create_task(worker(ServiceState(settings, pool, dependencies=object())))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def given_the_types(pool: asyncpg.Pool, bootstrap: str, topic: str,
+                    group: str) -> contextlib.AbstractAsyncContextManager[Any]:
+    return running(runner_for(pool, bootstrap, topic, group,
+                              event_types={"billing.invoice.issued"}))
+
+
+PAYMENT = "billing.payment.received"  # a type the invoice-totalling groups here do not handle
+
+
+def retyped(account: str, event_type: str | None = None, value: bytes | None = None) -> Record:
+    """An invoice's record under another `ce_type` header, with another body when given."""
+    key, body, headers = to_kafka(invoice(account, 1))
+    if event_type is not None:
+        headers = [(n, v) for n, v in headers if n != "ce_type"] + [
+            ("ce_type", event_type.encode())]
+    return key, body if value is None else value, headers
+
+
+@pytest.mark.parametrize("consuming", [given_the_types, through_a_service_spec])
 async def test_a_group_passes_over_types_it_does_not_handle_without_decoding_them(
-        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str,
+        consuming: Callable[..., contextlib.AbstractAsyncContextManager[Any]]) -> None:
+    """Issue 23: given to the runner, or declared by a subscription's handler (`handles`)."""
     topic = topics_ready
     account = accounts(1)[0]
-    key, _, headers = to_kafka(invoice(account, 1))
-    other = [(n, v) for n, v in headers if n != "ce_type"] + [
-        ("ce_type", b"billing.payment.received")]
     before, after = invoice(account, 10), invoice(account, 20)
     placed = await produce(kafka_bootstrap, topic, [
         before,
-        (key, b"{not json", other),     # not this group's type: never parsed, so no dead letter
-        (key, b"{not json", headers),   # this group's type: parsed, dead-lettered
+        # not this group's type: never parsed, so no dead letter
+        retyped(account, PAYMENT, b"{not json"),
+        retyped(account, value=b"{not json"),   # this group's type: parsed, dead-lettered
         after,
     ], partition=0)
 
-    async with running(runner_for(pool, kafka_bootstrap, topic, group,
-                                  event_types={"billing.invoice.issued"})):
+    async with consuming(pool, kafka_bootstrap, topic, group):
         await wait_for_totals(pool, expected([before, after]))
         letters = await read_dead_letters(kafka_bootstrap, topic, 1)
         await eventually(lambda: stored_offset_is(pool, group, topic, placed[-1][1] + 1))
 
     assert [int(dict(r.headers)[dlq.ORIGINAL_OFFSET]) for r in letters] == [placed[2][1]]
+
+
+async def passed_over_or_stored(pool: asyncpg.Pool, group: str, topic: str, n: int,
+                                offset: int) -> None:
+    """Until the runner counted `n` records passed over, or stored the offset past them."""
+    async def done() -> bool:
+        value = REGISTRY.get_sample_value("consumer_records_passed_over_total", {"group": group})
+        return (value or 0) >= n or await stored_offset_is(pool, group, topic, offset)
+
+    await eventually(done)
+
+
+async def test_records_only_passed_over_cost_no_transaction_of_their_own(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+    """Issue 23: a batch holding only types the group does not handle changes no read model,
+    so its position rides along with the next batch's transaction instead of opening one."""
+    topic = topics_ready
+    account = accounts(1)[0]
+    first, last = invoice(account, 10), invoice(account, 20)
+    async with running(runner_for(pool, kafka_bootstrap, topic, group,
+                                  event_types={"billing.invoice.issued"},
+                                  store_passed_over=3600)):
+        [(_, at)] = await produce(kafka_bootstrap, topic, [first], partition=0)
+        await eventually(lambda: stored_offset_is(pool, group, topic, at + 1))
+        placed = await produce(kafka_bootstrap, topic,
+                               [retyped(account, PAYMENT) for _ in range(3)], partition=0)
+        await passed_over_or_stored(pool, group, topic, 3, placed[-1][1] + 1)
+        assert await stored_offset_is(pool, group, topic, at + 1)
+        [(_, end)] = await produce(kafka_bootstrap, topic, [last], partition=0)
+        await wait_for_totals(pool, expected([first, last]))
+        await eventually(lambda: stored_offset_is(pool, group, topic, end + 1))
+
+
+async def test_positions_past_passed_over_records_are_stored_before_long(
+        pool: asyncpg.Pool, kafka_bootstrap: str, topics_ready: str, group: str) -> None:
+    """With no batch of the group's own types to carry it, the position is stored on its own
+    within `store_passed_over` seconds; a runner started afterwards begins there."""
+    topic = topics_ready
+    account = accounts(1)[0]
+    first, after = invoice(account, 10), invoice(account, 30)
+    async with running(runner_for(pool, kafka_bootstrap, topic, group,
+                                  event_types={"billing.invoice.issued"},
+                                  store_passed_over=0.2)):
+        await produce(kafka_bootstrap, topic, [first], partition=0)
+        await wait_for_totals(pool, expected([first]))
+        placed = await produce(kafka_bootstrap, topic,
+                               [retyped(account, PAYMENT) for _ in range(3)], partition=0)
+        await eventually(lambda: stored_offset_is(pool, group, topic, placed[-1][1] + 1))
+    async with running(runner_for(pool, kafka_bootstrap, topic, group,
+                                  event_types={"billing.invoice.issued"})):
+        await produce(kafka_bootstrap, topic, [after], partition=0)
+        await wait_for_totals(pool, expected([first, after]))
 
 
 async def test_an_event_dated_outside_the_business_dates_is_set_aside_and_the_partition_moves_on(

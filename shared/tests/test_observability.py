@@ -19,7 +19,7 @@ import httpx
 import pytest
 import structlog
 from fastapi import FastAPI, HTTPException
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -432,7 +432,7 @@ def processors(provider: TracerProvider | None) -> list[Any]:
 def otel_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in ("OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
                  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME",
-                 "OTEL_RESOURCE_ATTRIBUTES"):
+                 "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -475,6 +475,56 @@ def test_the_operator_names_the_service(otel_env: pytest.MonkeyPatch) -> None:
 def test_a_disabled_sdk_installs_nothing(otel_env: pytest.MonkeyPatch) -> None:
     otel_env.setenv("OTEL_SDK_DISABLED", "true")
     assert build_tracer_provider("billing-adapter") is None
+
+
+def recorded(provider: TracerProvider | None, parent: str | None = None, n: int = 400) -> int:
+    """How many of `n` server spans the provider records (each a new trace, or the child of
+    the traceparent `parent`), checking every one still has ids for the logs and events."""
+    assert provider is not None
+    tracer = provider.get_tracer("sampling-test")
+    count = 0
+    for _ in range(n):
+        context = propagate.extract({"traceparent": parent} if parent else {})
+        with tracer.start_as_current_span("GET /v1/invoices/{invoice_id}", context=context,
+                                          kind=trace.SpanKind.SERVER) as span:
+            assert span.get_span_context().is_valid
+            count += span.is_recording()
+    return count
+
+
+SAMPLED_PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+UNSAMPLED_PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+
+
+def test_a_share_of_new_traces_is_recorded_by_default(otel_env: pytest.MonkeyPatch) -> None:
+    """Issue 23: recording every request's spans was 8% of a read's CPU."""
+    share = recorded(build_tracer_provider("billing-adapter")) / 400
+    assert 0.02 < share < 0.25  # DEFAULT_SAMPLE_RATIO, 0.1, give or take chance
+
+
+def test_a_callers_sampling_decision_is_followed(otel_env: pytest.MonkeyPatch) -> None:
+    provider = build_tracer_provider("billing-adapter")
+    assert recorded(provider, SAMPLED_PARENT, n=50) == 50
+    assert recorded(provider, UNSAMPLED_PARENT, n=50) == 0
+
+
+def test_the_share_is_raised_by_the_sampler_argument(otel_env: pytest.MonkeyPatch) -> None:
+    otel_env.setenv("OTEL_TRACES_SAMPLER_ARG", "1")
+    assert recorded(build_tracer_provider("billing-adapter")) == 400
+
+
+def test_opentelemetrys_own_sampler_setting_wins(otel_env: pytest.MonkeyPatch) -> None:
+    otel_env.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    otel_env.setenv("OTEL_TRACES_SAMPLER_ARG", "0")
+    assert recorded(build_tracer_provider("billing-adapter")) == 400
+
+
+@pytest.mark.parametrize("value", ["ten percent", "1.5", "-0.1", "nan"])
+def test_a_share_that_is_no_ratio_stops_the_start(otel_env: pytest.MonkeyPatch,
+                                                  value: str) -> None:
+    otel_env.setenv("OTEL_TRACES_SAMPLER_ARG", value)
+    with pytest.raises(ValueError, match="OTEL_TRACES_SAMPLER_ARG"):
+        build_tracer_provider("billing-adapter")
 
 
 def test_configure_tracing_keeps_the_provider_already_installed(

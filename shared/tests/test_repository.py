@@ -1,5 +1,6 @@
 """The aggregate repository over real PostgreSQL: remembered states fold only what is new."""
 
+import asyncio
 from dataclasses import dataclass, replace
 from datetime import date
 from uuid import uuid4
@@ -126,3 +127,44 @@ async def test_without_remembering_every_load_folds_the_whole_stream(pool: async
         await books.load(conn, account, history=False)
         await books.load(conn, account, history=False)
     assert folds.events == 4
+
+
+async def test_a_write_takes_its_lock_and_reads_its_stream_in_one_round_trip(
+        pool: asyncpg.Pool) -> None:
+    """Issue 23: the lock and the read were two statements on every write."""
+    _, account, _ = await a_book(pool, 100)
+    fresh = repository(Folds(), remember=0)  # remembers nothing: reads the whole stream
+    statements: list[str] = []
+    async with pool.acquire() as conn:
+        conn.add_query_logger(lambda record: statements.append(record.query))
+        try:
+            async with conn.transaction():
+                loaded = await fresh.execute(conn, account, lambda _: [issued(account, 5)],
+                                             subject=lambda _: account)
+        finally:
+            conn.remove_query_logger(statements.append)
+    written = [s for s in statements
+               if not s.strip().upper().startswith(("BEGIN", "COMMIT"))]
+    assert (loaded.state.total_minor, loaded.version) == (105, 2)
+    assert len(written) == 2, [w[:60] for w in written]  # the locked read, then the append
+    assert "events_of_locked_stream" in written[0]
+
+
+async def test_a_writer_queued_on_the_lock_reads_what_the_holder_committed(
+        pool: asyncpg.Pool) -> None:
+    """The read runs after the lock is held, with a snapshot that includes the previous
+    holder's commit: the second writer builds on it instead of failing its version check."""
+    _, account, books = await a_book(pool, 100)
+    other = repository(Folds(), remember=0)
+    async with pool.acquire() as holder, pool.acquire() as waiter:
+        tx = holder.transaction()
+        await tx.start()
+        await books.execute(holder, account, lambda _: [issued(account, 20)],
+                            subject=lambda _: account)
+        queued = asyncio.create_task(other.execute(
+            waiter, account, lambda _: [issued(account, 3)], subject=lambda _: account))
+        await asyncio.sleep(0.3)
+        assert not queued.done()  # waiting for the holder's lock
+        await tx.commit()
+        loaded = await asyncio.wait_for(queued, 10)
+    assert (loaded.state.total_minor, loaded.version) == (123, 3)

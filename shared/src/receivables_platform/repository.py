@@ -5,7 +5,8 @@ expected version and the load-decide-append use case live here once.
 Writers to one aggregate take a transaction-scoped advisory lock first: they
 queue instead of failing each other's version check, an If-Match checked
 after the lock tells the second one its copy is stale, and the event store's
-unique index stays the guarantee.
+unique index stays the guarantee. A writer takes the lock and reads its stream in
+one round trip (`EventStore.load_locked`), with a snapshot taken after the lock.
 
 A repository may remember the latest state of its busiest aggregates
 (`remember`): loading one then reads only the events appended since, instead
@@ -99,8 +100,7 @@ class AggregateRepository(Generic[S]):
         an index of the aggregate's entities); `subject` keys the events' partition.
         """
         async with atomic(conn):
-            await self.lock(conn, aggregate_id)
-            loaded = await self.load(conn, aggregate_id, history=False)
+            loaded = await self._load_locked(conn, aggregate_id)
             if check is not None:
                 check(loaded.state, loaded.version)
             events = decide(loaded.state)
@@ -126,6 +126,22 @@ class AggregateRepository(Generic[S]):
         newer = await self._since(conn, stream, known)
         if newer is None:
             known, newer = None, await self.store.load(conn, stream)
+        return self._folded(stream, known, newer, history)
+
+    async def _load_locked(self, conn: asyncpg.Connection, aggregate_id: object) -> Loaded[S]:
+        """`lock` and `load` (without history) in one round trip: what a writer starts with."""
+        stream = self.stream_id(aggregate_id)
+        known = self._remembered.get(stream)
+        rows = await self.store.load_locked(
+            conn, stream, namespace=self.lock_namespace, key=str(aggregate_id),
+            after_version=known.version - 1 if known else 0)
+        newer = rows if known is None else self._built_on(stream, known, rows)
+        if newer is None:  # the remembered state cannot be built on; the lock is held now
+            known, newer = None, await self.store.load(conn, stream)
+        return self._folded(stream, known, newer, history=False)
+
+    def _folded(self, stream: str, known: _Folded[S] | None, newer: list[RecordedEvent],
+                history: bool) -> Loaded[S]:
         version, state = (known.version, known.state) if known else (0, self.initial())
         for recorded in newer:
             state = self.evolve(state, recorded.contract())
@@ -140,6 +156,12 @@ class AggregateRepository(Generic[S]):
         if known is None:
             return None
         rows = await self.store.load(conn, stream, after_version=known.version - 1)
+        return self._built_on(stream, known, rows)
+
+    def _built_on(self, stream: str, known: _Folded[S], rows: list[RecordedEvent]
+                  ) -> list[RecordedEvent] | None:
+        """The events after a remembered state, read from its own event on; None when that
+        event is not where the state says (rolled back, or its version taken by another)."""
         if not rows or rows[0].version != known.version or rows[0].event_id != known.event_id:
             self._remembered.forget(stream)
             return None

@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, FastAPI
 
-from receivables_platform.consumer import ConsumerRunner, Handler
+from receivables_platform.consumer import ConsumerRunner, Handler, handled_types
 from receivables_platform.consumer.set_aside import set_aside_router
 from receivables_platform.consumer.status import status_router
 from receivables_platform.envelope import CloudEvent
@@ -44,6 +44,10 @@ class WithDependencies:
 
     handler: Callable[[asyncpg.Connection, CloudEvent, Any], Awaitable[None]]
 
+    @property
+    def event_types(self) -> frozenset[str] | None:
+        return handled_types(self.handler)
+
     def bind(self, dependencies: object) -> Handler:
         async def bound(conn: asyncpg.Connection, event: CloudEvent) -> None:
             await self.handler(conn, event, dependencies)
@@ -54,11 +58,20 @@ class WithDependencies:
 
 @dataclass(frozen=True)
 class Subscription:
-    """A read model fed from topics: the handler runs in the offset's transaction."""
+    """A read model fed from topics: the handler runs in the offset's transaction.
+
+    Its consumer decodes only the event types the handler declares (a dispatch table's keys,
+    or `handles(...)`); the others of its topics only move the position. A handler that
+    declares nothing is handed every event.
+    """
 
     name: str
     topics: Sequence[str]
     handler: Handler | WithDependencies
+
+    @property
+    def event_types(self) -> frozenset[str] | None:
+        return handled_types(self.handler)
 
     def handler_for(self, dependencies: object) -> Handler:
         if isinstance(self.handler, WithDependencies):
@@ -114,7 +127,8 @@ def consumer_worker(spec: ServiceSpec, subscription: Subscription) -> Worker:
         await ConsumerRunner(state.pool, state.settings.kafka,
                              group_id=spec.group_id(subscription, state.settings.consumer_group),
                              topics=subscription.topics,
-                             handler=subscription.handler_for(state.dependencies)).run()
+                             handler=subscription.handler_for(state.dependencies),
+                             event_types=subscription.event_types).run()
 
     consumer.__name__ = f"consumer_{subscription.name}"
     return consumer

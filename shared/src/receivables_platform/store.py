@@ -196,6 +196,16 @@ class EventStore:
             "AND version > $2 ORDER BY version", stream_id, after_version)
         return [_record(r) for r in rows]
 
+    async def load_locked(self, conn: asyncpg.Connection, stream_id: str, *, namespace: str,
+                          key: str, after_version: int = 0) -> list[RecordedEvent]:
+        """`load` after taking the writers' lock (namespace, key) until commit, in one round
+        trip: the read sees what the lock's previous holder committed
+        (platform revision `platform_0006`)."""
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM events_of_locked_stream($1, $2, $3, $4)",  # noqa: S608
+            namespace, key, stream_id, after_version)
+        return [_record(r) for r in rows]
+
     async def load_many(self, conn: asyncpg.Connection, stream_ids: Sequence[str], *,
                         where: str = "TRUE", args: Sequence[Any] = (),
                         ) -> dict[str, list[RecordedEvent]]:

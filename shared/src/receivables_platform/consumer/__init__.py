@@ -4,6 +4,13 @@ Why positions live in the read model's transaction: docs/adr/0002.
 """
 
 from receivables_platform.consumer.errors import PermanentError
-from receivables_platform.consumer.runner import AppliesMany, ConsumerRunner, Handler
+from receivables_platform.consumer.runner import (
+    AppliesMany,
+    ConsumerRunner,
+    Handler,
+    handled_types,
+    handles,
+)
 
-__all__ = ["AppliesMany", "ConsumerRunner", "Handler", "PermanentError"]
+__all__ = ["AppliesMany", "ConsumerRunner", "Handler", "PermanentError", "handled_types",
+           "handles"]

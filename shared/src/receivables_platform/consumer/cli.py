@@ -15,7 +15,7 @@ from typing import Annotated, cast
 import structlog
 import typer
 
-from receivables_platform.consumer.runner import ConsumerRunner, Handler
+from receivables_platform.consumer.runner import ConsumerRunner, Handler, handled_types
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.logging import configure_logging
 from receivables_platform.observability.tracing import configure_tracing
@@ -63,7 +63,9 @@ def main(
 
         start_http_server(metrics_port)
     kafka = KafkaSettings(bootstrap_servers=bootstrap_servers)
-    runner_options = dict(group_id=group, topics=topic, handler=load_handler(handler),
+    applies = load_handler(handler)
+    runner_options = dict(group_id=group, topics=topic, handler=applies,
+                          event_types=handled_types(applies),
                           max_batch=max_batch, loss_check_interval=loss_check_interval,
                           session_timeout_ms=session_timeout_ms,
                           heartbeat_interval_ms=heartbeat_interval_ms)

@@ -27,6 +27,11 @@ EVENTS_SET_ASIDE = Counter(
     "range (listed at GET /v1/admin/set-aside-events and in set_aside_events)",
     ["group", "topic", "type"],
 )
+PASSED_OVER = Counter(
+    "consumer_records_passed_over",
+    "Records of event types the group's handler does not declare, passed over undecoded",
+    ["group"],
+)
 DUPLICATES_SKIPPED = Counter(
     "consumer_duplicates_skipped",
     "Records skipped because their CloudEvent (source, id) was already processed",

@@ -32,6 +32,12 @@ offsets, so "exactly once" is built here, in the service database:
   measured between fetch responses, not between batches, because records
   fetched before an outage may still be being applied when it ends.
 
+A group whose handler declares its event types (`handles`, a dispatch table's keys)
+passes over the others on their `ce_type` header without parsing them; a batch of
+nothing else changes no read model, so its position is stored with the next batch's
+transaction, or on its own at most `store_passed_over` seconds later. Reading such
+records again after a restart costs a header comparison each.
+
 Everything that touches the partition positions (processing a batch, seeking
 after assignment, restarting a partition) runs under one lock, and partitions
 are paused from assignment until the runner has positioned them, so a batch
@@ -75,6 +81,7 @@ from receivables_platform.consumer.offsets import (
     load_positions,
 )
 from receivables_platform.consumer.records import Decoded, decode_record, record_identity
+from receivables_platform.contracts.base import EventContract
 from receivables_platform.envelope import CloudEvent
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.settings import KafkaSettings
@@ -82,6 +89,27 @@ from receivables_platform.tracing import continued_from
 
 Handler = Callable[[asyncpg.Connection, CloudEvent], Awaitable[None]]
 """Applies one event to the read model, inside the runner's transaction."""
+
+H = TypeVar("H")
+
+
+def handles(*contracts: type[EventContract]) -> Callable[[H], H]:
+    """Declares the event types a handler acts on (its `event_types`), so its consumer passes
+    over the others on their `ce_type` header without parsing them. For a handler that tells
+    types apart by `isinstance`/`match`; one dispatching from a table has the table's keys."""
+    types = frozenset(c.event_type for c in contracts)
+
+    def declare(handler: H) -> H:
+        setattr(handler, "event_types", types)  # noqa: B010 - a function has no declared slot
+        return handler
+
+    return declare
+
+
+def handled_types(handler: object) -> frozenset[str] | None:
+    """The event types a handler declared, or None: it is handed every event of its topics."""
+    declared = getattr(handler, "event_types", None)
+    return frozenset(declared) if declared is not None else None
 
 
 @runtime_checkable
@@ -144,6 +172,9 @@ class _Partition:
     """ms: the last fetch known to come from the log the position was taken in."""
     uncommitted: Position | None = None
     """In the database, not yet in Kafka's committed offsets (those are for lag tooling)."""
+    passed_over: Position | None = None
+    """Past records of types this group does not handle, not yet in the database: stored with
+    the next batch that has events for the group, or at most `store_passed_over` s later."""
 
 
 @dataclass
@@ -162,7 +193,8 @@ class ConsumerRunner:
                  max_retry_wait: float = 30.0, kafka_commit_interval: float = 1.0,
                  session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 3_000,
                  consumer_options: Mapping[str, Any] | None = None,
-                 event_types: Collection[str] | None = None) -> None:
+                 event_types: Collection[str] | None = None,
+                 store_passed_over: float = 1.0) -> None:
         self.pool = pool
         # a group that projects some types of a topic need not pay to decode the others:
         # the `ce_type` header says what a record is before its body is parsed
@@ -179,6 +211,10 @@ class ConsumerRunner:
         self.verify_after_quiet = verify_after_quiet
         self.max_retry_wait = max_retry_wait
         self.kafka_commit_interval = kafka_commit_interval
+        # a batch of only passed-over records changes no read model: its position waits for the
+        # next batch's transaction (or this long) instead of costing a transaction of its own
+        self.store_passed_over = store_passed_over
+        self._next_passed_over_store = 0.0
         self._consumer_options: dict[str, Any] = {
             "session_timeout_ms": session_timeout_ms,
             "heartbeat_interval_ms": heartbeat_interval_ms,
@@ -245,6 +281,10 @@ class ConsumerRunner:
             if (any(p.uncommitted for p in self._partitions.values())
                     and time.monotonic() >= self._next_kafka_commit):
                 await self._commit_to_kafka()
+            if (any(p.passed_over for p in self._partitions.values())
+                    and time.monotonic() >= self._next_passed_over_store):
+                async with self._lock:
+                    await self._with_retries(self._store_passed_over)
             if time.monotonic() >= self._next_check:
                 await self._check_for_loss()
 
@@ -279,6 +319,8 @@ class ConsumerRunner:
         if not records:
             return {}
         decoded = [self._decoded(r) for r in records]
+        if all(item.event is None and item.error is None for item in decoded):
+            return self._pass_over(decoded)
         for item in decoded:
             if item.error is not None:
                 await self._dead_letter(item.record, item.error)
@@ -297,6 +339,33 @@ class ConsumerRunner:
         self._after_commit(applied)
         return applied.positions
 
+    def _pass_over(self, decoded: Sequence[Decoded]) -> dict[TopicPartition, Position]:
+        """Records of types this group does not handle, and nothing else: the position moves
+        in memory only, so a restart before it is stored reads them again (and passes them
+        over again), which changes nothing."""
+        positions = _positions_after(decoded)
+        if not any(p.passed_over for p in self._partitions.values()):
+            self._next_passed_over_store = time.monotonic() + self.store_passed_over
+        for tp, position in positions.items():
+            part = self._partitions[tp]
+            part.position = part.passed_over = position
+        metrics.PASSED_OVER.labels(group=self.group_id).inc(len(decoded))
+        return positions
+
+    async def _store_passed_over(self) -> None:
+        """The positions moved past records this group does not handle, in a transaction of
+        their own: no batch with events for the group came along to carry them."""
+        positions = {tp: p.passed_over for tp, p in self._partitions.items() if p.passed_over}
+        if not positions:
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            advanced = await advance(conn, self.group_id, positions,
+                                     {tp: self._stored(tp) for tp in positions}, [])
+        if advanced.moved:
+            self._read_again(set(), advanced.moved)
+        self._after_commit(_Applied(positions={tp: p for tp, p in positions.items()
+                                               if tp not in advanced.moved}))
+
     def _decoded(self, record: Any) -> Decoded:
         """The record decoded, or passed over undecoded (neither event nor error, so only its
         position counts) when its `ce_type` is one this group does not handle. A record
@@ -313,7 +382,9 @@ class ConsumerRunner:
         live = [d for d in decoded if d.event is not None
                 and not (rejected and _ref(d.record) in rejected)]
         keys = list(dict.fromkeys(d.key for d in live if d.key is not None))
-        applied = _Applied(positions=_positions_after(decoded))
+        # positions moved past other partitions' unhandled records ride along for free
+        carried = {tp: p.passed_over for tp, p in self._partitions.items() if p.passed_over}
+        applied = _Applied(positions={**carried, **_positions_after(decoded)})
         async with self.pool.acquire() as conn, conn.transaction():
             advanced = await advance(conn, self.group_id, applied.positions,
                                      {tp: self._stored(tp) for tp in applied.positions},
@@ -391,6 +462,9 @@ class ConsumerRunner:
             part = self._partitions.get(tp)
             if part is not None and part.position is not None:
                 part.position, part.stored = position, position.next_offset
+                if part.passed_over is not None and (
+                        part.passed_over.next_offset <= position.next_offset):
+                    part.passed_over = None
             highwater = consumer.highwater(tp)
             if highwater is not None:
                 metrics.set_lag(self.group_id, tp.topic, tp.partition,
@@ -474,7 +548,7 @@ class ConsumerRunner:
         for tp, position in chosen.items():
             consumer.seek(tp, position.next_offset)
             part = self._partitions[tp]
-            part.position = position
+            part.position, part.passed_over = position, None
             part.stored = None if tp in fresh else position.next_offset
             part.vouched = time.time() * 1000  # the broker's answer just now
             part.suspect = part.suspect or tp in verdict.unverified
@@ -538,7 +612,7 @@ class ConsumerRunner:
         for tp in tps:
             consumer.seek(tp, starts[tp])
             part = self._partitions[tp]
-            part.position = Position(starts[tp])
+            part.position, part.passed_over = Position(starts[tp]), None
             part.stored = None  # forgotten: the next batch inserts the row again
 
     async def _forget(self, reasons: Mapping[TopicPartition, str]) -> None:

@@ -29,6 +29,7 @@ from billing_adapter.service_layer.approvals import (
 )
 from billing_adapter.settings import BillingDependencies
 from receivables_platform.business_dates import business_dates
+from receivables_platform.consumer import handles
 from receivables_platform.contracts.base import decode
 from receivables_platform.contracts.billing import (
     AdjustmentKind,
@@ -42,6 +43,7 @@ from receivables_platform.envelope import CloudEvent
 log = structlog.get_logger(__name__)
 
 
+@handles(CaseCorrectionRequested)
 async def answer_case_event(conn: asyncpg.Connection, event: CloudEvent,
                             deps: BillingDependencies) -> None:
     """The cases topic carries much more; billing acts on correction requests only."""

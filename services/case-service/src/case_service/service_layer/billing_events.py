@@ -24,6 +24,7 @@ from case_service.domain.notifications import credit_approval
 from case_service.domain.state import Case, CorrectionOutcome
 from case_service.service_layer.cases import execute
 from case_service.service_layer.notifications import decide
+from receivables_platform.consumer import handles
 from receivables_platform.contracts.billing import (
     AccountRegistered,
     AccountUpdated,
@@ -38,6 +39,8 @@ from receivables_platform.envelope import CloudEvent
 log = structlog.get_logger("case_service.billing_events")
 
 
+@handles(AccountRegistered, AccountUpdated, InvoiceIssued, InvoiceAdjusted, CorrectionRejected,
+         ApprovalRequested)
 async def handle_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
     contract = event.contract
     if isinstance(contract, AccountRegistered):

@@ -12,10 +12,12 @@ import asyncpg
 
 from case_service.adapters import directory
 from case_service.service_layer import notifications
+from receivables_platform.consumer import handles
 from receivables_platform.contracts.collections import AccountAssigned, CommitmentBroken
 from receivables_platform.envelope import CloudEvent
 
 
+@handles(AccountAssigned, CommitmentBroken)
 async def handle_collections_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
     contract = event.contract
     if isinstance(contract, AccountAssigned):

@@ -82,6 +82,12 @@ def _contacts(event: AccountRegistered | AccountUpdated) -> list[dict[str, objec
     return [c.model_dump(mode="json") for c in event.contacts or []]
 
 
+FOLDED: tuple[type[EventContract], ...] = (
+    AccountRegistered, AccountUpdated, AutoPayEnrolled, AutoPayCancelled, InvoiceIssued,
+    InvoiceAdjusted, InvoiceVoided, InvoiceWrittenOff, PaymentApplied, PaymentReversed)
+"""The billing events `apply` folds (its `match` arms): the consumer decodes no others."""
+
+
 async def apply(conn: asyncpg.Connection, event: EventContract, event_id: str) -> None:
     """Fold one billing event into the view (in the consumer's transaction).
 

@@ -13,6 +13,7 @@ import asyncpg
 from collections_service.adapters import billing_view
 from collections_service.runtime import Runtime
 from collections_service.service_layer import autopay, commitments, holds, lock_account, risk
+from receivables_platform.consumer import handles
 from receivables_platform.contracts.billing import (
     AutoPayEnrolled,
     InvoiceAdjusted,
@@ -100,6 +101,8 @@ async def _release_case(conn: asyncpg.Connection, case_id: UUID, how: HoldReleas
                              correlation_id=event.correlationid, causation_id=event.id)
 
 
+@handles(*billing_view.FOLDED, CaseOpened, CaseReopened, CaseLinked, CaseReclassified,
+         CaseResolved, CaseClosed)
 async def on_event(conn: asyncpg.Connection, event: CloudEvent, runtime: Runtime) -> None:
     """The one consumer group (named after the service) reads billing's and cases' topics;
     judging promises on a payment needs the runtime's clock and calendar."""

@@ -25,6 +25,11 @@ class Dispatcher:
     def __init__(self, projectors: Mapping[str, Projector]) -> None:
         self._projectors = dict(projectors)
 
+    @property
+    def event_types(self) -> frozenset[str]:
+        """What the table projects: its consumer passes over the rest without decoding them."""
+        return frozenset(self._projectors)
+
     async def __call__(self, conn: asyncpg.Connection, event: CloudEvent) -> None:
         projector = self._projectors.get(event.type)
         if projector is not None:

@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, replace
 
 from receivables_platform.bulk_gc import collect_for_bulk_work
-from receivables_platform.consumer import ConsumerRunner
+from receivables_platform.consumer import ConsumerRunner, handled_types
 from receivables_platform.db.pool import create_pool
 from receivables_platform.settings import KafkaSettings
 from reporting_service.consumers.projections import PROJECTIONS, Projection
@@ -108,6 +108,7 @@ async def consuming(database_url: str, kafka: KafkaSettings, build: Build,
     # does not decode them beforehand only to copy each payload into its newest shape.
     runner = ConsumerRunner(pool, kafka, group_id=build.builder_group,
                             topics=[build.projection.topic], handler=build.projection.handler,
+                            event_types=handled_types(build.projection.handler),
                             validate_contracts=False,
                             max_batch=REBUILD_BATCH, consumer_options=REBUILD_FETCH,
                             session_timeout_ms=session_timeout_ms,
