@@ -73,6 +73,12 @@ TRACING_ENVIRONMENT = {
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "The OTLP/HTTP traces endpoint, when it differs from "
                                           "OTEL_EXPORTER_OTLP_ENDPOINT.",
     "OTEL_SERVICE_NAME": "The service name traces carry; unset: the service's own name.",
+    "OTEL_TRACES_SAMPLER_ARG": "The share of new traces recorded, 0 to 1 (`1`: every trace); "
+                               "unset: one in ten. A caller's sampled trace is always "
+                               "followed. A value that is not a ratio stops the start.",
+    "OTEL_TRACES_SAMPLER": "Set: OpenTelemetry's own sampler setting decides (with its "
+                           "OTEL_TRACES_SAMPLER_ARG) instead of the platform's parent-based "
+                           "ratio.",
 }
 """The OpenTelemetry variables read here (the SDK reads its other OTEL_* ones itself)."""
 
