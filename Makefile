@@ -61,7 +61,7 @@ help:
 	@echo "make test-faults the long fault-under-load runs (tests marked faults)"
 	@echo "make test-kafka  the broker-facing suites on Apache Kafka (fetched by make kafka)"
 	@echo "                 make run BROKER=kafka runs the stack on Apache Kafka"
-	@echo "make lint        ruff check, mypy and the import contracts (.importlinter)"
+	@echo "make lint        ruff check, ruff format --check, mypy and the import contracts"
 	@echo "make bench       run the benchmarks in bench/"
 	@echo "make sbom        a CycloneDX SBOM per service image in build/sbom/ (CI keeps them)"
 	@echo "make image-size  installed size of each image's runtime dependencies"
@@ -167,6 +167,7 @@ console-assets: sync
 lint: sync
 	@rc=0; \
 	echo "ruff check ."; $(UV_RUN) ruff check . || rc=1; \
+	echo "ruff format --check ."; $(UV_RUN) ruff format --check . || rc=1; \
 	echo "mypy shared/src devkit/src services/*/src"; $(UV_RUN) mypy shared/src devkit/src services/*/src || rc=1; \
 	echo "lint-imports (.importlinter)"; $(UV_RUN) lint-imports --no-cache || rc=1; \
 	exit $$rc

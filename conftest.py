@@ -35,8 +35,11 @@ def _kind(item: pytest.Item) -> str:
     path = Path(str(item.path))
     if item.get_closest_marker("slow"):
         return "faults"
-    if (needs & BROKER_FIXTURES or path.name in SYSTEM_MODULES
-            or any(path.is_relative_to(folder) for folder in SYSTEM_FOLDERS)):
+    if (
+        needs & BROKER_FIXTURES
+        or path.name in SYSTEM_MODULES
+        or any(path.is_relative_to(folder) for folder in SYSTEM_FOLDERS)
+    ):
         return "system"
     if needs & POSTGRES_FIXTURES:
         return "db"

@@ -54,10 +54,24 @@ async def load_book(s: Stories, accounts: int, invoices: int) -> tuple[str, str]
     """The collector's book, and a case on every tenth account; one account and one case
     to open."""
     made = await book_on_worklist(s, PERSON, accounts, invoices=invoices)
-    cases = [(await s.create("case-service", "/v1/cases", {
-        "type": "billing_inquiry", "origin": "inbound_phone", "account_id": account_id,
-        "subject": f"Question {n}", "description": "Why this amount?"},
-        roles=("case_agent",)))["case_id"] for n, account_id in enumerate(made) if n % 10 == 0]
+    cases = [
+        (
+            await s.create(
+                "case-service",
+                "/v1/cases",
+                {
+                    "type": "billing_inquiry",
+                    "origin": "inbound_phone",
+                    "account_id": account_id,
+                    "subject": f"Question {n}",
+                    "description": "Why this amount?",
+                },
+                roles=("case_agent",),
+            )
+        )["case_id"]
+        for n, account_id in enumerate(made)
+        if n % 10 == 0
+    ]
     return made[0], cases[0]
 
 
@@ -111,13 +125,17 @@ async def seed_reporting(url: str, accounts: int, invoices: int) -> None:
     conn = await asyncpg.connect(url)
     try:
         sized = SEED.replace("$accounts", str(int(accounts))).replace(
-            "$invoices", str(int(invoices)))
+            "$invoices", str(int(invoices))
+        )
         for statement in sized.split(";\n"):
             await conn.execute(statement)
     finally:
         await conn.close()
-    print(f"seeded reporting with {accounts:,} accounts and {invoices:,} invoices in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"seeded reporting with {accounts:,} accounts and {invoices:,} invoices in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
 
 
 async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> int:
@@ -127,32 +145,49 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
         console = await system.start_console()
         started = time.perf_counter()
         async with httpx.AsyncClient(timeout=60) as http:
-            account_id, case_id = await load_book(Stories(system, http), args.accounts,
-                                                  args.invoices)
-        print(f"loaded {args.accounts} accounts, {args.accounts * args.invoices} invoices "
-              f"through the APIs in {time.perf_counter() - started:.0f} s", flush=True)
+            account_id, case_id = await load_book(
+                Stories(system, http), args.accounts, args.invoices
+            )
+        print(
+            f"loaded {args.accounts} accounts, {args.accounts * args.invoices} invoices "
+            f"through the APIs in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
         if args.seed_accounts:
-            await seed_reporting(system.databases["reporting-service"], args.seed_accounts,
-                                 args.seed_invoices)
+            await seed_reporting(
+                system.databases["reporting-service"], args.seed_accounts, args.seed_invoices
+            )
         await asyncio.sleep(args.settle)  # reporting's projections catch up
         year, week, _ = date.today().isocalendar()
         screens = {
-            "my-day": "/my-day", "account": f"/accounts/{account_id}",
-            "search": "/search?q=Bench+00042", "case-desk": "/cases?queue=unassigned",
-            "case": f"/cases/{case_id}", "supervisor": f"/supervisor?week={year}-W{week:02d}",
+            "my-day": "/my-day",
+            "account": f"/accounts/{account_id}",
+            "search": "/search?q=Bench+00042",
+            "case-desk": "/cases?queue=unassigned",
+            "case": f"/cases/{case_id}",
+            "supervisor": f"/supervisor?week={year}-W{week:02d}",
             "aging-drill": "/supervisor/aging?currency=USD&bucket=1-30",
             "weekly-review": f"/supervisor/weekly-review?week={year}-W{week:02d}",
             "approvals": "/supervisor/approvals",
-            "admin": "/admin", "inbox": "/inbox", "templates": "/admin/templates",
+            "admin": "/admin",
+            "inbox": "/inbox",
+            "templates": "/admin/templates",
             "template": "/admin/templates/overdue_statement/en",
-            "preferences": "/preferences"}
+            "preferences": "/preferences",
+        }
         async with httpx.AsyncClient(base_url=console, timeout=60) as http:
             page = (await http.get("/sign-in")).text
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
             assert csrf, page[:500]
-            signed = await http.post("/sign-in/dev", data={
-                "csrf_token": csrf.group(1), "sub": PERSON, "next": "/my-day",
-                "roles": ["collector", "case_agent", "supervisor", "admin"]})
+            signed = await http.post(
+                "/sign-in/dev",
+                data={
+                    "csrf_token": csrf.group(1),
+                    "sub": PERSON,
+                    "next": "/my-day",
+                    "roles": ["collector", "case_agent", "supervisor", "admin"],
+                },
+            )
             assert signed.status_code == 303, signed.text[:500]
             met = True
             print(f"{'screen':<15}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'KiB':>7}", flush=True)
@@ -168,33 +203,54 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                     size = len(answer.content)
                 p95 = percentile(times, 95)
                 met = met and p95 < TARGET_P95_MS
-                print(f"{name:<15}{statistics.median(times):>9.1f}{p95:>9.1f}"
-                      f"{max(times):>9.1f}{size / 1024:>7.0f}", flush=True)
-        print(f"target (p95 under {TARGET_P95_MS:g} ms on every screen): "
-              f"{'met' if met else 'NOT met'}; {os.cpu_count()} cores, load average "
-              f"{os.getloadavg()[0]:.1f}", flush=True)
+                print(
+                    f"{name:<15}{statistics.median(times):>9.1f}{p95:>9.1f}"
+                    f"{max(times):>9.1f}{size / 1024:>7.0f}",
+                    flush=True,
+                )
+        print(
+            f"target (p95 under {TARGET_P95_MS:g} ms on every screen): "
+            f"{'met' if met else 'NOT met'}; {os.cpu_count()} cores, load average "
+            f"{os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
         return 0
     finally:
         await stop(system, logs)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--accounts", type=int, default=300, help="accounts to load")
     parser.add_argument("--invoices", type=int, default=3, help="invoices per account")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per screen")
-    parser.add_argument("--seed-accounts", type=int, default=0,
-                        help="accounts seeded into reporting's read model (50000: the issue)")
-    parser.add_argument("--seed-invoices", type=int, default=0,
-                        help="invoices seeded with them (1000000: the issue)")
+    parser.add_argument(
+        "--seed-accounts",
+        type=int,
+        default=0,
+        help="accounts seeded into reporting's read model (50000: the issue)",
+    )
+    parser.add_argument(
+        "--seed-invoices",
+        type=int,
+        default=0,
+        help="invoices seeded with them (1000000: the issue)",
+    )
     parser.add_argument("--warm-up", type=int, default=3, help="untimed requests first")
-    parser.add_argument("--settle", type=float, default=5.0,
-                        help="seconds for the projections to catch up after loading")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=5.0,
+        help="seconds for the projections to catch up after loading",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with tempfile.TemporaryDirectory(prefix="rx-console-") as tmp, \
-            servers(Path(tmp)) as (server, bootstrap):
+    with (
+        tempfile.TemporaryDirectory(prefix="rx-console-") as tmp,
+        servers(Path(tmp)) as (server, bootstrap),
+    ):
         logs = Path(tempfile.mkdtemp(prefix="rx-console-logs-"))
         return run_client(measure(server, bootstrap, logs, args))
 

@@ -25,15 +25,21 @@ class Discard(io.TextIOBase):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--lines", type=int, default=20_000)
     args = parser.parse_args()
     configure_logging("billing-adapter", "INFO", stream=Discard())
     log = structlog.get_logger("receivables_platform.web")
-    fields = {"method": "GET", "route": "/v1/accounts/{account_id}",
-              "path": "/v1/accounts/01a21a09-3966-7000-8000-000000000001", "status": 200,
-              "duration_ms": 1.23, "sub": "collector-load-1"}
+    fields = {
+        "method": "GET",
+        "route": "/v1/accounts/{account_id}",
+        "path": "/v1/accounts/01a21a09-3966-7000-8000-000000000001",
+        "status": 200,
+        "duration_ms": 1.23,
+        "sub": "collector-load-1",
+    }
     with structlog.contextvars.bound_contextvars(correlation_id="01a21a09-3966-7000-8000-0"):
         began = time.process_time()
         for _ in range(args.lines):

@@ -46,8 +46,7 @@ VERSIONS = HERE.parent / "shared" / "tests" / "migrations" / "versions"
 @contextmanager
 def infrastructure(broker: str) -> Iterator[tuple[str, str]]:
     os.environ["BROKER"] = broker  # what `servers()` starts when no bootstrap is given
-    with tempfile.TemporaryDirectory(prefix="rx-bench-") as tmp, \
-            servers(Path(tmp)) as found:
+    with tempfile.TemporaryDirectory(prefix="rx-bench-") as tmp, servers(Path(tmp)) as found:
         yield found
 
 
@@ -66,28 +65,66 @@ def start_workers(db: str, bootstrap: str, topic: str) -> list[subprocess.Popen[
     env = {**os.environ, "PYTHONPATH": str(HERE), "LOG_LEVEL": "WARNING"}
     python = sys.executable
     relay = subprocess.Popen(
-        [python, "-m", "receivables_platform.relay", "--database-url", db,
-         "--bootstrap-servers", bootstrap, "--service", "bench", "--topic", topic,
-         "--poll-interval", "0.5"], env=env)
+        [
+            python,
+            "-m",
+            "receivables_platform.relay",
+            "--database-url",
+            db,
+            "--bootstrap-servers",
+            bootstrap,
+            "--service",
+            "bench",
+            "--topic",
+            topic,
+            "--poll-interval",
+            "0.5",
+        ],
+        env=env,
+    )
     consumer = subprocess.Popen(
-        [python, "-m", "receivables_platform.consumer", "--database-url", db,
-         "--bootstrap-servers", bootstrap, "--group", f"bench-{topic}", "--topic", topic,
-         "--handler", "pipeline_handlers:record_visibility", "--session-timeout-ms", "6000",
-         "--heartbeat-interval-ms", "1000"], env=env)
+        [
+            python,
+            "-m",
+            "receivables_platform.consumer",
+            "--database-url",
+            db,
+            "--bootstrap-servers",
+            bootstrap,
+            "--group",
+            f"bench-{topic}",
+            "--topic",
+            topic,
+            "--handler",
+            "pipeline_handlers:record_visibility",
+            "--session-timeout-ms",
+            "6000",
+            "--heartbeat-interval-ms",
+            "1000",
+        ],
+        env=env,
+    )
     return [relay, consumer]
 
 
 def invoice() -> InvoiceIssued:
     account = uuid4()
-    return InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id="B-1",
-                         currency="USD", total_minor=1000, issue_date=date(2026, 1, 1),
-                         due_date=date(2026, 1, 31))
+    return InvoiceIssued(
+        invoice_id=uuid4(),
+        account_id=account,
+        external_id="B-1",
+        currency="USD",
+        total_minor=1000,
+        issue_date=date(2026, 1, 1),
+        due_date=date(2026, 1, 31),
+    )
 
 
 async def append_one(pool: asyncpg.Pool, store: EventStore) -> None:
     event = invoice()
-    await store.append_one(pool, f"invoice-{event.invoice_id}", 0, event,
-                           subject=str(event.account_id))
+    await store.append_one(
+        pool, f"invoice-{event.invoice_id}", 0, event, subject=str(event.account_id)
+    )
 
 
 async def saturate(pool: asyncpg.Pool, store: EventStore, count: int, writers: int) -> float:
@@ -129,7 +166,8 @@ async def wait_visible(pool: asyncpg.Pool, expected: int, timeout: float = 300) 
 
 async def latencies(pool: asyncpg.Pool) -> list[float]:
     rows = await pool.fetch(
-        "SELECT extract(epoch FROM visible_at - recorded_at) * 1000 AS ms FROM bench_visibility")
+        "SELECT extract(epoch FROM visible_at - recorded_at) * 1000 AS ms FROM bench_visibility"
+    )
     return sorted(float(r["ms"]) for r in rows)
 
 
@@ -152,13 +190,18 @@ async def run_case(server: str, bootstrap: str, name: str, load) -> str:  # type
         finished = await wait_visible(pool, count)
         ms = await latencies(pool)
         total = finished - started
-        print(f"{name}: {count} single-event commands; appended in {append_seconds:.2f}s "
-              f"({count / append_seconds:,.0f}/s); all visible after {total:.2f}s "
-              f"(end to end {count / total:,.0f} events/s); append-to-visible latency "
-              f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
-              f"max {ms[-1]:.1f} ms", flush=True)
-        return (f"{count / total:>9,.0f}/s  p50 {percentile(ms, 50):7.1f} ms  "
-                f"p99 {percentile(ms, 99):7.1f} ms")
+        print(
+            f"{name}: {count} single-event commands; appended in {append_seconds:.2f}s "
+            f"({count / append_seconds:,.0f}/s); all visible after {total:.2f}s "
+            f"(end to end {count / total:,.0f} events/s); append-to-visible latency "
+            f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
+            f"max {ms[-1]:.1f} ms",
+            flush=True,
+        )
+        return (
+            f"{count / total:>9,.0f}/s  p50 {percentile(ms, 50):7.1f} ms  "
+            f"p99 {percentile(ms, 99):7.1f} ms"
+        )
     finally:
         await pool.close()
         for proc in workers:
@@ -171,8 +214,11 @@ async def main(args: argparse.Namespace) -> None:
     summary: list[str] = []
     for broker in args.brokers.split(","):
         with infrastructure(broker) as (server, bootstrap):
-            print(f"== {broker}: pipeline benchmark on {os.cpu_count()} cores; postgres "
-                  f"{server.split('@')[-1]}, broker {bootstrap}", flush=True)
+            print(
+                f"== {broker}: pipeline benchmark on {os.cpu_count()} cores; postgres "
+                f"{server.split('@')[-1]}, broker {bootstrap}",
+                flush=True,
+            )
 
             async def saturation(pool: asyncpg.Pool, store: EventStore) -> tuple[int, float]:
                 return args.events, await saturate(pool, store, args.events, args.writers)
@@ -182,21 +228,27 @@ async def main(args: argparse.Namespace) -> None:
                 count = await at_rate(pool, store, args.rate, args.seconds)
                 return count, time.perf_counter() - started
 
-            for case, load in (("saturation", saturation),
-                               (f"fixed-rate-{args.rate:g}", fixed_rate)):
+            for case, load in (
+                ("saturation", saturation),
+                (f"fixed-rate-{args.rate:g}", fixed_rate),
+            ):
                 figures = await run_case(server, bootstrap, case, load)
                 summary.append(f"{broker:<6} {case:<16} {figures}")
-    print("== side by side (end to end events/s, append-to-visible latency)\n"
-          + "\n".join(summary), flush=True)
+    print(
+        "== side by side (end to end events/s, append-to-visible latency)\n" + "\n".join(summary),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=20_000, help="saturation run size")
     parser.add_argument("--writers", type=int, default=32, help="concurrent appenders")
     parser.add_argument("--rate", type=float, default=500.0, help="fixed-rate events/s")
     parser.add_argument("--seconds", type=float, default=20.0, help="fixed-rate duration")
-    parser.add_argument("--brokers", default="tansu,kafka",
-                        help="comma-separated, run in this order: tansu, kafka")
+    parser.add_argument(
+        "--brokers", default="tansu,kafka", help="comma-separated, run in this order: tansu, kafka"
+    )
     asyncio.run(main(parser.parse_args()))

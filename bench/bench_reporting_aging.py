@@ -115,11 +115,15 @@ async def bench(server_url: str, args: argparse.Namespace) -> None:
         try:
             started = time.perf_counter()
             sized = SEED.replace("$1::int", str(int(args.invoices))).replace(
-                "$2::int", str(int(args.accounts)))
+                "$2::int", str(int(args.accounts))
+            )
             for statement in sized.split(";\n"):
                 await conn.execute(statement)
-            print(f"seeded {args.invoices:,} invoices over {args.accounts:,} accounts in "
-                  f"{time.perf_counter() - started:.1f} s", flush=True)
+            print(
+                f"seeded {args.invoices:,} invoices over {args.accounts:,} accounts in "
+                f"{time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
             await measure(conn, args.repeat)
             await throughput(conn, args.events, args.batch)
         finally:
@@ -132,44 +136,97 @@ async def bench(server_url: str, args: argparse.Namespace) -> None:
 async def measure(conn: asyncpg.Connection, repeat: int) -> None:
     today = date.today()
     standard = buckets()
-    middle = await aging(conn, AgingFilter(as_of=today), GroupBy.account, standard,
-                         Page(limit=1, after=None))
+    middle = await aging(
+        conn, AgingFilter(as_of=today), GroupBy.account, standard, Page(limit=1, after=None)
+    )
 
     cursor = encode_cursor(GroupBy.account, middle[0])
-    current = await timed("current aging totals (read model)", repeat, lambda: aging(
-        conn, AgingFilter(as_of=today), GroupBy.currency, standard))
-    await timed("100-row page by account (read model)", repeat, lambda: aging(
-        conn, AgingFilter(as_of=today), GroupBy.account, standard, Page(limit=100, after=cursor)))
-    await timed("aging totals as of 90 days ago (read model)", repeat, lambda: aging(
-        conn, AgingFilter(as_of=today - timedelta(90)), GroupBy.currency, standard))
-    await timed("100-row page by account as of 90 days ago", repeat, lambda: aging(
-        conn, AgingFilter(as_of=today - timedelta(90)), GroupBy.account, standard,
-        Page(limit=100, after=cursor)))
-    await timed("aging by segment (read model, target 10 ms)", repeat, lambda: aging(
-        conn, AgingFilter(as_of=today), GroupBy.segment, standard))
-    await timed("aging by collector (read model, target 10 ms)", repeat, lambda: aging(
-        conn, AgingFilter(as_of=today), GroupBy.collector, standard))
-    await timed("aging by team (read model)", repeat, lambda: aging(
-        conn, AgingFilter(as_of=today), GroupBy.team, standard))
-    await timed("aging by collector as of 90 days ago", repeat, lambda: aging(
-        conn, AgingFilter(as_of=today - timedelta(90)), GroupBy.collector, standard))
-    raw = await timed("current aging totals (raw invoice table)", repeat,
-                      lambda: conn.fetch(RAW_TOTALS))
-    print(f"read model / raw table, current totals: {current / raw:.5f} "
-          f"(the raw table takes {raw / current:,.0f}x as long)", flush=True)
+    current = await timed(
+        "current aging totals (read model)",
+        repeat,
+        lambda: aging(conn, AgingFilter(as_of=today), GroupBy.currency, standard),
+    )
+    await timed(
+        "100-row page by account (read model)",
+        repeat,
+        lambda: aging(
+            conn, AgingFilter(as_of=today), GroupBy.account, standard, Page(limit=100, after=cursor)
+        ),
+    )
+    await timed(
+        "aging totals as of 90 days ago (read model)",
+        repeat,
+        lambda: aging(conn, AgingFilter(as_of=today - timedelta(90)), GroupBy.currency, standard),
+    )
+    await timed(
+        "100-row page by account as of 90 days ago",
+        repeat,
+        lambda: aging(
+            conn,
+            AgingFilter(as_of=today - timedelta(90)),
+            GroupBy.account,
+            standard,
+            Page(limit=100, after=cursor),
+        ),
+    )
+    await timed(
+        "aging by segment (read model, target 10 ms)",
+        repeat,
+        lambda: aging(conn, AgingFilter(as_of=today), GroupBy.segment, standard),
+    )
+    await timed(
+        "aging by collector (read model, target 10 ms)",
+        repeat,
+        lambda: aging(conn, AgingFilter(as_of=today), GroupBy.collector, standard),
+    )
+    await timed(
+        "aging by team (read model)",
+        repeat,
+        lambda: aging(conn, AgingFilter(as_of=today), GroupBy.team, standard),
+    )
+    await timed(
+        "aging by collector as of 90 days ago",
+        repeat,
+        lambda: aging(conn, AgingFilter(as_of=today - timedelta(90)), GroupBy.collector, standard),
+    )
+    raw = await timed(
+        "current aging totals (raw invoice table)", repeat, lambda: conn.fetch(RAW_TOTALS)
+    )
+    print(
+        f"read model / raw table, current totals: {current / raw:.5f} "
+        f"(the raw table takes {raw / current:,.0f}x as long)",
+        flush=True,
+    )
 
 
 def billing_history(events: int) -> list[EventContract]:
     """Invoices issued over 1,000 new accounts, then a part payment applied to each."""
     today = date.today()
     accounts = [new_id() for _ in range(1000)]
-    issued = [InvoiceIssued(invoice_id=new_id(), account_id=accounts[i % 1000],
-                            external_id=f"T-{i}", currency="USD", total_minor=10_000 + i,
-                            issue_date=today - timedelta(30 + i % 90),
-                            due_date=today - timedelta(i % 90)) for i in range(events // 2)]
-    paid = [PaymentApplied(payment_id=new_id(), account_id=e.account_id,
-                           invoice_id=e.invoice_id, amount_minor=5_000, currency="USD",
-                           remaining_minor=0, applied_on=e.due_date) for e in issued]
+    issued = [
+        InvoiceIssued(
+            invoice_id=new_id(),
+            account_id=accounts[i % 1000],
+            external_id=f"T-{i}",
+            currency="USD",
+            total_minor=10_000 + i,
+            issue_date=today - timedelta(30 + i % 90),
+            due_date=today - timedelta(i % 90),
+        )
+        for i in range(events // 2)
+    ]
+    paid = [
+        PaymentApplied(
+            payment_id=new_id(),
+            account_id=e.account_id,
+            invoice_id=e.invoice_id,
+            amount_minor=5_000,
+            currency="USD",
+            remaining_minor=0,
+            applied_on=e.due_date,
+        )
+        for e in issued
+    ]
     return [*issued, *paid]
 
 
@@ -178,10 +235,13 @@ async def throughput(conn: asyncpg.Connection, events: int, batch: int) -> None:
     started = time.perf_counter()
     for first in range(0, len(envelopes), batch):
         async with conn.transaction():
-            await project_billing_event.many(conn, envelopes[first:first + batch])
+            await project_billing_event.many(conn, envelopes[first : first + batch])
     seconds = time.perf_counter() - started
-    print(f"projection throughput: {len(envelopes):,} billing events in {seconds:.1f} s = "
-          f"{len(envelopes) / seconds:,.0f} events/s (batches of {batch})", flush=True)
+    print(
+        f"projection throughput: {len(envelopes):,} billing events in {seconds:.1f} s = "
+        f"{len(envelopes) / seconds:,.0f} events/s (batches of {batch})",
+        flush=True,
+    )
 
 
 def main() -> None:

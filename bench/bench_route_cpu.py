@@ -55,9 +55,14 @@ from receivables_devkit.infra.servers import servers
 from receivables_devkit.testing.load import MixedWorkload, Operation, Recorder
 from receivables_devkit.testing.system import RunningSystem
 
-SHORT = {"billing-adapter": "billing", "reporting-service": "reporting",
-         "case-service": "cases", "collections-service": "collections",
-         "postgres": "postgres", "load client": "client"}
+SHORT = {
+    "billing-adapter": "billing",
+    "reporting-service": "reporting",
+    "case-service": "cases",
+    "collections-service": "collections",
+    "postgres": "postgres",
+    "load client": "client",
+}
 
 
 async def idle_rates(meter: CpuMeter, seconds: float) -> dict[str, float]:
@@ -67,9 +72,15 @@ async def idle_rates(meter: CpuMeter, seconds: float) -> dict[str, float]:
     return {name: used / seconds for name, used in meter.used().items()}
 
 
-async def cost(op: Operation, workload: MixedWorkload, meter: CpuMeter, idle: dict[str, float],
-               args: argparse.Namespace, runs: int, clients: int
-               ) -> tuple[int, int, float, dict[str, float]]:
+async def cost(
+    op: Operation,
+    workload: MixedWorkload,
+    meter: CpuMeter,
+    idle: dict[str, float],
+    args: argparse.Namespace,
+    runs: int,
+    clients: int,
+) -> tuple[int, int, float, dict[str, float]]:
     """(requests, errors, wall seconds, CPU ms per request by group) of `runs` runs of `op`."""
     recorder = Recorder()
     workload.recorder = recorder
@@ -91,8 +102,9 @@ async def cost(op: Operation, workload: MixedWorkload, meter: CpuMeter, idle: di
     window = time.perf_counter() - began
     used = meter.used()
     requests = max(1, recorder.requests)
-    per_request = {name: max(0.0, cpu - idle[name] * window) / requests * 1000
-                   for name, cpu in used.items()}
+    per_request = {
+        name: max(0.0, cpu - idle[name] * window) / requests * 1000 for name, cpu in used.items()
+    }
     return recorder.requests, recorder.errors, wall, per_request
 
 
@@ -101,8 +113,12 @@ CLIENT = "load client"
 
 def spawn_floor(env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
     with (logs / "floor.log").open("wb") as log:
-        return subprocess.Popen([sys.executable, str(Path(__file__).with_name("floor_app.py"))],
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("floor_app.py"))],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 async def start_floor(server: str, logs: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -131,9 +147,13 @@ async def start_floor(server: str, logs: Path) -> tuple[subprocess.Popen[bytes],
             await asyncio.sleep(0.1)
 
 
-async def floor_cost(http: aiohttp.ClientSession, url: str, meter: CpuMeter,
-                     idle: dict[str, float], args: argparse.Namespace
-                     ) -> tuple[int, int, float, dict[str, float]]:
+async def floor_cost(
+    http: aiohttp.ClientSession,
+    url: str,
+    meter: CpuMeter,
+    idle: dict[str, float],
+    args: argparse.Namespace,
+) -> tuple[int, int, float, dict[str, float]]:
     """(requests, errors, wall seconds, CPU ms per request by group) of `5 x --count`
     inserts: a tenth of a millisecond each is near the clock tick the kernel counts CPU
     time in, so the floor takes more runs than a route for the same precision."""
@@ -153,8 +173,10 @@ async def floor_cost(http: aiohttp.ClientSession, url: str, meter: CpuMeter,
     wall = time.perf_counter() - began
     await asyncio.sleep(args.settle)
     window = time.perf_counter() - began
-    per_request = {name: max(0.0, cpu - idle[name] * window) / runs * 1000
-                   for name, cpu in meter.used().items()}
+    per_request = {
+        name: max(0.0, cpu - idle[name] * window) / runs * 1000
+        for name, cpu in meter.used().items()
+    }
     return runs, errors, wall, per_request
 
 
@@ -173,8 +195,10 @@ class Measured:
 def weighted(measured: list[Measured]) -> dict[str, float]:
     """CPU ms per request by group of the mix, from its operations measured one by one."""
     weight = sum(m.op.weight * m.requests for m in measured)
-    return {name: sum(m.op.weight * m.requests * m.per_request[name] for m in measured) / weight
-            for name in measured[0].per_request}
+    return {
+        name: sum(m.op.weight * m.requests * m.per_request[name] for m in measured) / weight
+        for name in measured[0].per_request
+    }
 
 
 def interleaved(workload: MixedWorkload) -> Operation:
@@ -194,19 +218,25 @@ def capacity(per_request: dict[str, float], idle: dict[str, float], rate: float)
     cores, idle_cores = os.cpu_count() or 1, sum(idle.values())
     ceiling = (cores - idle_cores) / every * 1000
     elsewhere = (cores - idle_cores + idle.get("load client", 0.0)) / served * 1000
-    return (f"  {every:.2f} ms of CPU a request ({served:.2f} without this client), idle use "
-            f"{idle_cores:.2f} of a core: at most {ceiling:.0f} req/s on these {cores} cores "
-            f"busy to the last cycle ({elsewhere:.0f} with the client elsewhere); {rate:g} req/s "
-            f"needs {idle_cores + rate * every / 1000:.1f} cores "
-            f"({idle_cores + rate * served / 1000:.1f} without the client)")
+    return (
+        f"  {every:.2f} ms of CPU a request ({served:.2f} without this client), idle use "
+        f"{idle_cores:.2f} of a core: at most {ceiling:.0f} req/s on these {cores} cores "
+        f"busy to the last cycle ({elsewhere:.0f} with the client elsewhere); {rate:g} req/s "
+        f"needs {idle_cores + rate * every / 1000:.1f} cores "
+        f"({idle_cores + rate * served / 1000:.1f} without the client)"
+    )
 
 
-def row(name: str, requests: int, errors: int, wall: float, per: dict[str, float],
-        floor: float) -> str:
+def row(
+    name: str, requests: int, errors: int, wall: float, per: dict[str, float], floor: float
+) -> str:
     """One operation's figures; `floor` is the floor's CPU ms per request without the client."""
-    return (f"{name[:36]:36} {requests:>5} {errors:>4} {wall:>6.1f} "
-            + " ".join(f"{cpu:>11.2f}" for cpu in per.values()) + f" {sum(per.values()):>7.2f}"
-            + f" {served(per) / floor if floor > 0 else float('nan'):>7.1f}")
+    return (
+        f"{name[:36]:36} {requests:>5} {errors:>4} {wall:>6.1f} "
+        + " ".join(f"{cpu:>11.2f}" for cpu in per.values())
+        + f" {sum(per.values()):>7.2f}"
+        + f" {served(per) / floor if floor > 0 else float('nan'):>7.1f}"
+    )
 
 
 async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> None:
@@ -218,36 +248,56 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
         connector = aiohttp.TCPConnector(limit=100, keepalive_timeout=3)
         async with aiohttp.ClientSession(connector=connector) as http:
             workload = MixedWorkload(
-                http, {name: system.url(name) for name in system.processes},
-                lambda role, sub: system.token(role, sub=sub), Recorder(), seed=args.seed)
+                http,
+                {name: system.url(name) for name in system.processes},
+                lambda role, sub: system.token(role, sub=sub),
+                Recorder(),
+                seed=args.seed,
+            )
             await workload.discover()
             await workload.warm_up()
             await asyncio.sleep(workload.visible_after)  # every account known everywhere
             meter = await system_meter(system, server)
-            floor_meter = CpuMeter({"floor": the_process(floor_proc.pid),
-                                    "postgres": process_tree(await postmaster(server)),
-                                    CLIENT: the_process(os.getpid())})
-            idle, floor_idle = await asyncio.gather(idle_rates(meter, args.idle),
-                                                    idle_rates(floor_meter, args.idle))
+            floor_meter = CpuMeter(
+                {
+                    "floor": the_process(floor_proc.pid),
+                    "postgres": process_tree(await postmaster(server)),
+                    CLIENT: the_process(os.getpid()),
+                }
+            )
+            idle, floor_idle = await asyncio.gather(
+                idle_rates(meter, args.idle), idle_rates(floor_meter, args.idle)
+            )
             names = list(idle)
-            print(f"{args.count} runs of each operation, {args.clients} at a time, "
-                  f"{args.settle:g} s to settle; CPU ms per request (idle use subtracted); "
-                  f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
-            print(f"{'operation':36} {'reqs':>5} {'err':>4} {'wall s':>6} "
-                  + " ".join(f"{SHORT.get(n, n)[:11]:>11}" for n in names)
-                  + f" {'all':>7} {'x floor':>7}", flush=True)
-            requests, errors, wall, per = await floor_cost(http, floor_url, floor_meter,
-                                                           floor_idle, args)
+            print(
+                f"{args.count} runs of each operation, {args.clients} at a time, "
+                f"{args.settle:g} s to settle; CPU ms per request (idle use subtracted); "
+                f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs",
+                flush=True,
+            )
+            print(
+                f"{'operation':36} {'reqs':>5} {'err':>4} {'wall s':>6} "
+                + " ".join(f"{SHORT.get(n, n)[:11]:>11}" for n in names)
+                + f" {'all':>7} {'x floor':>7}",
+                flush=True,
+            )
+            requests, errors, wall, per = await floor_cost(
+                http, floor_url, floor_meter, floor_idle, args
+            )
             floor = served(per)
-            print(f"{'the floor: one INSERT, bare FastAPI':36} {requests:>5} {errors:>4} "
-                  f"{wall:>6.1f}   floor {per['floor']:.2f}, postgres {per['postgres']:.2f}, "
-                  f"client {per[CLIENT]:.2f}: {floor:.2f} ms without the client", flush=True)
+            print(
+                f"{'the floor: one INSERT, bare FastAPI':36} {requests:>5} {errors:>4} "
+                f"{wall:>6.1f}   floor {per['floor']:.2f}, postgres {per['postgres']:.2f}, "
+                f"client {per[CLIENT]:.2f}: {floor:.2f} ms without the client",
+                flush=True,
+            )
             measured: list[Measured] = []
             for op in workload.operations:
                 if args.only and not any(part in op.name for part in args.only):
                     continue
-                requests, errors, wall, per = await cost(op, workload, meter, idle, args,
-                                                         args.count, args.clients)
+                requests, errors, wall, per = await cost(
+                    op, workload, meter, idle, args, args.count, args.clients
+                )
                 measured.append(Measured(op, requests, per))
                 print(row(op.name, requests, errors, wall, per, floor), flush=True)
             if len(measured) < len(workload.operations):
@@ -258,10 +308,19 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
             print(f"  {served(mix_weighted) / floor:.1f} x the floor", flush=True)
             mix = interleaved(workload)
             for clients in (args.clients, 4 * args.clients):
-                requests, errors, wall, per = await cost(mix, workload, meter, idle, args,
-                                                         4 * args.count, clients)
-                print(row(f"the mix interleaved, {clients} at a time", requests, errors, wall,
-                          per, floor))
+                requests, errors, wall, per = await cost(
+                    mix, workload, meter, idle, args, 4 * args.count, clients
+                )
+                print(
+                    row(
+                        f"the mix interleaved, {clients} at a time",
+                        requests,
+                        errors,
+                        wall,
+                        per,
+                        floor,
+                    )
+                )
                 print(capacity(per, idle, args.rate), flush=True)
                 print(f"  {served(per) / floor:.1f} x the floor", flush=True)
     finally:
@@ -272,23 +331,42 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=300, help="runs of each operation")
     parser.add_argument("--clients", type=int, default=4, help="runs in flight at once")
-    parser.add_argument("--settle", type=float, default=1.5,
-                        help="seconds after each operation's runs for the work they set off")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=1.5,
+        help="seconds after each operation's runs for the work they set off",
+    )
     parser.add_argument("--seed", type=int, default=1, help="workload random seed")
-    parser.add_argument("--idle", type=float, default=10.0,
-                        help="seconds of measuring what the system uses with no requests")
-    parser.add_argument("--rate", type=float, default=500.0,
-                        help="requests a second to size the cores for (the load target)")
-    parser.add_argument("--only", action="append", default=[],
-                        help="operations whose name contains this (repeatable), e.g. 'invoice'")
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=10.0,
+        help="seconds of measuring what the system uses with no requests",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=500.0,
+        help="requests a second to size the cores for (the load target)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="operations whose name contains this (repeatable), e.g. 'invoice'",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with (tempfile.TemporaryDirectory(prefix="rx-route-cpu-") as tmp,
-          servers(Path(tmp)) as (server, bootstrap)):
+    with (
+        tempfile.TemporaryDirectory(prefix="rx-route-cpu-") as tmp,
+        servers(Path(tmp)) as (server, bootstrap),
+    ):
         logs = Path(tempfile.mkdtemp(prefix="rx-route-cpu-logs-"))
         run_client(measure(server, bootstrap, logs, args))
     return 0

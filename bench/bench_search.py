@@ -36,18 +36,83 @@ from reporting_service.domain.search import read_query
 from reporting_service.service_layer.search import search
 from reporting_service.spec import SPEC
 
-FIRST = ["Northwind", "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell",
-         "Cyberdyne", "Soylent", "Hooli", "Vandelay", "Wonka", "Gringotts", "Oscorp", "Duff",
-         "Pied Piper", "Massive Dynamic", "Aperture", "Black Mesa"]
-CITY = ["of Boston", "of Denver", "of Austin", "of Tacoma", "of Dayton", "of Fresno",
-        "of Tulsa", "of Omaha", "of Reno", "of Akron", "of Provo", "of Macon", "of Salem",
-        "of Tampa", "of Mesa", "of Irvine", "of Joliet", "of Peoria", "of Yonkers", "of Laredo",
-        "of Toledo", "of Quincy", "of Camden", "of Elgin", "of Flint", "of Gary", "of Hilo",
-        "of Ogden", "of Pueblo", "of Waco"]
+FIRST = [
+    "Northwind",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Wonka",
+    "Gringotts",
+    "Oscorp",
+    "Duff",
+    "Pied Piper",
+    "Massive Dynamic",
+    "Aperture",
+    "Black Mesa",
+]
+CITY = [
+    "of Boston",
+    "of Denver",
+    "of Austin",
+    "of Tacoma",
+    "of Dayton",
+    "of Fresno",
+    "of Tulsa",
+    "of Omaha",
+    "of Reno",
+    "of Akron",
+    "of Provo",
+    "of Macon",
+    "of Salem",
+    "of Tampa",
+    "of Mesa",
+    "of Irvine",
+    "of Joliet",
+    "of Peoria",
+    "of Yonkers",
+    "of Laredo",
+    "of Toledo",
+    "of Quincy",
+    "of Camden",
+    "of Elgin",
+    "of Flint",
+    "of Gary",
+    "of Hilo",
+    "of Ogden",
+    "of Pueblo",
+    "of Waco",
+]
 FORM = ["Inc", "LLC", "Ltd", "GmbH", "Co"]
-SECOND = ["Logistics", "Industrial Supply", "Foods", "Energy", "Health", "Holdings",
-          "Media", "Retail", "Construction", "Pharma", "Robotics", "Textiles", "Mining",
-          "Aviation", "Insurance", "Labs", "Motors", "Brewing", "Software", "Farms"]
+SECOND = [
+    "Logistics",
+    "Industrial Supply",
+    "Foods",
+    "Energy",
+    "Health",
+    "Holdings",
+    "Media",
+    "Retail",
+    "Construction",
+    "Pharma",
+    "Robotics",
+    "Textiles",
+    "Mining",
+    "Aviation",
+    "Insurance",
+    "Labs",
+    "Motors",
+    "Brewing",
+    "Software",
+    "Farms",
+]
 
 SEED = """
 SET session_replication_role = replica;
@@ -85,8 +150,13 @@ VACUUM ANALYZE
 def typo(word: str, rng: random.Random) -> str:
     """One letter dropped, doubled or swapped with its neighbour."""
     at = rng.randrange(1, len(word) - 1)
-    return rng.choice([word[:at] + word[at + 1:], word[:at] + word[at] + word[at:],
-                       word[:at] + word[at + 1] + word[at] + word[at + 2:]])
+    return rng.choice(
+        [
+            word[:at] + word[at + 1 :],
+            word[:at] + word[at] + word[at:],
+            word[:at] + word[at + 1] + word[at] + word[at + 2 :],
+        ]
+    )
 
 
 def queries(args: argparse.Namespace, rng: random.Random) -> dict[str, Callable[[], str]]:
@@ -101,8 +171,7 @@ def queries(args: argparse.Namespace, rng: random.Random) -> dict[str, Callable[
         "name fragment with a typo": lambda: typo(rng.choice(FIRST + SECOND), rng).lower(),
         "two name fragments, two typos": name,
         "invoice number": lambda: f"inv-{rng.randint(1, args.invoices):07d}",
-        "email": lambda: f"billing.{(a := rng.randint(1, args.accounts))}@customer{a % 97}"
-                         ".example",
+        "email": lambda: f"billing.{(a := rng.randint(1, args.accounts))}@customer{a % 97}.example",
         "phone": phone,
         "case number (digits)": lambda: f"case {rng.randint(1, args.cases)}",
     }
@@ -121,8 +190,11 @@ async def measure(conn: asyncpg.Connection, args: argparse.Namespace) -> None:
             samples.append((time.perf_counter() - started) * 1000)
             hits += bool(found)
         p95 = sorted(samples)[max(0, int(len(samples) * 0.95) - 1)]
-        print(f"{label:<28} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms"
-              f"   ({hits}/{args.repeat} found something)", flush=True)
+        print(
+            f"{label:<28} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms"
+            f"   ({hits}/{args.repeat} found something)",
+            flush=True,
+        )
 
 
 async def bench(server_url: str, args: argparse.Namespace) -> None:
@@ -135,17 +207,22 @@ async def bench(server_url: str, args: argparse.Namespace) -> None:
         conn = await asyncpg.connect(url)
         try:
             started = time.perf_counter()
-            sized = (SEED.replace("$1::int", str(int(args.invoices)))
-                     .replace("$2::int", str(int(args.accounts)))
-                     .replace("$5::int", str(int(args.cases)))
-                     .replace("$3::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in FIRST) + "]")
-                     .replace("$4::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in SECOND) + "]")
-                     .replace("$6::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in CITY) + "]")
-                     .replace("$7::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in FORM) + "]"))
+            sized = (
+                SEED.replace("$1::int", str(int(args.invoices)))
+                .replace("$2::int", str(int(args.accounts)))
+                .replace("$5::int", str(int(args.cases)))
+                .replace("$3::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in FIRST) + "]")
+                .replace("$4::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in SECOND) + "]")
+                .replace("$6::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in CITY) + "]")
+                .replace("$7::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in FORM) + "]")
+            )
             for statement in sized.split(";\n"):
                 await conn.execute(statement)
-            print(f"loaded {args.accounts:,} accounts, {args.invoices:,} invoices and "
-                  f"{args.cases:,} cases in {time.perf_counter() - started:.1f} s", flush=True)
+            print(
+                f"loaded {args.accounts:,} accounts, {args.invoices:,} invoices and "
+                f"{args.cases:,} cases in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
             await measure(conn, args)
         finally:
             await conn.close()

@@ -29,9 +29,11 @@ def floor_app(database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await asyncpg.create_pool(database_url, min_size=2, max_size=10)
-        await pool.execute("CREATE TABLE IF NOT EXISTS floor_write ("
-                           " id bigserial PRIMARY KEY, amount_minor bigint NOT NULL,"
-                           " recorded_at timestamptz NOT NULL DEFAULT now())")
+        await pool.execute(
+            "CREATE TABLE IF NOT EXISTS floor_write ("
+            " id bigserial PRIMARY KEY, amount_minor bigint NOT NULL,"
+            " recorded_at timestamptz NOT NULL DEFAULT now())"
+        )
         app.state.pool = pool
         try:
             yield
@@ -55,9 +57,14 @@ def floor_app(database_url: str) -> FastAPI:
 
 
 def main() -> None:
-    uvicorn.run(floor_app(os.environ["DATABASE_URL"]), host="127.0.0.1",
-                port=int(os.environ["HTTP_PORT"]), log_config=None, access_log=False,
-                http=HeaderLimitedProtocol)
+    uvicorn.run(
+        floor_app(os.environ["DATABASE_URL"]),
+        host="127.0.0.1",
+        port=int(os.environ["HTTP_PORT"]),
+        log_config=None,
+        access_log=False,
+        http=HeaderLimitedProtocol,
+    )
 
 
 if __name__ == "__main__":

@@ -17,5 +17,5 @@ CREATE TABLE IF NOT EXISTS bench_visibility (
 
 async def record_visibility(conn: asyncpg.Connection, event: CloudEvent) -> None:
     await conn.execute(
-        "INSERT INTO bench_visibility (event_id, recorded_at) VALUES ($1, $2)",
-        event.id, event.time)
+        "INSERT INTO bench_visibility (event_id, recorded_at) VALUES ($1, $2)", event.id, event.time
+    )

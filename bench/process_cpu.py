@@ -84,24 +84,39 @@ class CpuMeter:
         return times.user + times.system + times.children_user + times.children_system
 
     def start(self) -> None:
-        self.began = {proc.pid: seconds for procs in self.groups.values() for proc in procs()
-                      if (seconds := self._seconds(proc)) is not None}
+        self.began = {
+            proc.pid: seconds
+            for procs in self.groups.values()
+            for proc in procs()
+            if (seconds := self._seconds(proc)) is not None
+        }
 
     def used(self) -> dict[str, float]:
-        return {name: sum(seconds - self.began.get(proc.pid, 0.0) for proc in procs()
-                          if (seconds := self._seconds(proc)) is not None)
-                for name, procs in self.groups.items()}
+        return {
+            name: sum(
+                seconds - self.began.get(proc.pid, 0.0)
+                for proc in procs()
+                if (seconds := self._seconds(proc)) is not None
+            )
+            for name, procs in self.groups.items()
+        }
 
 
 async def system_meter(system: RunningSystem, server: str) -> CpuMeter:
     """A meter over each service of `system`, PostgreSQL's processes, the embedded broker
     and this process."""
-    return CpuMeter({
-        **{name: process_tree(psutil.Process(proc.proc.pid))
-           for name, proc in system.processes.items() if proc.proc is not None},
-        "postgres": process_tree(await postmaster(server)),
-        "broker": broker_processes,
-        "load client": the_process(os.getpid())})
+    return CpuMeter(
+        {
+            **{
+                name: process_tree(psutil.Process(proc.proc.pid))
+                for name, proc in system.processes.items()
+                if proc.proc is not None
+            },
+            "postgres": process_tree(await postmaster(server)),
+            "broker": broker_processes,
+            "load client": the_process(os.getpid()),
+        }
+    )
 
 
 async def stop(system: RunningSystem, logs: Path) -> None:

@@ -28,12 +28,27 @@ DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 # and the console, whose runtime set is held to the same rule
 SERVICES = tuple(sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml")))
 # flags of `uv sync` that choose packages, and how many values each takes
-SELECTING = {"--frozen": 0, "--locked": 0, "--no-dev": 0, "--dev": 0, "--all-groups": 0,
-             "--no-default-groups": 0, "--all-extras": 0, "--package": 1, "--group": 1,
-             "--only-group": 1, "--extra": 1, "--no-group": 1}
+SELECTING = {
+    "--frozen": 0,
+    "--locked": 0,
+    "--no-dev": 0,
+    "--dev": 0,
+    "--all-groups": 0,
+    "--no-default-groups": 0,
+    "--all-extras": 0,
+    "--package": 1,
+    "--group": 1,
+    "--only-group": 1,
+    "--extra": 1,
+    "--no-group": 1,
+}
 # flags that change how the chosen packages are installed, not which
-INSTALLING = {"--no-editable", "--no-install-workspace", "--no-install-project",
-              "--compile-bytecode"}
+INSTALLING = {
+    "--no-editable",
+    "--no-install-workspace",
+    "--no-install-project",
+    "--compile-bytecode",
+}
 REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==")
 
 
@@ -54,14 +69,22 @@ def dockerfile_selection(service: str, dockerfile: Path = DOCKERFILE) -> list[st
         if word in SELECTING:
             selection += [word, *(next(words) for _ in range(SELECTING[word]))]
         elif word not in INSTALLING:
-            raise ValueError(f"{dockerfile}: `uv sync {word}` is not understood here; "
-                             "say in image_contents.py whether it selects packages")
+            raise ValueError(
+                f"{dockerfile}: `uv sync {word}` is not understood here; "
+                "say in image_contents.py whether it selects packages"
+            )
     return [word.replace("${SERVICE}", service) for word in selection]
 
 
 def export(service: str, *extra: str) -> str:
-    done = subprocess.run([uv(), "export", "--quiet", *dockerfile_selection(service), *extra],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [uv(), "export", "--quiet", *dockerfile_selection(service), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if done.returncode:
         raise RuntimeError(f"uv export for {service} failed: {done.stderr}")
     return done.stdout
@@ -112,10 +135,27 @@ def installed_bytes(service: str) -> int:
         pins = Path(folder) / "requirements.txt"
         pins.write_text(requirements(service))
         target = Path(folder) / "site-packages"
-        subprocess.run([uv(), "pip", "install", "--quiet", "--compile-bytecode",
-                        "--link-mode", "copy", "--python", sys.executable, "--target",
-                        str(target), "--require-hashes", "-r", str(pins)],
-                       cwd=ROOT, check=True, timeout=600)
+        subprocess.run(
+            [
+                uv(),
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--link-mode",
+                "copy",
+                "--python",
+                sys.executable,
+                "--target",
+                str(target),
+                "--require-hashes",
+                "-r",
+                str(pins),
+            ],
+            cwd=ROOT,
+            check=True,
+            timeout=600,
+        )
         return sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
 
 
@@ -123,7 +163,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("sbom", help="write <service>.cdx.json per image").add_argument(
-        "out", type=Path, nargs="?", default=ROOT / "build" / "sbom")
+        "out", type=Path, nargs="?", default=ROOT / "build" / "sbom"
+    )
     commands.add_parser("size", help="installed size of each image's third-party packages")
     args = parser.parse_args()
     if args.command == "sbom":
@@ -131,8 +172,10 @@ def main() -> int:
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     else:
         for service in SERVICES:
-            print(f"{service}: {installed_bytes(service) / 1e6:.1f} MB, "
-                  f"{len(packages(service))} distributions")
+            print(
+                f"{service}: {installed_bytes(service) / 1e6:.1f} MB, "
+                f"{len(packages(service))} distributions"
+            )
     return 0
 
 

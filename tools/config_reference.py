@@ -31,9 +31,10 @@ from generated_doc import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "operations" / "configuration.md"
-SOURCES = {"every service": ROOT / "shared" / "src",
-           **{p.name: p / "src" for p in sorted((ROOT / "services").iterdir())
-              if (p / "src").is_dir()}}
+SOURCES = {
+    "every service": ROOT / "shared" / "src",
+    **{p.name: p / "src" for p in sorted((ROOT / "services").iterdir()) if (p / "src").is_dir()},
+}
 SKIP_PARTS = {"testing", "infra", "devkit", "tests"}
 """Test fixtures and embedded servers are not configuration of a deployment."""
 
@@ -62,9 +63,13 @@ def attribute_docstrings(cls: type) -> dict[str, str]:
     body = tree.body[0].body  # type: ignore[attr-defined]
     found = {}
     for before, after in itertools.pairwise(body):
-        if isinstance(before, ast.AnnAssign) and isinstance(before.target, ast.Name) \
-                and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) \
-                and isinstance(after.value.value, str):
+        if (
+            isinstance(before, ast.AnnAssign)
+            and isinstance(before.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
             found[before.target.id] = " ".join(after.value.value.split())
     return found
 
@@ -105,12 +110,14 @@ def settings_variables(cls: type[BaseSettings]) -> list[Variable]:
     docs = attribute_docstrings(cls)
     variables = []
     for name, field in cls.model_fields.items():
-        if isinstance(field.default_factory, type) and issubclass(field.default_factory,
-                                                                   BaseSettings):
+        if isinstance(field.default_factory, type) and issubclass(
+            field.default_factory, BaseSettings
+        ):
             continue  # a nested settings class, listed in its own section
         meaning = field.description or docs.get(name, "")
-        variables.append(Variable(env_name(cls, name, field), type_name(field),
-                                  shown_default(field), meaning))
+        variables.append(
+            Variable(env_name(cls, name, field), type_name(field), shown_default(field), meaning)
+        )
     return variables
 
 
@@ -132,8 +139,11 @@ def module_strings(tree: ast.Module, module: ModuleType | None) -> dict[str, str
         if not isinstance(node, ast.Assign) or len(node.targets) != 1:
             continue
         target, value = node.targets[0], node.value
-        if isinstance(target, ast.Name) and isinstance(value, ast.Constant) \
-                and isinstance(value.value, str):
+        if (
+            isinstance(target, ast.Name)
+            and isinstance(value, ast.Constant)
+            and isinstance(value.value, str)
+        ):
             found.setdefault(target.id, value.value)
         elif isinstance(target, ast.Tuple) and isinstance(value, ast.Name):
             held = globals_.get(value.id)
@@ -164,9 +174,13 @@ def direct_reads(path: Path, module: ModuleType | None = None) -> dict[str, str 
         if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
             parameters = {a.arg for a in function.args.args}
             for call in ast.walk(function):
-                if isinstance(call, ast.Call) and ast.unparse(call.func) in ENVIRONMENT_READERS \
-                        and call.args and isinstance(call.args[0], ast.Name) \
-                        and call.args[0].id in parameters:
+                if (
+                    isinstance(call, ast.Call)
+                    and ast.unparse(call.func) in ENVIRONMENT_READERS
+                    and call.args
+                    and isinstance(call.args[0], ast.Name)
+                    and call.args[0].id in parameters
+                ):
                     helpers.add(function.name)
     reads: list[tuple[str | None, str | None]] = []
     for node in ast.walk(tree):
@@ -175,13 +189,18 @@ def direct_reads(path: Path, module: ModuleType | None = None) -> dict[str, str 
             if (function in ENVIRONMENT_READERS or function in helpers) and node.args:
                 default = _named(node.args[1], strings) if len(node.args) > 1 else None
                 reads.append((_named(node.args[0], strings), default))
-            reads += [(_named(k.value, strings), None) for k in node.keywords
-                      if k.arg == "envvar"]
-        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ" \
-                and isinstance(node.ctx, ast.Load):
+            reads += [(_named(k.value, strings), None) for k in node.keywords if k.arg == "envvar"]
+        elif (
+            isinstance(node, ast.Subscript)
+            and ast.unparse(node.value) == "os.environ"
+            and isinstance(node.ctx, ast.Load)
+        ):
             reads.append((_named(node.slice, strings), None))
-        elif isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.In | ast.NotIn) \
-                and ast.unparse(node.comparators[0]) == "os.environ":
+        elif (
+            isinstance(node, ast.Compare)
+            and isinstance(node.ops[0], ast.In | ast.NotIn)
+            and ast.unparse(node.comparators[0]) == "os.environ"
+        ):
             reads.append((_named(node.left, strings), None))
     found: dict[str, str | None] = {}
     for name, default in reads:
@@ -197,13 +216,23 @@ def declared_meanings(path: Path) -> dict[str, str]:
     tree = ast.parse(path.read_text())
     strings = module_strings(tree, None)
     for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1
-            else None)
-        if isinstance(target, ast.Name) and target.id.endswith("ENVIRONMENT") \
-                and isinstance(node.value, ast.Dict):  # type: ignore[union-attr]
-            for key, value in zip(node.value.keys, node.value.values,  # type: ignore[union-attr]
-                                  strict=True):
+        target = (
+            node.target
+            if isinstance(node, ast.AnnAssign)
+            else (
+                node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            )
+        )
+        if (
+            isinstance(target, ast.Name)
+            and target.id.endswith("ENVIRONMENT")
+            and isinstance(node.value, ast.Dict)
+        ):  # type: ignore[union-attr]
+            for key, value in zip(
+                node.value.keys,
+                node.value.values,  # type: ignore[union-attr]
+                strict=True,
+            ):
                 name = _named(key, strings)
                 if name:
                     meanings[name] = " ".join(str(ast.literal_eval(value)).split())
@@ -232,8 +261,11 @@ def sections() -> list[Section]:
             module = importlib.import_module(module_name)
             direct.update(direct_reads(path, module))
             for _, cls in inspect.getmembers(module, inspect.isclass):
-                if issubclass(cls, BaseSettings) and cls is not BaseSettings \
-                        and cls.__module__ == module.__name__:
+                if (
+                    issubclass(cls, BaseSettings)
+                    and cls is not BaseSettings
+                    and cls.__module__ == module.__name__
+                ):
                     classes.append((f"{module_name}.{cls.__name__}", settings_variables(cls)))
         found.append(Section(owner, classes, direct))
     return found
@@ -253,16 +285,20 @@ def reference() -> list[tuple[str, list[tuple[str, list[Variable]]]]]:
     """Each owner's tables: its settings classes, then what it reads directly (a variable a
     settings class documents already is not listed twice)."""
     found = sections()
-    in_classes = {v.name for section in found for _, variables in section.classes
-                  for v in variables}
+    in_classes = {
+        v.name for section in found for _, variables in section.classes for v in variables
+    }
     declared = meanings()
     tables = []
     for section in found:
-        direct = [Variable(name, "str", f"`{default}`" if default else "unset",
-                           declared.get(name, ""))
-                  for name, default in sorted(section.direct.items()) if name not in in_classes]
-        tables.append((section.owner, [*section.classes,
-                                       *([("read directly", direct)] if direct else [])]))
+        direct = [
+            Variable(name, "str", f"`{default}`" if default else "unset", declared.get(name, ""))
+            for name, default in sorted(section.direct.items())
+            if name not in in_classes
+        ]
+        tables.append(
+            (section.owner, [*section.classes, *([("read directly", direct)] if direct else [])])
+        )
     return tables
 
 
@@ -275,23 +311,30 @@ def cell(text: str) -> str:
 
 
 def render() -> str:
-    lines = ["# Configuration reference", "",
-             "Every environment variable the platform reads, generated from the settings "
-             "classes and the variables read directly (with the meaning declared beside the "
-             "read) by `tools/config_reference.py` (`make docs`); a test fails when this "
-             "file and the code disagree. Deployment values for the Helm chart are in "
-             "`deploy/helm/receivables/README.md`.", ""]
+    lines = [
+        "# Configuration reference",
+        "",
+        "Every environment variable the platform reads, generated from the settings "
+        "classes and the variables read directly (with the meaning declared beside the "
+        "read) by `tools/config_reference.py` (`make docs`); a test fails when this "
+        "file and the code disagree. Deployment values for the Helm chart are in "
+        "`deploy/helm/receivables/README.md`.",
+        "",
+    ]
     for owner, tables in reference():
         if not tables:
             continue
         lines += [f"## {owner}", ""]
         for qualified, table in tables:
-            heading = f"### `{qualified}`" if qualified != "read directly" else \
-                "### Read directly (not through a settings class)"
-            lines += [heading, "", "| variable | type | default | meaning |",
-                      "|---|---|---|---|"]
-            lines += [f"| `{v.name}` | {cell(v.type)} | {v.default} | {cell(v.meaning)} |"
-                      for v in table]
+            heading = (
+                f"### `{qualified}`"
+                if qualified != "read directly"
+                else "### Read directly (not through a settings class)"
+            )
+            lines += [heading, "", "| variable | type | default | meaning |", "|---|---|---|---|"]
+            lines += [
+                f"| `{v.name}` | {cell(v.type)} | {v.default} | {cell(v.meaning)} |" for v in table
+            ]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

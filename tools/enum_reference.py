@@ -28,8 +28,7 @@ def document(package: str) -> dict[str, Any]:
     from receivables_platform.web.app import create_app
 
     spec = importlib.import_module(f"{package}.spec").SPEC
-    app = create_app(ServiceSettings(jwt_secret="-" * 32), title=spec.title,
-                     routers=spec.routers)
+    app = create_app(ServiceSettings(jwt_secret="-" * 32), title=spec.title, routers=spec.routers)
     return app.openapi()
 
 
@@ -41,21 +40,32 @@ def enums(schema: dict[str, Any]) -> Iterator[tuple[str, list[Any], str]]:
         for field, prop in sorted(model.get("properties", {}).items()):
             for alternative in [prop, *prop.get("anyOf", []), prop.get("items", {})]:
                 if "enum" in alternative:
-                    yield f"{name}.{field}", alternative["enum"], " ".join(
-                        prop.get("description", "").split())
+                    yield (
+                        f"{name}.{field}",
+                        alternative["enum"],
+                        " ".join(prop.get("description", "").split()),
+                    )
 
 
 def render() -> str:
-    lines = ["# Allowed values", "",
-             "Every enumeration in the services' APIs, from their OpenAPI documents "
-             "(`tools/enum_reference.py`, `make docs`). A value not listed is refused with 422 "
-             "naming the field.", ""]
+    lines = [
+        "# Allowed values",
+        "",
+        "Every enumeration in the services' APIs, from their OpenAPI documents "
+        "(`tools/enum_reference.py`, `make docs`). A value not listed is refused with 422 "
+        "naming the field.",
+        "",
+    ]
     for package in SERVICES:
         found = list(enums(document(package)))
         if not found:
             continue
-        lines += [f"## {package.replace('_', '-')}", "", "| type | values | meaning |",
-                  "|---|---|---|"]
+        lines += [
+            f"## {package.replace('_', '-')}",
+            "",
+            "| type | values | meaning |",
+            "|---|---|---|",
+        ]
         for name, values, meaning in found:
             shown = ", ".join(f"`{v}`" for v in values)
             lines.append(f"| `{name}` | {shown} | {meaning.replace('|', '/')} |")

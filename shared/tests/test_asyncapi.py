@@ -52,9 +52,14 @@ def test_every_topic_and_its_dead_letter_topic_is_a_channel() -> None:
     doc = committed()
     assert doc["asyncapi"] == "3.0.0"
     addresses = {channel["address"] for channel in doc["channels"].values()}
-    assert addresses == {"billing.events.v1", "billing.events.v1.dlq",
-                         "collections.events.v1", "collections.events.v1.dlq",
-                         "cases.events.v1", "cases.events.v1.dlq"}
+    assert addresses == {
+        "billing.events.v1",
+        "billing.events.v1.dlq",
+        "collections.events.v1",
+        "collections.events.v1.dlq",
+        "cases.events.v1",
+        "cases.events.v1.dlq",
+    }
 
 
 def test_every_registered_event_type_is_a_message_on_its_topic() -> None:
@@ -65,8 +70,9 @@ def test_every_registered_event_type_is_a_message_on_its_topic() -> None:
         message = doc["components"]["messages"][mid]
         assert message["name"] == event_type
         assert {"const": str(version)} in [
-            part.get("properties", {}).get("ce_schemaversion") for part in
-            message["headers"]["allOf"]]
+            part.get("properties", {}).get("ce_schemaversion")
+            for part in message["headers"]["allOf"]
+        ]
         channel = by_address[topic_for(event_type)]
         assert channel["messages"][mid] == {"$ref": f"#/components/messages/{mid}"}
 
@@ -93,12 +99,25 @@ def test_operations_reference_channels_and_messages_that_exist() -> None:
 
 def test_documented_headers_are_the_ones_the_codec_writes() -> None:
     schema = committed()["components"]["schemas"]["CloudEventHeaders"]
-    full = CloudEvent(source="billing-adapter", type="billing.invoice.issued", subject="a",
-                      partitionkey="a", data={}, dataschema="urn:x", correlationid="c",
-                      causationid="d", sequence=1,
-                      traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
-    minimal = CloudEvent(source="billing-adapter", type="billing.invoice.issued", subject="a",
-                         partitionkey="a", data={})
+    full = CloudEvent(
+        source="billing-adapter",
+        type="billing.invoice.issued",
+        subject="a",
+        partitionkey="a",
+        data={},
+        dataschema="urn:x",
+        correlationid="c",
+        causationid="d",
+        sequence=1,
+        traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    )
+    minimal = CloudEvent(
+        source="billing-adapter",
+        type="billing.invoice.issued",
+        subject="a",
+        partitionkey="a",
+        data={},
+    )
     assert {name for name, _ in to_kafka(full)[2]} == set(schema["properties"])
     assert {name for name, _ in to_kafka(minimal)[2]} == set(schema["required"])
 

@@ -30,10 +30,28 @@ def _refusal(value: object) -> dict:
     return error
 
 
-@pytest.mark.parametrize("value", [0, "0", 1_700_000_000, "1700000000", 20260101, "20260101",
-                                   1.5, True, "2026-01-01T00:00:00", "2026-W01-1", "2026-001",
-                                   " 2026-01-01", "2026-01-01\n", ARABIC_INDIC_DIGITS, None,
-                                   [], {}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        0,
+        "0",
+        1_700_000_000,
+        "1700000000",
+        20260101,
+        "20260101",
+        1.5,
+        True,
+        "2026-01-01T00:00:00",
+        "2026-W01-1",
+        "2026-001",
+        " 2026-01-01",
+        "2026-01-01\n",
+        ARABIC_INDIC_DIGITS,
+        None,
+        [],
+        {},
+    ],
+)
 def test_only_iso_calendar_dates_are_dates(value):
     assert _refusal(value)["type"] == "date_format"
 
@@ -55,7 +73,8 @@ def test_a_date_outside_the_business_range_is_refused_naming_the_range(value):
 @pytest.mark.parametrize("value", ["1990-01-01", "2099-12-31", "2026-11-20", date(2026, 11, 20)])
 def test_dates_in_range_are_read_as_dates(value):
     assert Payment.model_validate({"received_on": value}).received_on == date.fromisoformat(
-        str(value))
+        str(value)
+    )
     assert Payment.model_validate_json(f'{{"received_on": "{value}"}}').received_on
 
 
@@ -98,20 +117,27 @@ class Confirmation(RequestBody):
     confirmed_at: BusinessInstant
 
 
-@pytest.mark.parametrize(("value", "kind"), [
-    ("2026-01-05T09:30:00", "datetime_offset_missing"),
-    (datetime(2026, 1, 5, 9, 30), "datetime_offset_missing"),
-    (1_767_605_400, "datetime_format"), ("1767605400", "datetime_format"),
-    ("20260105T093000Z", "datetime_format"), ("2026-W02-1T09:30:00Z", "datetime_format"),
-    ("2026-01-05", "datetime_format"), ("\uff12026-01-05T09:30:00Z", "datetime_format"),
-    (None, "datetime_format"), (["2026-01-05T09:30:00Z"], "datetime_format"),
-    ("2026-02-30T09:30:00Z", "datetime_not_on_calendar"),
-    ("2026-01-05T24:00:00Z", "datetime_not_on_calendar"),
-    ("0001-01-01T00:00:00Z", "datetime_out_of_range"),
-    ("0001-01-01T00:00:00+01:00", "datetime_out_of_range"),   # year 0 in UTC
-    ("9999-12-31T23:59:59Z", "datetime_out_of_range"),
-    ("1990-01-01T00:30:00+01:00", "datetime_out_of_range"),   # 1989-12-31 in UTC
-])
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("2026-01-05T09:30:00", "datetime_offset_missing"),
+        (datetime(2026, 1, 5, 9, 30), "datetime_offset_missing"),
+        (1_767_605_400, "datetime_format"),
+        ("1767605400", "datetime_format"),
+        ("20260105T093000Z", "datetime_format"),
+        ("2026-W02-1T09:30:00Z", "datetime_format"),
+        ("2026-01-05", "datetime_format"),
+        ("\uff12026-01-05T09:30:00Z", "datetime_format"),
+        (None, "datetime_format"),
+        (["2026-01-05T09:30:00Z"], "datetime_format"),
+        ("2026-02-30T09:30:00Z", "datetime_not_on_calendar"),
+        ("2026-01-05T24:00:00Z", "datetime_not_on_calendar"),
+        ("0001-01-01T00:00:00Z", "datetime_out_of_range"),
+        ("0001-01-01T00:00:00+01:00", "datetime_out_of_range"),  # year 0 in UTC
+        ("9999-12-31T23:59:59Z", "datetime_out_of_range"),
+        ("1990-01-01T00:30:00+01:00", "datetime_out_of_range"),  # 1989-12-31 in UTC
+    ],
+)
 def test_a_request_instant_has_an_offset_and_a_date_in_the_range(value, kind):
     with pytest.raises(ValidationError) as refused:
         Confirmation.model_validate({"confirmed_at": value})
@@ -122,9 +148,15 @@ def test_a_request_instant_has_an_offset_and_a_date_in_the_range(value, kind):
 EASTERN = timezone(-timedelta(hours=5))
 
 
-@pytest.mark.parametrize("value", ["2026-01-05T09:30:00Z", "2026-01-05t09:30z",
-                                   "2026-01-05T04:30:00.123456-05:00",
-                                   datetime(2026, 1, 5, 4, 30, tzinfo=EASTERN)])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-01-05T09:30:00Z",
+        "2026-01-05t09:30z",
+        "2026-01-05T04:30:00.123456-05:00",
+        datetime(2026, 1, 5, 4, 30, tzinfo=EASTERN),
+    ],
+)
 def test_an_instant_with_its_offset_is_read_as_that_moment(value):
     moment = Confirmation.model_validate({"confirmed_at": value}).confirmed_at
     assert moment.astimezone(UTC).replace(microsecond=0) == datetime(2026, 1, 5, 9, 30, tzinfo=UTC)

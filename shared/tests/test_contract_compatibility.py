@@ -39,13 +39,15 @@ EXPORT_HINT = "run: python -m receivables_platform.contracts export"
 
 # -- the committed schemas ----------------------------------------------------------------------
 
+
 def test_schemas_are_committed_at_all() -> None:
     assert COMMITTED, f"no schemas under {SCHEMA_ROOT}"
 
 
 def test_every_registered_contract_has_a_committed_schema() -> None:
-    missing = [f"{t} v{v}" for (t, v) in sorted(REGISTRY.contracts)
-               if not schema_path(t, v).exists()]
+    missing = [
+        f"{t} v{v}" for (t, v) in sorted(REGISTRY.contracts) if not schema_path(t, v).exists()
+    ]
     assert not missing, f"contracts never exported: {missing}; {EXPORT_HINT}"
 
 
@@ -62,7 +64,8 @@ def test_current_contract_is_compatible_with_its_committed_schema(key: tuple[str
     problems = check_compatible(COMMITTED[key], schema_of(contract))
     assert not problems, (
         f"{key[0]} v{key[1]} changed incompatibly: {[str(p) for p in problems]}. "
-        "Keep this version as it is and register the change as a new version with an upcaster.")
+        "Keep this version as it is and register the change as a new version with an upcaster."
+    )
 
 
 def test_committed_schemas_are_the_exported_ones() -> None:
@@ -73,14 +76,27 @@ def test_committed_schemas_are_the_exported_ones() -> None:
 
 def test_schema_id_is_the_dataschema_events_carry() -> None:
     stored = RecordedEvent(
-        position=1, event_id=UUID(int=1), stream_id="invoice-1", stream_type="invoice", version=1,
-        type="billing.invoice.issued", schema_version=1, source="billing-adapter",
-        subject="acct", partition_key="acct", data={}, correlation_id=None, causation_id=None,
-        traceparent=None, recorded_at=datetime(2025, 1, 1, tzinfo=UTC))
+        position=1,
+        event_id=UUID(int=1),
+        stream_id="invoice-1",
+        stream_type="invoice",
+        version=1,
+        type="billing.invoice.issued",
+        schema_version=1,
+        source="billing-adapter",
+        subject="acct",
+        partition_key="acct",
+        data={},
+        correlation_id=None,
+        causation_id=None,
+        traceparent=None,
+        recorded_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
     assert stored.cloud_event().dataschema == COMMITTED[("billing.invoice.issued", 1)]["$id"]
 
 
 # -- the checker -------------------------------------------------------------------------------
+
 
 class Status(StrEnum):
     OPEN = "open"
@@ -249,6 +265,7 @@ def test_a_recursive_model_is_compared_without_looping() -> None:
 
 
 # -- export ------------------------------------------------------------------------------------
+
 
 def a_registry(**fields: Any) -> Registry:
     """A private registry with one contract, so export tests never touch the real one."""

@@ -62,9 +62,13 @@ def test_a_v1_payload_is_read_as_v3() -> None:
 def test_each_version_is_upcast_from_where_it_is() -> None:
     registry = thing_family()
     assert registry.upcast(THING, 2, {"first": "A", "last": "B"}) == (
-        3, {"first": "A", "last": "B", "count": 1})
+        3,
+        {"first": "A", "last": "B", "count": 1},
+    )
     assert registry.upcast(THING, 3, {"first": "A", "last": "B", "count": 5}) == (
-        3, {"first": "A", "last": "B", "count": 5})
+        3,
+        {"first": "A", "last": "B", "count": 5},
+    )
 
 
 def test_a_missing_upcaster_is_an_unknown_event_type() -> None:
@@ -100,12 +104,14 @@ def test_reading_ignores_properties_added_after_this_code_was_built() -> None:
 def test_building_a_contract_in_code_still_forbids_unknown_fields() -> None:
     with pytest.raises(ValidationError):
         thing_family().latest(THING).model_validate(
-            {"first": "A", "last": "B", "count": 1, "colour": "red"})
+            {"first": "A", "last": "B", "count": 1, "colour": "red"}
+        )
 
 
 def test_registering_another_class_under_a_taken_version_is_refused() -> None:
     registry = thing_family()
     with pytest.raises(ValueError, match="registered twice"):
+
         @registry.contract(THING, 3, aggregate="thing")
         class Impostor(EventContract):
             pass

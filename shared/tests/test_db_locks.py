@@ -10,7 +10,8 @@ from receivables_platform.db.locks import hold_until_commit, one_holder_at_a_tim
 
 
 async def test_a_second_writer_of_an_account_waits_for_the_first_to_commit(
-        pool: asyncpg.Pool) -> None:
+    pool: asyncpg.Pool,
+) -> None:
     async with pool.acquire() as first, pool.acquire() as second, pool.acquire() as third:
         async with first.transaction():
             await hold_until_commit(first, "collections.account", "acct-1", "acct-2")
@@ -28,8 +29,7 @@ async def test_a_second_writer_of_an_account_waits_for_the_first_to_commit(
         await asyncio.wait_for(waiting, 5)
 
 
-async def test_one_replica_runs_the_job_while_another_skips_the_round(
-        pool: asyncpg.Pool) -> None:
+async def test_one_replica_runs_the_job_while_another_skips_the_round(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as first, pool.acquire() as second:
         async with one_holder_at_a_time(first, "cases.sla_sweep") as ours:
             assert ours

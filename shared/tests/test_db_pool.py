@@ -21,7 +21,8 @@ async def _lock_free(pool: asyncpg.Pool) -> bool:
 
 
 async def test_a_connection_marked_as_holding_session_state_is_reset_on_release(
-        pool: asyncpg.Pool) -> None:
+    pool: asyncpg.Pool,
+) -> None:
     async with pool.acquire() as conn:
         holds_session_state(conn)
         assert await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK)

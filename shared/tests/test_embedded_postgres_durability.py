@@ -18,7 +18,8 @@ pytestmark = pytest.mark.timeout(120)
 
 
 async def test_commits_acknowledged_just_before_an_immediate_stop_survive_it(
-        own_postgres: EmbeddedPostgres) -> None:
+    own_postgres: EmbeddedPostgres,
+) -> None:
     conn = await asyncpg.connect(own_postgres.url)
     await conn.execute("CREATE TABLE claims (event_id int PRIMARY KEY)")
     for event_id in range(50):  # each its own transaction, the last one just before the kill

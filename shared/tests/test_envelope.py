@@ -15,11 +15,19 @@ TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 def an_event(**overrides: object) -> CloudEvent:
     fields: dict[str, object] = dict(
-        source="billing-adapter", type="billing.invoice.issued", subject=ACCOUNT,
-        partitionkey=ACCOUNT, time=datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=UTC),
-        dataschema="urn:receivables:schema:billing.invoice.issued:v1", schemaversion=1,
-        correlationid="req-42", causationid="cmd-7", sequence=3, traceparent=TRACEPARENT,
-        data={"invoice_id": "abc", "total_minor": 12345, "lines": [{"sku": "x"}]})
+        source="billing-adapter",
+        type="billing.invoice.issued",
+        subject=ACCOUNT,
+        partitionkey=ACCOUNT,
+        time=datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=UTC),
+        dataschema="urn:receivables:schema:billing.invoice.issued:v1",
+        schemaversion=1,
+        correlationid="req-42",
+        causationid="cmd-7",
+        sequence=3,
+        traceparent=TRACEPARENT,
+        data={"invoice_id": "abc", "total_minor": 12345, "lines": [{"sku": "x"}]},
+    )
     fields.update(overrides)
     return CloudEvent.model_validate(fields)
 
@@ -35,13 +43,22 @@ def test_binary_mode_round_trip_keeps_every_attribute_and_the_data() -> None:
 
 
 def test_round_trip_without_optional_attributes() -> None:
-    event = CloudEvent(source="s", type="billing.invoice.issued", subject="a", partitionkey="a",
-                       data={})
+    event = CloudEvent(
+        source="s", type="billing.invoice.issued", subject="a", partitionkey="a", data={}
+    )
     _, value, headers = to_kafka(event)
     assert from_kafka(value, headers) == event
     assert {name for name, _ in headers} == {
-        "content-type", "ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time",
-        "ce_subject", "ce_schemaversion", "ce_partitionkey"}
+        "content-type",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_specversion",
+        "ce_time",
+        "ce_subject",
+        "ce_schemaversion",
+        "ce_partitionkey",
+    }
 
 
 def test_headers_are_ce_prefixed_attributes_and_content_type() -> None:
@@ -77,8 +94,7 @@ def test_the_key_is_the_partition_key() -> None:
 
 def test_the_value_is_the_data_alone_as_compact_json() -> None:
     _, value, _ = to_kafka(an_event())
-    assert json.loads(value) == {"invoice_id": "abc", "total_minor": 12345,
-                                 "lines": [{"sku": "x"}]}
+    assert json.loads(value) == {"invoice_id": "abc", "total_minor": 12345, "lines": [{"sku": "x"}]}
     assert b" " not in value
 
 
@@ -114,8 +130,9 @@ def test_another_specversion_is_invalid() -> None:
 
 def test_a_structured_or_bare_record_is_invalid() -> None:
     """Structured mode (everything in the value) is not what we publish or read."""
-    structured = json.dumps({"specversion": "1.0", "id": "1", "type": "t", "source": "s",
-                             "data": {}}).encode()
+    structured = json.dumps(
+        {"specversion": "1.0", "id": "1", "type": "t", "source": "s", "data": {}}
+    ).encode()
     with pytest.raises(InvalidEnvelope):
         from_kafka(structured, [("content-type", b"application/cloudevents+json")])
 
@@ -140,8 +157,9 @@ def test_another_content_type_is_invalid() -> None:
         from_kafka(value, avro)
 
 
-@pytest.mark.parametrize("drop", ["ce_id", "ce_time", "ce_source", "ce_type", "ce_subject",
-                                  "ce_partitionkey"])
+@pytest.mark.parametrize(
+    "drop", ["ce_id", "ce_time", "ce_source", "ce_type", "ce_subject", "ce_partitionkey"]
+)
 def test_a_missing_required_attribute_is_invalid(drop: str) -> None:
     """Never minted on read: a fresh id would defeat deduplication of a redelivered event."""
     event = CloudEvent(id="x", source="s", type="t", subject="a", partitionkey="a", data={})
@@ -173,8 +191,9 @@ def test_a_record_from_before_the_padding_reads_as_the_same_event(old: bytes) ->
     assert from_kafka(value, unpadded) == event and from_kafka(value, unpadded).sequence == 3
 
 
-@pytest.mark.parametrize("bad", [b"0", b"00000000000000000000", b"-3", b"+3", b" 3", b"3_0",
-                                 b"\xd9\xa3", b"1" * 21, b""])
+@pytest.mark.parametrize(
+    "bad", [b"0", b"00000000000000000000", b"-3", b"+3", b" 3", b"3_0", b"\xd9\xa3", b"1" * 21, b""]
+)
 def test_a_sequence_that_no_envelope_version_wrote_is_invalid(bad: bytes) -> None:
     _, value, headers = to_kafka(an_event())
     with pytest.raises(InvalidEnvelope, match="sequence"):

@@ -14,9 +14,15 @@ store = EventStore(source="test-service", topic="test.events.v1")
 
 
 def issued(account: str, n: int = 1) -> InvoiceIssued:
-    return InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id=f"INV-{n}",
-                         currency="EUR", total_minor=1000 * n, issue_date=date(2026, 1, 1),
-                         due_date=date(2026, 1, 31))
+    return InvoiceIssued(
+        invoice_id=uuid4(),
+        account_id=account,
+        external_id=f"INV-{n}",
+        currency="EUR",
+        total_minor=1000 * n,
+        issue_date=date(2026, 1, 1),
+        due_date=date(2026, 1, 31),
+    )
 
 
 async def test_two_concurrent_appends_at_the_same_version_exactly_one_wins(pool: asyncpg.Pool):
@@ -65,5 +71,8 @@ async def test_loaded_events_decode_to_their_contracts_and_envelopes(pool: async
     assert recorded[0].contract() == event
     envelope = recorded[0].cloud_event()
     assert (envelope.type, envelope.subject, envelope.sequence) == (
-        "billing.invoice.issued", account, 1)
+        "billing.invoice.issued",
+        account,
+        1,
+    )
     assert envelope.correlationid == "corr-1"

@@ -23,9 +23,15 @@ def evolve(total: int, event: EventContract) -> int:
 
 
 def issue(account: str, total: int) -> InvoiceIssued:
-    return InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id="INV",
-                         currency="EUR", total_minor=total, issue_date=date(2026, 1, 1),
-                         due_date=date(2026, 1, 31))
+    return InvoiceIssued(
+        invoice_id=uuid4(),
+        account_id=account,
+        external_id="INV",
+        currency="EUR",
+        total_minor=total,
+        issue_date=date(2026, 1, 1),
+        due_date=date(2026, 1, 31),
+    )
 
 
 def at_most(limit: int, account: str, total: int) -> Any:
@@ -33,6 +39,7 @@ def at_most(limit: int, account: str, total: int) -> Any:
         if current + total > limit:
             raise Refused(f"over the limit of {limit}", field="total_minor")
         return [issue(account, total)]
+
     return decide
 
 
@@ -44,14 +51,20 @@ async def scenario(conn: Any, books: Repository[int], save: Any) -> list[object]
     """What a caller can observe of a repository, step by step."""
     account, seen = str(uuid4()), []
     for total in (100, 250):
-        loaded = await books.execute(conn, account, at_most(1_000, account, total),
-                                     subject=lambda _: account)
+        loaded = await books.execute(
+            conn, account, at_most(1_000, account, total), subject=lambda _: account
+        )
         seen.append((loaded.state, loaded.version, [e.contract() for e in loaded.history]))
     with pytest.raises(Refused):  # the domain refuses: nothing is appended
         await books.execute(conn, account, at_most(300, account, 1), subject=lambda _: account)
     with pytest.raises(RuntimeError):  # what is written with the events fails: both roll back
-        await books.execute(conn, account, at_most(1_000, account, 5),
-                            subject=lambda _: account, after=failing_after)
+        await books.execute(
+            conn,
+            account,
+            at_most(1_000, account, 5),
+            subject=lambda _: account,
+            after=failing_after,
+        )
     with pytest.raises(ConcurrencyError):
         await save(conn, account, 1, [issue(account, 7)], subject=account)
     whole = await books.load(conn, account)
@@ -67,10 +80,13 @@ def _without_ids(seen: object) -> object:
 
 
 async def test_the_in_memory_repository_answers_as_the_postgresql_one(pool: asyncpg.Pool):
-    real = AggregateRepository(EventStore(source="urn:test", topic="test.events.v1"),
-                               prefix="book", initial=int, evolve=evolve)
-    fake: InMemoryRepository[int] = InMemoryRepository(prefix="book", initial=int,
-                                                       evolve=evolve)
+    real = AggregateRepository(
+        EventStore(source="urn:test", topic="test.events.v1"),
+        prefix="book",
+        initial=int,
+        evolve=evolve,
+    )
+    fake: InMemoryRepository[int] = InMemoryRepository(prefix="book", initial=int, evolve=evolve)
     async with pool.acquire() as conn:
         on_postgresql = await scenario(conn, real, real.save)
     in_memory = await scenario(None, fake, fake.save)

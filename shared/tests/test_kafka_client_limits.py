@@ -24,8 +24,11 @@ def test_aiokafka_has_no_cooperative_assignor() -> None:
     found = []
     for module in pkgutil.walk_packages(assignors.__path__, f"{assignors.__name__}."):
         for name, value in vars(importlib.import_module(module.name)).items():
-            if (inspect.isclass(value) and issubclass(value, AbstractPartitionAssignor)
-                    and value is not AbstractPartitionAssignor):
+            if (
+                inspect.isclass(value)
+                and issubclass(value, AbstractPartitionAssignor)
+                and value is not AbstractPartitionAssignor
+            ):
                 found.append(name)
     assert found, "no assignors found: the package layout changed"
     assert not [n for n in found if "cooperative" in n.lower()], found

@@ -33,24 +33,26 @@ from receivables_platform.settings import KafkaSettings
 pytestmark = [pytest.mark.slow, pytest.mark.apache_kafka, pytest.mark.timeout(240)]
 
 
-async def produce(bootstrap: str, topic: str, count: int, *, idempotent: bool = True
-                  ) -> list[str]:
+async def produce(bootstrap: str, topic: str, count: int, *, idempotent: bool = True) -> list[str]:
     """`count` records on partition 0, acked by every in-sync replica; their event ids."""
     ids = [str(uuid4()) for _ in range(count)]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
-                                enable_idempotence=idempotent)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=idempotent
+    )
     await producer.start()
     try:
         for event_id in ids:
-            await producer.send_and_wait(topic, b"{}", key=b"account", partition=0,
-                                         headers=[("ce_id", event_id.encode())])
+            await producer.send_and_wait(
+                topic, b"{}", key=b"account", partition=0, headers=[("ce_id", event_id.encode())]
+            )
     finally:
         await producer.stop()
     return ids
 
 
-async def settled_verdict(bootstrap: str, tp: TopicPartition, position: Position,
-                          within: float = 60.0) -> Verdict:
+async def settled_verdict(
+    bootstrap: str, tp: TopicPartition, position: Position, within: float = 60.0
+) -> Verdict:
     """Ask until the broker answers for the partition (an election takes a moment)."""
     detector = LossDetector(KafkaSettings(bootstrap_servers=bootstrap))
     await detector.start()
@@ -71,13 +73,26 @@ def applied_up_to(ids: Sequence[str], count: int) -> Position:
 
 
 async def test_retention_deleting_the_applied_records_is_not_a_loss(
-        apache_kafka: ApacheKafka) -> None:
+    apache_kafka: ApacheKafka,
+) -> None:
     bootstrap, topic = apache_kafka.bootstrap_servers, f"retained.{uuid4().hex[:8]}.v1"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic, 1, 1, topic_configs={
-            "retention.ms": "1000", "segment.ms": "200", "file.delete.delay.ms": "0"})])
+        await admin.create_topics(
+            [
+                NewTopic(
+                    topic,
+                    1,
+                    1,
+                    topic_configs={
+                        "retention.ms": "1000",
+                        "segment.ms": "200",
+                        "file.delete.delay.ms": "0",
+                    },
+                )
+            ]
+        )
     finally:
         await admin.close()
     ids = await produce(bootstrap, topic, 5)
@@ -131,8 +146,9 @@ async def leader_of(bootstrap: str, topic: str, partition: int = 0) -> tuple[int
 
 async def test_a_leader_change_is_not_a_loss(kafka_cluster: KafkaCluster) -> None:
     bootstrap, topic = kafka_cluster.bootstrap_servers, f"led.{uuid4().hex[:8]}.v1"
-    settings = KafkaSettings(bootstrap_servers=bootstrap, topic_partitions=1,
-                             replication_factor=3, min_insync_replicas=2)
+    settings = KafkaSettings(
+        bootstrap_servers=bootstrap, topic_partitions=1, replication_factor=3, min_insync_replicas=2
+    )
     await ensure_topics(settings, [topic], with_dead_letters=False)
     ids = await produce(bootstrap, topic, 20)
     leader, isr = await leader_of(bootstrap, topic)
@@ -156,8 +172,9 @@ async def test_a_leader_change_is_not_a_loss(kafka_cluster: KafkaCluster) -> Non
     assert verdict.lost == {} and verdict.unverified == set()
 
 
-async def isr_becomes(bootstrap: str, topic: str, wanted: tuple[int, list[int]],
-                      within: float = 60.0) -> None:
+async def isr_becomes(
+    bootstrap: str, topic: str, wanted: tuple[int, list[int]], within: float = 60.0
+) -> None:
     deadline = time.monotonic() + within
     while (found := await leader_of(bootstrap, topic)) != (wanted[0], sorted(wanted[1])):
         assert time.monotonic() < deadline, f"leader and ISR {found}, waited for {wanted}"
@@ -165,7 +182,8 @@ async def isr_becomes(bootstrap: str, topic: str, wanted: tuple[int, list[int]],
 
 
 async def test_an_unclean_election_loses_only_what_the_new_leader_never_had(
-        kafka_cluster: KafkaCluster) -> None:
+    kafka_cluster: KafkaCluster,
+) -> None:
     """Replicas on nodes 1 (leader) and 2; node 3 only keeps the controller quorum alive,
     which in this combined-mode cluster allows one node out at a time. Node 2 falls out of
     sync (frozen until fenced), node 1 takes writes alone, then node 1 freezes while node 2
@@ -176,18 +194,29 @@ async def test_an_unclean_election_loses_only_what_the_new_leader_never_had(
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic, -1, -1, replica_assignments={0: [1, 2]},
-                                            topic_configs={
-                                                "unclean.leader.election.enable": "true",
-                                                "min.insync.replicas": "1"})])
+        await admin.create_topics(
+            [
+                NewTopic(
+                    topic,
+                    -1,
+                    -1,
+                    replica_assignments={0: [1, 2]},
+                    topic_configs={
+                        "unclean.leader.election.enable": "true",
+                        "min.insync.replicas": "1",
+                    },
+                )
+            ]
+        )
     finally:
         await admin.close()
     await isr_becomes(bootstrap, topic, (1, [1, 2]))
     both = await produce(bootstrap, topic, 5)  # offsets 0-4 on both replicas
     try:
         second.freeze()
-        await isr_becomes(f"{first.bootstrap_servers},{bystander.bootstrap_servers}", topic,
-                          (1, [1]))
+        await isr_becomes(
+            f"{first.bootstrap_servers},{bystander.bootstrap_servers}", topic, (1, [1])
+        )
         only_first = await produce(first.bootstrap_servers, topic, 5)  # 5-9, node 1 alone
         first.freeze()
         second.thaw()

@@ -25,20 +25,26 @@ def test_topic_settings_are_read_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("KAFKA_REPLICATION_FACTOR", "3")
     monkeypatch.setenv("KAFKA_MIN_INSYNC_REPLICAS", "2")
     settings = KafkaSettings()
-    assert (settings.topic_partitions, settings.replication_factor,
-            settings.min_insync_replicas) == (6, 3, 2)
+    assert (
+        settings.topic_partitions,
+        settings.replication_factor,
+        settings.min_insync_replicas,
+    ) == (6, 3, 2)
 
 
 @pytest.mark.apache_kafka
 async def test_created_topics_carry_min_insync_replicas(apache_kafka: ApacheKafka) -> None:
     bootstrap, topic = apache_kafka.bootstrap_servers, f"isr.{uuid4().hex[:8]}.v1"
-    await ensure_topics(KafkaSettings(bootstrap_servers=bootstrap, topic_partitions=2,
-                                      min_insync_replicas=1), [topic])
+    await ensure_topics(
+        KafkaSettings(bootstrap_servers=bootstrap, topic_partitions=2, min_insync_replicas=1),
+        [topic],
+    )
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         [described] = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, topic)])
+            [ConfigResource(ConfigResourceType.TOPIC, topic)]
+        )
         [[*_, entries]] = [r[:5] for r in described.resources]
         configs = {entry[0]: entry[1] for entry in entries}
         [info] = await admin.describe_topics([topic])

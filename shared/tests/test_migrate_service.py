@@ -14,8 +14,13 @@ from receivables_platform.db.migrate_service import app
 async def test_migrates_a_service_database_and_exits(fresh_database: FreshDatabase) -> None:
     url = await fresh_database()
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    done = subprocess.run([sys.executable, "-m", "receivables_platform.db.migrate_service",
-                           "case-service"], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "receivables_platform.db.migrate_service", "case-service"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr + done.stdout
     conn = await asyncpg.connect(url)
     try:
@@ -25,8 +30,13 @@ async def test_migrates_a_service_database_and_exits(fresh_database: FreshDataba
         await conn.close()
     assert version and events == "events"
     # a second run finds nothing to do and still succeeds (every upgrade runs it)
-    again = subprocess.run([sys.executable, "-m", "receivables_platform.db.migrate_service",
-                            "case_service"], env=env, capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "receivables_platform.db.migrate_service", "case_service"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 0, again.stderr + again.stdout
 
 

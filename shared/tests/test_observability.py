@@ -53,6 +53,7 @@ Lines = Callable[[], list[dict[str, Any]]]
 
 # -- fixtures ----------------------------------------------------------------------------------
 
+
 class Collector(SpanExporter):
     """Hands finished spans to the current test's exporter, and drops them between tests.
 
@@ -98,9 +99,11 @@ def log_lines() -> Iterator[Lines]:
     saved_structlog = structlog.get_config()
     root = logging.getLogger()
     saved_root = (list(root.handlers), root.level)
-    libraries = {name: (list(lg.handlers), lg.propagate, lg.level) for name in
-                 ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka")
-                 for lg in [logging.getLogger(name)]}
+    libraries = {
+        name: (list(lg.handlers), lg.propagate, lg.level)
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka")
+        for lg in [logging.getLogger(name)]
+    }
     buffer = io.StringIO()
     configure_logging("test-service", "INFO", stream=buffer)
 
@@ -127,6 +130,7 @@ def server_span(exporter: InMemorySpanExporter) -> ReadableSpan:
 
 # -- logging -----------------------------------------------------------------------------------
 
+
 def test_a_line_is_json_with_time_level_logger_and_service(log_lines: Lines) -> None:
     structlog.get_logger("receivables_platform.test").info("invoice.issued", amount_minor=100)
     [line] = log_lines()
@@ -139,7 +143,8 @@ def test_a_line_is_json_with_time_level_logger_and_service(log_lines: Lines) -> 
 
 
 def test_a_line_inside_a_span_carries_its_trace_and_span_id(
-        log_lines: Lines, spans: InMemorySpanExporter) -> None:
+    log_lines: Lines, spans: InMemorySpanExporter
+) -> None:
     with tracer.start_as_current_span("work") as span:
         structlog.get_logger("t").info("inside")
     structlog.get_logger("t").info("outside")
@@ -163,7 +168,8 @@ def test_a_bound_correlation_id_is_on_every_line_while_bound(log_lines: Lines) -
 
 
 def test_stdlib_logging_comes_out_in_the_same_shape(
-        log_lines: Lines, spans: InMemorySpanExporter) -> None:
+    log_lines: Lines, spans: InMemorySpanExporter
+) -> None:
     with tracer.start_as_current_span("consume"):
         logging.getLogger("aiokafka.consumer").info("joined group %s", "reporting-service")
     [line] = log_lines()
@@ -215,15 +221,31 @@ def test_an_exception_is_logged_as_text(log_lines: Lines) -> None:
 
 # -- redaction ---------------------------------------------------------------------------------
 
+
 def test_secrets_are_redacted_by_key(log_lines: Lines) -> None:
     structlog.get_logger("t").info(
-        "connect", password="hunter2", sasl_password="p", jwt_secret="s", access_token="t",
-        Authorization="Bearer abc.def.ghi", api_key="k", stripe_webhook_secret="whsec_1",
+        "connect",
+        password="hunter2",
+        sasl_password="p",
+        jwt_secret="s",
+        access_token="t",
+        Authorization="Bearer abc.def.ghi",
+        api_key="k",
+        stripe_webhook_secret="whsec_1",
         headers={"authorization": "Basic dXNlcjpwYXNz", "x-request-id": "r1"},
-        idempotency_key="idem-1", partition_key="acct-1")
+        idempotency_key="idem-1",
+        partition_key="acct-1",
+    )
     [line] = log_lines()
-    for key in ("password", "sasl_password", "jwt_secret", "access_token", "Authorization",
-                "api_key", "stripe_webhook_secret"):
+    for key in (
+        "password",
+        "sasl_password",
+        "jwt_secret",
+        "access_token",
+        "Authorization",
+        "api_key",
+        "stripe_webhook_secret",
+    ):
         assert line[key] == "[REDACTED]", key
     assert line["headers"] == {"authorization": "[REDACTED]", "x-request-id": "r1"}
     assert line["idempotency_key"] == "idem-1"
@@ -232,9 +254,12 @@ def test_secrets_are_redacted_by_key(log_lines: Lines) -> None:
 
 def test_contact_details_are_masked(log_lines: Lines) -> None:
     structlog.get_logger("t").info(
-        "contact.attempted", email="jane.doe@example.com", phone="+44 20 7946 0958",
+        "contact.attempted",
+        email="jane.doe@example.com",
+        phone="+44 20 7946 0958",
         contact={"mobile": "07700 900123", "email": "ops@example.org"},
-        recipients=["a.b@example.com", "c@example.net"])
+        recipients=["a.b@example.com", "c@example.net"],
+    )
     [line] = log_lines()
     assert line["email"] == "j***@example.com"
     assert line["phone"] == "***58"
@@ -247,7 +272,8 @@ def test_secrets_inside_free_text_are_cut_out(log_lines: Lines) -> None:
     structlog.get_logger("t").info(
         "sent reminder to jane.doe@example.com",
         database_url="postgresql://billing:s3cr3t@db.internal:5432/billing",
-        detail="upstream said 401 for header Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig")
+        detail="upstream said 401 for header Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig",
+    )
     logging.getLogger("aiokafka").warning("SASL login for kafka://svc:hunter2@broker:9092")
     ours, theirs = log_lines()
     assert ours["event"] == "sent reminder to j***@example.com"
@@ -267,6 +293,7 @@ def test_a_traceback_is_scrubbed_too(log_lines: Lines) -> None:
 
 
 # -- HTTP server spans -------------------------------------------------------------------------
+
 
 def an_app() -> FastAPI:
     app = FastAPI()
@@ -316,7 +343,8 @@ def chain(span: ReadableSpan, exporter: InMemorySpanExporter) -> list[str]:
 
 
 async def test_an_incoming_traceparent_is_the_parent_of_the_server_span(
-        spans: InMemorySpanExporter) -> None:
+    spans: InMemorySpanExporter,
+) -> None:
     response = await get("/v1/things/t-1", {"traceparent": CALLER_TRACEPARENT})
     assert response.status_code == 200
     span = server_span(spans)
@@ -327,13 +355,15 @@ async def test_an_incoming_traceparent_is_the_parent_of_the_server_span(
     inside = TRACEPARENT.fullmatch(response.json()["inside"])
     assert inside is not None
     assert inside.group(1) == CALLER_TRACE
-    [current] = [s for s in spans.get_finished_spans()
-                 if hex_span(s.context.span_id) == inside.group(2)]
+    [current] = [
+        s for s in spans.get_finished_spans() if hex_span(s.context.span_id) == inside.group(2)
+    ]
     assert chain(current, spans)[-1] == span.name  # the handler runs inside the server span
 
 
 async def test_the_server_span_is_named_by_route_and_says_how_it_went(
-        spans: InMemorySpanExporter) -> None:
+    spans: InMemorySpanExporter,
+) -> None:
     await get("/v1/things/t-1")
     span = server_span(spans)
     assert span.name == "GET /v1/things/{thing_id}"
@@ -346,7 +376,8 @@ async def test_the_server_span_is_named_by_route_and_says_how_it_went(
 
 
 async def test_without_a_traceparent_the_request_starts_a_trace(
-        spans: InMemorySpanExporter) -> None:
+    spans: InMemorySpanExporter,
+) -> None:
     response = await get("/v1/things/t-1")
     span = server_span(spans)
     assert span.parent is None
@@ -355,7 +386,8 @@ async def test_without_a_traceparent_the_request_starts_a_trace(
 
 
 async def test_a_server_error_marks_the_span_and_a_client_error_does_not(
-        spans: InMemorySpanExporter) -> None:
+    spans: InMemorySpanExporter,
+) -> None:
     assert (await get("/v1/broken")).status_code == 503
     assert server_span(spans).status.status_code == StatusCode.ERROR
     spans.clear()
@@ -370,7 +402,8 @@ async def test_probes_are_not_traced(spans: InMemorySpanExporter) -> None:
 
 
 async def test_operation_spans_only_when_asked_for(
-        spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch) -> None:
+    spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A request is one server span by default; TRACE_OPERATIONS=true adds FastAPI's
     dependency, endpoint and serialization spans inside it."""
     await get("/v1/things/t-1")
@@ -379,8 +412,7 @@ async def test_operation_spans_only_when_asked_for(
     monkeypatch.setenv("TRACE_OPERATIONS", "true")
     await get("/v1/things/t-1")
     inner = [s for s in spans.get_finished_spans() if s.name.startswith("fastapi.")]
-    assert inner and all(s.context.trace_id == server_span(spans).context.trace_id
-                         for s in inner)
+    assert inner and all(s.context.trace_id == server_span(spans).context.trace_id for s in inner)
 
 
 def test_fastapi_does_not_export_on_its_own() -> None:
@@ -391,7 +423,8 @@ def test_fastapi_does_not_export_on_its_own() -> None:
 
 
 async def test_request_log_lines_carry_the_trace_of_the_request(
-        log_lines: Lines, spans: InMemorySpanExporter) -> None:
+    log_lines: Lines, spans: InMemorySpanExporter
+) -> None:
     await get("/v1/things/t-1", {"traceparent": CALLER_TRACEPARENT, "x-correlation-id": "c-9"})
     handler_line, request_line = [line for line in log_lines() if line["logger"] != "httpx"]
     assert handler_line["event"] == "thing.read"
@@ -402,7 +435,8 @@ async def test_request_log_lines_carry_the_trace_of_the_request(
 
 
 async def test_one_trace_from_request_through_the_append_to_the_consumer(
-        spans: InMemorySpanExporter) -> None:
+    spans: InMemorySpanExporter,
+) -> None:
     """What the store records on the outbox row is what the consumer continues from Kafka."""
     response = await get("/v1/things/t-1", {"traceparent": CALLER_TRACEPARENT})
     stored = response.json()["stored"]
@@ -413,7 +447,8 @@ async def test_one_trace_from_request_through_the_append_to_the_consumer(
     append = finished["event_store.append"]
     consumer = finished["billing.events.v1 process"]
     assert {format(s.context.trace_id, "032x") for s in (server, append, consumer)} == {
-        CALLER_TRACE}
+        CALLER_TRACE
+    }
     assert stored == f"00-{CALLER_TRACE}-{hex_span(append.context.span_id)}-01"
     assert consumer.kind == SpanKind.CONSUMER
     path = chain(consumer, spans)
@@ -423,6 +458,7 @@ async def test_one_trace_from_request_through_the_append_to_the_consumer(
 
 # -- tracer provider from the environment ------------------------------------------------------
 
+
 def processors(provider: TracerProvider | None) -> list[Any]:
     assert provider is not None
     return list(provider._active_span_processor._span_processors)
@@ -430,9 +466,16 @@ def processors(provider: TracerProvider | None) -> list[Any]:
 
 @pytest.fixture
 def otel_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
-                 "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME",
-                 "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"):
+    for name in (
+        "OTEL_SDK_DISABLED",
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_SERVICE_NAME",
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "OTEL_TRACES_SAMPLER",
+        "OTEL_TRACES_SAMPLER_ARG",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -485,8 +528,9 @@ def recorded(provider: TracerProvider | None, parent: str | None = None, n: int 
     count = 0
     for _ in range(n):
         context = propagate.extract({"traceparent": parent} if parent else {})
-        with tracer.start_as_current_span("GET /v1/invoices/{invoice_id}", context=context,
-                                          kind=trace.SpanKind.SERVER) as span:
+        with tracer.start_as_current_span(
+            "GET /v1/invoices/{invoice_id}", context=context, kind=trace.SpanKind.SERVER
+        ) as span:
             assert span.get_span_context().is_valid
             count += span.is_recording()
     return count
@@ -520,14 +564,12 @@ def test_opentelemetrys_own_sampler_setting_wins(otel_env: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize("value", ["ten percent", "1.5", "-0.1", "nan"])
-def test_a_share_that_is_no_ratio_stops_the_start(otel_env: pytest.MonkeyPatch,
-                                                  value: str) -> None:
+def test_a_share_that_is_no_ratio_stops_the_start(otel_env: pytest.MonkeyPatch, value: str) -> None:
     otel_env.setenv("OTEL_TRACES_SAMPLER_ARG", value)
     with pytest.raises(ValueError, match="OTEL_TRACES_SAMPLER_ARG"):
         build_tracer_provider("billing-adapter")
 
 
-def test_configure_tracing_keeps_the_provider_already_installed(
-        provider: TracerProvider) -> None:
+def test_configure_tracing_keeps_the_provider_already_installed(provider: TracerProvider) -> None:
     assert configure_tracing("another-name") is provider
     assert trace.get_tracer_provider() is provider

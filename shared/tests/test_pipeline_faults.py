@@ -42,9 +42,15 @@ class Ledger:
             for _ in range(per_transaction):
                 account = self.rng.choice(self.accounts)
                 amount = self.rng.randint(1, 100_000)
-                event = InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id="P",
-                                      currency="USD", total_minor=amount,
-                                      issue_date=date(2026, 1, 1), due_date=date(2026, 2, 1))
+                event = InvoiceIssued(
+                    invoice_id=uuid4(),
+                    account_id=account,
+                    external_id="P",
+                    currency="USD",
+                    total_minor=amount,
+                    issue_date=date(2026, 1, 1),
+                    due_date=date(2026, 2, 1),
+                )
                 streams.append(PendingStream(f"invoice-{event.invoice_id}", 0, [event], account))
                 batch.append((account, amount))
             async with self.pool.acquire() as conn:
@@ -63,8 +69,9 @@ class Ledger:
             await self._converge(timeout, totals)
         except TimeoutError:
             seen = sum(n for _, n in totals.values())
-            raise AssertionError(f"read model has {seen} of {self.events} events after "
-                                 f"{timeout}s") from None
+            raise AssertionError(
+                f"read model has {seen} of {self.events} events after {timeout}s"
+            ) from None
 
     async def _converge(self, timeout: float, totals: dict[str, tuple[int, int]]) -> None:
         async with asyncio.timeout(timeout):
@@ -74,8 +81,9 @@ class Ledger:
                     totals.update(await read_totals(conn))
                 if totals == self.expected:
                     return
-                assert all(totals.get(a, (0, 0))[1] <= n for a, (_, n) in self.expected.items()), \
+                assert all(totals.get(a, (0, 0))[1] <= n for a, (_, n) in self.expected.items()), (
                     "an account has counted more events than were appended"
+                )
                 await asyncio.sleep(0.2)
 
 
@@ -85,15 +93,38 @@ async def ledger(pool: asyncpg.Pool) -> Ledger:
 
 
 class Pipeline:
-    def __init__(self, db: str, bootstrap: str, topic: str, logs: Path,
-                 env: dict[str, str] | None) -> None:
-        self.relay = relay_process(db, bootstrap, f"svc-{topic}", logs / "relay.log",
-                                   "--topic", topic, "--batch-size", "50",
-                                   "--poll-interval", "0.1", "--request-timeout", "5",
-                                   "--loss-check-interval", "1", env=env)
-        self.consumer = consumer_process(db, bootstrap, f"g-{topic}", topic,
-                                         logs / "consumer.log", "--loss-check-interval", "1",
-                                         "--max-batch", "20", env=env)
+    def __init__(
+        self, db: str, bootstrap: str, topic: str, logs: Path, env: dict[str, str] | None
+    ) -> None:
+        self.relay = relay_process(
+            db,
+            bootstrap,
+            f"svc-{topic}",
+            logs / "relay.log",
+            "--topic",
+            topic,
+            "--batch-size",
+            "50",
+            "--poll-interval",
+            "0.1",
+            "--request-timeout",
+            "5",
+            "--loss-check-interval",
+            "1",
+            env=env,
+        )
+        self.consumer = consumer_process(
+            db,
+            bootstrap,
+            f"g-{topic}",
+            topic,
+            logs / "consumer.log",
+            "--loss-check-interval",
+            "1",
+            "--max-batch",
+            "20",
+            env=env,
+        )
 
 
 @pytest.fixture
@@ -114,7 +145,8 @@ async def pipeline_for(platform_db: str, tmp_path: Path) -> AsyncIterator:
 
 
 async def test_relay_and_consumer_killed_mid_stream_leave_exact_totals(
-        ledger: Ledger, pipeline_for, kafka_bootstrap: str):
+    ledger: Ledger, pipeline_for, kafka_bootstrap: str
+):
     pipe = pipeline_for(kafka_bootstrap, ledger.store.topic)
     for round_ in range(3):
         await ledger.append(transactions=60)
@@ -130,7 +162,8 @@ async def test_relay_and_consumer_killed_mid_stream_leave_exact_totals(
 
 
 async def test_a_broker_that_lost_everything_heals_into_an_exact_read_model(
-        ledger: Ledger, pipeline_for, own_broker: EmbeddedKafka):
+    ledger: Ledger, pipeline_for, own_broker: EmbeddedKafka
+):
     # The topic comes back with the broker's own partition count (see EmbeddedKafka);
     # with another count keys would move partitions, which is a re-partitioning, not a loss.
     same_layout = {"KAFKA_TOPIC_PARTITIONS": str(EmbeddedKafka.AUTO_CREATED_PARTITIONS)}
@@ -143,7 +176,8 @@ async def test_a_broker_that_lost_everything_heals_into_an_exact_read_model(
 
 
 async def test_a_frozen_broker_then_thawed_loses_nothing(
-        ledger: Ledger, pipeline_for, own_broker: EmbeddedKafka):
+    ledger: Ledger, pipeline_for, own_broker: EmbeddedKafka
+):
     pipeline_for(own_broker.bootstrap_servers, ledger.store.topic)
     await ledger.append(transactions=20)
     await ledger.read_model_matches(timeout=60)

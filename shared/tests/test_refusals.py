@@ -15,13 +15,21 @@ ADOPTED = ("billing-adapter", "case-service", "collections-service")
 """Services whose refusals name kinds, never HTTP statuses."""
 
 
-@pytest.mark.parametrize(("kind", "status"), [
-    (RefusalKind.INVALID, 422), (RefusalKind.CONFLICT, 409), (RefusalKind.NOT_FOUND, 404),
-    (RefusalKind.NOT_PERMITTED, 403),
-    (RefusalKind.UNAVAILABLE, 503), (RefusalKind.UPSTREAM_FAILED, 502)])
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        (RefusalKind.INVALID, 422),
+        (RefusalKind.CONFLICT, 409),
+        (RefusalKind.NOT_FOUND, 404),
+        (RefusalKind.NOT_PERMITTED, 403),
+        (RefusalKind.UNAVAILABLE, 503),
+        (RefusalKind.UPSTREAM_FAILED, 502),
+    ],
+)
 def test_each_kind_answers_its_status_naming_the_field(kind: RefusalKind, status: int) -> None:
-    problem = as_problem(Refused("invoice INV-1 is voided", field="invoice_id",
-                                 title="Invoice voided", kind=kind))
+    problem = as_problem(
+        Refused("invoice INV-1 is voided", field="invoice_id", title="Invoice voided", kind=kind)
+    )
     assert (problem.status, problem.title) == (status, "Invoice voided")
     assert [e["field"] for e in problem.errors] == ["body.invoice_id"]
 
@@ -39,8 +47,11 @@ def _status_keywords(source: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source.read_text(), str(source))):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Refused":
-            found += [f"{source.relative_to(ROOT)}:{node.lineno}"
-                      for k in node.keywords if k.arg == "status"]
+            found += [
+                f"{source.relative_to(ROOT)}:{node.lineno}"
+                for k in node.keywords
+                if k.arg == "status"
+            ]
     return found
 
 

@@ -55,9 +55,15 @@ def new_store() -> EventStore:
 
 
 def issued(account: str) -> InvoiceIssued:
-    return InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id="INV-1",
-                         currency="EUR", total_minor=1000, issue_date=date(2026, 1, 1),
-                         due_date=date(2026, 1, 31))
+    return InvoiceIssued(
+        invoice_id=uuid4(),
+        account_id=account,
+        external_id="INV-1",
+        currency="EUR",
+        total_minor=1000,
+        issue_date=date(2026, 1, 1),
+        due_date=date(2026, 1, 31),
+    )
 
 
 def invoice_stream(account: str, external_id: str = "INV-1") -> PendingStream:
@@ -66,12 +72,19 @@ def invoice_stream(account: str, external_id: str = "INV-1") -> PendingStream:
     return PendingStream(f"invoice-{uuid4()}", 0, [event], subject=account)
 
 
-async def append(pool: asyncpg.Pool, store: EventStore, accounts: list[str],
-                 per_transaction: int = 1, transactions: int = 1) -> list[RecordedEvent]:
+async def append(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    accounts: list[str],
+    per_transaction: int = 1,
+    transactions: int = 1,
+) -> list[RecordedEvent]:
     recorded: list[RecordedEvent] = []
     for t in range(transactions):
-        streams = [invoice_stream(accounts[(t * per_transaction + i) % len(accounts)])
-                   for i in range(per_transaction)]
+        streams = [
+            invoice_stream(accounts[(t * per_transaction + i) % len(accounts)])
+            for i in range(per_transaction)
+        ]
         async with pool.acquire() as conn:
             recorded += await store.append(conn, streams)
     return recorded
@@ -90,11 +103,17 @@ class Seen:
     traceparent: str | None
 
 
-async def read_topic(bootstrap: str, topic: str, want: set[str],
-                     timeout: float = 20.0) -> list[Seen]:
+async def read_topic(
+    bootstrap: str, topic: str, want: set[str], timeout: float = 20.0
+) -> list[Seen]:
     """Everything on the topic, from the start, until every wanted id was seen or time is up."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     seen: list[Seen] = []
     try:
@@ -104,8 +123,9 @@ async def read_topic(bootstrap: str, topic: str, want: set[str],
             for records in batches.values():
                 for r in records:
                     event = from_kafka(r.value, r.headers)
-                    seen.append(Seen(event.id, r.key.decode(), r.partition, r.offset,
-                                     event.traceparent))
+                    seen.append(
+                        Seen(event.id, r.key.decode(), r.partition, r.offset, event.traceparent)
+                    )
     finally:
         await consumer.stop()
     return seen
@@ -137,19 +157,32 @@ def ids(events: list[RecordedEvent]) -> set[str]:
     return {str(e.event_id) for e in events}
 
 
-def relay_for(pool: asyncpg.Pool, bootstrap: str, service_name: str | None = None, *,
-              request_timeout: float = 5.0, loss_check_interval: float = 1.0) -> OutboxRelay:
-    return OutboxRelay(pool, KafkaSettings(bootstrap_servers=bootstrap),
-                       service_name=service_name or f"relay-test-{uuid4().hex[:8]}",
-                       batch_size=100, poll_interval=0.05, lock_retry_interval=0.1,
-                       request_timeout=request_timeout, loss_check_interval=loss_check_interval)
+def relay_for(
+    pool: asyncpg.Pool,
+    bootstrap: str,
+    service_name: str | None = None,
+    *,
+    request_timeout: float = 5.0,
+    loss_check_interval: float = 1.0,
+) -> OutboxRelay:
+    return OutboxRelay(
+        pool,
+        KafkaSettings(bootstrap_servers=bootstrap),
+        service_name=service_name or f"relay-test-{uuid4().hex[:8]}",
+        batch_size=100,
+        poll_interval=0.05,
+        lock_retry_interval=0.1,
+        request_timeout=request_timeout,
+        loss_check_interval=loss_check_interval,
+    )
 
 
 # ------------------------------------------------------------ ordering
 
 
-async def test_a_late_commit_is_neither_skipped_nor_overtaken(pool: asyncpg.Pool,
-                                                              kafka_bootstrap: str) -> None:
+async def test_a_late_commit_is_neither_skipped_nor_overtaken(
+    pool: asyncpg.Pool, kafka_bootstrap: str
+) -> None:
     store, account = new_store(), str(uuid4())
     async with relay_for(pool, kafka_bootstrap) as relay:
         async with pool.acquire() as conn_a:
@@ -175,8 +208,9 @@ async def test_a_late_commit_is_neither_skipped_nor_overtaken(pool: asyncpg.Pool
     assert {s.traceparent for s in seen} == {TRACEPARENT}
 
 
-async def test_two_relays_for_one_service_publish_one_at_a_time(pool: asyncpg.Pool,
-                                                                kafka_bootstrap: str) -> None:
+async def test_two_relays_for_one_service_publish_one_at_a_time(
+    pool: asyncpg.Pool, kafka_bootstrap: str
+) -> None:
     store = new_store()
     first = relay_for(pool, kafka_bootstrap)
     second = relay_for(pool, kafka_bootstrap, first.service_name)
@@ -207,7 +241,8 @@ async def test_two_relays_for_one_service_publish_one_at_a_time(pool: asyncpg.Po
 
 
 async def test_each_row_is_marked_with_the_offset_its_record_has_on_the_broker(
-        pool: asyncpg.Pool, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    pool: asyncpg.Pool, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Records go out in batches per partition, several when one would be too large."""
     monkeypatch.setattr(broker, "MAX_BATCH_BYTES", 4096)
     store = new_store()
@@ -216,11 +251,14 @@ async def test_each_row_is_marked_with_the_offset_its_record_has_on_the_broker(
         while (await relay.publish_once()).published:
             pass
     async with pool.acquire() as conn:
-        marked = {str(r["event_id"]): (r["kafka_partition"], r["kafka_offset"])
-                  for r in await conn.fetch(
-                      "SELECT e.event_id, o.kafka_partition, o.kafka_offset FROM outbox o "
-                      "JOIN events e ON e.position = o.event_position WHERE o.topic = $1",
-                      store.topic)}
+        marked = {
+            str(r["event_id"]): (r["kafka_partition"], r["kafka_offset"])
+            for r in await conn.fetch(
+                "SELECT e.event_id, o.kafka_partition, o.kafka_offset FROM outbox o "
+                "JOIN events e ON e.position = o.event_position WHERE o.topic = $1",
+                store.topic,
+            )
+        }
     seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
     assert len(seen) == len(events) == 160
     assert {s.event_id: (s.partition, s.offset) for s in seen} == marked
@@ -228,19 +266,27 @@ async def test_each_row_is_marked_with_the_offset_its_record_has_on_the_broker(
 
 
 async def test_a_published_record_is_the_stored_events_envelope(
-        pool: asyncpg.Pool, kafka_bootstrap: str) -> None:
+    pool: asyncpg.Pool, kafka_bootstrap: str
+) -> None:
     """The relay builds records from the store's columns, not through `cloud_event`: the two
     must agree on every attribute and on the data, whose stored JSON text goes out as it is."""
     store, account = new_store(), str(uuid4())
     async with pool.acquire() as conn:
-        [event] = await store.append(conn, [invoice_stream(account)],
-                                     correlation_id="req-7", causation_id="cmd-3")
-        await conn.execute("UPDATE events SET traceparent = $1 WHERE event_id = $2",
-                           TRACEPARENT, event.event_id)
+        [event] = await store.append(
+            conn, [invoice_stream(account)], correlation_id="req-7", causation_id="cmd-3"
+        )
+        await conn.execute(
+            "UPDATE events SET traceparent = $1 WHERE event_id = $2", TRACEPARENT, event.event_id
+        )
     async with relay_for(pool, kafka_bootstrap) as relay:
         assert (await relay.publish_once()).published == 1
-    consumer = AIOKafkaConsumer(store.topic, bootstrap_servers=kafka_bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        store.topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         record = await asyncio.wait_for(consumer.getone(), 20)
@@ -256,14 +302,27 @@ async def test_a_published_record_is_the_stored_events_envelope(
 def emailed_note(account: str, attachments: int) -> CaseNoteAdded:
     """An inbound email's note: each attachment is a few hundred bytes of the event."""
     return CaseNoteAdded(
-        case_id=uuid4(), account_id=account, note_id=uuid4(), body="see the attached",
-        author="mail-gateway", added_at=datetime(2026, 1, 5, tzinfo=UTC),
-        attachments=[Attachment(filename=f"scan-{n:05}.pdf", content_type="application/pdf",
-                                size_bytes=n, sha256="ab" * 32) for n in range(attachments)])
+        case_id=uuid4(),
+        account_id=account,
+        note_id=uuid4(),
+        body="see the attached",
+        author="mail-gateway",
+        added_at=datetime(2026, 1, 5, tzinfo=UTC),
+        attachments=[
+            Attachment(
+                filename=f"scan-{n:05}.pdf",
+                content_type="application/pdf",
+                size_bytes=n,
+                sha256="ab" * 32,
+            )
+            for n in range(attachments)
+        ],
+    )
 
 
 async def test_an_event_over_the_limit_is_refused_and_nothing_of_the_append_is_stored(
-        pool: asyncpg.Pool) -> None:
+    pool: asyncpg.Pool,
+) -> None:
     small = EventStore(source="relay-test", topic="test.events.v1", max_event_bytes=20_000)
     account = str(uuid4())
     fits = PendingStream(f"case-{uuid4()}", 0, [emailed_note(account, 10)], account)
@@ -281,12 +340,14 @@ async def test_an_event_over_the_limit_is_refused_and_nothing_of_the_append_is_s
 
 
 async def test_the_event_size_limit_counts_the_record_the_relay_sends(
-        pool: asyncpg.Pool, kafka_bootstrap: str) -> None:
+    pool: asyncpg.Pool, kafka_bootstrap: str
+) -> None:
     """The largest note the store accepts under a limit becomes a record within it, and a
     little more is refused: the store measures what the broker will be asked to take."""
     limit, account = 30_000, str(uuid4())
-    store = EventStore(source="relay-test", topic=f"t{uuid4().hex[:12]}.events.v1",
-                       max_event_bytes=limit)
+    store = EventStore(
+        source="relay-test", topic=f"t{uuid4().hex[:12]}.events.v1", max_event_bytes=limit
+    )
     attachments = 0
     async with pool.acquire() as conn:
         while attachments < 300:  # well past the limit, should the store never refuse
@@ -300,16 +361,24 @@ async def test_the_event_size_limit_counts_the_record_the_relay_sends(
     async with relay_for(pool, kafka_bootstrap) as relay:
         while (await relay.publish_once()).published:
             pass
-    consumer = AIOKafkaConsumer(store.topic, bootstrap_servers=kafka_bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        store.topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     sizes: list[int] = []
     try:
         async with asyncio.timeout(20):
             while len(sizes) < attachments:
                 async for record in consumer:
-                    sizes.append(len(record.key) + len(record.value) + sum(
-                        len(name) + len(value) for name, value in record.headers))
+                    sizes.append(
+                        len(record.key)
+                        + len(record.value)
+                        + sum(len(name) + len(value) for name, value in record.headers)
+                    )
                     break
     finally:
         await consumer.stop()
@@ -322,16 +391,26 @@ async def test_the_event_size_limit_counts_the_record_the_relay_sends(
 
 async def published_count(pool: asyncpg.Pool) -> int:
     async with pool.acquire() as conn:
-        return int(await conn.fetchval(
-            "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL"))
+        return int(
+            await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+        )
 
 
 async def test_a_relay_killed_mid_batch_and_restarted_delivers_every_event(
-        platform_db: str, pool: asyncpg.Pool, kafka_bootstrap: str, tmp_path: Path) -> None:
+    platform_db: str, pool: asyncpg.Pool, kafka_bootstrap: str, tmp_path: Path
+) -> None:
     store = new_store()
     events = await append(pool, store, accounts(20), per_transaction=100, transactions=30)
-    relay = relay_process(platform_db, kafka_bootstrap, "relay-killed", tmp_path / "relay.log",
-                          "--batch-size", "50", "--poll-interval", "0.05")
+    relay = relay_process(
+        platform_db,
+        kafka_bootstrap,
+        "relay-killed",
+        tmp_path / "relay.log",
+        "--batch-size",
+        "50",
+        "--poll-interval",
+        "0.05",
+    )
     kills = []
     try:
         for threshold in (300, 1200, 2100):
@@ -347,8 +426,9 @@ async def test_a_relay_killed_mid_batch_and_restarted_delivers_every_event(
     assert ids(events) - {s.event_id for s in seen} == set()
 
 
-async def kill_right_after_a_mark(relay: PlatformProcess, pool: asyncpg.Pool,
-                                  threshold: int) -> None:
+async def kill_right_after_a_mark(
+    relay: PlatformProcess, pool: asyncpg.Pool, threshold: int
+) -> None:
     """Polls tightly so the kill lands while the next batch is on its way to the broker."""
     deadline = time.monotonic() + 30
     while await published_count(pool) < threshold:
@@ -360,11 +440,13 @@ async def kill_right_after_a_mark(relay: PlatformProcess, pool: asyncpg.Pool,
 def _at_least(pool: asyncpg.Pool, count: int) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         return await published_count(pool) >= count
+
     return check
 
 
 async def test_a_frozen_broker_holds_the_outbox_until_it_thaws(
-        pool: asyncpg.Pool, own_broker: EmbeddedKafka) -> None:
+    pool: asyncpg.Pool, own_broker: EmbeddedKafka
+) -> None:
     store, keys = new_store(), accounts(5)
     relay = relay_for(pool, own_broker.bootstrap_servers, request_timeout=1.5)
     async with running(relay):
@@ -386,10 +468,12 @@ async def test_a_frozen_broker_holds_the_outbox_until_it_thaws(
 
 
 async def test_a_broker_that_lost_all_data_gets_every_event_again(
-        pool: asyncpg.Pool, own_broker: EmbeddedKafka) -> None:
+    pool: asyncpg.Pool, own_broker: EmbeddedKafka
+) -> None:
     store = new_store()
-    relay = relay_for(pool, own_broker.bootstrap_servers, request_timeout=2.0,
-                      loss_check_interval=0.5)
+    relay = relay_for(
+        pool, own_broker.bootstrap_servers, request_timeout=2.0, loss_check_interval=0.5
+    )
     async with running(relay):
         events = await append(pool, store, accounts(6), per_transaction=5, transactions=6)
         await wait_until(lambda: drained(relay), 20, "the events to go out")
@@ -408,10 +492,12 @@ async def test_a_broker_that_lost_all_data_gets_every_event_again(
 
 
 async def test_an_ack_below_the_acked_offset_sets_off_healing_at_once(
-        pool: asyncpg.Pool, own_broker: EmbeddedKafka) -> None:
+    pool: asyncpg.Pool, own_broker: EmbeddedKafka
+) -> None:
     store, keys = new_store(), accounts(6)
-    relay = relay_for(pool, own_broker.bootstrap_servers, request_timeout=2.0,
-                      loss_check_interval=120)
+    relay = relay_for(
+        pool, own_broker.bootstrap_servers, request_timeout=2.0, loss_check_interval=120
+    )
     async with running(relay):
         events = await append(pool, store, keys, per_transaction=5, transactions=6)
         await wait_until(lambda: drained(relay), 20, "the events to go out")
@@ -449,9 +535,17 @@ def external_id_check(max_length: int) -> str:
     """The broker's own check of the topic's records (a JSON Schema): an invoice's external
     id at most this long. It stands in for `max.message.bytes`, which this broker ignores;
     either way the broker answers a record it will never take with a non-retriable error."""
-    return json.dumps({"type": "object", "properties": {"value": {
-        "type": "object", "properties": {"external_id": {"type": "string",
-                                                         "maxLength": max_length}}}}})
+    return json.dumps(
+        {
+            "type": "object",
+            "properties": {
+                "value": {
+                    "type": "object",
+                    "properties": {"external_id": {"type": "string", "maxLength": max_length}},
+                }
+            },
+        }
+    )
 
 
 @pytest.fixture
@@ -469,40 +563,60 @@ async def open_blocks(pool: asyncpg.Pool) -> dict[str, int]:
 
 
 async def test_a_record_the_broker_refuses_blocks_its_key_until_an_operator_resolves_it(
-        platform_db: str, pool: asyncpg.Pool, checking_broker: EmbeddedKafka,
-        tmp_path: Path) -> None:
+    platform_db: str, pool: asyncpg.Pool, checking_broker: EmbeddedKafka, tmp_path: Path
+) -> None:
     store = new_store()
     check = tmp_path / f"{store.topic}.json"
     check.write_text(external_id_check(40))
     blocked_a, blocked_c, others = str(uuid4()), str(uuid4()), accounts(6)
-    plan = [(blocked_a, "A1"), *[(o, "O1") for o in others], (blocked_a, REFUSED_ID),
-            (blocked_c, REFUSED_ID), *[(o, "O2") for o in others], (blocked_a, "A3"),
-            (blocked_c, "C2")]
-    events = [await append_one(pool, store, account, external_id)  # in this order
-              for account, external_id in plan]
+    plan = [
+        (blocked_a, "A1"),
+        *[(o, "O1") for o in others],
+        (blocked_a, REFUSED_ID),
+        (blocked_c, REFUSED_ID),
+        *[(o, "O2") for o in others],
+        (blocked_a, "A3"),
+        (blocked_c, "C2"),
+    ]
+    events = [
+        await append_one(pool, store, account, external_id)  # in this order
+        for account, external_id in plan
+    ]
     by_plan = dict(zip([f"{a}:{x}" for a, x in plan], events, strict=True))
     relay = relay_for(pool, checking_broker.bootstrap_servers, request_timeout=2.0)
-    waiting = [by_plan[f"{blocked_a}:{REFUSED_ID}"], by_plan[f"{blocked_a}:A3"],
-               by_plan[f"{blocked_c}:{REFUSED_ID}"], by_plan[f"{blocked_c}:C2"]]
+    waiting = [
+        by_plan[f"{blocked_a}:{REFUSED_ID}"],
+        by_plan[f"{blocked_a}:A3"],
+        by_plan[f"{blocked_c}:{REFUSED_ID}"],
+        by_plan[f"{blocked_c}:C2"],
+    ]
 
     async def set_aside() -> bool:
-        return (len(await open_blocks(pool)) == 2
-                and await relay.backlog() == len(waiting))
+        return len(await open_blocks(pool)) == 2 and await relay.backlog() == len(waiting)
 
-    app = create_app(ServiceSettings(database_url=platform_db, jwt_secret=SECRET), title="t",
-                     routers=[outbox_admin_router()])
+    app = create_app(
+        ServiceSettings(database_url=platform_db, jwt_secret=SECRET),
+        title="t",
+        routers=[outbox_admin_router()],
+    )
     admin = {"Authorization": f"Bearer {issue_token(SECRET, 'ops', ['admin'])}"}
-    async with running(relay), running_server(app) as base, \
-            httpx.AsyncClient(base_url=base, headers=admin) as http:
+    async with (
+        running(relay),
+        running_server(app) as base,
+        httpx.AsyncClient(base_url=base, headers=admin) as http,
+    ):
         await wait_until(set_aside, 30, "both keys blocked and every other row published")
         later = await append(pool, store, others[:1])
         await wait_until(lambda: drained_but(relay, len(waiting)), 20, "a later row of another key")
-        assert REGISTRY.get_sample_value("outbox_blocked_keys",
-                                         {"service": relay.service_name}) == 2
+        assert (
+            REGISTRY.get_sample_value("outbox_blocked_keys", {"service": relay.service_name}) == 2
+        )
 
         listed = (await http.get("/v1/outbox/blocked")).json()["blocked"]
         assert [(b["key"], b["waiting_rows"], b["event_id"]) for b in listed] == [
-            (blocked_a, 2, str(waiting[0].event_id)), (blocked_c, 2, str(waiting[2].event_id))]
+            (blocked_a, 2, str(waiting[0].event_id)),
+            (blocked_c, 2, str(waiting[2].event_id)),
+        ]
         assert "InvalidRecordError" in listed[0]["error"]
         block_a, block_c = listed[0]["block_id"], listed[1]["block_id"]
 
@@ -513,8 +627,10 @@ async def test_a_record_the_broker_refuses_blocks_its_key_until_an_operator_reso
         assert retried.status_code == 200, retried.text
         blank = await http.post(f"/v1/outbox/blocked/{block_c}/skip", json={"reason": "  "})
         assert blank.status_code == 422, blank.text
-        skipped = await http.post(f"/v1/outbox/blocked/{block_c}/skip",
-                                  json={"reason": "customer re-sent it; the invoice is in C2"})
+        skipped = await http.post(
+            f"/v1/outbox/blocked/{block_c}/skip",
+            json={"reason": "customer re-sent it; the invoice is in C2"},
+        )
         assert skipped.status_code == 200, skipped.text
         await wait_until(lambda: drained(relay), 20, "the resolved keys to flow again")
         again = await http.post(f"/v1/outbox/blocked/{block_a}/skip", json={"reason": "late"})
@@ -523,13 +639,16 @@ async def test_a_record_the_broker_refuses_blocks_its_key_until_an_operator_reso
         assert (await http.get("/v1/outbox/blocked")).json() == {"blocked": []}
 
         async def gauge_cleared() -> bool:  # the relay counts blocks at its next housekeeping
-            return REGISTRY.get_sample_value("outbox_blocked_keys",
-                                             {"service": relay.service_name}) == 0
+            return (
+                REGISTRY.get_sample_value("outbox_blocked_keys", {"service": relay.service_name})
+                == 0
+            )
 
         await wait_until(gauge_cleared, 5, "outbox_blocked_keys to drop to 0")
 
-    record = await pool.fetchrow("SELECT resolution, reason, resolved_by FROM outbox_blocks "
-                                 "WHERE id = $1", block_c)
+    record = await pool.fetchrow(
+        "SELECT resolution, reason, resolved_by FROM outbox_blocks WHERE id = $1", block_c
+    )
     assert tuple(record) == ("skip", "customer re-sent it; the invoice is in C2", "ops")
     sent = set(ids(events + later)) - {str(waiting[2].event_id)}
     seen = await read_topic(checking_broker.bootstrap_servers, store.topic, sent)
@@ -543,16 +662,19 @@ async def drained_but(relay: OutboxRelay, rows: int) -> bool:
 
 
 async def test_a_blocked_keys_earlier_events_are_published_again_after_a_broker_loss(
-        pool: asyncpg.Pool, checking_broker: EmbeddedKafka, tmp_path: Path) -> None:
+    pool: asyncpg.Pool, checking_broker: EmbeddedKafka, tmp_path: Path
+) -> None:
     """A block starts at the refused row: what the key published before it is healed too."""
     store = new_store()
     (tmp_path / f"{store.topic}.json").write_text(external_id_check(40))
     blocked, other = str(uuid4()), str(uuid4())
-    before, refused, after = [await append_one(pool, store, account, external_id)
-                              for account, external_id in ((blocked, "A1"), (blocked, REFUSED_ID),
-                                                           (other, "B1"))]
-    relay = relay_for(pool, checking_broker.bootstrap_servers, request_timeout=2.0,
-                      loss_check_interval=0.5)
+    before, refused, after = [
+        await append_one(pool, store, account, external_id)
+        for account, external_id in ((blocked, "A1"), (blocked, REFUSED_ID), (other, "B1"))
+    ]
+    relay = relay_for(
+        pool, checking_broker.bootstrap_servers, request_timeout=2.0, loss_check_interval=0.5
+    )
     async with running(relay):
         await wait_until(lambda: drained_but(relay, 1), 30, "the key blocked, the rest sent")
         sent = relay.published_rows
@@ -562,14 +684,16 @@ async def test_a_blocked_keys_earlier_events_are_published_again_after_a_broker_
             return relay.published_rows >= sent + 2 and await drained_but(relay, 1)
 
         await wait_until(healed, 45, "the relay to publish what the broker lost")
-    seen = await read_topic(checking_broker.bootstrap_servers, store.topic,
-                            {str(before.event_id), str(after.event_id)})
+    seen = await read_topic(
+        checking_broker.bootstrap_servers, store.topic, {str(before.event_id), str(after.event_id)}
+    )
     assert {str(before.event_id), str(after.event_id)} <= {s.event_id for s in seen}
     assert str(refused.event_id) not in {s.event_id for s in seen}
 
 
-async def append_one(pool: asyncpg.Pool, store: EventStore, account: str,
-                     external_id: str) -> RecordedEvent:
+async def append_one(
+    pool: asyncpg.Pool, store: EventStore, account: str, external_id: str
+) -> RecordedEvent:
     async with pool.acquire() as conn:
         [event] = await store.append(conn, [invoice_stream(account, external_id)])
     return event
@@ -583,8 +707,15 @@ def _row(row_id: int, key: str) -> OutboxRow:
 
 
 def _ack(partition: int, offset: int) -> RecordMetadata:
-    return RecordMetadata(topic="topic", partition=partition, topic_partition=None,
-                          offset=offset, timestamp=0, timestamp_type=0, log_start_offset=0)
+    return RecordMetadata(
+        topic="topic",
+        partition=partition,
+        topic_partition=None,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        log_start_offset=0,
+    )
 
 
 def test_a_failed_send_holds_back_the_rest_of_its_key() -> None:
@@ -632,7 +763,8 @@ def test_a_refusal_behind_a_failed_row_of_its_key_is_only_a_failure() -> None:
 
 
 async def test_the_producer_is_idempotent_exactly_where_the_broker_takes_it(
-        pool: asyncpg.Pool, kafka_bootstrap: str) -> None:
+    pool: asyncpg.Pool, kafka_bootstrap: str
+) -> None:
     """Detected by trying: Tansu lists InitProducerId in ApiVersions and then fails it, so the
     relay falls back to a plain acks=all producer there and still publishes everything."""
     store, service = new_store(), f"relay-test-{uuid4().hex[:8]}"
@@ -642,7 +774,8 @@ async def test_the_producer_is_idempotent_exactly_where_the_broker_takes_it(
             pass
     takes_it = broker_choice() == "kafka"
     assert relay.idempotent_producer is takes_it
-    assert REGISTRY.get_sample_value("outbox_idempotent_producer",
-                                     {"service": service}) == float(takes_it)
+    assert REGISTRY.get_sample_value("outbox_idempotent_producer", {"service": service}) == float(
+        takes_it
+    )
     seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
     assert sorted(s.event_id for s in seen) == sorted(ids(events))

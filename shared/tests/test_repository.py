@@ -31,26 +31,37 @@ class Folds:
 
 
 def issued(account: str, total: int) -> InvoiceIssued:
-    return InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id="INV",
-                         currency="EUR", total_minor=total, issue_date=date(2026, 1, 1),
-                         due_date=date(2026, 1, 31))
+    return InvoiceIssued(
+        invoice_id=uuid4(),
+        account_id=account,
+        external_id="INV",
+        currency="EUR",
+        total_minor=total,
+        issue_date=date(2026, 1, 1),
+        due_date=date(2026, 1, 31),
+    )
 
 
 def repository(folds: Folds, remember: int) -> AggregateRepository[Book]:
     store = EventStore(source="repository-test", topic="repository-test.events.v1")
-    return AggregateRepository(store, prefix="book", initial=Book, evolve=folds.evolve,
-                               remember=remember)
+    return AggregateRepository(
+        store, prefix="book", initial=Book, evolve=folds.evolve, remember=remember
+    )
 
 
-async def add(pool: asyncpg.Pool, books: AggregateRepository[Book], account: str,
-              total: int) -> None:
+async def add(
+    pool: asyncpg.Pool, books: AggregateRepository[Book], account: str, total: int
+) -> None:
     async with pool.acquire() as conn:
-        await books.execute(conn, account, lambda _: [issued(account, total)],
-                            subject=lambda _: account)
+        await books.execute(
+            conn, account, lambda _: [issued(account, total)], subject=lambda _: account
+        )
 
 
-async def a_book(pool: asyncpg.Pool, *totals: int,
-                 ) -> tuple[Folds, str, AggregateRepository[Book]]:
+async def a_book(
+    pool: asyncpg.Pool,
+    *totals: int,
+) -> tuple[Folds, str, AggregateRepository[Book]]:
     """A remembering repository and an account with an invoice of each total on its book."""
     folds, account = Folds(), str(uuid4())
     books = repository(folds, remember=10)
@@ -60,7 +71,8 @@ async def a_book(pool: asyncpg.Pool, *totals: int,
 
 
 async def test_a_remembered_book_folds_only_the_events_since_it_was_read(
-        pool: asyncpg.Pool) -> None:
+    pool: asyncpg.Pool,
+) -> None:
     folds, account, books = await a_book(pool, 100, 200, 300)
     async with pool.acquire() as conn:
         first = await books.load(conn, account, history=False)
@@ -75,7 +87,8 @@ async def test_a_remembered_book_folds_only_the_events_since_it_was_read(
 
 
 async def test_a_command_remembers_the_state_it_wrote_so_the_next_folds_nothing_old(
-        pool: asyncpg.Pool) -> None:
+    pool: asyncpg.Pool,
+) -> None:
     folds, account, books = await a_book(pool, 100, 200, 300)
     folds.events = 0
     await add(pool, books, account, 400)
@@ -86,14 +99,16 @@ async def test_a_command_remembers_the_state_it_wrote_so_the_next_folds_nothing_
 
 
 async def test_a_state_remembered_from_a_write_that_rolled_back_is_not_built_on(
-        pool: asyncpg.Pool) -> None:
+    pool: asyncpg.Pool,
+) -> None:
     _, account, books = await a_book(pool, 100)
     async with pool.acquire() as conn:
         assert (await books.load(conn, account, history=False)).version == 1  # remembered
         tx = conn.transaction()
         await tx.start()
-        await books.execute(conn, account, lambda _: [issued(account, 999)],
-                            subject=lambda _: account)
+        await books.execute(
+            conn, account, lambda _: [issued(account, 999)], subject=lambda _: account
+        )
         assert (await books.load(conn, account, history=False)).state.total_minor == 1_099
         await tx.rollback()
         after = await books.load(conn, account, history=False)
@@ -101,15 +116,17 @@ async def test_a_state_remembered_from_a_write_that_rolled_back_is_not_built_on(
 
 
 async def test_a_rolled_back_write_whose_version_another_writer_took_is_not_built_on(
-        pool: asyncpg.Pool) -> None:
+    pool: asyncpg.Pool,
+) -> None:
     """The remembered state's version exists again, but holds another event: fold afresh."""
     _, account, books = await a_book(pool, 100)
     others = repository(Folds(), remember=0)  # another process writing the same stream
     async with pool.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
-        await books.execute(conn, account, lambda _: [issued(account, 999)],
-                            subject=lambda _: account)
+        await books.execute(
+            conn, account, lambda _: [issued(account, 999)], subject=lambda _: account
+        )
         await tx.rollback()
     await add(pool, others, account, 5)  # version 2, as the rolled-back event was
     async with pool.acquire() as conn:
@@ -130,7 +147,8 @@ async def test_without_remembering_every_load_folds_the_whole_stream(pool: async
 
 
 async def test_a_write_takes_its_lock_and_reads_its_stream_in_one_round_trip(
-        pool: asyncpg.Pool) -> None:
+    pool: asyncpg.Pool,
+) -> None:
     """Issue 23: the lock and the read were two statements on every write."""
     _, account, _ = await a_book(pool, 100)
     fresh = repository(Folds(), remember=0)  # remembers nothing: reads the whole stream
@@ -139,19 +157,20 @@ async def test_a_write_takes_its_lock_and_reads_its_stream_in_one_round_trip(
         conn.add_query_logger(lambda record: statements.append(record.query))
         try:
             async with conn.transaction():
-                loaded = await fresh.execute(conn, account, lambda _: [issued(account, 5)],
-                                             subject=lambda _: account)
+                loaded = await fresh.execute(
+                    conn, account, lambda _: [issued(account, 5)], subject=lambda _: account
+                )
         finally:
             conn.remove_query_logger(statements.append)
-    written = [s for s in statements
-               if not s.strip().upper().startswith(("BEGIN", "COMMIT"))]
+    written = [s for s in statements if not s.strip().upper().startswith(("BEGIN", "COMMIT"))]
     assert (loaded.state.total_minor, loaded.version) == (105, 2)
     assert len(written) == 2, [w[:60] for w in written]  # the locked read, then the append
     assert "events_of_locked_stream" in written[0]
 
 
 async def test_a_writer_queued_on_the_lock_reads_what_the_holder_committed(
-        pool: asyncpg.Pool) -> None:
+    pool: asyncpg.Pool,
+) -> None:
     """The read runs after the lock is held, with a snapshot that includes the previous
     holder's commit: the second writer builds on it instead of failing its version check."""
     _, account, books = await a_book(pool, 100)
@@ -159,10 +178,14 @@ async def test_a_writer_queued_on_the_lock_reads_what_the_holder_committed(
     async with pool.acquire() as holder, pool.acquire() as waiter:
         tx = holder.transaction()
         await tx.start()
-        await books.execute(holder, account, lambda _: [issued(account, 20)],
-                            subject=lambda _: account)
-        queued = asyncio.create_task(other.execute(
-            waiter, account, lambda _: [issued(account, 3)], subject=lambda _: account))
+        await books.execute(
+            holder, account, lambda _: [issued(account, 20)], subject=lambda _: account
+        )
+        queued = asyncio.create_task(
+            other.execute(
+                waiter, account, lambda _: [issued(account, 3)], subject=lambda _: account
+            )
+        )
         await asyncio.sleep(0.3)
         assert not queued.done()  # waiting for the holder's lock
         await tx.commit()

@@ -9,8 +9,19 @@ import pytest
 from receivables_platform.spreadsheet import FormulaSafeWriter, formula_safe
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd",
-                                  "-12.50", '=HYPERLINK("https://evil.example")'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1",
+        "+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tcmd",
+        "\rcmd",
+        "-12.50",
+        '=HYPERLINK("https://evil.example")',
+    ],
+)
 def test_text_that_starts_like_a_formula_gets_a_quote(text: str) -> None:
     assert formula_safe(text) == "'" + text
 
@@ -34,6 +45,10 @@ def test_none_is_an_empty_cell_and_non_finite_floats_are_text() -> None:
 def test_the_writer_neutralises_every_cell_and_still_quotes() -> None:
     out = io.StringIO()
     FormulaSafeWriter(out, lineterminator="\n").writerows(
-        [["code", "amount"], ['=cmd|"/C calc"!A0', -1250], ["a,b", None]])
+        [["code", "amount"], ['=cmd|"/C calc"!A0', -1250], ["a,b", None]]
+    )
     assert list(csv.reader(io.StringIO(out.getvalue()))) == [
-        ["code", "amount"], ["'=cmd|\"/C calc\"!A0", "-1250"], ["a,b", ""]]
+        ["code", "amount"],
+        ['\'=cmd|"/C calc"!A0', "-1250"],
+        ["a,b", ""],
+    ]

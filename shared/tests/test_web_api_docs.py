@@ -33,25 +33,37 @@ def references(html: str) -> list[str]:
 
 @pytest.fixture
 async def client(platform_db: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ServiceSettings(service_name="docs-test", database_url=platform_db,
-                               jwt_secret="docs-test-secret-0123456789abcdef", jwt_jwks_url=None)
+    settings = ServiceSettings(
+        service_name="docs-test",
+        database_url=platform_db,
+        jwt_secret="docs-test-secret-0123456789abcdef",
+        jwt_jwks_url=None,
+    )
     app = create_app(settings, title="docs test", routers=[])
     async with running_server(app) as url, httpx.AsyncClient(base_url=url) as http:
         yield http
 
 
 def request_count(metrics: str, route: str) -> float:
-    found = re.search(r'^http_server_request_duration_seconds_count\{method="GET",'
-                      rf'route="{re.escape(route)}",status="200"\}} (\S+)$', metrics, re.M)
+    found = re.search(
+        r'^http_server_request_duration_seconds_count\{method="GET",'
+        rf'route="{re.escape(route)}",status="200"\}} (\S+)$',
+        metrics,
+        re.M,
+    )
     return float(found.group(1)) if found else 0.0
 
 
-@pytest.mark.parametrize(("page", "loads"), [
-    ("/docs", {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}),
-    ("/redoc", {"redoc.standalone.js", "favicon.png"}),
-])
+@pytest.mark.parametrize(
+    ("page", "loads"),
+    [
+        ("/docs", {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}),
+        ("/redoc", {"redoc.standalone.js", "favicon.png"}),
+    ],
+)
 async def test_the_page_and_every_asset_it_loads_come_from_the_service(
-        client: httpx.AsyncClient, page: str, loads: set[str]) -> None:
+    client: httpx.AsyncClient, page: str, loads: set[str]
+) -> None:
     response = await client.get(page)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -65,7 +77,7 @@ async def test_the_page_and_every_asset_it_loads_come_from_the_service(
         assert url.startswith("/docs/assets/"), url
         asset = await client.get(url)
         assert asset.status_code == 200, url
-        assert asset.headers["content-type"].startswith(MEDIA_TYPES[url[url.rfind("."):]])
+        assert asset.headers["content-type"].startswith(MEDIA_TYPES[url[url.rfind(".") :]])
         assert len(asset.content) > 1000
     assert "/openapi.json" in html
     assert (await client.get("/openapi.json")).status_code == 200

@@ -35,8 +35,9 @@ router = APIRouter()
 
 
 @router.get("/v1/reviews")
-async def reviews(principal: Principal = Depends(require_roles("supervisor", "admin"))
-                  ) -> dict[str, Any]:
+async def reviews(
+    principal: Principal = Depends(require_roles("supervisor", "admin")),
+) -> dict[str, Any]:
     return {"sub": principal.sub, "roles": sorted(principal.roles)}
 
 
@@ -67,24 +68,51 @@ REFUSED: dict[str, Callable[[], dict[str, str]]] = {
     "expired": lambda: bearer(token(["admin"], ttl=-120)),
     "wrong key": lambda: bearer(token(["admin"], secret="another-secret-0123456789abcdef0123")),
     "wrong audience": lambda: bearer(token(["admin"], audience="payments")),
-    "alg none": lambda: bearer(jwt.encode({"sub": "u", "roles": ["admin"], "aud": "receivables",
-                                           "exp": 4102444800}, "", algorithm="none")),
-    "no expiry": lambda: bearer(jwt.encode({"sub": "u", "roles": ["admin"], "aud": "receivables"},
-                                           SECRET, algorithm="HS256")),
+    "alg none": lambda: bearer(
+        jwt.encode(
+            {"sub": "u", "roles": ["admin"], "aud": "receivables", "exp": 4102444800},
+            "",
+            algorithm="none",
+        )
+    ),
+    "no expiry": lambda: bearer(
+        jwt.encode(
+            {"sub": "u", "roles": ["admin"], "aud": "receivables"}, SECRET, algorithm="HS256"
+        )
+    ),
     "valid for longer than a day": lambda: bearer(token(["admin"], ttl=24 * 3600 + 60)),
-    "no iat, expiring in two days": lambda: bearer(jwt.encode(
-        {"sub": "u", "roles": ["admin"], "aud": "receivables", "exp": int(time.time()) + 172800},
-        SECRET, algorithm="HS256")),
-    "issued two days ago, expiring in an hour": lambda: bearer(jwt.encode(
-        {"sub": "u", "roles": ["admin"], "aud": "receivables",
-         "iat": int(time.time()) - 172800, "exp": int(time.time()) + 3600},
-        SECRET, algorithm="HS256")),
+    "no iat, expiring in two days": lambda: bearer(
+        jwt.encode(
+            {
+                "sub": "u",
+                "roles": ["admin"],
+                "aud": "receivables",
+                "exp": int(time.time()) + 172800,
+            },
+            SECRET,
+            algorithm="HS256",
+        )
+    ),
+    "issued two days ago, expiring in an hour": lambda: bearer(
+        jwt.encode(
+            {
+                "sub": "u",
+                "roles": ["admin"],
+                "aud": "receivables",
+                "iat": int(time.time()) - 172800,
+                "exp": int(time.time()) + 3600,
+            },
+            SECRET,
+            algorithm="HS256",
+        )
+    ),
 }
 
 
 @pytest.mark.parametrize("case", REFUSED)
-async def test_a_missing_or_bad_token_is_a_401_problem(client: httpx.AsyncClient,
-                                                       case: str) -> None:
+async def test_a_missing_or_bad_token_is_a_401_problem(
+    client: httpx.AsyncClient, case: str
+) -> None:
     response = await client.get("/v1/reviews", headers=REFUSED[case]())
     assert response.status_code == 401, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -103,9 +131,11 @@ async def test_the_401_says_why(client: httpx.AsyncClient) -> None:
 
 
 async def test_a_token_valid_longer_than_the_limit_is_refused_saying_so(
-        client: httpx.AsyncClient) -> None:
-    too_long = await client.get("/v1/reviews",
-                                headers=bearer(token(["admin"], ttl=timedelta(days=30))))
+    client: httpx.AsyncClient,
+) -> None:
+    too_long = await client.get(
+        "/v1/reviews", headers=bearer(token(["admin"], ttl=timedelta(days=30)))
+    )
     assert too_long.status_code == 401
     assert "JWT_MAX_LIFETIME_SECONDS" in too_long.json()["detail"]
     assert 'error="invalid_token"' in too_long.headers["www-authenticate"]
@@ -114,8 +144,11 @@ async def test_a_token_valid_longer_than_the_limit_is_refused_saying_so(
 
 
 async def test_the_longest_lifetime_is_configurable(platform_db: str) -> None:
-    app = create_app(settings(platform_db, jwt_secret=SECRET, jwt_max_lifetime_seconds=600),
-                     title="short tokens", routers=[router])
+    app = create_app(
+        settings(platform_db, jwt_secret=SECRET, jwt_max_lifetime_seconds=600),
+        title="short tokens",
+        routers=[router],
+    )
     async with running_server(app) as url, httpx.AsyncClient(base_url=url) as http:
         hour = await http.get("/v1/reviews", headers=bearer(token(["admin"], ttl=3600)))
         minutes = await http.get("/v1/reviews", headers=bearer(token(["admin"], ttl=600)))
@@ -124,8 +157,9 @@ async def test_the_longest_lifetime_is_configurable(platform_db: str) -> None:
 
 
 @pytest.mark.parametrize("roles", [["collector"], ["case_agent", "integration"], [], ["root"]])
-async def test_a_valid_token_without_the_role_is_a_403_problem(client: httpx.AsyncClient,
-                                                               roles: list[str]) -> None:
+async def test_a_valid_token_without_the_role_is_a_403_problem(
+    client: httpx.AsyncClient, roles: list[str]
+) -> None:
     response = await client.get("/v1/reviews", headers=bearer(token(roles)))
     assert response.status_code == 403, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -133,21 +167,22 @@ async def test_a_valid_token_without_the_role_is_a_403_problem(client: httpx.Asy
 
 
 @pytest.mark.parametrize("roles", [["supervisor"], ["admin"], ["collector", "supervisor"]])
-async def test_a_valid_token_with_a_role_gets_in(client: httpx.AsyncClient,
-                                                 roles: list[str]) -> None:
+async def test_a_valid_token_with_a_role_gets_in(
+    client: httpx.AsyncClient, roles: list[str]
+) -> None:
     response = await client.get("/v1/reviews", headers=bearer(token(roles)))
     assert response.status_code == 200, response.text
     assert response.json() == {"sub": "user-7", "roles": sorted(roles)}
 
 
 @router.get("/v1/worklist")
-async def worklist(principal: Principal = Depends(require_roles("collector"))
-                   ) -> dict[str, Any]:
+async def worklist(principal: Principal = Depends(require_roles("collector"))) -> dict[str, Any]:
     return {"roles": sorted(principal.roles)}
 
 
 async def test_a_representative_is_a_collector_and_a_case_agent_in_one_login(
-        client: httpx.AsyncClient) -> None:
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.get("/v1/worklist", headers=bearer(token(["receivables_rep"])))
     assert response.status_code == 200, response.text
     assert response.json() == {"roles": ["case_agent", "collector", "receivables_rep"]}
@@ -189,13 +224,23 @@ class IdentityProvider:
         self.rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         ec_jwk = ECAlgorithm.to_jwk(self.ec_key.public_key(), as_dict=True)
         rsa_jwk = RSAAlgorithm.to_jwk(self.rsa_key.public_key(), as_dict=True)
-        self.jwks = {"keys": [{**ec_jwk, "kid": "ec-1", "use": "sig", "alg": "ES256"},
-                              {**rsa_jwk, "kid": "rsa-1", "use": "sig", "alg": "RS256"}]}
+        self.jwks = {
+            "keys": [
+                {**ec_jwk, "kid": "ec-1", "use": "sig", "alg": "ES256"},
+                {**rsa_jwk, "kid": "rsa-1", "use": "sig", "alg": "RS256"},
+            ]
+        }
 
     def token(self, key: Any, alg: str, kid: str, **claims: Any) -> str:
         now = int(time.time())
-        base = {"sub": "erp-export", "roles": ["supervisor"], "aud": "receivables",
-                "iss": ISSUER, "iat": now, "exp": now + 3600}
+        base = {
+            "sub": "erp-export",
+            "roles": ["supervisor"],
+            "aud": "receivables",
+            "iss": ISSUER,
+            "iat": now,
+            "exp": now + 3600,
+        }
         return jwt.encode({**base, **claims}, key, algorithm=alg, headers={"kid": kid})
 
 
@@ -223,11 +268,15 @@ def idp() -> Iterator[tuple[IdentityProvider, str]]:
 
 
 async def test_jwks_tokens_are_verified_by_their_key_id(
-        platform_db: str, idp: tuple[IdentityProvider, str]) -> None:
+    platform_db: str, idp: tuple[IdentityProvider, str]
+) -> None:
     provider, jwks_url = idp
     other_rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    app = create_app(settings(platform_db, jwt_jwks_url=jwks_url, jwt_issuer=ISSUER),
-                     title="jwks", routers=[router])
+    app = create_app(
+        settings(platform_db, jwt_jwks_url=jwks_url, jwt_issuer=ISSUER),
+        title="jwks",
+        routers=[router],
+    )
     cases = {
         "ES256 from the IdP": (provider.token(provider.ec_key, "ES256", "ec-1"), 200),
         "RS256 from the IdP": (provider.token(provider.rsa_key, "RS256", "rsa-1"), 200),
@@ -236,11 +285,15 @@ async def test_jwks_tokens_are_verified_by_their_key_id(
         "other issuer": (provider.token(provider.ec_key, "ES256", "ec-1", iss="https://x/"), 401),
         "HS256 when only JWKS is set": (token(["supervisor"], issuer=ISSUER), 401),
         "IdP token without the role": (
-            provider.token(provider.ec_key, "ES256", "ec-1", roles=["collector"]), 403),
+            provider.token(provider.ec_key, "ES256", "ec-1", roles=["collector"]),
+            403,
+        ),
     }
     async with running_server(app) as url, httpx.AsyncClient(base_url=url) as http:
-        results = {name: (await http.get("/v1/reviews", headers=bearer(tok))).status_code
-                   for name, (tok, _) in cases.items()}
+        results = {
+            name: (await http.get("/v1/reviews", headers=bearer(tok))).status_code
+            for name, (tok, _) in cases.items()
+        }
     assert results == {name: status for name, (_, status) in cases.items()}
 
 
@@ -248,7 +301,8 @@ async def test_jwks_tokens_are_verified_by_their_key_id(
 
 
 async def test_a_token_verified_once_is_not_verified_again_until_it_expires(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     verifier = TokenVerifier(secret=SECRET, leeway=timedelta(0))
     decoded: list[str] = []
     real_decode = jwt.decode

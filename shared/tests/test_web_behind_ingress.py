@@ -18,16 +18,19 @@ router = APIRouter()
 
 
 @router.get("/v1/statements/{statement_id}")
-async def statement(statement_id: str, request: Request,
-                    _: Principal = Depends(require_roles("collector"))) -> dict[str, object]:
+async def statement(
+    statement_id: str, request: Request, _: Principal = Depends(require_roles("collector"))
+) -> dict[str, object]:
     state: ServiceState = request.app.state.service
     return {"statement_id": statement_id, "pool_max": state.pool.get_max_size()}
 
 
 def app_for(platform_db: str, **settings: object) -> FastAPI:
-    return create_app(ServiceSettings(database_url=platform_db, jwt_secret=SECRET,
-                                      **settings),  # type: ignore[arg-type]
-                      title="t", routers=[router])
+    return create_app(
+        ServiceSettings(database_url=platform_db, jwt_secret=SECRET, **settings),  # type: ignore[arg-type]
+        title="t",
+        routers=[router],
+    )
 
 
 async def test_an_api_under_a_path_prefix_answers_with_and_without_it(platform_db: str) -> None:
@@ -47,15 +50,23 @@ async def test_an_api_under_a_path_prefix_answers_with_and_without_it(platform_d
 
 async def test_the_pool_defaults_to_twenty_connections(platform_db: str) -> None:
     auth = {"Authorization": f"Bearer {issue_token(SECRET, 'pat', ['collector'])}"}
-    async with running_server(app_for(platform_db)) as base, \
-            httpx.AsyncClient(base_url=base) as http:
+    async with (
+        running_server(app_for(platform_db)) as base,
+        httpx.AsyncClient(base_url=base) as http,
+    ):
         assert (await http.get("/v1/statements/s", headers=auth)).json()["pool_max"] == 20
 
 
-@pytest.mark.parametrize("setting", [{"database_pool_size": 0}, {"database_pool_size": 501},
-                                     {"http_root_path": "billing"},
-                                     {"http_root_path": "/billing/"},
-                                     {"http_root_path": "/a b"}])
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"database_pool_size": 0},
+        {"database_pool_size": 501},
+        {"http_root_path": "billing"},
+        {"http_root_path": "/billing/"},
+        {"http_root_path": "/a b"},
+    ],
+)
 def test_pool_sizes_and_prefixes_out_of_shape_are_refused(setting: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         ServiceSettings(**setting)  # type: ignore[arg-type]

@@ -38,20 +38,26 @@ def app_with_slow_route(database_url: str, release: asyncio.Event) -> object:
     async def count(conn: Conn) -> dict[str, int]:
         return {"count": await conn.fetchval("SELECT count(*) FROM pg_class")}
 
-    settings = ServiceSettings(service_name="wait-test", database_url=database_url,
-                               jwt_secret="wait-test-secret-0123456789abcdef0123",
-                               jwt_jwks_url=None)
+    settings = ServiceSettings(
+        service_name="wait-test",
+        database_url=database_url,
+        jwt_secret="wait-test-secret-0123456789abcdef0123",
+        jwt_jwks_url=None,
+    )
     return create_app(settings, title="wait test", routers=[router])
 
 
 async def test_a_request_that_cannot_get_a_connection_soon_gets_503_then_service_resumes(
-        platform_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    platform_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(request_connection, "REQUEST_WAIT_SECONDS", 0.5)
     release = asyncio.Event()
     app = app_with_slow_route(platform_db, release)
     limits = httpx.Limits(max_connections=POOL_SIZE + 5)
-    async with running_server(app) as base, \
-            httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+    async with (
+        running_server(app) as base,
+        httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http,
+    ):
         holders = [asyncio.create_task(http.get("/v1/slow-report")) for _ in range(POOL_SIZE)]
         await asyncio.sleep(1.0)  # every pooled connection is now held
 

@@ -30,12 +30,16 @@ async def count(request: Request) -> dict[str, int]:
 
 
 async def test_a_database_restart_answers_503_with_retry_after_then_recovers(
-        own_postgres: EmbeddedPostgres) -> None:
+    own_postgres: EmbeddedPostgres,
+) -> None:
     url = await ensure_database(own_postgres.url, "unavailable_test")
     await upgrade_async(url, PLATFORM_VERSIONS)
-    settings = ServiceSettings(service_name="unavailable-test", database_url=url,
-                               jwt_secret="unavailable-test-secret-0123456789abcdef",
-                               jwt_jwks_url=None)
+    settings = ServiceSettings(
+        service_name="unavailable-test",
+        database_url=url,
+        jwt_secret="unavailable-test-secret-0123456789abcdef",
+        jwt_jwks_url=None,
+    )
     app = create_app(settings, title="unavailable test", routers=[router])
     async with running_server(app) as base, httpx.AsyncClient(base_url=base) as http:
         assert (await http.get("/v1/open-invoices/count")).status_code == 200

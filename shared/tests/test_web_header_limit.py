@@ -25,14 +25,16 @@ router = APIRouter()
 
 
 @router.post("/v1/statements")
-async def upload(request: Request,
-                 _: Principal = Depends(require_roles("collector"))) -> dict[str, int]:
+async def upload(
+    request: Request, _: Principal = Depends(require_roles("collector"))
+) -> dict[str, int]:
     return {"bytes": len(await request.body())}
 
 
 def app_for(platform_db: str) -> FastAPI:
-    return create_app(ServiceSettings(database_url=platform_db, jwt_secret=SECRET), title="t",
-                      routers=[router])
+    return create_app(
+        ServiceSettings(database_url=platform_db, jwt_secret=SECRET), title="t", routers=[router]
+    )
 
 
 @pytest.fixture
@@ -55,8 +57,9 @@ async def test_a_ten_megabyte_bearer_token_is_431_with_the_limit(server: str) ->
         assert refused.json()["errors"][0]["field"] == "header"
     async with httpx.AsyncClient(base_url=server, timeout=30) as http:  # the server lives on
         token = issue_token(SECRET, "pat", ["collector"])
-        assert (await http.post("/v1/statements", content=b"x", headers=bearer(token))
-                ).status_code == 200
+        assert (
+            await http.post("/v1/statements", content=b"x", headers=bearer(token))
+        ).status_code == 200
 
 
 async def test_a_head_that_never_ends_is_answered_once_it_passes_the_limit(server: str) -> None:
@@ -74,28 +77,32 @@ async def test_a_head_that_never_ends_is_answered_once_it_passes_the_limit(serve
     assert json.loads(body)["type"] == "urn:receivables:problem:headers-too-large"
 
 
-async def test_heads_under_the_limit_and_large_bodies_on_one_connection_pass(
-        server: str) -> None:
+async def test_heads_under_the_limit_and_large_bodies_on_one_connection_pass(server: str) -> None:
     """Only the head counts: bodies far over the limit, on a kept-alive connection, go."""
     token = issue_token(SECRET, "pat", ["collector"])
     padding = {"X-Trace-Note": "n" * (15 * 1024 - len(token))}
     async with httpx.AsyncClient(base_url=server, timeout=30) as http:
         for size in (300_000, 1, 2_000_000, 5):
-            sent = await http.post("/v1/statements", content=b"s" * size,
-                                   headers={**bearer(token), **padding})
+            sent = await http.post(
+                "/v1/statements", content=b"s" * size, headers={**bearer(token), **padding}
+            )
             assert (sent.status_code, sent.json()) == (200, {"bytes": size})
 
 
 async def test_an_app_behind_another_server_refuses_a_large_head_naming_the_header(
-        platform_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    platform_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HTTP_MAX_HEADER_BYTES", "4096")
     header_limits.cache_clear()
     try:
-        async with running_server(app_for(platform_db), http="h11") as base, \
-                httpx.AsyncClient(base_url=base, timeout=30) as http:
+        async with (
+            running_server(app_for(platform_db), http="h11") as base,
+            httpx.AsyncClient(base_url=base, timeout=30) as http,
+        ):
             token = issue_token(SECRET, "pat", ["collector"])
-            refused = await http.post("/v1/statements", content=b"x",
-                                      headers=bearer(token + "a" * 8000))
+            refused = await http.post(
+                "/v1/statements", content=b"x", headers=bearer(token + "a" * 8000)
+            )
     finally:
         monkeypatch.undo()
         header_limits.cache_clear()

@@ -41,8 +41,9 @@ class Letter(BaseModel):
 
 
 def app_with(router: APIRouter) -> FastAPI:
-    return create_app(ServiceSettings(service_name="t", jwt_secret="s" * 32), title="t",
-                      routers=[router])
+    return create_app(
+        ServiceSettings(service_name="t", jwt_secret="s" * 32), title="t", routers=[router]
+    )
 
 
 def promises() -> APIRouter:
@@ -64,8 +65,12 @@ def test_models_get_examples_from_the_receivables_vocabulary_that_their_schema_a
     assert example["promised_date"] == "2026-03-28"
     # `case_id` is a case number elsewhere; here a uuid, so the vocabulary does not apply
     UUID(example["case_id"])
-    assert "minor units" in document["components"]["schemas"]["PromiseRequest"][
-        "properties"]["amount_minor"]["description"]
+    assert (
+        "minor units"
+        in document["components"]["schemas"]["PromiseRequest"]["properties"]["amount_minor"][
+            "description"
+        ]
+    )
     assert contract_gaps(document) == []
 
 

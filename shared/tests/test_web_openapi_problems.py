@@ -23,8 +23,7 @@ async def read_thing(thing_id: str) -> dict[str, str]:
 
 
 @router.post("/v1/things/{thing_id}/close", dependencies=[GUARD])
-async def close_thing(thing_id: str, _: Precondition = Depends(require_if_match)
-                      ) -> dict[str, str]:
+async def close_thing(thing_id: str, _: Precondition = Depends(require_if_match)) -> dict[str, str]:
     return {}
 
 
@@ -34,24 +33,43 @@ def documented(app: FastAPI, path: str, method: str) -> dict[str, dict]:
 
 
 def app() -> FastAPI:
-    return create_app(ServiceSettings(service_name="t", jwt_secret="s" * 32), title="t",
-                      routers=[router])
+    return create_app(
+        ServiceSettings(service_name="t", jwt_secret="s" * 32), title="t", routers=[router]
+    )
 
 
 def test_each_route_documents_what_it_can_refuse():
     built = app()
     assert sorted(documented(built, "/v1/open", "get")) == ["200", "503"]
-    assert sorted(documented(built, "/v1/things/{thing_id}", "get")) == \
-        ["200", "400", "401", "403", "404", "422", "503"]
-    assert sorted(documented(built, "/v1/things/{thing_id}/close", "post")) == \
-        ["200", "400", "401", "403", "404", "409", "412", "422", "428", "503"]
+    assert sorted(documented(built, "/v1/things/{thing_id}", "get")) == [
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "422",
+        "503",
+    ]
+    assert sorted(documented(built, "/v1/things/{thing_id}/close", "post")) == [
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "412",
+        "422",
+        "428",
+        "503",
+    ]
 
 
 def test_refusals_are_problem_json_with_the_problem_schema():
     built = app()
     answer = documented(built, "/v1/things/{thing_id}/close", "post")["422"]
-    assert answer["content"] == {"application/problem+json": {
-        "schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert answer["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
     problem = built.openapi()["components"]["schemas"]["Problem"]
     assert problem["required"] == ["type", "title", "status"]
     assert "errors" in problem["properties"]

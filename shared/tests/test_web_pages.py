@@ -14,10 +14,17 @@ def test_a_cursor_gives_back_the_key_of_the_last_row() -> None:
     assert decode_cursor(encode_cursor(*key), date.fromisoformat, UUID) == key
 
 
-@pytest.mark.parametrize("cursor", ["", "not base64!", "bm90IGpzb24=",  # "not json"
-                                    encode_cursor("2026-11-26"),  # one part, two wanted
-                                    encode_cursor("yesterday", UUID(int=7)),
-                                    "WzEsIDJd"])  # [1, 2]: numbers, not strings
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "not base64!",
+        "bm90IGpzb24=",  # "not json"
+        encode_cursor("2026-11-26"),  # one part, two wanted
+        encode_cursor("yesterday", UUID(int=7)),
+        "WzEsIDJd",
+    ],
+)  # [1, 2]: numbers, not strings
 def test_a_cursor_this_list_did_not_give_out_is_a_400_naming_the_query(cursor: str) -> None:
     with pytest.raises(Problem) as refused:
         decode_cursor(cursor, date.fromisoformat, UUID)

@@ -53,8 +53,13 @@ async def list_orders(limit: int = Query(50, ge=1, le=200)) -> list[Order]:
 
 @router.get("/v1/accounts/{account_id}")
 async def account(account_id: str) -> dict[str, str]:
-    raise Problem(404, "Account not found", f"no account {account_id}",
-                  type=problem_type("account-not-found"), field="path.account_id")
+    raise Problem(
+        404,
+        "Account not found",
+        f"no account {account_id}",
+        type=problem_type("account-not-found"),
+        field="path.account_id",
+    )
 
 
 @router.post("/v1/streams/{stream_id}/stale-append")
@@ -72,8 +77,9 @@ async def boom() -> None:
 
 @pytest.fixture
 async def client(platform_db: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ServiceSettings(service_name="web-test", database_url=platform_db,
-                               jwt_secret=SECRET, jwt_jwks_url=None)
+    settings = ServiceSettings(
+        service_name="web-test", database_url=platform_db, jwt_secret=SECRET, jwt_jwks_url=None
+    )
     app = create_app(settings, title="problems test", routers=[router])
     async with running_server(app) as url, httpx.AsyncClient(base_url=url) as http:
         yield http
@@ -95,8 +101,11 @@ def assert_problem(response: httpx.Response, status: int) -> dict:
 
 
 async def test_invalid_fields_are_listed_by_dotted_location(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/orders", headers=collector(), json={
-        "customer": "", "amount_minor": "twelve", "lines": [{"amount_minor": 5}, {}]})
+    response = await client.post(
+        "/v1/orders",
+        headers=collector(),
+        json={"customer": "", "amount_minor": "twelve", "lines": [{"amount_minor": 5}, {}]},
+    )
     body = assert_problem(response, 422)
     assert body["type"] == problem_type("validation-error")
     fields = {e["field"] for e in body["errors"]}
@@ -116,8 +125,11 @@ async def test_a_missing_body_is_named(client: httpx.AsyncClient) -> None:
 
 
 async def test_malformed_json_is_a_400_about_the_body(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/orders", content=b'{"customer": "a",',
-                                 headers={**collector(), "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/orders",
+        content=b'{"customer": "a",',
+        headers={**collector(), "Content-Type": "application/json"},
+    )
     body = assert_problem(response, 400)
     assert body["type"] == problem_type("malformed-body")
     assert [e["field"] for e in body["errors"]] == ["body"]
@@ -148,7 +160,8 @@ async def test_a_concurrency_error_is_a_409(client: httpx.AsyncClient) -> None:
 
 
 async def test_an_unexpected_exception_is_a_500_that_leaks_nothing(
-        client: httpx.AsyncClient) -> None:
+    client: httpx.AsyncClient,
+) -> None:
     with structlog.testing.capture_logs() as logs:
         response = await client.get("/v1/boom")
     body = assert_problem(response, 500)

@@ -71,17 +71,26 @@ async def pause(request: Request, name: str) -> None:
 
 
 @router.post("", status_code=201, response_model=NoteOut)
-async def create_note(note: NoteIn, request: Request, idem: IdempotentRequest,
-                      _: Writer) -> Response:
+async def create_note(
+    note: NoteIn, request: Request, idem: IdempotentRequest, _: Writer
+) -> Response:
     note_id = str(new_id())
     pending = PendingStream(f"note-{note_id}", 0, [NoteWritten(text=note.text)], note_id)
     await store.append(idem.conn, [pending], correlation_id=correlation_id(request))
     if note.text == "refuse":
-        raise Problem(422, "Note refused", "this note may not be written",
-                      type=problem_type("note-refused"), field="body.text")
+        raise Problem(
+            422,
+            "Note refused",
+            "this note may not be written",
+            type=problem_type("note-refused"),
+            field="body.text",
+        )
     await pause(request, "inside_create")
-    return await idem.respond(NoteOut(note_id=note_id, text=note.text, version=1),
-                              headers={"Location": f"/v1/notes/{note_id}"}, version=1)
+    return await idem.respond(
+        NoteOut(note_id=note_id, text=note.text, version=1),
+        headers={"Location": f"/v1/notes/{note_id}"},
+        version=1,
+    )
 
 
 @router.get("/{note_id}")
@@ -96,8 +105,14 @@ async def get_note(note_id: str, request: Request, response: Response, _: Reader
 
 
 @router.put("/{note_id}")
-async def rewrite_note(note_id: str, note: NoteIn, request: Request, response: Response,
-                       precondition: IfMatch, _: Writer) -> NoteOut:
+async def rewrite_note(
+    note_id: str,
+    note: NoteIn,
+    request: Request,
+    response: Response,
+    precondition: IfMatch,
+    _: Writer,
+) -> NoteOut:
     state: ServiceState = request.app.state.service
     stream = f"note-{note_id}"
     async with state.pool.acquire() as conn, conn.transaction():
@@ -106,8 +121,9 @@ async def rewrite_note(note_id: str, note: NoteIn, request: Request, response: R
             raise Problem(404, "Note not found", f"no note {note_id}")
         expected = precondition.check(current)
         await pause(request, "after_load")
-        await store.append(conn, [PendingStream(stream, expected, [NoteWritten(text=note.text)],
-                                                note_id)])
+        await store.append(
+            conn, [PendingStream(stream, expected, [NoteWritten(text=note.text)], note_id)]
+        )
     set_etag(response, expected + 1)
     return NoteOut(note_id=note_id, text=note.text, version=expected + 1)
 
@@ -125,14 +141,16 @@ class Harness:
 
     async def notes_written(self) -> int:
         count = await self.pool.fetchval(
-            "SELECT count(*) FROM events WHERE type = 'test.note.written'")
+            "SELECT count(*) FROM events WHERE type = 'test.note.written'"
+        )
         return int(count)
 
 
 @pytest.fixture
 async def harness(platform_db: str, pool: asyncpg.Pool) -> AsyncIterator[Harness]:
-    settings = ServiceSettings(service_name="web-test", database_url=platform_db,
-                               jwt_secret=SECRET, jwt_jwks_url=None)
+    settings = ServiceSettings(
+        service_name="web-test", database_url=platform_db, jwt_secret=SECRET, jwt_jwks_url=None
+    )
     app = create_app(settings, title="writes test", routers=[router])
     app.state.hooks = Hooks()
     async with running_server(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
@@ -149,14 +167,18 @@ def keyed(key: str, sub: str = "user-1") -> dict[str, str]:
 
 # --- Idempotency-Key -------------------------------------------------------------------------
 
+
 async def test_a_retry_replays_the_first_response_exactly(harness: Harness) -> None:
-    first = await harness.http.post("/v1/notes", json={"text": "call back Tuesday"},
-                                    headers=keyed("k-1"))
+    first = await harness.http.post(
+        "/v1/notes", json={"text": "call back Tuesday"}, headers=keyed("k-1")
+    )
     assert first.status_code == 201, first.text
     assert "idempotent-replayed" not in first.headers
     retry = await harness.http.post(
-        "/v1/notes", content=b'{ "text" :  "call back Tuesday" }',
-        headers={**keyed("k-1"), "Content-Type": "application/json"})
+        "/v1/notes",
+        content=b'{ "text" :  "call back Tuesday" }',
+        headers={**keyed("k-1"), "Content-Type": "application/json"},
+    )
     assert retry.status_code == 201
     assert retry.content == first.content
     assert retry.headers["location"] == first.headers["location"]
@@ -194,12 +216,14 @@ async def test_a_duplicate_while_the_first_is_in_flight_is_a_409(harness: Harnes
 
     harness.hooks.inside_create = hold
     first = asyncio.create_task(
-        harness.http.post("/v1/notes", json={"text": "promise"}, headers=keyed("k-4")))
+        harness.http.post("/v1/notes", json={"text": "promise"}, headers=keyed("k-4"))
+    )
     await asyncio.wait_for(entered.wait(), 10)
     harness.hooks.inside_create = None
     try:
-        duplicate = await harness.http.post("/v1/notes", json={"text": "promise"},
-                                            headers=keyed("k-4"), timeout=5)
+        duplicate = await harness.http.post(
+            "/v1/notes", json={"text": "promise"}, headers=keyed("k-4"), timeout=5
+        )
     finally:
         release.set()
     assert duplicate.status_code == 409, duplicate.text
@@ -217,9 +241,12 @@ async def test_a_burst_of_duplicates_executes_once(harness: Harness) -> None:
         await asyncio.sleep(0.2)
 
     harness.hooks.inside_create = slow
-    responses = await asyncio.gather(*[
-        harness.http.post("/v1/notes", json={"text": "burst"}, headers=keyed("k-5"))
-        for _ in range(8)])
+    responses = await asyncio.gather(
+        *[
+            harness.http.post("/v1/notes", json={"text": "burst"}, headers=keyed("k-5"))
+            for _ in range(8)
+        ]
+    )
     statuses = sorted(r.status_code for r in responses)
     assert set(statuses) <= {201, 409} and 201 in statuses
     created = {r.json()["note_id"] for r in responses if r.status_code == 201}
@@ -229,8 +256,9 @@ async def test_a_burst_of_duplicates_executes_once(harness: Harness) -> None:
 
 async def test_a_refused_request_stores_nothing_and_a_retry_runs_again(harness: Harness) -> None:
     for _ in range(2):
-        refused = await harness.http.post("/v1/notes", json={"text": "refuse"},
-                                          headers=keyed("k-6"))
+        refused = await harness.http.post(
+            "/v1/notes", json={"text": "refuse"}, headers=keyed("k-6")
+        )
         assert refused.status_code == 422
         assert refused.json()["type"] == problem_type("note-refused")
         assert "idempotent-replayed" not in refused.headers
@@ -238,13 +266,21 @@ async def test_a_refused_request_stores_nothing_and_a_retry_runs_again(harness: 
     assert await harness.pool.fetchval("SELECT count(*) FROM idempotency_keys") == 0
 
 
-@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": ""},
-                                     {"Idempotency-Key": "has spaces"},
-                                     {"Idempotency-Key": "k" * 256}])
-async def test_a_missing_or_malformed_key_is_a_400(harness: Harness,
-                                                   headers: dict[str, str]) -> None:
-    response = await harness.http.post("/v1/notes", json={"text": "x"},
-                                       headers={**auth(), **headers})
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Idempotency-Key": ""},
+        {"Idempotency-Key": "has spaces"},
+        {"Idempotency-Key": "k" * 256},
+    ],
+)
+async def test_a_missing_or_malformed_key_is_a_400(
+    harness: Harness, headers: dict[str, str]
+) -> None:
+    response = await harness.http.post(
+        "/v1/notes", json={"text": "x"}, headers={**auth(), **headers}
+    )
     assert response.status_code == 400, response.text
     assert response.json()["errors"][0]["field"] == "header.Idempotency-Key"
     assert await harness.notes_written() == 0
@@ -253,17 +289,20 @@ async def test_a_missing_or_malformed_key_is_a_400(harness: Harness,
 async def test_old_keys_are_purged(harness: Harness) -> None:
     await harness.http.post("/v1/notes", json={"text": "old"}, headers=keyed("k-old"))
     await harness.http.post("/v1/notes", json={"text": "new"}, headers=keyed("k-new"))
-    await harness.pool.execute("UPDATE idempotency_keys SET created_at = now() - interval '25h' "
-                               "WHERE key = 'k-old'")
+    await harness.pool.execute(
+        "UPDATE idempotency_keys SET created_at = now() - interval '25h' WHERE key = 'k-old'"
+    )
     assert await purge_expired_keys(harness.pool) == 1
     assert await harness.pool.fetchval("SELECT array_agg(key) FROM idempotency_keys") == ["k-new"]
 
 
 # --- ETag / If-Match -------------------------------------------------------------------------
 
+
 async def create(harness: Harness, text: str = "first") -> str:
-    response = await harness.http.post("/v1/notes", json={"text": text},
-                                       headers=keyed(str(new_id())))
+    response = await harness.http.post(
+        "/v1/notes", json={"text": text}, headers=keyed(str(new_id()))
+    )
     assert response.status_code == 201, response.text
     return str(response.headers["location"])
 
@@ -271,8 +310,9 @@ async def create(harness: Harness, text: str = "first") -> str:
 async def test_the_etag_is_the_aggregate_version(harness: Harness) -> None:
     location = await create(harness)
     assert (await harness.http.get(location, headers=auth())).headers["etag"] == '"1"'
-    updated = await harness.http.put(location, json={"text": "second"},
-                                     headers={**auth(), "If-Match": '"1"'})
+    updated = await harness.http.put(
+        location, json={"text": "second"}, headers={**auth(), "If-Match": '"1"'}
+    )
     assert updated.status_code == 200, updated.text
     assert updated.headers["etag"] == '"2"'
     fetched = await harness.http.get(location, headers=auth())
@@ -282,8 +322,9 @@ async def test_the_etag_is_the_aggregate_version(harness: Harness) -> None:
 async def test_a_stale_if_match_is_a_412_and_changes_nothing(harness: Harness) -> None:
     location = await create(harness)
     await harness.http.put(location, json={"text": "second"}, headers={**auth(), "If-Match": '"1"'})
-    stale = await harness.http.put(location, json={"text": "lost update"},
-                                   headers={**auth(), "If-Match": '"1"'})
+    stale = await harness.http.put(
+        location, json={"text": "lost update"}, headers={**auth(), "If-Match": '"1"'}
+    )
     assert stale.status_code == 412
     assert stale.headers["content-type"] == "application/problem+json"
     assert stale.json()["type"] == problem_type("stale-version")
@@ -292,9 +333,21 @@ async def test_a_stale_if_match_is_a_412_and_changes_nothing(harness: Harness) -
     assert fetched.json() | {"note_id": None} == {"note_id": None, "text": "second", "version": 2}
 
 
-@pytest.mark.parametrize(("if_match", "status"), [
-    (None, 428), ("1", 400), ('"1', 400), ("", 400), ('W/"1"', 412), ('"0"', 412),
-    ('"abc"', 412), ('"7", "1"', 200), ("*", 428), ('"1"', 200)])
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [
+        (None, 428),
+        ("1", 400),
+        ('"1', 400),
+        ("", 400),
+        ('W/"1"', 412),
+        ('"0"', 412),
+        ('"abc"', 412),
+        ('"7", "1"', 200),
+        ("*", 428),
+        ('"1"', 200),
+    ],
+)
 async def test_if_match_forms(harness: Harness, if_match: str | None, status: int) -> None:
     location = await create(harness)
     headers = auth() if if_match is None else {**auth(), "If-Match": if_match}
@@ -313,9 +366,14 @@ async def test_two_writers_with_the_same_if_match_one_wins(harness: Harness) -> 
         await asyncio.wait_for(both_loaded.wait(), 10)
 
     harness.hooks.after_load = meet
-    results = await asyncio.gather(*[
-        harness.http.put(location, json={"text": f"writer {n}"},
-                         headers={**auth(), "If-Match": '"1"'}) for n in (1, 2)])
+    results = await asyncio.gather(
+        *[
+            harness.http.put(
+                location, json={"text": f"writer {n}"}, headers={**auth(), "If-Match": '"1"'}
+            )
+            for n in (1, 2)
+        ]
+    )
     assert sorted(r.status_code for r in results) == [200, 412]
     loser = next(r for r in results if r.status_code == 412)
     assert loser.json()["type"] == problem_type("stale-version")

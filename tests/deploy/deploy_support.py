@@ -59,8 +59,9 @@ class Rendered:
 
 def render(values: dict[str, Any] | None = None, chart: Path = CHART) -> Rendered:
     with helm.Chart.load(str(chart)) as loaded:
-        return Rendered(loaded.render(values or {}, name=RELEASE, namespace=NAMESPACE,
-                                      is_install=True))
+        return Rendered(
+            loaded.render(values or {}, name=RELEASE, namespace=NAMESPACE, is_install=True)
+        )
 
 
 def production_values() -> dict[str, Any]:
@@ -73,8 +74,11 @@ def spec_keywords(service: str) -> dict[str, Any]:
     tree = ast.parse((ROOT / "services" / service / "src" / package / "spec.py").read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ServiceSpec":
-            return {k.arg: k.value.value for k in node.keywords
-                    if k.arg and isinstance(k.value, ast.Constant)}
+            return {
+                k.arg: k.value.value
+                for k in node.keywords
+                if k.arg and isinstance(k.value, ast.Constant)
+            }
     raise AssertionError(f"no ServiceSpec(...) in {service}'s spec.py")
 
 

@@ -28,16 +28,25 @@ def load_tool(name: str) -> ModuleType:
 
 def test_the_configuration_reference_is_up_to_date() -> None:
     reference = load_tool("config_reference")
-    assert reference.TARGET.read_text() == reference.render(), \
+    assert reference.TARGET.read_text() == reference.render(), (
         "docs/operations/configuration.md is out of date: run `make docs`"
+    )
 
 
 def test_it_names_the_variables_of_every_settings_class_and_direct_read() -> None:
     text = load_tool("config_reference").render()
-    for variable in ("DATABASE_POOL_SIZE", "HTTP_ROOT_PATH", "KAFKA_MIN_INSYNC_REPLICAS",
-                     "STRIPE_WEBHOOK_SECRET", "COLLECTIONS_ESCALATION_SUPERVISOR",
-                     "INBOUND_EMAIL_MAX_ATTACHMENTS", "CONSOLE_SESSION_SECRET",
-                     "BUSINESS_DATE_MIN", "ANALYST_STATEMENT_TIMEOUT", "OTEL_SERVICE_NAME"):
+    for variable in (
+        "DATABASE_POOL_SIZE",
+        "HTTP_ROOT_PATH",
+        "KAFKA_MIN_INSYNC_REPLICAS",
+        "STRIPE_WEBHOOK_SECRET",
+        "COLLECTIONS_ESCALATION_SUPERVISOR",
+        "INBOUND_EMAIL_MAX_ATTACHMENTS",
+        "CONSOLE_SESSION_SECRET",
+        "BUSINESS_DATE_MIN",
+        "ANALYST_STATEMENT_TIMEOUT",
+        "OTEL_SERVICE_NAME",
+    ):
         assert f"`{variable}`" in text, variable
 
 
@@ -49,8 +58,12 @@ def test_every_variable_in_the_reference_has_a_meaning() -> None:
     assert not lacking, f"no meaning for {lacking}: document them beside where they are read"
 
 
-SPECS = ("billing_adapter.spec", "collections_service.spec", "case_service.spec",
-         "reporting_service.spec")
+SPECS = (
+    "billing_adapter.spec",
+    "collections_service.spec",
+    "case_service.spec",
+    "reporting_service.spec",
+)
 SOURCES = (ROOT / "shared" / "src", ROOT / "services")
 
 
@@ -66,8 +79,11 @@ class RecordingEnvironment(dict[str, str]):
         frame = sys._getframe(2)
         while frame is not None and frame.f_code.co_filename in (os.__file__, __file__):
             frame = frame.f_back  # type: ignore[assignment]
-        if frame is not None and isinstance(key, str) \
-                and frame.f_code.co_filename.startswith(tuple(map(str, SOURCES))):
+        if (
+            frame is not None
+            and isinstance(key, str)
+            and frame.f_code.co_filename.startswith(tuple(map(str, SOURCES)))
+        ):
             self.read.add(key)
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
@@ -91,7 +107,8 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingEnvironment]:
 
 
 def test_every_variable_a_service_reads_at_start_is_in_the_reference(
-        recorded: RecordingEnvironment) -> None:
+    recorded: RecordingEnvironment,
+) -> None:
     """Independent of how the tool finds reads: build each service as it starts (its
     composition root, logging, tracing, the console) with an environment that records what
     the platform's code asks for, and require every name in the reference."""
@@ -108,8 +125,11 @@ def test_every_variable_a_service_reads_at_start_is_in_the_reference(
     configure_logging("reference-check")
     operation_spans_wanted()
     console_app()
-    assert {"CASE_SLA_TARGETS", "NOTIFICATION_WEBHOOK_HOSTS", "OTEL_SDK_DISABLED"} <= \
-        recorded.read, "the recording missed reads it must see"
+    assert {
+        "CASE_SLA_TARGETS",
+        "NOTIFICATION_WEBHOOK_HOSTS",
+        "OTEL_SDK_DISABLED",
+    } <= recorded.read, "the recording missed reads it must see"
     text = load_tool("config_reference").render()
     missing = sorted(name for name in recorded.read if f"`{name}`" not in text)
     assert not missing, f"read by the code but not in the configuration reference: {missing}"
@@ -118,16 +138,21 @@ def test_every_variable_a_service_reads_at_start_is_in_the_reference(
 def test_the_enum_reference_is_up_to_date_and_lists_payment_methods() -> None:
     reference = load_tool("enum_reference")
     text = reference.render()
-    assert reference.TARGET.read_text() == text, \
+    assert reference.TARGET.read_text() == text, (
         "docs/integrators/enums.md is out of date: run `make docs`"
+    )
     assert "| `PaymentMethod` | `card`, `ach`, `wire`, `check`, `cash`, `direct_debit`" in text
 
 
 def test_the_readme_is_short_and_every_link_in_the_docs_resolves() -> None:
     readme = ROOT / "README.md"
     assert len(readme.read_text().splitlines()) <= 150
-    documents = [readme, *sorted((ROOT / "docs").rglob("*.md")), ROOT / "clients" / "README.md",
-                 ROOT / "deploy" / "README.md"]
+    documents = [
+        readme,
+        *sorted((ROOT / "docs").rglob("*.md")),
+        ROOT / "clients" / "README.md",
+        ROOT / "deploy" / "README.md",
+    ]
     broken = []
     for document in documents:
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", document.read_text()):

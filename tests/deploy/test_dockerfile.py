@@ -22,8 +22,12 @@ HEALTHCHECK = DEPLOY / "healthcheck.py"
 
 
 def hadolint(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(HADOLINT), "--no-color", "--failure-threshold", "info", str(path)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(HADOLINT), "--no-color", "--failure-threshold", "info", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -51,8 +55,10 @@ def test_hadolint_finds_nothing() -> None:
 
 def test_hadolint_is_really_checking(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
-    bad.write_text("FROM python:latest\nRUN apt-get update && apt-get install -y curl\n"
-                   "RUN cd /app && pip install flask\n")
+    bad.write_text(
+        "FROM python:latest\nRUN apt-get update && apt-get install -y curl\n"
+        "RUN cd /app && pip install flask\n"
+    )
     done = hadolint(bad)
     assert done.returncode != 0
     for rule in ("DL3007", "DL3008", "DL3003", "DL3013"):
@@ -72,7 +78,8 @@ def test_the_runtime_stage_is_non_root_with_a_healthcheck_and_oci_labels() -> No
     stage = final_stage()
     users = [args for keyword, args in stage if keyword == "USER"]
     assert users and re.fullmatch(r"[1-9][0-9]*:[1-9][0-9]*", users[-1]), (
-        "a numeric non-root user, so Kubernetes can check runAsNonRoot")
+        "a numeric non-root user, so Kubernetes can check runAsNonRoot"
+    )
     healthcheck = next(args for keyword, args in stage if keyword == "HEALTHCHECK")
     assert "/opt/receivables/healthcheck.py" in healthcheck and "/healthz" in healthcheck
     labels = " ".join(args for keyword, args in stage if keyword == "LABEL")
@@ -92,12 +99,14 @@ def test_everything_copied_is_in_the_build_context() -> None:
                 source = source.rstrip("/")
                 assert (ROOT / source).exists(), source
                 assert any(source == a or source.startswith(a + "/") for a in allowed), (
-                    f"{source} is excluded by Dockerfile.dockerignore")
+                    f"{source} is excluded by Dockerfile.dockerignore"
+                )
     for service in SERVICES:  # every service's manifest is copied for the dependency layer
         assert ("COPY", f"services/{service}/pyproject.toml services/{service}/") in instructions()
 
 
 # -- the container healthcheck script -----------------------------------------------------
+
 
 class _Probe(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
@@ -120,8 +129,13 @@ def probe_server() -> Iterator[int]:
 
 
 def run_healthcheck(path: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(HEALTHCHECK), path], env=env,
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, str(HEALTHCHECK), path],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def test_healthcheck_passes_on_200_and_fails_otherwise(probe_server: int) -> None:
@@ -131,11 +145,13 @@ def test_healthcheck_passes_on_200_and_fails_otherwise(probe_server: int) -> Non
     assert not_ready.returncode == 1 and "503" in not_ready.stderr
 
 
-def test_healthcheck_falls_back_on_the_port_recorded_at_build(probe_server: int,
-                                                              tmp_path: Path) -> None:
+def test_healthcheck_falls_back_on_the_port_recorded_at_build(
+    probe_server: int, tmp_path: Path
+) -> None:
     recorded = tmp_path / "receivables-service.json"
-    recorded.write_text(json.dumps({"service": "case-service", "package": "case_service",
-                                    "port": probe_server}))
+    recorded.write_text(
+        json.dumps({"service": "case-service", "package": "case_service", "port": probe_server})
+    )
     assert run_healthcheck("/healthz", {"RECEIVABLES_SERVICE_FILE": str(recorded)}).returncode == 0
 
 

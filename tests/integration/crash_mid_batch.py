@@ -65,8 +65,7 @@ class _NoTransaction:
 
 def crashing_runner(marker: Path, positions_first: bool) -> type[ConsumerRunner]:
     class CrashMidBatch(ConsumerRunner):
-        def __init__(self, pool: asyncpg.Pool, *args: Any, handler: Handler,
-                     **kwargs: Any) -> None:
+        def __init__(self, pool: asyncpg.Pool, *args: Any, handler: Handler, **kwargs: Any) -> None:
             if positions_first:
                 pool = cast(asyncpg.Pool, _EachStatementCommits(pool))
             super().__init__(pool, *args, handler=self._crashing(handler), **kwargs)
@@ -77,8 +76,11 @@ def crashing_runner(marker: Path, positions_first: bool) -> type[ConsumerRunner]
 
             async def apply(conn: asyncpg.Connection, event: CloudEvent) -> None:
                 nonlocal applied
-                if (applied >= APPLIED_BEFORE_CRASH and event.type == InvoiceIssued.event_type
-                        and not marker.exists()):
+                if (
+                    applied >= APPLIED_BEFORE_CRASH
+                    and event.type == InvoiceIssued.event_type
+                    and not marker.exists()
+                ):
                     marker.write_text(event.id)
                     print(f"crash_mid_batch: exit before applying {event.id}", flush=True)
                     os._exit(FAULT_EXIT_CODE)
@@ -96,8 +98,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--positions-first", action="store_true")
     ours, rest = parser.parse_known_args(argv)
     # the CLI builds its runner from this module global: the one seam a test needs
-    setattr(cli, "ConsumerRunner",  # noqa: B010 (mypy: a module global, not an attribute)
-            crashing_runner(ours.crash_marker, ours.positions_first))
+    cli.ConsumerRunner = crashing_runner(ours.crash_marker, ours.positions_first)
     cli.app(rest, prog_name="crash_mid_batch")
 
 

@@ -15,11 +15,14 @@ def declared_headers_only(ctx: Any, response: Any, case: Any) -> None:
     be answered with a status whose response in the document declares it."""
     responses = case.operation.definition.raw.get("responses", {})
     status = str(response.status_code)
-    documented = responses.get(status) or responses.get(f"{status[0]}XX") \
-        or responses.get("default") or {}
+    documented = (
+        responses.get(status) or responses.get(f"{status[0]}XX") or responses.get("default") or {}
+    )
     declared = {name.lower() for name in documented.get("headers", {})}
     answered = {name.lower() for name in response.headers}
     undeclared = sorted(h for h in DECLARED if h.lower() in answered - declared)
     if undeclared:
-        raise AssertionError(f"{case.method} {case.path} answered {status} with "
-                             f"{', '.join(undeclared)}, which its document does not declare")
+        raise AssertionError(
+            f"{case.method} {case.path} answered {status} with "
+            f"{', '.join(undeclared)}, which its document does not declare"
+        )

@@ -15,12 +15,30 @@ async def run_schemathesis(document_url: str, reports: Path, *options: str) -> t
     schemathesis = Path(sys.executable).with_name("schemathesis")
     reports.mkdir(parents=True, exist_ok=True)
     proc = await asyncio.create_subprocess_exec(
-        str(schemathesis), "run", document_url, *options,
-        "--suppress-health-check", "all", "--generation-database", "none",
-        "--warnings", "off", "--report", "junit", "--report-dir", str(reports),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=reports,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_checks",
-             "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent),
-                                            os.environ.get("PYTHONPATH", "")])})
+        str(schemathesis),
+        "run",
+        document_url,
+        *options,
+        "--suppress-health-check",
+        "all",
+        "--generation-database",
+        "none",
+        "--warnings",
+        "off",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(reports),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=reports,
+        env={
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "schemathesis_checks",
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]
+            ),
+        },
+    )
     out, _ = await proc.communicate()
     return proc.returncode or 0, out.decode(errors="replace")

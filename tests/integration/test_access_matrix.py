@@ -35,7 +35,8 @@ def test_every_route_has_a_reviewed_access_rule():
     declared = services_access()
     assert declared == reviewed_matrix(), (
         f"the routes' role checks differ from {MATRIX_FILE.name}; review the change and "
-        f"update the file. What the code declares now:\n\n{render_toml(declared)}")
+        f"update the file. What the code declares now:\n\n{render_toml(declared)}"
+    )
 
 
 def bad_tokens(system: RunningSystem) -> dict[str, dict[str, str]]:
@@ -43,14 +44,16 @@ def bad_tokens(system: RunningSystem) -> dict[str, dict[str, str]]:
     forged = issue_token("not-the-secret-" + uuid4().hex, "mallory", every_role)
     expired = issue_token(system.jwt_secret, "late", every_role, ttl=-3600)
     foreign = issue_token(system.jwt_secret, "elsewhere", every_role, audience="another-app")
-    return {"no token": {}, "expired": {"Authorization": f"Bearer {expired}"},
-            "wrong key": {"Authorization": f"Bearer {forged}"},
-            "other audience": {"Authorization": f"Bearer {foreign}"},
-            "not a JWT": {"Authorization": "Bearer not.a.jwt"}}
+    return {
+        "no token": {},
+        "expired": {"Authorization": f"Bearer {expired}"},
+        "wrong key": {"Authorization": f"Bearer {forged}"},
+        "other audience": {"Authorization": f"Bearer {foreign}"},
+        "not a JWT": {"Authorization": "Bearer not.a.jwt"},
+    }
 
 
-async def call(client: httpx.AsyncClient, base: str, route: str, headers: dict[str, str]
-               ) -> int:
+async def call(client: httpx.AsyncClient, base: str, route: str, headers: dict[str, str]) -> int:
     method, template = route.split(" ", 1)
     path = PATH_PARAMETER.sub(lambda _: str(uuid4()), template)
     body = {} if method in ("POST", "PUT", "PATCH") else None
@@ -77,13 +80,16 @@ async def test_running_services_enforce_exactly_the_matrix(system: RunningSystem
 
     gate = asyncio.Semaphore(16)
     async with httpx.AsyncClient(timeout=30) as client:
+
         async def check(cell: tuple[str, str, str, dict[str, str], str]) -> str | None:
             service, route, who, headers, expect = cell
             async with gate:
                 status = await call(client, system.url(service), route, headers)
-            wrong = {"allowed": status in (401, 403) or status >= 500,
-                     "forbidden": status != 403,
-                     "unauthenticated": status != 401}[expect]
+            wrong = {
+                "allowed": status in (401, 403) or status >= 500,
+                "forbidden": status != 403,
+                "unauthenticated": status != 401,
+            }[expect]
             return f"{service} {route} as {who}: {status}, expected {expect}" if wrong else None
 
         failures = [f for f in await asyncio.gather(*map(check, cells)) if f]

@@ -19,7 +19,8 @@ from reporting_service.testing import analyst_login, connect_as
 
 @pytest.mark.parametrize("spec", [BILLING, COLLECTIONS, CASES], ids=lambda s: s.database)
 async def test_the_analyst_cannot_connect_to_a_services_own_database(
-        fresh_database, spec: ServiceSpec) -> None:
+    fresh_database, spec: ServiceSpec
+) -> None:
     reporting = await fresh_database(REPORTING.versions_dir)
     service_db = await fresh_database(spec.versions_dir)
     async with analyst_login(reporting) as login:

@@ -52,7 +52,8 @@ AS_OF = [START + timedelta(n) for n in range(-2, (TODAY - START).days + 4)]
 amounts = st.integers(min_value=1, max_value=20_000)
 # a few days either side of the month: before an issue date, and after today
 days = st.integers(min_value=-2, max_value=(TODAY - START).days + 3).map(
-    lambda n: START + timedelta(n))
+    lambda n: START + timedelta(n)
+)
 
 
 def dated(data: st.DataObject, since: date) -> date:
@@ -71,19 +72,31 @@ def next_command(data: st.DataObject, state: Account, account: UUID) -> Command:
     invoices = list(state.invoices)
     unapplied = [p for p, paid in state.payments.items() if paid.unapplied_minor]
     standing = [p for p, paid in state.payments.items() if not paid.reversed]
-    kinds = ["issue", "pay"] \
-        + (["credit", "credit", "debit", "void", "write_off"] if invoices else []) \
-        + (["apply"] * 4 if unapplied and invoices else []) + (["reverse"] if standing else [])
+    kinds = (
+        ["issue", "pay"]
+        + (["credit", "credit", "debit", "void", "write_off"] if invoices else [])
+        + (["apply"] * 4 if unapplied and invoices else [])
+        + (["reverse"] if standing else [])
+    )
     kind = data.draw(st.sampled_from(kinds), label="kind")
     if kind == "issue":
-        on = data.draw(st.one_of(days, days.map(lambda d: min(d, START + timedelta(10)))),
-                       label="issued")
-        return invoice(invoice_id=uuid4(), account_id=account, total_minor=data.draw(amounts),
-                       issue_date=on, due_date=on + timedelta(data.draw(st.integers(0, 30))))
+        on = data.draw(
+            st.one_of(days, days.map(lambda d: min(d, START + timedelta(10)))), label="issued"
+        )
+        return invoice(
+            invoice_id=uuid4(),
+            account_id=account,
+            total_minor=data.draw(amounts),
+            issue_date=on,
+            due_date=on + timedelta(data.draw(st.integers(0, 30))),
+        )
     if kind == "pay":
-        return payment(payment_id=uuid4(), account_id=account,
-                       amount_minor=data.draw(st.integers(1, 8_000)),
-                       received_on=data.draw(days, label="received"))
+        return payment(
+            payment_id=uuid4(),
+            account_id=account,
+            amount_minor=data.draw(st.integers(1, 8_000)),
+            received_on=data.draw(days, label="received"),
+        )
     if kind in ("credit", "debit", "void", "write_off"):
         invoice_id = data.draw(st.sampled_from(invoices))
         on = dated(data, state.invoices[invoice_id].issue_date)
@@ -91,16 +104,27 @@ def next_command(data: st.DataObject, state: Account, account: UUID) -> Command:
             return VoidInvoice(account, invoice_id, on)
         if kind == "write_off":
             return WriteOffInvoice(account, invoice_id, "BAD_DEBT", on)
-        return AdjustInvoice(account, invoice_id, uuid4(), AdjustmentKind(kind),
-                             owed_now(data, state, invoice_id), "PRICE", on)
+        return AdjustInvoice(
+            account,
+            invoice_id,
+            uuid4(),
+            AdjustmentKind(kind),
+            owed_now(data, state, invoice_id),
+            "PRICE",
+            on,
+        )
     payment_id = data.draw(st.sampled_from(unapplied if kind == "apply" else standing))
     on = dated(data, state.payments[payment_id].received_on)
     if kind == "reverse":
         return ReversePayment(account, payment_id, ReversalReason.RETURNED, on)
     if not invoices or data.draw(st.booleans(), label="oldest first"):
         return ApplyPayment(account, payment_id, on)
-    allocations = [Allocation(i, owed_now(data, state, i)) for i in data.draw(
-        st.lists(st.sampled_from(invoices), min_size=1, max_size=2), label="allocated")]
+    allocations = [
+        Allocation(i, owed_now(data, state, i))
+        for i in data.draw(
+            st.lists(st.sampled_from(invoices), min_size=1, max_size=2), label="allocated"
+        )
+    ]
     return ApplyPayment(account, payment_id, on, tuple(allocations))
 
 
@@ -112,8 +136,10 @@ def sound_on_every_day(state: Account) -> None:
         assert balance.open_minor == balance.open_on(TODAY), balance.invoice_id
         for day in AS_OF:
             billed = balance.total_minor + sum(
-                e.amount_minor for e in balance.entries
-                if e.effective_date <= day and e.what.startswith("debit"))
+                e.amount_minor
+                for e in balance.entries
+                if e.effective_date <= day and e.what.startswith("debit")
+            )
             assert 0 <= balance.open_on(day) <= (billed if day >= balance.issue_date else 0)
     for paid in state.payments.values():
         assert 0 <= paid.unapplied_minor <= paid.amount_minor
@@ -128,8 +154,9 @@ async def compare(url: str, account: UUID, events: list[EventContract]) -> None:
         async with conn.transaction():  # as the consumer runner applies one poll
             await project_billing_event.many(conn, [cloud(e) for e in events])
         for as_of in AS_OF:
-            rows = await aging(conn, AgingFilter(as_of=as_of, account_id=account),
-                               GroupBy.invoice, buckets())
+            rows = await aging(
+                conn, AgingFilter(as_of=as_of, account_id=account), GroupBy.invoice, buckets()
+            )
             reported = {row["invoice_id"]: row["total_minor"] for row in rows}
             owed = {i: b.open_on(as_of) for i, b in state.invoices.items()}
             assert reported == {i: amount for i, amount in owed.items() if amount > 0}, as_of
@@ -142,11 +169,15 @@ async def reporting_url(fresh_database) -> str:
     return await fresh_database(REPORTING.versions_dir)
 
 
-@settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_aging_of_backdated_entries_equals_billings_balances_on_every_day(
-        reporting_url: str, data: st.DataObject) -> None:
+    reporting_url: str, data: st.DataObject
+) -> None:
     account = uuid4()  # each example its own account in the one database
     state = Account()
     events = decide(register(account_id=account), state, TODAY)

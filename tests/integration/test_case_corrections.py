@@ -23,43 +23,70 @@ async def eventually(probe, timeout: float = 60.0, every: float = 0.3):
         return result
 
 
-async def test_a_case_correction_is_applied_by_billing_and_the_case_shows_it(
-        system: RunningSystem):
+async def test_a_case_correction_is_applied_by_billing_and_the_case_shows_it(system: RunningSystem):
     billing, cases = system.url("billing-adapter"), system.url("case-service")
     integration = system.auth("integration")
     agent = system.auth("case_agent")
     today = date.today()
     async with httpx.AsyncClient(timeout=10) as http:
-        account = await http.post(f"{billing}/v1/accounts", json={
-            "external_id": f"CUS-{uuid4().hex[:10]}", "name": "Disputing Ltd", "currency": "USD",
-            "payment_terms_days": 30, "contacts": [{"email": "ap@disputing.test"}]},
-            headers={**integration, "Idempotency-Key": str(uuid4())})
+        account = await http.post(
+            f"{billing}/v1/accounts",
+            json={
+                "external_id": f"CUS-{uuid4().hex[:10]}",
+                "name": "Disputing Ltd",
+                "currency": "USD",
+                "payment_terms_days": 30,
+                "contacts": [{"email": "ap@disputing.test"}],
+            },
+            headers={**integration, "Idempotency-Key": str(uuid4())},
+        )
         assert account.status_code == 201, account.text
         account_id = account.json()["account_id"]
-        invoice = await http.post(f"{billing}/v1/invoices", json={
-            "external_id": f"INV-{uuid4().hex[:10]}", "account_id": account_id,
-            "currency": "USD", "total_minor": 10_000,
-            "issue_date": (today - timedelta(days=20)).isoformat(),
-            "due_date": (today + timedelta(days=10)).isoformat()},
-            headers={**integration, "Idempotency-Key": str(uuid4())})
+        invoice = await http.post(
+            f"{billing}/v1/invoices",
+            json={
+                "external_id": f"INV-{uuid4().hex[:10]}",
+                "account_id": account_id,
+                "currency": "USD",
+                "total_minor": 10_000,
+                "issue_date": (today - timedelta(days=20)).isoformat(),
+                "due_date": (today + timedelta(days=10)).isoformat(),
+            },
+            headers={**integration, "Idempotency-Key": str(uuid4())},
+        )
         assert invoice.status_code == 201, invoice.text
         invoice_id = invoice.json()["invoice_id"]
 
         async def open_case() -> httpx.Response | None:
-            opened = await http.post(f"{cases}/v1/cases", json={
-                "account_id": account_id, "type": "dispute", "origin": "collections",
-                "subject": "Billed for a cancelled seat", "description": "One seat too many",
-                "invoice_ids": [invoice_id]}, headers={**agent, "Idempotency-Key": str(uuid4())})
+            opened = await http.post(
+                f"{cases}/v1/cases",
+                json={
+                    "account_id": account_id,
+                    "type": "dispute",
+                    "origin": "collections",
+                    "subject": "Billed for a cancelled seat",
+                    "description": "One seat too many",
+                    "invoice_ids": [invoice_id],
+                },
+                headers={**agent, "Idempotency-Key": str(uuid4())},
+            )
             return opened if opened.status_code == 201 else None
 
         case = await eventually(open_case)  # once case-service has read the invoice
         url = f"{cases}/v1/cases/{case.json()['case_id']}"
 
         async def correct(amount: int) -> str:
-            asked = await http.post(f"{url}/corrections", json={
-                "invoice_id": invoice_id, "amount_minor": amount, "direction": "credit",
-                "reason": "Seat cancelled on 1st", "reason_code": "SEAT_CANCELLED"},
-                headers={**agent, "Idempotency-Key": str(uuid4())})
+            asked = await http.post(
+                f"{url}/corrections",
+                json={
+                    "invoice_id": invoice_id,
+                    "amount_minor": amount,
+                    "direction": "credit",
+                    "reason": "Seat cancelled on 1st",
+                    "reason_code": "SEAT_CANCELLED",
+                },
+                headers={**agent, "Idempotency-Key": str(uuid4())},
+            )
             assert asked.status_code == 201, asked.text
             return asked.json()["corrections"][-1]["correction_id"]
 
@@ -68,11 +95,14 @@ async def test_a_case_correction_is_applied_by_billing_and_the_case_shows_it(
             found = next(x for x in shown if x["correction_id"] == correction_id)
             return None if found["outcome"] == "requested" else found
 
-        applied = await eventually(lambda: outcome(correction_id), timeout=60) \
-            if (correction_id := await correct(2_500)) else None
+        applied = (
+            await eventually(lambda: outcome(correction_id), timeout=60)
+            if (correction_id := await correct(2_500))
+            else None
+        )
         assert applied["outcome"] == "applied"
         assert applied["adjustment_id"] == correction_id
-        billed = (await http.get(f"{billing}/v1/invoices/{invoice_id}", headers=integration))
+        billed = await http.get(f"{billing}/v1/invoices/{invoice_id}", headers=integration)
         assert billed.json()["open_minor"] == 7_500, billed.text
 
         too_much = await correct(1_000_000)

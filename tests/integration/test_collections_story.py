@@ -40,6 +40,7 @@ async def collections_records(bootstrap: str, account_id: str, wanted: str) -> l
     await consumer.start()
     found: list[Any] = []
     try:
+
         async def partitions() -> set[int] | None:
             return (await partitions_of(consumer, [TOPIC]))[TOPIC] or None
 
@@ -49,8 +50,7 @@ async def collections_records(bootstrap: str, account_id: str, wanted: str) -> l
 
         async def poll() -> bool:
             batch = await consumer.getmany(timeout_ms=500)
-            found.extend(r for rs in batch.values() for r in rs
-                         if r.key == account_id.encode())
+            found.extend(r for rs in batch.values() for r in rs if r.key == account_id.encode())
             return any(dict(r.headers).get("ce_type") == wanted.encode() for r in found)
 
         await eventually(poll, 60)
@@ -67,19 +67,32 @@ async def test_overdue_invoice_to_kept_promise(system: RunningSystem) -> None:
     work_day = BusinessCalendar.of("US").on_or_after(today)
     segment = f"story-{uuid4().hex[:8]}"
     async with httpx.AsyncClient(timeout=15) as http:
-        registered = await http.post(f"{billing}/v1/accounts", json={
-            "external_id": f"CUS-{uuid4().hex[:10]}", "name": "Promise Ltd", "currency": "USD",
-            "payment_terms_days": 30, "segment": segment,
-            "contacts": [{"name": "Pat", "email": "ap@promise.test"}]},
-            headers={**integration, "Idempotency-Key": str(uuid4())})
+        registered = await http.post(
+            f"{billing}/v1/accounts",
+            json={
+                "external_id": f"CUS-{uuid4().hex[:10]}",
+                "name": "Promise Ltd",
+                "currency": "USD",
+                "payment_terms_days": 30,
+                "segment": segment,
+                "contacts": [{"name": "Pat", "email": "ap@promise.test"}],
+            },
+            headers={**integration, "Idempotency-Key": str(uuid4())},
+        )
         assert registered.status_code == 201, registered.text
         account_id = registered.json()["account_id"]
-        issued = await http.post(f"{billing}/v1/invoices", json={
-            "external_id": f"INV-{uuid4().hex[:10]}", "account_id": account_id,
-            "currency": "USD", "total_minor": 42_000,
-            "issue_date": (today - timedelta(days=40)).isoformat(),
-            "due_date": (today - timedelta(days=10)).isoformat()},
-            headers={**integration, "Idempotency-Key": str(uuid4())})
+        issued = await http.post(
+            f"{billing}/v1/invoices",
+            json={
+                "external_id": f"INV-{uuid4().hex[:10]}",
+                "account_id": account_id,
+                "currency": "USD",
+                "total_minor": 42_000,
+                "issue_date": (today - timedelta(days=40)).isoformat(),
+                "due_date": (today - timedelta(days=10)).isoformat(),
+            },
+            headers={**integration, "Idempotency-Key": str(uuid4())},
+        )
         assert issued.status_code == 201, issued.text
         invoice_id = issued.json()["invoice_id"]
 
@@ -89,47 +102,78 @@ async def test_overdue_invoice_to_kept_promise(system: RunningSystem) -> None:
             return view if ok else None
 
         view = await eventually(seen)
-        policy = await http.post(f"{collections}/v1/policies", json={
-            "segment": segment, "name": "Story", "steps": [
-                {"offset_days": 5, "channel": "call", "template": "call_script"}]},
-            headers={**supervisor, "Idempotency-Key": str(uuid4())})
+        policy = await http.post(
+            f"{collections}/v1/policies",
+            json={
+                "segment": segment,
+                "name": "Story",
+                "steps": [{"offset_days": 5, "channel": "call", "template": "call_script"}],
+            },
+            headers={**supervisor, "Idempotency-Key": str(uuid4())},
+        )
         assert policy.status_code == 201, policy.text
-        assigned = await http.put(f"{collections}/v1/accounts/{account_id}/collector",
-                                  json={"collector_id": "kim-story"},
-                                  headers={**supervisor, "If-Match": view.headers["ETag"]})
+        assigned = await http.put(
+            f"{collections}/v1/accounts/{account_id}/collector",
+            json={"collector_id": "kim-story"},
+            headers={**supervisor, "If-Match": view.headers["ETag"]},
+        )
         assert assigned.status_code == 200, assigned.text
 
-        ran = await http.post(f"{collections}/v1/cadence/runs",
-                              json={"business_date": work_day.isoformat()}, headers=supervisor)
+        ran = await http.post(
+            f"{collections}/v1/cadence/runs",
+            json={"business_date": work_day.isoformat()},
+            headers=supervisor,
+        )
         assert ran.status_code == 200, ran.text
-        worklist = await http.get(f"{collections}/v1/worklist?date={work_day.isoformat()}",
-                                  headers=collector)
+        worklist = await http.get(
+            f"{collections}/v1/worklist?date={work_day.isoformat()}", headers=collector
+        )
         [task] = [t for t in worklist.json()["tasks"] if t["account_id"] == account_id]
         assert (task["channel"], task["invoice_ids"]) == ("call", [invoice_id])
 
-        called = await http.post(f"{collections}/v1/contacts/calls", json={
-            "account_id": account_id, "outcome": "reached_promised", "task_id": task["task_id"],
-            "notes": "pays in full on Friday"},
-            headers={**collector, "Idempotency-Key": str(uuid4())})
+        called = await http.post(
+            f"{collections}/v1/contacts/calls",
+            json={
+                "account_id": account_id,
+                "outcome": "reached_promised",
+                "task_id": task["task_id"],
+                "notes": "pays in full on Friday",
+            },
+            headers={**collector, "Idempotency-Key": str(uuid4())},
+        )
         assert called.status_code == 201, called.text
-        promised = await http.post(f"{collections}/v1/commitments", json={
-            "account_id": account_id, "amount_minor": 42_000, "invoice_ids": [invoice_id],
-            "promised_date": (today + timedelta(days=3)).isoformat(),
-            "contact_id": called.json()["contact_id"]},
-            headers={**collector, "Idempotency-Key": str(uuid4())})
+        promised = await http.post(
+            f"{collections}/v1/commitments",
+            json={
+                "account_id": account_id,
+                "amount_minor": 42_000,
+                "invoice_ids": [invoice_id],
+                "promised_date": (today + timedelta(days=3)).isoformat(),
+                "contact_id": called.json()["contact_id"],
+            },
+            headers={**collector, "Idempotency-Key": str(uuid4())},
+        )
         assert promised.status_code == 201, promised.text
         commitment = f"{collections}/v1/commitments/{promised.json()['commitment_id']}"
 
-        paid = await http.post(f"{billing}/v1/payments", json={
-            "external_id": f"PAY-{uuid4().hex[:10]}", "account_id": account_id,
-            "amount_minor": 42_000, "currency": "USD", "method": "ach",
-            "received_on": today.isoformat()},
-            headers={**integration, "Idempotency-Key": str(uuid4())})
+        paid = await http.post(
+            f"{billing}/v1/payments",
+            json={
+                "external_id": f"PAY-{uuid4().hex[:10]}",
+                "account_id": account_id,
+                "amount_minor": 42_000,
+                "currency": "USD",
+                "method": "ach",
+                "received_on": today.isoformat(),
+            },
+            headers={**integration, "Idempotency-Key": str(uuid4())},
+        )
         assert paid.status_code == 201, paid.text
         applied = await http.post(
             f"{billing}/v1/payments/{paid.json()['payment_id']}/applications",
             json={"applied_on": today.isoformat()},
-            headers={**integration, "Idempotency-Key": str(uuid4())})
+            headers={**integration, "Idempotency-Key": str(uuid4())},
+        )
         assert applied.status_code in (200, 201), applied.text
 
         async def kept() -> dict[str, Any] | None:
@@ -138,15 +182,22 @@ async def test_overdue_invoice_to_kept_promise(system: RunningSystem) -> None:
 
         judged = await eventually(kept)
         assert (judged["paid_minor"], judged["judged_on"]) == (42_000, today.isoformat())
-        settled = (await http.get(f"{collections}/v1/accounts/{account_id}",
-                                  headers=supervisor)).json()
+        settled = (
+            await http.get(f"{collections}/v1/accounts/{account_id}", headers=supervisor)
+        ).json()
         assert settled["open_balance_minor"] == 0
 
-    records = await collections_records(system.kafka_bootstrap, account_id,
-                                        "collections.commitment.kept")
+    records = await collections_records(
+        system.kafka_bootstrap, account_id, "collections.commitment.kept"
+    )
     types = [dict(r.headers)["ce_type"].decode() for r in records]
-    for expected in ("collections.account.assigned", "collections.task.scheduled",
-                     "collections.contact.attempted", "collections.task.completed",
-                     "collections.commitment.made", "collections.commitment.kept"):
+    for expected in (
+        "collections.account.assigned",
+        "collections.task.scheduled",
+        "collections.contact.attempted",
+        "collections.task.completed",
+        "collections.commitment.made",
+        "collections.commitment.kept",
+    ):
         assert expected in types, types
     assert types.index("collections.commitment.made") < types.index("collections.commitment.kept")

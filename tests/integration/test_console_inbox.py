@@ -26,8 +26,9 @@ def item(page: str, escalation_id: str) -> str:
     return page.split(f'id="escalation-{escalation_id}"', 1)[1].split("</li>", 1)[0]
 
 
-async def test_a_team_member_claims_and_answers_from_the_inbox(system: RunningSystem,
-                                                               member: ConsoleUser):
+async def test_a_team_member_claims_and_answers_from_the_inbox(
+    system: RunningSystem, member: ConsoleUser
+):
     question = unique("How many seats were provisioned?")
     async with httpx.AsyncClient(timeout=15) as http:
         case_id, escalation = await escalated(Stories(system, http), "operations", question)
@@ -49,24 +50,35 @@ async def test_a_team_member_claims_and_answers_from_the_inbox(system: RunningSy
     seen = field_value(item(page, escalation_id), "version")
     async with httpx.AsyncClient(timeout=15) as http:  # the agent adds a note meanwhile
         await Stories(system, http).send(
-            "POST", "case-service", f"/v1/cases/{case_id}/notes",
-            roles=("case_agent",), expect=200, json={"body": "customer called again"})
-    stale = await member.post(f"/inbox/{escalation_id}/claim",
-                              {"version": seen, "state": "open"}, expect=409)
+            "POST",
+            "case-service",
+            f"/v1/cases/{case_id}/notes",
+            roles=("case_agent",),
+            expect=200,
+            json={"body": "customer called again"},
+        )
+    stale = await member.post(
+        f"/inbox/{escalation_id}/claim", {"version": seen, "state": "open"}, expect=409
+    )
     assert "Alguien cambió esto" in item(stale.text, escalation_id)
     member.csrf = field_value(stale.text, "csrf_token")
     claimed = await member.post(
         f"/inbox/{escalation_id}/claim",
-        {"version": field_value(item(stale.text, escalation_id), "version")}, expect=200)
+        {"version": field_value(item(stale.text, escalation_id), "version")},
+        expect=200,
+    )
     assert 'class="state">Reclamada<' in item(claimed.text, escalation_id)
 
     fresh = field_value(item(claimed.text, escalation_id), "version")
-    empty = await member.post(f"/inbox/{escalation_id}/answer",
-                              {"version": fresh, "answer": "  "}, expect=422)
+    empty = await member.post(
+        f"/inbox/{escalation_id}/answer", {"version": fresh, "answer": "  "}, expect=422
+    )
     assert f'id="answer-{escalation_id}-error"' in empty.text
-    answered = await member.post(f"/inbox/{escalation_id}/answer",
-                                 {"version": fresh, "answer": "Two since onboarding"},
-                                 expect=200)
+    answered = await member.post(
+        f"/inbox/{escalation_id}/answer",
+        {"version": fresh, "answer": "Two since onboarding"},
+        expect=200,
+    )
     assert 'class="state">Respondida<' in item(answered.text, escalation_id)
 
     async with httpx.AsyncClient(timeout=15) as http:

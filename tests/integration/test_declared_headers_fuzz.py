@@ -26,9 +26,16 @@ def statement_api(declare_etag: bool) -> FastAPI:
 
 async def check(app: FastAPI, reports: Path) -> tuple[int, str]:
     async with running_server(app) as base:
-        return await run_schemathesis(f"{base}/openapi.json", reports,
-                                      "--checks", "declared_headers_only",
-                                      "--max-examples", "5", "--seed", "1")
+        return await run_schemathesis(
+            f"{base}/openapi.json",
+            reports,
+            "--checks",
+            "declared_headers_only",
+            "--max-examples",
+            "5",
+            "--seed",
+            "1",
+        )
 
 
 async def test_an_undeclared_etag_fails_and_a_declared_one_passes(tmp_path: Path) -> None:

@@ -25,10 +25,17 @@ async def test_no_secret_token_or_contact_detail_reaches_the_logs(system: Runnin
     billing = system.url("billing-adapter")
     async with httpx.AsyncClient(timeout=30) as client:
         bearer = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid4())}
-        created = await client.post(f"{billing}/v1/accounts", headers=bearer, json={
-            "external_id": f"CUS-{uuid4().hex[:8]}", "name": "Hygiene Ltd", "currency": "USD",
-            "payment_terms_days": 30,
-            "contacts": [{"name": "Ann", "email": email, "phone": phone}]})
+        created = await client.post(
+            f"{billing}/v1/accounts",
+            headers=bearer,
+            json={
+                "external_id": f"CUS-{uuid4().hex[:8]}",
+                "name": "Hygiene Ltd",
+                "currency": "USD",
+                "payment_terms_days": 30,
+                "contacts": [{"name": "Ann", "email": email, "phone": phone}],
+            },
+        )
         assert created.status_code == 201, created.text
         account = created.json()["account_id"]
         read = await client.get(f"{billing}/v1/accounts/{account}", headers=bearer)
@@ -41,26 +48,40 @@ async def test_no_secret_token_or_contact_detail_reaches_the_logs(system: Runnin
         mistaken = await client.get(f"{billing}/v1/accounts/{email}", headers=as_person)
         assert mistaken.status_code == 422
         # the same details sent where they are refused, so they show up in error paths too
-        refused = await client.post(f"{billing}/v1/accounts", headers={
-            "Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid4())},
-            json={"name": "", "contacts": [{"email": email, "phone": phone}]})
+        refused = await client.post(
+            f"{billing}/v1/accounts",
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid4())},
+            json={"name": "", "contacts": [{"email": email, "phone": phone}]},
+        )
         assert refused.status_code == 422
         for service in system.processes:
-            answer = await client.get(f"{system.url(service)}/v1/status",
-                                      headers={"Authorization": f"Bearer {forged}"})
+            answer = await client.get(
+                f"{system.url(service)}/v1/status", headers={"Authorization": f"Bearer {forged}"}
+            )
             assert answer.status_code in (401, 404)
-        hook = await client.post(f"{billing}/v1/webhooks/stripe", content=b"{}",
-                                 headers={"Stripe-Signature": signature})
+        hook = await client.post(
+            f"{billing}/v1/webhooks/stripe", content=b"{}", headers={"Stripe-Signature": signature}
+        )
         assert hook.status_code == 400
     await asyncio.sleep(1.0)  # the services flush their lines
 
-    secrets = {"bearer token": token, "forged token": forged, "JWT secret": system.jwt_secret,
-               "contact email": email, "contact phone": phone,
-               "webhook signature": signature.split("v1=")[1]}
-    logs = {path.name: path.read_text(errors="replace")
-            for path in sorted(system.log_dir.glob("*.log"))}
+    secrets = {
+        "bearer token": token,
+        "forged token": forged,
+        "JWT secret": system.jwt_secret,
+        "contact email": email,
+        "contact phone": phone,
+        "webhook signature": signature.split("v1=")[1],
+    }
+    logs = {
+        path.name: path.read_text(errors="replace") for path in sorted(system.log_dir.glob("*.log"))
+    }
     assert logs and all(logs.values()), "the services wrote no logs to check"
     assert any(account in text for text in logs.values()), "the requests were not logged"
-    leaks = [f"{what} in {name}" for name, text in logs.items()
-             for what, secret in secrets.items() if secret in text]
+    leaks = [
+        f"{what} in {name}"
+        for name, text in logs.items()
+        for what, secret in secrets.items()
+        if secret in text
+    ]
     assert not leaks, leaks

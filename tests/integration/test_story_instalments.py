@@ -27,16 +27,23 @@ async def test_an_overdue_instalment_gets_a_task_and_ages_past_due(system: Runni
         s = Stories(system, http)
         segment = await s.segment_with_calls(1, 15)
         account_id = await s.account("Plan Builders Ltd", "USD", segment=segment)
-        issued = await s.create("billing-adapter", "/v1/invoices", {
-            "external_id": unique("INV"), "account_id": account_id,
-            "total_minor": FIRST + SECOND + THIRD,
-            "issue_date": (today - timedelta(days=50)).isoformat(),
-            "due_date": (today + timedelta(days=40)).isoformat(),
-            "instalments": [
-                {"due_date": first_due.isoformat(), "amount_minor": FIRST},
-                {"due_date": (today + timedelta(days=10)).isoformat(), "amount_minor": SECOND},
-                {"due_date": (today + timedelta(days=40)).isoformat(), "amount_minor": THIRD}]},
-            roles=("integration",))
+        issued = await s.create(
+            "billing-adapter",
+            "/v1/invoices",
+            {
+                "external_id": unique("INV"),
+                "account_id": account_id,
+                "total_minor": FIRST + SECOND + THIRD,
+                "issue_date": (today - timedelta(days=50)).isoformat(),
+                "due_date": (today + timedelta(days=40)).isoformat(),
+                "instalments": [
+                    {"due_date": first_due.isoformat(), "amount_minor": FIRST},
+                    {"due_date": (today + timedelta(days=10)).isoformat(), "amount_minor": SECOND},
+                    {"due_date": (today + timedelta(days=40)).isoformat(), "amount_minor": THIRD},
+                ],
+            },
+            roles=("integration",),
+        )
         invoice_id = issued["invoice_id"]
         await s.assign(account_id, collector, invoices=1)
 
@@ -46,17 +53,24 @@ async def test_an_overdue_instalment_gets_a_task_and_ages_past_due(system: Runni
         assert task["amount_past_due_minor"] == FIRST
         assert task["days_past_due"] == (day - first_due).days
 
-        view = await s.get("collections-service", f"/v1/accounts/{account_id}",
-                           roles=("collector",), sub=collector)
+        view = await s.get(
+            "collections-service", f"/v1/accounts/{account_id}", roles=("collector",), sub=collector
+        )
         [invoice] = view["invoices"]
         assert invoice["due_date"] == first_due.isoformat() and invoice["days_past_due"] > 0
         assert invoice["past_due_minor"] == view["past_due_minor"] == FIRST
 
         aged = await s.reported(
-            "/v1/aging", lambda a: bool(a["rows"]) and a["rows"][0]["total_minor"] == (
-                FIRST + SECOND + THIRD), what="the instalment invoice aged",
-            as_of=today.isoformat(), group_by="invoice", account_id=account_id)
+            "/v1/aging",
+            lambda a: bool(a["rows"]) and a["rows"][0]["total_minor"] == (FIRST + SECOND + THIRD),
+            what="the instalment invoice aged",
+            as_of=today.isoformat(),
+            group_by="invoice",
+            account_id=account_id,
+        )
         [row] = aged["rows"]
         assert row["invoice_id"] == invoice_id and row["invoices"] == 1
         assert {k: v for k, v in row["buckets"].items() if v} == {
-            "current": SECOND + THIRD, "1-30": FIRST}
+            "current": SECOND + THIRD,
+            "1-30": FIRST,
+        }

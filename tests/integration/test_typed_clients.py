@@ -32,8 +32,9 @@ SERVICES = ("billing-adapter", "collections-service", "case-service", "reporting
 
 
 def run(*command: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 async def served_documents(system: RunningSystem, into: Path) -> dict[str, Path]:
@@ -58,30 +59,53 @@ def node_modules() -> Path:
 
 
 async def test_the_documents_compile_into_typescript_types_that_refuse_mistakes(
-        system: RunningSystem, node_modules: Path, tmp_path: Path) -> None:
+    system: RunningSystem, node_modules: Path, tmp_path: Path
+) -> None:
     documents = await served_documents(system, tmp_path)
     generated = TYPESCRIPT / "generated"
     shutil.rmtree(generated, ignore_errors=True)
     generated.mkdir()
     for service, document in documents.items():
         done = await asyncio.to_thread(
-            run, str(node_modules / ".bin" / "openapi-typescript"), str(document),
-            "-o", str(generated / f"{service}.ts"), cwd=TYPESCRIPT)
+            run,
+            str(node_modules / ".bin" / "openapi-typescript"),
+            str(document),
+            "-o",
+            str(generated / f"{service}.ts"),
+            cwd=TYPESCRIPT,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
-    checked = await asyncio.to_thread(run, str(node_modules / ".bin" / "tsc"), "--noEmit",
-                                      "-p", ".", cwd=TYPESCRIPT)
+    checked = await asyncio.to_thread(
+        run, str(node_modules / ".bin" / "tsc"), "--noEmit", "-p", ".", cwd=TYPESCRIPT
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 async def test_the_documents_generate_python_clients_that_call_the_services(
-        system: RunningSystem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    system: RunningSystem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     documents = await served_documents(system, tmp_path / "documents")
     for service, document in documents.items():
         package = service.replace("-", "_") + "_client"
         done = await asyncio.to_thread(
-            run, str(UV), "tool", "run", "--from", PYTHON_GENERATOR, "openapi-python-client",
-            "generate", "--path", str(document), "--meta", "none", "--config",
-            str(PYTHON_CONFIG), "--output-path", str(tmp_path / package), cwd=tmp_path)
+            run,
+            str(UV),
+            "tool",
+            "run",
+            "--from",
+            PYTHON_GENERATOR,
+            "openapi-python-client",
+            "generate",
+            "--path",
+            str(document),
+            "--meta",
+            "none",
+            "--config",
+            str(PYTHON_CONFIG),
+            "--output-path",
+            str(tmp_path / package),
+            cwd=tmp_path,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "WARNING" not in done.stdout + done.stderr, done.stdout + done.stderr
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -92,13 +116,18 @@ async def test_the_documents_generate_python_clients_that_call_the_services(
     for service in SERVICES[1:]:  # the others import cleanly too
         importlib.import_module(service.replace("-", "_") + "_client.api")
 
-    client = client_module.AuthenticatedClient(base_url=system.url("billing-adapter"),
-                                               token=system.token("integration"))
-    body = models.RegisterAccountRequest(external_id=f"TYPED-{uuid4().hex[:10]}",
-                                         name="Typed Client GmbH", currency="EUR",
-                                         payment_terms_days=30)
-    created = await register.asyncio_detailed(client=client, body=body,
-                                              idempotency_key=str(uuid4()))
+    client = client_module.AuthenticatedClient(
+        base_url=system.url("billing-adapter"), token=system.token("integration")
+    )
+    body = models.RegisterAccountRequest(
+        external_id=f"TYPED-{uuid4().hex[:10]}",
+        name="Typed Client GmbH",
+        currency="EUR",
+        payment_terms_days=30,
+    )
+    created = await register.asyncio_detailed(
+        client=client, body=body, idempotency_key=str(uuid4())
+    )
     assert created.status_code == 201, created.content
     assert created.headers["Location"].endswith(str(created.parsed.account_id))
     again = await read.asyncio_detailed(str(created.parsed.account_id), client=client)

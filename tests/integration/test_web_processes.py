@@ -24,10 +24,15 @@ READS = 30
 
 
 @pytest.fixture
-async def billing_in_two_processes(postgres_server_url: str, kafka_bootstrap: str,
-                                   tmp_path) -> AsyncIterator[RunningSystem]:
-    running = RunningSystem(postgres_server_url, kafka_bootstrap, tmp_path,
-                            service_env={BILLING: {"WEB_CONCURRENCY": "2"}})
+async def billing_in_two_processes(
+    postgres_server_url: str, kafka_bootstrap: str, tmp_path
+) -> AsyncIterator[RunningSystem]:
+    running = RunningSystem(
+        postgres_server_url,
+        kafka_bootstrap,
+        tmp_path,
+        service_env={BILLING: {"WEB_CONCURRENCY": "2"}},
+    )
     try:
         await running.start([BILLING])
         yield running
@@ -37,13 +42,15 @@ async def billing_in_two_processes(postgres_server_url: str, kafka_bootstrap: st
 
 
 def workers(supervisor: psutil.Process) -> list[psutil.Process]:
-    return [child for child in supervisor.children()
-            if "spawn_main" in " ".join(child.cmdline())]
+    return [child for child in supervisor.children() if "spawn_main" in " ".join(child.cmdline())]
 
 
 def served(metrics: str, route: str) -> float:
-    pattern = re.compile(r'^http_server_request_duration_seconds_count\{method="GET",'
-                         rf'route="{re.escape(route)}",status="200"\}} (\S+)$', re.MULTILINE)
+    pattern = re.compile(
+        r'^http_server_request_duration_seconds_count\{method="GET",'
+        rf'route="{re.escape(route)}",status="200"\}} (\S+)$',
+        re.MULTILINE,
+    )
     return sum(float(count) for count in pattern.findall(metrics))
 
 
@@ -67,7 +74,8 @@ async def read_on_new_connections(url: str, headers: dict[str, str], count: int)
 
 
 async def test_every_worker_serves_and_dies_with_its_service(
-        billing_in_two_processes: RunningSystem) -> None:
+    billing_in_two_processes: RunningSystem,
+) -> None:
     system = billing_in_two_processes
     base, headers = system.url(BILLING), system.auth("admin")
     supervisor = psutil.Process(system.processes[BILLING].proc.pid)
@@ -75,10 +83,16 @@ async def test_every_worker_serves_and_dies_with_its_service(
     assert len(started) == 2
 
     async with httpx.AsyncClient(timeout=10) as http:
-        made = await http.post(f"{base}/v1/accounts", headers={
-            **headers, "Idempotency-Key": str(uuid4())}, json={
-            "external_id": f"CUS-{uuid4().hex[:10]}", "name": "Two Workers Ltd",
-            "currency": "EUR", "payment_terms_days": 30})
+        made = await http.post(
+            f"{base}/v1/accounts",
+            headers={**headers, "Idempotency-Key": str(uuid4())},
+            json={
+                "external_id": f"CUS-{uuid4().hex[:10]}",
+                "name": "Two Workers Ltd",
+                "currency": "EUR",
+                "payment_terms_days": 30,
+            },
+        )
         assert made.status_code == 201, made.text
         account = f"{base}/v1/accounts/{made.json()['account_id']}"
         assert await read_on_new_connections(account, headers, READS) == [200] * READS
@@ -100,7 +114,8 @@ async def test_every_worker_serves_and_dies_with_its_service(
 
 
 async def test_the_workers_serve_when_the_service_is_pid_1_as_in_a_container(
-        billing_in_two_processes: RunningSystem) -> None:
+    billing_in_two_processes: RunningSystem,
+) -> None:
     """`exec python -m ...` makes the service pid 1 of its container: its workers' parent
     is then pid 1 while it lives, which must not read as their supervisor having died."""
     service = billing_in_two_processes.processes[BILLING]
@@ -108,7 +123,10 @@ async def test_the_workers_serve_when_the_service_is_pid_1_as_in_a_container(
     env = {**service.env, "HTTP_PORT": url.rsplit(":", 1)[1]}
     as_pid_1 = subprocess.Popen(
         ["unshare", "--pid", "--fork", "--kill-child", sys.executable, "-m", "billing_adapter"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         ready = False

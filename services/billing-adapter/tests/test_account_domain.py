@@ -53,6 +53,7 @@ def refused(state, command) -> Refused:
 
 # -- accounts ---------------------------------------------------------------------------------
 
+
 def test_registering_emits_account_registered_once():
     [event] = when(given(), register())
     assert isinstance(event, AccountRegistered) and event.payment_terms_days == 30
@@ -82,9 +83,17 @@ def test_autopay_enrols_a_reference_and_cancels():
     assert refused(state, CancelAutoPay(ACCOUNT, DAY)).kind is RefusalKind.CONFLICT
 
 
-@pytest.mark.parametrize("number", [
-    "4242424242424242", "4242 4242 4242 4242", "5555-5555-5555-4444", "000123456789",
-    "DE89370400440532013000", "gb82 west 1234 5698 7654 32"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "4242424242424242",
+        "4242 4242 4242 4242",
+        "5555-5555-5555-4444",
+        "000123456789",
+        "DE89370400440532013000",
+        "gb82 west 1234 5698 7654 32",
+    ],
+)
 def test_card_and_bank_numbers_are_never_a_payment_method_reference(number: str):
     assert looks_like_account_number(number)
     refusal = refused(given(register()), EnrolAutoPay(ACCOUNT, number, "card", DAY))
@@ -97,6 +106,7 @@ def test_tokens_are_accepted_as_references(reference: str):
 
 
 # -- invoices ---------------------------------------------------------------------------------
+
 
 def test_an_invoice_with_lines_and_tax_is_issued_with_its_subtotal():
     command = invoice(lines=(Line("Seats", 3, 2_000), Line("Setup", 1, 3_000)), tax_minor=1_000)
@@ -123,17 +133,21 @@ def test_instalments_are_separate_due_amounts_and_must_add_up():
     assert [i.due_date for i in event.instalments] == [date(2026, 11, 1), date(2026, 12, 1)]
     assert event.due_date == date(2026, 12, 1)
     short = (DueAmount(date(2026, 11, 1), 4_000),)
-    assert refused(given(register()), invoice(due_date=None, instalments=short)).field \
-        == "instalments"
+    assert (
+        refused(given(register()), invoice(due_date=None, instalments=short)).field == "instalments"
+    )
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"total_minor": 0, "lines": ()}, "total_minor"),
-    ({"total_minor": -5}, "total_minor"),
-    ({"due_date": date(2026, 9, 30)}, "due_date"),
-    ({"tax_minor": -1}, "tax_minor"),
-    ({"total_minor": MAX_MINOR + 1}, "total_minor"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"total_minor": 0, "lines": ()}, "total_minor"),
+        ({"total_minor": -5}, "total_minor"),
+        ({"due_date": date(2026, 9, 30)}, "due_date"),
+        ({"tax_minor": -1}, "tax_minor"),
+        ({"total_minor": MAX_MINOR + 1}, "total_minor"),
+    ],
+)
 def test_invalid_invoices_are_refused_naming_the_field(overrides, field):
     assert refused(given(register()), invoice(**overrides)).field == field
 
@@ -141,13 +155,22 @@ def test_invalid_invoices_are_refused_naming_the_field(overrides, field):
 def test_a_credit_memo_lowers_the_balance_but_never_below_zero():
     issued = invoice()
     state = given(register(), issued)
-    credit = AdjustInvoice(ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.CREDIT, 2_500,
-                           "PRICE", DAY, case_id="CASE-000123")
+    credit = AdjustInvoice(
+        ACCOUNT,
+        issued.invoice_id,
+        uuid4(),
+        AdjustmentKind.CREDIT,
+        2_500,
+        "PRICE",
+        DAY,
+        case_id="CASE-000123",
+    )
     [event] = when(state, credit)
     assert isinstance(event, InvoiceAdjusted) and event.case_id == "CASE-000123"
     assert given(register(), issued, credit).invoices[issued.invoice_id].open_minor == 7_500
-    too_much = AdjustInvoice(ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.CREDIT,
-                             10_001, "PRICE", DAY)
+    too_much = AdjustInvoice(
+        ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.CREDIT, 10_001, "PRICE", DAY
+    )
     assert refused(state, too_much).field == "amount_minor"
 
 
@@ -156,16 +179,18 @@ def test_amounts_past_what_read_models_can_sum_are_refused_whatever_the_door():
     issued = invoice()
     state = given(register(), issued)
     assert when(given(register()), invoice(total_minor=MAX_MINOR, lines=None))
-    debit = AdjustInvoice(ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.DEBIT,
-                          MAX_MINOR + 1, "LATE_FEE", DAY)
+    debit = AdjustInvoice(
+        ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.DEBIT, MAX_MINOR + 1, "LATE_FEE", DAY
+    )
     assert refused(state, debit).field == "amount_minor"
     assert refused(state, payment(amount_minor=MAX_MINOR + 1)).field == "amount_minor"
 
 
 def test_a_debit_memo_raises_the_balance():
     issued = invoice()
-    debit = AdjustInvoice(ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.DEBIT, 500,
-                          "LATE_FEE", DAY)
+    debit = AdjustInvoice(
+        ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.DEBIT, 500, "LATE_FEE", DAY
+    )
     assert given(register(), issued, debit).invoices[issued.invoice_id].open_minor == 10_500
 
 
@@ -182,8 +207,13 @@ def test_a_write_off_takes_the_remaining_balance():
     state = given(register(), issued, paid, ApplyPayment(ACCOUNT, paid.payment_id, DAY))
     [event] = when(state, WriteOffInvoice(ACCOUNT, issued.invoice_id, "BAD_DEBT", DAY))
     assert isinstance(event, InvoiceWrittenOff) and event.amount_minor == 6_000
-    after = given(register(), issued, paid, ApplyPayment(ACCOUNT, paid.payment_id, DAY),
-                  WriteOffInvoice(ACCOUNT, issued.invoice_id, "BAD_DEBT", DAY))
+    after = given(
+        register(),
+        issued,
+        paid,
+        ApplyPayment(ACCOUNT, paid.payment_id, DAY),
+        WriteOffInvoice(ACCOUNT, issued.invoice_id, "BAD_DEBT", DAY),
+    )
     assert after.invoices[issued.invoice_id].status is InvoiceStatus.WRITTEN_OFF
     again = WriteOffInvoice(ACCOUNT, issued.invoice_id, "X", DAY)
     assert refused(after, again).kind is RefusalKind.CONFLICT
@@ -194,21 +224,34 @@ def test_a_write_off_recovered_by_a_late_payment_reads_paid():
     written_off = WriteOffInvoice(ACCOUNT, issued.invoice_id, "uncollectible", DAY)
 
     def recover(amount: int) -> AdjustInvoice:
-        return AdjustInvoice(ACCOUNT, issued.invoice_id, uuid4(), AdjustmentKind.DEBIT, amount,
-                             WRITE_OFF_RECOVERED, DAY)
-    assert refused(given(register(), issued, written_off), recover(10_001)).field \
-        == "amount_minor"
+        return AdjustInvoice(
+            ACCOUNT,
+            issued.invoice_id,
+            uuid4(),
+            AdjustmentKind.DEBIT,
+            amount,
+            WRITE_OFF_RECOVERED,
+            DAY,
+        )
+
+    assert refused(given(register(), issued, written_off), recover(10_001)).field == "amount_minor"
     assert refused(given(register(), issued), recover(1)).title == "Nothing to recover"
-    state = given(register(), issued, written_off, recover(10_000), late,
-                  ApplyPayment(ACCOUNT, late.payment_id, DAY))
+    state = given(
+        register(),
+        issued,
+        written_off,
+        recover(10_000),
+        late,
+        ApplyPayment(ACCOUNT, late.payment_id, DAY),
+    )
     paid = state.invoices[issued.invoice_id]
-    assert (paid.status, paid.open_minor, state.credits()) == (
-        InvoiceStatus.PAID, 0, {"USD": 0})
+    assert (paid.status, paid.open_minor, state.credits()) == (InvoiceStatus.PAID, 0, {"USD": 0})
     partly = given(register(), issued, written_off, recover(4_000)).invoices[issued.invoice_id]
     assert (partly.status, partly.open_minor) == (InvoiceStatus.OPEN, 4_000)
 
 
 # -- payments ---------------------------------------------------------------------------------
+
 
 def test_a_received_payment_is_credit_until_applied():
     paid = payment(amount_minor=3_000)
@@ -221,11 +264,14 @@ def test_without_allocations_cash_pays_the_oldest_due_first_and_the_rest_is_cred
     later = invoice(external_id="B", due_date=date(2026, 12, 31))
     earlier = invoice(external_id="A", due_date=date(2026, 10, 15))
     paid = payment(amount_minor=12_000)
-    events = when(given(register(), later, earlier, paid), ApplyPayment(ACCOUNT, paid.payment_id,
-                                                                        DAY))
-    assert [(e.invoice_id, e.amount_minor, e.remaining_minor) for e in events
-            if isinstance(e, PaymentApplied)] == [(earlier.invoice_id, 10_000, 0),
-                                                  (later.invoice_id, 2_000, 8_000)]
+    events = when(
+        given(register(), later, earlier, paid), ApplyPayment(ACCOUNT, paid.payment_id, DAY)
+    )
+    assert [
+        (e.invoice_id, e.amount_minor, e.remaining_minor)
+        for e in events
+        if isinstance(e, PaymentApplied)
+    ] == [(earlier.invoice_id, 10_000, 0), (later.invoice_id, 2_000, 8_000)]
     state = given(register(), later, earlier, paid, ApplyPayment(ACCOUNT, paid.payment_id, DAY))
     assert state.credits() == {"USD": 0} and state.open_balances() == {"USD": 8_000}
 
@@ -237,21 +283,32 @@ def test_explicit_allocations_are_held_to_the_balance_the_payment_and_the_curren
     def apply(*allocations: Allocation) -> ApplyPayment:
         return ApplyPayment(ACCOUNT, paid.payment_id, DAY, allocations)
 
-    assert refused(state, apply(Allocation(issued.invoice_id, 10_001))).field \
+    assert (
+        refused(state, apply(Allocation(issued.invoice_id, 10_001))).field
         == "allocations.0.amount_minor"
-    assert refused(state, apply(Allocation(issued.invoice_id, 6_000),
-                                Allocation(issued.invoice_id, 6_000))).field \
+    )
+    assert (
+        refused(
+            state, apply(Allocation(issued.invoice_id, 6_000), Allocation(issued.invoice_id, 6_000))
+        ).field
         == "allocations.1.amount_minor"
+    )
     assert refused(state, apply(Allocation(uuid4(), 1))).field == "allocations.0.invoice_id"
-    assert refused(state, apply(Allocation(issued.invoice_id, 0))).field \
+    assert (
+        refused(state, apply(Allocation(issued.invoice_id, 0))).field
         == "allocations.0.amount_minor"
+    )
     euro = invoice(external_id="EUR-1", currency="EUR")
     in_euro = given(register(), euro, paid)
     assert refused(in_euro, apply(Allocation(euro.invoice_id, 100))).title == "Currency mismatch"
     small = payment(amount_minor=50)
-    assert refused(given(register(), issued, small),
-                   ApplyPayment(ACCOUNT, small.payment_id, DAY,
-                                (Allocation(issued.invoice_id, 60),))).field == "allocations"
+    assert (
+        refused(
+            given(register(), issued, small),
+            ApplyPayment(ACCOUNT, small.payment_id, DAY, (Allocation(issued.invoice_id, 60),)),
+        ).field
+        == "allocations"
+    )
 
 
 def test_oldest_first_never_crosses_currencies():
@@ -265,19 +322,28 @@ def test_a_reversal_reopens_what_the_payment_paid_and_removes_its_credit():
     state = given(register(), issued, paid, ApplyPayment(ACCOUNT, paid.payment_id, DAY))
     [event] = when(state, ReversePayment(ACCOUNT, paid.payment_id, ReversalReason.CHARGEBACK, DAY))
     assert isinstance(event, PaymentReversed)
-    assert [(r.invoice_id, r.amount_minor) for r in event.reopened] == [(issued.invoice_id,
-                                                                          10_000)]
+    assert [(r.invoice_id, r.amount_minor) for r in event.reopened] == [(issued.invoice_id, 10_000)]
     assert event.unapplied_minor == 5_000
-    after = given(register(), issued, paid, ApplyPayment(ACCOUNT, paid.payment_id, DAY),
-                  ReversePayment(ACCOUNT, paid.payment_id, ReversalReason.RETURNED, DAY))
+    after = given(
+        register(),
+        issued,
+        paid,
+        ApplyPayment(ACCOUNT, paid.payment_id, DAY),
+        ReversePayment(ACCOUNT, paid.payment_id, ReversalReason.RETURNED, DAY),
+    )
     assert after.open_balances() == {"USD": 10_000} and after.credits() == {"USD": 0}
     assert refused(after, ApplyPayment(ACCOUNT, paid.payment_id, DAY)).kind is RefusalKind.CONFLICT
 
 
 def test_a_reversed_payment_leaves_the_invoice_voidable():
     issued, paid = invoice(), payment()
-    after = given(register(), issued, paid, ApplyPayment(ACCOUNT, paid.payment_id, DAY),
-                  ReversePayment(ACCOUNT, paid.payment_id, ReversalReason.RETURNED, DAY))
+    after = given(
+        register(),
+        issued,
+        paid,
+        ApplyPayment(ACCOUNT, paid.payment_id, DAY),
+        ReversePayment(ACCOUNT, paid.payment_id, ReversalReason.RETURNED, DAY),
+    )
     [event] = when(after, VoidInvoice(ACCOUNT, issued.invoice_id, DAY))
     assert isinstance(event, InvoiceVoided)
 
@@ -285,23 +351,36 @@ def test_a_reversed_payment_leaves_the_invoice_voidable():
 def test_a_stored_v1_invoice_reads_as_one_line_and_one_instalment():
     from receivables_platform.contracts.base import decode
 
-    issued = decode("billing.invoice.issued", 1, {
-        "invoice_id": str(uuid4()), "account_id": str(ACCOUNT), "external_id": "OLD-1",
-        "currency": "EUR", "total_minor": 48_250, "issue_date": "2026-08-01",
-        "due_date": "2026-08-31"})
+    issued = decode(
+        "billing.invoice.issued",
+        1,
+        {
+            "invoice_id": str(uuid4()),
+            "account_id": str(ACCOUNT),
+            "external_id": "OLD-1",
+            "currency": "EUR",
+            "total_minor": 48_250,
+            "issue_date": "2026-08-01",
+            "due_date": "2026-08-31",
+        },
+    )
     assert isinstance(issued, InvoiceIssued)
     assert [(line.quantity, line.amount_minor) for line in issued.lines] == [(1, 48_250)]
     assert [(i.due_date, i.amount_minor) for i in issued.instalments] == [
-        (date(2026, 8, 31), 48_250)]
+        (date(2026, 8, 31), 48_250)
+    ]
     state = given(register())
     from billing_adapter.domain.account import evolve
     from receivables_platform.domain import fold
+
     assert fold(evolve, state, [issued]).open_balances() == {"EUR": 48_250}
 
 
 def test_an_updates_changes_are_each_field_as_it_was_and_as_it_became():
     before = Account(name="Acme", payment_terms_days=30, segment="smb")
     after = replace(before, payment_terms_days=45, segment=None)
-    assert profile_changes(before, after) == [("payment_terms_days", 30, 45),
-                                              ("segment", "smb", None)]
+    assert profile_changes(before, after) == [
+        ("payment_terms_days", 30, 45),
+        ("segment", "smb", None),
+    ]
     assert profile_changes(after, after) == []

@@ -26,8 +26,7 @@ async def test_an_owner_read_outside_a_transaction_is_remembered(billing_url: st
         await conn.close()
 
 
-async def test_an_owner_read_in_a_transaction_that_may_roll_back_is_not(
-        billing_url: str) -> None:
+async def test_an_owner_read_in_a_transaction_that_may_roll_back_is_not(billing_url: str) -> None:
     conn = await connect(billing_url)
     try:
         invoice, account = new_id(), new_id()

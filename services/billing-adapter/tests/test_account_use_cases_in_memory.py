@@ -39,8 +39,7 @@ from receivables_platform.domain import NotFound, RefusalKind, Refused
 
 
 class ExternalIds(InMemoryTable):
-    async def claim(self, conn: object, kind: str, external_id: str, internal_id: UUID, /
-                    ) -> bool:
+    async def claim(self, conn: object, kind: str, external_id: str, internal_id: UUID, /) -> bool:
         return self.rows.setdefault((kind, external_id), internal_id) == internal_id
 
     async def find(self, conn: object, kind: str, external_id: str, /) -> UUID | None:
@@ -62,11 +61,15 @@ class Billing:
 
     def __init__(self) -> None:
         self.accounts: InMemoryRepository[Account] = InMemoryRepository(
-            prefix="account", initial=Account, evolve=evolve)
+            prefix="account", initial=Account, evolve=evolve
+        )
         self.external_ids, self.entities = ExternalIds(), Entities()
-        self.store = AccountStore(self.accounts, self.external_ids, self.entities,
-                                  InMemoryTransactions(self.accounts, self.external_ids,
-                                                       self.entities))
+        self.store = AccountStore(
+            self.accounts,
+            self.external_ids,
+            self.entities,
+            InMemoryTransactions(self.accounts, self.external_ids, self.entities),
+        )
 
 
 @pytest.fixture
@@ -78,19 +81,41 @@ ACCOUNT = UUID("01900000-0000-7000-8000-0000000000b1")
 
 
 def registration(**overrides: Any) -> RegisterAccount:
-    return replace(RegisterAccount(account_id=ACCOUNT, external_id="CUS-1", name="Acme GmbH",
-                                   currency="EUR", payment_terms_days=30), **overrides)
+    return replace(
+        RegisterAccount(
+            account_id=ACCOUNT,
+            external_id="CUS-1",
+            name="Acme GmbH",
+            currency="EUR",
+            payment_terms_days=30,
+        ),
+        **overrides,
+    )
 
 
 def invoice(total: int = 12_000, **overrides: Any) -> IssueInvoice:
-    return replace(IssueInvoice(invoice_id=uuid4(), account_id=ACCOUNT, external_id="INV-1",
-                                total_minor=total, issue_date=date(2026, 11, 2)), **overrides)
+    return replace(
+        IssueInvoice(
+            invoice_id=uuid4(),
+            account_id=ACCOUNT,
+            external_id="INV-1",
+            total_minor=total,
+            issue_date=date(2026, 11, 2),
+        ),
+        **overrides,
+    )
 
 
 def payment(external_id: str = "PAY-1", amount: int = 5_000) -> RecordPayment:
-    return RecordPayment(payment_id=uuid4(), account_id=ACCOUNT, external_id=external_id,
-                         amount_minor=amount, currency="EUR", method=PaymentMethod.WIRE,
-                         received_on=date(2026, 11, 20))
+    return RecordPayment(
+        payment_id=uuid4(),
+        account_id=ACCOUNT,
+        external_id=external_id,
+        amount_minor=amount,
+        currency="EUR",
+        method=PaymentMethod.WIRE,
+        received_on=date(2026, 11, 20),
+    )
 
 
 async def test_registering_under_a_taken_external_id_returns_the_account_made_first(billing):
@@ -103,8 +128,9 @@ async def test_registering_under_a_taken_external_id_returns_the_account_made_fi
 async def test_the_same_external_id_for_another_currency_is_a_conflict(billing):
     await register_account(None, registration(), store=billing.store)
     with pytest.raises(Refused) as refused:
-        await register_account(None, registration(account_id=uuid4(), currency="USD"),
-                               store=billing.store)
+        await register_account(
+            None, registration(account_id=uuid4(), currency="USD"), store=billing.store
+        )
     assert refused.value.kind is RefusalKind.CONFLICT and refused.value.field == "external_id"
 
 
@@ -119,8 +145,7 @@ async def test_an_invoice_is_indexed_under_its_account_with_its_event(billing):
     assert isinstance(billing.accounts.events(ACCOUNT)[-1], InvoiceIssued)
 
 
-async def test_a_repeated_invoice_is_a_no_op_and_a_different_one_under_its_id_a_conflict(
-        billing):
+async def test_a_repeated_invoice_is_a_no_op_and_a_different_one_under_its_id_a_conflict(billing):
     await register_account(None, registration(), store=billing.store)
     command = invoice()
     await issue_invoice(None, command, store=billing.store)

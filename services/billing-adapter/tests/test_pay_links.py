@@ -29,25 +29,46 @@ def creating(key: str | None = None) -> dict[str, str]:
 
 
 async def an_account(client: httpx.AsyncClient, currency: str = "USD") -> str:
-    made = await client.post("/v1/accounts", headers=creating(), json={
-        "external_id": f"CUS-{uuid4().hex[:8]}", "name": "Lakeside Dental", "currency": currency,
-        "payment_terms_days": 30})
+    made = await client.post(
+        "/v1/accounts",
+        headers=creating(),
+        json={
+            "external_id": f"CUS-{uuid4().hex[:8]}",
+            "name": "Lakeside Dental",
+            "currency": currency,
+            "payment_terms_days": 30,
+        },
+    )
     assert made.status_code == 201, made.text
     return str(made.json()["account_id"])
 
 
-async def an_invoice(client: httpx.AsyncClient, account_id: str, total: int, due: date,
-                     currency: str = "USD") -> str:
-    made = await client.post("/v1/invoices", headers=creating(), json={
-        "external_id": f"INV-{uuid4().hex[:8]}", "account_id": account_id, "currency": currency,
-        "total_minor": total, "issue_date": (due - timedelta(days=30)).isoformat(),
-        "due_date": due.isoformat()})
+async def an_invoice(
+    client: httpx.AsyncClient, account_id: str, total: int, due: date, currency: str = "USD"
+) -> str:
+    made = await client.post(
+        "/v1/invoices",
+        headers=creating(),
+        json={
+            "external_id": f"INV-{uuid4().hex[:8]}",
+            "account_id": account_id,
+            "currency": currency,
+            "total_minor": total,
+            "issue_date": (due - timedelta(days=30)).isoformat(),
+            "due_date": due.isoformat(),
+        },
+    )
     assert made.status_code == 201, made.text
     return str(made.json()["invoice_id"])
 
 
-async def a_link(client: httpx.AsyncClient, account_id: str, status: int = 201,
-                 key: str | None = None, **body: Any) -> dict[str, Any]:
+async def a_link(
+    client: httpx.AsyncClient,
+    account_id: str,
+    status: int = 201,
+    key: str | None = None,
+    **body: Any,
+) -> dict[str, Any]:
     made = await client.post(LINKS.format(account_id), json=body, headers=creating(key))
     assert made.status_code == status, made.text
     return dict(made.json())
@@ -60,8 +81,11 @@ def fields(problem: dict[str, Any]) -> list[str]:
 async def stored_links(url: str) -> int:
     conn = await asyncpg.connect(url)
     try:
-        return int(await conn.fetchval(
-            "SELECT count(*) FROM events WHERE type = 'billing.paylink.created'"))
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM events WHERE type = 'billing.paylink.created'"
+            )
+        )
     finally:
         await conn.close()
 
@@ -69,8 +93,12 @@ async def stored_links(url: str) -> int:
 async def link_makers(url: str) -> list[str]:
     conn = await asyncpg.connect(url)
     try:
-        return [r["actor"] for r in await conn.fetch(
-            "SELECT data->>'actor' AS actor FROM events WHERE type = 'billing.paylink.created'")]
+        return [
+            r["actor"]
+            for r in await conn.fetch(
+                "SELECT data->>'actor' AS actor FROM events WHERE type = 'billing.paylink.created'"
+            )
+        ]
     finally:
         await conn.close()
 
@@ -84,7 +112,8 @@ async def session_at(stripe_mock: str, session_id: str) -> dict[str, Any]:
 
 
 async def test_a_link_pays_the_open_invoices_oldest_first_through_the_webhook(
-        billing: httpx.AsyncClient, database: str, stripe_mock: str):
+    billing: httpx.AsyncClient, database: str, stripe_mock: str
+):
     today = date.today()
     account_id = await an_account(billing)
     later = await an_invoice(billing, account_id, 30_000, today + timedelta(days=5))
@@ -118,24 +147,31 @@ async def test_a_link_pays_the_open_invoices_oldest_first_through_the_webhook(
 
 
 async def test_a_bank_debit_pays_when_it_settles_not_when_the_checkout_completes(
-        billing: httpx.AsyncClient, stripe_mock: str):
+    billing: httpx.AsyncClient, stripe_mock: str
+):
     account_id = await an_account(billing)
     invoice_id = await an_invoice(billing, account_id, 9_000, date.today())
     link = await a_link(billing, account_id, invoice_ids=[invoice_id])
     session = await session_at(stripe_mock, link["provider_reference"])
 
-    await accepted(billing, checkout_session_completed(session, link, payment_status="unpaid"),
-                   "ignored")
+    await accepted(
+        billing, checkout_session_completed(session, link, payment_status="unpaid"), "ignored"
+    )
     invoice = (await billing.get(f"/v1/invoices/{invoice_id}", headers=READ)).json()
     assert invoice["status"] == "open"
-    await accepted(billing, checkout_session_completed(
-        session, link, event_type="checkout.session.async_payment_succeeded"))
+    await accepted(
+        billing,
+        checkout_session_completed(
+            session, link, event_type="checkout.session.async_payment_succeeded"
+        ),
+    )
     invoice = (await billing.get(f"/v1/invoices/{invoice_id}", headers=READ)).json()
     assert invoice["status"] == "paid"
 
 
 async def test_money_beyond_what_the_links_invoices_still_owe_stays_as_credit(
-        billing: httpx.AsyncClient, stripe_mock: str):
+    billing: httpx.AsyncClient, stripe_mock: str
+):
     account_id = await an_account(billing)
     invoice_id = await an_invoice(billing, account_id, 5_000, date.today())
     other = await an_invoice(billing, account_id, 7_000, date.today() - timedelta(days=3))
@@ -152,7 +188,8 @@ async def test_money_beyond_what_the_links_invoices_still_owe_stays_as_credit(
 
 
 async def test_an_autopay_link_enrols_the_account_when_the_setup_completes(
-        billing: httpx.AsyncClient, stripe_mock: str):
+    billing: httpx.AsyncClient, stripe_mock: str
+):
     account_id = await an_account(billing)
     link = await a_link(billing, account_id, purpose="autopay")
     assert link["amount_minor"] == 0 and link["invoice_ids"] == []
@@ -166,24 +203,35 @@ async def test_an_autopay_link_enrols_the_account_when_the_setup_completes(
     assert fields(again) == ["body.purpose"]
 
 
-async def test_a_checkout_session_made_elsewhere_is_ignored(billing: httpx.AsyncClient,
-                                                            stripe_mock: str):
-    elsewhere = {"pay_link_id": str(uuid4()), "account_id": str(uuid4()), "purpose": "payment",
-                 "provider_reference": stripe_id("cs"), "currency": "USD", "amount_minor": 100}
+async def test_a_checkout_session_made_elsewhere_is_ignored(
+    billing: httpx.AsyncClient, stripe_mock: str
+):
+    elsewhere = {
+        "pay_link_id": str(uuid4()),
+        "account_id": str(uuid4()),
+        "purpose": "payment",
+        "provider_reference": stripe_id("cs"),
+        "currency": "USD",
+        "amount_minor": 100,
+    }
     session = await session_at(stripe_mock, elsewhere["provider_reference"])
     await accepted(billing, checkout_session_completed(session, elsewhere), "ignored")
 
 
-@pytest.mark.parametrize(("body", "status", "field"), [
-    ({"purpose": "refund"}, 422, "body.purpose"),
-    ({"invoice_ids": []}, 422, "body.invoice_ids"),
-    ({"invoice_ids": ["not-a-uuid"]}, 422, "body.invoice_ids.0"),
-    ({"invoice_ids": [str(uuid4())]}, 404, "body.invoice_ids.0"),
-    ({"purpose": "autopay", "invoice_ids": [str(uuid4())]}, 422, "body.invoice_ids"),
-    ({"amount_minor": 5}, 422, "body.amount_minor"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"purpose": "refund"}, 422, "body.purpose"),
+        ({"invoice_ids": []}, 422, "body.invoice_ids"),
+        ({"invoice_ids": ["not-a-uuid"]}, 422, "body.invoice_ids.0"),
+        ({"invoice_ids": [str(uuid4())]}, 404, "body.invoice_ids.0"),
+        ({"purpose": "autopay", "invoice_ids": [str(uuid4())]}, 422, "body.invoice_ids"),
+        ({"amount_minor": 5}, 422, "body.amount_minor"),
+    ],
+)
 async def test_bad_requests_name_the_field_and_make_no_link(
-        billing: httpx.AsyncClient, database: str, body: dict[str, Any], status: int, field: str):
+    billing: httpx.AsyncClient, database: str, body: dict[str, Any], status: int, field: str
+):
     account_id = await an_account(billing)
     await an_invoice(billing, account_id, 5_000, date.today())
     refused = await a_link(billing, account_id, status, **body)
@@ -192,7 +240,8 @@ async def test_bad_requests_name_the_field_and_make_no_link(
 
 
 async def test_nothing_owed_several_currencies_and_unknown_accounts_are_refused(
-        billing: httpx.AsyncClient, database: str):
+    billing: httpx.AsyncClient, database: str
+):
     account_id = await an_account(billing)
     refused = await a_link(billing, account_id, 409)
     assert fields(refused) == ["body.account_id"]
@@ -222,8 +271,10 @@ async def test_without_a_provider_pay_links_are_unavailable(database: str):
 
 
 async def test_another_provider_is_a_url_template(database: str):
-    template = ("https://pay.example.test/{account_external_id}"
-                "?amount={amount_minor}&currency={currency}&ref={pay_link_id}")
+    template = (
+        "https://pay.example.test/{account_external_id}"
+        "?amount={amount_minor}&currency={currency}&ref={pay_link_id}"
+    )
     settings = PayLinkSettings(url_template=template, ttl_hours=2)
     async with serving(database, SECRET, pay_links=settings) as client:
         account_id = await an_account(client)

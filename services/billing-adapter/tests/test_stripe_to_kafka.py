@@ -42,32 +42,53 @@ async def records_keyed(bootstrap: str, key: str, count: int) -> list[Any]:
 
 
 async def test_a_paid_stripe_invoice_reaches_the_topic_keyed_by_account(
-        fresh_database, kafka_bootstrap: str):
+    fresh_database, kafka_bootstrap: str
+):
     url = await fresh_database(SPEC.versions_dir)
-    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret="k" * 40,
-                                        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap)),
-                    dependencies=BillingDependencies(StripeSettings(webhook_secret=SECRET)))
+    app = build_app(
+        SPEC,
+        SPEC.settings(
+            database_url=url,
+            jwt_secret="k" * 40,
+            kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap),
+        ),
+        dependencies=BillingDependencies(StripeSettings(webhook_secret=SECRET)),
+    )
     customer_id, invoice_id, charge_id = stripe_id("cus"), stripe_id("in"), stripe_id("ch")
-    deliveries = [event("customer.created", customer(customer_id)),
-                  event("invoice.paid", invoice(invoice_id, customer_id, status="paid",
-                                                charge=charge_id))]
+    deliveries = [
+        event("customer.created", customer(customer_id)),
+        event("invoice.paid", invoice(invoice_id, customer_id, status="paid", charge=charge_id)),
+    ]
     async with running_server(app) as base, httpx.AsyncClient(base_url=base) as client:
         for body in deliveries:
             payload = encode(body)
-            response = await client.post("/v1/webhooks/stripe", content=payload,
-                                         headers={"Stripe-Signature": sign(payload, SECRET)})
+            response = await client.post(
+                "/v1/webhooks/stripe",
+                content=payload,
+                headers={"Stripe-Signature": sign(payload, SECRET)},
+            )
             assert response.json()["outcome"] == "applied", response.text
         conn = await asyncpg.connect(url)
         try:
-            account_id = str(await conn.fetchval(
-                "SELECT internal_id FROM external_ids WHERE external_id = $1", customer_id))
+            account_id = str(
+                await conn.fetchval(
+                    "SELECT internal_id FROM external_ids WHERE external_id = $1", customer_id
+                )
+            )
         finally:
             await conn.close()
         records = await records_keyed(kafka_bootstrap, account_id, 4)
 
     headers = [dict(r.headers) for r in records]
     assert [h["ce_type"].decode() for h in headers] == [
-        "billing.account.registered", "billing.invoice.issued", "billing.payment.received",
-        "billing.payment.applied"]
+        "billing.account.registered",
+        "billing.invoice.issued",
+        "billing.payment.received",
+        "billing.payment.applied",
+    ]
     assert [h["ce_causationid"].decode() for h in headers] == [
-        deliveries[0]["id"], deliveries[1]["id"], deliveries[1]["id"], deliveries[1]["id"]]
+        deliveries[0]["id"],
+        deliveries[1]["id"],
+        deliveries[1]["id"],
+        deliveries[1]["id"],
+    ]

@@ -32,8 +32,13 @@ async def cases_url(fresh_database) -> str:
 
 
 def start(url: str, dependencies: CaseDependencies | None = None, **settings: Any) -> Any:
-    return running_server(build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=SECRET,
-                                                        **settings), dependencies=dependencies))
+    return running_server(
+        build_app(
+            SPEC,
+            SPEC.settings(database_url=url, jwt_secret=SECRET, **settings),
+            dependencies=dependencies,
+        )
+    )
 
 
 @pytest.fixture
@@ -45,12 +50,9 @@ def case_server() -> Callable[..., Any]:
 
 @pytest.fixture
 async def api(cases_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with start(cases_url) as base, \
-            httpx.AsyncClient(base_url=base, timeout=10) as client:
+    async with start(cases_url) as base, httpx.AsyncClient(base_url=base, timeout=10) as client:
         await register_agents(client)
         yield client
-
-
 
 
 class Inbox:
@@ -97,13 +99,16 @@ async def webhook_receiver() -> AsyncIterator[Hooks]:
     async with running_server(app) as base:
         hooks.url = f"{base}/hook"
         yield hooks
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real S3-protocol server (moto's, over HTTP in its own process) on a free port."""
     port = free_port()
     log = tmp_path_factory.mktemp("s3") / "s3.log"
-    server = PlatformProcess([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                              "-p", str(port)], log).start()
+    server = PlatformProcess(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], log
+    ).start()
     try:
         wait_for_port("127.0.0.1", port, timeout=60)
         yield f"http://127.0.0.1:{port}"
@@ -117,7 +122,12 @@ def object_store_url(s3_endpoint: str) -> str:
     bucket = f"attachments-{uuid4().hex[:12]}"
     url = f"s3://test:secret@{bucket}/case-files?endpoint={s3_endpoint}&region=us-east-1"
     location = ObjectStoreLocation.parse(url)
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="secret")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="secret",
+    )
     s3.create_bucket(Bucket=location.bucket)
     return url

@@ -46,8 +46,9 @@ from receivables_platform.contracts.cases import (
 from receivables_platform.domain import NotFound, RefusalKind, Refused, fold
 
 S = CaseStatus
-CAUSE = RootCause(category_id=uuid4(), category_code="RATE", category_name="Wrong rate",
-                  detail="Old price list")
+CAUSE = RootCause(
+    category_id=uuid4(), category_code="RATE", category_name="Wrong rate", detail="Old price list"
+)
 
 
 def test_a_case_opens_new_with_its_sla_due_in_the_target_days():
@@ -92,11 +93,15 @@ def test_a_non_billing_case_closes_without_confirmation():
 
 
 def test_the_close_event_carries_the_completeness_checklist_and_root_cause():
-    state = given(open_case(), status(S.INVESTIGATING), note(),
-                  c.IdentifyRootCause(CASE, CAUSE, AGENT, at(1)),
-                  c.RecordCustomerUpdate(CASE, uuid4(), CustomerChannel.EMAIL, "Credit issued",
-                                         AGENT, at(2)),
-                  resolve(), confirm())
+    state = given(
+        open_case(),
+        status(S.INVESTIGATING),
+        note(),
+        c.IdentifyRootCause(CASE, CAUSE, AGENT, at(1)),
+        c.RecordCustomerUpdate(CASE, uuid4(), CustomerChannel.EMAIL, "Credit issued", AGENT, at(2)),
+        resolve(),
+        confirm(),
+    )
     [closed] = when(state, close())
     assert isinstance(closed, CaseClosed)
     assert closed.completeness.complete and closed.root_cause == CAUSE
@@ -107,8 +112,10 @@ def test_completeness_names_what_is_missing():
     entries = {e.item: e for e in completeness(given(open_case(description=" "))).entries}
     assert not entries[ChecklistItem.PROBLEM_STATEMENT].satisfied
     assert entries[ChecklistItem.LINKED_INVOICE].satisfied
-    setup = {e.item: e for e in completeness(given(open_case(type=CaseType.ACCOUNT_SETUP,
-                                                             invoice_ids=()))).entries}
+    setup = {
+        e.item: e
+        for e in completeness(given(open_case(type=CaseType.ACCOUNT_SETUP, invoice_ids=()))).entries
+    }
     assert not setup[ChecklistItem.LINKED_INVOICE].required
 
 
@@ -144,21 +151,59 @@ def test_no_breach_while_paused():
 def test_a_correction_shows_billings_answer_once():
     state = given(open_case(), status(S.INVESTIGATING))
     correction_id = uuid4()
-    state = fold(evolve, state, when(state, c.RequestCorrection(
-        CASE, correction_id, INVOICE, 500, CorrectionDirection.CREDIT, "USD", "double billed",
-        "DUPLICATE", AGENT, at(1))))
-    applied = c.RecordCorrectionApplied(CASE, correction_id, uuid4(), 500,
-                                        CorrectionDirection.CREDIT, "USD", date(2026, 11, 3),
-                                        at(2))
+    state = fold(
+        evolve,
+        state,
+        when(
+            state,
+            c.RequestCorrection(
+                CASE,
+                correction_id,
+                INVOICE,
+                500,
+                CorrectionDirection.CREDIT,
+                "USD",
+                "double billed",
+                "DUPLICATE",
+                AGENT,
+                at(1),
+            ),
+        ),
+    )
+    applied = c.RecordCorrectionApplied(
+        CASE,
+        correction_id,
+        uuid4(),
+        500,
+        CorrectionDirection.CREDIT,
+        "USD",
+        date(2026, 11, 3),
+        at(2),
+    )
     state = fold(evolve, state, when(state, applied))
     assert state.corrections[correction_id].outcome is CorrectionOutcome.APPLIED
     assert when(state, applied) == [], "a redelivered answer changes nothing"
 
 
 def test_a_case_with_a_pending_correction_does_not_close():
-    state = given(open_case(), status(S.INVESTIGATING), c.RequestCorrection(
-        CASE, uuid4(), INVOICE, 500, CorrectionDirection.CREDIT, "USD", "double billed",
-        "DUPLICATE", AGENT, at(1)), resolve(), confirm())
+    state = given(
+        open_case(),
+        status(S.INVESTIGATING),
+        c.RequestCorrection(
+            CASE,
+            uuid4(),
+            INVOICE,
+            500,
+            CorrectionDirection.CREDIT,
+            "USD",
+            "double billed",
+            "DUPLICATE",
+            AGENT,
+            at(1),
+        ),
+        resolve(),
+        confirm(),
+    )
     with pytest.raises(Refused) as refused:
         when(state, close())
     assert refused.value.field == "corrections"
@@ -166,15 +211,27 @@ def test_a_case_with_a_pending_correction_does_not_close():
 
 def test_an_escalation_is_answered_once_and_knows_if_it_was_late():
     escalation_id = uuid4()
-    state = given(open_case(), c.Escalate(CASE, escalation_id, EscalationTeam.INSTALLATION,
-                                          "Was the meter swapped?", at(0).date() + timedelta(2),
-                                          AGENT, at(0)))
-    [answered] = when(state, c.AnswerEscalation(CASE, escalation_id, "Yes, on 1 Nov", "tech-1",
-                                                at(5)))
+    state = given(
+        open_case(),
+        c.Escalate(
+            CASE,
+            escalation_id,
+            EscalationTeam.INSTALLATION,
+            "Was the meter swapped?",
+            at(0).date() + timedelta(2),
+            AGENT,
+            at(0),
+        ),
+    )
+    [answered] = when(
+        state, c.AnswerEscalation(CASE, escalation_id, "Yes, on 1 Nov", "tech-1", at(5))
+    )
     assert answered.overdue  # type: ignore[attr-defined]
     with pytest.raises(Refused):
-        when(fold(evolve, state, [answered]),
-             c.AnswerEscalation(CASE, escalation_id, "again", "tech-1", at(6)))
+        when(
+            fold(evolve, state, [answered]),
+            c.AnswerEscalation(CASE, escalation_id, "again", "tech-1", at(6)),
+        )
 
 
 def test_sla_policy_most_specific_rule_wins():
@@ -189,9 +246,18 @@ def test_sla_policy_most_specific_rule_wins():
 
 # -- the status machine, by property ---------------------------------------------------------
 
-ACTIONS = st.lists(st.sampled_from(
-    [*(("move", s) for s in S if s not in (S.RESOLVED, S.CLOSED)), ("resolve", None),
-     ("confirm", None), ("close", None), ("reopen", None)]), max_size=25)
+ACTIONS = st.lists(
+    st.sampled_from(
+        [
+            *(("move", s) for s in S if s not in (S.RESOLVED, S.CLOSED)),
+            ("resolve", None),
+            ("confirm", None),
+            ("close", None),
+            ("reopen", None),
+        ]
+    ),
+    max_size=25,
+)
 
 
 def _command(action: tuple[str, S | None], day: float) -> c.Command:
@@ -199,9 +265,12 @@ def _command(action: tuple[str, S | None], day: float) -> c.Command:
     if kind == "move":
         assert target is not None
         return status(target, day)
-    return {"resolve": lambda: resolve(day), "confirm": lambda: confirm(day),
-            "close": lambda: close(day),
-            "reopen": lambda: c.ReopenCase(CASE, "again", 30, AGENT, at(day))}[kind]()
+    return {
+        "resolve": lambda: resolve(day),
+        "confirm": lambda: confirm(day),
+        "close": lambda: close(day),
+        "reopen": lambda: c.ReopenCase(CASE, "again", 30, AGENT, at(day)),
+    }[kind]()
 
 
 @settings(max_examples=300, deadline=None)
@@ -214,8 +283,11 @@ def test_every_accepted_step_follows_the_flow_and_every_refused_one_changes_noth
         try:
             events = decide(_command(action, day), state)
         except Refused as refused:
-            assert refused.kind in (RefusalKind.NOT_FOUND, RefusalKind.CONFLICT,
-                                    RefusalKind.INVALID)
+            assert refused.kind in (
+                RefusalKind.NOT_FOUND,
+                RefusalKind.CONFLICT,
+                RefusalKind.INVALID,
+            )
             continue
         state = fold(evolve, state, events)
         if not events or isinstance(events[0], CaseStatusChanged | CaseOpened):

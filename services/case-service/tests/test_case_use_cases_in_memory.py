@@ -42,8 +42,9 @@ class Rows:
         self.written: list[tuple[CaseStatus, int, datetime]] = []
         self.fail = fail
 
-    async def __call__(self, conn: object, state: Case, events: Sequence[EventContract],
-                       at: datetime) -> None:
+    async def __call__(
+        self, conn: object, state: Case, events: Sequence[EventContract], at: datetime
+    ) -> None:
         if self.fail:
             raise RuntimeError("the row write failed")
         self.written.append((state.status, len(events), at))
@@ -55,8 +56,9 @@ class Billing(InMemoryTable):
     async def account_exists(self, conn: object, account_id: UUID, /) -> bool:
         return ("account", account_id) in self.rows
 
-    async def invoices(self, conn: object, invoice_ids: Sequence[UUID], /
-                       ) -> dict[UUID, KnownInvoice]:
+    async def invoices(
+        self, conn: object, invoice_ids: Sequence[UUID], /
+    ) -> dict[UUID, KnownInvoice]:
         return {i: self.rows[("invoice", i)] for i in invoice_ids if ("invoice", i) in self.rows}
 
 
@@ -97,11 +99,21 @@ def agents() -> Agents:
     return Agents()
 
 
-def case_store(repository: InMemoryRepository[Case], rows: Rows, billing: Billing | None = None,
-               agents: Agents | None = None) -> CaseStore:
+def case_store(
+    repository: InMemoryRepository[Case],
+    rows: Rows,
+    billing: Billing | None = None,
+    agents: Agents | None = None,
+) -> CaseStore:
     billing, agents, numbers = billing or Billing(), agents or Agents(), Numbers()
-    return CaseStore(repository, rows, billing, agents, numbers,
-                     InMemoryTransactions(repository, billing, agents, numbers))
+    return CaseStore(
+        repository,
+        rows,
+        billing,
+        agents,
+        numbers,
+        InMemoryTransactions(repository, billing, agents, numbers),
+    )
 
 
 @pytest.fixture
@@ -110,7 +122,8 @@ def store(repository, rows, billing, agents) -> CaseStore:
 
 
 async def test_opening_appends_the_opened_event_keyed_by_the_account_and_writes_the_row(
-        store, repository, rows):
+    store, repository, rows
+):
     loaded = await execute(None, open_case(), store=store)
     assert loaded.version == 1 and loaded.state.status is CaseStatus.NEW
     [opened] = repository.events(CASE)
@@ -162,31 +175,33 @@ async def test_a_case_never_opened_is_not_found(store):
 
 async def test_opened_cases_are_numbered_in_turn(store, repository):
     first = await cases.open_case(None, open_case(case_number=""), store=store)
-    second = await cases.open_case(None, open_case(case_id=uuid4(), case_number=""),
-                                   store=store)
-    assert (first.state.case_number, second.state.case_number) == ("CASE-000001",
-                                                                    "CASE-000002")
+    second = await cases.open_case(None, open_case(case_id=uuid4(), case_number=""), store=store)
+    assert (first.state.case_number, second.state.case_number) == ("CASE-000001", "CASE-000002")
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"account_id": uuid4()}, "account_id"),
-    ({"invoice_ids": (uuid4(),)}, "body.invoice_ids.0"),
-    ({"account_id": None}, "account_id"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"account_id": uuid4()}, "account_id"),
+        ({"invoice_ids": (uuid4(),)}, "body.invoice_ids.0"),
+        ({"account_id": None}, "account_id"),
+    ],
+)
 async def test_a_case_links_only_an_account_billing_knows_and_that_account_s_invoices(
-        store, repository, change, field):
+    store, repository, change, field
+):
     with pytest.raises(Refused) as refused:
         await cases.open_case(None, open_case(**change), store=store)
     assert refused.value.field == field and repository.events(CASE) == []
 
 
-async def test_an_owner_must_be_an_active_agent_unless_they_take_the_case_themselves(
-        store, agents):
+async def test_an_owner_must_be_an_active_agent_unless_they_take_the_case_themselves(store, agents):
     with pytest.raises(Refused) as refused:
         await cases.open_case(None, open_case(owner_id="pat"), store=store)
     assert refused.value.field == "owner_id"
-    opened = await cases.open_case(None, open_case(owner_id=AGENT), owner_registers=True,
-                                   store=store)
+    opened = await cases.open_case(
+        None, open_case(owner_id=AGENT), owner_registers=True, store=store
+    )
     assert opened.state.owner_id == AGENT and agents.rows == {(AGENT,): True}
 
 
@@ -194,18 +209,29 @@ async def test_a_correction_is_requested_in_the_invoice_s_currency_or_refused(st
     await cases.open_case(None, open_case(), store=store)
 
     def correction(**change: object) -> c.RequestCorrection:
-        return replace(c.RequestCorrection(
-            case_id=CASE, correction_id=uuid4(), invoice_id=INVOICE, amount_minor=500,
-            direction=CorrectionDirection.CREDIT, currency="", reason="Billed twice",
-            reason_code="DUPLICATE", actor=AGENT, at=at(1)), **change)
+        return replace(
+            c.RequestCorrection(
+                case_id=CASE,
+                correction_id=uuid4(),
+                invoice_id=INVOICE,
+                amount_minor=500,
+                direction=CorrectionDirection.CREDIT,
+                currency="",
+                reason="Billed twice",
+                reason_code="DUPLICATE",
+                actor=AGENT,
+                at=at(1),
+            ),
+            **change,
+        )
 
     with pytest.raises(Refused) as refused:
-        await cases.request_correction(None, correction(currency="USD"), check=None,
-                                       store=store)
+        await cases.request_correction(None, correction(currency="USD"), check=None, store=store)
     assert refused.value.field == "currency"
     with pytest.raises(Refused) as refused:
-        await cases.request_correction(None, correction(invoice_id=uuid4()), check=None,
-                                       store=store)
+        await cases.request_correction(
+            None, correction(invoice_id=uuid4()), check=None, store=store
+        )
     assert refused.value.field == "invoice_id"
     requested = await cases.request_correction(None, correction(), check=None, store=store)
     assert requested.version == 2

@@ -30,8 +30,9 @@ ESC = uuid4()
 
 
 def escalate() -> c.Escalate:
-    return c.Escalate(CASE, ESC, EscalationTeam.SERVICE, "Meter read twice?", date(2026, 11, 9),
-                      AGENT, at(0))
+    return c.Escalate(
+        CASE, ESC, EscalationTeam.SERVICE, "Meter read twice?", date(2026, 11, 9), AGENT, at(0)
+    )
 
 
 def claim(who: str, teams: frozenset[str] = frozenset({"service"})) -> c.ClaimEscalation:
@@ -74,10 +75,19 @@ def test_only_the_owner_sets_a_next_action_and_not_in_the_past():
 def test_a_credit_awaiting_approval_is_for_the_supervisors():
     approval = uuid4()
     asked = ApprovalRequested(
-        approval_id=approval, account_id=uuid4(), invoice_id=uuid4(),
-        action=ApprovalAction.CREDIT, amount_minor=90_000, currency="USD",
-        threshold_minor=50_000, reason_code="billing_error", effective_date=date(2026, 3, 2),
-        case_id=str(CASE), requested_by=AGENT, requested_at=at(0))
+        approval_id=approval,
+        account_id=uuid4(),
+        invoice_id=uuid4(),
+        action=ApprovalAction.CREDIT,
+        amount_minor=90_000,
+        currency="USD",
+        threshold_minor=50_000,
+        reason_code="billing_error",
+        effective_date=date(2026, 3, 2),
+        case_id=str(CASE),
+        requested_by=AGENT,
+        requested_at=at(0),
+    )
     notice = credit_approval(asked, case=given(open_case()))
     assert notice.kind is NotificationKind.CREDIT_APPROVAL
     assert notice.audience == Audience(role="supervisor") and "90000 USD" in notice.text

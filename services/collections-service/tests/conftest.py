@@ -23,9 +23,13 @@ from receivables_platform.web.testserver import running_server
 @pytest.fixture
 def runtime() -> Runtime:
     """What the tests compose instead of the environment: handed to the app and the feed."""
-    return Runtime(FixedClock(at(MONDAY)), BusinessCalendar.of("US"),
-                   CollectionsSettings(smtp_url=None, daily_run=False, dunning=False,
-                                       dunning_poll_seconds=0.2))
+    return Runtime(
+        FixedClock(at(MONDAY)),
+        BusinessCalendar.of("US"),
+        CollectionsSettings(
+            smtp_url=None, daily_run=False, dunning=False, dunning_poll_seconds=0.2
+        ),
+    )
 
 
 @pytest.fixture
@@ -37,11 +41,11 @@ async def database_url(fresh_database: Any) -> str:
 @pytest.fixture
 async def api(database_url: str, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     settings = SPEC.settings(database_url=database_url, jwt_secret=SECRET)
-    settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(
-        update={"bootstrap_servers": None})})
+    settings = settings.model_copy(
+        update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": None})}
+    )
     app = build_app(SPEC, settings, dependencies=runtime)
-    async with running_server(app) as base, \
-            httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
         yield client
 
 
@@ -64,7 +68,8 @@ def inbox(runtime: Runtime) -> Iterator[Inbox]:
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     runtime.settings = runtime.settings.model_copy(
-        update={"smtp_url": f"smtp://127.0.0.1:{port}?from=collections@receivables.test"})
+        update={"smtp_url": f"smtp://127.0.0.1:{port}?from=collections@receivables.test"}
+    )
     try:
         yield handler
     finally:

@@ -15,8 +15,7 @@ S = TypeVar("S")
 
 
 class InMemoryAggregates(Generic[S]):
-    def __init__(self, initial: Callable[[], S],
-                 evolve: Callable[[S, EventContract], S]) -> None:
+    def __init__(self, initial: Callable[[], S], evolve: Callable[[S, EventContract], S]) -> None:
         self.initial, self.evolve = initial, evolve
         self.streams: dict[UUID, list[EventContract]] = {}
         self.keys: dict[UUID, UUID] = {}
@@ -28,10 +27,16 @@ class InMemoryAggregates(Generic[S]):
     async def load(self, aggregate_id: UUID) -> S:
         return fold(self.evolve, self.initial(), self.streams.get(aggregate_id, []))
 
-    async def decide(self, aggregate_id: UUID, account_id: UUID, decision: Decision[S], *,
-                     check: Callable[[int], object] | None = None,
-                     correlation_id: str | None = None,
-                     causation_id: str | None = None) -> Decided[S]:
+    async def decide(
+        self,
+        aggregate_id: UUID,
+        account_id: UUID,
+        decision: Decision[S],
+        *,
+        check: Callable[[int], object] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Decided[S]:
         history = self.streams.get(aggregate_id, [])
         if check is not None:
             check(len(history))

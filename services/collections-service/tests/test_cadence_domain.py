@@ -68,10 +68,11 @@ def invoice(due: date, balance: int = 10_000, held: bool = False) -> OpenInvoice
 
 # -- calendar -------------------------------------------------------------------------------------
 
+
 def test_weekends_and_public_holidays_are_not_business_days() -> None:
-    assert US.is_business_day(date(2026, 11, 25))          # a Wednesday
-    assert not US.is_business_day(date(2026, 11, 26))      # Thanksgiving
-    assert not US.is_business_day(date(2026, 11, 28))      # Saturday
+    assert US.is_business_day(date(2026, 11, 25))  # a Wednesday
+    assert not US.is_business_day(date(2026, 11, 26))  # Thanksgiving
+    assert not US.is_business_day(date(2026, 11, 28))  # Saturday
     assert US.next_business_day(date(2026, 11, 25)) == date(2026, 11, 27)
     assert US.on_or_after(date(2026, 12, 25)) == date(2026, 12, 28)  # Christmas, a Friday
 
@@ -86,7 +87,7 @@ def test_another_country_has_its_own_holidays() -> None:
     de = BusinessCalendar.of("DE")
     assert not de.is_business_day(date(2026, 10, 3)) or date(2026, 10, 3).weekday() >= 5
     assert not de.is_business_day(date(2026, 12, 25))
-    assert de.is_business_day(date(2026, 11, 26))          # not Thanksgiving there
+    assert de.is_business_day(date(2026, 11, 26))  # not Thanksgiving there
 
 
 @settings(max_examples=200, deadline=None)
@@ -100,6 +101,7 @@ def test_adding_business_days_lands_on_one_and_counts_them(start: date, count: i
 
 
 # -- policies -------------------------------------------------------------------------------------
+
 
 def test_steps_are_ordered_by_offset() -> None:
     assert ordered_steps([CALL, REMIND, FIRST]) == (REMIND, FIRST, CALL)
@@ -122,8 +124,9 @@ def test_a_policy_needs_steps_with_distinct_ids() -> None:
 
 # -- the daily plan -------------------------------------------------------------------------------
 
+
 def test_a_step_due_on_a_weekend_falls_due_the_next_business_day() -> None:
-    due = date(2026, 10, 30)                             # Friday; +1 is Saturday
+    due = date(2026, 10, 30)  # Friday; +1 is Saturday
     assert step_date(due, FIRST, US) == date(2026, 11, 2)
     inv = invoice(due)
     assert plan_day(situation(inv), POLICY, set(), date(2026, 10, 31), US) is None
@@ -132,7 +135,7 @@ def test_a_step_due_on_a_weekend_falls_due_the_next_business_day() -> None:
 
 
 def test_no_task_is_planned_on_a_holiday_and_the_step_waits_for_the_next_day() -> None:
-    inv = invoice(date(2026, 11, 25))                    # +1 is Thanksgiving
+    inv = invoice(date(2026, 11, 25))  # +1 is Thanksgiving
     fired = {(inv.invoice_id, "remind")}
     assert plan_day(situation(inv), POLICY, fired, date(2026, 11, 26), US) is None
     plan = plan_day(situation(inv), POLICY, fired, date(2026, 11, 27), US)
@@ -140,7 +143,7 @@ def test_no_task_is_planned_on_a_holiday_and_the_step_waits_for_the_next_day() -
 
 
 def test_month_end_due_dates_roll_into_the_next_month() -> None:
-    inv = invoice(date(2026, 1, 31))                     # a Saturday; +10 is Feb 10
+    inv = invoice(date(2026, 1, 31))  # a Saturday; +10 is Feb 10
     assert step_date(inv.due_date, CALL, US) == date(2026, 2, 10)
     fired = {(inv.invoice_id, s) for s in ("remind", "first")}
     plan = plan_day(situation(inv), POLICY, fired, date(2026, 2, 10), US)
@@ -148,8 +151,11 @@ def test_month_end_due_dates_roll_into_the_next_month() -> None:
 
 
 def test_one_consolidated_task_covers_every_overdue_invoice() -> None:
-    old, new, future = (invoice(date(2026, 10, 9), 5_000), invoice(date(2026, 10, 30), 7_000),
-                        invoice(date(2026, 12, 31), 9_000))
+    old, new, future = (
+        invoice(date(2026, 10, 9), 5_000),
+        invoice(date(2026, 10, 30), 7_000),
+        invoice(date(2026, 12, 31), 9_000),
+    )
     fired = {(old.invoice_id, s) for s in ("remind", "first", "call")}
     plan = plan_day(situation(old, new, future), LATEST, fired, date(2026, 11, 2), US)
     assert plan is not None
@@ -162,8 +168,10 @@ def test_one_consolidated_task_covers_every_overdue_invoice() -> None:
 
 def test_an_invoice_in_instalments_counts_past_due_only_what_has_fallen_due() -> None:
     # 3,000 of the first instalment still open (due 30 Oct), 6,000 to come in December
-    plan = replace(invoice(date(2026, 10, 30), 9_000), open_instalments=(
-        (date(2026, 10, 30), 3_000), (date(2026, 12, 1), 6_000)))
+    plan = replace(
+        invoice(date(2026, 10, 30), 9_000),
+        open_instalments=((date(2026, 10, 30), 3_000), (date(2026, 12, 1), 6_000)),
+    )
     assert plan.past_due_minor(date(2026, 10, 30)) == 0
     assert plan.past_due_minor(date(2026, 11, 2)) == 3_000
     assert plan.past_due_minor(date(2026, 12, 2)) == 9_000
@@ -221,9 +229,9 @@ def test_an_open_promise_pauses_the_account_until_its_deadline_then_it_resumes()
     paused = situation(inv, paused_until=date(2026, 10, 20))
     assert plan_day(paused, POLICY, set(), date(2026, 10, 20), US) is None
     plan = plan_day(paused, LATEST, set(), date(2026, 10, 21), US)
-    assert plan is not None and plan.lead == CALL        # the steps missed while paused catch up
+    assert plan is not None and plan.lead == CALL  # the steps missed while paused catch up
     plan = plan_day(paused, POLICY, set(), date(2026, 10, 21), US)
-    assert plan is not None and plan.lead == REMIND      # ... or resume at the first not done
+    assert plan is not None and plan.lead == REMIND  # ... or resume at the first not done
 
 
 def test_an_escalating_step_makes_the_task_escalate() -> None:
@@ -235,30 +243,64 @@ def test_an_escalating_step_makes_the_task_escalate() -> None:
 
 # -- priority -------------------------------------------------------------------------------------
 
+
 def test_the_documented_formula() -> None:
     assert priority_score(PriorityInputs(100_000, 10)) == 50 + 300
     assert priority_score(PriorityInputs(0, 400, 9, True, True)) == 900 + 1000 + 200 + 100
 
 
-inputs = st.builds(PriorityInputs, st.integers(0, 10**12), st.integers(0, 1000),
-                   st.integers(0, 10), st.booleans(), st.booleans())
+inputs = st.builds(
+    PriorityInputs,
+    st.integers(0, 10**12),
+    st.integers(0, 1000),
+    st.integers(0, 10),
+    st.booleans(),
+    st.booleans(),
+)
 
 
 @given(inputs, st.integers(0, 10**9), st.integers(0, 100), st.integers(0, 3))
 def test_the_score_never_falls_when_a_reason_to_call_grows(
-        base: PriorityInputs, more_money: int, more_days: int, more_broken: int) -> None:
+    base: PriorityInputs, more_money: int, more_days: int, more_broken: int
+) -> None:
     score = priority_score(base)
     assert score >= 0
-    assert priority_score(PriorityInputs(base.amount_past_due_minor + more_money,
-                                         base.days_past_due, base.broken_commitments,
-                                         base.at_risk, base.escalates)) >= score
-    assert priority_score(PriorityInputs(base.amount_past_due_minor,
-                                         base.days_past_due + more_days,
-                                         base.broken_commitments, base.at_risk,
-                                         base.escalates)) >= score
-    assert priority_score(PriorityInputs(base.amount_past_due_minor, base.days_past_due,
-                                         base.broken_commitments + more_broken, True,
-                                         True)) >= score
+    assert (
+        priority_score(
+            PriorityInputs(
+                base.amount_past_due_minor + more_money,
+                base.days_past_due,
+                base.broken_commitments,
+                base.at_risk,
+                base.escalates,
+            )
+        )
+        >= score
+    )
+    assert (
+        priority_score(
+            PriorityInputs(
+                base.amount_past_due_minor,
+                base.days_past_due + more_days,
+                base.broken_commitments,
+                base.at_risk,
+                base.escalates,
+            )
+        )
+        >= score
+    )
+    assert (
+        priority_score(
+            PriorityInputs(
+                base.amount_past_due_minor,
+                base.days_past_due,
+                base.broken_commitments + more_broken,
+                True,
+                True,
+            )
+        )
+        >= score
+    )
 
 
 def test_a_broken_promise_outranks_a_slightly_older_debt() -> None:
@@ -309,10 +351,12 @@ def test_a_reversed_payment_takes_back_what_it_paid() -> None:
 
 
 @settings(max_examples=200)
-@given(st.lists(st.tuples(st.integers(0, 20), st.integers(1, 6_000)), max_size=6),
-       st.integers(0, 25))
+@given(
+    st.lists(st.tuples(st.integers(0, 20), st.integers(1, 6_000)), max_size=6), st.integers(0, 25)
+)
 def test_the_verdict_does_not_depend_on_the_order_payments_arrive(
-        raw: list[tuple[int, int]], day: int) -> None:
+    raw: list[tuple[int, int]], day: int
+) -> None:
     payments = [Payment(PROMISE.made_on + timedelta(days=d), amount) for d, amount in raw]
     today = PROMISE.made_on + timedelta(days=day)
     assert judge(PROMISE, payments, today, US) == judge(PROMISE, payments[::-1], today, US)
@@ -320,10 +364,12 @@ def test_the_verdict_does_not_depend_on_the_order_payments_arrive(
 
 def test_a_promise_in_the_past_or_of_nothing_is_refused_naming_the_field() -> None:
     today = date(2026, 11, 16)
-    for amount, promised, grace, field in ((0, today, 2, "amount_minor"),
-                                           (MAX_MINOR + 1, today, 2, "amount_minor"),
-                                           (100, today - timedelta(days=1), 2, "promised_date"),
-                                           (100, today, 31, "grace_days")):
+    for amount, promised, grace, field in (
+        (0, today, 2, "amount_minor"),
+        (MAX_MINOR + 1, today, 2, "amount_minor"),
+        (100, today - timedelta(days=1), 2, "promised_date"),
+        (100, today, 31, "grace_days"),
+    ):
         with pytest.raises(Refused) as refused:
             check_new(amount, promised, grace, today)
         assert refused.value.field == field
@@ -332,12 +378,24 @@ def test_a_promise_in_the_past_or_of_nothing_is_refused_naming_the_field() -> No
 
 # -- a task's life --------------------------------------------------------------------------------
 
+
 def scheduled(collector: str | None = "kim") -> tasks.Task:
-    event = TaskScheduled(task_id=uuid4(), account_id=ACCOUNT, collector_id=collector,
-                          kind=TaskKind.CADENCE, business_date=date(2026, 11, 2),
-                          channel=Channel.CALL, template="call_script", escalates=False,
-                          steps=[], invoice_ids=[], amount_past_due_minor=100, currency="USD",
-                          days_past_due=3, priority_score=10)
+    event = TaskScheduled(
+        task_id=uuid4(),
+        account_id=ACCOUNT,
+        collector_id=collector,
+        kind=TaskKind.CADENCE,
+        business_date=date(2026, 11, 2),
+        channel=Channel.CALL,
+        template="call_script",
+        escalates=False,
+        steps=[],
+        invoice_ids=[],
+        amount_past_due_minor=100,
+        currency="USD",
+        days_past_due=3,
+        priority_score=10,
+    )
     return fold(tasks.evolve, tasks.Task(), [event])
 
 
@@ -346,22 +404,46 @@ NOW = datetime(2026, 11, 2, 15, tzinfo=UTC)
 
 def test_a_collector_completes_their_own_task_once() -> None:
     task = scheduled()
-    [done] = tasks.complete(task, by="kim", may_act_for_others=False,
-                            outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
+    [done] = tasks.complete(
+        task,
+        by="kim",
+        may_act_for_others=False,
+        outcome=TaskOutcome.NO_ANSWER,
+        today=date(2026, 11, 2),
+        now=NOW,
+    )
     closed = tasks.evolve(task, done)
     with pytest.raises(Refusal) as refused:
-        tasks.complete(closed, by="kim", may_act_for_others=False,
-                       outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
+        tasks.complete(
+            closed,
+            by="kim",
+            may_act_for_others=False,
+            outcome=TaskOutcome.NO_ANSWER,
+            today=date(2026, 11, 2),
+            now=NOW,
+        )
     assert refused.value.kind is RefusalKind.CONFLICT
 
 
 def test_another_collectors_task_needs_a_supervisor() -> None:
     with pytest.raises(Refusal) as refused:
-        tasks.complete(scheduled(), by="lee", may_act_for_others=False,
-                       outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
+        tasks.complete(
+            scheduled(),
+            by="lee",
+            may_act_for_others=False,
+            outcome=TaskOutcome.NO_ANSWER,
+            today=date(2026, 11, 2),
+            now=NOW,
+        )
     assert refused.value.kind is RefusalKind.NOT_PERMITTED
-    [done] = tasks.complete(scheduled(), by="sue", may_act_for_others=True,
-                            outcome=TaskOutcome.NO_ANSWER, today=date(2026, 11, 2), now=NOW)
+    [done] = tasks.complete(
+        scheduled(),
+        by="sue",
+        may_act_for_others=True,
+        outcome=TaskOutcome.NO_ANSWER,
+        today=date(2026, 11, 2),
+        now=NOW,
+    )
     assert done.collector_id == "sue" and done.assigned_collector_id == "kim"  # type: ignore[attr-defined]
 
 
@@ -369,22 +451,31 @@ def test_a_missed_task_counts_each_day_it_is_carried_over() -> None:
     task = scheduled()
     [first] = tasks.miss(task, carried_over_to=date(2026, 11, 3))
     task = tasks.evolve(task, first)
-    assert tasks.miss(task, carried_over_to=date(2026, 11, 3)) == []   # the same run again
+    assert tasks.miss(task, carried_over_to=date(2026, 11, 3)) == []  # the same run again
     [second] = tasks.miss(task, carried_over_to=date(2026, 11, 4))
     assert (second.missed_on, second.times_missed) == (date(2026, 11, 3), 2)  # type: ignore[attr-defined]
-    [cancelled] = tasks.cancel(tasks.evolve(task, second), reason=TaskCancellation.ON_HOLD,
-                               today=date(2026, 11, 4))
+    [cancelled] = tasks.cancel(
+        tasks.evolve(task, second), reason=TaskCancellation.ON_HOLD, today=date(2026, 11, 4)
+    )
     assert cancelled.business_date == date(2026, 11, 2)  # type: ignore[attr-defined]
 
 
 # -- the cadence over a season --------------------------------------------------------------------
 
+
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.dates(date(2026, 1, 1), date(2026, 12, 31)),
-                          st.integers(1, 100_000)), min_size=1, max_size=5),
-       st.sampled_from(["US", "DE", "GB"]), st.sampled_from([POLICY, LATEST]))
+@given(
+    st.lists(
+        st.tuples(st.dates(date(2026, 1, 1), date(2026, 12, 31)), st.integers(1, 100_000)),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from(["US", "DE", "GB"]),
+    st.sampled_from([POLICY, LATEST]),
+)
 def test_over_a_year_each_step_fires_once_per_invoice_on_business_days_only(
-        raw: list[tuple[date, int]], country: str, policy: Policy) -> None:
+    raw: list[tuple[date, int]], country: str, policy: Policy
+) -> None:
     """Under `latest` a step fires on its own day; one step at a time (first_not_done), two
     steps that fall on one business day fire on consecutive ones, in order."""
     calendar = BusinessCalendar.of(country)
@@ -414,64 +505,112 @@ def test_over_a_year_each_step_fires_once_per_invoice_on_business_days_only(
 
 def test_a_task_is_rescheduled_to_a_business_day_from_today_on() -> None:
     task = scheduled()
-    [moved] = tasks.reschedule(task, due_on=date(2026, 11, 5), due_at=None, snoozed=False,
-                               by="kim", may_act_for_others=False, today=date(2026, 11, 2),
-                               calendar=US)
+    [moved] = tasks.reschedule(
+        task,
+        due_on=date(2026, 11, 5),
+        due_at=None,
+        snoozed=False,
+        by="kim",
+        may_act_for_others=False,
+        today=date(2026, 11, 2),
+        calendar=US,
+    )
     assert isinstance(moved, TaskRescheduled)
     assert (moved.previous_due_on, moved.due_on) == (date(2026, 11, 2), date(2026, 11, 5))
     assert tasks.evolve(task, moved).due_on == date(2026, 11, 5)
     for day in (date(2026, 11, 1), date(2026, 11, 7), date(2026, 11, 26)):  # past, Sat, Thanks.
         with pytest.raises(Refused) as refused:
-            tasks.reschedule(task, due_on=day, due_at=None, snoozed=False, by="kim",
-                             may_act_for_others=False, today=date(2026, 11, 2),
-                             calendar=US)
+            tasks.reschedule(
+                task,
+                due_on=day,
+                due_at=None,
+                snoozed=False,
+                by="kim",
+                may_act_for_others=False,
+                today=date(2026, 11, 2),
+                calendar=US,
+            )
         assert refused.value.field == "due_on"
-    assert tasks.reschedule(task, due_on=date(2026, 11, 2), due_at=None, snoozed=False,
-                            by="kim", may_act_for_others=False, today=date(2026, 11, 2),
-                            calendar=US) == []
+    assert (
+        tasks.reschedule(
+            task,
+            due_on=date(2026, 11, 2),
+            due_at=None,
+            snoozed=False,
+            by="kim",
+            may_act_for_others=False,
+            today=date(2026, 11, 2),
+            calendar=US,
+        )
+        == []
+    )
 
 
 def test_only_its_collector_or_a_supervisor_moves_or_hands_over_a_task() -> None:
     task = scheduled()
     with pytest.raises(Refusal) as refused:
-        tasks.hand_over(task, to="lee", by="lee", may_act_for_others=False,
-                        today=date(2026, 11, 2))
+        tasks.hand_over(task, to="lee", by="lee", may_act_for_others=False, today=date(2026, 11, 2))
     assert refused.value.kind is RefusalKind.NOT_PERMITTED
-    [handed] = tasks.hand_over(task, to="lee", by="sue", may_act_for_others=True,
-                               today=date(2026, 11, 2))
+    [handed] = tasks.hand_over(
+        task, to="lee", by="sue", may_act_for_others=True, today=date(2026, 11, 2)
+    )
     assert isinstance(handed, TaskHandedOver) and handed.previous_collector_id == "kim"
     assert tasks.evolve(task, handed).collector_id == "lee"
-    assert tasks.hand_over(task, to="kim", by="kim", may_act_for_others=False,
-                           today=date(2026, 11, 2)) == []
+    assert (
+        tasks.hand_over(task, to="kim", by="kim", may_act_for_others=False, today=date(2026, 11, 2))
+        == []
+    )
 
 
 def test_a_hand_set_follow_up_is_priced_on_its_day_and_never_a_cadence_task() -> None:
-    situation = AccountSituation(ACCOUNT, "USD", "kim", (
-        OpenInvoice(uuid4(), date(2026, 10, 30), 5_000),))
-    new = tasks.HandSet(task_id=uuid4(), kind=TaskKind.FOLLOW_UP, channel=Channel.CALL,
-                        due_on=date(2026, 11, 5), assignee="kim", by="kim",
-                        due_at=tasks.due_moment(date(2026, 11, 5), time(10), "America/New_York"))
+    situation = AccountSituation(
+        ACCOUNT, "USD", "kim", (OpenInvoice(uuid4(), date(2026, 10, 30), 5_000),)
+    )
+    new = tasks.HandSet(
+        task_id=uuid4(),
+        kind=TaskKind.FOLLOW_UP,
+        channel=Channel.CALL,
+        due_on=date(2026, 11, 5),
+        assignee="kim",
+        by="kim",
+        due_at=tasks.due_moment(date(2026, 11, 5), time(10), "America/New_York"),
+    )
     [event] = tasks.set_by_hand(new, situation, today=date(2026, 11, 2), calendar=US)
     assert isinstance(event, TaskScheduled)
     assert (event.days_past_due, event.amount_past_due_minor) == (6, 5_000)
     assert event.due_at == datetime(2026, 11, 5, 15, tzinfo=UTC)
     with pytest.raises(Refused) as refused:
-        tasks.set_by_hand(replace(new, kind=TaskKind.CADENCE), situation,
-                          today=date(2026, 11, 2), calendar=US)
+        tasks.set_by_hand(
+            replace(new, kind=TaskKind.CADENCE), situation, today=date(2026, 11, 2), calendar=US
+        )
     assert refused.value.field == "kind"
 
 
 def test_a_commitment_is_cancelled_once_and_only_while_open() -> None:
-    made = CommitmentMade(commitment_id=uuid4(), account_id=ACCOUNT, collector_id="kim",
-                          amount_minor=5_000, currency="USD", promised_date=date(2026, 11, 6),
-                          grace_days=2, invoice_ids=[], channel=Channel.CALL,
-                          made_on=date(2026, 11, 2), made_at=NOW)
+    made = CommitmentMade(
+        commitment_id=uuid4(),
+        account_id=ACCOUNT,
+        collector_id="kim",
+        amount_minor=5_000,
+        currency="USD",
+        promised_date=date(2026, 11, 6),
+        grace_days=2,
+        invoice_ids=[],
+        channel=Channel.CALL,
+        made_on=date(2026, 11, 2),
+        made_at=NOW,
+    )
     promise = fold(commitments.evolve, commitments.Commitment(), [made])
-    [cancelled] = commitments.cancel(promise, by="sue", reason="taken in error",
-                                     today=date(2026, 11, 3))
+    [cancelled] = commitments.cancel(
+        promise, by="sue", reason="taken in error", today=date(2026, 11, 3)
+    )
     assert cancelled.cancelled_by == "sue" and cancelled.collector_id == "kim"
     for history, kind in (([], RefusalKind.NOT_FOUND), ([made, cancelled], RefusalKind.CONFLICT)):
         with pytest.raises(Refusal) as refused:
-            commitments.cancel(fold(commitments.evolve, commitments.Commitment(), history),
-                               by="sue", reason="again", today=date(2026, 11, 3))
+            commitments.cancel(
+                fold(commitments.evolve, commitments.Commitment(), history),
+                by="sue",
+                reason="again",
+                today=date(2026, 11, 3),
+            )
         assert refused.value.kind is kind

@@ -37,23 +37,34 @@ MONDAY = date(2026, 11, 16)
 NOW = datetime(2026, 11, 16, 15, tzinfo=UTC)
 FOLLOW_UP = uuid4()
 
-PROMISE = MakeCommitment(commitment_id=uuid4(), account_id=ACCOUNT, by="kim",
-                         amount_minor=10_000, promised_date=date(2026, 11, 25), grace_days=2,
-                         channel=Channel.CALL, today=MONDAY, now=NOW)
+PROMISE = MakeCommitment(
+    commitment_id=uuid4(),
+    account_id=ACCOUNT,
+    by="kim",
+    amount_minor=10_000,
+    promised_date=date(2026, 11, 25),
+    grace_days=2,
+    channel=Channel.CALL,
+    today=MONDAY,
+    now=NOW,
+)
 # deadline: Nov 25 + 2 business days, skipping Thanksgiving -> Nov 30 (Mon)
 PLAN = replace(PROMISE, instalments=((date(2026, 11, 18), 4_000), (date(2026, 11, 25), 6_000)))
 # first instalment's deadline: Nov 18 + 2 business days -> Nov 20 (Fri)
 
 
 def made(command: MakeCommitment = PROMISE) -> Commitment:
-    return fold(commitments.evolve, Commitment(),
-                commitments.make(command, account_currency="USD", open_invoices={INVOICE}))
+    return fold(
+        commitments.evolve,
+        Commitment(),
+        commitments.make(command, account_currency="USD", open_invoices={INVOICE}),
+    )
 
 
-def judged(state: Commitment, payments: list[Payment], today: date, *,
-           final: bool) -> Judgement:
-    return commitments.judge_commitment(state, payments, today, US, final=final,
-                                        follow_up_task_id=FOLLOW_UP)
+def judged(state: Commitment, payments: list[Payment], today: date, *, final: bool) -> Judgement:
+    return commitments.judge_commitment(
+        state, payments, today, US, final=final, follow_up_task_id=FOLLOW_UP
+    )
 
 
 def after(state: Commitment, events: list[EventContract]) -> Commitment:
@@ -61,17 +72,21 @@ def after(state: Commitment, events: list[EventContract]) -> Commitment:
 
 
 def test_a_promise_is_made_in_the_account_s_currency_on_invoices_it_still_owes() -> None:
-    [event] = commitments.make(replace(PROMISE, invoice_ids=(INVOICE,), currency="USD"),
-                               account_currency=None, open_invoices={INVOICE})
+    [event] = commitments.make(
+        replace(PROMISE, invoice_ids=(INVOICE,), currency="USD"),
+        account_currency=None,
+        open_invoices={INVOICE},
+    )
     assert isinstance(event, CommitmentMade)
     assert event.currency == "USD" and event.invoice_ids == [INVOICE] and event.made_on == MONDAY
     for command, currency, field in (
-            (replace(PROMISE, currency="EUR"), "USD", "currency"),
-            (replace(PROMISE, invoice_ids=(INVOICE, uuid4())), "USD", "invoice_ids.1"),
-            (PROMISE, None, "currency"),
-            (replace(PROMISE, amount_minor=0), "USD", "amount_minor"),
-            (replace(PROMISE, promised_date=date(2026, 11, 13)), "USD", "promised_date"),
-            (replace(PLAN, instalments=PLAN.instalments[:1]), "USD", "instalments.0.due_date")):
+        (replace(PROMISE, currency="EUR"), "USD", "currency"),
+        (replace(PROMISE, invoice_ids=(INVOICE, uuid4())), "USD", "invoice_ids.1"),
+        (PROMISE, None, "currency"),
+        (replace(PROMISE, amount_minor=0), "USD", "amount_minor"),
+        (replace(PROMISE, promised_date=date(2026, 11, 13)), "USD", "promised_date"),
+        (replace(PLAN, instalments=PLAN.instalments[:1]), "USD", "instalments.0.due_date"),
+    ):
         with pytest.raises(Refused) as refused:
             commitments.make(command, account_currency=currency, open_invoices={INVOICE})
         assert refused.value.field == field, command
@@ -91,13 +106,14 @@ def test_paid_in_full_is_kept_the_moment_the_money_lands_and_clears_the_risk() -
     assert isinstance(kept, CommitmentKept) and kept.kept_on == date(2026, 11, 24)
     assert judgement.kept and judgement.failed is None
     assert after(made(), judgement.events).status == "kept"
-    assert judged(after(made(), judgement.events), paid, date(2026, 11, 25),
-                  final=True).events == []
+    assert (
+        judged(after(made(), judgement.events), paid, date(2026, 11, 25), final=True).events == []
+    )
 
 
 def test_only_the_daily_run_breaks_a_promise_and_names_its_follow_up() -> None:
     assert judged(made(), [], date(2026, 12, 1), final=False).events == []
-    assert judged(made(), [], date(2026, 11, 30), final=True).events == []   # still in grace
+    assert judged(made(), [], date(2026, 11, 30), final=True).events == []  # still in grace
     judgement = judged(made(), [], date(2026, 12, 1), final=True)
     [broken] = judgement.events
     assert isinstance(broken, CommitmentBroken) and broken.follow_up_task_id == FOLLOW_UP
@@ -105,8 +121,7 @@ def test_only_the_daily_run_breaks_a_promise_and_names_its_follow_up() -> None:
 
 
 def test_part_paid_by_the_deadline_is_partially_kept_with_the_shortfall() -> None:
-    judgement = judged(made(), [Payment(date(2026, 11, 25), 6_000)], date(2026, 12, 1),
-                       final=True)
+    judgement = judged(made(), [Payment(date(2026, 11, 25), 6_000)], date(2026, 12, 1), final=True)
     [partly] = judgement.events
     assert isinstance(partly, CommitmentPartiallyKept)
     assert (partly.paid_minor, partly.shortfall_minor) == (6_000, 4_000)
@@ -121,8 +136,10 @@ def test_a_plan_s_instalment_is_judged_once_and_a_broken_one_breaks_the_plan() -
     assert not first.kept and first.failed is None
     plan = after(plan, first.events)
     assert plan.instalments_judged == 1 and plan.status == "open"
-    assert judged(plan, [Payment(date(2026, 11, 19), 4_000)], date(2026, 11, 20),
-                  final=False).events == []
+    assert (
+        judged(plan, [Payment(date(2026, 11, 19), 4_000)], date(2026, 11, 20), final=False).events
+        == []
+    )
     late = judged(plan, [Payment(date(2026, 11, 19), 4_000)], date(2026, 12, 1), final=True)
     second, closing = late.events
     assert isinstance(second, CommitmentInstalmentJudged) and not second.kept

@@ -24,13 +24,31 @@ from receivables_platform.domain import Refused, fold
 
 ACCOUNT = UUID("01900000-0000-7000-8000-0000000000d4")
 NOW = datetime(2026, 11, 2, 15, tzinfo=UTC)
-ATTEMPT = Attempt(contact_id=uuid4(), account_id=ACCOUNT, by="kim", task_id=None,
-                  invoice_ids=[uuid4()], amount_past_due_minor=12_000, currency="USD", at=NOW,
-                  today=date(2026, 11, 2))
-SPANISH = Email(template="overdue_statement", language="es", language_requested="es",
-                recipient="pagos@cliente.example", cc=["cfo@cliente.example"], automatic=True)
-DSN = Bounce(message_id="<m-1@receivables.test>", status="5.1.1",
-             recipient="pagos@cliente.example", diagnostic="550 no such user " + "x" * 2000)
+ATTEMPT = Attempt(
+    contact_id=uuid4(),
+    account_id=ACCOUNT,
+    by="kim",
+    task_id=None,
+    invoice_ids=[uuid4()],
+    amount_past_due_minor=12_000,
+    currency="USD",
+    at=NOW,
+    today=date(2026, 11, 2),
+)
+SPANISH = Email(
+    template="overdue_statement",
+    language="es",
+    language_requested="es",
+    recipient="pagos@cliente.example",
+    cc=["cfo@cliente.example"],
+    automatic=True,
+)
+DSN = Bounce(
+    message_id="<m-1@receivables.test>",
+    status="5.1.1",
+    recipient="pagos@cliente.example",
+    diagnostic="550 no such user " + "x" * 2000,
+)
 
 
 def test_a_call_records_the_caller_s_outcome_and_never_an_email_s() -> None:
@@ -55,18 +73,21 @@ def test_a_sent_email_keeps_its_message_id_and_says_no_fallback_when_there_was_n
 
 
 def test_a_fallback_language_is_said_and_a_failure_keeps_the_server_s_answer_short() -> None:
-    fell_back = Email(template="reminder", language="en", language_requested="pt",
-                      recipient="ap@cliente.example")
-    attempt, failed = contacts.email_failed(ATTEMPT, fell_back, "451 try later " * 200,
-                                            permanent=False)
+    fell_back = Email(
+        template="reminder", language="en", language_requested="pt", recipient="ap@cliente.example"
+    )
+    attempt, failed = contacts.email_failed(
+        ATTEMPT, fell_back, "451 try later " * 200, permanent=False
+    )
     assert isinstance(failed, EmailFailed) and isinstance(attempt, ContactAttempted)
     assert attempt.outcome is ContactOutcome.EMAIL_FAILED
     assert failed.language_requested == "pt" and len(failed.error) == 1000
 
 
 def test_a_bounce_is_recorded_once() -> None:
-    contact = fold(contacts.evolve, Contact(),
-                   contacts.email_sent(ATTEMPT, SPANISH, DSN.message_id))
+    contact = fold(
+        contacts.evolve, Contact(), contacts.email_sent(ATTEMPT, SPANISH, DSN.message_id)
+    )
     [bounced] = contacts.bounce(contact, DSN, now=NOW)
     assert isinstance(bounced, EmailBounced)
     assert bounced.permanent and bounced.diagnostic is not None

@@ -35,58 +35,96 @@ from receivables_platform.contracts.billing import Contact
 from receivables_platform.db.pool import create_pool
 
 GATEWAY = as_("mail-gateway", "integration")
-EMAIL_STEP = [{"step_id": "statement", "offset_days": 1, "channel": "email",
-               "template": "overdue_statement"},
-              {"step_id": "call", "offset_days": 20, "channel": "call", "template": "call_script"}]
-ES_BODY = ("Estimado/a {{ contact_name }}:\nDebe {{ total | money(currency) }} desde el "
-           "{{ invoices[0].due_date | day }}.\nPague aquí: {{ pay_link }}\n"
-           "Transferencia: {{ remittance }}\nAtentamente,\n{{ sender_name }}\n")
+EMAIL_STEP = [
+    {"step_id": "statement", "offset_days": 1, "channel": "email", "template": "overdue_statement"},
+    {"step_id": "call", "offset_days": 20, "channel": "call", "template": "call_script"},
+]
+ES_BODY = (
+    "Estimado/a {{ contact_name }}:\nDebe {{ total | money(currency) }} desde el "
+    "{{ invoices[0].due_date | day }}.\nPague aquí: {{ pay_link }}\n"
+    "Transferencia: {{ remittance }}\nAtentamente,\n{{ sender_name }}\n"
+)
 
 
 def at_hour(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
-async def customer(billing: BillingFeed, api: httpx.AsyncClient, *, total: int = 120_000,
-                   currency: str = "EUR", language: str = "en",
-                   contacts: list[Contact] | None = None, **profile: Any) -> UUID:
+async def customer(
+    billing: BillingFeed,
+    api: httpx.AsyncClient,
+    *,
+    total: int = 120_000,
+    currency: str = "EUR",
+    language: str = "en",
+    contacts: list[Contact] | None = None,
+    **profile: Any,
+) -> UUID:
     """An account owned by kim with one invoice due a week before MONDAY, in its language."""
-    registered = account(currency=currency, contacts=contacts or [
-        Contact(name="Ana García", email="ana@acme.test", role="billing"),
-        Contact(name="Luis Pérez", email="luis@acme.test", role="billing_cc"),
-        Contact(name="Eve Sales", email="eve@acme.test", role="sales")])
-    await billing.send(registered, invoice(registered.account_id, date(2026, 10, 26), total,
-                                           currency=currency, external_id="F-2026-001"))
+    registered = account(
+        currency=currency,
+        contacts=contacts
+        or [
+            Contact(name="Ana García", email="ana@acme.test", role="billing"),
+            Contact(name="Luis Pérez", email="luis@acme.test", role="billing_cc"),
+            Contact(name="Eve Sales", email="eve@acme.test", role="sales"),
+        ],
+    )
+    await billing.send(
+        registered,
+        invoice(
+            registered.account_id,
+            date(2026, 10, 26),
+            total,
+            currency=currency,
+            external_id="F-2026-001",
+        ),
+    )
     url = f"/v1/accounts/{registered.account_id}"
     read = await api.get(url, headers=SUPERVISOR)
-    assigned = await api.put(f"{url}/collector", json={"collector_id": "kim"},
-                             headers={**SUPERVISOR, "If-Match": read.headers["ETag"]})
+    assigned = await api.put(
+        f"{url}/collector",
+        json={"collector_id": "kim"},
+        headers={**SUPERVISOR, "If-Match": read.headers["ETag"]},
+    )
     assert assigned.status_code == 200, assigned.text
     current = await api.get(f"{url}/profile", headers=KIM)
-    written = await api.put(f"{url}/profile", json={"language": language, **profile},
-                            headers={**KIM, "If-Match": current.headers["ETag"]})
+    written = await api.put(
+        f"{url}/profile",
+        json={"language": language, **profile},
+        headers={**KIM, "If-Match": current.headers["ETag"]},
+    )
     assert written.status_code == 200, written.text
     return registered.account_id
 
 
 async def email_policy(api: httpx.AsyncClient, **extra: Any) -> None:
-    made = await api.post("/v1/policies", json={"name": "Email first", "steps": EMAIL_STEP,
-                                                **extra}, headers=creating(SUPERVISOR))
+    made = await api.post(
+        "/v1/policies",
+        json={"name": "Email first", "steps": EMAIL_STEP, **extra},
+        headers=creating(SUPERVISOR),
+    )
     assert made.status_code == 201, made.text
 
 
 async def cadence(api: httpx.AsyncClient, day: date = MONDAY) -> None:
-    ran = await api.post("/v1/cadence/runs", json={"business_date": day.isoformat()},
-                         headers=SUPERVISOR)
+    ran = await api.post(
+        "/v1/cadence/runs", json={"business_date": day.isoformat()}, headers=SUPERVISOR
+    )
     assert ran.status_code == 200, ran.text
 
 
 async def spanish_template(api: httpx.AsyncClient) -> dict[str, Any]:
     """The shipped Spanish statement (version 0) revised by a supervisor."""
-    made = await api.put("/v1/templates/overdue_statement/es", json={
-        "subject": "{{ account.name }}: vencido {{ total | money(currency) }}",
-        "body": ES_BODY, "requires": ["pay_link", "remittance"]},
-        headers={**SUPERVISOR, "If-Match": '"0"'})
+    made = await api.put(
+        "/v1/templates/overdue_statement/es",
+        json={
+            "subject": "{{ account.name }}: vencido {{ total | money(currency) }}",
+            "body": ES_BODY,
+            "requires": ["pay_link", "remittance"],
+        },
+        headers={**SUPERVISOR, "If-Match": '"0"'},
+    )
     assert made.status_code == 200, made.text
     return dict(made.json())
 
@@ -100,84 +138,127 @@ async def pool(database_url: str) -> Any:
 
 def sending(runtime: Runtime, inbox: Inbox, **settings: Any) -> None:
     runtime.clock = FixedClock(at_hour(MONDAY, 10))
-    runtime.settings = runtime.settings.model_copy(update={
-        "pay_link_url_template": "https://pay.example/a/{account_id}",
-        "remittance": "IBAN ES91 2100 0418 4502 0005 1332", **settings})
+    runtime.settings = runtime.settings.model_copy(
+        update={
+            "pay_link_url_template": "https://pay.example/a/{account_id}",
+            "remittance": "IBAN ES91 2100 0418 4502 0005 1332",
+            **settings,
+        }
+    )
 
 
 # -- templates ------------------------------------------------------------------------------------
 
+
 async def test_supervisors_write_versioned_templates_checked_when_saved(
-        api: httpx.AsyncClient) -> None:
-    made = await api.post("/v1/templates", json={
-        "name": "aviso", "language": "es", "subject": "Aviso {{ total | money(currency) }}",
-        "body": ES_BODY, "requires": ["pay_link", "remittance"]}, headers=creating(SUPERVISOR))
+    api: httpx.AsyncClient,
+) -> None:
+    made = await api.post(
+        "/v1/templates",
+        json={
+            "name": "aviso",
+            "language": "es",
+            "subject": "Aviso {{ total | money(currency) }}",
+            "body": ES_BODY,
+            "requires": ["pay_link", "remittance"],
+        },
+        headers=creating(SUPERVISOR),
+    )
     assert made.status_code == 201, made.text
     assert made.json()["version"] == 1 and made.headers["ETag"] == '"1"'
     url = "/v1/templates/aviso/es"
     read = await api.get(url, headers=KIM)
     assert read.headers["ETag"] == '"1"'
-    revised = await api.put(url, json={"subject": "Aviso", "body": ES_BODY + "Gracias.\n",
-                                       "requires": ["pay_link"]},
-                            headers={**SUPERVISOR, "If-Match": '"1"'})
+    revised = await api.put(
+        url,
+        json={"subject": "Aviso", "body": ES_BODY + "Gracias.\n", "requires": ["pay_link"]},
+        headers={**SUPERVISOR, "If-Match": '"1"'},
+    )
     assert revised.status_code == 200, revised.text
     assert revised.json()["version"] == 2 and revised.headers["ETag"] == '"2"'
-    stale = await api.put(url, json={"subject": "Otro", "body": ES_BODY},
-                          headers={**SUPERVISOR, "If-Match": '"1"'})
+    stale = await api.put(
+        url, json={"subject": "Otro", "body": ES_BODY}, headers={**SUPERVISOR, "If-Match": '"1"'}
+    )
     assert stale.status_code == 412
     first = await api.get(url, params={"version": 1}, headers=KIM)
     assert (first.json()["version"], first.json()["subject"]) == (1, made.json()["subject"])
-    by_collector = await api.post("/v1/templates", json={
-        "name": "x", "language": "en", "subject": "s", "body": "b"}, headers=creating(KIM))
+    by_collector = await api.post(
+        "/v1/templates",
+        json={"name": "x", "language": "en", "subject": "s", "body": "b"},
+        headers=creating(KIM),
+    )
     assert by_collector.status_code == 403
     shown = await api.get(f"{url}/preview", headers=KIM)
     assert shown.status_code == 200 and "Gracias." in shown.json()["body"]
     assert "1.200,00\xa0€" in shown.json()["body"]
 
 
-@pytest.mark.parametrize(("body", "field", "says"), [
-    ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "body.body", "unsafe"),
-    ("{{ cycler.__init__.__globals__.os.system('id') }}", "body.body", "unsafe"),
-    ("{{ invoices.append(1) }}", "body.body", "unsafe"),
-    ("{{ 'x' * 100000000 }}", "body.body", "too large"),
-    ("{{ no_such_placeholder }}", "body.body", "undefined"),
-    ("{% for %}", "body.body", "render"),
-    ("Total {{ total | money(currency) }}", "body.body", "pay_link"),
-])
+@pytest.mark.parametrize(
+    ("body", "field", "says"),
+    [
+        ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "body.body", "unsafe"),
+        ("{{ cycler.__init__.__globals__.os.system('id') }}", "body.body", "unsafe"),
+        ("{{ invoices.append(1) }}", "body.body", "unsafe"),
+        ("{{ 'x' * 100000000 }}", "body.body", "too large"),
+        ("{{ no_such_placeholder }}", "body.body", "undefined"),
+        ("{% for %}", "body.body", "render"),
+        ("Total {{ total | money(currency) }}", "body.body", "pay_link"),
+    ],
+)
 async def test_hostile_and_broken_templates_are_refused_and_nothing_is_saved(
-        api: httpx.AsyncClient, body: str, field: str, says: str) -> None:
-    refused = await api.post("/v1/templates", json={
-        "name": "hostile", "language": "en", "subject": "s", "body": body,
-        "requires": ["pay_link"]}, headers=creating(SUPERVISOR))
+    api: httpx.AsyncClient, body: str, field: str, says: str
+) -> None:
+    refused = await api.post(
+        "/v1/templates",
+        json={
+            "name": "hostile",
+            "language": "en",
+            "subject": "s",
+            "body": body,
+            "requires": ["pay_link"],
+        },
+        headers=creating(SUPERVISOR),
+    )
     assert refused.status_code == 422, refused.text
     [error] = refused.json()["errors"]
     assert error["field"] == field and says in refused.json()["detail"]
     assert (await api.get("/v1/templates/hostile/en", headers=KIM)).status_code == 404
-    preview = await api.post("/v1/templates/preview", json={
-        "language": "en", "subject": "s", "body": body, "requires": ["pay_link"]},
-        headers=SUPERVISOR)
+    preview = await api.post(
+        "/v1/templates/preview",
+        json={"language": "en", "subject": "s", "body": body, "requires": ["pay_link"]},
+        headers=SUPERVISOR,
+    )
     assert preview.status_code == 422
 
 
 async def test_a_template_in_an_unknown_language_or_a_second_first_version_is_refused(
-        api: httpx.AsyncClient) -> None:
-    french = await api.post("/v1/templates", json={
-        "name": "reminder", "language": "fr", "subject": "s", "body": "b"},
-        headers=creating(SUPERVISOR))
+    api: httpx.AsyncClient,
+) -> None:
+    french = await api.post(
+        "/v1/templates",
+        json={"name": "reminder", "language": "fr", "subject": "s", "body": "b"},
+        headers=creating(SUPERVISOR),
+    )
     assert french.status_code == 422
     assert french.json()["errors"][0]["field"] == "body.language"
-    again = await api.post("/v1/templates", json={
-        "name": "overdue_statement", "language": "en", "subject": "s", "body": "b"},
-        headers=creating(SUPERVISOR))
+    again = await api.post(
+        "/v1/templates",
+        json={"name": "overdue_statement", "language": "en", "subject": "s", "body": "b"},
+        headers=creating(SUPERVISOR),
+    )
     assert again.status_code == 409  # shipped in English: revise it instead
 
 
 async def test_a_policy_naming_a_template_that_does_not_exist_is_refused_when_saved(
-        api: httpx.AsyncClient, db: asyncpg.Connection) -> None:
-    steps = [{"offset_days": 1, "channel": "email", "template": "overdue_statement"},
-             {"offset_days": 9, "channel": "email", "template": "no_such_letter"}]
-    refused = await api.post("/v1/policies", json={"name": "Bad", "steps": steps},
-                             headers=creating(SUPERVISOR))
+    api: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    steps = [
+        {"offset_days": 1, "channel": "email", "template": "overdue_statement"},
+        {"offset_days": 9, "channel": "email", "template": "no_such_letter"},
+    ]
+    refused = await api.post(
+        "/v1/policies", json={"name": "Bad", "steps": steps}, headers=creating(SUPERVISOR)
+    )
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["field"] == "body.steps.1.template"
     assert await db.fetchval("SELECT count(*) FROM cadence_policies") == 0
@@ -185,12 +266,17 @@ async def test_a_policy_naming_a_template_that_does_not_exist_is_refused_when_sa
 
 # -- automatic sends ------------------------------------------------------------------------------
 
+
 async def test_an_email_step_goes_out_by_itself_in_spanish_with_locale_formatting(
-        api: httpx.AsyncClient, billing: BillingFeed, db: asyncpg.Connection, inbox: Inbox,
-        runtime: Runtime, pool: asyncpg.Pool) -> None:
+    api: httpx.AsyncClient,
+    billing: BillingFeed,
+    db: asyncpg.Connection,
+    inbox: Inbox,
+    runtime: Runtime,
+    pool: asyncpg.Pool,
+) -> None:
     await spanish_template(api)
-    named = await api.put("/v1/collectors/kim", json={"name": "Kim Navarro"},
-                          headers=SUPERVISOR)
+    named = await api.put("/v1/collectors/kim", json={"name": "Kim Navarro"}, headers=SUPERVISOR)
     assert named.status_code == 200, named.text
     account_id = await customer(billing, api, language="es")
     await email_policy(api)
@@ -229,8 +315,8 @@ async def test_an_email_step_goes_out_by_itself_in_spanish_with_locale_formattin
 
 
 async def test_two_senders_at_once_send_each_email_exactly_once(
-        api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime,
-        database_url: str) -> None:
+    api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime, database_url: str
+) -> None:
     accounts = [await customer(billing, api) for _ in range(4)]
     await email_policy(api)
     await cadence(api)
@@ -251,8 +337,8 @@ async def test_two_senders_at_once_send_each_email_exactly_once(
 
 
 async def test_nothing_goes_out_before_the_window_opens_or_after_it_closes(
-        api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime,
-        pool: asyncpg.Pool) -> None:
+    api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime, pool: asyncpg.Pool
+) -> None:
     await customer(billing, api)
     await email_policy(api)
     await cadence(api)
@@ -267,8 +353,13 @@ async def test_nothing_goes_out_before_the_window_opens_or_after_it_closes(
 
 
 async def test_a_missing_language_falls_back_to_english_visibly(
-        api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime,
-        pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    api: httpx.AsyncClient,
+    billing: BillingFeed,
+    inbox: Inbox,
+    runtime: Runtime,
+    pool: asyncpg.Pool,
+    db: asyncpg.Connection,
+) -> None:
     account_id = await customer(billing, api, language="fr")
     await email_policy(api)
     await cadence(api)
@@ -285,8 +376,8 @@ async def test_a_missing_language_falls_back_to_english_visibly(
 
 
 async def test_do_not_contact_and_opt_out_withhold_the_email_and_leave_the_task(
-        api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime,
-        pool: asyncpg.Pool) -> None:
+    api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime, pool: asyncpg.Pool
+) -> None:
     blocked = await customer(billing, api, do_not_contact=True)
     opted = await customer(billing, api, email_opt_out=True)
     await email_policy(api)
@@ -302,8 +393,8 @@ async def test_do_not_contact_and_opt_out_withhold_the_email_and_leave_the_task(
 
 
 async def test_sends_are_throttled_per_minute_across_passes(
-        api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime,
-        pool: asyncpg.Pool) -> None:
+    api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime, pool: asyncpg.Pool
+) -> None:
     for _ in range(3):
         await customer(billing, api)
     await email_policy(api)
@@ -318,10 +409,11 @@ async def test_sends_are_throttled_per_minute_across_passes(
 
 
 async def test_a_refused_mailbox_is_recorded_as_failed_with_the_server_s_reply(
-        api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime,
-        pool: asyncpg.Pool) -> None:
-    account_id = await customer(billing, api, contacts=[
-        Contact(name="Gone", email="gone@acme.test", role="billing")])
+    api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime, pool: asyncpg.Pool
+) -> None:
+    account_id = await customer(
+        billing, api, contacts=[Contact(name="Gone", email="gone@acme.test", role="billing")]
+    )
     await email_policy(api)
     await cadence(api)
     sending(runtime, inbox)
@@ -342,12 +434,18 @@ def dsn(message_id: str, status: str = "5.1.1") -> bytes:
         f"Final-Recipient: rfc822; ana@acme.test\r\nAction: failed\r\nStatus: {status}\r\n"
         "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n"
         "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"Message-ID: {message_id}\r\nSubject: Acme Corp\r\n\r\n--b--\r\n").encode()
+        f"Message-ID: {message_id}\r\nSubject: Acme Corp\r\n\r\n--b--\r\n"
+    ).encode()
 
 
 async def test_a_bounce_arriving_at_the_mail_gateway_is_recorded_once(
-        api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime,
-        pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
+    api: httpx.AsyncClient,
+    billing: BillingFeed,
+    inbox: Inbox,
+    runtime: Runtime,
+    pool: asyncpg.Pool,
+    db: asyncpg.Connection,
+) -> None:
     account_id = await customer(billing, api)
     await email_policy(api)
     await cadence(api)
@@ -360,24 +458,32 @@ async def test_a_bounce_arriving_at_the_mail_gateway_is_recorded_once(
     assert bounced.json()["bounced_at"] is not None
     again = await api.post("/v1/mail/bounces", content=dsn(message_id), headers=headers)
     assert again.status_code == 200
-    [event] = [r["data"] for r in await db.fetch(
-        "SELECT data FROM events WHERE type = 'collections.email.bounced'")]
-    assert (event["status"], event["permanent"], event["recipient"]) == \
-        ("5.1.1", True, "ana@acme.test")
+    [event] = [
+        r["data"]
+        for r in await db.fetch("SELECT data FROM events WHERE type = 'collections.email.bounced'")
+    ]
+    assert (event["status"], event["permanent"], event["recipient"]) == (
+        "5.1.1",
+        True,
+        "ana@acme.test",
+    )
     [send] = (await api.get(f"/v1/accounts/{account_id}/dunning", headers=KIM)).json()
     assert send["status"] == "bounced"
     unknown = await api.post("/v1/mail/bounces", content=dsn("<nobody@x>"), headers=headers)
     assert unknown.status_code == 404
     junk = await api.post("/v1/mail/bounces", content=b"hello", headers=headers)
     assert junk.status_code == 422 and junk.json()["errors"][0]["field"] == "body"
-    by_collector = await api.post("/v1/mail/bounces", content=dsn(message_id),
-                                  headers={**KIM, "Content-Type": "multipart/report"})
+    by_collector = await api.post(
+        "/v1/mail/bounces",
+        content=dsn(message_id),
+        headers={**KIM, "Content-Type": "multipart/report"},
+    )
     assert by_collector.status_code == 403
 
 
 async def test_a_supervisor_previews_tomorrow_s_sends_and_nothing_is_written(
-        api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime,
-        db: asyncpg.Connection) -> None:
+    api: httpx.AsyncClient, billing: BillingFeed, runtime: Runtime, db: asyncpg.Connection
+) -> None:
     await spanish_template(api)
     spanish = await customer(billing, api, language="es")
     blocked = await customer(billing, api, do_not_contact=True)
@@ -398,14 +504,15 @@ async def test_a_supervisor_previews_tomorrow_s_sends_and_nothing_is_written(
 
 
 async def test_go_live_catch_up_starts_with_the_first_step_not_done(
-        api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime,
-        pool: asyncpg.Pool) -> None:
-    steps = [{"step_id": "reminder", "offset_days": 1, "channel": "email",
-              "template": "reminder"},
-             {"step_id": "final", "offset_days": 5, "channel": "email",
-              "template": "final_notice"}]
-    made = await api.post("/v1/policies", json={"name": "Go-live", "steps": steps},
-                          headers=creating(SUPERVISOR))
+    api: httpx.AsyncClient, billing: BillingFeed, inbox: Inbox, runtime: Runtime, pool: asyncpg.Pool
+) -> None:
+    steps = [
+        {"step_id": "reminder", "offset_days": 1, "channel": "email", "template": "reminder"},
+        {"step_id": "final", "offset_days": 5, "channel": "email", "template": "final_notice"},
+    ]
+    made = await api.post(
+        "/v1/policies", json={"name": "Go-live", "steps": steps}, headers=creating(SUPERVISOR)
+    )
     assert made.json()["catch_up"] == "first_not_done"
     account_id = await customer(billing, api)  # due Oct 26: both steps' days have passed
     await cadence(api)

@@ -18,11 +18,13 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "openapi.json"
 
 
 def test_the_openapi_document_is_the_committed_one(runtime: Runtime) -> None:
-    settings = SPEC.settings(database_url="postgresql://nobody@127.0.0.1:1/unused",
-                             jwt_secret=SECRET)
+    settings = SPEC.settings(
+        database_url="postgresql://nobody@127.0.0.1:1/unused", jwt_secret=SECRET
+    )
     document = build_app(SPEC, settings, dependencies=runtime).openapi()
     text = json.dumps(document, indent=1, sort_keys=True) + "\n"
     if os.environ.get("UPDATE_OPENAPI_SNAPSHOT") == "1":
         SNAPSHOT.write_text(text)
     assert text == SNAPSHOT.read_text(), (
-        "collections' OpenAPI document changed; if meant, rerun with UPDATE_OPENAPI_SNAPSHOT=1")
+        "collections' OpenAPI document changed; if meant, rerun with UPDATE_OPENAPI_SNAPSHOT=1"
+    )

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections_service.domain.profile import CustomerProfile, profile_changes
 
-SAVED = {"tags": ["vip"], "preferred_channel": None, "contact_hours": None, "language": "en",
-         "do_not_contact": False, "email_opt_out": False}
+SAVED = {
+    "tags": ["vip"],
+    "preferred_channel": None,
+    "contact_hours": None,
+    "language": "en",
+    "do_not_contact": False,
+    "email_opt_out": False,
+}
 
 
 def edit(**fields: object) -> CustomerProfile:
@@ -19,8 +25,11 @@ def test_the_same_profile_saved_again_changes_nothing():
 
 
 def test_each_changed_field_is_listed_in_the_profiles_order_with_before_and_after():
-    changes = profile_changes(SAVED, edit(email_opt_out=True, tags=["vip", "needs-po"],
-                                          preferred_channel="call"))
+    changes = profile_changes(
+        SAVED, edit(email_opt_out=True, tags=["vip", "needs-po"], preferred_channel="call")
+    )
     assert [(c.field, c.before, c.after) for c in changes] == [
-        ("tags", ["vip"], ["vip", "needs-po"]), ("preferred_channel", None, "call"),
-        ("email_opt_out", False, True)]
+        ("tags", ["vip"], ["vip", "needs-po"]),
+        ("preferred_channel", None, "call"),
+        ("email_opt_out", False, True),
+    ]

@@ -47,17 +47,22 @@ def planned(*invoices: OpenInvoice) -> tasks.Task:
     today = situation(*invoices)
     plan = plan_day(today, POLICY, set(), MONDAY, US)
     assert plan is not None
-    return fold(tasks.evolve, tasks.Task(),
-                tasks.schedule_plan(uuid4(), plan, today, policy_id=POLICY.policy_id,
-                                    policy_version=POLICY.version))
+    return fold(
+        tasks.evolve,
+        tasks.Task(),
+        tasks.schedule_plan(
+            uuid4(), plan, today, policy_id=POLICY.policy_id, policy_version=POLICY.version
+        ),
+    )
 
 
 def test_the_day_s_plan_becomes_one_cadence_task_led_by_its_most_advanced_step() -> None:
     today = situation(OLD, NEW)
     plan = plan_day(today, POLICY, set(), MONDAY, US)
     assert plan is not None
-    [event] = tasks.schedule_plan(uuid4(), plan, today, policy_id=POLICY.policy_id,
-                                  policy_version=POLICY.version)
+    [event] = tasks.schedule_plan(
+        uuid4(), plan, today, policy_id=POLICY.policy_id, policy_version=POLICY.version
+    )
     assert isinstance(event, TaskScheduled)
     assert event.kind is TaskKind.CADENCE and event.template == "final_notice"
     assert event.escalates and event.collector_id == "kim" and event.currency == "USD"
@@ -68,8 +73,7 @@ def test_the_day_s_plan_becomes_one_cadence_task_led_by_its_most_advanced_step()
 
 def test_a_broken_promise_s_follow_up_is_a_call_priced_as_one_more_broken_promise() -> None:
     commitment = uuid4()
-    [event] = tasks.follow_up(uuid4(), situation(OLD, broken_commitments=1), commitment,
-                              TUESDAY)
+    [event] = tasks.follow_up(uuid4(), situation(OLD, broken_commitments=1), commitment, TUESDAY)
     assert isinstance(event, TaskScheduled)
     assert event.kind is TaskKind.COMMITMENT_FOLLOW_UP and event.channel is Channel.CALL
     assert event.commitment_id == commitment and event.business_date == TUESDAY
@@ -83,7 +87,7 @@ def test_an_open_task_from_yesterday_is_missed_and_due_today() -> None:
     task = planned(OLD, NEW)
     [missed] = tasks.carry_over(task, situation(OLD, NEW), TUESDAY)
     assert isinstance(missed, TaskMissed) and missed.carried_over_to == TUESDAY
-    assert tasks.carry_over(task, situation(OLD, NEW), MONDAY) == []   # not yet overdue
+    assert tasks.carry_over(task, situation(OLD, NEW), MONDAY) == []  # not yet overdue
     assert tasks.carry_over(tasks.evolve(task, missed), situation(OLD, NEW), TUESDAY) == []
 
 
@@ -97,20 +101,32 @@ def test_a_cadence_task_whose_invoices_were_paid_is_cancelled_even_if_others_are
 
 def test_held_or_promised_invoices_make_a_cadence_task_moot() -> None:
     task = planned(OLD)
-    assert tasks.moot(task, situation(replace(OLD, held=True)), TUESDAY) \
-        is TaskCancellation.ON_HOLD
-    assert tasks.moot(task, situation(OLD, paused_until=date(2026, 11, 10)), TUESDAY) \
+    assert tasks.moot(task, situation(replace(OLD, held=True)), TUESDAY) is TaskCancellation.ON_HOLD
+    assert (
+        tasks.moot(task, situation(OLD, paused_until=date(2026, 11, 10)), TUESDAY)
         is TaskCancellation.COMMITMENT_OPEN
-    assert tasks.moot(task, situation(replace(OLD, paused_until=date(2026, 11, 10))),
-                      TUESDAY) is TaskCancellation.COMMITMENT_OPEN
+    )
+    assert (
+        tasks.moot(task, situation(replace(OLD, paused_until=date(2026, 11, 10))), TUESDAY)
+        is TaskCancellation.COMMITMENT_OPEN
+    )
     assert tasks.moot(task, situation(OLD), TUESDAY) is None
 
 
 def test_a_follow_up_a_person_set_stays_while_anything_is_owed() -> None:
     event = tasks.set_by_hand(
-        tasks.HandSet(task_id=uuid4(), kind=TaskKind.FOLLOW_UP, channel=Channel.CALL,
-                      due_on=MONDAY, assignee="kim", by="kim"),
-        situation(OLD), today=MONDAY, calendar=US)
+        tasks.HandSet(
+            task_id=uuid4(),
+            kind=TaskKind.FOLLOW_UP,
+            channel=Channel.CALL,
+            due_on=MONDAY,
+            assignee="kim",
+            by="kim",
+        ),
+        situation(OLD),
+        today=MONDAY,
+        calendar=US,
+    )
     task = fold(tasks.evolve, tasks.Task(), event)
     assert tasks.moot(task, situation(replace(OLD, held=True)), TUESDAY) is None
     assert tasks.moot(task, situation(), TUESDAY) is TaskCancellation.NOTHING_OVERDUE

@@ -35,9 +35,13 @@ def offer_book() -> InMemoryAggregates[Offer]:
 
 def offered(book: InMemoryAggregates[Offer], days_before: int, by: str = "kim") -> UUID:
     offer_id = new_id()
-    book.given(offer_id, *autopay_domain.make(
-        MakeOffer(offer_id, ACCOUNT, Channel.CALL, by, ENROLLED - timedelta(days=days_before)),
-        on_autopay=False))
+    book.given(
+        offer_id,
+        *autopay_domain.make(
+            MakeOffer(offer_id, ACCOUNT, Channel.CALL, by, ENROLLED - timedelta(days=days_before)),
+            on_autopay=False,
+        ),
+    )
     return offer_id
 
 
@@ -70,9 +74,15 @@ def account_book() -> InMemoryAggregates[CollectionAccount]:
 
 def hold(account_id: UUID, case_id: str | None) -> tuple[UUID, HoldPlaced]:
     hold_id = uuid4()
-    return hold_id, HoldPlaced(hold_id=hold_id, account_id=account_id, invoice_ids=[uuid4()],
-                               source=HoldSource.CASE if case_id else HoldSource.MANUAL,
-                               reason="disputed", case_id=case_id, placed_on=ENROLLED)
+    return hold_id, HoldPlaced(
+        hold_id=hold_id,
+        account_id=account_id,
+        invoice_ids=[uuid4()],
+        source=HoldSource.CASE if case_id else HoldSource.MANUAL,
+        reason="disputed",
+        case_id=case_id,
+        placed_on=ENROLLED,
+    )
 
 
 async def test_a_closed_case_lifts_its_holds_and_no_other() -> None:
@@ -82,8 +92,9 @@ async def test_a_closed_case_lifts_its_holds_and_no_other() -> None:
     manual, manual_event = hold(ACCOUNT, None)
     other_case, other_case_event = hold(ACCOUNT, "case-8")
     book.given(ACCOUNT, opened_event, manual_event, linked_event, other_case_event)
-    released = await release_case_holds(book, [ACCOUNT], "case-7", HoldRelease.CASE_CLOSED,
-                                        today=ENROLLED)
+    released = await release_case_holds(
+        book, [ACCOUNT], "case-7", HoldRelease.CASE_CLOSED, today=ENROLLED
+    )
     assert released == 2
     lifted = [e for e in book.streams[ACCOUNT] if isinstance(e, HoldReleased)]
     assert [e.hold_id for e in lifted] == [opened, linked]
@@ -91,5 +102,7 @@ async def test_a_closed_case_lifts_its_holds_and_no_other() -> None:
     state = await book.load(ACCOUNT)
     assert not state.holds[manual].released and not state.holds[other_case].released
     # the case event delivered again lifts nothing
-    assert await release_case_holds(book, [ACCOUNT], "case-7", HoldRelease.CASE_CLOSED,
-                                     today=ENROLLED) == 0
+    assert (
+        await release_case_holds(book, [ACCOUNT], "case-7", HoldRelease.CASE_CLOSED, today=ENROLLED)
+        == 0
+    )

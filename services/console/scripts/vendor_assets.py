@@ -32,8 +32,13 @@ def sri(data: bytes) -> str:
 def fetch(package: str, version: str, member: str) -> tuple[bytes, str]:
     """The file from the package's tarball, and the tarball's integrity as npm reports it."""
     with tempfile.TemporaryDirectory() as folder:
-        packed = subprocess.run(["npm", "pack", "--json", f"{package}@{version}"], cwd=folder,
-                                check=True, capture_output=True, text=True)
+        packed = subprocess.run(
+            ["npm", "pack", "--json", f"{package}@{version}"],
+            cwd=folder,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         [info] = json.loads(packed.stdout)
         with tarfile.open(Path(folder) / info["filename"]) as tar:
             extracted = tar.extractfile(f"package/{member}")
@@ -44,8 +49,9 @@ def fetch(package: str, version: str, member: str) -> tuple[bytes, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="verify the committed files against a fresh npm pack")
+    parser.add_argument(
+        "--check", action="store_true", help="verify the committed files against a fresh npm pack"
+    )
     args = parser.parse_args()
     manifest = json.loads(MANIFEST.read_text())
     failures = []
@@ -54,11 +60,12 @@ def main() -> int:
         target = STATIC / "vendor" / name
         if args.check:
             if integrity != entry["tarball_integrity"]:
-                failures.append(f"{name}: npm tarball integrity {integrity} differs from "
-                                f"the recorded {entry['tarball_integrity']}")
+                failures.append(
+                    f"{name}: npm tarball integrity {integrity} differs from "
+                    f"the recorded {entry['tarball_integrity']}"
+                )
             if sri(data) != entry["integrity"] or sri(target.read_bytes()) != entry["integrity"]:
-                failures.append(f"{name}: file hash differs from the recorded "
-                                f"{entry['integrity']}")
+                failures.append(f"{name}: file hash differs from the recorded {entry['integrity']}")
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)

@@ -54,19 +54,29 @@ class Provider:
 
     def app(self) -> FastAPI:
         app = FastAPI()
-        public = JsonWebKey.import_key(self.key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
-            {"kty": "RSA", "kid": "test-key", "use": "sig", "alg": "RS256"})
+        public = JsonWebKey.import_key(
+            self.key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            ),
+            {"kty": "RSA", "kid": "test-key", "use": "sig", "alg": "RS256"},
+        )
 
         @app.get("/.well-known/openid-configuration")
         async def discovery() -> dict[str, Any]:
-            return {"issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
-                    "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
-                    "response_types_supported": ["code"], "subject_types_supported": ["public"],
-                    "id_token_signing_alg_values_supported": ["RS256"],
-                    "code_challenge_methods_supported": ["S256"],
-                    "token_endpoint_auth_methods_supported": ["client_secret_basic",
-                                                              "client_secret_post"]}
+            return {
+                "issuer": self.issuer,
+                "authorization_endpoint": f"{self.issuer}/authorize",
+                "token_endpoint": f"{self.issuer}/token",
+                "jwks_uri": f"{self.issuer}/jwks",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_basic",
+                    "client_secret_post",
+                ],
+            }
 
         @app.get("/jwks")
         async def jwks() -> dict[str, Any]:
@@ -77,45 +87,78 @@ class Provider:
             q = request.query_params
             if q.get("client_id") != CLIENT_ID or q.get("response_type") != "code":
                 return JSONResponse({"error": "unauthorized_client"}, status_code=400)
-            self.challenges.append((q.get("code_challenge", ""),
-                                    q.get("code_challenge_method", "")))
+            self.challenges.append(
+                (q.get("code_challenge", ""), q.get("code_challenge_method", ""))
+            )
             code = secrets.token_urlsafe(16)
-            self.codes[code] = {"challenge": q.get("code_challenge", ""),
-                                "nonce": q.get("nonce", ""),
-                                "redirect_uri": q.get("redirect_uri", "")}
+            self.codes[code] = {
+                "challenge": q.get("code_challenge", ""),
+                "nonce": q.get("nonce", ""),
+                "redirect_uri": q.get("redirect_uri", ""),
+            }
             # The person has signed in and consented at the provider.
-            return RedirectResponse(f"{q['redirect_uri']}?"
-                                    + urlencode({"code": code, "state": q.get("state", "")}),
-                                    status_code=302)
+            return RedirectResponse(
+                f"{q['redirect_uri']}?" + urlencode({"code": code, "state": q.get("state", "")}),
+                status_code=302,
+            )
 
         @app.post("/token")
-        async def token(request: Request, grant_type: str = Form(""), code: str = Form(""),
-                        redirect_uri: str = Form(""),
-                        code_verifier: str = Form("")) -> Response:
+        async def token(
+            request: Request,
+            grant_type: str = Form(""),
+            code: str = Form(""),
+            redirect_uri: str = Form(""),
+            code_verifier: str = Form(""),
+        ) -> Response:
             form = await request.form()
             basic = request.headers.get("authorization", "")
-            sent = (base64.b64decode(basic[6:]).decode() if basic.startswith("Basic ")
-                    else f"{form.get('client_id')}:{form.get('client_secret')}")
+            sent = (
+                base64.b64decode(basic[6:]).decode()
+                if basic.startswith("Basic ")
+                else f"{form.get('client_id')}:{form.get('client_secret')}"
+            )
             grant = self.codes.pop(code, None)
             if sent != f"{CLIENT_ID}:{CLIENT_SECRET}":
                 return JSONResponse({"error": "invalid_client"}, status_code=401)
-            if grant_type != "authorization_code" or grant is None \
-                    or grant["redirect_uri"] != redirect_uri:
+            if (
+                grant_type != "authorization_code"
+                or grant is None
+                or grant["redirect_uri"] != redirect_uri
+            ):
                 return JSONResponse({"error": "invalid_grant"}, status_code=400)
-            hashed = base64.urlsafe_b64encode(
-                hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
+            hashed = (
+                base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest())
+                .rstrip(b"=")
+                .decode()
+            )
             self.verified.append(hashed == grant["challenge"])
             if hashed != grant["challenge"]:
-                return JSONResponse({"error": "invalid_grant",
-                                     "error_description": "PKCE verification failed"},
-                                    status_code=400)
+                return JSONResponse(
+                    {"error": "invalid_grant", "error_description": "PKCE verification failed"},
+                    status_code=400,
+                )
             now = int(time.time())
-            access = self.sign({"iss": self.issuer, "aud": "receivables", "iat": now,
-                                "exp": now + 600, **PERSON})
-            id_token = self.sign({"iss": self.issuer, "aud": CLIENT_ID, "iat": now,
-                                  "exp": now + 600, "nonce": grant["nonce"], **PERSON})
-            return JSONResponse({"access_token": access, "id_token": id_token,
-                                 "token_type": "Bearer", "expires_in": 600})
+            access = self.sign(
+                {"iss": self.issuer, "aud": "receivables", "iat": now, "exp": now + 600, **PERSON}
+            )
+            id_token = self.sign(
+                {
+                    "iss": self.issuer,
+                    "aud": CLIENT_ID,
+                    "iat": now,
+                    "exp": now + 600,
+                    "nonce": grant["nonce"],
+                    **PERSON,
+                }
+            )
+            return JSONResponse(
+                {
+                    "access_token": access,
+                    "id_token": id_token,
+                    "token_type": "Bearer",
+                    "expires_in": 600,
+                }
+            )
 
         return app
 
@@ -123,10 +166,14 @@ class Provider:
 @pytest.fixture(scope="module")
 def provider() -> Iterator[Provider]:
     port = free_port()
-    found = Provider(f"http://127.0.0.1:{port}",
-                     rsa.generate_private_key(public_exponent=65537, key_size=2048))
-    server = uvicorn.Server(uvicorn.Config(found.app(), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    found = Provider(
+        f"http://127.0.0.1:{port}", rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            found.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -141,11 +188,17 @@ def provider() -> Iterator[Provider]:
 
 
 def console_for(provider: Provider) -> httpx.AsyncClient:
-    settings = ConsoleSettings.model_validate({
-        "oidc_issuer": provider.issuer, "oidc_client_id": CLIENT_ID,
-        "oidc_client_secret": CLIENT_SECRET, "CONSOLE_PUBLIC_URL": "http://127.0.0.1:8100"})
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)),
-                             base_url="http://127.0.0.1:8100")
+    settings = ConsoleSettings.model_validate(
+        {
+            "oidc_issuer": provider.issuer,
+            "oidc_client_id": CLIENT_ID,
+            "oidc_client_secret": CLIENT_SECRET,
+            "CONSOLE_PUBLIC_URL": "http://127.0.0.1:8100",
+        }
+    )
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://127.0.0.1:8100"
+    )
 
 
 async def to_provider_and_back(console: httpx.AsyncClient) -> tuple[str, dict[str, list[str]]]:
@@ -191,8 +244,9 @@ async def test_a_callback_that_is_not_this_browsers_is_refused(provider: Provide
     async with console_for(provider) as console:
         callback, _ = await to_provider_and_back(console)
         query = parse_qs(urlsplit(callback).query)
-        forged = await console.get("/auth/callback?" + urlencode(
-            {"code": query["code"][0], "state": "not-the-state"}))
+        forged = await console.get(
+            "/auth/callback?" + urlencode({"code": query["code"][0], "state": "not-the-state"})
+        )
         assert forged.status_code == 400 and "text/html" in forged.headers["content-type"]
         assert "Ana Ruiz" not in (await console.get("/sign-in")).text
 
@@ -203,8 +257,7 @@ async def test_a_callback_that_is_not_this_browsers_is_refused(provider: Provide
         code = parse_qs(urlsplit(intercepted).query)["code"][0]
         own = await attacker.get("/sign-in/oidc")
         state = parse_qs(urlsplit(own.headers["location"]).query)["state"][0]
-        answer = await attacker.get("/auth/callback?" + urlencode({"code": code,
-                                                                   "state": state}))
+        answer = await attacker.get("/auth/callback?" + urlencode({"code": code, "state": state}))
         assert answer.status_code == 400, answer.text
         assert provider.verified[-1] is False, "refused by the PKCE check"
         assert "Ana Ruiz" not in (await attacker.get("/sign-in")).text

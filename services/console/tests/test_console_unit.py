@@ -37,16 +37,32 @@ def test_beyond_loopback_needs_a_session_key_and_refuses_the_dev_sign_in():
     with pytest.raises(ValidationError, match="CONSOLE_SESSION_SECRET"):
         settings(HTTP_HOST="0.0.0.0")
     with pytest.raises(ValidationError, match="loopback"):
-        settings(HTTP_HOST="0.0.0.0", CONSOLE_SESSION_SECRET="s" * 32,
-                 CONSOLE_DEV_SIGN_IN=True, JWT_SECRET="j" * 32)
+        settings(
+            HTTP_HOST="0.0.0.0",
+            CONSOLE_SESSION_SECRET="s" * 32,
+            CONSOLE_DEV_SIGN_IN=True,
+            JWT_SECRET="j" * 32,
+        )
     with pytest.raises(ValidationError, match="JWT_SECRET"):
         settings(CONSOLE_DEV_SIGN_IN=True)
 
 
-@pytest.mark.parametrize(("typed", "minor"), [
-    ("1200", 120_000), ("1,200.50", 120_050), ("1200,5", 120_050), (" 0.07 ", 7),
-    ("", None), ("-5", None), ("1.234", None), ("1e3", None), ("12,34,5", None),
-    ("99999999999999", None), ("١٢", None)])
+@pytest.mark.parametrize(
+    ("typed", "minor"),
+    [
+        ("1200", 120_000),
+        ("1,200.50", 120_050),
+        ("1200,5", 120_050),
+        (" 0.07 ", 7),
+        ("", None),
+        ("-5", None),
+        ("1.234", None),
+        ("1e3", None),
+        ("12,34,5", None),
+        ("99999999999999", None),
+        ("١٢", None),
+    ],
+)
 def test_amounts_as_people_type_them(typed: str, minor: int | None):
     assert to_minor(typed) == minor
 
@@ -82,12 +98,20 @@ def test_every_message_is_in_the_compiled_spanish_catalog():
     folder = LOCALE_DIR / "es" / "LC_MESSAGES"
     with (folder / "messages.po").open("rb") as po, (folder / "messages.mo").open("rb") as mo:
         source, compiled = read_po(po), read_mo(BytesIO(mo.read()))
-    wanted = {message for _, _, message, _, _ in extract_from_dir(
-        PACKAGE.parent.parent, method_map=[("**/templates/**.html", "jinja2"),
-                                           ("**.py", "python")],
-        keywords={"_": None, "N_": None}) if isinstance(message, str)}
+    wanted = {
+        message
+        for _, _, message, _, _ in extract_from_dir(
+            PACKAGE.parent.parent,
+            method_map=[("**/templates/**.html", "jinja2"), ("**.py", "python")],
+            keywords={"_": None, "N_": None},
+        )
+        if isinstance(message, str)
+    }
     untranslated = sorted(m for m in wanted if not (compiled.get(m) and compiled[m].string))
     assert not untranslated, f"add to messages.po and run make console-messages: {untranslated}"
-    stale = sorted(m.id for m in source if m.id and m.string and (
-        compiled.get(m.id) is None or compiled[m.id].string != m.string))
+    stale = sorted(
+        m.id
+        for m in source
+        if m.id and m.string and (compiled.get(m.id) is None or compiled[m.id].string != m.string)
+    )
     assert not stale, f"messages.mo is older than messages.po: run make console-messages {stale}"

@@ -60,29 +60,73 @@ BOUNDS = st.sampled_from([(0, 30, 60, 90, 120), (0, 15, 45), (0, 1)])
 def histories(draw: st.DrawFn) -> tuple[UUID, list[EventContract]]:
     account = uuid4()
     currency_of: dict[UUID, str] = {}
-    events: list[EventContract] = [AccountRegistered(
-        account_id=account, external_id="C", name="N", contacts=[], payment_terms_days=30,
-        segment=draw(st.sampled_from([None, "smb", "enterprise"])), currency="USD")]
+    events: list[EventContract] = [
+        AccountRegistered(
+            account_id=account,
+            external_id="C",
+            name="N",
+            contacts=[],
+            payment_terms_days=30,
+            segment=draw(st.sampled_from([None, "smb", "enterprise"])),
+            currency="USD",
+        )
+    ]
     for _ in range(draw(st.integers(1, 5))):
         issue = START + timedelta(draw(days))
         total = draw(amounts)
         # some invoices are paid in instalments: each ages from its own due date
         offsets = sorted(draw(st.lists(st.integers(0, 90), min_size=1, max_size=3)))
-        cuts = sorted(draw(st.lists(st.integers(1, max(total - 1, 1)),
-                                    min_size=len(offsets) - 1, max_size=len(offsets) - 1,
-                                    unique=True))) if total > len(offsets) else []
+        cuts = (
+            sorted(
+                draw(
+                    st.lists(
+                        st.integers(1, max(total - 1, 1)),
+                        min_size=len(offsets) - 1,
+                        max_size=len(offsets) - 1,
+                        unique=True,
+                    )
+                )
+            )
+            if total > len(offsets)
+            else []
+        )
         shares = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
-        plan = ([{"due_date": issue + timedelta(o), "amount_minor": a}
-                 for o, a in zip(offsets, shares, strict=False)]
-                if len(shares) == len(offsets) else [])
+        plan = (
+            [
+                {"due_date": issue + timedelta(o), "amount_minor": a}
+                for o, a in zip(offsets, shares, strict=False)
+            ]
+            if len(shares) == len(offsets)
+            else []
+        )
         invoice = InvoiceIssued(
-            invoice_id=uuid4(), account_id=account, external_id="I",
-            currency=draw(st.sampled_from(["USD", "EUR"])), total_minor=total,
-            issue_date=issue, due_date=(plan[-1]["due_date"] if plan
-                                        else issue + timedelta(draw(st.integers(0, 60)))),
-            **({"lines": [{"description": "d", "quantity": 1, "unit_price_minor": total,
-                           "amount_minor": total}], "subtotal_minor": total, "tax_minor": 0,
-                "instalments": plan} if plan else {}))
+            invoice_id=uuid4(),
+            account_id=account,
+            external_id="I",
+            currency=draw(st.sampled_from(["USD", "EUR"])),
+            total_minor=total,
+            issue_date=issue,
+            due_date=(
+                plan[-1]["due_date"] if plan else issue + timedelta(draw(st.integers(0, 60)))
+            ),
+            **(
+                {
+                    "lines": [
+                        {
+                            "description": "d",
+                            "quantity": 1,
+                            "unit_price_minor": total,
+                            "amount_minor": total,
+                        }
+                    ],
+                    "subtotal_minor": total,
+                    "tax_minor": 0,
+                    "instalments": plan,
+                }
+                if plan
+                else {}
+            ),
+        )
         currency_of[invoice.invoice_id] = invoice.currency
         events.append(invoice)
     invoices = list(currency_of)
@@ -91,29 +135,65 @@ def histories(draw: st.DrawFn) -> tuple[UUID, list[EventContract]]:
         cur, on = currency_of[target], START + timedelta(draw(days))
         kind = draw(st.sampled_from(["credit", "debit", "pay", "pay_reverse", "void", "write_off"]))
         if kind in ("credit", "debit"):
-            events.append(InvoiceAdjusted(
-                invoice_id=target, account_id=account, adjustment_id=uuid4(),
-                kind=AdjustmentKind(kind), amount_minor=draw(amounts), currency=cur,
-                reason_code="r", effective_date=on))
+            events.append(
+                InvoiceAdjusted(
+                    invoice_id=target,
+                    account_id=account,
+                    adjustment_id=uuid4(),
+                    kind=AdjustmentKind(kind),
+                    amount_minor=draw(amounts),
+                    currency=cur,
+                    reason_code="r",
+                    effective_date=on,
+                )
+            )
         elif kind in ("pay", "pay_reverse"):
             payment, amount = uuid4(), draw(amounts)
-            events.append(PaymentApplied(payment_id=payment, account_id=account, invoice_id=target,
-                                         amount_minor=amount, currency=cur, remaining_minor=0,
-                                         applied_on=on))
+            events.append(
+                PaymentApplied(
+                    payment_id=payment,
+                    account_id=account,
+                    invoice_id=target,
+                    amount_minor=amount,
+                    currency=cur,
+                    remaining_minor=0,
+                    applied_on=on,
+                )
+            )
             if kind == "pay_reverse":
-                events.append(PaymentReversed(
-                    payment_id=payment, account_id=account, amount_minor=amount, currency=cur,
-                    reason=ReversalReason.CHARGEBACK,
-                    reopened=[Reopened(invoice_id=target, amount_minor=amount)],
-                    unapplied_minor=0, reversed_on=on + timedelta(draw(st.integers(0, 30)))))
+                events.append(
+                    PaymentReversed(
+                        payment_id=payment,
+                        account_id=account,
+                        amount_minor=amount,
+                        currency=cur,
+                        reason=ReversalReason.CHARGEBACK,
+                        reopened=[Reopened(invoice_id=target, amount_minor=amount)],
+                        unapplied_minor=0,
+                        reversed_on=on + timedelta(draw(st.integers(0, 30))),
+                    )
+                )
         elif kind == "void":
-            events.append(InvoiceVoided(invoice_id=target, account_id=account,
-                                        voided_amount_minor=draw(amounts), currency=cur,
-                                        voided_on=on))
+            events.append(
+                InvoiceVoided(
+                    invoice_id=target,
+                    account_id=account,
+                    voided_amount_minor=draw(amounts),
+                    currency=cur,
+                    voided_on=on,
+                )
+            )
         else:
-            events.append(InvoiceWrittenOff(invoice_id=target, account_id=account,
-                                            amount_minor=draw(amounts), currency=cur,
-                                            reason_code="w", written_off_on=on))
+            events.append(
+                InvoiceWrittenOff(
+                    invoice_id=target,
+                    account_id=account,
+                    amount_minor=draw(amounts),
+                    currency=cur,
+                    reason_code="w",
+                    written_off_on=on,
+                )
+            )
     return account, events
 
 
@@ -132,8 +212,9 @@ def spread(invoice: InvoiceIssued, balance: int) -> dict[date, int]:
     return {d: a for d, a in open_by_date.items() if a > 0}
 
 
-def recompute(events: list[EventContract], as_of: date,
-              all_buckets: list[Bucket]) -> dict[UUID, tuple[int, dict[str, int]]]:
+def recompute(
+    events: list[EventContract], as_of: date, all_buckets: list[Bucket]
+) -> dict[UUID, tuple[int, dict[str, int]]]:
     """Open balance and its amount per bucket per invoice, from the contracts alone."""
     balance: dict[UUID, int] = defaultdict(int)
     issued: dict[UUID, InvoiceIssued] = {}
@@ -183,8 +264,15 @@ def database(postgres_server_url: str) -> Iterator[str]:
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def check(url: str, account: UUID, events: list[EventContract], order: list[int],
-                as_ofs: list[date], bounds: tuple[int, ...], batch: int) -> None:
+async def check(
+    url: str,
+    account: UUID,
+    events: list[EventContract],
+    order: list[int],
+    as_ofs: list[date],
+    bounds: tuple[int, ...],
+    batch: int,
+) -> None:
     all_buckets = buckets(bounds)
     envelopes = [cloud(e) for e in events]
     conn = await asyncpg.connect(url)
@@ -196,7 +284,7 @@ async def check(url: str, account: UUID, events: list[EventContract], order: lis
                 await project_billing_event(conn, delivered[first])
                 continue
             async with conn.transaction():  # as the consumer runner applies a poll's events
-                await project_billing_event.many(conn, delivered[first:first + batch])
+                await project_billing_event.many(conn, delivered[first : first + batch])
         for as_of in as_ofs:
             # the whole book's totals (summed per due date) moved by exactly this history
             after = await _book_by_bucket(conn, as_of, all_buckets)
@@ -204,18 +292,17 @@ async def check(url: str, account: UUID, events: list[EventContract], order: lis
             assert {k: v for k, v in moved.items() if v} == _by_bucket(events, as_of, all_buckets)
             flt = AgingFilter(as_of=as_of, account_id=account)
             rows = await aging(conn, flt, GroupBy.invoice, all_buckets)
-            projected = {r["invoice_id"]: (r["total_minor"],
-                                           {k: v for k, v in r["buckets"].items() if v})
-                         for r in rows}
+            projected = {
+                r["invoice_id"]: (r["total_minor"], {k: v for k, v in r["buckets"].items() if v})
+                for r in rows
+            }
             expected = recompute(events, as_of, all_buckets)
             assert projected == expected, as_of
-            currency_of = {e.invoice_id: e.currency for e in events
-                           if isinstance(e, InvoiceIssued)}
+            currency_of = {e.invoice_id: e.currency for e in events if isinstance(e, InvoiceIssued)}
             by_currency: dict[str, int] = defaultdict(int)
             for invoice_id, (amount, _) in expected.items():
                 by_currency[currency_of[invoice_id]] += amount
-            for group_by in (GroupBy.account, GroupBy.segment, GroupBy.collector,
-                             GroupBy.currency):
+            for group_by in (GroupBy.account, GroupBy.segment, GroupBy.collector, GroupBy.currency):
                 grouped = await aging(conn, flt, group_by, all_buckets)
                 for row in grouped:
                     assert sum(row["buckets"].values()) == row["total_minor"]
@@ -228,26 +315,38 @@ async def check(url: str, account: UUID, events: list[EventContract], order: lis
         await conn.close()
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(history=histories(), data=st.data(), bounds=BOUNDS)
 def test_projected_aging_matches_a_recomputation_from_the_events(
-        database: str, history: tuple[UUID, list[EventContract]], data: st.DataObject,
-        bounds: tuple[int, ...]) -> None:
+    database: str,
+    history: tuple[UUID, list[EventContract]],
+    data: st.DataObject,
+    bounds: tuple[int, ...],
+) -> None:
     account, events = history
     order = data.draw(st.permutations(range(len(events))), label="delivery order")
-    duplicates = data.draw(st.lists(st.sampled_from(range(len(events))), max_size=5),
-                           label="redelivered")
+    duplicates = data.draw(
+        st.lists(st.sampled_from(range(len(events))), max_size=5), label="redelivered"
+    )
     # boundaries are where aging goes wrong: the events' own dates, and the day before each
     edges = sorted({d + timedelta(shift) for e in events for d in _dates(e) for shift in (-1, 0)})
-    as_ofs = data.draw(st.lists(st.sampled_from(edges) | st.dates(START, START + timedelta(300)),
-                                min_size=1, max_size=4), label="as of")
+    as_ofs = data.draw(
+        st.lists(
+            st.sampled_from(edges) | st.dates(START, START + timedelta(300)), min_size=1, max_size=4
+        ),
+        label="as of",
+    )
     batch = data.draw(st.sampled_from([1, 3, 50]), label="events per transaction")
     asyncio.run(check(database, account, events, [*order, *duplicates], as_ofs, bounds, batch))
 
 
-async def _book_by_bucket(conn: asyncpg.Connection, as_of: date,
-                          all_buckets: list[Bucket]) -> dict[tuple[str, str], int]:
+async def _book_by_bucket(
+    conn: asyncpg.Connection, as_of: date, all_buckets: list[Bucket]
+) -> dict[tuple[str, str], int]:
     """(currency, bucket) -> amount, and (currency, "invoices") -> count, for every account."""
     book: dict[tuple[str, str], int] = {}
     for row in await aging(conn, AgingFilter(as_of=as_of), GroupBy.currency, all_buckets):
@@ -256,8 +355,9 @@ async def _book_by_bucket(conn: asyncpg.Connection, as_of: date,
     return book
 
 
-def _by_bucket(events: list[EventContract], as_of: date,
-               all_buckets: list[Bucket]) -> dict[tuple[str, str], int]:
+def _by_bucket(
+    events: list[EventContract], as_of: date, all_buckets: list[Bucket]
+) -> dict[tuple[str, str], int]:
     currency_of = {e.invoice_id: e.currency for e in events if isinstance(e, InvoiceIssued)}
     expected: dict[tuple[str, str], int] = defaultdict(int)
     for invoice_id, (_, by_bucket) in recompute(events, as_of, all_buckets).items():
@@ -269,5 +369,7 @@ def _by_bucket(events: list[EventContract], as_of: date,
 
 def _dates(event: EventContract) -> list[date]:
     instalments = event.instalments if isinstance(event, InvoiceIssued) else []
-    return [*(v for v in event.__dict__.values() if isinstance(v, date)),
-            *(i.due_date for i in instalments)]
+    return [
+        *(v for v in event.__dict__.values() if isinstance(v, date)),
+        *(i.due_date for i in instalments),
+    ]

@@ -23,22 +23,48 @@ async def reporting_conn(fresh_database):
 
 
 def issued_event(account, total, issue, due, currency="EUR") -> CloudEvent:
-    contract = InvoiceIssued(invoice_id=uuid4(), account_id=account, external_id=f"X-{uuid4()}",
-                             currency=currency, total_minor=total, issue_date=issue, due_date=due)
-    return CloudEvent(source="urn:test", type=contract.event_type, subject=str(account),
-                      partitionkey=str(account), data=contract.payload())
+    contract = InvoiceIssued(
+        invoice_id=uuid4(),
+        account_id=account,
+        external_id=f"X-{uuid4()}",
+        currency=currency,
+        total_minor=total,
+        issue_date=issue,
+        due_date=due,
+    )
+    return CloudEvent(
+        source="urn:test",
+        type=contract.event_type,
+        subject=str(account),
+        partitionkey=str(account),
+        data=contract.payload(),
+    )
 
 
 async def test_invoices_land_in_the_bucket_of_their_age_as_of_the_date(reporting_conn):
     account = uuid4()
-    for total, due in [(100, date(2026, 11, 30)), (200, date(2026, 11, 1)),
-                       (400, date(2026, 9, 15)), (800, date(2026, 6, 1))]:
+    for total, due in [
+        (100, date(2026, 11, 30)),
+        (200, date(2026, 11, 1)),
+        (400, date(2026, 9, 15)),
+        (800, date(2026, 6, 1)),
+    ]:
         event = issued_event(account, total, date(2026, 5, 1), due)
         await project_billing_event(reporting_conn, event)
-    [row] = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20), account_id=account),
-                        GroupBy.account, buckets())
-    assert row["buckets"] == {"current": 100, "1-30": 200, "31-60": 0, "61-90": 400,
-                              "91-120": 0, "120+": 800}
+    [row] = await aging(
+        reporting_conn,
+        AgingFilter(as_of=date(2026, 11, 20), account_id=account),
+        GroupBy.account,
+        buckets(),
+    )
+    assert row["buckets"] == {
+        "current": 100,
+        "1-30": 200,
+        "31-60": 0,
+        "61-90": 400,
+        "91-120": 0,
+        "120+": 800,
+    }
     assert row["total_minor"] == 1500 and row["invoices"] == 4
 
 
@@ -48,27 +74,63 @@ async def test_each_instalment_ages_from_its_own_due_date(reporting_conn):
     account = uuid4()
     plan = [(date(2026, 10, 30), 3_000), (date(2026, 11, 30), 3_000), (date(2026, 12, 30), 3_000)]
     contract = InvoiceIssued(
-        invoice_id=uuid4(), account_id=account, external_id=f"X-{uuid4()}", currency="EUR",
-        total_minor=9_000, issue_date=date(2026, 10, 1), due_date=date(2026, 12, 30),
-        lines=[{"description": "Fit-out", "quantity": 1, "unit_price_minor": 9_000,
-                "amount_minor": 9_000}], subtotal_minor=9_000, tax_minor=0,
-        instalments=[{"due_date": d, "amount_minor": a} for d, a in plan])
+        invoice_id=uuid4(),
+        account_id=account,
+        external_id=f"X-{uuid4()}",
+        currency="EUR",
+        total_minor=9_000,
+        issue_date=date(2026, 10, 1),
+        due_date=date(2026, 12, 30),
+        lines=[
+            {
+                "description": "Fit-out",
+                "quantity": 1,
+                "unit_price_minor": 9_000,
+                "amount_minor": 9_000,
+            }
+        ],
+        subtotal_minor=9_000,
+        tax_minor=0,
+        instalments=[{"due_date": d, "amount_minor": a} for d, a in plan],
+    )
     await project_billing_event(reporting_conn, cloud(contract))
-    await project_billing_event(reporting_conn, cloud(PaymentApplied(
-        payment_id=uuid4(), account_id=account, invoice_id=contract.invoice_id,
-        amount_minor=1_000, currency="EUR", remaining_minor=8_000,
-        applied_on=date(2026, 10, 29))))
+    await project_billing_event(
+        reporting_conn,
+        cloud(
+            PaymentApplied(
+                payment_id=uuid4(),
+                account_id=account,
+                invoice_id=contract.invoice_id,
+                amount_minor=1_000,
+                currency="EUR",
+                remaining_minor=8_000,
+                applied_on=date(2026, 10, 29),
+            )
+        ),
+    )
 
     async def aged(day: date, group_by: GroupBy, **flt: object) -> list[dict[str, object]]:
         return await aging(reporting_conn, AgingFilter(as_of=day, **flt), group_by, buckets())
 
     [by_account] = await aged(date(2026, 11, 20), GroupBy.account, account_id=account)
-    assert by_account["buckets"] == {"current": 6_000, "1-30": 2_000, "31-60": 0, "61-90": 0,
-                                     "91-120": 0, "120+": 0}
+    assert by_account["buckets"] == {
+        "current": 6_000,
+        "1-30": 2_000,
+        "31-60": 0,
+        "61-90": 0,
+        "91-120": 0,
+        "120+": 0,
+    }
     assert (by_account["total_minor"], by_account["invoices"]) == (8_000, 1)
     [by_invoice] = await aged(date(2026, 12, 5), GroupBy.invoice, account_id=account)
-    assert by_invoice["buckets"] == {"current": 3_000, "1-30": 3_000, "31-60": 2_000,
-                                     "61-90": 0, "91-120": 0, "120+": 0}
+    assert by_invoice["buckets"] == {
+        "current": 3_000,
+        "1-30": 3_000,
+        "31-60": 2_000,
+        "61-90": 0,
+        "91-120": 0,
+        "120+": 0,
+    }
     assert (by_invoice["due_date"], by_invoice["invoices"]) == (date(2026, 12, 30), 1)
     [by_currency] = await aged(date(2026, 12, 5), GroupBy.currency)
     assert by_currency["buckets"] == by_invoice["buckets"] and by_currency["invoices"] == 1
@@ -78,20 +140,34 @@ async def test_each_instalment_ages_from_its_own_due_date(reporting_conn):
 
 async def test_an_invoice_issued_after_the_as_of_date_is_not_aged(reporting_conn):
     account = uuid4()
-    await project_billing_event(reporting_conn, issued_event(account, 100, date(2026, 11, 10),
-                                                             date(2026, 12, 10)))
-    assert await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 9), account_id=account),
-                       GroupBy.account, buckets()) == []
+    await project_billing_event(
+        reporting_conn, issued_event(account, 100, date(2026, 11, 10), date(2026, 12, 10))
+    )
+    assert (
+        await aging(
+            reporting_conn,
+            AgingFilter(as_of=date(2026, 11, 9), account_id=account),
+            GroupBy.account,
+            buckets(),
+        )
+        == []
+    )
 
 
 async def test_currencies_are_never_summed_together(reporting_conn):
     account = uuid4()
-    await project_billing_event(reporting_conn, issued_event(account, 100, date(2026, 1, 1),
-                                                             date(2026, 1, 31), "EUR"))
-    await project_billing_event(reporting_conn, issued_event(account, 300, date(2026, 1, 1),
-                                                             date(2026, 1, 31), "USD"))
-    rows = await aging(reporting_conn, AgingFilter(as_of=date(2026, 2, 1), account_id=account),
-                       GroupBy.currency, buckets())
+    await project_billing_event(
+        reporting_conn, issued_event(account, 100, date(2026, 1, 1), date(2026, 1, 31), "EUR")
+    )
+    await project_billing_event(
+        reporting_conn, issued_event(account, 300, date(2026, 1, 1), date(2026, 1, 31), "USD")
+    )
+    rows = await aging(
+        reporting_conn,
+        AgingFilter(as_of=date(2026, 2, 1), account_id=account),
+        GroupBy.currency,
+        buckets(),
+    )
     assert {(r["currency"], r["total_minor"]) for r in rows} == {("EUR", 100), ("USD", 300)}
 
 
@@ -109,9 +185,15 @@ async def test_aging_by_segment_follows_accounts_that_change_or_arrive_late(repo
                 await project_billing_event(reporting_conn, cloud(contract))
 
     def registered(account, segment):
-        return AccountRegistered(account_id=account, external_id=str(account), name="N",
-                                 contacts=[], payment_terms_days=30, segment=segment,
-                                 currency="EUR")
+        return AccountRegistered(
+            account_id=account,
+            external_id=str(account),
+            name="N",
+            contacts=[],
+            payment_terms_days=30,
+            segment=segment,
+            currency="EUR",
+        )
 
     async def by_segment(day=date(2026, 11, 20)) -> dict:
         rows = await aging(reporting_conn, AgingFilter(as_of=day), GroupBy.segment, buckets())
@@ -120,8 +202,7 @@ async def test_aging_by_segment_follows_accounts_that_change_or_arrive_late(repo
     async def recomputed(day=date(2026, 11, 20)) -> dict:
         """The same figures from the invoices' own rows and their accounts' segment now."""
         rows = await aging(reporting_conn, AgingFilter(as_of=day), GroupBy.invoice, buckets())
-        segments = dict(await reporting_conn.fetch(
-            "SELECT account_id, segment FROM ar_accounts"))
+        segments = dict(await reporting_conn.fetch("SELECT account_id, segment FROM ar_accounts"))
         expected: dict = {}
         for row in rows:
             key = (segments.get(row["account_id"]), row["currency"])
@@ -131,8 +212,9 @@ async def test_aging_by_segment_follows_accounts_that_change_or_arrive_late(repo
 
     await project(registered(early, "smb"))
     for account, total in ((early, 700), (late, 300), (late, 50)):
-        await project_one(reporting_conn, issued_event(account, total, date(2026, 9, 1),
-                                                       date(2026, 10, 1)))
+        await project_one(
+            reporting_conn, issued_event(account, total, date(2026, 9, 1), date(2026, 10, 1))
+        )
     assert await by_segment() == {("smb", "EUR"): (700, 1), (None, "EUR"): (350, 2)}
     await project(registered(late, "enterprise"))  # described after its invoices
     assert await by_segment() == {("smb", "EUR"): (700, 1), ("enterprise", "EUR"): (350, 2)}
@@ -143,9 +225,12 @@ async def test_aging_by_segment_follows_accounts_that_change_or_arrive_late(repo
     assert await by_segment() == await recomputed()
     # as of a day before the invoices were issued, no segment has any
     assert await by_segment(date(2026, 8, 1)) == {}
-    filtered = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20),
-                                                       segment="enterprise"),
-                           GroupBy.currency, buckets())
+    filtered = await aging(
+        reporting_conn,
+        AgingFilter(as_of=date(2026, 11, 20), segment="enterprise"),
+        GroupBy.currency,
+        buckets(),
+    )
     assert [(r["currency"], r["total_minor"]) for r in filtered] == [("EUR", 700)]
 
 
@@ -165,31 +250,46 @@ async def test_aging_by_collector_and_team_follows_reassignments(reporting_conn)
 
     async def assign(account, collector, on: date) -> None:
         async with reporting_conn.transaction():
-            await project_collections_event(reporting_conn, cloud(AccountAssigned(
-                account_id=account, collector_id=collector, basis=AssignmentBasis.EXPLICIT,
-                assigned_by="sup", effective_on=on)))
+            await project_collections_event(
+                reporting_conn,
+                cloud(
+                    AccountAssigned(
+                        account_id=account,
+                        collector_id=collector,
+                        basis=AssignmentBasis.EXPLICIT,
+                        assigned_by="sup",
+                        effective_on=on,
+                    )
+                ),
+            )
 
     async def grouped(group_by: GroupBy, **filters) -> dict:
-        rows = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20), **filters),
-                           group_by, buckets())
+        rows = await aging(
+            reporting_conn, AgingFilter(as_of=date(2026, 11, 20), **filters), group_by, buckets()
+        )
         key = "collector_id" if group_by is GroupBy.collector else "team"
         return {row[key]: (row["total_minor"], row["invoices"]) for row in rows}
 
     for account, total in ((first, 700), (second, 300), (second, 50)):
-        await project_one(reporting_conn, issued_event(account, total, date(2026, 9, 1),
-                                                       date(2026, 10, 1)))
+        await project_one(
+            reporting_conn, issued_event(account, total, date(2026, 9, 1), date(2026, 10, 1))
+        )
     assert await grouped(GroupBy.collector) == {None: (1_050, 3)}
     await assign(first, "ann", date(2026, 11, 1))
     await assign(second, "bob", date(2026, 11, 1))
-    await reporting_conn.execute("INSERT INTO collector_teams (collector_id, team) "
-                                 "VALUES ('ann', 'east'), ('bob', 'west')")
+    await reporting_conn.execute(
+        "INSERT INTO collector_teams (collector_id, team) VALUES ('ann', 'east'), ('bob', 'west')"
+    )
     assert await grouped(GroupBy.collector) == {"ann": (700, 1), "bob": (350, 2)}
     await assign(second, "ann", date(2026, 11, 5))
     await assign(second, "bob", date(2026, 11, 2))  # an older assignment arriving late
     assert await grouped(GroupBy.collector) == {"ann": (1_050, 3)}
     assert await grouped(GroupBy.team) == {"east": (1_050, 3)}
     assert await grouped(GroupBy.collector, team="west") == {}
-    invoices = await aging(reporting_conn, AgingFilter(as_of=date(2026, 11, 20),
-                                                       collector_id="ann"),
-                           GroupBy.invoice, buckets())
+    invoices = await aging(
+        reporting_conn,
+        AgingFilter(as_of=date(2026, 11, 20), collector_id="ann"),
+        GroupBy.invoice,
+        buckets(),
+    )
     assert sum(row["total_minor"] for row in invoices) == 1_050

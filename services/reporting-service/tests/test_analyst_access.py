@@ -22,7 +22,10 @@ async def analyst_conn(reporting_url):
     await admin.execute(
         "INSERT INTO ar_invoices (invoice_id, account_id, external_id, currency, total_minor, "
         "issue_date, due_date) VALUES ($1, $2, 'INV-1', 'USD', 500, current_date - 40, "
-        "current_date - 10)", uuid4(), uuid4())
+        "current_date - 10)",
+        uuid4(),
+        uuid4(),
+    )
     await admin.close()
     async with analyst_login(reporting_url) as login:
         conn = await connect_as(login, reporting_url)
@@ -32,37 +35,50 @@ async def analyst_conn(reporting_url):
 
 async def test_the_analyst_reads_the_views(analyst_conn):
     row = await analyst_conn.fetchrow(
-        "SELECT open_minor, days_past_due FROM reporting.open_invoices")
+        "SELECT open_minor, days_past_due FROM reporting.open_invoices"
+    )
     assert (row["open_minor"], row["days_past_due"]) == (500, 10)
     assert await analyst_conn.fetchval("SELECT count(*) FROM reporting.invoices") == 1
-    assert await analyst_conn.fetchval(
-        "SELECT sum(open_minor) FROM reporting.open_invoices_as_of(current_date - 20)") == 500
-    assert await analyst_conn.fetchval(
-        "SELECT count(*) FROM reporting.open_invoices_as_of(current_date - 41)") == 0
+    assert (
+        await analyst_conn.fetchval(
+            "SELECT sum(open_minor) FROM reporting.open_invoices_as_of(current_date - 20)"
+        )
+        == 500
+    )
+    assert (
+        await analyst_conn.fetchval(
+            "SELECT count(*) FROM reporting.open_invoices_as_of(current_date - 41)"
+        )
+        == 0
+    )
 
 
 async def test_the_analyst_reads_every_view(analyst_conn):
     views = await analyst_conn.fetch(
-        "SELECT table_name FROM information_schema.views WHERE table_schema = 'reporting'")
+        "SELECT table_name FROM information_schema.views WHERE table_schema = 'reporting'"
+    )
     assert len(views) >= 8
     for view in views:
         await analyst_conn.fetch(f'SELECT * FROM reporting."{view["table_name"]}" LIMIT 1')
 
 
-@pytest.mark.parametrize("statement", [
-    "SELECT * FROM public.ar_invoices",
-    "SELECT * FROM public.events",
-    "SELECT * FROM public.ar_payments",
-    "SELECT * FROM public.ar_accounts",
-    "SELECT * FROM public.ar_balance_changes",
-    "UPDATE reporting.payments SET method = 'x'",
-    "DELETE FROM reporting.payments",
-    "DELETE FROM reporting.invoices",
-    "INSERT INTO reporting.invoice_balance_changes "
-    "VALUES ('e', gen_random_uuid(), 'x', 1, current_date)",
-    "CREATE TABLE reporting.mine (x int)",
-    "CREATE TABLE public.mine (x int)",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT * FROM public.ar_invoices",
+        "SELECT * FROM public.events",
+        "SELECT * FROM public.ar_payments",
+        "SELECT * FROM public.ar_accounts",
+        "SELECT * FROM public.ar_balance_changes",
+        "UPDATE reporting.payments SET method = 'x'",
+        "DELETE FROM reporting.payments",
+        "DELETE FROM reporting.invoices",
+        "INSERT INTO reporting.invoice_balance_changes "
+        "VALUES ('e', gen_random_uuid(), 'x', 1, current_date)",
+        "CREATE TABLE reporting.mine (x int)",
+        "CREATE TABLE public.mine (x int)",
+    ],
+)
 async def test_the_analyst_cannot_touch_anything_else(analyst_conn, statement: str):
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await analyst_conn.execute(statement)
@@ -85,11 +101,20 @@ async def test_every_view_and_column_is_documented(fresh_database):
 
 ADVISORY_LOCK_CALLS = [
     f"SELECT {name}({args})"
-    for name in ("pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock",
-                 "pg_try_advisory_lock_shared", "pg_advisory_unlock", "pg_advisory_unlock_shared",
-                 "pg_advisory_xact_lock", "pg_advisory_xact_lock_shared",
-                 "pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared")
-    for args in ("7310001", "1, 2")] + ["SELECT pg_advisory_unlock_all()"]
+    for name in (
+        "pg_advisory_lock",
+        "pg_advisory_lock_shared",
+        "pg_try_advisory_lock",
+        "pg_try_advisory_lock_shared",
+        "pg_advisory_unlock",
+        "pg_advisory_unlock_shared",
+        "pg_advisory_xact_lock",
+        "pg_advisory_xact_lock_shared",
+        "pg_try_advisory_xact_lock",
+        "pg_try_advisory_xact_lock_shared",
+    )
+    for args in ("7310001", "1, 2")
+] + ["SELECT pg_advisory_unlock_all()"]
 
 
 async def test_the_analyst_cannot_take_the_services_advisory_locks(analyst_conn, reporting_url):
@@ -104,8 +129,9 @@ async def test_the_analyst_cannot_take_the_services_advisory_locks(analyst_conn,
         await service.close()
 
 
-async def test_the_analysts_statements_time_out_and_the_services_do_not(analyst_conn,
-                                                                        reporting_url):
+async def test_the_analysts_statements_time_out_and_the_services_do_not(
+    analyst_conn, reporting_url
+):
     assert await analyst_conn.fetchval("SHOW statement_timeout") == "2min"
     service = await asyncpg.connect(reporting_url)
     try:
@@ -145,7 +171,8 @@ async def test_only_analysts_and_the_service_connect(reporting_url):
 
 
 async def test_a_service_role_that_owns_the_database_but_is_no_superuser_migrates_it(
-        fresh_database, postgres_server_url):
+    fresh_database, postgres_server_url
+):
     """As on a managed server: the limits it may set are set, and what needs a superuser (the
     advisory-lock functions) is left with a warning rather than a failed deployment."""
     await fresh_database(SPEC.versions_dir)  # the analyst group exists on this server
@@ -154,8 +181,9 @@ async def test_a_service_role_that_owns_the_database_but_is_no_superuser_migrate
     await admin.execute(f'CREATE ROLE "{owner}" LOGIN')
     await admin.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
     parts = urlsplit(postgres_server_url)
-    url = urlunsplit(parts._replace(netloc=f"{owner}@{parts.hostname}:{parts.port}",
-                                    path=f"/{name}"))
+    url = urlunsplit(
+        parts._replace(netloc=f"{owner}@{parts.hostname}:{parts.port}", path=f"/{name}")
+    )
     try:
         await upgrade_async(url, SPEC.versions_dir)
         async with analyst_login(urlunsplit(parts._replace(path=f"/{name}"))) as login:

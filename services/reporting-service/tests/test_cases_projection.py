@@ -35,20 +35,43 @@ async def conn(fresh_database) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def test_an_emailed_question_linked_to_an_invoice_and_reclassified_as_a_dispute(
-        conn: asyncpg.Connection) -> None:
+    conn: asyncpg.Connection,
+) -> None:
     events = [
-        CaseOpened(case_id=CASE, case_number="CASE-000042", account_id=ACCOUNT,
-                   type=CaseType.BILLING_INQUIRY, origin=CaseOrigin.INBOUND_EMAIL,
-                   priority=CasePriority.NORMAL, subject="Seats", description="3 seats?",
-                   invoice_ids=[], opened_by="inbound-email", opened_at=OPENED,
-                   sla_target_days=14, sla_due_at=OPENED),
-        CaseLinked(case_id=CASE, account_id=ACCOUNT, type=CaseType.BILLING_INQUIRY,
-                   invoice_ids=[INVOICE], added_invoice_ids=[INVOICE], linked_by="agent",
-                   linked_at=LINKED),
-        CaseReclassified(case_id=CASE, account_id=ACCOUNT, type=CaseType.DISPUTE,
-                         previous_type=CaseType.BILLING_INQUIRY, invoice_ids=[INVOICE],
-                         reason="refuses to pay the third seat", reclassified_by="agent",
-                         reclassified_at=LINKED),
+        CaseOpened(
+            case_id=CASE,
+            case_number="CASE-000042",
+            account_id=ACCOUNT,
+            type=CaseType.BILLING_INQUIRY,
+            origin=CaseOrigin.INBOUND_EMAIL,
+            priority=CasePriority.NORMAL,
+            subject="Seats",
+            description="3 seats?",
+            invoice_ids=[],
+            opened_by="inbound-email",
+            opened_at=OPENED,
+            sla_target_days=14,
+            sla_due_at=OPENED,
+        ),
+        CaseLinked(
+            case_id=CASE,
+            account_id=ACCOUNT,
+            type=CaseType.BILLING_INQUIRY,
+            invoice_ids=[INVOICE],
+            added_invoice_ids=[INVOICE],
+            linked_by="agent",
+            linked_at=LINKED,
+        ),
+        CaseReclassified(
+            case_id=CASE,
+            account_id=ACCOUNT,
+            type=CaseType.DISPUTE,
+            previous_type=CaseType.BILLING_INQUIRY,
+            invoice_ids=[INVOICE],
+            reason="refuses to pay the third seat",
+            reclassified_by="agent",
+            reclassified_at=LINKED,
+        ),
     ]
     envelopes = [cloud(contract, source="urn:cases") for contract in events]
     for _ in range(2):  # redelivered: changes nothing
@@ -57,6 +80,9 @@ async def test_an_emailed_question_linked_to_an_invoice_and_reclassified_as_a_di
 
     case = await conn.fetchrow("SELECT type, invoice_ids FROM cases WHERE case_id = $1", CASE)
     assert (case["type"], case["invoice_ids"]) == ("dispute", [INVOICE])
-    flags = await conn.fetch("SELECT invoice_id, since_date FROM ar_invoice_flags "
-                             "WHERE flag = 'dispute' AND source = $1", str(CASE))
+    flags = await conn.fetch(
+        "SELECT invoice_id, since_date FROM ar_invoice_flags "
+        "WHERE flag = 'dispute' AND source = $1",
+        str(CASE),
+    )
     assert [(f["invoice_id"], f["since_date"]) for f in flags] == [(INVOICE, date(2026, 11, 4))]

@@ -19,12 +19,15 @@ def test_every_projection_can_be_named_and_help_lists_them():
         assert name in shown.output
 
 
-@pytest.mark.parametrize(("args", "named"), [
-    (["rebuild", "--projection", "invoices"], "--projection"),
-    (["rebuild", "--workers", "0"], "--workers"),
-    (["rebuild", "--workers", "many"], "--workers"),
-    (["rebuild", "--bogus"], "--bogus"),
-])
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["rebuild", "--projection", "invoices"], "--projection"),
+        (["rebuild", "--workers", "0"], "--workers"),
+        (["rebuild", "--workers", "many"], "--workers"),
+        (["rebuild", "--bogus"], "--bogus"),
+    ],
+)
 def test_a_bad_option_is_refused_naming_it_before_any_work(args, named):
     result = runner.invoke(app, args, prog_name="reporting-service")
     assert result.exit_code == 2, result.output
@@ -34,7 +37,8 @@ def test_a_bad_option_is_refused_naming_it_before_any_work(args, named):
 def test_rebuild_without_a_database_or_broker_says_what_it_needs(monkeypatch):
     for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
         monkeypatch.delenv(name, raising=False)
-    result = runner.invoke(app, ["rebuild", "--projection", "cases", "--workers", "1"],
-                           prog_name="reporting-service")
+    result = runner.invoke(
+        app, ["rebuild", "--projection", "cases", "--workers", "1"], prog_name="reporting-service"
+    )
     assert result.exit_code != 0
     assert "rebuild needs DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS" in str(result.exception)

@@ -35,8 +35,12 @@ from reporting_service.domain.kpis import (
 def test_dso_best_possible_dso_add_and_cei_for_a_month():
     # November: opened with 50,000.00 owed, sold 120,000.00 on credit, closed with 80,000.00
     # owed of which 60,000.00 not yet due. 30 days.
-    figures = ArFigures(opening_ar=5_000_000, credit_sales=12_000_000, closing_ar=8_000_000,
-                        closing_current_ar=6_000_000)
+    figures = ArFigures(
+        opening_ar=5_000_000,
+        credit_sales=12_000_000,
+        closing_ar=8_000_000,
+        closing_current_ar=6_000_000,
+    )
     kpis = ar_kpis(figures, 30)
     assert kpis.dso == 20  # 80,000 / 120,000 x 30
     assert kpis.best_possible_dso == 15  # 60,000 / 120,000 x 30
@@ -60,9 +64,13 @@ def test_cei_is_100_when_everything_due_was_collected():
 def test_promise_kept_rate_by_count_and_by_amount():
     # 3 kept (paid in full: 100 + 200 + 300), 1 partly kept (400 promised, 100 paid),
     # 1 broken (500 promised, 0 paid)
-    figures = PromiseFigures(kept=3, partially_kept=1, broken=1,
-                             promised_minor=100 + 200 + 300 + 400 + 500,
-                             paid_minor=100 + 200 + 300 + 100)
+    figures = PromiseFigures(
+        kept=3,
+        partially_kept=1,
+        broken=1,
+        promised_minor=100 + 200 + 300 + 400 + 500,
+        paid_minor=100 + 200 + 300 + 100,
+    )
     assert promise_kept_rate_by_count(figures) == Fraction(3, 5)
     assert promise_kept_rate_by_amount(figures) == Fraction(700, 1500)
     assert promise_kept_rate_by_count(PromiseFigures(0, 0, 0, 0, 0)) is None
@@ -82,14 +90,17 @@ def test_mean_and_median_time_to_resolution():
     assert mean([]) is None and median([]) is None
 
 
-@pytest.mark.parametrize(("text", "start", "end"), [
-    ("2026-W47", date(2026, 11, 16), date(2026, 11, 22)),
-    ("2026-W01", date(2025, 12, 29), date(2026, 1, 4)),
-    ("2026-11", date(2026, 11, 1), date(2026, 11, 30)),
-    ("2026-12", date(2026, 12, 1), date(2026, 12, 31)),
-    ("2028-02", date(2028, 2, 1), date(2028, 2, 29)),
-    ("2026-11-20", date(2026, 11, 20), date(2026, 11, 20)),
-])
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2026-W47", date(2026, 11, 16), date(2026, 11, 22)),
+        ("2026-W01", date(2025, 12, 29), date(2026, 1, 4)),
+        ("2026-11", date(2026, 11, 1), date(2026, 11, 30)),
+        ("2026-12", date(2026, 12, 1), date(2026, 12, 31)),
+        ("2028-02", date(2028, 2, 1), date(2028, 2, 29)),
+        ("2026-11-20", date(2026, 11, 20), date(2026, 11, 20)),
+    ],
+)
 def test_periods(text: str, start: date, end: date):
     period = parse_period(text)
     assert (period.start, period.end) == (start, end)
@@ -101,21 +112,42 @@ def test_the_previous_period_has_the_same_length_and_ends_the_day_before():
     assert week.days == 7
 
 
-@pytest.mark.parametrize("text", [
-    "2026-W54", "2026-13", "last week", "2026-11-31",
-    # issue 16: these raised OverflowError or ValueError (a 500), or read a non-ISO shape
-    "9999-W52", "9999-12", "0000-01", "0000-W01", "2025-W53", "20261120", "2026-W47-1",
-    "2026-11\n", "\u0662\u0660\u0662\u0666-11", "-2026-11", "99999-01"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-W54",
+        "2026-13",
+        "last week",
+        "2026-11-31",
+        # issue 16: these raised OverflowError or ValueError (a 500), or read a non-ISO shape
+        "9999-W52",
+        "9999-12",
+        "0000-01",
+        "0000-W01",
+        "2025-W53",
+        "20261120",
+        "2026-W47-1",
+        "2026-11\n",
+        "\u0662\u0660\u0662\u0666-11",
+        "-2026-11",
+        "99999-01",
+    ],
+)
 def test_bad_periods_are_refused(text: str):
     with pytest.raises(InvalidPeriod):
         parse_period(text)
 
 
 EDGE_YEARS = st.sampled_from([0, 1, 1989, 1990, 2025, 2026, 2099, 2100, 9998, 9999])
-PERIOD_TEXT = st.builds(
-    "{:04d}{}".format, EDGE_YEARS | st.integers(0, 9999),
-    st.sampled_from(["-W01", "-W52", "-W53", "-01", "-12", "-01-01", "-12-31", "-02-29"])
-) | st.from_regex(r"-?[0-9]{1,5}(-W?[0-9]{1,3}){0,2}", fullmatch=True) | st.text(max_size=12)
+PERIOD_TEXT = (
+    st.builds(
+        "{:04d}{}".format,
+        EDGE_YEARS | st.integers(0, 9999),
+        st.sampled_from(["-W01", "-W52", "-W53", "-01", "-12", "-01-01", "-12-31", "-02-29"]),
+    )
+    | st.from_regex(r"-?[0-9]{1,5}(-W?[0-9]{1,3}){0,2}", fullmatch=True)
+    | st.text(max_size=12)
+)
 
 
 @settings(max_examples=500)
@@ -128,10 +160,19 @@ def test_any_period_text_is_a_period_or_refused_as_one(text: str):
     assert period.start <= period.end and period.days <= 31
 
 
-@pytest.mark.parametrize(("text", "inside"), [
-    ("0001-W01", False), ("0001-01-01", False), ("1989-12", False), ("2100-01", False),
-    ("2099-W53", False),  # Monday 28 December 2099 to Sunday 3 January 2100
-    ("1990-01", True), ("2099-12", True), ("2099-12-31", True)])
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [
+        ("0001-W01", False),
+        ("0001-01-01", False),
+        ("1989-12", False),
+        ("2100-01", False),
+        ("2099-W53", False),  # Monday 28 December 2099 to Sunday 3 January 2100
+        ("1990-01", True),
+        ("2099-12", True),
+        ("2099-12-31", True),
+    ],
+)
 def test_a_period_within_the_business_dates(text: str, inside: bool):
     earliest, latest = date(1990, 1, 1), date(2099, 12, 31)
     if inside:

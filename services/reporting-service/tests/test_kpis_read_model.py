@@ -82,25 +82,51 @@ def at(day: int, hour: int = 10, month: int = 11) -> datetime:
 
 def billing() -> list[EventContract]:
     def invoice(invoice_id: UUID, account: UUID, total: int, issue: date, due: date):
-        return InvoiceIssued(invoice_id=invoice_id, account_id=account, external_id="I",
-                             currency="USD", total_minor=total, issue_date=issue, due_date=due)
+        return InvoiceIssued(
+            invoice_id=invoice_id,
+            account_id=account,
+            external_id="I",
+            currency="USD",
+            total_minor=total,
+            issue_date=issue,
+            due_date=due,
+        )
 
     def applied(account: UUID, invoice_id: UUID, amount: int, on: date):
-        return PaymentApplied(payment_id=uuid4(), account_id=account, invoice_id=invoice_id,
-                              amount_minor=amount, currency="USD", remaining_minor=0,
-                              applied_on=on)
+        return PaymentApplied(
+            payment_id=uuid4(),
+            account_id=account,
+            invoice_id=invoice_id,
+            amount_minor=amount,
+            currency="USD",
+            remaining_minor=0,
+            applied_on=on,
+        )
 
     return [
-        *(AccountRegistered(account_id=acc, external_id=str(acc), name="N", contacts=[],
-                            payment_terms_days=30, currency="USD") for acc in (A, B)),
+        *(
+            AccountRegistered(
+                account_id=acc,
+                external_id=str(acc),
+                name="N",
+                contacts=[],
+                payment_terms_days=30,
+                currency="USD",
+            )
+            for acc in (A, B)
+        ),
         invoice(INV1, A, 10_000, d(1, 10), d(31, 10)),
         invoice(INV2, A, 6_000, d(17), d(17, 12)),
         invoice(INV3, B, 5_000, d(1), d(10)),
         invoice(INV4, B, 3_000, d(20), d(21)),
         applied(A, INV1, 4_000, d(18)),
         applied(B, INV3, 5_000, d(19)),
-        AutoPayEnrolled(account_id=A, payment_method_reference="pm", payment_method_type="card",
-                        enrolled_on=d(18)),
+        AutoPayEnrolled(
+            account_id=A,
+            payment_method_reference="pm",
+            payment_method_type="card",
+            enrolled_on=d(18),
+        ),
     ]
 
 
@@ -108,97 +134,231 @@ def collections() -> list[EventContract]:
     t1, t2, t3 = uuid4(), uuid4(), uuid4()
 
     def scheduled(task: UUID, on: date):
-        return TaskScheduled(task_id=task, account_id=A, collector_id="ann",
-                             kind=TaskKind.CADENCE, business_date=on, channel=Channel.CALL,
-                             template=None, escalates=False, steps=[], invoice_ids=[INV1],
-                             amount_past_due_minor=10_000, currency="USD", days_past_due=16,
-                             priority_score=1)
+        return TaskScheduled(
+            task_id=task,
+            account_id=A,
+            collector_id="ann",
+            kind=TaskKind.CADENCE,
+            business_date=on,
+            channel=Channel.CALL,
+            template=None,
+            escalates=False,
+            steps=[],
+            invoice_ids=[INV1],
+            amount_past_due_minor=10_000,
+            currency="USD",
+            days_past_due=16,
+            priority_score=1,
+        )
 
     def completed(task: UUID, first: date, on: date):
-        return TaskCompleted(task_id=task, account_id=A, collector_id="ann",
-                             assigned_collector_id="ann", kind=TaskKind.CADENCE,
-                             business_date=first, completed_on=on, completed_at=at(on.day),
-                             outcome=TaskOutcome.VOICEMAIL)
+        return TaskCompleted(
+            task_id=task,
+            account_id=A,
+            collector_id="ann",
+            assigned_collector_id="ann",
+            kind=TaskKind.CADENCE,
+            business_date=first,
+            completed_on=on,
+            completed_at=at(on.day),
+            outcome=TaskOutcome.VOICEMAIL,
+        )
 
     def made(commitment: UUID, amount: int, on: date):
-        return CommitmentMade(commitment_id=commitment, account_id=B, collector_id="bob",
-                              amount_minor=amount, currency="USD", promised_date=d(19),
-                              grace_days=0, invoice_ids=[], channel=Channel.CALL, made_on=on,
-                              made_at=at(on.day, month=on.month))
+        return CommitmentMade(
+            commitment_id=commitment,
+            account_id=B,
+            collector_id="bob",
+            amount_minor=amount,
+            currency="USD",
+            promised_date=d(19),
+            grace_days=0,
+            invoice_ids=[],
+            channel=Channel.CALL,
+            made_on=on,
+            made_at=at(on.day, month=on.month),
+        )
 
     c1, c2, c3 = uuid4(), uuid4(), uuid4()
     return [
-        *(AccountAssigned(account_id=acc, collector_id=who, basis=AssignmentBasis.EXPLICIT,
-                          assigned_by="sup", effective_on=d(1)) for acc, who in
-          ((A, "ann"), (B, "bob"))),
+        *(
+            AccountAssigned(
+                account_id=acc,
+                collector_id=who,
+                basis=AssignmentBasis.EXPLICIT,
+                assigned_by="sup",
+                effective_on=d(1),
+            )
+            for acc, who in ((A, "ann"), (B, "bob"))
+        ),
         scheduled(t1, d(16)),
-        TaskMissed(task_id=t1, account_id=A, collector_id="ann", kind=TaskKind.CADENCE,
-                   business_date=d(16), missed_on=d(16), carried_over_to=d(17), times_missed=1),
+        TaskMissed(
+            task_id=t1,
+            account_id=A,
+            collector_id="ann",
+            kind=TaskKind.CADENCE,
+            business_date=d(16),
+            missed_on=d(16),
+            carried_over_to=d(17),
+            times_missed=1,
+        ),
         completed(t1, d(16), d(17)),
-        scheduled(t2, d(18)), completed(t2, d(18), d(18)),
+        scheduled(t2, d(18)),
+        completed(t2, d(18), d(18)),
         scheduled(t3, d(19)),
-        TaskCancelled(task_id=t3, account_id=A, collector_id="ann", kind=TaskKind.CADENCE,
-                      business_date=d(19), cancelled_on=d(19),
-                      reason=TaskCancellation.NOTHING_OVERDUE),
-        ContactAttempted(contact_id=uuid4(), account_id=A, collector_id="ann",
-                         channel=Channel.CALL, outcome=ContactOutcome.VOICEMAIL, invoice_ids=[],
-                         amount_past_due_minor=10_000, currency="USD", attempted_at=at(10),
-                         business_date=d(10)),
-        made(c1, 5_000, d(1)), made(c2, 2_000, d(1)), made(c3, 1_000, d(1)),
-        CommitmentKept(commitment_id=c1, account_id=B, collector_id="bob", amount_minor=5_000,
-                       paid_minor=5_000, currency="USD", promised_date=d(19), kept_on=d(19)),
-        CommitmentBroken(commitment_id=c2, account_id=B, collector_id="bob", amount_minor=2_000,
-                         paid_minor=0, currency="USD", promised_date=d(19), broken_on=d(20)),
-        CommitmentPartiallyKept(commitment_id=c3, account_id=B, collector_id="bob",
-                                amount_minor=1_000, paid_minor=400, shortfall_minor=600,
-                                currency="USD", promised_date=d(19), evaluated_on=d(21)),
-        HoldPlaced(hold_id=uuid4(), account_id=B, invoice_ids=[INV4], source=HoldSource.MANUAL,
-                   reason="checking", placed_on=d(21)),
-        AccountEscalated(account_id=B, collector_id="bob", reason="final notice",
-                         escalated_on=d(18)),
+        TaskCancelled(
+            task_id=t3,
+            account_id=A,
+            collector_id="ann",
+            kind=TaskKind.CADENCE,
+            business_date=d(19),
+            cancelled_on=d(19),
+            reason=TaskCancellation.NOTHING_OVERDUE,
+        ),
+        ContactAttempted(
+            contact_id=uuid4(),
+            account_id=A,
+            collector_id="ann",
+            channel=Channel.CALL,
+            outcome=ContactOutcome.VOICEMAIL,
+            invoice_ids=[],
+            amount_past_due_minor=10_000,
+            currency="USD",
+            attempted_at=at(10),
+            business_date=d(10),
+        ),
+        made(c1, 5_000, d(1)),
+        made(c2, 2_000, d(1)),
+        made(c3, 1_000, d(1)),
+        CommitmentKept(
+            commitment_id=c1,
+            account_id=B,
+            collector_id="bob",
+            amount_minor=5_000,
+            paid_minor=5_000,
+            currency="USD",
+            promised_date=d(19),
+            kept_on=d(19),
+        ),
+        CommitmentBroken(
+            commitment_id=c2,
+            account_id=B,
+            collector_id="bob",
+            amount_minor=2_000,
+            paid_minor=0,
+            currency="USD",
+            promised_date=d(19),
+            broken_on=d(20),
+        ),
+        CommitmentPartiallyKept(
+            commitment_id=c3,
+            account_id=B,
+            collector_id="bob",
+            amount_minor=1_000,
+            paid_minor=400,
+            shortfall_minor=600,
+            currency="USD",
+            promised_date=d(19),
+            evaluated_on=d(21),
+        ),
+        HoldPlaced(
+            hold_id=uuid4(),
+            account_id=B,
+            invoice_ids=[INV4],
+            source=HoldSource.MANUAL,
+            reason="checking",
+            placed_on=d(21),
+        ),
+        AccountEscalated(
+            account_id=B, collector_id="bob", reason="final notice", escalated_on=d(18)
+        ),
     ]
 
 
 def cases() -> list[EventContract]:
     k1, k2, k3 = uuid4(), uuid4(), uuid4()
     checklist = [ChecklistEntry(item=ChecklistItem.ROOT_CAUSE, required=True, satisfied=True)]
-    complete = Completeness(entries=checklist, complete=True, satisfied_count=1,
-                            required_count=1)
-    incomplete = Completeness(entries=checklist, complete=False, satisfied_count=0,
-                              required_count=1)
-    cause = RootCause(category_id=uuid4(), category_code="billing_error",
-                      category_name="Billing error")
+    complete = Completeness(entries=checklist, complete=True, satisfied_count=1, required_count=1)
+    incomplete = Completeness(
+        entries=checklist, complete=False, satisfied_count=0, required_count=1
+    )
+    cause = RootCause(
+        category_id=uuid4(), category_code="billing_error", category_name="Billing error"
+    )
 
     def opened(case: UUID, number: str, when: datetime, invoices: list[UUID]):
-        return CaseOpened(case_id=case, case_number=number, account_id=A,
-                          type=CaseType.DISPUTE, origin=CaseOrigin.COLLECTIONS,
-                          priority=CasePriority.NORMAL, subject="s", description="d",
-                          invoice_ids=invoices, opened_by="agent", opened_at=when,
-                          sla_target_days=14, sla_due_at=when)
+        return CaseOpened(
+            case_id=case,
+            case_number=number,
+            account_id=A,
+            type=CaseType.DISPUTE,
+            origin=CaseOrigin.COLLECTIONS,
+            priority=CasePriority.NORMAL,
+            subject="s",
+            description="d",
+            invoice_ids=invoices,
+            opened_by="agent",
+            opened_at=when,
+            sla_target_days=14,
+            sla_due_at=when,
+        )
 
     def closed(case: UUID, number: str, opened_at: datetime, when: datetime, done: Completeness):
-        return CaseClosed(case_id=case, case_number=number, account_id=A, type=CaseType.DISPUTE,
-                          priority=CasePriority.NORMAL, invoice_ids=[INV1], root_cause=cause,
-                          resolution_summary="fixed", completeness=done, opened_at=opened_at,
-                          closed_by="agent", closed_at=when, sla_breached=False)
+        return CaseClosed(
+            case_id=case,
+            case_number=number,
+            account_id=A,
+            type=CaseType.DISPUTE,
+            priority=CasePriority.NORMAL,
+            invoice_ids=[INV1],
+            root_cause=cause,
+            resolution_summary="fixed",
+            completeness=done,
+            opened_at=opened_at,
+            closed_by="agent",
+            closed_at=when,
+            sla_breached=False,
+        )
 
     def resolved(case: UUID, when: datetime):
-        return CaseResolved(case_id=case, account_id=A, from_status=CaseStatus.INVESTIGATING,
-                            resolution_summary="fixed", resolved_by="agent", resolved_at=when)
+        return CaseResolved(
+            case_id=case,
+            account_id=A,
+            from_status=CaseStatus.INVESTIGATING,
+            resolution_summary="fixed",
+            resolved_by="agent",
+            resolved_at=when,
+        )
 
     escalation = uuid4()
     return [
-        opened(k1, "CASE-000001", at(1), [INV1]), resolved(k1, at(17)),
+        opened(k1, "CASE-000001", at(1), [INV1]),
+        resolved(k1, at(17)),
         closed(k1, "CASE-000001", at(1), at(18), complete),
-        opened(k2, "CASE-000002", at(16, 0), []), resolved(k2, at(18, 12)),
+        opened(k2, "CASE-000002", at(16, 0), []),
+        resolved(k2, at(18, 12)),
         closed(k2, "CASE-000002", at(16, 0), at(20), incomplete),
         opened(k3, "CASE-000003", at(2), []),
-        CaseEscalated(case_id=k3, account_id=A, escalation_id=escalation,
-                      team=EscalationTeam.SERVICE, question="q", due_date=d(19),
-                      escalated_by="agent", escalated_at=at(17)),
-        CaseEscalationAnswered(case_id=k3, account_id=A, escalation_id=escalation,
-                               team=EscalationTeam.SERVICE, answer="a", answered_by="svc",
-                               answered_at=at(20), overdue=True),
+        CaseEscalated(
+            case_id=k3,
+            account_id=A,
+            escalation_id=escalation,
+            team=EscalationTeam.SERVICE,
+            question="q",
+            due_date=d(19),
+            escalated_by="agent",
+            escalated_at=at(17),
+        ),
+        CaseEscalationAnswered(
+            case_id=k3,
+            account_id=A,
+            escalation_id=escalation,
+            team=EscalationTeam.SERVICE,
+            answer="a",
+            answered_by="svc",
+            answered_at=at(20),
+            overdue=True,
+        ),
     ]
 
 
@@ -209,8 +369,9 @@ async def conn(fresh_database_module):
     for name, events in sources.items():
         for contract in events:
             await PROJECTIONS[name].handler(connection, cloud(contract, source=f"urn:{name}"))
-    await connection.execute("INSERT INTO collector_teams (collector_id, team) "
-                             "VALUES ('ann', 'east'), ('bob', 'east')")
+    await connection.execute(
+        "INSERT INTO collector_teams (collector_id, team) VALUES ('ann', 'east'), ('bob', 'east')"
+    )
     yield connection
     await connection.close()
 
@@ -243,8 +404,12 @@ async def test_dso_best_possible_dso_add_cei_for_everyone(conn):
     everyone = rows["all"]
     # opening (15 Nov): INV1 10,000 + INV3 5,000; sales: INV2 6,000 + INV4 3,000;
     # closing (22 Nov): INV1 6,000 + INV2 6,000 + INV4 3,000; current: INV2 only
-    assert everyone["ar"] == {"opening_ar_minor": 15_000, "credit_sales_minor": 9_000,
-                              "closing_ar_minor": 15_000, "closing_current_ar_minor": 6_000}
+    assert everyone["ar"] == {
+        "opening_ar_minor": 15_000,
+        "credit_sales_minor": 9_000,
+        "closing_ar_minor": 15_000,
+        "closing_current_ar_minor": 6_000,
+    }
     assert everyone["dso"] == 11.67  # 15,000 / 9,000 x 7
     assert everyone["best_possible_dso"] == 4.67  # 6,000 / 9,000 x 7
     assert everyone["add"] == 7.0
@@ -256,20 +421,42 @@ async def test_current_ar_at_the_close_leaves_out_instalments_past_due(fresh_dat
     only the instalments not yet due."""
     conn = await connect(await fresh_database(SPEC.versions_dir))
     account = uuid4()
-    await PROJECTIONS["billing"].handler(conn, cloud(InvoiceIssued(
-        invoice_id=uuid4(), account_id=account, external_id="INST-1", currency="CHF",
-        total_minor=9_000, issue_date=date(2026, 10, 1), due_date=date(2026, 12, 15),
-        lines=[{"description": "Fit-out", "quantity": 1, "unit_price_minor": 9_000,
-                "amount_minor": 9_000}], subtotal_minor=9_000, tax_minor=0,
-        instalments=[{"due_date": date(2026, 11, 1), "amount_minor": 4_000},
-                     {"due_date": date(2026, 12, 15), "amount_minor": 5_000}]),
-        source="urn:billing"))
+    await PROJECTIONS["billing"].handler(
+        conn,
+        cloud(
+            InvoiceIssued(
+                invoice_id=uuid4(),
+                account_id=account,
+                external_id="INST-1",
+                currency="CHF",
+                total_minor=9_000,
+                issue_date=date(2026, 10, 1),
+                due_date=date(2026, 12, 15),
+                lines=[
+                    {
+                        "description": "Fit-out",
+                        "quantity": 1,
+                        "unit_price_minor": 9_000,
+                        "amount_minor": 9_000,
+                    }
+                ],
+                subtotal_minor=9_000,
+                tax_minor=0,
+                instalments=[
+                    {"due_date": date(2026, 11, 1), "amount_minor": 4_000},
+                    {"due_date": date(2026, 12, 15), "amount_minor": 5_000},
+                ],
+            ),
+            source="urn:billing",
+        ),
+    )
     result = await kpi_report(conn, KpiQuery(WEEK, "CHF", KpiGroup.all, 14))
     [everyone] = result["groups"]
     assert everyone["ar"]["closing_ar_minor"] == 9_000
     assert everyone["ar"]["closing_current_ar_minor"] == 5_000
-    [aged] = await aging(conn, AgingFilter(as_of=date(2026, 11, 22), currency="CHF"),
-                         GroupBy.currency, buckets())
+    [aged] = await aging(
+        conn, AgingFilter(as_of=date(2026, 11, 22), currency="CHF"), GroupBy.currency, buckets()
+    )
     assert aged["buckets"]["current"] == 5_000
     await conn.close()
 
@@ -277,11 +464,19 @@ async def test_current_ar_at_the_close_leaves_out_instalments_past_due(fresh_dat
 async def test_ar_kpis_per_collector_and_team(conn):
     rows, _ = await report(conn, KpiGroup.collector)
     # ann: 12,000 / 6,000 x 7 = 14; 6,000 / 6,000 x 7 = 7; (16,000 - 12,000) / (16,000 - 6,000)
-    assert (rows["ann"]["dso"], rows["ann"]["best_possible_dso"], rows["ann"]["add"],
-            rows["ann"]["cei"]) == (14.0, 7.0, 7.0, 40.0)
+    assert (
+        rows["ann"]["dso"],
+        rows["ann"]["best_possible_dso"],
+        rows["ann"]["add"],
+        rows["ann"]["cei"],
+    ) == (14.0, 7.0, 7.0, 40.0)
     # bob: 3,000 / 3,000 x 7 = 7; 0; (8,000 - 3,000) / (8,000 - 0)
-    assert (rows["bob"]["dso"], rows["bob"]["best_possible_dso"], rows["bob"]["add"],
-            rows["bob"]["cei"]) == (7.0, 0.0, 7.0, 62.5)
+    assert (
+        rows["bob"]["dso"],
+        rows["bob"]["best_possible_dso"],
+        rows["bob"]["add"],
+        rows["bob"]["cei"],
+    ) == (7.0, 0.0, 7.0, 62.5)
     teams, _ = await report(conn, KpiGroup.team)
     assert teams["east"]["cei"] == 50.0 and teams["east"]["dso"] == 11.67
 
@@ -301,7 +496,9 @@ async def test_follow_up_timeliness_of_tasks_and_escalation_answers(conn):
     timeliness = everyone["all"]["follow_up_timeliness"]
     # the service team answered on the 20th what was due on the 19th
     assert (timeliness["escalation_answers_on_time"], timeliness["escalation_answers_due"]) == (
-        0, 1)
+        0,
+        1,
+    )
     assert timeliness["on_time_pct"] == 33.33  # (1 + 0) / (2 + 1)
 
 
@@ -322,8 +519,11 @@ async def test_collections_secured_depends_on_the_attribution_window(conn):
     assert rows["ann"]["collections_secured"]["payments"] == 1
     assert rows["bob"]["collections_secured"]["amount_minor"] == 0
     wider, _ = await report(conn, KpiGroup.collector, window=20)
-    assert wider["bob"]["collections_secured"] == {"payments": 1, "amount_minor": 5_000,
-                                                   "attribution_window_days": 20}
+    assert wider["bob"]["collections_secured"] == {
+        "payments": 1,
+        "amount_minor": 5_000,
+        "attribution_window_days": 20,
+    }
 
 
 async def test_auto_pay_conversion_and_penetration(conn):
@@ -344,8 +544,7 @@ async def test_case_kpis(conn):
     assert cases_kpis["mean_days_to_resolution"] == 9.25
     assert cases_kpis["median_days_to_resolution"] == 9.25
     assert cases_kpis["documentation_completeness_pct"] == 50.0
-    assert cases_kpis["escalations_by_origin"] == {"case:service": 1,
-                                                   "collections:final notice": 1}
+    assert cases_kpis["escalations_by_origin"] == {"case:service": 1, "collections:final notice": 1}
     # the service escalation gave no cause (an event from before causes): other
     assert cases_kpis["escalations_by_cause"]["other"]["this_period"] == 1
 
@@ -354,12 +553,15 @@ async def test_aging_flags_disputed_and_held_invoices_without_dropping_them(conn
     [a] = await aging(conn, AgingFilter(as_of=d(17), account_id=A), GroupBy.account, buckets())
     # K1 disputes INV1 from the 1st to the 18th; INV2 (issued the 17th) is not disputed
     assert (a["total_minor"], a["in_dispute_minor"], a["in_dispute_invoices"]) == (
-        16_000, 10_000, 1)
-    [b] = await aging(conn, AgingFilter(as_of=d(22), collector_id="bob"), GroupBy.collector,
-                      buckets())
+        16_000,
+        10_000,
+        1,
+    )
+    [b] = await aging(
+        conn, AgingFilter(as_of=d(22), collector_id="bob"), GroupBy.collector, buckets()
+    )
     assert (b["total_minor"], b["on_hold_minor"], b["buckets"]["1-30"]) == (3_000, 3_000, 3_000)
-    [after] = await aging(conn, AgingFilter(as_of=d(18), account_id=A), GroupBy.account,
-                          buckets())
+    [after] = await aging(conn, AgingFilter(as_of=d(18), account_id=A), GroupBy.account, buckets())
     assert after["in_dispute_minor"] == 0
 
 
@@ -368,8 +570,14 @@ async def test_book_totals_per_due_date_flag_as_the_invoices_do(conn, day: int):
     """Totals per currency come from the sums per due date; they must match the invoices'."""
     invoices = await aging(conn, AgingFilter(as_of=d(day)), GroupBy.invoice, buckets())
     totals = await aging(conn, AgingFilter(as_of=d(day)), GroupBy.currency, buckets())
-    measures = ("total_minor", "invoices", "on_hold_minor", "on_hold_invoices",
-                "in_dispute_minor", "in_dispute_invoices")
+    measures = (
+        "total_minor",
+        "invoices",
+        "on_hold_minor",
+        "on_hold_invoices",
+        "in_dispute_minor",
+        "in_dispute_invoices",
+    )
     expected: dict[str, dict[str, int]] = {}
     for row in invoices:
         into = expected.setdefault(row["currency"], dict.fromkeys(measures, 0))

@@ -31,8 +31,14 @@ ACME, GLOBEX, INVOICE, CASE = uuid4(), uuid4(), uuid4(), uuid4()
 
 
 def account(account_id, external_id, name, contacts):
-    return AccountRegistered(account_id=account_id, external_id=external_id, name=name,
-                             contacts=contacts, payment_terms_days=30, currency="USD")
+    return AccountRegistered(
+        account_id=account_id,
+        external_id=external_id,
+        name=name,
+        contacts=contacts,
+        payment_terms_days=30,
+        currency="USD",
+    )
 
 
 @pytest.fixture
@@ -40,22 +46,52 @@ async def client(fresh_database) -> AsyncIterator[httpx.AsyncClient]:
     url = await fresh_database(SPEC.versions_dir)
     conn = await connect(url)
     billing = [
-        account(ACME, "CUS-1001", "Acme Industrial Supply",
-                [Contact(name="Wile Coyote", email="Wile@Acme.example",
-                         phone="+1 (555) 010-4477")]),
+        account(
+            ACME,
+            "CUS-1001",
+            "Acme Industrial Supply",
+            [Contact(name="Wile Coyote", email="Wile@Acme.example", phone="+1 (555) 010-4477")],
+        ),
         account(GLOBEX, "CUS-2002", "Globex Corporation", [Contact(email="ap@globex.example")]),
-        InvoiceIssued(invoice_id=INVOICE, account_id=ACME, external_id="INV-0012345",
-                      currency="USD", total_minor=12_000, issue_date=date(2026, 9, 1),
-                      due_date=date(2026, 10, 1)),
-        *(InvoiceIssued(invoice_id=uuid4(), account_id=GLOBEX, external_id=f"INV-001236{n:02}",
-                        currency="USD", total_minor=100, issue_date=date(2026, 9, 1),
-                        due_date=date(2026, 10, 1)) for n in range(60))]
-    cases = [CaseOpened(case_id=CASE, case_number="CASE-000042", account_id=ACME,
-                        type=CaseType.DISPUTE, origin=CaseOrigin.INBOUND_PHONE,
-                        priority=CasePriority.HIGH, subject="Wrong rate", description="d",
-                        invoice_ids=[INVOICE], opened_by="ann",
-                        opened_at=datetime(2026, 11, 2, 9, tzinfo=UTC), sla_target_days=14,
-                        sla_due_at=datetime(2026, 11, 16, 9, tzinfo=UTC))]
+        InvoiceIssued(
+            invoice_id=INVOICE,
+            account_id=ACME,
+            external_id="INV-0012345",
+            currency="USD",
+            total_minor=12_000,
+            issue_date=date(2026, 9, 1),
+            due_date=date(2026, 10, 1),
+        ),
+        *(
+            InvoiceIssued(
+                invoice_id=uuid4(),
+                account_id=GLOBEX,
+                external_id=f"INV-001236{n:02}",
+                currency="USD",
+                total_minor=100,
+                issue_date=date(2026, 9, 1),
+                due_date=date(2026, 10, 1),
+            )
+            for n in range(60)
+        ),
+    ]
+    cases = [
+        CaseOpened(
+            case_id=CASE,
+            case_number="CASE-000042",
+            account_id=ACME,
+            type=CaseType.DISPUTE,
+            origin=CaseOrigin.INBOUND_PHONE,
+            priority=CasePriority.HIGH,
+            subject="Wrong rate",
+            description="d",
+            invoice_ids=[INVOICE],
+            opened_by="ann",
+            opened_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
+            sla_target_days=14,
+            sla_due_at=datetime(2026, 11, 16, 9, tzinfo=UTC),
+        )
+    ]
     for contract in billing:
         await PROJECTIONS["billing"].handler(conn, cloud(contract))
     for contract in cases:
@@ -77,14 +113,22 @@ async def test_a_misspelt_name_fragment_finds_the_account_first(client):
         results = await found(client, q)
         assert results, q
         assert (results[0]["kind"], results[0]["id"], results[0]["title"]) == (
-            "account", str(ACME), "Acme Industrial Supply"), q
+            "account",
+            str(ACME),
+            "Acme Industrial Supply",
+        ), q
         assert str(GLOBEX) not in [r["id"] for r in results], q
 
 
 async def test_an_invoice_number_read_out_finds_the_invoice_and_its_account(client):
     [best, *_] = await found(client, "inv-0012345")
     assert (best["kind"], best["id"], best["account_id"], best["subtitle"], best["score"]) == (
-        "invoice", str(INVOICE), str(ACME), "Acme Industrial Supply", 1.0)
+        "invoice",
+        str(INVOICE),
+        str(ACME),
+        "Acme Industrial Supply",
+        1.0,
+    )
 
 
 async def test_a_number_prefix_lists_invoices_within_the_limit(client):
@@ -109,7 +153,8 @@ async def test_a_case_number_or_its_digits_find_the_case(client):
     for q in ("CASE-000042", "case 42", "42", "case-0000"):
         results = await found(client, q)
         assert [(r["kind"], r["id"]) for r in results if r["kind"] == "case"] == [
-            ("case", str(CASE))], q
+            ("case", str(CASE))
+        ], q
 
 
 async def test_integrations_never_see_contacts(client):
@@ -124,9 +169,18 @@ async def test_results_are_ranked_best_first(client):
     assert scores == sorted(scores, reverse=True)
 
 
-@pytest.mark.parametrize("params", [
-    {}, {"q": ""}, {"q": " a  "}, {"q": "x" * 201}, {"q": "x" * 5000}, {"q": "ac\x00me"},
-    {"q": "ac\x07me"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": ""},
+        {"q": " a  "},
+        {"q": "x" * 201},
+        {"q": "x" * 5000},
+        {"q": "ac\x00me"},
+        {"q": "ac\x07me"},
+    ],
+)
 async def test_a_bad_query_is_a_422_naming_q(client, params):
     response = await client.get("/v1/search", params=params, headers=COLLECTOR)
     assert response.status_code == 422, response.text
@@ -136,8 +190,9 @@ async def test_a_bad_query_is_a_422_naming_q(client, params):
 
 @pytest.mark.parametrize("limit", ["0", "51", "-1", "x", "1.5"])
 async def test_a_bad_limit_is_a_422_naming_limit(client, limit):
-    response = await client.get("/v1/search", params={"q": "acme", "limit": limit},
-                                headers=COLLECTOR)
+    response = await client.get(
+        "/v1/search", params={"q": "acme", "limit": limit}, headers=COLLECTOR
+    )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "query.limit"
 
@@ -152,16 +207,17 @@ async def test_search_needs_a_token(client):
     assert (await client.get("/v1/search", params={"q": "acme"})).status_code == 401
 
 
-async def test_a_renamed_account_is_found_by_its_new_name_misspelt_not_its_old(
-        fresh_database):
+async def test_a_renamed_account_is_found_by_its_new_name_misspelt_not_its_old(fresh_database):
     """Misspelt names are matched word by word against the words names are made of; those
     follow a rename, so the new name is found and the old one no longer is."""
     url = await fresh_database(SPEC.versions_dir)
     conn = await connect(url)
     try:
-        for contract in (account(ACME, "CUS-1001", "Acme Industrial Supply", []),
-                         account(GLOBEX, "CUS-2002", "Globex Corporation", []),
-                         AccountUpdated(account_id=ACME, name="Vandelay Latex Imports")):
+        for contract in (
+            account(ACME, "CUS-1001", "Acme Industrial Supply", []),
+            account(GLOBEX, "CUS-2002", "Globex Corporation", []),
+            AccountUpdated(account_id=ACME, name="Vandelay Latex Imports"),
+        ):
             await PROJECTIONS["billing"].handler(conn, cloud(contract))
     finally:
         await conn.close()
@@ -170,7 +226,10 @@ async def test_a_renamed_account_is_found_by_its_new_name_misspelt_not_its_old(
         for q in ("vandelya", "latx imprts", "VANDELAY"):
             [best, *_] = await found(c, q)
             assert (best["kind"], best["id"], best["title"]) == (
-                "account", str(ACME), "Vandelay Latex Imports"), q
+                "account",
+                str(ACME),
+                "Vandelay Latex Imports",
+            ), q
         assert [r for r in await found(c, "acmee industrail") if r["kind"] == "account"] == []
         [globex, *_] = await found(c, "globx")
         assert globex["id"] == str(GLOBEX)

@@ -23,8 +23,10 @@ class Backoff:
         """Between half and all of the doubling wait, so relays of many services do not
         retry in step and none retries at once."""
         half = first / 2
-        return cls(wait_exponential(multiplier=half, max=cap / 2)
-                   + wait_random_exponential(multiplier=half, max=cap / 2))
+        return cls(
+            wait_exponential(multiplier=half, max=cap / 2)
+            + wait_random_exponential(multiplier=half, max=cap / 2)
+        )
 
     @classmethod
     def doubling(cls, first: float, cap: float) -> Backoff:

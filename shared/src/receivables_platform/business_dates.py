@@ -28,8 +28,10 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _CALENDAR_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
-                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})?")
+_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
 
 
 def parse_calendar_date(value: Any) -> date:
@@ -45,10 +47,11 @@ def parse_calendar_date(value: Any) -> date:
             return date.fromisoformat(value)
         except ValueError:
             raise PydanticCustomError(
-                "date_not_on_calendar", "{value} is not a day of the calendar",
-                {"value": value}) from None
-    raise PydanticCustomError("date_format",
-                              "a date is an ISO 8601 calendar date written YYYY-MM-DD")
+                "date_not_on_calendar", "{value} is not a day of the calendar", {"value": value}
+            ) from None
+    raise PydanticCustomError(
+        "date_format", "a date is an ISO 8601 calendar date written YYYY-MM-DD"
+    )
 
 
 CalendarDate = Annotated[date, BeforeValidator(parse_calendar_date)]
@@ -98,13 +101,19 @@ def within_business_dates(day: date) -> date:
 def _outside_the_range(kind: str, value: str) -> PydanticCustomError:
     settings = business_dates()
     return PydanticCustomError(
-        kind, "{value} is outside the business dates {earliest} to {latest}",
-        {"value": value, "earliest": settings.earliest.isoformat(),
-         "latest": settings.latest.isoformat()})
+        kind,
+        "{value} is outside the business dates {earliest} to {latest}",
+        {
+            "value": value,
+            "earliest": settings.earliest.isoformat(),
+            "latest": settings.latest.isoformat(),
+        },
+    )
 
 
-BusinessDate = Annotated[date, BeforeValidator(parse_calendar_date),
-                         AfterValidator(within_business_dates)]
+BusinessDate = Annotated[
+    date, BeforeValidator(parse_calendar_date), AfterValidator(within_business_dates)
+]
 """A business date as the edges accept it: `YYYY-MM-DD`, between BUSINESS_DATE_MIN and MAX."""
 
 
@@ -120,16 +129,20 @@ def parse_instant(value: Any) -> datetime:
             value = datetime.fromisoformat(value.upper())
         except ValueError:
             raise PydanticCustomError(
-                "datetime_not_on_calendar", "{value} is not a moment of the calendar",
-                {"value": value}) from None
+                "datetime_not_on_calendar",
+                "{value} is not a moment of the calendar",
+                {"value": value},
+            ) from None
     if not isinstance(value, datetime):
         raise PydanticCustomError(
             "datetime_format",
-            "an instant is an ISO 8601 date-time with an offset, e.g. 2026-01-05T09:30:00Z")
+            "an instant is an ISO 8601 date-time with an offset, e.g. 2026-01-05T09:30:00Z",
+        )
     if value.tzinfo is None or value.utcoffset() is None:
         raise PydanticCustomError(
             "datetime_offset_missing",
-            "an instant needs its UTC offset (Z or +hh:mm): without one it names no moment")
+            "an instant needs its UTC offset (Z or +hh:mm): without one it names no moment",
+        )
     return value
 
 
@@ -148,6 +161,7 @@ def within_business_instants(moment: datetime) -> datetime:
     return moment
 
 
-BusinessInstant = Annotated[datetime, BeforeValidator(parse_instant),
-                            AfterValidator(within_business_instants)]
+BusinessInstant = Annotated[
+    datetime, BeforeValidator(parse_instant), AfterValidator(within_business_instants)
+]
 """A request's instant: ISO 8601 with an offset, its UTC date between BUSINESS_DATE_MIN and MAX."""

@@ -41,16 +41,28 @@ class RefusalKind(StrEnum):
     """Something the use case needs failed while doing it (the mail server refused)."""
 
 
-_KIND_OF_STATUS = {409: RefusalKind.CONFLICT, 404: RefusalKind.NOT_FOUND,
-                   403: RefusalKind.NOT_PERMITTED, 422: RefusalKind.INVALID,
-                   503: RefusalKind.UNAVAILABLE, 502: RefusalKind.UPSTREAM_FAILED}
+_KIND_OF_STATUS = {
+    409: RefusalKind.CONFLICT,
+    404: RefusalKind.NOT_FOUND,
+    403: RefusalKind.NOT_PERMITTED,
+    422: RefusalKind.INVALID,
+    503: RefusalKind.UNAVAILABLE,
+    502: RefusalKind.UPSTREAM_FAILED,
+}
 
 
 class Refused(Exception):
     """The command is well-formed but the aggregate will not accept it."""
 
-    def __init__(self, detail: str, *, field: str | None = None, title: str = "Command refused",
-                 kind: RefusalKind = RefusalKind.INVALID, status: int | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        title: str = "Command refused",
+        kind: RefusalKind = RefusalKind.INVALID,
+        status: int | None = None,
+    ) -> None:
         # `status` is how collections-service still names its refusals (and its tests read
         # it back); it becomes a kind here until that service raises kinds, then it goes
         super().__init__(detail)
@@ -73,8 +85,9 @@ def require_amount(amount_minor: int, *, field: str, what: str) -> None:
     if amount_minor <= 0:
         raise Refused(f"{what} must be above zero", field=field)
     if amount_minor > MAX_MINOR:
-        raise Refused(f"{what} of {amount_minor} is more than the largest accepted, {MAX_MINOR}",
-                      field=field)
+        raise Refused(
+            f"{what} of {amount_minor} is more than the largest accepted, {MAX_MINOR}", field=field
+        )
 
 
 def require_business_date(day: date, *, field: str, what: str) -> None:
@@ -82,8 +95,11 @@ def require_business_date(day: date, *, field: str, what: str) -> None:
     dates: the edges check what they are given, not what an aggregate derives from it."""
     settings = business_dates()
     if not settings.contains(day):
-        raise Refused(f"{what} would be {day}, outside the business dates {settings.earliest} "
-                      f"to {settings.latest}", field=field)
+        raise Refused(
+            f"{what} would be {day}, outside the business dates {settings.earliest} "
+            f"to {settings.latest}",
+            field=field,
+        )
 
 
 def fold(evolve: Callable[[S, EventContract], S], initial: S, events: Iterable[EventContract]) -> S:

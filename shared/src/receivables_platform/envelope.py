@@ -34,8 +34,14 @@ ENVELOPE_VERSION = "2.0.0"
 """The version of our envelope (the AsyncAPI document's): 2.0.0 zero-pads `sequence`."""
 SEQUENCE_DIGITS = 20
 _SEQUENCE_TEXT = re.compile(f"[0-9]{{1,{SEQUENCE_DIGITS}}}", re.ASCII)
-_EXTENSIONS = ("schemaversion", "correlationid", "causationid", "sequence", "partitionkey",
-               "traceparent")
+_EXTENSIONS = (
+    "schemaversion",
+    "correlationid",
+    "causationid",
+    "sequence",
+    "partitionkey",
+    "traceparent",
+)
 # The model mints these when an event is created; a record read without them must not get
 # fresh ones, or a redelivered copy would look like a new event to (source, id) deduplication.
 _MINTED_ON_CREATE = ("id", "time")
@@ -89,8 +95,9 @@ class CloudEvent(BaseModel):
         return decode(self.type, self.schemaversion, self.data)
 
 
-HEADER_ATTRIBUTES = tuple(name for name in CloudEvent.model_fields
-                          if name not in ("data", "datacontenttype"))
+HEADER_ATTRIBUTES = tuple(
+    name for name in CloudEvent.model_fields if name not in ("data", "datacontenttype")
+)
 """The attributes that travel as `ce_*` headers, in the order `kafka_headers` takes them."""
 _HEADER_NAMES = tuple(f"ce_{name}" for name in HEADER_ATTRIBUTES)
 
@@ -102,14 +109,21 @@ def sequence_text(version: int) -> str:
 
 def to_kafka(event: CloudEvent) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     """(key, value, headers) for a binary-mode Kafka record, the data as compact JSON."""
-    headers = kafka_headers([
-        sequence_text(event.sequence) if name == "sequence" and event.sequence is not None
-        else getattr(event, name) for name in HEADER_ATTRIBUTES], event.datacontenttype)
+    headers = kafka_headers(
+        [
+            sequence_text(event.sequence)
+            if name == "sequence" and event.sequence is not None
+            else getattr(event, name)
+            for name in HEADER_ATTRIBUTES
+        ],
+        event.datacontenttype,
+    )
     return event.partitionkey.encode(), _compact_json(event.data), headers
 
 
-def kafka_headers(attributes: Sequence[Any],
-                  content_type: str = CONTENT_TYPE) -> list[tuple[str, bytes]]:
+def kafka_headers(
+    attributes: Sequence[Any], content_type: str = CONTENT_TYPE
+) -> list[tuple[str, bytes]]:
     """The headers of a binary-mode record: `attributes` are the values of
     `HEADER_ATTRIBUTES` in that order, and an absent (None) one has no header.
 
@@ -117,9 +131,14 @@ def kafka_headers(attributes: Sequence[Any],
     straight from the event store's columns (text where it can) rather than
     through a model.
     """
-    return [("content-type", content_type.encode()), *[
-        (name, value.encode() if value.__class__ is str else _header_text(value).encode())
-        for name, value in zip(_HEADER_NAMES, attributes, strict=True) if value is not None]]
+    return [
+        ("content-type", content_type.encode()),
+        *[
+            (name, value.encode() if value.__class__ is str else _header_text(value).encode())
+            for name, value in zip(_HEADER_NAMES, attributes, strict=True)
+            if value is not None
+        ],
+    ]
 
 
 def _header_text(value: Any) -> str:
@@ -140,8 +159,9 @@ def _compact_json(data: dict[str, Any]) -> bytes:
         return json.dumps(data, separators=(",", ":"), default=str).encode()
 
 
-def from_kafka(value: bytes | None,
-               headers: list[tuple[str, bytes]] | tuple[Any, ...]) -> CloudEvent:
+def from_kafka(
+    value: bytes | None, headers: list[tuple[str, bytes]] | tuple[Any, ...]
+) -> CloudEvent:
     attrs: dict[str, Any] = {}
     content_type = CONTENT_TYPE
     for name, raw in headers:
@@ -150,8 +170,9 @@ def from_kafka(value: bytes | None,
         elif name.startswith("ce_"):
             attrs[name[3:]] = raw.decode()
     if attrs.get("specversion") != SPEC_VERSION:
-        raise InvalidEnvelope(f"not a CloudEvents {SPEC_VERSION} record: "
-                              f"specversion={attrs.get('specversion')!r}")
+        raise InvalidEnvelope(
+            f"not a CloudEvents {SPEC_VERSION} record: specversion={attrs.get('specversion')!r}"
+        )
     missing = [f"ce_{name}" for name in _MINTED_ON_CREATE if name not in attrs]
     if missing:
         raise InvalidEnvelope(f"invalid CloudEvents attributes: missing {', '.join(missing)}")

@@ -49,16 +49,20 @@ class SmtpTarget:
             raise ValueError(f"SMTP_URL must be smtp://host:port or smtps://host:port, got {url!r}")
         query = parse_qs(parts.query)
         implicit = parts.scheme == "smtps"
-        return cls(host=parts.hostname, port=parts.port or (465 if implicit else 25),
-                   sender=query.get("from", ["receivables@localhost"])[0],
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None,
-                   implicit_tls=implicit,
-                   starttls=query.get("starttls", ["false"])[0].lower() == "true")
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if implicit else 25),
+            sender=query.get("from", ["receivables@localhost"])[0],
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            implicit_tls=implicit,
+            starttls=query.get("starttls", ["false"])[0].lower() == "true",
+        )
 
 
-def compose(target: SmtpTarget, *, to: str, subject: str, body: str,
-            in_reply_to: str | None = None) -> EmailMessage:
+def compose(
+    target: SmtpTarget, *, to: str, subject: str, body: str, in_reply_to: str | None = None
+) -> EmailMessage:
     message = EmailMessage()
     # a header is one line: a subject typed over several (or a pasted one) is joined
     subject = " ".join(subject.split())
@@ -73,9 +77,11 @@ def compose(target: SmtpTarget, *, to: str, subject: str, body: str,
 def _send_now(target: SmtpTarget, message: EmailMessage) -> None:
     context = ssl.create_default_context()
     try:
-        smtp: smtplib.SMTP = (smtplib.SMTP_SSL(target.host, target.port, timeout=target.timeout,
-                                               context=context) if target.implicit_tls
-                              else smtplib.SMTP(target.host, target.port, timeout=target.timeout))
+        smtp: smtplib.SMTP = (
+            smtplib.SMTP_SSL(target.host, target.port, timeout=target.timeout, context=context)
+            if target.implicit_tls
+            else smtplib.SMTP(target.host, target.port, timeout=target.timeout)
+        )
         with smtp:
             if target.starttls:
                 smtp.starttls(context=context)
@@ -84,12 +90,17 @@ def _send_now(target: SmtpTarget, message: EmailMessage) -> None:
             smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
-        refusals = "; ".join(f"{code} {reply.decode(errors='replace')} <{who}>"
-                             for who, (code, reply) in exc.recipients.items())
+        refusals = "; ".join(
+            f"{code} {reply.decode(errors='replace')} <{who}>"
+            for who, (code, reply) in exc.recipients.items()
+        )
         raise MailNotSent(refusals, permanent=all(c >= 500 for c in codes)) from exc
     except smtplib.SMTPResponseException as exc:
-        reply = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
+        reply = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
             else str(exc.smtp_error)
+        )
         raise MailNotSent(f"{exc.smtp_code} {reply}", permanent=exc.smtp_code >= 500) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise MailNotSent(f"{target.host}:{target.port}: {exc}") from exc

@@ -31,8 +31,9 @@ def _check_currency(code: str) -> str:
     return code
 
 
-CurrencyCode = Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$"),
-                         AfterValidator(_check_currency)]
+CurrencyCode = Annotated[
+    str, Field(min_length=3, max_length=3, pattern="^[A-Z]{3}$"), AfterValidator(_check_currency)
+]
 MinorUnits = Annotated[int, Field(strict=True)]
 MAX_MINOR = 10**15
 """The largest amount an API accepts: ten trillion in a two-decimal currency. Read models

@@ -60,22 +60,35 @@ class Repository(Protocol[S]):
     """What a use case needs of a repository: `AggregateRepository` over PostgreSQL, or
     an in-memory one (`receivables_devkit.testing.fakes`) in the use-case tests."""
 
-    async def execute(self, conn: asyncpg.Connection, aggregate_id: object,
-                      decide: Callable[[S], Sequence[EventContract]], *,
-                      subject: Callable[[S], str],
-                      check: Callable[[S, int], None] | None = None,
-                      after: After[S] | None = None,
-                      correlation_id: str | None = None, causation_id: str | None = None,
-                      ) -> Loaded[S]: ...
+    async def execute(
+        self,
+        conn: asyncpg.Connection,
+        aggregate_id: object,
+        decide: Callable[[S], Sequence[EventContract]],
+        *,
+        subject: Callable[[S], str],
+        check: Callable[[S, int], None] | None = None,
+        after: After[S] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Loaded[S]: ...
 
-    async def load(self, conn: asyncpg.Connection, aggregate_id: object, *,
-                   history: bool = True) -> Loaded[S]: ...
+    async def load(
+        self, conn: asyncpg.Connection, aggregate_id: object, *, history: bool = True
+    ) -> Loaded[S]: ...
 
 
 class AggregateRepository(Generic[S]):
-    def __init__(self, store: EventStore, *, prefix: str, initial: Callable[[], S],
-                 evolve: Callable[[S, EventContract], S], lock_namespace: str | None = None,
-                 remember: int = 0) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        prefix: str,
+        initial: Callable[[], S],
+        evolve: Callable[[S, EventContract], S],
+        lock_namespace: str | None = None,
+        remember: int = 0,
+    ) -> None:
         self.store, self.prefix, self.initial, self.evolve = store, prefix, initial, evolve
         self.lock_namespace = lock_namespace or f"{store.source}.{prefix}"
         self.remember = remember
@@ -85,13 +98,18 @@ class AggregateRepository(Generic[S]):
         """Until the caller's transaction ends, no other writer of this aggregate gets past here."""
         await hold_until_commit(conn, self.lock_namespace, str(aggregate_id))
 
-    async def execute(self, conn: asyncpg.Connection, aggregate_id: object,
-                      decide: Callable[[S], Sequence[EventContract]], *,
-                      subject: Callable[[S], str],
-                      check: Callable[[S, int], None] | None = None,
-                      after: After[S] | None = None,
-                      correlation_id: str | None = None, causation_id: str | None = None,
-                      ) -> Loaded[S]:
+    async def execute(
+        self,
+        conn: asyncpg.Connection,
+        aggregate_id: object,
+        decide: Callable[[S], Sequence[EventContract]],
+        *,
+        subject: Callable[[S], str],
+        check: Callable[[S, int], None] | None = None,
+        after: After[S] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Loaded[S]:
         """Decide on the aggregate's current state and append what was decided, in the
         caller's transaction (so whatever else it writes commits with the events or not at all).
 
@@ -107,9 +125,16 @@ class AggregateRepository(Generic[S]):
             if not events:
                 return loaded
             state = fold(self.evolve, loaded.state, events)
-            recorded = await self.save(conn, aggregate_id, loaded.version, events,
-                                       subject=subject(state), correlation_id=correlation_id,
-                                       causation_id=causation_id, versions_read=True)
+            recorded = await self.save(
+                conn,
+                aggregate_id,
+                loaded.version,
+                events,
+                subject=subject(state),
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                versions_read=True,
+            )
             if after is not None:
                 await after(conn, state, events)
             self._keep(self.stream_id(aggregate_id), recorded[-1], state)
@@ -118,8 +143,9 @@ class AggregateRepository(Generic[S]):
     def stream_id(self, aggregate_id: object) -> str:
         return f"{self.prefix}-{aggregate_id}"
 
-    async def load(self, conn: asyncpg.Connection, aggregate_id: object, *,
-                   history: bool = True) -> Loaded[S]:
+    async def load(
+        self, conn: asyncpg.Connection, aggregate_id: object, *, history: bool = True
+    ) -> Loaded[S]:
         """The aggregate's current state; with `history`, every event of its stream too."""
         stream = self.stream_id(aggregate_id)
         known = None if history else self._remembered.get(stream)
@@ -133,15 +159,20 @@ class AggregateRepository(Generic[S]):
         stream = self.stream_id(aggregate_id)
         known = self._remembered.get(stream)
         rows = await self.store.load_locked(
-            conn, stream, namespace=self.lock_namespace, key=str(aggregate_id),
-            after_version=known.version - 1 if known else 0)
+            conn,
+            stream,
+            namespace=self.lock_namespace,
+            key=str(aggregate_id),
+            after_version=known.version - 1 if known else 0,
+        )
         newer = rows if known is None else self._built_on(stream, known, rows)
         if newer is None:  # the remembered state cannot be built on; the lock is held now
             known, newer = None, await self.store.load(conn, stream)
         return self._folded(stream, known, newer, history=False)
 
-    def _folded(self, stream: str, known: _Folded[S] | None, newer: list[RecordedEvent],
-                history: bool) -> Loaded[S]:
+    def _folded(
+        self, stream: str, known: _Folded[S] | None, newer: list[RecordedEvent], history: bool
+    ) -> Loaded[S]:
         version, state = (known.version, known.state) if known else (0, self.initial())
         for recorded in newer:
             state = self.evolve(state, recorded.contract())
@@ -150,16 +181,18 @@ class AggregateRepository(Generic[S]):
             self._keep(stream, newer[-1], state)
         return Loaded(state, version, newer if history else [])
 
-    async def _since(self, conn: asyncpg.Connection, stream: str,
-                     known: _Folded[S] | None) -> list[RecordedEvent] | None:
+    async def _since(
+        self, conn: asyncpg.Connection, stream: str, known: _Folded[S] | None
+    ) -> list[RecordedEvent] | None:
         """The events after a remembered state, or None when it cannot be built on."""
         if known is None:
             return None
         rows = await self.store.load(conn, stream, after_version=known.version - 1)
         return self._built_on(stream, known, rows)
 
-    def _built_on(self, stream: str, known: _Folded[S], rows: list[RecordedEvent]
-                  ) -> list[RecordedEvent] | None:
+    def _built_on(
+        self, stream: str, known: _Folded[S], rows: list[RecordedEvent]
+    ) -> list[RecordedEvent] | None:
         """The events after a remembered state, read from its own event on; None when that
         event is not where the state says (rolled back, or its version taken by another)."""
         if not rows or rows[0].version != known.version or rows[0].event_id != known.event_id:
@@ -171,10 +204,23 @@ class AggregateRepository(Generic[S]):
         if self.remember:
             self._remembered.put(stream, _Folded(last.version, last.event_id, state))
 
-    async def save(self, conn: asyncpg.Connection, aggregate_id: object, expected_version: int,
-                   events: Sequence[EventContract], *, subject: str,
-                   correlation_id: str | None = None, causation_id: str | None = None,
-                   versions_read: bool = False) -> list[RecordedEvent]:
+    async def save(
+        self,
+        conn: asyncpg.Connection,
+        aggregate_id: object,
+        expected_version: int,
+        events: Sequence[EventContract],
+        *,
+        subject: str,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        versions_read: bool = False,
+    ) -> list[RecordedEvent]:
         pending = PendingStream(self.stream_id(aggregate_id), expected_version, events, subject)
-        return await self.store.append(conn, [pending], correlation_id=correlation_id,
-                                       causation_id=causation_id, versions_read=versions_read)
+        return await self.store.append(
+            conn,
+            [pending],
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            versions_read=versions_read,
+        )

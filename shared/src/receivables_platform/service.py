@@ -108,27 +108,33 @@ class ServiceSpec:
     def settings(self, **overrides: object) -> ServiceSettings:
         """Environment first; the service's documented port when HTTP_PORT is unset."""
         base = ServiceSettings(service_name=self.name)
-        values = {"http_port": base.http_port or self.default_port,
-                  **{k: v for k, v in overrides.items() if v is not None}}
+        values = {
+            "http_port": base.http_port or self.default_port,
+            **{k: v for k, v in overrides.items() if v is not None},
+        }
         return base.model_copy(update=values)
 
 
 def relay_worker(spec: ServiceSpec) -> Worker:
     async def outbox_relay(state: ServiceState) -> None:
         assert spec.publishes
-        await OutboxRelay(state.pool, state.settings.kafka, service_name=spec.name,
-                          topics=[spec.publishes]).run()
+        await OutboxRelay(
+            state.pool, state.settings.kafka, service_name=spec.name, topics=[spec.publishes]
+        ).run()
 
     return outbox_relay
 
 
 def consumer_worker(spec: ServiceSpec, subscription: Subscription) -> Worker:
     async def consumer(state: ServiceState) -> None:
-        await ConsumerRunner(state.pool, state.settings.kafka,
-                             group_id=spec.group_id(subscription, state.settings.consumer_group),
-                             topics=subscription.topics,
-                             handler=subscription.handler_for(state.dependencies),
-                             event_types=subscription.event_types).run()
+        await ConsumerRunner(
+            state.pool,
+            state.settings.kafka,
+            group_id=spec.group_id(subscription, state.settings.consumer_group),
+            topics=subscription.topics,
+            handler=subscription.handler_for(state.dependencies),
+            event_types=subscription.event_types,
+        ).run()
 
     consumer.__name__ = f"consumer_{subscription.name}"
     return consumer
@@ -145,8 +151,9 @@ def workers_for(spec: ServiceSpec, settings: ServiceSettings) -> list[Worker]:
     return workers
 
 
-def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None, *,
-              dependencies: object = None) -> FastAPI:
+def build_app(
+    spec: ServiceSpec, settings: ServiceSettings | None = None, *, dependencies: object = None
+) -> FastAPI:
     """The service's app; `dependencies` replaces what the spec would compose (a test's
     fixed clock, its own limits)."""
     settings = settings or spec.settings()
@@ -167,11 +174,19 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None, *,
     if spec.publishes:
         routers.append(outbox_admin_router())
     if spec.subscriptions:
-        routers.append(status_router([(spec.group_id(s, settings.consumer_group), s.topics)
-                                      for s in spec.subscriptions]))
+        routers.append(
+            status_router(
+                [(spec.group_id(s, settings.consumer_group), s.topics) for s in spec.subscriptions]
+            )
+        )
         routers.append(set_aside_router())
-    app = create_app(settings, title=spec.title, routers=routers,
-                     workers=workers_for(spec, settings), readiness=readiness,
-                     dependencies=dependencies)
+    app = create_app(
+        settings,
+        title=spec.title,
+        routers=routers,
+        workers=workers_for(spec, settings),
+        readiness=readiness,
+        dependencies=dependencies,
+    )
     install_refusal_handler(app)
     return app

@@ -37,8 +37,9 @@ def observed_settings(spec: ServiceSpec) -> ServiceSettings:
     return settings
 
 
-def app_to_serve(spec: ServiceSpec, settings: ServiceSettings,
-                 dependencies: object = None) -> FastAPI:
+def app_to_serve(
+    spec: ServiceSpec, settings: ServiceSettings, dependencies: object = None
+) -> FastAPI:
     """The app, with everything built so far frozen out of the garbage collector's sight:
     it lives as long as the process, and a full collection no longer walks it (about
     100,000 objects, some 50 ms, a pause every request in flight would wait out)."""
@@ -66,12 +67,25 @@ def serve(spec: ServiceSpec) -> None:
     if settings.web_concurrency > 1:
         supervise(spec)
         with shared_metrics():
-            uvicorn.run(WORKER_APP, factory=True, workers=settings.web_concurrency,
-                        host=host, port=port, log_config=None, access_log=False,
-                        http=HeaderLimitedProtocol)
+            uvicorn.run(
+                WORKER_APP,
+                factory=True,
+                workers=settings.web_concurrency,
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+                http=HeaderLimitedProtocol,
+            )
         return
-    uvicorn.run(app_to_serve(spec, settings, dependencies), host=host, port=port, log_config=None,
-                access_log=False, http=HeaderLimitedProtocol)
+    uvicorn.run(
+        app_to_serve(spec, settings, dependencies),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        http=HeaderLimitedProtocol,
+    )
 
 
 def worker_app() -> FastAPI:

@@ -43,27 +43,35 @@ class KafkaSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _insync_within_replicas(self) -> KafkaSettings:
-        if self.min_insync_replicas is not None \
-                and self.min_insync_replicas > self.replication_factor:
-            raise ValueError(f"KAFKA_MIN_INSYNC_REPLICAS={self.min_insync_replicas} is above "
-                             f"KAFKA_REPLICATION_FACTOR={self.replication_factor}: every "
-                             "acks=all write would be refused")
+        if (
+            self.min_insync_replicas is not None
+            and self.min_insync_replicas > self.replication_factor
+        ):
+            raise ValueError(
+                f"KAFKA_MIN_INSYNC_REPLICAS={self.min_insync_replicas} is above "
+                f"KAFKA_REPLICATION_FACTOR={self.replication_factor}: every "
+                "acks=all write would be refused"
+            )
         return self
 
     def client_options(self) -> dict[str, object]:
         """Connection options shared by producers, consumers and admin clients."""
-        opts: dict[str, object] = {"bootstrap_servers": self.bootstrap_servers,
-                                   "security_protocol": self.security_protocol}
+        opts: dict[str, object] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.security_protocol,
+        }
         if self.security_protocol.upper() in ("SSL", "SASL_SSL"):
             from aiokafka.helpers import create_ssl_context
 
-            opts["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile,
-                                                     certfile=self.ssl_certfile,
-                                                     keyfile=self.ssl_keyfile)
+            opts["ssl_context"] = create_ssl_context(
+                cafile=self.ssl_cafile, certfile=self.ssl_certfile, keyfile=self.ssl_keyfile
+            )
         if self.sasl_mechanism:
-            opts.update(sasl_mechanism=self.sasl_mechanism,
-                        sasl_plain_username=self.sasl_username,
-                        sasl_plain_password=self.sasl_password)
+            opts.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.sasl_username,
+                sasl_plain_password=self.sasl_password,
+            )
         return opts
 
 

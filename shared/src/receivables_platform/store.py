@@ -40,8 +40,10 @@ class ConcurrencyError(Exception):
 
     def __init__(self, stream_id: str, expected: int, actual: int | None = None) -> None:
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
-        super().__init__(f"stream {stream_id} is not at version {expected}"
-                         + (f" (it is at {actual})" if actual is not None else ""))
+        super().__init__(
+            f"stream {stream_id} is not at version {expected}"
+            + (f" (it is at {actual})" if actual is not None else "")
+        )
 
 
 class EventTooLarge(Exception):
@@ -53,8 +55,10 @@ class EventTooLarge(Exception):
 
     def __init__(self, stream_id: str, event_type: str, size: int, limit: int) -> None:
         self.stream_id, self.event_type, self.size, self.limit = stream_id, event_type, size, limit
-        super().__init__(f"a {event_type} event of about {size} bytes is over the {limit}-byte "
-                         "limit on one event (EVENT_MAX_BYTES)")
+        super().__init__(
+            f"a {event_type} event of about {size} bytes is over the {limit}-byte "
+            "limit on one event (EVENT_MAX_BYTES)"
+        )
 
 
 class EventLimits(BaseSettings):
@@ -104,17 +108,26 @@ class RecordedEvent:
         """The envelope, built without validating again what the store's typed columns hold
         (the relay builds one per record it publishes)."""
         return CloudEvent.model_construct(
-            id=str(self.event_id), source=self.source, type=self.type, time=self.recorded_at,
-            subject=self.subject, schemaversion=self.schema_version,
+            id=str(self.event_id),
+            source=self.source,
+            type=self.type,
+            time=self.recorded_at,
+            subject=self.subject,
+            schemaversion=self.schema_version,
             dataschema=schema_id(self.type, self.schema_version),
-            correlationid=self.correlation_id, causationid=self.causation_id,
-            sequence=self.version, partitionkey=self.partition_key,
-            traceparent=self.traceparent, data=self.data,
+            correlationid=self.correlation_id,
+            causationid=self.causation_id,
+            sequence=self.version,
+            partitionkey=self.partition_key,
+            traceparent=self.traceparent,
+            data=self.data,
         )
 
 
-_COLUMNS = ("position, event_id, stream_id, stream_type, version, type, schema_version, source, "
-            "subject, partition_key, data, correlation_id, causation_id, traceparent, recorded_at")
+_COLUMNS = (
+    "position, event_id, stream_id, stream_type, version, type, schema_version, source, "
+    "subject, partition_key, data, correlation_id, causation_id, traceparent, recorded_at"
+)
 
 # Events, their outbox rows and the relay's wake-up in one statement: atomic without
 # an explicit transaction, one round trip. Outbox ids follow event positions, so
@@ -139,26 +152,40 @@ WITH inserted AS (
 )
 {select}
 """
-_APPEND = _APPEND_RETURNING.format(returning=_COLUMNS,
-                                   select="SELECT inserted.* FROM inserted, wake ORDER BY position")
+_APPEND = _APPEND_RETURNING.format(
+    returning=_COLUMNS, select="SELECT inserted.* FROM inserted, wake ORDER BY position"
+)
 # The same without reading the rows back: a bulk writer that does not need them, and
 # PostgreSQL keeps only what the outbox needs of each row rather than the whole event.
-_APPEND_QUIETLY = _APPEND_RETURNING.format(returning="position, partition_key",
-                                           select="SELECT count(*) FROM inserted, wake")
+_APPEND_QUIETLY = _APPEND_RETURNING.format(
+    returning="position, partition_key", select="SELECT count(*) FROM inserted, wake"
+)
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(**dict(row))
 
 
-def _rows(streams: Sequence[PendingStream], event_id: Callable[[], UUID],
-          ) -> list[tuple[Any, ...]]:
+def _rows(
+    streams: Sequence[PendingStream],
+    event_id: Callable[[], UUID],
+) -> list[tuple[Any, ...]]:
     """The events' columns as the append statement takes them, one tuple per event."""
-    return [(event_id(), pending.stream_id, event.aggregate, pending.expected_version + offset,
-             event.event_type, event.version, pending.subject,
-             pending.partition_key or pending.subject, event.payload_json())
-            for pending in streams
-            for offset, event in enumerate(pending.events, start=1)]
+    return [
+        (
+            event_id(),
+            pending.stream_id,
+            event.aggregate,
+            pending.expected_version + offset,
+            event.event_type,
+            event.version,
+            pending.subject,
+            pending.partition_key or pending.subject,
+            event.payload_json(),
+        )
+        for pending in streams
+        for offset, event in enumerate(pending.events, start=1)
+    ]
 
 
 @dataclass(frozen=True)
@@ -185,30 +212,51 @@ class EventStore:
 
     async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
         version = await conn.fetchval(
-            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id)
+            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
+        )
         return int(version)
 
-    async def load(self, conn: asyncpg.Connection, stream_id: str, *,
-                   after_version: int = 0) -> list[RecordedEvent]:
+    async def load(
+        self, conn: asyncpg.Connection, stream_id: str, *, after_version: int = 0
+    ) -> list[RecordedEvent]:
         """The stream's events in order, those after `after_version` only when it is given."""
         rows = await conn.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 "  # noqa: S608
-            "AND version > $2 ORDER BY version", stream_id, after_version)
+            "AND version > $2 ORDER BY version",
+            stream_id,
+            after_version,
+        )
         return [_record(r) for r in rows]
 
-    async def load_locked(self, conn: asyncpg.Connection, stream_id: str, *, namespace: str,
-                          key: str, after_version: int = 0) -> list[RecordedEvent]:
+    async def load_locked(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        *,
+        namespace: str,
+        key: str,
+        after_version: int = 0,
+    ) -> list[RecordedEvent]:
         """`load` after taking the writers' lock (namespace, key) until commit, in one round
         trip: the read sees what the lock's previous holder committed
         (platform revision `platform_0006`)."""
         rows = await conn.fetch(
             f"SELECT {_COLUMNS} FROM events_of_locked_stream($1, $2, $3, $4)",  # noqa: S608
-            namespace, key, stream_id, after_version)
+            namespace,
+            key,
+            stream_id,
+            after_version,
+        )
         return [_record(r) for r in rows]
 
-    async def load_many(self, conn: asyncpg.Connection, stream_ids: Sequence[str], *,
-                        where: str = "TRUE", args: Sequence[Any] = (),
-                        ) -> dict[str, list[RecordedEvent]]:
+    async def load_many(
+        self,
+        conn: asyncpg.Connection,
+        stream_ids: Sequence[str],
+        *,
+        where: str = "TRUE",
+        args: Sequence[Any] = (),
+    ) -> dict[str, list[RecordedEvent]]:
         """Several streams in one round trip (a bulk import's batch); absent ones are empty.
 
         `where` narrows the events read: a constant SQL condition on the events'
@@ -217,25 +265,37 @@ class EventStore:
         """
         rows = await conn.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) "  # noqa: S608
-            f"AND ({where}) ORDER BY stream_id, version", list(stream_ids), *args)
+            f"AND ({where}) ORDER BY stream_id, version",
+            list(stream_ids),
+            *args,
+        )
         loaded: dict[str, list[RecordedEvent]] = {stream_id: [] for stream_id in stream_ids}
         for row in rows:
             loaded[row["stream_id"]].append(_record(row))
         return loaded
 
-    async def stream_versions(self, conn: asyncpg.Connection,
-                              stream_ids: Sequence[str]) -> dict[str, int]:
+    async def stream_versions(
+        self, conn: asyncpg.Connection, stream_ids: Sequence[str]
+    ) -> dict[str, int]:
         """Each stream's version in one query; a stream never written is at 0."""
         rows = await conn.fetch(
             "SELECT stream_id, max(version) AS version FROM events "
-            "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id", list(stream_ids))
+            "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
+            list(stream_ids),
+        )
         found = {r["stream_id"]: int(r["version"]) for r in rows}
         return {stream_id: found.get(stream_id, 0) for stream_id in stream_ids}
 
-    async def append(self, conn: asyncpg.Connection, streams: Sequence[PendingStream], *,
-                     correlation_id: str | None = None, causation_id: str | None = None,
-                     read_back: bool = True, versions_read: bool = False,
-                     ) -> list[RecordedEvent]:
+    async def append(
+        self,
+        conn: asyncpg.Connection,
+        streams: Sequence[PendingStream],
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        read_back: bool = True,
+        versions_read: bool = False,
+    ) -> list[RecordedEvent]:
         """Append to one or more streams atomically, with their outbox rows.
 
         `read_back=False` returns nothing and saves decoding what was just
@@ -259,8 +319,15 @@ class EventStore:
             if not values:
                 return []
             self._check_sizes(values, correlation_id, causation_id, traceparent)
-            args = (*zip(*values, strict=True), self.source, correlation_id, causation_id,
-                    traceparent, self.topic, OUTBOX_CHANNEL)
+            args = (
+                *zip(*values, strict=True),
+                self.source,
+                correlation_id,
+                causation_id,
+                traceparent,
+                self.topic,
+                OUTBOX_CHANNEL,
+            )
             try:
                 if not read_back:
                     await conn.fetchval(_APPEND_QUIETLY, *args)
@@ -272,24 +339,40 @@ class EventStore:
                 raise ConcurrencyError(stream, first.expected_version) from exc
             return [_record(r) for r in rows]
 
-    async def append_one(self, pool: asyncpg.Pool, stream_id: str, expected_version: int,
-                         event: EventContract, *, subject: str | None = None,
-                         correlation_id: str | None = None) -> list[RecordedEvent]:
+    async def append_one(
+        self,
+        pool: asyncpg.Pool,
+        stream_id: str,
+        expected_version: int,
+        event: EventContract,
+        *,
+        subject: str | None = None,
+        correlation_id: str | None = None,
+    ) -> list[RecordedEvent]:
         """One event on one stream, in its own transaction: the common command shape."""
         async with pool.acquire() as conn:
             return await self.append(
-                conn, [PendingStream(stream_id, expected_version, [event], subject or stream_id)],
-                correlation_id=correlation_id)
+                conn,
+                [PendingStream(stream_id, expected_version, [event], subject or stream_id)],
+                correlation_id=correlation_id,
+            )
 
-    def check_sizes(self, streams: Sequence[PendingStream], *,
-                    correlation_id: str | None = None) -> None:
+    def check_sizes(
+        self, streams: Sequence[PendingStream], *, correlation_id: str | None = None
+    ) -> None:
         """Raise `EventTooLarge` for an event `append` would refuse, without writing: for a
         writer that would rather refuse one input of many than fail them all."""
-        self._check_sizes(_rows(streams, lambda: UUID(int=0)), correlation_id, None,
-                          current_traceparent())
+        self._check_sizes(
+            _rows(streams, lambda: UUID(int=0)), correlation_id, None, current_traceparent()
+        )
 
-    def _check_sizes(self, values: Sequence[tuple[Any, ...]], correlation_id: str | None,
-                     causation_id: str | None, traceparent: str | None) -> None:
+    def _check_sizes(
+        self,
+        values: Sequence[tuple[Any, ...]],
+        correlation_id: str | None,
+        causation_id: str | None,
+        traceparent: str | None,
+    ) -> None:
         """Refuse an event whose Kafka record would pass the limit, before anything is written.
 
         A bound from lengths alone (at most 4 bytes a character, and jsonb's text adding a
@@ -298,26 +381,54 @@ class EventStore:
         not clear is measured as the relay will send it.
         """
         limit = self.max_event_bytes
-        shared = sum(len(text) for text in (self.source, correlation_id, causation_id,
-                                            traceparent) if text)
-        for (event_id, stream_id, _, version, event_type, schema_version, subject, key,
-             payload) in values:
+        shared = sum(
+            len(text) for text in (self.source, correlation_id, causation_id, traceparent) if text
+        )
+        for (
+            event_id,
+            stream_id,
+            _,
+            version,
+            event_type,
+            schema_version,
+            subject,
+            key,
+            payload,
+        ) in values:
             variable = shared + len(subject) + 2 * len(key) + 2 * len(event_type)
             if 6 * len(payload) + 4 * variable + _FIXED_HEADERS + _RECORD_FRAMING <= limit:
                 continue
-            headers = kafka_headers((
-                str(event_id), self.source, event_type, SPEC_VERSION, _SAMPLE_TIME, subject,
-                schema_id(event_type, schema_version), str(schema_version), correlation_id,
-                causation_id, sequence_text(version), key, traceparent))
+            headers = kafka_headers(
+                (
+                    str(event_id),
+                    self.source,
+                    event_type,
+                    SPEC_VERSION,
+                    _SAMPLE_TIME,
+                    subject,
+                    schema_id(event_type, schema_version),
+                    str(schema_version),
+                    correlation_id,
+                    causation_id,
+                    sequence_text(version),
+                    key,
+                    traceparent,
+                )
+            )
             # jsonb's text (what the relay sends) puts a space after every ',' and ':'
             value = len(payload.encode()) + payload.count(",") + payload.count(":")
-            size = (value + len(key.encode()) + _RECORD_FRAMING
-                    + sum(len(name) + len(header) for name, header in headers))
+            size = (
+                value
+                + len(key.encode())
+                + _RECORD_FRAMING
+                + sum(len(name) + len(header) for name, header in headers)
+            )
             if size > limit:
                 raise EventTooLarge(stream_id, event_type, size, limit)
 
-    async def _check_versions(self, conn: asyncpg.Connection,
-                              streams: Sequence[PendingStream]) -> None:
+    async def _check_versions(
+        self, conn: asyncpg.Connection, streams: Sequence[PendingStream]
+    ) -> None:
         """Catches a caller that is ahead of a stream; the unique index catches one behind.
 
         One query for all streams, so a batch of thousands costs one round trip.
@@ -326,7 +437,7 @@ class EventStore:
         if not expected:
             return
         if len(expected) == 1:
-            (stream_id, version), = expected.items()
+            ((stream_id, version),) = expected.items()
             actual = {stream_id: await self.stream_version(conn, stream_id)}
         else:
             actual = await self.stream_versions(conn, list(expected))

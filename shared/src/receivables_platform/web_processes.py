@@ -37,9 +37,9 @@ SPEC_ENV = "RECEIVABLES_SERVICE_SPEC"
 SUPERVISOR_ENV = "RECEIVABLES_SUPERVISOR_PID"
 SUPERVISOR_ENVIRONMENT = {
     SPEC_ENV: "Set by the supervisor for its API processes (WEB_CONCURRENCY above 1): the "
-              "service each one builds; do not set it.",
+    "service each one builds; do not set it.",
     SUPERVISOR_ENV: "Set by the supervisor for its API processes: its pid, so an orphaned "
-                    "process exits; do not set it.",
+    "process exits; do not set it.",
 }
 
 
@@ -52,8 +52,11 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
 
 def spec_import_path(spec: ServiceSpec) -> str:
     """`package.spec:SPEC` for the imported module that defines `spec`: what a worker imports."""
-    defining = [name for name, module in list(sys.modules.items())
-                if getattr(module, "SPEC", None) is spec and name != "__main__"]
+    defining = [
+        name
+        for name, module in list(sys.modules.items())
+        if getattr(module, "SPEC", None) is spec and name != "__main__"
+    ]
     if not defining:
         raise LookupError(f"no imported module defines the spec of {spec.name} as SPEC")
     return f"{min(defining, key=lambda name: not name.endswith('.spec'))}:SPEC"

@@ -53,13 +53,20 @@ from receivables_devkit.devstack.tokens import (
 # its warning on machines without XDG_RUNTIME_DIR is noise in the stack's output.
 warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
 
-app = typer.Typer(help="The receivables platform on one machine, no Docker.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="The receivables platform on one machine, no Docker.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", envvar=DATA_DIR_ENV, show_default=".data at the workspace root",
-                 help="Where the embedded PostgreSQL data, JWT secret and logs live."),
+    typer.Option(
+        "--data-dir",
+        envvar=DATA_DIR_ENV,
+        show_default=".data at the workspace root",
+        help="Where the embedded PostgreSQL data, JWT secret and logs live.",
+    ),
 ]
 
 
@@ -82,8 +89,7 @@ def _already_stopping(signum: int, frame: FrameType | None) -> None:
     """Stopping is never cut short. `uv run` forwards the terminal's Ctrl-C a second
     time, so only a later press (a developer getting impatient) is answered."""
     if _first_signal_at is None or time.monotonic() - _first_signal_at > 1.0:
-        typer.echo("already stopping; services get 20s to drain before they are killed",
-                   err=True)
+        typer.echo("already stopping; services get 20s to drain before they are killed", err=True)
 
 
 def _install(handler: signal._HANDLER) -> None:
@@ -95,13 +101,22 @@ def _echo(text: str = "") -> None:
     typer.echo(text)
 
 
-def _print_summary(processes: list[ServiceProcess], infra: Infrastructure, secret: str,
-                   data_dir: Path, elapsed: float, until_ready: bool) -> None:
+def _print_summary(
+    processes: list[ServiceProcess],
+    infra: Infrastructure,
+    secret: str,
+    data_dir: Path,
+    elapsed: float,
+    until_ready: bool,
+) -> None:
     what_next = "stopping it again (--until-ready)" if until_ready else "Ctrl-C stops it"
     _echo(f"\nReceivables stack is up after {elapsed:.1f}s; {what_next}.\n")
     rows = [("SERVICE", "LISTENS ON", "DATABASE")]
-    rows += [(p.entry.name, p.entry.url, redact(infra.databases[p.entry.database]))
-             for p in processes if p.entry.database]
+    rows += [
+        (p.entry.name, p.entry.url, redact(infra.databases[p.entry.database]))
+        for p in processes
+        if p.entry.database
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     for name, url, db in rows:
         _echo(f"  {name:<{widths[0]}}  {url:<{widths[1]}}  {db}")
@@ -145,17 +160,22 @@ def _watch(processes: list[ServiceProcess]) -> None:
         for proc in processes:
             code = proc.poll()
             if code is not None:
-                raise StackError(f"{proc.entry.name} exited with code {code}; "
-                                 f"last lines of {proc.log_path}:\n{proc.log_tail()}")
+                raise StackError(
+                    f"{proc.entry.name} exited with code {code}; "
+                    f"last lines of {proc.log_path}:\n{proc.log_tail()}"
+                )
         time.sleep(0.5)
 
 
 @app.command()
 def run(
-    until_ready: Annotated[bool, typer.Option(
-        "--until-ready", help="Stop (exit 0) as soon as every /readyz answered 200.")] = False,
-    ready_timeout: Annotated[float, typer.Option(
-        help="Seconds each start may take before it counts as failed.")] = 90.0,
+    until_ready: Annotated[
+        bool,
+        typer.Option("--until-ready", help="Stop (exit 0) as soon as every /readyz answered 200."),
+    ] = False,
+    ready_timeout: Annotated[
+        float, typer.Option(help="Seconds each start may take before it counts as failed.")
+    ] = 90.0,
     data_dir: DataDirOption = None,
 ) -> None:
     """Start PostgreSQL, the broker and the four services; Ctrl-C stops all of it."""
@@ -177,20 +197,37 @@ def run(
         _echo(f"  PostgreSQL  {redact(infra.postgres_url)}\n  Kafka       {infra.kafka_bootstrap}")
         _echo("Starting services")
         for entry in entries:
-            proc = ServiceProcess(entry, {**peer_urls(entries), **_child_env(
-                infra.databases[entry.database], infra, entry.port, secret)},
-                                  folder / "logs" / f"{entry.name}.log")
+            proc = ServiceProcess(
+                entry,
+                {
+                    **peer_urls(entries),
+                    **_child_env(infra.databases[entry.database], infra, entry.port, secret),
+                },
+                folder / "logs" / f"{entry.name}.log",
+            )
             proc.start()
             processes.append(proc)
-        wait_until_ready(processes, ready_timeout, lambda p, t: _echo(
-            f"  {p.entry.name} ready on {p.entry.url} ({t:.1f}s)"))
-        proc = ServiceProcess(console, {**os.environ, "LOG_LEVEL": os.environ.get(
-            "LOG_LEVEL", "INFO"), **console_env(entries, console.port, secret)},
-                              folder / "logs" / "console.log")
+        wait_until_ready(
+            processes,
+            ready_timeout,
+            lambda p, t: _echo(f"  {p.entry.name} ready on {p.entry.url} ({t:.1f}s)"),
+        )
+        proc = ServiceProcess(
+            console,
+            {
+                **os.environ,
+                "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+                **console_env(entries, console.port, secret),
+            },
+            folder / "logs" / "console.log",
+        )
         proc.start()
         processes.append(proc)
-        wait_until_ready([proc], ready_timeout, lambda p, t: _echo(
-            f"  console ready on {p.entry.url} ({t:.1f}s)"))
+        wait_until_ready(
+            [proc],
+            ready_timeout,
+            lambda p, t: _echo(f"  console ready on {p.entry.url} ({t:.1f}s)"),
+        )
         _print_summary(processes, infra, secret, folder, time.monotonic() - started, until_ready)
         if not until_ready:
             _watch(processes)
@@ -217,24 +254,35 @@ def run(
 
 @app.command()
 def token(
-    roles: Annotated[list[str] | None, typer.Argument(
-        help=f"Roles to grant, any of: {', '.join(ROLES)}. Default: all of them.")] = None,
+    roles: Annotated[
+        list[str] | None,
+        typer.Argument(help=f"Roles to grant, any of: {', '.join(ROLES)}. Default: all of them."),
+    ] = None,
     sub: Annotated[str, typer.Option(help="Subject: the user or integration id.")] = DEV_SUBJECT,
-    ttl: Annotated[int | None, typer.Option(
-        help="Seconds until it expires. Default and most: JWT_MAX_LIFETIME_SECONDS "
-             "(24 h), what the services accept.", show_default=False)] = None,
+    ttl: Annotated[
+        int | None,
+        typer.Option(
+            help="Seconds until it expires. Default and most: JWT_MAX_LIFETIME_SECONDS "
+            "(24 h), what the services accept.",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Print a token the running stack accepts (same secret as `run`)."""
     unknown = sorted(set(roles or ()) - set(ROLES))
     if unknown:
-        typer.echo(f"unknown role(s): {', '.join(unknown)}; choose from {', '.join(ROLES)}",
-                   err=True)
+        typer.echo(
+            f"unknown role(s): {', '.join(unknown)}; choose from {', '.join(ROLES)}", err=True
+        )
         raise typer.Exit(2)
     longest = max_token_lifetime()
     if ttl is not None and ttl > longest:
-        typer.echo(f"--ttl {ttl} is longer than the {longest} s the services accept "
-                   "(JWT_MAX_LIFETIME_SECONDS)", err=True)
+        typer.echo(
+            f"--ttl {ttl} is longer than the {longest} s the services accept "
+            "(JWT_MAX_LIFETIME_SECONDS)",
+            err=True,
+        )
         raise typer.Exit(2)
     secret = jwt_secret((data_dir or default_data_dir()).absolute())
     typer.echo(mint_token(secret, sub, list(roles or ROLES), longest if ttl is None else ttl))

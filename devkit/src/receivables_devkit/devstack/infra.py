@@ -64,8 +64,10 @@ def lock_data_dir(data_dir: Path) -> IO[str]:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise StackError(f"another receivables-stack is running on {data_dir}; "
-                         f"stop it or set {DATA_DIR_ENV} to another folder") from None
+        raise StackError(
+            f"another receivables-stack is running on {data_dir}; "
+            f"stop it or set {DATA_DIR_ENV} to another folder"
+        ) from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"{os.getpid()}\n")
@@ -153,10 +155,14 @@ class Infrastructure:
         if self.kafka is None:
             return f"{self.kafka_bootstrap} (from KAFKA_BOOTSTRAP_SERVERS)"
         if isinstance(self.kafka, ApacheKafka):
-            return (f"{self.kafka_bootstrap} (Apache Kafka, KRaft, data in "
-                    f"{self.kafka.data_dir}; log {self.kafka.log_file})")
-        return (f"{self.kafka_bootstrap} (embedded Tansu, memory only: a restart empties it "
-                f"and the services republish from their event stores; log {self.kafka.log_file})")
+            return (
+                f"{self.kafka_bootstrap} (Apache Kafka, KRaft, data in "
+                f"{self.kafka.data_dir}; log {self.kafka.log_file})"
+            )
+        return (
+            f"{self.kafka_bootstrap} (embedded Tansu, memory only: a restart empties it "
+            f"and the services republish from their event stores; log {self.kafka.log_file})"
+        )
 
     def stop(self) -> None:
         """Broker before database, so nothing is left writing to a server that went away."""
@@ -184,10 +190,15 @@ def start_infrastructure(data_dir: Path, databases: list[str], infra: Infrastruc
         try:
             infra.postgres.start()
         except (subprocess.CalledProcessError, TimeoutError) as exc:
-            detail = exc.stderr.decode(errors="replace").strip() if isinstance(
-                exc, subprocess.CalledProcessError) and exc.stderr else str(exc)
-            raise StackError(f"embedded PostgreSQL did not start: {detail}\n"
-                             f"see {infra.postgres.data_dir / 'server.log'}") from exc
+            detail = (
+                exc.stderr.decode(errors="replace").strip()
+                if isinstance(exc, subprocess.CalledProcessError) and exc.stderr
+                else str(exc)
+            )
+            raise StackError(
+                f"embedded PostgreSQL did not start: {detail}\n"
+                f"see {infra.postgres.data_dir / 'server.log'}"
+            ) from exc
         infra.postgres_url = infra.postgres.url
     try:
         infra.databases = asyncio.run(_ensure_databases(infra.postgres_url, databases))
@@ -197,26 +208,30 @@ def start_infrastructure(data_dir: Path, databases: list[str], infra: Infrastruc
     if env_kafka := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         infra.kafka_bootstrap = env_kafka
     else:
-        infra.kafka = configured_broker(log_file=data_dir / "kafka.log",
-                                        data_dir=data_dir / "kafka")
+        infra.kafka = configured_broker(
+            log_file=data_dir / "kafka.log", data_dir=data_dir / "kafka"
+        )
         try:
             infra.kafka.start()
         except (KafkaNotInstalled, subprocess.CalledProcessError) as exc:
             raise StackError(f"Apache Kafka did not start: {exc}") from exc
         except TimeoutError as exc:
-            raise StackError(f"embedded broker did not start: {exc}; "
-                             f"see {infra.kafka.log_file}") from exc
+            raise StackError(
+                f"embedded broker did not start: {exc}; see {infra.kafka.log_file}"
+            ) from exc
         infra.kafka_bootstrap = infra.kafka.bootstrap_servers
     try:
         asyncio.run(_ensure_event_topics(infra.kafka_bootstrap))
     except KafkaError as exc:
-        raise StackError(f"cannot create the event topics on {infra.kafka_bootstrap}: "
-                         f"{exc!r}") from exc
+        raise StackError(
+            f"cannot create the event topics on {infra.kafka_bootstrap}: {exc!r}"
+        ) from exc
 
 
 async def _ensure_event_topics(bootstrap: str) -> None:
     """Create every context's topic before any client can: a broker that auto-creates
     topics on first mention would otherwise pick its own partition count, and keys
     would land on other partitions than the services' settings say."""
-    await ensure_topics(KafkaSettings(bootstrap_servers=bootstrap),
-                        [context.topic for context in CONTEXTS])
+    await ensure_topics(
+        KafkaSettings(bootstrap_servers=bootstrap), [context.topic for context in CONTEXTS]
+    )

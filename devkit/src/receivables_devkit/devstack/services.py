@@ -89,8 +89,14 @@ def console_env(services: Sequence[ServiceEntry], port: int, jwt_secret: str) ->
     signed in, and it is never the secret itself."""
     env = peer_urls(services)
     session_key = hmac.new(jwt_secret.encode(), b"console-session", hashlib.sha256).hexdigest()
-    return {**env, "CONSOLE_PORT": str(port), "HTTP_HOST": HOST, "JWT_SECRET": jwt_secret,
-            "CONSOLE_DEV_SIGN_IN": "true", "CONSOLE_SESSION_SECRET": session_key}
+    return {
+        **env,
+        "CONSOLE_PORT": str(port),
+        "HTTP_HOST": HOST,
+        "JWT_SECRET": jwt_secret,
+        "CONSOLE_DEV_SIGN_IN": "true",
+        "CONSOLE_SESSION_SECRET": session_key,
+    }
 
 
 class ServiceProcess:
@@ -109,8 +115,12 @@ class ServiceProcess:
         # must not leave services holding the dev ports: they die with it.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", self.entry.package],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            env=self.env, start_new_session=True, preexec_fn=die_with_parent,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
 
     def poll(self) -> int | None:
@@ -156,12 +166,17 @@ def ensure_ports_free(entries: Sequence[ServiceEntry]) -> None:
     """Fail before starting anything, naming the variable that moves the service elsewhere."""
     for entry in entries:
         if not port_is_free(entry.port, HOST):
-            raise StackError(f"port {entry.port} for {entry.name} is in use; "
-                             f"stop whatever holds it or set {entry.port_env}")
+            raise StackError(
+                f"port {entry.port} for {entry.name} is in use; "
+                f"stop whatever holds it or set {entry.port_env}"
+            )
 
 
-def wait_until_ready(processes: Sequence[ServiceProcess], timeout: float,
-                     on_ready: Callable[[ServiceProcess, float], None]) -> None:
+def wait_until_ready(
+    processes: Sequence[ServiceProcess],
+    timeout: float,
+    on_ready: Callable[[ServiceProcess, float], None],
+) -> None:
     """Every `/readyz` answers 200 within `timeout`, or a StackError naming who did not."""
     started = time.monotonic()
     deadline = started + timeout
@@ -170,8 +185,10 @@ def wait_until_ready(processes: Sequence[ServiceProcess], timeout: float,
         for proc in list(pending):
             code = proc.poll()
             if code is not None:
-                raise StackError(f"{proc.entry.name} exited with code {code} while starting; "
-                                 f"last lines of {proc.log_path}:\n{proc.log_tail()}")
+                raise StackError(
+                    f"{proc.entry.name} exited with code {code} while starting; "
+                    f"last lines of {proc.log_path}:\n{proc.log_tail()}"
+                )
             if proc.ready():
                 pending.remove(proc)
                 on_ready(proc, time.monotonic() - started)
@@ -179,9 +196,11 @@ def wait_until_ready(processes: Sequence[ServiceProcess], timeout: float,
             return
         if time.monotonic() > deadline:
             proc = pending[0]
-            raise StackError(f"{proc.entry.name} did not answer 200 on {proc.entry.url}/readyz "
-                             f"within {timeout:g}s; last lines of {proc.log_path}:\n"
-                             f"{proc.log_tail()}")
+            raise StackError(
+                f"{proc.entry.name} did not answer 200 on {proc.entry.url}/readyz "
+                f"within {timeout:g}s; last lines of {proc.log_path}:\n"
+                f"{proc.log_tail()}"
+            )
         time.sleep(0.2)
 
 
@@ -204,8 +223,10 @@ def stop_all(processes: Sequence[ServiceProcess], grace: float = 20.0) -> list[s
         if not stopped:
             problems.append(f"{proc.entry.name} did not stop within {grace:.0f}s and was killed")
         elif code not in (0, -signal.SIGTERM):
-            problems.append(f"{proc.entry.name} exited with code {code} when stopped; "
-                            f"last lines of {proc.log_path}:\n{proc.log_tail()}")
+            problems.append(
+                f"{proc.entry.name} exited with code {code} when stopped; "
+                f"last lines of {proc.log_path}:\n{proc.log_tail()}"
+            )
     return problems
 
 

@@ -22,12 +22,18 @@ from pathlib import Path
 from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
 from receivables_devkit.infra.ports import free_port, wait_for_port
 
-KAFKA_HOME = Path(os.environ.get(
-    "KAFKA_HOME", Path(__file__).resolve().parents[4] / ".tools" / "kafka"))
+KAFKA_HOME = Path(
+    os.environ.get("KAFKA_HOME", Path(__file__).resolve().parents[4] / ".tools" / "kafka")
+)
 """Where `make kafka` put the broker; `KAFKA_HOME` points elsewhere."""
 
-JVM_OPTIONS = ("-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-               "-Djava.awt.headless=true")
+JVM_OPTIONS = (
+    "-Xms64m",
+    "-Xmx256m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Djava.awt.headless=true",
+)
 """Small and quick to start: the suites run beside other work on two cores."""
 
 
@@ -46,8 +52,7 @@ def broker_choice() -> str:
     return choice
 
 
-def configured_broker(log_file: Path | None = None,
-                      data_dir: Path | None = None) -> EmbeddedKafka:
+def configured_broker(log_file: Path | None = None, data_dir: Path | None = None) -> EmbeddedKafka:
     """The broker `BROKER` names, not yet started; `data_dir` is kept only by Kafka
     (Tansu holds everything in memory)."""
     if broker_choice() == "kafka":
@@ -65,8 +70,14 @@ def new_cluster_id() -> str:
 
 
 class ApacheKafka(EmbeddedKafka):
-    def __init__(self, port: int | None = None, log_file: Path | None = None,
-                 data_dir: Path | None = None, *, node_id: int = 1) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        log_file: Path | None = None,
+        data_dir: Path | None = None,
+        *,
+        node_id: int = 1,
+    ) -> None:
         super().__init__(port=port, log_file=log_file)
         self.node_id = node_id
         self.controller_port = free_port()
@@ -91,8 +102,12 @@ class ApacheKafka(EmbeddedKafka):
         libs = KAFKA_HOME / "libs"
         if not any(libs.glob("kafka_2.13-*.jar")):
             raise KafkaNotInstalled(f"no Apache Kafka in {libs}: run `make kafka`")
-        java = shutil.which("java", path=os.path.join(os.environ.get("JAVA_HOME", ""), "bin")
-                            + os.pathsep + os.environ.get("PATH", ""))
+        java = shutil.which(
+            "java",
+            path=os.path.join(os.environ.get("JAVA_HOME", ""), "bin")
+            + os.pathsep
+            + os.environ.get("PATH", ""),
+        )
         if java is None:
             raise KafkaNotInstalled("no `java` on PATH: Apache Kafka needs Java 17")
         return [java, *JVM_OPTIONS, "-cp", f"{libs}/*", main, *args]
@@ -100,48 +115,64 @@ class ApacheKafka(EmbeddedKafka):
     def _write_config(self) -> None:
         host, port, cport = self.host, self.port, self.controller_port
         replicas, min_isr = self.replicas, max(1, self.replicas - 1)
-        self._config.write_text("\n".join([
-            "process.roles=broker,controller",
-            f"node.id={self.node_id}",
-            f"controller.quorum.voters={self.voters}",
-            f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}",
-            f"advertised.listeners=PLAINTEXT://{host}:{port}",
-            "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            f"log.dirs={self._log_dir}",
-            # the internal topics cannot have more replicas than there are nodes
-            f"offsets.topic.replication.factor={replicas}",
-            "offsets.topic.num.partitions=4",
-            f"transaction.state.log.replication.factor={replicas}",
-            f"transaction.state.log.min.isr={min_isr}",
-            f"share.coordinator.state.topic.replication.factor={replicas}",
-            f"share.coordinator.state.topic.min.isr={min_isr}",
-            # the suites start groups by the dozen; waiting 3 s for more members each
-            # time is what makes a real broker feel slow in tests
-            "group.initial.rebalance.delay.ms=0",
-            # the fault tests' consumers give up a dead member after 3 s, below the
-            # broker's 6 s floor, which refuses their join (InvalidSessionTimeout)
-            "group.min.session.timeout.ms=1000",
-            # as Tansu: a topic a client mentions first comes with this many partitions
-            f"num.partitions={self.AUTO_CREATED_PARTITIONS}",
-            "auto.create.topics.enable=true",
-            # retention is checked every 5 minutes by default; the healing tests need a topic
-            # whose old segments go within seconds (the platform's own topics keep forever)
-            "log.retention.check.interval.ms=500",
-            # a leaderless partition of a topic that allows unclean elections gets one
-            # within a second, not 5 minutes (the healing tests force one; no platform
-            # topic allows them)
-            "unclean.leader.election.interval.ms=1000",
-            "",
-        ]))
+        self._config.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    f"node.id={self.node_id}",
+                    f"controller.quorum.voters={self.voters}",
+                    f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}",
+                    f"advertised.listeners=PLAINTEXT://{host}:{port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={self._log_dir}",
+                    # the internal topics cannot have more replicas than there are nodes
+                    f"offsets.topic.replication.factor={replicas}",
+                    "offsets.topic.num.partitions=4",
+                    f"transaction.state.log.replication.factor={replicas}",
+                    f"transaction.state.log.min.isr={min_isr}",
+                    f"share.coordinator.state.topic.replication.factor={replicas}",
+                    f"share.coordinator.state.topic.min.isr={min_isr}",
+                    # the suites start groups by the dozen; waiting 3 s for more members each
+                    # time is what makes a real broker feel slow in tests
+                    "group.initial.rebalance.delay.ms=0",
+                    # the fault tests' consumers give up a dead member after 3 s, below the
+                    # broker's 6 s floor, which refuses their join (InvalidSessionTimeout)
+                    "group.min.session.timeout.ms=1000",
+                    # as Tansu: a topic a client mentions first comes with this many partitions
+                    f"num.partitions={self.AUTO_CREATED_PARTITIONS}",
+                    "auto.create.topics.enable=true",
+                    # retention is checked every 5 minutes by default; the healing tests need a
+                    # topic whose old segments go within seconds (the platform's topics keep
+                    # forever)
+                    "log.retention.check.interval.ms=500",
+                    # a leaderless partition of a topic that allows unclean elections gets one
+                    # within a second, not 5 minutes (the healing tests force one; no platform
+                    # topic allows them)
+                    "unclean.leader.election.interval.ms=1000",
+                    "",
+                ]
+            )
+        )
 
     def _format(self) -> None:
         """A new cluster id each time: after `restart()` the node is another cluster, as
         a broker whose disk was lost and rebuilt would be."""
         cid = self.cluster_id or new_cluster_id()
-        subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", cid,
-                                  "-c", str(self._config), "--ignore-formatted"),
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            self._java(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cid,
+                "-c",
+                str(self._config),
+                "--ignore-formatted",
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def start(self) -> ApacheKafka:
         self.launch()
@@ -158,7 +189,10 @@ class ApacheKafka(EmbeddedKafka):
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self._proc = subprocess.Popen(
             self._java("kafka.Kafka", str(self._config)),
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def stop(self) -> None:
         super().stop()
@@ -188,8 +222,10 @@ class KafkaCluster:
     `min.insync.replicas` 2 (`KafkaSettings`), so one node may die without a loss."""
 
     def __init__(self, size: int = 3, log_dir: Path | None = None) -> None:
-        self.nodes = [ApacheKafka(log_file=log_dir / f"kafka-{n}.log" if log_dir else None,
-                                  node_id=n) for n in range(1, size + 1)]
+        self.nodes = [
+            ApacheKafka(log_file=log_dir / f"kafka-{n}.log" if log_dir else None, node_id=n)
+            for n in range(1, size + 1)
+        ]
         voters = ",".join(f"{n.node_id}@{n.host}:{n.controller_port}" for n in self.nodes)
         cluster_id = new_cluster_id()
         for node in self.nodes:

@@ -10,7 +10,7 @@ def docker_engine_available(timeout: float = 1.0) -> bool:
     host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     if not host.startswith("unix://"):
         return False
-    path = host[len("unix://"):]
+    path = host[len("unix://") :]
     if not os.path.exists(path):
         return False
     try:

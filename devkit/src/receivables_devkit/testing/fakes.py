@@ -39,9 +39,14 @@ class Snapshotting(Protocol):
 class InMemoryRepository(Generic[S]):
     """`AggregateRepository`'s behaviour over a dict of streams instead of PostgreSQL."""
 
-    def __init__(self, *, prefix: str, initial: Callable[[], S],
-                 evolve: Callable[[S, EventContract], S],
-                 source: str = "urn:receivables:in-memory") -> None:
+    def __init__(
+        self,
+        *,
+        prefix: str,
+        initial: Callable[[], S],
+        evolve: Callable[[S, EventContract], S],
+        source: str = "urn:receivables:in-memory",
+    ) -> None:
         self.prefix, self.initial, self.evolve, self.source = prefix, initial, evolve, source
         self.streams: dict[str, list[RecordedEvent]] = {}
         self._position = 0
@@ -53,13 +58,18 @@ class InMemoryRepository(Generic[S]):
         """What the aggregate's stream holds, decoded as a consumer would read it."""
         return [e.contract() for e in self.streams.get(self.stream_id(aggregate_id), [])]
 
-    async def execute(self, conn: Any, aggregate_id: object,
-                      decide: Callable[[S], Sequence[EventContract]], *,
-                      subject: Callable[[S], str],
-                      check: Callable[[S, int], None] | None = None,
-                      after: After[S] | None = None,
-                      correlation_id: str | None = None, causation_id: str | None = None,
-                      ) -> Loaded[S]:
+    async def execute(
+        self,
+        conn: Any,
+        aggregate_id: object,
+        decide: Callable[[S], Sequence[EventContract]],
+        *,
+        subject: Callable[[S], str],
+        check: Callable[[S, int], None] | None = None,
+        after: After[S] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Loaded[S]:
         loaded = await self.load(conn, aggregate_id, history=False)
         if check is not None:
             check(loaded.state, loaded.version)
@@ -68,9 +78,15 @@ class InMemoryRepository(Generic[S]):
             return loaded
         state = fold(self.evolve, loaded.state, events)
         snapshot = self.snapshot()
-        recorded = await self.save(conn, aggregate_id, loaded.version, events,
-                                   subject=subject(state), correlation_id=correlation_id,
-                                   causation_id=causation_id)
+        recorded = await self.save(
+            conn,
+            aggregate_id,
+            loaded.version,
+            events,
+            subject=subject(state),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
         if after is not None:
             try:
                 await after(conn, state, events)
@@ -79,36 +95,63 @@ class InMemoryRepository(Generic[S]):
                 raise
         return Loaded(state, recorded[-1].version, recorded)
 
-    async def load(self, conn: Any, aggregate_id: object, *,
-                   history: bool = True) -> Loaded[S]:
+    async def load(self, conn: Any, aggregate_id: object, *, history: bool = True) -> Loaded[S]:
         recorded = self.streams.get(self.stream_id(aggregate_id), [])
         state = fold(self.evolve, self.initial(), (e.contract() for e in recorded))
         return Loaded(state, len(recorded), list(recorded) if history else [])
 
-    async def save(self, conn: Any, aggregate_id: object, expected_version: int,
-                   events: Sequence[EventContract], *, subject: str,
-                   correlation_id: str | None = None, causation_id: str | None = None,
-                   versions_read: bool = False) -> list[RecordedEvent]:
+    async def save(
+        self,
+        conn: Any,
+        aggregate_id: object,
+        expected_version: int,
+        events: Sequence[EventContract],
+        *,
+        subject: str,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        versions_read: bool = False,
+    ) -> list[RecordedEvent]:
         stream = self.stream_id(aggregate_id)
         held = self.streams.setdefault(stream, [])
         if len(held) != expected_version:
             raise ConcurrencyError(stream, expected_version, len(held))
-        recorded = [self._record(stream, expected_version + offset, event, subject,
-                                 correlation_id, causation_id)
-                    for offset, event in enumerate(events, start=1)]
+        recorded = [
+            self._record(
+                stream, expected_version + offset, event, subject, correlation_id, causation_id
+            )
+            for offset, event in enumerate(events, start=1)
+        ]
         held.extend(recorded)
         return recorded
 
-    def _record(self, stream: str, version: int, event: EventContract, subject: str,
-                correlation_id: str | None, causation_id: str | None) -> RecordedEvent:
+    def _record(
+        self,
+        stream: str,
+        version: int,
+        event: EventContract,
+        subject: str,
+        correlation_id: str | None,
+        causation_id: str | None,
+    ) -> RecordedEvent:
         self._position += 1
         return RecordedEvent(
-            position=self._position, event_id=new_id(), stream_id=stream,
-            stream_type=event.aggregate, version=version, type=event.event_type,
-            schema_version=event.version, source=self.source, subject=subject,
-            partition_key=subject, data=json.loads(event.payload_json()),
-            correlation_id=correlation_id, causation_id=causation_id, traceparent=None,
-            recorded_at=datetime.now(UTC))
+            position=self._position,
+            event_id=new_id(),
+            stream_id=stream,
+            stream_type=event.aggregate,
+            version=version,
+            type=event.event_type,
+            schema_version=event.version,
+            source=self.source,
+            subject=subject,
+            partition_key=subject,
+            data=json.loads(event.payload_json()),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            traceparent=None,
+            recorded_at=datetime.now(UTC),
+        )
 
     def snapshot(self) -> object:
         return {stream: list(events) for stream, events in self.streams.items()}

@@ -117,18 +117,29 @@ COLLECTOR = "collector-load-1"
 class MixedWorkload:
     """The operations, the accounts they act on, and the client they share."""
 
-    def __init__(self, http: aiohttp.ClientSession, urls: dict[str, str],
-                 token: Callable[[str, str], str], recorder: Recorder,
-                 today: date | None = None, seed: int = 1, lag_sample_every: float = 2.0,
-                 visible_after: float = 5.0) -> None:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        urls: dict[str, str],
+        token: Callable[[str, str], str],
+        recorder: Recorder,
+        today: date | None = None,
+        seed: int = 1,
+        lag_sample_every: float = 2.0,
+        visible_after: float = 5.0,
+    ) -> None:
         self.http, self.urls, self.recorder = http, urls, recorder
         self.today = today or date.today()
         self.rng = random.Random(seed)
-        self.headers = {role: {"Authorization": f"Bearer {token(role, sub)}"}
-                        for role, sub in (("integration", "load-integration"),
-                                          ("case_agent", "agent-load-1"),
-                                          ("collector", COLLECTOR),
-                                          ("supervisor", "supervisor-load-1"))}
+        self.headers = {
+            role: {"Authorization": f"Bearer {token(role, sub)}"}
+            for role, sub in (
+                ("integration", "load-integration"),
+                ("case_agent", "agent-load-1"),
+                ("collector", COLLECTOR),
+                ("supervisor", "supervisor-load-1"),
+            )
+        }
         self.accounts: list[Account] = []
         self.busy: set[str] = set()
         self.lag_sample_every, self._next_lag_sample = lag_sample_every, 0.0
@@ -144,42 +155,86 @@ class MixedWorkload:
         billing, cases = "billing-adapter", "case-service"
         reporting, collections = "reporting-service", "collections-service"
         return [
-            Operation("billing: register account", 2, ((billing, "POST", "/v1/accounts"),),
-                      self.register_account),
-            Operation("billing: issue invoice", 14, ((billing, "POST", "/v1/invoices"),),
-                      self.issue_invoice),
-            Operation("billing: record and apply payment", 6,
-                      ((billing, "POST", "/v1/payments"),
-                       (billing, "POST", "/v1/payments/{payment_id}/applications")),
-                      self.pay),
-            Operation("billing: credit adjustment", 1,
-                      ((billing, "POST", "/v1/invoices/{invoice_id}/adjustments"),),
-                      self.adjust),
-            Operation("billing: read account", 10, ((billing, "GET", "/v1/accounts/{account_id}"),),
-                      self.read_account),
-            Operation("billing: read invoice", 10, ((billing, "GET", "/v1/invoices/{invoice_id}"),),
-                      self.read_invoice),
-            Operation("billing: list account invoices", 6,
-                      ((billing, "GET", "/v1/accounts/{account_id}/invoices"),),
-                      self.list_invoices),
-            Operation("reporting: account aging", 12, ((reporting, "GET", "/v1/aging"),),
-                      self.account_aging),
-            Operation("reporting: account summary", 6,
-                      ((reporting, "GET", "/v1/accounts/{account_id}/summary"),),
-                      self.account_summary),
+            Operation(
+                "billing: register account",
+                2,
+                ((billing, "POST", "/v1/accounts"),),
+                self.register_account,
+            ),
+            Operation(
+                "billing: issue invoice",
+                14,
+                ((billing, "POST", "/v1/invoices"),),
+                self.issue_invoice,
+            ),
+            Operation(
+                "billing: record and apply payment",
+                6,
+                (
+                    (billing, "POST", "/v1/payments"),
+                    (billing, "POST", "/v1/payments/{payment_id}/applications"),
+                ),
+                self.pay,
+            ),
+            Operation(
+                "billing: credit adjustment",
+                1,
+                ((billing, "POST", "/v1/invoices/{invoice_id}/adjustments"),),
+                self.adjust,
+            ),
+            Operation(
+                "billing: read account",
+                10,
+                ((billing, "GET", "/v1/accounts/{account_id}"),),
+                self.read_account,
+            ),
+            Operation(
+                "billing: read invoice",
+                10,
+                ((billing, "GET", "/v1/invoices/{invoice_id}"),),
+                self.read_invoice,
+            ),
+            Operation(
+                "billing: list account invoices",
+                6,
+                ((billing, "GET", "/v1/accounts/{account_id}/invoices"),),
+                self.list_invoices,
+            ),
+            Operation(
+                "reporting: account aging",
+                12,
+                ((reporting, "GET", "/v1/aging"),),
+                self.account_aging,
+            ),
+            Operation(
+                "reporting: account summary",
+                6,
+                ((reporting, "GET", "/v1/accounts/{account_id}/summary"),),
+                self.account_summary,
+            ),
             Operation("reporting: KPIs", 1, ((reporting, "GET", "/v1/kpis"),), self.kpis),
             Operation("cases: open case", 3, ((cases, "POST", "/v1/cases"),), self.open_case),
-            Operation("cases: add note", 4, ((cases, "POST", "/v1/cases/{case_id}/notes"),),
-                      self.add_note),
-            Operation("cases: read case", 5, ((cases, "GET", "/v1/cases/{case_id}"),),
-                      self.read_case),
-            Operation("collections: worklist", 5, ((collections, "GET", "/v1/worklist"),),
-                      self.worklist),
-            Operation("collections: log call", 2,
-                      ((collections, "POST", "/v1/contacts/calls"),), self.log_call),
-            Operation("collections: account contacts", 3,
-                      ((collections, "GET", "/v1/accounts/{account_id}/contacts"),),
-                      self.account_contacts),
+            Operation(
+                "cases: add note", 4, ((cases, "POST", "/v1/cases/{case_id}/notes"),), self.add_note
+            ),
+            Operation(
+                "cases: read case", 5, ((cases, "GET", "/v1/cases/{case_id}"),), self.read_case
+            ),
+            Operation(
+                "collections: worklist", 5, ((collections, "GET", "/v1/worklist"),), self.worklist
+            ),
+            Operation(
+                "collections: log call",
+                2,
+                ((collections, "POST", "/v1/contacts/calls"),),
+                self.log_call,
+            ),
+            Operation(
+                "collections: account contacts",
+                3,
+                ((collections, "GET", "/v1/accounts/{account_id}/contacts"),),
+                self.account_contacts,
+            ),
         ]
 
     async def discover(self) -> None:
@@ -280,15 +335,25 @@ class MixedWorkload:
 
     # -- HTTP --------------------------------------------------------------------------------
 
-    async def call(self, route: str, scheduled: float, method: str, service: str, path: str,
-                   role: str, json: Any = None, params: dict[str, Any] | None = None,
-                   idempotent: bool = False) -> Any:
+    async def call(
+        self,
+        route: str,
+        scheduled: float,
+        method: str,
+        service: str,
+        path: str,
+        role: str,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotent: bool = False,
+    ) -> Any:
         headers = dict(self.headers[role])
         if idempotent:
             headers["Idempotency-Key"] = str(uuid4())
         try:
-            async with self.http.request(method, f"{self.urls[service]}{path}", json=json,
-                                         params=params, headers=headers) as response:
+            async with self.http.request(
+                method, f"{self.urls[service]}{path}", json=json, params=params, headers=headers
+            ) as response:
                 body = await response.read()
             if response.status >= 300:
                 raise RequestFailed(response.status, body.decode(errors="replace"))
@@ -319,11 +384,23 @@ class MixedWorkload:
     # -- operations --------------------------------------------------------------------------
 
     async def register_account(self, scheduled: float) -> None:
-        body = {"external_id": f"LOAD-{uuid4().hex[:16]}", "name": "Load Test Ltd",
-                "currency": "EUR", "payment_terms_days": 30,
-                "contacts": [{"name": "Ann Payer", "email": "ap@example.com"}]}
-        made = await self.call("billing POST /v1/accounts", scheduled, "POST", "billing-adapter",
-                               "/v1/accounts", "integration", body, idempotent=True)
+        body = {
+            "external_id": f"LOAD-{uuid4().hex[:16]}",
+            "name": "Load Test Ltd",
+            "currency": "EUR",
+            "payment_terms_days": 30,
+            "contacts": [{"name": "Ann Payer", "email": "ap@example.com"}],
+        }
+        made = await self.call(
+            "billing POST /v1/accounts",
+            scheduled,
+            "POST",
+            "billing-adapter",
+            "/v1/accounts",
+            "integration",
+            body,
+            idempotent=True,
+        )
         self.accounts.append(Account(made["account_id"], time.perf_counter(), "EUR"))
 
     async def issue_invoice(self, scheduled: float) -> None:
@@ -335,14 +412,25 @@ class MixedWorkload:
     async def _issue_on(self, account: Account, scheduled: float, probe: bool) -> None:
         issued = self.today - timedelta(days=self.rng.randint(0, 150))
         total = self.rng.randint(1_000, 500_000)
-        body = {"external_id": f"INV-{uuid4().hex[:16]}", "account_id": account.account_id,
-                "total_minor": total, "issue_date": issued.isoformat(),
-                "due_date": (issued + timedelta(days=30)).isoformat()}
+        body = {
+            "external_id": f"INV-{uuid4().hex[:16]}",
+            "account_id": account.account_id,
+            "total_minor": total,
+            "issue_date": issued.isoformat(),
+            "due_date": (issued + timedelta(days=30)).isoformat(),
+        }
         self.busy.add(account.account_id)
         try:
-            made = await self.call("billing POST /v1/invoices", scheduled, "POST",
-                                   "billing-adapter", "/v1/invoices", "integration", body,
-                                   idempotent=True)
+            made = await self.call(
+                "billing POST /v1/invoices",
+                scheduled,
+                "POST",
+                "billing-adapter",
+                "/v1/invoices",
+                "integration",
+                body,
+                idempotent=True,
+            )
         finally:
             self.busy.discard(account.account_id)
         account.invoices.append(Invoice(made["invoice_id"], total))
@@ -352,8 +440,9 @@ class MixedWorkload:
             self.probes.add(task)
             task.add_done_callback(self.probes.discard)
 
-    async def _visible(self, account_id: str, invoice_id: str, timeout: float = 60.0,
-                       every: float = 0.02) -> None:
+    async def _visible(
+        self, account_id: str, invoice_id: str, timeout: float = 60.0, every: float = 0.02
+    ) -> None:
         """Append-to-visible: from the invoice's 201 until reporting's aging lists it.
 
         Polled every `every` seconds at first, then every tenth of the time waited so far
@@ -363,12 +452,16 @@ class MixedWorkload:
         making the lag they measure longer still)."""
         created = time.perf_counter()
         url = f"{self.urls['reporting-service']}/v1/aging"
-        params = {"account_id": account_id, "group_by": "invoice",
-                  "as_of": (self.today + timedelta(days=1)).isoformat()}
+        params = {
+            "account_id": account_id,
+            "group_by": "invoice",
+            "as_of": (self.today + timedelta(days=1)).isoformat(),
+        }
         while time.perf_counter() - created < timeout:
             try:
-                async with self.http.get(url, params=params,
-                                         headers=self.headers["collector"]) as response:
+                async with self.http.get(
+                    url, params=params, headers=self.headers["collector"]
+                ) as response:
                     rows = (await response.json())["rows"] if response.status == 200 else []
                 if any(row.get("invoice_id") == invoice_id for row in rows):
                     self.recorder.lags_ms.append((time.perf_counter() - created) * 1000)
@@ -387,18 +480,35 @@ class MixedWorkload:
         self.busy.add(account.account_id)
         try:
             payment = await self.call(
-                "billing POST /v1/payments", scheduled, "POST", "billing-adapter",
-                "/v1/payments", "integration",
-                {"external_id": f"PAY-{uuid4().hex[:16]}", "account_id": account.account_id,
-                 "amount_minor": amount, "currency": account.currency, "method": "ach",
-                 "received_on": self.today.isoformat()}, idempotent=True)
-            await self.call(
-                "billing POST /v1/payments/{id}/applications", time.perf_counter(), "POST",
-                "billing-adapter", f"/v1/payments/{payment['payment_id']}/applications",
+                "billing POST /v1/payments",
+                scheduled,
+                "POST",
+                "billing-adapter",
+                "/v1/payments",
                 "integration",
-                {"applied_on": self.today.isoformat(),
-                 "allocations": [{"invoice_id": target.invoice_id, "amount_minor": amount}]},
-                idempotent=True)
+                {
+                    "external_id": f"PAY-{uuid4().hex[:16]}",
+                    "account_id": account.account_id,
+                    "amount_minor": amount,
+                    "currency": account.currency,
+                    "method": "ach",
+                    "received_on": self.today.isoformat(),
+                },
+                idempotent=True,
+            )
+            await self.call(
+                "billing POST /v1/payments/{id}/applications",
+                time.perf_counter(),
+                "POST",
+                "billing-adapter",
+                f"/v1/payments/{payment['payment_id']}/applications",
+                "integration",
+                {
+                    "applied_on": self.today.isoformat(),
+                    "allocations": [{"invoice_id": target.invoice_id, "amount_minor": amount}],
+                },
+                idempotent=True,
+            )
             target.open_minor -= amount
         finally:
             self.busy.discard(account.account_id)
@@ -412,10 +522,20 @@ class MixedWorkload:
         self.busy.add(account.account_id)
         try:
             await self.call(
-                "billing POST /v1/invoices/{id}/adjustments", scheduled, "POST",
-                "billing-adapter", f"/v1/invoices/{target.invoice_id}/adjustments", "integration",
-                {"kind": "credit", "amount_minor": amount, "reason_code": "goodwill",
-                 "effective_date": self.today.isoformat()}, idempotent=True)
+                "billing POST /v1/invoices/{id}/adjustments",
+                scheduled,
+                "POST",
+                "billing-adapter",
+                f"/v1/invoices/{target.invoice_id}/adjustments",
+                "integration",
+                {
+                    "kind": "credit",
+                    "amount_minor": amount,
+                    "reason_code": "goodwill",
+                    "effective_date": self.today.isoformat(),
+                },
+                idempotent=True,
+            )
             target.open_minor -= amount
         finally:
             self.busy.discard(account.account_id)
@@ -424,56 +544,100 @@ class MixedWorkload:
         account = self._any_account()
         if account is None:
             return await self.register_account(scheduled)
-        await self.call("billing GET /v1/accounts/{id}", scheduled, "GET", "billing-adapter",
-                        f"/v1/accounts/{account.account_id}", "collector")
+        await self.call(
+            "billing GET /v1/accounts/{id}",
+            scheduled,
+            "GET",
+            "billing-adapter",
+            f"/v1/accounts/{account.account_id}",
+            "collector",
+        )
 
     async def read_invoice(self, scheduled: float) -> None:
         account = self._any_account(lambda a: bool(a.invoices))
         if account is None:
             return await self.issue_invoice(scheduled)
         invoice = self.rng.choice(account.invoices)
-        await self.call("billing GET /v1/invoices/{id}", scheduled, "GET", "billing-adapter",
-                        f"/v1/invoices/{invoice.invoice_id}", "collector")
+        await self.call(
+            "billing GET /v1/invoices/{id}",
+            scheduled,
+            "GET",
+            "billing-adapter",
+            f"/v1/invoices/{invoice.invoice_id}",
+            "collector",
+        )
 
     async def list_invoices(self, scheduled: float) -> None:
         account = self._any_account()
         if account is None:
             return await self.register_account(scheduled)
-        await self.call("billing GET /v1/accounts/{id}/invoices", scheduled, "GET",
-                        "billing-adapter", f"/v1/accounts/{account.account_id}/invoices",
-                        "collector")
+        await self.call(
+            "billing GET /v1/accounts/{id}/invoices",
+            scheduled,
+            "GET",
+            "billing-adapter",
+            f"/v1/accounts/{account.account_id}/invoices",
+            "collector",
+        )
 
     async def account_aging(self, scheduled: float) -> None:
         account = self._any_account()
         if account is None:
             return await self.register_account(scheduled)
-        await self.call("reporting GET /v1/aging?account_id", scheduled, "GET",
-                        "reporting-service", "/v1/aging", "collector",
-                        params={"account_id": account.account_id, "group_by": "invoice"})
+        await self.call(
+            "reporting GET /v1/aging?account_id",
+            scheduled,
+            "GET",
+            "reporting-service",
+            "/v1/aging",
+            "collector",
+            params={"account_id": account.account_id, "group_by": "invoice"},
+        )
 
     async def account_summary(self, scheduled: float) -> None:
         account = self._any_account(self._known_everywhere)
         if account is None:
             return await self.read_account(scheduled)
-        await self.call("reporting GET /v1/accounts/{id}/summary", scheduled, "GET",
-                        "reporting-service", f"/v1/accounts/{account.account_id}/summary",
-                        "collector")
+        await self.call(
+            "reporting GET /v1/accounts/{id}/summary",
+            scheduled,
+            "GET",
+            "reporting-service",
+            f"/v1/accounts/{account.account_id}/summary",
+            "collector",
+        )
 
     async def kpis(self, scheduled: float) -> None:
-        await self.call("reporting GET /v1/kpis", scheduled, "GET", "reporting-service",
-                        "/v1/kpis", "supervisor",
-                        params={"currency": "EUR", "period": self.today.strftime("%Y-%m")})
+        await self.call(
+            "reporting GET /v1/kpis",
+            scheduled,
+            "GET",
+            "reporting-service",
+            "/v1/kpis",
+            "supervisor",
+            params={"currency": "EUR", "period": self.today.strftime("%Y-%m")},
+        )
 
     async def open_case(self, scheduled: float) -> None:
         account = self._free_account(self._known_everywhere)
         if account is None:
             return await self.read_account(scheduled)
         made = await self.call(
-            "cases POST /v1/cases", scheduled, "POST", "case-service", "/v1/cases", "case_agent",
-            {"account_id": account.account_id, "type": "billing_inquiry",
-             "origin": "inbound_phone", "subject": "Question about a charge",
-             "description": "Customer asks what the second line on the invoice is for."},
-            idempotent=True)
+            "cases POST /v1/cases",
+            scheduled,
+            "POST",
+            "case-service",
+            "/v1/cases",
+            "case_agent",
+            {
+                "account_id": account.account_id,
+                "type": "billing_inquiry",
+                "origin": "inbound_phone",
+                "subject": "Question about a charge",
+                "description": "Customer asks what the second line on the invoice is for.",
+            },
+            idempotent=True,
+        )
         account.case_ids.append(made["case_id"])
 
     def _case(self) -> tuple[Account, str] | None:
@@ -487,9 +651,15 @@ class MixedWorkload:
         account, case_id = picked
         self.busy.add(account.account_id)  # one case writer at a time, as a frontend would
         try:
-            await self.call("cases POST /v1/cases/{id}/notes", scheduled, "POST", "case-service",
-                            f"/v1/cases/{case_id}/notes", "case_agent",
-                            {"body": "Called the customer back; explained the proration."})
+            await self.call(
+                "cases POST /v1/cases/{id}/notes",
+                scheduled,
+                "POST",
+                "case-service",
+                f"/v1/cases/{case_id}/notes",
+                "case_agent",
+                {"body": "Called the customer back; explained the proration."},
+            )
         finally:
             self.busy.discard(account.account_id)
 
@@ -497,12 +667,24 @@ class MixedWorkload:
         account = self._any_account(lambda a: bool(a.case_ids))
         if account is None:
             return await self.read_account(scheduled)
-        await self.call("cases GET /v1/cases/{id}", scheduled, "GET", "case-service",
-                        f"/v1/cases/{self.rng.choice(account.case_ids)}", "case_agent")
+        await self.call(
+            "cases GET /v1/cases/{id}",
+            scheduled,
+            "GET",
+            "case-service",
+            f"/v1/cases/{self.rng.choice(account.case_ids)}",
+            "case_agent",
+        )
 
     async def worklist(self, scheduled: float) -> None:
-        await self.call("collections GET /v1/worklist", scheduled, "GET", "collections-service",
-                        "/v1/worklist", "collector")
+        await self.call(
+            "collections GET /v1/worklist",
+            scheduled,
+            "GET",
+            "collections-service",
+            "/v1/worklist",
+            "collector",
+        )
 
     async def log_call(self, scheduled: float) -> None:
         account = self._free_account(self._known_everywhere)
@@ -510,10 +692,16 @@ class MixedWorkload:
             return await self.read_account(scheduled)
         self.busy.add(account.account_id)
         try:
-            await self.call("collections POST /v1/contacts/calls", scheduled, "POST",
-                            "collections-service", "/v1/contacts/calls", "collector",
-                            {"account_id": account.account_id, "outcome": "no_answer"},
-                            idempotent=True)
+            await self.call(
+                "collections POST /v1/contacts/calls",
+                scheduled,
+                "POST",
+                "collections-service",
+                "/v1/contacts/calls",
+                "collector",
+                {"account_id": account.account_id, "outcome": "no_answer"},
+                idempotent=True,
+            )
         finally:
             self.busy.discard(account.account_id)
 
@@ -521,33 +709,47 @@ class MixedWorkload:
         account = self._any_account(self._known_everywhere)
         if account is None:
             return await self.read_account(scheduled)
-        await self.call("collections GET /v1/accounts/{id}/contacts", scheduled, "GET",
-                        "collections-service", f"/v1/accounts/{account.account_id}/contacts",
-                        "collector")
+        await self.call(
+            "collections GET /v1/accounts/{id}/contacts",
+            scheduled,
+            "GET",
+            "collections-service",
+            f"/v1/accounts/{account.account_id}/contacts",
+            "collector",
+        )
 
 
 def report(recorder: Recorder, seconds: float, rate: float, skipped: list[str]) -> str:
     """The figures, one line per route, for a terminal or a test's output."""
-    lines = [f"{recorder.requests} requests in {seconds:.1f} s = {recorder.requests / seconds:.1f}"
-             f" req/s (target {rate:g}/s); errors: {recorder.errors}"]
-    lines.append(f"{'route':48} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-                 f"{'max ms':>8}  errors")
+    lines = [
+        f"{recorder.requests} requests in {seconds:.1f} s = {recorder.requests / seconds:.1f}"
+        f" req/s (target {rate:g}/s); errors: {recorder.errors}"
+    ]
+    lines.append(
+        f"{'route':48} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  errors"
+    )
     every: list[float] = []
     for route, stats in sorted(recorder.routes.items()):
         ms = stats.latencies_ms
         every.extend(ms)
         errors = ", ".join(f"{k}x{v}" for k, v in sorted(stats.errors.items())) or "0"
-        lines.append(f"{route:48} {len(ms):>7} {percentile(ms, 50):>8.1f} "
-                     f"{percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} "
-                     f"{max(ms, default=float('nan')):>8.1f}  {errors}")
-    lines.append(f"{'all routes':48} {len(every):>7} {percentile(every, 50):>8.1f} "
-                 f"{percentile(every, 95):>8.1f} {percentile(every, 99):>8.1f} "
-                 f"{max(every, default=float('nan')):>8.1f}  {recorder.errors}")
+        lines.append(
+            f"{route:48} {len(ms):>7} {percentile(ms, 50):>8.1f} "
+            f"{percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} "
+            f"{max(ms, default=float('nan')):>8.1f}  {errors}"
+        )
+    lines.append(
+        f"{'all routes':48} {len(every):>7} {percentile(every, 50):>8.1f} "
+        f"{percentile(every, 95):>8.1f} {percentile(every, 99):>8.1f} "
+        f"{max(every, default=float('nan')):>8.1f}  {recorder.errors}"
+    )
     lags = recorder.lags_ms
-    lines.append(f"append-to-visible (invoice 201 -> in reporting's aging), {len(lags)} samples: "
-                 f"p50 {percentile(lags, 50):.0f} ms, p95 {percentile(lags, 95):.0f} ms, "
-                 f"p99 {percentile(lags, 99):.0f} ms, max {max(lags, default=float('nan')):.0f} "
-                 f"ms; not visible within 60 s: {recorder.lag_timeouts}")
+    lines.append(
+        f"append-to-visible (invoice 201 -> in reporting's aging), {len(lags)} samples: "
+        f"p50 {percentile(lags, 50):.0f} ms, p95 {percentile(lags, 95):.0f} ms, "
+        f"p99 {percentile(lags, 99):.0f} ms, max {max(lags, default=float('nan')):.0f} "
+        f"ms; not visible within 60 s: {recorder.lag_timeouts}"
+    )
     for name in skipped:
         lines.append(f"skipped: {name}")
     for sample in recorder.error_samples[:10]:

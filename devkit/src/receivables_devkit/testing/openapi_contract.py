@@ -21,8 +21,9 @@ REF = "#/components/schemas/"
 
 def _validator(schema: dict[str, Any], document: dict[str, Any]) -> Draft202012Validator:
     # the schema sits beside the document's components, so their `#/components/...` resolve
-    return Draft202012Validator({**schema, "components": document.get("components", {})},
-                                format_checker=FormatChecker())
+    return Draft202012Validator(
+        {**schema, "components": document.get("components", {})}, format_checker=FormatChecker()
+    )
 
 
 def _invalid(example: Any, schema: dict[str, Any], document: dict[str, Any]) -> str | None:
@@ -55,8 +56,12 @@ def contract_gaps(document: dict[str, Any]) -> list[str]:
             for status, answer in operation.get("responses", {}).items():
                 for media, content in answer.get("content", {}).items():
                     schema = content.get("schema")
-                    if status.startswith("2") and is_json(media) and schema is not None \
-                            and _untyped(schema):
+                    if (
+                        status.startswith("2")
+                        and is_json(media)
+                        and schema is not None
+                        and _untyped(schema)
+                    ):
                         gaps.append(f"{where} {status}: answers an untyped object")
                     if "example" in content and schema is not None:
                         wrong = _invalid(content["example"], schema, document)

@@ -131,8 +131,9 @@ async def migrated_templates() -> AsyncIterator[MigratedTemplates]:
 
 
 @pytest.fixture
-async def fresh_database(postgres_server_url: str,
-                         migrated_templates: MigratedTemplates) -> AsyncIterator[FreshDatabase]:
+async def fresh_database(
+    postgres_server_url: str, migrated_templates: MigratedTemplates
+) -> AsyncIterator[FreshDatabase]:
     """Factory: a new empty database (migrated when given a versions folder), dropped afterwards."""
     created: list[str] = []
 

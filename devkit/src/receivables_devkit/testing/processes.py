@@ -23,9 +23,13 @@ class PlatformProcess:
 
     def start(self) -> PlatformProcess:
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL,
-                                         env={**os.environ, **(self.env or {})})
+            self.proc = subprocess.Popen(
+                self.args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **(self.env or {})},
+            )
         return self
 
     @property
@@ -57,20 +61,65 @@ class PlatformProcess:
             self.proc = None
 
 
-def relay_process(database_url: str, bootstrap: str, service: str, log: Path,
-                  *extra: str, env: dict[str, str] | None = None) -> PlatformProcess:
+def relay_process(
+    database_url: str,
+    bootstrap: str,
+    service: str,
+    log: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+) -> PlatformProcess:
     return PlatformProcess(
-        [sys.executable, "-m", "receivables_platform.relay", "--database-url", database_url,
-         "--bootstrap-servers", bootstrap, "--service", service, *extra], log, env)
+        [
+            sys.executable,
+            "-m",
+            "receivables_platform.relay",
+            "--database-url",
+            database_url,
+            "--bootstrap-servers",
+            bootstrap,
+            "--service",
+            service,
+            *extra,
+        ],
+        log,
+        env,
+    )
 
 
-def consumer_process(database_url: str, bootstrap: str, group: str, topic: str, log: Path,
-                     *extra: str, handler: str = TOTALS_HANDLER,
-                     env: dict[str, str] | None = None,
-                     module: str = "receivables_platform.consumer") -> PlatformProcess:
+def consumer_process(
+    database_url: str,
+    bootstrap: str,
+    group: str,
+    topic: str,
+    log: Path,
+    *extra: str,
+    handler: str = TOTALS_HANDLER,
+    env: dict[str, str] | None = None,
+    module: str = "receivables_platform.consumer",
+) -> PlatformProcess:
     """`module`: the consumer CLI, or a test's wrapper of it that takes the same options."""
     return PlatformProcess(
-        [sys.executable, "-m", module, "--database-url", database_url,
-         "--bootstrap-servers", bootstrap, "--group", group, "--topic", topic,
-         "--handler", handler, "--session-timeout-ms", "3000", "--heartbeat-interval-ms", "300",
-         *extra], log, env)
+        [
+            sys.executable,
+            "-m",
+            module,
+            "--database-url",
+            database_url,
+            "--bootstrap-servers",
+            bootstrap,
+            "--group",
+            group,
+            "--topic",
+            topic,
+            "--handler",
+            handler,
+            "--session-timeout-ms",
+            "3000",
+            "--heartbeat-interval-ms",
+            "300",
+            *extra,
+        ],
+        log,
+        env,
+    )

@@ -29,8 +29,13 @@ class NotYet(AssertionError):
     """A polled condition still false when its time ran out; says what was last seen."""
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 60.0,
-                     every: float = 0.3, what: str = "condition") -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    timeout: float = 60.0,
+    every: float = 0.3,
+    what: str = "condition",
+) -> T:
     """The probe's first truthy answer, or NotYet after `timeout` seconds.
 
     A probe may raise AssertionError while the system has not caught up; the
@@ -51,11 +56,12 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float
 
 def raw_email(sender: str, subject: str, text: str) -> bytes:
     """A plain-text RFC 5322 message as the mail gateway hands it to case-service."""
-    return (f"From: Accounts Payable <{sender}>\r\nTo: ar@receivables.test\r\n"
-            f"Subject: {subject}\r\nMessage-ID: <{uuid4().hex}@customer.test>\r\n"
-            f"Date: {datetime.now(UTC).strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n"
-            f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
-            ).encode()
+    return (
+        f"From: Accounts Payable <{sender}>\r\nTo: ar@receivables.test\r\n"
+        f"Subject: {subject}\r\nMessage-ID: <{uuid4().hex}@customer.test>\r\n"
+        f"Date: {datetime.now(UTC).strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n"
+        f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+    ).encode()
 
 
 def unique(prefix: str) -> str:
@@ -76,94 +82,191 @@ class Stories:
     def as_(self, *roles: str, sub: str = "system-test") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.system.token(*roles, sub=sub)}"}
 
-    async def send(self, method: str, service: str, path: str, *, roles: tuple[str, ...],
-                   sub: str = "system-test", expect: int | None = None,
-                   headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+    async def send(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        *,
+        roles: tuple[str, ...],
+        sub: str = "system-test",
+        expect: int | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         """One call; `expect` checks the status (and shows the problem when it differs)."""
         response = await self.http.request(
-            method, self.url(service, path), headers={**self.as_(*roles, sub=sub),
-                                                      **(headers or {})}, **kwargs)
+            method,
+            self.url(service, path),
+            headers={**self.as_(*roles, sub=sub), **(headers or {})},
+            **kwargs,
+        )
         if expect is not None:
             assert response.status_code == expect, (
-                f"{method} {service}{path}: {response.status_code} {response.text}")
+                f"{method} {service}{path}: {response.status_code} {response.text}"
+            )
         return response
 
-    async def create(self, service: str, path: str, body: dict[str, Any], *,
-                     roles: tuple[str, ...], sub: str = "system-test") -> dict[str, Any]:
+    async def create(
+        self,
+        service: str,
+        path: str,
+        body: dict[str, Any],
+        *,
+        roles: tuple[str, ...],
+        sub: str = "system-test",
+    ) -> dict[str, Any]:
         """POST with a fresh Idempotency-Key, expecting 201; the created representation."""
-        response = await self.send("POST", service, path, roles=roles, sub=sub, expect=201,
-                                   json=body, headers={"Idempotency-Key": str(uuid4())})
+        response = await self.send(
+            "POST",
+            service,
+            path,
+            roles=roles,
+            sub=sub,
+            expect=201,
+            json=body,
+            headers={"Idempotency-Key": str(uuid4())},
+        )
         created: dict[str, Any] = response.json()
         return created
 
-    async def get(self, service: str, path: str, *, roles: tuple[str, ...] = ("supervisor",),
-                  sub: str = "system-test", **params: Any) -> Any:
-        response = await self.send("GET", service, path, roles=roles, sub=sub, expect=200,
-                                   params=params)
+    async def get(
+        self,
+        service: str,
+        path: str,
+        *,
+        roles: tuple[str, ...] = ("supervisor",),
+        sub: str = "system-test",
+        **params: Any,
+    ) -> Any:
+        response = await self.send(
+            "GET", service, path, roles=roles, sub=sub, expect=200, params=params
+        )
         return response.json()
 
     # -- billing ----------------------------------------------------------------------------------
 
     async def account(self, name: str, currency: str, **extra: Any) -> str:
-        created = await self.create("billing-adapter", "/v1/accounts", {
-            "external_id": unique("CUS"), "name": name, "currency": currency,
-            "payment_terms_days": 30, **extra}, roles=("integration",))
+        created = await self.create(
+            "billing-adapter",
+            "/v1/accounts",
+            {
+                "external_id": unique("CUS"),
+                "name": name,
+                "currency": currency,
+                "payment_terms_days": 30,
+                **extra,
+            },
+            roles=("integration",),
+        )
         return str(created["account_id"])
 
-    async def invoice(self, account_id: str, total_minor: int, *, issued: date,
-                      due: date) -> str:
-        created = await self.create("billing-adapter", "/v1/invoices", {
-            "external_id": unique("INV"), "account_id": account_id, "total_minor": total_minor,
-            "issue_date": issued.isoformat(), "due_date": due.isoformat()},
-            roles=("integration",))
+    async def invoice(self, account_id: str, total_minor: int, *, issued: date, due: date) -> str:
+        created = await self.create(
+            "billing-adapter",
+            "/v1/invoices",
+            {
+                "external_id": unique("INV"),
+                "account_id": account_id,
+                "total_minor": total_minor,
+                "issue_date": issued.isoformat(),
+                "due_date": due.isoformat(),
+            },
+            roles=("integration",),
+        )
         return str(created["invoice_id"])
 
-    async def pay(self, account_id: str, amount_minor: int, currency: str, *, on: date,
-                  invoice_id: str | None = None) -> dict[str, Any]:
+    async def pay(
+        self,
+        account_id: str,
+        amount_minor: int,
+        currency: str,
+        *,
+        on: date,
+        invoice_id: str | None = None,
+    ) -> dict[str, Any]:
         """Money received and applied (to the invoice given, else oldest first)."""
-        payment = await self.create("billing-adapter", "/v1/payments", {
-            "external_id": unique("PAY"), "account_id": account_id,
-            "amount_minor": amount_minor, "currency": currency, "method": "wire",
-            "received_on": on.isoformat()}, roles=("integration",))
-        allocations = None if invoice_id is None else [
-            {"invoice_id": invoice_id, "amount_minor": amount_minor}]
+        payment = await self.create(
+            "billing-adapter",
+            "/v1/payments",
+            {
+                "external_id": unique("PAY"),
+                "account_id": account_id,
+                "amount_minor": amount_minor,
+                "currency": currency,
+                "method": "wire",
+                "received_on": on.isoformat(),
+            },
+            roles=("integration",),
+        )
+        allocations = (
+            None
+            if invoice_id is None
+            else [{"invoice_id": invoice_id, "amount_minor": amount_minor}]
+        )
         return await self.create(
-            "billing-adapter", f"/v1/payments/{payment['payment_id']}/applications",
-            {"applied_on": on.isoformat(), "allocations": allocations}, roles=("integration",))
+            "billing-adapter",
+            f"/v1/payments/{payment['payment_id']}/applications",
+            {"applied_on": on.isoformat(), "allocations": allocations},
+            roles=("integration",),
+        )
 
     # -- collections ------------------------------------------------------------------------------
 
     async def segment_with_calls(self, *offsets: int) -> str:
         """A segment of its own whose cadence calls at these offsets from the due date."""
         segment = unique("seg")
-        await self.create("collections-service", "/v1/policies", {
-            "segment": segment, "name": f"calls for {segment}",
-            "steps": [{"offset_days": d, "channel": "call", "template": "overdue_call"}
-                      for d in offsets]}, roles=("supervisor",))
+        await self.create(
+            "collections-service",
+            "/v1/policies",
+            {
+                "segment": segment,
+                "name": f"calls for {segment}",
+                "steps": [
+                    {"offset_days": d, "channel": "call", "template": "overdue_call"}
+                    for d in offsets
+                ],
+            },
+            roles=("supervisor",),
+        )
         return segment
 
-    async def collections_account(self, account_id: str, *,
-                                  invoices: int | None) -> httpx.Response:
+    async def collections_account(self, account_id: str, *, invoices: int | None) -> httpx.Response:
         """Collections' view once it has read the account (and that many open invoices)."""
+
         async def known() -> httpx.Response | None:
-            seen = await self.send("GET", "collections-service", f"/v1/accounts/{account_id}",
-                                   roles=("supervisor",))
+            seen = await self.send(
+                "GET", "collections-service", f"/v1/accounts/{account_id}", roles=("supervisor",)
+            )
             assert seen.status_code == 200, seen.text
             assert invoices is None or len(seen.json()["invoices"]) == invoices, seen.text
             return seen
+
         return await eventually(known, what=f"collections knows {account_id}")
 
-    async def assign(self, account_id: str, collector_id: str, *,
-                     invoices: int | None = None) -> None:
+    async def assign(
+        self, account_id: str, collector_id: str, *, invoices: int | None = None
+    ) -> None:
         seen = await self.collections_account(account_id, invoices=invoices)
-        await self.send("PUT", "collections-service", f"/v1/accounts/{account_id}/collector",
-                        roles=("supervisor",), expect=200, json={"collector_id": collector_id},
-                        headers={"If-Match": seen.headers["ETag"]})
+        await self.send(
+            "PUT",
+            "collections-service",
+            f"/v1/accounts/{account_id}/collector",
+            roles=("supervisor",),
+            expect=200,
+            json={"collector_id": collector_id},
+            headers={"If-Match": seen.headers["ETag"]},
+        )
 
     async def run_cadence(self, day: date) -> dict[str, Any]:
-        response = await self.send("POST", "collections-service", "/v1/cadence/runs",
-                                   roles=("supervisor",), expect=200,
-                                   json={"business_date": day.isoformat()})
+        response = await self.send(
+            "POST",
+            "collections-service",
+            "/v1/cadence/runs",
+            roles=("supervisor",),
+            expect=200,
+            json={"business_date": day.isoformat()},
+        )
         summary: dict[str, Any] = response.json()
         return summary
 
@@ -180,23 +283,28 @@ class Stories:
             if (await self.run_cadence(day))["business_day"]:
                 return day
 
-    async def tasks_for(self, account_id: str, collector_id: str,
-                        day: date | None = None) -> list[dict[str, Any]]:
+    async def tasks_for(
+        self, account_id: str, collector_id: str, day: date | None = None
+    ) -> list[dict[str, Any]]:
         """The account's tasks on the collector's worklist for the day (default today)."""
         params = {} if day is None else {"date": day.isoformat()}
-        worklist = await self.get("collections-service", "/v1/worklist", roles=("collector",),
-                                  sub=collector_id, **params)
+        worklist = await self.get(
+            "collections-service", "/v1/worklist", roles=("collector",), sub=collector_id, **params
+        )
         return [t for t in worklist["tasks"] if t["account_id"] == account_id]
 
     # -- reporting --------------------------------------------------------------------------------
 
-    async def reported(self, path: str, check: Callable[[Any], bool], *, what: str,
-                       **params: Any) -> Any:
+    async def reported(
+        self, path: str, check: Callable[[Any], bool], *, what: str, **params: Any
+    ) -> Any:
         """A reporting answer once it satisfies `check` (projections catch up eventually)."""
+
         async def probe() -> Any:
             answer = await self.get("reporting-service", path, **params)
             assert check(answer), answer
             return answer
+
         return await eventually(probe, what=what)
 
 

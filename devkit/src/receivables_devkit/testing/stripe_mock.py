@@ -27,8 +27,10 @@ HOST = "127.0.0.1"
 def stripe_mock_binary() -> str:
     found = os.environ.get("STRIPE_MOCK") or shutil.which("stripe-mock")
     if not found or not Path(found).is_file():
-        raise FileNotFoundError("stripe-mock is not built: run `make stripe-mock` (needs Go), "
-                                "or put stripe-mock on PATH")
+        raise FileNotFoundError(
+            "stripe-mock is not built: run `make stripe-mock` (needs Go), "
+            "or put stripe-mock on PATH"
+        )
     return found
 
 
@@ -38,9 +40,10 @@ def running_stripe_mock(log_dir: Path | None = None) -> Iterator[str]:
     default, which parallel test workers would fight over); its base URL."""
     http, https = free_port(HOST), free_port(HOST)
     folder = log_dir or Path(tempfile.mkdtemp(prefix="rx-stripe-mock-"))
-    server = PlatformProcess([stripe_mock_binary(), "-http-addr", f"{HOST}:{http}",
-                              "-https-addr", f"{HOST}:{https}"],
-                             folder / "stripe-mock.log").start()
+    server = PlatformProcess(
+        [stripe_mock_binary(), "-http-addr", f"{HOST}:{http}", "-https-addr", f"{HOST}:{https}"],
+        folder / "stripe-mock.log",
+    ).start()
     try:
         wait_for_port(HOST, http, timeout=30)
         yield f"http://{HOST}:{http}"

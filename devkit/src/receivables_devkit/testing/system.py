@@ -58,8 +58,7 @@ class RunningSystem:
     def auth(self, *roles: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(*roles)}"}
 
-    async def start(self, services: Sequence[str] | None = None,
-                    ready_within: float = 90) -> None:
+    async def start(self, services: Sequence[str] | None = None, ready_within: float = 90) -> None:
         entries = [e for e in load_services() if services is None or e.name in services]
         for entry in entries:
             self.processes[entry.name] = await self._process(entry)
@@ -69,8 +68,12 @@ class RunningSystem:
             proc.start()
         for attempt in range(PORT_ATTEMPTS):
             try:
-                await asyncio.to_thread(wait_until_ready, list(self.processes.values()),
-                                        ready_within, lambda proc, seconds: None)
+                await asyncio.to_thread(
+                    wait_until_ready,
+                    list(self.processes.values()),
+                    ready_within,
+                    lambda proc, seconds: None,
+                )
                 return
             except StackError:
                 lost = [entry for entry in entries if self._lost_its_port(entry.name)]
@@ -84,8 +87,11 @@ class RunningSystem:
     def _lost_its_port(self, service: str) -> bool:
         """Between `free_port` and the bind, a parallel test may take the port."""
         proc = self.processes[service]
-        return (proc.poll() is not None and proc.log_path.exists()
-                and "address already in use" in proc.log_path.read_text(errors="replace"))
+        return (
+            proc.poll() is not None
+            and proc.log_path.exists()
+            and "address already in use" in proc.log_path.read_text(errors="replace")
+        )
 
     async def _process(self, entry: ServiceEntry) -> ServiceProcess:
         name = f"t_{entry.database}_{new_id().hex[:12]}"
@@ -99,10 +105,17 @@ class RunningSystem:
 
     def _placed(self, entry: ServiceEntry) -> ServiceProcess:
         port = free_port()
-        env = {**os.environ, **self.env, "DATABASE_URL": self.databases[entry.name],
-               "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "HTTP_HOST": "127.0.0.1",
-               "HTTP_PORT": str(port), "JWT_SECRET": self.jwt_secret, "LOG_LEVEL": "INFO",
-               **self.service_env.get(entry.name, {})}
+        env = {
+            **os.environ,
+            **self.env,
+            "DATABASE_URL": self.databases[entry.name],
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(port),
+            "JWT_SECRET": self.jwt_secret,
+            "LOG_LEVEL": "INFO",
+            **self.service_env.get(entry.name, {}),
+        }
         placed = ServiceEntry(entry.package, entry.name, entry.database, port)
         return ServiceProcess(placed, env, self.log_dir / f"{entry.name}.log")
 
@@ -110,10 +123,13 @@ class RunningSystem:
         """The console over the running services, started as `make run` starts it; its URL."""
         entry = console_entry(free_port())
         services = [proc.entry for name, proc in self.processes.items() if name != "console"]
-        env = {**os.environ, **self.env, "LOG_LEVEL": "INFO",
-               **console_env(services, entry.port, self.jwt_secret)}
-        proc = self.processes["console"] = ServiceProcess(entry, env,
-                                                          self.log_dir / "console.log")
+        env = {
+            **os.environ,
+            **self.env,
+            "LOG_LEVEL": "INFO",
+            **console_env(services, entry.port, self.jwt_secret),
+        }
+        proc = self.processes["console"] = ServiceProcess(entry, env, self.log_dir / "console.log")
         proc.start()
         await asyncio.to_thread(wait_until_ready, [proc], ready_within, lambda p, s: None)
         return entry.url

@@ -44,8 +44,9 @@ class MigratedTemplates:
         template = await self._template(server_url, versions_dir)
         conn = await asyncpg.connect(server_url)
         try:
-            await conn.execute(f"CREATE DATABASE {_quoted(name)} TEMPLATE {_quoted(template)} "
-                               f"STRATEGY FILE_COPY")
+            await conn.execute(
+                f"CREATE DATABASE {_quoted(name)} TEMPLATE {_quoted(template)} STRATEGY FILE_COPY"
+            )
             await _replay_database_settings(conn, template, name)
         finally:
             await conn.close()
@@ -54,8 +55,9 @@ class MigratedTemplates:
     async def _template(self, server_url: str, versions_dir: Path) -> str:
         from receivables_platform.db.migrate import upgrade_async
 
-        environment = frozenset((key, value) for key, value in os.environ.items()
-                                if key not in _VOLATILE_ENVIRONMENT)
+        environment = frozenset(
+            (key, value) for key, value in os.environ.items() if key not in _VOLATILE_ENVIRONMENT
+        )
         key = (server_url, versions_dir, environment)
         async with self._lock:
             if (template := self._templates.get(key)) is None:
@@ -89,27 +91,37 @@ class MigratedTemplates:
 
 async def _replay_database_settings(conn: asyncpg.Connection, template: str, copy: str) -> None:
     """What the migrations set on the template database itself, set on its copy."""
-    acl = await conn.fetch("""
+    acl = await conn.fetch(
+        """
         SELECT a.privilege_type, a.is_grantable,
                CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee
         FROM pg_database d, aclexplode(d.datacl) a
-        WHERE d.datname = $1 AND a.grantee <> d.datdba""", template)
+        WHERE d.datname = $1 AND a.grantee <> d.datdba""",
+        template,
+    )
     if acl:
         await conn.execute(f"REVOKE ALL ON DATABASE {_quoted(copy)} FROM PUBLIC")
         for grant in acl:
             grantee = "PUBLIC" if grant["grantee"] is None else _quoted(grant["grantee"])
             option = " WITH GRANT OPTION" if grant["is_grantable"] else ""
-            await conn.execute(f"GRANT {grant['privilege_type']} ON DATABASE {_quoted(copy)} "
-                               f"TO {grantee}{option}")
-    settings = await conn.fetch("""
+            await conn.execute(
+                f"GRANT {grant['privilege_type']} ON DATABASE {_quoted(copy)} TO {grantee}{option}"
+            )
+    settings = await conn.fetch(
+        """
         SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END AS role,
                split_part(c.setting, '=', 1) AS name,
                substr(c.setting, strpos(c.setting, '=') + 1) AS value
         FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase,
              unnest(s.setconfig) AS c(setting)
-        WHERE d.datname = $1""", template)
+        WHERE d.datname = $1""",
+        template,
+    )
     for setting in settings:
         value = await conn.fetchval("SELECT quote_literal($1::text)", setting["value"])
-        target = (f"DATABASE {_quoted(copy)}" if setting["role"] is None
-                  else f"ROLE {_quoted(setting['role'])} IN DATABASE {_quoted(copy)}")
+        target = (
+            f"DATABASE {_quoted(copy)}"
+            if setting["role"] is None
+            else f"ROLE {_quoted(setting['role'])} IN DATABASE {_quoted(copy)}"
+        )
         await conn.execute(f"ALTER {target} SET {_quoted(setting['name'])} = {value}")

@@ -54,7 +54,9 @@ async def _add(conn: asyncpg.Connection, account: str, amount: int) -> None:
         SET total_minor = {TABLE}.total_minor + EXCLUDED.total_minor,
             events = {TABLE}.events + 1
         """,  # noqa: S608 - the table name is a constant
-        account, amount)
+        account,
+        amount,
+    )
 
 
 async def read_totals(conn: asyncpg.Connection) -> dict[str, tuple[int, int]]:

@@ -54,18 +54,21 @@ def format_of(path: Path, given: Format | None) -> Format:
         return Format.CSV
     if suffix in (".jsonl", ".ndjson"):
         return Format.JSONL
-    raise typer.BadParameter(f"cannot tell the format of {path.name}; pass --format",
-                             param_hint="--format")
+    raise typer.BadParameter(
+        f"cannot tell the format of {path.name}; pass --format", param_hint="--format"
+    )
 
 
 @app.command("import")
 def import_command(
     kind: Kind = typer.Argument(..., help="What the file holds"),
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    file_format: Format | None = typer.Option(None, "--format",
-                                              help="csv or jsonl (default: from the suffix)"),
-    database_url: str = typer.Option(..., envvar="DATABASE_URL",
-                                     help="The billing adapter's database"),
+    file_format: Format | None = typer.Option(
+        None, "--format", help="csv or jsonl (default: from the suffix)"
+    ),
+    database_url: str = typer.Option(
+        ..., envvar="DATABASE_URL", help="The billing adapter's database"
+    ),
     batch_size: int = typer.Option(BATCH_SIZE, min=1, max=50_000),
     show: int = typer.Option(20, min=0, help="Rejected rows to print"),
     errors: Path | None = typer.Option(None, help="Write every rejected row to this CSV file"),
@@ -79,8 +82,10 @@ def import_command(
     except FileRefused as refused:
         err.print(f"[red]file refused[/red]: {refused.reason}")
         raise typer.Exit(2) from None
-    print(f"read {tally.read}, imported {tally.imported}, updated {tally.updated}, "
-          f"unchanged {tally.unchanged}, rejected {tally.rejected}")
+    print(
+        f"read {tally.read}, imported {tally.imported}, updated {tally.updated}, "
+        f"unchanged {tally.unchanged}, rejected {tally.rejected}"
+    )
     raise typer.Exit(1 if tally.rejected else 0)
 
 
@@ -98,36 +103,70 @@ class _Report:
         self.tally.add(result.tally)
         for rejection in result.rejections:
             if self.writer:
-                self.writer.writerow([rejection.row, rejection.line, rejection.field or "",
-                                      rejection.reason])
+                self.writer.writerow(
+                    [rejection.row, rejection.line, rejection.field or "", rejection.reason]
+                )
             if self.show > 0:
                 self.show -= 1
                 self.progress.console.print(
                     f"row {rejection.row} (line {rejection.line}) "
-                    f"{rejection.field or '(row)'}: {rejection.reason}", markup=False)
+                    f"{rejection.field or '(row)'}: {rejection.reason}",
+                    markup=False,
+                )
         t = self.tally
-        self.progress.update(self.task, description=(
-            f"{t.read:,} read, {t.imported:,} imported, {t.unchanged:,} unchanged, "
-            f"{t.rejected:,} rejected"))
+        self.progress.update(
+            self.task,
+            description=(
+                f"{t.read:,} read, {t.imported:,} imported, {t.unchanged:,} unchanged, "
+                f"{t.rejected:,} rejected"
+            ),
+        )
 
 
-async def _run(kind: Kind, fmt: Format, file: Path, database_url: str, batch_size: int,
-               show: int, errors: Path | None, quiet: bool) -> Tally:
+async def _run(
+    kind: Kind,
+    fmt: Format,
+    file: Path,
+    database_url: str,
+    batch_size: int,
+    show: int,
+    errors: Path | None,
+    quiet: bool,
+) -> Tally:
     pool = await create_pool(database_url, min_size=1, max_size=2)
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                        TimeElapsedColumn(), TimeRemainingColumn(), console=err,
-                        disable=quiet)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+    )
     sink = errors.open("w", encoding="utf-8", newline="") if errors else None
     try:
-        with progress, progress.open(file, "r", encoding=ENCODING, errors=DECODE_ERRORS,
-                                     newline="",
-                                     description=f"importing {kind}") as text:
+        with (
+            progress,
+            progress.open(
+                file,
+                "r",
+                encoding=ENCODING,
+                errors=DECODE_ERRORS,
+                newline="",
+                description=f"importing {kind}",
+            ) as text,
+        ):
             task = progress.task_ids[0]
             report = _Report(show, sink, progress, task)
-            await import_file(pool, kind, read_rows(kind, fmt, text), on_batch=report,
-                              batch_size=batch_size,
-                              correlation_id=f"import:{file.name}:{new_id()}",
-                              actor=f"cli:{getpass.getuser()}")
+            await import_file(
+                pool,
+                kind,
+                read_rows(kind, fmt, text),
+                on_batch=report,
+                batch_size=batch_size,
+                correlation_id=f"import:{file.name}:{new_id()}",
+                actor=f"cli:{getpass.getuser()}",
+            )
             return report.tally
     finally:
         if sink:

@@ -68,9 +68,11 @@ class StripeSettings(BaseSettings):
 
     @property
     def mapping(self) -> Mapping:
-        return Mapping(default_currency=self.default_currency,
-                       payment_terms_days=self.payment_terms_days,
-                       parked_ttl=timedelta(hours=self.parked_ttl_hours))
+        return Mapping(
+            default_currency=self.default_currency,
+            payment_terms_days=self.payment_terms_days,
+            parked_ttl=timedelta(hours=self.parked_ttl_hours),
+        )
 
 
 APPROVAL_THRESHOLDS = "*=500000"
@@ -78,14 +80,16 @@ APPROVAL_THRESHOLDS = "*=500000"
 
 APPROVAL_ENVIRONMENT = {
     "APPROVAL_THRESHOLDS": "Comma-separated `currency=minor units` (`USD=500000,*=100000`; "
-                           "`*` for any currency not named): a credit or write-off above it "
-                           "waits for a supervisor's approval (default `*=500000`).",
+    "`*` for any currency not named): a credit or write-off above it "
+    "waits for a supervisor's approval (default `*=500000`).",
 }
 
 
 def approval_thresholds() -> ApprovalThresholds:
     """`APPROVAL_THRESHOLDS` (see `domain/approval.py`); a bad rule raises there."""
     return ApprovalThresholds.parse(os.environ.get("APPROVAL_THRESHOLDS", APPROVAL_THRESHOLDS))
+
+
 class PayLinkSettings(BaseSettings):
     """Where pay links are made: `PAY_LINK_PROVIDER` `stripe` (Checkout Sessions, needs
     `STRIPE_API_KEY`), `template` (`PAY_LINK_URL_TEMPLATE`, any other provider's pay page),
@@ -122,8 +126,9 @@ class PayLinkSettings(BaseSettings):
         try:
             template.format(**dict.fromkeys(TEMPLATE_FIELDS, "x"))
         except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"PAY_LINK_URL_TEMPLATE may name only {sorted(TEMPLATE_FIELDS)} "
-                             f"in braces: {exc!r}") from None
+            raise ValueError(
+                f"PAY_LINK_URL_TEMPLATE may name only {sorted(TEMPLATE_FIELDS)} in braces: {exc!r}"
+            ) from None
         return template
 
     @property
@@ -135,8 +140,12 @@ class PayLinkSettings(BaseSettings):
         key = stripe.api_key.get_secret_value()
         choice = self.provider or ("stripe" if key else "template" if self.url_template else "")
         if choice == "stripe" and key:
-            return StripeCheckout(api_key=key, api_base=stripe.api_base.rstrip("/"),
-                                  success_url=self.success_url, cancel_url=self.cancel_url)
+            return StripeCheckout(
+                api_key=key,
+                api_base=stripe.api_base.rstrip("/"),
+                success_url=self.success_url,
+                cancel_url=self.cancel_url,
+            )
         if choice == "template" and self.url_template:
             return UrlTemplate(self.url_template)
         return None
@@ -151,7 +160,8 @@ class BillingDependencies:
     stripe: StripeSettings
     pay_links: PayLinkSettings = field(default_factory=PayLinkSettings)
     approvals: ApprovalThresholds = field(
-        default_factory=lambda: ApprovalThresholds.parse(APPROVAL_THRESHOLDS))
+        default_factory=lambda: ApprovalThresholds.parse(APPROVAL_THRESHOLDS)
+    )
 
     @classmethod
     def from_environment(cls) -> BillingDependencies:

@@ -31,32 +31,56 @@ READ = {"Authorization": f"Bearer {issue_token(JWT_SECRET, 'ops', ['integration'
 
 
 @asynccontextmanager
-async def serving(url: str, secrets: str, *, stripe_api: str | None = None,
-                  pay_links: PayLinkSettings | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(
+    url: str,
+    secrets: str,
+    *,
+    stripe_api: str | None = None,
+    pay_links: PayLinkSettings | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
     """`stripe_api`: a Stripe API base (stripe-mock) pay links are made at, with a test key."""
-    stripe = StripeSettings(webhook_secret=secrets, api_key=API_KEY if stripe_api else "",
-                            api_base=stripe_api or "http://127.0.0.1:9")
-    links = pay_links or PayLinkSettings(provider="stripe" if stripe_api else "",
-                                         success_url="https://pay.example.test/done")
-    app = build_app(SPEC, SPEC.settings(database_url=url, jwt_secret=JWT_SECRET),
-                    dependencies=BillingDependencies(stripe, links))
-    async with running_server(app) as base, \
-            httpx.AsyncClient(base_url=base, timeout=10) as client:
+    stripe = StripeSettings(
+        webhook_secret=secrets,
+        api_key=API_KEY if stripe_api else "",
+        api_base=stripe_api or "http://127.0.0.1:9",
+    )
+    links = pay_links or PayLinkSettings(
+        provider="stripe" if stripe_api else "", success_url="https://pay.example.test/done"
+    )
+    app = build_app(
+        SPEC,
+        SPEC.settings(database_url=url, jwt_secret=JWT_SECRET),
+        dependencies=BillingDependencies(stripe, links),
+    )
+    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as client:
         yield client
 
 
-async def deliver(client: httpx.AsyncClient, body: dict[str, Any], *secrets: str,
-                  timestamp: int | None = None, header: str | None = None) -> httpx.Response:
+async def deliver(
+    client: httpx.AsyncClient,
+    body: dict[str, Any],
+    *secrets: str,
+    timestamp: int | None = None,
+    header: str | None = None,
+) -> httpx.Response:
     payload = encode(body)
-    signature = header if header is not None else sign(payload, *(secrets or (SECRET,)),
-                                                       timestamp=timestamp)
-    return await client.post("/v1/webhooks/stripe", content=payload,
-                             headers={"Stripe-Signature": signature,
-                                      "Content-Type": "application/json"})
+    signature = (
+        header
+        if header is not None
+        else sign(payload, *(secrets or (SECRET,)), timestamp=timestamp)
+    )
+    return await client.post(
+        "/v1/webhooks/stripe",
+        content=payload,
+        headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+    )
 
 
-async def accepted(client: httpx.AsyncClient, body: dict[str, Any], outcome: str = "applied",
-                   ) -> dict[str, Any]:
+async def accepted(
+    client: httpx.AsyncClient,
+    body: dict[str, Any],
+    outcome: str = "applied",
+) -> dict[str, Any]:
     response = await deliver(client, body)
     assert response.status_code == 200, response.text
     receipt = response.json()
@@ -69,7 +93,9 @@ async def internal_id(url: str, kind: str, external_id: str) -> str | None:
     try:
         value = await conn.fetchval(
             "SELECT internal_id FROM external_ids WHERE kind = $1 AND external_id = $2",
-            kind, external_id)
+            kind,
+            external_id,
+        )
         return None if value is None else str(value)
     finally:
         await conn.close()
@@ -78,14 +104,20 @@ async def internal_id(url: str, kind: str, external_id: str) -> str | None:
 async def stored(url: str) -> tuple[int, int]:
     conn = await asyncpg.connect(url)
     try:
-        return (await conn.fetchval("SELECT count(*) FROM events"),
-                await conn.fetchval("SELECT count(*) FROM stripe_events"))
+        return (
+            await conn.fetchval("SELECT count(*) FROM events"),
+            await conn.fetchval("SELECT count(*) FROM stripe_events"),
+        )
     finally:
         await conn.close()
 
 
-async def read(client: httpx.AsyncClient, url: str, kind: str, external_id: str,
-               ) -> dict[str, Any]:
+async def read(
+    client: httpx.AsyncClient,
+    url: str,
+    kind: str,
+    external_id: str,
+) -> dict[str, Any]:
     found = await internal_id(url, kind, external_id)
     assert found is not None, f"no {kind} {external_id}"
     response = await client.get(f"/v1/{kind}s/{found}", headers=READ)
@@ -114,7 +146,8 @@ async def metric(client: httpx.AsyncClient, sample: str) -> float:
 
 
 async def received(client: httpx.AsyncClient, outcome: str) -> list[dict[str, Any]]:
-    response = await client.get("/v1/webhooks/stripe/events", params={"outcome": outcome},
-                                headers=READ)
+    response = await client.get(
+        "/v1/webhooks/stripe/events", params={"outcome": outcome}, headers=READ
+    )
     assert response.status_code == 200, response.text
     return list(response.json())

@@ -29,20 +29,45 @@ TODAY = date(2026, 12, 31)
 
 
 def register(**overrides: Any) -> RegisterAccount:
-    return replace(RegisterAccount(account_id=ACCOUNT, external_id="CUS-1", name="Acme",
-                                   currency="USD", payment_terms_days=30), **overrides)
+    return replace(
+        RegisterAccount(
+            account_id=ACCOUNT,
+            external_id="CUS-1",
+            name="Acme",
+            currency="USD",
+            payment_terms_days=30,
+        ),
+        **overrides,
+    )
 
 
 def invoice(**overrides: Any) -> IssueInvoice:
-    return replace(IssueInvoice(invoice_id=uuid4(), account_id=ACCOUNT, external_id="INV-1",
-                                total_minor=10_000, issue_date=date(2026, 10, 1),
-                                due_date=date(2026, 10, 31)), **overrides)
+    return replace(
+        IssueInvoice(
+            invoice_id=uuid4(),
+            account_id=ACCOUNT,
+            external_id="INV-1",
+            total_minor=10_000,
+            issue_date=date(2026, 10, 1),
+            due_date=date(2026, 10, 31),
+        ),
+        **overrides,
+    )
 
 
 def payment(**overrides: Any) -> RecordPayment:
-    return replace(RecordPayment(payment_id=uuid4(), account_id=ACCOUNT, external_id="PAY-1",
-                                 amount_minor=10_000, currency="USD", method=PaymentMethod.ACH,
-                                 received_on=date(2026, 11, 1)), **overrides)
+    return replace(
+        RecordPayment(
+            payment_id=uuid4(),
+            account_id=ACCOUNT,
+            external_id="PAY-1",
+            amount_minor=10_000,
+            currency="USD",
+            method=PaymentMethod.ACH,
+            received_on=date(2026, 11, 1),
+        ),
+        **overrides,
+    )
 
 
 def given(*commands: Command, today: date = TODAY) -> Account:

@@ -23,11 +23,11 @@ from case_service.domain.policy import CasePolicy, SlaPolicy
 
 ENVIRONMENT = {
     "CASE_SLA_DEFAULT_DAYS": "Days a case may stay open before its SLA is breached, where no "
-                             "CASE_SLA_TARGETS rule matches it.",
+    "CASE_SLA_TARGETS rule matches it.",
     "CASE_SLA_TARGETS": "Comma-separated `type:priority=days` SLA rules, either side may be `*` "
-                        "(`dispute:urgent=3,*:urgent=5,dispute:*=10`); the most specific wins.",
+    "(`dispute:urgent=3,*:urgent=5,dispute:*=10`); the most specific wins.",
     "CASE_REOPEN_WINDOW_DAYS": "Days after closing during which a case may be reopened; later, "
-                               "a new case is opened.",
+    "a new case is opened.",
 }
 """What `case_policy` reads, with its meaning; the Helm chart sets exactly these."""
 
@@ -36,22 +36,24 @@ def case_policy() -> CasePolicy:
     """The policy the environment sets; a bad rule raises ValueError naming it."""
     default_days, targets, reopen_window = ENVIRONMENT
     default = int(os.environ.get(default_days, "14"))
-    return CasePolicy(SlaPolicy.parse(os.environ.get(targets, ""), default),
-                      int(os.environ.get(reopen_window, "30")))
+    return CasePolicy(
+        SlaPolicy.parse(os.environ.get(targets, ""), default),
+        int(os.environ.get(reopen_window, "30")),
+    )
 
 
 NOTIFICATION_ENVIRONMENT = {
     "NOTIFICATION_WEBHOOK_SECRET": "Signs outgoing notification webhooks (HMAC); unset: a person's "
-                                   "webhook URL is refused, email and the digest remain.",
+    "webhook URL is refused, email and the digest remain.",
     "NOTIFICATION_SLA_WARNING_HOURS": "How long before a case's SLA runs out its owner is warned.",
     "NOTIFICATION_DIGEST_AT": "When the daily digest goes out (`HH:MM`, team time zone).",
     "NOTIFICATION_POLL_SECONDS": "How often the notification dispatcher looks for sends due.",
     "NOTIFICATION_LEASE_SECONDS": "How long a claimed send may take before another dispatcher "
-                                  "retries it.",
+    "retries it.",
     "NOTIFICATION_WEBHOOK_HOSTS": "Comma-separated hosts a person's webhook may point at "
-                                  "(`hooks.slack.com,chat.example.com`); empty: any. Without "
-                                  "the list the service posts wherever a person says, internal "
-                                  "addresses included.",
+    "(`hooks.slack.com,chat.example.com`); empty: any. Without "
+    "the list the service posts wherever a person says, internal "
+    "addresses included.",
 }
 """What `notification_settings` reads, with its meaning (defaults: 24 h warning, `07:00`
 digest, 30 s poll, 900 s lease)."""
@@ -83,10 +85,15 @@ def notification_settings() -> NotificationSettings:
         raise ValueError(f"a NOTIFICATION_* setting is malformed: {exc}") from None
     if hours < 0 or seconds <= 0 or lease_seconds <= 0:
         raise ValueError(f"{warning} must be >= 0, {poll} and {lease} > 0")
-    return NotificationSettings(os.environ.get(secret) or None, timedelta(hours=hours),
-                                digest_at, seconds, timedelta(seconds=lease_seconds),
-                                frozenset(h.strip().lower() for h in
-                                          os.environ.get(hosts, "").split(",") if h.strip()))
+    return NotificationSettings(
+        os.environ.get(secret) or None,
+        timedelta(hours=hours),
+        digest_at,
+        seconds,
+        timedelta(seconds=lease_seconds),
+        frozenset(h.strip().lower() for h in os.environ.get(hosts, "").split(",") if h.strip()),
+    )
+
 
 @dataclass(frozen=True)
 class CaseDependencies:
@@ -104,5 +111,4 @@ class CaseDependencies:
         or an OBJECT_STORE_URL that names no bucket, stops the service at start."""
         if object_store := os.environ.get("OBJECT_STORE_URL"):
             ObjectStoreLocation.parse(object_store)
-        return cls(case_policy(), InboundEmailLimits(), notification_settings(),
-                   AttachmentLimits())
+        return cls(case_policy(), InboundEmailLimits(), notification_settings(), AttachmentLimits())

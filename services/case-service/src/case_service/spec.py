@@ -26,8 +26,9 @@ async def sla_sweep(state: ServiceState) -> None:
 
 
 async def notify(state: ServiceState) -> None:
-    await notify_forever(state.pool, state.settings.smtp_url,
-                         composed(state, CaseDependencies).notifications)
+    await notify_forever(
+        state.pool, state.settings.smtp_url, composed(state, CaseDependencies).notifications
+    )
 
 
 SPEC = ServiceSpec(
@@ -37,8 +38,10 @@ SPEC = ServiceSpec(
     database="cases",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=TOPIC,
-    subscriptions=[Subscription("default", [billing.TOPIC], handle_billing_event),
-                   Subscription("collections", [collections.TOPIC], handle_collections_event)],
+    subscriptions=[
+        Subscription("default", [billing.TOPIC], handle_billing_event),
+        Subscription("collections", [collections.TOPIC], handle_collections_event),
+    ],
     routers=[search, cases, attachments, updates, admin, inbound_email, inbox, notifications],
     background=[sla_sweep, notify],
     dependencies=CaseDependencies.from_environment,

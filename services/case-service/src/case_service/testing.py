@@ -49,11 +49,23 @@ def at(days: float = 0) -> datetime:
 
 
 def open_case(**overrides: Any) -> c.OpenCase:
-    return replace(c.OpenCase(
-        case_id=CASE, case_number="CASE-000001", account_id=ACCOUNT, type=CaseType.DISPUTE,
-        origin=CaseOrigin.INBOUND_PHONE, priority=CasePriority.NORMAL,
-        subject="Charged twice for October", description="Customer says INV-1 was billed twice",
-        invoice_ids=(INVOICE,), sla_target_days=14, actor=AGENT, at=T0), **overrides)
+    return replace(
+        c.OpenCase(
+            case_id=CASE,
+            case_number="CASE-000001",
+            account_id=ACCOUNT,
+            type=CaseType.DISPUTE,
+            origin=CaseOrigin.INBOUND_PHONE,
+            priority=CasePriority.NORMAL,
+            subject="Charged twice for October",
+            description="Customer says INV-1 was billed twice",
+            invoice_ids=(INVOICE,),
+            sla_target_days=14,
+            actor=AGENT,
+            at=T0,
+        ),
+        **overrides,
+    )
 
 
 def status(to: CaseStatus, days: float = 1) -> c.ChangeStatus:
@@ -69,8 +81,9 @@ def resolve(days: float = 2) -> c.ResolveCase:
 
 
 def confirm(days: float = 3) -> c.RecordConfirmation:
-    return c.RecordConfirmation(CASE, "Pat Customer", CustomerChannel.PHONE, at(days), AGENT,
-                                at(days))
+    return c.RecordConfirmation(
+        CASE, "Pat Customer", CustomerChannel.PHONE, at(days), AGENT, at(days)
+    )
 
 
 def close(days: float = 3) -> c.CloseCase:
@@ -91,6 +104,7 @@ def when(state: Case, command: c.Command) -> list[EventContract]:
 
 # -- the HTTP API -------------------------------------------------------------------------------
 
+
 def auth(sub: str = AGENT, *roles: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(SECRET, sub, roles or ('case_agent',))}"}
 
@@ -105,56 +119,90 @@ def if_match(response: httpx.Response, sub: str = AGENT) -> dict[str, str]:
 
 async def register_agents(client: httpx.AsyncClient) -> None:
     for user in (AGENT, OTHER_AGENT):
-        put = await client.put(f"/v1/agents/{user}", json={"name": user},
-                               headers=auth("root", "admin"))
+        put = await client.put(
+            f"/v1/agents/{user}", json={"name": user}, headers=auth("root", "admin")
+        )
         assert put.status_code == 200, put.text
 
 
-async def feed(url: str, *contracts: EventContract,
-               handler: Callable[[asyncpg.Connection, CloudEvent], Awaitable[None]]
-               = handle_billing_event, source: str = "urn:receivables:billing-adapter") -> None:
+async def feed(
+    url: str,
+    *contracts: EventContract,
+    handler: Callable[[asyncpg.Connection, CloudEvent], Awaitable[None]] = handle_billing_event,
+    source: str = "urn:receivables:billing-adapter",
+) -> None:
     """Apply billing events (or, with `handler`, another topic's) through the consumer's
     handler, in one transaction each (on a connection set up as the service's pool sets them
     up)."""
     conn = await connect(url)
     try:
         for contract in contracts:
-            event = CloudEvent(source=source,
-                               type=contract.event_type, subject="x", partitionkey="x",
-                               schemaversion=contract.version, data=contract.payload())
+            event = CloudEvent(
+                source=source,
+                type=contract.event_type,
+                subject="x",
+                partitionkey="x",
+                schemaversion=contract.version,
+                data=contract.payload(),
+            )
             async with conn.transaction():
                 await handler(conn, event)
     finally:
         await conn.close()
 
 
-async def billing_account(url: str, email: str = "pat@customer.test",
-                          invoices: int = 1) -> tuple[UUID, list[UUID]]:
+async def billing_account(
+    url: str, email: str = "pat@customer.test", invoices: int = 1
+) -> tuple[UUID, list[UUID]]:
     account_id = new_id()
     invoice_ids = [new_id() for _ in range(invoices)]
-    await feed(url, AccountRegistered(
-        account_id=account_id, external_id=f"CUS-{uuid4().hex[:6]}", name="Acme",
-        contacts=[Contact(name="Pat", email=email)], payment_terms_days=30, currency="USD"),
-        *(InvoiceIssued.model_validate({
-            "invoice_id": i, "account_id": account_id, "external_id": f"INV-{i.hex[:6]}",
-            "currency": "USD", "total_minor": 10_000, "issue_date": date(2026, 10, 1),
-            "due_date": date(2026, 10, 31)}) for i in invoice_ids))
+    await feed(
+        url,
+        AccountRegistered(
+            account_id=account_id,
+            external_id=f"CUS-{uuid4().hex[:6]}",
+            name="Acme",
+            contacts=[Contact(name="Pat", email=email)],
+            payment_terms_days=30,
+            currency="USD",
+        ),
+        *(
+            InvoiceIssued.model_validate(
+                {
+                    "invoice_id": i,
+                    "account_id": account_id,
+                    "external_id": f"INV-{i.hex[:6]}",
+                    "currency": "USD",
+                    "total_minor": 10_000,
+                    "issue_date": date(2026, 10, 1),
+                    "due_date": date(2026, 10, 31),
+                }
+            )
+            for i in invoice_ids
+        ),
+    )
     return account_id, invoice_ids
 
 
-def case_body(account_id: UUID | None, invoice_ids: list[UUID],
-              **overrides: Any) -> dict[str, Any]:
-    return {"account_id": str(account_id) if account_id else None, "type": "dispute",
-            "origin": "inbound_phone", "priority": "high", "subject": "Charged twice",
-            "description": "Customer says October was billed twice",
-            "invoice_ids": [str(i) for i in invoice_ids], **overrides}
+def case_body(account_id: UUID | None, invoice_ids: list[UUID], **overrides: Any) -> dict[str, Any]:
+    return {
+        "account_id": str(account_id) if account_id else None,
+        "type": "dispute",
+        "origin": "inbound_phone",
+        "priority": "high",
+        "subject": "Charged twice",
+        "description": "Customer says October was billed twice",
+        "invoice_ids": [str(i) for i in invoice_ids],
+        **overrides,
+    }
 
 
 async def opened_case(api: httpx.AsyncClient, url: str, **overrides: Any) -> httpx.Response:
     """A case opened over the API on a new billing account with one invoice."""
     account_id, invoices = await billing_account(url)
-    opened = await api.post("/v1/cases", json=case_body(account_id, invoices, **overrides),
-                            headers=create())
+    opened = await api.post(
+        "/v1/cases", json=case_body(account_id, invoices, **overrides), headers=create()
+    )
     assert opened.status_code == 201, opened.text
     return opened
 
@@ -167,10 +215,13 @@ async def count(url: str, sql: str) -> int:
         await conn.close()
 
 
-
 async def feed_collections(url: str, *contracts: EventContract) -> None:
     """Apply collections events through case-service's collections consumer."""
     from case_service.service_layer.collections_events import handle_collections_event
 
-    await feed(url, *contracts, handler=handle_collections_event,
-               source="urn:receivables:collections-service")
+    await feed(
+        url,
+        *contracts,
+        handler=handle_collections_event,
+        source="urn:receivables:collections-service",
+    )

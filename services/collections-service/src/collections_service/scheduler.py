@@ -62,7 +62,8 @@ async def daily_run(state: ServiceState) -> None:
             summary = await run_day(state.pool, today, runtime)
             log.info("cadence.daily_run", **vars(summary))
         except Exception as exc:  # a failed morning must not stop tomorrow's: log, retry soon
-            log.exception("cadence.daily_run_failed", business_date=str(today),
-                          error=type(exc).__name__)
+            log.exception(
+                "cadence.daily_run_failed", business_date=str(today), error=type(exc).__name__
+            )
             await asyncio.sleep(RETRY_AFTER.total_seconds())
             due_now = True

@@ -24,10 +24,20 @@ SPEC = ServiceSpec(
     database="collections",
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     publishes=collections.TOPIC,
-    subscriptions=[Subscription("default", [billing.TOPIC, cases.TOPIC],
-                                WithDependencies(on_event))],
-    routers=[policies, portfolios, worklist, commitments, contacts, holds, autopay,
-             profiles, dunning],
+    subscriptions=[
+        Subscription("default", [billing.TOPIC, cases.TOPIC], WithDependencies(on_event))
+    ],
+    routers=[
+        policies,
+        portfolios,
+        worklist,
+        commitments,
+        contacts,
+        holds,
+        autopay,
+        profiles,
+        dunning,
+    ],
     background=[daily_run, dunning_sender],
     # the composition root: clock, calendar and COLLECTIONS_* settings, read once at start
     dependencies=Runtime.from_environment,

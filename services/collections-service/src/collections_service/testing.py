@@ -41,9 +41,14 @@ def at(day: date, hour: int = 8) -> datetime:
 
 
 def cloud_event(contract: EventContract, *, account_id: UUID, source: str) -> CloudEvent:
-    return CloudEvent(source=source, type=contract.event_type, subject=str(account_id),
-                      partitionkey=str(account_id), schemaversion=contract.version,
-                      data=contract.payload())
+    return CloudEvent(
+        source=source,
+        type=contract.event_type,
+        subject=str(account_id),
+        partitionkey=str(account_id),
+        schemaversion=contract.version,
+        data=contract.payload(),
+    )
 
 
 @dataclass
@@ -80,35 +85,71 @@ class BillingFeed:
 
 
 def account(account_id: UUID | None = None, **overrides: Any) -> AccountRegistered:
-    return AccountRegistered(**{
-        "account_id": account_id or new_id(), "external_id": f"CUS-{uuid4().hex[:8]}",
-        "name": "Acme Corp", "currency": "USD", "payment_terms_days": 30, "segment": "smb",
-        "contacts": [Contact(name="Ann", email="ann@acme.test", phone="+1 555 0100")],
-        **overrides})
+    return AccountRegistered(
+        **{
+            "account_id": account_id or new_id(),
+            "external_id": f"CUS-{uuid4().hex[:8]}",
+            "name": "Acme Corp",
+            "currency": "USD",
+            "payment_terms_days": 30,
+            "segment": "smb",
+            "contacts": [Contact(name="Ann", email="ann@acme.test", phone="+1 555 0100")],
+            **overrides,
+        }
+    )
 
 
 def invoice(account_id: UUID, due: date, total: int = 10_000, **overrides: Any) -> InvoiceIssued:
-    return InvoiceIssued(**{
-        "invoice_id": new_id(), "account_id": account_id,
-        "external_id": f"INV-{uuid4().hex[:8]}", "currency": "USD", "total_minor": total,
-        "issue_date": date.fromordinal(due.toordinal() - 30), "due_date": due, **overrides})
+    return InvoiceIssued(
+        **{
+            "invoice_id": new_id(),
+            "account_id": account_id,
+            "external_id": f"INV-{uuid4().hex[:8]}",
+            "currency": "USD",
+            "total_minor": total,
+            "issue_date": date.fromordinal(due.toordinal() - 30),
+            "due_date": due,
+            **overrides,
+        }
+    )
 
 
-def in_instalments(account_id: UUID, *plan: tuple[date, int], **overrides: Any
-                   ) -> InvoiceIssued:
+def in_instalments(account_id: UUID, *plan: tuple[date, int], **overrides: Any) -> InvoiceIssued:
     """An invoice paid in instalments; its due date is the last one's, as billing sends it."""
     total = sum(amount for _, amount in plan)
-    return invoice(account_id, plan[-1][0], total, **{
-        "lines": [{"description": "Fit-out", "quantity": 1, "unit_price_minor": total,
-                   "amount_minor": total}], "subtotal_minor": total, "tax_minor": 0,
-        "instalments": [{"due_date": d, "amount_minor": a} for d, a in plan], **overrides})
+    return invoice(
+        account_id,
+        plan[-1][0],
+        total,
+        **{
+            "lines": [
+                {
+                    "description": "Fit-out",
+                    "quantity": 1,
+                    "unit_price_minor": total,
+                    "amount_minor": total,
+                }
+            ],
+            "subtotal_minor": total,
+            "tax_minor": 0,
+            "instalments": [{"due_date": d, "amount_minor": a} for d, a in plan],
+            **overrides,
+        },
+    )
 
 
-def applied(issued: InvoiceIssued, amount: int, on: date,
-            payment_id: UUID | None = None) -> PaymentApplied:
-    return PaymentApplied(payment_id=payment_id or new_id(), account_id=issued.account_id,
-                          invoice_id=issued.invoice_id, amount_minor=amount, currency="USD",
-                          remaining_minor=max(issued.total_minor - amount, 0), applied_on=on)
+def applied(
+    issued: InvoiceIssued, amount: int, on: date, payment_id: UUID | None = None
+) -> PaymentApplied:
+    return PaymentApplied(
+        payment_id=payment_id or new_id(),
+        account_id=issued.account_id,
+        invoice_id=issued.invoice_id,
+        amount_minor=amount,
+        currency="USD",
+        remaining_minor=max(issued.total_minor - amount, 0),
+        applied_on=on,
+    )
 
 
 def as_(sub: str, *roles: str) -> dict[str, str]:
@@ -132,8 +173,9 @@ class Inbox:
         self.envelopes: list[list[str]] = []
         self.refused = "gone@acme.test"
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         if address == self.refused:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)

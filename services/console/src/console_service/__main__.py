@@ -12,8 +12,13 @@ from receivables_platform.observability.logging import configure_logging
 def main() -> None:
     settings = ConsoleSettings()
     configure_logging("console", settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.port,
-                log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

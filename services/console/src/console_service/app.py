@@ -44,9 +44,11 @@ from console_service.web import CsrfRefused, Pages, SignInRequired, sign_in_url
 HERE = Path(__file__).parent
 SESSION_COOKIE = "rx_console"
 SECURITY_HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-     b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
@@ -87,18 +89,38 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             app.state.api = PlatformApi(client, settings.service_urls())
             yield
 
-    app = FastAPI(title="Receivables console", lifespan=lifespan, docs_url=None,
-                  redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Receivables console",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.settings = settings
     app.state.pages = Pages(Jinja2Templates(directory=HERE / "templates"), vendored_assets())
     app.state.oidc = register_oidc(settings)
-    app.add_middleware(SessionMiddleware, secret_key=settings.signing_key(),
-                       session_cookie=SESSION_COOKIE, max_age=settings.session_max_age_seconds,
-                       same_site="lax", https_only=settings.secure_cookies)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.signing_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, my_day, accounts, search, cases, inbox, supervisor, admin,
-                   dunning_templates, preferences):
+    for module in (
+        auth,
+        my_day,
+        accounts,
+        search,
+        cases,
+        inbox,
+        supervisor,
+        admin,
+        dunning_templates,
+        preferences,
+    ):
         app.include_router(module.router)
     _install_error_pages(app)
 
@@ -130,14 +152,24 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
-        return _page(request, 403, N_("Form expired"),
-                     N_("This form did not come from your current session. Reload the "
-                        "page and send it again."))
+        return _page(
+            request,
+            403,
+            N_("Form expired"),
+            N_(
+                "This form did not come from your current session. Reload the "
+                "page and send it again."
+            ),
+        )
 
     @app.exception_handler(Unreachable)
     async def unreachable(request: Request, exc: Unreachable) -> Response:
-        return _page(request, 503, N_("Service unavailable"),
-                     N_("A service is not answering right now. Try again in a moment."))
+        return _page(
+            request,
+            503,
+            N_("Service unavailable"),
+            N_("A service is not answering right now. Try again in a moment."),
+        )
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
@@ -155,5 +187,3 @@ def _install_error_pages(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _page(request, 404, N_("Not found"), N_("There is nothing at this address."))
         return _page(request, exc.status_code, N_("Request refused"), str(exc.detail))
-
-

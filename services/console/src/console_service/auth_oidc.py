@@ -22,9 +22,10 @@ def register_oidc(settings: ConsoleSettings) -> Any:
     oauth = OAuth()
     secret = settings.oidc_client_secret
     client = oauth.register(
-        name="idp", client_id=settings.oidc_client_id,
+        name="idp",
+        client_id=settings.oidc_client_id,
         client_secret=secret.get_secret_value() if secret else None,
-        server_metadata_url=settings.oidc_issuer.rstrip("/")
-        + "/.well-known/openid-configuration",
-        client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256"})
+        server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256"},
+    )
     return client

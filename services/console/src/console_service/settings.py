@@ -42,8 +42,7 @@ class ConsoleSettings(BaseSettings):
     """Base URL the console calls reporting-service's API at."""
     session_secret: SecretStr | None = Field(None, validation_alias="CONSOLE_SESSION_SECRET")
     """Signs the session cookie. Unset on loopback: a random one, so sessions end on restart."""
-    session_max_age_seconds: int = Field(8 * 3600, validation_alias="CONSOLE_SESSION_MAX_AGE",
-                                         gt=0)
+    session_max_age_seconds: int = Field(8 * 3600, validation_alias="CONSOLE_SESSION_MAX_AGE", gt=0)
     """Seconds a session lasts after sign-in before the person signs in again."""
     dev_sign_in: bool = Field(False, validation_alias="CONSOLE_DEV_SIGN_IN")
     """The dev stack's sign-in: pick a person and roles, get a token signed with JWT_SECRET."""
@@ -75,13 +74,17 @@ class ConsoleSettings(BaseSettings):
         if self.dev_sign_in and self.jwt_secret is None:
             raise ValueError("CONSOLE_DEV_SIGN_IN needs JWT_SECRET to mint the services' tokens")
         if self.dev_sign_in and not self.loopback:
-            raise ValueError("CONSOLE_DEV_SIGN_IN lets anyone be anyone: it is refused unless "
-                             "the console listens on loopback (HTTP_HOST)")
+            raise ValueError(
+                "CONSOLE_DEV_SIGN_IN lets anyone be anyone: it is refused unless "
+                "the console listens on loopback (HTTP_HOST)"
+            )
         if bool(self.oidc_issuer) != bool(self.oidc_client_id):
             raise ValueError("OIDC_ISSUER and OIDC_CLIENT_ID go together")
         if self.session_secret is None and not self.loopback:
-            raise ValueError("CONSOLE_SESSION_SECRET is required when the console is reachable "
-                             "beyond loopback (sessions must survive restarts and replicas)")
+            raise ValueError(
+                "CONSOLE_SESSION_SECRET is required when the console is reachable "
+                "beyond loopback (sessions must survive restarts and replicas)"
+            )
         return self
 
     @property
@@ -99,7 +102,9 @@ class ConsoleSettings(BaseSettings):
         return secrets.token_urlsafe(32)
 
     def service_urls(self) -> dict[str, str]:
-        return {"billing-adapter": self.billing_adapter_url,
-                "collections-service": self.collections_service_url,
-                "case-service": self.case_service_url,
-                "reporting-service": self.reporting_service_url}
+        return {
+            "billing-adapter": self.billing_adapter_url,
+            "collections-service": self.collections_service_url,
+            "case-service": self.case_service_url,
+            "reporting-service": self.reporting_service_url,
+        }

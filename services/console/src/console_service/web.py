@@ -70,20 +70,28 @@ async def check_csrf(request: Request) -> None:
     expected = request.session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(str(expected), sent):
         raise CsrfRefused
 
 
-def sign_in(request: Request, *, sub: str, name: str, roles: list[str], token: str,
-            expires_at: float) -> None:
+def sign_in(
+    request: Request, *, sub: str, name: str, roles: list[str], token: str, expires_at: float
+) -> None:
     """A fresh session: a new CSRF token too, so one planted before sign-in is worthless."""
     language = request.session.get("lang")
     request.session.clear()
-    request.session.update(sub=sub, name=name, roles=sorted(roles), token=token,
-                           exp=int(expires_at), csrf=secrets.token_urlsafe(32))
+    request.session.update(
+        sub=sub,
+        name=name,
+        roles=sorted(roles),
+        token=token,
+        exp=int(expires_at),
+        csrf=secrets.token_urlsafe(32),
+    )
     if language:
         request.session["lang"] = language
 
@@ -92,8 +100,12 @@ def person_of(request: Request) -> Person | None:
     session = request.session
     if not session.get("token") or int(session.get("exp", 0)) <= time.time():
         return None
-    return Person(session["sub"], session.get("name") or session["sub"],
-                  frozenset(session.get("roles", ())), session["token"])
+    return Person(
+        session["sub"],
+        session.get("name") or session["sub"],
+        frozenset(session.get("roles", ())),
+        session["token"],
+    )
 
 
 def signed_in(request: Request) -> Person:
@@ -129,17 +141,29 @@ class Pages:
         self.templates = templates
         self.assets = assets
 
-    def render(self, request: Request, name: str, status_code: int = 200,
-               **context: Any) -> HTMLResponse:
+    def render(
+        self, request: Request, name: str, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
         words = Localizer(language_of(request))
         token = csrf_token(request)
-        return self.templates.TemplateResponse(request, name, {
-            **context, "person": person_of(request), "lang": words.language,
-            "languages": LANGUAGES, "_": words.gettext, "money": words.money,
-            "day": words.day, "csrf_token": token, "assets": self.assets,
-            "htmx_headers": json.dumps({CSRF_HEADER: token}),
-            "errors": context.get("errors", {}),
-        }, status_code=status_code)
+        return self.templates.TemplateResponse(
+            request,
+            name,
+            {
+                **context,
+                "person": person_of(request),
+                "lang": words.language,
+                "languages": LANGUAGES,
+                "_": words.gettext,
+                "money": words.money,
+                "day": words.day,
+                "csrf_token": token,
+                "assets": self.assets,
+                "htmx_headers": json.dumps({CSRF_HEADER: token}),
+                "errors": context.get("errors", {}),
+            },
+            status_code=status_code,
+        )
 
 
 def pages_of(request: Request) -> Pages:

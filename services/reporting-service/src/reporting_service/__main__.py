@@ -28,7 +28,6 @@ from reporting_service.spec import SPEC
 app = typer.Typer(add_completion=False, help="Reporting service: serve, or rebuild a projection.")
 
 
-
 class ProjectionName(StrEnum):
     """The projections by name, so `--help` lists them and a typo is refused by name."""
 
@@ -43,8 +42,11 @@ assert set(ProjectionName) == set(PROJECTIONS), "a projection has no name on the
 def _print(progress: Progress) -> None:
     share = 100.0 * progress.applied / progress.total if progress.total else 100.0
     state = "swapped in" if progress.swapped else "building"
-    print(f"{progress.projection}: {state}, {progress.applied}/{progress.total} records "
-          f"({share:.1f}%), {progress.per_second:,.0f}/s", flush=True)
+    print(
+        f"{progress.projection}: {state}, {progress.applied}/{progress.total} records "
+        f"({share:.1f}%), {progress.per_second:,.0f}/s",
+        flush=True,
+    )
 
 
 async def _rebuild(settings: ServiceSettings, names: list[str], workers: int) -> None:
@@ -53,8 +55,14 @@ async def _rebuild(settings: ServiceSettings, names: list[str], workers: int) ->
     for name in names:
         projection = PROJECTIONS[name]
         subscription = next(s for s in SPEC.subscriptions if s.name == projection.subscription)
-        done = await rebuild(settings.database_url, settings.kafka, projection,
-                             SPEC.group_id(subscription), _print, workers=workers)
+        done = await rebuild(
+            settings.database_url,
+            settings.kafka,
+            projection,
+            SPEC.group_id(subscription),
+            _print,
+            workers=workers,
+        )
         print(f"{name}: rebuilt, {done.applied} records in {done.seconds:.1f} s", flush=True)
 
 
@@ -73,10 +81,12 @@ def serve_command() -> None:
 
 @app.command("rebuild")
 def rebuild_command(
-    projection: Annotated[ProjectionName | None, typer.Option(
-        help="One projection; default: all of them")] = None,
-    workers: Annotated[int, typer.Option(
-        min=1, help="Processes reading the topic; default: one per CPU")] = os.cpu_count() or 1,
+    projection: Annotated[
+        ProjectionName | None, typer.Option(help="One projection; default: all of them")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes reading the topic; default: one per CPU")
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Build a projection again from its topic into new tables, then swap them in (the
     service keeps serving meanwhile)."""
@@ -84,8 +94,9 @@ def rebuild_command(
     if not settings.database_url or not settings.kafka.bootstrap_servers:
         raise SystemExit("rebuild needs DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS")
     collect_for_rebuilding()  # a one-off bulk process
-    asyncio.run(_rebuild(settings, [projection.value] if projection else list(PROJECTIONS),
-                         workers))
+    asyncio.run(
+        _rebuild(settings, [projection.value] if projection else list(PROJECTIONS), workers)
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,6 +21,7 @@ SPEC = ServiceSpec(
     versions_dir=Path(__file__).parent / "migrations" / "versions",
     routers=[aging, snapshots, kpis, reports, accounts, search, timeline],
     background=[snapshot_worker()],
-    subscriptions=[Subscription(p.subscription, [p.topic], p.handler)
-                   for p in PROJECTIONS.values()],
+    subscriptions=[
+        Subscription(p.subscription, [p.topic], p.handler) for p in PROJECTIONS.values()
+    ],
 )

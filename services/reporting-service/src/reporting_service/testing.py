@@ -20,9 +20,14 @@ from receivables_platform.envelope import CloudEvent
 def cloud(contract: EventContract, *, source: str = "urn:test:billing-adapter") -> CloudEvent:
     """The envelope a producer would give the contract: keyed and subjected by its account."""
     account = str(getattr(contract, "account_id"))  # noqa: B009 - every contract names one
-    return CloudEvent(source=source, type=contract.event_type,
-                      schemaversion=contract.version, subject=account, partitionkey=account,
-                      data=contract.payload())
+    return CloudEvent(
+        source=source,
+        type=contract.event_type,
+        schemaversion=contract.version,
+        subject=account,
+        partitionkey=account,
+        data=contract.payload(),
+    )
 
 
 @asynccontextmanager
@@ -44,5 +49,6 @@ async def analyst_login(server_url: str) -> AsyncIterator[str]:
 async def connect_as(login: str, database_url: str) -> asyncpg.Connection:
     """`login` connected to the database of `database_url` (same server, no password)."""
     parts = urlsplit(database_url)
-    return await asyncpg.connect(host=parts.hostname, port=parts.port, user=login,
-                                 database=parts.path.lstrip("/"))
+    return await asyncpg.connect(
+        host=parts.hostname, port=parts.port, user=login, database=parts.path.lstrip("/")
+    )

@@ -12,5 +12,4 @@ from receivables_platform.consumer.runner import (
     handles,
 )
 
-__all__ = ["AppliesMany", "ConsumerRunner", "Handler", "PermanentError", "handled_types",
-           "handles"]
+__all__ = ["AppliesMany", "ConsumerRunner", "Handler", "PermanentError", "handled_types", "handles"]

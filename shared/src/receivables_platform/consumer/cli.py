@@ -64,11 +64,16 @@ def main(
         start_http_server(metrics_port)
     kafka = KafkaSettings(bootstrap_servers=bootstrap_servers)
     applies = load_handler(handler)
-    runner_options = dict(group_id=group, topics=topic, handler=applies,
-                          event_types=handled_types(applies),
-                          max_batch=max_batch, loss_check_interval=loss_check_interval,
-                          session_timeout_ms=session_timeout_ms,
-                          heartbeat_interval_ms=heartbeat_interval_ms)
+    runner_options = dict(
+        group_id=group,
+        topics=topic,
+        handler=applies,
+        event_types=handled_types(applies),
+        max_batch=max_batch,
+        loss_check_interval=loss_check_interval,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=heartbeat_interval_ms,
+    )
     asyncio.run(_serve(database_url, kafka, runner_options))
 
 

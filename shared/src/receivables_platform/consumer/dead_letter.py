@@ -48,8 +48,9 @@ class DeadLetters:
     def __init__(self, kafka: KafkaSettings, group: str) -> None:
         self.kafka = kafka
         self.group = group
-        self._producer = AIOKafkaProducer(**kafka.client_options(), acks="all",
-                                          request_timeout_ms=15000)
+        self._producer = AIOKafkaProducer(
+            **kafka.client_options(), acks="all", request_timeout_ms=15000
+        )
 
     async def start(self) -> None:
         await self._producer.start()
@@ -62,14 +63,21 @@ class DeadLetters:
         topic = dead_letter_topic(record.topic)
         headers = [*(record.headers or ()), *error_headers(record, error, self.group)]
         try:
-            await self._producer.send_and_wait(topic, value=record.value, key=record.key,
-                                               headers=headers)
+            await self._producer.send_and_wait(
+                topic, value=record.value, key=record.key, headers=headers
+            )
         except KafkaError:
             await self._recreate(topic)
             raise
-        log.warning("consumer.dead_lettered", group=self.group, topic=record.topic,
-                    partition=record.partition, offset=record.offset,
-                    error_class=describe(error), error=str(error)[:500])
+        log.warning(
+            "consumer.dead_lettered",
+            group=self.group,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error_class=describe(error),
+            error=str(error)[:500],
+        )
 
     async def _recreate(self, topic: str) -> None:
         """A broker that lost its data lost the dead-letter topic too; the retry needs it back."""

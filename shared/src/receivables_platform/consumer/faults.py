@@ -19,7 +19,7 @@ EXIT_AFTER_DB_COMMIT = "RX_FAULT_EXIT_AFTER_DB_COMMIT"
 FAULT_EXIT_CODE = 86
 FAULT_ENVIRONMENT = {
     EXIT_AFTER_DB_COMMIT: "Fault tests only: the consumer exits (code 86) right after its "
-                          "Nth read-model transaction commits; never set it in a deployment.",
+    "Nth read-model transaction commits; never set it in a deployment.",
 }
 
 log = structlog.get_logger("receivables_platform.consumer")

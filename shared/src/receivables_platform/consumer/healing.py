@@ -48,8 +48,12 @@ class LossDetector:
         self.timeout = timeout
         self._probe = AIOKafkaConsumer(
             **kafka.client_options(),
-            group_id=None, enable_auto_commit=False, auto_offset_reset="none",
-            request_timeout_ms=int(timeout * 1000), max_partition_fetch_bytes=64 * 1024)
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="none",
+            request_timeout_ms=int(timeout * 1000),
+            max_partition_fetch_bytes=64 * 1024,
+        )
 
     async def start(self) -> None:
         await self._probe.start()
@@ -76,15 +80,18 @@ class LossDetector:
         verdict = Verdict()
         ends = await self._offsets("end", stored, verdict)
         short = {tp for tp, end in ends.items() if end < stored[tp].next_offset}
-        anchors = {tp: stored[tp].next_offset - 1 for tp in ends
-                   if stored[tp].last_event_id is not None}
+        anchors = {
+            tp: stored[tp].next_offset - 1 for tp in ends if stored[tp].last_event_id is not None
+        }
         found = await self._identities_at(anchors)
         for tp in short:
             # A short end is only a suspicion: some brokers report the first offset of the
             # last record batch. The record we last applied still being there settles it.
             if stored[tp].last_event_id is None or found.get(tp) != stored[tp].last_event_id:
-                verdict.lost[tp] = (f"partition ends at {ends[tp]}, "
-                                    f"below the stored offset {stored[tp].next_offset}")
+                verdict.lost[tp] = (
+                    f"partition ends at {ends[tp]}, "
+                    f"below the stored offset {stored[tp].next_offset}"
+                )
         for tp, offset in anchors.items():
             expected = stored[tp].last_event_id
             if tp in short:
@@ -94,12 +101,18 @@ class LossDetector:
             elif found[tp] not in (OUT_OF_RANGE, expected):
                 verdict.lost[tp] = f"record at offset {offset} is {found[tp]}, not {expected}"
         await self._explain_missing_anchors(
-            {tp: anchors[tp] for tp in anchors
-             if found.get(tp) == OUT_OF_RANGE and tp not in short}, verdict)
+            {
+                tp: anchors[tp]
+                for tp in anchors
+                if found.get(tp) == OUT_OF_RANGE and tp not in short
+            },
+            verdict,
+        )
         return verdict
 
-    async def _offsets(self, which: str, tps: Iterable[TopicPartition], verdict: Verdict
-                       ) -> dict[TopicPartition, int]:
+    async def _offsets(
+        self, which: str, tps: Iterable[TopicPartition], verdict: Verdict
+    ) -> dict[TopicPartition, int]:
         """End or beginning offsets; partitions the broker does not answer for stay unverified."""
         wanted = list(tps)
         if not wanted:
@@ -114,16 +127,18 @@ class LossDetector:
             return {}
         return offsets
 
-    async def _explain_missing_anchors(self, anchors: Mapping[TopicPartition, int],
-                                       verdict: Verdict) -> None:
+    async def _explain_missing_anchors(
+        self, anchors: Mapping[TopicPartition, int], verdict: Verdict
+    ) -> None:
         """Below the log start, retention removed it (no loss); otherwise ask again later."""
         begins = await self._offsets("beginning", anchors, verdict)
         for tp, begin in begins.items():
             if begin <= anchors[tp]:
                 verdict.unverified.add(tp)
 
-    async def _identities_at(self, targets: Mapping[TopicPartition, int]
-                             ) -> dict[TopicPartition, str]:
+    async def _identities_at(
+        self, targets: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, str]:
         if not targets:
             return {}
         self._probe.assign(list(targets))
@@ -140,8 +155,9 @@ class LossDetector:
             self._probe.pause(*targets)
         return found
 
-    async def _fetch_into(self, found: dict[TopicPartition, str],
-                          targets: Mapping[TopicPartition, int]) -> None:
+    async def _fetch_into(
+        self, found: dict[TopicPartition, str], targets: Mapping[TopicPartition, int]
+    ) -> None:
         pending = [tp for tp in targets if tp not in found]
         try:
             # one record a partition is the answer: the rest of a fetch is not even parsed
@@ -158,5 +174,8 @@ class LossDetector:
             if tp in found or not records:
                 continue
             first = records[0]
-            found[tp] = (record_identity(first) if first.offset == targets[tp]
-                         else f"(no record; the next one is at offset {first.offset})")
+            found[tp] = (
+                record_identity(first)
+                if first.offset == targets[tp]
+                else f"(no record; the next one is at offset {first.offset})"
+            )

@@ -24,8 +24,9 @@ class Position:
     last_event_id: str | None = None
 
 
-async def load_positions(conn: asyncpg.Connection, group: str,
-                         tps: Iterable[TopicPartition]) -> dict[TopicPartition, Position]:
+async def load_positions(
+    conn: asyncpg.Connection, group: str, tps: Iterable[TopicPartition]
+) -> dict[TopicPartition, Position]:
     wanted = list(tps)
     rows = await conn.fetch(
         """
@@ -34,9 +35,14 @@ async def load_positions(conn: asyncpg.Connection, group: str,
         JOIN unnest($2::text[], $3::int[]) AS w(topic, partition) USING (topic, partition)
         WHERE o.consumer_group = $1
         """,
-        group, [tp.topic for tp in wanted], [tp.partition for tp in wanted])
-    return {TopicPartition(r["topic"], r["partition"]):
-            Position(r["next_offset"], r["last_event_id"]) for r in rows}
+        group,
+        [tp.topic for tp in wanted],
+        [tp.partition for tp in wanted],
+    )
+    return {
+        TopicPartition(r["topic"], r["partition"]): Position(r["next_offset"], r["last_event_id"])
+        for r in rows
+    }
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,13 @@ class Advance:
     fresh: set[EventKey]
 
 
-async def advance(conn: asyncpg.Connection, group: str,
-                  positions: Mapping[TopicPartition, Position],
-                  expected: Mapping[TopicPartition, int | None],
-                  keys: Sequence[EventKey]) -> Advance:
+async def advance(
+    conn: asyncpg.Connection,
+    group: str,
+    positions: Mapping[TopicPartition, Position],
+    expected: Mapping[TopicPartition, int | None],
+    keys: Sequence[EventKey],
+) -> Advance:
     """Move each partition's stored position from where this runner left it, then claim
     the batch's events: one statement, first in the batch's transaction.
 
@@ -106,16 +115,25 @@ async def advance(conn: asyncpg.Connection, group: str,
         UNION ALL
         SELECT source, NULL, event_id FROM claimed
         """,
-        group, [tp.topic for tp in tps], [tp.partition for tp in tps],
-        [positions[tp].next_offset for tp in tps], [positions[tp].last_event_id for tp in tps],
-        [expected.get(tp) for tp in tps], [k[0] for k in keys], [k[1] for k in keys])
+        group,
+        [tp.topic for tp in tps],
+        [tp.partition for tp in tps],
+        [positions[tp].next_offset for tp in tps],
+        [positions[tp].last_event_id for tp in tps],
+        [expected.get(tp) for tp in tps],
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
     saved = {TopicPartition(r["name"], r["partition"]) for r in rows if r["event_id"] is None}
-    return Advance(moved=set(tps) - saved,
-                   fresh={(r["name"], r["event_id"]) for r in rows if r["event_id"] is not None})
+    return Advance(
+        moved=set(tps) - saved,
+        fresh={(r["name"], r["event_id"]) for r in rows if r["event_id"] is not None},
+    )
 
 
-async def forget_positions(conn: asyncpg.Connection, group: str,
-                           tps: Iterable[TopicPartition]) -> None:
+async def forget_positions(
+    conn: asyncpg.Connection, group: str, tps: Iterable[TopicPartition]
+) -> None:
     """The broker no longer holds the log these positions point into."""
     wanted = list(tps)
     await conn.execute(
@@ -124,4 +142,7 @@ async def forget_positions(conn: asyncpg.Connection, group: str,
         USING unnest($2::text[], $3::int[]) AS w(topic, partition)
         WHERE o.consumer_group = $1 AND o.topic = w.topic AND o.partition = w.partition
         """,
-        group, [tp.topic for tp in wanted], [tp.partition for tp in wanted])
+        group,
+        [tp.topic for tp in wanted],
+        [tp.partition for tp in wanted],
+    )

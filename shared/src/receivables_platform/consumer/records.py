@@ -32,8 +32,9 @@ def decode_record(record: Any, *, validate_contracts: bool) -> Decoded:
         if validate_contracts:
             contract = event.contract
             # the copy keeps the contract just decoded: the same one its new data decodes to
-            event = event.model_copy(update={"data": contract.payload(),
-                                             "schemaversion": contract.version})
+            event = event.model_copy(
+                update={"data": contract.payload(), "schemaversion": contract.version}
+            )
     except Exception as exc:  # any failure to read it is the record's: the caller dead-letters it
         return Decoded(record, error=exc)
     return Decoded(record, event=event, key=(event.source, event.id))

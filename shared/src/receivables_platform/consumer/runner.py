@@ -149,7 +149,8 @@ class _PositionsMoved(Exception):
 
 def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, Exception) and not isinstance(
-        exc, (_Rejected, _PositionsMoved, *PERMANENT))
+        exc, (_Rejected, _PositionsMoved, *PERMANENT)
+    )
 
 
 def _ref(record: Any) -> tuple[str, int, int]:
@@ -186,20 +187,33 @@ class _Applied:
 
 
 class ConsumerRunner:
-    def __init__(self, pool: asyncpg.Pool, kafka: KafkaSettings, *, group_id: str,
-                 topics: Sequence[str], handler: Handler, validate_contracts: bool = True,
-                 max_batch: int = 500, poll_interval: float = 0.2,
-                 loss_check_interval: float = 5.0, verify_after_quiet: float = 0.25,
-                 max_retry_wait: float = 30.0, kafka_commit_interval: float = 1.0,
-                 session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 3_000,
-                 consumer_options: Mapping[str, Any] | None = None,
-                 event_types: Collection[str] | None = None,
-                 store_passed_over: float = 1.0) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        kafka: KafkaSettings,
+        *,
+        group_id: str,
+        topics: Sequence[str],
+        handler: Handler,
+        validate_contracts: bool = True,
+        max_batch: int = 500,
+        poll_interval: float = 0.2,
+        loss_check_interval: float = 5.0,
+        verify_after_quiet: float = 0.25,
+        max_retry_wait: float = 30.0,
+        kafka_commit_interval: float = 1.0,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+        consumer_options: Mapping[str, Any] | None = None,
+        event_types: Collection[str] | None = None,
+        store_passed_over: float = 1.0,
+    ) -> None:
         self.pool = pool
         # a group that projects some types of a topic need not pay to decode the others:
         # the `ce_type` header says what a record is before its body is parsed
-        self.event_types = (frozenset(t.encode() for t in event_types)
-                            if event_types is not None else None)
+        self.event_types = (
+            frozenset(t.encode() for t in event_types) if event_types is not None else None
+        )
         self.kafka = kafka
         self.group_id = group_id
         self.topics = list(topics)
@@ -268,9 +282,11 @@ class ConsumerRunner:
     def _new_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             **self.kafka.client_options(),
-            group_id=self.group_id, enable_auto_commit=False,
+            group_id=self.group_id,
+            enable_auto_commit=False,
             auto_offset_reset="none",  # positions come from the database, never from a guess
-            **self._consumer_options)
+            **self._consumer_options,
+        )
 
     async def _loop(self) -> None:
         self._next_check = time.monotonic() + self.loss_check_interval
@@ -278,11 +294,15 @@ class ConsumerRunner:
             if any(p.unpositioned for p in self._partitions.values()):
                 await self._position_assigned()
             await self._poll()
-            if (any(p.uncommitted for p in self._partitions.values())
-                    and time.monotonic() >= self._next_kafka_commit):
+            if (
+                any(p.uncommitted for p in self._partitions.values())
+                and time.monotonic() >= self._next_kafka_commit
+            ):
                 await self._commit_to_kafka()
-            if (any(p.passed_over for p in self._partitions.values())
-                    and time.monotonic() >= self._next_passed_over_store):
+            if (
+                any(p.passed_over for p in self._partitions.values())
+                and time.monotonic() >= self._next_passed_over_store
+            ):
                 async with self._lock:
                     await self._with_retries(self._store_passed_over)
             if time.monotonic() >= self._next_check:
@@ -291,11 +311,14 @@ class ConsumerRunner:
     async def _poll(self) -> None:
         consumer = self._require(self._consumer)
         try:
-            batch = await consumer.getmany(timeout_ms=int(self.poll_interval * 1000),
-                                           max_records=self.max_batch)
+            batch = await consumer.getmany(
+                timeout_ms=int(self.poll_interval * 1000), max_records=self.max_batch
+            )
         except FetchOutOfRange as exc:
-            reasons = {tp: f"fetch offset {offset} is out of the partition's range"
-                       for tp, offset in exc.args[0].items()}
+            reasons = {
+                tp: f"fetch offset {offset} is out of the partition's range"
+                for tp, offset in exc.args[0].items()
+            }
             async with self._lock:
                 await self._restart(reasons)
             return
@@ -312,8 +335,9 @@ class ConsumerRunner:
 
     # -- one batch ---------------------------------------------------------------------------
 
-    async def _process(self, batch: Mapping[TopicPartition, list[Any]]
-                       ) -> dict[TopicPartition, Position]:
+    async def _process(
+        self, batch: Mapping[TopicPartition, list[Any]]
+    ) -> dict[TopicPartition, Position]:
         positioned = self._positioned()
         records = [r for tp, rs in batch.items() if tp in positioned for r in rs]
         if not records:
@@ -359,36 +383,45 @@ class ConsumerRunner:
         if not positions:
             return
         async with self.pool.acquire() as conn, conn.transaction():
-            advanced = await advance(conn, self.group_id, positions,
-                                     {tp: self._stored(tp) for tp in positions}, [])
+            advanced = await advance(
+                conn, self.group_id, positions, {tp: self._stored(tp) for tp in positions}, []
+            )
         if advanced.moved:
             self._read_again(set(), advanced.moved)
-        self._after_commit(_Applied(positions={tp: p for tp, p in positions.items()
-                                               if tp not in advanced.moved}))
+        self._after_commit(
+            _Applied(positions={tp: p for tp, p in positions.items() if tp not in advanced.moved})
+        )
 
     def _decoded(self, record: Any) -> Decoded:
         """The record decoded, or passed over undecoded (neither event nor error, so only its
         position counts) when its `ce_type` is one this group does not handle. A record
         without the header is decoded, and dead-lettered when it is no CloudEvent."""
         if self.event_types is not None:
-            kind = next((bytes(value) for name, value in record.headers or ()
-                         if name == "ce_type"), None)
+            kind = next(
+                (bytes(value) for name, value in record.headers or () if name == "ce_type"), None
+            )
             if kind is not None and kind not in self.event_types:
                 return Decoded(record)
         return decode_record(record, validate_contracts=self.validate_contracts)
 
-    async def _apply(self, decoded: list[Decoded], rejected: set[tuple[str, int, int]]
-                     ) -> _Applied:
-        live = [d for d in decoded if d.event is not None
-                and not (rejected and _ref(d.record) in rejected)]
+    async def _apply(self, decoded: list[Decoded], rejected: set[tuple[str, int, int]]) -> _Applied:
+        live = [
+            d
+            for d in decoded
+            if d.event is not None and not (rejected and _ref(d.record) in rejected)
+        ]
         keys = list(dict.fromkeys(d.key for d in live if d.key is not None))
         # positions moved past other partitions' unhandled records ride along for free
         carried = {tp: p.passed_over for tp, p in self._partitions.items() if p.passed_over}
         applied = _Applied(positions={**carried, **_positions_after(decoded)})
         async with self.pool.acquire() as conn, conn.transaction():
-            advanced = await advance(conn, self.group_id, applied.positions,
-                                     {tp: self._stored(tp) for tp in applied.positions},
-                                     keys)
+            advanced = await advance(
+                conn,
+                self.group_id,
+                applied.positions,
+                {tp: self._stored(tp) for tp in applied.positions},
+                keys,
+            )
             if advanced.moved:
                 raise _PositionsMoved(advanced.moved)  # rolls the whole batch back
             fresh = advanced.fresh
@@ -420,8 +453,12 @@ class ConsumerRunner:
         for tp in moved:
             self._partitions.setdefault(tp, _Partition()).unpositioned = True
             metrics.POSITIONS_MOVED.labels(group=self.group_id, topic=tp.topic).inc()
-        log.warning("consumer.positions_moved", group=self.group_id, partitions=_names(moved),
-                    believed={_name(tp): self._stored(tp) for tp in moved})
+        log.warning(
+            "consumer.positions_moved",
+            group=self.group_id,
+            partitions=_names(moved),
+            believed={_name(tp): self._stored(tp) for tp in moved},
+        )
 
     async def _handle_at_once(self, conn: asyncpg.Connection, items: list[Decoded]) -> bool:
         """True when the handler applied them all at once; False: apply them one by one."""
@@ -429,10 +466,15 @@ class ConsumerRunner:
             return False
         events = [item.event for item in items if item.event is not None]
         try:
-            with continued_from(None, f"{self.group_id} process batch",
-                                **{"messaging.system": "kafka",
-                                   "messaging.consumer.group.name": self.group_id,
-                                   "messaging.batch.message_count": str(len(events))}):
+            with continued_from(
+                None,
+                f"{self.group_id} process batch",
+                **{
+                    "messaging.system": "kafka",
+                    "messaging.consumer.group.name": self.group_id,
+                    "messaging.batch.message_count": str(len(events)),
+                },
+            ):
                 async with conn.transaction():  # a savepoint: a refused batch leaves nothing
                     await self.handler.many(conn, events)
         except PERMANENT as exc:
@@ -443,14 +485,21 @@ class ConsumerRunner:
     async def _handle(self, conn: asyncpg.Connection, item: Decoded) -> None:
         event, record = item.event, item.record
         assert event is not None
-        with continued_from(event.traceparent, f"{record.topic} process",
-                            **{"messaging.system": "kafka",
-                               "messaging.destination.name": record.topic,
-                               "messaging.consumer.group.name": self.group_id,
-                               "messaging.message.id": event.id}), \
-                structlog.contextvars.bound_contextvars(
-                    event_id=event.id, event_type=event.type,
-                    correlation_id=event.correlationid):
+        with (
+            continued_from(
+                event.traceparent,
+                f"{record.topic} process",
+                **{
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": record.topic,
+                    "messaging.consumer.group.name": self.group_id,
+                    "messaging.message.id": event.id,
+                },
+            ),
+            structlog.contextvars.bound_contextvars(
+                event_id=event.id, event_type=event.type, correlation_id=event.correlationid
+            ),
+        ):
             try:
                 await self.handler(conn, event)
             except PERMANENT as exc:
@@ -463,37 +512,52 @@ class ConsumerRunner:
             if part is not None and part.position is not None:
                 part.position, part.stored = position, position.next_offset
                 if part.passed_over is not None and (
-                        part.passed_over.next_offset <= position.next_offset):
+                    part.passed_over.next_offset <= position.next_offset
+                ):
                     part.passed_over = None
             highwater = consumer.highwater(tp)
             if highwater is not None:
-                metrics.set_lag(self.group_id, tp.topic, tp.partition,
-                                highwater - position.next_offset)
+                metrics.set_lag(
+                    self.group_id, tp.topic, tp.partition, highwater - position.next_offset
+                )
         for topic, n in applied.handled.items():
             metrics.EVENTS_PROCESSED.labels(group=self.group_id, topic=topic).inc(n)
         for item, dates in applied.set_aside:
             event, record = item.event, item.record
             assert event is not None
-            metrics.EVENTS_SET_ASIDE.labels(group=self.group_id, topic=record.topic,
-                                            type=event.type).inc()
-            log.warning("consumer.event_set_aside", group=self.group_id, topic=record.topic,
-                        partition=record.partition, offset=record.offset, event_id=event.id,
-                        event_type=event.type, subject=event.subject, dates=dates)
+            metrics.EVENTS_SET_ASIDE.labels(
+                group=self.group_id, topic=record.topic, type=event.type
+            ).inc()
+            log.warning(
+                "consumer.event_set_aside",
+                group=self.group_id,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                event_id=event.id,
+                event_type=event.type,
+                subject=event.subject,
+                dates=dates,
+            )
         for topic, n in applied.duplicates.items():
             metrics.DUPLICATES_SKIPPED.labels(group=self.group_id, topic=topic).inc(n)
             log.info("consumer.duplicates_skipped", group=self.group_id, topic=topic, count=n)
 
     async def _dead_letter(self, record: Any, error: BaseException) -> None:
         await self._with_retries(self._require(self._dead_letters).send, record, error)
-        metrics.EVENTS_DEAD_LETTERED.labels(group=self.group_id, topic=record.topic,
-                                            error_class=type(error).__name__).inc()
+        metrics.EVENTS_DEAD_LETTERED.labels(
+            group=self.group_id, topic=record.topic, error_class=type(error).__name__
+        ).inc()
 
     async def _commit_to_kafka(self) -> None:
         """Advisory: lag tooling reads these; the runner itself only trusts the database."""
         consumer = self._require(self._consumer)
         assigned = consumer.assignment()
-        offsets = {tp: OffsetAndMetadata(p.uncommitted.next_offset, "")
-                   for tp, p in self._partitions.items() if p.uncommitted and tp in assigned}
+        offsets = {
+            tp: OffsetAndMetadata(p.uncommitted.next_offset, "")
+            for tp, p in self._partitions.items()
+            if p.uncommitted and tp in assigned
+        }
         for part in self._partitions.values():
             part.uncommitted = None
         self._next_kafka_commit = time.monotonic() + self.kafka_commit_interval
@@ -516,8 +580,7 @@ class ConsumerRunner:
             consumer.pause(*tps)
             for tp in tps:
                 self._partitions.setdefault(tp, _Partition()).unpositioned = True
-            log.info("consumer.partitions_assigned", group=self.group_id,
-                     partitions=_names(tps))
+            log.info("consumer.partitions_assigned", group=self.group_id, partitions=_names(tps))
 
     async def _revoked(self, tps: set[TopicPartition]) -> None:
         """Waits for the batch in flight, so the next owner reads positions that include it."""
@@ -526,8 +589,7 @@ class ConsumerRunner:
                 self._partitions.pop(tp, None)
                 metrics.drop_lag(self.group_id, tp.topic, tp.partition)
             if tps:
-                log.info("consumer.partitions_revoked", group=self.group_id,
-                         partitions=_names(tps))
+                log.info("consumer.partitions_revoked", group=self.group_id, partitions=_names(tps))
 
     async def _position_assigned(self) -> None:
         async with self._lock:
@@ -555,20 +617,30 @@ class ConsumerRunner:
         consumer.resume(*tps)
         for part in self._partitions.values():
             part.unpositioned = False
-        log.info("consumer.partitions_positioned", group=self.group_id,
-                 offsets={_name(tp): p.next_offset for tp, p in chosen.items()})
+        log.info(
+            "consumer.partitions_positioned",
+            group=self.group_id,
+            offsets={_name(tp): p.next_offset for tp, p in chosen.items()},
+        )
 
-    async def _verified(self, batch: Mapping[TopicPartition, list[Any]],
-                        fetched_at: Mapping[TopicPartition, float]
-                        ) -> dict[TopicPartition, list[Any]]:
+    async def _verified(
+        self, batch: Mapping[TopicPartition, list[Any]], fetched_at: Mapping[TopicPartition, float]
+    ) -> dict[TopicPartition, list[Any]]:
         """The batch minus partitions whose log is not the one their position was taken from."""
         now = time.monotonic()
         due = now >= self._next_check
         quiet_ms = self.verify_after_quiet * 1000
         positioned = self._positioned()
-        check = {tp for tp in batch if tp in positioned and (
-            due or self._partitions[tp].suspect
-            or fetched_at[tp] - self._partitions[tp].vouched >= quiet_ms)}
+        check = {
+            tp
+            for tp in batch
+            if tp in positioned
+            and (
+                due
+                or self._partitions[tp].suspect
+                or fetched_at[tp] - self._partitions[tp].vouched >= quiet_ms
+            )
+        }
         if due:
             self._next_check = now + self.loss_check_interval
         failed = await self._act_on(await self._examine(check)) if check else set()
@@ -585,8 +657,7 @@ class ConsumerRunner:
             await self._act_on(await self._examine(set(self._positioned())))
 
     async def _examine(self, tps: set[TopicPartition]) -> Verdict:
-        return await self._require(self._detector).examine(
-            {tp: self._position(tp) for tp in tps})
+        return await self._require(self._detector).examine({tp: self._position(tp) for tp in tps})
 
     async def _act_on(self, verdict: Verdict) -> set[TopicPartition]:
         """Restart lost partitions, re-read unverified ones after another look; returns both."""
@@ -620,8 +691,13 @@ class ConsumerRunner:
             await forget_positions(conn, self.group_id, reasons)
         for tp, reason in reasons.items():
             metrics.PARTITION_RESTARTS.labels(group=self.group_id, topic=tp.topic).inc()
-            log.warning("consumer.partition_restarted", group=self.group_id, topic=tp.topic,
-                        partition=tp.partition, reason=reason)
+            log.warning(
+                "consumer.partition_restarted",
+                group=self.group_id,
+                topic=tp.topic,
+                partition=tp.partition,
+                reason=reason,
+            )
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -640,9 +716,12 @@ class ConsumerRunner:
 
     async def _with_retries(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         retrying = AsyncRetrying(
-            retry=retry_if_exception(_retryable), stop=stop_never, reraise=True,
+            retry=retry_if_exception(_retryable),
+            stop=stop_never,
+            reraise=True,
             wait=wait_exponential_jitter(multiplier=0.05, max=self.max_retry_wait),
-            before_sleep=self._log_retry)
+            before_sleep=self._log_retry,
+        )
         return await retrying(fn, *args)
 
     def _log_retry(self, state: RetryCallState) -> None:
@@ -652,11 +731,22 @@ class ConsumerRunner:
         metrics.RETRIES.labels(group=self.group_id, error_class=type(exc).__name__).inc()
         wait = round(state.next_action.sleep, 3) if state.next_action else None
         if is_transient(exc):
-            log.warning("consumer.retrying", group=self.group_id, attempt=state.attempt_number,
-                        error_class=describe(exc), error=str(exc), retry_in=wait)
+            log.warning(
+                "consumer.retrying",
+                group=self.group_id,
+                attempt=state.attempt_number,
+                error_class=describe(exc),
+                error=str(exc),
+                retry_in=wait,
+            )
         else:
-            log.error("consumer.retrying_unexpected_error", group=self.group_id,
-                      attempt=state.attempt_number, retry_in=wait, exc_info=exc)
+            log.error(
+                "consumer.retrying_unexpected_error",
+                group=self.group_id,
+                attempt=state.attempt_number,
+                retry_in=wait,
+                exc_info=exc,
+            )
 
     @staticmethod
     def _require(client: T | None) -> T:

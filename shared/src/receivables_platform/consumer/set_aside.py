@@ -34,8 +34,9 @@ from receivables_platform.web.connection import pooled
 from receivables_platform.web.pages import CursorQuery, Page, decode_cursor, page_of
 
 
-def dates_out_of_range(event: CloudEvent,
-                       settings: BusinessDateSettings | None = None) -> dict[str, str]:
+def dates_out_of_range(
+    event: CloudEvent, settings: BusinessDateSettings | None = None
+) -> dict[str, str]:
     """The event's business dates outside the range, by field path (`instalments.0.due_date`).
 
     Empty for an event whose data does not decode: that is the handler's to refuse
@@ -57,8 +58,9 @@ def _walk(value: Any, path: str, settings: BusinessDateSettings, found: dict[str
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             _walk(item, f"{path}.{index}", settings, found)
-    elif (isinstance(value, date) and not isinstance(value, datetime)
-          and not settings.contains(value)):
+    elif (
+        isinstance(value, date) and not isinstance(value, datetime) and not settings.contains(value)
+    ):
         found[path] = value.isoformat()
 
 
@@ -78,16 +80,29 @@ ON CONFLICT (source, event_id) DO NOTHING
 # the row is an observation, not a write another request could lose.
 
 
-async def record(conn: asyncpg.Connection, group: str, event: CloudEvent, record: Any,
-                 dates: dict[str, str]) -> None:
+async def record(
+    conn: asyncpg.Connection, group: str, event: CloudEvent, record: Any, dates: dict[str, str]
+) -> None:
     """In the consumer's transaction: the event is claimed and set aside together (the
     connection's codecs, `db.pool`, write the dictionaries as jsonb)."""
-    await conn.execute(_RECORD, event.source, event.id, event.type, event.subject, group,
-                       record.topic, record.partition, record.offset, reason(dates), dates,
-                       event.data)
+    await conn.execute(
+        _RECORD,
+        event.source,
+        event.id,
+        event.type,
+        event.subject,
+        group,
+        record.topic,
+        record.partition,
+        record.offset,
+        reason(dates),
+        dates,
+        event.data,
+    )
 
 
 # -- the operators' list ----------------------------------------------------------------------
+
 
 class SetAsideEvent(BaseModel):
     source: str
@@ -122,11 +137,14 @@ def set_aside_router() -> APIRouter:
 
     @router.get("/v1/admin/set-aside-events", response_model=SetAsidePage)
     async def set_aside_events(
-            request: Request, cursor: CursorQuery = None,
-            type: Annotated[str | None, Query(max_length=200,
-                                              description="Only events of this type")] = None,
-            limit: Annotated[int, Query(ge=1, le=500)] = 100,
-            _: Principal = Depends(operators)) -> SetAsidePage:
+        request: Request,
+        cursor: CursorQuery = None,
+        type: Annotated[
+            str | None, Query(max_length=200, description="Only events of this type")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        _: Principal = Depends(operators),
+    ) -> SetAsidePage:
         """Consumed events set aside for a business date outside the range, oldest first.
 
         They are in no read model of this service; correct them at their source.

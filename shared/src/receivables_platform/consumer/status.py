@@ -38,13 +38,21 @@ class ConsumerStatus(BaseModel):
     partitions: list[PartitionStatus]
 
 
-async def _positions(conn: asyncpg.Connection, groups: Sequence[str]
-                     ) -> dict[tuple[str, TopicPartition], tuple[int, datetime]]:
+async def _positions(
+    conn: asyncpg.Connection, groups: Sequence[str]
+) -> dict[tuple[str, TopicPartition], tuple[int, datetime]]:
     rows = await conn.fetch(
         "SELECT consumer_group, topic, partition, next_offset, updated_at FROM consumer_offsets "
-        "WHERE consumer_group = ANY($1::text[])", list(groups))
-    return {(r["consumer_group"], TopicPartition(r["topic"], r["partition"])):
-            (r["next_offset"], r["updated_at"]) for r in rows}
+        "WHERE consumer_group = ANY($1::text[])",
+        list(groups),
+    )
+    return {
+        (r["consumer_group"], TopicPartition(r["topic"], r["partition"])): (
+            r["next_offset"],
+            r["updated_at"],
+        )
+        for r in rows
+    }
 
 
 def status_router(subscriptions: Sequence[tuple[str, Sequence[str]]]) -> APIRouter:
@@ -78,15 +86,24 @@ def status_router(subscriptions: Sequence[tuple[str, Sequence[str]]]) -> APIRout
         for group, tp in sorted(wanted, key=lambda item: (item[0], item[1])):
             position, applied_at = stored.get((group, tp), (0, None))
             end = ends.get(tp)
-            partitions.append(PartitionStatus(
-                consumer_group=group, topic=tp.topic, partition=tp.partition, position=position,
-                end_offset=end, lag=None if end is None else max(0, end - position),
-                last_applied_at=applied_at))
+            partitions.append(
+                PartitionStatus(
+                    consumer_group=group,
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    position=position,
+                    end_offset=end,
+                    lag=None if end is None else max(0, end - position),
+                    last_applied_at=applied_at,
+                )
+            )
         applied = [p.last_applied_at for p in partitions if p.last_applied_at]
         lags = [p.lag for p in partitions]
         return ConsumerStatus(
-            broker=broker, last_event_applied_at=max(applied) if applied else None,
+            broker=broker,
+            last_event_applied_at=max(applied) if applied else None,
             total_lag=None if any(lag is None for lag in lags) else sum(lag or 0 for lag in lags),
-            partitions=partitions)
+            partitions=partitions,
+        )
 
     return router

@@ -61,8 +61,7 @@ class Registry:
     # every consumed event asks for its type's newest version: kept, not searched for
     newest: dict[str, int] = field(default_factory=dict)
 
-    def contract(self, event_type: str, version: int = 1, *,
-                 aggregate: str) -> Callable[[C], C]:
+    def contract(self, event_type: str, version: int = 1, *, aggregate: str) -> Callable[[C], C]:
         """Class decorator: register a contract under its type and version."""
 
         def register(cls: C) -> C:
@@ -102,12 +101,12 @@ class Registry:
         target = self.latest_version(event_type)
         if version > target:
             raise UnknownEventType(
-                f"{event_type} v{version} is newer than this service knows (v{target})")
+                f"{event_type} v{version} is newer than this service knows (v{target})"
+            )
         while version < target:
             step = self.upcasters.get((event_type, version))
             if step is None:
-                raise UnknownEventType(
-                    f"no upcaster for {event_type} v{version} -> v{version + 1}")
+                raise UnknownEventType(f"no upcaster for {event_type} v{version} -> v{version + 1}")
             payload = step(payload)
             version += 1
         return version, payload

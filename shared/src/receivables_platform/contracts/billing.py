@@ -34,13 +34,19 @@ Actor = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
 
 # -- accounts -------------------------------------------------------------------------------------
 
+
 class Contact(Part):
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
-    role: str | None = Field(default=None, max_length=40, description=(
-        "What the contact is to the customer's billing, e.g. billing or billing_cc: dunning "
-        "emails go to and copy contacts by role"))
+    role: str | None = Field(
+        default=None,
+        max_length=40,
+        description=(
+            "What the contact is to the customer's billing, e.g. billing or billing_cc: dunning "
+            "emails go to and copy contacts by role"
+        ),
+    )
 
 
 @contract_for("billing.account.registered", 1, aggregate="account")
@@ -123,6 +129,7 @@ class PayLinkCreated(EventContract):
 
 # -- invoices -------------------------------------------------------------------------------------
 
+
 class InvoiceLine(Part):
     description: str = Field(min_length=1, max_length=500)
     quantity: PositiveMinor
@@ -181,11 +188,20 @@ class InvoiceIssued(EventContract):
 def _invoice_issued_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
     """A v1 invoice was one undivided amount: one line, no tax, one instalment on its due date."""
     total = payload["total_minor"]
-    return {**payload,
-            "lines": [{"description": "Invoice total", "quantity": 1,
-                       "unit_price_minor": total, "amount_minor": total}],
-            "subtotal_minor": total, "tax_minor": 0,
-            "instalments": [{"due_date": payload["due_date"], "amount_minor": total}]}
+    return {
+        **payload,
+        "lines": [
+            {
+                "description": "Invoice total",
+                "quantity": 1,
+                "unit_price_minor": total,
+                "amount_minor": total,
+            }
+        ],
+        "subtotal_minor": total,
+        "tax_minor": 0,
+        "instalments": [{"due_date": payload["due_date"], "amount_minor": total}],
+    }
 
 
 class AdjustmentKind(StrEnum):
@@ -247,6 +263,7 @@ class InvoiceWrittenOff(EventContract):
 
 
 # -- payments -------------------------------------------------------------------------------------
+
 
 class PaymentMethod(StrEnum):
     CARD = "card"
@@ -321,6 +338,7 @@ class PaymentReversed(EventContract):
 
 # -- corrections requested by cases ---------------------------------------------------------------
 
+
 @contract_for("billing.correction.rejected", 1, aggregate="correction")
 class CorrectionRejected(EventContract):
     """A case's correction request that billing did not apply, and why (caused by the request)."""
@@ -336,6 +354,7 @@ class CorrectionRejected(EventContract):
 
 
 # -- approvals (four eyes over large credits and write-offs) ---------------------------------------
+
 
 class ApprovalAction(StrEnum):
     CREDIT = "credit"

@@ -53,6 +53,7 @@ Summary = Annotated[str, Field(min_length=1, max_length=2000)]
 
 # -- vocabularies ---------------------------------------------------------------------------------
 
+
 class CaseOrigin(StrEnum):
     COLLECTIONS = "collections"
     INBOUND_PHONE = "inbound_phone"
@@ -69,8 +70,14 @@ class CaseType(StrEnum):
     OTHER = "other"
 
 
-BILLING_CASE_TYPES = frozenset({CaseType.BILLING_INQUIRY, CaseType.DISPUTE,
-                                CaseType.PAYMENT_MISAPPLIED, CaseType.REFUND_REQUEST})
+BILLING_CASE_TYPES = frozenset(
+    {
+        CaseType.BILLING_INQUIRY,
+        CaseType.DISPUTE,
+        CaseType.PAYMENT_MISAPPLIED,
+        CaseType.REFUND_REQUEST,
+    }
+)
 """Types about money billed: they cannot close without the customer's confirmation."""
 
 
@@ -142,6 +149,7 @@ class ChecklistItem(StrEnum):
 
 # -- values inside events -------------------------------------------------------------------------
 
+
 class Attachment(Part):
     """A file that came with an inbound email, recorded by name, type, size and SHA-256."""
 
@@ -178,6 +186,7 @@ class Completeness(Part):
 
 
 # -- the case lifecycle ---------------------------------------------------------------------------
+
 
 @contract_for("cases.case.opened", 1, aggregate="case")
 class CaseOpened(EventContract):

@@ -20,16 +20,20 @@ from receivables_platform.contracts.schemas import (
     plan_export,
 )
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Event contract schemas and the AsyncAPI document.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Event contract schemas and the AsyncAPI document.",
+)
 
 
 @app.command()
 def export(
     root: Annotated[Path, typer.Option(help="Folder of <type>/v<N>.json files")] = SCHEMA_ROOT,
     check: Annotated[bool, typer.Option(help="Write nothing; exit 1 if out of date")] = False,
-    force: Annotated[bool, typer.Option(
-        help="Overwrite a published schema even if the change is incompatible")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite a published schema even if the change is incompatible")
+    ] = False,
 ) -> None:
     """Write every registered contract's JSON Schema."""
     if check:

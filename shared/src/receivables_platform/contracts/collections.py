@@ -60,6 +60,7 @@ class Channel(StrEnum):
 
 # -- tasks ----------------------------------------------------------------------------------------
 
+
 class TaskKind(StrEnum):
     """Why a task exists: a cadence step fell due, a broken promise needs a follow-up, a
     collector set themselves a follow-up, or an account was escalated to a supervisor."""
@@ -214,6 +215,7 @@ class TaskHandedOver(EventContract):
 
 # -- contacts -------------------------------------------------------------------------------------
 
+
 class ContactOutcome(StrEnum):
     REACHED_PROMISED = "reached_promised"
     REACHED_REFUSED = "reached_refused"
@@ -301,6 +303,7 @@ class EmailBounced(EventContract):
 
 
 # -- commitments (promises to pay) ----------------------------------------------------------------
+
 
 class Instalment(Part):
     due_date: date
@@ -409,6 +412,7 @@ class CommitmentCancelled(EventContract):
 
 # -- auto-pay conversion --------------------------------------------------------------------------
 
+
 @contract_for("collections.autopay.offered", 1, aggregate="autopay_offer")
 class AutoPayOffered(EventContract):
     offer_id: UUID
@@ -449,6 +453,7 @@ class AutoPayConverted(EventContract):
 
 
 # -- accounts -------------------------------------------------------------------------------------
+
 
 class AssignmentBasis(StrEnum):
     EXPLICIT = "explicit"

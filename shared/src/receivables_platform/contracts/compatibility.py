@@ -43,8 +43,9 @@ class _Comparison:
     def __init__(self, old_root: Schema, new_root: Schema) -> None:
         self.old_root, self.new_root = old_root, new_root
 
-    def compare(self, old: Schema, new: Schema, path: str,
-                seen: frozenset[tuple[str, str]]) -> Iterator[Incompatibility]:
+    def compare(
+        self, old: Schema, new: Schema, path: str, seen: frozenset[tuple[str, str]]
+    ) -> Iterator[Incompatibility]:
         refs = (old.get("$ref", ""), new.get("$ref", ""))
         if refs != ("", "") and refs in seen:
             return  # a recursive model: this pair is already being compared further up
@@ -53,8 +54,9 @@ class _Comparison:
         old_branches, new_branches = _branches(self.old_root, old), _branches(self.new_root, new)
         old_kinds, new_kinds = _kinds(old_branches), _kinds(new_branches)
         if old_kinds != new_kinds:
-            yield Incompatibility(path, f"type changed from {_show(old_kinds)} to "
-                                        f"{_show(new_kinds)}")
+            yield Incompatibility(
+                path, f"type changed from {_show(old_kinds)} to {_show(new_kinds)}"
+            )
             return
         for json_type in sorted({t for t, _ in old_kinds}):
             old_one = _only(old_branches, json_type)
@@ -63,8 +65,9 @@ class _Comparison:
                 continue  # several branches of one type: no sound pairing, the kinds matched
             yield from self._compare_same_type(json_type, old_one, new_one, path, seen)
 
-    def _compare_same_type(self, json_type: str, old: Schema, new: Schema, path: str,
-                           seen: frozenset[tuple[str, str]]) -> Iterator[Incompatibility]:
+    def _compare_same_type(
+        self, json_type: str, old: Schema, new: Schema, path: str, seen: frozenset[tuple[str, str]]
+    ) -> Iterator[Incompatibility]:
         yield from _compare_values(old, new, path)
         if json_type == "object":
             yield from self._compare_objects(old, new, path, seen)
@@ -73,8 +76,9 @@ class _Comparison:
             if isinstance(old_items, dict) and isinstance(new_items, dict):
                 yield from self.compare(old_items, new_items, f"{path}[]", seen)
 
-    def _compare_objects(self, old: Schema, new: Schema, path: str,
-                         seen: frozenset[tuple[str, str]]) -> Iterator[Incompatibility]:
+    def _compare_objects(
+        self, old: Schema, new: Schema, path: str, seen: frozenset[tuple[str, str]]
+    ) -> Iterator[Incompatibility]:
         old_props: dict[str, Schema] = old.get("properties", {})
         new_props: dict[str, Schema] = new.get("properties", {})
         old_required = set(old.get("required", ()))
@@ -122,8 +126,10 @@ def _branches(root: Schema, schema: Schema) -> list[Schema]:
                 out.extend(_branches(root, _resolve(root, branch)))
             return out
     if "allOf" in schema and len(schema["allOf"]) == 1:
-        merged = {**_resolve(root, schema["allOf"][0]),
-                  **{k: v for k, v in schema.items() if k != "allOf"}}
+        merged = {
+            **_resolve(root, schema["allOf"][0]),
+            **{k: v for k, v in schema.items() if k != "allOf"},
+        }
         return _branches(root, merged)
     return [schema]
 
@@ -196,13 +202,20 @@ def _bound(schema: Schema, inclusive: str, exclusive: str, step: int) -> tuple[f
 def _numeric_bounds(old: Schema, new: Schema, path: str) -> Iterator[Incompatibility]:
     old_low, new_low = (_bound(s, "minimum", "exclusiveMinimum", 1) for s in (old, new))
     if new_low is not None and (old_low is None or new_low > old_low):
-        yield Incompatibility(path, f"lower bound tightened from {_show_bound(old_low, '>')} "
-                                    f"to {_show_bound(new_low, '>')}")
+        yield Incompatibility(
+            path,
+            f"lower bound tightened from {_show_bound(old_low, '>')} "
+            f"to {_show_bound(new_low, '>')}",
+        )
     old_high, new_high = (_bound(s, "maximum", "exclusiveMaximum", -1) for s in (old, new))
-    if new_high is not None and (old_high is None or (new_high[0], not new_high[1])
-                                 < (old_high[0], not old_high[1])):
-        yield Incompatibility(path, f"upper bound tightened from {_show_bound(old_high, '<')} "
-                                    f"to {_show_bound(new_high, '<')}")
+    if new_high is not None and (
+        old_high is None or (new_high[0], not new_high[1]) < (old_high[0], not old_high[1])
+    ):
+        yield Incompatibility(
+            path,
+            f"upper bound tightened from {_show_bound(old_high, '<')} "
+            f"to {_show_bound(new_high, '<')}",
+        )
 
 
 def _show_bound(bound: tuple[float, bool] | None, sign: str) -> str:
@@ -224,13 +237,16 @@ def _compare_values(old: Schema, new: Schema, path: str) -> Iterator[Incompatibi
     yield from _numeric_bounds(old, new, path)
     for keyword in _LOWER_BOUNDS:
         if keyword in new and (keyword not in old or new[keyword] > old[keyword]):
-            yield Incompatibility(path, f"{keyword} tightened from {old.get(keyword)!r} "
-                                        f"to {new[keyword]!r}")
+            yield Incompatibility(
+                path, f"{keyword} tightened from {old.get(keyword)!r} to {new[keyword]!r}"
+            )
     for keyword in _UPPER_BOUNDS:
         if keyword in new and (keyword not in old or new[keyword] < old[keyword]):
-            yield Incompatibility(path, f"{keyword} tightened from {old.get(keyword)!r} "
-                                        f"to {new[keyword]!r}")
+            yield Incompatibility(
+                path, f"{keyword} tightened from {old.get(keyword)!r} to {new[keyword]!r}"
+            )
     for keyword in _EXACT:
         if keyword in new and new[keyword] != old.get(keyword):
-            yield Incompatibility(path, f"{keyword} changed from {old.get(keyword)!r} "
-                                        f"to {new[keyword]!r}")
+            yield Incompatibility(
+                path, f"{keyword} changed from {old.get(keyword)!r} to {new[keyword]!r}"
+            )

@@ -29,8 +29,10 @@ class IncompatibleSchemaChange(Exception):
     def __init__(self, problems: dict[tuple[str, int], list[Incompatibility]]) -> None:
         self.problems = problems
         lines = [f"{t} v{v}: {p}" for (t, v), found in sorted(problems.items()) for p in found]
-        super().__init__("incompatible change to a published contract; keep the old version "
-                         "and add a new one with an upcaster:\n  " + "\n  ".join(lines))
+        super().__init__(
+            "incompatible change to a published contract; keep the old version "
+            "and add a new one with an upcaster:\n  " + "\n  ".join(lines)
+        )
 
 
 def schema_id(event_type: str, version: int) -> str:
@@ -104,8 +106,9 @@ def plan_export(root: Path = SCHEMA_ROOT, registry: Registry = REGISTRY) -> Expo
     return plan
 
 
-def export_schemas(root: Path = SCHEMA_ROOT, registry: Registry = REGISTRY, *,
-                   force: bool = False) -> ExportPlan:
+def export_schemas(
+    root: Path = SCHEMA_ROOT, registry: Registry = REGISTRY, *, force: bool = False
+) -> ExportPlan:
     """Write every registered contract's schema; nothing is written if one would break."""
     plan = plan_export(root, registry)
     if plan.incompatible and not force:

@@ -20,13 +20,25 @@ class BoundedContext:
 
 
 CONTEXTS: tuple[BoundedContext, ...] = (
-    BoundedContext("billing", "billing.events.v1", "billing-adapter",
-                   "Accounts, invoices, payments, adjustments and auto-pay enrolment as the "
-                   "billing system has them"),
-    BoundedContext("collections", "collections.events.v1", "collections-service",
-                   "The collections cadence: tasks, contact attempts, payment commitments, holds"),
-    BoundedContext("cases", "cases.events.v1", "case-service",
-                   "Receivables cases from first contact to the customer's confirmation"),
+    BoundedContext(
+        "billing",
+        "billing.events.v1",
+        "billing-adapter",
+        "Accounts, invoices, payments, adjustments and auto-pay enrolment as the "
+        "billing system has them",
+    ),
+    BoundedContext(
+        "collections",
+        "collections.events.v1",
+        "collections-service",
+        "The collections cadence: tasks, contact attempts, payment commitments, holds",
+    ),
+    BoundedContext(
+        "cases",
+        "cases.events.v1",
+        "case-service",
+        "Receivables cases from first contact to the customer's confirmation",
+    ),
 )
 _BY_NAME = {c.name: c for c in CONTEXTS}
 
@@ -36,8 +48,10 @@ def context_of(event_type: str) -> BoundedContext:
     try:
         return _BY_NAME[name]
     except KeyError:
-        raise ValueError(f"event type {event_type!r} does not start with a bounded context "
-                         f"({', '.join(sorted(_BY_NAME))})") from None
+        raise ValueError(
+            f"event type {event_type!r} does not start with a bounded context "
+            f"({', '.join(sorted(_BY_NAME))})"
+        ) from None
 
 
 def topic_for(event_type: str) -> str:

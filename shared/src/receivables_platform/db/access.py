@@ -124,6 +124,8 @@ def statement_timeout_for_others(timeout: str) -> None:
     database's default reaches every analyst login however it was created, and a
     setting for role and database together outranks it for the service."""
     if not _DURATION.fullmatch(timeout.strip()):
-        raise ValueError(f"a statement timeout is a whole number with an optional unit "
-                         f"(ms, s, min, h, d), e.g. 2min; got {timeout!r}")
+        raise ValueError(
+            f"a statement timeout is a whole number with an optional unit "
+            f"(ms, s, min, h, d), e.g. 2min; got {timeout!r}"
+        )
     _with_argument(timeout.strip(), _STATEMENT_TIMEOUT_FOR_OTHERS)

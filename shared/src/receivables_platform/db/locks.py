@@ -25,13 +25,16 @@ from receivables_platform.db.pool import holds_session_state
 async def hold_until_commit(conn: asyncpg.Connection, namespace: str, *keys: str) -> None:
     """Until the caller's transaction ends, no other writer of these keys gets past here."""
     if len(keys) == 1:
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))",
-                           namespace, keys[0])
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", namespace, keys[0]
+        )
     elif keys:
         await conn.execute(
             "SELECT pg_advisory_xact_lock(hashtext($2), hashtext(k)) "
             "FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) AS ordered",
-            sorted(set(keys)), namespace)
+            sorted(set(keys)),
+            namespace,
+        )
 
 
 @asynccontextmanager

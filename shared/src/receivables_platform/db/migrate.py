@@ -35,7 +35,7 @@ def alembic_config(database_url: str, versions_dir: Path) -> Config:
 def sqlalchemy_url(database_url: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
         if database_url.startswith(prefix):
-            return "postgresql+asyncpg://" + database_url[len(prefix):]
+            return "postgresql+asyncpg://" + database_url[len(prefix) :]
     return database_url
 
 

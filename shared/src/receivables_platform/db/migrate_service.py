@@ -47,8 +47,10 @@ def load_spec(service: str) -> ServiceSpec:
 @app.command()
 def main(
     service: Annotated[str, typer.Argument(help="Service package or name, e.g. billing-adapter")],
-    database_url: Annotated[str, typer.Option(envvar="DATABASE_URL", show_default=False,
-                                              help="The service's own database")],
+    database_url: Annotated[
+        str,
+        typer.Option(envvar="DATABASE_URL", show_default=False, help="The service's own database"),
+    ],
     log_level: Annotated[str, typer.Option(envvar="LOG_LEVEL")] = "INFO",
 ) -> None:
     """Bring SERVICE's database to its newest schema, then exit 0."""

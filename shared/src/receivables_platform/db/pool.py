@@ -49,11 +49,18 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10,
-                      **kwargs: Any) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size,
-                                     init=_init_connection, connection_class=PlatformConnection,
-                                     reset=_reset, **kwargs)
+async def create_pool(
+    database_url: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any
+) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        connection_class=PlatformConnection,
+        reset=_reset,
+        **kwargs,
+    )
     assert pool is not None
     return pool
 

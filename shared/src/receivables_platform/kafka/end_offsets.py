@@ -23,8 +23,9 @@ class EndOffsets:
             client = await self._started()
             wanted = list(topics)
             found = await partitions_of(client, wanted)
-            return sorted(TopicPartition(topic, p) for topic in wanted
-                          for p in found.get(topic, ()))
+            return sorted(
+                TopicPartition(topic, p) for topic in wanted for p in found.get(topic, ())
+            )
 
     async def ends(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         wanted = list(tps)
@@ -37,9 +38,12 @@ class EndOffsets:
 
     async def _started(self) -> AIOKafkaConsumer:
         if self._client is None:
-            client = AIOKafkaConsumer(**self._kafka.client_options(), group_id=None,
-                                      enable_auto_commit=False,
-                                      request_timeout_ms=int(self._timeout * 1000))
+            client = AIOKafkaConsumer(
+                **self._kafka.client_options(),
+                group_id=None,
+                enable_auto_commit=False,
+                request_timeout_ms=int(self._timeout * 1000),
+            )
             await client.start()
             self._client = client
         return self._client

@@ -26,8 +26,9 @@ class BrokerHealth:
         async with self._lock:
             try:
                 if self._admin is None:
-                    admin = AIOKafkaAdminClient(**self._kafka.client_options(),
-                                                request_timeout_ms=int(timeout * 1000))
+                    admin = AIOKafkaAdminClient(
+                        **self._kafka.client_options(), request_timeout_ms=int(timeout * 1000)
+                    )
                     await asyncio.wait_for(admin.start(), timeout)
                     self._admin = admin
                 await asyncio.wait_for(self._admin.list_topics(), timeout)

@@ -26,8 +26,9 @@ def topic_configs(kafka: KafkaSettings) -> dict[str, str]:
     return configs
 
 
-async def ensure_topics(kafka: KafkaSettings, topics: Iterable[str], *,
-                        with_dead_letters: bool = True) -> None:
+async def ensure_topics(
+    kafka: KafkaSettings, topics: Iterable[str], *, with_dead_letters: bool = True
+) -> None:
     """Create missing topics; existing ones are left as the platform team configured them."""
     wanted = set(topics)
     if with_dead_letters:
@@ -38,8 +39,15 @@ async def ensure_topics(kafka: KafkaSettings, topics: Iterable[str], *,
         missing = wanted - set(await admin.list_topics())
         if not missing:
             return
-        new = [NewTopic(name, kafka.topic_partitions, kafka.replication_factor,
-                        topic_configs=topic_configs(kafka)) for name in sorted(missing)]
+        new = [
+            NewTopic(
+                name,
+                kafka.topic_partitions,
+                kafka.replication_factor,
+                topic_configs=topic_configs(kafka),
+            )
+            for name in sorted(missing)
+        ]
         # another service may create one between our list and create
         with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(new)

@@ -42,7 +42,7 @@ def _excluding(paths: frozenset[str]) -> Callable[[MutableMapping[str, Any]], bo
 
 SPANS_ENVIRONMENT = {
     "TRACE_OPERATIONS": "`true`: a span for each dependency and body step inside a request "
-                        "too, not only the request's own (costly; for a diagnosis).",
+    "too, not only the request's own (costly; for a diagnosis).",
 }
 
 
@@ -50,17 +50,27 @@ def operation_spans_wanted() -> bool:
     return os.environ.get("TRACE_OPERATIONS", "").strip().lower() == "true"
 
 
-def telemetry_config(*, untraced_paths: Iterable[str] = UNTRACED_PATHS,
-                     operation_spans: bool | None = None) -> TelemetryConfig:
+def telemetry_config(
+    *, untraced_paths: Iterable[str] = UNTRACED_PATHS, operation_spans: bool | None = None
+) -> TelemetryConfig:
     """Settings for `FastAPI(telemetry=...)` when the app is built here."""
-    return {"exclude": _excluding(frozenset(untraced_paths)),
-            "operation_spans": (operation_spans_wanted() if operation_spans is None
-                                else operation_spans),
-            "metrics": False, "logs": False, "auto_configure": False}
+    return {
+        "exclude": _excluding(frozenset(untraced_paths)),
+        "operation_spans": (
+            operation_spans_wanted() if operation_spans is None else operation_spans
+        ),
+        "metrics": False,
+        "logs": False,
+        "auto_configure": False,
+    }
 
 
-def instrument_app(app: FastAPI, *, untraced_paths: Iterable[str] = UNTRACED_PATHS,
-                   operation_spans: bool | None = None) -> None:
+def instrument_app(
+    app: FastAPI,
+    *,
+    untraced_paths: Iterable[str] = UNTRACED_PATHS,
+    operation_spans: bool | None = None,
+) -> None:
     """Apply `telemetry_config` to an app that was built without it.
 
     FastAPI takes telemetry settings only in its constructor and reads them on
@@ -71,5 +81,6 @@ def instrument_app(app: FastAPI, *, untraced_paths: Iterable[str] = UNTRACED_PAT
     settings = getattr(app, "_telemetry", None)
     if not isinstance(settings, dict):
         raise RuntimeError("this FastAPI has no native OpenTelemetry support (needs 0.142+)")
-    settings.update(telemetry_config(untraced_paths=untraced_paths,
-                                     operation_spans=operation_spans))
+    settings.update(
+        telemetry_config(untraced_paths=untraced_paths, operation_spans=operation_spans)
+    )

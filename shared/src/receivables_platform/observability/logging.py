@@ -34,7 +34,9 @@ REDACTED = "[REDACTED]"
 # Keys whose whole value is a secret, matched anywhere in the key, case-insensitively.
 _SECRET_KEY = re.compile(
     r"passw(or)?d|passphrase|pwd|secret|token|authori[sz]ation|api[-_]?key|private[-_]?key|"
-    r"credential|cookie|signature", re.IGNORECASE)
+    r"credential|cookie|signature",
+    re.IGNORECASE,
+)
 _PHONE_KEY = re.compile(r"phone|mobile|msisdn|fax", re.IGNORECASE)
 
 _EMAIL = re.compile(r"\b([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})\b")
@@ -43,8 +45,16 @@ _BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
 
 # Loggers whose own handlers would print a second, non-JSON copy of each line.
-_LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka", "asyncpg",
-                    "alembic", "httpx", "httpcore")
+_LIBRARY_LOGGERS = (
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "aiokafka",
+    "asyncpg",
+    "alembic",
+    "httpx",
+    "httpcore",
+)
 
 
 def mask_email(value: str) -> str:
@@ -125,8 +135,9 @@ def _level_number(level: str | int) -> int:
     return number
 
 
-def configure_logging(service_name: str, level: str | int | None = None, *,
-                      stream: TextIO | None = None) -> None:
+def configure_logging(
+    service_name: str, level: str | int | None = None, *, stream: TextIO | None = None
+) -> None:
     """Route structlog and stdlib logging to one JSON renderer on `stream` (stdout).
 
     `level` defaults to LOG_LEVEL, then INFO. Calling it again replaces the
@@ -154,8 +165,10 @@ def configure_logging(service_name: str, level: str | int | None = None, *,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.JSONRenderer(default=str)],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.JSONRenderer(default=str),
+        ],
     )
     handler = logging.StreamHandler(stream if stream is not None else sys.stdout)
     handler.setFormatter(formatter)

@@ -50,14 +50,16 @@ def current_traceparent() -> str | None:
 
 
 @contextmanager
-def continued_from(traceparent: str | None, span_name: str,
-                   **attributes: str) -> Iterator[trace.Span]:
+def continued_from(
+    traceparent: str | None, span_name: str, **attributes: str
+) -> Iterator[trace.Span]:
     """A span that continues the trace an event carries across Kafka."""
     ctx = propagate.extract({"traceparent": traceparent} if traceparent else {})
     token = otel_context.attach(ctx)
     try:
-        with tracer.start_as_current_span(span_name, kind=trace.SpanKind.CONSUMER,
-                                          attributes=attributes) as span:
+        with tracer.start_as_current_span(
+            span_name, kind=trace.SpanKind.CONSUMER, attributes=attributes
+        ) as span:
             yield span
     finally:
         otel_context.detach(token)
@@ -66,19 +68,19 @@ def continued_from(traceparent: str | None, span_name: str,
 TRACING_ENVIRONMENT = {
     "OTEL_SDK_DISABLED": "`true`: no traces at all (OpenTelemetry's own switch).",
     "OTEL_TRACES_EXPORTER": "`otlp`, `console` or `none` (comma-separated for several); unset: "
-                            "OTLP when an endpoint is set, else none.",
+    "OTLP when an endpoint is set, else none.",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "The OTLP/HTTP collector (`http://otel-collector:4318`) traces "
-                                   "go to; the exporter reads the other OTEL_EXPORTER_OTLP_* "
-                                   "options itself.",
+    "go to; the exporter reads the other OTEL_EXPORTER_OTLP_* "
+    "options itself.",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "The OTLP/HTTP traces endpoint, when it differs from "
-                                          "OTEL_EXPORTER_OTLP_ENDPOINT.",
+    "OTEL_EXPORTER_OTLP_ENDPOINT.",
     "OTEL_SERVICE_NAME": "The service name traces carry; unset: the service's own name.",
     "OTEL_TRACES_SAMPLER_ARG": "The share of new traces recorded, 0 to 1 (`1`: every trace); "
-                               "unset: one in ten. A caller's sampled trace is always "
-                               "followed. A value that is not a ratio stops the start.",
+    "unset: one in ten. A caller's sampled trace is always "
+    "followed. A value that is not a ratio stops the start.",
     "OTEL_TRACES_SAMPLER": "Set: OpenTelemetry's own sampler setting decides (with its "
-                           "OTEL_TRACES_SAMPLER_ARG) instead of the platform's parent-based "
-                           "ratio.",
+    "OTEL_TRACES_SAMPLER_ARG) instead of the platform's parent-based "
+    "ratio.",
 }
 """The OpenTelemetry variables read here (the SDK reads its other OTEL_* ones itself)."""
 
@@ -93,7 +95,8 @@ def _exporter_names() -> list[str]:
     if configured:
         return [name.strip().lower() for name in configured.split(",") if name.strip()]
     if os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
-            "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    ):
         return ["otlp"]
     return []
 
@@ -123,8 +126,9 @@ def sampler() -> Sampler | None:
         return ParentBased(TraceIdRatioBased(ratio))
     except ValueError:
         # read at start, so a service with a mistyped share stops there and says why
-        raise ValueError("OTEL_TRACES_SAMPLER_ARG must be a share of traces from 0 to 1, "
-                         f"not {text!r}") from None
+        raise ValueError(
+            f"OTEL_TRACES_SAMPLER_ARG must be a share of traces from 0 to 1, not {text!r}"
+        ) from None
 
 
 def build_tracer_provider(service_name: str) -> TracerProvider | None:

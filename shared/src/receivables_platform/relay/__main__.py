@@ -34,16 +34,23 @@ def main(
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, min=1),
     poll_interval: float = typer.Option(1.0, min=0.01, help="Seconds between polls"),
     request_timeout: float = typer.Option(30.0, min=0.1, help="Seconds per broker request"),
-    loss_check_interval: float = typer.Option(5.0, min=0.1,
-                                              help="Seconds between broker data-loss checks"),
+    loss_check_interval: float = typer.Option(
+        5.0, min=0.1, help="Seconds between broker data-loss checks"
+    ),
     log_level: str = typer.Option("INFO", envvar="LOG_LEVEL"),
 ) -> None:
     configure_logging(f"{service}-relay", log_level)
     configure_tracing(f"{service}-relay")
-    relay = partial(OutboxRelay, kafka=KafkaSettings(bootstrap_servers=bootstrap_servers),
-                    service_name=service, batch_size=batch_size, topics=topic,
-                    poll_interval=poll_interval, request_timeout=request_timeout,
-                    loss_check_interval=loss_check_interval)
+    relay = partial(
+        OutboxRelay,
+        kafka=KafkaSettings(bootstrap_servers=bootstrap_servers),
+        service_name=service,
+        batch_size=batch_size,
+        topics=topic,
+        poll_interval=poll_interval,
+        request_timeout=request_timeout,
+        loss_check_interval=loss_check_interval,
+    )
     collect_for_bulk_work()
     asyncio.run(_serve(database_url, relay))
 

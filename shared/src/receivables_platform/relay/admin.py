@@ -45,8 +45,9 @@ class BlockedKeys(BaseModel):
 
 
 class SkipRequest(RequestBody):
-    reason: str = Field(min_length=1, max_length=2000,
-                        description="Why the refused event is never to be published")
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Why the refused event is never to be published"
+    )
 
     @field_validator("reason")
     @classmethod
@@ -69,21 +70,39 @@ def outbox_admin_router() -> APIRouter:
         """Keys set aside after the broker refused one of their events, oldest first."""
         async with pooled(request) as conn:
             found = await outbox.blocked_keys(conn)
-        return BlockedKeys(blocked=[BlockedKey(
-            block_id=b.id, topic=b.topic, key=b.message_key, outbox_id=b.outbox_id,
-            event_id=b.event_id, event_type=b.event_type, stream_id=b.stream_id, error=b.error,
-            blocked_at=b.blocked_at, waiting_rows=b.waiting_rows) for b in found])
+        return BlockedKeys(
+            blocked=[
+                BlockedKey(
+                    block_id=b.id,
+                    topic=b.topic,
+                    key=b.message_key,
+                    outbox_id=b.outbox_id,
+                    event_id=b.event_id,
+                    event_type=b.event_type,
+                    stream_id=b.stream_id,
+                    error=b.error,
+                    blocked_at=b.blocked_at,
+                    waiting_rows=b.waiting_rows,
+                )
+                for b in found
+            ]
+        )
 
     @router.post("/blocked/{block_id}/retry", response_model=Resolved)
-    async def retry(request: Request, block_id: BlockId,
-                    principal: Principal = Depends(ADMINS)) -> Resolved:
+    async def retry(
+        request: Request, block_id: BlockId, principal: Principal = Depends(ADMINS)
+    ) -> Resolved:
         """Send the refused event again, with the key's later ones behind it (after the
         broker's limit was raised); refused again, the key is blocked again."""
         return await _resolve(request, block_id, principal, skip=False, reason=None)
 
     @router.post("/blocked/{block_id}/skip", response_model=Resolved)
-    async def skip(request: Request, block_id: BlockId, body: SkipRequest,
-                   principal: Principal = Depends(ADMINS)) -> Resolved:
+    async def skip(
+        request: Request,
+        block_id: BlockId,
+        body: SkipRequest,
+        principal: Principal = Depends(ADMINS),
+    ) -> Resolved:
         """Never publish the refused event (consumers will not see it) and let the key's
         later events go; the reason and the caller are kept with the block."""
         return await _resolve(request, block_id, principal, skip=True, reason=body.reason)
@@ -91,15 +110,27 @@ def outbox_admin_router() -> APIRouter:
     return router
 
 
-async def _resolve(request: Request, block_id: int, principal: Principal, *, skip: bool,
-                   reason: str | None) -> Resolved:
+async def _resolve(
+    request: Request, block_id: int, principal: Principal, *, skip: bool, reason: str | None
+) -> Resolved:
     async with pooled(request) as conn:
         found, resolved = await outbox.resolve_block(
-            conn, block_id, skip=skip, reason=reason, by=principal.sub, channel=OUTBOX_CHANNEL)
+            conn, block_id, skip=skip, reason=reason, by=principal.sub, channel=OUTBOX_CHANNEL
+        )
     if not found:
-        raise Problem(404, "Not found", f"there is no outbox block {block_id}",
-                      type=problem_type("not-found"), field="path.block_id")
+        raise Problem(
+            404,
+            "Not found",
+            f"there is no outbox block {block_id}",
+            type=problem_type("not-found"),
+            field="path.block_id",
+        )
     if not resolved:
-        raise Problem(409, "Already resolved", f"outbox block {block_id} is resolved already",
-                      type=problem_type("already-resolved"), field="path.block_id")
+        raise Problem(
+            409,
+            "Already resolved",
+            f"outbox block {block_id} is resolved already",
+            type=problem_type("already-resolved"),
+            field="path.block_id",
+        )
     return Resolved(block_id=block_id, resolution="skip" if skip else "retry")

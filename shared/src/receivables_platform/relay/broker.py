@@ -71,8 +71,9 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 
 class Publisher:
-    def __init__(self, kafka: KafkaSettings, request_timeout: float,
-                 service_name: str = "relay") -> None:
+    def __init__(
+        self, kafka: KafkaSettings, request_timeout: float, service_name: str = "relay"
+    ) -> None:
         self._kafka = kafka
         self._timeout = request_timeout
         self._service = service_name
@@ -97,17 +98,27 @@ class Publisher:
         try:
             async with asyncio.timeout(self._timeout * 1.5):
                 partitions = await _by_partition(producer, rows)
-                await asyncio.gather(*(
-                    self._send_in_order(producer, topic_partition, rows, places, results,
-                                        one_per_batch)
-                    for topic_partition, places in partitions.items()))
+                await asyncio.gather(
+                    *(
+                        self._send_in_order(
+                            producer, topic_partition, rows, places, results, one_per_batch
+                        )
+                        for topic_partition, places in partitions.items()
+                    )
+                )
         except BROKER_ERRORS as exc:
             error = exc
         return [error if result is None else result for result in results]
 
-    async def _send_in_order(self, producer: AIOKafkaProducer, topic_partition: tuple[str, int],
-                             rows: Sequence[OutboxRow], places: list[int],
-                             results: list[SendResult | None], one_per_batch: bool) -> None:
+    async def _send_in_order(
+        self,
+        producer: AIOKafkaProducer,
+        topic_partition: tuple[str, int],
+        rows: Sequence[OutboxRow],
+        places: list[int],
+        results: list[SendResult | None],
+        one_per_batch: bool,
+    ) -> None:
         """One partition's batches, each sent once the one before it was acked.
 
         After a batch fails, the partition's later batches are not sent: a later row of
@@ -129,8 +140,11 @@ class Publisher:
             if isinstance(outcome, RECORD_REFUSALS) and len(batch_places) > 1:
                 outcome = self._refused_batch(outcome, batch_places)
             for relative, place in enumerate(batch_places):
-                results[place] = (outcome if isinstance(outcome, BaseException)
-                                  else outcome._replace(offset=outcome.offset + relative))
+                results[place] = (
+                    outcome
+                    if isinstance(outcome, BaseException)
+                    else outcome._replace(offset=outcome.offset + relative)
+                )
             if isinstance(outcome, BaseException):
                 held = NotSent(f"not sent: an earlier batch on {topic}[{partition}] failed")
                 for _, later in batches:
@@ -167,16 +181,23 @@ class Publisher:
         go on refusing (an answer, unlike a broker that does not answer at all)."""
         producer = AIOKafkaProducer(
             **self._kafka.client_options(),
-            acks="all", enable_idempotence=idempotent,
-            request_timeout_ms=int(self._timeout * 1000), retry_backoff_ms=200,
-            max_batch_size=self._batch_bytes, partitioner=partition_for)
+            acks="all",
+            enable_idempotence=idempotent,
+            request_timeout_ms=int(self._timeout * 1000),
+            retry_backoff_ms=200,
+            max_batch_size=self._batch_bytes,
+            partitioner=partition_for,
+        )
         try:
             async with asyncio.timeout(self._timeout):
                 await producer.start()
         except BROKER_ERRORS as exc:
             await stop_within(producer.stop(), self._timeout)
-            if idempotent and isinstance(exc, KafkaError) \
-                    and not isinstance(exc, KafkaConnectionError):
+            if (
+                idempotent
+                and isinstance(exc, KafkaError)
+                and not isinstance(exc, KafkaConnectionError)
+            ):
                 self._detected(False, refusal=repr(exc))
                 return None
             raise BrokerUnavailable(f"producer did not start: {exc!r}") from exc
@@ -206,8 +227,10 @@ def partition_for(key: bytes | None, all_partitions: list[int], available: list[
     return all_partitions[_key_hash(key) % len(all_partitions)]
 
 
-async def _by_partition(producer: AIOKafkaProducer, rows: Sequence[OutboxRow],
-                        ) -> dict[tuple[str, int], list[int]]:
+async def _by_partition(
+    producer: AIOKafkaProducer,
+    rows: Sequence[OutboxRow],
+) -> dict[tuple[str, int], list[int]]:
     """Each row's place in `rows`, grouped by the partition its key goes to, in order."""
     partitions: dict[str, tuple[list[int], list[int]]] = {}
     groups: dict[tuple[str, int], list[int]] = {}
@@ -221,8 +244,12 @@ async def _by_partition(producer: AIOKafkaProducer, rows: Sequence[OutboxRow],
     return groups
 
 
-def _batches(producer: AIOKafkaProducer, rows: Sequence[OutboxRow], places: list[int],
-             one_per_batch: bool = False) -> Iterator[tuple[BatchBuilder, list[int]]]:
+def _batches(
+    producer: AIOKafkaProducer,
+    rows: Sequence[OutboxRow],
+    places: list[int],
+    one_per_batch: bool = False,
+) -> Iterator[tuple[BatchBuilder, list[int]]]:
     """The rows at `places` as record batches of at most the producer's batch size, in
     order; a record larger than that goes in a batch of its own."""
     batch, in_batch = producer.create_batch(), list[int]()
@@ -231,8 +258,10 @@ def _batches(producer: AIOKafkaProducer, rows: Sequence[OutboxRow], places: list
         if one_per_batch and in_batch:
             yield batch, in_batch
             batch, in_batch = producer.create_batch(), []
-        while batch.append(key=row.key.encode(), value=row.value, timestamp=None,
-                           headers=row.headers) is None:
+        while (
+            batch.append(key=row.key.encode(), value=row.value, timestamp=None, headers=row.headers)
+            is None
+        ):
             if not in_batch:  # aiokafka takes any record into an empty batch: a broken client
                 raise KafkaError(f"outbox row {rows[place].id} does not fit an empty batch")
             yield batch, in_batch

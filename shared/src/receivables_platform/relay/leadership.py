@@ -34,8 +34,9 @@ def lock_key(service_name: str) -> int:
 
 
 @asynccontextmanager
-async def leadership(pool: asyncpg.Pool, service_name: str,
-                     retry_interval: float) -> AsyncIterator[asyncpg.Connection]:
+async def leadership(
+    pool: asyncpg.Pool, service_name: str, retry_interval: float
+) -> AsyncIterator[asyncpg.Connection]:
     """Wait until this relay holds the service's lock; yield the connection that holds it."""
     key = lock_key(service_name)
     conn = await _acquire_lock(pool, service_name, retry_interval)
@@ -48,8 +49,9 @@ async def leadership(pool: asyncpg.Pool, service_name: str,
         await pool.release(conn)
 
 
-async def _acquire_lock(pool: asyncpg.Pool, service_name: str,
-                        retry_interval: float) -> asyncpg.Connection:
+async def _acquire_lock(
+    pool: asyncpg.Pool, service_name: str, retry_interval: float
+) -> asyncpg.Connection:
     key, waiting = lock_key(service_name), False
     while True:
         conn = await pool.acquire()

@@ -154,25 +154,61 @@ async def fetch_ready(conn: asyncpg.Connection, limit: int) -> Batch:
 def _record(r: asyncpg.Record) -> OutboxRow:
     """The row's record, built from the columns as `RecordedEvent.cloud_event` and `to_kafka`
     would build it (`test_relay` checks they agree), without a model per row."""
-    (outbox_id, topic, key, _, value, event_id, source, event_type, recorded_at, subject,
-     schema_version, schema_version_text, correlation_id, causation_id, version_text,
-     partition_key, traceparent) = r
-    headers = kafka_headers((
-        event_id, source, event_type, SPEC_VERSION, time_text(recorded_at), subject,
-        schema_id(event_type, schema_version), schema_version_text, correlation_id,
-        causation_id, version_text, partition_key, traceparent))
+    (
+        outbox_id,
+        topic,
+        key,
+        _,
+        value,
+        event_id,
+        source,
+        event_type,
+        recorded_at,
+        subject,
+        schema_version,
+        schema_version_text,
+        correlation_id,
+        causation_id,
+        version_text,
+        partition_key,
+        traceparent,
+    ) = r
+    headers = kafka_headers(
+        (
+            event_id,
+            source,
+            event_type,
+            SPEC_VERSION,
+            time_text(recorded_at),
+            subject,
+            schema_id(event_type, schema_version),
+            schema_version_text,
+            correlation_id,
+            causation_id,
+            version_text,
+            partition_key,
+            traceparent,
+        )
+    )
     return OutboxRow(outbox_id, topic, key, value, headers, recorded_at)
 
 
-async def record_acks(conn: asyncpg.Connection, acks: Sequence[Ack],
-                      acked: Mapping[TopicPartition, int]) -> None:
+async def record_acks(
+    conn: asyncpg.Connection, acks: Sequence[Ack], acked: Mapping[TopicPartition, int]
+) -> None:
     """Mark rows sent and raise each partition's high-water mark, together or not at all."""
     if not acks and not acked:
         return
     parts = list(acked)
-    await conn.execute(_RECORD_ACKS, [a.outbox_id for a in acks], [a.partition for a in acks],
-                       [a.offset for a in acks], [t for t, _ in parts], [p for _, p in parts],
-                       [acked[tp] for tp in parts])
+    await conn.execute(
+        _RECORD_ACKS,
+        [a.outbox_id for a in acks],
+        [a.partition for a in acks],
+        [a.offset for a in acks],
+        [t for t, _ in parts],
+        [p for _, p in parts],
+        [acked[tp] for tp in parts],
+    )
 
 
 async def reset_partitions(conn: asyncpg.Connection, lost: Iterable[TopicPartition]) -> int:
@@ -217,24 +253,42 @@ async def block_keys(conn: asyncpg.Connection, refusals: Sequence[Refusal]) -> N
 
 async def blocked_keys(conn: asyncpg.Connection) -> list[BlockedKey]:
     """The keys blocked now, oldest first, with how many rows wait behind each."""
-    return [BlockedKey(r["id"], r["topic"], r["message_key"], r["outbox_id"],
-                       None if r["event_id"] is None else str(r["event_id"]), r["type"],
-                       r["stream_id"], r["error"], r["blocked_at"], r["waiting_rows"])
-            for r in await conn.fetch(_BLOCKED)]
+    return [
+        BlockedKey(
+            r["id"],
+            r["topic"],
+            r["message_key"],
+            r["outbox_id"],
+            None if r["event_id"] is None else str(r["event_id"]),
+            r["type"],
+            r["stream_id"],
+            r["error"],
+            r["blocked_at"],
+            r["waiting_rows"],
+        )
+        for r in await conn.fetch(_BLOCKED)
+    ]
 
 
 async def blocked_count(conn: asyncpg.Connection) -> int:
-    return int(await conn.fetchval(
-        "SELECT count(*) FROM outbox_blocks WHERE resolved_at IS NULL"))
+    return int(await conn.fetchval("SELECT count(*) FROM outbox_blocks WHERE resolved_at IS NULL"))
 
 
-async def resolve_block(conn: asyncpg.Connection, block_id: int, *, skip: bool,
-                        reason: str | None, by: str, channel: str) -> tuple[bool, bool]:
+async def resolve_block(
+    conn: asyncpg.Connection,
+    block_id: int,
+    *,
+    skip: bool,
+    reason: str | None,
+    by: str,
+    channel: str,
+) -> tuple[bool, bool]:
     """Retry the key, or skip its refused row (marked sent, never sent: the block keeps
     why and who). Returns whether the block exists and whether this call resolved it
     (not when it was resolved already, or by a concurrent call)."""
     found, resolved = await conn.fetchrow(
-        _RESOLVE, block_id, "skip" if skip else "retry", reason, by, channel)
+        _RESOLVE, block_id, "skip" if skip else "retry", reason, by, channel
+    )
     return bool(found), bool(resolved)
 
 

@@ -45,8 +45,11 @@ class BrokerProbe:
             async with asyncio.timeout(self._timeout * 2):
                 ends = await self._end_offsets(admin, consumer, set(acked))
                 absent = {tp for tp, end in ends.items() if end is None}
-                suspects = {tp: (end, acked[tp]) for tp, end in ends.items()
-                            if end is not None and end <= acked[tp]}
+                suspects = {
+                    tp: (end, acked[tp])
+                    for tp, end in ends.items()
+                    if end is not None and end <= acked[tp]
+                }
                 return absent | await self._gone(consumer, suspects)
         except BROKER_ERRORS as exc:
             await self.close()
@@ -59,16 +62,18 @@ class BrokerProbe:
             await stop_within(admin.close(), self._timeout)
             await stop_within(consumer.stop(), self._timeout)
 
-    async def _end_offsets(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer,
-                           wanted: set[TP]) -> dict[TP, int | None]:
+    async def _end_offsets(
+        self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, wanted: set[TP]
+    ) -> dict[TP, int | None]:
         """Each partition's end offset; None for a partition or topic the broker no longer has."""
         existing = _partitions_by_topic(await admin.describe_topics())
         present = [TopicPartition(t, p) for t, p in wanted if p in existing.get(t, ())]
         ends = await consumer.end_offsets(present) if present else {}
         return {tp: ends.get(TopicPartition(*tp)) for tp in wanted}
 
-    async def _gone(self, consumer: AIOKafkaConsumer,
-                    suspects: Mapping[TP, tuple[int, int]]) -> set[TP]:
+    async def _gone(
+        self, consumer: AIOKafkaConsumer, suspects: Mapping[TP, tuple[int, int]]
+    ) -> set[TP]:
         """The suspects (reported end, acked offset) with no record at or past the acked offset."""
         acked = {TopicPartition(*tp): offsets[1] for tp, offsets in suspects.items()}
         if not acked:
@@ -98,9 +103,14 @@ class BrokerProbe:
             options = self._kafka.client_options()
             timeout_ms = int(self._timeout * 1000)
             admin = AIOKafkaAdminClient(**options, request_timeout_ms=timeout_ms)
-            consumer = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False,
-                                        auto_offset_reset="none", request_timeout_ms=timeout_ms,
-                                        fetch_max_wait_ms=_FETCH_WAIT_MS)
+            consumer = AIOKafkaConsumer(
+                **options,
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="none",
+                request_timeout_ms=timeout_ms,
+                fetch_max_wait_ms=_FETCH_WAIT_MS,
+            )
             self._clients = (admin, consumer)
             try:
                 async with asyncio.timeout(self._timeout * 2):
@@ -114,12 +124,17 @@ class BrokerProbe:
 
 def _partitions_by_topic(metadata: list[Any]) -> dict[str, set[int]]:
     """All topics' metadata: asking for named topics would auto-create them on some brokers."""
-    return {t["topic"]: {p["partition"] for p in t["partitions"]}
-            for t in metadata if t["error_code"] == 0}
+    return {
+        t["topic"]: {p["partition"] for p in t["partitions"]}
+        for t in metadata
+        if t["error_code"] == 0
+    }
 
 
-def _out_of_range(exc: OffsetOutOfRangeError, asked: Mapping[TopicPartition, int],
-                  ) -> list[TopicPartition]:
+def _out_of_range(
+    exc: OffsetOutOfRangeError,
+    asked: Mapping[TopicPartition, int],
+) -> list[TopicPartition]:
     """The partitions the broker says end before the acked offset; all asked if it won't say."""
     reported = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
     return [tp for tp in asked if tp in reported] or list(asked)

@@ -76,11 +76,19 @@ class PassResult:
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, kafka: KafkaSettings, *, service_name: str,
-                 batch_size: int = DEFAULT_BATCH_SIZE, poll_interval: float = 1.0,
-                 topics: Iterable[str] = (), request_timeout: float = 30.0,
-                 loss_check_interval: float = 5.0,
-                 lock_retry_interval: float | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        kafka: KafkaSettings,
+        *,
+        service_name: str,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        poll_interval: float = 1.0,
+        topics: Iterable[str] = (),
+        request_timeout: float = 30.0,
+        loss_check_interval: float = 5.0,
+        lock_retry_interval: float | None = None,
+    ) -> None:
         self.service_name = service_name
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -110,8 +118,12 @@ class OutboxRelay:
     async def __aenter__(self) -> OutboxRelay:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()
 
     async def close(self) -> None:
@@ -124,8 +136,9 @@ class OutboxRelay:
         try:
             while True:
                 try:
-                    async with leadership(self._pool, self.service_name,
-                                          self.lock_retry_interval) as conn:
+                    async with leadership(
+                        self._pool, self.service_name, self.lock_retry_interval
+                    ) as conn:
                         backoff.reset()
                         await self._lead(conn)
                 except LeadershipLost as exc:
@@ -154,9 +167,15 @@ class OutboxRelay:
         outcome = settle(batch.rows, results, acked)
         await self._record(outcome)
         self._observe(batch.rows, outcome)
-        return PassResult(len(outcome.acks), len(outcome.failed), len(outcome.lost),
-                          len(outcome.new_partitions), blocked=batch.blocked,
-                          full=len(batch.rows) == self.batch_size, refused=len(outcome.refused))
+        return PassResult(
+            len(outcome.acks),
+            len(outcome.failed),
+            len(outcome.lost),
+            len(outcome.new_partitions),
+            blocked=batch.blocked,
+            full=len(batch.rows) == self.batch_size,
+            refused=len(outcome.refused),
+        )
 
     async def heal_lost_partitions(self) -> set[TopicPartition]:
         """Re-queue every partition the broker no longer holds the acked records of."""
@@ -256,9 +275,14 @@ class OutboxRelay:
             return
         OUTBOX_REFUSED.labels(self.service_name).inc(len(refusals))
         for refusal in refusals:
-            self._log.error("relay.key_blocked", topic=refusal.topic, key=refusal.key,
-                            outbox_id=refusal.outbox_id, error=refusal.error,
-                            resolve="GET /v1/outbox/blocked, then retry or skip")
+            self._log.error(
+                "relay.key_blocked",
+                topic=refusal.topic,
+                key=refusal.key,
+                outbox_id=refusal.outbox_id,
+                error=refusal.error,
+                resolve="GET /v1/outbox/blocked, then retry or skip",
+            )
 
     def _forget(self, lost: set[TopicPartition], requeued: int) -> None:
         """After a loss a partition starts over: no acked offset, its topic ensured anew."""
@@ -306,8 +330,9 @@ class OutboxRelay:
             OUTBOX_PUBLISHED.labels(self.service_name, topic).inc(count)
         if outcome.failed:
             OUTBOX_SEND_FAILURES.labels(self.service_name).inc(len(outcome.failed))
-            self._log.warning("relay.send_failed", rows=len(outcome.failed),
-                              error=repr(outcome.failed[0]))
+            self._log.warning(
+                "relay.send_failed", rows=len(outcome.failed), error=repr(outcome.failed[0])
+            )
 
     def _set_leader(self, leader: bool) -> None:
         self._leader = leader

@@ -43,8 +43,7 @@ class InvalidRecordError(BrokerResponseError):
 
 kafka_errors.kafka_errors.setdefault(InvalidRecordError.errno, InvalidRecordError)
 
-SIZE_REFUSALS: tuple[type[BaseException], ...] = (MessageSizeTooLargeError,
-                                                  RecordListTooLargeError)
+SIZE_REFUSALS: tuple[type[BaseException], ...] = (MessageSizeTooLargeError, RecordListTooLargeError)
 RECORD_REFUSALS: tuple[type[BaseException], ...] = (*SIZE_REFUSALS, InvalidRecordError)
 """Answers about the record itself, which no retry changes. Errors about the topic or the
 cluster (authorization, an unknown topic) are retried instead: blocking keys one by one
@@ -61,8 +60,9 @@ class Settlement:
     new_partitions: set[TopicPartition] = field(default_factory=set)
 
 
-def settle(rows: Sequence[OutboxRow], results: Sequence[SendResult],
-           acked: Mapping[TopicPartition, int]) -> Settlement:
+def settle(
+    rows: Sequence[OutboxRow], results: Sequence[SendResult], acked: Mapping[TopicPartition, int]
+) -> Settlement:
     outcome = Settlement(lost=_lost_partitions(rows, results, acked))
     held_keys: set[tuple[str, str]] = set()
     refused_keys: set[tuple[str, str]] = set()
@@ -90,8 +90,9 @@ def settle(rows: Sequence[OutboxRow], results: Sequence[SendResult],
     return outcome
 
 
-def _lost_partitions(rows: Sequence[OutboxRow], results: Sequence[SendResult],
-                     acked: Mapping[TopicPartition, int]) -> set[TopicPartition]:
+def _lost_partitions(
+    rows: Sequence[OutboxRow], results: Sequence[SendResult], acked: Mapping[TopicPartition, int]
+) -> set[TopicPartition]:
     lost: set[TopicPartition] = set()
     for row, result in zip(rows, results, strict=True):
         if isinstance(result, BaseException):

@@ -50,9 +50,11 @@ def render_toml(matrix: dict[str, dict[str, list[str] | str]]) -> str:
     for service, routes in matrix.items():
         lines.append(f"[{service}]")
         for route, allowed in routes.items():
-            value = f'"{allowed}"' if isinstance(allowed, str) else \
-                "[" + ", ".join(f'"{r}"' for r in allowed) + "]"
+            value = (
+                f'"{allowed}"'
+                if isinstance(allowed, str)
+                else "[" + ", ".join(f'"{r}"' for r in allowed) + "]"
+            )
             lines.append(f'"{route}" = {value}')
         lines.append("")
     return "\n".join(lines)
-

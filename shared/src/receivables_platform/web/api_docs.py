@@ -46,26 +46,35 @@ def install_api_docs(app: FastAPI) -> None:
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - Swagger UI",
             swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
             swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
             swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
-            swagger_ui_parameters={**(app.swagger_ui_parameters or {}),
-                                   **SWAGGER_UI_PARAMETERS})
+            swagger_ui_parameters={**(app.swagger_ui_parameters or {}), **SWAGGER_UI_PARAMETERS},
+        )
 
     @app.get(REDOC_PATH, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - ReDoc",
             redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png", with_google_fonts=False)
+            redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
+            with_google_fonts=False,
+        )
 
     @app.get(f"{ASSETS_PATH}/{{asset}}", include_in_schema=False)
     async def asset(asset: str) -> FileResponse:
         media_type = ASSETS.get(asset)
         if media_type is None:
-            raise Problem(404, "Not Found", f"no documentation asset {asset!r}; "
-                          f"there are {', '.join(sorted(ASSETS))}", field="path.asset")
-        return FileResponse(_ASSET_DIR / asset, media_type=media_type,
-                            headers={"Cache-Control": ASSET_CACHE})
+            raise Problem(
+                404,
+                "Not Found",
+                f"no documentation asset {asset!r}; there are {', '.join(sorted(ASSETS))}",
+                field="path.asset",
+            )
+        return FileResponse(
+            _ASSET_DIR / asset, media_type=media_type, headers={"Cache-Control": ASSET_CACHE}
+        )

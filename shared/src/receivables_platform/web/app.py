@@ -52,12 +52,16 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "ready", "checks": {"database": "ok", "broker": "ok"}}]
+        }
+    )
 
     status: Literal["ready", "not ready"]
-    checks: dict[str, str] = Field(description="Each dependency checked: `ok`, or "
-                                               "`unavailable: <error>`")
+    checks: dict[str, str] = Field(
+        description="Each dependency checked: `ok`, or `unavailable: <error>`"
+    )
 
 
 @dataclass
@@ -75,15 +79,22 @@ def composed(holder: Request | ServiceState, kind: type[T]) -> T:
     from a request or a worker's state; a service built without them fails loudly here."""
     found = holder.app.state.dependencies if isinstance(holder, Request) else holder.dependencies
     if not isinstance(found, kind):
-        raise TypeError(f"the app was built with {type(found).__name__} as its dependencies, "
-                        f"not {kind.__name__}")
+        raise TypeError(
+            f"the app was built with {type(found).__name__} as its dependencies, "
+            f"not {kind.__name__}"
+        )
     return found
 
 
-def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRouter] = (),
-               workers: Sequence[Worker] = (),
-               readiness: Sequence[Callable[[ServiceState], Awaitable[None]]] = (),
-               dependencies: Any = None) -> FastAPI:
+def create_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    workers: Sequence[Worker] = (),
+    readiness: Sequence[Callable[[ServiceState], Awaitable[None]]] = (),
+    dependencies: Any = None,
+) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         assert settings.database_url, "DATABASE_URL must be resolved before the app starts"
@@ -100,8 +111,15 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
             await asyncio.gather(*state.tasks, return_exceptions=True)
             await pool.close()
 
-    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry=telemetry_config(),
-                  generate_unique_id_function=operation_id, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=title,
+        version="1.0.0",
+        lifespan=lifespan,
+        telemetry=telemetry_config(),
+        generate_unique_id_function=operation_id,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.dependencies = dependencies
     install_api_docs(app)
     install_conventions(app, settings)
@@ -111,8 +129,12 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
         """Live: the process answers."""
         return Health(status="ok")
 
-    @app.get("/readyz", tags=["health"], response_model=Readiness,
-             responses={503: {"description": "The database or the broker does not answer"}})
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        response_model=Readiness,
+        responses={503: {"description": "The database or the broker does not answer"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         """Ready: the database and the broker answer."""
         state: ServiceState = request.app.state.service
@@ -130,8 +152,10 @@ def create_app(settings: ServiceSettings, *, title: str, routers: Sequence[APIRo
             except Exception as exc:
                 checks[check.__name__] = f"unavailable: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
 
     for router in routers:
         app.include_router(router)

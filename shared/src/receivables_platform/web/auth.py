@@ -44,8 +44,10 @@ TEAM_ROLES = frozenset(f"{TEAM_ROLE_PREFIX}{team}" for team in TEAMS)
 """A member of an internal team (the escalation teams of a case) holds `team:<team>` in the
 token's `roles`: the identity provider's group for that team maps to the role. It opens the
 team's escalation inbox and nothing else; a person in two teams holds both."""
-ROLES = frozenset({"collector", "case_agent", "supervisor", "integration", "admin",
-                   "receivables_rep"}) | TEAM_ROLES
+ROLES = (
+    frozenset({"collector", "case_agent", "supervisor", "integration", "admin", "receivables_rep"})
+    | TEAM_ROLES
+)
 # Admin first, the rest sorted: the order a sign-in form or a dev token lists them in.
 ROLES_ADMIN_FIRST = ("admin", *sorted(ROLES - {"admin"}))
 ROLE_INCLUDES: dict[str, frozenset[str]] = {
@@ -59,9 +61,13 @@ JWKS_ALGORITHMS = ("RS256", "ES256")
 REALM = "receivables"
 MAX_TOKEN_LIFETIME = timedelta(seconds=MAX_TOKEN_LIFETIME_SECONDS)
 
-bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearerAuth", bearerFormat="JWT",
-                           description="JWT with `sub` and `roles` (collector, case_agent, "
-                                       "supervisor, integration, admin)")
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerAuth",
+    bearerFormat="JWT",
+    description="JWT with `sub` and `roles` (collector, case_agent, "
+    "supervisor, integration, admin)",
+)
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,13 @@ def unauthorized(detail: str, *, invalid_token: bool = True) -> Problem:
     if invalid_token:
         description = "".join(c for c in detail if " " <= c <= "~" and c not in '"\\')
         challenge += f', error="invalid_token", error_description="{description}"'
-    return Problem(401, "Unauthorized", detail, type=problem_type("unauthenticated"),
-                   headers={"WWW-Authenticate": challenge})
+    return Problem(
+        401,
+        "Unauthorized",
+        detail,
+        type=problem_type("unauthenticated"),
+        headers={"WWW-Authenticate": challenge},
+    )
 
 
 class VerifiedTokens:
@@ -112,10 +123,16 @@ class VerifiedTokens:
 
 
 class TokenVerifier:
-    def __init__(self, *, secret: str | None = None, jwks_url: str | None = None,
-                 audience: str = "receivables", issuer: str | None = None,
-                 leeway: timedelta = timedelta(seconds=30),
-                 max_lifetime: timedelta = MAX_TOKEN_LIFETIME) -> None:
+    def __init__(
+        self,
+        *,
+        secret: str | None = None,
+        jwks_url: str | None = None,
+        audience: str = "receivables",
+        issuer: str | None = None,
+        leeway: timedelta = timedelta(seconds=30),
+        max_lifetime: timedelta = MAX_TOKEN_LIFETIME,
+    ) -> None:
         self.secret = secret or None
         self.jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         self.audience, self.issuer, self.leeway = audience, issuer, leeway
@@ -124,9 +141,13 @@ class TokenVerifier:
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> TokenVerifier:
-        return cls(secret=settings.jwt_secret, jwks_url=settings.jwt_jwks_url,
-                   audience=settings.jwt_audience, issuer=settings.jwt_issuer,
-                   max_lifetime=timedelta(seconds=settings.jwt_max_lifetime_seconds))
+        return cls(
+            secret=settings.jwt_secret,
+            jwks_url=settings.jwt_jwks_url,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            max_lifetime=timedelta(seconds=settings.jwt_max_lifetime_seconds),
+        )
 
     @property
     def configured(self) -> bool:
@@ -148,8 +169,7 @@ class TokenVerifier:
         claims = self._decode(token, key, str(alg))
         self._check_lifetime(claims, now)
         principal = _principal(claims)
-        self.verified.put(token, principal, float(claims["exp"]) + self.leeway.total_seconds(),
-                          now)
+        self.verified.put(token, principal, float(claims["exp"]) + self.leeway.total_seconds(), now)
         return principal
 
     async def _key_for(self, alg: str, token: str) -> Any:
@@ -164,8 +184,9 @@ class TokenVerifier:
         try:
             signing_key = await asyncio.to_thread(jwks.get_signing_key_from_jwt, token)
         except jwt.PyJWKClientConnectionError:
-            raise Problem(503, "Service Unavailable",
-                          "the identity provider's signing keys cannot be fetched") from None
+            raise Problem(
+                503, "Service Unavailable", "the identity provider's signing keys cannot be fetched"
+            ) from None
         except jwt.PyJWTError:
             raise unauthorized("the token's signing key is unknown") from None
         return signing_key.key
@@ -173,9 +194,15 @@ class TokenVerifier:
     def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
         required = ["exp", "sub", "aud"] + (["iss"] if self.issuer else [])
         try:
-            return jwt.decode(token, key, algorithms=[alg], audience=self.audience,
-                              issuer=self.issuer, leeway=self.leeway,
-                              options={"require": required})
+            return jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": required},
+            )
         except jwt.ExpiredSignatureError:
             raise unauthorized("the token has expired") from None
         except jwt.InvalidAudienceError:
@@ -194,8 +221,10 @@ class TokenVerifier:
         lifetime = int(claims["exp"]) - issued
         limit = self.max_lifetime.total_seconds()
         if lifetime > limit:
-            raise unauthorized(f"the token is valid for {lifetime:.0f} s, longer than the "
-                               f"{limit:.0f} s this service accepts (JWT_MAX_LIFETIME_SECONDS)")
+            raise unauthorized(
+                f"the token is valid for {lifetime:.0f} s, longer than the "
+                f"{limit:.0f} s this service accepts (JWT_MAX_LIFETIME_SECONDS)"
+            )
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
@@ -217,9 +246,10 @@ def token_verifier(request: Request) -> TokenVerifier:
     return verifier
 
 
-async def authenticate(request: Request,
-                       credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
-                       ) -> Principal:
+async def authenticate(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
+) -> Principal:
     """Any valid token: the base of `require_roles` and of per-caller idempotency keys."""
     if credentials is None:
         raise unauthorized("a bearer token is required", invalid_token=False)
@@ -237,12 +267,14 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
 
     async def has_role(principal: Principal = Depends(authenticate)) -> Principal:
         if not principal.has_any(wanted):
-            raise Problem(403, "Forbidden",
-                          f"this needs one of the roles {', '.join(sorted(wanted))}; "
-                          f"the token has {', '.join(sorted(principal.roles)) or 'none'}",
-                          type=problem_type("forbidden"),
-                          headers={"WWW-Authenticate":
-                                   f'Bearer realm="{REALM}", error="insufficient_scope"'})
+            raise Problem(
+                403,
+                "Forbidden",
+                f"this needs one of the roles {', '.join(sorted(wanted))}; "
+                f"the token has {', '.join(sorted(principal.roles)) or 'none'}",
+                type=problem_type("forbidden"),
+                headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'},
+            )
         return principal
 
     has_role.__name__ = f"require_{'_or_'.join(sorted(wanted))}"
@@ -250,14 +282,26 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
     return has_role
 
 
-def issue_token(secret: str, sub: str, roles: Iterable[str], ttl: timedelta | int = 3600, *,
-                audience: str = "receivables", issuer: str | None = None,
-                now: datetime | None = None) -> str:
+def issue_token(
+    secret: str,
+    sub: str,
+    roles: Iterable[str],
+    ttl: timedelta | int = 3600,
+    *,
+    audience: str = "receivables",
+    issuer: str | None = None,
+    now: datetime | None = None,
+) -> str:
     """An HS256 token the services accept with the same JWT_SECRET: dev stack and tests."""
     issued = now or datetime.now(UTC)
     lifetime = ttl if isinstance(ttl, timedelta) else timedelta(seconds=ttl)
-    claims: dict[str, Any] = {"sub": sub, "roles": list(roles), "aud": audience,
-                              "iat": issued, "exp": issued + lifetime}
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "roles": list(roles),
+        "aud": audience,
+        "iat": issued,
+        "exp": issued + lifetime,
+    }
     if issuer:
         claims["iss"] = issuer
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -38,7 +38,13 @@ class RequestBody(BaseModel):
 
 # one side of local@domain: no space, control character or address punctuation
 _MAILBOX_PART = r'[^@\s\x00-\x1f\x7f<>()\[\],;:"\\]+'
-EmailAddress = Annotated[str, Field(
-    max_length=320, pattern=f"^{_MAILBOX_PART}@{_MAILBOX_PART}$",
-    description="An email address (local@domain)", examples=["pat@customer.example"])]
+EmailAddress = Annotated[
+    str,
+    Field(
+        max_length=320,
+        pattern=f"^{_MAILBOX_PART}@{_MAILBOX_PART}$",
+        description="An email address (local@domain)",
+        examples=["pat@customer.example"],
+    ),
+]
 """A mailbox we send to: a line break or control character in it would end the header."""

@@ -47,11 +47,15 @@ class Precondition:
         if self.matches(current_version):
             return current_version
         sent = "*" if self.versions is None else ", ".join(etag(v) for v in sorted(self.versions))
-        raise Problem(412, "Precondition Failed",
-                      f"If-Match {sent or '(no strong tag)'} does not match the current "
-                      f"version {etag(current_version)}",
-                      type=problem_type("stale-version"), field=FIELD,
-                      headers={"ETag": etag(current_version)} if current_version else None)
+        raise Problem(
+            412,
+            "Precondition Failed",
+            f"If-Match {sent or '(no strong tag)'} does not match the current "
+            f"version {etag(current_version)}",
+            type=problem_type("stale-version"),
+            field=FIELD,
+            headers={"ETag": etag(current_version)} if current_version else None,
+        )
 
     def matches(self, current_version: int) -> bool:
         """Strong comparison (RFC 9110 13.1.1); `*` needs the resource to exist."""
@@ -60,9 +64,10 @@ class Precondition:
         return current_version in self.versions
 
 
-def version_check(if_match: Precondition | None,
-                  version_of: Callable[[State], int] | None = None,
-                  ) -> Callable[[State, int], None] | None:
+def version_check(
+    if_match: Precondition | None,
+    version_of: Callable[[State], int] | None = None,
+) -> Callable[[State, int], None] | None:
     """If-Match as the check a use case runs on the state it loaded, under the stream's lock.
 
     Checked there, not in the route, so no write slips in between the check and
@@ -87,25 +92,34 @@ def parse_if_match(value: str) -> Precondition:
     while pos < len(value):
         found = _TAG.match(value, pos)
         if found is None:
-            raise Problem(400, "Malformed If-Match",
-                          f'If-Match must be "*" or quoted entity tags like "3", got {value!r}',
-                          type=problem_type("malformed-precondition"), field=FIELD)
+            raise Problem(
+                400,
+                "Malformed If-Match",
+                f'If-Match must be "*" or quoted entity tags like "3", got {value!r}',
+                type=problem_type("malformed-precondition"),
+                field=FIELD,
+            )
         weak, tag = found.group(1), found.group(2)
         if not weak and tag.isdigit() and len(tag) <= _VERSION_DIGITS:
             versions.add(int(tag))
         pos = found.end()
     if pos == 0:
-        raise Problem(400, "Malformed If-Match", "If-Match is empty",
-                      type=problem_type("malformed-precondition"), field=FIELD)
+        raise Problem(
+            400,
+            "Malformed If-Match",
+            "If-Match is empty",
+            type=problem_type("malformed-precondition"),
+            field=FIELD,
+        )
     return Precondition(frozenset(versions))
 
 
 _DESCRIPTION = 'The ETag (`"<version>"`) of the representation this write is based on'
 
 
-async def require_if_match(if_match: str | None = Header(None, alias="If-Match",
-                                                         description=_DESCRIPTION),
-                           ) -> Precondition:
+async def require_if_match(
+    if_match: str | None = Header(None, alias="If-Match", description=_DESCRIPTION),
+) -> Precondition:
     """Dependency for writes that must not be blind: 428 when If-Match is missing or `*`.
 
     `*` matches whatever version is current (RFC 9110 13.1.1), so two agents who
@@ -116,20 +130,28 @@ async def require_if_match(if_match: str | None = Header(None, alias="If-Match",
     (`async` though it awaits nothing: FastAPI runs a plain `def` dependency in a
     worker thread, a thread hop on every request for a header parse.)"""
     if if_match is None:
-        raise Problem(428, "Precondition Required",
-                      'this write needs If-Match with the ETag you read, e.g. "3"',
-                      type=problem_type("precondition-required"), field=FIELD)
+        raise Problem(
+            428,
+            "Precondition Required",
+            'this write needs If-Match with the ETag you read, e.g. "3"',
+            type=problem_type("precondition-required"),
+            field=FIELD,
+        )
     precondition = parse_if_match(if_match)
     if precondition.versions is None:
-        raise Problem(428, "Precondition Required",
-                      'If-Match: * names no version; this write needs If-Match with the ETag '
-                      'you read, e.g. "3"',
-                      type=problem_type("precondition-required"), field=FIELD)
+        raise Problem(
+            428,
+            "Precondition Required",
+            "If-Match: * names no version; this write needs If-Match with the ETag "
+            'you read, e.g. "3"',
+            type=problem_type("precondition-required"),
+            field=FIELD,
+        )
     return precondition
 
 
-async def optional_if_match(if_match: str | None = Header(None, alias="If-Match",
-                                                          description=_DESCRIPTION),
-                            ) -> Precondition | None:
+async def optional_if_match(
+    if_match: str | None = Header(None, alias="If-Match", description=_DESCRIPTION),
+) -> Precondition | None:
     """Dependency for writes where a blind update is acceptable but a stated version is checked."""
     return None if if_match is None else parse_if_match(if_match)

@@ -35,8 +35,9 @@ LINGER_BYTES = 64 * 1024 * 1024
 class HeaderLimits(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    max_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024,
-                           validation_alias="HTTP_MAX_HEADER_BYTES")
+    max_bytes: int = Field(
+        default=16 * 1024, ge=1024, le=1024 * 1024, validation_alias="HTTP_MAX_HEADER_BYTES"
+    )
     """The request line and all headers together, in bytes (Node's default, twice nginx's
     8 KiB per header line): room for any identity provider's token."""
 
@@ -48,10 +49,15 @@ def header_limits() -> HeaderLimits:
 
 
 def _problem(limit: int, field: str) -> Problem:
-    return Problem(431, "Request Header Fields Too Large",
-                   f"the request line and headers are over the {limit}-byte limit; "
-                   "send a shorter token or fewer headers", type=problem_type("headers-too-large"),
-                   field=field, limit_bytes=limit)
+    return Problem(
+        431,
+        "Request Header Fields Too Large",
+        f"the request line and headers are over the {limit}-byte limit; "
+        "send a shorter token or fewer headers",
+        type=problem_type("headers-too-large"),
+        field=field,
+        limit_bytes=limit,
+    )
 
 
 class HeaderLimitedProtocol(HttpToolsProtocol):
@@ -95,15 +101,29 @@ class HeaderLimitedProtocol(HttpToolsProtocol):
             self.transport.close()  # an answer to an earlier request is still going out
             return
         problem = _problem(self._limit, "header")
-        body = json.dumps({"type": problem.type, "title": problem.title, "status": 431,
-                           "detail": problem.detail, "errors": problem.errors,
-                           "limit_bytes": self._limit}).encode()
+        body = json.dumps(
+            {
+                "type": problem.type,
+                "title": problem.title,
+                "status": 431,
+                "detail": problem.detail,
+                "errors": problem.errors,
+                "limit_bytes": self._limit,
+            }
+        ).encode()
         head = [STATUS_LINE[431]]
         for name, value in self.server_state.default_headers:
             head += [name, b": ", value, b"\r\n"]
-        head += [b"content-type: ", PROBLEM_JSON.encode(), b"\r\n",
-                 b"content-length: ", str(len(body)).encode(), b"\r\n",
-                 b"connection: close\r\n\r\n", body]
+        head += [
+            b"content-type: ",
+            PROBLEM_JSON.encode(),
+            b"\r\n",
+            b"content-length: ",
+            str(len(body)).encode(),
+            b"\r\n",
+            b"connection: close\r\n\r\n",
+            body,
+        ]
         self.transport.write(b"".join(head))
         if self.transport.can_write_eof():
             self.transport.write_eof()
@@ -122,8 +142,11 @@ class HeaderLimitMiddleware:
         if scope["type"] == "http":
             limit = header_limits().max_bytes
             headers = scope["headers"]
-            size = (len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
-                    + sum(len(name) + len(value) + 4 for name, value in headers))
+            size = (
+                len(scope.get("raw_path") or b"")
+                + len(scope.get("query_string", b""))
+                + sum(len(name) + len(value) + 4 for name, value in headers)
+            )
             if size > limit:
                 name = max(headers, key=lambda header: len(header[1]))[0].decode("latin-1")
                 problem = _problem(limit, f"header.{name.title()}")

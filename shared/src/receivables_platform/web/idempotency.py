@@ -82,12 +82,20 @@ class Idempotency:
     fingerprint: str
     responded: bool = False
 
-    async def respond(self, content: Any, *, status_code: int = 201,
-                      headers: Mapping[str, str] | None = None,
-                      version: int | None = None) -> Response:
+    async def respond(
+        self,
+        content: Any,
+        *,
+        status_code: int = 201,
+        headers: Mapping[str, str] | None = None,
+        version: int | None = None,
+    ) -> Response:
         """The route's answer, stored for replay in the route's transaction; return it."""
-        body = b"" if content is None else json.dumps(
-            jsonable_encoder(content), separators=(",", ":")).encode()
+        body = (
+            b""
+            if content is None
+            else json.dumps(jsonable_encoder(content), separators=(",", ":")).encode()
+        )
         stored = {**(headers or {})}
         if version is not None:
             stored["ETag"] = etag(version)
@@ -96,8 +104,15 @@ class Idempotency:
         await self.conn.execute(
             "INSERT INTO idempotency_keys (principal, key, method, path, request_hash, "
             "status_code, response_body, response_headers) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-            self.principal.sub, self.key, self.method, self.path, self.fingerprint,
-            status_code, body, stored)
+            self.principal.sub,
+            self.key,
+            self.method,
+            self.path,
+            self.fingerprint,
+            status_code,
+            body,
+            stored,
+        )
         self.responded = True
         return Response(body, status_code=status_code, headers=stored)
 
@@ -120,46 +135,67 @@ def lock_key(principal: str, key: str) -> int:
 
 def _checked_key(value: str | None) -> str:
     if value is None:
-        raise Problem(400, "Idempotency-Key required",
-                      f"this POST creates something: send an {HEADER} header (e.g. a UUID) "
-                      "so a retry cannot create it twice",
-                      type=problem_type("idempotency-key-missing"), field=FIELD)
+        raise Problem(
+            400,
+            "Idempotency-Key required",
+            f"this POST creates something: send an {HEADER} header (e.g. a UUID) "
+            "so a retry cannot create it twice",
+            type=problem_type("idempotency-key-missing"),
+            field=FIELD,
+        )
     if not _KEY.fullmatch(value):
-        raise Problem(400, "Malformed Idempotency-Key",
-                      f"{HEADER} must be 1 to 255 visible ASCII characters",
-                      type=problem_type("idempotency-key-malformed"), field=FIELD)
+        raise Problem(
+            400,
+            "Malformed Idempotency-Key",
+            f"{HEADER} must be 1 to 255 visible ASCII characters",
+            type=problem_type("idempotency-key-malformed"),
+            field=FIELD,
+        )
     return value
 
 
-async def _claim_or_replay(conn: asyncpg.Connection, principal: str, key: str,
-                           fingerprint: str) -> None:
+async def _claim_or_replay(
+    conn: asyncpg.Connection, principal: str, key: str, fingerprint: str
+) -> None:
     """Take the key's lock and read what is stored under it, in one round trip (the
     platform schema's `idempotency_claim`, whose lookup runs after the lock is held)."""
-    row = await conn.fetchrow("SELECT * FROM idempotency_claim($1, $2, $3)",
-                              lock_key(principal, key), principal, key)
+    row = await conn.fetchrow(
+        "SELECT * FROM idempotency_claim($1, $2, $3)", lock_key(principal, key), principal, key
+    )
     if not row["claimed"]:
-        raise Problem(409, "Request in progress",
-                      f"a request with this {HEADER} is still running; retry when it is done",
-                      type=problem_type("idempotency-key-in-use"), field=FIELD,
-                      headers={"Retry-After": "1"})
+        raise Problem(
+            409,
+            "Request in progress",
+            f"a request with this {HEADER} is still running; retry when it is done",
+            type=problem_type("idempotency-key-in-use"),
+            field=FIELD,
+            headers={"Retry-After": "1"},
+        )
     if row["request_hash"] is None:
         return
     if row["request_hash"] != fingerprint:
-        raise Problem(422, "Idempotency-Key reused",
-                      f"this {HEADER} was used for a different request; use a new key",
-                      type=problem_type("idempotency-key-reused"), field=FIELD)
+        raise Problem(
+            422,
+            "Idempotency-Key reused",
+            f"this {HEADER} was used for a different request; use a new key",
+            type=problem_type("idempotency-key-reused"),
+            field=FIELD,
+        )
     headers = {**row["response_headers"], REPLAYED_HEADER: "true"}
-    raise IdempotentReplay(Response(bytes(row["response_body"]), status_code=row["status_code"],
-                                    headers=headers))
+    raise IdempotentReplay(
+        Response(bytes(row["response_body"]), status_code=row["status_code"], headers=headers)
+    )
 
 
 async def idempotency(
     request: Request,
     principal: Principal = Depends(authenticate),
     idempotency_key: str | None = Header(
-        None, alias=HEADER,
+        None,
+        alias=HEADER,
         description="Required. A unique key per intended create (a UUID); a retry with the "
-                    "same key and body replays the first answer instead of creating again"),
+        "same key and body replays the first answer instead of creating again",
+    ),
 ) -> AsyncIterator[Idempotency]:
     """Dependency (use `IdempotentRequest`): claim the key, replay, or let the route run."""
     key = _checked_key(idempotency_key)
@@ -188,7 +224,8 @@ def install_idempotency(app: FastAPI) -> None:
 
 async def purge_expired_keys(pool: asyncpg.Pool, retention: timedelta = KEY_RETENTION) -> int:
     result = await pool.execute(
-        "DELETE FROM idempotency_keys WHERE created_at < now() - $1::interval", retention)
+        "DELETE FROM idempotency_keys WHERE created_at < now() - $1::interval", retention
+    )
     return int(result.split()[-1])
 
 

@@ -26,7 +26,7 @@ from starlette.responses import Response
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METRICS_ENVIRONMENT = {
     METRICS_DIR_ENV: "Set by the platform for its own API processes when WEB_CONCURRENCY is "
-                     "above 1 (prometheus_client's shared directory); do not set it.",
+    "above 1 (prometheus_client's shared directory); do not set it.",
 }
 
 HTTP_REQUEST_DURATION = Histogram(

@@ -245,35 +245,64 @@ FOR_MODEL: dict[str, Any] = {
     "OpenCase.status": "investigating",
     "SentNotification.status": "sent",
     "BlockedKey.key": ACCOUNT_ID,
-    "CommitmentView.instalments": [{"due_date": "2026-03-28", "amount_minor": 62500},
-                                   {"due_date": "2026-04-28", "amount_minor": 62500}],
-    "PolicyResponse.steps": [{"step_id": "d+7-call", "offset_days": 7, "channel": "call",
-                              "template": "reminder", "escalates": False}],
+    "CommitmentView.instalments": [
+        {"due_date": "2026-03-28", "amount_minor": 62500},
+        {"due_date": "2026-04-28", "amount_minor": 62500},
+    ],
+    "PolicyResponse.steps": [
+        {
+            "step_id": "d+7-call",
+            "offset_days": 7,
+            "channel": "call",
+            "template": "reminder",
+            "escalates": False,
+        }
+    ],
     "BlockedKey.error": "MessageSizeTooLargeError: the broker refused the record",
     "SetAsideEvent.source": "billing-adapter",
     "SetAsideEvent.type": "billing.invoice.issued",
     "SetAsideEvent.subject": ACCOUNT_ID,
     "SetAsideEvent.reason": "no upcaster for billing.invoice.issued version 9",
-    **dict.fromkeys(("IssueInvoiceRequest.external_id", "InvoiceResponse.external_id",
-                     "InvoiceView.external_id", "TaskInvoice.external_id"),
-                    "in_1OoKpQ2eZvKYlo2C"),
-    **dict.fromkeys(("RecordPaymentRequest.external_id", "PaymentResponse.external_id"),
-                    "py_3OoKpQ2eZvKYlo2C"),
-    **dict.fromkeys(("LineIn.description", "LineOut.description"),
-                    "Field service visit, March"),
+    **dict.fromkeys(
+        (
+            "IssueInvoiceRequest.external_id",
+            "InvoiceResponse.external_id",
+            "InvoiceView.external_id",
+            "TaskInvoice.external_id",
+        ),
+        "in_1OoKpQ2eZvKYlo2C",
+    ),
+    **dict.fromkeys(
+        ("RecordPaymentRequest.external_id", "PaymentResponse.external_id"), "py_3OoKpQ2eZvKYlo2C"
+    ),
+    **dict.fromkeys(("LineIn.description", "LineOut.description"), "Field service visit, March"),
     **dict.fromkeys(("Contact.name", "ContactIn.name", "ContactCard.name"), "Jana Novak"),
     **dict.fromkeys(("AgentRequest.name", "AgentResponse.name"), "Sam Okafor"),
     **dict.fromkeys(("CollectorView.name",), "Ana Lopez"),
-    **dict.fromkeys(("PolicyRequest.name", "PolicyResponse.name", "PolicyRevision.name"),
-                    "SMB standard cadence"),
+    **dict.fromkeys(
+        ("PolicyRequest.name", "PolicyResponse.name", "PolicyRevision.name"), "SMB standard cadence"
+    ),
     "TemplateView.name": "reminder",
-    **dict.fromkeys(("CategoryRequest.name", "CategoryResponse.name", "CorrectedByRootCause.name",
-                     "ParetoEntry.name", "RootCause.name", "RootCauseThisWeek.name",
-                     "WeekOverWeek.name"), "Wrong rate billed"),
-    **dict.fromkeys(("CategoryRequest.description", "CategoryResponse.description"),
-                    "The renewed contract's rate was not loaded into billing"),
-    **dict.fromkeys(("RootCause.detail", "RootCauseRequest.detail"),
-                    "Renewal on 1 February not loaded into billing"),
+    **dict.fromkeys(
+        (
+            "CategoryRequest.name",
+            "CategoryResponse.name",
+            "CorrectedByRootCause.name",
+            "ParetoEntry.name",
+            "RootCause.name",
+            "RootCauseThisWeek.name",
+            "WeekOverWeek.name",
+        ),
+        "Wrong rate billed",
+    ),
+    **dict.fromkeys(
+        ("CategoryRequest.description", "CategoryResponse.description"),
+        "The renewed contract's rate was not loaded into billing",
+    ),
+    **dict.fromkeys(
+        ("RootCause.detail", "RootCauseRequest.detail"),
+        "Renewal on 1 February not loaded into billing",
+    ),
 }
 """Where one model's field means something else than the name usually does."""
 
@@ -341,21 +370,25 @@ def _matches(value: Any, schema: dict[str, Any]) -> bool:
         "boolean": lambda v: isinstance(v, bool),
         "array": lambda v: isinstance(v, list),
         "object": lambda v: isinstance(v, dict),
-        "null": lambda v: v is None}
+        "null": lambda v: v is None,
+    }
     kinds = kind if isinstance(kind, list) else [kind]
     if not any(checks[k](value) for k in kinds if k in checks):
         return False
     if isinstance(value, str):
-        return schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)) \
-            and _formatted(value, schema.get("format"))
+        return schema.get("minLength", 0) <= len(value) <= schema.get(
+            "maxLength", len(value)
+        ) and _formatted(value, schema.get("format"))
     return True
 
 
 def _formatted(value: str, form: str | None) -> bool:
     """A case number is no `uuid`, though both are called case_id somewhere."""
     parsers: dict[str, Callable[[str], object]] = {
-        "uuid": uuid.UUID, "date": date.fromisoformat,
-        "date-time": lambda v: datetime.fromisoformat(v) if "T" in v else int("x")}
+        "uuid": uuid.UUID,
+        "date": date.fromisoformat,
+        "date-time": lambda v: datetime.fromisoformat(v) if "T" in v else int("x"),
+    }
     try:
         parsers.get(form or "", str)(value)
     except ValueError:
@@ -437,14 +470,15 @@ class Composer:
         name = field or ""
         if kind == "object" or "properties" in schema:
             if not schema.get("properties") and not isinstance(
-                    schema.get("additionalProperties"), dict):
+                schema.get("additionalProperties"), dict
+            ):
                 raise NoExample(path)  # "any object": only the vocabulary knows its keys
-            return {key: self.value(sub, key, f"{path}.{key}")
-                    for key, sub in schema.get("properties", {}).items()} \
-                | self._additional(schema, name, path)
+            return {
+                key: self.value(sub, key, f"{path}.{key}")
+                for key, sub in schema.get("properties", {}).items()
+            } | self._additional(schema, name, path)
         if kind == "array":
-            item = self.value(schema.get("items", {}), name.removesuffix("s") or name,
-                              f"{path}[]")
+            item = self.value(schema.get("items", {}), name.removesuffix("s") or name, f"{path}[]")
             return [item] * max(1, schema.get("minItems", 1))
         if kind == "string":
             return self._string(schema, name, path)
@@ -523,12 +557,18 @@ def add_examples(document: dict[str, Any]) -> dict[str, str]:
             for body in bodies:
                 for media, content in body.get("content", {}).items():
                     schema = content.get("schema")
-                    if not is_json(media) or not schema or "$ref" in schema \
-                            or "example" in content or "examples" in content:
+                    if (
+                        not is_json(media)
+                        or not schema
+                        or "$ref" in schema
+                        or "example" in content
+                        or "examples" in content
+                    ):
                         continue
                     try:
-                        content["example"] = composer.value(schema, None, operation.get(
-                            "operationId", "operation"))
+                        content["example"] = composer.value(
+                            schema, None, operation.get("operationId", "operation")
+                        )
                     except NoExample:
                         continue
     return dict(composer.failed)
@@ -536,17 +576,24 @@ def add_examples(document: dict[str, Any]) -> dict[str, str]:
 
 def missing_examples(document: dict[str, Any]) -> list[str]:
     """Models, and inline JSON bodies and answers, the document gives no example for."""
-    missing = [name for name, schema in document.get("components", {}).get("schemas", {})
-               .items() if "examples" not in schema and "example" not in schema]
+    missing = [
+        name
+        for name, schema in document.get("components", {}).get("schemas", {}).items()
+        if "examples" not in schema and "example" not in schema
+    ]
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
-            bodies = {"request": operation.get("requestBody", {}),
-                      **operation.get("responses", {})}
+            bodies = {"request": operation.get("requestBody", {}), **operation.get("responses", {})}
             for status, body in bodies.items():
                 for media, content in body.get("content", {}).items():
                     schema = content.get("schema")
-                    if is_json(media) and schema and "$ref" not in schema \
-                            and "example" not in content and "examples" not in content:
+                    if (
+                        is_json(media)
+                        and schema
+                        and "$ref" not in schema
+                        and "example" not in content
+                        and "examples" not in content
+                    ):
                         missing.append(f"{method.upper()} {path} {status} {media}")
     return missing
 

@@ -16,24 +16,32 @@ from typing import Any
 IDEMPOTENCY_KEY = "Idempotency-Key"
 IF_MATCH = "If-Match"
 RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
-    "ETag": {"description": "The version of the resource answered (strong, quoted): send it "
-                            "as If-Match with the next write to it.",
-             "schema": {"type": "string", "example": '"7"'}},
-    "Location": {"description": "The URL of what the request created (or of the job "
-                                "that will).",
-                 "schema": {"type": "string", "format": "uri-reference"}},
-    "Idempotent-Replayed": {"description": "`true` when this is the stored answer to an "
-                                           "earlier request with the same Idempotency-Key.",
-                            "schema": {"type": "string", "enum": ["true"]}},
-    "Retry-After": {"description": "Seconds to wait before retrying the same request.",
-                    "schema": {"type": "integer", "minimum": 0}},
+    "ETag": {
+        "description": "The version of the resource answered (strong, quoted): send it "
+        "as If-Match with the next write to it.",
+        "schema": {"type": "string", "example": '"7"'},
+    },
+    "Location": {
+        "description": "The URL of what the request created (or of the job that will).",
+        "schema": {"type": "string", "format": "uri-reference"},
+    },
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an "
+        "earlier request with the same Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying the same request.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
 }
 DECLARED = frozenset(RESPONSE_HEADERS)
 """The headers the fuzz suite holds every answer to: answered only where declared."""
 
 
-def declare(operation: dict[str, Any], method: str, dependency_names: set[str],
-            has_path_params: bool) -> None:
+def declare(
+    operation: dict[str, Any], method: str, dependency_names: set[str], has_path_params: bool
+) -> None:
     """Mark enforced request headers required and list the response headers per status."""
     idempotent = "idempotency" in dependency_names
     if_match_required = "require_if_match" in dependency_names
@@ -41,15 +49,17 @@ def declare(operation: dict[str, Any], method: str, dependency_names: set[str],
     for parameter in operation.get("parameters", []):
         if parameter.get("in") != "header":
             continue
-        if (parameter["name"] == IDEMPOTENCY_KEY and idempotent) or \
-                (parameter["name"] == IF_MATCH and if_match_required):
+        if (parameter["name"] == IDEMPOTENCY_KEY and idempotent) or (
+            parameter["name"] == IF_MATCH and if_match_required
+        ):
             parameter["required"] = True
             parameter["schema"] = _not_null(parameter.get("schema", {}))
     for status, response in operation.get("responses", {}).items():
         names = _response_headers(int(status), method, idempotent, if_match, has_path_params)
         if names:
             response.setdefault("headers", {}).update(
-                {name: RESPONSE_HEADERS[name] for name in sorted(names)})
+                {name: RESPONSE_HEADERS[name] for name in sorted(names)}
+            )
 
 
 def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -60,8 +70,9 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in schema.items() if k != "anyOf"}, **alternatives[0]}
 
 
-def _response_headers(status: int, method: str, idempotent: bool, if_match: bool,
-                      has_path_params: bool) -> set[str]:
+def _response_headers(
+    status: int, method: str, idempotent: bool, if_match: bool, has_path_params: bool
+) -> set[str]:
     if status == 503:
         return {"Retry-After"}
     if status == 409 and idempotent:

@@ -29,10 +29,10 @@ REASONS = {
     403: "The token's roles do not allow this operation.",
     404: "What the path or the body refers to does not exist.",
     409: "Refused by the business rules, or a request with the same Idempotency-Key is "
-         "still running (retry after Retry-After).",
+    "still running (retry after Retry-After).",
     412: "If-Match does not match the current version: reload and retry.",
     422: "An input is invalid (`errors` names each field), or the Idempotency-Key was "
-         "used before for a different request.",
+    "used before for a different request.",
     428: "This write needs If-Match with the ETag of the version it was based on.",
     503: "The database is not reachable right now: retry after the Retry-After delay.",
 }
@@ -47,16 +47,27 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "correlation_id": {"type": "string"},
-        "errors": {"type": "array", "items": {
-            "type": "object", "required": ["field", "message"],
-            "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
     },
     "additionalProperties": True,
-    "examples": [{
-        "type": problem_type("validation-error"), "title": "Invalid request",
-        "status": 422, "detail": "invalid input in: body.amount_minor",
-        "instance": "/v1/invoices", "correlation_id": "0193a5b6-4035-7e9f-b174-8d2c6f5e0a05",
-        "errors": [{"field": "body.amount_minor", "message": "Input should be greater than 0"}]}],
+    "examples": [
+        {
+            "type": problem_type("validation-error"),
+            "title": "Invalid request",
+            "status": 422,
+            "detail": "invalid input in: body.amount_minor",
+            "instance": "/v1/invoices",
+            "correlation_id": "0193a5b6-4035-7e9f-b174-8d2c6f5e0a05",
+            "errors": [{"field": "body.amount_minor", "message": "Input should be greater than 0"}],
+        }
+    ],
 }
 
 
@@ -67,18 +78,22 @@ def document_problems(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = \
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 PROBLEM_SCHEMA
+            )
             for path, method, statuses, route in _operations(app):
                 operation = schema["paths"][path][method.lower()]
                 responses = operation.setdefault("responses", {})
                 for status in statuses:
                     responses[str(status)] = {
                         "description": REASONS[status],
-                        "content": {PROBLEM_JSON: {"schema": {
-                            "$ref": "#/components/schemas/Problem"}}}}
-                openapi_headers.declare(operation, method, _dependency_names(route),
-                                        bool(route.dependant.path_params))
+                        "content": {
+                            PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                        },
+                    }
+                openapi_headers.declare(
+                    operation, method, _dependency_names(route), bool(route.dependant.path_params)
+                )
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -87,13 +102,20 @@ def document_problems(app: FastAPI) -> None:
 
 def _operations(app: FastAPI) -> Iterator[tuple[str, str, list[int], Any]]:
     for route in iter_route_contexts(app.routes):
-        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema \
-                or route.path is None:
+        if (
+            not isinstance(route.original_route, APIRoute)
+            or not route.include_in_schema
+            or route.path is None
+        ):
             continue
         calls = set(_calls(route.dependant))
         guarded = any(isinstance(getattr(c, "roles", None), frozenset) for c in calls)
-        takes_input = bool(route.dependant.path_params or route.dependant.query_params
-                           or route.dependant.header_params or route.body_field)
+        takes_input = bool(
+            route.dependant.path_params
+            or route.dependant.query_params
+            or route.dependant.header_params
+            or route.body_field
+        )
         for method in (route.methods or set()) - {"HEAD", "OPTIONS"}:
             statuses = {503}
             if takes_input or method in WRITES:

@@ -22,14 +22,16 @@ from receivables_platform.web.problems import Problem, problem_type
 
 T = TypeVar("T")
 
-CursorQuery = Annotated[str | None, Query(max_length=500,
-                                          description="next_cursor of the previous page")]
+CursorQuery = Annotated[
+    str | None, Query(max_length=500, description="next_cursor of the previous page")
+]
 
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at "
-                                                "the end")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end"
+    )
 
 
 def encode_cursor(*key: object) -> str:
@@ -42,17 +44,26 @@ def decode_cursor(cursor: str, *parts: Callable[[str], Any]) -> tuple[Any, ...]:
     `UUID`, `int`, ...); anything else is the client's mistake."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(raw, list) or len(raw) != len(parts) \
-                or not all(isinstance(part, str) for part in raw):
+        if (
+            not isinstance(raw, list)
+            or len(raw) != len(parts)
+            or not all(isinstance(part, str) for part in raw)
+        ):
             raise ValueError("not this list's cursor")
         return tuple(convert(part) for convert, part in zip(parts, raw, strict=True))
     except (ValueError, TypeError, binascii.Error, UnicodeError) as exc:
-        raise Problem(400, "Malformed cursor", "pass back a next_cursor this API returned",
-                      type=problem_type("malformed-cursor"), field="query.cursor") from exc
+        raise Problem(
+            400,
+            "Malformed cursor",
+            "pass back a next_cursor this API returned",
+            type=problem_type("malformed-cursor"),
+            field="query.cursor",
+        ) from exc
 
 
-def page_of(rows: Sequence[T], limit: int, key: Callable[[T], Sequence[object]]
-            ) -> tuple[list[T], str | None]:
+def page_of(
+    rows: Sequence[T], limit: int, key: Callable[[T], Sequence[object]]
+) -> tuple[list[T], str | None]:
     """The first `limit` of `limit + 1` fetched rows, and the cursor after them if more follow."""
     page = list(rows[:limit])
     more = len(rows) > limit

@@ -46,10 +46,18 @@ class Problem(Exception):
     must then be the HTTP reason phrase (RFC 9457 section 4.2.1).
     """
 
-    def __init__(self, status: int, title: str | None = None, detail: str | None = None, *,
-                 type: str = "about:blank", field: str | None = None,
-                 errors: Sequence[FieldError] = (), headers: Mapping[str, str] | None = None,
-                 **extensions: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str | None = None,
+        detail: str | None = None,
+        *,
+        type: str = "about:blank",
+        field: str | None = None,
+        errors: Sequence[FieldError] = (),
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
         self.status = status
         self.title = title or HTTPStatus(status).phrase
         self.detail = detail or self.title
@@ -62,8 +70,13 @@ class Problem(Exception):
         super().__init__(f"{status} {self.title}: {self.detail}")
 
     def body(self, request: Request) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status,
-                                "detail": self.detail, "instance": request.url.path}
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": request.url.path,
+        }
         if self.errors:
             body["errors"] = self.errors
         correlation_id = getattr(request.state, "correlation_id", None)
@@ -72,8 +85,12 @@ class Problem(Exception):
         return {**self.extensions, **body}
 
     def response(self, request: Request) -> Response:
-        return JSONResponse(self.body(request), status_code=self.status, headers=self.headers,
-                            media_type=PROBLEM_JSON)
+        return JSONResponse(
+            self.body(request),
+            status_code=self.status,
+            headers=self.headers,
+            media_type=PROBLEM_JSON,
+        )
 
 
 def field_path(loc: Sequence[str | int]) -> str:
@@ -88,12 +105,22 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
         loc = malformed[0].get("loc", ("body",))
         reason = malformed[0].get("ctx", {}).get("error", "not JSON")
         message = f"malformed JSON: {reason} (at character {loc[-1]})"
-        return Problem(400, "Malformed request body", message, type=problem_type("malformed-body"),
-                       field="body")
+        return Problem(
+            400,
+            "Malformed request body",
+            message,
+            type=problem_type("malformed-body"),
+            field="body",
+        )
     fields = [FieldError(field=field_path(e["loc"]), message=e["msg"]) for e in errors]
     names = ", ".join(dict.fromkeys(f["field"] for f in fields))
-    return Problem(422, "Invalid request", f"invalid input in: {names}",
-                   type=problem_type("validation-error"), errors=fields)
+    return Problem(
+        422,
+        "Invalid request",
+        f"invalid input in: {names}",
+        type=problem_type("validation-error"),
+        errors=fields,
+    )
 
 
 def _http_problem(request: Request, exc: StarletteHTTPException) -> Problem:
@@ -111,8 +138,13 @@ def _allowed_methods(request: Request) -> str:
     """Starlette's Allow names only the first route on the path; a client needs all of them."""
     allowed = []
     for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
-        probe = {"type": "http", "path": request.url.path, "method": method,
-                 "root_path": request.scope.get("root_path", ""), "headers": []}
+        probe = {
+            "type": "http",
+            "path": request.url.path,
+            "method": method,
+            "root_path": request.scope.get("root_path", ""),
+            "headers": [],
+        }
         if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
             allowed.append(method)
     return ", ".join(allowed)
@@ -121,20 +153,32 @@ def _allowed_methods(request: Request) -> str:
 def _concurrency_problem(request: Request, exc: ConcurrencyError) -> Problem:
     """With If-Match the client stated a version and lost the race: its precondition failed."""
     if "if-match" in request.headers:
-        return Problem(412, "Precondition Failed",
-                       "the resource changed while this request ran; fetch it and retry",
-                       type=problem_type("stale-version"))
-    return Problem(409, "Conflict",
-                   "another request changed the resource at the same time; retry",
-                   type=problem_type("concurrent-update"))
+        return Problem(
+            412,
+            "Precondition Failed",
+            "the resource changed while this request ran; fetch it and retry",
+            type=problem_type("stale-version"),
+        )
+    return Problem(
+        409,
+        "Conflict",
+        "another request changed the resource at the same time; retry",
+        type=problem_type("concurrent-update"),
+    )
 
 
 def _event_too_large_problem(exc: EventTooLarge) -> Problem:
     """What the request asked to record would not fit the broker: the same request never will."""
-    return Problem(413, "Event too large",
-                   f"{exc}; nothing was recorded. Send less (fewer or smaller attachments, "
-                   "a shorter text) or split it", type=problem_type("event-too-large"),
-                   field="body", limit_bytes=exc.limit, size_bytes=exc.size)
+    return Problem(
+        413,
+        "Event too large",
+        f"{exc}; nothing was recorded. Send less (fewer or smaller attachments, "
+        "a shorter text) or split it",
+        type=problem_type("event-too-large"),
+        field="body",
+        limit_bytes=exc.limit,
+        size_bytes=exc.size,
+    )
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
@@ -172,23 +216,39 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def internal_error_body(path: str, correlation_id: str | None) -> dict[str, Any]:
     """What a client sees of a bug: nothing of the exception, only how to find it in the logs."""
-    return _bare_body(500, "Internal Server Error",
-                      "the service failed to handle this request; it has been logged",
-                      "about:blank", path, correlation_id)
+    return _bare_body(
+        500,
+        "Internal Server Error",
+        "the service failed to handle this request; it has been logged",
+        "about:blank",
+        path,
+        correlation_id,
+    )
 
 
 def unavailable_body(path: str, correlation_id: str | None) -> dict[str, Any]:
     """The database did not answer: retrying the same request (same Idempotency-Key) is safe."""
-    return _bare_body(503, "Service Unavailable",
-                      "the database is not reachable right now; retry after the Retry-After "
-                      "delay, with the same Idempotency-Key for a create",
-                      problem_type("dependency-unavailable"), path, correlation_id)
+    return _bare_body(
+        503,
+        "Service Unavailable",
+        "the database is not reachable right now; retry after the Retry-After "
+        "delay, with the same Idempotency-Key for a create",
+        problem_type("dependency-unavailable"),
+        path,
+        correlation_id,
+    )
 
 
-def _bare_body(status: int, title: str, detail: str, type: str, path: str,
-               correlation_id: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": type, "title": title, "status": status, "detail": detail,
-                            "instance": path}
+def _bare_body(
+    status: int, title: str, detail: str, type: str, path: str, correlation_id: str | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": type,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": path,
+    }
     if correlation_id:
         body["correlation_id"] = correlation_id
     return body

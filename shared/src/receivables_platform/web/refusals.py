@@ -34,8 +34,13 @@ def as_problem(refusal: Refused) -> Problem:
     field = refusal.field
     if field is not None and field != "body" and not field.startswith(LOCATIONS):
         field = f"body.{field}"
-    return Problem(HTTP_STATUS[refusal.kind], refusal.title, refusal.detail,
-                   type=problem_type(slug), field=field)
+    return Problem(
+        HTTP_STATUS[refusal.kind],
+        refusal.title,
+        refusal.detail,
+        type=problem_type(slug),
+        field=field,
+    )
 
 
 async def _on_refused(request: Request, exc: Exception) -> Response:

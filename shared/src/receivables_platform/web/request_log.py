@@ -89,36 +89,58 @@ class RequestLogMiddleware:
                 await self.app(scope, receive, send_with_id)
             except Exception as exc:
                 if not database_unavailable(exc):
-                    log.exception("http.unhandled_error", method=scope["method"],
-                                  path=scope["path"])
+                    log.exception(
+                        "http.unhandled_error", method=scope["method"], path=scope["path"]
+                    )
                     if started:
                         raise
-                    await self._answer(internal_error_body(scope["path"], cid), 500,
-                                       scope, receive, send_with_id)
+                    await self._answer(
+                        internal_error_body(scope["path"], cid), 500, scope, receive, send_with_id
+                    )
                     return
-                log.warning("http.database_unavailable", method=scope["method"],
-                            path=scope["path"], error=repr(exc))
+                log.warning(
+                    "http.database_unavailable",
+                    method=scope["method"],
+                    path=scope["path"],
+                    error=repr(exc),
+                )
                 if started:
                     raise
-                await self._answer(unavailable_body(scope["path"], cid), 503,
-                                   scope, receive, send_with_id,
-                                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+                await self._answer(
+                    unavailable_body(scope["path"], cid),
+                    503,
+                    scope,
+                    receive,
+                    send_with_id,
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
             finally:
                 self._record(scope, status, time.perf_counter() - began)
 
-    async def _answer(self, body: dict[str, object], status: int, scope: Scope,
-                      receive: Receive, send: Send, headers: dict[str, str] | None = None) -> None:
-        response = JSONResponse(body, status_code=status, headers=headers,
-                                media_type=PROBLEM_JSON)
+    async def _answer(
+        self,
+        body: dict[str, object],
+        status: int,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        response = JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
         await response(scope, receive, send)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         template = _route_template(scope)
         observe_request(scope["method"], template or "unmatched", status, seconds)
         principal = scope.get("state", {}).get("principal")
-        fields = {"method": scope["method"], "route": template, "path": scope["path"],
-                  "status": status, "duration_ms": round(seconds * 1000, 2),
-                  "sub": getattr(principal, "sub", None)}
+        fields = {
+            "method": scope["method"],
+            "route": template,
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "sub": getattr(principal, "sub", None),
+        }
         if status >= 500:
             log.error("http.request", **fields)
         elif scope["path"] in QUIET_PATHS:

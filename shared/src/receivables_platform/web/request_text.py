@@ -39,6 +39,11 @@ class NulTextMiddleware:
         if field is None:
             await self.app(scope, receive, send)
             return
-        problem = Problem(422, "Invalid request", f"{field}: text may not contain NUL characters",
-                          type=problem_type("validation-error"), field=field)
+        problem = Problem(
+            422,
+            "Invalid request",
+            f"{field}: text may not contain NUL characters",
+            type=problem_type("validation-error"),
+            field=field,
+        )
         await problem.response(Request(scope))(scope, receive, send)

@@ -30,9 +30,11 @@ class _InProcessServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def running_server(app: FastAPI, host: str = "127.0.0.1",
-                         http: type[asyncio.Protocol] | str = HeaderLimitedProtocol,
-                         ) -> AsyncIterator[str]:
+async def running_server(
+    app: FastAPI,
+    host: str = "127.0.0.1",
+    http: type[asyncio.Protocol] | str = HeaderLimitedProtocol,
+) -> AsyncIterator[str]:
     """Yield the base URL once the app's lifespan has started; shut it down on exit.
 
     `http` is the protocol `serve` runs; another (uvicorn's "h11") shows what an app
@@ -41,9 +43,16 @@ async def running_server(app: FastAPI, host: str = "127.0.0.1",
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                            lifespan="on", timeout_graceful_shutdown=5,
-                            http=http)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        http=http,
+    )
     server = _InProcessServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn:{port}")
     try:

@@ -17,7 +17,9 @@ from receivables_platform.db.locks import hold_until_commit
 async def find(conn: asyncpg.Connection, kind: str, external_id: str) -> UUID | None:
     value = await conn.fetchval(
         "SELECT internal_id FROM external_ids WHERE kind = $1 AND external_id = $2",
-        kind, external_id)
+        kind,
+        external_id,
+    )
     return value if value is None else UUID(str(value))
 
 
@@ -27,26 +29,40 @@ async def claim(conn: asyncpg.Connection, kind: str, external_id: str, internal_
     A concurrent claim of the same id waits for the other transaction: its
     commit makes this one False, its rollback lets this one take the id.
     """
-    return bool(await conn.fetchval(
-        "INSERT INTO external_ids (kind, external_id, internal_id) VALUES ($1, $2, $3) "
-        "ON CONFLICT DO NOTHING RETURNING true", kind, external_id, internal_id))
+    return bool(
+        await conn.fetchval(
+            "INSERT INTO external_ids (kind, external_id, internal_id) VALUES ($1, $2, $3) "
+            "ON CONFLICT DO NOTHING RETURNING true",
+            kind,
+            external_id,
+            internal_id,
+        )
+    )
 
 
-async def find_many(conn: asyncpg.Connection, kind: str,
-                    external_ids: Iterable[str]) -> dict[str, UUID]:
+async def find_many(
+    conn: asyncpg.Connection, kind: str, external_ids: Iterable[str]
+) -> dict[str, UUID]:
     rows = await conn.fetch(
         "SELECT external_id, internal_id FROM external_ids "
-        "WHERE kind = $1 AND external_id = ANY($2::text[])", kind, list(set(external_ids)))
+        "WHERE kind = $1 AND external_id = ANY($2::text[])",
+        kind,
+        list(set(external_ids)),
+    )
     return {r["external_id"]: r["internal_id"] for r in rows}
 
 
-async def claim_many(conn: asyncpg.Connection, kind: str,
-                     claims: Sequence[tuple[str, UUID]]) -> None:
+async def claim_many(
+    conn: asyncpg.Connection, kind: str, claims: Sequence[tuple[str, UUID]]
+) -> None:
     """Take many new external ids at once; one already taken raises UniqueViolationError."""
     await conn.execute(
         "INSERT INTO external_ids (kind, external_id, internal_id) "
         "SELECT $1, * FROM unnest($2::text[], $3::uuid[])",
-        kind, [c[0] for c in claims], [c[1] for c in claims])
+        kind,
+        [c[0] for c in claims],
+        [c[1] for c in claims],
+    )
 
 
 async def lock(conn: asyncpg.Connection, kind: str, external_id: str) -> None:

@@ -28,16 +28,28 @@ SOURCE = "urn:receivables:billing-adapter"
 store = EventStore(source=SOURCE, topic=TOPIC)
 # the busiest accounts' latest state is kept per process: a read folds only what is new
 accounts: AggregateRepository[Account] = AggregateRepository(
-    store, prefix="account", initial=Account, evolve=evolve, lock_namespace="billing.account",
-    remember=5_000)
+    store,
+    prefix="account",
+    initial=Account,
+    evolve=evolve,
+    lock_namespace="billing.account",
+    remember=5_000,
+)
 approvals: AggregateRepository[approval.Approval] = AggregateRepository(
-    store, prefix="approval", initial=approval.Approval, evolve=approval.evolve,
-    lock_namespace="billing.approval")
+    store,
+    prefix="approval",
+    initial=approval.Approval,
+    evolve=approval.evolve,
+    lock_namespace="billing.approval",
+)
 
-PROFILE_EVENTS = [c.event_type for c in (AccountRegistered, AccountUpdated, AutoPayEnrolled,
-                                         AutoPayCancelled)]
-CREATING_EVENTS = {"invoice": (InvoiceIssued.event_type, "invoice_id"),
-                   "payment": (PaymentReceived.event_type, "payment_id")}
+PROFILE_EVENTS = [
+    c.event_type for c in (AccountRegistered, AccountUpdated, AutoPayEnrolled, AutoPayCancelled)
+]
+CREATING_EVENTS = {
+    "invoice": (InvoiceIssued.event_type, "invoice_id"),
+    "payment": (PaymentReceived.event_type, "payment_id"),
+}
 
 
 @dataclass(frozen=True)
@@ -48,8 +60,9 @@ class ProfileView:
     version: int
 
 
-async def load_for_creates(conn: asyncpg.Connection, account_ids: Collection[UUID], kind: str,
-                           entity_ids: Collection[UUID]) -> dict[UUID, ProfileView]:
+async def load_for_creates(
+    conn: asyncpg.Connection, account_ids: Collection[UUID], kind: str, entity_ids: Collection[UUID]
+) -> dict[UUID, ProfileView]:
     """Each account's profile events and the creating events of `entity_ids`, folded.
 
     Why not the whole stream: creating an invoice or a payment is decided on
@@ -62,9 +75,15 @@ async def load_for_creates(conn: asyncpg.Connection, account_ids: Collection[UUI
     streams = {accounts.stream_id(a): a for a in account_ids}
     creating, id_field = CREATING_EVENTS.get(kind, ("", "invoice_id"))
     histories = await store.load_many(
-        conn, list(streams), where="type = ANY($2::text[]) OR (type = $3 AND data->>$4 = ANY($5))",
-        args=(PROFILE_EVENTS, creating, id_field, [str(e) for e in entity_ids]))
+        conn,
+        list(streams),
+        where="type = ANY($2::text[]) OR (type = $3 AND data->>$4 = ANY($5))",
+        args=(PROFILE_EVENTS, creating, id_field, [str(e) for e in entity_ids]),
+    )
     versions = await store.stream_versions(conn, list(streams))
-    return {account_id: ProfileView(
-        fold(evolve, Account(), (e.contract() for e in histories[stream])), versions[stream])
-        for stream, account_id in streams.items()}
+    return {
+        account_id: ProfileView(
+            fold(evolve, Account(), (e.contract() for e in histories[stream])), versions[stream]
+        )
+        for stream, account_id in streams.items()
+    }

@@ -34,8 +34,9 @@ class ReceivedRow:
     waiting_for: str | None
 
 
-async def claim(conn: asyncpg.Connection, event_id: str, type_: str, object_id: str | None,
-                created_at: datetime) -> bool:
+async def claim(
+    conn: asyncpg.Connection, event_id: str, type_: str, object_id: str | None, created_at: datetime
+) -> bool:
     """False when the event id is already there: a redelivery, to answer 200 and do nothing.
 
     Taken first, in the transaction that then applies the event: a concurrent
@@ -46,14 +47,20 @@ async def claim(conn: asyncpg.Connection, event_id: str, type_: str, object_id: 
         async with conn.transaction():
             await conn.execute(
                 "INSERT INTO stripe_events (event_id, type, object_id, created_at, outcome)"
-                " VALUES ($1, $2, $3, $4, 'applied')", event_id, type_, object_id, created_at)
+                " VALUES ($1, $2, $3, $4, 'applied')",
+                event_id,
+                type_,
+                object_id,
+                created_at,
+            )
     except asyncpg.UniqueViolationError:
         return False
     return True
 
 
-async def settle(conn: asyncpg.Connection, event_id: str, settled: Settled,
-                 payload: dict[str, Any] | None = None) -> None:
+async def settle(
+    conn: asyncpg.Connection, event_id: str, settled: Settled, payload: dict[str, Any] | None = None
+) -> None:
     """Record the outcome; only a parked event keeps its payload (to be replayed)."""
     kind, external_id = settled.waiting_for or (None, None)
     await conn.execute(
@@ -61,8 +68,13 @@ async def settle(conn: asyncpg.Connection, event_id: str, settled: Settled,
         " waiting_external_id = $5, settled_at = now(),"
         " payload = CASE WHEN $2 = 'parked' THEN coalesce($6::jsonb, payload) END"
         " WHERE event_id = $1",
-        event_id, settled.outcome, settled.detail, kind, external_id,
-        None if payload is None else json.dumps(payload))
+        event_id,
+        settled.outcome,
+        settled.detail,
+        kind,
+        external_id,
+        None if payload is None else json.dumps(payload),
+    )
 
 
 async def next_ready(conn: asyncpg.Connection) -> tuple[str, dict[str, Any]] | None:
@@ -75,22 +87,30 @@ async def next_ready(conn: asyncpg.Connection) -> tuple[str, dict[str, Any]] | N
         "SELECT s.event_id, s.payload FROM stripe_events s"
         " JOIN external_ids x ON x.kind = s.waiting_kind AND x.external_id = s.waiting_external_id"
         " WHERE s.outcome = 'parked' ORDER BY s.created_at, s.event_id"
-        " LIMIT 1 FOR UPDATE OF s SKIP LOCKED")
+        " LIMIT 1 FOR UPDATE OF s SKIP LOCKED"
+    )
     if row is None:
         return None
     return str(row["event_id"]), json.loads(row["payload"])
 
 
-async def newer_applied(conn: asyncpg.Connection, object_id: str, types: list[str],
-                        created_at: datetime) -> bool:
+async def newer_applied(
+    conn: asyncpg.Connection, object_id: str, types: list[str], created_at: datetime
+) -> bool:
     """Whether a later snapshot of the same Stripe object was already applied.
 
     Stripe does not deliver in order; customer and subscription events carry
     the whole object, so an older snapshot arriving late must not undo a newer one.
     """
-    return bool(await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM stripe_events WHERE object_id = $1 AND type = ANY($2)"
-        " AND outcome = 'applied' AND created_at > $3)", object_id, types, created_at))
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM stripe_events WHERE object_id = $1 AND type = ANY($2)"
+            " AND outcome = 'applied' AND created_at > $3)",
+            object_id,
+            types,
+            created_at,
+        )
+    )
 
 
 async def listing(conn: asyncpg.Connection, outcome: str | None, limit: int) -> list[ReceivedRow]:
@@ -98,7 +118,9 @@ async def listing(conn: asyncpg.Connection, outcome: str | None, limit: int) -> 
         "SELECT event_id, type, object_id, created_at, received_at, settled_at, outcome, detail,"
         " waiting_kind || ':' || waiting_external_id AS waiting_for FROM stripe_events"
         " WHERE $1::text IS NULL OR outcome = $1 ORDER BY received_at DESC, event_id LIMIT $2",
-        outcome, limit)
+        outcome,
+        limit,
+    )
     return [ReceivedRow(**dict(row)) for row in rows]
 
 
@@ -106,7 +128,10 @@ async def outcome_of(conn: asyncpg.Connection, object_id: str, type_: str) -> st
     """What came of the event of `type_` about a Stripe object, if one was received."""
     value = await conn.fetchval(
         "SELECT outcome FROM stripe_events WHERE object_id = $1 AND type = $2"
-        " ORDER BY created_at DESC LIMIT 1", object_id, type_)
+        " ORDER BY created_at DESC LIMIT 1",
+        object_id,
+        type_,
+    )
     return None if value is None else str(value)
 
 
@@ -117,8 +142,11 @@ class GivenUp:
     detail: str
 
 
-async def give_up_parked(conn: asyncpg.Connection, kinds: list[str], waited: timedelta,
-                         ) -> list[GivenUp]:
+async def give_up_parked(
+    conn: asyncpg.Connection,
+    kinds: list[str],
+    waited: timedelta,
+) -> list[GivenUp]:
     """Settle as `ignored` what has waited longer than `waited` for one of `kinds`.
 
     The reason says what it waited for and since when; the payload goes, as
@@ -132,12 +160,17 @@ async def give_up_parked(conn: asyncpg.Connection, kinds: list[str], waited: tim
         " waiting_kind = NULL, waiting_external_id = NULL"
         " WHERE outcome = 'parked' AND waiting_kind = ANY($1::text[])"
         " AND received_at < now() - $2::interval"
-        " RETURNING event_id, type, detail", kinds, waited)
+        " RETURNING event_id, type, detail",
+        kinds,
+        waited,
+    )
     return [GivenUp(str(r["event_id"]), str(r["type"]), str(r["detail"])) for r in rows]
 
 
 async def parked_counts(conn: asyncpg.Connection) -> dict[str, int]:
     """Parked events by what they wait for (account, invoice, payment, credit note)."""
-    rows = await conn.fetch("SELECT waiting_kind, count(*) AS n FROM stripe_events"
-                            " WHERE outcome = 'parked' GROUP BY waiting_kind")
+    rows = await conn.fetch(
+        "SELECT waiting_kind, count(*) AS n FROM stripe_events"
+        " WHERE outcome = 'parked' GROUP BY waiting_kind"
+    )
     return {str(r["waiting_kind"]): int(r["n"]) for r in rows}

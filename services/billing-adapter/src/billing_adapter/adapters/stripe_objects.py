@@ -75,7 +75,7 @@ class StripeEvent:
 def parse_event(body: Any) -> StripeEvent:
     """The envelope every Stripe event has: `id`, `type`, `created`, `data.object`."""
     if not isinstance(body, dict) or body.get("object") != "event":
-        raise MalformedEvent("body", "not a Stripe event object (object must be \"event\")")
+        raise MalformedEvent("body", 'not a Stripe event object (object must be "event")')
     for name in ("id", "type"):
         if not isinstance(body.get(name), str) or not body[name]:
             raise MalformedEvent(f"body.{name}", f"{name} must be a non-empty string")
@@ -91,10 +91,15 @@ def parse_event(body: Any) -> StripeEvent:
         raise MalformedEvent("body.data.object", "data.object must be the Stripe object")
     previous = data.get("previous_attributes")
     version = body.get("api_version")
-    return StripeEvent(id=body["id"], type=body["type"], created=when,
-                       object=data["object"], previous=previous if isinstance(previous, dict)
-                       else {}, body=body, api_version=version if isinstance(version, str)
-                       else None)
+    return StripeEvent(
+        id=body["id"],
+        type=body["type"],
+        created=when,
+        object=data["object"],
+        previous=previous if isinstance(previous, dict) else {},
+        body=body,
+        api_version=version if isinstance(version, str) else None,
+    )
 
 
 def instant(seconds: int, field: str = "body.created") -> datetime:
@@ -113,8 +118,11 @@ def business_day(moment: datetime, field: str) -> date:
     except OverflowError:  # a zone's offset past 9999-12-31 or before 0001-01-01
         raise MalformedEvent(field, f"{field} is not a time on the calendar") from None
     if not settings.contains(day):
-        raise MalformedEvent(field, f"{field} is on {day}, outside the business dates "
-                                    f"{settings.earliest} to {settings.latest}")
+        raise MalformedEvent(
+            field,
+            f"{field} is on {day}, outside the business dates "
+            f"{settings.earliest} to {settings.latest}",
+        )
     return day
 
 
@@ -143,6 +151,7 @@ def ref(value: Any) -> str | None:
 
 # -- customers ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Profile:
     external_id: str
@@ -163,17 +172,23 @@ def customer_profile(customer: Obj, default_currency: str) -> Profile:
     takes the configured default (invoices keep their own currency either way).
     `metadata.segment`, when set in Stripe, becomes the account's segment.
     """
-    name, email, phone = (_clip(customer.get("name"), 200), _clip(customer.get("email"), 320),
-                          _clip(customer.get("phone"), 40))
+    name, email, phone = (
+        _clip(customer.get("name"), 200),
+        _clip(customer.get("email"), 320),
+        _clip(customer.get("phone"), 40),
+    )
     contacts = (Contact(name=name, email=email, phone=phone),) if name or email or phone else ()
     metadata = customer.get("metadata") or {}
-    return Profile(external_id=str(customer["id"]), name=name or email or str(customer["id"]),
-                   contacts=contacts, segment=_clip(metadata.get("segment"), 64),
-                   currency=str(customer.get("currency") or default_currency).upper())
+    return Profile(
+        external_id=str(customer["id"]),
+        name=name or email or str(customer["id"]),
+        contacts=contacts,
+        segment=_clip(metadata.get("segment"), 64),
+        currency=str(customer.get("currency") or default_currency).upper(),
+    )
 
 
-_PREFIX_TYPES = {"pm_": "payment_method", "card_": "card", "ba_": "bank_account",
-                 "src_": "source"}
+_PREFIX_TYPES = {"pm_": "payment_method", "card_": "card", "ba_": "bank_account", "src_": "source"}
 
 
 def payment_method(value: Any) -> tuple[str, str] | None:
@@ -193,8 +208,9 @@ def payment_method(value: Any) -> tuple[str, str] | None:
 
 def customer_default_method(customer: Obj) -> tuple[str, str] | None:
     settings = customer.get("invoice_settings") or {}
-    return payment_method(settings.get("default_payment_method")) \
-        or payment_method(customer.get("default_source"))
+    return payment_method(settings.get("default_payment_method")) or payment_method(
+        customer.get("default_source")
+    )
 
 
 def removed_default_method(previous: Obj) -> str | None:
@@ -206,20 +222,28 @@ def removed_default_method(previous: Obj) -> str | None:
 
 
 def subscription_method(subscription: Obj) -> tuple[str, str] | None:
-    return payment_method(subscription.get("default_payment_method")) \
-        or payment_method(subscription.get("default_source"))
+    return payment_method(subscription.get("default_payment_method")) or payment_method(
+        subscription.get("default_source")
+    )
 
 
 # -- invoices -------------------------------------------------------------------------------------
+
 
 def issue_date(invoice: Obj) -> date:
     """When it became an invoice: finalisation (what every later event of it repeats)."""
     transitions = invoice.get("status_transitions") or {}
     field, seconds = next(
-        ((name, seconds) for name, seconds in (
-            ("status_transitions.finalized_at", transitions.get("finalized_at")),
-            ("effective_at", invoice.get("effective_at"))) if seconds),
-        ("created", invoice["created"]))
+        (
+            (name, seconds)
+            for name, seconds in (
+                ("status_transitions.finalized_at", transitions.get("finalized_at")),
+                ("effective_at", invoice.get("effective_at")),
+            )
+            if seconds
+        ),
+        ("created", invoice["created"]),
+    )
     named = f"data.object.{field}"
     return business_day(instant(unix_seconds(seconds, named), named), named)
 
@@ -269,11 +293,17 @@ def issue_command(invoice: Obj, account_id: UUID, invoice_id: UUID) -> IssueInvo
     issued = issue_date(invoice)
     due = day(invoice.get("due_date"), issued, "data.object.due_date")
     tax = tax_of(invoice)
-    return IssueInvoice(invoice_id=invoice_id, account_id=account_id,
-                        external_id=str(invoice["id"]), total_minor=int(invoice["total"]),
-                        issue_date=issued, currency=str(invoice["currency"]).upper(),
-                        due_date=max(due, issued), lines=invoice_lines(invoice, tax),
-                        tax_minor=tax)
+    return IssueInvoice(
+        invoice_id=invoice_id,
+        account_id=account_id,
+        external_id=str(invoice["id"]),
+        total_minor=int(invoice["total"]),
+        issue_date=issued,
+        currency=str(invoice["currency"]).upper(),
+        due_date=max(due, issued),
+        lines=invoice_lines(invoice, tax),
+        tax_minor=tax,
+    )
 
 
 def invoice_payment_references(invoice: Obj) -> list[str]:
@@ -321,6 +351,7 @@ def balance_carried(invoice: Obj) -> int:
 
 # -- credit notes ---------------------------------------------------------------------------------
 
+
 def pre_payment_amount(note: Obj) -> int:
     """What a credit note takes off what is owed: the part credited before payment.
 
@@ -336,5 +367,6 @@ def pre_payment_amount(note: Obj) -> int:
 
 
 def credit_note_memo(note: Obj) -> str:
-    return " ".join(str(part) for part in (note.get("number") or note["id"], note.get("memo"))
-                    if part)[:1000]
+    return " ".join(
+        str(part) for part in (note.get("number") or note["id"], note.get("memo")) if part
+    )[:1000]

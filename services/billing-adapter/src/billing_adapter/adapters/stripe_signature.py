@@ -48,8 +48,14 @@ def expected_signature(secret: str, timestamp: int, payload: bytes) -> str:
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def verify(payload: bytes, header: str | None, secrets: Sequence[str], *, now: float,
-           tolerance: int = DEFAULT_TOLERANCE_SECONDS) -> int:
+def verify(
+    payload: bytes,
+    header: str | None,
+    secrets: Sequence[str],
+    *,
+    now: float,
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+) -> int:
     """The signed timestamp when some secret signed exactly these bytes recently enough.
 
     Stale in either direction is refused: a timestamp far in the future is as

@@ -34,15 +34,17 @@ def _answer(response: Response, loaded: Loaded[Approval]) -> ApprovalResponse:
 
 
 @router.get("", response_model=ApprovalPage, dependencies=[Depends(LISTERS)])
-async def list_approvals(conn: Conn, status: ApprovalStatus = ApprovalStatus.PENDING,
-                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                         cursor: CursorQuery = None) -> ApprovalPage:
+async def list_approvals(
+    conn: Conn,
+    status: ApprovalStatus = ApprovalStatus.PENDING,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+) -> ApprovalPage:
     """Pending approvals by default, the longest waiting first."""
     after = decode_cursor(cursor, datetime.fromisoformat, UUID) if cursor else None
     loaded = await use.pending(conn, status, limit + 1, after)
     items = [ApprovalResponse.of(x.state, x.version) for x in loaded]
-    page, next_cursor = page_of(items, limit, lambda x: (x.requested_at.isoformat(),
-                                                          x.approval_id))
+    page, next_cursor = page_of(items, limit, lambda x: (x.requested_at.isoformat(), x.approval_id))
     return ApprovalPage(items=page, next_cursor=next_cursor)
 
 
@@ -54,21 +56,39 @@ async def read(approval_id: UUID, response: Response, conn: Conn) -> ApprovalRes
 
 
 @router.post("/{approval_id}/approve", response_model=ApprovalResponse)
-async def approve(approval_id: UUID, request: Request, response: Response, conn: Conn,
-                  principal: Approver, if_match: IfMatch) -> ApprovalResponse:
+async def approve(
+    approval_id: UUID,
+    request: Request,
+    response: Response,
+    conn: Conn,
+    principal: Approver,
+    if_match: IfMatch,
+) -> ApprovalResponse:
     """Approve and apply the credit or write-off. Needs If-Match; not by its requester."""
     decided = await use.decide_approval(
-        conn, DecideApproval(approval_id, True, principal.sub, datetime.now(UTC)),
-        check=version_check(if_match), correlation_id=trace(request))
+        conn,
+        DecideApproval(approval_id, True, principal.sub, datetime.now(UTC)),
+        check=version_check(if_match),
+        correlation_id=trace(request),
+    )
     return _answer(response, decided)
 
 
 @router.post("/{approval_id}/reject", response_model=ApprovalResponse)
-async def reject(approval_id: UUID, body: RejectApprovalRequest, request: Request,
-                 response: Response, conn: Conn, principal: Approver,
-                 if_match: IfMatch) -> ApprovalResponse:
+async def reject(
+    approval_id: UUID,
+    body: RejectApprovalRequest,
+    request: Request,
+    response: Response,
+    conn: Conn,
+    principal: Approver,
+    if_match: IfMatch,
+) -> ApprovalResponse:
     """Reject with a reason; nothing is applied. Needs If-Match; not by its requester."""
     decided = await use.decide_approval(
-        conn, DecideApproval(approval_id, False, principal.sub, datetime.now(UTC), body.reason),
-        check=version_check(if_match), correlation_id=trace(request))
+        conn,
+        DecideApproval(approval_id, False, principal.sub, datetime.now(UTC), body.reason),
+        check=version_check(if_match),
+        correlation_id=trace(request),
+    )
     return _answer(response, decided)

@@ -36,6 +36,7 @@ def account_precondition(if_match: Precondition | None) -> Check | None:
 
 def invoice_precondition(if_match: Precondition | None, invoice_id: UUID) -> Check | None:
     """An invoice's ETag is the account version it last changed at, not the account's."""
+
     def invoice_version(state: Account) -> int:
         invoice = state.invoices.get(invoice_id)
         if invoice is None:
@@ -65,7 +66,10 @@ def fields_in_body() -> Iterator[None]:
     try:
         yield
     except Refused as refusal:
-        if refusal.field and "." in refusal.field and not refusal.field.startswith(
-                ("body.", "path.", "query.", "header.")):
+        if (
+            refusal.field
+            and "." in refusal.field
+            and not refusal.field.startswith(("body.", "path.", "query.", "header."))
+        ):
             refusal.field = f"body.{refusal.field}"
         raise

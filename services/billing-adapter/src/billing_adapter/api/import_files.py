@@ -87,7 +87,10 @@ class PaymentRow(_OfAccount, RecordPaymentRequest):
 
 Row = AccountRow | InvoiceRow | PaymentRow
 MODELS: dict[Kind, type[AccountRow] | type[InvoiceRow] | type[PaymentRow]] = {
-    Kind.ACCOUNTS: AccountRow, Kind.INVOICES: InvoiceRow, Kind.PAYMENTS: PaymentRow}
+    Kind.ACCOUNTS: AccountRow,
+    Kind.INVOICES: InvoiceRow,
+    Kind.PAYMENTS: PaymentRow,
+}
 _CONTACT_COLUMNS = {"contact_name": "name", "contact_email": "email", "contact_phone": "phone"}
 _NESTED = {"contacts", "lines", "instalments"}
 
@@ -112,12 +115,17 @@ def _not_utf8(number: int, line: int, field: str | None, text: str) -> SourceRow
     bad = undecodable(text)
     if bad is None:
         return None
-    return SourceRow(number, line, None, (Rejection(
-        number, line, field, f"not UTF-8: the byte {bad.hex()} is not valid here"),))
+    return SourceRow(
+        number,
+        line,
+        None,
+        (Rejection(number, line, field, f"not UTF-8: the byte {bad.hex()} is not valid here"),),
+    )
 
 
-def validation_errors(number: int, line: int, error: ValidationError,
-                      rename: dict[str, str] | None = None) -> tuple[Rejection, ...]:
+def validation_errors(
+    number: int, line: int, error: ValidationError, rename: dict[str, str] | None = None
+) -> tuple[Rejection, ...]:
     errors = []
     for e in error.errors(include_url=False):
         where = _field(e["loc"])
@@ -133,12 +141,16 @@ def csv_columns(kind: Kind, header: list[str]) -> list[str]:
     columns = [storable(c.strip()) for c in header]
     unknown = [c for c in columns if c not in allowed]
     if unknown:
-        raise FileRefused(f"unknown column {unknown[0]!r}; {kind} take {sorted(allowed)} "
-                          "(lines, instalments and contacts need JSON Lines)", field=unknown[0])
+        raise FileRefused(
+            f"unknown column {unknown[0]!r}; {kind} take {sorted(allowed)} "
+            "(lines, instalments and contacts need JSON Lines)",
+            field=unknown[0],
+        )
     duplicated = {c for c in columns if columns.count(c) > 1}
     if duplicated:
-        raise FileRefused(f"column {sorted(duplicated)[0]!r} appears twice",
-                          field=sorted(duplicated)[0])
+        raise FileRefused(
+            f"column {sorted(duplicated)[0]!r} appears twice", field=sorted(duplicated)[0]
+        )
     return columns
 
 
@@ -177,14 +189,28 @@ def read_csv(kind: Kind, text: IO[str]) -> Iterator[SourceRow]:
             continue
         number += 1
         if len(cells) != len(columns):
-            yield SourceRow(number, line, None, (Rejection(
-                number, line, None, f"{len(cells)} cells where the header has {len(columns)}"),))
+            yield SourceRow(
+                number,
+                line,
+                None,
+                (
+                    Rejection(
+                        number,
+                        line,
+                        None,
+                        f"{len(cells)} cells where the header has {len(columns)}",
+                    ),
+                ),
+            )
             continue
         if undecodable("".join(cells)) is None:  # one look per row; the column only when bad
             yield _csv_row(kind, number, line, dict(zip(columns, cells, strict=True)))
         else:
-            yield next(bad for column, cell in zip(columns, cells, strict=True)
-                       if (bad := _not_utf8(number, line, column, cell)))
+            yield next(
+                bad
+                for column, cell in zip(columns, cells, strict=True)
+                if (bad := _not_utf8(number, line, column, cell))
+            )
 
 
 def read_jsonl(kind: Kind, text: Iterable[str]) -> Iterator[SourceRow]:
@@ -218,14 +244,27 @@ def incoming(number: int, line: int, row: Row) -> Incoming:
     """A valid row as the use case takes it: ids are given once the batch knows them."""
     if isinstance(row, AccountRow):
         command = register_command(row)
-        return Incoming(number, line, row.external_id, None,
-                        lambda entity, _: replace(command, account_id=entity))
+        return Incoming(
+            number,
+            line,
+            row.external_id,
+            None,
+            lambda entity, _: replace(command, account_id=entity),
+        )
     account = row.account_id or row.account_external_id
     if isinstance(row, InvoiceRow):
-        return Incoming(number, line, row.external_id, account,
-                        lambda entity, owner: issue_command(row, invoice_id=entity,
-                                                            account_id=owner))
+        return Incoming(
+            number,
+            line,
+            row.external_id,
+            account,
+            lambda entity, owner: issue_command(row, invoice_id=entity, account_id=owner),
+        )
     fields = row.model_dump(exclude={"account_id", "account_external_id"})
-    return Incoming(number, line, row.external_id, account,
-                    lambda entity, owner: RecordPayment(payment_id=entity, account_id=owner,
-                                                        **fields))
+    return Incoming(
+        number,
+        line,
+        row.external_id,
+        account,
+        lambda entity, owner: RecordPayment(payment_id=entity, account_id=owner, **fields),
+    )

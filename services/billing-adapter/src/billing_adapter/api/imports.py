@@ -35,8 +35,12 @@ from receivables_platform.web.problems import PROBLEM_JSON, Problem, problem_typ
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 Integration = Annotated[Principal, Depends(WRITERS)]
 MAX_UPLOAD_BYTES = 4 * 1024**3
-_MEDIA = {"text/csv": Format.CSV, "application/x-ndjson": Format.JSONL,
-          "application/jsonl": Format.JSONL, "application/jsonlines": Format.JSONL}
+_MEDIA = {
+    "text/csv": Format.CSV,
+    "application/x-ndjson": Format.JSONL,
+    "application/jsonl": Format.JSONL,
+    "application/jsonlines": Format.JSONL,
+}
 
 
 class RejectedRow(BaseModel):
@@ -50,8 +54,10 @@ class ImportJob(BaseModel):
     job_id: UUID
     kind: Kind
     format: Format
-    state: str = Field(description="queued, running, succeeded, failed, or interrupted (its "
-                                   "process stopped; upload the file again to finish it)")
+    state: str = Field(
+        description="queued, running, succeeded, failed, or interrupted (its "
+        "process stopped; upload the file again to finish it)"
+    )
     submitted_by: str
     rows_read: int
     imported: int
@@ -63,8 +69,9 @@ class ImportJob(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     errors: list[RejectedRow] = Field(description="Rejected rows, a page at a time")
-    next_errors_cursor: str | None = Field(description="Pass as `errors_cursor` for the next "
-                                                       "page of errors; null at the end")
+    next_errors_cursor: str | None = Field(
+        description="Pass as `errors_cursor` for the next page of errors; null at the end"
+    )
 
 
 def _format(given: Format | None, content_type: str | None) -> Format:
@@ -73,9 +80,13 @@ def _format(given: Format | None, content_type: str | None) -> Format:
     media = (content_type or "").split(";")[0].strip().lower()
     if media in _MEDIA:
         return _MEDIA[media]
-    raise Problem(415, "Unsupported media type",
-                  "send text/csv or application/x-ndjson, or say ?format=csv|jsonl",
-                  type=problem_type("unsupported-import-format"), field="query.format")
+    raise Problem(
+        415,
+        "Unsupported media type",
+        "send text/csv or application/x-ndjson, or say ?format=csv|jsonl",
+        type=problem_type("unsupported-import-format"),
+        field="query.format",
+    )
 
 
 async def _spool(chunks: AsyncIterator[bytes]) -> Path:
@@ -87,51 +98,79 @@ async def _spool(chunks: AsyncIterator[bytes]) -> Path:
             async for chunk in chunks:
                 size += len(chunk)
                 if size > MAX_UPLOAD_BYTES:
-                    raise Problem(413, "Upload too large",
-                                  f"an import file may have at most {MAX_UPLOAD_BYTES} bytes",
-                                  field="body")
+                    raise Problem(
+                        413,
+                        "Upload too large",
+                        f"an import file may have at most {MAX_UPLOAD_BYTES} bytes",
+                        field="body",
+                    )
                 await asyncio.to_thread(handle.write, chunk)
         if size == 0:
-            raise Problem(422, "Empty upload", "the request body is the file to import",
-                          type=problem_type("empty-import"), field="body")
+            raise Problem(
+                422,
+                "Empty upload",
+                "the request body is the file to import",
+                type=problem_type("empty-import"),
+                field="body",
+            )
     except BaseException:
         await asyncio.to_thread(path.unlink, missing_ok=True)
         raise
     return path
 
 
-def _start(state: ServiceState, job_id: UUID, kind: Kind, fmt: Format, path: Path,
-           submitted_by: str) -> None:
+def _start(
+    state: ServiceState, job_id: UUID, kind: Kind, fmt: Format, path: Path, submitted_by: str
+) -> None:
     """In the service's task list, so shutdown cancels it (the job then reads interrupted)."""
-    task = asyncio.create_task(run_job(state.pool, job_id, kind, read_file(kind, fmt, path), path,
-                                       submitted_by=submitted_by),
-                               name=f"import-{job_id}")
+    task = asyncio.create_task(
+        run_job(
+            state.pool, job_id, kind, read_file(kind, fmt, path), path, submitted_by=submitted_by
+        ),
+        name=f"import-{job_id}",
+    )
     state.tasks.append(task)
     task.add_done_callback(state.tasks.remove)
 
 
 def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_JSON: {"schema": {
-        "$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
-_UPLOAD = {"required": True, "content": {
-    media: {"schema": {"type": "string", "format": "binary"}} for media in _MEDIA}}
+_UPLOAD = {
+    "required": True,
+    "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in _MEDIA},
+}
 
 
-@router.post("", status_code=202, response_model=ImportJob,
-             responses={202: {"headers": {"Location": {"description": "The job's status URL",
-                                                       "schema": {"type": "string"}}}},
-                        413: _problem("The file is larger than an import may be."),
-                        415: _problem("Neither the format parameter nor Content-Type says "
-                                      "CSV or JSON Lines.")},
-             openapi_extra={"requestBody": _UPLOAD})
-async def submit(request: Request, response: Response, principal: Integration,
-                 kind: Annotated[Kind, Query(description="What the file holds")],
-                 file_format: Annotated[Format | None, Query(
-                     alias="format", description="Default: from Content-Type")] = None,
-                 idempotency_key: Annotated[str | None, Header(
-                     alias="Idempotency-Key", max_length=255)] = None) -> ImportJob:
+@router.post(
+    "",
+    status_code=202,
+    response_model=ImportJob,
+    responses={
+        202: {
+            "headers": {
+                "Location": {"description": "The job's status URL", "schema": {"type": "string"}}
+            }
+        },
+        413: _problem("The file is larger than an import may be."),
+        415: _problem("Neither the format parameter nor Content-Type says CSV or JSON Lines."),
+    },
+    openapi_extra={"requestBody": _UPLOAD},
+)
+async def submit(
+    request: Request,
+    response: Response,
+    principal: Integration,
+    kind: Annotated[Kind, Query(description="What the file holds")],
+    file_format: Annotated[
+        Format | None, Query(alias="format", description="Default: from Content-Type")
+    ] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+) -> ImportJob:
     """Upload a CSV or JSON Lines file of accounts, invoices or payments; 202 and a job."""
     fmt = _format(file_format, request.headers.get("content-type"))
     state: ServiceState = request.app.state.service
@@ -143,8 +182,7 @@ async def submit(request: Request, response: Response, principal: Integration,
     path = await _spool(request.stream())
     job_id = new_id()
     async with pooled(request) as conn:
-        job = await import_jobs.create(conn, job_id, kind, fmt, principal.sub,
-                                       idempotency_key)
+        job = await import_jobs.create(conn, job_id, kind, fmt, principal.sub, idempotency_key)
     if job == job_id:
         _start(state, job_id, kind, fmt, path, principal.sub)
     else:
@@ -163,13 +201,19 @@ def _cursor(value: str | None) -> int:
     if value is None:
         return 0
     if not (value.isdigit() and len(value) < 19):  # a bigint id
-        raise Problem(400, "Malformed cursor", "pass back a next_errors_cursor this API returned",
-                      type=problem_type("malformed-cursor"), field="query.errors_cursor")
+        raise Problem(
+            400,
+            "Malformed cursor",
+            "pass back a next_errors_cursor this API returned",
+            type=problem_type("malformed-cursor"),
+            field="query.errors_cursor",
+        )
     return int(value)
 
 
-async def _representation(conn: asyncpg.Connection, job_id: UUID, cursor: str | None,
-                          limit: int) -> ImportJob:
+async def _representation(
+    conn: asyncpg.Connection, job_id: UUID, cursor: str | None, limit: int
+) -> ImportJob:
     job = await import_jobs.find(conn, job_id)
     if job is None:
         raise Problem(404, "Not found", f"no import job {job_id}", field="path.job_id")
@@ -178,14 +222,20 @@ async def _representation(conn: asyncpg.Connection, job_id: UUID, cursor: str | 
     page = page[:limit]
     return ImportJob(
         **{k: v for k, v in vars(job).items()},
-        errors=[RejectedRow(row=r.row_number, line=r.line, field=r.field, reason=r.reason)
-                for r in page],
-        next_errors_cursor=str(page[-1].id) if more else None)
+        errors=[
+            RejectedRow(row=r.row_number, line=r.line, field=r.field, reason=r.reason) for r in page
+        ],
+        next_errors_cursor=str(page[-1].id) if more else None,
+    )
 
 
 @router.get("/{job_id}", response_model=ImportJob)
-async def status(job_id: UUID, conn: Conn, principal: Integration,
-                 errors_cursor: Annotated[str | None, Query()] = None,
-                 errors_limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> ImportJob:
+async def status(
+    job_id: UUID,
+    conn: Conn,
+    principal: Integration,
+    errors_cursor: Annotated[str | None, Query()] = None,
+    errors_limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ImportJob:
     """The job's state and counts, and a page of its rejected rows in file order."""
     return await _representation(conn, job_id, errors_cursor, errors_limit)

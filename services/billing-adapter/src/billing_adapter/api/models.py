@@ -31,9 +31,14 @@ from receivables_platform.web.pages import Page
 
 Positive = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR)]
 NonNegative = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR)]
-ExternalId = Annotated[str, Field(min_length=1, max_length=200,
-                                  description="The billing system's id; creates are idempotent "
-                                              "on it")]
+ExternalId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="The billing system's id; creates are idempotent on it",
+    ),
+]
 Email = Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Phone = Annotated[str, StringConstraints(max_length=40, pattern=r"^\+?[0-9][0-9 ()\-.]{5,38}$")]
 ReasonCode = Annotated[str, Field(min_length=1, max_length=64)]
@@ -47,9 +52,14 @@ class ContactIn(Request):
     name: str | None = Field(default=None, max_length=200)
     email: Email | None = None
     phone: Phone | None = None
-    role: str | None = Field(default=None, min_length=1, max_length=40,
-                             pattern=r"^[a-z][a-z0-9_]*$", examples=["billing", "billing_cc"],
-                             description="Dunning emails go to and copy contacts by role")
+    role: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        examples=["billing", "billing_cc"],
+        description="Dunning emails go to and copy contacts by role",
+    )
 
     def contract(self) -> Contact:
         return Contact(name=self.name, email=self.email, phone=self.phone, role=self.role)
@@ -59,8 +69,9 @@ class RegisterAccountRequest(Request):
     external_id: ExternalId
     name: str = Field(min_length=1, max_length=200)
     currency: CurrencyCode
-    payment_terms_days: int = Field(strict=True, ge=0, le=365,
-                                    description="Net terms in days (Net 30 is 30)")
+    payment_terms_days: int = Field(
+        strict=True, ge=0, le=365, description="Net terms in days (Net 30 is 30)"
+    )
     contacts: list[ContactIn] = Field(default_factory=list, max_length=20)
     segment: str | None = Field(default=None, min_length=1, max_length=64)
 
@@ -69,14 +80,17 @@ class UpdateAccountRequest(Request):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     payment_terms_days: int | None = Field(default=None, strict=True, ge=0, le=365)
     contacts: list[ContactIn] | None = Field(default=None, max_length=20)
-    segment: str | None = Field(default=None, min_length=1, max_length=64,
-                                description="null removes the segment")
+    segment: str | None = Field(
+        default=None, min_length=1, max_length=64, description="null removes the segment"
+    )
 
 
 class EnrolAutoPayRequest(Request):
     payment_method_reference: str = Field(
-        min_length=1, max_length=200,
-        description="The billing system's payment-method token; never a card or account number")
+        min_length=1,
+        max_length=200,
+        description="The billing system's payment-method token; never a card or account number",
+    )
     payment_method_type: str = Field(min_length=1, max_length=32, examples=["card", "ach"])
     enrolled_on: BusinessDate
 
@@ -103,8 +117,9 @@ class IssueInvoiceRequest(Request):
     currency: CurrencyCode | None = Field(default=None, description="Default: the account's")
     total_minor: Positive
     issue_date: BusinessDate
-    due_date: BusinessDate | None = Field(default=None,
-                                  description="Default: issue date plus the account's terms")
+    due_date: BusinessDate | None = Field(
+        default=None, description="Default: issue date plus the account's terms"
+    )
     lines: list[LineIn] | None = Field(default=None, min_length=1, max_length=1000)
     tax_minor: NonNegative = 0
     instalments: list[InstalmentIn] | None = Field(default=None, min_length=1, max_length=120)
@@ -148,8 +163,11 @@ class AllocationIn(Request):
 class ApplyPaymentRequest(Request):
     applied_on: BusinessDate
     allocations: list[AllocationIn] | None = Field(
-        default=None, min_length=1, max_length=500,
-        description="Absent: the unapplied cash pays open invoices oldest due date first")
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Absent: the unapplied cash pays open invoices oldest due date first",
+    )
 
 
 class ReversePaymentRequest(Request):
@@ -158,6 +176,7 @@ class ReversePaymentRequest(Request):
 
 
 # -- responses ----------------------------------------------------------------------------------
+
 
 class Amount(BaseModel):
     currency: str
@@ -193,14 +212,25 @@ class AccountResponse(BaseModel):
         assert state.account_id is not None
         auto = state.autopay
         return cls(
-            account_id=state.account_id, external_id=state.external_id, name=state.name,
-            currency=state.currency, payment_terms_days=state.payment_terms_days,
-            segment=state.segment, contacts=list(state.contacts),
-            autopay=AutoPayOut(enrolled=False) if auto is None else AutoPayOut(
-                enrolled=True, payment_method_reference=auto.payment_method_reference,
-                payment_method_type=auto.payment_method_type, enrolled_on=auto.enrolled_on),
-            open_balance=amounts(state.open_balances()), credit=amounts(state.credits()),
-            version=version)
+            account_id=state.account_id,
+            external_id=state.external_id,
+            name=state.name,
+            currency=state.currency,
+            payment_terms_days=state.payment_terms_days,
+            segment=state.segment,
+            contacts=list(state.contacts),
+            autopay=AutoPayOut(enrolled=False)
+            if auto is None
+            else AutoPayOut(
+                enrolled=True,
+                payment_method_reference=auto.payment_method_reference,
+                payment_method_type=auto.payment_method_type,
+                enrolled_on=auto.enrolled_on,
+            ),
+            open_balance=amounts(state.open_balances()),
+            credit=amounts(state.credits()),
+            version=version,
+        )
 
 
 class LineOut(BaseModel):
@@ -235,13 +265,22 @@ class InvoiceResponse(BaseModel):
     @classmethod
     def of(cls, account_id: UUID, i: InvoiceBalance) -> InvoiceResponse:
         return cls(
-            invoice_id=i.invoice_id, account_id=account_id, external_id=i.external_id,
-            currency=i.currency, total_minor=i.total_minor, subtotal_minor=i.subtotal_minor,
-            tax_minor=i.tax_minor, issue_date=i.issue_date, due_date=i.due_date,
+            invoice_id=i.invoice_id,
+            account_id=account_id,
+            external_id=i.external_id,
+            currency=i.currency,
+            total_minor=i.total_minor,
+            subtotal_minor=i.subtotal_minor,
+            tax_minor=i.tax_minor,
+            issue_date=i.issue_date,
+            due_date=i.due_date,
             lines=[LineOut(**line.model_dump()) for line in i.lines],
             instalments=[InstalmentOut(**x.model_dump()) for x in i.instalments],
-            status=i.status.value, open_minor=i.open_minor,
-            applied_minor=i.applied_minor - i.reopened_minor, version=i.version)
+            status=i.status.value,
+            open_minor=i.open_minor,
+            applied_minor=i.applied_minor - i.reopened_minor,
+            version=i.version,
+        )
 
 
 class InvoicePage(Page[InvoiceResponse]):
@@ -270,12 +309,22 @@ class PaymentResponse(BaseModel):
     @classmethod
     def of(cls, account_id: UUID, p: PaymentBalance) -> PaymentResponse:
         return cls(
-            payment_id=p.payment_id, account_id=account_id, external_id=p.external_id,
-            amount_minor=p.amount_minor, currency=p.currency, method=p.method,
-            reference=p.reference, received_on=p.received_on,
-            applications=[ApplicationOut(invoice_id=a.invoice_id, amount_minor=a.amount_minor)
-                          for a in p.applications],
-            unapplied_minor=p.unapplied_minor, reversed=p.reversed, version=p.version)
+            payment_id=p.payment_id,
+            account_id=account_id,
+            external_id=p.external_id,
+            amount_minor=p.amount_minor,
+            currency=p.currency,
+            method=p.method,
+            reference=p.reference,
+            received_on=p.received_on,
+            applications=[
+                ApplicationOut(invoice_id=a.invoice_id, amount_minor=a.amount_minor)
+                for a in p.applications
+            ],
+            unapplied_minor=p.unapplied_minor,
+            reversed=p.reversed,
+            version=p.version,
+        )
 
 
 class FieldChange(BaseModel):
@@ -285,8 +334,9 @@ class FieldChange(BaseModel):
     before: Any = None
     after: Any = None
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"field": "payment_terms_days", "before": 30, "after": 45}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"field": "payment_terms_days", "before": 30, "after": 45}]}
+    )
 
     @classmethod
     def of(cls, name: str, before: Any, after: Any) -> FieldChange:
@@ -301,12 +351,21 @@ def _plain(value: Any) -> Any:
 
 
 _ACCOUNT_UPDATE_EXAMPLE: dict[str, Any] = {
-    "event_id": "01934fa0-1b2c-7d3e-8f40-5a6b7c8d9e0f", "type": "billing.account.updated",
-    "version": 4, "recorded_at": "2026-11-02T15:04:05Z", "actor": "ops-olga",
-    "correlation_id": "c0ffee00-0000-4000-8000-000000000001", "causation_id": None,
-    "data": {"account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10", "payment_terms_days": 45,
-             "segment_cleared": False, "actor": "ops-olga"},
-    "changes": [{"field": "payment_terms_days", "before": 30, "after": 45}]}
+    "event_id": "01934fa0-1b2c-7d3e-8f40-5a6b7c8d9e0f",
+    "type": "billing.account.updated",
+    "version": 4,
+    "recorded_at": "2026-11-02T15:04:05Z",
+    "actor": "ops-olga",
+    "correlation_id": "c0ffee00-0000-4000-8000-000000000001",
+    "causation_id": None,
+    "data": {
+        "account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
+        "payment_terms_days": 45,
+        "segment_cleared": False,
+        "actor": "ops-olga",
+    },
+    "changes": [{"field": "payment_terms_days", "before": 30, "after": 45}],
+}
 
 
 class HistoryEntry(BaseModel):
@@ -319,24 +378,36 @@ class HistoryEntry(BaseModel):
     type: str
     version: int
     recorded_at: datetime
-    actor: str | None = Field(description=(
-        "Who made the change: the token's subject, `stripe` for its webhooks, `cli:<user>` "
-        "for a command-line import; null on events recorded before billing kept it"))
+    actor: str | None = Field(
+        description=(
+            "Who made the change: the token's subject, `stripe` for its webhooks, `cli:<user>` "
+            "for a command-line import; null on events recorded before billing kept it"
+        )
+    )
     # null ones are left out of the document's examples (FastAPI drops nulls), so not required
     correlation_id: str | None = None
     causation_id: str | None = None
     data: dict[str, Any]
-    changes: list[FieldChange] | None = Field(default=None, description=(
-        "An account update's fields from what to what, in the account's history; null "
-        "elsewhere"))
+    changes: list[FieldChange] | None = Field(
+        default=None,
+        description=(
+            "An account update's fields from what to what, in the account's history; null elsewhere"
+        ),
+    )
 
     @classmethod
-    def of(cls, event: RecordedEvent, *, changes: list[FieldChange] | None = None
-           ) -> HistoryEntry:
-        return cls(event_id=event.event_id, type=event.type, version=event.version,
-                   recorded_at=event.recorded_at, actor=event.data.get("actor"),
-                   correlation_id=event.correlation_id, causation_id=event.causation_id,
-                   data=event.data, changes=changes)
+    def of(cls, event: RecordedEvent, *, changes: list[FieldChange] | None = None) -> HistoryEntry:
+        return cls(
+            event_id=event.event_id,
+            type=event.type,
+            version=event.version,
+            recorded_at=event.recorded_at,
+            actor=event.data.get("actor"),
+            correlation_id=event.correlation_id,
+            causation_id=event.causation_id,
+            data=event.data,
+            changes=changes,
+        )
 
 
 class InvoiceHistory(BaseModel):
@@ -345,15 +416,33 @@ class InvoiceHistory(BaseModel):
     invoice_id: UUID
     events: list[HistoryEntry]
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "invoice_id": "0193a5b3-1d02-7b6c-8e41-5a9f3c2b7d02",
-        "events": [{
-            "event_id": "01934fa0-1b2c-7d3e-8f40-5a6b7c8d9e10", "type": "billing.invoice.issued",
-            "version": 1, "recorded_at": "2026-10-01T08:00:00Z", "actor": "erp-connector",
-            "correlation_id": None, "causation_id": None,
-            "data": {"invoice_number": "INV-2026-0042", "amount_minor": 125000,
-                     "currency": "EUR", "due_date": "2026-10-31"},
-            "changes": None}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "invoice_id": "0193a5b3-1d02-7b6c-8e41-5a9f3c2b7d02",
+                    "events": [
+                        {
+                            "event_id": "01934fa0-1b2c-7d3e-8f40-5a6b7c8d9e10",
+                            "type": "billing.invoice.issued",
+                            "version": 1,
+                            "recorded_at": "2026-10-01T08:00:00Z",
+                            "actor": "erp-connector",
+                            "correlation_id": None,
+                            "causation_id": None,
+                            "data": {
+                                "invoice_number": "INV-2026-0042",
+                                "amount_minor": 125000,
+                                "currency": "EUR",
+                                "due_date": "2026-10-31",
+                            },
+                            "changes": None,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
 
 class AccountHistory(BaseModel):
@@ -362,9 +451,16 @@ class AccountHistory(BaseModel):
     account_id: UUID
     events: list[HistoryEntry]
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
-        "events": [_ACCOUNT_UPDATE_EXAMPLE]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
+                    "events": [_ACCOUNT_UPDATE_EXAMPLE],
+                }
+            ]
+        }
+    )
 
 
 class ApprovalResponse(BaseModel):
@@ -394,12 +490,31 @@ class ApprovalResponse(BaseModel):
     def of(cls, approval: Approval, version: int) -> ApprovalResponse:
         request = approval.request
         assert request is not None and approval.status is not None
-        return cls(**request.model_dump(include={
-            "approval_id", "action", "account_id", "invoice_id", "amount_minor", "currency",
-            "threshold_minor", "reason_code", "effective_date", "memo", "case_id",
-            "correction_id", "requested_by", "requested_at"}),
-            status=approval.status, decided_by=approval.decided_by,
-            decided_at=approval.decided_at, reason=approval.reason, version=version)
+        return cls(
+            **request.model_dump(
+                include={
+                    "approval_id",
+                    "action",
+                    "account_id",
+                    "invoice_id",
+                    "amount_minor",
+                    "currency",
+                    "threshold_minor",
+                    "reason_code",
+                    "effective_date",
+                    "memo",
+                    "case_id",
+                    "correction_id",
+                    "requested_by",
+                    "requested_at",
+                }
+            ),
+            status=approval.status,
+            decided_by=approval.decided_by,
+            decided_at=approval.decided_at,
+            reason=approval.reason,
+            version=version,
+        )
 
 
 class ApprovalPage(Page[ApprovalResponse]):
@@ -408,14 +523,20 @@ class ApprovalPage(Page[ApprovalResponse]):
 
 class RejectApprovalRequest(Request):
     reason: str = Field(min_length=1, max_length=1000)
+
+
 class PayLinkRequest(Request):
     purpose: PayLinkPurpose = Field(
         default=PayLinkPurpose.PAYMENT,
-        description="`payment` pays open invoices; `autopay` enrols the account in auto-pay")
+        description="`payment` pays open invoices; `autopay` enrols the account in auto-pay",
+    )
     invoice_ids: list[UUID] | None = Field(
-        default=None, min_length=1, max_length=100,
+        default=None,
+        min_length=1,
+        max_length=100,
         description="The invoices to pay (one currency); absent: every open invoice. "
-                    "Not for `autopay`")
+        "Not for `autopay`",
+    )
 
 
 class PayLinkResponse(BaseModel):
@@ -427,13 +548,22 @@ class PayLinkResponse(BaseModel):
     url: str = Field(description="Where the customer pays (or saves a payment method)")
     expires_at: datetime
     invoice_ids: list[UUID] = Field(description="Paid by the link, oldest first")
-    amount_minor: int = Field(description="What the invoices were open for when it was made; "
-                                          "0 for auto-pay")
+    amount_minor: int = Field(
+        description="What the invoices were open for when it was made; 0 for auto-pay"
+    )
     currency: str
 
     @classmethod
     def of(cls, account_id: UUID, link: PayLink) -> PayLinkResponse:
-        return cls(pay_link_id=link.pay_link_id, account_id=account_id, purpose=link.purpose,
-                   provider=link.provider, provider_reference=link.provider_reference,
-                   url=link.url, expires_at=link.expires_at, invoice_ids=list(link.invoice_ids),
-                   amount_minor=link.amount_minor, currency=link.currency)
+        return cls(
+            pay_link_id=link.pay_link_id,
+            account_id=account_id,
+            purpose=link.purpose,
+            provider=link.provider,
+            provider_reference=link.provider_reference,
+            url=link.url,
+            expires_at=link.expires_at,
+            invoice_ids=list(link.invoice_ids),
+            amount_minor=link.amount_minor,
+            currency=link.currency,
+        )

@@ -52,19 +52,27 @@ def _representation(loaded: Loaded[Account], payment_id: UUID) -> PaymentRespons
     return PaymentResponse.of(loaded.state.account_id, loaded.state.payments[payment_id])
 
 
-@router.post("", status_code=201, response_model=PaymentResponse,
-             responses={200: {"model": PaymentResponse,
-                              "description": "Already recorded under this external id"}},
-             )
-async def record(body: RecordPaymentRequest, request: Request, principal: Writer,
-                 idem: IdempotentRequest) -> Response:
+@router.post(
+    "",
+    status_code=201,
+    response_model=PaymentResponse,
+    responses={
+        200: {"model": PaymentResponse, "description": "Already recorded under this external id"}
+    },
+)
+async def record(
+    body: RecordPaymentRequest, request: Request, principal: Writer, idem: IdempotentRequest
+) -> Response:
     """Record money received; it is account credit until applied."""
     command = RecordPayment(payment_id=new_id(), actor=principal.sub, **body.model_dump())
     made = await record_payment(idem.conn, command, correlation_id=trace(request))
     representation = _representation(made.account, made.entity_id)
     return await idem.respond(
-        representation, status_code=201 if made.created else 200,
-        headers={"Location": f"/v1/payments/{made.entity_id}"}, version=representation.version)
+        representation,
+        status_code=201 if made.created else 200,
+        headers={"Location": f"/v1/payments/{made.entity_id}"},
+        version=representation.version,
+    )
 
 
 @router.get("/{payment_id}", response_model=PaymentResponse, dependencies=[Depends(READERS)])
@@ -76,38 +84,66 @@ async def read(payment_id: UUID, response: Response, conn: Conn) -> PaymentRespo
     return representation
 
 
-@router.post("/{payment_id}/applications", status_code=201, response_model=PaymentResponse,
-             )
-async def apply(payment_id: UUID, body: ApplyPaymentRequest, request: Request,
-                principal: Writer, idem: IdempotentRequest,
-                if_match: Annotated[Precondition | None, Depends(optional_if_match)],
-                ) -> Response:
+@router.post(
+    "/{payment_id}/applications",
+    status_code=201,
+    response_model=PaymentResponse,
+)
+async def apply(
+    payment_id: UUID,
+    body: ApplyPaymentRequest,
+    request: Request,
+    principal: Writer,
+    idem: IdempotentRequest,
+    if_match: Annotated[Precondition | None, Depends(optional_if_match)],
+) -> Response:
     """Apply unapplied cash: to the invoices given, or oldest due date first when none are."""
     command = ApplyPayment(
-        account_id=await account_of(idem.conn, "payment", payment_id), payment_id=payment_id,
+        account_id=await account_of(idem.conn, "payment", payment_id),
+        payment_id=payment_id,
         applied_on=body.applied_on,
-        allocations=None if body.allocations is None else tuple(
-            Allocation(a.invoice_id, a.amount_minor) for a in body.allocations),
-        actor=principal.sub)
+        allocations=None
+        if body.allocations is None
+        else tuple(Allocation(a.invoice_id, a.amount_minor) for a in body.allocations),
+        actor=principal.sub,
+    )
     with fields_in_body():
-        loaded = await execute(idem.conn, command,
-                               check=payment_precondition(if_match, payment_id),
-                               correlation_id=trace(request))
+        loaded = await execute(
+            idem.conn,
+            command,
+            check=payment_precondition(if_match, payment_id),
+            correlation_id=trace(request),
+        )
     representation = _representation(loaded, payment_id)
     return await idem.respond(representation, status_code=201, version=representation.version)
 
 
-@router.post("/{payment_id}/reversal", response_model=PaymentResponse,
-             )
-async def reverse(payment_id: UUID, body: ReversePaymentRequest, request: Request,
-                  response: Response, conn: Conn, principal: Writer,
-                  if_match: Annotated[Precondition, Depends(require_if_match)],
-                  ) -> PaymentResponse:
+@router.post(
+    "/{payment_id}/reversal",
+    response_model=PaymentResponse,
+)
+async def reverse(
+    payment_id: UUID,
+    body: ReversePaymentRequest,
+    request: Request,
+    response: Response,
+    conn: Conn,
+    principal: Writer,
+    if_match: Annotated[Precondition, Depends(require_if_match)],
+) -> PaymentResponse:
     """A returned payment or chargeback: what it paid is owed again. Needs If-Match."""
-    command = ReversePayment(account_id=await account_of(conn, "payment", payment_id),
-                             payment_id=payment_id, actor=principal.sub, **body.model_dump())
-    loaded = await execute(conn, command, check=payment_precondition(if_match, payment_id),
-                           correlation_id=trace(request))
+    command = ReversePayment(
+        account_id=await account_of(conn, "payment", payment_id),
+        payment_id=payment_id,
+        actor=principal.sub,
+        **body.model_dump(),
+    )
+    loaded = await execute(
+        conn,
+        command,
+        check=payment_precondition(if_match, payment_id),
+        correlation_id=trace(request),
+    )
     representation = _representation(loaded, payment_id)
     set_etag(response, representation.version)
     return representation

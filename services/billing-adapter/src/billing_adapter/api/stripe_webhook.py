@@ -39,10 +39,13 @@ from receivables_platform.web.problems import Problem, problem_type
 
 router = APIRouter(prefix="/v1/webhooks/stripe", tags=["webhooks"])
 log = structlog.get_logger("billing_adapter.stripe")
-REFUSED = Counter("stripe_webhook_refused_total",
-                  "Deliveries refused, by reason: too_large, unreadable (the body did not "
-                  "arrive whole), no_secret, signature (bad, missing or stale), malformed_json "
-                  "and not_an_event (signed, but no Stripe event)", ["reason"])
+REFUSED = Counter(
+    "stripe_webhook_refused_total",
+    "Deliveries refused, by reason: too_large, unreadable (the body did not "
+    "arrive whole), no_secret, signature (bad, missing or stale), malformed_json "
+    "and not_an_event (signed, but no Stripe event)",
+    ["reason"],
+)
 OPERATORS = require_roles("integration", "admin")
 
 
@@ -68,15 +71,26 @@ class Receipt(BaseModel):
 
 def _refused(reason: str, problem: Problem) -> Problem:
     REFUSED.labels(reason=reason).inc()
-    log.warning("stripe webhook delivery refused", reason=reason, status=problem.status,
-                detail=problem.detail)
+    log.warning(
+        "stripe webhook delivery refused",
+        reason=reason,
+        status=problem.status,
+        detail=problem.detail,
+    )
     return problem
 
 
 def _too_large(limit: int) -> Problem:
-    return _refused("too_large", Problem(
-        413, "Payload too large", f"a Stripe event is at most {limit} bytes here",
-        type=problem_type("payload-too-large"), field="body"))
+    return _refused(
+        "too_large",
+        Problem(
+            413,
+            "Payload too large",
+            f"a Stripe event is at most {limit} bytes here",
+            type=problem_type("payload-too-large"),
+            field="body",
+        ),
+    )
 
 
 async def _bounded_body(request: Request, limit: int) -> bytes:
@@ -92,43 +106,86 @@ async def _bounded_body(request: Request, limit: int) -> bytes:
                 raise _too_large(limit)
             chunks.append(chunk)
     except ClientDisconnect:
-        raise _refused("unreadable", Problem(
-            400, "Body not received", "the connection closed before the body arrived whole",
-            type=problem_type("body-not-received"), field="body")) from None
+        raise _refused(
+            "unreadable",
+            Problem(
+                400,
+                "Body not received",
+                "the connection closed before the body arrived whole",
+                type=problem_type("body-not-received"),
+                field="body",
+            ),
+        ) from None
     return b"".join(chunks)
 
 
 def _signed_event(payload: bytes, signature: str | None, settings: StripeSettings) -> StripeEvent:
     try:
         if not settings.secrets:
-            raise SignatureError("no signing secret is configured (STRIPE_WEBHOOK_SECRET), so no "
-                                 "signature can be checked; Stripe will retry")
-        verify(payload, signature, settings.secrets, now=time.time(),
-               tolerance=settings.webhook_tolerance_seconds)
+            raise SignatureError(
+                "no signing secret is configured (STRIPE_WEBHOOK_SECRET), so no "
+                "signature can be checked; Stripe will retry"
+            )
+        verify(
+            payload,
+            signature,
+            settings.secrets,
+            now=time.time(),
+            tolerance=settings.webhook_tolerance_seconds,
+        )
     except SignatureError as bad:
-        raise _refused("signature" if settings.secrets else "no_secret", Problem(
-            400, "Invalid signature", str(bad), type=problem_type("invalid-signature"),
-            field="header.Stripe-Signature")) from None
+        raise _refused(
+            "signature" if settings.secrets else "no_secret",
+            Problem(
+                400,
+                "Invalid signature",
+                str(bad),
+                type=problem_type("invalid-signature"),
+                field="header.Stripe-Signature",
+            ),
+        ) from None
     try:
         if b"\\u0000" in payload:  # PostgreSQL cannot store it, and Stripe never sends it
             raise MalformedEvent("body", "the event contains a NUL character")
         return parse_event(json.loads(payload))
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise _refused("malformed_json", Problem(
-            400, "Malformed JSON", "the body is not JSON", type=problem_type("malformed-json"),
-            field="body")) from None
+        raise _refused(
+            "malformed_json",
+            Problem(
+                400,
+                "Malformed JSON",
+                "the body is not JSON",
+                type=problem_type("malformed-json"),
+                field="body",
+            ),
+        ) from None
     except MalformedEvent as bad:
-        raise _refused("not_an_event", Problem(
-            400, "Not a Stripe event", bad.detail, type=problem_type("not-a-stripe-event"),
-            field=bad.field)) from None
+        raise _refused(
+            "not_an_event",
+            Problem(
+                400,
+                "Not a Stripe event",
+                bad.detail,
+                type=problem_type("not-a-stripe-event"),
+                field=bad.field,
+            ),
+        ) from None
 
 
-@router.post("", response_model=Receipt,
-             responses={400: {"description": "Bad, missing or stale signature (or no secret "
-                                             "configured to check it), or not a Stripe event"},
-                        413: {"description": "Larger than STRIPE_WEBHOOK_MAX_BYTES"}})
-async def stripe_webhook(request: Request, settings: Settings,
-                         stripe_signature: Annotated[str | None, Header()] = None) -> Receipt:
+@router.post(
+    "",
+    response_model=Receipt,
+    responses={
+        400: {
+            "description": "Bad, missing or stale signature (or no secret "
+            "configured to check it), or not a Stripe event"
+        },
+        413: {"description": "Larger than STRIPE_WEBHOOK_MAX_BYTES"},
+    },
+)
+async def stripe_webhook(
+    request: Request, settings: Settings, stripe_signature: Annotated[str | None, Header()] = None
+) -> Receipt:
     """Verify, apply once, then replay parked events that this one unblocked."""
     payload = await _bounded_body(request, settings.webhook_max_bytes)
     event = _signed_event(payload, stripe_signature, settings)
@@ -137,18 +194,20 @@ async def stripe_webhook(request: Request, settings: Settings,
         if settled is not None and settled.outcome == "applied":
             await replay_parked(conn, settings.mapping, trace(request))
     if settled is None:
-        return Receipt(event_id=event.id, type=event.type, outcome="duplicate",
-                       detail="already received")
-    return Receipt(event_id=event.id, type=event.type, outcome=settled.outcome,
-                   detail=settled.detail)
+        return Receipt(
+            event_id=event.id, type=event.type, outcome="duplicate", detail="already received"
+        )
+    return Receipt(
+        event_id=event.id, type=event.type, outcome=settled.outcome, detail=settled.detail
+    )
 
 
 @router.get("/events", response_model=list[ReceivedRow], dependencies=[Depends(OPERATORS)])
 async def received_events(
-        request: Request,
-        outcome: Annotated[Literal["applied", "ignored", "parked", "rejected"] | None,
-                           Query()] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ReceivedRow]:
+    request: Request,
+    outcome: Annotated[Literal["applied", "ignored", "parked", "rejected"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ReceivedRow]:
     """Stripe events received, newest first; `outcome=parked` or `rejected` need an eye.
 
     A parked event's `waiting_for` is `kind:external id` (e.g. `account:cus_...`).
@@ -171,4 +230,3 @@ async def replay(request: Request, settings: Settings) -> Replayed:
     """
     async with pooled(request) as conn:
         return Replayed(replayed=await replay_parked(conn, settings.mapping, trace(request)))
-

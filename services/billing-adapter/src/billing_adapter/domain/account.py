@@ -107,9 +107,12 @@ def decide(command: Command, state: Account, today: date) -> list[EventContract]
 def _acted(events: list[EventContract], actor: str | None) -> list[EventContract]:
     if actor is None:
         return events
-    return [e.model_copy(update={"actor": actor})
-            if "actor" in type(e).model_fields and getattr(e, "actor", None) is None else e
-            for e in events]
+    return [
+        e.model_copy(update={"actor": actor})
+        if "actor" in type(e).model_fields and getattr(e, "actor", None) is None
+        else e
+        for e in events
+    ]
 
 
 def evolve(state: Account, event: EventContract) -> Account:
@@ -119,9 +122,16 @@ def evolve(state: Account, event: EventContract) -> Account:
 
 
 def _registered(state: Account, e: AccountRegistered) -> Account:
-    return replace(state, account_id=e.account_id, external_id=e.external_id, name=e.name,
-                   contacts=tuple(e.contacts), payment_terms_days=e.payment_terms_days,
-                   segment=e.segment, currency=e.currency)
+    return replace(
+        state,
+        account_id=e.account_id,
+        external_id=e.external_id,
+        name=e.name,
+        contacts=tuple(e.contacts),
+        payment_terms_days=e.payment_terms_days,
+        segment=e.segment,
+        currency=e.currency,
+    )
 
 
 def _updated(state: Account, e: AccountUpdated) -> Account:
@@ -129,14 +139,17 @@ def _updated(state: Account, e: AccountUpdated) -> Account:
         state,
         name=e.name if e.name is not None else state.name,
         contacts=tuple(e.contacts) if e.contacts is not None else state.contacts,
-        payment_terms_days=(e.payment_terms_days if e.payment_terms_days is not None
-                            else state.payment_terms_days),
-        segment=None if e.segment_cleared else (e.segment or state.segment))
+        payment_terms_days=(
+            e.payment_terms_days if e.payment_terms_days is not None else state.payment_terms_days
+        ),
+        segment=None if e.segment_cleared else (e.segment or state.segment),
+    )
 
 
 def _enrolled(state: Account, e: AutoPayEnrolled) -> Account:
-    return replace(state, autopay=AutoPay(e.payment_method_reference, e.payment_method_type,
-                                          e.enrolled_on))
+    return replace(
+        state, autopay=AutoPay(e.payment_method_reference, e.payment_method_type, e.enrolled_on)
+    )
 
 
 def _cancelled(state: Account, e: AutoPayCancelled) -> Account:
@@ -154,15 +167,25 @@ def _with_payment(state: Account, payment: PaymentBalance) -> Account:
 
 
 def _issued(state: Account, e: InvoiceIssued) -> Account:
-    return _with_invoice(state, InvoiceBalance(
-        invoice_id=e.invoice_id, external_id=e.external_id, currency=e.currency,
-        total_minor=e.total_minor, subtotal_minor=e.subtotal_minor, tax_minor=e.tax_minor,
-        issue_date=e.issue_date, due_date=e.due_date, lines=tuple(e.lines),
-        instalments=tuple(e.instalments), version=state.version))
+    return _with_invoice(
+        state,
+        InvoiceBalance(
+            invoice_id=e.invoice_id,
+            external_id=e.external_id,
+            currency=e.currency,
+            total_minor=e.total_minor,
+            subtotal_minor=e.subtotal_minor,
+            tax_minor=e.tax_minor,
+            issue_date=e.issue_date,
+            due_date=e.due_date,
+            lines=tuple(e.lines),
+            instalments=tuple(e.instalments),
+            version=state.version,
+        ),
+    )
 
 
-def _entered(invoice: InvoiceBalance, day: date, amount_minor: int, what: str
-             ) -> InvoiceBalance:
+def _entered(invoice: InvoiceBalance, day: date, amount_minor: int, what: str) -> InvoiceBalance:
     return replace(invoice, entries=(*invoice.entries, Entry(day, amount_minor, what)))
 
 
@@ -173,56 +196,89 @@ def _adjusted(state: Account, e: InvoiceAdjusted) -> Account:
         invoice = replace(invoice, credits_minor=invoice.credits_minor + e.amount_minor)
         return _with_invoice(state, _entered(invoice, e.effective_date, -e.amount_minor, what))
     recovered = e.amount_minor if e.reason_code == invoicing.WRITE_OFF_RECOVERED else 0
-    invoice = replace(invoice, debits_minor=invoice.debits_minor + e.amount_minor,
-                      recovered_minor=invoice.recovered_minor + recovered)
+    invoice = replace(
+        invoice,
+        debits_minor=invoice.debits_minor + e.amount_minor,
+        recovered_minor=invoice.recovered_minor + recovered,
+    )
     return _with_invoice(state, _entered(invoice, e.effective_date, e.amount_minor, what))
 
 
 def _voided(state: Account, e: InvoiceVoided) -> Account:
-    return _with_invoice(state, replace(state.invoices[e.invoice_id], voided=True,
-                                        voided_on=e.voided_on))
+    return _with_invoice(
+        state, replace(state.invoices[e.invoice_id], voided=True, voided_on=e.voided_on)
+    )
 
 
 def _written_off(state: Account, e: InvoiceWrittenOff) -> Account:
     invoice = state.invoices[e.invoice_id]
     invoice = replace(invoice, written_off_minor=invoice.written_off_minor + e.amount_minor)
-    return _with_invoice(state, _entered(invoice, e.written_off_on, -e.amount_minor,
-                                         "write-off"))
+    return _with_invoice(state, _entered(invoice, e.written_off_on, -e.amount_minor, "write-off"))
 
 
 def _received(state: Account, e: PaymentReceived) -> Account:
-    return _with_payment(state, PaymentBalance(
-        payment_id=e.payment_id, external_id=e.external_id, amount_minor=e.amount_minor,
-        currency=e.currency, method=e.method, reference=e.reference, received_on=e.received_on,
-        version=state.version))
+    return _with_payment(
+        state,
+        PaymentBalance(
+            payment_id=e.payment_id,
+            external_id=e.external_id,
+            amount_minor=e.amount_minor,
+            currency=e.currency,
+            method=e.method,
+            reference=e.reference,
+            received_on=e.received_on,
+            version=state.version,
+        ),
+    )
 
 
 def _applied(state: Account, e: PaymentApplied) -> Account:
     payment = state.payments[e.payment_id]
     invoice = state.invoices[e.invoice_id]
-    state = _with_payment(state, replace(payment, applications=(
-        *payment.applications, Application(e.invoice_id, e.amount_minor, e.applied_on))))
+    state = _with_payment(
+        state,
+        replace(
+            payment,
+            applications=(
+                *payment.applications,
+                Application(e.invoice_id, e.amount_minor, e.applied_on),
+            ),
+        ),
+    )
     invoice = replace(invoice, applied_minor=invoice.applied_minor + e.amount_minor)
-    return _with_invoice(state, _entered(invoice, e.applied_on, -e.amount_minor,
-                                         f"payment {e.payment_id} applied"))
+    return _with_invoice(
+        state, _entered(invoice, e.applied_on, -e.amount_minor, f"payment {e.payment_id} applied")
+    )
 
 
 def _reversed(state: Account, e: PaymentReversed) -> Account:
-    state = _with_payment(state, replace(state.payments[e.payment_id], reversed=True,
-                                         reversed_on=e.reversed_on))
+    state = _with_payment(
+        state, replace(state.payments[e.payment_id], reversed=True, reversed_on=e.reversed_on)
+    )
     for reopened in e.reopened:
         invoice = state.invoices[reopened.invoice_id]
         invoice = replace(invoice, reopened_minor=invoice.reopened_minor + reopened.amount_minor)
-        state = _with_invoice(state, _entered(invoice, e.reversed_on, reopened.amount_minor,
-                                              f"payment {e.payment_id} reversed"))
+        state = _with_invoice(
+            state,
+            _entered(
+                invoice, e.reversed_on, reopened.amount_minor, f"payment {e.payment_id} reversed"
+            ),
+        )
     return state
 
 
 def _pay_link_created(state: Account, e: PayLinkCreated) -> Account:
-    link = PayLink(pay_link_id=e.pay_link_id, purpose=e.purpose, provider=e.provider,
-                   provider_reference=e.provider_reference, url=e.url, expires_at=e.expires_at,
-                   invoice_ids=tuple(e.invoice_ids), amount_minor=e.amount_minor,
-                   currency=e.currency)
+    link = PayLink(
+        pay_link_id=e.pay_link_id,
+        purpose=e.purpose,
+        provider=e.provider,
+        provider_reference=e.provider_reference,
+        url=e.url,
+        expires_at=e.expires_at,
+        invoice_ids=tuple(e.invoice_ids),
+        amount_minor=e.amount_minor,
+        currency=e.currency,
+    )
     return replace(state, pay_links={**state.pay_links, e.pay_link_id: link})
 
 

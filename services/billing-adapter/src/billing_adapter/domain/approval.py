@@ -43,8 +43,10 @@ class ApprovalThresholds:
             currency, _, amount = rule.partition("=")
             currency = currency.strip().upper()
             if not amount.strip().isdigit() or (currency != "*" and not is_currency(currency)):
-                raise ValueError(f"APPROVAL_THRESHOLDS rule {rule!r} is not CURRENCY=minor units "
-                                 "(or *=minor units)")
+                raise ValueError(
+                    f"APPROVAL_THRESHOLDS rule {rule!r} is not CURRENCY=minor units "
+                    "(or *=minor units)"
+                )
             if currency == "*":
                 otherwise = int(amount)
             else:
@@ -106,43 +108,86 @@ def decide(command: RequestApproval | DecideApproval, state: Approval) -> list[E
     if isinstance(command, RequestApproval):
         if state.status is not None:
             return []  # the same request again (a redelivered correction): already waiting
-        return [ApprovalRequested(
-            approval_id=command.approval_id, account_id=command.account_id,
-            invoice_id=command.invoice_id, action=command.action,
-            amount_minor=command.amount_minor, currency=command.currency,
-            threshold_minor=command.threshold_minor, reason_code=command.reason_code,
-            effective_date=command.effective_date, memo=command.memo, case_id=command.case_id,
-            correction_id=command.correction_id, requested_by=command.requested_by,
-            requested_at=command.requested_at)]
+        return [
+            ApprovalRequested(
+                approval_id=command.approval_id,
+                account_id=command.account_id,
+                invoice_id=command.invoice_id,
+                action=command.action,
+                amount_minor=command.amount_minor,
+                currency=command.currency,
+                threshold_minor=command.threshold_minor,
+                reason_code=command.reason_code,
+                effective_date=command.effective_date,
+                memo=command.memo,
+                case_id=command.case_id,
+                correction_id=command.correction_id,
+                requested_by=command.requested_by,
+                requested_at=command.requested_at,
+            )
+        ]
     request = state.request
     if request is None:
-        raise Refused(f"no approval {command.approval_id}", field="approval_id",
-                      title="Not found", kind=RefusalKind.NOT_FOUND)
+        raise Refused(
+            f"no approval {command.approval_id}",
+            field="approval_id",
+            title="Not found",
+            kind=RefusalKind.NOT_FOUND,
+        )
     if state.status is not ApprovalStatus.PENDING:
-        raise Refused(f"this approval was already {state.status} by {state.decided_by}",
-                      field="approval_id", title="Already decided", kind=RefusalKind.CONFLICT)
+        raise Refused(
+            f"this approval was already {state.status} by {state.decided_by}",
+            field="approval_id",
+            title="Already decided",
+            kind=RefusalKind.CONFLICT,
+        )
     if command.decided_by == request.requested_by:
-        raise Refused("four eyes: the person who asked for it cannot approve or reject it",
-                      field="approval_id", title="Requester cannot decide",
-                      kind=RefusalKind.NOT_PERMITTED)
-    common = {"approval_id": request.approval_id, "account_id": request.account_id,
-              "invoice_id": request.invoice_id, "action": request.action}
+        raise Refused(
+            "four eyes: the person who asked for it cannot approve or reject it",
+            field="approval_id",
+            title="Requester cannot decide",
+            kind=RefusalKind.NOT_PERMITTED,
+        )
+    common = {
+        "approval_id": request.approval_id,
+        "account_id": request.account_id,
+        "invoice_id": request.invoice_id,
+        "action": request.action,
+    }
     if command.approve:
-        return [ApprovalGranted(**common, approved_by=command.decided_by,
-                                approved_at=command.decided_at)]
+        return [
+            ApprovalGranted(
+                **common, approved_by=command.decided_by, approved_at=command.decided_at
+            )
+        ]
     if not command.reason:
         raise Refused("say why it is rejected", field="reason", title="Reason required")
-    return [ApprovalRejected(**common, rejected_by=command.decided_by,
-                             rejected_at=command.decided_at, reason=command.reason)]
+    return [
+        ApprovalRejected(
+            **common,
+            rejected_by=command.decided_by,
+            rejected_at=command.decided_at,
+            reason=command.reason,
+        )
+    ]
 
 
 def evolve(state: Approval, event: EventContract) -> Approval:
     if isinstance(event, ApprovalRequested):
         return Approval(event.approval_id, ApprovalStatus.PENDING, event)
     if isinstance(event, ApprovalGranted):
-        return replace(state, status=ApprovalStatus.APPROVED, decided_by=event.approved_by,
-                       decided_at=event.approved_at)
+        return replace(
+            state,
+            status=ApprovalStatus.APPROVED,
+            decided_by=event.approved_by,
+            decided_at=event.approved_at,
+        )
     if isinstance(event, ApprovalRejected):
-        return replace(state, status=ApprovalStatus.REJECTED, decided_by=event.rejected_by,
-                       decided_at=event.rejected_at, reason=event.reason)
+        return replace(
+            state,
+            status=ApprovalStatus.REJECTED,
+            decided_by=event.rejected_by,
+            decided_at=event.rejected_at,
+            reason=event.reason,
+        )
     return state

@@ -204,6 +204,17 @@ class RecordPayLink:
     actor: str | None = None
 
 
-Command = (RegisterAccount | UpdateAccount | EnrolAutoPay | CancelAutoPay | IssueInvoice
-           | AdjustInvoice | VoidInvoice | WriteOffInvoice | RecordPayment | ApplyPayment
-           | ReversePayment | RecordPayLink)
+Command = (
+    RegisterAccount
+    | UpdateAccount
+    | EnrolAutoPay
+    | CancelAutoPay
+    | IssueInvoice
+    | AdjustInvoice
+    | VoidInvoice
+    | WriteOffInvoice
+    | RecordPayment
+    | ApplyPayment
+    | ReversePayment
+    | RecordPayLink
+)

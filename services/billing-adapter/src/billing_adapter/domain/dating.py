@@ -51,14 +51,22 @@ def not_after_today(command: Command, today: date) -> None:
         return
     day: date = getattr(command, field)
     if day > today:
-        raise Refused(f"{field} {day} is after today, {today} in the team's time zone; "
-                      "enter it on the day it happens", field=field, title="Date in the future")
+        raise Refused(
+            f"{field} {day} is after today, {today} in the team's time zone; "
+            "enter it on the day it happens",
+            field=field,
+            title="Date in the future",
+        )
 
 
 def not_before_issue(invoice: InvoiceBalance, day: date, *, field: str) -> None:
     if day < invoice.issue_date:
-        raise Refused(f"{field} {day} is before invoice {invoice.invoice_id} was issued on "
-                      f"{invoice.issue_date}", field=field, title="Date before the invoice")
+        raise Refused(
+            f"{field} {day} is before invoice {invoice.invoice_id} was issued on "
+            f"{invoice.issue_date}",
+            field=field,
+            title="Date before the invoice",
+        )
 
 
 def nothing_later(invoice: InvoiceBalance, day: date, *, field: str, what: str) -> None:
@@ -70,8 +78,12 @@ def nothing_later(invoice: InvoiceBalance, day: date, *, field: str, what: str) 
     later = invoice.entries_after(day)
     if later:
         last = later[-1]
-        raise Refused(f"a {what} on {day} is before {len(later)} entr"
-                      f"{'y' if len(later) == 1 else 'ies'} on invoice {invoice.invoice_id}, "
-                      f"the last {last.what} on {last.effective_date}; date it on or after "
-                      f"{last.effective_date}", field=field, title="Later entries on the invoice",
-                      kind=RefusalKind.CONFLICT)
+        raise Refused(
+            f"a {what} on {day} is before {len(later)} entr"
+            f"{'y' if len(later) == 1 else 'ies'} on invoice {invoice.invoice_id}, "
+            f"the last {last.what} on {last.effective_date}; date it on or after "
+            f"{last.effective_date}",
+            field=field,
+            title="Later entries on the invoice",
+            kind=RefusalKind.CONFLICT,
+        )

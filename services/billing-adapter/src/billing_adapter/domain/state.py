@@ -86,15 +86,22 @@ class InvoiceBalance:
         """total + adjustments - applications + reversals; nothing is owed on a voided invoice."""
         if self.voided:
             return 0
-        return (self.total_minor + self.debits_minor - self.credits_minor - self.written_off_minor
-                - self.applied_minor + self.reopened_minor)
+        return (
+            self.total_minor
+            + self.debits_minor
+            - self.credits_minor
+            - self.written_off_minor
+            - self.applied_minor
+            + self.reopened_minor
+        )
 
     def open_on(self, day: date) -> int:
         """What is owed on `day`: nothing before the issue date or from the void's date on."""
         if day < self.issue_date or (self.voided_on is not None and day >= self.voided_on):
             return 0
-        return self.total_minor + sum(e.amount_minor for e in self.entries
-                                      if e.effective_date <= day)
+        return self.total_minor + sum(
+            e.amount_minor for e in self.entries if e.effective_date <= day
+        )
 
     def lowest_open_from(self, day: date) -> tuple[int, Entry | None]:
         """The least owed on `day` or any later date, and the later entry that brings it there.
@@ -114,8 +121,9 @@ class InvoiceBalance:
 
     def entries_after(self, day: date) -> list[Entry]:
         """Entries dated after `day`, earliest first."""
-        return sorted((e for e in self.entries if e.effective_date > day),
-                      key=lambda e: e.effective_date)
+        return sorted(
+            (e for e in self.entries if e.effective_date > day), key=lambda e: e.effective_date
+        )
 
     @property
     def money_applied(self) -> bool:
@@ -213,6 +221,7 @@ class Account:
 
     def open_invoices_oldest_first(self, currency: str) -> list[InvoiceBalance]:
         """The order unspecified cash pays invoices in: earliest due date, then earliest issued."""
-        candidates = [i for i in self.invoices.values()
-                      if i.currency == currency and i.open_minor > 0]
+        candidates = [
+            i for i in self.invoices.values() if i.currency == currency and i.open_minor > 0
+        ]
         return sorted(candidates, key=lambda i: (i.due_date, i.issue_date, str(i.invoice_id)))

@@ -51,21 +51,25 @@ Check = Callable[[Account, int], None]
 class ExternalIds(Protocol):
     """The billing system's ids, each claimed once for the platform id it names."""
 
-    async def claim(self, conn: asyncpg.Connection, kind: str, external_id: str,
-                    internal_id: UUID, /) -> bool: ...
+    async def claim(
+        self, conn: asyncpg.Connection, kind: str, external_id: str, internal_id: UUID, /
+    ) -> bool: ...
 
-    async def find(self, conn: asyncpg.Connection, kind: str, external_id: str, /
-                   ) -> UUID | None: ...
+    async def find(
+        self, conn: asyncpg.Connection, kind: str, external_id: str, /
+    ) -> UUID | None: ...
 
 
 class AccountEntities(Protocol):
     """Which account holds an invoice, a payment or a pay link (their ids are global)."""
 
-    async def add(self, conn: asyncpg.Connection, kind: str, entity_id: UUID,
-                  account_id: UUID, /) -> None: ...
+    async def add(
+        self, conn: asyncpg.Connection, kind: str, entity_id: UUID, account_id: UUID, /
+    ) -> None: ...
 
-    async def owner(self, conn: asyncpg.Connection, kind: str, entity_id: UUID, /
-                    ) -> UUID | None: ...
+    async def owner(
+        self, conn: asyncpg.Connection, kind: str, entity_id: UUID, /
+    ) -> UUID | None: ...
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,16 @@ def team_today() -> date:
     return business_dates().today()
 
 
-async def execute(conn: asyncpg.Connection, command: Command, *, check: Check | None = None,
-                  correlation_id: str | None = None, causation_id: str | None = None,
-                  today: date | None = None, store: AccountStore = POSTGRES) -> Loaded[Account]:
+async def execute(
+    conn: asyncpg.Connection,
+    command: Command,
+    *,
+    check: Check | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    today: date | None = None,
+    store: AccountStore = POSTGRES,
+) -> Loaded[Account]:
     """Decide `command` on the account's current state and append what it decided.
 
     `check(state, version)` runs before deciding: the API passes its If-Match
@@ -121,13 +132,23 @@ async def execute(conn: asyncpg.Connection, command: Command, *, check: Check | 
         await _index(conn, store.entities, command.account_id, events)
 
     return await store.repository.execute(
-        conn, command.account_id, lambda state: decide(command, state, on),
-        subject=lambda _: str(command.account_id), check=check, after=index,
-        correlation_id=correlation_id, causation_id=causation_id)
+        conn,
+        command.account_id,
+        lambda state: decide(command, state, on),
+        subject=lambda _: str(command.account_id),
+        check=check,
+        after=index,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+    )
 
 
-async def _index(conn: asyncpg.Connection, entities: AccountEntities, account_id: UUID,
-                 events: Sequence[EventContract]) -> None:
+async def _index(
+    conn: asyncpg.Connection,
+    entities: AccountEntities,
+    account_id: UUID,
+    events: Sequence[EventContract],
+) -> None:
     for event in events:
         if isinstance(event, InvoiceIssued):
             await entities.add(conn, INVOICE, event.invoice_id, account_id)
@@ -137,84 +158,146 @@ async def _index(conn: asyncpg.Connection, entities: AccountEntities, account_id
             await entities.add(conn, PAY_LINK, event.pay_link_id, account_id)
 
 
-async def _create(conn: asyncpg.Connection, kind: str, external_id: str, entity_id: UUID,
-                  command: Command, existing: Callable[[UUID], Awaitable[Created]],
-                  correlation_id: str | None, causation_id: str | None,
-                  store: AccountStore) -> Created:
+async def _create(
+    conn: asyncpg.Connection,
+    kind: str,
+    external_id: str,
+    entity_id: UUID,
+    command: Command,
+    existing: Callable[[UUID], Awaitable[Created]],
+    correlation_id: str | None,
+    causation_id: str | None,
+    store: AccountStore,
+) -> Created:
     async with store.transaction(conn):
         if not await store.external_ids.claim(conn, kind, external_id, entity_id):
             taken = await store.external_ids.find(conn, kind, external_id)
             assert taken is not None, "a claimed external id is never released"
             return await existing(taken)
-        loaded = await execute(conn, command, correlation_id=correlation_id,
-                               causation_id=causation_id, store=store)
+        loaded = await execute(
+            conn, command, correlation_id=correlation_id, causation_id=causation_id, store=store
+        )
         return Created(loaded, entity_id, created=True)
 
 
 def same_invoice(command: IssueInvoice, found: Account, invoice_id: UUID) -> bool:
     """Whether a create under a taken external id repeats what it names (so is a no-op)."""
     invoice = found.invoices[invoice_id]
-    return (found.account_id, invoice.total_minor, invoice.issue_date) == (
-        command.account_id, command.total_minor, command.issue_date) \
-        and command.currency in (None, invoice.currency) \
+    return (
+        (found.account_id, invoice.total_minor, invoice.issue_date)
+        == (command.account_id, command.total_minor, command.issue_date)
+        and command.currency in (None, invoice.currency)
         and command.due_date in (None, invoice.due_date)
+    )
 
 
 def same_payment(command: RecordPayment, found: Account, payment_id: UUID) -> bool:
     paid = found.payments[payment_id]
     return (found.account_id, paid.amount_minor, paid.currency, paid.received_on) == (
-        command.account_id, command.amount_minor, command.currency, command.received_on)
+        command.account_id,
+        command.amount_minor,
+        command.currency,
+        command.received_on,
+    )
 
 
 def in_use(kind: str, external_id: str) -> Refused:
-    return Refused(f"external id {external_id!r} already names another {kind}",
-                   field="external_id", title="External id in use", kind=RefusalKind.CONFLICT)
+    return Refused(
+        f"external id {external_id!r} already names another {kind}",
+        field="external_id",
+        title="External id in use",
+        kind=RefusalKind.CONFLICT,
+    )
 
 
-async def register_account(conn: asyncpg.Connection, command: RegisterAccount, *,
-                           correlation_id: str | None = None,
-                           causation_id: str | None = None,
-                           store: AccountStore = POSTGRES) -> Created:
+async def register_account(
+    conn: asyncpg.Connection,
+    command: RegisterAccount,
+    *,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    store: AccountStore = POSTGRES,
+) -> Created:
     async def existing(account_id: UUID) -> Created:
         loaded = await get_account(conn, account_id, store=store)
         if loaded.state.currency != command.currency:
             raise in_use(ACCOUNT, command.external_id)
         return Created(loaded, account_id, created=False)
 
-    return await _create(conn, ACCOUNT, command.external_id, command.account_id, command,
-                         existing, correlation_id, causation_id, store)
+    return await _create(
+        conn,
+        ACCOUNT,
+        command.external_id,
+        command.account_id,
+        command,
+        existing,
+        correlation_id,
+        causation_id,
+        store,
+    )
 
 
-async def issue_invoice(conn: asyncpg.Connection, command: IssueInvoice, *,
-                        correlation_id: str | None = None,
-                        causation_id: str | None = None,
-                        store: AccountStore = POSTGRES) -> Created:
+async def issue_invoice(
+    conn: asyncpg.Connection,
+    command: IssueInvoice,
+    *,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    store: AccountStore = POSTGRES,
+) -> Created:
     async def existing(invoice_id: UUID) -> Created:
         loaded = await get_invoice(conn, invoice_id, store=store)
         if not same_invoice(command, loaded.state, invoice_id):
             raise in_use(INVOICE, command.external_id)
         return Created(loaded, invoice_id, created=False)
 
-    return await _create(conn, INVOICE, command.external_id, command.invoice_id, command,
-                         existing, correlation_id, causation_id, store)
+    return await _create(
+        conn,
+        INVOICE,
+        command.external_id,
+        command.invoice_id,
+        command,
+        existing,
+        correlation_id,
+        causation_id,
+        store,
+    )
 
 
-async def record_payment(conn: asyncpg.Connection, command: RecordPayment, *,
-                         correlation_id: str | None = None,
-                         causation_id: str | None = None,
-                         store: AccountStore = POSTGRES) -> Created:
+async def record_payment(
+    conn: asyncpg.Connection,
+    command: RecordPayment,
+    *,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    store: AccountStore = POSTGRES,
+) -> Created:
     async def existing(payment_id: UUID) -> Created:
         loaded = await get_payment(conn, payment_id, store=store)
         if not same_payment(command, loaded.state, payment_id):
             raise in_use(PAYMENT, command.external_id)
         return Created(loaded, payment_id, created=False)
 
-    return await _create(conn, PAYMENT, command.external_id, command.payment_id, command,
-                         existing, correlation_id, causation_id, store)
+    return await _create(
+        conn,
+        PAYMENT,
+        command.external_id,
+        command.payment_id,
+        command,
+        existing,
+        correlation_id,
+        causation_id,
+        store,
+    )
 
 
-async def get_account(conn: asyncpg.Connection, account_id: UUID, *,
-                      history: bool = False, store: AccountStore = POSTGRES) -> Loaded[Account]:
+async def get_account(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    *,
+    history: bool = False,
+    store: AccountStore = POSTGRES,
+) -> Loaded[Account]:
     """The account's state; with `history`, its stream's events too (the audit trail)."""
     loaded = await store.repository.load(conn, account_id, history=history)
     if not loaded.state.registered:
@@ -245,29 +328,40 @@ async def profile_history(conn: asyncpg.Connection, account_id: UUID) -> list[Pr
             continue
         contract = event.contract()
         after = evolve(state, contract)
-        steps.append(ProfileStep(event, profile_changes(state, after)
-                                 if isinstance(contract, AccountUpdated) else None))
+        steps.append(
+            ProfileStep(
+                event,
+                profile_changes(state, after) if isinstance(contract, AccountUpdated) else None,
+            )
+        )
         state = after
     return steps
 
 
-async def account_of(conn: asyncpg.Connection, kind: str, entity_id: UUID, *,
-                     store: AccountStore = POSTGRES) -> UUID:
+async def account_of(
+    conn: asyncpg.Connection, kind: str, entity_id: UUID, *, store: AccountStore = POSTGRES
+) -> UUID:
     account_id = await store.entities.owner(conn, kind, entity_id)
     if account_id is None:
         raise NotFound(f"no {kind} {entity_id}", field=f"{kind}_id")
     return account_id
 
 
-async def get_invoice(conn: asyncpg.Connection, invoice_id: UUID, *,
-                      history: bool = False, store: AccountStore = POSTGRES) -> Loaded[Account]:
+async def get_invoice(
+    conn: asyncpg.Connection,
+    invoice_id: UUID,
+    *,
+    history: bool = False,
+    store: AccountStore = POSTGRES,
+) -> Loaded[Account]:
     """The account that holds the invoice (its `invoices[invoice_id]`)."""
     account_id = await account_of(conn, INVOICE, invoice_id, store=store)
     return await get_account(conn, account_id, history=history, store=store)
 
 
-async def get_payment(conn: asyncpg.Connection, payment_id: UUID, *,
-                      store: AccountStore = POSTGRES) -> Loaded[Account]:
+async def get_payment(
+    conn: asyncpg.Connection, payment_id: UUID, *, store: AccountStore = POSTGRES
+) -> Loaded[Account]:
     """The account that holds the payment (its `payments[payment_id]`)."""
     account_id = await account_of(conn, PAYMENT, payment_id, store=store)
     return await get_account(conn, account_id, store=store)

@@ -57,42 +57,65 @@ def _subject(state: a.Approval) -> str:
     return str(state.request.account_id) if state.request else str(state.approval_id)
 
 
-async def credit_or_write_off(conn: asyncpg.Connection, command: AdjustInvoice | WriteOffInvoice,
-                              thresholds: ApprovalThresholds, *, requested_by: str,
-                              at: datetime, check: Check | None = None,
-                              correction_id: UUID | None = None,
-                              correlation_id: str | None = None,
-                              causation_id: str | None = None) -> Outcome:
+async def credit_or_write_off(
+    conn: asyncpg.Connection,
+    command: AdjustInvoice | WriteOffInvoice,
+    thresholds: ApprovalThresholds,
+    *,
+    requested_by: str,
+    at: datetime,
+    check: Check | None = None,
+    correction_id: UUID | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> Outcome:
     async with atomic(conn):
         loaded = await get_account(conn, command.account_id)
         if check is not None:
             check(loaded.state, loaded.version)
         [decided] = decide(command, loaded.state, team_today())
-        request = _approval_request(command, decided, thresholds, requested_by, at,
-                                    correction_id)
+        request = _approval_request(command, decided, thresholds, requested_by, at, correction_id)
         if request is None:
-            return Outcome(applied=await execute(conn, command, check=check,
-                                                 correlation_id=correlation_id,
-                                                 causation_id=causation_id))
+            return Outcome(
+                applied=await execute(
+                    conn,
+                    command,
+                    check=check,
+                    correlation_id=correlation_id,
+                    causation_id=causation_id,
+                )
+            )
         waiting = await approvals.execute(
-            conn, request.approval_id, lambda state: a.decide(request, state),
-            subject=_subject, after=_save_row, correlation_id=correlation_id,
-            causation_id=causation_id)
+            conn,
+            request.approval_id,
+            lambda state: a.decide(request, state),
+            subject=_subject,
+            after=_save_row,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
         return Outcome(waiting=waiting)
 
 
-def _approval_request(command: AdjustInvoice | WriteOffInvoice, decided: object,
-                      thresholds: ApprovalThresholds,
-                      requested_by: str, at: datetime,
-                      correction_id: UUID | None) -> a.RequestApproval | None:
+def _approval_request(
+    command: AdjustInvoice | WriteOffInvoice,
+    decided: object,
+    thresholds: ApprovalThresholds,
+    requested_by: str,
+    at: datetime,
+    correction_id: UUID | None,
+) -> a.RequestApproval | None:
     if isinstance(decided, InvoiceAdjusted) and isinstance(command, AdjustInvoice):
         if decided.kind is not AdjustmentKind.CREDIT:
             return None
-        action, date, memo, case_id = (ApprovalAction.CREDIT, decided.effective_date,
-                                       decided.memo, decided.case_id)
+        action, date, memo, case_id = (
+            ApprovalAction.CREDIT,
+            decided.effective_date,
+            decided.memo,
+            decided.case_id,
+        )
     elif isinstance(decided, InvoiceWrittenOff):
-        action, date, memo, case_id = (ApprovalAction.WRITE_OFF, decided.written_off_on,
-                                       None, None)
+        action, date, memo, case_id = (ApprovalAction.WRITE_OFF, decided.written_off_on, None, None)
     else:
         return None
     if not thresholds.needs_approval(decided.currency, decided.amount_minor):
@@ -100,11 +123,21 @@ def _approval_request(command: AdjustInvoice | WriteOffInvoice, decided: object,
     threshold = thresholds.threshold(decided.currency)
     assert threshold is not None
     return a.RequestApproval(
-        approval_id=correction_id or new_id(), account_id=decided.account_id,
-        invoice_id=decided.invoice_id, action=action, amount_minor=decided.amount_minor,
-        currency=decided.currency, threshold_minor=threshold, reason_code=decided.reason_code,
-        effective_date=date, requested_by=requested_by, requested_at=at, memo=memo,
-        case_id=case_id, correction_id=correction_id)
+        approval_id=correction_id or new_id(),
+        account_id=decided.account_id,
+        invoice_id=decided.invoice_id,
+        action=action,
+        amount_minor=decided.amount_minor,
+        currency=decided.currency,
+        threshold_minor=threshold,
+        reason_code=decided.reason_code,
+        effective_date=date,
+        requested_by=requested_by,
+        requested_at=at,
+        memo=memo,
+        case_id=case_id,
+        correction_id=correction_id,
+    )
 
 
 async def get_approval(conn: asyncpg.Connection, approval_id: UUID) -> Loaded[a.Approval]:
@@ -114,8 +147,12 @@ async def get_approval(conn: asyncpg.Connection, approval_id: UUID) -> Loaded[a.
     return loaded
 
 
-async def pending(conn: asyncpg.Connection, status: a.ApprovalStatus, limit: int,
-                  after: tuple[datetime, UUID] | None) -> list[Loaded[a.Approval]]:
+async def pending(
+    conn: asyncpg.Connection,
+    status: a.ApprovalStatus,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+) -> list[Loaded[a.Approval]]:
     ids = await approval_rows.listed(conn, status.value, limit, after)
     return [await get_approval(conn, approval_id) for approval_id in ids]
 
@@ -123,41 +160,69 @@ async def pending(conn: asyncpg.Connection, status: a.ApprovalStatus, limit: int
 def _applying(request: ApprovalRequested, approver: str) -> AdjustInvoice | WriteOffInvoice:
     if request.action is ApprovalAction.CREDIT:
         return AdjustInvoice(
-            account_id=request.account_id, invoice_id=request.invoice_id,
+            account_id=request.account_id,
+            invoice_id=request.invoice_id,
             adjustment_id=request.correction_id or request.approval_id,
-            kind=AdjustmentKind.CREDIT, amount_minor=request.amount_minor,
-            reason_code=request.reason_code, effective_date=request.effective_date,
-            case_id=request.case_id, memo=request.memo, currency=request.currency,
-            actor=request.requested_by, approved_by=approver)
-    return WriteOffInvoice(account_id=request.account_id, invoice_id=request.invoice_id,
-                           reason_code=request.reason_code,
-                           written_off_on=request.effective_date, actor=request.requested_by,
-                           approved_by=approver)
+            kind=AdjustmentKind.CREDIT,
+            amount_minor=request.amount_minor,
+            reason_code=request.reason_code,
+            effective_date=request.effective_date,
+            case_id=request.case_id,
+            memo=request.memo,
+            currency=request.currency,
+            actor=request.requested_by,
+            approved_by=approver,
+        )
+    return WriteOffInvoice(
+        account_id=request.account_id,
+        invoice_id=request.invoice_id,
+        reason_code=request.reason_code,
+        written_off_on=request.effective_date,
+        actor=request.requested_by,
+        approved_by=approver,
+    )
 
 
-async def decide_approval(conn: asyncpg.Connection, command: a.DecideApproval, *,
-                          check: Callable[[a.Approval, int], None] | None = None,
-                          correlation_id: str | None = None) -> Loaded[a.Approval]:
+async def decide_approval(
+    conn: asyncpg.Connection,
+    command: a.DecideApproval,
+    *,
+    check: Callable[[a.Approval, int], None] | None = None,
+    correlation_id: str | None = None,
+) -> Loaded[a.Approval]:
     """Grant (and apply) or reject; a credit that can no longer be applied (the invoice was
     paid or voided meanwhile) refuses the grant and changes nothing: reject it instead."""
     async with atomic(conn):
         await get_approval(conn, command.approval_id)
         decided = await approvals.execute(
-            conn, command.approval_id, lambda state: a.decide(command, state),
-            subject=_subject, check=check, after=_save_row, correlation_id=correlation_id)
+            conn,
+            command.approval_id,
+            lambda state: a.decide(command, state),
+            subject=_subject,
+            check=check,
+            after=_save_row,
+            correlation_id=correlation_id,
+        )
         request = decided.state.request
         assert request is not None
         if command.approve:
-            await execute(conn, _applying(request, command.decided_by),
-                          correlation_id=correlation_id)
+            await execute(
+                conn, _applying(request, command.decided_by), correlation_id=correlation_id
+            )
         elif request.correction_id is not None and request.case_id is not None:
-            await record_rejection(conn, CorrectionRejected(
-                account_id=request.account_id, case_id=request.case_id,
-                correction_id=str(request.correction_id), invoice_id=request.invoice_id,
-                reason_code="approval_rejected",
-                detail=f"rejected by {command.decided_by}: {command.reason}"[:1000],
-                actor=command.decided_by),
-                correlation_id=correlation_id)
+            await record_rejection(
+                conn,
+                CorrectionRejected(
+                    account_id=request.account_id,
+                    case_id=request.case_id,
+                    correction_id=str(request.correction_id),
+                    invoice_id=request.invoice_id,
+                    reason_code="approval_rejected",
+                    detail=f"rejected by {command.decided_by}: {command.reason}"[:1000],
+                    actor=command.decided_by,
+                ),
+                correlation_id=correlation_id,
+            )
         return decided
 
 
@@ -165,11 +230,19 @@ def rejection_stream(correction_id: UUID | str) -> str:
     return f"correction-{correction_id}"
 
 
-async def record_rejection(conn: asyncpg.Connection, rejected: CorrectionRejected, *,
-                           correlation_id: str | None, causation_id: str | None = None
-                           ) -> None:
+async def record_rejection(
+    conn: asyncpg.Connection,
+    rejected: CorrectionRejected,
+    *,
+    correlation_id: str | None,
+    causation_id: str | None = None,
+) -> None:
     """The one event of the stream `correction-<id>`: how a case hears its request refused."""
-    stream = PendingStream(rejection_stream(rejected.correction_id), 0, [rejected],
-                           subject=str(rejected.account_id),
-                           partition_key=str(rejected.account_id))
+    stream = PendingStream(
+        rejection_stream(rejected.correction_id),
+        0,
+        [rejected],
+        subject=str(rejected.account_id),
+        partition_key=str(rejected.account_id),
+    )
     await store.append(conn, [stream], correlation_id=correlation_id, causation_id=causation_id)

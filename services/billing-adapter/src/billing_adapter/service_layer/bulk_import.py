@@ -52,8 +52,12 @@ from receivables_platform.ids import new_id
 from receivables_platform.store import ConcurrencyError, EventTooLarge, PendingStream
 
 Build = Callable[[UUID, UUID], Command]
-RACES = (ConcurrencyError, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError,
-         asyncpg.SerializationError)
+RACES = (
+    ConcurrencyError,
+    asyncpg.UniqueViolationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
 
 
 class Kind(StrEnum):
@@ -137,9 +141,16 @@ class BatchResult:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-async def import_batch(conn: asyncpg.Connection, kind: str, rows: Sequence[Incoming], *,
-                       correlation_id: str | None = None, attempts: int = 5,
-                       today: date | None = None, actor: str | None = None) -> BatchResult:
+async def import_batch(
+    conn: asyncpg.Connection,
+    kind: str,
+    rows: Sequence[Incoming],
+    *,
+    correlation_id: str | None = None,
+    attempts: int = 5,
+    today: date | None = None,
+    actor: str | None = None,
+) -> BatchResult:
     """Decide and append `rows` (all of one `kind`) in one transaction, retried on a lost race.
 
     A row whose event the broker would not take (`EventTooLarge`, an invoice of a thousand
@@ -149,19 +160,32 @@ async def import_batch(conn: asyncpg.Connection, kind: str, rows: Sequence[Incom
     """
     on = today if today is not None else team_today()
     try:
-        return await _import_batch(conn, kind, rows, correlation_id, attempts, on,
-                                   measure=False, actor=actor)
+        return await _import_batch(
+            conn, kind, rows, correlation_id, attempts, on, measure=False, actor=actor
+        )
     except EventTooLarge:
-        return await _import_batch(conn, kind, rows, correlation_id, attempts, on,
-                                   measure=True, actor=actor)
+        return await _import_batch(
+            conn, kind, rows, correlation_id, attempts, on, measure=True, actor=actor
+        )
 
 
-async def _import_batch(conn: asyncpg.Connection, kind: str, rows: Sequence[Incoming],
-                        correlation_id: str | None, attempts: int, on: date, *,
-                        measure: bool, actor: str | None) -> BatchResult:
-    async for attempt in AsyncRetrying(retry=retry_if_exception_type(RACES),
-                                       stop=stop_after_attempt(attempts),
-                                       wait=wait_random(0.01, 0.2), reraise=True):
+async def _import_batch(
+    conn: asyncpg.Connection,
+    kind: str,
+    rows: Sequence[Incoming],
+    correlation_id: str | None,
+    attempts: int,
+    on: date,
+    *,
+    measure: bool,
+    actor: str | None,
+) -> BatchResult:
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(RACES),
+        stop=stop_after_attempt(attempts),
+        wait=wait_random(0.01, 0.2),
+        reraise=True,
+    ):
         with attempt:
             async with conn.transaction():
                 batch = _Batch(kind, on, measure=measure, actor=actor)
@@ -196,10 +220,12 @@ class _Batch:
             self.holders = {entity: entity for entity in self.known.values()}
         else:
             self.account_refs = await external_ids.find_many(
-                conn, ACCOUNT, [r.account for r in rows if isinstance(r.account, str)])
+                conn, ACCOUNT, [r.account for r in rows if isinstance(r.account, str)]
+            )
             self.holders = await account_entities.owners(conn, self.kind, self.known.values())
         touched = set(self.holders.values()) | {
-            a for a in (self._account_of(r) for r in rows) if a is not None}
+            a for a in (self._account_of(r) for r in rows) if a is not None
+        }
         await lock_accounts(conn, touched)
         views = await load_for_creates(conn, touched, self.kind, self.holders.keys())
         self.states = {a: view.state for a, view in views.items()}
@@ -217,13 +243,15 @@ class _Batch:
         except Refused as refusal:
             self.result.tally.rejected += 1
             self.result.rejections.append(
-                Rejection(row.row, row.line, refusal.field, refusal.detail))
+                Rejection(row.row, row.line, refusal.field, refusal.detail)
+            )
 
     def _decide(self, row: Incoming) -> None:
         account_id = self._account_of(row)
         if row.account is not None and account_id is None:
-            raise Refused(f"no account has the external id {row.account!r}",
-                          field="account_external_id")
+            raise Refused(
+                f"no account has the external id {row.account!r}", field="account_external_id"
+            )
         existing = self.known.get(row.external_id)
         if existing is not None:
             self._again(row, existing, account_id)
@@ -233,8 +261,9 @@ class _Batch:
         command = replace(row.build(entity_id, owner), actor=self.actor)
         events = decide(command, self._state(owner), self.today)
         if self.measure:
-            self._refuse_too_large(owner, events,
-                                   "lines" if isinstance(command, IssueInvoice) else None)
+            self._refuse_too_large(
+                owner, events, "lines" if isinstance(command, IssueInvoice) else None
+            )
         if isinstance(command, RegisterAccount):
             self._apply(owner, events)
         else:
@@ -245,14 +274,17 @@ class _Batch:
         self.claims.append((row.external_id, entity_id))
         self.result.tally.imported += 1
 
-    def _refuse_too_large(self, account_id: UUID, events: list[EventContract],
-                          field: str | None) -> None:
+    def _refuse_too_large(
+        self, account_id: UUID, events: list[EventContract], field: str | None
+    ) -> None:
         try:
             accounts.store.check_sizes(
-                [PendingStream(accounts.stream_id(account_id), 0, events, str(account_id))])
+                [PendingStream(accounts.stream_id(account_id), 0, events, str(account_id))]
+            )
         except EventTooLarge as exc:
-            raise Refused(f"{exc}: the row would make an event larger than the broker takes",
-                          field=field) from None
+            raise Refused(
+                f"{exc}: the row would make an event larger than the broker takes", field=field
+            ) from None
 
     def _again(self, row: Incoming, entity_id: UUID, account_id: UUID | None) -> None:
         """A known external id: the same thing again is a no-op, something else a conflict."""
@@ -295,15 +327,22 @@ class _Batch:
         transaction, so the store need not read them again."""
         if not self.pending:
             return
-        await accounts.store.append(conn, [
-            PendingStream(accounts.stream_id(a), self.versions[a], events, subject=str(a))
-            for a, events in self.pending.items()], correlation_id=correlation_id,
-            read_back=False, versions_read=True)
+        await accounts.store.append(
+            conn,
+            [
+                PendingStream(accounts.stream_id(a), self.versions[a], events, subject=str(a))
+                for a, events in self.pending.items()
+            ],
+            correlation_id=correlation_id,
+            read_back=False,
+            versions_read=True,
+        )
         if self.claims:
             await external_ids.claim_many(conn, self.kind, self.claims)
         if self.kind != ACCOUNT and self.claims:
             await account_entities.add_many(
-                conn, self.kind, [(entity, self.holders[entity]) for _, entity in self.claims])
+                conn, self.kind, [(entity, self.holders[entity]) for _, entity in self.claims]
+            )
 
 
 def _same(command: Command, state: Account, entity_id: UUID) -> bool:
@@ -316,7 +355,11 @@ def _same(command: Command, state: Account, entity_id: UUID) -> bool:
 
 def _update_from(command: RegisterAccount) -> UpdateAccount:
     """An account row for a known account: what it says now (an absent segment stays)."""
-    return UpdateAccount(account_id=command.account_id, name=command.name,
-                         contacts=command.contacts,
-                         payment_terms_days=command.payment_terms_days, segment=command.segment,
-                         actor=command.actor)
+    return UpdateAccount(
+        account_id=command.account_id,
+        name=command.name,
+        contacts=command.contacts,
+        payment_terms_days=command.payment_terms_days,
+        segment=command.segment,
+        actor=command.actor,
+    )

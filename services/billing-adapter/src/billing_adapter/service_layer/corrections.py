@@ -44,30 +44,46 @@ log = structlog.get_logger(__name__)
 
 
 @handles(CaseCorrectionRequested)
-async def answer_case_event(conn: asyncpg.Connection, event: CloudEvent,
-                            deps: BillingDependencies) -> None:
+async def answer_case_event(
+    conn: asyncpg.Connection, event: CloudEvent, deps: BillingDependencies
+) -> None:
     """The cases topic carries much more; billing acts on correction requests only."""
     if event.type != CaseCorrectionRequested.event_type:
         return
     request = decode(event.type, event.schemaversion, event.data)
     assert isinstance(request, CaseCorrectionRequested)
-    await answer_correction(conn, request, deps.approvals, causation_id=event.id,
-                            correlation_id=event.correlationid or event.id)
+    await answer_correction(
+        conn,
+        request,
+        deps.approvals,
+        causation_id=event.id,
+        correlation_id=event.correlationid or event.id,
+    )
 
 
-async def answer_correction(conn: asyncpg.Connection, request: CaseCorrectionRequested,
-                            thresholds: ApprovalThresholds, *, causation_id: str,
-                            correlation_id: str) -> None:
+async def answer_correction(
+    conn: asyncpg.Connection,
+    request: CaseCorrectionRequested,
+    thresholds: ApprovalThresholds,
+    *,
+    causation_id: str,
+    correlation_id: str,
+) -> None:
     if await _already_answered(conn, request):
         log.info("billing.correction_already_answered", correction_id=str(request.correction_id))
         return
     try:
         await _check_invoice_belongs(conn, request)
         await credit_or_write_off(
-            conn, _adjustment(request, _effective_date(request)), thresholds,
-            requested_by=request.requested_by, at=request.requested_at,
-            correction_id=request.correction_id, causation_id=causation_id,
-            correlation_id=correlation_id)
+            conn,
+            _adjustment(request, _effective_date(request)),
+            thresholds,
+            requested_by=request.requested_by,
+            at=request.requested_at,
+            correction_id=request.correction_id,
+            causation_id=causation_id,
+            correlation_id=correlation_id,
+        )
     except Refused as refusal:  # NotFound included: an unknown account or invoice
         await _reject(conn, request, refusal, causation_id, correlation_id)
 
@@ -86,28 +102,41 @@ def _effective_date(request: CaseCorrectionRequested) -> date:
     except OverflowError:
         day = None
     if day is None or not settings.contains(day):
-        raise Refused(f"requested_at {request.requested_at.isoformat()} is outside the business "
-                      f"dates {settings.earliest} to {settings.latest}", field="requested_at",
-                      title="Outside the business dates")
+        raise Refused(
+            f"requested_at {request.requested_at.isoformat()} is outside the business "
+            f"dates {settings.earliest} to {settings.latest}",
+            field="requested_at",
+            title="Outside the business dates",
+        )
     return day
 
 
 def _adjustment(request: CaseCorrectionRequested, effective_date: date) -> AdjustInvoice:
     return AdjustInvoice(
-        account_id=request.account_id, invoice_id=request.invoice_id,
-        adjustment_id=request.correction_id, kind=AdjustmentKind(request.direction.value),
-        amount_minor=request.amount_minor, reason_code=request.reason_code,
+        account_id=request.account_id,
+        invoice_id=request.invoice_id,
+        adjustment_id=request.correction_id,
+        kind=AdjustmentKind(request.direction.value),
+        amount_minor=request.amount_minor,
+        reason_code=request.reason_code,
         effective_date=effective_date,
         case_id=str(request.case_id),
-        memo=request.reason, currency=request.currency, actor=request.requested_by)
+        memo=request.reason,
+        currency=request.currency,
+        actor=request.requested_by,
+    )
 
 
-async def _check_invoice_belongs(conn: asyncpg.Connection, request: CaseCorrectionRequested
-                                 ) -> None:
+async def _check_invoice_belongs(
+    conn: asyncpg.Connection, request: CaseCorrectionRequested
+) -> None:
     owner = await account_of(conn, INVOICE, request.invoice_id)
     if owner != request.account_id:
-        raise Refused(f"invoice {request.invoice_id} belongs to another account",
-                      field="invoice_id", title="Invoice of another account")
+        raise Refused(
+            f"invoice {request.invoice_id} belongs to another account",
+            field="invoice_id",
+            title="Invoice of another account",
+        )
 
 
 async def _already_answered(conn: asyncpg.Connection, request: CaseCorrectionRequested) -> bool:
@@ -117,21 +146,34 @@ async def _already_answered(conn: asyncpg.Connection, request: CaseCorrectionReq
         loaded = await get_account(conn, request.account_id, history=True)
     except NotFound:
         return False
-    return any(isinstance(e := r.contract(), InvoiceAdjusted)
-               and e.adjustment_id == request.correction_id for r in loaded.history)
+    return any(
+        isinstance(e := r.contract(), InvoiceAdjusted) and e.adjustment_id == request.correction_id
+        for r in loaded.history
+    )
 
 
-async def _reject(conn: asyncpg.Connection, request: CaseCorrectionRequested,
-                  refusal: Refused, causation_id: str, correlation_id: str) -> None:
+async def _reject(
+    conn: asyncpg.Connection,
+    request: CaseCorrectionRequested,
+    refusal: Refused,
+    causation_id: str,
+    correlation_id: str,
+) -> None:
     rejected = CorrectionRejected(
-        account_id=request.account_id, case_id=str(request.case_id),
-        correction_id=str(request.correction_id), invoice_id=request.invoice_id,
-        reason_code=_reason_code(refusal), detail=str(refusal),
-        actor=request.requested_by)
-    await record_rejection(conn, rejected, correlation_id=correlation_id,
-                           causation_id=causation_id)
-    log.info("billing.correction_rejected", correction_id=str(request.correction_id),
-             reason_code=rejected.reason_code)
+        account_id=request.account_id,
+        case_id=str(request.case_id),
+        correction_id=str(request.correction_id),
+        invoice_id=request.invoice_id,
+        reason_code=_reason_code(refusal),
+        detail=str(refusal),
+        actor=request.requested_by,
+    )
+    await record_rejection(conn, rejected, correlation_id=correlation_id, causation_id=causation_id)
+    log.info(
+        "billing.correction_rejected",
+        correction_id=str(request.correction_id),
+        reason_code=rejected.reason_code,
+    )
 
 
 def _reason_code(refusal: Refused) -> str:

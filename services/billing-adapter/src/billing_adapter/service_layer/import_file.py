@@ -61,9 +61,16 @@ _Next = _Pending | Exception | None
 """What the reader hands on: a batch, the error that stopped it, or None at the end."""
 
 
-async def import_file(pool: asyncpg.Pool, kind: Kind, rows: Iterable[SourceRow], *,
-                      on_batch: OnBatch, batch_size: int = BATCH_SIZE,
-                      correlation_id: str | None = None, actor: str | None = None) -> Tally:
+async def import_file(
+    pool: asyncpg.Pool,
+    kind: Kind,
+    rows: Iterable[SourceRow],
+    *,
+    on_batch: OnBatch,
+    batch_size: int = BATCH_SIZE,
+    correlation_id: str | None = None,
+    actor: str | None = None,
+) -> Tally:
     """Import every row; returns the totals. `on_batch` sees each batch's counts and rejections."""
     total = Tally()
     batches: asyncio.Queue[_Next] = asyncio.Queue(maxsize=AHEAD)
@@ -81,8 +88,7 @@ async def import_file(pool: asyncpg.Pool, kind: Kind, rows: Iterable[SourceRow],
     return total
 
 
-async def _read(rows: Iterable[SourceRow], batch_size: int,
-                batches: asyncio.Queue[_Next]) -> None:
+async def _read(rows: Iterable[SourceRow], batch_size: int, batches: asyncio.Queue[_Next]) -> None:
     """Parse `rows` into batches; an error is handed on in its place, for the importer to raise."""
     try:
         pending = _Pending()
@@ -100,13 +106,15 @@ async def _read(rows: Iterable[SourceRow], batch_size: int,
         await batches.put(exc)
 
 
-async def _import(pool: asyncpg.Pool, kind: Kind, batch: _Pending,
-                  correlation_id: str | None, actor: str | None) -> BatchResult:
+async def _import(
+    pool: asyncpg.Pool, kind: Kind, batch: _Pending, correlation_id: str | None, actor: str | None
+) -> BatchResult:
     """One batch decided and saved; the rows it could not read join its rejections in order."""
     if batch.rows:
         async with pool.acquire() as conn:
-            result = await import_batch(conn, entity_kind(kind), batch.rows,
-                                        correlation_id=correlation_id, actor=actor)
+            result = await import_batch(
+                conn, entity_kind(kind), batch.rows, correlation_id=correlation_id, actor=actor
+            )
     else:
         result = BatchResult()
     result.tally.read = batch.read

@@ -39,33 +39,60 @@ class MadePayLink:
     version: int
 
 
-async def create_pay_link(conn: asyncpg.Connection, provider: PayLinkProvider | None,
-                          account_id: UUID, purpose: PayLinkPurpose,
-                          invoice_ids: Sequence[UUID] | None, *, now: datetime, ttl: timedelta,
-                          correlation_id: str | None = None,
-                          actor: str | None = None) -> MadePayLink:
+async def create_pay_link(
+    conn: asyncpg.Connection,
+    provider: PayLinkProvider | None,
+    account_id: UUID,
+    purpose: PayLinkPurpose,
+    invoice_ids: Sequence[UUID] | None,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    correlation_id: str | None = None,
+    actor: str | None = None,
+) -> MadePayLink:
     state = (await get_account(conn, account_id)).state
     terms = pay_links.terms(state, purpose, invoice_ids)
     if provider is None:
-        raise Refused("no pay link provider is configured here (STRIPE_API_KEY or "
-                      "PAY_LINK_URL_TEMPLATE)", title="Pay links not configured",
-                      kind=RefusalKind.UNAVAILABLE)
+        raise Refused(
+            "no pay link provider is configured here (STRIPE_API_KEY or PAY_LINK_URL_TEMPLATE)",
+            title="Pay links not configured",
+            kind=RefusalKind.UNAVAILABLE,
+        )
     pay_link_id = new_id()
     try:
-        made = await provider.make(LinkRequest(
-            pay_link_id=pay_link_id, account_id=account_id,
-            account_external_id=state.external_id, account_name=state.name, terms=terms,
-            expires_at=now + ttl))
+        made = await provider.make(
+            LinkRequest(
+                pay_link_id=pay_link_id,
+                account_id=account_id,
+                account_external_id=state.external_id,
+                account_name=state.name,
+                terms=terms,
+                expires_at=now + ttl,
+            )
+        )
     except ProviderFailed as failed:
-        raise Refused(str(failed), title="Payment provider failed",
-                      kind=RefusalKind.UPSTREAM_FAILED) from failed
+        raise Refused(
+            str(failed), title="Payment provider failed", kind=RefusalKind.UPSTREAM_FAILED
+        ) from failed
     if not await external_ids.claim(conn, PAY_LINK, made.reference, pay_link_id):
-        raise Refused(f"{made.provider} answered with {made.reference}, which names another "
-                      "pay link", title="Payment provider failed",
-                      kind=RefusalKind.UPSTREAM_FAILED)
-    loaded = await execute(conn, RecordPayLink(
-        account_id=account_id, pay_link_id=pay_link_id, terms=terms, provider=made.provider,
-        provider_reference=made.reference, url=made.url, expires_at=made.expires_at,
-        actor=actor),
-        correlation_id=correlation_id)
+        raise Refused(
+            f"{made.provider} answered with {made.reference}, which names another pay link",
+            title="Payment provider failed",
+            kind=RefusalKind.UPSTREAM_FAILED,
+        )
+    loaded = await execute(
+        conn,
+        RecordPayLink(
+            account_id=account_id,
+            pay_link_id=pay_link_id,
+            terms=terms,
+            provider=made.provider,
+            provider_reference=made.reference,
+            url=made.url,
+            expires_at=made.expires_at,
+            actor=actor,
+        ),
+        correlation_id=correlation_id,
+    )
     return MadePayLink(account_id, loaded.state.pay_links[pay_link_id], loaded.version)

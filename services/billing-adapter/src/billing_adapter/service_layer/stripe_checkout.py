@@ -43,25 +43,43 @@ async def checkout_session_paid(ctx: Context) -> str:
     if link.purpose is PayLinkPurpose.AUTOPAY:
         return await _enrol(ctx, account_id, session)
     if session.get("payment_status") != "paid":
-        raise Ignored(f"checkout session {session['id']} is {session.get('payment_status')}, "
-                      "not paid: its money comes with async_payment_succeeded")
+        raise Ignored(
+            f"checkout session {session['id']} is {session.get('payment_status')}, "
+            "not paid: its money comes with async_payment_succeeded"
+        )
     amount, currency = session.get("amount_total"), session.get("currency")
     if not isinstance(amount, int) or amount <= 0 or not isinstance(currency, str):
         raise Ignored(f"checkout session {session['id']} says no amount or currency paid")
     references = [r for r in (ref(session.get("payment_intent")), str(session["id"])) if r]
-    made = await record_payment(ctx.conn, RecordPayment(
-        payment_id=new_id(), account_id=account_id, external_id=references[0],
-        amount_minor=amount, currency=currency.upper(), method=PaymentMethod.OTHER,
-        received_on=ctx.event.day, reference=references[0], actor=STRIPE_ACTOR),
-        **ctx.trace)
+    made = await record_payment(
+        ctx.conn,
+        RecordPayment(
+            payment_id=new_id(),
+            account_id=account_id,
+            external_id=references[0],
+            amount_minor=amount,
+            currency=currency.upper(),
+            method=PaymentMethod.OTHER,
+            received_on=ctx.event.day,
+            reference=references[0],
+            actor=STRIPE_ACTOR,
+        ),
+        **ctx.trace,
+    )
     await also_known_as(ctx, made.entity_id, references[1:])
     if not made.created:
         return f"payment {made.entity_id} (already booked)"
     state = (await get_account(ctx.conn, account_id)).state
     allocations = settlement(state, pay_link_id, amount)
     if allocations:
-        await ctx.run(ApplyPayment(account_id=account_id, payment_id=made.entity_id,
-                                   applied_on=ctx.event.day, allocations=allocations))
+        await ctx.run(
+            ApplyPayment(
+                account_id=account_id,
+                payment_id=made.entity_id,
+                applied_on=ctx.event.day,
+                allocations=allocations,
+            )
+        )
     return f"pay link {pay_link_id}, payment {made.entity_id}"
 
 
@@ -74,11 +92,16 @@ async def _pay_link(ctx: Context, session: Mapping[str, Any]) -> tuple[UUID, UUI
 
 async def _enrol(ctx: Context, account_id: UUID, session: Mapping[str, Any]) -> str:
     setup = session.get("setup_intent")
-    method = payment_method(setup.get("payment_method")) if isinstance(setup, Mapping) \
-        else None
+    method = payment_method(setup.get("payment_method")) if isinstance(setup, Mapping) else None
     method = method or payment_method(setup)
     if method is None:
         raise Ignored(f"checkout session {session['id']} saved no payment method")
-    await ctx.run(EnrolAutoPay(account_id=account_id, payment_method_reference=method[0],
-                               payment_method_type=method[1], enrolled_on=ctx.event.day))
+    await ctx.run(
+        EnrolAutoPay(
+            account_id=account_id,
+            payment_method_reference=method[0],
+            payment_method_type=method[1],
+            enrolled_on=ctx.event.day,
+        )
+    )
     return f"account {account_id} enrolled in auto-pay"

@@ -72,12 +72,14 @@ STRIPE_EVENTS = Counter(
     "stripe_webhook_events_total",
     "Stripe events received, by type and outcome (applied, ignored, parked, rejected, "
     "duplicate); a replayed or given-up parked event counts again under its new outcome",
-    ["type", "outcome"])
+    ["type", "outcome"],
+)
 PARKED = Gauge(
     "stripe_webhook_parked_events",
     "Stripe events parked now, by what they wait for (account, invoice, payment, "
     "credit_note): the number to alert on, since it falls when they are applied or given up",
-    ["waiting_for"])
+    ["waiting_for"],
+)
 WAITING_KINDS = (ACCOUNT, INVOICE, PAYMENT, CREDIT_NOTE)
 ONLY_STRIPE_BRINGS = [PAYMENT, CREDIT_NOTE]
 REPLAY_LIMIT = 1_000
@@ -85,12 +87,18 @@ REPLAY_LIMIT = 1_000
 
 # -- receiving ------------------------------------------------------------------------------------
 
-async def receive(conn: asyncpg.Connection, event: StripeEvent, mapping: Mapping,
-                  correlation_id: str | None = None) -> Settled | None:
+
+async def receive(
+    conn: asyncpg.Connection,
+    event: StripeEvent,
+    mapping: Mapping,
+    correlation_id: str | None = None,
+) -> Settled | None:
     """Apply `event` once; None when its id was already received (a redelivery)."""
     async with conn.transaction():
-        if not await stripe_events.claim(conn, event.id, event.type, event.object_id,
-                                         event.created):
+        if not await stripe_events.claim(
+            conn, event.id, event.type, event.object_id, event.created
+        ):
             log.info("stripe event redelivered", stripe_event=event.id, type=event.type)
             STRIPE_EVENTS.labels(type=event.type, outcome="duplicate").inc()
             return None
@@ -102,8 +110,9 @@ async def receive(conn: asyncpg.Connection, event: StripeEvent, mapping: Mapping
     return settled
 
 
-async def replay_parked(conn: asyncpg.Connection, mapping: Mapping,
-                        correlation_id: str | None = None) -> int:
+async def replay_parked(
+    conn: asyncpg.Connection, mapping: Mapping, correlation_id: str | None = None
+) -> int:
     """Apply every parked event whose account, invoice or payment now exists, oldest first.
 
     One transaction per event; an event applied here can unpark the next
@@ -122,17 +131,24 @@ async def replay_parked(conn: asyncpg.Connection, mapping: Mapping,
             await stripe_events.settle(conn, event.id, settled)
         _log(event, settled, replayed=True)
         replayed += 1
-    for given_up in await stripe_events.give_up_parked(conn, ONLY_STRIPE_BRINGS,
-                                                       mapping.parked_ttl):
+    for given_up in await stripe_events.give_up_parked(
+        conn, ONLY_STRIPE_BRINGS, mapping.parked_ttl
+    ):
         STRIPE_EVENTS.labels(type=given_up.type, outcome="ignored").inc()
-        log.warning("stripe event given up", stripe_event=given_up.event_id,
-                    type=given_up.type, outcome="ignored", detail=given_up.detail)
+        log.warning(
+            "stripe event given up",
+            stripe_event=given_up.event_id,
+            type=given_up.type,
+            outcome="ignored",
+            detail=given_up.detail,
+        )
     await count_parked(conn)
     return replayed
 
 
-async def sweep_parked_forever(pool: asyncpg.Pool, mapping: Mapping,
-                               every: timedelta = timedelta(minutes=5)) -> None:
+async def sweep_parked_forever(
+    pool: asyncpg.Pool, mapping: Mapping, every: timedelta = timedelta(minutes=5)
+) -> None:
     """Background worker: replay, give up and count parked events without waiting for a delivery.
 
     A quiet endpoint would otherwise keep an event past its time parked, and
@@ -158,8 +174,15 @@ async def count_parked(conn: asyncpg.Connection) -> None:
 def _log(event: StripeEvent, settled: Settled, replayed: bool = False) -> None:
     STRIPE_EVENTS.labels(type=event.type, outcome=settled.outcome).inc()
     level = log.warning if settled.outcome in ("parked", "rejected") else log.info
-    level("stripe event", stripe_event=event.id, type=event.type, outcome=settled.outcome,
-          detail=settled.detail, replayed=replayed, api_version=event.api_version)
+    level(
+        "stripe event",
+        stripe_event=event.id,
+        type=event.type,
+        outcome=settled.outcome,
+        detail=settled.detail,
+        replayed=replayed,
+        api_version=event.api_version,
+    )
 
 
 async def _apply(ctx: Context) -> Settled:
@@ -175,8 +198,14 @@ async def _apply(ctx: Context) -> Settled:
         return Settled("ignored", ignored.detail)
     except Refused as refused:
         return Settled("rejected", f"{refused.title}: {refused.detail}")
-    except (ValidationError, MalformedEvent, AttributeError, KeyError, TypeError,
-            ValueError) as bad:  # a field of another shape than Stripe's (a list for an object)
+    except (
+        ValidationError,
+        MalformedEvent,
+        AttributeError,
+        KeyError,
+        TypeError,
+        ValueError,
+    ) as bad:  # a field of another shape than Stripe's (a list for an object)
         return Settled("rejected", f"the {ctx.event.type} object cannot be read: {bad}")
 
 

@@ -68,8 +68,12 @@ class Context:
 
     async def run(self, command: Command) -> Loaded[Account]:
         """Recorded as Stripe's doing: the billing system decided it, nobody here did."""
-        return await execute(self.conn, replace(command, actor=STRIPE_ACTOR),
-                             correlation_id=self.correlation_id, causation_id=self.event.id)
+        return await execute(
+            self.conn,
+            replace(command, actor=STRIPE_ACTOR),
+            correlation_id=self.correlation_id,
+            causation_id=self.event.id,
+        )
 
     @property
     def trace(self) -> dict[str, Any]:

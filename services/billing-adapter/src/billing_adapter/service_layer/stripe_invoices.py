@@ -76,9 +76,11 @@ async def ensure_invoice(ctx: Context) -> tuple[UUID, UUID, Account]:
     if int(invoice["total"]) <= 0:
         raise Ignored(f"invoice {invoice['id']} totals {invoice['total']}: nothing is owed")
     account_id = await account(ctx, invoice.get("customer"))
-    made = await issue_invoice(ctx.conn, replace(issue_command(invoice, account_id, new_id()),
-                                               actor=STRIPE_ACTOR),
-                               **ctx.trace)
+    made = await issue_invoice(
+        ctx.conn,
+        replace(issue_command(invoice, account_id, new_id()), actor=STRIPE_ACTOR),
+        **ctx.trace,
+    )
     state = made.account.state
     if made.created:
         state = await _settle_balance(ctx, account_id, made)
@@ -91,13 +93,23 @@ async def _settle_balance(ctx: Context, account_id: UUID, made: Created) -> Acco
     if carried == 0:
         return made.account.state
     invoice = made.account.state.invoices[made.entity_id]
-    loaded = await ctx.run(AdjustInvoice(
-        account_id=account_id, invoice_id=invoice.invoice_id, adjustment_id=new_id(),
-        kind=AdjustmentKind.DEBIT if carried > 0 else AdjustmentKind.CREDIT,
-        amount_minor=abs(carried), reason_code=BALANCE_REASON,
-        effective_date=invoice.issue_date, currency=invoice.currency,
-        memo=("debit carried from the customer's Stripe balance" if carried > 0
-              else "paid from the customer's Stripe credit balance")))
+    loaded = await ctx.run(
+        AdjustInvoice(
+            account_id=account_id,
+            invoice_id=invoice.invoice_id,
+            adjustment_id=new_id(),
+            kind=AdjustmentKind.DEBIT if carried > 0 else AdjustmentKind.CREDIT,
+            amount_minor=abs(carried),
+            reason_code=BALANCE_REASON,
+            effective_date=invoice.issue_date,
+            currency=invoice.currency,
+            memo=(
+                "debit carried from the customer's Stripe balance"
+                if carried > 0
+                else "paid from the customer's Stripe credit balance"
+            ),
+        )
+    )
     return loaded.state
 
 
@@ -131,11 +143,21 @@ async def invoice_paid(ctx: Context) -> str:
         return f"invoice {invoice_id}: its invoice payments already paid it"
     if not references:
         amount = unexplained
-    paid_on = day((invoice.get("status_transitions") or {}).get("paid_at"), ctx.event.day,
-                  "data.object.status_transitions.paid_at")
-    payment_id = await _book(ctx, account_id, invoice_id,
-                             references or [unattributed(str(invoice["id"]))], amount,
-                             str(invoice["currency"]), paid_on, attributed=bool(references))
+    paid_on = day(
+        (invoice.get("status_transitions") or {}).get("paid_at"),
+        ctx.event.day,
+        "data.object.status_transitions.paid_at",
+    )
+    payment_id = await _book(
+        ctx,
+        account_id,
+        invoice_id,
+        references or [unattributed(str(invoice["id"]))],
+        amount,
+        str(invoice["currency"]),
+        paid_on,
+        attributed=bool(references),
+    )
     return f"invoice {invoice_id}, payment {payment_id}"
 
 
@@ -144,40 +166,72 @@ def unattributed(stripe_invoice: str) -> str:
     return f"{stripe_invoice}/paid"
 
 
-async def _book(ctx: Context, account_id: UUID, invoice_id: UUID, references: list[str],
-                amount: int, currency: str, paid_on: date, *, attributed: bool = True) -> UUID:
+async def _book(
+    ctx: Context,
+    account_id: UUID,
+    invoice_id: UUID,
+    references: list[str],
+    amount: int,
+    currency: str,
+    paid_on: date,
+    *,
+    attributed: bool = True,
+) -> UUID:
     """Record the payment under its first id, answer to the others, and pay the invoice.
 
     `attributed`: the first id is Stripe's charge or PaymentIntent, which
     becomes the payment's reference too (not so for `unattributed` money).
     """
-    made = await record_payment(ctx.conn, RecordPayment(
-        payment_id=new_id(), account_id=account_id, external_id=references[0],
-        amount_minor=amount, currency=currency.upper(), method=PaymentMethod.OTHER,
-        received_on=paid_on, reference=references[0] if attributed else None,
-        actor=STRIPE_ACTOR), **ctx.trace)
+    made = await record_payment(
+        ctx.conn,
+        RecordPayment(
+            payment_id=new_id(),
+            account_id=account_id,
+            external_id=references[0],
+            amount_minor=amount,
+            currency=currency.upper(),
+            method=PaymentMethod.OTHER,
+            received_on=paid_on,
+            reference=references[0] if attributed else None,
+            actor=STRIPE_ACTOR,
+        ),
+        **ctx.trace,
+    )
     await also_known_as(ctx, made.entity_id, references[1:])
     if made.created:
         await _pay(ctx, account_id, invoice_id, made.entity_id, amount, paid_on)
     return made.entity_id
 
 
-async def _pay(ctx: Context, account_id: UUID, invoice_id: UUID, payment_id: UUID,
-               amount: int, paid_on: date) -> None:
+async def _pay(
+    ctx: Context, account_id: UUID, invoice_id: UUID, payment_id: UUID, amount: int, paid_on: date
+) -> None:
     invoice = (await get_account(ctx.conn, account_id)).state.invoices[invoice_id]
     still_written_off = invoice.written_off_minor - invoice.recovered_minor
     if still_written_off > 0 and not invoice.voided:
-        await ctx.run(AdjustInvoice(
-            account_id=account_id, invoice_id=invoice_id, adjustment_id=new_id(),
-            kind=AdjustmentKind.DEBIT, amount_minor=min(amount, still_written_off),
-            reason_code=WRITE_OFF_RECOVERED, effective_date=paid_on,
-            currency=invoice.currency, memo="paid in Stripe after it was marked uncollectible"))
+        await ctx.run(
+            AdjustInvoice(
+                account_id=account_id,
+                invoice_id=invoice_id,
+                adjustment_id=new_id(),
+                kind=AdjustmentKind.DEBIT,
+                amount_minor=min(amount, still_written_off),
+                reason_code=WRITE_OFF_RECOVERED,
+                effective_date=paid_on,
+                currency=invoice.currency,
+                memo="paid in Stripe after it was marked uncollectible",
+            )
+        )
         invoice = (await get_account(ctx.conn, account_id)).state.invoices[invoice_id]
     if invoice.open_minor > 0:
-        await ctx.run(ApplyPayment(account_id=account_id, payment_id=payment_id,
-                                   applied_on=paid_on,
-                                   allocations=(Allocation(invoice_id,
-                                                           min(invoice.open_minor, amount)),)))
+        await ctx.run(
+            ApplyPayment(
+                account_id=account_id,
+                payment_id=payment_id,
+                applied_on=paid_on,
+                allocations=(Allocation(invoice_id, min(invoice.open_minor, amount)),),
+            )
+        )
 
 
 async def invoice_payment_paid(ctx: Context) -> str:
@@ -206,10 +260,14 @@ async def invoice_payment_paid(ctx: Context) -> str:
     if unlinked is not None:
         await also_known_as(ctx, unlinked, references)
         return f"payment {unlinked} linked to {references[0]}"
-    paid_on = day((paid.get("status_transitions") or {}).get("paid_at"), ctx.event.day,
-                  "data.object.status_transitions.paid_at")
-    payment_id = await _book(ctx, account_id, invoice_id, references, amount,
-                             str(paid["currency"]), paid_on)
+    paid_on = day(
+        (paid.get("status_transitions") or {}).get("paid_at"),
+        ctx.event.day,
+        "data.object.status_transitions.paid_at",
+    )
+    payment_id = await _book(
+        ctx, account_id, invoice_id, references, amount, str(paid["currency"]), paid_on
+    )
     return f"invoice {invoice_id}, payment {payment_id}"
 
 
@@ -226,7 +284,8 @@ async def _unattributed_of_amount(ctx: Context, stripe_invoice: str, amount: int
     account_id = await account_of(ctx.conn, PAYMENT, payment_id)
     booked = (await get_account(ctx.conn, account_id)).state.payments[payment_id]
     if booked.amount_minor != amount or not await external_ids.claim(
-            ctx.conn, PAYMENT, f"{unattributed(stripe_invoice)} linked", payment_id):
+        ctx.conn, PAYMENT, f"{unattributed(stripe_invoice)} linked", payment_id
+    ):
         return None
     return payment_id
 
@@ -241,10 +300,14 @@ async def invoice_voided(ctx: Context) -> str:
     account_id, invoice_id, state = await ensure_invoice(ctx)
     if not state.invoices[invoice_id].voided:
         voided_at = (ctx.event.object.get("status_transitions") or {}).get("voided_at")
-        await ctx.run(VoidInvoice(account_id=account_id, invoice_id=invoice_id,
-                                  voided_on=day(voided_at, ctx.event.day,
-                                                "data.object.status_transitions.voided_at"),
-                                  reason="voided in Stripe"))
+        await ctx.run(
+            VoidInvoice(
+                account_id=account_id,
+                invoice_id=invoice_id,
+                voided_on=day(voided_at, ctx.event.day, "data.object.status_transitions.voided_at"),
+                reason="voided in Stripe",
+            )
+        )
     return f"invoice {invoice_id}"
 
 
@@ -254,9 +317,14 @@ async def invoice_uncollectible(ctx: Context) -> str:
     if invoice.voided or invoice.open_minor == 0:
         raise Ignored(f"invoice {invoice_id} owes nothing to write off")
     marked = (ctx.event.object.get("status_transitions") or {}).get("marked_uncollectible_at")
-    await ctx.run(WriteOffInvoice(account_id=account_id, invoice_id=invoice_id,
-                                  reason_code="uncollectible",
-                                  written_off_on=day(
-                                      marked, ctx.event.day,
-                                      "data.object.status_transitions.marked_uncollectible_at")))
+    await ctx.run(
+        WriteOffInvoice(
+            account_id=account_id,
+            invoice_id=invoice_id,
+            reason_code="uncollectible",
+            written_off_on=day(
+                marked, ctx.event.day, "data.object.status_transitions.marked_uncollectible_at"
+            ),
+        )
+    )
     return f"invoice {invoice_id}"

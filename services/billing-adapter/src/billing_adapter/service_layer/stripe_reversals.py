@@ -20,18 +20,23 @@ from receivables_platform.contracts.billing import AdjustmentKind, ReversalReaso
 from receivables_platform.ids import new_id
 
 
-async def _reverse(ctx: Context, account_id: UUID, payment_id: UUID,
-                   reason: ReversalReason) -> dict[UUID, int]:
+async def _reverse(
+    ctx: Context, account_id: UUID, payment_id: UUID, reason: ReversalReason
+) -> dict[UUID, int]:
     """Reverse the payment; what it had paid on each invoice (what the reversal reopens)."""
     paid = (await get_account(ctx.conn, account_id)).state.payments[payment_id]
     if paid.reversed:
         raise Ignored(f"payment {payment_id} is already reversed")
-    await ctx.run(ReversePayment(account_id=account_id, payment_id=payment_id,
-                                 reason=reason, reversed_on=ctx.event.day))
+    await ctx.run(
+        ReversePayment(
+            account_id=account_id, payment_id=payment_id, reason=reason, reversed_on=ctx.event.day
+        )
+    )
     reopened: dict[UUID, int] = {}
     for application in paid.applications:
-        reopened[application.invoice_id] = reopened.get(application.invoice_id, 0) \
-            + application.amount_minor
+        reopened[application.invoice_id] = (
+            reopened.get(application.invoice_id, 0) + application.amount_minor
+        )
     return reopened
 
 
@@ -52,15 +57,18 @@ async def charge_refunded(ctx: Context) -> str:
         raise Ignored(f"charge {charge['id']} pays no invoice")
     account_id, payment_id = await payment(ctx, charge_references(charge, "id"), "charge")
     if not charge.get("refunded"):
-        raise Ignored(f"partial refund ({charge.get('amount_refunded')} of "
-                      f"{charge.get('amount')}): the payment stands")
+        raise Ignored(
+            f"partial refund ({charge.get('amount_refunded')} of "
+            f"{charge.get('amount')}): the payment stands"
+        )
     reopened = await _reverse(ctx, account_id, payment_id, ReversalReason.RETURNED)
     await _refunded(ctx, account_id, reopened, sum(reopened.values()), str(charge["id"]))
     return f"payment {payment_id}"
 
 
-async def _refunded(ctx: Context, account_id: UUID, reopened: dict[UUID, int], amount: int,
-                    charge_id: str) -> None:
+async def _refunded(
+    ctx: Context, account_id: UUID, reopened: dict[UUID, int], amount: int, charge_id: str
+) -> None:
     """Credit up to `amount` of what a reversal reopened: money the merchant gave back.
 
     Never more than an invoice has open, so a credit note that came first is
@@ -71,11 +79,19 @@ async def _refunded(ctx: Context, account_id: UUID, reopened: dict[UUID, int], a
         invoice = state.invoices[invoice_id]
         credit = min(paid, invoice.open_minor, amount)
         if credit > 0 and not invoice.voided:
-            await ctx.run(AdjustInvoice(
-                account_id=account_id, invoice_id=invoice.invoice_id, adjustment_id=new_id(),
-                kind=AdjustmentKind.CREDIT, amount_minor=credit, reason_code="refunded",
-                effective_date=ctx.event.day, currency=invoice.currency,
-                memo=f"refunded in Stripe ({charge_id})"))
+            await ctx.run(
+                AdjustInvoice(
+                    account_id=account_id,
+                    invoice_id=invoice.invoice_id,
+                    adjustment_id=new_id(),
+                    kind=AdjustmentKind.CREDIT,
+                    amount_minor=credit,
+                    reason_code="refunded",
+                    effective_date=ctx.event.day,
+                    currency=invoice.currency,
+                    memo=f"refunded in Stripe ({charge_id})",
+                )
+            )
             amount -= credit
 
 

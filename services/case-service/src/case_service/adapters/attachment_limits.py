@@ -11,7 +11,8 @@ DEFAULT_ATTACHMENT_TYPES = (
     "message/rfc822,application/msword,application/vnd.ms-excel,"
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
-    "application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet")
+    "application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet"
+)
 """What a billing dispute is documented with: statements, scans, photos, spreadsheets, mail.
 Executables, archives and HTML (which a browser would run from our origin) are not on it."""
 
@@ -28,11 +29,16 @@ class AttachmentLimits(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024,
-                           validation_alias="ATTACHMENT_MAX_BYTES")
+    max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1,
+        le=1024 * 1024 * 1024,
+        validation_alias="ATTACHMENT_MAX_BYTES",
+    )
     """The largest file an agent may attach to a case, in bytes (413 above it)."""
-    content_types: str = Field(default=DEFAULT_ATTACHMENT_TYPES,
-                               validation_alias="ATTACHMENT_CONTENT_TYPES")
+    content_types: str = Field(
+        default=DEFAULT_ATTACHMENT_TYPES, validation_alias="ATTACHMENT_CONTENT_TYPES"
+    )
     """Comma-separated media types an agent may attach (`application/pdf,image/png`); others
     are refused (415)."""
 

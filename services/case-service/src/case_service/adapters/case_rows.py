@@ -32,11 +32,27 @@ async def save(conn: asyncpg.Connection, case: Case, at: datetime) -> None:
                owner_id = $8, root_cause_code = $10, updated_at = $12, closed_at = $13,
                sla_due_at = $14, sla_paused = $15, sla_breached = $16, complete = $17,
                version = $18, next_action_on = $19, next_action = $20""",
-        case.case_id, case.case_number, case.account_id, case.type, case.origin, case.priority,
-        case.status, case.owner_id, case.subject,
-        case.root_cause.category_code if case.root_cause else None, case.opened_at, at,
-        case.closed_at, case.sla.due_at, case.sla.paused_since is not None, case.sla.breached,
-        completeness(case).complete, case.version, case.next_action_on, case.next_action)
+        case.case_id,
+        case.case_number,
+        case.account_id,
+        case.type,
+        case.origin,
+        case.priority,
+        case.status,
+        case.owner_id,
+        case.subject,
+        case.root_cause.category_code if case.root_cause else None,
+        case.opened_at,
+        at,
+        case.closed_at,
+        case.sla.due_at,
+        case.sla.paused_since is not None,
+        case.sla.breached,
+        completeness(case).complete,
+        case.version,
+        case.next_action_on,
+        case.next_action,
+    )
     for e in case.escalations.values():
         await conn.execute(
             """INSERT INTO case_escalations (escalation_id, case_id, team, question, due_date,
@@ -44,18 +60,31 @@ async def save(conn: asyncpg.Connection, case: Case, at: datetime) -> None:
                VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
                ON CONFLICT (escalation_id) DO UPDATE SET answered_at = $8, answered_by = $9,
                    claimed_by = $10, claimed_at = $11""",
-            e.escalation_id, case.case_id, e.team, e.question, e.due_date, e.escalated_by,
-            e.escalated_at, e.answered_at, e.answered_by, e.claimed_by, e.claimed_at)
+            e.escalation_id,
+            case.case_id,
+            e.team,
+            e.question,
+            e.due_date,
+            e.escalated_by,
+            e.escalated_at,
+            e.answered_at,
+            e.answered_by,
+            e.claimed_by,
+            e.claimed_at,
+        )
     await remember_message_ids(conn, case.case_id, case.message_ids)
 
 
-async def remember_message_ids(conn: asyncpg.Connection, case_id: UUID,
-                               message_ids: tuple[str, ...]) -> None:
+async def remember_message_ids(
+    conn: asyncpg.Connection, case_id: UUID, message_ids: tuple[str, ...]
+) -> None:
     if not message_ids:
         return  # a case no email touched: an empty batch would still be a round trip
     await conn.executemany(
         "INSERT INTO case_message_ids (message_id, case_id) VALUES ($1, $2) "
-        "ON CONFLICT (message_id) DO NOTHING", [(m, case_id) for m in message_ids])
+        "ON CONFLICT (message_id) DO NOTHING",
+        [(m, case_id) for m in message_ids],
+    )
 
 
 async def case_by_number(conn: asyncpg.Connection, case_number: str) -> UUID | None:
@@ -66,7 +95,8 @@ async def case_by_number(conn: asyncpg.Connection, case_number: str) -> UUID | N
 async def case_by_message_ids(conn: asyncpg.Connection, message_ids: list[str]) -> UUID | None:
     value = await conn.fetchval(
         "SELECT case_id FROM case_message_ids WHERE message_id = ANY($1::text[]) LIMIT 1",
-        message_ids)
+        message_ids,
+    )
     return None if value is None else UUID(str(value))
 
 
@@ -74,7 +104,10 @@ async def running_sla_due(conn: asyncpg.Connection, at: datetime, limit: int) ->
     """Cases whose SLA clock is running and has run out, oldest due first."""
     rows = await conn.fetch(
         "SELECT case_id FROM cases WHERE NOT sla_paused AND NOT sla_breached "
-        "AND sla_due_at < $1 ORDER BY sla_due_at LIMIT $2", at, limit)
+        "AND sla_due_at < $1 ORDER BY sla_due_at LIMIT $2",
+        at,
+        limit,
+    )
     return [UUID(str(r["case_id"])) for r in rows]
 
 
@@ -82,5 +115,7 @@ async def waiting_inbound(conn: asyncpg.Connection, limit: int) -> list[UUID]:
     """Open inbound-email cases nobody owns, the longest waiting first."""
     rows = await conn.fetch(
         "SELECT case_id FROM cases WHERE owner_id IS NULL AND origin = 'inbound_email' "
-        "AND status <> 'closed' ORDER BY opened_at, case_id LIMIT $1", limit)
+        "AND status <> 'closed' ORDER BY opened_at, case_id LIMIT $1",
+        limit,
+    )
     return [UUID(str(r["case_id"])) for r in rows]

@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncpg
 
 
-async def put_agent(conn: asyncpg.Connection, user_id: str, name: str, email: str | None,
-                    active: bool) -> None:
+async def put_agent(
+    conn: asyncpg.Connection, user_id: str, name: str, email: str | None, active: bool
+) -> None:
     await conn.execute(
         "INSERT INTO case_agents (user_id, name, email, active) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (user_id) DO UPDATE SET name = $2, email = $3, active = $4",
-        user_id, name, email, active)
+        user_id,
+        name,
+        email,
+        active,
+    )
 
 
 async def register_on_first_use(conn: asyncpg.Connection, user_id: str) -> None:
@@ -19,30 +24,42 @@ async def register_on_first_use(conn: asyncpg.Connection, user_id: str) -> None:
     entry (a name, or a deactivation) is never overwritten."""
     await conn.execute(
         "INSERT INTO case_agents (user_id, name, email, active) VALUES ($1, $1, NULL, true) "
-        "ON CONFLICT (user_id) DO NOTHING", user_id)
+        "ON CONFLICT (user_id) DO NOTHING",
+        user_id,
+    )
 
 
 async def is_active_agent(conn: asyncpg.Connection, user_id: str) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM case_agents WHERE user_id = $1 AND active)", user_id))
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM case_agents WHERE user_id = $1 AND active)", user_id
+        )
+    )
 
 
 async def active_agents(conn: asyncpg.Connection) -> list[str]:
-    return [r["user_id"] for r in await conn.fetch(
-        "SELECT user_id FROM case_agents WHERE active ORDER BY user_id")]
+    return [
+        r["user_id"]
+        for r in await conn.fetch("SELECT user_id FROM case_agents WHERE active ORDER BY user_id")
+    ]
 
 
 async def account_collector(conn: asyncpg.Connection, account_id: object) -> str | None:
     value = await conn.fetchval(
-        "SELECT collector_id FROM account_collectors WHERE account_id = $1", account_id)
+        "SELECT collector_id FROM account_collectors WHERE account_id = $1", account_id
+    )
     return None if value is None else str(value)
 
 
-async def put_account_collector(conn: asyncpg.Connection, account_id: object,
-                                collector_id: str) -> None:
+async def put_account_collector(
+    conn: asyncpg.Connection, account_id: object, collector_id: str
+) -> None:
     await conn.execute(
         "INSERT INTO account_collectors (account_id, collector_id) VALUES ($1, $2) "
-        "ON CONFLICT (account_id) DO UPDATE SET collector_id = $2", account_id, collector_id)
+        "ON CONFLICT (account_id) DO UPDATE SET collector_id = $2",
+        account_id,
+        collector_id,
+    )
 
 
 async def last_in_turn(conn: asyncpg.Connection) -> str | None:

@@ -48,12 +48,17 @@ class PostgresFileStore:
         # writer of the same file has nothing to add (unlike an event, nothing is lost).
         await self.conn.execute(
             "INSERT INTO attachment_blobs (sha256, content, size_bytes) VALUES ($1, $2, $3) "
-            "ON CONFLICT (sha256) DO NOTHING", digest, data, len(data))
+            "ON CONFLICT (sha256) DO NOTHING",
+            digest,
+            data,
+            len(data),
+        )
         return digest
 
     async def get(self, sha256: str) -> bytes | None:
         content = await self.conn.fetchval(
-            "SELECT content FROM attachment_blobs WHERE sha256 = $1", sha256)
+            "SELECT content FROM attachment_blobs WHERE sha256 = $1", sha256
+        )
         return bytes(content) if content is not None else None
 
 
@@ -71,8 +76,10 @@ class ObjectStoreLocation:
         """`OBJECT_STORE_URL` read; ValueError naming what is wrong with it."""
         parts = urlsplit(url)
         if parts.scheme != "s3" or not parts.hostname:
-            raise ValueError("OBJECT_STORE_URL must look like s3://bucket[/prefix]"
-                             "[?endpoint=https://host:port&region=...]")
+            raise ValueError(
+                "OBJECT_STORE_URL must look like s3://bucket[/prefix]"
+                "[?endpoint=https://host:port&region=...]"
+            )
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         unknown = set(query) - {"endpoint", "region"}
         if unknown:
@@ -81,10 +88,14 @@ class ObjectStoreLocation:
         if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
             raise ValueError("OBJECT_STORE_URL endpoint must be an http(s) URL")
         prefix = parts.path.strip("/")
-        return cls(bucket=parts.hostname, prefix=f"{prefix}/" if prefix else "",
-                   endpoint=endpoint, region=query.get("region"),
-                   access_key=unquote(parts.username) if parts.username else None,
-                   secret_key=unquote(parts.password) if parts.password else None)
+        return cls(
+            bucket=parts.hostname,
+            prefix=f"{prefix}/" if prefix else "",
+            endpoint=endpoint,
+            region=query.get("region"),
+            access_key=unquote(parts.username) if parts.username else None,
+            secret_key=unquote(parts.password) if parts.password else None,
+        )
 
     def key(self, sha256: str) -> str:
         """Fanned out by the first two hex digits, as git does, so no listing is huge."""
@@ -98,10 +109,15 @@ def _client(location: ObjectStoreLocation) -> Any:
     from botocore.config import Config
 
     return boto3.session.Session().client(
-        "s3", endpoint_url=location.endpoint, region_name=location.region or "us-east-1",
-        aws_access_key_id=location.access_key, aws_secret_access_key=location.secret_key,
-        config=Config(retries={"max_attempts": 3, "mode": "standard"},
-                      connect_timeout=5, read_timeout=30))
+        "s3",
+        endpoint_url=location.endpoint,
+        region_name=location.region or "us-east-1",
+        aws_access_key_id=location.access_key,
+        aws_secret_access_key=location.secret_key,
+        config=Config(
+            retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30
+        ),
+    )
 
 
 class S3FileStore:
@@ -110,9 +126,13 @@ class S3FileStore:
 
     async def put(self, data: bytes) -> str:
         digest = sha256_of(data)
-        await asyncio.to_thread(_client(self.location).put_object,
-                                Bucket=self.location.bucket, Key=self.location.key(digest),
-                                Body=data, ContentLength=len(data))
+        await asyncio.to_thread(
+            _client(self.location).put_object,
+            Bucket=self.location.bucket,
+            Key=self.location.key(digest),
+            Body=data,
+            ContentLength=len(data),
+        )
         return digest
 
     async def get(self, sha256: str) -> bytes | None:
@@ -121,8 +141,7 @@ class S3FileStore:
     def _read(self, sha256: str) -> bytes | None:
         client = _client(self.location)
         try:
-            answer = client.get_object(Bucket=self.location.bucket,
-                                       Key=self.location.key(sha256))
+            answer = client.get_object(Bucket=self.location.bucket, Key=self.location.key(sha256))
         except client.exceptions.NoSuchKey:
             return None
         body: bytes = answer["Body"].read()

@@ -38,10 +38,14 @@ from receivables_platform.text import storable
 
 CASE_TAG = re.compile(r"\[(CASE-\d{6,})\]")
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
-FATAL_DEFECTS = (errors.MissingHeaderBodySeparatorDefect, errors.StartBoundaryNotFoundDefect,
-                 errors.NoBoundaryInMultipartDefect, errors.CloseBoundaryNotFoundDefect,
-                 errors.MultipartInvariantViolationDefect,
-                 errors.InvalidMultipartContentTransferEncodingDefect)
+FATAL_DEFECTS = (
+    errors.MissingHeaderBodySeparatorDefect,
+    errors.StartBoundaryNotFoundDefect,
+    errors.NoBoundaryInMultipartDefect,
+    errors.CloseBoundaryNotFoundDefect,
+    errors.MultipartInvariantViolationDefect,
+    errors.InvalidMultipartContentTransferEncodingDefect,
+)
 
 
 MAX_NESTING = 32
@@ -66,14 +70,17 @@ class OverLimit(ValueError):
 class InboundEmailLimits(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    max_attachments: int = Field(default=100, ge=1, le=1000,
-                                 validation_alias="INBOUND_EMAIL_MAX_ATTACHMENTS")
+    max_attachments: int = Field(
+        default=100, ge=1, le=1000, validation_alias="INBOUND_EMAIL_MAX_ATTACHMENTS"
+    )
     """Attachments one inbound email may carry; more is refused (422) and opens no case."""
-    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1,
-                                      validation_alias="INBOUND_EMAIL_MAX_ATTACHMENT_BYTES")
+    max_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, validation_alias="INBOUND_EMAIL_MAX_ATTACHMENT_BYTES"
+    )
     """The largest single attachment of an inbound email, in bytes (413 above it)."""
     max_attachments_total_bytes: int = Field(
-        default=20 * 1024 * 1024, ge=1, validation_alias="INBOUND_EMAIL_MAX_ATTACHMENTS_BYTES")
+        default=20 * 1024 * 1024, ge=1, validation_alias="INBOUND_EMAIL_MAX_ATTACHMENTS_BYTES"
+    )
     """All attachments of one inbound email together, in bytes (413 above it)."""
 
 
@@ -130,8 +137,9 @@ def _header(message: EmailMessage, name: str) -> str:
     try:
         return storable(str(message.get(name, "") or ""))
     except (errors.HeaderParseError, ValueError, IndexError) as exc:
-        raise MalformedMessage(f"header {name} cannot be decoded: {exc}", f"header.{name}") \
-            from None
+        raise MalformedMessage(
+            f"header {name} cannot be decoded: {exc}", f"header.{name}"
+        ) from None
 
 
 def _text(message: EmailMessage) -> str:
@@ -147,32 +155,47 @@ def _text(message: EmailMessage) -> str:
     return storable(str(content)).strip()
 
 
-def _attachments(message: EmailMessage, limits: InboundEmailLimits,
-                 types: AttachmentLimits) -> tuple[tuple[Attachment, ...], dict[str, bytes]]:
+def _attachments(
+    message: EmailMessage, limits: InboundEmailLimits, types: AttachmentLimits
+) -> tuple[tuple[Attachment, ...], dict[str, bytes]]:
     found, contents, total = [], {}, 0
     for index, part in enumerate(message.iter_attachments()):
         if index == limits.max_attachments:
-            raise OverLimit(f"the message has more than {limits.max_attachments} attachments, "
-                            "the most one email may bring", status=422,
-                            limit=limits.max_attachments)
+            raise OverLimit(
+                f"the message has more than {limits.max_attachments} attachments, "
+                "the most one email may bring",
+                status=422,
+                limit=limits.max_attachments,
+            )
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
         total += len(data)
         if len(data) > limits.max_attachment_bytes:
-            raise OverLimit(f"attachment {index + 1} is {len(data)} bytes, over the "
-                            f"{limits.max_attachment_bytes}-byte limit on one attachment",
-                            status=413, limit=limits.max_attachment_bytes)
+            raise OverLimit(
+                f"attachment {index + 1} is {len(data)} bytes, over the "
+                f"{limits.max_attachment_bytes}-byte limit on one attachment",
+                status=413,
+                limit=limits.max_attachment_bytes,
+            )
         if total > limits.max_attachments_total_bytes:
-            raise OverLimit(f"the attachments are over the {limits.max_attachments_total_bytes}"
-                            "-byte limit on all of one email's attachments together",
-                            status=413, limit=limits.max_attachments_total_bytes)
+            raise OverLimit(
+                f"the attachments are over the {limits.max_attachments_total_bytes}"
+                "-byte limit on all of one email's attachments together",
+                status=413,
+                limit=limits.max_attachments_total_bytes,
+            )
         content_type = media_type(storable(part.get_content_type()))[:200]
         digest = hashlib.sha256(data).hexdigest()
         if types.allows(content_type):
             contents[digest] = data
-        found.append(Attachment(
-            filename=storable(part.get_filename() or f"attachment-{index + 1}")[:500],
-            content_type=content_type, size_bytes=len(data), sha256=digest))
+        found.append(
+            Attachment(
+                filename=storable(part.get_filename() or f"attachment-{index + 1}")[:500],
+                content_type=content_type,
+                size_bytes=len(data),
+                sha256=digest,
+            )
+        )
     return tuple(found), contents
 
 
@@ -182,8 +205,9 @@ def _parsed(raw: bytes) -> EmailMessage:
         parser.feed(raw)
         message = parser.close()
     except _TooDeep:
-        raise MalformedMessage(f"the message nests parts more than {MAX_NESTING} levels "
-                               "deep") from None
+        raise MalformedMessage(
+            f"the message nests parts more than {MAX_NESTING} levels deep"
+        ) from None
     assert isinstance(message, EmailMessage)
     return message
 
@@ -204,10 +228,21 @@ def parse(raw: bytes, limits: InboundEmailLimits, types: AttachmentLimits) -> In
         digest = hashlib.sha256(raw).hexdigest()[:32]
         message_id = f"<{digest}@inbound.receivables>"
     tag = CASE_TAG.search(subject)
-    answers = tuple(dict.fromkeys(MESSAGE_ID.findall(_header(message, "In-Reply-To"))
-                                  + MESSAGE_ID.findall(_header(message, "References"))[::-1]))
+    answers = tuple(
+        dict.fromkeys(
+            MESSAGE_ID.findall(_header(message, "In-Reply-To"))
+            + MESSAGE_ID.findall(_header(message, "References"))[::-1]
+        )
+    )
     attachments, contents = _attachments(message, limits, types)
-    return InboundMessage(message_id=message_id, sender=sender.lower(), sender_name=name or None,
-                          subject=subject, text=_text(message),
-                          case_tag=tag.group(1) if tag else None, answers=answers,
-                          attachments=attachments, contents=contents)
+    return InboundMessage(
+        message_id=message_id,
+        sender=sender.lower(),
+        sender_name=name or None,
+        subject=subject,
+        text=_text(message),
+        case_tag=tag.group(1) if tag else None,
+        answers=answers,
+        attachments=attachments,
+        contents=contents,
+    )

@@ -34,35 +34,42 @@ class InboxFilter:
     claimed_by: str | None = None
 
 
-async def escalations(conn: asyncpg.Connection, f: InboxFilter, today: date, limit: int,
-                      cursor: str | None) -> tuple[list[asyncpg.Record], str | None]:
+async def escalations(
+    conn: asyncpg.Connection, f: InboxFilter, today: date, limit: int, cursor: str | None
+) -> tuple[list[asyncpg.Record], str | None]:
     where = Where(today)
     add, clauses, params = where.add, where.clauses, where.params
     add("e.team = ANY(?::text[])", list(f.teams))
     if f.states:
         add(f"({STATE}) = ANY(?::text[])", list(f.states))
     if f.overdue is not None:
-        clauses.append(("" if f.overdue else "NOT ")
-                       + "(e.answered_at IS NULL AND e.due_date < $1)")
+        clauses.append(
+            ("" if f.overdue else "NOT ") + "(e.answered_at IS NULL AND e.due_date < $1)"
+        )
     if f.claimed_by is not None:
         add("e.claimed_by = ?", f.claimed_by)
     if cursor is not None:
-        add("(e.due_date, e.escalation_id) > (?, ?)",
-            *decode_cursor(cursor, date.fromisoformat, UUID))
+        add(
+            "(e.due_date, e.escalation_id) > (?, ?)",
+            *decode_cursor(cursor, date.fromisoformat, UUID),
+        )
     params.append(limit + 1)
-    sql = (f"{SELECT} WHERE {' AND '.join(clauses)} "
-           f"ORDER BY e.due_date, e.escalation_id LIMIT ${len(params)}")
+    sql = (
+        f"{SELECT} WHERE {' AND '.join(clauses)} "
+        f"ORDER BY e.due_date, e.escalation_id LIMIT ${len(params)}"
+    )
     rows = await conn.fetch(sql, *params)
     return page_of(rows, limit, lambda row: (row["due_date"].isoformat(), row["escalation_id"]))
 
 
-async def escalation(conn: asyncpg.Connection, escalation_id: UUID,
-                     today: date) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"{SELECT} WHERE e.escalation_id = $2",
-                               today, escalation_id)
+async def escalation(
+    conn: asyncpg.Connection, escalation_id: UUID, today: date
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"{SELECT} WHERE e.escalation_id = $2", today, escalation_id)
 
 
 async def case_of(conn: asyncpg.Connection, escalation_id: UUID) -> UUID | None:
     value = await conn.fetchval(
-        "SELECT case_id FROM case_escalations WHERE escalation_id = $1", escalation_id)
+        "SELECT case_id FROM case_escalations WHERE escalation_id = $1", escalation_id
+    )
     return None if value is None else UUID(str(value))

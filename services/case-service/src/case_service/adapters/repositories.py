@@ -10,5 +10,5 @@ SOURCE = "urn:receivables:case-service"
 store = EventStore(source=SOURCE, topic=TOPIC)
 # open cases' latest state is kept per process: a read folds only what is new
 cases: AggregateRepository[Case] = AggregateRepository(
-    store, prefix="case", initial=Case, evolve=evolve, lock_namespace="cases.case",
-    remember=5_000)
+    store, prefix="case", initial=Case, evolve=evolve, lock_namespace="cases.case", remember=5_000
+)

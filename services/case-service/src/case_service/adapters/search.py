@@ -60,9 +60,13 @@ def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], 
         clauses.append("status <> 'closed'" if f.open else "status = 'closed'")
     if f.unassigned is not None:
         clauses.append("owner_id IS NULL" if f.unassigned else "owner_id IS NOT NULL")
-    for column, value in (("owner_id", f.owner_id), ("account_id", f.account_id),
-                          ("type", f.type), ("root_cause_code", f.root_cause),
-                          ("origin", f.origin)):
+    for column, value in (
+        ("owner_id", f.owner_id),
+        ("account_id", f.account_id),
+        ("type", f.type),
+        ("root_cause_code", f.root_cause),
+        ("origin", f.origin),
+    ):
         if value is not None:
             add(f"{column} = ?", value)
     if f.older_than_days is not None:
@@ -74,13 +78,16 @@ def _where(f: CaseFilter, at: datetime, cursor: str | None) -> tuple[list[str], 
     return clauses, where.params
 
 
-async def search(conn: asyncpg.Connection, f: CaseFilter, at: datetime, limit: int,
-                 cursor: str | None) -> tuple[list[asyncpg.Record], str | None]:
+async def search(
+    conn: asyncpg.Connection, f: CaseFilter, at: datetime, limit: int, cursor: str | None
+) -> tuple[list[asyncpg.Record], str | None]:
     clauses, params = _where(f, at, cursor)
     params.append(limit + 1)
-    sql = (f"SELECT *, {SLA_STATE} AS sla_state FROM cases "  # noqa: S608 (built from constants)
-           f"WHERE {' AND '.join(clauses) or 'true'} "
-           f"ORDER BY opened_at DESC, case_id DESC LIMIT ${len(params)}")
+    sql = (
+        f"SELECT *, {SLA_STATE} AS sla_state FROM cases "  # noqa: S608 (built from constants)
+        f"WHERE {' AND '.join(clauses) or 'true'} "
+        f"ORDER BY opened_at DESC, case_id DESC LIMIT ${len(params)}"
+    )
     rows = await conn.fetch(sql, *params)
     return page_of(rows, limit, lambda row: (row["opened_at"].isoformat(), row["case_id"]))
 
@@ -90,5 +97,6 @@ async def overdue_escalations(conn: asyncpg.Connection, today: Any) -> list[asyn
         "SELECT e.*, c.case_number, ($1::date - e.due_date) AS days_overdue "
         "FROM case_escalations e JOIN cases c USING (case_id) "
         "WHERE e.answered_at IS NULL AND e.due_date < $1 ORDER BY e.due_date, e.escalated_at",
-        today)
+        today,
+    )
     return escalations

@@ -28,11 +28,21 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-async def post(url: str, body: bytes, *, secret: str, timestamp: int, notification_id: str,
-               timeout: float = 10.0) -> None:
+async def post(
+    url: str,
+    body: bytes,
+    *,
+    secret: str,
+    timestamp: int,
+    notification_id: str,
+    timeout: float = 10.0,
+) -> None:
     """2xx is delivered; a 4xx other than 408/429 will not pass on a retry (permanent)."""
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER:
-               signature(secret, timestamp, body), ID_HEADER: notification_id}
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: signature(secret, timestamp, body),
+        ID_HEADER: notification_id,
+    }
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
             response = await client.post(url, content=body, headers=headers)

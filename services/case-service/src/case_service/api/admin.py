@@ -65,60 +65,70 @@ class SopResponse(BaseModel):
 
 
 @router.put("/agents/{user_id}", response_model=AgentResponse, dependencies=[Depends(ADMINS)])
-async def put_agent(user_id: Annotated[str, Field(max_length=200)], body: AgentRequest,
-                    conn: Conn) -> AgentResponse:
+async def put_agent(
+    user_id: Annotated[str, Field(max_length=200)], body: AgentRequest, conn: Conn
+) -> AgentResponse:
     """Register or update a case agent (the token `sub`); inactive agents cannot own cases."""
     await directory.put_agent(conn, user_id, body.name, body.email, body.active)
     return AgentResponse(user_id=user_id, **body.model_dump())
 
 
-@router.post("/root-causes", status_code=201, response_model=CategoryResponse,
-             dependencies=[Depends(ADMINS)])
+@router.post(
+    "/root-causes", status_code=201, response_model=CategoryResponse, dependencies=[Depends(ADMINS)]
+)
 async def add_category(body: CategoryRequest, idem: IdempotentRequest) -> Response:
     """Add a root-cause category. Idempotency-Key required."""
-    made = await taxonomy.add_category(idem.conn, new_id(), body.code, body.name,
-                                       body.description)
+    made = await taxonomy.add_category(idem.conn, new_id(), body.code, body.name, body.description)
     return await idem.respond(CategoryResponse(**made.__dict__), status_code=201)
 
 
-@router.get("/root-causes", response_model=list[CategoryResponse],
-            dependencies=[Depends(READERS)])
+@router.get("/root-causes", response_model=list[CategoryResponse], dependencies=[Depends(READERS)])
 async def list_categories(conn: Conn, include_retired: bool = False) -> list[CategoryResponse]:
     """The root-cause taxonomy cases are classified by; retired categories only with
     `include_retired`."""
-    return [CategoryResponse(**x.__dict__)
-            for x in await taxonomy.list_categories(conn, include_retired)]
+    return [
+        CategoryResponse(**x.__dict__)
+        for x in await taxonomy.list_categories(conn, include_retired)
+    ]
 
 
-@router.post("/root-causes/{category_id}/retire", response_model=CategoryResponse,
-             dependencies=[Depends(ADMINS)])
+@router.post(
+    "/root-causes/{category_id}/retire",
+    response_model=CategoryResponse,
+    dependencies=[Depends(ADMINS)],
+)
 async def retire_category(category_id: UUID, conn: Conn) -> CategoryResponse:
     """Retire a category: no new case can pick it; cases that have it keep it."""
     return CategoryResponse(**(await taxonomy.retire_category(conn, category_id)).__dict__)
 
 
-@router.post("/sops", status_code=201, response_model=SopResponse,
-             dependencies=[Depends(ADMINS)])
+@router.post("/sops", status_code=201, response_model=SopResponse, dependencies=[Depends(ADMINS)])
 async def add_sop(body: SopRequest, request: Request, idem: IdempotentRequest) -> Response:
     """Add a standard operating procedure for recurring causes. Idempotency-Key required."""
-    made = await taxonomy.add_sop(idem.conn, new_id(), body.title, body.body, body.link,
-                                  body.category_ids)
+    made = await taxonomy.add_sop(
+        idem.conn, new_id(), body.title, body.body, body.link, body.category_ids
+    )
     return await idem.respond(SopResponse(**made.__dict__), status_code=201)
 
 
 @router.get("/sops", response_model=list[SopResponse], dependencies=[Depends(READERS)])
-async def list_sops(conn: Conn, category_id: Annotated[UUID | None, Query()] = None,
-                    ) -> list[SopResponse]:
+async def list_sops(
+    conn: Conn,
+    category_id: Annotated[UUID | None, Query()] = None,
+) -> list[SopResponse]:
     """SOPs, or those linked to one root-cause category."""
     return [SopResponse(**x.__dict__) for x in await taxonomy.sops_for(conn, category_id)]
 
 
-@router.get("/cases/{case_id}/sops", response_model=list[SopResponse],
-            dependencies=[Depends(READERS)])
+@router.get(
+    "/cases/{case_id}/sops", response_model=list[SopResponse], dependencies=[Depends(READERS)]
+)
 async def sops_for_case(case_id: UUID, conn: Conn) -> list[SopResponse]:
     """The SOPs linked to the case's root-cause category (none before a root cause is set)."""
     case = (await get_case(conn, case_id)).state
     if case.root_cause is None:
         return []
-    return [SopResponse(**x.__dict__)
-            for x in await taxonomy.sops_for(conn, case.root_cause.category_id)]
+    return [
+        SopResponse(**x.__dict__)
+        for x in await taxonomy.sops_for(conn, case.root_cause.category_id)
+    ]

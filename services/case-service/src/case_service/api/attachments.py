@@ -40,9 +40,14 @@ Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The file's 
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, "Attachment too large",
-                   f"one attachment may be at most {limit} bytes (ATTACHMENT_MAX_BYTES)",
-                   type=problem_type("attachment-too-large"), field="body", limit=limit)
+    return Problem(
+        413,
+        "Attachment too large",
+        f"one attachment may be at most {limit} bytes (ATTACHMENT_MAX_BYTES)",
+        type=problem_type("attachment-too-large"),
+        field="body",
+        limit=limit,
+    )
 
 
 async def upload_body(request: Request, deps: Deps) -> bytes:
@@ -65,77 +70,147 @@ async def upload_body(request: Request, deps: Deps) -> bytes:
     data = b"".join(chunks)
     request._body = data  # Starlette's own cache of the body, read by `request.body()`
     if not data:
-        raise Problem(422, "Empty attachment", "the request body is the file; it is empty",
-                      type=problem_type("attachment-empty"), field="body")
+        raise Problem(
+            422,
+            "Empty attachment",
+            "the request body is the file; it is empty",
+            type=problem_type("attachment-empty"),
+            field="body",
+        )
     content_type = media_type(request.headers.get("content-type", ""))
     if not limits.allows(content_type):
         accepted = sorted(limits.allowed)
-        raise Problem(415, "Attachment type not accepted",
-                      f"{content_type or 'no Content-Type'} is not an accepted attachment type "
-                      f"(ATTACHMENT_CONTENT_TYPES: {', '.join(accepted)})",
-                      type=problem_type("attachment-type"), field="header.Content-Type",
-                      accepted=accepted)
+        raise Problem(
+            415,
+            "Attachment type not accepted",
+            f"{content_type or 'no Content-Type'} is not an accepted attachment type "
+            f"(ATTACHMENT_CONTENT_TYPES: {', '.join(accepted)})",
+            type=problem_type("attachment-type"),
+            field="header.Content-Type",
+            accepted=accepted,
+        )
     return data
 
 
 UploadBody = Annotated[bytes, Depends(upload_body)]
 """Before `IdempotentRequest` in a signature: dependencies run in the order they are named."""
-Filename = Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$",
-                                description="The file's name as the customer will see it")]
-NoteText = Annotated[str | None, Query(min_length=1, max_length=2000,
-                                       description="What the file shows, for the timeline")]
+Filename = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[^/\\\x00-\x1f]+$",
+        description="The file's name as the customer will see it",
+    ),
+]
+NoteText = Annotated[
+    str | None,
+    Query(min_length=1, max_length=2000, description="What the file shows, for the timeline"),
+]
 
 
-@router.post("/{case_id}/attachments", status_code=201, response_model=CaseResponse,
-             responses=problem_responses(
-                 _413="The file is larger than `ATTACHMENT_MAX_BYTES` (`limit`).",
-                 _415="Its `Content-Type` is not in `ATTACHMENT_CONTENT_TYPES` (`accepted`)."),
-             openapi_extra={"requestBody": {
-                 "required": True, "description": "The file itself; Content-Type is its type",
-                 "content": {"application/octet-stream": {
-                     "schema": {"type": "string", "format": "binary"}}}}})
-async def upload(case_id: UUID, filename: Filename, request: Request, principal: Agent,
-                 data: UploadBody, if_match: MaybeIfMatch, idem: IdempotentRequest,
-                 note: NoteText = None) -> Response:
+@router.post(
+    "/{case_id}/attachments",
+    status_code=201,
+    response_model=CaseResponse,
+    responses=problem_responses(
+        _413="The file is larger than `ATTACHMENT_MAX_BYTES` (`limit`).",
+        _415="Its `Content-Type` is not in `ATTACHMENT_CONTENT_TYPES` (`accepted`).",
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The file itself; Content-Type is its type",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def upload(
+    case_id: UUID,
+    filename: Filename,
+    request: Request,
+    principal: Agent,
+    data: UploadBody,
+    if_match: MaybeIfMatch,
+    idem: IdempotentRequest,
+    note: NoteText = None,
+) -> Response:
     """Attach a file (a statement, a scan) to the case as a note. Idempotency-Key required;
     If-Match checked when sent. Answers the case, `Location` the file's download."""
-    upload = use.Upload(filename=storable(filename),
-                        content_type=media_type(request.headers["content-type"]), data=data,
-                        note=note)
-    loaded = await use.attach(idem.conn, files(request, idem.conn), case_id, upload,
-                              actor=principal.sub, at=now(), check=precondition(if_match),
-                              correlation_id=trace(request))
+    upload = use.Upload(
+        filename=storable(filename),
+        content_type=media_type(request.headers["content-type"]),
+        data=data,
+        note=note,
+    )
+    loaded = await use.attach(
+        idem.conn,
+        files(request, idem.conn),
+        case_id,
+        upload,
+        actor=principal.sub,
+        at=now(),
+        check=precondition(if_match),
+        correlation_id=trace(request),
+    )
     digest = loaded.state.notes[-1].attachments[0].sha256
-    return await idem.respond(CaseResponse.of(loaded.state, loaded.version), status_code=201,
-                              version=loaded.version,
-                              headers={"Location": f"/v1/cases/{case_id}/attachments/{digest}"})
+    return await idem.respond(
+        CaseResponse.of(loaded.state, loaded.version),
+        status_code=201,
+        version=loaded.version,
+        headers={"Location": f"/v1/cases/{case_id}/attachments/{digest}"},
+    )
 
 
-@router.get("/{case_id}/attachments", response_model=list[AttachmentOut],
-            dependencies=[Depends(READERS)])
+@router.get(
+    "/{case_id}/attachments", response_model=list[AttachmentOut], dependencies=[Depends(READERS)]
+)
 async def list_attachments(case_id: UUID, conn: Conn) -> list[AttachmentOut]:
     """Every file on the case, once per content, oldest first."""
     case = (await get_case(conn, case_id)).state
-    return [AttachmentOut(**attached.model_dump(), note_id=note.note_id, source=note.source,
-                          added_by=note.author, added_at=note.added_at,
-                          download=f"/v1/cases/{case_id}/attachments/{attached.sha256}")
-            for note, attached in use.on_case(case)]
+    return [
+        AttachmentOut(
+            **attached.model_dump(),
+            note_id=note.note_id,
+            source=note.source,
+            added_by=note.author,
+            added_at=note.added_at,
+            download=f"/v1/cases/{case_id}/attachments/{attached.sha256}",
+        )
+        for note, attached in use.on_case(case)
+    ]
 
 
-@router.get("/{case_id}/attachments/{sha256}", dependencies=[Depends(READERS)],
-            response_class=Response,
-            responses={200: {"description": "The file's bytes, as an attachment",
-                             "content": {"application/octet-stream": {
-                                 "schema": {"type": "string", "format": "binary"}}}}})
+@router.get(
+    "/{case_id}/attachments/{sha256}",
+    dependencies=[Depends(READERS)],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file's bytes, as an attachment",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
 async def download(case_id: UUID, sha256: Sha256, request: Request, conn: Conn) -> Response:
     """The file's bytes, if this case has it; ETag is its hash, so a cache keeps it forever."""
     attached, data = await use.download(conn, files(request, conn), case_id, sha256)
     if request.headers.get("if-none-match") == f'"{sha256}"':
         return Response(status_code=304, headers={"ETag": f'"{sha256}"'})
     ascii_name = attached.filename.encode("ascii", "replace").decode().replace('"', "'")
-    return Response(data, media_type=attached.content_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
-                               f"filename*=UTF-8''{quote(attached.filename)}",
-        "X-Content-Type-Options": "nosniff", "ETag": f'"{sha256}"',
-        "Cache-Control": "private, max-age=31536000, immutable",
-        "Content-Security-Policy": "default-src 'none'; sandbox"})
+    return Response(
+        data,
+        media_type=attached.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{ascii_name}"; '
+            f"filename*=UTF-8''{quote(attached.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{sha256}"',
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

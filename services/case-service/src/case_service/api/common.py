@@ -62,8 +62,13 @@ def now() -> datetime:
 
 def problem_responses(**reasons: str) -> dict[int | str, dict[str, Any]]:
     """Problem answers a route gives beyond those the platform documents for it (`_413=...`)."""
-    return {int(code.lstrip("_")): {"description": reason, "content": {PROBLEM_JSON: {
-        "schema": {"$ref": "#/components/schemas/Problem"}}}} for code, reason in reasons.items()}
+    return {
+        int(code.lstrip("_")): {
+            "description": reason,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code, reason in reasons.items()
+    }
 
 
 def precondition(if_match: Precondition | None) -> Check | None:

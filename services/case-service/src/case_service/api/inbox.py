@@ -43,8 +43,9 @@ def _item(row: asyncpg.Record) -> InboxEscalation:
     return InboxEscalation(**{k: row[k] for k in InboxEscalation.model_fields})
 
 
-async def _answer(conn: asyncpg.Connection, response: Response, escalation_id: UUID
-                  ) -> InboxEscalation:
+async def _answer(
+    conn: asyncpg.Connection, response: Response, escalation_id: UUID
+) -> InboxEscalation:
     row = await use.read(conn, escalation_id, now(), None)
     set_etag(response, row["case_version"])
     return _item(row)
@@ -52,32 +53,45 @@ async def _answer(conn: asyncpg.Connection, response: Response, escalation_id: U
 
 @router.get("", response_model=InboxPage)
 async def list_inbox(
-        conn: Conn, principal: Member,
-        team: Annotated[list[EscalationTeam] | None, Query(
-            description="Teams to list; a team member may name only their own")] = None,
-        state: Annotated[list[Literal["open", "claimed", "answered"]] | None, Query()] = None,
-        overdue: bool | None = None,
-        claimed_by: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-        cursor: CursorQuery = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50) -> InboxPage:
+    conn: Conn,
+    principal: Member,
+    team: Annotated[
+        list[EscalationTeam] | None,
+        Query(description="Teams to list; a team member may name only their own"),
+    ] = None,
+    state: Annotated[list[Literal["open", "claimed", "answered"]] | None, Query()] = None,
+    overdue: bool | None = None,
+    claimed_by: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    cursor: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> InboxPage:
     """The escalations of the caller's teams (or of `team`), the soonest due first.
     `state=open` is the unclaimed work; `overdue=true` what is past its due date unanswered."""
     own = visible_teams(principal)
-    wanted = frozenset(t.value for t in team) if team else (
-        own if own is not None else frozenset(t.value for t in EscalationTeam))
+    wanted = (
+        frozenset(t.value for t in team)
+        if team
+        else (own if own is not None else frozenset(t.value for t in EscalationTeam))
+    )
     if own is not None and not wanted <= own:
-        raise Problem(403, "Not your team",
-                      f"you work the inbox of {', '.join(sorted(own)) or 'no team'}",
-                      type=problem_type("forbidden"), field="query.team")
+        raise Problem(
+            403,
+            "Not your team",
+            f"you work the inbox of {', '.join(sorted(own)) or 'no team'}",
+            type=problem_type("forbidden"),
+            field="query.team",
+        )
     f = rows.InboxFilter(sorted(wanted), tuple(state or ()), overdue, claimed_by)
-    found, next_cursor = await rows.escalations(conn, f, business_dates().today(now()), limit,
-                                                cursor)
+    found, next_cursor = await rows.escalations(
+        conn, f, business_dates().today(now()), limit, cursor
+    )
     return InboxPage(items=[_item(r) for r in found], next_cursor=next_cursor)
 
 
 @router.get("/{escalation_id}", response_model=InboxEscalation)
-async def read(escalation_id: UUID, response: Response, conn: Conn,
-               principal: Member) -> InboxEscalation:
+async def read(
+    escalation_id: UUID, response: Response, conn: Conn, principal: Member
+) -> InboxEscalation:
     """One escalation; its ETag is the case's version, for If-Match on claim and answer."""
     row = await use.read(conn, escalation_id, now(), visible_teams(principal))
     set_etag(response, row["case_version"])
@@ -85,21 +99,47 @@ async def read(escalation_id: UUID, response: Response, conn: Conn,
 
 
 @router.post("/{escalation_id}/claim", response_model=InboxEscalation)
-async def claim(escalation_id: UUID, request: Request, response: Response, conn: Conn,
-                principal: Member, if_match: IfMatch) -> InboxEscalation:
+async def claim(
+    escalation_id: UUID,
+    request: Request,
+    response: Response,
+    conn: Conn,
+    principal: Member,
+    if_match: IfMatch,
+) -> InboxEscalation:
     """Take the escalation as a member of its team: 409 when another member claimed it,
     403 for another team's. Claiming it again yourself changes nothing. Needs If-Match."""
-    await use.claim(conn, escalation_id, principal.teams, principal.sub, now(),
-                    check=precondition(if_match), correlation_id=trace(request))
+    await use.claim(
+        conn,
+        escalation_id,
+        principal.teams,
+        principal.sub,
+        now(),
+        check=precondition(if_match),
+        correlation_id=trace(request),
+    )
     return await _answer(conn, response, escalation_id)
 
 
 @router.post("/{escalation_id}/answer", response_model=InboxEscalation)
-async def answer(escalation_id: UUID, body: AnswerRequest, request: Request,
-                 response: Response, conn: Conn, principal: Member,
-                 if_match: MaybeIfMatch) -> InboxEscalation:
+async def answer(
+    escalation_id: UUID,
+    body: AnswerRequest,
+    request: Request,
+    response: Response,
+    conn: Conn,
+    principal: Member,
+    if_match: MaybeIfMatch,
+) -> InboxEscalation:
     """Answer the escalation: 409 when another member claimed it or it was answered."""
-    await use.answer(conn, escalation_id, body.answer, visible_teams(principal),
-                     principal.sub, now(), check=precondition(if_match),
-                     correlation_id=trace(request))
+    await use.answer(
+        conn,
+        escalation_id,
+        body.answer,
+        visible_teams(principal),
+        principal.sub,
+        now(),
+        check=precondition(if_match),
+        correlation_id=trace(request),
+    )
     return await _answer(conn, response, escalation_id)

@@ -61,8 +61,11 @@ class LinkRequest(Body):
 
 class ReclassifyRequest(Body):
     type: CaseType
-    reason: str = Field(min_length=1, max_length=2000,
-                        description="Why the case is of another type, kept on its record")
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Why the case is of another type, kept on its record",
+    )
 
 
 class NoteRequest(Body):
@@ -93,8 +96,10 @@ class EscalationRequest(Body):
     question: Text
     due_date: BusinessDate
     cause: EscalationCause | None = Field(
-        default=None, description="Why the case needs the team: delay, documentation_gap or "
-        "other; what the escalations-by-cause KPI counts")
+        default=None,
+        description="Why the case needs the team: delay, documentation_gap or "
+        "other; what the escalations-by-cause KPI counts",
+    )
 
 
 class AnswerRequest(Body):
@@ -105,9 +110,11 @@ class CustomerUpdateRequest(Body):
     channel: CustomerChannel
     summary: Summary
     recipient: EmailAddress | None = Field(
-        default=None, description="Email address; required when channel is email")
-    message: str | None = Field(default=None, max_length=100_000,
-                                description="The email's body; the summary when absent")
+        default=None, description="Email address; required when channel is email"
+    )
+    message: str | None = Field(
+        default=None, max_length=100_000, description="The email's body; the summary when absent"
+    )
 
 
 class ConfirmationRequest(Body):
@@ -116,7 +123,8 @@ class ConfirmationRequest(Body):
     confirmed_at: BusinessInstant
     note: str | None = Field(default=None, max_length=2000)
     satisfaction: Satisfaction | None = Field(
-        default=None, description="The customer's satisfaction with the outcome, 1 to 5")
+        default=None, description="The customer's satisfaction with the outcome, 1 to 5"
+    )
     satisfaction_comment: str | None = Field(default=None, max_length=2000)
 
 
@@ -130,7 +138,8 @@ class ReopenRequest(Body):
 
 class NextActionRequest(Body):
     next_action_on: BusinessDate | None = Field(
-        description="The business day the owner is reminded on; null clears the next action")
+        description="The business day the owner is reminded on; null clears the next action"
+    )
     next_action: str | None = Field(default=None, min_length=1, max_length=500)
 
 
@@ -141,6 +150,7 @@ class AgentRequest(Body):
 
 
 # -- responses ------------------------------------------------------------------------------------
+
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -247,24 +257,41 @@ class CaseResponse(BaseModel):
     def of(cls, case: Case, version: int) -> CaseResponse:
         assert case.case_id and case.status and case.opened_at and case.sla
         return cls(
-            case_id=case.case_id, case_number=case.case_number, account_id=case.account_id,
-            type=case.type, origin=case.origin, priority=case.priority, subject=case.subject,
-            description=case.description, invoice_ids=list(case.invoice_ids),
-            owner_id=case.owner_id, status=case.status, opened_by=case.opened_by,
+            case_id=case.case_id,
+            case_number=case.case_number,
+            account_id=case.account_id,
+            type=case.type,
+            origin=case.origin,
+            priority=case.priority,
+            subject=case.subject,
+            description=case.description,
+            invoice_ids=list(case.invoice_ids),
+            owner_id=case.owner_id,
+            status=case.status,
+            opened_by=case.opened_by,
             opened_at=case.opened_at,
             notes=[NoteOut.model_validate(n) for n in case.notes],
             root_cause=case.root_cause,
             corrections=[CorrectionOut.model_validate(x) for x in case.corrections.values()],
             escalations=[EscalationOut.model_validate(x) for x in case.escalations.values()],
             customer_updates=[CustomerUpdateOut.model_validate(x) for x in case.updates],
-            confirmation=None if case.confirmation is None
+            confirmation=None
+            if case.confirmation is None
             else ConfirmationOut.model_validate(case.confirmation),
-            resolution_summary=case.resolution_summary, resolved_at=case.resolved_at,
+            resolution_summary=case.resolution_summary,
+            resolved_at=case.resolved_at,
             closed_at=case.closed_at,
-            sla=SlaOut(target_days=case.sla.target_days, due_at=case.sla.due_at,
-                       paused=case.sla.paused_since is not None, breached=case.sla.breached),
-            completeness=completeness(case), next_action_on=case.next_action_on,
-            next_action=case.next_action, version=version)
+            sla=SlaOut(
+                target_days=case.sla.target_days,
+                due_at=case.sla.due_at,
+                paused=case.sla.paused_since is not None,
+                breached=case.sla.breached,
+            ),
+            completeness=completeness(case),
+            next_action_on=case.next_action_on,
+            next_action=case.next_action,
+            version=version,
+        )
 
 
 class CaseSummary(BaseModel):
@@ -324,6 +351,8 @@ class InboxEscalation(BaseModel):
 
 class InboxPage(Page[InboxEscalation]):
     """One page of a team inbox, the soonest due first."""
+
+
 class AttachmentOut(Attachment):
     """A file on the case, with the note that brought it and where to download it."""
 

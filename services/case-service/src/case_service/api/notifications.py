@@ -36,10 +36,14 @@ router = APIRouter(prefix="/v1", tags=["notifications"])
 class Preferences(Body):
     email: EmailAddress | None = None
     webhook_url: str | None = Field(
-        default=None, max_length=2000, pattern=r"^https?://[^\s]+$",
-        description="A chat tool's incoming webhook; posts are signed (Receivables-Signature)")
+        default=None,
+        max_length=2000,
+        pattern=r"^https?://[^\s]+$",
+        description="A chat tool's incoming webhook; posts are signed (Receivables-Signature)",
+    )
     channels: dict[NotificationKind, Channel] = Field(
-        default_factory=dict, description="Per kind: email, webhook, digest or off")
+        default_factory=dict, description="Per kind: email, webhook, digest or off"
+    )
 
     @model_validator(mode="after")
     def _addresses(self) -> Preferences:
@@ -79,9 +83,15 @@ async def my_preferences(conn: Conn, principal: Person) -> PreferencesResponse:
     """Your preferences (the defaults until you save any)."""
     row = await rows.preferences(conn, principal.sub)
     if row is None:
-        return PreferencesResponse(user_id=principal.sub, email=None, webhook_url=None,
-                                   channels={}, teams=sorted(principal.teams),
-                                   roles=sorted(principal.roles), updated_at=None)
+        return PreferencesResponse(
+            user_id=principal.sub,
+            email=None,
+            webhook_url=None,
+            channels={},
+            teams=sorted(principal.teams),
+            roles=sorted(principal.roles),
+            updated_at=None,
+        )
     return PreferencesResponse(**{**dict(row), "channels": _channels(row["channels"])})
 
 
@@ -91,33 +101,52 @@ def _channels(value: Any) -> dict[NotificationKind, Channel]:
 
 
 @router.put("/notification-preferences/me", response_model=PreferencesResponse)
-async def save_preferences(body: Preferences, conn: Conn, principal: Person,
-                           deps: Deps) -> PreferencesResponse:
+async def save_preferences(
+    body: Preferences, conn: Conn, principal: Person, deps: Deps
+) -> PreferencesResponse:
     """Save your addresses and channels; your token's teams and roles are recorded with them."""
     if body.webhook_url is not None:
         settings = deps.notifications
         if settings.webhook_secret is None:
             # the person can choose email instead: a refusal of this body, not an outage
-            raise Refused("outgoing webhooks are not configured here "
-                          "(NOTIFICATION_WEBHOOK_SECRET): choose email or the digest",
-                          field="webhook_url", title="Webhooks unavailable")
+            raise Refused(
+                "outgoing webhooks are not configured here "
+                "(NOTIFICATION_WEBHOOK_SECRET): choose email or the digest",
+                field="webhook_url",
+                title="Webhooks unavailable",
+            )
         if not settings.webhook_allowed(body.webhook_url):
-            raise Refused("webhooks may go only to "
-                          f"{', '.join(sorted(settings.webhook_hosts))}",
-                          field="webhook_url", title="Webhook host not allowed")
+            raise Refused(
+                f"webhooks may go only to {', '.join(sorted(settings.webhook_hosts))}",
+                field="webhook_url",
+                title="Webhook host not allowed",
+            )
     at = now()
     channels = {k.value: v.value for k, v in body.channels.items()}
-    await rows.save_preferences(conn, principal.sub, body.email, body.webhook_url, channels,
-                                sorted(principal.teams), sorted(principal.roles), at)
-    return PreferencesResponse(user_id=principal.sub, email=body.email,
-                               webhook_url=body.webhook_url, channels=body.channels,
-                               teams=sorted(principal.teams), roles=sorted(principal.roles),
-                               updated_at=at)
+    await rows.save_preferences(
+        conn,
+        principal.sub,
+        body.email,
+        body.webhook_url,
+        channels,
+        sorted(principal.teams),
+        sorted(principal.roles),
+        at,
+    )
+    return PreferencesResponse(
+        user_id=principal.sub,
+        email=body.email,
+        webhook_url=body.webhook_url,
+        channels=body.channels,
+        teams=sorted(principal.teams),
+        roles=sorted(principal.roles),
+        updated_at=at,
+    )
 
 
 @router.get("/notifications/me", response_model=list[SentNotification])
-async def my_notifications(conn: Conn, principal: Person,
-                           limit: Annotated[int, Query(ge=1, le=200)] = 50
-                           ) -> list[SentNotification]:
+async def my_notifications(
+    conn: Conn, principal: Person, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[SentNotification]:
     """Your latest notifications and whether each was sent, newest first."""
     return [SentNotification(**dict(r)) for r in await rows.sent_to(conn, principal.sub, limit)]

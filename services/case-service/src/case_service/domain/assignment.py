@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def choose_owner(collector_id: str | None, active_agents: Sequence[str],
-                 last_in_turn: str | None) -> tuple[str | None, bool]:
+def choose_owner(
+    collector_id: str | None, active_agents: Sequence[str], last_in_turn: str | None
+) -> tuple[str | None, bool]:
     """(owner, took_a_turn): None while no agent is active, and the case waits in the queue."""
     agents = sorted(active_agents)
     if collector_id is not None and collector_id in agents:

@@ -21,19 +21,28 @@ from receivables_platform.contracts.cases import (
 def completeness(case: Case) -> Completeness:
     satisfied = {
         ChecklistItem.PROBLEM_STATEMENT: bool(case.description.strip()),
-        ChecklistItem.INVESTIGATION_NOTE: any(n.source is NoteSource.AGENT and n.body.strip()
-                                              for n in case.notes),
+        ChecklistItem.INVESTIGATION_NOTE: any(
+            n.source is NoteSource.AGENT and n.body.strip() for n in case.notes
+        ),
         ChecklistItem.ROOT_CAUSE: case.root_cause is not None,
         ChecklistItem.RESOLUTION_SUMMARY: bool(case.resolution_summary),
         ChecklistItem.CUSTOMER_UPDATE: bool(case.updates),
         ChecklistItem.CUSTOMER_CONFIRMATION: case.confirmation is not None,
         ChecklistItem.LINKED_INVOICE: bool(case.invoice_ids),
     }
-    entries = [ChecklistEntry(item=item, satisfied=done,
-                              required=item is not ChecklistItem.LINKED_INVOICE
-                              or case.type in BILLING_CASE_TYPES)
-               for item, done in satisfied.items()]
+    entries = [
+        ChecklistEntry(
+            item=item,
+            satisfied=done,
+            required=item is not ChecklistItem.LINKED_INVOICE or case.type in BILLING_CASE_TYPES,
+        )
+        for item, done in satisfied.items()
+    ]
     required = [e for e in entries if e.required]
     done = sum(e.satisfied for e in required)
-    return Completeness(entries=entries, complete=done == len(required),
-                        satisfied_count=done, required_count=len(required))
+    return Completeness(
+        entries=entries,
+        complete=done == len(required),
+        satisfied_count=done,
+        required_count=len(required),
+    )

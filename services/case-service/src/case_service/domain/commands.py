@@ -239,9 +239,25 @@ class CheckSla:
     at: datetime
 
 
-Command = (OpenCase | AssignCase | LinkCase | ReclassifyCase | AddNote | ChangeStatus
-           | IdentifyRootCause | RequestCorrection
-           | RecordCorrectionApplied | RecordCorrectionRejected | Escalate | AnswerEscalation
-           | ClaimEscalation | SetNextAction
-           | RecordCustomerUpdate | RecordConfirmation | ResolveCase | CloseCase | ReopenCase
-           | CheckSla)
+Command = (
+    OpenCase
+    | AssignCase
+    | LinkCase
+    | ReclassifyCase
+    | AddNote
+    | ChangeStatus
+    | IdentifyRootCause
+    | RequestCorrection
+    | RecordCorrectionApplied
+    | RecordCorrectionRejected
+    | Escalate
+    | AnswerEscalation
+    | ClaimEscalation
+    | SetNextAction
+    | RecordCustomerUpdate
+    | RecordConfirmation
+    | ResolveCase
+    | CloseCase
+    | ReopenCase
+    | CheckSla
+)

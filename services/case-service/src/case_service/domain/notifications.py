@@ -109,72 +109,105 @@ def from_case_events(case: Case, events: Sequence[EventContract]) -> list[Notice
     notices: list[Notice] = []
     for event in events:
         if isinstance(event, CaseEscalated):
-            notices.append(Notice(
-                NotificationKind.ESCALATION_ASSIGNED, str(event.escalation_id),
-                Audience(team=event.team.value),
-                f"{_label(case)}: a question for {event.team.value}, due {event.due_date}",
-                f"{event.escalated_by} asks the {event.team.value} team, by "
-                f"{event.due_date}:\n\n{event.question}", case.case_id))
-        elif (isinstance(event, CaseNoteAdded) and event.source is NoteSource.INBOUND_EMAIL
-              and case.owner_id is not None):
-            notices.append(Notice(
-                NotificationKind.CUSTOMER_REPLY, str(event.note_id), Audience(user=case.owner_id),
-                f"{_label(case)}: the customer wrote",
-                f"From {event.email_from or 'the customer'}: {event.email_subject or ''}\n\n"
-                f"{event.body[:2000]}", case.case_id))
+            notices.append(
+                Notice(
+                    NotificationKind.ESCALATION_ASSIGNED,
+                    str(event.escalation_id),
+                    Audience(team=event.team.value),
+                    f"{_label(case)}: a question for {event.team.value}, due {event.due_date}",
+                    f"{event.escalated_by} asks the {event.team.value} team, by "
+                    f"{event.due_date}:\n\n{event.question}",
+                    case.case_id,
+                )
+            )
+        elif (
+            isinstance(event, CaseNoteAdded)
+            and event.source is NoteSource.INBOUND_EMAIL
+            and case.owner_id is not None
+        ):
+            notices.append(
+                Notice(
+                    NotificationKind.CUSTOMER_REPLY,
+                    str(event.note_id),
+                    Audience(user=case.owner_id),
+                    f"{_label(case)}: the customer wrote",
+                    f"From {event.email_from or 'the customer'}: {event.email_subject or ''}\n\n"
+                    f"{event.body[:2000]}",
+                    case.case_id,
+                )
+            )
     return notices
 
 
-def credit_approval(asked: ApprovalRequested, *, case: Case | None = None,
-                    invoice: str | None = None) -> Notice:
+def credit_approval(
+    asked: ApprovalRequested, *, case: Case | None = None, invoice: str | None = None
+) -> Notice:
     """billing-adapter holds a credit or write-off over its threshold until a second person
     approves it: every supervisor hears of it, once per approval, whether a case asked for
     it (named by the case) or someone asked billing directly (named by the invoice)."""
     what = "write off" if asked.action is ApprovalAction.WRITE_OFF else "credit"
     label = _label(case) if case is not None else f"Invoice {invoice or asked.invoice_id}"
-    return Notice(NotificationKind.CREDIT_APPROVAL, str(asked.approval_id),
-                  Audience(role="supervisor"),
-                  f"{label}: a {what.replace(' ', '-')} waits for your approval",
-                  f"{asked.requested_by} asks to {what} {asked.amount_minor} {asked.currency} "
-                  f"(minor units), reason {asked.reason_code}.",
-                  case.case_id if case is not None else None)
+    return Notice(
+        NotificationKind.CREDIT_APPROVAL,
+        str(asked.approval_id),
+        Audience(role="supervisor"),
+        f"{label}: a {what.replace(' ', '-')} waits for your approval",
+        f"{asked.requested_by} asks to {what} {asked.amount_minor} {asked.currency} "
+        f"(minor units), reason {asked.reason_code}.",
+        case.case_id if case is not None else None,
+    )
 
 
 def escalation_due(row: Mapping[str, Any], today: date) -> Notice:
     """An unanswered escalation due tomorrow or already overdue: to whoever claimed it, else
     to its whole team."""
     overdue = row["due_date"] < today
-    kind = (NotificationKind.ESCALATION_OVERDUE if overdue
-            else NotificationKind.ESCALATION_DUE_TOMORROW)
-    audience = (Audience(user=row["claimed_by"]) if row["claimed_by"]
-                else Audience(team=row["team"]))
+    kind = (
+        NotificationKind.ESCALATION_OVERDUE if overdue else NotificationKind.ESCALATION_DUE_TOMORROW
+    )
+    audience = Audience(user=row["claimed_by"]) if row["claimed_by"] else Audience(team=row["team"])
     when = "was due" if overdue else "is due"
-    return Notice(kind, f"{row['escalation_id']}:{row['due_date']}", audience,
-                  f"[{row['case_number']}] an answer {when} {row['due_date']}",
-                  f"The {row['team']} team's answer {when} {row['due_date']}:\n\n"
-                  f"{row['question']}", row["case_id"])
+    return Notice(
+        kind,
+        f"{row['escalation_id']}:{row['due_date']}",
+        audience,
+        f"[{row['case_number']}] an answer {when} {row['due_date']}",
+        f"The {row['team']} team's answer {when} {row['due_date']}:\n\n{row['question']}",
+        row["case_id"],
+    )
 
 
 def sla_at_risk(row: Mapping[str, Any]) -> Notice:
     due: datetime = row["sla_due_at"]
-    return Notice(NotificationKind.SLA_AT_RISK, f"{row['case_id']}:{due.isoformat()}",
-                  Audience(user=row["owner_id"]),
-                  f"[{row['case_number']}] {row['subject']}: SLA ends {due:%Y-%m-%d %H:%M} UTC",
-                  f"The case's SLA runs out at {due.isoformat()}.", row["case_id"])
+    return Notice(
+        NotificationKind.SLA_AT_RISK,
+        f"{row['case_id']}:{due.isoformat()}",
+        Audience(user=row["owner_id"]),
+        f"[{row['case_number']}] {row['subject']}: SLA ends {due:%Y-%m-%d %H:%M} UTC",
+        f"The case's SLA runs out at {due.isoformat()}.",
+        row["case_id"],
+    )
 
 
 def next_action_due(row: Mapping[str, Any]) -> Notice:
-    return Notice(NotificationKind.NEXT_ACTION_DUE, f"{row['case_id']}:{row['next_action_on']}",
-                  Audience(user=row["owner_id"]),
-                  f"[{row['case_number']}] {row['subject']}: next action due "
-                  f"{row['next_action_on']}", row["next_action"] or "Your next action is due.",
-                  row["case_id"])
+    return Notice(
+        NotificationKind.NEXT_ACTION_DUE,
+        f"{row['case_id']}:{row['next_action_on']}",
+        Audience(user=row["owner_id"]),
+        f"[{row['case_number']}] {row['subject']}: next action due {row['next_action_on']}",
+        row["next_action"] or "Your next action is due.",
+        row["case_id"],
+    )
 
 
-def promise_broken(commitment_id: UUID, account_id: UUID, collector_id: str,
-                   promised: str, broken_on: date) -> Notice:
-    return Notice(NotificationKind.PROMISE_BROKEN, str(commitment_id),
-                  Audience(user=collector_id),
-                  f"A promise to pay {promised} was broken",
-                  f"Account {account_id}: the promise to pay {promised} was judged broken on "
-                  f"{broken_on}; a follow-up is due.")
+def promise_broken(
+    commitment_id: UUID, account_id: UUID, collector_id: str, promised: str, broken_on: date
+) -> Notice:
+    return Notice(
+        NotificationKind.PROMISE_BROKEN,
+        str(commitment_id),
+        Audience(user=collector_id),
+        f"A promise to pay {promised} was broken",
+        f"Account {account_id}: the promise to pay {promised} was judged broken on "
+        f"{broken_on}; a follow-up is due.",
+    )

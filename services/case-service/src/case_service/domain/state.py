@@ -21,8 +21,9 @@ from receivables_platform.contracts.cases import (
     RootCause,
 )
 
-PAUSED_STATUSES = frozenset({CaseStatus.WAITING_ON_CUSTOMER, CaseStatus.RESOLVED,
-                             CaseStatus.CLOSED})
+PAUSED_STATUSES = frozenset(
+    {CaseStatus.WAITING_ON_CUSTOMER, CaseStatus.RESOLVED, CaseStatus.CLOSED}
+)
 """The SLA clock stops while the customer owes us an answer and once the case is resolved."""
 
 
@@ -156,8 +157,14 @@ class Case:
     @property
     def message_ids(self) -> tuple[str, ...]:
         """Every email on the case, in and out: what a reply's In-Reply-To can name."""
-        return tuple(m for m in (*(n.email_message_id for n in self.notes),
-                                 *(u.email_message_id for u in self.updates)) if m)
+        return tuple(
+            m
+            for m in (
+                *(n.email_message_id for n in self.notes),
+                *(u.email_message_id for u in self.updates),
+            )
+            if m
+        )
 
     def attachment(self, sha256: str) -> tuple[Note, Attachment] | None:
         """The first note that brought a file with this hash: the case's right to hand it out."""

@@ -41,18 +41,35 @@ async def keep(store: FileStore, contents: Mapping[str, bytes] | None) -> None:
         await store.put(data)
 
 
-async def attach(conn: asyncpg.Connection, store: FileStore, case_id: UUID, upload: Upload, *,
-                 actor: str, at: datetime, check: Check | None,
-                 correlation_id: str | None = None) -> Loaded[Case]:
+async def attach(
+    conn: asyncpg.Connection,
+    store: FileStore,
+    case_id: UUID,
+    upload: Upload,
+    *,
+    actor: str,
+    at: datetime,
+    check: Check | None,
+    correlation_id: str | None = None,
+) -> Loaded[Case]:
     """An agent's file, as a note on the case that names it; refused with the note (a closed
     case, a stale If-Match) it leaves no bytes in PostgreSQL, and harmless ones in a bucket."""
     async with atomic(conn):
         digest = await store.put(upload.data)
-        attached = Attachment(filename=upload.filename, content_type=upload.content_type,
-                              size_bytes=len(upload.data), sha256=digest)
-        note = c.AddNote(case_id=case_id, note_id=new_id(),
-                         body=upload.note or f"Attached {upload.filename}", actor=actor, at=at,
-                         attachments=(attached,))
+        attached = Attachment(
+            filename=upload.filename,
+            content_type=upload.content_type,
+            size_bytes=len(upload.data),
+            sha256=digest,
+        )
+        note = c.AddNote(
+            case_id=case_id,
+            note_id=new_id(),
+            body=upload.note or f"Attached {upload.filename}",
+            actor=actor,
+            at=at,
+            attachments=(attached,),
+        )
         return await execute(conn, note, check=check, correlation_id=correlation_id)
 
 
@@ -65,8 +82,9 @@ def on_case(case: Case) -> list[tuple[Note, Attachment]]:
     return list(seen.values())
 
 
-async def download(conn: asyncpg.Connection, store: FileStore, case_id: UUID,
-                   sha256: str) -> tuple[Attachment, bytes]:
+async def download(
+    conn: asyncpg.Connection, store: FileStore, case_id: UUID, sha256: str
+) -> tuple[Attachment, bytes]:
     case = (await get_case(conn, case_id)).state
     found = case.attachment(sha256)
     if found is None:
@@ -75,8 +93,11 @@ async def download(conn: asyncpg.Connection, store: FileStore, case_id: UUID,
     if data is None:
         # an emailed file of a type not accepted, or one filed before files were kept:
         # the case names it, there is nothing to hand out
-        raise Refused(f"the content of attachment {sha256} ({found[1].content_type}) was not "
-                      "kept: its type is not accepted, or it came before files were kept",
-                      field="path.sha256", title="Attachment content not kept",
-                      kind=RefusalKind.NOT_FOUND)
+        raise Refused(
+            f"the content of attachment {sha256} ({found[1].content_type}) was not "
+            "kept: its type is not accepted, or it came before files were kept",
+            field="path.sha256",
+            title="Attachment content not kept",
+            kind=RefusalKind.NOT_FOUND,
+        )
     return found[1], data

@@ -39,33 +39,52 @@ from receivables_platform.envelope import CloudEvent
 log = structlog.get_logger("case_service.billing_events")
 
 
-@handles(AccountRegistered, AccountUpdated, InvoiceIssued, InvoiceAdjusted, CorrectionRejected,
-         ApprovalRequested)
+@handles(
+    AccountRegistered,
+    AccountUpdated,
+    InvoiceIssued,
+    InvoiceAdjusted,
+    CorrectionRejected,
+    ApprovalRequested,
+)
 async def handle_billing_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
     contract = event.contract
     if isinstance(contract, AccountRegistered):
-        await billing_view.upsert_account(conn, contract.account_id, contract.name,
-                                          contract.currency)
-        await billing_view.replace_contacts(conn, contract.account_id, [
-            (x.email, x.name) for x in contract.contacts if x.email])
+        await billing_view.upsert_account(
+            conn, contract.account_id, contract.name, contract.currency
+        )
+        await billing_view.replace_contacts(
+            conn, contract.account_id, [(x.email, x.name) for x in contract.contacts if x.email]
+        )
     elif isinstance(contract, AccountUpdated):
         if contract.name is not None:
             await billing_view.rename_account(conn, contract.account_id, contract.name)
         if contract.contacts is not None:
-            await billing_view.replace_contacts(conn, contract.account_id, [
-                (x.email, x.name) for x in contract.contacts if x.email])
+            await billing_view.replace_contacts(
+                conn, contract.account_id, [(x.email, x.name) for x in contract.contacts if x.email]
+            )
     elif isinstance(contract, InvoiceIssued):
-        await billing_view.upsert_invoice(conn, billing_view.KnownInvoice(
-            contract.invoice_id, contract.account_id, contract.currency), contract.external_id)
+        await billing_view.upsert_invoice(
+            conn,
+            billing_view.KnownInvoice(contract.invoice_id, contract.account_id, contract.currency),
+            contract.external_id,
+        )
     elif isinstance(contract, InvoiceAdjusted) and contract.case_id:
         await _adjusted(conn, contract, event.id, event.time)
     elif isinstance(contract, CorrectionRejected):
         await _rejected(conn, contract, event.id, event.time)
     elif isinstance(contract, ApprovalRequested):
         case = await _our_case(conn, contract.case_id) if contract.case_id else None
-        await decide(conn, [credit_approval(
-            contract, case=case, invoice=await billing_view.invoice_label(
-                conn, contract.invoice_id))])
+        await decide(
+            conn,
+            [
+                credit_approval(
+                    contract,
+                    case=case,
+                    invoice=await billing_view.invoice_label(conn, contract.invoice_id),
+                )
+            ],
+        )
 
 
 async def _our_case(conn: asyncpg.Connection, case_id: str) -> Case | None:
@@ -77,8 +96,9 @@ async def _our_case(conn: asyncpg.Connection, case_id: str) -> Case | None:
     return loaded.state if loaded.state.opened else None
 
 
-async def _adjusted(conn: asyncpg.Connection, e: InvoiceAdjusted, event_id: str,
-                   at: datetime) -> None:
+async def _adjusted(
+    conn: asyncpg.Connection, e: InvoiceAdjusted, event_id: str, at: datetime
+) -> None:
     assert e.case_id is not None
     case = await _our_case(conn, e.case_id)
     if case is None:
@@ -87,28 +107,51 @@ async def _adjusted(conn: asyncpg.Connection, e: InvoiceAdjusted, event_id: str,
     direction = CorrectionDirection(e.kind.value)
     pending = [x for x in case.corrections.values() if x.outcome is CorrectionOutcome.REQUESTED]
     match = next((x for x in pending if x.correction_id == e.adjustment_id), None) or next(
-        (x for x in pending if (x.invoice_id, x.amount_minor, x.direction)
-         == (e.invoice_id, e.amount_minor, direction)), None)
+        (
+            x
+            for x in pending
+            if (x.invoice_id, x.amount_minor, x.direction)
+            == (e.invoice_id, e.amount_minor, direction)
+        ),
+        None,
+    )
     if match is None:
         log.info("adjustment answers no pending correction", case_id=e.case_id)
         return
-    await execute(conn, c.RecordCorrectionApplied(
-        case.case_id or UUID(e.case_id), match.correction_id, e.adjustment_id, e.amount_minor,
-        direction, e.currency, e.effective_date, at), causation_id=event_id)
+    await execute(
+        conn,
+        c.RecordCorrectionApplied(
+            case.case_id or UUID(e.case_id),
+            match.correction_id,
+            e.adjustment_id,
+            e.amount_minor,
+            direction,
+            e.currency,
+            e.effective_date,
+            at,
+        ),
+        causation_id=event_id,
+    )
 
 
-async def _rejected(conn: asyncpg.Connection, e: CorrectionRejected, event_id: str,
-                   at: datetime) -> None:
+async def _rejected(
+    conn: asyncpg.Connection, e: CorrectionRejected, event_id: str, at: datetime
+) -> None:
     case = await _our_case(conn, e.case_id)
     try:
         correction_id = UUID(e.correction_id)
     except ValueError:
         correction_id = None
     if case is None or correction_id not in case.corrections:
-        log.info("rejection answers no correction of ours", case_id=e.case_id,
-                 correction_id=e.correction_id)
+        log.info(
+            "rejection answers no correction of ours",
+            case_id=e.case_id,
+            correction_id=e.correction_id,
+        )
         return
     assert case.case_id is not None and correction_id is not None
-    await execute(conn, c.RecordCorrectionRejected(
-        case.case_id, correction_id, e.reason_code, e.detail, at),
-        causation_id=event_id)
+    await execute(
+        conn,
+        c.RecordCorrectionRejected(case.case_id, correction_id, e.reason_code, e.detail, at),
+        causation_id=event_id,
+    )

@@ -24,30 +24,48 @@ from receivables_platform.domain import RefusalKind, Refused
 from receivables_platform.repository import Loaded
 
 
-async def record_update(conn: asyncpg.Connection, command: c.RecordCustomerUpdate, *,
-                        message: str | None, smtp: mail.SmtpTarget | None,
-                        check: Check | None, correlation_id: str | None = None) -> Loaded[Case]:
+async def record_update(
+    conn: asyncpg.Connection,
+    command: c.RecordCustomerUpdate,
+    *,
+    message: str | None,
+    smtp: mail.SmtpTarget | None,
+    check: Check | None,
+    correlation_id: str | None = None,
+) -> Loaded[Case]:
     if command.channel is not CustomerChannel.EMAIL:
         return await execute(conn, command, check=check, correlation_id=correlation_id)
     if not command.recipient:
         raise Refused("an email update needs the recipient's address", field="recipient")
     if smtp is None:
-        raise Refused("this service has no SMTP_URL: email updates cannot be sent",
-                      field="channel", title="Email not configured", kind=RefusalKind.UNAVAILABLE)
+        raise Refused(
+            "this service has no SMTP_URL: email updates cannot be sent",
+            field="channel",
+            title="Email not configured",
+            kind=RefusalKind.UNAVAILABLE,
+        )
     async with conn.transaction():
         await cases.lock(conn, command.case_id)
         loaded = await get_case(conn, command.case_id)
         if check is not None:
             check(loaded.state, loaded.version)
         decide(command, loaded.state)
-        email = mail.compose(smtp, to=command.recipient,
-                             subject=f"[{loaded.state.case_number}] {loaded.state.subject}",
-                             body=message or command.summary,
-                             in_reply_to=(loaded.state.message_ids or (None,))[-1])
+        email = mail.compose(
+            smtp,
+            to=command.recipient,
+            subject=f"[{loaded.state.case_number}] {loaded.state.subject}",
+            body=message or command.summary,
+            in_reply_to=(loaded.state.message_ids or (None,))[-1],
+        )
         try:
             message_id = await mail.send(smtp, email)
         except mail.MailNotSent as exc:
-            raise Refused(f"the email was not sent: {exc}", field="recipient",
-                          title="Email not sent", kind=RefusalKind.UPSTREAM_FAILED) from exc
-        return await execute(conn, replace(command, email_message_id=message_id),
-                             correlation_id=correlation_id)
+            raise Refused(
+                f"the email was not sent: {exc}",
+                field="recipient",
+                title="Email not sent",
+                kind=RefusalKind.UPSTREAM_FAILED,
+            ) from exc
+        return await execute(
+            conn, replace(command, email_message_id=message_id), correlation_id=correlation_id
+        )

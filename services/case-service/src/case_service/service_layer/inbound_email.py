@@ -58,56 +58,92 @@ class Filed:
     created: bool
 
 
-async def _existing_case(conn: asyncpg.Connection,
-                         message: InboundMessage) -> tuple[UUID, ThreadedBy] | None:
+async def _existing_case(
+    conn: asyncpg.Connection, message: InboundMessage
+) -> tuple[UUID, ThreadedBy] | None:
     if seen := await case_rows.case_by_message_ids(conn, [message.message_id]):
         return seen, ThreadedBy.ALREADY_RECEIVED
     if message.case_tag and (tagged := await case_rows.case_by_number(conn, message.case_tag)):
         return tagged, ThreadedBy.SUBJECT_TAG
     if message.answers and (
-            replied := await case_rows.case_by_message_ids(conn, list(message.answers))):
+        replied := await case_rows.case_by_message_ids(conn, list(message.answers))
+    ):
         return replied, ThreadedBy.REPLY
     return None
 
 
 def _note(case_id: UUID, message: InboundMessage, actor: str, at: datetime) -> c.AddNote:
-    return c.AddNote(case_id=case_id, note_id=new_id(), body=message.text[:100_000],
-                     actor=actor, at=at, source=NoteSource.INBOUND_EMAIL,
-                     email_message_id=message.message_id, email_from=message.sender,
-                     email_subject=message.subject[:1000], attachments=message.attachments)
+    return c.AddNote(
+        case_id=case_id,
+        note_id=new_id(),
+        body=message.text[:100_000],
+        actor=actor,
+        at=at,
+        source=NoteSource.INBOUND_EMAIL,
+        email_message_id=message.message_id,
+        email_from=message.sender,
+        email_subject=message.subject[:1000],
+        attachments=message.attachments,
+    )
 
 
 async def _owner_for(conn: asyncpg.Connection, account_id: UUID | None) -> str | None:
     """The rule's choice; the turn row is locked first, so concurrent emails take turns."""
     last = await directory.last_in_turn(conn)
-    collector = None if account_id is None else await directory.account_collector(conn,
-                                                                                   account_id)
+    collector = None if account_id is None else await directory.account_collector(conn, account_id)
     owner, took_turn = choose_owner(collector, await directory.active_agents(conn), last)
     if took_turn and owner is not None:
         await directory.took_turn(conn, owner)
     return owner
 
 
-async def _open_from(conn: asyncpg.Connection, message: InboundMessage, policy: CasePolicy,
-                     actor: str, at: datetime, account_id: UUID | None, follows: str | None,
-                     correlation_id: str | None) -> Loaded[Case]:
+async def _open_from(
+    conn: asyncpg.Connection,
+    message: InboundMessage,
+    policy: CasePolicy,
+    actor: str,
+    at: datetime,
+    account_id: UUID | None,
+    follows: str | None,
+    correlation_id: str | None,
+) -> Loaded[Case]:
     lead = f"Follow-up to {follows}, which is closed.\n\n" if follows else ""
     owner_id = await _owner_for(conn, account_id)
-    opened = await open_case(conn, c.OpenCase(
-        case_id=new_id(), case_number="", account_id=account_id,
-        type=CaseType.BILLING_INQUIRY, origin=CaseOrigin.INBOUND_EMAIL,
-        priority=CasePriority.NORMAL, subject=(message.subject or "(no subject)")[:300],
-        description=(lead + (message.text or "(no text)"))[:10_000], invoice_ids=(),
-        sla_target_days=policy.sla.target_days(CaseType.BILLING_INQUIRY, CasePriority.NORMAL),
-        actor=actor, at=at, owner_id=owner_id), correlation_id=correlation_id)
+    opened = await open_case(
+        conn,
+        c.OpenCase(
+            case_id=new_id(),
+            case_number="",
+            account_id=account_id,
+            type=CaseType.BILLING_INQUIRY,
+            origin=CaseOrigin.INBOUND_EMAIL,
+            priority=CasePriority.NORMAL,
+            subject=(message.subject or "(no subject)")[:300],
+            description=(lead + (message.text or "(no text)"))[:10_000],
+            invoice_ids=(),
+            sla_target_days=policy.sla.target_days(CaseType.BILLING_INQUIRY, CasePriority.NORMAL),
+            actor=actor,
+            at=at,
+            owner_id=owner_id,
+        ),
+        correlation_id=correlation_id,
+    )
     assert opened.state.case_id is not None
-    return await execute(conn, _note(opened.state.case_id, message, actor, at),
-                         correlation_id=correlation_id)
+    return await execute(
+        conn, _note(opened.state.case_id, message, actor, at), correlation_id=correlation_id
+    )
 
 
-async def file_email(conn: asyncpg.Connection, message: InboundMessage, policy: CasePolicy, *,
-                     actor: str, at: datetime, store: FileStore,
-                     correlation_id: str | None = None) -> Filed:
+async def file_email(
+    conn: asyncpg.Connection,
+    message: InboundMessage,
+    policy: CasePolicy,
+    *,
+    actor: str,
+    at: datetime,
+    store: FileStore,
+    correlation_id: str | None = None,
+) -> Filed:
     """The attachments' bytes go to `store` unless the message was filed before."""
     async with conn.transaction():
         await hold_until_commit(conn, "cases.inbound", message.message_id)
@@ -119,23 +155,34 @@ async def file_email(conn: asyncpg.Connection, message: InboundMessage, policy: 
                 return Filed(loaded, how, created=False)
             await keep(store, message.contents)
             if loaded.state.status is not CaseStatus.CLOSED:
-                noted = await execute(conn, _note(case_id, message, actor, at),
-                                      correlation_id=correlation_id)
+                noted = await execute(
+                    conn, _note(case_id, message, actor, at), correlation_id=correlation_id
+                )
                 return Filed(noted, how, created=False)
-            opened = await _open_from(conn, message, policy, actor, at, loaded.state.account_id,
-                                      loaded.state.case_number, correlation_id)
+            opened = await _open_from(
+                conn,
+                message,
+                policy,
+                actor,
+                at,
+                loaded.state.account_id,
+                loaded.state.case_number,
+                correlation_id,
+            )
             return Filed(opened, how, created=True)
         await keep(store, message.contents)
         accounts = await billing_view.accounts_of_email(conn, message.sender)
         account_id = accounts[0] if len(accounts) == 1 else None
-        opened = await _open_from(conn, message, policy, actor, at, account_id, None,
-                                  correlation_id)
+        opened = await _open_from(
+            conn, message, policy, actor, at, account_id, None, correlation_id
+        )
         how = ThreadedBy.SENDER_CONTACT if account_id else ThreadedBy.NONE
         return Filed(opened, how, created=True)
 
 
-async def assign_waiting(conn: asyncpg.Connection, *, actor: str, at: datetime,
-                         limit: int = 200) -> list[Loaded[Case]]:
+async def assign_waiting(
+    conn: asyncpg.Connection, *, actor: str, at: datetime, limit: int = 200
+) -> list[Loaded[Case]]:
     """Give the queue's waiting cases owners by the same rule, the longest waiting first (after
     agents were away or inactive when the emails came); stops when no agent is active.
 
@@ -149,8 +196,11 @@ async def assign_waiting(conn: asyncpg.Connection, *, actor: str, at: datetime,
                 owner = await _owner_for(conn, loaded.state.account_id)
                 if owner is None:
                     break
-                assigned.append(await execute(conn, c.AssignCase(case_id, owner, actor, at),
-                                              check=_still_waiting))
+                assigned.append(
+                    await execute(
+                        conn, c.AssignCase(case_id, owner, actor, at), check=_still_waiting
+                    )
+                )
         except _TakenMeanwhile:
             continue  # rolled back, the turn with it
     return assigned

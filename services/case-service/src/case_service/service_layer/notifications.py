@@ -60,16 +60,18 @@ async def decide(conn: asyncpg.Connection, notices: Sequence[n.Notice]) -> int:
     made = 0
     for notice in notices:
         audience = notice.audience
-        for recipient in await rows.recipients(conn, user=audience.user, team=audience.team,
-                                               role=audience.role):
+        for recipient in await rows.recipients(
+            conn, user=audience.user, team=audience.team, role=audience.role
+        ):
             delivery = n.route(notice, recipient)
             if delivery is not None and await rows.record(conn, notice, delivery):
                 made += 1
     return made
 
 
-async def after_case_events(conn: asyncpg.Connection, case: Case,
-                            events: Sequence[EventContract]) -> None:
+async def after_case_events(
+    conn: asyncpg.Connection, case: Case, events: Sequence[EventContract]
+) -> None:
     """Runs in the case's append transaction: the notices commit with the events or not at all."""
     if notices := n.from_case_events(case, events):
         await decide(conn, notices)
@@ -77,8 +79,18 @@ async def after_case_events(conn: asyncpg.Connection, case: Case,
 
 async def promise_broken(conn: asyncpg.Connection, broken: CommitmentBroken) -> None:
     promised = f"{broken.amount_minor} {broken.currency} (minor units) by {broken.promised_date}"
-    await decide(conn, [n.promise_broken(broken.commitment_id, broken.account_id,
-                                         broken.collector_id, promised, broken.broken_on)])
+    await decide(
+        conn,
+        [
+            n.promise_broken(
+                broken.commitment_id,
+                broken.account_id,
+                broken.collector_id,
+                promised,
+                broken.broken_on,
+            )
+        ],
+    )
 
 
 async def sweep(conn: asyncpg.Connection, at: datetime, settings: NotificationSettings) -> int:
@@ -86,22 +98,30 @@ async def sweep(conn: asyncpg.Connection, at: datetime, settings: NotificationSe
     actions due, and the daily digests once their time has come."""
     dates = business_dates()
     today = dates.today(at)
-    notices = [n.escalation_due(r, today)
-               for r in await rows.escalations_due(conn, today + timedelta(days=1), SWEEP_LIMIT)]
-    notices += [n.sla_at_risk(r)
-                for r in await rows.sla_at_risk(conn, at, settings.sla_warning, SWEEP_LIMIT)]
-    notices += [n.next_action_due(r)
-                for r in await rows.next_actions_due(conn, today, SWEEP_LIMIT)]
+    notices = [
+        n.escalation_due(r, today)
+        for r in await rows.escalations_due(conn, today + timedelta(days=1), SWEEP_LIMIT)
+    ]
+    notices += [
+        n.sla_at_risk(r)
+        for r in await rows.sla_at_risk(conn, at, settings.sla_warning, SWEEP_LIMIT)
+    ]
+    notices += [n.next_action_due(r) for r in await rows.next_actions_due(conn, today, SWEEP_LIMIT)]
     async with conn.transaction():
         made = await decide(conn, notices)
-    digest_time = datetime.combine(today, settings.digest_at,
-                                   ZoneInfo(dates.team_timezone)).astimezone(UTC)
+    digest_time = datetime.combine(
+        today, settings.digest_at, ZoneInfo(dates.team_timezone)
+    ).astimezone(UTC)
     if at >= digest_time:
         for recipient in await rows.digest_owed(conn, digest_time):
             made += await rows.bundle_digest(
-                conn, recipient, f"digest:{recipient}:{today}", digest_time,
+                conn,
+                recipient,
+                f"digest:{recipient}:{today}",
+                digest_time,
                 f"Your receivables notifications for {today}",
-                "What happened since your last digest:")
+                "What happened since your last digest:",
+            )
     return made
 
 
@@ -109,21 +129,34 @@ def _retry_at(at: datetime, attempts: int) -> datetime:
     return at + timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
-async def _send(row: asyncpg.Record, smtp: mail.SmtpTarget | None,
-                settings: NotificationSettings, at: datetime) -> None:
+async def _send(
+    row: asyncpg.Record, smtp: mail.SmtpTarget | None, settings: NotificationSettings, at: datetime
+) -> None:
     key = row["notification_key"]
     if row["channel"] == n.Channel.WEBHOOK:
         if settings.webhook_secret is None:
             raise webhooks.WebhookNotSent("NOTIFICATION_WEBHOOK_SECRET is not set")
         if not settings.webhook_allowed(row["address"]):
-            raise webhooks.WebhookNotSent(f"{row['address']} is not an allowed webhook host",
-                                          permanent=True)
-        body = json.dumps({"id": key, "kind": row["kind"], "subject": row["subject"],
-                           "text": f"{row['subject']}\n\n{row['body']}",
-                           "case_id": str(row["case_id"]) if row["case_id"] else None,
-                           "created_at": row["created_at"].isoformat()}).encode()
-        await webhooks.post(row["address"], body, secret=settings.webhook_secret,
-                            timestamp=int(at.timestamp()), notification_id=key)
+            raise webhooks.WebhookNotSent(
+                f"{row['address']} is not an allowed webhook host", permanent=True
+            )
+        body = json.dumps(
+            {
+                "id": key,
+                "kind": row["kind"],
+                "subject": row["subject"],
+                "text": f"{row['subject']}\n\n{row['body']}",
+                "case_id": str(row["case_id"]) if row["case_id"] else None,
+                "created_at": row["created_at"].isoformat(),
+            }
+        ).encode()
+        await webhooks.post(
+            row["address"],
+            body,
+            secret=settings.webhook_secret,
+            timestamp=int(at.timestamp()),
+            notification_id=key,
+        )
         return
     if smtp is None:
         raise mail.MailNotSent("SMTP_URL is not set")
@@ -132,8 +165,15 @@ async def _send(row: asyncpg.Record, smtp: mail.SmtpTarget | None,
     await mail.send(smtp, message)
 
 
-async def dispatch(pool: asyncpg.Pool, worker: str, smtp: mail.SmtpTarget | None,
-                   settings: NotificationSettings, at: datetime, *, limit: int = 50) -> int:
+async def dispatch(
+    pool: asyncpg.Pool,
+    worker: str,
+    smtp: mail.SmtpTarget | None,
+    settings: NotificationSettings,
+    at: datetime,
+    *,
+    limit: int = 50,
+) -> int:
     """Claim, then send, then record each outcome; the number sent."""
     async with pool.acquire() as conn:
         claimed = await rows.claim(conn, worker, at, settings.lease, limit)
@@ -146,8 +186,9 @@ async def dispatch(pool: asyncpg.Pool, worker: str, smtp: mail.SmtpTarget | None
             final = exc.permanent or row["attempts"] >= MAX_ATTEMPTS
             log.warning("notification.not_sent", key=key, error=exc.detail, final=final)
             async with pool.acquire() as conn:
-                await rows.not_sent(conn, key, worker, exc.detail,
-                                    None if final else _retry_at(at, row["attempts"]))
+                await rows.not_sent(
+                    conn, key, worker, exc.detail, None if final else _retry_at(at, row["attempts"])
+                )
             continue
         except Exception as exc:  # an address no message can carry: fail the row, not the loop
             log.warning("notification.unsendable", key=key, error=repr(exc))
@@ -160,8 +201,9 @@ async def dispatch(pool: asyncpg.Pool, worker: str, smtp: mail.SmtpTarget | None
     return done
 
 
-async def notify_forever(pool: asyncpg.Pool, smtp_url: str | None,
-                         settings: NotificationSettings) -> None:
+async def notify_forever(
+    pool: asyncpg.Pool, smtp_url: str | None, settings: NotificationSettings
+) -> None:
     """Background worker: sweep for the calendar's occasions, then send what is decided.
 
     Every replica runs it: the unique keys make the sweeps agree, the claims keep

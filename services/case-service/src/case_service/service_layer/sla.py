@@ -22,8 +22,9 @@ from receivables_platform.db.locks import one_holder_at_a_time
 log = structlog.get_logger("case_service.sla")
 
 
-async def check_breaches(conn: asyncpg.Connection, at: datetime, *, limit: int = 500,
-                         correlation_id: str | None = None) -> list[UUID]:
+async def check_breaches(
+    conn: asyncpg.Connection, at: datetime, *, limit: int = 500, correlation_id: str | None = None
+) -> list[UUID]:
     breached = []
     for case_id in await case_rows.running_sla_due(conn, at, limit):
         loaded = await execute(conn, CheckSla(case_id, at), correlation_id=correlation_id)
@@ -40,8 +41,10 @@ async def sweep_forever(pool: asyncpg.Pool, every: timedelta = timedelta(minutes
     """
     while True:
         try:
-            async with pool.acquire() as conn, \
-                    one_holder_at_a_time(conn, "cases.sla_sweep") as ours:
+            async with (
+                pool.acquire() as conn,
+                one_holder_at_a_time(conn, "cases.sla_sweep") as ours,
+            ):
                 if ours and (breached := await check_breaches(conn, datetime.now(UTC))):
                     log.info("sla.breaches_recorded", cases=len(breached))
         except Exception as exc:  # a missed sweep must not end the loop; the next one catches up

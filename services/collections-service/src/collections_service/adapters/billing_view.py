@@ -29,8 +29,9 @@ from receivables_platform.contracts.billing import (
 
 
 async def _account(conn: asyncpg.Connection, account_id: UUID) -> None:
-    await conn.execute("INSERT INTO accounts (account_id) VALUES ($1) ON CONFLICT DO NOTHING",
-                       account_id)
+    await conn.execute(
+        "INSERT INTO accounts (account_id) VALUES ($1) ON CONFLICT DO NOTHING", account_id
+    )
 
 
 # One statement each: an event is a round trip per row it touches no more. The account
@@ -67,15 +68,29 @@ async def _invoice(conn: asyncpg.Connection, invoice_id: UUID, account_id: UUID)
     await conn.execute(_INVOICE_ROW, invoice_id, account_id)
 
 
-async def _entry(conn: asyncpg.Connection, invoice_id: UUID, account_id: UUID, key: str,
-                 amount_minor: int, effective_on: object) -> None:
+async def _entry(
+    conn: asyncpg.Connection,
+    invoice_id: UUID,
+    account_id: UUID,
+    key: str,
+    amount_minor: int,
+    effective_on: object,
+) -> None:
     await conn.execute(_ENTRY, invoice_id, account_id, key, amount_minor, effective_on)
 
 
 async def _issued(conn: asyncpg.Connection, event: InvoiceIssued) -> None:
-    await conn.execute(_ISSUED, event.invoice_id, event.account_id, event.external_id,
-                       event.currency, event.issue_date, event.due_date, event.total_minor,
-                       [i.model_dump(mode="json") for i in event.instalments])
+    await conn.execute(
+        _ISSUED,
+        event.invoice_id,
+        event.account_id,
+        event.external_id,
+        event.currency,
+        event.issue_date,
+        event.due_date,
+        event.total_minor,
+        [i.model_dump(mode="json") for i in event.instalments],
+    )
 
 
 def _contacts(event: AccountRegistered | AccountUpdated) -> list[dict[str, object]]:
@@ -83,8 +98,17 @@ def _contacts(event: AccountRegistered | AccountUpdated) -> list[dict[str, objec
 
 
 FOLDED: tuple[type[EventContract], ...] = (
-    AccountRegistered, AccountUpdated, AutoPayEnrolled, AutoPayCancelled, InvoiceIssued,
-    InvoiceAdjusted, InvoiceVoided, InvoiceWrittenOff, PaymentApplied, PaymentReversed)
+    AccountRegistered,
+    AccountUpdated,
+    AutoPayEnrolled,
+    AutoPayCancelled,
+    InvoiceIssued,
+    InvoiceAdjusted,
+    InvoiceVoided,
+    InvoiceWrittenOff,
+    PaymentApplied,
+    PaymentReversed,
+)
 """The billing events `apply` folds (its `match` arms): the consumer decodes no others."""
 
 
@@ -103,8 +127,14 @@ async def apply(conn: asyncpg.Connection, event: EventContract, event_id: str) -
                 "external_id = excluded.external_id, name = excluded.name, "
                 "currency = excluded.currency, segment = excluded.segment, "
                 "contacts = excluded.contacts, payment_terms_days = excluded.payment_terms_days",
-                event.account_id, event.external_id, event.name, event.currency, event.segment,
-                _contacts(event), event.payment_terms_days)
+                event.account_id,
+                event.external_id,
+                event.name,
+                event.currency,
+                event.segment,
+                _contacts(event),
+                event.payment_terms_days,
+            )
         case AccountUpdated():
             await _account(conn, event.account_id)
             await conn.execute(
@@ -113,44 +143,82 @@ async def apply(conn: asyncpg.Connection, event: EventContract, event_id: str) -
                 "payment_terms_days = coalesce($5, payment_terms_days), "
                 "segment = CASE WHEN $6 THEN NULL ELSE coalesce($7, segment) END "
                 "WHERE account_id = $1",
-                event.account_id, event.name, event.contacts is not None, _contacts(event),
-                event.payment_terms_days, event.segment_cleared, event.segment)
+                event.account_id,
+                event.name,
+                event.contacts is not None,
+                _contacts(event),
+                event.payment_terms_days,
+                event.segment_cleared,
+                event.segment,
+            )
         case AutoPayEnrolled():
             await _account(conn, event.account_id)
-            await conn.execute("UPDATE accounts SET autopay = true, autopay_since = $2 "
-                               "WHERE account_id = $1", event.account_id, event.enrolled_on)
+            await conn.execute(
+                "UPDATE accounts SET autopay = true, autopay_since = $2 WHERE account_id = $1",
+                event.account_id,
+                event.enrolled_on,
+            )
         case AutoPayCancelled():
             await _account(conn, event.account_id)
-            await conn.execute("UPDATE accounts SET autopay = false, autopay_since = NULL "
-                               "WHERE account_id = $1", event.account_id)
+            await conn.execute(
+                "UPDATE accounts SET autopay = false, autopay_since = NULL WHERE account_id = $1",
+                event.account_id,
+            )
         case InvoiceIssued():
             await _issued(conn, event)
         case InvoiceAdjusted():
             sign = -1 if event.kind is AdjustmentKind.CREDIT else 1
-            await _entry(conn, event.invoice_id, event.account_id,
-                         f"adjustment:{event.adjustment_id}", sign * event.amount_minor,
-                         event.effective_date)
+            await _entry(
+                conn,
+                event.invoice_id,
+                event.account_id,
+                f"adjustment:{event.adjustment_id}",
+                sign * event.amount_minor,
+                event.effective_date,
+            )
         case InvoiceVoided():
             await _invoice(conn, event.invoice_id, event.account_id)
-            await conn.execute("UPDATE invoices SET closed = 'voided' WHERE invoice_id = $1",
-                               event.invoice_id)
+            await conn.execute(
+                "UPDATE invoices SET closed = 'voided' WHERE invoice_id = $1", event.invoice_id
+            )
         case InvoiceWrittenOff():
-            await _entry(conn, event.invoice_id, event.account_id, "written_off",
-                         -event.amount_minor, event.written_off_on)
-            await conn.execute("UPDATE invoices SET closed = coalesce(closed, 'written_off') "
-                               "WHERE invoice_id = $1", event.invoice_id)
+            await _entry(
+                conn,
+                event.invoice_id,
+                event.account_id,
+                "written_off",
+                -event.amount_minor,
+                event.written_off_on,
+            )
+            await conn.execute(
+                "UPDATE invoices SET closed = coalesce(closed, 'written_off') "
+                "WHERE invoice_id = $1",
+                event.invoice_id,
+            )
         case PaymentApplied():
-            await _entry(conn, event.invoice_id, event.account_id,
-                         f"applied:{event_id}", -event.amount_minor, event.applied_on)
+            await _entry(
+                conn,
+                event.invoice_id,
+                event.account_id,
+                f"applied:{event_id}",
+                -event.amount_minor,
+                event.applied_on,
+            )
         case PaymentReversed():
             for reopened in event.reopened:
-                await _entry(conn, reopened.invoice_id, event.account_id,
-                             f"reversed:{event_id}", reopened.amount_minor,
-                             event.reversed_on)
+                await _entry(
+                    conn,
+                    reopened.invoice_id,
+                    event.account_id,
+                    f"reversed:{event_id}",
+                    reopened.amount_minor,
+                    event.reversed_on,
+                )
 
 
-async def ensure_invoices(conn: asyncpg.Connection, account_id: UUID,
-                          invoice_ids: list[UUID]) -> None:
+async def ensure_invoices(
+    conn: asyncpg.Connection, account_id: UUID, invoice_ids: list[UUID]
+) -> None:
     """Rows for invoices another context names before billing's events about them arrived."""
     for invoice_id in invoice_ids:
         await _invoice(conn, invoice_id, account_id)

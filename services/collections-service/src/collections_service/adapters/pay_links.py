@@ -48,8 +48,9 @@ class UrlTemplatePayLinks:
 
     template: str | None
 
-    async def for_account(self, account_id: UUID, *, key: str | None,
-                          purpose: PayLinkPurpose = PayLinkPurpose.PAYMENT) -> PayLink | None:
+    async def for_account(
+        self, account_id: UUID, *, key: str | None, purpose: PayLinkPurpose = PayLinkPurpose.PAYMENT
+    ) -> PayLink | None:
         if not self.template or purpose is not PayLinkPurpose.PAYMENT:
             return None
         return PayLink(self.template.format(account_id=account_id))
@@ -57,8 +58,12 @@ class UrlTemplatePayLinks:
 
 # What billing's refusal means here: an account billing does not know, or one that owes
 # nothing, is not this service's fault; anything else is billing failing us.
-_KIND_OF = {404: RefusalKind.NOT_FOUND, 409: RefusalKind.CONFLICT, 422: RefusalKind.CONFLICT,
-            503: RefusalKind.UNAVAILABLE}
+_KIND_OF = {
+    404: RefusalKind.NOT_FOUND,
+    409: RefusalKind.CONFLICT,
+    422: RefusalKind.CONFLICT,
+    503: RefusalKind.UNAVAILABLE,
+}
 
 
 @dataclass(frozen=True)
@@ -70,31 +75,43 @@ class BillingPayLinks:
     """A bearer token for billing (a fresh one each call: minted tokens expire)."""
     timeout_seconds: float = 10.0
 
-    async def for_account(self, account_id: UUID, *, key: str | None,
-                          purpose: PayLinkPurpose = PayLinkPurpose.PAYMENT) -> PayLink | None:
+    async def for_account(
+        self, account_id: UUID, *, key: str | None, purpose: PayLinkPurpose = PayLinkPurpose.PAYMENT
+    ) -> PayLink | None:
         """The link, or None when nothing may be made (`key` None: a preview, which must
         not open a checkout session at the provider)."""
         if key is None:
             return None
         try:
-            async with httpx.AsyncClient(base_url=self.base_url,
-                                         timeout=self.timeout_seconds) as client:
+            async with httpx.AsyncClient(
+                base_url=self.base_url, timeout=self.timeout_seconds
+            ) as client:
                 answer = await client.post(
-                    f"/v1/accounts/{account_id}/pay-links", json={"purpose": purpose.value},
-                    headers={"Authorization": f"Bearer {self.token()}",
-                             "Idempotency-Key": key})
+                    f"/v1/accounts/{account_id}/pay-links",
+                    json={"purpose": purpose.value},
+                    headers={"Authorization": f"Bearer {self.token()}", "Idempotency-Key": key},
+                )
         except httpx.HTTPError as failed:
-            raise Refused(f"billing-adapter did not answer for a pay link: {failed!r}",
-                          title="Billing unreachable",
-                          kind=RefusalKind.UPSTREAM_FAILED) from failed
+            raise Refused(
+                f"billing-adapter did not answer for a pay link: {failed!r}",
+                title="Billing unreachable",
+                kind=RefusalKind.UPSTREAM_FAILED,
+            ) from failed
         body = _json(answer)
         if answer.status_code in (200, 201) and isinstance(body.get("url"), str):
-            return PayLink(body["url"], purpose, datetime.fromisoformat(body["expires_at"]),
-                           body.get("provider"), UUID(body["pay_link_id"]))
+            return PayLink(
+                body["url"],
+                purpose,
+                datetime.fromisoformat(body["expires_at"]),
+                body.get("provider"),
+                UUID(body["pay_link_id"]),
+            )
         detail = body.get("detail") or answer.text[:200] or answer.reason_phrase
-        raise Refused(f"billing-adapter made no pay link ({answer.status_code}): {detail}",
-                      title="No pay link",
-                      kind=_KIND_OF.get(answer.status_code, RefusalKind.UPSTREAM_FAILED))
+        raise Refused(
+            f"billing-adapter made no pay link ({answer.status_code}): {detail}",
+            title="No pay link",
+            kind=_KIND_OF.get(answer.status_code, RefusalKind.UPSTREAM_FAILED),
+        )
 
 
 def _json(answer: httpx.Response) -> dict[str, Any]:

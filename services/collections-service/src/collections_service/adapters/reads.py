@@ -15,8 +15,9 @@ import asyncpg
 from collections_service.domain.refusals import not_found
 
 
-async def one(conn: asyncpg.Connection, sql: str, *args: Any, what: str,
-              field: str | None) -> asyncpg.Record:
+async def one(
+    conn: asyncpg.Connection, sql: str, *args: Any, what: str, field: str | None
+) -> asyncpg.Record:
     """The one row `sql` finds, or a not-found refusal naming `what` and the `field` at fault."""
     row = await conn.fetchrow(sql, *args)
     if row is None:
@@ -24,8 +25,10 @@ async def one(conn: asyncpg.Connection, sql: str, *args: Any, what: str,
     return row
 
 
-_TASK = ("SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id) "
-         "WHERE task_id = $1")
+_TASK = (
+    "SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id) "
+    "WHERE task_id = $1"
+)
 
 _WORKLIST = """
 SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id)
@@ -34,58 +37,95 @@ ORDER BY t.priority_score DESC, t.amount_past_due_minor DESC, t.account_id, t.ta
 """
 
 
-async def task(conn: asyncpg.Connection, task_id: UUID, *,
-               field: str | None = "path.task_id") -> asyncpg.Record:
+async def task(
+    conn: asyncpg.Connection, task_id: UUID, *, field: str | None = "path.task_id"
+) -> asyncpg.Record:
     return await one(conn, _TASK, task_id, what=f"task {task_id}", field=field)
 
 
-async def worklist(conn: asyncpg.Connection, collector_id: str | None,
-                   day: date) -> list[asyncpg.Record]:
+async def worklist(
+    conn: asyncpg.Connection, collector_id: str | None, day: date
+) -> list[asyncpg.Record]:
     return list(await conn.fetch(_WORKLIST, collector_id, day))
 
 
-async def hold(conn: asyncpg.Connection, hold_id: UUID, *,
-               field: str | None = "path.hold_id") -> asyncpg.Record:
-    return await one(conn, "SELECT * FROM holds WHERE hold_id = $1", hold_id,
-                     what=f"hold {hold_id}", field=field)
+async def hold(
+    conn: asyncpg.Connection, hold_id: UUID, *, field: str | None = "path.hold_id"
+) -> asyncpg.Record:
+    return await one(
+        conn, "SELECT * FROM holds WHERE hold_id = $1", hold_id, what=f"hold {hold_id}", field=field
+    )
 
 
 async def holds_of(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
-    return list(await conn.fetch("SELECT * FROM holds WHERE account_id = $1 "
-                                 "ORDER BY placed_on DESC, hold_id DESC", account_id))
+    return list(
+        await conn.fetch(
+            "SELECT * FROM holds WHERE account_id = $1 ORDER BY placed_on DESC, hold_id DESC",
+            account_id,
+        )
+    )
 
 
 async def contact(conn: asyncpg.Connection, contact_id: UUID) -> asyncpg.Record:
-    return await one(conn, "SELECT * FROM contacts WHERE contact_id = $1", contact_id,
-                     what=f"contact {contact_id}", field="path.contact_id")
+    return await one(
+        conn,
+        "SELECT * FROM contacts WHERE contact_id = $1",
+        contact_id,
+        what=f"contact {contact_id}",
+        field="path.contact_id",
+    )
 
 
 async def contacts_of(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
-    return list(await conn.fetch("SELECT * FROM contacts WHERE account_id = $1 "
-                                 "ORDER BY attempted_at DESC, contact_id DESC", account_id))
+    return list(
+        await conn.fetch(
+            "SELECT * FROM contacts WHERE account_id = $1 "
+            "ORDER BY attempted_at DESC, contact_id DESC",
+            account_id,
+        )
+    )
 
 
-async def commitment(conn: asyncpg.Connection, commitment_id: UUID, *,
-                     field: str | None = "commitment_id") -> asyncpg.Record:
-    return await one(conn, "SELECT * FROM commitments WHERE commitment_id = $1", commitment_id,
-                     what=f"commitment {commitment_id}", field=field)
+async def commitment(
+    conn: asyncpg.Connection, commitment_id: UUID, *, field: str | None = "commitment_id"
+) -> asyncpg.Record:
+    return await one(
+        conn,
+        "SELECT * FROM commitments WHERE commitment_id = $1",
+        commitment_id,
+        what=f"commitment {commitment_id}",
+        field=field,
+    )
 
 
 async def commitments_of(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
-    return list(await conn.fetch("SELECT * FROM commitments WHERE account_id = $1 "
-                                 "ORDER BY made_on DESC, commitment_id DESC", account_id))
+    return list(
+        await conn.fetch(
+            "SELECT * FROM commitments WHERE account_id = $1 "
+            "ORDER BY made_on DESC, commitment_id DESC",
+            account_id,
+        )
+    )
 
 
 async def current_policies(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return list(await conn.fetch("SELECT DISTINCT ON (policy_id) * FROM cadence_policies "
-                                 "ORDER BY policy_id, version DESC"))
+    return list(
+        await conn.fetch(
+            "SELECT DISTINCT ON (policy_id) * FROM cadence_policies "
+            "ORDER BY policy_id, version DESC"
+        )
+    )
 
 
-async def policy_version(conn: asyncpg.Connection, policy_id: UUID,
-                         version: int) -> asyncpg.Record:
-    return await one(conn, "SELECT * FROM cadence_policies WHERE policy_id = $1 "
-                     "AND version = $2", policy_id, version,
-                     what=f"version {version} of policy {policy_id}", field="query.version")
+async def policy_version(conn: asyncpg.Connection, policy_id: UUID, version: int) -> asyncpg.Record:
+    return await one(
+        conn,
+        "SELECT * FROM cadence_policies WHERE policy_id = $1 AND version = $2",
+        policy_id,
+        version,
+        what=f"version {version} of policy {policy_id}",
+        field="query.version",
+    )
 
 
 async def portfolio_rules(conn: asyncpg.Connection) -> list[asyncpg.Record]:
@@ -93,21 +133,37 @@ async def portfolio_rules(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 
 
 async def notes_of(conn: asyncpg.Connection, account_id: UUID) -> list[asyncpg.Record]:
-    return list(await conn.fetch("SELECT * FROM account_notes WHERE account_id = $1 "
-                                 "ORDER BY created_at DESC, note_id DESC", account_id))
+    return list(
+        await conn.fetch(
+            "SELECT * FROM account_notes WHERE account_id = $1 "
+            "ORDER BY created_at DESC, note_id DESC",
+            account_id,
+        )
+    )
 
 
-async def open_commitments(conn: asyncpg.Connection, collector_id: str, due_before: date | None,
-                           after: tuple[date | None, UUID | None],
-                           limit: int) -> list[asyncpg.Record]:
+async def open_commitments(
+    conn: asyncpg.Connection,
+    collector_id: str,
+    due_before: date | None,
+    after: tuple[date | None, UUID | None],
+    limit: int,
+) -> list[asyncpg.Record]:
     """A collector's open promises by promised date, after the (date, id) key of a page."""
     day, commitment_id = after
-    return list(await conn.fetch(
-        "SELECT * FROM commitments WHERE collector_id = $1 AND status = 'open' "
-        "AND ($2::date IS NULL OR promised_date < $2) "
-        "AND ($3::date IS NULL OR (promised_date, commitment_id) > ($3, $4)) "
-        "ORDER BY promised_date, commitment_id LIMIT $5",
-        collector_id, due_before, day, commitment_id, limit))
+    return list(
+        await conn.fetch(
+            "SELECT * FROM commitments WHERE collector_id = $1 AND status = 'open' "
+            "AND ($2::date IS NULL OR promised_date < $2) "
+            "AND ($3::date IS NULL OR (promised_date, commitment_id) > ($3, $4)) "
+            "ORDER BY promised_date, commitment_id LIMIT $5",
+            collector_id,
+            due_before,
+            day,
+            commitment_id,
+            limit,
+        )
+    )
 
 
 _BRIEFS = """
@@ -129,8 +185,9 @@ FROM accounts a WHERE a.account_id = ANY ($1::uuid[])
 """
 
 
-async def account_briefs(conn: asyncpg.Connection,
-                         account_ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+async def account_briefs(
+    conn: asyncpg.Connection, account_ids: list[UUID]
+) -> dict[UUID, asyncpg.Record]:
     """What a collector needs before calling, per account: who to ask for and how, the last
     contact, open promises and the open invoices (one query for a whole worklist)."""
     rows = await conn.fetch(_BRIEFS, list(set(account_ids)))
@@ -154,11 +211,20 @@ LIMIT $6
 """  # noqa: S608 - a constant query inside a constant query
 
 
-async def autopay_candidates(conn: asyncpg.Connection, *, since: date, min_late_payments: int,
-                             collector_id: str | None, after: tuple[int, UUID] | None,
-                             limit: int) -> list[asyncpg.Record]:
+async def autopay_candidates(
+    conn: asyncpg.Connection,
+    *,
+    since: date,
+    min_late_payments: int,
+    collector_id: str | None,
+    after: tuple[int, UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
     """Accounts not on auto-pay that paid `min_late_payments` invoices late after `since`,
     most late payments first, after the cursor `after`."""
     late, account_id = after or (None, None)
-    return list(await conn.fetch(_AUTOPAY_PAGE, since, collector_id, min_late_payments, late,
-                                 account_id, limit))
+    return list(
+        await conn.fetch(
+            _AUTOPAY_PAGE, since, collector_id, min_late_payments, late, account_id, limit
+        )
+    )

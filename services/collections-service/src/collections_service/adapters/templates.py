@@ -27,8 +27,12 @@ def _shipped() -> dict[tuple[str, str], EmailTemplate]:
             name = entry.name.removesuffix(".subject.j2")
             body = folder / f"{name}.txt.j2"
             found[(name, folder.name)] = EmailTemplate(
-                name, folder.name, 0, entry.read_text(encoding="utf-8"),
-                body.read_text(encoding="utf-8"))
+                name,
+                folder.name,
+                0,
+                entry.read_text(encoding="utf-8"),
+                body.read_text(encoding="utf-8"),
+            )
     return found
 
 
@@ -36,23 +40,38 @@ SHIPPED = _shipped()
 
 
 def of(row: asyncpg.Record) -> EmailTemplate:
-    return EmailTemplate(row["name"], row["language"], row["version"], row["subject"],
-                         row["body"], tuple(row["requires"]))
+    return EmailTemplate(
+        row["name"],
+        row["language"],
+        row["version"],
+        row["subject"],
+        row["body"],
+        tuple(row["requires"]),
+    )
 
 
 async def latest(conn: asyncpg.Connection, name: str, language: str) -> EmailTemplate | None:
     """The newest version, a supervisor's before the shipped one."""
-    row = await conn.fetchrow("SELECT * FROM email_templates WHERE name = $1 AND language = $2 "
-                              "ORDER BY version DESC LIMIT 1", name, language)
+    row = await conn.fetchrow(
+        "SELECT * FROM email_templates WHERE name = $1 AND language = $2 "
+        "ORDER BY version DESC LIMIT 1",
+        name,
+        language,
+    )
     return of(row) if row is not None else SHIPPED.get((name, language))
 
 
-async def version(conn: asyncpg.Connection, name: str, language: str,
-                  number: int) -> EmailTemplate | None:
+async def version(
+    conn: asyncpg.Connection, name: str, language: str, number: int
+) -> EmailTemplate | None:
     if number == 0:
         return SHIPPED.get((name, language))
-    row = await conn.fetchrow("SELECT * FROM email_templates WHERE name = $1 AND language = $2 "
-                              "AND version = $3", name, language, number)
+    row = await conn.fetchrow(
+        "SELECT * FROM email_templates WHERE name = $1 AND language = $2 AND version = $3",
+        name,
+        language,
+        number,
+    )
     return of(row) if row is not None else None
 
 
@@ -63,15 +82,18 @@ async def languages(conn: asyncpg.Connection, name: str) -> set[str]:
 
 async def known(conn: asyncpg.Connection, names: set[str]) -> set[str]:
     """Which of `names` exist in some language."""
-    rows = await conn.fetch("SELECT DISTINCT name FROM email_templates WHERE name = ANY($1)",
-                            list(names))
+    rows = await conn.fetch(
+        "SELECT DISTINCT name FROM email_templates WHERE name = ANY($1)", list(names)
+    )
     return {r["name"] for r in rows} | {n for (n, _) in SHIPPED if n in names}
 
 
 async def current(conn: asyncpg.Connection) -> list[EmailTemplate]:
     """Every name and language at its newest version (shipped ones not yet revised too)."""
-    rows = await conn.fetch("SELECT DISTINCT ON (name, language) * FROM email_templates "
-                            "ORDER BY name, language, version DESC")
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (name, language) * FROM email_templates "
+        "ORDER BY name, language, version DESC"
+    )
     written = {(r["name"], r["language"]): of(r) for r in rows}
     merged = {**SHIPPED, **written}
     return [merged[key] for key in sorted(merged)]
@@ -82,7 +104,13 @@ async def insert(conn: asyncpg.Connection, template: EmailTemplate, by: str) -> 
     row = await conn.fetchrow(
         "INSERT INTO email_templates (name, language, version, subject, body, requires, "
         "created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
-        template.name, template.language, template.version, template.subject, template.body,
-        list(template.requires), by)
+        template.name,
+        template.language,
+        template.version,
+        template.subject,
+        template.body,
+        list(template.requires),
+        by,
+    )
     assert row is not None
     return of(row)

@@ -36,31 +36,51 @@ router = APIRouter(tags=["commitments"], route_class=RefusalRoute)
 
 
 @router.post("/v1/commitments", status_code=201, response_model=CommitmentView)
-async def make(body: CommitmentRequest, request: Request, rt: Rt, principal: Staff,
-               idem: IdempotentRequest) -> Response:
+async def make(
+    body: CommitmentRequest, request: Request, rt: Rt, principal: Staff, idem: IdempotentRequest
+) -> Response:
     """Record a promise: amount > 0, a date not in the past, the account's open invoices.
 
     The account's cadence pauses until the promise is judged.
     """
     commitment_id = await commitments.make(
-        idem.conn, commitments.NewCommitment(
-            account_id=body.account_id, amount_minor=body.amount_minor,
-            promised_date=body.promised_date, channel=body.channel,
-            invoice_ids=tuple(body.invoice_ids), grace_days=body.grace_days,
-            currency=body.currency, contact_id=body.contact_id,
-            instalments=tuple((i.due_date, i.amount_minor) for i in body.instalments)),
-        rt.calendar, by=principal.sub, today=rt.clock.today(), now=rt.clock.now(),
-        default_grace=rt.settings.grace_days, correlation_id=trace(request))
+        idem.conn,
+        commitments.NewCommitment(
+            account_id=body.account_id,
+            amount_minor=body.amount_minor,
+            promised_date=body.promised_date,
+            channel=body.channel,
+            invoice_ids=tuple(body.invoice_ids),
+            grace_days=body.grace_days,
+            currency=body.currency,
+            contact_id=body.contact_id,
+            instalments=tuple((i.due_date, i.amount_minor) for i in body.instalments),
+        ),
+        rt.calendar,
+        by=principal.sub,
+        today=rt.clock.today(),
+        now=rt.clock.now(),
+        default_grace=rt.settings.grace_days,
+        correlation_id=trace(request),
+    )
     row = await commitments.get(idem.conn, commitment_id)
-    return await idem.respond(CommitmentView.of(row), status_code=201, version=row["version"],
-                              headers={"Location": f"/v1/commitments/{commitment_id}"})
+    return await idem.respond(
+        CommitmentView.of(row),
+        status_code=201,
+        version=row["version"],
+        headers={"Location": f"/v1/commitments/{commitment_id}"},
+    )
 
 
 @router.get("/v1/commitments", response_model=CommitmentPage)
-async def open_of_collector(conn: Conn, principal: Staff, collector_id: CollectorQuery = None,
-                            due_before: BusinessDate | None = None,
-                            limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                            cursor: CursorQuery = None) -> CommitmentPage:
+async def open_of_collector(
+    conn: Conn,
+    principal: Staff,
+    collector_id: CollectorQuery = None,
+    due_before: BusinessDate | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: CursorQuery = None,
+) -> CommitmentPage:
     """A collector's open promises (yours by default), promised before `due_before` if given,
     soonest first, a page at a time."""
     who = collector_id or principal.sub
@@ -71,8 +91,11 @@ async def open_of_collector(conn: Conn, principal: Staff, collector_id: Collecto
     return CommitmentPage(items=[CommitmentView.of(r) for r in page], next_cursor=next_cursor)
 
 
-@router.get("/v1/commitments/{commitment_id}", response_model=CommitmentView,
-            dependencies=[Depends(READERS)])
+@router.get(
+    "/v1/commitments/{commitment_id}",
+    response_model=CommitmentView,
+    dependencies=[Depends(READERS)],
+)
 async def read(commitment_id: UUID, response: Response, conn: Conn) -> CommitmentView:
     """One promise to pay: amount, date, invoices and whether it was kept, partly kept or
     broken."""
@@ -81,8 +104,11 @@ async def read(commitment_id: UUID, response: Response, conn: Conn) -> Commitmen
     return CommitmentView.of(row)
 
 
-@router.get("/v1/accounts/{account_id}/commitments", response_model=list[CommitmentView],
-            dependencies=[Depends(READERS)])
+@router.get(
+    "/v1/accounts/{account_id}/commitments",
+    response_model=list[CommitmentView],
+    dependencies=[Depends(READERS)],
+)
 async def of_account(account_id: UUID, conn: Conn) -> list[CommitmentView]:
     """Every promise to pay the account made, newest first."""
     rows = await reads.commitments_of(conn, account_id)
@@ -90,11 +116,25 @@ async def of_account(account_id: UUID, conn: Conn) -> list[CommitmentView]:
 
 
 @router.post("/v1/commitments/{commitment_id}/cancel", response_model=CommitmentView)
-async def cancel(commitment_id: UUID, body: CancelRequest, request: Request, response: Response,
-                 conn: Conn, rt: Rt, principal: Staff, if_match: IfMatch) -> CommitmentView:
+async def cancel(
+    commitment_id: UUID,
+    body: CancelRequest,
+    request: Request,
+    response: Response,
+    conn: Conn,
+    rt: Rt,
+    principal: Staff,
+    if_match: IfMatch,
+) -> CommitmentView:
     """Withdraw an open promise (taken in error): it counts neither kept nor broken."""
-    version = await commitments.cancel(conn, commitment_id, by=principal.sub,
-                                       reason=body.reason, today=rt.clock.today(),
-                                       check=if_match.check, correlation_id=trace(request))
+    version = await commitments.cancel(
+        conn,
+        commitment_id,
+        by=principal.sub,
+        reason=body.reason,
+        today=rt.clock.today(),
+        check=if_match.check,
+        correlation_id=trace(request),
+    )
     set_etag(response, version)
     return CommitmentView.of(await commitments.get(conn, commitment_id))

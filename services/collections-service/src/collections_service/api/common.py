@@ -17,8 +17,9 @@ from receivables_platform.web.request_log import correlation_id
 
 PLAIN = r"^[^\x00-\x1f]+$"
 """A query value without control characters (PostgreSQL text cannot hold NUL)."""
-CollectorQuery = Annotated[str | None, Query(min_length=1, max_length=200, pattern=PLAIN,
-                                             description="Default: yourself")]
+CollectorQuery = Annotated[
+    str | None, Query(min_length=1, max_length=200, pattern=PLAIN, description="Default: yourself")
+]
 
 MANAGERS = require_roles("supervisor", "admin")
 STAFF = require_roles("collector", "supervisor", "admin")
@@ -50,6 +51,10 @@ def check_of(if_match: Precondition | None) -> Callable[[int], object] | None:
 def own_or_overseer(principal: Principal, collector_id: str, field: str) -> None:
     """A collector sees and acts on their own work; supervisors and admins on anyone's."""
     if collector_id != principal.sub and not oversees(principal):
-        raise Problem(403, "Not your worklist",
-                      f"{principal.sub} may only see their own work, not {collector_id}'s",
-                      type=problem_type("forbidden"), field=field)
+        raise Problem(
+            403,
+            "Not your worklist",
+            f"{principal.sub} may only see their own work, not {collector_id}'s",
+            type=problem_type("forbidden"),
+            field=field,
+        )

@@ -29,19 +29,31 @@ async def _view(conn: Conn, contact_id: UUID) -> ContactView:
 
 
 @router.post("/v1/contacts/calls", status_code=201, response_model=ContactView)
-async def log_call(body: CallRequest, request: Request, rt: Rt, principal: Staff,
-                   idem: IdempotentRequest) -> Response:
+async def log_call(
+    body: CallRequest, request: Request, rt: Rt, principal: Staff, idem: IdempotentRequest
+) -> Response:
     """A call and its outcome; with `task_id`, that task is completed with the same outcome."""
     contact_id = await contacts.log_call(
-        idem.conn, body.account_id, body.outcome, who=_who(principal, rt), notes=body.notes,
-        task_id=body.task_id, invoice_ids=body.invoice_ids, correlation_id=trace(request))
-    return await idem.respond(await _view(idem.conn, contact_id), status_code=201,
-                              headers={"Location": f"/v1/contacts/{contact_id}"})
+        idem.conn,
+        body.account_id,
+        body.outcome,
+        who=_who(principal, rt),
+        notes=body.notes,
+        task_id=body.task_id,
+        invoice_ids=body.invoice_ids,
+        correlation_id=trace(request),
+    )
+    return await idem.respond(
+        await _view(idem.conn, contact_id),
+        status_code=201,
+        headers={"Location": f"/v1/contacts/{contact_id}"},
+    )
 
 
 @router.post("/v1/contacts/emails", status_code=201, response_model=ContactView)
-async def send_email(body: EmailRequest, request: Request, rt: Rt, principal: Staff,
-                     idem: IdempotentRequest) -> Response:
+async def send_email(
+    body: EmailRequest, request: Request, rt: Rt, principal: Staff, idem: IdempotentRequest
+) -> Response:
     """Email the account's overdue statement (template, in its language) through SMTP.
 
     201 either way: the answer's `outcome` says `email_sent` or `email_failed`
@@ -50,25 +62,44 @@ async def send_email(body: EmailRequest, request: Request, rt: Rt, principal: St
     """
     settings = rt.settings
     mailer = Mailer.from_url(settings.smtp_url) if settings.smtp_url else None
-    head = await dunning.letterhead(idem.conn, rt, body.account_id, principal.sub,
-                                    pay_link_key=link_key("email", principal.sub, idem.key))
+    head = await dunning.letterhead(
+        idem.conn,
+        rt,
+        body.account_id,
+        principal.sub,
+        pay_link_key=link_key("email", principal.sub, idem.key),
+    )
     contact_id = await contacts.send_email(
-        idem.conn, mailer, body.account_id, body.template, body.language,
-        who=_who(principal, rt), letterhead=head, task_id=body.task_id,
-        correlation_id=trace(request))
-    return await idem.respond(await _view(idem.conn, contact_id), status_code=201,
-                              headers={"Location": f"/v1/contacts/{contact_id}"})
+        idem.conn,
+        mailer,
+        body.account_id,
+        body.template,
+        body.language,
+        who=_who(principal, rt),
+        letterhead=head,
+        task_id=body.task_id,
+        correlation_id=trace(request),
+    )
+    return await idem.respond(
+        await _view(idem.conn, contact_id),
+        status_code=201,
+        headers={"Location": f"/v1/contacts/{contact_id}"},
+    )
 
 
-@router.get("/v1/contacts/{contact_id}", response_model=ContactView,
-            dependencies=[Depends(READERS)])
+@router.get(
+    "/v1/contacts/{contact_id}", response_model=ContactView, dependencies=[Depends(READERS)]
+)
 async def read(contact_id: UUID, conn: Conn) -> ContactView:
     """One contact attempt: channel, outcome and who made it."""
     return await _view(conn, contact_id)
 
 
-@router.get("/v1/accounts/{account_id}/contacts", response_model=list[ContactView],
-            dependencies=[Depends(READERS)])
+@router.get(
+    "/v1/accounts/{account_id}/contacts",
+    response_model=list[ContactView],
+    dependencies=[Depends(READERS)],
+)
 async def of_account(account_id: UUID, conn: Conn) -> list[ContactView]:
     """Every contact attempt with the account, newest first."""
     rows = await reads.contacts_of(conn, account_id)

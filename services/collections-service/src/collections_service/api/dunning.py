@@ -50,9 +50,14 @@ GATEWAYS = require_roles("integration", "admin")
 class TemplateText(Body):
     subject: str = Field(min_length=1, max_length=500)
     body: str = Field(min_length=1, max_length=20_000)
-    requires: list[Placeholder] = Field(default_factory=list, max_length=2, description=(
-        "Placeholders the body must carry (checked when saved), e.g. pay_link for a step that "
-        "offers one"))
+    requires: list[Placeholder] = Field(
+        default_factory=list,
+        max_length=2,
+        description=(
+            "Placeholders the body must carry (checked when saved), e.g. pay_link for a step that "
+            "offers one"
+        ),
+    )
 
 
 class TemplateRequest(TemplateText):
@@ -70,9 +75,14 @@ class TemplateView(BaseModel):
 
     @classmethod
     def of(cls, template: EmailTemplate) -> TemplateView:
-        return cls(name=template.name, language=template.language, version=template.version,
-                   subject=template.subject, body=template.body,
-                   requires=list(template.requires))
+        return cls(
+            name=template.name,
+            language=template.language,
+            version=template.version,
+            subject=template.subject,
+            body=template.body,
+            requires=list(template.requires),
+        )
 
 
 class PreviewView(BaseModel):
@@ -86,16 +96,22 @@ class PreviewRequest(TemplateText):
 
 
 @router.post("/v1/templates", status_code=201, response_model=TemplateView)
-async def create_template(body: TemplateRequest, principal: Manager,
-                          idem: IdempotentRequest) -> Response:
+async def create_template(
+    body: TemplateRequest, principal: Manager, idem: IdempotentRequest
+) -> Response:
     """A template's first version in a language: refused (422, naming the field) unless it
     renders with sample data and carries what `requires` names."""
-    saved = await templates.create(idem.conn, EmailTemplate(
-        body.name, body.language, 1, body.subject, body.body, tuple(body.requires)),
-        principal.sub)
-    return await idem.respond(TemplateView.of(saved), status_code=201, version=saved.version,
-                              headers={"Location": f"/v1/templates/{saved.name}/"
-                                                   f"{saved.language}"})
+    saved = await templates.create(
+        idem.conn,
+        EmailTemplate(body.name, body.language, 1, body.subject, body.body, tuple(body.requires)),
+        principal.sub,
+    )
+    return await idem.respond(
+        TemplateView.of(saved),
+        status_code=201,
+        version=saved.version,
+        headers={"Location": f"/v1/templates/{saved.name}/{saved.language}"},
+    )
 
 
 @router.get("/v1/templates", response_model=list[TemplateView], dependencies=[Depends(READERS)])
@@ -104,47 +120,65 @@ async def list_templates(conn: Conn) -> list[TemplateView]:
     return [TemplateView.of(t) for t in await template_store.current(conn)]
 
 
-@router.get("/v1/templates/{name}/{language}", response_model=TemplateView,
-            dependencies=[Depends(READERS)])
-async def read_template(name: TemplateName, language: Language, response: Response, conn: Conn,
-                        version: int | None = Query(default=None, ge=0, le=1_000_000),
-                        ) -> TemplateView:
+@router.get(
+    "/v1/templates/{name}/{language}", response_model=TemplateView, dependencies=[Depends(READERS)]
+)
+async def read_template(
+    name: TemplateName,
+    language: Language,
+    response: Response,
+    conn: Conn,
+    version: int | None = Query(default=None, ge=0, le=1_000_000),
+) -> TemplateView:
     """The newest version, or an earlier one with `?version=`."""
     if version is None:
         found = await templates.latest(conn, name, language)
     else:
         found = await template_store.version(conn, name, language, version)  # type: ignore[assignment]
         if found is None:
-            raise not_found(f"template {name!r} in {language!r} has no version {version}",
-                            field="query.version")
+            raise not_found(
+                f"template {name!r} in {language!r} has no version {version}", field="query.version"
+            )
     set_etag(response, found.version)
     return TemplateView.of(found)
 
 
 @router.put("/v1/templates/{name}/{language}", response_model=TemplateView)
-async def revise_template(name: TemplateName, language: Language, body: TemplateText,
-                          response: Response, conn: Conn, principal: Manager,
-                          if_match: IfMatch) -> TemplateView:
+async def revise_template(
+    name: TemplateName,
+    language: Language,
+    body: TemplateText,
+    response: Response,
+    conn: Conn,
+    principal: Manager,
+    if_match: IfMatch,
+) -> TemplateView:
     """The next version (If-Match the one you read); what was sent keeps what it said."""
-    saved = await templates.revise(conn, EmailTemplate(
-        name, language, 0, body.subject, body.body, tuple(body.requires)), principal.sub,
-        if_match.check)
+    saved = await templates.revise(
+        conn,
+        EmailTemplate(name, language, 0, body.subject, body.body, tuple(body.requires)),
+        principal.sub,
+        if_match.check,
+    )
     set_etag(response, saved.version)
     return TemplateView.of(saved)
 
 
-@router.post("/v1/templates/preview", response_model=PreviewView,
-             dependencies=[Depends(READERS)])
+@router.post("/v1/templates/preview", response_model=PreviewView, dependencies=[Depends(READERS)])
 async def preview_text(body: PreviewRequest) -> PreviewView:
     """Render a draft with sample data, as saving would check it; nothing is stored."""
-    draft = checked(EmailTemplate("draft", body.language, 0, body.subject, body.body,
-                                  tuple(body.requires)))
+    draft = checked(
+        EmailTemplate("draft", body.language, 0, body.subject, body.body, tuple(body.requires))
+    )
     shown = draft.render(sample_context(body.language))
     return PreviewView(subject=shown.subject, body=shown.body, language=shown.language)
 
 
-@router.get("/v1/templates/{name}/{language}/preview", response_model=PreviewView,
-            dependencies=[Depends(READERS)])
+@router.get(
+    "/v1/templates/{name}/{language}/preview",
+    response_model=PreviewView,
+    dependencies=[Depends(READERS)],
+)
 async def preview_template(name: TemplateName, language: Language, conn: Conn) -> PreviewView:
     """The newest version rendered with sample data."""
     found = await templates.latest(conn, name, language)
@@ -159,12 +193,15 @@ class PlannedSend(BaseModel):
     step_id: str
     template: str
     language: str | None = Field(description="What it will be written in")
-    language_requested: str = Field(description="The account's language; differs from "
-                                    "`language` when the template falls back to English")
+    language_requested: str = Field(
+        description="The account's language; differs from "
+        "`language` when the template falls back to English"
+    )
     to: list[str]
     cc: list[str]
-    withheld: str | None = Field(description="Why it will not go out (do not contact, "
-                                 "opted out, no address), or null")
+    withheld: str | None = Field(
+        description="Why it will not go out (do not contact, opted out, no address), or null"
+    )
     subject: str | None
 
 
@@ -174,10 +211,14 @@ class SendPlan(BaseModel):
 
 
 @router.get("/v1/dunning/preview", response_model=SendPlan)
-async def preview_sends(conn: Conn, rt: Rt, _: Manager,
-                        day: BusinessDate | None = Query(default=None, alias="date",
-                                                         description="Default: the next "
-                                                         "business day")) -> SendPlan:
+async def preview_sends(
+    conn: Conn,
+    rt: Rt,
+    _: Manager,
+    day: BusinessDate | None = Query(
+        default=None, alias="date", description="Default: the next business day"
+    ),
+) -> SendPlan:
     """The emails the cadence would send on a day (tomorrow by default), as things stand."""
     on = day or rt.calendar.next_business_day(rt.clock.today())
     planned = await dunning.preview(conn, rt, on)
@@ -199,26 +240,44 @@ class SendView(BaseModel):
     error: str | None
 
 
-@router.get("/v1/accounts/{account_id}/dunning", response_model=list[SendView],
-            dependencies=[Depends(READERS)])
+@router.get(
+    "/v1/accounts/{account_id}/dunning",
+    response_model=list[SendView],
+    dependencies=[Depends(READERS)],
+)
 async def sends_of(account_id: UUID, conn: Conn) -> list[SendView]:
     """Every automatic email of the account: sent, failed, bounced or withheld, and why."""
     await queries.account_row(conn, account_id, field="path.account_id")
     return [SendView.model_validate(dict(r)) for r in await dunning_store.sends(conn, account_id)]
 
 
-@router.post("/v1/mail/bounces", response_model=ContactView, dependencies=[Depends(GATEWAYS)],
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-                 "description": "The delivery status notification (RFC 3464) as received "
-                                "(also accepted as multipart/report)"}})
+@router.post(
+    "/v1/mail/bounces",
+    response_model=ContactView,
+    dependencies=[Depends(GATEWAYS)],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "description": "The delivery status notification (RFC 3464) as received "
+            "(also accepted as multipart/report)",
+        }
+    },
+)
 async def bounce(request: Request, conn: Conn, rt: Rt) -> ContactView:
     """A mail gateway forwards a DSN: the email it reports on is recorded as bounced (once;
     the same DSN again changes nothing)."""
     raw = await request.body()
     if len(raw) > MAX_DSN_BYTES:
-        raise Problem(413, "Too large", f"a DSN is at most {MAX_DSN_BYTES} bytes",
-                      type=problem_type("too-large"), field="body")
+        raise Problem(
+            413,
+            "Too large",
+            f"a DSN is at most {MAX_DSN_BYTES} bytes",
+            type=problem_type("too-large"),
+            field="body",
+        )
     try:
         found = read_dsn(raw)
     except (NotADsn, ValueError, IndexError, TypeError) as error:
@@ -241,8 +300,14 @@ CollectorPath = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\
 
 
 @router.put("/v1/collectors/{collector_id}", response_model=CollectorView)
-async def name_collector(collector_id: CollectorPath, body: CollectorName, response: Response,
-                         conn: Conn, _: Manager, if_match: MaybeIfMatch) -> CollectorView:
+async def name_collector(
+    collector_id: CollectorPath,
+    body: CollectorName,
+    response: Response,
+    conn: Conn,
+    _: Manager,
+    if_match: MaybeIfMatch,
+) -> CollectorView:
     """The name dunning emails are signed with (If-Match, when sent, must be the current ETag;
     a collector not yet named is at version 0)."""
     async with conn.transaction():
@@ -252,5 +317,4 @@ async def name_collector(collector_id: CollectorPath, body: CollectorName, respo
             if_match.check(version)
         row = await dunning_store.name_collector(conn, collector_id, body.name)
     set_etag(response, row["version"])
-    return CollectorView(collector_id=row["collector_id"], name=row["name"],
-                         version=row["version"])
+    return CollectorView(collector_id=row["collector_id"], name=row["name"], version=row["version"])

@@ -22,15 +22,27 @@ async def _view(conn: Conn, hold_id: UUID) -> HoldView:
 
 
 @router.post("/v1/holds", status_code=201, response_model=HoldView)
-async def place(body: HoldRequest, request: Request, rt: Rt, principal: Staff,
-                idem: IdempotentRequest) -> Response:
+async def place(
+    body: HoldRequest, request: Request, rt: Rt, principal: Staff, idem: IdempotentRequest
+) -> Response:
     """Take invoices out of the cadence (they stay in aging), with a reason and maybe an end."""
-    hold_id = await holds.place(idem.conn, holds.NewHold(
-        account_id=body.account_id, invoice_ids=holds.invoices_of(body.invoice_ids),
-        reason=body.reason, ends_on=body.ends_on), by=principal.sub, today=rt.clock.today(),
-        correlation_id=trace(request))
-    return await idem.respond(await _view(idem.conn, hold_id), status_code=201,
-                              headers={"Location": f"/v1/holds/{hold_id}"})
+    hold_id = await holds.place(
+        idem.conn,
+        holds.NewHold(
+            account_id=body.account_id,
+            invoice_ids=holds.invoices_of(body.invoice_ids),
+            reason=body.reason,
+            ends_on=body.ends_on,
+        ),
+        by=principal.sub,
+        today=rt.clock.today(),
+        correlation_id=trace(request),
+    )
+    return await idem.respond(
+        await _view(idem.conn, hold_id),
+        status_code=201,
+        headers={"Location": f"/v1/holds/{hold_id}"},
+    )
 
 
 @router.get("/v1/holds/{hold_id}", response_model=HoldView, dependencies=[Depends(READERS)])
@@ -40,8 +52,11 @@ async def read(hold_id: UUID, conn: Conn) -> HoldView:
     return await _view(conn, hold_id)
 
 
-@router.get("/v1/accounts/{account_id}/holds", response_model=list[HoldView],
-            dependencies=[Depends(READERS)])
+@router.get(
+    "/v1/accounts/{account_id}/holds",
+    response_model=list[HoldView],
+    dependencies=[Depends(READERS)],
+)
 async def of_account(account_id: UUID, conn: Conn) -> list[HoldView]:
     """Every hold placed on the account, placed and released."""
     rows = await reads.holds_of(conn, account_id)
@@ -49,9 +64,16 @@ async def of_account(account_id: UUID, conn: Conn) -> list[HoldView]:
 
 
 @router.post("/v1/holds/{hold_id}/release", response_model=HoldView)
-async def release(hold_id: UUID, request: Request, response: Response, conn: Conn, rt: Rt,
-                  principal: Staff) -> HoldView:
+async def release(
+    hold_id: UUID, request: Request, response: Response, conn: Conn, rt: Rt, principal: Staff
+) -> HoldView:
     """Lift a hold now (409 if it was already lifted); its invoices rejoin the cadence."""
-    await holds.release(conn, hold_id, HoldRelease.MANUAL, by=principal.sub,
-                        today=rt.clock.today(), correlation_id=trace(request))
+    await holds.release(
+        conn,
+        hold_id,
+        HoldRelease.MANUAL,
+        by=principal.sub,
+        today=rt.clock.today(),
+        correlation_id=trace(request),
+    )
     return await _view(conn, hold_id)

@@ -42,12 +42,18 @@ def _row(row: asyncpg.Record) -> dict[str, Any]:
 
 # -- policies -------------------------------------------------------------------------------------
 
+
 class StepBody(Body):
-    step_id: str | None = Field(default=None, min_length=1, max_length=64,
-                                pattern=r"^[A-Za-z0-9_\-]+$",
-                                description="Stable across versions; default d<offset>-<channel>")
-    offset_days: int = Field(ge=-365, le=3650,
-                             description="Days from the invoice's due date; negative: before")
+    step_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_\-]+$",
+        description="Stable across versions; default d<offset>-<channel>",
+    )
+    offset_days: int = Field(
+        ge=-365, le=3650, description="Days from the invoice's due date; negative: before"
+    )
     channel: Channel
     template: Template
     escalates: bool = False
@@ -57,9 +63,13 @@ class StepBody(Body):
         return Step(sid, self.offset_days, self.channel, self.template, self.escalates)
 
 
-CATCH_UP = Field(default=CatchUp.FIRST_NOT_DONE, description=(
-    "An account behind its cadence (go-live): first_not_done sends the earliest step not yet "
-    "done, one a business day; latest sends only the most advanced step"))
+CATCH_UP = Field(
+    default=CatchUp.FIRST_NOT_DONE,
+    description=(
+        "An account behind its cadence (go-live): first_not_done sends the earliest step not yet "
+        "done, one a business day; latest sends only the most advanced step"
+    ),
+)
 
 
 class PolicyRequest(Body):
@@ -86,12 +96,19 @@ class PolicyResponse(BaseModel):
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> PolicyResponse:
-        return cls(policy_id=row["policy_id"], version=row["version"], segment=row["segment"],
-                   name=row["name"], steps=row["steps"], catch_up=row["catch_up"],
-                   created_by=row["created_by"])
+        return cls(
+            policy_id=row["policy_id"],
+            version=row["version"],
+            segment=row["segment"],
+            name=row["name"],
+            steps=row["steps"],
+            catch_up=row["catch_up"],
+            created_by=row["created_by"],
+        )
 
 
 # -- portfolios -----------------------------------------------------------------------------------
+
 
 class RuleRequest(Body):
     collector_id: CollectorId
@@ -122,43 +139,93 @@ class RuleTerms(BaseModel):
 
 class RuleHistoryEntry(BaseModel):
     version: int
-    change: Literal["recorded", "added", "changed", "retired"] = Field(description=(
-        "`recorded`: the rule as it stood when history began (earlier edits were not kept)"))
+    change: Literal["recorded", "added", "changed", "retired"] = Field(
+        description=(
+            "`recorded`: the rule as it stood when history began (earlier edits were not kept)"
+        )
+    )
     changed_by: str
     changed_at: datetime
     rule: RuleTerms = Field(description="The rule after the change (as retired, for `retired`)")
-    before: RuleTerms | None = Field(default=None,
-                                     description="The rule before a `changed`, else null")
+    before: RuleTerms | None = Field(
+        default=None, description="The rule before a `changed`, else null"
+    )
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"version": 1, "change": "added", "changed_by": "sup-sue",
-         "changed_at": "2026-11-02T09:00:00Z", "before": None,
-         "rule": {"collector_id": "kim", "rank": 1, "segment": "smb",
-                  "min_balance_minor": None, "max_balance_minor": 500000}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 1,
+                    "change": "added",
+                    "changed_by": "sup-sue",
+                    "changed_at": "2026-11-02T09:00:00Z",
+                    "before": None,
+                    "rule": {
+                        "collector_id": "kim",
+                        "rank": 1,
+                        "segment": "smb",
+                        "min_balance_minor": None,
+                        "max_balance_minor": 500000,
+                    },
+                }
+            ]
+        }
+    )
 
 
 class RuleHistory(BaseModel):
     rule_id: UUID
     entries: list[RuleHistoryEntry]
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "rule_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
-        "entries": [
-            {"version": 1, "change": "added", "changed_by": "sup-sue",
-             "changed_at": "2026-11-02T09:00:00Z", "before": None,
-             "rule": {"collector_id": "kim", "rank": 1, "segment": "smb",
-                      "min_balance_minor": None, "max_balance_minor": 500000}},
-            {"version": 2, "change": "changed", "changed_by": "sup-tom",
-             "changed_at": "2026-11-09T09:00:00Z",
-             "before": {"collector_id": "kim", "rank": 1, "segment": "smb",
-                        "min_balance_minor": None, "max_balance_minor": 500000},
-             "rule": {"collector_id": "lee", "rank": 1, "segment": "smb",
-                      "min_balance_minor": None, "max_balance_minor": 500000}}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rule_id": "01934f9e-8d2a-7c4b-9b1e-3f6a2d5c7e10",
+                    "entries": [
+                        {
+                            "version": 1,
+                            "change": "added",
+                            "changed_by": "sup-sue",
+                            "changed_at": "2026-11-02T09:00:00Z",
+                            "before": None,
+                            "rule": {
+                                "collector_id": "kim",
+                                "rank": 1,
+                                "segment": "smb",
+                                "min_balance_minor": None,
+                                "max_balance_minor": 500000,
+                            },
+                        },
+                        {
+                            "version": 2,
+                            "change": "changed",
+                            "changed_by": "sup-tom",
+                            "changed_at": "2026-11-09T09:00:00Z",
+                            "before": {
+                                "collector_id": "kim",
+                                "rank": 1,
+                                "segment": "smb",
+                                "min_balance_minor": None,
+                                "max_balance_minor": 500000,
+                            },
+                            "rule": {
+                                "collector_id": "lee",
+                                "rank": 1,
+                                "segment": "smb",
+                                "min_balance_minor": None,
+                                "max_balance_minor": 500000,
+                            },
+                        },
+                    ],
+                }
+            ]
+        }
+    )
 
 
 class ApplyRulesRequest(Body):
-    rebalance: bool = Field(default=False,
-                            description="Also move accounts a rule assigned before")
+    rebalance: bool = Field(default=False, description="Also move accounts a rule assigned before")
 
 
 class AssignRequest(Body):
@@ -167,19 +234,26 @@ class AssignRequest(Body):
 
 # -- accounts -------------------------------------------------------------------------------------
 
+
 class InvoiceView(BaseModel):
     invoice_id: UUID
     external_id: str | None
-    due_date: date | None = Field(description="When its oldest open instalment fell (or falls) "
-                                  "due: the invoice's due date unless it is paid in instalments")
+    due_date: date | None = Field(
+        description="When its oldest open instalment fell (or falls) "
+        "due: the invoice's due date unless it is paid in instalments"
+    )
     balance_minor: int
-    past_due_minor: int = Field(default=0, description="What of the balance is past due: its "
-                                "open instalments due before today")
+    past_due_minor: int = Field(
+        default=0,
+        description="What of the balance is past due: its open instalments due before today",
+    )
     currency: str | None
     days_past_due: int
     held: bool
-    paused_until: date | None = Field(default=None, description=(
-        "An open promise covers it: out of the cadence until this day (its deadline)"))
+    paused_until: date | None = Field(
+        default=None,
+        description=("An open promise covers it: out of the cadence until this day (its deadline)"),
+    )
 
 
 class AccountView(BaseModel):
@@ -193,8 +267,10 @@ class AccountView(BaseModel):
     open_balance_minor: int
     past_due_minor: int
     days_past_due: int
-    paused_until: date | None = Field(default=None, description=(
-        "An open promise naming no invoice pauses the whole account until this day"))
+    paused_until: date | None = Field(
+        default=None,
+        description=("An open promise naming no invoice pauses the whole account until this day"),
+    )
     invoices: list[InvoiceView]
     version: int
 
@@ -213,9 +289,11 @@ class PortfolioPage(Page[AccountSummary]):
 
 # -- cadence and tasks ----------------------------------------------------------------------------
 
+
 class RunRequest(Body):
-    business_date: BusinessDate | None = Field(default=None,
-                                               description="Default: today (the clock)")
+    business_date: BusinessDate | None = Field(
+        default=None, description="Default: today (the clock)"
+    )
 
 
 class RunResponse(BaseModel):
@@ -249,13 +327,16 @@ class TaskView(BaseModel):
     priority_score: int
     commitment_id: UUID | None
     outcome: str | None
-    due_at: datetime | None = Field(default=None, description="The agreed moment, in the "
-                                    "team's time zone (TEAM_TIMEZONE)")
+    due_at: datetime | None = Field(
+        default=None, description="The agreed moment, in the team's time zone (TEAM_TIMEZONE)"
+    )
     note: str | None = None
-    created_by: str | None = Field(default=None, description="Who set it by hand; None: the "
-                                   "cadence")
-    call_sheet: CallSheet | None = Field(default=None, description="On the worklist: who to "
-                                         "call and what about")
+    created_by: str | None = Field(
+        default=None, description="Who set it by hand; None: the cadence"
+    )
+    call_sheet: CallSheet | None = Field(
+        default=None, description="On the worklist: who to call and what about"
+    )
     version: int
 
     @classmethod
@@ -266,28 +347,45 @@ class TaskView(BaseModel):
 class PayLinkView(BaseModel):
     """A link the customer pays the account's open invoices through (or enrols in auto-pay)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "account_id": "0192f0c4-8a7e-7c1d-9d0e-3b1f2a4c5d6e", "purpose": "payment",
-        "url": "https://checkout.stripe.com/c/pay/cs_test_a1b2c3",
-        "expires_at": "2026-11-03T14:00:00Z", "provider": "stripe",
-        "pay_link_id": "0192f0c4-9b1a-7e2f-8c3d-4e5f6a7b8c9d"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "0192f0c4-8a7e-7c1d-9d0e-3b1f2a4c5d6e",
+                    "purpose": "payment",
+                    "url": "https://checkout.stripe.com/c/pay/cs_test_a1b2c3",
+                    "expires_at": "2026-11-03T14:00:00Z",
+                    "provider": "stripe",
+                    "pay_link_id": "0192f0c4-9b1a-7e2f-8c3d-4e5f6a7b8c9d",
+                }
+            ]
+        }
+    )
 
     account_id: UUID
-    purpose: PayLinkPurpose = Field(description="`payment` pays the open invoices; `autopay` "
-                                    "saves a payment method for auto-pay")
+    purpose: PayLinkPurpose = Field(
+        description="`payment` pays the open invoices; `autopay` "
+        "saves a payment method for auto-pay"
+    )
     url: str = Field(description="Where the customer pays (or enrols)")
-    expires_at: datetime | None = Field(description="When the link stops working; None: a "
-                                        "template link, which does not expire")
+    expires_at: datetime | None = Field(
+        description="When the link stops working; None: a template link, which does not expire"
+    )
     provider: str | None = Field(description="Who made it (stripe); None: PAY_LINK_URL_TEMPLATE")
-    pay_link_id: UUID | None = Field(description="Billing-adapter's id of the link; None: a "
-                                     "template link")
-
+    pay_link_id: UUID | None = Field(
+        description="Billing-adapter's id of the link; None: a template link"
+    )
 
     @classmethod
     def of(cls, account_id: UUID, link: PayLink) -> PayLinkView:
-        return cls(account_id=account_id, purpose=link.purpose, url=link.url,
-                   expires_at=link.expires_at, provider=link.provider,
-                   pay_link_id=link.pay_link_id)
+        return cls(
+            account_id=account_id,
+            purpose=link.purpose,
+            url=link.url,
+            expires_at=link.expires_at,
+            provider=link.provider,
+            pay_link_id=link.pay_link_id,
+        )
 
 
 class ContactCard(BaseModel):
@@ -338,15 +436,26 @@ class CallSheet(BaseModel):
     def of(cls, row: asyncpg.Record, invoice_ids: list[UUID], day: date) -> CallSheet:
         contacts = row["contacts"] or []
         covered = {str(i) for i in invoice_ids}
-        invoices = [TaskInvoice(**i, days_past_due=max(
-                        (day - date.fromisoformat(i["due_date"])).days, 0) if i["due_date"]
-                        else 0)
-                    for i in row["invoices"] if not covered or i["invoice_id"] in covered]
-        return cls(contact=ContactCard(**contacts[0]) if contacts else None,
-                   preferred_channel=row["preferred_channel"],
-                   contact_hours=row["contact_hours"], language=row["language"],
-                   tags=list(row["tags"]), last_contact=row["last_contact"],
-                   open_promises=row["open_promises"], invoices=invoices)
+        invoices = [
+            TaskInvoice(
+                **i,
+                days_past_due=max((day - date.fromisoformat(i["due_date"])).days, 0)
+                if i["due_date"]
+                else 0,
+            )
+            for i in row["invoices"]
+            if not covered or i["invoice_id"] in covered
+        ]
+        return cls(
+            contact=ContactCard(**contacts[0]) if contacts else None,
+            preferred_channel=row["preferred_channel"],
+            contact_hours=row["contact_hours"],
+            language=row["language"],
+            tags=list(row["tags"]),
+            last_contact=row["last_contact"],
+            open_promises=row["open_promises"],
+            invoices=invoices,
+        )
 
 
 class Worklist(BaseModel):
@@ -355,11 +464,23 @@ class Worklist(BaseModel):
     tasks: list[TaskView]
 
 
-Assignee = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$",
-                                description="A collector's id (their token's `sub`)")]
-ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
-                                 description="HH:MM in the team's time zone (TEAM_TIMEZONE)",
-                                 examples=["10:00"])]
+Assignee = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f]+$",
+        description="A collector's id (their token's `sub`)",
+    ),
+]
+ClockTime = Annotated[
+    str,
+    Field(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="HH:MM in the team's time zone (TEAM_TIMEZONE)",
+        examples=["10:00"],
+    ),
+]
 
 
 class TaskRequest(Body):
@@ -378,9 +499,12 @@ class TaskPatch(Body):
 
     due_on: BusinessDate | None = None
     due_time: ClockTime | None = Field(default=None, description="With due_on or snooze_days")
-    snooze_days: int | None = Field(default=None, ge=1, le=30,
-                                    description="Business days after today or the due date, "
-                                    "whichever is later")
+    snooze_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=30,
+        description="Business days after today or the due date, whichever is later",
+    )
     assignee: Assignee | None = None
     note: str | None = Field(default=None, max_length=4000)
 
@@ -388,8 +512,10 @@ class TaskPatch(Body):
 class EscalationRequest(Body):
     reason: str = Field(min_length=1, max_length=500)
     supervisor_id: Assignee | None = Field(
-        default=None, description="Default: COLLECTIONS_ESCALATION_SUPERVISOR, else the "
-        "unassigned worklist every supervisor sees")
+        default=None,
+        description="Default: COLLECTIONS_ESCALATION_SUPERVISOR, else the "
+        "unassigned worklist every supervisor sees",
+    )
 
 
 class CompleteRequest(Body):
@@ -399,6 +525,7 @@ class CompleteRequest(Body):
 
 
 # -- commitments ----------------------------------------------------------------------------------
+
 
 class InstalmentBody(Body):
     due_date: BusinessDate
@@ -410,16 +537,20 @@ class CommitmentRequest(Body):
     amount_minor: int = Field(le=MAX_MINOR, description="Minor units; above zero")
     currency: CurrencyCode | None = None
     promised_date: BusinessDate
-    grace_days: int | None = Field(default=None, ge=-1000, le=1000,
-                                   description="Business days (0-30); default from config")
-    invoice_ids: list[UUID] = Field(default_factory=list, max_length=500,
-                                    description="Empty: the whole account")
+    grace_days: int | None = Field(
+        default=None, ge=-1000, le=1000, description="Business days (0-30); default from config"
+    )
+    invoice_ids: list[UUID] = Field(
+        default_factory=list, max_length=500, description="Empty: the whole account"
+    )
     channel: Channel = Channel.CALL
     contact_id: UUID | None = None
     instalments: list[InstalmentBody] = Field(
-        default_factory=list, max_length=36,
+        default_factory=list,
+        max_length=36,
         description="A plan: dated amounts adding up to amount_minor, the last on "
-        "promised_date; empty: one payment")
+        "promised_date; empty: one payment",
+    )
 
 
 class CommitmentView(BaseModel):
@@ -438,8 +569,9 @@ class CommitmentView(BaseModel):
     paid_minor: int
     judged_on: date | None
     instalments: list[dict[str, Any]] = Field(default_factory=list)
-    instalments_judged: int = Field(default=0, description="Instalments judged so far (all "
-                                    "kept but a broken last one)")
+    instalments_judged: int = Field(
+        default=0, description="Instalments judged so far (all kept but a broken last one)"
+    )
     version: int
 
     @classmethod
@@ -456,6 +588,7 @@ class CancelRequest(Body):
 
 
 # -- contacts, holds, auto-pay --------------------------------------------------------------------
+
 
 class CallRequest(Body):
     account_id: UUID
@@ -486,11 +619,16 @@ class ContactView(BaseModel):
     email_error: str | None
     email_cc: list[str] = Field(default_factory=list)
     language: str | None = Field(default=None, description="The language the email went out in")
-    language_requested: str | None = Field(default=None, description=(
-        "The account's language; differs from `language` when no template was written in "
-        "it and English was sent instead"))
-    bounced_at: datetime | None = Field(default=None, description="When a delivery status "
-                                        "notification said it reached nobody")
+    language_requested: str | None = Field(
+        default=None,
+        description=(
+            "The account's language; differs from `language` when no template was written in "
+            "it and English was sent instead"
+        ),
+    )
+    bounced_at: datetime | None = Field(
+        default=None, description="When a delivery status notification said it reached nobody"
+    )
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> ContactView:

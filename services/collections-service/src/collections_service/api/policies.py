@@ -14,8 +14,7 @@ from collections_service.service_layer import policies
 from receivables_platform.web.etag import set_etag
 from receivables_platform.web.idempotency import IdempotentRequest
 
-router = APIRouter(prefix="/v1/policies", tags=["cadence policies"],
-                   route_class=RefusalRoute)
+router = APIRouter(prefix="/v1/policies", tags=["cadence policies"], route_class=RefusalRoute)
 
 
 @router.post("", status_code=201, response_model=PolicyResponse)
@@ -24,11 +23,20 @@ async def create(body: PolicyRequest, principal: Manager, idem: IdempotentReques
 
     Steps on the same offset overlap and are refused, naming the step.
     """
-    row = await policies.create(idem.conn, segment=body.segment, name=body.name,
-                                steps=[s.step() for s in body.steps], by=principal.sub,
-                                catch_up=body.catch_up)
-    return await idem.respond(PolicyResponse.of(row), status_code=201, version=row["version"],
-                              headers={"Location": f"/v1/policies/{row['policy_id']}"})
+    row = await policies.create(
+        idem.conn,
+        segment=body.segment,
+        name=body.name,
+        steps=[s.step() for s in body.steps],
+        by=principal.sub,
+        catch_up=body.catch_up,
+    )
+    return await idem.respond(
+        PolicyResponse.of(row),
+        status_code=201,
+        version=row["version"],
+        headers={"Location": f"/v1/policies/{row['policy_id']}"},
+    )
 
 
 @router.get("", response_model=list[PolicyResponse], dependencies=[Depends(READERS)])
@@ -39,8 +47,12 @@ async def list_policies(conn: Conn) -> list[PolicyResponse]:
 
 
 @router.get("/{policy_id}", response_model=PolicyResponse, dependencies=[Depends(READERS)])
-async def read(policy_id: UUID, response: Response, conn: Conn,
-               version: int | None = Query(default=None, ge=1, le=1_000_000)) -> PolicyResponse:
+async def read(
+    policy_id: UUID,
+    response: Response,
+    conn: Conn,
+    version: int | None = Query(default=None, ge=1, le=1_000_000),
+) -> PolicyResponse:
     """The current version, or any earlier one with `?version=`."""
     if version is None:
         row = await policies.latest(conn, policy_id)
@@ -51,11 +63,23 @@ async def read(policy_id: UUID, response: Response, conn: Conn,
 
 
 @router.put("/{policy_id}", response_model=PolicyResponse)
-async def revise(policy_id: UUID, body: PolicyRevision, response: Response, conn: Conn,
-                 principal: Manager, if_match: IfMatch) -> PolicyResponse:
+async def revise(
+    policy_id: UUID,
+    body: PolicyRevision,
+    response: Response,
+    conn: Conn,
+    principal: Manager,
+    if_match: IfMatch,
+) -> PolicyResponse:
     """A new version (If-Match the one you read); tasks already scheduled keep theirs."""
-    row = await policies.revise(conn, policy_id, name=body.name,
-                                steps=[s.step() for s in body.steps], by=principal.sub,
-                                check=if_match.check, catch_up=body.catch_up)
+    row = await policies.revise(
+        conn,
+        policy_id,
+        name=body.name,
+        steps=[s.step() for s in body.steps],
+        by=principal.sub,
+        check=if_match.check,
+        catch_up=body.catch_up,
+    )
     set_etag(response, row["version"])
     return PolicyResponse.of(row)

@@ -38,14 +38,26 @@ async def on_billing_event(conn: asyncpg.Connection, event: CloudEvent, rt: Runt
     await billing_view.apply(conn, contract, event.id)
     if isinstance(contract, PaymentApplied | PaymentReversed | InvoiceAdjusted):
         await lock_account(conn, contract.account_id)
-        await commitments.evaluate(conn, contract.account_id, rt.clock.today(), rt.calendar,
-                                   final=False, correlation_id=event.correlationid,
-                                   causation_id=event.id)
-        await risk.clear_if_paid_up(conn, contract.account_id, rt.clock.today(),
-                                    correlation_id=event.correlationid, causation_id=event.id)
+        await commitments.evaluate(
+            conn,
+            contract.account_id,
+            rt.clock.today(),
+            rt.calendar,
+            final=False,
+            correlation_id=event.correlationid,
+            causation_id=event.id,
+        )
+        await risk.clear_if_paid_up(
+            conn,
+            contract.account_id,
+            rt.clock.today(),
+            correlation_id=event.correlationid,
+            causation_id=event.id,
+        )
     elif isinstance(contract, AutoPayEnrolled):
-        await autopay.attribute_conversion(conn, contract.account_id, contract.enrolled_on,
-                                           causation_id=event.id)
+        await autopay.attribute_conversion(
+            conn, contract.account_id, contract.enrolled_on, causation_id=event.id
+        )
 
 
 async def on_case_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
@@ -55,32 +67,49 @@ async def on_case_event(conn: asyncpg.Connection, event: CloudEvent) -> None:
     contract = event.contract
     match contract:
         case CaseOpened() | CaseReopened() | CaseLinked() | CaseReclassified() if (
-                contract.type is CaseType.DISPUTE):
+            contract.type is CaseType.DISPUTE
+        ):
             await _hold_disputed(conn, contract, event)
         case CaseReclassified() if contract.previous_type is CaseType.DISPUTE:
-            await _release_case(conn, contract.case_id, HoldRelease.CASE_RECLASSIFIED,
-                                contract.reclassified_at, event)
+            await _release_case(
+                conn,
+                contract.case_id,
+                HoldRelease.CASE_RECLASSIFIED,
+                contract.reclassified_at,
+                event,
+            )
         case CaseResolved():
-            await _release_case(conn, contract.case_id, HoldRelease.CASE_RESOLVED,
-                                contract.resolved_at, event)
+            await _release_case(
+                conn, contract.case_id, HoldRelease.CASE_RESOLVED, contract.resolved_at, event
+            )
         case CaseClosed():
-            await _release_case(conn, contract.case_id, HoldRelease.CASE_CLOSED,
-                                contract.closed_at, event)
+            await _release_case(
+                conn, contract.case_id, HoldRelease.CASE_CLOSED, contract.closed_at, event
+            )
 
 
 DisputeEvent = CaseOpened | CaseReopened | CaseLinked | CaseReclassified
 
 
-async def _hold_disputed(conn: asyncpg.Connection, contract: DisputeEvent,
-                         event: CloudEvent) -> None:
+async def _hold_disputed(
+    conn: asyncpg.Connection, contract: DisputeEvent, event: CloudEvent
+) -> None:
     if contract.account_id is None:
         return
     number = getattr(contract, "case_number", None) or str(contract.case_id)
-    await holds.hold_for_case(conn, holds.NewHold(
-        account_id=contract.account_id, invoice_ids=holds.invoices_of(contract.invoice_ids),
-        reason=f"dispute case {number} is open", source=HoldSource.CASE,
-        case_id=str(contract.case_id)),
-        today=_when(contract).date(), correlation_id=event.correlationid, causation_id=event.id)
+    await holds.hold_for_case(
+        conn,
+        holds.NewHold(
+            account_id=contract.account_id,
+            invoice_ids=holds.invoices_of(contract.invoice_ids),
+            reason=f"dispute case {number} is open",
+            source=HoldSource.CASE,
+            case_id=str(contract.case_id),
+        ),
+        today=_when(contract).date(),
+        correlation_id=event.correlationid,
+        causation_id=event.id,
+    )
 
 
 def _when(contract: DisputeEvent) -> datetime:
@@ -95,14 +124,28 @@ def _when(contract: DisputeEvent) -> datetime:
             return contract.reclassified_at
 
 
-async def _release_case(conn: asyncpg.Connection, case_id: UUID, how: HoldRelease,
-                        at: datetime, event: CloudEvent) -> None:
-    await holds.release_case(conn, str(case_id), how, today=at.date(),
-                             correlation_id=event.correlationid, causation_id=event.id)
+async def _release_case(
+    conn: asyncpg.Connection, case_id: UUID, how: HoldRelease, at: datetime, event: CloudEvent
+) -> None:
+    await holds.release_case(
+        conn,
+        str(case_id),
+        how,
+        today=at.date(),
+        correlation_id=event.correlationid,
+        causation_id=event.id,
+    )
 
 
-@handles(*billing_view.FOLDED, CaseOpened, CaseReopened, CaseLinked, CaseReclassified,
-         CaseResolved, CaseClosed)
+@handles(
+    *billing_view.FOLDED,
+    CaseOpened,
+    CaseReopened,
+    CaseLinked,
+    CaseReclassified,
+    CaseResolved,
+    CaseClosed,
+)
 async def on_event(conn: asyncpg.Connection, event: CloudEvent, runtime: Runtime) -> None:
     """The one consumer group (named after the service) reads billing's and cases' topics;
     judging promises on a payment needs the runtime's clock and calendar."""

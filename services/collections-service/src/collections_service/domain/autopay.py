@@ -64,11 +64,19 @@ class MakeOffer:
 def make(command: MakeOffer, *, on_autopay: bool) -> list[EventContract]:
     """An account already paying by auto-pay has nothing to be offered."""
     if on_autopay:
-        raise conflict("the account is already on auto-pay", field="account_id",
-                       title="Already on auto-pay")
-    return [AutoPayOffered(offer_id=command.offer_id, account_id=command.account_id,
-                           collector_id=command.by, channel=command.channel,
-                           offered_on=command.today, contact_id=command.contact_id)]
+        raise conflict(
+            "the account is already on auto-pay", field="account_id", title="Already on auto-pay"
+        )
+    return [
+        AutoPayOffered(
+            offer_id=command.offer_id,
+            account_id=command.account_id,
+            collector_id=command.by,
+            channel=command.channel,
+            offered_on=command.today,
+            contact_id=command.contact_id,
+        )
+    ]
 
 
 def answer(offer: Offer, outcome: AutoPayOfferOutcome, *, today: date) -> list[EventContract]:
@@ -76,28 +84,53 @@ def answer(offer: Offer, outcome: AutoPayOfferOutcome, *, today: date) -> list[E
     if offer.offer_id is None or offer.account_id is None or offer.collector_id is None:
         raise not_found("no such auto-pay offer", field="offer_id")
     if offer.outcome not in (None, AutoPayOfferOutcome.UNDECIDED):
-        raise conflict(f"the offer was already answered ({offer.outcome})", field="outcome",
-                       title="Offer answered")
-    return [AutoPayOfferAnswered(offer_id=offer.offer_id, account_id=offer.account_id,
-                                 collector_id=offer.collector_id, outcome=outcome,
-                                 answered_on=today)]
+        raise conflict(
+            f"the offer was already answered ({offer.outcome})",
+            field="outcome",
+            title="Offer answered",
+        )
+    return [
+        AutoPayOfferAnswered(
+            offer_id=offer.offer_id,
+            account_id=offer.account_id,
+            collector_id=offer.collector_id,
+            outcome=outcome,
+            answered_on=today,
+        )
+    ]
 
 
 def credited(offers: Sequence[Offer], enrolled_on: date) -> Offer | None:
     """The offer an enrolment converts: the newest not yet converted, made within the window
     before it (ties go to the later offer id, as UUIDv7 ids are made in order)."""
-    within = [o for o in offers if o.converted_on is None and o.offered_on is not None
-              and o.offer_id is not None
-              and enrolled_on - CONVERSION_WINDOW <= o.offered_on <= enrolled_on]
+    within = [
+        o
+        for o in offers
+        if o.converted_on is None
+        and o.offered_on is not None
+        and o.offer_id is not None
+        and enrolled_on - CONVERSION_WINDOW <= o.offered_on <= enrolled_on
+    ]
     return max(within, key=lambda o: (o.offered_on, o.offer_id), default=None)
 
 
 def convert(offer: Offer, enrolled_on: date) -> list[EventContract]:
     """The enrolment credited to this offer; an offer converts once."""
-    if (offer.offer_id is None or offer.account_id is None or offer.collector_id is None
-            or offer.offered_on is None or offer.converted_on is not None):
+    if (
+        offer.offer_id is None
+        or offer.account_id is None
+        or offer.collector_id is None
+        or offer.offered_on is None
+        or offer.converted_on is not None
+    ):
         return []
-    return [AutoPayConverted(offer_id=offer.offer_id, account_id=offer.account_id,
-                             collector_id=offer.collector_id, offered_on=offer.offered_on,
-                             enrolled_on=enrolled_on,
-                             days_after_offer=(enrolled_on - offer.offered_on).days)]
+    return [
+        AutoPayConverted(
+            offer_id=offer.offer_id,
+            account_id=offer.account_id,
+            collector_id=offer.collector_id,
+            offered_on=offer.offered_on,
+            enrolled_on=enrolled_on,
+            days_after_offer=(enrolled_on - offer.offered_on).days,
+        )
+    ]

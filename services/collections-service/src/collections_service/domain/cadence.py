@@ -55,12 +55,16 @@ def ordered_steps(steps: Sequence[Step]) -> tuple[Step, ...]:
     seen_ids: dict[str, int] = {}
     for index, step in enumerate(steps):
         if step.offset_days in seen_offsets:
-            raise Refused(f"step {index} falls on the same day ({step.offset_days:+d}) as step "
-                          f"{seen_offsets[step.offset_days]}: merge them or move one",
-                          field=f"steps.{index}.offset_days")
+            raise Refused(
+                f"step {index} falls on the same day ({step.offset_days:+d}) as step "
+                f"{seen_offsets[step.offset_days]}: merge them or move one",
+                field=f"steps.{index}.offset_days",
+            )
         if step.step_id in seen_ids:
-            raise Refused(f"step {index} reuses the id {step.step_id!r} of step "
-                          f"{seen_ids[step.step_id]}", field=f"steps.{index}.step_id")
+            raise Refused(
+                f"step {index} reuses the id {step.step_id!r} of step {seen_ids[step.step_id]}",
+                field=f"steps.{index}.step_id",
+            )
         seen_offsets[step.offset_days] = index
         seen_ids[step.step_id] = index
     return tuple(sorted(steps, key=lambda s: s.offset_days))
@@ -145,9 +149,13 @@ def is_paused(situation: AccountSituation, today: date) -> bool:
     return situation.paused_until is not None and today <= situation.paused_until
 
 
-def steps_due(situation: AccountSituation, policy: Policy,
-              fired: Collection[tuple[UUID, str]], today: date,
-              calendar: BusinessCalendar) -> list[StepDue]:
+def steps_due(
+    situation: AccountSituation,
+    policy: Policy,
+    fired: Collection[tuple[UUID, str]],
+    today: date,
+    calendar: BusinessCalendar,
+) -> list[StepDue]:
     """Steps whose day has come (today, or earlier while paused or held) and that never fired.
 
     Under `CatchUp.FIRST_NOT_DONE` an invoice behind its cadence (a go-live, a long hold)
@@ -161,19 +169,26 @@ def steps_due(situation: AccountSituation, policy: Policy,
     stepped: set[UUID] = set()
     one_at_a_time = policy.catch_up is CatchUp.FIRST_NOT_DONE
     for step in policy.steps:
-        invoices = tuple(i.invoice_id for i in situation.unpaused(today)
-                         if (i.invoice_id, step.step_id) not in fired
-                         and step_date(i.due_date, step, calendar) <= today
-                         and not (one_at_a_time and i.invoice_id in stepped))
+        invoices = tuple(
+            i.invoice_id
+            for i in situation.unpaused(today)
+            if (i.invoice_id, step.step_id) not in fired
+            and step_date(i.due_date, step, calendar) <= today
+            and not (one_at_a_time and i.invoice_id in stepped)
+        )
         stepped.update(invoices)
         if invoices:
             due.append(StepDue(step, invoices))
     return due
 
 
-def plan_day(situation: AccountSituation, policy: Policy,
-             fired: Collection[tuple[UUID, str]], today: date,
-             calendar: BusinessCalendar) -> TaskPlan | None:
+def plan_day(
+    situation: AccountSituation,
+    policy: Policy,
+    fired: Collection[tuple[UUID, str]],
+    today: date,
+    calendar: BusinessCalendar,
+) -> TaskPlan | None:
     """Today's consolidated task for the account, or None when nothing falls due."""
     if not calendar.is_business_day(today):
         return None
@@ -187,6 +202,7 @@ def plan_day(situation: AccountSituation, policy: Policy,
     amount = sum(i.past_due_minor(today) for i in overdue)
     days = max(((today - i.due_date).days for i in overdue), default=0)
     escalates = any(s.step.escalates for s in due)
-    score = priority_score(PriorityInputs(amount, days, situation.broken_commitments,
-                                          situation.at_risk, escalates))
+    score = priority_score(
+        PriorityInputs(amount, days, situation.broken_commitments, situation.at_risk, escalates)
+    )
     return TaskPlan(situation.account_id, today, tuple(due), covered, amount, days, score)

@@ -25,23 +25,36 @@ class BusinessCalendar:
     _cache: dict[int, Collection[date]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def of(cls, country: str | None = "US", *, subdivision: str | None = None,
-           closed: Iterable[date] = (), weekend: Iterable[int] = (SATURDAY, SUNDAY),
-           ) -> BusinessCalendar:
-        return cls(country=country, subdivision=subdivision, weekend=frozenset(weekend),
-                   extra_closed=frozenset(closed))
+    def of(
+        cls,
+        country: str | None = "US",
+        *,
+        subdivision: str | None = None,
+        closed: Iterable[date] = (),
+        weekend: Iterable[int] = (SATURDAY, SUNDAY),
+    ) -> BusinessCalendar:
+        return cls(
+            country=country,
+            subdivision=subdivision,
+            weekend=frozenset(weekend),
+            extra_closed=frozenset(closed),
+        )
 
     def _holidays(self, year: int) -> Collection[date]:
         if self.country is None:
             return frozenset()
         if year not in self._cache:
-            self._cache[year] = frozenset(holidays.country_holidays(
-                self.country, subdiv=self.subdivision, years=year))
+            self._cache[year] = frozenset(
+                holidays.country_holidays(self.country, subdiv=self.subdivision, years=year)
+            )
         return self._cache[year]
 
     def is_business_day(self, day: date) -> bool:
-        return (day.weekday() not in self.weekend and day not in self.extra_closed
-                and day not in self._holidays(day.year))
+        return (
+            day.weekday() not in self.weekend
+            and day not in self.extra_closed
+            and day not in self._holidays(day.year)
+        )
 
     def on_or_after(self, day: date) -> date:
         """The day itself when the team works, else the next day it does."""

@@ -72,8 +72,9 @@ def check_call(outcome: ContactOutcome) -> None:
         raise Refused(f"{outcome.value} is not the outcome of a call", field="outcome")
 
 
-def log_call(attempt: Attempt, outcome: ContactOutcome, *,
-             notes: str | None) -> list[EventContract]:
+def log_call(
+    attempt: Attempt, outcome: ContactOutcome, *, notes: str | None
+) -> list[EventContract]:
     check_call(outcome)
     return [_attempted(attempt, Channel.CALL, outcome, notes)]
 
@@ -91,49 +92,87 @@ class Email:
     automatic: bool = False
 
     def common(self, attempt: Attempt) -> dict[str, object]:
-        return {"contact_id": attempt.contact_id, "account_id": attempt.account_id,
-                "collector_id": attempt.by, "task_id": attempt.task_id,
-                "template": self.template, "language": self.language,
-                "language_requested": (self.language_requested
-                                       if self.language_requested != self.language else None),
-                "automatic": self.automatic}
+        return {
+            "contact_id": attempt.contact_id,
+            "account_id": attempt.account_id,
+            "collector_id": attempt.by,
+            "task_id": attempt.task_id,
+            "template": self.template,
+            "language": self.language,
+            "language_requested": (
+                self.language_requested if self.language_requested != self.language else None
+            ),
+            "automatic": self.automatic,
+        }
 
 
 def email_sent(attempt: Attempt, email: Email, message_id: str) -> list[EventContract]:
-    return [_attempted(attempt, Channel.EMAIL, ContactOutcome.EMAIL_SENT, None),
-            EmailSent(**email.common(attempt), recipient=email.recipient, cc=list(email.cc),
-                      message_id=message_id, invoice_ids=list(attempt.invoice_ids),
-                      amount_past_due_minor=attempt.amount_past_due_minor,
-                      currency=attempt.currency, sent_at=attempt.at)]
+    return [
+        _attempted(attempt, Channel.EMAIL, ContactOutcome.EMAIL_SENT, None),
+        EmailSent(
+            **email.common(attempt),
+            recipient=email.recipient,
+            cc=list(email.cc),
+            message_id=message_id,
+            invoice_ids=list(attempt.invoice_ids),
+            amount_past_due_minor=attempt.amount_past_due_minor,
+            currency=attempt.currency,
+            sent_at=attempt.at,
+        ),
+    ]
 
 
-def email_failed(attempt: Attempt, email: Email, detail: str,
-                 permanent: bool) -> list[EventContract]:
-    return [_attempted(attempt, Channel.EMAIL, ContactOutcome.EMAIL_FAILED, None),
-            EmailFailed(**email.common(attempt), recipient=email.recipient,
-                        error=detail[:MAX_DETAIL], permanent=permanent, failed_at=attempt.at)]
+def email_failed(
+    attempt: Attempt, email: Email, detail: str, permanent: bool
+) -> list[EventContract]:
+    return [
+        _attempted(attempt, Channel.EMAIL, ContactOutcome.EMAIL_FAILED, None),
+        EmailFailed(
+            **email.common(attempt),
+            recipient=email.recipient,
+            error=detail[:MAX_DETAIL],
+            permanent=permanent,
+            failed_at=attempt.at,
+        ),
+    ]
 
 
 def bounce(contact: Contact, dsn: Bounce, *, now: datetime) -> list[EventContract]:
     """A delivery status notification for a sent email, recorded once: a DSN sent again
     changes nothing."""
     if contact.contact_id is None or contact.account_id is None or contact.collector_id is None:
-        raise not_found(f"no email was sent with Message-ID {dsn.message_id}",
-                        field="message_id")
+        raise not_found(f"no email was sent with Message-ID {dsn.message_id}", field="message_id")
     if contact.bounced:
         return []
-    return [EmailBounced(contact_id=contact.contact_id, account_id=contact.account_id,
-                         collector_id=contact.collector_id, message_id=dsn.message_id,
-                         recipient=dsn.recipient, status=dsn.status,
-                         diagnostic=(dsn.diagnostic or "")[:MAX_DETAIL] or None,
-                         permanent=dsn.permanent, bounced_at=now)]
+    return [
+        EmailBounced(
+            contact_id=contact.contact_id,
+            account_id=contact.account_id,
+            collector_id=contact.collector_id,
+            message_id=dsn.message_id,
+            recipient=dsn.recipient,
+            status=dsn.status,
+            diagnostic=(dsn.diagnostic or "")[:MAX_DETAIL] or None,
+            permanent=dsn.permanent,
+            bounced_at=now,
+        )
+    ]
 
 
-def _attempted(attempt: Attempt, channel: Channel, outcome: ContactOutcome,
-               notes: str | None) -> ContactAttempted:
+def _attempted(
+    attempt: Attempt, channel: Channel, outcome: ContactOutcome, notes: str | None
+) -> ContactAttempted:
     return ContactAttempted(
-        contact_id=attempt.contact_id, account_id=attempt.account_id, collector_id=attempt.by,
-        channel=channel, outcome=outcome, task_id=attempt.task_id,
+        contact_id=attempt.contact_id,
+        account_id=attempt.account_id,
+        collector_id=attempt.by,
+        channel=channel,
+        outcome=outcome,
+        task_id=attempt.task_id,
         invoice_ids=list(attempt.invoice_ids),
-        amount_past_due_minor=attempt.amount_past_due_minor, currency=attempt.currency,
-        attempted_at=attempt.at, business_date=attempt.today, notes=notes)
+        amount_past_due_minor=attempt.amount_past_due_minor,
+        currency=attempt.currency,
+        attempted_at=attempt.at,
+        business_date=attempt.today,
+        notes=notes,
+    )

@@ -46,8 +46,9 @@ class Recipients:
     """The name the letter is addressed to: the first `to` contact's."""
 
 
-def recipients(contacts: Iterable[Mapping[str, Any]], to_roles: Sequence[str],
-               cc_roles: Sequence[str]) -> Recipients:
+def recipients(
+    contacts: Iterable[Mapping[str, Any]], to_roles: Sequence[str], cc_roles: Sequence[str]
+) -> Recipients:
     """Billing contacts by role: `to_roles` receive, `cc_roles` are copied. An account whose
     contacts carry no role at all gets its first contact with an email, as before roles."""
     emailable = [c for c in contacts if c.get("email")]
@@ -55,10 +56,14 @@ def recipients(contacts: Iterable[Mapping[str, Any]], to_roles: Sequence[str],
     if not to and not any(c.get("role") for c in emailable):
         to = emailable[:1]
     addresses = {c["email"] for c in to}
-    cc = [c["email"] for c in emailable if c.get("role") in cc_roles
-          and c["email"] not in addresses]
-    return Recipients(tuple(dict.fromkeys(c["email"] for c in to)), tuple(dict.fromkeys(cc)),
-                      to[0].get("name") if to else None)
+    cc = [
+        c["email"] for c in emailable if c.get("role") in cc_roles and c["email"] not in addresses
+    ]
+    return Recipients(
+        tuple(dict.fromkeys(c["email"] for c in to)),
+        tuple(dict.fromkeys(cc)),
+        to[0].get("name") if to else None,
+    )
 
 
 def withheld(*, do_not_contact: bool, opt_out: bool, recipients: Recipients) -> str | None:
@@ -110,9 +115,13 @@ def read_dsn(raw: bytes) -> Bounce:
                     recipient = _address(block.get("Final-Recipient"))
                     diagnostic = str(block.get("Diagnostic-Code") or "").strip() or None
         elif kind in ("message/rfc822", "text/rfc822-headers") and message_id is None:
-            original = (_blocks(part)[0] if kind == "message/rfc822"
-                        else email.message_from_string(str(part.get_payload(decode=False)),
-                                                       policy=policy.default))
+            original = (
+                _blocks(part)[0]
+                if kind == "message/rfc822"
+                else email.message_from_string(
+                    str(part.get_payload(decode=False)), policy=policy.default
+                )
+            )
             message_id = str(original.get("Message-ID") or "").strip() or None
     if status is None or not STATUS.fullmatch(status):
         raise NotADsn("the report has no per-recipient Status (e.g. 5.1.1)")

@@ -27,13 +27,14 @@ class Rule:
     def check(self) -> None:
         low, high = self.min_balance_minor, self.max_balance_minor
         if low is not None and high is not None and high < low:
-            raise Refused("the balance range ends below where it starts",
-                          field="max_balance_minor")
+            raise Refused("the balance range ends below where it starts", field="max_balance_minor")
 
     def fits(self, segment: str | None, balance_minor: int) -> bool:
-        return ((self.segment is None or self.segment == segment)
-                and (self.min_balance_minor is None or balance_minor >= self.min_balance_minor)
-                and (self.max_balance_minor is None or balance_minor <= self.max_balance_minor))
+        return (
+            (self.segment is None or self.segment == segment)
+            and (self.min_balance_minor is None or balance_minor >= self.min_balance_minor)
+            and (self.max_balance_minor is None or balance_minor <= self.max_balance_minor)
+        )
 
 
 def rule_for(rules: Sequence[Rule], segment: str | None, balance_minor: int) -> Rule | None:

@@ -40,5 +40,10 @@ def priority_score(inputs: PriorityInputs) -> int:
     days = DAYS_WEIGHT * min(max(inputs.days_past_due, 0), DAYS_CAP)
     amount = round(AMOUNT_WEIGHT * math.log10(1 + max(inputs.amount_past_due_minor, 0) / 100))
     promises = BROKEN_WEIGHT * min(max(inputs.broken_commitments, 0), BROKEN_CAP)
-    return (days + amount + promises + (RISK_POINTS if inputs.at_risk else 0)
-            + (ESCALATION_POINTS if inputs.escalates else 0))
+    return (
+        days
+        + amount
+        + promises
+        + (RISK_POINTS if inputs.at_risk else 0)
+        + (ESCALATION_POINTS if inputs.escalates else 0)
+    )

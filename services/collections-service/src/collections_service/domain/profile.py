@@ -13,8 +13,14 @@ from typing import Any
 
 from receivables_platform.contracts.collections import ProfileFieldChange
 
-PROFILE_FIELDS = ("tags", "preferred_channel", "contact_hours", "language", "do_not_contact",
-                  "email_opt_out")
+PROFILE_FIELDS = (
+    "tags",
+    "preferred_channel",
+    "contact_hours",
+    "language",
+    "do_not_contact",
+    "email_opt_out",
+)
 
 
 @dataclass(frozen=True)
@@ -29,12 +35,14 @@ class CustomerProfile:
     email_opt_out: bool
 
 
-def profile_changes(before: Mapping[str, Any], after: CustomerProfile
-                    ) -> list[ProfileFieldChange]:
+def profile_changes(before: Mapping[str, Any], after: CustomerProfile) -> list[ProfileFieldChange]:
     """The fields whose value differs, in the profile's own order; tags compare as lists."""
     now = asdict(after)
-    return [ProfileFieldChange(field=name, before=_plain(before[name]), after=_plain(now[name]))
-            for name in PROFILE_FIELDS if _plain(before[name]) != _plain(now[name])]
+    return [
+        ProfileFieldChange(field=name, before=_plain(before[name]), after=_plain(now[name]))
+        for name in PROFILE_FIELDS
+        if _plain(before[name]) != _plain(now[name])
+    ]
 
 
 def _plain(value: Any) -> Any:

@@ -16,8 +16,14 @@ __all__ = ["Refusal", "RefusalKind", "conflict", "forbidden", "not_found"]
 class Refusal(Refused):
     """A collections refusal: a kind, a detail naming what is wrong, and the field it is about."""
 
-    def __init__(self, kind: RefusalKind, detail: str, *, field: str | None = None,
-                 title: str = "Command refused") -> None:
+    def __init__(
+        self,
+        kind: RefusalKind,
+        detail: str,
+        *,
+        field: str | None = None,
+        title: str = "Command refused",
+    ) -> None:
         super().__init__(detail, field=field, title=title, kind=kind)
 
 

@@ -74,8 +74,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
 
 def _environment() -> ImmutableSandboxedEnvironment:
-    env = _Sandbox(undefined=StrictUndefined, autoescape=False,
-                                        keep_trailing_newline=True)
+    env = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.filters["money"] = _money
     env.filters["day"] = _day
     return env
@@ -110,15 +109,15 @@ class EmailTemplate:
         scope = {**context, "locale": self.language}
         subject = ENVIRONMENT.from_string(self.subject).render(scope)
         body = ENVIRONMENT.from_string(self.body).render(scope)
-        return Rendered(" ".join(subject.split()), body, self.language,
-                        requested or self.language)
+        return Rendered(" ".join(subject.split()), body, self.language, requested or self.language)
 
 
 def language_of(value: str | None) -> str:
     """A known language, or a refusal naming the field (Babel must know it, we must write it)."""
     if value not in LANGUAGES:
-        raise Refused(f"{value!r} is not one of the team's languages {', '.join(LANGUAGES)}",
-                      field="language")
+        raise Refused(
+            f"{value!r} is not one of the team's languages {', '.join(LANGUAGES)}", field="language"
+        )
     try:
         Locale.parse(value)
     except (UnknownLocaleError, ValueError):  # pragma: no cover - LANGUAGES are Babel's
@@ -137,34 +136,52 @@ def choose(available: Iterable[str], wanted: str | None) -> str | None:
 
 def sample_context(language: str) -> dict[str, Any]:
     """What a statement carries, with made-up figures: every saved template must render it."""
-    return {"account": {"name": "Muster GmbH"}, "contact_name": "Ana García",
-            "invoices": [{"reference": "INV-0001", "due_date": date(2026, 1, 15),
-                          "balance_minor": 120_000, "days_past_due": 30}],
-            "total": 120_000, "currency": "EUR", "today": date(2026, 2, 14),
-            "sender_name": "Kim Collector", "pay_link": "https://pay.example/acct/123",
-            "remittance": "IBAN DE00 0000 0000 0000 0000 00", "locale": language}
+    return {
+        "account": {"name": "Muster GmbH"},
+        "contact_name": "Ana García",
+        "invoices": [
+            {
+                "reference": "INV-0001",
+                "due_date": date(2026, 1, 15),
+                "balance_minor": 120_000,
+                "days_past_due": 30,
+            }
+        ],
+        "total": 120_000,
+        "currency": "EUR",
+        "today": date(2026, 2, 14),
+        "sender_name": "Kim Collector",
+        "pay_link": "https://pay.example/acct/123",
+        "remittance": "IBAN DE00 0000 0000 0000 0000 00",
+        "locale": language,
+    }
 
 
 def checked(template: EmailTemplate) -> EmailTemplate:
     """The template if it renders with sample data and carries what it requires; else a
     refusal naming the field that is wrong."""
     if unknown := set(template.requires) - PLACEHOLDERS:
-        raise Refused(f"unknown required placeholder(s) {sorted(unknown)}; known: "
-                      f"{sorted(PLACEHOLDERS)}", field="requires")
+        raise Refused(
+            f"unknown required placeholder(s) {sorted(unknown)}; known: {sorted(PLACEHOLDERS)}",
+            field="requires",
+        )
     for part in ("subject", "body"):
         text = getattr(template, part)
         field = f"body.{part}"  # spelled out: a bare "body" would name the whole request
         if len(text) > MAX_TEMPLATE_CHARS:
-            raise Refused(f"the {part} is longer than {MAX_TEMPLATE_CHARS} characters",
-                          field=field)
+            raise Refused(f"the {part} is longer than {MAX_TEMPLATE_CHARS} characters", field=field)
         try:
             parsed = ENVIRONMENT.parse(text)
             used = meta.find_undeclared_variables(parsed)
             ENVIRONMENT.from_string(text).render(sample_context(template.language))
         except TemplateError as error:  # SecurityError and UndefinedError are TemplateErrors
-            raise Refused(f"the {part} does not render with sample data: {error}",
-                          field=field) from None
+            raise Refused(
+                f"the {part} does not render with sample data: {error}", field=field
+            ) from None
         if part == "body" and (missing := [p for p in template.requires if p not in used]):
-            raise Refused(f"the body must carry the placeholder(s) "
-                          f"{', '.join('{{ ' + p + ' }}' for p in missing)}", field=field)
+            raise Refused(
+                f"the body must carry the placeholder(s) "
+                f"{', '.join('{{ ' + p + ' }}' for p in missing)}",
+                field=field,
+            )
     return template

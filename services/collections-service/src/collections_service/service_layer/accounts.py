@@ -18,12 +18,21 @@ from collections_service.service_layer.aggregates import Decided, InPostgres
 from receivables_platform.contracts.base import EventContract
 
 
-async def decide(conn: asyncpg.Connection, account_id: UUID,
-                 decision: Callable[[CollectionAccount], Sequence[EventContract]], *,
-                 check: Callable[[int], object] | None = None,
-                 correlation_id: str | None = None,
-                 causation_id: str | None = None) -> Decided[CollectionAccount]:
+async def decide(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    decision: Callable[[CollectionAccount], Sequence[EventContract]],
+    *,
+    check: Callable[[int], object] | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> Decided[CollectionAccount]:
     """`check(version)` is the caller's If-Match, tried under the lock before deciding."""
     return await InPostgres(conn, streams.accounts).decide(
-        account_id, account_id, decision, check=check, correlation_id=correlation_id,
-        causation_id=causation_id)
+        account_id,
+        account_id,
+        decision,
+        check=check,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+    )

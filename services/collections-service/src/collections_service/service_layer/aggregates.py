@@ -33,10 +33,16 @@ class Decided(Generic[S]):
 class Aggregates(Protocol[S]):
     async def load(self, aggregate_id: UUID) -> S: ...
 
-    async def decide(self, aggregate_id: UUID, account_id: UUID, decision: Decision[S], *,
-                     check: Callable[[int], object] | None = None,
-                     correlation_id: str | None = None,
-                     causation_id: str | None = None) -> Decided[S]:
+    async def decide(
+        self,
+        aggregate_id: UUID,
+        account_id: UUID,
+        decision: Decision[S],
+        *,
+        check: Callable[[int], object] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Decided[S]:
         """Decide on the current state and append what was decided, keyed by the account;
         `check(version)` is the caller's If-Match, tried before deciding."""
         ...
@@ -52,17 +58,30 @@ class InPostgres(Generic[S]):
     async def load(self, aggregate_id: UUID) -> S:
         return (await self.repository.load(self.conn, aggregate_id, history=False)).state
 
-    async def decide(self, aggregate_id: UUID, account_id: UUID, decision: Decision[S], *,
-                     check: Callable[[int], object] | None = None,
-                     correlation_id: str | None = None,
-                     causation_id: str | None = None) -> Decided[S]:
+    async def decide(
+        self,
+        aggregate_id: UUID,
+        account_id: UUID,
+        decision: Decision[S],
+        *,
+        check: Callable[[int], object] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Decided[S]:
         def precondition(_: S, version: int) -> None:
             if check is not None:
                 check(version)
 
         loaded = await self.repository.execute(
-            self.conn, aggregate_id, decision, subject=lambda _: str(account_id),
-            check=precondition, correlation_id=correlation_id, causation_id=causation_id)
+            self.conn,
+            aggregate_id,
+            decision,
+            subject=lambda _: str(account_id),
+            check=precondition,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
         await project(self.conn, loaded.history)
-        return Decided(loaded.state, loaded.version,
-                       [recorded.contract() for recorded in loaded.history])
+        return Decided(
+            loaded.state, loaded.version, [recorded.contract() for recorded in loaded.history]
+        )

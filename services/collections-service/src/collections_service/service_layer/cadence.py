@@ -45,55 +45,73 @@ class RunSummary:
     tasks_scheduled: int = 0
 
 
-async def run_day(pool: asyncpg.Pool, today: date, runtime: Runtime, *,
-                  correlation_id: str | None = None) -> RunSummary:
-    async with pool.acquire() as guard, \
-            one_holder_at_a_time(guard, "collections.daily_run") as ours:
+async def run_day(
+    pool: asyncpg.Pool, today: date, runtime: Runtime, *, correlation_id: str | None = None
+) -> RunSummary:
+    async with (
+        pool.acquire() as guard,
+        one_holder_at_a_time(guard, "collections.daily_run") as ours,
+    ):
         if not ours:
-            raise conflict("a daily run is already in progress; try again when it ends",
-                           field=None, title="Run in progress")
+            raise conflict(
+                "a daily run is already in progress; try again when it ends",
+                field=None,
+                title="Run in progress",
+            )
         async with pool.acquire() as conn:
             return await _run(conn, today, runtime, correlation_id)
 
 
-async def _run(conn: asyncpg.Connection, today: date, runtime: Runtime,
-               correlation_id: str | None) -> RunSummary:
+async def _run(
+    conn: asyncpg.Connection, today: date, runtime: Runtime, correlation_id: str | None
+) -> RunSummary:
     calendar = runtime.calendar
     summary = RunSummary(today, calendar.is_business_day(today))
-    summary.holds_released = await holds.release_expired(conn, today,
-                                                         correlation_id=correlation_id)
+    summary.holds_released = await holds.release_expired(conn, today, correlation_id=correlation_id)
     if not summary.business_day:
         return summary
     for account_id in await queries.accounts_with_promises_to_judge(conn, today):
         async with conn.transaction():
             await lock_account(conn, account_id)
-            judged = await commitments.evaluate(conn, account_id, today, calendar,
-                                                final=True, correlation_id=correlation_id)
+            judged = await commitments.evaluate(
+                conn, account_id, today, calendar, final=True, correlation_id=correlation_id
+            )
             summary.commitments_judged += len(judged)
     summary.accounts_assigned = await portfolios.apply_rules(
-        conn, by=SYSTEM, today=today, correlation_id=correlation_id)
-    for row in await conn.fetch("SELECT task_id FROM tasks WHERE status = 'open' "
-                                "AND due_on < $1 ORDER BY due_on, task_id", today):
-        outcome = await task_cases.carry_over(conn, row["task_id"], today,
-                                              correlation_id=correlation_id)
+        conn, by=SYSTEM, today=today, correlation_id=correlation_id
+    )
+    for row in await conn.fetch(
+        "SELECT task_id FROM tasks WHERE status = 'open' AND due_on < $1 ORDER BY due_on, task_id",
+        today,
+    ):
+        outcome = await task_cases.carry_over(
+            conn, row["task_id"], today, correlation_id=correlation_id
+        )
         summary.tasks_missed += outcome == "missed"
         summary.tasks_cancelled += outcome == "cancelled"
     for account_id in await queries.accounts_with_open_invoices(conn):
-        summary.tasks_scheduled += await _schedule(conn, account_id, today, runtime,
-                                                   correlation_id)
+        summary.tasks_scheduled += await _schedule(conn, account_id, today, runtime, correlation_id)
     return summary
 
 
-async def _schedule(conn: asyncpg.Connection, account_id: UUID, today: date,
-                    runtime: Runtime, correlation_id: str | None) -> int:
+async def _schedule(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    today: date,
+    runtime: Runtime,
+    correlation_id: str | None,
+) -> int:
     async with conn.transaction():
         await lock_account(conn, account_id)
         account = await queries.account_row(conn, account_id)
         policy = await queries.policy_for_segment(conn, account["segment"])
         if policy is None:
             return 0
-        taken = await conn.fetchval("SELECT 1 FROM tasks WHERE account_id = $1 AND "
-                                    "kind = 'cadence' AND business_date = $2", account_id, today)
+        taken = await conn.fetchval(
+            "SELECT 1 FROM tasks WHERE account_id = $1 AND kind = 'cadence' AND business_date = $2",
+            account_id,
+            today,
+        )
         if taken:
             return 0
         situation = await queries.situation(conn, account_id, today)
@@ -101,10 +119,15 @@ async def _schedule(conn: asyncpg.Connection, account_id: UUID, today: date,
         plan = plan_day(situation, policy, fired, today, runtime.calendar)
         if plan is None:
             return 0
-        await task_cases.supersede(conn, account_id, today,
-                                   correlation_id=correlation_id)
-        await task_cases.schedule_plan(conn, plan, situation, policy.policy_id, policy.version,
-                                       runtime.calendar,
-                                       supervisor_id=runtime.settings.escalation_supervisor,
-                                       correlation_id=correlation_id)
+        await task_cases.supersede(conn, account_id, today, correlation_id=correlation_id)
+        await task_cases.schedule_plan(
+            conn,
+            plan,
+            situation,
+            policy.policy_id,
+            policy.version,
+            runtime.calendar,
+            supervisor_id=runtime.settings.escalation_supervisor,
+            correlation_id=correlation_id,
+        )
         return 1

@@ -40,34 +40,60 @@ class NewCommitment:
     instalments: tuple[tuple[date, int], ...] = ()
 
 
-async def make(conn: asyncpg.Connection, new: NewCommitment, calendar: BusinessCalendar, *,
-               by: str, today: date, now: datetime, default_grace: int,
-               correlation_id: str | None = None) -> UUID:
+async def make(
+    conn: asyncpg.Connection,
+    new: NewCommitment,
+    calendar: BusinessCalendar,
+    *,
+    by: str,
+    today: date,
+    now: datetime,
+    default_grace: int,
+    correlation_id: str | None = None,
+) -> UUID:
     command = MakeCommitment(
-        commitment_id=new_id(), account_id=new.account_id, by=by,
-        amount_minor=new.amount_minor, promised_date=new.promised_date,
+        commitment_id=new_id(),
+        account_id=new.account_id,
+        by=by,
+        amount_minor=new.amount_minor,
+        promised_date=new.promised_date,
         grace_days=default_grace if new.grace_days is None else new.grace_days,
-        channel=new.channel, today=today, now=now, invoice_ids=new.invoice_ids,
-        currency=new.currency, contact_id=new.contact_id, instalments=new.instalments)
+        channel=new.channel,
+        today=today,
+        now=now,
+        invoice_ids=new.invoice_ids,
+        currency=new.currency,
+        contact_id=new.contact_id,
+        instalments=new.instalments,
+    )
     commitment_rules.check_make(command)
     async with conn.transaction():
         await lock_account(conn, new.account_id)
         account = await queries.account_row(conn, new.account_id)
         owed = {r["invoice_id"] for r in await queries.open_invoices(conn, new.account_id)}
         made = await streams.commitments.execute(
-            conn, command.commitment_id,
-            lambda _: commitment_rules.make(command, account_currency=account["currency"],
-                                            open_invoices=owed),
-            subject=lambda _: str(new.account_id), correlation_id=correlation_id)
-        await project_commitment_made(conn, made.history,
-                                      deadline(made.state.promise(), calendar))
+            conn,
+            command.commitment_id,
+            lambda _: commitment_rules.make(
+                command, account_currency=account["currency"], open_invoices=owed
+            ),
+            subject=lambda _: str(new.account_id),
+            correlation_id=correlation_id,
+        )
+        await project_commitment_made(conn, made.history, deadline(made.state.promise(), calendar))
         return command.commitment_id
 
 
-async def evaluate(conn: asyncpg.Connection, account_id: UUID, today: date,
-                   calendar: BusinessCalendar, *, final: bool,
-                   correlation_id: str | None = None,
-                   causation_id: str | None = None) -> list[EventContract]:
+async def evaluate(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    today: date,
+    calendar: BusinessCalendar,
+    *,
+    final: bool,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> list[EventContract]:
     """Judge the account's open promises; only the daily run (`final`) may call one broken.
 
     Runs in the caller's transaction, with the account locked by the caller.
@@ -76,30 +102,55 @@ async def evaluate(conn: asyncpg.Connection, account_id: UUID, today: date,
     for commitment_id in await queries.open_commitments(conn, account_id):
         loaded = await streams.commitments.load(conn, commitment_id, history=False)
         promise = loaded.state
-        payments = await queries.payments_towards(conn, account_id, promise.made_on,
-                                                  promise.invoice_ids)
+        payments = await queries.payments_towards(
+            conn, account_id, promise.made_on, promise.invoice_ids
+        )
         follow_up = new_id()
-        judgement = commitment_rules.judge_commitment(promise, payments, today, calendar,
-                                                      final=final, follow_up_task_id=follow_up)
+        judgement = commitment_rules.judge_commitment(
+            promise, payments, today, calendar, final=final, follow_up_task_id=follow_up
+        )
         if not judgement.events:
             continue
         if judgement.failed is not None:
             situation = await queries.situation(conn, account_id, today)
-            await schedule_follow_up(conn, situation, commitment_id,
-                                     calendar.on_or_after(today), task_id=follow_up,
-                                     correlation_id=correlation_id)
+            await schedule_follow_up(
+                conn,
+                situation,
+                commitment_id,
+                calendar.on_or_after(today),
+                task_id=follow_up,
+                correlation_id=correlation_id,
+            )
         recorded = await streams.commitments.save(
-            conn, commitment_id, loaded.version, judgement.events, subject=str(account_id),
-            correlation_id=correlation_id, causation_id=causation_id)
+            conn,
+            commitment_id,
+            loaded.version,
+            judgement.events,
+            subject=str(account_id),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
         await project(conn, recorded)
         if judgement.kept:
-            await risk.clear(conn, account_id, RiskClearance.COMMITMENT_KEPT, today,
-                             commitment_id=commitment_id, correlation_id=correlation_id,
-                             causation_id=causation_id)
+            await risk.clear(
+                conn,
+                account_id,
+                RiskClearance.COMMITMENT_KEPT,
+                today,
+                commitment_id=commitment_id,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            )
         if judgement.failed is not None:
-            await risk.mark(conn, account_id, judgement.failed, today,
-                            collector_id=promise.collector_id, commitment_id=commitment_id,
-                            correlation_id=correlation_id)
+            await risk.mark(
+                conn,
+                account_id,
+                judgement.failed,
+                today,
+                collector_id=promise.collector_id,
+                commitment_id=commitment_id,
+                correlation_id=correlation_id,
+            )
         if judgement.kept or judgement.failed is not None:
             judged.append(judgement.events[-1])
     return judged
@@ -109,9 +160,16 @@ async def get(conn: asyncpg.Connection, commitment_id: UUID) -> asyncpg.Record:
     return await reads.commitment(conn, commitment_id)
 
 
-async def cancel(conn: asyncpg.Connection, commitment_id: UUID, *, by: str, reason: str,
-                 today: date, check: Callable[[int], object] | None = None,
-                 correlation_id: str | None = None) -> int:
+async def cancel(
+    conn: asyncpg.Connection,
+    commitment_id: UUID,
+    *,
+    by: str,
+    reason: str,
+    today: date,
+    check: Callable[[int], object] | None = None,
+    correlation_id: str | None = None,
+) -> int:
     async with conn.transaction():
         row = await get(conn, commitment_id)
         await lock_account(conn, row["account_id"])
@@ -119,9 +177,13 @@ async def cancel(conn: asyncpg.Connection, commitment_id: UUID, *, by: str, reas
         if check is not None:
             check(loaded.version)
         events = commitment_rules.cancel(loaded.state, by=by, reason=reason, today=today)
-        recorded = await streams.append(conn, streams.stream("commitment", commitment_id),
-                                        row["account_id"], events,
-                                        expected_version=loaded.version,
-                                        correlation_id=correlation_id)
+        recorded = await streams.append(
+            conn,
+            streams.stream("commitment", commitment_id),
+            row["account_id"],
+            events,
+            expected_version=loaded.version,
+            correlation_id=correlation_id,
+        )
         await project(conn, recorded)
         return recorded[-1].version

@@ -68,9 +68,14 @@ def lead_step(steps: list[dict[str, Any]]) -> str:
     return str(max(steps, key=lambda s: s["offset_days"])["step_id"])
 
 
-async def letterhead(conn: asyncpg.Connection, runtime: Runtime, account_id: UUID,
-                     collector_id: str | None, *, pay_link_key: str | None
-                     ) -> contacts.Letterhead:
+async def letterhead(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    account_id: UUID,
+    collector_id: str | None,
+    *,
+    pay_link_key: str | None,
+) -> contacts.Letterhead:
     """Who signs and how to pay. `pay_link_key` names the email the link is for (None: a
     preview, which makes no link at the provider). A link billing cannot make now leaves
     the email without one rather than unsent: the statement and remittance still stand."""
@@ -79,19 +84,25 @@ async def letterhead(conn: asyncpg.Connection, runtime: Runtime, account_id: UUI
     try:
         link = await runtime.pay_link_source().for_account(account_id, key=pay_link_key)
     except Refused as refusal:
-        log.warning("dunning.pay_link_unavailable", account_id=str(account_id),
-                    reason=refusal.detail)
+        log.warning(
+            "dunning.pay_link_unavailable", account_id=str(account_id), reason=refusal.detail
+        )
         link = None
     return contacts.Letterhead(
         sender_name=name or collector_id or "Accounts receivable",
-        to_roles=tuple(settings.dunning_to_roles), cc_roles=tuple(settings.dunning_cc_roles),
-        pay_link=link.url if link else None, remittance=settings.remittance)
+        to_roles=tuple(settings.dunning_to_roles),
+        cc_roles=tuple(settings.dunning_cc_roles),
+        pay_link=link.url if link else None,
+        remittance=settings.remittance,
+    )
 
 
 async def send_due(pool: asyncpg.Pool, runtime: Runtime) -> PassSummary:
     now, today = runtime.clock.now(), runtime.clock.today()
-    summary = PassSummary(window(runtime).contains(local_now(runtime).time())
-                          and runtime.calendar.is_business_day(today))
+    summary = PassSummary(
+        window(runtime).contains(local_now(runtime).time())
+        and runtime.calendar.is_business_day(today)
+    )
     if not summary.in_window or not runtime.settings.smtp_url:
         return summary
     mailer = Mailer.from_url(runtime.settings.smtp_url)
@@ -111,75 +122,134 @@ async def send_due(pool: asyncpg.Pool, runtime: Runtime) -> PassSummary:
     return summary
 
 
-async def _claim(conn: asyncpg.Connection, task: asyncpg.Record, now: datetime,
-                 runtime: Runtime) -> str:
-    key = {"account_id": task["account_id"], "step_id": lead_step(task["steps"]),
-           "day": task["business_date"]}
+async def _claim(
+    conn: asyncpg.Connection, task: asyncpg.Record, now: datetime, runtime: Runtime
+) -> str:
+    key = {
+        "account_id": task["account_id"],
+        "step_id": lead_step(task["steps"]),
+        "day": task["business_date"],
+    }
     async with conn.transaction():
         await store.serialise_claims(conn)
         if await store.taken(conn, **key):
             return "taken"
         account = await queries.account_row(conn, task["account_id"])
-        reason = withheld(do_not_contact=account["do_not_contact"],
-                          opt_out=account["email_opt_out"],
-                          recipients=recipients(account["contacts"] or [],
-                                                runtime.settings.dunning_to_roles,
-                                                runtime.settings.dunning_cc_roles))
+        reason = withheld(
+            do_not_contact=account["do_not_contact"],
+            opt_out=account["email_opt_out"],
+            recipients=recipients(
+                account["contacts"] or [],
+                runtime.settings.dunning_to_roles,
+                runtime.settings.dunning_cc_roles,
+            ),
+        )
         if reason is not None:
-            await store.claim(conn, **key, task_id=task["task_id"], now=now,
-                              status="withheld", error=reason)
+            await store.claim(
+                conn, **key, task_id=task["task_id"], now=now, status="withheld", error=reason
+            )
             return "withheld"
-        if await store.claimed_since(conn, store.last_minute(now)) >= \
-                runtime.settings.dunning_per_minute:
+        if (
+            await store.claimed_since(conn, store.last_minute(now))
+            >= runtime.settings.dunning_per_minute
+        ):
             return "throttled"
         await store.claim(conn, **key, task_id=task["task_id"], now=now)
         return "claimed"
 
 
-async def _send(conn: asyncpg.Connection, mailer: Mailer, task: asyncpg.Record,
-                runtime: Runtime, now: datetime, today: date) -> bool:
+async def _send(
+    conn: asyncpg.Connection,
+    mailer: Mailer,
+    task: asyncpg.Record,
+    runtime: Runtime,
+    now: datetime,
+    today: date,
+) -> bool:
     account_id, collector_id = task["account_id"], task["collector_id"]
-    key = {"account_id": account_id, "step_id": lead_step(task["steps"]),
-           "day": task["business_date"]}
+    key = {
+        "account_id": account_id,
+        "step_id": lead_step(task["steps"]),
+        "day": task["business_date"],
+    }
     who = contacts.Who(collector_id or SYSTEM, True, today, now)
     account = await queries.account_row(conn, account_id)
-    head = await letterhead(conn, runtime, account_id, collector_id,
-                            pay_link_key=link_key("dunning", account_id, *key.values()))
+    head = await letterhead(
+        conn,
+        runtime,
+        account_id,
+        collector_id,
+        pay_link_key=link_key("dunning", account_id, *key.values()),
+    )
     found, to = await contacts.statement(conn, account_id, today, head)
     try:
-        rendered = await templates.render(conn, task["template"], account["language"],
-                                          found.context)
+        rendered = await templates.render(
+            conn, task["template"], account["language"], found.context
+        )
     except Refused as refusal:  # the template was removed since the policy named it
         await store.finish(conn, **key, status="failed", now=now, error=str(refusal))
         return False
     contact_id = new_id()
-    events, row, outcome = await contacts.deliver(mailer, to, rendered, task["template"],
-                                                  contact_id, found, who, task["task_id"],
-                                                  automatic=True)
+    events, row, outcome = await contacts.deliver(
+        mailer,
+        to,
+        rendered,
+        task["template"],
+        contact_id,
+        found,
+        who,
+        task["task_id"],
+        automatic=True,
+    )
     sent = row.get("email_message_id") is not None
     async with conn.transaction():
         await lock_account(conn, account_id)
         still_open = await store.task_open(conn, task["task_id"])
-        await contacts.record(conn, account_id, contact_id, events, row, task["task_id"],
-                              outcome if still_open else None, who, None)
-        await store.finish(conn, **key, status="sent" if sent else "failed", now=now,
-                           contact_id=contact_id, template=task["template"],
-                           language=rendered.language, language_requested=rendered.requested,
-                           recipients=to.to, cc=to.cc, message_id=row.get("email_message_id"),
-                           error=row.get("email_error"))
-    log.info("dunning.email", account_id=str(account_id), step_id=key["step_id"],
-             outcome=row["outcome"], language=rendered.language,
-             language_requested=rendered.requested)
+        await contacts.record(
+            conn,
+            account_id,
+            contact_id,
+            events,
+            row,
+            task["task_id"],
+            outcome if still_open else None,
+            who,
+            None,
+        )
+        await store.finish(
+            conn,
+            **key,
+            status="sent" if sent else "failed",
+            now=now,
+            contact_id=contact_id,
+            template=task["template"],
+            language=rendered.language,
+            language_requested=rendered.requested,
+            recipients=to.to,
+            cc=to.cc,
+            message_id=row.get("email_message_id"),
+            error=row.get("email_error"),
+        )
+    log.info(
+        "dunning.email",
+        account_id=str(account_id),
+        step_id=key["step_id"],
+        outcome=row["outcome"],
+        language=rendered.language,
+        language_requested=rendered.requested,
+    )
     return sent
 
 
-async def record_bounce(conn: asyncpg.Connection, bounce: Bounce, now: datetime,
-                        correlation_id: str | None = None) -> asyncpg.Record:
+async def record_bounce(
+    conn: asyncpg.Connection, bounce: Bounce, now: datetime, correlation_id: str | None = None
+) -> asyncpg.Record:
     """The contact the bounced message was, marked bounced once (a resent DSN changes nothing)."""
     found = await store.contact_by_message(conn, bounce.message_id)
     if found is None:
-        raise not_found(f"no email was sent with Message-ID {bounce.message_id}",
-                        field="message_id")
+        raise not_found(
+            f"no email was sent with Message-ID {bounce.message_id}", field="message_id"
+        )
     async with conn.transaction():
         await lock_account(conn, found["account_id"])
         again = await store.contact_by_message(conn, bounce.message_id)
@@ -188,11 +258,21 @@ async def record_bounce(conn: asyncpg.Connection, bounce: Bounce, now: datetime,
         events = contact_rules.bounce(contact.state, bounce, now=now)
         if not events:
             return again
-        await streams.contacts.save(conn, again["contact_id"], contact.version, events,
-                                    subject=str(again["account_id"]),
-                                    correlation_id=correlation_id)
-        await store.mark_bounced(conn, again["contact_id"], bounce.message_id, now,
-                                 f"bounced {bounce.status}: {bounce.diagnostic or ''}".strip())
+        await streams.contacts.save(
+            conn,
+            again["contact_id"],
+            contact.version,
+            events,
+            subject=str(again["account_id"]),
+            correlation_id=correlation_id,
+        )
+        await store.mark_bounced(
+            conn,
+            again["contact_id"],
+            bounce.message_id,
+            now,
+            f"bounced {bounce.status}: {bounce.diagnostic or ''}".strip(),
+        )
     row = await store.contact_by_message(conn, bounce.message_id)
     assert row is not None
     return row
@@ -226,16 +306,30 @@ async def preview(conn: asyncpg.Connection, runtime: Runtime, day: date) -> list
         plan = plan_day(situation, policy, fired, day, runtime.calendar)
         if plan is None or plan.lead.channel is not Channel.EMAIL:
             continue
-        head = await letterhead(conn, runtime, account_id, account["collector_id"],
-                                pay_link_key=None)
+        head = await letterhead(
+            conn, runtime, account_id, account["collector_id"], pay_link_key=None
+        )
         found, to = await contacts.statement(conn, account_id, day, head)
-        entry = Planned(account_id, account["name"], account["collector_id"], plan.lead.step_id,
-                        plan.lead.template, None, account["language"], list(to.to),
-                        list(to.cc), withheld(do_not_contact=account["do_not_contact"],
-                                              opt_out=account["email_opt_out"], recipients=to))
+        entry = Planned(
+            account_id,
+            account["name"],
+            account["collector_id"],
+            plan.lead.step_id,
+            plan.lead.template,
+            None,
+            account["language"],
+            list(to.to),
+            list(to.cc),
+            withheld(
+                do_not_contact=account["do_not_contact"],
+                opt_out=account["email_opt_out"],
+                recipients=to,
+            ),
+        )
         try:
-            rendered = await templates.render(conn, plan.lead.template, account["language"],
-                                              found.context)
+            rendered = await templates.render(
+                conn, plan.lead.template, account["language"], found.context
+            )
         except Refused as refusal:
             entry.withheld = entry.withheld or str(refusal)
         else:

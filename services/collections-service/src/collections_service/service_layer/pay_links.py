@@ -29,18 +29,31 @@ class MadeLink:
     link: PayLink
 
 
-NOT_CONFIGURED = ("no pay link provider is configured here: set BILLING_ADAPTER_URL (billing's "
-                  "payment provider) or PAY_LINK_URL_TEMPLATE")
+NOT_CONFIGURED = (
+    "no pay link provider is configured here: set BILLING_ADAPTER_URL (billing's "
+    "payment provider) or PAY_LINK_URL_TEMPLATE"
+)
 
 
-async def for_task(conn: asyncpg.Connection, runtime: Runtime, task_id: UUID, *, by: str,
-                   may_act_for_others: bool, today: date) -> MadeLink:
+async def for_task(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    task_id: UUID,
+    *,
+    by: str,
+    may_act_for_others: bool,
+    today: date,
+) -> MadeLink:
     task = await reads.task(conn, task_id)
     if task["collector_id"] not in (None, by) and not may_act_for_others:
-        raise forbidden(f"task {task_id} is {task['collector_id']}'s, not {by}'s",
-                        field="path.task_id", title="Not your task")
+        raise forbidden(
+            f"task {task_id} is {task['collector_id']}'s, not {by}'s",
+            field="path.task_id",
+            title="Not your task",
+        )
     link = await runtime.pay_link_source().for_account(
-        task["account_id"], key=link_key("task", task_id, today))
+        task["account_id"], key=link_key("task", task_id, today)
+    )
     if link is None:
         raise Refusal(RefusalKind.UNAVAILABLE, NOT_CONFIGURED, title="Pay links not configured")
     return MadeLink(task["account_id"], link)
@@ -49,15 +62,21 @@ async def for_task(conn: asyncpg.Connection, runtime: Runtime, task_id: UUID, *,
 async def for_offer(conn: asyncpg.Connection, runtime: Runtime, offer_id: UUID) -> MadeLink:
     offer = await autopay.get(conn, offer_id)
     if offer["converted_on"] is not None or offer["outcome"] == "declined":
-        done = ("enrolled" if offer["converted_on"] is not None
-                else f"answered {offer['outcome']}")
-        raise Refusal(RefusalKind.CONFLICT, f"the customer {done} (offer {offer_id}): no "
-                      "enrolment link for it", field="path.offer_id", title="Offer closed")
+        done = "enrolled" if offer["converted_on"] is not None else f"answered {offer['outcome']}"
+        raise Refusal(
+            RefusalKind.CONFLICT,
+            f"the customer {done} (offer {offer_id}): no enrolment link for it",
+            field="path.offer_id",
+            title="Offer closed",
+        )
     link = await runtime.pay_link_source().for_account(
-        offer["account_id"], key=link_key("autopay-offer", offer_id),
-        purpose=PayLinkPurpose.AUTOPAY)
+        offer["account_id"], key=link_key("autopay-offer", offer_id), purpose=PayLinkPurpose.AUTOPAY
+    )
     if link is None:
-        raise Refusal(RefusalKind.UNAVAILABLE, "auto-pay enrolment links are made by billing's "
-                      "payment provider: set BILLING_ADAPTER_URL",
-                      title="Enrolment links not configured")
+        raise Refusal(
+            RefusalKind.UNAVAILABLE,
+            "auto-pay enrolment links are made by billing's "
+            "payment provider: set BILLING_ADAPTER_URL",
+            title="Enrolment links not configured",
+        )
     return MadeLink(offer["account_id"], link)

@@ -22,17 +22,27 @@ from receivables_platform.ids import new_id
 from receivables_platform.store import ConcurrencyError
 
 
-async def create(conn: asyncpg.Connection, *, segment: str | None, name: str,
-                 steps: Sequence[Step], by: str,
-                 catch_up: CatchUp = CatchUp.FIRST_NOT_DONE) -> asyncpg.Record:
-    policy = policy_rules.create(new_id(), segment=segment, name=name, steps=steps,
-                                 catch_up=catch_up)
+async def create(
+    conn: asyncpg.Connection,
+    *,
+    segment: str | None,
+    name: str,
+    steps: Sequence[Step],
+    by: str,
+    catch_up: CatchUp = CatchUp.FIRST_NOT_DONE,
+) -> asyncpg.Record:
+    policy = policy_rules.create(
+        new_id(), segment=segment, name=name, steps=steps, catch_up=catch_up
+    )
     await templates.refuse_unknown(conn, policy_rules.templates_named(steps))
     row = await policy_store.add_version(conn, policy, by=by)
     if row is None:
         which = f"segment {segment!r}" if segment else "the default (no segment)"
-        raise conflict(f"{which} already has a policy: revise it instead", field="segment",
-                       title="Policy exists")
+        raise conflict(
+            f"{which} already has a policy: revise it instead",
+            field="segment",
+            title="Policy exists",
+        )
     return row
 
 
@@ -40,10 +50,16 @@ async def latest(conn: asyncpg.Connection, policy_id: UUID) -> asyncpg.Record:
     return await policy_store.latest(conn, policy_id)
 
 
-async def revise(conn: asyncpg.Connection, policy_id: UUID, *, name: str | None,
-                 steps: Sequence[Step], by: str,
-                 check: Callable[[int], object] | None = None,
-                 catch_up: CatchUp = CatchUp.FIRST_NOT_DONE) -> asyncpg.Record:
+async def revise(
+    conn: asyncpg.Connection,
+    policy_id: UUID,
+    *,
+    name: str | None,
+    steps: Sequence[Step],
+    by: str,
+    check: Callable[[int], object] | None = None,
+    catch_up: CatchUp = CatchUp.FIRST_NOT_DONE,
+) -> asyncpg.Record:
     ordered_steps(steps)
     current = await policy_store.latest(conn, policy_id)
     if check is not None:

@@ -30,12 +30,18 @@ async def add_rule(conn: asyncpg.Connection, rule: Rule, *, by: str) -> asyncpg.
 
 
 async def get_rule(conn: asyncpg.Connection, rule_id: UUID) -> asyncpg.Record:
-    return await reads.one(conn, "SELECT * FROM portfolio_rules WHERE rule_id = $1", rule_id,
-                           what=f"portfolio rule {rule_id}", field="rule_id")
+    return await reads.one(
+        conn,
+        "SELECT * FROM portfolio_rules WHERE rule_id = $1",
+        rule_id,
+        what=f"portfolio rule {rule_id}",
+        field="rule_id",
+    )
 
 
-async def replace_rule(conn: asyncpg.Connection, rule_id: UUID, rule: Rule,
-                       check: Callable[[int], object], *, by: str) -> asyncpg.Record:
+async def replace_rule(
+    conn: asyncpg.Connection, rule_id: UUID, rule: Rule, check: Callable[[int], object], *, by: str
+) -> asyncpg.Record:
     """A changed rule moves no account by itself: the next rules run (or `rebalance`) does.
     The change is kept in the rule's history with who made it and what the rule was."""
     rule.check()
@@ -46,8 +52,9 @@ async def replace_rule(conn: asyncpg.Connection, rule_id: UUID, rule: Rule,
         return row
 
 
-async def remove_rule(conn: asyncpg.Connection, rule_id: UUID,
-                      check: Callable[[int], object], *, by: str) -> None:
+async def remove_rule(
+    conn: asyncpg.Connection, rule_id: UUID, check: Callable[[int], object], *, by: str
+) -> None:
     """Accounts the rule gave out keep their collector; their events still name the rule, and
     its history (kept after the rule is gone) says what it was and who retired it."""
     async with conn.transaction():
@@ -64,8 +71,9 @@ async def rule_changes(conn: asyncpg.Connection, rule_id: UUID) -> list[asyncpg.
     return rows
 
 
-async def _lock_rule(conn: asyncpg.Connection, rule_id: UUID,
-                     check: Callable[[int], object]) -> asyncpg.Record:
+async def _lock_rule(
+    conn: asyncpg.Connection, rule_id: UUID, check: Callable[[int], object]
+) -> asyncpg.Record:
     """The rule, locked for this transaction, at the version the caller last read (else 412)."""
     current = await rule_store.lock(conn, rule_id)
     if current is None:
@@ -74,24 +82,41 @@ async def _lock_rule(conn: asyncpg.Connection, rule_id: UUID,
     return current
 
 
-async def assign(conn: asyncpg.Connection, account_id: UUID, collector_id: str, *, by: str,
-                 today: date, rule_id: UUID | None = None,
-                 check: Callable[[int], object] | None = None,
-                 correlation_id: str | None = None) -> int:
+async def assign(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    collector_id: str,
+    *,
+    by: str,
+    today: date,
+    rule_id: UUID | None = None,
+    check: Callable[[int], object] | None = None,
+    correlation_id: str | None = None,
+) -> int:
     """Give the account to `collector_id`; its open tasks follow. Returns the account version."""
     async with conn.transaction():
         await lock_account(conn, account_id)
         await queries.account_row(conn, account_id)
         loaded = await accounts.decide(
-            conn, account_id,
-            lambda account: account_domain.assign(account, account_id, collector_id, by=by,
-                                                  today=today, rule_id=rule_id),
-            check=check, correlation_id=correlation_id)
+            conn,
+            account_id,
+            lambda account: account_domain.assign(
+                account, account_id, collector_id, by=by, today=today, rule_id=rule_id
+            ),
+            check=check,
+            correlation_id=correlation_id,
+        )
         return loaded.version
 
 
-async def apply_rules(conn: asyncpg.Connection, *, by: str, today: date,
-                      rebalance: bool = False, correlation_id: str | None = None) -> int:
+async def apply_rules(
+    conn: asyncpg.Connection,
+    *,
+    by: str,
+    today: date,
+    rebalance: bool = False,
+    correlation_id: str | None = None,
+) -> int:
     rules = await rule_store.ranked(conn)
     if not rules:
         return 0
@@ -99,7 +124,14 @@ async def apply_rules(conn: asyncpg.Connection, *, by: str, today: date,
     for account in await rule_store.unassigned_accounts(conn, rebalance=rebalance):
         rule = rule_for(rules, account["segment"], int(account["balance_minor"]))
         if rule is not None and account["collector_id"] != rule.collector_id:
-            await assign(conn, account["account_id"], rule.collector_id, by=by, today=today,
-                         rule_id=rule.rule_id, correlation_id=correlation_id)
+            await assign(
+                conn,
+                account["account_id"],
+                rule.collector_id,
+                by=by,
+                today=today,
+                rule_id=rule.rule_id,
+                correlation_id=correlation_id,
+            )
             assigned += 1
     return assigned

@@ -19,34 +19,69 @@ from collections_service.service_layer import accounts
 from receivables_platform.contracts.collections import RiskClearance, RiskReason
 
 
-async def mark(conn: asyncpg.Connection, account_id: UUID, reason: RiskReason, today: date, *,
-               collector_id: str | None, commitment_id: UUID | None = None,
-               correlation_id: str | None = None) -> None:
+async def mark(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    reason: RiskReason,
+    today: date,
+    *,
+    collector_id: str | None,
+    commitment_id: UUID | None = None,
+    correlation_id: str | None = None,
+) -> None:
     """Mark the account at risk; runs in the caller's transaction, account locked."""
     await accounts.decide(
-        conn, account_id,
-        lambda _: account_domain.mark_at_risk(account_id, collector_id=collector_id,
-                                              reason=reason, commitment_id=commitment_id,
-                                              today=today),
-        correlation_id=correlation_id)
+        conn,
+        account_id,
+        lambda _: account_domain.mark_at_risk(
+            account_id,
+            collector_id=collector_id,
+            reason=reason,
+            commitment_id=commitment_id,
+            today=today,
+        ),
+        correlation_id=correlation_id,
+    )
 
 
-async def clear(conn: asyncpg.Connection, account_id: UUID, reason: RiskClearance, today: date,
-                *, commitment_id: UUID | None = None, correlation_id: str | None = None,
-                causation_id: str | None = None) -> bool:
+async def clear(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    reason: RiskClearance,
+    today: date,
+    *,
+    commitment_id: UUID | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> bool:
     """Clear the flag if it is set; runs in the caller's transaction, account locked."""
     decided = await accounts.decide(
-        conn, account_id,
-        lambda account: account_domain.clear_risk(account, reason, today=today,
-                                                  commitment_id=commitment_id),
-        correlation_id=correlation_id, causation_id=causation_id)
+        conn,
+        account_id,
+        lambda account: account_domain.clear_risk(
+            account, reason, today=today, commitment_id=commitment_id
+        ),
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+    )
     return bool(decided.events)
 
 
-async def clear_if_paid_up(conn: asyncpg.Connection, account_id: UUID, today: date, *,
-                           correlation_id: str | None = None,
-                           causation_id: str | None = None) -> bool:
+async def clear_if_paid_up(
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    today: date,
+    *,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> bool:
     if await queries.past_due_minor(conn, account_id, today) > 0:
         return False
-    return await clear(conn, account_id, RiskClearance.PAID_UP, today,
-                       correlation_id=correlation_id, causation_id=causation_id)
+    return await clear(
+        conn,
+        account_id,
+        RiskClearance.PAID_UP,
+        today,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+    )

@@ -29,14 +29,21 @@ from receivables_platform.store import ConcurrencyError
 async def create(conn: asyncpg.Connection, template: EmailTemplate, by: str) -> EmailTemplate:
     language_of(template.language)
     if await store.latest(conn, template.name, template.language) is not None:
-        raise conflict(f"template {template.name!r} already exists in {template.language!r}: "
-                       "revise it instead", field="name", title="Template exists")
+        raise conflict(
+            f"template {template.name!r} already exists in {template.language!r}: "
+            "revise it instead",
+            field="name",
+            title="Template exists",
+        )
     try:
         return await store.insert(conn, checked(template), by)
     except asyncpg.UniqueViolationError:
-        raise conflict(f"template {template.name!r} was just created in "
-                       f"{template.language!r}: revise it instead", field="name",
-                       title="Template exists") from None
+        raise conflict(
+            f"template {template.name!r} was just created in "
+            f"{template.language!r}: revise it instead",
+            field="name",
+            title="Template exists",
+        ) from None
 
 
 async def latest(conn: asyncpg.Connection, name: str, language: str) -> EmailTemplate:
@@ -46,21 +53,30 @@ async def latest(conn: asyncpg.Connection, name: str, language: str) -> EmailTem
     return found
 
 
-async def revise(conn: asyncpg.Connection, template: EmailTemplate, by: str,
-                 check: Callable[[int], object]) -> EmailTemplate:
+async def revise(
+    conn: asyncpg.Connection, template: EmailTemplate, by: str, check: Callable[[int], object]
+) -> EmailTemplate:
     current = await latest(conn, template.name, template.language)
     check(current.version)
-    revision = EmailTemplate(template.name, template.language, current.version + 1,
-                             template.subject, template.body, template.requires)
+    revision = EmailTemplate(
+        template.name,
+        template.language,
+        current.version + 1,
+        template.subject,
+        template.body,
+        template.requires,
+    )
     try:
         return await store.insert(conn, checked(revision), by)
     except asyncpg.UniqueViolationError:
-        raise ConcurrencyError(f"template-{template.name}-{template.language}",
-                               current.version) from None
+        raise ConcurrencyError(
+            f"template-{template.name}-{template.language}", current.version
+        ) from None
 
 
-async def render(conn: asyncpg.Connection, name: str, wanted: str | None,
-                 context: dict[str, Any]) -> Rendered:
+async def render(
+    conn: asyncpg.Connection, name: str, wanted: str | None, context: dict[str, Any]
+) -> Rendered:
     """In the language wanted, else English: `Rendered.requested` keeps what was wanted, so
     a fallback is recorded, never silent."""
     language = choose(await store.languages(conn, name), wanted)
@@ -75,5 +91,7 @@ async def refuse_unknown(conn: asyncpg.Connection, names: dict[str, str]) -> Non
     known = await store.known(conn, set(names.values()))
     for field, name in names.items():
         if name not in known:
-            raise Refused(f"there is no email template {name!r}: create it first "
-                          "(POST /v1/templates)", field=field)
+            raise Refused(
+                f"there is no email template {name!r}: create it first (POST /v1/templates)",
+                field=field,
+            )

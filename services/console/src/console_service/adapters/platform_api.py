@@ -40,8 +40,12 @@ class Refused(Exception):
         for error in body.get("errors") or []:
             if isinstance(error, dict) and isinstance(error.get("field"), str):
                 fields.setdefault(form_field(error["field"]), str(error.get("message", "")))
-        return cls(response.status_code, str(body.get("title") or response.reason_phrase),
-                   str(body.get("detail") or ""), fields)
+        return cls(
+            response.status_code,
+            str(body.get("title") or response.reason_phrase),
+            str(body.get("detail") or ""),
+            fields,
+        )
 
 
 @dataclass
@@ -56,7 +60,7 @@ def form_field(location: str) -> str:
     """`body.amount_minor` -> `amount_minor`: the name the console's form gives the input."""
     for prefix in ("body.", "query.", "path."):
         if location.startswith(prefix):
-            return location[len(prefix):]
+            return location[len(prefix) :]
     return location
 
 
@@ -72,10 +76,20 @@ class PlatformApi:
         self.client = client
         self.urls = urls
 
-    async def call(self, method: str, service: str, path: str, token: str, *,
-                   params: dict[str, Any] | None = None, json: Any = None,
-                   if_match: str | None = None, idempotency_key: str | None = None,
-                   content: Any = None, content_type: str | None = None) -> Answer:
+    async def call(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        token: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
+        content: Any = None,
+        content_type: str | None = None,
+    ) -> Answer:
         """`content` (bytes or an async iterator of them) with its `content_type` is for
         the routes that take a file as the request body, not JSON."""
         headers = {"Accept": "application/json"}
@@ -85,8 +99,9 @@ class PlatformApi:
             headers["If-Match"] = if_match
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        response = await self._send(method, service, path, token, headers=headers,
-                                    params=params, json=json, content=content)
+        response = await self._send(
+            method, service, path, token, headers=headers, params=params, json=json, content=content
+        )
         body = response.json() if response.content else None
         return Answer(body, response.headers.get("ETag"))
 
@@ -94,15 +109,27 @@ class PlatformApi:
         """A file's bytes and the service's headers (name, type), passed on as they are."""
         return await self._send("GET", service, path, token, headers={})
 
-    async def _send(self, method: str, service: str, path: str, token: str, *,
-                    headers: dict[str, str], params: dict[str, Any] | None = None,
-                    json: Any = None, content: Any = None) -> httpx.Response:
+    async def _send(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        token: str,
+        *,
+        headers: dict[str, str],
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        content: Any = None,
+    ) -> httpx.Response:
         try:
             response = await self.client.request(
-                method, self.urls[service] + path,
+                method,
+                self.urls[service] + path,
                 headers={"Authorization": f"Bearer {token}", **headers},
                 params={k: v for k, v in (params or {}).items() if v not in (None, "")},
-                json=json, content=content)
+                json=json,
+                content=content,
+            )
         except httpx.HTTPError as exc:
             raise Unreachable(service, type(exc).__name__) from exc
         if response.status_code >= 500:

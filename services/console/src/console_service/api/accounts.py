@@ -30,22 +30,38 @@ async def _part(api: PlatformApi, service: str, path: str, token: str, **params:
 
 
 @router.get("/accounts/{account_id}")
-async def account(request: Request, account_id: UUID, person: SignedIn, api: Api,
-                  pages: Render) -> Response:
+async def account(
+    request: Request, account_id: UUID, person: SignedIn, api: Api, pages: Render
+) -> Response:
     try:
         billing = await api.get("billing-adapter", f"/v1/accounts/{account_id}", person.token)
     except Refused as refused:
-        return pages.render(request, "error.html", status_code=refused.status,
-                            title=refused.title, detail=refused.detail)
+        return pages.render(
+            request,
+            "error.html",
+            status_code=refused.status,
+            title=refused.title,
+            detail=refused.detail,
+        )
     summary, collections, contacts, promises, invoices, timeline = await asyncio.gather(
         _part(api, "reporting-service", f"/v1/accounts/{account_id}/summary", person.token),
         _part(api, "collections-service", f"/v1/accounts/{account_id}", person.token),
         _part(api, "collections-service", f"/v1/accounts/{account_id}/contacts", person.token),
-        _part(api, "collections-service", f"/v1/accounts/{account_id}/commitments",
-              person.token),
+        _part(api, "collections-service", f"/v1/accounts/{account_id}/commitments", person.token),
         _part(api, "billing-adapter", f"/v1/accounts/{account_id}/invoices", person.token),
-        _part(api, "reporting-service", f"/v1/accounts/{account_id}/timeline", person.token,
-              limit=50))
-    return pages.render(request, "account.html", account=billing, summary=summary,
-                        collections=collections, contacts=contacts, promises=promises,
-                        invoices=invoices, timeline=timeline, new_key=lambda: str(new_id()))
+        _part(
+            api, "reporting-service", f"/v1/accounts/{account_id}/timeline", person.token, limit=50
+        ),
+    )
+    return pages.render(
+        request,
+        "account.html",
+        account=billing,
+        summary=summary,
+        collections=collections,
+        contacts=contacts,
+        promises=promises,
+        invoices=invoices,
+        timeline=timeline,
+        new_key=lambda: str(new_id()),
+    )

@@ -41,9 +41,13 @@ TEMPLATE_LANGUAGES = ("en", "es", "de")
 
 
 async def _row_context(api: PlatformApi, token: str) -> dict[str, Any]:
-    return {"call_outcomes": CALL_OUTCOMES, "task_outcomes": TASK_OUTCOMES,
-            "case_types": CASE_TYPES, "new_key": lambda: str(new_id()),
-            "template_names": await template_names(api, token)}
+    return {
+        "call_outcomes": CALL_OUTCOMES,
+        "task_outcomes": TASK_OUTCOMES,
+        "case_types": CASE_TYPES,
+        "new_key": lambda: str(new_id()),
+        "template_names": await template_names(api, token),
+    }
 
 
 async def template_names(api: PlatformApi, token: str) -> list[str]:
@@ -62,30 +66,56 @@ async def home() -> Response:
 
 
 @router.get("/my-day")
-async def my_day(request: Request, person: SignedIn, api: Api, pages: Render,
-                 page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+async def my_day(
+    request: Request,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
     """The day's tasks a page at a time, highest priority first: a collector works from
     the top, and a thousand rows of forms would take seconds to send and draw. A member of
     an internal team only has a worklist of escalations: theirs is the team inbox."""
-    if person.teams and not person.can("collector", "receivables_rep", "supervisor", "admin",
-                                       "case_agent"):
+    if person.teams and not person.can(
+        "collector", "receivables_rep", "supervisor", "admin", "case_agent"
+    ):
         return RedirectResponse("/inbox", status_code=303)
     # The templates are asked for while the worklist is: the page waits for one round trip.
-    worklist, rows = await asyncio.gather(collections.worklist(api, person.token),
-                                          _row_context(api, person.token))
+    worklist, rows = await asyncio.gather(
+        collections.worklist(api, person.token), _row_context(api, person.token)
+    )
     tasks = worklist["tasks"]
     first = (page - 1) * PAGE_SIZE
-    return pages.render(request, "my_day.html", worklist=worklist,
-                        tasks=tasks[first:first + PAGE_SIZE], page=page, first=first,
-                        total=len(tasks), last_page=max(1, -(-len(tasks) // PAGE_SIZE)),
-                        **rows)
+    return pages.render(
+        request,
+        "my_day.html",
+        worklist=worklist,
+        tasks=tasks[first : first + PAGE_SIZE],
+        page=page,
+        first=first,
+        total=len(tasks),
+        last_page=max(1, -(-len(tasks) // PAGE_SIZE)),
+        **rows,
+    )
 
 
-async def _moves(request: Request, pages: Render, api: Api, token: str, task_id: UUID,
-                 status_code: int = 200, **context: Any) -> Response:
+async def _moves(
+    request: Request,
+    pages: Render,
+    api: Api,
+    token: str,
+    task_id: UUID,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
     task = await collections.task(api, token, task_id)
-    return pages.render(request, "_task_moves.html", status_code=status_code, task=task.body,
-                        **{**await _row_context(api, token), **context})
+    return pages.render(
+        request,
+        "_task_moves.html",
+        status_code=status_code,
+        task=task.body,
+        **{**await _row_context(api, token), **context},
+    )
 
 
 def _refused_status(refused: Refused) -> int:
@@ -93,45 +123,85 @@ def _refused_status(refused: Refused) -> int:
 
 
 @router.post("/tasks/{task_id}/call", dependencies=[Depends(check_csrf)])
-async def log_call(request: Request, task_id: UUID, person: SignedIn, api: Api,
-                   pages: Render, account_id: Annotated[str, Form()] = "",
-                   outcome: Annotated[str, Form()] = "",
-                   notes: Annotated[str, Form()] = "",
-                   idempotency_key: Annotated[str, Form()] = "") -> Response:
+async def log_call(
+    request: Request,
+    task_id: UUID,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    account_id: Annotated[str, Form()] = "",
+    outcome: Annotated[str, Form()] = "",
+    notes: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form()] = "",
+) -> Response:
     """The call's outcome closes the task with it (collections links the two)."""
     try:
-        await collections.log_call(api, person.token, account_id=account_id, outcome=outcome,
-                                   notes=notes or None, task_id=task_id,
-                                   idempotency_key=idempotency_key or str(new_id()))
+        await collections.log_call(
+            api,
+            person.token,
+            account_id=account_id,
+            outcome=outcome,
+            notes=notes or None,
+            task_id=task_id,
+            idempotency_key=idempotency_key or str(new_id()),
+        )
     except Refused as refused:
-        return await _moves(request, pages, api, person.token, task_id, status_code=422,
-                            refused=refused, form="call")
+        return await _moves(
+            request,
+            pages,
+            api,
+            person.token,
+            task_id,
+            status_code=422,
+            refused=refused,
+            form="call",
+        )
     return await _moves(request, pages, api, person.token, task_id, notice=N_("Call logged"))
 
 
 @router.post("/tasks/{task_id}/complete", dependencies=[Depends(check_csrf)])
-async def complete(request: Request, task_id: UUID, person: SignedIn, api: Api,
-                   pages: Render, outcome: Annotated[str, Form()] = "",
-                   version: Annotated[str, Form()] = "",
-                   notes: Annotated[str, Form()] = "") -> Response:
+async def complete(
+    request: Request,
+    task_id: UUID,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    outcome: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+    notes: Annotated[str, Form()] = "",
+) -> Response:
     try:
-        await collections.complete_task(api, person.token, task_id, outcome=outcome,
-                                        notes=notes or None, version=_etag(version))
+        await collections.complete_task(
+            api, person.token, task_id, outcome=outcome, notes=notes or None, version=_etag(version)
+        )
     except Refused as refused:
-        return await _moves(request, pages, api, person.token, task_id,
-                            status_code=_refused_status(refused), refused=refused,
-                            form="complete", tried_outcome=outcome)
-    return await _moves(request, pages, api, person.token, task_id,
-                        notice=N_("Task completed"))
+        return await _moves(
+            request,
+            pages,
+            api,
+            person.token,
+            task_id,
+            status_code=_refused_status(refused),
+            refused=refused,
+            form="complete",
+            tried_outcome=outcome,
+        )
+    return await _moves(request, pages, api, person.token, task_id, notice=N_("Task completed"))
 
 
 @router.post("/tasks/{task_id}/follow-up", dependencies=[Depends(check_csrf)])
-async def follow_up(request: Request, task_id: UUID, person: SignedIn, api: Api,
-                    pages: Render, account_id: Annotated[str, Form()] = "",
-                    due_on: Annotated[str, Form()] = "",
-                    due_time: Annotated[str, Form()] = "",
-                    note: Annotated[str, Form()] = "",
-                    idempotency_key: Annotated[str, Form()] = "") -> Response:
+async def follow_up(
+    request: Request,
+    task_id: UUID,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    account_id: Annotated[str, Form()] = "",
+    due_on: Annotated[str, Form()] = "",
+    due_time: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form()] = "",
+) -> Response:
     """A call-back set from the row: a new task on the collector's own list, the current
     one left as it is (its outcome is the call's)."""
     values = {"due_on": due_on, "due_time": due_time, "note": note}
@@ -139,50 +209,91 @@ async def follow_up(request: Request, task_id: UUID, person: SignedIn, api: Api,
     if refused is None:
         try:
             await collections.set_follow_up(
-                api, person.token, UUID(account_id), due_on=due_on, due_time=due_time or None,
-                note=note or None, idempotency_key=idempotency_key or str(new_id()))
+                api,
+                person.token,
+                UUID(account_id),
+                due_on=due_on,
+                due_time=due_time or None,
+                note=note or None,
+                idempotency_key=idempotency_key or str(new_id()),
+            )
         except Refused as exc:
             refused = exc
         else:
-            return await _moves(request, pages, api, person.token, task_id,
-                                notice=N_("Follow-up set"))
-    return await _moves(request, pages, api, person.token, task_id,
-                        status_code=_refused_status(refused), refused=refused,
-                        form="follow_up", values=values)
+            return await _moves(
+                request, pages, api, person.token, task_id, notice=N_("Follow-up set")
+            )
+    return await _moves(
+        request,
+        pages,
+        api,
+        person.token,
+        task_id,
+        status_code=_refused_status(refused),
+        refused=refused,
+        form="follow_up",
+        values=values,
+    )
 
 
 @router.post("/tasks/{task_id}/reschedule", dependencies=[Depends(check_csrf)])
-async def reschedule(request: Request, task_id: UUID, person: SignedIn, api: Api,
-                     pages: Render, due_on: Annotated[str, Form()] = "",
-                     version: Annotated[str, Form()] = "") -> Response:
+async def reschedule(
+    request: Request,
+    task_id: UUID,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    due_on: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+) -> Response:
     """Move this task to another business day (If-Match: a colleague's change wins and is
     shown)."""
     try:
-        await collections.reschedule(api, person.token, task_id, due_on=due_on or None,
-                                     snooze_days=None if due_on else 1,
-                                     version=_etag(version))
+        await collections.reschedule(
+            api,
+            person.token,
+            task_id,
+            due_on=due_on or None,
+            snooze_days=None if due_on else 1,
+            version=_etag(version),
+        )
     except Refused as refused:
-        return await _moves(request, pages, api, person.token, task_id,
-                            status_code=_refused_status(refused), refused=refused,
-                            form="reschedule", values={"reschedule_on": due_on})
-    return await _moves(request, pages, api, person.token, task_id,
-                        notice=N_("Task rescheduled"))
+        return await _moves(
+            request,
+            pages,
+            api,
+            person.token,
+            task_id,
+            status_code=_refused_status(refused),
+            refused=refused,
+            form="reschedule",
+            values={"reschedule_on": due_on},
+        )
+    return await _moves(request, pages, api, person.token, task_id, notice=N_("Task rescheduled"))
 
 
 def _template_refusal(template: str, language: str = "en") -> Refused | None:
     if not TEMPLATE_NAME.fullmatch(template):
-        return Refused(422, N_("Invalid template"), "",
-                       {"template": N_("Choose one of the templates listed")})
+        return Refused(
+            422, N_("Invalid template"), "", {"template": N_("Choose one of the templates listed")}
+        )
     if language not in TEMPLATE_LANGUAGES:
-        return Refused(422, N_("Invalid language"), "",
-                       {"language": N_("Choose one of the languages listed")})
+        return Refused(
+            422, N_("Invalid language"), "", {"language": N_("Choose one of the languages listed")}
+        )
     return None
 
 
 @router.get("/tasks/{task_id}/email-preview")
-async def email_preview(request: Request, task_id: UUID, person: SignedIn, api: Api,
-                        pages: Render, template: str = DEFAULT_TEMPLATE,
-                        language: str = "en") -> Response:
+async def email_preview(
+    request: Request,
+    task_id: UUID,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    template: str = DEFAULT_TEMPLATE,
+    language: str = "en",
+) -> Response:
     """What the chosen template says, in the account's language, rendered with collections'
     sample account (the real figures go in when it is sent)."""
     wanted = language if language in TEMPLATE_LANGUAGES else "en"
@@ -194,18 +305,32 @@ async def email_preview(request: Request, task_id: UUID, person: SignedIn, api: 
             except Refused as exc:
                 refused = exc
                 continue
-            return pages.render(request, "_email_preview.html", task_id=task_id,
-                                preview=shown, asked=wanted)
-    return pages.render(request, "_email_preview.html", status_code=422, task_id=task_id,
-                        refused=refused, preview=None, asked=wanted)
+            return pages.render(
+                request, "_email_preview.html", task_id=task_id, preview=shown, asked=wanted
+            )
+    return pages.render(
+        request,
+        "_email_preview.html",
+        status_code=422,
+        task_id=task_id,
+        refused=refused,
+        preview=None,
+        asked=wanted,
+    )
 
 
 @router.post("/tasks/{task_id}/email", dependencies=[Depends(check_csrf)])
-async def send_email(request: Request, task_id: UUID, person: SignedIn, api: Api,
-                     pages: Render, account_id: Annotated[str, Form()] = "",
-                     template: Annotated[str, Form()] = DEFAULT_TEMPLATE,
-                     language: Annotated[str, Form()] = "en",
-                     idempotency_key: Annotated[str, Form()] = "") -> Response:
+async def send_email(
+    request: Request,
+    task_id: UUID,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    account_id: Annotated[str, Form()] = "",
+    template: Annotated[str, Form()] = DEFAULT_TEMPLATE,
+    language: Annotated[str, Form()] = "en",
+    idempotency_key: Annotated[str, Form()] = "",
+) -> Response:
     """Sends the chosen dunning template; a mail server that refuses it is recorded by
     collections as `email_failed` and shown as such, not as an error page."""
     kept = {"template": template, "language": language}
@@ -213,51 +338,106 @@ async def send_email(request: Request, task_id: UUID, person: SignedIn, api: Api
     if refused is None:
         try:
             sent = await collections.send_email(
-                api, person.token, account_id, template=template, task_id=task_id,
-                idempotency_key=idempotency_key or str(new_id()))
+                api,
+                person.token,
+                account_id,
+                template=template,
+                task_id=task_id,
+                idempotency_key=idempotency_key or str(new_id()),
+            )
         except Refused as exc:
             refused = exc
         else:
             failed = sent.body.get("outcome") != "email_sent"
-            return await _moves(request, pages, api, person.token, task_id,
-                                notice=N_("Email not sent: the mail server refused it")
-                                if failed else N_("Email sent"), values=kept)
-    return await _moves(request, pages, api, person.token, task_id,
-                        status_code=_refused_status(refused), refused=refused,
-                        form="email", values=kept)
+            return await _moves(
+                request,
+                pages,
+                api,
+                person.token,
+                task_id,
+                notice=N_("Email not sent: the mail server refused it")
+                if failed
+                else N_("Email sent"),
+                values=kept,
+            )
+    return await _moves(
+        request,
+        pages,
+        api,
+        person.token,
+        task_id,
+        status_code=_refused_status(refused),
+        refused=refused,
+        form="email",
+        values=kept,
+    )
 
 
 @router.post("/tasks/{task_id}/pay-link", dependencies=[Depends(check_csrf)])
-async def pay_link(request: Request, task_id: UUID, person: SignedIn, api: Api,
-                   pages: Render, account_id: Annotated[str, Form()] = "",
-                   idempotency_key: Annotated[str, Form()] = "") -> Response:
+async def pay_link(
+    request: Request,
+    task_id: UUID,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    account_id: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form()] = "",
+) -> Response:
     """A link that pays the account's open invoices, to read out or paste into a message;
     billing makes it at the payment provider. A provider that is down or not set up is
     said in the row, not as an error page: the collector carries on with the call."""
     refused = _account_refusal(account_id)
     if refused is None:
         try:
-            made = await billing.pay_link(api, person.token, UUID(account_id),
-                                          idempotency_key=idempotency_key or str(new_id()))
+            made = await billing.pay_link(
+                api,
+                person.token,
+                UUID(account_id),
+                idempotency_key=idempotency_key or str(new_id()),
+            )
         except Refused as exc:
             refused = exc
         except Unreachable:
-            refused = Refused(503, N_("No pay link"),
-                              N_("The payment provider did not make a link; try again later."))
+            refused = Refused(
+                503,
+                N_("No pay link"),
+                N_("The payment provider did not make a link; try again later."),
+            )
         else:
-            return await _moves(request, pages, api, person.token, task_id,
-                                notice=N_("Pay link made"), pay_link=made.body)
-    return await _moves(request, pages, api, person.token, task_id, status_code=422,
-                        refused=refused, form="pay_link")
+            return await _moves(
+                request,
+                pages,
+                api,
+                person.token,
+                task_id,
+                notice=N_("Pay link made"),
+                pay_link=made.body,
+            )
+    return await _moves(
+        request,
+        pages,
+        api,
+        person.token,
+        task_id,
+        status_code=422,
+        refused=refused,
+        form="pay_link",
+    )
 
 
 @router.post("/tasks/{task_id}/case", dependencies=[Depends(check_csrf)])
-async def open_case(request: Request, task_id: UUID, person: SignedIn, api: Api,
-                    pages: Render, account_id: Annotated[str, Form()] = "",
-                    type: Annotated[str, Form()] = "",
-                    subject: Annotated[str, Form()] = "",
-                    description: Annotated[str, Form()] = "",
-                    idempotency_key: Annotated[str, Form()] = "") -> Response:
+async def open_case(
+    request: Request,
+    task_id: UUID,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    account_id: Annotated[str, Form()] = "",
+    type: Annotated[str, Form()] = "",
+    subject: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form()] = "",
+) -> Response:
     """A case opened from a call (a dispute, a billing question): the collector stays on
     the list and gets the case's number and a link to it."""
     values = {"type": type, "subject": subject, "description": description}
@@ -265,47 +445,93 @@ async def open_case(request: Request, task_id: UUID, person: SignedIn, api: Api,
     if refused is None:
         try:
             opened = await cases.open_case(
-                api, person.token, account_id=UUID(account_id), type=type,
-                origin="collections", subject=subject, description=description,
-                idempotency_key=idempotency_key or str(new_id()))
+                api,
+                person.token,
+                account_id=UUID(account_id),
+                type=type,
+                origin="collections",
+                subject=subject,
+                description=description,
+                idempotency_key=idempotency_key or str(new_id()),
+            )
         except Refused as exc:
             refused = exc
         else:
-            return await _moves(request, pages, api, person.token, task_id,
-                                notice=N_("Case opened"), opened_case=opened.body)
-    return await _moves(request, pages, api, person.token, task_id,
-                        status_code=_refused_status(refused), refused=refused,
-                        form="case", values=values)
+            return await _moves(
+                request,
+                pages,
+                api,
+                person.token,
+                task_id,
+                notice=N_("Case opened"),
+                opened_case=opened.body,
+            )
+    return await _moves(
+        request,
+        pages,
+        api,
+        person.token,
+        task_id,
+        status_code=_refused_status(refused),
+        refused=refused,
+        form="case",
+        values=values,
+    )
 
 
 @router.post("/accounts/{account_id}/promises", dependencies=[Depends(check_csrf)])
-async def take_promise(request: Request, account_id: UUID, person: SignedIn, api: Api,
-                       pages: Render, amount: Annotated[str, Form()] = "",
-                       currency: Annotated[str, Form()] = "",
-                       promised_date: Annotated[str, Form()] = "",
-                       task_id: Annotated[str, Form()] = "",
-                       idempotency_key: Annotated[str, Form()] = "") -> Response:
+async def take_promise(
+    request: Request,
+    account_id: UUID,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    amount: Annotated[str, Form()] = "",
+    currency: Annotated[str, Form()] = "",
+    promised_date: Annotated[str, Form()] = "",
+    task_id: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form()] = "",
+) -> Response:
     """The amount is typed in major units as people say it; the API takes minor units."""
     minor = to_minor(amount)
     if minor is None:
-        refused = Refused(422, N_("Invalid amount"), "",
-                          {"amount_minor": N_("Enter an amount like 1250.00")})
+        refused = Refused(
+            422, N_("Invalid amount"), "", {"amount_minor": N_("Enter an amount like 1250.00")}
+        )
     else:
         try:
-            await collections.take_promise(api, person.token, account_id, amount_minor=minor,
-                                           currency=currency or None,
-                                           promised_date=promised_date,
-                                           idempotency_key=idempotency_key or str(new_id()))
+            await collections.take_promise(
+                api,
+                person.token,
+                account_id,
+                amount_minor=minor,
+                currency=currency or None,
+                promised_date=promised_date,
+                idempotency_key=idempotency_key or str(new_id()),
+            )
         except Refused as exc:
             refused = exc
         else:
-            return pages.render(request, "_promise_form.html", account_id=account_id,
-                                currency=currency, task_id=task_id,
-                                new_key=lambda: str(new_id()), notice=N_("Promise recorded"))
-    return pages.render(request, "_promise_form.html", status_code=422, account_id=account_id,
-                        currency=currency, task_id=task_id, refused=refused,
-                        values={"amount": amount, "promised_date": promised_date},
-                        new_key=lambda: str(new_id()))
+            return pages.render(
+                request,
+                "_promise_form.html",
+                account_id=account_id,
+                currency=currency,
+                task_id=task_id,
+                new_key=lambda: str(new_id()),
+                notice=N_("Promise recorded"),
+            )
+    return pages.render(
+        request,
+        "_promise_form.html",
+        status_code=422,
+        account_id=account_id,
+        currency=currency,
+        task_id=task_id,
+        refused=refused,
+        values={"amount": amount, "promised_date": promised_date},
+        new_key=lambda: str(new_id()),
+    )
 
 
 def _etag(version: str) -> str | None:
@@ -317,8 +543,9 @@ def _account_refusal(account_id: str) -> Refused | None:
     try:
         UUID(account_id)
     except ValueError:
-        return Refused(422, N_("Invalid request"), N_("Not an account"),
-                       {"account_id": N_("Not an account")})
+        return Refused(
+            422, N_("Invalid request"), N_("Not an account"), {"account_id": N_("Not an account")}
+        )
     return None
 
 
@@ -334,8 +561,9 @@ def to_minor(amount: str, digits: int = 2) -> int | None:
     text = amount.strip().replace(" ", "")
     if "," in text and "." not in text:
         text = text.replace(",", ".")
-    text = text.replace(",", "") if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})*(\.[0-9]*)?", text) \
-        else text
+    text = (
+        text.replace(",", "") if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})*(\.[0-9]*)?", text) else text
+    )
     found = re.fullmatch(rf"([0-9]{{1,13}})(?:\.([0-9]{{0,{digits}}}))?", text)
     if found is None:
         return None

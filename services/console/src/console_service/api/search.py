@@ -13,8 +13,13 @@ router = APIRouter()
 
 
 @router.get("/search")
-async def search(request: Request, person: SignedIn, api: Api, pages: Render,
-                 q: str = Query(default="", max_length=200)) -> Response:
+async def search(
+    request: Request,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    q: str = Query(default="", max_length=200),
+) -> Response:
     results, available, refused = None, True, None
     if q.strip():
         try:
@@ -22,5 +27,6 @@ async def search(request: Request, person: SignedIn, api: Api, pages: Render,
         except Refused as exc:
             available = exc.status != 404
             refused = None if exc.status == 404 else exc
-    return pages.render(request, "search.html", q=q, results=results, available=available,
-                        refused=refused)
+    return pages.render(
+        request, "search.html", q=q, results=results, available=available, refused=refused
+    )

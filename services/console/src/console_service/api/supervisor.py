@@ -43,24 +43,41 @@ async def _part(call: Any) -> tuple[Any, Refused | None]:
 
 
 @router.get("/supervisor")
-async def supervisor(request: Request, person: SignedIn, api: Api, pages: Render,
-                     currency: Currency = "USD", week: Week = None) -> Response:
+async def supervisor(
+    request: Request,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    currency: Currency = "USD",
+    week: Week = None,
+) -> Response:
     week = week or this_week()
     token = person.token
-    aging, aging_refused = await _part(reporting.aging(api, token, currency=currency,
-                                                       group_by="collector"))
-    collectors, kpi_refused = await _part(reporting.kpis(api, token, currency=currency,
-                                                         period=week, group_by="collector"))
-    teams, _ = await _part(reporting.kpis(api, token, currency=currency, period=week,
-                                          group_by="team"))
-    trend, trend_refused = await _part(reporting.trend(api, token, currency=currency,
-                                                       period=week))
+    aging, aging_refused = await _part(
+        reporting.aging(api, token, currency=currency, group_by="collector")
+    )
+    collectors, kpi_refused = await _part(
+        reporting.kpis(api, token, currency=currency, period=week, group_by="collector")
+    )
+    teams, _ = await _part(
+        reporting.kpis(api, token, currency=currency, period=week, group_by="team")
+    )
+    trend, trend_refused = await _part(reporting.trend(api, token, currency=currency, period=week))
     overdue, _ = await _part(cases.overdue_escalations(api, token))
     unassigned, _ = await _part(_unassigned(api, token))
-    return pages.render(request, "supervisor.html", currency=currency, week=week,
-                        aging=aging, collectors=collectors, teams=teams, trend=trend,
-                        overdue=overdue or [], unassigned=unassigned,
-                        refused=aging_refused or kpi_refused or trend_refused)
+    return pages.render(
+        request,
+        "supervisor.html",
+        currency=currency,
+        week=week,
+        aging=aging,
+        collectors=collectors,
+        teams=teams,
+        trend=trend,
+        overdue=overdue or [],
+        unassigned=unassigned,
+        refused=aging_refused or kpi_refused or trend_refused,
+    )
 
 
 async def _unassigned(api: PlatformApi, token: str) -> int:
@@ -69,44 +86,86 @@ async def _unassigned(api: PlatformApi, token: str) -> int:
 
 
 @router.get("/supervisor/aging")
-async def aging_drill(request: Request, person: SignedIn, api: Api, pages: Render,
-                      currency: Currency = "USD", bucket: Bucket = None,
-                      collector_id: Annotated[str | None, Query(max_length=200)] = None,
-                      account_id: UUID | None = None) -> Response:
+async def aging_drill(
+    request: Request,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    currency: Currency = "USD",
+    bucket: Bucket = None,
+    collector_id: Annotated[str | None, Query(max_length=200)] = None,
+    account_id: UUID | None = None,
+) -> Response:
     """A bucket's accounts (largest first), or one account's invoices."""
     group_by = "invoice" if account_id else "account"
-    report, refused = await _part(reporting.aging(
-        api, person.token, currency=currency, group_by=group_by, collector_id=collector_id,
-        account_id=account_id, limit=1000))
+    report, refused = await _part(
+        reporting.aging(
+            api,
+            person.token,
+            currency=currency,
+            group_by=group_by,
+            collector_id=collector_id,
+            account_id=account_id,
+            limit=1000,
+        )
+    )
     rows = (report or {}).get("rows", [])
     if bucket and report and bucket not in report["buckets"]:
         refused = Refused(422, "Invalid bucket", "", {"bucket": "Not a bucket of this report"})
         rows = []
     elif bucket:
-        rows = sorted((r for r in rows if r["buckets"].get(bucket)),
-                      key=lambda r: -r["buckets"][bucket])
-    return pages.render(request, "aging.html", status_code=refused.status if refused else 200,
-                        currency=currency, bucket=bucket, collector_id=collector_id,
-                        account_id=account_id, report=report, rows=rows[:200],
-                        refused=refused)
+        rows = sorted(
+            (r for r in rows if r["buckets"].get(bucket)), key=lambda r: -r["buckets"][bucket]
+        )
+    return pages.render(
+        request,
+        "aging.html",
+        status_code=refused.status if refused else 200,
+        currency=currency,
+        bucket=bucket,
+        collector_id=collector_id,
+        account_id=account_id,
+        report=report,
+        rows=rows[:200],
+        refused=refused,
+    )
 
 
 @router.get("/supervisor/weekly-review")
-async def weekly_review(request: Request, person: SignedIn, api: Api, pages: Render,
-                        currency: Currency = "USD", week: Week = None) -> Response:
+async def weekly_review(
+    request: Request,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    currency: Currency = "USD",
+    week: Week = None,
+) -> Response:
     week = week or this_week()
-    review, refused = await _part(reporting.weekly_review(api, person.token, week=week,
-                                                          currency=currency))
-    return pages.render(request, "weekly_review.html", currency=currency, week=week,
-                        review=review, refused=refused)
+    review, refused = await _part(
+        reporting.weekly_review(api, person.token, week=week, currency=currency)
+    )
+    return pages.render(
+        request, "weekly_review.html", currency=currency, week=week, review=review, refused=refused
+    )
 
 
-async def _approvals_page(request: Request, api: PlatformApi, pages: Render, token: str,
-                          status_code: int = 200, **context: Any) -> Response:
+async def _approvals_page(
+    request: Request,
+    api: PlatformApi,
+    pages: Render,
+    token: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
     pending, refused = await _part(billing.pending_approvals(api, token))
-    return pages.render(request, "approvals.html", status_code=status_code,
-                        approvals=pending or [], etag=etag,
-                        **({"refused": refused} | context))
+    return pages.render(
+        request,
+        "approvals.html",
+        status_code=status_code,
+        approvals=pending or [],
+        etag=etag,
+        **({"refused": refused} | context),
+    )
 
 
 @router.get("/supervisor/approvals")
@@ -115,25 +174,43 @@ async def approvals(request: Request, person: SignedIn, api: Api, pages: Render)
     return await _approvals_page(request, api, pages, person.token)
 
 
-@router.post("/supervisor/approvals/{approval_id}/{decision}",
-             dependencies=[Depends(check_csrf)])
-async def decide(request: Request, approval_id: UUID,
-                 decision: Annotated[Literal["approve", "reject"], Path()],
-                 person: SignedIn, api: Api, pages: Render) -> Response:
+@router.post("/supervisor/approvals/{approval_id}/{decision}", dependencies=[Depends(check_csrf)])
+async def decide(
+    request: Request,
+    approval_id: UUID,
+    decision: Annotated[Literal["approve", "reject"], Path()],
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+) -> Response:
     """Billing keeps four eyes: a supervisor deciding their own request gets its 403,
     shown on the page beside that approval rather than as an error page."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     reason = form.get("reason", "").strip()
     try:
         if decision == "reject" and not reason:
-            raise Refused(422, N_("Invalid request"), "",
-                          {"reason": N_("Say why the approval is rejected")})
-        await billing.decide_approval(api, person.token, approval_id,
-                                      approve=decision == "approve", reason=reason,
-                                      version=form.get("version", ""))
+            raise Refused(
+                422, N_("Invalid request"), "", {"reason": N_("Say why the approval is rejected")}
+            )
+        await billing.decide_approval(
+            api,
+            person.token,
+            approval_id,
+            approve=decision == "approve",
+            reason=reason,
+            version=form.get("version", ""),
+        )
     except Refused as refused:
         status = 409 if refused.stale else 403 if refused.status == 403 else 422
-        return await _approvals_page(request, api, pages, person.token, status_code=status,
-                                     refused=refused, failed=str(approval_id), values=form)
+        return await _approvals_page(
+            request,
+            api,
+            pages,
+            person.token,
+            status_code=status,
+            refused=refused,
+            failed=str(approval_id),
+            values=form,
+        )
     done = N_("Approved") if decision == "approve" else N_("Rejected")
     return await _approvals_page(request, api, pages, person.token, notice=done)

@@ -134,15 +134,25 @@ _GROUP_EXPRESSIONS = {
     GroupBy.segment: {"segment": "a.segment"},
     GroupBy.currency: {},
 }
-_FILTER_EXPRESSIONS = {"account_id": ("s.account_id", "uuid"), "currency": ("s.currency", "text"),
-                       "collector_id": ("ca.collector_id", "text"),
-                       "segment": ("a.segment", "text"), "team": ("ct.team", "text")}
+_FILTER_EXPRESSIONS = {
+    "account_id": ("s.account_id", "uuid"),
+    "currency": ("s.currency", "text"),
+    "collector_id": ("ca.collector_id", "text"),
+    "segment": ("a.segment", "text"),
+    "team": ("ct.team", "text"),
+}
 _ACCOUNT_ATTRIBUTES = """
     LEFT JOIN ar_accounts a ON a.account_id = s.account_id
     LEFT JOIN col_assignments ca ON ca.account_id = s.account_id
     LEFT JOIN collector_teams ct ON ct.collector_id = ca.collector_id"""
-_MEASURES = ("open_minor", "invoices", "on_hold_minor", "on_hold_invoices", "in_dispute_minor",
-             "in_dispute_invoices")
+_MEASURES = (
+    "open_minor",
+    "invoices",
+    "on_hold_minor",
+    "on_hold_invoices",
+    "in_dispute_minor",
+    "in_dispute_invoices",
+)
 
 
 _BY_SEGMENT = "ar_aging_by_segment s"
@@ -157,8 +167,10 @@ _BY_COLLECTOR = """(SELECT collector_id, currency, due_date, open_minor, invoice
      FROM ar_aging_by_collector WHERE effective_date > $1::date) s
     LEFT JOIN collector_teams ct ON ct.collector_id = s.collector_id"""
 # what the sums per segment or collector carry themselves: no account to join
-_OWN = {_BY_SEGMENT: {"segment": "s.segment"},
-        _BY_COLLECTOR: {"collector_id": "s.collector_id", "team": "ct.team"}}
+_OWN = {
+    _BY_SEGMENT: {"segment": "s.segment"},
+    _BY_COLLECTOR: {"collector_id": "s.collector_id", "team": "ct.team"},
+}
 
 
 def _source(group_by: GroupBy, flt: AgingFilter) -> str:
@@ -167,8 +179,11 @@ def _source(group_by: GroupBy, flt: AgingFilter) -> str:
     finer, or a mix of segment and collector, reads the steps."""
     if flt.account_id is None and group_by not in (GroupBy.invoice, GroupBy.account):
         by_segment = group_by is GroupBy.segment or flt.segment is not None
-        by_collector = (group_by in (GroupBy.collector, GroupBy.team)
-                        or flt.collector_id is not None or flt.team is not None)
+        by_collector = (
+            group_by in (GroupBy.collector, GroupBy.team)
+            or flt.collector_id is not None
+            or flt.team is not None
+        )
         if by_segment and not by_collector:
             return _BY_SEGMENT
         if by_collector and not by_segment:
@@ -182,8 +197,9 @@ def _source(group_by: GroupBy, flt: AgingFilter) -> str:
     return "ar_aging_steps s"
 
 
-def _query(flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket],
-           page: Page) -> tuple[str, list[Any]]:
+def _query(
+    flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket], page: Page
+) -> tuple[str, list[Any]]:
     """Aging as of $1: the steps dated by then, summed per group and bucket of the due date."""
     args: list[Any] = [flt.as_of]
     source = _source(group_by, flt)
@@ -194,24 +210,29 @@ def _query(flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket],
         if (value := getattr(flt, field)) is not None:
             args.append(value)
             conditions.append(f"{own.get(field, expression)} = ${len(args)}::{cast}")
-    groups = {name: own.get(name, expression)
-              for name, expression in _GROUP_EXPRESSIONS[group_by].items()}
+    groups = {
+        name: own.get(name, expression) for name, expression in _GROUP_EXPRESSIONS[group_by].items()
+    }
     if group_by in _KEY_COLUMN and page.after is not None:
         key, cast = _KEY_COLUMN[group_by]
         args.extend(_decode_cursor(page.after))
-        conditions.append(f"({groups[key]}, s.currency) > (${len(args) - 1}::{cast}, "
-                          f"${len(args)}::text)")
+        conditions.append(
+            f"({groups[key]}, s.currency) > (${len(args) - 1}::{cast}, ${len(args)}::text)"
+        )
     names = [*groups, "currency"]
     keys = [*(f"{e} AS {n}" for n, e in groups.items()), "s.currency"]
     if source.startswith("ar_aging_steps") or (
-            source == _BY_COLLECTOR and group_by is GroupBy.collector):  # one row a due date
+        source == _BY_COLLECTOR and group_by is GroupBy.collector
+    ):  # one row a due date
         picked = ", ".join([*keys, *(f"s.{m}" for m in _MEASURES)])
         per_due_date = ""
     else:  # already summed: sum again per due date first, so each is bucketed once
         picked = ", ".join([*keys, *(f"sum(s.{m}) AS {m}" for m in _MEASURES)])
         per_due_date = "GROUP BY " + ", ".join([*groups.values(), "s.currency", "s.due_date"])
-    sums = ", ".join(f"sum(open_minor) FILTER (WHERE bucket = {i})::bigint AS b{i}"
-                     for i in range(len(all_buckets)))
+    sums = ", ".join(
+        f"sum(open_minor) FILTER (WHERE bucket = {i})::bigint AS b{i}"
+        for i in range(len(all_buckets))
+    )
     limit = f"LIMIT {int(page.limit)}" if page.limit is not None else ""
     # only column names and integer bounds are interpolated, never input text
     sql = f"""
@@ -253,8 +274,13 @@ def _decode_cursor(cursor: str) -> tuple[UUID, str]:
         raise InvalidCursor("not a cursor this API returned") from exc
 
 
-async def aging(conn: asyncpg.Connection, flt: AgingFilter, group_by: GroupBy,
-                all_buckets: list[Bucket], page: Page | None = None) -> list[dict[str, Any]]:
+async def aging(
+    conn: asyncpg.Connection,
+    flt: AgingFilter,
+    group_by: GroupBy,
+    all_buckets: list[Bucket],
+    page: Page | None = None,
+) -> list[dict[str, Any]]:
     sql, args = _query(flt, group_by, all_buckets, page or Page())
     rows = await conn.fetch(sql, *args)
     result = []

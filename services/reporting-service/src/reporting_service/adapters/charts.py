@@ -29,6 +29,7 @@ def _major(amount_minor: int, currency: str) -> float:
     """A chart's axis is a float: exact Decimal amounts are for the tables."""
     return float(major_units(amount_minor, currency))
 
+
 CHARTS = ("aging-trend", "pareto-count", "pareto-amount", "week-over-week")
 
 
@@ -74,10 +75,12 @@ def aging_trend(points: list[dict[str, Any]], currency: str) -> Figure:
     if not points:
         _nothing(ax, "No snapshots in these weeks")
         return _fitted(figure)
-    ax.plot(dates, [_major(p["past_due_minor"], currency) for p in points], marker="o",
-            label="Past due")
-    ax.plot(dates, [_major(p["over_60_minor"], currency) for p in points], marker="o",
-            label="61+ days")
+    ax.plot(
+        dates, [_major(p["past_due_minor"], currency) for p in points], marker="o", label="Past due"
+    )
+    ax.plot(
+        dates, [_major(p["over_60_minor"], currency) for p in points], marker="o", label="61+ days"
+    )
     ax.set_ylabel(currency)
     ax.tick_params(axis="x", labelrotation=45)
     ax.legend()
@@ -93,8 +96,11 @@ def pareto(rows: list[dict[str, Any]], title: str, currency: str | None = None) 
         _nothing(ax, "No cases closed this week")
         return _fitted(figure)
     positions = list(range(len(rows)))
-    ax.bar(positions, [r["value"] if currency is None else _major(r["value"], currency)
-                       for r in rows], color="#4a7ab0")
+    ax.bar(
+        positions,
+        [r["value"] if currency is None else _major(r["value"], currency) for r in rows],
+        color="#4a7ab0",
+    )
     if currency is not None:
         ax.set_ylabel(currency)
     _categories(figure, ax, [r["code"] for r in rows])
@@ -112,10 +118,20 @@ def week_over_week(rows: list[dict[str, Any]]) -> Figure:
         _nothing(ax, "No cases closed this week or last")
         return _fitted(figure)
     positions = range(len(rows))
-    ax.bar([p - 0.2 for p in positions], [r["cases_last_week"] for r in rows], width=0.4,
-           label="last week", color="#a6a6a6")
-    ax.bar([p + 0.2 for p in positions], [r["cases_this_week"] for r in rows], width=0.4,
-           label="this week", color="#4a7ab0")
+    ax.bar(
+        [p - 0.2 for p in positions],
+        [r["cases_last_week"] for r in rows],
+        width=0.4,
+        label="last week",
+        color="#a6a6a6",
+    )
+    ax.bar(
+        [p + 0.2 for p in positions],
+        [r["cases_this_week"] for r in rows],
+        width=0.4,
+        label="this week",
+        color="#4a7ab0",
+    )
     _categories(figure, ax, [r["code"] for r in rows])
     ax.legend()
     return _fitted(figure)
@@ -129,8 +145,11 @@ def figure(chart: str, review: dict[str, Any]) -> Figure:
     if chart == "pareto-count":
         return pareto(review["root_causes"]["pareto_by_count"], "Root causes by cases")
     if chart == "pareto-amount":
-        return pareto(review["root_causes"]["pareto_by_amount"],
-                      f"Root causes by amount ({currency})", currency)
+        return pareto(
+            review["root_causes"]["pareto_by_amount"],
+            f"Root causes by amount ({currency})",
+            currency,
+        )
     if chart == "week-over-week":
         return week_over_week(review["root_causes"]["week_over_week"])
     raise KeyError(chart)

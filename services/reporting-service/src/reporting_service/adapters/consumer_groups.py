@@ -20,8 +20,10 @@ Positions = dict[TopicPartition, int]
 
 
 async def positions(db: asyncpg.Pool | asyncpg.Connection, group: str) -> Positions:
-    rows = await db.fetch("SELECT topic, partition, next_offset FROM consumer_offsets "
-                          "WHERE consumer_group = $1", group)
+    rows = await db.fetch(
+        "SELECT topic, partition, next_offset FROM consumer_offsets WHERE consumer_group = $1",
+        group,
+    )
     return {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
@@ -46,19 +48,21 @@ async def lock_for_swap(conn: asyncpg.Connection, group: str, tables: list[str])
     them) before it writes the tables: the other order deadlocks with a batch caught
     between the two."""
     await conn.execute("SET LOCAL lock_timeout = '10s'")
-    await conn.execute("SELECT 1 FROM consumer_offsets WHERE consumer_group = $1 FOR UPDATE",
-                       group)
-    await conn.execute(f"LOCK TABLE {', '.join(f'public.{t}' for t in tables)} "
-                       "IN ACCESS EXCLUSIVE MODE")
+    await conn.execute("SELECT 1 FROM consumer_offsets WHERE consumer_group = $1 FOR UPDATE", group)
+    await conn.execute(
+        f"LOCK TABLE {', '.join(f'public.{t}' for t in tables)} IN ACCESS EXCLUSIVE MODE"
+    )
 
 
 async def hand_over(conn: asyncpg.Connection, builder: str, group: str) -> None:
     """The live group takes the rebuild's positions and processed ids as its own."""
     await forget(conn, group)
-    await conn.execute("UPDATE consumer_offsets SET consumer_group = $1 "
-                       "WHERE consumer_group = $2", group, builder)
-    await conn.execute("UPDATE processed_events SET consumer_group = $1 "
-                       "WHERE consumer_group = $2", group, builder)
+    await conn.execute(
+        "UPDATE consumer_offsets SET consumer_group = $1 WHERE consumer_group = $2", group, builder
+    )
+    await conn.execute(
+        "UPDATE processed_events SET consumer_group = $1 WHERE consumer_group = $2", group, builder
+    )
 
 
 async def forget(conn: asyncpg.Connection, group: str) -> None:
@@ -66,8 +70,9 @@ async def forget(conn: asyncpg.Connection, group: str) -> None:
     await conn.execute("DELETE FROM processed_events WHERE consumer_group = $1", group)
 
 
-async def run_statements(conn: asyncpg.Connection, statements: tuple[str, ...],
-                         **names: str) -> None:
+async def run_statements(
+    conn: asyncpg.Connection, statements: tuple[str, ...], **names: str
+) -> None:
     """A projection's own fixed statements (its reset, its after-swap steps)."""
     for statement in statements:
         await conn.execute(statement.format(**names) if names else statement)

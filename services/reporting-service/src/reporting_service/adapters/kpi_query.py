@@ -29,15 +29,19 @@ class KpiGroup(StrEnum):
 
 def _key(group: KpiGroup, collector_column: str) -> str:
     """SQL for the group key; `ct` is collector_teams joined on that collector column."""
-    return {KpiGroup.collector: f"coalesce({collector_column}, 'unassigned')",
-            KpiGroup.team: "coalesce(ct.team, 'no team')",
-            KpiGroup.all: f"'{ALL}'"}[group]
+    return {
+        KpiGroup.collector: f"coalesce({collector_column}, 'unassigned')",
+        KpiGroup.team: "coalesce(ct.team, 'no team')",
+        KpiGroup.all: f"'{ALL}'",
+    }[group]
 
 
-async def ar_figures(conn: asyncpg.Connection, period: Period, currency: str,
-                     group: KpiGroup) -> dict[str, ArFigures]:
+async def ar_figures(
+    conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup
+) -> dict[str, ArFigures]:
     key = _key(group, "ca.collector_id")
-    rows = await conn.fetch(f"""
+    rows = await conn.fetch(
+        f"""
         WITH balances AS (
             SELECT i.invoice_id, i.account_id, i.issue_date, i.due_date, i.total_minor,
                    i.instalments,
@@ -69,10 +73,20 @@ async def ar_figures(conn: asyncpg.Connection, period: Period, currency: str,
         FROM dated b
         LEFT JOIN col_assignments ca ON ca.account_id = b.account_id
         LEFT JOIN collector_teams ct ON ct.collector_id = ca.collector_id
-        GROUP BY 1""", period.start, period.end, currency)  # noqa: S608 - key is a literal
-    return {r["key"]: ArFigures(int(r["opening_ar"]), int(r["credit_sales"]),
-                                int(r["closing_ar"]), int(r["closing_current_ar"]))
-            for r in rows}
+        GROUP BY 1""",  # noqa: S608
+        period.start,
+        period.end,
+        currency,
+    )
+    return {
+        r["key"]: ArFigures(
+            int(r["opening_ar"]),
+            int(r["credit_sales"]),
+            int(r["closing_ar"]),
+            int(r["closing_current_ar"]),
+        )
+        for r in rows
+    }
 
 
 @dataclass(frozen=True)
@@ -81,23 +95,28 @@ class Counted:
     of: int
 
 
-async def cadence(conn: asyncpg.Connection, period: Period, group: KpiGroup
-                  ) -> dict[str, Counted]:
+async def cadence(conn: asyncpg.Connection, period: Period, group: KpiGroup) -> dict[str, Counted]:
     """Task-days due in the period (not cancelled by then) and those done by that day."""
-    rows = await conn.fetch(f"""
+    rows = await conn.fetch(
+        f"""
         SELECT {_key(group, "t.collector_id")} AS key, count(*) AS due,
                count(*) FILTER (WHERE t.completed_on <= d.due_date) AS completed
         FROM col_task_due_days d JOIN col_tasks t ON t.task_id = d.task_id
         LEFT JOIN collector_teams ct ON ct.collector_id = t.collector_id
         WHERE d.due_date BETWEEN $1 AND $2
           AND (t.cancelled_on IS NULL OR t.cancelled_on > d.due_date)
-        GROUP BY 1""", period.start, period.end)  # noqa: S608
+        GROUP BY 1""",  # noqa: S608
+        period.start,
+        period.end,
+    )
     return {r["key"]: Counted(r["completed"], r["due"]) for r in rows}
 
 
-async def promises(conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup
-                   ) -> dict[str, PromiseFigures]:
-    rows = await conn.fetch(f"""
+async def promises(
+    conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup
+) -> dict[str, PromiseFigures]:
+    rows = await conn.fetch(
+        f"""
         SELECT {_key(group, "m.collector_id")} AS key,
                count(*) FILTER (WHERE status = 'kept') AS kept,
                count(*) FILTER (WHERE status = 'partially_kept') AS partially_kept,
@@ -107,9 +126,17 @@ async def promises(conn: asyncpg.Connection, period: Period, currency: str, grou
         LEFT JOIN collector_teams ct ON ct.collector_id = m.collector_id
         WHERE m.judged_on BETWEEN $1 AND $2 AND m.currency = $3
           AND m.status IN ('kept', 'partially_kept', 'broken')
-        GROUP BY 1""", period.start, period.end, currency)  # noqa: S608
-    return {r["key"]: PromiseFigures(r["kept"], r["partially_kept"], r["broken"],
-                                     int(r["promised"]), int(r["paid"])) for r in rows}
+        GROUP BY 1""",  # noqa: S608
+        period.start,
+        period.end,
+        currency,
+    )
+    return {
+        r["key"]: PromiseFigures(
+            r["kept"], r["partially_kept"], r["broken"], int(r["promised"]), int(r["paid"])
+        )
+        for r in rows
+    }
 
 
 @dataclass(frozen=True)
@@ -118,12 +145,14 @@ class Secured:
     amount_minor: int
 
 
-async def collections_secured(conn: asyncpg.Connection, period: Period, currency: str,
-                              group: KpiGroup, window_days: int) -> dict[str, Secured]:
+async def collections_secured(
+    conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup, window_days: int
+) -> dict[str, Secured]:
     """Payments applied in the period to invoices already past due, within `window_days`
     after a contact or a promise on the account; credited to the latest such touch's
     collector. A payment reversed by the period's end secured nothing."""
-    rows = await conn.fetch(f"""
+    rows = await conn.fetch(
+        f"""
         SELECT {_key(group, "touch.collector_id")} AS key,
                count(DISTINCT c.reference_id) AS payments, sum(-c.amount_minor) AS amount
         FROM ar_balance_changes c
@@ -142,7 +171,12 @@ async def collections_secured(conn: asyncpg.Connection, period: Period, currency
         WHERE c.kind = 'payment' AND c.effective_date BETWEEN $1 AND $2
           AND i.currency = $3 AND i.due_date < c.effective_date
           AND (p.reversed_on IS NULL OR p.reversed_on > $2)
-        GROUP BY 1""", period.start, period.end, currency, window_days)  # noqa: S608
+        GROUP BY 1""",  # noqa: S608
+        period.start,
+        period.end,
+        currency,
+        window_days,
+    )
     return {r["key"]: Secured(r["payments"], int(r["amount"])) for r in rows}
 
 
@@ -155,9 +189,11 @@ class AutoPayFigures:
     offers_converted: int
 
 
-async def autopay(conn: asyncpg.Connection, period: Period, group: KpiGroup
-                  ) -> dict[str, AutoPayFigures]:
-    rows = await conn.fetch(f"""
+async def autopay(
+    conn: asyncpg.Connection, period: Period, group: KpiGroup
+) -> dict[str, AutoPayFigures]:
+    rows = await conn.fetch(
+        f"""
         WITH status AS (
             SELECT a.account_id, {_key(group, "ca.collector_id")} AS key,
                    coalesce((SELECT h.enrolled FROM ar_autopay_history h
@@ -180,29 +216,43 @@ async def autopay(conn: asyncpg.Connection, period: Period, group: KpiGroup
         SELECT key, count(*) FILTER (WHERE NOT at_start) AS base,
                count(*) FILTER (WHERE NOT at_start AND enrolled_in_period) AS enrolled,
                count(*) FILTER (WHERE at_end) AS on_end, count(*) AS accounts
-        FROM status GROUP BY key""", period.start, period.end)  # noqa: S608
-    converted = await conn.fetch(f"""
+        FROM status GROUP BY key""",  # noqa: S608
+        period.start,
+        period.end,
+    )
+    converted = await conn.fetch(
+        f"""
         SELECT {_key(group, "o.collector_id")} AS key, count(*) AS n
         FROM col_autopay_offers o LEFT JOIN collector_teams ct ON ct.collector_id = o.collector_id
         WHERE o.enrolled_on BETWEEN $1 AND $2 GROUP BY 1""",  # noqa: S608
-                                 period.start, period.end)
+        period.start,
+        period.end,
+    )
     offers = {r["key"]: r["n"] for r in converted}
-    return {r["key"]: AutoPayFigures(r["base"], r["enrolled"], r["on_end"], r["accounts"],
-                                     offers.get(r["key"], 0)) for r in rows}
+    return {
+        r["key"]: AutoPayFigures(
+            r["base"], r["enrolled"], r["on_end"], r["accounts"], offers.get(r["key"], 0)
+        )
+        for r in rows
+    }
 
 
 # a case's question is the internal team's to answer: the answer counts for that team (service,
 # installation, ...) and the person who gave it, not for the collector of no one
-_ANSWER_KEY = {KpiGroup.collector: "coalesce(e.collector_id, e.answered_by, 'unanswered')",
-               KpiGroup.team: "coalesce(e.team, ct.team, 'no team')",
-               KpiGroup.all: f"'{ALL}'"}
+_ANSWER_KEY = {
+    KpiGroup.collector: "coalesce(e.collector_id, e.answered_by, 'unanswered')",
+    KpiGroup.team: "coalesce(e.team, ct.team, 'no team')",
+    KpiGroup.all: f"'{ALL}'",
+}
 
 
-async def follow_up_timeliness(conn: asyncpg.Connection, period: Period, group: KpiGroup
-                               ) -> dict[str, dict[str, Counted]]:
+async def follow_up_timeliness(
+    conn: asyncpg.Connection, period: Period, group: KpiGroup
+) -> dict[str, dict[str, Counted]]:
     """Tasks due in the period (on their first date, or the date they were last rescheduled
     to) done by that day; escalation answers due in the period given by their due date."""
-    tasks = await conn.fetch(f"""
+    tasks = await conn.fetch(
+        f"""
         SELECT {_key(group, "t.collector_id")} AS key, count(*) AS due,
                count(*) FILTER (WHERE t.completed_on <= coalesce(t.due_on, t.business_date))
                    AS on_time
@@ -210,13 +260,20 @@ async def follow_up_timeliness(conn: asyncpg.Connection, period: Period, group: 
         WHERE coalesce(t.due_on, t.business_date) BETWEEN $1 AND $2
           AND (t.cancelled_on IS NULL
                OR t.cancelled_on > coalesce(t.due_on, t.business_date))
-        GROUP BY 1""", period.start, period.end)  # noqa: S608
-    answers = await conn.fetch(f"""
+        GROUP BY 1""",  # noqa: S608
+        period.start,
+        period.end,
+    )
+    answers = await conn.fetch(
+        f"""
         SELECT {_ANSWER_KEY[group]} AS key, count(*) AS due,
                count(*) FILTER (WHERE e.answered_on <= e.due_date) AS on_time
         FROM escalations e LEFT JOIN collector_teams ct ON ct.collector_id = e.collector_id
         WHERE e.due_date BETWEEN $1 AND $2
-        GROUP BY 1""", period.start, period.end)  # noqa: S608
+        GROUP BY 1""",  # noqa: S608
+        period.start,
+        period.end,
+    )
     result: dict[str, dict[str, Counted]] = defaultdict(dict)
     for kind, rows in (("tasks", tasks), ("escalation_answers", answers)):
         for r in rows:
@@ -241,19 +298,23 @@ EMPTY_CASES = CaseFigures(0, 0, 0, 0, [], 0, 0, [])
 
 def _case_key(group: KpiGroup) -> str:
     """A case counts for its owner (the case agent) and the owner's team; `k` is the case."""
-    return {KpiGroup.collector: "coalesce(k.owner_id, 'unassigned')",
-            KpiGroup.team: "coalesce(ct.team, 'no team')",
-            KpiGroup.all: f"'{ALL}'"}[group]
+    return {
+        KpiGroup.collector: "coalesce(k.owner_id, 'unassigned')",
+        KpiGroup.team: "coalesce(ct.team, 'no team')",
+        KpiGroup.all: f"'{ALL}'",
+    }[group]
 
 
-async def case_figures(conn: asyncpg.Connection, period: Period, group: KpiGroup,
-                       zone: str) -> dict[str, CaseFigures]:
+async def case_figures(
+    conn: asyncpg.Connection, period: Period, group: KpiGroup, zone: str
+) -> dict[str, CaseFigures]:
     """Cases opened, closed, resolved (investigation completed) in the period; open more than
     14 days at its end; time to resolution of those resolved in it, in days. Instants are
     dated in the team's time zone `zone`."""
     day = "AT TIME ZONE $3)::date"
     key = _case_key(group)
-    rows = await conn.fetch(f"""
+    rows = await conn.fetch(
+        f"""
         SELECT {key} AS key,
                count(*) FILTER (WHERE (k.opened_at {day} BETWEEN $1 AND $2) AS opened,
                count(*) FILTER (WHERE (k.closed_at {day} BETWEEN $1 AND $2) AS closed,
@@ -273,29 +334,53 @@ async def case_figures(conn: asyncpg.Connection, period: Period, group: KpiGroup
                    FILTER (WHERE (k.confirmed_at {day} BETWEEN $1 AND $2
                              AND k.satisfaction IS NOT NULL) AS satisfaction
         FROM cases k LEFT JOIN collector_teams ct ON ct.collector_id = k.owner_id
-        GROUP BY 1""", period.start, period.end, zone)  # noqa: S608 - key is a literal
-    return {r["key"]: CaseFigures(
-        opened=r["opened"], closed=r["closed"], investigations_completed=r["resolved"],
-        open_over_14_days=r["open_over_14"],
-        resolution_days=[Fraction(int(x), 86_400) for x in r["seconds"] or []],
-        documentation_complete=r["complete"], documented_closed=r["documented"],
-        satisfaction=list(r["satisfaction"] or [])) for r in rows}
+        GROUP BY 1""",  # noqa: S608
+        period.start,
+        period.end,
+        zone,
+    )
+    return {
+        r["key"]: CaseFigures(
+            opened=r["opened"],
+            closed=r["closed"],
+            investigations_completed=r["resolved"],
+            open_over_14_days=r["open_over_14"],
+            resolution_days=[Fraction(int(x), 86_400) for x in r["seconds"] or []],
+            documentation_complete=r["complete"],
+            documented_closed=r["documented"],
+            satisfaction=list(r["satisfaction"] or []),
+        )
+        for r in rows
+    }
 
 
-async def satisfaction_comments(conn: asyncpg.Connection, period: Period, zone: str,
-                                limit: int = 20) -> list[dict[str, object]]:
+async def satisfaction_comments(
+    conn: asyncpg.Connection, period: Period, zone: str, limit: int = 20
+) -> list[dict[str, object]]:
     """The customers' own words, lowest scores first: what a supervisor reads to act on."""
-    rows = await conn.fetch("""
+    rows = await conn.fetch(
+        """
         SELECT case_id, case_number, owner_id, satisfaction, satisfaction_comment, confirmed_at
         FROM cases
         WHERE (confirmed_at AT TIME ZONE $3)::date BETWEEN $1 AND $2
           AND satisfaction_comment IS NOT NULL
         ORDER BY satisfaction NULLS LAST, confirmed_at DESC LIMIT $4""",
-                            period.start, period.end, zone, limit)
-    return [{"case_id": r["case_id"], "case_number": r["case_number"],
-             "owner_id": r["owner_id"], "satisfaction": r["satisfaction"],
-             "comment": r["satisfaction_comment"], "confirmed_at": r["confirmed_at"]}
-            for r in rows]
+        period.start,
+        period.end,
+        zone,
+        limit,
+    )
+    return [
+        {
+            "case_id": r["case_id"],
+            "case_number": r["case_number"],
+            "owner_id": r["owner_id"],
+            "satisfaction": r["satisfaction"],
+            "comment": r["satisfaction_comment"],
+            "confirmed_at": r["confirmed_at"],
+        }
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -304,12 +389,14 @@ class CauseCounts:
     previous_period: int
 
 
-async def escalations_by_cause(conn: asyncpg.Connection, period: Period, group: KpiGroup
-                               ) -> dict[str, dict[str, CauseCounts]]:
+async def escalations_by_cause(
+    conn: asyncpg.Connection, period: Period, group: KpiGroup
+) -> dict[str, dict[str, CauseCounts]]:
     """Case escalations by cause (delay, documentation gap, other) in the period and in the
     period of the same length before it, per owner or team of the case."""
     previous = period.previous()
-    rows = await conn.fetch(f"""
+    rows = await conn.fetch(
+        f"""
         SELECT {_case_key(group)} AS key, coalesce(e.reason, 'other') AS cause,
                count(*) FILTER (WHERE e.escalated_on >= $1) AS now,
                count(*) FILTER (WHERE e.escalated_on < $1) AS before
@@ -317,7 +404,11 @@ async def escalations_by_cause(conn: asyncpg.Connection, period: Period, group: 
         LEFT JOIN cases k ON k.case_id = e.case_id
         LEFT JOIN collector_teams ct ON ct.collector_id = k.owner_id
         WHERE e.origin = 'case' AND e.escalated_on BETWEEN $3 AND $2
-        GROUP BY 1, 2""", period.start, period.end, previous.start)  # noqa: S608
+        GROUP BY 1, 2""",  # noqa: S608
+        period.start,
+        period.end,
+        previous.start,
+    )
     result: dict[str, dict[str, CauseCounts]] = defaultdict(dict)
     for r in rows:
         result[r["key"]][r["cause"]] = CauseCounts(r["now"], r["before"])
@@ -330,7 +421,9 @@ async def escalations_by_origin(conn: asyncpg.Connection, period: Period) -> dic
     rows = await conn.fetch(
         "SELECT origin || ':' || cause AS cause, count(*) AS n FROM escalations "
         "WHERE escalated_on BETWEEN $1 AND $2 GROUP BY 1 ORDER BY 2 DESC, 1",
-        period.start, period.end)
+        period.start,
+        period.end,
+    )
     return {r["cause"]: r["n"] for r in rows}
 
 
@@ -342,14 +435,19 @@ class CorrectedInvoices:
     amount_minor: int
 
 
-async def billing_accuracy(conn: asyncpg.Connection, period: Period, currency: str
-                           ) -> tuple[int, int, list[CorrectedInvoices]]:
+async def billing_accuracy(
+    conn: asyncpg.Connection, period: Period, currency: str
+) -> tuple[int, int, list[CorrectedInvoices]]:
     """Invoices issued in the period; those of them corrected or credited by a case
     (through billing) by the period's end, in total and by the case's root cause."""
     issued = await conn.fetchval(
         "SELECT count(*) FROM ar_invoices WHERE currency = $1 AND issue_date BETWEEN $2 AND $3",
-        currency, period.start, period.end)
-    rows = await conn.fetch("""
+        currency,
+        period.start,
+        period.end,
+    )
+    rows = await conn.fetch(
+        """
         SELECT coalesce(k.root_cause_code, 'unidentified') AS code,
                coalesce(max(k.root_cause_name), 'No root cause identified') AS name,
                count(DISTINCT c.invoice_id) AS invoices, sum(c.amount_minor) AS amount
@@ -357,11 +455,22 @@ async def billing_accuracy(conn: asyncpg.Connection, period: Period, currency: s
         JOIN ar_invoices i ON i.invoice_id = c.invoice_id
         LEFT JOIN cases k ON k.case_id = c.case_id
         WHERE i.currency = $1 AND i.issue_date BETWEEN $2 AND $3 AND c.effective_date <= $3
-        GROUP BY 1 ORDER BY 3 DESC, 1""", currency, period.start, period.end)
-    corrected = await conn.fetchval("""
+        GROUP BY 1 ORDER BY 3 DESC, 1""",
+        currency,
+        period.start,
+        period.end,
+    )
+    corrected = await conn.fetchval(
+        """
         SELECT count(DISTINCT c.invoice_id) FROM case_corrections c
         JOIN ar_invoices i ON i.invoice_id = c.invoice_id
         WHERE i.currency = $1 AND i.issue_date BETWEEN $2 AND $3 AND c.effective_date <= $3""",
-                                    currency, period.start, period.end)
-    return issued, corrected, [CorrectedInvoices(r["code"], r["name"], r["invoices"],
-                                                 int(r["amount"])) for r in rows]
+        currency,
+        period.start,
+        period.end,
+    )
+    return (
+        issued,
+        corrected,
+        [CorrectedInvoices(r["code"], r["name"], r["invoices"], int(r["amount"])) for r in rows],
+    )

@@ -90,8 +90,8 @@ ORDER BY score DESC, c.account_id, c.position LIMIT $3
 _BY_PHONE = "OR c.phone_digits LIKE '%' || $4 || '%'"
 # a number or an email address looks like too many names and addresses to be worth
 # comparing by trigrams (they share "inv", "000", ".example"): only words are
-_NAME_LIKE = "UNION SELECT account_id FROM (" + _NAMED.format(  # noqa: S608 - constants
-    kind="account", candidates=CANDIDATES) + ") named"
+_NAMED_ACCOUNTS = _NAMED.format(kind="account", candidates=CANDIDATES)
+_NAME_LIKE = f"UNION SELECT account_id FROM ({_NAMED_ACCOUNTS}) named"  # noqa: S608
 _CONTACT_LIKE = "OR $1 <% c.email OR $1 <% c.name"
 
 _CASES = """
@@ -108,8 +108,9 @@ ORDER BY score DESC, c.case_number LIMIT $3
 """
 
 
-async def search(conn: asyncpg.Connection, query: SearchText, kinds: tuple[str, ...],
-                 limit: int) -> list[dict[str, Any]]:
+async def search(
+    conn: asyncpg.Connection, query: SearchText, kinds: tuple[str, ...], limit: int
+) -> list[dict[str, Any]]:
     """Up to `limit` of each kind in `kinds`, best first within each kind."""
     found: list[dict[str, Any]] = []
     async with conn.transaction(readonly=True):
@@ -117,17 +118,21 @@ async def search(conn: asyncpg.Connection, query: SearchText, kinds: tuple[str, 
         # a misspelt word as a whole (swapped letters), beside a word's misspelt beginning
         await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {WORD_ALIKE}")
         if "account" in kinds:
-            sql = (_ACCOUNTS.replace("{fuzzy}", _NAME_LIKE if query.fuzzy else "")
-                   .replace("{likeness}", str(WORD_SIMILARITY)))
+            sql = _ACCOUNTS.replace("{fuzzy}", _NAME_LIKE if query.fuzzy else "").replace(
+                "{likeness}", str(WORD_SIMILARITY)
+            )
             found += await conn.fetch(sql, query.lowered, query.prefix, limit)
         if "invoice" in kinds:
             found += await conn.fetch(_INVOICES, query.lowered, query.prefix, limit)
         if "contact" in kinds:
-            sql = (_CONTACTS.replace("{phone}", _BY_PHONE if query.phone_digits else "")
-                   .replace("{fuzzy}", _CONTACT_LIKE if query.fuzzy else ""))
-            found += await conn.fetch(sql, query.lowered, query.prefix, limit,
-                                      query.phone_digits or "")
+            sql = _CONTACTS.replace("{phone}", _BY_PHONE if query.phone_digits else "").replace(
+                "{fuzzy}", _CONTACT_LIKE if query.fuzzy else ""
+            )
+            found += await conn.fetch(
+                sql, query.lowered, query.prefix, limit, query.phone_digits or ""
+            )
         if "case" in kinds:
-            found += await conn.fetch(_CASES, query.lowered, query.prefix, limit,
-                                      query.case_number or "")
+            found += await conn.fetch(
+                _CASES, query.lowered, query.prefix, limit, query.case_number or ""
+            )
     return [dict(row) for row in found]

@@ -27,8 +27,9 @@ def _quoted(schema: str) -> str:
     return '"' + schema.replace('"', '""') + '"'
 
 
-async def prepare(conn: asyncpg.Connection, schema: str, tables: Sequence[str],
-                  shared: Sequence[str]) -> None:
+async def prepare(
+    conn: asyncpg.Connection, schema: str, tables: Sequence[str], shared: Sequence[str]
+) -> None:
     """Empty copies of `tables` (with their triggers) and of `shared` (without) in `schema`.
 
     A shared table's triggers are left behind: they keep derived tables of
@@ -39,8 +40,9 @@ async def prepare(conn: asyncpg.Connection, schema: str, tables: Sequence[str],
         await conn.execute(_QUALIFIED)
         await conn.execute(f"CREATE SCHEMA {into}")
         for table in [*tables, *shared]:
-            await conn.execute(f"CREATE TABLE {into}.{table} "
-                               f"(LIKE public.{table} INCLUDING ALL EXCLUDING INDEXES)")
+            await conn.execute(
+                f"CREATE TABLE {into}.{table} (LIKE public.{table} INCLUDING ALL EXCLUDING INDEXES)"
+            )
             for statement in await _keys_and_indexes(conn, table, into):
                 await conn.execute(statement)
         for table in tables:
@@ -48,14 +50,21 @@ async def prepare(conn: asyncpg.Connection, schema: str, tables: Sequence[str],
                 await conn.execute(statement)
 
 
-async def swap(conn: asyncpg.Connection, schema: str, retired: str, tables: Sequence[str],
-               shared: Sequence[tuple[str, str]]) -> None:
+async def swap(
+    conn: asyncpg.Connection,
+    schema: str,
+    retired: str,
+    tables: Sequence[str],
+    shared: Sequence[tuple[str, str]],
+) -> None:
     """Move the live tables to `retired` and the new ones into `public`, in the caller's
     transaction, which must hold every one of them locked."""
     new, old = _quoted(schema), _quoted(retired)
     for table, mine in shared:
-        await conn.execute(f"INSERT INTO {new}.{table} SELECT * FROM public.{table} "  # noqa: S608
-                           f"WHERE ({mine}) IS NOT TRUE")
+        await conn.execute(
+            f"INSERT INTO {new}.{table} SELECT * FROM public.{table} "  # noqa: S608
+            f"WHERE ({mine}) IS NOT TRUE"
+        )
     moved = [*tables, *(table for table, _ in shared)]
     await conn.execute(_QUALIFIED)
     views = await _views_reading(conn, moved)
@@ -78,22 +87,28 @@ async def _keys_and_indexes(conn: asyncpg.Connection, table: str, into: str) -> 
     keys = await conn.fetch(
         "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint "
         "WHERE conrelid = ('public.' || $1)::regclass AND contype IN ('p', 'u', 'x') "
-        "ORDER BY conname", table)
+        "ORDER BY conname",
+        table,
+    )
     indexes = await conn.fetch(
         "SELECT pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i "
         "WHERE i.indrelid = ('public.' || $1)::regclass AND NOT EXISTS "
         "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
-        "ORDER BY i.indexrelid", table)
-    return ([f'ALTER TABLE {into}.{table} ADD CONSTRAINT "{k["conname"]}" {k["definition"]}'
-             for k in keys]
-            + [_retarget(i["definition"], table, into) for i in indexes])
+        "ORDER BY i.indexrelid",
+        table,
+    )
+    return [
+        f'ALTER TABLE {into}.{table} ADD CONSTRAINT "{k["conname"]}" {k["definition"]}'
+        for k in keys
+    ] + [_retarget(i["definition"], table, into) for i in indexes]
 
 
 async def _triggers(conn: asyncpg.Connection, table: str, into: str) -> list[str]:
     rows = await conn.fetch(
         "SELECT pg_get_triggerdef(oid) AS definition FROM pg_trigger "
         "WHERE tgrelid = ('public.' || $1)::regclass AND NOT tgisinternal ORDER BY tgname",
-        table)
+        table,
+    )
     return [_retarget(r["definition"], table, into) for r in rows]
 
 
@@ -104,8 +119,7 @@ def _retarget(definition: str, table: str, into: str) -> str:
     return definition.replace(live, f" ON {into}.{table} ", 1)
 
 
-async def _views_reading(conn: asyncpg.Connection, tables: Iterable[str]
-                         ) -> list[tuple[str, str]]:
+async def _views_reading(conn: asyncpg.Connection, tables: Iterable[str]) -> list[tuple[str, str]]:
     """Every view that reads one of the tables directly, with its definition."""
     rows = await conn.fetch(
         """
@@ -117,5 +131,7 @@ async def _views_reading(conn: asyncpg.Connection, tables: Iterable[str]
           AND d.refobjid = ANY (SELECT ('public.' || t)::regclass FROM unnest($1::text[]) t)
           AND v.oid <> d.refobjid AND v.relkind = 'v'
         ORDER BY 1
-        """, list(tables))
+        """,
+        list(tables),
+    )
     return [(r["name"], r["definition"]) for r in rows]

@@ -49,42 +49,65 @@ def _insert_sql(all_buckets: list[Bucket]) -> str:
     """  # noqa: S608
 
 
-async def take_snapshot(conn: asyncpg.Connection, day: date,
-                        all_buckets: list[Bucket], bounds: tuple[int, ...]) -> SnapshotRun:
+async def take_snapshot(
+    conn: asyncpg.Connection, day: date, all_buckets: list[Bucket], bounds: tuple[int, ...]
+) -> SnapshotRun:
     async with conn.transaction():
         inserted = await conn.fetchval(
             "INSERT INTO aging_snapshot_runs (snapshot_date, bucket_bounds) VALUES ($1, $2) "
-            "ON CONFLICT (snapshot_date) DO NOTHING RETURNING snapshot_date", day, list(bounds))
+            "ON CONFLICT (snapshot_date) DO NOTHING RETURNING snapshot_date",
+            day,
+            list(bounds),
+        )
         if inserted is None:
             # the run row's lock orders racers; each statement after it sees what the
             # winner committed, so an empty day is retaken once
-            await conn.execute("SELECT 1 FROM aging_snapshot_runs WHERE snapshot_date = $1 "
-                               "FOR UPDATE", day)
+            await conn.execute(
+                "SELECT 1 FROM aging_snapshot_runs WHERE snapshot_date = $1 FOR UPDATE", day
+            )
             if not await conn.fetchval(
-                    "SELECT EXISTS (SELECT 1 FROM aging_snapshots WHERE snapshot_date = $1)",
-                    day):
+                "SELECT EXISTS (SELECT 1 FROM aging_snapshots WHERE snapshot_date = $1)", day
+            ):
                 inserted = await conn.fetchval(
                     "UPDATE aging_snapshot_runs SET taken_at = now(), bucket_bounds = $2 "
-                    "WHERE snapshot_date = $1 RETURNING snapshot_date", day, list(bounds))
+                    "WHERE snapshot_date = $1 RETURNING snapshot_date",
+                    day,
+                    list(bounds),
+                )
         if inserted is not None:
             await conn.execute(_insert_sql(all_buckets), day, None, None, None, None, None)
     totals = await conn.fetch(
         "SELECT currency, sum(amount_minor) AS total, count(*) AS n FROM aging_snapshots "
-        "WHERE snapshot_date = $1 GROUP BY currency ORDER BY currency", day)
-    return SnapshotRun(day, inserted is not None, sum(r["n"] for r in totals),
-                       {r["currency"]: int(r["total"]) for r in totals})
+        "WHERE snapshot_date = $1 GROUP BY currency ORDER BY currency",
+        day,
+    )
+    return SnapshotRun(
+        day,
+        inserted is not None,
+        sum(r["n"] for r in totals),
+        {r["currency"]: int(r["total"]) for r in totals},
+    )
 
 
 async def snapshot_taken(conn: asyncpg.Connection, day: date) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM aging_snapshot_runs WHERE snapshot_date = $1)", day))
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM aging_snapshot_runs WHERE snapshot_date = $1)", day
+        )
+    )
 
 
-async def daily_balances(conn: asyncpg.Connection, currency: str, start: date, end: date,
-                         collector_id: str | None = None, segment: str | None = None
-                         ) -> list[dict[str, Any]]:
+async def daily_balances(
+    conn: asyncpg.Connection,
+    currency: str,
+    start: date,
+    end: date,
+    collector_id: str | None = None,
+    segment: str | None = None,
+) -> list[dict[str, Any]]:
     """Per snapshot date: total, past due (1+ days) and 61+ days past due."""
-    rows = await conn.fetch("""
+    rows = await conn.fetch(
+        """
         SELECT snapshot_date, sum(amount_minor) AS total,
                coalesce(sum(amount_minor) FILTER (WHERE bucket_lower_days >= 1), 0) AS past_due,
                coalesce(sum(amount_minor) FILTER (WHERE bucket_lower_days >= 61), 0) AS over_60
@@ -92,7 +115,18 @@ async def daily_balances(conn: asyncpg.Connection, currency: str, start: date, e
         WHERE currency = $1 AND snapshot_date BETWEEN $2 AND $3
           AND ($4::text IS NULL OR collector_id = $4) AND ($5::text IS NULL OR segment = $5)
         GROUP BY snapshot_date ORDER BY snapshot_date""",
-        currency, start, end, collector_id, segment)
-    return [{"date": r["snapshot_date"], "total_minor": int(r["total"]),
-             "past_due_minor": int(r["past_due"]), "over_60_minor": int(r["over_60"])}
-            for r in rows]
+        currency,
+        start,
+        end,
+        collector_id,
+        segment,
+    )
+    return [
+        {
+            "date": r["snapshot_date"],
+            "total_minor": int(r["total"]),
+            "past_due_minor": int(r["past_due"]),
+            "over_60_minor": int(r["over_60"]),
+        }
+        for r in rows
+    ]

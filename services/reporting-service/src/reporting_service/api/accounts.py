@@ -26,9 +26,11 @@ SUPERVISORS = require_roles("supervisor", "admin")
 
 @router.get("/v1/accounts/{account_id}/summary")
 async def account_summary(
-    request: Request, account_id: UUID,
-    as_of: Annotated[BusinessDate | None,
-                     Query(description="Business date; default today (TEAM_TIMEZONE)")] = None,
+    request: Request,
+    account_id: UUID,
+    as_of: Annotated[
+        BusinessDate | None, Query(description="Business date; default today (TEAM_TIMEZONE)")
+    ] = None,
     _: Principal = Depends(READERS),
 ) -> AccountSummary:
     """Balance and aging buckets per currency, last contact, open promises, open cases and
@@ -37,19 +39,27 @@ async def account_summary(
     async with pooled(request) as conn:
         profile = await q.account_profile(conn, account_id)
         if profile is None:
-            raise Problem(404, "Account not found",
-                          f"no billing account {account_id} has been projected",
-                          field="path.account_id")
-        balances = await aging(conn, AgingFilter(as_of=day, account_id=account_id),
-                               GroupBy.account, buckets())
-        return AccountSummary.model_validate({
-            **profile, "as_of": day,
-            "balances": [{k: v for k, v in row.items() if k != "account_id"}
-                         for row in balances],
-            "last_contact": await q.last_contact(conn, account_id),
-            "open_promises": await q.open_promises(conn, account_id),
-            "open_cases": await q.open_cases(conn, account_id),
-        })
+            raise Problem(
+                404,
+                "Account not found",
+                f"no billing account {account_id} has been projected",
+                field="path.account_id",
+            )
+        balances = await aging(
+            conn, AgingFilter(as_of=day, account_id=account_id), GroupBy.account, buckets()
+        )
+        return AccountSummary.model_validate(
+            {
+                **profile,
+                "as_of": day,
+                "balances": [
+                    {k: v for k, v in row.items() if k != "account_id"} for row in balances
+                ],
+                "last_contact": await q.last_contact(conn, account_id),
+                "open_promises": await q.open_promises(conn, account_id),
+                "open_cases": await q.open_cases(conn, account_id),
+            }
+        )
 
 
 class TeamAssignment(RequestBody):
@@ -58,7 +68,8 @@ class TeamAssignment(RequestBody):
 
 @router.put("/v1/collectors/{collector_id}/team", status_code=200)
 async def set_collector_team(
-    request: Request, body: TeamAssignment,
+    request: Request,
+    body: TeamAssignment,
     collector_id: Annotated[str, Path(min_length=1, max_length=200)],
     _: Principal = Depends(SUPERVISORS),
 ) -> CollectorTeam:

@@ -63,19 +63,23 @@ class AgingReport(BaseModel):
 @router.get("", response_model=AgingReport, response_model_exclude_none=True)
 async def aging_report(
     request: Request,
-    as_of: Annotated[BusinessDate | None,
-                     Query(description="Business date; default today (TEAM_TIMEZONE)")] = None,
+    as_of: Annotated[
+        BusinessDate | None, Query(description="Business date; default today (TEAM_TIMEZONE)")
+    ] = None,
     group_by: GroupBy = GroupBy.account,
     account_id: UUID | None = None,
     currency: Annotated[CurrencyCode | None, Query()] = None,
     collector_id: Annotated[str | None, Query(max_length=200)] = None,
     segment: Annotated[str | None, Query(max_length=64)] = None,
     team: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=1000,
-                                       description="Page size (invoice and account)")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=1000, description="Page size (invoice and account)")
+    ] = None,
     after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    bucket_bounds: Annotated[str | None, Query(
-        alias="buckets", description="Upper bounds in days past due, e.g. 0,30,60,90,120")] = None,
+    bucket_bounds: Annotated[
+        str | None,
+        Query(alias="buckets", description="Upper bounds in days past due, e.g. 0,30,60,90,120"),
+    ] = None,
     _: Principal = Depends(READERS),
 ) -> AgingReport:
     """AR aging as of any business date, per invoice, account, collector, team, segment or
@@ -85,13 +89,24 @@ async def aging_report(
     except InvalidBuckets as exc:
         raise Problem(400, "Invalid buckets", str(exc), field="query.buckets") from exc
     all_buckets = buckets(bounds)
-    flt = AgingFilter(as_of=as_of or today(request), account_id=account_id, currency=currency,
-                      collector_id=collector_id, segment=segment, team=team)
+    flt = AgingFilter(
+        as_of=as_of or today(request),
+        account_id=account_id,
+        currency=currency,
+        collector_id=collector_id,
+        segment=segment,
+        team=team,
+    )
     try:
         async with pooled(request) as conn:
             rows = await aging(conn, flt, group_by, all_buckets, Page(limit, after))
     except InvalidCursor as exc:
         raise Problem(400, "Invalid cursor", str(exc), field="query.after") from exc
     cursor = encode_cursor(group_by, rows[-1]) if rows and limit and len(rows) == limit else None
-    return AgingReport(as_of=flt.as_of, group_by=group_by, buckets=[b.key for b in all_buckets],
-                       rows=[AgingRow(**row) for row in rows], next_cursor=cursor)
+    return AgingReport(
+        as_of=flt.as_of,
+        group_by=group_by,
+        buckets=[b.key for b in all_buckets],
+        rows=[AgingRow(**row) for row in rows],
+        next_cursor=cursor,
+    )

@@ -40,8 +40,9 @@ def business_period(period: Period, field: str) -> Period:
     try:
         return within(period, settings.earliest, settings.latest)
     except PeriodOutOfRange as exc:
-        raise Problem(422, "Period out of range", str(exc), type=problem_type("out-of-range"),
-                      field=field) from exc
+        raise Problem(
+            422, "Period out of range", str(exc), type=problem_type("out-of-range"), field=field
+        ) from exc
 
 
 def period_from(period: str | None, start: date | None, end: date | None) -> Period:
@@ -56,10 +57,18 @@ def period_from(period: str | None, start: date | None, end: date | None) -> Per
         if start is not None and end is not None:
             return Period(start, end)
     except InvalidPeriod as exc:
-        raise Problem(400, "Invalid period", str(exc),
-                      field="query.period" if period is not None else "query.to") from exc
-    raise Problem(400, "Missing period", "give period=2026-W47 (or a month or a day), "
-                  "or both from and to", field="query.period")
+        raise Problem(
+            400,
+            "Invalid period",
+            str(exc),
+            field="query.period" if period is not None else "query.to",
+        ) from exc
+    raise Problem(
+        400,
+        "Missing period",
+        "give period=2026-W47 (or a month or a day), or both from and to",
+        field="query.period",
+    )
 
 
 @router.get("")
@@ -70,8 +79,8 @@ async def kpis(
     start: Annotated[BusinessDate | None, Query(alias="from")] = None,
     end: Annotated[BusinessDate | None, Query(alias="to")] = None,
     group_by: KpiGroup = KpiGroup.all,
-    attribution_window_days: Annotated[int, Query(
-        ge=0, le=365, description="Collections secured: days after a contact or promise")
+    attribution_window_days: Annotated[
+        int, Query(ge=0, le=365, description="Collections secured: days after a contact or promise")
     ] = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
     _: Principal = Depends(READERS),
 ) -> KpiReport:
@@ -79,10 +88,20 @@ async def kpis(
     owner's team), the department's case KPIs and billing accuracy. A period that runs
     past today is reported up to today; `requested_period` then says what was asked."""
     try:
-        query = KpiQuery.up_to_today(period_from(period, start, end), today(request), currency,
-                                     group_by, attribution_window_days)
+        query = KpiQuery.up_to_today(
+            period_from(period, start, end),
+            today(request),
+            currency,
+            group_by,
+            attribution_window_days,
+        )
     except PeriodNotStarted as exc:
-        raise Problem(422, "Period not started", str(exc), type=problem_type("out-of-range"),
-                      field="query.period" if period is not None else "query.from") from exc
+        raise Problem(
+            422,
+            "Period not started",
+            str(exc),
+            type=problem_type("out-of-range"),
+            field="query.period" if period is not None else "query.from",
+        ) from exc
     async with pooled(request) as conn:
         return KpiReport.model_validate(await kpi_report(conn, query))

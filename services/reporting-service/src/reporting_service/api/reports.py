@@ -49,8 +49,9 @@ def _format(requested: Format | None, accept: str | None) -> Format:
     return Format.json
 
 
-async def _review(request: Request, week: str, currency: str | None, sop_threshold: int,
-                  window: int) -> dict[str, Any]:
+async def _review(
+    request: Request, week: str, currency: str | None, sop_threshold: int, window: int
+) -> dict[str, Any]:
     try:
         business_period(iso_week(week), "query.week")
     except InvalidPeriod as exc:
@@ -61,17 +62,36 @@ async def _review(request: Request, week: str, currency: str | None, sop_thresho
 
 
 Week = Annotated[str, Query(description="ISO week, e.g. 2026-W47")]
-Currency = Annotated[CurrencyCode | None, Query(
-    description="Default: the currency most invoices are in")]
-Threshold = Annotated[int, Query(ge=1, le=1000, description=(
-    "Closed cases of one root cause in the week that make it an SOP candidate"))]
+Currency = Annotated[
+    CurrencyCode | None, Query(description="Default: the currency most invoices are in")
+]
+Threshold = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=1000,
+        description=("Closed cases of one root cause in the week that make it an SOP candidate"),
+    ),
+]
 Window = Annotated[int, Query(ge=0, le=365)]
 
 
-@router.get("/weekly-review", response_model=WeeklyReview, responses={200: {"content": {
-    "text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}}})
+@router.get(
+    "/weekly-review",
+    response_model=WeeklyReview,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
 async def weekly_review_report(
-    request: Request, week: Week, currency: Currency = None,
+    request: Request,
+    week: Week,
+    currency: Currency = None,
     format: Annotated[Format | None, Query(description="json, csv or html; or use Accept")] = None,
     sop_threshold: Threshold = DEFAULT_SOP_THRESHOLD,
     attribution_window_days: Window = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
@@ -83,17 +103,26 @@ async def weekly_review_report(
     review = await _review(request, week, currency, sop_threshold, attribution_window_days)
     chosen = _format(format, request.headers.get("accept"))
     if chosen is Format.csv:
-        return Response(review_csv(review), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="weekly-review-{week}.csv"'})
+        return Response(
+            review_csv(review),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="weekly-review-{week}.csv"'},
+        )
     if chosen is Format.html:
         return HTMLResponse(review_html(review))
     return JSONResponse(WeeklyReview.model_validate(review).model_dump(mode="json"))
 
 
-@router.get("/weekly-review/charts/{chart}.png",
-            responses={200: {"content": {"image/png": {}}}}, response_class=Response)
+@router.get(
+    "/weekly-review/charts/{chart}.png",
+    responses={200: {"content": {"image/png": {}}}},
+    response_class=Response,
+)
 async def weekly_review_chart(
-    request: Request, chart: str, week: Week, currency: Currency = None,
+    request: Request,
+    chart: str,
+    week: Week,
+    currency: Currency = None,
     sop_threshold: Threshold = DEFAULT_SOP_THRESHOLD,
     attribution_window_days: Window = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
     _: Principal = Depends(READERS),
@@ -101,7 +130,8 @@ async def weekly_review_chart(
     """One chart of the weekly review as a PNG: the HTML page's images, for a slide or an
     email."""
     if chart not in charts.CHARTS:
-        raise Problem(404, "No such chart", f"charts are {', '.join(charts.CHARTS)}",
-                      field="path.chart")
+        raise Problem(
+            404, "No such chart", f"charts are {', '.join(charts.CHARTS)}", field="path.chart"
+        )
     review = await _review(request, week, currency, sop_threshold, attribution_window_days)
     return Response(charts.render(chart, review), media_type="image/png")

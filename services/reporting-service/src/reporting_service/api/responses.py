@@ -45,13 +45,16 @@ class DailyBalance(Report):
 
 class BalanceChange(Report):
     this_period_minor: int | None = Field(
-        description="In the last snapshot of this period; null without one")
+        description="In the last snapshot of this period; null without one"
+    )
     last_period_minor: int | None = Field(
-        description="In the last snapshot of the period before; null without one")
+        description="In the last snapshot of the period before; null without one"
+    )
     change_minor: int | None = Field(description="this_period_minor - last_period_minor")
     reduction_pct: Percent = Field(
         description="How much smaller the balance got, in percent of last period's "
-                    "(negative when it grew)")
+        "(negative when it grew)"
+    )
 
 
 class AgingTrend(Report):
@@ -59,7 +62,8 @@ class AgingTrend(Report):
     period: PeriodOut
     previous_period: PeriodOut = Field(description="The period of the same length before")
     points: list[DailyBalance] = Field(
-        description="One per snapshot day of both periods, oldest first")
+        description="One per snapshot day of both periods, oldest first"
+    )
     past_due: BalanceChange
     over_60: BalanceChange
     total: BalanceChange
@@ -79,8 +83,10 @@ class CadenceOut(Report):
 
 
 class CollectionsSecuredOut(Report):
-    payments: int = Field(description="Payments on past-due invoices after a contact or "
-                                      "promise on the account, within the window")
+    payments: int = Field(
+        description="Payments on past-due invoices after a contact or "
+        "promise on the account, within the window"
+    )
     amount_minor: int
     attribution_window_days: int
 
@@ -96,8 +102,9 @@ class PromisesOut(Report):
 
 
 class AutoPayOut(Report):
-    not_on_autopay_at_start: int = Field(description="Accounts without auto-pay when the "
-                                                     "period began (the conversion base)")
+    not_on_autopay_at_start: int = Field(
+        description="Accounts without auto-pay when the period began (the conversion base)"
+    )
     enrolled_in_period: int
     conversion_pct: Percent
     on_autopay_at_end: int
@@ -131,16 +138,20 @@ class CaseKpisOut(Report):
     opened: int
     closed: int
     investigations_completed: int = Field(description="Cases resolved in the period")
-    open_over_14_days: int = Field(description="Cases open at the period's end, opened more "
-                                               "than 14 days before (the two-week SLA)")
-    mean_days_to_resolution: Days = Field(description="Opened to resolved, of the cases "
-                                                      "resolved in the period")
+    open_over_14_days: int = Field(
+        description="Cases open at the period's end, opened more "
+        "than 14 days before (the two-week SLA)"
+    )
+    mean_days_to_resolution: Days = Field(
+        description="Opened to resolved, of the cases resolved in the period"
+    )
     median_days_to_resolution: Days
     documentation_complete: int = Field(description="Closed cases whose checklist was complete")
     documentation_checked: int = Field(description="Closed cases whose checklist was checked")
     documentation_completeness_pct: Percent
     escalations_by_cause: dict[str, CauseChange] = Field(
-        description="Every escalation cause (`delay`, `documentation_gap`, `other`), none as 0")
+        description="Every escalation cause (`delay`, `documentation_gap`, `other`), none as 0"
+    )
     satisfaction: SatisfactionOut
 
 
@@ -156,28 +167,34 @@ class SatisfactionComment(Report):
 class DepartmentCases(CaseKpisOut):
     escalations_by_origin: dict[str, int] = Field(
         description="Every escalation by origin and cause: `case:service`, "
-                    "`collections:final notice`")
+        "`collections:final notice`"
+    )
     satisfaction_comments: list[SatisfactionComment] = Field(
-        description="The customers' own words, lowest scores first (at most 20)")
+        description="The customers' own words, lowest scores first (at most 20)"
+    )
 
 
 class GroupKpis(Report):
-    key: str = Field(description="The collector, the team, or `all`, as `group_by` asked; "
-                                 "`unassigned` / `no team` for what has none")
+    key: str = Field(
+        description="The collector, the team, or `all`, as `group_by` asked; "
+        "`unassigned` / `no team` for what has none"
+    )
     ar: ArFiguresOut
     dso: Days = Field(description="Days sales outstanding; null when dso_withheld says why")
     best_possible_dso: Days
     add: Days = Field(description="Average days delinquent: DSO - best possible DSO")
     cei: Percent = Field(description="Collection effectiveness index, in percent")
     dso_withheld: str | None = Field(
-        description="`no_credit_sales` or `credit_sales_too_small` when DSO would mislead")
+        description="`no_credit_sales` or `credit_sales_too_small` when DSO would mislead"
+    )
     cadence: CadenceOut
     collections_secured: CollectionsSecuredOut
     promises: PromisesOut
     autopay: AutoPayOut
     follow_up_timeliness: TimelinessOut
-    cases: CaseKpisOut = Field(description="Cases the group owns (a case counts for its "
-                                           "owner and the owner's team)")
+    cases: CaseKpisOut = Field(
+        description="Cases the group owns (a case counts for its owner and the owner's team)"
+    )
 
 
 class CorrectedByRootCause(Report):
@@ -199,7 +216,8 @@ class BillingAccuracyOut(Report):
 class KpiReport(Report):
     period: KpiPeriod = Field(description="The days reported: cut at today while running")
     requested_period: KpiPeriod | None = Field(
-        description="The period asked for, when it runs past today; else null")
+        description="The period asked for, when it runs past today; else null"
+    )
     currency: str
     group_by: KpiGroup
     groups: list[GroupKpis] = Field(description="One row per group with any activity")
@@ -243,7 +261,8 @@ class RootCauses(Report):
     week_over_week: list[WeekOverWeek]
     sop_threshold: int
     sop_candidates: list[str] = Field(
-        description="Codes to write a standard operating procedure for")
+        description="Codes to write a standard operating procedure for"
+    )
 
 
 class KpiRow(Report):
@@ -267,8 +286,9 @@ class AccountBalance(Report):
     currency: str
     total_minor: int = Field(description="Open balance as of the date")
     invoices: int = Field(description="Open invoices")
-    buckets: dict[str, int] = Field(description="Open balance per aging bucket (days past "
-                                                "due), every configured bucket present")
+    buckets: dict[str, int] = Field(
+        description="Open balance per aging bucket (days past due), every configured bucket present"
+    )
     on_hold_minor: int
     in_dispute_minor: int
     on_hold_invoices: int
@@ -332,8 +352,9 @@ class SearchResult(Report):
     id: str = Field(description="The found thing's id (a contact's is `account_id:position`)")
     account_id: UUID | None
     title: str | None = Field(description="What to show: a name, an invoice or case number")
-    subtitle: str | None = Field(description="What tells it apart: an external id, the "
-                                             "account's name")
+    subtitle: str | None = Field(
+        description="What tells it apart: an external id, the account's name"
+    )
     score: float = Field(description="How well it matches, 0 to 1; best first")
 
 
@@ -344,8 +365,10 @@ class SearchResults(Report):
 
 class TimelineEntry(Report):
     at: str = Field(description="When it happened (RFC 3339, UTC)")
-    kind: str = Field(description="`invoice`, `payment`, `adjustment`, `call`, `email`, "
-                                  "`letter`, `promise`, `hold`, `autopay` or `case`")
+    kind: str = Field(
+        description="`invoice`, `payment`, `adjustment`, `call`, `email`, "
+        "`letter`, `promise`, `hold`, `autopay` or `case`"
+    )
     title: str
     detail: dict[str, Any] = Field(description="The entry's particulars; keys depend on kind")
     event_id: str = Field(description="The CloudEvent it was recorded from")
@@ -354,5 +377,6 @@ class TimelineEntry(Report):
 class AccountTimeline(Report):
     account_id: UUID
     entries: list[TimelineEntry] = Field(description="Newest first")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on "
-                                                "the last")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last"
+    )

@@ -20,10 +20,15 @@ READERS = require_roles("collector", "case_agent", "supervisor", "integration", 
 @router.get("/v1/search")
 async def search(
     request: Request,
-    q: Annotated[str, Query(max_length=4 * MAX_LENGTH,
-                            description="2 to 200 characters: a name (typos allowed), an "
-                                        "external id, an invoice or case number, an email "
-                                        "or a phone number")],
+    q: Annotated[
+        str,
+        Query(
+            max_length=4 * MAX_LENGTH,
+            description="2 to 200 characters: a name (typos allowed), an "
+            "external id, an invoice or case number, an email "
+            "or a phone number",
+        ),
+    ],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     principal: Principal = Depends(READERS),
 ) -> SearchResults:
@@ -35,7 +40,15 @@ async def search(
         raise Problem(422, "Invalid search", str(exc), field="query.q") from exc
     async with pooled(request) as conn:
         results = await run_search(conn, query, principal.roles, limit)
-    return SearchResults.model_validate({"query": query.text,
-            "results": [{key: row[key] for key in ("kind", "id", "account_id", "title",
-                                                   "subtitle", "score")}
-                        for row in results]})
+    return SearchResults.model_validate(
+        {
+            "query": query.text,
+            "results": [
+                {
+                    key: row[key]
+                    for key in ("kind", "id", "account_id", "title", "subtitle", "score")
+                }
+                for row in results
+            ],
+        }
+    )

@@ -41,10 +41,15 @@ class SnapshotTaken(BaseModel):
     totals_minor: dict[str, int]
 
 
-@router.post("/snapshots", response_model=SnapshotTaken, status_code=201,
-             responses={200: {"model": SnapshotTaken, "description": "Taken before; unchanged"}})
-async def take_snapshot(request: Request, response: Response, body: SnapshotRequest,
-                        _: Principal = Depends(OPERATORS)) -> SnapshotTaken:
+@router.post(
+    "/snapshots",
+    response_model=SnapshotTaken,
+    status_code=201,
+    responses={200: {"model": SnapshotTaken, "description": "Taken before; unchanged"}},
+)
+async def take_snapshot(
+    request: Request, response: Response, body: SnapshotRequest, _: Principal = Depends(OPERATORS)
+) -> SnapshotTaken:
     """Take the end-of-day snapshot of a finished day; idempotent per date (200 when it
     existed, nothing changed)."""
     try:
@@ -54,8 +59,9 @@ async def take_snapshot(request: Request, response: Response, body: SnapshotRequ
         raise Problem(409, "Day not over", str(exc), field="body.date") from exc
     if not run.created:
         response.status_code = 200
-    return SnapshotTaken(date=run.snapshot_date, created=run.created, rows=run.rows,
-                         totals_minor=run.totals_minor)
+    return SnapshotTaken(
+        date=run.snapshot_date, created=run.created, rows=run.rows, totals_minor=run.totals_minor
+    )
 
 
 class BackfillRequest(RequestBody):
@@ -69,8 +75,9 @@ class BackfillTaken(BaseModel):
 
 
 @router.post("/snapshots/backfill", response_model=BackfillTaken)
-async def backfill_snapshots(request: Request, body: BackfillRequest,
-                             _: Principal = Depends(OPERATORS)) -> BackfillTaken:
+async def backfill_snapshots(
+    request: Request, body: BackfillRequest, _: Principal = Depends(OPERATORS)
+) -> BackfillTaken:
     """Snapshot every finished day of a range from the dated history in the read model
     (after go-live, or after a replay); idempotent: days already taken are kept."""
     try:
@@ -81,9 +88,15 @@ async def backfill_snapshots(request: Request, body: BackfillRequest,
     except InvalidRange as exc:
         raise Problem(422, "Invalid range", str(exc), field="body.to") from exc
     return BackfillTaken(
-        taken=[SnapshotTaken(date=r.snapshot_date, created=r.created, rows=r.rows,
-                             totals_minor=r.totals_minor) for r in runs if r.created],
-        kept=[r.snapshot_date for r in runs if not r.created])
+        taken=[
+            SnapshotTaken(
+                date=r.snapshot_date, created=r.created, rows=r.rows, totals_minor=r.totals_minor
+            )
+            for r in runs
+            if r.created
+        ],
+        kept=[r.snapshot_date for r in runs if not r.created],
+    )
 
 
 @router.get("/trend")
@@ -99,5 +112,8 @@ async def trend(
 ) -> AgingTrend:
     """Past-due and 61+ balances from the daily snapshots, this period against the last."""
     async with pooled(request) as conn:
-        return AgingTrend.model_validate(await aging_trend(
-            conn, currency, period_from(period, start, end), collector_id, segment))
+        return AgingTrend.model_validate(
+            await aging_trend(
+                conn, currency, period_from(period, start, end), collector_id, segment
+            )
+        )

@@ -46,8 +46,9 @@ class BulkDispatcher(Dispatcher):
     sequence changes nothing.
     """
 
-    def __init__(self, projectors: Mapping[str, Projector],
-                 bulk: Mapping[str, BulkProjector]) -> None:
+    def __init__(
+        self, projectors: Mapping[str, Projector], bulk: Mapping[str, BulkProjector]
+    ) -> None:
         super().__init__({**projectors, **{t: _one_of(p) for t, p in bulk.items()}})
         self._bulk = dict(bulk)
 

@@ -20,17 +20,22 @@ from reporting_service.consumers.collections_projection import project_collectio
 
 # Invoices whose aging steps depend on flags; flags are written by the collections and cases
 # projections, so after a swap the steps of every flagged invoice are derived again.
-RESTEP_FLAGGED = ("SELECT ar_aging_restep(ARRAY(SELECT DISTINCT invoice_id FROM ar_invoice_flags "
-                  "UNION SELECT invoice_id FROM {retired}.ar_invoice_flags))")
+RESTEP_FLAGGED = (
+    "SELECT ar_aging_restep(ARRAY(SELECT DISTINCT invoice_id FROM ar_invoice_flags "
+    "UNION SELECT invoice_id FROM {retired}.ar_invoice_flags))"
+)
 # Steps summed under the collector an account had (ar_aging_by_collector): a rebuild's new
 # assignments do not re-derive them as they are written, so after the swap every step whose
 # collector is no longer the account's is
-REGROUP_COLLECTORS = ("SELECT ar_aging_restep(ARRAY(SELECT DISTINCT s.invoice_id "
-                      "FROM ar_aging_steps s LEFT JOIN col_assignments ca "
-                      "ON ca.account_id = s.account_id "
-                      "WHERE s.collector_id IS DISTINCT FROM ca.collector_id))")
-RESTEP_FLAGGED_NOW = ("SELECT ar_aging_restep(ARRAY(SELECT DISTINCT invoice_id "
-                      "FROM ar_invoice_flags))")
+REGROUP_COLLECTORS = (
+    "SELECT ar_aging_restep(ARRAY(SELECT DISTINCT s.invoice_id "
+    "FROM ar_aging_steps s LEFT JOIN col_assignments ca "
+    "ON ca.account_id = s.account_id "
+    "WHERE s.collector_id IS DISTINCT FROM ca.collector_id))"
+)
+RESTEP_FLAGGED_NOW = (
+    "SELECT ar_aging_restep(ARRAY(SELECT DISTINCT invoice_id FROM ar_invoice_flags))"
+)
 
 
 @dataclass(frozen=True)
@@ -49,28 +54,70 @@ class Projection:
     def reset_sql(self) -> tuple[str, ...]:
         """Empties exactly the rows this projection wrote."""
         owned = (f"TRUNCATE {', '.join(self.tables)}",) if self.tables else ()
-        return owned + tuple(f"DELETE FROM {table} WHERE {mine}"  # noqa: S608 - constants
-                             for table, mine in self.shared)
+        return owned + tuple(
+            f"DELETE FROM {table} WHERE {mine}"  # noqa: S608 - constants
+            for table, mine in self.shared
+        )
 
 
-PROJECTIONS = {p.name: p for p in [
-    Projection("billing", "default", BILLING, project_billing_event,
-               ("ar_invoices", "ar_balance_changes", "ar_accounts", "ar_autopay_history",
-                "ar_payments", "ar_aging_steps", "ar_aging_by_due_date", "ar_aging_by_segment",
-                "ar_aging_by_collector", "ar_aging_by_collector_total", "ar_account_contacts",
-                "search_name_words", "search_words"),
-               shared=(("account_timeline", "source = 'billing'"),),
-               after_swap=(RESTEP_FLAGGED_NOW,)),
-    Projection("collections", "collections", COLLECTIONS, project_collections_event,
-               ("col_assignments", "col_tasks", "col_task_due_days", "col_contacts",
-                "col_commitments", "col_autopay_offers"),
-               shared=(("escalations", "origin = 'collections'"),
-                       ("ar_invoice_flags", "flag = 'hold'"),
-                       ("account_timeline", "source = 'collections'")),
-               after_swap=(RESTEP_FLAGGED, REGROUP_COLLECTORS)),
-    Projection("cases", "cases", CASES, project_cases_event, ("cases", "case_corrections"),
-               shared=(("escalations", "origin = 'case'"),
-                       ("ar_invoice_flags", "flag = 'dispute'"),
-                       ("account_timeline", "source = 'cases'")),
-               after_swap=(RESTEP_FLAGGED,)),
-]}
+PROJECTIONS = {
+    p.name: p
+    for p in [
+        Projection(
+            "billing",
+            "default",
+            BILLING,
+            project_billing_event,
+            (
+                "ar_invoices",
+                "ar_balance_changes",
+                "ar_accounts",
+                "ar_autopay_history",
+                "ar_payments",
+                "ar_aging_steps",
+                "ar_aging_by_due_date",
+                "ar_aging_by_segment",
+                "ar_aging_by_collector",
+                "ar_aging_by_collector_total",
+                "ar_account_contacts",
+                "search_name_words",
+                "search_words",
+            ),
+            shared=(("account_timeline", "source = 'billing'"),),
+            after_swap=(RESTEP_FLAGGED_NOW,),
+        ),
+        Projection(
+            "collections",
+            "collections",
+            COLLECTIONS,
+            project_collections_event,
+            (
+                "col_assignments",
+                "col_tasks",
+                "col_task_due_days",
+                "col_contacts",
+                "col_commitments",
+                "col_autopay_offers",
+            ),
+            shared=(
+                ("escalations", "origin = 'collections'"),
+                ("ar_invoice_flags", "flag = 'hold'"),
+                ("account_timeline", "source = 'collections'"),
+            ),
+            after_swap=(RESTEP_FLAGGED, REGROUP_COLLECTORS),
+        ),
+        Projection(
+            "cases",
+            "cases",
+            CASES,
+            project_cases_event,
+            ("cases", "case_corrections"),
+            shared=(
+                ("escalations", "origin = 'case'"),
+                ("ar_invoice_flags", "flag = 'dispute'"),
+                ("account_timeline", "source = 'cases'"),
+            ),
+            after_swap=(RESTEP_FLAGGED,),
+        ),
+    ]
+}

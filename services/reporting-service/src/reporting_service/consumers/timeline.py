@@ -61,8 +61,13 @@ async def record(conn: asyncpg.Connection, source: str, entries: Sequence[Entry]
                     $7::text[], $8::text[], $9::text[]) AS u(e, a, c, t, k, ti, d, ev)
         ON CONFLICT (entry_id) DO NOTHING
         """,
-        [e.entry_id for e in entries], source, [e.account_id for e in entries],
-        [e.case_id for e in entries], [e.at for e in entries], [e.kind for e in entries],
+        [e.entry_id for e in entries],
+        source,
+        [e.account_id for e in entries],
+        [e.case_id for e in entries],
+        [e.at for e in entries],
+        [e.kind for e in entries],
         [e.title for e in entries],
         [json.dumps(e.detail, default=str, sort_keys=True) for e in entries],
-        [e.event.id for e in entries])
+        [e.event.id for e in entries],
+    )

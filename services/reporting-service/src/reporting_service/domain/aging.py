@@ -54,8 +54,9 @@ def parse_bounds(text: str) -> tuple[int, ...]:
     """
     parts = [part.strip() for part in text.split(",") if part.strip()]
     if not all(_BOUND.fullmatch(part) for part in parts):
-        raise InvalidBuckets("bucket bounds are whole numbers of days (at most 99999), "
-                             "comma separated")
+        raise InvalidBuckets(
+            "bucket bounds are whole numbers of days (at most 99999), comma separated"
+        )
     bounds = tuple(int(part) for part in parts)
     buckets(bounds)
     return bounds

@@ -55,8 +55,9 @@ class Period:
         by a date that has not come: its figures are as of today, over the days so far.
         """
         if self.start > today:
-            raise PeriodNotStarted(f"{self.label} starts after today ({today}): nothing has "
-                                   "happened in it yet")
+            raise PeriodNotStarted(
+                f"{self.label} starts after today ({today}): nothing has happened in it yet"
+            )
         return self if self.end <= today else Period(self.start, today)
 
 
@@ -81,8 +82,9 @@ def within(period: Period, earliest: date, latest: date) -> Period:
     period before, or a day after its end, may not be a date at all (0001-W01, 9999-12).
     """
     if period.start < earliest or period.end > latest:
-        raise PeriodOutOfRange(f"{period.label} is outside the business dates {earliest} to "
-                               f"{latest}")
+        raise PeriodOutOfRange(
+            f"{period.label} is outside the business dates {earliest} to {latest}"
+        )
     return period
 
 
@@ -137,20 +139,23 @@ def best_possible_dso(current_ar: int, credit_sales: int, days: int) -> Fraction
     return None if share is None else share * days
 
 
-def average_days_delinquent(dso_value: Fraction | None,
-                            best_value: Fraction | None) -> Fraction | None:
+def average_days_delinquent(
+    dso_value: Fraction | None, best_value: Fraction | None
+) -> Fraction | None:
     """ADD = DSO - best possible DSO."""
     if dso_value is None or best_value is None:
         return None
     return dso_value - best_value
 
 
-def cei(opening_ar: int, credit_sales: int, closing_total_ar: int,
-        closing_current_ar: int) -> Fraction | None:
+def cei(
+    opening_ar: int, credit_sales: int, closing_total_ar: int, closing_current_ar: int
+) -> Fraction | None:
     """CEI = (opening AR + credit sales - closing total AR)
     / (opening AR + credit sales - closing current AR) x 100."""
-    share = ratio(opening_ar + credit_sales - closing_total_ar,
-                  opening_ar + credit_sales - closing_current_ar)
+    share = ratio(
+        opening_ar + credit_sales - closing_total_ar, opening_ar + credit_sales - closing_current_ar
+    )
     return None if share is None else share * 100
 
 
@@ -193,16 +198,22 @@ def dso_withheld(figures: ArFigures, days: int) -> str | None:
 
 
 def ar_kpis(figures: ArFigures, days: int) -> ArKpis:
-    figures_cei = cei(figures.opening_ar, figures.credit_sales, figures.closing_ar,
-                      figures.closing_current_ar)
+    figures_cei = cei(
+        figures.opening_ar, figures.credit_sales, figures.closing_ar, figures.closing_current_ar
+    )
     withheld = dso_withheld(figures, days)
     if withheld is not None:
-        return ArKpis(dso=None, best_possible_dso=None, add=None, cei=figures_cei,
-                      dso_withheld=withheld)
+        return ArKpis(
+            dso=None, best_possible_dso=None, add=None, cei=figures_cei, dso_withheld=withheld
+        )
     dso_value = dso(figures.closing_ar, figures.credit_sales, days)
     best = best_possible_dso(figures.closing_current_ar, figures.credit_sales, days)
-    return ArKpis(dso=dso_value, best_possible_dso=best,
-                  add=average_days_delinquent(dso_value, best), cei=figures_cei)
+    return ArKpis(
+        dso=dso_value,
+        best_possible_dso=best,
+        add=average_days_delinquent(dso_value, best),
+        cei=figures_cei,
+    )
 
 
 @dataclass(frozen=True)

@@ -52,17 +52,22 @@ def read_query(raw: str) -> SearchText:
     if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
         raise InvalidQuery("q must not contain control characters")
     if not MIN_LENGTH <= len(text) <= MAX_LENGTH:
-        raise InvalidQuery(f"q must be {MIN_LENGTH} to {MAX_LENGTH} characters after trimming "
-                           f"spaces, got {len(text)}")
+        raise InvalidQuery(
+            f"q must be {MIN_LENGTH} to {MAX_LENGTH} characters after trimming "
+            f"spaces, got {len(text)}"
+        )
     lowered = text.lower()
     digits = re.sub(r"\D", "", text)
     phone = digits if _PHONE_LIKE.fullmatch(text) and len(digits) >= MIN_PHONE_DIGITS else None
     number = _CASE_NUMBER.fullmatch(text)
-    return SearchText(text=text, lowered=lowered, prefix=escape_like(lowered) + "%",
-                      phone_digits=phone,
-                      case_number=f"case-{number.group(1).zfill(6)}" if number else None,
-                      fuzzy=any(c.isalpha() for c in text) and "@" not in text
-                      and number is None)
+    return SearchText(
+        text=text,
+        lowered=lowered,
+        prefix=escape_like(lowered) + "%",
+        phone_digits=phone,
+        case_number=f"case-{number.group(1).zfill(6)}" if number else None,
+        fuzzy=any(c.isalpha() for c in text) and "@" not in text and number is None,
+    )
 
 
 def escape_like(text: str) -> str:
@@ -80,9 +85,12 @@ def visible_kinds(roles: Iterable[str]) -> tuple[str, ...]:
     return tuple(kind for kind in KINDS if not VISIBLE_TO[kind].isdisjoint(held))
 
 
-def ranked(results: Iterable[dict[str, Any]], limit: int,
-           kinds: Sequence[str] = KINDS) -> list[dict[str, Any]]:
+def ranked(
+    results: Iterable[dict[str, Any]], limit: int, kinds: Sequence[str] = KINDS
+) -> list[dict[str, Any]]:
     """Best first; on a tie accounts before what belongs to them, then by title."""
     order = {kind: position for position, kind in enumerate(kinds)}
-    return sorted(results, key=lambda r: (-r["score"], order.get(r["kind"], len(order)),
-                                          r["title"].lower(), r["id"]))[:limit]
+    return sorted(
+        results,
+        key=lambda r: (-r["score"], order.get(r["kind"], len(order)), r["title"].lower(), r["id"]),
+    )[:limit]

@@ -14,8 +14,21 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-KINDS = ("invoice", "payment", "adjustment", "call", "email", "letter", "promise", "hold",
-         "autopay", "case", "profile", "note", "approval")
+KINDS = (
+    "invoice",
+    "payment",
+    "adjustment",
+    "call",
+    "email",
+    "letter",
+    "promise",
+    "hold",
+    "autopay",
+    "case",
+    "profile",
+    "note",
+    "approval",
+)
 
 
 class InvalidCursor(ValueError):
@@ -40,7 +53,11 @@ def decode_cursor(cursor: str) -> After:
         moment = datetime.fromisoformat(at)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
         raise InvalidCursor("cursor is not one this service gave out") from exc
-    if moment.tzinfo is None or not isinstance(entry_id, str) or not 0 < len(entry_id) <= 300 \
-            or "\x00" in entry_id:
+    if (
+        moment.tzinfo is None
+        or not isinstance(entry_id, str)
+        or not 0 < len(entry_id) <= 300
+        or "\x00" in entry_id
+    ):
         raise InvalidCursor("cursor is not one this service gave out")
     return After(moment, entry_id)

@@ -45,8 +45,14 @@ from reporting_service.service_layer.rebuild_workers import (
     surface_failure,
 )
 
-__all__ = ["Build", "Progress", "RebuildFailed", "collect_for_rebuilding", "rebuild",
-           "reset_projection"]
+__all__ = [
+    "Build",
+    "Progress",
+    "RebuildFailed",
+    "collect_for_rebuilding",
+    "rebuild",
+    "reset_projection",
+]
 
 log = structlog.get_logger("reporting_service.rebuild")
 
@@ -73,9 +79,18 @@ async def reset_projection(conn: asyncpg.Connection, projection: Projection, gro
         await groups.forget(conn, group)
 
 
-async def rebuild(database_url: str, kafka: KafkaSettings, projection: Projection, group: str,
-                  report: Report, *, interval: float = 1.0, workers: int = 1,
-                  session_timeout_ms: int = 10_000, swap_attempts: int = 20) -> Progress:
+async def rebuild(
+    database_url: str,
+    kafka: KafkaSettings,
+    projection: Projection,
+    group: str,
+    report: Report,
+    *,
+    interval: float = 1.0,
+    workers: int = 1,
+    session_timeout_ms: int = 10_000,
+    swap_attempts: int = 20,
+) -> Progress:
     """Build `projection` again and swap it in; `workers` > 1 reads in that many processes.
 
     Worker processes find the projection's handler by name in PROJECTIONS
@@ -85,31 +100,39 @@ async def rebuild(database_url: str, kafka: KafkaSettings, projection: Projectio
     build = Build(projection, group, uuid4().hex[:10])
     ends = await groups.topic_ends(kafka, projection.topic)
     workers = max(1, min(workers, len(ends)))
-    if workers > 1 and PROJECTIONS.get(projection.name, projection).handler \
-            is not projection.handler:
+    if (
+        workers > 1
+        and PROJECTIONS.get(projection.name, projection).handler is not projection.handler
+    ):
         raise ValueError(f"{projection.name}: worker processes only run PROJECTIONS' handlers")
     admin = await create_pool(database_url, min_size=1, max_size=2)
     swapped = False
     try:
         async with admin.acquire() as conn:
-            await shadow_tables.prepare(conn, build.schema, projection.tables,
-                                        [table for table, _ in projection.shared])
+            await shadow_tables.prepare(
+                conn, build.schema, projection.tables, [table for table, _ in projection.shared]
+            )
         started = time.monotonic()
-        async with building(database_url, kafka, build, session_timeout_ms,
-                             workers) as runner:
+        async with building(database_url, kafka, build, session_timeout_ms, workers) as runner:
             progress = await _catch_up(admin, build, ends, runner, report, started, interval)
         for _ in range(swap_attempts):
             if await _swap(admin, build):
                 swapped = True
                 break
-            async with building(database_url, kafka, build, session_timeout_ms,
-                                 workers) as runner:
+            async with building(database_url, kafka, build, session_timeout_ms, workers) as runner:
                 await _overtake(admin, build, runner, interval)
         if not swapped:
-            raise RebuildFailed(f"the live consumers of {projection.name} stayed ahead of the "
-                                f"rebuild for {swap_attempts} attempts")
-        done = Progress(projection.name, progress.applied, progress.total,
-                        time.monotonic() - started, swapped=True)
+            raise RebuildFailed(
+                f"the live consumers of {projection.name} stayed ahead of the "
+                f"rebuild for {swap_attempts} attempts"
+            )
+        done = Progress(
+            projection.name,
+            progress.applied,
+            progress.total,
+            time.monotonic() - started,
+            swapped=True,
+        )
         await _tell(report, done)
         return done
     finally:
@@ -120,9 +143,15 @@ async def rebuild(database_url: str, kafka: KafkaSettings, projection: Projectio
         await admin.close()
 
 
-async def _catch_up(admin: asyncpg.Pool, build: Build, ends: Positions,
-                    runner: asyncio.Task[None], report: Report, started: float,
-                    interval: float) -> Progress:
+async def _catch_up(
+    admin: asyncpg.Pool,
+    build: Build,
+    ends: Positions,
+    runner: asyncio.Task[None],
+    report: Report,
+    started: float,
+    interval: float,
+) -> Progress:
     total = sum(ends.values())
     while True:
         positions = await groups.positions(admin, build.builder_group)
@@ -135,11 +164,14 @@ async def _catch_up(admin: asyncpg.Pool, build: Build, ends: Positions,
         await asyncio.sleep(interval)
 
 
-async def _overtake(admin: asyncpg.Pool, build: Build, runner: asyncio.Task[None],
-                    interval: float) -> None:
+async def _overtake(
+    admin: asyncpg.Pool, build: Build, runner: asyncio.Task[None], interval: float
+) -> None:
     """Run the rebuild's consumer until it is at or past the live consumers everywhere."""
-    while not groups.at_or_past(await groups.positions(admin, build.builder_group),
-                          await groups.positions(admin, build.group)):
+    while not groups.at_or_past(
+        await groups.positions(admin, build.builder_group),
+        await groups.positions(admin, build.group),
+    ):
         surface_failure(runner)
         await asyncio.sleep(interval)
 
@@ -156,15 +188,22 @@ async def _swap(admin: asyncpg.Pool, build: Build) -> bool:
                 if not groups.at_or_past(built, live):
                     log.info("rebuild.behind_live", projection=build.projection.name)
                     return False
-                await shadow_tables.swap(conn, build.schema, build.retired,
-                                         build.projection.tables, build.projection.shared)
-                await groups.run_statements(conn, build.projection.after_swap,
-                                            retired=f'"{build.retired}"')
+                await shadow_tables.swap(
+                    conn,
+                    build.schema,
+                    build.retired,
+                    build.projection.tables,
+                    build.projection.shared,
+                )
+                await groups.run_statements(
+                    conn, build.projection.after_swap, retired=f'"{build.retired}"'
+                )
                 await shadow_tables.drop(conn, build.retired, build.schema)
                 await groups.hand_over(conn, build.builder_group, build.group)
         except (asyncpg.LockNotAvailableError, asyncpg.TransactionRollbackError) as exc:
-            log.info("rebuild.swap_lock_busy", projection=build.projection.name,
-                     error=type(exc).__name__)
+            log.info(
+                "rebuild.swap_lock_busy", projection=build.projection.name, error=type(exc).__name__
+            )
             return False
     log.info("rebuild.swapped", projection=build.projection.name)
     return True

@@ -74,21 +74,28 @@ class Build:
 
 
 @asynccontextmanager
-async def building(database_url: str, kafka: KafkaSettings, build: Build,
-                   session_timeout_ms: int, workers: int) -> AsyncIterator[asyncio.Task[None]]:
+async def building(
+    database_url: str, kafka: KafkaSettings, build: Build, session_timeout_ms: int, workers: int
+) -> AsyncIterator[asyncio.Task[None]]:
     """The rebuild's consumers, here or in `workers` processes; the task ends if one fails."""
     if workers == 1:
         async with consuming(database_url, kafka, build, session_timeout_ms) as task:
             yield task
         return
-    order = _WorkOrder(database_url, kafka.model_dump_json(), build.projection.name,
-                       build.projection.topic, build.group, build.stamp, session_timeout_ms)
+    order = _WorkOrder(
+        database_url,
+        kafka.model_dump_json(),
+        build.projection.name,
+        build.projection.topic,
+        build.group,
+        build.stamp,
+        session_timeout_ms,
+    )
     processes: list[asyncio.subprocess.Process] = []
     try:
         for _ in range(workers):
             processes.append(await _start_worker(order))
-        task = asyncio.create_task(_first_exit(processes),
-                                   name=f"rebuild-{build.projection.name}")
+        task = asyncio.create_task(_first_exit(processes), name=f"rebuild-{build.projection.name}")
         try:
             yield task
         finally:
@@ -99,20 +106,28 @@ async def building(database_url: str, kafka: KafkaSettings, build: Build,
 
 
 @asynccontextmanager
-async def consuming(database_url: str, kafka: KafkaSettings, build: Build,
-                     session_timeout_ms: int) -> AsyncIterator[asyncio.Task[None]]:
+async def consuming(
+    database_url: str, kafka: KafkaSettings, build: Build, session_timeout_ms: int
+) -> AsyncIterator[asyncio.Task[None]]:
     """A consumer of the rebuild's group, writing the new tables: its sessions look there first."""
-    pool = await create_pool(database_url, max_size=4, server_settings={
-        "search_path": f'"{build.schema}", public'})
+    pool = await create_pool(
+        database_url, max_size=4, server_settings={"search_path": f'"{build.schema}", public'}
+    )
     # The projection's handler decodes (and upcasts) every event it projects, so the runner
     # does not decode them beforehand only to copy each payload into its newest shape.
-    runner = ConsumerRunner(pool, kafka, group_id=build.builder_group,
-                            topics=[build.projection.topic], handler=build.projection.handler,
-                            event_types=handled_types(build.projection.handler),
-                            validate_contracts=False,
-                            max_batch=REBUILD_BATCH, consumer_options=REBUILD_FETCH,
-                            session_timeout_ms=session_timeout_ms,
-                            heartbeat_interval_ms=max(session_timeout_ms // 3, 100))
+    runner = ConsumerRunner(
+        pool,
+        kafka,
+        group_id=build.builder_group,
+        topics=[build.projection.topic],
+        handler=build.projection.handler,
+        event_types=handled_types(build.projection.handler),
+        validate_contracts=False,
+        max_batch=REBUILD_BATCH,
+        consumer_options=REBUILD_FETCH,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=max(session_timeout_ms // 3, 100),
+    )
     task = asyncio.create_task(runner.run(), name=f"rebuild-{build.projection.name}")
     try:
         yield task
@@ -142,7 +157,8 @@ async def _start_worker(order: _WorkOrder) -> asyncio.subprocess.Process:
     gone (killed before it could stop them) sees it end and stops too.
     """
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE)
+        sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE
+    )
     assert process.stdin is not None
     process.stdin.write(json.dumps(asdict(order)).encode() + b"\n")
     await process.stdin.drain()
@@ -179,14 +195,16 @@ def _work() -> None:
     then leaves the group."""
     order = _WorkOrder(**json.loads(sys.stdin.readline()))
     collect_for_rebuilding()
-    build = Build(replace(PROJECTIONS[order.projection], topic=order.topic), order.group,
-                   order.stamp)
+    build = Build(
+        replace(PROJECTIONS[order.projection], topic=order.topic), order.group, order.stamp
+    )
     kafka = KafkaSettings.model_validate_json(order.kafka)
     asyncio.run(_work_until_stopped(order.database_url, kafka, build, order.session_timeout_ms))
 
 
-async def _work_until_stopped(database_url: str, kafka: KafkaSettings, build: Build,
-                              session_timeout_ms: int) -> None:
+async def _work_until_stopped(
+    database_url: str, kafka: KafkaSettings, build: Build, session_timeout_ms: int
+) -> None:
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stopped.set)

@@ -11,8 +11,9 @@ from reporting_service.adapters.search_query import search as search_read_model
 from reporting_service.domain.search import SearchText, ranked, visible_kinds
 
 
-async def search(conn: asyncpg.Connection, query: SearchText, roles: Iterable[str],
-                 limit: int) -> list[dict[str, Any]]:
+async def search(
+    conn: asyncpg.Connection, query: SearchText, roles: Iterable[str], limit: int
+) -> list[dict[str, Any]]:
     """A kind the caller may not see is never queried, so it cannot leak through a score."""
     kinds = visible_kinds(roles)
     return ranked(await search_read_model(conn, query, kinds, limit), limit)

@@ -49,8 +49,7 @@ KPI_TABLE: list[tuple[str, tuple[str, ...]]] = [
 MONEY_KPIS = frozenset({"Collections secured (minor units)"})
 """KPI rows in minor units: the page shows them as money, under a label without the unit."""
 
-ESCALATION_CAUSES = {"delay": "Delay", "documentation_gap": "Documentation gap",
-                     "other": "Other"}
+ESCALATION_CAUSES = {"delay": "Delay", "documentation_gap": "Documentation gap", "other": "Other"}
 AGING_CHANGES = {"past_due": "Past due", "over_60": "61+ days past due", "total": "Total"}
 
 
@@ -71,19 +70,25 @@ async def default_currency(conn: asyncpg.Connection) -> str:
     return await most_invoiced_currency(conn) or "USD"
 
 
-async def weekly_review(conn: asyncpg.Connection, week: str, currency: str,
-                        sop_threshold: int, attribution_window_days: int) -> dict[str, Any]:
+async def weekly_review(
+    conn: asyncpg.Connection,
+    week: str,
+    currency: str,
+    sop_threshold: int,
+    attribution_window_days: int,
+) -> dict[str, Any]:
     period = iso_week(week)
     previous = period.previous()
     this_causes = await root_causes(conn, period, currency)
     last_causes = await root_causes(conn, previous, currency)
-    this_kpis = await _kpis(conn, KpiQuery(period, currency, KpiGroup.all,
-                                           attribution_window_days))
-    last_kpis = await _kpis(conn, KpiQuery(previous, currency, KpiGroup.all,
-                                           attribution_window_days))
+    this_kpis = await _kpis(conn, KpiQuery(period, currency, KpiGroup.all, attribution_window_days))
+    last_kpis = await _kpis(
+        conn, KpiQuery(previous, currency, KpiGroup.all, attribution_window_days)
+    )
     candidates = sop_candidates(this_causes, sop_threshold)
     return {
-        "week": week, "period": {"start": period.start, "end": period.end},
+        "week": week,
+        "period": {"start": period.start, "end": period.end},
         "previous_period": {"start": previous.start, "end": previous.end},
         "currency": currency,
         "aging_trend": await aging_trend(conn, currency, period),
@@ -93,9 +98,13 @@ async def weekly_review(conn: asyncpg.Connection, week: str, currency: str,
             "pareto_by_count": pareto(this_causes, "cases"),
             "pareto_by_amount": pareto(this_causes, "amount_minor"),
             "week_over_week": week_over_week(this_causes, last_causes),
-            "sop_threshold": sop_threshold, "sop_candidates": candidates},
-        "kpis": [{"kpi": label, "this_week": _pick(this_kpis, path),
-                  "last_week": _pick(last_kpis, path)} for label, path in KPI_TABLE],
+            "sop_threshold": sop_threshold,
+            "sop_candidates": candidates,
+        },
+        "kpis": [
+            {"kpi": label, "this_week": _pick(this_kpis, path), "last_week": _pick(last_kpis, path)}
+            for label, path in KPI_TABLE
+        ],
         "escalations_by_cause": this_kpis["cases"]["escalations_by_cause"],
     }
 
@@ -113,17 +122,33 @@ def review_csv(review: dict[str, Any]) -> str:
     causes = review["root_causes"]
     for row in causes["week_over_week"]:
         flag = "yes" if row["code"] in causes["sop_candidates"] else "no"
-        writer.writerow(["root_cause_cases", row["code"], row["cases_this_week"],
-                         row["cases_last_week"], flag])
-        writer.writerow(["root_cause_amount_minor", row["code"], row["amount_this_week_minor"],
-                         row["amount_last_week_minor"], flag])
+        writer.writerow(
+            ["root_cause_cases", row["code"], row["cases_this_week"], row["cases_last_week"], flag]
+        )
+        writer.writerow(
+            [
+                "root_cause_amount_minor",
+                row["code"],
+                row["amount_this_week_minor"],
+                row["amount_last_week_minor"],
+                flag,
+            ]
+        )
     for key in ("past_due", "over_60", "total"):
         change = review["aging_trend"][key]
-        writer.writerow([f"aging_{key}_minor", review["currency"],
-                         change["this_period_minor"], change["last_period_minor"], ""])
+        writer.writerow(
+            [
+                f"aging_{key}_minor",
+                review["currency"],
+                change["this_period_minor"],
+                change["last_period_minor"],
+                "",
+            ]
+        )
     for cause, counts in review["escalations_by_cause"].items():
-        writer.writerow(["escalations", cause, counts["this_period"], counts["previous_period"],
-                         ""])
+        writer.writerow(
+            ["escalations", cause, counts["this_period"], counts["previous_period"], ""]
+        )
     return out.getvalue()
 
 
@@ -133,8 +158,9 @@ def _cell(value: Any) -> str:
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
-                   for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>" for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -143,18 +169,29 @@ def _kpi_rows(review: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for k in review["kpis"]:
         if k["kpi"] in MONEY_KPIS:
-            rows.append([k["kpi"].replace(" (minor units)", ""),
-                         format_money(k["this_week"], currency),
-                         format_money(k["last_week"], currency)])
+            rows.append(
+                [
+                    k["kpi"].replace(" (minor units)", ""),
+                    format_money(k["this_week"], currency),
+                    format_money(k["last_week"], currency),
+                ]
+            )
         else:
             rows.append([k["kpi"], k["this_week"], k["last_week"]])
     return rows
 
 
 def _escalation_rows(review: dict[str, Any]) -> list[list[Any]]:
-    return [[ESCALATION_CAUSES.get(cause, cause), c["this_period"], c["previous_period"],
-             f"{c['change']:+d}", "" if c["change_pct"] is None else f"{c['change_pct']:+.2f}%"]
-            for cause, c in review["escalations_by_cause"].items()]
+    return [
+        [
+            ESCALATION_CAUSES.get(cause, cause),
+            c["this_period"],
+            c["previous_period"],
+            f"{c['change']:+d}",
+            "" if c["change_pct"] is None else f"{c['change_pct']:+.2f}%",
+        ]
+        for cause, c in review["escalations_by_cause"].items()
+    ]
 
 
 def _aging_rows(review: dict[str, Any]) -> list[list[Any]]:
@@ -163,10 +200,15 @@ def _aging_rows(review: dict[str, Any]) -> list[list[Any]]:
     for key, label in AGING_CHANGES.items():
         c = trend[key]
         reduction = c["reduction_pct"]
-        rows.append([label, format_money(c["this_period_minor"], currency),
-                     format_money(c["last_period_minor"], currency),
-                     format_money(c["change_minor"], currency),
-                     "" if reduction is None else f"{reduction:.2f}%"])
+        rows.append(
+            [
+                label,
+                format_money(c["this_period_minor"], currency),
+                format_money(c["last_period_minor"], currency),
+                format_money(c["change_minor"], currency),
+                "" if reduction is None else f"{reduction:.2f}%",
+            ]
+        )
     return rows
 
 
@@ -176,18 +218,29 @@ def review_html(review: dict[str, Any]) -> str:
     images = "".join(
         f'<figure><img alt="{name}" src="data:image/png;base64,'
         f'{base64.b64encode(charts.render(name, review)).decode()}"></figure>'
-        for name in charts.CHARTS)
+        for name in charts.CHARTS
+    )
     causes = review["root_causes"]
     currency = review["currency"]
-    cause_rows = [[c["code"], c["name"], c["cases"], format_money(c["amount_minor"], currency),
-                   "SOP candidate" if c["sop_candidate"] else ""] for c in causes["this_week"]]
+    cause_rows = [
+        [
+            c["code"],
+            c["name"],
+            c["cases"],
+            format_money(c["amount_minor"], currency),
+            "SOP candidate" if c["sop_candidate"] else "",
+        ]
+        for c in causes["this_week"]
+    ]
     title = html.escape(f"Weekly review {review['week']} ({currency})")
-    aging = _table(["Balance", "This week", "Last week", "Change", "Reduction"],
-                   _aging_rows(review))
-    escalations = _table(["Cause", "This week", "Last week", "Change", "Change %"],
-                         _escalation_rows(review))
+    aging = _table(
+        ["Balance", "This week", "Last week", "Change", "Reduction"], _aging_rows(review)
+    )
+    escalations = _table(
+        ["Cause", "This week", "Last week", "Change", "Change %"], _escalation_rows(review)
+    )
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>body{{font-family:sans-serif;margin:2em}}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}"
         "img{max-width:100%}</style></head><body>"
@@ -196,4 +249,5 @@ def review_html(review: dict[str, Any]) -> str:
         f"<h2>Aging change</h2>{aging}<h2>Escalations by cause</h2>{escalations}"
         f"<h2>Root causes (SOP threshold {causes['sop_threshold']})</h2>"
         f"{_table(['Code', 'Category', 'Cases', 'Amount', 'Flag'], cause_rows)}"
-        f"<h2>Charts</h2>{images}</body></html>")
+        f"<h2>Charts</h2>{images}</body></html>"
+    )

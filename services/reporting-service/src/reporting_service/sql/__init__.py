@@ -11,18 +11,50 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 
-FUNCTIONS = ("ar_open_instalments", "ar_aging_steps_of", "ar_aging_restep", "ar_aging_follow",
-             "ar_aging_at_commit", "ar_aging_follow_accounts", "ar_aging_follow_assignments",
-             "open_invoices_as_of")
-TRIGGERS = ("ar_invoices_aging", "ar_balance_changes_aging", "ar_invoice_flags_aging",
-            "ar_aging_commits_restep", "ar_accounts_aging", "col_assignments_aging")
+FUNCTIONS = (
+    "ar_open_instalments",
+    "ar_aging_steps_of",
+    "ar_aging_restep",
+    "ar_aging_follow",
+    "ar_aging_at_commit",
+    "ar_aging_follow_accounts",
+    "ar_aging_follow_assignments",
+    "open_invoices_as_of",
+)
+TRIGGERS = (
+    "ar_invoices_aging",
+    "ar_balance_changes_aging",
+    "ar_invoice_flags_aging",
+    "ar_aging_commits_restep",
+    "ar_accounts_aging",
+    "col_assignments_aging",
+)
 
 # the analysts' interface (schema `reporting`): each view and column carries its COMMENT
-VIEWS = ("invoices", "invoice_balance_changes", "open_invoices", "accounts", "autopay_history",
-         "payments", "payment_applications", "invoice_flags", "tasks", "task_due_days",
-         "contacts", "commitments", "autopay_offers", "escalations", "cases", "collector_teams",
-         "aging_snapshots", "aging_movements", "set_aside_events")
+VIEWS = (
+    "invoices",
+    "invoice_balance_changes",
+    "open_invoices",
+    "accounts",
+    "autopay_history",
+    "payments",
+    "payment_applications",
+    "invoice_flags",
+    "tasks",
+    "task_due_days",
+    "contacts",
+    "commitments",
+    "autopay_offers",
+    "escalations",
+    "cases",
+    "collector_teams",
+    "aging_snapshots",
+    "aging_movements",
+    "set_aside_events",
+)
 
-CURRENT = (*(HERE / "functions" / f"{name}.sql" for name in FUNCTIONS),
-           *(HERE / "triggers" / f"{name}.sql" for name in TRIGGERS),
-           *(HERE / "views" / f"{name}.sql" for name in VIEWS))
+CURRENT = (
+    *(HERE / "functions" / f"{name}.sql" for name in FUNCTIONS),
+    *(HERE / "triggers" / f"{name}.sql" for name in TRIGGERS),
+    *(HERE / "views" / f"{name}.sql" for name in VIEWS),
+)

@@ -26,4 +26,3 @@ ALTER TABLE attachment_blobs ALTER COLUMN content SET STORAGE EXTERNAL;
 
 def upgrade() -> None:
     execute_script(SCHEMA)
-

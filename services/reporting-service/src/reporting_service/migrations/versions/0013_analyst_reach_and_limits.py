@@ -30,8 +30,8 @@ depends_on = None
 ANALYST_STATEMENT_TIMEOUT = "2min"
 ANALYST_ENVIRONMENT = {
     "ANALYST_STATEMENT_TIMEOUT": "How long one query of the `analyst` role (and any other role "
-                                 "but the service's) may run, a PostgreSQL interval such as "
-                                 "`2min` (the default); set when the migration runs.",
+    "but the service's) may run, a PostgreSQL interval such as "
+    "`2min` (the default); set when the migration runs.",
 }
 
 
@@ -39,7 +39,8 @@ def upgrade() -> None:
     connect_only_by_grant("analyst")
     advisory_locks_only_for_the_service()
     try:
-        statement_timeout_for_others(os.environ.get("ANALYST_STATEMENT_TIMEOUT")
-                                     or ANALYST_STATEMENT_TIMEOUT)
+        statement_timeout_for_others(
+            os.environ.get("ANALYST_STATEMENT_TIMEOUT") or ANALYST_STATEMENT_TIMEOUT
+        )
     except ValueError as exc:
         raise ValueError(f"ANALYST_STATEMENT_TIMEOUT: {exc}") from None

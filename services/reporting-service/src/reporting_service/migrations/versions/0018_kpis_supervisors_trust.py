@@ -72,8 +72,14 @@ CREATE INDEX ar_aging_by_collector_date_idx ON ar_aging_by_collector (effective_
 {COLLECTOR_TOTALS}
 """
 
-MEASURES = ("open_minor", "invoices", "on_hold_minor", "on_hold_invoices", "in_dispute_minor",
-            "in_dispute_invoices")
+MEASURES = (
+    "open_minor",
+    "invoices",
+    "on_hold_minor",
+    "on_hold_invoices",
+    "in_dispute_minor",
+    "in_dispute_invoices",
+)
 COLUMNS = ", ".join(MEASURES)
 
 
@@ -81,10 +87,13 @@ def _sums_table(table: str, keys: tuple[str, ...]) -> str:
     """A table of the steps' measures summed per `keys` (the first may be NULL: none),
     filled from the steps there are."""
     first, *rest = keys
-    columns = ",\n    ".join([f"{first} text", *(f"{k} {'text' if k == 'currency' else 'date'} "
-                                                   "NOT NULL" for k in rest),
-                               *(f"{m} {'integer' if 'invoices' in m else 'bigint'} NOT NULL"
-                                 for m in MEASURES)])
+    columns = ",\n    ".join(
+        [
+            f"{first} text",
+            *(f"{k} {'text' if k == 'currency' else 'date'} NOT NULL" for k in rest),
+            *(f"{m} {'integer' if 'invoices' in m else 'bigint'} NOT NULL" for m in MEASURES),
+        ]
+    )
     listed = ", ".join(keys)
     sums = ", ".join(f"sum({m})" for m in MEASURES)
     return f"""CREATE TABLE {table} (
@@ -95,12 +104,16 @@ INSERT INTO {table} SELECT {listed}, {sums} FROM ar_aging_steps GROUP BY {listed
 
 
 SCHEMA = _SCHEMA.format(
-    SEGMENT_SUMS=_sums_table("ar_aging_by_segment",
-                             ("segment", "currency", "due_date", "effective_date")),
-    COLLECTOR_SUMS=_sums_table("ar_aging_by_collector",
-                               ("collector_id", "currency", "due_date", "effective_date")),
-    COLLECTOR_TOTALS=_sums_table("ar_aging_by_collector_total",
-                                 ("collector_id", "currency", "due_date")))
+    SEGMENT_SUMS=_sums_table(
+        "ar_aging_by_segment", ("segment", "currency", "due_date", "effective_date")
+    ),
+    COLLECTOR_SUMS=_sums_table(
+        "ar_aging_by_collector", ("collector_id", "currency", "due_date", "effective_date")
+    ),
+    COLLECTOR_TOTALS=_sums_table(
+        "ar_aging_by_collector_total", ("collector_id", "currency", "due_date")
+    ),
+)
 
 
 WORDS = r"""

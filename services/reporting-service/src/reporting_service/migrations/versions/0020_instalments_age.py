@@ -21,6 +21,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("ALTER TABLE ar_invoices ADD COLUMN instalments jsonb")
-    op.execute("ALTER TABLE ar_aging_steps DROP CONSTRAINT ar_aging_steps_pkey, "
-               "ADD PRIMARY KEY (invoice_id, effective_date, due_date)")
+    op.execute(
+        "ALTER TABLE ar_aging_steps DROP CONSTRAINT ar_aging_steps_pkey, "
+        "ADD PRIMARY KEY (invoice_id, effective_date, due_date)"
+    )
     apply_sql_files(CURRENT)
