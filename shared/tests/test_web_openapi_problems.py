@@ -110,3 +110,28 @@ def test_headers_the_server_answers_are_declared_per_status():
 def test_a_required_header_is_a_string_not_string_or_null():
     schema = parameter(app(), "/v1/things", "post", "Idempotency-Key")["schema"]
     assert schema["type"] == "string" and "anyOf" not in schema
+
+
+@router.post(
+    "/v1/things/{thing_id}/pay",
+    dependencies=[GUARD],
+    responses={502: {"description": "The payment provider failed"}},
+)
+async def pay_thing(thing_id: str) -> dict[str, str]:
+    return {}
+
+
+def test_a_failure_declared_by_its_description_alone_is_a_problem():
+    answer = documented(app(), "/v1/things/{thing_id}/pay", "post")["502"]
+    assert answer["description"] == "The payment provider failed"
+    assert answer["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
+
+
+def test_readiness_answers_its_checks_when_not_ready_not_a_problem():
+    # a probe (and a person) reads which check failed from the 503's body
+    answer = documented(app(), "/readyz", "get")["503"]
+    assert answer["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}
+    }

@@ -133,7 +133,9 @@ def create_app(
         "/readyz",
         tags=["health"],
         response_model=Readiness,
-        responses={503: {"description": "The database or the broker does not answer"}},
+        responses={
+            503: {"model": Readiness, "description": "The database or the broker does not answer"}
+        },
     )
     async def readyz(request: Request) -> JSONResponse:
         """Ready: the database and the broker answer."""

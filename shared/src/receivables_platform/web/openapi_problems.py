@@ -85,12 +85,21 @@ def document_problems(app: FastAPI) -> None:
                 operation = schema["paths"][path][method.lower()]
                 responses = operation.setdefault("responses", {})
                 for status in statuses:
+                    declared = route.responses.get(status, {})
+                    if "model" in declared or "content" in declared:
+                        continue  # the route says what it answers (readyz's checks)
                     responses[str(status)] = {
                         "description": REASONS[status],
                         "content": {
                             PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
                         },
                     }
+                for status, declared in route.responses.items():
+                    # a failure the route declared by its description alone is a problem too
+                    if int(status) >= 400 and not {"model", "content"} & declared.keys():
+                        responses[str(status)]["content"] = {
+                            PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                        }
                 openapi_headers.declare(
                     operation, method, _dependency_names(route), bool(route.dependant.path_params)
                 )
