@@ -135,3 +135,19 @@ def test_readiness_answers_its_checks_when_not_ready_not_a_problem():
     assert answer["content"] == {
         "application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}
     }
+
+
+@router.post(
+    "/v1/registered-things",
+    status_code=201,
+    dependencies=[GUARD],
+    responses={200: {"description": "Already registered under this external id"}},
+)
+async def register_thing(idem: IdempotentRequest) -> dict[str, str]:
+    return {}
+
+
+def test_a_create_answered_200_for_the_one_already_registered_declares_its_location():
+    # the fuzzer's second POST of one external id gets 200 with where the first one is
+    answer = documented(app(), "/v1/registered-things", "post")["200"]
+    assert set(answer["headers"]) == {"ETag", "Location", "Idempotent-Replayed"}

@@ -22,7 +22,8 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "example": '"7"'},
     },
     "Location": {
-        "description": "The URL of what the request created (or of the job that will).",
+        "description": "The URL of what the request created (or of the job that will); on a "
+        "200 to a create, of the one that already stood under the same external id.",
         "schema": {"type": "string", "format": "uri-reference"},
     },
     "Idempotent-Replayed": {
@@ -86,6 +87,7 @@ def _response_headers(
         names.add("ETag")
     if idempotent:
         names |= {"Idempotent-Replayed"}
-        if status in (201, 202):
+        # a create answered 200 (the external id was registered already) points at that one
+        if status in (201, 202) or (status == 200 and method == "POST"):
             names.add("Location")
     return names
