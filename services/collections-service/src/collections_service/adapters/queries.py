@@ -331,3 +331,22 @@ async def open_cadence_tasks_before(
         day,
     )
     return [row["task_id"] for row in rows]
+
+
+async def open_tasks_due_before(conn: asyncpg.Connection, day: date) -> list[UUID]:
+    """Open tasks whose day has passed: the day's run carries each over or lets it go."""
+    rows = await conn.fetch(
+        "SELECT task_id FROM tasks WHERE status = 'open' AND due_on < $1 ORDER BY due_on, task_id",
+        day,
+    )
+    return [row["task_id"] for row in rows]
+
+
+async def cadence_task_on(conn: asyncpg.Connection, account_id: UUID, day: date) -> bool:
+    """Whether the account has its cadence task for `day` already (one a day at most)."""
+    taken = await conn.fetchval(
+        "SELECT 1 FROM tasks WHERE account_id = $1 AND kind = 'cadence' AND business_date = $2",
+        account_id,
+        day,
+    )
+    return taken is not None

@@ -25,6 +25,26 @@ async def one(
     return row
 
 
+async def autopay_offer(conn: asyncpg.Connection, offer_id: UUID) -> asyncpg.Record:
+    return await one(
+        conn,
+        "SELECT * FROM autopay_offers WHERE offer_id = $1",
+        offer_id,
+        what=f"auto-pay offer {offer_id}",
+        field="offer_id",
+    )
+
+
+async def portfolio_rule(conn: asyncpg.Connection, rule_id: UUID) -> asyncpg.Record:
+    return await one(
+        conn,
+        "SELECT * FROM portfolio_rules WHERE rule_id = $1",
+        rule_id,
+        what=f"portfolio rule {rule_id}",
+        field="rule_id",
+    )
+
+
 _TASK = (
     "SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id) "
     "WHERE task_id = $1"

@@ -69,13 +69,7 @@ async def offer(
 
 
 async def get(conn: asyncpg.Connection, offer_id: UUID) -> asyncpg.Record:
-    return await reads.one(
-        conn,
-        "SELECT * FROM autopay_offers WHERE offer_id = $1",
-        offer_id,
-        what=f"auto-pay offer {offer_id}",
-        field="offer_id",
-    )
+    return await reads.autopay_offer(conn, offer_id)
 
 
 async def answer(

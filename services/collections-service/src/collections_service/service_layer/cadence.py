@@ -80,13 +80,8 @@ async def _run(
     summary.accounts_assigned = await portfolios.apply_rules(
         conn, by=SYSTEM, today=today, correlation_id=correlation_id
     )
-    for row in await conn.fetch(
-        "SELECT task_id FROM tasks WHERE status = 'open' AND due_on < $1 ORDER BY due_on, task_id",
-        today,
-    ):
-        outcome = await task_cases.carry_over(
-            conn, row["task_id"], today, correlation_id=correlation_id
-        )
+    for task_id in await queries.open_tasks_due_before(conn, today):
+        outcome = await task_cases.carry_over(conn, task_id, today, correlation_id=correlation_id)
         summary.tasks_missed += outcome == "missed"
         summary.tasks_cancelled += outcome == "cancelled"
     for account_id in await queries.accounts_with_open_invoices(conn):
@@ -107,12 +102,7 @@ async def _schedule(
         policy = await queries.policy_for_segment(conn, account["segment"])
         if policy is None:
             return 0
-        taken = await conn.fetchval(
-            "SELECT 1 FROM tasks WHERE account_id = $1 AND kind = 'cadence' AND business_date = $2",
-            account_id,
-            today,
-        )
-        if taken:
+        if await queries.cadence_task_on(conn, account_id, today):
             return 0
         situation = await queries.situation(conn, account_id, today)
         fired = await queries.fired_steps(conn, account_id, policy.policy_id)

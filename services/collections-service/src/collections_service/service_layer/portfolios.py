@@ -30,13 +30,7 @@ async def add_rule(conn: asyncpg.Connection, rule: Rule, *, by: str) -> asyncpg.
 
 
 async def get_rule(conn: asyncpg.Connection, rule_id: UUID) -> asyncpg.Record:
-    return await reads.one(
-        conn,
-        "SELECT * FROM portfolio_rules WHERE rule_id = $1",
-        rule_id,
-        what=f"portfolio rule {rule_id}",
-        field="rule_id",
-    )
+    return await reads.portfolio_rule(conn, rule_id)
 
 
 async def replace_rule(
