@@ -40,7 +40,7 @@ def app() -> FastAPI:
 
 def test_each_route_documents_what_it_can_refuse():
     built = app()
-    assert sorted(documented(built, "/v1/open", "get")) == ["200", "503"]
+    assert sorted(documented(built, "/v1/open", "get")) == ["200", "431", "503"]
     assert sorted(documented(built, "/v1/things/{thing_id}", "get")) == [
         "200",
         "400",
@@ -48,6 +48,7 @@ def test_each_route_documents_what_it_can_refuse():
         "403",
         "404",
         "422",
+        "431",
         "503",
     ]
     assert sorted(documented(built, "/v1/things/{thing_id}/close", "post")) == [
@@ -60,6 +61,7 @@ def test_each_route_documents_what_it_can_refuse():
         "412",
         "422",
         "428",
+        "431",
         "503",
     ]
 

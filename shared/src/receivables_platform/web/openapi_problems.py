@@ -5,7 +5,9 @@ so the problem+json responses are documented per operation from what the
 route actually does: it has inputs (400, 422), a role check (401, 403), path
 parameters or writes (404), writes (409 for refusals and idempotency-key
 conflicts), and an `If-Match` precondition (412, and 428 when it is required).
-Every operation may answer 503 with Retry-After while the database restarts.
+Every operation may answer 503 with Retry-After while the database restarts, and
+431 when its URL and headers pass the HTTP server's limit (found by the fuzzer with a
+long attachment filename).
 The headers each operation needs and answers are declared by `openapi_headers`.
 The schemathesis suite holds the services to this document.
 """
@@ -34,6 +36,8 @@ REASONS = {
     422: "An input is invalid (`errors` names each field), or the Idempotency-Key was "
     "used before for a different request.",
     428: "This write needs If-Match with the ETag of the version it was based on.",
+    431: "The request's URL and headers pass the server's limit (HTTP_MAX_HEADER_BYTES); "
+    "answered before any route reads it.",
     503: "The database is not reachable right now: retry after the Retry-After delay.",
 }
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -126,7 +130,7 @@ def _operations(app: FastAPI) -> Iterator[tuple[str, str, list[int], Any]]:
             or route.body_field
         )
         for method in (route.methods or set()) - {"HEAD", "OPTIONS"}:
-            statuses = {503}
+            statuses = {431, 503}
             if takes_input or method in WRITES:
                 statuses |= {400, 422}
             if guarded:
