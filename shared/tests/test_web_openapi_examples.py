@@ -5,7 +5,7 @@ small apps, so each way a document can fall short is seen to be caught.
 """
 
 from datetime import date
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, ConfigDict, Field
@@ -52,7 +52,7 @@ def promises() -> APIRouter:
     @router.post("/v1/commitments", status_code=201)
     async def make(body: PromiseRequest) -> PromiseView:
         """Record a promise to pay."""
-        raise NotImplementedError
+        return PromiseView(**body.model_dump(), commitment_id=uuid4(), status="open")
 
     return router
 
@@ -80,7 +80,7 @@ def test_a_free_text_field_nobody_gave_a_value_leaves_its_model_without_an_examp
     @router.get("/v1/couriers/{courier_id}")
     async def courier(courier_id: UUID) -> Courier:
         """Where the dunning letter is."""
-        raise NotImplementedError
+        return Courier(tracking_code=str(courier_id))
 
     gaps = contract_gaps(app_with(router).openapi())
     assert "Courier: no example" in gaps
@@ -92,7 +92,7 @@ def test_an_example_its_own_schema_refuses_is_a_gap() -> None:
     @router.get("/v1/letters/{letter_id}")
     async def letter(letter_id: UUID) -> Letter:
         """A dunning letter."""
-        raise NotImplementedError
+        return Letter(pages=1)
 
     gaps = contract_gaps(app_with(router).openapi())
     assert any(g.startswith("Letter: example invalid at pages") for g in gaps), gaps
