@@ -14,7 +14,7 @@ statement reads "1.200,00 €", not "1,200.00 EUR".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -104,6 +104,11 @@ class EmailTemplate:
     subject: str
     body: str
     requires: tuple[str, ...] = ()
+
+    def revised_by(self, draft: EmailTemplate) -> EmailTemplate:
+        """The draft saved as the version after this one: versions only grow, so a revision
+        read at an older version cannot land under a number someone else already used."""
+        return replace(draft, name=self.name, language=self.language, version=self.version + 1)
 
     def render(self, context: Mapping[str, Any], *, requested: str | None = None) -> Rendered:
         scope = {**context, "locale": self.language}

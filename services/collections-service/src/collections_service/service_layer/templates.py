@@ -58,16 +58,8 @@ async def revise(
 ) -> EmailTemplate:
     current = await latest(conn, template.name, template.language)
     check(current.version)
-    revision = EmailTemplate(
-        template.name,
-        template.language,
-        current.version + 1,
-        template.subject,
-        template.body,
-        template.requires,
-    )
     try:
-        return await store.insert(conn, checked(revision), by)
+        return await store.insert(conn, checked(current.revised_by(template)), by)
     except asyncpg.UniqueViolationError:
         raise ConcurrencyError(
             f"template-{template.name}-{template.language}", current.version
