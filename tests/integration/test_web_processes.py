@@ -23,14 +23,16 @@ BILLING = "billing-adapter"
 READS = 30
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def billing_in_two_processes(
-    postgres_server_url: str, kafka_bootstrap: str, tmp_path
+    postgres_server_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningSystem]:
+    """One billing for the module (a start and a stop take half a minute): the test that
+    kills it restarts it and checks it serves again, the other only borrows its settings."""
     running = RunningSystem(
         postgres_server_url,
         kafka_bootstrap,
-        tmp_path,
+        tmp_path_factory.mktemp("billing-logs"),
         service_env={BILLING: {"WEB_CONCURRENCY": "2"}},
     )
     try:
