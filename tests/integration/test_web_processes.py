@@ -19,6 +19,9 @@ import pytest
 from receivables_devkit.infra.ports import free_port
 from receivables_devkit.testing.system import RunningSystem
 
+# one worker for the module, so its one billing (below) is started once, not per worker
+pytestmark = pytest.mark.xdist_group("web_processes")
+
 BILLING = "billing-adapter"
 READS = 30
 

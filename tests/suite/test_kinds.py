@@ -7,6 +7,7 @@ nothing visible but that time, so a run over throwaway tests proves the group ho
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
 
-WHOLE_SYSTEM_TESTS = """
+THROWAWAY_TESTS = """
 import pytest
 
 
@@ -24,39 +25,40 @@ def system() -> str:
 
 
 @pytest.mark.parametrize("account", range(6))
-def test_needs_the_whole_system(system: str, account: int) -> None:
-    assert system
+def test_needs_the_whole_system(system: str, account: int, request) -> None:
+    assert request.node.get_closest_marker("system")
+    assert not request.node.get_closest_marker("unit")
 
 
 @pytest.mark.parametrize("account", range(6))
-def test_needs_no_server(account: int) -> None:
-    assert account >= 0
+def test_needs_no_server(account: int, request) -> None:
+    assert request.node.get_closest_marker("unit")
+    assert not request.node.get_closest_marker("xdist_group")
 """
 
 
-def run_pytest(folder: Path, *args: str) -> str:
-    (folder / "conftest.py").write_text((ROOT / "conftest.py").read_text())
-    (folder / "test_throwaway.py").write_text(WHOLE_SYSTEM_TESTS)
+def test_the_tests_needing_the_system_share_one_worker_the_others_spread(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "conftest.py").write_text((ROOT / "conftest.py").read_text())
+    (tmp_path / "test_throwaway.py").write_text(THROWAWAY_TESTS)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", *args, str(folder)],
-        cwd=folder,
+        [
+            *(sys.executable, "-m", "pytest", "-p", "xdist", "-p", "no:cacheprovider", "-v"),
+            *("-n", "3", "--dist", "loadgroup", str(tmp_path)),
+        ],
+        cwd=tmp_path,
+        # only xdist: the suite's other plugins (schemathesis, the devkit's fixtures) are
+        # seconds of imports in each worker that these tests do not use
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-def test_every_test_needing_the_system_runs_on_one_worker(tmp_path: Path) -> None:
-    out = run_pytest(tmp_path, "-n", "3", "--dist", "loadgroup")
-    workers = set(re.findall(r"\[(gw\d+)\] .*PASSED .*test_needs_the_whole_system", out))
-    spread = set(re.findall(r"\[(gw\d+)\] .*PASSED .*test_needs_no_server", out))
-    assert len(workers) == 1, out
-    assert len(spread) > 1, out
-
-
-def test_a_test_is_marked_by_what_it_needs(tmp_path: Path) -> None:
-    out = run_pytest(tmp_path, "-m", "system")
-    assert "6 passed, 6 deselected" in out, out
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    system = set(re.findall(r"\[(gw\d+)\] .*PASSED .*test_needs_the_whole_system", out))
+    others = set(re.findall(r"\[(gw\d+)\] .*PASSED .*test_needs_no_server", out))
+    assert len(system) == 1, out
+    assert len(others) > 1, out
