@@ -127,7 +127,8 @@ _pytest:
 # Minutes, not seconds: the whole system under load while processes, the broker and
 # PostgreSQL are killed, frozen and restarted. CI runs it after `make test`.
 test-faults: sync stripe-mock
-	$(UV_RUN) pytest -m "faults and not apache_kafka" -s $(PYTEST_ARGS) tests/integration
+	$(UV_RUN) pytest -m "faults and not apache_kafka" -s $(PYTEST_ARGS) \
+		tests/integration shared/tests/test_pipeline_faults.py
 
 # All of the named suites, slow ones included, each test on its own Apache Kafka where it
 # restarts or loses the broker and on one session broker otherwise; the tests marked

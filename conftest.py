@@ -53,6 +53,10 @@ def _is_fuzz(item: pytest.Item, kind: str) -> bool:
     return bool(generated) and kind != "unit"
 
 
+# First among the hooks: xdist's worker reads `xdist_group` in its own
+# pytest_collection_modifyitems, registered after this conftest and so called before it;
+# a mark added later leaves every worker starting its own four services.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         kind = _kind(item)

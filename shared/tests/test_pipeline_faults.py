@@ -23,7 +23,9 @@ from receivables_devkit.testing.totals import read_totals
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.store import EventStore, PendingStream
 
-pytestmark = pytest.mark.timeout(180)
+# A minute of relay and consumer processes through three faults: with the long fault
+# runs in `make test-faults` (and `make test-kafka`), not in the five-minute `make test`.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 class Ledger:

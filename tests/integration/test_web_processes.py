@@ -19,18 +19,23 @@ import pytest
 from receivables_devkit.infra.ports import free_port
 from receivables_devkit.testing.system import RunningSystem
 
+# one worker for the module, so its one billing (below) is started once, not per worker
+pytestmark = pytest.mark.xdist_group("web_processes")
+
 BILLING = "billing-adapter"
 READS = 30
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def billing_in_two_processes(
-    postgres_server_url: str, kafka_bootstrap: str, tmp_path
+    postgres_server_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningSystem]:
+    """One billing for the module (a start and a stop take half a minute): the test that
+    kills it restarts it and checks it serves again, the other only borrows its settings."""
     running = RunningSystem(
         postgres_server_url,
         kafka_bootstrap,
-        tmp_path,
+        tmp_path_factory.mktemp("billing-logs"),
         service_env={BILLING: {"WEB_CONCURRENCY": "2"}},
     )
     try:

@@ -28,8 +28,13 @@ def auth(*roles: str) -> dict[str, str]:
 
 
 def server(billing_url: str, kafka: str | None = None) -> Any:
+    """Billing's API and relay: an import publishes, it consumes nothing, and a consumer
+    stopped while still joining its group holds the server's shutdown for seconds."""
     settings = SPEC.settings(
-        database_url=billing_url, jwt_secret=SECRET, kafka=KafkaSettings(bootstrap_servers=kafka)
+        database_url=billing_url,
+        jwt_secret=SECRET,
+        kafka=KafkaSettings(bootstrap_servers=kafka),
+        run_consumers=False,
     )
     return running_server(build_app(SPEC, settings))
 

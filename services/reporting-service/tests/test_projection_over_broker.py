@@ -153,8 +153,11 @@ async def test_events_from_the_broker_reach_aging_and_a_rebuild_restores_them(
             return sum(r["total_minor"] for r in rows) if rows else None
 
         async def projected() -> bool:
+            # two consumers read the billing and collections topics: the invoice may be
+            # projected before its assignment, as a row without a collector (the report
+            # leaves a null out) until the assignment arrives
             rows = (await client.get("/v1/aging", headers=AUTH, params=params)).json()["rows"]
-            return [(r["collector_id"], r["total_minor"]) for r in rows] == [("bea", 7_000)]
+            return [(r.get("collector_id"), r["total_minor"]) for r in rows] == [("bea", 7_000)]
 
         await eventually(projected)
         status = (await client.get("/v1/status", headers=AUTH)).json()
