@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from asyncpg.connection import LoggedQuery
 from prometheus_client import REGISTRY
 
 from receivables_devkit.infra.embedded_kafka import EmbeddedKafka
@@ -618,6 +619,34 @@ async def test_a_handler_that_applies_many_gets_the_batch_and_a_refused_one_goes
     assert b"closed" in dict(letter.headers)[dlq.ERROR_MESSAGE]
     assert max(handler.accepted) > 1
     assert handler.refused >= 1  # the batch with the closed account was refused, none of it kept
+
+
+async def test_a_batch_applied_at_once_takes_no_savepoint(
+    platform_db: str, kafka_bootstrap: str, topics_ready: str, group: str
+) -> None:
+    """Issue 23: a refused batch is redone event by event after a rollback of its whole
+    transaction (the test above), so the batches that go through pay for no SAVEPOINT and
+    RELEASE around the handler."""
+    sent: list[str] = []
+
+    def log(record: LoggedQuery) -> None:
+        sent.append(record.query)
+
+    async def logged(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(log)
+
+    topic = topics_ready
+    events = [invoice(a, 100 * n) for n, a in enumerate(accounts(4), start=1)]
+    await produce(kafka_bootstrap, topic, events, partition=0)
+    handler = AtOnce(closed="nobody")
+    watched = await asyncpg.create_pool(platform_db, min_size=1, max_size=2, init=logged)
+    try:
+        async with running(runner_for(watched, kafka_bootstrap, topic, group, handler)):
+            await wait_for_totals(watched, expected(events))
+    finally:
+        await watched.close()
+    assert max(handler.accepted) > 1
+    assert not [q for q in sent if "SAVEPOINT" in q.upper()], sent
 
 
 # -- 4. transient failures ------------------------------------------------------------------------

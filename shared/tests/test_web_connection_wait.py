@@ -18,7 +18,7 @@ from receivables_platform.settings import ServiceSettings
 from receivables_platform.web import connection as request_connection
 from receivables_platform.web.app import create_app
 from receivables_platform.web.connection import connection
-from receivables_platform.web.problems import PROBLEM_JSON
+from receivables_platform.web.problems import PROBLEM_JSON, Problem
 from receivables_platform.web.testserver import running_server
 
 pytestmark = pytest.mark.timeout(120)
@@ -33,6 +33,13 @@ def app_with_slow_route(database_url: str, release: asyncio.Event) -> object:
     async def slow(conn: Conn) -> dict[str, int]:
         await release.wait()
         return {"one": await conn.fetchval("SELECT 1")}
+
+    @router.get("/v1/disputed-invoices/{refusal}")
+    async def refused(refusal: str, conn: Conn) -> dict[str, int]:
+        await conn.fetchval("SELECT 1")
+        if refusal == "crash":
+            raise RuntimeError("the route failed after taking its connection")
+        raise Problem(422, "Invoice disputed", "a case holds it", field="path.refusal")
 
     @router.get("/v1/open-invoices/count")
     async def count(conn: Conn) -> dict[str, int]:
@@ -72,3 +79,19 @@ async def test_a_request_that_cannot_get_a_connection_soon_gets_503_then_service
         release.set()
         assert all(r.status_code == 200 for r in await asyncio.gather(*holders))
         assert (await http.get("/v1/open-invoices/count")).status_code == 200
+
+
+async def test_a_request_that_fails_after_taking_its_connection_gives_it_back(
+    platform_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection goes back from the ASGI layer, not from a generator's exit: a refusal
+    or a crash in the route must not keep it, or the pool runs dry (503s) after a few."""
+    monkeypatch.setattr(request_connection, "REQUEST_WAIT_SECONDS", 0.5)
+    app = app_with_slow_route(platform_db, asyncio.Event())
+    async with running_server(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for n in range(POOL_SIZE + 5):
+            failed = await http.get(f"/v1/disputed-invoices/{'crash' if n % 2 else 'held'}")
+            assert failed.status_code == (500 if n % 2 else 422), failed.text
+        assert (await http.get("/v1/open-invoices/count")).status_code == 200
+        pool: asyncpg.Pool = app.state.service.pool  # type: ignore[attr-defined]
+        assert pool.get_idle_size() == pool.get_size()

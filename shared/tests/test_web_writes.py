@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from receivables_platform.contracts.base import EventContract
@@ -379,3 +380,22 @@ async def test_two_writers_with_the_same_if_match_one_wins(harness: Harness) -> 
     assert loser.json()["type"] == problem_type("stale-version")
     harness.hooks.after_load = None
     assert (await harness.http.get(location, headers=auth())).json()["version"] == 2
+
+
+# --- one dependency per concern --------------------------------------------------------------
+
+
+def test_each_dependency_of_a_route_is_solved_in_one_level() -> None:
+    """FastAPI solves every level of a dependency chain on each request (issue 23): the
+    role check is the bearer scheme itself and idempotency reuses the caller it verified,
+    so no dependency of a route has dependencies of its own."""
+    for route in router.routes:
+        assert isinstance(route, APIRoute)
+        chained = {
+            getattr(sub.call, "__name__", repr(sub.call)): [
+                getattr(s.call, "__name__", repr(s.call)) for s in sub.dependencies
+            ]
+            for sub in route.dependant.dependencies
+            if sub.dependencies
+        }
+        assert not chained, f"{route.path}: {chained}"

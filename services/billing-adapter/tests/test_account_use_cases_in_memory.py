@@ -38,21 +38,33 @@ from receivables_platform.contracts.billing import (
 from receivables_platform.domain import NotFound, RefusalKind, Refused
 
 
-class ExternalIds(InMemoryTable):
-    async def claim(self, conn: object, kind: str, external_id: str, internal_id: UUID, /) -> bool:
-        return self.rows.setdefault((kind, external_id), internal_id) == internal_id
-
-    async def find(self, conn: object, kind: str, external_id: str, /) -> UUID | None:
-        found: UUID | None = self.rows.get((kind, external_id))
-        return found
-
-
 class Entities(InMemoryTable):
     async def add(self, conn: object, kind: str, entity_id: UUID, account_id: UUID, /) -> None:
         self.rows[(kind, entity_id)] = account_id
 
     async def owner(self, conn: object, kind: str, entity_id: UUID, /) -> UUID | None:
         found: UUID | None = self.rows.get((kind, entity_id))
+        return found
+
+
+class ExternalIds(InMemoryTable):
+    def __init__(self, entities: Entities) -> None:
+        super().__init__()
+        self.entities = entities
+
+    async def claim(self, conn: object, kind: str, external_id: str, internal_id: UUID, /) -> bool:
+        return self.rows.setdefault((kind, external_id), internal_id) == internal_id
+
+    async def claim_entity(
+        self, conn: object, kind: str, external_id: str, entity_id: UUID, account_id: UUID, /
+    ) -> bool:
+        claimed = await self.claim(conn, kind, external_id, entity_id)
+        if claimed:
+            await self.entities.add(conn, kind, entity_id, account_id)
+        return claimed
+
+    async def find(self, conn: object, kind: str, external_id: str, /) -> UUID | None:
+        found: UUID | None = self.rows.get((kind, external_id))
         return found
 
 
@@ -63,7 +75,8 @@ class Billing:
         self.accounts: InMemoryRepository[Account] = InMemoryRepository(
             prefix="account", initial=Account, evolve=evolve
         )
-        self.external_ids, self.entities = ExternalIds(), Entities()
+        self.entities = Entities()
+        self.external_ids = ExternalIds(self.entities)
         self.store = AccountStore(
             self.accounts,
             self.external_ids,

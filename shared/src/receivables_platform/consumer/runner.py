@@ -139,6 +139,10 @@ class _Rejected(Exception):
         self.decoded, self.error = decoded, error
 
 
+class _BatchRefused(Exception):
+    """A handler refused a batch it applied at once: the batch is redone event by event."""
+
+
 class _PositionsMoved(Exception):
     """The stored positions of these partitions are not where this runner left them."""
 
@@ -149,7 +153,7 @@ class _PositionsMoved(Exception):
 
 def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, Exception) and not isinstance(
-        exc, (_Rejected, _PositionsMoved, *PERMANENT)
+        exc, (_Rejected, _BatchRefused, _PositionsMoved, *PERMANENT)
     )
 
 
@@ -349,13 +353,17 @@ class ConsumerRunner:
             if item.error is not None:
                 await self._dead_letter(item.record, item.error)
         rejected: set[tuple[str, int, int]] = set()
+        at_once = True
         while True:
             try:
-                applied = await self._with_retries(self._apply, decoded, rejected)
+                applied = await self._with_retries(self._apply, decoded, rejected, at_once)
                 break
+            except _BatchRefused:
+                at_once = False  # find the event it refused, one by one
             except _Rejected as refusal:
                 await self._dead_letter(refusal.decoded.record, refusal.error)
                 rejected.add(_ref(refusal.decoded.record))
+                at_once = True  # the rest may go at once again
             except _PositionsMoved as conflict:
                 self._read_again(set(batch) & set(positioned), conflict.moved)
                 return {}
@@ -404,7 +412,9 @@ class ConsumerRunner:
                 return Decoded(record)
         return decode_record(record, validate_contracts=self.validate_contracts)
 
-    async def _apply(self, decoded: list[Decoded], rejected: set[tuple[str, int, int]]) -> _Applied:
+    async def _apply(
+        self, decoded: list[Decoded], rejected: set[tuple[str, int, int]], at_once: bool = True
+    ) -> _Applied:
         live = [
             d
             for d in decoded
@@ -438,7 +448,7 @@ class ConsumerRunner:
                     continue
                 new.append(item)
                 applied.handled[item.record.topic] += 1
-            if not await self._handle_at_once(conn, new):
+            if not (at_once and await self._handle_at_once(conn, new)):
                 for item in new:
                     await self._handle(conn, item)
         return applied
@@ -461,7 +471,12 @@ class ConsumerRunner:
         )
 
     async def _handle_at_once(self, conn: asyncpg.Connection, items: list[Decoded]) -> bool:
-        """True when the handler applied them all at once; False: apply them one by one."""
+        """True when the handler applied them all at once; False: apply them one by one.
+
+        No savepoint around the call: a refused batch (rare: a poison event in it) raises
+        `_BatchRefused`, which rolls the whole transaction back, and the batch is applied
+        again event by event; every batch applied at once saves the SAVEPOINT and its
+        RELEASE, two of its few statements (issue 23)."""
         if not isinstance(self.handler, AppliesMany) or len(items) < 2:
             return False
         events = [item.event for item in items if item.event is not None]
@@ -475,11 +490,10 @@ class ConsumerRunner:
                     "messaging.batch.message_count": str(len(events)),
                 },
             ):
-                async with conn.transaction():  # a savepoint: a refused batch leaves nothing
-                    await self.handler.many(conn, events)
+                await self.handler.many(conn, events)
         except PERMANENT as exc:
             log.info("consumer.batch_refused", group=self.group_id, error=describe(exc))
-            return False
+            raise _BatchRefused(str(exc)) from exc
         return True
 
     async def _handle(self, conn: asyncpg.Connection, item: Decoded) -> None:

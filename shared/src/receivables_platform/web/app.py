@@ -31,6 +31,7 @@ from receivables_platform.observability.http import telemetry_config
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web.api_docs import install_api_docs
 from receivables_platform.web.auth import TokenVerifier
+from receivables_platform.web.connection import ReleaseConnections
 from receivables_platform.web.header_limit import HeaderLimitMiddleware
 from receivables_platform.web.idempotency import install_idempotency, purge_forever
 from receivables_platform.web.metrics import install_metrics
@@ -171,6 +172,7 @@ def install_conventions(app: FastAPI, settings: ServiceSettings) -> None:
     install_metrics(app)
     document_problems(app)
     document_examples(app)  # after the problems: their schema gets its example too
+    app.add_middleware(ReleaseConnections)
     app.add_middleware(NulTextMiddleware)
     app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestLogMiddleware)

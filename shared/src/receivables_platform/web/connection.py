@@ -6,17 +6,25 @@ A request that cannot get a connection within `REQUEST_WAIT_SECONDS` is answered
 client gives up: past its capacity a service turns away what it cannot serve
 soon, quickly and in a way a client knows to retry, and keeps serving the rest.
 The relay and the consumers share the pool but not this bound: they wait.
+
+The `connection` dependency is a plain coroutine, not a generator: FastAPI wraps
+a generator dependency in an async context manager, a cancel scope and a shielded
+exit on every request, which cost a billing read about as much as its SQL did
+(issue 23). The connection goes back to the pool from `ReleaseConnections`, the
+pure ASGI layer every app gets from `create_app`, once the response is sent,
+exactly when the generator's exit ran.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 from asyncpg.pool import PoolAcquireContext
 from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 REQUEST_WAIT_SECONDS = 5.0
+HELD = "receivables.connections"
+"""The ASGI scope key of the connections a request holds, with the pool each is from."""
 
 
 def pooled(request: Request) -> PoolAcquireContext:
@@ -24,7 +32,31 @@ def pooled(request: Request) -> PoolAcquireContext:
     return request.app.state.service.pool.acquire(timeout=REQUEST_WAIT_SECONDS)
 
 
-async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+async def connection(request: Request) -> asyncpg.Connection:
     """Dependency: the request's connection, back to the pool when the response is sent."""
-    async with pooled(request) as conn:
-        yield conn
+    held: list[tuple[asyncpg.Pool, asyncpg.Connection]] | None = request.scope.get(HELD)
+    if held is None:
+        raise RuntimeError("no ReleaseConnections middleware: build the app with create_app")
+    pool: asyncpg.Pool = request.app.state.service.pool
+    conn: asyncpg.Connection = await pool.acquire(timeout=REQUEST_WAIT_SECONDS)
+    held.append((pool, conn))
+    return conn
+
+
+class ReleaseConnections:
+    """Gives back what `connection` took for a request, whatever way the request ended."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: list[tuple[asyncpg.Pool, asyncpg.Connection]] = []
+        scope[HELD] = held
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            for pool, conn in held:
+                await pool.release(conn)

@@ -48,7 +48,7 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.encoders import jsonable_encoder
 from starlette.responses import Response
 
-from receivables_platform.web.auth import Principal, authenticate
+from receivables_platform.web.auth import Principal, caller
 from receivables_platform.web.connection import pooled
 from receivables_platform.web.etag import etag
 from receivables_platform.web.problems import Problem, problem_type
@@ -189,7 +189,6 @@ async def _claim_or_replay(
 
 async def idempotency(
     request: Request,
-    principal: Principal = Depends(authenticate),
     idempotency_key: str | None = Header(
         None,
         alias=HEADER,
@@ -197,7 +196,11 @@ async def idempotency(
         "same key and body replays the first answer instead of creating again",
     ),
 ) -> AsyncIterator[Idempotency]:
-    """Dependency (use `IdempotentRequest`): claim the key, replay, or let the route run."""
+    """Dependency (use `IdempotentRequest`): claim the key, replay, or let the route run.
+
+    The caller is the one the route's role check verified (`caller` keeps it on the
+    request), not a dependency of its own: one level less for FastAPI to solve."""
+    principal = await caller(request)
     key = _checked_key(idempotency_key)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     request_hash = fingerprint(request.method, path, await request.body())

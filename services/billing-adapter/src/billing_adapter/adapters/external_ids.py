@@ -40,6 +40,32 @@ async def claim(conn: asyncpg.Connection, kind: str, external_id: str, internal_
     )
 
 
+async def claim_entity(
+    conn: asyncpg.Connection, kind: str, external_id: str, entity_id: UUID, account_id: UUID
+) -> bool:
+    """`claim`, and when it took the id, the entity's account in `account_entities` too.
+
+    One statement, not two: an invoice or payment create writes both rows or, when the
+    external id names another already, neither (issue 23: one round trip less a write).
+    The index row is written before the events it indexes, in the same transaction, so a
+    refused create leaves neither behind, as it leaves no claim."""
+    return bool(
+        await conn.fetchval(
+            "WITH claimed AS ("
+            " INSERT INTO external_ids (kind, external_id, internal_id) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING RETURNING internal_id"
+            "), indexed AS ("
+            " INSERT INTO account_entities (entity_id, kind, account_id)"
+            " SELECT internal_id, $1, $4 FROM claimed"
+            ") SELECT EXISTS (SELECT FROM claimed)",
+            kind,
+            external_id,
+            entity_id,
+            account_id,
+        )
+    )
+
+
 async def find_many(
     conn: asyncpg.Connection, kind: str, external_ids: Iterable[str]
 ) -> dict[str, UUID]:

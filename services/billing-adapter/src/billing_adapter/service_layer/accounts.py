@@ -45,6 +45,8 @@ from receivables_platform.repository import Loaded, Repository
 from receivables_platform.store import RecordedEvent
 
 ACCOUNT, INVOICE, PAYMENT, PAY_LINK = "account", "invoice", "payment", "pay_link"
+OWNED = frozenset({INVOICE, PAYMENT})
+"""What a create indexes as its account's entity (`account_entities`) along with its claim."""
 Check = Callable[[Account, int], None]
 
 
@@ -58,6 +60,18 @@ class ExternalIds(Protocol):
     async def find(
         self, conn: asyncpg.Connection, kind: str, external_id: str, /
     ) -> UUID | None: ...
+
+    async def claim_entity(
+        self,
+        conn: asyncpg.Connection,
+        kind: str,
+        external_id: str,
+        entity_id: UUID,
+        account_id: UUID,
+        /,
+    ) -> bool:
+        """`claim`, and when it took the id, the entity's account in the entity index."""
+        ...
 
 
 class AccountEntities(Protocol):
@@ -119,17 +133,20 @@ async def execute(
     causation_id: str | None = None,
     today: date | None = None,
     store: AccountStore = POSTGRES,
+    indexed: UUID | None = None,
 ) -> Loaded[Account]:
     """Decide `command` on the account's current state and append what it decided.
 
     `check(state, version)` runs before deciding: the API passes its If-Match
     precondition there, so a stale client is refused before anything is decided.
     `today` (default: the team's date now) is the latest date an entry may have.
+    `indexed` is an entity the caller has put in the entity index already (a create
+    does it with its external id's claim).
     """
     on = today if today is not None else team_today()
 
     async def index(conn: asyncpg.Connection, _: Account, events: Sequence[EventContract]) -> None:
-        await _index(conn, store.entities, command.account_id, events)
+        await _index(conn, store.entities, command.account_id, events, indexed)
 
     return await store.repository.execute(
         conn,
@@ -148,12 +165,15 @@ async def _index(
     entities: AccountEntities,
     account_id: UUID,
     events: Sequence[EventContract],
+    indexed: UUID | None = None,
 ) -> None:
     for event in events:
         if isinstance(event, InvoiceIssued):
-            await entities.add(conn, INVOICE, event.invoice_id, account_id)
+            if event.invoice_id != indexed:
+                await entities.add(conn, INVOICE, event.invoice_id, account_id)
         elif isinstance(event, PaymentReceived):
-            await entities.add(conn, PAYMENT, event.payment_id, account_id)
+            if event.payment_id != indexed:
+                await entities.add(conn, PAYMENT, event.payment_id, account_id)
         elif isinstance(event, PayLinkCreated):
             await entities.add(conn, PAY_LINK, event.pay_link_id, account_id)
 
@@ -169,13 +189,26 @@ async def _create(
     causation_id: str | None,
     store: AccountStore,
 ) -> Created:
+    # an invoice or a payment belongs to an account: its index row comes with the claim
+    owned = kind in OWNED
     async with store.transaction(conn):
-        if not await store.external_ids.claim(conn, kind, external_id, entity_id):
+        if owned:
+            claimed = await store.external_ids.claim_entity(
+                conn, kind, external_id, entity_id, command.account_id
+            )
+        else:
+            claimed = await store.external_ids.claim(conn, kind, external_id, entity_id)
+        if not claimed:
             taken = await store.external_ids.find(conn, kind, external_id)
             assert taken is not None, "a claimed external id is never released"
             return await existing(taken)
         loaded = await execute(
-            conn, command, correlation_id=correlation_id, causation_id=causation_id, store=store
+            conn,
+            command,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            store=store,
+            indexed=entity_id if owned else None,
         )
         return Created(loaded, entity_id, created=True)
 
