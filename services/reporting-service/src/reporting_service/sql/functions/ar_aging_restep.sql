@@ -2,8 +2,9 @@
 -- and moves only the difference into the sums that aging reads: per currency and due
 -- date (ar_aging_by_due_date, all that totals per currency need), per segment
 -- (ar_aging_by_segment) and per collector (ar_aging_by_collector, with its totals over
--- every day in ar_aging_by_collector_total: aging as of D is the totals less the few sums
--- dated after D). Each step records the segment and collector it was summed under, so
+-- every day in ar_aging_by_collector_total, and its whole book per currency in
+-- ar_aging_by_collector_book: aging as of D is the book less the sums dated after D,
+-- with only the recent due dates read one by one). Each step records the segment and collector it was summed under, so
 -- taking it away takes it from the right sums. Re-deriving from rows is what makes
 -- replays and out-of-order events (an application before its invoice, a flag before
 -- either) leave the sums exact.
@@ -57,7 +58,21 @@ BEGIN
         on_hold_minor = ar_aging_by_collector_total.on_hold_minor + EXCLUDED.on_hold_minor,
         on_hold_invoices = ar_aging_by_collector_total.on_hold_invoices + EXCLUDED.on_hold_invoices,
         in_dispute_minor = ar_aging_by_collector_total.in_dispute_minor + EXCLUDED.in_dispute_minor,
-        in_dispute_invoices = ar_aging_by_collector_total.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1)
+        in_dispute_invoices = ar_aging_by_collector_total.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1),
+    by_collector_book AS (
+    INSERT INTO ar_aging_by_collector_book (collector_id, currency,
+        open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
+    SELECT collector_id, currency,
+           -sum(open_minor), -sum(invoices), -sum(on_hold_minor),
+           -sum(on_hold_invoices), -sum(in_dispute_minor), -sum(in_dispute_invoices)
+    FROM old GROUP BY collector_id, currency ORDER BY collector_id, currency
+    ON CONFLICT (collector_id, currency) DO UPDATE SET
+        open_minor = ar_aging_by_collector_book.open_minor + EXCLUDED.open_minor,
+        invoices = ar_aging_by_collector_book.invoices + EXCLUDED.invoices,
+        on_hold_minor = ar_aging_by_collector_book.on_hold_minor + EXCLUDED.on_hold_minor,
+        on_hold_invoices = ar_aging_by_collector_book.on_hold_invoices + EXCLUDED.on_hold_invoices,
+        in_dispute_minor = ar_aging_by_collector_book.in_dispute_minor + EXCLUDED.in_dispute_minor,
+        in_dispute_invoices = ar_aging_by_collector_book.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1)
     INSERT INTO ar_aging_by_due_date (currency, due_date, effective_date,
         open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
     SELECT currency, due_date, effective_date,
@@ -121,7 +136,21 @@ BEGIN
         on_hold_minor = ar_aging_by_collector_total.on_hold_minor + EXCLUDED.on_hold_minor,
         on_hold_invoices = ar_aging_by_collector_total.on_hold_invoices + EXCLUDED.on_hold_invoices,
         in_dispute_minor = ar_aging_by_collector_total.in_dispute_minor + EXCLUDED.in_dispute_minor,
-        in_dispute_invoices = ar_aging_by_collector_total.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1)
+        in_dispute_invoices = ar_aging_by_collector_total.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1),
+    by_collector_book AS (
+    INSERT INTO ar_aging_by_collector_book (collector_id, currency,
+        open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
+    SELECT collector_id, currency,
+           sum(open_minor), sum(invoices), sum(on_hold_minor),
+           sum(on_hold_invoices), sum(in_dispute_minor), sum(in_dispute_invoices)
+    FROM fresh GROUP BY collector_id, currency ORDER BY collector_id, currency
+    ON CONFLICT (collector_id, currency) DO UPDATE SET
+        open_minor = ar_aging_by_collector_book.open_minor + EXCLUDED.open_minor,
+        invoices = ar_aging_by_collector_book.invoices + EXCLUDED.invoices,
+        on_hold_minor = ar_aging_by_collector_book.on_hold_minor + EXCLUDED.on_hold_minor,
+        on_hold_invoices = ar_aging_by_collector_book.on_hold_invoices + EXCLUDED.on_hold_invoices,
+        in_dispute_minor = ar_aging_by_collector_book.in_dispute_minor + EXCLUDED.in_dispute_minor,
+        in_dispute_invoices = ar_aging_by_collector_book.in_dispute_invoices + EXCLUDED.in_dispute_invoices RETURNING 1)
     INSERT INTO ar_aging_by_due_date (currency, due_date, effective_date,
         open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices)
     SELECT currency, due_date, effective_date,
