@@ -9,7 +9,8 @@ reporting read model, then times, as the API runs them:
   and as of 90 days ago;
 - aging totals as of a past date (90 days ago);
 - aging by segment, by collector and by team (from the sums kept per segment
-  and per collector and due date; 40 collectors in 5 teams);
+  and due date, and per collector: their whole book and their recent due dates;
+  40 collectors in 5 teams), today and by collector as of 90 days ago;
 - the same totals straight over a raw invoice table holding today's open
   balance per invoice (what a naive system would keep), and the ratio;
 - projection throughput: `--events` billing events (invoices issued, then

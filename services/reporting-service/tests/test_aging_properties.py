@@ -43,9 +43,18 @@ from receivables_platform.contracts.billing import (
     Reopened,
     ReversalReason,
 )
+from receivables_platform.contracts.collections import (
+    AccountAssigned,
+    AssignmentBasis,
+    HoldPlaced,
+    HoldRelease,
+    HoldReleased,
+    HoldSource,
+)
 from receivables_platform.db.migrate import upgrade
 from reporting_service.adapters.aging_query import AgingFilter, GroupBy, aging
 from reporting_service.consumers.billing_projection import project_billing_event
+from reporting_service.consumers.collections_projection import project_collections_event
 from reporting_service.domain.aging import Bucket, bucket_for, buckets
 from reporting_service.spec import SPEC
 from reporting_service.testing import cloud
@@ -373,3 +382,176 @@ def _dates(event: EventContract) -> list[date]:
         *(v for v in event.__dict__.values() if isinstance(v, date)),
         *(i.due_date for i in instalments),
     ]
+
+
+# the collectors accounts are assigned to, and their teams; "dee" has none
+TEAMS = {"ann": "east", "bob": "east", "cy": "west", "dee": None}
+# custom bounds too, some beyond every due date (the whole book read day by day)
+GROUP_BOUNDS = st.sampled_from([(0, 30, 60, 90, 120), (0, 15, 45), (0, 1), (0, 7, 400), (0,)])
+
+
+@st.composite
+def assigned_histories(draw: st.DrawFn) -> tuple[UUID, list[EventContract]]:
+    """A billing history with the account (re)assigned, back-dated or late, and invoices held
+    and released, interleaved in delivery order."""
+    account, events = draw(histories())
+    invoices = [e.invoice_id for e in events if isinstance(e, InvoiceIssued)]
+    collections: list[EventContract] = [
+        AccountAssigned(
+            account_id=account,
+            collector_id=draw(st.sampled_from(sorted(TEAMS))),
+            basis=AssignmentBasis.EXPLICIT,
+            assigned_by="sup",
+            effective_on=START + timedelta(draw(days)),
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    for _ in range(draw(st.integers(0, 2))):
+        hold, held = uuid4(), draw(st.lists(st.sampled_from(invoices), min_size=1, max_size=2))
+        placed = START + timedelta(draw(days))
+        collections.append(
+            HoldPlaced(
+                hold_id=hold,
+                account_id=account,
+                invoice_ids=held,
+                source=HoldSource.MANUAL,
+                reason="r",
+                placed_on=placed,
+            )
+        )
+        if draw(st.booleans()):
+            collections.append(
+                HoldReleased(
+                    hold_id=hold,
+                    account_id=account,
+                    invoice_ids=held,
+                    release=HoldRelease.MANUAL,
+                    released_on=placed + timedelta(draw(st.integers(0, 60))),
+                )
+            )
+    return account, events + collections
+
+
+async def _per_invoice(
+    conn: asyncpg.Connection, as_of: date, all_buckets: list[Bucket], key: str
+) -> dict[tuple[str | None, str], dict[str, object]]:
+    """The whole book per invoice, summed by the invoice's account's collector or team: what
+    aging by collector or team must answer, read from every invoice's own steps."""
+    collector_of = {
+        r["account_id"]: r["collector_id"]
+        for r in await conn.fetch("SELECT account_id, collector_id FROM col_assignments")
+    }
+    summed: dict[tuple[str | None, str], dict[str, object]] = {}
+    for row in await aging(conn, AgingFilter(as_of=as_of), GroupBy.invoice, all_buckets):
+        collector = collector_of.get(row["account_id"])
+        group = collector if key == "collector_id" else TEAMS.get(collector or "")
+        into = summed.setdefault((group, row["currency"]), _zero(all_buckets))
+        for measure in _GROUP_MEASURES:
+            into[measure] += row[measure]  # type: ignore[operator]
+        for bucket, amount in row["buckets"].items():
+            into["buckets"][bucket] += amount  # type: ignore[index]
+    return summed
+
+
+_GROUP_MEASURES = (
+    "total_minor",
+    "invoices",
+    "on_hold_minor",
+    "in_dispute_minor",
+    "on_hold_invoices",
+    "in_dispute_invoices",
+)
+
+
+def _zero(all_buckets: list[Bucket]) -> dict[str, object]:
+    return {**dict.fromkeys(_GROUP_MEASURES, 0), "buckets": {b.key: 0 for b in all_buckets}}
+
+
+def _grouped(rows: list[dict[str, object]], key: str) -> dict[tuple[str | None, str], object]:
+    return {
+        (row.get(key), row["currency"]): {
+            **{m: row[m] for m in _GROUP_MEASURES},
+            "buckets": row["buckets"],
+        }
+        for row in rows
+    }
+
+
+async def check_grouped(
+    url: str, events: list[EventContract], order: list[int], as_ofs: list[date], bounds: tuple
+) -> None:
+    all_buckets = buckets(bounds)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "INSERT INTO collector_teams (collector_id, team) "
+            "SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+            [c for c, t in TEAMS.items() if t],
+            [t for t in TEAMS.values() if t],
+        )
+        for index in order:
+            event = events[index]
+            async with conn.transaction():
+                if isinstance(event, AccountAssigned | HoldPlaced | HoldReleased):
+                    await project_collections_event(conn, cloud(event))
+                else:
+                    await project_billing_event(conn, cloud(event))
+        for as_of in as_ofs:
+            for group_by, key in ((GroupBy.collector, "collector_id"), (GroupBy.team, "team")):
+                expected = await _per_invoice(conn, as_of, all_buckets, key)
+                rows = await aging(conn, AgingFilter(as_of=as_of), group_by, all_buckets)
+                assert _grouped(rows, key) == expected, (group_by, as_of)
+                # one collector's, team's or currency's rows: the same rows, by the same sums
+                for group in {g for g, _ in expected if g is not None}:
+                    only = await aging(
+                        conn, AgingFilter(as_of=as_of, **{key: group}), group_by, all_buckets
+                    )
+                    wanted = {k: v for k, v in expected.items() if k[0] == group}
+                    assert _grouped(only, key) == wanted, (group, as_of)
+                for currency in {c for _, c in expected}:
+                    in_currency = await aging(
+                        conn, AgingFilter(as_of=as_of, currency=currency), group_by, all_buckets
+                    )
+                    wanted = {k: v for k, v in expected.items() if k[1] == currency}
+                    assert _grouped(in_currency, key) == wanted, (currency, as_of)
+    finally:
+        await conn.close()
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=assigned_histories(), data=st.data(), bounds=GROUP_BOUNDS)
+def test_aging_by_collector_and_team_equals_the_invoices_summed_by_their_collector(
+    database: str,
+    history: tuple[UUID, list[EventContract]],
+    data: st.DataObject,
+    bounds: tuple[int, ...],
+) -> None:
+    """Aging by collector or team reads sums kept apart from the invoices' steps (a book per
+    collector, totals per due date, changes per day): over reassignments, back-dated and
+    out-of-order changes, instalments, holds and custom buckets, for dates before, on and
+    after the changes, they answer what the invoices summed by their collector answer."""
+    _, events = history
+    order = data.draw(st.permutations(range(len(events))), label="delivery order")
+    # where a due date crosses a bound (a day either side), and the events' own dates
+    edges = sorted(
+        {
+            d + timedelta(bound + shift)
+            for e in events
+            for d in _dates(e)
+            for bound in {0, *bounds}
+            for shift in (-1, 0, 1)
+        }
+    )
+    as_ofs = data.draw(
+        st.lists(
+            st.sampled_from(edges) | st.dates(START - timedelta(30), START + timedelta(700)),
+            min_size=1,
+            max_size=3,
+        ),
+        label="as of",
+    )
+    asyncio.run(check_grouped(database, events, order, as_ofs, bounds))

@@ -293,3 +293,50 @@ async def test_aging_by_collector_and_team_follows_reassignments(reporting_conn)
         buckets(),
     )
     assert sum(row["total_minor"] for row in invoices) == 1_050
+
+
+async def test_aging_by_collector_reads_the_recent_due_dates_not_the_whole_book(reporting_conn):
+    """At a million invoices, reading every due date of every collector's book took aging by
+    collector to its 10 ms limit. A due date older than the largest finite bound is in the
+    last bucket whatever its day: aging by collector reads each collector's book and the due
+    dates since that bound, and still answers what its invoices summed answer."""
+    collectors, due_dates, as_of = 20, 600, date(2026, 11, 20)
+    await reporting_conn.execute(
+        "INSERT INTO col_assignments (account_id, collector_id, effective_on) "
+        "SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(c), 12, '0'))::uuid, "
+        "'collector-' || c, DATE '2020-01-01' FROM generate_series(1, $1::int) c",
+        collectors,
+    )
+    async with reporting_conn.transaction():  # aged at commit, as the projection's writes are
+        await reporting_conn.execute(
+            f"""
+            INSERT INTO ar_invoices (invoice_id, account_id, external_id, currency,
+                                     total_minor, issue_date, due_date)
+            SELECT gen_random_uuid(),
+                   ('00000000-0000-7000-8000-' || lpad(to_hex(c), 12, '0'))::uuid,
+                   'INV-' || c || '-' || d, 'EUR', 100 * c + d, DATE '2020-01-01',
+                   DATE '{as_of}' - d
+            FROM generate_series(1, {collectors}) c, generate_series(0, {due_dates - 1}) d
+            """
+        )
+    await reporting_conn.execute("ANALYZE")
+    standard = buckets()
+    # rows read so far by this session, counted before they are flushed to the totals
+    read_sql = (
+        "SELECT sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)) "
+        "FROM pg_stat_xact_user_tables WHERE relname LIKE 'ar_aging%'"
+    )
+    async with reporting_conn.transaction():
+        before = await reporting_conn.fetchval(read_sql)
+        rows = await aging(reporting_conn, AgingFilter(as_of=as_of), GroupBy.collector, standard)
+        read = await reporting_conn.fetchval(read_sql) - before
+    recent = collectors * (standard[-2].upper + 1)  # type: ignore[operator]
+    assert read <= recent + 2 * collectors, read
+    assert len(rows) == collectors
+    for row in rows:
+        c = int(row["collector_id"].removeprefix("collector-"))
+        amount = {d: 100 * c + d for d in range(due_dates)}  # by days past due
+        assert row["total_minor"] == sum(amount.values())
+        assert row["buckets"]["current"] == amount[0]
+        assert row["buckets"]["91-120"] == sum(amount[d] for d in range(91, 121))
+        assert row["buckets"]["120+"] == sum(amount[d] for d in range(121, due_dates))

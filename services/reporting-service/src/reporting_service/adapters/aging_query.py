@@ -156,16 +156,7 @@ _MEASURES = (
 
 
 _BY_SEGMENT = "ar_aging_by_segment s"
-# per collector as of $1: the totals over every day, less the sums dated after $1 (for a
-# recent day, a handful): half the rows of summing every day's up to $1
-_BY_COLLECTOR = """(SELECT collector_id, currency, due_date, open_minor, invoices, on_hold_minor,
-            on_hold_invoices, in_dispute_minor, in_dispute_invoices, NULL::date AS effective_date
-     FROM ar_aging_by_collector_total
-     UNION ALL
-     SELECT collector_id, currency, due_date, -open_minor, -invoices, -on_hold_minor,
-            -on_hold_invoices, -in_dispute_minor, -in_dispute_invoices, NULL::date
-     FROM ar_aging_by_collector WHERE effective_date > $1::date) s
-    LEFT JOIN collector_teams ct ON ct.collector_id = s.collector_id"""
+_BY_COLLECTOR = "ar_aging_by_collector_book s"
 # what the sums per segment or collector carry themselves: no account to join
 _OWN = {
     _BY_SEGMENT: {"segment": "s.segment"},
@@ -201,10 +192,11 @@ def _query(
     flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket], page: Page
 ) -> tuple[str, list[Any]]:
     """Aging as of $1: the steps dated by then, summed per group and bucket of the due date."""
-    args: list[Any] = [flt.as_of]
     source = _source(group_by, flt)
-    # the per-collector source is already as of $1
-    conditions = ["true" if source == _BY_COLLECTOR else "s.effective_date <= $1::date"]
+    if source == _BY_COLLECTOR:
+        return _by_collector_query(flt, group_by, all_buckets)
+    args: list[Any] = [flt.as_of]
+    conditions = ["s.effective_date <= $1::date"]
     own = _OWN.get(source, {})
     for field, (expression, cast) in _FILTER_EXPRESSIONS.items():
         if (value := getattr(flt, field)) is not None:
@@ -221,9 +213,7 @@ def _query(
         )
     names = [*groups, "currency"]
     keys = [*(f"{e} AS {n}" for n, e in groups.items()), "s.currency"]
-    if source.startswith("ar_aging_steps") or (
-        source == _BY_COLLECTOR and group_by is GroupBy.collector
-    ):  # one row a due date
+    if source.startswith("ar_aging_steps"):  # one row a due date
         picked = ", ".join([*keys, *(f"s.{m}" for m in _MEASURES)])
         per_due_date = ""
     else:  # already summed: sum again per due date first, so each is bucketed once
@@ -255,6 +245,73 @@ def _query(
         sql = f"""SELECT g.*, i.external_id, i.due_date
                   FROM ({sql}) g JOIN ar_invoices i USING (invoice_id)
                   ORDER BY g.invoice_id, g.currency"""  # noqa: S608
+    return sql, args
+
+
+def _by_collector_query(
+    flt: AgingFilter, group_by: GroupBy, all_buckets: list[Bucket]
+) -> tuple[str, list[Any]]:
+    """Aging per collector, team or currency (of one collector or team) as of $1, reading a
+    few rows a collector rather than every due date of their book.
+
+    A due date older than $1 less the largest finite bound is in the last bucket whatever
+    its day, so due dates are read one by one only from there on. The collector's whole
+    book (`ar_aging_by_collector_book`) less the sums dated after $1 is the total as of $1;
+    the recent due dates' sums less those dated after $1 are every bucket but the last; the
+    last is the rest. Custom bounds only move where "recent" starts: the answer is the same,
+    a far bound just reads more due dates. Each part is summed per bucket before the parts
+    meet, so the final sums see a few rows a collector.
+    """
+    last = len(all_buckets) - 1
+    uppers = [int(b.upper) for b in all_buckets if b.upper is not None]
+    # bucket i holds days past due up to uppers[i]: width_bucket counts the bounds passed
+    bucket = (
+        f"width_bucket($1::date - due_date, '{{{','.join(str(u + 1) for u in uppers)}}}'::int[])"
+    )
+    args: list[Any] = [flt.as_of]
+    conditions = ["true"]
+    for field in ("currency", "collector_id", "team"):
+        if (value := getattr(flt, field)) is not None:
+            args.append(value)
+            conditions.append(
+                f"{_OWN[_BY_COLLECTOR].get(field, f's.{field}')} = ${len(args)}::text"
+            )
+    groups = {name: _OWN[_BY_COLLECTOR][name] for name in _GROUP_EXPRESSIONS[group_by]}
+    names = [*groups, "currency"]
+    keys = [*(f"{e} AS {n}" for n, e in groups.items()), "s.currency"]
+    measures = ", ".join(_MEASURES)
+    undone = ", ".join(f"-sum({m})" for m in _MEASURES)
+    zeros = ", ".join("0" for _ in _MEASURES)
+    sums = ", ".join(
+        f"sum(dated_minor) FILTER (WHERE bucket = {i})::bigint AS b{i}" for i in range(last)
+    )
+    # only column names and integer bounds are interpolated, never input text
+    sql = f"""
+    SELECT {", ".join(keys)}, sum(s.open_minor)::bigint AS total_minor,
+           sum(s.invoices) AS invoices, {sums},
+           (sum(s.open_minor)
+            - coalesce(sum(dated_minor) FILTER (WHERE bucket < {last}), 0))::bigint AS b{last},
+           sum(s.on_hold_minor)::bigint AS on_hold_minor,
+           sum(s.in_dispute_minor)::bigint AS in_dispute_minor,
+           sum(s.on_hold_invoices) AS on_hold_invoices,
+           sum(s.in_dispute_invoices) AS in_dispute_invoices
+    FROM (SELECT collector_id, currency, NULL::int AS bucket, 0::bigint AS dated_minor,
+                 {measures}
+          FROM ar_aging_by_collector_book
+          UNION ALL
+          SELECT collector_id, currency, {bucket}, sum(open_minor), {zeros}
+          FROM ar_aging_by_collector_total WHERE due_date >= $1::date - {max(uppers)}
+          GROUP BY 1, 2, 3
+          UNION ALL
+          SELECT collector_id, currency, {bucket}, -sum(open_minor), {undone}
+          FROM ar_aging_by_collector WHERE effective_date > $1::date
+          GROUP BY 1, 2, 3) s
+    LEFT JOIN collector_teams ct ON ct.collector_id = s.collector_id
+    WHERE {" AND ".join(conditions)}
+    GROUP BY {", ".join([*groups.values(), "s.currency"])}
+    HAVING sum(s.invoices) > 0
+    ORDER BY {", ".join(names)}
+    """  # noqa: S608
     return sql, args
 
 

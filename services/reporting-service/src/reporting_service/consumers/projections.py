@@ -79,6 +79,7 @@ PROJECTIONS = {
                 "ar_aging_by_segment",
                 "ar_aging_by_collector",
                 "ar_aging_by_collector_total",
+                "ar_aging_by_collector_book",
                 "ar_account_contacts",
                 "search_name_words",
                 "search_words",

@@ -58,3 +58,20 @@ CURRENT = (
     *(HERE / "triggers" / f"{name}.sql" for name in TRIGGERS),
     *(HERE / "views" / f"{name}.sql" for name in VIEWS),
 )
+
+# A table the current definitions write that came after migration 0019, which applies them
+# and steps the invoices then unstepped: 0019 makes it (empty) so that step can run, and
+# the migration that introduced it (0021) fills it from the sums there are.
+COLLECTOR_BOOK = """
+CREATE TABLE IF NOT EXISTS ar_aging_by_collector_book (
+    collector_id         text,
+    currency             text NOT NULL,
+    open_minor           bigint NOT NULL,
+    invoices             integer NOT NULL,
+    on_hold_minor        bigint NOT NULL,
+    on_hold_invoices     integer NOT NULL,
+    in_dispute_minor     bigint NOT NULL,
+    in_dispute_invoices  integer NOT NULL,
+    UNIQUE NULLS NOT DISTINCT (collector_id, currency)
+)
+"""

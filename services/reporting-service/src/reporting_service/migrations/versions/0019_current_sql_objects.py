@@ -9,7 +9,7 @@ kept as steps get their steps here; those that have steps keep them.
 from alembic import op
 
 from receivables_platform.db.sql_files import apply_sql_files
-from reporting_service.sql import CURRENT
+from reporting_service.sql import COLLECTOR_BOOK, CURRENT
 
 revision = "reporting_service_0019"
 down_revision = "reporting_service_0018"
@@ -24,6 +24,7 @@ SELECT ar_aging_restep(ARRAY(SELECT i.invoice_id FROM ar_invoices i
 
 
 def upgrade() -> None:
+    op.execute(COLLECTOR_BOOK)  # written by the current ar_aging_restep (see 0021)
     apply_sql_files(CURRENT)
     # default privileges (0006) grant a new view; one made before them needs the grant
     op.execute("GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO analyst")
