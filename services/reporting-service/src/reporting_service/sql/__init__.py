@@ -15,6 +15,7 @@ FUNCTIONS = (
     "ar_open_instalments",
     "ar_aging_steps_of",
     "ar_aging_restep",
+    "ar_sales_restep",
     "ar_aging_follow",
     "ar_aging_at_commit",
     "ar_aging_follow_accounts",
