@@ -1,11 +1,13 @@
-"""The KPI report's AR figures come from sums the projections keep as they write (aging per
-collector and due date, credit sales per collector and issue date), not from a scan of
-every invoice per request. A sum that drifts from the rows it summarises would go on
+"""The KPI report's AR and auto-pay figures come from sums the projections keep as they
+write (aging per collector and due date, credit sales per collector and issue date,
+accounts on auto-pay per collector and day), not from a scan of every invoice and
+account per request. A sum that drifts from the rows it summarises would go on
 answering, wrong: so over a varied book (four collectors in two teams and none,
 accounts without a collector, reassignments in the middle of a period, payments dated
-back, credits and debits, voids, instalments, two currencies, events in batches and
-out of order, and rebuilds of both projections) every figure is compared, to the cent,
-with the same figures computed from every invoice and balance change.
+back, credits and debits, voids, instalments, two currencies, auto-pay enrolments and
+cancellations, some on the same day, events in batches and out of order, and rebuilds
+of both projections) every figure is compared, to the cent, with the same figures
+computed from every invoice, balance change and auto-pay history row.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import pytest
 
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
+    AccountRegistered,
     AdjustmentKind,
+    AutoPayCancelled,
+    AutoPayEnrolled,
     Instalment,
     InvoiceAdjusted,
     InvoiceIssued,
@@ -126,6 +131,33 @@ def book(rng: random.Random) -> tuple[list[EventContract], list[EventContract]]:
                     voided_on=_day(rng, issued, 40),
                 )
             )
+    for account in [*rng.sample(accounts, 8), uuid4()]:  # one known only by its auto-pay
+        for _ in range(rng.randrange(1, 4)):
+            on = _day(rng, FIRST_ISSUE - timedelta(20), 130)
+            billing.append(
+                AutoPayEnrolled(
+                    account_id=account,
+                    payment_method_reference="pm",
+                    payment_method_type="card",
+                    enrolled_on=on,
+                )
+            )
+            if rng.random() < 0.6:  # cancelled later, or the same day
+                billing.append(
+                    AutoPayCancelled(account_id=account, cancelled_on=_day(rng, on, 30))
+                )
+    for account in (accounts[0], uuid4()):  # one with no invoice
+        billing.insert(
+            0,
+            AccountRegistered(
+                account_id=account,
+                external_id=str(account),
+                name="Registered",
+                contacts=[],
+                payment_terms_days=30,
+                currency="USD",
+            ),
+        )
     collections: list[EventContract] = [
         _assigned(account, rng.choice(COLLECTORS), date(2026, 8, 1)) for account in accounts[2:]
     ]
@@ -161,6 +193,13 @@ async def assert_sums_match_a_scan(conn: asyncpg.Connection) -> int:
     how many non-empty comparisons were made, so a book that produced nothing cannot pass."""
     compared = 0
     for period in PERIODS:
+        for group in KpiGroup:
+            from_sums_autopay = await q.autopay(conn, period, group)
+            assert from_sums_autopay == await q.autopay_by_scan(conn, period, group), (
+                period,
+                group,
+            )
+            compared += any(f.enrolled_in_period for f in from_sums_autopay.values())
         for currency in (*CURRENCIES, "JPY"):
             for group in KpiGroup:
                 from_sums = await q.ar_figures(conn, period, currency, group)

@@ -33,12 +33,18 @@ REGROUP_COLLECTORS = (
     "ON ca.account_id = s.account_id "
     "WHERE s.collector_id IS DISTINCT FROM ca.collector_id))"
 )
-# Credit sales summed under the collector an account had (ar_sales_by_collector), regrouped
-# after a rebuild of the assignments for the same reason
+# Credit sales and auto-pay steps summed under the collector an account had
+# (ar_sales_by_collector, ar_autopay_by_collector), regrouped after a rebuild of the
+# assignments for the same reason
 REGROUP_SALES = (
     "SELECT ar_sales_restep(ARRAY(SELECT s.invoice_id "
     "FROM ar_sales_of_invoice s JOIN ar_invoices i ON i.invoice_id = s.invoice_id "
     "LEFT JOIN col_assignments ca ON ca.account_id = i.account_id "
+    "WHERE s.collector_id IS DISTINCT FROM ca.collector_id))"
+)
+REGROUP_AUTOPAY = (
+    "SELECT ar_autopay_restep(ARRAY(SELECT DISTINCT s.account_id "
+    "FROM ar_autopay_steps s LEFT JOIN col_assignments ca ON ca.account_id = s.account_id "
     "WHERE s.collector_id IS DISTINCT FROM ca.collector_id))"
 )
 RESTEP_FLAGGED_NOW = (
@@ -90,6 +96,8 @@ PROJECTIONS = {
                 "ar_sales_of_invoice",
                 "ar_sales_by_collector",
                 "ar_sales_by_collector_total",
+                "ar_autopay_steps",
+                "ar_autopay_by_collector",
                 "ar_account_contacts",
                 "search_name_words",
                 "search_words",
@@ -115,7 +123,7 @@ PROJECTIONS = {
                 ("ar_invoice_flags", "flag = 'hold'"),
                 ("account_timeline", "source = 'collections'"),
             ),
-            after_swap=(RESTEP_FLAGGED, REGROUP_COLLECTORS, REGROUP_SALES),
+            after_swap=(RESTEP_FLAGGED, REGROUP_COLLECTORS, REGROUP_SALES, REGROUP_AUTOPAY),
         ),
         Projection(
             "cases",

@@ -16,7 +16,9 @@ FUNCTIONS = (
     "ar_aging_steps_of",
     "ar_aging_restep",
     "ar_sales_restep",
+    "ar_autopay_restep",
     "ar_aging_follow",
+    "ar_autopay_follow",
     "ar_aging_at_commit",
     "ar_aging_follow_accounts",
     "ar_aging_follow_assignments",
@@ -29,6 +31,7 @@ TRIGGERS = (
     "ar_aging_commits_restep",
     "ar_accounts_aging",
     "col_assignments_aging",
+    "ar_autopay_follow",
 )
 
 # the analysts' interface (schema `reporting`): each view and column carries its COMMENT
