@@ -210,7 +210,41 @@ async def collections_secured(
 ) -> dict[str, Secured]:
     """Payments applied in the period to invoices already past due, within `window_days`
     after a contact or a promise on the account; credited to the latest such touch's
-    collector. A payment reversed by the period's end secured nothing."""
+    collector. A payment reversed by the period's end secured nothing. The payments applied
+    past due are kept with their invoice's currency (`ar_past_due_payments`), so no
+    payment's invoice is looked up here."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_key(group, "touch.collector_id")} AS key,
+               count(DISTINCT c.reference_id) AS payments, sum(-c.amount_minor) AS amount
+        FROM ar_past_due_payments c
+        LEFT JOIN ar_payments p ON p.payment_id = c.reference_id
+        CROSS JOIN LATERAL (
+            SELECT collector_id FROM (
+                SELECT collector_id, business_date AS day FROM col_contacts
+                WHERE account_id = c.account_id
+                UNION ALL
+                SELECT collector_id, made_on FROM col_commitments
+                WHERE account_id = c.account_id AND made_on IS NOT NULL) touches
+            WHERE day BETWEEN c.effective_date - $4::int AND c.effective_date
+            ORDER BY day DESC, collector_id LIMIT 1) touch
+        LEFT JOIN collector_teams ct ON ct.collector_id = touch.collector_id
+        WHERE c.currency = $3 AND c.effective_date BETWEEN $1 AND $2
+          AND (p.reversed_on IS NULL OR p.reversed_on > $2)
+        GROUP BY 1""",  # noqa: S608
+        period.start,
+        period.end,
+        currency,
+        window_days,
+    )
+    return {r["key"]: Secured(r["payments"], int(r["amount"])) for r in rows}
+
+
+async def collections_secured_by_scan(
+    conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup, window_days: int
+) -> dict[str, Secured]:
+    """The same figures looking every payment's invoice up: what the payments kept past
+    due are checked against."""
     rows = await conn.fetch(
         f"""
         SELECT {_key(group, "touch.collector_id")} AS key,

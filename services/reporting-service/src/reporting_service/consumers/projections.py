@@ -98,6 +98,7 @@ PROJECTIONS = {
                 "ar_sales_by_collector_total",
                 "ar_autopay_steps",
                 "ar_autopay_by_collector",
+                "ar_past_due_payments",
                 "ar_account_contacts",
                 "search_name_words",
                 "search_words",

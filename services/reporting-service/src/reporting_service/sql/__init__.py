@@ -16,6 +16,7 @@ FUNCTIONS = (
     "ar_aging_steps_of",
     "ar_aging_restep",
     "ar_sales_restep",
+    "ar_past_due_payments_restep",
     "ar_autopay_restep",
     "ar_aging_follow",
     "ar_autopay_follow",

@@ -16,6 +16,11 @@ day, how many accounts there are (on -infinity) and how many go on or off auto-p
 day (`sql/functions/ar_autopay_restep.sql`); `ar_autopay_steps` records each account's
 steps and the collector they were summed under. The enrolments of a period are read
 from the history by date (a partial index), the offers converted by their date.
+
+Collections secured looked up the invoice of every payment in the period, to know
+whether it was past due and in the report's currency. `ar_past_due_payments` keeps
+the payments applied after their invoice fell due, with its currency, re-derived at
+commit per invoice (`sql/functions/ar_past_due_payments_restep.sql`).
 """
 
 from alembic import op
@@ -69,6 +74,19 @@ CREATE TABLE ar_autopay_by_collector (
     on_autopay    integer NOT NULL,
     UNIQUE NULLS NOT DISTINCT (collector_id, day)
 );
+CREATE TABLE ar_past_due_payments (
+    event_id        text NOT NULL,
+    invoice_id      uuid NOT NULL,
+    account_id      uuid,
+    reference_id    uuid,
+    currency        text NOT NULL,
+    effective_date  date NOT NULL,
+    amount_minor    bigint NOT NULL,
+    PRIMARY KEY (event_id, invoice_id)
+);
+CREATE INDEX ar_past_due_payments_date_idx ON ar_past_due_payments (currency, effective_date)
+    INCLUDE (account_id, reference_id, amount_minor);
+CREATE INDEX ar_past_due_payments_invoice_idx ON ar_past_due_payments (invoice_id);
 CREATE INDEX ar_autopay_history_enrolled_idx ON ar_autopay_history (effective_date)
     WHERE enrolled;
 CREATE INDEX col_autopay_offers_enrolled_idx ON col_autopay_offers (enrolled_on)
@@ -80,3 +98,7 @@ def upgrade() -> None:
     apply_sql_files(CURRENT)
     op.execute("SELECT ar_sales_restep(ARRAY(SELECT invoice_id FROM ar_invoices))")
     op.execute("SELECT ar_autopay_restep(ARRAY(SELECT account_id FROM ar_accounts))")
+    op.execute(
+        "SELECT ar_past_due_payments_restep(ARRAY(SELECT DISTINCT invoice_id "
+        "FROM ar_balance_changes WHERE kind = 'payment'))"
+    )
