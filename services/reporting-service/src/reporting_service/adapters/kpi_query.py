@@ -212,25 +212,33 @@ async def collections_secured(
     after a contact or a promise on the account; credited to the latest such touch's
     collector. A payment reversed by the period's end secured nothing. The payments applied
     past due are kept with their invoice's currency (`ar_past_due_payments`), so no
-    payment's invoice is looked up here."""
+    payment's invoice is looked up here; they meet the period's touches in one join,
+    not a search of each account's touches per payment."""
     rows = await conn.fetch(
         f"""
-        SELECT {_key(group, "touch.collector_id")} AS key,
+        WITH paid AS (
+            SELECT c.event_id, c.invoice_id, c.account_id, c.reference_id, c.amount_minor,
+                   c.effective_date
+            FROM ar_past_due_payments c
+            LEFT JOIN ar_payments p ON p.payment_id = c.reference_id
+            WHERE c.currency = $3 AND c.effective_date BETWEEN $1 AND $2
+              AND (p.reversed_on IS NULL OR p.reversed_on > $2)
+        ), touches AS (
+            SELECT account_id, collector_id, business_date AS day FROM col_contacts
+            WHERE business_date BETWEEN $1::date - $4::int AND $2
+            UNION ALL
+            SELECT account_id, collector_id, made_on FROM col_commitments
+            WHERE made_on BETWEEN $1::date - $4::int AND $2
+        ), credited AS (
+            SELECT DISTINCT ON (paid.event_id, paid.invoice_id) paid.reference_id,
+                   paid.amount_minor, t.collector_id
+            FROM paid JOIN touches t ON t.account_id = paid.account_id
+             AND t.day BETWEEN paid.effective_date - $4::int AND paid.effective_date
+            ORDER BY paid.event_id, paid.invoice_id, t.day DESC, t.collector_id
+        )
+        SELECT {_key(group, "c.collector_id")} AS key,
                count(DISTINCT c.reference_id) AS payments, sum(-c.amount_minor) AS amount
-        FROM ar_past_due_payments c
-        LEFT JOIN ar_payments p ON p.payment_id = c.reference_id
-        CROSS JOIN LATERAL (
-            SELECT collector_id FROM (
-                SELECT collector_id, business_date AS day FROM col_contacts
-                WHERE account_id = c.account_id
-                UNION ALL
-                SELECT collector_id, made_on FROM col_commitments
-                WHERE account_id = c.account_id AND made_on IS NOT NULL) touches
-            WHERE day BETWEEN c.effective_date - $4::int AND c.effective_date
-            ORDER BY day DESC, collector_id LIMIT 1) touch
-        LEFT JOIN collector_teams ct ON ct.collector_id = touch.collector_id
-        WHERE c.currency = $3 AND c.effective_date BETWEEN $1 AND $2
-          AND (p.reversed_on IS NULL OR p.reversed_on > $2)
+        FROM credited c LEFT JOIN collector_teams ct ON ct.collector_id = c.collector_id
         GROUP BY 1""",  # noqa: S608
         period.start,
         period.end,

@@ -20,7 +20,8 @@ from the history by date (a partial index), the offers converted by their date.
 Collections secured looked up the invoice of every payment in the period, to know
 whether it was past due and in the report's currency. `ar_past_due_payments` keeps
 the payments applied after their invoice fell due, with its currency, re-derived at
-commit per invoice (`sql/functions/ar_past_due_payments_restep.sql`).
+commit per invoice (`sql/functions/ar_past_due_payments_restep.sql`); the contacts
+and promises of a period, which it meets them with, are found by their dates.
 """
 
 from alembic import op
@@ -89,7 +90,9 @@ CREATE INDEX ar_past_due_payments_date_idx ON ar_past_due_payments (currency, ef
 CREATE INDEX ar_past_due_payments_invoice_idx ON ar_past_due_payments (invoice_id);
 CREATE INDEX ar_autopay_history_enrolled_idx ON ar_autopay_history (effective_date)
     WHERE enrolled;
-CREATE INDEX col_autopay_offers_enrolled_idx ON col_autopay_offers (enrolled_on)
+CREATE INDEX col_autopay_offers_enrolled_idx ON col_autopay_offers (enrolled_on);
+CREATE INDEX col_contacts_date_idx ON col_contacts (business_date);
+CREATE INDEX col_commitments_made_idx ON col_commitments (made_on)
 """
 
 
