@@ -36,6 +36,18 @@ def _key(group: KpiGroup, collector_column: str) -> str:
     }[group]
 
 
+def _ar_figures(rows: list[asyncpg.Record]) -> dict[str, ArFigures]:
+    return {
+        r["key"]: ArFigures(
+            int(r["opening_ar"]),
+            int(r["credit_sales"]),
+            int(r["closing_ar"]),
+            int(r["closing_current_ar"]),
+        )
+        for r in rows
+    }
+
+
 async def ar_figures(
     conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup
 ) -> dict[str, ArFigures]:
@@ -83,15 +95,7 @@ async def ar_figures(
         period.end,
         currency,
     )
-    return {
-        r["key"]: ArFigures(
-            int(r["opening_ar"]),
-            int(r["credit_sales"]),
-            int(r["closing_ar"]),
-            int(r["closing_current_ar"]),
-        )
-        for r in rows
-    }
+    return _ar_figures(rows)
 
 
 async def ar_figures_by_scan(
@@ -138,15 +142,7 @@ async def ar_figures_by_scan(
         period.end,
         currency,
     )
-    return {
-        r["key"]: ArFigures(
-            int(r["opening_ar"]),
-            int(r["credit_sales"]),
-            int(r["closing_ar"]),
-            int(r["closing_current_ar"]),
-        )
-        for r in rows
-    }
+    return _ar_figures(rows)
 
 
 @dataclass(frozen=True)
