@@ -323,11 +323,12 @@ async def test_rebuilds_of_both_projections_rebuild_the_sums(fresh_database):
     try:
         await team_up(conn)
         await apply(conn, rng, interleaved(rng, billing, collections))
-        reassigned = [  # the same topic, had every account gone to another collector
-            _assigned(e.account_id, COLLECTORS[(i + 1) % 4], e.effective_on)
+        reassigned = [  # had every account gone to another collector, and half the calls
+            _assigned(e.account_id, COLLECTORS[(i + 1) % 4], e.effective_on)  # not been made
             if isinstance(e, AccountAssigned)
             else e
             for i, e in enumerate(collections)
+            if not isinstance(e, ContactAttempted | CommitmentMade) or i % 2
         ]
         # a billing topic read again need not hold what the live tables hold (a projection
         # fixed, events set aside): here half the invoices are not in it, and what was

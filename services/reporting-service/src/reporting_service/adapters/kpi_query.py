@@ -201,6 +201,12 @@ class Secured:
     amount_minor: int
 
 
+KEPT_ATTRIBUTION_WINDOW_DAYS = 14
+"""The attribution window whose collector is kept with each payment past due
+(`sql/functions/ar_secured_by.sql`): the KPI report's default reads it, any other
+window is computed from the period's calls and promises."""
+
+
 async def collections_secured(
     conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup, window_days: int
 ) -> dict[str, Secured]:
@@ -208,9 +214,35 @@ async def collections_secured(
     after a contact or a promise on the account; credited to the latest such touch's
     collector. A payment reversed by the period's end secured nothing. The payments applied
     past due are kept with their invoice's currency (`ar_past_due_payments`), so no
-    payment's invoice is looked up here; they meet the period's touches in one join,
-    not a search of each account's touches per payment."""
-    rows = await conn.fetch(
+    payment's invoice is looked up here, and who secured each within the default window
+    is kept with it (`secured_by`, credited again when an account's calls or promises
+    change)."""
+    if window_days == KEPT_ATTRIBUTION_WINDOW_DAYS:
+        rows = await conn.fetch(
+            f"""
+            SELECT {_key(group, "c.secured_by")} AS key,
+                   count(DISTINCT c.reference_id) AS payments, sum(-c.amount_minor) AS amount
+            FROM ar_past_due_payments c
+            LEFT JOIN ar_payments p ON p.payment_id = c.reference_id
+            LEFT JOIN collector_teams ct ON ct.collector_id = c.secured_by
+            WHERE c.currency = $3 AND c.effective_date BETWEEN $1 AND $2 AND c.secured
+              AND (p.reversed_on IS NULL OR p.reversed_on > $2)
+            GROUP BY 1""",  # noqa: S608
+            period.start,
+            period.end,
+            currency,
+        )
+    else:
+        rows = await _secured_within(conn, period, currency, group, window_days)
+    return {r["key"]: Secured(r["payments"], int(r["amount"])) for r in rows}
+
+
+async def _secured_within(
+    conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup, window_days: int
+) -> list[asyncpg.Record]:
+    """Payments past due in the period met with the period's calls and promises in one
+    join, for a window other than the one kept."""
+    return await conn.fetch(
         f"""
         WITH paid AS (
             SELECT c.event_id, c.invoice_id, c.account_id, c.reference_id, c.amount_minor,
@@ -241,7 +273,6 @@ async def collections_secured(
         currency,
         window_days,
     )
-    return {r["key"]: Secured(r["payments"], int(r["amount"])) for r in rows}
 
 
 async def collections_secured_by_scan(

@@ -47,6 +47,11 @@ REGROUP_AUTOPAY = (
     "FROM ar_autopay_steps s LEFT JOIN col_assignments ca ON ca.account_id = s.account_id "
     "WHERE s.collector_id IS DISTINCT FROM ca.collector_id))"
 )
+# Who secured each payment past due is credited from the calls and promises, which a
+# rebuild's new tables change without crediting anything: after the swap, every one again
+RECREDIT_SECURED = (
+    "SELECT ar_secured_restep(ARRAY(SELECT DISTINCT account_id FROM ar_past_due_payments))"
+)
 RESTEP_FLAGGED_NOW = (
     "SELECT ar_aging_restep(ARRAY(SELECT DISTINCT invoice_id FROM ar_invoice_flags))"
 )
@@ -124,7 +129,13 @@ PROJECTIONS = {
                 ("ar_invoice_flags", "flag = 'hold'"),
                 ("account_timeline", "source = 'collections'"),
             ),
-            after_swap=(RESTEP_FLAGGED, REGROUP_COLLECTORS, REGROUP_SALES, REGROUP_AUTOPAY),
+            after_swap=(
+                RESTEP_FLAGGED,
+                REGROUP_COLLECTORS,
+                REGROUP_SALES,
+                REGROUP_AUTOPAY,
+                RECREDIT_SECURED,
+            ),
         ),
         Projection(
             "cases",

@@ -20,8 +20,10 @@ from the history by date (a partial index), the offers converted by their date.
 Collections secured looked up the invoice of every payment in the period, to know
 whether it was past due and in the report's currency. `ar_past_due_payments` keeps
 the payments applied after their invoice fell due, with its currency, re-derived at
-commit per invoice (`sql/functions/ar_past_due_payments_restep.sql`); the contacts
-and promises of a period, which it meets them with, are found by their dates.
+commit per invoice (`sql/functions/ar_past_due_payments_restep.sql`), with who secured
+each within the default 14-day attribution window (`secured_by`), credited again when
+an account's calls or promises change (`ar_secured_restep.sql`). Another window meets
+the period's contacts and promises, found by their dates, in one join.
 """
 
 from alembic import op
@@ -83,11 +85,15 @@ CREATE TABLE ar_past_due_payments (
     currency        text NOT NULL,
     effective_date  date NOT NULL,
     amount_minor    bigint NOT NULL,
+    secured         boolean NOT NULL,
+    secured_by      text,
     PRIMARY KEY (event_id, invoice_id)
 );
 CREATE INDEX ar_past_due_payments_date_idx ON ar_past_due_payments (currency, effective_date)
-    INCLUDE (account_id, reference_id, amount_minor);
+    INCLUDE (account_id, reference_id, amount_minor, secured, secured_by);
 CREATE INDEX ar_past_due_payments_invoice_idx ON ar_past_due_payments (invoice_id);
+CREATE INDEX ar_past_due_payments_account_idx ON ar_past_due_payments (account_id);
+CREATE UNLOGGED TABLE ar_secured_pending (account_id uuid NOT NULL);
 CREATE INDEX ar_autopay_history_enrolled_idx ON ar_autopay_history (effective_date)
     WHERE enrolled;
 CREATE INDEX col_autopay_offers_enrolled_idx ON col_autopay_offers (enrolled_on);

@@ -2,7 +2,8 @@
 -- still inside the transaction that wrote the rows: re-derives, set-based, every invoice
 -- the transaction's statements noted in ar_aging_pending, their credit sales
 -- (ar_sales_restep) and payments received past due (ar_past_due_payments_restep), and the auto-pay steps of the accounts noted in ar_autopay_pending
--- (ar_autopay_restep). The advisory lock of ar_aging_restep is then held only from this
+-- (ar_autopay_restep), and who secured the payments of the accounts whose calls or
+-- promises changed (ar_secured_restep, ar_secured_pending). The advisory lock of ar_aging_restep is then held only from this
 -- moment to the commit.
 CREATE OR REPLACE FUNCTION ar_aging_at_commit() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -18,5 +19,8 @@ BEGIN
     WITH noted AS (DELETE FROM ar_autopay_pending RETURNING account_id)
     SELECT coalesce(array_agg(DISTINCT account_id), '{}') INTO accounts FROM noted;
     PERFORM ar_autopay_restep(accounts);
+    WITH noted AS (DELETE FROM ar_secured_pending RETURNING account_id)
+    SELECT coalesce(array_agg(DISTINCT account_id), '{}') INTO accounts FROM noted;
+    PERFORM ar_secured_restep(accounts);
     RETURN NULL;
 END $fn$;
