@@ -242,7 +242,7 @@ async def _secured_within(
 ) -> list[asyncpg.Record]:
     """Payments past due in the period met with the period's calls and promises in one
     join, for a window other than the one kept."""
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         WITH paid AS (
             SELECT c.event_id, c.invoice_id, c.account_id, c.reference_id, c.amount_minor,
@@ -273,6 +273,7 @@ async def _secured_within(
         currency,
         window_days,
     )
+    return rows
 
 
 async def collections_secured_by_scan(
