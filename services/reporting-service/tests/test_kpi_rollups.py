@@ -12,6 +12,7 @@ computed from every invoice, balance change and auto-pay history row.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
@@ -363,3 +364,74 @@ async def test_rebuilds_of_both_projections_rebuild_the_sums(fresh_database):
 
 def seed_of(rng: random.Random) -> str:
     return f"{rng.randrange(16**6):06x}"
+
+
+async def test_a_call_committed_while_a_payment_is_credited_is_not_missed(fresh_database):
+    """The billing projection credits a new payment past due from the calls it can see;
+    a call on the account committed meanwhile by the collections projection credits the
+    account's payments it can see. Without one lock between them each misses the other."""
+    url = await fresh_database(SPEC.versions_dir)
+    account, invoice = uuid4(), uuid4()
+    billing = await asyncpg.connect(url)
+    collections = await asyncpg.connect(url)
+    try:
+        await PROJECTIONS["billing"].handler(
+            billing,
+            cloud(
+                InvoiceIssued(
+                    invoice_id=invoice,
+                    account_id=account,
+                    external_id="INV-1",
+                    currency="USD",
+                    total_minor=5_000,
+                    issue_date=date(2026, 10, 1),
+                    due_date=date(2026, 10, 31),
+                ),
+                source="urn:billing",
+            ),
+        )
+        paid = PaymentApplied(
+            payment_id=uuid4(),
+            account_id=account,
+            invoice_id=invoice,
+            amount_minor=2_000,
+            currency="USD",
+            remaining_minor=0,
+            applied_on=date(2026, 11, 20),
+        )
+        called = ContactAttempted(
+            contact_id=uuid4(),
+            account_id=account,
+            collector_id="ann",
+            channel=Channel.CALL,
+            outcome=ContactOutcome.VOICEMAIL,
+            invoice_ids=[],
+            amount_past_due_minor=5_000,
+            currency="USD",
+            attempted_at=datetime(2026, 11, 18, 10, tzinfo=UTC),
+            business_date=date(2026, 11, 18),
+        )
+        crediting = billing.transaction()
+        await crediting.start()
+        await PROJECTIONS["billing"].handler(billing, cloud(paid, source="urn:billing"))
+        await billing.execute("SET CONSTRAINTS ALL IMMEDIATE")  # its commit's work, now
+
+        async def call() -> None:
+            async with collections.transaction():
+                await PROJECTIONS["collections"].handler(
+                    collections, cloud(called, source="urn:collections")
+                )
+
+        calling = asyncio.create_task(call())
+        await asyncio.sleep(0.5)  # the call commits now, or waits for the payment's commit
+        await crediting.commit()
+        await calling
+        week = parse_period("2026-W47")
+        secured = await q.collections_secured(billing, week, "USD", KpiGroup.collector, 14)
+        assert secured == {"ann": q.Secured(1, 2_000)}
+        assert secured == await q.collections_secured_by_scan(
+            billing, week, "USD", KpiGroup.collector, 14
+        )
+    finally:
+        await billing.close()
+        await collections.close()

@@ -9,6 +9,7 @@ CREATE OR REPLACE FUNCTION ar_past_due_payments_restep(ids uuid[]) RETURNS void
 LANGUAGE plpgsql AS $fn$
 BEGIN
     IF cardinality(ids) = 0 THEN RETURN; END IF;
+    PERFORM pg_advisory_xact_lock(6161676967);
     DELETE FROM ar_past_due_payments WHERE invoice_id = ANY (ids);
     INSERT INTO ar_past_due_payments (event_id, invoice_id, account_id, reference_id,
                                       currency, effective_date, amount_minor, secured,
