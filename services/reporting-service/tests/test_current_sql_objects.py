@@ -63,13 +63,15 @@ async def test_every_aging_function_trigger_and_analyst_view_is_defined_by_its_f
             for r in await conn.fetch(
                 "SELECT p.oid::regprocedure::text AS name FROM pg_proc p "
                 "JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE p.proname LIKE 'ar_aging%' OR n.nspname = 'reporting'"
+                "WHERE p.proname ~ '^ar_(aging|sales|autopay|past_due|secured)' "
+                "OR n.nspname = 'reporting'"
             )
         }
         triggers = {
             r["tgname"]
             for r in await conn.fetch(
-                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE '%aging%'"
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+                "AND tgname ~ '(aging|autopay|secured)'"
             )
         }
         views = {
@@ -82,7 +84,7 @@ async def test_every_aging_function_trigger_and_analyst_view_is_defined_by_its_f
     finally:
         await conn.close()
     text = "\n".join(path.read_text(encoding="utf-8") for path in CURRENT)
-    assert len(functions) == 7 and len(triggers) == 13 and len(views) == 19
+    assert len(functions) == 14 and len(triggers) == 31 and len(views) == 19
     assert {f for f in functions if f"FUNCTION {f.split('(')[0]}(" not in text} == set()
     assert {t for t in triggers if f"TRIGGER {t} " not in text} == set()
     assert {v for v in views if f"VIEW {v} AS" not in text} == set()

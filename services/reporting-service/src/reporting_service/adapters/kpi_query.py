@@ -36,9 +36,73 @@ def _key(group: KpiGroup, collector_column: str) -> str:
     }[group]
 
 
+def _ar_figures(rows: list[asyncpg.Record]) -> dict[str, ArFigures]:
+    return {
+        r["key"]: ArFigures(
+            int(r["opening_ar"]),
+            int(r["credit_sales"]),
+            int(r["closing_ar"]),
+            int(r["closing_current_ar"]),
+        )
+        for r in rows
+    }
+
+
 async def ar_figures(
     conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup
 ) -> dict[str, ArFigures]:
+    """Opening AR is aging as of the day before the period, closing AR (and its current
+    part) aging as of its end, both read from the sums kept per collector and due date
+    (`ar_aging_by_collector`: the totals over every day, less the sums dated after the
+    day); credit sales from the invoice totals kept per collector and issue date
+    (`ar_sales_by_collector`). A group appears when it had an invoice issued by the
+    period's end, as a scan of the invoices would find it."""
+    rows = await conn.fetch(
+        f"""
+        WITH later AS (
+            SELECT collector_id, due_date, effective_date, open_minor
+            FROM ar_aging_by_collector
+            WHERE currency = $3 AND effective_date >= $1::date
+        ), figures AS (
+            SELECT collector_id, sum(open_minor) AS opening, sum(open_minor) AS closing,
+                   coalesce(sum(open_minor) FILTER (WHERE due_date >= $2::date), 0)
+                       AS closing_current,
+                   0 AS credit_sales, 0 AS issued
+            FROM ar_aging_by_collector_total WHERE currency = $3 GROUP BY collector_id
+            UNION ALL
+            SELECT collector_id, -sum(open_minor),
+                   -coalesce(sum(open_minor) FILTER (WHERE effective_date > $2::date), 0),
+                   -coalesce(sum(open_minor) FILTER (WHERE effective_date > $2::date
+                                                     AND due_date >= $2::date), 0),
+                   0, 0
+            FROM later GROUP BY collector_id
+            UNION ALL
+            SELECT collector_id, 0, 0, 0, 0, invoices
+            FROM ar_sales_by_collector_total WHERE currency = $3
+            UNION ALL
+            SELECT collector_id, 0, 0, 0,
+                   coalesce(sum(total_minor) FILTER (WHERE issue_date <= $2::date), 0),
+                   -coalesce(sum(invoices) FILTER (WHERE issue_date > $2::date), 0)
+            FROM ar_sales_by_collector WHERE currency = $3 AND issue_date >= $1::date
+            GROUP BY collector_id
+        )
+        SELECT {_key(group, "f.collector_id")} AS key,
+               sum(opening) AS opening_ar, sum(credit_sales) AS credit_sales,
+               sum(closing) AS closing_ar, sum(closing_current) AS closing_current_ar
+        FROM figures f LEFT JOIN collector_teams ct ON ct.collector_id = f.collector_id
+        GROUP BY 1 HAVING sum(issued) > 0""",  # noqa: S608
+        period.start,
+        period.end,
+        currency,
+    )
+    return _ar_figures(rows)
+
+
+async def ar_figures_by_scan(
+    conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup
+) -> dict[str, ArFigures]:
+    """The same figures computed from every invoice and balance change: what the sums are
+    checked against, too slow to serve (seconds at a million invoices)."""
     key = _key(group, "ca.collector_id")
     rows = await conn.fetch(
         f"""
@@ -78,15 +142,7 @@ async def ar_figures(
         period.end,
         currency,
     )
-    return {
-        r["key"]: ArFigures(
-            int(r["opening_ar"]),
-            int(r["credit_sales"]),
-            int(r["closing_ar"]),
-            int(r["closing_current_ar"]),
-        )
-        for r in rows
-    }
+    return _ar_figures(rows)
 
 
 @dataclass(frozen=True)
@@ -145,12 +201,86 @@ class Secured:
     amount_minor: int
 
 
+KEPT_ATTRIBUTION_WINDOW_DAYS = 14
+"""The attribution window whose collector is kept with each payment past due
+(`sql/functions/ar_secured_by.sql`): the KPI report's default reads it, any other
+window is computed from the period's calls and promises."""
+
+
 async def collections_secured(
     conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup, window_days: int
 ) -> dict[str, Secured]:
     """Payments applied in the period to invoices already past due, within `window_days`
     after a contact or a promise on the account; credited to the latest such touch's
-    collector. A payment reversed by the period's end secured nothing."""
+    collector. A payment reversed by the period's end secured nothing. The payments applied
+    past due are kept with their invoice's currency (`ar_past_due_payments`), so no
+    payment's invoice is looked up here, and who secured each within the default window
+    is kept with it (`secured_by`, credited again when an account's calls or promises
+    change)."""
+    if window_days == KEPT_ATTRIBUTION_WINDOW_DAYS:
+        rows = await conn.fetch(
+            f"""
+            SELECT {_key(group, "c.secured_by")} AS key,
+                   count(DISTINCT c.reference_id) AS payments, sum(-c.amount_minor) AS amount
+            FROM ar_past_due_payments c
+            LEFT JOIN ar_payments p ON p.payment_id = c.reference_id
+            LEFT JOIN collector_teams ct ON ct.collector_id = c.secured_by
+            WHERE c.currency = $3 AND c.effective_date BETWEEN $1 AND $2 AND c.secured
+              AND (p.reversed_on IS NULL OR p.reversed_on > $2)
+            GROUP BY 1""",  # noqa: S608
+            period.start,
+            period.end,
+            currency,
+        )
+    else:
+        rows = await _secured_within(conn, period, currency, group, window_days)
+    return {r["key"]: Secured(r["payments"], int(r["amount"])) for r in rows}
+
+
+async def _secured_within(
+    conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup, window_days: int
+) -> list[asyncpg.Record]:
+    """Payments past due in the period met with the period's calls and promises in one
+    join, for a window other than the one kept."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        WITH paid AS (
+            SELECT c.event_id, c.invoice_id, c.account_id, c.reference_id, c.amount_minor,
+                   c.effective_date
+            FROM ar_past_due_payments c
+            LEFT JOIN ar_payments p ON p.payment_id = c.reference_id
+            WHERE c.currency = $3 AND c.effective_date BETWEEN $1 AND $2
+              AND (p.reversed_on IS NULL OR p.reversed_on > $2)
+        ), touches AS (
+            SELECT account_id, collector_id, business_date AS day FROM col_contacts
+            WHERE business_date BETWEEN $1::date - $4::int AND $2
+            UNION ALL
+            SELECT account_id, collector_id, made_on FROM col_commitments
+            WHERE made_on BETWEEN $1::date - $4::int AND $2
+        ), credited AS (
+            SELECT DISTINCT ON (paid.event_id, paid.invoice_id) paid.reference_id,
+                   paid.amount_minor, t.collector_id
+            FROM paid JOIN touches t ON t.account_id = paid.account_id
+             AND t.day BETWEEN paid.effective_date - $4::int AND paid.effective_date
+            ORDER BY paid.event_id, paid.invoice_id, t.day DESC, t.collector_id
+        )
+        SELECT {_key(group, "c.collector_id")} AS key,
+               count(DISTINCT c.reference_id) AS payments, sum(-c.amount_minor) AS amount
+        FROM credited c LEFT JOIN collector_teams ct ON ct.collector_id = c.collector_id
+        GROUP BY 1""",  # noqa: S608
+        period.start,
+        period.end,
+        currency,
+        window_days,
+    )
+    return rows
+
+
+async def collections_secured_by_scan(
+    conn: asyncpg.Connection, period: Period, currency: str, group: KpiGroup, window_days: int
+) -> dict[str, Secured]:
+    """The same figures looking every payment's invoice up: what the payments kept past
+    due are checked against."""
     rows = await conn.fetch(
         f"""
         SELECT {_key(group, "touch.collector_id")} AS key,
@@ -192,6 +322,69 @@ class AutoPayFigures:
 async def autopay(
     conn: asyncpg.Connection, period: Period, group: KpiGroup
 ) -> dict[str, AutoPayFigures]:
+    """Accounts and those on auto-pay as of a day come from the sums kept per collector
+    and day (`ar_autopay_by_collector`); the accounts enrolled in the period that were
+    not on auto-pay at its start from the period's enrolments, a few rows. A group
+    appears when it has an account, as a scan of the accounts would find it."""
+    rows = await conn.fetch(
+        f"""
+        WITH figures AS (
+            SELECT collector_id, sum(accounts) AS accounts,
+                   coalesce(sum(on_autopay) FILTER (WHERE day < $1::date), 0) AS at_start,
+                   coalesce(sum(on_autopay) FILTER (WHERE day <= $2::date), 0) AS at_end,
+                   0 AS enrolled
+            FROM ar_autopay_by_collector GROUP BY collector_id
+            UNION ALL
+            SELECT ca.collector_id, 0, 0, 0, count(*)
+            FROM (SELECT DISTINCT h.account_id FROM ar_autopay_history h
+                  WHERE h.enrolled AND h.effective_date BETWEEN $1 AND $2) e
+            JOIN ar_accounts a ON a.account_id = e.account_id
+            LEFT JOIN col_assignments ca ON ca.account_id = e.account_id
+            WHERE NOT coalesce((SELECT h.enrolled FROM ar_autopay_history h
+                                WHERE h.account_id = e.account_id AND h.effective_date < $1
+                                ORDER BY h.effective_date DESC, h.enrolled LIMIT 1), false)
+            GROUP BY ca.collector_id
+        )
+        SELECT {_key(group, "f.collector_id")} AS key,
+               sum(accounts) - sum(at_start) AS base, sum(enrolled) AS enrolled,
+               sum(at_end) AS on_end, sum(accounts) AS accounts
+        FROM figures f LEFT JOIN collector_teams ct ON ct.collector_id = f.collector_id
+        GROUP BY 1 HAVING sum(accounts) > 0""",  # noqa: S608
+        period.start,
+        period.end,
+    )
+    offers = await _offers_converted(conn, period, group)
+    return {
+        r["key"]: AutoPayFigures(
+            int(r["base"]),
+            int(r["enrolled"]),
+            int(r["on_end"]),
+            int(r["accounts"]),
+            offers.get(r["key"], 0),
+        )
+        for r in rows
+    }
+
+
+async def _offers_converted(
+    conn: asyncpg.Connection, period: Period, group: KpiGroup
+) -> dict[str, int]:
+    converted = await conn.fetch(
+        f"""
+        SELECT {_key(group, "o.collector_id")} AS key, count(*) AS n
+        FROM col_autopay_offers o LEFT JOIN collector_teams ct ON ct.collector_id = o.collector_id
+        WHERE o.enrolled_on BETWEEN $1 AND $2 GROUP BY 1""",  # noqa: S608
+        period.start,
+        period.end,
+    )
+    return {r["key"]: r["n"] for r in converted}
+
+
+async def autopay_by_scan(
+    conn: asyncpg.Connection, period: Period, group: KpiGroup
+) -> dict[str, AutoPayFigures]:
+    """The same figures from every account's auto-pay history: what the sums are checked
+    against, too slow to serve."""
     rows = await conn.fetch(
         f"""
         WITH status AS (
@@ -220,15 +413,7 @@ async def autopay(
         period.start,
         period.end,
     )
-    converted = await conn.fetch(
-        f"""
-        SELECT {_key(group, "o.collector_id")} AS key, count(*) AS n
-        FROM col_autopay_offers o LEFT JOIN collector_teams ct ON ct.collector_id = o.collector_id
-        WHERE o.enrolled_on BETWEEN $1 AND $2 GROUP BY 1""",  # noqa: S608
-        period.start,
-        period.end,
-    )
-    offers = {r["key"]: r["n"] for r in converted}
+    offers = await _offers_converted(conn, period, group)
     return {
         r["key"]: AutoPayFigures(
             r["base"], r["enrolled"], r["on_end"], r["accounts"], offers.get(r["key"], 0)

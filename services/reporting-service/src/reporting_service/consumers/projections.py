@@ -33,6 +33,25 @@ REGROUP_COLLECTORS = (
     "ON ca.account_id = s.account_id "
     "WHERE s.collector_id IS DISTINCT FROM ca.collector_id))"
 )
+# Credit sales and auto-pay steps summed under the collector an account had
+# (ar_sales_by_collector, ar_autopay_by_collector), regrouped after a rebuild of the
+# assignments for the same reason
+REGROUP_SALES = (
+    "SELECT ar_sales_restep(ARRAY(SELECT s.invoice_id "
+    "FROM ar_sales_of_invoice s JOIN ar_invoices i ON i.invoice_id = s.invoice_id "
+    "LEFT JOIN col_assignments ca ON ca.account_id = i.account_id "
+    "WHERE s.collector_id IS DISTINCT FROM ca.collector_id))"
+)
+REGROUP_AUTOPAY = (
+    "SELECT ar_autopay_restep(ARRAY(SELECT DISTINCT s.account_id "
+    "FROM ar_autopay_steps s LEFT JOIN col_assignments ca ON ca.account_id = s.account_id "
+    "WHERE s.collector_id IS DISTINCT FROM ca.collector_id))"
+)
+# Who secured each payment past due is credited from the calls and promises, which a
+# rebuild's new tables change without crediting anything: after the swap, every one again
+RECREDIT_SECURED = (
+    "SELECT ar_secured_restep(ARRAY(SELECT DISTINCT account_id FROM ar_past_due_payments))"
+)
 RESTEP_FLAGGED_NOW = (
     "SELECT ar_aging_restep(ARRAY(SELECT DISTINCT invoice_id FROM ar_invoice_flags))"
 )
@@ -80,6 +99,12 @@ PROJECTIONS = {
                 "ar_aging_by_collector",
                 "ar_aging_by_collector_total",
                 "ar_aging_by_collector_book",
+                "ar_sales_of_invoice",
+                "ar_sales_by_collector",
+                "ar_sales_by_collector_total",
+                "ar_autopay_steps",
+                "ar_autopay_by_collector",
+                "ar_past_due_payments",
                 "ar_account_contacts",
                 "search_name_words",
                 "search_words",
@@ -105,7 +130,13 @@ PROJECTIONS = {
                 ("ar_invoice_flags", "flag = 'hold'"),
                 ("account_timeline", "source = 'collections'"),
             ),
-            after_swap=(RESTEP_FLAGGED, REGROUP_COLLECTORS),
+            after_swap=(
+                RESTEP_FLAGGED,
+                REGROUP_COLLECTORS,
+                REGROUP_SALES,
+                REGROUP_AUTOPAY,
+                RECREDIT_SECURED,
+            ),
         ),
         Projection(
             "cases",

@@ -36,7 +36,7 @@ from reporting_service.domain.kpis import (
     ratio,
 )
 
-DEFAULT_ATTRIBUTION_WINDOW_DAYS = 14
+DEFAULT_ATTRIBUTION_WINDOW_DAYS = q.KEPT_ATTRIBUTION_WINDOW_DAYS
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ FUNCTIONS = (
     "ar_open_instalments",
     "ar_aging_steps_of",
     "ar_aging_restep",
+    "ar_sales_restep",
+    "ar_secured_by",
+    "ar_past_due_payments_restep",
+    "ar_autopay_restep",
+    "ar_secured_restep",
     "ar_aging_follow",
+    "ar_autopay_follow",
+    "ar_secured_follow",
     "ar_aging_at_commit",
     "ar_aging_follow_accounts",
     "ar_aging_follow_assignments",
@@ -28,6 +35,8 @@ TRIGGERS = (
     "ar_aging_commits_restep",
     "ar_accounts_aging",
     "col_assignments_aging",
+    "ar_autopay_follow",
+    "ar_secured_follow",
 )
 
 # the analysts' interface (schema `reporting`): each view and column carries its COMMENT
