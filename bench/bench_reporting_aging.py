@@ -36,17 +36,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
-from own_postgres import run_on_postgres
+from own_postgres import reporting_database, run_on_postgres, run_script
 
-from receivables_devkit.infra.embedded_postgres import database_url
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import InvoiceIssued, PaymentApplied
-from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.ids import new_id
 from reporting_service.adapters.aging_query import AgingFilter, GroupBy, Page, aging, encode_cursor
 from reporting_service.consumers.billing_projection import project_billing_event
 from reporting_service.domain.aging import buckets
-from reporting_service.spec import SPEC
 from reporting_service.testing import cloud
 
 SEED = """
@@ -106,32 +103,17 @@ async def timed(label: str, repeat: int, run: Callable[[], Awaitable[Any]]) -> f
 
 
 async def bench(server_url: str, args: argparse.Namespace) -> None:
-    name = f"bench_aging_{new_id().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(server_url, name)
-    try:
-        await upgrade_async(url, SPEC.versions_dir)
-        conn = await asyncpg.connect(url)
-        try:
-            started = time.perf_counter()
-            sized = SEED.replace("$1::int", str(int(args.invoices))).replace(
-                "$2::int", str(int(args.accounts))
-            )
-            for statement in sized.split(";\n"):
-                await conn.execute(statement)
-            print(
-                f"seeded {args.invoices:,} invoices over {args.accounts:,} accounts in "
-                f"{time.perf_counter() - started:.1f} s",
-                flush=True,
-            )
-            await measure(conn, args.repeat)
-            await throughput(conn, args.events, args.batch)
-        finally:
-            await conn.close()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with reporting_database(server_url, "bench_aging") as conn:
+        started = time.perf_counter()
+        sizes = {"$1::int": str(int(args.invoices)), "$2::int": str(int(args.accounts))}
+        await run_script(conn, SEED, sizes)
+        print(
+            f"seeded {args.invoices:,} invoices over {args.accounts:,} accounts in "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        await measure(conn, args.repeat)
+        await throughput(conn, args.events, args.batch)
 
 
 async def measure(conn: asyncpg.Connection, repeat: int) -> None:

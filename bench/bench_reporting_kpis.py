@@ -28,17 +28,13 @@ from datetime import date
 
 import asyncpg
 from bench_reporting_aging import SEED, throughput, timed
-from own_postgres import run_on_postgres
+from own_postgres import reporting_database, run_on_postgres, run_script
 
-from receivables_devkit.infra.embedded_postgres import database_url
-from receivables_platform.db.migrate import upgrade_async
-from receivables_platform.ids import new_id
 from reporting_service.adapters import kpi_query as q
 from reporting_service.adapters.kpi_query import KpiGroup
 from reporting_service.domain.kpis import iso_week, parse_period
 from reporting_service.service_layer.kpis import KpiQuery, kpi_report
 from reporting_service.service_layer.weekly_review import weekly_review
-from reporting_service.spec import SPEC
 
 TOUCHES_AND_AUTOPAY = """
 INSERT INTO col_contacts (contact_id, account_id, collector_id, channel, outcome,
@@ -62,36 +58,21 @@ VACUUM ANALYZE
 
 
 async def bench(server_url: str, args: argparse.Namespace) -> None:
-    name = f"bench_kpis_{new_id().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(server_url, name)
-    try:
-        await upgrade_async(url, SPEC.versions_dir)
-        conn = await asyncpg.connect(url)
-        try:
-            started = time.perf_counter()
-            sized = (
-                (SEED + ";\n" + TOUCHES_AND_AUTOPAY)
-                .replace("$1::int", str(int(args.invoices)))
-                .replace("$2::int", str(int(args.accounts)))
-                .replace("$3::int", str(int(args.contacts)))
-            )
-            for statement in sized.split(";\n"):
-                if statement.strip():
-                    await conn.execute(statement)
-            print(
-                f"seeded {args.invoices:,} invoices over {args.accounts:,} accounts, "
-                f"{args.contacts:,} calls in {time.perf_counter() - started:.1f} s",
-                flush=True,
-            )
-            await measure(conn, args.repeat)
-            await throughput(conn, args.events, args.batch)
-        finally:
-            await conn.close()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with reporting_database(server_url, "bench_kpis") as conn:
+        started = time.perf_counter()
+        sizes = {
+            "$1::int": str(int(args.invoices)),
+            "$2::int": str(int(args.accounts)),
+            "$3::int": str(int(args.contacts)),
+        }
+        await run_script(conn, SEED + ";\n" + TOUCHES_AND_AUTOPAY, sizes)
+        print(
+            f"seeded {args.invoices:,} invoices over {args.accounts:,} accounts, "
+            f"{args.contacts:,} calls in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        await measure(conn, args.repeat)
+        await throughput(conn, args.events, args.batch)
 
 
 async def measure(conn: asyncpg.Connection, repeat: int) -> None:

@@ -27,14 +27,10 @@ import time
 from collections.abc import Callable
 
 import asyncpg
-from own_postgres import run_on_postgres
+from own_postgres import reporting_database, run_on_postgres, run_script
 
-from receivables_devkit.infra.embedded_postgres import database_url
-from receivables_platform.db.migrate import upgrade_async
-from receivables_platform.ids import new_id
 from reporting_service.domain.search import read_query
 from reporting_service.service_layer.search import search
-from reporting_service.spec import SPEC
 
 FIRST = [
     "Northwind",
@@ -198,37 +194,27 @@ async def measure(conn: asyncpg.Connection, args: argparse.Namespace) -> None:
 
 
 async def bench(server_url: str, args: argparse.Namespace) -> None:
-    name = f"bench_search_{new_id().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(server_url, name)
-    try:
-        await upgrade_async(url, SPEC.versions_dir)
-        conn = await asyncpg.connect(url)
-        try:
-            started = time.perf_counter()
-            sized = (
-                SEED.replace("$1::int", str(int(args.invoices)))
-                .replace("$2::int", str(int(args.accounts)))
-                .replace("$5::int", str(int(args.cases)))
-                .replace("$3::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in FIRST) + "]")
-                .replace("$4::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in SECOND) + "]")
-                .replace("$6::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in CITY) + "]")
-                .replace("$7::text[]", "ARRAY[" + ",".join(f"'{w}'" for w in FORM) + "]")
-            )
-            for statement in sized.split(";\n"):
-                await conn.execute(statement)
-            print(
-                f"loaded {args.accounts:,} accounts, {args.invoices:,} invoices and "
-                f"{args.cases:,} cases in {time.perf_counter() - started:.1f} s",
-                flush=True,
-            )
-            await measure(conn, args)
-        finally:
-            await conn.close()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    def words(listed: list[str]) -> str:
+        return "ARRAY[" + ",".join(f"'{w}'" for w in listed) + "]"
+
+    async with reporting_database(server_url, "bench_search") as conn:
+        started = time.perf_counter()
+        sizes = {
+            "$1::int": str(int(args.invoices)),
+            "$2::int": str(int(args.accounts)),
+            "$5::int": str(int(args.cases)),
+            "$3::text[]": words(FIRST),
+            "$4::text[]": words(SECOND),
+            "$6::text[]": words(CITY),
+            "$7::text[]": words(FORM),
+        }
+        await run_script(conn, SEED, sizes)
+        print(
+            f"loaded {args.accounts:,} accounts, {args.invoices:,} invoices and "
+            f"{args.cases:,} cases in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        await measure(conn, args)
 
 
 def main() -> None:

@@ -9,11 +9,17 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres
+import asyncpg
+
+from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres, database_url
+from receivables_platform.db.migrate import upgrade_async
+from receivables_platform.ids import new_id
+from reporting_service.spec import SPEC
 
 
 def run_on_postgres(bench: Callable[[str], Coroutine[Any, Any, None]], *, prefix: str) -> None:
@@ -26,3 +32,33 @@ def run_on_postgres(bench: Callable[[str], Coroutine[Any, Any, None]], *, prefix
             asyncio.run(bench(server.url))
         finally:
             server.stop("immediate")
+
+
+@asynccontextmanager
+async def reporting_database(server_url: str, prefix: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a database of its own with reporting's schema, dropped afterwards, so a
+    benchmark's seeded book never meets another's (or a developer's) data."""
+    name = f"{prefix}_{new_id().hex[:12]}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = database_url(server_url, name)
+    try:
+        await upgrade_async(url, SPEC.versions_dir)
+        conn = await asyncpg.connect(url)
+        try:
+            yield conn
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def run_script(conn: asyncpg.Connection, script: str, sizes: dict[str, str]) -> None:
+    """Runs a seed script statement by statement, its `$n::type` placeholders replaced by the
+    sizes given (numbers and literals the benchmark built, never input text)."""
+    for placeholder, value in sizes.items():
+        script = script.replace(placeholder, value)
+    for statement in script.split(";\n"):
+        if statement.strip():
+            await conn.execute(statement)
