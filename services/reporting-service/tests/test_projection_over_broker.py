@@ -41,7 +41,7 @@ from receivables_platform.db.pool import create_pool
 from receivables_platform.envelope import CloudEvent, to_kafka
 from receivables_platform.kafka.topics import ensure_topics
 from receivables_platform.service import build_app
-from receivables_platform.settings import KafkaSettings
+from receivables_platform.settings import KafkaSettings, ServiceSettings
 from receivables_platform.web.auth import issue_token
 from receivables_platform.web.testserver import running_server
 from reporting_service.consumers.projections import PROJECTIONS
@@ -62,6 +62,15 @@ async def produce(bootstrap: str, records: list[tuple[str, CloudEvent]]) -> None
             await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
+
+
+def reporting_settings(url: str, kafka: KafkaSettings) -> ServiceSettings:
+    """A deployment of its own: the session's topics are shared, so a test's consumers join a
+    group of their own (else a member of an earlier test's group, not yet expired, holds
+    partitions this test's events are on, and they never reach its database)."""
+    return SPEC.settings(
+        database_url=url, jwt_secret=SECRET, kafka=kafka, consumer_group=f"rx-{uuid4().hex[:12]}"
+    )
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60.0) -> None:
@@ -141,7 +150,7 @@ async def test_events_from_the_broker_reach_aging_and_a_rebuild_restores_them(
         ],
     )
 
-    settings = SPEC.settings(database_url=url, jwt_secret=SECRET, kafka=kafka)
+    settings = reporting_settings(url, kafka)
     params = {"as_of": "2026-11-20", "account_id": str(account), "group_by": "collector"}
     async with (
         running_server(build_app(SPEC, settings)) as base,
@@ -162,11 +171,8 @@ async def test_events_from_the_broker_reach_aging_and_a_rebuild_restores_them(
         await eventually(projected)
         status = (await client.get("/v1/status", headers=AUTH)).json()
         groups = {p["consumer_group"] for p in status["partitions"]}
-        assert {
-            "reporting-service",
-            "reporting-service.collections",
-            "reporting-service.cases",
-        } <= groups
+        group = settings.consumer_group
+        assert {group, f"{group}.collections", f"{group}.cases"} <= groups
 
         pool = await create_pool(url, max_size=4)
         try:
@@ -190,7 +196,7 @@ async def test_events_from_the_broker_reach_aging_and_a_rebuild_restores_them(
                 url,
                 kafka,
                 PROJECTIONS["billing"],
-                "reporting-service",
+                group,
                 report,
                 interval=0.2,
                 session_timeout_ms=3_000,
@@ -319,7 +325,7 @@ async def test_events_dated_outside_the_business_dates_are_set_aside_and_aging_k
         [(billing, e) for e in (owed, placeholder, far_payment, later, placeholder)],
     )
 
-    settings = SPEC.settings(database_url=url, jwt_secret=SECRET, kafka=kafka)
+    settings = reporting_settings(url, kafka)
     async with (
         running_server(build_app(SPEC, settings)) as base,
         httpx.AsyncClient(base_url=base, timeout=30) as client,
@@ -406,7 +412,7 @@ async def test_events_dated_outside_the_business_dates_are_set_aside_and_aging_k
             await client.get("/v1/admin/set-aside-events", headers=collector)
         ).status_code == 403
         metrics = (await client.get("/metrics")).text
-        assert 'consumer_events_set_aside_total{group="reporting-service",' in metrics
+        assert f'consumer_events_set_aside_total{{group="{settings.consumer_group}",' in metrics
 
 
 def issued_on(account: UUID, total: int) -> CloudEvent:
