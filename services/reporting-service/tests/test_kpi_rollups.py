@@ -66,6 +66,12 @@ def _day(rng: random.Random, first: date, days: int) -> date:
     return first + timedelta(rng.randrange(days))
 
 
+def _id(rng: random.Random) -> UUID:
+    """Ids drawn from the seed, so a seed makes the same book, and the same order of ids,
+    every run."""
+    return UUID(int=rng.getrandbits(128), version=4)
+
+
 def _assigned(account: UUID, collector: str, on: date) -> AccountAssigned:
     return AccountAssigned(
         account_id=account,
@@ -78,12 +84,12 @@ def _assigned(account: UUID, collector: str, on: date) -> AccountAssigned:
 
 def book(rng: random.Random) -> tuple[list[EventContract], list[EventContract]]:
     """Billing's and collections' events for a varied book, each stream in its own order."""
-    accounts = [uuid4() for _ in range(12)]
+    accounts = [_id(rng) for _ in range(12)]
     billing: list[EventContract] = []
     for n in range(60):
         account = rng.choice(accounts)
         currency = CURRENCIES[n % 3 == 0]
-        invoice, issued = uuid4(), _day(rng, FIRST_ISSUE, 110)
+        invoice, issued = _id(rng), _day(rng, FIRST_ISSUE, 110)
         due = issued + timedelta(rng.choice((0, 14, 30, 45)))
         total = rng.randrange(1_000, 90_000)
         plan = [Instalment(due_date=due, amount_minor=total)]
@@ -108,7 +114,7 @@ def book(rng: random.Random) -> tuple[list[EventContract], list[EventContract]]:
         for _ in range(rng.randrange(3)):  # some dated before their invoice, some after today
             billing.append(
                 PaymentApplied(
-                    payment_id=uuid4(),
+                    payment_id=_id(rng),
                     account_id=account,
                     invoice_id=invoice,
                     amount_minor=rng.randrange(1, total // 2 + 2),
@@ -122,7 +128,7 @@ def book(rng: random.Random) -> tuple[list[EventContract], list[EventContract]]:
                 InvoiceAdjusted(
                     invoice_id=invoice,
                     account_id=account,
-                    adjustment_id=uuid4(),
+                    adjustment_id=_id(rng),
                     kind=rng.choice(list(AdjustmentKind)),
                     amount_minor=rng.randrange(1, total),
                     currency=currency,
@@ -140,7 +146,7 @@ def book(rng: random.Random) -> tuple[list[EventContract], list[EventContract]]:
                     voided_on=_day(rng, issued, 40),
                 )
             )
-    for account in [*rng.sample(accounts, 8), uuid4()]:  # one known only by its auto-pay
+    for account in [*rng.sample(accounts, 8), _id(rng)]:  # one known only by its auto-pay
         for _ in range(rng.randrange(1, 4)):
             on = _day(rng, FIRST_ISSUE - timedelta(20), 130)
             billing.append(
@@ -153,7 +159,7 @@ def book(rng: random.Random) -> tuple[list[EventContract], list[EventContract]]:
             )
             if rng.random() < 0.6:  # cancelled later, or the same day
                 billing.append(AutoPayCancelled(account_id=account, cancelled_on=_day(rng, on, 30)))
-    for account in (accounts[0], uuid4()):  # one with no invoice
+    for account in (accounts[0], _id(rng)):  # one with no invoice
         billing.insert(
             0,
             AccountRegistered(
@@ -175,7 +181,7 @@ def book(rng: random.Random) -> tuple[list[EventContract], list[EventContract]]:
         when = datetime.combine(on, time(10), UTC)
         collections.append(
             ContactAttempted(
-                contact_id=uuid4(),
+                contact_id=_id(rng),
                 account_id=account,
                 collector_id=who,
                 channel=Channel.CALL,
@@ -188,7 +194,7 @@ def book(rng: random.Random) -> tuple[list[EventContract], list[EventContract]]:
             )
             if n % 2
             else CommitmentMade(
-                commitment_id=uuid4(),
+                commitment_id=_id(rng),
                 account_id=account,
                 collector_id=who,
                 amount_minor=1_000,
