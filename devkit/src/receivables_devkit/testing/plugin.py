@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import structlog
 
 from receivables_devkit.infra.apache_kafka import (
     ApacheKafka,
@@ -31,6 +32,22 @@ from receivables_devkit.testing.templates import MigratedTemplates
 from receivables_platform.ids import new_id
 
 FreshDatabase = Callable[..., Awaitable[str]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Exceptions logged where no service configured logging print as plain tracebacks.
+
+    structlog's default console renderer draws each traceback with rich and pygments:
+    about two seconds of CPU an exception, so a test whose route fails twenty times spent
+    25 s there, and every test logging a retried failure paid the same.
+    """
+    kept = [
+        p
+        for p in structlog.get_config()["processors"]
+        if not isinstance(p, structlog.dev.ConsoleRenderer)
+    ]
+    renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+    structlog.configure(processors=[*kept, renderer])
 
 
 @pytest.fixture(scope="session")
