@@ -55,7 +55,7 @@ from receivables_platform.web.problems import Problem, problem_type
 router = APIRouter(tags=["worklist"], route_class=RefusalRoute)
 RUN_WINDOW_DAYS = 366
 MAX_PAGE = 500
-MAX_OFFSET = 1_000_000
+MAX_OFFSET = 10_000_000
 """Past any real worklist; bounds what a request can make the database skip."""
 
 
