@@ -187,6 +187,10 @@ async def test_a_collectors_day_in_the_browser(system: RunningSystem, page: Page
         await other_row.get_by_role("button", name=words["send_email"]).click()
         await expect(other_row.locator(".notice")).to_have_text(words["emailed"])
         await expect(other_row.locator(".status")).to_have_text(words["done"])
+        # A fold opened with the mouse fetches its form in place, too.
+        await other_row.locator("summary.case-move").click()
+        await expect(other_row.locator("select[name=type]")).to_be_visible()
+        await no_serious_violations(page)
 
         await page.fill("#q", promised)
         await page.get_by_role("button", name=words["search"], exact=True).click()

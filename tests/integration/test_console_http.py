@@ -380,7 +380,13 @@ async def test_an_email_from_a_template_previewed_first_and_a_pay_link(
     await user.sign_in(collector, "collector")
     my_day = await user.page("/my-day")
     row = my_day.split(f'id="moves-{task_id}"', 1)[1]
-    assert f'id="template-{task_id}"' in row and 'value="overdue_statement"' in row
+    # The email form is not sent with every row: its fold fetches it when first opened.
+    assert f'id="template-{task_id}"' not in row
+    assert f'hx-get="/tasks/{task_id}/folds/email?language=en"' in row
+    fold = await user.page(f"/tasks/{task_id}/folds/email?language=es")
+    assert f'id="template-{task_id}"' in fold and 'value="overdue_statement"' in fold
+    assert '<option value="es" selected>' in fold, "the account's language is offered first"
+    assert (await user.http.get(f"/tasks/{task_id}/folds/nothing")).status_code == 422
 
     shown = await user.http.get(
         f"/tasks/{task_id}/email-preview",

@@ -386,6 +386,41 @@ async def test_the_worklist_is_ordered_by_priority_and_private_to_its_collector(
     assert (await api.get("/v1/worklist?unassigned=true", headers=KIM)).status_code == 403
 
 
+async def test_the_worklist_comes_a_page_at_a_time_with_its_total(
+    api: httpx.AsyncClient, billing: BillingFeed
+) -> None:
+    await policy(api)
+    for owed in (1_000, 50_000, 900_000, 20_000):
+        await overdue_account(billing, api, owed)
+    await run(api, MONDAY)
+    whole = (await api.get("/v1/worklist", headers=KIM)).json()
+    order = [t["task_id"] for t in whole["tasks"]]
+    assert len(order) == 4 and whole["total"] == 4
+    pages = [
+        (await api.get(f"/v1/worklist?limit=3&offset={start}", headers=KIM)).json()
+        for start in (0, 3)
+    ]
+    assert [t["task_id"] for p in pages for t in p["tasks"]] == order
+    assert [len(p["tasks"]) for p in pages] == [3, 1] and {p["total"] for p in pages} == {4}
+    assert all(t["call_sheet"]["invoices"] for p in pages for t in p["tasks"])
+    middle = await api.get("/v1/worklist?collector_id=kim&limit=2&offset=1", headers=SUPERVISOR)
+    assert [t["task_id"] for t in middle.json()["tasks"]] == order[1:3]
+    past_the_end = (await api.get("/v1/worklist?limit=25&offset=25", headers=KIM)).json()
+    assert past_the_end["tasks"] == [] and past_the_end["total"] == 4
+    assert (await api.get("/v1/worklist?limit=2", headers=LEE)).json()["total"] == 0
+    for query, field in (
+        ("limit=0", "query.limit"),
+        ("limit=501", "query.limit"),
+        ("limit=ten", "query.limit"),
+        ("offset=-1", "query.offset"),
+        ("limit=5&offset=10000001", "query.offset"),
+    ):
+        bad = await api.get(f"/v1/worklist?{query}", headers=KIM)
+        assert bad.status_code == 422, query
+        assert bad.headers["content-type"].startswith("application/problem+json")
+        assert bad.json()["errors"][0]["field"] == field, bad.text
+
+
 async def test_supervisors_see_the_tasks_of_accounts_nobody_has(
     api: httpx.AsyncClient, billing: BillingFeed
 ) -> None:

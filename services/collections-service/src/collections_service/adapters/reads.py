@@ -51,9 +51,18 @@ _TASK = (
 )
 
 _WORKLIST = """
-SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id)
-WHERE t.collector_id IS NOT DISTINCT FROM $1 AND t.status = 'open' AND t.due_on <= $2
-ORDER BY t.priority_score DESC, t.amount_past_due_minor DESC, t.account_id, t.task_id
+WITH listed AS MATERIALIZED (
+  SELECT t.*, a.name AS account_name FROM tasks t JOIN accounts a USING (account_id)
+  WHERE t.collector_id IS NOT DISTINCT FROM $1 AND t.status = 'open' AND t.due_on <= $2
+)
+SELECT n.total, page.* FROM (SELECT count(*) AS total FROM listed) n
+LEFT JOIN LATERAL (
+  SELECT * FROM listed
+  ORDER BY priority_score DESC, amount_past_due_minor DESC, account_id, task_id
+  LIMIT $3 OFFSET $4
+) page ON true
+ORDER BY page.priority_score DESC, page.amount_past_due_minor DESC, page.account_id,
+  page.task_id
 """
 
 
@@ -64,9 +73,18 @@ async def task(
 
 
 async def worklist(
-    conn: asyncpg.Connection, collector_id: str | None, day: date
-) -> list[asyncpg.Record]:
-    return list(await conn.fetch(_WORKLIST, collector_id, day))
+    conn: asyncpg.Connection,
+    collector_id: str | None,
+    day: date,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[asyncpg.Record], int]:
+    """A page of the worklist in its stable order (all of it when `limit` is None) and how
+    many tasks the whole list has, in one statement: the count row comes back even for a
+    page past the end, so a pager always knows where the list stops."""
+    rows = await conn.fetch(_WORKLIST, collector_id, day, limit, offset)
+    return [r for r in rows if r["task_id"] is not None], rows[0]["total"]
 
 
 async def hold(

@@ -461,7 +461,12 @@ class CallSheet(BaseModel):
 class Worklist(BaseModel):
     collector_id: str | None = Field(description="None: the unassigned accounts' tasks")
     business_date: date
-    tasks: list[TaskView]
+    tasks: list[TaskView] = Field(description="The page asked for (every task without `limit`)")
+    total: int = Field(
+        ge=0,
+        description="How many tasks the whole worklist has, whatever page was asked for",
+        examples=[300],
+    )
 
 
 Assignee = Annotated[

@@ -8,7 +8,7 @@ the larger amount past due, then the account id: a stable order.
 from __future__ import annotations
 
 from datetime import time
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -54,6 +54,9 @@ from receivables_platform.web.problems import Problem, problem_type
 
 router = APIRouter(tags=["worklist"], route_class=RefusalRoute)
 RUN_WINDOW_DAYS = 366
+MAX_PAGE = 500
+MAX_OFFSET = 10_000_000
+"""Past any real worklist; bounds what a request can make the database skip."""
 
 
 @router.post("/v1/cadence/runs", response_model=RunResponse)
@@ -89,8 +92,33 @@ async def worklist(
     unassigned: bool = Query(
         default=False, description=("Supervisors: the tasks of accounts nobody is assigned to")
     ),
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_PAGE,
+            description="At most this many tasks, from `offset` on; without it, every task",
+            examples=[25],
+        ),
+    ] = None,
+    offset: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=MAX_OFFSET,
+            description="How many tasks of the ordered list to pass over (a page's start)",
+            examples=[25],
+        ),
+    ] = 0,
 ) -> Worklist:
-    """A collector's tasks for a date by priority; collectors see only their own."""
+    """A collector's tasks for a date by priority; collectors see only their own.
+
+    `limit` and `offset` give one page of the list, and `total` says how long the whole
+    list is; only the page's tasks get a call sheet. Pages are numbered (offset), not
+    cursors: a screen shows "26-50 of 300" and jumps to a page, and a day's list is a few
+    hundred tasks, so counting past the earlier pages costs nothing. A task closed since the
+    last page was read moves the rest up by one.
+    """
     who = collector_id or principal.sub
     if unassigned and not oversees(principal):
         raise Problem(
@@ -102,7 +130,9 @@ async def worklist(
         )
     own_or_overseer(principal, who, "query.collector_id")
     day = on or rt.clock.today()
-    rows = await reads.worklist(conn, None if unassigned else who, day)
+    rows, total = await reads.worklist(
+        conn, None if unassigned else who, day, limit=limit, offset=offset
+    )
     briefs = await reads.account_briefs(conn, [r["account_id"] for r in rows])
     tasks = [
         TaskView.of(r).model_copy(
@@ -112,7 +142,9 @@ async def worklist(
         )
         for r in rows
     ]
-    return Worklist(collector_id=None if unassigned else who, business_date=day, tasks=tasks)
+    return Worklist(
+        collector_id=None if unassigned else who, business_date=day, tasks=tasks, total=total
+    )
 
 
 async def _task(conn: Conn, task_id: UUID) -> TaskView:

@@ -16,8 +16,9 @@ from console_service.adapters.platform_api import Answer, PlatformApi
 SERVICE = "collections-service"
 
 
-async def worklist(api: PlatformApi, token: str) -> Any:
-    return await api.get(SERVICE, "/v1/worklist", token)
+async def worklist(api: PlatformApi, token: str, *, limit: int, offset: int) -> Any:
+    """One page of the person's worklist in priority order, with `total` for the pager."""
+    return await api.get(SERVICE, "/v1/worklist", token, limit=limit, offset=offset)
 
 
 async def task(api: PlatformApi, token: str, task_id: UUID) -> Answer:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -40,13 +40,21 @@ TEMPLATE_LANGUAGES = ("en", "es", "de")
 """The languages collections writes templates in; an account in another gets English."""
 
 
-async def _row_context(api: PlatformApi, token: str) -> dict[str, Any]:
+ROW_CONTEXT: dict[str, Any] = {
+    "call_outcomes": CALL_OUTCOMES,
+    "task_outcomes": TASK_OUTCOMES,
+    "case_types": CASE_TYPES,
+}
+"""What every task row draws from; the template names are asked for only when the email
+form is drawn (see `_task_fold.html`)."""
+Fold = Literal["reschedule", "follow_up", "email", "case"]
+
+
+async def _row_context(api: PlatformApi, token: str, form: str | None) -> dict[str, Any]:
     return {
-        "call_outcomes": CALL_OUTCOMES,
-        "task_outcomes": TASK_OUTCOMES,
-        "case_types": CASE_TYPES,
+        **ROW_CONTEXT,
         "new_key": lambda: str(new_id()),
-        "template_names": await template_names(api, token),
+        "template_names": await template_names(api, token) if form == "email" else [],
     }
 
 
@@ -80,22 +88,21 @@ async def my_day(
         "collector", "receivables_rep", "supervisor", "admin", "case_agent"
     ):
         return RedirectResponse("/inbox", status_code=303)
-    # The templates are asked for while the worklist is: the page waits for one round trip.
-    worklist, rows = await asyncio.gather(
-        collections.worklist(api, person.token), _row_context(api, person.token)
-    )
-    tasks = worklist["tasks"]
+    # Collections sends only this page (and its call sheets) and counts the rest.
     first = (page - 1) * PAGE_SIZE
+    worklist = await collections.worklist(api, person.token, limit=PAGE_SIZE, offset=first)
+    total = worklist["total"]
     return pages.render(
         request,
         "my_day.html",
         worklist=worklist,
-        tasks=tasks[first : first + PAGE_SIZE],
+        tasks=worklist["tasks"],
         page=page,
         first=first,
-        total=len(tasks),
-        last_page=max(1, -(-len(tasks) // PAGE_SIZE)),
-        **rows,
+        total=total,
+        last_page=max(1, -(-total // PAGE_SIZE)),
+        **ROW_CONTEXT,
+        new_key=lambda: str(new_id()),
     )
 
 
@@ -108,13 +115,41 @@ async def _moves(
     status_code: int = 200,
     **context: Any,
 ) -> Response:
-    task = await collections.task(api, token, task_id)
+    task, rows = await asyncio.gather(
+        collections.task(api, token, task_id), _row_context(api, token, context.get("form"))
+    )
     return pages.render(
         request,
         "_task_moves.html",
         status_code=status_code,
         task=task.body,
-        **{**await _row_context(api, token), **context},
+        **{**rows, **context},
+    )
+
+
+@router.get("/tasks/{task_id}/folds/{fold}")
+async def task_fold(
+    request: Request,
+    task_id: UUID,
+    fold: Fold,
+    person: SignedIn,
+    api: Api,
+    pages: Render,
+    language: str = "en",
+) -> Response:
+    """The form behind one of a row's folds, fetched when the fold is first opened: a page
+    of 25 rows would otherwise carry 25 copies of each form and its option lists for moves
+    most rows never make. `language` is the account's, the email preview's first choice."""
+    task, rows = await asyncio.gather(
+        collections.task(api, person.token, task_id), _row_context(api, person.token, fold)
+    )
+    return pages.render(
+        request,
+        "_task_fold.html",
+        task=task.body,
+        fold=fold,
+        sheet_language=language if language in TEMPLATE_LANGUAGES else "en",
+        **rows,
     )
 
 

@@ -16,12 +16,21 @@
     if (move.fold) {
       var summary = task.querySelector(move.fold);
       if (!summary) return false;
-      summary.parentElement.open = true;
       scope = summary.parentElement;
+      scope.open = true;
     }
     var field = scope.querySelector(move.field);
-    if (!field) return false;
-    field.focus();
+    if (field) {
+      field.focus();
+      return true;
+    }
+    if (!move.fold) return false;
+    // A fold's form is fetched when it is first opened (htmx, on its toggle event): focus
+    // the field once the form is in.
+    scope.addEventListener("htmx:afterSettle", function () {
+      var loaded = scope.querySelector(move.field);
+      if (loaded) loaded.focus();
+    }, {once: true});
     return true;
   }
   document.addEventListener("keydown", function (event) {
