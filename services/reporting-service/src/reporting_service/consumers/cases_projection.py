@@ -74,26 +74,42 @@ async def _step(
     row = await conn.fetchrow(
         "SELECT case_number, account_id FROM cases WHERE case_id = $1", e.case_id
     )
-    number = row["case_number"] if row and row["case_number"] else "Case"
-    account_id = e.account_id or (row["account_id"] if row else None)
     await record(
         conn,
         SOURCE,
         [
-            Entry(
+            _entry(
                 ev,
-                account_id,
+                e.case_id,
+                e.account_id or (row["account_id"] if row else None),
+                row["case_number"] if row else None,
                 at,
                 kind,
-                f"{number}: {title}",
-                {
-                    "case_id": e.case_id,
-                    "case_number": row["case_number"] if row else None,
-                    **detail,
-                },
-                case_id=e.case_id,
+                title,
+                detail,
             )
         ],
+    )
+
+
+def _entry(
+    ev: CloudEvent,
+    case_id: UUID,
+    account_id: UUID | None,
+    case_number: str | None,
+    at: datetime,
+    kind: str,
+    title: str,
+    detail: dict[str, Any],
+) -> Entry:
+    return Entry(
+        ev,
+        account_id,
+        at,
+        kind,
+        f"{case_number or 'Case'}: {title}",
+        {"case_id": case_id, "case_number": case_number, **detail},
+        case_id=case_id,
     )
 
 
@@ -121,45 +137,61 @@ async def _disputed(
 
 
 async def _opened(conn: asyncpg.Connection, e: CaseOpened, ev: CloudEvent) -> None:
-    await conn.execute(
-        """
-        INSERT INTO cases (case_id, case_number, account_id, type, origin, priority, owner_id,
-                           status, invoice_ids, opened_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9)
-        ON CONFLICT (case_id) DO UPDATE SET case_number = EXCLUDED.case_number,
-            account_id = EXCLUDED.account_id, type = EXCLUDED.type, origin = EXCLUDED.origin,
-            priority = EXCLUDED.priority, invoice_ids = EXCLUDED.invoice_ids,
-            opened_at = EXCLUDED.opened_at,
-            owner_id = coalesce(cases.owner_id, EXCLUDED.owner_id)
-        """,
-        e.case_id,
-        e.case_number,
-        e.account_id,
-        e.type.value,
-        e.origin.value,
-        e.priority.value,
-        e.owner_id,
-        e.invoice_ids,
-        e.opened_at,
+    """The case's row and its first timeline step in one statement: the event carries the
+    number and the account that `_step` would read back from the row it just wrote."""
+    await record(
+        conn,
+        SOURCE,
+        [
+            _entry(
+                ev,
+                e.case_id,
+                e.account_id,
+                e.case_number,
+                e.opened_at,
+                "case",
+                f"opened ({_words(e.origin.value)}): {e.subject}",
+                {
+                    "type": e.type.value,
+                    "origin": e.origin.value,
+                    "priority": e.priority.value,
+                    "subject": e.subject,
+                    "owner_id": e.owner_id,
+                    "opened_by": e.opened_by,
+                    "invoice_ids": e.invoice_ids,
+                    "sla_due_at": e.sla_due_at,
+                },
+            )
+        ],
+        along=_OPENED,
+        along_args=(
+            e.case_id,
+            e.case_number,
+            e.account_id,
+            e.type.value,
+            e.origin.value,
+            e.priority.value,
+            e.owner_id,
+            e.invoice_ids,
+            e.opened_at,
+        ),
     )
     await _disputed(conn, ev, e.case_id, e.account_id, e.invoice_ids, _day(e.opened_at))
-    await _step(
-        conn,
-        ev,
-        e,
-        e.opened_at,
-        f"opened ({_words(e.origin.value)}): {e.subject}",
-        {
-            "type": e.type.value,
-            "origin": e.origin.value,
-            "priority": e.priority.value,
-            "subject": e.subject,
-            "owner_id": e.owner_id,
-            "opened_by": e.opened_by,
-            "invoice_ids": e.invoice_ids,
-            "sla_due_at": e.sla_due_at,
-        },
-    )
+
+
+# `record`'s along clause: parameters from $10 (timeline.ALONG_FIRST_PARAMETER).
+_OPENED = """
+WITH opened AS (
+    INSERT INTO cases (case_id, case_number, account_id, type, origin, priority, owner_id,
+                       status, invoice_ids, opened_at)
+    VALUES ($10, $11, $12, $13, $14, $15, $16, 'new', $17, $18)
+    ON CONFLICT (case_id) DO UPDATE SET case_number = EXCLUDED.case_number,
+        account_id = EXCLUDED.account_id, type = EXCLUDED.type, origin = EXCLUDED.origin,
+        priority = EXCLUDED.priority, invoice_ids = EXCLUDED.invoice_ids,
+        opened_at = EXCLUDED.opened_at,
+        owner_id = coalesce(cases.owner_id, EXCLUDED.owner_id)
+)
+"""
 
 
 async def _set(conn: asyncpg.Connection, case_id: UUID, assignments: str, *args: Any) -> None:
