@@ -198,42 +198,36 @@ async def _create(
     causation_id: str | None,
     store: AccountStore,
 ) -> Created:
-    # an invoice or a payment belongs to an account: its index row comes with the claim
+    # an invoice or a payment belongs to an account: its index row comes with the claim,
+    # and where the store can, the claim comes with the account's lock and read
     owned = kind in OWNED
+    claiming = store.claiming if owned else None
     async with store.transaction(conn):
-        if owned and store.claiming is not None:
-            # the claim, the index row, the account's lock and its events: one round trip
-            try:
-                loaded = await execute(
-                    conn,
-                    command,
-                    correlation_id=correlation_id,
-                    causation_id=causation_id,
-                    store=store,
-                    indexed=entity_id,
-                    locked_read=store.claiming(kind, external_id, entity_id, command.account_id),
+        if claiming is None:
+            if owned:
+                claimed = await store.external_ids.claim_entity(
+                    conn, kind, external_id, entity_id, command.account_id
                 )
-            except Taken as other:
-                return await existing(other.internal_id)
-            return Created(loaded, entity_id, created=True)
-        if owned:
-            claimed = await store.external_ids.claim_entity(
-                conn, kind, external_id, entity_id, command.account_id
+            else:
+                claimed = await store.external_ids.claim(conn, kind, external_id, entity_id)
+            if not claimed:
+                taken = await store.external_ids.find(conn, kind, external_id)
+                assert taken is not None, "a claimed external id is never released"
+                return await existing(taken)
+        try:
+            loaded = await execute(
+                conn,
+                command,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                store=store,
+                indexed=entity_id if owned else None,
+                locked_read=None
+                if claiming is None
+                else claiming(kind, external_id, entity_id, command.account_id),
             )
-        else:
-            claimed = await store.external_ids.claim(conn, kind, external_id, entity_id)
-        if not claimed:
-            taken = await store.external_ids.find(conn, kind, external_id)
-            assert taken is not None, "a claimed external id is never released"
-            return await existing(taken)
-        loaded = await execute(
-            conn,
-            command,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-            store=store,
-            indexed=entity_id if owned else None,
-        )
+        except Taken as other:
+            return await existing(other.internal_id)
         return Created(loaded, entity_id, created=True)
 
 
