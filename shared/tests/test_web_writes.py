@@ -94,6 +94,17 @@ async def create_note(
     )
 
 
+@router.post("/forgetful", status_code=201, response_model=NoteOut)
+async def create_note_forgetting_to_respond(
+    note: NoteIn, idem: IdempotentRequest, _: Writer
+) -> NoteOut:
+    """A route that writes and answers without `idem.respond`: its write is not kept."""
+    note_id = str(new_id())
+    pending = PendingStream(f"note-{note_id}", 0, [NoteWritten(text=note.text)], note_id)
+    await store.append(idem.conn, [pending])
+    return NoteOut(note_id=note_id, text=note.text, version=1)
+
+
 @router.get("/{note_id}")
 async def get_note(note_id: str, request: Request, response: Response, _: Reader) -> NoteOut:
     state: ServiceState = request.app.state.service
@@ -265,6 +276,19 @@ async def test_a_refused_request_stores_nothing_and_a_retry_runs_again(harness: 
         assert "idempotent-replayed" not in refused.headers
     assert await harness.notes_written() == 0
     assert await harness.pool.fetchval("SELECT count(*) FROM idempotency_keys") == 0
+
+
+async def test_an_answer_without_respond_is_a_500_and_keeps_nothing(harness: Harness) -> None:
+    """The key's transaction is committed by `respond`: a route that answers success
+    without it would lose its writes behind a 201, so it is refused instead."""
+    answer = await harness.http.post(
+        "/v1/notes/forgetful", json={"text": "lost"}, headers=keyed("k-forgot")
+    )
+    assert answer.status_code == 500
+    assert await harness.notes_written() == 0
+    assert await harness.pool.fetchval("SELECT count(*) FROM idempotency_keys") == 0
+    ok = await harness.http.post("/v1/notes", json={"text": "kept"}, headers=keyed("k-after"))
+    assert ok.status_code == 201, ok.text  # the connection went back clean
 
 
 @pytest.mark.parametrize(

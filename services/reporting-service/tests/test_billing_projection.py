@@ -204,6 +204,31 @@ async def test_an_application_before_its_invoice_and_an_invoice_before_its_accou
     assert (by_segment["segment"], by_segment["total_minor"]) == ("smb", 5_000)
 
 
+async def test_an_invoice_alone_writes_its_row_its_account_and_its_timeline_entry(conn):
+    """The three writes of an issued invoice go in one statement: each must be there."""
+    account = uuid4()
+    invoice = issued(account, 4_200)
+    await project_billing_event(conn, cloud(invoice))
+    assert (
+        await conn.fetchval(
+            "SELECT total_minor FROM ar_invoices WHERE invoice_id = $1", invoice.invoice_id
+        )
+        == 4_200
+    )
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM ar_accounts WHERE account_id = $1 AND registered_at IS NULL",
+            account,
+        )
+        == 1
+    )
+    assert (
+        await conn.fetchval("SELECT title FROM account_timeline WHERE account_id = $1", account)
+        == "Invoice INV-1 issued"
+    )
+    assert await open_of(conn, account, date(2026, 10, 2)) == 4_200
+
+
 async def test_replaying_every_event_changes_nothing(conn):
     account, payment = uuid4(), uuid4()
     invoice = issued(account)

@@ -41,6 +41,21 @@ After = Callable[[asyncpg.Connection, S, Sequence[EventContract]], Awaitable[Non
 
 
 @dataclass(frozen=True)
+class StreamLock:
+    """The writers' lock of one aggregate's stream: what a `LockedRead` takes and reads."""
+
+    stream_id: str
+    namespace: str
+    key: str
+
+
+LockedRead = Callable[[asyncpg.Connection, StreamLock, int], Awaitable[list[RecordedEvent]]]
+"""How a writer takes its aggregate's lock and reads the stream after a version, when the
+use case has more to do in that round trip (billing's create claims its external id first):
+`(conn, lock, after_version)`, returning the events, as `EventStore.load_locked` does."""
+
+
+@dataclass(frozen=True)
 class _Folded(Generic[S]):
     """A state as folded up to the event `event_id` at `version`."""
 
@@ -71,6 +86,7 @@ class Repository(Protocol[S]):
         after: After[S] | None = None,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        locked_read: LockedRead | None = None,
     ) -> Loaded[S]: ...
 
     async def load(
@@ -109,16 +125,18 @@ class AggregateRepository(Generic[S]):
         after: After[S] | None = None,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        locked_read: LockedRead | None = None,
     ) -> Loaded[S]:
         """Decide on the aggregate's current state and append what was decided, in the
         caller's transaction (so whatever else it writes commits with the events or not at all).
 
         `check(state, version)` runs before deciding (an API's If-Match precondition);
         `after(conn, state, events)` writes what must change with the events (a search row,
-        an index of the aggregate's entities); `subject` keys the events' partition.
+        an index of the aggregate's entities); `subject` keys the events' partition;
+        `locked_read` takes the lock and reads instead of `EventStore.load_locked`.
         """
         async with atomic(conn):
-            loaded = await self._load_locked(conn, aggregate_id)
+            loaded = await self._load_locked(conn, aggregate_id, locked_read)
             if check is not None:
                 check(loaded.state, loaded.version)
             events = decide(loaded.state)
@@ -154,21 +172,30 @@ class AggregateRepository(Generic[S]):
             known, newer = None, await self.store.load(conn, stream)
         return self._folded(stream, known, newer, history)
 
-    async def _load_locked(self, conn: asyncpg.Connection, aggregate_id: object) -> Loaded[S]:
+    async def _load_locked(
+        self, conn: asyncpg.Connection, aggregate_id: object, read: LockedRead | None = None
+    ) -> Loaded[S]:
         """`lock` and `load` (without history) in one round trip: what a writer starts with."""
         stream = self.stream_id(aggregate_id)
         known = self._remembered.get(stream)
-        rows = await self.store.load_locked(
-            conn,
-            stream,
-            namespace=self.lock_namespace,
-            key=str(aggregate_id),
-            after_version=known.version - 1 if known else 0,
-        )
+        after = known.version - 1 if known else 0
+        lock = StreamLock(stream, self.lock_namespace, str(aggregate_id))
+        rows = await (read or self._load_locked_stream)(conn, lock, after)
         newer = rows if known is None else self._built_on(stream, known, rows)
         if newer is None:  # the remembered state cannot be built on; the lock is held now
             known, newer = None, await self.store.load(conn, stream)
         return self._folded(stream, known, newer, history=False)
+
+    async def _load_locked_stream(
+        self, conn: asyncpg.Connection, lock: StreamLock, after_version: int
+    ) -> list[RecordedEvent]:
+        return await self.store.load_locked(
+            conn,
+            lock.stream_id,
+            namespace=lock.namespace,
+            key=lock.key,
+            after_version=after_version,
+        )
 
     def _folded(
         self, stream: str, known: _Folded[S] | None, newer: list[RecordedEvent], history: bool

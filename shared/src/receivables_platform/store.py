@@ -249,6 +249,15 @@ class EventStore:
         )
         return [_record(r) for r in rows]
 
+    async def events_from(
+        self, conn: asyncpg.Connection, call: str, *args: Any
+    ) -> list[RecordedEvent]:
+        """The events a function of the schema returns (`RETURNS SETOF events`), `call` being
+        its call with $n parameters: a service's own statement that writes or locks before it
+        reads a stream, in the same round trip (billing's `claim_entity_and_lock`)."""
+        rows = await conn.fetch(f"SELECT {_COLUMNS} FROM {call}", *args)  # noqa: S608
+        return [_record(r) for r in rows]
+
     async def load_many(
         self,
         conn: asyncpg.Connection,

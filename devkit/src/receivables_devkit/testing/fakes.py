@@ -22,7 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.domain import fold
 from receivables_platform.ids import new_id
-from receivables_platform.repository import After, Loaded
+from receivables_platform.repository import After, Loaded, LockedRead
 from receivables_platform.store import ConcurrencyError, RecordedEvent
 
 S = TypeVar("S")
@@ -69,7 +69,10 @@ class InMemoryRepository(Generic[S]):
         after: After[S] | None = None,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        locked_read: LockedRead | None = None,
     ) -> Loaded[S]:
+        if locked_read is not None:
+            raise NotImplementedError("a locked read is SQL; use cases give none to a fake")
         loaded = await self.load(conn, aggregate_id, history=False)
         if check is not None:
             check(loaded.state, loaded.version)

@@ -13,18 +13,27 @@ exit on every request, which cost a billing read about as much as its SQL did
 (issue 23). The connection goes back to the pool from `ReleaseConnections`, the
 pure ASGI layer every app gets from `create_app`, once the response is sent,
 exactly when the generator's exit ran.
+
+`begin` is the same for a request whose route writes in one transaction that a
+dependency opens (an `Idempotency-Key`'s): the route ends it, and whatever it left
+open (a refusal, an error) is rolled back by the same layer before the connection
+goes back. A route that answers with success while its transaction is still open
+would have its writes silently rolled back: that is refused with a 500 instead.
 """
 
 from __future__ import annotations
 
 import asyncpg
 from asyncpg.pool import PoolAcquireContext
+from asyncpg.transaction import Transaction
 from fastapi import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_WAIT_SECONDS = 5.0
 HELD = "receivables.connections"
 """The ASGI scope key of the connections a request holds, with the pool each is from."""
+BEGUN = "receivables.transactions"
+"""The ASGI scope key of the transactions `begin` opened for a request, with their connection."""
 
 
 def pooled(request: Request) -> PoolAcquireContext:
@@ -43,8 +52,21 @@ async def connection(request: Request) -> asyncpg.Connection:
     return conn
 
 
+async def begin(request: Request) -> tuple[asyncpg.Connection, Transaction]:
+    """The request's connection with a transaction begun on it, for its route to commit.
+
+    What the route leaves open is rolled back when the request ends: nothing of a
+    refused or failed request is kept, without a context manager around the route."""
+    conn = await connection(request)
+    transaction = conn.transaction()
+    await transaction.start()
+    request.scope[BEGUN].append((conn, transaction))
+    return conn, transaction
+
+
 class ReleaseConnections:
-    """Gives back what `connection` took for a request, whatever way the request ended."""
+    """Gives back what `connection` took for a request, whatever way the request ended,
+    after rolling back what `begin` opened and the route did not end."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -54,9 +76,30 @@ class ReleaseConnections:
             await self.app(scope, receive, send)
             return
         held: list[tuple[asyncpg.Pool, asyncpg.Connection]] = []
-        scope[HELD] = held
+        begun: list[tuple[asyncpg.Connection, Transaction]] = []
+        scope[HELD], scope[BEGUN] = held, begun
+
+        async def checked(message: Message) -> None:
+            if (
+                begun
+                and message["type"] == "http.response.start"
+                and message["status"] < 400
+                and any(conn.is_in_transaction() for conn, _ in begun)
+            ):
+                raise RuntimeError(
+                    f"{scope['method']} {scope['path']} answered {message['status']} with "
+                    "its transaction still open: commit it before answering (for an "
+                    "Idempotency-Key, return `await idem.respond(...)`)"
+                )
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, checked)
         finally:
-            for pool, conn in held:
-                await pool.release(conn)
+            try:
+                for conn, transaction in begun:
+                    if conn.is_in_transaction():
+                        await transaction.rollback()
+            finally:
+                for pool, conn in held:
+                    await pool.release(conn)

@@ -7,8 +7,15 @@ takes a transaction-scoped advisory lock on (principal, key):
 * a stored response for the key, same request fingerprint -> replayed byte for
   byte with `Idempotent-Replayed: true`; different fingerprint -> 422;
 * otherwise the route runs, and `await idem.respond(...)` writes the response
-  into `idempotency_keys` in that same transaction, which commits after the
-  route returns and before the response is sent.
+  into `idempotency_keys` in that same transaction and commits it, as the route
+  returns and before the response is sent.
+
+The dependency is a plain coroutine, not a generator around the route: FastAPI
+wraps a generator dependency in a context manager, a cancel scope and a shielded
+exit on every request (issue 23). So the route's answer commits the transaction
+(`respond`), and a request that ends any other way (a refusal, an error) leaves it
+to `ReleaseConnections`, which rolls it back before the connection goes back to
+the pool; a route that answers success without `respond` gets a 500 from there.
 
 Because the claim is a lock and not a row, a crash or an exception leaves
 nothing behind: the transaction rolls back, the lock goes with it, and a retry
@@ -37,19 +44,21 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import asyncpg
 import structlog
+from asyncpg.transaction import Transaction
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from receivables_platform.web.auth import Principal, caller
-from receivables_platform.web.connection import pooled
+from receivables_platform.web.connection import begin
 from receivables_platform.web.etag import etag
 from receivables_platform.web.problems import Problem, problem_type
 
@@ -75,12 +84,12 @@ class Idempotency:
     """What an idempotent route works with: the connection in the key's transaction."""
 
     conn: asyncpg.Connection
+    transaction: Transaction
     principal: Principal
     key: str
     method: str
     path: str
     fingerprint: str
-    responded: bool = False
 
     async def respond(
         self,
@@ -90,12 +99,9 @@ class Idempotency:
         headers: Mapping[str, str] | None = None,
         version: int | None = None,
     ) -> Response:
-        """The route's answer, stored for replay in the route's transaction; return it."""
-        body = (
-            b""
-            if content is None
-            else json.dumps(jsonable_encoder(content), separators=(",", ":")).encode()
-        )
+        """The route's answer, stored for replay in the route's transaction, which this
+        commits; return it."""
+        body = b"" if content is None else _json(content)
         stored = {**(headers or {})}
         if version is not None:
             stored["ETag"] = etag(version)
@@ -113,8 +119,20 @@ class Idempotency:
             body,
             stored,
         )
-        self.responded = True
+        await self.transaction.commit()
         return Response(body, status_code=status_code, headers=stored)
+
+
+def _json(content: Any) -> bytes:
+    """The body FastAPI's `jsonable_encoder` would give, compact: a response model is dumped
+    to JSON types by pydantic alone (what the encoder starts with, before walking the result
+    again value by value in Python), anything else goes through the encoder."""
+    plain = (
+        content.model_dump(mode="json", by_alias=True)
+        if isinstance(content, BaseModel)
+        else jsonable_encoder(content)
+    )
+    return json.dumps(plain, separators=(",", ":")).encode()
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -195,7 +213,7 @@ async def idempotency(
         description="Required. A unique key per intended create (a UUID); a retry with the "
         "same key and body replays the first answer instead of creating again",
     ),
-) -> AsyncIterator[Idempotency]:
+) -> Idempotency:
     """Dependency (use `IdempotentRequest`): claim the key, replay, or let the route run.
 
     The caller is the one the route's role check verified (`caller` keeps it on the
@@ -204,16 +222,16 @@ async def idempotency(
     key = _checked_key(idempotency_key)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     request_hash = fingerprint(request.method, path, await request.body())
-    async with pooled(request) as proxy, proxy.transaction():
-        conn = cast(asyncpg.Connection, proxy)  # the pool's proxy forwards every method
+    conn, transaction = await begin(request)
+    try:
         await _claim_or_replay(conn, principal.sub, key, request_hash)
-        scope = Idempotency(conn, principal, key, request.method, path, request_hash)
-        yield scope
-        if not scope.responded:
-            raise RuntimeError("an idempotent route must return `await idem.respond(...)`")
+    except IdempotentReplay:
+        await transaction.rollback()  # a replay answers success: nothing may stay open
+        raise
+    return Idempotency(conn, transaction, principal, key, request.method, path, request_hash)
 
 
-IdempotentRequest = Annotated[Idempotency, Depends(idempotency, scope="function")]
+IdempotentRequest = Annotated[Idempotency, Depends(idempotency)]
 
 
 async def _on_replay(request: Request, exc: Exception) -> Response:

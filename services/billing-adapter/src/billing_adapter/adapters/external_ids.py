@@ -11,7 +11,10 @@ from uuid import UUID
 
 import asyncpg
 
+from billing_adapter.adapters.repositories import store
 from receivables_platform.db.locks import hold_until_commit
+from receivables_platform.repository import LockedRead, StreamLock
+from receivables_platform.store import RecordedEvent
 
 
 async def find(conn: asyncpg.Connection, kind: str, external_id: str) -> UUID | None:
@@ -64,6 +67,46 @@ async def claim_entity(
             account_id,
         )
     )
+
+
+class Taken(Exception):
+    """The external id a create would claim already names another entity, `internal_id`."""
+
+    def __init__(self, internal_id: UUID) -> None:
+        super().__init__(f"the external id names {internal_id} already")
+        self.internal_id = internal_id
+
+
+def claiming_entity(kind: str, external_id: str, entity_id: UUID, account_id: UUID) -> LockedRead:
+    """`claim_entity`, then the account's lock and its events, in one statement (billing
+    revision 0013, `claim_entity_and_lock`): a create's locked read (see the repository).
+
+    Raises `Taken` when the id names another entity already: nothing was written then and
+    no lock taken. When it was claimed but the account has no events to read (an unknown
+    account), the read is empty and deciding refuses the create as it would have."""
+
+    async def read(
+        conn: asyncpg.Connection, lock: StreamLock, after_version: int
+    ) -> list[RecordedEvent]:
+        events = await store.events_from(
+            conn,
+            "claim_entity_and_lock($1, $2, $3, $4, $5, $6, $7, $8)",
+            kind,
+            external_id,
+            entity_id,
+            account_id,
+            lock.namespace,
+            lock.key,
+            lock.stream_id,
+            after_version,
+        )
+        if not events:
+            taken = await find(conn, kind, external_id)
+            if taken is not None and taken != entity_id:
+                raise Taken(taken)
+        return events
+
+    return read
 
 
 async def find_many(

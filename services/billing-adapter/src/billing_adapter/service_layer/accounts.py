@@ -25,6 +25,7 @@ from uuid import UUID
 import asyncpg
 
 from billing_adapter.adapters import account_entities, external_ids
+from billing_adapter.adapters.external_ids import Taken
 from billing_adapter.adapters.repositories import accounts
 from billing_adapter.domain.account import decide, evolve
 from billing_adapter.domain.commands import Command, IssueInvoice, RecordPayment, RegisterAccount
@@ -41,7 +42,7 @@ from receivables_platform.contracts.billing import (
 from receivables_platform.db.locks import hold_until_commit
 from receivables_platform.db.transaction import atomic
 from receivables_platform.domain import NotFound, RefusalKind, Refused
-from receivables_platform.repository import Loaded, Repository
+from receivables_platform.repository import Loaded, LockedRead, Repository
 from receivables_platform.store import RecordedEvent
 
 ACCOUNT, INVOICE, PAYMENT, PAY_LINK = "account", "invoice", "payment", "pay_link"
@@ -100,9 +101,15 @@ class AccountStore:
     external_ids: ExternalIds
     entities: AccountEntities
     transaction: Callable[[asyncpg.Connection], AbstractAsyncContextManager[Any]]
+    claiming: Callable[[str, str, UUID, UUID], LockedRead] | None = None
+    """(kind, external id, entity, account) -> the account's locked read that claims the id
+    and indexes the entity first, in the same round trip, raising `Taken` when the id names
+    another entity; None: the claim is a call of its own (`external_ids.claim_entity`)."""
 
 
-POSTGRES = AccountStore(accounts, external_ids, account_entities, atomic)
+POSTGRES = AccountStore(
+    accounts, external_ids, account_entities, atomic, external_ids.claiming_entity
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ async def execute(
     today: date | None = None,
     store: AccountStore = POSTGRES,
     indexed: UUID | None = None,
+    locked_read: LockedRead | None = None,
 ) -> Loaded[Account]:
     """Decide `command` on the account's current state and append what it decided.
 
@@ -141,7 +149,7 @@ async def execute(
     precondition there, so a stale client is refused before anything is decided.
     `today` (default: the team's date now) is the latest date an entry may have.
     `indexed` is an entity the caller has put in the entity index already (a create
-    does it with its external id's claim).
+    does it with its external id's claim, in `locked_read` when it gives one).
     """
     on = today if today is not None else team_today()
 
@@ -157,6 +165,7 @@ async def execute(
         after=index,
         correlation_id=correlation_id,
         causation_id=causation_id,
+        locked_read=locked_read,
     )
 
 
@@ -189,27 +198,36 @@ async def _create(
     causation_id: str | None,
     store: AccountStore,
 ) -> Created:
-    # an invoice or a payment belongs to an account: its index row comes with the claim
+    # an invoice or a payment belongs to an account: its index row comes with the claim,
+    # and where the store can, the claim comes with the account's lock and read
     owned = kind in OWNED
+    claiming = store.claiming if owned else None
     async with store.transaction(conn):
-        if owned:
-            claimed = await store.external_ids.claim_entity(
-                conn, kind, external_id, entity_id, command.account_id
+        if claiming is None:
+            if owned:
+                claimed = await store.external_ids.claim_entity(
+                    conn, kind, external_id, entity_id, command.account_id
+                )
+            else:
+                claimed = await store.external_ids.claim(conn, kind, external_id, entity_id)
+            if not claimed:
+                taken = await store.external_ids.find(conn, kind, external_id)
+                assert taken is not None, "a claimed external id is never released"
+                return await existing(taken)
+        try:
+            loaded = await execute(
+                conn,
+                command,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                store=store,
+                indexed=entity_id if owned else None,
+                locked_read=None
+                if claiming is None
+                else claiming(kind, external_id, entity_id, command.account_id),
             )
-        else:
-            claimed = await store.external_ids.claim(conn, kind, external_id, entity_id)
-        if not claimed:
-            taken = await store.external_ids.find(conn, kind, external_id)
-            assert taken is not None, "a claimed external id is never released"
-            return await existing(taken)
-        loaded = await execute(
-            conn,
-            command,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-            store=store,
-            indexed=entity_id if owned else None,
-        )
+        except Taken as other:
+            return await existing(other.internal_id)
         return Created(loaded, entity_id, created=True)
 
 

@@ -72,34 +72,9 @@ async def _balance_changes(conn: asyncpg.Connection, changes: list[_Change]) -> 
 async def _invoices_issued(
     conn: asyncpg.Connection, items: list[tuple[InvoiceIssued, CloudEvent]]
 ) -> None:
+    """The invoices, their accounts as seen and their timeline entries in one statement."""
     latest = {e.invoice_id: e for e, _ in items}  # one upsert may not touch a row twice
     issued = sorted(latest.values(), key=lambda e: e.invoice_id)
-    await conn.execute(
-        """
-        INSERT INTO ar_invoices (invoice_id, account_id, external_id, currency, total_minor,
-                                 issue_date, due_date, instalments)
-        SELECT u.invoice_id, u.account_id, u.external_id, u.currency, u.total_minor,
-               u.issue_date, u.due_date, u.plan::jsonb
-        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[],
-                    $6::date[], $7::date[], $8::text[])
-             u (invoice_id, account_id, external_id, currency, total_minor, issue_date,
-                due_date, plan)
-        ON CONFLICT (invoice_id) DO UPDATE SET
-            account_id = EXCLUDED.account_id, external_id = EXCLUDED.external_id,
-            currency = EXCLUDED.currency, total_minor = EXCLUDED.total_minor,
-            issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date,
-            instalments = EXCLUDED.instalments, updated_at = now()
-        """,
-        [e.invoice_id for e in issued],
-        [e.account_id for e in issued],
-        [e.external_id for e in issued],
-        [e.currency for e in issued],
-        [e.total_minor for e in issued],
-        [e.issue_date for e in issued],
-        [e.due_date for e in issued],
-        [_plan(e) for e in issued],
-    )
-    await _accounts_seen(conn, [e.account_id for e in issued])
     await record(
         conn,
         SOURCE,
@@ -122,7 +97,42 @@ async def _invoices_issued(
             )
             for e, ev in items
         ],
+        along=_ISSUED,
+        along_args=(
+            [e.invoice_id for e in issued],
+            [e.account_id for e in issued],
+            [e.external_id for e in issued],
+            [e.currency for e in issued],
+            [e.total_minor for e in issued],
+            [e.issue_date for e in issued],
+            [e.due_date for e in issued],
+            [_plan(e) for e in issued],
+        ),
     )
+
+
+# `record`'s along clauses: parameters from $10 (timeline.ALONG_FIRST_PARAMETER). The
+# account row is `_accounts_seen`'s, for the accounts of the invoices.
+_ISSUED = """
+WITH issued AS (
+    INSERT INTO ar_invoices (invoice_id, account_id, external_id, currency, total_minor,
+                             issue_date, due_date, instalments)
+    SELECT u.invoice_id, u.account_id, u.external_id, u.currency, u.total_minor,
+           u.issue_date, u.due_date, u.plan::jsonb
+    FROM unnest($10::uuid[], $11::uuid[], $12::text[], $13::text[], $14::bigint[],
+                $15::date[], $16::date[], $17::text[])
+         u (invoice_id, account_id, external_id, currency, total_minor, issue_date,
+            due_date, plan)
+    ON CONFLICT (invoice_id) DO UPDATE SET
+        account_id = EXCLUDED.account_id, external_id = EXCLUDED.external_id,
+        currency = EXCLUDED.currency, total_minor = EXCLUDED.total_minor,
+        issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date,
+        instalments = EXCLUDED.instalments, updated_at = now()
+), seen AS (
+    INSERT INTO ar_accounts (account_id) SELECT DISTINCT a FROM unnest($11::uuid[]) a
+    ORDER BY a ON CONFLICT DO NOTHING
+)
+"""
 
 
 def _plan(issued: InvoiceIssued) -> str | None:

@@ -8,6 +8,7 @@ it closed, which aging shows beside the bucket (flagged, never dropped).
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -69,31 +70,54 @@ async def _step(
     """One step of a case on its account's timeline, titled with the case's number.
 
     The case row gives the number (only the opening and closing events carry it) and
-    the account when this event has none yet (the case was linked in the meantime).
+    the account when this event has none yet (the case was linked in the meantime): read
+    by the insert itself, one statement a step rather than a read and a write (issue 23).
     """
-    row = await conn.fetchrow(
-        "SELECT case_number, account_id FROM cases WHERE case_id = $1", e.case_id
-    )
-    number = row["case_number"] if row and row["case_number"] else "Case"
-    account_id = e.account_id or (row["account_id"] if row else None)
-    await record(
-        conn,
+    await conn.execute(
+        _STEP,
+        ev.id,
         SOURCE,
-        [
-            Entry(
-                ev,
-                account_id,
-                at,
-                kind,
-                f"{number}: {title}",
-                {
-                    "case_id": e.case_id,
-                    "case_number": row["case_number"] if row else None,
-                    **detail,
-                },
-                case_id=e.case_id,
-            )
-        ],
+        e.account_id,
+        e.case_id,
+        at,
+        kind,
+        title,
+        json.dumps({"case_id": e.case_id, **detail}, default=str, sort_keys=True),
+    )
+
+
+# An entry as `_entry` makes it, with the number and account from the case's row: the
+# number ahead of the title ('Case' while there is none) and in the detail (null without
+# a row), unless the detail names one itself.
+_STEP = """
+INSERT INTO account_timeline (entry_id, source, account_id, case_id, at, kind, title, detail,
+                              event_id)
+SELECT $1, $2, coalesce($3, c.account_id), $4, $5, $6,
+       coalesce(nullif(c.case_number, ''), 'Case') || ': ' || $7,
+       jsonb_build_object('case_number', c.case_number) || $8::text::jsonb, $1
+FROM (SELECT) AS one LEFT JOIN cases c ON c.case_id = $4
+ON CONFLICT (entry_id) DO NOTHING
+"""
+
+
+def _entry(
+    ev: CloudEvent,
+    case_id: UUID,
+    account_id: UUID | None,
+    case_number: str | None,
+    at: datetime,
+    kind: str,
+    title: str,
+    detail: dict[str, Any],
+) -> Entry:
+    return Entry(
+        ev,
+        account_id,
+        at,
+        kind,
+        f"{case_number or 'Case'}: {title}",
+        {"case_id": case_id, "case_number": case_number, **detail},
+        case_id=case_id,
     )
 
 
@@ -121,45 +145,61 @@ async def _disputed(
 
 
 async def _opened(conn: asyncpg.Connection, e: CaseOpened, ev: CloudEvent) -> None:
-    await conn.execute(
-        """
-        INSERT INTO cases (case_id, case_number, account_id, type, origin, priority, owner_id,
-                           status, invoice_ids, opened_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9)
-        ON CONFLICT (case_id) DO UPDATE SET case_number = EXCLUDED.case_number,
-            account_id = EXCLUDED.account_id, type = EXCLUDED.type, origin = EXCLUDED.origin,
-            priority = EXCLUDED.priority, invoice_ids = EXCLUDED.invoice_ids,
-            opened_at = EXCLUDED.opened_at,
-            owner_id = coalesce(cases.owner_id, EXCLUDED.owner_id)
-        """,
-        e.case_id,
-        e.case_number,
-        e.account_id,
-        e.type.value,
-        e.origin.value,
-        e.priority.value,
-        e.owner_id,
-        e.invoice_ids,
-        e.opened_at,
+    """The case's row and its first timeline step in one statement: the event carries the
+    number and the account that `_step` would read back from the row it just wrote."""
+    await record(
+        conn,
+        SOURCE,
+        [
+            _entry(
+                ev,
+                e.case_id,
+                e.account_id,
+                e.case_number,
+                e.opened_at,
+                "case",
+                f"opened ({_words(e.origin.value)}): {e.subject}",
+                {
+                    "type": e.type.value,
+                    "origin": e.origin.value,
+                    "priority": e.priority.value,
+                    "subject": e.subject,
+                    "owner_id": e.owner_id,
+                    "opened_by": e.opened_by,
+                    "invoice_ids": e.invoice_ids,
+                    "sla_due_at": e.sla_due_at,
+                },
+            )
+        ],
+        along=_OPENED,
+        along_args=(
+            e.case_id,
+            e.case_number,
+            e.account_id,
+            e.type.value,
+            e.origin.value,
+            e.priority.value,
+            e.owner_id,
+            e.invoice_ids,
+            e.opened_at,
+        ),
     )
     await _disputed(conn, ev, e.case_id, e.account_id, e.invoice_ids, _day(e.opened_at))
-    await _step(
-        conn,
-        ev,
-        e,
-        e.opened_at,
-        f"opened ({_words(e.origin.value)}): {e.subject}",
-        {
-            "type": e.type.value,
-            "origin": e.origin.value,
-            "priority": e.priority.value,
-            "subject": e.subject,
-            "owner_id": e.owner_id,
-            "opened_by": e.opened_by,
-            "invoice_ids": e.invoice_ids,
-            "sla_due_at": e.sla_due_at,
-        },
-    )
+
+
+# `record`'s along clause: parameters from $10 (timeline.ALONG_FIRST_PARAMETER).
+_OPENED = """
+WITH opened AS (
+    INSERT INTO cases (case_id, case_number, account_id, type, origin, priority, owner_id,
+                       status, invoice_ids, opened_at)
+    VALUES ($10, $11, $12, $13, $14, $15, $16, 'new', $17, $18)
+    ON CONFLICT (case_id) DO UPDATE SET case_number = EXCLUDED.case_number,
+        account_id = EXCLUDED.account_id, type = EXCLUDED.type, origin = EXCLUDED.origin,
+        priority = EXCLUDED.priority, invoice_ids = EXCLUDED.invoice_ids,
+        opened_at = EXCLUDED.opened_at,
+        owner_id = coalesce(cases.owner_id, EXCLUDED.owner_id)
+)
+"""
 
 
 async def _set(conn: asyncpg.Connection, case_id: UUID, assignments: str, *args: Any) -> None:

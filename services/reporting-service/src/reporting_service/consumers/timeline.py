@@ -49,18 +49,36 @@ def on_day(day: date, event: CloudEvent) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-async def record(conn: asyncpg.Connection, source: str, entries: Sequence[Entry]) -> None:
+_INSERT = """
+INSERT INTO account_timeline (entry_id, source, account_id, case_id, at, kind, title,
+                              detail, event_id)
+SELECT e, $2, a, c, t, k, ti, d::jsonb, ev
+FROM unnest($1::text[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::text[],
+            $7::text[], $8::text[], $9::text[]) AS u(e, a, c, t, k, ti, d, ev)
+ON CONFLICT (entry_id) DO NOTHING
+"""
+ALONG_FIRST_PARAMETER = 10
+"""Where the parameters of `record`'s `along` clauses start ($10)."""
+
+
+async def record(
+    conn: asyncpg.Connection,
+    source: str,
+    entries: Sequence[Entry],
+    *,
+    along: str = "",
+    along_args: Sequence[Any] = (),
+) -> None:
+    """Write the entries; `along` is `WITH` clauses of the projection's own writes (their
+    parameters from `ALONG_FIRST_PARAMETER` on, `along_args`) run in the same statement:
+    a consumer applies a small batch per transaction, where each statement is a round
+    trip and an executor start of its own in PostgreSQL (issue 23)."""
     if not entries:
+        if along:
+            raise ValueError("`along` writes go with entries; with none, run them alone")
         return
     await conn.execute(
-        """
-        INSERT INTO account_timeline (entry_id, source, account_id, case_id, at, kind, title,
-                                      detail, event_id)
-        SELECT e, $2, a, c, t, k, ti, d::jsonb, ev
-        FROM unnest($1::text[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::text[],
-                    $7::text[], $8::text[], $9::text[]) AS u(e, a, c, t, k, ti, d, ev)
-        ON CONFLICT (entry_id) DO NOTHING
-        """,
+        along + _INSERT,
         [e.entry_id for e in entries],
         source,
         [e.account_id for e in entries],
@@ -70,4 +88,5 @@ async def record(conn: asyncpg.Connection, source: str, entries: Sequence[Entry]
         [e.title for e in entries],
         [json.dumps(e.detail, default=str, sort_keys=True) for e in entries],
         [e.event.id for e in entries],
+        *along_args,
     )
