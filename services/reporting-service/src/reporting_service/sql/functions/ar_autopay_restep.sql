@@ -9,13 +9,7 @@
 -- so a reassignment moves the account's steps. Called at commit (ar_aging_at_commit)
 -- under the aging lock, for the same reason as the aging steps: two projections writing
 -- the same account at once would otherwise each miss the other's row.
---
--- Planned once per connection (plan_cache_mode = force_generic_plan): `ids` changes on every
--- commit, and PL/pgSQL kept planning the statements afresh for each set (custom plans),
--- which cost more than running them (issue 23: planning the aging restep's one statement
--- was about 13 ms a commit, running it about 6). The generic plan reads by the same indexes.
-CREATE OR REPLACE FUNCTION ar_autopay_restep(ids uuid[]) RETURNS void LANGUAGE plpgsql
-SET plan_cache_mode = force_generic_plan AS $fn$
+CREATE OR REPLACE FUNCTION ar_autopay_restep(ids uuid[]) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
     IF cardinality(ids) = 0 THEN RETURN; END IF;
     PERFORM pg_advisory_xact_lock(6161676967);

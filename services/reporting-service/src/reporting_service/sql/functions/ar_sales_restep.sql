@@ -12,13 +12,7 @@
 -- invoices a transaction touches only had a payment: their sales are what they were, so
 -- only the invoices whose row would change are moved, which keeps the projection's
 -- commits from rewriting the busiest sums for nothing.
---
--- Planned once per connection (plan_cache_mode = force_generic_plan): `ids` changes on every
--- commit, and PL/pgSQL kept planning the statements afresh for each set (custom plans),
--- which cost more than running them (issue 23: planning the aging restep's one statement
--- was about 13 ms a commit, running it about 6). The generic plan reads by the same indexes.
-CREATE OR REPLACE FUNCTION ar_sales_restep(ids uuid[]) RETURNS void LANGUAGE plpgsql
-SET plan_cache_mode = force_generic_plan AS $fn$
+CREATE OR REPLACE FUNCTION ar_sales_restep(ids uuid[]) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
     IF cardinality(ids) = 0 THEN RETURN; END IF;
     PERFORM pg_advisory_xact_lock(6161676967);

@@ -2,14 +2,8 @@
 -- changed (ar_secured_follow): a call projected after the payment it preceded still
 -- secures it. Under the aging lock, as ar_past_due_payments_restep: a call committed while
 -- a payment is derived would otherwise be missed by both.
---
--- Planned once per connection (plan_cache_mode = force_generic_plan): `ids` changes on every
--- commit, and PL/pgSQL kept planning the statements afresh for each set (custom plans),
--- which cost more than running them (issue 23: planning the aging restep's one statement
--- was about 13 ms a commit, running it about 6). The generic plan reads by the same indexes.
 CREATE OR REPLACE FUNCTION ar_secured_restep(ids uuid[]) RETURNS void
-LANGUAGE plpgsql
-SET plan_cache_mode = force_generic_plan AS $fn$
+LANGUAGE plpgsql AS $fn$
 BEGIN
     IF cardinality(ids) = 0 THEN RETURN; END IF;
     PERFORM pg_advisory_xact_lock(6161676967);
