@@ -84,7 +84,7 @@ async def test_every_aging_function_trigger_and_analyst_view_is_defined_by_its_f
     finally:
         await conn.close()
     text = "\n".join(path.read_text(encoding="utf-8") for path in CURRENT)
-    assert len(functions) == 14 and len(triggers) == 31 and len(views) == 19
+    assert len(functions) == 15 and len(triggers) == 31 and len(views) == 19
     assert {f for f in functions if f"FUNCTION {f.split('(')[0]}(" not in text} == set()
     assert {t for t in triggers if f"TRIGGER {t} " not in text} == set()
     assert {v for v in views if f"VIEW {v} AS" not in text} == set()

@@ -23,6 +23,7 @@ FUNCTIONS = (
     "ar_aging_follow",
     "ar_autopay_follow",
     "ar_secured_follow",
+    "ar_aging_plan_for",
     "ar_aging_at_commit",
     "ar_aging_follow_accounts",
     "ar_aging_follow_assignments",

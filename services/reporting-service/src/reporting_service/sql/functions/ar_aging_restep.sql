@@ -28,9 +28,11 @@ BEGIN
         INSERT INTO ar_aging_steps (invoice_id, effective_date, account_id, currency, due_date,
                                     open_minor, invoices, on_hold_minor, on_hold_invoices, in_dispute_minor, in_dispute_invoices,
                                     segment, collector_id)
-        SELECT st.*, a.segment, ca.collector_id FROM ar_aging_steps_of(ids) st
-        LEFT JOIN ar_accounts a ON a.account_id = st.account_id
-        LEFT JOIN col_assignments ca ON ca.account_id = st.account_id
+        SELECT st.*,
+               (SELECT a.segment FROM ar_accounts a WHERE a.account_id = st.account_id),
+               (SELECT ca.collector_id FROM col_assignments ca
+                WHERE ca.account_id = st.account_id)
+        FROM ar_aging_steps_of(ids) st
         WHERE (SELECT count(*) FROM old) >= 0  -- after the old are deleted
         RETURNING *
     ),

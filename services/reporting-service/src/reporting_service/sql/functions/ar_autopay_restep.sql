@@ -34,8 +34,11 @@ BEGIN
         SELECT s.account_id, s.day, 0, s.change FROM status s WHERE s.change <> 0
     ), fresh AS (
         INSERT INTO ar_autopay_steps (account_id, day, collector_id, accounts, on_autopay)
-        SELECT s.account_id, s.day, ca.collector_id, s.accounts, s.on_autopay
-        FROM step s LEFT JOIN col_assignments ca ON ca.account_id = s.account_id
+        SELECT s.account_id, s.day,
+               (SELECT ca.collector_id FROM col_assignments ca
+                WHERE ca.account_id = s.account_id),  -- by key, whatever the plan
+               s.accounts, s.on_autopay
+        FROM step s
         RETURNING *
     )
     INSERT INTO ar_autopay_by_collector (collector_id, day, accounts, on_autopay)
