@@ -30,6 +30,8 @@ from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
+import psutil
+from process_cpu import CpuMeter, machine_speed, postmaster, process_tree, the_process
 
 from receivables_devkit.infra.embedded_postgres import ensure_database
 from receivables_devkit.infra.servers import servers
@@ -175,6 +177,37 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
+async def meter(server: str, workers: list[subprocess.Popen[bytes]]) -> CpuMeter:
+    """Where an event's CPU goes: the writers (this process, with its polls for
+    visibility), the relay, the consumer, PostgreSQL and the broker (a child of this
+    process other than the two workers)."""
+    relay, consumer = workers
+    ours = {relay.pid, consumer.pid}
+
+    def broker() -> list[psutil.Process]:
+        return [
+            c
+            for c in psutil.Process().children()
+            if c.pid not in ours and not c.name().startswith(("postgres", "pg_ctl"))
+        ]
+
+    return CpuMeter(
+        {
+            "writers": the_process(os.getpid()),
+            "relay": the_process(relay.pid),
+            "consumer": the_process(consumer.pid),
+            "postgres": process_tree(await postmaster(server)),
+            "broker": broker,
+        }
+    )
+
+
+def cpu_line(used: dict[str, float], count: int) -> str:
+    parts = [f"{name} {seconds * 1000 / count:.3f}" for name, seconds in used.items()]
+    total = sum(used.values()) * 1000 / count
+    return f"  CPU ms an event: {', '.join(parts)}; all {total:.3f}"
+
+
 async def run_case(server: str, bootstrap: str, name: str, load) -> str:  # type: ignore[no-untyped-def]
     topic = f"bench.{name}.{new_id().hex[:6]}"
     db = await fresh_database(server)
@@ -185,9 +218,12 @@ async def run_case(server: str, bootstrap: str, name: str, load) -> str:  # type
         await append_one(pool, store)  # warm-up: topic created, consumer assigned
         await wait_visible(pool, 1, timeout=60)
         await pool.execute("TRUNCATE bench_visibility")
+        cpu = await meter(server, workers)
+        cpu.start()
         started = time.perf_counter()
         count, append_seconds = await load(pool, store)
         finished = await wait_visible(pool, count)
+        used = cpu.used()
         ms = await latencies(pool)
         total = finished - started
         print(
@@ -198,6 +234,7 @@ async def run_case(server: str, bootstrap: str, name: str, load) -> str:  # type
             f"max {ms[-1]:.1f} ms",
             flush=True,
         )
+        print(cpu_line(used, count), flush=True)
         return (
             f"{count / total:>9,.0f}/s  p50 {percentile(ms, 50):7.1f} ms  "
             f"p99 {percentile(ms, 99):7.1f} ms"
@@ -216,7 +253,8 @@ async def main(args: argparse.Namespace) -> None:
         with infrastructure(broker) as (server, bootstrap):
             print(
                 f"== {broker}: pipeline benchmark on {os.cpu_count()} cores; postgres "
-                f"{server.split('@')[-1]}, broker {bootstrap}",
+                f"{server.split('@')[-1]}, broker {bootstrap}; machine speed "
+                f"{machine_speed():.3f} s (CPU for a fixed loop, lower is faster)",
                 flush=True,
             )
 
