@@ -10,6 +10,12 @@ PYTHON_VERSION ?= 3.11
 UV := .tools/bin/uv
 UV_RUN := $(UV) run --frozen --no-sync
 
+# Python caches compiled modules (__pycache__, pytest's rewritten tests) unless told not
+# to; machines that set PYTHONDONTWRITEBYTECODE (this one and its CI do) had every test
+# worker, service and CLI process compile everything it imports from source, every
+# time: a third of a test worker's collection. The caches are ignored by git.
+unexport PYTHONDONTWRITEBYTECODE
+
 # Extra arguments, e.g. `make test PYTEST_ARGS="services/billing-adapter -x"`
 # or `make run RUN_ARGS=--until-ready`.
 PYTEST_ARGS ?=
