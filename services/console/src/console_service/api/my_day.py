@@ -101,8 +101,7 @@ async def my_day(
         first=first,
         total=total,
         last_page=max(1, -(-total // PAGE_SIZE)),
-        **ROW_CONTEXT,
-        new_key=lambda: str(new_id()),
+        **await _row_context(api, person.token, form=None),
     )
 
 
