@@ -261,6 +261,35 @@ CASE_WORDS = {
 }
 
 
+async def test_a_key_pressed_as_a_row_is_swapped_still_opens_its_fold(
+    system: RunningSystem, page: Page
+):
+    """htmx wires a swapped-in row only when it settles; a key pressed before that must still
+    fetch the fold's form (a slow settle makes the window wide enough to hit every time)."""
+    words = WORDS["en"]
+    collector = unique("collector")
+    async with httpx.AsyncClient(timeout=15) as http:
+        _, task = await account_on_worklist(
+            Stories(system, http),
+            collector,
+            unique("Quick Co"),
+            50_000,
+            contacts=[{"name": "Pat", "email": "ap@mail.test", "phone": "+15550100"}],
+        )
+    try:
+        await sign_in(page, collector, "en", "collector")
+        await page.evaluate("htmx.config.defaultSettleDelay = 1500")
+        row = page.locator(f"#task-{task['task_id']}")
+        await row.get_by_role("button", name=words["pay_link"]).click()
+        await expect(row.locator(".notice")).to_have_text(words["pay_link_made"])
+        await row.focus()
+        await page.keyboard.press("e")
+        await expect(row.locator("select[name=template]")).to_be_focused()
+    except BaseException:
+        await screenshot_on_failure(page, "key-during-swap")
+        raise
+
+
 async def send_step(page: Page, fold: str | None, fields: dict[str, str], button: str) -> None:
     """One step of the case page: open its fold, fill its fields, send it."""
     if fold:

@@ -17,6 +17,9 @@
       var summary = task.querySelector(move.fold);
       if (!summary) return false;
       scope = summary.parentElement;
+      // A row swapped in is wired by htmx only when it settles (20 ms later): wire the fold
+      // now, or a key pressed at once would open it with nothing listening for its toggle.
+      if (window.htmx && !scope.open) window.htmx.process(scope);
       scope.open = true;
     }
     var field = scope.querySelector(move.field);
