@@ -34,7 +34,7 @@ import psutil
 from process_cpu import CpuMeter, machine_speed, postmaster, process_tree, the_process
 
 from receivables_devkit.infra.embedded_postgres import ensure_database
-from receivables_devkit.infra.servers import servers
+from receivables_devkit.infra.servers import add_database_transport, servers
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.db.pool import create_pool
@@ -46,9 +46,12 @@ VERSIONS = HERE.parent / "shared" / "tests" / "migrations" / "versions"
 
 
 @contextmanager
-def infrastructure(broker: str) -> Iterator[tuple[str, str]]:
+def infrastructure(broker: str, over_socket: bool) -> Iterator[tuple[str, str]]:
     os.environ["BROKER"] = broker  # what `servers()` starts when no bootstrap is given
-    with tempfile.TemporaryDirectory(prefix="rx-bench-") as tmp, servers(Path(tmp)) as found:
+    with (
+        tempfile.TemporaryDirectory(prefix="rx-bench-") as tmp,
+        servers(Path(tmp), over_socket=over_socket) as found,
+    ):
         yield found
 
 
@@ -250,7 +253,7 @@ async def run_case(server: str, bootstrap: str, name: str, load) -> str:  # type
 async def main(args: argparse.Namespace) -> None:
     summary: list[str] = []
     for broker in args.brokers.split(","):
-        with infrastructure(broker) as (server, bootstrap):
+        with infrastructure(broker, args.over == "socket") as (server, bootstrap):
             print(
                 f"== {broker}: pipeline benchmark on {os.cpu_count()} cores; postgres "
                 f"{server.split('@')[-1]}, broker {bootstrap}; machine speed "
@@ -289,4 +292,5 @@ if __name__ == "__main__":
     parser.add_argument(
         "--brokers", default="tansu,kafka", help="comma-separated, run in this order: tansu, kafka"
     )
+    add_database_transport(parser)
     asyncio.run(main(parser.parse_args()))

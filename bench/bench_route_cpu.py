@@ -51,7 +51,7 @@ from process_cpu import CpuMeter, postmaster, process_tree, stop, system_meter, 
 
 from receivables_devkit.infra.embedded_postgres import database_url
 from receivables_devkit.infra.ports import free_port
-from receivables_devkit.infra.servers import servers
+from receivables_devkit.infra.servers import add_database_transport, servers
 from receivables_devkit.testing.load import MixedWorkload, Operation, Recorder
 from receivables_devkit.testing.system import RunningSystem
 
@@ -272,7 +272,8 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
             print(
                 f"{args.count} runs of each operation, {args.clients} at a time, "
                 f"{args.settle:g} s to settle; CPU ms per request (idle use subtracted); "
-                f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs",
+                f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; "
+                f"PostgreSQL over {args.over}",
                 flush=True,
             )
             print(
@@ -361,11 +362,12 @@ def main() -> int:
         default=[],
         help="operations whose name contains this (repeatable), e.g. 'invoice'",
     )
+    add_database_transport(parser)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with (
         tempfile.TemporaryDirectory(prefix="rx-route-cpu-") as tmp,
-        servers(Path(tmp)) as (server, bootstrap),
+        servers(Path(tmp), over_socket=args.over == "socket") as (server, bootstrap),
     ):
         logs = Path(tempfile.mkdtemp(prefix="rx-route-cpu-logs-"))
         run_client(measure(server, bootstrap, logs, args))

@@ -33,7 +33,7 @@ import aiohttp
 from client_loop import run_client
 from process_cpu import machine_speed, stop, system_meter
 
-from receivables_devkit.infra.servers import servers
+from receivables_devkit.infra.servers import add_database_transport, servers
 from receivables_devkit.testing.load import MixedWorkload, Recorder, percentile, report
 from receivables_devkit.testing.system import RunningSystem
 
@@ -154,13 +154,14 @@ def main() -> int:
         "(its WEB_CONCURRENCY); repeatable. Default: "
         + ", ".join(f"{name}={n}" for name, n in DEFAULT_PROCESSES),
     )
+    add_database_transport(parser)
     args = parser.parse_args()
     args.processes = args.processes or DEFAULT_PROCESSES
     # SIGTERM (a timeout, CI cancelling) unwinds like Ctrl-C, so the servers are stopped
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="rx-load-") as tmp:
         started = time.perf_counter()
-        with servers(Path(tmp)) as (server, bootstrap):
+        with servers(Path(tmp), over_socket=args.over == "socket") as (server, bootstrap):
             print(
                 f"system load benchmark on {os.cpu_count()} cores (a 5M-step Python loop "
                 f"takes {machine_speed():.2f} s of CPU here); postgres "

@@ -78,6 +78,15 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@{self.host}:{self.port}/postgres"
 
     @property
+    def socket_url(self) -> str:
+        """The same server over its unix socket: a round trip costs both sides about a fifth
+        less CPU than over loopback TCP (`bench/bench_round_trip.py`)."""
+        socket = self.data_dir / f".s.PGSQL.{self.port}"
+        if len(str(socket).encode()) > 107:  # sun_path's size, less the terminating NUL
+            raise ValueError(f"{socket} is too long a path for a unix socket: use url")
+        return f"postgresql://postgres@/postgres?host={self.data_dir}&port={self.port}"
+
+    @property
     def pid(self) -> int | None:
         pidfile = self.data_dir / "postmaster.pid"
         if not pidfile.exists():
