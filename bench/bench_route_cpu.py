@@ -239,6 +239,23 @@ def row(
     )
 
 
+async def ready_workload(
+    system: RunningSystem, http: aiohttp.ClientSession, seed: int
+) -> MixedWorkload:
+    """The load mix against the running system, its accounts made and known everywhere."""
+    workload = MixedWorkload(
+        http,
+        {name: system.url(name) for name in system.processes},
+        lambda role, sub: system.token(role, sub=sub),
+        Recorder(),
+        seed=seed,
+    )
+    await workload.discover()
+    await workload.warm_up()
+    await asyncio.sleep(workload.visible_after)  # every account known everywhere
+    return workload
+
+
 async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> None:
     system = RunningSystem(server, bootstrap, logs)
     floor_proc: subprocess.Popen[bytes] | None = None
@@ -247,16 +264,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
         floor_proc, floor_url = await start_floor(server, logs)
         connector = aiohttp.TCPConnector(limit=100, keepalive_timeout=3)
         async with aiohttp.ClientSession(connector=connector) as http:
-            workload = MixedWorkload(
-                http,
-                {name: system.url(name) for name in system.processes},
-                lambda role, sub: system.token(role, sub=sub),
-                Recorder(),
-                seed=args.seed,
-            )
-            await workload.discover()
-            await workload.warm_up()
-            await asyncio.sleep(workload.visible_after)  # every account known everywhere
+            workload = await ready_workload(system, http, args.seed)
             meter = await system_meter(system, server)
             floor_meter = CpuMeter(
                 {

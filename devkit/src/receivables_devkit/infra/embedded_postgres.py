@@ -67,9 +67,12 @@ def _run_as() -> str | None:
 class EmbeddedPostgres:
     """One PostgreSQL server whose data lives in `data_dir` and survives restarts."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, settings: str = "") -> None:
+        """`settings`: more `-c name=value` options for the server (a benchmark's
+        `pg_stat_statements`), after the ones every embedded server has."""
         self.data_dir = Path(data_dir).absolute()
         self.port = port or free_port()
+        self.settings = settings
         self.host = "127.0.0.1"
         self._user = _run_as()
 
@@ -142,7 +145,8 @@ class EmbeddedPostgres:
                 "-l",
                 str(log),
                 "-o",
-                f"-h {self.host} -p {self.port} -k {self.data_dir} {SERVER_SETTINGS}",
+                f"-h {self.host} -p {self.port} -k {self.data_dir} {SERVER_SETTINGS} "
+                f"{self.settings}".rstrip(),
                 "start",
             ],
             check=True,

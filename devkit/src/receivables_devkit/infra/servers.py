@@ -33,12 +33,15 @@ def add_database_transport(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def servers(data: Path, *, over_socket: bool = False) -> Iterator[tuple[str, str]]:
+def servers(
+    data: Path, *, over_socket: bool = False, postgres_settings: str = ""
+) -> Iterator[tuple[str, str]]:
     """(PostgreSQL server URL, Kafka bootstrap servers) until the block ends; `over_socket`:
     an embedded PostgreSQL is reached over its unix socket, as a deployment beside its
-    database would reach it, instead of loopback TCP."""
+    database would reach it, instead of loopback TCP; `postgres_settings`: its extra
+    `-c` options."""
     database, bootstrap = os.environ.get("DATABASE_URL"), os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    pg = None if database else EmbeddedPostgres(data / "pg").start()
+    pg = None if database else EmbeddedPostgres(data / "pg", settings=postgres_settings).start()
     kafka = None if bootstrap else configured_broker().start()
     try:
         if database is None:

@@ -1,5 +1,8 @@
-"""The embedded PostgreSQL over its unix socket, as benchmarks reach it (`--over socket`)."""
+"""How benchmarks start the embedded PostgreSQL: over its unix socket (`--over socket`), with
+extra server settings (`bench_statements` preloads `pg_stat_statements`)."""
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import asyncpg
@@ -45,3 +48,18 @@ def test_servers_named_by_the_environment_are_used_as_given(
             "kafka.internal:9092",
         )
     assert list(tmp_path.iterdir()) == []  # nothing was started
+
+
+async def test_extra_settings_reach_the_server() -> None:
+    data = Path(tempfile.mkdtemp(prefix="rx-pg-settings-"))
+    server = EmbeddedPostgres(data / "pg", settings="-c work_mem=7MB -c application_name=bench")
+    server.start()
+    try:
+        conn = await asyncpg.connect(server.socket_url)
+        try:
+            assert await conn.fetchval("SHOW work_mem") == "7MB"
+        finally:
+            await conn.close()
+    finally:
+        server.destroy()
+        shutil.rmtree(data, ignore_errors=True)
