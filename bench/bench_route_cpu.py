@@ -339,11 +339,9 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
         await stop(system, logs)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--count", type=int, default=300, help="runs of each operation")
+def add_mix_options(parser: argparse.ArgumentParser, count: int) -> None:
+    """How the load mix's operations run, one by one and interleaved (`--count` each)."""
+    parser.add_argument("--count", type=int, default=count, help="runs of each operation")
     parser.add_argument("--clients", type=int, default=4, help="runs in flight at once")
     parser.add_argument(
         "--settle",
@@ -359,18 +357,25 @@ def main() -> int:
         help="seconds of measuring what the system uses with no requests",
     )
     parser.add_argument(
-        "--rate",
-        type=float,
-        default=500.0,
-        help="requests a second to size the cores for (the load target)",
-    )
-    parser.add_argument(
         "--only",
         action="append",
         default=[],
         help="operations whose name contains this (repeatable), e.g. 'invoice'",
     )
     add_database_transport(parser)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_mix_options(parser, count=300)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=500.0,
+        help="requests a second to size the cores for (the load target)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with (

@@ -30,13 +30,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
+from bench_route_cpu import Measured, add_mix_options, interleaved, ready_workload, weighted
 from bench_route_cpu import cost as run_operation
-from bench_route_cpu import interleaved, ready_workload
 from client_loop import run_client
 from process_cpu import CpuMeter, stop
 
-from receivables_devkit.infra.servers import add_database_transport, servers
-from receivables_devkit.testing.load import Operation
+from receivables_devkit.infra.servers import servers
+from receivables_devkit.testing.load import MixedWorkload, Operation
 from receivables_devkit.testing.system import RunningSystem
 
 PRELOAD = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=10000"
@@ -87,7 +87,7 @@ async def statements_of(
     op: Operation,
     runs: int,
     clients: int,
-    workload: object,
+    workload: MixedWorkload,
     counter: StatementCounter,
     idle: dict[str, float],
     args: argparse.Namespace,
@@ -135,8 +135,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                 + f" {'all':>7}",
                 flush=True,
             )
-            weighted: dict[str, float] = dict.fromkeys(idle, 0.0)
-            weights = 0.0
+            measured: list[Measured] = []
             for op in workload.operations:
                 if args.only and not any(part in op.name for part in args.only):
                     continue
@@ -144,19 +143,10 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                     op, args.count, args.clients, workload, counter, idle, args
                 )
                 print(row(op.name, requests, errors, per), flush=True)
-                for name, n in per.items():
-                    weighted[name] += op.weight * requests * n
-                weights += op.weight * requests
+                measured.append(Measured(op, requests, per))
             if args.only:
                 return
-            print(
-                row(
-                    "the mix, operations weighted",
-                    0,
-                    0,
-                    {n: v / weights for n, v in weighted.items()},
-                )
-            )
+            print(row("the mix, operations weighted", 0, 0, weighted(measured)))
             mix = interleaved(workload)
             for clients in (args.clients, 4 * args.clients):
                 requests, errors, per = await statements_of(
@@ -172,19 +162,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--count", type=int, default=200, help="runs of each operation")
-    parser.add_argument("--clients", type=int, default=4, help="runs in flight at once")
-    parser.add_argument(
-        "--settle", type=float, default=1.5, help="seconds for the work the runs set off"
-    )
-    parser.add_argument("--seed", type=int, default=1, help="workload random seed")
-    parser.add_argument(
-        "--idle", type=float, default=10.0, help="seconds of counting with no requests"
-    )
-    parser.add_argument(
-        "--only", action="append", default=[], help="operations whose name contains this"
-    )
-    add_database_transport(parser)
+    add_mix_options(parser, count=200)
     args = parser.parse_args()
     os.environ.pop("DATABASE_URL", None)  # the count needs a server it can preload
     signal.signal(signal.SIGTERM, signal.default_int_handler)
