@@ -75,6 +75,19 @@ class StatementCounter:
         }
         return {name: found.get(name, 0) for name in self.services.values()}
 
+    async def most_called(self, limit: int) -> list[tuple[str, int, str]]:
+        """(service, calls, statement) of the `limit` statements run most since `reset`."""
+        rows = await self.conn.fetch(
+            "SELECT d.datname, s.calls, s.query FROM pg_stat_statements s "
+            "JOIN pg_database d ON d.oid = s.dbid ORDER BY s.calls DESC LIMIT $1",
+            limit,
+        )
+        return [
+            (self.services[r["datname"]], r["calls"], r["query"])
+            for r in rows
+            if r["datname"] in self.services
+        ]
+
 
 async def idle_rates(counter: StatementCounter, seconds: float) -> dict[str, float]:
     """Statements a second each service runs with no requests (relay and consumer upkeep)."""
@@ -102,6 +115,13 @@ async def statements_of(
     counts = await counter.counts()
     per = {name: max(0.0, n - idle[name] * window) / max(1, requests) for name, n in counts.items()}
     return requests, errors, per
+
+
+async def print_most_called(counter: StatementCounter, limit: int, requests: int) -> None:
+    """The statements behind the counts, most called first, per request of the run."""
+    for service, calls, query in await counter.most_called(limit):
+        text = " ".join(query.split())
+        print(f"    {calls / max(1, requests):5.2f} {SHORT.get(service, service):11} {text[:110]}")
 
 
 def row(name: str, requests: int, errors: int, per: dict[str, float]) -> str:
@@ -153,6 +173,8 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                     mix, 4 * args.count, clients, workload, counter, idle, args
                 )
                 print(row(f"the mix interleaved, {clients} at a time", requests, errors, per))
+                if args.top:
+                    await print_most_called(counter, args.top, requests)
             await counter.conn.close()
     finally:
         await stop(system, logs)
@@ -163,6 +185,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_mix_options(parser, count=200)
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=0,
+        help="after each interleaved run, the statements run most, with calls per request",
+    )
     args = parser.parse_args()
     os.environ.pop("DATABASE_URL", None)  # the count needs a server it can preload
     signal.signal(signal.SIGTERM, signal.default_int_handler)
