@@ -15,6 +15,7 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.ids import new_id
@@ -276,6 +277,42 @@ async def test_a_refused_request_stores_nothing_and_a_retry_runs_again(harness: 
         assert "idempotent-replayed" not in refused.headers
     assert await harness.notes_written() == 0
     assert await harness.pool.fetchval("SELECT count(*) FROM idempotency_keys") == 0
+
+
+async def test_a_refusal_releases_its_key_before_the_client_hears_of_it(
+    platform_db: str, pool: asyncpg.Pool
+) -> None:
+    """A client may retry the moment a refusal arrives: the key's lock must be gone by then,
+    or the retry is told the refused request is still in progress (a 409)."""
+    settings = ServiceSettings(
+        service_name="web-test", database_url=platform_db, jwt_secret=SECRET, jwt_jwks_url=None
+    )
+    app = create_app(settings, title="writes test", routers=[router])
+    app.state.hooks = Hooks()
+    held_at_answer: list[int] = []
+
+    def locks_seen_at_answer(inner: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            async def observed(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    held_at_answer.append(
+                        await pool.fetchval(
+                            "SELECT count(*) FROM pg_locks l JOIN pg_database d "
+                            "ON d.oid = l.database WHERE l.locktype = 'advisory' "
+                            "AND d.datname = current_database()"
+                        )
+                    )
+                await send(message)
+
+            await inner(scope, receive, observed)
+
+        return middleware
+
+    app.add_middleware(locks_seen_at_answer)
+    async with running_server(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        refused = await http.post("/v1/notes", json={"text": "refuse"}, headers=keyed("k-61"))
+    assert refused.status_code == 422
+    assert held_at_answer == [0]
 
 
 async def test_an_answer_without_respond_is_a_500_and_keeps_nothing(harness: Harness) -> None:

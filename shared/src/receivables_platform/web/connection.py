@@ -16,9 +16,11 @@ exactly when the generator's exit ran.
 
 `begin` is the same for a request whose route writes in one transaction that a
 dependency opens (an `Idempotency-Key`'s): the route ends it, and whatever it left
-open (a refusal, an error) is rolled back by the same layer before the connection
-goes back. A route that answers with success while its transaction is still open
-would have its writes silently rolled back: that is refused with a 500 instead.
+open (a refusal, an error) is rolled back by the same layer, before the refusal is
+sent (so an immediate retry finds the key free) or, when nothing was answered,
+before the connection goes back. A route that answers with success while its
+transaction is still open would have its writes silently rolled back: that is refused
+with a 500 instead.
 """
 
 from __future__ import annotations
@@ -80,17 +82,19 @@ class ReleaseConnections:
         scope[HELD], scope[BEGUN] = held, begun
 
         async def checked(message: Message) -> None:
-            if (
-                begun
-                and message["type"] == "http.response.start"
-                and message["status"] < 400
-                and any(conn.is_in_transaction() for conn, _ in begun)
-            ):
-                raise RuntimeError(
-                    f"{scope['method']} {scope['path']} answered {message['status']} with "
-                    "its transaction still open: commit it before answering (for an "
-                    "Idempotency-Key, return `await idem.respond(...)`)"
-                )
+            if begun and message["type"] == "http.response.start":
+                left_open = [(c, t) for c, t in begun if c.is_in_transaction()]
+                if left_open and message["status"] < 400:
+                    raise RuntimeError(
+                        f"{scope['method']} {scope['path']} answered {message['status']} with "
+                        "its transaction still open: commit it before answering (for an "
+                        "Idempotency-Key, return `await idem.respond(...)`)"
+                    )
+                # rolled back before the answer leaves, not after: a client that retries at
+                # once on a refusal must not find the request's locks (its Idempotency-Key's)
+                # still held and be told the request is still in progress
+                for _, transaction in left_open:
+                    await transaction.rollback()
             await send(message)
 
         try:
