@@ -37,7 +37,6 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from client_loop import run_client
 from process_cpu import stop
 
 from receivables_devkit.infra.servers import servers
@@ -45,6 +44,7 @@ from receivables_devkit.testing.console import book_on_worklist
 from receivables_devkit.testing.load import percentile
 from receivables_devkit.testing.stories import Stories
 from receivables_devkit.testing.system import RunningSystem
+from receivables_platform import event_loop
 
 TARGET_P95_MS = 150.0
 PERSON = "bench-rep"
@@ -252,7 +252,7 @@ def main() -> int:
         servers(Path(tmp)) as (server, bootstrap),
     ):
         logs = Path(tempfile.mkdtemp(prefix="rx-console-logs-"))
-        return run_client(measure(server, bootstrap, logs, args))
+        return event_loop.run(measure(server, bootstrap, logs, args))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from process_cpu import CpuMeter, machine_speed, postmaster, process_tree, the_p
 
 from receivables_devkit.infra.embedded_postgres import ensure_database
 from receivables_devkit.infra.servers import add_database_transport, servers
+from receivables_platform import event_loop
 from receivables_platform.contracts.billing import InvoiceIssued
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.db.pool import create_pool
@@ -293,4 +294,4 @@ if __name__ == "__main__":
         "--brokers", default="tansu,kafka", help="comma-separated, run in this order: tansu, kafka"
     )
     add_database_transport(parser)
-    asyncio.run(main(parser.parse_args()))
+    event_loop.run(main(parser.parse_args()))

@@ -45,7 +45,6 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
-from client_loop import run_client
 from floor_app import FLOOR_PATH
 from process_cpu import CpuMeter, postmaster, process_tree, stop, system_meter, the_process
 
@@ -54,6 +53,7 @@ from receivables_devkit.infra.ports import free_port
 from receivables_devkit.infra.servers import add_database_transport, servers
 from receivables_devkit.testing.load import MixedWorkload, Operation, Recorder
 from receivables_devkit.testing.system import RunningSystem
+from receivables_platform import event_loop
 
 SHORT = {
     "billing-adapter": "billing",
@@ -383,7 +383,7 @@ def main() -> int:
         servers(Path(tmp), over_socket=args.over == "socket") as (server, bootstrap),
     ):
         logs = Path(tempfile.mkdtemp(prefix="rx-route-cpu-logs-"))
-        run_client(measure(server, bootstrap, logs, args))
+        event_loop.run(measure(server, bootstrap, logs, args))
     return 0
 
 

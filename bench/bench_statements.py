@@ -32,12 +32,12 @@ import aiohttp
 import asyncpg
 from bench_route_cpu import Measured, add_mix_options, interleaved, ready_workload, weighted
 from bench_route_cpu import cost as run_operation
-from client_loop import run_client
 from process_cpu import CpuMeter, stop
 
 from receivables_devkit.infra.servers import servers
 from receivables_devkit.testing.load import MixedWorkload, Operation
 from receivables_devkit.testing.system import RunningSystem
+from receivables_platform import event_loop
 
 PRELOAD = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=10000"
 SHORT = {
@@ -202,7 +202,7 @@ def main() -> int:
         ),
     ):
         logs = Path(tempfile.mkdtemp(prefix="rx-statements-logs-"))
-        run_client(measure(server, bootstrap, logs, args))
+        event_loop.run(measure(server, bootstrap, logs, args))
     return 0
 
 

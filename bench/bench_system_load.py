@@ -30,12 +30,12 @@ import time
 from pathlib import Path
 
 import aiohttp
-from client_loop import run_client
 from process_cpu import machine_speed, stop, system_meter
 
 from receivables_devkit.infra.servers import add_database_transport, servers
 from receivables_devkit.testing.load import MixedWorkload, Recorder, percentile, report
 from receivables_devkit.testing.system import RunningSystem
+from receivables_platform import event_loop
 
 TARGET_P99_MS = 50.0
 ROUTE_PREFIX = {
@@ -169,7 +169,7 @@ def main() -> int:
                 flush=True,
             )
             logs = Path(tempfile.mkdtemp(prefix="rx-load-logs-"))
-            code = run_client(measure(server, bootstrap, logs, args))
+            code = event_loop.run(measure(server, bootstrap, logs, args))
         print(f"total wall time {time.perf_counter() - started:.0f} s")
         return code
 

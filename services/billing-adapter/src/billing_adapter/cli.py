@@ -11,7 +11,6 @@ rows were rejected (the others are imported), 2 when the file was refused.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import sys
 from pathlib import Path
@@ -32,6 +31,7 @@ from rich.progress import (
 from billing_adapter.api.import_files import DECODE_ERRORS, ENCODING, Format, read_rows
 from billing_adapter.service_layer.bulk_import import BatchResult, FileRefused, Kind, Tally
 from billing_adapter.service_layer.import_file import BATCH_SIZE, import_file
+from receivables_platform import event_loop
 from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool
 from receivables_platform.ids import new_id
@@ -78,7 +78,7 @@ def import_command(
     fmt = format_of(file, file_format)
     collect_for_bulk_work()
     try:
-        tally = asyncio.run(_run(kind, fmt, file, database_url, batch_size, show, errors, quiet))
+        tally = event_loop.run(_run(kind, fmt, file, database_url, batch_size, show, errors, quiet))
     except FileRefused as refused:
         err.print(f"[red]file refused[/red]: {refused.reason}")
         raise typer.Exit(2) from None

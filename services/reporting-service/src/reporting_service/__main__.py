@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from receivables_platform import event_loop
 from receivables_platform.db.migrate import upgrade
 from receivables_platform.serving import serve
 from receivables_platform.settings import ServiceSettings
@@ -94,7 +95,7 @@ def rebuild_command(
     if not settings.database_url or not settings.kafka.bootstrap_servers:
         raise SystemExit("rebuild needs DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS")
     collect_for_rebuilding()  # a one-off bulk process
-    asyncio.run(
+    event_loop.run(
         _rebuild(settings, [projection.value] if projection else list(PROJECTIONS), workers)
     )
 

@@ -15,6 +15,7 @@ from typing import Annotated, cast
 import structlog
 import typer
 
+from receivables_platform import event_loop
 from receivables_platform.consumer.runner import ConsumerRunner, Handler, handled_types
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.logging import configure_logging
@@ -74,7 +75,7 @@ def main(
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
     )
-    asyncio.run(_serve(database_url, kafka, runner_options))
+    event_loop.run(_serve(database_url, kafka, runner_options))
 
 
 async def _serve(database_url: str, kafka: KafkaSettings, options: dict[str, object]) -> None:

@@ -15,6 +15,7 @@ import asyncpg
 import structlog
 import typer
 
+from receivables_platform import event_loop
 from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.logging import configure_logging
@@ -52,7 +53,7 @@ def main(
         loss_check_interval=loss_check_interval,
     )
     collect_for_bulk_work()
-    asyncio.run(_serve(database_url, relay))
+    event_loop.run(_serve(database_url, relay))
 
 
 async def _serve(database_url: str, make_relay: Callable[[asyncpg.Pool], OutboxRelay]) -> None:

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, replace
 
+from receivables_platform import event_loop
 from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.consumer import ConsumerRunner, handled_types
 from receivables_platform.db.pool import create_pool
@@ -199,7 +200,7 @@ def _work() -> None:
         replace(PROJECTIONS[order.projection], topic=order.topic), order.group, order.stamp
     )
     kafka = KafkaSettings.model_validate_json(order.kafka)
-    asyncio.run(_work_until_stopped(order.database_url, kafka, build, order.session_timeout_ms))
+    event_loop.run(_work_until_stopped(order.database_url, kafka, build, order.session_timeout_ms))
 
 
 async def _work_until_stopped(
