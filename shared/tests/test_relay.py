@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
@@ -206,6 +207,62 @@ async def test_a_late_commit_is_neither_skipped_nor_overtaken(
     assert [s.event_id for s in seen] == [str(a.event_id), str(b.event_id)]
     assert {s.key for s in seen} == {account}
     assert {s.traceparent for s in seen} == {TRACEPARENT}
+
+
+# ------------------------------------------------------------ pacing
+
+
+async def published_at(pool: asyncpg.Pool, event: RecordedEvent) -> datetime | None:
+    return await pool.fetchval(
+        "SELECT o.published_at FROM outbox o JOIN events e ON e.position = o.event_position "
+        "WHERE e.event_id = $1",
+        event.event_id,
+    )
+
+
+async def test_a_steady_stream_of_commits_goes_out_in_a_few_passes(
+    pool: asyncpg.Pool, kafka_bootstrap: str
+) -> None:
+    """Woken by each commit, the relay would publish (and every consumer apply) them one by
+    one; passes spaced `pass_interval` apart take what came in between at once."""
+    store, account = new_store(), str(uuid4())
+    relay = relay_for(pool, kafka_bootstrap)
+    relay.pass_interval = 0.25
+    events: list[RecordedEvent] = []
+    async with running(relay):
+        for _ in range(20):  # a commit every 25 ms for half a second
+            events += await append(pool, store, [account])
+            await asyncio.sleep(0.025)
+        await wait_until(partial(drained, relay), 10, "the relay to publish the stream")
+    passes = await pool.fetchval(
+        "SELECT count(DISTINCT published_at) FROM outbox WHERE topic = $1", store.topic
+    )
+    assert 2 <= passes <= 4  # at 0, 0.25, 0.5 s and perhaps once more; 20 unpaced
+    seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
+    assert [s.event_id for s in seen] == [str(e.event_id) for e in events]
+
+
+async def test_the_first_commit_after_a_quiet_spell_goes_out_at_once(
+    pool: asyncpg.Pool, kafka_bootstrap: str
+) -> None:
+    store, account = new_store(), str(uuid4())
+    relay = relay_for(pool, kafka_bootstrap)
+    relay.pass_interval = 1.0
+    async with running(relay):
+        await wait_until(partial(drained, relay), 10, "whatever was waiting to go out")
+        await asyncio.sleep(relay.pass_interval)  # quiet: no pass published for a while
+        [first] = await append(pool, store, [account])
+        began = time.monotonic()
+        while await published_at(pool, first) is None:
+            assert time.monotonic() - began < 0.5, "the first commit waited for the interval"
+            await asyncio.sleep(0.01)
+        [second] = await append(pool, store, [account])
+        await asyncio.sleep(0.3)
+        assert await published_at(pool, second) is None, "a pass right after one went out"
+        await wait_until(partial(drained, relay), 5, "the next pass")
+    first_at, second_at = await published_at(pool, first), await published_at(pool, second)
+    assert first_at is not None and second_at is not None
+    assert (second_at - first_at).total_seconds() >= 0.9
 
 
 async def test_two_relays_for_one_service_publish_one_at_a_time(

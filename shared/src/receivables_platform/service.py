@@ -119,7 +119,11 @@ def relay_worker(spec: ServiceSpec) -> Worker:
     async def outbox_relay(state: ServiceState) -> None:
         assert spec.publishes
         await OutboxRelay(
-            state.pool, state.settings.kafka, service_name=spec.name, topics=[spec.publishes]
+            state.pool,
+            state.settings.kafka,
+            service_name=spec.name,
+            topics=[spec.publishes],
+            pass_interval=state.settings.relay_pass_interval,
         ).run()
 
     return outbox_relay

@@ -20,7 +20,11 @@ from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.logging import configure_logging
 from receivables_platform.observability.tracing import configure_tracing
-from receivables_platform.relay.relay import DEFAULT_BATCH_SIZE, OutboxRelay
+from receivables_platform.relay.relay import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_PASS_INTERVAL,
+    OutboxRelay,
+)
 from receivables_platform.settings import KafkaSettings
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -34,6 +38,13 @@ def main(
     topic: list[str] = typer.Option([], help="Topics to create at start (repeatable)"),
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, min=1),
     poll_interval: float = typer.Option(1.0, min=0.01, help="Seconds between polls"),
+    pass_interval: float = typer.Option(
+        DEFAULT_PASS_INTERVAL,
+        min=0.0,
+        max=1.0,
+        envvar="RELAY_PASS_INTERVAL",
+        help="Seconds at least between passes while commits keep coming (batches them)",
+    ),
     request_timeout: float = typer.Option(30.0, min=0.1, help="Seconds per broker request"),
     loss_check_interval: float = typer.Option(
         5.0, min=0.1, help="Seconds between broker data-loss checks"
@@ -49,6 +60,7 @@ def main(
         batch_size=batch_size,
         topics=topic,
         poll_interval=poll_interval,
+        pass_interval=pass_interval,
         request_timeout=request_timeout,
         loss_check_interval=loss_check_interval,
     )

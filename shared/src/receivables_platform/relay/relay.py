@@ -6,6 +6,15 @@ never loses a row. One relay per service leads (leadership.py); the others
 wait for its lock. A NOTIFY from the event store wakes the leader at once;
 polling covers a missed notification and transactions that do not notify.
 
+Under a steady stream of commits the passes are spaced `pass_interval` apart (10 ms by
+default): a pass costs a fetch, a produce round trip and an ack statement whatever its
+size, and the record batches it produces are the batches every consumer downstream
+fetches and applies in one transaction each. Woken by every commit, the relay published
+one event a pass and each consumer group applied one event a transaction (on the 2-core
+machine at 500 events/s: 2.9 ms of CPU an event over all processes, against 1.9 ms with
+passes 10 ms apart). The first commit after a quiet spell still goes out at once; only a
+pass right after one that published waits for the rest of the interval.
+
 The broker is allowed to forget: when an ack or a partition's end offset is
 at or below what the broker acked before, the partition's rows go back to the
 queue and are published again in their original order (docs/architecture.md#events).
@@ -20,6 +29,7 @@ retries it (after raising the broker's limit) or skips it with a reason.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -58,6 +68,8 @@ log = structlog.get_logger("receivables_platform.relay")
 # transaction whatever its size, so behind a bulk import small passes spent the
 # relay's CPU on the passes themselves; 2000 events are about 1 MB in memory.
 DEFAULT_BATCH_SIZE = 2000
+# Least time between the starts of two passes while commits keep coming (see above).
+DEFAULT_PASS_INTERVAL = 0.01
 
 
 @dataclass(frozen=True)
@@ -88,10 +100,12 @@ class OutboxRelay:
         request_timeout: float = 30.0,
         loss_check_interval: float = 5.0,
         lock_retry_interval: float | None = None,
+        pass_interval: float = DEFAULT_PASS_INTERVAL,
     ) -> None:
         self.service_name = service_name
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.pass_interval = pass_interval
         self.topics = frozenset(topics)
         self.request_timeout = request_timeout
         self.loss_check_interval = loss_check_interval
@@ -213,11 +227,16 @@ class OutboxRelay:
         broker_backoff = Backoff.jittered(first=0.2, cap=5.0)
         blocked_backoff = Backoff.jittered(first=0.005, cap=self.poll_interval)
         next_check = 0.0
+        last_published, backlog = -math.inf, False
         while True:
             if time.monotonic() >= next_check:
                 await self._housekeeping(conn)
                 next_check = time.monotonic() + self.loss_check_interval
-            wake.clear()
+            pause = last_published + self.pass_interval - time.monotonic()
+            if pause > 0 and not backlog:  # after a full batch more is ready: no pause
+                await asyncio.sleep(pause)
+            began = time.monotonic()
+            wake.clear()  # after the pause: what it notified of, this pass reads
             try:
                 result = await self.publish_once()
             except BrokerUnavailable as exc:
@@ -229,8 +248,11 @@ class OutboxRelay:
                 await asyncio.sleep(broker_backoff.next())
                 continue
             broker_backoff.reset()
+            if result.published:
+                last_published = began
             if result.lost_partitions or result.new_partitions:
                 next_check = 0.0  # the other partitions may have lost data too
+            backlog = result.full
             if result.full:
                 continue
             if not result.blocked:
