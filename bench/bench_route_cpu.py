@@ -25,6 +25,10 @@ route doing one INSERT in a transaction, served with the services' uvicorn
 settings. It is measured first, the same way (its process, PostgreSQL, this
 client), and every row then says its CPU without the client as a multiple of
 the floor's (`x floor`): a write at ten times a plain insert is where to look.
+The mix's rows also say it as a multiple of this client's own CPU a request in the same
+run: the client does the same work whatever the services do, so when the machine's
+speed moves between runs (it does, by a third within minutes on a shared host), that
+multiple is the one two runs compare by.
 
     .venv/bin/python bench/bench_route_cpu.py --count 300
 Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers.
@@ -256,6 +260,17 @@ async def ready_workload(
     return workload
 
 
+def against_controls(per: dict[str, float], floor: float) -> str:
+    """The platform's CPU a request against two controls: the floor (measured before, the
+    same way) and this client's own CPU a request in the same run, whose work does not
+    depend on the services; when the machine's speed moves between runs, the client's
+    multiple moves least, so it is what two runs compare by."""
+    return (
+        f"  {served(per) / floor:.1f} x the floor; "
+        f"{served(per) / per[CLIENT]:.1f} x this client's own CPU a request"
+    )
+
+
 async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namespace) -> None:
     system = RunningSystem(server, bootstrap, logs)
     floor_proc: subprocess.Popen[bytes] | None = None
@@ -314,7 +329,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
             print("the load mix from its operations one by one, weighted as it draws them:")
             mix_weighted = weighted(measured)
             print(capacity(mix_weighted, idle, args.rate), flush=True)
-            print(f"  {served(mix_weighted) / floor:.1f} x the floor", flush=True)
+            print(against_controls(mix_weighted, floor), flush=True)
             mix = interleaved(workload)
             for clients in (args.clients, 4 * args.clients):
                 requests, errors, wall, per = await cost(
@@ -331,7 +346,7 @@ async def measure(server: str, bootstrap: str, logs: Path, args: argparse.Namesp
                     )
                 )
                 print(capacity(per, idle, args.rate), flush=True)
-                print(f"  {served(per) / floor:.1f} x the floor", flush=True)
+                print(against_controls(per, floor), flush=True)
     finally:
         if floor_proc is not None:
             floor_proc.terminate()
