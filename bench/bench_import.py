@@ -30,6 +30,7 @@ from process_cpu import CpuMeter, broker_processes, postmaster, process_tree, th
 
 from billing_adapter.spec import SPEC
 from receivables_devkit.infra.embedded_postgres import database_url
+from receivables_platform import event_loop
 from receivables_platform.contracts.billing import TOPIC
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.ids import new_id
@@ -226,4 +227,4 @@ if __name__ == "__main__":
         default=DEFAULT_BATCH_SIZE,
         help=f"relay batch (the service's default is {DEFAULT_BATCH_SIZE})",
     )
-    asyncio.run(main(parser.parse_args()))
+    event_loop.run(main(parser.parse_args()))

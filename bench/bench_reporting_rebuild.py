@@ -41,6 +41,7 @@ from process_cpu import CpuMeter, broker_processes, postmaster, process_tree
 
 from receivables_devkit.infra.embedded_postgres import ensure_database
 from receivables_devkit.infra.servers import servers
+from receivables_platform import event_loop
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
     AccountRegistered,
@@ -290,7 +291,7 @@ def main() -> None:
     print(f"rebuilding with {args.workers} worker(s)", flush=True)
     collect_for_rebuilding()  # as `reporting-service rebuild` does for its one worker
     with infrastructure() as (server_url, bootstrap):
-        asyncio.run(bench(server_url, bootstrap, args))
+        event_loop.run(bench(server_url, bootstrap, args))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Starts an embedded PostgreSQL of its own (a unix socket is only there on this ho
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ import asyncpg
 import psutil
 
 from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres
+from receivables_platform import event_loop
 
 
 def _cpu(process: psutil.Process) -> float:
@@ -68,7 +68,7 @@ def main() -> None:
         server = EmbeddedPostgres(Path(tmp) / "pg").start()
         try:
             over = {"tcp": server.url, "unix socket": server.socket_url}
-            asyncio.run(measure(over, args.count, args.rounds))
+            event_loop.run(measure(over, args.count, args.rounds))
         finally:
             server.stop("immediate")
 

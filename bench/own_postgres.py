@@ -6,7 +6,6 @@ every database benchmark starts it the same way.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -17,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres, database_url
+from receivables_platform import event_loop
 from receivables_platform.db.migrate import upgrade_async
 from receivables_platform.ids import new_id
 from reporting_service.spec import SPEC
@@ -24,12 +24,12 @@ from reporting_service.spec import SPEC
 
 def run_on_postgres(bench: Callable[[str], Coroutine[Any, Any, None]], *, prefix: str) -> None:
     if url := os.environ.get("DATABASE_URL"):
-        asyncio.run(bench(url))
+        event_loop.run(bench(url))
         return
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         server = EmbeddedPostgres(Path(tmp) / "pg").start()
         try:
-            asyncio.run(bench(server.url))
+            event_loop.run(bench(server.url))
         finally:
             server.stop("immediate")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -230,14 +231,18 @@ async def test_a_steady_stream_of_commits_goes_out_in_a_few_passes(
     relay.pass_interval = 0.25
     events: list[RecordedEvent] = []
     async with running(relay):
-        for _ in range(20):  # a commit every 25 ms for half a second
+        began = time.monotonic()
+        for _ in range(20):  # a commit every 25 ms or so
             events += await append(pool, store, [account])
             await asyncio.sleep(0.025)
+        streamed = time.monotonic() - began
         await wait_until(partial(drained, relay), 10, "the relay to publish the stream")
     passes = await pool.fetchval(
         "SELECT count(DISTINCT published_at) FROM outbox WHERE topic = $1", store.topic
     )
-    assert 2 <= passes <= 4  # at 0, 0.25, 0.5 s and perhaps once more; 20 unpaced
+    # one pass at the start, then one an interval while the stream lasts, one after it;
+    # unpaced, a pass a commit: 20
+    assert 2 <= passes <= 2 + math.ceil(streamed / relay.pass_interval) < 20
     seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
     assert [s.event_id for s in seen] == [str(e.event_id) for e in events]
 
@@ -247,22 +252,23 @@ async def test_the_first_commit_after_a_quiet_spell_goes_out_at_once(
 ) -> None:
     store, account = new_store(), str(uuid4())
     relay = relay_for(pool, kafka_bootstrap)
-    relay.pass_interval = 1.0
+    relay.pass_interval = 2.0
     async with running(relay):
-        await wait_until(partial(drained, relay), 10, "whatever was waiting to go out")
+        await append(pool, store, [account])  # the producer and the topic, set up first
+        await wait_until(partial(drained, relay), 10, "the warm-up event to go out")
         await asyncio.sleep(relay.pass_interval)  # quiet: no pass published for a while
         [first] = await append(pool, store, [account])
         began = time.monotonic()
         while await published_at(pool, first) is None:
-            assert time.monotonic() - began < 0.5, "the first commit waited for the interval"
+            assert time.monotonic() - began < 1.0, "the first commit waited for the interval"
             await asyncio.sleep(0.01)
         [second] = await append(pool, store, [account])
         await asyncio.sleep(0.3)
         assert await published_at(pool, second) is None, "a pass right after one went out"
-        await wait_until(partial(drained, relay), 5, "the next pass")
+        await wait_until(partial(drained, relay), 10, "the next pass")
     first_at, second_at = await published_at(pool, first), await published_at(pool, second)
     assert first_at is not None and second_at is not None
-    assert (second_at - first_at).total_seconds() >= 0.9
+    assert (second_at - first_at).total_seconds() >= 1.5  # passes end, not start, at these
 
 
 async def test_two_relays_for_one_service_publish_one_at_a_time(

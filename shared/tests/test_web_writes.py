@@ -106,6 +106,19 @@ async def create_note_forgetting_to_respond(
     return NoteOut(note_id=note_id, text=note.text, version=1)
 
 
+@router.post("/cut-off", status_code=201, response_model=NoteOut)
+async def create_note_on_a_connection_that_breaks(
+    note: NoteIn, request: Request, idem: IdempotentRequest, _: Writer
+) -> Response:
+    """Writes, loses its database session (a failover, an operator's kill), then refuses."""
+    note_id = str(new_id())
+    pending = PendingStream(f"note-{note_id}", 0, [NoteWritten(text=note.text)], note_id)
+    await store.append(idem.conn, [pending])
+    state: ServiceState = request.app.state.service
+    await state.pool.execute("SELECT pg_terminate_backend($1)", idem.conn.get_server_pid())
+    raise Problem(422, "Note refused", "refused after the session broke", field="body.text")
+
+
 @router.get("/{note_id}")
 async def get_note(note_id: str, request: Request, response: Response, _: Reader) -> NoteOut:
     state: ServiceState = request.app.state.service
@@ -313,6 +326,18 @@ async def test_a_refusal_releases_its_key_before_the_client_hears_of_it(
         refused = await http.post("/v1/notes", json={"text": "refuse"}, headers=keyed("k-61"))
     assert refused.status_code == 422
     assert held_at_answer == [0]
+
+
+async def test_a_refusal_whose_rollback_fails_is_still_answered(harness: Harness) -> None:
+    """Its session is gone, and its writes and key lock with it: the client hears the
+    refusal, not a 500, and the key is free for a retry."""
+    refused = await harness.http.post(
+        "/v1/notes/cut-off", json={"text": "lost"}, headers=keyed("k-cut")
+    )
+    assert refused.status_code == 422, refused.text
+    assert await harness.notes_written() == 0
+    retry = await harness.http.post("/v1/notes", json={"text": "lost"}, headers=keyed("k-cut"))
+    assert retry.status_code == 201, retry.text
 
 
 async def test_an_answer_without_respond_is_a_500_and_keeps_nothing(harness: Harness) -> None:

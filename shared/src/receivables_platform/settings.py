@@ -75,6 +75,10 @@ class KafkaSettings(BaseSettings):
         return opts
 
 
+DEFAULT_RELAY_PASS_INTERVAL = 0.01
+"""Seconds at least between the outbox relay's passes while commits keep coming."""
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
@@ -109,7 +113,7 @@ class ServiceSettings(BaseSettings):
     """The API's port; unset: the service's documented dev port (8101 to 8104)."""
     run_relay: bool = True
     """Run the outbox relay in this process; false when it runs as a deployment of its own."""
-    relay_pass_interval: float = Field(0.01, ge=0.0, le=1.0)
+    relay_pass_interval: float = Field(DEFAULT_RELAY_PASS_INTERVAL, ge=0.0, le=1.0)
     """Seconds at least between two publishing passes of the outbox relay while commits keep
     coming (the first after a quiet spell goes at once): events go out, and reach every
     consumer, in batches rather than one a pass. 0: a pass for every commit's wake-up,

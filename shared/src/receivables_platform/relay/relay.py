@@ -58,7 +58,7 @@ from receivables_platform.relay.metrics import (
 from receivables_platform.relay.outbox import OutboxRow, TopicPartition
 from receivables_platform.relay.probe import BrokerProbe
 from receivables_platform.relay.settlement import Settlement, settle
-from receivables_platform.settings import KafkaSettings
+from receivables_platform.settings import DEFAULT_RELAY_PASS_INTERVAL, KafkaSettings
 from receivables_platform.store import OUTBOX_CHANNEL
 from receivables_platform.tracing import tracer
 
@@ -69,7 +69,7 @@ log = structlog.get_logger("receivables_platform.relay")
 # relay's CPU on the passes themselves; 2000 events are about 1 MB in memory.
 DEFAULT_BATCH_SIZE = 2000
 # Least time between the starts of two passes while commits keep coming (see above).
-DEFAULT_PASS_INTERVAL = 0.01
+DEFAULT_PASS_INTERVAL = DEFAULT_RELAY_PASS_INTERVAL
 
 
 @dataclass(frozen=True)

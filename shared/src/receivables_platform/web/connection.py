@@ -26,12 +26,14 @@ with a 500 instead.
 from __future__ import annotations
 
 import asyncpg
+import structlog
 from asyncpg.pool import PoolAcquireContext
 from asyncpg.transaction import Transaction
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_WAIT_SECONDS = 5.0
+log = structlog.get_logger("receivables_platform.web")
 HELD = "receivables.connections"
 """The ASGI scope key of the connections a request holds, with the pool each is from."""
 BEGUN = "receivables.transactions"
@@ -83,7 +85,7 @@ class ReleaseConnections:
 
         async def checked(message: Message) -> None:
             if begun and message["type"] == "http.response.start":
-                left_open = [(c, t) for c, t in begun if c.is_in_transaction()]
+                left_open = [(c, t) for c, t in begun if _in_transaction(c)]
                 if left_open and message["status"] < 400:
                     raise RuntimeError(
                         f"{scope['method']} {scope['path']} answered {message['status']} with "
@@ -94,7 +96,7 @@ class ReleaseConnections:
                 # once on a refusal must not find the request's locks (its Idempotency-Key's)
                 # still held and be told the request is still in progress
                 for _, transaction in left_open:
-                    await transaction.rollback()
+                    await _rolled_back(transaction)
             await send(message)
 
         try:
@@ -102,8 +104,28 @@ class ReleaseConnections:
         finally:
             try:
                 for conn, transaction in begun:
-                    if conn.is_in_transaction():
-                        await transaction.rollback()
+                    if _in_transaction(conn):
+                        await _rolled_back(transaction)
             finally:
                 for pool, conn in held:
                     await pool.release(conn)
+
+
+def _in_transaction(conn: asyncpg.Connection) -> bool:
+    """Whether the request's connection still holds an open transaction; one whose session
+    broke (the pool has already taken it back) holds nothing any more."""
+    try:
+        return not conn.is_closed() and conn.is_in_transaction()
+    except asyncpg.InterfaceError:
+        return False
+
+
+async def _rolled_back(transaction: Transaction) -> None:
+    """Roll back before a refusal is answered. A connection that cannot (it broke: a
+    failover, the server restarted) has lost its session, its writes and its locks with
+    it, and goes back to the pool to be replaced; the refusal still goes out, rather than
+    an error in its place."""
+    try:
+        await transaction.rollback()
+    except Exception as exc:  # whatever it raised, the session is unusable and goes
+        log.warning("http.rollback_failed", error=repr(exc))
