@@ -24,7 +24,11 @@ from receivables_platform.store import EventStore, PendingStream
 from receivables_platform.web.app import ServiceState, create_app
 from receivables_platform.web.auth import Principal, issue_token, require_roles
 from receivables_platform.web.etag import Precondition, require_if_match, set_etag
-from receivables_platform.web.idempotency import IdempotentRequest, purge_expired_keys
+from receivables_platform.web.idempotency import (
+    Idempotency,
+    IdempotentRequest,
+    purge_expired_keys,
+)
 from receivables_platform.web.problems import Problem, problem_type
 from receivables_platform.web.request_log import correlation_id
 from receivables_platform.web.testserver import running_server
@@ -72,13 +76,19 @@ async def pause(request: Request, name: str) -> None:
         await hook()
 
 
+async def write_note(idem: Idempotency, text: str, correlation: str | None = None) -> str:
+    """A new note's event, in the key's transaction; its id."""
+    note_id = str(new_id())
+    pending = PendingStream(f"note-{note_id}", 0, [NoteWritten(text=text)], note_id)
+    await store.append(idem.conn, [pending], correlation_id=correlation)
+    return note_id
+
+
 @router.post("", status_code=201, response_model=NoteOut)
 async def create_note(
     note: NoteIn, request: Request, idem: IdempotentRequest, _: Writer
 ) -> Response:
-    note_id = str(new_id())
-    pending = PendingStream(f"note-{note_id}", 0, [NoteWritten(text=note.text)], note_id)
-    await store.append(idem.conn, [pending], correlation_id=correlation_id(request))
+    note_id = await write_note(idem, note.text, correlation_id(request))
     if note.text == "refuse":
         raise Problem(
             422,
@@ -100,9 +110,7 @@ async def create_note_forgetting_to_respond(
     note: NoteIn, idem: IdempotentRequest, _: Writer
 ) -> NoteOut:
     """A route that writes and answers without `idem.respond`: its write is not kept."""
-    note_id = str(new_id())
-    pending = PendingStream(f"note-{note_id}", 0, [NoteWritten(text=note.text)], note_id)
-    await store.append(idem.conn, [pending])
+    note_id = await write_note(idem, note.text)
     return NoteOut(note_id=note_id, text=note.text, version=1)
 
 
@@ -111,9 +119,7 @@ async def create_note_on_a_connection_that_breaks(
     note: NoteIn, request: Request, idem: IdempotentRequest, _: Writer
 ) -> Response:
     """Writes, loses its database session (a failover, an operator's kill), then refuses."""
-    note_id = str(new_id())
-    pending = PendingStream(f"note-{note_id}", 0, [NoteWritten(text=note.text)], note_id)
-    await store.append(idem.conn, [pending])
+    await write_note(idem, note.text)
     state: ServiceState = request.app.state.service
     await state.pool.execute("SELECT pg_terminate_backend($1)", idem.conn.get_server_pid())
     raise Problem(422, "Note refused", "refused after the session broke", field="body.text")
