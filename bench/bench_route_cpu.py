@@ -44,8 +44,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -380,6 +382,25 @@ def add_mix_options(parser: argparse.ArgumentParser, count: int) -> None:
     add_database_transport(parser)
 
 
+Measurement = Callable[[str, str, Path, argparse.Namespace], Coroutine[Any, Any, None]]
+
+
+def run_against_servers(
+    measure: Measurement, args: argparse.Namespace, name: str, postgres_settings: str = ""
+) -> None:
+    """`measure(server, bootstrap, logs, args)` on uvloop, with the servers `servers` gives
+    (embedded unless the environment names them), stopped cleanly on SIGTERM too."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with (
+        tempfile.TemporaryDirectory(prefix=f"rx-{name}-") as tmp,
+        servers(
+            Path(tmp), over_socket=args.over == "socket", postgres_settings=postgres_settings
+        ) as (server, bootstrap),
+    ):
+        logs = Path(tempfile.mkdtemp(prefix=f"rx-{name}-logs-"))
+        event_loop.run(measure(server, bootstrap, logs, args))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -391,14 +412,7 @@ def main() -> int:
         default=500.0,
         help="requests a second to size the cores for (the load target)",
     )
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with (
-        tempfile.TemporaryDirectory(prefix="rx-route-cpu-") as tmp,
-        servers(Path(tmp), over_socket=args.over == "socket") as (server, bootstrap),
-    ):
-        logs = Path(tempfile.mkdtemp(prefix="rx-route-cpu-logs-"))
-        event_loop.run(measure(server, bootstrap, logs, args))
+    run_against_servers(measure, parser.parse_args(), "route-cpu")
     return 0
 
 

@@ -21,31 +21,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
-from bench_route_cpu import Measured, add_mix_options, interleaved, ready_workload, weighted
+from bench_route_cpu import (
+    SHORT,
+    Measured,
+    add_mix_options,
+    interleaved,
+    ready_workload,
+    run_against_servers,
+    weighted,
+)
 from bench_route_cpu import cost as run_operation
 from process_cpu import CpuMeter, stop
 
-from receivables_devkit.infra.servers import servers
 from receivables_devkit.testing.load import MixedWorkload, Operation
 from receivables_devkit.testing.system import RunningSystem
-from receivables_platform import event_loop
 
 PRELOAD = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=10000"
-SHORT = {
-    "billing-adapter": "billing",
-    "collections-service": "collections",
-    "case-service": "cases",
-    "reporting-service": "reporting",
-}
 
 
 class StatementCounter:
@@ -79,14 +77,12 @@ class StatementCounter:
         """(service, calls, statement) of the `limit` statements run most since `reset`."""
         rows = await self.conn.fetch(
             "SELECT d.datname, s.calls, s.query FROM pg_stat_statements s "
-            "JOIN pg_database d ON d.oid = s.dbid ORDER BY s.calls DESC LIMIT $1",
+            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = ANY($2) "
+            "ORDER BY s.calls DESC LIMIT $1",
             limit,
+            list(self.services),
         )
-        return [
-            (self.services[r["datname"]], r["calls"], r["query"])
-            for r in rows
-            if r["datname"] in self.services
-        ]
+        return [(self.services[r["datname"]], r["calls"], r["query"]) for r in rows]
 
 
 async def idle_rates(counter: StatementCounter, seconds: float) -> dict[str, float]:
@@ -191,18 +187,8 @@ def main() -> int:
         default=0,
         help="after each interleaved run, the statements run most, with calls per request",
     )
-    args = parser.parse_args()
     os.environ.pop("DATABASE_URL", None)  # the count needs a server it can preload
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with (
-        tempfile.TemporaryDirectory(prefix="rx-statements-") as tmp,
-        servers(Path(tmp), over_socket=args.over == "socket", postgres_settings=PRELOAD) as (
-            server,
-            bootstrap,
-        ),
-    ):
-        logs = Path(tempfile.mkdtemp(prefix="rx-statements-logs-"))
-        event_loop.run(measure(server, bootstrap, logs, args))
+    run_against_servers(measure, parser.parse_args(), "statements", postgres_settings=PRELOAD)
     return 0
 
 

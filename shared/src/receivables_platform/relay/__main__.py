@@ -20,12 +20,8 @@ from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool
 from receivables_platform.observability.logging import configure_logging
 from receivables_platform.observability.tracing import configure_tracing
-from receivables_platform.relay.relay import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_PASS_INTERVAL,
-    OutboxRelay,
-)
-from receivables_platform.settings import KafkaSettings
+from receivables_platform.relay.relay import DEFAULT_BATCH_SIZE, OutboxRelay
+from receivables_platform.settings import DEFAULT_RELAY_PASS_INTERVAL, KafkaSettings
 
 app = typer.Typer(add_completion=False, help=__doc__)
 
@@ -39,7 +35,7 @@ def main(
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, min=1),
     poll_interval: float = typer.Option(1.0, min=0.01, help="Seconds between polls"),
     pass_interval: float = typer.Option(
-        DEFAULT_PASS_INTERVAL,
+        DEFAULT_RELAY_PASS_INTERVAL,
         min=0.0,
         max=1.0,
         envvar="RELAY_PASS_INTERVAL",

@@ -68,8 +68,6 @@ log = structlog.get_logger("receivables_platform.relay")
 # transaction whatever its size, so behind a bulk import small passes spent the
 # relay's CPU on the passes themselves; 2000 events are about 1 MB in memory.
 DEFAULT_BATCH_SIZE = 2000
-# Least time between the starts of two passes while commits keep coming (see above).
-DEFAULT_PASS_INTERVAL = DEFAULT_RELAY_PASS_INTERVAL
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,7 @@ class OutboxRelay:
         request_timeout: float = 30.0,
         loss_check_interval: float = 5.0,
         lock_retry_interval: float | None = None,
-        pass_interval: float = DEFAULT_PASS_INTERVAL,
+        pass_interval: float = DEFAULT_RELAY_PASS_INTERVAL,
     ) -> None:
         self.service_name = service_name
         self.batch_size = batch_size
