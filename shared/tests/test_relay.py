@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -37,9 +38,17 @@ from receivables_platform.envelope import from_kafka, to_kafka
 from receivables_platform.relay import OutboxRelay, broker
 from receivables_platform.relay.admin import outbox_admin_router
 from receivables_platform.relay.outbox import OutboxRow
+from receivables_platform.relay.relay import WaitingLock
 from receivables_platform.relay.settlement import InvalidRecordError, settle
 from receivables_platform.settings import KafkaSettings, ServiceSettings
-from receivables_platform.store import EventStore, EventTooLarge, PendingStream, RecordedEvent
+from receivables_platform.store import (
+    OUTBOX_CHANNEL,
+    RELAY_WAITING_LOCK,
+    EventStore,
+    EventTooLarge,
+    PendingStream,
+    RecordedEvent,
+)
 from receivables_platform.web.app import create_app
 from receivables_platform.web.auth import issue_token
 from receivables_platform.web.testserver import running_server
@@ -269,6 +278,101 @@ async def test_the_first_commit_after_a_quiet_spell_goes_out_at_once(
     first_at, second_at = await published_at(pool, first), await published_at(pool, second)
     assert first_at is not None and second_at is not None
     assert (second_at - first_at).total_seconds() >= 1.5  # passes end, not start, at these
+
+
+async def test_a_stream_of_commits_goes_out_without_notifying_the_relay(
+    pool: asyncpg.Pool, kafka_bootstrap: str
+) -> None:
+    """Once a pass finds a stream (two commits or more since the last), the relay passes by
+    itself and the commits in between skip their NOTIFY: one fewer wake-up of the relay
+    and of its backend a commit, and no commit-time lock on the notify queue."""
+    store, account = new_store(), str(uuid4())
+    relay = relay_for(pool, kafka_bootstrap)
+    relay.pass_interval = 0.05
+    notified: list[str] = []
+    async with pool.acquire() as listener:
+        await listener.add_listener(OUTBOX_CHANNEL, lambda *args: notified.append(args[-1]))
+        events: list[RecordedEvent] = []
+        async with running(relay):
+            await wait_until(partial(relay_waits, pool), 10, "the relay to wait for commits")
+            for _ in range(40):  # a commit every 10 ms or so: about five a pass
+                events += await append(pool, store, [account])
+                await asyncio.sleep(0.01)
+            await wait_until(partial(drained, relay), 10, "the relay to publish the stream")
+        await listener.reset()
+    # the first commits notify a waiting relay; every commit did before: 40
+    assert 1 <= len(notified) <= 10
+    seen = await read_topic(kafka_bootstrap, store.topic, ids(events))
+    assert [s.event_id for s in seen] == [str(e.event_id) for e in events]
+
+
+async def test_no_commit_waits_for_the_poll_whatever_their_timing(
+    pool: asyncpg.Pool, kafka_bootstrap: str
+) -> None:
+    """Bursts, quiet spells and transactions held open across the relay's passes: the relay
+    flips between passing by itself and waiting for a NOTIFY many times, and each commit
+    still goes out within a pass or two. A wake-up lost in a flip would leave a commit for
+    the poll, 30 s here."""
+    store, rng = new_store(), random.Random(23)
+    relay = relay_for(pool, kafka_bootstrap, loss_check_interval=30.0)
+    relay.pass_interval, relay.poll_interval = 0.02, 30.0
+    keys = accounts(4)
+
+    async def writer(key: str) -> None:
+        for _ in range(30):
+            async with pool.acquire() as conn, conn.transaction():
+                await store.append(conn, [invoice_stream(key)])
+                await asyncio.sleep(rng.choice([0, 0, 0.005, 0.03]))  # open across a pass
+            await asyncio.sleep(rng.choice([0, 0.001, 0.01, 0.03, 0.08]))
+
+    async with running(relay):
+        await wait_until(partial(relay_waits, pool), 10, "the relay to wait for commits")
+        await asyncio.gather(*(writer(key) for key in keys))
+        await wait_until(partial(drained, relay), 10, "every commit to go out")
+        slowest = await pool.fetchval(
+            "SELECT max(published_at - recorded_at) FROM outbox o "
+            "JOIN events e ON e.position = o.event_position WHERE o.topic = $1",
+            store.topic,
+        )
+    assert slowest.total_seconds() < 5.0
+
+
+async def test_a_commit_landing_as_the_relay_starts_to_wait_goes_out_at_once(
+    pool: asyncpg.Pool, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race the lock closes: a pass finds nothing, a commit lands (no relay waited, so it
+    did not notify), then the relay takes the lock to wait. The pass the relay makes after
+    taking it reads that commit; without it the commit would wait for the poll (30 s)."""
+    store, account = new_store(), str(uuid4())
+    relay = relay_for(pool, kafka_bootstrap, loss_check_interval=30.0)
+    relay.poll_interval = 30.0
+    landed: list[RecordedEvent] = []
+    take = WaitingLock.take
+
+    async def take_after_a_commit(lock: WaitingLock) -> bool:
+        if not landed:
+            landed.extend(await append(pool, store, [account]))
+        return await take(lock)
+
+    monkeypatch.setattr(WaitingLock, "take", take_after_a_commit)
+    async with running(relay):
+        await wait_until(partial(relay_waits, pool), 10, "the relay to take the lock")
+        assert landed, "the commit lands as the relay takes the lock"
+        began = time.monotonic()
+        while await published_at(pool, landed[0]) is None:
+            assert time.monotonic() - began < 5.0, "the commit waited for the poll"
+            await asyncio.sleep(0.01)
+
+
+async def relay_waits(pool: asyncpg.Pool) -> bool:
+    """Whether a relay holds the lock that makes commits notify it."""
+    return bool(
+        await pool.fetchval(
+            "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND mode = 'ExclusiveLock' AND ((classid::bigint << 32) | objid::bigint) = $1)",
+            RELAY_WAITING_LOCK,
+        )
+    )
 
 
 async def test_two_relays_for_one_service_publish_one_at_a_time(

@@ -9,6 +9,7 @@ published unstored.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,17 @@ from receivables_platform.ids import new_id
 from receivables_platform.tracing import current_traceparent, tracer
 
 OUTBOX_CHANNEL = "outbox"
+# Held (session-level, exclusively) by a relay that waits for a NOTIFY before its next pass.
+# An append takes it shared for its transaction: taken, no relay is waiting (the relay will
+# look again by itself, and cannot start waiting before this transaction ends), so the
+# commit needs no NOTIFY; refused, a relay is waiting, so the commit notifies it. A NOTIFY
+# costs a commit-time lock every notifying transaction queues on, and a wake-up of the
+# relay's backend and process: at 500 events/s, one an event.
+RELAY_WAITING_LOCK = int.from_bytes(
+    hashlib.sha256(b"receivables_platform.relay:waiting for a notify").digest()[:8],
+    "big",
+    signed=True,
+)
 
 
 class ConcurrencyError(Exception):
@@ -129,13 +141,14 @@ _COLUMNS = (
     "subject, partition_key, data, correlation_id, causation_id, traceparent, recorded_at"
 )
 
-# Events, their outbox rows and the relay's wake-up in one statement: atomic without
-# an explicit transaction, one round trip. Outbox ids follow event positions, so
-# one transaction's events go out in the order they were appended. Payloads go in
-# as JSON text, serialised once by the contract rather than dumped to dicts and
-# encoded again by the driver (a bulk import appends thousands per statement).
-# What every event of one append shares (source, correlation, causation, trace)
-# is one parameter, not an array of copies the driver encodes element by element.
+# Events, their outbox rows and, when the relay waits for one, its wake-up in one
+# statement: atomic without an explicit transaction, one round trip. Outbox ids follow
+# event positions, so one transaction's events go out in the order they were appended.
+# Payloads go in as JSON text, serialised once by the contract rather than dumped to
+# dicts and encoded again by the driver (a bulk import appends thousands per statement).
+# What every event of one append shares (source, correlation, causation, trace) is one
+# parameter, not an array of copies the driver encodes element by element. The CASE
+# evaluates its ELSE (and so notifies) only when the relay's waiting lock is held.
 _APPEND_RETURNING = """
 WITH inserted AS (
     INSERT INTO events (event_id, stream_id, stream_type, version, type, schema_version, source,
@@ -148,7 +161,8 @@ WITH inserted AS (
     INSERT INTO outbox (event_position, topic, message_key)
     SELECT position, $14, partition_key FROM inserted ORDER BY position
 ), wake AS (
-    SELECT pg_notify($15, '')
+    SELECT CASE WHEN pg_try_advisory_xact_lock_shared($16) THEN 'awake'
+                ELSE (SELECT 'notified' FROM pg_notify($15, '')) END
 )
 {select}
 """
@@ -336,6 +350,7 @@ class EventStore:
                 traceparent,
                 self.topic,
                 OUTBOX_CHANNEL,
+                RELAY_WAITING_LOCK,
             )
             try:
                 if not read_back:

@@ -5,6 +5,11 @@ relay killed anywhere re-sends at worst (consumers dedupe by event id) and
 never loses a row. One relay per service leads (leadership.py); the others
 wait for its lock. A NOTIFY from the event store wakes the leader at once;
 polling covers a missed notification and transactions that do not notify.
+Commits notify only while the relay waits for them (it holds the store's
+`RELAY_WAITING_LOCK`, see `WaitingLock`): once a pass finds a stream of commits, the
+relay passes by itself every `pass_interval` until a pass finds nothing, and the
+commits in between skip their NOTIFY (at 500 events/s, a fifth less CPU an event
+over all processes).
 
 Under a steady stream of commits the passes are spaced `pass_interval` apart (10 ms by
 default): a pass costs a fetch, a produce round trip and an ack statement whatever its
@@ -59,7 +64,7 @@ from receivables_platform.relay.outbox import OutboxRow, TopicPartition
 from receivables_platform.relay.probe import BrokerProbe
 from receivables_platform.relay.settlement import Settlement, settle
 from receivables_platform.settings import DEFAULT_RELAY_PASS_INTERVAL, KafkaSettings
-from receivables_platform.store import OUTBOX_CHANNEL
+from receivables_platform.store import OUTBOX_CHANNEL, RELAY_WAITING_LOCK
 from receivables_platform.tracing import tracer
 
 log = structlog.get_logger("receivables_platform.relay")
@@ -68,6 +73,11 @@ log = structlog.get_logger("receivables_platform.relay")
 # transaction whatever its size, so behind a bulk import small passes spent the
 # relay's CPU on the passes themselves; 2000 events are about 1 MB in memory.
 DEFAULT_BATCH_SIZE = 2000
+
+# A pass that publishes this many rows or more says commits come faster than the
+# passes: the relay stops waiting for their NOTIFYs and passes by itself until a pass
+# finds nothing. Fewer, and a NOTIFY a commit costs less than a pass that finds nothing.
+STREAM_PASS_ROWS = 2
 
 
 @dataclass(frozen=True)
@@ -224,6 +234,8 @@ class OutboxRelay:
     async def _publish_loop(self, conn: asyncpg.Connection, wake: asyncio.Event) -> None:
         broker_backoff = Backoff.jittered(first=0.2, cap=5.0)
         blocked_backoff = Backoff.jittered(first=0.005, cap=self.poll_interval)
+        writers_backoff = Backoff.jittered(first=0.005, cap=max(self.pass_interval, 0.1))
+        waiting = WaitingLock(conn)
         next_check = 0.0
         last_published, backlog = -math.inf, False
         while True:
@@ -246,13 +258,26 @@ class OutboxRelay:
                 await asyncio.sleep(broker_backoff.next())
                 continue
             broker_backoff.reset()
-            if result.published:
-                last_published = began
             if result.lost_partitions or result.new_partitions:
                 next_check = 0.0  # the other partitions may have lost data too
             backlog = result.full
+            if result.published:
+                last_published = began
+                if result.published >= STREAM_PASS_ROWS and self.pass_interval > 0:
+                    # A stream: passes come `pass_interval` apart by themselves, so the
+                    # commits in between need not notify.
+                    await waiting.release()
             if result.full:
                 continue
+            if not waiting.held:
+                if result.published:
+                    continue  # the next pass, an interval on
+                if not await waiting.take():
+                    # An append is in flight and will not notify: look again shortly.
+                    await asyncio.sleep(writers_backoff.next())
+                    continue
+                writers_backoff.reset()
+                continue  # what committed before the lock, one more pass reads
             if not result.blocked:
                 blocked_backoff.reset()
             delay = blocked_backoff.next() if result.blocked else self.poll_interval
@@ -358,6 +383,31 @@ class OutboxRelay:
         self._leader = leader
         RELAY_LEADER.labels(self.service_name).set(1 if leader else 0)
         self._log.info("relay.leading" if leader else "relay.stopped_leading")
+
+
+class WaitingLock:
+    """The lock that tells appends this relay waits for their NOTIFY (store.RELAY_WAITING_LOCK).
+
+    Taken only while no append is in flight, and followed by one more pass: a commit
+    is either visible to that pass or made by an append that found the lock held and
+    notified. Released when a pass publishes, so a steady stream of commits costs no
+    NOTIFY while the relay's passes come `pass_interval` apart by themselves.
+    """
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self.held = False
+
+    async def take(self) -> bool:
+        self.held = bool(
+            await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_WAITING_LOCK)
+        )
+        return self.held
+
+    async def release(self) -> None:
+        if self.held:
+            await self._conn.execute("SELECT pg_advisory_unlock($1)", RELAY_WAITING_LOCK)
+            self.held = False
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:
