@@ -11,6 +11,10 @@ Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers. Bot
 brokers in one run by default (`--brokers tansu,kafka`: Tansu and Apache Kafka
 from `make kafka`), one after the other on the same machine, then side by side:
 figures from two separate runs on a shared machine would not compare.
+
+To compare two versions of the platform code, alternate runs of this checkout with runs
+of the other's: `PYTHONPATH=<other checkout>/shared/src .venv/bin/python
+<other checkout>/bench/bench_pipeline.py` (the relay and consumer processes inherit it).
 """
 
 from __future__ import annotations
@@ -68,7 +72,9 @@ async def fresh_database(server_url: str) -> str:
 
 
 def start_workers(db: str, bootstrap: str, topic: str) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, "PYTHONPATH": str(HERE), "LOG_LEVEL": "WARNING"}
+    # the caller's PYTHONPATH kept: it is how another checkout's platform code is measured
+    path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "LOG_LEVEL": "WARNING"}
     python = sys.executable
     relay = subprocess.Popen(
         [

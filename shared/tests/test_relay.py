@@ -283,7 +283,7 @@ async def test_the_first_commit_after_a_quiet_spell_goes_out_at_once(
 async def test_a_stream_of_commits_goes_out_without_notifying_the_relay(
     pool: asyncpg.Pool, kafka_bootstrap: str
 ) -> None:
-    """Once a pass finds a stream (two commits or more since the last), the relay passes by
+    """Once a pass finds a stream (three commits or more since the last), the relay passes by
     itself and the commits in between skip their NOTIFY: one fewer wake-up of the relay
     and of its backend a commit, and no commit-time lock on the notify queue."""
     store, account = new_store(), str(uuid4())

@@ -116,8 +116,9 @@ class ServiceSettings(BaseSettings):
     relay_pass_interval: float = Field(DEFAULT_RELAY_PASS_INTERVAL, ge=0.0, le=1.0)
     """Seconds at least between two publishing passes of the outbox relay while commits keep
     coming (the first after a quiet spell goes at once): events go out, and reach every
-    consumer, in batches rather than one a pass. 0: a pass for every commit's wake-up,
-    the lowest latency at several times the CPU an event."""
+    consumer, in batches rather than one a pass, and while the passes find several commits
+    each, the commits skip their NOTIFY. 0: a pass for every commit's wake-up, the lowest
+    latency at several times the CPU an event."""
     run_consumers: bool = True
     """Run the topic consumers and background work in this process; false for an API-only
     deployment."""
