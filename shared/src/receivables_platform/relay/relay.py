@@ -262,25 +262,24 @@ class OutboxRelay:
             if result.lost_partitions or result.new_partitions:
                 next_check = 0.0  # the other partitions may have lost data too
             backlog = result.full
+            if not result.blocked:
+                blocked_backoff.reset()
             if result.published:
                 last_published = began
+                writers_backoff.reset()
                 if result.published >= STREAM_PASS_ROWS and self.pass_interval > 0:
                     # A stream: passes come `pass_interval` apart by themselves, so the
                     # commits in between need not notify.
                     await waiting.release()
-            if result.full:
-                continue
+            if result.full or (result.published and not waiting.held):
+                continue  # more is ready now, or the next pass comes an interval on
             if not waiting.held:
-                if result.published:
-                    continue  # the next pass, an interval on
-                if not await waiting.take():
-                    # An append is in flight and will not notify: look again shortly.
-                    await asyncio.sleep(writers_backoff.next())
-                    continue
-                writers_backoff.reset()
-                continue  # what committed before the lock, one more pass reads
-            if not result.blocked:
-                blocked_backoff.reset()
+                if await waiting.take():
+                    continue  # what committed before the lock, one more pass reads
+                # An append is in flight and will not notify: look again shortly (0.1 s or
+                # a pass interval apart at most while a long one holds it: a bulk import).
+                await asyncio.sleep(writers_backoff.next())
+                continue
             delay = blocked_backoff.next() if result.blocked else self.poll_interval
             await _wait(wake, min(delay, max(0.0, next_check - time.monotonic())))
 
@@ -391,8 +390,10 @@ class WaitingLock:
 
     Taken only while no append is in flight, and followed by one more pass: a commit
     is either visible to that pass or made by an append that found the lock held and
-    notified. Released when a pass publishes, so a steady stream of commits costs no
-    NOTIFY while the relay's passes come `pass_interval` apart by themselves.
+    notified. Released when a pass publishes `STREAM_PASS_ROWS` or more, so a steady stream
+    of commits costs no NOTIFY while the relay's passes come `pass_interval` apart by
+    themselves. One key a database: two relays on one database (not a supported layout:
+    they would share one outbox) stay correct, the one without the lock only polls more.
     """
 
     def __init__(self, conn: asyncpg.Connection) -> None:
