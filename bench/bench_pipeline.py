@@ -183,6 +183,25 @@ async def latencies(pool: asyncpg.Pool) -> list[float]:
     return sorted(float(r["ms"]) for r in rows)
 
 
+async def stages(pool: asyncpg.Pool) -> str:
+    """Where the latency's tail is: from the append to the relay's mark after the broker's ack
+    (the relay's pacing, fetch, produce and ack), and from that mark to the read model (the
+    consumer's fetch and transaction; below zero when it was quicker than the mark)."""
+    rows = await pool.fetch(
+        "SELECT extract(epoch FROM o.published_at - v.recorded_at) * 1000 AS relayed, "
+        "extract(epoch FROM v.visible_at - o.published_at) * 1000 AS consumed "
+        "FROM bench_visibility v JOIN events e ON e.event_id::text = v.event_id "
+        "JOIN outbox o ON o.event_position = e.position"
+    )
+    relayed = sorted(float(r["relayed"]) for r in rows)
+    consumed = sorted(float(r["consumed"]) for r in rows)
+    return (
+        f"  append to relayed (acked and marked) p50 {percentile(relayed, 50):.1f} ms, "
+        f"p99 {percentile(relayed, 99):.1f} ms; relayed to visible "
+        f"p50 {percentile(consumed, 50):.1f} ms, p99 {percentile(consumed, 99):.1f} ms"
+    )
+
+
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
@@ -245,6 +264,7 @@ async def run_case(server: str, bootstrap: str, name: str, load) -> str:  # type
             flush=True,
         )
         print(cpu_line(used, count), flush=True)
+        print(await stages(pool), flush=True)
         return (
             f"{count / total:>9,.0f}/s  p50 {percentile(ms, 50):7.1f} ms  "
             f"p99 {percentile(ms, 99):7.1f} ms"
