@@ -4,7 +4,10 @@ Single-event commands are appended by concurrent writers in this process; the
 relay and the consumer run as their own processes, exactly as deployed. Two
 runs: at saturation (events/s end to end), and at a fixed rate (append-to-
 visible latency p50/p99, from the event's recorded_at to the read-model commit,
-both in the database clock).
+both in the database clock, and where it goes: to the relay's mark, then to the read
+model). The read model takes a poll's events in one statement, as reporting's projection
+of issued invoices does (`--read-model one-by-one`: a statement an event, the benchmark's
+read model until 2026-12-07, which made the consumer what saturation measured).
 
     make bench            # or: .venv/bin/python bench/bench_pipeline.py --help
 Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set, else embedded servers. Both
@@ -47,6 +50,8 @@ from receivables_platform.ids import new_id
 from receivables_platform.store import EventStore
 
 HERE = Path(__file__).parent
+# the consumer's handler (pipeline_handlers) for each --read-model
+READ_MODELS = {"batched": "record_visibility", "one-by-one": "record_visibility_one_by_one"}
 VERSIONS = HERE.parent / "shared" / "tests" / "migrations" / "versions"
 
 
@@ -71,7 +76,9 @@ async def fresh_database(server_url: str) -> str:
     return url
 
 
-def start_workers(db: str, bootstrap: str, topic: str) -> list[subprocess.Popen[bytes]]:
+def start_workers(
+    db: str, bootstrap: str, topic: str, handler: str
+) -> list[subprocess.Popen[bytes]]:
     # the caller's PYTHONPATH kept: it is how another checkout's platform code is measured
     path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path, "LOG_LEVEL": "WARNING"}
@@ -108,7 +115,7 @@ def start_workers(db: str, bootstrap: str, topic: str) -> list[subprocess.Popen[
             "--topic",
             topic,
             "--handler",
-            "pipeline_handlers:record_visibility",
+            f"pipeline_handlers:{handler}",
             "--session-timeout-ms",
             "6000",
             "--heartbeat-interval-ms",
@@ -237,11 +244,11 @@ def cpu_line(used: dict[str, float], count: int) -> str:
     return f"  CPU ms an event: {', '.join(parts)}; all {total:.3f}"
 
 
-async def run_case(server: str, bootstrap: str, name: str, load) -> str:  # type: ignore[no-untyped-def]
+async def run_case(server: str, bootstrap: str, name: str, load, handler: str) -> str:  # type: ignore[no-untyped-def]
     topic = f"bench.{name}.{new_id().hex[:6]}"
     db = await fresh_database(server)
     store = EventStore(source="urn:bench", topic=topic)
-    workers = start_workers(db, bootstrap, topic)
+    workers = start_workers(db, bootstrap, topic, handler)
     pool = await create_pool(db, min_size=4, max_size=40)
     try:
         await append_one(pool, store)  # warm-up: topic created, consumer assigned
@@ -284,7 +291,8 @@ async def main(args: argparse.Namespace) -> None:
             print(
                 f"== {broker}: pipeline benchmark on {os.cpu_count()} cores; postgres "
                 f"{server.split('@')[-1]}, broker {bootstrap}; machine speed "
-                f"{machine_speed():.3f} s (CPU for a fixed loop, lower is faster)",
+                f"{machine_speed():.3f} s (CPU for a fixed loop, lower is faster); read "
+                f"model {args.read_model}",
                 flush=True,
             )
 
@@ -300,7 +308,9 @@ async def main(args: argparse.Namespace) -> None:
                 ("saturation", saturation),
                 (f"fixed-rate-{args.rate:g}", fixed_rate),
             ):
-                figures = await run_case(server, bootstrap, case, load)
+                figures = await run_case(
+                    server, bootstrap, case, load, READ_MODELS[args.read_model]
+                )
                 summary.append(f"{broker:<6} {case:<16} {figures}")
     print(
         "== side by side (end to end events/s, append-to-visible latency)\n" + "\n".join(summary),
@@ -318,6 +328,13 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=20.0, help="fixed-rate duration")
     parser.add_argument(
         "--brokers", default="tansu,kafka", help="comma-separated, run in this order: tansu, kafka"
+    )
+    parser.add_argument(
+        "--read-model",
+        choices=sorted(READ_MODELS),
+        default="batched",
+        help="the consumer's read model: a poll's events in one statement, as reporting's "
+        "projection of issued invoices, or one statement an event",
     )
     add_database_transport(parser)
     event_loop.run(main(parser.parse_args()))
