@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import subprocess
@@ -126,6 +127,9 @@ def start_workers(
     return [relay, consumer]
 
 
+WARM_UP_RATE = 200.0  # events/s for a second before each measured run
+
+
 def invoice() -> InvoiceIssued:
     account = uuid4()
     return InvoiceIssued(
@@ -164,13 +168,27 @@ async def at_rate(pool: asyncpg.Pool, store: EventStore, rate: float, seconds: f
     """Open loop: commands start on schedule whether or not earlier ones finished."""
     total = int(rate * seconds)
     started = time.perf_counter()
-    tasks = []
+    # only the commands in flight are held: a list of every task ever started grew the
+    # heap each full garbage collection walks, and stalled this process's appends for
+    # up to 0.1 s, the benchmark's own artefact in the latency's tail
+    in_flight: set[asyncio.Task[None]] = set()
+    failed: list[BaseException] = []
+
+    def settled(task: asyncio.Task[None]) -> None:
+        in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            failed.append(task.exception())  # type: ignore[arg-type]
+
     for i in range(total):
         delay = started + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(append_one(pool, store)))
-    await asyncio.gather(*tasks)
+        task = asyncio.create_task(append_one(pool, store))
+        in_flight.add(task)
+        task.add_done_callback(settled)
+    await asyncio.gather(*in_flight)
+    if failed:
+        raise failed[0]
     return total
 
 
@@ -253,7 +271,11 @@ async def run_case(server: str, bootstrap: str, name: str, load, handler: str) -
     try:
         await append_one(pool, store)  # warm-up: topic created, consumer assigned
         await wait_visible(pool, 1, timeout=60)
+        # then a second at a moderate rate, so that what is measured is the pipeline
+        # running, not its first statements prepared and first batches fetched
+        await wait_visible(pool, 1 + await at_rate(pool, store, WARM_UP_RATE, 1.0), timeout=60)
         await pool.execute("TRUNCATE bench_visibility")
+        gc.freeze()  # as a service does once its app is built (`serving.app_to_serve`)
         cpu = await meter(server, workers)
         cpu.start()
         started = time.perf_counter()

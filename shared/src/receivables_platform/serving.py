@@ -43,10 +43,10 @@ def app_to_serve(
     """The app, with everything built so far frozen out of the garbage collector's sight:
     it lives as long as the process, and a full collection no longer walks it (about
     100,000 objects, some 50 ms, a pause every request in flight would wait out)."""
-    import gc
+    from receivables_platform.heap import freeze_start_up
 
     app = build_app(spec, settings, dependencies=dependencies)
-    gc.freeze()
+    freeze_start_up()
     return app
 
 

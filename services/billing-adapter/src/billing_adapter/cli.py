@@ -32,8 +32,8 @@ from billing_adapter.api.import_files import DECODE_ERRORS, ENCODING, Format, re
 from billing_adapter.service_layer.bulk_import import BatchResult, FileRefused, Kind, Tally
 from billing_adapter.service_layer.import_file import BATCH_SIZE, import_file
 from receivables_platform import event_loop
-from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool
+from receivables_platform.heap import collect_for_bulk_work
 from receivables_platform.ids import new_id
 from receivables_platform.spreadsheet import FormulaSafeWriter
 

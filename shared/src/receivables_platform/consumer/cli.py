@@ -18,6 +18,7 @@ import typer
 from receivables_platform import event_loop
 from receivables_platform.consumer.runner import ConsumerRunner, Handler, handled_types
 from receivables_platform.db.pool import create_pool
+from receivables_platform.heap import freeze_start_up
 from receivables_platform.observability.logging import configure_logging
 from receivables_platform.observability.tracing import configure_tracing
 from receivables_platform.settings import KafkaSettings
@@ -75,6 +76,7 @@ def main(
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
     )
+    freeze_start_up()
     event_loop.run(_serve(database_url, kafka, runner_options))
 
 

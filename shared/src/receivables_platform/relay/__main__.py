@@ -16,8 +16,8 @@ import structlog
 import typer
 
 from receivables_platform import event_loop
-from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.db.pool import create_pool
+from receivables_platform.heap import collect_for_bulk_work
 from receivables_platform.observability.logging import configure_logging
 from receivables_platform.observability.tracing import configure_tracing
 from receivables_platform.relay.relay import DEFAULT_BATCH_SIZE, OutboxRelay

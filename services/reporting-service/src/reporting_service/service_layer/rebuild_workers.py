@@ -23,9 +23,9 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, replace
 
 from receivables_platform import event_loop
-from receivables_platform.bulk_gc import collect_for_bulk_work
 from receivables_platform.consumer import ConsumerRunner, handled_types
 from receivables_platform.db.pool import create_pool
+from receivables_platform.heap import collect_for_bulk_work
 from receivables_platform.settings import KafkaSettings
 from reporting_service.consumers.projections import PROJECTIONS, Projection
 
@@ -36,7 +36,7 @@ REBUILD_FETCH = {"max_partition_fetch_bytes": 8 * 1024 * 1024, "fetch_max_bytes"
 # a worker told to stop leaves its group cleanly within this; then it is killed
 WORKER_STOP_SECONDS = 10.0
 # A batch keeps a few hundred thousand objects alive until it commits; collecting every
-# 50,000 allocations (bulk_gc's default) walked them again and again: 43 -> 33 us an event.
+# 50,000 allocations (heap's default) walked them again and again: 43 -> 33 us an event.
 REBUILD_YOUNG_COLLECTION_EVERY = 500_000
 
 
