@@ -23,7 +23,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console_service.adapters.platform_api import PlatformApi, Refused, Unreachable
+from console_service.adapters.platform_api import (
+    PlatformApi,
+    Refused,
+    Unreachable,
+    client_limits,
+)
 from console_service.api import (
     accounts,
     admin,
@@ -85,7 +90,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=settings.api_timeout_seconds) as client:
+        async with httpx.AsyncClient(
+            timeout=settings.api_timeout_seconds, limits=client_limits()
+        ) as client:
             app.state.api = PlatformApi(client, settings.service_urls())
             yield
 

@@ -12,6 +12,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import structlog
+
+log = structlog.get_logger(__name__)
+
+# The services' uvicorn closes a keep-alive connection idle for 5 s. A client keeping it as
+# long reuses it now and then just as the server closes it, and the request is lost with it
+# ("Server disconnected without sending a response"): a page showed a part as unavailable.
+# Kept for less, a connection is dropped by this side first; a read that still meets such a
+# close is sent once more on a new connection (a GET changes nothing).
+KEEPALIVE_SECONDS = 2.0
+RESENDABLE = frozenset({"GET", "HEAD"})
+
+
+def client_limits() -> httpx.Limits:
+    return httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
 
 
 @dataclass
@@ -121,18 +136,21 @@ class PlatformApi:
         json: Any = None,
         content: Any = None,
     ) -> httpx.Response:
+        request = self.client.build_request(
+            method,
+            self.urls[service] + path,
+            headers={"Authorization": f"Bearer {token}", **headers},
+            params={k: v for k, v in (params or {}).items() if v not in (None, "")},
+            json=json,
+            content=content,
+        )
         try:
-            response = await self.client.request(
-                method,
-                self.urls[service] + path,
-                headers={"Authorization": f"Bearer {token}", **headers},
-                params={k: v for k, v in (params or {}).items() if v not in (None, "")},
-                json=json,
-                content=content,
-            )
+            response = await self._sent(request)
         except httpx.HTTPError as exc:
+            log.warning("service unreachable", service=service, path=path, reason=repr(exc))
             raise Unreachable(service, type(exc).__name__) from exc
         if response.status_code >= 500:
+            log.warning("service failed", service=service, path=path, status=response.status_code)
             raise Unreachable(service, f"HTTP {response.status_code}")
         if response.status_code >= 400:
             raise Refused.of(response)
@@ -140,3 +158,13 @@ class PlatformApi:
 
     async def get(self, service: str, path: str, token: str, **params: Any) -> Any:
         return (await self.call("GET", service, path, token, params=params)).body
+
+    async def _sent(self, request: httpx.Request) -> httpx.Response:
+        """The response; a read the server dropped unanswered (a keep-alive connection
+        closed as it was reused) is sent once more."""
+        try:
+            return await self.client.send(request)
+        except httpx.RemoteProtocolError:
+            if request.method not in RESENDABLE:
+                raise
+            return await self.client.send(request)
