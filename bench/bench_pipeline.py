@@ -275,7 +275,9 @@ async def run_case(server: str, bootstrap: str, name: str, load, handler: str) -
         # running, not its first statements prepared and first batches fetched
         await wait_visible(pool, 1 + await at_rate(pool, store, WARM_UP_RATE, 1.0), timeout=60)
         await pool.execute("TRUNCATE bench_visibility")
-        gc.freeze()  # as a service does once its app is built (`serving.app_to_serve`)
+        # as a service does once its app is built (`heap.freeze_start_up`, which a checkout
+        # measured through PYTHONPATH from before session 12 does not have)
+        gc.freeze()
         cpu = await meter(server, workers)
         cpu.start()
         started = time.perf_counter()
