@@ -7,8 +7,9 @@ session 12: full collections of 50-136 ms in the standalone consumer).
 Child processes inherit PYTHONPATH (`bench_pipeline` passes it on to its relay and consumer),
 so each writes `$GC_PROBE_DIR/<pid>.log` (default /tmp/gc-probe): a line a long collection
 (wall time, generation, ms, objects collected, the process's command line) and, at exit,
-the count, total and longest pause of each generation. A collection's time is wall time:
-on a busy machine it includes the process being descheduled.
+the count, total and longest pause of each generation, also every
+`GC_PROBE_SUMMARY_SECONDS` (60) for a process that is killed rather than exits. A
+collection's time is wall time: on a busy machine it includes the process being descheduled.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from typing import Any
 
 _DIR = Path(os.environ.get("GC_PROBE_DIR", "/tmp/gc-probe"))
 _LONG_MS = float(os.environ.get("GC_PROBE_MS", "2"))
+_SUMMARY_EVERY = float(os.environ.get("GC_PROBE_SUMMARY_SECONDS", "60"))
 _started = [0.0]
+_next_summary = [time.monotonic() + _SUMMARY_EVERY]
 _pauses: dict[int, tuple[int, float, float]] = {}
 
 
@@ -41,6 +44,9 @@ def _timed(phase: str, info: dict[str, Any]) -> None:
     generation = info["generation"]
     count, total, longest = _pauses.get(generation, (0, 0.0, 0.0))
     _pauses[generation] = (count + 1, total + ms, max(longest, ms))
+    if time.monotonic() >= _next_summary[0]:  # a process killed at the end never exits
+        _next_summary[0] = time.monotonic() + _SUMMARY_EVERY
+        _summary()
     if ms > _LONG_MS:
         collected, command = info["collected"], " ".join(sys.argv)[:160]
         _log(f"{time.time():.3f} gen{generation} {ms:.1f} ms collected={collected} {command}")
