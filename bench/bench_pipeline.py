@@ -176,8 +176,9 @@ async def at_rate(pool: asyncpg.Pool, store: EventStore, rate: float, seconds: f
 
     def settled(task: asyncio.Task[None]) -> None:
         in_flight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            failed.append(task.exception())  # type: ignore[arg-type]
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            failed.append(error)
 
     for i in range(total):
         delay = started + i / rate - time.perf_counter()

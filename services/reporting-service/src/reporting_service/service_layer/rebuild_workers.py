@@ -36,7 +36,8 @@ REBUILD_FETCH = {"max_partition_fetch_bytes": 8 * 1024 * 1024, "fetch_max_bytes"
 # a worker told to stop leaves its group cleanly within this; then it is killed
 WORKER_STOP_SECONDS = 10.0
 # A batch keeps a few hundred thousand objects alive until it commits; collecting every
-# 50,000 allocations (heap's default) walked them again and again: 43 -> 33 us an event.
+# 50,000 allocations (`collect_for_bulk_work`'s default) walked them again and again:
+# 43 -> 33 us an event.
 REBUILD_YOUNG_COLLECTION_EVERY = 500_000
 
 
