@@ -274,8 +274,11 @@ class InvoiceResponse(BaseModel):
             tax_minor=i.tax_minor,
             issue_date=i.issue_date,
             due_date=i.due_date,
-            lines=[LineOut(**line.model_dump()) for line in i.lines],
-            instalments=[InstalmentOut(**x.model_dump()) for x in i.instalments],
+            lines=[
+                LineOut(description=d, quantity=q, unit_price_minor=u, amount_minor=a)
+                for d, q, u, a in i.lines
+            ],
+            instalments=[InstalmentOut(due_date=d, amount_minor=a) for d, a in i.instalments],
             status=i.status.value,
             open_minor=i.open_minor,
             applied_minor=i.applied_minor - i.reopened_minor,

@@ -56,6 +56,8 @@ from billing_adapter.domain.state import (
     InvoiceBalance,
     PayLink,
     PaymentBalance,
+    instalment_values,
+    line_values,
 )
 from receivables_platform.contracts.base import EventContract
 from receivables_platform.contracts.billing import (
@@ -178,8 +180,8 @@ def _issued(state: Account, e: InvoiceIssued) -> Account:
             tax_minor=e.tax_minor,
             issue_date=e.issue_date,
             due_date=e.due_date,
-            lines=tuple(e.lines),
-            instalments=tuple(e.instalments),
+            lines=tuple(map(line_values, e.lines)),
+            instalments=tuple(map(instalment_values, e.instalments)),
             version=state.version,
         ),
     )
