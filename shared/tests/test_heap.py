@@ -8,13 +8,14 @@ latency's tail. What is checked is that each entry point freezes before its loop
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Coroutine, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from typer.testing import CliRunner
 
-from receivables_platform import event_loop
+from receivables_platform import event_loop, heap, serving
 from receivables_platform.consumer import cli as consumer_cli
 from receivables_platform.relay import __main__ as relay_cli
 
@@ -69,3 +70,68 @@ def test_a_standalone_process_freezes_its_start_up_before_its_loop_runs(
     assert result.exit_code == 0, result.output
     assert len(frozen_when_run) == 1
     assert frozen_when_run[0] > 10_000  # the modules, at least: tens of thousands of objects
+
+
+class Node:
+    """A value in a reference cycle: only a collection frees it, never its reference count."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """`freeze_survivors` on a clock the test moves, undone afterwards."""
+    ticking = Clock()
+    heap.freeze_survivors(thaw_every=600.0, clock=ticking)
+    yield ticking
+    heap.stop_freezing_survivors()
+
+
+def test_what_survives_a_full_collection_is_left_out_of_the_next(clock: Clock) -> None:
+    kept = [Node() for _ in range(1_000)]
+    gc.collect()
+    assert gc.get_freeze_count() > len(kept)
+    assert not any(o is kept[0] for o in gc.get_objects(generation=2))
+
+
+def test_a_frozen_value_is_still_freed_with_its_last_reference(clock: Clock) -> None:
+    remembered = {"account": Clock()}  # no cycle: its reference count frees it
+    gc.collect()
+    gone = weakref.ref(remembered.pop("account"))
+    assert gone() is None
+
+
+def test_a_cycle_that_died_frozen_is_freed_by_the_collection_after_a_thaw(clock: Clock) -> None:
+    cycle = Node()
+    gc.collect()  # survives: frozen
+    gone = weakref.ref(cycle)
+    del cycle
+    gc.collect()
+    assert gone() is not None  # frozen: this collection does not see it
+    clock.now += 600.0
+    gc.collect()  # thaws what is frozen, at its end
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None
+    assert gc.get_freeze_count() > 0  # and survivors are frozen again
+
+
+def test_a_service_freezes_what_survives_its_full_collections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(serving, "build_app", lambda *_, **__: object())
+    try:
+        serving.app_to_serve(cast(Any, None), cast(Any, None))
+        serving.app_to_serve(cast(Any, None), cast(Any, None))
+        assert sum(isinstance(c, heap._SurvivorFreezer) for c in gc.callbacks) == 1
+    finally:
+        heap.stop_freezing_survivors()

@@ -12,7 +12,7 @@ import signal
 
 from fastapi import FastAPI
 
-from receivables_platform.heap import freeze_start_up
+from receivables_platform.heap import freeze_start_up, freeze_survivors
 from receivables_platform.service import ServiceSpec, build_app
 from receivables_platform.settings import ServiceSettings
 from receivables_platform.web_processes import (
@@ -43,9 +43,11 @@ def app_to_serve(
 ) -> FastAPI:
     """The app, with everything built so far frozen out of the garbage collector's sight:
     it lives as long as the process, and a full collection no longer walks it (about
-    100,000 objects, some 50 ms, a pause every request in flight would wait out)."""
+    100,000 objects, some 50 ms, a pause every request in flight would wait out); and from
+    then on what survives each full collection (remembered states) is frozen too."""
     app = build_app(spec, settings, dependencies=dependencies)
     freeze_start_up()
+    freeze_survivors()
     return app
 
 
