@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from typing import Any
 
 import asyncpg
 import psutil
+from process_cpu import CpuMeter, process_tree, the_process
 
 from receivables_devkit.infra.embedded_postgres import EmbeddedPostgres
 from receivables_platform import event_loop
@@ -119,17 +121,6 @@ async def _connect(driver: str, server: EmbeddedPostgres, clients: int) -> list[
     ]
 
 
-def _cpu(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
-
-
 async def _writes(write: Write, connections: list[Any], numbers: Iterator[int]) -> None:
     async def one_client(conn: Any) -> None:
         for i in numbers:
@@ -145,15 +136,19 @@ async def run_once(
     write: Write = asyncpg_write if driver == "asyncpg" else psycopg_write
     connections = await _connect(driver, server, clients)
     try:
-        postmaster = psutil.Process(server.pid)
         await _writes(write, connections, iter(range(start, start + 200)))  # prepared, warm
-        backends = postmaster.children()
-        client = [psutil.Process()]
-        client_0, backend_0, wall_0 = _cpu(client), _cpu(backends), time.perf_counter()
+        meter = CpuMeter(
+            {
+                "client": the_process(os.getpid()),
+                "backends": process_tree(psutil.Process(server.pid)),
+            }
+        )
+        meter.start()
+        began = time.perf_counter()
         await _writes(write, connections, iter(range(start + 200, start + 200 + count)))
-        wall = time.perf_counter() - wall_0
-        per = 1000 / count
-        return (_cpu(client) - client_0) * per, (_cpu(backends) - backend_0) * per, count / wall
+        wall = time.perf_counter() - began
+        used = meter.used()
+        return used["client"] * 1000 / count, used["backends"] * 1000 / count, count / wall
     finally:
         for conn in connections:
             await conn.close()
